@@ -1,0 +1,187 @@
+// Package cli implements the vigil command line: subcommands, flags, and the
+// wiring of inputs, rules, the engine and sinks. It is the only package that
+// reads the wall clock or the process environment.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK      = 0 // ran (alerts or not)
+	exitFailure = 1 // some input or rule failed; the rest still ran
+	exitUsage   = 2 // the command line is wrong
+)
+
+// Env is what a command may touch of the outside world.
+type Env struct {
+	Stdin      io.Reader
+	Stdout     io.Writer
+	Stderr     io.Writer
+	Now        func() time.Time
+	IsTerminal bool // stdout is a terminal: table output by default
+}
+
+// StdEnv is the process's own environment.
+func StdEnv() *Env {
+	return &Env{
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Now:        time.Now,
+		IsTerminal: isTerminal(os.Stdout),
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(env *Env, args []string) int
+}
+
+// commands is the one table of subcommands.
+func commands() []command {
+	return []command{
+		{"hunt", "run rules over event files and print the alerts", runHunt},
+		{"search", "print the events that match a KQL query", runSearch},
+		{"normalize", "turn raw cloud logs into ECS NDJSON", runNormalize},
+		{"rules", "validate, list and show rules", runRules},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// Main runs the command line args and returns the exit code.
+func Main(args []string, env *Env) int {
+	if len(args) == 0 {
+		usage(env.Stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		usage(env.Stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.Stderr, "vigil: unknown command %q\n", name)
+	if s := suggest(name, commandNames()); s != "" {
+		fmt.Fprintf(env.Stderr, "did you mean %q?\n", s)
+	}
+	fmt.Fprintln(env.Stderr, "run 'vigil help' for the list of commands")
+	return exitUsage
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "vigil runs Elastic Security detection rules over logs, without Elasticsearch.")
+	fmt.Fprintln(w, "\nUsage: vigil <command> [flags] [args]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'vigil <command> -h' for a command's flags.")
+}
+
+func runVersion(env *Env, args []string) int {
+	fmt.Fprintln(env.Stdout, "vigil", Version)
+	return exitOK
+}
+
+// newFlagSet returns a flag set that prints its usage to env.Stderr with a
+// synopsis line.
+func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: vigil %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, interleaving flags and positional arguments (so
+// `vigil hunt file.json --format ndjson` works). It returns the positional
+// arguments, or a non-negative exit code when the command should stop.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, int) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK
+			}
+			return nil, exitUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, -1
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), -1
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// suggest returns the candidate closest to s, if it is close enough to be a
+// likely typo.
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

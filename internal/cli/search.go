@@ -1,0 +1,8 @@
+package cli
+
+import "fmt"
+
+func runSearch(env *Env, args []string) int {
+	fmt.Fprintln(env.Stderr, "vigil search: not built yet")
+	return exitUsage
+}

@@ -1,0 +1,121 @@
+// Package ecs knows the Elasticsearch type of every ECS field and of the
+// integration fields Vigil supports (Azure first). The table is generated from
+// the ECS flat schema and the integrations' field files by `go generate`
+// (see gen.go) and committed as fields_gen.go.
+package ecs
+
+import "strings"
+
+// Type is an Elasticsearch field type.
+type Type uint8
+
+// Field types. Unknown is returned only by Known; Schema.Type maps unknown
+// fields to Keyword, as logs-* index templates do for strings.
+const (
+	Unknown Type = iota
+	Keyword
+	ConstantKeyword
+	Wildcard
+	Text
+	MatchOnlyText
+	Long
+	Integer
+	Short
+	Byte
+	UnsignedLong
+	Double
+	Float
+	HalfFloat
+	ScaledFloat
+	Date
+	DateNanos
+	IP
+	Boolean
+	Flattened
+	Object
+	Nested
+	GeoPoint
+	Binary
+)
+
+var typeNames = [...]string{
+	Unknown: "unknown", Keyword: "keyword", ConstantKeyword: "constant_keyword", Wildcard: "wildcard",
+	Text: "text", MatchOnlyText: "match_only_text", Long: "long", Integer: "integer", Short: "short",
+	Byte: "byte", UnsignedLong: "unsigned_long", Double: "double", Float: "float", HalfFloat: "half_float",
+	ScaledFloat: "scaled_float", Date: "date", DateNanos: "date_nanos", IP: "ip", Boolean: "boolean",
+	Flattened: "flattened", Object: "object", Nested: "nested", GeoPoint: "geo_point", Binary: "binary",
+}
+
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return "unknown"
+}
+
+// ParseType maps an Elasticsearch type name to a Type (Unknown if unknown).
+func ParseType(name string) Type {
+	for i, n := range typeNames {
+		if n == name {
+			return Type(i)
+		}
+	}
+	return Unknown
+}
+
+// IsExact reports whether the type indexes whole values as single terms:
+// keyword, constant_keyword, wildcard and flattened leaves.
+func (t Type) IsExact() bool {
+	return t == Keyword || t == ConstantKeyword || t == Wildcard || t == Flattened
+}
+
+// IsText reports whether the type is analyzed text.
+func (t Type) IsText() bool { return t == Text || t == MatchOnlyText }
+
+// IsNumeric reports whether the type is a number.
+func (t Type) IsNumeric() bool { return t >= Long && t <= ScaledFloat }
+
+// IsInteger reports whether the type is an integer number.
+func (t Type) IsInteger() bool { return t >= Long && t <= UnsignedLong }
+
+// IsDate reports whether the type is a date.
+func (t Type) IsDate() bool { return t == Date || t == DateNanos }
+
+// Schema maps field paths to types.
+type Schema struct {
+	fields map[string]Type
+}
+
+// NewSchema returns a schema over the given table (tests use it for custom
+// mappings).
+func NewSchema(fields map[string]Type) *Schema { return &Schema{fields: fields} }
+
+// Default is the built-in schema: ECS plus the integrations' fields.
+func Default() *Schema { return defaultSchema }
+
+var defaultSchema = &Schema{fields: generatedFields}
+
+// Known returns the type of path. A path below a flattened field is
+// Flattened. Unknown paths give Unknown, false.
+func (s *Schema) Known(path string) (Type, bool) {
+	if t, ok := s.fields[path]; ok {
+		return t, true
+	}
+	for i := strings.LastIndexByte(path, '.'); i > 0; i = strings.LastIndexByte(path[:i], '.') {
+		if s.fields[path[:i]] == Flattened {
+			return Flattened, true
+		}
+	}
+	return Unknown, false
+}
+
+// Type returns the type of path; unknown fields are Keyword.
+func (s *Schema) Type(path string) Type {
+	if t, ok := s.Known(path); ok {
+		return t
+	}
+	return Keyword
+}
+
+// IsNested reports whether path is mapped as nested.
+func (s *Schema) IsNested(path string) bool { return s.fields[path] == Nested }

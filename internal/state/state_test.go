@@ -1,0 +1,74 @@
+package state
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestAddAlertsIsIdempotentAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 14, 9, 22, 41, 987_000_000, time.UTC)
+	a := Alert{ID: "a1", RuleID: "r", RuleName: "R", Severity: "medium", RiskScore: 47, EventTime: t0, CreatedAt: t0, Doc: []byte(`{}`)}
+	b := a
+	b.ID = "b2"
+	added, err := s.AddAlerts(ctx, []Alert{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !added[0] || !added[1] {
+		t.Fatalf("first insert: added = %v, want both", added)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := a
+	c.ID = "c3"
+	added, err = s.AddAlerts(ctx, []Alert{a, c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added[0] || !added[1] {
+		t.Fatalf("second insert: added = %v, want [false true]", added)
+	}
+	n, err := s.CountAlerts(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("count = %d, %v; want 3", n, err)
+	}
+	got, err := s.Alerts(ctx, AlertFilter{RuleID: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !got[0].EventTime.Equal(t0) || got[0].RiskScore != 47 {
+		t.Fatalf("alerts = %+v", got)
+	}
+	if ok, err := s.HasAlert(ctx, "b2"); err != nil || !ok {
+		t.Fatalf("HasAlert(b2) = %v, %v", ok, err)
+	}
+	if ok, err := s.HasAlert(ctx, "zz"); err != nil || ok {
+		t.Fatalf("HasAlert(zz) = %v, %v", ok, err)
+	}
+}
+
+func TestOpenRejectsNonDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "not.db")
+	if err := os.WriteFile(path, []byte("this is not sqlite"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), path); err == nil {
+		t.Fatal("Open of a text file succeeded")
+	}
+}

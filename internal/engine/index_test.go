@@ -1,0 +1,35 @@
+package engine
+
+import "testing"
+
+func TestIndexSelector(t *testing.T) {
+	tests := []struct {
+		patterns []string
+		index    string
+		want     bool
+	}{
+		{[]string{"filebeat-*", "logs-azure*"}, "logs-azure.activitylogs-default", true},
+		{[]string{"filebeat-*", "logs-azure*"}, "filebeat-8.11.0", true},
+		{[]string{"filebeat-*", "logs-azure*"}, "logs-aws.cloudtrail-default", false},
+		{[]string{"logs-*", "-logs-aws*"}, "logs-aws.cloudtrail-default", false},
+		{[]string{"logs-*", "-logs-aws*"}, "logs-azure.activitylogs-default", true},
+		// An exclusion removes only what earlier patterns included.
+		{[]string{"-logs-aws*", "logs-*"}, "logs-aws.cloudtrail-default", true},
+		{[]string{"logs-*-default"}, "logs-azure.activitylogs-default", true},
+		{[]string{"logs-*-default"}, "logs-azure.activitylogs-prod", false},
+		{[]string{"*"}, "anything", true},
+		{[]string{"exact"}, "exact", true},
+		{[]string{"exact"}, "exactly", false},
+		{[]string{"a*b*a"}, "aba", true},
+		{[]string{"a*b*a"}, "ab", false},
+		{nil, "logs-x", false},
+		{DefaultIndexPatterns, "logs-azure.activitylogs-default", true},
+		{DefaultIndexPatterns, "logs-elastic-cloud-logs-default", false},
+		{DefaultIndexPatterns, "my-index", false},
+	}
+	for _, tt := range tests {
+		if got := NewIndexSelector(tt.patterns).Match(tt.index); got != tt.want {
+			t.Errorf("%q matches %q = %v, want %v", tt.patterns, tt.index, got, tt.want)
+		}
+	}
+}

@@ -180,3 +180,10 @@ func (*ValueOr) valueNode()  {}
 func (*ValueAnd) valueNode() {}
 func (*ValueNot) valueNode() {}
 func (*Literal) valueNode()  {}
+
+// IsFreeText reports whether m searches all fields: it has no field, or its
+// field is the unquoted word null, which Kibana also treats as "no field"
+// (`null:x` searches every field for x).
+func (m *Match) IsFreeText() bool {
+	return m.Field == nil || m.Field.Kind == Null && !m.Field.Quoted
+}

@@ -116,6 +116,12 @@ func (l *lexer) keywordAt(off int, w string) bool {
 	return l.wordAt(off, w) && l.spaceAt(off+len(w)) > 0
 }
 
+// spaceBefore reports whether the rune before off is whitespace.
+func (l *lexer) spaceBefore(off int) bool {
+	r, _ := utf8.DecodeLastRuneInString(l.src[:off])
+	return isSpace(r)
+}
+
 // advance moves p over the next n bytes, counting lines and runes.
 func (l *lexer) advance(p Pos, n int) Pos {
 	end := min(p.Offset+n, len(l.src))

@@ -512,7 +512,7 @@ func (p *parser) unexpectedAfter(t token, expected string) *Error {
 			e.Hint = "quote values that contain ':' (`f:\"C:\\Windows\"`) or escape it as `\\:`"
 		}
 	case tokNot:
-		if adjacent && p.prev.kind == tokUnquoted {
+		if adjacent && p.prev.kind == tokUnquoted && !p.lex.spaceBefore(t.pos.Offset) {
 			e.Msg = `unexpected "not" inside a value`
 			e.Hint = "an unquoted value ends before `not` followed by a space, even mid-word; quote the value: `f:\"cannot do\"`"
 		} else {

@@ -10,13 +10,11 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// sharedTestdata returns ../shared/testdata beside the module root, or skips
-// the test when it is absent.
-func sharedTestdata(t testing.TB, sub string) string {
-	t.Helper()
+// findSharedTestdata returns ../shared/testdata/sub beside the module root.
+func findSharedTestdata(sub string) (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatalf("getwd: %v", err)
+		return "", false
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -24,12 +22,23 @@ func sharedTestdata(t testing.TB, sub string) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("no go.mod above the package: ../shared/testdata not found (run from a checkout with shared/ beside it)")
+			return "", false
 		}
 		dir = parent
 	}
 	path := filepath.Join(dir, "..", "shared", "testdata", sub)
 	if _, err := os.Stat(path); err != nil {
+		return "", false
+	}
+	return path, true
+}
+
+// sharedTestdata is findSharedTestdata for tests that need the data: it
+// skips the test when it is absent.
+func sharedTestdata(t testing.TB, sub string) string {
+	t.Helper()
+	path, ok := findSharedTestdata(sub)
+	if !ok {
 		t.Skip(sub + ": ../shared/testdata not found (run from a checkout with shared/ beside it)")
 	}
 	return path
@@ -47,7 +56,12 @@ type corpusQuery struct {
 // language default to kuery) and rule.threat_query when it is kuery.
 func corpusQueries(t testing.TB) []corpusQuery {
 	t.Helper()
-	root := sharedTestdata(t, "detection-rules")
+	return readCorpus(t, sharedTestdata(t, "detection-rules"))
+}
+
+// readCorpus reads the KQL queries of the rule corpus at root.
+func readCorpus(t testing.TB, root string) []corpusQuery {
+	t.Helper()
 	var out []corpusQuery
 	for _, sub := range []string{"rules", "rules_building_block"} {
 		err := filepath.WalkDir(filepath.Join(root, sub), func(path string, d fs.DirEntry, err error) error {

@@ -445,8 +445,8 @@ func (l *lexer) escapeError(p Pos) *Error {
 		for end < len(rest) && end < 5 && rest[end] < utf8.RuneSelf && rest[end] > ' ' {
 			end++
 		}
-		return &Error{Pos: p, Msg: "invalid escape `\\" + rest[:end] + "`: \\u needs four hex digits", Hint: hint}
+		return &Error{Pos: p, Msg: "invalid escape `\\" + excerpt(rest[:end]) + "`: \\u needs four hex digits", Hint: hint}
 	}
 	_, size := utf8.DecodeRuneInString(rest)
-	return &Error{Pos: p, Msg: "invalid escape `\\" + rest[:size] + "`", Hint: hint}
+	return &Error{Pos: p, Msg: "invalid escape `\\" + excerpt(rest[:size]) + "`", Hint: hint}
 }

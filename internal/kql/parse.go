@@ -3,6 +3,7 @@ package kql
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // DefaultMaxDepth is how deeply groups (`( )`, `{ }`) may nest by default.
@@ -389,9 +390,6 @@ func (p *parser) describe(t token) string {
 	case tokEOF:
 		return "the end of the query"
 	case tokQuoted:
-		if src := p.lex.src[t.pos.Offset:t.next.Offset]; len([]rune(src)) <= 40 {
-			return "value " + src
-		}
 		return "value " + quoteExcerpt(t.lit.Text())
 	case tokUnquoted:
 		return "value " + quoteExcerpt(p.lex.src[t.pos.Offset:t.next.Offset])
@@ -411,13 +409,36 @@ func (p *parser) after() string {
 	return p.describe(p.prev)
 }
 
-// quoteExcerpt quotes source text for a message, shortened if long.
+// quoteExcerpt quotes source text for a message, shortened if long, with
+// control characters escaped and invalid UTF-8 shown as U+FFFD.
 func quoteExcerpt(s string) string {
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > 40 {
-		s = string(r[:37]) + "..."
+	return `"` + excerpt(strings.TrimSpace(s)) + `"`
+}
+
+// excerpt makes source text safe to show in a one-line message.
+func excerpt(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s { // invalid bytes come out as U+FFFD
+		if n == 40 {
+			b.WriteString("...")
+			break
+		}
+		n++
+		switch {
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
 	}
-	return `"` + s + `"`
+	return b.String()
 }
 
 // expectedExpression reports t where an expression should start.

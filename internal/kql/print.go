@@ -93,7 +93,7 @@ func writeNode(b *strings.Builder, n Node, spaceAfter bool) {
 		b.WriteByte(' ')
 		writeLiteral(b, n.Value, spaceAfter)
 	case *Match:
-		if n == nil {
+		if n == nil || n.Value == nil {
 			return
 		}
 		if n.Field != nil {

@@ -49,10 +49,21 @@ type parser struct {
 	depth    int // open groups
 	maxDepth int
 	prev     token // the last token consumed, for error messages
+
+	// The last operand peeked at, and where: productions peek in turn at the
+	// same position (not_query, sub_query, nested_query), so lex it once.
+	peeked   token
+	peekedAt int // byte offset + 1; 0 means none
 }
 
 // operand peeks at the token where an expression or value may start.
-func (p *parser) operand() token { return p.lex.operand(p.pos) }
+func (p *parser) operand() token {
+	if p.peekedAt != p.pos.Offset+1 {
+		p.peeked = p.lex.operand(p.pos)
+		p.peekedAt = p.pos.Offset + 1
+	}
+	return p.peeked
+}
 
 // operator peeks at the token after a complete expression or value.
 func (p *parser) operator() token { return p.lex.operator(p.pos) }
@@ -551,6 +562,9 @@ func (p *parser) unexpectedAfter(t token, expected string) *Error {
 	case tokQuoted, tokUnquoted:
 		word := lastWord(p.lex.src[t.pos.Offset:t.next.Offset])
 		switch {
+		case t.kind == tokUnquoted && t.next.Offset == len(p.lex.src) && (word == "and" || word == "or") && strings.EqualFold(t.lit.Text(), word):
+			e.Msg = "missing expression after " + quoteExcerpt(word)
+			e.Hint = "add an expression after it, or remove it"
 		case word == "and" || word == "or" || word == "not":
 			e.Hint = "keywords need whitespace on both sides: `(a) and (b)`"
 		case p.prev.kind == tokQuoted || p.prev.kind == tokUnquoted:

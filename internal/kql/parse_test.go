@@ -257,6 +257,8 @@ var errorTests = []struct {
 	// Missing pieces.
 	{"or at end", `a:1 or `, "1:8", `missing expression after "or"`, "remove it"},
 	{"and at end", `a:1 and `, "1:9", `missing expression after "and"`, ""},
+	{"or at end after quoted", `"a" or`, "1:5", `missing expression after "or"`, "remove it"},
+	{"OR at end after group", `(a) OR`, "1:5", `missing expression after "or"`, ""},
 	{"not at end", `not `, "1:5", `missing expression after "not"`, ""},
 	{"missing value", `a:`, "1:3", `missing value after ":"`, "`field:*`"},
 	{"missing value spaced", `a:  `, "1:5", `missing value after ":"`, ""},

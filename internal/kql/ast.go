@@ -93,6 +93,13 @@ type Range struct {
 
 // Match is `field:values`. Field is nil for free text (a bare value such as
 // `hello` or `"failed login"`). A lone unquoted `*` as Value means "exists".
+//
+// Kibana compiles each value of a list separately against the field, so
+// `f:(a or not b)` means `f:a or not f:b`. Two corner cases follow Kibana:
+// an unquoted `null` field is free text too (see IsFreeText), and a lone `*`
+// value on the lone `*` field matches every document. Parse turns `*:*`
+// and `*:(*)` into *MatchAll, but inside a longer list, as in
+// `*:(* or x)`, that star stays a *Literal.
 type Match struct {
 	At    Pos
 	Field *Literal

@@ -173,6 +173,21 @@ func (l *lexer) operator(p Pos) token {
 	return l.lexToken(q)
 }
 
+// punct lexes a punctuation token (parenthesis, brace, colon or range
+// operator) after any whitespace at p; ok is false if there is none there.
+// It looks ahead without lexing a literal.
+func (l *lexer) punct(p Pos) (t token, ok bool) {
+	q := l.skipSpace(p)
+	if q.Offset >= len(l.src) {
+		return token{}, false
+	}
+	switch l.src[q.Offset] {
+	case '(', ')', '{', '}', ':', '<', '>':
+		return l.lexToken(q), true
+	}
+	return token{}, false
+}
+
 // lexToken lexes the token starting at p, which is not whitespace.
 func (l *lexer) lexToken(p Pos) token {
 	if p.Offset >= len(l.src) {

@@ -203,11 +203,11 @@ func (p *parser) parseNestedQuery() (Node, *Error) {
 		return nil, p.expectedExpression(field)
 	}
 	p.consume(field)
-	colon := p.lex.lexToken(p.lex.skipSpace(p.pos))
+	colon, _ := p.lex.punct(p.pos)
 	if colon.kind != tokColon {
 		return p.parseExpression(field)
 	}
-	open := p.lex.operand(colon.next)
+	open, _ := p.lex.punct(colon.next)
 	if open.kind != tokLBrace {
 		return p.parseExpression(field)
 	}
@@ -231,7 +231,7 @@ func (p *parser) parseNestedQuery() (Node, *Error) {
 //
 // The field (or, for value_expr, the value) has been consumed.
 func (p *parser) parseExpression(field token) (Node, *Error) {
-	next := p.lex.lexToken(p.lex.skipSpace(p.pos))
+	next, _ := p.lex.punct(p.pos)
 	switch next.kind {
 	case tokRange:
 		return p.parseRangeExpr(field, next)

@@ -69,6 +69,7 @@ const (
 	GTE
 )
 
+// String returns the operator as written in KQL.
 func (op RangeOp) String() string {
 	switch op {
 	case LT:
@@ -163,17 +164,38 @@ func (l *Literal) Text() string { return strings.Join(l.Parts, "*") }
 // BoolValue is the value of a Bool literal.
 func (l *Literal) BoolValue() bool { return l.Kind == Bool && l.Parts[0] == "true" }
 
+// Pos returns where the MatchAll starts.
 func (n *MatchAll) Pos() Pos { return n.At }
-func (n *Or) Pos() Pos       { return n.At }
-func (n *And) Pos() Pos      { return n.At }
-func (n *Not) Pos() Pos      { return n.At }
-func (n *Nested) Pos() Pos   { return n.At }
-func (n *Range) Pos() Pos    { return n.At }
-func (n *Match) Pos() Pos    { return n.At }
-func (n *ValueOr) Pos() Pos  { return n.At }
+
+// Pos returns where the Or starts.
+func (n *Or) Pos() Pos { return n.At }
+
+// Pos returns where the And starts.
+func (n *And) Pos() Pos { return n.At }
+
+// Pos returns where the Not starts.
+func (n *Not) Pos() Pos { return n.At }
+
+// Pos returns where the Nested starts.
+func (n *Nested) Pos() Pos { return n.At }
+
+// Pos returns where the Range starts.
+func (n *Range) Pos() Pos { return n.At }
+
+// Pos returns where the Match starts.
+func (n *Match) Pos() Pos { return n.At }
+
+// Pos returns where the ValueOr starts.
+func (n *ValueOr) Pos() Pos { return n.At }
+
+// Pos returns where the ValueAnd starts.
 func (n *ValueAnd) Pos() Pos { return n.At }
+
+// Pos returns where the ValueNot starts.
 func (n *ValueNot) Pos() Pos { return n.At }
-func (n *Literal) Pos() Pos  { return n.At }
+
+// Pos returns where the Literal starts.
+func (n *Literal) Pos() Pos { return n.At }
 
 func (*MatchAll) node() {}
 func (*Or) node()       {}

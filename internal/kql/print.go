@@ -14,17 +14,38 @@ import (
 // reach across token boundaries (`f:knot or x` ends the value at "k"), so
 // the writers are told whether a space follows what they print.
 
+// String prints the MatchAll as canonical KQL.
 func (n *MatchAll) String() string { return "*:*" }
-func (n *Or) String() string       { return nodeString(n) }
-func (n *And) String() string      { return nodeString(n) }
-func (n *Not) String() string      { return nodeString(n) }
-func (n *Nested) String() string   { return nodeString(n) }
-func (n *Range) String() string    { return nodeString(n) }
-func (n *Match) String() string    { return nodeString(n) }
-func (n *ValueOr) String() string  { return valueString(n) }
+
+// String prints the Or as canonical KQL.
+func (n *Or) String() string { return nodeString(n) }
+
+// String prints the And as canonical KQL.
+func (n *And) String() string { return nodeString(n) }
+
+// String prints the Not as canonical KQL.
+func (n *Not) String() string { return nodeString(n) }
+
+// String prints the Nested as canonical KQL.
+func (n *Nested) String() string { return nodeString(n) }
+
+// String prints the Range as canonical KQL.
+func (n *Range) String() string { return nodeString(n) }
+
+// String prints the Match as canonical KQL.
+func (n *Match) String() string { return nodeString(n) }
+
+// String prints the ValueOr as canonical KQL.
+func (n *ValueOr) String() string { return valueString(n) }
+
+// String prints the ValueAnd as canonical KQL.
 func (n *ValueAnd) String() string { return valueString(n) }
+
+// String prints the ValueNot as canonical KQL.
 func (n *ValueNot) String() string { return valueString(n) }
-func (n *Literal) String() string  { return valueString(n) }
+
+// String prints the Literal as canonical KQL.
+func (n *Literal) String() string { return valueString(n) }
 
 func nodeString(n Node) string {
 	var b strings.Builder

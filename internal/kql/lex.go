@@ -246,7 +246,7 @@ func (w *unitWriter) rune(r rune) {
 	w.buf = utf8.AppendRune(w.buf, r)
 }
 
-// bytes appends source text that is valid UTF-8.
+// str appends source text that is valid UTF-8.
 func (w *unitWriter) str(s string) {
 	w.flush()
 	w.buf = append(w.buf, s...)

@@ -1,0 +1,191 @@
+package alert
+
+import (
+	"strings"
+	"time"
+)
+
+// Rule is what an alert document copies of the rule that raised it.
+type Rule struct {
+	UUID        string // kibana.alert.rule.uuid (Kibana's saved-object id; Vigil uses the rule_id)
+	RuleID      string
+	Name        string
+	Description string
+	Type        string
+	Severity    string
+	RiskScore   int
+	Tags        []string
+	References  []string
+	Author      []string
+	License     string
+	Note        string
+	Interval    string
+	From, To    string
+	Index       []string
+	MaxSignals  int
+	Version     int
+	Threat      any // the [[rule.threat]] entries in Kibana's JSON shape
+	Params      map[string]any
+	// BuildingBlockType is "default" for building-block rules, else empty.
+	BuildingBlockType string
+	TimestampOverride string
+	FalsePositives    []string
+}
+
+// Event is the source event of an alert.
+type Event struct {
+	Doc   map[string]any // the event's _source
+	Index string         // the index it was read from (or resolved for it)
+	ID    string         // EventID(Doc) unless the document has an _id
+}
+
+// Options are the per-alert settings.
+type Options struct {
+	Space string    // Kibana space; "default" if empty
+	Now   time.Time // the alert's creation time (@timestamp)
+}
+
+// Build returns the alert document Kibana's detection engine writes for a
+// query-rule match (spec: the event's source with kibana.* keys removed,
+// event.* copied to kibana.alert.original_event.*, event.kind "signal", and
+// the kibana.alert.* fields). kibana.* fields are flat dotted keys, as in
+// Kibana's alerts index; the event's own fields keep their shape.
+func Build(ev Event, r Rule, opts Options) map[string]any {
+	space := opts.Space
+	if space == "" {
+		space = "default"
+	}
+	doc := make(map[string]any, len(ev.Doc)+48)
+	for k, v := range ev.Doc {
+		if strings.HasPrefix(k, "kibana") || strings.HasPrefix(k, "signal") || strings.HasPrefix(k, "threshold_result") || k == "_id" {
+			continue
+		}
+		doc[k] = v
+	}
+	// kibana.alert.original_event.* and original_data_stream.*
+	copyPrefixed(doc, ev.Doc, "event", "kibana.alert.original_event.")
+	copyPrefixed(doc, ev.Doc, "data_stream", "kibana.alert.original_data_stream.")
+	setEventKind(doc)
+
+	id := ID(ev.Index, ev.ID, space, r.UUID)
+	getter := func(path string) (any, bool) { return Lookup(ev.Doc, path) }
+	now := opts.Now.UTC().Format("2006-01-02T15:04:05.000Z")
+
+	doc["@timestamp"] = now
+	set := func(k string, v any) { doc[k] = v }
+	set("kibana.alert.uuid", id)
+	set("kibana.alert.status", "active")
+	set("kibana.alert.workflow_status", "open")
+	set("kibana.alert.workflow_tags", []any{})
+	set("kibana.alert.workflow_assignee_ids", []any{})
+	set("kibana.alert.depth", 1)
+	set("kibana.alert.ancestors", []any{map[string]any{"id": ev.ID, "index": ev.Index, "type": "event", "depth": 0}})
+	set("kibana.alert.reason", Reason(getter, r.Severity, r.Name))
+	set("kibana.alert.severity", r.Severity)
+	set("kibana.alert.risk_score", r.RiskScore)
+	set("kibana.alert.start", now)
+	set("kibana.alert.last_detected", now)
+	set("kibana.alert.intended_timestamp", now)
+	set("kibana.alert.rule.execution.type", "scheduled")
+	if ts, ok := Lookup(ev.Doc, "@timestamp"); ok {
+		set("kibana.alert.original_time", ts)
+	}
+	if r.BuildingBlockType != "" {
+		set("kibana.alert.building_block_type", r.BuildingBlockType)
+	}
+	set("kibana.alert.rule.uuid", r.UUID)
+	set("kibana.alert.rule.rule_id", r.RuleID)
+	set("kibana.alert.rule.name", r.Name)
+	set("kibana.alert.rule.description", r.Description)
+	set("kibana.alert.rule.type", r.Type)
+	set("kibana.alert.rule.rule_type_id", "siem.queryRule")
+	set("kibana.alert.rule.consumer", "siem")
+	set("kibana.alert.rule.producer", "siem")
+	set("kibana.alert.rule.category", "Custom Query Rule")
+	set("kibana.alert.rule.enabled", true)
+	set("kibana.alert.rule.immutable", false)
+	set("kibana.alert.rule.from", r.From)
+	set("kibana.alert.rule.to", r.To)
+	set("kibana.alert.rule.interval", r.Interval)
+	set("kibana.alert.rule.max_signals", r.MaxSignals)
+	set("kibana.alert.rule.risk_score", r.RiskScore)
+	set("kibana.alert.rule.severity", r.Severity)
+	set("kibana.alert.rule.version", r.Version)
+	set("kibana.alert.rule.tags", strs(r.Tags))
+	set("kibana.alert.rule.references", strs(r.References))
+	set("kibana.alert.rule.author", strs(r.Author))
+	set("kibana.alert.rule.false_positives", strs(r.FalsePositives))
+	set("kibana.alert.rule.indices", strs(r.Index))
+	set("kibana.alert.rule.license", r.License)
+	set("kibana.alert.rule.note", r.Note)
+	set("kibana.alert.rule.exceptions_list", []any{})
+	if r.TimestampOverride != "" {
+		set("kibana.alert.rule.timestamp_override", r.TimestampOverride)
+	}
+	if r.Threat != nil {
+		set("kibana.alert.rule.threat", r.Threat)
+	} else {
+		set("kibana.alert.rule.threat", []any{})
+	}
+	if r.Params != nil {
+		set("kibana.alert.rule.parameters", r.Params)
+	}
+	set("kibana.space_ids", []any{space})
+	return doc
+}
+
+func strs(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// copyPrefixed copies every leaf under top-level key top (nested or as
+// dotted keys "top.x") to flat keys prefix+rest.
+func copyPrefixed(dst, src map[string]any, top, prefix string) {
+	for k, v := range src {
+		switch {
+		case k == top:
+			if m, ok := v.(map[string]any); ok {
+				flatten(dst, m, prefix)
+			}
+		case strings.HasPrefix(k, top+"."):
+			flattenValue(dst, v, prefix+k[len(top)+1:])
+		}
+	}
+}
+
+func flatten(dst map[string]any, m map[string]any, prefix string) {
+	for k, v := range m {
+		flattenValue(dst, v, prefix+k)
+	}
+}
+
+func flattenValue(dst map[string]any, v any, key string) {
+	if m, ok := v.(map[string]any); ok {
+		flatten(dst, m, key+".")
+		return
+	}
+	dst[key] = v
+}
+
+// setEventKind sets event.kind to "signal" wherever the event keeps it.
+func setEventKind(doc map[string]any) {
+	if _, ok := doc["event.kind"]; ok {
+		doc["event.kind"] = "signal"
+		return
+	}
+	ev, ok := doc["event"].(map[string]any)
+	if !ok {
+		doc["event"] = map[string]any{"kind": "signal"}
+		return
+	}
+	cp := make(map[string]any, len(ev)+1)
+	for k, v := range ev {
+		cp[k] = v
+	}
+	cp["kind"] = "signal"
+	doc["event"] = cp
+}

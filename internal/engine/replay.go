@@ -19,9 +19,10 @@ type ReplayOptions struct {
 	// and shows the gaps and catch-up windows that follow.
 	RunEvery time.Duration
 	// Start and End bound the data's time span. Runs are simulated as if
-	// the rule had been enabled all along: the first run is the one whose
-	// window ends at Start, the last the one whose oldest window still
-	// reaches End.
+	// the rule had been enabled all along, starting on the clock at whole
+	// multiples of its interval (a 5m rule at :00, :05, ...): the first run
+	// is the first whose window ends at or after Start, the last the one
+	// whose oldest window still reaches End.
 	Start, End time.Time
 }
 
@@ -64,7 +65,15 @@ func Replay(hits []Hit, opts ReplayOptions) ReplayResult {
 	covered := make([]bool, len(hits))
 	seen := map[string]bool{}
 	var prev time.Time
-	for startedAt := opts.Start.Add(-w.ToOffset); ; startedAt = startedAt.Add(every) {
+	first := opts.Start.Add(-w.ToOffset)
+	if w.Interval > 0 {
+		aligned := first.Truncate(w.Interval)
+		if aligned.Before(first) {
+			aligned = aligned.Add(w.Interval)
+		}
+		first = aligned
+	}
+	for startedAt := first; ; startedAt = startedAt.Add(every) {
 		tuples, gap, missed := w.Tuples(startedAt, prev)
 		if tuples[0].From.After(opts.End) {
 			break

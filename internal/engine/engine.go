@@ -1,0 +1,293 @@
+package engine
+
+import (
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// Requirement is a literal constraint any event a rule matches satisfies:
+// its exact-typed Field equals one of Values.
+type Requirement struct {
+	Field  string
+	Values []string
+}
+
+// Rule is a runnable rule as the engine sees it.
+type Rule struct {
+	ID    string
+	Index []string // index patterns; nil selects Kibana's default security patterns
+	// AllIndices is set for rules whose index the engine cannot know (a
+	// data view id): they see every event.
+	AllIndices        bool
+	TimestampOverride string
+	FallbackDisabled  bool
+	Window            Window
+	Match             func(*event.Event) bool
+	Required          []Requirement // necessary conditions, for the rule index; may be empty
+	Alert             alert.Rule
+
+	selector *IndexSelector
+	override event.FieldID
+	ts       event.FieldID
+}
+
+// Options configure an engine.
+type Options struct {
+	Rules []*Rule
+	// Plan is the field plan the rules' matchers were compiled into; the
+	// engine registers the fields it reads itself.
+	Plan *event.Plan
+}
+
+// Engine selects and evaluates rules for events. It is safe for concurrent
+// use once built.
+type Engine struct {
+	rules []*Rule
+	plan  *event.Plan
+
+	dsType, dsDataset, dsNamespace event.FieldID
+	agentType, agentVersion        event.FieldID
+
+	mu      sync.RWMutex
+	byIndex map[string]*candidates
+}
+
+// candidates are the rules an index selects, split by the literal field
+// that best narrows them.
+type candidates struct {
+	always []*Rule
+	keys   []keyIndex
+}
+
+type keyIndex struct {
+	field event.FieldID
+	rules map[string][]*Rule
+}
+
+// New builds an engine over rules.
+func New(opts Options) *Engine {
+	plan := opts.Plan
+	if plan == nil {
+		plan = event.NewPlan()
+	}
+	e := &Engine{rules: opts.Rules, plan: plan, byIndex: map[string]*candidates{}}
+	e.dsType = plan.Add("data_stream.type")
+	e.dsDataset = plan.Add("data_stream.dataset")
+	e.dsNamespace = plan.Add("data_stream.namespace")
+	e.agentType = plan.Add("agent.type")
+	e.agentVersion = plan.Add("agent.version")
+	for _, r := range opts.Rules {
+		patterns := r.Index
+		if patterns == nil {
+			patterns = DefaultIndexPatterns
+		}
+		r.selector = NewIndexSelector(patterns)
+		r.ts = plan.Add("@timestamp")
+		r.override = -1
+		if r.TimestampOverride != "" && r.TimestampOverride != "@timestamp" {
+			r.override = plan.Add(r.TimestampOverride)
+		}
+		for _, req := range r.Required {
+			plan.Add(req.Field)
+		}
+	}
+	return e
+}
+
+// Plan returns the field plan events must be created with.
+func (e *Engine) Plan() *event.Plan { return e.plan }
+
+// Rules returns the engine's rules.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// ResolveIndex names the index an event belongs to when none is given:
+// data_stream.{type,dataset,namespace} as type-dataset-namespace, else a
+// Beats document's <agent.type>-<agent.version>, else "" (the event is then
+// seen by every rule).
+func (e *Engine) ResolveIndex(ev *event.Event) string {
+	t, d, n := first(ev, e.dsType), first(ev, e.dsDataset), first(ev, e.dsNamespace)
+	if t != "" && d != "" && n != "" {
+		return t + "-" + d + "-" + n
+	}
+	if at, av := first(ev, e.agentType), first(ev, e.agentVersion); at != "" && av != "" {
+		return at + "-" + av
+	}
+	return ""
+}
+
+func first(ev *event.Event, id event.FieldID) string {
+	for _, v := range ev.Values(id) {
+		if v.Kind == event.KindString {
+			return v.Str
+		}
+	}
+	return ""
+}
+
+// Eval calls fn for every rule whose index patterns select index and whose
+// query and filters match ev, in rule order. An empty index is selected by
+// every rule.
+func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
+	c := e.candidatesFor(index)
+	var hit []*Rule
+	for _, r := range c.always {
+		if r.Match(ev) {
+			hit = append(hit, r)
+		}
+	}
+	for _, k := range c.keys {
+		for _, v := range ev.Values(k.field) {
+			if v.Kind == event.KindObject || v.Kind == event.KindNull {
+				continue
+			}
+			for _, r := range k.rules[v.String()] {
+				if !contains(hit, r) && r.Match(ev) {
+					hit = append(hit, r)
+				}
+			}
+		}
+	}
+	if len(hit) > 1 {
+		sort.Slice(hit, func(i, j int) bool { return e.order(hit[i]) < e.order(hit[j]) })
+	}
+	for _, r := range hit {
+		fn(r)
+	}
+}
+
+func contains(rs []*Rule, r *Rule) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) order(r *Rule) int {
+	for i, x := range e.rules {
+		if x == r {
+			return i
+		}
+	}
+	return len(e.rules)
+}
+
+func (e *Engine) candidatesFor(index string) *candidates {
+	e.mu.RLock()
+	c, ok := e.byIndex[index]
+	e.mu.RUnlock()
+	if ok {
+		return c
+	}
+	var selected []*Rule
+	for _, r := range e.rules {
+		if index == "" || r.AllIndices || r.selector.Match(index) {
+			selected = append(selected, r)
+		}
+	}
+	c = buildCandidates(e.plan, selected)
+	e.mu.Lock()
+	e.byIndex[index] = c
+	e.mu.Unlock()
+	return c
+}
+
+// buildCandidates indexes each rule under one of its requirements: the one
+// on the field with the most distinct required values among these rules
+// (the most selective key), so an event meets only rules whose literal it
+// carries. Rules without requirements are always evaluated.
+func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
+	distinct := map[string]map[string]bool{}
+	for _, r := range rules {
+		for _, req := range r.Required {
+			if distinct[req.Field] == nil {
+				distinct[req.Field] = map[string]bool{}
+			}
+			for _, v := range req.Values {
+				distinct[req.Field][v] = true
+			}
+		}
+	}
+	c := &candidates{}
+	byField := map[string]map[string][]*Rule{}
+	for _, r := range rules {
+		best := -1
+		for i, req := range r.Required {
+			if len(req.Values) == 0 {
+				continue
+			}
+			if best < 0 || len(distinct[req.Field]) > len(distinct[r.Required[best].Field]) ||
+				(len(distinct[req.Field]) == len(distinct[r.Required[best].Field]) && len(req.Values) < len(r.Required[best].Values)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			c.always = append(c.always, r)
+			continue
+		}
+		req := r.Required[best]
+		if byField[req.Field] == nil {
+			byField[req.Field] = map[string][]*Rule{}
+		}
+		for _, v := range req.Values {
+			byField[req.Field][v] = append(byField[req.Field][v], r)
+		}
+	}
+	fields := make([]string, 0, len(byField))
+	for f := range byField {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		c.keys = append(c.keys, keyIndex{field: plan.Add(f), rules: byField[f]})
+	}
+	return c
+}
+
+// EventTime returns the rule's primary timestamp of ev, as Kibana's search
+// filters on it: the timestamp_override field when the event has it, else
+// @timestamp unless the fallback is disabled. ok is false when the event has
+// no usable time for the rule (Kibana would never select it).
+func (r *Rule) EventTime(ev *event.Event) (t time.Time, ok bool) {
+	if r.override >= 0 {
+		vals := ev.Values(r.override)
+		if len(vals) > 0 {
+			return parseTime(vals[0])
+		}
+		if r.FallbackDisabled {
+			return time.Time{}, false
+		}
+	}
+	vals := ev.Values(r.ts)
+	if len(vals) == 0 {
+		return time.Time{}, false
+	}
+	return parseTime(vals[0])
+}
+
+// parseTime reads an event date: ISO 8601 text or epoch milliseconds.
+func parseTime(v event.Value) (time.Time, bool) {
+	switch v.Kind {
+	case event.KindNumber:
+		return time.UnixMilli(int64(v.Num)).UTC(), true
+	case event.KindString:
+		if t, err := time.Parse(time.RFC3339Nano, v.Str); err == nil {
+			return t.UTC(), true
+		}
+		for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700", "2006-01-02", "2006-01-02T15:04"} {
+			if t, err := time.Parse(layout, v.Str); err == nil {
+				return t.UTC(), true
+			}
+		}
+		if ms, err := strconv.ParseInt(v.Str, 10, 64); err == nil {
+			return time.UnixMilli(ms).UTC(), true
+		}
+	}
+	return time.Time{}, false
+}

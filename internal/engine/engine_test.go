@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// fieldEquals is a stand-in for a compiled query: field == value.
+func fieldEquals(plan *event.Plan, field, value string) func(*event.Event) bool {
+	id := plan.Add(field)
+	return func(ev *event.Event) bool {
+		for _, v := range ev.Values(id) {
+			if v.String() == value {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func testRule(plan *event.Plan, id, field, value string, index []string) *Rule {
+	return &Rule{
+		ID:                id,
+		Index:             index,
+		TimestampOverride: "event.ingested",
+		Window:            Window{Interval: 5 * time.Minute, Lookback: 25 * time.Minute, MaxSignals: 100},
+		Match:             fieldEquals(plan, field, value),
+		Required:          []Requirement{{Field: field, Values: []string{value}}},
+		Alert:             alert.Rule{UUID: id, RuleID: id, Name: "rule " + id, Severity: "medium", RiskScore: 47},
+	}
+}
+
+func evalIDs(e *Engine, doc, index string) []string {
+	var ids []string
+	ev := event.New([]byte(doc), e.Plan())
+	e.Eval(ev, index, func(r *Rule) { ids = append(ids, r.ID) })
+	return ids
+}
+
+func TestEvalSelectsByIndexAndLiteral(t *testing.T) {
+	plan := event.NewPlan()
+	azure := testRule(plan, "azure", "event.action", "RUN", []string{"filebeat-*", "logs-azure*"})
+	aws := testRule(plan, "aws", "event.action", "RUN", []string{"logs-aws*"})
+	deflt := testRule(plan, "default", "event.action", "RUN", nil)
+	other := testRule(plan, "other", "event.action", "STOP", []string{"logs-*"})
+	e := New(Options{Rules: []*Rule{azure, aws, deflt, other}, Plan: plan})
+
+	doc := `{"event":{"action":"RUN"},"data_stream":{"type":"logs","dataset":"azure.activitylogs","namespace":"default"}}`
+	ev := event.New([]byte(doc), plan)
+	if got := e.ResolveIndex(ev); got != "logs-azure.activitylogs-default" {
+		t.Fatalf("ResolveIndex = %q", got)
+	}
+	if got := fmt.Sprint(evalIDs(e, doc, "logs-azure.activitylogs-default")); got != "[azure default]" {
+		t.Errorf("rules = %s, want [azure default]", got)
+	}
+	if got := fmt.Sprint(evalIDs(e, doc, "")); got != "[azure aws default]" {
+		t.Errorf("no index: rules = %s, want every matching rule", got)
+	}
+	if got := fmt.Sprint(evalIDs(e, `{"event":{"action":["STOP","RUN"]}}`, "logs-x")); got != "[default other]" {
+		t.Errorf("array: rules = %s", got)
+	}
+	beats := `{"agent":{"type":"filebeat","version":"8.11.0"}}`
+	if got := e.ResolveIndex(event.New([]byte(beats), plan)); got != "filebeat-8.11.0" {
+		t.Errorf("beats index = %q", got)
+	}
+}
+
+func TestEventTimeFallback(t *testing.T) {
+	plan := event.NewPlan()
+	r := testRule(plan, "r", "a", "b", nil)
+	noFallback := testRule(plan, "n", "a", "b", nil)
+	noFallback.FallbackDisabled = true
+	New(Options{Rules: []*Rule{r, noFallback}, Plan: plan})
+	tests := []struct {
+		doc      string
+		rule     *Rule
+		want     string
+		wantNone bool
+	}{
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"ingested":"2026-03-14T09:05:00.123Z"}}`, r, "2026-03-14T09:05:00.123Z", false},
+		{`{"@timestamp":"2026-03-14T09:00:00Z"}`, r, "2026-03-14T09:00:00Z", false},
+		{`{"@timestamp":"2026-03-14T09:00:00Z"}`, noFallback, "", true},
+		{`{"@timestamp":1773478800000}`, r, "2026-03-14T09:00:00Z", false},
+		{`{}`, r, "", true},
+	}
+	for _, tt := range tests {
+		got, ok := tt.rule.EventTime(event.New([]byte(tt.doc), plan))
+		if ok == tt.wantNone || (ok && got.Format(time.RFC3339Nano) != tt.want) {
+			t.Errorf("%s %s: EventTime = %v, %v; want %q", tt.rule.ID, tt.doc, got, ok, tt.want)
+		}
+	}
+}
+
+func TestHuntDedupAndReplay(t *testing.T) {
+	plan := event.NewPlan()
+	r := testRule(plan, "r", "event.action", "RUN", nil)
+	r.Window = Window{Interval: 5 * time.Minute, Lookback: 5 * time.Minute, MaxSignals: 2}
+	e := New(Options{Rules: []*Rule{r}, Plan: plan})
+	docs := []string{
+		`{"@timestamp":"2026-03-14T09:01:00Z","event":{"action":"RUN"},"n":1}`,
+		`{"@timestamp":"2026-03-14T09:01:01Z","event":{"action":"RUN"},"n":2}`,
+		`{"@timestamp":"2026-03-14T09:01:02Z","event":{"action":"RUN"},"n":3}`,
+		`{"@timestamp":"2026-03-14T09:01:00Z","event":{"action":"RUN"},"n":1}`, // the first event again
+		`{"@timestamp":"2026-03-14T09:01:03Z","event":{"action":"STOP"},"n":4}`,
+	}
+	for _, replay := range []bool{false, true} {
+		var got []Alert
+		h := NewHunt(HuntOptions{Engine: e, Replay: replay, Emit: func(a Alert) error { got = append(got, a); return nil }})
+		for _, d := range docs {
+			if err := h.Event(event.New([]byte(d), plan)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := stats[0]
+		wantAlerts := 3
+		if replay {
+			wantAlerts = 2
+		}
+		if len(got) != wantAlerts || st.Alerts != wantAlerts || st.Matches != 3 || st.Duplicates != 1 || st.Capped != 1 {
+			t.Errorf("replay=%v: %d alerts, stats %+v", replay, len(got), *st)
+		}
+		if len(st.Warnings) != 1 {
+			t.Errorf("replay=%v: warnings %q", replay, st.Warnings)
+		}
+	}
+}

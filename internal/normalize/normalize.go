@@ -1,0 +1,133 @@
+// Package normalize turns raw cloud log records into the ECS documents
+// Elastic's integrations index, so that rules match as they do in Elastic.
+// Records already in ECS pass through untouched, without being decoded.
+package normalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/normalize/azure"
+)
+
+// Source is a kind of input record.
+type Source int
+
+// Sources.
+const (
+	Auto          Source = iota // detect per record
+	ECS                         // pass through
+	AzureActivity               // Azure activity log (Event Hub / storage / REST export)
+	Unknown                     // not recognised: passed through as is
+)
+
+func (s Source) String() string {
+	switch s {
+	case Auto:
+		return "auto"
+	case ECS:
+		return "ecs"
+	case AzureActivity:
+		return "azure-activity"
+	}
+	return "unknown"
+}
+
+// ParseSource reads a --source flag value.
+func ParseSource(s string) (Source, error) {
+	switch s {
+	case "", "auto":
+		return Auto, nil
+	case "azure-activity":
+		return AzureActivity, nil
+	case "ecs":
+		return ECS, nil
+	}
+	return Auto, fmt.Errorf("unknown source %q: use auto, azure-activity or ecs", s)
+}
+
+// Options control normalization.
+type Options struct {
+	Ingested time.Time // set event.ingested (streaming); zero leaves it out
+}
+
+// Detect tells the kind of a record from its top-level keys, without
+// decoding it: ECS documents carry @timestamp, event, data_stream or ecs
+// keys; Azure activity records operationName.
+func Detect(raw []byte) Source {
+	switch {
+	case hasTopKey(raw, "operationName"):
+		return AzureActivity
+	case hasTopKey(raw, "@timestamp"), hasTopKey(raw, "event"), hasTopKey(raw, "data_stream"), hasTopKey(raw, "ecs"),
+		hasTopKey(raw, "event.dataset"), hasTopKey(raw, "event.action"):
+		return ECS
+	}
+	return Unknown
+}
+
+// Normalize maps one record. ECS and unknown records come back unchanged
+// (unknown ones stay searchable as they are); with src AzureActivity a
+// record that is not one is an error.
+func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
+	if src == Auto {
+		src = Detect(raw)
+	}
+	if src != AzureActivity {
+		return raw, nil, nil
+	}
+	var rec map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&rec); err != nil {
+		return nil, nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	doc, warnings, err := azure.Activity(rec, raw, azure.Options{Ingested: opts.Ingested})
+	if err != nil {
+		return nil, warnings, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, warnings, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), warnings, nil
+}
+
+// hasTopKey reports whether the JSON object raw has key at its top level.
+// It scans the bytes, skipping nested values and strings.
+func hasTopKey(raw []byte, key string) bool {
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			j := i + 1
+			for j < len(raw) && raw[j] != '"' {
+				if raw[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(raw) {
+				return false
+			}
+			if depth == 1 && string(raw[i+1:j]) == key {
+				k := j + 1
+				for k < len(raw) && (raw[k] == ' ' || raw[k] == '\t' || raw[k] == '\n' || raw[k] == '\r') {
+					k++
+				}
+				if k < len(raw) && raw[k] == ':' {
+					return true
+				}
+			}
+			i = j
+		}
+	}
+	return false
+}

@@ -1,8 +1,329 @@
 package cli
 
-import "fmt"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/engine"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/input"
+	"github.com/vigil-project/vigil/internal/state"
+)
+
+const huntSynopsis = `hunt [--rules PATH]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
+       [--since T] [--until T] [--replay [--replay-every D]] PATH...
+
+Runs detection rules over event files and prints the alerts Elastic would create.
+PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip) or '-' for stdin.
+Raw Azure activity logs are normalized to ECS on the way in.
+
+Examples:
+  vigil hunt testdata/sample/azure-activity.json
+  vigil hunt --rules ~/detection-rules/rules/integrations/azure --format ndjson logs/*.json.gz
+  vigil hunt --replay --db vigil.db export.json`
 
 func runHunt(env *Env, args []string) int {
-	fmt.Fprintln(env.Stderr, "vigil hunt: not built yet")
-	return exitUsage
+	fs := newFlagSet(env, "hunt", huntSynopsis)
+	var rulePaths stringList
+	fs.Var(&rulePaths, "rules", "rule file or directory (repeatable; default: the built-in pack)")
+	index := fs.String("index", "", "index name of every event (default: resolved per event from data_stream.*)")
+	format := fs.String("format", "", "output format: table or ndjson (default: table on a terminal, else ndjson)")
+	out := fs.String("out", "", "write alerts to FILE instead of stdout")
+	dbPath := fs.String("db", "", "keep alerts in the SQLite database FILE; re-runs add only new alerts")
+	since := fs.String("since", "", "only events at or after T (RFC 3339, e.g. 2026-03-14T00:00:00Z)")
+	until := fs.String("until", "", "only events at or before T (RFC 3339)")
+	replay := fs.Bool("replay", false, "simulate Kibana's schedule: alert what a scheduled rule would (interval, look-back, max_signals, gaps)")
+	replayEvery := fs.Duration("replay-every", 0, "with --replay: how often Kibana ran the rules (default: each rule's interval); larger values show gaps")
+	quiet := fs.Bool("quiet", false, "no summary on stderr")
+	paths, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(env.Stderr, "vigil hunt: no input: name one or more files, or '-' for stdin")
+		fs.Usage()
+		return exitUsage
+	}
+	if *format != "" && *format != "table" && *format != "ndjson" {
+		fmt.Fprintf(env.Stderr, "vigil hunt: --format %q: use table or ndjson\n", *format)
+		return exitUsage
+	}
+	if *replayEvery != 0 && !*replay {
+		fmt.Fprintln(env.Stderr, "vigil hunt: --replay-every needs --replay")
+		return exitUsage
+	}
+	var bounds [2]time.Time
+	for i, s := range []string{*since, *until} {
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "vigil hunt: --%s %q: not an RFC 3339 time; write e.g. 2026-03-14T09:00:00Z\n", []string{"since", "until"}[i], s)
+			return exitUsage
+		}
+		bounds[i] = t
+	}
+
+	now := env.Now()
+	plan := event.NewPlan()
+	rules, ruleProblems, err := loadEngineRules(rulePaths, plan, func() time.Time { return now })
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+		return exitFailure
+	}
+	failed := false
+	for _, p := range ruleProblems {
+		fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", p)
+		if strings.Contains(p, "error") {
+			failed = true
+		}
+	}
+	if len(rules) == 0 {
+		fmt.Fprintln(env.Stderr, "vigil hunt: no runnable rules: check them with 'vigil rules validate'")
+		return exitFailure
+	}
+
+	w := env.Stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+			return exitFailure
+		}
+		defer f.Close()
+		w = f
+	}
+	table := *format == "table" || (*format == "" && env.IsTerminal && *out == "")
+
+	ctx := context.Background()
+	var store *state.Store
+	if *dbPath != "" {
+		store, err = state.Open(ctx, *dbPath)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+			return exitFailure
+		}
+		defer store.Close()
+	}
+
+	eng := engine.New(engine.Options{Rules: rules, Plan: plan})
+	sink := &huntSink{w: w, table: table, store: store, ctx: ctx}
+	hunt := engine.NewHunt(engine.HuntOptions{
+		Engine: eng, Index: *index, Since: bounds[0], Until: bounds[1],
+		Replay: *replay, RunEvery: *replayEvery, Now: func() time.Time { return now }, Emit: sink.emit,
+	})
+
+	var st huntCounts
+	ev := event.New(nil, plan)
+	for _, p := range paths {
+		st.files++
+		if err := huntFile(env, p, hunt, ev, &st); err != nil {
+			fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+			st.failedFiles++
+		}
+	}
+	stats, err := hunt.Finish()
+	if err == nil {
+		err = sink.flush()
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil hunt: writing alerts: %v\n", err)
+		return exitFailure
+	}
+	if !*quiet {
+		printHuntSummary(env.Stderr, st, stats, sink, *replay)
+	}
+	if failed || st.bad > 0 || st.failedFiles > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+type huntCounts struct {
+	files, failedFiles, events, bad int
+}
+
+// huntFile feeds one input to the hunt. Bad records are reported and
+// counted; only an unreadable file is an error.
+func huntFile(env *Env, path string, hunt *engine.Hunt, ev *event.Event, st *huntCounts) error {
+	r, err := input.Open(path, env.Stdin)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var de *input.DecodeError
+		if errors.As(err, &de) {
+			st.bad++
+			fmt.Fprintf(env.Stderr, "vigil hunt: %v (record skipped)\n", de)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		data, err := normalizeRecord(rec.Data)
+		if err != nil {
+			st.bad++
+			fmt.Fprintf(env.Stderr, "vigil hunt: %s: %v (record skipped)\n", rec.Location(), err)
+			continue
+		}
+		st.events++
+		ev.Reset(data)
+		if err := hunt.Event(ev); err != nil {
+			st.bad++
+			fmt.Fprintf(env.Stderr, "vigil hunt: %s: %v (record skipped)\n", rec.Location(), err)
+		}
+	}
+}
+
+// huntSink writes alerts as NDJSON as they come, or collects them for a
+// table, and stores them in the database when there is one.
+type huntSink struct {
+	w       io.Writer
+	table   bool
+	store   *state.Store
+	ctx     context.Context
+	rows    []engine.Alert
+	written int
+	old     int // already in the database
+}
+
+func (s *huntSink) emit(a engine.Alert) error {
+	if s.store != nil {
+		b, err := engine.MarshalAlert(a.Doc)
+		if err != nil {
+			return err
+		}
+		added, err := s.store.AddAlerts(s.ctx, []state.Alert{{
+			ID: a.ID, RuleID: a.Rule.Alert.RuleID, RuleName: a.Rule.Alert.Name, Severity: a.Rule.Alert.Severity,
+			RiskScore: a.Rule.Alert.RiskScore, EventTime: a.EventTime, CreatedAt: parseAlertTime(a.Doc), Doc: b,
+		}})
+		if err != nil {
+			return err
+		}
+		if !added[0] {
+			s.old++
+			return nil
+		}
+	}
+	s.written++
+	if s.table {
+		s.rows = append(s.rows, a)
+		return nil
+	}
+	b, err := engine.MarshalAlert(a.Doc)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = s.w.Write(b)
+	return err
+}
+
+func parseAlertTime(doc map[string]any) time.Time {
+	s, _ := doc["@timestamp"].(string)
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func (s *huntSink) flush() error {
+	if !s.table {
+		return nil
+	}
+	sort.SliceStable(s.rows, func(i, j int) bool { return s.rows[i].EventTime.Before(s.rows[j].EventTime) })
+	tw := tabwriter.NewWriter(s.w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSEVERITY\tRULE\tUSER\tSOURCE\tRESOURCE\tREASON")
+	for _, a := range s.rows {
+		t := "-"
+		if !a.EventTime.IsZero() {
+			t = a.EventTime.UTC().Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, a.Rule.Alert.Severity, a.Rule.Alert.Name,
+			field(a.Doc, "user.name"), field(a.Doc, "source.ip", "source.address"),
+			field(a.Doc, "azure.resource.name", "cloud.resource_id", "host.name"), field(a.Doc, "kibana.alert.reason"))
+	}
+	return tw.Flush()
+}
+
+// field returns the first of paths present in doc, as text ("-" if none).
+func field(doc map[string]any, paths ...string) string {
+	for _, p := range paths {
+		v, ok := lookupDoc(doc, p)
+		if !ok {
+			continue
+		}
+		switch t := v.(type) {
+		case string:
+			return t
+		case []any:
+			var parts []string
+			for _, el := range t {
+				parts = append(parts, fmt.Sprint(el))
+			}
+			return strings.Join(parts, ", ")
+		case json.Number:
+			return t.String()
+		default:
+			return fmt.Sprint(t)
+		}
+	}
+	return "-"
+}
+
+func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sink *huntSink, replay bool) {
+	fmt.Fprintf(w, "vigil hunt: read %d events from %d file(s)", st.events, st.files)
+	if st.bad > 0 {
+		fmt.Fprintf(w, ", %d bad record(s) skipped", st.bad)
+	}
+	fmt.Fprintf(w, "; %d alert(s)", sink.written)
+	if sink.old > 0 {
+		fmt.Fprintf(w, " new, %d already in the database", sink.old)
+	}
+	fmt.Fprintln(w)
+	for _, s := range stats {
+		fmt.Fprintf(w, "  %-50s %d alert(s)", s.Rule.Alert.Name, s.Alerts)
+		var notes []string
+		if s.Duplicates > 0 {
+			notes = append(notes, fmt.Sprintf("%d duplicate event(s)", s.Duplicates))
+		}
+		if s.Capped > 0 {
+			if replay {
+				notes = append(notes, fmt.Sprintf("%d dropped by max_signals", s.Capped))
+			} else {
+				notes = append(notes, fmt.Sprintf("a scheduled rule would have dropped %d (max_signals %d)", s.Capped, s.Rule.Window.MaxSignals))
+			}
+		}
+		if s.NeverSearched > 0 {
+			notes = append(notes, fmt.Sprintf("%d in schedule gaps", s.NeverSearched))
+		}
+		if s.NoTime > 0 {
+			notes = append(notes, fmt.Sprintf("%d without a timestamp", s.NoTime))
+		}
+		if s.OutOfRange > 0 {
+			notes = append(notes, fmt.Sprintf("%d outside --since/--until", s.OutOfRange))
+		}
+		if replay {
+			notes = append(notes, fmt.Sprintf("%d scheduled run(s)", s.Executions))
+		}
+		if len(notes) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(notes, ", "))
+		}
+		fmt.Fprintln(w)
+		for _, warn := range s.Warnings {
+			fmt.Fprintf(w, "    warning: %s\n", warn)
+		}
+	}
 }

@@ -83,6 +83,9 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err := d.Decode(&rec); err != nil {
 		return nil, nil, fmt.Errorf("not a JSON object: %w", err)
 	}
+	if !azure.IsActivity(rec) {
+		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has no operationName with a resourceId or time")
+	}
 	doc, warnings, err := azure.Activity(rec, raw, azure.Options{Ingested: opts.Ingested})
 	if err != nil {
 		return nil, warnings, err

@@ -1,0 +1,663 @@
+package rule
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/kql"
+	"github.com/vigil-project/vigil/internal/match"
+)
+
+// LoadOptions configure rule compilation.
+type LoadOptions struct {
+	Schema *ecs.Schema      // nil = ecs.Default()
+	Plan   *event.Plan      // where compiled queries register their fields; nil = a new plan
+	Now    func() time.Time // clock for `now` in queries
+}
+
+// Set is a collection of loaded rules.
+type Set struct {
+	Rules []*Rule
+}
+
+// Runnable returns the rules with status ok.
+func (s *Set) Runnable() []*Rule {
+	var out []*Rule
+	for _, r := range s.Rules {
+		if r.Status == StatusOK {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ByID returns the rule with the rule_id, or nil.
+func (s *Set) ByID(id string) *Rule {
+	for _, r := range s.Rules {
+		if r.RuleID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// LoadPaths loads rule files and directories (recursively, *.toml). The
+// error is only for paths that cannot be read; problems in a rule are in
+// its Errors and Status.
+func LoadPaths(paths []string, opts LoadOptions) (*Set, error) {
+	set := &Set{}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("rules: %w", err)
+		}
+		if !st.IsDir() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("rules: %w", err)
+			}
+			set.Rules = append(set.Rules, Parse(p, data, opts))
+			continue
+		}
+		if err := loadFS(set, os.DirFS(p), ".", p, opts); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// LoadFS loads every *.toml file below root in fsys.
+func LoadFS(fsys fs.FS, root string, opts LoadOptions) (*Set, error) {
+	set := &Set{}
+	if err := loadFS(set, fsys, root, "", opts); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+func loadFS(set *Set, fsys fs.FS, root, display string, opts LoadOptions) error {
+	var files []string
+	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".toml") && !strings.HasSuffix(p, ".test.toml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	sort.Strings(files)
+	for _, p := range files {
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
+		name := p
+		if display != "" {
+			name = filepath.Join(display, p)
+		}
+		set.Rules = append(set.Rules, Parse(name, data, opts))
+	}
+	return nil
+}
+
+// knownRuleKeys are the [rule] keys Vigil reads or carries (the
+// detection-rules schema and the Kibana API fields it accepts).
+var knownRuleKeys = strings.Fields(`actions alert_suppression anomaly_threshold author building_block_type concurrent_searches
+	data_view_id description enabled eql event_category_override exceptions_list false_positives filters from index
+	interval investigation_fields items_per_search language license machine_learning_job_id max_signals meta name
+	namespace new_terms note output_index query references related_integrations required_fields response_actions
+	revision risk_score risk_score_mapping rule_id rule_name_override saved_id setup severity severity_mapping tags
+	threat threat_filters threat_index threat_indicator_path threat_language threat_mapping threat_query threshold
+	throttle tiebreaker_field timeline_id timeline_title timestamp_field timestamp_override
+	timestamp_override_fallback_disabled to type version`)
+
+var knownMetaKeys = strings.Fields(`bypass_bbr_timing comments creation_date deprecation_date extended integration maturity
+	min_stack_comments min_stack_version os_type_list promotion query_schema_validation related_endpoint_rules updated_date`)
+
+var (
+	intervalRE = regexp.MustCompile(`^\d+[smhd]$`)
+	dateRE     = regexp.MustCompile(`^\d{4}/\d{2}/\d{2}$`)
+	relTimeRE  = regexp.MustCompile(`^now(-(\d+)([smhdwMy]))?$`)
+)
+
+// Parse reads one rule file. It never fails: problems are in the rule's
+// Errors, with Status error.
+func Parse(file string, data []byte, opts LoadOptions) *Rule {
+	r := &Rule{File: file}
+	v := &validator{r: r, lines: strings.Split(string(data), "\n")}
+	var doc map[string]any
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			v.errAt(pe.Position.Line, pe.Position.Col, "TOML syntax: "+pe.Message, "")
+		} else {
+			v.errAt(0, 0, "TOML syntax: "+err.Error(), "")
+		}
+		v.finish()
+		return r
+	}
+	meta, _ := doc["metadata"].(map[string]any)
+	ruleTab, ok := doc["rule"].(map[string]any)
+	if !ok {
+		v.errAt(1, 1, "no [rule] table", "a rule file has a [metadata] and a [rule] table")
+		v.finish()
+		return r
+	}
+	for k := range doc {
+		if k != "metadata" && k != "rule" && k != "transform" {
+			v.unknownKey("", k, []string{"metadata", "rule", "transform"})
+		}
+	}
+	r.Raw = ruleTab
+	r.Transform, _ = doc["transform"].(map[string]any)
+	v.meta(meta)
+	v.rule(ruleTab)
+	if len(r.Errors) == 0 {
+		v.compile(opts)
+	}
+	v.finish()
+	return r
+}
+
+type validator struct {
+	r     *Rule
+	lines []string
+}
+
+func (v *validator) errAt(line, col int, msg, hint string) {
+	v.r.Errors = append(v.r.Errors, &Error{File: v.r.File, Line: line, Col: col, Msg: msg, Hint: hint})
+}
+
+// keyPos finds where key is set inside [table] (or at top level for "").
+func (v *validator) keyPos(table, key string) (int, int) {
+	cur := ""
+	for i, l := range v.lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "[") {
+			cur = strings.Trim(t, "[] ")
+			continue
+		}
+		if cur != table {
+			continue
+		}
+		if strings.HasPrefix(t, key) {
+			rest := strings.TrimSpace(t[len(key):])
+			if strings.HasPrefix(rest, "=") {
+				return i + 1, strings.Index(l, key) + 1
+			}
+		}
+	}
+	for i, l := range v.lines {
+		if strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "[]")) == table+"."+key {
+			return i + 1, 1
+		}
+	}
+	return 0, 0
+}
+
+func (v *validator) errKey(table, key, msg, hint string) {
+	line, col := v.keyPos(table, key)
+	v.errAt(line, col, msg, hint)
+}
+
+func (v *validator) unknownKey(table, key string, known []string) {
+	hint := ""
+	if s := closest(key, known); s != "" {
+		hint = fmt.Sprintf("did you mean %q?", s)
+	}
+	where := "the top level"
+	if table != "" {
+		where = "[" + table + "]"
+	}
+	v.errKey(table, key, fmt.Sprintf("unknown key %q in %s", key, where), hint)
+}
+
+func (v *validator) str(tab map[string]any, table, key string, required bool) string {
+	x, ok := tab[key]
+	if !ok {
+		if required {
+			v.errAt(1, 1, fmt.Sprintf("[%s] lacks the required key %q", table, key), "")
+		}
+		return ""
+	}
+	s, ok := x.(string)
+	if !ok {
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be a string, not %T", table, key, x), "")
+	}
+	return s
+}
+
+func (v *validator) strs(tab map[string]any, table, key string) []string {
+	x, ok := tab[key]
+	if !ok {
+		return nil
+	}
+	switch t := x.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, el := range t {
+			s, ok := el.(string)
+			if !ok {
+				v.errKey(table, key, fmt.Sprintf("%s.%s must be a list of strings", table, key), "")
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	v.errKey(table, key, fmt.Sprintf("%s.%s must be a list of strings, not %T", table, key, x), "")
+	return nil
+}
+
+func (v *validator) integer(tab map[string]any, table, key string, required bool) (int, bool) {
+	x, ok := tab[key]
+	if !ok {
+		if required {
+			v.errAt(1, 1, fmt.Sprintf("[%s] lacks the required key %q", table, key), "")
+		}
+		return 0, false
+	}
+	n, ok := x.(int64)
+	if !ok {
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be an integer, not %T", table, key, x), "")
+		return 0, false
+	}
+	return int(n), true
+}
+
+func (v *validator) oneOf(table, key, val string, allowed ...string) {
+	if val == "" {
+		return
+	}
+	for _, a := range allowed {
+		if val == a {
+			return
+		}
+	}
+	hint := "use one of " + strings.Join(allowed, ", ")
+	if s := closest(val, allowed); s != "" {
+		hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
+	}
+	v.errKey(table, key, fmt.Sprintf("%s.%s = %q is not a valid value", table, key, val), hint)
+}
+
+func (v *validator) meta(m map[string]any) {
+	r := v.r
+	if m == nil {
+		v.errAt(1, 1, "no [metadata] table", "add [metadata] with creation_date and updated_date (YYYY/MM/DD)")
+		return
+	}
+	for k := range m {
+		if !contains(knownMetaKeys, k) {
+			v.unknownKey("metadata", k, knownMetaKeys)
+		}
+	}
+	r.Metadata.CreationDate = v.str(m, "metadata", "creation_date", true)
+	r.Metadata.UpdatedDate = v.str(m, "metadata", "updated_date", true)
+	for _, k := range []string{"creation_date", "updated_date"} {
+		if s, ok := m[k].(string); ok && !dateRE.MatchString(s) {
+			v.errKey("metadata", k, fmt.Sprintf("metadata.%s = %q is not a date", k, s), "write it as YYYY/MM/DD")
+		}
+	}
+	r.Metadata.Maturity = v.str(m, "metadata", "maturity", false)
+	v.oneOf("metadata", "maturity", r.Metadata.Maturity, "development", "experimental", "beta", "production", "deprecated")
+	r.Metadata.Integration = v.strs(m, "metadata", "integration")
+	r.Metadata.MinStackVersion = v.str(m, "metadata", "min_stack_version", false)
+	r.Metadata.MinStackComments = v.str(m, "metadata", "min_stack_comments", false)
+	r.Metadata.DeprecationDate = v.str(m, "metadata", "deprecation_date", false)
+	r.Metadata.OSTypeList = v.strs(m, "metadata", "os_type_list")
+}
+
+func (v *validator) rule(t map[string]any) {
+	r := v.r
+	for k := range t {
+		if !contains(knownRuleKeys, k) {
+			v.unknownKey("rule", k, knownRuleKeys)
+		}
+	}
+	r.Author = v.strs(t, "rule", "author")
+	if _, ok := t["author"]; !ok {
+		v.errAt(1, 1, `[rule] lacks the required key "author"`, "")
+	}
+	r.Description = v.str(t, "rule", "description", true)
+	r.Name = v.str(t, "rule", "name", true)
+	r.RuleID = v.str(t, "rule", "rule_id", true)
+	r.Type = v.str(t, "rule", "type", true)
+	v.oneOf("rule", "type", r.Type, "query", "saved_query", "eql", "esql", "threshold", "threat_match", "new_terms", "machine_learning")
+	r.Severity = v.str(t, "rule", "severity", true)
+	v.oneOf("rule", "severity", r.Severity, "low", "medium", "high", "critical")
+	if n, ok := v.integer(t, "rule", "risk_score", true); ok {
+		r.RiskScore = n
+		if n < 0 || n > 100 {
+			v.errKey("rule", "risk_score", fmt.Sprintf("rule.risk_score = %d is out of range", n), "use 0 to 100 (0-21 low, 22-47 medium, 48-73 high, 74-100 critical)")
+		}
+	}
+	r.Language = v.str(t, "rule", "language", false)
+	if r.Language == "" {
+		switch r.Type {
+		case "query", "threshold", "new_terms", "threat_match", "saved_query":
+			r.Language = "kuery"
+		}
+	}
+	v.oneOf("rule", "language", r.Language, "kuery", "lucene", "eql", "esql")
+	r.Query = v.str(t, "rule", "query", false)
+	r.Index = v.strs(t, "rule", "index")
+	r.DataViewID = v.str(t, "rule", "data_view_id", false)
+	r.From = v.str(t, "rule", "from", false)
+	if r.From == "" {
+		r.From = "now-6m"
+	}
+	r.To = v.str(t, "rule", "to", false)
+	if r.To == "" {
+		r.To = "now"
+	}
+	from, okFrom := v.relTime("from", r.From)
+	to, okTo := v.relTime("to", r.To)
+	if okFrom && okTo {
+		r.Lookback = from - to
+		if r.Lookback <= 0 {
+			v.errKey("rule", "from", fmt.Sprintf("rule.from %q is not before rule.to %q", r.From, r.To), "")
+		}
+	}
+	r.Interval = 5 * time.Minute
+	if s := v.str(t, "rule", "interval", false); s != "" {
+		if !intervalRE.MatchString(s) {
+			v.errKey("rule", "interval", fmt.Sprintf("rule.interval = %q is not an interval", s), "write a number and a unit s, m, h or d, e.g. \"5m\"")
+		} else {
+			n, _ := strconv.Atoi(s[:len(s)-1])
+			r.Interval = time.Duration(n) * unitDur(s[len(s)-1])
+		}
+	}
+	r.MaxSignals = 100
+	if n, ok := v.integer(t, "rule", "max_signals", false); ok {
+		if n < 1 {
+			v.errKey("rule", "max_signals", fmt.Sprintf("rule.max_signals = %d must be at least 1", n), "")
+		} else {
+			r.MaxSignals = n
+		}
+	}
+	r.TimestampOverride = v.str(t, "rule", "timestamp_override", false)
+	if b, ok := t["timestamp_override_fallback_disabled"].(bool); ok {
+		r.TimestampOverrideFallbackDisabled = b
+	}
+	r.Enabled = true
+	if b, ok := t["enabled"].(bool); ok {
+		r.Enabled = b
+	}
+	r.Tags = v.strs(t, "rule", "tags")
+	r.References = v.strs(t, "rule", "references")
+	r.FalsePositives = v.strs(t, "rule", "false_positives")
+	r.License = v.str(t, "rule", "license", false)
+	r.Note = v.str(t, "rule", "note", false)
+	r.Setup = v.str(t, "rule", "setup", false)
+	r.BuildingBlockType = v.str(t, "rule", "building_block_type", false)
+	v.oneOf("rule", "building_block_type", r.BuildingBlockType, "default")
+	r.RuleNameOverride = v.str(t, "rule", "rule_name_override", false)
+	if n, ok := v.integer(t, "rule", "version", false); ok {
+		r.Version = n
+	}
+	if r.Version == 0 {
+		r.Version = 1
+	}
+	v.threat(t["threat"])
+}
+
+// relTime checks a from/to value. Vigil runs rules relative to their
+// execution time, so it accepts `now` with an optional `-N<unit>`.
+func (v *validator) relTime(key, s string) (time.Duration, bool) {
+	m := relTimeRE.FindStringSubmatch(s)
+	if m == nil {
+		v.errKey("rule", key, fmt.Sprintf("rule.%s = %q is not date math relative to now", key, s), `write e.g. "now-9m" (units s m h d w M y)`)
+		return 0, false
+	}
+	if m[1] == "" {
+		return 0, true
+	}
+	n, _ := strconv.Atoi(m[2])
+	return time.Duration(n) * unitDur(m[3][0]), true
+}
+
+func unitDur(u byte) time.Duration {
+	switch u {
+	case 's':
+		return time.Second
+	case 'm':
+		return time.Minute
+	case 'h':
+		return time.Hour
+	case 'd':
+		return 24 * time.Hour
+	case 'w':
+		return 7 * 24 * time.Hour
+	case 'M':
+		return 30 * 24 * time.Hour
+	case 'y':
+		return 365 * 24 * time.Hour
+	}
+	return 0
+}
+
+func (v *validator) threat(x any) {
+	list, ok := x.([]map[string]any)
+	if !ok {
+		if arr, ok2 := x.([]any); ok2 {
+			for _, el := range arr {
+				if m, ok3 := el.(map[string]any); ok3 {
+					list = append(list, m)
+				}
+			}
+		}
+	}
+	for _, m := range list {
+		th := Threat{Framework: asString(m["framework"])}
+		v.oneOf("rule.threat", "framework", th.Framework, "MITRE ATT&CK", "MITRE ATLAS")
+		if tac, ok := m["tactic"].(map[string]any); ok {
+			th.Tactic = ref(tac)
+		}
+		for _, tm := range tables(m["technique"]) {
+			tech := Technique{ThreatRef: ref(tm)}
+			for _, sm := range tables(tm["subtechnique"]) {
+				tech.Subtechnique = append(tech.Subtechnique, ref(sm))
+			}
+			th.Technique = append(th.Technique, tech)
+		}
+		v.r.Threat = append(v.r.Threat, th)
+	}
+}
+
+func tables(x any) []map[string]any {
+	switch t := x.(type) {
+	case []map[string]any:
+		return t
+	case []any:
+		var out []map[string]any
+		for _, el := range t {
+			if m, ok := el.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func ref(m map[string]any) ThreatRef {
+	return ThreatRef{ID: asString(m["id"]), Name: asString(m["name"]), Reference: asString(m["reference"])}
+}
+
+func asString(x any) string { s, _ := x.(string); return s }
+
+// compile decides the rule's status and compiles what it can run.
+func (v *validator) compile(opts LoadOptions) {
+	r := v.r
+	switch {
+	case r.Type == "esql":
+		v.unsupported("rule type esql is not supported yet")
+	case r.Type == "eql":
+		v.unsupported("rule type eql is not supported yet")
+	case r.Type == "machine_learning":
+		v.unsupported("machine_learning rules need Elastic's anomaly detection jobs, which Vigil does not run")
+	case r.Type == "saved_query":
+		v.unsupported("rule type saved_query needs a Kibana saved query")
+	case r.Type == "threshold", r.Type == "new_terms", r.Type == "threat_match":
+		v.unsupported("rule type " + r.Type + " is not supported yet")
+	case r.Language == "lucene":
+		v.unsupported("query language lucene is not supported yet")
+	}
+	// Compile the query even of unsupported rule types, so that a
+	// broken query is reported as an error.
+	if r.Query == "" && r.Type == "query" && r.Raw["filters"] == nil {
+		v.errKey("rule", "type", "a query rule needs a query", `add query = '''...'''`)
+		return
+	}
+	if r.Language != "kuery" || strings.TrimSpace(r.Query) == "" {
+		if r.Language == "kuery" && r.Type == "query" {
+			v.compileFilters()
+		}
+		return
+	}
+	node, err := kql.Parse(r.Query)
+	if err != nil {
+		v.queryError(err)
+		return
+	}
+	mopts := match.Options{Schema: opts.Schema, Plan: opts.Plan, Now: opts.Now}
+	m, err := match.Compile(node, mopts)
+	if err != nil {
+		v.queryError(err)
+		return
+	}
+	r.matcher = m
+	if r.Type == "query" {
+		v.compileFilters()
+	}
+}
+
+func (v *validator) unsupported(reason string) {
+	if v.r.Reason == "" {
+		v.r.Reason = reason
+	}
+}
+
+func (v *validator) compileFilters() {
+	fs, reason := compileFilters(v.r.Raw["filters"])
+	if reason != "" {
+		v.unsupported(reason)
+		return
+	}
+	v.r.filters = fs
+}
+
+// queryError reports a query error at its position in the rule file.
+func (v *validator) queryError(err error) {
+	line, col := v.keyPos("rule", "query")
+	qLine, qCol := 1, 1
+	msg, hint, detail := err.Error(), "", ""
+	var ke *kql.Error
+	var ce *match.CompileError
+	switch {
+	case errors.As(err, &ke):
+		qLine, qCol, msg, hint, detail = ke.Pos.Line, ke.Pos.Col, ke.Msg, ke.Hint, ke.Detail()
+	case errors.As(err, &ce):
+		qLine, qCol, msg, hint = ce.Pos.Line, ce.Pos.Col, ce.Msg, ce.Hint
+	}
+	if line > 0 {
+		// The value starts after `query = ` and its opening delimiter; a
+		// multi-line string's first newline is not part of the value.
+		l := v.lines[line-1]
+		eq := strings.Index(l, "=")
+		rest := strings.TrimLeft(l[eq+1:], " \t")
+		start := eq + 1 + (len(l[eq+1:]) - len(rest))
+		delim := 1
+		if strings.HasPrefix(rest, `'''`) || strings.HasPrefix(rest, `"""`) {
+			delim = 3
+		}
+		if delim == 3 && strings.TrimSpace(rest[3:]) == "" {
+			line, col = line+qLine, qCol
+		} else if qLine == 1 {
+			col = start + delim + qCol
+		} else {
+			line, col = line+qLine-1, qCol
+		}
+	}
+	v.r.Errors = append(v.r.Errors, &Error{File: v.r.File, Line: line, Col: col, Msg: "query: " + msg, Hint: hint, Detail: detail})
+}
+
+func (v *validator) finish() {
+	r := v.r
+	sort.SliceStable(r.Errors, func(i, j int) bool {
+		a, b := r.Errors[i], r.Errors[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	switch {
+	case len(r.Errors) > 0:
+		r.Status = StatusError
+		r.Reason = fmt.Sprintf("%d error(s)", len(r.Errors))
+		r.matcher = nil
+	case r.Reason != "":
+		r.Status = StatusUnsupported
+	default:
+		r.Status = StatusOK
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// closest returns the candidate within edit distance 2 of s, if any.
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

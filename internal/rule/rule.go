@@ -1,0 +1,152 @@
+// Package rule reads Elastic Security detection rules in the TOML format of
+// the elastic/detection-rules repository ([metadata], [rule], [transform]),
+// applies Kibana's defaults, validates them with positioned errors, compiles
+// their KQL queries, and tells per rule whether Vigil can run it.
+package rule
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
+)
+
+// Status says whether Vigil can run a rule.
+type Status string
+
+// Rule statuses.
+const (
+	StatusOK          Status = "ok"
+	StatusUnsupported Status = "unsupported"
+	StatusError       Status = "error"
+)
+
+// Error is a problem in a rule file, with its position.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg, Hint string
+	Detail    string // e.g. the query line with a caret under the fault
+}
+
+func (e *Error) Error() string {
+	pos := e.File
+	if e.Line > 0 {
+		pos = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
+	}
+	return pos + ": " + e.Msg
+}
+
+// Metadata is the [metadata] table.
+type Metadata struct {
+	CreationDate     string   `toml:"creation_date"`
+	UpdatedDate      string   `toml:"updated_date"`
+	DeprecationDate  string   `toml:"deprecation_date"`
+	Maturity         string   `toml:"maturity"`
+	Integration      []string `toml:"-"`
+	MinStackVersion  string   `toml:"min_stack_version"`
+	MinStackComments string   `toml:"min_stack_comments"`
+	OSTypeList       []string `toml:"os_type_list"`
+}
+
+// Threat is one [[rule.threat]] entry (MITRE ATT&CK or ATLAS).
+type Threat struct {
+	Framework string      `toml:"framework" json:"framework"`
+	Tactic    ThreatRef   `toml:"tactic" json:"tactic"`
+	Technique []Technique `toml:"technique" json:"technique,omitempty"`
+}
+
+// ThreatRef is a tactic, technique or subtechnique reference.
+type ThreatRef struct {
+	ID        string `toml:"id" json:"id"`
+	Name      string `toml:"name" json:"name"`
+	Reference string `toml:"reference" json:"reference"`
+}
+
+// Technique is a technique with its subtechniques.
+type Technique struct {
+	ThreatRef
+	Subtechnique []ThreatRef `toml:"subtechnique" json:"subtechnique,omitempty"`
+}
+
+// Rule is one loaded rule: its fields as written (with Kibana's defaults
+// applied), its compiled query, and its status.
+type Rule struct {
+	File     string
+	Metadata Metadata
+
+	RuleID, Name, Description, Type, Language, Query string
+	Index                                            []string
+	DataViewID                                       string
+	From, To                                         string        // date math; defaults now-6m and now
+	Interval                                         time.Duration // default 5m
+	Lookback                                         time.Duration // to - from
+	MaxSignals                                       int           // default 100
+	TimestampOverride                                string
+	TimestampOverrideFallbackDisabled                bool
+	Severity                                         string
+	RiskScore                                        int
+	Author, Tags, References, FalsePositives         []string
+	License, Note, Setup                             string
+	BuildingBlockType, RuleNameOverride              string
+	Version                                          int
+	Enabled                                          bool
+	Threat                                           []Threat
+
+	// Raw is the whole [rule] table as decoded, for the fields Vigil
+	// carries but does not interpret yet (filters, exceptions_list,
+	// alert_suppression, threshold, new_terms, threat_match...).
+	Raw       map[string]any
+	Transform map[string]any
+
+	Status Status
+	Reason string
+	Errors []*Error
+
+	matcher *match.Matcher
+	filters []filter
+}
+
+// Match reports whether ev matches the rule's query and filters. Only
+// runnable (StatusOK) rules match anything.
+func (r *Rule) Match(ev *event.Event) bool {
+	if r.Status != StatusOK {
+		return false
+	}
+	if r.matcher != nil && !r.matcher.Match(ev) {
+		return false
+	}
+	for _, f := range r.filters {
+		if !f.match(ev) {
+			return false
+		}
+	}
+	return true
+}
+
+// Matcher returns the compiled query, nil if the rule has none.
+func (r *Rule) Matcher() *match.Matcher { return r.matcher }
+
+// Params returns the rule's parameters as kibana.alert.rule.parameters
+// holds them (snake_case, defaults applied).
+func (r *Rule) Params() map[string]any {
+	p := map[string]any{}
+	for k, v := range r.Raw {
+		p[k] = v
+	}
+	p["rule_id"] = r.RuleID
+	p["type"] = r.Type
+	p["from"] = r.From
+	p["to"] = r.To
+	if _, ok := p["interval"]; !ok {
+		p["interval"] = "5m"
+	}
+	p["max_signals"] = r.MaxSignals
+	p["severity"] = r.Severity
+	p["risk_score"] = r.RiskScore
+	if r.Language != "" {
+		p["language"] = r.Language
+	}
+	return p
+}

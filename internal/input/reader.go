@@ -1,13 +1,20 @@
 // Package input reads events from files and streams: NDJSON, a JSON array,
 // one (pretty-printed) JSON object, several concatenated objects, the
-// {"records":[...]} envelope of Azure diagnostic exports, gzip-compressed or
-// not (detected by magic bytes), and '-' for stdin.
+// {"records":[...]} envelope of Azure diagnostic exports and the
+// {"value":[...]} list of Azure REST responses (split into their
+// elements), gzip-compressed or not (detected by magic bytes), and '-' for
+// stdin.
+//
+// A top-level object whose only key is "records" or "value", holding an
+// array of objects, is an envelope; any other object is a record.
 package input
 
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +24,8 @@ import (
 type Record struct {
 	Data   []byte // one JSON object; valid until the next call to Next
 	Source string // the file name, or "-" for stdin
-	Line   int    // 1-based line where the object starts
-	Index  int    // position inside a JSON array or records envelope; -1 otherwise
+	Line   int    // 1-based line where the object (or its envelope) starts
+	Index  int    // position inside a JSON array or envelope; -1 otherwise
 }
 
 // Location renders where the record came from, e.g. "logs.json:12" or
@@ -45,12 +52,20 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// maxLine bounds one NDJSON line.
+const maxLine = 256 << 20
+
 // Reader yields the records of one source.
 type Reader struct {
-	name string
-	sc   *bufio.Scanner
-	line int
-	c    io.Closer
+	name    string
+	br      *bufio.Reader
+	c       io.Closer
+	line    int
+	started bool
+	stream  bool // whole-document mode: arrays and pretty-printed objects
+	pending []Record
+	doc     []byte
+	pos     int
 }
 
 // Open opens a file ("-" is stdin).
@@ -69,31 +84,275 @@ func Open(path string, stdin io.Reader) (*Reader, error) {
 
 // NewReader reads records from r; name is used in locations.
 func NewReader(r io.Reader, name string) *Reader {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	return &Reader{name: name, sc: sc}
+	return &Reader{name: name, br: bufio.NewReaderSize(r, 1<<20)}
+}
+
+// start detects gzip and the document shape.
+func (r *Reader) start() error {
+	r.started = true
+	if magic, _ := r.br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(r.br)
+		if err != nil {
+			return fmt.Errorf("%s: bad gzip data: %w", r.name, err)
+		}
+		r.br = bufio.NewReaderSize(zr, 1<<20)
+	}
+	if bom, _ := r.br.Peek(3); bytes.Equal(bom, []byte{0xef, 0xbb, 0xbf}) {
+		r.br.Discard(3)
+	}
+	// A document that starts with '[' or whose first line is not a
+	// complete object is read whole (arrays, pretty-printed exports).
+	for i := 1; ; i++ {
+		b, err := r.br.Peek(i)
+		if len(b) < i {
+			if err == nil {
+				err = io.EOF
+			}
+			return nil
+		}
+		c := b[i-1]
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		if c == '[' {
+			r.stream = true
+		} else if c == '{' {
+			r.stream = !r.firstLineComplete()
+		}
+		break
+	}
+	if r.stream {
+		data, err := io.ReadAll(r.br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.name, err)
+		}
+		r.doc = data
+		r.line = 1
+	}
+	return nil
+}
+
+// firstLineComplete reports whether the first line holds a whole JSON value.
+func (r *Reader) firstLineComplete() bool {
+	for n := 4096; ; n *= 2 {
+		b, err := r.br.Peek(n)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			return json.Valid(bytes.TrimSpace(b[:i]))
+		}
+		if err != nil || n > maxLine {
+			return json.Valid(bytes.TrimSpace(b))
+		}
+	}
 }
 
 // Next returns the next record, io.EOF at the end, or a *DecodeError for a
 // bad record (call Next again to go on). Any other error is fatal.
-//
-// TODO(input): this first version reads NDJSON only.
 func (r *Reader) Next() (Record, error) {
-	for r.sc.Scan() {
+	if !r.started {
+		if err := r.start(); err != nil {
+			return Record{}, err
+		}
+	}
+	if len(r.pending) > 0 {
+		return r.pop()
+	}
+	if r.stream {
+		return r.nextValue()
+	}
+	return r.nextLine()
+}
+
+func (r *Reader) nextLine() (Record, error) {
+	for {
+		raw, err := r.br.ReadSlice('\n')
+		var buf []byte
+		if errors.Is(err, bufio.ErrBufferFull) {
+			buf = append(buf, raw...)
+			for errors.Is(err, bufio.ErrBufferFull) && len(buf) <= maxLine {
+				raw, err = r.br.ReadSlice('\n')
+				buf = append(buf, raw...)
+			}
+			raw = buf
+		}
+		if len(raw) == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				return Record{}, io.EOF
+			}
+			return Record{}, err
+		}
 		r.line++
-		b := bytes.TrimSpace(r.sc.Bytes())
+		if len(raw) > maxLine {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = r.br.ReadSlice('\n')
+			}
+			return Record{}, &DecodeError{Source: r.name, Line: r.line, Col: 1, Err: fmt.Errorf("line longer than %d MiB", maxLine>>20)}
+		}
+		b := bytes.TrimSpace(raw)
 		if len(b) == 0 {
 			continue
 		}
-		if !json.Valid(b) || b[0] != '{' {
-			return Record{}, &DecodeError{Source: r.name, Line: r.line, Col: 1, Err: fmt.Errorf("not a JSON object")}
+		if b[0] != '{' {
+			return Record{}, &DecodeError{Source: r.name, Line: r.line, Col: 1, Err: fmt.Errorf("expected a JSON object, found %s", describe(b))}
+		}
+		if col, err := validate(b); err != nil {
+			return Record{}, &DecodeError{Source: r.name, Line: r.line, Col: col, Err: err}
+		}
+		if els, ok := envelope(b); ok {
+			r.queue(els, r.line, nil)
+			if len(r.pending) == 0 {
+				continue
+			}
+			return r.pop()
 		}
 		return Record{Data: b, Source: r.name, Line: r.line, Index: -1}, nil
 	}
-	if err := r.sc.Err(); err != nil {
-		return Record{}, err
+}
+
+// nextValue reads the next top-level value of a whole document.
+func (r *Reader) nextValue() (Record, error) {
+	for r.pos < len(r.doc) {
+		c := r.doc[r.pos]
+		switch c {
+		case '\n':
+			r.line++
+			r.pos++
+			continue
+		case ' ', '\t', '\r':
+			r.pos++
+			continue
+		}
+		start, line := r.pos, r.line
+		dec := json.NewDecoder(bytes.NewReader(r.doc[start:]))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			off := start + int(dec.InputOffset())
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				off = start + int(se.Offset)
+			}
+			l, col := lineCol(r.doc, off)
+			r.pos = len(r.doc) // the structure is broken: stop this source
+			return Record{}, &DecodeError{Source: r.name, Line: l, Col: col, Err: fmt.Errorf("malformed JSON: %v", err)}
+		}
+		end := start + int(dec.InputOffset())
+		r.line += bytes.Count(r.doc[start:end], []byte{'\n'})
+		r.pos = end
+		b := bytes.TrimSpace(raw)
+		switch b[0] {
+		case '[':
+			var els []json.RawMessage
+			json.Unmarshal(b, &els)
+			r.queue(els, line, r.doc[start:end])
+		case '{':
+			if els, ok := envelope(b); ok {
+				r.queue(els, line, r.doc[start:end])
+			} else {
+				return Record{Data: b, Source: r.name, Line: line, Index: -1}, nil
+			}
+		default:
+			return Record{}, &DecodeError{Source: r.name, Line: line, Col: 1, Err: fmt.Errorf("expected a JSON object, found %s", describe(b))}
+		}
+		if len(r.pending) > 0 {
+			return r.pop()
+		}
 	}
 	return Record{}, io.EOF
+}
+
+// queue adds the elements of an array or envelope; non-objects become
+// errors in their place.
+func (r *Reader) queue(els []json.RawMessage, line int, text []byte) {
+	for i, el := range els {
+		b := bytes.TrimSpace(el)
+		elLine := line
+		if text != nil {
+			if j := bytes.Index(text, el); j >= 0 {
+				elLine = line + bytes.Count(text[:j], []byte{'\n'})
+			}
+		}
+		if len(b) == 0 || b[0] != '{' {
+			r.pending = append(r.pending, Record{Source: r.name, Line: elLine, Index: i})
+			continue
+		}
+		r.pending = append(r.pending, Record{Data: b, Source: r.name, Line: elLine, Index: i})
+	}
+}
+
+// pop returns the next queued record; an element that is not an object
+// (queued with no data) is reported where it stands.
+func (r *Reader) pop() (Record, error) {
+	rec := r.pending[0]
+	r.pending = r.pending[1:]
+	if rec.Data == nil {
+		return Record{}, &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("element %d is not a JSON object", rec.Index)}
+	}
+	return rec, nil
+}
+
+// envelope splits {"records":[...]} and {"value":[...]}.
+func envelope(b []byte) ([]json.RawMessage, bool) {
+	head := b
+	if len(head) > 32 {
+		head = head[:32]
+	}
+	if !bytes.Contains(head, []byte(`"records"`)) && !bytes.Contains(head, []byte(`"value"`)) {
+		return nil, false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || len(m) != 1 {
+		return nil, false
+	}
+	for k, v := range m {
+		if k != "records" && k != "value" {
+			return nil, false
+		}
+		var els []json.RawMessage
+		if json.Unmarshal(v, &els) != nil {
+			return nil, false
+		}
+		return els, true
+	}
+	return nil, false
+}
+
+// validate checks one JSON value, returning the 1-based column of a fault.
+func validate(b []byte) (int, error) {
+	if json.Valid(b) {
+		return 0, nil
+	}
+	var v json.RawMessage
+	err := json.Unmarshal(b, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return int(se.Offset), fmt.Errorf("malformed JSON: %v", se)
+	}
+	return 1, fmt.Errorf("malformed JSON: %v", err)
+}
+
+func lineCol(doc []byte, off int) (int, int) {
+	if off > len(doc) {
+		off = len(doc)
+	}
+	line := 1 + bytes.Count(doc[:off], []byte{'\n'})
+	col := off - bytes.LastIndexByte(doc[:off], '\n')
+	return line, col
+}
+
+func describe(b []byte) string {
+	switch b[0] {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	if b[0] == '-' || (b[0] >= '0' && b[0] <= '9') {
+		return "a number"
+	}
+	return fmt.Sprintf("%q", string(b[:min(len(b), 20)]))
 }
 
 // Close closes the underlying file.

@@ -227,7 +227,9 @@ func quoteField(p string) string {
 
 func (c *compiler) nested(n *kql.Nested, prefix string) (node, error) {
 	path := join(prefix, n.Field.Text())
-	if !c.opts.Schema.IsNested(path) {
+	// Kibana rejects a nested query on a field it knows is not nested; a
+	// field our schema does not know is taken to be nested, as written.
+	if t, known := c.opts.Schema.Known(path); known && t != ecs.Nested {
 		return nil, c.errorf(n.At, "use field:{...} only on fields mapped as nested; for objects write the full path, e.g. "+path+".x:value",
 			"%s is not a nested field", path)
 	}

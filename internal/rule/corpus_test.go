@@ -1,0 +1,76 @@
+package rule
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+func sharedTestdata(t *testing.T, sub string) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("repository root not found")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "testdata", sub)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("../shared/testdata/%s not found (run from a checkout with shared/ beside it)", sub)
+	}
+	return p
+}
+
+var fixedNow = func() time.Time { return time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC) }
+
+// TestCorpus loads Elastic's whole prebuilt rule corpus: nothing may crash
+// or be reported as an error, every kuery query rule must be runnable and
+// every other rule must say why it is not.
+func TestCorpus(t *testing.T) {
+	root := sharedTestdata(t, "detection-rules")
+	set, err := LoadPaths([]string{filepath.Join(root, "rules"), filepath.Join(root, "rules_building_block")},
+		LoadOptions{Plan: event.NewPlan(), Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	reasons := map[string]int{}
+	for _, r := range set.Rules {
+		counts[string(r.Status)]++
+		switch r.Status {
+		case StatusError:
+			for _, e := range r.Errors {
+				t.Errorf("%v (hint: %s)", e, e.Hint)
+			}
+		case StatusUnsupported:
+			if r.Reason == "" {
+				t.Errorf("%s: unsupported without a reason", r.File)
+			}
+			reasons[r.Reason]++
+		}
+		if r.Type == "query" && r.Language == "kuery" && r.Status != StatusOK {
+			t.Errorf("%s: kuery query rule has status %s: %s", r.File, r.Status, r.Reason)
+		}
+	}
+	if len(set.Rules) != 2068 {
+		t.Errorf("loaded %d rules, want 2068", len(set.Rules))
+	}
+	t.Logf("statuses: %v", counts)
+	var rs []string
+	for r := range reasons {
+		rs = append(rs, r)
+	}
+	sort.Strings(rs)
+	for _, r := range rs {
+		t.Logf("unsupported: %4d  %s", reasons[r], r)
+	}
+}

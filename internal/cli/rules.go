@@ -1,8 +1,208 @@
 package cli
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/rule"
+)
+
+const rulesSynopsis = `rules validate [PATH...]            load and compile rules; print every error; summary by type and status
+       rules list [--format table|ndjson] [PATH...]   one line per rule: id, name, type, severity, status
+       rules show [--rules PATH]... ID    a rule's metadata, query, schedule, MITRE mapping and investigation guide
+
+Without PATH the built-in pack is used. PATH is a rule file or a directory (searched recursively for *.toml).`
 
 func runRules(env *Env, args []string) int {
-	fmt.Fprintln(env.Stderr, "vigil rules: not built yet")
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(env.Stderr, "Usage: vigil %s\n", rulesSynopsis)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	switch args[0] {
+	case "validate":
+		return rulesValidate(env, args[1:])
+	case "list":
+		return rulesList(env, args[1:])
+	case "show":
+		return rulesShow(env, args[1:])
+	}
+	fmt.Fprintf(env.Stderr, "vigil rules: unknown subcommand %q", args[0])
+	if s := suggest(args[0], []string{"validate", "list", "show"}); s != "" {
+		fmt.Fprintf(env.Stderr, "; did you mean %q?", s)
+	}
+	fmt.Fprintln(env.Stderr)
 	return exitUsage
+}
+
+func loadForCLI(env *Env, paths []string) (*rule.Set, bool) {
+	now := env.Now()
+	set, err := loadRuleSet(paths, event.NewPlan(), func() time.Time { return now })
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil rules: %v\n", err)
+		return nil, false
+	}
+	return set, true
+}
+
+func rulesValidate(env *Env, args []string) int {
+	fs := newFlagSet(env, "rules validate", rulesSynopsis)
+	paths, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	set, ok := loadForCLI(env, paths)
+	if !ok {
+		return exitFailure
+	}
+	byType := map[string]map[rule.Status]int{}
+	errs := 0
+	for _, r := range set.Rules {
+		key := r.Type + "/" + r.Language
+		if byType[key] == nil {
+			byType[key] = map[rule.Status]int{}
+		}
+		byType[key][r.Status]++
+		for _, e := range r.Errors {
+			errs++
+			fmt.Fprintln(env.Stdout, e.Error())
+			if e.Detail != "" {
+				for _, l := range strings.Split(strings.TrimRight(e.Detail, "\n"), "\n") {
+					fmt.Fprintln(env.Stdout, "    "+l)
+				}
+			} else if e.Hint != "" {
+				fmt.Fprintln(env.Stdout, "    hint: "+e.Hint)
+			}
+		}
+	}
+	var keys []string
+	for k := range byType {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE/LANGUAGE\tOK\tUNSUPPORTED\tERROR")
+	for _, k := range keys {
+		c := byType[k]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", strings.TrimSuffix(k, "/"), c[rule.StatusOK], c[rule.StatusUnsupported], c[rule.StatusError])
+	}
+	tw.Flush()
+	fmt.Fprintf(env.Stdout, "%d rule(s), %d runnable, %d error(s)\n", len(set.Rules), len(set.Runnable()), errs)
+	if errs > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func rulesList(env *Env, args []string) int {
+	fs := newFlagSet(env, "rules list", rulesSynopsis)
+	format := fs.String("format", "", "table or ndjson (default: table on a terminal, else ndjson)")
+	paths, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	set, ok := loadForCLI(env, paths)
+	if !ok {
+		return exitFailure
+	}
+	table := *format == "table" || (*format == "" && env.IsTerminal)
+	if *format != "" && *format != "table" && *format != "ndjson" {
+		fmt.Fprintf(env.Stderr, "vigil rules list: --format %q: use table or ndjson\n", *format)
+		return exitUsage
+	}
+	if table {
+		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RULE_ID\tNAME\tTYPE\tSEVERITY\tRISK\tSTATUS\tREASON")
+		for _, r := range set.Rules {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.RuleID, r.Name, r.Type, r.Severity, r.RiskScore, r.Status, r.Reason)
+		}
+		tw.Flush()
+		return exitOK
+	}
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetEscapeHTML(false)
+	for _, r := range set.Rules {
+		enc.Encode(map[string]any{
+			"file": r.File, "rule_id": r.RuleID, "name": r.Name, "type": r.Type, "language": r.Language,
+			"severity": r.Severity, "risk_score": r.RiskScore, "status": r.Status, "reason": r.Reason,
+		})
+	}
+	return exitOK
+}
+
+func rulesShow(env *Env, args []string) int {
+	fs := newFlagSet(env, "rules show", rulesSynopsis)
+	var paths stringList
+	fs.Var(&paths, "rules", "rule file or directory (repeatable; default: the built-in pack)")
+	ids, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(ids) != 1 {
+		fmt.Fprintln(env.Stderr, "vigil rules show: name one rule_id (see 'vigil rules list')")
+		return exitUsage
+	}
+	set, ok := loadForCLI(env, paths)
+	if !ok {
+		return exitFailure
+	}
+	r := set.ByID(ids[0])
+	if r == nil {
+		fmt.Fprintf(env.Stderr, "vigil rules show: no rule with rule_id %q; 'vigil rules list' shows the ids\n", ids[0])
+		return exitFailure
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "%s\n%s\n\n", r.Name, strings.Repeat("=", len(r.Name)))
+	fmt.Fprintf(w, "rule_id:    %s\nfile:       %s\ntype:       %s (%s)\nstatus:     %s %s\n", r.RuleID, r.File, r.Type, r.Language, r.Status, r.Reason)
+	fmt.Fprintf(w, "severity:   %s (risk score %d)\n", r.Severity, r.RiskScore)
+	fmt.Fprintf(w, "indices:    %s\n", strings.Join(r.Index, ", "))
+	fmt.Fprintf(w, "schedule:   every %s, searching %s to %s, at most %d alerts per run\n", intervalText(r.Interval), r.From, r.To, r.MaxSignals)
+	if r.TimestampOverride != "" {
+		fmt.Fprintf(w, "timestamp:  %s (falls back to @timestamp: %v)\n", r.TimestampOverride, !r.TimestampOverrideFallbackDisabled)
+	}
+	if len(r.Tags) > 0 {
+		fmt.Fprintf(w, "tags:       %s\n", strings.Join(r.Tags, ", "))
+	}
+	for _, th := range r.Threat {
+		fmt.Fprintf(w, "MITRE:      %s %s (%s)\n", th.Tactic.ID, th.Tactic.Name, th.Framework)
+		for _, tech := range th.Technique {
+			fmt.Fprintf(w, "              %s %s\n", tech.ID, tech.Name)
+			for _, sub := range tech.Subtechnique {
+				fmt.Fprintf(w, "                %s %s\n", sub.ID, sub.Name)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nDescription\n-----------\n%s\n", strings.TrimSpace(r.Description))
+	if r.Query != "" {
+		fmt.Fprintf(w, "\nQuery\n-----\n%s\n", strings.TrimSpace(r.Query))
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "\nerror: %v\n", e)
+	}
+	if len(r.FalsePositives) > 0 {
+		fmt.Fprintf(w, "\nFalse positives\n---------------\n")
+		for _, fp := range r.FalsePositives {
+			fmt.Fprintf(w, "- %s\n", strings.Join(strings.Fields(fp), " "))
+		}
+	}
+	if r.Note != "" {
+		fmt.Fprintf(w, "\nInvestigation guide\n-------------------\n%s\n", strings.TrimSpace(r.Note))
+	}
+	if r.Setup != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(r.Setup))
+	}
+	if len(r.References) > 0 {
+		fmt.Fprintf(w, "\nReferences\n----------\n")
+		for _, ref := range r.References {
+			fmt.Fprintf(w, "- %s\n", ref)
+		}
+	}
+	return exitOK
 }

@@ -168,9 +168,7 @@ func Parse(file string, data []byte, opts LoadOptions) *Rule {
 	r.Transform, _ = doc["transform"].(map[string]any)
 	v.meta(meta)
 	v.rule(ruleTab)
-	if len(r.Errors) == 0 {
-		v.compile(opts)
-	}
+	v.compile(opts) // also with other errors: report every problem at once
 	v.finish()
 	return r
 }

@@ -18,7 +18,7 @@ func specSchema(deltas ecs.Type) *ecs.Schema {
 		"process.name": ecs.Keyword, "file.path": ecs.Keyword, "message": ecs.MatchOnlyText,
 		"http.response.status_code": ecs.Long, "@timestamp": ecs.Date, "source.ip": ecs.IP,
 		"azure.activitylogs.properties": ecs.Flattened,
-		"deltas": deltas, "deltas.action": ecs.Keyword, "deltas.role": ecs.Keyword,
+		"deltas":                        deltas, "deltas.action": ecs.Keyword, "deltas.role": ecs.Keyword,
 	})
 }
 

@@ -4,6 +4,8 @@
 // (see gen.go) and committed as fields_gen.go.
 package ecs
 
+//go:generate go run ./internal/gen/cmd
+
 import "strings"
 
 // Type is an Elasticsearch field type.

@@ -229,6 +229,8 @@ func (r *Reader) nextValue() (Record, error) {
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
 				off = start + int(se.Offset)
+			} else if errors.Is(err, io.ErrUnexpectedEOF) {
+				off = len(r.doc) // truncated: the fault is at the end
 			}
 			l, col := lineCol(r.doc, off)
 			r.pos = len(r.doc) // the structure is broken: stop this source
@@ -324,7 +326,11 @@ func validate(b []byte) (int, error) {
 	err := json.Unmarshal(b, &v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return int(se.Offset), fmt.Errorf("malformed JSON: %v", se)
+		col := int(se.Offset)
+		if col >= len(b) {
+			col = len(b) + 1 // the value ends too early
+		}
+		return col, fmt.Errorf("malformed JSON: %v", se)
 	}
 	return 1, fmt.Errorf("malformed JSON: %v", err)
 }

@@ -1,0 +1,112 @@
+package input
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// readAll returns every record as "line:index:data" and every error.
+func readAll(t *testing.T, data []byte) (recs []string, errs []string) {
+	t.Helper()
+	r := NewReader(bytes.NewReader(data), "f")
+	for i := 0; i < 10000; i++ {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return recs, errs
+		}
+		var de *DecodeError
+		if errors.As(err, &de) {
+			errs = append(errs, fmt.Sprintf("%d:%d", de.Line, de.Col))
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, fmt.Sprintf("%d:%d:%s", rec.Line, rec.Index, rec.Data))
+	}
+	t.Fatal("reader does not end")
+	return nil, nil
+}
+
+func TestShapes(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		want     []string
+		wantErrs []string
+	}{
+		{"ndjson", "{\"a\":1}\n\n{\"a\":2}\r\n", []string{`1:-1:{"a":1}`, `3:-1:{"a":2}`}, nil},
+		{"bad line goes on", "{\"a\":1}\n{\"a\":\n{\"a\":3}\n7\n", []string{`1:-1:{"a":1}`, `3:-1:{"a":3}`}, []string{"2:6", "4:1"}},
+		{"envelope per line", `{"records":[{"a":1},{"a":2}]}` + "\n" + `{"records":[{"a":3}]}`, []string{`1:0:{"a":1}`, `1:1:{"a":2}`, `2:0:{"a":3}`}, nil},
+		{"value list", `{"value":[{"a":1}]}`, []string{`1:0:{"a":1}`}, nil},
+		{"records plus another key is a record", `{"records":[{"a":1}],"b":2}`, []string{`1:-1:{"records":[{"a":1}],"b":2}`}, nil},
+		{"array", "[\n {\"a\":1},\n {\"a\":2}\n]\n", []string{`2:0:{"a":1}`, `3:1:{"a":2}`}, nil},
+		{"array with a non-object", `[{"a":1}, 5]`, []string{`1:0:{"a":1}`}, []string{"1:1"}},
+		{"pretty objects", "{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n", []string{"1:-1:{\n  \"a\": 1\n}", "4:-1:{\n  \"a\": 2\n}"}, nil},
+		{"pretty envelope", "{\n \"records\": [\n  {\"a\":1},\n  {\"a\":2}\n ]\n}", []string{`3:0:{"a":1}`, `4:1:{"a":2}`}, nil},
+		{"truncated document", "[{\"a\":1},\n{\"a\":", nil, []string{"2:6"}},
+		{"bom", "\xef\xbb\xbf{\"a\":1}\n", []string{`1:-1:{"a":1}`}, nil},
+		{"empty", "", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, errs := readAll(t, []byte(tt.in))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("records (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantErrs, errs); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGzip(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(`{"records":[{"a":1},{"a":2}]}` + "\n"))
+	zw.Close()
+	got, errs := readAll(t, buf.Bytes())
+	if len(got) != 2 || len(errs) != 0 {
+		t.Errorf("gzip: records %v, errors %v", got, errs)
+	}
+}
+
+func TestLongLine(t *testing.T) {
+	long := `{"a":"` + strings.Repeat("x", 3<<20) + `"}` + "\n" + `{"b":1}` + "\n"
+	got, errs := readAll(t, []byte(long))
+	if len(got) != 2 || len(errs) != 0 {
+		t.Errorf("long line: %d records, errors %v", len(got), errs)
+	}
+}
+
+// FuzzReader: no input panics the reader; every record is a JSON object.
+func FuzzReader(f *testing.F) {
+	for _, s := range []string{"{\"a\":1}\n", `{"records":[{"a":1},2]}`, "[{\"a\":1},", "{\n\"a\":[\n1]}\n{", "\x1f\x8b"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewReader(bytes.NewReader(data), "f")
+		for i := 0; i < 100000; i++ {
+			rec, err := r.Next()
+			if err != nil {
+				var de *DecodeError
+				if errors.As(err, &de) {
+					continue
+				}
+				return
+			}
+			if len(rec.Data) == 0 || rec.Data[0] != '{' {
+				t.Fatalf("record is not an object: %q", rec.Data)
+			}
+		}
+		t.Fatal("reader does not end")
+	})
+}

@@ -1,0 +1,29 @@
+package normalize
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// FuzzNormalize: any input is either normalized to a JSON object, passed
+// through, or refused with an error; never a panic.
+func FuzzNormalize(f *testing.F) {
+	f.Add([]byte(`{"time":"2026-03-14T09:22:41.9876543Z","resourceId":"/SUBSCRIPTIONS/6F1D3B0A-2C4E-4B7A-9D1E-3A5B7C9D1E2F/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM","operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION","resultType":"Success","durationMs":"12","callerIpAddress":"203.0.113.45","identity":{"claims":{"name":"J","http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name":"j@x.example"},"authorization":{"evidence":{"principalId":"p"}}},"properties":{"responseBody":"{\"a\":1}","statusMessage":"m"}}`))
+	f.Add([]byte(`{"operationName":{"value":"Microsoft.Compute/virtualMachines/runCommand/action"},"status":{"value":"Succeeded"},"eventTimestamp":"1/9/2007 9:41:00 AM","resourceId":"/subscriptions/x"}`))
+	f.Add([]byte(`{"@timestamp":"2026-01-01T00:00:00Z","event":{"action":"x"}}`))
+	f.Add([]byte(`{"operationName":5,"time":[],"identity":"x","properties":"{"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, src := range []Source{Auto, AzureActivity} {
+			out, _, err := Normalize(raw, src, Options{})
+			if err != nil {
+				continue
+			}
+			if Detect(raw) == AzureActivity || src == AzureActivity {
+				var m map[string]any
+				if json.Unmarshal(out, &m) != nil {
+					t.Fatalf("normalized output is not a JSON object: %s", out)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,45 @@
+package normalize
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+func benchRecords(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = []byte(fmt.Sprintf(`{"time":"2026-03-14T09:%02d:%02d.1234567Z","resourceId":"/SUBSCRIPTIONS/3F2B8C1D-5E6A-4B7C-8D9E-0A1B2C3D4E5F/RESOURCEGROUPS/PROD-APP-RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/WEB-VM-%02d","operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION","category":"Administrative","resultType":"Success","resultSignature":"Succeeded.","durationMs":0,"callerIpAddress":"203.0.113.45","correlationId":"4c2f9a1e-7b3d-4e5f-a6b7-c8d9e0f1a2b3","identity":{"authorization":{"scope":"/subscriptions/x","action":"Microsoft.Compute/virtualMachines/runCommand/action","evidence":{"role":"Virtual Machine Contributor","principalType":"User","principalId":"a1b2"}},"claims":{"name":"Jane Doe","http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name":"jane.doe@contoso.example","ipaddr":"203.0.113.45"}},"level":"Information","location":"westeurope","properties":{"eventCategory":"Administrative","statusCode":"OK"}}`, i/60%60, i%60, i%10))
+	}
+	return out
+}
+
+// BenchmarkNormalizeAzure normalizes raw activity records to ECS JSON.
+func BenchmarkNormalizeAzure(b *testing.B) {
+	recs := benchRecords(100)
+	b.SetBytes(int64(len(recs[0])))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, _, err := Normalize(recs[i%len(recs)], Auto, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkNormalizeBaselineUnmarshal is the floor: a plain decode of the
+// same records into a map.
+func BenchmarkNormalizeBaselineUnmarshal(b *testing.B) {
+	recs := benchRecords(100)
+	b.SetBytes(int64(len(recs[0])))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		var m map[string]any
+		if err := json.Unmarshal(recs[i%len(recs)], &m); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -126,10 +125,7 @@ func runHunt(env *Env, args []string) int {
 	ev := event.New(nil, plan)
 	for _, p := range paths {
 		st.files++
-		if err := huntFile(env, p, hunt, ev, &st); err != nil {
-			fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
-			st.failedFiles++
-		}
+		huntFile(env, p, hunt, ev, &st)
 	}
 	stats, err := hunt.Finish()
 	if err == nil {
@@ -142,51 +138,33 @@ func runHunt(env *Env, args []string) int {
 	if !*quiet {
 		printHuntSummary(env.Stderr, st, stats, sink, *replay)
 	}
-	if failed || st.bad > 0 || st.failedFiles > 0 {
+	if failed || st.bad > 0 {
 		return exitFailure
 	}
 	return exitOK
 }
 
 type huntCounts struct {
-	files, failedFiles, events, bad int
+	files, events, bad int
 }
 
-// huntFile feeds one input to the hunt. Bad records are reported and
-// counted; only an unreadable file is an error.
-func huntFile(env *Env, path string, hunt *engine.Hunt, ev *event.Event, st *huntCounts) error {
-	r, err := input.Open(path, env.Stdin)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		var de *input.DecodeError
-		if errors.As(err, &de) {
-			st.bad++
-			fmt.Fprintf(env.Stderr, "vigil hunt: %v (record skipped)\n", de)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+// huntFile feeds one input to the hunt; bad records are reported and
+// counted, and the rest goes on.
+func huntFile(env *Env, path string, hunt *engine.Hunt, ev *event.Event, st *huntCounts) {
+	st.bad += eachRecord(env, "hunt", []string{path}, func(rec input.Record) bool {
 		data, err := normalizeRecord(rec.Data)
 		if err != nil {
-			st.bad++
 			fmt.Fprintf(env.Stderr, "vigil hunt: %s: %v (record skipped)\n", rec.Location(), err)
-			continue
+			return false
 		}
 		st.events++
 		ev.Reset(data)
 		if err := hunt.Event(ev); err != nil {
-			st.bad++
 			fmt.Fprintf(env.Stderr, "vigil hunt: %s: %v (record skipped)\n", rec.Location(), err)
+			return false
 		}
-	}
+		return true
+	})
 }
 
 // huntSink writes alerts as NDJSON as they come, or collects them for a

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/input"
@@ -52,45 +50,21 @@ func runNormalize(env *Env, args []string) int {
 	}
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
-	records, bad := 0, 0
-	for _, p := range paths {
-		r, err := input.Open(p, env.Stdin)
+	records := 0
+	bad := eachRecord(env, "normalize", paths, func(rec input.Record) bool {
+		out, warnings, err := normalize.Normalize(rec.Data, src, opts)
+		for _, warn := range warnings {
+			fmt.Fprintf(env.Stderr, "vigil normalize: %s: warning: %s\n", rec.Location(), warn)
+		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "vigil normalize: %v\n", err)
-			bad++
-			continue
+			fmt.Fprintf(env.Stderr, "vigil normalize: %s: %v (record skipped)\n", rec.Location(), err)
+			return false
 		}
-		for {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var de *input.DecodeError
-			if errors.As(err, &de) {
-				bad++
-				fmt.Fprintf(env.Stderr, "vigil normalize: %v (record skipped)\n", de)
-				continue
-			}
-			if err != nil {
-				bad++
-				fmt.Fprintf(env.Stderr, "vigil normalize: %s: %v\n", p, err)
-				break
-			}
-			out, warnings, err := normalize.Normalize(rec.Data, src, opts)
-			for _, warn := range warnings {
-				fmt.Fprintf(env.Stderr, "vigil normalize: %s: warning: %s\n", rec.Location(), warn)
-			}
-			if err != nil {
-				bad++
-				fmt.Fprintf(env.Stderr, "vigil normalize: %s: %v (record skipped)\n", rec.Location(), err)
-				continue
-			}
-			records++
-			w.Write(out)
-			w.WriteByte('\n')
-		}
-		r.Close()
-	}
+		records++
+		w.Write(out)
+		w.WriteByte('\n')
+		return true
+	})
 	if bad > 0 {
 		fmt.Fprintf(env.Stderr, "vigil normalize: %d record(s) written, %d failed\n", records, bad)
 		return exitFailure

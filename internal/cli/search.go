@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -65,61 +64,37 @@ func runSearch(env *Env, args []string) int {
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
 	ev := event.New(nil, plan)
-	events, matched, bad := 0, 0, 0
-	for _, p := range paths {
-		r, err := input.Open(p, env.Stdin)
+	events, matched := 0, 0
+	bad := eachRecord(env, "search", paths, func(rec input.Record) bool {
+		data, err := normalizeRecord(rec.Data)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
-			bad++
-			continue
+			fmt.Fprintf(env.Stderr, "vigil search: %s: %v (record skipped)\n", rec.Location(), err)
+			return false
 		}
-		for {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var de *input.DecodeError
-			if errors.As(err, &de) {
-				bad++
-				fmt.Fprintf(env.Stderr, "vigil search: %v (record skipped)\n", de)
-				continue
-			}
-			if err != nil {
-				bad++
-				fmt.Fprintf(env.Stderr, "vigil search: %s: %v\n", p, err)
-				break
-			}
-			data, err := normalizeRecord(rec.Data)
-			if err != nil {
-				bad++
-				fmt.Fprintf(env.Stderr, "vigil search: %s: %v (record skipped)\n", rec.Location(), err)
-				continue
-			}
-			events++
-			ev.Reset(data)
-			ok := m.Match(ev)
+		events++
+		ev.Reset(data)
+		ok := m.Match(ev)
+		if ok {
+			matched++
+		}
+		switch {
+		case *explain:
+			verdict := "no match"
 			if ok {
-				matched++
+				verdict = "MATCH"
 			}
-			switch {
-			case *explain:
-				verdict := "no match"
-				if ok {
-					verdict = "MATCH"
-				}
-				fmt.Fprintf(w, "%s: %s\n%s\n", rec.Location(), verdict, indent(m.Explain(ev).String()))
-			case ok && !*count:
-				var buf bytes.Buffer
-				if json.Compact(&buf, data) == nil {
-					w.Write(buf.Bytes())
-				} else {
-					w.Write(data)
-				}
-				w.WriteByte('\n')
+			fmt.Fprintf(w, "%s: %s\n%s\n", rec.Location(), verdict, indent(m.Explain(ev).String()))
+		case ok && !*count:
+			var buf bytes.Buffer
+			if json.Compact(&buf, data) == nil {
+				w.Write(buf.Bytes())
+			} else {
+				w.Write(data)
 			}
+			w.WriteByte('\n')
 		}
-		r.Close()
-	}
+		return true
+	})
 	if *count {
 		fmt.Fprintln(w, matched)
 	}

@@ -216,7 +216,7 @@ func (v *validator) errKey(table, key, msg, hint string) {
 
 func (v *validator) unknownKey(table, key string, known []string) {
 	hint := ""
-	if s := closest(key, known); s != "" {
+	if s := Closest(key, known); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	}
 	where := "the top level"
@@ -291,7 +291,7 @@ func (v *validator) oneOf(table, key, val string, allowed ...string) {
 		}
 	}
 	hint := "use one of " + strings.Join(allowed, ", ")
-	if s := closest(val, allowed); s != "" {
+	if s := Closest(val, allowed); s != "" {
 		hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 	}
 	v.errKey(table, key, fmt.Sprintf("%s.%s = %q is not a valid value", table, key, val), hint)
@@ -629,8 +629,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// closest returns the candidate within edit distance 2 of s, if any.
-func closest(s string, candidates []string) string {
+// Closest returns the candidate within edit distance 2 of s, if any: the
+// "did you mean" of error messages.
+func Closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestD {

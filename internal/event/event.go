@@ -1,23 +1,20 @@
 // Package event holds one log event as JSON and answers lookups by dotted
 // field path the way Elasticsearch indexes documents: dotted keys and nested
-// objects are the same path ({"a.b":1} equals {"a":{"b":1}}), arrays are
-// flattened (a path's values are every element, at any depth), and null
-// values are absent.
+// objects are the same path ({"a.b":1} equals {"a":{"b":1}}, and mixed forms
+// such as {"a":{"b.c":1}} answer a.b.c), arrays are flattened (a path's
+// values are every element, at any depth, arrays of objects included), and
+// null values are absent.
 //
 // Rules reference a known set of fields. A Plan collects those paths once, at
-// compile time, and gives each a FieldID; Values(id) then serves them from a
-// single pass over the raw JSON that decodes only the planned fields. Any
+// compile time, and gives each a FieldID. Values(id) then serves them from a
+// single pass over the raw JSON that validates the whole document, decodes
+// only the planned fields and skips everything else without allocating. Any
 // other path can still be read with Get, Walk or Map, which decode the whole
 // document on first use.
 package event
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"sort"
 	"strconv"
-	"strings"
 )
 
 // Kind is the JSON type of a value.
@@ -72,74 +69,44 @@ func (v Value) String() string {
 	return "null"
 }
 
-// FieldID names a path registered in a Plan.
-type FieldID int32
-
-// Plan is the set of field paths that compiled rules read. Build it while
-// compiling, then share it read-only between goroutines.
-type Plan struct {
-	ids   map[string]FieldID
-	paths []string
-}
-
-// NewPlan returns an empty plan.
-func NewPlan() *Plan { return &Plan{ids: map[string]FieldID{}} }
-
-// Add registers path (idempotent) and returns its id.
-func (p *Plan) Add(path string) FieldID {
-	if id, ok := p.ids[path]; ok {
-		return id
-	}
-	id := FieldID(len(p.paths))
-	p.ids[path] = id
-	p.paths = append(p.paths, path)
-	return id
-}
-
-// Lookup returns the id of a registered path.
-func (p *Plan) Lookup(path string) (FieldID, bool) {
-	id, ok := p.ids[path]
-	return id, ok
-}
-
-// Path returns the path of id.
-func (p *Plan) Path(id FieldID) string { return p.paths[id] }
-
-// Len is the number of registered paths.
-func (p *Plan) Len() int { return len(p.paths) }
-
 // Event is one JSON object. It is not safe for concurrent use; reuse one per
-// goroutine with Reset.
+// goroutine with Reset, which keeps every buffer.
 type Event struct {
 	raw  []byte
 	plan *Plan
 
-	extracted bool
-	vals      [][]Value
-	doc       map[string]any
-	decoded   bool
-	err       error
+	scanned bool
+	err     error
+	vals    [][]Value // by FieldID
+	touched []FieldID // ids with values, to clear on Reset
+	arena   []byte    // decoded escaped strings of the planned values
+	scratch []byte    // a decoded key
+
+	decoded bool
+	doc     map[string]any
 }
 
 // New returns an event over raw, which must stay unchanged while the event is
 // used. plan may be nil.
 func New(raw []byte, plan *Plan) *Event {
-	e := &Event{}
-	e.plan = plan
+	e := &Event{plan: plan}
 	e.Reset(raw)
 	return e
 }
 
-// Reset points the event at another document, keeping its buffers.
+// Reset points the event at another document, keeping its buffers. Values
+// read from the previous document are invalid from here on (see Values).
 func (e *Event) Reset(raw []byte) {
 	e.raw = raw
-	e.extracted = false
-	e.doc = nil
-	e.decoded = false
+	e.scanned = false
 	e.err = nil
-	for i := range e.vals {
-		e.vals[i] = e.vals[i][:0]
+	for _, id := range e.touched {
+		e.vals[id] = e.vals[id][:0]
 	}
+	e.touched = e.touched[:0]
+	e.arena = e.arena[:0]
+	e.decoded = false
+	e.doc = nil
 }
 
 // Raw returns the event's JSON.
@@ -148,209 +115,88 @@ func (e *Event) Raw() []byte { return e.raw }
 // Plan returns the plan the event extracts.
 func (e *Event) Plan() *Plan { return e.plan }
 
-// Err returns the error met while decoding the document, if any. Lookups on a
-// malformed document return no values.
+// Err returns the error met while decoding the document, if any: a
+// *SyntaxError with the byte offset of the fault when the JSON is malformed
+// or is not one object. Lookups on a malformed document return no values.
 func (e *Event) Err() error {
-	if !e.extracted {
-		e.extract()
+	if !e.scanned {
+		e.scan()
 	}
 	return e.err
 }
 
-// Values returns the leaf values at a planned path. The slice is owned by the
-// event and valid until Reset.
+// Values returns the values at a planned path, in document order: each value
+// sits at the position of its first byte (an object's KindObject at its
+// '{'), elements of arrays included, and values reached through dotted keys
+// and through nested objects interleave by position. An object yields one
+// KindObject when it holds a non-null leaf; planned paths below it are
+// extracted too. Null, empty arrays and empty objects yield nothing.
+//
+// A key repeated within one object yields the values of every occurrence
+// (encoding/json, and so Map, Walk and Get on unplanned paths, keep the last
+// one only; Elasticsearch refuses such documents).
+//
+// The slice is owned by the event. Its strings may share memory with Raw or
+// with the event's buffers: they are valid until the next Reset and only
+// while Raw is unchanged. Clone what you keep longer (strings.Clone).
 func (e *Event) Values(id FieldID) []Value {
-	if !e.extracted {
-		e.extract()
+	if !e.scanned {
+		e.scan()
 	}
-	if int(id) >= len(e.vals) {
+	if id < 0 || int(id) >= len(e.vals) {
 		return nil
 	}
 	return e.vals[id]
 }
 
-func (e *Event) extract() {
-	e.extracted = true
-	n := 0
+// Has reports whether a planned path has any value (what `field:*` asks).
+func (e *Event) Has(id FieldID) bool { return len(e.Values(id)) > 0 }
+
+// scan makes the one pass over the document that validates it and extracts
+// every planned path.
+func (e *Event) scan() {
+	e.scanned = true
+	t := emptyTrie
 	if e.plan != nil {
-		n = e.plan.Len()
+		t = e.plan.compiled()
 	}
-	for len(e.vals) < n {
+	for len(e.vals) < t.n {
 		e.vals = append(e.vals, nil)
 	}
-	doc, err := e.Map()
-	if err != nil {
-		return
-	}
-	for id := 0; id < n; id++ {
-		e.vals[id] = appendPath(e.vals[id][:0], doc, e.plan.paths[id])
+	s := scanner{d: e.raw, t: t, e: e}
+	s.document()
+	if s.err != nil {
+		e.err = s.err
+		for _, id := range e.touched {
+			e.vals[id] = e.vals[id][:0]
+		}
+		e.touched = e.touched[:0]
 	}
 }
 
-// Get returns the leaf values at any dotted path.
+// add appends a value of a planned path.
+func (e *Event) add(id FieldID, v Value) {
+	vs := e.vals[id]
+	if len(vs) == 0 {
+		e.touched = append(e.touched, id)
+	}
+	e.vals[id] = append(vs, v)
+}
+
+// Get returns the values at any dotted path. A planned path is served by
+// Values (same slice, same lifetime); any other path by the decoded document
+// (a fresh slice of values that stay valid), where a path with an empty
+// segment ("a.", "a..b") reads differently: at an object, a trailing "."
+// stands for the object itself.
 func (e *Event) Get(path string) []Value {
+	if e.plan != nil {
+		if id, ok := e.plan.Lookup(path); ok {
+			return e.Values(id)
+		}
+	}
 	doc, err := e.Map()
 	if err != nil {
 		return nil
 	}
 	return appendPath(nil, doc, path)
-}
-
-// Map decodes the whole document (numbers as json.Number). The map is cached
-// and shared: do not modify it.
-func (e *Event) Map() (map[string]any, error) {
-	if e.decoded {
-		return e.doc, e.err
-	}
-	e.decoded = true
-	d := json.NewDecoder(bytes.NewReader(e.raw))
-	d.UseNumber()
-	var doc map[string]any
-	if err := d.Decode(&doc); err != nil {
-		e.err = fmt.Errorf("malformed JSON: %w", err)
-		return nil, e.err
-	}
-	if doc == nil {
-		e.err = fmt.Errorf("malformed JSON: not an object")
-		return nil, e.err
-	}
-	if _, err := d.Token(); err == nil {
-		e.err = fmt.Errorf("malformed JSON: data after the object")
-		return nil, e.err
-	}
-	e.doc = doc
-	return doc, nil
-}
-
-// Walk calls fn for every leaf of the document with its full dotted path
-// (elements of an array share the array's path), in key order, until fn
-// returns false. Empty objects and nulls are skipped.
-func (e *Event) Walk(fn func(path string, v Value) bool) {
-	doc, err := e.Map()
-	if err != nil {
-		return
-	}
-	walk("", doc, fn)
-}
-
-func walk(prefix string, x any, fn func(string, Value) bool) bool {
-	switch t := x.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			p := k
-			if prefix != "" {
-				p = prefix + "." + k
-			}
-			if !walk(p, t[k], fn) {
-				return false
-			}
-		}
-	case []any:
-		for _, el := range t {
-			if !walk(prefix, el, fn) {
-				return false
-			}
-		}
-	default:
-		if v, ok := scalar(x); ok {
-			return fn(prefix, v)
-		}
-	}
-	return true
-}
-
-// appendPath appends the values at path under x, trying every split of the
-// path into dotted keys.
-func appendPath(dst []Value, x any, path string) []Value {
-	switch t := x.(type) {
-	case []any:
-		for _, el := range t {
-			dst = appendPath(dst, el, path)
-		}
-		return dst
-	case map[string]any:
-		if path == "" {
-			if hasLeaf(t) {
-				dst = append(dst, Value{Kind: KindObject})
-			}
-			return dst
-		}
-		// The whole remaining path as one key, then every shorter prefix.
-		if v, ok := t[path]; ok {
-			dst = appendLeaf(dst, v)
-		}
-		for i := strings.IndexByte(path, '.'); i >= 0; {
-			if v, ok := t[path[:i]]; ok {
-				dst = appendPath(dst, v, path[i+1:])
-			}
-			j := strings.IndexByte(path[i+1:], '.')
-			if j < 0 {
-				break
-			}
-			i += 1 + j
-		}
-		return dst
-	}
-	return dst
-}
-
-// appendLeaf appends the values of x found at the end of a path.
-func appendLeaf(dst []Value, x any) []Value {
-	switch t := x.(type) {
-	case []any:
-		for _, el := range t {
-			dst = appendLeaf(dst, el)
-		}
-	case map[string]any:
-		if hasLeaf(t) {
-			dst = append(dst, Value{Kind: KindObject})
-		}
-	default:
-		if v, ok := scalar(x); ok {
-			dst = append(dst, v)
-		}
-	}
-	return dst
-}
-
-func hasLeaf(x any) bool {
-	switch t := x.(type) {
-	case map[string]any:
-		for _, v := range t {
-			if hasLeaf(v) {
-				return true
-			}
-		}
-		return false
-	case []any:
-		for _, v := range t {
-			if hasLeaf(v) {
-				return true
-			}
-		}
-		return false
-	case nil:
-		return false
-	}
-	return true
-}
-
-func scalar(x any) (Value, bool) {
-	switch t := x.(type) {
-	case string:
-		return Value{Kind: KindString, Str: t}, true
-	case json.Number:
-		f, _ := strconv.ParseFloat(string(t), 64)
-		return Value{Kind: KindNumber, Str: string(t), Num: f}, true
-	case float64:
-		return Value{Kind: KindNumber, Str: strconv.FormatFloat(t, 'f', -1, 64), Num: t}, true
-	case bool:
-		return Value{Kind: KindBool, Bool: t}, true
-	}
-	return Value{}, false
 }

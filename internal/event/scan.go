@@ -268,7 +268,7 @@ func (s *scanner) value(i int, st int32) (end int, leaf bool) {
 // st and returns the state of its path (0 when nothing planned follows).
 func (s *scanner) key(i int, st int32) (kst int32, end int) {
 	d, t := s.d, s.t
-	start := i
+	start, st0 := i, st
 	for ; i < len(d); i++ {
 		c := d[i]
 		switch {
@@ -276,7 +276,7 @@ func (s *scanner) key(i int, st int32) (kst int32, end int) {
 			return t.final(st), i + 1
 		case c == '\\' || c >= utf8.RuneSelf:
 			// Decode first: escapes and invalid UTF-8 change the bytes.
-			return s.slowKey(start, st)
+			return s.slowKey(start, st0)
 		case c < 0x20:
 			return 0, s.fail(i, "control character "+quoteByte(c)+" in string")
 		}

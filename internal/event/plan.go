@@ -2,6 +2,7 @@ package event
 
 import (
 	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -10,8 +11,8 @@ type FieldID int32
 
 // Plan is the set of field paths that compiled rules read. Build it while
 // compiling (Add is not safe for concurrent use), then share it read-only
-// between goroutines: events compile it lazily, once, into a byte trie that
-// their scanner walks, and that step is safe for concurrent use. Adding a
+// between goroutines: events compile it lazily, once, into a trie that their
+// scanner walks, and that step is safe for concurrent use. Adding a
 // path after events were read invalidates the trie; the next event rebuilds
 // it.
 //
@@ -69,23 +70,30 @@ func (p *Plan) compiled() *trie {
 	return t
 }
 
-// trie is a byte-level automaton over the planned paths. State 0 is dead (no
-// planned path continues) and state 1 is the root (the empty path). Walking a
-// key's decoded bytes from the state of its object's path gives the state of
-// the key's path; its '.' transition is where the keys of an object at that
-// path start.
+// trie is an automaton over the segments of the planned paths (the parts
+// between dots). Node 0 is dead (no planned path continues) and node 1 is the
+// root (the empty path). A key's path is found by looking up each segment of
+// the key among the children of its object's node, so keys holding dots and
+// nested objects reach the same node.
 type trie struct {
 	n     int // number of plan paths compiled
 	nodes []trieNode
-	// Edges of node k are edgeByte[k.lo:k.hi] (sorted) and edgeNext[k.lo:k.hi].
-	edgeByte []byte
-	edgeNext []int32
 }
 
 type trieNode struct {
-	lo, hi int32
-	id     FieldID // the planned path ending here, or -1
-	dot    int32   // state after '.', or 0: no planned path goes deeper
+	id FieldID // the planned path ending here, or -1
+	// first has a bit for each byte a key may start with to reach a kid: the
+	// first bytes of the kids' segments, plus '\\' and the bytes from 0x80,
+	// whose decoding is left to the key's scan.
+	first [4]uint64
+	kids  []trieKid
+	// byName indexes kids when there are many.
+	byName map[string]int32
+}
+
+type trieKid struct {
+	seg  string
+	node int32
 }
 
 // emptyTrie serves events without a plan: every key is dead, so a scan only
@@ -93,64 +101,89 @@ type trieNode struct {
 var emptyTrie = newTrie(nil)
 
 func newTrie(paths []string) *trie {
-	type building struct {
-		kids map[byte]int32
-		id   FieldID
-	}
-	b := []building{{id: -1}, {id: -1}}
+	t := &trie{n: len(paths), nodes: []trieNode{{id: -1}, {id: -1}}}
 	for id, p := range paths {
 		st := int32(1)
-		for i := 0; i < len(p); i++ {
-			next, ok := b[st].kids[p[i]]
-			if !ok {
-				next = int32(len(b))
-				b = append(b, building{id: -1})
-				if b[st].kids == nil {
-					b[st].kids = map[byte]int32{}
-				}
-				b[st].kids[p[i]] = next
+		for {
+			seg, rest, more := strings.Cut(p, ".")
+			next := t.child(st, seg)
+			if next == 0 {
+				next = int32(len(t.nodes))
+				t.nodes = append(t.nodes, trieNode{id: -1})
+				t.nodes[st].kids = append(t.nodes[st].kids, trieKid{seg: seg, node: next})
 			}
 			st = next
+			if !more {
+				break
+			}
+			p = rest
 		}
-		b[st].id = FieldID(id)
+		t.nodes[st].id = FieldID(id)
 	}
-	t := &trie{n: len(paths), nodes: make([]trieNode, len(b))}
-	for k, n := range b {
-		keys := make([]byte, 0, len(n.kids))
-		for c := range n.kids {
-			keys = append(keys, c)
+	for k := range t.nodes {
+		n := &t.nodes[k]
+		if len(n.kids) > 0 {
+			n.first = [4]uint64{2: ^uint64(0), 3: ^uint64(0)}
+			n.setFirst('\\')
+			for _, kid := range n.kids {
+				if kid.seg == "" {
+					n.setFirst('"')
+					n.setFirst('.')
+				} else {
+					n.setFirst(kid.seg[0])
+				}
+			}
 		}
-		slices.Sort(keys)
-		lo := int32(len(t.edgeByte))
-		for _, c := range keys {
-			t.edgeByte = append(t.edgeByte, c)
-			t.edgeNext = append(t.edgeNext, n.kids[c])
+		// Shorter segments first: the comparison of lengths rejects most.
+		slices.SortStableFunc(n.kids, func(a, b trieKid) int { return len(a.seg) - len(b.seg) })
+		if len(n.kids) > 8 {
+			n.byName = make(map[string]int32, len(n.kids))
+			for _, kid := range n.kids {
+				n.byName[kid.seg] = kid.node
+			}
 		}
-		t.nodes[k] = trieNode{lo: lo, hi: int32(len(t.edgeByte)), id: n.id, dot: n.kids['.']}
 	}
 	return t
 }
 
-// next is the state after byte c from state st (0 when no planned path
-// continues that way).
-func (t *trie) next(st int32, c byte) int32 {
+func (n *trieNode) setFirst(c byte) { n.first[c>>6] |= 1 << (c & 63) }
+
+// mayStart reports whether a key starting with byte c may reach a kid.
+func (n *trieNode) mayStart(c byte) bool { return n.first[c>>6]&(1<<(c&63)) != 0 }
+
+// child returns the node of segment seg below node st, 0 if none.
+func (t *trie) child(st int32, seg string) int32 {
 	n := &t.nodes[st]
-	for k := n.lo; k < n.hi; k++ {
-		if e := t.edgeByte[k]; e >= c {
-			if e == c {
-				return t.edgeNext[k]
-			}
-			return 0
+	if n.byName != nil {
+		return n.byName[seg]
+	}
+	for _, kid := range n.kids {
+		if len(kid.seg) == len(seg) && kid.seg == seg {
+			return kid.node
 		}
 	}
 	return 0
 }
 
-// final is the state of a completed key: st, or 0 when the key's path is
-// neither planned nor followed by '.' in a planned path (the value is then
+// childBytes is child for a segment of the document, without copying it.
+func (t *trie) childBytes(st int32, seg []byte) int32 {
+	n := &t.nodes[st]
+	if n.byName != nil {
+		return n.byName[string(seg)]
+	}
+	for _, kid := range n.kids {
+		if len(kid.seg) == len(seg) && kid.seg == string(seg) {
+			return kid.node
+		}
+	}
+	return 0
+}
+
+// final is the node of a completed key: st, or 0 when the key's path is
+// neither planned nor the start of a deeper planned path (the value is then
 // skipped without descending).
 func (t *trie) final(st int32) int32 {
-	if n := &t.nodes[st]; n.id < 0 && n.dot == 0 {
+	if n := &t.nodes[st]; n.id < 0 && len(n.kids) == 0 {
 		return 0
 	}
 	return st

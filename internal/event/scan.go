@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -97,8 +98,8 @@ func skipWS(d []byte, i int) int {
 	return i
 }
 
-// object scans the object whose '{' is at i. Its keys are walked in the trie
-// from state st (0: nothing planned below, skip it all). leaf reports whether
+// object scans the object whose '{' is at i and whose path has trie node st:
+// its keys are looked up below st (0: nothing planned below, skip it all). leaf reports whether
 // the object holds a non-null scalar at any depth.
 func (s *scanner) object(i int, st int32) (end int, leaf bool) {
 	if s.depth++; s.depth > maxDepth {
@@ -233,7 +234,11 @@ func (s *scanner) value(i int, st int32) (end int, leaf bool) {
 		}
 		return j, true
 	case '{':
-		j, leaf := s.object(i, n.dot)
+		kids := st
+		if len(n.kids) == 0 {
+			kids = 0
+		}
+		j, leaf := s.object(i, kids)
 		if j >= 0 && leaf && n.id >= 0 {
 			// Appended at the close, but no value of the same path can
 			// come from inside it, so values stay in document order.
@@ -264,27 +269,36 @@ func (s *scanner) value(i int, st int32) (end int, leaf bool) {
 	}
 }
 
-// key walks the key starting after the quote at i-1 through the trie from
-// st and returns the state of its path (0 when nothing planned follows).
+// key looks up the key starting after the quote at i-1, segment by segment,
+// below node st and returns the node of its path (0 when nothing planned
+// follows).
 func (s *scanner) key(i int, st int32) (kst int32, end int) {
 	d, t := s.d, s.t
+	if i < len(d) && !t.nodes[st].mayStart(d[i]) {
+		return 0, s.skipString(i)
+	}
 	start, st0 := i, st
-	for ; i < len(d); i++ {
-		c := d[i]
-		switch {
-		case c == '"':
-			return t.final(st), i + 1
-		case c == '\\' || c >= utf8.RuneSelf:
+	for {
+		j := keyRun(d, i)
+		if j >= len(d) {
+			return 0, s.eof()
+		}
+		c := d[j]
+		if c != '"' && c != '.' {
 			// Decode first: escapes and invalid UTF-8 change the bytes.
 			return s.slowKey(start, st0)
-		case c < 0x20:
-			return 0, s.fail(i, "control character "+quoteByte(c)+" in string")
 		}
-		if st = t.next(st, c); st == 0 {
-			return 0, s.skipString(i + 1)
+		if st = t.childBytes(st, d[i:j]); st == 0 {
+			if c == '"' {
+				return 0, j + 1
+			}
+			return 0, s.skipString(j + 1)
 		}
+		if c == '"' {
+			return t.final(st), j + 1
+		}
+		i = j + 1
 	}
-	return 0, s.eof()
 }
 
 func (s *scanner) slowKey(start int, st int32) (kst int32, end int) {
@@ -293,12 +307,16 @@ func (s *scanner) slowKey(start int, st int32) (kst int32, end int) {
 	if end < 0 {
 		return 0, -1
 	}
-	for _, c := range buf {
-		if st = s.t.next(st, c); st == 0 {
+	for {
+		j := bytes.IndexByte(buf, '.')
+		if j < 0 {
+			return s.t.final(s.t.childBytes(st, buf)), end
+		}
+		if st = s.t.childBytes(st, buf[:j]); st == 0 {
 			return 0, end
 		}
+		buf = buf[j+1:]
 	}
-	return s.t.final(st), end
 }
 
 // str decodes the string starting after the quote at i-1. A string without
@@ -306,8 +324,14 @@ func (s *scanner) slowKey(start int, st int32) (kst int32, end int) {
 // the event's arena.
 func (s *scanner) str(i int) (end int, str string) {
 	d := s.d
-	if j := plainRun(d, i); j < len(d) && d[j] == '"' && utf8.Valid(d[i:j]) {
+	j := asciiRun(d, i)
+	if j < len(d) && d[j] == '"' {
 		return j + 1, aliasString(d[i:j])
+	}
+	if j < len(d) && d[j] >= utf8.RuneSelf {
+		if j = plainRun(d, j); j < len(d) && d[j] == '"' && utf8.Valid(d[i:j]) {
+			return j + 1, aliasString(d[i:j])
+		}
 	}
 	a := s.e.arena
 	start := len(a)
@@ -334,21 +358,61 @@ const (
 	msb = 0x8080808080808080
 )
 
+// Eight bytes at a time, a byte is flagged (its top bit set in the mask) when
+// it equals c (zero in x^c), is below 0x20, or is at least 0x80. Borrows can
+// flag bytes above the first hit, never below it, so the lowest flag is
+// exact.
+
 // plainRun returns the offset of the first '"', '\\' or control character at
-// or after i (len(d) if none), eight bytes at a time.
+// or after i (len(d) if none): the end of a run of plain string bytes.
 func plainRun(d []byte, i int) int {
 	for ; i+8 <= len(d); i += 8 {
 		x := binary.LittleEndian.Uint64(d[i:])
 		q := x ^ (lsb * '"')
 		b := x ^ (lsb * '\\')
-		// A byte is flagged when it is zero in q or b, or below 0x20 in x.
-		// Borrows can flag bytes above the first hit, never below it.
 		if m := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((x - lsb*0x20) &^ x); m&msb != 0 {
 			return i + bits.TrailingZeros64(m&msb)>>3
 		}
 	}
 	for ; i < len(d); i++ {
 		if c := d[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
+
+// asciiRun is plainRun that also stops at bytes of 0x80 and above.
+func asciiRun(d []byte, i int) int {
+	for ; i+8 <= len(d); i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		q := x ^ (lsb * '"')
+		b := x ^ (lsb * '\\')
+		if m := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((x - lsb*0x20) &^ x) | x; m&msb != 0 {
+			return i + bits.TrailingZeros64(m&msb)>>3
+		}
+	}
+	for ; i < len(d); i++ {
+		if c := d[i]; c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
+}
+
+// keyRun is asciiRun that also stops at '.': the end of a key's segment.
+func keyRun(d []byte, i int) int {
+	for ; i+8 <= len(d); i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		q := x ^ (lsb * '"')
+		b := x ^ (lsb * '\\')
+		p := x ^ (lsb * '.')
+		if m := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((p - lsb) &^ p) | ((x - lsb*0x20) &^ x) | x; m&msb != 0 {
+			return i + bits.TrailingZeros64(m&msb)>>3
+		}
+	}
+	for ; i < len(d); i++ {
+		if c := d[i]; c == '"' || c == '\\' || c == '.' || c < 0x20 || c >= utf8.RuneSelf {
 			return i
 		}
 	}

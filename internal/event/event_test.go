@@ -165,9 +165,10 @@ func TestValuesShapes(t *testing.T) {
 		},
 		{
 			name:  "escaped and non-ASCII keys",
-			doc:   `{"ev\u0065nt":{"d\u0061taset":"x"},"caf\u00e9":1,"café.b":2}`,
-			paths: []string{"event.dataset", "café", "café.b"},
-			want:  map[string][]Value{"event.dataset": {str("x")}, "café": {num("1", 1)}, "café.b": {num("2", 2)}},
+			doc:   `{"ev\u0065nt":{"d\u0061taset":"x"},"caf\u00e9":1,"café.b":2,"\u0061zure":{"x\u002ey":3}}`,
+			paths: []string{"event.dataset", "café", "café.b", "azure.x.y"},
+			want: map[string][]Value{"event.dataset": {str("x")}, "café": {num("1", 1)}, "café.b": {num("2", 2)},
+				"azure.x.y": {num("3", 3)}},
 		},
 		{
 			name:  "keys that only share a prefix",
@@ -180,6 +181,20 @@ func TestValuesShapes(t *testing.T) {
 			doc:   " \n{ \"a\" :\t[ 1 , { \"b\" : \"x\" } ] ,\r\n\"c\":{ } } \n",
 			paths: []string{"a", "a.b", "c"},
 			want:  map[string][]Value{"a": {num("1", 1), object}, "a.b": {str("x")}},
+		},
+		{
+			name: "many siblings (an indexed node)",
+			doc:  `{"k":{"k01":1,"k02":2,"k1":3,"k10":4,"k11.x":5,"k12":{"x":6}}}`,
+			paths: []string{"k.k01", "k.k02", "k.k03", "k.k04", "k.k05", "k.k06", "k.k07", "k.k08", "k.k09",
+				"k.k10", "k.k11.x", "k.k12.x"},
+			want: map[string][]Value{"k.k01": {num("1", 1)}, "k.k02": {num("2", 2)}, "k.k10": {num("4", 4)},
+				"k.k11.x": {num("5", 5)}, "k.k12.x": {num("6", 6)}},
+		},
+		{
+			name:  "paths with empty segments join keys with dots",
+			doc:   `{"a":{"":1},"a.":2,"":{"b":3},"x":{"y":{}}}`,
+			paths: []string{"a.", ".b", "", "x.y."},
+			want:  map[string][]Value{"a.": {num("1", 1), num("2", 2)}, ".b": {num("3", 3)}, "": {object}},
 		},
 		{
 			name:  "empty string value and empty key",

@@ -423,7 +423,23 @@ func keyRun(d []byte, i int) int {
 func (s *scanner) skipString(i int) int {
 	d := s.d
 	for {
-		i = plainRun(d, i)
+		// plainRun, inlined: most strings end within a few words.
+		for i+8 <= len(d) {
+			x := binary.LittleEndian.Uint64(d[i:])
+			q := x ^ (lsb * '"')
+			b := x ^ (lsb * '\\')
+			if m := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((x - lsb*0x20) &^ x); m&msb != 0 {
+				i += bits.TrailingZeros64(m&msb) >> 3
+				break
+			}
+			i += 8
+		}
+		for i < len(d) {
+			if c := d[i]; c == '"' || c == '\\' || c < 0x20 {
+				break
+			}
+			i++
+		}
 		if i >= len(d) {
 			return s.eof()
 		}

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -18,7 +19,8 @@ import (
 )
 
 // The single-pass extraction is checked against the map-based reference:
-// encoding/json decodes the document and appendPath resolves each path.
+// encoding/json decodes the document and appendPath resolves each path. Map's
+// own decoder must build the same map as encoding/json.
 // They must agree on whether a document is malformed and, per planned path,
 // on the multiset of values. Deliberate differences, which the comparison
 // allows for:
@@ -29,6 +31,24 @@ import (
 //   - Paths with an empty segment ("", "a.", "a..b"), which Elasticsearch
 //     refuses as field names: the reference reads a trailing "." at an object
 //     as the object itself. Plans here leave such paths out.
+
+// decodeMap is the reference decode: encoding/json's Decoder with UseNumber,
+// over a document that must be exactly one JSON object.
+func decodeMap(raw []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var doc map[string]any
+	if err := d.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("malformed JSON: %w", err)
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("malformed JSON: not an object")
+	}
+	if rest := raw[d.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
+		return nil, fmt.Errorf("malformed JSON: data after the object")
+	}
+	return doc, nil
+}
 
 // oracle returns the reference values of each path in doc.
 func oracle(doc []byte, paths []string) (map[string][]Value, error) {
@@ -182,6 +202,14 @@ func checkAgainstOracle(t *testing.T, doc []byte, extra []string) {
 			}
 		}
 		return
+	}
+	m, err := e.Map()
+	if err != nil {
+		t.Fatalf("doc %q: Map: %v", doc, err)
+	}
+	ref, _ := decodeMap(doc)
+	if diff := gocmp.Diff(ref, m); diff != "" {
+		t.Fatalf("doc %q: Map (-reference +got):\n%s", doc, diff)
 	}
 	dup := hasDuplicateKeys(doc)
 	for id, p := range paths {

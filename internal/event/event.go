@@ -84,6 +84,9 @@ type Event struct {
 
 	decoded bool
 	doc     map[string]any
+	keys    map[string]string // interned object keys of decoded documents
+	items   []any             // the decoder's stacks
+	members []member
 }
 
 // New returns an event over raw, which must stay unchanged while the event is

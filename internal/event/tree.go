@@ -1,18 +1,16 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// The whole-document view: the document decoded into maps by encoding/json,
-// and lookups over it. It serves what the plan cannot (free text, wildcard
-// field names, alert building) and is the reference the single-pass
-// extraction is tested against.
+// The whole-document view: the document decoded into maps (as encoding/json
+// decodes it), and lookups over it. It serves what the plan cannot (free
+// text, wildcard field names, alert building); with encoding/json doing the
+// decoding, it is the reference the single-pass extraction is tested against.
 
 // Map decodes the whole document (numbers as json.Number). The map is cached
 // and shared: do not modify it. Its strings are copies, valid after Reset.
@@ -24,29 +22,12 @@ func (e *Event) Map() (map[string]any, error) {
 	if err := e.Err(); err != nil {
 		return nil, err
 	}
-	doc, err := decodeMap(e.raw)
+	doc, err := e.decodeTree()
 	if err != nil {
 		e.err = err
 		return nil, err
 	}
 	e.doc = doc
-	return doc, nil
-}
-
-// decodeMap decodes a document that must be exactly one JSON object.
-func decodeMap(raw []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var doc map[string]any
-	if err := d.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %w", err)
-	}
-	if doc == nil {
-		return nil, fmt.Errorf("malformed JSON: not an object")
-	}
-	if rest := raw[d.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
-		return nil, fmt.Errorf("malformed JSON: data after the object")
-	}
 	return doc, nil
 }
 

@@ -1,17 +1,8 @@
-// Package match compiles a KQL query and field types into a matcher tree
-// that gives, per event, the verdict Elasticsearch gives when Kibana's
-// detection engine runs the query with field types known (spec §2):
-// keyword-like fields are exact and case-sensitive, text is analyzed,
-// numbers, dates and IPs compare by value, arrays match on any element and
-// `not` on none, dotted keys equal nested objects.
-//
-// Compile once, evaluate many times: field paths are registered in an
-// event.Plan so evaluation reads only the referenced fields, literals are
-// pre-parsed per field type, and wildcard patterns pre-split.
 package match
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,108 +13,176 @@ import (
 
 // Options configure compilation.
 type Options struct {
-	Schema *ecs.Schema      // nil = ecs.Default()
-	Plan   *event.Plan      // where field paths are registered; nil = a private plan
-	Now    func() time.Time // clock for `now` in date values; required if the query uses it
+	// Schema gives field types; nil means ecs.Default().
+	Schema *ecs.Schema
+	// Plan is where literal field paths are registered, so that events read
+	// them in their single pass; an engine shares one plan between all its
+	// rules and creates its events with it. nil means a private plan: events
+	// given to the matcher must then be created with Matcher.Plan().
+	Plan *event.Plan
+	// Now is the clock for `now` in date math. It is required when the query
+	// uses now on a date field (Compile fails otherwise); the matcher calls it
+	// on every evaluation that needs it.
+	Now func() time.Time
 }
 
-// CompileError is a query Elasticsearch would reject at search time.
+// CompileError is a query Elasticsearch would reject at search time (a
+// non-numeric value on a numeric field, a wildcard on a date, a nested query
+// on a non-nested field...), at the position of the fault.
 type CompileError struct {
-	Pos       kql.Pos
-	Msg, Hint string
+	Pos  kql.Pos
+	Msg  string // what is wrong, lower case
+	Hint string // what to do about it, or ""
 }
 
+// Error returns "line:col: msg".
 func (e *CompileError) Error() string {
-	s := fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
-	if e.Hint != "" {
-		s += " (" + e.Hint + ")"
-	}
-	return s
+	return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
 }
 
-// Requirement is a necessary condition of a query: the exact-typed Field
-// equals one of Values.
+// Detail renders the error for people, as kql.Error does: the message, the
+// query line with a caret under the fault, and the hint.
+func (e *CompileError) Detail(query string) string {
+	return (&kql.Error{Pos: e.Pos, Msg: e.Msg, Hint: e.Hint, Query: query}).Detail()
+}
+
+// Requirement is a necessary condition of a query, for an engine's rule
+// index: every matching event has a value of Field (an exact-typed field:
+// keyword, constant_keyword, wildcard or flattened) whose keyword text
+// (event.Value.String) is one of Values.
 type Requirement struct {
 	Field  string
 	Values []string
 }
 
-// Matcher is a compiled query. It is safe for concurrent use.
+// Matcher is a compiled query. It is safe for concurrent use; the events it
+// is given are not (one per goroutine).
 type Matcher struct {
 	root     node
+	plan     *event.Plan
 	fields   []string
 	required []Requirement
 }
 
-// Match reports whether ev matches.
-func (m *Matcher) Match(ev *event.Event) bool { return m.root.eval(ev) }
+// Match reports whether the event matches. A malformed document (ev.Err()
+// != nil) matches nothing.
+func (m *Matcher) Match(ev *event.Event) bool {
+	if ev.Err() != nil {
+		return false
+	}
+	return m.root.eval(ev)
+}
 
-// Fields returns the field paths the query references, sorted.
-func (m *Matcher) Fields() []string { return m.fields }
+// Fields returns the literal field paths the query references (full paths,
+// nested ones included), sorted. Wildcard field names and free text are not
+// listed: they may read any field.
+func (m *Matcher) Fields() []string { return slices.Clone(m.fields) }
 
-// Required returns literal conditions every matching event satisfies (for
-// indexing rules by literal). It may be incomplete, never wrong.
-func (m *Matcher) Required() []Requirement { return m.required }
+// Required returns conditions every matching event meets (see Requirement),
+// AND-ed. The list may be incomplete, never wrong: it comes from positive
+// exact terms in the query's top-level AND.
+func (m *Matcher) Required() []Requirement {
+	out := make([]Requirement, len(m.required))
+	for i, r := range m.required {
+		out[i] = Requirement{Field: r.Field, Values: slices.Clone(r.Values)}
+	}
+	return out
+}
 
-// Compile compiles a parsed query.
+// Plan returns the plan the matcher's fields are registered in
+// (Options.Plan, or its private one).
+func (m *Matcher) Plan() *event.Plan { return m.plan }
+
+// String returns the query in canonical KQL.
+func (m *Matcher) String() string { return m.root.clause() }
+
+// Compile compiles a parsed query against the field types of opts.Schema.
+// Errors are *CompileError.
 func Compile(q kql.Node, opts Options) (*Matcher, error) {
+	if q == nil {
+		return nil, fmt.Errorf("compile query: no query (parse it with kql.Parse first)")
+	}
 	if opts.Schema == nil {
 		opts.Schema = ecs.Default()
 	}
 	if opts.Plan == nil {
 		opts.Plan = event.NewPlan()
 	}
-	c := &compiler{opts: opts, fields: map[string]bool{}}
-	root, err := c.node(q, "")
+	c := &compiler{schema: opts.Schema, plan: opts.Plan, now: opts.Now, fields: map[string]bool{}}
+	root, err := c.node(q)
 	if err != nil {
 		return nil, err
 	}
-	m := &Matcher{root: root, required: required(root)}
+	m := &Matcher{root: root, plan: opts.Plan, required: required(root)}
 	for f := range c.fields {
 		m.fields = append(m.fields, f)
 	}
-	sortStrings(m.fields)
+	slices.Sort(m.fields)
 	return m, nil
 }
 
+// compiler holds what compiling one query needs. Inside a nested group,
+// scope is the group's full path: field names are relative to it, types are
+// looked up by full path, and plan is the group's own plan (its elements are
+// events of their own).
 type compiler struct {
-	opts   Options
+	schema *ecs.Schema
+	plan   *event.Plan
+	now    func() time.Time
 	fields map[string]bool
+	scope  string
 }
 
 func (c *compiler) errorf(pos kql.Pos, hint, format string, args ...any) error {
 	return &CompileError{Pos: pos, Msg: fmt.Sprintf(format, args...), Hint: hint}
 }
 
-// node compiles a query node; prefix is the path of the enclosing nested
-// query, if any.
-func (c *compiler) node(n kql.Node, prefix string) (node, error) {
+// full returns the full path of a field name written in the current scope.
+func (c *compiler) full(rel string) string {
+	if c.scope == "" {
+		return rel
+	}
+	return c.scope + "." + rel
+}
+
+func (c *compiler) node(n kql.Node) (node, error) {
 	switch t := n.(type) {
 	case *kql.MatchAll:
 		return &allNode{text: t.String()}, nil
 	case *kql.Or:
-		kids, err := c.nodes(t.Terms, prefix)
-		return &orNode{kids: kids, text: t.String()}, err
+		kids, err := c.nodes(t.Terms)
+		if err != nil {
+			return nil, err
+		}
+		return newOr(kids, t.String()), nil
 	case *kql.And:
-		kids, err := c.nodes(t.Terms, prefix)
-		return &andNode{kids: kids, text: t.String()}, err
+		kids, err := c.nodes(t.Terms)
+		if err != nil {
+			return nil, err
+		}
+		return &andNode{kids: kids, text: t.String()}, nil
 	case *kql.Not:
-		x, err := c.node(t.X, prefix)
-		return &notNode{x: x, text: t.String()}, err
+		x, err := c.node(t.X)
+		if err != nil {
+			return nil, err
+		}
+		return &notNode{x: x, text: t.String()}, nil
 	case *kql.Nested:
-		return c.nested(t, prefix)
+		return c.nested(t)
 	case *kql.Range:
-		return c.rangeNode(t, prefix)
+		return c.rangeClause(t)
 	case *kql.Match:
-		return c.match(t, prefix)
+		return c.match(t)
+	case nil:
+		return nil, fmt.Errorf("compile query: empty query node")
 	}
-	return nil, fmt.Errorf("unknown query node %T", n)
+	return nil, fmt.Errorf("compile query: unknown query node %T", n)
 }
 
-func (c *compiler) nodes(ns []kql.Node, prefix string) ([]node, error) {
+func (c *compiler) nodes(ns []kql.Node) ([]node, error) {
 	out := make([]node, 0, len(ns))
 	for _, n := range ns {
-		x, err := c.node(n, prefix)
+		x, err := c.node(n)
 		if err != nil {
 			return nil, err
 		}
@@ -132,59 +191,81 @@ func (c *compiler) nodes(ns []kql.Node, prefix string) ([]node, error) {
 	return out, nil
 }
 
-func join(prefix, field string) string {
-	if prefix == "" {
-		return field
-	}
-	return prefix + "." + field
+// fieldRef is a literal field resolved at compile time.
+type fieldRef struct {
+	name string // as written, relative to the scope: what the event is read by
+	full string // full path: for types and messages
+	typ  ecs.Type
+	id   event.FieldID
 }
 
-// match compiles field:values, applying each value of a value list to the
-// field separately (f:(a or not b) = f:a or not f:b).
-func (c *compiler) match(m *kql.Match, prefix string) (node, error) {
+// field resolves a literal field name, checking it against nested scopes as
+// Kibana does when it knows the field.
+func (c *compiler) field(name *kql.Literal) (fieldRef, error) {
+	rel := name.Text()
+	full := c.full(rel)
+	if _, known := c.schema.Known(full); known {
+		if owner := c.nestedOwner(full); owner != c.scope {
+			if owner != "" {
+				inner := strings.TrimPrefix(full, owner+".")
+				return fieldRef{}, c.errorf(name.At, fmt.Sprintf("write %s:{ %s:... }", owner, inner),
+					"%s is inside the nested field %s: query it within %s:{ ... }", full, owner, owner)
+			}
+			return fieldRef{}, c.errorf(name.At, "move the clause out of the { } group, with its full path",
+				"%s is not a nested field but is in the nested group %s", full, c.scope)
+		}
+	}
+	c.fields[full] = true
+	return fieldRef{name: rel, full: full, typ: c.schema.Type(full), id: c.plan.Add(rel)}, nil
+}
+
+// nestedOwner returns the closest ancestor of path mapped as nested, or "".
+func (c *compiler) nestedOwner(path string) string {
+	for i := strings.LastIndexByte(path, '.'); i > 0; i = strings.LastIndexByte(path[:i], '.') {
+		if c.schema.IsNested(path[:i]) {
+			return path[:i]
+		}
+	}
+	return ""
+}
+
+// match compiles `field:values`. Each value of a value list applies to the
+// field separately, as Kibana compiles it: f:(a or not b) is f:a or not f:b.
+func (c *compiler) match(m *kql.Match) (node, error) {
 	if m.IsFreeText() {
 		return c.values(m.Value, func(l *kql.Literal) (node, error) { return c.freeText(l) })
 	}
 	f := m.Field
 	if !f.Quoted && f.IsWildcard() {
-		pattern := newGlob(f.Parts)
-		if f.IsStar() {
-			pattern = nil
-		}
 		return c.values(m.Value, func(l *kql.Literal) (node, error) {
-			if pattern == nil && l.IsStar() {
+			if f.IsStar() && l.IsStar() {
 				return &allNode{text: "*:*"}, nil
 			}
-			return &fieldPatternNode{prefix: prefix, glob: pattern, lit: l, c: c, text: join(prefix, f.Text()) + ":" + l.String()}, nil
+			return c.fieldPattern(f, l)
 		})
 	}
-	path := join(prefix, f.Text())
-	return c.values(m.Value, func(l *kql.Literal) (node, error) { return c.term(path, l) })
+	ref, err := c.field(f)
+	if err != nil {
+		return nil, err
+	}
+	return c.values(m.Value, func(l *kql.Literal) (node, error) { return c.term(ref, f, l) })
 }
 
-// values compiles a value list with leaf as the compiler of each literal.
+// values compiles a value list with leaf compiling each literal.
 func (c *compiler) values(v kql.ValueNode, leaf func(*kql.Literal) (node, error)) (node, error) {
 	switch t := v.(type) {
 	case *kql.Literal:
 		return leaf(t)
 	case *kql.ValueOr:
-		var kids []node
-		for _, x := range t.Terms {
-			k, err := c.values(x, leaf)
-			if err != nil {
-				return nil, err
-			}
-			kids = append(kids, k)
+		kids, err := c.valueList(t.Terms, leaf)
+		if err != nil {
+			return nil, err
 		}
-		return &orNode{kids: kids, text: t.String()}, nil
+		return newOr(kids, t.String()), nil
 	case *kql.ValueAnd:
-		var kids []node
-		for _, x := range t.Terms {
-			k, err := c.values(x, leaf)
-			if err != nil {
-				return nil, err
-			}
-			kids = append(kids, k)
+		kids, err := c.valueList(t.Terms, leaf)
+		if err != nil {
+			return nil, err
 		}
 		return &andNode{kids: kids, text: t.String()}, nil
 	case *kql.ValueNot:
@@ -193,54 +274,55 @@ func (c *compiler) values(v kql.ValueNode, leaf func(*kql.Literal) (node, error)
 			return nil, err
 		}
 		return &notNode{x: x, text: "not " + t.X.String()}, nil
+	case nil:
+		return nil, fmt.Errorf("compile query: empty value")
 	}
-	return nil, fmt.Errorf("unknown value node %T", v)
+	return nil, fmt.Errorf("compile query: unknown value node %T", v)
 }
 
-// term compiles field:literal for one concrete field.
-func (c *compiler) term(path string, l *kql.Literal) (node, error) {
-	c.fields[path] = true
-	id := c.opts.Plan.Add(path)
-	typ := c.opts.Schema.Type(path)
-	text := quoteField(path) + ":" + l.String()
+func (c *compiler) valueList(vs []kql.ValueNode, leaf func(*kql.Literal) (node, error)) ([]node, error) {
+	out := make([]node, 0, len(vs))
+	for _, v := range vs {
+		x, err := c.values(v, leaf)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// term compiles field:literal on one known field.
+func (c *compiler) term(f fieldRef, name, l *kql.Literal) (node, error) {
+	text := name.String() + ":" + l.String()
 	if l.IsStar() {
-		return &existsNode{id: id, path: path, text: text}, nil
+		return &existsNode{f: f, text: text}, nil
 	}
-	pred, err := c.predicate(typ, l, path)
+	vm, err := c.termMatcher(f.full, f.typ, l)
 	if err != nil {
 		return nil, err
 	}
-	n := &termNode{id: id, path: path, typ: typ, pred: pred, text: text}
-	if typ.IsExact() && !l.IsWildcard() && l.Kind != kql.Null {
-		n.exact = l.Text()
-		n.hasExact = true
-	}
-	return n, nil
+	return &termNode{f: f, vm: vm, lit: l, field: name.String(), text: text}, nil
 }
 
-func quoteField(p string) string {
-	if strings.ContainsAny(p, " :()\"*{}<>\\") {
-		return fmt.Sprintf("%q", p)
+// nested compiles field:{query}.
+func (c *compiler) nested(n *kql.Nested) (node, error) {
+	rel := n.Field.Text()
+	full := c.full(rel)
+	if t, known := c.schema.Known(full); known && t != ecs.Nested {
+		return nil, c.errorf(n.At, fmt.Sprintf("{ } groups apply to fields mapped as nested; for an object write the full path, e.g. %s.x:value", full),
+			"%s is a %s field, not a nested one", full, t)
 	}
-	return p
-}
-
-func (c *compiler) nested(n *kql.Nested, prefix string) (node, error) {
-	path := join(prefix, n.Field.Text())
-	// Kibana rejects a nested query on a field it knows is not nested; a
-	// field our schema does not know is taken to be nested, as written.
-	if t, known := c.opts.Schema.Known(path); known && t != ecs.Nested {
-		return nil, c.errorf(n.At, "use field:{...} only on fields mapped as nested; for objects write the full path, e.g. "+path+".x:value",
-			"%s is not a nested field", path)
+	if owner := c.nestedOwner(full); owner != c.scope {
+		if _, known := c.schema.Known(full); known {
+			return nil, c.errorf(n.At, fmt.Sprintf("write %s:{ ... } around it", owner), "%s is inside the nested field %s", full, owner)
+		}
 	}
-	// The inner query runs on one element at a time, wrapped back under
-	// its path, so it compiles against full paths and its own plan.
-	ic := &compiler{opts: c.opts, fields: c.fields}
-	ic.opts.Plan = event.NewPlan()
-	inner, err := ic.node(n.Query, path)
+	inner := &compiler{schema: c.schema, plan: event.NewPlan(), now: c.now, fields: c.fields, scope: full}
+	q, err := inner.node(n.Query)
 	if err != nil {
 		return nil, err
 	}
-	c.fields[path] = true
-	return &nestedNode{path: path, inner: inner, plan: ic.opts.Plan, text: n.String()}, nil
+	c.fields[full] = true
+	return &nestedNode{path: rel, full: full, inner: q, plan: inner.plan, text: n.String()}, nil
 }

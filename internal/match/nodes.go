@@ -1,11 +1,8 @@
 package match
 
 import (
-	"encoding/json"
-	"sort"
 	"strings"
 
-	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
 )
@@ -14,11 +11,14 @@ import (
 type node interface {
 	eval(ev *event.Event) bool
 	explain(ev *event.Event) *Explanation
+	clause() string // canonical KQL
 }
 
+// allNode matches every event: `*:*` and the empty query.
 type allNode struct{ text string }
 
 func (n *allNode) eval(*event.Event) bool { return true }
+func (n *allNode) clause() string         { return n.text }
 
 type andNode struct {
 	kids []node
@@ -34,6 +34,8 @@ func (n *andNode) eval(ev *event.Event) bool {
 	return true
 }
 
+func (n *andNode) clause() string { return n.text }
+
 type orNode struct {
 	kids []node
 	text string
@@ -48,239 +50,110 @@ func (n *orNode) eval(ev *event.Event) bool {
 	return false
 }
 
+func (n *orNode) clause() string { return n.text }
+
+// setThreshold is how many exact terms on one field an OR needs before they
+// become one set lookup.
+const setThreshold = 4
+
+// newOr builds an OR, turning more than setThreshold exact terms on one
+// field into a set lookup.
+func newOr(kids []node, text string) node {
+	groups := map[event.FieldID][]int{}
+	for i, k := range kids {
+		if t, ok := k.(*termNode); ok {
+			if _, exact := t.vm.(*exactMatcher); exact {
+				groups[t.f.id] = append(groups[t.f.id], i)
+			}
+		}
+	}
+	drop := map[int]bool{}
+	sets := map[int]node{} // at the position of the group's first term
+	for _, idx := range groups {
+		if len(idx) <= setThreshold {
+			continue
+		}
+		first := kids[idx[0]].(*termNode)
+		sm := &setMatcher{set: map[string]struct{}{}, limit: first.vm.(*exactMatcher).limit}
+		var lits []string
+		for _, i := range idx {
+			t := kids[i].(*termNode)
+			w := t.vm.(*exactMatcher).want
+			if _, dup := sm.set[w]; !dup {
+				sm.set[w] = struct{}{}
+				sm.values = append(sm.values, w)
+			}
+			lits = append(lits, t.lit.String())
+			drop[i] = true
+		}
+		sets[idx[0]] = &termNode{f: first.f, vm: sm, lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
+	}
+	if len(drop) == 0 {
+		return &orNode{kids: kids, text: text}
+	}
+	var out []node
+	for i, k := range kids {
+		if s, ok := sets[i]; ok {
+			out = append(out, s)
+		} else if !drop[i] {
+			out = append(out, k)
+		}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return &orNode{kids: out, text: text}
+}
+
 type notNode struct {
 	x    node
 	text string
 }
 
 func (n *notNode) eval(ev *event.Event) bool { return !n.x.eval(ev) }
+func (n *notNode) clause() string            { return n.text }
 
-// existsNode is field:* — any non-null value, "" included.
+// existsNode is `field:*`: any non-null value, "" included (an object path
+// counts when a sub-field has a value). Keyword values longer than
+// ignore_above are not indexed and do not count.
 type existsNode struct {
-	id   event.FieldID
-	path string
+	f    fieldRef
 	text string
 }
 
-func (n *existsNode) eval(ev *event.Event) bool { return len(ev.Values(n.id)) > 0 }
+func (n *existsNode) eval(ev *event.Event) bool {
+	vals := ev.Values(n.f.id)
+	if !hasIgnoreAbove(n.f.typ) {
+		return len(vals) > 0
+	}
+	for _, v := range vals {
+		if s, ok := keywordText(v); !ok || !tooLong(s) {
+			return true
+		}
+	}
+	return false
+}
 
-// termNode is field:value on one concrete field: true if any value of the
-// field satisfies the type's predicate.
+func (n *existsNode) clause() string { return n.text }
+
+// termNode is a clause on one literal field, `field:value` or `field op
+// value`: true if any value of the field satisfies the matcher.
 type termNode struct {
-	id       event.FieldID
-	path     string
-	typ      ecs.Type
-	pred     valuePred
-	text     string
-	exact    string // the literal, for Required (exact-typed, plain literals)
-	hasExact bool
-}
-
-func (n *termNode) eval(ev *event.Event) bool {
-	for _, v := range ev.Values(n.id) {
-		if n.pred(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// rangeNode is field op value.
-type rangeNode struct {
-	id   event.FieldID
-	path string
-	pred valuePred
-	text string
-}
-
-func (n *rangeNode) eval(ev *event.Event) bool {
-	for _, v := range ev.Values(n.id) {
-		if n.pred(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// fieldPatternNode is a clause on a wildcard field name (user.*:bob):
-// expanded over the event's own fields, each leaf judged by its own type.
-type fieldPatternNode struct {
-	prefix string
-	glob   *glob // nil = every field
-	lit    *kql.Literal
-	c      *compiler
-	text   string
-}
-
-func (n *fieldPatternNode) eval(ev *event.Event) bool {
-	found := false
-	preds := map[string]valuePred{}
-	ev.Walk(func(path string, v event.Value) bool {
-		rel := path
-		if n.prefix != "" {
-			if !strings.HasPrefix(path, n.prefix+".") {
-				return true
-			}
-			rel = path[len(n.prefix)+1:]
-		}
-		if n.glob != nil && !n.glob.match(rel) {
-			return true
-		}
-		if n.lit.IsStar() {
-			found = true
-			return false
-		}
-		pred, ok := preds[path]
-		if !ok {
-			var err error
-			pred, err = n.c.predicate(n.c.opts.Schema.Type(path), n.lit, path)
-			if err != nil {
-				pred = nil // a type the value cannot apply to: lenient, no match
-			}
-			preds[path] = pred
-		}
-		if pred != nil && pred(v) {
-			found = true
-			return false
-		}
-		return true
-	})
-	return found
-}
-
-// freeTextNode is a value without a field: searched over every field,
-// leniently (type mismatches are skipped), as multi_match/query_string do.
-type freeTextNode struct {
-	lit  *kql.Literal
-	c    *compiler
-	text string
-}
-
-func (c *compiler) freeText(l *kql.Literal) (node, error) {
-	return &freeTextNode{lit: l, c: c, text: l.String()}, nil
-}
-
-func (n *freeTextNode) eval(ev *event.Event) bool {
-	if n.lit.IsStar() {
-		return true
-	}
-	fp := &fieldPatternNode{glob: nil, lit: n.lit, c: n.c}
-	return fp.eval(ev)
-}
-
-// nestedNode is field:{query}: the query must hold within one element.
-type nestedNode struct {
-	path  string
-	inner node
-	plan  *event.Plan
+	f    fieldRef
+	vm   valueMatcher
+	lit   *kql.Literal // the value, as written
+	field string       // the field, as written
 	text  string
 }
 
-func (n *nestedNode) eval(ev *event.Event) bool {
-	for _, el := range n.elements(ev) {
-		if n.inner.eval(el) {
+func (n *termNode) eval(ev *event.Event) bool {
+	for _, v := range ev.Values(n.f.id) {
+		if n.vm.match(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// elements returns each object under the nested path as its own event,
-// wrapped back under the path.
-func (n *nestedNode) elements(ev *event.Event) []*event.Event {
-	doc, err := ev.Map()
-	if err != nil {
-		return nil
-	}
-	var objs []map[string]any
-	collectObjects(doc, n.path, &objs)
-	out := make([]*event.Event, 0, len(objs))
-	for _, o := range objs {
-		var wrapped any = o
-		parts := strings.Split(n.path, ".")
-		for i := len(parts) - 1; i >= 0; i-- {
-			wrapped = map[string]any{parts[i]: wrapped}
-		}
-		b, err := json.Marshal(wrapped)
-		if err != nil {
-			continue
-		}
-		out = append(out, event.New(b, n.plan))
-	}
-	return out
-}
+func (n *termNode) clause() string { return n.text }
 
-// collectObjects finds the objects at a dotted path (dotted keys or nested).
-func collectObjects(x any, path string, out *[]map[string]any) {
-	switch t := x.(type) {
-	case []any:
-		for _, el := range t {
-			collectObjects(el, path, out)
-		}
-	case map[string]any:
-		if path == "" {
-			*out = append(*out, t)
-			return
-		}
-		if v, ok := t[path]; ok {
-			collectObjects(v, "", out)
-		}
-		for i := 0; i < len(path); i++ {
-			if path[i] == '.' {
-				if v, ok := t[path[:i]]; ok {
-					collectObjects(v, path[i+1:], out)
-				}
-			}
-		}
-	}
-}
-
-// required derives the literal conditions of a compiled query.
-func required(root node) []Requirement {
-	var kids []node
-	switch t := root.(type) {
-	case *andNode:
-		kids = t.kids
-	default:
-		kids = []node{root}
-	}
-	var out []Requirement
-	for _, k := range kids {
-		if r, ok := requirementOf(k); ok {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// requirementOf turns an exact term, or an OR of exact terms on one field,
-// into a requirement.
-func requirementOf(n node) (Requirement, bool) {
-	switch t := n.(type) {
-	case *termNode:
-		if t.hasExact {
-			return Requirement{Field: t.path, Values: []string{t.exact}}, true
-		}
-	case *orNode:
-		var r Requirement
-		for _, k := range t.kids {
-			kr, ok := requirementOf(k)
-			if !ok || (r.Field != "" && kr.Field != r.Field) {
-				return Requirement{}, false
-			}
-			r.Field = kr.Field
-			r.Values = append(r.Values, kr.Values...)
-		}
-		return r, r.Field != ""
-	case *andNode:
-		// An AND inside an OR: any one exact conjunct is necessary.
-		for _, k := range t.kids {
-			if r, ok := requirementOf(k); ok {
-				return r, true
-			}
-		}
-	}
-	return Requirement{}, false
-}
-
-func sortStrings(s []string) { sort.Strings(s) }

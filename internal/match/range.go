@@ -1,8 +1,6 @@
 package match
 
 import (
-	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/ecs"
@@ -10,82 +8,140 @@ import (
 	"github.com/vigil-project/vigil/internal/kql"
 )
 
-// rangeNode compiles `field op value` by the field's type: numbers
-// numerically, dates with date math and ES rounding (gt and lte round up,
-// gte and lt down), IPs by address, keyword-like fields lexicographically.
-func (c *compiler) rangeNode(r *kql.Range, prefix string) (node, error) {
-	path := join(prefix, r.Field.Text())
-	c.fields[path] = true
-	id := c.opts.Plan.Add(path)
-	typ := c.opts.Schema.Type(path)
-	n := &rangeNode{id: id, path: path, text: r.String()}
-	cmp := func(x int) bool {
-		switch r.Op {
-		case kql.LT:
-			return x < 0
-		case kql.LTE:
-			return x <= 0
-		case kql.GT:
-			return x > 0
-		}
-		return x >= 0
+// rangeClause compiles `field op value`.
+func (c *compiler) rangeClause(r *kql.Range) (node, error) {
+	if !r.Field.Quoted && r.Field.IsWildcard() {
+		return c.rangePattern(r)
 	}
-	lit := r.Value.Text()
+	f, err := c.field(r.Field)
+	if err != nil {
+		return nil, err
+	}
+	vm, err := c.rangeMatcher(f.full, f.typ, r.Op, r.Value)
+	if err != nil {
+		return nil, err
+	}
+	return &termNode{f: f, vm: vm, lit: r.Value, field: r.Field.String(), text: r.String()}, nil
+}
+
+// rangeMatcher compiles a range by the field's type: numbers numerically,
+// dates with date math and rounding (gt and lte round up, gte and lt down),
+// IPs by address, booleans false < true, keyword-like fields by bytes, text
+// fields by token.
+func (c *compiler) rangeMatcher(path string, typ ecs.Type, op kql.RangeOp, l *kql.Literal) (valueMatcher, error) {
+	lower := op == kql.GT || op == kql.GTE
+	exclude := op == kql.GT || op == kql.LT
+	if l.Kind == kql.Null && !l.Quoted {
+		return nil, c.errorf(l.At, "compare with a value", "null cannot bound a range")
+	}
 	switch {
 	case typ.IsNumeric():
-		q, err := strconv.ParseFloat(strings.TrimSpace(lit), 64)
-		if err != nil {
-			return nil, c.errorf(r.Value.At, "compare it with a number", "%s is a %s field and %q is not a number", path, typ, lit)
-		}
-		integer := typ.IsInteger()
-		n.pred = func(v event.Value) bool {
-			f, ok := number(v, integer)
-			return ok && cmp(compareFloat(f, q))
-		}
-	case typ.IsDate():
-		bound, err := c.dateBound(r.Value, path, r.Op == kql.GT || r.Op == kql.LTE)
+		q, err := c.queryNumber(path, typ, l)
 		if err != nil {
 			return nil, err
 		}
-		n.pred = func(v event.Value) bool {
-			t, ok := eventTime(v)
-			return ok && cmp(t.Compare(bound()))
+		m := &numRange{typ: typ}
+		if lower {
+			m.lo, m.hasLo, m.loExclude = q, true, exclude
+		} else {
+			m.hi, m.hasHi, m.hiExclude = q, true, exclude
 		}
-	case typ == ecs.IP:
-		q, err := netip.ParseAddr(strings.TrimSpace(lit))
+		return m, nil
+	case typ.IsDate():
+		// Elasticsearch rounds the lower bound up when it is exclusive (gt)
+		// and the upper bound up when it is inclusive (lte).
+		roundUp := op == kql.GT || op == kql.LTE
+		b, err := c.dateBound(path, typ, l, lower, roundUp, exclude)
 		if err != nil {
-			return nil, c.errorf(r.Value.At, "write an IPv4/IPv6 address", "%s is an ip field and %q is not an IP address", path, lit)
+			return nil, err
 		}
-		n.pred = func(v event.Value) bool {
-			a, ok := addr(v)
-			return ok && a.Is4() == q.Is4() && cmp(a.Compare(q))
+		m := &dateRange{nanos: typ == ecs.DateNanos}
+		if lower {
+			m.lo = b
+		} else {
+			m.hi = b
 		}
-	case typ.IsText():
-		q := strings.ToLower(lit)
-		n.pred = func(v event.Value) bool {
-			if v.Kind != event.KindString {
-				return false
-			}
-			for _, tok := range analyze(v.Str) {
-				if cmp(strings.Compare(tok, q)) {
-					return true
-				}
-			}
-			return false
+		return m, nil
+	case typ == ecs.IP:
+		a, ok := parseIP(l.Text())
+		if !ok {
+			return nil, c.errorf(l.At, "bound an ip range with an address, e.g. "+path+" >= 10.0.0.0",
+				"%s is an ip field and %q is not an IP address", path, l.Text())
 		}
-	default:
-		n.pred = func(v event.Value) bool {
-			return keywordValue(v) && cmp(strings.Compare(v.String(), lit))
+		m := &ipRange{}
+		if lower {
+			m.lo, m.hasLo, m.loExclude = a, true, exclude
+		} else {
+			m.hi, m.hasHi, m.hiExclude = a, true, exclude
 		}
+		return m, nil
+	case typ == ecs.Boolean:
+		b, ok := parseBool(l.Text())
+		if !ok {
+			return nil, c.errorf(l.At, "write true or false", "%s is a boolean field and %q is not a boolean", path, l.Text())
+		}
+		return &boolRange{bound: b, lower: lower, exclude: exclude}, nil
+	case typ.IsExact(), typ.IsText():
+		return &stringRange{bound: l.Text(), lower: lower, exclude: exclude, limit: hasIgnoreAbove(typ), tokens: typ.IsText()}, nil
+	case typ == ecs.Object || typ == ecs.Nested:
+		return noneMatcher{why: path + " is an " + typ.String() + ": it holds sub-fields, not values"}, nil
 	}
-	return n, nil
+	return nil, c.errorf(l.At, "", "%s is a %s field, which Vigil cannot compare", path, typ)
 }
 
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
+// stringRange compares keyword terms (or text tokens) with a bound, byte by
+// byte: "1000" < "400" and "B" < "a".
+type stringRange struct {
+	bound          string
+	lower, exclude bool
+	limit          bool // ignore_above applies
+	tokens         bool // compare each token of an analyzed value
+}
+
+func (m *stringRange) in(s string) bool {
+	c := strings.Compare(s, m.bound)
+	if m.lower {
+		return c > 0 || c == 0 && !m.exclude
+	}
+	return c < 0 || c == 0 && !m.exclude
+}
+
+func (m *stringRange) match(v event.Value) bool {
+	s, ok := keywordText(v)
+	if !ok || m.limit && tooLong(s) {
+		return false
+	}
+	if !m.tokens {
+		return m.in(s)
+	}
+	found := false
+	eachToken(s, func(t string) bool {
+		found = m.in(t)
+		return !found
+	})
+	return found
+}
+
+// boolRange compares booleans, false < true.
+type boolRange struct {
+	bound          bool
+	lower, exclude bool
+}
+
+func (m *boolRange) match(v event.Value) bool {
+	b, ok := eventBool(v)
+	if !ok {
+		return false
+	}
+	x, y := btoi(b), btoi(m.bound)
+	if m.lower {
+		return x > y || x == y && !m.exclude
+	}
+	return x < y || x == y && !m.exclude
+}
+
+func btoi(b bool) int {
+	if b {
 		return 1
 	}
 	return 0

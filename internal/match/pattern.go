@@ -1,0 +1,199 @@
+package match
+
+import (
+	"sync"
+
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/kql"
+)
+
+// patternNode is a clause on many fields: a wildcard field name (`user.*:bob`,
+// `*:bob`, `process.* > 5`) or free text (`bob`, `"failed login"`). Kibana
+// expands it over the fields the index maps, compiling each with its own
+// type; here it expands over the event's own leaves, plus the `.text`
+// multi-fields the schema defines for them. A field whose type cannot take
+// the value is skipped (lenient), so a pattern never fails at search time.
+type patternNode struct {
+	schema *ecs.Schema
+	scope  string // the enclosing nested group's full path, or ""
+	glob   *glob  // field names (relative to scope); nil = every field
+	build  func(path string, typ ecs.Type) valueMatcher
+	text   string
+	cache  sync.Map // full path -> *patternField
+}
+
+// patternField is what a pattern does with one field and its multi-field.
+type patternField struct {
+	self, multi valueMatcher // nil: the field is skipped
+	multiName   string
+}
+
+func (c *compiler) newPattern(glob *glob, text string, build func(path string, typ ecs.Type) valueMatcher) *patternNode {
+	return &patternNode{schema: c.schema, scope: c.scope, glob: glob, build: build, text: text}
+}
+
+// fieldPattern compiles `pattern:value`.
+func (c *compiler) fieldPattern(f, l *kql.Literal) (node, error) {
+	text := f.String() + ":" + l.String()
+	var g *glob
+	if !f.IsStar() {
+		g = newGlob(f.Parts)
+	}
+	if l.IsStar() {
+		return c.newPattern(g, text, func(_ string, typ ecs.Type) valueMatcher {
+			return existsMatcher{limit: hasIgnoreAbove(typ)}
+		}), nil
+	}
+	pc := c.evalCompiler()
+	return c.newPattern(g, text, func(path string, typ ecs.Type) valueMatcher {
+		m, err := pc.termMatcher(path, typ, l)
+		if err != nil {
+			return nil
+		}
+		return m
+	}), nil
+}
+
+// rangePattern compiles `pattern op value`.
+func (c *compiler) rangePattern(r *kql.Range) (node, error) {
+	var g *glob
+	if !r.Field.IsStar() {
+		g = newGlob(r.Field.Parts)
+	}
+	pc := c.evalCompiler()
+	return c.newPattern(g, r.String(), func(path string, typ ecs.Type) valueMatcher {
+		m, err := pc.rangeMatcher(path, typ, r.Op, r.Value)
+		if err != nil {
+			return nil
+		}
+		return m
+	}), nil
+}
+
+// freeText compiles a value without a field. Kibana sends a literal as a
+// lenient multi_match over every field (phrase when quoted) and a wildcard
+// as a query_string: the pattern split at whitespace, each piece against
+// every field, leniently.
+func (c *compiler) freeText(l *kql.Literal) (node, error) {
+	if l.IsStar() {
+		return &allNode{text: "*"}, nil
+	}
+	pc := c.evalCompiler()
+	if !l.IsWildcard() {
+		return c.newPattern(nil, l.String(), func(path string, typ ecs.Type) valueMatcher {
+			m, err := pc.termMatcher(path, typ, l)
+			if err != nil {
+				return nil
+			}
+			return m
+		}), nil
+	}
+	return c.newPattern(nil, l.String(), func(path string, typ ecs.Type) valueMatcher {
+		return freeTextWildcard(pc, path, typ, l)
+	}), nil
+}
+
+// freeTextWildcard is a query_string wildcard on one field of any type.
+func freeTextWildcard(pc *compiler, path string, typ ecs.Type, l *kql.Literal) valueMatcher {
+	var alts anyMatcher
+	queryString(l.Parts, func(piece []string) valueMatcher {
+		var m valueMatcher
+		switch {
+		case len(piece) > 1 && typ.IsText():
+			m = textTerm(&kql.Literal{Parts: piece})
+		case len(piece) > 1 && typ.IsExact():
+			m = &globMatcher{g: newGlob(piece), limit: hasIgnoreAbove(typ)}
+		case len(piece) == 1:
+			// A piece without wildcard is a term, analyzed per field.
+			if x, err := pc.termMatcher(path, typ, &kql.Literal{Parts: piece}); err == nil {
+				m = x
+			}
+		}
+		if m != nil {
+			alts = append(alts, m)
+		}
+		return nil
+	})
+	switch len(alts) {
+	case 0:
+		return nil
+	case 1:
+		return alts[0]
+	}
+	return alts
+}
+
+// evalCompiler returns a compiler for building matchers at evaluation time:
+// it shares the schema and clock and registers nothing.
+func (c *compiler) evalCompiler() *compiler {
+	return &compiler{schema: c.schema, now: c.now, scope: c.scope}
+}
+
+// field returns what the pattern does with the leaf at path (relative to
+// the scope), compiling it on first use.
+func (n *patternNode) field(path string) *patternField {
+	if pf, ok := n.cache.Load(path); ok {
+		return pf.(*patternField)
+	}
+	full := path
+	if n.scope != "" {
+		full = n.scope + "." + path
+	}
+	pf := &patternField{}
+	if n.glob == nil || n.glob.match(path) {
+		pf.self = n.build(full, n.schema.Type(full))
+	}
+	if t, ok := n.schema.Known(full + ".text"); ok && t.IsText() {
+		if n.glob == nil || n.glob.match(path+".text") {
+			pf.multi = n.build(full+".text", t)
+			pf.multiName = path + ".text"
+		}
+	}
+	actual, _ := n.cache.LoadOrStore(path, pf)
+	return actual.(*patternField)
+}
+
+// hit is one field where a pattern matched.
+type hit struct {
+	path string
+	v    event.Value
+}
+
+// search walks the event's leaves, reporting each match to fn until fn
+// returns false.
+func (n *patternNode) search(ev *event.Event, fn func(hit) bool) {
+	ev.Walk(func(path string, v event.Value) bool {
+		pf := n.field(path)
+		if pf.self != nil && pf.self.match(v) && !fn(hit{path, v}) {
+			return false
+		}
+		if pf.multi != nil && pf.multi.match(v) && !fn(hit{pf.multiName, v}) {
+			return false
+		}
+		return true
+	})
+}
+
+func (n *patternNode) eval(ev *event.Event) bool {
+	found := false
+	n.search(ev, func(hit) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+func (n *patternNode) clause() string { return n.text }
+
+// existsMatcher matches any value (a keyword value longer than ignore_above
+// is not indexed).
+type existsMatcher struct{ limit bool }
+
+func (m existsMatcher) match(v event.Value) bool {
+	if !m.limit {
+		return true
+	}
+	s, ok := keywordText(v)
+	return !ok || !tooLong(s)
+}

@@ -139,8 +139,8 @@ func (n *existsNode) clause() string { return n.text }
 // termNode is a clause on one literal field, `field:value` or `field op
 // value`: true if any value of the field satisfies the matcher.
 type termNode struct {
-	f    fieldRef
-	vm   valueMatcher
+	f     fieldRef
+	vm    valueMatcher
 	lit   *kql.Literal // the value, as written
 	field string       // the field, as written
 	text  string
@@ -156,4 +156,3 @@ func (n *termNode) eval(ev *event.Event) bool {
 }
 
 func (n *termNode) clause() string { return n.text }
-

@@ -104,6 +104,7 @@ func (e *Event) Reset(raw []byte) {
 	e.scanned = false
 	e.err = nil
 	for _, id := range e.touched {
+		clear(e.vals[id]) // no reference to the old document survives
 		e.vals[id] = e.vals[id][:0]
 	}
 	e.touched = e.touched[:0]

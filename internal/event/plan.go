@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // FieldID names a path registered in a Plan.
@@ -83,10 +84,14 @@ type trie struct {
 type trieNode struct {
 	id FieldID // the planned path ending here, or -1
 	// first has a bit for each byte a key may start with to reach a kid: the
-	// first bytes of the kids' segments, plus '\\' and the bytes from 0x80,
-	// whose decoding is left to the key's scan.
+	// first bytes of the kids' segments, '\\' (an escape may decode to any
+	// of them) and, unless direct, the bytes from 0x80.
 	first [4]uint64
-	kids  []trieKid
+	// direct is set when every kid's segment is plain printable ASCII (no
+	// '"', '\\'), so that the raw bytes of a key without escapes can be
+	// compared with it, and there are few kids.
+	direct bool
+	kids   []trieKid
 	// byName indexes kids when there are many.
 	byName map[string]int32
 }
@@ -122,8 +127,14 @@ func newTrie(paths []string) *trie {
 	}
 	for k := range t.nodes {
 		n := &t.nodes[k]
+		n.direct = len(n.kids) <= 8
+		for _, kid := range n.kids {
+			n.direct = n.direct && plainASCII(kid.seg)
+		}
 		if len(n.kids) > 0 {
-			n.first = [4]uint64{2: ^uint64(0), 3: ^uint64(0)}
+			if !n.direct {
+				n.first = [4]uint64{2: ^uint64(0), 3: ^uint64(0)}
+			}
 			n.setFirst('\\')
 			for _, kid := range n.kids {
 				if kid.seg == "" {
@@ -144,6 +155,17 @@ func newTrie(paths []string) *trie {
 		}
 	}
 	return t
+}
+
+// plainASCII reports whether s is printable ASCII without '"' and '\\':
+// bytes that stand for themselves in a JSON string.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *trieNode) setFirst(c byte) { n.first[c>>6] |= 1 << (c & 63) }

@@ -106,6 +106,10 @@ func (s *scanner) object(i int, st int32) (end int, leaf bool) {
 		return s.fail(i, "nesting deeper than 10000 levels"), false
 	}
 	d := s.d
+	var n *trieNode // nil: skip every key
+	if st != 0 {
+		n = &s.t.nodes[st]
+	}
 	i = skipWS(d, i+1)
 	if i < len(d) && d[i] == '}' {
 		s.depth--
@@ -117,7 +121,8 @@ func (s *scanner) object(i int, st int32) (end int, leaf bool) {
 		}
 		var kst int32
 		var j int
-		if st == 0 {
+		if n == nil || i+1 >= len(d) || !n.mayStart(d[i+1]) {
+			// No kid can start this way (see key).
 			j = s.skipString(i + 1)
 		} else {
 			kst, j = s.key(i+1, st)
@@ -274,10 +279,49 @@ func (s *scanner) value(i int, st int32) (end int, leaf bool) {
 // follows).
 func (s *scanner) key(i int, st int32) (kst int32, end int) {
 	d, t := s.d, s.t
-	if i < len(d) && !t.nodes[st].mayStart(d[i]) {
-		return 0, s.skipString(i)
-	}
 	start, st0 := i, st
+	for {
+		n := &t.nodes[st]
+		if i >= len(d) {
+			return 0, s.eof()
+		}
+		if !n.mayStart(d[i]) {
+			// The decoded key has this byte here too (it is no escape), so
+			// no kid can match.
+			return 0, s.skipString(i)
+		}
+		if !n.direct {
+			return s.keyBySegments(start, i, st, st0)
+		}
+		// Compare the raw bytes with each kid: the terminator first, since
+		// it rejects most.
+		next, l := int32(0), 0
+		for _, kid := range n.kids {
+			l = len(kid.seg)
+			if i+l < len(d) && (d[i+l] == '"' || d[i+l] == '.') && string(d[i:i+l]) == kid.seg {
+				next = kid.node
+				break
+			}
+		}
+		if next == 0 {
+			// No kid, unless escapes decode to one.
+			j := plainRun(d, i)
+			if j < len(d) && d[j] == '\\' {
+				return s.slowKey(start, st0)
+			}
+			return 0, s.skipString(i)
+		}
+		if i += l; d[i] == '"' {
+			return t.final(next), i + 1
+		}
+		st, i = next, i+1
+	}
+}
+
+// keyBySegments goes on with a key from i, at node st, one segment at a
+// time: the way for nodes whose kids cannot be compared with raw bytes.
+func (s *scanner) keyBySegments(start, i int, st, st0 int32) (kst int32, end int) {
+	d, t := s.d, s.t
 	for {
 		j := keyRun(d, i)
 		if j >= len(d) {

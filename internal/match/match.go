@@ -82,6 +82,9 @@ func (m *Matcher) Fields() []string { return slices.Clone(m.fields) }
 // AND-ed. The list may be incomplete, never wrong: it comes from positive
 // exact terms in the query's top-level AND.
 func (m *Matcher) Required() []Requirement {
+	if len(m.required) == 0 {
+		return nil
+	}
 	out := make([]Requirement, len(m.required))
 	for i, r := range m.required {
 		out[i] = Requirement{Field: r.Field, Values: slices.Clone(r.Values)}
@@ -233,11 +236,11 @@ func (c *compiler) nestedOwner(path string) string {
 // field separately, as Kibana compiles it: f:(a or not b) is f:a or not f:b.
 func (c *compiler) match(m *kql.Match) (node, error) {
 	if m.IsFreeText() {
-		return c.values(m.Value, func(l *kql.Literal) (node, error) { return c.freeText(l) })
+		return c.values(m.Value, "", func(l *kql.Literal) (node, error) { return c.freeText(l) })
 	}
 	f := m.Field
 	if !f.Quoted && f.IsWildcard() {
-		return c.values(m.Value, func(l *kql.Literal) (node, error) {
+		return c.values(m.Value, f.String()+":", func(l *kql.Literal) (node, error) {
 			if f.IsStar() && l.IsStar() {
 				return &allNode{text: "*:*"}, nil
 			}
@@ -248,42 +251,48 @@ func (c *compiler) match(m *kql.Match) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.values(m.Value, func(l *kql.Literal) (node, error) { return c.term(ref, f, l) })
+	return c.values(m.Value, f.String()+":", func(l *kql.Literal) (node, error) { return c.term(ref, f, l) })
 }
 
-// values compiles a value list with leaf compiling each literal.
-func (c *compiler) values(v kql.ValueNode, leaf func(*kql.Literal) (node, error)) (node, error) {
+// values compiles a value list with leaf compiling each literal; prefix is
+// the field and colon the list belongs to, for the clauses' text.
+func (c *compiler) values(v kql.ValueNode, prefix string, leaf func(*kql.Literal) (node, error)) (node, error) {
+	if v == nil {
+		return nil, fmt.Errorf("compile query: empty value")
+	}
+	text := v.String()
+	if prefix != "" {
+		text = prefix + "(" + text + ")"
+	}
 	switch t := v.(type) {
 	case *kql.Literal:
 		return leaf(t)
 	case *kql.ValueOr:
-		kids, err := c.valueList(t.Terms, leaf)
+		kids, err := c.valueList(t.Terms, prefix, leaf)
 		if err != nil {
 			return nil, err
 		}
-		return newOr(kids, t.String()), nil
+		return newOr(kids, text), nil
 	case *kql.ValueAnd:
-		kids, err := c.valueList(t.Terms, leaf)
+		kids, err := c.valueList(t.Terms, prefix, leaf)
 		if err != nil {
 			return nil, err
 		}
-		return &andNode{kids: kids, text: t.String()}, nil
+		return &andNode{kids: kids, text: text}, nil
 	case *kql.ValueNot:
-		x, err := c.values(t.X, leaf)
+		x, err := c.values(t.X, prefix, leaf)
 		if err != nil {
 			return nil, err
 		}
-		return &notNode{x: x, text: "not " + t.X.String()}, nil
-	case nil:
-		return nil, fmt.Errorf("compile query: empty value")
+		return &notNode{x: x, text: text}, nil
 	}
 	return nil, fmt.Errorf("compile query: unknown value node %T", v)
 }
 
-func (c *compiler) valueList(vs []kql.ValueNode, leaf func(*kql.Literal) (node, error)) ([]node, error) {
+func (c *compiler) valueList(vs []kql.ValueNode, prefix string, leaf func(*kql.Literal) (node, error)) ([]node, error) {
 	out := make([]node, 0, len(vs))
 	for _, v := range vs {
-		x, err := c.values(v, leaf)
+		x, err := c.values(v, prefix, leaf)
 		if err != nil {
 			return nil, err
 		}
@@ -313,11 +322,8 @@ func (c *compiler) nested(n *kql.Nested) (node, error) {
 		return nil, c.errorf(n.At, fmt.Sprintf("{ } groups apply to fields mapped as nested; for an object write the full path, e.g. %s.x:value", full),
 			"%s is a %s field, not a nested one", full, t)
 	}
-	if owner := c.nestedOwner(full); owner != c.scope {
-		if _, known := c.schema.Known(full); known {
-			return nil, c.errorf(n.At, fmt.Sprintf("write %s:{ ... } around it", owner), "%s is inside the nested field %s", full, owner)
-		}
-	}
+	// A deeper nested path may be queried directly (a.b:{...} at the top,
+	// with a and a.b nested): Elasticsearch finds a.b's objects in every a.
 	inner := &compiler{schema: c.schema, plan: event.NewPlan(), now: c.now, fields: c.fields, scope: full}
 	q, err := inner.node(n.Query)
 	if err != nil {

@@ -64,7 +64,7 @@ func TestKeyword(t *testing.T) {
 		{`kw:a?c`, `{"kw":"abc"}`, false},
 		{`kw:a?c`, `{"kw":"a?c"}`, true},
 		{`kw:a*z`, "{\"kw\":\"a/b\\ncz\"}", true}, // `*` spans / and newlines
-		{`kw:*a b*`, `{"kw":"xa by"}`, true},    // keyword: the space is literal
+		{`kw:*a b*`, `{"kw":"xa by"}`, true},      // keyword: the space is literal
 		{`kw:*a b*`, `{"kw":"xa"}`, false},
 		{`kw:abc`, `{"kw":["x","abc"]}`, true},
 		{`kw:abc`, `{"kw":{"abc":1}}`, false},

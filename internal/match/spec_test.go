@@ -180,7 +180,7 @@ func TestSpecExtraCases(t *testing.T) {
 	// not d:{ x:1 } is "no element has x=1"; d:{ not x:1 } is "some element
 	// has x≠1 or lacks x".
 	for _, tt := range []struct {
-		doc            string
+		doc           string
 		notOut, notIn bool
 	}{
 		{`{"d":[{"x":1},{"x":2}]}`, false, true},

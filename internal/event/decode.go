@@ -9,8 +9,8 @@ import "encoding/json"
 // about twice as fast:
 //
 //   - the text of every string and number is copied once into one block per
-//     document, which the strings then share (a string kept from the map
-//     keeps that block alive, never more than the document's size);
+//     document (about the document's size), which the strings then share: a
+//     string kept from the map keeps that block alive;
 //   - object keys are interned per Event, since events repeat them;
 //   - each array and object is allocated once at its final size, from
 //     elements gathered on a stack reused across documents.
@@ -27,6 +27,8 @@ type member struct {
 	val any
 }
 
+// decoder reuses the scanner's checks (literal, number, unquote) and
+// shadows its object, array, value, key and str with ones that build.
 type decoder struct {
 	scanner
 	text    []byte // the document's string and number text; fresh per document

@@ -103,11 +103,7 @@ func (e *Event) Reset(raw []byte) {
 	e.raw = raw
 	e.scanned = false
 	e.err = nil
-	for _, id := range e.touched {
-		clear(e.vals[id]) // no reference to the old document survives
-		e.vals[id] = e.vals[id][:0]
-	}
-	e.touched = e.touched[:0]
+	e.clearValues()
 	e.arena = e.arena[:0]
 	e.decoded = false
 	e.doc = nil
@@ -150,7 +146,8 @@ func (e *Event) Values(id FieldID) []Value {
 	if id < 0 || int(id) >= len(e.vals) {
 		return nil
 	}
-	return e.vals[id]
+	vs := e.vals[id]
+	return vs[:len(vs):len(vs)] // an append by the caller copies
 }
 
 // Has reports whether a planned path has any value (what `field:*` asks).
@@ -171,10 +168,7 @@ func (e *Event) scan() {
 	s.document()
 	if s.err != nil {
 		e.err = s.err
-		for _, id := range e.touched {
-			e.vals[id] = e.vals[id][:0]
-		}
-		e.touched = e.touched[:0]
+		e.clearValues()
 	}
 }
 
@@ -185,6 +179,18 @@ func (e *Event) add(id FieldID, v Value) {
 		e.touched = append(e.touched, id)
 	}
 	e.vals[id] = append(vs, v)
+}
+
+// clearValues forgets the values, keeping no reference to the document.
+func (e *Event) clearValues() {
+	for _, id := range e.touched {
+		vs := e.vals[id]
+		for k := range vs {
+			vs[k].Str = "" // the only reference a value holds
+		}
+		e.vals[id] = vs[:0]
+	}
+	e.touched = e.touched[:0]
 }
 
 // Get returns the values at any dotted path. A planned path is served by

@@ -2,6 +2,7 @@ package event
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -191,6 +192,12 @@ func TestValuesShapes(t *testing.T) {
 				"k.k11.x": {num("5", 5)}, "k.k12.x": {num("6", 6)}},
 		},
 		{
+			name:  "more kids than are compared directly",
+			doc:   `{"k":{"k00":0,"k07":7,"k19":19,"k07.x":1,"k20":20}}`,
+			paths: kPaths(20),
+			want:  map[string][]Value{"k.k00": {num("0", 0)}, "k.k07": {num("7", 7)}, "k.k19": {num("19", 19)}},
+		},
+		{
 			name:  "paths with empty segments join keys with dots",
 			doc:   `{"a":{"":1},"a.":2,"":{"b":3},"x":{"y":{}}}`,
 			paths: []string{"a.", ".b", "", "x.y."},
@@ -280,6 +287,15 @@ func TestDepthLimit(t *testing.T) {
 	if got := e.Values(0); len(got) != 1 || got[0].Num != 1 {
 		t.Errorf("deepest value = %v", got)
 	}
+}
+
+// kPaths returns k.k00 ... k.k<n-1>.
+func kPaths(n int) []string {
+	var paths []string
+	for k := range n {
+		paths = append(paths, fmt.Sprintf("k.k%02d", k))
+	}
+	return paths
 }
 
 func planOf(paths ...string) *Plan {

@@ -83,18 +83,22 @@ type trie struct {
 
 type trieNode struct {
 	id FieldID // the planned path ending here, or -1
-	// first has a bit for each byte a key may start with to reach a kid: the
-	// first bytes of the kids' segments, '\\' (an escape may decode to any
-	// of them) and, unless direct, the bytes from 0x80.
-	first [4]uint64
-	// direct is set when every kid's segment is plain printable ASCII (no
-	// '"', '\\'), so that the raw bytes of a key without escapes can be
-	// compared with it, and there are few kids.
-	direct bool
-	kids   []trieKid
+	// start maps the first byte of a key to where its lookup goes: 0 when no
+	// kid can match, viaSegments to keyBySegments, else 1 + the index of the
+	// first kid whose segment starts with that byte. nil without kids.
+	start *[256]uint8
+	kids  []trieKid // by first byte, then length; "" first
 	// byName indexes kids when there are many.
 	byName map[string]int32
 }
+
+// viaSegments marks the first bytes of keys looked up by keyBySegments: an
+// escape ('\\', which may decode to anything), and any byte at a node whose
+// kids cannot be compared with raw bytes.
+const viaSegments = 255
+
+// maxDirect is the most kids a node compares raw keys with.
+const maxDirect = 16
 
 type trieKid struct {
 	seg  string
@@ -127,26 +131,39 @@ func newTrie(paths []string) *trie {
 	}
 	for k := range t.nodes {
 		n := &t.nodes[k]
-		n.direct = len(n.kids) <= 8
+		if len(n.kids) == 0 {
+			continue
+		}
+		slices.SortStableFunc(n.kids, func(a, b trieKid) int {
+			if c := strings.Compare(a.seg[:min(1, len(a.seg))], b.seg[:min(1, len(b.seg))]); c != 0 {
+				return c
+			}
+			return len(a.seg) - len(b.seg)
+		})
+		// Compare raw bytes when every segment is plain printable ASCII
+		// (it then stands for itself in a JSON string) and kids are few.
+		direct := len(n.kids) <= maxDirect
 		for _, kid := range n.kids {
-			n.direct = n.direct && plainASCII(kid.seg)
+			direct = direct && plainASCII(kid.seg)
 		}
-		if len(n.kids) > 0 {
-			if !n.direct {
-				n.first = [4]uint64{2: ^uint64(0), 3: ^uint64(0)}
+		n.start = new([256]uint8)
+		for k := len(n.kids) - 1; k >= 0; k-- {
+			mark := uint8(viaSegments)
+			if direct {
+				mark = uint8(k + 1)
 			}
-			n.setFirst('\\')
-			for _, kid := range n.kids {
-				if kid.seg == "" {
-					n.setFirst('"')
-					n.setFirst('.')
-				} else {
-					n.setFirst(kid.seg[0])
-				}
+			if seg := n.kids[k].seg; seg == "" {
+				n.start['"'], n.start['.'] = mark, mark
+			} else {
+				n.start[seg[0]] = mark
 			}
 		}
-		// Shorter segments first: the comparison of lengths rejects most.
-		slices.SortStableFunc(n.kids, func(a, b trieKid) int { return len(a.seg) - len(b.seg) })
+		n.start['\\'] = viaSegments
+		if !direct {
+			for c := utf8.RuneSelf; c < 256; c++ {
+				n.start[c] = viaSegments
+			}
+		}
 		if len(n.kids) > 8 {
 			n.byName = make(map[string]int32, len(n.kids))
 			for _, kid := range n.kids {
@@ -167,11 +184,6 @@ func plainASCII(s string) bool {
 	}
 	return true
 }
-
-func (n *trieNode) setFirst(c byte) { n.first[c>>6] |= 1 << (c & 63) }
-
-// mayStart reports whether a key starting with byte c may reach a kid.
-func (n *trieNode) mayStart(c byte) bool { return n.first[c>>6]&(1<<(c&63)) != 0 }
 
 // child returns the node of segment seg below node st, 0 if none.
 func (t *trie) child(st int32, seg string) int32 {

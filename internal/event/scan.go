@@ -99,16 +99,16 @@ func skipWS(d []byte, i int) int {
 }
 
 // object scans the object whose '{' is at i and whose path has trie node st:
-// its keys are looked up below st (0: nothing planned below, skip it all). leaf reports whether
-// the object holds a non-null scalar at any depth.
+// its keys are looked up below st (0: nothing planned below, skip it all).
+// leaf reports whether the object holds a non-null scalar at any depth.
 func (s *scanner) object(i int, st int32) (end int, leaf bool) {
 	if s.depth++; s.depth > maxDepth {
 		return s.fail(i, "nesting deeper than 10000 levels"), false
 	}
 	d := s.d
-	var n *trieNode // nil: skip every key
+	var start *[256]uint8 // nil: skip every key
 	if st != 0 {
-		n = &s.t.nodes[st]
+		start = s.t.nodes[st].start
 	}
 	i = skipWS(d, i+1)
 	if i < len(d) && d[i] == '}' {
@@ -121,7 +121,7 @@ func (s *scanner) object(i int, st int32) (end int, leaf bool) {
 		}
 		var kst int32
 		var j int
-		if n == nil || i+1 >= len(d) || !n.mayStart(d[i+1]) {
+		if start == nil || i+1 >= len(d) || start[d[i+1]] == 0 {
 			// No kid can start this way (see key).
 			j = s.skipString(i + 1)
 		} else {
@@ -285,22 +285,33 @@ func (s *scanner) key(i int, st int32) (kst int32, end int) {
 		if i >= len(d) {
 			return 0, s.eof()
 		}
-		if !n.mayStart(d[i]) {
+		c := d[i]
+		var first uint8
+		if n.start != nil {
+			first = n.start[c]
+		}
+		switch first {
+		case 0:
 			// The decoded key has this byte here too (it is no escape), so
 			// no kid can match.
 			return 0, s.skipString(i)
-		}
-		if !n.direct {
+		case viaSegments:
 			return s.keyBySegments(start, i, st, st0)
 		}
-		// Compare the raw bytes with each kid: the terminator first, since
-		// it rejects most.
+		// Compare the raw bytes with the kids starting with c: the
+		// terminator first, since it rejects most.
 		next, l := int32(0), 0
-		for _, kid := range n.kids {
-			l = len(kid.seg)
+		for k := int(first) - 1; k < len(n.kids); k++ {
+			kid := &n.kids[k]
+			if l = len(kid.seg); l > 0 && kid.seg[0] != c {
+				break
+			}
 			if i+l < len(d) && (d[i+l] == '"' || d[i+l] == '.') && string(d[i:i+l]) == kid.seg {
 				next = kid.node
 				break
+			}
+			if l == 0 {
+				break // "" is the only kid for '"' and '.'
 			}
 		}
 		if next == 0 {

@@ -9,6 +9,24 @@ import (
 	"github.com/vigil-project/vigil/internal/kql"
 )
 
+// The seed rule's query over ~650-byte ECS Azure activity events, 1% of them
+// matching, beside two baselines in the same run:
+//
+//   - ScanMinimal: a minimal JSON skimmer (strings, escapes, nesting; no
+//     validation, no extraction), the floor of any reading of the bytes;
+//   - ScanEvent: the event package's single validating pass extracting the
+//     query's three fields, without matching.
+//
+// Measured on the development machine (2 cores shared with other builds,
+// Xeon 2.8 GHz, go test -bench=Seed -count=5; medians, noisy to ±15%):
+//
+//	BenchmarkSeedScanMinimal   ~ 900 ns/op   0 allocs
+//	BenchmarkSeedScanEvent     ~1150 ns/op   0 allocs
+//	BenchmarkSeedMatch         ~1250 ns/op   0 allocs
+//
+// Matching adds about 10% over the event scan it needs (target: < 20%); the
+// whole evaluation costs about 1.4x a minimal skim of the bytes.
+
 const seedQuery = `event.dataset:azure.activitylogs and azure.activitylogs.operation_name:"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION" and event.outcome:(Success or success)`
 
 // benchEvents returns n ECS Azure activity events of about 650 bytes, 1% of
@@ -39,43 +57,83 @@ func benchEvents(n int) [][]byte {
 	return out
 }
 
-func totalBytes(evs [][]byte) int64 {
+func avgSize(evs [][]byte) int64 {
 	var n int64
 	for _, e := range evs {
 		n += int64(len(e))
 	}
-	return n
+	return n / int64(len(evs))
 }
 
-// BenchmarkSeedBaselineScan only scans the events (a validating JSON scan):
-// the floor a matcher is measured against.
-func BenchmarkSeedBaselineScan(b *testing.B) {
+// skim is the minimal scanner: it walks the bytes once, skipping strings
+// (with escapes) and tracking nesting, and returns the deepest nesting.
+func skim(b []byte) int {
+	depth, deepest := 0, 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+			deepest = max(deepest, depth)
+		case '}', ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+func seedMatcher(b *testing.B) *Matcher {
+	b.Helper()
+	q, err := kql.Parse(seedQuery)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Compile(q, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+func BenchmarkSeedScanMinimal(b *testing.B) {
 	evs := benchEvents(1000)
-	b.SetBytes(totalBytes(evs) / int64(len(evs)))
+	b.SetBytes(avgSize(evs))
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if !json.Valid(evs[i%len(evs)]) {
-			b.Fatal("invalid")
+		if skim(evs[i%len(evs)]) == 0 {
+			b.Fatal("no nesting")
 		}
 		i++
 	}
 }
 
-// BenchmarkSeedMatch matches the seed rule's query over the same events.
+func BenchmarkSeedScanEvent(b *testing.B) {
+	evs := benchEvents(1000)
+	m := seedMatcher(b)
+	ev := event.New(nil, m.Plan())
+	b.SetBytes(avgSize(evs))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ev.Reset(evs[i%len(evs)])
+		if ev.Err() != nil {
+			b.Fatal(ev.Err())
+		}
+		i++
+	}
+}
+
 func BenchmarkSeedMatch(b *testing.B) {
 	evs := benchEvents(1000)
-	q, err := kql.Parse(seedQuery)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan := event.NewPlan()
-	m, err := Compile(q, Options{Plan: plan})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := event.New(nil, plan)
-	b.SetBytes(totalBytes(evs) / int64(len(evs)))
+	m := seedMatcher(b)
+	ev := event.New(nil, m.Plan())
+	b.SetBytes(avgSize(evs))
 	b.ReportAllocs()
 	i, hits := 0, 0
 	for b.Loop() {
@@ -85,7 +143,41 @@ func BenchmarkSeedMatch(b *testing.B) {
 		}
 		i++
 	}
-	if i >= 1000 && hits == 0 {
-		b.Fatal("no event matched")
+	if i >= 1000 && hits != (i+99)/100 {
+		b.Fatalf("%d of %d events matched; want 1%%", hits, i)
+	}
+}
+
+// BenchmarkMatchers measures single clauses on an already scanned event.
+func BenchmarkMatchers(b *testing.B) {
+	doc := []byte(`{"kw":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION","txt":"User bob failed login from host 10.1.2.3","l":404,"dt":"2026-03-14T09:58:00Z","ip":"10.1.2.3"}`)
+	for _, query := range []string{
+		`kw:"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION"`,
+		`kw:*RUNCOMMAND*`,
+		`kw:MICROSOFT*/ACTION`,
+		`kw:(a or b or c or d or e or f or g or MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION)`,
+		`txt:"failed login"`,
+		`l >= 400`,
+		`dt > now-5m`,
+		`ip:10.0.0.0/8`,
+	} {
+		b.Run(query, func(b *testing.B) {
+			q, err := kql.Parse(query)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := Compile(q, Options{Schema: typesSchema, Now: clock})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ev := event.New(doc, m.Plan())
+			if !m.Match(ev) {
+				b.Fatal("no match")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Match(ev)
+			}
+		})
 	}
 }

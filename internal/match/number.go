@@ -44,6 +44,9 @@ func compareNum(a, b num) int {
 // fraction alone), an optional exponent. Surrounding whitespace is ignored,
 // as Java's number parsing does; hex, NaN and infinities are not numbers.
 func parseDecimal(s string) (num, bool) {
+	if n, ok := smallInt(s); ok {
+		return n, true
+	}
 	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
 	body := strings.TrimLeft(s, "+-")
 	if len(s)-len(body) > 1 || body == "" {
@@ -93,6 +96,27 @@ func parseDecimal(s string) (num, bool) {
 		n.i, n.isInt = int64(f), true
 	}
 	return n, true
+}
+
+// smallInt is parseDecimal's fast path: an optional minus and up to 18
+// digits.
+func smallInt(s string) (num, bool) {
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || len(digits) > 18 {
+		return num{}, false
+	}
+	var i int64
+	for j := 0; j < len(digits); j++ {
+		c := digits[j]
+		if c < '0' || c > '9' {
+			return num{}, false
+		}
+		i = i*10 + int64(c-'0')
+	}
+	if len(digits) != len(s) {
+		i = -i
+	}
+	return num{f: float64(i), i: i, isInt: true}, true
 }
 
 func isRangeErr(err error) bool {

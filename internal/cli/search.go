@@ -17,98 +17,178 @@ import (
 
 const searchSynopsis = `search [--count] [--explain] [--index NAME] 'KQL' [PATH...]
 
-Prints the events that match a KQL query, as NDJSON, like grep for KQL. Matching follows
-Elasticsearch per field type (ECS and integration mappings). Raw Azure activity logs are
-normalized to ECS first. PATH '-' (or none) is stdin.
+Prints the events that match a KQL query, one compact JSON object a line (NDJSON), like grep
+for KQL. Matching is Elasticsearch's, per field type from ECS and the integrations' mappings:
+keyword fields are exact and case-sensitive, text fields analyzed, numbers, dates (with date
+math such as now-1h) and IPs (with CIDRs) compare by value. Raw Azure activity records are
+normalized to ECS first; ECS documents are searched as they are. PATH '-' (or none) is stdin;
+NDJSON, JSON arrays, {"records":[...]} envelopes and .gz files are read.
+
+Exit status: 0 when every record was read, 1 when some could not be (each is reported on
+stderr with file:line:col, the rest are still searched), 2 for a bad query or bad flags.
 
 Examples:
-  vigil search 'event.outcome:success and azure.resource.name:WEB-VM-*' testdata/sample/azure-activity.json
+  vigil search 'event.outcome:success and azure.resource.name:WEB-VM-*' events.ndjson
+  vigil search --count 'source.ip:10.0.0.0/8 and not event.outcome:failure' logs/*.json.gz
   vigil search --explain 'event.outcome:(Success or success)' events.ndjson`
 
 func runSearch(env *Env, args []string) int {
 	fs := newFlagSet(env, "search", searchSynopsis)
 	count := fs.Bool("count", false, "print only the number of matching events")
-	explain := fs.Bool("explain", false, "print, for every event, each clause's verdict and why")
-	index := fs.String("index", "", "index name recorded for the events (search ignores rules' index patterns)")
-	args2, code := parseFlags(fs, args)
+	explain := fs.Bool("explain", false, "print, for every event, its location, the verdict and each clause's verdict with the reason")
+	index := fs.String("index", "", "the index `NAME` the events belong to (shown by --explain; search applies no index patterns)")
+	args, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
 	}
-	_ = index
-	if len(args2) == 0 {
-		fmt.Fprintln(env.Stderr, "vigil search: no query: give a KQL query, then files")
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, "vigil search: no query: give a KQL query, then the files to search")
 		fs.Usage()
 		return exitUsage
 	}
-	query, paths := args2[0], args2[1:]
-	q, err := kql.Parse(query)
-	if err != nil {
-		var ke *kql.Error
-		if errors.As(err, &ke) {
-			fmt.Fprintf(env.Stderr, "vigil search: query:%v\n%s", ke, ke.Detail())
-		} else {
-			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
-		}
-		return exitUsage
-	}
-	now := env.Now()
-	plan := event.NewPlan()
-	m, err := match.Compile(q, match.Options{Plan: plan, Now: func() time.Time { return now }})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil search: query:%v\n", err)
+	query, paths := args[0], args[1:]
+	m, ok := compileSearch(env, query)
+	if !ok {
 		return exitUsage
 	}
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
-	w := bufio.NewWriter(env.Stdout)
-	defer w.Flush()
-	ev := event.New(nil, plan)
-	events, matched := 0, 0
-	bad := eachRecord(env, "search", paths, func(rec input.Record) bool {
-		data, err := normalizeRecord(rec.Data)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "vigil search: %s: %v (record skipped)\n", rec.Location(), err)
-			return false
-		}
-		events++
-		ev.Reset(data)
-		ok := m.Match(ev)
-		if ok {
-			matched++
-		}
-		switch {
-		case *explain:
-			verdict := "no match"
-			if ok {
-				verdict = "MATCH"
-			}
-			fmt.Fprintf(w, "%s: %s\n%s\n", rec.Location(), verdict, indent(m.Explain(ev).String()))
-		case ok && !*count:
-			var buf bytes.Buffer
-			if json.Compact(&buf, data) == nil {
-				w.Write(buf.Bytes())
-			} else {
-				w.Write(data)
-			}
-			w.WriteByte('\n')
-		}
-		return true
-	})
-	if *count {
-		fmt.Fprintln(w, matched)
+	s := &searcher{env: env, m: m, ev: event.New(nil, m.Plan()), out: bufio.NewWriter(env.Stdout),
+		count: *count, explain: *explain, index: *index}
+	bad := eachRecord(env, "search", paths, s.record)
+	if s.count {
+		fmt.Fprintln(s.out, s.matched)
+	}
+	if err := s.out.Flush(); err != nil && s.writeErr == nil {
+		s.writeErr = err
+	}
+	if s.writeErr != nil {
+		fmt.Fprintf(env.Stderr, "vigil search: writing the results: %v\n", s.writeErr)
+		return exitFailure
 	}
 	if bad > 0 {
-		fmt.Fprintf(env.Stderr, "vigil search: searched %d events in %d file(s): %d matched, %d bad record(s)\n", events, len(paths), matched, bad)
+		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched, %s\n",
+			plural(s.events, "event"), plural(len(paths), "file"), s.matched, plural(bad, "bad record"))
 		return exitFailure
 	}
 	return exitOK
 }
 
-func indent(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = "  " + l
+// compileSearch parses and compiles the query, reporting a fault with the
+// query line and a caret under it.
+func compileSearch(env *Env, query string) (*match.Matcher, bool) {
+	q, err := kql.Parse(query)
+	if err != nil {
+		var ke *kql.Error
+		if errors.As(err, &ke) {
+			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ke.Detail())
+		} else {
+			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
+		}
+		return nil, false
 	}
-	return strings.Join(lines, "\n")
+	now := env.Now()
+	m, err := match.Compile(q, match.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		var ce *match.CompileError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ce.Detail(query))
+		} else {
+			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
+		}
+		return nil, false
+	}
+	return m, true
+}
+
+// searcher matches records and writes the results.
+type searcher struct {
+	env     *Env
+	m       *match.Matcher
+	ev      *event.Event
+	out     *bufio.Writer
+	count   bool
+	explain bool
+	index   string
+
+	events, matched int
+	writeErr        error
+	buf             bytes.Buffer
+}
+
+// record searches one record; it returns false for a record that could not
+// be searched (reported).
+func (s *searcher) record(rec input.Record) bool {
+	// Normalization hook: raw source records (Azure activity logs) become
+	// ECS here, as Elastic's integration would index them; ECS documents pass
+	// through unchanged. The matching below only ever sees ECS.
+	data, err := normalizeRecord(rec.Data)
+	if err != nil {
+		fmt.Fprintf(s.env.Stderr, "vigil search: %s: %v (record skipped)\n", rec.Location(), err)
+		return false
+	}
+	s.events++
+	s.ev.Reset(data)
+	if err := s.ev.Err(); err != nil {
+		fmt.Fprintf(s.env.Stderr, "vigil search: %s: %v (record skipped)\n", rec.Location(), err)
+		return false
+	}
+	ok := s.m.Match(s.ev)
+	if ok {
+		s.matched++
+	}
+	switch {
+	case s.explain:
+		s.writeExplain(rec, ok)
+	case ok && !s.count:
+		s.writeEvent(data)
+	}
+	return true
+}
+
+func (s *searcher) writeEvent(data []byte) {
+	s.buf.Reset()
+	if err := json.Compact(&s.buf, data); err != nil {
+		s.buf.Reset()
+		s.buf.Write(bytes.TrimSpace(data))
+	}
+	s.buf.WriteByte('\n')
+	s.write(s.buf.Bytes())
+}
+
+func (s *searcher) writeExplain(rec input.Record, ok bool) {
+	verdict := "no match"
+	if ok {
+		verdict = "MATCH"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", rec.Location(), verdict)
+	if s.index != "" {
+		fmt.Fprintf(&b, " (index %s)", s.index)
+	}
+	b.WriteByte('\n')
+	for _, line := range strings.SplitAfter(strings.TrimRight(s.m.Explain(s.ev).String(), "\n"), "\n") {
+		b.WriteString("  ")
+		b.WriteString(line)
+	}
+	b.WriteString("\n\n")
+	s.write([]byte(b.String()))
+}
+
+func (s *searcher) write(p []byte) {
+	if s.writeErr != nil {
+		return
+	}
+	if _, err := s.out.Write(p); err != nil {
+		s.writeErr = err
+	}
+}
+
+// plural renders "1 event", "2 events".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -108,7 +108,7 @@ func (c *compiler) dateBound(path string, typ ecs.Type, l *kql.Literal, lower, r
 	e, err := datemath.Parse(l.Text())
 	if err != nil {
 		return nil, c.errorf(l.At, "write ISO 8601 (2024-05-01, 2024-05-01T10:00:00Z), epoch milliseconds or date math (now-5m, now/d, 2024-05-01||+1d)",
-			"%s is a %s field: %v", path, typ, err)
+			"%s is %s field: %v", path, article(typ), err)
 	}
 	b := &dateBound{expr: e, roundUp: roundUp, exclude: exclude, lower: lower, nanos: typ == ecs.DateNanos}
 	if e.IsNowRelative() {

@@ -222,6 +222,15 @@ func (c *compiler) field(name *kql.Literal) (fieldRef, error) {
 	return fieldRef{name: rel, full: full, typ: c.schema.Type(full), id: c.plan.Add(rel)}, nil
 }
 
+// article returns the type name with its indefinite article.
+func article(t ecs.Type) string {
+	name := t.String()
+	if strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
+}
+
 // nestedOwner returns the closest ancestor of path mapped as nested, or "".
 func (c *compiler) nestedOwner(path string) string {
 	for i := strings.LastIndexByte(path, '.'); i > 0; i = strings.LastIndexByte(path[:i], '.') {
@@ -320,7 +329,7 @@ func (c *compiler) nested(n *kql.Nested) (node, error) {
 	full := c.full(rel)
 	if t, known := c.schema.Known(full); known && t != ecs.Nested {
 		return nil, c.errorf(n.At, fmt.Sprintf("{ } groups apply to fields mapped as nested; for an object write the full path, e.g. %s.x:value", full),
-			"%s is a %s field, not a nested one", full, t)
+			"%s is %s field, not a nested one", full, article(t))
 	}
 	// A deeper nested path may be queried directly (a.b:{...} at the top,
 	// with a and a.b nested): Elasticsearch finds a.b's objects in every a.

@@ -403,7 +403,7 @@ func TestCompileErrors(t *testing.T) {
 		{`b:t*`, `wildcard`},
 		{`kw:null`, `null is not a value Elasticsearch can search for`},
 		{`kw:{ x:1 }`, `kw is a keyword field, not a nested one`},
-		{`obj:{ a:1 }`, `obj is a object field, not a nested one`},
+		{`obj:{ a:1 }`, `obj is an object field, not a nested one`},
 		{`nest.x:a`, `nest.x is inside the nested field nest`},
 		{`nest:{ inner.z:q }`, `nest.inner.z is inside the nested field nest.inner`},
 		{`geo:1`, `geo is a geo_point field, which Vigil cannot search`},

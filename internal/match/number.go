@@ -193,7 +193,7 @@ func (c *compiler) queryNumber(path string, typ ecs.Type, l *kql.Literal) (num, 
 	n, ok := parseDecimal(l.Text())
 	if !ok {
 		return num{}, c.errorf(l.At, "compare it with a number, e.g. "+path+":404 or "+path+" >= 400",
-			"%s is a %s field and %q is not a number", path, typ, l.Text())
+			"%s is %s field and %q is not a number", path, article(typ), l.Text())
 	}
 	if typ.IsInteger() {
 		lo, hi := intRange(typ)
@@ -219,7 +219,7 @@ func (c *compiler) numberTerm(path string, typ ecs.Type, l *kql.Literal) (valueM
 		return nil, err
 	}
 	if typ.IsInteger() && !q.isInt {
-		return noneMatcher{why: fmt.Sprintf("%s is a %s field: it holds integers, never %s", path, typ, l.Text())}, nil
+		return noneMatcher{why: fmt.Sprintf("%s is %s field: it holds integers, never %s", path, article(typ), l.Text())}, nil
 	}
 	return &numRange{typ: typ, lo: q, hi: q, hasLo: true, hasHi: true}, nil
 }

@@ -86,7 +86,7 @@ func (c *compiler) rangeMatcher(path string, typ ecs.Type, op kql.RangeOp, l *kq
 	case typ == ecs.Object || typ == ecs.Nested:
 		return noneMatcher{why: path + " is an " + typ.String() + ": it holds sub-fields, not values"}, nil
 	}
-	return nil, c.errorf(l.At, "", "%s is a %s field, which Vigil cannot compare", path, typ)
+	return nil, c.errorf(l.At, "", "%s is %s field, which Vigil cannot compare", path, article(typ))
 }
 
 // stringRange compares keyword terms (or text tokens) with a bound, byte by

@@ -83,13 +83,13 @@ func (c *compiler) termMatcher(path string, typ ecs.Type, l *kql.Literal) (value
 	case typ.IsNumeric():
 		if l.IsWildcard() {
 			return nil, c.errorf(l.At, "wildcards apply to keyword and text fields; use a range such as "+path+" >= 400",
-				"%s is a %s field: a wildcard cannot match it", path, typ)
+				"%s is %s field: a wildcard cannot match it", path, article(typ))
 		}
 		return c.numberTerm(path, typ, l)
 	case typ.IsDate():
 		if l.IsWildcard() {
 			return nil, c.errorf(l.At, "use a range such as "+path+" >= 2024-05-01 or date math such as "+path+" >= now-1d",
-				"%s is a %s field: a wildcard cannot match it", path, typ)
+				"%s is %s field: a wildcard cannot match it", path, article(typ))
 		}
 		return c.dateTerm(path, typ, l)
 	case typ == ecs.IP:
@@ -110,7 +110,7 @@ func (c *compiler) termMatcher(path string, typ ecs.Type, l *kql.Literal) (value
 	case typ == ecs.Object || typ == ecs.Nested:
 		return noneMatcher{why: fmt.Sprintf("%s is an %s: it holds sub-fields, not values; query a sub-field, or %s:* for any", path, typ, path)}, nil
 	}
-	return nil, c.errorf(l.At, "", "%s is a %s field, which Vigil cannot search", path, typ)
+	return nil, c.errorf(l.At, "", "%s is %s field, which Vigil cannot search", path, article(typ))
 }
 
 // queryString is a wildcard value sent as a query_string query: the pattern

@@ -13,9 +13,8 @@ type FieldID int32
 // Plan is the set of field paths that compiled rules read. Build it while
 // compiling (Add is not safe for concurrent use), then share it read-only
 // between goroutines: events compile it lazily, once, into a trie that their
-// scanner walks, and that step is safe for concurrent use. Adding a
-// path after events were read invalidates the trie; the next event rebuilds
-// it.
+// scanner walks, and that step is safe for concurrent use. Adding a path
+// after events were read invalidates the trie; the next event rebuilds it.
 //
 // Planned paths are matched the way Elasticsearch resolves field names: a
 // document leaf reached through the keys k1, k2, ..., kn has the path

@@ -800,7 +800,24 @@ func FuzzMatch(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, query, doc string) {
 		differential(t, query, doc)
+		noPanic(query, doc)
 	})
+}
+
+// noPanic compiles query with the built-in schema and evaluates and
+// explains it on doc: no input may panic.
+func noPanic(query, doc string) {
+	q, err := kql.Parse(query)
+	if err != nil {
+		return
+	}
+	m, err := Compile(q, Options{Now: clock})
+	if err != nil {
+		return
+	}
+	ev := event.New([]byte(doc), m.Plan())
+	m.Match(ev)
+	_ = m.Explain(ev).String()
 }
 
 func TestDiffSeeds(t *testing.T) {

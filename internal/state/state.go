@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS alerts (
 	doc         BLOB NOT NULL       -- the alert document as JSON
 );
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id, event_time);
+CREATE TABLE IF NOT EXISTS checkpoints (
+	key        TEXT PRIMARY KEY,  -- the input's name and what it tracks (e.g. a file's identity)
+	value      TEXT NOT NULL,     -- the input's own encoding of its position
+	updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -183,4 +188,29 @@ func timeText(t time.Time) any {
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
+}
+
+// LoadCheckpoint returns the position an input saved under key.
+func (s *Store) LoadCheckpoint(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM checkpoints WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read checkpoint %q from %s: %w", key, s.path, err)
+	}
+	return v, true, nil
+}
+
+// SaveCheckpoint stores an input's position under key, replacing the
+// previous one.
+func (s *Store) SaveCheckpoint(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		key, value, time.Now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("save checkpoint %q in %s: %w", key, s.path, err)
+	}
+	return nil
 }

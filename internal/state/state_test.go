@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vigil-project/vigil/internal/source"
 )
 
 func TestAddAlertsIsIdempotentAcrossReopen(t *testing.T) {
@@ -70,5 +72,34 @@ func TestOpenRejectsNonDatabase(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), path); err == nil {
 		t.Fatal("Open of a text file succeeded")
+	}
+}
+
+func TestCheckpointsSurviveReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var _ source.Checkpoints = s
+	if _, ok, err := s.LoadCheckpoint(ctx, "tail:/a"); ok || err != nil {
+		t.Fatalf("fresh store has checkpoint: ok=%v err=%v", ok, err)
+	}
+	if err := s.SaveCheckpoint(ctx, "tail:/a", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCheckpoint(ctx, "tail:/a", "42"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	v, ok, err := s.LoadCheckpoint(ctx, "tail:/a")
+	if !ok || err != nil || v != "42" {
+		t.Fatalf("after reopen: %q %v %v, want 42", v, ok, err)
 	}
 }

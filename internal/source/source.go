@@ -1,0 +1,55 @@
+// Package source defines what every live input of `vigil serve` delivers
+// (files tailed, stdin, the Elasticsearch-compatible HTTP ingest API, Kafka,
+// NATS JetStream) and how it is acknowledged.
+//
+// An input reads records and hands them to the engine in batches. Each batch
+// carries an Ack function: the engine calls it exactly once, after every
+// alert the batch caused is durably stored (err == nil), or with the error
+// that prevented it. Only then may the input commit its position (file
+// checkpoint, Kafka offset, JetStream ack, HTTP response), so a crash never
+// loses an event: it is read again and, alert ids being deterministic,
+// produces no duplicate alert.
+package source
+
+import "context"
+
+// Record is one event as an input read it.
+type Record struct {
+	// Data is one JSON document: an ECS event or a raw source record (an
+	// Azure {"records":[...]} envelope is split by the engine's decoder).
+	// The engine does not keep Data after the batch is acknowledged.
+	Data []byte
+	// Index is the index name the input gives the event ("" when it gives
+	// none): the _index of a _bulk action, a configured name for a topic.
+	Index string
+	// Origin says where the record came from, for error messages and
+	// metrics: "file /var/log/a.json line 12", "kafka azure/3@1234".
+	Origin string
+}
+
+// Batch is a group of records acknowledged together.
+type Batch struct {
+	Records []Record
+	// Ack is called once by the consumer of the batch: nil when every alert
+	// caused by the batch is stored, else the error. Inputs redeliver (or
+	// answer with an error) what was not acknowledged with nil.
+	Ack func(err error)
+}
+
+// Source is a live input.
+type Source interface {
+	// Name identifies the input in logs, metrics and checkpoints
+	// (e.g. "tail:/var/log/azure", "kafka:azure-activity").
+	Name() string
+	// Run reads until ctx is done or a fatal error occurs, sending batches
+	// to out. It returns nil when ctx was cancelled. Run must not return
+	// before the batches it sent were acknowledged or ctx is done.
+	Run(ctx context.Context, out chan<- Batch) error
+}
+
+// Checkpoints persist an input's position (a file offset, for instance)
+// under a key. The state store implements it in SQLite.
+type Checkpoints interface {
+	LoadCheckpoint(ctx context.Context, key string) (value string, ok bool, err error)
+	SaveCheckpoint(ctx context.Context, key, value string) error
+}

@@ -28,7 +28,10 @@ func ID(index, eventID, space, ruleUUID string) string {
 // EventID is the stable id of an event: its `_id` when the document carries
 // one (events shipped through the _bulk API do), else the hex SHA-256 of its
 // canonical JSON (keys sorted, compact) without event.ingested, which
-// streaming sets on arrival and so differs between deliveries of one event.
+// streaming sets on arrival and so differs between deliveries of one event,
+// and without event.original, the raw text the other fields were parsed
+// from, whose layout (a pretty-printed or compact export of the same record)
+// must not make the same event a new one.
 func EventID(doc map[string]any) string {
 	if id, ok := doc["_id"].(string); ok && id != "" {
 		return id
@@ -41,7 +44,7 @@ func EventID(doc map[string]any) string {
 type writer interface{ Write([]byte) (int, error) }
 
 // writeCanonical writes x as compact JSON with sorted keys, leaving out
-// event.ingested (as a dotted key or nested).
+// event.ingested and event.original (as dotted keys or nested).
 func writeCanonical(w writer, x any, path string) {
 	switch t := x.(type) {
 	case map[string]any:
@@ -52,7 +55,7 @@ func writeCanonical(w writer, x any, path string) {
 			if path != "" {
 				p = path + "." + k
 			}
-			if p == "event.ingested" {
+			if p == "event.ingested" || p == "event.original" {
 				continue
 			}
 			if !first {

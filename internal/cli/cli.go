@@ -29,6 +29,8 @@ type Env struct {
 	Stderr     io.Writer
 	Now        func() time.Time
 	IsTerminal bool // stdout is a terminal: table output by default
+	// StderrIsTerminal allows progress lines on stderr.
+	StderrIsTerminal bool
 }
 
 // StdEnv is the process's own environment.
@@ -39,6 +41,8 @@ func StdEnv() *Env {
 		Stderr:     os.Stderr,
 		Now:        time.Now,
 		IsTerminal: isTerminal(os.Stdout),
+
+		StderrIsTerminal: isTerminal(os.Stderr),
 	}
 }
 

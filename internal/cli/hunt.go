@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
-	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/state"
 )
 
@@ -42,6 +42,8 @@ func runHunt(env *Env, args []string) int {
 	replay := fs.Bool("replay", false, "simulate Kibana's schedule: alert what a scheduled rule would (interval, look-back, max_signals, gaps)")
 	replayEvery := fs.Duration("replay-every", 0, "with --replay: how often Kibana ran the rules (default: each rule's interval); larger values show gaps")
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
+	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")
+	progress := fs.Bool("progress", true, "a progress line on stderr when it is a terminal (MB/s, events/s, alerts)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -122,10 +124,33 @@ func runHunt(env *Env, args []string) int {
 	})
 
 	var st huntCounts
-	ev := event.New(nil, plan)
-	for _, p := range paths {
-		st.files++
-		huntFile(env, p, hunt, ev, &st)
+	prog := newProgress(env, *progress)
+	pl := &pipeline{
+		env: env, cmd: "hunt", jobs: *jobs, plan: plan,
+		eval: &engine.Evaluator{Engine: eng, Index: *index, Now: func() time.Time { return now }},
+		onChunk: func(c *chunk) error {
+			st.events += c.events
+			for _, o := range c.outcomes {
+				if o.problem != "" {
+					st.bad++
+					prog.clear()
+					fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", o.problem)
+					continue
+				}
+				if err := hunt.Add(o.match); err != nil {
+					return err
+				}
+			}
+			prog.update(c.bytes, st.events, sink.written)
+			return nil
+		},
+	}
+	st.files = len(paths)
+	runErr := pl.run(paths)
+	prog.clear()
+	if runErr != nil {
+		fmt.Fprintf(env.Stderr, "vigil hunt: writing alerts: %v\n", runErr)
+		return exitFailure
 	}
 	stats, err := hunt.Finish()
 	if err == nil {
@@ -146,25 +171,6 @@ func runHunt(env *Env, args []string) int {
 
 type huntCounts struct {
 	files, events, bad int
-}
-
-// huntFile feeds one input to the hunt; bad records are reported and
-// counted, and the rest goes on.
-func huntFile(env *Env, path string, hunt *engine.Hunt, ev *event.Event, st *huntCounts) {
-	st.bad += eachRecord(env, "hunt", []string{path}, func(rec input.Record) bool {
-		data, err := normalizeRecord(rec.Data)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "vigil hunt: %s: %v (record skipped)\n", rec.Location(), err)
-			return false
-		}
-		st.events++
-		ev.Reset(data)
-		if err := hunt.Event(ev); err != nil {
-			fmt.Fprintf(env.Stderr, "vigil hunt: %s: %v (record skipped)\n", rec.Location(), err)
-			return false
-		}
-		return true
-	})
 }
 
 // huntSink writes alerts as NDJSON as they come, or collects them for a
@@ -262,7 +268,7 @@ func field(doc map[string]any, paths ...string) string {
 }
 
 func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sink *huntSink, replay bool) {
-	fmt.Fprintf(w, "vigil hunt: read %d events from %d file(s)", st.events, st.files)
+	fmt.Fprintf(w, "vigil hunt: read %s from %d file(s)", plural(st.events, "event"), st.files)
 	if st.bad > 0 {
 		fmt.Fprintf(w, ", %d bad record(s) skipped", st.bad)
 	}

@@ -77,29 +77,48 @@ func NewHunt(opts HuntOptions) *Hunt {
 	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}}
 }
 
-// Event evaluates one ECS event (raw JSON, read through ev, which must use
-// the engine's plan).
-func (h *Hunt) Event(ev *event.Event) error {
+// Match is one rule matching one event, with the alert it would raise. It
+// is produced by Evaluate, which is safe to run on many goroutines, and
+// consumed by a Hunt (or the streaming service), which holds the state.
+type Match struct {
+	Rule    *Rule
+	Index   string    // the event's index
+	Time    time.Time // the rule's primary timestamp of the event
+	HasTime bool      // false: the event has no usable time for the rule
+	ID      string    // the alert id (kibana.alert.uuid)
+	Doc     map[string]any
+}
+
+// Evaluator turns events into matches. It holds no mutable state: one
+// Evaluator serves any number of goroutines, each with its own Event.
+type Evaluator struct {
+	Engine *Engine
+	Index  string // the index of every event; empty resolves it per event
+	Space  string // Kibana space of the alerts (default "default")
+	Now    func() time.Time
+}
+
+// Evaluate appends to ms the matches of ev (read through the engine's plan)
+// and returns them. The alert documents are built here, so that the costly
+// part of a match runs in parallel.
+func (x *Evaluator) Evaluate(ev *event.Event, ms []Match) ([]Match, error) {
 	if err := ev.Err(); err != nil {
-		return err
+		return ms, err
 	}
-	index := h.opts.Index
+	index := x.Index
 	if index == "" {
-		index = h.opts.Engine.ResolveIndex(ev)
+		index = x.Engine.ResolveIndex(ev)
+	}
+	space := x.Space
+	if space == "" {
+		space = "default"
 	}
 	var firstErr error
 	var doc map[string]any
-	h.opts.Engine.Eval(ev, index, func(r *Rule) {
-		st := h.stat(r)
-		t, ok := r.EventTime(ev)
-		if !ok {
-			st.NoTime++
-		} else {
-			if (!h.opts.Since.IsZero() && t.Before(h.opts.Since)) || (!h.opts.Until.IsZero() && t.After(h.opts.Until)) {
-				st.OutOfRange++
-				return
-			}
-			h.span(t)
+	var eventID string
+	x.Engine.Eval(ev, index, func(r *Rule) {
+		if firstErr != nil {
+			return
 		}
 		if doc == nil {
 			m, err := ev.Map()
@@ -107,31 +126,71 @@ func (h *Hunt) Event(ev *event.Event) error {
 				firstErr = err
 				return
 			}
-			doc = m
+			doc, eventID = m, alert.EventID(m)
 		}
-		a := alert.Event{Doc: doc, Index: index, ID: alert.EventID(doc)}
-		id := alert.ID(a.Index, a.ID, h.space(), r.Alert.UUID)
-		if h.seen[id] {
-			st.Duplicates++
-			return
+		t, ok := r.EventTime(ev)
+		var now time.Time
+		if x.Now != nil {
+			now = x.Now()
 		}
-		h.seen[id] = true
-		st.Matches++
-		if ok {
-			h.hits[r] = append(h.hits[r], pending{hit: Hit{Time: t, ID: id}, doc: nil})
-		}
-		if h.opts.Replay {
-			if ok {
-				h.hits[r][len(h.hits[r])-1].doc = alert.Build(a, r.Alert, alert.Options{Space: h.space(), Now: h.opts.Now()})
-			}
-			return
-		}
-		st.Alerts++
-		if err := h.emit(Alert{ID: id, Rule: r, EventTime: t, Doc: alert.Build(a, r.Alert, alert.Options{Space: h.space(), Now: h.opts.Now()})}); err != nil && firstErr == nil {
-			firstErr = err
-		}
+		a := alert.Event{Doc: doc, Index: index, ID: eventID}
+		ms = append(ms, Match{
+			Rule: r, Index: index, Time: t, HasTime: ok,
+			ID:  alert.ID(index, eventID, space, r.Alert.UUID),
+			Doc: alert.Build(a, r.Alert, alert.Options{Space: space, Now: now}),
+		})
 	})
-	return firstErr
+	return ms, firstErr
+}
+
+// Event evaluates one ECS event (raw JSON, read through ev, which must use
+// the engine's plan) and adds its matches: Evaluate and Add in one call.
+func (h *Hunt) Event(ev *event.Event) error {
+	x := Evaluator{Engine: h.opts.Engine, Index: h.opts.Index, Space: h.opts.Space, Now: h.opts.Now}
+	ms, err := x.Evaluate(ev, nil)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := h.Add(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Add records one match: time bounds, de-duplication by alert id, and
+// either immediate emission or, with Replay, the schedule simulation at
+// Finish. Matches must be added in input order for a deterministic result.
+func (h *Hunt) Add(m Match) error {
+	r := m.Rule
+	st := h.stat(r)
+	if !m.HasTime {
+		st.NoTime++
+	} else {
+		if (!h.opts.Since.IsZero() && m.Time.Before(h.opts.Since)) || (!h.opts.Until.IsZero() && m.Time.After(h.opts.Until)) {
+			st.OutOfRange++
+			return nil
+		}
+		h.span(m.Time)
+	}
+	if h.seen[m.ID] {
+		st.Duplicates++
+		return nil
+	}
+	h.seen[m.ID] = true
+	st.Matches++
+	if h.opts.Replay {
+		if m.HasTime {
+			h.hits[r] = append(h.hits[r], pending{hit: Hit{Time: m.Time, ID: m.ID}, doc: m.Doc})
+		}
+		return nil
+	}
+	if m.HasTime {
+		h.hits[r] = append(h.hits[r], pending{hit: Hit{Time: m.Time, ID: m.ID}})
+	}
+	st.Alerts++
+	return h.emit(Alert{ID: m.ID, Rule: r, EventTime: m.Time, Doc: m.Doc})
 }
 
 func (h *Hunt) space() string {

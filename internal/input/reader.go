@@ -26,6 +26,10 @@ type Record struct {
 	Source string // the file name, or "-" for stdin
 	Line   int    // 1-based line where the object (or its envelope) starts
 	Index  int    // position inside a JSON array or envelope; -1 otherwise
+	// Unchecked is set on the lines of a deferred reader: they start with
+	// '{' but are neither validated nor split if they are envelopes. Pass
+	// them to Expand.
+	Unchecked bool
 }
 
 // Location renders where the record came from, e.g. "logs.json:12" or
@@ -57,16 +61,24 @@ const maxLine = 256 << 20
 
 // Reader yields the records of one source.
 type Reader struct {
-	name    string
-	br      *bufio.Reader
-	c       io.Closer
-	line    int
-	started bool
-	stream  bool // whole-document mode: arrays and pretty-printed objects
-	pending []Record
-	doc     []byte
-	pos     int
+	name     string
+	br       *bufio.Reader
+	c        io.Closer
+	line     int
+	started  bool
+	stream   bool // whole-document mode: arrays and pretty-printed objects
+	pending  []Record
+	doc      []byte
+	pos      int
+	deferred bool
 }
+
+// Defer makes the reader hand out NDJSON lines without validating them or
+// splitting envelopes (records marked Unchecked), so that this work, as
+// costly as the matching itself, can be done by Expand on other goroutines.
+// Whole-document inputs (arrays, pretty-printed JSON) are decoded by the
+// reader as before. Call it before the first Next.
+func (r *Reader) Defer() { r.deferred = true }
 
 // Open opens a file ("-" is stdin).
 func Open(path string, stdin io.Reader) (*Reader, error) {
@@ -137,7 +149,11 @@ func (r *Reader) firstLineComplete() bool {
 	for n := 4096; ; n *= 2 {
 		b, err := r.br.Peek(n)
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			return json.Valid(bytes.TrimSpace(b[:i]))
+			// A first line that is an object on its own, even a malformed
+			// one, starts NDJSON: one bad line must not turn the file into
+			// one broken document.
+			line := bytes.TrimSpace(b[:i])
+			return json.Valid(line) || (len(line) > 2 && line[len(line)-1] == '}')
 		}
 		if err != nil || n > maxLine {
 			return json.Valid(bytes.TrimSpace(b))
@@ -193,6 +209,9 @@ func (r *Reader) nextLine() (Record, error) {
 		}
 		if b[0] != '{' {
 			return Record{}, &DecodeError{Source: r.name, Line: r.line, Col: 1, Err: fmt.Errorf("expected a JSON object, found %s", describe(b))}
+		}
+		if r.deferred {
+			return Record{Data: b, Source: r.name, Line: r.line, Index: -1, Unchecked: true}, nil
 		}
 		if col, err := validate(b); err != nil {
 			return Record{}, &DecodeError{Source: r.name, Line: r.line, Col: col, Err: err}
@@ -261,6 +280,61 @@ func (r *Reader) nextValue() (Record, error) {
 	return Record{}, io.EOF
 }
 
+// Expand finishes what a deferred reader left undone on one record: a line
+// that looks like an envelope is validated and split into its elements
+// (bad elements come back as errors, in order, beside the good ones: see
+// Item); any other record comes back alone, still Unchecked when it was,
+// for the caller's own validating parser (whose faults ColumnOf places).
+// Records of a reader that does not defer come back unchanged.
+func Expand(rec Record) []Item {
+	if !rec.Unchecked || !looksLikeEnvelope(rec.Data) {
+		return []Item{{Record: rec}}
+	}
+	if col, err := validate(rec.Data); err != nil {
+		return []Item{{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}}}
+	}
+	els, ok := envelope(rec.Data)
+	if !ok {
+		rec.Unchecked = false
+		return []Item{{Record: rec}}
+	}
+	items := make([]Item, 0, len(els))
+	for i, el := range els {
+		b := bytes.TrimSpace(el)
+		if len(b) == 0 || b[0] != '{' {
+			items = append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("element %d is not a JSON object", i)}})
+			continue
+		}
+		items = append(items, Item{Record: Record{Data: b, Source: rec.Source, Line: rec.Line, Index: i}})
+	}
+	return items
+}
+
+// Item is a record or the error that stands in its place.
+type Item struct {
+	Record Record
+	Err    *DecodeError
+}
+
+// ErrorAt turns a fault at byte offset off of an Unchecked record's data
+// into a located DecodeError (a line's column counts from its first
+// non-blank byte, as the reader trimmed it).
+func ErrorAt(rec Record, off int, err error) *DecodeError {
+	col := off + 1
+	if col > len(rec.Data) {
+		col = len(rec.Data) + 1
+	}
+	return &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}
+}
+
+func looksLikeEnvelope(b []byte) bool {
+	head := b
+	if len(head) > 32 {
+		head = head[:32]
+	}
+	return bytes.Contains(head, []byte(`"records"`)) || bytes.Contains(head, []byte(`"value"`))
+}
+
 // queue adds the elements of an array or envelope; non-objects become
 // errors in their place.
 func (r *Reader) queue(els []json.RawMessage, line int, text []byte) {
@@ -293,11 +367,7 @@ func (r *Reader) pop() (Record, error) {
 
 // envelope splits {"records":[...]} and {"value":[...]}.
 func envelope(b []byte) ([]json.RawMessage, bool) {
-	head := b
-	if len(head) > 32 {
-		head = head[:32]
-	}
-	if !bytes.Contains(head, []byte(`"records"`)) && !bytes.Contains(head, []byte(`"value"`)) {
+	if !looksLikeEnvelope(b) {
 		return nil, false
 	}
 	var m map[string]json.RawMessage

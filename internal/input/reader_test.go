@@ -52,6 +52,7 @@ func TestShapes(t *testing.T) {
 		{"pretty objects", "{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n", []string{"1:-1:{\n  \"a\": 1\n}", "4:-1:{\n  \"a\": 2\n}"}, nil},
 		{"pretty envelope", "{\n \"records\": [\n  {\"a\":1},\n  {\"a\":2}\n ]\n}", []string{`3:0:{"a":1}`, `4:1:{"a":2}`}, nil},
 		{"truncated document", "[{\"a\":1},\n{\"a\":", nil, []string{"2:6"}},
+		{"bad first line stays NDJSON", "{\"a\":x}\n{\"a\":2}\n", []string{`2:-1:{"a":2}`}, []string{"1:6"}},
 		{"bom", "\xef\xbb\xbf{\"a\":1}\n", []string{`1:-1:{"a":1}`}, nil},
 		{"empty", "", nil, nil},
 	}
@@ -109,4 +110,41 @@ func FuzzReader(f *testing.F) {
 		}
 		t.Fatal("reader does not end")
 	})
+}
+
+func TestDeferAndExpand(t *testing.T) {
+	in := "{\"a\":1}\n{\"records\":[{\"b\":1},7,{\"b\":2}]}\n{\"records\":[x]}\n{\"a\":y}\n"
+	r := NewReader(strings.NewReader(in), "f.json")
+	r.Defer()
+	var got []string
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range Expand(rec) {
+			if it.Err != nil {
+				got = append(got, "err "+it.Err.Error())
+				continue
+			}
+			got = append(got, fmt.Sprintf("%d:%d:%v:%s", it.Record.Line, it.Record.Index, it.Record.Unchecked, it.Record.Data))
+		}
+	}
+	want := []string{
+		`1:-1:true:{"a":1}`,
+		`2:0:false:{"b":1}`,
+		"err f.json:2:1: element 1 is not a JSON object",
+		`2:2:false:{"b":2}`,
+		"err f.json:3:13: malformed JSON: invalid character 'x' looking for beginning of value",
+		`4:-1:true:{"a":y}`, // the caller's parser finds the fault
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if e := ErrorAt(Record{Source: "f.json", Line: 4, Data: []byte(`{"a":y}`)}, 5, io.ErrUnexpectedEOF); e.Error() != "f.json:4:6: unexpected EOF" {
+		t.Errorf("ErrorAt: %v", e)
+	}
 }

@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/vigil-project/vigil/internal/engine"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/input"
+)
+
+// The hunt pipeline: one goroutine reads the inputs in order and cuts them
+// into chunks of records; jobs workers validate, normalize and evaluate the
+// chunks; the caller's goroutine takes the results back in input order, so
+// that de-duplication, the alerts' order and every message are the same
+// whatever the number of workers. Memory is bounded by the chunks in flight.
+
+const (
+	chunkRecords = 256
+	chunkBytes   = 1 << 20
+)
+
+type chunk struct {
+	seq   int
+	items []chunkItem
+	arena []byte
+	bytes int64 // input bytes the chunk covers (records' JSON), for progress
+
+	// Filled by a worker.
+	outcomes []outcome
+	events   int
+}
+
+// chunkItem is a record read (its data in the chunk's arena) or a problem
+// met while reading, reported at its place.
+type chunkItem struct {
+	rec      input.Record
+	from, to int
+	problem  string
+}
+
+// outcome is, in input order, a match or a record that failed.
+type outcome struct {
+	match   engine.Match
+	problem string // non-empty: a bad record, reported and counted
+}
+
+type pipeline struct {
+	env     *Env
+	cmd     string
+	jobs    int
+	plan    *event.Plan
+	eval    *engine.Evaluator
+	onChunk func(c *chunk) error // in input order, on the caller's goroutine
+}
+
+// run processes paths and returns the first error onChunk returned (the
+// pipeline then drains and stops).
+func (p *pipeline) run(paths []string) error {
+	if p.jobs < 1 {
+		p.jobs = 1
+	}
+	inFlight := make(chan struct{}, p.jobs*4)
+	work := make(chan *chunk, p.jobs*2)
+	done := make(chan *chunk, p.jobs*4)
+	stop := make(chan struct{})
+
+	go func() {
+		defer close(work)
+		p.read(paths, work, inFlight, stop)
+	}()
+	var wg sync.WaitGroup
+	for range p.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd}
+			for c := range work {
+				w.process(c)
+				done <- c
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	var firstErr error
+	next := 0
+	held := map[int]*chunk{}
+	for c := range done {
+		held[c.seq] = c
+		for {
+			c, ok := held[next]
+			if !ok {
+				break
+			}
+			delete(held, next)
+			next++
+			if firstErr == nil {
+				if err := p.onChunk(c); err != nil {
+					firstErr = err
+					close(stop)
+				}
+			}
+			<-inFlight
+		}
+	}
+	return firstErr
+}
+
+// read cuts the inputs into chunks.
+func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct{}, stop <-chan struct{}) {
+	seq := 0
+	c := &chunk{}
+	send := func() bool {
+		select {
+		case inFlight <- struct{}{}:
+		case <-stop:
+			return false
+		}
+		c.seq = seq
+		seq++
+		work <- c
+		c = &chunk{}
+		return true
+	}
+	add := func(it chunkItem) bool {
+		c.items = append(c.items, it)
+		if len(c.items) >= chunkRecords || len(c.arena) >= chunkBytes {
+			return send()
+		}
+		return true
+	}
+	for _, path := range paths {
+		r, err := input.Open(path, p.env.Stdin)
+		if err != nil {
+			if !add(chunkItem{problem: err.Error()}) {
+				return
+			}
+			continue
+		}
+		r.Defer()
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var de *input.DecodeError
+			if errors.As(err, &de) {
+				if !add(chunkItem{problem: de.Error() + " (record skipped)"}) {
+					r.Close()
+					return
+				}
+				continue
+			}
+			if err != nil {
+				add(chunkItem{problem: fmt.Sprintf("%s: %v", path, err)})
+				break
+			}
+			from := len(c.arena)
+			c.arena = append(c.arena, rec.Data...)
+			c.bytes += int64(len(rec.Data)) + 1
+			if !add(chunkItem{rec: rec, from: from, to: len(c.arena)}) {
+				r.Close()
+				return
+			}
+		}
+		r.Close()
+	}
+	if len(c.items) > 0 {
+		send()
+	}
+}
+
+type worker struct {
+	eval *engine.Evaluator
+	ev   *event.Event
+	cmd  string
+	ms   []engine.Match
+}
+
+func (w *worker) process(c *chunk) {
+	for _, it := range c.items {
+		if it.problem != "" {
+			c.outcomes = append(c.outcomes, outcome{problem: it.problem})
+			continue
+		}
+		rec := it.rec
+		rec.Data = c.arena[it.from:it.to:it.to]
+		for _, x := range input.Expand(rec) {
+			if x.Err != nil {
+				c.outcomes = append(c.outcomes, outcome{problem: x.Err.Error() + " (record skipped)"})
+				continue
+			}
+			w.record(c, x.Record)
+		}
+	}
+}
+
+func (w *worker) record(c *chunk, rec input.Record) {
+	data, err := normalizeRecord(rec.Data)
+	if err != nil {
+		c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
+		return
+	}
+	w.ev.Reset(data)
+	w.ms, err = w.eval.Evaluate(w.ev, w.ms[:0])
+	if err != nil {
+		var se *event.SyntaxError
+		if errors.As(err, &se) && rec.Unchecked {
+			err = input.ErrorAt(rec, se.Offset, fmt.Errorf("malformed JSON: %s", se.Msg))
+			c.outcomes = append(c.outcomes, outcome{problem: err.Error() + " (record skipped)"})
+			return
+		}
+		c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
+		return
+	}
+	c.events++
+	for _, m := range w.ms {
+		c.outcomes = append(c.outcomes, outcome{match: m})
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
 )
 
@@ -76,18 +77,15 @@ func runHunt(env *Env, args []string) int {
 
 	now := env.Now()
 	plan := event.NewPlan()
-	rules, ruleProblems, err := loadEngineRules(rulePaths, plan, func() time.Time { return now })
+	rules, problems, err := ruleset.Load(rulePaths, plan, func() time.Time { return now })
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure
 	}
-	failed := false
-	for _, p := range ruleProblems {
-		fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", p)
-		if strings.Contains(p, "error") {
-			failed = true
-		}
+	for _, line := range problems.Lines() {
+		fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", line)
 	}
+	failed := len(problems.Errors) > 0
 	if len(rules) == 0 {
 		fmt.Fprintln(env.Stderr, "vigil hunt: no runnable rules: check them with 'vigil rules validate'")
 		return exitFailure

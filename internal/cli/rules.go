@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/rule"
+	"github.com/vigil-project/vigil/internal/ruleset"
 )
 
 const rulesSynopsis = `rules validate [PATH...]            load and compile rules; print every error; summary by type and status
@@ -44,7 +45,7 @@ func runRules(env *Env, args []string) int {
 
 func loadForCLI(env *Env, paths []string) (*rule.Set, bool) {
 	now := env.Now()
-	set, err := loadRuleSet(paths, event.NewPlan(), func() time.Time { return now })
+	set, err := ruleset.LoadSet(paths, event.NewPlan(), func() time.Time { return now })
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil rules: %v\n", err)
 		return nil, false
@@ -163,7 +164,7 @@ func rulesShow(env *Env, args []string) int {
 	fmt.Fprintf(w, "rule_id:    %s\nfile:       %s\ntype:       %s (%s)\nstatus:     %s %s\n", r.RuleID, r.File, r.Type, r.Language, r.Status, r.Reason)
 	fmt.Fprintf(w, "severity:   %s (risk score %d)\n", r.Severity, r.RiskScore)
 	fmt.Fprintf(w, "indices:    %s\n", strings.Join(r.Index, ", "))
-	fmt.Fprintf(w, "schedule:   every %s, searching %s to %s, at most %d alerts per run\n", intervalText(r.Interval), r.From, r.To, r.MaxSignals)
+	fmt.Fprintf(w, "schedule:   every %s, searching %s to %s, at most %d alerts per run\n", ruleset.IntervalText(r.Interval), r.From, r.To, r.MaxSignals)
 	if r.TimestampOverride != "" {
 		fmt.Fprintf(w, "timestamp:  %s (falls back to @timestamp: %v)\n", r.TimestampOverride, !r.TimestampOverrideFallbackDisabled)
 	}

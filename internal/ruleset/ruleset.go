@@ -1,0 +1,116 @@
+// Package ruleset turns loaded rule files into the engine's runnable rules:
+// the one place where a rule's TOML fields become its schedule, its index
+// selection, its matcher and the rule part of its alerts. `vigil hunt`,
+// `vigil serve` and `vigil test` all load rules through it.
+package ruleset
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/engine"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/rule"
+)
+
+// LoadSet loads rules from paths, or the built-in pack without paths.
+func LoadSet(paths []string, plan *event.Plan, now func() time.Time) (*rule.Set, error) {
+	opts := rule.LoadOptions{Plan: plan, Now: now}
+	if len(paths) == 0 {
+		return rule.Builtin(opts)
+	}
+	return rule.LoadPaths(paths, opts)
+}
+
+// Problems are the rules of a set that will not run.
+type Problems struct {
+	Errors      []*rule.Error  // rules with errors (each error positioned)
+	Unsupported map[string]int // reason -> number of rules
+}
+
+// Lines renders problems one line each, errors first, then the skipped
+// rules grouped by reason (sorted, so output is stable).
+func (p Problems) Lines() []string {
+	var out []string
+	for _, e := range p.Errors {
+		out = append(out, fmt.Sprintf("rule error: %v (rule skipped)", e))
+	}
+	reasons := make([]string, 0, len(p.Unsupported))
+	for r := range p.Unsupported {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		out = append(out, fmt.Sprintf("skipped %d rule(s): %s", p.Unsupported[r], r))
+	}
+	return out
+}
+
+// Runnable splits a set into engine rules and the problems of the rest.
+func Runnable(set *rule.Set) ([]*engine.Rule, Problems) {
+	var rules []*engine.Rule
+	p := Problems{Unsupported: map[string]int{}}
+	for _, r := range set.Rules {
+		switch r.Status {
+		case rule.StatusError:
+			p.Errors = append(p.Errors, r.Errors...)
+		case rule.StatusUnsupported:
+			p.Unsupported[r.Reason]++
+		case rule.StatusOK:
+			rules = append(rules, EngineRule(r))
+		}
+	}
+	return rules, p
+}
+
+// Load is LoadSet and Runnable.
+func Load(paths []string, plan *event.Plan, now func() time.Time) ([]*engine.Rule, Problems, error) {
+	set, err := LoadSet(paths, plan, now)
+	if err != nil {
+		return nil, Problems{}, err
+	}
+	rules, p := Runnable(set)
+	return rules, p, nil
+}
+
+// EngineRule adapts a loaded, runnable rule for the engine and its alerts.
+func EngineRule(r *rule.Rule) *engine.Rule {
+	er := &engine.Rule{
+		ID:                r.RuleID,
+		Index:             r.Index,
+		AllIndices:        r.Index == nil && r.DataViewID != "",
+		TimestampOverride: r.TimestampOverride,
+		FallbackDisabled:  r.TimestampOverrideFallbackDisabled,
+		Window:            engine.Window{Interval: r.Interval, Lookback: r.Lookback, MaxSignals: r.MaxSignals},
+		Match:             r.Match,
+		Alert: alert.Rule{
+			UUID: r.RuleID, RuleID: r.RuleID, Name: r.Name, Description: r.Description, Type: r.Type,
+			Severity: r.Severity, RiskScore: r.RiskScore, Tags: r.Tags, References: r.References,
+			Author: r.Author, License: r.License, Note: r.Note, Interval: IntervalText(r.Interval),
+			From: r.From, To: r.To, Index: r.Index, MaxSignals: r.MaxSignals, Version: r.Version,
+			Threat: r.Threat, Params: r.Params(), BuildingBlockType: r.BuildingBlockType,
+			TimestampOverride: r.TimestampOverride, FalsePositives: r.FalsePositives,
+		},
+	}
+	if m := r.Matcher(); m != nil {
+		for _, req := range m.Required() {
+			er.Required = append(er.Required, engine.Requirement{Field: req.Field, Values: req.Values})
+		}
+	}
+	return er
+}
+
+// IntervalText renders a schedule interval as rule files write it ("5m").
+func IntervalText(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}

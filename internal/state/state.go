@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -213,4 +214,35 @@ func (s *Store) SaveCheckpoint(ctx context.Context, key, value string) error {
 		return fmt.Errorf("save checkpoint %q in %s: %w", key, s.path, err)
 	}
 	return nil
+}
+
+// KnownAlerts returns which of ids are stored already.
+func (s *Store) KnownAlerts(ctx context.Context, ids []string) (map[string]bool, error) {
+	known := map[string]bool{}
+	for start := 0; start < len(ids); start += 500 {
+		end := min(start+500, len(ids))
+		q := `SELECT id FROM alerts WHERE id IN (?` + strings.Repeat(",?", end-start-1) + `)`
+		args := make([]any, 0, end-start)
+		for _, id := range ids[start:end] {
+			args = append(args, id)
+		}
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up alerts in %s: %w", s.path, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up alerts in %s: %w", s.path, err)
+			}
+			known[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("look up alerts in %s: %w", s.path, err)
+		}
+	}
+	return known, nil
 }

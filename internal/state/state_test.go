@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -101,5 +102,38 @@ func TestCheckpointsSurviveReopen(t *testing.T) {
 	v, ok, err := s.LoadCheckpoint(ctx, "tail:/a")
 	if !ok || err != nil || v != "42" {
 		t.Fatalf("after reopen: %q %v %v, want 42", v, ok, err)
+	}
+}
+
+func TestKnownAlerts(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var alerts []Alert
+	var ids []string
+	for i := range 1200 {
+		id := fmt.Sprintf("id-%04d", i)
+		ids = append(ids, id)
+		if i%3 == 0 {
+			alerts = append(alerts, Alert{ID: id, RuleID: "r", RuleName: "R", Severity: "low", CreatedAt: time.Now(), Doc: []byte(`{}`)})
+		}
+	}
+	if _, err := s.AddAlerts(ctx, alerts); err != nil {
+		t.Fatal(err)
+	}
+	known, err := s.KnownAlerts(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(known) != 400 {
+		t.Fatalf("%d known, want 400", len(known))
+	}
+	for i, id := range ids {
+		if known[id] != (i%3 == 0) {
+			t.Fatalf("%s: known=%v", id, known[id])
+		}
 	}
 }

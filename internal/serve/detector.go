@@ -1,0 +1,388 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/engine"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/input"
+	"github.com/vigil-project/vigil/internal/normalize"
+	"github.com/vigil-project/vigil/internal/sink"
+	"github.com/vigil-project/vigil/internal/source"
+	"github.com/vigil-project/vigil/internal/state"
+)
+
+// LateEvents says what the detector does with a match whose time lies
+// before the rule's look-back when it arrives (a scheduled Kibana rule
+// would never search it).
+type LateEvents string
+
+// LateEvents policies.
+const (
+	LateDrop  LateEvents = "drop"  // as Kibana: counted, no alert (default)
+	LateAlert LateEvents = "alert" // alert anyway (back-filling old logs)
+)
+
+// DetectorOptions configure a Detector.
+type DetectorOptions struct {
+	// Store is the state database: it de-duplicates alerts and is their
+	// commit point (an alert is stored after every sink accepted it).
+	Store *state.Store
+	// Sink receives new alerts before they are stored (wrap it with
+	// sink.Retry); nil stores them only.
+	Sink   sink.Sink
+	Now    func() time.Time
+	Space  string
+	Late   LateEvents
+	Logger *slog.Logger
+	// Metrics receives the detector's series; nil keeps a private registry.
+	Metrics *Metrics
+}
+
+// Detector evaluates batches of live events against the loaded rules with
+// Kibana's view of time and limits, delivers the new alerts, and then
+// acknowledges the batch. It is safe for concurrent use: several batches
+// may be processed at once.
+type Detector struct {
+	opts  DetectorOptions
+	rules atomic.Pointer[compiled]
+
+	mu      sync.Mutex
+	budgets map[string]*budget // rule id -> this interval's max_signals budget
+
+	events, bad, alerts, dropped, batches *Counter
+}
+
+// compiled is one generation of loaded rules.
+type compiled struct {
+	eng      *engine.Engine
+	eval     *engine.Evaluator
+	plan     *event.Plan
+	ingested event.FieldID
+	pool     sync.Pool
+}
+
+type budget struct {
+	bucket time.Time
+	used   int
+	warned bool
+}
+
+// NewDetector returns a detector without rules; call SetRules.
+func NewDetector(opts DetectorOptions) *Detector {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Late == "" {
+		opts.Late = LateDrop
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	m := opts.Metrics
+	d := &Detector{
+		opts:    opts,
+		budgets: map[string]*budget{},
+		events:  m.Counter("vigil_events_total", "Events evaluated, per input.", "input"),
+		bad:     m.Counter("vigil_bad_events_total", "Records that could not be read or normalized, per input.", "input"),
+		alerts:  m.Counter("vigil_alerts_total", "New alerts delivered, per rule.", "rule_id", "rule_name"),
+		dropped: m.Counter("vigil_matches_not_alerted_total", "Matches that raised no alert, per rule and reason (duplicate, max_signals, late, no_timestamp).", "rule_id", "reason"),
+		batches: m.Counter("vigil_batches_total", "Batches processed, by result (ok, error).", "result"),
+	}
+	return d
+}
+
+// SetRules installs a new generation of rules; batches in progress finish
+// with the previous one. The rules' matchers must have been compiled into
+// plan.
+func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
+	c := &compiled{plan: plan}
+	c.ingested = plan.Add("event.ingested")
+	c.eng = engine.New(engine.Options{Rules: rules, Plan: plan})
+	c.eval = &engine.Evaluator{Engine: c.eng, Space: d.opts.Space, Now: d.opts.Now}
+	c.pool.New = func() any { return event.New(nil, plan) }
+	d.rules.Store(c)
+}
+
+// Rules returns the rules in force.
+func (d *Detector) Rules() []*engine.Rule {
+	if c := d.rules.Load(); c != nil {
+		return c.eng.Rules()
+	}
+	return nil
+}
+
+// Process evaluates a batch, delivers and stores its new alerts, and
+// acknowledges it: Ack(nil) only once every alert is stored; on failure
+// Ack(err), and the error is returned. Bad records are counted and logged;
+// they do not fail the batch (re-reading them would fail the same way).
+func (d *Detector) Process(ctx context.Context, name string, b source.Batch) error {
+	err := d.process(ctx, name, b)
+	if err != nil {
+		d.batches.Add(1, "error")
+	} else {
+		d.batches.Add(1, "ok")
+	}
+	if b.Ack != nil {
+		b.Ack(err)
+	}
+	return err
+}
+
+func (d *Detector) process(ctx context.Context, name string, b source.Batch) error {
+	c := d.rules.Load()
+	if c == nil {
+		return errors.New("no rules loaded")
+	}
+	ev := c.pool.Get().(*event.Event)
+	defer func() {
+		ev.Reset(nil)
+		c.pool.Put(ev)
+	}()
+	now := d.opts.Now().UTC()
+	var matches, ms []engine.Match
+	for _, rec := range b.Records {
+		data := bytes.TrimSpace(rec.Data)
+		if len(data) == 0 {
+			continue
+		}
+		if data[0] != '{' {
+			d.badRecord(name, rec.Origin, "expected a JSON object")
+			continue
+		}
+		for _, it := range input.Expand(input.Record{Data: data, Source: rec.Origin, Index: -1, Unchecked: true}) {
+			if it.Err != nil {
+				d.badRecord(name, rec.Origin, it.Err.Err.Error())
+				continue
+			}
+			doc, err := d.prepare(c, ev, it.Record.Data, now)
+			if err != nil {
+				d.badRecord(name, it.Record.Location(), err.Error())
+				continue
+			}
+			ev.Reset(doc)
+			ev2 := c.eval
+			if rec.Index != "" {
+				x := *c.eval
+				x.Index = rec.Index
+				ev2 = &x
+			}
+			ms, err = ev2.Evaluate(ev, ms[:0])
+			if err != nil {
+				d.badRecord(name, it.Record.Location(), err.Error())
+				continue
+			}
+			d.events.Add(1, name)
+			matches = append(matches, ms...)
+		}
+	}
+	if len(matches) == 0 {
+		return nil
+	}
+	return d.deliver(ctx, matches, now)
+}
+
+// prepare normalizes a record and gives it event.ingested (the arrival
+// time) when it has none, as Elastic's ingest pipelines do.
+func (d *Detector) prepare(c *compiled, ev *event.Event, raw []byte, now time.Time) ([]byte, error) {
+	doc, _, err := normalize.Normalize(raw, normalize.Auto, normalize.Options{Ingested: now})
+	if err != nil {
+		return nil, err
+	}
+	ev.Reset(doc)
+	if err := ev.Err(); err != nil {
+		return nil, err
+	}
+	if !ev.Has(c.ingested) {
+		doc = withIngested(doc, now)
+	}
+	return doc, nil
+}
+
+func (d *Detector) badRecord(input, where, msg string) {
+	d.bad.Add(1, input)
+	d.opts.Logger.Warn("bad record skipped", "input", input, "where", where, "error", msg)
+}
+
+// deliver applies Kibana's view of time and max_signals, drops alerts
+// already stored, hands the rest to the sink and then stores them.
+func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time.Time) error {
+	ids := make([]string, 0, len(matches))
+	for _, m := range matches {
+		ids = append(ids, m.ID)
+	}
+	known, err := d.opts.Store.KnownAlerts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var out []sink.Alert
+	var stored []state.Alert
+	seen := map[string]bool{}
+	for _, m := range matches {
+		r := m.Rule
+		switch {
+		case known[m.ID] || seen[m.ID]:
+			d.dropped.Add(1, r.ID, "duplicate")
+			continue
+		case !m.HasTime:
+			d.dropped.Add(1, r.ID, "no_timestamp")
+			continue
+		case d.opts.Late == LateDrop && r.Window.Lookback > 0 && m.Time.Before(now.Add(-r.Window.Lookback)):
+			d.dropped.Add(1, r.ID, "late")
+			d.opts.Logger.Debug("match older than the rule's look-back: a scheduled rule would not see it",
+				"rule", r.Alert.Name, "event_time", m.Time, "lookback", r.Window.Lookback)
+			continue
+		case !d.take(r, now):
+			d.dropped.Add(1, r.ID, "max_signals")
+			continue
+		}
+		seen[m.ID] = true
+		doc, err := engine.MarshalAlert(m.Doc)
+		if err != nil {
+			return fmt.Errorf("render alert of rule %q: %w", r.Alert.Name, err)
+		}
+		created := now
+		out = append(out, sink.Alert{ID: m.ID, RuleID: r.ID, RuleName: r.Alert.Name, Severity: r.Alert.Severity,
+			RiskScore: r.Alert.RiskScore, EventTime: m.Time, CreatedAt: created, Doc: doc})
+		stored = append(stored, state.Alert{ID: m.ID, RuleID: r.ID, RuleName: r.Alert.Name, Severity: r.Alert.Severity,
+			RiskScore: r.Alert.RiskScore, EventTime: m.Time, CreatedAt: created, Doc: doc})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if d.opts.Sink != nil {
+		if err := d.opts.Sink.Write(ctx, out); err != nil {
+			return fmt.Errorf("deliver %d alert(s): %w", len(out), err)
+		}
+	}
+	if _, err := d.opts.Store.AddAlerts(ctx, stored); err != nil {
+		return err
+	}
+	for _, a := range out {
+		d.alerts.Add(1, a.RuleID, a.RuleName)
+	}
+	return nil
+}
+
+// take spends one alert of the rule's max_signals budget for the current
+// interval (Kibana's per-execution limit, with executions every interval).
+func (d *Detector) take(r *engine.Rule, now time.Time) bool {
+	interval := r.Window.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	max := r.Window.MaxSignals
+	if max <= 0 {
+		max = 100
+	}
+	bucket := now.Truncate(interval)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.budgets[r.ID]
+	if b == nil || !b.bucket.Equal(bucket) {
+		b = &budget{bucket: bucket}
+		d.budgets[r.ID] = b
+	}
+	if b.used >= max {
+		if !b.warned {
+			b.warned = true
+			d.opts.Logger.Warn(engine.MaxSignalsWarning, "rule", r.Alert.Name, "rule_id", r.ID, "max_signals", max, "interval", interval)
+		}
+		return false
+	}
+	b.used++
+	return true
+}
+
+// withIngested adds event.ingested to a JSON object: inside its top-level
+// "event" object when it has one, else as a new "event" object.
+func withIngested(doc []byte, t time.Time) []byte {
+	ts := t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	if at, ok := topLevelObject(doc, "event"); ok {
+		out := make([]byte, 0, len(doc)+40)
+		out = append(out, doc[:at+1]...)
+		out = append(out, `"ingested":"`...)
+		out = append(out, ts...)
+		out = append(out, '"')
+		rest := bytes.TrimLeft(doc[at+1:], " \t\r\n")
+		if len(rest) > 0 && rest[0] != '}' {
+			out = append(out, ',')
+		}
+		return append(out, doc[at+1:]...)
+	}
+	if _, clash := topLevelValue(doc, "event"); clash {
+		// "event" is not an object: keep it, use the dotted key.
+		return insertFirst(doc, `"event.ingested":"`+ts+`"`)
+	}
+	return insertFirst(doc, `"event":{"ingested":"`+ts+`"}`)
+}
+
+func insertFirst(doc []byte, member string) []byte {
+	i := bytes.IndexByte(doc, '{')
+	out := make([]byte, 0, len(doc)+len(member)+1)
+	out = append(out, doc[:i+1]...)
+	out = append(out, member...)
+	if rest := bytes.TrimLeft(doc[i+1:], " \t\r\n"); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, doc[i+1:]...)
+}
+
+// topLevelObject returns the offset of the '{' opening the value of key at
+// the top level of a valid JSON object.
+func topLevelObject(doc []byte, key string) (int, bool) {
+	at, ok := topLevelValue(doc, key)
+	if !ok || doc[at] != '{' {
+		return 0, false
+	}
+	return at, true
+}
+
+// topLevelValue returns the offset of the value of key at the top level of
+// a valid JSON object (the last one, as decoders keep the last duplicate).
+func topLevelValue(doc []byte, key string) (int, bool) {
+	depth, found, pos := 0, false, 0
+	for i := 0; i < len(doc); i++ {
+		switch doc[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			j := i + 1
+			for j < len(doc) && doc[j] != '"' {
+				if doc[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if depth == 1 {
+				k := j + 1
+				for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\r' || doc[k] == '\n') {
+					k++
+				}
+				if k < len(doc) && doc[k] == ':' && string(doc[i+1:j]) == key {
+					k++
+					for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\r' || doc[k] == '\n') {
+						k++
+					}
+					if k < len(doc) {
+						found, pos = true, k
+					}
+				}
+			}
+			i = j
+		}
+	}
+	return pos, found
+}

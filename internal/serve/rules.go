@@ -1,0 +1,192 @@
+package serve
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/engine"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/rule"
+	"github.com/vigil-project/vigil/internal/ruleset"
+)
+
+// RuleLoader loads the rule files of serve and reloads them when they
+// change. A rule file that fails validation after a change is reported and
+// its previous good version stays in force; a new file that fails is
+// reported and skipped.
+type RuleLoader struct {
+	// Paths are rule files and directories (recursively *.toml, leaving
+	// out *.test.toml). Without paths, the built-in pack is loaded once.
+	Paths   []string
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// Install receives each new generation of runnable rules.
+	Install func(rules []*engine.Rule, plan *event.Plan)
+
+	mu       sync.Mutex
+	lastGood map[string][]byte // file -> content of its last version without errors
+	print    [32]byte
+	status   LoadStatus
+}
+
+// LoadStatus describes the rules in force.
+type LoadStatus struct {
+	Files, Runnable, Unsupported, Errors int
+	LoadedAt                             time.Time
+	Problems                             []string
+}
+
+// Status returns what the last load found.
+func (l *RuleLoader) Status() LoadStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.status
+}
+
+// Load loads the rules now and installs them. It fails only when the
+// paths cannot be read or no rule at all can run.
+func (l *RuleLoader) Load() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.Logger == nil {
+		l.Logger = slog.New(slog.DiscardHandler)
+	}
+	if l.Now == nil {
+		l.Now = time.Now
+	}
+	if l.lastGood == nil {
+		l.lastGood = map[string][]byte{}
+	}
+	plan := event.NewPlan()
+	opts := rule.LoadOptions{Plan: plan, Now: l.Now}
+	var set *rule.Set
+	if len(l.Paths) == 0 {
+		var err error
+		if set, err = rule.Builtin(opts); err != nil {
+			return err
+		}
+	} else {
+		files, print, err := ruleFiles(l.Paths)
+		if err != nil {
+			return err
+		}
+		l.print = print
+		set = &rule.Set{}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("rules: %w", err)
+			}
+			r := rule.Parse(f, data, opts)
+			if r.Status == rule.StatusError {
+				for _, e := range r.Errors {
+					l.Logger.Error("rule file has errors", "error", e.Error(), "detail", e.Detail, "hint", e.Hint)
+				}
+				if prev, ok := l.lastGood[f]; ok {
+					l.Logger.Warn("keeping the previous version of the rule", "file", f)
+					r = rule.Parse(f, prev, opts)
+				}
+			} else {
+				l.lastGood[f] = data
+			}
+			set.Rules = append(set.Rules, r)
+		}
+	}
+	rules, problems := ruleset.Runnable(set)
+	if len(rules) == 0 {
+		return fmt.Errorf("no runnable rule in %s: check them with 'vigil rules validate'", strings.Join(l.Paths, ", "))
+	}
+	unsupported := 0
+	for _, n := range problems.Unsupported {
+		unsupported += n
+	}
+	l.status = LoadStatus{Files: len(set.Rules), Runnable: len(rules), Unsupported: unsupported,
+		Errors: len(problems.Errors), LoadedAt: l.Now(), Problems: problems.Lines()}
+	if l.Metrics != nil {
+		l.Metrics.Counter("vigil_rule_loads_total", "Rule (re)loads.").Add(1)
+	}
+	l.Logger.Info("rules loaded", "runnable", len(rules), "unsupported", unsupported, "errors", len(problems.Errors))
+	l.Install(rules, plan)
+	return nil
+}
+
+// Watch reloads the rules whenever their files change, checking every
+// interval, until ctx is done.
+func (l *RuleLoader) Watch(ctx context.Context, every time.Duration) {
+	if len(l.Paths) == 0 || every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, print, err := ruleFiles(l.Paths)
+		l.mu.Lock()
+		same := err == nil && print == l.print
+		l.mu.Unlock()
+		if err != nil {
+			l.Logger.Error("rules: cannot read the rule paths; keeping the rules in force", "error", err)
+			continue
+		}
+		if same {
+			continue
+		}
+		if err := l.Load(); err != nil {
+			l.Logger.Error("rules: reload failed; keeping the rules in force", "error", err)
+		}
+	}
+}
+
+// ruleFiles lists the rule files under paths and fingerprints their names,
+// sizes and modification times.
+func ruleFiles(paths []string) ([]string, [32]byte, error) {
+	var files []string
+	h := sha256.New()
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, [32]byte{}, fmt.Errorf("rules: %w", err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".toml") && !strings.HasSuffix(path, ".test.toml") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, [32]byte{}, fmt.Errorf("rules: %w", err)
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return nil, [32]byte{}, fmt.Errorf("rules: %w", err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f, st.Size(), st.ModTime().UnixNano())
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return files, sum, nil
+}

@@ -1,0 +1,231 @@
+package serve
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/sink"
+	"github.com/vigil-project/vigil/internal/source"
+	"github.com/vigil-project/vigil/internal/state"
+)
+
+// Options configure the service. The command line builds the parts (see
+// internal/cli): the service runs them and stops them in order.
+type Options struct {
+	Store    *state.Store
+	Detector *Detector
+	Loader   *RuleLoader
+	// ReloadEvery is how often rule files are checked for changes (0: never).
+	ReloadEvery time.Duration
+	Inputs      []source.Source
+	// Sink is closed at shutdown, after the last batch (the detector
+	// writes to it).
+	Sink    sink.Sink
+	Workers int // batches processed at once (default 2)
+
+	// Listener serves /healthz, /metrics and Ingest (at /) when not nil.
+	Listener net.Listener
+	// TLSCert and TLSKey, when set, make the listener speak TLS.
+	TLSCert, TLSKey string
+	// Ingest is the Elasticsearch-compatible ingest API, mounted at /.
+	Ingest http.Handler
+	Auth   Auth
+
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// Ready, if set, is called once inputs and the HTTP server run.
+	Ready func()
+}
+
+// Auth protects the HTTP endpoints except /healthz: a bearer token (also
+// accepted as "ApiKey <token>", what Elastic Agent sends) or a user name
+// and password for Basic auth. Zero: no authentication.
+type Auth struct {
+	BearerToken        string
+	Username, Password string
+}
+
+func (a Auth) enabled() bool { return a.BearerToken != "" || a.Username != "" }
+
+func (a Auth) ok(r *http.Request) bool {
+	if a.BearerToken != "" {
+		h := r.Header.Get("Authorization")
+		for _, scheme := range []string{"Bearer ", "ApiKey "} {
+			if len(h) > len(scheme) && h[:len(scheme)] == scheme &&
+				subtle.ConstantTimeCompare([]byte(h[len(scheme):]), []byte(a.BearerToken)) == 1 {
+				return true
+			}
+		}
+	}
+	if a.Username != "" {
+		u, p, ok := r.BasicAuth()
+		if ok && subtle.ConstantTimeCompare([]byte(u), []byte(a.Username)) == 1 &&
+			subtle.ConstantTimeCompare([]byte(p), []byte(a.Password)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// Wrap requires authentication on h.
+func (a Auth) Wrap(h http.Handler) http.Handler {
+	if !a.enabled() {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.ok(r) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if a.Username != "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="vigil", charset="UTF-8"`)
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":{"type":"security_exception","reason":"missing or wrong credentials for vigil: send Authorization: Bearer <token> or Basic auth as configured"},"status":401}`)
+	})
+}
+
+// Run runs the service until ctx is done, then shuts down in order: inputs
+// stop reading, queued batches are processed, sinks are closed, and the
+// store is closed by the caller. It returns the first fatal error.
+func Run(ctx context.Context, opts Options) error {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	if opts.Workers < 1 {
+		opts.Workers = 2
+	}
+	log := opts.Logger
+	inCtx, stopInputs := context.WithCancel(ctx)
+	defer stopInputs()
+
+	if opts.Loader != nil {
+		go opts.Loader.Watch(inCtx, opts.ReloadEvery)
+	}
+
+	type tagged struct {
+		name string
+		b    source.Batch
+	}
+	queue := make(chan tagged, opts.Workers)
+	var workers sync.WaitGroup
+	for range opts.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for t := range queue {
+				// Batches are finished even during shutdown, on a context
+				// of their own, so that what was read is acknowledged.
+				if err := opts.Detector.Process(context.WithoutCancel(ctx), t.name, t.b); err != nil {
+					log.Error("batch failed; its input will deliver it again", "input", t.name, "error", err)
+				}
+			}
+		}()
+	}
+
+	errc := make(chan error, len(opts.Inputs)+1)
+	var inputs, forwarders sync.WaitGroup
+	for _, in := range opts.Inputs {
+		inputs.Add(1)
+		forwarders.Add(1)
+		out := make(chan source.Batch)
+		go func() {
+			defer forwarders.Done()
+			for b := range out {
+				queue <- tagged{name: in.Name(), b: b}
+			}
+		}()
+		go func() {
+			defer inputs.Done()
+			defer close(out)
+			err := in.Run(inCtx, out)
+			if err != nil && inCtx.Err() == nil {
+				log.Error("input stopped", "input", in.Name(), "error", err)
+				errc <- fmt.Errorf("input %s: %w", in.Name(), err)
+				return
+			}
+			log.Info("input stopped", "input", in.Name())
+		}()
+	}
+
+	var srv *http.Server
+	if opts.Listener != nil {
+		srv = &http.Server{Handler: opts.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() {
+			var err error
+			if opts.TLSCert != "" {
+				err = srv.ServeTLS(opts.Listener, opts.TLSCert, opts.TLSKey)
+			} else {
+				err = srv.Serve(opts.Listener)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http: %w", err)
+			}
+		}()
+		log.Info("listening", "addr", opts.Listener.Addr().String(), "tls", opts.TLSCert != "")
+	}
+	if opts.Ready != nil {
+		opts.Ready()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	log.Info("shutting down: inputs, engine, sinks, state")
+	stopInputs()
+	if srv != nil {
+		// Requests in flight wait for their batch's acknowledgement.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		srv.Shutdown(sctx)
+		cancel()
+	}
+	inputs.Wait()
+	forwarders.Wait() // every batch read is queued
+	close(queue)
+	workers.Wait() // and processed
+
+	if opts.Sink != nil {
+		if err := opts.Sink.Close(); err != nil {
+			log.Error("closing sinks", "error", err)
+		}
+	}
+	return runErr
+}
+
+func (opts *Options) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		st := LoadStatus{}
+		if opts.Loader != nil {
+			st = opts.Loader.Status()
+		}
+		json.NewEncoder(w).Encode(map[string]any{
+			"status": "ok", "rules": map[string]any{"runnable": st.Runnable, "unsupported": st.Unsupported, "errors": st.Errors, "loaded_at": st.LoadedAt},
+		})
+	})
+	mux.Handle("GET /metrics", opts.Auth.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		opts.Metrics.WriteTo(w)
+	})))
+	if opts.Ingest != nil {
+		mux.Handle("/", opts.Auth.Wrap(opts.Ingest))
+	}
+	return mux
+}

@@ -54,14 +54,26 @@ type Options struct {
 }
 
 // Detect tells the kind of a record from its top-level keys, without
-// decoding it: ECS documents carry @timestamp, event, data_stream or ecs
-// keys; Azure activity records operationName.
+// decoding it: Azure activity records carry operationName (which wins: a
+// raw record a shipper stamped with @timestamp is still raw); ECS documents
+// carry @timestamp, event, data_stream or ecs keys.
 func Detect(raw []byte) Source {
+	ecs := false
+	azure := false
+	eachTopKey(raw, func(k []byte) bool {
+		switch string(k) {
+		case "operationName":
+			azure = true
+			return false
+		case "@timestamp", "event", "data_stream", "ecs", "event.dataset", "event.action":
+			ecs = true
+		}
+		return true
+	})
 	switch {
-	case hasTopKey(raw, "operationName"):
+	case azure:
 		return AzureActivity
-	case hasTopKey(raw, "@timestamp"), hasTopKey(raw, "event"), hasTopKey(raw, "data_stream"), hasTopKey(raw, "ecs"),
-		hasTopKey(raw, "event.dataset"), hasTopKey(raw, "event.action"):
+	case ecs:
 		return ECS
 	}
 	return Unknown
@@ -100,8 +112,20 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 }
 
 // hasTopKey reports whether the JSON object raw has key at its top level.
-// It scans the bytes, skipping nested values and strings.
 func hasTopKey(raw []byte, key string) bool {
+	found := false
+	eachTopKey(raw, func(k []byte) bool {
+		found = string(k) == key
+		return !found
+	})
+	return found
+}
+
+// eachTopKey calls fn with each top-level key of the JSON object raw (raw
+// bytes, escapes left as they are) until fn returns false. It skips nested
+// values and jumps over strings with IndexByte, so that a long string (such
+// as event.original) costs little.
+func eachTopKey(raw []byte, fn func(key []byte) bool) {
 	depth := 0
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
@@ -111,26 +135,31 @@ func hasTopKey(raw []byte, key string) bool {
 			depth--
 		case '"':
 			j := i + 1
-			for j < len(raw) && raw[j] != '"' {
-				if raw[j] == '\\' {
-					j++
+			for {
+				n := bytes.IndexByte(raw[j:], '"')
+				if n < 0 {
+					return
+				}
+				j += n
+				bs := 0
+				for k := j - 1; k > i && raw[k] == '\\'; k-- {
+					bs++
+				}
+				if bs%2 == 0 {
+					break
 				}
 				j++
 			}
-			if j >= len(raw) {
-				return false
-			}
-			if depth == 1 && string(raw[i+1:j]) == key {
+			if depth == 1 {
 				k := j + 1
 				for k < len(raw) && (raw[k] == ' ' || raw[k] == '\t' || raw[k] == '\n' || raw[k] == '\r') {
 					k++
 				}
-				if k < len(raw) && raw[k] == ':' {
-					return true
+				if k < len(raw) && raw[k] == ':' && !fn(raw[i+1:j]) {
+					return
 				}
 			}
 			i = j
 		}
 	}
-	return false
 }

@@ -64,6 +64,7 @@ func commands() []command {
 		{"search", "print the events that match a KQL query", runSearch},
 		{"normalize", "turn raw cloud logs into ECS NDJSON", runNormalize},
 		{"rules", "validate, list and show rules", runRules},
+		{"serve", "run rules continuously over live events", runServe},
 		{"test", "run rule tests: sample events and the alerts they must raise", runTest},
 		{"version", "print the version", runVersion},
 	}

@@ -30,6 +30,10 @@ type Rule struct {
 	BuildingBlockType string
 	TimestampOverride string
 	FalsePositives    []string
+	// Overrides compute the alert's severity, risk score and rule name
+	// from the event (severity_mapping, risk_score_mapping,
+	// rule_name_override); the rule's own values stay in its parameters.
+	Overrides Overrides
 }
 
 // Event is the source event of an alert.
@@ -80,9 +84,12 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	set("kibana.alert.workflow_assignee_ids", []any{})
 	set("kibana.alert.depth", 1)
 	set("kibana.alert.ancestors", []any{map[string]any{"id": ev.ID, "index": ev.Index, "type": "event", "depth": 0}})
-	set("kibana.alert.reason", Reason(getter, r.Severity, r.Name))
-	set("kibana.alert.severity", r.Severity)
-	set("kibana.alert.risk_score", r.RiskScore)
+	severity := r.Overrides.severity(ev.Doc, r.Severity)
+	riskScore := r.Overrides.riskScore(ev.Doc, r.RiskScore)
+	name := r.Overrides.ruleName(ev.Doc, r.Name)
+	set("kibana.alert.reason", Reason(getter, severity, name))
+	set("kibana.alert.severity", severity)
+	set("kibana.alert.risk_score", riskScore)
 	set("kibana.alert.start", now)
 	set("kibana.alert.last_detected", now)
 	set("kibana.alert.intended_timestamp", now)
@@ -95,7 +102,7 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	}
 	set("kibana.alert.rule.uuid", r.UUID)
 	set("kibana.alert.rule.rule_id", r.RuleID)
-	set("kibana.alert.rule.name", r.Name)
+	set("kibana.alert.rule.name", name)
 	set("kibana.alert.rule.description", r.Description)
 	set("kibana.alert.rule.type", r.Type)
 	set("kibana.alert.rule.rule_type_id", "siem.queryRule")

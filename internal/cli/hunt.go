@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/ruleset"
@@ -189,9 +190,10 @@ func (s *huntSink) emit(a engine.Alert) error {
 		if err != nil {
 			return err
 		}
+		name, severity, risk := alert.Headline(a.Doc)
 		added, err := s.store.AddAlerts(s.ctx, []state.Alert{{
-			ID: a.ID, RuleID: a.Rule.Alert.RuleID, RuleName: a.Rule.Alert.Name, Severity: a.Rule.Alert.Severity,
-			RiskScore: a.Rule.Alert.RiskScore, EventTime: a.EventTime, CreatedAt: parseAlertTime(a.Doc), Doc: b,
+			ID: a.ID, RuleID: a.Rule.Alert.RuleID, RuleName: name, Severity: severity,
+			RiskScore: risk, EventTime: a.EventTime, CreatedAt: parseAlertTime(a.Doc), Doc: b,
 		}})
 		if err != nil {
 			return err
@@ -233,7 +235,8 @@ func (s *huntSink) flush() error {
 		if !a.EventTime.IsZero() {
 			t = a.EventTime.UTC().Format("2006-01-02 15:04:05")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, a.Rule.Alert.Severity, a.Rule.Alert.Name,
+		name, severity, _ := alert.Headline(a.Doc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, severity, name,
 			field(a.Doc, "user.name"), field(a.Doc, "source.ip", "source.address"),
 			field(a.Doc, "azure.resource.name", "cloud.resource_id", "host.name"), field(a.Doc, "kibana.alert.reason"))
 	}

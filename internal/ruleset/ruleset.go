@@ -92,6 +92,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			From: r.From, To: r.To, Index: r.Index, MaxSignals: r.MaxSignals, Version: r.Version,
 			Threat: r.Threat, Params: r.Params(), BuildingBlockType: r.BuildingBlockType,
 			TimestampOverride: r.TimestampOverride, FalsePositives: r.FalsePositives,
+			Overrides: overrides(r),
 		},
 	}
 	if m := r.Matcher(); m != nil {
@@ -113,4 +114,38 @@ func IntervalText(d time.Duration) string {
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// overrides reads severity_mapping, risk_score_mapping and
+// rule_name_override.
+func overrides(r *rule.Rule) alert.Overrides {
+	o := alert.Overrides{RuleNameOverride: r.RuleNameOverride}
+	for _, m := range tables(r.Raw["severity_mapping"]) {
+		f, _ := m["field"].(string)
+		v, _ := m["value"].(string)
+		sev, _ := m["severity"].(string)
+		if f != "" && sev != "" {
+			o.SeverityMapping = append(o.SeverityMapping, alert.SeverityMapping{Field: f, Value: v, Severity: sev})
+		}
+	}
+	if ms := tables(r.Raw["risk_score_mapping"]); len(ms) > 0 {
+		o.RiskScoreField, _ = ms[0]["field"].(string)
+	}
+	return o
+}
+
+func tables(x any) []map[string]any {
+	switch t := x.(type) {
+	case []map[string]any:
+		return t
+	case []any:
+		var out []map[string]any
+		for _, e := range t {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
 }

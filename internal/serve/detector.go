@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/input"
@@ -227,6 +228,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	}
 	var out []sink.Alert
 	var stored []state.Alert
+	var ruleNames []string // the rules' own names, for metrics (an override may vary per alert)
 	seen := map[string]bool{}
 	for _, m := range matches {
 		r := m.Rule
@@ -252,10 +254,12 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			return fmt.Errorf("render alert of rule %q: %w", r.Alert.Name, err)
 		}
 		created := now
-		out = append(out, sink.Alert{ID: m.ID, RuleID: r.ID, RuleName: r.Alert.Name, Severity: r.Alert.Severity,
-			RiskScore: r.Alert.RiskScore, EventTime: m.Time, CreatedAt: created, Doc: doc})
-		stored = append(stored, state.Alert{ID: m.ID, RuleID: r.ID, RuleName: r.Alert.Name, Severity: r.Alert.Severity,
-			RiskScore: r.Alert.RiskScore, EventTime: m.Time, CreatedAt: created, Doc: doc})
+		name, severity, risk := alert.Headline(m.Doc)
+		out = append(out, sink.Alert{ID: m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
+			RiskScore: risk, EventTime: m.Time, CreatedAt: created, Doc: doc})
+		stored = append(stored, state.Alert{ID: m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
+			RiskScore: risk, EventTime: m.Time, CreatedAt: created, Doc: doc})
+		ruleNames = append(ruleNames, r.Alert.Name)
 	}
 	if len(out) == 0 {
 		return nil
@@ -268,8 +272,8 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	if _, err := d.opts.Store.AddAlerts(ctx, stored); err != nil {
 		return err
 	}
-	for _, a := range out {
-		d.alerts.Add(1, a.RuleID, a.RuleName)
+	for i, a := range out {
+		d.alerts.Add(1, a.RuleID, ruleNames[i])
 	}
 	return nil
 }

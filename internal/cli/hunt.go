@@ -45,6 +45,7 @@ func runHunt(env *Env, args []string) int {
 	replayEvery := fs.Duration("replay-every", 0, "with --replay: how often Kibana ran the rules (default: each rule's interval); larger values show gaps")
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")
+	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON always has them)")
 	progress := fs.Bool("progress", true, "a progress line on stderr when it is a terminal (MB/s, events/s, alerts)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
@@ -116,7 +117,7 @@ func runHunt(env *Env, args []string) int {
 	}
 
 	eng := engine.New(engine.Options{Rules: rules, Plan: plan})
-	sink := &huntSink{w: w, table: table, store: store, ctx: ctx}
+	sink := &huntSink{w: w, table: table, store: store, ctx: ctx, showBBR: *buildingBlocks}
 	hunt := engine.NewHunt(engine.HuntOptions{
 		Engine: eng, Index: *index, Since: bounds[0], Until: bounds[1],
 		Replay: *replay, RunEvery: *replayEvery, Now: func() time.Time { return now }, Emit: sink.emit,
@@ -177,6 +178,8 @@ type huntCounts struct {
 type huntSink struct {
 	w       io.Writer
 	table   bool
+	showBBR bool // building-block alerts in the table too
+	hidden  int  // building-block alerts left out of the table
 	store   *state.Store
 	ctx     context.Context
 	rows    []engine.Alert
@@ -231,6 +234,10 @@ func (s *huntSink) flush() error {
 	tw := tabwriter.NewWriter(s.w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tSEVERITY\tRULE\tUSER\tSOURCE\tRESOURCE\tREASON")
 	for _, a := range s.rows {
+		if _, bbr := a.Doc["kibana.alert.building_block_type"]; bbr && !s.showBBR {
+			s.hidden++
+			continue
+		}
 		t := "-"
 		if !a.EventTime.IsZero() {
 			t = a.EventTime.UTC().Format("2006-01-02 15:04:05")
@@ -276,6 +283,9 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 	fmt.Fprintf(w, "; %d alert(s)", sink.written)
 	if sink.old > 0 {
 		fmt.Fprintf(w, " new, %d already in the database", sink.old)
+	}
+	if sink.hidden > 0 {
+		fmt.Fprintf(w, " (%d from building-block rules not in the table: --building-blocks shows them)", sink.hidden)
 	}
 	fmt.Fprintln(w)
 	for _, s := range stats {

@@ -294,6 +294,13 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 		if s.Duplicates > 0 {
 			notes = append(notes, fmt.Sprintf("%d duplicate event(s)", s.Duplicates))
 		}
+		if sup := s.Rule.Suppression; sup != nil && s.Suppressed > 0 {
+			per := "per rule execution"
+			if sup.Duration > 0 {
+				per = "per " + sup.Duration.String()
+			}
+			notes = append(notes, fmt.Sprintf("%d suppressed by %s %s", s.Suppressed, strings.Join(sup.GroupBy, ", "), per))
+		}
 		if s.Capped > 0 {
 			if replay {
 				notes = append(notes, fmt.Sprintf("%d dropped by max_signals", s.Capped))

@@ -30,6 +30,8 @@ type Rule struct {
 	Match             func(*event.Event) bool
 	Required          []Requirement // necessary conditions, for the rule index; may be empty
 	Alert             alert.Rule
+	// Suppression, when set, groups matches into suppressed alerts.
+	Suppression *Suppression
 
 	selector *IndexSelector
 	override event.FieldID

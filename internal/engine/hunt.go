@@ -47,6 +47,7 @@ type RuleStats struct {
 	NoTime     int // matches without a usable timestamp (a scheduled rule never sees them)
 	OutOfRange int // matches outside --since/--until
 	Alerts     int // alerts emitted
+	Suppressed int // matches counted into another alert by alert suppression
 	// Scheduled-rule view (computed for every hunt, enforced with Replay):
 	Executions    int
 	Capped        int // alerts max_signals would have dropped for good
@@ -60,6 +61,7 @@ type Hunt struct {
 	stats map[*Rule]*RuleStats
 	seen  map[string]bool
 	hits  map[*Rule][]pending
+	held  map[*Rule][]suppressed
 	min   time.Time
 	max   time.Time
 }
@@ -74,7 +76,7 @@ func NewHunt(opts HuntOptions) *Hunt {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Time{} }
 	}
-	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}}
+	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}, held: map[*Rule][]suppressed{}}
 }
 
 // Match is one rule matching one event, with the alert it would raise. It
@@ -180,6 +182,19 @@ func (h *Hunt) Add(m Match) error {
 	}
 	h.seen[m.ID] = true
 	st.Matches++
+	if r.Suppression != nil && m.HasTime {
+		if groups, ok := r.Suppression.Groups(m.Doc); ok {
+			interval := r.Window.Interval
+			if interval <= 0 {
+				interval = 5 * time.Minute
+			}
+			exec := m.Time.Truncate(interval).Add(interval)
+			for _, terms := range groups {
+				h.held[r] = append(h.held[r], suppressed{m: m, terms: terms, inst: InstanceID(terms, r.Alert.UUID, h.space()), exec: exec})
+			}
+			return nil
+		}
+	}
 	if h.opts.Replay {
 		if m.HasTime {
 			h.hits[r] = append(h.hits[r], pending{hit: Hit{Time: m.Time, ID: m.ID}, doc: m.Doc})
@@ -273,6 +288,21 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 				if err := h.emit(Alert{ID: hits[i].ID, Rule: r, EventTime: hits[i].Time, Doc: ps[i].doc}); err != nil && firstErr == nil {
 					firstErr = err
 				}
+			}
+		}
+	}
+	for _, r := range h.opts.Engine.Rules() {
+		held := h.held[r]
+		if len(held) == 0 {
+			continue
+		}
+		st := h.stat(r)
+		alerts := h.finishSuppressed(r, held)
+		st.Suppressed += len(held) - len(alerts)
+		for _, a := range alerts {
+			st.Alerts++
+			if err := h.emit(a); err != nil && firstErr == nil {
+				firstErr = err
 			}
 		}
 	}

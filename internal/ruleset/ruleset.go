@@ -95,6 +95,9 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			Overrides: overrides(r),
 		},
 	}
+	if r.Type == "query" || r.Type == "saved_query" {
+		er.Suppression = suppression(r.Raw["alert_suppression"])
+	}
 	if m := r.Matcher(); m != nil {
 		for _, req := range m.Required() {
 			er.Required = append(er.Required, engine.Requirement{Field: req.Field, Values: req.Values})
@@ -148,4 +151,39 @@ func tables(x any) []map[string]any {
 		return out
 	}
 	return nil
+}
+
+// suppression reads [rule.alert_suppression] of a query rule.
+func suppression(x any) *engine.Suppression {
+	t, ok := x.(map[string]any)
+	if !ok {
+		return nil
+	}
+	s := &engine.Suppression{}
+	switch g := t["group_by"].(type) {
+	case []any:
+		for _, f := range g {
+			if f, ok := f.(string); ok && f != "" {
+				s.GroupBy = append(s.GroupBy, f)
+			}
+		}
+	case []string:
+		s.GroupBy = g
+	}
+	if len(s.GroupBy) == 0 {
+		return nil
+	}
+	s.DoNotSuppress = t["missing_fields_strategy"] == "doNotSuppress"
+	if d, ok := t["duration"].(map[string]any); ok {
+		var n int64
+		switch v := d["value"].(type) {
+		case int64:
+			n = v
+		case int:
+			n = int64(v)
+		}
+		unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[fmt.Sprint(d["unit"])]
+		s.Duration = time.Duration(n) * unit
+	}
+	return s
 }

@@ -48,10 +48,10 @@ func TestSuppressionPerExecution(t *testing.T) {
 		doc("09:01:00Z", `"bob"`, 1),
 		doc("09:02:00Z", `"bob"`, 2),
 		doc("09:03:00Z", `"eve"`, 3),
-		doc("09:00:30Z", `"bob"`, 4), // earlier, read later: the alert is built from it
-		doc("09:06:00Z", `"bob"`, 5), // the next execution (09:05-09:10): a new alert
-		doc("09:04:00Z", "", 6),      // missing: its own (null) group
-		doc("09:04:30Z", "null", 7),  // null counts as missing
+		doc("09:00:30Z", `"bob"`, 4),         // earlier, read later: the alert is built from it
+		doc("09:06:00Z", `"bob"`, 5),         // the next execution (09:05-09:10): a new alert
+		doc("09:04:00Z", "", 6),              // missing: its own (null) group
+		doc("09:04:30Z", "null", 7),          // null counts as missing
 		doc("09:04:40Z", `["bob","eve"]`, 8), // a group per value
 	}
 	got, st := runSuppressed(t, plan, r, docs)

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,7 @@ type Detector struct {
 
 	mu      sync.Mutex
 	budgets map[string]*budget // rule id -> this interval's max_signals budget
+	supMu   sync.Mutex         // one batch at a time updates suppression groups
 
 	events, bad, alerts, dropped, batches *Counter
 }
@@ -216,19 +218,30 @@ func (d *Detector) badRecord(input, where, msg string) {
 }
 
 // deliver applies Kibana's view of time and max_signals, drops alerts
-// already stored, hands the rest to the sink and then stores them.
+// already stored, folds suppressed matches into their group's alert, hands
+// the new alerts to the sink and then stores them.
 func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time.Time) error {
 	ids := make([]string, 0, len(matches))
+	suppressing := false
 	for _, m := range matches {
 		ids = append(ids, m.ID)
+		suppressing = suppressing || m.Rule.Suppression != nil
+	}
+	if suppressing {
+		// Groups are read, updated and written back: one batch at a time.
+		d.supMu.Lock()
+		defer d.supMu.Unlock()
 	}
 	known, err := d.opts.Store.KnownAlerts(ctx, ids)
 	if err != nil {
 		return err
 	}
-	var out []sink.Alert
-	var stored []state.Alert
-	var ruleNames []string // the rules' own names, for metrics (an override may vary per alert)
+	type fresh struct {
+		m   engine.Match
+		doc map[string]any
+	}
+	var news []fresh
+	groups := map[string]*group{}
 	seen := map[string]bool{}
 	for _, m := range matches {
 		r := m.Rule
@@ -244,38 +257,166 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			d.opts.Logger.Debug("match older than the rule's look-back: a scheduled rule would not see it",
 				"rule", r.Alert.Name, "event_time", m.Time, "lookback", r.Window.Lookback)
 			continue
-		case !d.take(r, now):
+		}
+		seen[m.ID] = true
+		if r.Suppression != nil {
+			if terms, ok := r.Suppression.Groups(m.Doc); ok {
+				for _, t := range terms {
+					g, err := d.group(ctx, groups, m, t, now)
+					if err != nil {
+						return err
+					}
+					if g.doc != nil {
+						continue // counted into its group's alert
+					}
+					if !d.take(r, now) {
+						d.dropped.Add(1, r.ID, "max_signals")
+						delete(groups, g.rec.Key)
+						continue
+					}
+					g.doc = suppressedDoc(m, g)
+					news = append(news, fresh{m: engine.Match{Rule: r, Index: m.Index, Time: m.Time, HasTime: true, ID: g.rec.AlertID}, doc: g.doc})
+				}
+				continue
+			}
+		}
+		if !d.take(r, now) {
 			d.dropped.Add(1, r.ID, "max_signals")
 			continue
 		}
-		seen[m.ID] = true
-		doc, err := engine.MarshalAlert(m.Doc)
+		news = append(news, fresh{m: m, doc: m.Doc})
+	}
+	var out []sink.Alert
+	var stored []state.Alert
+	var ruleNames []string // the rules' own names, for metrics (an override may vary per alert)
+	for _, f := range news {
+		r := f.m.Rule
+		doc, err := engine.MarshalAlert(f.doc)
 		if err != nil {
 			return fmt.Errorf("render alert of rule %q: %w", r.Alert.Name, err)
 		}
-		created := now
-		name, severity, risk := alert.Headline(m.Doc)
-		out = append(out, sink.Alert{ID: m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
-			RiskScore: risk, EventTime: m.Time, CreatedAt: created, Doc: doc})
-		stored = append(stored, state.Alert{ID: m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
-			RiskScore: risk, EventTime: m.Time, CreatedAt: created, Doc: doc})
+		name, severity, risk := alert.Headline(f.doc)
+		out = append(out, sink.Alert{ID: f.m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
+			RiskScore: risk, EventTime: f.m.Time, CreatedAt: now, Doc: doc})
+		stored = append(stored, state.Alert{ID: f.m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
+			RiskScore: risk, EventTime: f.m.Time, CreatedAt: now, Doc: doc})
 		ruleNames = append(ruleNames, r.Alert.Name)
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	if d.opts.Sink != nil {
+	if len(out) > 0 && d.opts.Sink != nil {
 		if err := d.opts.Sink.Write(ctx, out); err != nil {
 			return fmt.Errorf("deliver %d alert(s): %w", len(out), err)
 		}
 	}
-	if _, err := d.opts.Store.AddAlerts(ctx, stored); err != nil {
-		return err
+	if len(stored) > 0 {
+		if _, err := d.opts.Store.AddAlerts(ctx, stored); err != nil {
+			return err
+		}
+	}
+	for _, g := range groups {
+		var doc []byte
+		if !g.isNew {
+			if doc, err = engine.MarshalAlert(g.doc); err != nil {
+				return err
+			}
+		}
+		if err := d.opts.Store.SaveSuppression(ctx, g.rec, doc); err != nil {
+			return err
+		}
 	}
 	for i, a := range out {
 		d.alerts.Add(1, a.RuleID, ruleNames[i])
 	}
 	return nil
+}
+
+// group is a suppression group touched by a batch.
+type group struct {
+	rec   state.Suppression
+	terms []engine.Term
+	inst  string
+	isNew bool           // created by this batch
+	doc   map[string]any // its alert's document, once known
+}
+
+// group finds (or opens) the suppression group of a match and counts the
+// match into it when the group's alert already exists.
+func (d *Detector) group(ctx context.Context, groups map[string]*group, m engine.Match, terms []engine.Term, now time.Time) (*group, error) {
+	r := m.Rule
+	space := d.opts.Space
+	if space == "" {
+		space = "default"
+	}
+	inst := engine.InstanceID(terms, r.Alert.UUID, space)
+	key := inst
+	if r.Suppression.Duration == 0 {
+		interval := r.Window.Interval
+		if interval <= 0 {
+			interval = 5 * time.Minute
+		}
+		key += "@" + now.Truncate(interval).Format(time.RFC3339)
+	}
+	if g, ok := groups[key]; ok {
+		g.count(m)
+		return g, nil
+	}
+	rec, ok, err := d.opts.Store.LoadSuppression(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if ok && (r.Suppression.Duration == 0 || now.Sub(rec.CreatedAt) <= r.Suppression.Duration) {
+		raw, found, err := d.opts.Store.AlertDoc(ctx, rec.AlertID)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			doc := map[string]any{}
+			if err := json.Unmarshal(raw, &doc); err == nil {
+				g := &group{rec: rec, terms: terms, inst: inst, doc: doc}
+				groups[key] = g
+				g.count(m)
+				return g, nil
+			}
+		}
+	}
+	// A new group: its alert is built from this match.
+	eventID := ""
+	if anc, ok := m.Doc["kibana.alert.ancestors"].([]any); ok && len(anc) > 0 {
+		if a, ok := anc[0].(map[string]any); ok {
+			eventID, _ = a["id"].(string)
+		}
+	}
+	g := &group{terms: terms, inst: inst, isNew: true, rec: state.Suppression{
+		Key: key, CreatedAt: now, Start: m.Time, End: m.Time,
+		AlertID: engine.SuppressedAlertID(m.Index, eventID, space, r.Alert.UUID, terms, m.Time, m.Time),
+	}}
+	groups[key] = g
+	return g, nil
+}
+
+// count adds a match to a group whose alert exists.
+func (g *group) count(m engine.Match) {
+	if g.doc == nil {
+		return
+	}
+	g.rec.DocsCount++
+	if m.Time.Before(g.rec.Start) {
+		g.rec.Start = m.Time
+	}
+	if m.Time.After(g.rec.End) {
+		g.rec.End = m.Time
+	}
+	engine.SuppressionFields(g.doc, g.terms, g.inst, g.rec.Start, g.rec.End, g.rec.DocsCount)
+	g.doc["kibana.alert.last_detected"] = m.Doc["kibana.alert.last_detected"]
+}
+
+func suppressedDoc(m engine.Match, g *group) map[string]any {
+	doc := make(map[string]any, len(m.Doc)+8)
+	for k, v := range m.Doc {
+		doc[k] = v
+	}
+	doc["kibana.alert.uuid"] = g.rec.AlertID
+	engine.SuppressionFields(doc, g.terms, g.inst, g.rec.Start, g.rec.End, 0)
+	return doc
 }
 
 // take spends one alert of the rule's max_signals budget for the current

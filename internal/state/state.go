@@ -41,6 +41,14 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 	value      TEXT NOT NULL,     -- the input's own encoding of its position
 	updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS suppression (
+	key        TEXT PRIMARY KEY,  -- instance id, plus the execution for per-execution suppression
+	alert_id   TEXT NOT NULL,     -- the alert that counts the group's events
+	created_at TEXT NOT NULL,     -- when that alert was created (the window starts there)
+	start      TEXT NOT NULL,     -- earliest event time
+	end        TEXT NOT NULL,     -- latest event time
+	docs_count INTEGER NOT NULL   -- events counted into the alert besides its own
+);
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -245,4 +253,68 @@ func (s *Store) KnownAlerts(ctx context.Context, ids []string) (map[string]bool,
 		}
 	}
 	return known, nil
+}
+
+// Suppression is the state of one alert-suppression group.
+type Suppression struct {
+	Key        string
+	AlertID    string
+	CreatedAt  time.Time
+	Start, End time.Time
+	DocsCount  int
+}
+
+// LoadSuppression returns the group stored under key.
+func (s *Store) LoadSuppression(ctx context.Context, key string) (Suppression, bool, error) {
+	g := Suppression{Key: key}
+	var created, start, end string
+	err := s.db.QueryRowContext(ctx, `SELECT alert_id, created_at, start, end, docs_count FROM suppression WHERE key = ?`, key).
+		Scan(&g.AlertID, &created, &start, &end, &g.DocsCount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, false, nil
+	}
+	if err != nil {
+		return g, false, fmt.Errorf("read suppression state from %s: %w", s.path, err)
+	}
+	g.CreatedAt, g.Start, g.End = parseTime(created), parseTime(start), parseTime(end)
+	return g, true, nil
+}
+
+// SaveSuppression stores a group and, when doc is not nil, replaces the
+// document of its alert (its kibana.alert.suppression.* fields changed),
+// in one transaction.
+func (s *Store) SaveSuppression(ctx context.Context, g Suppression, doc []byte) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save suppression state in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO suppression (key, alert_id, created_at, start, end, docs_count) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(key) DO UPDATE SET alert_id = excluded.alert_id, created_at = excluded.created_at, start = excluded.start,
+		end = excluded.end, docs_count = excluded.docs_count`,
+		g.Key, g.AlertID, timeText(g.CreatedAt), timeText(g.Start), timeText(g.End), g.DocsCount); err != nil {
+		return fmt.Errorf("save suppression state in %s: %w", s.path, err)
+	}
+	if doc != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET doc = ? WHERE id = ?`, doc, g.AlertID); err != nil {
+			return fmt.Errorf("update alert %s in %s: %w", g.AlertID, s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save suppression state in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// AlertDoc returns the stored document of an alert.
+func (s *Store) AlertDoc(ctx context.Context, id string) ([]byte, bool, error) {
+	var doc []byte
+	err := s.db.QueryRowContext(ctx, `SELECT doc FROM alerts WHERE id = ?`, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read alert %s from %s: %w", id, s.path, err)
+	}
+	return doc, true, nil
 }

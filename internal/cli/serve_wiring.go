@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
@@ -14,8 +15,14 @@ import (
 // The wiring table of `vigil serve`: config tables to inputs and sinks.
 
 func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) (source.Source, error) {
+	name := ic.Name
+	if name == "" {
+		name = ic.Type
+	}
 	switch ic.Type {
-	case "tail", "stdin", "kafka", "nats":
+	case "stdin":
+		return &input.LineSource{SourceName: name, R: env.Stdin, Index: ic.Index}, nil
+	case "tail", "kafka", "nats":
 		return nil, fmt.Errorf("%s input: %w", ic.Type, errNotBuilt)
 	}
 	return nil, fmt.Errorf("unknown input type %q", ic.Type)

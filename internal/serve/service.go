@@ -182,10 +182,21 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Ready()
 	}
 
+	// Without a listener, the service ends when every input has ended
+	// (standard input at its end, say).
+	inputsDone := make(chan struct{})
+	if opts.Listener == nil {
+		go func() {
+			inputs.Wait()
+			close(inputsDone)
+		}()
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
+	case <-inputsDone:
+		log.Info("every input ended")
 	}
 	log.Info("shutting down: inputs, engine, sinks, state")
 	stopInputs()

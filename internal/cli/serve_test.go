@@ -23,8 +23,12 @@ func TestServeStdinEndToEnd(t *testing.T) {
 	// The sample's events are from 2026-03-14; the rules look back from
 	// event.ingested, which serve sets on arrival, so they alert.
 	env := &Env{Stdin: bytes.NewReader(sample), Stdout: &bytes.Buffer{}, Stderr: &stderr, Now: time.Now}
-	if code := Main([]string{"serve", "--data-dir", dir, "--stdin"}, env); code != 0 {
+	out := filepath.Join(dir, "alerts.ndjson")
+	if code := Main([]string{"serve", "--data-dir", dir, "--stdin", "--out", out}, env); code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if b, err := os.ReadFile(out); err != nil || bytes.Count(b, []byte("\n")) != 4 {
+		t.Fatalf("--out file: %v, %d lines, want 4", err, bytes.Count(b, []byte("\n")))
 	}
 	st, err := state.Open(context.Background(), filepath.Join(dir, "vigil.db"))
 	if err != nil {

@@ -34,12 +34,34 @@ func buildIngest(hc httpConfig, log *slog.Logger) (source.Source, http.Handler) 
 
 func buildSink(sc sinkConfig, log *slog.Logger) (sink.Sink, error) {
 	switch sc.Type {
-	case "file", "webhook", "elasticsearch", "kafka", "nats":
+	case "file":
+		return sink.NewFile(sink.FileOptions{Path: sc.Path, MaxBytes: sc.MaxBytes, MaxFiles: sc.MaxFiles})
+	case "webhook":
+		return sink.NewWebhook(sink.WebhookOptions{URL: sc.URL, Headers: sc.Headers, Timeout: sc.Timeout.Duration}), nil
+	case "elasticsearch", "kafka", "nats":
 		return nil, fmt.Errorf("%s sink: %w", sc.Type, errNotBuilt)
 	}
 	return nil, fmt.Errorf("unknown sink type %q", sc.Type)
 }
 
+// newDelivery retries each sink on its own and writes to all of them.
 func newDelivery(sinks []sink.Sink, log *slog.Logger, m *serve.Metrics) sink.Sink {
-	return sinks[0]
+	retrying := make([]*sink.Retrying, len(sinks))
+	all := make([]sink.Sink, len(sinks))
+	for i, s := range sinks {
+		retrying[i] = sink.Retry(s, sink.RetryOptions{Logger: log})
+		all[i] = retrying[i]
+	}
+	stat := func(pick func(sink.Stats) int64) func() map[string]float64 {
+		return func() map[string]float64 {
+			out := map[string]float64{}
+			for _, r := range retrying {
+				out[serve.Labels(r.Name())] = float64(pick(r.Stats()))
+			}
+			return out
+		}
+	}
+	m.GaugeFunc("vigil_sink_alerts_written_total", "Alerts each sink accepted.", []string{"sink"}, stat(func(s sink.Stats) int64 { return s.Written }))
+	m.GaugeFunc("vigil_sink_failures_total", "Failed writes per sink (each retried until it succeeds).", []string{"sink"}, stat(func(s sink.Stats) int64 { return s.Failures }))
+	return sink.NewMulti(all...)
 }

@@ -48,3 +48,67 @@ func TestServeStdinEndToEnd(t *testing.T) {
 		t.Fatalf("second run: %d alerts, want 4", n2)
 	}
 }
+
+// TestServeTailFollowsAFile: `vigil serve --tail` alerts on lines appended
+// to a file while it runs, and resumes from its checkpoint after a restart.
+func TestServeTailFollowsAFile(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "sample", "azure-activity.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(bytes.TrimSpace(sample), []byte("\n"))
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "azure.json")
+	if err := os.WriteFile(logs, lines[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "alerts.ndjson")
+	cfg := &serveConfig{DataDir: dir, Inputs: []inputConfig{{Type: "tail", Name: "azure", Paths: []string{filepath.Join(dir, "*.json")}}},
+		Sinks: []sinkConfig{{Type: "file", Path: out}}, HTTP: httpConfig{Listen: "127.0.0.1:0"}}
+	env := &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Now: time.Now}
+	run := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		ready := make(chan struct{})
+		go func() { errc <- serveWith(ctx, env, cfg, func(string) { close(ready) }) }()
+		<-ready
+		return func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	countAlerts := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b, _ := os.ReadFile(out)
+			n := bytes.Count(b, []byte("\n"))
+			if n == want {
+				return
+			}
+			if n > want || time.Now().After(deadline) {
+				t.Fatalf("%d alerts in %s, want %d\n%s", n, out, want, env.Stderr)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	stop := run()
+	f, err := os.OpenFile(logs, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines[1:] {
+		f.Write(l)
+	}
+	f.Write([]byte("\n"))
+	f.Close()
+	countAlerts(4)
+	stop()
+	// A restart reads nothing again.
+	stop = run()
+	time.Sleep(300 * time.Millisecond)
+	countAlerts(4)
+	stop()
+}

@@ -22,7 +22,10 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 	switch ic.Type {
 	case "stdin":
 		return &input.LineSource{SourceName: name, R: env.Stdin, Index: ic.Index}, nil
-	case "tail", "kafka", "nats":
+	case "tail":
+		return input.NewTail(input.TailOptions{Name: name, Paths: ic.Paths, Index: ic.Index, Checkpoints: store,
+			StartAt: ic.StartAt, Poll: ic.Poll.Duration, Logger: log})
+	case "kafka", "nats":
 		return nil, fmt.Errorf("%s input: %w", ic.Type, errNotBuilt)
 	}
 	return nil, fmt.Errorf("unknown input type %q", ic.Type)

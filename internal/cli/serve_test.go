@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +114,58 @@ func TestServeTailFollowsAFile(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	countAlerts(4)
 	stop()
+}
+
+// TestServeBulkIngest: events posted to the _bulk API of `vigil serve`
+// alert, the response waits for the alerts to be stored, and the API
+// requires the configured token.
+func TestServeBulkIngest(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "alerts.ndjson")
+	cfg := &serveConfig{DataDir: dir, Sinks: []sinkConfig{{Type: "file", Path: out}},
+		HTTP: httpConfig{Listen: "127.0.0.1:0", BearerToken: "t0ken"}}
+	env := &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Now: time.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	addrc := make(chan string, 1)
+	go func() { errc <- serveWith(ctx, env, cfg, func(a string) { addrc <- a }) }()
+	addr := <-addrc
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}()
+	now := time.Now().UTC().Format(time.RFC3339)
+	doc := `{"@timestamp":"` + now + `","event":{"dataset":"azure.activitylogs","outcome":"success"},"azure":{"activitylogs":{"operation_name":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION"}},"user":{"name":"mallory"}}`
+	body := `{"create":{"_index":"logs-azure.activitylogs-default"}}` + "\n" + doc + "\n" + `{"create":{}}` + "\n" + "oops\n"
+	for _, token := range []string{"", "wrong"} {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/_bulk", strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("token %q: %d, want 401", token, resp.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/_bulk", strings.NewReader(body))
+	req.Header.Set("Authorization", "ApiKey t0ken")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"errors":true`) || !strings.Contains(string(b), `"status":201`) {
+		t.Fatalf("bulk: %d %s", resp.StatusCode, b)
+	}
+	// The response came after the alert was stored and written.
+	if data, _ := os.ReadFile(out); !bytes.Contains(data, []byte(`"kibana.alert.rule.name":"Azure Command Execution on Virtual Machine"`)) {
+		t.Fatalf("no alert in %s when the bulk response came: %s", out, data)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/vigil-project/vigil/internal/input"
+	"github.com/vigil-project/vigil/internal/input/esbulk"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
@@ -32,7 +33,8 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 }
 
 func buildIngest(hc httpConfig, log *slog.Logger) (source.Source, http.Handler) {
-	return nil, nil
+	in := esbulk.New(esbulk.Options{Name: "bulk", DefaultIndex: hc.Index, MaxBodyBytes: hc.MaxBodyBytes, Logger: log})
+	return in, in.Handler()
 }
 
 func buildSink(sc sinkConfig, log *slog.Logger) (sink.Sink, error) {

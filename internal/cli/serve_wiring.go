@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/input/esbulk"
+	"github.com/vigil-project/vigil/internal/input/natsjs"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
@@ -26,7 +27,11 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 	case "tail":
 		return input.NewTail(input.TailOptions{Name: name, Paths: ic.Paths, Index: ic.Index, Checkpoints: store,
 			StartAt: ic.StartAt, Poll: ic.Poll.Duration, Logger: log})
-	case "kafka", "nats":
+	case "nats":
+		return natsjs.New(natsjs.Options{Name: name, URL: ic.URL, Stream: ic.Stream, Subjects: ic.Subjects, CreateStream: ic.CreateStream,
+			Durable: ic.Durable, FilterSubject: ic.FilterSubject, Index: ic.Index, User: ic.Username, Password: ic.Password,
+			Token: ic.Token, CredsFile: ic.CredsFile, Logger: log})
+	case "kafka":
 		return nil, fmt.Errorf("%s input: %w", ic.Type, errNotBuilt)
 	}
 	return nil, fmt.Errorf("unknown input type %q", ic.Type)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/input/esbulk"
+	"github.com/vigil-project/vigil/internal/input/kafka"
 	"github.com/vigil-project/vigil/internal/input/natsjs"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
@@ -32,7 +33,9 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 			Durable: ic.Durable, FilterSubject: ic.FilterSubject, Index: ic.Index, User: ic.Username, Password: ic.Password,
 			Token: ic.Token, CredsFile: ic.CredsFile, Logger: log})
 	case "kafka":
-		return nil, fmt.Errorf("%s input: %w", ic.Type, errNotBuilt)
+		return kafka.New(kafka.Options{Name: name, Brokers: ic.Brokers, Topics: ic.Topics, Group: ic.Group, Index: ic.Index,
+			ClientID: "vigil", StartOffset: ic.StartOffset, TLS: ic.TLS, CAFile: ic.CAFile, SASLMechanism: ic.SASLMechanism,
+			Username: ic.Username, Password: ic.Password, Logger: log})
 	}
 	return nil, fmt.Errorf("unknown input type %q", ic.Type)
 }

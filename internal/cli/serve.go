@@ -155,6 +155,20 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		}
 		inputs = append(inputs, in)
 	}
+	lagging := map[string]interface{ Lag() int64 }{}
+	for _, in := range inputs {
+		if l, ok := in.(interface{ Lag() int64 }); ok {
+			lagging[in.Name()] = l
+		}
+	}
+	metrics.GaugeFunc("vigil_input_lag", "What each input has yet to read: records (kafka), messages (nats) or bytes (tail).", []string{"input"},
+		func() map[string]float64 {
+			out := map[string]float64{}
+			for name, l := range lagging {
+				out[serve.Labels(name)] = float64(l.Lag())
+			}
+			return out
+		})
 	opts := serve.Options{
 		Store: store, Detector: det, Loader: loader, ReloadEvery: reload, Inputs: inputs, Sink: out,
 		Workers: cfg.Workers, Metrics: metrics, Logger: log,

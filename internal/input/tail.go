@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,7 +32,12 @@ import (
 // lines of a file are delivered in order.
 type Tail struct {
 	opts TailOptions
+	lag  atomic.Int64
 }
+
+// Lag returns the bytes of the followed files not read yet, as of the last
+// poll.
+func (t *Tail) Lag() int64 { return t.lag.Load() }
 
 // TailOptions configure a Tail.
 type TailOptions struct {
@@ -126,6 +132,13 @@ func (t *Tail) Run(ctx context.Context, out chan<- source.Batch) error {
 			ids = append(ids, id)
 		}
 		sort.Slice(ids, func(i, j int) bool { return files[ids[i]].path < files[ids[j]].path })
+		var lag int64
+		for _, fl := range files {
+			if fi, err := fl.f.Stat(); err == nil && fi.Size() > fl.offset {
+				lag += fi.Size() - fl.offset
+			}
+		}
+		t.lag.Store(lag)
 		progress := false
 		for _, id := range ids {
 			fl := files[id]

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,9 @@ type Input struct {
 	opts Options
 
 	records, bytes, batches, commits, commitErrors, empty atomic.Int64
+
+	lagMu sync.Mutex
+	lag   map[string]int64 // "topic/partition" -> high watermark minus the next offset to read
 }
 
 // New checks the options.
@@ -88,6 +92,18 @@ func (in *Input) Name() string { return in.opts.Name }
 
 // Stats are the input's counters.
 type Stats struct{ Records, Bytes, Batches, Commits, CommitErrors, Empty int64 }
+
+// Lag returns how many records the group has yet to read, summed over the
+// partitions this member read from (from the last fetch's high watermarks).
+func (in *Input) Lag() int64 {
+	in.lagMu.Lock()
+	defer in.lagMu.Unlock()
+	var n int64
+	for _, l := range in.lag {
+		n += l
+	}
+	return n
+}
 
 // Stats returns the counters.
 func (in *Input) Stats() Stats {
@@ -185,6 +201,16 @@ func (in *Input) Run(ctx context.Context, out chan<- source.Batch) error {
 				return fmt.Errorf("kafka: %w (check sasl_mechanism, username and password)", fatal)
 			}
 		}
+		in.lagMu.Lock()
+		if in.lag == nil {
+			in.lag = map[string]int64{}
+		}
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				in.lag[fmt.Sprintf("%s/%d", p.Topic, p.Partition)] = p.HighWatermark - (p.Records[n-1].Offset + 1)
+			}
+		})
+		in.lagMu.Unlock()
 		recs := fetches.Records()
 		if len(recs) == 0 {
 			cl.AllowRebalance()

@@ -139,6 +139,7 @@ func TestConsumeCommitRedeliverResume(t *testing.T) {
 		return nil
 	})
 	waitFor(t, "1000 records", func() bool { n, _ := distinct(&seen); return n == 1000 })
+	waitFor(t, "no lag", func() bool { return m.in.Lag() == 0 })
 	if err := m.stop(t); err != nil {
 		t.Fatal(err)
 	}

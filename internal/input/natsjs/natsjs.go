@@ -49,7 +49,12 @@ type Input struct {
 	opts Options
 
 	messages, bytes, batches, acks, naks, redeliveries atomic.Int64
+	pending                                            atomic.Int64
 }
+
+// Lag returns the messages of the consumer not delivered yet, as of the
+// last message received.
+func (in *Input) Lag() int64 { return in.pending.Load() }
 
 // New checks the options.
 func New(opts Options) (*Input, error) {
@@ -157,6 +162,7 @@ func (in *Input) deliver(ctx context.Context, batch []jetstream.Msg, out chan<- 
 			if md.NumDelivered > 1 {
 				in.redeliveries.Add(1)
 			}
+			in.pending.Store(int64(md.NumPending))
 		}
 		in.messages.Add(1)
 		in.bytes.Add(int64(len(m.Data())))

@@ -60,7 +60,7 @@ type Options struct {
 func Detect(raw []byte) Source {
 	ecs := false
 	azure := false
-	eachTopKey(raw, func(k []byte) bool {
+	eachTopKey(raw, func(k []byte, _ int) bool {
 		switch string(k) {
 		case "operationName":
 			azure = true
@@ -113,19 +113,29 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 
 // hasTopKey reports whether the JSON object raw has key at its top level.
 func hasTopKey(raw []byte, key string) bool {
-	found := false
-	eachTopKey(raw, func(k []byte) bool {
-		found = string(k) == key
-		return !found
-	})
+	_, found := TopLevelValue(raw, key)
 	return found
 }
 
+// TopLevelValue returns the offset of the value of key at the top level of
+// the JSON object raw (the last one when the key repeats, as decoders keep
+// the last).
+func TopLevelValue(raw []byte, key string) (at int, found bool) {
+	eachTopKey(raw, func(k []byte, v int) bool {
+		if string(k) == key {
+			at, found = v, true
+		}
+		return true
+	})
+	return at, found
+}
+
 // eachTopKey calls fn with each top-level key of the JSON object raw (raw
-// bytes, escapes left as they are) until fn returns false. It skips nested
+// bytes, escapes left as they are) and the offset of its value, until fn
+// returns false. It skips nested
 // values and jumps over strings with IndexByte, so that a long string (such
 // as event.original) costs little.
-func eachTopKey(raw []byte, fn func(key []byte) bool) {
+func eachTopKey(raw []byte, fn func(key []byte, valueAt int) bool) {
 	depth := 0
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
@@ -155,8 +165,14 @@ func eachTopKey(raw []byte, fn func(key []byte) bool) {
 				for k < len(raw) && (raw[k] == ' ' || raw[k] == '\t' || raw[k] == '\n' || raw[k] == '\r') {
 					k++
 				}
-				if k < len(raw) && raw[k] == ':' && !fn(raw[i+1:j]) {
-					return
+				if k < len(raw) && raw[k] == ':' {
+					v := k + 1
+					for v < len(raw) && (raw[v] == ' ' || raw[v] == '\t' || raw[v] == '\n' || raw[v] == '\r') {
+						v++
+					}
+					if !fn(raw[i+1:j], v) {
+						return
+					}
 				}
 			}
 			i = j

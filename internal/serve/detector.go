@@ -465,7 +465,7 @@ func withIngested(doc []byte, t time.Time) []byte {
 		}
 		return append(out, doc[at+1:]...)
 	}
-	if _, clash := topLevelValue(doc, "event"); clash {
+	if _, clash := normalize.TopLevelValue(doc, "event"); clash {
 		// "event" is not an object: keep it, use the dotted key.
 		return insertFirst(doc, `"event.ingested":"`+ts+`"`)
 	}
@@ -486,48 +486,9 @@ func insertFirst(doc []byte, member string) []byte {
 // topLevelObject returns the offset of the '{' opening the value of key at
 // the top level of a valid JSON object.
 func topLevelObject(doc []byte, key string) (int, bool) {
-	at, ok := topLevelValue(doc, key)
-	if !ok || doc[at] != '{' {
+	at, ok := normalize.TopLevelValue(doc, key)
+	if !ok || at >= len(doc) || doc[at] != '{' {
 		return 0, false
 	}
 	return at, true
-}
-
-// topLevelValue returns the offset of the value of key at the top level of
-// a valid JSON object (the last one, as decoders keep the last duplicate).
-func topLevelValue(doc []byte, key string) (int, bool) {
-	depth, found, pos := 0, false, 0
-	for i := 0; i < len(doc); i++ {
-		switch doc[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case '"':
-			j := i + 1
-			for j < len(doc) && doc[j] != '"' {
-				if doc[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if depth == 1 {
-				k := j + 1
-				for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\r' || doc[k] == '\n') {
-					k++
-				}
-				if k < len(doc) && doc[k] == ':' && string(doc[i+1:j]) == key {
-					k++
-					for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\r' || doc[k] == '\n') {
-						k++
-					}
-					if k < len(doc) {
-						found, pos = true, k
-					}
-				}
-			}
-			i = j
-		}
-	}
-	return pos, found
 }

@@ -45,6 +45,7 @@ func runHunt(env *Env, args []string) int {
 	replayEvery := fs.Duration("replay-every", 0, "with --replay: how often Kibana ran the rules (default: each rule's interval); larger values show gaps")
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")
+	explainRule := fs.String("explain-rule", "", "say on stderr, event by event, what rule ID (a rule_id or name) made of it: no match and why, alert, duplicate, suppressed...")
 	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON always has them)")
 	progress := fs.Bool("progress", true, "a progress line on stderr when it is a terminal (MB/s, events/s, alerts)")
 	paths, code := parseFlags(fs, args)
@@ -117,20 +118,41 @@ func runHunt(env *Env, args []string) int {
 	}
 
 	eng := engine.New(engine.Options{Rules: rules, Plan: plan})
+	var explained *engine.Rule
+	if *explainRule != "" {
+		for _, r := range rules {
+			if r.ID == *explainRule || r.Alert.Name == *explainRule {
+				explained = r
+			}
+		}
+		if explained == nil {
+			fmt.Fprintf(env.Stderr, "vigil hunt: --explain-rule %q: no runnable rule has that rule_id or name (see 'vigil rules list')\n", *explainRule)
+			return exitUsage
+		}
+	}
+	explainLine := func(where, verdict string) {
+		fmt.Fprintf(env.Stderr, "explain %s: %s\n", where, strings.ReplaceAll(strings.TrimRight(verdict, "\n"), "\n", "\n    "))
+	}
 	sink := &huntSink{w: w, table: table, store: store, ctx: ctx, showBBR: *buildingBlocks}
 	hunt := engine.NewHunt(engine.HuntOptions{
 		Engine: eng, Index: *index, Since: bounds[0], Until: bounds[1],
 		Replay: *replay, RunEvery: *replayEvery, Now: func() time.Time { return now }, Emit: sink.emit,
+		ExplainRule: explained, Explain: explainLine,
 	})
 
 	var st huntCounts
 	prog := newProgress(env, *progress)
 	pl := &pipeline{
-		env: env, cmd: "hunt", jobs: *jobs, plan: plan,
+		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained,
 		eval: &engine.Evaluator{Engine: eng, Index: *index, Now: func() time.Time { return now }},
 		onChunk: func(c *chunk) error {
 			st.events += c.events
 			for _, o := range c.outcomes {
+				if o.explain != "" {
+					prog.clear()
+					explainLine(o.where, o.explain)
+					continue
+				}
 				if o.problem != "" {
 					st.bad++
 					prog.clear()

@@ -45,6 +45,8 @@ type chunkItem struct {
 type outcome struct {
 	match   engine.Match
 	problem string // non-empty: a bad record, reported and counted
+	explain string // non-empty: why the explained rule does not match (match unset)
+	where   string
 }
 
 type pipeline struct {
@@ -54,6 +56,8 @@ type pipeline struct {
 	plan    *event.Plan
 	eval    *engine.Evaluator
 	onChunk func(c *chunk) error // in input order, on the caller's goroutine
+	// explain, when set, is the rule whose non-matches are explained.
+	explain *engine.Rule
 }
 
 // run processes paths and returns the first error onChunk returned (the
@@ -76,7 +80,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain}
 			for c := range work {
 				w.process(c)
 				done <- c
@@ -177,10 +181,11 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 }
 
 type worker struct {
-	eval *engine.Evaluator
-	ev   *event.Event
-	cmd  string
-	ms   []engine.Match
+	eval    *engine.Evaluator
+	ev      *event.Event
+	cmd     string
+	ms      []engine.Match
+	explain *engine.Rule
 }
 
 func (w *worker) process(c *chunk) {
@@ -220,7 +225,19 @@ func (w *worker) record(c *chunk, rec input.Record) {
 		return
 	}
 	c.events++
+	explained := w.explain == nil
 	for _, m := range w.ms {
+		m.Where = rec.Location()
 		c.outcomes = append(c.outcomes, outcome{match: m})
+		explained = explained || m.Rule == w.explain
+	}
+	if !explained {
+		index := w.eval.Index
+		if index == "" {
+			index = w.eval.Engine.ResolveIndex(w.ev)
+		}
+		if why := w.eval.Engine.WhyNot(w.ev, index, w.explain); why != "" {
+			c.outcomes = append(c.outcomes, outcome{explain: why, where: rec.Location()})
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"sync"
@@ -32,6 +33,9 @@ type Rule struct {
 	Alert             alert.Rule
 	// Suppression, when set, groups matches into suppressed alerts.
 	Suppression *Suppression
+	// Explain, when set, says why ev does not match (the query clause by
+	// clause, or a filter), "" when it matches.
+	Explain func(ev *event.Event) string
 
 	selector *IndexSelector
 	override event.FieldID
@@ -250,6 +254,28 @@ func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
 		c.keys = append(c.keys, keyIndex{field: plan.Add(f), rules: byField[f]})
 	}
 	return c
+}
+
+// WhyNot says why rule r raises nothing for ev in index: its index
+// patterns do not select the index, or its query or filters do not match;
+// "" when it matches.
+func (e *Engine) WhyNot(ev *event.Event, index string, r *Rule) string {
+	if index != "" && !r.AllIndices && !r.selector.Match(index) {
+		patterns := r.Index
+		if patterns == nil {
+			patterns = DefaultIndexPatterns
+		}
+		return fmt.Sprintf("the rule's index patterns %v do not select the event's index %q", patterns, index)
+	}
+	if r.Match(ev) {
+		return ""
+	}
+	if r.Explain != nil {
+		if why := r.Explain(ev); why != "" {
+			return why
+		}
+	}
+	return "the rule does not match"
 }
 
 // EventTime returns the rule's primary timestamp of ev, as Kibana's search

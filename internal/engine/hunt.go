@@ -37,6 +37,10 @@ type HuntOptions struct {
 	// Emit receives each alert; without Replay as soon as it is found,
 	// with Replay at Finish, oldest first per rule.
 	Emit func(Alert) error
+	// ExplainRule and Explain report what became of each match of one rule
+	// (vigil hunt --explain-rule): alerted, duplicate, out of range...
+	ExplainRule *Rule
+	Explain     func(where, verdict string)
 }
 
 // RuleStats is what one rule did in a hunt.
@@ -89,6 +93,7 @@ type Match struct {
 	HasTime bool      // false: the event has no usable time for the rule
 	ID      string    // the alert id (kibana.alert.uuid)
 	Doc     map[string]any
+	Where   string // where the event was read, for explanations (optional)
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -167,23 +172,32 @@ func (h *Hunt) Event(ev *event.Event) error {
 func (h *Hunt) Add(m Match) error {
 	r := m.Rule
 	st := h.stat(r)
+	explain := func(format string, args ...any) {
+		if h.opts.Explain != nil && r == h.opts.ExplainRule {
+			h.opts.Explain(m.Where, fmt.Sprintf(format, args...))
+		}
+	}
 	if !m.HasTime {
 		st.NoTime++
+		explain("matches, but has no usable timestamp for the rule (%s): a scheduled Kibana rule would never select it", timeField(r))
 	} else {
 		if (!h.opts.Since.IsZero() && m.Time.Before(h.opts.Since)) || (!h.opts.Until.IsZero() && m.Time.After(h.opts.Until)) {
 			st.OutOfRange++
+			explain("matches, but its time %s is outside --since/--until", m.Time.Format(time.RFC3339Nano))
 			return nil
 		}
 		h.span(m.Time)
 	}
 	if h.seen[m.ID] {
 		st.Duplicates++
+		explain("matches, but an earlier event had the same alert id %s: the same event seen again", m.ID)
 		return nil
 	}
 	h.seen[m.ID] = true
 	st.Matches++
 	if r.Suppression != nil && m.HasTime {
 		if groups, ok := r.Suppression.Groups(m.Doc); ok {
+			explain("matches at %s; held for alert suppression by %v (groups %v): one alert per group and period, counted in the summary", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy, groups)
 			interval := r.Window.Interval
 			if interval <= 0 {
 				interval = 5 * time.Minute
@@ -198,9 +212,11 @@ func (h *Hunt) Add(m Match) error {
 	if h.opts.Replay {
 		if m.HasTime {
 			h.hits[r] = append(h.hits[r], pending{hit: Hit{Time: m.Time, ID: m.ID}, doc: m.Doc})
+			explain("matches at %s; the schedule replay decides whether a run alerts on it (see the summary)", m.Time.Format(time.RFC3339Nano))
 		}
 		return nil
 	}
+	explain("matches at %s: alert %s", m.Time.Format(time.RFC3339Nano), m.ID)
 	if m.HasTime {
 		h.hits[r] = append(h.hits[r], pending{hit: Hit{Time: m.Time, ID: m.ID}})
 	}
@@ -327,4 +343,14 @@ func MarshalAlert(doc map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func timeField(r *Rule) string {
+	if r.TimestampOverride != "" && r.TimestampOverride != "@timestamp" {
+		if r.FallbackDisabled {
+			return r.TimestampOverride
+		}
+		return r.TimestampOverride + ", else @timestamp"
+	}
+	return "@timestamp"
 }

@@ -98,6 +98,15 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 	if r.Type == "query" || r.Type == "saved_query" {
 		er.Suppression = suppression(r.Raw["alert_suppression"])
 	}
+	er.Explain = func(ev *event.Event) string {
+		if m := r.Matcher(); m != nil && !m.Match(ev) {
+			return "the query does not match:\n" + m.Explain(ev).String()
+		}
+		if !r.Match(ev) {
+			return "the query matches, but one of the rule's filters excludes the event"
+		}
+		return ""
+	}
 	if m := r.Matcher(); m != nil {
 		for _, req := range m.Required() {
 			er.Required = append(er.Required, engine.Requirement{Field: req.Field, Values: req.Values})

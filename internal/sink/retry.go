@@ -6,51 +6,36 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// PermanentError marks a failure that retrying cannot fix (a 400 from a
-// webhook, say): Retry returns it at once.
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Permanent wraps err as a PermanentError.
-func Permanent(err error) error { return &PermanentError{Err: err} }
-
-// IsPermanent reports whether err is (or wraps) a PermanentError.
-func IsPermanent(err error) bool {
-	var p *PermanentError
-	return errors.As(err, &p)
-}
-
-// RetryOptions configure Retry.
+// RetryOptions configure Retry. The zero value is ready to use.
 type RetryOptions struct {
-	Initial time.Duration // first pause (default 200ms)
-	Max     time.Duration // longest pause (default 30s)
-	Logger  *slog.Logger
-	// Sleep waits d or until ctx is done (tests replace it).
+	Initial time.Duration // first pause (default 200ms); each next one doubles
+	Max     time.Duration // longest pause between attempts (default 30s)
+	// MaxRetryAfter caps the pause a peer may ask for with Retry-After
+	// (default 5m); a shorter request than the backoff is ignored.
+	MaxRetryAfter time.Duration
+	Logger        *slog.Logger // failed attempts as warnings (default: none)
+	// Now reads the clock, for Retry-After dates (default time.Now).
+	Now func() time.Time
+	// Sleep waits d, or until ctx is done and then returns its error
+	// (default: a timer).
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Stats counts what a sink did.
-type Stats struct {
-	Written, Failures, Retries int64
-}
-
-// Retrying is a sink that retries transient failures of another.
+// Retrying is a sink that retries the transient failures of another.
 type Retrying struct {
 	s    Sink
 	opts RetryOptions
-
-	written, failures, retries atomic.Int64
+	counters
 }
 
-// Retry wraps s: Write retries transient failures with exponential backoff
-// and jitter until ctx is done; permanent failures return at once.
+// Retry wraps s: Write tries again after transient failures, with
+// exponential backoff and jitter, until it succeeds or ctx is done. A
+// permanent failure returns at once. After a PartialError only the
+// alerts still pending are written again; the rejected ones are reported
+// (as a PermanentError) once the others are accepted.
 func Retry(s Sink, opts RetryOptions) *Retrying {
 	if opts.Initial <= 0 {
 		opts.Initial = 200 * time.Millisecond
@@ -58,126 +43,124 @@ func Retry(s Sink, opts RetryOptions) *Retrying {
 	if opts.Max <= 0 {
 		opts.Max = 30 * time.Second
 	}
+	opts.Max = max(opts.Max, opts.Initial)
+	if opts.MaxRetryAfter <= 0 {
+		opts.MaxRetryAfter = 5 * time.Minute
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Sleep == nil {
-		opts.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		opts.Sleep = sleep
 	}
 	return &Retrying{s: s, opts: opts}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Name implements Sink.
 func (r *Retrying) Name() string { return r.s.Name() }
 
-// Close implements Sink.
+// Close implements Sink: it closes the wrapped sink.
 func (r *Retrying) Close() error { return r.s.Close() }
 
-// Stats returns the counters.
-func (r *Retrying) Stats() Stats {
-	return Stats{Written: r.written.Load(), Failures: r.failures.Load(), Retries: r.retries.Load()}
-}
+// Unwrap returns the wrapped sink.
+func (r *Retrying) Unwrap() Sink { return r.s }
 
-// Write implements Sink.
+// Write implements Sink. Stats count alerts written and rejected, failed
+// attempts (Failures) and attempts made again (Retries).
 func (r *Retrying) Write(ctx context.Context, alerts []Alert) error {
-	pause := r.opts.Initial
-	for attempt := 1; ; attempt++ {
-		err := r.s.Write(ctx, alerts)
-		if err == nil {
-			r.written.Add(int64(len(alerts)))
+	if len(alerts) == 0 {
+		return nil
+	}
+	pending := alerts
+	var rejected int
+	var reasons []error
+	finish := func() error {
+		if rejected == 0 {
 			return nil
 		}
+		return Permanent(fmt.Errorf("%d of %d alert(s) rejected: %w", rejected, len(alerts), summarize(reasons)))
+	}
+	pause := r.opts.Initial
+	for attempt := 1; ; attempt++ {
+		err := r.s.Write(ctx, pending)
+		if err == nil {
+			r.written.Add(int64(len(pending)))
+			return finish()
+		}
 		r.failures.Add(1)
-		if IsPermanent(err) {
-			return fmt.Errorf("%s: %w", r.s.Name(), err)
+		var pe *PartialError
+		switch {
+		case asPartial(err, &pe):
+			r.written.Add(int64(len(pending) - len(pe.Pending) - len(pe.Rejected)))
+			if len(pe.Rejected) > 0 {
+				r.rejected.Add(int64(len(pe.Rejected)))
+				rejected += len(pe.Rejected)
+				reasons = append(reasons, pe.Reason)
+			}
+			if len(pe.Pending) == 0 {
+				return finish()
+			}
+			pending, err = pe.Pending, pe.Err
+			if err == nil {
+				err = errors.New("alerts not accepted")
+			}
+		case IsPermanent(err):
+			r.rejected.Add(int64(len(pending)))
+			if rejected == 0 {
+				return err // the usual case: the whole batch refused at once
+			}
+			rejected += len(pending)
+			reasons = append(reasons, err)
+			return finish()
 		}
-		var after *RetryAfterError
 		wait := pause/2 + rand.N(pause/2+1)
-		if errors.As(err, &after) && after.After > wait {
-			wait = after.After
+		if after := r.retryAfter(err); after > wait {
+			wait = after
 		}
-		r.opts.Logger.Warn("sink failed; retrying", "sink", r.s.Name(), "attempt", attempt, "in", wait, "error", err)
+		if ctx.Err() != nil {
+			return r.giveUp(ctx.Err(), err, attempt, rejected)
+		}
+		r.opts.Logger.Warn("sink failed; retrying", "sink", r.s.Name(), "attempt", attempt,
+			"alerts", len(pending), "in", wait, "error", err)
 		if serr := r.opts.Sleep(ctx, wait); serr != nil {
-			return fmt.Errorf("%s: %w (gave up: %v)", r.s.Name(), err, serr)
+			return r.giveUp(serr, err, attempt, rejected)
 		}
 		r.retries.Add(1)
 		pause = min(pause*2, r.opts.Max)
 	}
 }
 
-// RetryAfterError is a transient failure whose peer asked to wait (an
-// HTTP Retry-After).
-type RetryAfterError struct {
-	Err   error
-	After time.Duration
+// retryAfter is the pause a RetryAfterError in err asks for, capped.
+func (r *Retrying) retryAfter(err error) time.Duration {
+	var ra *RetryAfterError
+	if !errors.As(err, &ra) {
+		return 0
+	}
+	d := ra.After
+	if !ra.Until.IsZero() {
+		d = ra.Until.Sub(r.opts.Now())
+	}
+	return min(max(d, 0), r.opts.MaxRetryAfter)
 }
 
-func (e *RetryAfterError) Error() string { return e.Err.Error() }
-func (e *RetryAfterError) Unwrap() error { return e.Err }
-
-// Multi writes to every sink; it succeeds when all did. On a retry of the
-// same alerts, sinks that already accepted them are not asked again.
-type Multi struct {
-	sinks []Sink
-	mu    sync.Mutex
-	done  map[string][]bool // a batch's key -> which sinks hold it
-}
-
-// NewMulti returns a sink writing to all of sinks.
-func NewMulti(sinks ...Sink) *Multi { return &Multi{sinks: sinks, done: map[string][]bool{}} }
-
-// Name implements Sink.
-func (m *Multi) Name() string { return fmt.Sprintf("%d sinks", len(m.sinks)) }
-
-// Write implements Sink. Sinks are written one after the other.
-func (m *Multi) Write(ctx context.Context, alerts []Alert) error {
-	if len(alerts) == 0 {
-		return nil
+func (r *Retrying) giveUp(why, last error, attempts, rejected int) error {
+	err := fmt.Errorf("gave up after %d attempt(s): %w; last failure: %w", attempts, why, last)
+	if rejected > 0 {
+		err = fmt.Errorf("%w; besides, %d alert(s) were rejected", err, rejected)
 	}
-	key := alerts[0].ID + "/" + alerts[len(alerts)-1].ID + fmt.Sprint(len(alerts))
-	m.mu.Lock()
-	done := m.done[key]
-	delete(m.done, key)
-	m.mu.Unlock()
-	if done == nil {
-		done = make([]bool, len(m.sinks))
-	}
-	var errs []error
-	for i, s := range m.sinks {
-		if done[i] {
-			continue
-		}
-		if err := s.Write(ctx, alerts); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		done[i] = true
-	}
-	if len(errs) > 0 {
-		m.mu.Lock()
-		m.done[key] = done
-		m.mu.Unlock()
-		return errors.Join(errs...)
-	}
-	return nil
-}
-
-// Close implements Sink.
-func (m *Multi) Close() error {
-	var errs []error
-	for _, s := range m.sinks {
-		if err := s.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
-		}
-	}
-	return errors.Join(errs...)
+	return err
 }

@@ -1,183 +1,106 @@
 package sink
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
 
-func alerts(n, from int) []Alert {
-	var out []Alert
+// testAlerts returns n alerts numbered from; each document is about 150
+// bytes once compacted.
+func testAlerts(n, from int) []Alert {
+	out := make([]Alert, 0, n)
 	for i := from; i < from+n; i++ {
-		id := fmt.Sprintf("a%03d", i)
-		out = append(out, Alert{ID: id, RuleID: "r", Doc: json.RawMessage(fmt.Sprintf(`{"kibana.alert.uuid":%q,"pad":"%0100d"}`, id, i))})
+		id := fmt.Sprintf("a%04d", i)
+		out = append(out, Alert{ID: id, RuleID: "r1", RuleName: "Rule one", Severity: "high", RiskScore: 73,
+			EventTime: time.Date(2026, 3, 14, 9, 0, i%60, 0, time.UTC), CreatedAt: time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC),
+			Doc: json.RawMessage(fmt.Sprintf(`{"kibana.alert.uuid":%q,"kibana.alert.rule.rule_id":"r1","kibana.alert.severity":"high","pad":"%060d"}`, id, i))})
 	}
 	return out
 }
 
+func ids(alerts []Alert) []string {
+	out := make([]string, len(alerts))
+	for i, a := range alerts {
+		out[i] = a.ID
+	}
+	return out
+}
+
+// docID returns the kibana.alert.uuid of a document.
+func docID(t *testing.T, doc []byte) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		t.Fatalf("document %q: %v", doc, err)
+	}
+	id, _ := m["kibana.alert.uuid"].(string)
+	return id
+}
+
 func noSleep(context.Context, time.Duration) error { return nil }
 
-func TestFileRotationKeepsEveryAlertOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "alerts.ndjson")
-	f, err := NewFile(FileOptions{Path: path, MaxBytes: 1000, MaxFiles: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 10; i++ {
-		if err := f.Write(context.Background(), alerts(2, i*2)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.Close()
-	seen := map[string]int{}
-	files := []string{path, path + ".1", path + ".2", path + ".3"}
-	for _, p := range files {
-		fh, err := os.Open(p)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		st, _ := fh.Stat()
-		if st.Size() > 1000 {
-			t.Errorf("%s: %d bytes, over the limit", p, st.Size())
-		}
-		sc := bufio.NewScanner(fh)
-		for sc.Scan() {
-			var doc map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			seen[doc["kibana.alert.uuid"].(string)]++
-		}
-		fh.Close()
-	}
-	if _, err := os.Stat(path + ".4"); err == nil {
-		t.Error("more rotated files than MaxFiles")
-	}
-	// 20 alerts of ~130 bytes, 7 per file at most: the 3 kept old files
-	// and the current one hold the newest; older ones were dropped by
-	// rotation, and none appears twice.
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("%s written %d times", id, n)
-		}
-	}
-	if seen["a019"] != 1 || len(seen) < 10 {
-		t.Errorf("kept %d alerts, newest present=%v", len(seen), seen["a019"] == 1)
-	}
+// sleeps records the pauses Retry asks for, without waiting.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
 }
 
-func TestWebhookRetriesTransientFailures(t *testing.T) {
-	var calls atomic.Int32
-	var mu sync.Mutex
-	var got []map[string]any
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer t" || r.Header.Get("Content-Type") != "application/json" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
+func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	s.mu.Unlock()
+	return ctx.Err()
+}
+
+func (s *sleeps) all() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+// scripted is a sink whose Writes answer from a script, then succeed. It
+// records what each call received.
+type scripted struct {
+	name   string
+	mu     sync.Mutex
+	script []func(alerts []Alert) error
+	calls  [][]Alert
+}
+
+func (s *scripted) Name() string { return s.name }
+func (s *scripted) Close() error { return nil }
+func (s *scripted) Write(_ context.Context, alerts []Alert) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, alerts)
+	if len(s.script) == 0 {
+		return nil
+	}
+	f := s.script[0]
+	s.script = s.script[1:]
+	return f(alerts)
+}
+
+func (s *scripted) received() [][]Alert {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]Alert(nil), s.calls...)
+}
+
+func fail(err error) func([]Alert) error { return func([]Alert) error { return err } }
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
-		if calls.Add(1) <= 3 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		var docs []map[string]any
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &docs); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		got = append(got, docs...)
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	var waits []time.Duration
-	r := Retry(NewWebhook(WebhookOptions{URL: srv.URL, Headers: map[string]string{"Authorization": "Bearer t"}}),
-		RetryOptions{Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
-	if err := r.Write(context.Background(), alerts(3, 0)); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 || calls.Load() != 4 || len(waits) != 3 || waits[0] < time.Second {
-		t.Errorf("delivered %d, calls %d, waits %v", len(got), calls.Load(), waits)
-	}
-	if st := r.Stats(); st.Written != 3 || st.Failures != 3 || st.Retries != 3 {
-		t.Errorf("stats %+v", st)
-	}
-}
-
-func TestWebhookPermanentFailureIsNotRetried(t *testing.T) {
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		http.Error(w, "no such hook", http.StatusNotFound)
-	}))
-	defer srv.Close()
-	r := Retry(NewWebhook(WebhookOptions{URL: srv.URL}), RetryOptions{Sleep: noSleep})
-	err := r.Write(context.Background(), alerts(1, 0))
-	if err == nil || !IsPermanent(err) || calls.Load() != 1 {
-		t.Fatalf("err %v, calls %d", err, calls.Load())
-	}
-}
-
-func TestRetryStopsWithContext(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusBadGateway)
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	n := 0
-	r := Retry(NewWebhook(WebhookOptions{URL: srv.URL}), RetryOptions{Sleep: func(ctx context.Context, d time.Duration) error {
-		n++
-		if n == 5 {
-			cancel()
-		}
-		return ctx.Err()
-	}})
-	if err := r.Write(ctx, alerts(1, 0)); err == nil || !errors.Is(err, context.Canceled) && n != 5 {
-		t.Fatalf("err %v after %d waits", err, n)
-	}
-}
-
-// failing fails its first n writes.
-type failing struct {
-	n     int
-	calls int
-	got   int
-}
-
-func (f *failing) Name() string { return "failing" }
-func (f *failing) Close() error { return nil }
-func (f *failing) Write(_ context.Context, as []Alert) error {
-	f.calls++
-	if f.calls <= f.n {
-		return errors.New("down")
-	}
-	f.got += len(as)
-	return nil
-}
-
-func TestMultiDoesNotRewriteSinksThatAccepted(t *testing.T) {
-	ok, bad := &failing{}, &failing{n: 1}
-	m := NewMulti(ok, bad)
-	batch := alerts(2, 0)
-	if err := m.Write(context.Background(), batch); err == nil {
-		t.Fatal("want the failing sink's error")
-	}
-	if err := m.Write(context.Background(), batch); err != nil {
-		t.Fatal(err)
-	}
-	if ok.got != 2 || bad.got != 2 || ok.calls != 1 {
-		t.Errorf("ok got %d in %d calls, bad got %d", ok.got, ok.calls, bad.got)
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+type machine struct {
+	cpu      string // model name
+	cores    int    // logical CPUs the OS reports
+	memGiB   float64
+	os, arch string
+	goVer    string
+}
+
+// readMachine describes this machine from /proc where there is one.
+func readMachine() machine {
+	m := machine{cores: runtime.NumCPU(), os: runtime.GOOS, arch: runtime.GOARCH, goVer: runtime.Version(), cpu: "unknown"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			k, v, ok := strings.Cut(sc.Text(), ":")
+			if ok && strings.TrimSpace(k) == "model name" {
+				m.cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) >= 2 && fields[0] == "MemTotal:" {
+				kb, _ := strconv.ParseFloat(fields[1], 64)
+				m.memGiB = kb / (1 << 20)
+				break
+			}
+		}
+		f.Close()
+	}
+	return m
+}

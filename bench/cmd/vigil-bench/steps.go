@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-project/vigil/bench/gen"
+)
+
+// step is one measured command.
+type step struct {
+	id, title string
+	bin       string
+	args      []string
+	env       []string // added to the environment
+	events    int      // expected; hunt steps take vigil's own count
+	bytes     int64    // input size on disk
+	base      string   // the step its events/s is compared with
+	skipped   string   // why it did not run
+}
+
+// result is the fastest run of a step.
+type result struct {
+	step
+	wall, cpu time.Duration
+	maxRSS    int64 // bytes
+	mallocs   int64 // -1: not reported
+	alerts    int   // -1: not a hunt
+	note      string
+}
+
+type runner struct {
+	c           config
+	root        string
+	vigil, scan string
+	corpusRules string
+	results     []result
+}
+
+func (r *runner) steps(events, raw string, shards []string, corpus string, st, rawSt gen.Stats) {
+	size := fileSize(events)
+	hunt := func(rules ...string) []string {
+		args := []string{"hunt"}
+		for _, p := range rules {
+			args = append(args, "--rules", p)
+		}
+		return append(args, "--format", "ndjson", "--out", os.DevNull, "--progress=false")
+	}
+	var shardBytes int64
+	for _, s := range shards {
+		shardBytes += fileSize(s)
+	}
+	all := []step{
+		{id: "a", title: "plain JSON scan (baseline)", bin: r.scan, args: []string{events}, events: st.Events, bytes: size},
+		{id: "b", title: "hunt: seed rule alone", bin: r.vigil, args: append(hunt(seedRule), events), events: st.Events, bytes: size, base: "a"},
+		{id: "c", title: "hunt: built-in pack", bin: r.vigil, args: append(hunt(), events), events: st.Events, bytes: size, base: "a"},
+		{id: "d", title: "hunt: Elastic's corpus", bin: r.vigil, args: append(hunt(corpus), events), events: st.Events, bytes: size, base: "a"},
+		{id: "e0", title: "plain JSON scan, raw Azure file", bin: r.scan, args: []string{"-field", "records.operationName", raw}, events: rawSt.Events, bytes: fileSize(raw)},
+		{id: "e", title: "normalize: raw Azure file", bin: r.vigil, args: []string{"normalize", raw}, events: rawSt.Events, bytes: fileSize(raw), base: "e0"},
+		{id: "f1", title: "hunt: pack, 4 files, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(), shards...), env: []string{"GOMAXPROCS=1"}, events: st.Events, bytes: shardBytes, base: "a"},
+		{id: "f2", title: "hunt: pack, 4 files, GOMAXPROCS=2", bin: r.vigil, args: append(hunt(), shards...), env: []string{"GOMAXPROCS=2"}, events: st.Events, bytes: shardBytes, base: "a"},
+		{id: "m", title: "hunt: pack, 1/4 of the input", bin: r.vigil, args: append(hunt(), shards[0]), bytes: fileSize(shards[0]), base: "a"},
+	}
+	for _, s := range all {
+		if r.c.only != nil && !r.c.only[s.id] {
+			continue
+		}
+		if s.id == "d" && corpus == "" {
+			continue
+		}
+		r.measure(s)
+	}
+}
+
+func (r *runner) skip(id, title, why string) {
+	if r.c.only != nil && !r.c.only[id] {
+		return
+	}
+	logf("step %s (%s): %s", id, title, why)
+	r.results = append(r.results, result{step: step{id: id, title: title, skipped: why}, mallocs: -1, alerts: -1})
+}
+
+// measure runs s c.count times and keeps the fastest run.
+func (r *runner) measure(s step) {
+	var best *result
+	for i := range r.c.count {
+		res, err := r.once(s)
+		if err != nil {
+			logf("step %s (%s), run %d: %v", s.id, s.title, i+1, err)
+			r.results = append(r.results, result{step: s, mallocs: -1, alerts: -1, note: "failed: " + firstLine(err.Error())})
+			return
+		}
+		if best == nil || res.wall < best.wall {
+			best = &res
+		}
+	}
+	logf("step %-2s %-36s %8.2f s  %s", s.id, s.title, best.wall.Seconds(), best.note)
+	r.results = append(r.results, *best)
+}
+
+var (
+	statsLine = regexp.MustCompile(`vigil-runtime-stats mallocs=(\d+)`)
+	huntLine  = regexp.MustCompile(`vigil hunt: read (\d+) events? from \d+ file\(s\)(?:, (\d+) bad record)?[^;]*; (\d+) alert`)
+)
+
+func (r *runner) once(s step) (result, error) {
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Dir = r.root
+	cmd.Env = append(append(os.Environ(), "VIGIL_RUNTIME_STATS=1"), s.env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // stdout: the null device
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	res := result{step: s, wall: wall, mallocs: -1, alerts: -1}
+	if cmd.ProcessState == nil {
+		return res, err
+	}
+	res.maxRSS, res.cpu = usage(cmd.ProcessState)
+	out := stderr.String()
+	if m := statsLine.FindStringSubmatch(out); m != nil {
+		res.mallocs, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	isHunt := len(s.args) > 0 && s.args[0] == "hunt"
+	if isHunt {
+		m := huntLine.FindStringSubmatch(out)
+		if m == nil {
+			return res, fmt.Errorf("exit %v, no summary in its output:\n%s", err, tail(out, 20))
+		}
+		n, _ := strconv.Atoi(m[1])
+		res.alerts, _ = strconv.Atoi(m[3])
+		if m[2] != "" {
+			res.note = m[2] + " bad records; "
+		}
+		if s.events != 0 && n != s.events {
+			res.note += fmt.Sprintf("vigil read %d events, %d generated; ", n, s.events)
+		}
+		res.events = n
+		// Exit 1 with a summary is "some rule or input failed, the rest
+		// ran": the corpus has rules vigil reports and skips.
+		if err != nil && cmd.ProcessState.ExitCode() != 1 {
+			return res, fmt.Errorf("%v:\n%s", err, tail(out, 20))
+		}
+		if skipped := skippedRules(out); skipped > 0 {
+			res.note += fmt.Sprintf("%d rules skipped as unsupported; ", skipped)
+		}
+	} else if err != nil {
+		return res, fmt.Errorf("%v:\n%s", err, tail(out, 20))
+	}
+	res.note = strings.TrimSuffix(res.note, "; ")
+	return res, nil
+}
+
+var skippedLine = regexp.MustCompile(`(?m)^vigil hunt: skipped (\d+) rule`)
+
+func skippedRules(out string) int {
+	n := 0
+	for _, m := range skippedLine.FindAllStringSubmatch(out, -1) {
+		k, _ := strconv.Atoi(m[1])
+		n += k
+	}
+	return n
+}
+
+// countRunnable asks `vigil rules validate` how many rules of dir run.
+func (r *runner) countRunnable(dir string) string {
+	cmd := exec.Command(r.vigil, "rules", "validate", dir)
+	out, _ := cmd.CombinedOutput()
+	m := regexp.MustCompile(`(\d+) rule\(s\), (\d+) runnable`).FindStringSubmatch(string(out))
+	if m == nil {
+		return ""
+	}
+	return m[2] + " of " + m[1] + " rules runnable"
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

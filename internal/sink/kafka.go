@@ -18,7 +18,7 @@ type KafkaOptions struct {
 	Topic    string
 	ClientID string // default "vigil"
 	// Timeout bounds how long a record may wait for the brokers before its
-	// Write fails transiently (default 30s).
+	// Write fails transiently (default 30s, at least 1s).
 	Timeout time.Duration
 	// MaxMessageBytes is the largest record the sink sends (default
 	// 1000000, Kafka's default message.max.bytes); a larger alert is
@@ -50,6 +50,7 @@ func NewKafka(opts KafkaOptions) (*Kafka, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
+	opts.Timeout = max(opts.Timeout, time.Second) // the least kgo allows
 	if opts.MaxMessageBytes <= 0 {
 		opts.MaxMessageBytes = 1_000_000
 	}
@@ -106,13 +107,23 @@ func (k *Kafka) Write(ctx context.Context, alerts []Alert) error {
 		kept = append(kept, a)
 	}
 	if len(recs) > 0 {
-		results := k.client.ProduceSync(ctx, recs...)
-		for i, r := range results {
-			if r.Err == nil {
+		index := make(map[*kgo.Record]int, len(recs))
+		for i, r := range recs {
+			index[r] = i
+		}
+		// Results come in completion order: find each one's alert.
+		failed := make([]error, len(recs))
+		for _, r := range k.client.ProduceSync(ctx, recs...) {
+			if i, ok := index[r.Record]; ok {
+				failed[i] = r.Err
+			}
+		}
+		for i, ferr := range failed {
+			if ferr == nil {
 				continue
 			}
-			err := fmt.Errorf("kafka %s: alert %s: %w", k.display, kept[i].ID, r.Err)
-			if kafkaTransient(r.Err) {
+			err := fmt.Errorf("kafka %s: alert %s: %w", k.display, kept[i].ID, ferr)
+			if kafkaTransient(ferr) {
 				out.retry(kept[i], err)
 			} else {
 				out.reject(kept[i], Permanent(err))

@@ -105,10 +105,14 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	set("kibana.alert.rule.name", name)
 	set("kibana.alert.rule.description", r.Description)
 	set("kibana.alert.rule.type", r.Type)
-	set("kibana.alert.rule.rule_type_id", "siem.queryRule")
+	typeID, category := "siem.queryRule", "Custom Query Rule"
+	if r.Type == "new_terms" {
+		typeID, category = "siem.newTermsRule", "New Terms Rule"
+	}
+	set("kibana.alert.rule.rule_type_id", typeID)
 	set("kibana.alert.rule.consumer", "siem")
 	set("kibana.alert.rule.producer", "siem")
-	set("kibana.alert.rule.category", "Custom Query Rule")
+	set("kibana.alert.rule.category", category)
 	set("kibana.alert.rule.enabled", true)
 	set("kibana.alert.rule.immutable", false)
 	set("kibana.alert.rule.from", r.From)

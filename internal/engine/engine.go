@@ -33,6 +33,8 @@ type Rule struct {
 	Alert             alert.Rule
 	// Suppression, when set, groups matches into suppressed alerts.
 	Suppression *Suppression
+	// NewTerms, when set, makes this a new_terms rule.
+	NewTerms *NewTerms
 	// Explain, when set, says why ev does not match (the query clause by
 	// clause, or a filter), "" when it matches.
 	Explain func(ev *event.Event) string

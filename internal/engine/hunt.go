@@ -52,6 +52,7 @@ type RuleStats struct {
 	OutOfRange int // matches outside --since/--until
 	Alerts     int // alerts emitted
 	Suppressed int // matches counted into another alert by alert suppression
+	NotNew     int // new_terms: value combinations already seen in the history window
 	// Scheduled-rule view (computed for every hunt, enforced with Replay):
 	Executions    int
 	Capped        int // alerts max_signals would have dropped for good
@@ -66,6 +67,7 @@ type Hunt struct {
 	seen  map[string]bool
 	hits  map[*Rule][]pending
 	held  map[*Rule][]suppressed
+	terms map[*Rule][]heldTerm
 	min   time.Time
 	max   time.Time
 }
@@ -80,7 +82,7 @@ func NewHunt(opts HuntOptions) *Hunt {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Time{} }
 	}
-	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}, held: map[*Rule][]suppressed{}}
+	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}, held: map[*Rule][]suppressed{}, terms: map[*Rule][]heldTerm{}}
 }
 
 // Match is one rule matching one event, with the alert it would raise. It
@@ -195,6 +197,19 @@ func (h *Hunt) Add(m Match) error {
 	}
 	h.seen[m.ID] = true
 	st.Matches++
+	if r.NewTerms != nil {
+		if !m.HasTime {
+			return nil
+		}
+		combos := r.NewTerms.Combos(m.Doc)
+		if len(combos) == 0 {
+			explain("matches, but lacks a value of %v: a new terms rule needs them all", r.NewTerms.Fields)
+			return nil
+		}
+		explain("matches at %s with terms %v; new if not seen in the history window (decided at the end)", m.Time.Format(time.RFC3339Nano), combos)
+		h.terms[r] = append(h.terms[r], heldTerm{m: m, combos: combos})
+		return nil
+	}
 	if r.Suppression != nil && m.HasTime {
 		if groups, ok := r.Suppression.Groups(m.Doc); ok {
 			explain("matches at %s; held for alert suppression by %v (groups %v): one alert per group and period, counted in the summary", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy, groups)
@@ -308,6 +323,17 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 		}
 	}
 	for _, r := range h.opts.Engine.Rules() {
+		if held := h.terms[r]; len(held) > 0 {
+			alerts, notNew := h.finishNewTerms(r, held)
+			st := h.stat(r)
+			st.NotNew += notNew
+			for _, a := range alerts {
+				st.Alerts++
+				if err := h.emit(a); err != nil && firstErr == nil {
+					firstErr = err
+				}
+			}
+		}
 		held := h.held[r]
 		if len(held) == 0 {
 			continue

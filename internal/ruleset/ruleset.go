@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/rule"
@@ -97,6 +98,11 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 	}
 	if r.Type == "query" || r.Type == "saved_query" {
 		er.Suppression = suppression(r.Raw["alert_suppression"])
+	}
+	if r.Type == "new_terms" {
+		if nt, reason := r.NewTermsConfig(); reason == "" {
+			er.NewTerms = &engine.NewTerms{Fields: nt.Fields, History: history(nt.HistoryWindowStart)}
+		}
 	}
 	er.Explain = func(ev *event.Event) string {
 		if m := r.Matcher(); m != nil && !m.Match(ev) {
@@ -195,4 +201,15 @@ func suppression(x any) *engine.Suppression {
 		s.Duration = time.Duration(n) * unit
 	}
 	return s
+}
+
+// history turns history_window_start (date math relative to now) into how
+// far before an execution the history window starts.
+func history(start string) time.Duration {
+	e, err := datemath.Parse(start)
+	if err != nil {
+		return 0
+	}
+	ref := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	return ref.Sub(e.Resolve(ref, false))
 }

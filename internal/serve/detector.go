@@ -225,7 +225,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	suppressing := false
 	for _, m := range matches {
 		ids = append(ids, m.ID)
-		suppressing = suppressing || m.Rule.Suppression != nil
+		suppressing = suppressing || m.Rule.Suppression != nil || m.Rule.NewTerms != nil
 	}
 	if suppressing {
 		// Groups are read, updated and written back: one batch at a time.
@@ -242,6 +242,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	}
 	var news []fresh
 	groups := map[string]*group{}
+	terms := map[*engine.Rule]map[string]time.Time{} // new terms seen by this batch
 	seen := map[string]bool{}
 	for _, m := range matches {
 		r := m.Rule
@@ -259,6 +260,25 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			continue
 		}
 		seen[m.ID] = true
+		if r.NewTerms != nil {
+			newAlerts, err := d.newTerms(ctx, terms, m, now)
+			if err != nil {
+				return err
+			}
+			for _, f := range newAlerts {
+				if !d.take(r, now) {
+					d.dropped.Add(1, r.ID, "max_signals")
+					continue
+				}
+				if known, err := d.opts.Store.KnownAlerts(ctx, []string{f.ID}); err != nil {
+					return err
+				} else if known[f.ID] {
+					continue
+				}
+				news = append(news, fresh{m: engine.Match{Rule: r, Index: m.Index, Time: m.Time, HasTime: true, ID: f.ID}, doc: f.Doc})
+			}
+			continue
+		}
 		if r.Suppression != nil {
 			if terms, ok := r.Suppression.Groups(m.Doc); ok {
 				for _, t := range terms {
@@ -312,6 +332,11 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			return err
 		}
 	}
+	for r, seen := range terms {
+		if err := d.opts.Store.SaveTerms(ctx, r.ID, seen, now.Add(-r.NewTerms.History)); err != nil {
+			return err
+		}
+	}
 	for _, g := range groups {
 		var doc []byte
 		if !g.isNew {
@@ -327,6 +352,54 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 		d.alerts.Add(1, a.RuleID, ruleNames[i])
 	}
 	return nil
+}
+
+// newTerms returns the alerts of a new terms match: one per value
+// combination not seen since the history window began (now - history),
+// in the store or earlier in this batch.
+func (d *Detector) newTerms(ctx context.Context, batch map[*engine.Rule]map[string]time.Time, m engine.Match, now time.Time) ([]engine.Alert, error) {
+	r := m.Rule
+	combos := r.NewTerms.Combos(m.Doc)
+	if len(combos) == 0 {
+		d.dropped.Add(1, r.ID, "new_terms_missing_field")
+		return nil, nil
+	}
+	keys := make([]string, len(combos))
+	for i, c := range combos {
+		keys[i] = engine.ComboKey(c)
+	}
+	stored, err := d.opts.Store.TermsLastSeen(ctx, r.ID, keys)
+	if err != nil {
+		return nil, err
+	}
+	if batch[r] == nil {
+		batch[r] = map[string]time.Time{}
+	}
+	historyStart := now.Add(-r.NewTerms.History)
+	space := d.opts.Space
+	if space == "" {
+		space = "default"
+	}
+	var out []engine.Alert
+	for i, c := range combos {
+		k := keys[i]
+		last, ok := batch[r][k]
+		if s, sok := stored[k]; sok && (!ok || s.After(last)) {
+			last, ok = s, true
+		}
+		if !ok || last.Before(historyStart) {
+			id, doc := engine.NewTermsDoc(m, space, c)
+			out = append(out, engine.Alert{ID: id, Rule: r, EventTime: m.Time, Doc: doc})
+		} else {
+			d.dropped.Add(1, r.ID, "not_new")
+		}
+		if !ok || m.Time.After(last) {
+			batch[r][k] = m.Time
+		} else if _, inBatch := batch[r][k]; !inBatch {
+			batch[r][k] = last
+		}
+	}
+	return out, nil
 }
 
 // group is a suppression group touched by a batch.

@@ -49,6 +49,12 @@ CREATE TABLE IF NOT EXISTS suppression (
 	end        TEXT NOT NULL,     -- latest event time
 	docs_count INTEGER NOT NULL   -- events counted into the alert besides its own
 );
+CREATE TABLE IF NOT EXISTS new_terms (
+	rule_id   TEXT NOT NULL,
+	combo     TEXT NOT NULL,      -- the value combination, as JSON
+	last_seen TEXT NOT NULL,      -- the latest event time it was seen at
+	PRIMARY KEY (rule_id, combo)
+);
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -317,4 +323,47 @@ func (s *Store) AlertDoc(ctx context.Context, id string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("read alert %s from %s: %w", id, s.path, err)
 	}
 	return doc, true, nil
+}
+
+// TermsLastSeen returns when each of combos was last seen by a new terms
+// rule (absent: never, or pruned).
+func (s *Store) TermsLastSeen(ctx context.Context, ruleID string, combos []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	for _, c := range combos {
+		var t string
+		err := s.db.QueryRowContext(ctx, `SELECT last_seen FROM new_terms WHERE rule_id = ? AND combo = ?`, ruleID, c).Scan(&t)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read new terms state from %s: %w", s.path, err)
+		}
+		out[c] = parseTime(t)
+	}
+	return out, nil
+}
+
+// SaveTerms records when combos were last seen by a rule, and forgets
+// those last seen before prune (outside any history window).
+func (s *Store) SaveTerms(ctx context.Context, ruleID string, seen map[string]time.Time, prune time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save new terms state in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	for c, t := range seen {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO new_terms (rule_id, combo, last_seen) VALUES (?, ?, ?)
+			ON CONFLICT(rule_id, combo) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`, ruleID, c, timeText(t)); err != nil {
+			return fmt.Errorf("save new terms state in %s: %w", s.path, err)
+		}
+	}
+	if !prune.IsZero() {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM new_terms WHERE rule_id = ? AND last_seen < ?`, ruleID, timeText(prune)); err != nil {
+			return fmt.Errorf("prune new terms state in %s: %w", s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save new terms state in %s: %w", s.path, err)
+	}
+	return nil
 }

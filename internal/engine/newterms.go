@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+)
+
+// NewTerms is a new_terms rule's configuration (spec §4.7): an alert on the
+// first document carrying a combination of values of Fields not seen in
+// the History before the rule's look-back.
+type NewTerms struct {
+	Fields []string
+	// History is how far before an execution the history window starts
+	// (now - history_window_start); it ends where the look-back starts.
+	History time.Duration
+}
+
+// Combos returns the value combinations of a document: one per element of
+// the cartesian product of the fields' values (an array yields one term per
+// value). A document lacking a field has none.
+func (n *NewTerms) Combos(doc map[string]any) [][]any {
+	combos := [][]any{nil}
+	for _, f := range n.Fields {
+		v, ok := alert.Lookup(doc, f)
+		if !ok {
+			return nil
+		}
+		var vals []any
+		if arr, isArr := v.([]any); isArr {
+			for _, x := range arr {
+				if x != nil {
+					vals = append(vals, scalar(x))
+				}
+			}
+		} else {
+			vals = []any{scalar(v)}
+		}
+		if len(vals) == 0 {
+			return nil
+		}
+		var next [][]any
+		for _, c := range combos {
+			for _, x := range vals {
+				next = append(next, append(append([]any(nil), c...), x))
+			}
+		}
+		combos = next
+	}
+	return combos
+}
+
+// ComboKey is a stable key of a value combination.
+func ComboKey(c []any) string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// NewTermsAlertID is the id of a new terms alert: a hash of the index,
+// event id, space and rule, and the new values.
+func NewTermsAlertID(index, eventID, space, ruleUUID string, values []any) string {
+	b, _ := json.Marshal([]any{index, eventID, "undefined", space + ":" + ruleUUID, values})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// NewTermsDoc turns a match's alert document into the new terms alert for
+// values.
+func NewTermsDoc(m Match, space string, values []any) (string, map[string]any) {
+	doc := make(map[string]any, len(m.Doc)+2)
+	for k, v := range m.Doc {
+		doc[k] = v
+	}
+	eventID := ""
+	if anc, ok := doc["kibana.alert.ancestors"].([]any); ok && len(anc) > 0 {
+		if a, ok := anc[0].(map[string]any); ok {
+			eventID, _ = a["id"].(string)
+		}
+	}
+	id := NewTermsAlertID(m.Index, eventID, space, m.Rule.Alert.UUID, values)
+	doc["kibana.alert.uuid"] = id
+	doc["kibana.alert.new_terms"] = values
+	return id, doc
+}
+
+// heldTerm is a match of a new terms rule held until Finish.
+type heldTerm struct {
+	m      Match
+	combos [][]any
+}
+
+// finishNewTerms replays a rule's matches in time order: each execution
+// (the end of the interval an event falls in) alerts on a combination not
+// seen since the execution's history window began.
+func (h *Hunt) finishNewTerms(r *Rule, held []heldTerm) (alerts []Alert, notNew int) {
+	sort.SliceStable(held, func(i, j int) bool {
+		if !held[i].m.Time.Equal(held[j].m.Time) {
+			return held[i].m.Time.Before(held[j].m.Time)
+		}
+		return held[i].m.ID < held[j].m.ID
+	})
+	interval := r.Window.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	last := map[string]time.Time{}
+	for _, x := range held {
+		exec := x.m.Time.Truncate(interval).Add(interval)
+		historyStart := exec.Add(-r.NewTerms.History)
+		for _, c := range x.combos {
+			k := ComboKey(c)
+			prev, seen := last[k]
+			if !seen || prev.Before(historyStart) {
+				id, doc := NewTermsDoc(x.m, h.space(), c)
+				if !h.seen[id] {
+					h.seen[id] = true
+					alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: x.m.Time, Doc: doc})
+				}
+			} else {
+				notNew++
+			}
+			if !seen || x.m.Time.After(prev) {
+				last[k] = x.m.Time
+			}
+		}
+	}
+	return alerts, notNew
+}

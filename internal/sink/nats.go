@@ -92,7 +92,9 @@ func (s *NATS) Close() error {
 // rejects its alert; other failures leave alerts pending.
 func (s *NATS) Write(ctx context.Context, alerts []Alert) error {
 	out := newOutcome(len(alerts))
-	if s.js != nil {
+	if st := s.nc.Status(); st != nats.CONNECTED {
+		out.retryAll(alerts, fmt.Errorf("nats %s: not connected to the server (%s)", s.display, st))
+	} else if s.js != nil {
 		s.publishJS(ctx, alerts, out)
 	} else {
 		s.publish(ctx, alerts, out)

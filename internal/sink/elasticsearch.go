@@ -75,9 +75,8 @@ func NewElasticsearch(opts ElasticsearchOptions) (*Elasticsearch, error) {
 		req := http.Request{Header: http.Header{}}
 		req.SetBasicAuth(opts.Username, opts.Password)
 		s.auth = req.Header.Get("Authorization")
-	case u.User != nil:
-		// credentials in the URL: net/http sends them as basic auth
 	}
+	// Credentials in the URL instead: net/http sends them as basic auth.
 	if s.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		if opts.CAFile != "" {

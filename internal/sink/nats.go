@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -63,13 +65,13 @@ func NewNATS(opts NATSOptions) (*NATS, error) {
 	}
 	nc, err := nats.Connect(opts.URL, nopts...)
 	if err != nil {
-		return nil, fmt.Errorf("nats %s: %w", opts.URL, err)
+		return nil, fmt.Errorf("nats %s: %w", redactURLs(opts.URL), err)
 	}
-	s := &NATS{subject: opts.Subject, display: opts.Subject + "@" + opts.URL, timeout: opts.Timeout, nc: nc}
+	s := &NATS{subject: opts.Subject, display: opts.Subject + "@" + redactURLs(opts.URL), timeout: opts.Timeout, nc: nc}
 	if opts.JetStream {
 		if s.js, err = jetstream.New(nc); err != nil {
 			nc.Close()
-			return nil, fmt.Errorf("nats %s: %w", opts.URL, err)
+			return nil, fmt.Errorf("nats %s: %w", redactURLs(opts.URL), err)
 		}
 		s.display = "jetstream " + s.display
 	}
@@ -177,4 +179,15 @@ func (s *NATS) publishJS(ctx context.Context, alerts []Alert, out *outcome) {
 			return
 		}
 	}
+}
+
+// redactURLs hides the passwords of a comma-separated list of URLs.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }

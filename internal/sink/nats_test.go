@@ -252,6 +252,13 @@ func TestNATSRejectsMessagesOverMaxPayload(t *testing.T) {
 	}
 }
 
+func TestNATSNameHidesPasswords(t *testing.T) {
+	got := redactURLs("nats://vigil:s3cret@a.example:4222, nats://b.example:4222")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "vigil:xxxxx@a.example") || !strings.Contains(got, "b.example:4222") {
+		t.Errorf("redactURLs = %q", got)
+	}
+}
+
 func TestNATSOptions(t *testing.T) {
 	for _, opts := range []NATSOptions{{}, {URL: "nats://127.0.0.1:4222"}, {Subject: "x"}} {
 		if _, err := NewNATS(opts); err == nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -221,5 +220,3 @@ func closeAll(sinks []sink.Sink) {
 		s.Close()
 	}
 }
-
-var errNotBuilt = errors.New("not available in this build yet")

@@ -51,8 +51,13 @@ func buildSink(sc sinkConfig, log *slog.Logger) (sink.Sink, error) {
 		return sink.NewFile(sink.FileOptions{Path: sc.Path, MaxBytes: sc.MaxBytes, MaxFiles: sc.MaxFiles})
 	case "webhook":
 		return sink.NewWebhook(sink.WebhookOptions{URL: sc.URL, Headers: sc.Headers, Timeout: sc.Timeout.Duration}), nil
-	case "elasticsearch", "kafka", "nats":
-		return nil, fmt.Errorf("%s sink: %w", sc.Type, errNotBuilt)
+	case "elasticsearch":
+		return sink.NewElasticsearch(sink.ElasticsearchOptions{URL: sc.URL, Index: sc.Index, Username: sc.Username,
+			Password: sc.Password, APIKey: sc.APIKey, CAFile: sc.CAFile, Timeout: sc.Timeout.Duration})
+	case "kafka":
+		return sink.NewKafka(sink.KafkaOptions{Brokers: sc.Brokers, Topic: sc.Topic})
+	case "nats":
+		return sink.NewNATS(sink.NATSOptions{URL: sc.URL, Subject: sc.Subject, JetStream: sc.JetStream, User: sc.Username, Password: sc.Password})
 	}
 	return nil, fmt.Errorf("unknown sink type %q", sc.Type)
 }

@@ -140,6 +140,11 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		closeAll(sinks)
 		return err
 	}
+	metrics.GaugeFunc("vigil_rules", "Rules loaded, by status: runnable, unsupported (a type or feature Vigil lacks) or error (see the log).", []string{"status"},
+		func() map[string]float64 {
+			st := loader.Status()
+			return map[string]float64{"runnable": float64(st.Runnable), "unsupported": float64(st.Unsupported), "error": float64(st.Errors)}
+		})
 	reload := cfg.Rules.Reload.Duration
 	if reload == 0 {
 		reload = 10 * time.Second

@@ -164,6 +164,20 @@ func TestServeBulkIngest(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"errors":true`) || !strings.Contains(string(b), `"status":201`) {
 		t.Fatalf("bulk: %d %s", resp.StatusCode, b)
 	}
+	// Metrics: the ingest input, the rules, the file sink.
+	mreq, _ := http.NewRequest("GET", "http://"+addr+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer t0ken")
+	mresp, err := http.DefaultClient.Do(mreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`vigil_events_total{input="bulk"} 1`, `vigil_rules{status="runnable"} 6`, `vigil_sink_alerts_written_total{sink="file `} {
+		if !strings.Contains(string(mb), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, mb)
+		}
+	}
 	// The response came after the alert was stored and written.
 	if data, _ := os.ReadFile(out); !bytes.Contains(data, []byte(`"kibana.alert.rule.name":"Azure Command Execution on Virtual Machine"`)) {
 		t.Fatalf("no alert in %s when the bulk response came: %s", out, data)

@@ -44,3 +44,15 @@ func readMachine() machine {
 	}
 	return m
 }
+
+// loadAverage is the 1-minute load average, or "?" where /proc has none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}

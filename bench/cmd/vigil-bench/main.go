@@ -112,7 +112,7 @@ func run(c config) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	start := time.Now()
+	start, loadBefore := time.Now(), loadAverage()
 
 	// Build once.
 	vigil, scan := filepath.Join(dir, "vigil"), filepath.Join(dir, "vigil-scan")
@@ -149,17 +149,15 @@ func run(c config) error {
 
 	corpus, corpusNote := findCorpus(c.corpus, root)
 	r := &runner{c: c, root: root, vigil: vigil, scan: scan}
-	r.steps(events, raw, shards, corpus, st, rawSt)
-	if corpus == "" {
-		r.skip("d", "hunt: Elastic's corpus", corpusNote)
-	} else {
+	if corpus != "" {
 		r.corpusRules = r.countRunnable(corpus)
 	}
+	r.steps(events, raw, shards, corpus, corpusNote, st, rawSt)
 
 	rep := report{
 		machine: readMachine(), cfg: c, gen: st, raw: rawSt, results: r.results,
 		seedPlanted: st.Planted[seedRule], corpusRules: r.corpusRules, corpus: corpus,
-		took: time.Since(start),
+		took: time.Since(start), loadBefore: loadBefore, loadAfter: loadAverage(),
 	}
 	rep.print(os.Stdout)
 	if c.md != "" {

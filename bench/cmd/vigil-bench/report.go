@@ -19,11 +19,17 @@ type report struct {
 	corpus      string
 	corpusRules string
 	took        time.Duration
+	// loadBefore and loadAfter are the 1-minute load average: other
+	// processes on the machine skew wall times.
+	loadBefore, loadAfter string
 }
 
-var header = []string{"step", "", "events", "seconds", "cpu s", "events/s", "MB/s", "allocs/event", "peak RSS MiB", "ratio", "alerts"}
+var header = []string{"step", "", "events", "seconds", "cpu s", "events/s", "MB/s", "allocs/event", "peak RSS MiB", "ratio", "cpu ratio", "alerts"}
 
-// rows renders the results; ratio is events/s over the step's baseline's.
+// rows renders the results. ratio is events/s over the step's baseline's;
+// cpu ratio the same with CPU time (user + system) instead of wall time:
+// how much work an event costs, whatever the cores used or lost to other
+// processes.
 func (rp *report) rows() [][]string {
 	var rows [][]string
 	for _, r := range rp.results {
@@ -32,21 +38,22 @@ func (rp *report) rows() [][]string {
 			title += " (" + rp.corpusRules + ")"
 		}
 		if r.skipped != "" {
-			rows = append(rows, []string{r.id, title, "-", "-", "-", "-", "-", "-", "-", "-", r.skipped})
+			rows = append(rows, []string{r.id, title, "-", "-", "-", "-", "-", "-", "-", "-", "-", r.skipped})
 			continue
 		}
 		if r.wall == 0 {
-			rows = append(rows, []string{r.id, title, "-", "-", "-", "-", "-", "-", "-", "-", r.note})
+			rows = append(rows, []string{r.id, title, "-", "-", "-", "-", "-", "-", "-", "-", "-", r.note})
 			continue
 		}
-		allocs, ratio, alerts := "-", "1.00", "-"
+		allocs, ratio, cpuRatio, alerts := "-", "1.00", "1.00", "-"
 		if r.mallocs >= 0 && r.events > 0 {
 			allocs = fmt.Sprintf("%.2f", float64(r.mallocs)/float64(r.events))
 		}
 		if r.base != "" {
-			ratio = "-"
+			ratio, cpuRatio = "-", "-"
 			if b := rp.find(r.base); b != nil {
 				ratio = fmt.Sprintf("%.3f", r.rate()/b.rate())
+				cpuRatio = fmt.Sprintf("%.3f", r.cpuRate()/b.cpuRate())
 			}
 		}
 		if r.alerts >= 0 {
@@ -55,13 +62,15 @@ func (rp *report) rows() [][]string {
 		rows = append(rows, []string{
 			r.id, title, fmt.Sprint(r.events), fmt.Sprintf("%.2f", r.wall.Seconds()), fmt.Sprintf("%.2f", r.cpu.Seconds()),
 			fmt.Sprintf("%.0f", r.rate()), fmt.Sprintf("%.1f", float64(r.bytes)/1e6/r.wall.Seconds()),
-			allocs, fmt.Sprintf("%.1f", float64(r.maxRSS)/(1<<20)), ratio, alerts,
+			allocs, fmt.Sprintf("%.1f", float64(r.maxRSS)/(1<<20)), ratio, cpuRatio, alerts,
 		})
 	}
 	return rows
 }
 
 func (r *result) rate() float64 { return float64(r.events) / r.wall.Seconds() }
+
+func (r *result) cpuRate() float64 { return float64(r.events) / r.cpu.Seconds() }
 
 func (rp *report) find(id string) *result {
 	for i := range rp.results {
@@ -106,6 +115,13 @@ func (rp *report) targets() []target {
 	return ts
 }
 
+func (t target) shown() string {
+	if t.absent {
+		return "-"
+	}
+	return t.got
+}
+
 func (t target) verdict() string {
 	switch {
 	case t.absent:
@@ -145,9 +161,10 @@ func (rp *report) print(w io.Writer) {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nratio: events/s over the baseline's (a; e0 for e). Targets:")
+	fmt.Fprintf(w, "\nload average before the run %s, after %s\n", rp.loadBefore, rp.loadAfter)
+	fmt.Fprintln(w, "ratio: events/s over the baseline's (a; e0 for e); cpu ratio: the same per CPU second. Targets:")
 	for _, t := range rp.targets() {
-		fmt.Fprintf(w, "  %-72s want %-8s got %-26s %s\n", t.name, t.want, t.got, t.verdict())
+		fmt.Fprintf(w, "  %-72s want %-8s got %-26s %s\n", t.name, t.want, t.shown(), t.verdict())
 	}
 	for _, c := range rp.checks() {
 		fmt.Fprintln(w, "  "+c)
@@ -166,7 +183,8 @@ func (rp *report) markdown() string {
 	if rp.corpus != "" {
 		fmt.Fprintf(&b, "- corpus: %s (%s)\n", rp.corpus, rp.corpusRules)
 	}
-	fmt.Fprintf(&b, "- each step run %d time(s), fastest kept; whole run %s\n\n", rp.cfg.count, rp.took.Round(time.Second))
+	fmt.Fprintf(&b, "- each step run %d time(s), fastest kept; whole run %s; load average before %s, after %s\n\n",
+		rp.cfg.count, rp.took.Round(time.Second), rp.loadBefore, rp.loadAfter)
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n|")
 	for i := range header {
 		if i < 2 {
@@ -179,9 +197,9 @@ func (rp *report) markdown() string {
 	for _, row := range rp.rows() {
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
-	b.WriteString("\nratio: events/s over the baseline's (a; e0 for e).\n\n| target | want | got | verdict |\n| --- | --- | --- | --- |\n")
+	b.WriteString("\nratio: events/s over the baseline's (a; e0 for e); cpu ratio: events per CPU second (user + system) over the baseline's.\n\n| target | want | got | verdict |\n| --- | --- | --- | --- |\n")
 	for _, t := range rp.targets() {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.name, t.want, t.got, t.verdict())
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.name, t.want, t.shown(), t.verdict())
 	}
 	if cs := rp.checks(); len(cs) > 0 {
 		b.WriteString("\n")

@@ -43,7 +43,7 @@ type runner struct {
 	results     []result
 }
 
-func (r *runner) steps(events, raw string, shards []string, corpus string, st, rawSt gen.Stats) {
+func (r *runner) steps(events, raw string, shards []string, corpus, corpusNote string, st, rawSt gen.Stats) {
 	size := fileSize(events)
 	hunt := func(rules ...string) []string {
 		args := []string{"hunt"}
@@ -72,6 +72,7 @@ func (r *runner) steps(events, raw string, shards []string, corpus string, st, r
 			continue
 		}
 		if s.id == "d" && corpus == "" {
+			r.skip(s.id, s.title, corpusNote)
 			continue
 		}
 		r.measure(s)
@@ -79,9 +80,6 @@ func (r *runner) steps(events, raw string, shards []string, corpus string, st, r
 }
 
 func (r *runner) skip(id, title, why string) {
-	if r.c.only != nil && !r.c.only[id] {
-		return
-	}
 	logf("step %s (%s): %s", id, title, why)
 	r.results = append(r.results, result{step: step{id: id, title: title, skipped: why}, mallocs: -1, alerts: -1})
 }

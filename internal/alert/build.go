@@ -106,8 +106,11 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	set("kibana.alert.rule.description", r.Description)
 	set("kibana.alert.rule.type", r.Type)
 	typeID, category := "siem.queryRule", "Custom Query Rule"
-	if r.Type == "new_terms" {
+	switch r.Type {
+	case "new_terms":
 		typeID, category = "siem.newTermsRule", "New Terms Rule"
+	case "threshold":
+		typeID, category = "siem.thresholdRule", "Threshold Rule"
 	}
 	set("kibana.alert.rule.rule_type_id", typeID)
 	set("kibana.alert.rule.consumer", "siem")

@@ -35,6 +35,8 @@ type Rule struct {
 	Suppression *Suppression
 	// NewTerms, when set, makes this a new_terms rule.
 	NewTerms *NewTerms
+	// Threshold, when set, makes this a threshold rule.
+	Threshold *Threshold
 	// Explain, when set, says why ev does not match (the query clause by
 	// clause, or a filter), "" when it matches.
 	Explain func(ev *event.Event) string

@@ -68,6 +68,7 @@ type Hunt struct {
 	hits  map[*Rule][]pending
 	held  map[*Rule][]suppressed
 	terms map[*Rule][]heldTerm
+	thr   map[*Rule][]heldThreshold
 	min   time.Time
 	max   time.Time
 }
@@ -82,7 +83,7 @@ func NewHunt(opts HuntOptions) *Hunt {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Time{} }
 	}
-	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}, held: map[*Rule][]suppressed{}, terms: map[*Rule][]heldTerm{}}
+	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}, held: map[*Rule][]suppressed{}, terms: map[*Rule][]heldTerm{}, thr: map[*Rule][]heldThreshold{}}
 }
 
 // Match is one rule matching one event, with the alert it would raise. It
@@ -197,6 +198,19 @@ func (h *Hunt) Add(m Match) error {
 	}
 	h.seen[m.ID] = true
 	st.Matches++
+	if r.Threshold != nil {
+		if !m.HasTime {
+			return nil
+		}
+		x, ok := r.Threshold.hold(m)
+		if !ok {
+			explain("matches, but lacks a group-by or cardinality field of the threshold")
+			return nil
+		}
+		explain("matches at %s, counted in threshold groups %v (decided per execution at the end)", m.Time.Format(time.RFC3339Nano), x.groups)
+		h.thr[r] = append(h.thr[r], x)
+		return nil
+	}
 	if r.NewTerms != nil {
 		if !m.HasTime {
 			return nil
@@ -323,6 +337,19 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 		}
 	}
 	for _, r := range h.opts.Engine.Rules() {
+		if held := h.thr[r]; len(held) > 0 {
+			st := h.stat(r)
+			for _, a := range h.finishThreshold(r, held) {
+				if h.seen[a.ID] {
+					continue
+				}
+				h.seen[a.ID] = true
+				st.Alerts++
+				if err := h.emit(a); err != nil && firstErr == nil {
+					firstErr = err
+				}
+			}
+		}
 		if held := h.terms[r]; len(held) > 0 {
 			alerts, notNew := h.finishNewTerms(r, held)
 			st := h.stat(r)

@@ -515,8 +515,12 @@ func (v *validator) compile(opts LoadOptions) {
 		v.unsupported("machine_learning rules need Elastic's anomaly detection jobs, which Vigil does not run")
 	case r.Type == "saved_query":
 		v.unsupported("rule type saved_query needs a Kibana saved query")
-	case r.Type == "threshold", r.Type == "threat_match":
+	case r.Type == "threat_match":
 		v.unsupported("rule type " + r.Type + " is not supported yet")
+	case r.Type == "threshold":
+		if _, reason := r.ThresholdConfig(); reason != "" {
+			v.unsupported(reason)
+		}
 	case r.Type == "new_terms":
 		if _, reason := r.NewTermsConfig(); reason != "" {
 			v.unsupported(reason)
@@ -548,7 +552,7 @@ func (v *validator) compile(opts LoadOptions) {
 		return
 	}
 	r.matcher = m
-	if r.Type == "query" || r.Type == "new_terms" {
+	if r.Type == "query" || r.Type == "new_terms" || r.Type == "threshold" {
 		v.compileFilters()
 	}
 }

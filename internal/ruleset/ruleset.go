@@ -99,6 +99,11 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 	if r.Type == "query" || r.Type == "saved_query" {
 		er.Suppression = suppression(r.Raw["alert_suppression"])
 	}
+	if r.Type == "threshold" {
+		if th, reason := r.ThresholdConfig(); reason == "" {
+			er.Threshold = &engine.Threshold{Fields: th.Fields, Value: th.Value, CardinalityField: th.CardinalityField, CardinalityValue: th.CardinalityValue}
+		}
+	}
 	if r.Type == "new_terms" {
 		if nt, reason := r.NewTermsConfig(); reason == "" {
 			er.NewTerms = &engine.NewTerms{Fields: nt.Fields, History: history(nt.HistoryWindowStart)}

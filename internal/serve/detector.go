@@ -109,6 +109,17 @@ func NewDetector(opts DetectorOptions) *Detector {
 // with the previous one. The rules' matchers must have been compiled into
 // plan.
 func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
+	// Threshold rules aggregate per scheduled execution; serve does not run
+	// executions yet: they run in hunts only, and are said to be left out.
+	kept := rules[:0:0]
+	for _, r := range rules {
+		if r.Threshold != nil {
+			d.opts.Logger.Warn("threshold rule left out: serve runs threshold rules in a later version; vigil hunt runs them", "rule", r.Alert.Name, "rule_id", r.ID)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	rules = kept
 	c := &compiled{plan: plan}
 	c.ingested = plan.Add("event.ingested")
 	c.eng = engine.New(engine.Options{Rules: rules, Plan: plan})

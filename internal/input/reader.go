@@ -290,13 +290,20 @@ func Expand(rec Record) []Item {
 	if !rec.Unchecked || !looksLikeEnvelope(rec.Data) {
 		return []Item{{Record: rec}}
 	}
-	if col, err := validate(rec.Data); err != nil {
-		return []Item{{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}}}
-	}
-	els, ok := envelope(rec.Data)
+	els, ok := splitEnvelope(rec.Data)
 	if !ok {
-		rec.Unchecked = false
-		return []Item{{Record: rec}}
+		// Not an envelope, or a broken one: the full check places the fault.
+		if col, err := validate(rec.Data); err != nil {
+			return []Item{{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}}}
+		}
+		raw, isEnv := envelope(rec.Data)
+		if !isEnv {
+			rec.Unchecked = false
+			return []Item{{Record: rec}}
+		}
+		for _, r := range raw {
+			els = append(els, r)
+		}
 	}
 	items := make([]Item, 0, len(els))
 	for i, el := range els {
@@ -305,9 +312,130 @@ func Expand(rec Record) []Item {
 			items = append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("element %d is not a JSON object", i)}})
 			continue
 		}
-		items = append(items, Item{Record: Record{Data: b, Source: rec.Source, Line: rec.Line, Index: i}})
+		// Elements are left unchecked: the caller's parser validates each
+		// one in the pass it makes anyway.
+		items = append(items, Item{Record: Record{Data: b, Source: rec.Source, Line: rec.Line, Index: i, Unchecked: true}})
 	}
 	return items
+}
+
+// splitEnvelope splits {"records":[...]} or {"value":[...]} (the only key)
+// into its elements in one pass that follows strings and nesting without
+// decoding, so a large batch is not parsed three times. ok is false when b
+// is not exactly such an envelope or its structure is broken; the elements
+// themselves are not validated.
+func splitEnvelope(b []byte) (els [][]byte, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	var key string
+	switch {
+	case bytes.HasPrefix(b[i:], []byte(`"records"`)):
+		key = `"records"`
+	case bytes.HasPrefix(b[i:], []byte(`"value"`)):
+		key = `"value"`
+	default:
+		return nil, false
+	}
+	i = skipSpace(b, i+len(key))
+	if i >= len(b) || b[i] != ':' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == ']' && len(els) == 0 {
+			i++
+			break
+		}
+		start := i
+		end, ok := skipValue(b, i)
+		if !ok {
+			return nil, false
+		}
+		els = append(els, b[start:end])
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		if b[i] != ']' {
+			return nil, false
+		}
+		i++
+		break
+	}
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != '}' || skipSpace(b, i+1) != len(b) {
+		return nil, false // another key, or trailing bytes
+	}
+	return els, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at i, following
+// strings (with escapes) and nesting; it does not check scalars.
+func skipValue(b []byte, i int) (int, bool) {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i++
+			for {
+				n := bytes.IndexByte(b[i:], '"')
+				if n < 0 {
+					return 0, false
+				}
+				j := i + n
+				bs := 0
+				for k := j - 1; k >= i && b[k] == '\\'; k-- {
+					bs++
+				}
+				i = j + 1
+				if bs%2 == 0 {
+					break
+				}
+			}
+			if depth == 0 {
+				return i, true
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return 0, false
+			}
+			if depth == 0 {
+				return i + 1, true
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return i, true
+			}
+		}
+		i++
+	}
+	if depth == 0 {
+		return i, true
+	}
+	return 0, false
 }
 
 // Item is a record or the error that stands in its place.
@@ -320,6 +448,10 @@ type Item struct {
 // into a located DecodeError (a line's column counts from its first
 // non-blank byte, as the reader trimmed it).
 func ErrorAt(rec Record, off int, err error) *DecodeError {
+	if rec.Index >= 0 {
+		// An element of an envelope: its offset is not a column of the line.
+		return &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("record %d, byte %d: %w", rec.Index, off+1, err)}
+	}
 	col := off + 1
 	if col > len(rec.Data) {
 		col = len(rec.Data) + 1

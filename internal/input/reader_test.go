@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -135,9 +136,9 @@ func TestDeferAndExpand(t *testing.T) {
 	}
 	want := []string{
 		`1:-1:true:{"a":1}`,
-		`2:0:false:{"b":1}`,
+		`2:0:true:{"b":1}`,
 		"err f.json:2:1: element 1 is not a JSON object",
-		`2:2:false:{"b":2}`,
+		`2:2:true:{"b":2}`,
 		"err f.json:3:13: malformed JSON: invalid character 'x' looking for beginning of value",
 		`4:-1:true:{"a":y}`, // the caller's parser finds the fault
 	}
@@ -147,4 +148,58 @@ func TestDeferAndExpand(t *testing.T) {
 	if e := ErrorAt(Record{Source: "f.json", Line: 4, Data: []byte(`{"a":y}`)}, 5, io.ErrUnexpectedEOF); e.Error() != "f.json:4:6: unexpected EOF" {
 		t.Errorf("ErrorAt: %v", e)
 	}
+}
+
+func TestSplitEnvelopeAgreesWithDecoding(t *testing.T) {
+	for _, in := range []string{
+		`{"records":[{"a":"]}\"[{"},{"b":[1,{"c":"\\"}]}]}`,
+		` { "value" : [ {"a":1} , {"b":2} ] } `,
+		`{"records":[]}`,
+		`{"records":[{"a":1},"x",3,null,[1]]}`,
+		`{"records":[{"a":"\\\\"},{"b":"\\\\\""}]}`,
+	} {
+		got, ok := splitEnvelope([]byte(in))
+		want, wok := envelope([]byte(in))
+		if !ok || !wok || len(got) != len(want) {
+			t.Errorf("%s: split %v %q, decode %v %q", in, ok, got, wok, want)
+			continue
+		}
+		for i := range got {
+			if !bytes.Equal(bytes.TrimSpace(got[i]), bytes.TrimSpace(want[i])) {
+				t.Errorf("%s: element %d: %s, want %s", in, i, got[i], want[i])
+			}
+		}
+	}
+	for _, in := range []string{
+		`{"records":[{"a":1}],"b":2}`, // another key: a record, not an envelope
+		`{"records":[{"a":1}`,         // broken
+		`{"records":{"a":1}}`,
+		`{"recordsX":[]}`,
+		`{"records":[{"a":1}]} x`,
+		`{"records":[{"a":"unterminated}]}`,
+	} {
+		if els, ok := splitEnvelope([]byte(in)); ok {
+			t.Errorf("%s: split into %q, want not an envelope", in, els)
+		}
+	}
+}
+
+func FuzzSplitEnvelope(f *testing.F) {
+	f.Add([]byte(`{"records":[{"a":"]}\"[{"},{"b":[1,{"c":"\\"}]}]}`))
+	f.Add([]byte(`{"value":[{"a":1},2]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		els, ok := splitEnvelope(b)
+		if !ok || !json.Valid(b) {
+			return
+		}
+		want, wok := envelope(b)
+		if !wok || len(want) != len(els) {
+			t.Fatalf("%q: split %d elements, decoding says %v %d", b, len(els), wok, len(want))
+		}
+		for i := range els {
+			if !bytes.Equal(bytes.TrimSpace(els[i]), bytes.TrimSpace(want[i])) {
+				t.Fatalf("%q: element %d: %q, want %q", b, i, els[i], want[i])
+			}
+		}
+	})
 }

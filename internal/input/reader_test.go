@@ -145,7 +145,7 @@ func TestDeferAndExpand(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if e := ErrorAt(Record{Source: "f.json", Line: 4, Data: []byte(`{"a":y}`)}, 5, io.ErrUnexpectedEOF); e.Error() != "f.json:4:6: unexpected EOF" {
+	if e := ErrorAt(Record{Source: "f.json", Line: 4, Index: -1, Data: []byte(`{"a":y}`)}, 5, io.ErrUnexpectedEOF); e.Error() != "f.json:4:6: unexpected EOF" {
 		t.Errorf("ErrorAt: %v", e)
 	}
 }

@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
@@ -125,7 +125,7 @@ var knownRuleKeys = strings.Fields(`actions alert_suppression anomaly_threshold 
 	revision risk_score risk_score_mapping rule_id rule_name_override saved_id setup severity severity_mapping tags
 	threat threat_filters threat_index threat_indicator_path threat_language threat_mapping threat_query threshold
 	throttle tiebreaker_field timeline_id timeline_title timestamp_field timestamp_override
-	timestamp_override_fallback_disabled to type version`)
+	timestamp_override_fallback_disabled to type version new_terms_fields history_window_start`)
 
 var knownMetaKeys = strings.Fields(`bypass_bbr_timing comments creation_date deprecation_date extended integration maturity
 	min_stack_comments min_stack_version os_type_list promotion query_schema_validation related_endpoint_rules updated_date`)
@@ -133,7 +133,6 @@ var knownMetaKeys = strings.Fields(`bypass_bbr_timing comments creation_date dep
 var (
 	intervalRE = regexp.MustCompile(`^\d+[smhd]$`)
 	dateRE     = regexp.MustCompile(`^\d{4}/\d{2}/\d{2}$`)
-	relTimeRE  = regexp.MustCompile(`^now(-(\d+)([smhdwMy]))?$`)
 )
 
 // Parse reads one rule file. It never fails: problems are in the rule's
@@ -159,11 +158,8 @@ func Parse(file string, data []byte, opts LoadOptions) *Rule {
 		v.finish()
 		return r
 	}
-	for k := range doc {
-		if k != "metadata" && k != "rule" && k != "transform" {
-			v.unknownKey("", k, []string{"metadata", "rule", "transform"})
-		}
-	}
+	v.pos = indexPositions(string(data))
+	v.onlyKeys(doc, "", []string{"metadata", "rule", "transform"})
 	r.Raw = ruleTab
 	r.Transform, _ = doc["transform"].(map[string]any)
 	v.meta(meta)
@@ -176,35 +172,59 @@ func Parse(file string, data []byte, opts LoadOptions) *Rule {
 type validator struct {
 	r     *Rule
 	lines []string
+	pos   *posIndex
 }
 
 func (v *validator) errAt(line, col int, msg, hint string) {
 	v.r.Errors = append(v.r.Errors, &Error{File: v.r.File, Line: line, Col: col, Msg: msg, Hint: hint})
 }
 
-// keyPos finds where key is set inside [table] (or at top level for "").
-func (v *validator) keyPos(table, key string) (int, int) {
-	cur := ""
-	for i, l := range v.lines {
-		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "[") {
-			cur = strings.Trim(t, "[] ")
-			continue
-		}
-		if cur != table {
-			continue
-		}
-		if strings.HasPrefix(t, key) {
-			rest := strings.TrimSpace(t[len(key):])
-			if strings.HasPrefix(rest, "=") {
-				return i + 1, strings.Index(l, key) + 1
-			}
-		}
+// tablePath splits a table name as messages write it ("rule.threshold",
+// "rule.threat_mapping[0].entries[1]") into position-index segments.
+func tablePath(table string) []string {
+	if table == "" {
+		return nil
 	}
-	for i, l := range v.lines {
-		if strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "[]")) == table+"."+key {
-			return i + 1, 1
+	var segs []string
+	for _, part := range strings.Split(table, ".") {
+		var idx []string
+		for strings.HasSuffix(part, "]") {
+			open := strings.LastIndexByte(part, '[')
+			if open <= 0 {
+				break
+			}
+			idx = append([]string{part[open:]}, idx...)
+			part = part[:open]
 		}
+		segs = append(segs, part)
+		segs = append(segs, idx...)
+	}
+	return segs
+}
+
+// keyPos finds where key is set inside table ("" for the top level, or a
+// name such as "rule.threshold.cardinality[0]"): the key itself, or, when
+// the file does not set it, the closest enclosing table. 0, 0 if unknown.
+func (v *validator) keyPos(table, key string) (int, int) {
+	return v.pathPos(append(tablePath(table), key))
+}
+
+// elemPos is keyPos for the i-th element of the array table.key.
+func (v *validator) elemPos(table, key string, i int) (int, int) {
+	return v.pathPos(append(tablePath(table), key, elemSeg(i)))
+}
+
+// tablePos is where table starts: its [header], or the key defining it.
+func (v *validator) tablePos(table string) (int, int) {
+	return v.pathPos(tablePath(table))
+}
+
+func (v *validator) pathPos(path []string) (int, int) {
+	if v.pos == nil {
+		return 0, 0
+	}
+	if p, ok := v.pos.lookup(path); ok {
+		return p.line, p.col
 	}
 	return 0, 0
 }
@@ -212,6 +232,20 @@ func (v *validator) keyPos(table, key string) (int, int) {
 func (v *validator) errKey(table, key, msg, hint string) {
 	line, col := v.keyPos(table, key)
 	v.errAt(line, col, msg, hint)
+}
+
+func (v *validator) errElem(table, key string, i int, msg, hint string) {
+	line, col := v.elemPos(table, key, i)
+	v.errAt(line, col, msg, hint)
+}
+
+// missing reports a required key that table lacks, at the table.
+func (v *validator) missing(table, key, hint string) {
+	line, col := v.tablePos(table)
+	if line == 0 {
+		line, col = 1, 1
+	}
+	v.errAt(line, col, fmt.Sprintf("[%s] lacks the required key %q", table, key), hint)
 }
 
 func (v *validator) unknownKey(table, key string, known []string) {
@@ -226,17 +260,67 @@ func (v *validator) unknownKey(table, key string, known []string) {
 	v.errKey(table, key, fmt.Sprintf("unknown key %q in %s", key, where), hint)
 }
 
+// onlyKeys reports the keys of tab that are not in known.
+func (v *validator) onlyKeys(tab map[string]any, table string, known []string) {
+	for _, k := range sortedKeys(tab) {
+		if !contains(known, k) {
+			v.unknownKey(table, k, known)
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// typeName names a decoded TOML value's type for messages.
+func typeName(x any) string {
+	switch x.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case []map[string]any:
+		return "an array of tables"
+	case map[string]any:
+		return "a table"
+	case time.Time:
+		return "a date"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
 func (v *validator) str(tab map[string]any, table, key string, required bool) string {
 	x, ok := tab[key]
 	if !ok {
 		if required {
-			v.errAt(1, 1, fmt.Sprintf("[%s] lacks the required key %q", table, key), "")
+			v.missing(table, key, "")
 		}
 		return ""
 	}
 	s, ok := x.(string)
 	if !ok {
-		v.errKey(table, key, fmt.Sprintf("%s.%s must be a string, not %T", table, key, x), "")
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be a string, not %s", table, key, typeName(x)), "")
+	}
+	return s
+}
+
+// nonEmptyStr is str for a value that must not be empty either.
+func (v *validator) nonEmptyStr(tab map[string]any, table, key string, required bool) string {
+	s := v.str(tab, table, key, required)
+	if _, ok := tab[key].(string); ok && strings.TrimSpace(s) == "" {
+		v.errKey(table, key, fmt.Sprintf("%s.%s is empty", table, key), "write a value or remove the key")
 	}
 	return s
 }
@@ -251,46 +335,173 @@ func (v *validator) strs(tab map[string]any, table, key string) []string {
 		return []string{t}
 	case []any:
 		out := make([]string, 0, len(t))
-		for _, el := range t {
+		for i, el := range t {
 			s, ok := el.(string)
 			if !ok {
-				v.errKey(table, key, fmt.Sprintf("%s.%s must be a list of strings", table, key), "")
+				v.errElem(table, key, i, fmt.Sprintf("%s.%s must be a list of strings, element %d is %s", table, key, i+1, typeName(el)), "")
 				return nil
 			}
 			out = append(out, s)
 		}
 		return out
 	}
-	v.errKey(table, key, fmt.Sprintf("%s.%s must be a list of strings, not %T", table, key, x), "")
+	v.errKey(table, key, fmt.Sprintf("%s.%s must be a list of strings, not %s", table, key, typeName(x)), "")
 	return nil
+}
+
+// fieldList reads a list of field names: strings, none empty. single
+// also accepts one string (a list of one; "" for none), as Kibana does
+// for threshold.field and machine_learning_job_id. ok is false when the
+// value has the wrong type.
+func (v *validator) fieldList(tab map[string]any, table, key string, single bool) (out []string, ok bool) {
+	x, present := tab[key]
+	if !present {
+		return nil, true
+	}
+	if s, isStr := x.(string); isStr && single {
+		if strings.TrimSpace(s) == "" {
+			return nil, true
+		}
+		return []string{s}, true
+	}
+	arr, isArr := x.([]any)
+	if !isArr {
+		want := "a list of strings"
+		if single {
+			want = "a string or a list of strings"
+		}
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be %s, not %s", table, key, want, typeName(x)), "")
+		return nil, false
+	}
+	out = make([]string, 0, len(arr))
+	for i, el := range arr {
+		s, isStr := el.(string)
+		switch {
+		case !isStr:
+			v.errElem(table, key, i, fmt.Sprintf("%s.%s must be a list of strings, element %d is %s", table, key, i+1, typeName(el)), "")
+			return nil, false
+		case strings.TrimSpace(s) == "":
+			v.errElem(table, key, i, fmt.Sprintf("%s.%s has an empty name at element %d", table, key, i+1), "remove it or write a field name")
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
 }
 
 func (v *validator) integer(tab map[string]any, table, key string, required bool) (int, bool) {
 	x, ok := tab[key]
 	if !ok {
 		if required {
-			v.errAt(1, 1, fmt.Sprintf("[%s] lacks the required key %q", table, key), "")
+			v.missing(table, key, "")
 		}
 		return 0, false
 	}
 	n, ok := x.(int64)
 	if !ok {
-		v.errKey(table, key, fmt.Sprintf("%s.%s must be an integer, not %T", table, key, x), "")
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be an integer, not %s", table, key, typeName(x)), "")
+		return 0, false
+	}
+	if int64(int(n)) != n {
+		v.errKey(table, key, fmt.Sprintf("%s.%s = %d is too large", table, key, n), "")
 		return 0, false
 	}
 	return int(n), true
 }
 
+// atLeast reads an optional integer that must be at least lo.
+func (v *validator) atLeast(tab map[string]any, table, key string, required bool, lo int) (int, bool) {
+	n, ok := v.integer(tab, table, key, required)
+	if ok && n < lo {
+		v.errKey(table, key, fmt.Sprintf("%s.%s = %d must be at least %d", table, key, n, lo), "")
+		return 0, false
+	}
+	return n, ok
+}
+
+func (v *validator) boolean(tab map[string]any, table, key string) (bool, bool) {
+	x, ok := tab[key]
+	if !ok {
+		return false, false
+	}
+	b, ok := x.(bool)
+	if !ok {
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be true or false, not %s", table, key, typeName(x)), "")
+	}
+	return b, ok
+}
+
+// subTable reads tab[key] as a table; ok is false when it is absent or
+// not a table (reported).
+func (v *validator) subTable(tab map[string]any, table, key string) (map[string]any, bool) {
+	x, present := tab[key]
+	if !present {
+		return nil, false
+	}
+	m, ok := x.(map[string]any)
+	if !ok {
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be a table, not %s", table, key, typeName(x)),
+			fmt.Sprintf("write it as [%s.%s] with its keys below", table, key))
+	}
+	return m, ok
+}
+
+// tableList reads tab[key] as an array of tables ([[table.key]] or an
+// array of inline tables); ok is false when it is absent or malformed
+// (reported).
+func (v *validator) tableList(tab map[string]any, table, key string) ([]map[string]any, bool) {
+	x, present := tab[key]
+	if !present {
+		return nil, false
+	}
+	switch t := x.(type) {
+	case []map[string]any:
+		return t, true
+	case []any:
+		out := make([]map[string]any, 0, len(t))
+		for i, el := range t {
+			m, ok := el.(map[string]any)
+			if !ok {
+				v.errElem(table, key, i, fmt.Sprintf("%s.%s[%d] must be a table, not %s", table, key, i, typeName(el)),
+					fmt.Sprintf("write each element as [[%s.%s]] with its keys below", table, key))
+				return nil, false
+			}
+			out = append(out, m)
+		}
+		return out, true
+	}
+	v.errKey(table, key, fmt.Sprintf("%s.%s must be an array of tables, not %s", table, key, typeName(x)),
+		fmt.Sprintf("write each element as [[%s.%s]] with its keys below", table, key))
+	return nil, false
+}
+
+// enum reads a string key that must be one of allowed.
+func (v *validator) enum(tab map[string]any, table, key string, required bool, allowed ...string) string {
+	s := v.str(tab, table, key, required)
+	if _, ok := tab[key].(string); ok {
+		v.oneOfAll(table, key, s, allowed...)
+	}
+	return s
+}
+
+// oneOf checks a value that may be empty (not set).
 func (v *validator) oneOf(table, key, val string, allowed ...string) {
 	if val == "" {
 		return
 	}
+	v.oneOfAll(table, key, val, allowed...)
+}
+
+func (v *validator) oneOfAll(table, key, val string, allowed ...string) {
 	for _, a := range allowed {
 		if val == a {
 			return
 		}
 	}
 	hint := "use one of " + strings.Join(allowed, ", ")
+	if len(allowed) == 1 {
+		hint = fmt.Sprintf("the only valid value is %q", allowed[0])
+	}
 	if s := Closest(val, allowed); s != "" {
 		hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 	}
@@ -303,11 +514,7 @@ func (v *validator) meta(m map[string]any) {
 		v.errAt(1, 1, "no [metadata] table", "add [metadata] with creation_date and updated_date (YYYY/MM/DD)")
 		return
 	}
-	for k := range m {
-		if !contains(knownMetaKeys, k) {
-			v.unknownKey("metadata", k, knownMetaKeys)
-		}
-	}
+	v.onlyKeys(m, "metadata", knownMetaKeys)
 	r.Metadata.CreationDate = v.str(m, "metadata", "creation_date", true)
 	r.Metadata.UpdatedDate = v.str(m, "metadata", "updated_date", true)
 	for _, k := range []string{"creation_date", "updated_date"} {
@@ -326,14 +533,10 @@ func (v *validator) meta(m map[string]any) {
 
 func (v *validator) rule(t map[string]any) {
 	r := v.r
-	for k := range t {
-		if !contains(knownRuleKeys, k) {
-			v.unknownKey("rule", k, knownRuleKeys)
-		}
-	}
+	v.onlyKeys(t, "rule", knownRuleKeys)
 	r.Author = v.strs(t, "rule", "author")
 	if _, ok := t["author"]; !ok {
-		v.errAt(1, 1, `[rule] lacks the required key "author"`, "")
+		v.missing("rule", "author", "")
 	}
 	r.Description = v.str(t, "rule", "description", true)
 	r.Name = v.str(t, "rule", "name", true)
@@ -359,31 +562,7 @@ func (v *validator) rule(t map[string]any) {
 	r.Query = v.str(t, "rule", "query", false)
 	r.Index = v.strs(t, "rule", "index")
 	r.DataViewID = v.str(t, "rule", "data_view_id", false)
-	r.From = v.str(t, "rule", "from", false)
-	if r.From == "" {
-		r.From = "now-6m"
-	}
-	r.To = v.str(t, "rule", "to", false)
-	if r.To == "" {
-		r.To = "now"
-	}
-	from, okFrom := v.relTime("from", r.From)
-	to, okTo := v.relTime("to", r.To)
-	if okFrom && okTo {
-		r.Lookback = from - to
-		if r.Lookback <= 0 {
-			v.errKey("rule", "from", fmt.Sprintf("rule.from %q is not before rule.to %q", r.From, r.To), "")
-		}
-	}
-	r.Interval = 5 * time.Minute
-	if s := v.str(t, "rule", "interval", false); s != "" {
-		if !intervalRE.MatchString(s) {
-			v.errKey("rule", "interval", fmt.Sprintf("rule.interval = %q is not an interval", s), "write a number and a unit s, m, h or d, e.g. \"5m\"")
-		} else {
-			n, _ := strconv.Atoi(s[:len(s)-1])
-			r.Interval = time.Duration(n) * unitDur(s[len(s)-1])
-		}
-	}
+	v.window(t)
 	r.MaxSignals = 100
 	if n, ok := v.integer(t, "rule", "max_signals", false); ok {
 		if n < 1 {
@@ -415,58 +594,90 @@ func (v *validator) rule(t map[string]any) {
 	if r.Version == 0 {
 		r.Version = 1
 	}
-	v.threat(t["threat"])
+	v.threat(t)
+	v.typed(t)
 }
 
-// relTime checks a from/to value. Vigil runs rules relative to their
-// execution time, so it accepts `now` with an optional `-N<unit>`.
-func (v *validator) relTime(key, s string) (time.Duration, bool) {
-	m := relTimeRE.FindStringSubmatch(s)
-	if m == nil {
-		v.errKey("rule", key, fmt.Sprintf("rule.%s = %q is not date math relative to now", key, s), `write e.g. "now-9m" (units s m h d w M y)`)
-		return 0, false
-	}
-	if m[1] == "" {
-		return 0, true
-	}
-	n, _ := strconv.Atoi(m[2])
-	return time.Duration(n) * unitDur(m[3][0]), true
-}
+// refInstant is the fixed "now" against which from and to are resolved to
+// compute a rule's look-back: a day chosen so that now-1M is 30 days and
+// now-1y 365 days before it.
+var refInstant = time.Date(2001, 5, 1, 0, 0, 0, 0, time.UTC)
 
-func unitDur(u byte) time.Duration {
-	switch u {
-	case 's':
-		return time.Second
-	case 'm':
-		return time.Minute
-	case 'h':
-		return time.Hour
-	case 'd':
-		return 24 * time.Hour
-	case 'w':
-		return 7 * 24 * time.Hour
-	case 'M':
-		return 30 * 24 * time.Hour
-	case 'y':
-		return 365 * 24 * time.Hour
+// window reads from, to and interval. Kibana accepts any date math in from
+// and to; Vigil runs rules relative to their execution, so both must be
+// relative to now, and the look-back is to - from. Rounding (now/d) makes
+// a window whose length changes with the execution time: Kibana runs it,
+// Vigil reports the rule unsupported.
+func (v *validator) window(t map[string]any) {
+	r := v.r
+	r.From = v.str(t, "rule", "from", false)
+	if r.From == "" {
+		r.From = "now-6m"
 	}
-	return 0
-}
-
-func (v *validator) threat(x any) {
-	list, ok := x.([]map[string]any)
-	if !ok {
-		if arr, ok2 := x.([]any); ok2 {
-			for _, el := range arr {
-				if m, ok3 := el.(map[string]any); ok3 {
-					list = append(list, m)
-				}
-			}
+	r.To = v.str(t, "rule", "to", false)
+	if r.To == "" {
+		r.To = "now"
+	}
+	from, okFrom := v.relTime("from", r.From)
+	to, okTo := v.relTime("to", r.To)
+	if okFrom && okTo {
+		r.Lookback = to.Resolve(refInstant, false).Sub(from.Resolve(refInstant, false))
+		if r.Lookback <= 0 {
+			v.errKey("rule", "from", fmt.Sprintf("rule.from %q is not before rule.to %q", r.From, r.To), "")
+		}
+		if rounds(from) || rounds(to) {
+			v.unsupported(fmt.Sprintf("from %q / to %q round the time (/unit), so the window's length changes with the execution time; Vigil needs now-<n><unit>", r.From, r.To))
 		}
 	}
-	for _, m := range list {
+	r.Interval = 5 * time.Minute
+	if s := v.str(t, "rule", "interval", false); s != "" {
+		if !intervalRE.MatchString(s) {
+			v.errKey("rule", "interval", fmt.Sprintf("rule.interval = %q is not an interval", s), "write a number and a unit s, m, h or d, e.g. \"5m\"")
+		} else if d, err := datemath.ParseInterval(s); err != nil {
+			_, why, _ := strings.Cut(err.Error(), ": ")
+			v.errKey("rule", "interval", fmt.Sprintf("rule.interval = %q is not an interval", s), why)
+		} else {
+			r.Interval = d
+		}
+	}
+}
+
+// rounds reports whether a date-math expression rounds (now/d).
+func rounds(e datemath.Expr) bool { return strings.Contains(e.String(), "/") }
+
+// relTime checks a from/to value: date math relative to now.
+func (v *validator) relTime(key, s string) (datemath.Expr, bool) {
+	e, err := datemath.Parse(s)
+	if err != nil {
+		v.errKey("rule", key, fmt.Sprintf("rule.%s = %q is not date math relative to now", key, s), dateMathHint(s, err, "now-9m"))
+		return e, false
+	}
+	if !e.IsNowRelative() {
+		v.errKey("rule", key, fmt.Sprintf("rule.%s = %q is not date math relative to now", key, s),
+			`Vigil runs rules relative to their execution time: write e.g. "now-9m" (units s m h d w M y)`)
+		return e, false
+	}
+	return e, true
+}
+
+// dateMathHint turns a datemath error about s into a hint: what to write
+// instead, after the problem datemath found.
+func dateMathHint(s string, err error, example string) string {
+	if !strings.HasPrefix(s, "now") {
+		return fmt.Sprintf("write date math relative to now, e.g. %q (units s m h d w M y)", example)
+	}
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, `": `); ok {
+		return rest
+	}
+	return msg
+}
+
+func (v *validator) threat(t map[string]any) {
+	for i, m := range tables(t["threat"]) {
+		table := fmt.Sprintf("rule.threat[%d]", i)
 		th := Threat{Framework: asString(m["framework"])}
-		v.oneOf("rule.threat", "framework", th.Framework, "MITRE ATT&CK", "MITRE ATLAS")
+		v.oneOf(table, "framework", th.Framework, "MITRE ATT&CK", "MITRE ATLAS")
 		if tac, ok := m["tactic"].(map[string]any); ok {
 			th.Tactic = ref(tac)
 		}

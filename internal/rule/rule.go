@@ -94,9 +94,42 @@ type Rule struct {
 	Enabled                                          bool
 	Threat                                           []Threat
 
-	// Raw is the whole [rule] table as decoded, for the fields Vigil
-	// carries but does not interpret yet (filters, exceptions_list,
-	// alert_suppression, threshold, new_terms, threat_match...).
+	// Optional settings common to all rule types; empty when not set.
+	ExceptionsList      []ExceptionListRef
+	AlertSuppression    *AlertSuppression // nil: no suppression
+	RiskScoreMapping    []RiskScoreMapping
+	SeverityMapping     []SeverityMapping
+	RelatedIntegrations []RelatedIntegration
+	RequiredFields      []RequiredField
+	InvestigationFields []string // [rule.investigation_fields] field_names
+
+	// Type-specific settings, set only on rules of their type.
+	Threshold *Threshold // threshold rules
+	NewTerms  *NewTerms  // new_terms rules
+
+	// threat_match rules.
+	ThreatIndex         []string
+	ThreatQuery         string
+	ThreatLanguage      string // default kuery
+	ThreatIndicatorPath string // default threat.indicator
+	ThreatFilters       []any  // Kibana filter objects, as decoded
+	ThreatMapping       []ThreatMappingGroup
+	ConcurrentSearches  int // 0: not set (Kibana's default)
+	ItemsPerSearch      int // 0: not set (Kibana's default)
+
+	// eql rules; empty: not set.
+	TimestampField, EventCategoryOverride, TiebreakerField string
+
+	// machine_learning rules.
+	AnomalyThreshold     int
+	MachineLearningJobID []string
+
+	// SavedID is the Kibana saved query of saved_query rules (query,
+	// threshold and threat_match rules may also name one).
+	SavedID string
+
+	// Raw is the whole [rule] table as decoded: Params() and the fields
+	// Vigil carries without a typed form (filters, threat, meta, actions...).
 	Raw       map[string]any
 	Transform map[string]any
 

@@ -213,11 +213,20 @@ func TestResumeAfterRestart(t *testing.T) {
 func TestRebalanceTwoInputs(t *testing.T) {
 	c := newCluster(t)
 	tr := newTracker(t)
+	// Batches take a while to process, acknowledged from other
+	// goroutines, so that some are in flight when partitions are revoked.
+	slow := func(input string, b source.Batch) {
+		ms := tr.deliver(input, b)
+		go func() {
+			time.Sleep(2 * time.Millisecond) // processing time, not synchronization
+			tr.ack(b, ms, nil)
+		}()
+	}
 	produce(t, c, 0, 400, nil)
-	a := start(t, "a", testOptions(c, "g"), tr.ackAll)
+	a := start(t, "a", testOptions(c, "g"), slow)
 	waitFor(t, 20*time.Second, "the first input to consume", func() bool { return tr.numAcked() >= 100 })
 
-	b := start(t, "b", testOptions(c, "g"), tr.ackAll)
+	b := start(t, "b", testOptions(c, "g"), slow)
 	produce(t, c, 400, 100, nil) // during the rebalance
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -252,8 +261,8 @@ func TestRebalanceTwoInputs(t *testing.T) {
 		t.Errorf("%d records delivered twice, want at most a batch per partition (%d)", dups, testPartitions*testBatch)
 	}
 	t.Logf("a got %d records, b %d, %d duplicates", fromA, fromB, dups)
-	if s := a.in.Stats(); s.Revoked < 2 {
-		t.Errorf("first input revoked %d partitions, want 2 or more", s.Revoked)
+	if s := a.in.Stats(); s.Revoked < 2 || s.Abandoned != 0 || s.LateAcks != 0 {
+		t.Errorf("first input stats %+v: want 2 or more partitions revoked, every batch in flight waited for", s)
 	}
 	if s := b.in.Stats(); s.Records == 0 || len(s.Partitions) != 2 {
 		t.Errorf("second input stats %+v: want records from 2 partitions", s)
@@ -355,5 +364,80 @@ func TestStopWithUnacknowledgedBatch(t *testing.T) {
 	}
 	if n := len(committed(c, "g")); n != 0 {
 		t.Errorf("%d partitions committed, want none", n)
+	}
+}
+
+// A revoked partition whose batch is not acknowledged within DrainTimeout is
+// handed over uncommitted: the next owner reads the batch again, and only
+// that batch is delivered twice.
+func TestRebalanceGivesUpUnacknowledgedBatch(t *testing.T) {
+	c := newCluster(t)
+	tr := newTracker(t)
+	produce(t, c, 0, 40, nil) // 10 per partition: one batch each
+
+	// a holds every batch it gets.
+	var mu sync.Mutex
+	var heldByA []msg
+	opts := testOptions(c, "g")
+	opts.DrainTimeout = 300 * time.Millisecond
+	a := start(t, "a", opts, func(input string, b source.Batch) {
+		ms := tr.deliver(input, b)
+		mu.Lock()
+		heldByA = append(heldByA, ms...)
+		mu.Unlock()
+	})
+	waitFor(t, 20*time.Second, "a batch held in each partition", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(heldByA) == 40
+	})
+
+	b := start(t, "b", testOptions(c, "g"), tr.ackAll)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.WaitGroupInfo(ctx, "g", func(g *kfake.GroupInfo) bool {
+		return g != nil && g.State == "Stable" && len(g.Members) == 2 &&
+			g.Members[0].NumAssigned() == 2 && g.Members[1].NumAssigned() == 2
+	}); err != nil {
+		t.Fatalf("group never split 2+2: %v", err)
+	}
+	waitFor(t, 20*time.Second, "b to read its partitions", func() bool { return tr.numAcked() == 20 })
+
+	// b's two partitions are committed to their end, a's not at all.
+	ends := endOffsets(c)
+	waitFor(t, 10*time.Second, "b's partitions committed", func() bool {
+		got := committed(c, "g")
+		if len(got) != 2 {
+			return false
+		}
+		for p, off := range got {
+			if off != ends[p] {
+				return false
+			}
+		}
+		return true
+	})
+	if s := a.in.Stats(); s.Abandoned != 2 || s.Revoked != 2 {
+		t.Errorf("a's stats %+v: want 2 revoked partitions with their batch given up", s)
+	}
+	tr.mu.Lock()
+	dups := 0
+	for n, d := range tr.delivered {
+		if d > 1 {
+			dups++
+			if tr.by["a"][n] != 1 || tr.by["b"][n] != 1 {
+				t.Errorf("record %d delivered %d times to a and %d to b, want once each", n, tr.by["a"][n], tr.by["b"][n])
+			}
+		}
+	}
+	tr.mu.Unlock()
+	if dups != 20 {
+		t.Errorf("%d records delivered twice, want the 20 of the 2 batches given up", dups)
+	}
+	if err := b.wait(t); err != nil {
+		t.Errorf("b: %v", err)
+	}
+	if err := a.wait(t); err != nil {
+		t.Errorf("a: %v", err)
 	}
 }

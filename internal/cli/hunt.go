@@ -316,6 +316,9 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 		if s.Duplicates > 0 {
 			notes = append(notes, fmt.Sprintf("%d duplicate event(s)", s.Duplicates))
 		}
+		if s.Excluded > 0 {
+			notes = append(notes, fmt.Sprintf("%d removed by exceptions", s.Excluded))
+		}
 		if s.NotNew > 0 {
 			notes = append(notes, fmt.Sprintf("%d matches with terms already seen in the history window", s.NotNew))
 		}

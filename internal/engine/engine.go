@@ -40,6 +40,9 @@ type Rule struct {
 	// Explain, when set, says why ev does not match (the query clause by
 	// clause, or a filter), "" when it matches.
 	Explain func(ev *event.Event) string
+	// Exclude, when set, applies the rule's exceptions: true (and the
+	// exception item's name) removes a match, as Kibana's must_not filter.
+	Exclude func(ev *event.Event) (excluded bool, item string)
 
 	selector *IndexSelector
 	override event.FieldID

@@ -52,6 +52,7 @@ type RuleStats struct {
 	OutOfRange int // matches outside --since/--until
 	Alerts     int // alerts emitted
 	Suppressed int // matches counted into another alert by alert suppression
+	Excluded   int // matches removed by an exception
 	NotNew     int // new_terms: value combinations already seen in the history window
 	// Scheduled-rule view (computed for every hunt, enforced with Replay):
 	Executions    int
@@ -97,6 +98,9 @@ type Match struct {
 	ID      string    // the alert id (kibana.alert.uuid)
 	Doc     map[string]any
 	Where   string // where the event was read, for explanations (optional)
+	// ExcludedBy names the exception item that removed the match; such a
+	// match raises no alert (it is reported for statistics and explanations).
+	ExcludedBy string
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -129,6 +133,12 @@ func (x *Evaluator) Evaluate(ev *event.Event, ms []Match) ([]Match, error) {
 	x.Engine.Eval(ev, index, func(r *Rule) {
 		if firstErr != nil {
 			return
+		}
+		if r.Exclude != nil {
+			if excluded, item := r.Exclude(ev); excluded {
+				ms = append(ms, Match{Rule: r, Index: index, ExcludedBy: item})
+				return
+			}
 		}
 		if doc == nil {
 			m, err := ev.Map()
@@ -179,6 +189,11 @@ func (h *Hunt) Add(m Match) error {
 		if h.opts.Explain != nil && r == h.opts.ExplainRule {
 			h.opts.Explain(m.Where, fmt.Sprintf(format, args...))
 		}
+	}
+	if m.ExcludedBy != "" {
+		st.Excluded++
+		explain("matches, but the exception item %q removes it", m.ExcludedBy)
+		return nil
 	}
 	if !m.HasTime {
 		st.NoTime++

@@ -258,6 +258,9 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	for _, m := range matches {
 		r := m.Rule
 		switch {
+		case m.ExcludedBy != "":
+			d.dropped.Add(1, r.ID, "exception")
+			continue
 		case known[m.ID] || seen[m.ID]:
 			d.dropped.Add(1, r.ID, "duplicate")
 			continue

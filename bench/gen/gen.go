@@ -153,7 +153,10 @@ func (g *generator) emit(kind string, events int) {
 
 func (g *generator) remaining() int { return g.o.Events - g.stats.Events }
 
-// Background traffic of a mixed data set, in percent of events.
+// Background traffic of a mixed data set, in percent of the lines drawn.
+// An envelope line holds one to three records, so of 1,000,000 events
+// about 28% are ECS activity logs, 18% raw records, 16% sign-ins, 7% audit
+// logs and 31% process events.
 const (
 	shareActivity = 30
 	shareRaw      = 10

@@ -21,7 +21,7 @@ type activityPlant struct {
 // activityPlants succeed at an operation a rule watches. The raw data set
 // of `vigil normalize` plants them too.
 var activityPlants = []activityPlant{
-	{builtin + "execution_vm_run_command.toml", opRunCommand, 200},
+	{builtin + "execution_vm_run_command.toml", opRunCommand, 300},
 	{builtin + "credential_access_storage_account_keys_listed.toml", opListKeys, 40},
 	{builtin + "defense_evasion_diagnostic_settings_deleted.toml", opDiagDelete, 40},
 	{builtin + "execution_vm_managed_run_command_written.toml", opManagedRunCmd, 40},

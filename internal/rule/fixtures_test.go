@@ -9,7 +9,8 @@ import (
 	"github.com/vigil-project/vigil/internal/event"
 )
 
-// TestFixtures loads testdata/good (must be runnable) and testdata/bad,
+// TestFixtures loads testdata/good (must be runnable, or unsupported when
+// the file says so) and testdata/bad,
 // whose files name their expected errors in `# want: ` lines (a substring
 // of "line:col: message" or of the hint).
 func TestFixtures(t *testing.T) {
@@ -17,8 +18,17 @@ func TestFixtures(t *testing.T) {
 	for _, f := range good {
 		data, _ := os.ReadFile(f)
 		r := Parse(f, data, LoadOptions{Plan: event.NewPlan(), Now: fixedNow})
-		if r.Status != StatusOK {
-			t.Errorf("%s: status %s %s %v", f, r.Status, r.Reason, r.Errors)
+		// A good file is runnable, unless it says otherwise in a
+		// `# want-status: unsupported: <reason substring>` line.
+		wantStatus, wantReason := StatusOK, ""
+		for _, line := range strings.Split(string(data), "\n") {
+			if w, ok := strings.CutPrefix(line, "# want-status: "); ok {
+				st, reason, _ := strings.Cut(w, ": ")
+				wantStatus, wantReason = Status(st), reason
+			}
+		}
+		if len(r.Errors) > 0 || r.Status != wantStatus || !strings.Contains(r.Reason, wantReason) {
+			t.Errorf("%s: status %s %q %v, want %s %q", f, r.Status, r.Reason, r.Errors, wantStatus, wantReason)
 		}
 	}
 	bad, _ := filepath.Glob("testdata/bad/*.toml")

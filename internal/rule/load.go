@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -311,7 +312,12 @@ func (v *validator) str(tab map[string]any, table, key string, required bool) st
 	}
 	s, ok := x.(string)
 	if !ok {
-		v.errKey(table, key, fmt.Sprintf("%s.%s must be a string, not %s", table, key, typeName(x)), "")
+		hint := ""
+		switch x.(type) {
+		case int64, float64, bool:
+			hint = fmt.Sprintf(`put it in quotes: %s = "%v"`, key, x)
+		}
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be a string, not %s", table, key, typeName(x)), hint)
 	}
 	return s
 }
@@ -370,7 +376,11 @@ func (v *validator) fieldList(tab map[string]any, table, key string, single bool
 		if single {
 			want = "a string or a list of strings"
 		}
-		v.errKey(table, key, fmt.Sprintf("%s.%s must be %s, not %s", table, key, want, typeName(x)), "")
+		hint := ""
+		if s, isStr := x.(string); isStr {
+			hint = fmt.Sprintf("write a list: %s = [%q]", key, s)
+		}
+		v.errKey(table, key, fmt.Sprintf("%s.%s must be %s, not %s", table, key, want, typeName(x)), hint)
 		return nil, false
 	}
 	out = make([]string, 0, len(arr))
@@ -502,7 +512,7 @@ func (v *validator) oneOfAll(table, key, val string, allowed ...string) {
 	if len(allowed) == 1 {
 		hint = fmt.Sprintf("the only valid value is %q", allowed[0])
 	}
-	if s := Closest(val, allowed); s != "" {
+	if s := Closest(val, allowed); s != "" && len(val) > 2 { // any short word is close to another
 		hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 	}
 	v.errKey(table, key, fmt.Sprintf("%s.%s = %q is not a valid value", table, key, val), hint)
@@ -599,9 +609,9 @@ func (v *validator) rule(t map[string]any) {
 }
 
 // refInstant is the fixed "now" against which from and to are resolved to
-// compute a rule's look-back: a day chosen so that now-1M is 30 days and
-// now-1y 365 days before it.
-var refInstant = time.Date(2001, 5, 1, 0, 0, 0, 0, time.UTC)
+// compute a rule's look-back: chosen so that now-1M is 30 days and now-1y
+// 365 days before it, and at noon so that now/d is half a day back.
+var refInstant = time.Date(2001, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // window reads from, to and interval. Kibana accepts any date math in from
 // and to; Vigil runs rules relative to their execution, so both must be
@@ -800,7 +810,15 @@ func (v *validator) queryError(err error) {
 		// The value starts after `query = ` and its opening delimiter; a
 		// multi-line string's first newline is not part of the value.
 		l := v.lines[line-1]
-		eq := strings.Index(l, "=")
+		keyAt := 0 // the key's byte offset: col counts characters
+		for n := 1; n < col && keyAt < len(l); n++ {
+			_, size := utf8.DecodeRuneInString(l[keyAt:])
+			keyAt += size
+		}
+		eq := strings.Index(l[keyAt:], "=")
+		if eq >= 0 {
+			eq += keyAt
+		}
 		rest := strings.TrimLeft(l[eq+1:], " \t")
 		start := eq + 1 + (len(l[eq+1:]) - len(rest))
 		delim := 1

@@ -58,6 +58,7 @@ func (v *validator) newTerms(t map[string]any) {
 	nt := &NewTerms{}
 	valid := true
 	var fieldsAt, historyAt [2]string // table and key holding each setting, for errors
+	historySet := false               // a history_window_start string was read
 	_, apiFields := t["new_terms_fields"]
 	_, apiHistory := t["history_window_start"]
 	m, repo := v.subTable(t, "rule", "new_terms")
@@ -91,7 +92,7 @@ func (v *validator) newTerms(t map[string]any) {
 			v.missing(table, "history_window_start", `add [[rule.new_terms.history_window_start]] with field = "history_window_start" and value = "now-14d"`)
 			valid = false
 		case string:
-			nt.HistoryWindowStart = h
+			nt.HistoryWindowStart, historySet = h, true
 		default:
 			list, ok := v.tableList(m, table, "history_window_start")
 			if !ok {
@@ -115,6 +116,7 @@ func (v *validator) newTerms(t map[string]any) {
 				break
 			}
 			nt.HistoryWindowStart = v.str(list[0], ht, "value", true)
+			_, historySet = list[0]["value"].(string)
 		}
 	case apiFields || apiHistory:
 		fieldsAt = [2]string{"rule", "new_terms_fields"}
@@ -130,6 +132,7 @@ func (v *validator) newTerms(t map[string]any) {
 			valid = false
 		}
 		nt.HistoryWindowStart = v.str(t, "rule", "history_window_start", false)
+		_, historySet = t["history_window_start"].(string)
 	default:
 		if v.r.Type == "new_terms" {
 			v.missing("rule", "new_terms", `add [rule.new_terms] with field = "new_terms_fields", value = [fields], and a [[rule.new_terms.history_window_start]]`)
@@ -140,7 +143,7 @@ func (v *validator) newTerms(t map[string]any) {
 		v.errKey(fieldsAt[0], fieldsAt[1], fmt.Sprintf("%s.%s has %d fields, it needs 1 to 3", fieldsAt[0], fieldsAt[1], len(nt.Fields)), "watch 1 to 3 fields for new values")
 		valid = false
 	}
-	if valid && !v.historyStart(historyAt[0], historyAt[1], nt.HistoryWindowStart) {
+	if !historySet || !v.historyStart(historyAt[0], historyAt[1], nt.HistoryWindowStart) {
 		valid = false
 	}
 	if valid {

@@ -94,7 +94,11 @@ func (v *validator) alertSuppression(t map[string]any) {
 		dur := &Duration{}
 		n, okV := v.atLeast(d, dt, "value", true, 1)
 		dur.Value = n
-		dur.Unit = v.enum(d, dt, "unit", true, "s", "m", "h")
+		if u, _ := d["unit"].(string); u == "d" {
+			v.errKey(dt, "unit", dt+`.unit = "d" is not a valid value`, `use s, m or h: for days write hours, e.g. value = 24 and unit = "h"`)
+		} else {
+			dur.Unit = v.enum(d, dt, "unit", true, "s", "m", "h")
+		}
 		if okV && contains([]string{"s", "m", "h"}, dur.Unit) {
 			s.Duration = dur
 		} else {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -439,5 +440,111 @@ func TestRebalanceGivesUpUnacknowledgedBatch(t *testing.T) {
 	}
 	if err := a.wait(t); err != nil {
 		t.Errorf("a: %v", err)
+	}
+}
+
+// Failed commits are retried; records are not delivered again for it.
+func TestCommitErrorsRetried(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 0, 200, nil)
+	f := kfake.Fault{Group: "g", Err: kerr.InvalidCommitOffsetSize, Count: 3}
+	const offsetCommit = 8 // the request's key
+	f.Keys = append(f.Keys, offsetCommit)
+	h := c.Fault(f)
+	tr := newTracker(t)
+	r := start(t, "commits", testOptions(c, "g"), tr.ackAll)
+	waitFor(t, 20*time.Second, "200 records acknowledged and committed", func() bool {
+		return tr.numAcked() == 200 && allCommitted(c, "g")()
+	})
+	if n := h.Hits(); n != 3 {
+		t.Errorf("%d commits failed, want 3", n)
+	}
+	s := r.in.Stats()
+	if s.CommitErrors != 3 || s.Commits == 0 || s.Redelivered != 0 {
+		t.Errorf("stats %+v: want 3 commit errors, then commits, no redelivery", s)
+	}
+	tr.checkOrdered(c)
+}
+
+// StartOffset "latest" skips what a new group's partitions held before.
+func TestStartLatest(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 0, 100, nil)
+	opts := testOptions(c, "g")
+	opts.StartOffset = "latest"
+	tr := newTracker(t)
+	start(t, "latest", opts, tr.ackAll)
+	// Until the input has found the partitions' ends, records produced
+	// may be skipped too: produce until one arrives.
+	deadline := time.Now().Add(20 * time.Second)
+	for n := 100; tr.numAcked() == 0; n += testPartitions {
+		if time.Now().After(deadline) {
+			t.Fatal("no record consumed")
+		}
+		produce(t, c, n, testPartitions, nil)
+		for wait := time.Now().Add(200 * time.Millisecond); tr.numAcked() == 0 && time.Now().Before(wait); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for n := range tr.delivered {
+		if n < 100 {
+			t.Errorf("record %d, produced before the group started at the latest offsets, delivered", n)
+		}
+	}
+}
+
+// When the member is evicted, its partitions are lost: batches in flight
+// are dropped uncommitted (their late acknowledgements ignored) and read
+// again after the member rejoins.
+func TestLostPartitions(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 0, 40, nil) // one batch per partition
+	tr := newTracker(t)
+	var mu sync.Mutex
+	var held []source.Batch
+	var heldMsgs [][]msg
+	holding := true
+	r := start(t, "lost", testOptions(c, "g"), func(input string, b source.Batch) {
+		ms := tr.deliver(input, b)
+		mu.Lock()
+		defer mu.Unlock()
+		if holding {
+			held = append(held, b)
+			heldMsgs = append(heldMsgs, ms)
+			return
+		}
+		tr.ack(b, ms, nil)
+	})
+	waitFor(t, 20*time.Second, "a batch held in each partition", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(held) == testPartitions
+	})
+	f := kfake.Fault{Group: "g", Err: kerr.UnknownMemberID}
+	const heartbeat = 12 // the request's key
+	f.Keys = append(f.Keys, heartbeat)
+	c.Fault(f)
+	waitFor(t, 20*time.Second, "the partitions lost", func() bool { return r.in.Stats().Lost == testPartitions })
+	mu.Lock()
+	holding = false
+	for i, b := range held {
+		tr.ack(b, heldMsgs[i], nil) // too late: ignored
+	}
+	mu.Unlock()
+	waitFor(t, 20*time.Second, "the records delivered again and committed", func() bool {
+		tr.mu.Lock()
+		again := 0
+		for _, d := range tr.delivered {
+			if d == 2 {
+				again++
+			}
+		}
+		tr.mu.Unlock()
+		return again == 40 && allCommitted(c, "g")()
+	})
+	if s := r.in.Stats(); s.LateAcks != testPartitions || s.Abandoned != testPartitions {
+		t.Errorf("stats %+v: want the %d held batches abandoned and their acknowledgements late", s, testPartitions)
 	}
 }

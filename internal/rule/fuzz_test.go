@@ -13,6 +13,8 @@ import (
 // rule is runnable only when it has no errors.
 func FuzzLoad(f *testing.F) {
 	seeds, _ := filepath.Glob("../../rules/azure/*.toml")
+	fixtures, _ := filepath.Glob("testdata/*/*.toml")
+	seeds = append(seeds, fixtures...)
 	for _, s := range seeds {
 		if b, err := os.ReadFile(s); err == nil {
 			f.Add(b)

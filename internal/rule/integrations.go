@@ -62,6 +62,11 @@ func (v *validator) requiredFields(t map[string]any) {
 // investigationFields reads [rule.investigation_fields] field_names.
 func (v *validator) investigationFields(t map[string]any) {
 	const table = "rule.investigation_fields"
+	if _, isArr := t["investigation_fields"].([]any); isArr {
+		v.errKey("rule", "investigation_fields", "rule.investigation_fields must be a table with field_names, not an array",
+			"write investigation_fields = {field_names = [...]} (the list form is Kibana 8.10's)")
+		return
+	}
 	m, ok := v.subTable(t, "rule", "investigation_fields")
 	if !ok {
 		return

@@ -174,6 +174,9 @@ type validator struct {
 	r     *Rule
 	lines []string
 	pos   *posIndex
+	// windowReason is why Vigil cannot run the rule's from/to, told after
+	// any reason of its type.
+	windowReason string
 }
 
 func (v *validator) errAt(line, col int, msg, hint string) {
@@ -552,7 +555,7 @@ func (v *validator) rule(t map[string]any) {
 	r.Name = v.str(t, "rule", "name", true)
 	r.RuleID = v.str(t, "rule", "rule_id", true)
 	r.Type = v.str(t, "rule", "type", true)
-	v.oneOf("rule", "type", r.Type, "query", "saved_query", "eql", "esql", "threshold", "threat_match", "new_terms", "machine_learning")
+	v.oneOf("rule", "type", r.Type, ruleTypes...)
 	r.Severity = v.str(t, "rule", "severity", true)
 	v.oneOf("rule", "severity", r.Severity, "low", "medium", "high", "critical")
 	if n, ok := v.integer(t, "rule", "risk_score", true); ok {
@@ -636,7 +639,7 @@ func (v *validator) window(t map[string]any) {
 			v.errKey("rule", "from", fmt.Sprintf("rule.from %q is not before rule.to %q", r.From, r.To), "")
 		}
 		if rounds(from) || rounds(to) {
-			v.unsupported(fmt.Sprintf("from %q / to %q round the time (/unit), so the window's length changes with the execution time; Vigil needs now-<n><unit>", r.From, r.To))
+			v.windowReason = fmt.Sprintf("from %q / to %q round the time (/unit), so the window's length changes with the execution time; Vigil needs now-<n><unit>", r.From, r.To)
 		}
 	}
 	r.Interval = 5 * time.Minute
@@ -748,6 +751,9 @@ func (v *validator) compile(opts LoadOptions) {
 		}
 	case r.Language == "lucene":
 		v.unsupported("query language lucene is not supported yet")
+	}
+	if v.windowReason != "" {
+		v.unsupported(v.windowReason)
 	}
 	// Compile the query even of unsupported rule types, so that a
 	// broken query is reported as an error.

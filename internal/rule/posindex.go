@@ -16,8 +16,10 @@ import (
 // element of an array (of tables or of values). Where a key appears more
 // than once (a table and its dotted keys), the first place wins.
 type posIndex struct {
-	at     map[string]filePos
-	arrays map[string]int // path of an array of tables -> elements seen
+	at         map[string]int // path -> byte offset
+	arrays     map[string]int // path of an array of tables -> elements seen
+	src        string
+	lineStarts []int
 }
 
 type filePos struct{ line, col int }
@@ -34,44 +36,44 @@ func elemSeg(i int) string { return "[" + strconv.Itoa(i) + "]" }
 // one, and whether it found any.
 func (x *posIndex) lookup(path []string) (filePos, bool) {
 	for n := len(path); n > 0; n-- {
-		if p, ok := x.at[pathKey(path[:n])]; ok {
-			return p, true
+		if off, ok := x.at[pathKey(path[:n])]; ok {
+			return x.pos(off), true
 		}
 	}
 	return filePos{}, false
 }
 
+// pos is the line and column (in characters, from 1) of byte offset i.
+func (x *posIndex) pos(i int) filePos {
+	line := sort.Search(len(x.lineStarts), func(n int) bool { return x.lineStarts[n] > i }) - 1
+	line = max(line, 0)
+	start := x.lineStarts[line]
+	return filePos{line: line + 1, col: utf8.RuneCountInString(x.src[start:min(max(i, start), len(x.src))]) + 1}
+}
+
 // indexPositions scans a TOML document (one that decoded without error;
 // anything else is scanned on a best-effort basis and never panics).
 func indexPositions(src string) *posIndex {
-	s := &posScanner{src: src, idx: &posIndex{at: map[string]filePos{}, arrays: map[string]int{}}}
-	s.lineStarts = append(s.lineStarts, 0)
+	idx := &posIndex{at: map[string]int{}, arrays: map[string]int{}, src: src, lineStarts: []int{0}}
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
-			s.lineStarts = append(s.lineStarts, i+1)
+			idx.lineStarts = append(idx.lineStarts, i+1)
 		}
 	}
+	s := &posScanner{src: src, idx: idx}
 	s.document()
 	return s.idx
 }
 
+// posScanner fills a posIndex; positions are byte offsets until looked up.
 type posScanner struct {
-	src        string
-	i          int
-	lineStarts []int
-	idx        *posIndex
-	cur        []string // the current table's path
+	src string
+	i   int
+	idx *posIndex
+	cur []string // the current table's path
 }
 
-// pos is the line and column (in characters, from 1) of offset i.
-func (s *posScanner) pos(i int) filePos {
-	line := sort.Search(len(s.lineStarts), func(n int) bool { return s.lineStarts[n] > i }) - 1
-	line = max(line, 0)
-	start := s.lineStarts[line]
-	return filePos{line: line + 1, col: utf8.RuneCountInString(s.src[start:min(i, len(s.src))]) + 1}
-}
-
-func (s *posScanner) record(path []string, p filePos) {
+func (s *posScanner) record(path []string, p int) {
 	k := pathKey(path)
 	if _, ok := s.idx.at[k]; !ok {
 		s.idx.at[k] = p
@@ -79,7 +81,7 @@ func (s *posScanner) record(path []string, p filePos) {
 }
 
 // recordPrefixes records path and its prefixes longer than from.
-func (s *posScanner) recordPrefixes(path []string, from int, p filePos) {
+func (s *posScanner) recordPrefixes(path []string, from int, p int) {
 	for n := from + 1; n <= len(path); n++ {
 		s.record(path[:n], p)
 	}
@@ -135,7 +137,7 @@ func (s *posScanner) document() {
 			return
 		}
 		start := s.i
-		p := s.pos(start)
+		p := start
 		switch {
 		case s.eat("[["):
 			keys := s.key()
@@ -180,14 +182,14 @@ func (s *posScanner) resolve(keys []string) []string {
 }
 
 // table handles [a.b.c].
-func (s *posScanner) table(keys []string, p filePos) {
+func (s *posScanner) table(keys []string, p int) {
 	path := s.resolve(keys)
 	s.recordPrefixes(path, 0, p)
 	s.cur = path
 }
 
 // arrayTable handles [[a.b.c]]: a new element of the array a.b.c.
-func (s *posScanner) arrayTable(keys []string, p filePos) {
+func (s *posScanner) arrayTable(keys []string, p int) {
 	base := append(s.resolve(keys[:len(keys)-1]), keys[len(keys)-1])
 	k := pathKey(base)
 	n := s.idx.arrays[k]
@@ -258,7 +260,7 @@ func (s *posScanner) value(path []string, depth int) {
 				return
 			}
 			el := append(append([]string(nil), path...), elemSeg(n))
-			s.record(el, s.pos(s.i))
+			s.record(el, s.i)
 			s.value(el, depth+1)
 			s.skipSpace()
 			if s.eat(",") {
@@ -278,7 +280,7 @@ func (s *posScanner) value(path []string, depth int) {
 			if s.i >= len(s.src) || s.eat("}") {
 				return
 			}
-			p := s.pos(s.i)
+			p := s.i
 			keys := s.key()
 			s.skipBlank()
 			if len(keys) == 0 || !s.eat("=") {

@@ -129,7 +129,7 @@ func ParseKibana(r io.Reader, name string) ([]*List, error) {
 				switch {
 				case has(obj, "entries"):
 					nItems++
-					it, ns, ierrs := kibanaItem(text, name, line)
+					it, ns, ierrs := kibanaItem(text, obj, name, line)
 					errs = append(errs, ierrs...)
 					if it != nil {
 						items, itemNS, itemLine = append(items, it), append(itemNS, ns), append(itemLine, line)
@@ -234,14 +234,19 @@ func ParseKibana(r io.Reader, name string) ([]*List, error) {
 
 // kibanaItem decodes and checks an item line. It returns the item (nil if
 // it has problems), its namespace, and the problems.
-func kibanaItem(text []byte, name string, line int) (*Item, string, Errors) {
+func kibanaItem(text []byte, obj map[string]json.RawMessage, name string, line int) (*Item, string, Errors) {
 	var errs Errors
 	errAt := func(where, msg, hint string) {
 		errs = append(errs, &Error{File: name, Line: line, Where: where, Msg: msg, Hint: hint})
 	}
 	var ki kItem
 	if err := json.Unmarshal(text, &ki); err != nil {
-		errAt("item", jsonProblem(err, text), "")
+		where := "item"
+		var id string
+		if json.Unmarshal(obj["item_id"], &id) == nil && id != "" {
+			where = fmt.Sprintf("item %q", id)
+		}
+		errAt(where, jsonProblem(err, text), "")
 		return nil, "", errs
 	}
 	where := fmt.Sprintf("item %q", ki.ItemID)
@@ -303,11 +308,11 @@ func kibanaEntry(ke kEntry, src string) (Entry, []problem) {
 		switch ke.Type {
 		case TypeMatchAny:
 			if err := json.Unmarshal(v, &e.Values); err != nil {
-				probs = append(probs, problem{msg: "the value of a match_any entry must be an array of strings, not " + excerpt(string(v))})
+				probs = append(probs, problem{msg: "the value of a match_any entry must be an array of strings, not " + rawExcerpt(v)})
 			}
 		default:
 			if err := json.Unmarshal(v, &e.Value); err != nil {
-				probs = append(probs, problem{msg: fmt.Sprintf("the value of a %s entry must be a string, not %s", ke.Type, excerpt(string(v)))})
+				probs = append(probs, problem{msg: fmt.Sprintf("the value of a %s entry must be a string, not %s", ke.Type, rawExcerpt(v))})
 			}
 		}
 	}
@@ -374,6 +379,15 @@ func goTypeName(t string) string {
 		return "an object"
 	}
 	return t
+}
+
+// rawExcerpt shows a JSON value as written, shortened.
+func rawExcerpt(v []byte) string {
+	const max = 60
+	if r := []rune(string(v)); len(r) > max {
+		return string(r[:max]) + "..."
+	}
+	return string(v)
 }
 
 // excerpt shortens s for a message.

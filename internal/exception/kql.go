@@ -20,20 +20,20 @@ import (
 
 // kqlQuote writes s as a quoted KQL literal. Inside quotes only `\` and `"`
 // need an escape (`\t`, `\n`, `\r` and `\u` would otherwise be decoded, so
-// every backslash is escaped); any other character stands for itself.
-// Invalid UTF-8 becomes U+FFFD, as the KQL lexer reads it.
+// every backslash is escaped); any other character stands for itself. Each
+// invalid UTF-8 byte becomes U+FFFD, as the KQL lexer and the JSON decoder
+// read it.
 func kqlQuote(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+	for _, r := range s {
+		switch r {
 		case '\\', '"':
 			b.WriteByte('\\')
-			b.WriteByte(c)
+			b.WriteRune(r)
 		default:
-			b.WriteByte(c)
+			b.WriteRune(r)
 		}
 	}
 	b.WriteByte('"')

@@ -121,45 +121,49 @@ func parseAddr(s string) (netip.Addr, bool) {
 // add adds one value: an address, or with ranges a CIDR network or a range
 // a-b. It returns what is wrong with the value, or "".
 func (s *ipSet) add(v string, ranges bool) (msg, hint string) {
-	switch {
-	case strings.Contains(v, "/"):
-		if !ranges {
-			return fmt.Sprintf("%q is a network, not an address", v), "an ip list holds single addresses; load networks and ranges as an ip_range list"
+	const onlyAddresses = "an ip list holds single addresses; load networks and ranges as an ip_range list"
+	notIP := func() (string, string) {
+		if ranges {
+			return fmt.Sprintf("%q is not an IP address, a CIDR network or a range", v), "write 10.0.0.1, 10.0.0.0/8 or 10.0.0.1-10.0.0.9"
 		}
+		return fmt.Sprintf("%q is not an IP address", v), "write an IPv4 or IPv6 address"
+	}
+	if a, ok := parseAddr(v); ok {
+		s.addrs[a.As16()] = struct{}{}
+		return "", ""
+	}
+	if strings.Contains(v, "/") {
 		p, err := netip.ParsePrefix(v)
-		if err != nil {
+		switch {
+		case err != nil && !ranges:
+			return notIP()
+		case err != nil:
 			return fmt.Sprintf("%q is not a CIDR network", v), "write a network as address/bits, e.g. 10.0.0.0/8 or fd00::/8"
+		case !ranges:
+			return fmt.Sprintf("%q is a network, not an address", v), onlyAddresses
 		}
 		s.addNet(p)
-	case strings.Contains(v, "-"):
-		if !ranges {
-			return fmt.Sprintf("%q is a range, not an address", v), "an ip list holds single addresses; load networks and ranges as an ip_range list"
-		}
-		a, b, _ := strings.Cut(v, "-")
-		lo, ok1 := parseAddr(strings.TrimSpace(a))
-		hi, ok2 := parseAddr(strings.TrimSpace(b))
-		switch {
-		case !ok1 && !ok2:
-			return fmt.Sprintf("%q is not an IP address, a CIDR network or a range", v), "write 10.0.0.1, 10.0.0.0/8 or 10.0.0.1-10.0.0.9"
-		case !ok1 || !ok2:
-			return fmt.Sprintf("%q is not a range of addresses", v), "write a range as first-last, e.g. 10.0.0.1-10.0.0.9"
-		}
-		x, y := lo.As16(), hi.As16()
-		if bytes.Compare(x[:], y[:]) > 0 {
-			return fmt.Sprintf("range %q ends before it starts", v), "write the lower address first"
-		}
-		s.ranges = append(s.ranges, ipInterval{lo: x, hi: y})
-	default:
-		a, ok := parseAddr(v)
-		if !ok {
-			hint := "write an IPv4 or IPv6 address"
-			if ranges {
-				hint += ", a CIDR network such as 10.0.0.0/8 or a range such as 10.0.0.1-10.0.0.9"
-			}
-			return fmt.Sprintf("%q is not an IP address", v), hint
-		}
-		s.addrs[a.As16()] = struct{}{}
+		return "", ""
 	}
+	a, b, isRange := strings.Cut(v, "-")
+	if !isRange {
+		return notIP()
+	}
+	lo, ok1 := parseAddr(strings.TrimSpace(a))
+	hi, ok2 := parseAddr(strings.TrimSpace(b))
+	switch {
+	case !ok1 && !ok2:
+		return notIP()
+	case !ok1 || !ok2:
+		return fmt.Sprintf("%q is not a range of addresses", v), "write a range as first-last, e.g. 10.0.0.1-10.0.0.9"
+	case !ranges:
+		return fmt.Sprintf("%q is a range, not an address", v), onlyAddresses
+	}
+	x, y := lo.As16(), hi.As16()
+	if bytes.Compare(x[:], y[:]) > 0 {
+		return fmt.Sprintf("range %q ends before it starts", v), "write the lower address first"
+	}
+	s.ranges = append(s.ranges, ipInterval{lo: x, hi: y})
 	return "", ""
 }
 

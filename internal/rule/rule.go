@@ -2,6 +2,14 @@
 // the elastic/detection-rules repository ([metadata], [rule], [transform]),
 // applies Kibana's defaults, validates them with positioned errors, compiles
 // their KQL queries, and tells per rule whether Vigil can run it.
+//
+// Besides the common keys, a Rule holds typed forms of the type-specific
+// settings ([rule.threshold], [rule.new_terms], the threat_match, eql and
+// machine_learning keys) and of the optional lists every type may carry
+// (alert_suppression, exceptions_list, severity and risk score mappings,
+// related integrations, required and investigation fields). Errors point at
+// the offending key, also inside sub-tables, arrays of tables and inline
+// tables; docs/rules.md lists what is checked.
 package rule
 
 import (

@@ -229,10 +229,12 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 func (in *Input) Name() string { return in.opts.Name }
 
 // Run implements source.Source: it joins the consumer group and sends
-// batches to out until ctx is done or a fatal error (authentication or
-// authorization refused) occurs. Offsets are committed only after a batch's
-// Ack(nil). On return, batches in flight were acknowledged or DrainTimeout
-// passed; acknowledgements that come later are ignored.
+// batches to out until ctx is done or a fatal error occurs (credentials,
+// permissions or the brokers' certificate refused; other errors are logged
+// and retried). Offsets are committed only after a batch's Ack(nil); Ack may
+// be called from any goroutine. On return, the batches in flight were
+// acknowledged or DrainTimeout passed; acknowledgements that come later are
+// ignored (and counted in Stats.LateAcks).
 func (in *Input) Run(ctx context.Context, out chan<- source.Batch) error {
 	if !in.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("kafka input %s: already running", in.opts.Name)
@@ -264,7 +266,7 @@ func (in *Input) Run(ctx context.Context, out chan<- source.Batch) error {
 
 // Stats are an input's counters since it was created.
 type Stats struct {
-	Records     int64 // records read and sent (each once, however often redelivered)
+	Records     int64 // records read (non-empty messages), each counted once however often delivered
 	Bytes       int64 // bytes of those records
 	Empty       int64 // messages with an empty value, skipped (and committed)
 	Batches     int64 // batches sent, redeliveries included

@@ -33,9 +33,13 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 			Durable: ic.Durable, FilterSubject: ic.FilterSubject, Index: ic.Index, User: ic.Username, Password: ic.Password,
 			Token: ic.Token, CredsFile: ic.CredsFile, Logger: log})
 	case "kafka":
-		return kafka.New(kafka.Options{Name: name, Brokers: ic.Brokers, Topics: ic.Topics, Group: ic.Group, Index: ic.Index,
-			ClientID: "vigil", StartOffset: ic.StartOffset, TLS: ic.TLS, CAFile: ic.CAFile, SASLMechanism: ic.SASLMechanism,
-			Username: ic.Username, Password: ic.Password, Logger: log})
+		in, err := kafka.New(kafka.Options{Name: name, Brokers: ic.Brokers, Topics: ic.Topics, Group: ic.Group, Index: ic.Index,
+			StartOffset: ic.StartOffset, TLS: ic.TLS, CAFile: ic.CAFile,
+			SASL: kafka.SASL{Mechanism: ic.SASLMechanism, Username: ic.Username, Password: ic.Password}, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return kafkaLag{in}, nil
 	}
 	return nil, fmt.Errorf("unknown input type %q", ic.Type)
 }
@@ -83,3 +87,8 @@ func newDelivery(sinks []sink.Sink, log *slog.Logger, m *serve.Metrics) sink.Sin
 	m.GaugeFunc("vigil_sink_failures_total", "Failed writes per sink (each retried until it succeeds).", []string{"sink"}, stat(func(s sink.Stats) int64 { return s.Failures }))
 	return sink.NewMulti(all...)
 }
+
+// kafkaLag adds Lag to the Kafka input for the vigil_input_lag gauge.
+type kafkaLag struct{ *kafka.Input }
+
+func (k kafkaLag) Lag() int64 { return k.Stats().Lag }

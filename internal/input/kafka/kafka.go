@@ -1,16 +1,3 @@
-// Package kafka is a Kafka input for `vigil serve`: a consumer-group member
-// whose offsets are committed only after the alerts of the records are
-// stored. Several vigil replicas in one group share the partitions; a
-// rebalance waits for the batch in flight to be committed (rebalances are
-// blocked while a batch is processed), so a partition moves with its
-// progress. A batch that fails is read again from its first offset.
-// Delivery is at-least-once; alert ids are deterministic, so a redelivered
-// record raises no second alert.
-//
-// Azure Event Hubs speaks Kafka: brokers "<namespace>.servicebus.windows.net:9093",
-// tls = true, sasl_mechanism = "PLAIN", username "$ConnectionString" and the
-// connection string as the password; topics are event hub names. A message
-// may hold one event or an Azure {"records":[...]} envelope (split later).
 package kafka
 
 import (
@@ -21,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,245 +20,368 @@ import (
 	"github.com/vigil-project/vigil/internal/source"
 )
 
-// Options configure the input.
+// Options configure an Input. Brokers, Topics and Group are required; every
+// other field has the default its comment gives.
 type Options struct {
-	Name          string // input name (default "kafka")
-	Brokers       []string
-	Topics        []string
-	Group         string // consumer group, shared by replicas
-	Index         string // index of the events ("" resolves per event)
-	ClientID      string
-	StartOffset   string // for a group without committed offsets: earliest (default) or latest
-	TLS           bool
-	CAFile        string
-	SASLMechanism string // "" or PLAIN
-	Username      string
-	Password      string
-	MaxBatch      int // records per batch (default 500)
-	Logger        *slog.Logger
+	// Name identifies the input in logs and metrics
+	// (default "kafka:" and the topics joined by ",").
+	Name string
+	// Brokers are the seed brokers, host:port.
+	Brokers []string
+	// Topics are the topics consumed.
+	Topics []string
+	// Group is the consumer group. Inputs (in one process or in several vigil
+	// replicas) sharing a group share the topics' partitions.
+	Group string
+	// Index is the index name given to every record ("" = none: the engine
+	// resolves the index per event).
+	Index string
+	// ClientID is the client id sent to the brokers (default "vigil").
+	ClientID string
+	// StartOffset is where a partition with no committed offset in the group
+	// starts: "earliest" (default) or "latest".
+	StartOffset string
+
+	// TLSConfig, when set, secures the broker connections; it wins over TLS
+	// and CAFile.
+	TLSConfig *tls.Config
+	// TLS secures the broker connections, trusting the system's roots.
+	TLS bool
+	// CAFile names a PEM file of certificates to trust in addition to the
+	// system's roots; it implies TLS.
+	CAFile string
+	// SASL authenticates the connections when its Mechanism is set.
+	SASL SASL
+
+	// MaxBatchRecords caps the records of one batch (default 500).
+	MaxBatchRecords int
+	// DrainTimeout bounds how long the input waits for its batches in flight
+	// to be acknowledged when partitions are revoked or when it stops
+	// (default 30s). A batch still unacknowledged then is given up
+	// uncommitted, to be read again. Keep it below the group's rebalance
+	// timeout (60s), else the member is evicted from the group.
+	DrainTimeout time.Duration
+	// RetryBackoff is the pause before a batch acknowledged with an error is
+	// sent again; it doubles with each failure of the batch up to 30s
+	// (default 1s).
+	RetryBackoff time.Duration
+	// Logger receives the input's and the Kafka client's warnings and
+	// errors (default: nothing is logged).
+	Logger *slog.Logger
+
+	// kgoOpts are appended to the client's options; tests use them for
+	// shorter group timeouts.
+	kgoOpts []kgo.Opt
 }
 
-// Input is the Kafka input.
+// SASL holds SASL credentials.
+type SASL struct {
+	// Mechanism is "PLAIN" ("" = no SASL).
+	Mechanism string
+	Username  string
+	Password  string
+}
+
+// String prints the mechanism and user, never the password.
+func (s SASL) String() string {
+	if s.Mechanism == "" {
+		return "none"
+	}
+	return s.Mechanism + " user " + s.Username
+}
+
+// LogValue hides the password from slog.
+func (s SASL) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+const (
+	defaultMaxBatchRecords = 500
+	defaultDrainTimeout    = 30 * time.Second
+	defaultRetryBackoff    = time.Second
+	maxRetryBackoff        = 30 * time.Second
+	// commitTimeout bounds one offset commit (retries included).
+	commitTimeout = 30 * time.Second
+)
+
+// Input is a Kafka consumer-group input; it implements source.Source. Run it
+// once at a time; it may be run again after Run returned.
 type Input struct {
-	opts Options
+	opts    Options
+	log     *slog.Logger
+	kopts   []kgo.Opt
+	running atomic.Bool
+	stats   counters
 
-	records, bytes, batches, commits, commitErrors, empty atomic.Int64
-
-	lagMu sync.Mutex
-	lag   map[string]int64 // "topic/partition" -> high watermark minus the next offset to read
+	partMu sync.Mutex
+	parts  map[topicPartition]PartitionStats
 }
 
-// New checks the options.
+// New checks the options and returns an Input. It reads CAFile but does not
+// connect: Run does.
 func New(opts Options) (*Input, error) {
-	if len(opts.Brokers) == 0 || len(opts.Topics) == 0 || opts.Group == "" {
-		return nil, errors.New("kafka: brokers, topics and group are required")
-	}
-	switch opts.StartOffset {
-	case "", "earliest", "latest":
-	default:
-		return nil, fmt.Errorf("kafka: start_offset %q: use earliest or latest", opts.StartOffset)
-	}
-	switch opts.SASLMechanism {
-	case "", "PLAIN":
-	default:
-		return nil, fmt.Errorf("kafka: sasl_mechanism %q: only PLAIN is supported", opts.SASLMechanism)
-	}
 	if opts.Name == "" {
-		opts.Name = "kafka"
+		opts.Name = "kafka:" + strings.Join(opts.Topics, ",")
 	}
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 500
+	fail := func(format string, args ...any) (*Input, error) {
+		return nil, fmt.Errorf("kafka input %s: "+format, append([]any{opts.Name}, args...)...)
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+	if len(opts.Brokers) == 0 || slices.Contains(opts.Brokers, "") {
+		return fail("no brokers (set brokers to host:port; for Event Hubs, <namespace>.servicebus.windows.net:9093)")
 	}
-	return &Input{opts: opts}, nil
+	if len(opts.Topics) == 0 || slices.Contains(opts.Topics, "") {
+		return fail("no topics to consume (for Event Hubs, the topic is the event hub's name)")
+	}
+	if opts.Group == "" {
+		return fail("no consumer group (the group holds the committed offsets; replicas sharing it share the partitions)")
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = "vigil"
+	}
+	var start kgo.Offset
+	switch strings.ToLower(opts.StartOffset) {
+	case "", "earliest":
+		start = kgo.NewOffset().AtStart()
+	case "latest":
+		start = kgo.NewOffset().AtEnd()
+	default:
+		return fail("start offset %q: want earliest or latest", opts.StartOffset)
+	}
+	if opts.MaxBatchRecords < 0 || opts.DrainTimeout < 0 || opts.RetryBackoff < 0 {
+		return fail("max batch records, drain timeout and retry backoff cannot be negative")
+	}
+	if opts.MaxBatchRecords == 0 {
+		opts.MaxBatchRecords = defaultMaxBatchRecords
+	}
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = defaultDrainTimeout
+	}
+	if opts.RetryBackoff == 0 {
+		opts.RetryBackoff = defaultRetryBackoff
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("input", opts.Name)
+
+	kopts := []kgo.Opt{
+		kgo.SeedBrokers(opts.Brokers...),
+		kgo.ClientID(opts.ClientID),
+		kgo.ConsumerGroup(opts.Group),
+		kgo.ConsumeTopics(opts.Topics...),
+		kgo.ConsumeResetOffset(start),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		// Event Hubs closes idle connections after 240s; a metadata
+		// refresh below that keeps them alive (Microsoft's advice),
+		// at no cost elsewhere.
+		kgo.MetadataMaxAge(3 * time.Minute),
+	}
+	if opts.Logger != nil {
+		kopts = append(kopts, kgo.WithLogger(kgoLogger{log}))
+	}
+	tlsCfg, err := tlsConfig(opts)
+	if err != nil {
+		return fail("%w", err)
+	}
+	if tlsCfg != nil {
+		kopts = append(kopts, kgo.DialTLSConfig(tlsCfg))
+	}
+	switch strings.ToUpper(opts.SASL.Mechanism) {
+	case "":
+	case "PLAIN":
+		if opts.SASL.Username == "" || opts.SASL.Password == "" {
+			return fail("SASL PLAIN needs a username and a password (Event Hubs: username $ConnectionString, password the connection string)")
+		}
+		kopts = append(kopts, kgo.SASL(plain.Auth{User: opts.SASL.Username, Pass: opts.SASL.Password}.AsMechanism()))
+	default:
+		return fail("SASL mechanism %q is not supported: want PLAIN", opts.SASL.Mechanism)
+	}
+	kopts = append(kopts, opts.kgoOpts...)
+	return &Input{opts: opts, log: log, kopts: kopts, parts: make(map[topicPartition]PartitionStats)}, nil
+}
+
+func tlsConfig(opts Options) (*tls.Config, error) {
+	if opts.TLSConfig != nil {
+		return opts.TLSConfig.Clone(), nil
+	}
+	if !opts.TLS && opts.CAFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s: no PEM certificate in it", opts.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }
 
 // Name implements source.Source.
 func (in *Input) Name() string { return in.opts.Name }
 
-// Stats are the input's counters.
-type Stats struct{ Records, Bytes, Batches, Commits, CommitErrors, Empty int64 }
-
-// Lag returns how many records the group has yet to read, summed over the
-// partitions this member read from (from the last fetch's high watermarks).
-func (in *Input) Lag() int64 {
-	in.lagMu.Lock()
-	defer in.lagMu.Unlock()
-	var n int64
-	for _, l := range in.lag {
-		n += l
-	}
-	return n
-}
-
-// Stats returns the counters.
-func (in *Input) Stats() Stats {
-	return Stats{in.records.Load(), in.bytes.Load(), in.batches.Load(), in.commits.Load(), in.commitErrors.Load(), in.empty.Load()}
-}
-
-func (in *Input) clientOptions() ([]kgo.Opt, error) {
-	o := in.opts
-	reset := kgo.NewOffset().AtStart()
-	if o.StartOffset == "latest" {
-		reset = kgo.NewOffset().AtEnd()
-	}
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(o.Brokers...),
-		kgo.ConsumerGroup(o.Group),
-		kgo.ConsumeTopics(o.Topics...),
-		kgo.DisableAutoCommit(),
-		kgo.BlockRebalanceOnPoll(),
-		kgo.ConsumeResetOffset(reset),
-		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-			o.Logger.Warn("kafka: partitions lost; their uncommitted records will be read again by their new owner", "input", o.Name, "partitions", lost)
-		}),
-	}
-	if o.ClientID != "" {
-		opts = append(opts, kgo.ClientID(o.ClientID))
-	}
-	if o.TLS || o.CAFile != "" {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if o.CAFile != "" {
-			pem, err := os.ReadFile(o.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("kafka: ca_file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("kafka: ca_file %s holds no PEM certificate", o.CAFile)
-			}
-			cfg.RootCAs = pool
-		}
-		opts = append(opts, kgo.DialTLSConfig(cfg))
-	}
-	if o.SASLMechanism == "PLAIN" {
-		opts = append(opts, kgo.SASL(plain.Auth{User: o.Username, Pass: o.Password}.AsMechanism()))
-	}
-	return opts, nil
-}
-
-// Run implements source.Source.
+// Run implements source.Source: it joins the consumer group and sends
+// batches to out until ctx is done or a fatal error occurs (credentials,
+// permissions or the brokers' certificate refused; other errors are logged
+// and retried). Offsets are committed only after a batch's Ack(nil); Ack may
+// be called from any goroutine. On return, the batches in flight were
+// acknowledged or DrainTimeout passed; acknowledgements that come later are
+// ignored (and counted in Stats.LateAcks).
 func (in *Input) Run(ctx context.Context, out chan<- source.Batch) error {
-	o := in.opts
-	copts, err := in.clientOptions()
+	if !in.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("kafka input %s: already running", in.opts.Name)
+	}
+	defer in.running.Store(false)
+
+	l := newLoop(in, out)
+	kopts := append(slices.Clip(in.kopts), kgo.OnPartitionsRevoked(l.onRevoked), kgo.OnPartitionsLost(l.onLost))
+	kopts = append(kopts, kgo.WithHooks(&connWatch{report: func(err error) {
+		l.inbox.push(fatalEvent{explain(err, in.opts)})
+	}}))
+	cl, err := kgo.NewClient(kopts...)
 	if err != nil {
-		return err
+		return fmt.Errorf("kafka input %s: %w", in.opts.Name, err)
 	}
-	cl, err := kgo.NewClient(copts...)
+	l.cl = cl
+	err = l.run(ctx)
+	// The loop has stopped: callbacks that leaving the group triggers
+	// return at once.
+	cl.CloseAllowingRebalance()
+	in.partMu.Lock()
+	clear(in.parts)
+	in.partMu.Unlock()
 	if err != nil {
-		return fmt.Errorf("kafka: %w", err)
+		return fmt.Errorf("kafka input %s: %w", in.opts.Name, err)
 	}
-	defer func() {
-		cl.AllowRebalance() // a blocked rebalance would keep Close from leaving the group
-		cl.Close()
-	}()
-	// Reach the brokers (and authenticate) before joining the group, so that
-	// a wrong address or password is an error at start, not silence.
-	for attempt := 1; ; attempt++ {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = cl.Ping(pctx)
-		cancel()
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		if attempt == 3 || isAuthError(err) {
-			return fmt.Errorf("kafka: cannot reach or authenticate to %s: %w (check brokers, tls, sasl_mechanism, username and password)", strings.Join(o.Brokers, ","), err)
-		}
-		o.Logger.Warn("kafka: brokers not reachable yet; retrying", "input", o.Name, "brokers", o.Brokers, "error", err)
-	}
-	authFailures := 0
-	for {
-		fetches := cl.PollRecords(ctx, o.MaxBatch)
-		if fetches.IsClientClosed() || ctx.Err() != nil {
-			return nil
-		}
-		var fatal error
-		fetches.EachError(func(topic string, p int32, err error) {
-			if errors.Is(err, context.Canceled) {
-				return
-			}
-			o.Logger.Warn("kafka: fetch error", "input", o.Name, "topic", topic, "partition", p, "error", err)
-			if isAuthError(err) {
-				fatal = err
-			}
-		})
-		if fatal != nil {
-			if authFailures++; authFailures >= 3 {
-				return fmt.Errorf("kafka: %w (check sasl_mechanism, username and password)", fatal)
-			}
-		}
-		in.lagMu.Lock()
-		if in.lag == nil {
-			in.lag = map[string]int64{}
-		}
-		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-			if n := len(p.Records); n > 0 {
-				in.lag[fmt.Sprintf("%s/%d", p.Topic, p.Partition)] = p.HighWatermark - (p.Records[n-1].Offset + 1)
-			}
-		})
-		in.lagMu.Unlock()
-		recs := fetches.Records()
-		if len(recs) == 0 {
-			cl.AllowRebalance()
-			continue
-		}
-		authFailures = 0
-		if !in.deliver(ctx, cl, recs, out) {
-			return nil
-		}
-		cl.AllowRebalance()
-	}
+	return nil
 }
 
-func isAuthError(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "SASL") || strings.Contains(strings.ToLower(s), "authentication")
+// Stats are an input's counters since it was created.
+type Stats struct {
+	Records     int64 // records read (non-empty messages), each counted once however often delivered
+	Bytes       int64 // bytes of those records
+	Empty       int64 // messages with an empty value, skipped (and committed)
+	Batches     int64 // batches sent, redeliveries included
+	Acked       int64 // batches acknowledged with nil
+	Failed      int64 // batches acknowledged with an error
+	Redelivered int64 // batches sent again after an error
+	Abandoned   int64 // batches given up unacknowledged at a revoke or stop (read again later)
+	LateAcks    int64 // acknowledgements of batches already given up, ignored
+	Commits     int64 // successful offset commits
+	// CommitErrors counts failed offset commits; they are retried, and
+	// records are at worst read again.
+	CommitErrors int64
+	FetchErrors  int64 // errors the client reported while fetching
+	Revoked      int64 // partitions handed over in rebalances
+	Lost         int64 // partitions lost (member evicted), uncommitted state dropped
+
+	// Partitions holds the partitions assigned now, sorted.
+	Partitions []PartitionStats
+	// Lag is the sum of the partitions' lag.
+	Lag int64
 }
 
-// deliver sends one batch until it is acknowledged, then commits its
-// offsets; false when ctx ended first (nothing is committed then).
-func (in *Input) deliver(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, out chan<- source.Batch) bool {
-	o := in.opts
-	var batch []source.Record
-	for _, r := range recs {
-		in.records.Add(1)
-		in.bytes.Add(int64(len(r.Value)))
-		if len(r.Value) == 0 {
-			in.empty.Add(1)
-			continue
-		}
-		batch = append(batch, source.Record{Data: r.Value, Index: o.Index, Origin: fmt.Sprintf("kafka %s/%d@%d", r.Topic, r.Partition, r.Offset)})
+// PartitionStats describe one assigned partition.
+type PartitionStats struct {
+	Topic     string
+	Partition int32
+	// Committed is the next offset the group will read from after a
+	// restart (the committed offset, or where this member started).
+	Committed int64
+	// HighWatermark is the partition's end offset at the last fetch.
+	HighWatermark int64
+	// Lag is HighWatermark - Committed: records not yet acknowledged.
+	Lag int64
+}
+
+type counters struct {
+	records, bytes, empty, batches, acked, failed, redelivered, abandoned, lateAcks atomic.Int64
+	commits, commitErrors, fetchErrors, revoked, lost                               atomic.Int64
+}
+
+// Stats returns the counters and the assigned partitions' lag.
+func (in *Input) Stats() Stats {
+	c := &in.stats
+	s := Stats{
+		Records: c.records.Load(), Bytes: c.bytes.Load(), Empty: c.empty.Load(),
+		Batches: c.batches.Load(), Acked: c.acked.Load(), Failed: c.failed.Load(),
+		Redelivered: c.redelivered.Load(), Abandoned: c.abandoned.Load(), LateAcks: c.lateAcks.Load(),
+		Commits: c.commits.Load(), CommitErrors: c.commitErrors.Load(), FetchErrors: c.fetchErrors.Load(),
+		Revoked: c.revoked.Load(), Lost: c.lost.Load(),
 	}
-	for attempt := 0; len(batch) > 0; attempt++ {
-		done := make(chan error, 1)
-		select {
-		case out <- source.Batch{Records: batch, Ack: func(err error) { done <- err }}:
-		case <-ctx.Done():
-			return false
-		}
-		in.batches.Add(1)
-		// Once sent, the batch is finished even during shutdown (serve
-		// processes what it was given), so the commit can follow.
-		err := <-done
-		if err == nil {
-			break
-		}
-		o.Logger.Warn("kafka: batch not processed; sending it again", "input", o.Name, "error", err, "attempt", attempt+1)
-		select {
-		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
-		case <-ctx.Done():
-			return false
-		}
+	in.partMu.Lock()
+	for _, p := range in.parts {
+		s.Partitions = append(s.Partitions, p)
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := cl.CommitRecords(cctx, recs...); err != nil {
-		in.commitErrors.Add(1)
-		o.Logger.Warn("kafka: commit failed; the records may be read again (no duplicate alert)", "input", o.Name, "error", err)
-		return true
+	in.partMu.Unlock()
+	slices.SortFunc(s.Partitions, func(a, b PartitionStats) int {
+		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+			return c
+		}
+		return int(a.Partition - b.Partition)
+	})
+	for _, p := range s.Partitions {
+		s.Lag += p.Lag
 	}
-	in.commits.Add(1)
-	return true
+	return s
+}
+
+// setPartition records a partition's committed offset and high watermark
+// for Stats.
+func (in *Input) setPartition(tp topicPartition, committed, hwm int64) {
+	lag := max(hwm-committed, 0)
+	in.partMu.Lock()
+	in.parts[tp] = PartitionStats{Topic: tp.topic, Partition: tp.partition, Committed: committed, HighWatermark: hwm, Lag: lag}
+	in.partMu.Unlock()
+}
+
+func (in *Input) dropPartition(tp topicPartition) {
+	in.partMu.Lock()
+	delete(in.parts, tp)
+	in.partMu.Unlock()
+}
+
+// kgoLogger passes the Kafka client's messages to slog: its errors and
+// warnings as such, its (chatty) info messages at debug level.
+type kgoLogger struct{ l *slog.Logger }
+
+func (k kgoLogger) Level() kgo.LogLevel {
+	ctx := context.Background()
+	switch {
+	case k.l.Enabled(ctx, slog.LevelDebug):
+		return kgo.LogLevelInfo
+	case k.l.Enabled(ctx, slog.LevelWarn):
+		return kgo.LogLevelWarn
+	case k.l.Enabled(ctx, slog.LevelError):
+		return kgo.LogLevelError
+	}
+	return kgo.LogLevelNone
+}
+
+func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	lvl := slog.LevelDebug
+	switch level {
+	case kgo.LogLevelError:
+		lvl = slog.LevelError
+	case kgo.LogLevelWarn:
+		lvl = slog.LevelWarn
+	}
+	k.l.Log(context.Background(), lvl, "kafka client: "+msg, keyvals...)
+}
+
+// fatal reports whether a client error cannot heal by itself: refused
+// credentials or permissions, or an untrusted certificate.
+func fatal(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	return isAuthError(err) || errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr)
 }

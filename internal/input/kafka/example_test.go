@@ -3,7 +3,7 @@ package kafka_test
 import (
 	"fmt"
 
-	"github.com/vigil-project/vigil/internal/ingest/kafka"
+	"github.com/vigil-project/vigil/internal/input/kafka"
 )
 
 // An input reading Azure activity logs that a diagnostic setting exports to

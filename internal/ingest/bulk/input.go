@@ -1,0 +1,215 @@
+package bulk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/source"
+)
+
+// Options configure the ingest API. The zero value is usable.
+type Options struct {
+	// Name identifies the input in logs and metrics (default "bulk").
+	Name string
+	// MaxBodyBytes bounds a request body, before and after gzip
+	// decompression; larger requests get 413 (default 100 MiB).
+	MaxBodyBytes int64
+	// DefaultIndex is the index of documents whose action and URL name none.
+	// When empty such documents are refused, as Elasticsearch refuses them.
+	DefaultIndex string
+	// Version is the Elasticsearch version the API claims to be (default
+	// "8.19.0"). Shippers check it: Logstash and the Beats need 8.x to use
+	// data streams and create actions.
+	Version string
+	// Auth, when set, is required on every request.
+	Auth Auth
+	// Logger receives warnings about refused items and requests (default:
+	// nothing is logged).
+	Logger *slog.Logger
+	// Now reads the clock, for the took field and dates in probe answers
+	// (default time.Now).
+	Now func() time.Time
+}
+
+const (
+	defaultMaxBody = 100 << 20
+	defaultVersion = "8.19.0"
+)
+
+// Stats are the counters of an Input since New.
+type Stats struct {
+	Requests int64 // HTTP requests received, startup probes included
+	Docs     int64 // documents delivered and acknowledged (answered "created")
+	BadItems int64 // bulk items refused: malformed lines, bad documents, delete and update
+	// Rejected counts requests refused as a whole: failed authentication, a
+	// body too large or unreadable, the input not running, a failed
+	// acknowledgement, the client gone before the answer.
+	Rejected int64
+	// LastBadItem says where and what the latest refused item was, e.g.
+	// "bulk 10.1.2.3:51234 line 7: the document is a JSON array, not an object".
+	LastBadItem string
+}
+
+// Input is the ingest API: an http.Handler (Handler) and a source.Source
+// (Name, Run). Requests are answered 503 while Run is not running.
+type Input struct {
+	opts Options
+	log  *slog.Logger
+
+	mu  sync.Mutex
+	run *running // nil unless Run is running
+
+	seq                                atomic.Int64 // _seq_no of the next created document
+	requests, docs, badItems, rejected atomic.Int64
+	lastBad                            atomic.Pointer[string]
+}
+
+// running is what a handler needs to hand a batch to Run's consumer.
+type running struct {
+	ctx context.Context
+	out chan<- source.Batch
+}
+
+var _ source.Source = (*Input)(nil)
+
+// New returns the ingest API described by opts.
+func New(opts Options) *Input {
+	if opts.Name == "" {
+		opts.Name = "bulk"
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = defaultMaxBody
+	}
+	if opts.Version == "" {
+		opts.Version = defaultVersion
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Input{opts: opts, log: log.With("input", opts.Name)}
+}
+
+// Name identifies the input.
+func (in *Input) Name() string { return in.opts.Name }
+
+// Handler returns the HTTP handler of the API, to mount at the root of a
+// server.
+func (in *Input) Handler() http.Handler { return http.HandlerFunc(in.serveHTTP) }
+
+// Stats returns the counters so far.
+func (in *Input) Stats() Stats {
+	s := Stats{
+		Requests: in.requests.Load(),
+		Docs:     in.docs.Load(),
+		BadItems: in.badItems.Load(),
+		Rejected: in.rejected.Load(),
+	}
+	if p := in.lastBad.Load(); p != nil {
+		s.LastBadItem = *p
+	}
+	return s
+}
+
+// Run sends one batch per ingest request to out until ctx is done, then
+// returns nil. Requests still waiting for an acknowledgement when ctx ends
+// are answered 503. Only one Run may run at a time.
+func (in *Input) Run(ctx context.Context, out chan<- source.Batch) error {
+	in.mu.Lock()
+	if in.run != nil {
+		in.mu.Unlock()
+		return fmt.Errorf("ingest input %s: already running", in.opts.Name)
+	}
+	in.run = &running{ctx: ctx, out: out}
+	in.mu.Unlock()
+
+	<-ctx.Done()
+
+	in.mu.Lock()
+	in.run = nil
+	in.mu.Unlock()
+	return nil
+}
+
+var (
+	errNotRunning = errors.New("the ingest input is not running")
+	errStopping   = errors.New("vigil is shutting down")
+)
+
+// ackError is a failed acknowledgement: the consumer could not store the
+// alerts of the batch.
+type ackError struct{ err error }
+
+func (e *ackError) Error() string { return "events not processed: " + e.err.Error() }
+func (e *ackError) Unwrap() error { return e.err }
+
+// deliver hands recs to Run's consumer as one batch and waits for its
+// acknowledgement. It returns ctx's error when the client went away first,
+// errNotRunning or errStopping when Run is not (or no longer) running, or an
+// *ackError. It never blocks past ctx or Run's context: a late Ack lands in
+// a buffered channel nobody reads.
+func (in *Input) deliver(ctx context.Context, recs []source.Record) error {
+	in.mu.Lock()
+	rs := in.run
+	in.mu.Unlock()
+	if rs == nil {
+		return errNotRunning
+	}
+	acked := make(chan error, 1)
+	var once sync.Once
+	b := source.Batch{Records: recs, Ack: func(err error) {
+		once.Do(func() { acked <- err })
+	}}
+	select {
+	case rs.out <- b:
+	case <-rs.ctx.Done():
+		return errStopping
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-acked:
+		if err != nil {
+			return &ackError{err}
+		}
+		return nil
+	case <-rs.ctx.Done():
+		return errStopping
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// answerUndelivered answers a request whose batch was not acknowledged with
+// nil, and counts it.
+func (in *Input) answerUndelivered(w http.ResponseWriter, r *http.Request, n int, err error) {
+	in.rejected.Add(1)
+	if r.Context().Err() != nil {
+		in.log.Warn("ingest client went away before its events were processed; it should send them again",
+			"remote", r.RemoteAddr, "docs", n)
+		return
+	}
+	in.log.Warn("ingest request answered 503; the shipper should send it again",
+		"remote", r.RemoteAddr, "docs", n, "err", err)
+	writeError(w, http.StatusServiceUnavailable, "unavailable_shards_exception",
+		fmt.Sprintf("%d documents not accepted: %v; send them again", n, err))
+}
+
+// noteBad counts refused items and remembers the last one.
+func (in *Input) noteBad(remote string, n int, last string) {
+	if n == 0 {
+		return
+	}
+	in.badItems.Add(int64(n))
+	s := "bulk " + remote + " " + last
+	in.lastBad.Store(&s)
+}

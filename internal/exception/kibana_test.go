@@ -109,7 +109,7 @@ func TestParseKibanaSharedList(t *testing.T) {
 // which hold the same exceptions (the TOML file in Vigil's form), with the
 // item that should exclude each ("" = kept). The clock is 2025-06-01.
 var exportEvents = []struct {
-	doc  string
+	doc          string
 	kibana, toml string // the excluding item in each form
 }{
 	{`{"user.name":"svc-backup@corp.example","event.action":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION","azure.resource.group":"RG-PROD-APP"}`,

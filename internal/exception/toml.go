@@ -300,9 +300,10 @@ func (p *tomlParser) list(t *tList, i int) *List {
 	where := fmt.Sprintf("list %d", i+1)
 	l := &List{Source: source(p.file, line)}
 	l.ListID = p.str(t.ListID, p.pos.key(path, "list_id"), where, "list_id")
-	if l.ListID == "" && t.ListID == nil {
+	switch {
+	case t.ListID == nil:
 		p.errorf(line, where, `add list_id = "..."; rules name the lists they use by list_id`, "the list has no list_id")
-	} else if strings.TrimSpace(l.ListID) == "" && t.ListID != nil {
+	case isString(t.ListID) && strings.TrimSpace(l.ListID) == "":
 		p.errorf(p.pos.key(path, "list_id"), where, "give the list an id", "list_id is empty")
 	}
 	if l.ListID != "" {
@@ -420,9 +421,10 @@ func (p *tomlParser) entry(t *tEntry, path, where string, nested bool) Entry {
 	e := Entry{Source: source(p.file, line)}
 	keyLine := func(k string) int { return p.pos.key(path, k) }
 	e.Field = p.str(t.Field, keyLine("field"), where, "field")
-	if t.Field == nil {
+	switch {
+	case t.Field == nil:
 		p.errorf(line, where, `add field = "..." naming the event field, e.g. user.name`, "the entry has no field")
-	} else if strings.TrimSpace(e.Field) == "" {
+	case isString(t.Field) && strings.TrimSpace(e.Field) == "":
 		p.errorf(keyLine("field"), where, "name the event field, e.g. user.name", "field is empty")
 	}
 	words := operatorWords
@@ -518,7 +520,7 @@ func (p *tomlParser) entry(t *tEntry, path, where string, nested bool) Entry {
 		if t.List == nil {
 			p.errorf(line, where, `add list = "<value list id>" (and list_type = "keyword", "ip" or "ip_range"); load the list with --value-list ID=FILE`,
 				"operator %q needs a value list", op)
-		} else if strings.TrimSpace(id) == "" && t.List != nil {
+		} else if isString(t.List) && strings.TrimSpace(id) == "" {
 			p.errorf(keyLine("list"), where, "name the value list", "list is empty")
 		}
 		typ := p.str(t.ListType, keyLine("list_type"), where, "list_type")

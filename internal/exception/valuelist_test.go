@@ -3,6 +3,7 @@ package exception
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -56,25 +57,13 @@ func TestLoadValueListErrors(t *testing.T) {
 		t.Errorf("unknown type: %v", err)
 	}
 	_, err = LoadValueList("x", "keyword", filepath.Join("testdata", "valuelists", "missing.txt"))
-	if err == nil || !strings.Contains(err.Error(), "value list x:") || !errors.Is(err, errNotExist(err)) {
+	if err == nil || !strings.Contains(err.Error(), "value list x:") || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 	_, err = NewValueList("", "keyword", []string{"a"})
 	var es Errors
 	if !errors.As(err, &es) || !strings.Contains(err.Error(), "value list without an id") {
 		t.Errorf("no id: %v", err)
-	}
-}
-
-// errNotExist returns the error err wraps, so that errors.Is checks that
-// LoadValueList wraps the file error rather than flattening it.
-func errNotExist(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
 	}
 }
 

@@ -97,7 +97,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		},
 	}
 	if r.Type == "query" || r.Type == "saved_query" {
-		er.Suppression = suppression(r.Raw["alert_suppression"])
+		er.Suppression = suppression(r.AlertSuppression)
 	}
 	if r.Type == "threshold" {
 		if th, reason := r.ThresholdConfig(); reason == "" {
@@ -143,69 +143,21 @@ func IntervalText(d time.Duration) string {
 // rule_name_override.
 func overrides(r *rule.Rule) alert.Overrides {
 	o := alert.Overrides{RuleNameOverride: r.RuleNameOverride}
-	for _, m := range tables(r.Raw["severity_mapping"]) {
-		f, _ := m["field"].(string)
-		v, _ := m["value"].(string)
-		sev, _ := m["severity"].(string)
-		if f != "" && sev != "" {
-			o.SeverityMapping = append(o.SeverityMapping, alert.SeverityMapping{Field: f, Value: v, Severity: sev})
-		}
+	for _, m := range r.SeverityMapping {
+		o.SeverityMapping = append(o.SeverityMapping, alert.SeverityMapping{Field: m.Field, Value: m.Value, Severity: m.Severity})
 	}
-	if ms := tables(r.Raw["risk_score_mapping"]); len(ms) > 0 {
-		o.RiskScoreField, _ = ms[0]["field"].(string)
+	if len(r.RiskScoreMapping) > 0 {
+		o.RiskScoreField = r.RiskScoreMapping[0].Field
 	}
 	return o
 }
 
-func tables(x any) []map[string]any {
-	switch t := x.(type) {
-	case []map[string]any:
-		return t
-	case []any:
-		var out []map[string]any
-		for _, e := range t {
-			if m, ok := e.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-// suppression reads [rule.alert_suppression] of a query rule.
-func suppression(x any) *engine.Suppression {
-	t, ok := x.(map[string]any)
-	if !ok {
+// suppression adapts a query rule's alert_suppression.
+func suppression(s *rule.AlertSuppression) *engine.Suppression {
+	if s == nil || len(s.GroupBy) == 0 {
 		return nil
 	}
-	s := &engine.Suppression{}
-	switch g := t["group_by"].(type) {
-	case []any:
-		for _, f := range g {
-			if f, ok := f.(string); ok && f != "" {
-				s.GroupBy = append(s.GroupBy, f)
-			}
-		}
-	case []string:
-		s.GroupBy = g
-	}
-	if len(s.GroupBy) == 0 {
-		return nil
-	}
-	s.DoNotSuppress = t["missing_fields_strategy"] == "doNotSuppress"
-	if d, ok := t["duration"].(map[string]any); ok {
-		var n int64
-		switch v := d["value"].(type) {
-		case int64:
-			n = v
-		case int:
-			n = int64(v)
-		}
-		unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[fmt.Sprint(d["unit"])]
-		s.Duration = time.Duration(n) * unit
-	}
-	return s
+	return &engine.Suppression{GroupBy: s.GroupBy, Duration: s.Duration.TimeDuration(), DoNotSuppress: s.MissingFieldsStrategy == rule.DoNotSuppress}
 }
 
 // history turns history_window_start (date math relative to now) into how

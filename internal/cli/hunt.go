@@ -20,7 +20,8 @@ import (
 )
 
 const huntSynopsis = `hunt [--rules PATH]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
-       [--since T] [--until T] [--replay [--replay-every D]] PATH...
+       [--since T] [--until T] [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
+       [--explain-rule ID] PATH...
 
 Runs detection rules over event files and prints the alerts Elastic would create.
 PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip) or '-' for stdin.
@@ -33,8 +34,10 @@ Examples:
 
 func runHunt(env *Env, args []string) int {
 	fs := newFlagSet(env, "hunt", huntSynopsis)
-	var rulePaths stringList
+	var rulePaths, exceptionFiles, valueLists stringList
 	fs.Var(&rulePaths, "rules", "rule file or directory (repeatable; default: the built-in pack)")
+	fs.Var(&exceptionFiles, "exceptions", "exception lists: Vigil's TOML form or a Kibana NDJSON export (repeatable; see docs/exceptions.md)")
+	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE, one value per line (repeatable)")
 	index := fs.String("index", "", "index name of every event (default: resolved per event from data_stream.*)")
 	format := fs.String("format", "", "output format: table or ndjson (default: table on a terminal, else ndjson)")
 	out := fs.String("out", "", "write alerts to FILE instead of stdout")
@@ -80,10 +83,22 @@ func runHunt(env *Env, args []string) int {
 
 	now := env.Now()
 	plan := event.NewPlan()
-	rules, problems, err := ruleset.Load(rulePaths, plan, func() time.Time { return now })
+	clock := func() time.Time { return now }
+	set, err := ruleset.LoadSet(rulePaths, plan, clock)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure
+	}
+	rules, problems := ruleset.Runnable(set)
+	if len(exceptionFiles) > 0 || len(valueLists) > 0 {
+		ex, err := ruleset.LoadExceptions(exceptionFiles, valueLists)
+		if err == nil {
+			err = ex.Apply(set, rules, plan, clock)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+			return exitFailure
+		}
 	}
 	for _, line := range problems.Lines() {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", line)

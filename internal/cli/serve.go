@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
@@ -38,8 +39,11 @@ func runServe(env *Env, args []string) int {
 	configPath := fs.String("config", "", "the configuration file (vigil.toml)")
 	dataDir := fs.String("data-dir", "", "directory of Vigil's state (alerts, dedup, checkpoints)")
 	var rulePaths, tails stringList
+	var exceptionFiles, valueLists stringList
 	fs.Var(&rulePaths, "rules", "rule file or directory (repeatable; default: the built-in pack)")
 	fs.Var(&tails, "tail", "follow files matching GLOB (repeatable)")
+	fs.Var(&exceptionFiles, "exceptions", "exception lists: Vigil's TOML form or a Kibana NDJSON export (repeatable)")
+	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
 	stdin := fs.Bool("stdin", false, "read events from standard input")
 	listen := fs.String("listen", "", "serve /healthz, /metrics and the Elasticsearch-compatible ingest API on ADDR")
 	index := fs.String("index", "", "index name of events from --tail and --stdin (default: resolved per event)")
@@ -71,6 +75,8 @@ func runServe(env *Env, args []string) int {
 	if len(rulePaths) > 0 {
 		cfg.Rules.Paths = rulePaths
 	}
+	cfg.Exceptions = append(cfg.Exceptions, exceptionFiles...)
+	cfg.ValueLists = append(cfg.ValueLists, valueLists...)
 	if *listen != "" {
 		cfg.HTTP.Listen = *listen
 	}
@@ -136,6 +142,14 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 	late := serve.LateEvents(cfg.LateEvents)
 	det := serve.NewDetector(serve.DetectorOptions{Store: store, Sink: out, Now: env.Now, Space: cfg.Space, Late: late, Logger: log, Metrics: metrics})
 	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules}
+	if len(cfg.Exceptions) > 0 || len(cfg.ValueLists) > 0 {
+		ex, err := ruleset.LoadExceptions(cfg.Exceptions, cfg.ValueLists)
+		if err != nil {
+			closeAll(sinks)
+			return err
+		}
+		loader.Exceptions = ex
+	}
 	if err := loader.Load(); err != nil {
 		closeAll(sinks)
 		return err

@@ -42,6 +42,17 @@ func TestServeStdinEndToEnd(t *testing.T) {
 	if err != nil || n != 4 {
 		t.Fatalf("%d alerts stored (%v), want the sample's 4\n%s", n, err, stderr.String())
 	}
+	// Again with an exception removing bob's Run Command: nothing new, and
+	// the exception file is read by serve too.
+	exc := filepath.Join(dir, "exc.toml")
+	os.WriteFile(exc, []byte("[[list]]\nlist_id = \"x\"\nrules = [\"*\"]\n[[list.item]]\nname = \"bob\"\n[[list.item.entry]]\nfield = \"user.name\"\noperator = \"is\"\nvalue = \"bob.ross\"\n"), 0o644)
+	env.Stdin = bytes.NewReader(sample)
+	if code := Main([]string{"serve", "--data-dir", t.TempDir(), "--stdin", "--exceptions", exc, "--out", out + ".2"}, env); code != 0 {
+		t.Fatalf("with exceptions: exit %d\n%s", code, stderr.String())
+	}
+	if b, _ := os.ReadFile(out + ".2"); bytes.Count(b, []byte("\n")) != 3 || bytes.Contains(b, []byte("bob.ross")) {
+		t.Fatalf("with an exception on bob: %d alerts\n%s", bytes.Count(b, []byte("\n")), b)
+	}
 	// Again: nothing new (dedup against the store).
 	env.Stdin = bytes.NewReader(sample)
 	if code := Main([]string{"serve", "--data-dir", dir, "--stdin"}, env); code != 0 {

@@ -20,6 +20,8 @@ type serveConfig struct {
 	Workers    int           `toml:"workers"`
 	Space      string        `toml:"space"`
 	LateEvents string        `toml:"late_events"`
+	Exceptions []string      `toml:"exceptions"`  // exception files (TOML form or Kibana NDJSON export)
+	ValueLists []string      `toml:"value_lists"` // "ID=FILE" value lists for "is in list" entries
 	Log        logConfig     `toml:"log"`
 	HTTP       httpConfig    `toml:"http"`
 	Rules      rulesConfig   `toml:"rules"`
@@ -193,7 +195,7 @@ func where(path string, lines []string, k toml.Key) string {
 	return path
 }
 
-var topKeys = []string{"data_dir", "workers", "space", "late_events", "log", "http", "rules", "inputs", "sinks"}
+var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "log", "http", "rules", "inputs", "sinks"}
 
 func hintKey(k toml.Key) string {
 	var known []string

@@ -32,6 +32,8 @@ type RuleLoader struct {
 	Metrics *Metrics
 	// Install receives each new generation of runnable rules.
 	Install func(rules []*engine.Rule, plan *event.Plan)
+	// Exceptions, when set, are attached to the rules they apply to.
+	Exceptions *ruleset.Exceptions
 
 	mu       sync.Mutex
 	lastGood map[string][]byte // file -> content of its last version without errors
@@ -103,6 +105,9 @@ func (l *RuleLoader) Load() error {
 		}
 	}
 	rules, problems := ruleset.Runnable(set)
+	if err := l.Exceptions.Apply(set, rules, plan, l.Now); err != nil {
+		return err
+	}
 	if len(rules) == 0 {
 		return fmt.Errorf("no runnable rule in %s: check them with 'vigil rules validate'", strings.Join(l.Paths, ", "))
 	}

@@ -90,11 +90,11 @@ func Compile(lists []*List, opts CompileOptions) (*Filter, error) {
 				Reason: "the Endpoint exception list applies on hosts, by Elastic Defend; Kibana leaves it out of detection rules' searches"})
 			continue
 		}
-		for _, it := range l.Items {
+		for j, it := range l.Items {
 			if it == nil {
 				continue
 			}
-			ci, ierrs := compileItem(l, it, opts)
+			ci, ierrs := compileItem(l, j, it, opts)
 			errs = append(errs, ierrs...)
 			if ci != nil {
 				f.items = append(f.items, ci)
@@ -114,18 +114,18 @@ func Compile(lists []*List, opts CompileOptions) (*Filter, error) {
 	return f, nil
 }
 
-// itemLabel names an item in messages.
-func itemLabel(l *List, it *Item) string {
+// itemLabel names the j-th item of a list in messages, as the parsers do.
+func itemLabel(l *List, j int, it *Item) string {
 	name := it.Name
 	if name == "" {
 		name = it.ItemID
 	}
-	return fmt.Sprintf("list %q item %q", l.ListID, name)
+	return fmt.Sprintf("list %q item %d (%q)", l.ListID, j+1, name)
 }
 
-func compileItem(l *List, it *Item, opts CompileOptions) (*compiledItem, Errors) {
+func compileItem(l *List, j int, it *Item, opts CompileOptions) (*compiledItem, Errors) {
 	file, line := splitSource(it.Source)
-	where := itemLabel(l, it)
+	where := itemLabel(l, j, it)
 	var errs Errors
 	add := func(src, where, msg, hint string) {
 		f, n := file, line
@@ -227,7 +227,7 @@ func compileList(e *Entry, opts CompileOptions) (cond, string, string) {
 			fmt.Sprintf("pass it with --value-list %s=FILE", e.List.ID)
 	}
 	if e.List.Type != "" && vl.Type != e.List.Type {
-		return nil, fmt.Sprintf("the entry uses value list %q as a %s list, but it was loaded as %s", e.List.ID, e.List.Type, vl.Type),
+		return nil, fmt.Sprintf("the entry gives value list %q the type %s, but it was loaded as %s", e.List.ID, e.List.Type, vl.Type),
 			"load it with the entry's type"
 	}
 	typ := opts.Schema.Type(e.Field)

@@ -121,7 +121,6 @@ func ParseTOML(file string, data []byte) ([]*List, error) {
 		return nil, p.errs.sorted()
 	}
 	p.pos = scanTOML(string(data))
-	p.unknownKeys(md.Undecoded())
 	if len(doc.List) == 0 {
 		p.errorf(1, "", "an exceptions file holds [[list]] tables, each with [[list.item]] and [[list.item.entry]] tables (see docs/exceptions.md)",
 			"no [[list]] table")
@@ -139,6 +138,7 @@ func ParseTOML(file string, data []byte) ([]*List, error) {
 		}
 		lists = append(lists, l)
 	}
+	p.unknownKeys(md.Undecoded(), lists)
 	if err := p.errs.sorted(); err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (p *tomlParser) decodeError(err error) {
 
 // unknownKeys reports keys the form does not have, with a did-you-mean.
 // Keys below an unknown key or below a value are not repeated.
-func (p *tomlParser) unknownKeys(keys []toml.Key) {
+func (p *tomlParser) unknownKeys(keys []toml.Key, lists []*List) {
 	count := map[string]int{}
 	for _, k := range keys {
 		if len(k) == 0 {
@@ -187,7 +187,7 @@ func (p *tomlParser) unknownKeys(keys []toml.Key) {
 		line, where := 0, ""
 		if kp, found := p.pos.nth(plain, n); found {
 			line = kp.line
-			where = describePath(kp.indexed[:max(0, strings.LastIndexByte(kp.indexed, '.'))])
+			where = describePath(kp.indexed, lists)
 		}
 		name := k[len(k)-1]
 		hint := "the keys here are " + strings.Join(known, ", ")
@@ -198,17 +198,43 @@ func (p *tomlParser) unknownKeys(keys []toml.Key) {
 	}
 }
 
-var indexRE = regexp.MustCompile(`(list|item|entry)\[(\d+)\]`)
+var indexRE = regexp.MustCompile(`^list\[(\d+)\](?:\.item\[(\d+)\])?((?:\.entry\[\d+\])*)`)
+var entryIndexRE = regexp.MustCompile(`\[(\d+)\]`)
 
-// describePath turns list[0].item[1].entry[0] into "list 1 item 2 entry 1".
-func describePath(indexed string) string {
-	ms := indexRE.FindAllStringSubmatch(indexed, -1)
-	var parts []string
-	for _, m := range ms {
-		n, _ := strconv.Atoi(m[2])
-		parts = append(parts, m[1]+" "+strconv.Itoa(n+1))
+// describePath names the table of a key's indexed path the way other
+// messages do: list[0].item[1].entry[0].x is list "id" item 2 ("name")
+// entry 1, and nested sub-entries are entry 1.2.
+func describePath(indexed string, lists []*List) string {
+	m := indexRE.FindStringSubmatch(indexed)
+	if m == nil {
+		return ""
 	}
-	return strings.Join(parts, " ")
+	i, _ := strconv.Atoi(m[1])
+	where := fmt.Sprintf("list %d", i+1)
+	var l *List
+	if i < len(lists) {
+		l = lists[i]
+		if l.ListID != "" {
+			where = fmt.Sprintf("list %q", l.ListID)
+		}
+	}
+	if m[2] == "" {
+		return where
+	}
+	j, _ := strconv.Atoi(m[2])
+	where += fmt.Sprintf(" item %d", j+1)
+	if l != nil && j < len(l.Items) && l.Items[j].Name != "" {
+		where += fmt.Sprintf(" (%q)", l.Items[j].Name)
+	}
+	for k, e := range entryIndexRE.FindAllStringSubmatch(m[3], -1) {
+		n, _ := strconv.Atoi(e[1])
+		if k == 0 {
+			where += fmt.Sprintf(" entry %d", n+1)
+		} else {
+			where += fmt.Sprintf(".%d", n+1)
+		}
+	}
+	return where
 }
 
 func listPath(i int) string           { return "list[" + strconv.Itoa(i) + "]" }

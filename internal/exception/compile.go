@@ -232,20 +232,43 @@ func compileList(e *Entry, opts CompileOptions) (cond, string, string) {
 	}
 	typ := opts.Schema.Type(e.Field)
 	c := &listCond{id: opts.Plan.Add(e.Field), negate: e.Operator == Excluded}
+	// A terms query reads the list's values as the field's type reads a
+	// query value.
 	switch {
 	case vl.ips != nil:
 		c.ips = vl.ips
 	case typ == ecs.IP:
-		// A terms query on an ip field reads its values as addresses or
-		// networks.
 		c.ips = newIPSet()
 		for _, v := range vl.Values {
 			if msg, _ := c.ips.add(v, true); msg != "" {
-				return nil, fmt.Sprintf("%s is an ip field, but value list %q holds %s", e.Field, vl.ID, msg),
+				return nil, fmt.Sprintf("%s is an ip field, but in value list %q, %s", e.Field, vl.ID, msg),
 					"load the list as ip or ip_range, with addresses only"
 			}
 		}
 		c.ips.finish()
+	case typ.IsNumeric():
+		c.nums = make(map[float64]struct{}, len(vl.Values))
+		for _, v := range vl.Values {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, fmt.Sprintf("%s is %s field, but value list %q holds %q, which is not a number", e.Field, article(typ), vl.ID, v),
+					"Elasticsearch fails such a search: remove the value, or use the list on a keyword field"
+			}
+			c.nums[n] = struct{}{}
+		}
+	case typ == ecs.Boolean:
+		c.strs = map[string]struct{}{}
+		for _, v := range vl.Values {
+			if v != "true" && v != "false" {
+				return nil, fmt.Sprintf("%s is a boolean field, but value list %q holds %q", e.Field, vl.ID, v), "a boolean is true or false"
+			}
+			c.strs[v] = struct{}{}
+		}
+	case typ.IsDate() && len(vl.Values) > 0:
+		// Dates compare with Elasticsearch's parsing and rounding: the
+		// values are compiled as KQL, one clause each.
+		q, _ := entryKQL(&Entry{Field: e.Field, Type: TypeMatchAny, Operator: e.Operator, Values: vl.Values})
+		return compileKQL(q, opts)
 	default:
 		c.strs = make(map[string]struct{}, len(vl.Values))
 		for _, v := range vl.Values {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -254,16 +255,30 @@ func eventAddr(v event.Value) ([16]byte, bool) {
 	return a.As16(), true
 }
 
+// eventNumber reads a numeric field's value: a JSON number, or a string
+// holding one (Elasticsearch coerces it at index time).
+func eventNumber(v event.Value) (float64, bool) {
+	switch v.Kind {
+	case event.KindNumber:
+		return v.Num, true
+	case event.KindString:
+		n, err := strconv.ParseFloat(v.Str, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
 // listCond is an "is in list" / "is not in list" entry: Elasticsearch's terms
 // query over the list's values (for ip_range lists, with ranges). Lists are
 // evaluated here rather than as KQL so that any size stays one lookup per
 // event value.
 type listCond struct {
 	id     event.FieldID
-	strs   map[string]struct{} // exact values (keyword-like lists)
-	ips    *ipSet              // addresses, networks, ranges
-	text   bool                // the field is analyzed text: terms match tokens
-	limit  bool                // keyword: values over ignore_above are not indexed
+	strs   map[string]struct{}  // exact values (keyword-like fields, booleans)
+	nums   map[float64]struct{} // numeric fields
+	ips    *ipSet               // addresses, networks, ranges
+	text   bool                 // the field is analyzed text: terms match tokens
+	limit  bool                 // keyword: values over ignore_above are not indexed
 	negate bool
 }
 
@@ -274,6 +289,14 @@ func (c *listCond) any(ev *event.Event) bool {
 		if c.ips != nil {
 			if a, ok := eventAddr(v); ok && c.ips.contains(a) {
 				return true
+			}
+			continue
+		}
+		if c.nums != nil {
+			if n, ok := eventNumber(v); ok {
+				if _, in := c.nums[n]; in {
+					return true
+				}
 			}
 			continue
 		}

@@ -127,7 +127,7 @@ func runEvents(t *testing.T, name, events string, f *Filter, plan *event.Plan) {
 			t.Fatalf("%s:%d: want `excluded {json}` or `kept {json}`", name, line)
 		}
 		wantItem := ""
-		if rest, ok := strings.CutPrefix(verdict, "excluded["); ok {
+		if strings.HasPrefix(verdict, "excluded[") {
 			// The item name may hold spaces: it ends at "] ".
 			i := strings.Index(text, "] ")
 			if i < 0 {
@@ -136,7 +136,6 @@ func runEvents(t *testing.T, name, events string, f *Filter, plan *event.Plan) {
 			wantItem = text[len("excluded["):i]
 			doc = text[i+2:]
 			verdict = "excluded"
-			_ = rest
 		}
 		if verdict != "excluded" && verdict != "kept" {
 			t.Fatalf("%s:%d: verdict %q: want excluded or kept", name, line, verdict)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,7 +202,7 @@ func ParseKibana(r io.Reader, name string) ([]*List, error) {
 	}
 	for _, kr := range rules {
 		for _, ref := range kr.ExceptionsList {
-			if l := byKey[listKey{ref.ListID, namespaceOf(ref.NamespaceType)}]; l != nil && kr.RuleID != "" && !contains(l.Rules, kr.RuleID) {
+			if l := byKey[listKey{ref.ListID, namespaceOf(ref.NamespaceType)}]; l != nil && kr.RuleID != "" && !slices.Contains(l.Rules, kr.RuleID) {
 				l.Rules = append(l.Rules, kr.RuleID)
 			}
 		}
@@ -335,15 +336,6 @@ func has(obj map[string]json.RawMessage, key string) bool {
 func hasAny(obj map[string]json.RawMessage, keys []string) bool {
 	for _, k := range keys {
 		if has(obj, k) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
 			return true
 		}
 	}

@@ -269,9 +269,10 @@ func eventNumber(v event.Value) (float64, bool) {
 }
 
 // listCond is an "is in list" / "is not in list" entry: Elasticsearch's terms
-// query over the list's values (for ip_range lists, with ranges). Lists are
-// evaluated here rather than as KQL so that any size stays one lookup per
-// event value.
+// query over the list's values (for ip_range lists, with ranges), the values
+// read as the field's type reads them. Lists are evaluated here rather than
+// as KQL so that any size stays one lookup per event value (date fields
+// excepted: see compileList).
 type listCond struct {
 	id     event.FieldID
 	strs   map[string]struct{}  // exact values (keyword-like fields, booleans)

@@ -205,7 +205,33 @@ func compileKQL(q string, opts CompileOptions) (cond, string, string) {
 	return kqlCond{m: m}, "", ""
 }
 
+// nestedOwner returns the closest ancestor of path the schema maps as
+// nested, or "".
+func nestedOwner(schema *ecs.Schema, path string) string {
+	for i := strings.LastIndexByte(path, '.'); i > 0; i = strings.LastIndexByte(path[:i], '.') {
+		if schema.IsNested(path[:i]) {
+			return path[:i]
+		}
+	}
+	return ""
+}
+
+// outsideNested reports a field inside a nested mapping, which a query
+// outside a nested query never matches in Elasticsearch; Kibana's nested
+// entries take only is, is one of and exists.
+func outsideNested(e *Entry, opts CompileOptions) (string, string) {
+	owner := nestedOwner(opts.Schema, e.Field)
+	if owner == "" {
+		return "", ""
+	}
+	return fmt.Sprintf("%s is inside the nested field %s: outside a nested entry it never matches", e.Field, owner),
+		fmt.Sprintf("use a nested entry on %s with is, is one of or exists", owner)
+}
+
 func compileWildcard(e *Entry, opts CompileOptions) (cond, string, string) {
+	if msg, hint := outsideNested(e, opts); msg != "" {
+		return nil, msg, hint
+	}
 	typ := opts.Schema.Type(e.Field)
 	text, ok := wildcardType(typ)
 	if !ok {
@@ -225,6 +251,9 @@ func compileList(e *Entry, opts CompileOptions) (cond, string, string) {
 	if vl == nil {
 		return nil, fmt.Sprintf("value list %q is not loaded", e.List.ID),
 			fmt.Sprintf("pass it with --value-list %s=FILE", e.List.ID)
+	}
+	if msg, hint := outsideNested(e, opts); msg != "" {
+		return nil, msg, hint
 	}
 	if e.List.Type != "" && vl.Type != e.List.Type {
 		return nil, fmt.Sprintf("the entry gives value list %q the type %s, but it was loaded as %s", e.List.ID, e.List.Type, vl.Type),

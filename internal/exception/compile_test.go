@@ -130,6 +130,24 @@ func TestNestedOnObject(t *testing.T) {
 	}
 }
 
+// TestOutsideNested: a wildcard or list entry on a field inside a nested
+// mapping never matches in Elasticsearch (and nested entries cannot hold
+// them): an error, as package match reports it for is and exists.
+func TestOutsideNested(t *testing.T) {
+	vl, _ := NewValueList("v", "keyword", []string{".text"})
+	for _, e := range []Entry{
+		{Field: "dll.pe.sections.name", Type: TypeWildcard, Operator: Included, Value: ".t*"},
+		{Field: "dll.pe.sections.name", Type: TypeList, Operator: Included, List: &ListRef{ID: "v"}},
+		{Field: "dll.pe.sections.name", Type: TypeMatch, Operator: Included, Value: ".text"},
+	} {
+		lists := []*List{{ListID: "t", Items: []*Item{{Name: "i", Entries: []Entry{e}}}}}
+		_, err := Compile(lists, CompileOptions{ValueLists: map[string]*ValueList{"v": vl}})
+		if err == nil || !strings.Contains(err.Error(), "inside the nested field dll.pe.sections") {
+			t.Errorf("%s entry: error = %v", e.Type, err)
+		}
+	}
+}
+
 func TestMalformedEventNotExcluded(t *testing.T) {
 	lists := []*List{{ListID: "t", Items: []*Item{{Name: "i", Entries: []Entry{{Field: "user.name", Type: TypeExists, Operator: Excluded}}}}}}
 	plan := event.NewPlan()

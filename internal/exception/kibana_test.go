@@ -1,6 +1,7 @@
 package exception
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,4 +241,36 @@ func TestRuleExport(t *testing.T) {
 			t.Errorf("%s: excluded = %v, want %v", tt.doc, got, tt.want)
 		}
 	}
+}
+
+// FuzzParseKibana: no input makes ParseKibana (or Compile of what it
+// returns) panic; every error names the stream.
+func FuzzParseKibana(f *testing.F) {
+	for _, file := range []string{"testdata/kibana/shared_list_export.ndjson", "testdata/kibana/rule_export.ndjson"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		for _, line := range strings.Split(string(data), "\n") {
+			f.Add([]byte(line))
+		}
+	}
+	f.Add([]byte(`{"entries":[{"type":"nested","entries":[{"type":"nested"}]}],"list_id":"l"}` + "\n" + `{"list_id":"l","type":"detection"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lists, err := ParseKibana(strings.NewReader(string(data)), "f.ndjson")
+		if err != nil {
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
+				t.Fatalf("error %T is not Errors: %v", err, err)
+			}
+			for _, e := range es {
+				if e.File != "f.ndjson" || e.Msg == "" || e.Line < 1 {
+					t.Fatalf("error without a place or message: %+v", *e)
+				}
+			}
+			return
+		}
+		_, _ = Compile(lists, CompileOptions{Now: func() time.Time { return time.Unix(0, 0) }})
+	})
 }

@@ -2,6 +2,7 @@ package exception
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -242,5 +243,46 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.toml")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v", err)
+	}
+}
+
+// TestConcurrentExcludes: one filter, one event per goroutine.
+func TestConcurrentExcludes(t *testing.T) {
+	data, err := os.ReadFile("testdata/exceptions.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := ParseTOML("exceptions.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := event.NewPlan()
+	f, err := Compile(lists, CompileOptions{Plan: plan, ValueLists: loadFixtureValueLists(t, nil),
+		Now: func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for i := range 200 {
+				tt := exportEvents[(g+i)%len(exportEvents)]
+				got, item := f.Excludes(event.New([]byte(tt.doc), plan))
+				name := ""
+				if got {
+					name = item.Name
+				}
+				if name != tt.toml {
+					done <- fmt.Errorf("%s: excluded by %q, want %q", tt.doc, name, tt.toml)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -133,8 +133,9 @@ func ParseTOML(file string, data []byte) ([]*List, error) {
 			if prev, dup := seen[l.ListID]; dup {
 				p.errorf(p.pos.table(listPath(i)), fmt.Sprintf("list %q", l.ListID), "give each list its own list_id, or merge them",
 					"list_id %q is already used by list %d", l.ListID, prev+1)
+			} else {
+				seen[l.ListID] = i
 			}
-			seen[l.ListID] = i
 		}
 		lists = append(lists, l)
 	}
@@ -159,8 +160,8 @@ func (p *tomlParser) decodeError(err error) {
 	if m := tomlErrRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		detail := m[3]
-		if strings.Contains(detail, "type mismatch") {
-			detail = "expected an array of tables ([[" + m[2] + "]]) or a table"
+		if strings.Contains(detail, "type mismatch") || strings.Contains(detail, "incompatible types") {
+			detail = "expected an array of tables: write [[" + m[2] + "]] tables (or an array of inline tables), not [" + m[2] + "] or a value"
 		}
 		p.errorf(line, m[2], "see docs/exceptions.md for the layout of the file", "%s", detail)
 		return

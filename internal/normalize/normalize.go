@@ -102,13 +102,11 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err != nil {
 		return nil, warnings, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
+	out, err = appendJSON(make([]byte, 0, len(raw)*2), doc)
+	if err != nil {
 		return nil, warnings, err
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), warnings, nil
+	return out, warnings, nil
 }
 
 // hasTopKey reports whether the JSON object raw has key at its top level.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -55,4 +56,18 @@ func loadAverage() string {
 		return f[0]
 	}
 	return "?"
+}
+
+// revision names the code measured: the commit, "+dirty" when the working
+// tree has changes, or "" outside a git checkout.
+func revision(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		rev += "+dirty"
+	}
+	return rev
 }

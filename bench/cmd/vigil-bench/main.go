@@ -112,7 +112,7 @@ func run(c config) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	start, loadBefore := time.Now(), loadAverage()
+	start, loadBefore, rev := time.Now(), loadAverage(), revision(root)
 
 	// Build once.
 	vigil, scan := filepath.Join(dir, "vigil"), filepath.Join(dir, "vigil-scan")
@@ -157,7 +157,7 @@ func run(c config) error {
 	rep := report{
 		machine: readMachine(), cfg: c, gen: st, raw: rawSt, results: r.results,
 		seedPlanted: st.Planted[seedRule], corpusRules: r.corpusRules, corpus: corpus,
-		took: time.Since(start), loadBefore: loadBefore, loadAfter: loadAverage(),
+		took: time.Since(start), loadBefore: loadBefore, loadAfter: loadAverage(), revision: rev,
 	}
 	rep.print(os.Stdout)
 	if c.md != "" {

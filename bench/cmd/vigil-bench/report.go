@@ -22,6 +22,7 @@ type report struct {
 	// loadBefore and loadAfter are the 1-minute load average: other
 	// processes on the machine skew wall times.
 	loadBefore, loadAfter string
+	revision              string // git commit measured
 }
 
 var header = []string{"step", "", "events", "seconds", "cpu s", "events/s", "MB/s", "allocs/event", "peak RSS MiB", "ratio", "cpu ratio", "alerts"}
@@ -153,8 +154,8 @@ func (rp *report) checks() []string {
 
 func (rp *report) print(w io.Writer) {
 	m := rp.machine
-	fmt.Fprintf(w, "\nVigil benchmark: %d events (seed %d, %.0f bytes/event), %s, %d CPUs, %.1f GiB, %s/%s, %s\n\n",
-		rp.gen.Events, rp.cfg.seed, float64(rp.gen.Bytes)/float64(rp.gen.Events), m.cpu, m.cores, m.memGiB, m.os, m.arch, m.goVer)
+	fmt.Fprintf(w, "\nVigil benchmark at %s: %d events (seed %d, %.0f bytes/event), %s, %d CPUs, %.1f GiB, %s/%s, %s\n\n",
+		rp.rev(), rp.gen.Events, rp.cfg.seed, float64(rp.gen.Bytes)/float64(rp.gen.Events), m.cpu, m.cores, m.memGiB, m.os, m.arch, m.goVer)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, row := range rp.rows() {
@@ -172,12 +173,19 @@ func (rp *report) print(w io.Writer) {
 	fmt.Fprintf(w, "total %s\n", rp.took.Round(time.Second))
 }
 
+func (rp *report) rev() string {
+	if rp.revision == "" {
+		return "an unknown revision"
+	}
+	return rp.revision
+}
+
 func (rp *report) markdown() string {
 	var b strings.Builder
 	m := rp.machine
 	fmt.Fprintf(&b, "# Vigil benchmark run\n\n")
 	fmt.Fprintf(&b, "- machine: %s, %d logical CPUs, %.1f GiB memory, %s/%s\n", m.cpu, m.cores, m.memGiB, m.os, m.arch)
-	fmt.Fprintf(&b, "- Go: %s\n", m.goVer)
+	fmt.Fprintf(&b, "- code: %s; Go: %s\n", rp.rev(), m.goVer)
 	fmt.Fprintf(&b, "- data: %d events, seed %d, %.0f MB (%.0f bytes/event); %d raw Azure records (%.0f MB) for e\n",
 		rp.gen.Events, rp.cfg.seed, float64(rp.gen.Bytes)/1e6, float64(rp.gen.Bytes)/float64(rp.gen.Events), rp.raw.Events, float64(rp.raw.Bytes)/1e6)
 	if rp.corpus != "" {

@@ -41,6 +41,7 @@ import (
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/exception"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
 	"github.com/vigil-project/vigil/internal/rule"
@@ -49,11 +50,59 @@ import (
 
 // File is one test file.
 type File struct {
-	Rule  string `toml:"rule"`
-	Now   string `toml:"now"`
-	Cases []Case `toml:"case"`
+	Rule       string   `toml:"rule"`
+	Now        string   `toml:"now"`
+	Exceptions []string `toml:"exceptions"`  // exception files, relative to the test file
+	ValueLists []string `toml:"value_lists"` // "ID=FILE", relative to the test file
+	Cases      []Case   `toml:"case"`
 
 	path string
+}
+
+// loadExceptions reads exception files and value lists from fsys.
+func loadExceptions(fsys fs.FS, dir string, files, valueLists []string) (*ruleset.Exceptions, error) {
+	ex := &ruleset.Exceptions{ValueLists: map[string]*exception.ValueList{}}
+	for _, name := range files {
+		full := path.Join(dir, name)
+		data, err := fs.ReadFile(fsys, full)
+		if err != nil {
+			return nil, err
+		}
+		var lists []*exception.List
+		if strings.HasSuffix(name, ".toml") {
+			lists, err = exception.ParseTOML(full, data)
+		} else {
+			lists, err = exception.ParseKibana(bytes.NewReader(data), full)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ex.Lists = append(ex.Lists, lists...)
+	}
+	types, err := exception.ValueListTypes(ex.Lists)
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range valueLists {
+		id, name, ok := strings.Cut(spec, "=")
+		if !ok {
+			return nil, fmt.Errorf("value list %q: write ID=FILE", spec)
+		}
+		data, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		typ := types[id]
+		if typ == "" {
+			typ = "keyword"
+		}
+		vl, err := exception.NewValueList(id, typ, strings.Split(string(data), "\n"))
+		if err != nil {
+			return nil, err
+		}
+		ex.ValueLists[id] = vl
+	}
+	return ex, nil
 }
 
 // Case is one test case.
@@ -131,7 +180,7 @@ func Run(fsys fs.FS, p string) ([]Result, error) {
 			keys = append(keys, k.String())
 		}
 		if len(keys) > 0 {
-			return nil, fmt.Errorf("%s: unknown key(s) %s: a test file has rule, now and [[case]] tables with name, events, event, files, index, replay, alerts and alert", p, strings.Join(keys, ", "))
+			return nil, fmt.Errorf("%s: unknown key(s) %s: a test file has rule, now, exceptions, value_lists and [[case]] tables with name, events, event, files, index, replay, alerts and alert", p, strings.Join(keys, ", "))
 		}
 	}
 	if len(f.Cases) == 0 {
@@ -166,6 +215,15 @@ func Run(fsys fs.FS, p string) ([]Result, error) {
 		return nil, fmt.Errorf("%s: the rule cannot run in Vigil: %s", p, r.Reason)
 	}
 	er := ruleset.EngineRule(r)
+	if len(f.Exceptions) > 0 {
+		ex, err := loadExceptions(fsys, path.Dir(p), f.Exceptions, f.ValueLists)
+		if err == nil {
+			err = ex.Apply(&rule.Set{Rules: []*rule.Rule{r}}, []*engine.Rule{er}, plan, clock)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: exceptions: %w", p, err)
+		}
+	}
 	eng := engine.New(engine.Options{Rules: []*engine.Rule{er}, Plan: plan})
 	var results []Result
 	for i, c := range f.Cases {

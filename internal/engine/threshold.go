@@ -58,13 +58,74 @@ type thresholdBucket struct {
 	distinct map[string]bool
 }
 
-// finishThreshold simulates the rule's executions (every interval, each
-// over its look-back) over the held matches: a group with at least Value
-// matches (and the cardinality) alerts; later executions count only
-// matches newer than the group's last alert (Kibana's lastSignalTimestamp).
-func (h *Hunt) finishThreshold(r *Rule, held []heldThreshold) []Alert {
+// ThresholdMatch is one match of a threshold rule, as held between
+// executions: its time, its group-by value combinations and its values of
+// the cardinality field.
+type ThresholdMatch struct {
+	Time   time.Time
+	Groups [][]any
+	Card   []any
+}
+
+// Hold turns a match into what a threshold execution needs; ok is false
+// when the event lacks a group-by or cardinality field (the aggregation
+// leaves it out).
+func (th *Threshold) Hold(m Match) (ThresholdMatch, bool) {
+	x, ok := th.hold(m)
+	return ThresholdMatch{Time: x.t, Groups: x.groups, Card: x.card}, ok
+}
+
+// ThresholdExecution runs one execution of a threshold rule at exec over
+// matches (sorted by time; those outside the look-back are ignored): each
+// group with enough matches newer than its last alert (last, by
+// ComboKey of the group, updated here) yields an alert document.
+func ThresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last map[string]time.Time, space string, now time.Time) []Alert {
 	th := r.Threshold
-	sort.SliceStable(held, func(i, j int) bool { return held[i].t.Before(held[j].t) })
+	lookback := thresholdLookback(r)
+	from := exec.Add(-lookback)
+	buckets := map[string]*thresholdBucket{}
+	var order []string
+	for _, x := range matches {
+		if x.Time.Before(from) || x.Time.After(exec) {
+			continue
+		}
+		for _, g := range x.Groups {
+			k := ComboKey(g)
+			if l, ok := last[k]; ok && !x.Time.After(l) {
+				continue
+			}
+			b := buckets[k]
+			if b == nil {
+				b = &thresholdBucket{terms: g, min: x.Time, max: x.Time, distinct: map[string]bool{}}
+				buckets[k] = b
+				order = append(order, k)
+			}
+			b.count++
+			if x.Time.Before(b.min) {
+				b.min = x.Time
+			}
+			if x.Time.After(b.max) {
+				b.max = x.Time
+			}
+			for _, c := range x.Card {
+				b.distinct[ComboKey([]any{c})] = true
+			}
+		}
+	}
+	sort.Strings(order)
+	var alerts []Alert
+	for _, k := range order {
+		b := buckets[k]
+		if b.count < th.Value || (th.CardinalityField != "" && len(b.distinct) < th.CardinalityValue) {
+			continue
+		}
+		last[k] = b.max
+		alerts = append(alerts, thresholdAlert(r, exec, b, space, now))
+	}
+	return alerts
+}
+
+func thresholdLookback(r *Rule) time.Duration {
 	interval, lookback := r.Window.Interval, r.Window.Lookback
 	if interval <= 0 {
 		interval = 5 * time.Minute
@@ -72,54 +133,50 @@ func (h *Hunt) finishThreshold(r *Rule, held []heldThreshold) []Alert {
 	if lookback < interval {
 		lookback = interval
 	}
-	last := map[string]time.Time{} // group -> the newest match already alerted
+	return lookback
+}
+
+// finishThreshold simulates the rule's executions (every interval, each
+// over its look-back) over the held matches: a group with at least Value
+// matches (and the cardinality) alerts; later executions count only
+// matches newer than the group's last alert (Kibana's lastSignalTimestamp).
+func (h *Hunt) finishThreshold(r *Rule, held []heldThreshold) []Alert {
+	sort.SliceStable(held, func(i, j int) bool { return held[i].t.Before(held[j].t) })
+	matches := make([]ThresholdMatch, len(held))
+	for i, x := range held {
+		matches[i] = ThresholdMatch{Time: x.t, Groups: x.groups, Card: x.card}
+	}
+	interval := r.Window.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	lookback := thresholdLookback(r)
+	now := time.Time{}
+	if h.opts.Now != nil {
+		now = h.opts.Now()
+	}
+	last := map[string]time.Time{}
 	var alerts []Alert
-	first := held[0].t.Truncate(interval).Add(interval)
-	end := held[len(held)-1].t.Add(lookback)
+	first := matches[0].Time.Truncate(interval).Add(interval)
+	end := matches[len(matches)-1].Time.Add(lookback)
 	lo := 0
 	for exec := first; !exec.After(end.Add(interval)); exec = exec.Add(interval) {
 		from := exec.Add(-lookback)
-		for lo < len(held) && held[lo].t.Before(from) {
+		for lo < len(matches) && matches[lo].Time.Before(from) {
 			lo++
 		}
-		buckets := map[string]*thresholdBucket{}
-		var order []string
-		for i := lo; i < len(held) && !held[i].t.After(exec); i++ {
-			x := held[i]
-			for _, g := range x.groups {
-				k := ComboKey(g)
-				if l, ok := last[k]; ok && !x.t.After(l) {
-					continue
-				}
-				b := buckets[k]
-				if b == nil {
-					b = &thresholdBucket{terms: g, min: x.t, distinct: map[string]bool{}}
-					buckets[k] = b
-					order = append(order, k)
-				}
-				b.count++
-				b.max = x.t
-				for _, c := range x.card {
-					b.distinct[ComboKey([]any{c})] = true
-				}
-			}
+		hi := lo
+		for hi < len(matches) && !matches[hi].Time.After(exec) {
+			hi++
 		}
-		sort.Strings(order)
-		for _, k := range order {
-			b := buckets[k]
-			if b.count < th.Value || (th.CardinalityField != "" && len(b.distinct) < th.CardinalityValue) {
-				continue
-			}
-			last[k] = b.max
-			alerts = append(alerts, h.thresholdAlert(r, exec, b))
-		}
+		alerts = append(alerts, ThresholdExecution(r, exec, matches[lo:hi], last, h.space(), now)...)
 	}
 	return alerts
 }
 
 // thresholdAlert builds the synthetic alert of a bucket: the group's
 // fields, @timestamp the newest match, and kibana.alert.threshold_result.
-func (h *Hunt) thresholdAlert(r *Rule, exec time.Time, b *thresholdBucket) Alert {
+func thresholdAlert(r *Rule, exec time.Time, b *thresholdBucket, space string, now time.Time) Alert {
 	th := r.Threshold
 	src := map[string]any{"@timestamp": b.max.UTC().Format("2006-01-02T15:04:05.000Z")}
 	var terms []any
@@ -136,11 +193,7 @@ func (h *Hunt) thresholdAlert(r *Rule, exec time.Time, b *thresholdBucket) Alert
 	}
 	sum := sha256.Sum256([]byte(r.ID + exec.UTC().Format(time.RFC3339Nano) + strings.Join(th.Fields, ",") + strings.Join(kv, ",")))
 	eventID := hex.EncodeToString(sum[:])
-	now := time.Time{}
-	if h.opts.Now != nil {
-		now = h.opts.Now()
-	}
-	doc := alert.Build(alert.Event{Doc: src, ID: eventID}, r.Alert, alert.Options{Space: h.space(), Now: now})
+	doc := alert.Build(alert.Event{Doc: src, ID: eventID}, r.Alert, alert.Options{Space: space, Now: now})
 	doc["kibana.alert.threshold_result"] = result
 	id := doc["kibana.alert.uuid"].(string)
 	return Alert{ID: id, Rule: r, EventTime: b.max, Doc: doc}

@@ -56,9 +56,10 @@ type Detector struct {
 	opts  DetectorOptions
 	rules atomic.Pointer[compiled]
 
-	mu      sync.Mutex
-	budgets map[string]*budget // rule id -> this interval's max_signals budget
-	supMu   sync.Mutex         // one batch at a time updates suppression groups
+	mu       sync.Mutex
+	budgets  map[string]*budget   // rule id -> this interval's max_signals budget
+	supMu    sync.Mutex           // one batch at a time updates suppression, new terms and threshold state
+	nextExec map[string]time.Time // threshold rule id -> its next execution
 
 	events, bad, alerts, dropped, batches *Counter
 }
@@ -94,13 +95,14 @@ func NewDetector(opts DetectorOptions) *Detector {
 	}
 	m := opts.Metrics
 	d := &Detector{
-		opts:    opts,
-		budgets: map[string]*budget{},
-		events:  m.Counter("vigil_events_total", "Events evaluated, per input.", "input"),
-		bad:     m.Counter("vigil_bad_events_total", "Records that could not be read or normalized, per input.", "input"),
-		alerts:  m.Counter("vigil_alerts_total", "New alerts delivered, per rule.", "rule_id", "rule_name"),
-		dropped: m.Counter("vigil_matches_not_alerted_total", "Matches that raised no alert, per rule and reason (duplicate, max_signals, late, no_timestamp).", "rule_id", "reason"),
-		batches: m.Counter("vigil_batches_total", "Batches processed, by result (ok, error).", "result"),
+		opts:     opts,
+		budgets:  map[string]*budget{},
+		nextExec: map[string]time.Time{},
+		events:   m.Counter("vigil_events_total", "Events evaluated, per input.", "input"),
+		bad:      m.Counter("vigil_bad_events_total", "Records that could not be read or normalized, per input.", "input"),
+		alerts:   m.Counter("vigil_alerts_total", "New alerts delivered, per rule.", "rule_id", "rule_name"),
+		dropped:  m.Counter("vigil_matches_not_alerted_total", "Matches that raised no alert, per rule and reason (duplicate, max_signals, late, no_timestamp).", "rule_id", "reason"),
+		batches:  m.Counter("vigil_batches_total", "Batches processed, by result (ok, error).", "result"),
 	}
 	return d
 }
@@ -109,17 +111,6 @@ func NewDetector(opts DetectorOptions) *Detector {
 // with the previous one. The rules' matchers must have been compiled into
 // plan.
 func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
-	// Threshold rules aggregate per scheduled execution; serve does not run
-	// executions yet: they run in hunts only, and are said to be left out.
-	kept := rules[:0:0]
-	for _, r := range rules {
-		if r.Threshold != nil {
-			d.opts.Logger.Warn("threshold rule left out: serve runs threshold rules in a later version; vigil hunt runs them", "rule", r.Alert.Name, "rule_id", r.ID)
-			continue
-		}
-		kept = append(kept, r)
-	}
-	rules = kept
 	c := &compiled{plan: plan}
 	c.ingested = plan.Add("event.ingested")
 	c.eng = engine.New(engine.Options{Rules: rules, Plan: plan})
@@ -236,7 +227,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	suppressing := false
 	for _, m := range matches {
 		ids = append(ids, m.ID)
-		suppressing = suppressing || m.Rule.Suppression != nil || m.Rule.NewTerms != nil
+		suppressing = suppressing || m.Rule.Suppression != nil || m.Rule.NewTerms != nil || m.Rule.Threshold != nil
 	}
 	if suppressing {
 		// Groups are read, updated and written back: one batch at a time.
@@ -254,6 +245,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	var news []fresh
 	groups := map[string]*group{}
 	terms := map[*engine.Rule]map[string]time.Time{} // new terms seen by this batch
+	held := map[*engine.Rule][]state.ThresholdRow{}  // threshold matches for the next execution
 	seen := map[string]bool{}
 	for _, m := range matches {
 		r := m.Rule
@@ -274,6 +266,19 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			continue
 		}
 		seen[m.ID] = true
+		if r.Threshold != nil {
+			x, ok := r.Threshold.Hold(m)
+			if !ok {
+				d.dropped.Add(1, r.ID, "threshold_missing_field")
+				continue
+			}
+			data, err := json.Marshal(x)
+			if err != nil {
+				return err
+			}
+			held[r] = append(held[r], state.ThresholdRow{Time: m.Time, Data: data})
+			continue
+		}
 		if r.NewTerms != nil {
 			newAlerts, err := d.newTerms(ctx, terms, m, now)
 			if err != nil {
@@ -343,6 +348,11 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	}
 	if len(stored) > 0 {
 		if _, err := d.opts.Store.AddAlerts(ctx, stored); err != nil {
+			return err
+		}
+	}
+	for r, rows := range held {
+		if err := d.opts.Store.AddThresholdMatches(ctx, r.ID, rows); err != nil {
 			return err
 		}
 	}
@@ -504,6 +514,122 @@ func suppressedDoc(m engine.Match, g *group) map[string]any {
 	doc["kibana.alert.uuid"] = g.rec.AlertID
 	engine.SuppressionFields(doc, g.terms, g.inst, g.rec.Start, g.rec.End, 0)
 	return doc
+}
+
+// Tick runs the threshold rules whose execution is due at now (every
+// interval, on the clock): each counts its held matches over its look-back
+// and alerts on the groups that reach the threshold; the alerts are
+// delivered and stored like any other. Serve calls it every second.
+func (d *Detector) Tick(ctx context.Context) error {
+	c := d.rules.Load()
+	if c == nil {
+		return nil
+	}
+	now := d.opts.Now().UTC()
+	d.supMu.Lock()
+	defer d.supMu.Unlock()
+	space := d.opts.Space
+	if space == "" {
+		space = "default"
+	}
+	for _, r := range c.eng.Rules() {
+		if r.Threshold == nil {
+			continue
+		}
+		interval := r.Window.Interval
+		if interval <= 0 {
+			interval = 5 * time.Minute
+		}
+		d.mu.Lock()
+		next, ok := d.nextExec[r.ID]
+		if !ok {
+			next = now.Truncate(interval).Add(interval)
+			d.nextExec[r.ID] = next
+		}
+		d.mu.Unlock()
+		if now.Before(next) {
+			continue
+		}
+		exec := now.Truncate(interval)
+		lookback := r.Window.Lookback
+		if lookback < interval {
+			lookback = interval
+		}
+		rows, err := d.opts.Store.ThresholdMatches(ctx, r.ID, exec.Add(-lookback))
+		if err != nil {
+			return err
+		}
+		matches := make([]engine.ThresholdMatch, 0, len(rows))
+		for _, row := range rows {
+			var x engine.ThresholdMatch
+			if json.Unmarshal(row.Data, &x) == nil {
+				x.Time = row.Time
+				matches = append(matches, x)
+			}
+		}
+		last, err := d.opts.Store.ThresholdLast(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		alerts := engine.ThresholdExecution(r, exec, matches, last, space, now)
+		if err := d.deliverBuilt(ctx, alerts, now); err != nil {
+			return err // the execution runs again at the next tick
+		}
+		if err := d.opts.Store.SaveThresholdLast(ctx, r.ID, last, exec.Add(-lookback)); err != nil {
+			return err
+		}
+		d.mu.Lock()
+		d.nextExec[r.ID] = exec.Add(interval)
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+// deliverBuilt delivers alerts built outside a batch (threshold
+// executions): new ones to the sinks, then the store.
+func (d *Detector) deliverBuilt(ctx context.Context, alerts []engine.Alert, now time.Time) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	ids := make([]string, len(alerts))
+	for i, a := range alerts {
+		ids[i] = a.ID
+	}
+	known, err := d.opts.Store.KnownAlerts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var out []sink.Alert
+	var stored []state.Alert
+	for _, a := range alerts {
+		if known[a.ID] {
+			continue
+		}
+		doc, err := engine.MarshalAlert(a.Doc)
+		if err != nil {
+			return err
+		}
+		name, severity, risk := alert.Headline(a.Doc)
+		out = append(out, sink.Alert{ID: a.ID, RuleID: a.Rule.ID, RuleName: name, Severity: severity, RiskScore: risk, EventTime: a.EventTime, CreatedAt: now, Doc: doc})
+		stored = append(stored, state.Alert{ID: a.ID, RuleID: a.Rule.ID, RuleName: name, Severity: severity, RiskScore: risk, EventTime: a.EventTime, CreatedAt: now, Doc: doc})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if d.opts.Sink != nil {
+		if err := d.opts.Sink.Write(ctx, out); err != nil {
+			return fmt.Errorf("deliver %d threshold alert(s): %w", len(out), err)
+		}
+	}
+	if _, err := d.opts.Store.AddAlerts(ctx, stored); err != nil {
+		return err
+	}
+	for _, a := range alerts {
+		if !known[a.ID] {
+			d.alerts.Add(1, a.Rule.ID, a.Rule.Alert.Name)
+		}
+	}
+	return nil
 }
 
 // take spends one alert of the rule's max_signals budget for the current

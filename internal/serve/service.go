@@ -178,6 +178,21 @@ func Run(ctx context.Context, opts Options) error {
 		}()
 		log.Info("listening", "addr", opts.Listener.Addr().String(), "tls", opts.TLSCert != "")
 	}
+	// Threshold rules run on a schedule: every interval, on the clock.
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-inCtx.Done():
+				return
+			case <-t.C:
+				if err := opts.Detector.Tick(inCtx); err != nil && inCtx.Err() == nil {
+					log.Error("threshold execution failed; it runs again at the next tick", "error", err)
+				}
+			}
+		}
+	}()
 	if opts.Ready != nil {
 		opts.Ready()
 	}

@@ -55,6 +55,18 @@ CREATE TABLE IF NOT EXISTS new_terms (
 	last_seen TEXT NOT NULL,      -- the latest event time it was seen at
 	PRIMARY KEY (rule_id, combo)
 );
+CREATE TABLE IF NOT EXISTS threshold_matches (
+	rule_id TEXT NOT NULL,
+	t       TEXT NOT NULL,      -- the match's time, RFC 3339
+	data    BLOB NOT NULL       -- its groups and cardinality values, as JSON
+);
+CREATE INDEX IF NOT EXISTS threshold_matches_rule ON threshold_matches(rule_id, t);
+CREATE TABLE IF NOT EXISTS threshold_last (
+	rule_id TEXT NOT NULL,
+	grp     TEXT NOT NULL,      -- the group's values, as JSON
+	last    TEXT NOT NULL,      -- the newest match counted into an alert
+	PRIMARY KEY (rule_id, grp)
+);
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -364,6 +376,96 @@ func (s *Store) SaveTerms(ctx context.Context, ruleID string, seen map[string]ti
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save new terms state in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// ThresholdRow is a threshold rule's match held until its next execution.
+type ThresholdRow struct {
+	Time time.Time
+	Data []byte
+}
+
+// AddThresholdMatches holds matches of a threshold rule.
+func (s *Store) AddThresholdMatches(ctx context.Context, ruleID string, rows []ThresholdRow) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("hold threshold matches in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	for _, r := range rows {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO threshold_matches (rule_id, t, data) VALUES (?, ?, ?)`, ruleID, timeText(r.Time), r.Data); err != nil {
+			return fmt.Errorf("hold threshold matches in %s: %w", s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("hold threshold matches in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// ThresholdMatches returns a rule's held matches at or after since, oldest
+// first, and forgets older ones.
+func (s *Store) ThresholdMatches(ctx context.Context, ruleID string, since time.Time) ([]ThresholdRow, error) {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM threshold_matches WHERE rule_id = ? AND t < ?`, ruleID, timeText(since)); err != nil {
+		return nil, fmt.Errorf("prune threshold matches in %s: %w", s.path, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT t, data FROM threshold_matches WHERE rule_id = ? ORDER BY t`, ruleID)
+	if err != nil {
+		return nil, fmt.Errorf("read threshold matches from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []ThresholdRow
+	for rows.Next() {
+		var t string
+		var r ThresholdRow
+		if err := rows.Scan(&t, &r.Data); err != nil {
+			return nil, fmt.Errorf("read threshold matches from %s: %w", s.path, err)
+		}
+		r.Time = parseTime(t)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ThresholdLast returns, per group, the newest match a rule already counted
+// into an alert.
+func (s *Store) ThresholdLast(ctx context.Context, ruleID string) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT grp, last FROM threshold_last WHERE rule_id = ?`, ruleID)
+	if err != nil {
+		return nil, fmt.Errorf("read threshold state from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var g, t string
+		if err := rows.Scan(&g, &t); err != nil {
+			return nil, fmt.Errorf("read threshold state from %s: %w", s.path, err)
+		}
+		out[g] = parseTime(t)
+	}
+	return out, rows.Err()
+}
+
+// SaveThresholdLast stores the groups' newest alerted matches, forgetting
+// groups whose last alert is older than prune.
+func (s *Store) SaveThresholdLast(ctx context.Context, ruleID string, last map[string]time.Time, prune time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save threshold state in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	for g, t := range last {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO threshold_last (rule_id, grp, last) VALUES (?, ?, ?)
+			ON CONFLICT(rule_id, grp) DO UPDATE SET last = excluded.last`, ruleID, g, timeText(t)); err != nil {
+			return fmt.Errorf("save threshold state in %s: %w", s.path, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM threshold_last WHERE rule_id = ? AND last < ?`, ruleID, timeText(prune)); err != nil {
+		return fmt.Errorf("save threshold state in %s: %w", s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save threshold state in %s: %w", s.path, err)
 	}
 	return nil
 }

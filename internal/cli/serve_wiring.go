@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/vigil-project/vigil/internal/input"
-	"github.com/vigil-project/vigil/internal/input/esbulk"
+	"github.com/vigil-project/vigil/internal/input/bulk"
 	"github.com/vigil-project/vigil/internal/input/kafka"
 	"github.com/vigil-project/vigil/internal/input/natsjs"
 	"github.com/vigil-project/vigil/internal/serve"
@@ -45,7 +45,7 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 }
 
 func buildIngest(hc httpConfig, log *slog.Logger) (source.Source, http.Handler) {
-	in := esbulk.New(esbulk.Options{Name: "bulk", DefaultIndex: hc.Index, MaxBodyBytes: hc.MaxBodyBytes, Logger: log})
+	in := bulk.New(bulk.Options{Name: "bulk", DefaultIndex: hc.Index, MaxBodyBytes: hc.MaxBodyBytes, Logger: log})
 	return in, in.Handler()
 }
 

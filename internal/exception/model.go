@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-project/vigil/internal/rule"
 )
 
 // Entry types, as Kibana stores them (the UI operator words in brackets).
@@ -276,35 +278,6 @@ func checkOSType(os string) (msg, hint string) {
 	return fmt.Sprintf("unknown os type %q", os), hint
 }
 
-// closest returns the candidate within edit distance 2 of s (the closest,
-// first on ties), or "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// closest returns the candidate within edit distance 2 of s, or "" (the
+// rule loader's did-you-mean).
+func closest(s string, candidates []string) string { return rule.Closest(s, candidates) }

@@ -8,29 +8,15 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/engine"
-	"github.com/vigil-project/vigil/internal/event"
-	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
 )
 
+// newTermsDetector: today's Elastic version of the seed rule is a new_terms
+// rule.
 func newTermsDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Time) *Detector {
-	t.Helper()
-	plan := event.NewPlan()
-	rules, _, err := ruleset.Load(nil, plan, func() time.Time { return *now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var seed *engine.Rule
-	for _, r := range rules {
-		if r.ID == "60884af6-f553-4a6c-af13-300047455491" {
-			seed = r
-		}
-	}
-	// Today's Elastic version of the seed rule is a new_terms rule.
-	seed.NewTerms = &engine.NewTerms{Fields: []string{"user.name"}, History: 7 * 24 * time.Hour}
-	d := NewDetector(DetectorOptions{Store: st, Sink: rec, Now: func() time.Time { return *now }})
-	d.SetRules([]*engine.Rule{seed}, plan)
-	return d
+	return seedDetector(t, st, rec, now, func(r *engine.Rule) {
+		r.NewTerms = &engine.NewTerms{Fields: []string{"user.name"}, History: 7 * 24 * time.Hour}
+	})
 }
 
 func TestNewTermsStreamingAcrossRestart(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 	"github.com/vigil-project/vigil/internal/state"
 )
 
-// suppressingDetector runs the built-in seed rule with alert suppression
-// by user.name over store, at the time *now.
-func suppressingDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Time, s engine.Suppression) *Detector {
+// seedDetector runs the built-in seed rule, changed by adapt (to give it
+// suppression, new terms or a threshold), over store, at the time *now.
+func seedDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Time, adapt func(*engine.Rule)) *Detector {
 	t.Helper()
 	plan := event.NewPlan()
 	rules, _, err := ruleset.Load(nil, plan, func() time.Time { return *now })
@@ -29,10 +29,14 @@ func suppressingDetector(t *testing.T, st *state.Store, rec *recorder, now *time
 			seed = r
 		}
 	}
-	seed.Suppression = &s
+	adapt(seed)
 	d := NewDetector(DetectorOptions{Store: st, Sink: rec, Now: func() time.Time { return *now }})
 	d.SetRules([]*engine.Rule{seed}, plan)
 	return d
+}
+
+func suppressingDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Time, s engine.Suppression) *Detector {
+	return seedDetector(t, st, rec, now, func(r *engine.Rule) { r.Suppression = &s })
 }
 
 func runCommand(user string, n int) []byte {

@@ -8,29 +8,14 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/engine"
-	"github.com/vigil-project/vigil/internal/event"
-	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
 )
 
 func thresholdDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Time) *Detector {
-	t.Helper()
-	plan := event.NewPlan()
-	rules, _, err := ruleset.Load(nil, plan, func() time.Time { return *now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var seed *engine.Rule
-	for _, r := range rules {
-		if r.ID == "60884af6-f553-4a6c-af13-300047455491" {
-			seed = r
-		}
-	}
-	seed.Alert.Type = "threshold"
-	seed.Threshold = &engine.Threshold{Fields: []string{"user.name"}, Value: 3}
-	d := NewDetector(DetectorOptions{Store: st, Sink: rec, Now: func() time.Time { return *now }})
-	d.SetRules([]*engine.Rule{seed}, plan)
-	return d
+	return seedDetector(t, st, rec, now, func(r *engine.Rule) {
+		r.Alert.Type = "threshold"
+		r.Threshold = &engine.Threshold{Fields: []string{"user.name"}, Value: 3}
+	})
 }
 
 func TestThresholdStreamingAcrossRestart(t *testing.T) {

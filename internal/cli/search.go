@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/exception"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
+	"github.com/vigil-project/vigil/internal/ruleset"
 )
 
 const searchSynopsis = `search [--count] [--explain] [--index NAME] 'KQL' [PATH...]
@@ -37,6 +39,9 @@ func runSearch(env *Env, args []string) int {
 	count := fs.Bool("count", false, "print only the number of matching events")
 	explain := fs.Bool("explain", false, "print, for every event, its location, the verdict and each clause's verdict with the reason")
 	index := fs.String("index", "", "the index `NAME` the events belong to (shown by --explain; search applies no index patterns)")
+	var exceptionFiles, valueLists stringList
+	fs.Var(&exceptionFiles, "exceptions", "leave out events an item of these exception lists covers (every list applies; repeatable)")
+	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
 	args, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -54,8 +59,19 @@ func runSearch(env *Env, args []string) int {
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
+	var filter *exception.Filter
+	if len(exceptionFiles) > 0 {
+		ex, err := ruleset.LoadExceptions(exceptionFiles, valueLists)
+		if err == nil {
+			filter, err = exception.Compile(ex.Lists, exception.CompileOptions{Plan: m.Plan(), Now: env.Now, ValueLists: ex.ValueLists})
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
+			return exitFailure
+		}
+	}
 	s := &searcher{env: env, m: m, ev: event.New(nil, m.Plan()), out: bufio.NewWriter(env.Stdout),
-		count: *count, explain: *explain, index: *index}
+		count: *count, explain: *explain, index: *index, filter: filter}
 	bad := eachRecord(env, "search", paths, s.record)
 	if s.count {
 		fmt.Fprintln(s.out, s.matched)
@@ -111,6 +127,7 @@ type searcher struct {
 	count   bool
 	explain bool
 	index   string
+	filter  *exception.Filter // exceptions, or nil
 
 	events, matched int
 	writeErr        error
@@ -135,12 +152,21 @@ func (s *searcher) record(rec input.Record) bool {
 		return false
 	}
 	ok := s.m.Match(s.ev)
+	excludedBy := ""
+	if ok && s.filter != nil {
+		if excluded, item := s.filter.Excludes(s.ev); excluded {
+			ok, excludedBy = false, item.Name
+			if excludedBy == "" {
+				excludedBy = item.ItemID
+			}
+		}
+	}
 	if ok {
 		s.matched++
 	}
 	switch {
 	case s.explain:
-		s.writeExplain(rec, ok)
+		s.writeExplain(rec, ok, excludedBy)
 	case ok && !s.count:
 		s.writeEvent(data)
 	}
@@ -157,10 +183,13 @@ func (s *searcher) writeEvent(data []byte) {
 	s.write(s.buf.Bytes())
 }
 
-func (s *searcher) writeExplain(rec input.Record, ok bool) {
+func (s *searcher) writeExplain(rec input.Record, ok bool, excludedBy string) {
 	verdict := "no match"
-	if ok {
+	switch {
+	case ok:
 		verdict = "MATCH"
+	case excludedBy != "":
+		verdict = fmt.Sprintf("matches, but the exception item %q removes it", excludedBy)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", rec.Location(), verdict)

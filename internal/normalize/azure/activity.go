@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -272,24 +273,60 @@ func dec(s string, v any) error {
 // resource id, keeping its case, as the integration's grok chain does: only
 // the all-caps and the camelCase spellings of the keywords are recognised.
 func splitResourceID(d doc0, id string) {
+	for _, kv := range resourceParts(id) {
+		d.set(kv[0], kv[1])
+	}
+}
+
+// resourceParts returns the fields of a resource id. Logs name the same
+// resources over and over, so the regular expressions run once per distinct
+// id: the results are cached (up to resourceCacheSize ids, then the cache
+// starts over).
+func resourceParts(id string) [][2]string {
+	resourceCache.RLock()
+	parts, ok := resourceCache.m[id]
+	resourceCache.RUnlock()
+	if ok {
+		return parts
+	}
+	parts = matchResourceID(id)
+	resourceCache.Lock()
+	if len(resourceCache.m) >= resourceCacheSize {
+		resourceCache.m = map[string][][2]string{}
+	}
+	resourceCache.m[id] = parts
+	resourceCache.Unlock()
+	return parts
+}
+
+const resourceCacheSize = 50_000
+
+var resourceCache = struct {
+	sync.RWMutex
+	m map[string][][2]string
+}{m: map[string][][2]string{}}
+
+func matchResourceID(id string) [][2]string {
 	for _, re := range resourcePatterns {
 		m := re.FindStringSubmatch(id)
 		if m == nil {
 			continue
 		}
+		var parts [][2]string
 		for i, name := range re.SubexpNames() {
 			if name == "" || m[i] == "" {
 				continue
 			}
 			switch name {
 			case "sub":
-				d.set("azure.subscription_id", m[i])
+				parts = append(parts, [2]string{"azure.subscription_id", m[i]})
 			default:
-				d.set("azure.resource."+name, m[i])
+				parts = append(parts, [2]string{"azure.resource." + name, m[i]})
 			}
 		}
-		return
+		return parts
 	}
+	return nil
 }
 
 var tenantRE = regexp.MustCompile(`(?i)^/tenants/([^/]+)`)

@@ -116,6 +116,12 @@ type Evaluator struct {
 // and returns them. The alert documents are built here, so that the costly
 // part of a match runs in parallel.
 func (x *Evaluator) Evaluate(ev *event.Event, ms []Match) ([]Match, error) {
+	return x.EvaluateID(ev, "", ms)
+}
+
+// EvaluateID is Evaluate for an event whose id its sender gave (a _bulk
+// _id): alert ids then use it, as Kibana's use Elasticsearch's _id.
+func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match, error) {
 	if err := ev.Err(); err != nil {
 		return ms, err
 	}
@@ -146,7 +152,10 @@ func (x *Evaluator) Evaluate(ev *event.Event, ms []Match) ([]Match, error) {
 				firstErr = err
 				return
 			}
-			doc, eventID = m, alert.EventID(m)
+			doc, eventID = m, id
+			if eventID == "" {
+				eventID = alert.EventID(m)
+			}
 		}
 		t, ok := r.EventTime(ev)
 		var now time.Time

@@ -182,7 +182,11 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 				x.Index = rec.Index
 				ev2 = &x
 			}
-			ms, err = ev2.Evaluate(ev, ms[:0])
+			id := rec.ID
+			if it.Record.Index >= 0 {
+				id = "" // an element of an envelope: the id names the envelope
+			}
+			ms, err = ev2.EvaluateID(ev, id, ms[:0])
 			if err != nil {
 				d.badRecord(name, it.Record.Location(), err.Error())
 				continue

@@ -196,3 +196,20 @@ func TestWithIngested(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectorUsesTheSendersID: a _bulk _id identifies the event in alert
+// ids, as Elasticsearch's _id does in Kibana's: the same document sent with
+// two ids is two events; sent again with one id, one event.
+func TestDetectorUsesTheSendersID(t *testing.T) {
+	st := openStore(t)
+	rec := &recorder{}
+	d := builtinDetector(t, st, rec)
+	doc := []byte(`{"@timestamp":"2026-03-14T11:59:00Z","event":{"dataset":"azure.activitylogs","outcome":"success"},"azure":{"activitylogs":{"operation_name":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION"}}}`)
+	b := source.Batch{Records: []source.Record{{Data: doc, ID: "a"}, {Data: doc, ID: "b"}, {Data: doc, ID: "a"}}}
+	if err := d.Process(context.Background(), "bulk", b); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.alerts) != 2 {
+		t.Fatalf("%d alerts, want 2 (ids a and b)", len(rec.alerts))
+	}
+}

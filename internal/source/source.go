@@ -25,6 +25,10 @@ type Record struct {
 	// Origin says where the record came from, for error messages and
 	// metrics: "file /var/log/a.json line 12", "kafka azure/3@1234".
 	Origin string
+	// ID is the document id the sender chose (a _bulk action's _id), ""
+	// when none: it then identifies the event in alert ids, as Elasticsearch's
+	// _id does in Kibana's.
+	ID string
 }
 
 // Batch is a group of records acknowledged together.

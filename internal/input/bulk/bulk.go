@@ -37,10 +37,14 @@ func (in *Input) serveBulk(w http.ResponseWriter, r *http.Request, pathIndex str
 			in.log.Debug("bulk item refused", "remote", r.RemoteAddr, "item", i+1, "reason", it.err.reason)
 			continue
 		}
-		if !it.hasID {
+		givenID := ""
+		if it.hasID {
+			givenID = it.id
+		} else {
 			it.id = newID()
 		}
 		recs = append(recs, source.Record{
+			ID:     givenID,
 			Data:   it.doc,
 			Index:  it.index,
 			Origin: fmt.Sprintf("bulk %s item %d", r.RemoteAddr, i+1),
@@ -98,10 +102,10 @@ func (in *Input) serveDoc(w http.ResponseWriter, r *http.Request, index, id stri
 			fmt.Sprintf("_id is %d bytes long, more than the limit of %d", len(id), maxIDBytes))
 		return
 	}
+	rec := source.Record{ID: id, Data: doc, Index: index, Origin: fmt.Sprintf("bulk %s item 1", r.RemoteAddr)}
 	if id == "" {
 		id = newID()
 	}
-	rec := source.Record{Data: doc, Index: index, Origin: fmt.Sprintf("bulk %s item 1", r.RemoteAddr)}
 	if err := in.deliver(r.Context(), []source.Record{rec}); err != nil {
 		in.answerUndelivered(w, r, 1, err)
 		return

@@ -35,11 +35,12 @@
 //     and without effect: GET /_license, /_xpack, /_nodes,
 //     /_cluster/health; GET|HEAD|PUT /_index_template/<name>, /_template/<name>,
 //     /_component_template/<name>, /_ilm/policy/<name>,
-//     /_ingest/pipeline/<id>, /_data_stream/<name>, /_alias/<name> and
-//     /<index>. Templates, policies, pipelines and indices all "exist".
+//     /_ingest/pipeline/<id>, /_data_stream/<name> and /<index>; GET|HEAD
+//     /_alias/<name>. Templates, policies, pipelines and indices all "exist".
 //
 // A request becomes one source.Batch whose records carry the document as
-// sent, the item's index and an origin "bulk <remote address> item <n>".
+// sent, the item's index, the _id the sender chose (which then identifies the
+// event in alert ids) and an origin "bulk <remote address> item <n>".
 // The response is written only once the batch is acknowledged, that is once
 // every alert it caused is stored: a created item per document, or, when
 // the acknowledgement fails or the input is not running, 503 for the whole

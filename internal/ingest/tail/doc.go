@@ -38,7 +38,10 @@
 // another matching name keeps being followed under its new name. Files
 // found at startup without a checkpoint start at Options.StartAt ("beginning"
 // or "end"); files that appear while running are new and are read from their
-// beginning, whatever StartAt says.
+// beginning, whatever StartAt says. With "end", reading starts after the last
+// complete line (a partial one is delivered once finished), and line numbers
+// in Origin still count from the start of the file, which costs one read of
+// the skipped part when the file is first seen.
 //
 // # Rotation
 //
@@ -80,7 +83,8 @@
 //     (for example "app.json*") if they matter;
 //   - without Options.Checkpoints, positions are not kept across runs and
 //     every start begins at StartAt;
-//   - with StartAt "end", line numbers in Origin still count from the start
-//     of the file (the skipped part is counted once, when the file is first
-//     seen), which costs one read of the skipped part.
+//   - a new file that reuses a deleted file's inode and begins with the same
+//     256 bytes is taken for the old one and resumed at its position;
+//   - checkpoints of files that are gone are not removed from the store
+//     (source.Checkpoints has no delete): one small row per file ever read.
 package tail

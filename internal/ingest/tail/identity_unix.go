@@ -15,5 +15,5 @@ func identityOf(fi fs.FileInfo) (fileID, bool) {
 	if !ok {
 		return fileID{}, false
 	}
-	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, true //nolint:unconvert // types differ per GOOS
+	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, true // the field types differ per GOOS
 }

@@ -50,7 +50,8 @@
 // read from its beginning. The old file is closed once it has been read to
 // its end and has not grown for Options.CloseIdle (5s by default), which
 // leaves the writer time to notice the rotation and reopen. A deleted file is
-// treated the same way.
+// treated the same way. Lines read from a file after it was renamed to a name
+// the patterns do not match keep its former name in Origin.
 //
 // Copytruncate: when a file's size drops below the read position, or its first
 // bytes change (it was truncated and written past the old position between

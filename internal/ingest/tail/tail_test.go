@@ -526,3 +526,45 @@ func TestRunTwiceAtOnceFails(t *testing.T) {
 		t.Fatal("second Run did not fail")
 	}
 }
+
+func TestBrokenCheckpointStoreHoldsTheFileBack(t *testing.T) {
+	dir := t.TempDir()
+	store := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	store.Close() // every load fails
+	path := filepath.Join(dir, "a.json")
+	appendFile(t, path, lines(doc("a-1")))
+	opts, logs := fast(path)
+	opts.Checkpoints = store
+	r := start(t, opts)
+	waitFor(t, "a few failed attempts", func() bool { return r.tail.Stats().Errors >= 3 })
+	r.quiet(t) // not read from a guessed position
+	if n := strings.Count(logs.String(), "load checkpoint"); n != 1 {
+		t.Errorf("the error was logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+func TestManyFilesEveryLineOnce(t *testing.T) {
+	dir := t.TempDir()
+	const files, per = 20, 50
+	for f := range files {
+		appendFile(t, filepath.Join(dir, fmt.Sprintf("f%02d.json", f)), lines(docs(fmt.Sprintf("f%02d", f), 1, per/2)...))
+	}
+	opts, _ := fast(filepath.Join(dir, "*.json"))
+	opts.BatchLines = 7
+	r := start(t, opts)
+	for f := range files {
+		appendFile(t, filepath.Join(dir, fmt.Sprintf("f%02d.json", f)), lines(docs(fmt.Sprintf("f%02d", f), per/2+1, per)...))
+	}
+	got := map[string][]string{}
+	for _, rec := range r.take(t, files*per) {
+		file, _, _ := strings.Cut(rec.Origin, " line ")
+		got[filepath.Base(file)] = append(got[filepath.Base(file)], string(rec.Data))
+	}
+	r.quiet(t)
+	for f := range files {
+		name := fmt.Sprintf("f%02d", f)
+		if diff := cmp.Diff(docs(name, 1, per), got[name+".json"]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}

@@ -5,10 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/input/bulk"
 	"github.com/vigil-project/vigil/internal/input/kafka"
 	"github.com/vigil-project/vigil/internal/input/natsjs"
+	"github.com/vigil-project/vigil/internal/input/stdin"
+	"github.com/vigil-project/vigil/internal/input/tail"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
@@ -24,9 +25,9 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 	}
 	switch ic.Type {
 	case "stdin":
-		return &input.LineSource{SourceName: name, R: env.Stdin, Index: ic.Index}, nil
+		return stdin.New(stdin.Options{Name: name, Reader: env.Stdin, Index: ic.Index, Logger: log})
 	case "tail":
-		return input.NewTail(input.TailOptions{Name: name, Paths: ic.Paths, Index: ic.Index, Checkpoints: store,
+		return tail.New(tail.Options{Name: name, Paths: ic.Paths, Index: ic.Index, Checkpoints: store,
 			StartAt: ic.StartAt, Poll: ic.Poll.Duration, Logger: log})
 	case "nats":
 		return natsjs.New(natsjs.Options{Name: name, URL: ic.URL, Stream: ic.Stream, Subjects: ic.Subjects, CreateStream: ic.CreateStream,

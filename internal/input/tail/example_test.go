@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/vigil-project/vigil/internal/ingest/tail"
+	"github.com/vigil-project/vigil/internal/input/tail"
 	"github.com/vigil-project/vigil/internal/source"
 )
 

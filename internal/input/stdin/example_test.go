@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vigil-project/vigil/internal/ingest/stdin"
+	"github.com/vigil-project/vigil/internal/input/stdin"
 	"github.com/vigil-project/vigil/internal/source"
 )
 

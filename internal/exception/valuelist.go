@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 // ValueList is a Kibana value list: values an "is in list" entry looks the
@@ -301,13 +302,13 @@ func (c *listCond) any(ev *event.Event) bool {
 			}
 			continue
 		}
-		s, ok := keywordText(v)
+		s, ok := match.KeywordText(v)
 		if !ok {
 			continue
 		}
 		if c.text {
 			found := false
-			eachToken(s, func(tok string) bool {
+			match.EachToken(s, func(tok string) bool {
 				_, found = c.strs[tok]
 				return !found
 			})
@@ -316,7 +317,7 @@ func (c *listCond) any(ev *event.Event) bool {
 			}
 			continue
 		}
-		if c.limit && tooLong(s) {
+		if c.limit && match.TooLongForKeyword(s) {
 			continue
 		}
 		if _, ok := c.strs[s]; ok {

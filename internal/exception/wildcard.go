@@ -2,11 +2,11 @@ package exception
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 // A "matches" entry is Elasticsearch's wildcard query, which KQL cannot
@@ -158,13 +158,13 @@ func (c *wildcardCond) eval(ev *event.Event) bool {
 
 func (c *wildcardCond) any(ev *event.Event) bool {
 	for _, v := range ev.Values(c.id) {
-		s, ok := keywordText(v)
+		s, ok := match.KeywordText(v)
 		if !ok {
 			continue
 		}
 		if c.text {
 			found := false
-			eachToken(s, func(tok string) bool {
+			match.EachToken(s, func(tok string) bool {
 				found = c.pat.match(tok)
 				return !found
 			})
@@ -173,7 +173,7 @@ func (c *wildcardCond) any(ev *event.Event) bool {
 			}
 			continue
 		}
-		if c.limit && tooLong(s) {
+		if c.limit && match.TooLongForKeyword(s) {
 			continue
 		}
 		if c.pat.match(s) {
@@ -194,89 +194,4 @@ func wildcardType(t ecs.Type) (text, ok bool) {
 		return true, true
 	}
 	return false, false
-}
-
-// ignoreAbove is ECS's ignore_above for keyword fields: longer values (in
-// UTF-16 code units) are not indexed, so no term, terms or wildcard query
-// matches them.
-const ignoreAbove = 1024
-
-func tooLong(s string) bool {
-	if len(s) <= ignoreAbove {
-		return false
-	}
-	n := 0
-	for _, r := range s {
-		n++
-		if r > 0xFFFF {
-			n++
-		}
-	}
-	return n > ignoreAbove
-}
-
-// keywordText is the text a keyword field indexes for v: a string as it is,
-// a number as written in the JSON, a boolean as true or false.
-func keywordText(v event.Value) (string, bool) {
-	switch v.Kind {
-	case event.KindString, event.KindNumber:
-		return v.Str, true
-	case event.KindBool:
-		if v.Bool {
-			return "true", true
-		}
-		return "false", true
-	}
-	return "", false
-}
-
-// eachToken calls fn with the lower-cased words of s, as the standard
-// analyzer of a text field splits them, until fn returns false. It follows
-// the word-break rules that matter in log text: letters, digits and `_`
-// make words; `.` and `'` join two letters or two digits, `:` two letters,
-// `,` and `;` two digits ("example.com", "don't", "3.14", "1,000"); every
-// other character separates words. (Package match approximates the analyzer
-// the same way for KQL on text fields.)
-func eachToken(s string, fn func(string) bool) {
-	rs := []rune(s)
-	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
-	joins := func(mid, before, after rune) bool {
-		letters := unicode.IsLetter(before) && unicode.IsLetter(after)
-		digits := unicode.IsDigit(before) && unicode.IsDigit(after)
-		switch mid {
-		case '.', '\'', '\u2019':
-			return letters || digits
-		case ':':
-			return letters
-		case ',', ';':
-			return digits
-		}
-		return false
-	}
-	for i := 0; i < len(rs); {
-		if !isWord(rs[i]) {
-			i++
-			continue
-		}
-		start := i
-		for i < len(rs) {
-			if isWord(rs[i]) || unicode.Is(unicode.Mn, rs[i]) {
-				i++
-				continue
-			}
-			if i+1 < len(rs) && i > start && joins(rs[i], rs[i-1], rs[i+1]) {
-				i += 2
-				continue
-			}
-			break
-		}
-		word := rs[start:i]
-		hasLetterOrDigit := false
-		for _, r := range word {
-			hasLetterOrDigit = hasLetterOrDigit || r != '_'
-		}
-		if hasLetterOrDigit && !fn(strings.ToLower(string(word))) {
-			return
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 func TestPattern(t *testing.T) {
@@ -111,7 +112,7 @@ func TestTokens(t *testing.T) {
 		{"ÉCOLE Straße", []string{"école", "straße"}},
 	} {
 		var got []string
-		eachToken(tt.s, func(tok string) bool { got = append(got, tok); return true })
+		match.EachToken(tt.s, func(tok string) bool { got = append(got, tok); return true })
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("tokens of %q = %q, want %q", tt.s, got, tt.want)
 		}

@@ -11,7 +11,11 @@
 // produces no duplicate alert.
 package source
 
-import "context"
+import (
+	"context"
+	"sync"
+	"time"
+)
 
 // Record is one event as an input read it.
 type Record struct {
@@ -56,4 +60,47 @@ type Source interface {
 type Checkpoints interface {
 	LoadCheckpoint(ctx context.Context, key string) (value string, ok bool, err error)
 	SaveCheckpoint(ctx context.Context, key, value string) error
+}
+
+// Deliver sends recs as one batch on out and waits for its
+// acknowledgement, sending the batch again after a pause (retry, doubling up
+// to maxRetry) each time it is acknowledged with an error; onRetry, when
+// set, hears of each failure first. It reports whether the batch was
+// acknowledged: false when ctx ended before (an acknowledgement already
+// given when ctx ends still counts).
+func Deliver(ctx context.Context, out chan<- Batch, recs []Record, retry, maxRetry time.Duration, onRetry func(err error, wait time.Duration)) bool {
+	for {
+		acked := make(chan error, 1)
+		var once sync.Once
+		b := Batch{Records: recs, Ack: func(err error) { once.Do(func() { acked <- err }) }}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return false
+		}
+		var err error
+		select {
+		case err = <-acked:
+		case <-ctx.Done():
+			select {
+			case err = <-acked:
+			default:
+				return false
+			}
+		}
+		if err == nil {
+			return true
+		}
+		if onRetry != nil {
+			onRetry(err, retry)
+		}
+		t := time.NewTimer(retry)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		}
+		retry = min(2*retry, maxRetry)
+	}
 }

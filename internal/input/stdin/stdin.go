@@ -38,7 +38,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -295,37 +294,9 @@ func (s *Stdin) read(recs chan<- source.Record, stop <-chan struct{}) error {
 // a backoff while it is acknowledged with an error. It returns false when
 // ctx ended first.
 func (s *Stdin) deliver(ctx context.Context, out chan<- source.Batch, b []source.Record) bool {
-	delay := s.opts.RetryDelay
-	for {
-		acked := make(chan error, 1)
-		var once sync.Once
-		batch := source.Batch{Records: b, Ack: func(err error) {
-			once.Do(func() { acked <- err })
-		}}
-		select {
-		case out <- batch:
-		case <-ctx.Done():
-			return false
-		}
-		var err error
-		select {
-		case err = <-acked:
-		case <-ctx.Done():
-			return false
-		}
-		if err == nil {
-			return true
-		}
+	return source.Deliver(ctx, out, b, s.opts.RetryDelay, maxRetryDelay, func(err error, wait time.Duration) {
 		s.redeliveries.Add(1)
 		s.log.Warn("batch not acknowledged; sending it again", "first", b[0].Origin, "lines", len(b),
-			"retry_in", delay, "err", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return false
-		}
-		delay = min(2*delay, maxRetryDelay)
-	}
+			"retry_in", wait, "err", err)
+	})
 }

@@ -350,40 +350,16 @@ func (fw *follower) restart(ctx context.Context, why string) {
 // a backoff while it is acknowledged with an error. On success it saves the
 // position. It returns false when ctx ended first.
 func (fw *follower) deliver(ctx context.Context, b batch) bool {
-	delay := fw.t.opts.RetryDelay
-	for {
-		acked := make(chan error, 1)
-		var once sync.Once
-		sb := source.Batch{Records: b.recs, Ack: func(err error) {
-			once.Do(func() { acked <- err })
-		}}
-		select {
-		case fw.out <- sb:
-		case <-ctx.Done():
-			return false
-		}
-		var err error
-		select {
-		case err = <-acked:
-		case <-ctx.Done():
-			select {
-			case err = <-acked:
-			default:
-				return false
-			}
-		}
-		if err == nil {
-			fw.commit(ctx, b)
-			return ctx.Err() == nil
-		}
+	acked := source.Deliver(ctx, fw.out, b.recs, fw.t.opts.RetryDelay, maxRetryDelay, func(err error, wait time.Duration) {
 		fw.t.redeliveries.Add(1)
 		fw.t.log.Warn("batch not acknowledged; sending it again", "first", b.recs[0].Origin,
-			"lines", len(b.recs), "retry_in", delay, "err", err)
-		if !sleep(ctx, delay) {
-			return false
-		}
-		delay = min(2*delay, maxRetryDelay)
+			"lines", len(b.recs), "retry_in", wait, "err", err)
+	})
+	if !acked {
+		return false
 	}
+	fw.commit(ctx, b)
+	return ctx.Err() == nil
 }
 
 // commit saves the position after an acknowledged batch.

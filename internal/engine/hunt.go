@@ -96,6 +96,7 @@ type Match struct {
 	Time    time.Time // the rule's primary timestamp of the event
 	HasTime bool      // false: the event has no usable time for the rule
 	ID      string    // the alert id (kibana.alert.uuid)
+	EventID string    // the event's id in the alert id (its _id, or a hash of it)
 	Doc     map[string]any
 	Where   string // where the event was read, for explanations (optional)
 	// ExcludedBy names the exception item that removed the match; such a
@@ -164,7 +165,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 		}
 		a := alert.Event{Doc: doc, Index: index, ID: eventID}
 		ms = append(ms, Match{
-			Rule: r, Index: index, Time: t, HasTime: ok,
+			Rule: r, Index: index, Time: t, HasTime: ok, EventID: eventID,
 			ID:  alert.ID(index, eventID, space, r.Alert.UUID),
 			Doc: alert.Build(a, r.Alert, alert.Options{Space: space, Now: now}),
 		})

@@ -75,13 +75,7 @@ func NewTermsDoc(m Match, space string, values []any) (string, map[string]any) {
 	for k, v := range m.Doc {
 		doc[k] = v
 	}
-	eventID := ""
-	if anc, ok := doc["kibana.alert.ancestors"].([]any); ok && len(anc) > 0 {
-		if a, ok := anc[0].(map[string]any); ok {
-			eventID, _ = a["id"].(string)
-		}
-	}
-	id := NewTermsAlertID(m.Index, eventID, space, m.Rule.Alert.UUID, values)
+	id := NewTermsAlertID(m.Index, m.EventID, space, m.Rule.Alert.UUID, values)
 	doc["kibana.alert.uuid"] = id
 	doc["kibana.alert.new_terms"] = values
 	return id, doc

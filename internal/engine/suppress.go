@@ -164,13 +164,7 @@ func (h *Hunt) finishSuppressed(r *Rule, held []suppressed) []Alert {
 		for k, v := range g.first.Doc {
 			doc[k] = v
 		}
-		eventID := ""
-		if anc, ok := doc["kibana.alert.ancestors"].([]any); ok && len(anc) > 0 {
-			if a, ok := anc[0].(map[string]any); ok {
-				eventID, _ = a["id"].(string)
-			}
-		}
-		id := SuppressedAlertID(g.first.Index, eventID, h.space(), r.Alert.UUID, g.terms, g.start, g.end)
+		id := SuppressedAlertID(g.first.Index, g.first.EventID, h.space(), r.Alert.UUID, g.terms, g.start, g.end)
 		doc["kibana.alert.uuid"] = id
 		SuppressionFields(doc, g.terms, g.inst, g.start, g.end, g.count-1)
 		alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: g.start, Doc: doc})

@@ -480,15 +480,9 @@ func (d *Detector) group(ctx context.Context, groups map[string]*group, m engine
 		}
 	}
 	// A new group: its alert is built from this match.
-	eventID := ""
-	if anc, ok := m.Doc["kibana.alert.ancestors"].([]any); ok && len(anc) > 0 {
-		if a, ok := anc[0].(map[string]any); ok {
-			eventID, _ = a["id"].(string)
-		}
-	}
 	g := &group{terms: terms, inst: inst, isNew: true, rec: state.Suppression{
 		Key: key, CreatedAt: now, Start: m.Time, End: m.Time,
-		AlertID: engine.SuppressedAlertID(m.Index, eventID, space, r.Alert.UUID, terms, m.Time, m.Time),
+		AlertID: engine.SuppressedAlertID(m.Index, m.EventID, space, r.Alert.UUID, terms, m.Time, m.Time),
 	}}
 	groups[key] = g
 	return g, nil

@@ -18,6 +18,7 @@ import (
 )
 
 const searchSynopsis = `search [--count] [--explain] [--index NAME] 'KQL' [PATH...]
+       [--exceptions FILE]... [--value-list ID=FILE]... (flags go before the query)
 
 Prints the events that match a KQL query, one compact JSON object a line (NDJSON), like grep
 for KQL. Matching is Elasticsearch's, per field type from ECS and the integrations' mappings:

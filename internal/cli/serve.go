@@ -21,6 +21,7 @@ import (
 
 const serveSynopsis = `serve [--config vigil.toml] [--data-dir DIR] [--rules PATH]... [--listen ADDR]
        [--tail GLOB]... [--stdin] [--index NAME] [--out FILE] [--webhook URL]
+       [--exceptions FILE]... [--value-list ID=FILE]... [--log-level L]
 
 Runs rules continuously over live events and delivers each alert once. Events
 come from files followed as they grow (--tail), standard input (--stdin), the

@@ -247,6 +247,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 		doc map[string]any
 	}
 	var news []fresh
+	var derived []string // ids of new terms alerts, checked against the store at once
 	groups := map[string]*group{}
 	terms := map[*engine.Rule]map[string]time.Time{} // new terms seen by this batch
 	held := map[*engine.Rule][]state.ThresholdRow{}  // threshold matches for the next execution
@@ -293,11 +294,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 					d.dropped.Add(1, r.ID, "max_signals")
 					continue
 				}
-				if known, err := d.opts.Store.KnownAlerts(ctx, []string{f.ID}); err != nil {
-					return err
-				} else if known[f.ID] {
-					continue
-				}
+				derived = append(derived, f.ID)
 				news = append(news, fresh{m: engine.Match{Rule: r, Index: m.Index, Time: m.Time, HasTime: true, ID: f.ID}, doc: f.Doc})
 			}
 			continue
@@ -328,6 +325,21 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			continue
 		}
 		news = append(news, fresh{m: m, doc: m.Doc})
+	}
+	if len(derived) > 0 {
+		// New terms alerts have ids of their own: drop those already stored
+		// (a batch delivered again after a crash before its terms were saved).
+		stored, err := d.opts.Store.KnownAlerts(ctx, derived)
+		if err != nil {
+			return err
+		}
+		kept := news[:0]
+		for _, f := range news {
+			if !stored[f.m.ID] {
+				kept = append(kept, f)
+			}
+		}
+		news = kept
 	}
 	var out []sink.Alert
 	var stored []state.Alert

@@ -111,6 +111,8 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 		typeID, category = "siem.newTermsRule", "New Terms Rule"
 	case "threshold":
 		typeID, category = "siem.thresholdRule", "Threshold Rule"
+	case "threat_match":
+		typeID, category = "siem.indicatorRule", "Indicator Match Rule"
 	}
 	set("kibana.alert.rule.rule_type_id", typeID)
 	set("kibana.alert.rule.consumer", "siem")
@@ -202,4 +204,32 @@ func setEventKind(doc map[string]any) {
 	}
 	cp["kind"] = "signal"
 	doc["event"] = cp
+}
+
+// AddEnrichments appends a threat_match alert's indicator matches to its
+// threat.enrichments, after those the event itself carried, as Kibana
+// does. The event's own objects are not modified.
+func AddEnrichments(doc map[string]any, enrichments []any) {
+	if existing, ok := doc["threat.enrichments"]; ok { // a flattened event
+		doc["threat.enrichments"] = append(asList(existing), enrichments...)
+		return
+	}
+	threat, _ := doc["threat"].(map[string]any)
+	t := make(map[string]any, len(threat)+1)
+	for k, v := range threat {
+		t[k] = v
+	}
+	t["enrichments"] = append(asList(t["enrichments"]), enrichments...)
+	doc["threat"] = t
+}
+
+// asList returns v as a new list: a list's elements, or v alone.
+func asList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return append([]any(nil), x...)
+	}
+	return []any{v}
 }

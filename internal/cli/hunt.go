@@ -21,7 +21,7 @@ import (
 
 const huntSynopsis = `hunt [--rules PATH]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
        [--since T] [--until T] [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
-       [--explain-rule ID] PATH...
+       [--indicators FILE]... [--explain-rule ID] PATH...
 
 Runs detection rules over event files and prints the alerts Elastic would create.
 PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip) or '-' for stdin.
@@ -34,8 +34,9 @@ Examples:
 
 func runHunt(env *Env, args []string) int {
 	fs := newFlagSet(env, "hunt", huntSynopsis)
-	var rulePaths, exceptionFiles, valueLists stringList
+	var rulePaths, exceptionFiles, valueLists, indicatorFiles stringList
 	fs.Var(&rulePaths, "rules", "rule file or directory (repeatable; default: the built-in pack)")
+	fs.Var(&indicatorFiles, "indicators", "threat intelligence documents for threat_match rules: NDJSON, JSON or an Elasticsearch export (repeatable; see docs/threat-match.md)")
 	fs.Var(&exceptionFiles, "exceptions", "exception lists: Vigil's TOML form or a Kibana NDJSON export (repeatable; see docs/exceptions.md)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE, one value per line (repeatable)")
 	index := fs.String("index", "", "index name of every event (default: resolved per event from data_stream.*)")
@@ -99,6 +100,10 @@ func runHunt(env *Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 			return exitFailure
 		}
+	}
+	if _, err := loadIndicators(env, "hunt", indicatorFiles, rules); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+		return exitFailure
 	}
 	for _, line := range problems.Lines() {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", line)
@@ -333,6 +338,9 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 		}
 		if s.Excluded > 0 {
 			notes = append(notes, fmt.Sprintf("%d removed by exceptions", s.Excluded))
+		}
+		if s.NoIndicator > 0 {
+			notes = append(notes, fmt.Sprintf("%d matched the query but no indicator", s.NoIndicator))
 		}
 		if s.NotNew > 0 {
 			notes = append(notes, fmt.Sprintf("%d matches with terms already seen in the history window", s.NotNew))

@@ -17,11 +17,12 @@ import (
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
 	"github.com/vigil-project/vigil/internal/state"
+	"github.com/vigil-project/vigil/internal/threatintel"
 )
 
 const serveSynopsis = `serve [--config vigil.toml] [--data-dir DIR] [--rules PATH]... [--listen ADDR]
        [--tail GLOB]... [--stdin] [--index NAME] [--out FILE] [--webhook URL]
-       [--exceptions FILE]... [--value-list ID=FILE]... [--log-level L]
+       [--exceptions FILE]... [--value-list ID=FILE]... [--indicators FILE]... [--log-level L]
 
 Runs rules continuously over live events and delivers each alert once. Events
 come from files followed as they grow (--tail), standard input (--stdin), the
@@ -40,11 +41,12 @@ func runServe(env *Env, args []string) int {
 	configPath := fs.String("config", "", "the configuration file (vigil.toml)")
 	dataDir := fs.String("data-dir", "", "directory of Vigil's state (alerts, dedup, checkpoints)")
 	var rulePaths, tails stringList
-	var exceptionFiles, valueLists stringList
+	var exceptionFiles, valueLists, indicatorFiles stringList
 	fs.Var(&rulePaths, "rules", "rule file or directory (repeatable; default: the built-in pack)")
 	fs.Var(&tails, "tail", "follow files matching GLOB (repeatable)")
 	fs.Var(&exceptionFiles, "exceptions", "exception lists: Vigil's TOML form or a Kibana NDJSON export (repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
+	fs.Var(&indicatorFiles, "indicators", "threat intelligence documents for threat_match rules, read again when they change (repeatable)")
 	stdin := fs.Bool("stdin", false, "read events from standard input")
 	listen := fs.String("listen", "", "serve /healthz, /metrics and the Elasticsearch-compatible ingest API on ADDR")
 	index := fs.String("index", "", "index name of events from --tail and --stdin (default: resolved per event)")
@@ -78,6 +80,7 @@ func runServe(env *Env, args []string) int {
 	}
 	cfg.Exceptions = append(cfg.Exceptions, exceptionFiles...)
 	cfg.ValueLists = append(cfg.ValueLists, valueLists...)
+	cfg.Indicators = append(cfg.Indicators, indicatorFiles...)
 	if *listen != "" {
 		cfg.HTTP.Listen = *listen
 	}
@@ -150,6 +153,19 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 			return err
 		}
 		loader.Exceptions = ex
+	}
+	if len(cfg.Indicators) > 0 {
+		src, err := threatintel.NewSource(cfg.Indicators)
+		if err != nil {
+			closeAll(sinks)
+			return err
+		}
+		set := src.Set()
+		log.Info("indicators loaded", "indicators", len(set.Items), "unreadable", set.Bad)
+		for _, p := range set.Problems {
+			log.Warn("indicators: record skipped", "error", p.Error())
+		}
+		loader.Indicators = src
 	}
 	if err := loader.Load(); err != nil {
 		closeAll(sinks)

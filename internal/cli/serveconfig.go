@@ -22,6 +22,7 @@ type serveConfig struct {
 	LateEvents string        `toml:"late_events"`
 	Exceptions []string      `toml:"exceptions"`  // exception files (TOML form or Kibana NDJSON export)
 	ValueLists []string      `toml:"value_lists"` // "ID=FILE" value lists for "is in list" entries
+	Indicators []string      `toml:"indicators"`  // threat intelligence files for threat_match rules
 	Log        logConfig     `toml:"log"`
 	HTTP       httpConfig    `toml:"http"`
 	Rules      rulesConfig   `toml:"rules"`
@@ -195,7 +196,7 @@ func where(path string, lines []string, k toml.Key) string {
 	return path
 }
 
-var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "log", "http", "rules", "inputs", "sinks"}
+var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "log", "http", "rules", "inputs", "sinks"}
 
 func hintKey(k toml.Key) string {
 	var known []string

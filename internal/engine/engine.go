@@ -37,6 +37,9 @@ type Rule struct {
 	NewTerms *NewTerms
 	// Threshold, when set, makes this a threshold rule.
 	Threshold *Threshold
+	// Threat, when set, makes this a threat_match rule: a match needs an
+	// indicator, and its alert carries the enrichments.
+	Threat Indicators
 	// Explain, when set, says why ev does not match (the query clause by
 	// clause, or a filter), "" when it matches.
 	Explain func(ev *event.Event) string
@@ -47,6 +50,15 @@ type Rule struct {
 	selector *IndexSelector
 	override event.FieldID
 	ts       event.FieldID
+}
+
+// Indicators joins the events a threat_match rule's query selects with
+// threat intelligence. Implementations are safe for concurrent use.
+type Indicators interface {
+	// Enrich returns the threat.enrichments entries of the alert of ev
+	// (decoded as doc) when the rule runs at now: none when no indicator
+	// matches the event.
+	Enrich(ev *event.Event, doc map[string]any, now time.Time) []any
 }
 
 // Options configure an engine.

@@ -54,6 +54,8 @@ type RuleStats struct {
 	Suppressed int // matches counted into another alert by alert suppression
 	Excluded   int // matches removed by an exception
 	NotNew     int // new_terms: value combinations already seen in the history window
+	// NoIndicator counts threat_match query matches no indicator matched.
+	NoIndicator int
 	// Scheduled-rule view (computed for every hunt, enforced with Replay):
 	Executions    int
 	Capped        int // alerts max_signals would have dropped for good
@@ -102,6 +104,9 @@ type Match struct {
 	// ExcludedBy names the exception item that removed the match; such a
 	// match raises no alert (it is reported for statistics and explanations).
 	ExcludedBy string
+	// NoIndicator is set when a threat_match rule's query matches but no
+	// indicator does: no alert either.
+	NoIndicator bool
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -111,6 +116,32 @@ type Evaluator struct {
 	Index  string // the index of every event; empty resolves it per event
 	Space  string // Kibana space of the alerts (default "default")
 	Now    func() time.Time
+	// RunAt gives the time of the execution that evaluates a match of r
+	// at t (for a threat_match rule's threat_query); nil: the first
+	// execution of the rule's schedule that covers t, as a hunt simulates.
+	RunAt func(r *Rule, t time.Time) time.Time
+}
+
+// runAt is the time of the execution that sees a match at t.
+func (x *Evaluator) runAt(r *Rule, t time.Time, ok bool) time.Time {
+	if x.RunAt != nil {
+		return x.RunAt(r, t)
+	}
+	if !ok {
+		if x.Now != nil {
+			return x.Now()
+		}
+		return time.Now()
+	}
+	interval := r.Window.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	exec := t.Truncate(interval)
+	if exec.Before(t) {
+		exec = exec.Add(interval)
+	}
+	return exec
 }
 
 // Evaluate appends to ms the matches of ev (read through the engine's plan)
@@ -163,11 +194,22 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 		if x.Now != nil {
 			now = x.Now()
 		}
+		var enrichments []any
+		if r.Threat != nil {
+			if enrichments = r.Threat.Enrich(ev, doc, x.runAt(r, t, ok)); len(enrichments) == 0 {
+				ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, NoIndicator: true})
+				return
+			}
+		}
 		a := alert.Event{Doc: doc, Index: index, ID: eventID}
+		built := alert.Build(a, r.Alert, alert.Options{Space: space, Now: now})
+		if enrichments != nil {
+			alert.AddEnrichments(built, enrichments)
+		}
 		ms = append(ms, Match{
 			Rule: r, Index: index, Time: t, HasTime: ok, EventID: eventID,
 			ID:  alert.ID(index, eventID, space, r.Alert.UUID),
-			Doc: alert.Build(a, r.Alert, alert.Options{Space: space, Now: now}),
+			Doc: built,
 		})
 	})
 	return ms, firstErr
@@ -203,6 +245,11 @@ func (h *Hunt) Add(m Match) error {
 	if m.ExcludedBy != "" {
 		st.Excluded++
 		explain("matches, but the exception item %q removes it", m.ExcludedBy)
+		return nil
+	}
+	if m.NoIndicator {
+		st.NoIndicator++
+		explain("the query matches, but no indicator meets the threat mapping (or the indicators that do fail threat_query at the execution's time)")
 		return nil
 	}
 	if !m.HasTime {

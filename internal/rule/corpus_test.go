@@ -34,7 +34,8 @@ var fixedNow = func() time.Time { return time.Date(2026, 3, 14, 10, 0, 0, 0, tim
 
 // TestCorpus loads Elastic's whole prebuilt rule corpus: nothing may crash
 // or be reported as an error, every kuery query rule must be runnable and
-// every other rule must say why it is not.
+// and so must every new_terms, threshold and threat_match rule; every
+// other rule must say why it is not.
 func TestCorpus(t *testing.T) {
 	root := sharedTestdata(t, "detection-rules")
 	set, err := LoadPaths([]string{filepath.Join(root, "rules"), filepath.Join(root, "rules_building_block")},
@@ -59,6 +60,12 @@ func TestCorpus(t *testing.T) {
 		}
 		if r.Type == "query" && r.Language == "kuery" && r.Status != StatusOK {
 			t.Errorf("%s: kuery query rule has status %s: %s", r.File, r.Status, r.Reason)
+		}
+		switch r.Type {
+		case "new_terms", "threshold", "threat_match":
+			if r.Status != StatusOK {
+				t.Errorf("%s: %s rule has status %s: %s", r.File, r.Type, r.Status, r.Reason)
+			}
 		}
 	}
 	if len(set.Rules) != 2068 {

@@ -739,8 +739,8 @@ func (v *validator) compile(opts LoadOptions) {
 		v.unsupported("machine_learning rules need Elastic's anomaly detection jobs, which Vigil does not run")
 	case r.Type == "saved_query":
 		v.unsupported("rule type saved_query needs a Kibana saved query")
-	case r.Type == "threat_match":
-		v.unsupported("rule type " + r.Type + " is not supported yet")
+	case r.Type == "threat_match" && r.ThreatLanguage == "lucene":
+		v.unsupported("threat_language lucene is not supported yet")
 	case r.Type == "threshold":
 		if _, reason := r.ThresholdConfig(); reason != "" {
 			v.unsupported(reason)
@@ -765,6 +765,9 @@ func (v *validator) compile(opts LoadOptions) {
 		if r.Language == "kuery" && r.Type == "query" {
 			v.compileFilters()
 		}
+		if r.Type == "threat_match" {
+			v.compileThreat(opts)
+		}
 		return
 	}
 	node, err := kql.Parse(r.Query)
@@ -779,8 +782,11 @@ func (v *validator) compile(opts LoadOptions) {
 		return
 	}
 	r.matcher = m
-	if r.Type == "query" || r.Type == "new_terms" || r.Type == "threshold" {
+	if r.Type == "query" || r.Type == "new_terms" || r.Type == "threshold" || r.Type == "threat_match" {
 		v.compileFilters()
+	}
+	if r.Type == "threat_match" {
+		v.compileThreat(opts)
 	}
 }
 
@@ -800,8 +806,12 @@ func (v *validator) compileFilters() {
 }
 
 // queryError reports a query error at its position in the rule file.
-func (v *validator) queryError(err error) {
-	line, col := v.keyPos("rule", "query")
+func (v *validator) queryError(err error) { v.keyQueryError("query", err) }
+
+// keyQueryError reports an error of the KQL query under key at its
+// position in the rule file.
+func (v *validator) keyQueryError(key string, err error) {
+	line, col := v.keyPos("rule", key)
 	qLine, qCol := 1, 1
 	msg, hint, detail := err.Error(), "", ""
 	var ke *kql.Error
@@ -839,7 +849,7 @@ func (v *validator) queryError(err error) {
 			line, col = line+qLine-1, qCol
 		}
 	}
-	v.r.Errors = append(v.r.Errors, &Error{File: v.r.File, Line: line, Col: col, Msg: "query: " + msg, Hint: hint, Detail: detail})
+	v.r.Errors = append(v.r.Errors, &Error{File: v.r.File, Line: line, Col: col, Msg: key + ": " + msg, Hint: hint, Detail: detail})
 }
 
 func (v *validator) finish() {

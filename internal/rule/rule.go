@@ -147,6 +147,7 @@ type Rule struct {
 
 	matcher *match.Matcher
 	filters []filter
+	threat  *threatQuery // threat_match rules
 }
 
 // Match reports whether ev matches the rule's query and filters. Only

@@ -352,7 +352,20 @@ query = "a:b"
 threat_index = ["logs-ti_*"]
 threat_query = "*:*"
 threat_mapping = [{entries = [{field = "source.ip", type = "mapping", value = "threat.indicator.ip"}]}]
-`, StatusUnsupported, "threat_match"},
+`, StatusOK, ""},
+		{"threat query broken", `type = "threat_match"
+query = "a:b"
+threat_index = ["logs-ti_*"]
+threat_query = "threat.indicator.ip:(1.2.3.4"
+threat_mapping = [{entries = [{field = "source.ip", type = "mapping", value = "threat.indicator.ip"}]}]
+`, StatusError, `15:45: threat_query: missing ")"`},
+		{"threat language lucene", `type = "threat_match"
+query = "a:b"
+threat_index = ["logs-ti_*"]
+threat_language = "lucene"
+threat_query = "*:*"
+threat_mapping = [{entries = [{field = "source.ip", type = "mapping", value = "threat.indicator.ip"}]}]
+`, StatusUnsupported, "threat_language lucene"},
 		{"threat mapping unknown key", `type = "threat_match"
 query = "a:b"
 threat_index = ["logs-ti_*"]

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/rule"
+	"github.com/vigil-project/vigil/internal/threatintel"
 )
 
 // LoadSet loads rules from paths, or the built-in pack without paths.
@@ -96,8 +97,11 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			Overrides: overrides(r),
 		},
 	}
-	if r.Type == "query" || r.Type == "saved_query" {
+	if r.Type == "query" || r.Type == "saved_query" || r.Type == "threat_match" {
 		er.Suppression = suppression(r.AlertSuppression)
+	}
+	if r.Type == "threat_match" {
+		er.Threat = threatintel.NewMatcher(r, nil)
 	}
 	if r.Type == "threshold" {
 		if th, reason := r.ThresholdConfig(); reason == "" {

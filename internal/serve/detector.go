@@ -101,7 +101,7 @@ func NewDetector(opts DetectorOptions) *Detector {
 		events:   m.Counter("vigil_events_total", "Events evaluated, per input.", "input"),
 		bad:      m.Counter("vigil_bad_events_total", "Records that could not be read or normalized, per input.", "input"),
 		alerts:   m.Counter("vigil_alerts_total", "New alerts delivered, per rule.", "rule_id", "rule_name"),
-		dropped:  m.Counter("vigil_matches_not_alerted_total", "Matches that raised no alert, per rule and reason (duplicate, max_signals, late, no_timestamp).", "rule_id", "reason"),
+		dropped:  m.Counter("vigil_matches_not_alerted_total", "Matches that raised no alert, per rule and reason (duplicate, exception, no_indicator, max_signals, late, no_timestamp, ...).", "rule_id", "reason"),
 		batches:  m.Counter("vigil_batches_total", "Batches processed, by result (ok, error).", "result"),
 	}
 	return d
@@ -114,7 +114,8 @@ func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
 	c := &compiled{plan: plan}
 	c.ingested = plan.Add("event.ingested")
 	c.eng = engine.New(engine.Options{Rules: rules, Plan: plan})
-	c.eval = &engine.Evaluator{Engine: c.eng, Space: d.opts.Space, Now: d.opts.Now}
+	c.eval = &engine.Evaluator{Engine: c.eng, Space: d.opts.Space, Now: d.opts.Now,
+		RunAt: func(*engine.Rule, time.Time) time.Time { return d.opts.Now() }}
 	c.pool.New = func() any { return event.New(nil, plan) }
 	d.rules.Store(c)
 }
@@ -257,6 +258,9 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 		switch {
 		case m.ExcludedBy != "":
 			d.dropped.Add(1, r.ID, "exception")
+			continue
+		case m.NoIndicator:
+			d.dropped.Add(1, r.ID, "no_indicator")
 			continue
 		case known[m.ID] || seen[m.ID]:
 			d.dropped.Add(1, r.ID, "duplicate")

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/rule"
 	"github.com/vigil-project/vigil/internal/ruleset"
+	"github.com/vigil-project/vigil/internal/threatintel"
 )
 
 // RuleLoader loads the rule files of serve and reloads them when they
@@ -34,6 +35,9 @@ type RuleLoader struct {
 	Install func(rules []*engine.Rule, plan *event.Plan)
 	// Exceptions, when set, are attached to the rules they apply to.
 	Exceptions *ruleset.Exceptions
+	// Indicators, when set, feed the threat_match rules; Watch reads
+	// their files again when they change.
+	Indicators *threatintel.Source
 
 	mu       sync.Mutex
 	lastGood map[string][]byte // file -> content of its last version without errors
@@ -108,6 +112,11 @@ func (l *RuleLoader) Load() error {
 	if err := l.Exceptions.Apply(set, rules, plan, l.Now); err != nil {
 		return err
 	}
+	if l.Indicators != nil {
+		threatintel.Attach(rules, l.Indicators)
+	} else if n := threatintel.Count(rules); n > 0 {
+		l.Logger.Warn("threat_match rules have no indicators and raise no alert: set indicators in the configuration", "rules", n)
+	}
 	if len(rules) == 0 {
 		return fmt.Errorf("no runnable rule in %s: check them with 'vigil rules validate'", strings.Join(l.Paths, ", "))
 	}
@@ -128,7 +137,7 @@ func (l *RuleLoader) Load() error {
 // Watch reloads the rules whenever their files change, checking every
 // interval, until ctx is done.
 func (l *RuleLoader) Watch(ctx context.Context, every time.Duration) {
-	if len(l.Paths) == 0 || every <= 0 {
+	if (len(l.Paths) == 0 && l.Indicators == nil) || every <= 0 {
 		return
 	}
 	t := time.NewTicker(every)
@@ -138,6 +147,10 @@ func (l *RuleLoader) Watch(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		l.reloadIndicators()
+		if len(l.Paths) == 0 {
+			continue
 		}
 		_, print, err := ruleFiles(l.Paths)
 		l.mu.Lock()
@@ -194,4 +207,26 @@ func ruleFiles(paths []string) ([]string, [32]byte, error) {
 	var sum [32]byte
 	copy(sum[:], h.Sum(nil))
 	return files, sum, nil
+}
+
+// reloadIndicators reads the indicator files again if they changed; the
+// threat_match rules see the new set from their next event on.
+func (l *RuleLoader) reloadIndicators() {
+	if l.Indicators == nil {
+		return
+	}
+	changed, err := l.Indicators.Reload()
+	switch {
+	case err != nil:
+		l.Logger.Error("indicators: cannot read the files; keeping the indicators in force", "error", err)
+	case changed:
+		set := l.Indicators.Set()
+		l.Logger.Info("indicators reloaded", "indicators", len(set.Items), "unreadable", set.Bad)
+		for _, p := range set.Problems {
+			l.Logger.Warn("indicators: record skipped", "error", p.Error())
+		}
+		if l.Metrics != nil {
+			l.Metrics.Counter("vigil_indicator_loads_total", "Indicator file (re)loads.").Add(1)
+		}
+	}
 }

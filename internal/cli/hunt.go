@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
 )
@@ -51,6 +52,7 @@ func runHunt(env *Env, args []string) int {
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")
 	explainRule := fs.String("explain-rule", "", "say on stderr, event by event, what rule ID (a rule_id or name) made of it: no match and why, alert, duplicate, suppressed...")
 	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON always has them)")
+	prefilter := fs.Bool("prefilter", true, "skip normalizing raw Azure records that no rule could match, judged from their text (false: normalize every record)")
 	progress := fs.Bool("progress", true, "a progress line on stderr when it is a terminal (MB/s, events/s, alerts)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
@@ -162,8 +164,16 @@ func runHunt(env *Env, args []string) int {
 
 	var st huntCounts
 	prog := newProgress(env, *progress)
+	var rawFilter *engine.RawFilter
+	if *prefilter && explained == nil {
+		idx := *index
+		if idx == "" {
+			idx = azure.Index
+		}
+		rawFilter = engine.NewRawFilter(rules, idx, azure.Origin)
+	}
 	pl := &pipeline{
-		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained,
+		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained, azure: rawFilter,
 		eval: &engine.Evaluator{Engine: eng, Index: *index, Now: func() time.Time { return now }},
 		onChunk: func(c *chunk) error {
 			st.events += c.events

@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/input"
+	"github.com/vigil-project/vigil/internal/normalize"
 )
 
 // The hunt pipeline: one goroutine reads the inputs in order and cuts them
@@ -58,6 +59,10 @@ type pipeline struct {
 	onChunk func(c *chunk) error // in input order, on the caller's goroutine
 	// explain, when set, is the rule whose non-matches are explained.
 	explain *engine.Rule
+	// azure, when set, passes the raw Azure activity records any rule could
+	// match; the others are only checked to be JSON and counted, not
+	// normalized (the normalizer costs far more than the rules).
+	azure *engine.RawFilter
 }
 
 // run processes paths and returns the first error onChunk returned (the
@@ -80,7 +85,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, check: event.New(nil, nil)}
 			for c := range work {
 				w.process(c)
 				done <- c
@@ -186,6 +191,9 @@ type worker struct {
 	cmd     string
 	ms      []engine.Match
 	explain *engine.Rule
+	azure   *engine.RawFilter
+	scratch []byte
+	check   *event.Event // validates the records the filter skips
 }
 
 func (w *worker) process(c *chunk) {
@@ -207,7 +215,18 @@ func (w *worker) process(c *chunk) {
 }
 
 func (w *worker) record(c *chunk, rec input.Record) {
-	data, err := normalizeRecord(rec.Data)
+	src := normalize.Detect(rec.Data)
+	if src == normalize.AzureActivity && w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
+		// No rule could match the document: the record only has to be JSON.
+		w.check.Reset(rec.Data)
+		if err := w.check.Err(); err != nil {
+			w.bad(c, rec, err)
+			return
+		}
+		c.events++
+		return
+	}
+	data, _, err := normalize.Normalize(rec.Data, src, normalize.Options{})
 	if err != nil {
 		c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
 		return
@@ -215,13 +234,7 @@ func (w *worker) record(c *chunk, rec input.Record) {
 	w.ev.Reset(data)
 	w.ms, err = w.eval.Evaluate(w.ev, w.ms[:0])
 	if err != nil {
-		var se *event.SyntaxError
-		if errors.As(err, &se) && rec.Unchecked {
-			err = input.ErrorAt(rec, se.Offset, fmt.Errorf("malformed JSON: %s", se.Msg))
-			c.outcomes = append(c.outcomes, outcome{problem: err.Error() + " (record skipped)"})
-			return
-		}
-		c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
+		w.bad(c, rec, err)
 		return
 	}
 	c.events++
@@ -240,4 +253,15 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			c.outcomes = append(c.outcomes, outcome{explain: why, where: rec.Location()})
 		}
 	}
+}
+
+// bad reports a record that is not a JSON object, at its place.
+func (w *worker) bad(c *chunk, rec input.Record, err error) {
+	var se *event.SyntaxError
+	if errors.As(err, &se) && rec.Unchecked {
+		err = input.ErrorAt(rec, se.Offset, fmt.Errorf("malformed JSON: %s", se.Msg))
+		c.outcomes = append(c.outcomes, outcome{problem: err.Error() + " (record skipped)"})
+		return
+	}
+	c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
 }

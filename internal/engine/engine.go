@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 // Requirement is a literal constraint any event a rule matches satisfies:
@@ -30,7 +31,10 @@ type Rule struct {
 	Window            Window
 	Match             func(*event.Event) bool
 	Required          []Requirement // necessary conditions, for the rule index; may be empty
-	Alert             alert.Rule
+	// Prefilter, when set, derives the query's necessary condition on raw
+	// records of a normalizer (see RawFilter); nil: none is known.
+	Prefilter func(match.Origin) match.Prefilter
+	Alert     alert.Rule
 	// Suppression, when set, groups matches into suppressed alerts.
 	Suppression *Suppression
 	// NewTerms, when set, makes this a new_terms rule.

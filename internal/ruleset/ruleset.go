@@ -123,6 +123,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		return ""
 	}
 	if m := r.Matcher(); m != nil {
+		er.Prefilter = m.Prefilter
 		for _, req := range m.Required() {
 			er.Required = append(er.Required, engine.Requirement{Field: req.Field, Values: req.Values})
 		}

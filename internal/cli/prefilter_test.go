@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vigil-project/vigil/bench/gen"
+)
+
+// huntBoth runs a hunt with and without the raw-record prefilter and
+// returns stdout and stderr of each.
+func huntBoth(t *testing.T, args ...string) (on, off, onErr, offErr []byte) {
+	t.Helper()
+	run := func(extra ...string) ([]byte, []byte) {
+		var out, errb bytes.Buffer
+		env := &Env{Stdout: &out, Stderr: &errb, Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }}
+		all := append(append([]string{"hunt", "--format", "ndjson"}, extra...), args...)
+		if code := Main(all, env); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", all, code, errb.String())
+		}
+		return out.Bytes(), errb.Bytes()
+	}
+	on, onErr = run()
+	off, offErr = run("--prefilter=false")
+	return
+}
+
+// The prefilter skips normalizing raw records no rule could match: the
+// alerts and the summary must be those of normalizing every record, on
+// the benchmark's mixed data (raw envelopes with planted matches) with the
+// built-in pack and with Elastic's corpus.
+func TestPrefilterChangesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mixed.ndjson")
+	st, err := gen.WriteFile(path, gen.Options{Events: 20_000, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ByKind["raw azure activity"] == 0 {
+		t.Fatal("the data set has no raw records")
+	}
+	sets := [][]string{nil}
+	corpus := filepath.Join(repoRoot(t), "..", "shared", "testdata", "detection-rules", "rules")
+	if _, err := os.Stat(corpus); err == nil {
+		sets = append(sets, []string{"--rules", corpus})
+	} else {
+		t.Log("../shared/testdata/detection-rules absent: checking the built-in pack only")
+	}
+	for _, rules := range sets {
+		on, off, onErr, offErr := huntBoth(t, append(rules, "--quiet=false", path)...)
+		if len(on) == 0 {
+			t.Fatalf("rules %v: no alert at all", rules)
+		}
+		if !bytes.Equal(on, off) {
+			t.Errorf("rules %v: alerts differ with the prefilter (%d bytes) and without (%d bytes)", rules, len(on), len(off))
+		}
+		if !bytes.Equal(onErr, offErr) {
+			t.Errorf("rules %v: summaries differ:\nwith:\n%s\nwithout:\n%s", rules, onErr, offErr)
+		}
+	}
+}

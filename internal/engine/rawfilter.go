@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"bytes"
+
+	"github.com/vigil-project/vigil/internal/match"
+)
+
+// RawFilter tells from the text of a raw record (before a normalizer
+// turns it into ECS) whether any rule could match the document it would
+// become: records no rule could match need not be normalized. It is built
+// from the rules' Prefilter and the normalizer's field origins, and only
+// ever errs towards letting a record through.
+type RawFilter struct {
+	all  bool     // some rule has no known condition: every record passes
+	lits [][]byte // lower-case literals; a record holding one passes
+}
+
+// NewRawFilter builds the filter of the rules that select index (the index
+// of the normalizer's documents) for records of the normalizer whose
+// fields origin describes.
+func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
+	f := &RawFilter{}
+	seen := map[string]bool{}
+	for _, r := range rules {
+		if !r.AllIndices && index != "" && !r.selectorOf().Match(index) {
+			continue
+		}
+		if r.Prefilter == nil {
+			f.all = true
+			return f
+		}
+		p := r.Prefilter(origin)
+		switch {
+		case p.Never:
+			continue
+		case p.Literals == nil:
+			f.all = true
+			return f
+		}
+		for _, l := range p.Literals {
+			if !seen[l] {
+				seen[l] = true
+				f.lits = append(f.lits, []byte(l))
+			}
+		}
+	}
+	return f
+}
+
+// All reports whether every record passes (the filter is of no use).
+func (f *RawFilter) All() bool { return f.all }
+
+// Literals returns how many literals the filter looks for.
+func (f *RawFilter) Literals() int { return len(f.lits) }
+
+// Pass reports whether a rule could match the document made of the raw
+// record. scratch is a buffer the caller keeps between calls.
+func (f *RawFilter) Pass(raw []byte, scratch *[]byte) bool {
+	if f.all {
+		return true
+	}
+	// \u and \/ can spell any character of a literal; U+0131 and U+017F
+	// upper-case to ASCII letters (the REST shape is upper-cased).
+	if bytes.Contains(raw, []byte(`\u`)) || bytes.Contains(raw, []byte(`\/`)) ||
+		bytes.Contains(raw, []byte("\u0131")) || bytes.Contains(raw, []byte("\u017f")) {
+		return true
+	}
+	low := append((*scratch)[:0], raw...)
+	for i, c := range low {
+		if 'A' <= c && c <= 'Z' {
+			low[i] = c + 'a' - 'A'
+		}
+	}
+	*scratch = low
+	for _, l := range f.lits {
+		if bytes.Contains(low, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Rule) selectorOf() *IndexSelector {
+	if r.selector != nil {
+		return r.selector
+	}
+	patterns := r.Index
+	if patterns == nil {
+		patterns = DefaultIndexPatterns
+	}
+	return NewIndexSelector(patterns)
+}

@@ -1,0 +1,44 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/vigil-project/vigil/internal/match"
+)
+
+func TestRawFilter(t *testing.T) {
+	lits := func(l ...string) func(match.Origin) match.Prefilter {
+		return func(match.Origin) match.Prefilter { return match.Prefilter{Literals: l} }
+	}
+	never := func(match.Origin) match.Prefilter { return match.Prefilter{Never: true} }
+	unknown := func(match.Origin) match.Prefilter { return match.Prefilter{} }
+	rules := []*Rule{
+		{Index: []string{"logs-azure*"}, Prefilter: lits("microsoft.compute/x/action")},
+		{Index: []string{"logs-azure*"}, Prefilter: never},
+		{Index: []string{"logs-endpoint*"}, Prefilter: unknown}, // does not see the index
+	}
+	f := NewRawFilter(rules, "logs-azure.activitylogs-default", nil)
+	if f.All() || f.Literals() != 1 {
+		t.Fatalf("all %v, %d literals", f.All(), f.Literals())
+	}
+	var scratch []byte
+	for raw, want := range map[string]bool{
+		`{"operationName":"MICROSOFT.COMPUTE/X/ACTION"}`:           true,
+		`{"operationName":{"value":"Microsoft.Compute/x/action"}}`: true,
+		`{"operationName":"MICROSOFT.COMPUTE/Y/ACTION"}`:           false,
+		`{"operationName":"MICROSOFT.COMPUTE\/X\/ACTION"}`:         true, // escapes spell anything
+		`{"operationName":"MICROSOFT.COMPUTE/\u0058/ACTION"}`:      true,
+		"{\"operationName\":\"microsoft.compute/x/act\u0131on\"}":  true, // ı upper-cases to I
+	} {
+		if got := f.Pass([]byte(raw), &scratch); got != want {
+			t.Errorf("Pass(%s) = %v, want %v", raw, got, want)
+		}
+	}
+	rules = append(rules, &Rule{Prefilter: unknown}) // default patterns select logs-*
+	if f := NewRawFilter(rules, "logs-azure.activitylogs-default", nil); !f.All() {
+		t.Error("a rule without a condition must let every record through")
+	}
+	if f := NewRawFilter([]*Rule{{AllIndices: true}}, "logs-azure.activitylogs-default", nil); !f.All() {
+		t.Error("a rule without a prefilter must let every record through")
+	}
+}

@@ -1,0 +1,187 @@
+package match
+
+import (
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// OriginKind says how the documents a normalizer makes of raw records
+// carry an ECS field.
+type OriginKind int
+
+// Origin kinds.
+const (
+	// Derived: computed from the record (a parsed time, a mapped category):
+	// a value says nothing about the record's text.
+	Derived OriginKind = iota
+	// Copied: every value is a substring of one of the record's string
+	// values, up to ASCII case.
+	Copied
+	// Constant: always the one given value.
+	Constant
+	// Absent: never written.
+	Absent
+)
+
+// Origin classifies ECS fields for one normalizer: the kind, and for
+// Constant the value.
+type Origin func(field string) (kind OriginKind, constant string)
+
+// Prefilter is a necessary condition, on the text of a raw record, for the
+// query to match the document a normalizer makes of it.
+type Prefilter struct {
+	// Never: no document of that normalizer can match.
+	Never bool
+	// Literals, when not nil (and not Never): the record's text holds one
+	// of them, ASCII case ignored, unless it uses \u or \/ escapes (which
+	// can spell any character). nil: no condition is known.
+	Literals []string
+}
+
+// Prefilter derives the query's condition on raw records from how the
+// normalizer fills the fields (see Prefilter): exact terms on Copied
+// fields give literals, through ANDs (the most selective operand) and ORs
+// (all operands united); terms on Constant fields are decided; a field the
+// normalizer never writes makes its term and exists clauses false.
+func (m *Matcher) Prefilter(o Origin) Prefilter {
+	p := prefilter(m.root, o)
+	switch {
+	case p.never:
+		return Prefilter{Never: true}
+	case p.known:
+		return Prefilter{Literals: p.lits}
+	}
+	return Prefilter{}
+}
+
+// pf is a node's prefilter: never matches; else, when known, one of lits
+// is in the text; else nothing is known.
+type pf struct {
+	never bool
+	known bool
+	lits  []string
+}
+
+func prefilter(n node, o Origin) pf {
+	switch t := n.(type) {
+	case *termNode:
+		kind, c := o(t.f.full)
+		switch kind {
+		case Absent:
+			return pf{never: true}
+		case Constant:
+			if t.vm.match(event.Value{Kind: event.KindString, Str: c}) {
+				return pf{}
+			}
+			return pf{never: true}
+		case Copied:
+			if !t.f.typ.IsExact() {
+				return pf{}
+			}
+			var vals []string
+			switch m := t.vm.(type) {
+			case *exactMatcher:
+				vals = []string{m.want}
+			case *setMatcher:
+				vals = m.values
+			case *globMatcher:
+				// A value matching the pattern holds its longest part.
+				long := ""
+				for _, part := range m.g.parts {
+					if len(part) > len(long) {
+						long = part
+					}
+				}
+				if len(long) < 3 {
+					return pf{}
+				}
+				vals = []string{long}
+			default:
+				return pf{}
+			}
+			lits := make([]string, 0, len(vals))
+			for _, v := range vals {
+				if !plainLiteral(v) {
+					return pf{}
+				}
+				lits = append(lits, lowerASCII(v))
+			}
+			return pf{known: true, lits: lits}
+		}
+	case *existsNode:
+		if kind, _ := o(t.f.full); kind == Absent {
+			return pf{never: true}
+		}
+	case *andNode:
+		var best pf
+		for _, k := range t.kids {
+			p := prefilter(k, o)
+			if p.never {
+				return p
+			}
+			if p.known && (!best.known || better(p.lits, best.lits)) {
+				best = p
+			}
+		}
+		return best
+	case *orNode:
+		out := pf{never: true}
+		for _, k := range t.kids {
+			p := prefilter(k, o)
+			switch {
+			case p.never:
+				continue
+			case !p.known:
+				return pf{}
+			}
+			out.never, out.known = false, true
+			out.lits = append(out.lits, p.lits...)
+		}
+		return out
+	}
+	return pf{}
+}
+
+// better reports whether literals a select more than b: a longer shortest
+// literal, then fewer of them.
+func better(a, b []string) bool {
+	ma, mb := shortest(a), shortest(b)
+	if ma != mb {
+		return ma > mb
+	}
+	return len(a) < len(b)
+}
+
+func shortest(lits []string) int {
+	n := -1
+	for _, l := range lits {
+		if n < 0 || len(l) < n {
+			n = len(l)
+		}
+	}
+	return n
+}
+
+// plainLiteral reports whether s appears as itself in a JSON string that
+// does not use \u or \/ escapes: printable ASCII without '"' or '\'.
+func plainLiteral(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

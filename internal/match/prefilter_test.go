@@ -1,0 +1,60 @@
+package match
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigil-project/vigil/internal/kql"
+)
+
+// testOrigin: event.dataset is constant, the operation name and properties
+// copied, source.ip derived, azure.signinlogs.* never written.
+func testOrigin(field string) (OriginKind, string) {
+	switch {
+	case field == "event.dataset":
+		return Constant, "azure.activitylogs"
+	case field == "azure.activitylogs.operation_name", strings.HasPrefix(field, "azure.activitylogs.properties."):
+		return Copied, ""
+	case strings.HasPrefix(field, "azure.signinlogs."):
+		return Absent, ""
+	}
+	return Derived, ""
+}
+
+func TestPrefilter(t *testing.T) {
+	const op = "azure.activitylogs.operation_name"
+	for _, tc := range []struct {
+		query string
+		never bool
+		lits  []string // nil: nothing known
+	}{
+		{`event.dataset:azure.activitylogs and ` + op + `:"MICROSOFT.COMPUTE/X/ACTION" and event.outcome:success`, false, []string{"microsoft.compute/x/action"}},
+		{`event.dataset:azure.signinlogs and ` + op + `:"A/B"`, true, nil},
+		{op + `:"AAA/B" or ` + op + `:"CCC/D"`, false, []string{"aaa/b", "ccc/d"}},
+		{op + `:("AAA/B" or "CCC/D" or "EEE/F" or "GGG/H")`, false, []string{"aaa/b", "ccc/d", "eee/f", "ggg/h"}},
+		{op + `:"AAA/B" or source.ip:*`, false, nil},
+		{op + `:MICROSOFT.KEYVAULT/VAULTS/*`, false, []string{"microsoft.keyvault/vaults/"}},
+		{op + `:*/A`, false, nil},
+		{`not ` + op + `:"AAA/B"`, false, nil},
+		{`azure.signinlogs.properties.x:* and ` + op + `:"AAA/B"`, true, nil},
+		{`(event.dataset:(azure.activitylogs or azure.signinlogs) and azure.signinlogs.properties.p:deviceCode) or azure.activitylogs.properties.appId:29d9ed98`, false, []string{"29d9ed98"}},
+		{op + `:"with \"quote\""`, false, nil},
+		{`event.dataset:azure.activitylogs`, false, nil},
+		// The most selective operand of an AND is kept.
+		{`azure.activitylogs.properties.a:xyz and ` + op + `:"LONGER/OPERATION"`, false, []string{"longer/operation"}},
+	} {
+		n, err := kql.Parse(tc.query)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		m, err := Compile(n, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		p := m.Prefilter(testOrigin)
+		if p.Never != tc.never || !slices.Equal(p.Literals, tc.lits) || (tc.lits == nil) != (p.Literals == nil) {
+			t.Errorf("%s:\n got never=%v literals=%q\nwant never=%v literals=%q", tc.query, p.Never, p.Literals, tc.never, tc.lits)
+		}
+	}
+}

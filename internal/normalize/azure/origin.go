@@ -1,0 +1,78 @@
+package azure
+
+import (
+	"strings"
+
+	"github.com/vigil-project/vigil/internal/match"
+)
+
+// Index is the index of the documents Activity makes: their data stream.
+const Index = "logs-azure.activitylogs-default"
+
+// constants are the fields Activity sets to one value in every document.
+var constants = map[string]string{
+	"ecs.version":           "8.11.0",
+	"event.kind":            "event",
+	"event.dataset":         "azure.activitylogs",
+	"event.module":          "azure",
+	"data_stream.type":      "logs",
+	"data_stream.dataset":   "azure.activitylogs",
+	"data_stream.namespace": "default",
+	"cloud.provider":        "azure",
+}
+
+// copied are the fields whose values Activity takes from a string of the
+// record, whole or as a substring, keeping it or changing its case
+// (strings.ToUpper: a record holding U+0131 or U+017F must be let through,
+// as they upper-case to ASCII letters).
+var copied = map[string]bool{
+	"azure.resource.id": true, "cloud.resource_id": true, "related.entity": true,
+	"azure.subscription_id": true, "cloud.account.id": true, "azure.tenant_id": true,
+	"azure.activitylogs.operation_name": true, "event.action": true,
+	"azure.activitylogs.operation_version": true, "azure.activitylogs.category": true,
+	"azure.activitylogs.result_signature": true, "azure.correlation_id": true,
+	"azure.activitylogs.tenant_id": true, "log.level": true, "geo.name": true, "source.address": true,
+	"azure.activitylogs.identity_name": true, "message": true,
+	"user.full_name": true, "user.name": true, "user.domain": true, "user.email": true, "related.user": true,
+}
+
+// copiedUnder are prefixes of fields copied from the record.
+var copiedUnder = []string{
+	"azure.resource.", // parts of resourceId
+	"azure.activitylogs.identity.authorization.",
+	"azure.activitylogs.identity.claims.",
+	"azure.activitylogs.identity.claims_initiated_by_user.",
+	"azure.activitylogs.properties.", // properties, including the JSON of responseBody/requestBody
+}
+
+// writtenUnder are the prefixes of every field Activity can write (a test
+// checks it over Elastic's pipeline tests and the sample): a field outside
+// them is Absent.
+var writtenUnder = []string{
+	"@timestamp", "ecs.", "event.", "data_stream.", "cloud.", "azure.resource.", "azure.subscription_id",
+	"azure.tenant_id", "azure.correlation_id", "azure.activitylogs.", "related.", "source.", "client.",
+	"geo.", "log.level", "user.", "message",
+}
+
+// Origin classifies the fields of the documents Activity makes, for
+// prefilters that skip raw records no rule could match (match.Prefilter).
+// It is conservative: a field it does not know to be copied is Derived.
+func Origin(field string) (match.OriginKind, string) {
+	if c, ok := constants[field]; ok {
+		return match.Constant, c
+	}
+	if copied[field] {
+		return match.Copied, ""
+	}
+	for _, p := range copiedUnder {
+		if strings.HasPrefix(field, p) && field != "azure.activitylogs.identity.claims_initiated_by_user.schema" {
+			return match.Copied, ""
+		}
+	}
+	for _, p := range writtenUnder {
+		if field == p || strings.HasPrefix(field, p) && (strings.HasSuffix(p, ".") || field[len(p)] == '.') {
+			return match.Derived, ""
+		}
+	}
+	return match.Absent, ""
+}

@@ -6,12 +6,20 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"github.com/vigil-project/vigil/internal/cli"
 )
 
 func main() {
+	if path := os.Getenv("VIGIL_CPUPROFILE"); path != "" {
+		// For performance work: a CPU profile of the whole run.
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+		}
+	}
 	code := cli.Main(os.Args[1:], cli.StdEnv())
+	pprof.StopCPUProfile()
 	if os.Getenv("VIGIL_RUNTIME_STATS") != "" {
 		// For bench/: the process's allocation totals, read by the script
 		// to report allocations per event.

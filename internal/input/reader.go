@@ -71,6 +71,8 @@ type Reader struct {
 	doc      []byte
 	pos      int
 	deferred bool
+	carry    []byte // NextBlock: the start of a line read but not handed out
+	eof      bool   // NextBlock: the input is exhausted
 }
 
 // Defer makes the reader hand out NDJSON lines without validating them or

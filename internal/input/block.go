@@ -1,0 +1,119 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Block is a run of whole NDJSON lines read at once, so that cutting it
+// into records (EachLine) can happen on another goroutine than the read.
+type Block struct {
+	Data   []byte // whole lines; the last may lack its newline at the end of the input
+	Source string
+	Line   int // the number of Data's first line
+}
+
+// Lines reports whether the reader reads NDJSON lines (NextBlock applies)
+// rather than a whole document (arrays, pretty-printed JSON: use Next).
+func (r *Reader) Lines() (bool, error) {
+	if !r.started {
+		if err := r.start(); err != nil {
+			return false, err
+		}
+	}
+	return !r.stream, nil
+}
+
+// NextBlock returns the next lines of an NDJSON input, about size bytes
+// (more when one line is longer), in a new slice the caller keeps; io.EOF
+// at the end. A line longer than the limit is skipped and reported as a
+// *DecodeError (call NextBlock again to go on). Do not mix with Next.
+func (r *Reader) NextBlock(size int) (Block, error) {
+	if r.eof {
+		return Block{}, io.EOF
+	}
+	buf := make([]byte, len(r.carry), max(size, 2*len(r.carry))+512)
+	copy(buf, r.carry)
+	r.carry = r.carry[:0]
+	cut := -1
+	for {
+		n, err := io.ReadFull(r.br, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			r.eof = true
+		case err != nil:
+			return Block{}, err
+		}
+		if cut = bytes.LastIndexByte(buf, '\n'); cut >= 0 || r.eof {
+			break
+		}
+		if len(buf) > maxLine {
+			return Block{}, r.skipLongLine()
+		}
+		buf = append(buf, make([]byte, cap(buf))...)[:len(buf)] // one line longer than the buffer
+	}
+	out := buf
+	if !r.eof {
+		out = buf[:cut+1]
+		r.carry = append(r.carry, buf[cut+1:]...)
+	}
+	if len(out) == 0 {
+		return Block{}, io.EOF
+	}
+	b := Block{Data: out, Source: r.name, Line: r.line + 1}
+	r.line += bytes.Count(out, []byte{'\n'})
+	if out[len(out)-1] != '\n' {
+		r.line++
+	}
+	return b, nil
+}
+
+// skipLongLine drops the rest of a line over the limit.
+func (r *Reader) skipLongLine() error {
+	r.line++
+	_, err := r.br.ReadSlice('\n')
+	for errors.Is(err, bufio.ErrBufferFull) {
+		_, err = r.br.ReadSlice('\n')
+	}
+	if err != nil {
+		r.eof = true
+	}
+	return &DecodeError{Source: r.name, Line: r.line, Col: 1, Err: fmt.Errorf("line longer than %d MiB", maxLine>>20)}
+}
+
+// EachLine calls fn with each record of the block as a deferred reader's
+// Next returns it (Unchecked, for Expand), or with the *DecodeError of a
+// line that is not a JSON object; blank lines are skipped. It stops when
+// fn returns false.
+func (b Block) EachLine(fn func(rec Record, err error) bool) {
+	d := b.Data
+	line := b.Line
+	for len(d) > 0 {
+		i := bytes.IndexByte(d, '\n')
+		raw := d
+		if i >= 0 {
+			raw, d = d[:i], d[i+1:]
+		} else {
+			d = nil
+		}
+		n := line
+		line++
+		t := bytes.TrimSpace(raw)
+		if len(t) == 0 {
+			continue
+		}
+		var ok bool
+		if t[0] != '{' {
+			ok = fn(Record{}, &DecodeError{Source: b.Source, Line: n, Col: 1, Err: fmt.Errorf("expected a JSON object, found %s", describe(t))})
+		} else {
+			ok = fn(Record{Data: t, Source: b.Source, Line: n, Index: -1, Unchecked: true}, nil)
+		}
+		if !ok {
+			return
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package input
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+type item struct {
+	data string
+	line int
+	err  string
+}
+
+func viaNext(t *testing.T, in []byte) []item {
+	r := NewReader(bytes.NewReader(in), "f")
+	r.Defer()
+	var out []item
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			out = append(out, item{err: err.Error()})
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				return out
+			}
+			continue
+		}
+		out = append(out, item{data: string(rec.Data), line: rec.Line})
+	}
+}
+
+func viaBlocks(t *testing.T, in []byte, size int) []item {
+	r := NewReader(bytes.NewReader(in), "f")
+	r.Defer()
+	if lines, err := r.Lines(); err != nil || !lines {
+		t.Fatalf("Lines() = %v, %v", lines, err)
+	}
+	var out []item
+	for {
+		b, err := r.NextBlock(size)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			out = append(out, item{err: err.Error()})
+			continue
+		}
+		b.EachLine(func(rec Record, err error) bool {
+			if err != nil {
+				out = append(out, item{err: err.Error()})
+			} else {
+				out = append(out, item{data: string(rec.Data), line: rec.Line})
+			}
+			return true
+		})
+	}
+}
+
+// NextBlock and EachLine give what Next of a deferred reader gives, for
+// any block size: the same records, line numbers and errors.
+func TestBlocksMatchNext(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{`{"a":1}`, `{"b":"x y"}`, ``, `   `, `[1,2]`, `{"records":[{"c":1},{"c":2}]}`, "{\"d\":\"\u00e9\"}\r", `"text"`, `{broken`, `{"e":` + strings.Repeat("z", 300) + `}`}
+	for round := range 200 {
+		var b strings.Builder
+		b.WriteString(`{"first":true}` + "\n")
+		for range rng.IntN(40) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+			b.WriteByte('\n')
+		}
+		if rng.IntN(2) == 0 {
+			b.WriteString(`{"last":"no newline"}`)
+		}
+		in := []byte(b.String())
+		want := viaNext(t, in)
+		for _, size := range []int{1, 7, 64, 1 << 20} {
+			got := viaBlocks(t, in, size)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("round %d, block size %d:\n got %v\nwant %v", round, size, got, want)
+			}
+		}
+	}
+}
+
+func TestBlocksGzipAndWholeDocuments(t *testing.T) {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte("{\"a\":1}\n{\"a\":2}\n"))
+	zw.Close()
+	if got := viaBlocks(t, z.Bytes(), 4); len(got) != 2 || got[1].line != 2 {
+		t.Errorf("gzip: %v", got)
+	}
+	r := NewReader(strings.NewReader(`[{"a":1},{"a":2}]`), "f")
+	if lines, err := r.Lines(); err != nil || lines {
+		t.Errorf("a JSON array: Lines() = %v, %v, want false", lines, err)
+	}
+}

@@ -99,8 +99,10 @@ type Match struct {
 	HasTime bool      // false: the event has no usable time for the rule
 	ID      string    // the alert id (kibana.alert.uuid)
 	EventID string    // the event's id in the alert id (its _id, or a hash of it)
-	Doc     map[string]any
-	Where   string // where the event was read, for explanations (optional)
+	// Doc is the alert document; for a threshold rule, whose alerts are
+	// built per group at its executions, the event's own document.
+	Doc   map[string]any
+	Where string // where the event was read, for explanations (optional)
 	// ExcludedBy names the exception item that removed the match; such a
 	// match raises no alert (it is reported for statistics and explanations).
 	ExcludedBy string
@@ -201,16 +203,19 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 				return
 			}
 		}
+		id := alert.ID(index, eventID, space, r.Alert.UUID)
+		if r.Threshold != nil {
+			// A threshold rule alerts per group, from its terms: its
+			// matches carry the event's own document, not an alert.
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: eventID, ID: id, Doc: doc})
+			return
+		}
 		a := alert.Event{Doc: doc, Index: index, ID: eventID}
 		built := alert.Build(a, r.Alert, alert.Options{Space: space, Now: now})
 		if enrichments != nil {
 			alert.AddEnrichments(built, enrichments)
 		}
-		ms = append(ms, Match{
-			Rule: r, Index: index, Time: t, HasTime: ok, EventID: eventID,
-			ID:  alert.ID(index, eventID, space, r.Alert.UUID),
-			Doc: built,
-		})
+		ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: eventID, ID: id, Doc: built})
 	})
 	return ms, firstErr
 }

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS new_terms (
 	last_seen TEXT NOT NULL,      -- the latest event time it was seen at
 	PRIMARY KEY (rule_id, combo)
 );
+CREATE INDEX IF NOT EXISTS new_terms_seen ON new_terms(rule_id, last_seen);
 CREATE TABLE IF NOT EXISTS threshold_matches (
 	rule_id TEXT NOT NULL,
 	t       TEXT NOT NULL,      -- the match's time, RFC 3339
@@ -341,16 +342,33 @@ func (s *Store) AlertDoc(ctx context.Context, id string) ([]byte, bool, error) {
 // rule (absent: never, or pruned).
 func (s *Store) TermsLastSeen(ctx context.Context, ruleID string, combos []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
-	for _, c := range combos {
-		var t string
-		err := s.db.QueryRowContext(ctx, `SELECT last_seen FROM new_terms WHERE rule_id = ? AND combo = ?`, ruleID, c).Scan(&t)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+	const chunk = 500 // SQLite's parameter limit is far above
+	for len(combos) > 0 {
+		part := combos[:min(chunk, len(combos))]
+		combos = combos[len(part):]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, ruleID)
+		for _, c := range part {
+			args = append(args, c)
 		}
+		q := `SELECT combo, last_seen FROM new_terms WHERE rule_id = ? AND combo IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := s.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read new terms state from %s: %w", s.path, err)
 		}
-		out[c] = parseTime(t)
+		for rows.Next() {
+			var c, t string
+			if err := rows.Scan(&c, &t); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read new terms state from %s: %w", s.path, err)
+			}
+			out[c] = parseTime(t)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read new terms state from %s: %w", s.path, err)
+		}
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -103,7 +104,8 @@ func runHunt(env *Env, args []string) int {
 			return exitFailure
 		}
 	}
-	if _, err := loadIndicators(env, "hunt", indicatorFiles, rules); err != nil {
+	src, err := loadIndicators(env, "hunt", indicatorFiles, rules)
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure
 	}
@@ -139,7 +141,6 @@ func runHunt(env *Env, args []string) int {
 		defer store.Close()
 	}
 
-	eng := engine.New(engine.Options{Rules: rules, Plan: plan})
 	var explained *engine.Rule
 	if *explainRule != "" {
 		for _, r := range rules {
@@ -152,6 +153,14 @@ func runHunt(env *Env, args []string) int {
 			return exitUsage
 		}
 	}
+	if src == nil {
+		// Without indicators a threat_match rule cannot alert (said
+		// above): it is not run, unless it is the one explained, so that
+		// its query matches cost nothing and keep no raw record from the
+		// prefilter.
+		rules = slices.DeleteFunc(rules, func(r *engine.Rule) bool { return r.Threat != nil && r != explained })
+	}
+	eng := engine.New(engine.Options{Rules: rules, Plan: plan})
 	explainLine := func(where, verdict string) {
 		fmt.Fprintf(env.Stderr, "explain %s: %s\n", where, strings.ReplaceAll(strings.TrimRight(verdict, "\n"), "\n", "\n    "))
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -54,15 +55,17 @@ type Rule struct {
 	selector *IndexSelector
 	override event.FieldID
 	ts       event.FieldID
+	groups   []event.FieldID // the group-by or new terms fields, planned
 }
 
 // Indicators joins the events a threat_match rule's query selects with
 // threat intelligence. Implementations are safe for concurrent use.
 type Indicators interface {
 	// Enrich returns the threat.enrichments entries of the alert of ev
-	// (decoded as doc) when the rule runs at now: none when no indicator
-	// matches the event.
-	Enrich(ev *event.Event, doc map[string]any, now time.Time) []any
+	// when the rule runs at now: none when no indicator matches the event.
+	// doc decodes the event (once, on first call); it is called only when
+	// an indicator matches.
+	Enrich(ev *event.Event, doc func() map[string]any, now time.Time) []any
 }
 
 // Options configure an engine.
@@ -124,8 +127,39 @@ func New(opts Options) *Engine {
 		for _, req := range r.Required {
 			plan.Add(req.Field)
 		}
+		r.groups = r.groups[:0]
+		for _, f := range r.groupFields() {
+			r.groups = append(r.groups, plan.Add(f))
+		}
 	}
 	return e
+}
+
+// groupFields are the fields every alerting match of a threshold or
+// new_terms rule must have a value of.
+func (r *Rule) groupFields() []string {
+	switch {
+	case r.Threshold != nil:
+		if r.Threshold.CardinalityField != "" {
+			return append(slices.Clone(r.Threshold.Fields), r.Threshold.CardinalityField)
+		}
+		return r.Threshold.Fields
+	case r.NewTerms != nil:
+		return r.NewTerms.Fields
+	}
+	return nil
+}
+
+// grouped reports whether ev has a value of each of the rule's group
+// fields: a threshold or new_terms match without one counts in no group
+// (Elasticsearch's terms aggregation leaves the document out).
+func (r *Rule) grouped(ev *event.Event) bool {
+	for _, id := range r.groups {
+		if !ev.Has(id) {
+			return false
+		}
+	}
+	return true
 }
 
 // Plan returns the field plan events must be created with.

@@ -109,6 +109,11 @@ type Match struct {
 	// NoIndicator is set when a threat_match rule's query matches but no
 	// indicator does: no alert either.
 	NoIndicator bool
+	// Ungrouped is set when a threshold or new_terms rule's query matches
+	// an event lacking one of the rule's group-by (or new terms) fields:
+	// the aggregation leaves it out, so it raises no alert and counts in
+	// no group. Such a match has no ID (the event is not decoded).
+	Ungrouped bool
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -170,6 +175,22 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 	var firstErr error
 	var doc map[string]any
 	var eventID string
+	// decode reads the event's document and id once, for the first match
+	// that needs them (nil after a decoding error, kept in firstErr).
+	decode := func() map[string]any {
+		if doc == nil && firstErr == nil {
+			m, err := ev.Map()
+			if err != nil {
+				firstErr = err
+				return nil
+			}
+			doc, eventID = m, id
+			if eventID == "" {
+				eventID = alert.EventID(m)
+			}
+		}
+		return doc
+	}
 	x.Engine.Eval(ev, index, func(r *Rule) {
 		if firstErr != nil {
 			return
@@ -180,28 +201,24 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 				return
 			}
 		}
-		if doc == nil {
-			m, err := ev.Map()
-			if err != nil {
-				firstErr = err
-				return
-			}
-			doc, eventID = m, id
-			if eventID == "" {
-				eventID = alert.EventID(m)
-			}
-		}
 		t, ok := r.EventTime(ev)
-		var now time.Time
-		if x.Now != nil {
-			now = x.Now()
+		if !r.grouped(ev) {
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, Ungrouped: true})
+			return
 		}
 		var enrichments []any
 		if r.Threat != nil {
-			if enrichments = r.Threat.Enrich(ev, doc, x.runAt(r, t, ok)); len(enrichments) == 0 {
+			if enrichments = r.Threat.Enrich(ev, decode, x.runAt(r, t, ok)); len(enrichments) == 0 {
 				ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, NoIndicator: true})
 				return
 			}
+		}
+		if decode() == nil {
+			return
+		}
+		var now time.Time
+		if x.Now != nil {
+			now = x.Now()
 		}
 		id := alert.ID(index, eventID, space, r.Alert.UUID)
 		if r.Threshold != nil {
@@ -267,6 +284,10 @@ func (h *Hunt) Add(m Match) error {
 			return nil
 		}
 		h.span(m.Time)
+	}
+	if m.Ungrouped {
+		explain("matches, but lacks a value of %v: the rule groups by them", r.groupFields())
+		return nil
 	}
 	if h.seen[m.ID] {
 		st.Duplicates++

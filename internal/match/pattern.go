@@ -1,6 +1,8 @@
 package match
 
 import (
+	"bytes"
+	"strings"
 	"sync"
 
 	"github.com/vigil-project/vigil/internal/ecs"
@@ -21,6 +23,11 @@ type patternNode struct {
 	build  func(path string, typ ecs.Type) valueMatcher
 	text   string
 	cache  sync.Map // full path -> *patternField
+	// segment, when set, is a key segment every field the glob names
+	// has (`hash` for `file.hash.*`): an event whose text holds neither it
+	// nor an escape (which could spell it) has no such field, and is
+	// answered without walking its leaves.
+	segment []byte
 }
 
 // patternField is what a pattern does with one field and its multi-field.
@@ -30,7 +37,19 @@ type patternField struct {
 }
 
 func (c *compiler) newPattern(glob *glob, text string, build func(path string, typ ecs.Type) valueMatcher) *patternNode {
-	return &patternNode{schema: c.schema, scope: c.scope, glob: glob, build: build, text: text}
+	n := &patternNode{schema: c.schema, scope: c.scope, glob: glob, build: build, text: text}
+	if glob != nil {
+		// Every path the glob matches starts with its literal head, whose
+		// complete segments (each followed by a dot) are segments of the
+		// path: of its leaf, or of the leaf a .text multi-field extends.
+		segs := strings.Split(glob.parts[0], ".")
+		for _, seg := range segs[:len(segs)-1] {
+			if len(seg) > len(n.segment) {
+				n.segment = []byte(seg)
+			}
+		}
+	}
+	return n
 }
 
 // fieldPattern compiles `pattern:value`.
@@ -176,6 +195,12 @@ func (n *patternNode) search(ev *event.Event, fn func(hit) bool) {
 }
 
 func (n *patternNode) eval(ev *event.Event) bool {
+	if n.segment != nil {
+		raw := ev.Raw()
+		if !bytes.Contains(raw, n.segment) && bytes.IndexByte(raw, '\\') < 0 {
+			return false
+		}
+	}
 	found := false
 	n.search(ev, func(hit) bool {
 		found = true

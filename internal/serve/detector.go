@@ -262,6 +262,12 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 		case m.NoIndicator:
 			d.dropped.Add(1, r.ID, "no_indicator")
 			continue
+		case m.Ungrouped && r.Threshold != nil:
+			d.dropped.Add(1, r.ID, "threshold_missing_field")
+			continue
+		case m.Ungrouped:
+			d.dropped.Add(1, r.ID, "new_terms_missing_field")
+			continue
 		case known[m.ID] || seen[m.ID]:
 			d.dropped.Add(1, r.ID, "duplicate")
 			continue

@@ -230,7 +230,7 @@ type candidate struct {
 // the event's alert, one per matching indicator, group and distinct entry
 // of the group that is not negated, at most MaxMatches indicator matches.
 // The rule's threat_query is evaluated at now.
-func (m *Matcher) Enrich(ev *event.Event, doc map[string]any, now time.Time) []any {
+func (m *Matcher) Enrich(ev *event.Event, doc func() map[string]any, now time.Time) []any {
 	ix := m.current()
 	if ix == nil {
 		return nil
@@ -285,7 +285,7 @@ func (m *Matcher) Enrich(ev *event.Event, doc map[string]any, now time.Time) []a
 			continue
 		}
 		matched++
-		out = append(out, m.enrichments(ind, iev, c.group, doc)...)
+		out = append(out, m.enrichments(ind, iev, c.group, doc())...)
 	}
 	return out
 }

@@ -274,6 +274,13 @@ func (h *Hunt) Add(m Match) error {
 		explain("the query matches, but no indicator meets the threat mapping (or the indicators that do fail threat_query at the execution's time)")
 		return nil
 	}
+	if m.Ungrouped {
+		// Not in the data's span either: the rule's aggregation never
+		// sees the event (and a raw record the prefilter let go, which
+		// could only be such a match, must count alike).
+		explain("matches, but lacks a value of %v: the rule groups by them, so the event counts in no group", r.groupFields())
+		return nil
+	}
 	if !m.HasTime {
 		st.NoTime++
 		explain("matches, but has no usable timestamp for the rule (%s): a scheduled Kibana rule would never select it", timeField(r))
@@ -284,10 +291,6 @@ func (h *Hunt) Add(m Match) error {
 			return nil
 		}
 		h.span(m.Time)
-	}
-	if m.Ungrouped {
-		explain("matches, but lacks a value of %v: the rule groups by them", r.groupFields())
-		return nil
 	}
 	if h.seen[m.ID] {
 		st.Duplicates++

@@ -26,6 +26,9 @@ func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
 		if !r.AllIndices && index != "" && !r.selectorOf().Match(index) {
 			continue
 		}
+		if neverGrouped(r, origin) {
+			continue // its matches there would all be Ungrouped
+		}
 		if r.Prefilter == nil {
 			f.all = true
 			return f
@@ -90,4 +93,16 @@ func (r *Rule) selectorOf() *IndexSelector {
 		patterns = DefaultIndexPatterns
 	}
 	return NewIndexSelector(patterns)
+}
+
+// neverGrouped reports whether the normalizer never writes one of the
+// rule's group-by (or new terms) fields: no document it makes can count in
+// a group of the rule.
+func neverGrouped(r *Rule, origin match.Origin) bool {
+	for _, f := range r.groupFields() {
+		if kind, _ := origin(f); kind == match.Absent {
+			return true
+		}
+	}
+	return false
 }

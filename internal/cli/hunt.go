@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -203,7 +204,7 @@ func runHunt(env *Env, args []string) int {
 				}
 			}
 			prog.update(c.bytes, st.events, sink.written)
-			return nil
+			return sink.flushOut()
 		},
 	}
 	st.files = len(paths)
@@ -238,6 +239,7 @@ type huntCounts struct {
 // table, and stores them in the database when there is one.
 type huntSink struct {
 	w       io.Writer
+	out     *bufio.Writer // NDJSON alerts, flushed after each chunk of input
 	table   bool
 	showBBR bool // building-block alerts in the table too
 	hidden  int  // building-block alerts left out of the table
@@ -276,9 +278,19 @@ func (s *huntSink) emit(a engine.Alert) error {
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	_, err = s.w.Write(b)
-	return err
+	if s.out == nil {
+		s.out = bufio.NewWriterSize(s.w, 64<<10)
+	}
+	s.out.Write(b)
+	return s.out.WriteByte('\n')
+}
+
+// flushOut writes the NDJSON alerts buffered so far.
+func (s *huntSink) flushOut() error {
+	if s.out == nil {
+		return nil
+	}
+	return s.out.Flush()
 }
 
 func parseAlertTime(doc map[string]any) time.Time {
@@ -289,7 +301,7 @@ func parseAlertTime(doc map[string]any) time.Time {
 
 func (s *huntSink) flush() error {
 	if !s.table {
-		return nil
+		return s.flushOut()
 	}
 	sort.SliceStable(s.rows, func(i, j int) bool { return s.rows[i].EventTime.Before(s.rows[j].EventTime) })
 	tw := tabwriter.NewWriter(s.w, 0, 0, 2, ' ', 0)

@@ -64,6 +64,7 @@ type pipeline struct {
 	// match; the others are only checked to be JSON and counted, not
 	// normalized (the normalizer costs far more than the rules).
 	azure *engine.RawFilter
+	free  chan []byte // blocks to read into again
 }
 
 // run processes paths and returns the first error onChunk returned (the
@@ -73,6 +74,9 @@ func (p *pipeline) run(paths []string) error {
 		p.jobs = 1
 	}
 	inFlight := make(chan struct{}, p.jobs*4)
+	// Blocks come back once their chunk is done (onChunk has returned:
+	// nothing it keeps refers to a block's bytes) and are read into again.
+	p.free = make(chan []byte, p.jobs*4+1)
 	work := make(chan *chunk, p.jobs*2)
 	done := make(chan *chunk, p.jobs*4)
 	stop := make(chan struct{})
@@ -120,6 +124,12 @@ func (p *pipeline) run(paths []string) error {
 					close(stop)
 				}
 			}
+			if c.block.Data != nil {
+				select {
+				case p.free <- c.block.Data[:0]:
+				default:
+				}
+			}
 			<-inFlight
 		}
 	}
@@ -132,7 +142,12 @@ func (p *pipeline) run(paths []string) error {
 // the pipeline stops.
 func (p *pipeline) readBlocks(r *input.Reader, cur **chunk, send func() bool, add func(chunkItem) bool) bool {
 	for {
-		blk, err := r.NextBlock(chunkBytes)
+		var reuse []byte
+		select {
+		case reuse = <-p.free:
+		default:
+		}
+		blk, err := r.NextBlockIn(reuse, chunkBytes)
 		if errors.Is(err, io.EOF) {
 			return true
 		}
@@ -242,6 +257,7 @@ type worker struct {
 	explain *engine.Rule
 	azure   *engine.RawFilter
 	scratch []byte
+	items   []input.Item  // the records of the record being expanded
 	opName  event.FieldID // the top-level operationName of raw Azure records
 }
 
@@ -267,7 +283,8 @@ func (w *worker) process(c *chunk) {
 
 // expand processes the records of one read record (an envelope's several).
 func (w *worker) expand(c *chunk, rec input.Record) {
-	for _, x := range input.Expand(rec) {
+	w.items = input.AppendExpanded(w.items[:0], rec)
+	for _, x := range w.items {
 		if x.Err != nil {
 			c.outcomes = append(c.outcomes, outcome{problem: x.Err.Error() + " (record skipped)"})
 			continue

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -85,8 +86,11 @@ type Engine struct {
 	dsType, dsDataset, dsNamespace event.FieldID
 	agentType, agentVersion        event.FieldID
 
-	mu      sync.RWMutex
-	byIndex map[string]*candidates
+	// Read on every event by every goroutine, written a few times (once
+	// per new index): copied on write, so that reads take no lock.
+	mu      sync.Mutex // serializes writers
+	byIndex atomic.Pointer[map[string]*candidates]
+	names   atomic.Pointer[map[string]string] // resolved index names, interned
 }
 
 // candidates are the rules an index selects, split by the literal field
@@ -107,7 +111,9 @@ func New(opts Options) *Engine {
 	if plan == nil {
 		plan = event.NewPlan()
 	}
-	e := &Engine{rules: opts.Rules, plan: plan, byIndex: map[string]*candidates{}}
+	e := &Engine{rules: opts.Rules, plan: plan}
+	e.byIndex.Store(&map[string]*candidates{})
+	e.names.Store(&map[string]string{})
 	e.dsType = plan.Add("data_stream.type")
 	e.dsDataset = plan.Add("data_stream.dataset")
 	e.dsNamespace = plan.Add("data_stream.namespace")
@@ -175,13 +181,46 @@ func (e *Engine) Rules() []*Rule { return e.rules }
 func (e *Engine) ResolveIndex(ev *event.Event) string {
 	t, d, n := first(ev, e.dsType), first(ev, e.dsDataset), first(ev, e.dsNamespace)
 	if t != "" && d != "" && n != "" {
-		return t + "-" + d + "-" + n
+		return e.name(t, d, n)
 	}
 	if at, av := first(ev, e.agentType), first(ev, e.agentVersion); at != "" && av != "" {
-		return at + "-" + av
+		return e.name(at, av, "")
 	}
 	return ""
 }
+
+// name joins the parts of an index name with '-' (the last one only when
+// not empty), interned: the event's strings are only valid until its next
+// Reset, and a name is asked for on every event.
+func (e *Engine) name(a, b, c string) string {
+	var buf [128]byte
+	k := append(append(append(buf[:0], a...), '-'), b...)
+	if c != "" {
+		k = append(append(k, '-'), c...)
+	}
+	if s, ok := (*e.names.Load())[string(k)]; ok {
+		return s
+	}
+	s := string(k)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := *e.names.Load()
+	if len(old) >= maxNames {
+		return s // too many distinct names to keep: not interned
+	}
+	m := make(map[string]string, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[s] = s
+	e.names.Store(&m)
+	return s
+}
+
+// maxNames bounds the interned index names (and so the indices whose
+// candidates are kept): events naming ever new indices must not grow the
+// engine without bound.
+const maxNames = 4096
 
 func first(ev *event.Event, id event.FieldID) string {
 	for _, v := range ev.Values(id) {
@@ -242,10 +281,7 @@ func (e *Engine) order(r *Rule) int {
 }
 
 func (e *Engine) candidatesFor(index string) *candidates {
-	e.mu.RLock()
-	c, ok := e.byIndex[index]
-	e.mu.RUnlock()
-	if ok {
+	if c, ok := (*e.byIndex.Load())[index]; ok {
 		return c
 	}
 	var selected []*Rule
@@ -254,10 +290,19 @@ func (e *Engine) candidatesFor(index string) *candidates {
 			selected = append(selected, r)
 		}
 	}
-	c = buildCandidates(e.plan, selected)
+	c := buildCandidates(e.plan, selected)
 	e.mu.Lock()
-	e.byIndex[index] = c
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	old := *e.byIndex.Load()
+	if len(old) >= maxNames {
+		return c // not kept: see maxNames
+	}
+	m := make(map[string]*candidates, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[index] = c
+	e.byIndex.Store(&m)
 	return c
 }
 

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -172,27 +170,11 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 	if space == "" {
 		space = "default"
 	}
-	var firstErr error
-	var doc map[string]any
-	var eventID string
-	// decode reads the event's document and id once, for the first match
-	// that needs them (nil after a decoding error, kept in firstErr).
-	decode := func() map[string]any {
-		if doc == nil && firstErr == nil {
-			m, err := ev.Map()
-			if err != nil {
-				firstErr = err
-				return nil
-			}
-			doc, eventID = m, id
-			if eventID == "" {
-				eventID = alert.EventID(m)
-			}
-		}
-		return doc
-	}
+	// The document is decoded once, by the first match that needs it:
+	// most events match nothing and cost no allocation.
+	var lz *lazyDoc
 	x.Engine.Eval(ev, index, func(r *Rule) {
-		if firstErr != nil {
+		if lz != nil && lz.err != nil {
 			return
 		}
 		if r.Exclude != nil {
@@ -206,35 +188,62 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, Ungrouped: true})
 			return
 		}
+		if lz == nil {
+			lz = &lazyDoc{ev: ev, eventID: id}
+		}
 		var enrichments []any
 		if r.Threat != nil {
-			if enrichments = r.Threat.Enrich(ev, decode, x.runAt(r, t, ok)); len(enrichments) == 0 {
+			if enrichments = r.Threat.Enrich(ev, lz.get, x.runAt(r, t, ok)); len(enrichments) == 0 {
 				ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, NoIndicator: true})
 				return
 			}
 		}
-		if decode() == nil {
+		doc := lz.get()
+		if doc == nil {
 			return
 		}
 		var now time.Time
 		if x.Now != nil {
 			now = x.Now()
 		}
-		id := alert.ID(index, eventID, space, r.Alert.UUID)
+		id := alert.ID(index, lz.eventID, space, r.Alert.UUID)
 		if r.Threshold != nil {
 			// A threshold rule alerts per group, from its terms: its
 			// matches carry the event's own document, not an alert.
-			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: eventID, ID: id, Doc: doc})
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID, ID: id, Doc: doc})
 			return
 		}
-		a := alert.Event{Doc: doc, Index: index, ID: eventID}
+		a := alert.Event{Doc: doc, Index: index, ID: lz.eventID}
 		built := alert.Build(a, r.Alert, alert.Options{Space: space, Now: now})
 		if enrichments != nil {
 			alert.AddEnrichments(built, enrichments)
 		}
-		ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: eventID, ID: id, Doc: built})
+		ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID, ID: id, Doc: built})
 	})
-	return ms, firstErr
+	if lz != nil {
+		return ms, lz.err
+	}
+	return ms, nil
+}
+
+// lazyDoc decodes an event's document and its id (the sender's, else a
+// hash of the document) on first use.
+type lazyDoc struct {
+	ev      *event.Event
+	doc     map[string]any
+	eventID string
+	err     error
+}
+
+// get returns the document, nil after a decoding error (kept in err).
+func (l *lazyDoc) get() map[string]any {
+	if l.doc == nil && l.err == nil {
+		l.doc, l.err = l.ev.Map()
+		if l.err == nil && l.eventID == "" {
+			l.eventID = alert.EventID(l.doc)
+		}
+	}
+	return l.doc
 }
 
 // Event evaluates one ECS event (raw JSON, read through ev, which must use
@@ -490,13 +499,7 @@ func (h *Hunt) Span() (time.Time, time.Time) { return h.min, h.max }
 
 // MarshalAlert renders an alert document as one line of JSON (keys sorted).
 func MarshalAlert(doc map[string]any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return event.AppendJSON(nil, doc)
 }
 
 func timeField(r *Rule) string {

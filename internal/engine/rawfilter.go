@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/vigil-project/vigil/internal/match"
 )
@@ -69,12 +70,7 @@ func (f *RawFilter) Pass(raw []byte, scratch *[]byte) bool {
 		bytes.Contains(raw, []byte("\u0131")) || bytes.Contains(raw, []byte("\u017f")) {
 		return true
 	}
-	low := append((*scratch)[:0], raw...)
-	for i, c := range low {
-		if 'A' <= c && c <= 'Z' {
-			low[i] = c + 'a' - 'A'
-		}
-	}
+	low := appendLower((*scratch)[:0], raw)
 	*scratch = low
 	for _, l := range f.lits {
 		if bytes.Contains(low, l) {
@@ -105,4 +101,28 @@ func neverGrouped(r *Rule, origin match.Origin) bool {
 		}
 	}
 	return false
+}
+
+// appendLower appends b with ASCII letters lower-cased, eight bytes at a
+// time.
+func appendLower(dst, b []byte) []byte {
+	n := len(dst)
+	dst = append(dst, b...)
+	d := dst[n:]
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		low7 := x &^ msb
+		ge := low7 + lsb*(0x80-'A')   // top bit: byte >= 'A' (of its low 7 bits)
+		gt := low7 + lsb*(0x80-'Z'-1) // top bit: byte > 'Z'
+		upper := ge &^ gt &^ x & msb  // ASCII 'A'..'Z' only
+		binary.LittleEndian.PutUint64(d[i:], x|upper>>2)
+	}
+	for ; i < len(d); i++ {
+		if c := d[i]; 'A' <= c && c <= 'Z' {
+			d[i] = c + 'a' - 'A'
+		}
+	}
+	return dst
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/match"
@@ -40,5 +41,27 @@ func TestRawFilter(t *testing.T) {
 	}
 	if f := NewRawFilter([]*Rule{{AllIndices: true}}, "logs-azure.activitylogs-default", nil); !f.All() {
 		t.Error("a rule without a prefilter must let every record through")
+	}
+}
+
+func TestAppendLower(t *testing.T) {
+	var all []byte
+	for c := 0; c < 256; c++ {
+		all = append(all, byte(c))
+	}
+	for _, in := range [][]byte{nil, []byte("AbZ@[`az{"), all, []byte("MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION \xc3\x89\xff")} {
+		for off := 0; off < 9 && off <= len(in); off++ {
+			got := appendLower([]byte("X"), in[off:])
+			want := []byte("X")
+			for _, c := range in[off:] {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				want = append(want, c)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("appendLower(%q) = %q, want %q", in[off:], got, want)
+			}
+		}
 	}
 }

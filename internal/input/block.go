@@ -31,12 +31,19 @@ func (r *Reader) Lines() (bool, error) {
 // (more when one line is longer), in a new slice the caller keeps; io.EOF
 // at the end. A line longer than the limit is skipped and reported as a
 // *DecodeError (call NextBlock again to go on). Do not mix with Next.
-func (r *Reader) NextBlock(size int) (Block, error) {
+func (r *Reader) NextBlock(size int) (Block, error) { return r.NextBlockIn(nil, size) }
+
+// NextBlockIn is NextBlock reading into buf's memory when it is large
+// enough (a block handed back once its records are done with), so that a
+// long input does not allocate, and clear, a new block each time.
+func (r *Reader) NextBlockIn(buf []byte, size int) (Block, error) {
 	if r.eof {
 		return Block{}, io.EOF
 	}
-	buf := make([]byte, len(r.carry), max(size, 2*len(r.carry))+512)
-	copy(buf, r.carry)
+	if need := max(size, 2*len(r.carry)) + 512; cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	buf = append(buf[:0], r.carry...)
 	r.carry = r.carry[:0]
 	cut := -1
 	for {

@@ -288,26 +288,29 @@ func (r *Reader) nextValue() (Record, error) {
 // Item); any other record comes back alone, still Unchecked when it was,
 // for the caller's own validating parser (whose faults ColumnOf places).
 // Records of a reader that does not defer come back unchanged.
-func Expand(rec Record) []Item {
+func Expand(rec Record) []Item { return AppendExpanded(nil, rec) }
+
+// AppendExpanded is Expand appending to items: with a slice kept between
+// calls, a record that is no envelope costs no allocation.
+func AppendExpanded(items []Item, rec Record) []Item {
 	if !rec.Unchecked || !looksLikeEnvelope(rec.Data) {
-		return []Item{{Record: rec}}
+		return append(items, Item{Record: rec})
 	}
 	els, ok := splitEnvelope(rec.Data)
 	if !ok {
 		// Not an envelope, or a broken one: the full check places the fault.
 		if col, err := validate(rec.Data); err != nil {
-			return []Item{{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}}}
+			return append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}})
 		}
 		raw, isEnv := envelope(rec.Data)
 		if !isEnv {
 			rec.Unchecked = false
-			return []Item{{Record: rec}}
+			return append(items, Item{Record: rec})
 		}
 		for _, r := range raw {
 			els = append(els, r)
 		}
 	}
-	items := make([]Item, 0, len(els))
 	for i, el := range els {
 		b := bytes.TrimSpace(el)
 		if len(b) == 0 || b[0] != '{' {

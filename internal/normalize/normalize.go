@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
 )
 
@@ -102,7 +103,7 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err != nil {
 		return nil, warnings, err
 	}
-	out, err = appendJSON(make([]byte, 0, len(raw)*2), doc)
+	out, err = event.AppendJSON(make([]byte, 0, len(raw)*2), doc)
 	if err != nil {
 		return nil, warnings, err
 	}

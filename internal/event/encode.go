@@ -1,6 +1,7 @@
-package normalize
+package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"slices"
@@ -8,12 +9,12 @@ import (
 	"unicode/utf8"
 )
 
-// appendJSON appends v as compact JSON with sorted object keys, exactly as
-// encoding/json with SetEscapeHTML(false) writes the values normalizers
-// build (maps, slices, strings, json.Number, numbers, booleans, nil), but
-// without reflection: re-encoding the ECS document was most of the cost of
-// normalizing a record. Other types go through encoding/json.
-func appendJSON(b []byte, v any) ([]byte, error) {
+// AppendJSON appends v as compact JSON with sorted object keys, exactly as
+// encoding/json with SetEscapeHTML(false) writes it, without reflection
+// for the values decoded documents, normalizers and alerts are made of
+// (maps, slices, strings, json.Number, numbers, booleans, nil): Map's
+// inverse. Other types go through encoding/json, without HTML escaping.
+func AppendJSON(b []byte, v any) ([]byte, error) {
 	switch t := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -49,7 +50,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 			b = appendString(b, k)
 			b = append(b, ':')
 			var err error
-			if b, err = appendJSON(b, t[k]); err != nil {
+			if b, err = AppendJSON(b, t[k]); err != nil {
 				return nil, err
 			}
 		}
@@ -61,7 +62,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendJSON(b, e); err != nil {
+			if b, err = AppendJSON(b, e); err != nil {
 				return nil, err
 			}
 		}
@@ -76,11 +77,13 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	}
-	out, err := json.Marshal(v)
-	if err != nil {
+	buf := bytes.NewBuffer(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return append(b, out...), nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
 // appendFloat formats like encoding/json: the shortest representation,

@@ -256,7 +256,7 @@ type worker struct {
 	ms      []engine.Match
 	explain *engine.Rule
 	azure   *engine.RawFilter
-	scratch []byte
+	scratch engine.RawScratch
 	items   []input.Item  // the records of the record being expanded
 	opName  event.FieldID // the top-level operationName of raw Azure records
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"slices"
 
 	"github.com/vigil-project/vigil/internal/match"
 )
@@ -13,8 +15,12 @@ import (
 // from the rules' Prefilter and the normalizer's field origins, and only
 // ever errs towards letting a record through.
 type RawFilter struct {
-	all  bool     // some rule has no known condition: every record passes
-	lits [][]byte // lower-case literals; a record holding one passes
+	all   bool     // some rule has no known condition: every record passes
+	lits  [][]byte // lower-case literals, each once
+	rules [][][]int32
+	// rules holds each rule's condition: groups of literals (indices into
+	// lits), the most selective first; a record passes a rule when it
+	// holds a literal of every group.
 }
 
 // NewRawFilter builds the filter of the rules that select index (the index
@@ -22,7 +28,8 @@ type RawFilter struct {
 // fields origin describes.
 func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
 	f := &RawFilter{}
-	seen := map[string]bool{}
+	ids := map[string]int32{}
+	seen := map[string]bool{} // rules' conditions, each once
 	for _, r := range rules {
 		if !r.AllIndices && index != "" && !r.selectorOf().Match(index) {
 			continue
@@ -42,11 +49,23 @@ func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
 			f.all = true
 			return f
 		}
-		for _, l := range p.Literals {
-			if !seen[l] {
-				seen[l] = true
-				f.lits = append(f.lits, []byte(l))
+		var cond [][]int32
+		for _, g := range append([][]string{p.Literals}, p.And...) {
+			group := make([]int32, 0, len(g))
+			for _, l := range g {
+				id, ok := ids[l]
+				if !ok {
+					id = int32(len(f.lits))
+					ids[l] = id
+					f.lits = append(f.lits, []byte(l))
+				}
+				group = append(group, id)
 			}
+			cond = append(cond, group)
+		}
+		if key := fmt.Sprint(cond); !seen[key] {
+			seen[key] = true
+			f.rules = append(f.rules, cond)
 		}
 	}
 	return f
@@ -58,9 +77,15 @@ func (f *RawFilter) All() bool { return f.all }
 // Literals returns how many literals the filter looks for.
 func (f *RawFilter) Literals() int { return len(f.lits) }
 
+// RawScratch is what Pass reuses between calls on one goroutine.
+type RawScratch struct {
+	low  []byte
+	seen []uint8 // per literal: 0 not looked for yet, 1 found, 2 absent
+}
+
 // Pass reports whether a rule could match the document made of the raw
-// record. scratch is a buffer the caller keeps between calls.
-func (f *RawFilter) Pass(raw []byte, scratch *[]byte) bool {
+// record. scratch is kept by the caller between calls.
+func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 	if f.all {
 		return true
 	}
@@ -70,10 +95,31 @@ func (f *RawFilter) Pass(raw []byte, scratch *[]byte) bool {
 		bytes.Contains(raw, []byte("\u0131")) || bytes.Contains(raw, []byte("\u017f")) {
 		return true
 	}
-	low := appendLower((*scratch)[:0], raw)
-	*scratch = low
-	for _, l := range f.lits {
-		if bytes.Contains(low, l) {
+	low := appendLower(scratch.low[:0], raw)
+	scratch.low = low
+	if cap(scratch.seen) < len(f.lits) {
+		scratch.seen = make([]uint8, len(f.lits))
+	}
+	seen := scratch.seen[:len(f.lits)]
+	clear(seen)
+	has := func(id int32) bool {
+		if seen[id] == 0 {
+			seen[id] = 2
+			if bytes.Contains(low, f.lits[id]) {
+				seen[id] = 1
+			}
+		}
+		return seen[id] == 1
+	}
+	for _, cond := range f.rules {
+		ok := true
+		for _, group := range cond {
+			if !slices.ContainsFunc(group, has) {
+				ok = false
+				break
+			}
+		}
+		if ok {
 			return true
 		}
 	}

@@ -22,7 +22,7 @@ func TestRawFilter(t *testing.T) {
 	if f.All() || f.Literals() != 1 {
 		t.Fatalf("all %v, %d literals", f.All(), f.Literals())
 	}
-	var scratch []byte
+	var scratch RawScratch
 	for raw, want := range map[string]bool{
 		`{"operationName":"MICROSOFT.COMPUTE/X/ACTION"}`:           true,
 		`{"operationName":{"value":"Microsoft.Compute/x/action"}}`: true,
@@ -32,6 +32,25 @@ func TestRawFilter(t *testing.T) {
 		"{\"operationName\":\"microsoft.compute/x/act\u0131on\"}":  true, // ı upper-cases to I
 	} {
 		if got := f.Pass([]byte(raw), &scratch); got != want {
+			t.Errorf("Pass(%s) = %v, want %v", raw, got, want)
+		}
+	}
+	// Every operand of a query's AND is necessary: a record must hold a
+	// literal of each group.
+	and := func(match.Origin) match.Prefilter {
+		return match.Prefilter{Literals: []string{"runcommand/action"}, And: [][]string{{"success", "failed"}}}
+	}
+	g := NewRawFilter([]*Rule{{Prefilter: and}, {Prefilter: and}}, "", nil)
+	if g.Literals() != 3 || len(g.rules) != 1 {
+		t.Errorf("%d literals, %d conditions: want 3 and 1 (the same rule's twice)", g.Literals(), len(g.rules))
+	}
+	for raw, want := range map[string]bool{
+		`{"operationName":"X/RUNCOMMAND/ACTION","resultType":"Success"}`: true,
+		`{"operationName":"X/RUNCOMMAND/ACTION","resultType":"Failed"}`:  true,
+		`{"operationName":"X/RUNCOMMAND/ACTION","resultType":"Start"}`:   false,
+		`{"operationName":"X/RUNCOMMANDS/WRITE","resultType":"Success"}`: false,
+	} {
+		if got := g.Pass([]byte(raw), &scratch); got != want {
 			t.Errorf("Pass(%s) = %v, want %v", raw, got, want)
 		}
 	}

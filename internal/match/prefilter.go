@@ -35,6 +35,9 @@ type Prefilter struct {
 	// of them, ASCII case ignored, unless it uses \u or \/ escapes (which
 	// can spell any character). nil: no condition is known.
 	Literals []string
+	// And are further conditions of the same kind, all necessary too (the
+	// other operands of the query's ANDs): Literals is the most selective.
+	And [][]string
 }
 
 // Prefilter derives the query's condition on raw records from how the
@@ -47,18 +50,35 @@ func (m *Matcher) Prefilter(o Origin) Prefilter {
 	switch {
 	case p.never:
 		return Prefilter{Never: true}
-	case p.known:
-		return Prefilter{Literals: p.lits}
+	case len(p.groups) > 0:
+		b := p.best()
+		out := Prefilter{Literals: p.groups[b]}
+		for i, g := range p.groups {
+			if i != b {
+				out.And = append(out.And, g)
+			}
+		}
+		return out
 	}
 	return Prefilter{}
 }
 
-// pf is a node's prefilter: never matches; else, when known, one of lits
-// is in the text; else nothing is known.
+// pf is a node's prefilter: never matches; else each group holds literals
+// one of which is in the text (none: nothing is known).
 type pf struct {
-	never bool
-	known bool
-	lits  []string
+	never  bool
+	groups [][]string
+}
+
+// best returns the index of the most selective group.
+func (p pf) best() int {
+	b := 0
+	for i, g := range p.groups {
+		if better(g, p.groups[b]) {
+			b = i
+		}
+	}
+	return b
 }
 
 func prefilter(n node, o Origin) pf {
@@ -105,36 +125,39 @@ func prefilter(n node, o Origin) pf {
 				}
 				lits = append(lits, lowerASCII(v))
 			}
-			return pf{known: true, lits: lits}
+			return pf{groups: [][]string{lits}}
 		}
 	case *existsNode:
 		if kind, _ := o(t.f.full); kind == Absent {
 			return pf{never: true}
 		}
 	case *andNode:
-		var best pf
+		var out pf
 		for _, k := range t.kids {
 			p := prefilter(k, o)
 			if p.never {
 				return p
 			}
-			if p.known && (!best.known || better(p.lits, best.lits)) {
-				best = p
-			}
+			out.groups = append(out.groups, p.groups...)
 		}
-		return best
+		return out
 	case *orNode:
+		// Whichever operand matches, its most selective group holds.
 		out := pf{never: true}
+		var lits []string
 		for _, k := range t.kids {
 			p := prefilter(k, o)
 			switch {
 			case p.never:
 				continue
-			case !p.known:
+			case len(p.groups) == 0:
 				return pf{}
 			}
-			out.never, out.known = false, true
-			out.lits = append(out.lits, p.lits...)
+			out.never = false
+			lits = append(lits, p.groups[p.best()]...)
+		}
+		if lits != nil {
+			out.groups = [][]string{lits}
 		}
 		return out
 	}

@@ -5,7 +5,6 @@ package normalize
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -90,10 +89,10 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if src != AzureActivity {
 		return raw, nil, nil
 	}
-	var rec map[string]any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&rec); err != nil {
+	// event's decoder builds what encoding/json's (with UseNumber) would,
+	// at a fraction of the cost.
+	rec, err := event.New(raw, nil).Map()
+	if err != nil {
 		return nil, nil, fmt.Errorf("not a JSON object: %w", err)
 	}
 	if !azure.IsActivity(rec) {

@@ -407,21 +407,25 @@ func (d *doc0) set(path string, v any) {
 		d.m = map[string]any{}
 	}
 	cur := d.m
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
+	for {
+		p, rest, more := strings.Cut(path, ".")
+		if !more {
+			cur[p] = v
+			return
+		}
 		next, ok := cur[p].(map[string]any)
 		if !ok {
 			next = map[string]any{}
 			cur[p] = next
 		}
-		cur = next
+		cur, path = next, rest
 	}
-	cur[parts[len(parts)-1]] = v
 }
 
 func (d *doc0) get(path string) (any, bool) {
 	var cur any = d.m
-	for _, p := range strings.Split(path, ".") {
+	for {
+		p, rest, more := strings.Cut(path, ".")
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil, false
@@ -429,8 +433,11 @@ func (d *doc0) get(path string) (any, bool) {
 		if cur, ok = m[p]; !ok {
 			return nil, false
 		}
+		if !more {
+			return cur, true
+		}
+		path = rest
 	}
-	return cur, true
 }
 
 func (d *doc0) appendUnique(path string, s string) {

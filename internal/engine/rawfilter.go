@@ -21,6 +21,59 @@ type RawFilter struct {
 	// rules holds each rule's condition: groups of literals (indices into
 	// lits), the most selective first; a record passes a rule when it
 	// holds a literal of every group.
+	heads *litHeads // with many literals: all found in one pass
+}
+
+// manyLiterals is the number of literals from which one pass that finds
+// them all beats searching for each.
+const manyLiterals = 16
+
+// litHeads finds many literals in one pass over a text: each position's
+// next four bytes are looked up in a bitmap of the literals' first four
+// bytes, and only on a hit compared with the literals starting so.
+type litHeads struct {
+	bits  [1 << 16 / 64]uint64
+	heads map[uint32][]int32
+	short []int32 // literals under four bytes, searched one by one
+}
+
+func newLitHeads(lits [][]byte) *litHeads {
+	h := &litHeads{heads: map[uint32][]int32{}}
+	for id, l := range lits {
+		if len(l) < 4 {
+			h.short = append(h.short, int32(id))
+			continue
+		}
+		k := binary.LittleEndian.Uint32(l)
+		h.bits[headHash(k)/64] |= 1 << (headHash(k) % 64)
+		h.heads[k] = append(h.heads[k], int32(id))
+	}
+	return h
+}
+
+func headHash(k uint32) uint32 { return (k * 0x9E3779B1) >> 16 }
+
+// find marks in seen (1: found, 2: absent) every literal of lits in text.
+func (h *litHeads) find(text []byte, lits [][]byte, seen []uint8) {
+	for i := range seen {
+		seen[i] = 2
+	}
+	for _, id := range h.short {
+		if bytes.Contains(text, lits[id]) {
+			seen[id] = 1
+		}
+	}
+	for i := 0; i+4 <= len(text); i++ {
+		k := binary.LittleEndian.Uint32(text[i:])
+		if x := headHash(k); h.bits[x/64]&(1<<(x%64)) == 0 {
+			continue
+		}
+		for _, id := range h.heads[k] {
+			if seen[id] != 1 && bytes.HasPrefix(text[i:], lits[id]) {
+				seen[id] = 1
+			}
+		}
+	}
 }
 
 // NewRawFilter builds the filter of the rules that select index (the index
@@ -68,6 +121,9 @@ func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
 			f.rules = append(f.rules, cond)
 		}
 	}
+	if len(f.lits) >= manyLiterals {
+		f.heads = newLitHeads(f.lits)
+	}
 	return f
 }
 
@@ -101,7 +157,11 @@ func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 		scratch.seen = make([]uint8, len(f.lits))
 	}
 	seen := scratch.seen[:len(f.lits)]
-	clear(seen)
+	if f.heads != nil {
+		f.heads.find(low, f.lits, seen)
+	} else {
+		clear(seen)
+	}
 	has := func(id int32) bool {
 		if seen[id] == 0 {
 			seen[id] = 2

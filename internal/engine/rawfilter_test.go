@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/match"
@@ -81,6 +82,42 @@ func TestAppendLower(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("appendLower(%q) = %q, want %q", in[off:], got, want)
 			}
+		}
+	}
+}
+
+// With many literals they are all found in one pass: the same verdicts as
+// searching for each.
+func TestRawFilterManyLiterals(t *testing.T) {
+	var rules []*Rule
+	for i := range 40 {
+		lit := fmt.Sprintf("microsoft.x%02d/write", i)
+		if i%7 == 0 {
+			lit = fmt.Sprintf("q%d", i) // shorter than a head
+		}
+		rules = append(rules, &Rule{Prefilter: func(match.Origin) match.Prefilter {
+			return match.Prefilter{Literals: []string{lit}, And: [][]string{{"success", "succeeded"}}}
+		}})
+	}
+	f := NewRawFilter(rules, "", nil)
+	if f.heads == nil {
+		t.Fatalf("%d literals: want the one-pass search", f.Literals())
+	}
+	var scratch RawScratch
+	for raw, want := range map[string]bool{
+		`{"operationName":"MICROSOFT.X39/WRITE","resultType":"Success"}`:  true,
+		`{"operationName":"MICROSOFT.X39/WRITE","resultType":"Start"}`:    false,
+		`{"operationName":"MICROSOFT.X40/WRITE","resultType":"Success"}`:  false,
+		`{"operationName":"Q14","status":"Succeeded"}`:                    true,
+		`{"operationName":"MICROSOFT.X3/WRITE","resultType":"Succeeded"}`: false,
+		`{"a":"microsoft.x01/writ microsoft.x02/write","b":"success"}`:    true,
+		`{"a":"success"}`:  false,
+		`{"a":"Micro"}`:    false,
+		`{"succ":"ess"}`:   false,
+		`{"q7":"success"}`: true,
+	} {
+		if got := f.Pass([]byte(raw), &scratch); got != want {
+			t.Errorf("Pass(%s) = %v, want %v", raw, got, want)
 		}
 	}
 }

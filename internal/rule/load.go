@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -103,18 +106,55 @@ func loadFS(set *Set, fsys fs.FS, root, display string, opts LoadOptions) error 
 		return fmt.Errorf("rules: %w", err)
 	}
 	sort.Strings(files)
-	for _, p := range files {
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
+	// Reading and decoding, most of the work, run on every core; checking
+	// and compiling (which registers fields in the shared plan) then run
+	// in file order.
+	decoded := make([]decodedFile, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
+				data, err := fs.ReadFile(fsys, files[i])
+				if err != nil {
+					decoded[i].readErr = err
+					continue
+				}
+				decoded[i] = decode(data)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, p := range files {
+		if err := decoded[i].readErr; err != nil {
 			return fmt.Errorf("rules: %w", err)
 		}
 		name := p
 		if display != "" {
 			name = filepath.Join(display, p)
 		}
-		set.Rules = append(set.Rules, Parse(name, data, opts))
+		set.Rules = append(set.Rules, parse(name, decoded[i], opts))
 	}
 	return nil
+}
+
+// decodedFile is a rule file read and decoded, not yet checked.
+type decodedFile struct {
+	data    []byte
+	doc     map[string]any
+	err     error     // TOML syntax
+	pos     *posIndex // positions of keys and tables (without a syntax error)
+	readErr error
+}
+
+func decode(data []byte) decodedFile {
+	d := decodedFile{data: data}
+	if _, d.err = toml.Decode(string(data), &d.doc); d.err == nil {
+		d.pos = indexPositions(string(data))
+	}
+	return d
 }
 
 // knownRuleKeys are the [rule] keys Vigil reads or carries (the
@@ -139,10 +179,14 @@ var (
 // Parse reads one rule file. It never fails: problems are in the rule's
 // Errors, with Status error.
 func Parse(file string, data []byte, opts LoadOptions) *Rule {
+	return parse(file, decode(data), opts)
+}
+
+func parse(file string, d decodedFile, opts LoadOptions) *Rule {
 	r := &Rule{File: file}
+	data, doc := d.data, d.doc
 	v := &validator{r: r, lines: strings.Split(string(data), "\n")}
-	var doc map[string]any
-	if _, err := toml.Decode(string(data), &doc); err != nil {
+	if err := d.err; err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			v.errAt(pe.Position.Line, pe.Position.Col, "TOML syntax: "+pe.Message, "")
@@ -159,7 +203,7 @@ func Parse(file string, data []byte, opts LoadOptions) *Rule {
 		v.finish()
 		return r
 	}
-	v.pos = indexPositions(string(data))
+	v.pos = d.pos
 	v.onlyKeys(doc, "", []string{"metadata", "rule", "transform"})
 	r.Raw = ruleTab
 	r.Transform, _ = doc["transform"].(map[string]any)

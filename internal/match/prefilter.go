@@ -1,6 +1,9 @@
 package match
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/vigil-project/vigil/internal/event"
 )
 
@@ -20,7 +23,22 @@ const (
 	Constant
 	// Absent: never written.
 	Absent
+	// Implied: the values come from a fixed set, each of which implies a
+	// literal in the record's text (ASCII case aside). The constant lists
+	// them as value=literal pairs joined by ';' (see Implications).
+	Implied
 )
+
+// Implications reads the value=literal pairs of an Implied origin.
+func Implications(spec string) map[string]string {
+	out := map[string]string{}
+	for _, pair := range strings.Split(spec, ";") {
+		if v, lit, ok := strings.Cut(pair, "="); ok {
+			out[v] = lit
+		}
+	}
+	return out
+}
 
 // Origin classifies ECS fields for one normalizer: the kind, and for
 // Constant the value.
@@ -93,6 +111,21 @@ func prefilter(n node, o Origin) pf {
 				return pf{}
 			}
 			return pf{never: true}
+		case Implied:
+			// Whichever of the field's possible values the term matches,
+			// the record holds its literal; none: the term never holds.
+			imp := Implications(c)
+			var lits []string
+			for v, lit := range imp {
+				if t.vm.match(event.Value{Kind: event.KindString, Str: v}) && plainLiteral(lit) {
+					lits = append(lits, lowerASCII(lit))
+				}
+			}
+			if len(lits) == 0 {
+				return pf{never: true}
+			}
+			slices.Sort(lits)
+			return pf{groups: [][]string{lits}}
 		case Copied:
 			if !t.f.typ.IsExact() {
 				return pf{}

@@ -18,6 +18,8 @@ func testOrigin(field string) (OriginKind, string) {
 		return Copied, ""
 	case strings.HasPrefix(field, "azure.signinlogs."):
 		return Absent, ""
+	case field == "event.outcome":
+		return Implied, "success=succe;failure=fail"
 	}
 	return Derived, ""
 }
@@ -55,6 +57,40 @@ func TestPrefilter(t *testing.T) {
 		p := m.Prefilter(testOrigin)
 		if p.Never != tc.never || !slices.Equal(p.Literals, tc.lits) || (tc.lits == nil) != (p.Literals == nil) {
 			t.Errorf("%s:\n got never=%v literals=%q\nwant never=%v literals=%q", tc.query, p.Never, p.Literals, tc.never, tc.lits)
+		}
+	}
+}
+
+// Every operand of an AND is a condition: the others come in And; an
+// Implied field's values give their literals, a value it never takes
+// makes the term false.
+func TestPrefilterAnd(t *testing.T) {
+	const op = "azure.activitylogs.operation_name"
+	for _, tc := range []struct {
+		query string
+		never bool
+		lits  []string
+		and   [][]string
+	}{
+		{op + `:"MICROSOFT.COMPUTE/X/ACTION" and event.outcome:(Success or success)`, false,
+			[]string{"microsoft.compute/x/action"}, [][]string{{"succe"}}},
+		{op + `:"A/B/C" and azure.activitylogs.properties.k:xyz`, false, []string{"a/b/c"}, [][]string{{"xyz"}}},
+		{`event.outcome:(success or failure)`, false, []string{"succe", "fail"}, nil},
+		{`event.outcome:unknown and ` + op + `:"A/B/C"`, true, nil, nil},
+		{`event.outcome:Success`, true, nil, nil}, // keyword: the normalizer writes lower case only
+		{`(` + op + `:"A/B/C" and event.outcome:success) or ` + op + `:"D/E/F"`, false, []string{"a/b/c", "d/e/f"}, nil},
+	} {
+		n, err := kql.Parse(tc.query)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		m, err := Compile(n, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		p := m.Prefilter(testOrigin)
+		if p.Never != tc.never || !slices.Equal(p.Literals, tc.lits) || !slices.EqualFunc(p.And, tc.and, slices.Equal) {
+			t.Errorf("%s:\n got never=%v literals=%q and=%q\nwant never=%v literals=%q and=%q", tc.query, p.Never, p.Literals, p.And, tc.never, tc.lits, tc.and)
 		}
 	}
 }

@@ -21,6 +21,13 @@ var constants = map[string]string{
 	"cloud.provider":        "azure",
 }
 
+// implied are the fields whose few possible values each imply a literal
+// of the record: event.outcome is success or failure, from a resultType
+// Success or Failure, or a REST status Succeeded or Failed.
+var implied = map[string]string{
+	"event.outcome": "success=succe;failure=fail",
+}
+
 // copied are the fields whose values Activity takes from a string of the
 // record, whole or as a substring, keeping it or changing its case
 // (strings.ToUpper: a record holding U+0131 or U+017F must be let through,
@@ -60,6 +67,9 @@ var writtenUnder = []string{
 func Origin(field string) (match.OriginKind, string) {
 	if c, ok := constants[field]; ok {
 		return match.Constant, c
+	}
+	if c, ok := implied[field]; ok {
+		return match.Implied, c
 	}
 	if copied[field] {
 		return match.Copied, ""

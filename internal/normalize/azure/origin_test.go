@@ -85,6 +85,7 @@ func TestOriginHoldsOnRecords(t *testing.T) {
 		t.Fatalf("only %d records", len(recs))
 	}
 	copiedSeen := map[string]int{}
+	impliedSeen := 0
 	for _, raw := range recs {
 		var rec map[string]any
 		d := json.NewDecoder(bytes.NewReader(raw))
@@ -122,6 +123,14 @@ func TestOriginHoldsOnRecords(t *testing.T) {
 				if s != c {
 					t.Errorf("%s = %q, Origin says constant %q", path, s, c)
 				}
+			case match.Implied:
+				lit, ok := match.Implications(c)[s]
+				if !ok {
+					t.Errorf("%s = %q, not one of the values Origin says it takes (%s)", path, s, c)
+				} else if !escapes && !strings.Contains(text, strings.ToLower(lit)) {
+					t.Errorf("%s = %q, yet the record lacks %q, which Origin says it implies:\n%s", path, s, lit, raw)
+				}
+				impliedSeen++
 			case match.Copied:
 				if escapes || strings.ContainsAny(s, "\"\\") || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
 					return
@@ -132,6 +141,9 @@ func TestOriginHoldsOnRecords(t *testing.T) {
 				}
 			}
 		})
+	}
+	if impliedSeen == 0 {
+		t.Error("no record checked an Implied field")
 	}
 	for _, f := range []string{"azure.activitylogs.operation_name", "event.action", "azure.resource.id", "user.name", "azure.resource.provider"} {
 		if copiedSeen[f] == 0 {

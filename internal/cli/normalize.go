@@ -3,7 +3,10 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"runtime"
 	"time"
+
+	"github.com/vigil-project/vigil/internal/event"
 
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
@@ -50,21 +53,42 @@ func runNormalize(env *Env, args []string) int {
 	}
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
-	records := 0
-	bad := eachRecord(env, "normalize", paths, func(rec input.Record) bool {
-		out, warnings, err := normalize.Normalize(rec.Data, src, opts)
-		for _, warn := range warnings {
-			fmt.Fprintf(env.Stderr, "vigil normalize: %s: warning: %s\n", rec.Location(), warn)
-		}
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "vigil normalize: %s: %v (record skipped)\n", rec.Location(), err)
-			return false
-		}
-		records++
-		w.Write(out)
-		w.WriteByte('\n')
-		return true
-	})
+	records, bad := 0, 0
+	// The hunt's pipeline: blocks of lines cut, validated and normalized
+	// on every core, written back in input order.
+	pl := &pipeline{
+		env: env, cmd: "normalize", jobs: runtime.GOMAXPROCS(0), plan: event.NewPlan(),
+		record: func(_ *worker, c *chunk, rec input.Record) {
+			out, warnings, err := normalize.Normalize(rec.Data, src, opts)
+			o := outcome{where: rec.Location(), out: out, warns: warnings}
+			if err != nil {
+				o.out, o.problem = nil, fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)
+			}
+			c.outcomes = append(c.outcomes, o)
+		},
+		onChunk: func(c *chunk) error {
+			for _, o := range c.outcomes {
+				for _, warn := range o.warns {
+					fmt.Fprintf(env.Stderr, "vigil normalize: %s: warning: %s\n", o.where, warn)
+				}
+				if o.problem != "" {
+					bad++
+					fmt.Fprintf(env.Stderr, "vigil normalize: %s\n", o.problem)
+					continue
+				}
+				records++
+				w.Write(o.out)
+				if err := w.WriteByte('\n'); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	if err := pl.run(paths); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil normalize: writing: %v\n", err)
+		return exitFailure
+	}
 	if bad > 0 {
 		fmt.Fprintf(env.Stderr, "vigil normalize: %d record(s) written, %d failed\n", records, bad)
 		return exitFailure

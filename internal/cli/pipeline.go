@@ -43,12 +43,15 @@ type chunkItem struct {
 	problem  string
 }
 
-// outcome is, in input order, a match or a record that failed.
+// outcome is, in input order, a match or a record that failed (or, for
+// normalize, a record's output).
 type outcome struct {
 	match   engine.Match
 	problem string // non-empty: a bad record, reported and counted
 	explain string // non-empty: why the explained rule does not match (match unset)
 	where   string
+	out     []byte   // normalize: the ECS document (valid until onChunk returns)
+	warns   []string // normalize: what the normalizer warned of
 }
 
 type pipeline struct {
@@ -65,6 +68,9 @@ type pipeline struct {
 	// normalized (the normalizer costs far more than the rules).
 	azure *engine.RawFilter
 	free  chan []byte // blocks to read into again
+	// record, when set, replaces what workers do with each valid record
+	// (hunt's: normalize if raw, evaluate): vigil normalize's own step.
+	record func(w *worker, c *chunk, rec input.Record)
 }
 
 // run processes paths and returns the first error onChunk returned (the
@@ -94,7 +100,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, opName: opName}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, opName: opName, do: p.record}
 			for c := range work {
 				w.process(c)
 				done <- c
@@ -257,8 +263,9 @@ type worker struct {
 	explain *engine.Rule
 	azure   *engine.RawFilter
 	scratch engine.RawScratch
-	items   []input.Item  // the records of the record being expanded
-	opName  event.FieldID // the top-level operationName of raw Azure records
+	items   []input.Item                                // the records of the record being expanded
+	do      func(w *worker, c *chunk, rec input.Record) // see pipeline.record
+	opName  event.FieldID                               // the top-level operationName of raw Azure records
 }
 
 func (w *worker) process(c *chunk) {
@@ -297,6 +304,10 @@ func (w *worker) record(c *chunk, rec input.Record) {
 	w.ev.Reset(rec.Data)
 	if err := w.ev.Err(); err != nil {
 		w.bad(c, rec, err)
+		return
+	}
+	if w.do != nil {
+		w.do(w, c, rec)
 		return
 	}
 	if w.ev.Has(w.opName) {

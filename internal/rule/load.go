@@ -144,16 +144,13 @@ func loadFS(set *Set, fsys fs.FS, root, display string, opts LoadOptions) error 
 type decodedFile struct {
 	data    []byte
 	doc     map[string]any
-	err     error     // TOML syntax
-	pos     *posIndex // positions of keys and tables (without a syntax error)
+	err     error // TOML syntax
 	readErr error
 }
 
 func decode(data []byte) decodedFile {
 	d := decodedFile{data: data}
-	if _, d.err = toml.Decode(string(data), &d.doc); d.err == nil {
-		d.pos = indexPositions(string(data))
-	}
+	_, d.err = toml.Decode(string(data), &d.doc)
 	return d
 }
 
@@ -203,7 +200,7 @@ func parse(file string, d decodedFile, opts LoadOptions) *Rule {
 		v.finish()
 		return r
 	}
-	v.pos = d.pos
+	v.src = string(data) // positions are indexed on the first problem
 	v.onlyKeys(doc, "", []string{"metadata", "rule", "transform"})
 	r.Raw = ruleTab
 	r.Transform, _ = doc["transform"].(map[string]any)
@@ -217,7 +214,8 @@ func parse(file string, d decodedFile, opts LoadOptions) *Rule {
 type validator struct {
 	r     *Rule
 	lines []string
-	pos   *posIndex
+	src   string    // the document, once it decoded
+	pos   *posIndex // its positions, indexed on first use
 	// windowReason is why Vigil cannot run the rule's from/to, told after
 	// any reason of its type.
 	windowReason string
@@ -268,6 +266,9 @@ func (v *validator) tablePos(table string) (int, int) {
 }
 
 func (v *validator) pathPos(path []string) (int, int) {
+	if v.pos == nil && v.src != "" {
+		v.pos = indexPositions(v.src)
+	}
 	if v.pos == nil {
 		return 0, 0
 	}

@@ -204,21 +204,28 @@ func (e *Engine) name(a, b, c string) string {
 	s := string(k)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	old := *e.names.Load()
-	if len(old) >= maxNames {
-		return s // too many distinct names to keep: not interned
-	}
-	m := make(map[string]string, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[s] = s
-	e.names.Store(&m)
+	addCopied(&e.names, s, s)
 	return s
 }
 
-// maxNames bounds the interned index names (and so the indices whose
-// candidates are kept): events naming ever new indices must not grow the
+// addCopied adds k to the map p points to, as a new map (its readers take
+// no lock; writers hold Engine.mu). A map already holding maxNames keys is
+// left as it is: the value is then used, not kept.
+func addCopied[V any](p *atomic.Pointer[map[string]V], k string, v V) {
+	old := *p.Load()
+	if len(old) >= maxNames {
+		return
+	}
+	m := make(map[string]V, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[k] = v
+	p.Store(&m)
+}
+
+// maxNames bounds the interned index names and the indices whose
+// candidates are kept: events naming ever new indices must not grow the
 // engine without bound.
 const maxNames = 4096
 
@@ -293,16 +300,7 @@ func (e *Engine) candidatesFor(index string) *candidates {
 	c := buildCandidates(e.plan, selected)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	old := *e.byIndex.Load()
-	if len(old) >= maxNames {
-		return c // not kept: see maxNames
-	}
-	m := make(map[string]*candidates, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[index] = c
-	e.byIndex.Store(&m)
+	addCopied(&e.byIndex, index, c)
 	return c
 }
 

@@ -67,3 +67,55 @@ func TestThresholdInAHunt(t *testing.T) {
 		t.Errorf("one group of all matches: %v", got)
 	}
 }
+
+// A threshold or new_terms match lacking a group-by field is Ungrouped:
+// told apart before the event is decoded, with no id and no document, and
+// left out of the groups and of the data's span.
+func TestUngroupedMatches(t *testing.T) {
+	plan := event.NewPlan()
+	th := testRule(plan, "th", "event.action", "LOGON_FAILED", nil)
+	th.Threshold = &Threshold{Fields: []string{"user.name"}, Value: 1, CardinalityField: "source.ip", CardinalityValue: 1}
+	nt := testRule(plan, "nt", "event.action", "LOGON_FAILED", nil)
+	nt.NewTerms = &NewTerms{Fields: []string{"user.name"}, History: time.Hour}
+	q := testRule(plan, "q", "event.action", "LOGON_FAILED", nil)
+	e := New(Options{Rules: []*Rule{th, nt, q}, Plan: plan})
+	x := Evaluator{Engine: e}
+	for _, tc := range []struct {
+		doc                string
+		thUngrouped, ntUng bool
+	}{
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user":{"name":"bob"},"source":{"ip":"10.0.0.1"}}`, false, false},
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user.name":"bob"}`, true, false}, // no cardinality field
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user":{"name":null},"source":{"ip":"10.0.0.1"}}`, true, true},
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user":{"name":[]}}`, true, true},
+	} {
+		ms, err := x.Evaluate(event.New([]byte(tc.doc), plan), nil)
+		if err != nil || len(ms) != 3 {
+			t.Fatalf("%s: %d matches, %v", tc.doc, len(ms), err)
+		}
+		for _, m := range ms {
+			want := map[string]bool{"th": tc.thUngrouped, "nt": tc.ntUng, "q": false}[m.Rule.ID]
+			if m.Ungrouped != want {
+				t.Errorf("%s: rule %s Ungrouped %v, want %v", tc.doc, m.Rule.ID, m.Ungrouped, want)
+			}
+			if m.Ungrouped && (m.ID != "" || m.Doc != nil) {
+				t.Errorf("%s: rule %s: an ungrouped match carries an id or a document", tc.doc, m.Rule.ID)
+			}
+		}
+		h := NewHunt(HuntOptions{Engine: e})
+		for _, m := range ms {
+			if err := h.Add(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if lo, _ := h.Span(); lo.IsZero() {
+			t.Errorf("%s: the query rule's match is not in the span", tc.doc)
+		}
+	}
+	// Only ungrouped matches: the span stays empty.
+	h := NewHunt(HuntOptions{Engine: e})
+	h.Add(Match{Rule: th, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC), HasTime: true, Ungrouped: true})
+	if lo, hi := h.Span(); !lo.IsZero() || !hi.IsZero() {
+		t.Errorf("span %v..%v from an ungrouped match", lo, hi)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -433,5 +434,28 @@ func TestSteadyStateAllocations(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per run, want 0", allocs)
+	}
+}
+
+// WalkUnder visits what Walk does, less the leaves that cannot lead to a
+// path starting with head; dotted keys and nested objects alike.
+func TestWalkUnder(t *testing.T) {
+	doc := `{"a":{"b":{"c":1,"d":[{"e":2},3]},"bc":4},"a.b.f":5,"ab":6,"x":{"a":7}}`
+	ev := New([]byte(doc), nil)
+	var all []string
+	ev.Walk(func(p string, v Value) bool { all = append(all, p+"="+v.String()); return true })
+	for head, want := range map[string][]string{
+		"":             all,
+		"a.b.":         {"a.b.c=1", "a.b.d.e=2", "a.b.d=3", "a.b.f=5"},
+		"a.b":          {"a.b.c=1", "a.b.d.e=2", "a.b.d=3", "a.bc=4", "a.b.f=5"},
+		"a.bc":         {"a.bc=4"},
+		"a.b.d.e.text": {"a.b.d.e=2", "a.b.d=3"}, // leaves on the way are visited too
+		"z.":           nil,
+	} {
+		var got []string
+		ev.WalkUnder(head, func(p string, v Value) bool { got = append(got, p+"="+v.String()); return true })
+		if !slices.Equal(got, want) {
+			t.Errorf("WalkUnder(%q) = %q, want %q", head, got, want)
+		}
 	}
 }

@@ -42,7 +42,32 @@ func (e *Event) Walk(fn func(path string, v Value) bool) {
 	walk("", doc, fn)
 }
 
+// WalkUnder is Walk restricted to the leaves whose path starts with head
+// or is a start of it (a leaf a.b for head "a.b.t", whose a.b.text
+// multi-field starts so): objects that cannot hold one are not visited.
+// The caller still checks each path it is given.
+func (e *Event) WalkUnder(head string, fn func(path string, v Value) bool) {
+	doc, err := e.Map()
+	if err != nil {
+		return
+	}
+	walkUnder("", head, doc, fn)
+}
+
+// under reports whether a path p can lead to one starting with head: p
+// starts with head, or head continues p with a dot.
+func under(p, head string) bool {
+	if len(p) >= len(head) {
+		return p[:len(head)] == head
+	}
+	return head[:len(p)] == p && head[len(p)] == '.'
+}
+
 func walk(prefix string, x any, fn func(string, Value) bool) bool {
+	return walkUnder(prefix, "", x, fn)
+}
+
+func walkUnder(prefix, head string, x any, fn func(string, Value) bool) bool {
 	switch t := x.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(t))
@@ -55,13 +80,16 @@ func walk(prefix string, x any, fn func(string, Value) bool) bool {
 			if prefix != "" {
 				p = prefix + "." + k
 			}
-			if !walk(p, t[k], fn) {
+			if head != "" && !under(p, head) {
+				continue
+			}
+			if !walkUnder(p, head, t[k], fn) {
 				return false
 			}
 		}
 	case []any:
 		for _, el := range t {
-			if !walk(prefix, el, fn) {
+			if !walkUnder(prefix, head, el, fn) {
 				return false
 			}
 		}

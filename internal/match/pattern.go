@@ -182,7 +182,11 @@ type hit struct {
 // search walks the event's leaves, reporting each match to fn until fn
 // returns false.
 func (n *patternNode) search(ev *event.Event, fn func(hit) bool) {
-	ev.Walk(func(path string, v event.Value) bool {
+	head := ""
+	if n.glob != nil {
+		head = n.glob.parts[0] // every path the glob matches starts so
+	}
+	ev.WalkUnder(head, func(path string, v event.Value) bool {
 		pf := n.field(path)
 		if pf.self != nil && pf.self.match(v) && !fn(hit{path, v}) {
 			return false

@@ -102,8 +102,23 @@ type candidates struct {
 
 type keyIndex struct {
 	field event.FieldID
-	rules map[string][]*Rule
+	rules map[string]*bucket
 }
+
+// bucket is the rules keyed under one value: evaluated each, or, when
+// many share the value (every Entra ID sign-in rule requires
+// event.dataset:azure.signinlogs), split again by their other requirements.
+type bucket struct {
+	rules []*Rule
+	sub   *candidates
+}
+
+// Index depth: a bucket of at least splitBucket rules is split by another
+// field, down to maxKeyDepth levels.
+const (
+	splitBucket = 4
+	maxKeyDepth = 3
+)
 
 // New builds an engine over rules.
 func New(opts Options) *Engine {
@@ -242,10 +257,20 @@ func first(ev *event.Event, id event.FieldID) string {
 // query and filters match ev, in rule order. An empty index is selected by
 // every rule.
 func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
-	c := e.candidatesFor(index)
-	var hit []*Rule
+	var buf [8]*Rule
+	hit := e.candidatesFor(index).eval(ev, buf[:0])
+	if len(hit) > 1 {
+		slices.SortFunc(hit, func(a, b *Rule) int { return e.order(a) - e.order(b) })
+	}
+	for _, r := range hit {
+		fn(r)
+	}
+}
+
+// eval appends to hit the candidates that match ev (each once).
+func (c *candidates) eval(ev *event.Event, hit []*Rule) []*Rule {
 	for _, r := range c.always {
-		if r.Match(ev) {
+		if !contains(hit, r) && r.Match(ev) {
 			hit = append(hit, r)
 		}
 	}
@@ -254,19 +279,22 @@ func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 			if v.Kind == event.KindObject || v.Kind == event.KindNull {
 				continue
 			}
-			for _, r := range k.rules[v.String()] {
+			b := k.rules[v.String()]
+			if b == nil {
+				continue
+			}
+			if b.sub != nil {
+				hit = b.sub.eval(ev, hit)
+				continue
+			}
+			for _, r := range b.rules {
 				if !contains(hit, r) && r.Match(ev) {
 					hit = append(hit, r)
 				}
 			}
 		}
 	}
-	if len(hit) > 1 {
-		sort.Slice(hit, func(i, j int) bool { return e.order(hit[i]) < e.order(hit[j]) })
-	}
-	for _, r := range hit {
-		fn(r)
-	}
+	return hit
 }
 
 func contains(rs []*Rule, r *Rule) bool {
@@ -307,11 +335,22 @@ func (e *Engine) candidatesFor(index string) *candidates {
 // buildCandidates indexes each rule under one of its requirements: the one
 // on the field with the most distinct required values among these rules
 // (the most selective key), so an event meets only rules whose literal it
-// carries. Rules without requirements are always evaluated.
+// carries. Rules without requirements are always evaluated. A value many
+// rules share is split again by their other requirements.
 func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
+	return indexRules(plan, rules, nil)
+}
+
+// indexRules builds one level of the index, keying rules on requirements
+// whose field is not in used (the keys of the levels above).
+func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
+	usable := func(req Requirement) bool { return len(req.Values) > 0 && !slices.Contains(used, req.Field) }
 	distinct := map[string]map[string]bool{}
 	for _, r := range rules {
 		for _, req := range r.Required {
+			if !usable(req) {
+				continue
+			}
 			if distinct[req.Field] == nil {
 				distinct[req.Field] = map[string]bool{}
 			}
@@ -325,7 +364,7 @@ func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
 	for _, r := range rules {
 		best := -1
 		for i, req := range r.Required {
-			if len(req.Values) == 0 {
+			if !usable(req) {
 				continue
 			}
 			if best < 0 || len(distinct[req.Field]) > len(distinct[r.Required[best].Field]) ||
@@ -351,7 +390,17 @@ func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
 	}
 	sort.Strings(fields)
 	for _, f := range fields {
-		c.keys = append(c.keys, keyIndex{field: plan.Add(f), rules: byField[f]})
+		k := keyIndex{field: plan.Add(f), rules: map[string]*bucket{}}
+		for v, rs := range byField[f] {
+			b := &bucket{rules: rs}
+			if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
+				if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 {
+					b.sub = sub
+				}
+			}
+			k.rules[v] = b
+		}
+		c.keys = append(c.keys, k)
 	}
 	return c
 }

@@ -132,3 +132,53 @@ func TestHuntDedupAndReplay(t *testing.T) {
 		}
 	}
 }
+
+// Rules sharing a key value are split by their other requirements; Eval
+// still finds exactly the rules that match, each once, in rule order.
+func TestEvalSplitsCrowdedKeys(t *testing.T) {
+	plan := event.NewPlan()
+	and := func(a, b func(*event.Event) bool) func(*event.Event) bool {
+		return func(ev *event.Event) bool { return a(ev) && b(ev) }
+	}
+	var rules []*Rule
+	for i := range 8 {
+		app := fmt.Sprintf("app%d", i%5) // two pairs of rules share a second key
+		r := testRule(plan, fmt.Sprintf("r%d", i), "event.dataset", "signin", nil)
+		r.Match = and(r.Match, fieldEquals(plan, "app", app))
+		r.Required = append(r.Required, Requirement{Field: "app", Values: []string{app}})
+		rules = append(rules, r)
+	}
+	only := testRule(plan, "dataset-only", "event.dataset", "signin", nil) // no other key: always in its bucket
+	multi := testRule(plan, "two-values", "event.dataset", "signin", nil)
+	multi.Match = and(multi.Match, func(ev *event.Event) bool {
+		return fieldEquals(plan, "app", "app1")(ev) || fieldEquals(plan, "app", "app9")(ev)
+	})
+	multi.Required = append(multi.Required, Requirement{Field: "app", Values: []string{"app1", "app9"}})
+	rules = append(rules, only, multi)
+	for i := range 10 { // more distinct datasets than apps: event.dataset is the first key
+		rules = append(rules, testRule(plan, fmt.Sprintf("d%d", i), "event.dataset", fmt.Sprintf("d%d", i), nil))
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	if k := e.candidatesFor("").keys; len(k) != 1 || k[0].rules["signin"].sub == nil {
+		t.Fatal("10 rules under one value are not split")
+	}
+	for _, doc := range []string{
+		`{"event":{"dataset":"signin"},"app":"app1"}`,
+		`{"event":{"dataset":"signin"},"app":["app9","app1","app3"]}`,
+		`{"event":{"dataset":"signin"},"app":"none"}`,
+		`{"event":{"dataset":"audit"},"app":"app1"}`,
+		`{"app":"app1"}`,
+		`{"event":{"dataset":["d3","signin"]},"app":"app2"}`,
+	} {
+		var want []string
+		ev := event.New([]byte(doc), plan)
+		for _, r := range rules {
+			if r.Match(ev) {
+				want = append(want, r.ID)
+			}
+		}
+		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", doc, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // AppendJSON appends v as compact JSON with sorted object keys, exactly as
@@ -115,6 +116,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if j := asciiRun(unsafe.Slice(unsafe.StringData(s), len(s)), i); j > i {
+			i = j // plain printable ASCII, eight bytes at a time
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

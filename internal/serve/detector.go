@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
+	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
 	"github.com/vigil-project/vigil/internal/state"
@@ -70,7 +71,18 @@ type compiled struct {
 	eval     *engine.Evaluator
 	plan     *event.Plan
 	ingested event.FieldID
-	pool     sync.Pool
+	opName   event.FieldID // a top-level operationName: a raw Azure activity record
+	// raw passes the raw Azure records a rule could match (the others are
+	// checked and counted, not normalized), as in hunt.
+	raw  *engine.RawFilter
+	pool sync.Pool // of *scratch
+}
+
+// scratch is what one goroutine's process reuses.
+type scratch struct {
+	ev    *event.Event
+	items []input.Item
+	raw   engine.RawScratch
 }
 
 type budget struct {
@@ -116,7 +128,9 @@ func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
 	c.eng = engine.New(engine.Options{Rules: rules, Plan: plan})
 	c.eval = &engine.Evaluator{Engine: c.eng, Space: d.opts.Space, Now: d.opts.Now,
 		RunAt: func(*engine.Rule, time.Time) time.Time { return d.opts.Now() }}
-	c.pool.New = func() any { return event.New(nil, plan) }
+	c.opName = plan.Add("operationName")
+	c.raw = engine.NewRawFilter(rules, azure.Index, azure.Origin)
+	c.pool.New = func() any { return &scratch{ev: event.New(nil, plan)} }
 	d.rules.Store(c)
 }
 
@@ -150,10 +164,11 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 	if c == nil {
 		return errors.New("no rules loaded")
 	}
-	ev := c.pool.Get().(*event.Event)
+	sc := c.pool.Get().(*scratch)
+	ev := sc.ev
 	defer func() {
 		ev.Reset(nil)
-		c.pool.Put(ev)
+		c.pool.Put(sc)
 	}()
 	now := d.opts.Now().UTC()
 	var matches, ms []engine.Match
@@ -166,17 +181,21 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 			d.badRecord(name, rec.Origin, "expected a JSON object")
 			continue
 		}
-		for _, it := range input.Expand(input.Record{Data: data, Source: rec.Origin, Index: -1, Unchecked: true}) {
+		sc.items = input.AppendExpanded(sc.items[:0], input.Record{Data: data, Source: rec.Origin, Index: -1, Unchecked: true})
+		for _, it := range sc.items {
 			if it.Err != nil {
 				d.badRecord(name, rec.Origin, it.Err.Err.Error())
 				continue
 			}
-			doc, err := d.prepare(c, ev, it.Record.Data, now)
+			skip, err := d.prepare(c, sc, it.Record.Data, rec.Index, now)
 			if err != nil {
 				d.badRecord(name, it.Record.Location(), err.Error())
 				continue
 			}
-			ev.Reset(doc)
+			if skip {
+				d.events.Add(1, name)
+				continue
+			}
 			ev2 := c.eval
 			if rec.Index != "" {
 				x := *c.eval
@@ -202,21 +221,35 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 	return d.deliver(ctx, matches, now)
 }
 
-// prepare normalizes a record and gives it event.ingested (the arrival
-// time) when it has none, as Elastic's ingest pipelines do.
-func (d *Detector) prepare(c *compiled, ev *event.Event, raw []byte, now time.Time) ([]byte, error) {
-	doc, _, err := normalize.Normalize(raw, normalize.Auto, normalize.Options{Ingested: now})
-	if err != nil {
-		return nil, err
-	}
-	ev.Reset(doc)
+// prepare leaves sc.ev on the document to evaluate: the record checked to
+// be JSON, normalized when it is a raw Azure activity record, given
+// event.ingested (the arrival time) when it has none, as Elastic's ingest
+// pipelines do. skip reports a raw record no rule could match (the
+// normalizer's index is its index, unless the sender names another): it
+// is checked and counted, not normalized, as in hunt.
+func (d *Detector) prepare(c *compiled, sc *scratch, raw []byte, index string, now time.Time) (skip bool, err error) {
+	ev := sc.ev
+	ev.Reset(raw)
 	if err := ev.Err(); err != nil {
-		return nil, err
+		return false, err
+	}
+	if ev.Has(c.opName) {
+		if index == "" && !c.raw.Pass(raw, &sc.raw) {
+			return true, nil
+		}
+		doc, _, err := normalize.Normalize(raw, normalize.AzureActivity, normalize.Options{Ingested: now})
+		if err != nil {
+			return false, err
+		}
+		ev.Reset(doc)
+		if err := ev.Err(); err != nil {
+			return false, err
+		}
 	}
 	if !ev.Has(c.ingested) {
-		doc = withIngested(doc, now)
+		ev.Reset(withIngested(ev.Raw(), now))
 	}
-	return doc, nil
+	return false, nil
 }
 
 func (d *Detector) badRecord(input, where, msg string) {

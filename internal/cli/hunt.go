@@ -86,6 +86,7 @@ func runHunt(env *Env, args []string) int {
 		bounds[i] = t
 	}
 
+	batchGC()
 	now := env.Now()
 	plan := event.NewPlan()
 	clock := func() time.Time { return now }

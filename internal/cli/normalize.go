@@ -51,6 +51,7 @@ func runNormalize(env *Env, args []string) int {
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
+	batchGC()
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
 	records, bad := 0, 0

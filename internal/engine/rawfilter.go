@@ -21,20 +21,24 @@ type RawFilter struct {
 	// rules holds each rule's condition: groups of literals (indices into
 	// lits), the most selective first; a record passes a rule when it
 	// holds a literal of every group.
-	heads *litHeads // with many literals: all found in one pass
+	heads *litHeads // finds the literals
 }
 
-// manyLiterals is the number of literals from which one pass that finds
-// them all beats searching for each.
-const manyLiterals = 16
+// fewHeads is the most distinct four-byte heads for which searching each
+// head (and comparing its literals where it occurs) beats one pass that
+// looks every position up in a bitmap.
+const fewHeads = 8
 
-// litHeads finds many literals in one pass over a text: each position's
-// next four bytes are looked up in a bitmap of the literals' first four
-// bytes, and only on a hit compared with the literals starting so.
+// litHeads finds every literal of a set in a text, by their first four
+// bytes: with few distinct heads (the literals of Azure rules mostly start
+// with "microsoft."), each head is searched for; with many, each position's
+// next four bytes are looked up in a bitmap of the heads. Either way a
+// literal is compared only where its head occurs.
 type litHeads struct {
 	bits  [1 << 16 / 64]uint64
 	heads map[uint32][]int32
-	short []int32 // literals under four bytes, searched one by one
+	order []uint32 // the heads, for the search by head
+	short []int32  // literals under four bytes, searched one by one
 }
 
 func newLitHeads(lits [][]byte) *litHeads {
@@ -46,6 +50,9 @@ func newLitHeads(lits [][]byte) *litHeads {
 		}
 		k := binary.LittleEndian.Uint32(l)
 		h.bits[headHash(k)/64] |= 1 << (headHash(k) % 64)
+		if h.heads[k] == nil {
+			h.order = append(h.order, k)
+		}
 		h.heads[k] = append(h.heads[k], int32(id))
 	}
 	return h
@@ -63,15 +70,34 @@ func (h *litHeads) find(text []byte, lits [][]byte, seen []uint8) {
 			seen[id] = 1
 		}
 	}
+	if len(h.order) <= fewHeads {
+		var head [4]byte
+		for _, k := range h.order {
+			binary.LittleEndian.PutUint32(head[:], k)
+			for i := 0; ; i++ {
+				j := bytes.Index(text[i:], head[:])
+				if j < 0 {
+					break
+				}
+				i += j
+				h.at(text[i:], k, lits, seen)
+			}
+		}
+		return
+	}
 	for i := 0; i+4 <= len(text); i++ {
 		k := binary.LittleEndian.Uint32(text[i:])
-		if x := headHash(k); h.bits[x/64]&(1<<(x%64)) == 0 {
-			continue
+		if x := headHash(k); h.bits[x/64]&(1<<(x%64)) != 0 {
+			h.at(text[i:], k, lits, seen)
 		}
-		for _, id := range h.heads[k] {
-			if seen[id] != 1 && bytes.HasPrefix(text[i:], lits[id]) {
-				seen[id] = 1
-			}
+	}
+}
+
+// at marks the literals with head k that text starts with.
+func (h *litHeads) at(text []byte, k uint32, lits [][]byte, seen []uint8) {
+	for _, id := range h.heads[k] {
+		if seen[id] != 1 && bytes.HasPrefix(text, lits[id]) {
+			seen[id] = 1
 		}
 	}
 }
@@ -121,9 +147,7 @@ func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
 			f.rules = append(f.rules, cond)
 		}
 	}
-	if len(f.lits) >= manyLiterals {
-		f.heads = newLitHeads(f.lits)
-	}
+	f.heads = newLitHeads(f.lits)
 	return f
 }
 
@@ -136,7 +160,7 @@ func (f *RawFilter) Literals() int { return len(f.lits) }
 // RawScratch is what Pass reuses between calls on one goroutine.
 type RawScratch struct {
 	low  []byte
-	seen []uint8 // per literal: 0 not looked for yet, 1 found, 2 absent
+	seen []uint8 // per literal: 1 found, 2 absent
 }
 
 // Pass reports whether a rule could match the document made of the raw
@@ -157,20 +181,8 @@ func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 		scratch.seen = make([]uint8, len(f.lits))
 	}
 	seen := scratch.seen[:len(f.lits)]
-	if f.heads != nil {
-		f.heads.find(low, f.lits, seen)
-	} else {
-		clear(seen)
-	}
-	has := func(id int32) bool {
-		if seen[id] == 0 {
-			seen[id] = 2
-			if bytes.Contains(low, f.lits[id]) {
-				seen[id] = 1
-			}
-		}
-		return seen[id] == 1
-	}
+	f.heads.find(low, f.lits, seen)
+	has := func(id int32) bool { return seen[id] == 1 }
 	for _, cond := range f.rules {
 		ok := true
 		for _, group := range cond {

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/match"
@@ -86,38 +87,49 @@ func TestAppendLower(t *testing.T) {
 	}
 }
 
-// With many literals they are all found in one pass: the same verdicts as
-// searching for each.
+// Literals are found by their first four bytes, searched for when few
+// heads are shared (the Azure rules' "microsoft."), by a bitmap pass when
+// many: the verdicts are those of searching for each.
 func TestRawFilterManyLiterals(t *testing.T) {
-	var rules []*Rule
-	for i := range 40 {
-		lit := fmt.Sprintf("microsoft.x%02d/write", i)
-		if i%7 == 0 {
-			lit = fmt.Sprintf("q%d", i) // shorter than a head
-		}
-		rules = append(rules, &Rule{Prefilter: func(match.Origin) match.Prefilter {
-			return match.Prefilter{Literals: []string{lit}, And: [][]string{{"success", "succeeded"}}}
-		}})
-	}
-	f := NewRawFilter(rules, "", nil)
-	if f.heads == nil {
-		t.Fatalf("%d literals: want the one-pass search", f.Literals())
-	}
-	var scratch RawScratch
-	for raw, want := range map[string]bool{
-		`{"operationName":"MICROSOFT.X39/WRITE","resultType":"Success"}`:  true,
-		`{"operationName":"MICROSOFT.X39/WRITE","resultType":"Start"}`:    false,
-		`{"operationName":"MICROSOFT.X40/WRITE","resultType":"Success"}`:  false,
-		`{"operationName":"Q14","status":"Succeeded"}`:                    true,
-		`{"operationName":"MICROSOFT.X3/WRITE","resultType":"Succeeded"}`: false,
-		`{"a":"microsoft.x01/writ microsoft.x02/write","b":"success"}`:    true,
-		`{"a":"success"}`:  false,
-		`{"a":"Micro"}`:    false,
-		`{"succ":"ess"}`:   false,
-		`{"q7":"success"}`: true,
+	for _, tc := range []struct {
+		name  string
+		lit   func(i int) string // the i-th rule's operation, lower case
+		heads func(n int) bool   // the search the set must use
+	}{
+		{"shared heads", func(i int) string { return fmt.Sprintf("microsoft.x%02d/write", i) }, func(n int) bool { return n <= fewHeads }},
+		{"many heads", func(i int) string { return fmt.Sprintf("%02dx.microsoft/write", i) }, func(n int) bool { return n > fewHeads }},
 	} {
-		if got := f.Pass([]byte(raw), &scratch); got != want {
-			t.Errorf("Pass(%s) = %v, want %v", raw, got, want)
+		var rules []*Rule
+		for i := range 40 {
+			lit := tc.lit(i)
+			if i%7 == 0 {
+				lit = fmt.Sprintf("q%d", i) // shorter than a head
+			}
+			rules = append(rules, &Rule{Prefilter: func(match.Origin) match.Prefilter {
+				return match.Prefilter{Literals: []string{lit}, And: [][]string{{"success", "succeeded"}}}
+			}})
+		}
+		f := NewRawFilter(rules, "", nil)
+		if !tc.heads(len(f.heads.order)) {
+			t.Fatalf("%s: %d heads", tc.name, len(f.heads.order))
+		}
+		up := func(i int) string { return strings.ToUpper(tc.lit(i)) }
+		var scratch RawScratch
+		for raw, want := range map[string]bool{
+			`{"operationName":"` + up(39) + `","resultType":"Success"}`:                    true,
+			`{"operationName":"` + up(39) + `","resultType":"Start"}`:                      false,
+			`{"operationName":"` + up(40) + `","resultType":"Success"}`:                    false,
+			`{"operationName":"Q14","status":"Succeeded"}`:                                 true,
+			`{"operationName":"` + up(3)[:len(up(3))-1] + `","resultType":"Succeeded"}`:    false,
+			`{"a":"` + tc.lit(1)[:len(tc.lit(1))-1] + " " + tc.lit(2) + `","b":"success"}`: true,
+			`{"a":"success"}`:  false,
+			`{"a":"Micro"}`:    false,
+			`{"succ":"ess"}`:   false,
+			`{"q7":"success"}`: true,
+		} {
+			if got := f.Pass([]byte(raw), &scratch); got != want {
+				t.Errorf("%s: Pass(%s) = %v, want %v", tc.name, raw, got, want)
+			}
 		}
 	}
 }

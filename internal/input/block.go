@@ -40,7 +40,10 @@ func (r *Reader) NextBlockIn(buf []byte, size int) (Block, error) {
 	if r.eof {
 		return Block{}, io.EOF
 	}
-	if need := max(size, 2*len(r.carry)) + 512; cap(buf) < need {
+	// Room for size bytes after the carried line start: a read of at least
+	// the bufio buffer's size goes straight from the file into buf, not
+	// through the buffer.
+	if need := len(r.carry) + max(size, len(r.carry), r.br.Size()) + 512; cap(buf) < need {
 		buf = make([]byte, 0, need)
 	}
 	buf = append(buf[:0], r.carry...)

@@ -81,6 +81,7 @@ type Event struct {
 	touched []FieldID // ids with values, to clear on Reset
 	arena   []byte    // decoded escaped strings of the planned values
 	scratch []byte    // a decoded key
+	path    []byte    // ScanUnder's path buffer
 
 	decoded bool
 	doc     map[string]any

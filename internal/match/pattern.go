@@ -155,6 +155,7 @@ func (n *patternNode) field(path string) *patternField {
 	if pf, ok := n.cache.Load(path); ok {
 		return pf.(*patternField)
 	}
+	path = strings.Clone(path) // kept in the cache: not the caller's buffer
 	full := path
 	if n.scope != "" {
 		full = n.scope + "." + path
@@ -182,11 +183,20 @@ type hit struct {
 // search walks the event's leaves, reporting each match to fn until fn
 // returns false.
 func (n *patternNode) search(ev *event.Event, fn func(hit) bool) {
-	head := ""
-	if n.glob != nil {
-		head = n.glob.parts[0] // every path the glob matches starts so
+	ev.WalkUnder(n.head(), n.visit(fn))
+}
+
+// head is the start every path the glob matches has ("" for free text).
+func (n *patternNode) head() string {
+	if n.glob == nil {
+		return ""
 	}
-	ev.WalkUnder(head, func(path string, v event.Value) bool {
+	return n.glob.parts[0]
+}
+
+// visit returns the walk function that reports the pattern's hits to fn.
+func (n *patternNode) visit(fn func(hit) bool) func(string, event.Value) bool {
+	return func(path string, v event.Value) bool {
 		pf := n.field(path)
 		if pf.self != nil && pf.self.match(v) && !fn(hit{path, v}) {
 			return false
@@ -195,7 +205,7 @@ func (n *patternNode) search(ev *event.Event, fn func(hit) bool) {
 			return false
 		}
 		return true
-	})
+	}
 }
 
 func (n *patternNode) eval(ev *event.Event) bool {
@@ -204,6 +214,13 @@ func (n *patternNode) eval(ev *event.Event) bool {
 		if !bytes.Contains(raw, n.segment) && bytes.IndexByte(raw, '\\') < 0 {
 			return false
 		}
+	}
+	// A pass over the text tells most events apart without decoding them:
+	// it sees every leaf the decoded walk would (and repeated keys' earlier
+	// values too), so only a hit there needs the exact search.
+	first := func(hit) bool { return false }
+	if !ev.ScanUnder(n.head(), n.visit(first)) {
+		return false
 	}
 	found := false
 	n.search(ev, func(hit) bool {

@@ -103,6 +103,28 @@ type candidates struct {
 type keyIndex struct {
 	field event.FieldID
 	rules map[string]*bucket
+	// The keys' lengths (bit n: length n, bit 63: 63 and more) and first
+	// bytes: most values are ruled out by them before a map lookup
+	// (process.args, for one, has many values and few are keys).
+	lens   uint64
+	firsts [4]uint64
+}
+
+// add notes a key's length and first byte.
+func (k *keyIndex) add(key string) {
+	k.lens |= 1 << min(len(key), 63)
+	if key != "" {
+		k.firsts[key[0]/64] |= 1 << (key[0] % 64)
+	}
+}
+
+// maybe reports whether s can be a key: its length and first byte are
+// some key's.
+func (k *keyIndex) maybe(s string) bool {
+	if k.lens&(1<<min(len(s), 63)) == 0 {
+		return false
+	}
+	return s == "" || k.firsts[s[0]/64]&(1<<(s[0]%64)) != 0
 }
 
 // bucket is the rules keyed under one value: evaluated each, or, when
@@ -279,7 +301,11 @@ func (c *candidates) eval(ev *event.Event, hit []*Rule) []*Rule {
 			if v.Kind == event.KindObject || v.Kind == event.KindNull {
 				continue
 			}
-			b := k.rules[v.String()]
+			key := v.String()
+			if !k.maybe(key) {
+				continue
+			}
+			b := k.rules[key]
 			if b == nil {
 				continue
 			}
@@ -399,6 +425,7 @@ func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
 				}
 			}
 			k.rules[v] = b
+			k.add(v)
 		}
 		c.keys = append(c.keys, k)
 	}

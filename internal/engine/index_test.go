@@ -33,3 +33,20 @@ func TestIndexSelector(t *testing.T) {
 		}
 	}
 }
+
+// A key index rules values out by length and first byte only when no key
+// could equal them.
+func TestKeyIndexMaybe(t *testing.T) {
+	var k keyIndex
+	for _, key := range []string{"cmd.exe", "", "powershell.exe", string(make([]byte, 80))} {
+		k.add(key)
+	}
+	for s, want := range map[string]bool{
+		"cmd.exe": true, "cmd.exf": true, "": true, "powershell.exe": true, string(make([]byte, 70)): true,
+		"bash": false, "cmd.ex": false, "xmd.exe": false, "Cmd.exe": false,
+	} {
+		if got := k.maybe(s); got != want {
+			t.Errorf("maybe(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

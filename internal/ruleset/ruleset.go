@@ -5,6 +5,8 @@
 package ruleset
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -92,7 +94,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			Severity: r.Severity, RiskScore: r.RiskScore, Tags: r.Tags, References: r.References,
 			Author: r.Author, License: r.License, Note: r.Note, Interval: IntervalText(r.Interval),
 			From: r.From, To: r.To, Index: r.Index, MaxSignals: r.MaxSignals, Version: r.Version,
-			Threat: r.Threat, Params: r.Params(), BuildingBlockType: r.BuildingBlockType,
+			Threat: plainThreat(r.Threat), Params: r.Params(), BuildingBlockType: r.BuildingBlockType,
 			TimestampOverride: r.TimestampOverride, FalsePositives: r.FalsePositives,
 			Overrides: overrides(r),
 		},
@@ -174,4 +176,24 @@ func history(start string) time.Duration {
 	}
 	ref := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	return ref.Sub(e.Resolve(ref, false))
+}
+
+// plainThreat gives a rule's MITRE ATT&CK entries as the maps and slices
+// encoding/json decodes them into, once per rule: alert documents, which
+// carry them, then encode without reflection. No entries keep their value.
+func plainThreat(t []rule.Threat) any {
+	if len(t) == 0 {
+		return t
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return t
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var out any
+	if d.Decode(&out) != nil {
+		return t
+	}
+	return out
 }

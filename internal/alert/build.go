@@ -25,7 +25,10 @@ type Rule struct {
 	MaxSignals  int
 	Version     int
 	Threat      any // the [[rule.threat]] entries in Kibana's JSON shape
-	Params      map[string]any
+	// Params are the rule's parameters (kibana.alert.rule.parameters): a
+	// map, or its JSON (json.RawMessage), encoded once for all the rule's
+	// alerts.
+	Params any
 	// BuildingBlockType is "default" for building-block rules, else empty.
 	BuildingBlockType string
 	TimestampOverride string

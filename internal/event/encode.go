@@ -68,6 +68,8 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 			}
 		}
 		return append(b, ']'), nil
+	case json.RawMessage: // already encoded, as this function does
+		return append(b, t...), nil
 	case []map[string]any: // arrays of tables, as TOML decoders give them
 		b = append(b, '[')
 		for i, e := range t {

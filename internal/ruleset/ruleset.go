@@ -94,7 +94,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			Severity: r.Severity, RiskScore: r.RiskScore, Tags: r.Tags, References: r.References,
 			Author: r.Author, License: r.License, Note: r.Note, Interval: IntervalText(r.Interval),
 			From: r.From, To: r.To, Index: r.Index, MaxSignals: r.MaxSignals, Version: r.Version,
-			Threat: plainThreat(r.Threat), Params: r.Params(), BuildingBlockType: r.BuildingBlockType,
+			Threat: plainThreat(r.Threat), Params: encodedParams(r), BuildingBlockType: r.BuildingBlockType,
 			TimestampOverride: r.TimestampOverride, FalsePositives: r.FalsePositives,
 			Overrides: overrides(r),
 		},
@@ -196,4 +196,15 @@ func plainThreat(t []rule.Threat) any {
 		return t
 	}
 	return out
+}
+
+// encodedParams encodes a rule's parameters once: every alert of the rule
+// carries them, and they are most of an alert's bytes.
+func encodedParams(r *rule.Rule) any {
+	p := r.Params()
+	b, err := event.AppendJSON(nil, p)
+	if err != nil {
+		return p
+	}
+	return json.RawMessage(b)
 }

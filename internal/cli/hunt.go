@@ -327,7 +327,7 @@ func (s *huntSink) flush() error {
 // field returns the first of paths present in doc, as text ("-" if none).
 func field(doc map[string]any, paths ...string) string {
 	for _, p := range paths {
-		v, ok := lookupDoc(doc, p)
+		v, ok := alert.Lookup(doc, p)
 		if !ok {
 			continue
 		}

@@ -50,8 +50,9 @@ type outcome struct {
 	problem string // non-empty: a bad record, reported and counted
 	explain string // non-empty: why the explained rule does not match (match unset)
 	where   string
-	out     []byte   // normalize: the ECS document (valid until onChunk returns)
+	out     []byte   // normalize, search: what to write (valid until onChunk returns)
 	warns   []string // normalize: what the normalizer warned of
+	hit     bool     // search: the event matched
 }
 
 type pipeline struct {
@@ -69,7 +70,7 @@ type pipeline struct {
 	azure *engine.RawFilter
 	free  chan []byte // blocks to read into again
 	// record, when set, replaces what workers do with each valid record
-	// (hunt's: normalize if raw, evaluate): vigil normalize's own step.
+	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
 	record func(w *worker, c *chunk, rec input.Record)
 }
 

@@ -6,14 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/exception"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
+	"github.com/vigil-project/vigil/internal/normalize"
+	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
 
@@ -71,9 +75,37 @@ func runSearch(env *Env, args []string) int {
 			return exitFailure
 		}
 	}
-	s := &searcher{env: env, m: m, ev: event.New(nil, m.Plan()), out: bufio.NewWriter(env.Stdout),
+	s := &searcher{env: env, m: m, out: bufio.NewWriter(env.Stdout),
 		count: *count, explain: *explain, index: *index, filter: filter}
-	bad := eachRecord(env, "search", paths, s.record)
+	if !s.explain {
+		s.raw = engine.NewRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", azure.Origin)
+	}
+	bad := 0
+	// The hunt's pipeline: records validated, normalized and matched on
+	// every core, results written in input order.
+	pl := &pipeline{
+		env: env, cmd: "search", jobs: runtime.GOMAXPROCS(0), plan: m.Plan(), record: s.record,
+		onChunk: func(c *chunk) error {
+			s.events += c.events
+			for _, o := range c.outcomes {
+				if o.problem != "" {
+					bad++
+					fmt.Fprintf(env.Stderr, "vigil search: %s\n", o.problem)
+					continue
+				}
+				if o.hit {
+					s.matched++
+				}
+				if o.out != nil {
+					s.write(o.out)
+				}
+			}
+			return s.writeErr
+		},
+	}
+	if err := pl.run(paths); err != nil && s.writeErr == nil {
+		s.writeErr = err
+	}
 	if s.count {
 		fmt.Fprintln(s.out, s.matched)
 	}
@@ -123,68 +155,71 @@ func compileSearch(env *Env, query string) (*match.Matcher, bool) {
 type searcher struct {
 	env     *Env
 	m       *match.Matcher
-	ev      *event.Event
 	out     *bufio.Writer
 	count   bool
 	explain bool
 	index   string
 	filter  *exception.Filter // exceptions, or nil
+	// raw passes the raw Azure records the query could match (nil: all,
+	// as --explain needs them), as hunt's prefilter does.
+	raw *engine.RawFilter
 
 	events, matched int
 	writeErr        error
-	buf             bytes.Buffer
 }
 
-// record searches one record; it returns false for a record that could not
-// be searched (reported).
-func (s *searcher) record(rec input.Record) bool {
-	// Normalization hook: raw source records (Azure activity logs) become
-	// ECS here, as Elastic's integration would index them; ECS documents pass
-	// through unchanged. The matching below only ever sees ECS.
-	data, err := normalizeRecord(rec.Data)
-	if err != nil {
-		fmt.Fprintf(s.env.Stderr, "vigil search: %s: %v (record skipped)\n", rec.Location(), err)
-		return false
+// record searches one valid record, on a pipeline worker (w.ev holds it):
+// a raw Azure activity record is normalized to ECS first, as Elastic's
+// integration would index it; ECS documents are searched as they are.
+func (s *searcher) record(w *worker, c *chunk, rec input.Record) {
+	data := rec.Data
+	if w.ev.Has(w.opName) {
+		if s.raw != nil && !s.raw.Pass(data, &w.scratch) {
+			c.events++ // it could not match: checked, counted, not normalized
+			return
+		}
+		out, _, err := normalize.Normalize(data, normalize.AzureActivity, normalize.Options{})
+		if err == nil {
+			w.ev.Reset(out)
+			err = w.ev.Err()
+		}
+		if err != nil {
+			c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
+			return
+		}
+		data = out
 	}
-	s.events++
-	s.ev.Reset(data)
-	if err := s.ev.Err(); err != nil {
-		fmt.Fprintf(s.env.Stderr, "vigil search: %s: %v (record skipped)\n", rec.Location(), err)
-		return false
-	}
-	ok := s.m.Match(s.ev)
+	c.events++
+	ok := s.m.Match(w.ev)
 	excludedBy := ""
 	if ok && s.filter != nil {
-		if excluded, item := s.filter.Excludes(s.ev); excluded {
+		if excluded, item := s.filter.Excludes(w.ev); excluded {
 			ok, excludedBy = false, item.Name
 			if excludedBy == "" {
 				excludedBy = item.ItemID
 			}
 		}
 	}
-	if ok {
-		s.matched++
-	}
+	o := outcome{hit: ok}
 	switch {
 	case s.explain:
-		s.writeExplain(rec, ok, excludedBy)
+		o.out = s.explanation(w.ev, rec, ok, excludedBy)
 	case ok && !s.count:
-		s.writeEvent(data)
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, data); err != nil {
+			buf.Reset()
+			buf.Write(bytes.TrimSpace(data))
+		}
+		buf.WriteByte('\n')
+		o.out = buf.Bytes()
 	}
-	return true
+	if o.hit || o.out != nil {
+		c.outcomes = append(c.outcomes, o)
+	}
 }
 
-func (s *searcher) writeEvent(data []byte) {
-	s.buf.Reset()
-	if err := json.Compact(&s.buf, data); err != nil {
-		s.buf.Reset()
-		s.buf.Write(bytes.TrimSpace(data))
-	}
-	s.buf.WriteByte('\n')
-	s.write(s.buf.Bytes())
-}
-
-func (s *searcher) writeExplain(rec input.Record, ok bool, excludedBy string) {
+// explanation says why the event matched or not, clause by clause.
+func (s *searcher) explanation(ev *event.Event, rec input.Record, ok bool, excludedBy string) []byte {
 	verdict := "no match"
 	switch {
 	case ok:
@@ -198,12 +233,12 @@ func (s *searcher) writeExplain(rec input.Record, ok bool, excludedBy string) {
 		fmt.Fprintf(&b, " (index %s)", s.index)
 	}
 	b.WriteByte('\n')
-	for _, line := range strings.SplitAfter(strings.TrimRight(s.m.Explain(s.ev).String(), "\n"), "\n") {
+	for _, line := range strings.SplitAfter(strings.TrimRight(s.m.Explain(ev).String(), "\n"), "\n") {
 		b.WriteString("  ")
 		b.WriteString(line)
 	}
 	b.WriteString("\n\n")
-	s.write([]byte(b.String()))
+	return []byte(b.String())
 }
 
 func (s *searcher) write(p []byte) {

@@ -57,31 +57,11 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	case []any:
-		b = append(b, '[')
-		for i, e := range t {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = AppendJSON(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(b, t)
 	case json.RawMessage: // already encoded, as this function does
 		return append(b, t...), nil
 	case []map[string]any: // arrays of tables, as TOML decoders give them
-		b = append(b, '[')
-		for i, e := range t {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = AppendJSON(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(b, t)
 	case []string:
 		b = append(b, '[')
 		for i, e := range t {
@@ -180,4 +160,19 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendArray appends the elements of xs as a JSON array.
+func appendArray[T any](b []byte, xs []T) ([]byte, error) {
+	b = append(b, '[')
+	for i, e := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = AppendJSON(b, e); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }

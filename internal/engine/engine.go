@@ -246,12 +246,12 @@ func (e *Engine) name(a, b, c string) string {
 }
 
 // addCopied adds k to the map p points to, as a new map (its readers take
-// no lock; writers hold Engine.mu). A map already holding maxNames keys is
-// left as it is: the value is then used, not kept.
+// no lock; writers hold Engine.mu). A map already holding maxNames keys
+// starts over with k alone.
 func addCopied[V any](p *atomic.Pointer[map[string]V], k string, v V) {
 	old := *p.Load()
 	if len(old) >= maxNames {
-		return
+		old = nil
 	}
 	m := make(map[string]V, len(old)+1)
 	for k, v := range old {
@@ -263,7 +263,7 @@ func addCopied[V any](p *atomic.Pointer[map[string]V], k string, v V) {
 
 // maxNames bounds the interned index names and the indices whose
 // candidates are kept: events naming ever new indices must not grow the
-// engine without bound.
+// engine without bound (nor rebuild candidates for every event).
 const maxNames = 4096
 
 func first(ev *event.Event, id event.FieldID) string {

@@ -1,6 +1,11 @@
 package engine
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/vigil-project/vigil/internal/event"
+)
 
 func TestIndexSelector(t *testing.T) {
 	tests := []struct {
@@ -48,5 +53,27 @@ func TestKeyIndexMaybe(t *testing.T) {
 		if got := k.maybe(s); got != want {
 			t.Errorf("maybe(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// Events naming ever new indices keep the engine's caches bounded, and
+// still meet the rules their index selects.
+func TestManyIndicesBounded(t *testing.T) {
+	plan := event.NewPlan()
+	r := testRule(plan, "r", "event.action", "RUN", []string{"logs-*"})
+	e := New(Options{Rules: []*Rule{r}, Plan: plan})
+	for i := range maxNames + 10 {
+		doc := fmt.Sprintf(`{"data_stream":{"type":"logs","dataset":"d","namespace":"n%d"},"event":{"action":"RUN"}}`, i)
+		ev := event.New([]byte(doc), plan)
+		idx := e.ResolveIndex(ev)
+		if want := fmt.Sprintf("logs-d-n%d", i); idx != want {
+			t.Fatalf("index %q, want %q", idx, want)
+		}
+		if ids := evalIDs(e, doc, idx); len(ids) != 1 {
+			t.Fatalf("%s: %v", idx, ids)
+		}
+	}
+	if n, m := len(*e.names.Load()), len(*e.byIndex.Load()); n > maxNames || m > maxNames {
+		t.Errorf("%d names and %d candidate sets kept, want at most %d", n, m, maxNames)
 	}
 }

@@ -447,3 +447,28 @@ func TestHasDuplicateKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferentialWidePlan plans many sibling fields, sharing first bytes
+// and prefixes, as a rule corpus does: nodes compared key by key (up to
+// maxDirect kids) and nodes looked up by segment.
+func TestDifferentialWidePlan(t *testing.T) {
+	names := []string{"k", "ka", "kab", "k.a", "p", ""}
+	for i := range 70 {
+		names = append(names, fmt.Sprintf("k%d", i), fmt.Sprintf("p%c%d", 'a'+i%26, i))
+	}
+	saved := randKeys
+	defer func() { randKeys = saved }()
+	randKeys = append(slices.Clone(names[:46]), "k1.x", "o", "o.k3", `k\u0031`, "zz", "k69", "pr69")
+	for _, width := range []int{maxDirect - 6, len(names)} {
+		var paths []string
+		for _, n := range names[:width] {
+			paths = append(paths, n, "o."+n, n+".x")
+		}
+		r := rand.New(rand.NewPCG(3, uint64(width)))
+		for range 3000 {
+			doc := randDoc(r, 4)
+			checkAgainstOracle(t, doc, paths)
+			checkAgainstOracle(t, mutate(r, doc), paths)
+		}
+	}
+}

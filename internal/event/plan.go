@@ -97,7 +97,7 @@ type trieNode struct {
 const viaSegments = 255
 
 // maxDirect is the most kids a node compares raw keys with.
-const maxDirect = 16
+const maxDirect = 64
 
 type trieKid struct {
 	seg  string

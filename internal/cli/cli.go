@@ -169,9 +169,10 @@ func suggest(s string, candidates []string) string { return rule.Closest(s, cand
 
 // batchGC lets a batch command's heap grow to five times its live data
 // between collections (GOGC=400) unless the GOGC environment variable says
-// otherwise: hunt and normalize keep little live data (tens of MB) and
-// spent a fifth of their CPU collecting at the default of 100. Memory stays
-// proportional to the live data, not to the input. serve keeps the default.
+// otherwise: hunt and normalize keep little live data (tens of MB), and a
+// hunt that allocates much (Elastic's corpus) runs 12% faster so. Memory
+// stays proportional to the live data, not to the input. serve keeps the
+// default.
 func batchGC() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(400)

@@ -182,7 +182,7 @@ func Parse(file string, data []byte, opts LoadOptions) *Rule {
 func parse(file string, d decodedFile, opts LoadOptions) *Rule {
 	r := &Rule{File: file}
 	data, doc := d.data, d.doc
-	v := &validator{r: r, lines: strings.Split(string(data), "\n")}
+	v := &validator{r: r}
 	if err := d.err; err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -200,7 +200,7 @@ func parse(file string, d decodedFile, opts LoadOptions) *Rule {
 		v.finish()
 		return r
 	}
-	v.src = string(data) // positions are indexed on the first problem
+	v.data = data // positions are indexed on the first problem
 	v.onlyKeys(doc, "", []string{"metadata", "rule", "transform"})
 	r.Raw = ruleTab
 	r.Transform, _ = doc["transform"].(map[string]any)
@@ -212,10 +212,9 @@ func parse(file string, d decodedFile, opts LoadOptions) *Rule {
 }
 
 type validator struct {
-	r     *Rule
-	lines []string
-	src   string    // the document, once it decoded
-	pos   *posIndex // its positions, indexed on first use
+	r    *Rule
+	data []byte    // the document, once it decoded
+	pos  *posIndex // its positions, indexed on first use
 	// windowReason is why Vigil cannot run the rule's from/to, told after
 	// any reason of its type.
 	windowReason string
@@ -266,8 +265,8 @@ func (v *validator) tablePos(table string) (int, int) {
 }
 
 func (v *validator) pathPos(path []string) (int, int) {
-	if v.pos == nil && v.src != "" {
-		v.pos = indexPositions(v.src)
+	if v.pos == nil && v.data != nil {
+		v.pos = indexPositions(string(v.data))
 	}
 	if v.pos == nil {
 		return 0, 0
@@ -870,7 +869,7 @@ func (v *validator) keyQueryError(key string, err error) {
 	if line > 0 {
 		// The value starts after `query = ` and its opening delimiter; a
 		// multi-line string's first newline is not part of the value.
-		l := v.lines[line-1]
+		l := strings.Split(string(v.data), "\n")[line-1]
 		keyAt := 0 // the key's byte offset: col counts characters
 		for n := 1; n < col && keyAt < len(l); n++ {
 			_, size := utf8.DecodeRuneInString(l[keyAt:])

@@ -154,7 +154,7 @@ func (p *pipeline) readBlocks(r *input.Reader, cur **chunk, send func() bool, ad
 		case reuse = <-p.free:
 		default:
 		}
-		blk, err := r.NextBlockIn(reuse, chunkBytes)
+		blk, err := r.NextBlock(reuse, chunkBytes)
 		if errors.Is(err, io.EOF) {
 			return true
 		}

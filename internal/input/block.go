@@ -28,15 +28,13 @@ func (r *Reader) Lines() (bool, error) {
 }
 
 // NextBlock returns the next lines of an NDJSON input, about size bytes
-// (more when one line is longer), in a new slice the caller keeps; io.EOF
-// at the end. A line longer than the limit is skipped and reported as a
-// *DecodeError (call NextBlock again to go on). Do not mix with Next.
-func (r *Reader) NextBlock(size int) (Block, error) { return r.NextBlockIn(nil, size) }
-
-// NextBlockIn is NextBlock reading into buf's memory when it is large
-// enough (a block handed back once its records are done with), so that a
-// long input does not allocate, and clear, a new block each time.
-func (r *Reader) NextBlockIn(buf []byte, size int) (Block, error) {
+// (more when one line is longer), in buf's memory when it is large enough
+// (a block handed back once its records are done with, so that a long
+// input does not allocate, and clear, a new block each time), else in a new
+// slice the caller keeps; io.EOF at the end. A line longer than the limit
+// is skipped and reported as a *DecodeError (call NextBlock again to go
+// on). Do not mix with Next.
+func (r *Reader) NextBlock(buf []byte, size int) (Block, error) {
 	if r.eof {
 		return Block{}, io.EOF
 	}

@@ -46,7 +46,7 @@ func viaBlocks(t *testing.T, in []byte, size int) []item {
 	}
 	var out []item
 	for {
-		b, err := r.NextBlock(size)
+		b, err := r.NextBlock(nil, size)
 		if errors.Is(err, io.EOF) {
 			return out
 		}

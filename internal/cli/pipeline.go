@@ -311,18 +311,8 @@ func (w *worker) record(c *chunk, rec input.Record) {
 		w.do(w, c, rec)
 		return
 	}
-	if w.ev.Has(w.opName) {
-		if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
-			// No rule could match the document it would become.
-			c.events++
-			return
-		}
-		data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{})
-		if err != nil {
-			c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
-			return
-		}
-		w.ev.Reset(data)
+	if !w.toECS(c, rec) {
+		return
 	}
 	var err error
 	w.ms, err = w.eval.Evaluate(w.ev, w.ms[:0])
@@ -346,6 +336,30 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			c.outcomes = append(c.outcomes, outcome{explain: why, where: rec.Location()})
 		}
 	}
+}
+
+// toECS leaves w.ev on the ECS document of a valid record: a raw Azure
+// activity record is normalized, unless the pipeline's raw filter says no
+// rule could match it (it is then counted as read). false: nothing to
+// evaluate (skipped, or a problem reported).
+func (w *worker) toECS(c *chunk, rec input.Record) bool {
+	if !w.ev.Has(w.opName) {
+		return true
+	}
+	if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
+		c.events++ // checked and counted, not normalized
+		return false
+	}
+	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{})
+	if err == nil {
+		w.ev.Reset(data)
+		err = w.ev.Err()
+	}
+	if err != nil {
+		c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
+		return false
+	}
+	return true
 }
 
 // bad reports a record that is not a JSON object, at its place.

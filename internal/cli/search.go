@@ -16,7 +16,6 @@ import (
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
-	"github.com/vigil-project/vigil/internal/normalize"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
@@ -77,14 +76,17 @@ func runSearch(env *Env, args []string) int {
 	}
 	s := &searcher{env: env, m: m, out: bufio.NewWriter(env.Stdout),
 		count: *count, explain: *explain, index: *index, filter: filter}
+	// Raw Azure records the query could not match are not normalized, as
+	// in hunt (--explain tells every record, so it needs them all).
+	var raw *engine.RawFilter
 	if !s.explain {
-		s.raw = engine.NewRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", azure.Origin)
+		raw = engine.NewRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", azure.Origin)
 	}
 	bad := 0
 	// The hunt's pipeline: records validated, normalized and matched on
 	// every core, results written in input order.
 	pl := &pipeline{
-		env: env, cmd: "search", jobs: runtime.GOMAXPROCS(0), plan: m.Plan(), record: s.record,
+		env: env, cmd: "search", jobs: runtime.GOMAXPROCS(0), plan: m.Plan(), azure: raw, record: s.record,
 		onChunk: func(c *chunk) error {
 			s.events += c.events
 			for _, o := range c.outcomes {
@@ -160,9 +162,6 @@ type searcher struct {
 	explain bool
 	index   string
 	filter  *exception.Filter // exceptions, or nil
-	// raw passes the raw Azure records the query could match (nil: all,
-	// as --explain needs them), as hunt's prefilter does.
-	raw *engine.RawFilter
 
 	events, matched int
 	writeErr        error
@@ -172,23 +171,10 @@ type searcher struct {
 // a raw Azure activity record is normalized to ECS first, as Elastic's
 // integration would index it; ECS documents are searched as they are.
 func (s *searcher) record(w *worker, c *chunk, rec input.Record) {
-	data := rec.Data
-	if w.ev.Has(w.opName) {
-		if s.raw != nil && !s.raw.Pass(data, &w.scratch) {
-			c.events++ // it could not match: checked, counted, not normalized
-			return
-		}
-		out, _, err := normalize.Normalize(data, normalize.AzureActivity, normalize.Options{})
-		if err == nil {
-			w.ev.Reset(out)
-			err = w.ev.Err()
-		}
-		if err != nil {
-			c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})
-			return
-		}
-		data = out
+	if !w.toECS(c, rec) {
+		return
 	}
+	data := w.ev.Raw()
 	c.events++
 	ok := s.m.Match(w.ev)
 	excludedBy := ""

@@ -60,14 +60,13 @@ func newLitHeads(lits [][]byte) *litHeads {
 
 func headHash(k uint32) uint32 { return (k * 0x9E3779B1) >> 16 }
 
-// find marks in seen (1: found, 2: absent) every literal of lits in text.
-func (h *litHeads) find(text []byte, lits [][]byte, seen []uint8) {
-	for i := range seen {
-		seen[i] = 2
-	}
+// find sets found[id] for every literal of lits in text, and clears it
+// for the others.
+func (h *litHeads) find(text []byte, lits [][]byte, found []bool) {
+	clear(found)
 	for _, id := range h.short {
 		if bytes.Contains(text, lits[id]) {
-			seen[id] = 1
+			found[id] = true
 		}
 	}
 	if len(h.order) <= fewHeads {
@@ -80,7 +79,7 @@ func (h *litHeads) find(text []byte, lits [][]byte, seen []uint8) {
 					break
 				}
 				i += j
-				h.at(text[i:], k, lits, seen)
+				h.at(text[i:], k, lits, found)
 			}
 		}
 		return
@@ -88,16 +87,16 @@ func (h *litHeads) find(text []byte, lits [][]byte, seen []uint8) {
 	for i := 0; i+4 <= len(text); i++ {
 		k := binary.LittleEndian.Uint32(text[i:])
 		if x := headHash(k); h.bits[x/64]&(1<<(x%64)) != 0 {
-			h.at(text[i:], k, lits, seen)
+			h.at(text[i:], k, lits, found)
 		}
 	}
 }
 
 // at marks the literals with head k that text starts with.
-func (h *litHeads) at(text []byte, k uint32, lits [][]byte, seen []uint8) {
+func (h *litHeads) at(text []byte, k uint32, lits [][]byte, found []bool) {
 	for _, id := range h.heads[k] {
-		if seen[id] != 1 && bytes.HasPrefix(text, lits[id]) {
-			seen[id] = 1
+		if !found[id] && bytes.HasPrefix(text, lits[id]) {
+			found[id] = true
 		}
 	}
 }
@@ -159,8 +158,8 @@ func (f *RawFilter) Literals() int { return len(f.lits) }
 
 // RawScratch is what Pass reuses between calls on one goroutine.
 type RawScratch struct {
-	low  []byte
-	seen []uint8 // per literal: 1 found, 2 absent
+	low   []byte
+	found []bool // per literal: in the record
 }
 
 // Pass reports whether a rule could match the document made of the raw
@@ -177,12 +176,12 @@ func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 	}
 	low := appendLower(scratch.low[:0], raw)
 	scratch.low = low
-	if cap(scratch.seen) < len(f.lits) {
-		scratch.seen = make([]uint8, len(f.lits))
+	if cap(scratch.found) < len(f.lits) {
+		scratch.found = make([]bool, len(f.lits))
 	}
-	seen := scratch.seen[:len(f.lits)]
-	f.heads.find(low, f.lits, seen)
-	has := func(id int32) bool { return seen[id] == 1 }
+	found := scratch.found[:len(f.lits)]
+	f.heads.find(low, f.lits, found)
+	has := func(id int32) bool { return found[id] }
 	for _, cond := range f.rules {
 		ok := true
 		for _, group := range cond {

@@ -112,6 +112,12 @@ type Match struct {
 	// the aggregation leaves it out, so it raises no alert and counts in
 	// no group. Such a match has no ID (the event is not decoded).
 	Ungrouped bool
+	// Raw is the event's JSON, set instead of Doc by an Evaluator that
+	// defers documents (Evaluator.Defer); Doc builds the document from it
+	// when the match is to be written. It aliases the evaluated input.
+	Raw []byte
+	// Enrichments are a deferred threat_match match's threat.enrichments.
+	Enrichments []any
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -125,6 +131,12 @@ type Evaluator struct {
 	// at t (for a threat_match rule's threat_query); nil: the first
 	// execution of the rule's schedule that covers t, as a hunt simulates.
 	RunAt func(r *Rule, t time.Time) time.Time
+	// Defer leaves matches without a document: each carries the event's
+	// JSON (Match.Raw) instead, and Doc builds the document of the few
+	// that are written. A stream of matching events then holds no alert
+	// document that de-duplication or max_signals would drop (an alert
+	// document holds the whole event and the rule's parameters).
+	Defer bool
 }
 
 // runAt is the time of the execution that sees a match at t.
@@ -198,6 +210,14 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 				return
 			}
 		}
+		if x.Defer {
+			if lz.eventID == "" && lz.get() == nil {
+				return
+			}
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
+				ID: alert.ID(index, lz.eventID, space, r.Alert.UUID), Raw: ev.Raw(), Enrichments: enrichments})
+			return
+		}
 		doc := lz.get()
 		if doc == nil {
 			return
@@ -224,6 +244,44 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 		return ms, lz.err
 	}
 	return ms, nil
+}
+
+// Doc returns a match's document: the one it carries, or for a deferred
+// match (Evaluator.Defer) the one it would have carried, built now: its
+// alert document, or for a threshold rule the event's own.
+func (x *Evaluator) Doc(m Match) (map[string]any, error) {
+	if m.Doc != nil || m.Raw == nil {
+		return m.Doc, nil
+	}
+	doc, err := event.New(m.Raw, nil).Map()
+	if err != nil {
+		return nil, err
+	}
+	if m.Rule.Threshold != nil {
+		return doc, nil
+	}
+	space := x.Space
+	if space == "" {
+		space = "default"
+	}
+	var now time.Time
+	if x.Now != nil {
+		now = x.Now()
+	}
+	built := alert.Build(alert.Event{Doc: doc, Index: m.Index, ID: m.EventID}, m.Rule.Alert, alert.Options{Space: space, Now: now})
+	if m.Enrichments != nil {
+		alert.AddEnrichments(built, m.Enrichments)
+	}
+	return built, nil
+}
+
+// EventDoc returns the event's own document of a deferred match, or the
+// alert document a match carries (whose source fields are the event's).
+func (x *Evaluator) EventDoc(m Match) (map[string]any, error) {
+	if m.Doc != nil || m.Raw == nil {
+		return m.Doc, nil
+	}
+	return event.New(m.Raw, nil).Map()
 }
 
 // lazyDoc decodes an event's document and its id (the sender's, else a

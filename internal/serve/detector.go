@@ -126,7 +126,11 @@ func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
 	c := &compiled{plan: plan}
 	c.ingested = plan.Add("event.ingested")
 	c.eng = engine.New(engine.Options{Rules: rules, Plan: plan})
-	c.eval = &engine.Evaluator{Engine: c.eng, Space: d.opts.Space, Now: d.opts.Now,
+	// Documents are built only for the matches that will be written:
+	// a batch of matching events must not hold an alert document each
+	// (with the event and the rule's parameters) before de-duplication and
+	// max_signals drop most of them.
+	c.eval = &engine.Evaluator{Engine: c.eng, Space: d.opts.Space, Now: d.opts.Now, Defer: true,
 		RunAt: func(*engine.Rule, time.Time) time.Time { return d.opts.Now() }}
 	c.opName = plan.Add("operationName")
 	c.raw = engine.NewRawFilter(rules, azure.Index, azure.Origin)
@@ -218,7 +222,7 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 	if len(matches) == 0 {
 		return nil
 	}
-	return d.deliver(ctx, matches, now)
+	return d.deliver(ctx, c.eval, matches, now)
 }
 
 // prepare leaves sc.ev on the document to evaluate: the record checked to
@@ -260,7 +264,10 @@ func (d *Detector) badRecord(input, where, msg string) {
 // deliver applies Kibana's view of time and max_signals, drops alerts
 // already stored, folds suppressed matches into their group's alert, hands
 // the new alerts to the sink and then stores them.
-func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time.Time) error {
+//
+// Matches come from a deferring evaluator (x): documents are decoded and
+// built here, one match at a time, and kept only for the alerts written.
+func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []engine.Match, now time.Time) error {
 	ids := make([]string, 0, len(matches))
 	suppressing := false
 	for _, m := range matches {
@@ -315,12 +322,15 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 		}
 		seen[m.ID] = true
 		if r.Threshold != nil {
-			x, ok := r.Threshold.Hold(m)
+			if m.Doc, err = x.EventDoc(m); err != nil {
+				return err
+			}
+			tm, ok := r.Threshold.Hold(m)
 			if !ok {
 				d.dropped.Add(1, r.ID, "threshold_missing_field")
 				continue
 			}
-			data, err := json.Marshal(x)
+			data, err := json.Marshal(tm)
 			if err != nil {
 				return err
 			}
@@ -328,7 +338,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			continue
 		}
 		if r.NewTerms != nil {
-			newAlerts, err := d.newTerms(ctx, terms, m, now)
+			newAlerts, err := d.newTerms(ctx, x, terms, m, now)
 			if err != nil {
 				return err
 			}
@@ -343,7 +353,11 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			continue
 		}
 		if r.Suppression != nil {
-			if terms, ok := r.Suppression.Groups(m.Doc); ok {
+			evdoc, err := x.EventDoc(m)
+			if err != nil {
+				return err
+			}
+			if terms, ok := r.Suppression.Groups(evdoc); ok {
 				for _, t := range terms {
 					g, err := d.group(ctx, groups, m, t, now)
 					if err != nil {
@@ -357,6 +371,9 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 						delete(groups, g.rec.Key)
 						continue
 					}
+					if m.Doc, err = x.Doc(m); err != nil {
+						return err
+					}
 					g.doc = suppressedDoc(m, g)
 					news = append(news, fresh{m: engine.Match{Rule: r, Index: m.Index, Time: m.Time, HasTime: true, ID: g.rec.AlertID}, doc: g.doc})
 				}
@@ -367,7 +384,7 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 			d.dropped.Add(1, r.ID, "max_signals")
 			continue
 		}
-		news = append(news, fresh{m: m, doc: m.Doc})
+		news = append(news, fresh{m: m}) // its document is built below
 	}
 	if len(derived) > 0 {
 		// New terms alerts have ids of their own: drop those already stored
@@ -389,6 +406,11 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 	var ruleNames []string // the rules' own names, for metrics (an override may vary per alert)
 	for _, f := range news {
 		r := f.m.Rule
+		if f.doc == nil {
+			if f.doc, err = x.Doc(f.m); err != nil {
+				return fmt.Errorf("build alert of rule %q: %w", r.Alert.Name, err)
+			}
+		}
 		doc, err := engine.MarshalAlert(f.doc)
 		if err != nil {
 			return fmt.Errorf("render alert of rule %q: %w", r.Alert.Name, err)
@@ -440,9 +462,13 @@ func (d *Detector) deliver(ctx context.Context, matches []engine.Match, now time
 // newTerms returns the alerts of a new terms match: one per value
 // combination not seen since the history window began (now - history),
 // in the store or earlier in this batch.
-func (d *Detector) newTerms(ctx context.Context, batch map[*engine.Rule]map[string]time.Time, m engine.Match, now time.Time) ([]engine.Alert, error) {
+func (d *Detector) newTerms(ctx context.Context, x *engine.Evaluator, batch map[*engine.Rule]map[string]time.Time, m engine.Match, now time.Time) ([]engine.Alert, error) {
 	r := m.Rule
-	combos := r.NewTerms.Combos(m.Doc)
+	evdoc, err := x.EventDoc(m)
+	if err != nil {
+		return nil, err
+	}
+	combos := r.NewTerms.Combos(evdoc)
 	if len(combos) == 0 {
 		d.dropped.Add(1, r.ID, "new_terms_missing_field")
 		return nil, nil
@@ -471,6 +497,12 @@ func (d *Detector) newTerms(ctx context.Context, batch map[*engine.Rule]map[stri
 			last, ok = s, true
 		}
 		if !ok || last.Before(historyStart) {
+			if m.Doc == nil || m.Raw != nil {
+				if m.Doc, err = x.Doc(m); err != nil { // built once, for the first new combination
+					return nil, err
+				}
+				m.Raw = nil
+			}
 			id, doc := engine.NewTermsDoc(m, space, c)
 			out = append(out, engine.Alert{ID: id, Rule: r, EventTime: m.Time, Doc: doc})
 		} else {
@@ -497,6 +529,7 @@ type group struct {
 // group finds (or opens) the suppression group of a match and counts the
 // match into it when the group's alert already exists.
 func (d *Detector) group(ctx context.Context, groups map[string]*group, m engine.Match, terms []engine.Term, now time.Time) (*group, error) {
+	detected := now.UTC().Format("2006-01-02T15:04:05.000Z")
 	r := m.Rule
 	space := d.opts.Space
 	if space == "" {
@@ -512,7 +545,7 @@ func (d *Detector) group(ctx context.Context, groups map[string]*group, m engine
 		key += "@" + now.Truncate(interval).Format(time.RFC3339)
 	}
 	if g, ok := groups[key]; ok {
-		g.count(m)
+		g.count(m, detected)
 		return g, nil
 	}
 	rec, ok, err := d.opts.Store.LoadSuppression(ctx, key)
@@ -529,7 +562,7 @@ func (d *Detector) group(ctx context.Context, groups map[string]*group, m engine
 			if err := json.Unmarshal(raw, &doc); err == nil {
 				g := &group{rec: rec, terms: terms, inst: inst, doc: doc}
 				groups[key] = g
-				g.count(m)
+				g.count(m, detected)
 				return g, nil
 			}
 		}
@@ -544,7 +577,7 @@ func (d *Detector) group(ctx context.Context, groups map[string]*group, m engine
 }
 
 // count adds a match to a group whose alert exists.
-func (g *group) count(m engine.Match) {
+func (g *group) count(m engine.Match, detected string) {
 	if g.doc == nil {
 		return
 	}
@@ -556,7 +589,7 @@ func (g *group) count(m engine.Match) {
 		g.rec.End = m.Time
 	}
 	engine.SuppressionFields(g.doc, g.terms, g.inst, g.rec.Start, g.rec.End, g.rec.DocsCount)
-	g.doc["kibana.alert.last_detected"] = m.Doc["kibana.alert.last_detected"]
+	g.doc["kibana.alert.last_detected"] = detected
 }
 
 func suppressedDoc(m engine.Match, g *group) map[string]any {
@@ -720,7 +753,7 @@ func (d *Detector) take(r *engine.Rule, now time.Time) bool {
 func withIngested(doc []byte, t time.Time) []byte {
 	ts := t.UTC().Format("2006-01-02T15:04:05.000000000Z")
 	if at, ok := topLevelObject(doc, "event"); ok {
-		out := make([]byte, 0, len(doc)+40)
+		out := make([]byte, 0, len(doc)+len(`"ingested":"",`)+len(ts))
 		out = append(out, doc[:at+1]...)
 		out = append(out, `"ingested":"`...)
 		out = append(out, ts...)

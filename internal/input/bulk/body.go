@@ -1,7 +1,6 @@
 package bulk
 
 import (
-	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -11,9 +10,11 @@ import (
 )
 
 // readBody reads the whole request body, gzip-decoded when the request says
-// so, at most MaxBodyBytes before and after decoding. On failure it answers
-// (413 or 400), counts the request as rejected and returns false.
-func (in *Input) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// so, at most MaxBodyBytes before and after decoding, into memory taken from
+// the request's lease as it grows. On failure it answers (413, 400, or 429
+// when the in-flight bound is reached), counts the request as rejected and
+// returns false.
+func (in *Input) readBody(w http.ResponseWriter, r *http.Request, l *lease) ([]byte, bool) {
 	limit := in.opts.MaxBodyBytes
 	tooLarge := func() ([]byte, bool) {
 		in.rejected.Add(1)
@@ -26,6 +27,10 @@ func (in *Input) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 		in.rejected.Add(1)
 		in.log.Warn("ingest request refused: unreadable body", "remote", r.RemoteAddr, "reason", reason)
 		writeError(w, http.StatusBadRequest, "parse_exception", reason)
+		return nil, false
+	}
+	busy := func() ([]byte, bool) {
+		in.reject(w, r, "the request bodies held at once would pass the in-flight bound")
 		return nil, false
 	}
 	if r.ContentLength > limit {
@@ -53,20 +58,52 @@ func (in *Input) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 		return nil, false
 	}
 
-	var buf bytes.Buffer
-	if !gzipped && r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+	// The buffer grows only as far as the body goes, and only with room
+	// taken from the lease: a body announced large but sent slowly holds
+	// what it has sent, no more.
+	size := int64(64 << 10)
+	if !gzipped && r.ContentLength >= 0 {
+		// Room to read the end of the body, up to 1 MiB: a larger one
+		// grows as it arrives.
+		size = min(r.ContentLength+1, 1<<20)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(rd, limit+1))
-	switch {
-	case isTooLarge(err), int64(buf.Len()) > limit:
+	size = min(size, limit+1)
+	if !l.grow(size) {
+		return busy()
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return tooLarge()
+			}
+			next := min(max(2*int64(cap(buf)), 64<<10), limit+1)
+			if !l.grow(next - int64(cap(buf))) {
+				return busy()
+			}
+			buf = append(make([]byte, 0, next), buf...)
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		switch {
+		case err == nil:
+		case isTooLarge(err):
+			return tooLarge()
+		case gzipped && errors.Is(err, io.ErrUnexpectedEOF):
+			return bad("request body is not valid gzip: truncated gzip, the compressed stream ends early")
+		case gzipped:
+			return bad("request body is not valid gzip: " + err.Error())
+		default:
+			return bad("reading the request body: " + err.Error())
+		}
+	}
+	if int64(len(buf)) > limit {
 		return tooLarge()
-	case err != nil && gzipped:
-		return bad("request body is not valid gzip: " + err.Error())
-	case err != nil:
-		return bad("reading the request body: " + err.Error())
 	}
-	return buf.Bytes(), true
+	return buf, true
 }
 
 func isTooLarge(err error) bool {

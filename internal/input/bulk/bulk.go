@@ -15,7 +15,12 @@ import (
 // to the engine as one batch, the answer waits for its acknowledgement.
 func (in *Input) serveBulk(w http.ResponseWriter, r *http.Request, pathIndex string) {
 	start := in.opts.Now()
-	body, ok := in.readBody(w, r)
+	l := in.admit(w, r)
+	if l == nil {
+		return
+	}
+	defer l.release()
+	body, ok := in.readBody(w, r, l)
 	if !ok {
 		return
 	}
@@ -56,7 +61,7 @@ func (in *Input) serveBulk(w http.ResponseWriter, r *http.Request, pathIndex str
 	}
 
 	if len(recs) > 0 {
-		if err := in.deliver(r.Context(), recs); err != nil {
+		if err := in.deliver(r.Context(), l, recs); err != nil {
 			in.answerUndelivered(w, r, len(recs), err)
 			return
 		}
@@ -84,7 +89,12 @@ func (in *Input) serveBulk(w http.ResponseWriter, r *http.Request, pathIndex str
 // serveDoc answers the single-document APIs: POST /<index>/_doc (id ""),
 // PUT|POST /<index>/_doc/<id> and /<index>/_create/<id>.
 func (in *Input) serveDoc(w http.ResponseWriter, r *http.Request, index, id string) {
-	body, ok := in.readBody(w, r)
+	l := in.admit(w, r)
+	if l == nil {
+		return
+	}
+	defer l.release()
+	body, ok := in.readBody(w, r, l)
 	if !ok {
 		return
 	}
@@ -106,7 +116,7 @@ func (in *Input) serveDoc(w http.ResponseWriter, r *http.Request, index, id stri
 	if id == "" {
 		id = newID()
 	}
-	if err := in.deliver(r.Context(), []source.Record{rec}); err != nil {
+	if err := in.deliver(r.Context(), l, []source.Record{rec}); err != nil {
 		in.answerUndelivered(w, r, 1, err)
 		return
 	}

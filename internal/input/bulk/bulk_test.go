@@ -365,14 +365,17 @@ func TestSingleDocuments(t *testing.T) {
 	}
 }
 
-func TestFailedAckAnswers503(t *testing.T) {
+// A batch the engine could not finish (its alerts not delivered: a failing
+// sink) is back pressure: 429, as Elasticsearch answers when it cannot take
+// more, which every shipper retries with backoff.
+func TestFailedAckAnswers429(t *testing.T) {
 	in := New(Options{})
 	c := run(t, in, func(source.Batch) error { return errors.New("alert sink down") })
 	ts := server(t, in)
 	resp, rb := do(t, "POST", ts.URL+"/_bulk", ndjson(`{"index":{"_index":"a"}}`, `{"n":1}`, `{"delete":{"_index":"a","_id":"1"}}`))
-	wantError(t, resp, rb, 503, "unavailable_shards_exception", "alert sink down")
+	wantError(t, resp, rb, 429, "es_rejected_execution_exception", "alert sink down")
 	resp, rb = do(t, "PUT", ts.URL+"/a/_doc/1", []byte(`{"n":1}`))
-	wantError(t, resp, rb, 503, "unavailable_shards_exception", "alert sink down")
+	wantError(t, resp, rb, 429, "es_rejected_execution_exception", "alert sink down")
 	if n, failed, acked := c.snapshot(); n != 2 || failed != 2 || len(acked) != 0 {
 		t.Errorf("batches %d, failed %d, acked %d", n, failed, len(acked))
 	}

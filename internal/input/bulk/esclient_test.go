@@ -207,8 +207,9 @@ func TestOfficialClientRetriesFailedAcks(t *testing.T) {
 		return nil
 	})
 	ts := server(t, in)
-	// The client retries 502, 503 and 504 by default.
-	st, errs := bulkAll(t, esClient(t, ts, elasticsearch.Config{MaxRetries: 3}), 50)
+	// The client retries 502, 503 and 504 by default; shippers (Beats,
+	// Logstash, the Python bulk helpers) retry 429 too, as set here.
+	st, errs := bulkAll(t, esClient(t, ts, elasticsearch.Config{MaxRetries: 3, RetryOnStatus: []int{429, 502, 503, 504}}), 50)
 	if st.NumFlushed != 50 || st.NumFailed != 0 || len(errs) != 0 {
 		t.Errorf("indexer stats %+v, errors %v", st, errs)
 	}
@@ -234,13 +235,13 @@ func TestOfficialClientSeesAckFailures(t *testing.T) {
 	in := New(Options{})
 	c := run(t, in, func(source.Batch) error { return errors.New("sink unavailable") })
 	ts := server(t, in)
-	st, errs := bulkAll(t, esClient(t, ts, elasticsearch.Config{MaxRetries: 2}), 20)
+	st, errs := bulkAll(t, esClient(t, ts, elasticsearch.Config{MaxRetries: 2, RetryOnStatus: []int{429, 502, 503, 504}}), 20)
 	if st.NumFailed != 20 || st.NumFlushed != 0 || len(errs) != 20 {
 		t.Fatalf("indexer stats %+v, %d item errors", st, len(errs))
 	}
 	for _, err := range errs {
-		if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "sink unavailable") {
-			t.Errorf("item error %v, want the 503 and its reason", err)
+		if err == nil || !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "sink unavailable") {
+			t.Errorf("item error %v, want the 429 and its reason", err)
 			break
 		}
 	}

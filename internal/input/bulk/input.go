@@ -27,6 +27,20 @@ type Options struct {
 	// "8.19.0"). Shippers check it: Logstash and the Beats need 8.x to use
 	// data streams and create actions.
 	Version string
+	// MaxInFlightBytes bounds the request bodies held at once (being read,
+	// waiting for the engine, or processed until acknowledged), and
+	// MaxInFlightRequests the requests: past either a request is answered
+	// 429 es_rejected_execution_exception, which shippers retry with
+	// backoff (defaults: 256 MiB, at least MaxBodyBytes; 256 requests).
+	MaxInFlightBytes    int64
+	MaxInFlightRequests int
+	// AckTimeout bounds how long a request waits for the engine to process
+	// its events (take them, evaluate them, store their alerts): past it
+	// the request is answered 429, and the shipper sends it again, when
+	// the engine is behind or a sink is failing (default 30s). Events the
+	// engine finishes later are not lost, and alert ids being
+	// deterministic, the shipper's retry raises no second alert.
+	AckTimeout time.Duration
 	// Auth, when set, is required on every request.
 	Auth Auth
 	// Logger receives warnings about refused items and requests (default:
@@ -38,7 +52,10 @@ type Options struct {
 }
 
 const (
-	defaultMaxBody = 100 << 20
+	defaultMaxInFlight     = 256 << 20
+	defaultMaxInFlightReqs = 256
+	defaultAckTimeout      = 30 * time.Second
+	defaultMaxBody         = 100 << 20
 	defaultVersion = "8.19.0"
 )
 
@@ -51,6 +68,9 @@ type Stats struct {
 	// body too large or unreadable, the input not running, a failed
 	// acknowledgement, the client gone before the answer.
 	Rejected int64
+	// Busy counts the requests among Rejected answered 429: past the
+	// in-flight bounds, or not processed within AckTimeout.
+	Busy int64
 	// LastBadItem says where and what the latest refused item was, e.g.
 	// "bulk 10.1.2.3:51234 line 7: the document is a JSON array, not an object".
 	LastBadItem string
@@ -65,8 +85,10 @@ type Input struct {
 	mu  sync.Mutex
 	run *running // nil unless Run is running
 
-	seq                                atomic.Int64 // _seq_no of the next created document
-	requests, docs, badItems, rejected atomic.Int64
+	inflight inFlight
+
+	seq                                      atomic.Int64 // _seq_no of the next created document
+	requests, docs, badItems, rejected, busy atomic.Int64
 	lastBad                            atomic.Pointer[string]
 }
 
@@ -92,11 +114,23 @@ func New(opts Options) *Input {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxInFlightBytes <= 0 {
+		opts.MaxInFlightBytes = defaultMaxInFlight
+	}
+	// A body of the largest size must be able to get in.
+	opts.MaxInFlightBytes = max(opts.MaxInFlightBytes, opts.MaxBodyBytes+1)
+	if opts.MaxInFlightRequests <= 0 {
+		opts.MaxInFlightRequests = defaultMaxInFlightReqs
+	}
+	if opts.AckTimeout <= 0 {
+		opts.AckTimeout = defaultAckTimeout
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Input{opts: opts, log: log.With("input", opts.Name)}
+	return &Input{opts: opts, log: log.With("input", opts.Name),
+		inflight: inFlight{maxBytes: opts.MaxInFlightBytes, maxReqs: opts.MaxInFlightRequests}}
 }
 
 // Name identifies the input.
@@ -113,6 +147,7 @@ func (in *Input) Stats() Stats {
 		Docs:     in.docs.Load(),
 		BadItems: in.badItems.Load(),
 		Rejected: in.rejected.Load(),
+		Busy:     in.busy.Load(),
 	}
 	if p := in.lastBad.Load(); p != nil {
 		s.LastBadItem = *p
@@ -140,9 +175,23 @@ func (in *Input) Run(ctx context.Context, out chan<- source.Batch) error {
 	return nil
 }
 
+// InFlight returns the request bytes and requests held now.
+func (in *Input) InFlight() (bytes int64, requests int) { return in.inflight.usage() }
+
+// admit takes a request's slot within the in-flight bounds, or answers 429
+// and returns nil.
+func (in *Input) admit(w http.ResponseWriter, r *http.Request) *lease {
+	l := in.inflight.admit()
+	if l == nil {
+		in.reject(w, r, "too many requests in flight")
+	}
+	return l
+}
+
 var (
 	errNotRunning = errors.New("the ingest input is not running")
 	errStopping   = errors.New("vigil is shutting down")
+	errBehind     = errors.New("the events were not processed in time")
 )
 
 // ackError is a failed acknowledgement: the consumer could not store the
@@ -153,11 +202,12 @@ func (e *ackError) Error() string { return "events not processed: " + e.err.Erro
 func (e *ackError) Unwrap() error { return e.err }
 
 // deliver hands recs to Run's consumer as one batch and waits for its
-// acknowledgement. It returns ctx's error when the client went away first,
-// errNotRunning or errStopping when Run is not (or no longer) running, or an
-// *ackError. It never blocks past ctx or Run's context: a late Ack lands in
-// a buffered channel nobody reads.
-func (in *Input) deliver(ctx context.Context, recs []source.Record) error {
+// acknowledgement, AckTimeout at most. It returns ctx's error when the
+// client went away first, errNotRunning or errStopping when Run is not (or
+// no longer) running, errBehind past AckTimeout, or an *ackError. It never
+// blocks past these: a late Ack lands in a buffered channel nobody reads.
+// The batch holds l (its records alias the body) until it is acknowledged.
+func (in *Input) deliver(ctx context.Context, l *lease, recs []source.Record) error {
 	in.mu.Lock()
 	rs := in.run
 	in.mu.Unlock()
@@ -167,14 +217,25 @@ func (in *Input) deliver(ctx context.Context, recs []source.Record) error {
 	acked := make(chan error, 1)
 	var once sync.Once
 	b := source.Batch{Records: recs, Ack: func(err error) {
-		once.Do(func() { acked <- err })
+		once.Do(func() {
+			acked <- err
+			l.release()
+		})
 	}}
+	timer := time.NewTimer(in.opts.AckTimeout)
+	defer timer.Stop()
+	l.hold()
 	select {
 	case rs.out <- b:
 	case <-rs.ctx.Done():
+		l.release()
 		return errStopping
 	case <-ctx.Done():
+		l.release()
 		return ctx.Err()
+	case <-timer.C:
+		l.release()
+		return errBehind
 	}
 	select {
 	case err := <-acked:
@@ -186,18 +247,28 @@ func (in *Input) deliver(ctx context.Context, recs []source.Record) error {
 		return errStopping
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-timer.C:
+		return errBehind
 	}
 }
 
 // answerUndelivered answers a request whose batch was not acknowledged with
 // nil, and counts it.
 func (in *Input) answerUndelivered(w http.ResponseWriter, r *http.Request, n int, err error) {
-	in.rejected.Add(1)
 	if r.Context().Err() != nil {
+		in.rejected.Add(1)
 		in.log.Warn("ingest client went away before its events were processed; it should send them again",
 			"remote", r.RemoteAddr, "docs", n)
 		return
 	}
+	var ae *ackError
+	if errors.Is(err, errBehind) || errors.As(err, &ae) {
+		// The engine is behind or could not deliver alerts (a failing
+		// sink): back pressure, which shippers retry with backoff.
+		in.reject(w, r, fmt.Sprintf("%d documents not processed: %v", n, err))
+		return
+	}
+	in.rejected.Add(1)
 	in.log.Warn("ingest request answered 503; the shipper should send it again",
 		"remote", r.RemoteAddr, "docs", n, "err", err)
 	writeError(w, http.StatusServiceUnavailable, "unavailable_shards_exception",

@@ -140,11 +140,13 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		sinks = append(sinks, s)
 	}
 	var out sink.Sink
+	var health []serve.SinkHealth
 	if len(sinks) > 0 {
-		out = newDelivery(sinks, log, metrics)
+		out, health = newDelivery(sinks, log, metrics)
 	}
 	late := serve.LateEvents(cfg.LateEvents)
-	det := serve.NewDetector(serve.DetectorOptions{Store: store, Sink: out, Now: env.Now, Space: cfg.Space, Late: late, Logger: log, Metrics: metrics})
+	det := serve.NewDetector(serve.DetectorOptions{Store: store, Sink: out, Now: env.Now, Space: cfg.Space, Late: late, Logger: log, Metrics: metrics,
+		SinkTimeout: cfg.SinkTimeout.Duration})
 	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules}
 	if len(cfg.Exceptions) > 0 || len(cfg.ValueLists) > 0 {
 		ex, err := ruleset.LoadExceptions(cfg.Exceptions, cfg.ValueLists)
@@ -206,8 +208,10 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		})
 	opts := serve.Options{
 		Store: store, Detector: det, Loader: loader, ReloadEvery: reload, Inputs: inputs, Sink: out,
-		Workers: cfg.Workers, Metrics: metrics, Logger: log,
-		Auth: serve.Auth{BearerToken: cfg.HTTP.BearerToken, Username: cfg.HTTP.Username, Password: cfg.HTTP.Password},
+		Workers: cfg.Workers, Metrics: metrics, Logger: log, Sinks: health,
+		ReadTimeout: cfg.HTTP.ReadTimeout.Duration, WriteTimeout: cfg.HTTP.WriteTimeout.Duration, IdleTimeout: cfg.HTTP.IdleTimeout.Duration,
+		DrainTimeout: cfg.DrainTimeout.Duration,
+		Auth:         serve.Auth{BearerToken: cfg.HTTP.BearerToken, Username: cfg.HTTP.Username, Password: cfg.HTTP.Password},
 	}
 	if cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -217,7 +221,7 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		}
 		opts.Listener, opts.TLSCert, opts.TLSKey = ln, cfg.HTTP.TLSCert, cfg.HTTP.TLSKey
 		if cfg.HTTP.Ingest == nil || *cfg.HTTP.Ingest {
-			in, handler := buildIngest(cfg.HTTP, log)
+			in, handler := buildIngest(cfg.HTTP, log, metrics)
 			if in != nil {
 				opts.Inputs = append(opts.Inputs, in)
 				opts.Ingest = handler

@@ -45,8 +45,16 @@ func buildInput(ic inputConfig, env *Env, store *state.Store, log *slog.Logger) 
 	return nil, fmt.Errorf("unknown input type %q", ic.Type)
 }
 
-func buildIngest(hc httpConfig, log *slog.Logger) (source.Source, http.Handler) {
-	in := bulk.New(bulk.Options{Name: "bulk", DefaultIndex: hc.Index, MaxBodyBytes: hc.MaxBodyBytes, Logger: log})
+func buildIngest(hc httpConfig, log *slog.Logger, m *serve.Metrics) (source.Source, http.Handler) {
+	in := bulk.New(bulk.Options{Name: "bulk", DefaultIndex: hc.Index, MaxBodyBytes: hc.MaxBodyBytes, Logger: log,
+		MaxInFlightBytes: hc.MaxInFlightBytes, MaxInFlightRequests: hc.MaxInFlightRequests, AckTimeout: hc.AckTimeout.Duration})
+	m.GaugeFunc("vigil_ingest_in_flight_bytes", "Request bodies the ingest API holds now (read, waiting or processed).", nil,
+		func() map[string]float64 { b, _ := in.InFlight(); return map[string]float64{"": float64(b)} })
+	m.GaugeFunc("vigil_ingest_requests_rejected_total", "Ingest requests refused as a whole, by reason: busy (answered 429: past the in-flight bounds, or not processed within ack_timeout) or other (auth, size, shutdown, client gone).", []string{"reason"},
+		func() map[string]float64 {
+			st := in.Stats()
+			return map[string]float64{"busy": float64(st.Busy), "other": float64(st.Rejected - st.Busy)}
+		})
 	return in, in.Handler()
 }
 
@@ -67,8 +75,9 @@ func buildSink(sc sinkConfig, log *slog.Logger) (sink.Sink, error) {
 	return nil, fmt.Errorf("unknown sink type %q", sc.Type)
 }
 
-// newDelivery retries each sink on its own and writes to all of them.
-func newDelivery(sinks []sink.Sink, log *slog.Logger, m *serve.Metrics) sink.Sink {
+// newDelivery retries each sink on its own and writes to all of them; the
+// retrying sinks report their health.
+func newDelivery(sinks []sink.Sink, log *slog.Logger, m *serve.Metrics) (sink.Sink, []serve.SinkHealth) {
 	retrying := make([]*sink.Retrying, len(sinks))
 	all := make([]sink.Sink, len(sinks))
 	for i, s := range sinks {
@@ -86,7 +95,11 @@ func newDelivery(sinks []sink.Sink, log *slog.Logger, m *serve.Metrics) sink.Sin
 	}
 	m.GaugeFunc("vigil_sink_alerts_written_total", "Alerts each sink accepted.", []string{"sink"}, stat(func(s sink.Stats) int64 { return s.Written }))
 	m.GaugeFunc("vigil_sink_failures_total", "Failed writes per sink (each retried until it succeeds).", []string{"sink"}, stat(func(s sink.Stats) int64 { return s.Failures }))
-	return sink.NewMulti(all...)
+	health := make([]serve.SinkHealth, len(retrying))
+	for i, r := range retrying {
+		health[i] = r
+	}
+	return sink.NewMulti(all...), health
 }
 
 // kafkaLag adds Lag to the Kafka input for the vigil_input_lag gauge.

@@ -28,6 +28,10 @@ type serveConfig struct {
 	Rules      rulesConfig   `toml:"rules"`
 	Inputs     []inputConfig `toml:"inputs"`
 	Sinks      []sinkConfig  `toml:"sinks"`
+	// DrainTimeout bounds shutdown (default 30s); SinkTimeout a batch's
+	// delivery to the sinks, retries included (default 20s).
+	DrainTimeout duration `toml:"drain_timeout"`
+	SinkTimeout  duration `toml:"sink_timeout"`
 
 	file string
 }
@@ -47,6 +51,16 @@ type httpConfig struct {
 	MaxBodyBytes int64  `toml:"max_body_bytes"`
 	Ingest       *bool  `toml:"ingest"` // the Elasticsearch-compatible ingest API at / (default true)
 	Index        string `toml:"index"`  // index of documents posted without one
+	// Bounds of the ingest API (defaults in internal/input/bulk and
+	// internal/serve): bodies and requests held at once, past which it
+	// answers 429; how long a request waits for the engine; the server's
+	// read, write and idle timeouts.
+	MaxInFlightBytes    int64    `toml:"max_in_flight_bytes"`
+	MaxInFlightRequests int      `toml:"max_in_flight_requests"`
+	AckTimeout          duration `toml:"ack_timeout"`
+	ReadTimeout         duration `toml:"read_timeout"`
+	WriteTimeout        duration `toml:"write_timeout"`
+	IdleTimeout         duration `toml:"idle_timeout"`
 }
 
 type rulesConfig struct {
@@ -196,7 +210,7 @@ func where(path string, lines []string, k toml.Key) string {
 	return path
 }
 
-var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "log", "http", "rules", "inputs", "sinks"}
+var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "log", "http", "rules", "inputs", "sinks", "drain_timeout", "sink_timeout"}
 
 func hintKey(k toml.Key) string {
 	var known []string
@@ -214,7 +228,8 @@ func hintKey(k toml.Key) string {
 			known = append(known, ks...)
 		}
 	case k[0] == "http":
-		known = []string{"listen", "tls_cert", "tls_key", "bearer_token", "username", "password", "max_body_bytes", "ingest", "index"}
+		known = []string{"listen", "tls_cert", "tls_key", "bearer_token", "username", "password", "max_body_bytes", "ingest", "index",
+			"max_in_flight_bytes", "max_in_flight_requests", "ack_timeout", "read_timeout", "write_timeout", "idle_timeout"}
 	case k[0] == "rules":
 		known = []string{"paths", "reload"}
 	case k[0] == "log":

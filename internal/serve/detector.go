@@ -47,6 +47,11 @@ type DetectorOptions struct {
 	Logger *slog.Logger
 	// Metrics receives the detector's series; nil keeps a private registry.
 	Metrics *Metrics
+	// SinkTimeout bounds the delivery of a batch's alerts (retries
+	// included, default 20s): past it the batch fails, unacknowledged, and
+	// its input delivers it again later, so that a dead sink holds no
+	// worker for ever (the ingest API answers 429 meanwhile).
+	SinkTimeout time.Duration
 }
 
 // Detector evaluates batches of live events against the loaded rules with
@@ -104,6 +109,9 @@ func NewDetector(opts DetectorOptions) *Detector {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
+	}
+	if opts.SinkTimeout <= 0 {
+		opts.SinkTimeout = 20 * time.Second
 	}
 	m := opts.Metrics
 	d := &Detector{
@@ -423,7 +431,7 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 		ruleNames = append(ruleNames, r.Alert.Name)
 	}
 	if len(out) > 0 && d.opts.Sink != nil {
-		if err := d.opts.Sink.Write(ctx, out); err != nil {
+		if err := d.write(ctx, out); err != nil {
 			return fmt.Errorf("deliver %d alert(s): %w", len(out), err)
 		}
 	}
@@ -703,7 +711,7 @@ func (d *Detector) deliverBuilt(ctx context.Context, alerts []engine.Alert, now 
 		return nil
 	}
 	if d.opts.Sink != nil {
-		if err := d.opts.Sink.Write(ctx, out); err != nil {
+		if err := d.write(ctx, out); err != nil {
 			return fmt.Errorf("deliver %d threshold alert(s): %w", len(out), err)
 		}
 	}
@@ -716,6 +724,13 @@ func (d *Detector) deliverBuilt(ctx context.Context, alerts []engine.Alert, now 
 		}
 	}
 	return nil
+}
+
+// write hands alerts to the sink, SinkTimeout at most.
+func (d *Detector) write(ctx context.Context, out []sink.Alert) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.SinkTimeout)
+	defer cancel()
+	return d.opts.Sink.Write(ctx, out)
 }
 
 // take spends one alert of the rule's max_signals budget for the current

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -39,10 +40,32 @@ type Options struct {
 	Ingest http.Handler
 	Auth   Auth
 
+	// Sinks are reported by /healthz: a failing one makes the service
+	// "degraded" (HTTP 503) and is named with its last error.
+	Sinks []SinkHealth
+
+	// ReadTimeout bounds reading a request, body included (default 1m);
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of its answer (default 2m: longer than reading plus the ingest API's
+	// wait for the engine); IdleTimeout closes idle keep-alive connections
+	// (default 2m). Headers must arrive within 10s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// DrainTimeout bounds shutdown (default 30s): batches still being
+	// processed then are given up, unacknowledged, and their inputs
+	// deliver them again after a restart (a failing sink no longer keeps
+	// the service from stopping).
+	DrainTimeout time.Duration
+
 	Metrics *Metrics
 	Logger  *slog.Logger
 	// Ready, if set, is called once inputs and the HTTP server run.
 	Ready func()
+}
+
+// SinkHealth is a sink whose state /healthz reports (sink.Retrying).
+type SinkHealth interface {
+	Name() string
+	Health() sink.Health
 }
 
 // Auth protects the HTTP endpoints except /healthz: a bearer token (also
@@ -109,9 +132,18 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Workers < 1 {
 		opts.Workers = 2
 	}
+	opts.ReadTimeout = cmp.Or(opts.ReadTimeout, time.Minute)
+	opts.WriteTimeout = cmp.Or(opts.WriteTimeout, 2*time.Minute)
+	opts.IdleTimeout = cmp.Or(opts.IdleTimeout, 2*time.Minute)
+	opts.DrainTimeout = cmp.Or(opts.DrainTimeout, 30*time.Second)
 	log := opts.Logger
 	inCtx, stopInputs := context.WithCancel(ctx)
 	defer stopInputs()
+	// Batches are finished even during shutdown, on a context of their
+	// own, so that what was read is acknowledged; until the drain time is
+	// over.
+	procCtx, stopProcessing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopProcessing()
 
 	if opts.Loader != nil {
 		go opts.Loader.Watch(inCtx, opts.ReloadEvery)
@@ -128,9 +160,7 @@ func Run(ctx context.Context, opts Options) error {
 		go func() {
 			defer workers.Done()
 			for t := range queue {
-				// Batches are finished even during shutdown, on a context
-				// of their own, so that what was read is acknowledged.
-				if err := opts.Detector.Process(context.WithoutCancel(ctx), t.name, t.b); err != nil {
+				if err := opts.Detector.Process(procCtx, t.name, t.b); err != nil {
 					log.Error("batch failed; its input will deliver it again", "input", t.name, "error", err)
 				}
 			}
@@ -164,7 +194,9 @@ func Run(ctx context.Context, opts Options) error {
 
 	var srv *http.Server
 	if opts.Listener != nil {
-		srv = &http.Server{Handler: opts.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		srv = &http.Server{Handler: opts.handler(), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: opts.ReadTimeout, WriteTimeout: opts.WriteTimeout, IdleTimeout: opts.IdleTimeout,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		go func() {
 			var err error
 			if opts.TLSCert != "" {
@@ -213,18 +245,27 @@ func Run(ctx context.Context, opts Options) error {
 	case <-inputsDone:
 		log.Info("every input ended")
 	}
-	log.Info("shutting down: inputs, engine, sinks, state")
+	log.Info("shutting down: inputs, engine, sinks, state", "drain_timeout", opts.DrainTimeout)
 	stopInputs()
+	drain, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), opts.DrainTimeout)
+	defer cancelDrain()
+	giveUp := context.AfterFunc(drain, func() {
+		log.Warn("drain time over: batches still being processed are given up unacknowledged; their inputs deliver them again",
+			"drain_timeout", opts.DrainTimeout)
+		stopProcessing()
+	})
 	if srv != nil {
-		// Requests in flight wait for their batch's acknowledgement.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		srv.Shutdown(sctx)
-		cancel()
+		// Requests in flight are answered: their batches' acknowledgement,
+		// or 503 now that the ingest input stopped.
+		if err := srv.Shutdown(drain); err != nil {
+			srv.Close()
+		}
 	}
 	inputs.Wait()
 	forwarders.Wait() // every batch read is queued
 	close(queue)
-	workers.Wait() // and processed
+	workers.Wait() // and processed, or given up
+	giveUp()
 
 	if opts.Sink != nil {
 		if err := opts.Sink.Close(); err != nil {
@@ -242,8 +283,24 @@ func (opts *Options) handler() http.Handler {
 		if opts.Loader != nil {
 			st = opts.Loader.Status()
 		}
+		status, code := "ok", http.StatusOK
+		sinks := make([]map[string]any, 0, len(opts.Sinks))
+		for _, s := range opts.Sinks {
+			h := s.Health()
+			if !h.Failing {
+				sinks = append(sinks, map[string]any{"name": s.Name(), "status": "ok"})
+				continue
+			}
+			// Alerts cannot be delivered: batches that raise any wait,
+			// and the ingest API answers 429.
+			status, code = "degraded", http.StatusServiceUnavailable
+			sinks = append(sinks, map[string]any{"name": s.Name(), "status": "failing",
+				"failing_since": h.Since.UTC().Format(time.RFC3339), "last_error": h.LastError})
+		}
+		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(map[string]any{
-			"status": "ok", "rules": map[string]any{"runnable": st.Runnable, "unsupported": st.Unsupported, "errors": st.Errors, "loaded_at": st.LoadedAt},
+			"status": status, "rules": map[string]any{"runnable": st.Runnable, "unsupported": st.Unsupported, "errors": st.Errors, "loaded_at": st.LoadedAt},
+			"sinks": sinks,
 		})
 	})
 	mux.Handle("GET /metrics", opts.Auth.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -29,6 +30,43 @@ type Retrying struct {
 	s    Sink
 	opts RetryOptions
 	counters
+
+	mu      sync.Mutex
+	failing time.Time // when the current run of failures began; zero: healthy
+	lastErr string
+}
+
+// Health is what a sink's state is now, for health checks.
+type Health struct {
+	// Failing is set from a failed attempt until the next success.
+	Failing bool
+	// Since is when the failures began.
+	Since time.Time
+	// LastError is the latest failure.
+	LastError string
+}
+
+// Health returns whether the wrapped sink is failing now: its latest
+// attempt failed (a permanent refusal of some alerts does not count: the
+// sink is up and answering).
+func (r *Retrying) Health() Health {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Health{Failing: !r.failing.IsZero(), Since: r.failing, LastError: r.lastErr}
+}
+
+// note records the outcome of one attempt for Health.
+func (r *Retrying) note(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		r.failing, r.lastErr = time.Time{}, ""
+		return
+	}
+	if r.failing.IsZero() {
+		r.failing = r.opts.Now()
+	}
+	r.lastErr = err.Error()
 }
 
 // Retry wraps s: Write tries again after transient failures, with
@@ -97,12 +135,17 @@ func (r *Retrying) Write(ctx context.Context, alerts []Alert) error {
 	pause := r.opts.Initial
 	for attempt := 1; ; attempt++ {
 		err := r.s.Write(ctx, pending)
+		var pe *PartialError
+		if err == nil || IsPermanent(err) || (asPartial(err, &pe) && len(pe.Pending) == 0) {
+			r.note(nil) // the sink answered
+		} else {
+			r.note(err)
+		}
 		if err == nil {
 			r.written.Add(int64(len(pending)))
 			return finish()
 		}
 		r.failures.Add(1)
-		var pe *PartialError
 		switch {
 		case asPartial(err, &pe):
 			r.written.Add(int64(len(pending) - len(pe.Pending) - len(pe.Rejected)))

@@ -271,3 +271,32 @@ func TestRetryAfterHeader(t *testing.T) {
 		}
 	}
 }
+
+// A sink that keeps failing is reported failing, with when it began and
+// why, until an attempt succeeds (serve's /healthz names it).
+func TestRetryHealth(t *testing.T) {
+	now := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	srv := newHookServer(t, status(http.StatusInternalServerError), status(http.StatusInternalServerError))
+	var checked []Health
+	var r *Retrying
+	r = Retry(NewWebhook(WebhookOptions{URL: srv.URL}), RetryOptions{Now: func() time.Time { return now },
+		Sleep: func(context.Context, time.Duration) error {
+			checked = append(checked, r.Health())
+			now = now.Add(time.Second)
+			return nil
+		}})
+	if h := r.Health(); h.Failing {
+		t.Fatalf("before any write: %+v", h)
+	}
+	if err := r.Write(context.Background(), testAlerts(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	if len(checked) != 2 || !checked[0].Failing || !checked[1].Failing || !checked[1].Since.Equal(start) ||
+		!strings.Contains(checked[1].LastError, "500") {
+		t.Errorf("health while failing: %+v", checked)
+	}
+	if h := r.Health(); h.Failing || h.LastError != "" {
+		t.Errorf("health after the success: %+v", h)
+	}
+}

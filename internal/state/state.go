@@ -77,8 +77,12 @@ CREATE TABLE IF NOT EXISTS meta (
 // Open opens (creating if needed) the database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
 	// WAL lets readers (the web UI, `vigil alerts`) work beside the writer;
-	// busy_timeout waits instead of failing on a brief lock.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	// busy_timeout waits instead of failing on a brief lock. synchronous
+	// FULL syncs the WAL at every commit: serve acknowledges its inputs
+	// (a file checkpoint, a Kafka offset, a _bulk answer) right after its
+	// alerts are committed, so a commit must survive an OS crash or power
+	// loss, not only a crash of the process (NORMAL's promise in WAL mode).
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open state database %s: %w", path, err)

@@ -137,3 +137,22 @@ func TestKnownAlerts(t *testing.T) {
 		}
 	}
 }
+
+// Every connection commits durably: serve acknowledges inputs once their
+// alerts are committed, so a commit must survive an OS crash (issue #15:
+// synchronous=NORMAL in WAL mode could lose acknowledged alerts).
+func TestCommitsAreDurable(t *testing.T) {
+	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mode string
+	if err := st.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q (%v), want wal", mode, err)
+	}
+	var sync int
+	if err := st.db.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+		t.Errorf("synchronous = %d (%v), want 2 (FULL)", sync, err)
+	}
+}

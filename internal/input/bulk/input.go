@@ -56,7 +56,7 @@ const (
 	defaultMaxInFlightReqs = 256
 	defaultAckTimeout      = 30 * time.Second
 	defaultMaxBody         = 100 << 20
-	defaultVersion = "8.19.0"
+	defaultVersion         = "8.19.0"
 )
 
 // Stats are the counters of an Input since New.
@@ -89,7 +89,7 @@ type Input struct {
 
 	seq                                      atomic.Int64 // _seq_no of the next created document
 	requests, docs, badItems, rejected, busy atomic.Int64
-	lastBad                            atomic.Pointer[string]
+	lastBad                                  atomic.Pointer[string]
 }
 
 // running is what a handler needs to hand a batch to Run's consumer.

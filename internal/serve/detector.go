@@ -184,7 +184,19 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 	}()
 	now := d.opts.Now().UTC()
 	var matches, ms []engine.Match
-	for _, rec := range b.Records {
+	for ri, rec := range b.Records {
+		if ri > 0 && ri%deliverEvery == 0 && len(matches) > 0 {
+			// A large batch (a 100 MB _bulk request) is delivered in
+			// parts, so that what its matches hold (event copies with
+			// event.ingested, ids) stays bounded; the batch is
+			// acknowledged once every part is stored, and a part stored
+			// before a failure is a duplicate when the batch comes again.
+			if err := d.deliver(ctx, c.eval, matches, now); err != nil {
+				return err
+			}
+			clear(matches)
+			matches = matches[:0]
+		}
 		data := bytes.TrimSpace(rec.Data)
 		if len(data) == 0 {
 			continue
@@ -232,6 +244,10 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 	}
 	return d.deliver(ctx, c.eval, matches, now)
 }
+
+// deliverEvery is how many records of a batch are evaluated before their
+// matches are delivered.
+const deliverEvery = 4096
 
 // prepare leaves sc.ev on the document to evaluate: the record checked to
 // be JSON, normalized when it is a raw Azure activity record, given

@@ -1,7 +1,9 @@
 package bulk
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -68,22 +70,31 @@ func (in *Input) serveBulk(w http.ResponseWriter, r *http.Request, pathIndex str
 		in.docs.Add(int64(len(recs)))
 	}
 
-	resp := bulkResponse{Errors: bad > 0, Items: make([]bulkItem, len(items))}
+	// The answer is streamed item by item: a 100 MB request has hundreds
+	// of thousands of items, which must not be built in memory at once.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, `{"took":%d,"errors":%t,"items":[`, in.opts.Now().Sub(start).Milliseconds(), bad > 0)
+	enc := json.NewEncoder(bw)
 	for i := range items {
 		it := &items[i]
+		if i > 0 {
+			bw.WriteByte(',')
+		}
 		if it.err != nil {
 			f := &failed{Index: it.index, Status: it.err.status, Error: cause{Type: it.err.typ, Reason: it.err.reason}}
 			if it.hasID {
 				f.ID = &it.id
 			}
-			resp.Items[i] = bulkItem{action: it.action, result: f}
+			enc.Encode(bulkItem{action: it.action, result: f})
 			continue
 		}
 		seq := in.seq.Add(1) - 1
-		resp.Items[i] = bulkItem{action: it.action, result: newCreated(it.index, it.id, seq, http.StatusCreated)}
+		enc.Encode(bulkItem{action: it.action, result: newCreated(it.index, it.id, seq, http.StatusCreated)})
 	}
-	resp.Took = in.opts.Now().Sub(start).Milliseconds()
-	writeJSON(w, http.StatusOK, resp)
+	bw.WriteString("]}")
+	bw.Flush()
 }
 
 // serveDoc answers the single-document APIs: POST /<index>/_doc (id ""),

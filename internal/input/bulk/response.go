@@ -110,9 +110,3 @@ func (b bulkItem) MarshalJSON() ([]byte, error) {
 	out = append(out, r...)
 	return append(out, '}'), nil
 }
-
-type bulkResponse struct {
-	Took   int64      `json:"took"`
-	Errors bool       `json:"errors"`
-	Items  []bulkItem `json:"items"`
-}

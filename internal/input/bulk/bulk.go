@@ -3,9 +3,9 @@ package bulk
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"

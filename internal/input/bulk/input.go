@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/httpauth"
 	"github.com/vigil-project/vigil/internal/source"
 )
 
@@ -27,8 +28,10 @@ type Options struct {
 	// "8.19.0"). Shippers check it: Logstash and the Beats need 8.x to use
 	// data streams and create actions.
 	Version string
-	// Auth, when set, is required on every request.
-	Auth Auth
+	// Auth, when enabled, is required on every request; a refusal is
+	// counted as rejected. (`vigil serve` guards its whole listener with
+	// the same httpauth.Auth instead, /metrics included.)
+	Auth httpauth.Auth
 	// Logger receives warnings about refused items and requests (default:
 	// nothing is logged).
 	Logger *slog.Logger

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/httpauth"
 	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
@@ -207,7 +208,7 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 	opts := serve.Options{
 		Store: store, Detector: det, Loader: loader, ReloadEvery: reload, Inputs: inputs, Sink: out,
 		Workers: cfg.Workers, Metrics: metrics, Logger: log,
-		Auth: serve.Auth{BearerToken: cfg.HTTP.BearerToken, Username: cfg.HTTP.Username, Password: cfg.HTTP.Password},
+		Auth: httpauth.Auth{BearerToken: cfg.HTTP.BearerToken, Username: cfg.HTTP.Username, Password: cfg.HTTP.Password, Logger: log},
 	}
 	if cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)

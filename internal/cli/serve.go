@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigil-project/vigil/internal/httpauth"
 	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
@@ -121,6 +120,10 @@ func runServe(env *Env, args []string) int {
 // set, receives the HTTP address once everything runs (tests use it).
 func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr string)) error {
 	log := newLogger(env, cfg.Log)
+	auth, err := listenerAuth(ctx, cfg.HTTP, log)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -208,7 +211,7 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 	opts := serve.Options{
 		Store: store, Detector: det, Loader: loader, ReloadEvery: reload, Inputs: inputs, Sink: out,
 		Workers: cfg.Workers, Metrics: metrics, Logger: log,
-		Auth: httpauth.Auth{BearerToken: cfg.HTTP.BearerToken, Username: cfg.HTTP.Username, Password: cfg.HTTP.Password, Logger: log},
+		Auth: auth,
 	}
 	if cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)

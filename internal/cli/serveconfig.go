@@ -189,6 +189,11 @@ func loadServeConfig(path string) (*serveConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseServeConfig(path, data)
+}
+
+// parseServeConfig is loadServeConfig of data, read from path.
+func parseServeConfig(path string, data []byte) (*serveConfig, error) {
 	var problems []string
 	text := envRef.ReplaceAllStringFunc(string(data), func(ref string) string {
 		name := envRef.FindStringSubmatch(ref)[1]

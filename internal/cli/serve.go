@@ -120,6 +120,10 @@ func runServe(env *Env, args []string) int {
 // set, receives the HTTP address once everything runs (tests use it).
 func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr string)) error {
 	log := newLogger(env, cfg.Log)
+	auth, err := listenerAuth(ctx, cfg.HTTP, log)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -208,10 +212,9 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		})
 	opts := serve.Options{
 		Store: store, Detector: det, Loader: loader, ReloadEvery: reload, Inputs: inputs, Sink: out,
-		Workers: cfg.Workers, Metrics: metrics, Logger: log, Sinks: health,
+		Workers: cfg.Workers, Metrics: metrics, Logger: log, Sinks: health, Auth: auth,
 		ReadTimeout: cfg.HTTP.ReadTimeout.Duration, WriteTimeout: cfg.HTTP.WriteTimeout.Duration, IdleTimeout: cfg.HTTP.IdleTimeout.Duration,
 		DrainTimeout: cfg.DrainTimeout.Duration,
-		Auth:         serve.Auth{BearerToken: cfg.HTTP.BearerToken, Username: cfg.HTTP.Username, Password: cfg.HTTP.Password},
 	}
 	if cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)

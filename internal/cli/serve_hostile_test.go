@@ -15,10 +15,10 @@ import (
 	"time"
 )
 
-// startServe runs serveWith on cfg until the test ends (or stop is
+// serveUntilStopped runs serveWith on cfg until the test ends (or stop is
 // called) and returns the HTTP address; stop returns serveWith's error, or
 // fails the test when serve does not stop within 20s.
-func startServe(t *testing.T, cfg *serveConfig) (addr string, stop func() error) {
+func serveUntilStopped(t *testing.T, cfg *serveConfig) (addr string, stop func() error) {
 	t.Helper()
 	env := &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Now: time.Now}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -77,7 +77,7 @@ func TestServeDeadSinkBackpressure(t *testing.T) {
 	cfg := &serveConfig{DataDir: t.TempDir(), Sinks: []sinkConfig{{Type: "webhook", URL: hook.URL}},
 		SinkTimeout: duration{300 * time.Millisecond}, DrainTimeout: duration{time.Second},
 		HTTP: httpConfig{Listen: "127.0.0.1:0", AckTimeout: duration{5 * time.Second}}}
-	addr, stop := startServe(t, cfg)
+	addr, stop := serveUntilStopped(t, cfg)
 	client := &http.Client{Timeout: 15 * time.Second}
 
 	resp, err := client.Post("http://"+addr+"/_bulk", "application/x-ndjson", strings.NewReader(runCommandBulk("mallory")))
@@ -123,7 +123,7 @@ func TestServeStopsWithinDrainTimeout(t *testing.T) {
 	cfg := &serveConfig{DataDir: t.TempDir(), Sinks: []sinkConfig{{Type: "webhook", URL: hook.URL}},
 		SinkTimeout: duration{time.Hour}, DrainTimeout: duration{500 * time.Millisecond},
 		HTTP: httpConfig{Listen: "127.0.0.1:0", AckTimeout: duration{time.Hour}}}
-	addr, stop := startServe(t, cfg)
+	addr, stop := serveUntilStopped(t, cfg)
 	answered := make(chan int, 1)
 	go func() {
 		resp, err := http.Post("http://"+addr+"/_bulk", "application/x-ndjson", strings.NewReader(runCommandBulk("mallory")))
@@ -151,7 +151,7 @@ func TestServeStopsWithinDrainTimeout(t *testing.T) {
 // stayed open indefinitely).
 func TestServeReadTimeout(t *testing.T) {
 	cfg := &serveConfig{DataDir: t.TempDir(), HTTP: httpConfig{Listen: "127.0.0.1:0", ReadTimeout: duration{300 * time.Millisecond}}}
-	addr, _ := startServe(t, cfg)
+	addr, _ := serveUntilStopped(t, cfg)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

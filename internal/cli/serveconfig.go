@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/vigil-project/vigil/internal/httpauth"
 )
 
 // serveConfig is vigil.toml, the configuration of `vigil serve` (see
@@ -42,15 +44,23 @@ type logConfig struct {
 }
 
 type httpConfig struct {
-	Listen       string `toml:"listen"` // e.g. "127.0.0.1:9200"; empty: no HTTP server
-	TLSCert      string `toml:"tls_cert"`
-	TLSKey       string `toml:"tls_key"`
-	BearerToken  string `toml:"bearer_token"`
-	Username     string `toml:"username"`
-	Password     string `toml:"password"`
-	MaxBodyBytes int64  `toml:"max_body_bytes"`
-	Ingest       *bool  `toml:"ingest"` // the Elasticsearch-compatible ingest API at / (default true)
-	Index        string `toml:"index"`  // index of documents posted without one
+	Listen  string `toml:"listen"` // e.g. "127.0.0.1:9200"; empty: no HTTP server
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// APIKeys are "id:key" pairs, one per shipper, sent by clients as
+	// "Authorization: ApiKey base64(id:key)".
+	APIKeys []string `toml:"api_keys"`
+	// BearerToken is a shared secret accepted verbatim after "Bearer " or
+	// "ApiKey "; in the form "id:key" it is an API key too.
+	BearerToken string `toml:"bearer_token"`
+	Username    string `toml:"username"`
+	Password    string `toml:"password"`
+	// AllowUnauthenticated lets a listener reachable from other machines
+	// run without credentials; without it, that is refused.
+	AllowUnauthenticated bool   `toml:"allow_unauthenticated"`
+	MaxBodyBytes         int64  `toml:"max_body_bytes"`
+	Ingest               *bool  `toml:"ingest"` // the Elasticsearch-compatible ingest API at / (default true)
+	Index                string `toml:"index"`  // index of documents posted without one
 	// Bounds of the ingest API (defaults in internal/input/bulk and
 	// internal/serve): bodies and requests held at once, past which it
 	// answers 429; how long a request waits for the engine; the server's
@@ -61,6 +71,32 @@ type httpConfig struct {
 	ReadTimeout         duration `toml:"read_timeout"`
 	WriteTimeout        duration `toml:"write_timeout"`
 	IdleTimeout         duration `toml:"idle_timeout"`
+}
+
+// credentials reports whether any credential is configured.
+func (h httpConfig) credentials() bool {
+	return len(h.APIKeys) > 0 || h.BearerToken != "" || h.Username != ""
+}
+
+// apiKeys parses api_keys; a problem names the entry, never its secret.
+func (h httpConfig) apiKeys() ([]httpauth.APIKey, []string) {
+	var keys []httpauth.APIKey
+	var problems []string
+	seen := map[string]bool{}
+	for i, s := range h.APIKeys {
+		k, err := httpauth.ParseAPIKey(s)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("http.api_keys[%d]: %v", i, err))
+			continue
+		}
+		if seen[k.ID] {
+			problems = append(problems, fmt.Sprintf("http.api_keys[%d]: the id %q is listed twice: give each shipper a key of its own", i, k.ID))
+			continue
+		}
+		seen[k.ID] = true
+		keys = append(keys, k)
+	}
+	return keys, problems
 }
 
 type rulesConfig struct {
@@ -167,6 +203,11 @@ func loadServeConfig(path string) (*serveConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseServeConfig(path, data)
+}
+
+// parseServeConfig is loadServeConfig of data, read from path.
+func parseServeConfig(path string, data []byte) (*serveConfig, error) {
 	var problems []string
 	text := envRef.ReplaceAllStringFunc(string(data), func(ref string) string {
 		name := envRef.FindStringSubmatch(ref)[1]
@@ -228,7 +269,7 @@ func hintKey(k toml.Key) string {
 			known = append(known, ks...)
 		}
 	case k[0] == "http":
-		known = []string{"listen", "tls_cert", "tls_key", "bearer_token", "username", "password", "max_body_bytes", "ingest", "index",
+		known = []string{"listen", "tls_cert", "tls_key", "api_keys", "bearer_token", "username", "password", "allow_unauthenticated", "max_body_bytes", "ingest", "index",
 			"max_in_flight_bytes", "max_in_flight_requests", "ack_timeout", "read_timeout", "write_timeout", "idle_timeout"}
 	case k[0] == "rules":
 		known = []string{"paths", "reload"}
@@ -267,6 +308,13 @@ func (c *serveConfig) check(raw map[string]any) []string {
 	}
 	if c.HTTP.Username != "" && c.HTTP.Password == "" {
 		bad("http: username without password")
+	}
+	_, keyProblems := c.HTTP.apiKeys()
+	for _, kp := range keyProblems {
+		bad("%s", kp)
+	}
+	if c.HTTP.AllowUnauthenticated && c.HTTP.credentials() {
+		bad("http: allow_unauthenticated = true and credentials (api_keys, bearer_token or username) are both set: remove allow_unauthenticated, the credentials are required")
 	}
 	checkTyped := func(kind string, i int, typ string, allowed map[string][]string, common []string) {
 		keys, ok := allowed[typ]

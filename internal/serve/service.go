@@ -3,7 +3,6 @@ package serve
 import (
 	"cmp"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/httpauth"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
 	"github.com/vigil-project/vigil/internal/state"
@@ -38,7 +38,9 @@ type Options struct {
 	TLSCert, TLSKey string
 	// Ingest is the Elasticsearch-compatible ingest API, mounted at /.
 	Ingest http.Handler
-	Auth   Auth
+	// Auth, when enabled, is required on every endpoint but /healthz,
+	// Ingest included.
+	Auth httpauth.Auth
 
 	// Sinks are reported by /healthz: a failing one makes the service
 	// "degraded" (HTTP 503) and is named with its last error.
@@ -66,57 +68,6 @@ type Options struct {
 type SinkHealth interface {
 	Name() string
 	Health() sink.Health
-}
-
-// Auth protects the HTTP endpoints except /healthz: a bearer token (also
-// accepted as "ApiKey <token>", what Elastic Agent sends) or a user name
-// and password for Basic auth. Zero: no authentication.
-type Auth struct {
-	BearerToken        string
-	Username, Password string
-}
-
-func (a Auth) enabled() bool { return a.BearerToken != "" || a.Username != "" }
-
-func (a Auth) ok(r *http.Request) bool {
-	if a.BearerToken != "" {
-		h := r.Header.Get("Authorization")
-		for _, scheme := range []string{"Bearer ", "ApiKey "} {
-			if len(h) > len(scheme) && h[:len(scheme)] == scheme &&
-				subtle.ConstantTimeCompare([]byte(h[len(scheme):]), []byte(a.BearerToken)) == 1 {
-				return true
-			}
-		}
-	}
-	if a.Username != "" {
-		u, p, ok := r.BasicAuth()
-		if ok && subtle.ConstantTimeCompare([]byte(u), []byte(a.Username)) == 1 &&
-			subtle.ConstantTimeCompare([]byte(p), []byte(a.Password)) == 1 {
-			return true
-		}
-	}
-	return false
-}
-
-// Wrap requires authentication on h.
-func (a Auth) Wrap(h http.Handler) http.Handler {
-	if !a.enabled() {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.ok(r) {
-			h.ServeHTTP(w, r)
-			return
-		}
-		if a.Username != "" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="vigil", charset="UTF-8"`)
-		} else {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"error":{"type":"security_exception","reason":"missing or wrong credentials for vigil: send Authorization: Bearer <token> or Basic auth as configured"},"status":401}`)
-	})
 }
 
 // Run runs the service until ctx is done, then shuts down in order: inputs

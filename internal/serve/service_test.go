@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/httpauth"
 	"github.com/vigil-project/vigil/internal/source"
 )
 
@@ -65,7 +66,7 @@ func TestServiceEndToEnd(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- Run(ctx, Options{Store: st, Detector: d2, Inputs: []source.Source{f}, Sink: rec, Listener: ln,
-			Metrics: m, Auth: Auth{BearerToken: "s3cret"}, Ready: func() { close(ready) }})
+			Metrics: m, Auth: httpauth.Auth{BearerToken: "s3cret"}, Ready: func() { close(ready) }})
 	}()
 	<-ready
 	select {

@@ -7,7 +7,7 @@
 //	# filebeat.yml (Elastic Agent: an Elasticsearch output with the same hosts)
 //	output.elasticsearch:
 //	  hosts: ["https://vigil.example:9200"]
-//	  api_key: "id:key"                # or username/password, or no auth
+//	  api_key: "id:key"                # sent as ApiKey base64(id:key); or username/password
 //	  compression_level: 1             # gzip request bodies are fine
 //	  ssl.certificate_authorities: ["/etc/filebeat/vigil-ca.pem"]
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 
+	"github.com/vigil-project/vigil/internal/httpauth"
 	"github.com/vigil-project/vigil/internal/source"
 )
 
@@ -305,7 +306,7 @@ func TestOfficialClientPerItemErrors(t *testing.T) {
 }
 
 func TestOfficialClientStartup(t *testing.T) {
-	in := New(Options{Auth: Auth{BearerToken: "aWQ6a2V5", Username: "logstash", Password: "pw"}})
+	in := New(Options{Auth: httpauth.Auth{BearerToken: "aWQ6a2V5", Username: "logstash", Password: "pw"}})
 	ts := server(t, in)
 	for name, cfg := range map[string]elasticsearch.Config{
 		"api key": {APIKey: "aWQ6a2V5"},

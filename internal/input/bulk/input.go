@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/httpauth"
 	"github.com/vigil-project/vigil/internal/source"
 )
 
@@ -41,8 +42,10 @@ type Options struct {
 	// engine finishes later are not lost, and alert ids being
 	// deterministic, the shipper's retry raises no second alert.
 	AckTimeout time.Duration
-	// Auth, when set, is required on every request.
-	Auth Auth
+	// Auth, when enabled, is required on every request; a refusal is
+	// counted as rejected. (`vigil serve` guards its whole listener with
+	// the same httpauth.Auth instead, /metrics included.)
+	Auth httpauth.Auth
 	// Logger receives warnings about refused items and requests (default:
 	// nothing is logged).
 	Logger *slog.Logger

@@ -66,7 +66,7 @@ func (in *Input) serveXPack(w http.ResponseWriter, r *http.Request) {
 		"features": map[string]any{
 			"ilm":          feature(true),
 			"data_streams": feature(true),
-			"security":     feature(in.opts.Auth.enabled()),
+			"security":     feature(in.opts.Auth.Enabled()),
 			"monitoring":   feature(false),
 			"ml":           map[string]bool{"available": false, "enabled": false},
 		},

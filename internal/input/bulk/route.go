@@ -25,7 +25,7 @@ var (
 func (in *Input) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	in.requests.Add(1)
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
-	if !in.authorize(w, r) {
+	if !in.opts.Auth.Authorize(w, r) {
 		in.rejected.Add(1)
 		return
 	}

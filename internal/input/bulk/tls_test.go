@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-project/vigil/internal/httpauth"
 )
 
 // selfSigned makes a certificate for 127.0.0.1 and the pool that trusts it.
@@ -51,7 +53,7 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 
 func TestServeTLS(t *testing.T) {
 	cert, pool := selfSigned(t)
-	in := New(Options{Auth: Auth{BearerToken: "tok"}})
+	in := New(Options{Auth: httpauth.Auth{BearerToken: "tok"}})
 	c := run(t, in, nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

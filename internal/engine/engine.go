@@ -179,13 +179,12 @@ func New(opts Options) *Engine {
 }
 
 // groupFields are the fields every alerting match of a threshold or
-// new_terms rule must have a value of.
+// new_terms rule must have a value of: its group-by (or new terms) fields.
 func (r *Rule) groupFields() []string {
 	switch {
 	case r.Threshold != nil:
-		if r.Threshold.CardinalityField != "" {
-			return append(slices.Clone(r.Threshold.Fields), r.Threshold.CardinalityField)
-		}
+		// Not the cardinality field: a document lacking it still counts
+		// in its group (see Threshold.hold).
 		return r.Threshold.Fields
 	case r.NewTerms != nil:
 		return r.NewTerms.Fields

@@ -34,17 +34,21 @@ func (th *Threshold) hold(m Match) (heldThreshold, bool) {
 	} else if x.groups = nt.Combos(m.Doc); len(x.groups) == 0 {
 		return x, false // a group-by field is missing: the aggregation leaves it out
 	}
+	// The cardinality field is a sub-aggregation of the group's bucket,
+	// not a source of it: a document lacking it (or holding only nulls,
+	// which are not indexed) counts in the group's document count and adds
+	// no distinct value (Kibana's build_threshold_aggregation.ts).
 	if th.CardinalityField != "" {
-		v, ok := alert.Lookup(m.Doc, th.CardinalityField)
-		if !ok {
-			return x, false
-		}
-		if arr, isArr := v.([]any); isArr {
-			for _, e := range arr {
-				x.card = append(x.card, scalar(e))
+		if v, ok := alert.Lookup(m.Doc, th.CardinalityField); ok {
+			if arr, isArr := v.([]any); isArr {
+				for _, e := range arr {
+					if e != nil {
+						x.card = append(x.card, scalar(e))
+					}
+				}
+			} else if v != nil {
+				x.card = []any{scalar(v)}
 			}
-		} else {
-			x.card = []any{scalar(v)}
 		}
 	}
 	return x, true

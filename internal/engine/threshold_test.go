@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func TestUngroupedMatches(t *testing.T) {
 		thUngrouped, ntUng bool
 	}{
 		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user":{"name":"bob"},"source":{"ip":"10.0.0.1"}}`, false, false},
-		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user.name":"bob"}`, true, false}, // no cardinality field
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user.name":"bob"}`, false, false}, // no cardinality field: counted all the same
 		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user":{"name":null},"source":{"ip":"10.0.0.1"}}`, true, true},
 		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"LOGON_FAILED"},"user":{"name":[]}}`, true, true},
 	} {
@@ -117,5 +118,90 @@ func TestUngroupedMatches(t *testing.T) {
 	h.Add(Match{Rule: th, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC), HasTime: true, Ungrouped: true})
 	if lo, hi := h.Span(); !lo.IsZero() || !hi.IsZero() {
 		t.Errorf("span %v..%v from an ungrouped match", lo, hi)
+	}
+}
+
+// Kibana's threshold rule runs a composite aggregation whose sources are
+// the group-by fields only (terms sources without missing_bucket: a
+// document lacking one is in no bucket), with a cardinality sub-aggregation
+// of the cardinality field and bucket selectors on _count and on that
+// cardinality (x-pack/plugins/security_solution/server/lib/detection_engine/
+// rule_types/threshold/build_threshold_aggregation.ts). So a document
+// lacking the cardinality field still counts in its group's document count;
+// it only adds no distinct value. Null values are not indexed: a null
+// group-by value is a missing field, a null cardinality value no value.
+// Every combination of missing group-by and cardinality fields:
+func TestThresholdCardinalityCountsEveryDocument(t *testing.T) {
+	ev := func(clock, rest string) string {
+		return fmt.Sprintf(`{"@timestamp":"2026-03-14T09:%sZ","event":{"action":"LOGON_FAILED"}%s}`, clock, rest)
+	}
+	for _, tc := range []struct {
+		name      string
+		fields    []string // group-by
+		value     int
+		cardValue int
+		docs      []string
+		want      string // count and cardinality of each alert, "" for none
+	}{
+		{"a document without the cardinality field counts in its group", []string{"user.name"}, 3, 2, []string{
+			ev("00:10", `,"user":{"name":"bob"},"source":{"ip":"10.0.0.1"}`),
+			ev("00:20", `,"user":{"name":"bob"},"source":{"ip":"10.0.0.2"}`),
+			ev("00:30", `,"user":{"name":"bob"}`),
+		}, "bob count=3 card=2"},
+		{"documents without it add no distinct value", []string{"user.name"}, 3, 2, []string{
+			ev("00:10", `,"user":{"name":"bob"},"source":{"ip":"10.0.0.1"}`),
+			ev("00:20", `,"user":{"name":"bob"}`),
+			ev("00:30", `,"user":{"name":"bob"},"source":{"ip":null}`),
+		}, ""},
+		{"a null or empty cardinality value is no value", []string{"user.name"}, 1, 1, []string{
+			ev("00:10", `,"user":{"name":"bob"},"source":{"ip":null}`),
+			ev("00:20", `,"user":{"name":"bob"},"source":{"ip":[]}`),
+		}, ""},
+		{"an array of cardinality values counts each", []string{"user.name"}, 2, 3, []string{
+			ev("00:10", `,"user":{"name":"bob"},"source":{"ip":["10.0.0.1","10.0.0.2"]}`),
+			ev("00:20", `,"user":{"name":"bob"},"source":{"ip":"10.0.0.3"}`),
+		}, "bob count=2 card=3"},
+		{"a document without a group-by field is in no group", []string{"user.name"}, 3, 1, []string{
+			ev("00:10", `,"user":{"name":"bob"},"source":{"ip":"10.0.0.1"}`),
+			ev("00:20", `,"user":{"name":"bob"},"source":{"ip":"10.0.0.1"}`),
+			ev("00:30", `,"source":{"ip":"10.0.0.2"}`),
+			ev("00:40", `,"user":{"name":null},"source":{"ip":"10.0.0.2"}`),
+		}, ""},
+		{"neither field: in no group", []string{"user.name"}, 1, 1, []string{
+			ev("00:10", ``),
+		}, ""},
+		{"no group-by fields: one group of every document, with or without the cardinality field", nil, 3, 2, []string{
+			ev("00:10", `,"source":{"ip":"10.0.0.1"}`),
+			ev("00:20", `,"source":{"ip":"10.0.0.2"}`),
+			ev("00:30", ``),
+		}, " count=3 card=2"},
+		{"two group-by fields, one missing", []string{"user.name", "host.name"}, 2, 1, []string{
+			ev("00:10", `,"user":{"name":"bob"},"host":{"name":"h1"},"source":{"ip":"10.0.0.1"}`),
+			ev("00:20", `,"user":{"name":"bob"},"source":{"ip":"10.0.0.1"}`),
+			ev("00:30", `,"user":{"name":"bob"},"host":{"name":"h1"}`),
+		}, "bob,h1 count=2 card=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := event.NewPlan()
+			r := testRule(plan, "th", "event.action", "LOGON_FAILED", nil)
+			r.TimestampOverride = ""
+			r.Alert.Type = "threshold"
+			r.Window = Window{Interval: 5 * time.Minute, Lookback: 10 * time.Minute, MaxSignals: 100}
+			r.Threshold = &Threshold{Fields: tc.fields, Value: tc.value, CardinalityField: "source.ip", CardinalityValue: tc.cardValue}
+			got, _ := runSuppressed(t, plan, r, tc.docs)
+			var s []string
+			for _, a := range got {
+				res := a.Doc["kibana.alert.threshold_result"].(map[string]any)
+				var terms []string
+				for _, x := range res["terms"].([]any) {
+					terms = append(terms, fmt.Sprint(x.(map[string]any)["value"]))
+				}
+				card := res["cardinality"].([]any)[0].(map[string]any)["value"]
+				s = append(s, fmt.Sprintf("%s count=%v card=%v", strings.Join(terms, ","), res["count"], card))
+			}
+			if got := strings.Join(s, "; "); got != tc.want {
+				t.Errorf("alerts %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -15,6 +15,10 @@ type Alert struct {
 	Rule      *Rule
 	EventTime time.Time // the rule's primary timestamp of the event (zero if none)
 	Doc       map[string]any
+	// Exec is the execution that raised the alert, for the alerts a
+	// threshold or new_terms rule builds at its executions (zero
+	// otherwise): alert suppression's window is counted from it.
+	Exec time.Time
 }
 
 // HuntOptions configure a batch hunt.
@@ -507,7 +511,13 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 	for _, r := range h.opts.Engine.Rules() {
 		if held := h.thr[r]; len(held) > 0 {
 			st := h.stat(r)
-			for _, a := range h.finishThreshold(r, held) {
+			alerts := h.finishThreshold(r, held)
+			if r.Suppression != nil {
+				var folded int
+				alerts, folded = SuppressBuilt(r, alerts, h.space())
+				st.Suppressed += folded
+			}
+			for _, a := range alerts {
 				if h.seen[a.ID] {
 					continue
 				}
@@ -522,6 +532,11 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 			alerts, notNew := h.finishNewTerms(r, held)
 			st := h.stat(r)
 			st.NotNew += notNew
+			if r.Suppression != nil {
+				var folded int
+				alerts, folded = SuppressBuilt(r, alerts, h.space())
+				st.Suppressed += folded
+			}
 			for _, a := range alerts {
 				st.Alerts++
 				if err := h.emit(a); err != nil && firstErr == nil {

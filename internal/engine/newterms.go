@@ -112,7 +112,7 @@ func (h *Hunt) finishNewTerms(r *Rule, held []heldTerm) (alerts []Alert, notNew 
 				id, doc := NewTermsDoc(x.m, h.space(), c)
 				if !h.seen[id] {
 					h.seen[id] = true
-					alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: x.m.Time, Doc: doc})
+					alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: x.m.Time, Doc: doc, Exec: exec})
 				}
 			} else {
 				notNew++

@@ -200,7 +200,7 @@ func thresholdAlert(r *Rule, exec time.Time, b *thresholdBucket, space string, n
 	doc := alert.Build(alert.Event{Doc: src, ID: eventID}, r.Alert, alert.Options{Space: space, Now: now})
 	doc["kibana.alert.threshold_result"] = result
 	id := doc["kibana.alert.uuid"].(string)
-	return Alert{ID: id, Rule: r, EventTime: b.max, Doc: doc}
+	return Alert{ID: id, Rule: r, EventTime: b.max, Doc: doc, Exec: exec}
 }
 
 // setPath sets a dotted path in nested maps.

@@ -99,7 +99,8 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			Overrides: overrides(r),
 		},
 	}
-	if r.Type == "query" || r.Type == "saved_query" || r.Type == "threat_match" {
+	switch r.Type {
+	case "query", "saved_query", "threat_match", "new_terms", "threshold":
 		er.Suppression = suppression(r.AlertSuppression)
 	}
 	if r.Type == "threat_match" {

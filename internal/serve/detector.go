@@ -367,8 +367,26 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 				return err
 			}
 			for _, f := range newAlerts {
+				var g *group
+				if r.Suppression != nil {
+					// Suppression first, then max_signals, as Kibana's
+					// alertWithSuppression truncates to maxAlerts last.
+					f.Exec = now
+					write, gg, err := d.suppressBuilt(ctx, groups, f, now)
+					if err != nil {
+						return err
+					}
+					if !write {
+						d.dropped.Add(1, r.ID, "suppressed")
+						continue
+					}
+					g = gg
+				}
 				if !d.take(r, now) {
 					d.dropped.Add(1, r.ID, "max_signals")
+					if g != nil {
+						delete(groups, g.rec.Key)
+					}
 					continue
 				}
 				derived = append(derived, f.ID)
@@ -466,9 +484,22 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 			return err
 		}
 	}
+	if err := d.saveGroups(ctx, groups); err != nil {
+		return err
+	}
+	for i, a := range out {
+		d.alerts.Add(1, a.RuleID, ruleNames[i])
+	}
+	return nil
+}
+
+// saveGroups stores the suppression groups a batch or an execution
+// touched, with the updated document of the alerts that existed before.
+func (d *Detector) saveGroups(ctx context.Context, groups map[string]*group) error {
 	for _, g := range groups {
 		var doc []byte
 		if !g.isNew {
+			var err error
 			if doc, err = engine.MarshalAlert(g.doc); err != nil {
 				return err
 			}
@@ -477,10 +508,61 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 			return err
 		}
 	}
-	for i, a := range out {
-		d.alerts.Add(1, a.RuleID, ruleNames[i])
-	}
 	return nil
+}
+
+// suppressBuilt applies alert suppression to an alert a threshold or
+// new_terms rule built at the execution a.Exec (see engine.SuppressBuilt
+// for Kibana's semantics): write is false when an open alert of its group,
+// in this batch or in the store, counts it instead; otherwise the alert
+// opens a group (returned) and gets its suppression fields.
+func (d *Detector) suppressBuilt(ctx context.Context, groups map[string]*group, a engine.Alert, now time.Time) (write bool, g *group, err error) {
+	r := a.Rule
+	terms, start, end, ok := r.SuppressionGroup(a)
+	if !ok {
+		return true, nil, nil
+	}
+	inst := engine.InstanceID(terms, r.Alert.UUID, d.space())
+	interval := r.Window.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	key := r.SuppressionKey(inst, a.Exec.Truncate(interval))
+	detected := now.UTC().Format("2006-01-02T15:04:05.000Z")
+	if g, ok := groups[key]; ok {
+		g.fold(start, end, detected)
+		return false, g, nil
+	}
+	rec, found, err := d.opts.Store.LoadSuppression(ctx, key)
+	if err != nil {
+		return false, nil, err
+	}
+	if found && r.SuppressionOpen(rec.CreatedAt, a.Exec) {
+		raw, stored, err := d.opts.Store.AlertDoc(ctx, rec.AlertID)
+		if err != nil {
+			return false, nil, err
+		}
+		doc := map[string]any{}
+		if stored && json.Unmarshal(raw, &doc) == nil {
+			g := &group{rec: rec, terms: terms, inst: inst, doc: doc}
+			groups[key] = g
+			g.fold(start, end, detected)
+			return false, g, nil
+		}
+	}
+	g = &group{terms: terms, inst: inst, isNew: true, doc: a.Doc, rec: state.Suppression{
+		Key: key, CreatedAt: a.Exec, Start: start, End: end, AlertID: a.ID,
+	}}
+	engine.SuppressionFields(a.Doc, terms, inst, start, end, 0)
+	groups[key] = g
+	return true, g, nil
+}
+
+func (d *Detector) space() string {
+	if d.opts.Space == "" {
+		return "default"
+	}
+	return d.opts.Space
 }
 
 // newTerms returns the alerts of a new terms match: one per value
@@ -605,12 +687,18 @@ func (g *group) count(m engine.Match, detected string) {
 	if g.doc == nil {
 		return
 	}
+	g.fold(m.Time, m.Time, detected)
+}
+
+// fold counts one more suppressed alert or match, covering start..end,
+// into the group's alert.
+func (g *group) fold(start, end time.Time, detected string) {
 	g.rec.DocsCount++
-	if m.Time.Before(g.rec.Start) {
-		g.rec.Start = m.Time
+	if start.Before(g.rec.Start) {
+		g.rec.Start = start
 	}
-	if m.Time.After(g.rec.End) {
-		g.rec.End = m.Time
+	if end.After(g.rec.End) {
+		g.rec.End = end
 	}
 	engine.SuppressionFields(g.doc, g.terms, g.inst, g.rec.Start, g.rec.End, g.rec.DocsCount)
 	g.doc["kibana.alert.last_detected"] = detected
@@ -682,8 +770,28 @@ func (d *Detector) Tick(ctx context.Context) error {
 			return err
 		}
 		alerts := engine.ThresholdExecution(r, exec, matches, last, space, now)
+		var groups map[string]*group
+		if r.Suppression != nil {
+			groups = map[string]*group{}
+			kept := alerts[:0]
+			for _, a := range alerts {
+				write, _, err := d.suppressBuilt(ctx, groups, a, now)
+				if err != nil {
+					return err
+				}
+				if write {
+					kept = append(kept, a)
+				} else {
+					d.dropped.Add(1, r.ID, "suppressed")
+				}
+			}
+			alerts = kept
+		}
 		if err := d.deliverBuilt(ctx, alerts, now); err != nil {
 			return err // the execution runs again at the next tick
+		}
+		if err := d.saveGroups(ctx, groups); err != nil {
+			return err
 		}
 		if err := d.opts.Store.SaveThresholdLast(ctx, r.ID, last, exec.Add(-lookback)); err != nil {
 			return err

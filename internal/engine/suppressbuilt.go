@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+)
+
+// Alert suppression of the alerts a rule builds at its executions
+// (threshold and new_terms rules), as Kibana's persistence wrapper does it
+// for every rule type but query (alertWithSuppression in the rule registry's
+// create_persistence_rule_type_wrapper.ts): each built alert belongs to one
+// suppression group (its instance id); when an alert of the group, created
+// by an execution no longer ago than the duration (or by the same
+// execution, without one), is open, the new alert is not written and the
+// open one counts it: docs_count + 1, suppression end moved to the later
+// end, last_detected the execution's time.
+//
+// The group of a threshold alert is its bucket (the threshold fields'
+// values, wrap_suppressed_threshold_alerts.ts), its start and end the
+// bucket's first and last event; a threshold rule suppresses only with a
+// duration. The group of a new terms alert is the values of the rule's
+// group_by fields in the event (a multi-valued field is one value, its
+// values sorted; a missing field a null value, or no suppression at all
+// with missing_fields_strategy doNotSuppress), its start and end the
+// event's time.
+
+// SuppressionGroup returns the suppression group of an alert a threshold
+// or new_terms rule built: its terms, and the event times it covers. ok is
+// false when the alert is not suppressed (a new terms event lacking a
+// group_by field with missing_fields_strategy doNotSuppress).
+func (r *Rule) SuppressionGroup(a Alert) (terms []Term, start, end time.Time, ok bool) {
+	if r.Threshold != nil {
+		res, _ := a.Doc["kibana.alert.threshold_result"].(map[string]any)
+		for _, t := range asSlice(res["terms"]) {
+			if m, isMap := t.(map[string]any); isMap {
+				terms = append(terms, Term{Field: fmt.Sprint(m["field"]), Value: m["value"]})
+			}
+		}
+		start = a.EventTime
+		if from, isStr := res["from"].(string); isStr {
+			if t, err := time.Parse(time.RFC3339Nano, from); err == nil {
+				start = t
+			}
+		}
+		return terms, start, a.EventTime, true
+	}
+	s := r.Suppression
+	for _, f := range s.GroupBy {
+		var vals []any
+		if v, found := alert.Lookup(a.Doc, f); found {
+			if arr, isArr := v.([]any); isArr {
+				for _, x := range arr {
+					if x != nil {
+						vals = append(vals, scalar(x))
+					}
+				}
+			} else if v != nil {
+				vals = []any{scalar(v)}
+			}
+		}
+		var value any
+		switch len(vals) {
+		case 0:
+			if s.DoNotSuppress {
+				return nil, a.EventTime, a.EventTime, false
+			}
+		case 1:
+			value = vals[0]
+		default:
+			sort.Slice(vals, func(i, j int) bool { return fmt.Sprint(vals[i]) < fmt.Sprint(vals[j]) })
+			value = vals
+		}
+		terms = append(terms, Term{Field: f, Value: value})
+	}
+	return terms, a.EventTime, a.EventTime, true
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// SuppressionKey is the key of an alert's open group: its instance id, and
+// without a duration the execution too (suppression per execution).
+func (r *Rule) SuppressionKey(inst string, exec time.Time) string {
+	if r.Suppression.Duration > 0 {
+		return inst
+	}
+	return inst + "@" + exec.UTC().Format(time.RFC3339Nano)
+}
+
+// SuppressionOpen reports whether a group created by the execution at
+// created still takes the alerts of the execution at exec.
+func (r *Rule) SuppressionOpen(created, exec time.Time) bool {
+	d := r.Suppression.Duration
+	return d == 0 || !exec.After(created.Add(d))
+}
+
+// SuppressBuilt applies the rule's alert suppression to the alerts a
+// threshold or new_terms rule built in a hunt, in the order of their
+// executions (then of their events, then of their ids); it returns the
+// alerts to write, their suppression fields set, and how many were folded
+// into them.
+func SuppressBuilt(r *Rule, alerts []Alert, space string) ([]Alert, int) {
+	sort.SliceStable(alerts, func(i, j int) bool {
+		a, b := alerts[i], alerts[j]
+		switch {
+		case !a.Exec.Equal(b.Exec):
+			return a.Exec.Before(b.Exec)
+		case !a.EventTime.Equal(b.EventTime):
+			return a.EventTime.Before(b.EventTime)
+		}
+		return a.ID < b.ID
+	})
+	type open struct {
+		a          Alert
+		terms      []Term
+		inst       string
+		created    time.Time
+		start, end time.Time
+		count      int
+		detected   time.Time
+	}
+	groups := map[string]*open{}
+	var out []*open
+	var plain []Alert
+	folded := 0
+	for _, a := range alerts {
+		terms, start, end, ok := r.SuppressionGroup(a)
+		if !ok {
+			plain = append(plain, a)
+			continue
+		}
+		inst := InstanceID(terms, r.Alert.UUID, space)
+		key := r.SuppressionKey(inst, a.Exec)
+		if g := groups[key]; g != nil && r.SuppressionOpen(g.created, a.Exec) {
+			g.count++
+			g.end = later(g.end, end)
+			g.detected = a.Exec
+			folded++
+			continue
+		}
+		g := &open{a: a, terms: terms, inst: inst, created: a.Exec, start: start, end: end}
+		groups[key] = g
+		out = append(out, g)
+	}
+	result := plain
+	for _, g := range out {
+		SuppressionFields(g.a.Doc, g.terms, g.inst, g.start, g.end, g.count)
+		if !g.detected.IsZero() {
+			g.a.Doc["kibana.alert.last_detected"] = g.detected.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+		result = append(result, g.a)
+	}
+	sort.SliceStable(result, func(i, j int) bool {
+		if !result[i].Exec.Equal(result[j].Exec) {
+			return result[i].Exec.Before(result[j].Exec)
+		}
+		return result[i].EventTime.Before(result[j].EventTime)
+	})
+	return result, folded
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -147,7 +147,7 @@ func (p *pipeline) run(paths []string) error {
 // lines, which they cut into records: the reading goroutine only copies
 // bytes, so that it does not hold the workers back. It returns false when
 // the pipeline stops.
-func (p *pipeline) readBlocks(r *input.Reader, cur **chunk, send func() bool, add func(chunkItem) bool) bool {
+func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send func() bool, add func(chunkItem) bool) bool {
 	for {
 		var reuse []byte
 		select {
@@ -166,7 +166,7 @@ func (p *pipeline) readBlocks(r *input.Reader, cur **chunk, send func() bool, ad
 			continue
 		}
 		if err != nil {
-			return add(chunkItem{problem: fmt.Sprintf("%s: %v", blk.Source, err)})
+			return add(chunkItem{problem: fmt.Sprintf("%s: %v", path, err)})
 		}
 		if len((*cur).items) > 0 && !send() { // what came before, in order
 			return false
@@ -217,7 +217,7 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 			continue
 		}
 		if lines {
-			if !p.readBlocks(r, &c, send, add) {
+			if !p.readBlocks(path, r, &c, send, add) {
 				r.Close()
 				return
 			}

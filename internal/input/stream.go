@@ -2,10 +2,12 @@ package input
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // The whole-document reader: top-level JSON arrays, {"records":[...]} and
@@ -188,6 +190,8 @@ const (
 var (
 	isDelim  = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true, ',': true, ' ': true, '\t': true, '\n': true, '\r': true, ':': true}
 	isStruct = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+	// isStrStop marks the bytes a scan inside a string stops at.
+	isStrStop = [256]bool{'"': true, '\\': true, '\n': true}
 )
 
 // value scans the value starting at pos to its end. Unless skip, the bytes
@@ -206,35 +210,19 @@ func (d *doc) value(bound int, skip bool) (fault, string) {
 			}
 			continue
 		}
+		if d.esc { // the byte after a backslash, read at last
+			d.esc = false
+			d.pos++
+			continue
+		}
 		if d.inStr {
-			if d.esc {
-				d.esc = false
-				d.pos++
-				continue
+			// The rest of a string the buffer cut (or a string on its own).
+			f, why := d.strings()
+			if f != scanned {
+				return f, why
 			}
-			b := d.buf[d.pos:d.end]
-			q := bytes.IndexByte(b, '"')
-			seg := b
-			if q >= 0 {
-				seg = b[:q]
-			}
-			if k := stringStop(seg); k >= 0 {
-				d.pos += k
-				if seg[k] == '\n' {
-					return broken, "a newline in a string (is the string unterminated?)"
-				}
-				d.pos++
-				d.esc = true
-				continue
-			}
-			if q < 0 {
-				d.pos = d.end
-				continue
-			}
-			d.pos += q + 1
-			d.inStr = false
-			if len(d.stack) == 0 {
-				return scanned, "" // a string on its own
+			if !d.inStr && len(d.stack) == 0 {
+				return scanned, ""
 			}
 			continue
 		}
@@ -265,63 +253,126 @@ func (d *doc) value(bound int, skip bool) (fault, string) {
 			}
 			continue
 		}
-		b := d.buf[:d.end]
-		i := d.pos
-		for i < len(b) {
-			c := b[i]
-			if !isStruct[c] {
-				i++
-				continue
-			}
-			switch c {
-			case '"':
-				d.inStr = true
-			case '{', '[':
-				if len(d.stack) >= maxDepth {
-					d.pos = i
-					return broken, fmt.Sprintf("nested deeper than %d levels", maxDepth)
-				}
-				d.stack = append(d.stack, c)
-			case '}', ']':
-				open := d.stack[len(d.stack)-1]
-				if (c == '}') != (open == '{') {
-					d.pos = i
-					return broken, fmt.Sprintf("%q does not close %q", c, open)
-				}
-				d.stack = d.stack[:len(d.stack)-1]
-				if len(d.stack) == 0 {
-					d.pos = i + 1
-					return scanned, ""
-				}
-			}
-			i++
-			if d.inStr {
-				break
-			}
+		if f, why := d.containers(); f != scanned || len(d.stack) == 0 {
+			return f, why
 		}
-		d.pos = i
 	}
 }
 
-// stringStop returns the index of the first backslash or newline in a
-// string's bytes, or -1.
-func stringStop(seg []byte) int {
-	if len(seg) < 32 {
-		for i, c := range seg {
-			if c == '\\' || c == '\n' {
-				return i
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// stringStop returns the index of the first '"', '\\' or '\n' in b from
+// i on, or len(b); eight bytes at a time.
+func stringStop(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, bs, nl := x^(ones*'"'), x^(ones*'\\'), x^(ones*'\n')
+		// A byte of q, bs or nl is zero where x holds that byte; the
+		// lowest flagged byte of this test is exact (a borrow can only
+		// flag bytes above a zero one).
+		if m := ((q-ones)&^q | (bs-ones)&^bs | (nl-ones)&^nl) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && !isStrStop[b[i]] {
+		i++
+	}
+	return i
+}
+
+// strings moves pos past the rest of the string it is in, or to the end
+// of the buffer (inStr then stays set). A raw newline in a string is
+// broken structure: JSON has none, so it tells an unterminated string.
+func (d *doc) strings() (fault, string) {
+	b := d.buf[:d.end]
+	i := d.pos
+	for i < len(b) {
+		i = stringStop(b, i)
+		if i == len(b) {
+			break
+		}
+		switch c := b[i]; c {
+		case '"':
+			d.pos, d.inStr = i+1, false
+			return scanned, ""
+		case '\\':
+			if i+1 == len(b) {
+				d.pos, d.esc = i+1, true
+				return scanned, ""
+			}
+			i += 2
+		default: // '\n'
+			d.pos = i
+			return broken, "a newline in a string (is the string unterminated?)"
+		}
+	}
+	d.pos = i
+	return scanned, ""
+}
+
+// containers scans the inside of objects and arrays (the stack is not
+// empty) until the value ends (the stack is empty) or the buffer does.
+func (d *doc) containers() (fault, string) {
+	b := d.buf[:d.end]
+	i := d.pos
+	for i < len(b) {
+		c := b[i]
+		if !isStruct[c] {
+			i++
+			continue
+		}
+		switch c {
+		case '"':
+			// The string, inline: most are short.
+			i++
+			for i < len(b) {
+				i = stringStop(b, i)
+				if i == len(b) {
+					break
+				}
+				c := b[i]
+				if c == '"' {
+					break
+				}
+				if c == '\n' {
+					d.pos = i
+					return broken, "a newline in a string (is the string unterminated?)"
+				}
+				if i+1 == len(b) { // a backslash ends the buffer
+					d.pos, d.inStr, d.esc = i+1, true, true
+					return scanned, ""
+				}
+				i += 2
+			}
+			if i == len(b) {
+				d.pos, d.inStr = i, true
+				return scanned, ""
+			}
+		case '{', '[':
+			if len(d.stack) >= maxDepth {
+				d.pos = i
+				return broken, fmt.Sprintf("nested deeper than %d levels", maxDepth)
+			}
+			d.stack = append(d.stack, c)
+		case '}', ']':
+			open := d.stack[len(d.stack)-1]
+			if (c == '}') != (open == '{') {
+				d.pos = i
+				return broken, fmt.Sprintf("%q does not close %q", c, open)
+			}
+			d.stack = d.stack[:len(d.stack)-1]
+			if len(d.stack) == 0 {
+				d.pos = i + 1
+				return scanned, ""
 			}
 		}
-		return -1
+		i++
 	}
-	k := bytes.IndexByte(seg, '\\')
-	if k >= 0 {
-		seg = seg[:k]
-	}
-	if n := bytes.IndexByte(seg, '\n'); n >= 0 {
-		return n
-	}
-	return k
+	d.pos = i
+	return scanned, ""
 }
 
 func (d *doc) resetScan() {

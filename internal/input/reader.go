@@ -205,6 +205,9 @@ func (r *Reader) Next() (Record, error) {
 }
 
 func (r *Reader) nextLine() (Record, error) {
+	if r.eof {
+		return Record{}, io.EOF // after a truncated gzip stream
+	}
 	for {
 		raw, err := r.br.ReadSlice('\n')
 		var buf []byte

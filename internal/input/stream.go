@@ -434,7 +434,7 @@ func (r *Reader) nextDoc() (Record, error) {
 			case '{':
 				if head, ok := d.envelopeHead(); ok && r.isEnvelope() {
 					d.open = d.at(d.mark)
-					d.pos, d.mark = head, -1
+					d.pos, d.mark = d.mark+head, -1
 					d.state, d.index, d.sep = inEnvelope, 0, false
 					continue
 				}
@@ -454,12 +454,13 @@ func (r *Reader) nextDoc() (Record, error) {
 			c := d.buf[d.pos]
 			if c == ']' {
 				d.pos++
-				if d.state == inEnvelope {
+				closing := d.state == inEnvelope
+				d.state = atTop
+				if closing {
 					if err := r.closeEnvelope(); err != nil {
 						return Record{}, err
 					}
 				}
-				d.state = atTop
 				continue
 			}
 			if d.sep {
@@ -482,8 +483,8 @@ func (r *Reader) nextDoc() (Record, error) {
 }
 
 // envelopeHead reports whether the object at pos starts as an envelope
-// does, {"records":[ or {"value":[, and where its array's elements begin.
-// It leaves mark on the object.
+// does, {"records":[ or {"value":[, and where its array's elements begin
+// (from the object's start). It leaves mark on the object.
 func (d *doc) envelopeHead() (int, bool) {
 	d.mark = d.pos
 	for d.end-d.pos < 64 && d.fill() {
@@ -506,7 +507,7 @@ func (d *doc) envelopeHead() (int, bool) {
 	if i >= len(b) || b[i] != '[' {
 		return 0, false
 	}
-	return d.pos + i + 1, true
+	return i + 1, true
 }
 
 // isEnvelope tells an envelope from an object that merely starts as one:
@@ -518,7 +519,7 @@ func (r *Reader) isEnvelope() bool {
 	d := r.doc
 	d.resetScan()
 	f, _ := d.value(envelopeBudget, false)
-	if f != scanned {
+	if f != scanned || d.pos-d.mark > envelopeBudget {
 		d.pos = d.mark
 		return true
 	}
@@ -624,6 +625,14 @@ func (r *Reader) record(index int) (Record, error) {
 			d.sep = false
 		}
 		return Record{}, err
+	}
+	if d.pos-d.mark > d.limit {
+		// Whole in the buffer, but over the bound all the same.
+		d.mark = -1
+		if index >= 0 {
+			return Record{}, d.errorf(start, "record %d is longer than %s", index, sizeText(d.limit))
+		}
+		return Record{}, d.errorf(start, "a value longer than %s", sizeText(d.limit))
 	}
 	d.tries = 0
 	data := d.buf[d.mark:d.pos]

@@ -603,17 +603,24 @@ func (r *Reader) record(index int) (Record, error) {
 		} else {
 			err = d.errorf(d.at(d.pos), "malformed JSON: %s", why)
 		}
-		if index >= 0 {
-			err.Err = fmt.Errorf("record %d: %w", index, err.Err)
-		}
 		// Resume at the next record start inside the broken value; after
 		// many failed attempts in a row, after where this one failed.
+		fault := d.base + int64(d.pos)
 		from := d.mark + 1
 		if d.tries++; d.tries > maxResyncTries {
 			from = d.pos
 		}
 		d.rewind(start)
 		r.resync(from)
+		if f == broken && d.base+int64(d.pos) < fault {
+			// The fault was found past the next record's start: the
+			// record itself did not end, which its start tells best.
+			next := d.at(d.pos)
+			err = d.errorf(start, "malformed JSON: the value does not end before the next record at %d:%d (%s at %d:%d)", next.line, next.col(), why, err.Line, err.Col)
+		}
+		if index >= 0 {
+			err.Err = fmt.Errorf("record %d: %w", index, err.Err)
+		}
 		return Record{}, err
 	}
 	if d.pos == d.mark {

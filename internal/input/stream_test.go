@@ -58,7 +58,7 @@ var docCases = []struct {
 		"an element cut short, the next on its line",
 		"[\n  {\"a\":1},\n  {\"a\":2, \"b\":\n  {\"a\":3}\n]\n",
 		[]string{`2:3:0:{"a":1}`, `4:3:2:{"a":3}`},
-		[]string{`f:5:1: record 1: malformed JSON: ']' does not close '{'`},
+		[]string{`f:3:3: record 1: malformed JSON: the value does not end before the next record at 4:3 (']' does not close '{' at 5:1)`},
 	},
 	{
 		"a malformed element between good ones",

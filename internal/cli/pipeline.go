@@ -19,7 +19,7 @@ import (
 // whatever the number of workers. Memory is bounded by the chunks in flight.
 
 const (
-	chunkRecords = 256
+	chunkRecords = 1024
 	chunkBytes   = 1 << 20
 )
 
@@ -81,8 +81,9 @@ func (p *pipeline) run(paths []string) error {
 		p.jobs = 1
 	}
 	inFlight := make(chan struct{}, p.jobs*4)
-	// Blocks come back once their chunk is done (onChunk has returned:
-	// nothing it keeps refers to a block's bytes) and are read into again.
+	// Blocks and arenas come back once their chunk is done (onChunk has
+	// returned: nothing it keeps refers to their bytes) and are filled
+	// again.
 	p.free = make(chan []byte, p.jobs*4+1)
 	work := make(chan *chunk, p.jobs*2)
 	done := make(chan *chunk, p.jobs*4)
@@ -131,10 +132,12 @@ func (p *pipeline) run(paths []string) error {
 					close(stop)
 				}
 			}
-			if c.block.Data != nil {
-				select {
-				case p.free <- c.block.Data[:0]:
-				default:
+			for _, b := range [][]byte{c.block.Data, c.arena} {
+				if b != nil {
+					select {
+					case p.free <- b[:0]:
+					default:
+					}
 				}
 			}
 			<-inFlight
@@ -147,7 +150,7 @@ func (p *pipeline) run(paths []string) error {
 // lines, which they cut into records: the reading goroutine only copies
 // bytes, so that it does not hold the workers back. It returns false when
 // the pipeline stops.
-func (p *pipeline) readBlocks(r *input.Reader, cur **chunk, send func() bool, add func(chunkItem) bool) bool {
+func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send func() bool, add func(chunkItem) bool) bool {
 	for {
 		var reuse []byte
 		select {
@@ -166,7 +169,7 @@ func (p *pipeline) readBlocks(r *input.Reader, cur **chunk, send func() bool, ad
 			continue
 		}
 		if err != nil {
-			return add(chunkItem{problem: fmt.Sprintf("%s: %v", blk.Source, err)})
+			return add(chunkItem{problem: fmt.Sprintf("%s: %v", path, err)})
 		}
 		if len((*cur).items) > 0 && !send() { // what came before, in order
 			return false
@@ -217,7 +220,7 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 			continue
 		}
 		if lines {
-			if !p.readBlocks(r, &c, send, add) {
+			if !p.readBlocks(path, r, &c, send, add) {
 				r.Close()
 				return
 			}
@@ -240,6 +243,14 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 			if err != nil {
 				add(chunkItem{problem: fmt.Sprintf("%s: %v", path, err)})
 				break
+			}
+			if c.arena == nil {
+				select {
+				case c.arena = <-p.free:
+				default:
+					c.arena = make([]byte, 0, chunkBytes+64<<10)
+				}
+				c.items = make([]chunkItem, 0, chunkRecords)
 			}
 			from := len(c.arena)
 			c.arena = append(c.arena, rec.Data...)

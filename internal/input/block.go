@@ -33,9 +33,15 @@ func (r *Reader) Lines() (bool, error) {
 // input does not allocate, and clear, a new block each time), else in a new
 // slice the caller keeps; io.EOF at the end. A line longer than the limit
 // is skipped and reported as a *DecodeError (call NextBlock again to go
-// on). Do not mix with Next.
+// on). A gzip stream cut short ends the lines before the cut, then comes
+// as a *DecodeError wrapping ErrTruncatedGzip where the cut is. Do not mix
+// with Next.
 func (r *Reader) NextBlock(buf []byte, size int) (Block, error) {
 	if r.eof {
+		if err := r.err; err != nil {
+			r.err = nil
+			return Block{}, err
+		}
 		return Block{}, io.EOF
 	}
 	// Room for size bytes after the carried line start: a read of at least
@@ -50,13 +56,31 @@ func (r *Reader) NextBlock(buf []byte, size int) (Block, error) {
 	for {
 		n, err := io.ReadFull(r.br, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		var cutShort error
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			r.eof = true
+		case errors.Is(err, ErrTruncatedGzip):
+			r.eof = true
+			cutShort = err
 		case err != nil:
 			return Block{}, err
 		}
-		if cut = bytes.LastIndexByte(buf, '\n'); cut >= 0 || r.eof {
+		cut = bytes.LastIndexByte(buf, '\n')
+		if cutShort != nil {
+			// The line the cut falls in is no record: the lines before it
+			// go out, then the cut is reported where it is.
+			tail := buf[cut+1:]
+			line := r.line + bytes.Count(buf[:cut+1], []byte{'\n'}) + 1
+			r.err = &DecodeError{Source: r.name, Line: line, Col: len(tail) + 1, Err: cutShort}
+			r.line = line - 1
+			if cut < 0 {
+				return r.NextBlock(nil, size)
+			}
+			b := Block{Data: buf[:cut+1], Source: r.name, Line: line - bytes.Count(buf[:cut+1], []byte{'\n'})}
+			return b, nil
+		}
+		if cut >= 0 || r.eof {
 			break
 		}
 		if len(buf) > maxLine {

@@ -25,7 +25,11 @@ type Record struct {
 	Data   []byte // one JSON object; valid until the next call to Next
 	Source string // the file name, or "-" for stdin
 	Line   int    // 1-based line where the object (or its envelope) starts
-	Index  int    // position inside a JSON array or envelope; -1 otherwise
+	// Col is the 1-based column where the object starts in a
+	// whole-document input (arrays, envelopes, pretty-printed JSON); 0 for
+	// NDJSON lines.
+	Col   int
+	Index int // position inside a JSON array or envelope; -1 otherwise
 	// Unchecked is set on the lines of a deferred reader: they start with
 	// '{' but are neither validated nor split if they are envelopes. Pass
 	// them to Expand.
@@ -56,8 +60,30 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// maxLine bounds one NDJSON line.
+// maxLine bounds one NDJSON line, and one record of a whole-document
+// input.
 const maxLine = 256 << 20
+
+// ErrTruncatedGzip is the error of a gzip stream that ends before its
+// end: the records before the cut are read, the one it cuts is not.
+var ErrTruncatedGzip = errors.New("truncated gzip")
+
+// gzipReader reads a gzip stream, reporting one that is cut short as
+// ErrTruncatedGzip (with how much it gave), not as the io.ErrUnexpectedEOF
+// that would pass for a record cut short.
+type gzipReader struct {
+	zr *gzip.Reader
+	n  int64 // bytes read out
+}
+
+func (g *gzipReader) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	g.n += int64(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("%w: the compressed data ends after %d bytes of JSON", ErrTruncatedGzip, g.n)
+	}
+	return n, err
+}
 
 // Reader yields the records of one source.
 type Reader struct {
@@ -68,18 +94,20 @@ type Reader struct {
 	started  bool
 	stream   bool // whole-document mode: arrays and pretty-printed objects
 	pending  []Record
-	doc      []byte
-	pos      int
+	doc      *doc // whole-document mode's reader
+	limit    int  // bound of a record in whole-document mode (maxLine)
 	deferred bool
 	carry    []byte // NextBlock: the start of a line read but not handed out
 	eof      bool   // NextBlock: the input is exhausted
+	err      error  // NextBlock: a read error to return once the lines before it are out
 }
 
-// Defer makes the reader hand out NDJSON lines without validating them or
-// splitting envelopes (records marked Unchecked), so that this work, as
-// costly as the matching itself, can be done by Expand on other goroutines.
-// Whole-document inputs (arrays, pretty-printed JSON) are decoded by the
-// reader as before. Call it before the first Next.
+// Defer makes the reader hand out records without validating them or
+// splitting envelopes found on NDJSON lines (records marked Unchecked), so
+// that this work, as costly as the matching itself, can be done by Expand
+// on other goroutines. Whole-document inputs (arrays, envelopes,
+// pretty-printed JSON) are still cut into records by the reader, but their
+// records are not validated either. Call it before the first Next.
 func (r *Reader) Defer() { r.deferred = true }
 
 // Open opens a file ("-" is stdin).
@@ -98,7 +126,7 @@ func Open(path string, stdin io.Reader) (*Reader, error) {
 
 // NewReader reads records from r; name is used in locations.
 func NewReader(r io.Reader, name string) *Reader {
-	return &Reader{name: name, br: bufio.NewReaderSize(r, 1<<20)}
+	return &Reader{name: name, br: bufio.NewReaderSize(r, 1<<20), limit: maxLine}
 }
 
 // start detects gzip and the document shape.
@@ -109,13 +137,14 @@ func (r *Reader) start() error {
 		if err != nil {
 			return fmt.Errorf("%s: bad gzip data: %w", r.name, err)
 		}
-		r.br = bufio.NewReaderSize(zr, 1<<20)
+		r.br = bufio.NewReaderSize(&gzipReader{zr: zr}, 1<<20)
 	}
 	if bom, _ := r.br.Peek(3); bytes.Equal(bom, []byte{0xef, 0xbb, 0xbf}) {
 		r.br.Discard(3)
 	}
 	// A document that starts with '[' or whose first line is not a
-	// complete object is read whole (arrays, pretty-printed exports).
+	// complete object is read as a document (arrays, pretty-printed
+	// exports), a record at a time.
 	for i := 1; ; i++ {
 		b, err := r.br.Peek(i)
 		if len(b) < i {
@@ -136,12 +165,7 @@ func (r *Reader) start() error {
 		break
 	}
 	if r.stream {
-		data, err := io.ReadAll(r.br)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.name, err)
-		}
-		r.doc = data
-		r.line = 1
+		r.doc = newDoc(r.name, r.br, r.limit)
 	}
 	return nil
 }
@@ -175,12 +199,15 @@ func (r *Reader) Next() (Record, error) {
 		return r.pop()
 	}
 	if r.stream {
-		return r.nextValue()
+		return r.nextDoc()
 	}
 	return r.nextLine()
 }
 
 func (r *Reader) nextLine() (Record, error) {
+	if r.eof {
+		return Record{}, io.EOF // after a truncated gzip stream
+	}
 	for {
 		raw, err := r.br.ReadSlice('\n')
 		var buf []byte
@@ -192,8 +219,13 @@ func (r *Reader) nextLine() (Record, error) {
 			}
 			raw = buf
 		}
+		if errors.Is(err, ErrTruncatedGzip) {
+			// The cut line is not a record: report the cut instead.
+			r.eof = true
+			return Record{}, &DecodeError{Source: r.name, Line: r.line + 1, Col: len(raw) + 1, Err: err}
+		}
 		if len(raw) == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) || r.eof {
 				return Record{}, io.EOF
 			}
 			return Record{}, err
@@ -219,7 +251,7 @@ func (r *Reader) nextLine() (Record, error) {
 			return Record{}, &DecodeError{Source: r.name, Line: r.line, Col: col, Err: err}
 		}
 		if els, ok := envelope(b); ok {
-			r.queue(els, r.line, nil)
+			r.queue(els, r.line)
 			if len(r.pending) == 0 {
 				continue
 			}
@@ -227,59 +259,6 @@ func (r *Reader) nextLine() (Record, error) {
 		}
 		return Record{Data: b, Source: r.name, Line: r.line, Index: -1}, nil
 	}
-}
-
-// nextValue reads the next top-level value of a whole document.
-func (r *Reader) nextValue() (Record, error) {
-	for r.pos < len(r.doc) {
-		c := r.doc[r.pos]
-		switch c {
-		case '\n':
-			r.line++
-			r.pos++
-			continue
-		case ' ', '\t', '\r':
-			r.pos++
-			continue
-		}
-		start, line := r.pos, r.line
-		dec := json.NewDecoder(bytes.NewReader(r.doc[start:]))
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			off := start + int(dec.InputOffset())
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				off = start + int(se.Offset)
-			} else if errors.Is(err, io.ErrUnexpectedEOF) {
-				off = len(r.doc) // truncated: the fault is at the end
-			}
-			l, col := lineCol(r.doc, off)
-			r.pos = len(r.doc) // the structure is broken: stop this source
-			return Record{}, &DecodeError{Source: r.name, Line: l, Col: col, Err: fmt.Errorf("malformed JSON: %v", err)}
-		}
-		end := start + int(dec.InputOffset())
-		r.line += bytes.Count(r.doc[start:end], []byte{'\n'})
-		r.pos = end
-		b := bytes.TrimSpace(raw)
-		switch b[0] {
-		case '[':
-			var els []json.RawMessage
-			json.Unmarshal(b, &els)
-			r.queue(els, line, r.doc[start:end])
-		case '{':
-			if els, ok := envelope(b); ok {
-				r.queue(els, line, r.doc[start:end])
-			} else {
-				return Record{Data: b, Source: r.name, Line: line, Index: -1}, nil
-			}
-		default:
-			return Record{}, &DecodeError{Source: r.name, Line: line, Col: 1, Err: fmt.Errorf("expected a JSON object, found %s", describe(b))}
-		}
-		if len(r.pending) > 0 {
-			return r.pop()
-		}
-	}
-	return Record{}, io.EOF
 }
 
 // Expand finishes what a deferred reader left undone on one record: a line
@@ -293,7 +272,9 @@ func Expand(rec Record) []Item { return AppendExpanded(nil, rec) }
 // AppendExpanded is Expand appending to items: with a slice kept between
 // calls, a record that is no envelope costs no allocation.
 func AppendExpanded(items []Item, rec Record) []Item {
-	if !rec.Unchecked || !looksLikeEnvelope(rec.Data) {
+	// The elements of arrays and envelopes, and the objects of a document
+	// (whose reader told envelopes apart), are never split again.
+	if !rec.Unchecked || rec.Index >= 0 || rec.Col > 0 || !looksLikeEnvelope(rec.Data) {
 		return append(items, Item{Record: rec})
 	}
 	els, ok := splitEnvelope(rec.Data)
@@ -451,8 +432,21 @@ type Item struct {
 
 // ErrorAt turns a fault at byte offset off of an Unchecked record's data
 // into a located DecodeError (a line's column counts from its first
-// non-blank byte, as the reader trimmed it).
+// non-blank byte, as the reader trimmed it; a document's record is placed
+// exactly, and named by its index in an array).
 func ErrorAt(rec Record, off int, err error) *DecodeError {
+	if rec.Col > 0 {
+		off = min(max(off, 0), len(rec.Data))
+		line, col := rec.Line, rec.Col+off
+		if nl := bytes.LastIndexByte(rec.Data[:off], '\n'); nl >= 0 {
+			line += bytes.Count(rec.Data[:off], []byte{'\n'})
+			col = off - nl
+		}
+		if rec.Index >= 0 {
+			err = fmt.Errorf("record %d: %w", rec.Index, err)
+		}
+		return &DecodeError{Source: rec.Source, Line: line, Col: col, Err: err}
+	}
 	if rec.Index >= 0 {
 		// An element of an envelope: its offset is not a column of the line.
 		return &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("record %d, byte %d: %w", rec.Index, off+1, err)}
@@ -472,22 +466,16 @@ func looksLikeEnvelope(b []byte) bool {
 	return bytes.Contains(head, []byte(`"records"`)) || bytes.Contains(head, []byte(`"value"`))
 }
 
-// queue adds the elements of an array or envelope; non-objects become
-// errors in their place.
-func (r *Reader) queue(els []json.RawMessage, line int, text []byte) {
+// queue adds the elements of an envelope read as one line; non-objects
+// become errors in their place.
+func (r *Reader) queue(els []json.RawMessage, line int) {
 	for i, el := range els {
 		b := bytes.TrimSpace(el)
-		elLine := line
-		if text != nil {
-			if j := bytes.Index(text, el); j >= 0 {
-				elLine = line + bytes.Count(text[:j], []byte{'\n'})
-			}
-		}
 		if len(b) == 0 || b[0] != '{' {
-			r.pending = append(r.pending, Record{Source: r.name, Line: elLine, Index: i})
+			r.pending = append(r.pending, Record{Source: r.name, Line: line, Index: i})
 			continue
 		}
-		r.pending = append(r.pending, Record{Data: b, Source: r.name, Line: elLine, Index: i})
+		r.pending = append(r.pending, Record{Data: b, Source: r.name, Line: line, Index: i})
 	}
 }
 
@@ -540,15 +528,6 @@ func validate(b []byte) (int, error) {
 		return col, fmt.Errorf("malformed JSON: %v", se)
 	}
 	return 1, fmt.Errorf("malformed JSON: %v", err)
-}
-
-func lineCol(doc []byte, off int) (int, int) {
-	if off > len(doc) {
-		off = len(doc)
-	}
-	line := 1 + bytes.Count(doc[:off], []byte{'\n'})
-	col := off - bytes.LastIndexByte(doc[:off], '\n')
-	return line, col
 }
 
 func describe(b []byte) string {

@@ -52,7 +52,7 @@ func TestShapes(t *testing.T) {
 		{"array with a non-object", `[{"a":1}, 5]`, []string{`1:0:{"a":1}`}, []string{"1:1"}},
 		{"pretty objects", "{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n", []string{"1:-1:{\n  \"a\": 1\n}", "4:-1:{\n  \"a\": 2\n}"}, nil},
 		{"pretty envelope", "{\n \"records\": [\n  {\"a\":1},\n  {\"a\":2}\n ]\n}", []string{`3:0:{"a":1}`, `4:1:{"a":2}`}, nil},
-		{"truncated document", "[{\"a\":1},\n{\"a\":", nil, []string{"2:6"}},
+		{"truncated document keeps what came before", "[{\"a\":1},\n{\"a\":", []string{`1:0:{"a":1}`}, []string{"2:1"}},
 		{"bad first line stays NDJSON", "{\"a\":x}\n{\"a\":2}\n", []string{`2:-1:{"a":2}`}, []string{"1:6"}},
 		{"bom", "\xef\xbb\xbf{\"a\":1}\n", []string{`1:-1:{"a":1}`}, nil},
 		{"empty", "", nil, nil},

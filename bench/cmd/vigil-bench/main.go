@@ -15,6 +15,8 @@
 //	f1  c over the same events split into 4 files, GOMAXPROCS=1
 //	f2  the same with GOMAXPROCS=2
 //	m   c over one of those files (a quarter of the input): peak memory
+//	j   c over the same events as one top-level JSON array (compared with c)
+//	k   c over the same events as one {"records":[...]} envelope (compared with c)
 //
 // Each step is a child process: wall time around it, CPU time and peak RSS
 // from its rusage, allocations from the line VIGIL_RUNTIME_STATS=1 makes it
@@ -146,13 +148,21 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
+	var docs []string
+	if c.only == nil || c.only["j"] || c.only["k"] {
+		array, envelope, err := documents(events, dir)
+		if err != nil {
+			return err
+		}
+		docs = []string{array, envelope}
+	}
 
 	corpus, corpusNote := findCorpus(c.corpus, root)
 	r := &runner{c: c, root: root, vigil: vigil, scan: scan}
 	if corpus != "" {
 		r.corpusRules = r.countRunnable(corpus)
 	}
-	r.steps(events, raw, shards, corpus, corpusNote, st, rawSt)
+	r.steps(events, raw, shards, docs, corpus, corpusNote, st, rawSt)
 
 	rep := report{
 		machine: readMachine(), cfg: c, gen: st, raw: rawSt, results: r.results,

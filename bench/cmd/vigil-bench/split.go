@@ -9,7 +9,58 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vigil-project/vigil/bench/gen"
 )
+
+// documents writes the events of the NDJSON file path as one top-level JSON
+// array and as one {"records":[...]} envelope, in dir (gzip in, gzip out).
+func documents(path, dir string) (array, envelope string, err error) {
+	gz := strings.HasSuffix(path, ".gz")
+	write := func(name string, shape gen.Shape) (string, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		var in io.Reader = f
+		if gz {
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				return "", err
+			}
+			in = zr
+			name += ".gz"
+		}
+		name = filepath.Join(dir, name)
+		out, err := os.Create(name)
+		if err != nil {
+			return "", err
+		}
+		var w io.Writer = out
+		var zw *gzip.Writer
+		if gz {
+			zw, _ = gzip.NewWriterLevel(out, gzip.BestSpeed)
+			w = zw
+		}
+		_, err = gen.WriteDocument(w, in, shape)
+		if zw != nil && err == nil {
+			err = zw.Close()
+		}
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", fmt.Errorf("writing %s: %w", name, err)
+		}
+		return name, nil
+	}
+	if array, err = write("events.json", gen.Array); err != nil {
+		return "", "", err
+	}
+	envelope, err = write("envelope.json", gen.Envelope)
+	return array, envelope, err
+}
 
 // split cuts the NDJSON file path into n files of about equal size, at line
 // boundaries, in dir; gzip in, gzip out.

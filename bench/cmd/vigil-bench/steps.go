@@ -43,7 +43,7 @@ type runner struct {
 	results     []result
 }
 
-func (r *runner) steps(events, raw string, shards []string, corpus, corpusNote string, st, rawSt gen.Stats) {
+func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpusNote string, st, rawSt gen.Stats) {
 	size := fileSize(events)
 	hunt := func(rules ...string) []string {
 		args := []string{"hunt"}
@@ -66,6 +66,12 @@ func (r *runner) steps(events, raw string, shards []string, corpus, corpusNote s
 		{id: "f1", title: "hunt: pack, 4 files, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(), shards...), env: []string{"GOMAXPROCS=1"}, events: st.Events, bytes: shardBytes, base: "a"},
 		{id: "f2", title: "hunt: pack, 4 files, GOMAXPROCS=2", bin: r.vigil, args: append(hunt(), shards...), env: []string{"GOMAXPROCS=2"}, events: st.Events, bytes: shardBytes, base: "a"},
 		{id: "m", title: "hunt: pack, 1/4 of the input", bin: r.vigil, args: append(hunt(), shards[0]), bytes: fileSize(shards[0]), base: "a"},
+	}
+	if len(docs) == 2 {
+		// The same events as one document: ratios to c, the NDJSON hunt.
+		all = append(all,
+			step{id: "j", title: "hunt: pack, one JSON array (vs c)", bin: r.vigil, args: append(hunt(), docs[0]), events: st.Events, bytes: fileSize(docs[0]), base: "c"},
+			step{id: "k", title: "hunt: pack, one envelope (vs c)", bin: r.vigil, args: append(hunt(), docs[1]), events: st.Events, bytes: fileSize(docs[1]), base: "c"})
 	}
 	for _, s := range all {
 		if r.c.only != nil && !r.c.only[s.id] {

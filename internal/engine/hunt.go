@@ -517,6 +517,7 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 				alerts, folded = SuppressBuilt(r, alerts, h.space())
 				st.Suppressed += folded
 			}
+			alerts = h.capBuilt(r, st, alerts)
 			for _, a := range alerts {
 				if h.seen[a.ID] {
 					continue
@@ -537,6 +538,7 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 				alerts, folded = SuppressBuilt(r, alerts, h.space())
 				st.Suppressed += folded
 			}
+			alerts = h.capBuilt(r, st, alerts)
 			for _, a := range alerts {
 				st.Alerts++
 				if err := h.emit(a); err != nil && firstErr == nil {
@@ -565,6 +567,36 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 		}
 	}
 	return out, firstErr
+}
+
+// capBuilt applies max_signals to the alerts a threshold or new_terms rule
+// built at its executions (after suppression, as Kibana truncates the
+// alerts it writes): with Replay the alerts past it in an execution are
+// dropped; otherwise they are kept and counted as Capped, as for query
+// rules, with Kibana's warning.
+func (h *Hunt) capBuilt(r *Rule, st *RuleStats, alerts []Alert) []Alert {
+	max := r.Window.MaxSignals
+	if max <= 0 {
+		max = 100
+	}
+	perExec := map[time.Time]int{}
+	truncated := map[time.Time]bool{}
+	kept := alerts[:0:0]
+	for _, a := range alerts {
+		perExec[a.Exec]++
+		if perExec[a.Exec] > max {
+			truncated[a.Exec] = true
+			st.Capped++
+			if h.opts.Replay {
+				continue
+			}
+		}
+		kept = append(kept, a)
+	}
+	if len(truncated) > 0 {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d runs: %s", len(truncated), len(perExec), MaxSignalsWarning))
+	}
+	return kept
 }
 
 // Span is the time span of the matching events seen so far.

@@ -146,3 +146,41 @@ func sortedByDoc(as []Alert) []Alert {
 	}
 	return append(plain, sup...)
 }
+
+// max_signals caps the alerts a threshold rule raises per execution: a
+// replay drops the rest, a plain hunt keeps them and counts them as
+// capped, with Kibana's warning.
+func TestThresholdMaxSignalsPerExecution(t *testing.T) {
+	ev := func(clock, user string) string {
+		return fmt.Sprintf(`{"@timestamp":"2026-03-14T%sZ","event":{"action":"LOGON_FAILED"},"user":{"name":%q}}`, clock, user)
+	}
+	docs := []string{ev("09:00:10", "bob"), ev("09:01:00", "eve"), ev("09:02:00", "ann"), ev("09:07:00", "bob")}
+	for _, replay := range []bool{false, true} {
+		plan := event.NewPlan()
+		r := testRule(plan, "th", "event.action", "LOGON_FAILED", nil)
+		r.TimestampOverride = ""
+		r.Alert.Type = "threshold"
+		r.Window = Window{Interval: 5 * time.Minute, Lookback: 5 * time.Minute, MaxSignals: 2}
+		r.Threshold = &Threshold{Fields: []string{"user.name"}, Value: 1}
+		e := New(Options{Rules: []*Rule{r}, Plan: plan})
+		var got []Alert
+		h := NewHunt(HuntOptions{Engine: e, Replay: replay, Emit: func(a Alert) error { got = append(got, a); return nil }})
+		for _, d := range docs {
+			if err := h.Event(event.New([]byte(d), plan)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := stats[0]
+		want := 4
+		if replay {
+			want = 3 // two of the three at 09:05, bob's at 09:10
+		}
+		if len(got) != want || st.Capped != 1 || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "1 of 2 runs") {
+			t.Errorf("replay %v: %d alerts (want %d), capped %d, warnings %q", replay, len(got), want, st.Capped, st.Warnings)
+		}
+	}
+}

@@ -787,6 +787,22 @@ func (d *Detector) Tick(ctx context.Context) error {
 			}
 			alerts = kept
 		}
+		// max_signals per execution, after suppression (Kibana truncates
+		// what it writes last).
+		capped := alerts[:0]
+		for _, a := range alerts {
+			if d.take(r, now) {
+				capped = append(capped, a)
+			} else {
+				d.dropped.Add(1, r.ID, "max_signals")
+				if groups != nil {
+					if t, _, _, ok := r.SuppressionGroup(a); ok {
+						delete(groups, r.SuppressionKey(engine.InstanceID(t, r.Alert.UUID, d.space()), a.Exec.Truncate(interval)))
+					}
+				}
+			}
+		}
+		alerts = capped
 		if err := d.deliverBuilt(ctx, alerts, now); err != nil {
 			return err // the execution runs again at the next tick
 		}

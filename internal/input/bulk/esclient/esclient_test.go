@@ -1,4 +1,4 @@
-package bulk
+package esclient
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 
+	"github.com/vigil-project/vigil/internal/input/bulk"
 	"github.com/vigil-project/vigil/internal/source"
 )
 
@@ -58,7 +59,7 @@ func TestOfficialBulkIndexer(t *testing.T) {
 			const total = 300
 			indices := []string{"logs-azure.activitylogs-default", "logs-system.auth-default", "filebeat-8.19.0"}
 
-			in := New(Options{})
+			in := bulk.New(bulk.Options{})
 			var ackedMu sync.Mutex
 			acked := map[int]bool{}
 			c := run(t, in, func(b source.Batch) error {
@@ -158,7 +159,7 @@ func TestOfficialBulkIndexer(t *testing.T) {
 			if len(recs) != total || failed != 0 {
 				t.Errorf("%d records, %d failed batches", len(recs), failed)
 			}
-			if s := in.Stats(); s.Docs != total || s.BadItems != 0 || s.Rejected != 0 {
+			if s := c.stats(in); s.Docs != total || s.BadItems != 0 || s.Rejected != 0 {
 				t.Errorf("input stats = %+v", s)
 			}
 		})
@@ -197,7 +198,7 @@ func bulkAll(t *testing.T, client *elasticsearch.Client, n int) (esutil.BulkInde
 }
 
 func TestOfficialClientRetriesFailedAcks(t *testing.T) {
-	in := New(Options{})
+	in := bulk.New(bulk.Options{})
 	var fails atomic.Int32
 	fails.Store(2)
 	c := run(t, in, func(source.Batch) error {
@@ -225,13 +226,13 @@ func TestOfficialClientRetriesFailedAcks(t *testing.T) {
 			t.Errorf("doc %d acknowledged %d times", i, seen[i])
 		}
 	}
-	if s := in.Stats(); s.Rejected != 2 || s.Docs != 50 {
+	if s := c.stats(in); s.Rejected != 2 || s.Docs != 50 {
 		t.Errorf("input stats = %+v", s)
 	}
 }
 
 func TestOfficialClientSeesAckFailures(t *testing.T) {
-	in := New(Options{})
+	in := bulk.New(bulk.Options{})
 	c := run(t, in, func(source.Batch) error { return errors.New("sink unavailable") })
 	ts := server(t, in)
 	st, errs := bulkAll(t, esClient(t, ts, elasticsearch.Config{MaxRetries: 2}), 20)
@@ -250,7 +251,7 @@ func TestOfficialClientSeesAckFailures(t *testing.T) {
 }
 
 func TestOfficialClientPerItemErrors(t *testing.T) {
-	in := New(Options{})
+	in := bulk.New(bulk.Options{})
 	c := run(t, in, nil)
 	ts := server(t, in)
 	client := esClient(t, ts, elasticsearch.Config{})
@@ -304,7 +305,7 @@ func TestOfficialClientPerItemErrors(t *testing.T) {
 }
 
 func TestOfficialClientStartup(t *testing.T) {
-	in := New(Options{Auth: Auth{BearerToken: "aWQ6a2V5", Username: "logstash", Password: "pw"}})
+	in := bulk.New(bulk.Options{Auth: bulk.Auth{BearerToken: "aWQ6a2V5", Username: "logstash", Password: "pw"}})
 	ts := server(t, in)
 	for name, cfg := range map[string]elasticsearch.Config{
 		"api key": {APIKey: "aWQ6a2V5"},
@@ -372,7 +373,7 @@ func (s stripProduct) WriteHeader(code int) {
 }
 
 func TestOfficialClientNeedsProductHeader(t *testing.T) {
-	h := New(Options{}).Handler()
+	h := bulk.New(bulk.Options{}).Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(stripProduct{w}, r)
 	}))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -82,17 +83,18 @@ func (l *RuleLoader) Load() error {
 			return err
 		}
 	} else {
-		files, print, err := ruleFiles(l.Paths)
+		files, err := ruleFiles(l.Paths)
 		if err != nil {
 			return err
 		}
-		l.print = print
 		set = &rule.Set{}
+		print := newFingerprint()
 		for _, f := range files {
 			data, err := os.ReadFile(f)
 			if err != nil {
 				return fmt.Errorf("rules: %w", err)
 			}
+			print.add(f, data)
 			r := rule.Parse(f, data, opts)
 			if r.Status == rule.StatusError {
 				for _, e := range r.Errors {
@@ -107,6 +109,9 @@ func (l *RuleLoader) Load() error {
 			}
 			set.Rules = append(set.Rules, r)
 		}
+		// What was parsed, not what a later look finds: an edit made
+		// during this load is seen by the next check.
+		l.print = print.sum()
 	}
 	rules, problems := ruleset.Runnable(set)
 	if err := l.Exceptions.Apply(set, rules, plan, l.Now); err != nil {
@@ -152,7 +157,7 @@ func (l *RuleLoader) Watch(ctx context.Context, every time.Duration) {
 		if len(l.Paths) == 0 {
 			continue
 		}
-		_, print, err := ruleFiles(l.Paths)
+		print, err := readFingerprint(l.Paths)
 		l.mu.Lock()
 		same := err == nil && print == l.print
 		l.mu.Unlock()
@@ -169,15 +174,13 @@ func (l *RuleLoader) Watch(ctx context.Context, every time.Duration) {
 	}
 }
 
-// ruleFiles lists the rule files under paths and fingerprints their names,
-// sizes and modification times.
-func ruleFiles(paths []string) ([]string, [32]byte, error) {
+// ruleFiles lists the rule files under paths, sorted.
+func ruleFiles(paths []string) ([]string, error) {
 	var files []string
-	h := sha256.New()
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, [32]byte{}, fmt.Errorf("rules: %w", err)
+			return nil, fmt.Errorf("rules: %w", err)
 		}
 		if !st.IsDir() {
 			files = append(files, p)
@@ -193,20 +196,48 @@ func ruleFiles(paths []string) ([]string, [32]byte, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, [32]byte{}, fmt.Errorf("rules: %w", err)
+			return nil, fmt.Errorf("rules: %w", err)
 		}
 	}
 	sort.Strings(files)
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			return nil, [32]byte{}, fmt.Errorf("rules: %w", err)
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f, st.Size(), st.ModTime().UnixNano())
-	}
+	return files, nil
+}
+
+// fingerprint hashes the names and contents of the rule files. Contents,
+// not sizes and modification times: an edit that keeps the size within the
+// file system's timestamp granularity (a second on some), or a tool that
+// restores the time, would go unseen until the next unrelated change. Rule
+// files are small; reading them every reload interval costs little.
+type fingerprint struct{ h hash.Hash }
+
+func newFingerprint() fingerprint { return fingerprint{sha256.New()} }
+
+func (p fingerprint) add(name string, data []byte) {
+	fmt.Fprintf(p.h, "%s\x00%d\x00", name, len(data))
+	p.h.Write(data)
+}
+
+func (p fingerprint) sum() [32]byte {
 	var sum [32]byte
-	copy(sum[:], h.Sum(nil))
-	return files, sum, nil
+	copy(sum[:], p.h.Sum(nil))
+	return sum
+}
+
+// readFingerprint reads the rule files under paths and fingerprints them.
+func readFingerprint(paths []string) ([32]byte, error) {
+	files, err := ruleFiles(paths)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	print := newFingerprint()
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("rules: %w", err)
+		}
+		print.add(f, data)
+	}
+	return print.sum(), nil
 }
 
 // reloadIndicators reads the indicator files again if they changed; the

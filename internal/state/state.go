@@ -247,6 +247,30 @@ func (s *Store) SaveCheckpoint(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// ListCheckpoints returns the checkpoints whose key starts with prefix, by
+// key: an input finds there the positions of what it no longer sees (the
+// tail input, files rotated while Vigil was stopped).
+func (s *Store) ListCheckpoints(ctx context.Context, prefix string) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM checkpoints WHERE substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)`,
+		len(prefix), prefix) // bytes: substr of TEXT counts characters
+	if err != nil {
+		return nil, fmt.Errorf("list checkpoints %q in %s: %w", prefix, s.path, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("list checkpoints %q in %s: %w", prefix, s.path, err)
+		}
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list checkpoints %q in %s: %w", prefix, s.path, err)
+	}
+	return out, nil
+}
+
 // KnownAlerts returns which of ids are stored already.
 func (s *Store) KnownAlerts(ctx context.Context, ids []string) (map[string]bool, error) {
 	known := map[string]bool{}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vigil-project/vigil/internal/source"
 )
 
@@ -102,6 +104,34 @@ func TestCheckpointsSurviveReopen(t *testing.T) {
 	v, ok, err := s.LoadCheckpoint(ctx, "tail:/a")
 	if !ok || err != nil || v != "42" {
 		t.Fatalf("after reopen: %q %v %v, want 42", v, ok, err)
+	}
+}
+
+func TestListCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for k, v := range map[string]string{"a|1": "x", "a|2": "y", "ab|1": "z", "b|1": "w", "A|1": "v", "a%|1": "u", "é|1": "t", "éé|1": "s"} {
+		if err := s.SaveCheckpoint(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for prefix, want := range map[string]map[string]string{
+		"a|":  {"a|1": "x", "a|2": "y"},
+		"a%|": {"a%|1": "u"}, // no pattern characters
+		"c|":  {},
+		"é|":  {"é|1": "t"},
+	} {
+		got, err := s.ListCheckpoints(ctx, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("prefix %q (-want +got):\n%s", prefix, diff)
+		}
 	}
 }
 

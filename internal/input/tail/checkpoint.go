@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // fileID is a file's identity: it survives renames and tells a new file
@@ -23,6 +24,19 @@ func checkpointKey(name string, id fileID) string {
 	return name + "|" + id.String()
 }
 
+// keyID returns the identity in a checkpoint key of the input name.
+func keyID(name, key string) (fileID, bool) {
+	rest, ok := strings.CutPrefix(key, name+"|")
+	if !ok {
+		return fileID{}, false
+	}
+	var id fileID
+	if _, err := fmt.Sscanf(rest, "dev=%d|ino=%d", &id.dev, &id.ino); err != nil || id.String() != rest {
+		return fileID{}, false
+	}
+	return id, true
+}
+
 // position is a checkpoint's value, as JSON.
 type position struct {
 	Path   string `json:"path"`   // for humans; the key identifies the file
@@ -32,9 +46,18 @@ type position struct {
 	// prefixMax), to recognize a different file that reuses the inode.
 	PrefixLen  int    `json:"prefix_len,omitempty"`
 	PrefixHash string `json:"prefix_fnv64a,omitempty"`
-	// Done and Size: a .gz file read to its end, and its compressed size then.
-	Done bool  `json:"done,omitempty"`
+	// Done: a .gz file read to its end.
+	Done bool `json:"done,omitempty"`
+	// Size is, with Done, the .gz file's compressed size then; for a plain
+	// file, its size when the position was saved, which says how much of it
+	// was known to be unread should it vanish.
 	Size int64 `json:"size,omitempty"`
+	// Closed: a file renamed away or deleted that was read to its end and
+	// closed. Startup does not look for it.
+	Closed bool `json:"closed,omitempty"`
+	// Gone: the file could not be found at a startup and was reported lost.
+	// A new file reusing its inode does not resume from this position.
+	Gone bool `json:"gone,omitempty"`
 }
 
 func (p position) encode() string {

@@ -53,6 +53,17 @@
 // treated the same way. Lines read from a file after it was renamed to a name
 // the patterns do not match keep its former name in Origin.
 //
+// Rotation while Vigil is stopped: at startup, a file with a checkpoint that
+// the patterns no longer match, and that was not read to its end, is looked
+// for by its identity among the files of its directory (logrotate renamed
+// "app.json" to "app.json.1", say). Found, it is read from its checkpoint to
+// its end, then closed, alongside the new file under the old name. Not
+// found (deleted, compressed into a new file, moved to another directory),
+// it is reported once in the log with the bytes known to be unread, and
+// counted in Stats.Lost and Stats.LostBytes. This needs a checkpoint store
+// that can list its keys, as the state store can. A file the patterns
+// stopped matching because they were changed is read to its end once too.
+//
 // Copytruncate: when a file's size drops below the read position, or its first
 // bytes change (it was truncated and written past the old position between
 // two polls), it is read again from its start; this is logged and counted in
@@ -79,9 +90,9 @@
 //   - exactly once: the lines of a batch that was not acknowledged when Vigil
 //     stopped are read again on the next start (deterministic alert ids make
 //     that harmless);
-//   - lines written while Vigil was stopped to a file that was then renamed
-//     to a name the patterns do not match: match the rotated names too
-//     (for example "app.json*") if they matter;
+//   - lines written while Vigil was stopped to a file that was then deleted
+//     or compressed (logrotate's compress makes a new file, which the
+//     patterns may not match): they are reported, not read;
 //   - without Options.Checkpoints, positions are not kept across runs and
 //     every start begins at StartAt;
 //   - a new file that reuses a deleted file's inode and begins with the same

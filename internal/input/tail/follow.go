@@ -128,6 +128,10 @@ func (fw *follower) follow(ctx context.Context, fi fs.FileInfo) exit {
 				if !fw.flushRest(ctx) {
 					return exit{}
 				}
+				// Read to its end: a restart need not look for it.
+				p := fw.position(fw.sp.done, fw.line)
+				p.Closed = true
+				fw.save(ctx, p)
 				return exit{id: fw.id, sig: fw.statSig()}
 			}
 		} else {
@@ -235,6 +239,9 @@ func (fw *follower) load(ctx context.Context) (position, bool, error) {
 		fw.t.errs.Add(1)
 		fw.t.log.Warn("unreadable checkpoint; reading the file from its start", "path", fw.currentPath(), "key", fw.key, "err", err)
 		return position{}, true, nil
+	}
+	if p.Gone {
+		return position{}, false, nil // a new file reusing the inode of one reported lost
 	}
 	return p, true, nil
 }
@@ -364,12 +371,18 @@ func (fw *follower) deliver(ctx context.Context, b batch) bool {
 
 // commit saves the position after an acknowledged batch.
 func (fw *follower) commit(ctx context.Context, b batch) {
-	p := position{Path: fw.currentPath(), Offset: b.end, Line: b.line}
+	fw.save(ctx, fw.position(b.end, b.line))
+}
+
+// position is the checkpoint of the file read up to end, line.
+func (fw *follower) position(end, line int64) position {
+	p := position{Path: fw.currentPath(), Offset: end, Line: line}
 	if !fw.gz {
-		head := fw.sp.head[:min(int64(len(fw.sp.head)), b.end)]
+		head := fw.sp.head[:min(int64(len(fw.sp.head)), end)]
 		p.PrefixLen, p.PrefixHash = len(head), headHash(head)
+		p.Size = max(fw.lastSize, end)
 	}
-	fw.save(ctx, p)
+	return p
 }
 
 // save stores p, even while ctx is being cancelled: an acknowledged batch

@@ -78,6 +78,12 @@ type Stats struct {
 	TooLong      int64 // lines skipped for exceeding MaxLineBytes
 	Redeliveries int64 // batches sent again after Ack(err)
 	Errors       int64 // open, read and checkpoint errors
+	// Lost counts files with a checkpoint that were gone at startup
+	// (deleted, or moved out of their directory, while Vigil was stopped)
+	// before being read to their end; LostBytes is how much of them was
+	// known to be unread (at least: they may have grown since).
+	Lost      int64
+	LostBytes int64
 }
 
 // Tail follows files; see the package documentation.
@@ -86,7 +92,7 @@ type Tail struct {
 	log     *slog.Logger
 	running atomic.Bool
 
-	lines, bytes, open, rotations, truncations, tooLong, redeliveries, errs atomic.Int64
+	lines, bytes, open, rotations, truncations, tooLong, redeliveries, errs, lost, lostBytes atomic.Int64
 }
 
 var _ source.Source = (*Tail)(nil)
@@ -153,6 +159,8 @@ func (t *Tail) Stats() Stats {
 		TooLong:      t.tooLong.Load(),
 		Redeliveries: t.redeliveries.Load(),
 		Errors:       t.errs.Load(),
+		Lost:         t.lost.Load(),
+		LostBytes:    t.lostBytes.Load(),
 	}
 }
 
@@ -195,7 +203,8 @@ func (t *Tail) Run(ctx context.Context, out chan<- source.Batch) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	m.scan(ctx, &wg, true)
+	matched := m.scan(ctx, &wg, true)
+	m.resumeUnmatched(ctx, &wg, matched)
 	tick := time.NewTicker(t.opts.Poll)
 	defer tick.Stop()
 	for {
@@ -229,8 +238,9 @@ type match struct {
 }
 
 // scan expands the patterns, tells followers whether their file is still
-// matched (and under which name), and starts followers for new files.
-func (m *manager) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
+// matched (and under which name), and starts followers for new files. It
+// returns the files matched.
+func (m *manager) scan(ctx context.Context, wg *sync.WaitGroup, first bool) map[fileID]match {
 	seen := map[fileID]match{}
 	var order []fileID
 	for _, pat := range m.t.opts.Paths {
@@ -294,21 +304,8 @@ func (m *manager) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
 				continue // still being written, maybe: wait for a stable look
 			}
 		}
-		fw := &follower{t: m.t, id: id, key: checkpointKey(m.t.opts.Name, id), gz: gz, path: mt.path,
-			sig: mt.sig, startAtEnd: m.initial[id] && m.t.opts.StartAt == "end", out: m.out}
-		m.active[id] = fw
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e := fw.run(ctx)
-			if ctx.Err() != nil {
-				return
-			}
-			select {
-			case m.exits <- e:
-			case <-ctx.Done():
-			}
-		}()
+		m.start(ctx, wg, &follower{t: m.t, id: id, key: checkpointKey(m.t.opts.Name, id), gz: gz, path: mt.path,
+			sig: mt.sig, startAtEnd: m.initial[id] && m.t.opts.StartAt == "end", out: m.out})
 	}
 	m.gzSeen = gzNow
 	// Forget what is known of files no longer matched; a file matched
@@ -316,6 +313,24 @@ func (m *manager) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
 	forgetUnseen(m.lastErr, seen)
 	forgetUnseen(m.parked, seen)
 	forgetUnseen(m.initial, seen)
+	return seen
+}
+
+// start runs fw in its own goroutine.
+func (m *manager) start(ctx context.Context, wg *sync.WaitGroup, fw *follower) {
+	m.active[fw.id] = fw
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e := fw.run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case m.exits <- e:
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // exited records a follower that stopped.

@@ -1,4 +1,4 @@
-package bulk
+package esclient
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 
 	"github.com/vigil-project/vigil/internal/httpauth"
+	"github.com/vigil-project/vigil/internal/input/bulk"
 	"github.com/vigil-project/vigil/internal/source"
 )
 
@@ -59,7 +60,7 @@ func TestOfficialBulkIndexer(t *testing.T) {
 			const total = 300
 			indices := []string{"logs-azure.activitylogs-default", "logs-system.auth-default", "filebeat-8.19.0"}
 
-			in := New(Options{})
+			in := bulk.New(bulk.Options{})
 			var ackedMu sync.Mutex
 			acked := map[int]bool{}
 			c := run(t, in, func(b source.Batch) error {
@@ -159,7 +160,7 @@ func TestOfficialBulkIndexer(t *testing.T) {
 			if len(recs) != total || failed != 0 {
 				t.Errorf("%d records, %d failed batches", len(recs), failed)
 			}
-			if s := in.Stats(); s.Docs != total || s.BadItems != 0 || s.Rejected != 0 {
+			if s := c.stats(in); s.Docs != total || s.BadItems != 0 || s.Rejected != 0 {
 				t.Errorf("input stats = %+v", s)
 			}
 		})
@@ -198,7 +199,7 @@ func bulkAll(t *testing.T, client *elasticsearch.Client, n int) (esutil.BulkInde
 }
 
 func TestOfficialClientRetriesFailedAcks(t *testing.T) {
-	in := New(Options{})
+	in := bulk.New(bulk.Options{})
 	var fails atomic.Int32
 	fails.Store(2)
 	c := run(t, in, func(source.Batch) error {
@@ -227,13 +228,13 @@ func TestOfficialClientRetriesFailedAcks(t *testing.T) {
 			t.Errorf("doc %d acknowledged %d times", i, seen[i])
 		}
 	}
-	if s := in.Stats(); s.Rejected != 2 || s.Docs != 50 {
+	if s := c.stats(in); s.Rejected != 2 || s.Docs != 50 {
 		t.Errorf("input stats = %+v", s)
 	}
 }
 
 func TestOfficialClientSeesAckFailures(t *testing.T) {
-	in := New(Options{})
+	in := bulk.New(bulk.Options{})
 	c := run(t, in, func(source.Batch) error { return errors.New("sink unavailable") })
 	ts := server(t, in)
 	st, errs := bulkAll(t, esClient(t, ts, elasticsearch.Config{MaxRetries: 2, RetryOnStatus: []int{429, 502, 503, 504}}), 20)
@@ -252,7 +253,7 @@ func TestOfficialClientSeesAckFailures(t *testing.T) {
 }
 
 func TestOfficialClientPerItemErrors(t *testing.T) {
-	in := New(Options{})
+	in := bulk.New(bulk.Options{})
 	c := run(t, in, nil)
 	ts := server(t, in)
 	client := esClient(t, ts, elasticsearch.Config{})
@@ -306,7 +307,7 @@ func TestOfficialClientPerItemErrors(t *testing.T) {
 }
 
 func TestOfficialClientStartup(t *testing.T) {
-	in := New(Options{Auth: httpauth.Auth{BearerToken: "aWQ6a2V5", Username: "logstash", Password: "pw"}})
+	in := bulk.New(bulk.Options{Auth: httpauth.Auth{BearerToken: "aWQ6a2V5", Username: "logstash", Password: "pw"}})
 	ts := server(t, in)
 	for name, cfg := range map[string]elasticsearch.Config{
 		"api key": {APIKey: "aWQ6a2V5"},
@@ -374,7 +375,7 @@ func (s stripProduct) WriteHeader(code int) {
 }
 
 func TestOfficialClientNeedsProductHeader(t *testing.T) {
-	h := New(Options{}).Handler()
+	h := bulk.New(bulk.Options{}).Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(stripProduct{w}, r)
 	}))

@@ -51,6 +51,14 @@ func ParseSource(s string) (Source, error) {
 // Options control normalization.
 type Options struct {
 	Ingested time.Time // set event.ingested (streaming); zero leaves it out
+
+	// Strict applies auto-detection's test to a record of a named source:
+	// an Azure activity record must have operationName with a resourceId, a
+	// time or an eventTimestamp. Callers that name the source only after
+	// detecting the record by its operationName (hunt, serve) set it, so
+	// that what they take for raw Azure does not depend on the path.
+	// Without it, a named source takes what Elastic's integration would.
+	Strict bool
 }
 
 // Detect tells the kind of a record from its top-level keys, without

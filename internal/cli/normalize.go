@@ -24,7 +24,7 @@ Example:
 
 func runNormalize(env *Env, args []string) int {
 	fs := newFlagSet(env, "normalize", normalizeSynopsis)
-	source := fs.String("source", "auto", "record kind: auto (detect per record) or azure-activity (every record must be one)")
+	source := fs.String("source", "auto", "record kind: auto (detect per record) or azure-activity (every record is one, operationName or not)")
 	ingested := fs.String("ingested", "", "set event.ingested: 'now' or an RFC 3339 time (default: leave it out, as batch ingestion of files would)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {

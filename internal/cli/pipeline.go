@@ -361,7 +361,7 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 		c.events++ // checked and counted, not normalized
 		return false
 	}
-	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{})
+	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true})
 	if err == nil {
 		w.ev.Reset(data)
 		err = w.ev.Err()

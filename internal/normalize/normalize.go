@@ -51,6 +51,14 @@ func ParseSource(s string) (Source, error) {
 // Options control normalization.
 type Options struct {
 	Ingested time.Time // set event.ingested (streaming); zero leaves it out
+
+	// Strict applies auto-detection's test to a record of a named source:
+	// an Azure activity record must have operationName with a resourceId, a
+	// time or an eventTimestamp. Callers that name the source only after
+	// detecting the record by its operationName (hunt, serve) set it, so
+	// that what they take for raw Azure does not depend on the path.
+	// Without it, a named source takes what Elastic's integration would.
+	Strict bool
 }
 
 // Detect tells the kind of a record from its top-level keys, without
@@ -80,11 +88,15 @@ func Detect(raw []byte) Source {
 }
 
 // Normalize maps one record. ECS and unknown records come back unchanged
-// (unknown ones stay searchable as they are); with src AzureActivity a
-// record that is not one is an error.
+// (unknown ones stay searchable as they are). A record detected as Azure
+// (src Auto) must have operationName with a resourceId, a time or an
+// eventTimestamp; with src AzureActivity named, any record with a field of
+// an activity-log record is one, as for Elastic's integration (unless
+// opts.Strict), and a record with none is an error.
 func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
+	strict := opts.Strict
 	if src == Auto {
-		src = Detect(raw)
+		src, strict = Detect(raw), true
 	}
 	if src != AzureActivity {
 		return raw, nil, nil
@@ -95,8 +107,11 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a JSON object: %w", err)
 	}
-	if !azure.IsActivity(rec) {
+	switch {
+	case strict && !azure.IsActivity(rec):
 		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has no operationName with a resourceId or time")
+	case !strict && !azure.HasRecordField(rec):
+		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has none of its fields (time, operationName, category, resourceId, ...)")
 	}
 	doc, warnings, err := azure.Activity(rec, raw, azure.Options{Ingested: opts.Ingested})
 	if err != nil {

@@ -265,7 +265,7 @@ func (d *Detector) prepare(c *compiled, sc *scratch, raw []byte, index string, n
 		if index == "" && !c.raw.Pass(raw, &sc.raw) {
 			return true, nil
 		}
-		doc, _, err := normalize.Normalize(raw, normalize.AzureActivity, normalize.Options{Ingested: now})
+		doc, _, err := normalize.Normalize(raw, normalize.AzureActivity, normalize.Options{Ingested: now, Strict: true})
 		if err != nil {
 			return false, err
 		}

@@ -35,6 +35,32 @@ func IsActivity(rec map[string]any) bool {
 	return op && (res || ts || ets)
 }
 
+// recordKeys are the top-level keys of an activity-log record that
+// Activity reads: the resource-log schema's, and the REST schema's
+// eventTimestamp (its other fields come with an operationName object).
+var recordKeys = []string{
+	"time", "resourceId", "operationName", "operationVersion", "category", "resultType", "resultSignature",
+	"durationMs", "callerIpAddress", "correlationId", "identity", "level", "Level", "location", "properties",
+	"tenantId", "eventTimestamp",
+}
+
+// HasRecordField reports whether a decoded record has at least one field
+// of an activity-log record. It is the test for records of a source named
+// as Azure activity logs: Elastic's integration makes a document of every
+// record its Event Hub delivers, operationName or not (its pipeline test
+// test-time-formats-corner-cases.log holds records of only time and
+// category), and Activity does the same; a record with none of these
+// fields (an ECS document, {}) is refused rather than turned into a
+// document of constants.
+func HasRecordField(rec map[string]any) bool {
+	for _, k := range recordKeys {
+		if _, ok := rec[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // Activity maps one record (decoded with json.Number numbers) to ECS. raw
 // is the record's JSON text, kept in event.original. Warnings report
 // values the pipeline would drop silently (an unparsable time).

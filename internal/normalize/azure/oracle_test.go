@@ -1,10 +1,8 @@
 package azure
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -69,80 +67,6 @@ func decode(t *testing.T, b []byte) map[string]any {
 		t.Fatal(err)
 	}
 	return m
-}
-
-// TestPipelineOracle runs Elastic's own pipeline tests: every raw record
-// is normalized and compared leaf by leaf with the document Elastic's
-// ingest pipeline produced.
-func TestPipelineOracle(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "integrations")
-	inputs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-	total, equal := 0, 0
-	for _, in := range inputs {
-		exp, err := os.ReadFile(in + "-expected.json")
-		if err != nil {
-			continue
-		}
-		var want struct{ Expected []map[string]any }
-		d := json.NewDecoder(bytes.NewReader(exp))
-		d.UseNumber()
-		if err := d.Decode(&want); err != nil {
-			t.Fatalf("%s: %v", in, err)
-		}
-		f, err := os.Open(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		i := 0
-		fileTotal, fileEqual := 0, 0
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
-				continue
-			}
-			if i >= len(want.Expected) {
-				t.Errorf("%s: more input lines than expected documents", in)
-				break
-			}
-			got, _, err := Activity(decode(t, line), line, Options{})
-			wantFlat, gotFlat := map[string]string{}, map[string]string{}
-			flatten("", want.Expected[i], wantFlat)
-			if err == nil {
-				flatten("", got, gotFlat)
-			}
-			var diffs []string
-			for k, v := range wantFlat {
-				if ignored(k) {
-					continue
-				}
-				fileTotal++
-				if gotFlat[k] == v {
-					fileEqual++
-				} else {
-					diffs = append(diffs, fmt.Sprintf("  %s: got %s, want %s", k, gotFlat[k], v))
-				}
-			}
-			sort.Strings(diffs)
-			for _, d := range diffs {
-				t.Logf("%s line %d:%s", filepath.Base(in), i+1, d)
-			}
-			i++
-		}
-		f.Close()
-		t.Logf("%s: %d/%d expected fields equal", filepath.Base(in), fileEqual, fileTotal)
-		total += fileTotal
-		equal += fileEqual
-	}
-	if total == 0 {
-		t.Fatal("no pipeline tests found")
-	}
-	pct := 100 * float64(equal) / float64(total)
-	t.Logf("overall: %d/%d expected fields equal (%.1f%%)", equal, total, pct)
-	if pct < 98 {
-		t.Errorf("agreement with Elastic's pipeline is %.1f%%, want at least 98%%", pct)
-	}
 }
 
 // filebeatOnly are fields the Filebeat module adds that are not about the

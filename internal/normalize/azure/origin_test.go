@@ -90,7 +90,7 @@ func TestOriginHoldsOnRecords(t *testing.T) {
 		var rec map[string]any
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
-		if d.Decode(&rec) != nil || !IsActivity(rec) {
+		if d.Decode(&rec) != nil || !HasRecordField(rec) {
 			continue
 		}
 		doc, _, err := Activity(rec, raw, Options{})

@@ -184,7 +184,7 @@ func runHunt(env *Env, args []string) int {
 		rawFilter = engine.NewRawFilter(rules, idx, azure.Origin)
 	}
 	pl := &pipeline{
-		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained, azure: rawFilter,
+		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained, azure: rawFilter, coverage: engine.NewCoverage(),
 		eval: &engine.Evaluator{Engine: eng, Index: *index, Now: func() time.Time { return now }},
 		onChunk: func(c *chunk) error {
 			st.events += c.events
@@ -224,7 +224,7 @@ func runHunt(env *Env, args []string) int {
 		return exitFailure
 	}
 	if !*quiet {
-		printHuntSummary(env.Stderr, st, stats, sink, *replay)
+		printHuntSummary(env.Stderr, st, stats, sink, *replay, eng, pl.coverage)
 	}
 	if failed || st.bad > 0 {
 		return exitFailure
@@ -349,7 +349,7 @@ func field(doc map[string]any, paths ...string) string {
 	return "-"
 }
 
-func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sink *huntSink, replay bool) {
+func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sink *huntSink, replay bool, eng *engine.Engine, cov *engine.Coverage) {
 	fmt.Fprintf(w, "vigil hunt: read %s from %d file(s)", plural(st.events, "event"), st.files)
 	if st.bad > 0 {
 		fmt.Fprintf(w, ", %d bad record(s) skipped", st.bad)
@@ -403,6 +403,11 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 		if replay {
 			notes = append(notes, fmt.Sprintf("%d scheduled run(s)", s.Executions))
 		}
+		if s.Alerts == 0 {
+			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.Origin).Why; why != "" {
+				notes = append([]string{"no alert: " + why}, notes...)
+			}
+		}
 		if len(notes) > 0 {
 			fmt.Fprintf(w, " (%s)", strings.Join(notes, ", "))
 		}
@@ -410,5 +415,79 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 		for _, warn := range s.Warnings {
 			fmt.Fprintf(w, "    warning: %s\n", warn)
 		}
+	}
+	printSilentRules(w, stats, eng, cov)
+}
+
+// printSilentRules says why the rules that matched nothing gave nothing,
+// a line per reason: their index patterns select none of the indices read,
+// they need fields no event had (the fields most needed named), or no event
+// matched their query. A reason of a few rules names them.
+func printSilentRules(w io.Writer, stats []*engine.RuleStats, eng *engine.Engine, cov *engine.Coverage) {
+	matched := map[*engine.Rule]bool{}
+	for _, s := range stats {
+		matched[s.Rule] = true
+	}
+	type group struct {
+		why    string
+		names  []string
+		fields map[string]int
+	}
+	groups := map[engine.NoAlertKind]*group{}
+	n := 0
+	for _, r := range eng.Rules() {
+		if matched[r] {
+			continue
+		}
+		na := eng.WhyNoAlert(r, nil, cov, azure.Origin)
+		g := groups[na.Kind]
+		if g == nil {
+			g = &group{why: na.Why, fields: map[string]int{}}
+			groups[na.Kind] = g
+		}
+		g.names = append(g.names, r.Alert.Name)
+		for _, f := range na.Fields {
+			g.fields[f]++
+		}
+		if na.Kind == engine.NeedsField && len(g.names) > 1 {
+			g.why = "" // several rules: summarized below
+		}
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  no alert from %s (--explain-rule ID says why, event by event):\n", plural(n, "other rule"))
+	for _, kind := range []engine.NoAlertKind{engine.NoIndex, engine.NeedsField, engine.NoMatch} {
+		g := groups[kind]
+		if g == nil {
+			continue
+		}
+		why := g.why
+		if why == "" {
+			fs := make([]string, 0, len(g.fields))
+			for f := range g.fields {
+				fs = append(fs, f)
+			}
+			sort.Slice(fs, func(i, j int) bool {
+				if g.fields[fs[i]] != g.fields[fs[j]] {
+					return g.fields[fs[i]] > g.fields[fs[j]]
+				}
+				return fs[i] < fs[j]
+			})
+			parts := make([]string, 0, 4)
+			for i, f := range fs {
+				if i == 4 {
+					parts = append(parts, fmt.Sprintf("%d more", len(fs)-4))
+					break
+				}
+				parts = append(parts, fmt.Sprintf("%s (%d)", f, g.fields[f]))
+			}
+			why = "need fields no event had: " + strings.Join(parts, ", ")
+		}
+		if len(g.names) <= 5 {
+			why += ": " + strings.Join(g.names, "; ")
+		}
+		fmt.Fprintf(w, "    %d: %s\n", len(g.names), why)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
+	"github.com/vigil-project/vigil/internal/normalize/azure"
 )
 
 // The hunt pipeline: one goroutine reads the inputs in order and cuts them
@@ -72,6 +73,9 @@ type pipeline struct {
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
 	record func(w *worker, c *chunk, rec input.Record)
+	// coverage, when set, receives what the events offered the rules (the
+	// workers' coverages merged at the end of run).
+	coverage *engine.Coverage
 }
 
 // run processes paths and returns the first error onChunk returned (the
@@ -98,11 +102,22 @@ func (p *pipeline) run(paths []string) error {
 	// anyway, tells it at no extra cost.
 	opName := p.plan.Add("operationName")
 	var wg sync.WaitGroup
+	var covMu sync.Mutex
 	for range p.jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, opName: opName, do: p.record}
+			if p.coverage != nil {
+				x := *p.eval
+				x.Coverage = engine.NewCoverage()
+				w.eval = &x
+				defer func() {
+					covMu.Lock()
+					p.coverage.Merge(x.Coverage)
+					covMu.Unlock()
+				}()
+			}
 			for c := range work {
 				w.process(c)
 				done <- c
@@ -359,12 +374,23 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 	}
 	if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
 		c.events++ // checked and counted, not normalized
+		if w.eval != nil && w.eval.Coverage != nil {
+			cov := w.eval.Coverage
+			index := w.eval.Index
+			if index == "" {
+				index = azure.Index
+			}
+			cov.NoteSkipped(index)
+		}
 		return false
 	}
 	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true})
 	if err == nil {
 		w.ev.Reset(data)
 		err = w.ev.Err()
+	}
+	if err == nil && w.eval != nil && w.eval.Coverage != nil {
+		w.eval.Coverage.Normalized++
 	}
 	if err != nil {
 		c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s: %v (record skipped)", rec.Location(), err)})

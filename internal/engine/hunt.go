@@ -63,6 +63,12 @@ type RuleStats struct {
 	Capped        int // alerts max_signals would have dropped for good
 	NeverSearched int // matches that fell in a schedule gap
 	Warnings      []string
+	// Ungrouped counts threshold and new_terms matches lacking a group-by
+	// (or new terms) field: they count in no group.
+	Ungrouped int
+	// BestCount and BestDistinct are a threshold rule's largest group in
+	// one execution: its matches, and its distinct cardinality values.
+	BestCount, BestDistinct int
 }
 
 // Hunt runs rules over events in batch.
@@ -135,6 +141,10 @@ type Evaluator struct {
 	// at t (for a threat_match rule's threat_query); nil: the first
 	// execution of the rule's schedule that covers t, as a hunt simulates.
 	RunAt func(r *Rule, t time.Time) time.Time
+	// Coverage, when set, records the index and the fields of every event
+	// evaluated (see WhyNoAlert). It is not safe for concurrent use: an
+	// Evaluator with one serves one goroutine.
+	Coverage *Coverage
 	// Defer leaves matches without a document: each carries the event's
 	// JSON (Match.Raw) instead, and Doc builds the document of the few
 	// that are written. A stream of matching events then holds no alert
@@ -181,6 +191,9 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 	index := x.Index
 	if index == "" {
 		index = x.Engine.ResolveIndex(ev)
+	}
+	if x.Coverage != nil {
+		x.Coverage.note(index, ev)
 	}
 	space := x.Space
 	if space == "" {
@@ -346,6 +359,7 @@ func (h *Hunt) Add(m Match) error {
 		return nil
 	}
 	if m.Ungrouped {
+		st.Ungrouped++
 		// Not in the data's span either: the rule's aggregation never
 		// sees the event (and a raw record the prefilter let go, which
 		// could only be such a match, must count alike).

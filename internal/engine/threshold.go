@@ -84,6 +84,12 @@ func (th *Threshold) Hold(m Match) (ThresholdMatch, bool) {
 // group with enough matches newer than its last alert (last, by
 // ComboKey of the group, updated here) yields an alert document.
 func ThresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last map[string]time.Time, space string, now time.Time) []Alert {
+	return thresholdExecution(r, exec, matches, last, space, now, nil)
+}
+
+// thresholdExecution is ThresholdExecution; when st is not nil, it records
+// the execution's largest group in st.BestCount and BestDistinct.
+func thresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last map[string]time.Time, space string, now time.Time, st *RuleStats) []Alert {
 	th := r.Threshold
 	lookback := thresholdLookback(r)
 	from := exec.Add(-lookback)
@@ -120,6 +126,9 @@ func ThresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last 
 	var alerts []Alert
 	for _, k := range order {
 		b := buckets[k]
+		if st != nil && (b.count > st.BestCount || b.count == st.BestCount && len(b.distinct) > st.BestDistinct) {
+			st.BestCount, st.BestDistinct = b.count, len(b.distinct)
+		}
 		if b.count < th.Value || (th.CardinalityField != "" && len(b.distinct) < th.CardinalityValue) {
 			continue
 		}
@@ -173,7 +182,7 @@ func (h *Hunt) finishThreshold(r *Rule, held []heldThreshold) []Alert {
 		for hi < len(matches) && !matches[hi].Time.After(exec) {
 			hi++
 		}
-		alerts = append(alerts, ThresholdExecution(r, exec, matches[lo:hi], last, h.space(), now)...)
+		alerts = append(alerts, thresholdExecution(r, exec, matches[lo:hi], last, h.space(), now, h.stat(r))...)
 	}
 	return alerts
 }

@@ -151,6 +151,15 @@ func (e *Event) Values(id FieldID) []Value {
 	return vs[:len(vs):len(vs)] // an append by the caller copies
 }
 
+// Present returns the planned paths that have a value, in no order. The
+// slice is owned by the event and valid until the next Reset.
+func (e *Event) Present() []FieldID {
+	if !e.scanned {
+		e.scan()
+	}
+	return e.touched
+}
+
 // Has reports whether a planned path has any value (what `field:*` asks).
 func (e *Event) Has(id FieldID) bool { return len(e.Values(id)) > 0 }
 

@@ -61,6 +61,11 @@ var writtenUnder = []string{
 	"geo.", "log.level", "user.", "message",
 }
 
+// enrichedUnder are prefixes Elastic's ingest pipeline fills from GeoIP and
+// ASN databases (geoip processors on source.ip and client.ip); Activity has
+// no such databases and never writes them.
+var enrichedUnder = []string{"source.geo.", "source.as.", "client.geo.", "client.as."}
+
 // Origin classifies the fields of the documents Activity makes, for
 // prefilters that skip raw records no rule could match (match.Prefilter).
 // It is conservative: a field it does not know to be copied is Derived.
@@ -77,6 +82,11 @@ func Origin(field string) (match.OriginKind, string) {
 	for _, p := range copiedUnder {
 		if strings.HasPrefix(field, p) && field != "azure.activitylogs.identity.claims_initiated_by_user.schema" {
 			return match.Copied, ""
+		}
+	}
+	for _, p := range enrichedUnder {
+		if strings.HasPrefix(field, p) {
+			return match.Absent, ""
 		}
 	}
 	for _, p := range writtenUnder {

@@ -21,10 +21,10 @@ type Coverage struct {
 	// Normalized counts raw records made into ECS documents (and
 	// evaluated).
 	Normalized int
-	indices map[string]int  // events per index; "" (unresolved) is seen by every rule
-	fields  []bool // by FieldID: some event had a value
-	last    string // the previous event's index, to skip the map most of the time
-	lastN   int
+	indices    map[string]int // events per index; "" (unresolved) is seen by every rule
+	fields     []bool         // by FieldID: some event had a value
+	last       string         // the previous event's index, to skip the map most of the time
+	lastN      int
 }
 
 // NewCoverage returns an empty coverage.
@@ -130,7 +130,7 @@ const (
 // NoAlert is why a rule raised no alert in a hunt.
 type NoAlert struct {
 	Kind NoAlertKind
-	Why  string   // a short sentence
+	Why  string // a short sentence
 	// Fields, for NeedsField: the fields the query cannot match without.
 	Fields []string
 }

@@ -21,15 +21,15 @@ type Coverage struct {
 	// Normalized counts raw records made into ECS documents (and
 	// evaluated).
 	Normalized int
-	indices    map[string]int // events per index; "" (unresolved) is seen by every rule
-	fields     []bool         // by FieldID: some event had a value
-	last       string         // the previous event's index, to skip the map most of the time
-	lastN      int
+	indices    []string // the indices seen; "" (unresolved) is seen by every rule
+	fields     []bool   // by FieldID: some event had a value
+	last       string   // the previous event's index
+	any        bool     // some index was noted
 }
 
 // NewCoverage returns an empty coverage.
 func NewCoverage() *Coverage {
-	return &Coverage{indices: map[string]int{}}
+	return &Coverage{}
 }
 
 // note records an evaluated event of index.
@@ -45,18 +45,14 @@ func (c *Coverage) note(index string, ev *event.Event) {
 }
 
 func (c *Coverage) noteIndex(index string) {
-	if index == c.last && c.lastN > 0 {
-		c.lastN++
+	if index == c.last && c.any {
 		return
 	}
-	c.flush()
-	c.last, c.lastN = index, 1
-}
-
-func (c *Coverage) flush() {
-	if c.lastN > 0 {
-		c.indices[c.last] += c.lastN
-		c.lastN = 0
+	c.last, c.any = index, true
+	// Indices are few (the engine interns at most a few thousand): a
+	// scan, no hashing.
+	if !slices.Contains(c.indices, index) {
+		c.indices = append(c.indices, index)
 	}
 }
 
@@ -75,12 +71,12 @@ func (c *Coverage) NoteSkipped(index string) {
 
 // Merge adds o to c.
 func (c *Coverage) Merge(o *Coverage) {
-	o.flush()
-	c.flush()
 	c.Skipped += o.Skipped
 	c.Normalized += o.Normalized
-	for k, n := range o.indices {
-		c.indices[k] += n
+	for _, ix := range o.indices {
+		if !slices.Contains(c.indices, ix) {
+			c.indices = append(c.indices, ix)
+		}
 	}
 	for id, seen := range o.fields {
 		if seen {
@@ -92,11 +88,7 @@ func (c *Coverage) Merge(o *Coverage) {
 // Indices returns the indices seen, sorted ("" for events whose index was
 // not resolved).
 func (c *Coverage) Indices() []string {
-	c.flush()
-	out := make([]string, 0, len(c.indices))
-	for k := range c.indices {
-		out = append(out, k)
-	}
+	out := slices.Clone(c.indices)
 	slices.Sort(out)
 	return out
 }

@@ -31,9 +31,18 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// startServe runs serveWith until the test ends and returns the HTTP
-// address and the service's log.
+// startServe runs serveWith on cfg until the test ends and returns the
+// HTTP address and the log.
 func startServe(t *testing.T, cfg *serveConfig) (addr string, log *lockedBuffer) {
+	t.Helper()
+	addr, log, _ = serveForTest(t, cfg)
+	return addr, log
+}
+
+// serveForTest runs serveWith on cfg until the test ends or stop is called;
+// stop returns serveWith's error, or fails the test when serve does not
+// stop within 20s of the signal.
+func serveForTest(t *testing.T, cfg *serveConfig) (addr string, log *lockedBuffer, stop func() error) {
 	t.Helper()
 	log = &lockedBuffer{}
 	env := &Env{Stdout: &bytes.Buffer{}, Stderr: log, Now: time.Now}
@@ -47,13 +56,25 @@ func startServe(t *testing.T, cfg *serveConfig) (addr string, log *lockedBuffer)
 		cancel()
 		t.Fatalf("serve did not start: %v\n%s", err, log)
 	}
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(20 * time.Second):
+				t.Error("serve did not stop within 20s of SIGTERM")
+			}
+		})
+		return err
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	})
-	return addr, log
+	return addr, log, stop
 }
 
 // loadConfigText writes text as vigil.toml in a new directory whose path

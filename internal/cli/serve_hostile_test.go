@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,40 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-// serveUntilStopped runs serveWith on cfg until the test ends (or stop is
-// called) and returns the HTTP address; stop returns serveWith's error, or
-// fails the test when serve does not stop within 20s.
-func serveUntilStopped(t *testing.T, cfg *serveConfig) (addr string, stop func() error) {
-	t.Helper()
-	env := &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Now: time.Now}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	addrc := make(chan string, 1)
-	go func() { errc <- serveWith(ctx, env, cfg, func(a string) { addrc <- a }) }()
-	select {
-	case addr = <-addrc:
-	case err := <-errc:
-		t.Fatalf("serve did not start: %v", err)
-	}
-	stopped := false
-	stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-errc:
-			return err
-		case <-time.After(20 * time.Second):
-			t.Fatal("serve did not stop within 20s of SIGTERM")
-			return nil
-		}
-	}
-	t.Cleanup(func() { stop() })
-	return addr, stop
-}
 
 // runCommandBulk is a _bulk body with one event the built-in seed rule
 // alerts on.
@@ -77,7 +41,7 @@ func TestServeDeadSinkBackpressure(t *testing.T) {
 	cfg := &serveConfig{DataDir: t.TempDir(), Sinks: []sinkConfig{{Type: "webhook", URL: hook.URL}},
 		SinkTimeout: duration{300 * time.Millisecond}, DrainTimeout: duration{time.Second},
 		HTTP: httpConfig{Listen: "127.0.0.1:0", AckTimeout: duration{5 * time.Second}}}
-	addr, stop := serveUntilStopped(t, cfg)
+	addr, _, stop := serveForTest(t, cfg)
 	client := &http.Client{Timeout: 15 * time.Second}
 
 	resp, err := client.Post("http://"+addr+"/_bulk", "application/x-ndjson", strings.NewReader(runCommandBulk("mallory")))
@@ -123,7 +87,7 @@ func TestServeStopsWithinDrainTimeout(t *testing.T) {
 	cfg := &serveConfig{DataDir: t.TempDir(), Sinks: []sinkConfig{{Type: "webhook", URL: hook.URL}},
 		SinkTimeout: duration{time.Hour}, DrainTimeout: duration{500 * time.Millisecond},
 		HTTP: httpConfig{Listen: "127.0.0.1:0", AckTimeout: duration{time.Hour}}}
-	addr, stop := serveUntilStopped(t, cfg)
+	addr, _, stop := serveForTest(t, cfg)
 	answered := make(chan int, 1)
 	go func() {
 		resp, err := http.Post("http://"+addr+"/_bulk", "application/x-ndjson", strings.NewReader(runCommandBulk("mallory")))
@@ -151,7 +115,7 @@ func TestServeStopsWithinDrainTimeout(t *testing.T) {
 // stayed open indefinitely).
 func TestServeReadTimeout(t *testing.T) {
 	cfg := &serveConfig{DataDir: t.TempDir(), HTTP: httpConfig{Listen: "127.0.0.1:0", ReadTimeout: duration{300 * time.Millisecond}}}
-	addr, _ := serveUntilStopped(t, cfg)
+	addr, _, _ := serveForTest(t, cfg)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

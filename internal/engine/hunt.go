@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -524,40 +525,22 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 	}
 	for _, r := range h.opts.Engine.Rules() {
 		if held := h.thr[r]; len(held) > 0 {
-			st := h.stat(r)
 			alerts := h.finishThreshold(r, held)
-			if r.Suppression != nil {
-				var folded int
-				alerts, folded = SuppressBuilt(r, alerts, h.space())
-				st.Suppressed += folded
-			}
-			alerts = h.capBuilt(r, st, alerts)
-			for _, a := range alerts {
-				if h.seen[a.ID] {
-					continue
-				}
+			alerts = slices.DeleteFunc(alerts, func(a Alert) bool { // each id once
+				dup := h.seen[a.ID]
 				h.seen[a.ID] = true
-				st.Alerts++
-				if err := h.emit(a); err != nil && firstErr == nil {
-					firstErr = err
-				}
+				return dup
+			})
+			if err := h.emitBuilt(r, h.stat(r), alerts); err != nil && firstErr == nil {
+				firstErr = err
 			}
 		}
 		if held := h.terms[r]; len(held) > 0 {
 			alerts, notNew := h.finishNewTerms(r, held)
 			st := h.stat(r)
 			st.NotNew += notNew
-			if r.Suppression != nil {
-				var folded int
-				alerts, folded = SuppressBuilt(r, alerts, h.space())
-				st.Suppressed += folded
-			}
-			alerts = h.capBuilt(r, st, alerts)
-			for _, a := range alerts {
-				st.Alerts++
-				if err := h.emit(a); err != nil && firstErr == nil {
-					firstErr = err
-				}
+			if err := h.emitBuilt(r, st, alerts); err != nil && firstErr == nil {
+				firstErr = err
 			}
 		}
 		held := h.held[r]
@@ -581,6 +564,25 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 		}
 	}
 	return out, firstErr
+}
+
+// emitBuilt emits the alerts a threshold or new_terms rule built at its
+// executions, after alert suppression and max_signals; it returns the
+// first error of Emit.
+func (h *Hunt) emitBuilt(r *Rule, st *RuleStats, alerts []Alert) error {
+	if r.Suppression != nil {
+		var folded int
+		alerts, folded = SuppressBuilt(r, alerts, h.space())
+		st.Suppressed += folded
+	}
+	var firstErr error
+	for _, a := range h.capBuilt(r, st, alerts) {
+		st.Alerts++
+		if err := h.emit(a); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
 }
 
 // capBuilt applies max_signals to the alerts a threshold or new_terms rule

@@ -11,9 +11,15 @@ import (
 // runSuppressed hunts docs with rule r and returns the alerts, in order.
 func runSuppressed(t *testing.T, plan *event.Plan, r *Rule, docs []string) ([]Alert, *RuleStats) {
 	t.Helper()
+	return runHunt(t, plan, r, docs, false)
+}
+
+// runHunt hunts docs with the one rule r, with or without --replay.
+func runHunt(t *testing.T, plan *event.Plan, r *Rule, docs []string, replay bool) ([]Alert, *RuleStats) {
+	t.Helper()
 	e := New(Options{Rules: []*Rule{r}, Plan: plan})
 	var got []Alert
-	h := NewHunt(HuntOptions{Engine: e, Emit: func(a Alert) error { got = append(got, a); return nil }})
+	h := NewHunt(HuntOptions{Engine: e, Replay: replay, Emit: func(a Alert) error { got = append(got, a); return nil }})
 	for _, d := range docs {
 		if err := h.Event(event.New([]byte(d), plan)); err != nil {
 			t.Fatal(err)

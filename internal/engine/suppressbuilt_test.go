@@ -162,19 +162,7 @@ func TestThresholdMaxSignalsPerExecution(t *testing.T) {
 		r.Alert.Type = "threshold"
 		r.Window = Window{Interval: 5 * time.Minute, Lookback: 5 * time.Minute, MaxSignals: 2}
 		r.Threshold = &Threshold{Fields: []string{"user.name"}, Value: 1}
-		e := New(Options{Rules: []*Rule{r}, Plan: plan})
-		var got []Alert
-		h := NewHunt(HuntOptions{Engine: e, Replay: replay, Emit: func(a Alert) error { got = append(got, a); return nil }})
-		for _, d := range docs {
-			if err := h.Event(event.New([]byte(d), plan)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		stats, err := h.Finish()
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := stats[0]
+		got, st := runHunt(t, plan, r, docs, replay)
 		want := 4
 		if replay {
 			want = 3 // two of the three at 09:05, bob's at 09:10

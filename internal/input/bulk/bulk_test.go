@@ -139,7 +139,7 @@ func TestMalformedLinesGetPerItemErrors(t *testing.T) {
 		t.Errorf("item 2 _id = %v (present %v), want null", v, ok)
 	}
 
-	_, _, acked := c.snapshot()
+	_, _, acked := c.Snapshot()
 	var got []string
 	for _, r := range acked {
 		got = append(got, r.Index+" "+string(r.Data)+" "+strings.TrimPrefix(r.Origin, "bulk "+"127.0.0.1:"))
@@ -173,7 +173,7 @@ func TestAllItemsBadSendsNoBatch(t *testing.T) {
 	if !errs || len(items) != 2 || items[0].Status != 400 || items[1].ErrType != "mapper_parsing_exception" {
 		t.Errorf("errors %v, items %+v", errs, items)
 	}
-	if n, _, _ := c.snapshot(); n != 0 {
+	if n, _, _ := c.Snapshot(); n != 0 {
 		t.Errorf("%d batches sent, want none", n)
 	}
 }
@@ -194,7 +194,7 @@ func TestIndexMissing(t *testing.T) {
 	ts = server(t, in)
 	_, rb = do(t, "POST", ts.URL+"/_bulk", ndjson(`{"index":{}}`, `{"a":1}`))
 	_, items, _ = decodeBulk(t, rb)
-	_, _, acked := c.snapshot()
+	_, _, acked := c.Snapshot()
 	if len(items) != 1 || items[0].Status != 201 || len(acked) != 1 || acked[0].Index != "logs-vigil-default" {
 		t.Errorf("items = %+v, records %+v", items, acked)
 	}
@@ -237,7 +237,7 @@ func TestGzipBodies(t *testing.T) {
 	if errs, items, _ := decodeBulk(t, rb); errs || len(items) != 50 {
 		t.Errorf("errors %v, %d items", errs, len(items))
 	}
-	if _, _, acked := c.snapshot(); len(acked) != 50 || string(acked[49].Data) != `{"n":49,"message":"compressed"}` {
+	if _, _, acked := c.Snapshot(); len(acked) != 50 || string(acked[49].Data) != `{"n":49,"message":"compressed"}` {
 		t.Errorf("%d records, last %q", len(acked), acked[len(acked)-1].Data)
 	}
 
@@ -297,7 +297,7 @@ func TestBodyLimit(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("body of exactly the limit: status %d: %s", resp.StatusCode, rb)
 	}
-	if n, _, _ := c.snapshot(); n != 1 {
+	if n, _, _ := c.Snapshot(); n != 1 {
 		t.Errorf("%d batches, want 1", n)
 	}
 	if st := in.Stats(); st.Rejected != 3 {
@@ -343,7 +343,7 @@ func TestSingleDocuments(t *testing.T) {
 	if cr := post("PUT", "/c/_create/x%2Fy", `{"n":3}`); cr.ID != "x/y" {
 		t.Errorf("PUT _create: %+v", cr)
 	}
-	_, _, acked := c.snapshot()
+	_, _, acked := c.Snapshot()
 	var got []string
 	for _, r := range acked {
 		got = append(got, r.Index+" "+string(r.Data))
@@ -376,7 +376,7 @@ func TestFailedAckAnswers429(t *testing.T) {
 	wantError(t, resp, rb, 429, "es_rejected_execution_exception", "alert sink down")
 	resp, rb = do(t, "PUT", ts.URL+"/a/_doc/1", []byte(`{"n":1}`))
 	wantError(t, resp, rb, 429, "es_rejected_execution_exception", "alert sink down")
-	if n, failed, acked := c.snapshot(); n != 2 || failed != 2 || len(acked) != 0 {
+	if n, failed, acked := c.Snapshot(); n != 2 || failed != 2 || len(acked) != 0 {
 		t.Errorf("batches %d, failed %d, acked %d", n, failed, len(acked))
 	}
 	if st := in.Stats(); st.Rejected != 2 || st.Docs != 0 || st.BadItems != 1 {
@@ -461,7 +461,7 @@ func TestRunStoppingAnswersWaitingRequests(t *testing.T) {
 	if resp, rb := do(t, "POST", ts.URL+"/_bulk", ndjson(`{"index":{"_index":"a"}}`, `{"n":2}`)); resp.StatusCode != 200 {
 		t.Errorf("after restart: %d %s", resp.StatusCode, rb)
 	}
-	if _, _, acked := c.snapshot(); len(acked) != 1 {
+	if _, _, acked := c.Snapshot(); len(acked) != 1 {
 		t.Errorf("%d records after restart", len(acked))
 	}
 }

@@ -8,72 +8,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/source"
+	"github.com/vigil-project/vigil/internal/source/sourcetest"
 )
 
-// consumer stands for the engine: it receives the batches of a running
-// Input and acknowledges each with what decide returns (nil by default),
-// after recording it.
-type consumer struct {
-	decide func(b source.Batch) error
-
-	mu      sync.Mutex
-	batches int             // batches received
-	failed  int             // batches acknowledged with an error
-	acked   []source.Record // records of batches acknowledged with nil
-	got     chan source.Batch
-}
-
-func (c *consumer) snapshot() (batches, failed int, acked []source.Record) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.batches, c.failed, append([]source.Record(nil), c.acked...)
-}
-
-// run starts in.Run with a consumer; both stop when the test ends, and the
-// test fails if Run returned an error.
-func run(t *testing.T, in *Input, decide func(source.Batch) error) *consumer {
+// run starts in.Run with a consumer that acknowledges each batch with what
+// decide returns; both stop when the test ends, and the test fails if Run
+// returned an error.
+func run(t *testing.T, in *Input, decide func(source.Batch) error) *sourcetest.Consumer {
 	t.Helper()
-	c := &consumer{decide: decide}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan source.Batch)
-	runErr := make(chan error, 1)
-	go func() { runErr <- in.Run(ctx, out) }()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case b := <-out:
-				var err error
-				if c.decide != nil {
-					err = c.decide(b)
-				}
-				c.mu.Lock()
-				c.batches++
-				if err != nil {
-					c.failed++
-				} else {
-					c.acked = append(c.acked, b.Records...)
-				}
-				c.mu.Unlock()
-				b.Ack(err)
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if err := <-runErr; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	c := &sourcetest.Consumer{Decide: decide}
+	sourcetest.Run(t, in, c)
 	waitRunning(t, in)
 	return c
 }

@@ -225,7 +225,7 @@ func TestAuth(t *testing.T) {
 				}
 			}
 			st := in.Stats()
-			_, _, acked := c.snapshot()
+			_, _, acked := c.Snapshot()
 			if tt.ok && (len(acked) != 1 || st.Rejected != 0) {
 				t.Errorf("authorized: %d records, stats %+v", len(acked), st)
 			}

@@ -78,7 +78,7 @@ func TestServeTLS(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"result":"created"`) {
 		t.Fatalf("bulk over TLS: %d %s", resp.StatusCode, body)
 	}
-	if _, _, recs := c.snapshot(); len(recs) != 1 || recs[0].Index != "logs-a-default" {
+	if _, _, recs := c.Snapshot(); len(recs) != 1 || recs[0].Index != "logs-a-default" {
 		t.Errorf("records = %+v", recs)
 	}
 

@@ -140,7 +140,7 @@ func TestOfficialBulkIndexer(t *testing.T) {
 				t.Errorf("%d documents reported indexed before the consumer acknowledged them", early.Load())
 			}
 
-			_, failed, recs := c.snapshot()
+			_, failed, recs := c.Snapshot()
 			seen := map[int]int{}
 			for _, r := range recs {
 				n := docN(t, r.Data)
@@ -215,7 +215,7 @@ func TestOfficialClientRetriesFailedAcks(t *testing.T) {
 	if st.NumFlushed != 50 || st.NumFailed != 0 || len(errs) != 0 {
 		t.Errorf("indexer stats %+v, errors %v", st, errs)
 	}
-	batches, failed, recs := c.snapshot()
+	batches, failed, recs := c.Snapshot()
 	if batches != 3 || failed != 2 {
 		t.Errorf("%d batches, %d failed; want 3 and 2 (two refusals, then the retry accepted)", batches, failed)
 	}
@@ -247,7 +247,7 @@ func TestOfficialClientSeesAckFailures(t *testing.T) {
 			break
 		}
 	}
-	if batches, failed, recs := c.snapshot(); batches != 3 || failed != 3 || len(recs) != 0 {
+	if batches, failed, recs := c.Snapshot(); batches != 3 || failed != 3 || len(recs) != 0 {
 		t.Errorf("%d batches, %d failed, %d acknowledged records; want 3 tries, all failed", batches, failed, len(recs))
 	}
 }
@@ -301,7 +301,7 @@ func TestOfficialClientPerItemErrors(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, outcome[k], w)
 		}
 	}
-	if _, _, recs := c.snapshot(); len(recs) != 1 {
+	if _, _, recs := c.Snapshot(); len(recs) != 1 {
 		t.Errorf("%d records, want 1", len(recs))
 	}
 }

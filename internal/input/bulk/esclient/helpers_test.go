@@ -1,17 +1,16 @@
 package esclient
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/input/bulk"
 	"github.com/vigil-project/vigil/internal/source"
+	"github.com/vigil-project/vigil/internal/source/sourcetest"
 )
 
 // generatedID is the shape of a document id the input chose.
@@ -21,23 +20,11 @@ var generatedID = regexp.MustCompile(`^[A-Za-z0-9_-]{20}$`)
 // the consumer acknowledges it without recording it.
 const readyIndex = "esclient-test-ready"
 
-// consumer stands for the engine: it receives the batches of a running
-// Input and acknowledges each with what decide returns (nil by default),
-// after recording it.
+// consumer is the test's engine (sourcetest.Consumer) and the input's
+// counters once it ran, before the test's requests.
 type consumer struct {
-	decide func(b source.Batch) error
-	base   bulk.Stats // the input's counters once it ran, before the test's requests
-
-	mu      sync.Mutex
-	batches int             // batches received
-	failed  int             // batches acknowledged with an error
-	acked   []source.Record // records of batches acknowledged with nil
-}
-
-func (c *consumer) snapshot() (batches, failed int, acked []source.Record) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.batches, c.failed, append([]source.Record(nil), c.acked...)
+	*sourcetest.Consumer
+	base bulk.Stats
 }
 
 // stats returns in's counters since run returned (the readiness document
@@ -55,46 +42,10 @@ func (c *consumer) stats(in *bulk.Input) bulk.Stats {
 // both stop when the test ends, and the test fails if Run returned an error.
 func run(t *testing.T, in *bulk.Input, decide func(source.Batch) error) *consumer {
 	t.Helper()
-	c := &consumer{decide: decide}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan source.Batch)
-	runErr := make(chan error, 1)
-	go func() { runErr <- in.Run(ctx, out) }()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case b := <-out:
-				if len(b.Records) == 1 && b.Records[0].Index == readyIndex {
-					b.Ack(nil)
-					continue
-				}
-				var err error
-				if c.decide != nil {
-					err = c.decide(b)
-				}
-				c.mu.Lock()
-				c.batches++
-				if err != nil {
-					c.failed++
-				} else {
-					c.acked = append(c.acked, b.Records...)
-				}
-				c.mu.Unlock()
-				b.Ack(err)
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if err := <-runErr; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	c := &consumer{Consumer: &sourcetest.Consumer{Decide: decide, Skip: func(b source.Batch) bool {
+		return len(b.Records) == 1 && b.Records[0].Index == readyIndex
+	}}}
+	sourcetest.Run(t, in, c.Consumer)
 	waitRunning(t, in)
 	c.base = in.Stats()
 	return c

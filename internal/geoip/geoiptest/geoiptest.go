@@ -93,7 +93,12 @@ func asnRecords() map[string]mmdbtype.Map {
 // holding records (CIDR to record) to path.
 func Write(t testing.TB, path, databaseType string, records map[string]mmdbtype.Map) string {
 	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: databaseType, RecordSize: 28, IPVersion: 6})
+	return write(t, path, mmdbwriter.Options{DatabaseType: databaseType, RecordSize: 28, IPVersion: 6}, records)
+}
+
+func write(t testing.TB, path string, opts mmdbwriter.Options, records map[string]mmdbtype.Map) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,4 +146,23 @@ func Country(t testing.TB, dir string) string {
 // ASN writes a GeoLite2-ASN database into dir.
 func ASN(t testing.TB, dir string) string {
 	return Write(t, filepath.Join(dir, "GeoLite2-ASN.mmdb"), "GeoLite2-ASN", asnRecords())
+}
+
+// Documentation writes a City and an ASN database over the documentation
+// ranges the benchmark's data sets take callers from (reserved networks,
+// which real databases leave empty): 203.0.113.0/25 is London in AS 64500,
+// 198.51.100.0/24 is in AS 64501 with no location, and 192.0.2.0/24 and
+// 203.0.113.128/25 are nowhere.
+func Documentation(t testing.TB, dir string) (city, asn string) {
+	t.Helper()
+	london := cityRecords()["81.2.69.142/31"]
+	opts := func(typ string) mmdbwriter.Options {
+		return mmdbwriter.Options{DatabaseType: typ, RecordSize: 28, IPVersion: 6, IncludeReservedNetworks: true}
+	}
+	city = write(t, filepath.Join(dir, "doc-City.mmdb"), opts("GeoLite2-City"), map[string]mmdbtype.Map{"203.0.113.0/25": london})
+	asn = write(t, filepath.Join(dir, "doc-ASN.mmdb"), opts("GeoLite2-ASN"), map[string]mmdbtype.Map{
+		"203.0.113.0/25":  {"autonomous_system_number": mmdbtype.Uint32(64500), "autonomous_system_organization": mmdbtype.String("Example Hosting")},
+		"198.51.100.0/24": {"autonomous_system_number": mmdbtype.Uint32(64501), "autonomous_system_organization": mmdbtype.String("Example Transit")},
+	})
+	return city, asn
 }

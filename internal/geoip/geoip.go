@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -74,9 +75,23 @@ type DB struct {
 	r    *maxminddb.Reader
 }
 
-// Open opens a database and tells its kind from its metadata.
-func Open(path string) (*DB, error) {
-	r, err := maxminddb.Open(path)
+// Open opens a database (memory-mapped) and tells its kind from its
+// metadata.
+func Open(path string) (*DB, error) { return open(path, false) }
+
+// open opens a database, memory-mapped or read into memory (inMemory: it
+// then needs no Close, and may be dropped while lookups still run).
+func open(path string, inMemory bool) (*DB, error) {
+	var r *maxminddb.Reader
+	var err error
+	if inMemory {
+		var data []byte
+		if data, err = os.ReadFile(path); err == nil {
+			r, err = maxminddb.OpenBytes(data)
+		}
+	} else {
+		r, err = maxminddb.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable MaxMind-format database: %w", path, err)
 	}
@@ -105,11 +120,13 @@ type Databases struct {
 // same fields (two City, two ASN, two Country) are an error, as is a file
 // of another type; a Country database is set aside when a City one is
 // given (the City one holds the same fields and more).
-func Load(paths []string) (*Databases, error) {
+func Load(paths []string) (*Databases, error) { return load(paths, false) }
+
+func load(paths []string, inMemory bool) (*Databases, error) {
 	d := &Databases{}
 	byKind := map[Kind]*DB{}
 	for _, p := range paths {
-		db, err := Open(p)
+		db, err := open(p, inMemory)
 		if err != nil {
 			d.Close()
 			return nil, err

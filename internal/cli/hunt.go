@@ -24,11 +24,12 @@ import (
 
 const huntSynopsis = `hunt [--rules PATH]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
        [--since T] [--until T] [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
-       [--indicators FILE]... [--explain-rule ID] PATH...
+       [--indicators FILE]... [--geoip-db FILE]... [--geoip-ecs] [--explain-rule ID] PATH...
 
 Runs detection rules over event files and prints the alerts Elastic would create.
 PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip) or '-' for stdin.
-Raw Azure activity logs are normalized to ECS on the way in.
+Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, their source.ip
+is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 
 Examples:
   vigil hunt testdata/sample/azure-activity.json
@@ -55,6 +56,8 @@ func runHunt(env *Env, args []string) int {
 	explainRule := fs.String("explain-rule", "", "say on stderr, event by event, what rule ID (a rule_id or name) made of it: no match and why, alert, duplicate, suppressed...")
 	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON always has them)")
 	prefilter := fs.Bool("prefilter", true, "skip normalizing raw Azure records that no rule could match, judged from their text (false: normalize every record)")
+	var geo geoipFlags
+	addGeoIPFlags(fs, &geo)
 	progress := fs.Bool("progress", true, "a progress line on stderr when it is a terminal (MB/s, events/s, alerts)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
@@ -85,6 +88,14 @@ func runHunt(env *Env, args []string) int {
 		}
 		bounds[i] = t
 	}
+
+	dbs, err := geo.load()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+		return exitUsage
+	}
+	defer dbs.Close()
+	origin := azure.OriginFor(dbs != nil)
 
 	batchGC()
 	now := env.Now()
@@ -181,10 +192,11 @@ func runHunt(env *Env, args []string) int {
 		if idx == "" {
 			idx = azure.Index
 		}
-		rawFilter = engine.NewRawFilter(rules, idx, azure.Origin)
+		rawFilter = engine.NewRawFilter(rules, idx, origin)
 	}
 	pl := &pipeline{
-		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained, azure: rawFilter, coverage: engine.NewCoverage(),
+		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained, azure: rawFilter, coverage: &engine.Coverage{GeoIP: dbs != nil},
+		geoip: dbs, geoipECS: *geo.ecs,
 		eval: &engine.Evaluator{Engine: eng, Index: *index, Now: func() time.Time { return now }},
 		onChunk: func(c *chunk) error {
 			st.events += c.events
@@ -404,7 +416,7 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 			notes = append(notes, fmt.Sprintf("%d scheduled run(s)", s.Executions))
 		}
 		if s.Alerts == 0 {
-			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.Origin).Why; why != "" {
+			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.OriginFor(cov.GeoIP)).Why; why != "" {
 				notes = append([]string{"no alert: " + why}, notes...)
 			}
 		}
@@ -439,7 +451,7 @@ func printSilentRules(w io.Writer, stats []*engine.RuleStats, eng *engine.Engine
 		if matched[r] {
 			continue
 		}
-		na := eng.WhyNoAlert(r, nil, cov, azure.Origin)
+		na := eng.WhyNoAlert(r, nil, cov, azure.OriginFor(cov.GeoIP))
 		g := groups[na.Kind]
 		if g == nil {
 			g = &group{why: na.Why, fields: map[string]int{}}

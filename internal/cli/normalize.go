@@ -12,12 +12,14 @@ import (
 	"github.com/vigil-project/vigil/internal/normalize"
 )
 
-const normalizeSynopsis = `normalize [--source auto|azure-activity] [--ingested now|T] PATH...
+const normalizeSynopsis = `normalize [--source auto|azure-activity] [--ingested now|T] [--geoip-db FILE]... [--geoip-ecs] PATH...
 
 Turns raw cloud log records into the ECS documents Elastic's integrations index, as NDJSON on stdout.
 Azure activity logs are read from diagnostic-settings exports (Event Hub {"records":[...]} batches,
 storage-account JSON lines) and from 'az monitor activity-log list' / portal JSON exports.
-Records already in ECS pass through unchanged. PATH '-' (or none) is stdin.
+Records already in ECS pass through unchanged (unless --geoip-ecs). PATH '-' (or none) is stdin.
+With --geoip-db (GeoLite2/DB-IP City, Country, ASN), addresses are looked up as Elastic's
+pipelines do: for Azure activity logs, geo.*, source.geo.* and source.as.* from source.ip.
 
 Example:
   vigil normalize testdata/sample/azure-activity.json > ecs.ndjson`
@@ -26,6 +28,8 @@ func runNormalize(env *Env, args []string) int {
 	fs := newFlagSet(env, "normalize", normalizeSynopsis)
 	source := fs.String("source", "auto", "record kind: auto (detect per record) or azure-activity (every record is one, operationName or not)")
 	ingested := fs.String("ingested", "", "set event.ingested: 'now' or an RFC 3339 time (default: leave it out, as batch ingestion of files would)")
+	var geo geoipFlags
+	addGeoIPFlags(fs, &geo)
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -35,7 +39,13 @@ func runNormalize(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil normalize: --source: %v\n", err)
 		return exitUsage
 	}
-	var opts normalize.Options
+	dbs, err := geo.load()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil normalize: %v\n", err)
+		return exitUsage
+	}
+	defer dbs.Close()
+	opts := normalize.Options{GeoIP: dbs, GeoIPECS: *geo.ecs}
 	switch *ingested {
 	case "":
 	case "now":

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
@@ -76,6 +77,11 @@ type pipeline struct {
 	// coverage, when set, receives what the events offered the rules (the
 	// workers' coverages merged at the end of run).
 	coverage *engine.Coverage
+	// geoip, when set, enriches the raw records normalized (as Elastic's
+	// integration pipelines do), and with geoipECS the documents already
+	// in ECS where the fields are absent.
+	geoip    *geoip.Databases
+	geoipECS bool
 }
 
 // run processes paths and returns the first error onChunk returned (the
@@ -107,7 +113,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, opName: opName, do: p.record}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
 			if p.coverage != nil {
 				x := *p.eval
 				x.Coverage = engine.NewCoverage()
@@ -283,16 +289,18 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 }
 
 type worker struct {
-	eval    *engine.Evaluator
-	ev      *event.Event
-	cmd     string
-	ms      []engine.Match
-	explain *engine.Rule
-	azure   *engine.RawFilter
-	scratch engine.RawScratch
-	items   []input.Item                                // the records of the record being expanded
-	do      func(w *worker, c *chunk, rec input.Record) // see pipeline.record
-	opName  event.FieldID                               // the top-level operationName of raw Azure records
+	eval     *engine.Evaluator
+	ev       *event.Event
+	cmd      string
+	ms       []engine.Match
+	explain  *engine.Rule
+	azure    *engine.RawFilter
+	scratch  engine.RawScratch
+	items    []input.Item                                // the records of the record being expanded
+	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
+	opName   event.FieldID                               // the top-level operationName of raw Azure records
+	geoip    *geoip.Databases
+	geoipECS bool
 }
 
 func (w *worker) process(c *chunk) {
@@ -370,6 +378,10 @@ func (w *worker) record(c *chunk, rec input.Record) {
 // evaluate (skipped, or a problem reported).
 func (w *worker) toECS(c *chunk, rec input.Record) bool {
 	if !w.ev.Has(w.opName) {
+		if w.geoipECS {
+			// EnrichECS leaves w.ev on the enriched document.
+			normalize.EnrichECS(rec.Data, w.ev, w.geoip)
+		}
 		return true
 	}
 	if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
@@ -384,7 +396,7 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 		}
 		return false
 	}
-	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true})
+	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true, GeoIP: w.geoip})
 	if err == nil {
 		w.ev.Reset(data)
 		err = w.ev.Err()

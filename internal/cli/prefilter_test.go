@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-project/vigil/bench/gen"
+	"github.com/vigil-project/vigil/internal/geoip/geoiptest"
 )
 
 // huntBoth runs a hunt with and without the raw-record prefilter and
@@ -48,8 +51,19 @@ func TestPrefilterChangesNothing(t *testing.T) {
 	} else {
 		t.Log("../shared/testdata/detection-rules absent: checking the built-in pack only")
 	}
+	// With GeoIP databases over the data set's caller ranges, rules on
+	// source.as and source.geo can match raw records: the prefilter must
+	// let them through.
+	city, asn := geoiptest.Documentation(t, t.TempDir())
+	var geo []string
+	for _, rules := range sets {
+		sets = append(sets, append(slices.Clip(rules), "--geoip-db", city, "--geoip-db", asn))
+	}
 	for _, rules := range sets {
 		on, off, onErr, offErr := huntBoth(t, append(rules, "--quiet=false", path)...)
+		if slices.Contains(rules, "--geoip-db") {
+			geo = append(geo, string(on))
+		}
 		if len(on) == 0 {
 			t.Fatalf("rules %v: no alert at all", rules)
 		}
@@ -59,5 +73,13 @@ func TestPrefilterChangesNothing(t *testing.T) {
 		if !bytes.Equal(onErr, offErr) {
 			t.Errorf("rules %v: summaries differ:\nwith:\n%s\nwithout:\n%s", rules, onErr, offErr)
 		}
+	}
+	enriched := 0
+	for _, out := range geo {
+		enriched += strings.Count(out, `"number":64500`) + strings.Count(out, `"number":64501`)
+	}
+	t.Logf("%d alerts with GeoIP databases carry source.as", enriched)
+	if enriched == 0 {
+		t.Error("no alert with GeoIP databases carries source.as")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/serve"
 	"github.com/vigil-project/vigil/internal/sink"
@@ -22,7 +23,8 @@ import (
 
 const serveSynopsis = `serve [--config vigil.toml] [--data-dir DIR] [--rules PATH]... [--listen ADDR]
        [--tail GLOB]... [--stdin] [--index NAME] [--out FILE] [--webhook URL]
-       [--exceptions FILE]... [--value-list ID=FILE]... [--indicators FILE]... [--log-level L]
+       [--exceptions FILE]... [--value-list ID=FILE]... [--indicators FILE]... [--geoip-db FILE]...
+       [--geoip-ecs] [--log-level L]
 
 Runs rules continuously over live events and delivers each alert once. Events
 come from files followed as they grow (--tail), standard input (--stdin), the
@@ -47,6 +49,8 @@ func runServe(env *Env, args []string) int {
 	fs.Var(&exceptionFiles, "exceptions", "exception lists: Vigil's TOML form or a Kibana NDJSON export (repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
 	fs.Var(&indicatorFiles, "indicators", "threat intelligence documents for threat_match rules, read again when they change (repeatable)")
+	var geo geoipFlags
+	addGeoIPFlags(fs, &geo)
 	stdin := fs.Bool("stdin", false, "read events from standard input")
 	listen := fs.String("listen", "", "serve /healthz, /metrics and the Elasticsearch-compatible ingest API on ADDR")
 	index := fs.String("index", "", "index name of events from --tail and --stdin (default: resolved per event)")
@@ -81,6 +85,8 @@ func runServe(env *Env, args []string) int {
 	cfg.Exceptions = append(cfg.Exceptions, exceptionFiles...)
 	cfg.ValueLists = append(cfg.ValueLists, valueLists...)
 	cfg.Indicators = append(cfg.Indicators, indicatorFiles...)
+	cfg.GeoIPDatabases = append(cfg.GeoIPDatabases, geo.dbs...)
+	cfg.GeoIPECS = cfg.GeoIPECS || *geo.ecs
 	if *listen != "" {
 		cfg.HTTP.Listen = *listen
 	}
@@ -149,9 +155,22 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		out, health = newDelivery(sinks, log, metrics)
 	}
 	late := serve.LateEvents(cfg.LateEvents)
+	var geoSrc *geoip.Source
+	if len(cfg.GeoIPDatabases) > 0 {
+		if geoSrc, err = geoip.NewSource(cfg.GeoIPDatabases); err != nil {
+			closeAll(sinks)
+			return err
+		}
+		for _, db := range geoSrc.Databases().List() {
+			log.Info("geoip database loaded", "path", db.Path, "type", db.Type)
+		}
+	} else if cfg.GeoIPECS {
+		closeAll(sinks)
+		return fmt.Errorf("geoip_ecs needs databases: list them in geoip_databases (or --geoip-db FILE)")
+	}
 	det := serve.NewDetector(serve.DetectorOptions{Store: store, Sink: out, Now: env.Now, Space: cfg.Space, Late: late, Logger: log, Metrics: metrics,
-		SinkTimeout: cfg.SinkTimeout.Duration})
-	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules}
+		SinkTimeout: cfg.SinkTimeout.Duration, GeoIP: geoSrc, GeoIPECS: cfg.GeoIPECS})
+	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules, GeoIP: geoSrc}
 	if len(cfg.Exceptions) > 0 || len(cfg.ValueLists) > 0 {
 		ex, err := ruleset.LoadExceptions(cfg.Exceptions, cfg.ValueLists)
 		if err != nil {

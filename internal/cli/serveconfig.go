@@ -18,18 +18,23 @@ import (
 // serveConfig is vigil.toml, the configuration of `vigil serve` (see
 // docs/serve.md for a complete example).
 type serveConfig struct {
-	DataDir    string        `toml:"data_dir"`
-	Workers    int           `toml:"workers"`
-	Space      string        `toml:"space"`
-	LateEvents string        `toml:"late_events"`
-	Exceptions []string      `toml:"exceptions"`  // exception files (TOML form or Kibana NDJSON export)
-	ValueLists []string      `toml:"value_lists"` // "ID=FILE" value lists for "is in list" entries
-	Indicators []string      `toml:"indicators"`  // threat intelligence files for threat_match rules
-	Log        logConfig     `toml:"log"`
-	HTTP       httpConfig    `toml:"http"`
-	Rules      rulesConfig   `toml:"rules"`
-	Inputs     []inputConfig `toml:"inputs"`
-	Sinks      []sinkConfig  `toml:"sinks"`
+	DataDir    string   `toml:"data_dir"`
+	Workers    int      `toml:"workers"`
+	Space      string   `toml:"space"`
+	LateEvents string   `toml:"late_events"`
+	Exceptions []string `toml:"exceptions"`  // exception files (TOML form or Kibana NDJSON export)
+	ValueLists []string `toml:"value_lists"` // "ID=FILE" value lists for "is in list" entries
+	Indicators []string `toml:"indicators"`  // threat intelligence files for threat_match rules
+	// GeoIPDatabases are MaxMind-format City/Country/ASN databases for
+	// GeoIP and ASN enrichment, read again when they change; GeoIPECS also
+	// enriches documents already in ECS where the fields are absent.
+	GeoIPDatabases []string      `toml:"geoip_databases"`
+	GeoIPECS       bool          `toml:"geoip_ecs"`
+	Log            logConfig     `toml:"log"`
+	HTTP           httpConfig    `toml:"http"`
+	Rules          rulesConfig   `toml:"rules"`
+	Inputs         []inputConfig `toml:"inputs"`
+	Sinks          []sinkConfig  `toml:"sinks"`
 	// DrainTimeout bounds shutdown (default 30s); SinkTimeout a batch's
 	// delivery to the sinks, retries included (default 20s).
 	DrainTimeout duration `toml:"drain_timeout"`
@@ -251,7 +256,7 @@ func where(path string, lines []string, k toml.Key) string {
 	return path
 }
 
-var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "log", "http", "rules", "inputs", "sinks", "drain_timeout", "sink_timeout"}
+var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "geoip_databases", "geoip_ecs", "log", "http", "rules", "inputs", "sinks", "drain_timeout", "sink_timeout"}
 
 func hintKey(k toml.Key) string {
 	var known []string

@@ -21,10 +21,13 @@ type Coverage struct {
 	// Normalized counts raw records made into ECS documents (and
 	// evaluated).
 	Normalized int
-	indices    []string // the indices seen; "" (unresolved) is seen by every rule
-	fields     []bool   // by FieldID: some event had a value
-	last       string   // the previous event's index
-	any        bool     // some index was noted
+	// GeoIP tells that GeoIP databases were loaded (--geoip-db): the
+	// fields Elastic's geoip processors write could be written.
+	GeoIP   bool
+	indices []string // the indices seen; "" (unresolved) is seen by every rule
+	fields  []bool   // by FieldID: some event had a value
+	last    string   // the previous event's index
+	any     bool     // some index was noted
 }
 
 // NewCoverage returns an empty coverage.
@@ -150,7 +153,11 @@ func (e *Engine) WhyNoAlert(r *Rule, st *RuleStats, c *Coverage, normalizer matc
 					why += " and the Azure normalizer does not write"
 				}
 				if enrichment(missing) {
-					why += " (Elastic adds it with GeoIP enrichment at ingest; Vigil has none)"
+					if c.GeoIP {
+						why += " (GeoIP enrichment is on, but the databases given hold no data of that kind for the events' addresses)"
+					} else {
+						why += " (Elastic adds it with GeoIP enrichment at ingest: give Vigil GeoLite2 City and ASN databases with --geoip-db FILE)"
+					}
 				}
 				return NoAlert{Kind: NeedsField, Why: why, Fields: missing}
 			}

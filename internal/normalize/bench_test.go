@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/geoip"
+	"github.com/vigil-project/vigil/internal/geoip/geoiptest"
 )
 
 func benchRecords(n int) [][]byte {
@@ -41,5 +45,48 @@ func BenchmarkNormalizeBaselineUnmarshal(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// BenchmarkNormalizeAzureGeoIP is BenchmarkNormalizeAzure with City and
+// ASN databases that hold the records' address (203.0.113.45): the
+// difference is what enrichment costs per event.
+func BenchmarkNormalizeAzureGeoIP(b *testing.B) {
+	city, asn := geoiptest.Documentation(b, b.TempDir())
+	dbs, err := geoip.Load([]string{city, asn})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dbs.Close()
+	recs := benchRecords(100)
+	b.SetBytes(int64(len(recs[0])))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, _, err := Normalize(recs[i%len(recs)], Auto, Options{GeoIP: dbs}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkEnrichECS enriches an ECS document's source (geo and as
+// added) and finds nothing to do for its absent destination and client.
+func BenchmarkEnrichECS(b *testing.B) {
+	city, asn := geoiptest.Documentation(b, b.TempDir())
+	dbs, err := geoip.Load([]string{city, asn})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dbs.Close()
+	doc := []byte(`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"x","dataset":"y"},"source":{"ip":"203.0.113.45","port":443},"user":{"name":"jane"}}`)
+	ev := event.New(nil, nil)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ev.Reset(doc)
+		if out, _ := EnrichECS(doc, ev, dbs); len(out) == len(doc) {
+			b.Fatal("nothing added")
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
 )
 
@@ -59,6 +60,14 @@ type Options struct {
 	// that what they take for raw Azure does not depend on the path.
 	// Without it, a named source takes what Elastic's integration would.
 	Strict bool
+
+	// GeoIP, when set, gives raw records the GeoIP and ASN fields
+	// Elastic's integration pipelines add (for Azure activity logs:
+	// geo.*, source.geo.*, source.as.* from source.ip).
+	GeoIP *geoip.Databases
+	// GeoIPECS also enriches documents already in ECS, where the fields
+	// are absent (EnrichECS). Without it they pass through unchanged.
+	GeoIPECS bool
 }
 
 // Detect tells the kind of a record from its top-level keys, without
@@ -99,7 +108,10 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 		src, strict = Detect(raw), true
 	}
 	if src != AzureActivity {
-		return raw, nil, nil
+		if opts.GeoIPECS && opts.GeoIP != nil {
+			raw, warnings = EnrichECS(raw, event.New(raw, nil), opts.GeoIP)
+		}
+		return raw, warnings, nil
 	}
 	// event's decoder builds what encoding/json's (with UseNumber) would,
 	// at a fraction of the cost.
@@ -113,7 +125,7 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	case !strict && !azure.HasRecordField(rec):
 		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has none of its fields (time, operationName, category, resourceId, ...)")
 	}
-	doc, warnings, err := azure.Activity(rec, raw, azure.Options{Ingested: opts.Ingested})
+	doc, warnings, err := azure.Activity(rec, raw, azure.Options{Ingested: opts.Ingested, GeoIP: opts.GeoIP})
 	if err != nil {
 		return nil, warnings, err
 	}

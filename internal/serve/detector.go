@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
@@ -52,6 +53,13 @@ type DetectorOptions struct {
 	// its input delivers it again later, so that a dead sink holds no
 	// worker for ever (the ingest API answers 429 meanwhile).
 	SinkTimeout time.Duration
+	// GeoIP, when set, enriches the raw records normalized as Elastic's
+	// integration pipelines do (Azure activity logs: geo, source.geo,
+	// source.as from source.ip), with the databases in force at each
+	// batch; with GeoIPECS, documents already in ECS too, where the
+	// fields are absent (normalize.EnrichECS).
+	GeoIP    *geoip.Source
+	GeoIPECS bool
 }
 
 // Detector evaluates batches of live events against the loaded rules with
@@ -141,7 +149,9 @@ func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
 	c.eval = &engine.Evaluator{Engine: c.eng, Space: d.opts.Space, Now: d.opts.Now, Defer: true,
 		RunAt: func(*engine.Rule, time.Time) time.Time { return d.opts.Now() }}
 	c.opName = plan.Add("operationName")
-	c.raw = engine.NewRawFilter(rules, azure.Index, azure.Origin)
+	// With databases configured, the enrichment fields may be written
+	// (whichever databases a reload brings): the conservative origins.
+	c.raw = engine.NewRawFilter(rules, azure.Index, azure.OriginFor(d.opts.GeoIP != nil))
 	c.pool.New = func() any { return &scratch{ev: event.New(nil, plan)} }
 	d.rules.Store(c)
 }
@@ -261,11 +271,12 @@ func (d *Detector) prepare(c *compiled, sc *scratch, raw []byte, index string, n
 	if err := ev.Err(); err != nil {
 		return false, err
 	}
+	dbs := d.opts.GeoIP.Databases()
 	if ev.Has(c.opName) {
 		if index == "" && !c.raw.Pass(raw, &sc.raw) {
 			return true, nil
 		}
-		doc, _, err := normalize.Normalize(raw, normalize.AzureActivity, normalize.Options{Ingested: now, Strict: true})
+		doc, _, err := normalize.Normalize(raw, normalize.AzureActivity, normalize.Options{Ingested: now, Strict: true, GeoIP: dbs})
 		if err != nil {
 			return false, err
 		}
@@ -273,6 +284,8 @@ func (d *Detector) prepare(c *compiled, sc *scratch, raw []byte, index string, n
 		if err := ev.Err(); err != nil {
 			return false, err
 		}
+	} else if d.opts.GeoIPECS && dbs != nil {
+		normalize.EnrichECS(raw, ev, dbs) // leaves ev on the enriched document
 	}
 	if !ev.Has(c.ingested) {
 		ev.Reset(withIngested(ev.Raw(), now))

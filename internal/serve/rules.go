@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/rule"
 	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/threatintel"
@@ -39,6 +40,8 @@ type RuleLoader struct {
 	// Indicators, when set, feed the threat_match rules; Watch reads
 	// their files again when they change.
 	Indicators *threatintel.Source
+	// GeoIP, when set, is read again when its database files change.
+	GeoIP *geoip.Source
 
 	mu       sync.Mutex
 	lastGood map[string][]byte // file -> content of its last version without errors
@@ -142,7 +145,7 @@ func (l *RuleLoader) Load() error {
 // Watch reloads the rules whenever their files change, checking every
 // interval, until ctx is done.
 func (l *RuleLoader) Watch(ctx context.Context, every time.Duration) {
-	if (len(l.Paths) == 0 && l.Indicators == nil) || every <= 0 {
+	if (len(l.Paths) == 0 && l.Indicators == nil && l.GeoIP == nil) || every <= 0 {
 		return
 	}
 	t := time.NewTicker(every)
@@ -154,6 +157,7 @@ func (l *RuleLoader) Watch(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		l.reloadIndicators()
+		l.reloadGeoIP()
 		if len(l.Paths) == 0 {
 			continue
 		}
@@ -258,6 +262,26 @@ func (l *RuleLoader) reloadIndicators() {
 		}
 		if l.Metrics != nil {
 			l.Metrics.Counter("vigil_indicator_loads_total", "Indicator file (re)loads.").Add(1)
+		}
+	}
+}
+
+// reloadGeoIP reads the GeoIP databases again if a file changed; batches
+// started after it use the new ones.
+func (l *RuleLoader) reloadGeoIP() {
+	if l.GeoIP == nil {
+		return
+	}
+	changed, err := l.GeoIP.Reload()
+	switch {
+	case err != nil:
+		l.Logger.Error("geoip: cannot read the databases; keeping the databases in force", "error", err)
+	case changed:
+		for _, db := range l.GeoIP.Databases().List() {
+			l.Logger.Info("geoip database reloaded", "path", db.Path, "type", db.Type)
+		}
+		if l.Metrics != nil {
+			l.Metrics.Counter("vigil_geoip_loads_total", "GeoIP database set (re)loads.").Add(1)
 		}
 	}
 }

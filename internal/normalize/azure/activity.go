@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigil-project/vigil/internal/geoip"
 )
 
 // Options control a normalization.
@@ -23,6 +25,9 @@ type Options struct {
 	// Ingested sets event.ingested; zero leaves it out (batch mode never
 	// invents it, so rules fall back to @timestamp).
 	Ingested time.Time
+	// GeoIP, when set, fills geo.*, source.geo.* and source.as.* from
+	// source.ip as the integration's geoip processors do (see Enrich).
+	GeoIP *geoip.Databases
 }
 
 // IsActivity reports whether a decoded record looks like an activity-log
@@ -158,6 +163,9 @@ func Activity(rec map[string]any, raw []byte, opts Options) (doc map[string]any,
 			d.set("source.ip", a.String())
 			d.set("client.ip", a.String())
 			d.appendUnique("related.ip", a.String())
+			if opts.GeoIP != nil {
+				warnings = append(warnings, enrich(d, a, opts.GeoIP)...)
+			}
 		} else {
 			d.set("source.address", ip)
 		}
@@ -484,4 +492,30 @@ func (d *doc0) appendUnique(path string, s string) {
 		}
 	}
 	cur[parts[len(parts)-1]] = append(list, s)
+}
+
+// enrich does what the integration's three geoip processors on source.ip
+// do: the City database's fields replace the whole top-level geo object
+// (geo.name from location goes when the address is found, as in Elastic's
+// expected documents) and fill source.geo; the ASN database's asn and
+// organization_name, renamed, fill source.as.number and
+// source.as.organization.name. An address without a record (a private
+// one) changes nothing. client.ip, a copy of source.ip, is not looked up.
+func enrich(d doc0, ip netip.Addr, dbs *geoip.Databases) (warnings []string) {
+	g, ok, err := dbs.Geo(ip)
+	if err != nil {
+		warnings = append(warnings, fmt.Sprintf("geoip: %v", err))
+	}
+	if ok {
+		d.set("geo", g.Object())
+		d.set("source.geo", g.Object())
+	}
+	a, ok, err := dbs.AS(ip)
+	if err != nil {
+		warnings = append(warnings, fmt.Sprintf("geoip: %v", err))
+	}
+	if ok {
+		d.set("source.as", a.Object())
+	}
+	return warnings
 }

@@ -62,14 +62,35 @@ var writtenUnder = []string{
 }
 
 // enrichedUnder are prefixes Elastic's ingest pipeline fills from GeoIP and
-// ASN databases (geoip processors on source.ip and client.ip); Activity has
-// no such databases and never writes them.
-var enrichedUnder = []string{"source.geo.", "source.as.", "client.geo.", "client.as."}
+// ASN databases: its geoip processors on source.ip write geo (the whole
+// object), source.geo and source.as. Without databases Activity never
+// writes source.geo or source.as; with them it may (Derived).
+var enrichedUnder = []string{"source.geo.", "source.as."}
 
-// Origin classifies the fields of the documents Activity makes, for
-// prefilters that skip raw records no rule could match (match.Prefilter).
-// It is conservative: a field it does not know to be copied is Derived.
-func Origin(field string) (match.OriginKind, string) {
+// notWrittenUnder are prefixes Activity never writes, databases or not:
+// the integration does not look client.ip up.
+var notWrittenUnder = []string{"client.geo.", "client.as."}
+
+// Origin classifies the fields of the documents Activity makes without
+// GeoIP databases, for prefilters that skip raw records no rule could
+// match (match.Prefilter). It is conservative: a field it does not know to
+// be copied is Derived.
+func Origin(field string) (match.OriginKind, string) { return origin(field, false) }
+
+// EnrichedOrigin is Origin for documents made with GeoIP databases
+// (Options.GeoIP): the fields of source.geo and source.as are Derived,
+// whichever databases are loaded.
+func EnrichedOrigin(field string) (match.OriginKind, string) { return origin(field, true) }
+
+// OriginFor returns EnrichedOrigin when enriched, else Origin.
+func OriginFor(enriched bool) match.Origin {
+	if enriched {
+		return EnrichedOrigin
+	}
+	return Origin
+}
+
+func origin(field string, enriched bool) (match.OriginKind, string) {
 	if c, ok := constants[field]; ok {
 		return match.Constant, c
 	}
@@ -84,8 +105,13 @@ func Origin(field string) (match.OriginKind, string) {
 			return match.Copied, ""
 		}
 	}
-	for _, p := range enrichedUnder {
+	for _, p := range notWrittenUnder {
 		if strings.HasPrefix(field, p) {
+			return match.Absent, ""
+		}
+	}
+	for _, p := range enrichedUnder {
+		if strings.HasPrefix(field, p) && !enriched {
 			return match.Absent, ""
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-project/vigil/internal/geoip"
+	"github.com/vigil-project/vigil/internal/geoip/geoiptest"
 	"github.com/vigil-project/vigil/internal/match"
 )
 
@@ -78,13 +80,29 @@ func leaves(prefix string, x any, fn func(path string, v any)) {
 // TestOriginHoldsOnRecords checks Origin against what Activity does with
 // real records: no field outside the written prefixes, constants constant,
 // and every copied value present in the record's text (ASCII case aside),
-// which is what a prefilter on raw records relies on.
+// which is what a prefilter on raw records relies on. With GeoIP databases
+// loaded, the same holds of EnrichedOrigin.
 func TestOriginHoldsOnRecords(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { checkOrigin(t, nil, Origin) })
+	t.Run("geoip", func(t *testing.T) {
+		dir := t.TempDir()
+		dbs, err := geoip.Load([]string{geoiptest.City(t, dir), geoiptest.ASN(t, dir)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dbs.Close()
+		checkOrigin(t, dbs, OriginFor(true))
+	})
+}
+
+func checkOrigin(t *testing.T, dbs *geoip.Databases, classify match.Origin) {
 	recs := rawRecords(t)
 	if len(recs) < 50 {
 		t.Fatalf("only %d records", len(recs))
 	}
+	recs = append(recs, []byte(`{"time":"2026-03-14T08:00:00Z","operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION","resourceId":"/SUBSCRIPTIONS/3F2B8C1D-5E6A-4B7C-8D9E-0A1B2C3D4E5F/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM-01","callerIpAddress":"`+geoiptest.Telstra+`","location":"westeurope"}`))
 	copiedSeen := map[string]int{}
+	enrichedSeen := 0
 	impliedSeen := 0
 	for _, raw := range recs {
 		var rec map[string]any
@@ -93,14 +111,17 @@ func TestOriginHoldsOnRecords(t *testing.T) {
 		if d.Decode(&rec) != nil || !HasRecordField(rec) {
 			continue
 		}
-		doc, _, err := Activity(rec, raw, Options{})
+		doc, _, err := Activity(rec, raw, Options{GeoIP: dbs})
 		if err != nil {
 			continue
 		}
 		text := strings.ToLower(string(raw))
 		escapes := strings.Contains(text, `\u`) || strings.Contains(text, `\/`)
 		leaves("", doc, func(path string, v any) {
-			kind, c := Origin(path)
+			kind, c := classify(path)
+			if strings.HasPrefix(path, "source.geo.") || strings.HasPrefix(path, "source.as.") {
+				enrichedSeen++
+			}
 			var s string
 			switch x := v.(type) {
 			case string:
@@ -141,6 +162,9 @@ func TestOriginHoldsOnRecords(t *testing.T) {
 				}
 			}
 		})
+	}
+	if (dbs != nil) != (enrichedSeen > 0) {
+		t.Errorf("%d source.geo and source.as fields written", enrichedSeen)
 	}
 	if impliedSeen == 0 {
 		t.Error("no record checked an Implied field")

@@ -83,32 +83,70 @@ func (t Type) IsInteger() bool { return t >= Long && t <= UnsignedLong }
 // IsDate reports whether the type is a date.
 func (t Type) IsDate() bool { return t == Date || t == DateNanos }
 
-// Schema maps field paths to types.
+// Schema maps field paths to types. It layers, most specific first: the
+// index mappings the user gave (WithMapping), the ECS and Azure table
+// (generatedFields, or NewSchema's), and the integrations' fields, whose
+// types may differ per index (ForIndices picks them for a rule's index
+// patterns).
 type Schema struct {
-	fields map[string]Type
+	fields   map[string]Type
+	defs     map[string][]IndexedField // integration fields by path; nil for NewSchema
+	mapping  map[string]Field          // from WithMapping; takes precedence
+	patterns []string                  // the view's index patterns; nil: every index
 }
 
 // NewSchema returns a schema over the given table (tests use it for custom
 // mappings).
 func NewSchema(fields map[string]Type) *Schema { return &Schema{fields: fields} }
 
-// Default is the built-in schema: ECS plus the integrations' fields.
+// Default is the built-in schema: ECS plus the integrations' fields, for
+// every index (see ForIndices).
 func Default() *Schema { return defaultSchema }
 
-var defaultSchema = &Schema{fields: generatedFields}
+var defaultSchema = &Schema{fields: generatedFields, defs: integrationDefs()}
 
 // Known returns the type of path. A path below a flattened field is
 // Flattened. Unknown paths give Unknown, false.
 func (s *Schema) Known(path string) (Type, bool) {
-	if t, ok := s.fields[path]; ok {
-		return t, true
+	f, ok := s.Field(path)
+	return f.Type, ok
+}
+
+// Field returns what the schema knows of path: its type, analyzer or
+// normalizer, and the parent of a multi-field. A path below a flattened
+// field is Flattened. Unknown paths give the zero Field, false.
+func (s *Schema) Field(path string) (Field, bool) {
+	if f, ok := s.exact(path); ok {
+		return f, true
 	}
 	for i := strings.LastIndexByte(path, '.'); i > 0; i = strings.LastIndexByte(path[:i], '.') {
-		if s.fields[path[:i]] == Flattened {
-			return Flattened, true
+		if f, ok := s.exact(path[:i]); ok && f.Type == Flattened {
+			return Field{Type: Flattened}, true
 		}
 	}
-	return Unknown, false
+	return Field{}, false
+}
+
+// exact looks path up in the layers, without the flattened rule.
+func (s *Schema) exact(path string) (Field, bool) {
+	if f, ok := s.mapping[path]; ok {
+		return f, true
+	}
+	if t, ok := s.fields[path]; ok {
+		f := Field{Type: t}
+		if i := strings.LastIndexByte(path, '.'); i > 0 && t != Object && t != Nested {
+			// A leaf below a leaf is a multi-field (ECS's user.name.text):
+			// it indexes its parent's value.
+			if pt, ok := s.fields[path[:i]]; ok && pt != Object && pt != Nested && pt != Flattened {
+				f.Parent = path[:i]
+			}
+		}
+		return f, true
+	}
+	if d, ok := s.pick(path); ok {
+		return d.Field, true
+	}
+	return Field{}, false
 }
 
 // Type returns the type of path; unknown fields are Keyword.
@@ -120,4 +158,7 @@ func (s *Schema) Type(path string) Type {
 }
 
 // IsNested reports whether path is mapped as nested.
-func (s *Schema) IsNested(path string) bool { return s.fields[path] == Nested }
+func (s *Schema) IsNested(path string) bool {
+	f, ok := s.exact(path)
+	return ok && f.Type == Nested
+}

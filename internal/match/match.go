@@ -214,8 +214,13 @@ func (c *compiler) field(name *kql.Literal) (fieldRef, error) {
 				return fieldRef{}, c.errorf(name.At, fmt.Sprintf("write %s:{ %s:... }", owner, inner),
 					"%s is inside the nested field %s: query it within %s:{ ... }", full, owner, owner)
 			}
-			return fieldRef{}, c.errorf(name.At, "move the clause out of the { } group, with its full path",
-				"%s is not a nested field but is in the nested group %s", full, c.scope)
+			if _, scopeKnown := c.schema.Known(c.scope); scopeKnown || c.schema.Declared(full) {
+				return fieldRef{}, c.errorf(name.At, "move the clause out of the { } group, with its full path",
+					"%s is not a nested field but is in the nested group %s", full, c.scope)
+			}
+			// Otherwise the field's type comes from an integration table,
+			// which does not record objects and nested fields: the group
+			// is taken as written.
 		}
 	}
 	c.fields[full] = true

@@ -196,10 +196,12 @@ func (c *compiler) nodes(ns []kql.Node) ([]node, error) {
 
 // fieldRef is a literal field resolved at compile time.
 type fieldRef struct {
-	name string // as written, relative to the scope: what the event is read by
-	full string // full path: for types and messages
-	typ  ecs.Type
-	id   event.FieldID
+	name  string // relative to the scope: what the event is read by (a multi-field's parent)
+	full  string // full path as written: for types and messages
+	typ   ecs.Type
+	info  ecs.Field // typ, with the analyzer, normalizer or multi-field parent
+	known bool      // the schema knows the field (else it is taken as keyword)
+	id    event.FieldID
 }
 
 // field resolves a literal field name, checking it against nested scopes as
@@ -224,7 +226,19 @@ func (c *compiler) field(name *kql.Literal) (fieldRef, error) {
 		}
 	}
 	c.fields[full] = true
-	return fieldRef{name: rel, full: full, typ: c.schema.Type(full), id: c.plan.Add(rel)}, nil
+	info, known := c.schema.Field(full)
+	if !known {
+		info = ecs.Field{Type: ecs.Keyword}
+	}
+	read := rel
+	if info.Parent != "" {
+		// A multi-field indexes its parent's value: read the parent.
+		read = info.Parent
+		if c.scope != "" {
+			read = strings.TrimPrefix(read, c.scope+".")
+		}
+	}
+	return fieldRef{name: read, full: full, typ: info.Type, info: info, known: known, id: c.plan.Add(read)}, nil
 }
 
 // article returns the type name with its indefinite article.
@@ -321,7 +335,7 @@ func (c *compiler) term(f fieldRef, name, l *kql.Literal) (node, error) {
 	if l.IsStar() {
 		return &existsNode{f: f, text: text}, nil
 	}
-	vm, err := c.termMatcher(f.full, f.typ, l)
+	vm, err := c.fieldTermMatcher(f.full, f.info, l)
 	if err != nil {
 		return nil, err
 	}

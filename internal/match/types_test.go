@@ -73,7 +73,7 @@ func TestAnalyzers(t *testing.T) {
 		{`ws:Foo.Bar`, `{"ws":"x Foo.Bar y"}`, true},
 		{`ws:foo.bar`, `{"ws":"x Foo.Bar y"}`, false}, // whitespace does not lower-case
 		{`ws:Fo*`, `{"ws":"x Foo.Bar y"}`, true},
-		{`sim:bar`, `{"sim":"x Foo.Bar2 y"}`, true}, // letters only, lower-cased
+		{`sim:bar`, `{"sim":"x Foo.Bar2 y"}`, true},  // letters only, lower-cased
 		{`sim:bar2`, `{"sim":"x Foo.Bar2 y"}`, true}, // the query is analyzed too: bar
 		{`sim:baz`, `{"sim":"x Foo.Bar2 y"}`, false},
 		{`kwa:"a b"`, `{"kwa":"a b"}`, true},
@@ -152,4 +152,3 @@ func TestCaselessMultiField(t *testing.T) {
 		}
 	}
 }
-

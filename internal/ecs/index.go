@@ -139,7 +139,9 @@ func (s *Schema) Declared(path string) bool {
 // Elasticsearch evaluates every index with its own mapping. nil when the
 // definitions of paths that apply to the schema's patterns agree (the
 // common case). User mappings and the ECS table apply to every index, so
-// only integration fields they do not define can disagree.
+// only integration fields they do not define can disagree. A definition
+// a better-ranked one for overlapping indices supersedes (a package's
+// mapping over non-ecs-schema.json's) does not count.
 func (s *Schema) IndexGroups(paths []string) []string {
 	var out []string
 	for _, path := range paths {
@@ -153,8 +155,12 @@ func (s *Schema) IndexGroups(paths []string) []string {
 		if !ok {
 			continue
 		}
-		for _, d := range s.Definitions(path) {
-			if d.Field != mine.Field && !slices.Contains(out, d.Index) {
+		defs := s.Definitions(path)
+		for _, d := range defs {
+			superseded := slices.ContainsFunc(defs, func(e IndexedField) bool {
+				return e.Rank < d.Rank && globsOverlap(e.Index, d.Index)
+			})
+			if d.Field != mine.Field && !superseded && !slices.Contains(out, d.Index) {
 				out = append(out, d.Index)
 			}
 		}

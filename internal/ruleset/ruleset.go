@@ -125,6 +125,13 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		}
 		return ""
 	}
+	if r.TypesVaryByIndex() {
+		// The verdict depends on the event's index, and the query's
+		// necessary conditions hold only for some indices: no rule-index
+		// keys, no raw prefilter.
+		er.MatchIndex = r.MatchIndex
+		return er
+	}
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter
 		for _, req := range m.Required() {

@@ -22,7 +22,8 @@ import (
 // `logs-endpoint.events.ds-*`, a Beat
 // (`winlogbeat`) is `winlogbeat-*`, an ML package's versioned data stream
 // (`dga.dga-2.0.2`, whose fields its ingest pipelines add to other
-// indices) is `*`, and an index pattern stays as it is.
+// indices) is `*`, a transform's destination (`beaconing.pivot_transform`)
+// is `ml_beaconing*`, and an index pattern stays as it is.
 // Rank: 0 for packages, 1 for Beats, 2 for detection-rules'
 // non-ecs-schema.json. A sub-key of a flattened field also defines the
 // flattened field itself; `x.caseless` is Elastic Defend's multi-field of
@@ -155,6 +156,10 @@ func indexPattern(s string) string {
 		return s + "-*"
 	case versioned.MatchString(s):
 		return "*"
+	case strings.HasSuffix(s, "_transform"):
+		// A transform's destination: the beaconing package's pivot
+		// transform writes ml_beaconing-<version>, read as ml_beaconing.all.
+		return "ml_" + strings.Split(s, ".")[0] + "*"
 	case s == "endpoint":
 		return "logs-endpoint.*"
 	case strings.HasPrefix(s, "endpoint."):

@@ -22,7 +22,8 @@ import (
 
 const serveSynopsis = `serve [--config vigil.toml] [--data-dir DIR] [--rules PATH]... [--listen ADDR]
        [--tail GLOB]... [--stdin] [--index NAME] [--out FILE] [--webhook URL]
-       [--exceptions FILE]... [--value-list ID=FILE]... [--indicators FILE]... [--log-level L]
+       [--exceptions FILE]... [--value-list ID=FILE]... [--indicators FILE]... [--mapping FILE]...
+       [--log-level L]
 
 Runs rules continuously over live events and delivers each alert once. Events
 come from files followed as they grow (--tail), standard input (--stdin), the
@@ -47,6 +48,8 @@ func runServe(env *Env, args []string) int {
 	fs.Var(&exceptionFiles, "exceptions", "exception lists: Vigil's TOML form or a Kibana NDJSON export (repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
 	fs.Var(&indicatorFiles, "indicators", "threat intelligence documents for threat_match rules, read again when they change (repeatable)")
+	var mappings stringList
+	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` giving the types of the events' fields over the built-in ones (repeatable; config key mappings)")
 	stdin := fs.Bool("stdin", false, "read events from standard input")
 	listen := fs.String("listen", "", "serve /healthz, /metrics and the Elasticsearch-compatible ingest API on ADDR")
 	index := fs.String("index", "", "index name of events from --tail and --stdin (default: resolved per event)")
@@ -81,6 +84,7 @@ func runServe(env *Env, args []string) int {
 	cfg.Exceptions = append(cfg.Exceptions, exceptionFiles...)
 	cfg.ValueLists = append(cfg.ValueLists, valueLists...)
 	cfg.Indicators = append(cfg.Indicators, indicatorFiles...)
+	cfg.Mappings = append(cfg.Mappings, mappings...)
 	if *listen != "" {
 		cfg.HTTP.Listen = *listen
 	}
@@ -151,7 +155,12 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 	late := serve.LateEvents(cfg.LateEvents)
 	det := serve.NewDetector(serve.DetectorOptions{Store: store, Sink: out, Now: env.Now, Space: cfg.Space, Late: late, Logger: log, Metrics: metrics,
 		SinkTimeout: cfg.SinkTimeout.Duration})
-	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules}
+	schema, err := loadMappings(cfg.Mappings)
+	if err != nil {
+		closeAll(sinks)
+		return err
+	}
+	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules, Schema: schema}
 	if len(cfg.Exceptions) > 0 || len(cfg.ValueLists) > 0 {
 		ex, err := ruleset.LoadExceptions(cfg.Exceptions, cfg.ValueLists)
 		if err != nil {

@@ -21,7 +21,12 @@ import (
 
 // LoadSet loads rules from paths, or the built-in pack without paths.
 func LoadSet(paths []string, plan *event.Plan, now func() time.Time) (*rule.Set, error) {
-	opts := rule.LoadOptions{Plan: plan, Now: now}
+	return LoadSetOptions(paths, rule.LoadOptions{Plan: plan, Now: now})
+}
+
+// LoadSetOptions is LoadSet with all of the loading options (the schema of
+// the user's index mappings).
+func LoadSetOptions(paths []string, opts rule.LoadOptions) (*rule.Set, error) {
 	if len(paths) == 0 {
 		return rule.Builtin(opts)
 	}

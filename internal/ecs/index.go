@@ -151,6 +151,9 @@ func (s *Schema) IndexGroups(paths []string) []string {
 		if _, ok := s.fields[path]; ok {
 			continue
 		}
+		if len(s.defs[path]) < 2 {
+			continue // one definition cannot disagree
+		}
 		mine, ok := s.pick(path)
 		if !ok {
 			continue
@@ -191,32 +194,22 @@ func globsOverlap(a, b string) bool {
 	return false
 }
 
-// globOverlap reports whether some index name matches both patterns.
+// globOverlap reports whether some index name matches both patterns. Index
+// patterns have few stars, so the plain recursion stays small.
 func globOverlap(a, b string) bool {
-	if a == b || a == "*" || b == "*" {
+	for len(a) > 0 && len(b) > 0 && a[0] != '*' && b[0] != '*' {
+		if a[0] != b[0] {
+			return false
+		}
+		a, b = a[1:], b[1:]
+	}
+	switch {
+	case a == "" && b == "":
 		return true
+	case a != "" && a[0] == '*':
+		return globOverlap(a[1:], b) || b != "" && globOverlap(a, b[1:])
+	case b != "" && b[0] == '*':
+		return globOverlap(a, b[1:]) || a != "" && globOverlap(a[1:], b)
 	}
-	type key struct{ i, j int }
-	memo := map[key]bool{}
-	var rec func(i, j int) bool
-	rec = func(i, j int) bool {
-		k := key{i, j}
-		if v, ok := memo[k]; ok {
-			return v
-		}
-		var r bool
-		switch {
-		case i == len(a) && j == len(b):
-			r = true
-		case i < len(a) && a[i] == '*':
-			r = rec(i+1, j) || j < len(b) && rec(i, j+1)
-		case j < len(b) && b[j] == '*':
-			r = rec(i, j+1) || i < len(a) && rec(i+1, j)
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			r = rec(i+1, j+1)
-		}
-		memo[k] = r
-		return r
-	}
-	return rec(0, 0)
+	return false
 }

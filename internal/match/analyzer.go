@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/vigil-project/vigil/internal/ecs"
 )
@@ -106,6 +107,36 @@ func eachPowerShellToken(s string, fn func(string) bool) {
 
 func psWord(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+}
+
+// lowerInto returns s lower-cased as lowerFold does, in buf when s is
+// ASCII, has upper-case letters and fits (no allocation); the result is
+// valid while buf is.
+func lowerInto(buf *[256]byte, s string) string {
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			upper = true
+		}
+	}
+	if !upper {
+		return s
+	}
+	if len(s) > len(buf) {
+		return strings.ToLower(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return unsafe.String(&buf[0], len(s))
 }
 
 // lowerFold lower-cases s as the lowercase normalizer does.

@@ -217,7 +217,28 @@ type foldExactMatcher struct{ want string }
 
 func (m *foldExactMatcher) match(v event.Value) bool {
 	s, ok := keywordText(v)
-	return ok && !tooLong(s) && lowerFold(s) == m.want
+	if !ok || tooLong(s) {
+		return false
+	}
+	var buf [256]byte
+	return lowerInto(&buf, s) == m.want
+}
+
+// foldSetMatcher is a set of terms on a keyword field with the lowercase
+// normalizer (an OR of more than setThreshold of them).
+type foldSetMatcher struct {
+	set    map[string]struct{}
+	values []string // lower-cased, in query order
+}
+
+func (m *foldSetMatcher) match(v event.Value) bool {
+	s, ok := keywordText(v)
+	if !ok || tooLong(s) {
+		return false
+	}
+	var buf [256]byte
+	_, in := m.set[lowerInto(&buf, s)]
+	return in
 }
 
 // foldGlobMatcher is a wildcard query on a keyword field with the lowercase
@@ -226,7 +247,11 @@ type foldGlobMatcher struct{ g *glob }
 
 func (m *foldGlobMatcher) match(v event.Value) bool {
 	s, ok := keywordText(v)
-	return ok && !tooLong(s) && m.g.match(lowerFold(s))
+	if !ok || tooLong(s) {
+		return false
+	}
+	var buf [256]byte
+	return m.g.match(lowerInto(&buf, s))
 }
 
 // anyMatcher matches if any of its alternatives does.

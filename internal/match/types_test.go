@@ -144,6 +144,10 @@ func TestCaselessMultiField(t *testing.T) {
 		{`process.name.caseless:*`, doc, true},
 		{`process.name:powershell.exe`, doc, false}, // the keyword itself stays case-sensitive
 		{`process.name.caseless:powershell.exe`, `{"process":{"executable":"x"}}`, false},
+		// More than four values become one set lookup.
+		{`process.name.caseless:(a.exe or b.exe or c.exe or d.exe or PowerShell.exe)`, doc, true},
+		{`process.name.caseless:(a.exe or b.exe or c.exe or d.exe or e.exe)`, doc, false},
+		{`process.name.caseless:"POWERSHELL.ÉXE"`, `{"process":{"name":"powershell.éxe"}}`, true},
 	})
 	m := compile(t, s, `process.name.caseless:powershell.exe and event.category:process`)
 	for _, r := range m.Required() {

@@ -42,7 +42,7 @@ func compileByIndex(node kql.Node, schema, view *ecs.Schema, m *match.Matcher, o
 // maps them as.
 func (v *validator) typeWarnings(view *ecs.Schema, m *match.Matcher) {
 	all := view.ForIndices(nil)
-	line, col := v.keyPos("rule", "query")
+	line, col := 0, 0 // the query's position, found for the first warning (finding it costs)
 	fields := m.Fields()
 	for i, f := range fields {
 		if _, ok := view.Field(f); ok {
@@ -50,6 +50,9 @@ func (v *validator) typeWarnings(view *ecs.Schema, m *match.Matcher) {
 		}
 		if i+1 < len(fields) && strings.HasPrefix(fields[i+1], f+".") {
 			continue // a nested group's path, not a field with values
+		}
+		if line == 0 {
+			line, col = v.keyPos("rule", "query")
 		}
 		v.r.Untyped = append(v.r.Untyped, f)
 		msg := fmt.Sprintf("query: %s: no known integration or mapping defines this field; it is taken as keyword", f)

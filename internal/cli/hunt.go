@@ -18,11 +18,12 @@ import (
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
+	"github.com/vigil-project/vigil/internal/rule"
 	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
 )
 
-const huntSynopsis = `hunt [--rules PATH]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
+const huntSynopsis = `hunt [--rules PATH]... [--mapping FILE]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
        [--since T] [--until T] [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
        [--indicators FILE]... [--geoip-db FILE]... [--geoip-ecs] [--explain-rule ID] PATH...
 
@@ -43,6 +44,8 @@ func runHunt(env *Env, args []string) int {
 	fs.Var(&indicatorFiles, "indicators", "threat intelligence documents for threat_match rules: NDJSON, JSON or an Elasticsearch export (repeatable; see docs/threat-match.md)")
 	fs.Var(&exceptionFiles, "exceptions", "exception lists: Vigil's TOML form or a Kibana NDJSON export (repeatable; see docs/exceptions.md)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE, one value per line (repeatable)")
+	var mappings stringList
+	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` (PUT index body or GET _mapping answer) giving the types of the events' fields over the built-in ones (repeatable)")
 	index := fs.String("index", "", "index name of every event (default: resolved per event from data_stream.*)")
 	format := fs.String("format", "", "output format: table or ndjson (default: table on a terminal, else ndjson)")
 	out := fs.String("out", "", "write alerts to FILE instead of stdout")
@@ -101,7 +104,12 @@ func runHunt(env *Env, args []string) int {
 	now := env.Now()
 	plan := event.NewPlan()
 	clock := func() time.Time { return now }
-	set, err := ruleset.LoadSet(rulePaths, plan, clock)
+	schema, err := loadMappings(mappings)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
+		return exitFailure
+	}
+	set, err := ruleset.LoadSetOptions(rulePaths, rule.LoadOptions{Plan: plan, Now: clock, Schema: schema})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure

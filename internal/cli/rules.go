@@ -8,12 +8,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/rule"
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
 
-const rulesSynopsis = `rules validate [PATH...]            load and compile rules; print every error; summary by type and status
+const rulesSynopsis = `rules validate [--mapping FILE]... [PATH...]   load and compile rules; print every error and warning; summary by type and status
        rules list [--format table|ndjson] [PATH...]   one line per rule: id, name, type, severity, status
        rules show [--rules PATH]... ID    a rule's metadata, query, schedule, MITRE mapping and investigation guide
 
@@ -43,9 +44,13 @@ func runRules(env *Env, args []string) int {
 	return exitUsage
 }
 
-func loadForCLI(env *Env, paths []string) (*rule.Set, bool) {
+func loadForCLI(env *Env, paths []string, schema ...*ecs.Schema) (*rule.Set, bool) {
 	now := env.Now()
-	set, err := ruleset.LoadSet(paths, event.NewPlan(), func() time.Time { return now })
+	opts := rule.LoadOptions{Plan: event.NewPlan(), Now: func() time.Time { return now }}
+	if len(schema) > 0 {
+		opts.Schema = schema[0]
+	}
+	set, err := ruleset.LoadSetOptions(paths, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil rules: %v\n", err)
 		return nil, false
@@ -55,16 +60,25 @@ func loadForCLI(env *Env, paths []string) (*rule.Set, bool) {
 
 func rulesValidate(env *Env, args []string) int {
 	fs := newFlagSet(env, "rules validate", rulesSynopsis)
+	var mappings stringList
+	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` giving the types of the events' fields (repeatable)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
 	}
-	set, ok := loadForCLI(env, paths)
+	schema, err := loadMappings(mappings)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil rules validate: %v\n", err)
+		return exitFailure
+	}
+	set, ok := loadForCLI(env, paths, schema)
 	if !ok {
 		return exitFailure
 	}
 	byType := map[string]map[rule.Status]int{}
 	errs := 0
+	untyped := map[string]bool{}
+	untypedRules := 0
 	for _, r := range set.Rules {
 		key := r.Type + "/" + r.Language
 		if byType[key] == nil {
@@ -82,6 +96,18 @@ func rulesValidate(env *Env, args []string) int {
 				fmt.Fprintln(env.Stdout, "    hint: "+e.Hint)
 			}
 		}
+		if r.Status == rule.StatusError {
+			continue
+		}
+		for _, w := range r.Warnings {
+			fmt.Fprintln(env.Stdout, strings.Replace(w.Error(), ": ", ": warning: ", 1))
+		}
+		if len(r.Untyped) > 0 {
+			untypedRules++
+		}
+		for _, f := range r.Untyped {
+			untyped[f] = true
+		}
 	}
 	var keys []string
 	for k := range byType {
@@ -96,6 +122,9 @@ func rulesValidate(env *Env, args []string) int {
 	}
 	tw.Flush()
 	fmt.Fprintf(env.Stdout, "%d rule(s), %d runnable, %d error(s)\n", len(set.Rules), len(set.Runnable()), errs)
+	if len(untyped) > 0 {
+		fmt.Fprintf(env.Stdout, "%d field(s) of unknown type, taken as keyword, in %d rule(s) (see the warnings; --mapping gives types)\n", len(untyped), untypedRules)
+	}
 	if errs > 0 {
 		return exitFailure
 	}

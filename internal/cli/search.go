@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/exception"
@@ -20,13 +21,15 @@ import (
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
 
-const searchSynopsis = `search [--count] [--explain] [--index NAME] 'KQL' [PATH...]
+const searchSynopsis = `search [--count] [--explain] [--index NAME] [--mapping FILE]... 'KQL' [PATH...]
        [--exceptions FILE]... [--value-list ID=FILE]... (flags go before the query)
 
 Prints the events that match a KQL query, one compact JSON object a line (NDJSON), like grep
 for KQL. Matching is Elasticsearch's, per field type from ECS and the integrations' mappings:
 keyword fields are exact and case-sensitive, text fields analyzed, numbers, dates (with date
-math such as now-1h) and IPs (with CIDRs) compare by value. Raw Azure activity records are
+math such as now-1h) and IPs (with CIDRs) compare by value. --index NAME picks the types the
+integrations map that index with; --mapping FILE (an Elasticsearch index mapping) gives the
+types of your own fields. Raw Azure activity records are
 normalized to ECS first; ECS documents are searched as they are. PATH '-' (or none) is stdin;
 NDJSON, JSON arrays, {"records":[...]} envelopes and .gz files are read.
 
@@ -42,7 +45,9 @@ func runSearch(env *Env, args []string) int {
 	fs := newFlagSet(env, "search", searchSynopsis)
 	count := fs.Bool("count", false, "print only the number of matching events")
 	explain := fs.Bool("explain", false, "print, for every event, its location, the verdict and each clause's verdict with the reason")
-	index := fs.String("index", "", "the index `NAME` the events belong to (shown by --explain; search applies no index patterns)")
+	index := fs.String("index", "", "the index `NAME` the events belong to: the integration fields take the types that index maps them with (shown by --explain; search applies no index patterns)")
+	var mappings stringList
+	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` (PUT index body or GET _mapping answer) giving the types of the events' fields over the built-in ones (repeatable)")
 	var exceptionFiles, valueLists stringList
 	fs.Var(&exceptionFiles, "exceptions", "leave out events an item of these exception lists covers (every list applies; repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
@@ -56,7 +61,18 @@ func runSearch(env *Env, args []string) int {
 		return exitUsage
 	}
 	query, paths := args[0], args[1:]
-	m, ok := compileSearch(env, query)
+	schema, err := loadMappings(mappings)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
+		return exitFailure
+	}
+	if schema == nil {
+		schema = ecs.Default()
+	}
+	if *index != "" {
+		schema = schema.ForIndex(*index)
+	}
+	m, ok := compileSearch(env, query, schema)
 	if !ok {
 		return exitUsage
 	}
@@ -128,7 +144,7 @@ func runSearch(env *Env, args []string) int {
 
 // compileSearch parses and compiles the query, reporting a fault with the
 // query line and a caret under it.
-func compileSearch(env *Env, query string) (*match.Matcher, bool) {
+func compileSearch(env *Env, query string, schema *ecs.Schema) (*match.Matcher, bool) {
 	q, err := kql.Parse(query)
 	if err != nil {
 		var ke *kql.Error
@@ -140,7 +156,7 @@ func compileSearch(env *Env, query string) (*match.Matcher, bool) {
 		return nil, false
 	}
 	now := env.Now()
-	m, err := match.Compile(q, match.Options{Now: func() time.Time { return now }})
+	m, err := match.Compile(q, match.Options{Schema: schema, Now: func() time.Time { return now }})
 	if err != nil {
 		var ce *match.CompileError
 		if errors.As(err, &ce) {

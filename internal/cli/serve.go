@@ -23,8 +23,8 @@ import (
 
 const serveSynopsis = `serve [--config vigil.toml] [--data-dir DIR] [--rules PATH]... [--listen ADDR]
        [--tail GLOB]... [--stdin] [--index NAME] [--out FILE] [--webhook URL]
-       [--exceptions FILE]... [--value-list ID=FILE]... [--indicators FILE]... [--geoip-db FILE]...
-       [--geoip-ecs] [--log-level L]
+       [--exceptions FILE]... [--value-list ID=FILE]... [--indicators FILE]... [--mapping FILE]...
+       [--geoip-db FILE]... [--geoip-ecs] [--log-level L]
 
 Runs rules continuously over live events and delivers each alert once. Events
 come from files followed as they grow (--tail), standard input (--stdin), the
@@ -51,6 +51,8 @@ func runServe(env *Env, args []string) int {
 	fs.Var(&indicatorFiles, "indicators", "threat intelligence documents for threat_match rules, read again when they change (repeatable)")
 	var geo geoipFlags
 	addGeoIPFlags(fs, &geo)
+	var mappings stringList
+	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` giving the types of the events' fields over the built-in ones (repeatable; config key mappings)")
 	stdin := fs.Bool("stdin", false, "read events from standard input")
 	listen := fs.String("listen", "", "serve /healthz, /metrics and the Elasticsearch-compatible ingest API on ADDR")
 	index := fs.String("index", "", "index name of events from --tail and --stdin (default: resolved per event)")
@@ -87,6 +89,7 @@ func runServe(env *Env, args []string) int {
 	cfg.Indicators = append(cfg.Indicators, indicatorFiles...)
 	cfg.GeoIPDatabases = append(cfg.GeoIPDatabases, geo.dbs...)
 	cfg.GeoIPECS = cfg.GeoIPECS || *geo.ecs
+	cfg.Mappings = append(cfg.Mappings, mappings...)
 	if *listen != "" {
 		cfg.HTTP.Listen = *listen
 	}
@@ -170,7 +173,12 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 	}
 	det := serve.NewDetector(serve.DetectorOptions{Store: store, Sink: out, Now: env.Now, Space: cfg.Space, Late: late, Logger: log, Metrics: metrics,
 		SinkTimeout: cfg.SinkTimeout.Duration, GeoIP: geoSrc, GeoIPECS: cfg.GeoIPECS})
-	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules, GeoIP: geoSrc}
+	schema, err := loadMappings(cfg.Mappings)
+	if err != nil {
+		closeAll(sinks)
+		return err
+	}
+	loader := &serve.RuleLoader{Paths: cfg.Rules.Paths, Now: env.Now, Logger: log, Metrics: metrics, Install: det.SetRules, GeoIP: geoSrc, Schema: schema}
 	if len(cfg.Exceptions) > 0 || len(cfg.ValueLists) > 0 {
 		ex, err := ruleset.LoadExceptions(cfg.Exceptions, cfg.ValueLists)
 		if err != nil {

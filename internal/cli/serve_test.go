@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -192,5 +193,42 @@ func TestServeBulkIngest(t *testing.T) {
 	// The response came after the alert was stored and written.
 	if data, _ := os.ReadFile(out); !bytes.Contains(data, []byte(`"kibana.alert.rule.name":"Azure Command Execution on Virtual Machine"`)) {
 		t.Fatalf("no alert in %s when the bulk response came: %s", out, data)
+	}
+}
+
+// TestServeMappingsKey: the config key mappings (and --mapping) names index
+// mappings; a malformed one stops serve with its position.
+func TestServeMappingsKey(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "sample", "azure-activity.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(good, []byte(`{"properties": {"app": {"properties": {"bytes": {"type": "long"}}}}}`), 0o644)
+	os.WriteFile(bad, []byte("{\"properties\": {\n\"a\": {\"type\": 1}}}"), 0o644)
+	for _, tt := range []struct {
+		mapping string
+		code    int
+		stderr  string
+	}{
+		{good, 0, ""},
+		{bad, 1, "bad.json:2:15: a: \"type\" must be a string"},
+	} {
+		cfg := filepath.Join(dir, "vigil.toml")
+		os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir = %q\nmappings = [%q]\n", t.TempDir(), tt.mapping)), 0o644)
+		var stderr bytes.Buffer
+		env := &Env{Stdin: bytes.NewReader(sample), Stdout: &bytes.Buffer{}, Stderr: &stderr, Now: time.Now}
+		out := filepath.Join(t.TempDir(), "alerts.ndjson")
+		code := Main([]string{"serve", "--config", cfg, "--stdin", "--out", out}, env)
+		if code != tt.code || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("mappings = [%s]: exit %d, want %d; stderr %s, want %q", filepath.Base(tt.mapping), code, tt.code, stderr.String(), tt.stderr)
+		}
+		if code == 0 {
+			if b, _ := os.ReadFile(out); bytes.Count(b, []byte("\n")) != 4 {
+				t.Errorf("with a mapping: %d alerts, want the sample's 4", bytes.Count(b, []byte("\n")))
+			}
+		}
 	}
 }

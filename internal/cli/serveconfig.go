@@ -25,6 +25,7 @@ type serveConfig struct {
 	Exceptions []string `toml:"exceptions"`  // exception files (TOML form or Kibana NDJSON export)
 	ValueLists []string `toml:"value_lists"` // "ID=FILE" value lists for "is in list" entries
 	Indicators []string `toml:"indicators"`  // threat intelligence files for threat_match rules
+	Mappings   []string `toml:"mappings"`    // Elasticsearch index mappings giving the events' field types
 	// GeoIPDatabases are MaxMind-format City/Country/ASN databases for
 	// GeoIP and ASN enrichment, read again when they change; GeoIPECS also
 	// enriches documents already in ECS where the fields are absent.
@@ -256,7 +257,7 @@ func where(path string, lines []string, k toml.Key) string {
 	return path
 }
 
-var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "geoip_databases", "geoip_ecs", "log", "http", "rules", "inputs", "sinks", "drain_timeout", "sink_timeout"}
+var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "mappings", "geoip_databases", "geoip_ecs", "log", "http", "rules", "inputs", "sinks", "drain_timeout", "sink_timeout"}
 
 func hintKey(k toml.Key) string {
 	var known []string

@@ -45,4 +45,15 @@ func TestGeneratedIsCurrent(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Error("fields_gen.go is stale: run go generate ./internal/ecs")
 	}
+	want, err = gen.GenerateIntegrations("../../../shared/testdata/field-types/field-types.tsv", "integrations_supplement.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = os.ReadFile("integrations_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("integrations_gen.go is stale: run go generate ./internal/ecs")
+	}
 }

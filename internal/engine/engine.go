@@ -32,7 +32,11 @@ type Rule struct {
 	FallbackDisabled  bool
 	Window            Window
 	Match             func(*event.Event) bool
-	Required          []Requirement // necessary conditions, for the rule index; may be empty
+	// MatchIndex, when set, is used instead of Match with the event's
+	// concrete index ("" when unknown): for rules whose fields have
+	// different types in different indices, each evaluated with its own.
+	MatchIndex func(ev *event.Event, index string) bool
+	Required   []Requirement // necessary conditions, for the rule index; may be empty
 	// Prefilter, when set, derives the query's necessary condition on raw
 	// records of a normalizer (see RawFilter); nil: none is known.
 	Prefilter func(match.Origin) match.Prefilter
@@ -279,7 +283,7 @@ func first(ev *event.Event, id event.FieldID) string {
 // every rule.
 func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 	var buf [8]*Rule
-	hit := e.candidatesFor(index).eval(ev, buf[:0])
+	hit := e.candidatesFor(index).eval(ev, index, buf[:0])
 	if len(hit) > 1 {
 		slices.SortFunc(hit, func(a, b *Rule) int { return e.order(a) - e.order(b) })
 	}
@@ -288,10 +292,19 @@ func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 	}
 }
 
-// eval appends to hit the candidates that match ev (each once).
-func (c *candidates) eval(ev *event.Event, hit []*Rule) []*Rule {
+// matches reports whether r's query and filters match ev, read from index.
+func (r *Rule) matches(ev *event.Event, index string) bool {
+	if r.MatchIndex != nil {
+		return r.MatchIndex(ev, index)
+	}
+	return r.Match(ev)
+}
+
+// eval appends to hit the candidates that match ev, read from index (each
+// once).
+func (c *candidates) eval(ev *event.Event, index string, hit []*Rule) []*Rule {
 	for _, r := range c.always {
-		if !contains(hit, r) && r.Match(ev) {
+		if !contains(hit, r) && r.matches(ev, index) {
 			hit = append(hit, r)
 		}
 	}
@@ -309,11 +322,11 @@ func (c *candidates) eval(ev *event.Event, hit []*Rule) []*Rule {
 				continue
 			}
 			if b.sub != nil {
-				hit = b.sub.eval(ev, hit)
+				hit = b.sub.eval(ev, index, hit)
 				continue
 			}
 			for _, r := range b.rules {
-				if !contains(hit, r) && r.Match(ev) {
+				if !contains(hit, r) && r.matches(ev, index) {
 					hit = append(hit, r)
 				}
 			}
@@ -442,7 +455,7 @@ func (e *Engine) WhyNot(ev *event.Event, index string, r *Rule) string {
 		}
 		return fmt.Sprintf("the rule's index patterns %v do not select the event's index %q", patterns, index)
 	}
-	if r.Match(ev) {
+	if r.matches(ev, index) {
 		return ""
 	}
 	if r.Explain != nil {

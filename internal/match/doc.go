@@ -16,8 +16,13 @@
 //     case-sensitive too, without ignore_above. Kibana sends a wildcard value
 //     on these types as a query_string query, which splits the pattern at
 //     whitespace into alternatives: `f:*a b*` means `f:*a or f:b*`.
-//   - text and match_only_text: analyzed (see analyze for the approximation
-//     of the standard analyzer). An unquoted value matches if any of its
+//   - keyword with the lowercase normalizer (Elastic Defend's .caseless
+//     multi-fields): exact after lower-casing the value and the query alike.
+//     A multi-field (process.name.caseless, user.name.text) reads its
+//     parent's value.
+//   - text and match_only_text: analyzed by the field's analyzer (see
+//     eachToken for the approximation of the standard analyzer; whitespace,
+//     simple, keyword and the PowerShell pattern analyzer in analyzer.go). An unquoted value matches if any of its
 //     tokens is a token of the field; a quoted value is a phrase (its tokens
 //     adjacent, in order). A wildcard applies to each token, lower-cased,
 //     after the same whitespace split.

@@ -149,7 +149,7 @@ func how(vm valueMatcher) string {
 	case boolMatcher, *boolRange:
 		return "compared as booleans"
 	case *stringRange:
-		if m.tokens {
+		if m.tokens != nil {
 			return "each word compared byte by byte"
 		}
 		return "compared byte by byte"
@@ -175,6 +175,34 @@ func (m *dateRange) span() string {
 		return " up to " + at(m.hi)
 	}
 	return ""
+}
+
+// describe names the field's type for explanations, with its analyzer,
+// normalizer or multi-field parent: "text field (powershell_script_analyzer
+// analyzer)", "keyword field (lowercase normalizer, multi-field of
+// process.name)", "keyword field (type unknown: taken as keyword)".
+func (f fieldRef) describe() string {
+	if !f.known {
+		return "keyword field (type unknown: taken as keyword)"
+	}
+	var more []string
+	if f.info.Type.IsText() {
+		a := f.info.Analyzer
+		if a == "" {
+			a = "standard"
+		}
+		more = append(more, a+" analyzer")
+	}
+	if f.info.Normalizer != "" {
+		more = append(more, f.info.Normalizer+" normalizer")
+	}
+	if f.info.Parent != "" {
+		more = append(more, "multi-field of "+f.info.Parent)
+	}
+	if len(more) == 0 {
+		return f.info.Type.String() + " field"
+	}
+	return f.info.Type.String() + " field (" + strings.Join(more, ", ") + ")"
 }
 
 // whyNot looks for the likely cause of a miss on one value.
@@ -234,7 +262,7 @@ func foldMatch(vm valueMatcher, s string) bool {
 func (n *termNode) explain(ev *event.Event) *Explanation {
 	vals := ev.Values(n.f.id)
 	e := &Explanation{Clause: n.text, Match: n.eval(ev)}
-	typ := n.f.typ.String()
+	typ := n.f.describe()
 	if none, ok := n.vm.(noneMatcher); ok {
 		e.Reason = none.why
 		return e
@@ -243,7 +271,7 @@ func (n *termNode) explain(ev *event.Event) *Explanation {
 	case len(vals) == 0:
 		e.Reason = "field missing"
 	case e.Match:
-		e.Reason = fmt.Sprintf("%s field, %s: got %s", typ, how(n.vm), valuesText(vals))
+		e.Reason = fmt.Sprintf("%s, %s: got %s", typ, how(n.vm), valuesText(vals))
 	default:
 		why := ""
 		for _, v := range vals {
@@ -255,11 +283,11 @@ func (n *termNode) explain(ev *event.Event) *Explanation {
 		case len(vals) > 1 && why != "":
 			e.Reason = fmt.Sprintf("no array element matched (%s): got %s", why, valuesText(vals))
 		case len(vals) > 1:
-			e.Reason = fmt.Sprintf("no array element matched: %s field, %s: got %s", typ, how(n.vm), valuesText(vals))
+			e.Reason = fmt.Sprintf("no array element matched: %s, %s: got %s", typ, how(n.vm), valuesText(vals))
 		case why != "":
 			e.Reason = why
 		default:
-			e.Reason = fmt.Sprintf("%s field, %s: got %s", typ, how(n.vm), valuesText(vals))
+			e.Reason = fmt.Sprintf("%s, %s: got %s", typ, how(n.vm), valuesText(vals))
 		}
 	}
 	return e

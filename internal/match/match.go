@@ -196,10 +196,12 @@ func (c *compiler) nodes(ns []kql.Node) ([]node, error) {
 
 // fieldRef is a literal field resolved at compile time.
 type fieldRef struct {
-	name string // as written, relative to the scope: what the event is read by
-	full string // full path: for types and messages
-	typ  ecs.Type
-	id   event.FieldID
+	name  string // relative to the scope: what the event is read by (a multi-field's parent)
+	full  string // full path as written: for types and messages
+	typ   ecs.Type
+	info  ecs.Field // typ, with the analyzer, normalizer or multi-field parent
+	known bool      // the schema knows the field (else it is taken as keyword)
+	id    event.FieldID
 }
 
 // field resolves a literal field name, checking it against nested scopes as
@@ -214,12 +216,29 @@ func (c *compiler) field(name *kql.Literal) (fieldRef, error) {
 				return fieldRef{}, c.errorf(name.At, fmt.Sprintf("write %s:{ %s:... }", owner, inner),
 					"%s is inside the nested field %s: query it within %s:{ ... }", full, owner, owner)
 			}
-			return fieldRef{}, c.errorf(name.At, "move the clause out of the { } group, with its full path",
-				"%s is not a nested field but is in the nested group %s", full, c.scope)
+			if _, scopeKnown := c.schema.Known(c.scope); scopeKnown || c.schema.Declared(full) {
+				return fieldRef{}, c.errorf(name.At, "move the clause out of the { } group, with its full path",
+					"%s is not a nested field but is in the nested group %s", full, c.scope)
+			}
+			// Otherwise the field's type comes from an integration table,
+			// which does not record objects and nested fields: the group
+			// is taken as written.
 		}
 	}
 	c.fields[full] = true
-	return fieldRef{name: rel, full: full, typ: c.schema.Type(full), id: c.plan.Add(rel)}, nil
+	info, known := c.schema.Field(full)
+	if !known {
+		info = ecs.Field{Type: ecs.Keyword}
+	}
+	read := rel
+	if info.Parent != "" {
+		// A multi-field indexes its parent's value: read the parent.
+		read = info.Parent
+		if c.scope != "" {
+			read = strings.TrimPrefix(read, c.scope+".")
+		}
+	}
+	return fieldRef{name: read, full: full, typ: info.Type, info: info, known: known, id: c.plan.Add(read)}, nil
 }
 
 // article returns the type name with its indefinite article.
@@ -316,7 +335,7 @@ func (c *compiler) term(f fieldRef, name, l *kql.Literal) (node, error) {
 	if l.IsStar() {
 		return &existsNode{f: f, text: text}, nil
 	}
-	vm, err := c.termMatcher(f.full, f.typ, l)
+	vm, err := c.fieldTermMatcher(f.full, f.info, l)
 	if err != nil {
 		return nil, err
 	}

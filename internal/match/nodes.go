@@ -60,15 +60,38 @@ const setThreshold = 4
 // field into a set lookup.
 func newOr(kids []node, text string) node {
 	groups := map[event.FieldID][]int{}
+	folds := map[event.FieldID][]int{}
 	for i, k := range kids {
 		if t, ok := k.(*termNode); ok {
-			if _, exact := t.vm.(*exactMatcher); exact {
+			switch t.vm.(type) {
+			case *exactMatcher:
 				groups[t.f.id] = append(groups[t.f.id], i)
+			case *foldExactMatcher:
+				folds[t.f.id] = append(folds[t.f.id], i)
 			}
 		}
 	}
 	drop := map[int]bool{}
 	sets := map[int]node{} // at the position of the group's first term
+	for _, idx := range folds {
+		if len(idx) <= setThreshold {
+			continue
+		}
+		first := kids[idx[0]].(*termNode)
+		fm := &foldSetMatcher{set: map[string]struct{}{}}
+		var lits []string
+		for _, i := range idx {
+			t := kids[i].(*termNode)
+			w := t.vm.(*foldExactMatcher).want
+			if _, dup := fm.set[w]; !dup {
+				fm.set[w] = struct{}{}
+				fm.values = append(fm.values, w)
+			}
+			lits = append(lits, t.lit.String())
+			drop[i] = true
+		}
+		sets[idx[0]] = &termNode{f: first.f, vm: fm, lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
+	}
 	for _, idx := range groups {
 		if len(idx) <= setThreshold {
 			continue

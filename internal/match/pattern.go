@@ -20,7 +20,7 @@ type patternNode struct {
 	schema *ecs.Schema
 	scope  string // the enclosing nested group's full path, or ""
 	glob   *glob  // field names (relative to scope); nil = every field
-	build  func(path string, typ ecs.Type) valueMatcher
+	build  func(path string, f ecs.Field) valueMatcher
 	text   string
 	cache  sync.Map // full path -> *patternField
 	// segment, when set, is a key segment every field the glob names
@@ -36,7 +36,7 @@ type patternField struct {
 	multiName   string
 }
 
-func (c *compiler) newPattern(glob *glob, text string, build func(path string, typ ecs.Type) valueMatcher) *patternNode {
+func (c *compiler) newPattern(glob *glob, text string, build func(path string, f ecs.Field) valueMatcher) *patternNode {
 	n := &patternNode{schema: c.schema, scope: c.scope, glob: glob, build: build, text: text}
 	if glob != nil {
 		// Every path the glob matches starts with its literal head, whose
@@ -60,13 +60,13 @@ func (c *compiler) fieldPattern(f, l *kql.Literal) (node, error) {
 		g = newGlob(f.Parts)
 	}
 	if l.IsStar() {
-		return c.newPattern(g, text, func(_ string, typ ecs.Type) valueMatcher {
-			return existsMatcher{limit: hasIgnoreAbove(typ)}
+		return c.newPattern(g, text, func(_ string, f ecs.Field) valueMatcher {
+			return existsMatcher{limit: hasIgnoreAbove(f.Type)}
 		}), nil
 	}
 	pc := c.evalCompiler()
-	return c.newPattern(g, text, func(path string, typ ecs.Type) valueMatcher {
-		m, err := pc.termMatcher(path, typ, l)
+	return c.newPattern(g, text, func(path string, f ecs.Field) valueMatcher {
+		m, err := pc.fieldTermMatcher(path, f, l)
 		if err != nil {
 			return nil
 		}
@@ -81,8 +81,8 @@ func (c *compiler) rangePattern(r *kql.Range) (node, error) {
 		g = newGlob(r.Field.Parts)
 	}
 	pc := c.evalCompiler()
-	return c.newPattern(g, r.String(), func(path string, typ ecs.Type) valueMatcher {
-		m, err := pc.rangeMatcher(path, typ, r.Op, r.Value)
+	return c.newPattern(g, r.String(), func(path string, f ecs.Field) valueMatcher {
+		m, err := pc.fieldRangeMatcher(path, f, r.Op, r.Value)
 		if err != nil {
 			return nil
 		}
@@ -100,32 +100,33 @@ func (c *compiler) freeText(l *kql.Literal) (node, error) {
 	}
 	pc := c.evalCompiler()
 	if !l.IsWildcard() {
-		return c.newPattern(nil, l.String(), func(path string, typ ecs.Type) valueMatcher {
-			m, err := pc.termMatcher(path, typ, l)
+		return c.newPattern(nil, l.String(), func(path string, f ecs.Field) valueMatcher {
+			m, err := pc.fieldTermMatcher(path, f, l)
 			if err != nil {
 				return nil
 			}
 			return m
 		}), nil
 	}
-	return c.newPattern(nil, l.String(), func(path string, typ ecs.Type) valueMatcher {
-		return freeTextWildcard(pc, path, typ, l)
+	return c.newPattern(nil, l.String(), func(path string, f ecs.Field) valueMatcher {
+		return freeTextWildcard(pc, path, f, l)
 	}), nil
 }
 
 // freeTextWildcard is a query_string wildcard on one field of any type.
-func freeTextWildcard(pc *compiler, path string, typ ecs.Type, l *kql.Literal) valueMatcher {
+func freeTextWildcard(pc *compiler, path string, f ecs.Field, l *kql.Literal) valueMatcher {
+	typ := f.Type
 	var alts anyMatcher
 	queryString(l.Parts, func(piece []string) valueMatcher {
 		var m valueMatcher
 		switch {
 		case len(piece) > 1 && typ.IsText():
-			m = textTerm(&kql.Literal{Parts: piece})
+			m = textTermWith(&kql.Literal{Parts: piece}, analyzerFor(f.Analyzer))
 		case len(piece) > 1 && typ.IsExact():
 			m = &globMatcher{g: newGlob(piece), limit: hasIgnoreAbove(typ)}
 		case len(piece) == 1:
 			// A piece without wildcard is a term, analyzed per field.
-			if x, err := pc.termMatcher(path, typ, &kql.Literal{Parts: piece}); err == nil {
+			if x, err := pc.fieldTermMatcher(path, f, &kql.Literal{Parts: piece}); err == nil {
 				m = x
 			}
 		}
@@ -162,9 +163,13 @@ func (n *patternNode) field(path string) *patternField {
 	}
 	pf := &patternField{}
 	if n.glob == nil || n.glob.match(path) {
-		pf.self = n.build(full, n.schema.Type(full))
+		f, ok := n.schema.Field(full)
+		if !ok {
+			f = ecs.Field{Type: ecs.Keyword}
+		}
+		pf.self = n.build(full, f)
 	}
-	if t, ok := n.schema.Known(full + ".text"); ok && t.IsText() {
+	if t, ok := n.schema.Field(full + ".text"); ok && t.Type.IsText() {
 		if n.glob == nil || n.glob.match(path+".text") {
 			pf.multi = n.build(full+".text", t)
 			pf.multiName = path + ".text"

@@ -17,7 +17,7 @@ func (c *compiler) rangeClause(r *kql.Range) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	vm, err := c.rangeMatcher(f.full, f.typ, r.Op, r.Value)
+	vm, err := c.fieldRangeMatcher(f.full, f.info, r.Op, r.Value)
 	if err != nil {
 		return nil, err
 	}
@@ -29,6 +29,12 @@ func (c *compiler) rangeClause(r *kql.Range) (node, error) {
 // IPs by address, booleans false < true, keyword-like fields by bytes, text
 // fields by token.
 func (c *compiler) rangeMatcher(path string, typ ecs.Type, op kql.RangeOp, l *kql.Literal) (valueMatcher, error) {
+	return c.fieldRangeMatcher(path, ecs.Field{Type: typ}, op, l)
+}
+
+// fieldRangeMatcher is rangeMatcher with the field's analyzer or normalizer.
+func (c *compiler) fieldRangeMatcher(path string, f ecs.Field, op kql.RangeOp, l *kql.Literal) (valueMatcher, error) {
+	typ := f.Type
 	lower := op == kql.GT || op == kql.GTE
 	exclude := op == kql.GT || op == kql.LT
 	if l.Kind == kql.Null && !l.Quoted {
@@ -82,7 +88,14 @@ func (c *compiler) rangeMatcher(path string, typ ecs.Type, op kql.RangeOp, l *kq
 		}
 		return &boolRange{bound: b, lower: lower, exclude: exclude}, nil
 	case typ.IsExact(), typ.IsText():
-		return &stringRange{bound: l.Text(), lower: lower, exclude: exclude, limit: hasIgnoreAbove(typ), tokens: typ.IsText()}, nil
+		m := &stringRange{bound: l.Text(), lower: lower, exclude: exclude, limit: hasIgnoreAbove(typ)}
+		if typ.IsText() {
+			m.tokens = analyzerFor(f.Analyzer)
+		}
+		if f.Normalizer == "lowercase" {
+			m.fold, m.bound = true, lowerFold(m.bound)
+		}
+		return m, nil
 	case typ == ecs.Object || typ == ecs.Nested:
 		return noneMatcher{why: path + " is an " + typ.String() + ": it holds sub-fields, not values"}, nil
 	}
@@ -94,8 +107,9 @@ func (c *compiler) rangeMatcher(path string, typ ecs.Type, op kql.RangeOp, l *kq
 type stringRange struct {
 	bound          string
 	lower, exclude bool
-	limit          bool // ignore_above applies
-	tokens         bool // compare each token of an analyzed value
+	limit          bool      // ignore_above applies
+	tokens         *analyzer // compare each token of an analyzed value (nil: the whole value)
+	fold           bool      // lowercase normalizer: compare the lower-cased value
 }
 
 func (m *stringRange) in(s string) bool {
@@ -111,11 +125,14 @@ func (m *stringRange) match(v event.Value) bool {
 	if !ok || m.limit && tooLong(s) {
 		return false
 	}
-	if !m.tokens {
+	if m.tokens == nil {
+		if m.fold {
+			s = lowerFold(s)
+		}
 		return m.in(s)
 	}
 	found := false
-	eachToken(s, func(t string) bool {
+	m.tokens.each(s, func(t string) bool {
 		found = m.in(t)
 		return !found
 	})

@@ -15,11 +15,15 @@ func required(n node) []Requirement {
 		if !t.f.typ.IsExact() {
 			return nil
 		}
+		field := t.f.full
+		if t.f.info.Parent != "" {
+			field = t.f.info.Parent // a multi-field's value is its parent's
+		}
 		switch m := t.vm.(type) {
 		case *exactMatcher:
-			return []Requirement{{Field: t.f.full, Values: []string{m.want}}}
+			return []Requirement{{Field: field, Values: []string{m.want}}}
 		case *setMatcher:
-			return []Requirement{{Field: t.f.full, Values: slices.Clone(m.values)}}
+			return []Requirement{{Field: field, Values: slices.Clone(m.values)}}
 		}
 	case *andNode:
 		var out []Requirement

@@ -57,11 +57,28 @@ func hasIgnoreAbove(typ ecs.Type) bool { return typ == ecs.Keyword }
 // builds for that type (term, wildcard, query_string, match, match_phrase, a
 // date range), as Elasticsearch runs it.
 func (c *compiler) termMatcher(path string, typ ecs.Type, l *kql.Literal) (valueMatcher, error) {
+	return c.fieldTermMatcher(path, ecs.Field{Type: typ}, l)
+}
+
+// fieldTermMatcher is termMatcher with the field's analyzer or normalizer.
+func (c *compiler) fieldTermMatcher(path string, f ecs.Field, l *kql.Literal) (valueMatcher, error) {
+	typ := f.Type
 	if l.Kind == kql.Null && !l.Quoted {
 		return nil, c.errorf(l.At, `quote it ("null") to search for the text null, or write not `+path+`:* for a missing field`,
 			"null is not a value Elasticsearch can search for")
 	}
 	switch {
+	case typ == ecs.Keyword && f.Normalizer == "lowercase":
+		// The normalizer applies to the indexed values and to the query's
+		// term and wildcard pattern alike.
+		if l.IsWildcard() {
+			low := make([]string, len(l.Parts))
+			for i, p := range l.Parts {
+				low[i] = lowerFold(p)
+			}
+			return &foldGlobMatcher{g: newGlob(low)}, nil
+		}
+		return &foldExactMatcher{want: lowerFold(l.Text())}, nil
 	case typ == ecs.Keyword:
 		limit := true
 		if l.IsWildcard() {
@@ -79,7 +96,7 @@ func (c *compiler) termMatcher(path string, typ ecs.Type, l *kql.Literal) (value
 		}
 		return &exactMatcher{want: l.Text()}, nil
 	case typ.IsText():
-		return textTerm(l), nil
+		return textTermWith(l, analyzerFor(f.Analyzer)), nil
 	case typ.IsNumeric():
 		if l.IsWildcard() {
 			return nil, c.errorf(l.At, "wildcards apply to keyword and text fields; use a range such as "+path+" >= 400",
@@ -192,6 +209,49 @@ type globMatcher struct {
 func (m *globMatcher) match(v event.Value) bool {
 	s, ok := keywordText(v)
 	return ok && m.g.match(s) && !(m.limit && tooLong(s))
+}
+
+// foldExactMatcher is a term query on a keyword field with the lowercase
+// normalizer (Elastic Defend's .caseless multi-fields): want is lower-cased.
+type foldExactMatcher struct{ want string }
+
+func (m *foldExactMatcher) match(v event.Value) bool {
+	s, ok := keywordText(v)
+	if !ok || tooLong(s) {
+		return false
+	}
+	var buf [256]byte
+	return lowerInto(&buf, s) == m.want
+}
+
+// foldSetMatcher is a set of terms on a keyword field with the lowercase
+// normalizer (an OR of more than setThreshold of them).
+type foldSetMatcher struct {
+	set    map[string]struct{}
+	values []string // lower-cased, in query order
+}
+
+func (m *foldSetMatcher) match(v event.Value) bool {
+	s, ok := keywordText(v)
+	if !ok || tooLong(s) {
+		return false
+	}
+	var buf [256]byte
+	_, in := m.set[lowerInto(&buf, s)]
+	return in
+}
+
+// foldGlobMatcher is a wildcard query on a keyword field with the lowercase
+// normalizer: the pattern is lower-cased.
+type foldGlobMatcher struct{ g *glob }
+
+func (m *foldGlobMatcher) match(v event.Value) bool {
+	s, ok := keywordText(v)
+	if !ok || tooLong(s) {
+		return false
+	}
+	var buf [256]byte
+	return m.g.match(lowerInto(&buf, s))
 }
 
 // anyMatcher matches if any of its alternatives does.

@@ -161,38 +161,48 @@ func analyze(s string) []string {
 	return out
 }
 
-// textTerm compiles a literal for an analyzed field: match (unquoted: any
-// token), match_phrase (quoted: the tokens adjacent and in order), or a
-// query_string wildcard (each piece against each token, lower-cased).
-func textTerm(l *kql.Literal) valueMatcher {
+// textTerm compiles a literal for a field of the standard analyzer.
+func textTerm(l *kql.Literal) valueMatcher { return textTermWith(l, standardAnalyzer) }
+
+// textTermWith compiles a literal for a field analyzed by an: match
+// (unquoted: any token), match_phrase (quoted: the tokens adjacent and in
+// order), or a query_string wildcard (each piece against each token,
+// lower-cased when the analyzer lower-cases).
+func textTermWith(l *kql.Literal, an *analyzer) valueMatcher {
 	if l.IsWildcard() {
 		return queryString(l.Parts, func(piece []string) valueMatcher {
 			if len(piece) == 1 {
-				return anyTokenOf(analyze(piece[0]))
+				return anyTokenOf(an.analyze(piece[0]), an)
 			}
 			low := make([]string, len(piece))
 			for i, p := range piece {
-				low[i] = strings.ToLower(p)
+				low[i] = p
+				if an.lower {
+					low[i] = strings.ToLower(p)
+				}
 			}
-			return &tokenGlobMatcher{g: newGlob(low)}
+			return &tokenGlobMatcher{g: newGlob(low), an: an}
 		})
 	}
-	q := analyze(l.Text())
+	q := an.analyze(l.Text())
 	if l.Quoted && len(q) > 1 {
-		return &phraseMatcher{tokens: q}
+		return &phraseMatcher{tokens: q, an: an}
 	}
-	return anyTokenOf(q)
+	return anyTokenOf(q, an)
 }
 
-func anyTokenOf(q []string) valueMatcher {
+func anyTokenOf(q []string, an *analyzer) valueMatcher {
 	if len(q) == 0 {
 		return noneMatcher{why: "the value has no words once analyzed"}
 	}
-	return &tokensMatcher{tokens: q}
+	return &tokensMatcher{tokens: q, an: an}
 }
 
 // tokensMatcher is a match query: any of its tokens is a token of the value.
-type tokensMatcher struct{ tokens []string }
+type tokensMatcher struct {
+	tokens []string
+	an     *analyzer
+}
 
 func (m *tokensMatcher) match(v event.Value) bool {
 	s, ok := keywordText(v)
@@ -200,7 +210,7 @@ func (m *tokensMatcher) match(v event.Value) bool {
 		return false
 	}
 	found := false
-	eachToken(s, func(t string) bool {
+	m.an.each(s, func(t string) bool {
 		for _, q := range m.tokens {
 			if t == q {
 				found = true
@@ -213,14 +223,17 @@ func (m *tokensMatcher) match(v event.Value) bool {
 }
 
 // phraseMatcher is a match_phrase query: its tokens appear adjacent, in order.
-type phraseMatcher struct{ tokens []string }
+type phraseMatcher struct {
+	tokens []string
+	an     *analyzer
+}
 
 func (m *phraseMatcher) match(v event.Value) bool {
 	s, ok := keywordText(v)
 	if !ok {
 		return false
 	}
-	doc := analyze(s)
+	doc := m.an.analyze(s)
 	for i := 0; i+len(m.tokens) <= len(doc); i++ {
 		ok := true
 		for j, q := range m.tokens {
@@ -237,8 +250,11 @@ func (m *phraseMatcher) match(v event.Value) bool {
 }
 
 // tokenGlobMatcher is a wildcard query on an analyzed field: the pattern
-// (lower-cased) matches one of the value's tokens.
-type tokenGlobMatcher struct{ g *glob }
+// (lower-cased by a lower-casing analyzer) matches one of the value's tokens.
+type tokenGlobMatcher struct {
+	g  *glob
+	an *analyzer
+}
 
 func (m *tokenGlobMatcher) match(v event.Value) bool {
 	s, ok := keywordText(v)
@@ -246,7 +262,7 @@ func (m *tokenGlobMatcher) match(v event.Value) bool {
 		return false
 	}
 	found := false
-	eachToken(s, func(t string) bool {
+	m.an.each(s, func(t string) bool {
 		found = m.g.match(t)
 		return !found
 	})

@@ -819,13 +819,20 @@ func (v *validator) compile(opts LoadOptions) {
 		v.queryError(err)
 		return
 	}
-	mopts := match.Options{Schema: opts.Schema, Plan: opts.Plan, Now: opts.Now}
+	schema := opts.Schema
+	if schema == nil {
+		schema = ecs.Default()
+	}
+	view := schema.ForIndices(r.Index)
+	mopts := match.Options{Schema: view, Plan: opts.Plan, Now: opts.Now}
 	m, err := match.Compile(node, mopts)
 	if err != nil {
 		v.queryError(err)
 		return
 	}
 	r.matcher = m
+	r.byIndex = compileByIndex(node, schema, view, m, mopts)
+	v.typeWarnings(view, m)
 	if r.Type == "query" || r.Type == "new_terms" || r.Type == "threshold" || r.Type == "threat_match" {
 		v.compileFilters()
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/match"
 )
@@ -144,19 +145,50 @@ type Rule struct {
 	Status Status
 	Reason string
 	Errors []*Error
+	// Warnings are problems that do not stop the rule: fields its query
+	// reads whose type no built-in table or mapping gives, taken as
+	// keyword (Untyped lists them).
+	Warnings []*Error
+	// Untyped are the fields of the query of unknown type, sorted.
+	Untyped []string
 
 	matcher *match.Matcher
+	byIndex []indexMatcher // the query compiled per index where types differ (see MatchIndex)
 	filters []filter
 	threat  *threatQuery // threat_match rules
 }
 
 // Match reports whether ev matches the rule's query and filters. Only
-// runnable (StatusOK) rules match anything.
-func (r *Rule) Match(ev *event.Event) bool {
+// runnable (StatusOK) rules match anything. Fields whose types differ
+// across the rule's index patterns take those of the first pattern that
+// maps them (MatchIndex evaluates with the event's own index).
+func (r *Rule) Match(ev *event.Event) bool { return r.MatchIndex(ev, "") }
+
+// MatchIndex is Match for an event read from the concrete index: where
+// the rule's fields have different types in different indices (a text
+// field in one integration, keyword in a Beat's index), the query is
+// evaluated with the types of the event's index, as Elasticsearch
+// evaluates each index of a search with its own mapping. A query that
+// index's types make invalid matches nothing there (Elasticsearch fails
+// that index's shards). An unknown index ("") or one no definition
+// matches uses Match's types.
+func (r *Rule) MatchIndex(ev *event.Event, index string) bool {
 	if r.Status != StatusOK {
 		return false
 	}
-	if r.matcher != nil && !r.matcher.Match(ev) {
+	m := r.matcher
+	if index != "" {
+		for _, im := range r.byIndex {
+			if ecs.IndexMatches(im.pattern, index) {
+				if im.m == nil {
+					return false
+				}
+				m = im.m
+				break
+			}
+		}
+	}
+	if m != nil && !m.Match(ev) {
 		return false
 	}
 	for _, f := range r.filters {
@@ -169,6 +201,12 @@ func (r *Rule) Match(ev *event.Event) bool {
 
 // Matcher returns the compiled query, nil if the rule has none.
 func (r *Rule) Matcher() *match.Matcher { return r.matcher }
+
+// TypesVaryByIndex reports whether the rule's fields have different types
+// in some of the indices its patterns select: its verdict then depends on
+// the event's index (MatchIndex), and the necessary conditions of Matcher
+// hold only for the indices of the first pattern.
+func (r *Rule) TypesVaryByIndex() bool { return len(r.byIndex) > 0 }
 
 // Params returns the rule's parameters as kibana.alert.rule.parameters
 // holds them (snake_case, defaults applied).

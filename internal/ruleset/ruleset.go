@@ -21,7 +21,12 @@ import (
 
 // LoadSet loads rules from paths, or the built-in pack without paths.
 func LoadSet(paths []string, plan *event.Plan, now func() time.Time) (*rule.Set, error) {
-	opts := rule.LoadOptions{Plan: plan, Now: now}
+	return LoadSetOptions(paths, rule.LoadOptions{Plan: plan, Now: now})
+}
+
+// LoadSetOptions is LoadSet with all of the loading options (the schema of
+// the user's index mappings).
+func LoadSetOptions(paths []string, opts rule.LoadOptions) (*rule.Set, error) {
 	if len(paths) == 0 {
 		return rule.Builtin(opts)
 	}
@@ -124,6 +129,13 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			return "the query matches, but one of the rule's filters excludes the event"
 		}
 		return ""
+	}
+	if r.TypesVaryByIndex() {
+		// The verdict depends on the event's index, and the query's
+		// necessary conditions hold only for some indices: no rule-index
+		// keys, no raw prefilter.
+		er.MatchIndex = r.MatchIndex
+		return er
 	}
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/geoip"
@@ -42,6 +43,9 @@ type RuleLoader struct {
 	Indicators *threatintel.Source
 	// GeoIP, when set, is read again when its database files change.
 	GeoIP *geoip.Source
+	// Schema gives field types (the built-in ones with the user's index
+	// mappings over them); nil means ecs.Default().
+	Schema *ecs.Schema
 
 	mu       sync.Mutex
 	lastGood map[string][]byte // file -> content of its last version without errors
@@ -78,7 +82,7 @@ func (l *RuleLoader) Load() error {
 		l.lastGood = map[string][]byte{}
 	}
 	plan := event.NewPlan()
-	opts := rule.LoadOptions{Plan: plan, Now: l.Now}
+	opts := rule.LoadOptions{Plan: plan, Now: l.Now, Schema: l.Schema}
 	var set *rule.Set
 	if len(l.Paths) == 0 {
 		var err error

@@ -192,7 +192,7 @@ type Call struct {
 }
 
 // Field is a field reference: `process.name`, `?user.id` (Optional: a field
-// the mapping may lack), `` `my field`.x ``.
+// the mapping may lack), “ `my field`.x “.
 type Field struct {
 	At       Pos
 	Optional bool

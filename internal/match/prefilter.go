@@ -160,6 +160,8 @@ func prefilter(n node, o Origin) pf {
 			}
 			return pf{groups: [][]string{lits}}
 		}
+	case *eqlNode:
+		return eqlPrefilter(t, o)
 	case *existsNode:
 		if kind, _ := o(t.f.full); kind == Absent {
 			return pf{never: true}
@@ -240,4 +242,55 @@ func lowerASCII(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// eqlPrefilter derives an EQL query's prefilter from the literal
+// conditions of its top-level AND (its category among them).
+func eqlPrefilter(n *eqlNode, o Origin) pf {
+	var out pf
+	for _, r := range n.reqs {
+		has := func(v string) bool {
+			if r.fold {
+				v = foldCase(v)
+			}
+			return slices.Contains(r.values, v)
+		}
+		kind, c := o(r.field)
+		switch kind {
+		case Absent:
+			return pf{never: true}
+		case Constant:
+			if !has(c) {
+				return pf{never: true}
+			}
+		case Implied:
+			var lits []string
+			for v, lit := range Implications(c) {
+				if has(v) && plainLiteral(lit) {
+					lits = append(lits, lowerASCII(lit))
+				}
+			}
+			if len(lits) == 0 {
+				return pf{never: true}
+			}
+			slices.Sort(lits)
+			out.groups = append(out.groups, lits)
+		case Copied:
+			if !r.typ.IsExact() {
+				continue
+			}
+			lits := make([]string, 0, len(r.values))
+			for _, v := range r.values {
+				if !plainLiteral(v) {
+					lits = nil
+					break
+				}
+				lits = append(lits, lowerASCII(v))
+			}
+			if lits != nil {
+				out.groups = append(out.groups, lits)
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,976 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/eql"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/kql"
+)
+
+// EQLOptions configure CompileEQL.
+type EQLOptions struct {
+	Options
+	// CategoryField is the field an event query's category is compared
+	// with: event.category when empty (a rule's event_category_override).
+	CategoryField string
+}
+
+// EQLError is an EQL query Elasticsearch rejects before running it (an
+// unknown function, an argument of the wrong type, a comparison between
+// two fields...), at the position of the fault.
+type EQLError = CompileError
+
+// CompileEQL compiles a single-event EQL query (`category where cond`)
+// against the field types of opts.Schema into a Matcher, with
+// Elasticsearch's semantics:
+//
+//   - the category is a term query on the category field (case-sensitive);
+//     `any` matches every event;
+//   - `==` is case-sensitive and exact, `:` case-insensitive with the `*` and
+//     `?` wildcards, `like`/`like~` wildcard patterns, `regex`/`regex~`
+//     Lucene regular expressions over the whole value, `in`/`in~` lists;
+//   - a field with no value is null; comparisons with null are null, `not`
+//     of null is null, and only a true condition selects the event
+//     (`x != "a"` selects nothing without x); `x == null` asks that x be
+//     missing;
+//   - a multi-valued field satisfies a comparison when one of its values
+//     does (`!=` and `not in` are `not` of the positive form, so they need
+//     every value to differ);
+//   - text fields are compared through their keyword sub-field.
+//
+// Sequences and samples are not single-event queries: CompileEQL rejects
+// them (see SingleEvent). Errors are *CompileError with the query's
+// positions.
+func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
+	if s == nil {
+		return nil, fmt.Errorf("compile eql: no query (parse it with eql.Parse first)")
+	}
+	q, ok := s.Query.(*eql.EventQuery)
+	if !ok {
+		return nil, &CompileError{Pos: kqlPos(s.Query.Pos()), Msg: "only single-event queries can be compiled, not " + Construct(s)}
+	}
+	if len(s.Pipes) > 0 {
+		return nil, &CompileError{Pos: kqlPos(s.Pipes[0].At), Msg: "pipes are not supported: " + s.Pipes[0].Name}
+	}
+	if opts.Schema == nil {
+		opts.Schema = ecs.Default()
+	}
+	if opts.Plan == nil {
+		opts.Plan = event.NewPlan()
+	}
+	c := &eqlCompiler{schema: opts.Schema, plan: opts.Plan, fields: map[string]bool{}}
+	catField := opts.CategoryField
+	if catField == "" {
+		catField = "event.category"
+	}
+	var terms []cond
+	root := &eqlNode{text: s.String()}
+	if q.Category != "" {
+		f := c.field(catField, false)
+		cat := q.Category
+		terms = append(terms, &predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }})
+		root.reqs = append(root.reqs, eqlReq{field: catField, typ: f.ft, values: []string{cat}})
+	}
+	where, err := c.cond(q.Where)
+	if err != nil {
+		return nil, err
+	}
+	terms = append(terms, where)
+	root.reqs = append(root.reqs, c.required(q.Where)...)
+	if len(terms) == 1 {
+		root.c = terms[0]
+	} else {
+		root.c = &andCond{kids: terms}
+	}
+	m := &Matcher{root: root, plan: opts.Plan}
+	for _, r := range root.reqs {
+		if !r.typ.IsExact() || slices.ContainsFunc(m.required, func(o Requirement) bool { return o.Field == r.field && o.Fold == r.fold }) {
+			continue
+		}
+		m.required = append(m.required, Requirement{Field: r.field, Values: r.values, Fold: r.fold})
+	}
+	for f := range c.fields {
+		m.fields = append(m.fields, f)
+	}
+	slices.Sort(m.fields)
+	return m, nil
+}
+
+// Construct names what makes a statement more than a single-event query:
+// "sequence", "sample", "pipe head"..., or "" for a plain event query.
+func Construct(s *eql.Statement) string {
+	switch s.Query.(type) {
+	case *eql.Sequence:
+		return "sequence"
+	case *eql.Sample:
+		return "sample"
+	}
+	if len(s.Pipes) > 0 {
+		return "pipe " + s.Pipes[0].Name
+	}
+	return ""
+}
+
+func kqlPos(p eql.Pos) kql.Pos { return kql.Pos{Offset: p.Offset, Line: p.Line, Col: p.Col} }
+
+// tri is a three-valued truth: EQL conditions may be null.
+type tri uint8
+
+const (
+	triFalse tri = iota
+	triTrue
+	triNull
+)
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+// cond is a compiled condition.
+type cond interface {
+	test(ev *event.Event) tri
+}
+
+// eqlNode is the root of a compiled EQL query, as a matcher node.
+type eqlNode struct {
+	c    cond
+	text string
+	reqs []eqlReq
+}
+
+func (n *eqlNode) eval(ev *event.Event) bool { return n.c.test(ev) == triTrue }
+func (n *eqlNode) clause() string            { return n.text }
+func (n *eqlNode) explain(ev *event.Event) *Explanation {
+	e := &Explanation{Clause: n.text}
+	switch n.c.test(ev) {
+	case triTrue:
+		e.Match = true
+	case triNull:
+		e.Reason = "the condition is null (a field it needs has no value)"
+	default:
+		e.Reason = "the condition is false"
+	}
+	return e
+}
+
+// eqlReq is a literal condition of the query's top-level AND, for the rule
+// index and the raw prefilter: field has one of values (fold: compared
+// case-insensitively; values are then folded).
+type eqlReq struct {
+	field  string
+	typ    ecs.Type
+	values []string
+	fold   bool
+}
+
+type andCond struct{ kids []cond }
+
+func (c *andCond) test(ev *event.Event) tri {
+	out := triTrue
+	for _, k := range c.kids {
+		switch k.test(ev) {
+		case triFalse:
+			return triFalse
+		case triNull:
+			out = triNull
+		}
+	}
+	return out
+}
+
+type orCond struct{ kids []cond }
+
+func (c *orCond) test(ev *event.Event) tri {
+	out := triFalse
+	for _, k := range c.kids {
+		switch k.test(ev) {
+		case triTrue:
+			return triTrue
+		case triNull:
+			out = triNull
+		}
+	}
+	return out
+}
+
+type notCond struct{ x cond }
+
+func (c *notCond) test(ev *event.Event) tri {
+	switch c.x.test(ev) {
+	case triTrue:
+		return triFalse
+	case triFalse:
+		return triTrue
+	}
+	return triNull
+}
+
+type constCond struct{ t tri }
+
+func (c *constCond) test(*event.Event) tri { return c.t }
+
+// predCond holds when one of x's values satisfies pred; null when x has none.
+type predCond struct {
+	x    expr
+	pred func(val) bool
+}
+
+func (c *predCond) test(ev *event.Event) tri {
+	if f, ok := c.x.(*fieldExpr); ok {
+		// The common case, without collecting the values.
+		seen := false
+		for _, ev := range ev.Values(f.id) {
+			v, ok := f.conv(ev)
+			if !ok {
+				continue
+			}
+			if c.pred(v) {
+				return triTrue
+			}
+			seen = true
+		}
+		if !seen {
+			return triNull
+		}
+		return triFalse
+	}
+	vs := c.x.eval(ev, nil)
+	if len(vs) == 0 {
+		return triNull
+	}
+	for _, v := range vs {
+		if c.pred(v) {
+			return triTrue
+		}
+	}
+	return triFalse
+}
+
+// nullCond is `x == null` (want true) or `x != null`: never null itself.
+type nullCond struct {
+	x    expr
+	want bool
+}
+
+func (c *nullCond) test(ev *event.Event) tri {
+	var buf [4]val
+	return triOf((len(c.x.eval(ev, buf[:0])) == 0) == c.want)
+}
+
+// vkind is the kind of a runtime value.
+type vkind uint8
+
+const (
+	vStr vkind = iota + 1
+	vNum
+	vBool
+)
+
+// val is one runtime value. Numbers remember whether they are integers, for
+// integer arithmetic.
+type val struct {
+	k     vkind
+	s     string
+	n     float64
+	isInt bool
+	b     bool
+}
+
+func strVal(s string) val          { return val{k: vStr, s: s} }
+func boolVal(b bool) val           { return val{k: vBool, b: b} }
+func intVal(n int64) val           { return val{k: vNum, n: float64(n), isInt: true} }
+func floatVal(f float64) val       { return val{k: vNum, n: f} }
+func numVal(f float64, i bool) val { return val{k: vNum, n: f, isInt: i} }
+
+// text renders v as EQL's string() does.
+func (v val) text() string {
+	switch v.k {
+	case vStr:
+		return v.s
+	case vBool:
+		return strconv.FormatBool(v.b)
+	case vNum:
+		if v.isInt && math.Abs(v.n) < 1e18 {
+			return strconv.FormatInt(int64(v.n), 10)
+		}
+		// Java's Double.toString: a decimal point always.
+		s := strconv.FormatFloat(v.n, 'f', -1, 64)
+		if math.Abs(v.n) >= 1e7 || v.n != 0 && math.Abs(v.n) < 1e-3 {
+			s = strconv.FormatFloat(v.n, 'E', -1, 64)
+			mant, exp, _ := strings.Cut(s, "E")
+			if !strings.Contains(mant, ".") {
+				mant += ".0"
+			}
+			return mant + "E" + strings.TrimPrefix(exp, "+")
+		}
+		if !strings.ContainsAny(s, ".NI") {
+			s += ".0"
+		}
+		return s
+	}
+	return "null"
+}
+
+// etype is the static type of an expression.
+type etype uint8
+
+const (
+	tNull etype = iota
+	tString
+	tNumber
+	tBool
+	tIP
+	tDate
+	tOther // objects, geo points...: values EQL cannot compare
+)
+
+func (t etype) String() string {
+	return [...]string{"null", "keyword", "number", "boolean", "ip", "date", "object"}[t]
+}
+
+// expr is a compiled value expression: eval appends its values (none:
+// null) to buf.
+type expr interface {
+	eval(ev *event.Event, buf []val) []val
+	typ() etype
+}
+
+// constExpr is a constant (nil v: null).
+type constExpr struct {
+	v   *val
+	t   etype
+	src eql.Expr
+}
+
+func (e *constExpr) eval(_ *event.Event, buf []val) []val {
+	if e.v == nil {
+		return buf
+	}
+	return append(buf, *e.v)
+}
+func (e *constExpr) typ() etype { return e.t }
+
+// fieldExpr reads a field's values, converted by its type.
+type fieldExpr struct {
+	name string
+	id   event.FieldID
+	ft   ecs.Type
+	t    etype
+}
+
+func (e *fieldExpr) typ() etype { return e.t }
+
+func (e *fieldExpr) eval(ev *event.Event, buf []val) []val {
+	for _, x := range ev.Values(e.id) {
+		if v, ok := e.conv(x); ok {
+			buf = append(buf, v)
+		}
+	}
+	return buf
+}
+
+// conv converts an event value as the field's type indexes it; ok is false
+// for values the type does not index (not a number on a numeric field,
+// objects, strings over ignore_above on keywords).
+func (e *fieldExpr) conv(x event.Value) (val, bool) {
+	if x.Kind == event.KindObject || x.Kind == event.KindNull {
+		return val{}, false
+	}
+	switch e.t {
+	case tNumber:
+		var f float64
+		switch x.Kind {
+		case event.KindNumber:
+			f = x.Num
+		case event.KindString:
+			n, err := strconv.ParseFloat(strings.TrimSpace(x.Str), 64)
+			if err != nil {
+				return val{}, false
+			}
+			f = n
+		default:
+			return val{}, false
+		}
+		if e.ft.IsInteger() {
+			return intVal(int64(f)), true
+		}
+		if e.ft == ecs.Float || e.ft == ecs.HalfFloat {
+			f = float64(float32(f))
+		}
+		return floatVal(f), true
+	case tBool:
+		switch {
+		case x.Kind == event.KindBool:
+			return boolVal(x.Bool), true
+		case x.Kind == event.KindString && (x.Str == "true" || x.Str == "false"):
+			return boolVal(x.Str == "true"), true
+		}
+		return val{}, false
+	case tIP:
+		if x.Kind != event.KindString {
+			return val{}, false
+		}
+		if _, ok := parseIP(x.Str); !ok {
+			return val{}, false
+		}
+		return strVal(x.Str), true
+	case tOther:
+		return val{}, false
+	}
+	s, ok := keywordText(x)
+	if !ok || hasIgnoreAbove(e.ft) && tooLong(s) {
+		return val{}, false
+	}
+	return strVal(s), true
+}
+
+// eqlCompiler compiles one query.
+type eqlCompiler struct {
+	schema *ecs.Schema
+	plan   *event.Plan
+	fields map[string]bool
+}
+
+func (c *eqlCompiler) errorf(pos eql.Pos, hint, format string, args ...any) error {
+	return &CompileError{Pos: kqlPos(pos), Msg: fmt.Sprintf(format, args...), Hint: hint}
+}
+
+// fieldType maps a field's mapping type to its EQL type.
+func fieldType(t ecs.Type) etype {
+	switch {
+	case t.IsNumeric():
+		return tNumber
+	case t == ecs.Boolean:
+		return tBool
+	case t == ecs.IP:
+		return tIP
+	case t.IsDate():
+		return tDate
+	case t == ecs.Object || t == ecs.Nested || t == ecs.GeoPoint || t == ecs.Binary:
+		return tOther
+	}
+	return tString
+}
+
+// field resolves a field reference. A text field is read through its
+// keyword sub-field (the same values); one without any is compared as
+// Elasticsearch compares it: it cannot be, which is an error.
+func (c *eqlCompiler) field(name string, optional bool) *fieldExpr {
+	t := c.schema.Type(name)
+	c.fields[name] = true
+	f := &fieldExpr{name: name, id: c.plan.Add(name), ft: t, t: fieldType(t)}
+	if t.IsText() {
+		f.ft = ecs.Keyword
+	}
+	return f
+}
+
+func (c *eqlCompiler) fieldRef(f *eql.Field) (*fieldExpr, error) {
+	name := f.Name()
+	t, known := c.schema.Known(name)
+	if known && t.IsText() {
+		if kt, ok := c.schema.Known(name + ".keyword"); !ok || !kt.IsExact() {
+			return nil, c.errorf(f.At, "compare a keyword field, or search text with a KQL rule",
+				"no keyword/multi-field defined exact matches for [%s]; define one or use MATCH/QUERY instead", name)
+		}
+	}
+	return c.field(name, f.Optional), nil
+}
+
+// cond compiles a condition.
+func (c *eqlCompiler) cond(e eql.Expr) (cond, error) {
+	switch t := e.(type) {
+	case *eql.Bool:
+		kids := make([]cond, 0, len(t.Terms))
+		for _, x := range t.Terms {
+			k, err := c.cond(x)
+			if err != nil {
+				return nil, err
+			}
+			kids = append(kids, k)
+		}
+		if t.Op == eql.And {
+			return &andCond{kids: kids}, nil
+		}
+		return &orCond{kids: kids}, nil
+	case *eql.Not:
+		x, err := c.cond(t.X)
+		if err != nil {
+			return nil, err
+		}
+		return &notCond{x: x}, nil
+	case *eql.Compare:
+		return c.compare(t)
+	case *eql.In:
+		return c.in(t)
+	case *eql.Match:
+		return c.match(t)
+	}
+	x, err := c.expr(e)
+	if err != nil {
+		return nil, err
+	}
+	switch x.typ() {
+	case tBool:
+	case tNull:
+		return &constCond{t: triNull}, nil
+	default:
+		return nil, c.errorf(e.Pos(), "compare it: e.g. x == \"value\"", "condition expression needs to be boolean, found [%s] in [%s]", x.typ(), e)
+	}
+	if k, ok := x.(*constExpr); ok {
+		return &constCond{t: triOf(k.v.b)}, nil
+	}
+	return &predCond{x: x, pred: func(v val) bool { return v.k == vBool && v.b }}, nil
+}
+
+// isConst reports whether x is a constant (Elasticsearch folds constant
+// arithmetic and functions too).
+func isConst(x expr) bool { _, ok := x.(*constExpr); return ok }
+
+var swapped = map[eql.CompareOp]eql.CompareOp{eql.EQ: eql.EQ, eql.NE: eql.NE, eql.LT: eql.GT, eql.LE: eql.GE, eql.GT: eql.LT, eql.GE: eql.LE}
+
+// compare compiles `l op r`. The constant goes on the right; comparing two
+// non-constant expressions is an error, as in Elasticsearch.
+func (c *eqlCompiler) compare(e *eql.Compare) (cond, error) {
+	l, err := c.expr(e.L)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.expr(e.R)
+	if err != nil {
+		return nil, err
+	}
+	op, rsrc := e.Op, e.R
+	if isConst(l) && !isConst(r) {
+		l, r, op, rsrc = r, l, swapped[op], e.L
+	}
+	if !isConst(r) {
+		return nil, c.errorf(rsrc.Pos(), "compare with a constant", "comparisons against fields are not (currently) supported; offender [%s] in [%s]", rsrc, op)
+	}
+	k := r.(*constExpr)
+	if k.v == nil {
+		switch op {
+		case eql.EQ:
+			return &nullCond{x: l, want: true}, nil
+		case eql.NE:
+			return &nullCond{x: l, want: false}, nil
+		}
+		return &constCond{t: triNull}, nil
+	}
+	if isConst(l) {
+		var buf [1]val
+		lv := l.eval(nil, buf[:0])
+		if len(lv) == 0 {
+			return &constCond{t: triNull}, nil
+		}
+		p, err := c.comparePred(l.typ(), op, *k.v, rsrc)
+		if err != nil {
+			return nil, err
+		}
+		return &constCond{t: triOf(p(lv[0]))}, nil
+	}
+	if op == eql.NE {
+		p, err := c.comparePred(l.typ(), eql.EQ, *k.v, rsrc)
+		if err != nil {
+			return nil, err
+		}
+		return &notCond{x: &predCond{x: l, pred: p}}, nil
+	}
+	p, err := c.comparePred(l.typ(), op, *k.v, rsrc)
+	if err != nil {
+		return nil, err
+	}
+	return &predCond{x: l, pred: p}, nil
+}
+
+// comparePred returns the test `value op k` for values of type lt.
+func (c *eqlCompiler) comparePred(lt etype, op eql.CompareOp, k val, src eql.Expr) (func(val) bool, error) {
+	cmpOK := func(n int) bool {
+		switch op {
+		case eql.EQ:
+			return n == 0
+		case eql.NE:
+			return n != 0
+		case eql.LT:
+			return n < 0
+		case eql.LE:
+			return n <= 0
+		case eql.GT:
+			return n > 0
+		}
+		return n >= 0
+	}
+	switch {
+	case lt == tIP && k.k == vStr:
+		if strings.Contains(k.s, "/") && (op == eql.EQ || op == eql.NE) {
+			p, err := netip.ParsePrefix(k.s)
+			if err != nil {
+				return nil, c.errorf(src.Pos(), "", "%q is not an IP address or CIDR network", k.s)
+			}
+			p = p.Masked()
+			return func(v val) bool {
+				a, ok := parseIP(v.s)
+				return ok && prefixContains(p, a) == (op == eql.EQ)
+			}, nil
+		}
+		want, ok := parseIP(k.s)
+		if !ok {
+			return nil, c.errorf(src.Pos(), "", "%q is not an IP address", k.s)
+		}
+		return func(v val) bool {
+			a, ok := parseIP(v.s)
+			return ok && cmpOK(compareIP(a, want))
+		}, nil
+	case lt == tNumber:
+		var want float64
+		switch k.k {
+		case vNum:
+			want = k.n
+		case vStr:
+			n, err := strconv.ParseFloat(k.s, 64)
+			if err != nil {
+				return nil, c.errorf(src.Pos(), "compare a number field with a number", "cannot compare a number with the string %s", src)
+			}
+			want = n
+		default:
+			return nil, c.errorf(src.Pos(), "", "cannot compare a number with %s", src)
+		}
+		return func(v val) bool {
+			if v.k != vNum {
+				return false
+			}
+			switch {
+			case v.n < want:
+				return cmpOK(-1)
+			case v.n > want:
+				return cmpOK(1)
+			}
+			return cmpOK(0)
+		}, nil
+	case lt == tBool:
+		if k.k != vBool {
+			return nil, c.errorf(src.Pos(), "", "cannot compare a boolean with %s", src)
+		}
+		return func(v val) bool {
+			if v.k != vBool {
+				return false
+			}
+			return cmpOK(b2i(v.b) - b2i(k.b))
+		}, nil
+	}
+	// Strings (and values of unknown type): by text, byte order.
+	want := k.text()
+	if k.k == vNum && lt != tString && lt != tDate {
+		return func(v val) bool {
+			if v.k == vNum {
+				switch {
+				case v.n < k.n:
+					return cmpOK(-1)
+				case v.n > k.n:
+					return cmpOK(1)
+				}
+				return cmpOK(0)
+			}
+			return cmpOK(strings.Compare(v.text(), want))
+		}, nil
+	}
+	if k.k == vNum {
+		// A number compared with a keyword: its text, as written.
+		if n, ok := src.(*eql.Number); ok {
+			want = n.Text
+		}
+	}
+	return func(v val) bool { return cmpOK(strings.Compare(v.text(), want)) }, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// in compiles `x [not] in (...)` and `in~`: every element must be a
+// constant.
+func (c *eqlCompiler) in(e *eql.In) (cond, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return nil, err
+	}
+	var preds []func(val) bool
+	var exact map[string]bool // string constants, for a set lookup
+	hasNull := false
+	for _, el := range e.List {
+		k, err := c.expr(el)
+		if err != nil {
+			return nil, err
+		}
+		kc, ok := k.(*constExpr)
+		if !ok {
+			return nil, c.errorf(el.Pos(), "list constants only", "comparisons against fields are not (currently) supported; offender [%s] in [%s]", el, e)
+		}
+		if kc.v == nil {
+			hasNull = true
+			continue
+		}
+		if kc.v.k == vStr && (x.typ() == tString || x.typ() == tDate) {
+			if exact == nil {
+				exact = map[string]bool{}
+			}
+			s := kc.v.s
+			if e.Insensitive {
+				s = foldCase(s)
+			}
+			exact[s] = true
+			continue
+		}
+		if e.Insensitive && kc.v.k == vStr {
+			s := foldCase(kc.v.s)
+			preds = append(preds, func(v val) bool { return foldCase(v.text()) == s })
+			continue
+		}
+		p, err := c.comparePred(x.typ(), eql.EQ, *kc.v, el)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, p)
+	}
+	_ = hasNull
+	pred := func(v val) bool {
+		if exact != nil && v.k == vStr {
+			s := v.s
+			if e.Insensitive {
+				s = foldCase(s)
+			}
+			if exact[s] {
+				return true
+			}
+		}
+		for _, p := range preds {
+			if p(v) {
+				return true
+			}
+		}
+		return false
+	}
+	var out cond = &predCond{x: x, pred: pred}
+	if isConst(x) {
+		out = &constCond{t: out.test(nil)}
+	}
+	if e.Not {
+		out = &notCond{x: out}
+	}
+	return out, nil
+}
+
+// match compiles `x : p`, like, like~, regex and regex~ (a list is an OR).
+func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return nil, err
+	}
+	if t := x.typ(); t != tString && t != tNull && t != tDate && !(e.Op == eql.Seq && t != tOther) {
+		return nil, c.errorf(e.X.Pos(), "", "first argument of [%s] must be [string], found value [%s] type [%s]", e, e.X, t)
+	}
+	var preds []func(string) bool
+	var exact map[string]bool
+	fold := e.Op == eql.Seq || e.Op == eql.LikeI || e.Op == eql.RegexI
+	for _, p := range e.Patterns {
+		s, ok := p.(*eql.String)
+		if !ok {
+			if e.Op == eql.Seq {
+				// `x : 5`: the constant's text, case-insensitively.
+				k, err := c.expr(p)
+				if err != nil {
+					return nil, err
+				}
+				if kc, ok := k.(*constExpr); ok && kc.v != nil {
+					if exact == nil {
+						exact = map[string]bool{}
+					}
+					exact[foldCase(kc.v.text())] = true
+					continue
+				}
+			}
+			return nil, c.errorf(p.Pos(), "write a string", "second argument of [%s] must be [string], found value [%s]", e, p)
+		}
+		switch e.Op {
+		case eql.Regex, eql.RegexI:
+			re, err := luceneRegexp(s.Value, e.Op == eql.RegexI)
+			if err != nil {
+				return nil, c.errorf(p.Pos(), "write a Lucene regular expression: . ? + * | {n,m} ( ) [ ] \" \\ and \\d \\s \\w", "invalid regular expression %s: %v", p, err)
+			}
+			preds = append(preds, re.MatchString)
+		default:
+			pat := s.Value
+			if fold {
+				pat = foldCase(pat)
+			}
+			if !strings.ContainsAny(pat, "*?") {
+				if exact == nil {
+					exact = map[string]bool{}
+				}
+				exact[pat] = true
+				continue
+			}
+			w := newWildcard(pat)
+			preds = append(preds, w.match)
+		}
+	}
+	isRegex := e.Op == eql.Regex || e.Op == eql.RegexI
+	pred := func(v val) bool {
+		if v.k == vNum || v.k == vBool {
+			if e.Op != eql.Seq {
+				return false
+			}
+		}
+		s := v.text()
+		if fold && !isRegex {
+			s = foldCase(s)
+		}
+		if exact[s] {
+			return true
+		}
+		for _, p := range preds {
+			if p(s) {
+				return true
+			}
+		}
+		return false
+	}
+	var out cond = &predCond{x: x, pred: pred}
+	if isConst(x) {
+		out = &constCond{t: out.test(nil)}
+	}
+	return out, nil
+}
+
+// FoldCase lowers s for case-insensitive comparison, as Requirement.Fold
+// values are; ASCII without a copy when already lower case.
+func FoldCase(s string) string { return foldCase(s) }
+
+func foldCase(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToLower(s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// required derives the literal conditions of a condition's top-level AND:
+// `f == "v"`, `f in ("a", "b")` (exact), `f : "v"`, `f : ("a", "b")`,
+// `f in~ (...)`, `f like~ (...)` without wildcards (folded).
+func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
+	switch t := e.(type) {
+	case *eql.Bool:
+		if t.Op == eql.And {
+			var out []eqlReq
+			for _, x := range t.Terms {
+				out = append(out, c.required(x)...)
+			}
+			return out
+		}
+		// An OR whose every operand constrains one field the same way.
+		var out []eqlReq
+		for i, x := range t.Terms {
+			rs := c.required(x)
+			if i == 0 {
+				out = rs
+				continue
+			}
+			var keep []eqlReq
+			for _, r := range out {
+				j := slices.IndexFunc(rs, func(o eqlReq) bool { return o.field == r.field && o.fold == r.fold })
+				if j < 0 {
+					continue
+				}
+				vals := slices.Clone(r.values)
+				for _, v := range rs[j].values {
+					if !slices.Contains(vals, v) {
+						vals = append(vals, v)
+					}
+				}
+				r.values = vals
+				keep = append(keep, r)
+			}
+			out = keep
+		}
+		return out
+	case *eql.Compare:
+		f, ok := t.L.(*eql.Field)
+		k, isStr := t.R.(*eql.String)
+		if !ok || !isStr || t.Op != eql.EQ {
+			return nil
+		}
+		return c.req(f, []string{k.Value}, false)
+	case *eql.In:
+		f, ok := t.X.(*eql.Field)
+		if !ok || t.Not {
+			return nil
+		}
+		vals, ok := strings_(t.List)
+		if !ok {
+			return nil
+		}
+		return c.req(f, vals, t.Insensitive)
+	case *eql.Match:
+		f, ok := t.X.(*eql.Field)
+		if !ok || t.Op != eql.Seq && t.Op != eql.Like && t.Op != eql.LikeI {
+			return nil
+		}
+		vals, ok := strings_(t.Patterns)
+		if !ok {
+			return nil
+		}
+		for _, v := range vals {
+			if strings.ContainsAny(v, "*?") {
+				return nil
+			}
+		}
+		return c.req(f, vals, t.Op != eql.Like)
+	}
+	return nil
+}
+
+func (c *eqlCompiler) req(f *eql.Field, vals []string, fold bool) []eqlReq {
+	name := f.Name()
+	t := c.schema.Type(name)
+	if t.IsText() {
+		t = ecs.Keyword
+	}
+	if fold {
+		for i, v := range vals {
+			vals[i] = foldCase(v)
+		}
+	}
+	slices.Sort(vals)
+	return []eqlReq{{field: name, typ: t, values: slices.Compact(vals), fold: fold}}
+}
+
+// strings_ returns the values of a list of string constants.
+func strings_(xs []eql.Expr) ([]string, bool) {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		s, ok := x.(*eql.String)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s.Value)
+	}
+	return out, true
+}

@@ -100,7 +100,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		},
 	}
 	switch r.Type {
-	case "query", "saved_query", "threat_match", "new_terms", "threshold":
+	case "query", "saved_query", "threat_match", "new_terms", "threshold", "eql":
 		er.Suppression = suppression(r.AlertSuppression)
 	}
 	if r.Type == "threat_match" {
@@ -128,7 +128,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter
 		for _, req := range m.Required() {
-			er.Required = append(er.Required, engine.Requirement{Field: req.Field, Values: req.Values})
+			er.Required = append(er.Required, engine.Requirement{Field: req.Field, Values: req.Values, Fold: req.Fold})
 		}
 	}
 	return er

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -223,6 +224,7 @@ func (c *constCond) test(*event.Event) tri { return c.t }
 type predCond struct {
 	x    expr
 	pred func(val) bool
+	cost int // a rough cost of pred, to order an AND's operands
 }
 
 func (c *predCond) test(ev *event.Event) tri {
@@ -254,6 +256,35 @@ func (c *predCond) test(ev *event.Event) tri {
 		}
 	}
 	return triFalse
+}
+
+// condCost estimates what testing c costs, for ordering an AND.
+func condCost(c cond) int {
+	switch t := c.(type) {
+	case *predCond:
+		n := max(t.cost, 1)
+		if _, ok := t.x.(*fieldExpr); !ok {
+			n += 8
+		}
+		return n
+	case *andCond:
+		n := 0
+		for _, k := range t.kids {
+			n += condCost(k)
+		}
+		return n
+	case *orCond:
+		n := 0
+		for _, k := range t.kids {
+			n += condCost(k)
+		}
+		return n
+	case *notCond:
+		return condCost(t.x)
+	case *constCond:
+		return 0
+	}
+	return 1
 }
 
 // nullCond is `x == null` (want true) or `x != null`: never null itself.
@@ -500,6 +531,9 @@ func (c *eqlCompiler) cond(e eql.Expr) (cond, error) {
 			kids = append(kids, k)
 		}
 		if t.Op == eql.And {
+			// Cheap operands first: an AND is false as soon as one is,
+			// whatever the order (three-valued logic is commutative).
+			slices.SortStableFunc(kids, func(a, b cond) int { return condCost(a) - condCost(b) })
 			return &andCond{kids: kids}, nil
 		}
 		return &orCond{kids: kids}, nil
@@ -748,11 +782,15 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	_ = hasNull
 	pred := func(v val) bool {
 		if exact != nil && v.k == vStr {
-			s := v.s
-			if e.Insensitive {
-				s = foldCase(s)
-			}
-			if exact[s] {
+			if !e.Insensitive {
+				if exact[v.s] {
+					return true
+				}
+			} else if b, ok := lowerASCIIInto(make([]byte, 0, 256), v.s); ok {
+				if exact[string(b)] {
+					return true
+				}
+			} else if exact[foldCase(v.s)] {
 				return true
 			}
 		}
@@ -763,7 +801,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 		}
 		return false
 	}
-	var out cond = &predCond{x: x, pred: pred}
+	var out cond = &predCond{x: x, pred: pred, cost: 1 + len(preds)}
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
 	}
@@ -782,9 +820,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 	if t := x.typ(); t != tString && t != tNull && t != tDate && !(e.Op == eql.Seq && t != tOther) {
 		return nil, c.errorf(e.X.Pos(), "", "first argument of [%s] must be [string], found value [%s] type [%s]", e, e.X, t)
 	}
-	var preds []func(string) bool
-	var exact map[string]bool
-	fold := e.Op == eql.Seq || e.Op == eql.LikeI || e.Op == eql.RegexI
+	pm := &patternMatch{fold: e.Op == eql.Seq || e.Op == eql.LikeI, anyKind: e.Op == eql.Seq}
 	for _, p := range e.Patterns {
 		s, ok := p.(*eql.String)
 		if !ok {
@@ -795,10 +831,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 					return nil, err
 				}
 				if kc, ok := k.(*constExpr); ok && kc.v != nil {
-					if exact == nil {
-						exact = map[string]bool{}
-					}
-					exact[foldCase(kc.v.text())] = true
+					pm.addExact(foldCase(kc.v.text()))
 					continue
 				}
 			}
@@ -810,49 +843,104 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 			if err != nil {
 				return nil, c.errorf(p.Pos(), "write a Lucene regular expression: . ? + * | {n,m} ( ) [ ] \" \\ and \\d \\s \\w", "invalid regular expression %s: %v", p, err)
 			}
-			preds = append(preds, re.MatchString)
+			pm.regexps = append(pm.regexps, re)
 		default:
 			pat := s.Value
-			if fold {
+			if pm.fold {
 				pat = foldCase(pat)
 			}
 			if !strings.ContainsAny(pat, "*?") {
-				if exact == nil {
-					exact = map[string]bool{}
-				}
-				exact[pat] = true
+				pm.addExact(pat)
 				continue
 			}
-			w := newWildcard(pat)
-			preds = append(preds, w.match)
+			pm.wilds = append(pm.wilds, newWildcard(pat))
 		}
 	}
-	isRegex := e.Op == eql.Regex || e.Op == eql.RegexI
-	pred := func(v val) bool {
-		if v.k == vNum || v.k == vBool {
-			if e.Op != eql.Seq {
-				return false
-			}
-		}
-		s := v.text()
-		if fold && !isRegex {
-			s = foldCase(s)
-		}
-		if exact[s] {
+	var out cond = &predCond{x: x, pred: pm.match, cost: 1 + len(pm.wilds) + 4*len(pm.regexps)}
+	if isConst(x) {
+		out = &constCond{t: out.test(nil)}
+	}
+	return out, nil
+}
+
+// patternMatch is the test of a pattern operator: exact texts, wildcard
+// patterns and regexps, any of which may hold; fold: exact texts and
+// wildcards are folded, and so is the value (regexps fold themselves).
+type patternMatch struct {
+	fold    bool
+	anyKind bool // `:` also compares numbers and booleans by their text
+	exact   map[string]bool
+	wilds   []*wildcard
+	regexps []*regexp.Regexp
+}
+
+func (m *patternMatch) addExact(s string) {
+	if m.exact == nil {
+		m.exact = map[string]bool{}
+	}
+	m.exact[s] = true
+}
+
+func (m *patternMatch) match(v val) bool {
+	if (v.k == vNum || v.k == vBool) && !m.anyKind {
+		return false
+	}
+	s := v.text()
+	for _, re := range m.regexps {
+		if re.MatchString(s) {
 			return true
 		}
-		for _, p := range preds {
-			if p(s) {
+	}
+	if !m.fold {
+		if m.exact[s] {
+			return true
+		}
+		for _, w := range m.wilds {
+			if w.match(s) {
 				return true
 			}
 		}
 		return false
 	}
-	var out cond = &predCond{x: x, pred: pred}
-	if isConst(x) {
-		out = &constCond{t: out.test(nil)}
+	// Fold ASCII without allocating: exact texts by a lowered copy on the
+	// stack, wildcards byte by byte.
+	var buf [256]byte
+	if b, ok := lowerASCIIInto(buf[:0], s); ok {
+		if m.exact[string(b)] {
+			return true
+		}
+		for _, w := range m.wilds {
+			if w.matchFoldASCII(s) {
+				return true
+			}
+		}
+		return false
 	}
-	return out, nil
+	f := foldCase(s)
+	if m.exact[f] {
+		return true
+	}
+	for _, w := range m.wilds {
+		if w.match(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCIIInto appends s lowered to b; ok is false when s is not ASCII.
+func lowerASCIIInto(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return b, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b, true
 }
 
 // FoldCase lowers s for case-insensitive comparison, as Requirement.Fold

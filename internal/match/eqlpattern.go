@@ -54,6 +54,47 @@ func (w *wildcard) match(s string) bool {
 	return pi == len(p)
 }
 
+// matchFoldASCII is match on an ASCII s lowered byte by byte (the
+// pattern is folded already).
+func (w *wildcard) matchFoldASCII(s string) bool {
+	p := w.pat
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch c := p[pi]; c {
+			case '*':
+				star, mark = pi, si
+				pi++
+				continue
+			case '?':
+				pi++
+				si++
+				continue
+			default:
+				d := s[si]
+				if 'A' <= d && d <= 'Z' {
+					d += 'a' - 'A'
+				}
+				if c == d {
+					pi++
+					si++
+					continue
+				}
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		mark++
+		pi, si = star+1, mark
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
 // luceneRegexp translates a Lucene regular expression (the syntax of
 // Elasticsearch's regexp query, all operators on) into an anchored Go
 // regexp. Lucene's complement (~), intersection (&) and numeric interval

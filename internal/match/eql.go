@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"net/netip"
@@ -76,7 +77,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	if q.Category != "" {
 		f := c.field(catField, false)
 		cat := q.Category
-		terms = append(terms, &predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }})
+		terms = append(terms, (&predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }}).withText(func(s string) bool { return s == cat }))
 		root.reqs = append(root.reqs, eqlReq{field: catField, typ: f.ft, values: []string{cat}})
 	}
 	where, err := c.cond(q.Where)
@@ -224,10 +225,46 @@ func (c *constCond) test(*event.Event) tri { return c.t }
 type predCond struct {
 	x    expr
 	pred func(val) bool
-	cost int // a rough cost of pred, to order an AND's operands
+	// spred, when set, is pred on the text of a keyword-like field's
+	// values, without converting them.
+	spred func(string) bool
+	cost  int // a rough cost of pred, to order an AND's operands
+}
+
+// withText sets spred when x is a keyword-like field.
+func (c *predCond) withText(sp func(string) bool) *predCond {
+	if f, ok := c.x.(*fieldExpr); ok && f.t == tString && sp != nil {
+		c.spred = sp
+	}
+	return c
 }
 
 func (c *predCond) test(ev *event.Event) tri {
+	if f, ok := c.x.(*fieldExpr); ok && c.spred != nil {
+		seen := false
+		for _, x := range ev.Values(f.id) {
+			var s string
+			switch x.Kind {
+			case event.KindString, event.KindNumber:
+				s = x.Str
+			case event.KindBool:
+				s = strconv.FormatBool(x.Bool)
+			default:
+				continue
+			}
+			if len(s) > ignoreAbove && hasIgnoreAbove(f.ft) && tooLong(s) {
+				continue
+			}
+			if c.spred(s) {
+				return triTrue
+			}
+			seen = true
+		}
+		if !seen {
+			return triNull
+		}
+		return triFalse
+	}
 	if f, ok := c.x.(*fieldExpr); ok {
 		// The common case, without collecting the values.
 		seen := false
@@ -613,18 +650,28 @@ func (c *eqlCompiler) compare(e *eql.Compare) (cond, error) {
 		}
 		return &constCond{t: triOf(p(lv[0]))}, nil
 	}
+	// A string equality on a keyword-like field tests the text directly.
+	var text func(string) bool
+	if k.v.k == vStr && l.typ() == tString {
+		want := k.v.s
+		text = func(s string) bool { return s == want }
+	}
 	if op == eql.NE {
 		p, err := c.comparePred(l.typ(), eql.EQ, *k.v, rsrc)
 		if err != nil {
 			return nil, err
 		}
-		return &notCond{x: &predCond{x: l, pred: p}}, nil
+		return &notCond{x: (&predCond{x: l, pred: p}).withText(text)}, nil
 	}
 	p, err := c.comparePred(l.typ(), op, *k.v, rsrc)
 	if err != nil {
 		return nil, err
 	}
-	return &predCond{x: l, pred: p}, nil
+	pc := &predCond{x: l, pred: p}
+	if op == eql.EQ {
+		pc.withText(text)
+	}
+	return pc, nil
 }
 
 // comparePred returns the test `value op k` for values of type lt.
@@ -801,7 +848,11 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 		}
 		return false
 	}
-	var out cond = &predCond{x: x, pred: pred, cost: 1 + len(preds)}
+	pc := &predCond{x: x, pred: pred, cost: 1 + len(preds)}
+	if len(preds) == 0 && !e.Insensitive {
+		pc.withText(func(s string) bool { return exact[s] })
+	}
+	var out cond = pc
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
 	}
@@ -856,7 +907,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 			pm.wilds = append(pm.wilds, newWildcard(pat))
 		}
 	}
-	var out cond = &predCond{x: x, pred: pm.match, cost: 1 + len(pm.wilds) + 4*len(pm.regexps)}
+	var out cond = (&predCond{x: x, pred: pm.match, cost: 1 + len(pm.wilds) + 4*len(pm.regexps)}).withText(pm.matchString)
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
 	}
@@ -885,7 +936,11 @@ func (m *patternMatch) match(v val) bool {
 	if (v.k == vNum || v.k == vBool) && !m.anyKind {
 		return false
 	}
-	s := v.text()
+	return m.matchString(v.text())
+}
+
+// matchString tests a value's text.
+func (m *patternMatch) matchString(s string) bool {
 	for _, re := range m.regexps {
 		if re.MatchString(s) {
 			return true
@@ -896,7 +951,7 @@ func (m *patternMatch) match(v val) bool {
 			return true
 		}
 		for _, w := range m.wilds {
-			if w.match(s) {
+			if strings.Contains(s, w.mustS) && w.match(s) {
 				return true
 			}
 		}
@@ -910,7 +965,9 @@ func (m *patternMatch) match(v val) bool {
 			return true
 		}
 		for _, w := range m.wilds {
-			if w.matchFoldASCII(s) {
+			// The pattern's longest literal first (a fast search), then
+			// the pattern.
+			if bytes.Contains(b, w.must) && w.matchFoldASCII(s) {
 				return true
 			}
 		}

@@ -10,9 +10,21 @@ import (
 // wildcard is an EQL wildcard pattern: `*` any run of characters, `?` one
 // character; nothing escapes them (Elasticsearch builds the pattern with an
 // escape character no string can hold).
-type wildcard struct{ pat string }
+type wildcard struct {
+	pat   string
+	must  []byte // the longest literal run of pat: every match holds it
+	mustS string
+}
 
-func newWildcard(p string) *wildcard { return &wildcard{pat: p} }
+func newWildcard(p string) *wildcard {
+	w := &wildcard{pat: p}
+	for _, part := range strings.FieldsFunc(p, func(r rune) bool { return r == '*' || r == '?' }) {
+		if len(part) > len(w.must) {
+			w.must, w.mustS = []byte(part), part
+		}
+	}
+	return w
+}
 
 // match reports whether the whole of s matches, backtracking to the last
 // star only (linear for the patterns rules use).

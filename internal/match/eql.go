@@ -331,8 +331,15 @@ type nullCond struct {
 }
 
 func (c *nullCond) test(ev *event.Event) tri {
-	var buf [4]val
-	return triOf((len(c.x.eval(ev, buf[:0])) == 0) == c.want)
+	if f, ok := c.x.(*fieldExpr); ok {
+		for _, x := range ev.Values(f.id) {
+			if _, ok := f.conv(x); ok {
+				return triOf(!c.want)
+			}
+		}
+		return triOf(c.want)
+	}
+	return triOf((len(c.x.eval(ev, nil)) == 0) == c.want)
 }
 
 // vkind is the kind of a runtime value.

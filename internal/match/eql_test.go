@@ -274,3 +274,41 @@ func TestWildcard(t *testing.T) {
 		}
 	}
 }
+
+func TestEQLPrefilter(t *testing.T) {
+	origin := func(f string) (OriginKind, string) {
+		switch f {
+		case "event.category":
+			return Constant, "iam"
+		case "kw":
+			return Copied, ""
+		case "l":
+			return Derived, ""
+		}
+		return Absent, ""
+	}
+	tests := []struct {
+		query string
+		want  Prefilter
+	}{
+		{`process where true`, Prefilter{Never: true}},
+		{`iam where kw == "Abc"`, Prefilter{Literals: []string{"abc"}}},
+		{`any where kw : ("Abc", "de")`, Prefilter{Literals: []string{"abc", "de"}}},
+		{`any where process.name : "x"`, Prefilter{Never: true}},
+		{`any where process.name : "x" or file.name : "y"`, Prefilter{Never: true}},
+		{`any where process.name : "x" or l == 1`, Prefilter{}},
+		{`any where not process.name : "x"`, Prefilter{Never: true}},
+		{`any where not (process.name : "x" or l == 1)`, Prefilter{}},
+		{`any where process.name == null`, Prefilter{}},
+		{`any where process.name != null`, Prefilter{Never: true}},
+		{`any where event.category : "IAM"`, Prefilter{}},
+		{`any where event.category == "process" or l == 2`, Prefilter{}},
+		{`any where event.category == "process" and l == 2`, Prefilter{Never: true}},
+	}
+	for _, tt := range tests {
+		m := compileEQL(t, tt.query)
+		if diff := cmp.Diff(tt.want, m.Prefilter(origin)); diff != "" {
+			t.Errorf("%s: Prefilter (-want +got):\n%s", tt.query, diff)
+		}
+	}
+}

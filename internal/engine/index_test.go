@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -75,5 +76,47 @@ func TestManyIndicesBounded(t *testing.T) {
 	}
 	if n, m := len(*e.names.Load()), len(*e.byIndex.Load()); n > maxNames || m > maxNames {
 		t.Errorf("%d names and %d candidate sets kept, want at most %d", n, m, maxNames)
+	}
+}
+
+// A case-insensitive requirement (EQL's `:`) keys its rule by folded
+// values: the event's value is folded before the lookup, and the same
+// field's exact requirements stay apart.
+func TestEvalFoldedRequirements(t *testing.T) {
+	plan := event.NewPlan()
+	id := plan.Add("process.name")
+	anyCase := func(want string) func(*event.Event) bool {
+		return func(ev *event.Event) bool {
+			for _, v := range ev.Values(id) {
+				if strings.EqualFold(v.String(), want) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	folded := &Rule{ID: "folded", Match: anyCase("cmd.exe"),
+		Required: []Requirement{{Field: "process.name", Values: []string{"cmd.exe", "écho.exe"}, Fold: true}}}
+	exact := testRule(plan, "exact", "process.name", "CMD.EXE", nil)
+	e := New(Options{Rules: []*Rule{folded, exact}, Plan: plan})
+	for doc, want := range map[string]string{
+		`{"process":{"name":"CMD.EXE"}}`:       "[folded exact]",
+		`{"process":{"name":"Cmd.Exe"}}`:       "[folded]",
+		`{"process":{"name":"cmd.exe"}}`:       "[folded]",
+		`{"process":{"name":"bash"}}`:          "[]",
+		`{"process":{"name":["x","CMD.exe"]}}`: "[folded]",
+	} {
+		if got := fmt.Sprint(evalIDs(e, doc, "")); got != want {
+			t.Errorf("%s: rules = %s, want %s", doc, got, want)
+		}
+	}
+	// A non-ASCII value is folded the same way as the rule's values.
+	var seen []string
+	rule := &Rule{ID: "u", Match: func(*event.Event) bool { return true },
+		Required: []Requirement{{Field: "process.name", Values: []string{"écho.exe"}, Fold: true}}}
+	e = New(Options{Rules: []*Rule{rule}, Plan: plan})
+	e.Eval(event.New([]byte(`{"process":{"name":"ÉCHO.EXE"}}`), plan), "", func(r *Rule) { seen = append(seen, r.ID) })
+	if fmt.Sprint(seen) != "[u]" {
+		t.Errorf("ÉCHO.EXE: rules = %v, want [u]", seen)
 	}
 }

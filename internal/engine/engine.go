@@ -17,10 +17,23 @@ import (
 // Requirement is a literal constraint any event a rule matches satisfies:
 // its exact-typed Field equals one of Values; with Fold, case-insensitively
 // (Values are then folded with match.FoldCase).
+//
+// Any, when set, makes the requirement a disjunction: the event meets one
+// of these (Field, Values and Fold are then unused), as `process.name :
+// "x" or process.pe.original_file_name : "x"` asks.
 type Requirement struct {
 	Field  string
 	Values []string
 	Fold   bool
+	Any    []Requirement
+}
+
+// alternatives returns the plain requirements one of which holds.
+func (r Requirement) alternatives() []Requirement {
+	if len(r.Any) > 0 {
+		return r.Any
+	}
+	return []Requirement{r}
 }
 
 // key names the index a requirement is keyed in: folded values apart.
@@ -179,7 +192,9 @@ func New(opts Options) *Engine {
 			r.override = plan.Add(r.TimestampOverride)
 		}
 		for _, req := range r.Required {
-			plan.Add(req.Field)
+			for _, alt := range req.alternatives() {
+				plan.Add(alt.Field)
+			}
 		}
 		r.groups = r.groups[:0]
 		for _, f := range r.groupFields() {
@@ -417,46 +432,71 @@ func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
 // indexRules builds one level of the index, keying rules on requirements
 // whose field is not in used (the keys of the levels above).
 func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
-	usable := func(req Requirement) bool { return len(req.Values) > 0 && !slices.Contains(used, req.key()) }
+	usable := func(req Requirement) bool {
+		for _, alt := range req.alternatives() {
+			if len(alt.Values) == 0 || slices.Contains(used, alt.key()) {
+				return false
+			}
+		}
+		return true
+	}
 	distinct := map[string]map[string]bool{}
 	for _, r := range rules {
 		for _, req := range r.Required {
 			if !usable(req) {
 				continue
 			}
-			if distinct[req.key()] == nil {
-				distinct[req.key()] = map[string]bool{}
-			}
-			for _, v := range req.Values {
-				distinct[req.key()][v] = true
+			for _, alt := range req.alternatives() {
+				if distinct[alt.key()] == nil {
+					distinct[alt.key()] = map[string]bool{}
+				}
+				for _, v := range alt.Values {
+					distinct[alt.key()][v] = true
+				}
 			}
 		}
+	}
+	// A requirement is as selective as its least selective alternative:
+	// the fewest distinct values of its keys, then the most values it
+	// lists.
+	score := func(req Requirement) (keys, values int) {
+		keys = -1
+		for _, alt := range req.alternatives() {
+			if n := len(distinct[alt.key()]); keys < 0 || n < keys {
+				keys = n
+			}
+			values += len(alt.Values)
+		}
+		return keys, values
 	}
 	c := &candidates{}
 	byField := map[string]map[string][]*Rule{}
 	fields := map[string]Requirement{} // key -> a requirement of that key
 	for _, r := range rules {
-		best := -1
+		best, bestKeys, bestValues := -1, 0, 0
 		for i, req := range r.Required {
 			if !usable(req) {
 				continue
 			}
-			if best < 0 || len(distinct[req.key()]) > len(distinct[r.Required[best].key()]) ||
-				(len(distinct[req.key()]) == len(distinct[r.Required[best].key()]) && len(req.Values) < len(r.Required[best].Values)) {
-				best = i
+			keys, values := score(req)
+			if best < 0 || keys > bestKeys || keys == bestKeys && values < bestValues {
+				best, bestKeys, bestValues = i, keys, values
 			}
 		}
 		if best < 0 {
 			c.always = append(c.always, r)
 			continue
 		}
-		req := r.Required[best]
-		if byField[req.key()] == nil {
-			byField[req.key()] = map[string][]*Rule{}
-			fields[req.key()] = req
-		}
-		for _, v := range req.Values {
-			byField[req.key()][v] = append(byField[req.key()][v], r)
+		for _, req := range r.Required[best].alternatives() {
+			if byField[req.key()] == nil {
+				byField[req.key()] = map[string][]*Rule{}
+				fields[req.key()] = req
+			}
+			for _, v := range req.Values {
+				if rs := byField[req.key()][v]; len(rs) == 0 || rs[len(rs)-1] != r {
+					byField[req.key()][v] = append(rs, r)
+				}
+			}
 		}
 	}
 	keys := make([]string, 0, len(byField))

@@ -120,3 +120,32 @@ func TestEvalFoldedRequirements(t *testing.T) {
 		t.Errorf("ÉCHO.EXE: rules = %v, want [u]", seen)
 	}
 }
+
+// A disjunctive requirement keys its rule under each alternative; an event
+// meeting several still evaluates the rule once.
+func TestEvalDisjunctiveRequirements(t *testing.T) {
+	plan := event.NewPlan()
+	calls := 0
+	r := &Rule{ID: "or", Match: func(*event.Event) bool { calls++; return true },
+		Required: []Requirement{{Any: []Requirement{
+			{Field: "process.name", Values: []string{"msdt.exe"}, Fold: true},
+			{Field: "process.pe.original_file_name", Values: []string{"msdt.exe"}},
+		}}}}
+	other := testRule(plan, "other", "process.name", "x", nil)
+	e := New(Options{Rules: []*Rule{r, other}, Plan: plan})
+	for doc, want := range map[string]string{
+		`{"process":{"name":"MSDT.EXE"}}`:                                        "[or]",
+		`{"process":{"pe":{"original_file_name":"msdt.exe"}}}`:                   "[or]",
+		`{"process":{"name":"msdt.exe","pe":{"original_file_name":"msdt.exe"}}}`: "[or]",
+		`{"process":{"name":"x","pe":{"original_file_name":"MSDT.EXE"}}}`:        "[other]",
+		`{"process":{"name":"cmd.exe","pe":{"original_file_name":"cmd.exe"}}}`:   "[]",
+	} {
+		calls = 0
+		if got := fmt.Sprint(evalIDs(e, doc, "")); got != want {
+			t.Errorf("%s: rules = %s, want %s", doc, got, want)
+		}
+		if calls > 1 {
+			t.Errorf("%s: the rule was evaluated %d times", doc, calls)
+		}
+	}
+}

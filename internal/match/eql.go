@@ -1,7 +1,6 @@
 package match
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"net/netip"
@@ -93,10 +92,10 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	}
 	m := &Matcher{root: root, plan: opts.Plan}
 	for _, r := range root.reqs {
-		if !r.typ.IsExact() || slices.ContainsFunc(m.required, func(o Requirement) bool { return o.Field == r.field && o.Fold == r.fold }) {
+		if !r.exact() || len(r.alts) == 0 && slices.ContainsFunc(m.required, func(o Requirement) bool { return o.Field == r.field && o.Fold == r.fold }) {
 			continue
 		}
-		m.required = append(m.required, Requirement{Field: r.field, Values: r.values, Fold: r.fold})
+		m.required = append(m.required, r.requirement())
 	}
 	for f := range c.fields {
 		m.fields = append(m.fields, f)
@@ -173,6 +172,31 @@ type eqlReq struct {
 	typ    ecs.Type
 	values []string
 	fold   bool
+	alts   []eqlReq // set: a disjunction of these (the rest unused)
+}
+
+// exact reports whether the requirement is on exact-typed fields only.
+func (r eqlReq) exact() bool {
+	if len(r.alts) == 0 {
+		return r.typ.IsExact()
+	}
+	for _, a := range r.alts {
+		if !a.exact() {
+			return false
+		}
+	}
+	return true
+}
+
+func (r eqlReq) requirement() Requirement {
+	if len(r.alts) == 0 {
+		return Requirement{Field: r.field, Values: r.values, Fold: r.fold}
+	}
+	out := Requirement{}
+	for _, a := range r.alts {
+		out.Any = append(out.Any, a.requirement())
+	}
+	return out
 }
 
 type andCond struct{ kids []cond }
@@ -958,7 +982,7 @@ func (m *patternMatch) matchString(s string) bool {
 			return true
 		}
 		for _, w := range m.wilds {
-			if strings.Contains(s, w.mustS) && w.match(s) {
+			if w.maybeString(s) && w.match(s) {
 				return true
 			}
 		}
@@ -974,7 +998,7 @@ func (m *patternMatch) matchString(s string) bool {
 		for _, w := range m.wilds {
 			// The pattern's longest literal first (a fast search), then
 			// the pattern.
-			if bytes.Contains(b, w.must) && w.matchFoldASCII(s) {
+			if w.maybe(b) && w.matchFoldASCII(s) {
 				return true
 			}
 		}
@@ -1037,10 +1061,13 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 			}
 			return out
 		}
-		// An OR whose every operand constrains one field the same way.
+		// An OR whose every operand constrains one field the same way; else
+		// one whose every operand has a condition: one of them holds.
 		var out []eqlReq
+		var each [][]eqlReq
 		for i, x := range t.Terms {
 			rs := c.required(x)
+			each = append(each, rs)
 			if i == 0 {
 				out = rs
 				continue
@@ -1061,6 +1088,11 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 				keep = append(keep, r)
 			}
 			out = keep
+		}
+		if len(out) == 0 {
+			if alt, ok := disjunction(each); ok {
+				return []eqlReq{alt}
+			}
 		}
 		return out
 	case *eql.Compare:
@@ -1097,6 +1129,45 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		return c.req(f, vals, t.Op != eql.Like)
 	}
 	return nil
+}
+
+// disjunction builds the requirement of an OR from its operands'
+// requirements: one (the one listing the fewest values) per operand, or
+// nothing when an operand has none.
+func disjunction(each [][]eqlReq) (eqlReq, bool) {
+	var out eqlReq
+	for _, rs := range each {
+		best := -1
+		for i, r := range rs {
+			if !r.exact() {
+				continue
+			}
+			if best < 0 || r.width() <= rs[best].width() {
+				best = i
+			}
+		}
+		if best < 0 {
+			return eqlReq{}, false
+		}
+		if b := rs[best]; len(b.alts) > 0 {
+			out.alts = append(out.alts, b.alts...)
+		} else {
+			out.alts = append(out.alts, b)
+		}
+	}
+	return out, len(out.alts) > 0
+}
+
+// width is how many values a requirement lets through.
+func (r eqlReq) width() int {
+	if len(r.alts) == 0 {
+		return len(r.values)
+	}
+	n := 0
+	for _, a := range r.alts {
+		n += a.width()
+	}
+	return n
 }
 
 func (c *eqlCompiler) req(f *eql.Field, vals []string, fold bool) []eqlReq {

@@ -210,15 +210,21 @@ func TestEQLRequired(t *testing.T) {
 		query string
 		want  []Requirement
 	}{
-		{`process where process.name == "cmd.exe"`, []Requirement{{"event.category", []string{"process"}, false}, {"process.name", []string{"cmd.exe"}, false}}},
-		{`process where process.name : ("CMD.exe", "a") and l == 1`, []Requirement{{"event.category", []string{"process"}, false}, {"process.name", []string{"a", "cmd.exe"}, true}}},
-		{`any where process.name in ("b", "a")`, []Requirement{{"process.name", []string{"a", "b"}, false}}},
+		{`process where process.name == "cmd.exe"`, []Requirement{{Field: "event.category", Values: []string{"process"}, }, {Field: "process.name", Values: []string{"cmd.exe"}, }}},
+		{`process where process.name : ("CMD.exe", "a") and l == 1`, []Requirement{{Field: "event.category", Values: []string{"process"}, }, {Field: "process.name", Values: []string{"a", "cmd.exe"}, Fold: true}}},
+		{`any where process.name in ("b", "a")`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}, }}},
 		{`any where process.name : "a*"`, nil},
-		{`any where process.name : "a" or process.name : "b"`, []Requirement{{"process.name", []string{"a", "b"}, true}}},
-		{`any where process.name : "a" or kw : "b"`, nil},
+		{`any where process.name : "a" or process.name : "b"`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}, Fold: true}}},
+		{`any where process.name : "a" or kw : "b"`, []Requirement{{Any: []Requirement{
+			{Field: "process.name", Values: []string{"a"}, Fold: true}, {Field: "kw", Values: []string{"b"}, Fold: true}}}}},
+		{`any where (process.name : "a" and kw in ("x", "y")) or (kw == "c" or process.args : "d")`, []Requirement{{Any: []Requirement{
+			{Field: "process.name", Values: []string{"a"}, Fold: true}, {Field: "kw", Values: []string{"c"}},
+			{Field: "process.args", Values: []string{"d"}, Fold: true}}}}},
+		{`any where process.name : "a" or l == 1`, nil},
+		{`any where process.name : "a" or process.name : "b*"`, nil},
 		{`any where not process.name == "a"`, nil},
 		{`any where process.name not in ("a")`, nil},
-		{`any where process.name like "A"`, []Requirement{{"process.name", []string{"A"}, false}}},
+		{`any where process.name like "A"`, []Requirement{{Field: "process.name", Values: []string{"A"}, }}},
 		{`any where l == 1`, nil},
 	}
 	for _, tt := range tests {
@@ -311,4 +317,48 @@ func TestEQLPrefilter(t *testing.T) {
 			t.Errorf("%s: Prefilter (-want +got):\n%s", tt.query, diff)
 		}
 	}
+}
+
+// The quick checks never rule out a match, and folding byte by byte agrees
+// with folding the text first.
+func TestWildcardQuickChecks(t *testing.T) {
+	alpha := []byte("ab*?é")
+	gen := func(seed, n int) string {
+		var b []byte
+		for i := 0; i < n; i++ {
+			c := alpha[(seed>>(i*3))%len(alpha)]
+			if c == 0xc3 { // é as two bytes
+				b = append(b, "é"...)
+				continue
+			}
+			b = append(b, c)
+		}
+		return string(b)
+	}
+	for p := 0; p < 3000; p++ {
+		pat := gen(p*7919, 1+p%6)
+		w := newWildcard(pat)
+		for s := 0; s < 60; s++ {
+			str := strings.NewReplacer("*", "b", "?", "a").Replace(gen(s*104729+p, s%7))
+			m := w.match(str)
+			if m && !w.maybeString(str) {
+				t.Fatalf("%q on %q: matches but maybeString says no", pat, str)
+			}
+			if isASCII(str) {
+				up := strings.ToUpper(str)
+				if got := w.matchFoldASCII(up); got != m {
+					t.Fatalf("%q on %q: matchFoldASCII = %v, match = %v", pat, up, got, m)
+				}
+			}
+		}
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -11,9 +12,12 @@ import (
 // character; nothing escapes them (Elasticsearch builds the pattern with an
 // escape character no string can hold).
 type wildcard struct {
-	pat   string
-	must  []byte // the longest literal run of pat: every match holds it
-	mustS string
+	pat string
+	// Quick necessary conditions: the literal text before the first
+	// wildcard is a prefix of every match, the text after the last one a
+	// suffix, and the longest literal run is somewhere in it.
+	prefix, suffix, must    []byte
+	prefixS, suffixS, mustS string
 }
 
 func newWildcard(p string) *wildcard {
@@ -23,7 +27,36 @@ func newWildcard(p string) *wildcard {
 			w.must, w.mustS = []byte(part), part
 		}
 	}
+	if i := strings.IndexAny(p, "*?"); i > 0 {
+		w.prefix, w.prefixS = []byte(p[:i]), p[:i]
+	}
+	if i := strings.LastIndexAny(p, "*?"); i >= 0 && i < len(p)-1 {
+		w.suffix, w.suffixS = []byte(p[i+1:]), p[i+1:]
+	}
 	return w
+}
+
+// maybeString is maybe on a string.
+func (w *wildcard) maybeString(s string) bool {
+	if w.prefixS != "" && !strings.HasPrefix(s, w.prefixS) || w.suffixS != "" && !strings.HasSuffix(s, w.suffixS) {
+		return false
+	}
+	if w.prefixS == "" && w.suffixS == "" {
+		return strings.Contains(s, w.mustS)
+	}
+	return true
+}
+
+// maybe reports whether b can match: its prefix, suffix and longest
+// literal are there.
+func (w *wildcard) maybe(b []byte) bool {
+	if len(w.prefix) > 0 && !bytes.HasPrefix(b, w.prefix) || len(w.suffix) > 0 && !bytes.HasSuffix(b, w.suffix) {
+		return false
+	}
+	if len(w.prefix) == 0 && len(w.suffix) == 0 {
+		return bytes.Contains(b, w.must)
+	}
+	return true
 }
 
 // match reports whether the whole of s matches, backtracking to the last

@@ -210,9 +210,9 @@ func TestEQLRequired(t *testing.T) {
 		query string
 		want  []Requirement
 	}{
-		{`process where process.name == "cmd.exe"`, []Requirement{{Field: "event.category", Values: []string{"process"}, }, {Field: "process.name", Values: []string{"cmd.exe"}, }}},
-		{`process where process.name : ("CMD.exe", "a") and l == 1`, []Requirement{{Field: "event.category", Values: []string{"process"}, }, {Field: "process.name", Values: []string{"a", "cmd.exe"}, Fold: true}}},
-		{`any where process.name in ("b", "a")`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}, }}},
+		{`process where process.name == "cmd.exe"`, []Requirement{{Field: "event.category", Values: []string{"process"}}, {Field: "process.name", Values: []string{"cmd.exe"}}}},
+		{`process where process.name : ("CMD.exe", "a") and l == 1`, []Requirement{{Field: "event.category", Values: []string{"process"}}, {Field: "process.name", Values: []string{"a", "cmd.exe"}, Fold: true}}},
+		{`any where process.name in ("b", "a")`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}}}},
 		{`any where process.name : "a*"`, nil},
 		{`any where process.name : "a" or process.name : "b"`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}, Fold: true}}},
 		{`any where process.name : "a" or kw : "b"`, []Requirement{{Any: []Requirement{
@@ -224,7 +224,7 @@ func TestEQLRequired(t *testing.T) {
 		{`any where process.name : "a" or process.name : "b*"`, nil},
 		{`any where not process.name == "a"`, nil},
 		{`any where process.name not in ("a")`, nil},
-		{`any where process.name like "A"`, []Requirement{{Field: "process.name", Values: []string{"A"}, }}},
+		{`any where process.name like "A"`, []Requirement{{Field: "process.name", Values: []string{"A"}}}},
 		{`any where l == 1`, nil},
 	}
 	for _, tt := range tests {

@@ -137,9 +137,12 @@ func triOf(b bool) tri {
 	return triFalse
 }
 
-// cond is a compiled condition.
+// cond is a compiled condition. holds is test(ev) == triTrue, faster: an
+// AND stops at its first operand that does not hold, null or false alike
+// (only under a not does null differ from false).
 type cond interface {
 	test(ev *event.Event) tri
+	holds(ev *event.Event) bool
 }
 
 // eqlNode is the root of a compiled EQL query, as a matcher node.
@@ -149,7 +152,7 @@ type eqlNode struct {
 	reqs []eqlReq
 }
 
-func (n *eqlNode) eval(ev *event.Event) bool { return n.c.test(ev) == triTrue }
+func (n *eqlNode) eval(ev *event.Event) bool { return n.c.holds(ev) }
 func (n *eqlNode) clause() string            { return n.text }
 func (n *eqlNode) explain(ev *event.Event) *Explanation {
 	e := &Explanation{Clause: n.text}
@@ -214,7 +217,25 @@ func (c *andCond) test(ev *event.Event) tri {
 	return out
 }
 
+func (c *andCond) holds(ev *event.Event) bool {
+	for _, k := range c.kids {
+		if !k.holds(ev) {
+			return false
+		}
+	}
+	return true
+}
+
 type orCond struct{ kids []cond }
+
+func (c *orCond) holds(ev *event.Event) bool {
+	for _, k := range c.kids {
+		if k.holds(ev) {
+			return true
+		}
+	}
+	return false
+}
 
 func (c *orCond) test(ev *event.Event) tri {
 	out := triFalse
@@ -231,6 +252,8 @@ func (c *orCond) test(ev *event.Event) tri {
 
 type notCond struct{ x cond }
 
+func (c *notCond) holds(ev *event.Event) bool { return c.x.test(ev) == triFalse }
+
 func (c *notCond) test(ev *event.Event) tri {
 	switch c.x.test(ev) {
 	case triTrue:
@@ -243,7 +266,8 @@ func (c *notCond) test(ev *event.Event) tri {
 
 type constCond struct{ t tri }
 
-func (c *constCond) test(*event.Event) tri { return c.t }
+func (c *constCond) test(*event.Event) tri   { return c.t }
+func (c *constCond) holds(*event.Event) bool { return c.t == triTrue }
 
 // predCond holds when one of x's values satisfies pred; null when x has none.
 type predCond struct {
@@ -262,6 +286,8 @@ func (c *predCond) withText(sp func(string) bool) *predCond {
 	}
 	return c
 }
+
+func (c *predCond) holds(ev *event.Event) bool { return c.test(ev) == triTrue }
 
 func (c *predCond) test(ev *event.Event) tri {
 	if f, ok := c.x.(*fieldExpr); ok && c.spred != nil {
@@ -353,6 +379,8 @@ type nullCond struct {
 	x    expr
 	want bool
 }
+
+func (c *nullCond) holds(ev *event.Event) bool { return c.test(ev) == triTrue }
 
 func (c *nullCond) test(ev *event.Event) tri {
 	if f, ok := c.x.(*fieldExpr); ok {

@@ -493,6 +493,9 @@ type fieldExpr struct {
 	id   event.FieldID
 	ft   ecs.Type
 	t    etype
+	// unmapped: an optional field (?x) the schema does not know, which
+	// Elasticsearch resolves to null when its mapping lacks it.
+	unmapped bool
 }
 
 func (e *fieldExpr) typ() etype { return e.t }
@@ -611,7 +614,9 @@ func (c *eqlCompiler) fieldRef(f *eql.Field) (*fieldExpr, error) {
 				"no keyword/multi-field defined exact matches for [%s]; define one or use MATCH/QUERY instead", name)
 		}
 	}
-	return c.field(name, f.Optional), nil
+	fe := c.field(name, f.Optional)
+	fe.unmapped = f.Optional && !known
+	return fe, nil
 }
 
 // cond compiles a condition.
@@ -681,6 +686,24 @@ func (c *eqlCompiler) compare(e *eql.Compare) (cond, error) {
 		return nil, err
 	}
 	op, rsrc := e.Op, e.R
+	if !isConst(l) && !isConst(r) {
+		// Elasticsearch compares only with constants, but an optional
+		// field its mapping lacks is the constant null (?x == ?y).
+		if f, ok := r.(*fieldExpr); ok && f.unmapped {
+			r = &constExpr{t: tNull, src: e.R}
+		} else if f, ok := l.(*fieldExpr); ok && f.unmapped {
+			l = &constExpr{t: tNull, src: e.L}
+		}
+	}
+	if k, ok := l.(*constExpr); ok && k.v == nil && isConst(r) && r.(*constExpr).v == nil {
+		// null == null is true, null != null false (IsNull / IsNotNull);
+		// other comparisons of nulls are null.
+		switch op {
+		case eql.EQ, eql.NE:
+			return &constCond{t: triOf(op == eql.EQ)}, nil
+		}
+		return &constCond{t: triNull}, nil
+	}
 	if isConst(l) && !isConst(r) {
 		l, r, op, rsrc = r, l, swapped[op], e.L
 	}

@@ -362,3 +362,18 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+func TestEQLUnmappedOptional(t *testing.T) {
+	for q, want := range map[string]bool{
+		`?nope1 == ?nope2`: true,
+		`?nope1 != ?nope2`: false,
+		`?nope1 < ?nope2`:  false,
+		`?nope1 == kw`:     false, // null == kw: kw is not null here
+		`kw == ?nope1`:     false,
+	} {
+		m := compileEQL(t, "any where "+q)
+		if got := m.Match(event.New([]byte(`{"kw":"a"}`), m.Plan())); got != want {
+			t.Errorf("%s = %v, want %v", q, got, want)
+		}
+	}
+}

@@ -76,7 +76,8 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	if q.Category != "" {
 		f := c.field(catField, false)
 		cat := q.Category
-		terms = append(terms, (&predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }}).withText(func(s string) bool { return s == cat }))
+		root.cat = (&predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }, text: catField + " == " + strconv.Quote(cat)}).withText(func(s string) bool { return s == cat })
+		terms = append(terms, root.cat)
 		root.reqs = append(root.reqs, eqlReq{field: catField, typ: f.ft, values: []string{cat}})
 	}
 	where, err := c.cond(q.Where)
@@ -88,7 +89,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	if len(terms) == 1 {
 		root.c = terms[0]
 	} else {
-		root.c = &andCond{kids: terms}
+		root.c = &andCond{kids: terms, text: s.String()}
 	}
 	m := &Matcher{root: root, plan: opts.Plan}
 	for _, r := range root.reqs {
@@ -148,6 +149,7 @@ type cond interface {
 // eqlNode is the root of a compiled EQL query, as a matcher node.
 type eqlNode struct {
 	c    cond
+	cat  *predCond // the category test, nil for any
 	text string
 	reqs []eqlReq
 }
@@ -155,16 +157,62 @@ type eqlNode struct {
 func (n *eqlNode) eval(ev *event.Event) bool { return n.c.holds(ev) }
 func (n *eqlNode) clause() string            { return n.text }
 func (n *eqlNode) explain(ev *event.Event) *Explanation {
-	e := &Explanation{Clause: n.text}
-	switch n.c.test(ev) {
-	case triTrue:
-		e.Match = true
-	case triNull:
-		e.Reason = "the condition is null (a field it needs has no value)"
-	default:
-		e.Reason = "the condition is false"
+	e := explainCond(n.c, ev)
+	e.Clause = n.text
+	if n.cat != nil && n.cat.test(ev) != triTrue {
+		e.Reason = "the event's category is not the query's: " + eqlValuesText(n.cat, ev)
 	}
 	return e
+}
+
+// explainCond explains a condition clause by clause: true, false or null
+// (a field it needs has no value), with the values compared.
+func explainCond(c cond, ev *event.Event) *Explanation {
+	t := c.test(ev)
+	e := &Explanation{Match: t == triTrue}
+	if t == triNull {
+		e.Reason = "null"
+	}
+	var kids []cond
+	switch x := c.(type) {
+	case *andCond:
+		e.Clause, kids = x.text, x.kids
+	case *orCond:
+		e.Clause, kids = x.text, x.kids
+	case *notCond:
+		e.Clause, kids = x.text, []cond{x.x}
+	case *constCond:
+		e.Clause = x.text
+	case *predCond:
+		e.Clause = x.text
+		e.Reason = eqlValuesText(x, ev)
+	case *nullCond:
+		e.Clause = x.text
+	}
+	for _, k := range kids {
+		if k == nil {
+			continue
+		}
+		e.Kids = append(e.Kids, explainCond(k, ev))
+	}
+	return e
+}
+
+// eqlValuesText says what a comparison saw: the values, or none.
+func eqlValuesText(c *predCond, ev *event.Event) string {
+	vs := c.x.eval(ev, nil)
+	if len(vs) == 0 {
+		return "null: no value"
+	}
+	var parts []string
+	for i, v := range vs {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(vs)-5))
+			break
+		}
+		parts = append(parts, strconv.Quote(v.text()))
+	}
+	return "got " + strings.Join(parts, ", ")
 }
 
 // eqlReq is a literal condition of the query's top-level AND, for the rule
@@ -202,7 +250,10 @@ func (r eqlReq) requirement() Requirement {
 	return out
 }
 
-type andCond struct{ kids []cond }
+type andCond struct {
+	kids []cond
+	text string
+}
 
 func (c *andCond) test(ev *event.Event) tri {
 	out := triTrue
@@ -226,7 +277,10 @@ func (c *andCond) holds(ev *event.Event) bool {
 	return true
 }
 
-type orCond struct{ kids []cond }
+type orCond struct {
+	kids []cond
+	text string
+}
 
 func (c *orCond) holds(ev *event.Event) bool {
 	for _, k := range c.kids {
@@ -250,7 +304,10 @@ func (c *orCond) test(ev *event.Event) tri {
 	return out
 }
 
-type notCond struct{ x cond }
+type notCond struct {
+	x    cond
+	text string
+}
 
 func (c *notCond) holds(ev *event.Event) bool { return c.x.test(ev) == triFalse }
 
@@ -264,13 +321,17 @@ func (c *notCond) test(ev *event.Event) tri {
 	return triNull
 }
 
-type constCond struct{ t tri }
+type constCond struct {
+	t    tri
+	text string
+}
 
 func (c *constCond) test(*event.Event) tri   { return c.t }
 func (c *constCond) holds(*event.Event) bool { return c.t == triTrue }
 
 // predCond holds when one of x's values satisfies pred; null when x has none.
 type predCond struct {
+	text string // the clause in canonical EQL
 	x    expr
 	pred func(val) bool
 	// spred, when set, is pred on the text of a keyword-like field's
@@ -376,6 +437,7 @@ func condCost(c cond) int {
 
 // nullCond is `x == null` (want true) or `x != null`: never null itself.
 type nullCond struct {
+	text string
 	x    expr
 	want bool
 }
@@ -619,8 +681,33 @@ func (c *eqlCompiler) fieldRef(f *eql.Field) (*fieldExpr, error) {
 	return fe, nil
 }
 
-// cond compiles a condition.
+// cond compiles a condition, noting its text for explanations.
 func (c *eqlCompiler) cond(e eql.Expr) (cond, error) {
+	x, err := c.cond1(e)
+	if err != nil {
+		return nil, err
+	}
+	text := e.String()
+	switch t := x.(type) {
+	case *andCond:
+		t.text = text
+	case *orCond:
+		t.text = text
+	case *notCond:
+		t.text = text
+	case *constCond:
+		if t.text == "" {
+			t.text = text
+		}
+	case *predCond:
+		t.text = text
+	case *nullCond:
+		t.text = text
+	}
+	return x, nil
+}
+
+func (c *eqlCompiler) cond1(e eql.Expr) (cond, error) {
 	switch t := e.(type) {
 	case *eql.Bool:
 		kids := make([]cond, 0, len(t.Terms))

@@ -176,6 +176,9 @@ func TestEQLSemantics(t *testing.T) {
 		if got := m.Match(ev); got != tt.want {
 			t.Errorf("%s on %s = %v, want %v", tt.query, tt.doc, got, tt.want)
 		}
+		if x := m.Explain(ev); x.Match != tt.want {
+			t.Errorf("%s on %s: Explain says %v:\n%s", tt.query, tt.doc, x.Match, x)
+		}
 		if got := naiveEQL(t, tt.query, tt.doc); got != tt.want {
 			t.Errorf("naive: %s on %s = %v, want %v", tt.query, tt.doc, got, tt.want)
 		}
@@ -375,5 +378,25 @@ func TestEQLUnmappedOptional(t *testing.T) {
 		if got := m.Match(event.New([]byte(`{"kw":"a"}`), m.Plan())); got != want {
 			t.Errorf("%s = %v, want %v", q, got, want)
 		}
+	}
+}
+
+func TestEQLExplain(t *testing.T) {
+	m := compileEQL(t, `process where process.name : "cmd.exe" and not kw == "a"`)
+	doc := `{"event":{"category":"process"},"process":{"name":"powershell.exe"},"kw":"b"}`
+	ev := event.New([]byte(doc), m.Plan())
+	got := m.Explain(ev).String()
+	want := `no   process where process.name : "cmd.exe" and not kw == "a"
+  yes  event.category == "process"  (got "process")
+  no   process.name : "cmd.exe" and not kw == "a"
+    no   process.name : "cmd.exe"  (got "powershell.exe")
+    yes  not kw == "a"
+      no   kw == "a"  (got "b")
+`
+	if got != want {
+		t.Errorf("Explain:\n%s\nwant:\n%s", got, want)
+	}
+	if x := m.Explain(ev); x.Match != m.Match(ev) {
+		t.Error("Explain disagrees with Match")
 	}
 }

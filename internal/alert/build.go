@@ -116,6 +116,8 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 		typeID, category = "siem.thresholdRule", "Threshold Rule"
 	case "threat_match":
 		typeID, category = "siem.indicatorRule", "Indicator Match Rule"
+	case "eql":
+		typeID, category = "siem.eqlRule", "Event Correlation Rule"
 	}
 	set("kibana.alert.rule.rule_type_id", typeID)
 	set("kibana.alert.rule.consumer", "siem")

@@ -55,6 +55,8 @@ type outcome struct {
 	out     []byte   // normalize, search: what to write (valid until onChunk returns)
 	warns   []string // normalize: what the normalizer warned of
 	hit     bool     // search: the event matched
+	at      int64    // search --language eql: the event's timestamp (Unix ns)
+	tie     string   // search --language eql: its tiebreaker value
 }
 
 type pipeline struct {

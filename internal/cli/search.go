@@ -3,15 +3,19 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/engine"
+	"github.com/vigil-project/vigil/internal/eql"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/exception"
 	"github.com/vigil-project/vigil/internal/input"
@@ -23,6 +27,8 @@ import (
 
 const searchSynopsis = `search [--count] [--explain] [--index NAME] [--mapping FILE]... 'KQL' [PATH...]
        [--exceptions FILE]... [--value-list ID=FILE]... (flags go before the query)
+       search --language eql [--size N] [--result-position tail|head] [--timestamp-field F]
+       [--tiebreaker-field F] [--event-category-field F] 'EQL' [PATH...]
 
 Prints the events that match a KQL query, one compact JSON object a line (NDJSON), like grep
 for KQL. Matching is Elasticsearch's, per field type from ECS and the integrations' mappings:
@@ -36,8 +42,14 @@ NDJSON, JSON arrays, {"records":[...]} envelopes and .gz files are read.
 Exit status: 0 when every record was read, 1 when some could not be (each is reported on
 stderr with file:line:col, the rest are still searched), 2 for a bad query or bad flags.
 
+With --language eql the query is an Elasticsearch EQL event query (category where condition), and
+the result is Elasticsearch's _eql/search one: the matching events that have the timestamp field,
+ordered by it (then by the tiebreaker field), the last --size of them (--result-position tail, the
+default) or the first (head). Sequences and samples are not supported yet.
+
 Examples:
   vigil search 'event.outcome:success and azure.resource.name:WEB-VM-*' events.ndjson
+  vigil search --language eql 'process where process.name : "whoami.exe"' events.ndjson
   vigil search --count 'source.ip:10.0.0.0/8 and not event.outcome:failure' logs/*.json.gz
   vigil search --explain 'event.outcome:(Success or success)' events.ndjson`
 
@@ -48,6 +60,12 @@ func runSearch(env *Env, args []string) int {
 	index := fs.String("index", "", "the index `NAME` the events belong to: the integration fields take the types that index maps them with (shown by --explain; search applies no index patterns)")
 	var mappings stringList
 	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` (PUT index body or GET _mapping answer) giving the types of the events' fields over the built-in ones (repeatable)")
+	language := fs.String("language", "kuery", "the query language: kuery (KQL) or eql")
+	size := fs.Int("size", 10, "eql: how many events to print at most")
+	position := fs.String("result-position", "tail", "eql: print the last (tail) or the first (head) --size events, in time order")
+	tsField := fs.String("timestamp-field", "@timestamp", "eql: the `FIELD` events are ordered by; events without it are left out")
+	tieField := fs.String("tiebreaker-field", "", "eql: the `FIELD` that orders events of the same timestamp")
+	catField := fs.String("event-category-field", "event.category", "eql: the `FIELD` an event query's category is compared with")
 	var exceptionFiles, valueLists stringList
 	fs.Var(&exceptionFiles, "exceptions", "leave out events an item of these exception lists covers (every list applies; repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
@@ -72,7 +90,29 @@ func runSearch(env *Env, args []string) int {
 	if *index != "" {
 		schema = schema.ForIndex(*index)
 	}
-	m, ok := compileSearch(env, query, schema)
+	var m *match.Matcher
+	ok := false
+	var eqlOut *eqlResults
+	switch *language {
+	case "kuery", "kql":
+		m, ok = compileSearch(env, query, schema)
+	case "eql":
+		if *size < 1 || *position != "tail" && *position != "head" {
+			fmt.Fprintln(env.Stderr, "vigil search: --size must be at least 1 and --result-position tail or head")
+			return exitUsage
+		}
+		m, ok = compileSearchEQL(env, query, *catField, schema)
+		if ok {
+			eqlOut = &eqlResults{size: *size, head: *position == "head",
+				ts: m.Plan().Add(*tsField), tie: -1}
+			if *tieField != "" {
+				eqlOut.tie = m.Plan().Add(*tieField)
+			}
+		}
+	default:
+		fmt.Fprintf(env.Stderr, "vigil search: --language %q: use kuery or eql\n", *language)
+		return exitUsage
+	}
 	if !ok {
 		return exitUsage
 	}
@@ -91,7 +131,7 @@ func runSearch(env *Env, args []string) int {
 		}
 	}
 	s := &searcher{env: env, m: m, out: bufio.NewWriter(env.Stdout),
-		count: *count, explain: *explain, index: *index, filter: filter}
+		count: *count, explain: *explain, index: *index, filter: filter, eql: eqlOut}
 	// Raw Azure records the query could not match are not normalized, as
 	// in hunt (--explain tells every record, so it needs them all).
 	var raw *engine.RawFilter
@@ -114,6 +154,10 @@ func runSearch(env *Env, args []string) int {
 				if o.hit {
 					s.matched++
 				}
+				if s.eql != nil && o.hit && !s.count && !s.explain {
+					s.eql.add(o)
+					continue
+				}
 				if o.out != nil {
 					s.write(o.out)
 				}
@@ -126,6 +170,11 @@ func runSearch(env *Env, args []string) int {
 	}
 	if s.count {
 		fmt.Fprintln(s.out, s.matched)
+	}
+	if s.eql != nil && !s.count && !s.explain {
+		for _, r := range s.eql.results() {
+			s.write(r.out)
+		}
 	}
 	if err := s.out.Flush(); err != nil && s.writeErr == nil {
 		s.writeErr = err
@@ -169,8 +218,108 @@ func compileSearch(env *Env, query string, schema *ecs.Schema) (*match.Matcher, 
 	return m, true
 }
 
+// compileSearchEQL parses and compiles a single-event EQL query.
+func compileSearchEQL(env *Env, query, categoryField string, schema *ecs.Schema) (*match.Matcher, bool) {
+	st, err := eql.Parse(query)
+	if err != nil {
+		var ee *eql.Error
+		if errors.As(err, &ee) {
+			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ee.Detail())
+		} else {
+			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
+		}
+		return nil, false
+	}
+	if c := match.Construct(st); c != "" {
+		fmt.Fprintf(env.Stderr, "vigil search: query: eql %s is not supported yet; search runs event queries (category where condition)\n", c)
+		return nil, false
+	}
+	m, err := match.CompileEQL(st, match.EQLOptions{Options: match.Options{Schema: schema}, CategoryField: categoryField})
+	if err != nil {
+		var ce *match.CompileError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ce.Detail(query))
+		} else {
+			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
+		}
+		return nil, false
+	}
+	return m, true
+}
+
+// eqlResults keeps the events an EQL search prints: ordered by timestamp,
+// then tiebreaker, then input order; the first or last size of them.
+type eqlResults struct {
+	size    int
+	head    bool
+	ts, tie event.FieldID // tie < 0: no tiebreaker
+	kept    []outcome
+	seq     int
+}
+
+// add keeps a matching event (its out copied: the chunk's buffer is reused).
+func (r *eqlResults) add(o outcome) {
+	o.out = append([]byte(nil), o.out...)
+	o.where = strconv.Itoa(r.seq) // input order, for ties
+	r.seq++
+	r.kept = append(r.kept, o)
+	if len(r.kept) >= 4*r.size+64 {
+		r.kept = r.trim()
+	}
+}
+
+func (r *eqlResults) sort() {
+	slices.SortStableFunc(r.kept, func(a, b outcome) int {
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.tie, b.tie)
+	})
+}
+
+// trim sorts the kept events and keeps the size that can still be printed.
+func (r *eqlResults) trim() []outcome {
+	r.sort()
+	if len(r.kept) <= r.size {
+		return r.kept
+	}
+	if r.head {
+		return slices.Clone(r.kept[:r.size])
+	}
+	return slices.Clone(r.kept[len(r.kept)-r.size:])
+}
+
+// results returns the events to print, in time order.
+func (r *eqlResults) results() []outcome {
+	r.kept = r.trim()
+	return r.kept
+}
+
+// eventNanos reads an event time: ISO 8601 text or epoch milliseconds.
+func eventNanos(vs []event.Value) (int64, bool) {
+	if len(vs) == 0 {
+		return 0, false
+	}
+	v := vs[0]
+	switch v.Kind {
+	case event.KindNumber:
+		return int64(v.Num * 1e6), true
+	case event.KindString:
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+			if t, err := time.Parse(layout, v.Str); err == nil {
+				return t.UnixNano(), true
+			}
+		}
+		if ms, err := strconv.ParseInt(v.Str, 10, 64); err == nil {
+			return ms * 1e6, true
+		}
+	}
+	return 0, false
+}
+
 // searcher matches records and writes the results.
 type searcher struct {
+	eql     *eqlResults // --language eql: the ordered, bounded result
 	env     *Env
 	m       *match.Matcher
 	out     *bufio.Writer
@@ -200,6 +349,30 @@ func (s *searcher) record(w *worker, c *chunk, rec input.Record) {
 			if excludedBy == "" {
 				excludedBy = item.ItemID
 			}
+		}
+	}
+	if ok && s.eql != nil {
+		// Elasticsearch's EQL search leaves out events without a timestamp.
+		at, has := eventNanos(w.ev.Values(s.eql.ts))
+		if !has {
+			ok = false
+		}
+		o := outcome{hit: ok, at: at}
+		if s.eql.tie >= 0 {
+			if vs := w.ev.Values(s.eql.tie); len(vs) > 0 {
+				o.tie = vs[0].String()
+			}
+		}
+		if ok && !s.count && !s.explain {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, data); err != nil {
+				buf.Reset()
+				buf.Write(bytes.TrimSpace(data))
+			}
+			buf.WriteByte('\n')
+			o.out = buf.Bytes()
+			c.outcomes = append(c.outcomes, o)
+			return
 		}
 	}
 	o := outcome{hit: ok}

@@ -15,10 +15,33 @@ import (
 )
 
 // Requirement is a literal constraint any event a rule matches satisfies:
-// its exact-typed Field equals one of Values.
+// its exact-typed Field equals one of Values; with Fold, case-insensitively
+// (Values are then folded with match.FoldCase).
+//
+// Any, when set, makes the requirement a disjunction: the event meets one
+// of these (Field, Values and Fold are then unused), as `process.name :
+// "x" or process.pe.original_file_name : "x"` asks.
 type Requirement struct {
 	Field  string
 	Values []string
+	Fold   bool
+	Any    []Requirement
+}
+
+// alternatives returns the plain requirements one of which holds.
+func (r Requirement) alternatives() []Requirement {
+	if len(r.Any) > 0 {
+		return r.Any
+	}
+	return []Requirement{r}
+}
+
+// key names the index a requirement is keyed in: folded values apart.
+func (r Requirement) key() string {
+	if r.Fold {
+		return r.Field + "\x00fold"
+	}
+	return r.Field
 }
 
 // Rule is a runnable rule as the engine sees it.
@@ -106,6 +129,7 @@ type candidates struct {
 
 type keyIndex struct {
 	field event.FieldID
+	fold  bool // keys are folded (match.FoldCase): fold the values too
 	rules map[string]*bucket
 	// The keys' lengths (bit n: length n, bit 63: 63 and more) and first
 	// bytes: most values are ruled out by them before a map lookup
@@ -172,7 +196,9 @@ func New(opts Options) *Engine {
 			r.override = plan.Add(r.TimestampOverride)
 		}
 		for _, req := range r.Required {
-			plan.Add(req.Field)
+			for _, alt := range req.alternatives() {
+				plan.Add(alt.Field)
+			}
 		}
 		r.groups = r.groups[:0]
 		for _, f := range r.groupFields() {
@@ -314,10 +340,15 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule) []*Rule {
 				continue
 			}
 			key := v.String()
-			if !k.maybe(key) {
-				continue
+			var b *bucket
+			if k.fold {
+				b = k.lookupFolded(key)
+			} else {
+				if !k.maybe(key) {
+					continue
+				}
+				b = k.rules[key]
 			}
-			b := k.rules[key]
 			if b == nil {
 				continue
 			}
@@ -333,6 +364,38 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule) []*Rule {
 		}
 	}
 	return hit
+}
+
+// lookupFolded finds the bucket of a value folded as match.FoldCase folds
+// it, without allocating for ASCII values.
+func (k *keyIndex) lookupFolded(s string) *bucket {
+	var buf [128]byte
+	if len(s) <= len(buf) {
+		b := buf[:len(s)]
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= 0x80 {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		if ascii {
+			if !k.maybe(string(b)) {
+				return nil
+			}
+			return k.rules[string(b)]
+		}
+	}
+	f := match.FoldCase(s)
+	if !k.maybe(f) {
+		return nil
+	}
+	return k.rules[f]
 }
 
 func contains(rs []*Rule, r *Rule) bool {
@@ -382,53 +445,81 @@ func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
 // indexRules builds one level of the index, keying rules on requirements
 // whose field is not in used (the keys of the levels above).
 func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
-	usable := func(req Requirement) bool { return len(req.Values) > 0 && !slices.Contains(used, req.Field) }
+	usable := func(req Requirement) bool {
+		for _, alt := range req.alternatives() {
+			if len(alt.Values) == 0 || slices.Contains(used, alt.key()) {
+				return false
+			}
+		}
+		return true
+	}
 	distinct := map[string]map[string]bool{}
 	for _, r := range rules {
 		for _, req := range r.Required {
 			if !usable(req) {
 				continue
 			}
-			if distinct[req.Field] == nil {
-				distinct[req.Field] = map[string]bool{}
-			}
-			for _, v := range req.Values {
-				distinct[req.Field][v] = true
+			for _, alt := range req.alternatives() {
+				if distinct[alt.key()] == nil {
+					distinct[alt.key()] = map[string]bool{}
+				}
+				for _, v := range alt.Values {
+					distinct[alt.key()][v] = true
+				}
 			}
 		}
 	}
+	// A requirement is as selective as its least selective alternative:
+	// the fewest distinct values of its keys, then the most values it
+	// lists.
+	score := func(req Requirement) (keys, values int) {
+		keys = -1
+		for _, alt := range req.alternatives() {
+			if n := len(distinct[alt.key()]); keys < 0 || n < keys {
+				keys = n
+			}
+			values += len(alt.Values)
+		}
+		return keys, values
+	}
 	c := &candidates{}
 	byField := map[string]map[string][]*Rule{}
+	fields := map[string]Requirement{} // key -> a requirement of that key
 	for _, r := range rules {
-		best := -1
+		best, bestKeys, bestValues := -1, 0, 0
 		for i, req := range r.Required {
 			if !usable(req) {
 				continue
 			}
-			if best < 0 || len(distinct[req.Field]) > len(distinct[r.Required[best].Field]) ||
-				(len(distinct[req.Field]) == len(distinct[r.Required[best].Field]) && len(req.Values) < len(r.Required[best].Values)) {
-				best = i
+			keys, values := score(req)
+			if best < 0 || keys > bestKeys || keys == bestKeys && values < bestValues {
+				best, bestKeys, bestValues = i, keys, values
 			}
 		}
 		if best < 0 {
 			c.always = append(c.always, r)
 			continue
 		}
-		req := r.Required[best]
-		if byField[req.Field] == nil {
-			byField[req.Field] = map[string][]*Rule{}
-		}
-		for _, v := range req.Values {
-			byField[req.Field][v] = append(byField[req.Field][v], r)
+		for _, req := range r.Required[best].alternatives() {
+			if byField[req.key()] == nil {
+				byField[req.key()] = map[string][]*Rule{}
+				fields[req.key()] = req
+			}
+			for _, v := range req.Values {
+				if rs := byField[req.key()][v]; len(rs) == 0 || rs[len(rs)-1] != r {
+					byField[req.key()][v] = append(rs, r)
+				}
+			}
 		}
 	}
-	fields := make([]string, 0, len(byField))
+	keys := make([]string, 0, len(byField))
 	for f := range byField {
-		fields = append(fields, f)
+		keys = append(keys, f)
 	}
-	sort.Strings(fields)
-	for _, f := range fields {
-		k := keyIndex{field: plan.Add(f), rules: map[string]*bucket{}}
+	sort.Strings(keys)
+	for _, f := range keys {
+		req := fields[f]
+		k := keyIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
 		for v, rs := range byField[f] {
 			b := &bucket{rules: rs}
 			if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {

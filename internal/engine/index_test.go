@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -75,5 +76,76 @@ func TestManyIndicesBounded(t *testing.T) {
 	}
 	if n, m := len(*e.names.Load()), len(*e.byIndex.Load()); n > maxNames || m > maxNames {
 		t.Errorf("%d names and %d candidate sets kept, want at most %d", n, m, maxNames)
+	}
+}
+
+// A case-insensitive requirement (EQL's `:`) keys its rule by folded
+// values: the event's value is folded before the lookup, and the same
+// field's exact requirements stay apart.
+func TestEvalFoldedRequirements(t *testing.T) {
+	plan := event.NewPlan()
+	id := plan.Add("process.name")
+	anyCase := func(want string) func(*event.Event) bool {
+		return func(ev *event.Event) bool {
+			for _, v := range ev.Values(id) {
+				if strings.EqualFold(v.String(), want) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	folded := &Rule{ID: "folded", Match: anyCase("cmd.exe"),
+		Required: []Requirement{{Field: "process.name", Values: []string{"cmd.exe", "écho.exe"}, Fold: true}}}
+	exact := testRule(plan, "exact", "process.name", "CMD.EXE", nil)
+	e := New(Options{Rules: []*Rule{folded, exact}, Plan: plan})
+	for doc, want := range map[string]string{
+		`{"process":{"name":"CMD.EXE"}}`:       "[folded exact]",
+		`{"process":{"name":"Cmd.Exe"}}`:       "[folded]",
+		`{"process":{"name":"cmd.exe"}}`:       "[folded]",
+		`{"process":{"name":"bash"}}`:          "[]",
+		`{"process":{"name":["x","CMD.exe"]}}`: "[folded]",
+	} {
+		if got := fmt.Sprint(evalIDs(e, doc, "")); got != want {
+			t.Errorf("%s: rules = %s, want %s", doc, got, want)
+		}
+	}
+	// A non-ASCII value is folded the same way as the rule's values.
+	var seen []string
+	rule := &Rule{ID: "u", Match: func(*event.Event) bool { return true },
+		Required: []Requirement{{Field: "process.name", Values: []string{"écho.exe"}, Fold: true}}}
+	e = New(Options{Rules: []*Rule{rule}, Plan: plan})
+	e.Eval(event.New([]byte(`{"process":{"name":"ÉCHO.EXE"}}`), plan), "", func(r *Rule) { seen = append(seen, r.ID) })
+	if fmt.Sprint(seen) != "[u]" {
+		t.Errorf("ÉCHO.EXE: rules = %v, want [u]", seen)
+	}
+}
+
+// A disjunctive requirement keys its rule under each alternative; an event
+// meeting several still evaluates the rule once.
+func TestEvalDisjunctiveRequirements(t *testing.T) {
+	plan := event.NewPlan()
+	calls := 0
+	r := &Rule{ID: "or", Match: func(*event.Event) bool { calls++; return true },
+		Required: []Requirement{{Any: []Requirement{
+			{Field: "process.name", Values: []string{"msdt.exe"}, Fold: true},
+			{Field: "process.pe.original_file_name", Values: []string{"msdt.exe"}},
+		}}}}
+	other := testRule(plan, "other", "process.name", "x", nil)
+	e := New(Options{Rules: []*Rule{r, other}, Plan: plan})
+	for doc, want := range map[string]string{
+		`{"process":{"name":"MSDT.EXE"}}`:                                        "[or]",
+		`{"process":{"pe":{"original_file_name":"msdt.exe"}}}`:                   "[or]",
+		`{"process":{"name":"msdt.exe","pe":{"original_file_name":"msdt.exe"}}}`: "[or]",
+		`{"process":{"name":"x","pe":{"original_file_name":"MSDT.EXE"}}}`:        "[other]",
+		`{"process":{"name":"cmd.exe","pe":{"original_file_name":"cmd.exe"}}}`:   "[]",
+	} {
+		calls = 0
+		if got := fmt.Sprint(evalIDs(e, doc, "")); got != want {
+			t.Errorf("%s: rules = %s, want %s", doc, got, want)
+		}
+		if calls > 1 {
+			t.Errorf("%s: the rule was evaluated %d times", doc, calls)
+		}
 	}
 }

@@ -25,7 +25,7 @@ func Example() {
 	fmt.Println(m.Required())
 	// Output:
 	// true
-	// [{event.outcome [Success success]}]
+	// [{event.outcome [Success success] false []}]
 }
 
 func ExampleMatcher_Explain() {

@@ -50,9 +50,25 @@ func (e *CompileError) Detail(query string) string {
 // index: every matching event has a value of Field (an exact-typed field:
 // keyword, constant_keyword, wildcard or flattened) whose keyword text
 // (event.Value.String) is one of Values.
+//
+// Fold marks a case-insensitive condition (EQL's `:` and `in~`): Values
+// are then folded with FoldCase, and so must the event's value be.
+//
+// Any, when set, makes the requirement a disjunction: one of these holds
+// (Field, Values and Fold are then unused).
 type Requirement struct {
 	Field  string
 	Values []string
+	Fold   bool
+	Any    []Requirement
+}
+
+func (r Requirement) clone() Requirement {
+	out := Requirement{Field: r.Field, Values: slices.Clone(r.Values), Fold: r.Fold}
+	for _, a := range r.Any {
+		out.Any = append(out.Any, a.clone())
+	}
+	return out
 }
 
 // Matcher is a compiled query. It is safe for concurrent use; the events it
@@ -87,7 +103,7 @@ func (m *Matcher) Required() []Requirement {
 	}
 	out := make([]Requirement, len(m.required))
 	for i, r := range m.required {
-		out[i] = Requirement{Field: r.Field, Values: slices.Clone(r.Values)}
+		out[i] = r.clone()
 	}
 	return out
 }

@@ -160,6 +160,8 @@ func prefilter(n node, o Origin) pf {
 			}
 			return pf{groups: [][]string{lits}}
 		}
+	case *eqlNode:
+		return eqlPrefilter(t, o)
 	case *existsNode:
 		if kind, _ := o(t.f.full); kind == Absent {
 			return pf{never: true}
@@ -240,4 +242,109 @@ func lowerASCII(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// eqlPrefilter derives an EQL query's prefilter from the literal
+// conditions of its top-level AND (its category among them).
+func eqlPrefilter(n *eqlNode, o Origin) pf {
+	if neverTrue, _ := eqlStatic(n.c, o); neverTrue {
+		return pf{never: true}
+	}
+	var out pf
+	for _, r := range n.reqs {
+		has := func(v string) bool {
+			if r.fold {
+				v = foldCase(v)
+			}
+			return slices.Contains(r.values, v)
+		}
+		kind, c := o(r.field)
+		switch kind {
+		case Absent:
+			return pf{never: true}
+		case Constant:
+			if !has(c) {
+				return pf{never: true}
+			}
+		case Implied:
+			var lits []string
+			for v, lit := range Implications(c) {
+				if has(v) && plainLiteral(lit) {
+					lits = append(lits, lowerASCII(lit))
+				}
+			}
+			if len(lits) == 0 {
+				return pf{never: true}
+			}
+			slices.Sort(lits)
+			out.groups = append(out.groups, lits)
+		case Copied:
+			if !r.typ.IsExact() {
+				continue
+			}
+			lits := make([]string, 0, len(r.values))
+			for _, v := range r.values {
+				if !plainLiteral(v) {
+					lits = nil
+					break
+				}
+				lits = append(lits, lowerASCII(v))
+			}
+			if lits != nil {
+				out.groups = append(out.groups, lits)
+			}
+		}
+	}
+	return out
+}
+
+// eqlStatic judges a compiled EQL condition from how the normalizer fills
+// fields alone: neverTrue when no document can make it true, alwaysNull
+// when it is null on every document (a comparison on a field never
+// written: `not` of it is null too, so stays never true).
+func eqlStatic(c cond, o Origin) (neverTrue, alwaysNull bool) {
+	switch t := c.(type) {
+	case *predCond:
+		f, ok := t.x.(*fieldExpr)
+		if !ok {
+			return false, false
+		}
+		kind, constant := o(f.name)
+		switch kind {
+		case Absent:
+			return true, true
+		case Constant:
+			v, ok := f.conv(event.Value{Kind: event.KindString, Str: constant})
+			if !ok {
+				return true, true
+			}
+			return !t.pred(v), false
+		}
+	case *nullCond:
+		f, ok := t.x.(*fieldExpr)
+		if ok {
+			if kind, _ := o(f.name); kind == Absent {
+				return !t.want, false // == null always true, != null always false
+			}
+		}
+	case *notCond:
+		_, null := eqlStatic(t.x, o)
+		return null, null
+	case *andCond:
+		for _, k := range t.kids {
+			if never, _ := eqlStatic(k, o); never {
+				return true, false
+			}
+		}
+	case *orCond:
+		never, null := true, true
+		for _, k := range t.kids {
+			n, u := eqlStatic(k, o)
+			never, null = never && n, null && u
+		}
+		return never, null
+	case *constCond:
+		return t.t != triTrue, t.t == triNull
+	}
+	return false, false
 }

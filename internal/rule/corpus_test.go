@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,70 @@ func TestCorpus(t *testing.T) {
 	sort.Strings(rs)
 	for _, r := range rs {
 		t.Logf("unsupported: %4d  %s", reasons[r], r)
+	}
+}
+
+// TestCorpusEQL checks the corpus's eql rules: each single-event query
+// runs, each sequence or sample is unsupported naming the construct, and
+// none is an error.
+func TestCorpusEQL(t *testing.T) {
+	root := sharedTestdata(t, "detection-rules")
+	set, err := LoadPaths([]string{filepath.Join(root, "rules"), filepath.Join(root, "rules_building_block")},
+		LoadOptions{Plan: event.NewPlan(), Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, r := range set.Rules {
+		if r.Type != "eql" {
+			continue
+		}
+		single := !strings.HasPrefix(strings.TrimSpace(stripComments(r.Query)), "sequence") &&
+			!strings.HasPrefix(strings.TrimSpace(stripComments(r.Query)), "sample")
+		switch {
+		case r.Status == StatusError:
+			for _, e := range r.Errors {
+				t.Errorf("%v\n%s", e, e.Detail)
+			}
+		case r.Status == StatusOK:
+			counts["runnable"]++
+			if !single {
+				t.Errorf("%s: a sequence or sample is runnable", r.File)
+			}
+		case r.Status == StatusUnsupported:
+			counts["unsupported: "+r.Reason]++
+			if single && !strings.HasPrefix(r.Reason, "from ") {
+				t.Errorf("%s: single-event query unsupported: %s", r.File, r.Reason)
+			}
+			if !single && !strings.HasPrefix(r.Reason, "eql sequence") && !strings.HasPrefix(r.Reason, "eql sample") {
+				t.Errorf("%s: unsupported for %q, want the construct named", r.File, r.Reason)
+			}
+		}
+	}
+	t.Logf("eql rules: %v", counts)
+	if counts["runnable"] != 823 {
+		t.Errorf("%d runnable eql rules, want 823 (the corpus's single-event queries)", counts["runnable"])
+	}
+}
+
+// stripComments drops leading // and /* */ comments and blank lines.
+func stripComments(q string) string {
+	for {
+		q = strings.TrimSpace(q)
+		switch {
+		case strings.HasPrefix(q, "//"):
+			if i := strings.IndexByte(q, '\n'); i >= 0 {
+				q = q[i+1:]
+				continue
+			}
+			return ""
+		case strings.HasPrefix(q, "/*"):
+			if i := strings.Index(q, "*/"); i >= 0 {
+				q = q[i+2:]
+				continue
+			}
+			return ""
+		}
+		return q
 	}
 }

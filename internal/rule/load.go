@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/eql"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
@@ -777,8 +778,6 @@ func (v *validator) compile(opts LoadOptions) {
 	switch {
 	case r.Type == "esql":
 		v.unsupported("rule type esql is not supported yet")
-	case r.Type == "eql":
-		v.unsupported("rule type eql is not supported yet")
 	case r.Type == "machine_learning":
 		v.unsupported("machine_learning rules need Elastic's anomaly detection jobs, which Vigil does not run")
 	case r.Type == "saved_query":
@@ -803,6 +802,10 @@ func (v *validator) compile(opts LoadOptions) {
 	// broken query is reported as an error.
 	if r.Query == "" && r.Type == "query" && r.Raw["filters"] == nil {
 		v.errKey("rule", "type", "a query rule needs a query", `add query = '''...'''`)
+		return
+	}
+	if r.Type == "eql" {
+		v.compileEQL(opts)
 		return
 	}
 	if r.Language != "kuery" || strings.TrimSpace(r.Query) == "" {
@@ -841,6 +844,47 @@ func (v *validator) compile(opts LoadOptions) {
 	}
 }
 
+// compileEQL parses an eql rule's query and compiles it when it is a
+// single-event query; sequences, samples and pipes make the rule
+// unsupported, naming the construct.
+func (v *validator) compileEQL(opts LoadOptions) {
+	r := v.r
+	if r.Language != "eql" {
+		v.errKey("rule", "language", fmt.Sprintf("an eql rule's language must be \"eql\", not %q", r.Language), `set language = "eql"`)
+		return
+	}
+	if strings.TrimSpace(r.Query) == "" {
+		v.errKey("rule", "type", "an eql rule needs a query", `add query = '''process where ...'''`)
+		return
+	}
+	s, err := eql.Parse(r.Query)
+	if err != nil {
+		v.queryError(err)
+		return
+	}
+	if c := match.Construct(s); c != "" {
+		v.unsupported("eql " + c + " is not supported yet")
+		return
+	}
+	schema := opts.Schema
+	if schema == nil {
+		schema = ecs.Default()
+	}
+	// The types of the rule's index patterns, as for KQL. (Patterns that
+	// disagree on a field's type are not yet evaluated per index for EQL:
+	// the first pattern's type is used.)
+	view := schema.ForIndices(r.Index)
+	mopts := match.EQLOptions{Options: match.Options{Schema: view, Plan: opts.Plan, Now: opts.Now}, CategoryField: r.EventCategoryOverride}
+	m, err := match.CompileEQL(s, mopts)
+	if err != nil {
+		v.queryError(err)
+		return
+	}
+	r.matcher = m
+	v.typeWarnings(view, m)
+	v.compileFilters()
+}
+
 func (v *validator) unsupported(reason string) {
 	if v.r.Reason == "" {
 		v.r.Reason = reason
@@ -866,10 +910,13 @@ func (v *validator) keyQueryError(key string, err error) {
 	qLine, qCol := 1, 1
 	msg, hint, detail := err.Error(), "", ""
 	var ke *kql.Error
+	var ee *eql.Error
 	var ce *match.CompileError
 	switch {
 	case errors.As(err, &ke):
 		qLine, qCol, msg, hint, detail = ke.Pos.Line, ke.Pos.Col, ke.Msg, ke.Hint, ke.Detail()
+	case errors.As(err, &ee):
+		qLine, qCol, msg, hint, detail = ee.Pos.Line, ee.Pos.Col, ee.Msg, ee.Hint, ee.Detail()
 	case errors.As(err, &ce):
 		qLine, qCol, msg, hint = ce.Pos.Line, ce.Pos.Col, ce.Msg, ce.Hint
 	}

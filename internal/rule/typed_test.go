@@ -337,7 +337,7 @@ language = "eql"
 query = "process where true"
 [rule.alert_suppression]
 group_by = ["host.name"]
-`, StatusUnsupported, "eql"},
+`, StatusOK, ""},
 		{"suppression without group_by", `type = "query"
 query = "a:b"
 [rule.alert_suppression]
@@ -389,7 +389,31 @@ query = "process where true"
 timestamp_field = "event.ingested"
 event_category_override = "event.type"
 tiebreaker_field = "event.sequence"
-`, StatusUnsupported, "eql"},
+`, StatusOK, ""},
+		{"eql sequence", `type = "eql"
+language = "eql"
+query = "sequence by host.id [process where true] [network where true]"
+`, StatusUnsupported, "eql sequence is not supported yet"},
+		{"eql sample", `type = "eql"
+language = "eql"
+query = "sample by host.id [process where true] [network where true]"
+`, StatusUnsupported, "eql sample is not supported yet"},
+		{"eql pipe", `type = "eql"
+language = "eql"
+query = "process where true | head 5"
+`, StatusUnsupported, "eql pipe head is not supported yet"},
+		{"eql syntax error", `type = "eql"
+language = "eql"
+query = "process where a = 1"
+`, StatusError, `query: "=" is not a comparison operator`},
+		{"eql unknown function", `type = "eql"
+language = "eql"
+query = "process where foo(process.name)"
+`, StatusError, `query: unknown function [foo]`},
+		{"eql language kuery", `type = "eql"
+language = "kuery"
+query = "process where true"
+`, StatusError, `an eql rule's language must be "eql"`},
 		{"eql empty setting", `type = "eql"
 language = "eql"
 query = "process where true"

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
 	"github.com/vigil-project/vigil/internal/rule"
 	"github.com/vigil-project/vigil/internal/threatintel"
 )
@@ -105,7 +106,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		},
 	}
 	switch r.Type {
-	case "query", "saved_query", "threat_match", "new_terms", "threshold":
+	case "query", "saved_query", "threat_match", "new_terms", "threshold", "eql":
 		er.Suppression = suppression(r.AlertSuppression)
 	}
 	if r.Type == "threat_match" {
@@ -140,10 +141,19 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter
 		for _, req := range m.Required() {
-			er.Required = append(er.Required, engine.Requirement{Field: req.Field, Values: req.Values})
+			er.Required = append(er.Required, engineRequirement(req))
 		}
 	}
 	return er
+}
+
+// engineRequirement adapts a query's requirement for the rule index.
+func engineRequirement(r match.Requirement) engine.Requirement {
+	out := engine.Requirement{Field: r.Field, Values: r.Values, Fold: r.Fold}
+	for _, a := range r.Any {
+		out.Any = append(out.Any, engineRequirement(a))
+	}
+	return out
 }
 
 // IntervalText renders a schedule interval as rule files write it ("5m").

@@ -1,0 +1,294 @@
+package match
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// wildcard is an EQL wildcard pattern: `*` any run of characters, `?` one
+// character; nothing escapes them (Elasticsearch builds the pattern with an
+// escape character no string can hold).
+type wildcard struct {
+	pat string
+	// Quick necessary conditions: the literal text before the first
+	// wildcard is a prefix of every match, the text after the last one a
+	// suffix, and the longest literal run is somewhere in it.
+	prefix, suffix, must    []byte
+	prefixS, suffixS, mustS string
+}
+
+func newWildcard(p string) *wildcard {
+	w := &wildcard{pat: p}
+	for _, part := range strings.FieldsFunc(p, func(r rune) bool { return r == '*' || r == '?' }) {
+		if len(part) > len(w.must) {
+			w.must, w.mustS = []byte(part), part
+		}
+	}
+	if i := strings.IndexAny(p, "*?"); i > 0 {
+		w.prefix, w.prefixS = []byte(p[:i]), p[:i]
+	}
+	if i := strings.LastIndexAny(p, "*?"); i >= 0 && i < len(p)-1 {
+		w.suffix, w.suffixS = []byte(p[i+1:]), p[i+1:]
+	}
+	return w
+}
+
+// maybeString is maybe on a string.
+func (w *wildcard) maybeString(s string) bool {
+	if w.prefixS != "" && !strings.HasPrefix(s, w.prefixS) || w.suffixS != "" && !strings.HasSuffix(s, w.suffixS) {
+		return false
+	}
+	if w.prefixS == "" && w.suffixS == "" {
+		return strings.Contains(s, w.mustS)
+	}
+	return true
+}
+
+// maybe reports whether b can match: its prefix, suffix and longest
+// literal are there.
+func (w *wildcard) maybe(b []byte) bool {
+	if len(w.prefix) > 0 && !bytes.HasPrefix(b, w.prefix) || len(w.suffix) > 0 && !bytes.HasSuffix(b, w.suffix) {
+		return false
+	}
+	if len(w.prefix) == 0 && len(w.suffix) == 0 {
+		return bytes.Contains(b, w.must)
+	}
+	return true
+}
+
+// match reports whether the whole of s matches, backtracking to the last
+// star only (linear for the patterns rules use).
+func (w *wildcard) match(s string) bool {
+	p := w.pat
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '*':
+				star, mark = pi, si
+				pi++
+				continue
+			case '?':
+				_, n := utf8.DecodeRuneInString(s[si:])
+				pi++
+				si += n
+				continue
+			default:
+				if p[pi] == s[si] {
+					pi++
+					si++
+					continue
+				}
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		// Let the last star take one more character.
+		_, n := utf8.DecodeRuneInString(s[mark:])
+		mark += n
+		pi, si = star+1, mark
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// matchFoldASCII is match on an ASCII s lowered byte by byte (the
+// pattern is folded already).
+func (w *wildcard) matchFoldASCII(s string) bool {
+	p := w.pat
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch c := p[pi]; c {
+			case '*':
+				star, mark = pi, si
+				pi++
+				continue
+			case '?':
+				pi++
+				si++
+				continue
+			default:
+				d := s[si]
+				if 'A' <= d && d <= 'Z' {
+					d += 'a' - 'A'
+				}
+				if c == d {
+					pi++
+					si++
+					continue
+				}
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		mark++
+		pi, si = star+1, mark
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// luceneRegexp translates a Lucene regular expression (the syntax of
+// Elasticsearch's regexp query, all operators on) into an anchored Go
+// regexp. Lucene's complement (~), intersection (&) and numeric interval
+// (<n-m>) have no Go equivalent: they are errors; so are Perl constructs
+// Lucene does not know (groups with ?, anchors are literal in Lucene).
+func luceneRegexp(src string, fold bool) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^(?s:")
+	if fold {
+		b.WriteString("(?i)")
+	}
+	if err := translateLucene(src, &b); err != nil {
+		return nil, err
+	}
+	b.WriteString(")$")
+	return regexp.Compile(b.String())
+}
+
+func translateLucene(src string, b *strings.Builder) error {
+	depth := 0
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch c {
+		case '\\':
+			if i+1 >= len(src) {
+				return fmt.Errorf("trailing backslash")
+			}
+			r, n := utf8.DecodeRuneInString(src[i+1:])
+			switch r {
+			case 'd', 'D', 's', 'S', 'w', 'W':
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			default:
+				b.WriteString(regexp.QuoteMeta(string(r)))
+			}
+			i += 1 + n
+		case '"':
+			j := strings.IndexByte(src[i+1:], '"')
+			if j < 0 {
+				return fmt.Errorf("unterminated quoted string")
+			}
+			b.WriteString("(?:" + regexp.QuoteMeta(src[i+1:i+1+j]) + ")")
+			i += j + 2
+		case '.':
+			b.WriteByte('.')
+			i++
+		case '@':
+			b.WriteString("(?:.*)")
+			i++
+		case '#':
+			b.WriteString(`[^\x00-\x{10FFFF}]`)
+			i++
+		case '(':
+			if i+1 < len(src) && src[i+1] == '?' {
+				return fmt.Errorf("(? is not Lucene syntax")
+			}
+			depth++
+			b.WriteString("(?:")
+			i++
+		case ')':
+			if depth == 0 {
+				return fmt.Errorf("unbalanced )")
+			}
+			depth--
+			b.WriteByte(')')
+			i++
+		case '|', '*', '+', '?':
+			b.WriteByte(c)
+			i++
+		case '{':
+			j := strings.IndexByte(src[i:], '}')
+			if j < 0 || !repeatRE.MatchString(src[i:i+j+1]) {
+				return fmt.Errorf("invalid repetition at %q", src[i:])
+			}
+			b.WriteString(src[i : i+j+1])
+			i += j + 1
+		case '[':
+			n, err := translateClass(src[i:], b)
+			if err != nil {
+				return err
+			}
+			i += n
+		case '~', '&':
+			return fmt.Errorf("the operator %c (complement, intersection) is not supported", c)
+		case '<':
+			return fmt.Errorf("numeric intervals <n-m> are not supported")
+		default:
+			r, n := utf8.DecodeRuneInString(src[i:])
+			b.WriteString(regexp.QuoteMeta(string(r)))
+			i += n
+		}
+	}
+	if depth != 0 {
+		return fmt.Errorf("unbalanced (")
+	}
+	return nil
+}
+
+var repeatRE = regexp.MustCompile(`^\{[0-9]+(,[0-9]*)?\}$`)
+
+// translateClass translates a character class `[...]` at the start of s
+// and returns its length in s.
+func translateClass(s string, b *strings.Builder) (int, error) {
+	i := 1
+	b.WriteByte('[')
+	if i < len(s) && s[i] == '^' {
+		b.WriteByte('^')
+		i++
+	}
+	first := true
+	for {
+		if i >= len(s) {
+			return 0, fmt.Errorf("unterminated character class")
+		}
+		c := s[i]
+		if c == ']' && !first {
+			b.WriteByte(']')
+			return i + 1, nil
+		}
+		first = false
+		switch {
+		case c == '\\':
+			if i+1 >= len(s) {
+				return 0, fmt.Errorf("trailing backslash")
+			}
+			r, n := utf8.DecodeRuneInString(s[i+1:])
+			switch r {
+			case 'd', 'D', 's', 'S', 'w', 'W':
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			default:
+				writeClassRune(b, r)
+			}
+			i += 1 + n
+		case c == '-' && i+1 < len(s) && s[i+1] != ']' && i > 1:
+			b.WriteByte('-')
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			writeClassRune(b, r)
+			i += n
+		}
+	}
+}
+
+func writeClassRune(b *strings.Builder, r rune) {
+	if r < utf8.RuneSelf && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+		fmt.Fprintf(b, `\x{%x}`, r)
+		return
+	}
+	b.WriteRune(r)
+}

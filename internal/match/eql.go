@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/eql"
 	"github.com/vigil-project/vigil/internal/event"
@@ -907,6 +908,30 @@ func (c *eqlCompiler) comparePred(lt etype, op eql.CompareOp, k val, src eql.Exp
 			}
 			return cmpOK(0)
 		}, nil
+	case lt == tDate && (k.k == vStr || k.k == vNum):
+		// Dates compare by value: ISO 8601 or epoch milliseconds.
+		text := k.text()
+		if n, ok := src.(*eql.Number); ok {
+			text = n.Text
+		}
+		t, _, err := datemath.ParseDate(text)
+		if err != nil {
+			return nil, c.errorf(src.Pos(), "write ISO 8601 (2024-05-01T10:00:00Z) or epoch milliseconds", "%s is not a date", src)
+		}
+		want, _ := toResolution(t, true)
+		return func(v val) bool {
+			d, ok := eventDate(event.Value{Kind: event.KindString, Str: v.text()}, true)
+			if !ok {
+				return false
+			}
+			switch {
+			case d < want:
+				return cmpOK(-1)
+			case d > want:
+				return cmpOK(1)
+			}
+			return cmpOK(0)
+		}, nil
 	case lt == tBool:
 		if k.k != vBool {
 			return nil, c.errorf(src.Pos(), "", "cannot compare a boolean with %s", src)
@@ -973,7 +998,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 			hasNull = true
 			continue
 		}
-		if kc.v.k == vStr && (x.typ() == tString || x.typ() == tDate) {
+		if kc.v.k == vStr && x.typ() == tString {
 			if exact == nil {
 				exact = map[string]bool{}
 			}

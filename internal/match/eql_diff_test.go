@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/eql"
 	"github.com/vigil-project/vigil/internal/event"
@@ -177,6 +178,13 @@ func naiveCompare(t etype, a, b val, op eql.CompareOp) bool {
 		x, _ := parseIP(a.s)
 		y, _ := parseIP(b.s)
 		c = compareIP(x, y)
+	case t == tDate:
+		x, _, errA := datemath.ParseDate(a.text())
+		y, _, errB := datemath.ParseDate(b.text())
+		if errA != nil || errB != nil {
+			return false
+		}
+		c = x.Compare(y)
 	case a.k == vNum || b.k == vNum && t == tNumber:
 		x, y := a.n, b.n
 		if b.k == vStr {
@@ -359,7 +367,7 @@ func TestEQLDifferential(t *testing.T) {
 
 var (
 	genEQLStrings = []string{`"a"`, `"A"`, `"ab"`, `"b*"`, `"*B"`, `"?"`, `""`, `"10.0.0.1"`, `"1"`}
-	genEQLDocs    = []string{`"a"`, `"A"`, `"ab"`, `"Ba"`, `""`, `"10.0.0.1"`, `"1"`, `1`, `2.5`, `true`, `null`, `["a","B"]`, `[1,3]`}
+	genEQLDocs    = []string{`"a"`, `"A"`, `"ab"`, `"Ba"`, `""`, `"10.0.0.1"`, `"1"`, `1`, `2.5`, `true`, `null`, `["a","B"]`, `[1,3]`, `"2024-05-01T10:00:00+02:00"`, `"2024-05-01T00:00:00Z"`}
 )
 
 func genEQLCond(r *rand.Rand, depth int) string {
@@ -373,7 +381,7 @@ func genEQLCond(r *rand.Rand, depth int) string {
 			return "not " + genEQLCond(r, depth+1)
 		}
 	}
-	f := []string{"kw", "l", "d", "ip", "b", "missing"}[r.IntN(6)]
+	f := []string{"kw", "l", "d", "ip", "b", "missing", "dt"}[r.IntN(7)]
 	switch r.IntN(9) {
 	case 0:
 		return f + " " + []string{"==", "!=", "<", ">="}[r.IntN(4)] + " " + genEQLConst(r, f)
@@ -403,13 +411,15 @@ func genEQLConst(r *rand.Rand, f string) string {
 		return []string{"true", "false"}[r.IntN(2)]
 	case "ip":
 		return []string{`"10.0.0.1"`, `"10.0.0.0/8"`, `"::1"`}[r.IntN(3)]
+	case "dt":
+		return []string{`"2024-05-01T10:00:00Z"`, `"2024-05-01"`, `1714550400000`}[r.IntN(3)]
 	}
 	return genEQLStrings[r.IntN(len(genEQLStrings))]
 }
 
 func genEQLDoc(r *rand.Rand) string {
 	var parts []string
-	for _, f := range []string{"kw", "l", "d", "ip", "b"} {
+	for _, f := range []string{"kw", "l", "d", "ip", "b", "dt"} {
 		if r.IntN(4) > 0 {
 			parts = append(parts, `"`+f+`":`+genEQLDocs[r.IntN(len(genEQLDocs))])
 		}

@@ -24,11 +24,6 @@ type EQLOptions struct {
 	CategoryField string
 }
 
-// EQLError is an EQL query Elasticsearch rejects before running it (an
-// unknown function, an argument of the wrong type, a comparison between
-// two fields...), at the position of the fault.
-type EQLError = CompileError
-
 // CompileEQL compiles a single-event EQL query (`category where cond`)
 // against the field types of opts.Schema into a Matcher, with
 // Elasticsearch's semantics:
@@ -75,7 +70,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	var terms []cond
 	root := &eqlNode{text: s.String()}
 	if q.Category != "" {
-		f := c.field(catField, false)
+		f := c.field(catField)
 		cat := q.Category
 		root.cat = (&predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }, text: catField + " == " + strconv.Quote(cat)}).withText(func(s string) bool { return s == cat })
 		terms = append(terms, root.cat)
@@ -176,6 +171,13 @@ func explainCond(c cond, ev *event.Event) *Explanation {
 	}
 	var kids []cond
 	switch x := c.(type) {
+	case *nullIfFalse:
+		sub := explainCond(x.x, ev)
+		sub.Match = t == triTrue
+		if t == triNull {
+			sub.Reason = "null: no value matches and the list holds null"
+		}
+		return sub
 	case *andCond:
 		e.Clause, kids = x.text, x.kids
 	case *orCond:
@@ -430,6 +432,8 @@ func condCost(c cond) int {
 		return n
 	case *notCond:
 		return condCost(t.x)
+	case *nullIfFalse:
+		return condCost(t.x)
 	case *constCond:
 		return 0
 	}
@@ -658,7 +662,7 @@ func fieldType(t ecs.Type) etype {
 // field resolves a field reference. A text field is read through its
 // keyword sub-field (the same values); one without any is compared as
 // Elasticsearch compares it: it cannot be, which is an error.
-func (c *eqlCompiler) field(name string, optional bool) *fieldExpr {
+func (c *eqlCompiler) field(name string) *fieldExpr {
 	t := c.schema.Type(name)
 	c.fields[name] = true
 	f := &fieldExpr{name: name, id: c.plan.Add(name), ft: t, t: fieldType(t)}
@@ -677,7 +681,7 @@ func (c *eqlCompiler) fieldRef(f *eql.Field) (*fieldExpr, error) {
 				"no keyword/multi-field defined exact matches for [%s]; define one or use MATCH/QUERY instead", name)
 		}
 	}
-	fe := c.field(name, f.Optional)
+	fe := c.field(name)
 	fe.unmapped = f.Optional && !known
 	return fe, nil
 }
@@ -1020,7 +1024,6 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 		}
 		preds = append(preds, p)
 	}
-	_ = hasNull
 	pred := func(v val) bool {
 		if exact != nil && v.k == vStr {
 			if !e.Insensitive {
@@ -1050,11 +1053,27 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
 	}
+	if hasNull {
+		// A list holding null: no match is null, not false (SQL's IN).
+		out = &nullIfFalse{x: out}
+	}
 	if e.Not {
 		out = &notCond{x: out}
 	}
 	return out, nil
 }
+
+// nullIfFalse is x, with false turned into null.
+type nullIfFalse struct{ x cond }
+
+func (c *nullIfFalse) test(ev *event.Event) tri {
+	if t := c.x.test(ev); t != triFalse {
+		return t
+	}
+	return triNull
+}
+
+func (c *nullIfFalse) holds(ev *event.Event) bool { return c.x.holds(ev) }
 
 // match compiles `x : p`, like, like~, regex and regex~ (a list is an OR).
 func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
@@ -1270,7 +1289,7 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		if !ok || t.Not {
 			return nil
 		}
-		vals, ok := strings_(t.List)
+		vals, ok := stringConsts(t.List)
 		if !ok {
 			return nil
 		}
@@ -1280,7 +1299,7 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		if !ok || t.Op != eql.Seq && t.Op != eql.Like && t.Op != eql.LikeI {
 			return nil
 		}
-		vals, ok := strings_(t.Patterns)
+		vals, ok := stringConsts(t.Patterns)
 		if !ok {
 			return nil
 		}
@@ -1348,8 +1367,8 @@ func (c *eqlCompiler) req(f *eql.Field, vals []string, fold bool) []eqlReq {
 	return []eqlReq{{field: name, typ: t, values: slices.Compact(vals), fold: fold}}
 }
 
-// strings_ returns the values of a list of string constants.
-func strings_(xs []eql.Expr) ([]string, bool) {
+// stringConsts returns the values of a list of string constants.
+func stringConsts(xs []eql.Expr) ([]string, bool) {
 	out := make([]string, 0, len(xs))
 	for _, x := range xs {
 		s, ok := x.(*eql.String)

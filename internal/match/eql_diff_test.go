@@ -100,6 +100,13 @@ func naiveCond(ev *event.Event, e eql.Expr) tri {
 				}
 			}
 		}
+		if !any {
+			for _, el := range x.List {
+				if _, null := el.(*eql.Null); null {
+					return triNull // not of null is null too
+				}
+			}
+		}
 		return triOf(any != x.Not)
 	case *eql.Match:
 		vs := naiveEQLValues(ev, x.X)
@@ -388,7 +395,11 @@ func genEQLCond(r *rand.Rand, depth int) string {
 	case 1:
 		return f + " : " + genEQLStrings[r.IntN(len(genEQLStrings))]
 	case 2:
-		return f + []string{" in ", " not in ", " in~ "}[r.IntN(3)] + "(" + genEQLConst(r, f) + ", " + genEQLConst(r, f) + ")"
+		last := genEQLConst(r, f)
+		if r.IntN(5) == 0 {
+			last = "null"
+		}
+		return f + []string{" in ", " not in ", " in~ "}[r.IntN(3)] + "(" + genEQLConst(r, f) + ", " + last + ")"
 	case 3:
 		return f + []string{" like ", " like~ "}[r.IntN(2)] + "(" + genEQLStrings[r.IntN(len(genEQLStrings))] + ", " + genEQLStrings[r.IntN(len(genEQLStrings))] + ")"
 	case 4:

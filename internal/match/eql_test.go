@@ -70,6 +70,11 @@ var eqlCases = []matchCase{
 	{`kw not in ("a", "b")`, `{}`, false},
 	{`l in (1, 2)`, `{"l":2}`, true},
 	{`l in (1, 2)`, `{"l":"2"}`, true},
+	{`kw in ("a", null)`, `{"kw":"a"}`, true},
+	{`kw in ("a", null)`, `{"kw":"b"}`, false},
+	{`not kw in ("a", null)`, `{"kw":"b"}`, false}, // null, not false
+	{`kw not in ("a", null)`, `{"kw":"b"}`, false},
+	{`not kw in ("a")`, `{"kw":"b"}`, true},
 	// Nulls: a missing field is null; not of null is null.
 	{`kw != "a"`, `{}`, false},
 	{`kw != "a"`, `{"kw":"b"}`, true},

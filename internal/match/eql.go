@@ -1120,6 +1120,9 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 			pm.wilds = append(pm.wilds, newWildcard(pat))
 		}
 	}
+	if pm.fold && len(pm.wilds) >= minIndexed {
+		pm.heads = newHeadIndex(pm.wilds)
+	}
 	var out cond = (&predCond{x: x, pred: pm.match, cost: 1 + len(pm.wilds) + 4*len(pm.regexps)}).withText(pm.matchString)
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
@@ -1131,6 +1134,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 // patterns and regexps, any of which may hold; fold: exact texts and
 // wildcards are folded, and so is the value (regexps fold themselves).
 type patternMatch struct {
+	heads   *headIndex // folded wildcards, when there are many
 	fold    bool
 	anyKind bool // `:` also compares numbers and booleans by their text
 	exact   map[string]bool
@@ -1176,6 +1180,15 @@ func (m *patternMatch) matchString(s string) bool {
 	if b, ok := lowerASCIIInto(buf[:0], s); ok {
 		if m.exact[string(b)] {
 			return true
+		}
+		if m.heads != nil {
+			var candBuf [16]int
+			for _, i := range m.heads.candidates(b, candBuf[:0]) {
+				if w := m.wilds[i]; w.maybe(b) && w.matchFoldASCII(s) {
+					return true
+				}
+			}
+			return false
 		}
 		for _, w := range m.wilds {
 			// The pattern's longest literal first (a fast search), then

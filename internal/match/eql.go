@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/eql"
 	"github.com/vigil-project/vigil/internal/event"
@@ -22,11 +23,6 @@ type EQLOptions struct {
 	// with: event.category when empty (a rule's event_category_override).
 	CategoryField string
 }
-
-// EQLError is an EQL query Elasticsearch rejects before running it (an
-// unknown function, an argument of the wrong type, a comparison between
-// two fields...), at the position of the fault.
-type EQLError = CompileError
 
 // CompileEQL compiles a single-event EQL query (`category where cond`)
 // against the field types of opts.Schema into a Matcher, with
@@ -74,7 +70,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	var terms []cond
 	root := &eqlNode{text: s.String()}
 	if q.Category != "" {
-		f := c.field(catField, false)
+		f := c.field(catField)
 		cat := q.Category
 		root.cat = (&predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }, text: catField + " == " + strconv.Quote(cat)}).withText(func(s string) bool { return s == cat })
 		terms = append(terms, root.cat)
@@ -175,6 +171,13 @@ func explainCond(c cond, ev *event.Event) *Explanation {
 	}
 	var kids []cond
 	switch x := c.(type) {
+	case *nullIfFalse:
+		sub := explainCond(x.x, ev)
+		sub.Match = t == triTrue
+		if t == triNull {
+			sub.Reason = "null: no value matches and the list holds null"
+		}
+		return sub
 	case *andCond:
 		e.Clause, kids = x.text, x.kids
 	case *orCond:
@@ -429,6 +432,8 @@ func condCost(c cond) int {
 		return n
 	case *notCond:
 		return condCost(t.x)
+	case *nullIfFalse:
+		return condCost(t.x)
 	case *constCond:
 		return 0
 	}
@@ -657,7 +662,7 @@ func fieldType(t ecs.Type) etype {
 // field resolves a field reference. A text field is read through its
 // keyword sub-field (the same values); one without any is compared as
 // Elasticsearch compares it: it cannot be, which is an error.
-func (c *eqlCompiler) field(name string, optional bool) *fieldExpr {
+func (c *eqlCompiler) field(name string) *fieldExpr {
 	t := c.schema.Type(name)
 	c.fields[name] = true
 	f := &fieldExpr{name: name, id: c.plan.Add(name), ft: t, t: fieldType(t)}
@@ -676,7 +681,7 @@ func (c *eqlCompiler) fieldRef(f *eql.Field) (*fieldExpr, error) {
 				"no keyword/multi-field defined exact matches for [%s]; define one or use MATCH/QUERY instead", name)
 		}
 	}
-	fe := c.field(name, f.Optional)
+	fe := c.field(name)
 	fe.unmapped = f.Optional && !known
 	return fe, nil
 }
@@ -907,6 +912,30 @@ func (c *eqlCompiler) comparePred(lt etype, op eql.CompareOp, k val, src eql.Exp
 			}
 			return cmpOK(0)
 		}, nil
+	case lt == tDate && (k.k == vStr || k.k == vNum):
+		// Dates compare by value: ISO 8601 or epoch milliseconds.
+		text := k.text()
+		if n, ok := src.(*eql.Number); ok {
+			text = n.Text
+		}
+		t, _, err := datemath.ParseDate(text)
+		if err != nil {
+			return nil, c.errorf(src.Pos(), "write ISO 8601 (2024-05-01T10:00:00Z) or epoch milliseconds", "%s is not a date", src)
+		}
+		want, _ := toResolution(t, true)
+		return func(v val) bool {
+			d, ok := eventDate(event.Value{Kind: event.KindString, Str: v.text()}, true)
+			if !ok {
+				return false
+			}
+			switch {
+			case d < want:
+				return cmpOK(-1)
+			case d > want:
+				return cmpOK(1)
+			}
+			return cmpOK(0)
+		}, nil
 	case lt == tBool:
 		if k.k != vBool {
 			return nil, c.errorf(src.Pos(), "", "cannot compare a boolean with %s", src)
@@ -973,7 +1002,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 			hasNull = true
 			continue
 		}
-		if kc.v.k == vStr && (x.typ() == tString || x.typ() == tDate) {
+		if kc.v.k == vStr && x.typ() == tString {
 			if exact == nil {
 				exact = map[string]bool{}
 			}
@@ -995,7 +1024,6 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 		}
 		preds = append(preds, p)
 	}
-	_ = hasNull
 	pred := func(v val) bool {
 		if exact != nil && v.k == vStr {
 			if !e.Insensitive {
@@ -1025,11 +1053,27 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
 	}
+	if hasNull {
+		// A list holding null: no match is null, not false (SQL's IN).
+		out = &nullIfFalse{x: out}
+	}
 	if e.Not {
 		out = &notCond{x: out}
 	}
 	return out, nil
 }
+
+// nullIfFalse is x, with false turned into null.
+type nullIfFalse struct{ x cond }
+
+func (c *nullIfFalse) test(ev *event.Event) tri {
+	if t := c.x.test(ev); t != triFalse {
+		return t
+	}
+	return triNull
+}
+
+func (c *nullIfFalse) holds(ev *event.Event) bool { return c.x.holds(ev) }
 
 // match compiles `x : p`, like, like~, regex and regex~ (a list is an OR).
 func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
@@ -1076,6 +1120,9 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 			pm.wilds = append(pm.wilds, newWildcard(pat))
 		}
 	}
+	if pm.fold && len(pm.wilds) >= minIndexed {
+		pm.heads = newHeadIndex(pm.wilds)
+	}
 	var out cond = (&predCond{x: x, pred: pm.match, cost: 1 + len(pm.wilds) + 4*len(pm.regexps)}).withText(pm.matchString)
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
@@ -1087,6 +1134,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 // patterns and regexps, any of which may hold; fold: exact texts and
 // wildcards are folded, and so is the value (regexps fold themselves).
 type patternMatch struct {
+	heads   *headIndex // folded wildcards, when there are many
 	fold    bool
 	anyKind bool // `:` also compares numbers and booleans by their text
 	exact   map[string]bool
@@ -1132,6 +1180,15 @@ func (m *patternMatch) matchString(s string) bool {
 	if b, ok := lowerASCIIInto(buf[:0], s); ok {
 		if m.exact[string(b)] {
 			return true
+		}
+		if m.heads != nil {
+			var candBuf [16]int
+			for _, i := range m.heads.candidates(b, candBuf[:0]) {
+				if w := m.wilds[i]; w.maybe(b) && w.matchFoldASCII(s) {
+					return true
+				}
+			}
+			return false
 		}
 		for _, w := range m.wilds {
 			// The pattern's longest literal first (a fast search), then
@@ -1245,7 +1302,7 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		if !ok || t.Not {
 			return nil
 		}
-		vals, ok := strings_(t.List)
+		vals, ok := stringConsts(t.List)
 		if !ok {
 			return nil
 		}
@@ -1255,7 +1312,7 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		if !ok || t.Op != eql.Seq && t.Op != eql.Like && t.Op != eql.LikeI {
 			return nil
 		}
-		vals, ok := strings_(t.Patterns)
+		vals, ok := stringConsts(t.Patterns)
 		if !ok {
 			return nil
 		}
@@ -1323,8 +1380,8 @@ func (c *eqlCompiler) req(f *eql.Field, vals []string, fold bool) []eqlReq {
 	return []eqlReq{{field: name, typ: t, values: slices.Compact(vals), fold: fold}}
 }
 
-// strings_ returns the values of a list of string constants.
-func strings_(xs []eql.Expr) ([]string, bool) {
+// stringConsts returns the values of a list of string constants.
+func stringConsts(xs []eql.Expr) ([]string, bool) {
 	out := make([]string, 0, len(xs))
 	for _, x := range xs {
 		s, ok := x.(*eql.String)

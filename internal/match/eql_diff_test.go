@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/eql"
 	"github.com/vigil-project/vigil/internal/event"
@@ -99,6 +100,13 @@ func naiveCond(ev *event.Event, e eql.Expr) tri {
 				}
 			}
 		}
+		if !any {
+			for _, el := range x.List {
+				if _, null := el.(*eql.Null); null {
+					return triNull // not of null is null too
+				}
+			}
+		}
 		return triOf(any != x.Not)
 	case *eql.Match:
 		vs := naiveEQLValues(ev, x.X)
@@ -177,6 +185,13 @@ func naiveCompare(t etype, a, b val, op eql.CompareOp) bool {
 		x, _ := parseIP(a.s)
 		y, _ := parseIP(b.s)
 		c = compareIP(x, y)
+	case t == tDate:
+		x, _, errA := datemath.ParseDate(a.text())
+		y, _, errB := datemath.ParseDate(b.text())
+		if errA != nil || errB != nil {
+			return false
+		}
+		c = x.Compare(y)
 	case a.k == vNum || b.k == vNum && t == tNumber:
 		x, y := a.n, b.n
 		if b.k == vStr {
@@ -359,7 +374,7 @@ func TestEQLDifferential(t *testing.T) {
 
 var (
 	genEQLStrings = []string{`"a"`, `"A"`, `"ab"`, `"b*"`, `"*B"`, `"?"`, `""`, `"10.0.0.1"`, `"1"`}
-	genEQLDocs    = []string{`"a"`, `"A"`, `"ab"`, `"Ba"`, `""`, `"10.0.0.1"`, `"1"`, `1`, `2.5`, `true`, `null`, `["a","B"]`, `[1,3]`}
+	genEQLDocs    = []string{`"a"`, `"A"`, `"ab"`, `"Ba"`, `""`, `"10.0.0.1"`, `"1"`, `1`, `2.5`, `true`, `null`, `["a","B"]`, `[1,3]`, `"2024-05-01T10:00:00+02:00"`, `"2024-05-01T00:00:00Z"`}
 )
 
 func genEQLCond(r *rand.Rand, depth int) string {
@@ -373,14 +388,18 @@ func genEQLCond(r *rand.Rand, depth int) string {
 			return "not " + genEQLCond(r, depth+1)
 		}
 	}
-	f := []string{"kw", "l", "d", "ip", "b", "missing"}[r.IntN(6)]
+	f := []string{"kw", "l", "d", "ip", "b", "missing", "dt"}[r.IntN(7)]
 	switch r.IntN(9) {
 	case 0:
 		return f + " " + []string{"==", "!=", "<", ">="}[r.IntN(4)] + " " + genEQLConst(r, f)
 	case 1:
 		return f + " : " + genEQLStrings[r.IntN(len(genEQLStrings))]
 	case 2:
-		return f + []string{" in ", " not in ", " in~ "}[r.IntN(3)] + "(" + genEQLConst(r, f) + ", " + genEQLConst(r, f) + ")"
+		last := genEQLConst(r, f)
+		if r.IntN(5) == 0 {
+			last = "null"
+		}
+		return f + []string{" in ", " not in ", " in~ "}[r.IntN(3)] + "(" + genEQLConst(r, f) + ", " + last + ")"
 	case 3:
 		return f + []string{" like ", " like~ "}[r.IntN(2)] + "(" + genEQLStrings[r.IntN(len(genEQLStrings))] + ", " + genEQLStrings[r.IntN(len(genEQLStrings))] + ")"
 	case 4:
@@ -403,13 +422,15 @@ func genEQLConst(r *rand.Rand, f string) string {
 		return []string{"true", "false"}[r.IntN(2)]
 	case "ip":
 		return []string{`"10.0.0.1"`, `"10.0.0.0/8"`, `"::1"`}[r.IntN(3)]
+	case "dt":
+		return []string{`"2024-05-01T10:00:00Z"`, `"2024-05-01"`, `1714550400000`}[r.IntN(3)]
 	}
 	return genEQLStrings[r.IntN(len(genEQLStrings))]
 }
 
 func genEQLDoc(r *rand.Rand) string {
 	var parts []string
-	for _, f := range []string{"kw", "l", "d", "ip", "b"} {
+	for _, f := range []string{"kw", "l", "d", "ip", "b", "dt"} {
 		if r.IntN(4) > 0 {
 			parts = append(parts, `"`+f+`":`+genEQLDocs[r.IntN(len(genEQLDocs))])
 		}

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,9 @@ var eqlCases = []matchCase{
 	{`kw : "c?d.exe"`, `{"kw":"cmd.exe"}`, true},
 	{`kw : "c?.exe"`, `{"kw":"cmd.exe"}`, false},
 	{`kw : ("a", "*.EXE")`, `{"kw":"cmd.exe"}`, true},
+	{`kw : ("?:\\Windows\\Tasks\\*.exe", "?:\\Intel\\*.exe", "?:\\AMD\\Temp\\*.exe", "?:\\Windows\\csc\\*.exe", "?:\\Windows\\Fonts\\*.exe", "?:\\Windows\\INF\\*.exe", "?:\\Windows\\Help\\*.exe", "*\\Temp\\x?.exe")`, `{"kw":"C:\\windows\\fonts\\a.EXE"}`, true},
+	{`kw : ("?:\\Windows\\Tasks\\*.exe", "?:\\Intel\\*.exe", "?:\\AMD\\Temp\\*.exe", "?:\\Windows\\csc\\*.exe", "?:\\Windows\\Fonts\\*.exe", "?:\\Windows\\INF\\*.exe", "?:\\Windows\\Help\\*.exe", "*\\Temp\\x?.exe")`, `{"kw":"D:\\temp\\XY.exe"}`, true},
+	{`kw : ("?:\\Windows\\Tasks\\*.exe", "?:\\Intel\\*.exe", "?:\\AMD\\Temp\\*.exe", "?:\\Windows\\csc\\*.exe", "?:\\Windows\\Fonts\\*.exe", "?:\\Windows\\INF\\*.exe", "?:\\Windows\\Help\\*.exe", "*\\Temp\\x?.exe")`, `{"kw":"C:\\Windows\\System32\\a.exe"}`, false},
 	{`kw == "cmd*"`, `{"kw":"cmd.exe"}`, false}, // == has no wildcards
 	{`kw : "C:\\Windows\\*"`, `{"kw":"c:\\windows\\system32"}`, true},
 	{`kw like "cmd*"`, `{"kw":"cmd.exe"}`, true},
@@ -70,6 +74,11 @@ var eqlCases = []matchCase{
 	{`kw not in ("a", "b")`, `{}`, false},
 	{`l in (1, 2)`, `{"l":2}`, true},
 	{`l in (1, 2)`, `{"l":"2"}`, true},
+	{`kw in ("a", null)`, `{"kw":"a"}`, true},
+	{`kw in ("a", null)`, `{"kw":"b"}`, false},
+	{`not kw in ("a", null)`, `{"kw":"b"}`, false}, // null, not false
+	{`kw not in ("a", null)`, `{"kw":"b"}`, false},
+	{`not kw in ("a")`, `{"kw":"b"}`, true},
 	// Nulls: a missing field is null; not of null is null.
 	{`kw != "a"`, `{}`, false},
 	{`kw != "a"`, `{"kw":"b"}`, true},
@@ -96,6 +105,11 @@ var eqlCases = []matchCase{
 	{`ip == "10.0.0.1"`, `{"ip":"10.0.0.1"}`, true},
 	{`ip == "10.0.0.0/8"`, `{"ip":"10.1.2.3"}`, true},
 	{`ip > "10.0.0.1"`, `{"ip":"10.0.0.2"}`, true},
+	{`dt > "2024-05-01T00:00:00Z"`, `{"dt":"2024-05-01T10:00:00+02:00"}`, true},
+	{`dt < "2024-05-01T09:00:00Z"`, `{"dt":"2024-05-01T10:00:00+02:00"}`, true},
+	{`dt == "2024-05-01T08:00:00Z"`, `{"dt":"2024-05-01T10:00:00+02:00"}`, true},
+	{`dt >= 1714550400000`, `{"dt":"2024-05-01T10:00:00Z"}`, true},
+	{`dt in ("2024-05-01T10:00:00.000Z")`, `{"dt":"2024-05-01T10:00:00Z"}`, true},
 	{`b == true`, `{"b":true}`, true},
 	{`b == true`, `{"b":"true"}`, true},
 	{`b`, `{"b":true}`, true},
@@ -398,5 +412,33 @@ func TestEQLExplain(t *testing.T) {
 	}
 	if x := m.Explain(ev); x.Match != m.Match(ev) {
 		t.Error("Explain disagrees with Match")
+	}
+}
+
+// A head index yields every pattern that can match.
+func TestHeadIndex(t *testing.T) {
+	alpha := "ab?*:\\"
+	for seed := 0; seed < 400; seed++ {
+		var ws []*wildcard
+		for i := 0; i < 12; i++ {
+			var p []byte
+			for j := 0; j < 1+(seed*7+i*13)%7; j++ {
+				p = append(p, alpha[(seed*31+i*17+j*5+j*j)%len(alpha)])
+			}
+			ws = append(ws, newWildcard(string(p)))
+		}
+		h := newHeadIndex(ws)
+		for v := 0; v < 50; v++ {
+			var s []byte
+			for j := 0; j < (v*3+seed)%9; j++ {
+				s = append(s, "ab:\\"[(v*7+j*3+seed)%4])
+			}
+			cands := h.candidates(s, nil)
+			for i, w := range ws {
+				if w.matchFoldASCII(string(s)) && !slices.Contains(cands, i) {
+					t.Fatalf("pattern %q matches %q but is not a candidate", w.pat, s)
+				}
+			}
+		}
 	}
 }

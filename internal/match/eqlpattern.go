@@ -292,3 +292,96 @@ func writeClassRune(b *strings.Builder, r rune) {
 	}
 	b.WriteRune(r)
 }
+
+// headIndex narrows a long list of folded wildcard patterns for an ASCII
+// value: a pattern's head (its text before the first `*`, where `?` is any
+// one byte) must start the value, so a trie of heads walked along the value
+// yields the only patterns that can match, whatever their number.
+type headIndex struct {
+	nodes []headNode
+	free  []int // patterns starting with `*`: always candidates
+}
+
+type headNode struct {
+	edges []headEdge
+	any   int32 // the child through `?`, or -1
+	ends  []int // patterns whose head ends here
+}
+
+type headEdge struct {
+	b  byte
+	to int32
+}
+
+// minIndexed is how many wildcard patterns a list needs for a headIndex.
+const minIndexed = 8
+
+func newHeadIndex(ws []*wildcard) *headIndex {
+	h := &headIndex{nodes: []headNode{{any: -1}}}
+	for i, w := range ws {
+		head := w.pat
+		if j := strings.IndexByte(head, '*'); j >= 0 {
+			head = head[:j]
+		}
+		if head == "" {
+			h.free = append(h.free, i)
+			continue
+		}
+		n := int32(0)
+		for k := 0; k < len(head); k++ {
+			n = h.child(n, head[k])
+		}
+		h.nodes[n].ends = append(h.nodes[n].ends, i)
+	}
+	return h
+}
+
+// child returns the node after n on byte c ('?': any byte), adding it.
+func (h *headIndex) child(n int32, c byte) int32 {
+	if c == '?' {
+		if h.nodes[n].any < 0 {
+			h.nodes = append(h.nodes, headNode{any: -1})
+			h.nodes[n].any = int32(len(h.nodes) - 1)
+		}
+		return h.nodes[n].any
+	}
+	for _, e := range h.nodes[n].edges {
+		if e.b == c {
+			return e.to
+		}
+	}
+	h.nodes = append(h.nodes, headNode{any: -1})
+	to := int32(len(h.nodes) - 1)
+	h.nodes[n].edges = append(h.nodes[n].edges, headEdge{b: c, to: to})
+	return to
+}
+
+// candidates appends to out the patterns whose head starts b (lowered).
+func (h *headIndex) candidates(b []byte, out []int) []int {
+	out = append(out, h.free...)
+	type step struct {
+		n   int32
+		pos int
+	}
+	var stackBuf [8]step
+	stack := append(stackBuf[:0], step{0, 0})
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		node := &h.nodes[s.n]
+		out = append(out, node.ends...)
+		if s.pos >= len(b) {
+			continue
+		}
+		for _, e := range node.edges {
+			if e.b == b[s.pos] {
+				stack = append(stack, step{e.to, s.pos + 1})
+				break
+			}
+		}
+		if node.any >= 0 {
+			stack = append(stack, step{node.any, s.pos + 1})
+		}
+	}
+	return out
+}

@@ -330,6 +330,9 @@ func eqlStatic(c cond, o Origin) (neverTrue, alwaysNull bool) {
 	case *notCond:
 		_, null := eqlStatic(t.x, o)
 		return null, null
+	case *nullIfFalse:
+		never, _ := eqlStatic(t.x, o)
+		return never, never
 	case *andCond:
 		for _, k := range t.kids {
 			if never, _ := eqlStatic(k, o); never {

@@ -1,13 +1,5 @@
 package eql
 
-// Pos is a position in the query text. Offset is a byte offset; Line and Col
-// are 1-based, Col counting runes (so the caret lines up under the fault).
-type Pos struct {
-	Offset int
-	Line   int
-	Col    int
-}
-
 // Statement is a whole EQL query: an event query, a sequence or a sample,
 // and the pipes after it.
 type Statement struct {

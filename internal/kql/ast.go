@@ -2,14 +2,6 @@ package kql
 
 import "strings"
 
-// Pos is a position in the query text. Offset is a byte offset; Line and Col
-// are 1-based, Col counting runes (so the caret lines up under the fault).
-type Pos struct {
-	Offset int
-	Line   int
-	Col    int
-}
-
 // Node is a query expression: one of *Or, *And, *Not, *Nested, *Range,
 // *Match and *MatchAll. String prints canonical KQL, so that
 // Parse(n.String()) yields an equal tree.

@@ -1,0 +1,101 @@
+// Package querytext holds what Vigil's query languages (KQL, EQL) share
+// about their text: positions in it and syntax errors that show the
+// offending line with a caret under the fault.
+package querytext
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pos is a position in the query text. Offset is a byte offset; Line and Col
+// are 1-based, Col counting runes (so the caret lines up under the fault).
+type Pos struct {
+	Offset int
+	Line   int
+	Col    int
+}
+
+// Error is a syntax error in a query (kql.Error and eql.Error are this
+// type); use errors.As to reach it.
+type Error struct {
+	Pos   Pos    // where the fault is; 1-based line and rune column
+	Msg   string // what is wrong, lower case
+	Hint  string // what to do about it, or ""
+	Query string // the whole query, for Detail
+}
+
+// Error returns "line:col: msg".
+func (e *Error) Error() string {
+	return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
+}
+
+// maxExcerpt is how many runes of the offending line Detail shows at most.
+const maxExcerpt = 100
+
+// Detail renders the error for people: the message, the offending line of
+// the query with a caret under the fault, and the hint:
+//
+//	1:4: unexpected ":" after the value "C"
+//	 | a:C:\Windows
+//	 |    ^
+//	hint: quote values that contain ':' ...
+func (e *Error) Detail() string {
+	var b strings.Builder
+	b.WriteString(e.Error())
+	if line, ok := queryLine(e.Query, e.Pos.Line); ok {
+		runes := []rune(line)
+		col := max(e.Pos.Col-1, 0)
+		col = min(col, len(runes))
+		// Keep long lines readable: show a window around the caret.
+		start, end := 0, len(runes)
+		if end > maxExcerpt {
+			start = max(col-maxExcerpt/2, 0)
+			end = min(start+maxExcerpt, len(runes))
+			start = max(end-maxExcerpt, 0)
+		}
+		b.WriteString("\n | ")
+		if start > 0 {
+			b.WriteString("...")
+		}
+		b.WriteString(string(runes[start:end]))
+		if end < len(runes) {
+			b.WriteString("...")
+		}
+		b.WriteString("\n | ")
+		if start > 0 {
+			b.WriteString("   ")
+		}
+		for _, r := range runes[start:col] {
+			if r == '\t' {
+				b.WriteByte('\t') // keep the caret under the fault
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteByte('^')
+	}
+	if e.Hint != "" {
+		b.WriteString("\nhint: ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+// queryLine returns the n-th (1-based) line of q without its line ending.
+func queryLine(q string, n int) (string, bool) {
+	if q == "" || n < 1 {
+		return "", false
+	}
+	for i := 1; i < n; i++ {
+		j := strings.IndexByte(q, '\n')
+		if j < 0 {
+			return "", false
+		}
+		q = q[j+1:]
+	}
+	if j := strings.IndexByte(q, '\n'); j >= 0 {
+		q = q[:j]
+	}
+	return strings.TrimSuffix(q, "\r"), true
+}

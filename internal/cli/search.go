@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
+	"github.com/vigil-project/vigil/internal/querytext"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
@@ -196,52 +197,48 @@ func runSearch(env *Env, args []string) int {
 func compileSearch(env *Env, query string, schema *ecs.Schema) (*match.Matcher, bool) {
 	q, err := kql.Parse(query)
 	if err != nil {
-		var ke *kql.Error
-		if errors.As(err, &ke) {
-			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ke.Detail())
-		} else {
-			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
-		}
+		searchQueryError(env, query, err)
 		return nil, false
 	}
 	now := env.Now()
 	m, err := match.Compile(q, match.Options{Schema: schema, Now: func() time.Time { return now }})
 	if err != nil {
-		var ce *match.CompileError
-		if errors.As(err, &ce) {
-			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ce.Detail(query))
-		} else {
-			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
-		}
+		searchQueryError(env, query, err)
 		return nil, false
 	}
 	return m, true
+}
+
+// searchQueryError reports a query that does not parse or compile, with
+// the caret under the fault when the error has a position.
+func searchQueryError(env *Env, query string, err error) {
+	var se *querytext.Error
+	var ce *match.CompileError
+	switch {
+	case errors.As(err, &se):
+		fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", se.Detail())
+	case errors.As(err, &ce):
+		fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ce.Detail(query))
+	default:
+		fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
+	}
 }
 
 // compileSearchEQL parses and compiles a single-event EQL query.
 func compileSearchEQL(env *Env, query, categoryField string, schema *ecs.Schema) (*match.Matcher, bool) {
 	st, err := eql.Parse(query)
 	if err != nil {
-		var ee *eql.Error
-		if errors.As(err, &ee) {
-			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ee.Detail())
-		} else {
-			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
-		}
+		searchQueryError(env, query, err)
 		return nil, false
 	}
 	if c := match.Construct(st); c != "" {
 		fmt.Fprintf(env.Stderr, "vigil search: query: eql %s is not supported yet; search runs event queries (category where condition)\n", c)
 		return nil, false
 	}
-	m, err := match.CompileEQL(st, match.EQLOptions{Options: match.Options{Schema: schema}, CategoryField: categoryField})
+	now := env.Now()
+	m, err := match.CompileEQL(st, match.EQLOptions{Options: match.Options{Schema: schema, Now: func() time.Time { return now }}, CategoryField: categoryField})
 	if err != nil {
-		var ce *match.CompileError
-		if errors.As(err, &ce) {
-			fmt.Fprintf(env.Stderr, "vigil search: query:%s\n", ce.Detail(query))
-		} else {
-			fmt.Fprintf(env.Stderr, "vigil search: query: %v\n", err)
-		}
+		searchQueryError(env, query, err)
 		return nil, false
 	}
 	return m, true

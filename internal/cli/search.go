@@ -21,8 +21,8 @@ import (
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
-	"github.com/vigil-project/vigil/internal/querytext"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
+	"github.com/vigil-project/vigil/internal/querytext"
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
 

@@ -1,11 +1,15 @@
 package eql
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vigil-project/vigil/internal/sharedtestdata"
+)
 
 // TestCorpus parses every EQL query of Elastic's rule corpus and checks
 // that each prints back to an equal tree.
 func TestCorpus(t *testing.T) {
-	root, ok := findSharedTestdata("detection-rules")
+	root, ok := sharedtestdata.Find("detection-rules")
 	if !ok {
 		t.Skip("../shared/testdata/detection-rules not found")
 	}
@@ -35,7 +39,7 @@ func TestCorpus(t *testing.T) {
 
 // TestSpec parses the queries of Elasticsearch's EQL spec files.
 func TestSpec(t *testing.T) {
-	root, ok := findSharedTestdata("eql-spec")
+	root, ok := sharedtestdata.Find("eql-spec")
 	if !ok {
 		t.Skip("../shared/testdata/eql-spec not found")
 	}

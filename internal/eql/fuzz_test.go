@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vigil-project/vigil/internal/sharedtestdata"
 )
 
 // FuzzParse checks that Parse never panics, that errors point inside the
@@ -18,7 +19,7 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range errorTests {
 		f.Add(tt.query)
 	}
-	if root, ok := findSharedTestdata("detection-rules"); ok {
+	if root, ok := sharedtestdata.Find("detection-rules"); ok {
 		for _, c := range readCorpus(f, root) {
 			f.Add(c.query)
 		}

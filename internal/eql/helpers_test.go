@@ -3,7 +3,6 @@ package eql
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,29 +41,6 @@ func checkRoundTrip(t testing.TB, name string, s *Statement) {
 	if s2 := m.String(); s2 != text {
 		t.Errorf("%s: printing is not stable:\nfirst:  %s\nsecond: %s", name, text, s2)
 	}
-}
-
-// findSharedTestdata returns ../shared/testdata/sub beside the module root.
-func findSharedTestdata(sub string) (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", sub)
-	if _, err := os.Stat(path); err != nil {
-		return "", false
-	}
-	return path, true
 }
 
 // corpusQuery is one EQL query of a rule file.

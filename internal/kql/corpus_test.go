@@ -2,47 +2,13 @@ package kql
 
 import (
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
+	"github.com/vigil-project/vigil/internal/sharedtestdata"
 )
-
-// findSharedTestdata returns ../shared/testdata/sub beside the module root.
-func findSharedTestdata(sub string) (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", sub)
-	if _, err := os.Stat(path); err != nil {
-		return "", false
-	}
-	return path, true
-}
-
-// sharedTestdata is findSharedTestdata for tests that need the data: it
-// skips the test when it is absent.
-func sharedTestdata(t testing.TB, sub string) string {
-	t.Helper()
-	path, ok := findSharedTestdata(sub)
-	if !ok {
-		t.Skip(sub + ": ../shared/testdata not found (run from a checkout with shared/ beside it)")
-	}
-	return path
-}
 
 // corpusQuery is one KQL query from a rule file.
 type corpusQuery struct {
@@ -56,7 +22,7 @@ type corpusQuery struct {
 // language default to kuery) and rule.threat_query when it is kuery.
 func corpusQueries(t testing.TB) []corpusQuery {
 	t.Helper()
-	return readCorpus(t, sharedTestdata(t, "detection-rules"))
+	return readCorpus(t, sharedtestdata.Dir(t, "detection-rules"))
 }
 
 // readCorpus reads the KQL queries of the rule corpus at root.

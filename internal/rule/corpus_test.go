@@ -1,7 +1,6 @@
 package rule
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -9,27 +8,8 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/sharedtestdata"
 )
-
-func sharedTestdata(t *testing.T, sub string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("../shared/testdata/%s not found (run from a checkout with shared/ beside it)", sub)
-	}
-	return p
-}
 
 var fixedNow = func() time.Time { return time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC) }
 
@@ -38,7 +18,7 @@ var fixedNow = func() time.Time { return time.Date(2026, 3, 14, 10, 0, 0, 0, tim
 // and so must every new_terms, threshold and threat_match rule; every
 // other rule must say why it is not.
 func TestCorpus(t *testing.T) {
-	root := sharedTestdata(t, "detection-rules")
+	root := sharedtestdata.Dir(t, "detection-rules")
 	set, err := LoadPaths([]string{filepath.Join(root, "rules"), filepath.Join(root, "rules_building_block")},
 		LoadOptions{Plan: event.NewPlan(), Now: fixedNow})
 	if err != nil {
@@ -87,7 +67,7 @@ func TestCorpus(t *testing.T) {
 // runs, each sequence or sample is unsupported naming the construct, and
 // none is an error.
 func TestCorpusEQL(t *testing.T) {
-	root := sharedTestdata(t, "detection-rules")
+	root := sharedtestdata.Dir(t, "detection-rules")
 	set, err := LoadPaths([]string{filepath.Join(root, "rules"), filepath.Join(root, "rules_building_block")},
 		LoadOptions{Plan: event.NewPlan(), Now: fixedNow})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/sharedtestdata"
 )
 
 // TestCorpusFieldTypes checks the field types over Elastic's corpus: every
@@ -16,9 +17,9 @@ import (
 // field-types table could not resolve either (unresolved.txt) or a
 // wildcard-like name.
 func TestCorpusFieldTypes(t *testing.T) {
-	root := sharedTestdata(t, "detection-rules")
+	root := sharedtestdata.Dir(t, "detection-rules")
 	unresolved := map[string]bool{}
-	f, err := os.Open(filepath.Join(sharedTestdata(t, "field-types"), "unresolved.txt"))
+	f, err := os.Open(filepath.Join(sharedtestdata.Dir(t, "field-types"), "unresolved.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/sharedtestdata"
 )
 
 func parseFile(t *testing.T, path string) *Rule {
@@ -125,7 +126,7 @@ func TestTypedFixtures(t *testing.T) {
 
 // TestTypedCorpus reads typed values from real rules of Elastic's corpus.
 func TestTypedCorpus(t *testing.T) {
-	root := sharedTestdata(t, "detection-rules")
+	root := sharedtestdata.Dir(t, "detection-rules")
 	rule := func(rel string) *Rule {
 		t.Helper()
 		return parseFile(t, filepath.Join(root, "rules", rel))

@@ -24,11 +24,18 @@ type Coverage struct {
 	// GeoIP tells that GeoIP databases were loaded (--geoip-db): the
 	// fields Elastic's geoip processors write could be written.
 	GeoIP   bool
-	indices []string // the indices seen; "" (unresolved) is seen by every rule
-	fields  []bool   // by FieldID: some event had a value
-	last    string   // the previous event's index
-	any     bool     // some index was noted
+	indices []string // the indices seen, maxIndices at most; "" (unresolved) is seen by every rule
+	// tooMany is set past maxIndices distinct indices: which were seen is
+	// then unknown, and every rule is taken to select one.
+	tooMany bool
+	fields  []bool // by FieldID: some event had a value
+	last    string // the previous event's index
+	any     bool   // some index was noted
 }
+
+// maxIndices bounds the indices a coverage remembers (and scans for each
+// new one): an input naming a new index per event costs no more.
+const maxIndices = 256
 
 // NewCoverage returns an empty coverage.
 func NewCoverage() *Coverage {
@@ -52,11 +59,20 @@ func (c *Coverage) noteIndex(index string) {
 		return
 	}
 	c.last, c.any = index, true
-	// Indices are few (the engine interns at most a few thousand): a
-	// scan, no hashing.
-	if !slices.Contains(c.indices, index) {
-		c.indices = append(c.indices, index)
+	c.addIndex(index)
+}
+
+// addIndex remembers an index, up to maxIndices of them: indices are few,
+// so a scan, no hashing.
+func (c *Coverage) addIndex(index string) {
+	if c.tooMany || slices.Contains(c.indices, index) {
+		return
 	}
+	if len(c.indices) == maxIndices {
+		c.tooMany = true
+		return
+	}
+	c.indices = append(c.indices, strings.Clone(index))
 }
 
 func (c *Coverage) had(id event.FieldID) {
@@ -76,10 +92,9 @@ func (c *Coverage) NoteSkipped(index string) {
 func (c *Coverage) Merge(o *Coverage) {
 	c.Skipped += o.Skipped
 	c.Normalized += o.Normalized
+	c.tooMany = c.tooMany || o.tooMany
 	for _, ix := range o.indices {
-		if !slices.Contains(c.indices, ix) {
-			c.indices = append(c.indices, ix)
-		}
+		c.addIndex(ix)
 	}
 	for id, seen := range o.fields {
 		if seen {
@@ -98,6 +113,9 @@ func (c *Coverage) Indices() []string {
 
 // selects reports whether some event seen was in an index the rule reads.
 func (c *Coverage) selects(r *Rule) bool {
+	if c.tooMany {
+		return true
+	}
 	if r.AllIndices {
 		return len(c.Indices()) > 0
 	}

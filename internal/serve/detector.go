@@ -380,26 +380,10 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 				return err
 			}
 			for _, f := range newAlerts {
-				var g *group
-				if r.Suppression != nil {
-					// Suppression first, then max_signals, as Kibana's
-					// alertWithSuppression truncates to maxAlerts last.
-					f.Exec = now
-					write, gg, err := d.suppressBuilt(ctx, groups, f, now)
-					if err != nil {
-						return err
-					}
-					if !write {
-						d.dropped.Add(1, r.ID, "suppressed")
-						continue
-					}
-					g = gg
-				}
-				if !d.take(r, now) {
-					d.dropped.Add(1, r.ID, "max_signals")
-					if g != nil {
-						delete(groups, g.rec.Key)
-					}
+				f.Exec = now
+				if write, err := d.admitBuilt(ctx, groups, f, now); err != nil {
+					return err
+				} else if !write {
 					continue
 				}
 				derived = append(derived, f.ID)
@@ -522,6 +506,34 @@ func (d *Detector) saveGroups(ctx context.Context, groups map[string]*group) err
 		}
 	}
 	return nil
+}
+
+// admitBuilt decides whether an alert a threshold or new_terms rule built
+// at an execution is written: alert suppression first (it may fold into an
+// open alert of its group), then max_signals, as Kibana's
+// alertWithSuppression truncates to maxAlerts last. What it drops is
+// counted.
+func (d *Detector) admitBuilt(ctx context.Context, groups map[string]*group, a engine.Alert, now time.Time) (bool, error) {
+	r := a.Rule
+	var g *group
+	if r.Suppression != nil {
+		write, gg, err := d.suppressBuilt(ctx, groups, a, now)
+		if err != nil || !write {
+			if err == nil {
+				d.dropped.Add(1, r.ID, "suppressed")
+			}
+			return false, err
+		}
+		g = gg
+	}
+	if !d.take(r, now) {
+		d.dropped.Add(1, r.ID, "max_signals")
+		if g != nil {
+			delete(groups, g.rec.Key) // its alert is not written: no group
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // suppressBuilt applies alert suppression to an alert a threshold or
@@ -783,39 +795,18 @@ func (d *Detector) Tick(ctx context.Context) error {
 			return err
 		}
 		alerts := engine.ThresholdExecution(r, exec, matches, last, space, now)
-		var groups map[string]*group
-		if r.Suppression != nil {
-			groups = map[string]*group{}
-			kept := alerts[:0]
-			for _, a := range alerts {
-				write, _, err := d.suppressBuilt(ctx, groups, a, now)
-				if err != nil {
-					return err
-				}
-				if write {
-					kept = append(kept, a)
-				} else {
-					d.dropped.Add(1, r.ID, "suppressed")
-				}
-			}
-			alerts = kept
-		}
-		// max_signals per execution, after suppression (Kibana truncates
-		// what it writes last).
-		capped := alerts[:0]
+		groups := map[string]*group{}
+		kept := alerts[:0]
 		for _, a := range alerts {
-			if d.take(r, now) {
-				capped = append(capped, a)
-			} else {
-				d.dropped.Add(1, r.ID, "max_signals")
-				if groups != nil {
-					if t, _, _, ok := r.SuppressionGroup(a); ok {
-						delete(groups, r.SuppressionKey(engine.InstanceID(t, r.Alert.UUID, d.space()), a.Exec.Truncate(interval)))
-					}
-				}
+			write, err := d.admitBuilt(ctx, groups, a, now)
+			if err != nil {
+				return err
+			}
+			if write {
+				kept = append(kept, a)
 			}
 		}
-		alerts = capped
+		alerts = kept
 		if err := d.deliverBuilt(ctx, alerts, now); err != nil {
 			return err // the execution runs again at the next tick
 		}

@@ -1,0 +1,189 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/vigil-project/vigil/internal/datemath"
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/eql"
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// KeyExpr is a compiled EQL value expression read as Elasticsearch reads a
+// join key, a timestamp or a tiebreaker of a sequence: the first value of
+// the field (or of the expression), typed as the field's mapping types it.
+type KeyExpr struct {
+	x      expr
+	src    string
+	fields []string
+}
+
+// CompileEQLKey compiles a join key (`sequence by x`, `[...] by y`,
+// `sample by z`), a timestamp or a tiebreaker field against the field types
+// of opts.Schema. Errors are *CompileError with the expression's position.
+func CompileEQLKey(e eql.Expr, opts EQLOptions) (*KeyExpr, error) {
+	if e == nil {
+		return nil, fmt.Errorf("compile eql key: no expression")
+	}
+	if opts.Schema == nil {
+		opts.Schema = ecs.Default()
+	}
+	if opts.Plan == nil {
+		opts.Plan = event.NewPlan()
+	}
+	c := &eqlCompiler{schema: opts.Schema, plan: opts.Plan, fields: map[string]bool{}}
+	x, err := c.expr(e)
+	if err != nil {
+		return nil, err
+	}
+	if x.typ() == tOther {
+		return nil, c.errorf(e.Pos(), "join on a keyword, number, ip, date or boolean field", "cannot use [%s] of type [object] as a key", e)
+	}
+	k := &KeyExpr{x: x, src: e.String()}
+	for f := range c.fields {
+		k.fields = append(k.fields, f)
+	}
+	slices.Sort(k.fields)
+	return k, nil
+}
+
+// String returns the expression as written (canonical EQL).
+func (k *KeyExpr) String() string { return k.src }
+
+// Fields returns the fields the expression reads.
+func (k *KeyExpr) Fields() []string { return slices.Clone(k.fields) }
+
+// Value returns the key's value in ev as Elasticsearch returns a join key:
+// a string (keyword fields, IP addresses in their canonical form), an
+// int64 (integer fields, and dates as epoch milliseconds), a float64, a
+// bool, or nil when the event has no value (null). A multi-valued field
+// gives its first value.
+func (k *KeyExpr) Value(ev *event.Event) any {
+	var buf [4]val
+	vs := k.x.eval(ev, buf[:0])
+	if len(vs) == 0 {
+		return nil
+	}
+	v := vs[0]
+	switch k.x.typ() {
+	case tDate:
+		if ms, ok := eventDate(event.Value{Kind: event.KindString, Str: v.text()}, false); ok {
+			return ms
+		}
+		return nil
+	case tIP:
+		if a, ok := parseIP(v.text()); ok {
+			return a.String()
+		}
+		return nil
+	}
+	switch v.k {
+	case vStr:
+		return v.s
+	case vBool:
+		return v.b
+	case vNum:
+		if v.isInt && math.Abs(v.n) < 1<<62 {
+			return int64(v.n)
+		}
+		return v.n
+	}
+	return nil
+}
+
+// Time reads the expression as a timestamp, in nanoseconds since the
+// epoch: an ISO 8601 date or epoch milliseconds (a number or a string), as
+// Elasticsearch reads a date field. ok is false without a readable value
+// or for a date outside 1678 to 2261 (int64 nanoseconds).
+func (k *KeyExpr) Time(ev *event.Event) (ns int64, ok bool) {
+	var buf [4]val
+	vs := k.x.eval(ev, buf[:0])
+	if len(vs) == 0 {
+		return 0, false
+	}
+	t, _, err := datemath.ParseDate(vs[0].text())
+	if err != nil {
+		return 0, false
+	}
+	if y := t.Year(); y < 1678 || y > 2261 {
+		return 0, false // outside int64 nanoseconds
+	}
+	return t.UnixNano(), true
+}
+
+// CompareKeys orders two key values as Elasticsearch sorts them: null
+// last, numbers numerically, strings by bytes, false before true; values
+// of different kinds by kind (bool, number, string).
+func CompareKeys(a, b any) int {
+	ka, kb := keyKind(a), keyKind(b)
+	if ka != kb {
+		return ka - kb
+	}
+	switch x := a.(type) {
+	case string:
+		y := b.(string)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case bool:
+		y := b.(bool)
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	case int64, float64:
+		fx, fy := keyNum(a), keyNum(b)
+		switch {
+		case fx < fy:
+			return -1
+		case fx > fy:
+			return 1
+		}
+		// Equal as doubles: compare exactly when both are integers.
+		ix, okx := a.(int64)
+		iy, oky := b.(int64)
+		if okx && oky {
+			switch {
+			case ix < iy:
+				return -1
+			case ix > iy:
+				return 1
+			}
+		}
+		return 0
+	}
+	return 0
+}
+
+func keyKind(v any) int {
+	switch v.(type) {
+	case bool:
+		return 0
+	case int64, float64:
+		return 1
+	case string:
+		return 2
+	case nil:
+		return 4
+	}
+	return 3
+}
+
+func keyNum(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}

@@ -1,0 +1,278 @@
+package sequence
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/eql"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/kql"
+	"github.com/vigil-project/vigil/internal/match"
+)
+
+// Defaults of Options.
+const (
+	DefaultTimestampField = "@timestamp"
+	DefaultMaxKeys        = 1 << 20
+	DefaultMaxPending     = 1 << 20
+)
+
+// Options configure Compile. The zero value works: ECS field types,
+// @timestamp, no tiebreaker, event.category, a million keys and a million
+// pending sequences at most.
+type Options struct {
+	// Schema gives the field types (ecs.Default() when nil).
+	Schema *ecs.Schema
+	// Plan collects the fields the query reads (a new one when nil); events
+	// given to the matchers must be built with Query.Plan.
+	Plan *event.Plan
+	// CategoryField is what a step's category is compared with
+	// (event.category when empty; a rule's event_category_override).
+	CategoryField string
+	// TimestampField orders events (@timestamp when empty).
+	TimestampField string
+	// TiebreakerField orders events of equal timestamps ("" for none: they
+	// keep their arrival order).
+	TiebreakerField string
+	// MaxKeys bounds the join-key values a matcher tracks at once
+	// (DefaultMaxKeys when 0). Past it, events of new keys are dropped and
+	// counted in Stats.Dropped.
+	MaxKeys int
+	// MaxPending bounds the sequences a matcher holds at once, pending or
+	// waiting for a trailing missing-event step (DefaultMaxPending when 0).
+	// Past it, new sequences are dropped and counted in Stats.Dropped.
+	MaxPending int
+	// MaxSamplesPerKey is how many samples a key may give (1 when 0), as
+	// Elasticsearch's max_samples_per_key.
+	MaxSamplesPerKey int
+}
+
+// Query is a compiled sequence or sample. It is immutable and safe for
+// concurrent use; each matcher made from it holds its own state.
+type Query struct {
+	sample   bool
+	steps    []*step // runs expanded
+	until    *step
+	maxSpan  int64 // nanoseconds, 0: none
+	ts, tb   *match.KeyExpr
+	plan     *event.Plan
+	pipes    []limit
+	opts     Options
+	firstPos int // first and last positive steps (-1: none)
+	lastPos  int
+	hasMiss  bool
+}
+
+// step is one step of the query, with its join keys: the query's own
+// (sequence by / sample by) followed by the step's.
+type step struct {
+	index    int
+	m        *match.Matcher
+	keys     []*match.KeyExpr
+	optional []bool
+	missing  bool
+}
+
+// limit is a head or tail pipe.
+type limit struct {
+	n    int
+	tail bool
+}
+
+// IsSample reports whether the query is a sample (else a sequence).
+func (q *Query) IsSample() bool { return q.sample }
+
+// Steps is the number of steps, runs expanded: the length of a result's
+// Events.
+func (q *Query) Steps() int { return len(q.steps) }
+
+// MaxSpan is the sequence's maxspan in nanoseconds (0: none).
+func (q *Query) MaxSpan() int64 { return q.maxSpan }
+
+// Plan returns the plan events must be built with.
+func (q *Query) Plan() *event.Plan { return q.plan }
+
+// Compile compiles a sequence or sample statement. Each step's condition
+// compiles with match.CompileEQL, its join keys with match.CompileEQLKey.
+// The pipes head and tail are kept for Selection. Errors are
+// *match.CompileError with the statement's positions.
+func Compile(st *eql.Statement, opts Options) (*Query, error) {
+	if st == nil {
+		return nil, errors.New("compile eql sequence: no statement")
+	}
+	if opts.Schema == nil {
+		opts.Schema = ecs.Default()
+	}
+	if opts.Plan == nil {
+		opts.Plan = event.NewPlan()
+	}
+	if opts.TimestampField == "" {
+		opts.TimestampField = DefaultTimestampField
+	}
+	if opts.MaxKeys <= 0 {
+		opts.MaxKeys = DefaultMaxKeys
+	}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = DefaultMaxPending
+	}
+	if opts.MaxSamplesPerKey <= 0 {
+		opts.MaxSamplesPerKey = 1
+	}
+	q := &Query{plan: opts.Plan, opts: opts, firstPos: -1, lastPos: -1}
+	mopts := match.EQLOptions{Options: match.Options{Schema: opts.Schema, Plan: opts.Plan}, CategoryField: opts.CategoryField}
+	var by []eql.Expr
+	var steps []*eql.Step
+	switch x := st.Query.(type) {
+	case *eql.Sequence:
+		by, steps = x.By, x.Steps
+		if x.MaxSpan != nil {
+			ns, err := spanNanos(x.MaxSpan)
+			if err != nil {
+				return nil, err
+			}
+			q.maxSpan = ns
+		}
+		if x.Until != nil {
+			s, err := compileStep(x.Until, by, mopts)
+			if err != nil {
+				return nil, err
+			}
+			s.index = -1
+			q.until = s
+		}
+	case *eql.Sample:
+		q.sample = true
+		by, steps = x.By, x.Steps
+	default:
+		return nil, compileErr(st.Query.Pos(), "a single-event query is not a sequence or a sample")
+	}
+	nkeys := -1
+	for _, s := range steps {
+		if q.sample && (s.Missing || s.Runs > 0) {
+			return nil, compileErr(s.At, "a sample step cannot be a missing event or have runs")
+		}
+		cs, err := compileStep(s, by, mopts)
+		if err != nil {
+			return nil, err
+		}
+		if nkeys >= 0 && len(cs.keys) != nkeys {
+			return nil, compileErr(s.At, fmt.Sprintf("inconsistent number of join keys: %d here, %d in the first step", len(cs.keys), nkeys))
+		}
+		nkeys = len(cs.keys)
+		for range max(s.Runs, 1) {
+			c := *cs
+			c.index = len(q.steps)
+			q.steps = append(q.steps, &c)
+		}
+	}
+	if x, ok := st.Query.(*eql.Sequence); ok && q.until != nil && len(q.until.keys) != nkeys {
+		return nil, compileErr(x.Until.At, fmt.Sprintf("inconsistent number of join keys: %d in until, %d in the steps", len(q.until.keys), nkeys))
+	}
+	for i, s := range q.steps {
+		if s.missing {
+			q.hasMiss = true
+			continue
+		}
+		if q.firstPos < 0 {
+			q.firstPos = i
+		}
+		q.lastPos = i
+	}
+	if q.firstPos < 0 {
+		return nil, compileErr(st.Query.Pos(), "a sequence needs at least one step that is not a missing event")
+	}
+	if !q.sample {
+		tf := &eql.Field{Path: []string{opts.TimestampField}}
+		ts, err := match.CompileEQLKey(tf, mopts)
+		if err != nil {
+			return nil, fmt.Errorf("timestamp field %s: %w", opts.TimestampField, err)
+		}
+		q.ts = ts
+		if opts.TiebreakerField != "" {
+			tb, err := match.CompileEQLKey(&eql.Field{Path: []string{opts.TiebreakerField}}, mopts)
+			if err != nil {
+				return nil, fmt.Errorf("tiebreaker field %s: %w", opts.TiebreakerField, err)
+			}
+			q.tb = tb
+		}
+	}
+	for _, p := range st.Pipes {
+		if p.Name != "head" && p.Name != "tail" {
+			return nil, compileErr(p.At, "pipe "+p.Name+" is not supported on "+kind(q)+"s (head and tail are)")
+		}
+		if q.sample && p.Name == "tail" {
+			return nil, compileErr(p.At, "pipe tail is not supported on samples")
+		}
+		n := -1
+		if len(p.Args) == 1 {
+			if num, ok := p.Args[0].(*eql.Number); ok && num.IsInteger() {
+				if v, err := strconv.Atoi(num.Text); err == nil {
+					n = v
+				}
+			}
+		}
+		if n < 0 {
+			return nil, compileErr(p.At, "pipe "+p.Name+" takes one non-negative integer")
+		}
+		q.pipes = append(q.pipes, limit{n: n, tail: p.Name == "tail"})
+	}
+	return q, nil
+}
+
+func kind(q *Query) string {
+	if q.sample {
+		return "sample"
+	}
+	return "sequence"
+}
+
+func compileStep(s *eql.Step, by []eql.Expr, mopts match.EQLOptions) (*step, error) {
+	m, err := match.CompileEQL(&eql.Statement{Query: s.Query}, mopts)
+	if err != nil {
+		return nil, err
+	}
+	cs := &step{m: m, missing: s.Missing}
+	for _, k := range append(append([]eql.Expr(nil), by...), s.By...) {
+		ke, err := match.CompileEQLKey(k, mopts)
+		if err != nil {
+			return nil, err
+		}
+		f, isField := k.(*eql.Field)
+		cs.keys = append(cs.keys, ke)
+		cs.optional = append(cs.optional, isField && f.Optional)
+	}
+	return cs, nil
+}
+
+// spanNanos converts a maxspan to nanoseconds.
+func spanNanos(t *eql.TimeSpan) (int64, error) {
+	unit := map[string]int64{"": 1e6, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9, "d": 86400e9}[t.Unit]
+	if unit == 0 {
+		return 0, compileErr(t.At, "unknown maxspan unit "+strconv.Quote(t.Unit)+" (use ms, s, m, h or d)")
+	}
+	if t.Value < 0 || t.Value > (1<<62)/unit {
+		return 0, compileErr(t.At, "maxspan out of range")
+	}
+	return t.Value * unit, nil
+}
+
+func compileErr(p eql.Pos, msg string) error {
+	return &match.CompileError{Pos: kql.Pos{Offset: p.Offset, Line: p.Line, Col: p.Col}, Msg: msg}
+}
+
+// Order reads an event's place in the order sequences need: its timestamp
+// (nanoseconds) and tiebreaker value (nil without one). ok is false when the
+// event has no readable timestamp. Callers that sort events before pushing
+// them sort by (time, tiebreaker with null last, arrival): see Hit.Compare.
+func (q *Query) Order(ev *event.Event) (ns int64, tiebreaker any, ok bool) {
+	if q.ts == nil {
+		return 0, nil, false
+	}
+	ns, ok = q.ts.Time(ev)
+	if q.tb != nil {
+		tiebreaker = q.tb.Value(ev)
+	}
+	return ns, tiebreaker, ok
+}

@@ -1,0 +1,125 @@
+package sequence
+
+import (
+	"slices"
+
+	"github.com/vigil-project/vigil/internal/match"
+)
+
+// sortResults orders sequences as Elasticsearch returns them: by their
+// last event.
+func sortResults(rs []*Result) {
+	slices.SortStableFunc(rs, func(a, b *Result) int { return a.last.Compare(b.last) })
+}
+
+// compareSamples orders samples as Elasticsearch's composite aggregation
+// returns their keys: component by component, null first.
+func compareSamples(a, b *Result) int {
+	for i := range min(len(a.JoinKeys), len(b.JoinKeys)) {
+		x, y := a.JoinKeys[i], b.JoinKeys[i]
+		switch {
+		case x == nil && y == nil:
+			continue
+		case x == nil:
+			return -1
+		case y == nil:
+			return 1
+		}
+		if c := match.CompareKeys(x, y); c != 0 {
+			return c
+		}
+	}
+	return len(a.JoinKeys) - len(b.JoinKeys)
+}
+
+// Selection keeps the results a search returns: Elasticsearch's size and
+// result position (head: the first, tail: the last), or the query's head
+// and tail pipes. It holds at most as many results as it may return, so
+// its memory is bounded by the size (or the first pipe's count).
+type Selection struct {
+	q     *Query
+	n     int  // results kept at most
+	tail  bool // keep the last n, else the first n
+	rest  []limit
+	size  int
+	kept  []*Result
+	added int
+}
+
+// NewSelection returns the selection of q's results for a search of size
+// results (Elasticsearch's size, 10 by default in the API, 50 in its spec
+// tests) at the head or the tail. The query's own head and tail pipes, if
+// any, apply first and size then caps their result.
+func (q *Query) NewSelection(size int, tail bool) *Selection {
+	if q.sample {
+		tail = false // samples come in key order, from the first
+	}
+	s := &Selection{q: q, n: size, tail: tail, size: size}
+	if len(q.pipes) > 0 {
+		s.n, s.tail = q.pipes[0].n, q.pipes[0].tail
+		s.rest = q.pipes[1:]
+	}
+	return s
+}
+
+func (s *Selection) compare(a, b *Result) int {
+	if s.q.sample {
+		return compareSamples(a, b)
+	}
+	return a.last.Compare(b.last)
+}
+
+// Add offers results, in any order.
+func (s *Selection) Add(rs ...*Result) {
+	for _, r := range rs {
+		s.added++
+		if s.n <= 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(s.kept, r, s.compare)
+		// Equal places keep arrival order: insert after equals.
+		for i < len(s.kept) && s.compare(s.kept[i], r) == 0 {
+			i++
+		}
+		if len(s.kept) == s.n {
+			if s.tail {
+				if i == 0 {
+					continue
+				}
+				s.kept = slices.Delete(s.kept, 0, 1)
+				i--
+			} else {
+				if i == s.n {
+					continue
+				}
+				s.kept = s.kept[:s.n-1]
+			}
+		}
+		s.kept = slices.Insert(s.kept, i, r)
+	}
+}
+
+// Seen is the number of results offered.
+func (s *Selection) Seen() int { return s.added }
+
+// Results returns the selected results in Elasticsearch's order.
+func (s *Selection) Results() []*Result {
+	out := slices.Clone(s.kept)
+	if len(s.q.pipes) > 0 {
+		for _, p := range s.rest {
+			out = cut(out, p.n, p.tail)
+		}
+		out = cut(out, s.size, false)
+	}
+	return out
+}
+
+func cut(rs []*Result, n int, tail bool) []*Result {
+	if n >= len(rs) {
+		return rs
+	}
+	if tail {
+		return rs[len(rs)-n:]
+	}
+	return rs[:n]
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
@@ -69,8 +70,8 @@ func (k *KeyExpr) Value(ev *event.Event) any {
 	v := vs[0]
 	switch k.x.typ() {
 	case tDate:
-		if ms, ok := eventDate(event.Value{Kind: event.KindString, Str: v.text()}, false); ok {
-			return ms
+		if t, ok := k.date(ev); ok {
+			return t.UnixMilli()
 		}
 		return nil
 	case tIP:
@@ -98,19 +99,45 @@ func (k *KeyExpr) Value(ev *event.Event) any {
 // Elasticsearch reads a date field. ok is false without a readable value
 // or for a date outside 1678 to 2261 (int64 nanoseconds).
 func (k *KeyExpr) Time(ev *event.Event) (ns int64, ok bool) {
-	var buf [4]val
-	vs := k.x.eval(ev, buf[:0])
-	if len(vs) == 0 {
-		return 0, false
-	}
-	t, _, err := datemath.ParseDate(vs[0].text())
-	if err != nil {
+	t, ok := k.date(ev)
+	if !ok {
 		return 0, false
 	}
 	if y := t.Year(); y < 1678 || y > 2261 {
 		return 0, false // outside int64 nanoseconds
 	}
 	return t.UnixNano(), true
+}
+
+// date reads the first value as a date: a JSON number is epoch
+// milliseconds, a string ISO 8601 or epoch milliseconds.
+func (k *KeyExpr) date(ev *event.Event) (time.Time, bool) {
+	if f, ok := k.x.(*fieldExpr); ok {
+		for _, v := range ev.Values(f.id) {
+			switch v.Kind {
+			case event.KindNumber:
+				if math.Abs(v.Num) > 1<<53 {
+					return time.Time{}, false
+				}
+				ms := math.Floor(v.Num)
+				return time.UnixMilli(int64(ms)).Add(time.Duration((v.Num - ms) * 1e6)).UTC(), true
+			case event.KindString:
+				t, _, err := datemath.ParseDate(v.Str)
+				return t, err == nil
+			}
+		}
+		return time.Time{}, false
+	}
+	var buf [4]val
+	vs := k.x.eval(ev, buf[:0])
+	if len(vs) == 0 {
+		return time.Time{}, false
+	}
+	if vs[0].k == vNum {
+		return time.UnixMilli(int64(vs[0].n)).UTC(), true
+	}
+	t, _, err := datemath.ParseDate(vs[0].text())
+	return t, err == nil
 }
 
 // CompareKeys orders two key values as Elasticsearch sorts them: null

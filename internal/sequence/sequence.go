@@ -150,6 +150,7 @@ type SequenceMatcher struct {
 	last    *Hit
 	now     int64
 	sinceGC int
+	gcEvery int // events between collections: the keys left by the last one, 4096 at least
 	stats   Stats
 	out     []*Result
 	kbuf    []any
@@ -199,7 +200,7 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 	m.last = h
 	m.now = t
 	m.out = m.out[:0]
-	if m.sinceGC++; m.sinceGC >= max(4096, len(m.keys)) {
+	if m.sinceGC++; m.sinceGC >= max(4096, m.gcEvery) {
 		m.gc()
 	}
 	kept := false
@@ -584,4 +585,5 @@ func (m *SequenceMatcher) gc() {
 		}
 		m.drop(ks)
 	}
+	m.gcEvery = len(m.keys)
 }

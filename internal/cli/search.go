@@ -46,11 +46,16 @@ stderr with file:line:col, the rest are still searched), 2 for a bad query or ba
 With --language eql the query is an Elasticsearch EQL event query (category where condition), and
 the result is Elasticsearch's _eql/search one: the matching events that have the timestamp field,
 ordered by it (then by the tiebreaker field), the last --size of them (--result-position tail, the
-default) or the first (head). Sequences and samples are not supported yet.
+default) or the first (head). A sequence or sample query prints one line per sequence (sample),
+the objects of Elasticsearch's hits.sequences: {"join_keys":[...],"events":[{"_source":{...}} or
+{"missing":true}]}, ordered by their last event (samples by join key), --size of them at the
+--result-position; --count prints how many were found. Input order is not time order: search
+holds the events the steps select (1 GiB of them at most) and sorts them by timestamp first.
 
 Examples:
   vigil search 'event.outcome:success and azure.resource.name:WEB-VM-*' events.ndjson
   vigil search --language eql 'process where process.name : "whoami.exe"' events.ndjson
+  vigil search --language eql 'sequence by host.id with maxspan=1m [process where true] [network where true]' events.ndjson
   vigil search --count 'source.ip:10.0.0.0/8 and not event.outcome:failure' logs/*.json.gz
   vigil search --explain 'event.outcome:(Success or success)' events.ndjson`
 
@@ -101,6 +106,11 @@ func runSearch(env *Env, args []string) int {
 		if *size < 1 || *position != "tail" && *position != "head" {
 			fmt.Fprintln(env.Stderr, "vigil search: --size must be at least 1 and --result-position tail or head")
 			return exitUsage
+		}
+		if st, isSeq := isSequenceQuery(query); isSeq {
+			return runSequenceSearch(env, &seqSearch{env: env, query: query, st: st, schema: schema, size: *size,
+				tail: *position == "tail", tsField: *tsField, tieField: *tieField, catField: *catField, count: *count},
+				*explain, exceptionFiles, valueLists, paths)
 		}
 		m, ok = compileSearchEQL(env, query, *catField, schema)
 		if ok {

@@ -276,3 +276,15 @@ func (q *Query) Order(ev *event.Event) (ns int64, tiebreaker any, ok bool) {
 	}
 	return ns, tiebreaker, ok
 }
+
+// Relevant reports whether ev can take part in the query: one of its steps
+// (missing-event steps and until included) selects it. A search keeps only
+// these events to sort them.
+func (q *Query) Relevant(ev *event.Event) bool {
+	for _, s := range q.steps {
+		if s.m.Match(ev) {
+			return true
+		}
+	}
+	return q.until != nil && q.until.m.Match(ev)
+}

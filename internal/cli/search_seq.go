@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/eql"
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/exception"
+	"github.com/vigil-project/vigil/internal/input"
+	"github.com/vigil-project/vigil/internal/ruleset"
+	"github.com/vigil-project/vigil/internal/sequence"
+)
+
+// maxSeqSearchBytes bounds the events a sequence search holds to sort them
+// (their compact JSON): input order is not time order, so the events a
+// sequence's steps select are gathered, sorted by timestamp, tiebreaker and
+// input order, then matched. Past the bound the search stops with an error.
+const maxSeqSearchBytes = 1 << 30
+
+// seqSearch is `vigil search --language eql` for sequences and samples.
+type seqSearch struct {
+	env      *Env
+	query    string
+	st       *eql.Statement
+	schema   *ecs.Schema
+	size     int
+	tail     bool
+	tsField  string
+	tieField string
+	catField string
+	count    bool
+	filter   func(plan *event.Plan) (*exception.Filter, error) // nil: no exceptions
+}
+
+// isSequenceQuery tells a sequence or sample query (which search runs with
+// runSequenceSearch) from an event query.
+func isSequenceQuery(query string) (*eql.Statement, bool) {
+	st, err := eql.Parse(query)
+	if err != nil {
+		return nil, false
+	}
+	switch st.Query.(type) {
+	case *eql.Sequence, *eql.Sample:
+		return st, true
+	}
+	return nil, false
+}
+
+// held is an event a sequence search keeps to sort.
+type held struct {
+	raw  []byte
+	time int64
+	tie  any
+	n    uint64
+}
+
+func (h *held) hit() *sequence.Hit {
+	return &sequence.Hit{Time: h.time, Tiebreaker: h.tie, Arrival: h.n}
+}
+
+// run searches paths and prints one line per sequence or sample, as
+// Elasticsearch's hits.sequences: {"join_keys":[...],"events":[{"_source":
+// {...}} or {"missing":true}, ...]}.
+func (s *seqSearch) run(paths []string) int {
+	env := s.env
+	q, err := sequence.Compile(s.st, sequence.Options{Schema: s.schema, CategoryField: s.catField,
+		TimestampField: s.tsField, TiebreakerField: s.tieField})
+	if err != nil {
+		searchQueryError(env, s.query, err)
+		return exitUsage
+	}
+	var filter *exception.Filter
+	if s.filter != nil {
+		if filter, err = s.filter(q.Plan()); err != nil {
+			fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
+			return exitFailure
+		}
+	}
+	sel := q.NewSelection(s.size, s.tail)
+	var sampler *sequence.Sampler
+	if q.IsSample() {
+		sampler, _ = q.NewSampler()
+	}
+	var kept []held
+	keptBytes, events, bad := 0, 0, 0
+	var n uint64
+	tooMany := fmt.Errorf("the events the sequence's steps select exceed %d MiB: narrow the query or search fewer files", maxSeqSearchBytes>>20)
+	ev := event.New(nil, q.Plan())
+	pl := &pipeline{
+		env: env, cmd: "search", jobs: runtime.GOMAXPROCS(0), plan: q.Plan(),
+		record: func(w *worker, c *chunk, rec input.Record) {
+			if !w.toECS(c, rec) {
+				return
+			}
+			c.events++
+			if !q.Relevant(w.ev) {
+				return
+			}
+			if filter != nil {
+				if excluded, _ := filter.Excludes(w.ev); excluded {
+					return
+				}
+			}
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, w.ev.Raw()); err != nil {
+				buf.Reset()
+				buf.Write(bytes.TrimSpace(w.ev.Raw()))
+			}
+			c.outcomes = append(c.outcomes, outcome{hit: true, out: buf.Bytes()})
+		},
+		onChunk: func(c *chunk) error {
+			events += c.events
+			for _, o := range c.outcomes {
+				if o.problem != "" {
+					bad++
+					fmt.Fprintf(env.Stderr, "vigil search: %s\n", o.problem)
+					continue
+				}
+				if !o.hit {
+					continue
+				}
+				ev.Reset(o.out)
+				if sampler != nil {
+					sampler.Push(ev, nil)
+					continue
+				}
+				// Elasticsearch's EQL search leaves out events without a
+				// timestamp.
+				t, tie, ok := q.Order(ev)
+				if !ok {
+					continue
+				}
+				if keptBytes += len(o.out); keptBytes > maxSeqSearchBytes {
+					return tooMany
+				}
+				kept = append(kept, held{raw: o.out, time: t, tie: tie, n: n})
+				n++
+			}
+			return nil
+		},
+	}
+	if err := pl.run(paths); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
+		return exitFailure
+	}
+	if sampler != nil {
+		sel.Add(sampler.Flush()...)
+	} else {
+		slices.SortFunc(kept, func(a, b held) int { return a.hit().Compare(b.hit()) })
+		m, _ := q.NewSequenceMatcher()
+		for i := range kept {
+			ev.Reset(kept[i].raw)
+			rs, err := m.Push(ev, nil)
+			if err != nil {
+				continue // sorted: not out of order; no timestamp was left out above
+			}
+			sel.Add(rs...)
+			kept[i].raw = nil // the matcher copied what it keeps
+		}
+		sel.Add(m.Flush()...)
+		if st := m.Stats(); st.Dropped > 0 {
+			fmt.Fprintf(env.Stderr, "vigil search: %d events or sequences dropped at the matcher's bounds (%d keys, %d pending sequences at most)\n",
+				st.Dropped, sequence.DefaultMaxKeys, sequence.DefaultMaxPending)
+		}
+	}
+	out := bufio.NewWriter(env.Stdout)
+	if s.count {
+		fmt.Fprintln(out, sel.Seen())
+	} else {
+		for _, r := range sel.Results() {
+			out.Write(sequenceJSON(r))
+		}
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil search: writing the results: %v\n", err)
+		return exitFailure
+	}
+	if bad > 0 {
+		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d %ss, %s\n",
+			plural(events, "event"), plural(len(paths), "file"), sel.Seen(), kindName(q), plural(bad, "bad record"))
+		return exitFailure
+	}
+	return exitOK
+}
+
+func kindName(q *sequence.Query) string {
+	if q.IsSample() {
+		return "sample"
+	}
+	return "sequence"
+}
+
+// sequenceJSON renders a result as an object of Elasticsearch's
+// hits.sequences, one line.
+func sequenceJSON(r *sequence.Result) []byte {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	if len(r.JoinKeys) > 0 {
+		b.WriteString(`"join_keys":`)
+		keys, _ := json.Marshal(r.JoinKeys)
+		b.Write(keys)
+		b.WriteByte(',')
+	}
+	b.WriteString(`"events":[`)
+	for i, h := range r.Events {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if h == nil {
+			b.WriteString(`{"missing":true}`)
+			continue
+		}
+		b.WriteString(`{"_source":`)
+		b.Write(h.Raw)
+		b.WriteByte('}')
+	}
+	b.WriteString("]}\n")
+	return b.Bytes()
+}
+
+// runSequenceSearch runs a sequence or sample search, refusing what it
+// cannot do with one.
+func runSequenceSearch(env *Env, s *seqSearch, explain bool, exceptionFiles, valueLists []string, paths []string) int {
+	if explain {
+		fmt.Fprintln(env.Stderr, "vigil search: --explain explains event queries, not sequences or samples: search each step's query alone")
+		return exitUsage
+	}
+	if len(exceptionFiles) > 0 {
+		s.filter = func(plan *event.Plan) (*exception.Filter, error) {
+			ex, err := ruleset.LoadExceptions(exceptionFiles, valueLists)
+			if err != nil {
+				return nil, err
+			}
+			return exception.Compile(ex.Lists, exception.CompileOptions{Plan: plan, Now: s.env.Now, ValueLists: ex.ValueLists})
+		}
+	}
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	return s.run(paths)
+}

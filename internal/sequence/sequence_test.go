@@ -472,3 +472,52 @@ func TestMaxspanFreesState(t *testing.T) {
 		t.Errorf("after advance: %d results, %+v", len(rs), m.Stats())
 	}
 }
+
+// TestStreaming checks what a live stream sees: sequences come out of Push
+// as they complete, and one waiting for a trailing missing-event step comes
+// out once its window has passed (on a later event or Advance), not only at
+// Flush.
+func TestStreaming(t *testing.T) {
+	st, _ := eql.Parse(`sequence by k with maxspan=10ms [process where true] [file where true] ![network where true]`)
+	q, err := Compile(st, Options{Schema: testSchema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := q.NewSequenceMatcher()
+	push := func(e string) []string {
+		rs, err := m.Push(event.New([]byte(e), q.Plan()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rs {
+			out = append(out, format(r))
+		}
+		return out
+	}
+	for _, step := range []struct {
+		event string
+		want  []string
+	}{
+		{ev("process", 0, "1", "k", "x"), nil},
+		{ev("file", 2, "2", "k", "x"), nil}, // complete, waits for a network event within 10ms of 0
+		{ev("process", 3, "3", "k", "y"), nil},
+		{ev("file", 4, "4", "k", "y"), nil},
+		{ev("network", 5, "5", "k", "y"), nil},                    // y discarded
+		{ev("process", 11, "6", "k", "x"), []string{"1 2 - | x"}}, // x's window passed
+	} {
+		if got := push(step.event); !slices.Equal(got, step.want) {
+			t.Errorf("after %s: got %q, want %q", step.event, got, step.want)
+		}
+	}
+	if got := push(ev("file", 12, "7", "k", "x")); len(got) != 0 {
+		t.Errorf("got %q", got)
+	}
+	rs := m.Advance(23e6)
+	if len(rs) != 1 || format(rs[0]) != "6 7 - | x" {
+		t.Errorf("advance: %d results", len(rs))
+	}
+	if s := m.Stats(); s.Discarded != 1 || s.Pending != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}

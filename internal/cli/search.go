@@ -50,7 +50,8 @@ default) or the first (head). A sequence or sample query prints one line per seq
 the objects of Elasticsearch's hits.sequences: {"join_keys":[...],"events":[{"_source":{...}} or
 {"missing":true}]}, ordered by their last event (samples by join key), --size of them at the
 --result-position; --count prints how many were found. Input order is not time order: search
-holds the events the steps select (1 GiB of them at most) and sorts them by timestamp first.
+sorts the events the steps select by timestamp first, in memory up to 256 MiB of them, past that
+through sorted runs in $TMPDIR (removed at the end).
 
 Examples:
   vigil search 'event.outcome:success and azure.resource.name:WEB-VM-*' events.ndjson

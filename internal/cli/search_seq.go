@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"slices"
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/eql"
@@ -17,11 +16,12 @@ import (
 	"github.com/vigil-project/vigil/internal/sequence"
 )
 
-// maxSeqSearchBytes bounds the events a sequence search holds to sort them
-// (their compact JSON): input order is not time order, so the events a
-// sequence's steps select are gathered, sorted by timestamp, tiebreaker and
-// input order, then matched. Past the bound the search stops with an error.
-const maxSeqSearchBytes = 1 << 30
+// seqSortMemory bounds the memory a sequence search sorts in: input order
+// is not time order, so the events a sequence's steps select are gathered,
+// sorted by timestamp, tiebreaker and input order, then matched; past this
+// many bytes of them, sorted runs are written to a temporary directory and
+// merged at the end.
+const seqSortMemory = 256 << 20
 
 // seqSearch is `vigil search --language eql` for sequences and samples.
 type seqSearch struct {
@@ -87,10 +87,10 @@ func (s *seqSearch) run(paths []string) int {
 	if q.IsSample() {
 		sampler, _ = q.NewSampler()
 	}
-	var kept []held
-	keptBytes, events, bad := 0, 0, 0
+	sorted := &sorter{memBytes: seqSortMemory}
+	defer sorted.close()
+	events, bad := 0, 0
 	var n uint64
-	tooMany := fmt.Errorf("the events the sequence's steps select exceed %d MiB: narrow the query or search fewer files", maxSeqSearchBytes>>20)
 	ev := event.New(nil, q.Plan())
 	pl := &pipeline{
 		env: env, cmd: "search", jobs: runtime.GOMAXPROCS(0), plan: q.Plan(),
@@ -136,10 +136,9 @@ func (s *seqSearch) run(paths []string) int {
 				if !ok {
 					continue
 				}
-				if keptBytes += len(o.out); keptBytes > maxSeqSearchBytes {
-					return tooMany
+				if err := sorted.add(held{raw: o.out, time: t, tie: tie, n: n}); err != nil {
+					return err
 				}
-				kept = append(kept, held{raw: o.out, time: t, tie: tie, n: n})
 				n++
 			}
 			return nil
@@ -152,16 +151,18 @@ func (s *seqSearch) run(paths []string) int {
 	if sampler != nil {
 		sel.Add(sampler.Flush()...)
 	} else {
-		slices.SortFunc(kept, func(a, b held) int { return a.hit().Compare(b.hit()) })
 		m, _ := q.NewSequenceMatcher()
-		for i := range kept {
-			ev.Reset(kept[i].raw)
+		err := sorted.each(func(h held) error {
+			ev.Reset(h.raw)
 			rs, err := m.Push(ev, nil)
-			if err != nil {
-				continue // sorted: not out of order; no timestamp was left out above
+			if err == nil { // sorted: never out of order; no event without a timestamp is held
+				sel.Add(rs...)
 			}
-			sel.Add(rs...)
-			kept[i].raw = nil // the matcher copied what it keeps
+			return nil
+		})
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
+			return exitFailure
 		}
 		sel.Add(m.Flush()...)
 		if st := m.Stats(); st.Dropped > 0 {

@@ -63,12 +63,14 @@ type Query struct {
 	firstPos int // first and last positive steps (-1: none)
 	lastPos  int
 	hasMiss  bool
+	written  int // steps as written, before runs are expanded
 }
 
 // step is one step of the query, with its join keys: the query's own
 // (sequence by / sample by) followed by the step's.
 type step struct {
 	index    int
+	src      int // the step as written (runs share it), for evaluating it once an event
 	m        *match.Matcher
 	keys     []*match.KeyExpr
 	optional []bool
@@ -149,7 +151,7 @@ func Compile(st *eql.Statement, opts Options) (*Query, error) {
 		return nil, compileErr(st.Query.Pos(), "a single-event query is not a sequence or a sample")
 	}
 	nkeys := -1
-	for _, s := range steps {
+	for src, s := range steps {
 		if q.sample && (s.Missing || s.Runs > 0) {
 			return nil, compileErr(s.At, "a sample step cannot be a missing event or have runs")
 		}
@@ -161,6 +163,8 @@ func Compile(st *eql.Statement, opts Options) (*Query, error) {
 			return nil, compileErr(s.At, fmt.Sprintf("inconsistent number of join keys: %d here, %d in the first step", len(cs.keys), nkeys))
 		}
 		nkeys = len(cs.keys)
+		cs.src = src
+		q.written = len(steps)
 		for range max(s.Runs, 1) {
 			c := *cs
 			c.index = len(q.steps)

@@ -155,6 +155,17 @@ type SequenceMatcher struct {
 	out     []*Result
 	kbuf    []any
 	sb      strings.Builder
+	evals   []stepEval // by written step, for the current event
+	gen     uint64
+}
+
+// stepEval caches a written step's verdict and key for the current event
+// (steps repeated by runs are evaluated once).
+type stepEval struct {
+	gen  uint64
+	ok   bool // selected, with a usable key
+	key  string
+	vals []any
 }
 
 // NewSequenceMatcher returns a matcher for a sequence query.
@@ -162,7 +173,7 @@ func (q *Query) NewSequenceMatcher() (*SequenceMatcher, error) {
 	if q.sample {
 		return nil, errors.New("a sample is not a sequence: use NewSampler")
 	}
-	return &SequenceMatcher{q: q, keys: map[string]*keyState{}}, nil
+	return &SequenceMatcher{q: q, keys: map[string]*keyState{}, evals: make([]stepEval, q.written)}, nil
 }
 
 // Stats returns the matcher's counters.
@@ -197,6 +208,7 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 		return nil, ErrOutOfOrder
 	}
 	m.arrival++
+	m.gen++
 	m.last = h
 	m.now = t
 	m.out = m.out[:0]
@@ -216,10 +228,10 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 	// it starts or moves its own.
 	for i := q.lastPos; i >= q.firstPos; i-- {
 		s := q.steps[i]
-		if s.missing || !s.m.Match(ev) {
+		if s.missing {
 			continue
 		}
-		key, vals, ok := m.key(s, ev)
+		key, vals, ok := m.eval(s, ev)
 		if !ok {
 			continue
 		}
@@ -284,10 +296,10 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 	// waiting for a trailing one.
 	if q.hasMiss {
 		for j, s := range q.steps {
-			if !s.missing || !s.m.Match(ev) {
+			if !s.missing {
 				continue
 			}
-			key, vals, ok := m.key(s, ev)
+			key, vals, ok := m.eval(s, ev)
 			if !ok {
 				continue
 			}
@@ -377,6 +389,22 @@ func (m *SequenceMatcher) prevPos(i int) int {
 		}
 	}
 	return -1
+}
+
+// eval tells whether step s selects ev and with which key, once per
+// written step and event.
+func (m *SequenceMatcher) eval(s *step, ev *event.Event) (string, []any, bool) {
+	e := &m.evals[s.src]
+	if e.gen != m.gen {
+		e.gen = m.gen
+		e.ok = false
+		if s.m.Match(ev) {
+			var key string
+			key, e.vals, e.ok = readKey(s, ev, &e.vals, &m.sb)
+			e.key = key
+		}
+	}
+	return e.key, e.vals, e.ok
 }
 
 // key reads a step's join key of ev; ok is false when a non-optional key

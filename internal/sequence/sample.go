@@ -82,7 +82,9 @@ func (s *Sampler) Push(ev *event.Event, ref any) {
 
 // Flush returns the samples, in Elasticsearch's order (ascending join
 // keys, null first), at most MaxSamplesPerKey per key, and empties the
-// sampler.
+// sampler. A key whose search for distinct events exceeds a bound (65,536
+// steps: it is exponential when there is no solution) gives what was found
+// and is counted in Stats.Dropped.
 func (s *Sampler) Flush() []*Result {
 	var out []*Result
 	for _, sk := range s.order {
@@ -96,7 +98,11 @@ func (s *Sampler) Flush() []*Result {
 		if !complete {
 			continue
 		}
-		for _, hits := range pickDistinct(sk.hits, s.q.opts.MaxSamplesPerKey) {
+		picked, complete := pickDistinct(sk.hits, s.q.opts.MaxSamplesPerKey)
+		if !complete {
+			s.stats.Dropped++
+		}
+		for _, hits := range picked {
 			out = append(out, &Result{JoinKeys: sk.vals, Events: hits})
 		}
 	}
@@ -106,16 +112,24 @@ func (s *Sampler) Flush() []*Result {
 	return out
 }
 
+// maxPickSteps bounds the search for distinct events of one key: with no
+// solution the depth-first search is exponential in the number of steps.
+const maxPickSteps = 1 << 16
+
 // pickDistinct chooses one event per step, all distinct, trying the
-// candidates in order (depth first), up to n combinations.
-func pickDistinct(cands [][]*Hit, n int) [][]*Hit {
-	var out [][]*Hit
+// candidates in order (depth first, as Elasticsearch does), up to n
+// combinations; complete is false when the search gave up at maxPickSteps.
+func pickDistinct(cands [][]*Hit, n int) (out [][]*Hit, complete bool) {
 	partial := make([]*Hit, 0, len(cands))
+	budget := maxPickSteps
 	var walk func(i int) bool
 	walk = func(i int) bool {
 		if i == len(cands) {
 			out = append(out, slices.Clone(partial))
 			return len(out) >= n
+		}
+		if budget--; budget < 0 {
+			return true
 		}
 		for _, h := range cands[i] {
 			if slices.Contains(partial, h) {
@@ -130,5 +144,5 @@ func pickDistinct(cands [][]*Hit, n int) [][]*Hit {
 		return false
 	}
 	walk(0)
-	return out
+	return out, budget >= 0
 }

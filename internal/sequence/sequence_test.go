@@ -521,3 +521,32 @@ func TestStreaming(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// TestSampleSearchBounded: twelve steps sharing eleven events have no
+// distinct choice; the search gives up at its bound instead of trying 11^12
+// combinations.
+func TestSampleSearchBounded(t *testing.T) {
+	var steps []string
+	for range 12 {
+		steps = append(steps, "[any where true]")
+	}
+	var events []string
+	for i := range 11 {
+		events = append(events, ev("x", i, fmt.Sprint(i), "k", "a"))
+	}
+	st, err := eql.Parse("sample by k " + strings.Join(steps, " "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Compile(st, Options{Schema: testSchema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := q.NewSampler()
+	for _, e := range events {
+		s.Push(event.New([]byte(e), q.Plan()), nil)
+	}
+	if rs := s.Flush(); len(rs) != 0 || s.Stats().Dropped != 1 {
+		t.Errorf("%d samples, stats %+v", len(rs), s.Stats())
+	}
+}

@@ -45,6 +45,20 @@ func BenchmarkSequence(b *testing.B) {
 			i++
 		}
 	})
+	b.Run("few-keys", func(b *testing.B) {
+		m, _ := q.NewSequenceMatcher()
+		e := event.New(nil, q.Plan())
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			e.Reset(events[i%len(events)])
+			m.last = nil
+			if _, err := m.Push(e, nil); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 	b.Run("1e6-keys", func(b *testing.B) {
 		m, _ := q.NewSequenceMatcher()
 		e := event.New(nil, q.Plan())

@@ -150,6 +150,10 @@ func (s *seqSearch) run(paths []string) int {
 	}
 	if sampler != nil {
 		sel.Add(sampler.Flush()...)
+		if st := sampler.Stats(); st.Dropped > 0 {
+			fmt.Fprintf(env.Stderr, "vigil search: %d events or keys dropped at the sampler's bounds (%d keys at most, 65,536 search steps per key)\n",
+				st.Dropped, sequence.DefaultMaxKeys)
+		}
 	} else {
 		m, _ := q.NewSequenceMatcher()
 		err := sorted.each(func(h held) error {

@@ -72,7 +72,13 @@ type pipeline struct {
 	// match; the others are only checked to be JSON and counted, not
 	// normalized (the normalizer costs far more than the rules).
 	azure *engine.RawFilter
+	// lines, when set, passes the lines some rule could match as they are
+	// (ECS documents) or once normalized (engine.NewLineFilter); the
+	// others are counted, not parsed.
+	lines *engine.RawFilter
 	free  chan []byte // blocks to read into again
+	made  int         // blocks made (by the reading goroutine), cap(free) at most
+	stop  chan struct{}
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
 	record func(w *worker, c *chunk, rec input.Record)
@@ -100,6 +106,7 @@ func (p *pipeline) run(paths []string) error {
 	work := make(chan *chunk, p.jobs*2)
 	done := make(chan *chunk, p.jobs*4)
 	stop := make(chan struct{})
+	p.stop = stop
 
 	go func() {
 		defer close(work)
@@ -115,7 +122,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
 			if p.coverage != nil {
 				x := *p.eval
 				x.Coverage = engine.NewCoverage()
@@ -175,12 +182,7 @@ func (p *pipeline) run(paths []string) error {
 // the pipeline stops.
 func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send func() bool, add func(chunkItem) bool) bool {
 	for {
-		var reuse []byte
-		select {
-		case reuse = <-p.free:
-		default:
-		}
-		blk, err := r.NextBlock(reuse, chunkBytes)
+		blk, err := r.NextBlock(p.buffer(), chunkBytes)
 		if errors.Is(err, io.EOF) {
 			return true
 		}
@@ -201,6 +203,29 @@ func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send fu
 		if !send() {
 			return false
 		}
+	}
+}
+
+// buffer returns a block to read into: one handed back, or, while fewer
+// than cap(p.free) were made, nil (the caller makes one), else it waits
+// for one to come back (nil once the pipeline stops). Reading into the
+// same few blocks keeps them in memory the kernel has mapped: new blocks
+// for every read cost a page fault per 4 KiB, more than reading them.
+func (p *pipeline) buffer() []byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+	}
+	if p.made < cap(p.free) {
+		p.made++
+		return nil
+	}
+	select {
+	case b := <-p.free:
+		return b
+	case <-p.stop:
+		return nil
 	}
 }
 
@@ -268,9 +293,7 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 				break
 			}
 			if c.arena == nil {
-				select {
-				case c.arena = <-p.free:
-				default:
+				if c.arena = p.buffer(); c.arena == nil {
 					c.arena = make([]byte, 0, chunkBytes+64<<10)
 				}
 				c.items = make([]chunkItem, 0, chunkRecords)
@@ -297,6 +320,7 @@ type worker struct {
 	ms       []engine.Match
 	explain  *engine.Rule
 	azure    *engine.RawFilter
+	lines    *engine.RawFilter
 	scratch  engine.RawScratch
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
@@ -338,6 +362,23 @@ func (w *worker) expand(c *chunk, rec input.Record) {
 }
 
 func (w *worker) record(c *chunk, rec input.Record) {
+	if w.lines != nil && framed(rec.Data) && !w.lines.Pass(rec.Data, &w.scratch) {
+		// No rule could match it: read, counted, not parsed (a line that
+		// is not even {...} is parsed, for its error to be reported).
+		c.events++
+		if w.eval != nil && w.eval.Coverage != nil {
+			cov := w.eval.Coverage
+			// A raw Azure record (its text names operationName) is of
+			// the normalizer's index, as when the raw filter skips it;
+			// of other lines nothing is known.
+			if engine.ContainsFold(rec.Data, opNameKey) {
+				cov.NoteSkipped(w.rawIndex())
+			} else {
+				cov.Unparsed++
+			}
+		}
+		return
+	}
 	w.ev.Reset(rec.Data)
 	if err := w.ev.Err(); err != nil {
 		w.bad(c, rec, err)
@@ -389,12 +430,7 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 	if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
 		c.events++ // checked and counted, not normalized
 		if w.eval != nil && w.eval.Coverage != nil {
-			cov := w.eval.Coverage
-			index := w.eval.Index
-			if index == "" {
-				index = azure.Index
-			}
-			cov.NoteSkipped(index)
+			w.eval.Coverage.NoteSkipped(w.rawIndex())
 		}
 		return false
 	}
@@ -411,6 +447,31 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 		return false
 	}
 	return true
+}
+
+// opNameKey is how a raw Azure activity record's operationName key reads
+// lower-cased.
+var opNameKey = []byte(`"operationname"`)
+
+// rawIndex is the index of the raw Azure records' documents.
+func (w *worker) rawIndex() string {
+	if w.eval.Index != "" {
+		return w.eval.Index
+	}
+	return azure.Index
+}
+
+// framed reports whether b is, blanks aside, one {...}: what a line must
+// look like to be judged from its text alone.
+func framed(b []byte) bool {
+	i, j := 0, len(b)-1
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	for j > i && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r' || b[j] == '\n') {
+		j--
+	}
+	return j > i && b[i] == '{' && b[j] == '}'
 }
 
 // bad reports a record that is not a JSON object, at its place.

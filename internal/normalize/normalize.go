@@ -5,6 +5,7 @@ package normalize
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,7 +23,27 @@ const (
 	ECS                         // pass through
 	AzureActivity               // Azure activity log (Event Hub / storage / REST export)
 	Unknown                     // not recognised: passed through as is
+	// Azure is any raw Azure diagnostic-settings record, sent to the data
+	// stream its category routes it to (azure.Route).
+	Azure
+	AzureSignIn             // Entra ID sign-in logs (azure.signinlogs)
+	AzureAudit              // Entra ID audit logs (azure.auditlogs)
+	AzureIdentityProtection // Entra ID Identity Protection (azure.identity_protection)
+	AzureGraph              // Microsoft Graph activity logs (azure.graphactivitylogs)
+	AzureAADGraph           // Azure AD Graph activity logs (azure.aadgraphactivitylogs)
+	AzurePlatform           // resource logs (azure.platformlogs)
 )
+
+// streamSources are the sources naming one Azure data stream.
+var streamSources = map[Source]azure.Stream{
+	AzureActivity: azure.ActivityLogs, AzureSignIn: azure.SignInLogs, AzureAudit: azure.AuditLogs,
+	AzureIdentityProtection: azure.IdentityProtection, AzureGraph: azure.GraphActivityLogs,
+	AzureAADGraph: azure.AADGraphActivityLogs, AzurePlatform: azure.PlatformLogs,
+}
+
+// SourceNames lists the --source values.
+const SourceNames = "auto, azure (routed by category), azure-activity, azure-signinlogs, azure-auditlogs, " +
+	"azure-identity-protection, azure-graphactivitylogs, azure-aadgraphactivitylogs, azure-platformlogs or ecs"
 
 func (s Source) String() string {
 	switch s {
@@ -30,8 +51,11 @@ func (s Source) String() string {
 		return "auto"
 	case ECS:
 		return "ecs"
-	case AzureActivity:
-		return "azure-activity"
+	case Azure:
+		return "azure"
+	}
+	if st, ok := streamSources[s]; ok {
+		return st.SourceName()
 	}
 	return "unknown"
 }
@@ -41,12 +65,17 @@ func ParseSource(s string) (Source, error) {
 	switch s {
 	case "", "auto":
 		return Auto, nil
-	case "azure-activity":
-		return AzureActivity, nil
+	case "azure":
+		return Azure, nil
 	case "ecs":
 		return ECS, nil
 	}
-	return Auto, fmt.Errorf("unknown source %q: use auto, azure-activity or ecs", s)
+	for src, st := range streamSources {
+		if st.SourceName() == s {
+			return src, nil
+		}
+	}
+	return Auto, fmt.Errorf("unknown source %q: use %s", s, SourceNames)
 }
 
 // Options control normalization.
@@ -59,6 +88,11 @@ type Options struct {
 	// detecting the record by its operationName (hunt, serve) set it, so
 	// that what they take for raw Azure does not depend on the path.
 	// Without it, a named source takes what Elastic's integration would.
+	//
+	// A record detected so (Strict with AzureActivity, or Auto) is sent to
+	// the data stream its category routes it to, as the integration's
+	// events data stream does: sign-in, audit, identity protection, Graph
+	// and platform logs as well as activity logs.
 	Strict bool
 
 	// GeoIP, when set, gives raw records the GeoIP and ASN fields
@@ -107,7 +141,8 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if src == Auto {
 		src, strict = Detect(raw), true
 	}
-	if src != AzureActivity {
+	st, named := streamSources[src]
+	if !named && src != Azure {
 		if opts.GeoIPECS && opts.GeoIP != nil {
 			raw, warnings = EnrichECS(raw, event.New(raw, nil), opts.GeoIP)
 		}
@@ -119,13 +154,20 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a JSON object: %w", err)
 	}
+	if src == Azure || src == AzureActivity && strict {
+		cat, has := azure.RecordCategory(rec)
+		st = azure.Route(cat, has)
+		if st == azure.NoStream {
+			return nil, nil, fmt.Errorf("category %q goes to a data stream of Elastic's Azure integration that Vigil does not write (Application Gateway, Firewall, Spring Apps or provisioning logs)", cat)
+		}
+	}
 	switch {
 	case strict && !azure.IsActivity(rec):
-		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has no operationName with a resourceId or time")
-	case !strict && !azure.HasRecordField(rec):
+		return nil, nil, fmt.Errorf("not an Azure activity-log record (nor another Azure diagnostic-settings record): it has no operationName with a resourceId or time")
+	case !strict && st == azure.ActivityLogs && !azure.HasRecordField(rec):
 		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has none of its fields (time, operationName, category, resourceId, ...)")
 	}
-	doc, warnings, err := azure.Activity(rec, raw, azure.Options{Ingested: opts.Ingested, GeoIP: opts.GeoIP})
+	doc, warnings, err := azure.Normalize(st, rec, raw, azure.Options{Ingested: opts.Ingested, GeoIP: opts.GeoIP})
 	if err != nil {
 		return nil, warnings, err
 	}
@@ -134,6 +176,45 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 		return nil, warnings, err
 	}
 	return out, warnings, nil
+}
+
+// StreamOf returns the data stream a raw Azure record (one Detect takes
+// for Azure) is normalized into, from its category, without decoding the
+// record: what Normalize does with it when detected.
+func StreamOf(raw []byte) azure.Stream {
+	at, found := TopLevelValue(raw, "category")
+	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
+		at, found = TopLevelValue(raw, "Category")
+	}
+	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
+		return azure.ActivityLogs
+	}
+	v := raw[at:]
+	if len(v) == 0 || v[0] != '"' {
+		// Not a string: decode the record as Normalize would.
+		rec, err := event.New(raw, nil).Map()
+		if err != nil {
+			return azure.ActivityLogs
+		}
+		return azure.Route(azure.RecordCategory(rec))
+	}
+	end := 1
+	for end < len(v) && v[end] != '"' {
+		if v[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end >= len(v) {
+		return azure.ActivityLogs
+	}
+	s := string(v[1:end])
+	if bytes.IndexByte(v[:end], '\\') >= 0 {
+		if err := json.Unmarshal(v[:end+1], &s); err != nil {
+			return azure.ActivityLogs
+		}
+	}
+	return azure.Route(s, true)
 }
 
 // hasTopKey reports whether the JSON object raw has key at its top level.

@@ -519,3 +519,20 @@ func enrich(d doc0, ip netip.Addr, dbs *geoip.Databases) (warnings []string) {
 	}
 	return warnings
 }
+
+func (d *doc0) del(path string) {
+	parent, last := d.m, path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		p, ok := d.get(path[:i])
+		if !ok {
+			return
+		}
+		parent, _ = p.(map[string]any)
+		last = path[i+1:]
+	}
+	delete(parent, last)
+}
+
+// tenantProviderRE is the shared pipeline's grok for tenant-scoped
+// resource ids (/tenants/<guid>/providers/<provider>).
+var tenantProviderRE = regexp.MustCompile(`(?i)/tenants/(` + guid + `)/providers/(.+)`)

@@ -17,13 +17,6 @@ func Graph(rec map[string]any, raw []byte, opts Options) (map[string]any, []stri
 	return graphLike(GraphActivityLogs, "Microsoft Graph", rec, raw, opts)
 }
 
-// AADGraph maps an Azure AD Graph activity record (category
-// AzureADGraphActivityLogs) into azure.aadgraphactivitylogs, with the
-// steps of the Microsoft Graph pipeline (docs/azure.md).
-func AADGraph(rec map[string]any, raw []byte, opts Options) (map[string]any, []string, error) {
-	return graphLike(AADGraphActivityLogs, "Azure AD Graph", rec, raw, opts)
-}
-
 func graphLike(st Stream, service string, rec map[string]any, raw []byte, opts Options) (map[string]any, []string, error) {
 	g, _ := snakeKeys(copyRecord(rec), true).(map[string]any)
 	d := begin(st, raw, opts)

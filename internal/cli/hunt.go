@@ -98,7 +98,6 @@ func runHunt(env *Env, args []string) int {
 		return exitUsage
 	}
 	defer dbs.Close()
-	origin := azure.OriginFor(dbs != nil)
 
 	batchGC()
 	now := env.Now()
@@ -194,13 +193,11 @@ func runHunt(env *Env, args []string) int {
 
 	var st huntCounts
 	prog := newProgress(env, *progress)
-	var rawFilter *engine.RawFilter
+	var rawFilter *engine.AzureRawFilter
 	if *prefilter && explained == nil {
-		idx := *index
-		if idx == "" {
-			idx = azure.Index
-		}
-		rawFilter = engine.NewRawFilter(rules, idx, origin)
+		// One filter per Azure data stream: a raw record is checked
+		// against the rules of the stream its category routes it to.
+		rawFilter = engine.NewAzureRawFilter(rules, *index, dbs != nil)
 	}
 	pl := &pipeline{
 		env: env, cmd: "hunt", jobs: *jobs, plan: plan, explain: explained, azure: rawFilter, coverage: &engine.Coverage{GeoIP: dbs != nil},
@@ -424,7 +421,7 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 			notes = append(notes, fmt.Sprintf("%d scheduled run(s)", s.Executions))
 		}
 		if s.Alerts == 0 {
-			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.OriginFor(cov.GeoIP)).Why; why != "" {
+			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.AnyOrigin(cov.GeoIP)).Why; why != "" {
 				notes = append([]string{"no alert: " + why}, notes...)
 			}
 		}
@@ -459,7 +456,7 @@ func printSilentRules(w io.Writer, stats []*engine.RuleStats, eng *engine.Engine
 		if matched[r] {
 			continue
 		}
-		na := eng.WhyNoAlert(r, nil, cov, azure.OriginFor(cov.GeoIP))
+		na := eng.WhyNoAlert(r, nil, cov, azure.AnyOrigin(cov.GeoIP))
 		g := groups[na.Kind]
 		if g == nil {
 			g = &group{why: na.Why, fields: map[string]int{}}

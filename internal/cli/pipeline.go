@@ -11,7 +11,6 @@ import (
 	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
 )
 
 // The hunt pipeline: one goroutine reads the inputs in order and cuts them
@@ -71,7 +70,7 @@ type pipeline struct {
 	// azure, when set, passes the raw Azure activity records any rule could
 	// match; the others are only checked to be JSON and counted, not
 	// normalized (the normalizer costs far more than the rules).
-	azure *engine.RawFilter
+	azure *engine.AzureRawFilter
 	free  chan []byte // blocks to read into again
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
@@ -296,7 +295,7 @@ type worker struct {
 	cmd      string
 	ms       []engine.Match
 	explain  *engine.Rule
-	azure    *engine.RawFilter
+	azure    *engine.AzureRawFilter
 	scratch  engine.RawScratch
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
@@ -386,17 +385,14 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 		}
 		return true
 	}
-	if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
-		c.events++ // checked and counted, not normalized
-		if w.eval != nil && w.eval.Coverage != nil {
-			cov := w.eval.Coverage
-			index := w.eval.Index
-			if index == "" {
-				index = azure.Index
+	if w.azure != nil {
+		if pass, index := w.azure.PassIndex(rec.Data, &w.scratch); !pass {
+			c.events++ // checked and counted, not normalized
+			if w.eval != nil && w.eval.Coverage != nil {
+				w.eval.Coverage.NoteSkipped(index)
 			}
-			cov.NoteSkipped(index)
+			return false
 		}
-		return false
 	}
 	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true, GeoIP: w.geoip})
 	if err == nil {

@@ -143,3 +143,21 @@ func (o *streamOrigin) origin(field string, enriched bool) (match.OriginKind, st
 	}
 	return match.Absent, ""
 }
+
+// AnyOrigin is the origin of the documents of all the streams together,
+// for questions about raw Azure records of any category ("could the
+// normalizers write this field?"): a field is Absent when no stream's
+// normalizer writes it, Derived otherwise.
+func AnyOrigin(enriched bool) match.Origin {
+	return func(field string) (match.OriginKind, string) {
+		if k, _ := OriginFor(enriched)(field); k != match.Absent {
+			return match.Derived, ""
+		}
+		for s := SignInLogs; s < NoStream; s++ {
+			if k, _ := StreamOrigin(s, enriched)(field); k != match.Absent {
+				return match.Derived, ""
+			}
+		}
+		return match.Absent, ""
+	}
+}

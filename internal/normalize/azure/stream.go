@@ -129,7 +129,7 @@ func Route(category string, has bool) Stream {
 
 // RecordCategory returns a decoded record's category (key category, else
 // Category, as the events pipeline renames it) as routing reads it: a
-// string, or has false.
+// string (the value of the REST shape's {"value": ...}), or has false.
 func RecordCategory(rec map[string]any) (string, bool) {
 	v, ok := rec["category"]
 	if !ok || v == nil {
@@ -138,8 +138,14 @@ func RecordCategory(rec map[string]any) (string, bool) {
 	if !ok || v == nil {
 		return "", false
 	}
-	if s, isStr := v.(string); isStr {
-		return s, true
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case map[string]any:
+		// The Activity Log REST shape: {"value": ..., "localizedValue": ...}.
+		if s, ok := t["value"].(string); ok {
+			return s, true
+		}
 	}
 	return fmt.Sprint(v), true
 }

@@ -6,7 +6,9 @@ package normalize
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -148,6 +150,33 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 		}
 		return raw, warnings, nil
 	}
+	// Activity-log records are written straight from their bytes when they
+	// can be (azure.AppendActivity): the document is the same.
+	if opts.GeoIP == nil && (named && st == azure.ActivityLogs || src == Azure) {
+		routed := st
+		if src == Azure || strict {
+			routed = StreamOf(raw)
+		}
+		if routed == azure.ActivityLogs {
+			ev := scanPool.Get().(*event.Event)
+			ev.Reset(raw)
+			err := ev.Err()
+			ev.Reset(nil)
+			scanPool.Put(ev)
+			if err != nil {
+				return nil, nil, fmt.Errorf("not a JSON object: %w", err)
+			}
+			out, warnings, ok, notActivity := azure.AppendActivity(make([]byte, 0, len(raw)*3), raw, azure.Options{Ingested: opts.Ingested}, strict)
+			switch {
+			case notActivity && strict:
+				return nil, nil, errNotRaw
+			case notActivity:
+				return nil, nil, errNoActivityField
+			case ok:
+				return out, warnings, nil
+			}
+		}
+	}
 	// event's decoder builds what encoding/json's (with UseNumber) would,
 	// at a fraction of the cost.
 	rec, err := event.New(raw, nil).Map()
@@ -163,9 +192,9 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	}
 	switch {
 	case strict && !azure.IsActivity(rec):
-		return nil, nil, fmt.Errorf("not an Azure activity-log record (nor another Azure diagnostic-settings record): it has no operationName with a resourceId or time")
+		return nil, nil, errNotRaw
 	case !strict && st == azure.ActivityLogs && !azure.HasRecordField(rec):
-		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has none of its fields (time, operationName, category, resourceId, ...)")
+		return nil, nil, errNoActivityField
 	}
 	doc, warnings, err := azure.Normalize(st, rec, raw, azure.Options{Ingested: opts.Ingested, GeoIP: opts.GeoIP})
 	if err != nil {
@@ -177,6 +206,15 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	}
 	return out, warnings, nil
 }
+
+var (
+	errNotRaw          = errors.New("not an Azure activity-log record (nor another Azure diagnostic-settings record): it has no operationName with a resourceId or time")
+	errNoActivityField = errors.New("not an Azure activity-log record: it has none of its fields (time, operationName, category, resourceId, ...)")
+)
+
+// scanPool holds events for validating records before the byte-level
+// path.
+var scanPool = sync.Pool{New: func() any { return event.New(nil, nil) }}
 
 // StreamOf returns the data stream a raw Azure record (one Detect takes
 // for Azure) is normalized into, from its category, without decoding the

@@ -323,6 +323,7 @@ func resourceParts(id string) [][2]string {
 	if ok {
 		return parts
 	}
+	id = strings.Clone(id) // the caller's string may alias its record
 	parts = matchResourceID(id)
 	resourceCache.Lock()
 	if len(resourceCache.m) >= resourceCacheSize {

@@ -33,7 +33,11 @@ func AppendActivity(dst, raw []byte, opts Options, strict bool) (out []byte, war
 		return dst, nil, false, false
 	}
 	f := fastPool.Get().(*fastDoc)
-	defer fastPool.Put(f)
+	defer func() {
+		// Keep no reference to the record (strings alias it) in the pool.
+		f.reset(nil)
+		fastPool.Put(f)
+	}()
 	f.reset(raw)
 	if !f.activity(strict) {
 		return dst, nil, false, f.notActivity
@@ -64,6 +68,7 @@ type fastDoc struct {
 	warnings    []string
 	notActivity bool
 	tmp         []kv
+	seen        []string
 	entities    []string
 }
 
@@ -78,7 +83,10 @@ func (f *fastDoc) reset(raw []byte) {
 	f.ents = f.ents[:0]
 	f.warnings = nil
 	f.notActivity = false
+	clear(f.entities[:cap(f.entities)])
 	f.entities = f.entities[:0]
+	clear(f.seen[:cap(f.seen)])
+	clear(f.tmp[:cap(f.tmp)])
 }
 
 // put adds a field whose encoded value the caller appended to the arena
@@ -196,7 +204,11 @@ func (f *fastDoc) activity(strict bool) bool {
 
 	if s, ok := f.str(top[kTime], has(kTime)); ok {
 		if t, ok := parseTime(s); ok {
-			f.putString("@timestamp", t.UTC().Format("2006-01-02T15:04:05.000Z"))
+			at := len(f.arena)
+			f.arena = append(f.arena, '"')
+			f.arena = t.UTC().AppendFormat(f.arena, "2006-01-02T15:04:05.000Z")
+			f.arena = append(f.arena, '"')
+			f.put("@timestamp", at)
 		} else {
 			f.warnings = append(f.warnings, fmt.Sprintf("time %q is in no known format; @timestamp left out", s))
 		}
@@ -286,9 +298,17 @@ func (f *fastDoc) activity(strict bool) bool {
 	}
 	if ip, ok := f.str(top[kCallerIP], has(kCallerIP)); ok && ip != "" {
 		if a, err := netip.ParseAddr(ip); err == nil {
-			f.putString("source.ip", a.String())
-			f.putString("client.ip", a.String())
-			f.putList("related.ip", []string{a.String()})
+			at := len(f.arena)
+			f.arena = append(f.arena, '"')
+			f.arena = a.AppendTo(f.arena)
+			f.arena = append(f.arena, '"')
+			f.put("source.ip", at)
+			f.put("client.ip", at)
+			end := len(f.arena)
+			f.arena = append(f.arena, '[')
+			f.arena = append(f.arena, f.arena[at:end]...)
+			f.arena = append(f.arena, ']')
+			f.put("related.ip", end)
 		} else {
 			f.putString("source.address", ip)
 		}
@@ -379,7 +399,7 @@ func (f *fastDoc) identityFast(v span) bool {
 			f.putRaw("azure.activitylogs.identity.authorization.scope", scope)
 		}
 		if hasE && raw[evidence.s] == '{' {
-			seen := map[string]bool{}
+			seen := f.seen[:0]
 			principal := ""
 			members(raw, evidence.s, func(k []byte, x span) bool {
 				if bytes.IndexByte(k, '\\') >= 0 {
@@ -387,11 +407,11 @@ func (f *fastDoc) identityFast(v span) bool {
 					return false
 				}
 				sk := snake(string(k))
-				if seen[sk] || strings.IndexByte(sk, '.') >= 0 {
+				if slices.Contains(seen, sk) || strings.IndexByte(sk, '.') >= 0 {
 					ok = false // two keys on one field: map order decides
 					return false
 				}
-				seen[sk] = true
+				seen = append(seen, sk)
 				if write {
 					f.putRaw("azure.activitylogs.identity.authorization.evidence."+sk, x)
 					if string(k) == "principalId" {
@@ -400,6 +420,7 @@ func (f *fastDoc) identityFast(v span) bool {
 				}
 				return true
 			})
+			f.seen = seen[:0]
 			if !ok {
 				return false
 			}
@@ -413,18 +434,18 @@ func (f *fastDoc) identityFast(v span) bool {
 	}
 	const schema = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
 	rest := f.tmp[:0]
-	seen := map[string]bool{}
+	seen := f.seen[:0]
 	members(raw, claims.s, func(k []byte, x span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			ok = false
 			return false
 		}
-		key := string(k)
-		if seen[key] {
+		key, _ := f.key(k)
+		if slices.Contains(seen, key) {
 			ok = false
 			return false
 		}
-		seen[key] = true
+		seen = append(seen, key)
 		switch key {
 		case "name":
 			if write {
@@ -465,6 +486,7 @@ func (f *fastDoc) identityFast(v span) bool {
 		return true
 	})
 	f.tmp = rest[:0]
+	f.seen = seen[:0]
 	if !ok {
 		return false
 	}
@@ -613,7 +635,10 @@ func (f *fastDoc) str(v span, present bool) (string, bool) {
 // key decodes an object key (its bytes between the quotes).
 func (f *fastDoc) key(k []byte) (string, bool) {
 	if bytes.IndexByte(k, '\\') < 0 {
-		return string(k), true
+		if len(k) == 0 {
+			return "", true
+		}
+		return unsafe.String(&k[0], len(k)), true // as str: valid during the call
 	}
 	var s string
 	q := make([]byte, 0, len(k)+2)

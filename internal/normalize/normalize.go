@@ -107,9 +107,11 @@ type Options struct {
 }
 
 // Detect tells the kind of a record from its top-level keys, without
-// decoding it: Azure activity records carry operationName (which wins: a
-// raw record a shipper stamped with @timestamp is still raw); ECS documents
-// carry @timestamp, event, data_stream or ecs keys.
+// decoding it: raw Azure records (activity logs and the other
+// diagnostic-settings categories, told apart later by StreamOf) carry
+// operationName (which wins: a raw record a shipper stamped with
+// @timestamp is still raw), reported as AzureActivity; ECS documents carry
+// @timestamp, event, data_stream or ecs keys.
 func Detect(raw []byte) Source {
 	ecs := false
 	azure := false
@@ -135,9 +137,12 @@ func Detect(raw []byte) Source {
 // Normalize maps one record. ECS and unknown records come back unchanged
 // (unknown ones stay searchable as they are). A record detected as Azure
 // (src Auto) must have operationName with a resourceId, a time or an
-// eventTimestamp; with src AzureActivity named, any record with a field of
-// an activity-log record is one, as for Elastic's integration (unless
-// opts.Strict), and a record with none is an error.
+// eventTimestamp, and goes to the data stream its category routes it to
+// (azure.Route; so does any record with src Azure); with src AzureActivity
+// named, any record with a field of an activity-log record is one, as for
+// Elastic's integration (unless opts.Strict), and a record with none is an
+// error; the other named streams take every record, and refuse those
+// their pipeline drops.
 func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
 	strict := opts.Strict
 	if src == Auto {

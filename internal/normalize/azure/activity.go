@@ -1,7 +1,9 @@
-// Package azure maps raw Azure activity-log records to the ECS documents
-// Elastic's Azure integration (data stream azure.activitylogs, ECS 8.11)
-// indexes, field by field, so rules written for Elastic match exactly as
-// they would there. Two record shapes are read: the resource-log schema of
+// Package azure maps raw Azure records to the ECS documents Elastic's
+// Azure integration (ECS 8.11) indexes, field by field, so rules written
+// for Elastic match exactly as they would there: activity logs (this
+// file), and the sign-in, audit, identity-protection, Graph, AAD Graph and
+// platform-log data streams a record's category routes it to (stream.go,
+// Route). Two record shapes are read: the resource-log schema of
 // diagnostic-settings exports (Event Hub, storage account) and the Activity
 // Log REST schema of `az monitor activity-log list` and portal exports,
 // which is first rewritten to the former.

@@ -68,6 +68,35 @@ func TestAADGraph(t *testing.T) {
 	}
 }
 
+// TestAADGraphPaths: the AAD Graph's requestUri is a path; event.action
+// comes from its directory collection and the method.
+func TestAADGraphPaths(t *testing.T) {
+	for _, c := range []struct{ method, uri, action, path string }{
+		{"GET", "/v2/t-1/users", "users-read", "/v2/t-1/users"},
+		{"GET", "/v2/t-1/tenantDetails?api-version=1.6", "tenant-details-read", "/v2/t-1/tenantDetails"},
+		{"POST", "/t-1/$batch", "batch-execute", "/t-1/$batch"},
+		{"DELETE", "/v2/t-1/applications/a-1", "applications-delete", "/v2/t-1/applications/a-1"},
+		{"MERGE", "/myorganization/servicePrincipals", "service-principals-merge", "/myorganization/servicePrincipals"},
+	} {
+		raw := []byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","properties":{"httpMethod":"` + c.method + `","requestUri":"` + c.uri + `","timeGenerated":"2026-05-07T15:19:33Z"}}`)
+		var rec map[string]any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := AADGraph(rec, raw, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		flatten("", doc, got)
+		if got["event.action"] != `"`+c.action+`"` || got["url.path"] != `"`+c.path+`"` || got["url.original"] != `"`+c.uri+`"` || got["event.kind"] != `"event"` {
+			t.Errorf("%s %s: event.action %s, url.path %s, url.original %s, event.kind %s", c.method, c.uri, got["event.action"], got["url.path"], got["url.original"], got["event.kind"])
+		}
+	}
+}
+
 func orNothing(s string) string {
 	if s == "" {
 		return "nothing"

@@ -1,7 +1,6 @@
 package azure
 
 import (
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -163,41 +162,72 @@ func graphLike(st Stream, service string, rec map[string]any, raw []byte, opts O
 
 // uriParts does what Elasticsearch's uri_parts processor (keep_original)
 // does: url.original, scheme, domain, port, path, extension, query,
-// fragment, username and password.
+// fragment, username and password, each a part of the text as written.
+// A path alone (the AAD Graph's requestUri) gives url.original and
+// url.path, as in Elastic's expected documents. false: not a URI.
 func uriParts(d doc0, s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" {
+	if s == "" || strings.ContainsAny(s, " \t\n\r") {
+		return false
+	}
+	rest := s
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		if frag := rest[i+1:]; frag != "" {
+			d.set("url.fragment", frag)
+		}
+		rest = rest[:i]
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		if q := rest[i+1:]; q != "" {
+			d.set("url.query", q)
+		}
+		rest = rest[:i]
+	}
+	if i := strings.Index(rest, "://"); i > 0 {
+		scheme := rest[:i]
+		for _, c := range scheme {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+				return false
+			}
+		}
+		d.set("url.scheme", scheme)
+		rest = rest[i+3:]
+		auth := rest
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			auth, rest = rest[:j], rest[j:]
+		} else {
+			rest = ""
+		}
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			info := auth[:at]
+			d.set("url.user_info", info)
+			user, pw, hasPW := strings.Cut(info, ":")
+			d.set("url.username", user)
+			if hasPW {
+				d.set("url.password", pw)
+			}
+			auth = auth[at+1:]
+		}
+		host := auth
+		if j := strings.LastIndexByte(auth, ':'); j >= 0 && !strings.HasSuffix(auth, "]") {
+			host = auth[:j]
+			if n, err := strconv.Atoi(auth[j+1:]); err == nil {
+				d.set("url.port", n)
+			} else if auth[j+1:] != "" {
+				return false
+			}
+		}
+		if host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"); host != "" {
+			d.set("url.domain", host)
+		}
+	} else if !strings.HasPrefix(rest, "/") {
 		return false
 	}
 	d.set("url.original", s)
-	d.set("url.scheme", u.Scheme)
-	if h := u.Hostname(); h != "" {
-		d.set("url.domain", h)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err == nil {
-			d.set("url.port", n)
-		}
-	}
-	p := u.EscapedPath()
-	if p != "" {
-		d.set("url.path", p)
-		if ext := path.Ext(p); len(ext) > 1 {
+	if rest != "" {
+		d.set("url.path", rest)
+		if ext := path.Ext(rest); len(ext) > 1 && !strings.Contains(ext, "/") {
 			d.set("url.extension", ext[1:])
 		}
-	}
-	if u.RawQuery != "" {
-		d.set("url.query", u.RawQuery)
-	}
-	if u.Fragment != "" {
-		d.set("url.fragment", u.Fragment)
-	}
-	if u.User != nil {
-		d.set("url.username", u.User.Username())
-		if pw, ok := u.User.Password(); ok {
-			d.set("url.password", pw)
-		}
-		d.set("url.user_info", u.User.String())
 	}
 	return true
 }

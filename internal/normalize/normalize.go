@@ -192,7 +192,13 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 		cat, has := azure.RecordCategory(rec)
 		st = azure.Route(cat, has)
 		if st == azure.NoStream {
-			return nil, nil, fmt.Errorf("category %q goes to a data stream of Elastic's Azure integration that Vigil does not write (Application Gateway, Firewall, Spring Apps or provisioning logs)", cat)
+			msg := fmt.Sprintf("category %q goes to a data stream of Elastic's Azure integration that Vigil does not write (Application Gateway, Firewall, Spring Apps or provisioning logs)", cat)
+			if strict {
+				// Detected in a mixed export: kept as it is, as records
+				// of unknown kinds are, rather than failing the input.
+				return raw, []string{msg + "; the record is kept as it is"}, nil
+			}
+			return nil, nil, errors.New(msg)
 		}
 	}
 	switch {

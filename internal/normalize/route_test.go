@@ -67,3 +67,17 @@ func TestSourceNames(t *testing.T) {
 		t.Error("a misspelt source is accepted")
 	}
 }
+
+// TestUnwrittenStreams: a record of a category routed to a stream Vigil
+// does not write is kept as it is when detected (a mixed export), with a
+// warning, and refused when the source is named.
+func TestUnwrittenStreams(t *testing.T) {
+	raw := []byte(`{"operationName":"AzureFirewallNetworkRuleLog","time":"2026-03-14T08:00:00Z","resourceId":"/SUBSCRIPTIONS/X","category":"AzureFirewallNetworkRule"}`)
+	out, warnings, err := Normalize(raw, Auto, Options{})
+	if err != nil || string(out) != string(raw) || len(warnings) != 1 {
+		t.Errorf("auto: %s, %q, %v", out, warnings, err)
+	}
+	if _, _, err := Normalize(raw, Azure, Options{}); err == nil {
+		t.Error("--source azure: no error")
+	}
+}

@@ -99,7 +99,6 @@ func runHunt(env *Env, args []string) int {
 		return exitUsage
 	}
 	defer dbs.Close()
-	origin := azure.OriginFor(dbs != nil)
 
 	batchGC()
 	now := env.Now()
@@ -196,18 +195,18 @@ func runHunt(env *Env, args []string) int {
 
 	var st huntCounts
 	prog := newProgress(env, *progress)
-	var rawFilter, lineFilter *engine.RawFilter
+	var rawFilter *engine.AzureRawFilter
+	var lineFilter *engine.RawFilter
 	if *prefilter && explained == nil {
-		idx := *index
-		if idx == "" {
-			idx = azure.Index
-		}
-		rawFilter = engine.NewRawFilter(rules, idx, origin)
+		// One filter per Azure data stream: a raw record is checked
+		// against the rules of the stream its category routes it to.
+		rawFilter = engine.NewAzureRawFilter(rules, *index, dbs != nil)
 		var derived func(string) bool
 		if *geo.ecs {
 			derived = normalize.EnrichesECS
 		}
-		lineFilter = engine.NewLineFilter(rules, engine.Shape{Index: idx, Origin: origin}, engine.Shape{Index: *index, Origin: engine.ECSOrigin(derived)})
+		shapes := append(engine.AzureShapes(*index, dbs != nil), engine.Shape{Index: *index, Origin: engine.ECSOrigin(derived)})
+		lineFilter = engine.NewLineFilter(rules, shapes...)
 		// VIGIL_LINE_FILTER=off: the benchmark's measure of the line
 		// filter alone (raw records are still filtered).
 		if lineFilter.All() || os.Getenv("VIGIL_LINE_FILTER") == "off" {
@@ -440,7 +439,7 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 			notes = append(notes, fmt.Sprintf("%d scheduled run(s)", s.Executions))
 		}
 		if s.Alerts == 0 {
-			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.OriginFor(cov.GeoIP)).Why; why != "" {
+			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.AnyOrigin(cov.GeoIP)).Why; why != "" {
 				notes = append([]string{"no alert: " + why}, notes...)
 			}
 		}
@@ -475,7 +474,7 @@ func printSilentRules(w io.Writer, events int, stats []*engine.RuleStats, eng *e
 		if matched[r] {
 			continue
 		}
-		na := eng.WhyNoAlert(r, nil, cov, azure.OriginFor(cov.GeoIP))
+		na := eng.WhyNoAlert(r, nil, cov, azure.AnyOrigin(cov.GeoIP))
 		g := groups[na.Kind]
 		if g == nil {
 			g = &group{why: na.Why, fields: map[string]int{}}

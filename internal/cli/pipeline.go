@@ -11,7 +11,6 @@ import (
 	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
 )
 
 // The hunt pipeline: one goroutine reads the inputs in order and cuts them
@@ -71,14 +70,12 @@ type pipeline struct {
 	// azure, when set, passes the raw Azure activity records any rule could
 	// match; the others are only checked to be JSON and counted, not
 	// normalized (the normalizer costs far more than the rules).
-	azure *engine.RawFilter
+	azure *engine.AzureRawFilter
 	// lines, when set, passes the lines some rule could match as they are
 	// (ECS documents) or once normalized (engine.NewLineFilter); the
 	// others are counted, not parsed.
 	lines *engine.RawFilter
 	free  chan []byte // blocks to read into again
-	made  int         // blocks made (by the reading goroutine), cap(free) at most
-	stop  chan struct{}
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
 	record func(w *worker, c *chunk, rec input.Record)
@@ -106,7 +103,6 @@ func (p *pipeline) run(paths []string) error {
 	work := make(chan *chunk, p.jobs*2)
 	done := make(chan *chunk, p.jobs*4)
 	stop := make(chan struct{})
-	p.stop = stop
 
 	go func() {
 		defer close(work)
@@ -206,25 +202,13 @@ func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send fu
 	}
 }
 
-// buffer returns a block to read into: one handed back, or, while fewer
-// than cap(p.free) were made, nil (the caller makes one), else it waits
-// for one to come back (nil once the pipeline stops). Reading into the
-// same few blocks keeps them in memory the kernel has mapped: new blocks
-// for every read cost a page fault per 4 KiB, more than reading them.
+// buffer returns a block handed back to read into again, or nil (the
+// caller makes one).
 func (p *pipeline) buffer() []byte {
 	select {
 	case b := <-p.free:
 		return b
 	default:
-	}
-	if p.made < cap(p.free) {
-		p.made++
-		return nil
-	}
-	select {
-	case b := <-p.free:
-		return b
-	case <-p.stop:
 		return nil
 	}
 }
@@ -319,7 +303,7 @@ type worker struct {
 	cmd      string
 	ms       []engine.Match
 	explain  *engine.Rule
-	azure    *engine.RawFilter
+	azure    *engine.AzureRawFilter
 	lines    *engine.RawFilter
 	scratch  engine.RawScratch
 	items    []input.Item                                // the records of the record being expanded
@@ -371,8 +355,8 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			// A raw Azure record (its text names operationName) is of
 			// the normalizer's index, as when the raw filter skips it;
 			// of other lines nothing is known.
-			if engine.ContainsFold(rec.Data, opNameKey) {
-				cov.NoteSkipped(w.rawIndex())
+			if w.azure != nil && engine.ContainsFold(rec.Data, opNameKey) {
+				cov.NoteSkipped(w.azure.IndexOf(rec.Data))
 			} else {
 				cov.Unparsed++
 			}
@@ -427,12 +411,14 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 		}
 		return true
 	}
-	if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
-		c.events++ // checked and counted, not normalized
-		if w.eval != nil && w.eval.Coverage != nil {
-			w.eval.Coverage.NoteSkipped(w.rawIndex())
+	if w.azure != nil {
+		if pass, index := w.azure.PassIndex(rec.Data, &w.scratch); !pass {
+			c.events++ // checked and counted, not normalized
+			if w.eval != nil && w.eval.Coverage != nil {
+				w.eval.Coverage.NoteSkipped(index)
+			}
+			return false
 		}
-		return false
 	}
 	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true, GeoIP: w.geoip})
 	if err == nil {
@@ -452,14 +438,6 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 // opNameKey is how a raw Azure activity record's operationName key reads
 // lower-cased.
 var opNameKey = []byte(`"operationname"`)
-
-// rawIndex is the index of the raw Azure records' documents.
-func (w *worker) rawIndex() string {
-	if w.eval.Index != "" {
-		return w.eval.Index
-	}
-	return azure.Index
-}
 
 // framed reports whether b is, blanks aside, one {...}: what a line must
 // look like to be judged from its text alone.

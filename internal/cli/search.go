@@ -21,7 +21,6 @@ import (
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/querytext"
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
@@ -135,9 +134,9 @@ func runSearch(env *Env, args []string) int {
 		count: *count, explain: *explain, index: *index, filter: filter, eql: eqlOut}
 	// Raw Azure records the query could not match are not normalized, as
 	// in hunt (--explain tells every record, so it needs them all).
-	var raw *engine.RawFilter
+	var raw *engine.AzureRawFilter
 	if !s.explain {
-		raw = engine.NewRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", azure.Origin)
+		raw = engine.NewAzureRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", false)
 	}
 	bad := 0
 	// The hunt's pipeline: records validated, normalized and matched on

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +71,8 @@ func TestPrefilterChangesNothing(t *testing.T) {
 		if !bytes.Equal(on, off) {
 			t.Errorf("rules %v: alerts differ with the prefilter (%d bytes) and without (%d bytes)", rules, len(on), len(off))
 		}
+		// The note on lines not parsed is the only difference allowed.
+		onErr = regexp.MustCompile(`(?m)^    \(of the events read, \d+ held none.*\n`).ReplaceAll(onErr, nil)
 		if !bytes.Equal(onErr, offErr) {
 			t.Errorf("rules %v: summaries differ:\nwith:\n%s\nwithout:\n%s", rules, onErr, offErr)
 		}

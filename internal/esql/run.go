@@ -31,8 +31,8 @@ type stage interface {
 // op processes rows one at a time: push takes a row and emits the rows it
 // makes; finish emits what a blocking command held back.
 type op interface {
-	push(r *Run, row []any, emit func([]any))
-	finish(r *Run, emit func([]any))
+	push(r *Run, row []any, emit func([]any) bool) bool
+	finish(r *Run, emit func([]any) bool)
 }
 
 // Run is one evaluation of a program over a set of documents. Memory: a
@@ -43,7 +43,7 @@ type op interface {
 type Run struct {
 	p        *Program
 	ops      []op
-	emits    []func([]any)
+	emits    []func([]any) bool
 	rows     [][]any
 	doc      *event.Event // the document being added, for KQL() and MATCH
 	warnings []string
@@ -60,8 +60,8 @@ func (p *Program) Start() *Run {
 	for i, s := range p.stages {
 		r.ops[i] = s.newOp()
 	}
-	r.emits = make([]func([]any), len(p.stages)+1)
-	r.emits[len(p.stages)] = func(row []any) {
+	r.emits = make([]func([]any) bool, len(p.stages)+1)
+	r.emits[len(p.stages)] = func(row []any) bool {
 		out := make([]any, len(p.out))
 		for i, c := range p.out {
 			if c.slot < len(row) {
@@ -69,10 +69,11 @@ func (p *Program) Start() *Run {
 			}
 		}
 		r.rows = append(r.rows, out)
+		return true
 	}
 	for i := len(p.stages) - 1; i >= 0; i-- {
 		o, next := r.ops[i], r.emits[i+1]
-		r.emits[i] = func(row []any) { o.push(r, row, next) }
+		r.emits[i] = func(row []any) bool { return o.push(r, row, next) }
 	}
 	return r
 }
@@ -102,7 +103,9 @@ func (r *Run) Add(d Doc) {
 		}
 	}
 	r.doc = d.Event
-	r.emits[0](row)
+	if !r.emits[0](row) {
+		r.done = true
+	}
 	r.doc = nil
 }
 
@@ -162,12 +165,13 @@ func grow(row []any, n int) []any {
 type whereStage struct{ cond cexpr }
 
 func (s *whereStage) newOp() op { return s }
-func (s *whereStage) push(r *Run, row []any, emit func([]any)) {
+func (s *whereStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	if v, ok := s.cond.ev(r, row).(bool); ok && v {
-		emit(row)
+		return emit(row)
 	}
+	return true
 }
-func (s *whereStage) finish(*Run, func([]any)) {}
+func (s *whereStage) finish(*Run, func([]any) bool) {}
 
 type evalStage struct {
 	exprs []cexpr
@@ -176,28 +180,28 @@ type evalStage struct {
 }
 
 func (s *evalStage) newOp() op { return s }
-func (s *evalStage) push(r *Run, row []any, emit func([]any)) {
+func (s *evalStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	row = grow(row, *s.width)
 	for i, e := range s.exprs {
 		row[s.slots[i]] = e.ev(r, row)
 	}
-	emit(row)
+	return emit(row)
 }
-func (s *evalStage) finish(*Run, func([]any)) {}
+func (s *evalStage) finish(*Run, func([]any) bool) {}
 
 type projectStage struct{ slots []int }
 
 func (s *projectStage) newOp() op { return s }
-func (s *projectStage) push(r *Run, row []any, emit func([]any)) {
+func (s *projectStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	out := make([]any, len(s.slots))
 	for i, sl := range s.slots {
 		if sl < len(row) {
 			out[i] = row[sl]
 		}
 	}
-	emit(out)
+	return emit(out)
 }
-func (s *projectStage) finish(*Run, func([]any)) {}
+func (s *projectStage) finish(*Run, func([]any) bool) {}
 
 type limitStage struct{ n int }
 
@@ -207,31 +211,33 @@ type limitOp struct {
 }
 
 func (s *limitStage) newOp() op { return &limitOp{n: s.n} }
-func (o *limitOp) push(r *Run, row []any, emit func([]any)) {
+func (o *limitOp) push(r *Run, row []any, emit func([]any) bool) bool {
 	if o.seen >= o.n {
-		return
+		return false
 	}
 	o.seen++
-	emit(row)
+	return emit(row) && o.seen < o.n
 }
-func (o *limitOp) finish(*Run, func([]any)) {}
+func (o *limitOp) finish(*Run, func([]any) bool) {}
 
 type mvExpandStage struct{ slot int }
 
 func (s *mvExpandStage) newOp() op { return s }
-func (s *mvExpandStage) push(r *Run, row []any, emit func([]any)) {
+func (s *mvExpandStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	mv, ok := row[s.slot].([]any)
 	if !ok {
-		emit(row)
-		return
+		return emit(row)
 	}
 	for _, v := range mv {
 		out := slices.Clone(row)
 		out[s.slot] = v
-		emit(out)
+		if !emit(out) {
+			return false
+		}
 	}
+	return true
 }
-func (s *mvExpandStage) finish(*Run, func([]any)) {}
+func (s *mvExpandStage) finish(*Run, func([]any) bool) {}
 
 type sortKey struct {
 	e          cexpr
@@ -258,7 +264,7 @@ type sortRow struct {
 
 func (s *sortStage) newOp() op { return &sortOp{s: s} }
 
-func (o *sortOp) push(r *Run, row []any, emit func([]any)) {
+func (o *sortOp) push(r *Run, row []any, emit func([]any) bool) bool {
 	keys := make([]any, len(o.s.keys))
 	for i, k := range o.s.keys {
 		keys[i] = k.e.ev(r, row)
@@ -270,6 +276,7 @@ func (o *sortOp) push(r *Run, row []any, emit func([]any)) {
 		o.sort()
 		o.rows = slices.Clone(o.rows[:o.s.limit])
 	}
+	return true
 }
 
 func (o *sortOp) sort() {
@@ -331,10 +338,12 @@ func compareTyped(a, b any, t Type) int {
 	return compareValues(a, b)
 }
 
-func (o *sortOp) finish(r *Run, emit func([]any)) {
+func (o *sortOp) finish(r *Run, emit func([]any) bool) {
 	o.sort()
 	for _, sr := range o.rows {
-		emit(sr.row)
+		if !emit(sr.row) {
+			break
+		}
 	}
 	o.rows = nil
 }
@@ -347,7 +356,7 @@ type dissectStage struct {
 }
 
 func (s *dissectStage) newOp() op { return s }
-func (s *dissectStage) push(r *Run, row []any, emit func([]any)) {
+func (s *dissectStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	row = grow(row, *s.width)
 	v := s.in.ev(r, row)
 	var res []string
@@ -364,9 +373,9 @@ func (s *dissectStage) push(r *Run, row []any, emit func([]any)) {
 			row[sl] = res[i]
 		}
 	}
-	emit(row)
+	return emit(row)
 }
-func (s *dissectStage) finish(*Run, func([]any)) {}
+func (s *dissectStage) finish(*Run, func([]any) bool) {}
 
 type grokStage struct {
 	in    cexpr
@@ -378,7 +387,7 @@ type grokStage struct {
 }
 
 func (s *grokStage) newOp() op { return s }
-func (s *grokStage) push(r *Run, row []any, emit func([]any)) {
+func (s *grokStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	row = grow(row, *s.width)
 	v := s.in.ev(r, row)
 	var got map[string]any
@@ -398,6 +407,6 @@ func (s *grokStage) push(r *Run, row []any, emit func([]any)) {
 			row[sl] = got[s.names[i]]
 		}
 	}
-	emit(row)
+	return emit(row)
 }
-func (s *grokStage) finish(*Run, func([]any)) {}
+func (s *grokStage) finish(*Run, func([]any) bool) {}

@@ -85,7 +85,7 @@ func (o *statsOp) groupKeys(r *Run, row []any) ([][]any, []string) {
 	return combos, keys
 }
 
-func (o *statsOp) push(r *Run, row []any, emit func([]any)) {
+func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 	combos, keys := o.groupKeys(r, row)
 	for i, k := range keys {
 		g := o.groups[k]
@@ -105,9 +105,10 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any)) {
 		o.held = append(o.held, row)
 		o.heldG = append(o.heldG, keys)
 	}
+	return true
 }
 
-func (o *statsOp) finish(r *Run, emit func([]any)) {
+func (o *statsOp) finish(r *Run, emit func([]any) bool) {
 	results := map[*statsGroup][]any{}
 	for _, g := range o.order {
 		in := make([]any, 0, len(g.keys)+len(g.states))
@@ -120,7 +121,9 @@ func (o *statsOp) finish(r *Run, emit func([]any)) {
 			out[i] = e.ev(r, in)
 		}
 		if !o.s.inline {
-			emit(out)
+			if !emit(out) {
+				break
+			}
 		} else {
 			results[g] = out
 		}
@@ -132,7 +135,9 @@ func (o *statsOp) finish(r *Run, emit func([]any)) {
 			for j, sl := range o.s.slots {
 				row[sl] = results[g][j]
 			}
-			emit(row)
+			if !emit(row) {
+				break
+			}
 		}
 		o.held, o.heldG = nil, nil
 	}

@@ -57,6 +57,7 @@ type sourceCol struct {
 	slot  int
 	meta  string // _id, _index, _version, or ""
 	plain bool   // not named by the query (from Options.Fields)
+	esType ecs.Type // the mapping's type (float and half_float round doubles)
 }
 
 // colRef is a column of a layout: its name, type, and the slot of the row
@@ -222,7 +223,7 @@ func (c *compiler) addSource(sc *scope, name string, at Pos, plain bool) error {
 			path = f.Parent
 		}
 	}
-	src := &sourceCol{name: name, path: path, typ: t, slot: *sc.width, plain: plain}
+	src := &sourceCol{name: name, path: path, typ: t, slot: *sc.width, plain: plain, esType: f.Type}
 	*sc.width++
 	c.p.sources = append(c.p.sources, src)
 	ref := colRef{name: name, typ: t, slot: src.slot, source: src}
@@ -376,8 +377,7 @@ func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, erro
 				}
 				found = true
 				pr := patternPriority(p.Name)
-				if old, ok := assigned[col.name]; ok && priority[col.name] >= pr {
-					_ = old
+				if _, ok := assigned[col.name]; ok && priority[col.name] > pr {
 					continue
 				}
 				assigned[col.name] = pi

@@ -14,7 +14,7 @@ import (
 var grokPatterns = map[string]string{
 	"USERNAME":          `[a-zA-Z0-9._-]+`,
 	"USER":              `%{USERNAME}`,
-	"EMAILLOCALPART":    `[a-zA-Z0-9!#$%&'*+\-/=?^_{|}~]{1,64}(?:\.[a-zA-Z0-9!#$%&'*+\-/=?^_{|}~]{1,62}){0,63}`,
+	"EMAILLOCALPART":    `[a-zA-Z0-9!#$%&'*+\-/=?^_{|}~]{1,64}(?:\.[a-zA-Z0-9!#$%&'*+\-/=?^_{|}~]+)*`,
 	"EMAILADDRESS":      `%{EMAILLOCALPART}@%{HOSTNAME}`,
 	"INT":               `(?:[+-]?(?:[0-9]+))`,
 	"BASE10NUM":         `(?:[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+))`,
@@ -97,7 +97,7 @@ type grokOutput struct {
 	typ  Type
 }
 
-var grokRef = regexp.MustCompile(`%\{(\w+)(?::([^:}]+))?(?::(\w+))?\}`)
+var grokRef = regexp.MustCompile(`%\{(\w+)(?::([^:}]+))?(?::(\w+))?\}|\(\?P?<([A-Za-z_@][A-Za-z0-9_.@]*)>`)
 
 // compileGrok expands %{SYNTAX:name:type} references into one regular
 // expression with a capture group per named reference.
@@ -114,6 +114,23 @@ func compileGrok(p string) (*grok, error) {
 		for _, m := range grokRef.FindAllStringSubmatchIndex(s, -1) {
 			b.WriteString(s[last:m[0]])
 			last = m[1]
+			if m[8] >= 0 {
+				// (?<name>...): a named group of the pattern's own
+				if !capture {
+					b.WriteString("(?:")
+					continue
+				}
+				name := s[m[8]:m[9]]
+				i, seen := index[name]
+				if !seen {
+					i = len(g.outputs)
+					index[name] = i
+					g.outputs = append(g.outputs, grokOutput{name: name, typ: Keyword})
+				}
+				g.groups = append(g.groups, i)
+				b.WriteString("(")
+				continue
+			}
 			syntax := s[m[2]:m[3]]
 			def, ok := grokPatterns[syntax]
 			if !ok {

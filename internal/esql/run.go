@@ -2,8 +2,10 @@ package esql
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
+	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
 )
 
@@ -89,6 +91,12 @@ func (r *Run) Add(d Doc) {
 		case "":
 			if d.Event != nil {
 				row[s.slot] = toValue(d.Event.Get(s.path), s.typ)
+				switch s.esType {
+				case ecs.Float:
+					row[s.slot] = mapValues(row[s.slot], func(v any) any { return float64(float32(v.(float64))) })
+				case ecs.HalfFloat:
+					row[s.slot] = mapValues(row[s.slot], func(v any) any { return halfFloat(v.(float64)) })
+				}
 			}
 		case "_id":
 			row[s.slot] = nilIfEmpty(d.ID)
@@ -359,19 +367,20 @@ func (s *dissectStage) newOp() op { return s }
 func (s *dissectStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	row = grow(row, *s.width)
 	v := s.in.ev(r, row)
-	var res []string
-	switch x := v.(type) {
-	case string:
-		res = s.d.parse(x)
-	case []any:
-		r.fail(&s.in, mvWarning)
+	// A multi-valued input is parsed value by value; the outputs collect
+	// the values of every match.
+	cols := make([][]any, len(s.slots))
+	for _, x := range values(v) {
+		res := s.d.parse(x.(string))
+		if res == nil {
+			continue
+		}
+		for i := range s.slots {
+			cols[i] = append(cols[i], res[i])
+		}
 	}
 	for i, sl := range s.slots {
-		if res == nil {
-			row[sl] = nil
-		} else {
-			row[sl] = res[i]
-		}
+		row[sl] = mvOf(cols[i])
 	}
 	return emit(row)
 }
@@ -390,23 +399,40 @@ func (s *grokStage) newOp() op { return s }
 func (s *grokStage) push(r *Run, row []any, emit func([]any) bool) bool {
 	row = grow(row, *s.width)
 	v := s.in.ev(r, row)
-	var got map[string]any
-	switch x := v.(type) {
-	case string:
+	cols := make([][]any, len(s.slots))
+	for _, x := range values(v) {
+		var got map[string]any
 		for _, g := range s.groks {
-			if got = g.match(x); got != nil {
+			if got = g.match(x.(string)); got != nil {
 				break
 			}
 		}
-	case []any:
-		r.fail(&s.in, mvWarning)
+		for i := range s.slots {
+			if got != nil {
+				cols[i] = append(cols[i], values(got[s.names[i]])...)
+			}
+		}
 	}
 	for i, sl := range s.slots {
-		row[sl] = nil
-		if got != nil {
-			row[sl] = got[s.names[i]]
-		}
+		row[sl] = mvOf(cols[i])
 	}
 	return emit(row)
 }
 func (s *grokStage) finish(*Run, func([]any) bool) {}
+
+// halfFloat rounds a double to the nearest IEEE half-precision value, as a
+// half_float field stores it.
+func halfFloat(f float64) float64 {
+	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return f
+	}
+	exp := math.Floor(math.Log2(math.Abs(f)))
+	if exp < -14 {
+		exp = -14 // subnormals
+	}
+	if exp > 15 {
+		return math.Copysign(math.Inf(1), f)
+	}
+	step := math.Pow(2, exp-10)
+	return math.RoundToEven(f/step) * step
+}

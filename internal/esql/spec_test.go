@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,12 @@ type specCase struct {
 	ignoreOrder bool
 	header      []string
 	rows        [][]string
+}
+
+// knownDifferences are spec cases Vigil does not pass, with the reason.
+var knownDifferences = map[string]string{
+	"mv_expand.csv-spec/expandAfterSort1": "rows tied on the sort key (two nulls) come in input order in Vigil; Elasticsearch's sort is not stable and the expected table has them reversed",
+	"mv_expand.csv-spec/keepStarMvExpand#[skip:-8.12.99]": "expects the scaled_float value before fix_precision_of_scaled_float_fields (2.0300000000000002); Vigil reads scaled_float as the other spec cases of that capability expect (2.03)",
 }
 
 // capabilities Vigil's ES|QL has (required_capability: lines).
@@ -64,7 +71,7 @@ func readSpec(t *testing.T, path string) []specCase {
 			state, query = 1, nil
 		case 1:
 			if len(query) == 0 {
-				if k, v, ok := strings.Cut(trim, ":"); ok && !strings.ContainsAny(k, " |") {
+				if k, v, ok := strings.Cut(trim, ":"); ok && isOptionName(k) {
 					switch strings.ToLower(k) {
 					case "required_capability":
 						cur.caps = append(cur.caps, strings.TrimSpace(v))
@@ -72,9 +79,8 @@ func readSpec(t *testing.T, path string) []specCase {
 					case "ignoreorder":
 						cur.ignoreOrder = strings.TrimSpace(v) == "true"
 						continue
-					case "warning", "warningregex", "skip":
-						continue
 					}
+					continue
 				}
 			}
 			if strings.HasSuffix(trim, ";") && !strings.HasSuffix(trim, `\;`) {
@@ -90,7 +96,7 @@ func readSpec(t *testing.T, path string) []specCase {
 				state = 0
 				continue
 			}
-			if trim == "" {
+			if trim == "" || strings.HasPrefix(trim, "//") {
 				continue
 			}
 			if k, v, ok := strings.Cut(trim, ":"); ok && cur.header == nil && !strings.Contains(trim, "|") && (k == "warning" || k == "warningRegex" || k == "ignoreOrder") {
@@ -258,9 +264,19 @@ func normCell(s string) string {
 			b.WriteByte(in[i])
 		}
 		parts = append(parts, strings.TrimSpace(b.String()))
+		for i, p := range parts {
+			parts[i] = unquoteCell(p)
+		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
-	return strings.ReplaceAll(s, `\,`, ",")
+	return unquoteCell(strings.ReplaceAll(s, `\,`, ","))
+}
+
+func unquoteCell(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
 }
 
 // TestSpec runs Elasticsearch's own ES|QL spec tests (../shared's subset)
@@ -304,6 +320,9 @@ func TestSpec(t *testing.T) {
 			}
 			if strings.Contains(lq, "lookup join") || strings.Contains(lq, "| enrich") {
 				skip = "LOOKUP JOIN and ENRICH are not in Vigil's subset"
+			}
+			if why, ok := knownDifferences[tc.file+"/"+tc.name]; ok {
+				skip = "known difference: " + why
 			}
 			t.Run(tc.file+"/"+tc.name, func(t *testing.T) {
 				if skip != "" {
@@ -364,6 +383,17 @@ func runSpecCase(tc specCase, schema *ecs.Schema, names []string, docs [][]byte)
 		cells := make([]string, len(row))
 		for i, v := range row {
 			cells[i] = normCell(v)
+			if i < len(res.Columns) && res.Columns[i].Type == Double {
+				if strings.HasPrefix(cells[i], "[") {
+					parts := strings.Split(strings.Trim(cells[i], "[]"), ", ")
+					for j, p := range parts {
+						parts[j] = normDouble(p)
+					}
+					cells[i] = "[" + strings.Join(parts, ", ") + "]"
+				} else {
+					cells[i] = normDouble(cells[i])
+				}
+			}
 		}
 		want = append(want, strings.Join(cells, " | "))
 	}
@@ -375,4 +405,26 @@ func runSpecCase(tc specCase, schema *ecs.Schema, names []string, docs [][]byte)
 		return fmt.Errorf("rows:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
 	}
 	return nil
+}
+
+func isOptionName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// normDouble renders a double cell canonically, so that 313301314.9047619
+// and 3.133013149047619E8 compare equal.
+func normDouble(s string) string {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return s
+	}
+	return formatDouble(f)
 }

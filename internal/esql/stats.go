@@ -109,6 +109,18 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 }
 
 func (o *statsOp) finish(r *Run, emit func([]any) bool) {
+	// Groups with a null key come first, as Elasticsearch's hash gives them
+	// the first ordinal.
+	slices.SortStableFunc(o.order, func(a, b *statsGroup) int {
+		an, bn := slices.Contains(a.keys, nil), slices.Contains(b.keys, nil)
+		switch {
+		case an && !bn:
+			return -1
+		case bn && !an:
+			return 1
+		}
+		return 0
+	})
 	results := map[*statsGroup][]any{}
 	for _, g := range o.order {
 		in := make([]any, 0, len(g.keys)+len(g.states))

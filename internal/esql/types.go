@@ -333,7 +333,11 @@ func formatDouble(f float64) string {
 		if !strings.Contains(mant, ".") {
 			mant += ".0"
 		}
-		exp = strings.TrimPrefix(exp, "+")
+		neg := strings.HasPrefix(exp, "-")
+		exp = strings.TrimLeft(exp, "+-0")
+		if neg {
+			exp = "-" + exp
+		}
 		return mant + "E" + exp
 	}
 	s := strconv.FormatFloat(f, 'f', -1, 64)

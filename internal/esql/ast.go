@@ -354,3 +354,15 @@ func (e *Cast) Pos() Pos { return e.At }
 
 // Pos returns where the expression starts.
 func (e *MatchOp) Pos() Pos { return e.At }
+
+// MapLit is a map of options, { "name": value, ... }.
+type MapLit struct {
+	At     Pos
+	Keys   []string
+	Values []Expr
+}
+
+func (*MapLit) expr() {}
+
+// Pos returns where the map starts.
+func (e *MapLit) Pos() Pos { return e.At }

@@ -217,6 +217,8 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 		}
 		fn := castFunctions[e.Type]
 		return c.call(&Call{At: e.At, Name: fn, Args: []Expr{e.X}}, []cexpr{x}, sc)
+	case *MapLit:
+		return cexpr{}, c.errorf(e.At, "", "options {...} are only allowed as the last argument of MATCH")
 	case *MatchOp:
 		return c.matchFunc(&Call{At: e.At, Name: "MATCH", Args: []Expr{e.Field, e.Query}}, sc)
 	}
@@ -679,5 +681,10 @@ func compileLike(p string) (*regexp.Regexp, error) {
 // compileRegex turns an RLIKE pattern (Lucene regular expression syntax,
 // anchored) into a Go regular expression.
 func compileRegex(p string) (*regexp.Regexp, error) {
+	// A repetition with nothing before it is a literal character in
+	// Lucene's syntax.
+	if p != "" && strings.IndexByte("*+?", p[0]) >= 0 {
+		p = `\` + p
+	}
 	return regexp.Compile(`(?s)\A(?:` + p + `)\z`)
 }

@@ -43,6 +43,10 @@ func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
 		if len(e.Args) < 2 {
 			return cexpr{}, c.errorf(e.At, "", "%s takes a field and the text", e.Name)
 		}
+		if len(e.Args) > 2 {
+			return cexpr{}, c.errorf(e.Args[2].Pos(), "drop the options to match the analyzed terms",
+				"%s options (fuzziness, operator, ...) are not supported", e.Name)
+		}
 		col, ok := e.Args[0].(*Column)
 		if !ok {
 			return cexpr{}, c.errorf(e.Args[0].Pos(), "", "the first argument of %s must be a field", e.Name)

@@ -841,11 +841,6 @@ func (p *parser) predicate() (Expr, error) {
 				return nil, p.errAt(s.off, `write field LIKE "pattern*"`, "%s takes a string pattern, found %s", strings.ToUpper(t.text), s.describe())
 			}
 			p.advance()
-			if l.Regex {
-				if _, err := compileRegex(s.text); err != nil {
-					return nil, p.errAt(s.off, "", "invalid regular expression: %v", err)
-				}
-			}
 			l.Patterns = append(l.Patterns, s.text)
 			if !paren {
 				break
@@ -1007,7 +1002,7 @@ var timeUnits = map[string]struct {
 }{
 	"millisecond": {"millisecond", 1, 0, 0}, "milliseconds": {"millisecond", 1, 0, 0}, "ms": {"millisecond", 1, 0, 0},
 	"second": {"second", 1000, 0, 0}, "seconds": {"second", 1000, 0, 0}, "sec": {"second", 1000, 0, 0}, "s": {"second", 1000, 0, 0},
-	"minute": {"minute", 60000, 0, 0}, "minutes": {"minute", 60000, 0, 0}, "min": {"minute", 60000, 0, 0},
+	"minute": {"minute", 60000, 0, 0}, "minutes": {"minute", 60000, 0, 0}, "min": {"minute", 60000, 0, 0}, "m": {"minute", 60000, 0, 0},
 	"hour": {"hour", 3600000, 0, 0}, "hours": {"hour", 3600000, 0, 0}, "h": {"hour", 3600000, 0, 0},
 	"day": {"day", 0, 0, 1}, "days": {"day", 0, 0, 1}, "d": {"day", 0, 0, 1},
 	"week": {"week", 0, 0, 7}, "weeks": {"week", 0, 0, 7}, "w": {"week", 0, 0, 7},
@@ -1157,7 +1152,15 @@ func (p *parser) call(at Pos, name string) (Expr, error) {
 		return c, err
 	}
 	for {
-		e, err := p.expr()
+		var e Expr
+		var err error
+		if t, perr := p.peek(); perr != nil {
+			return nil, perr
+		} else if t.is("{") {
+			e, err = p.mapLit()
+		} else {
+			e, err = p.expr()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -1172,4 +1175,43 @@ func (p *parser) call(at Pos, name string) (Expr, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// mapLit = "{" [string ":" literal ("," string ":" literal)*] "}" (the
+// options of MATCH and other functions)
+func (p *parser) mapLit() (Expr, error) {
+	t := p.advance()
+	m := &MapLit{At: posAt(p.src, t.off)}
+	if ok, err := p.accept("}"); err != nil || ok {
+		return m, err
+	}
+	for {
+		k, err := p.peek()
+		if err != nil {
+			return nil, err
+		}
+		if k.kind != tokString {
+			return nil, p.errAt(k.off, "", "expected an option name (a string), found %s", k.describe())
+		}
+		p.advance()
+		if _, err := p.expect(":", "after the option name"); err != nil {
+			return nil, err
+		}
+		v, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(*Literal); !ok {
+			return nil, p.errAt(v.Pos().Offset, "", "an option value must be a constant")
+		}
+		m.Keys = append(m.Keys, k.text)
+		m.Values = append(m.Values, v)
+		if ok, err := p.accept(","); err != nil {
+			return nil, err
+		} else if !ok {
+			break
+		}
+	}
+	_, err := p.expect("}", "to close the options")
+	return m, err
 }

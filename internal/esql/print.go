@@ -410,3 +410,11 @@ func plainName(s string, wildcards bool) bool {
 	}
 	return true
 }
+
+func (e *MapLit) String() string {
+	parts := make([]string, len(e.Keys))
+	for i, k := range e.Keys {
+		parts[i] = quoteString(k) + ": " + e.Values[i].String()
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}

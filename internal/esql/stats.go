@@ -109,6 +109,14 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 }
 
 func (o *statsOp) finish(r *Run, emit func([]any) bool) {
+	// STATS without BY over no rows still makes its one row (COUNT 0).
+	if len(o.order) == 0 && len(o.s.by) == 0 && !o.s.inline {
+		g := &statsGroup{}
+		for _, a := range o.s.aggs {
+			g.states = append(g.states, newAggState(a))
+		}
+		o.order = append(o.order, g)
+	}
 	// Groups with a null key come first, as Elasticsearch's hash gives them
 	// the first ordinal.
 	slices.SortStableFunc(o.order, func(a, b *statsGroup) int {

@@ -1,6 +1,7 @@
 package esql
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -58,6 +59,7 @@ type sourceCol struct {
 	meta  string // _id, _index, _version, or ""
 	plain bool   // not named by the query (from Options.Fields)
 	esType ecs.Type // the mapping's type (float and half_float round doubles)
+	unmapped bool   // no mapping knows the field
 }
 
 // colRef is a column of a layout: its name, type, and the slot of the row
@@ -67,6 +69,9 @@ type colRef struct {
 	typ    Type
 	slot   int
 	source *sourceCol // a FROM column still under its name, or nil
+	// unmapped names the unmapped source field whose values the column
+	// holds (directly, or through MIN, MAX, VALUES...), or "".
+	unmapped string
 }
 
 // scope is the layout of rows between two commands during compilation.
@@ -109,6 +114,7 @@ type compiler struct {
 	opts    Options
 	errs    []error
 	streams bool // no blocking command yet (KQL() and MATCH read the document)
+	retypes map[string]Type // unmapped fields read as another type than keyword
 }
 
 func (c *compiler) errorf(pos Pos, hint, format string, args ...any) error {
@@ -119,6 +125,45 @@ func (c *compiler) errorf(pos Pos, hint, format string, args ...any) error {
 // evaluation. Errors are *Error with the position of the fault; a command
 // Vigil does not run (COMPLETION) is reported as such.
 func Compile(q *Query, opts Options) (*Program, error) {
+	// Fields no mapping knows start as keyword; when the query uses one as
+	// a number or a boolean, it is read as that type (Elasticsearch would
+	// know it from the index mapping) and compilation starts over.
+	retype := map[string]Type{}
+	for range 64 {
+		p, err := compile(q, opts, retype)
+		var rt *retypeError
+		if errors.As(err, &rt) {
+			if _, done := retype[rt.name]; !done {
+				retype[rt.name] = rt.typ
+				continue
+			}
+			return nil, rt.err
+		}
+		return p, err
+	}
+	return nil, errors.New("too many fields of unknown type")
+}
+
+// retypeError asks compile to read an unmapped field as another type.
+type retypeError struct {
+	name string
+	typ  Type
+	err  error // the error to report if retyping does not help
+}
+
+func (e *retypeError) Error() string { return e.err.Error() }
+
+// retype returns a retypeError when x is an unmapped source field, else err.
+func (c *compiler) retype(x cexpr, t Type, err error) error {
+	if x.unmapped != "" {
+		if _, done := c.retypes[x.unmapped]; !done {
+			return &retypeError{name: x.unmapped, typ: t, err: err}
+		}
+	}
+	return err
+}
+
+func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) {
 	p := &Program{query: q, now: opts.Now, plan: opts.Plan}
 	if p.plan == nil {
 		p.plan = event.NewPlan()
@@ -126,7 +171,7 @@ func Compile(q *Query, opts Options) (*Program, error) {
 	if p.now == nil {
 		p.now = func() time.Time { return time.Unix(0, 0).UTC() }
 	}
-	c := &compiler{p: p, opts: opts, streams: true}
+	c := &compiler{p: p, opts: opts, streams: true, retypes: retypes}
 	for _, cmd := range q.Commands {
 		if u, ok := cmd.(*Unsupported); ok {
 			return nil, c.errorf(u.At, "", "%s is not supported: %s", u.Name, u.Reason)
@@ -158,6 +203,9 @@ func Compile(q *Query, opts Options) (*Program, error) {
 			}
 			if m == "_score" {
 				t = Double
+			}
+			if m == "_source" {
+				t = SourceType
 			}
 			sc2 := &sourceCol{name: m, typ: t, slot: *sc.width, meta: m}
 			*sc.width++
@@ -213,6 +261,9 @@ func (c *compiler) addSource(sc *scope, name string, at Pos, plain bool) error {
 	f, known := c.p.schema.Field(name)
 	t := Keyword
 	path := name
+	if rt, ok := c.retypes[name]; ok && !known {
+		t = rt
+	}
 	if known {
 		switch f.Type {
 		case ecs.Object, ecs.Nested:
@@ -223,10 +274,13 @@ func (c *compiler) addSource(sc *scope, name string, at Pos, plain bool) error {
 			path = f.Parent
 		}
 	}
-	src := &sourceCol{name: name, path: path, typ: t, slot: *sc.width, plain: plain, esType: f.Type}
+	src := &sourceCol{name: name, path: path, typ: t, slot: *sc.width, plain: plain, esType: f.Type, unmapped: !known}
 	*sc.width++
 	c.p.sources = append(c.p.sources, src)
 	ref := colRef{name: name, typ: t, slot: src.slot, source: src}
+	if !known {
+		ref.unmapped = name
+	}
 	// FROM's columns come in name order, before computed ones.
 	i := 0
 	for i < len(sc.cols) && sc.cols[i].source != nil && sc.cols[i].source.meta == "" && sc.cols[i].name < name {
@@ -317,7 +371,7 @@ func closeScope(cols []colRef) (*scope, []int) {
 	slots := make([]int, len(cols))
 	for i, col := range cols {
 		slots[i] = col.slot
-		ns.cols = append(ns.cols, colRef{name: col.name, typ: col.typ, slot: i})
+		ns.cols = append(ns.cols, colRef{name: col.name, typ: col.typ, slot: i, unmapped: col.unmapped, source: col.source})
 	}
 	w = len(cols)
 	return ns, slots
@@ -332,7 +386,7 @@ func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, erro
 			return nil, err
 		}
 		if e.typ != Boolean && e.typ != Null {
-			return nil, c.errorf(cmd.Cond.Pos(), "", "WHERE needs a boolean condition, not [%s] of type %s", cmd.Cond, e.typ)
+			return nil, c.retype(e, Boolean, c.errorf(cmd.Cond.Pos(), "", "WHERE needs a boolean condition, not [%s] of type %s", cmd.Cond, e.typ))
 		}
 		c.p.stages = append(c.p.stages, &whereStage{cond: e})
 		return sc, nil

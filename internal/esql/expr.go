@@ -17,6 +17,9 @@ type cexpr struct {
 	text  string // the expression as printed, for warnings
 	pos   Pos
 	konst bool // a constant (the value does not depend on the row)
+	// unmapped names the source field this expression reads directly when
+	// no mapping knows its type (so the compiler may retype it).
+	unmapped string
 }
 
 func constExpr(v any, t Type, e Expr) cexpr {
@@ -90,15 +93,21 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 			return cexpr{}, err
 		}
 		slot := ref.slot
-		return cexpr{typ: ref.typ, text: e.String(), pos: e.At, ev: func(_ *Run, row []any) any {
+		x := cexpr{typ: ref.typ, text: e.String(), pos: e.At, ev: func(_ *Run, row []any) any {
 			if slot < len(row) {
 				return row[slot]
 			}
 			return nil
-		}}, nil
+		}}
+		x.unmapped = ref.unmapped
+		return x, nil
 	case *Call:
 		if hook != nil && isAggregate(e.Name) {
 			return hook(e)
+		}
+		switch e.Name {
+		case "KQL", "MATCH", "QSTR", "MATCH_PHRASE":
+			return c.matchFunc(e, sc)
 		}
 		if isAggregate(e.Name) {
 			return cexpr{}, c.errorf(e.At, "aggregate functions go in STATS", "aggregate function [%s] is only allowed in STATS", e.Name)
@@ -119,7 +128,7 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 		}
 		if e.Op == "NOT" {
 			if x.typ != Boolean && x.typ != Null {
-				return cexpr{}, c.errorf(e.At, "", "NOT needs a boolean, not [%s] of type %s", e.X, x.typ)
+				return cexpr{}, c.retype(x, Boolean, c.errorf(e.At, "", "NOT needs a boolean, not [%s] of type %s", e.X, x.typ))
 			}
 			return c.scalar(e, Boolean, []cexpr{x}, func(r *Run, self *cexpr, v []any) any { return !v[0].(bool) }), nil
 		}
@@ -145,7 +154,7 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 					if i == 1 {
 						side = e.Y
 					}
-					return cexpr{}, c.errorf(side.Pos(), "", "%s needs booleans, not [%s] of type %s", e.Op, side, o.typ)
+					return cexpr{}, c.retype(o, Boolean, c.errorf(side.Pos(), "", "%s needs booleans, not [%s] of type %s", e.Op, side, o.typ))
 				}
 			}
 			return c.logic(e, x, y), nil
@@ -329,11 +338,11 @@ func (c *compiler) arith(e *Binary, op string, x, y cexpr) (cexpr, error) {
 		return cexpr{}, c.errorf(e.Pos(), "", "adding time spans is not supported")
 	}
 	if !x.typ.isNumeric() || !y.typ.isNumeric() {
-		bad, bt := e.X, x.typ
+		bad, bt, bx := e.X, x.typ, x
 		if x.typ.isNumeric() {
-			bad, bt = e.Y, y.typ
+			bad, bt, bx = e.Y, y.typ, y
 		}
-		return cexpr{}, c.errorf(bad.Pos(), "", "[%s] needs numbers (or a date and a time span), not [%s] of type %s", op, bad, bt)
+		return cexpr{}, c.retype(bx, Double, c.errorf(bad.Pos(), "", "[%s] needs numbers (or a date and a time span), not [%s] of type %s", op, bad, bt))
 	}
 	t := widerNumeric(x.typ, y.typ)
 	switch t {
@@ -545,7 +554,19 @@ func (c *compiler) comparable(at Expr, x, y cexpr) (Type, [2]func(any) any, erro
 		conv[1-i] = f
 		return other.typ, conv, nil
 	}
-	return 0, conv, c.errorf(at.Pos(), "", "cannot compare %s with %s in [%s]", x.typ, y.typ, at)
+	err := c.errorf(at.Pos(), "", "cannot compare %s with %s in [%s]", x.typ, y.typ, at)
+	// An unmapped field compared with a number, date, IP or boolean is
+	// read as that type.
+	for _, pair := range [2][2]cexpr{{x, y}, {y, x}} {
+		if pair[0].unmapped != "" && pair[1].typ != Null && !pair[1].typ.isString() {
+			t := pair[1].typ
+			if t == Integer {
+				t = Long
+			}
+			return 0, conv, c.retype(pair[0], t, err)
+		}
+	}
+	return 0, conv, err
 }
 
 // compare compiles == != < <= > >= =~.
@@ -686,5 +707,45 @@ func compileRegex(p string) (*regexp.Regexp, error) {
 	if p != "" && strings.IndexByte("*+?", p[0]) >= 0 {
 		p = `\` + p
 	}
+	p = dropPossessive(p)
 	return regexp.Compile(`(?s)\A(?:` + p + `)\z`)
+}
+
+// dropPossessive turns Java's possessive quantifiers (a++, a*+, a?+,
+// a{2}+) into greedy ones, which RE2 has: they match the same texts unless
+// the possessive form's refusal to backtrack makes a match fail.
+func dropPossessive(p string) string {
+	var b strings.Builder
+	quant := false // the previous token was a quantifier
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			b.WriteByte(c)
+			i++
+			b.WriteByte(p[i])
+			quant = false
+			continue
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+			quant = false
+		case c == '[':
+			inClass = true
+			quant = false
+		case c == '+' && quant:
+			quant = false
+			continue
+		case c == '*' || c == '+' || c == '?' || c == '}':
+			quant = true
+			b.WriteByte(c)
+			continue
+		default:
+			quant = false
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package esql
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"math"
 	"net/netip"
 	"net/url"
@@ -57,7 +58,7 @@ func (c *compiler) needString(e *Call, i int, args []cexpr) error {
 
 func (c *compiler) needNumber(e *Call, i int, args []cexpr) error {
 	if t := args[i].typ; !t.isNumeric() && t != Null {
-		return c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a number, not [%s] of type %s", i+1, e.Name, e.Args[i], t)
+		return c.retype(args[i], Double, c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a number, not [%s] of type %s", i+1, e.Name, e.Args[i], t))
 	}
 	return nil
 }
@@ -181,7 +182,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		var fixed *regexp.Regexp
 		if args[1].konst {
 			if s, ok := args[1].ev(nil, nil).(string); ok {
-				re, err := regexp.Compile(s)
+				re, err := regexp.Compile(dropPossessive(s))
 				if err != nil {
 					return cexpr{}, c.errorf(e.Args[1].Pos(), "", "invalid regular expression %q: %v", s, err)
 				}
@@ -192,7 +193,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			re := fixed
 			if re == nil {
 				var err error
-				if re, err = regexp.Compile(v[1].(string)); err != nil {
+				if re, err = regexp.Compile(dropPossessive(v[1].(string))); err != nil {
 					r.fail(self, "java.util.regex.PatternSyntaxException: "+err.Error())
 					return nil
 				}
@@ -741,8 +742,20 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		return constExpr(math.Pi, Double, e), nil
 	case "E":
 		return constExpr(math.E, Double, e), nil
-	case "KQL", "MATCH", "QSTR", "MATCH_PHRASE":
-		return c.matchFunc(e, sc)
+	case "JSON_EXTRACT":
+		if err := c.arity(e, args, 2, 2); err != nil {
+			return cexpr{}, err
+		}
+		if t := args[0].typ; !t.isString() && t != SourceType && t != Null {
+			return cexpr{}, c.errorf(e.Args[0].Pos(), "", "JSON_EXTRACT reads a string or _source, not [%s] of type %s", e.Args[0], t)
+		}
+		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
+			out, msg := jsonExtract(v[0].(string), v[1].(string))
+			if msg != "" {
+				r.fail(self, msg)
+			}
+			return out
+		}), nil
 	}
 	if f, ok := mvFunctions[e.Name]; ok {
 		return f(c, e, args)
@@ -968,4 +981,102 @@ func dateDiff(unit string, a, b time.Time) (int64, bool) {
 		return months / 3, true
 	}
 	return months / 12, true
+}
+
+// jsonExtract follows a path ($.a.b[0], a.b, a['b.c']) in a JSON document:
+// a string value as it is, other values as compact JSON, nil when the path
+// is absent. Keys written with dots in the document (flattened) are found
+// too.
+func jsonExtract(doc, path string) (any, string) {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, "java.lang.IllegalArgumentException: invalid JSON input"
+	}
+	segs, ok := jsonPath(path)
+	if !ok {
+		return nil, "java.lang.IllegalArgumentException: invalid JSON path [" + path + "]"
+	}
+	v, found := jsonWalk(v, segs)
+	if !found || v == nil {
+		return nil, ""
+	}
+	if s, ok := v.(string); ok {
+		return s, ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, ""
+	}
+	return string(b), ""
+}
+
+// jsonPath splits a path into keys and array indexes (as ints).
+func jsonPath(p string) ([]any, bool) {
+	p = strings.TrimPrefix(strings.TrimPrefix(p, "$"), ".")
+	var segs []any
+	for len(p) > 0 {
+		switch {
+		case strings.HasPrefix(p, "['") || strings.HasPrefix(p, `["`):
+			q := p[1]
+			end := strings.IndexByte(p[2:], q)
+			if end < 0 {
+				return nil, false
+			}
+			segs = append(segs, p[2:2+end])
+			p = strings.TrimPrefix(p[2+end+1:], "]")
+		case p[0] == '[':
+			end := strings.IndexByte(p, ']')
+			n, err := strconv.Atoi(p[1:max(end, 1)])
+			if end < 0 || err != nil {
+				return nil, false
+			}
+			segs = append(segs, n)
+			p = p[end+1:]
+		default:
+			end := strings.IndexAny(p, ".[")
+			if end < 0 {
+				end = len(p)
+			}
+			if end == 0 {
+				return nil, false
+			}
+			segs = append(segs, p[:end])
+			p = p[end:]
+		}
+		p = strings.TrimPrefix(p, ".")
+	}
+	return segs, true
+}
+
+func jsonWalk(v any, segs []any) (any, bool) {
+	if len(segs) == 0 {
+		return v, true
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		// the key itself, or a dotted key spanning several segments
+		key := ""
+		for i, s := range segs {
+			k, ok := s.(string)
+			if !ok {
+				break
+			}
+			if i > 0 {
+				key += "."
+			}
+			key += k
+			if next, ok := x[key]; ok {
+				if out, found := jsonWalk(next, segs[i+1:]); found {
+					return out, true
+				}
+			}
+		}
+	case []any:
+		if n, ok := segs[0].(int); ok && n >= 0 && n < len(x) {
+			return jsonWalk(x[n], segs[1:])
+		}
+	}
+	return nil, false
 }

@@ -13,7 +13,7 @@ import (
 // any command that holds rows back (STATS, SORT), as in Elasticsearch,
 // where they must run on the index.
 func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
-	if !c.streams || !sc.open {
+	if !c.streams {
 		return cexpr{}, c.errorf(e.At, "move the condition into a WHERE right after FROM",
 			"[%s] can only be used on the documents of FROM, before STATS, SORT, KEEP or LIMIT", e.Name)
 	}
@@ -47,7 +47,11 @@ func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
 			return cexpr{}, c.errorf(e.Args[2].Pos(), "drop the options to match the analyzed terms",
 				"%s options (fuzziness, operator, ...) are not supported", e.Name)
 		}
-		col, ok := e.Args[0].(*Column)
+		arg0 := e.Args[0]
+		if cast, ok := arg0.(*Cast); ok {
+			arg0 = cast.X // MATCH(field::STRING, ...) matches the field
+		}
+		col, ok := arg0.(*Column)
 		if !ok {
 			return cexpr{}, c.errorf(e.Args[0].Pos(), "", "the first argument of %s must be a field", e.Name)
 		}
@@ -61,8 +65,12 @@ func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
 		default:
 			return cexpr{}, c.errorf(e.Args[1].Pos(), "", "the second argument of %s must be a constant", e.Name)
 		}
-		if _, err := c.resolve(sc, col.Name, col.At); err != nil {
+		ref, err := c.resolve(sc, col.Name, col.At)
+		if err != nil {
 			return cexpr{}, err
+		}
+		if ref.source == nil {
+			return cexpr{}, c.errorf(col.At, "", "%s matches a field of the documents; [%s] is computed by the query", e.Name, col.Name)
 		}
 		if e.Name == "MATCH_PHRASE" {
 			query = kqlField(col.Name) + ":" + strconv.Quote(text)

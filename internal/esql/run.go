@@ -1,6 +1,8 @@
 package esql
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -102,6 +104,13 @@ func (r *Run) Add(d Doc) {
 			row[s.slot] = nilIfEmpty(d.ID)
 		case "_index":
 			row[s.slot] = nilIfEmpty(d.Index)
+		case "_source":
+			if d.Event != nil {
+				var b bytes.Buffer
+				if json.Compact(&b, d.Event.Raw()) == nil {
+					row[s.slot] = b.String()
+				}
+			}
 		case "_version":
 			v := d.Version
 			if v == 0 {

@@ -216,7 +216,7 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 			return nil, err
 		}
 		st.by = append(st.by, e)
-		byCols = append(byCols, colRef{name: b.Name, typ: e.typ, slot: i})
+		byCols = append(byCols, colRef{name: b.Name, typ: e.typ, slot: i, unmapped: e.unmapped})
 	}
 	outScope.cols = slices.Clone(byCols)
 	w = len(byCols)
@@ -240,7 +240,12 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 			idx := len(st.aggs)
 			st.aggs = append(st.aggs, spec)
 			slot := len(cmd.By) + idx
-			return cexpr{typ: spec.typ, text: call.String(), pos: call.At, ev: func(_ *Run, row []any) any { return row[slot] }}, nil
+			out := cexpr{typ: spec.typ, text: call.String(), pos: call.At, ev: func(_ *Run, row []any) any { return row[slot] }}
+			switch call.Name {
+			case "MIN", "MAX", "VALUES", "FIRST", "LAST", "TOP":
+				out.unmapped = spec.args[0].unmapped
+			}
+			return out, nil
 		}
 		e, err := c.exprAgg(a.Expr, outScope, hook)
 		if err != nil {
@@ -255,7 +260,7 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 	}
 	var cols []colRef
 	for i, a := range cmd.Aggs {
-		cols = append(cols, colRef{name: a.Name, typ: st.outs[aggSlots[i]].typ})
+		cols = append(cols, colRef{name: a.Name, typ: st.outs[aggSlots[i]].typ, unmapped: st.outs[aggSlots[i]].unmapped})
 	}
 	for i, b := range byCols {
 		j := i
@@ -370,7 +375,7 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 			return nil, err
 		}
 		if !spec.args[0].typ.isNumeric() && spec.args[0].typ != Null {
-			return nil, c.errorf(call.Args[0].Pos(), "", "SUM needs a number, not [%s] of type %s", call.Args[0], spec.args[0].typ)
+			return nil, c.retype(spec.args[0], Double, c.errorf(call.Args[0].Pos(), "", "SUM needs a number, not [%s] of type %s", call.Args[0], spec.args[0].typ))
 		}
 		spec.typ = Long
 		if spec.args[0].typ == Double {
@@ -385,7 +390,7 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 			return nil, err
 		}
 		if !spec.args[0].typ.isNumeric() && spec.args[0].typ != Null {
-			return nil, c.errorf(call.Args[0].Pos(), "", "%s needs a number, not [%s] of type %s", call.Name, call.Args[0], spec.args[0].typ)
+			return nil, c.retype(spec.args[0], Double, c.errorf(call.Args[0].Pos(), "", "%s needs a number, not [%s] of type %s", call.Name, call.Args[0], spec.args[0].typ))
 		}
 		spec.typ = Double
 	case "TOP":

@@ -2,6 +2,7 @@ package esql
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/netip"
@@ -40,12 +41,14 @@ const (
 	TimeDuration
 	DatePeriod
 	UnsupportedType
+	// SourceType is the _source metadata column: the document's JSON text.
+	SourceType
 )
 
 var typeNames = [...]string{Null: "null", Keyword: "keyword", Text: "text", Integer: "integer", Long: "long",
 	UnsignedLong: "unsigned_long", Double: "double", Boolean: "boolean", Date: "date", DateNanos: "date_nanos",
 	IP: "ip", Version: "version", GeoPoint: "geo_point", TimeDuration: "time_duration", DatePeriod: "date_period",
-	UnsupportedType: "unsupported"}
+	UnsupportedType: "unsupported", SourceType: "_source"}
 
 // String returns the type's name as ES|QL's responses write it.
 func (t Type) String() string {
@@ -391,6 +394,10 @@ func JSONValue(v any, t Type) any {
 		return x
 	case netip.Addr:
 		return x.String()
+	case string:
+		if t == SourceType {
+			return json.RawMessage(x)
+		}
 	}
 	return v
 }

@@ -707,7 +707,7 @@ func compileRegex(p string) (*regexp.Regexp, error) {
 	if p != "" && strings.IndexByte("*+?", p[0]) >= 0 {
 		p = `\` + p
 	}
-	p = dropPossessive(p)
+	p = rewriteLookahead(dropPossessive(p))
 	return regexp.Compile(`(?s)\A(?:` + p + `)\z`)
 }
 
@@ -748,4 +748,38 @@ func dropPossessive(p string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// negLookahead matches a negative look-ahead of single characters right
+// before a character class: (?!a|\d)[A-Za-z].
+var negLookahead = regexp.MustCompile(`\(\?!((?:\\.|\[[^\]]*\]|[^|()\\\[])(?:\|(?:\\.|\[[^\]]*\]|[^|()\\\[]))*)\)(\[(?:\\.|[^\]\\])+\])`)
+
+// rewriteLookahead turns (?!x|y)[class], which RE2 has not, into the class
+// without the characters x and y, when the class is ASCII: the same
+// matches.
+func rewriteLookahead(p string) string {
+	return negLookahead.ReplaceAllStringFunc(p, func(m string) string {
+		sub := negLookahead.FindStringSubmatch(m)
+		not, err1 := regexp.Compile(`\A(?:` + sub[1] + `)\z`)
+		class, err2 := regexp.Compile(`\A` + sub[2] + `\z`)
+		if err1 != nil || err2 != nil {
+			return m
+		}
+		var b strings.Builder
+		b.WriteByte('[')
+		for c := 0; c < 128; c++ {
+			ch := string(rune(c))
+			if class.MatchString(ch) && !not.MatchString(ch) {
+				b.WriteString(regexp.QuoteMeta(ch))
+			}
+		}
+		if class.MatchString("\u00e9") || class.MatchString("\u4e00") {
+			return m // not an ASCII class
+		}
+		b.WriteByte(']')
+		if b.Len() == 2 {
+			return `[^\x00-\x{10FFFF}]`
+		}
+		return b.String()
+	})
 }

@@ -182,7 +182,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		var fixed *regexp.Regexp
 		if args[1].konst {
 			if s, ok := args[1].ev(nil, nil).(string); ok {
-				re, err := regexp.Compile(dropPossessive(s))
+				re, err := regexp.Compile(rewriteLookahead(dropPossessive(s)))
 				if err != nil {
 					return cexpr{}, c.errorf(e.Args[1].Pos(), "", "invalid regular expression %q: %v", s, err)
 				}
@@ -193,7 +193,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			re := fixed
 			if re == nil {
 				var err error
-				if re, err = regexp.Compile(dropPossessive(v[1].(string))); err != nil {
+				if re, err = regexp.Compile(rewriteLookahead(dropPossessive(v[1].(string)))); err != nil {
 					r.fail(self, "java.util.regex.PatternSyntaxException: "+err.Error())
 					return nil
 				}

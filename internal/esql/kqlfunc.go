@@ -44,8 +44,7 @@ func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
 			return cexpr{}, c.errorf(e.At, "", "%s takes a field and the text", e.Name)
 		}
 		if len(e.Args) > 2 {
-			return cexpr{}, c.errorf(e.Args[2].Pos(), "drop the options to match the analyzed terms",
-				"%s options (fuzziness, operator, ...) are not supported", e.Name)
+			return c.fuzzyMatch(e, sc)
 		}
 		arg0 := e.Args[0]
 		if cast, ok := arg0.(*Cast); ok {
@@ -113,4 +112,117 @@ func kqlField(name string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// fuzzyMatch is MATCH(field, "text", {"fuzziness": n}) on a keyword field:
+// a term query with fuzziness, true when a value is within n edits
+// (Damerau-Levenshtein, as Lucene's fuzzy query with transpositions) of the
+// text. max_expansions and prefix_length limit which of the index's terms
+// Elasticsearch tries; Vigil tests every value (prefix_length is honoured).
+func (c *compiler) fuzzyMatch(e *Call, sc *scope) (cexpr, error) {
+	opts, ok := e.Args[2].(*MapLit)
+	if !ok || len(e.Args) > 3 {
+		return cexpr{}, c.errorf(e.Args[2].Pos(), "", "the third argument of %s must be its options {...}", e.Name)
+	}
+	arg0 := e.Args[0]
+	if cast, ok := arg0.(*Cast); ok {
+		arg0 = cast.X
+	}
+	col, ok := arg0.(*Column)
+	if !ok {
+		return cexpr{}, c.errorf(e.Args[0].Pos(), "", "the first argument of %s must be a field", e.Name)
+	}
+	lit, ok := e.Args[1].(*Literal)
+	text, isStr := lit.Value.(string)
+	if !ok || !isStr {
+		return cexpr{}, c.errorf(e.Args[1].Pos(), "", "the second argument of %s must be a string constant", e.Name)
+	}
+	ref, err := c.resolve(sc, col.Name, col.At)
+	if err != nil {
+		return cexpr{}, err
+	}
+	if ref.typ != Keyword {
+		return cexpr{}, c.errorf(e.Args[2].Pos(), "drop the options to match the analyzed terms",
+			"%s options are supported on keyword fields only; [%s] is %s", e.Name, col.Name, ref.typ)
+	}
+	fuzz, prefix := 0, 0
+	for i, k := range opts.Keys {
+		v := opts.Values[i].(*Literal).Value
+		switch k {
+		case "fuzziness":
+			switch x := v.(type) {
+			case int64:
+				fuzz = int(min(max(x, 0), 2))
+			case string:
+				if strings.EqualFold(x, "AUTO") {
+					fuzz = -1
+				} else if n, err := strconv.Atoi(x); err == nil {
+					fuzz = min(max(n, 0), 2)
+				} else {
+					return cexpr{}, c.errorf(opts.Values[i].Pos(), "", "fuzziness is 0, 1, 2 or \"AUTO\"")
+				}
+			}
+		case "prefix_length":
+			if n, ok := v.(int64); ok {
+				prefix = int(max(n, 0))
+			}
+		case "max_expansions", "fuzzy_transpositions", "lenient", "boost", "operator", "minimum_should_match", "analyzer", "auto_generate_synonyms_phrase_query":
+		default:
+			return cexpr{}, c.errorf(opts.Values[i].Pos(), "", "unknown %s option %q", e.Name, k)
+		}
+	}
+	if fuzz < 0 {
+		switch n := len([]rune(text)); {
+		case n <= 2:
+			fuzz = 0
+		case n <= 5:
+			fuzz = 1
+		default:
+			fuzz = 2
+		}
+	}
+	slot := ref.slot
+	want := []rune(text)
+	return cexpr{typ: Boolean, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		for _, v := range values(row[slot]) {
+			s, _ := v.(string)
+			got := []rune(s)
+			if len(got) < prefix || len(want) < prefix || string(got[:prefix]) != string(want[:prefix]) {
+				continue
+			}
+			if damerau(got, want, fuzz) <= fuzz {
+				return true
+			}
+		}
+		return false
+	}}, nil
+}
+
+// damerau is the optimal string alignment distance of a and b, stopping
+// early above limit.
+func damerau(a, b []rune, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

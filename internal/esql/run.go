@@ -91,7 +91,9 @@ func (r *Run) Add(d Doc) {
 	for _, s := range r.p.sources {
 		switch s.meta {
 		case "":
-			if d.Event != nil {
+			if d.Event != nil && s.typ == GeoPoint {
+				row[s.slot] = readGeoPoint(d.Event, s.path)
+			} else if d.Event != nil {
 				row[s.slot] = toValue(d.Event.Get(s.path), s.typ)
 				switch s.esType {
 				case ecs.Float:

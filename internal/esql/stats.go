@@ -199,6 +199,10 @@ func appendKey(b []byte, v any) []byte {
 	case uint64:
 		b = append(b, 6)
 		return binary.BigEndian.AppendUint64(b, x)
+	case geoPoint:
+		b = append(b, 8)
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(x.lon))
+		return binary.BigEndian.AppendUint64(b, math.Float64bits(x.lat))
 	}
 	return append(b, 7)
 }

@@ -371,6 +371,8 @@ func valueString(v any, t Type) string {
 		return strconv.FormatBool(x)
 	case netip.Addr:
 		return x.String()
+	case geoPoint:
+		return x.wkt()
 	}
 	return fmt.Sprint(v)
 }
@@ -398,6 +400,8 @@ func JSONValue(v any, t Type) any {
 		if t == SourceType {
 			return json.RawMessage(x)
 		}
+	case geoPoint:
+		return x.wkt()
 	}
 	return v
 }

@@ -63,6 +63,39 @@ func (c *compiler) needNumber(e *Call, i int, args []cexpr) error {
 	return nil
 }
 
+// needKinds checks argument types: 's' string, 'i' whole number, 'n'
+// number, '.' anything.
+func (c *compiler) needKinds(e *Call, args []cexpr, kinds string) error {
+	for i := range args {
+		if i >= len(kinds) {
+			break
+		}
+		t := args[i].typ
+		if t == Null {
+			continue
+		}
+		var err error
+		switch kinds[i] {
+		case 's':
+			err = c.needString(e, i, args)
+		case 'n':
+			err = c.needNumber(e, i, args)
+		case 'd':
+			if !t.isDate() {
+				err = c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a date, not [%s] of type %s", i+1, e.Name, e.Args[i], t)
+			}
+		case 'i':
+			if !t.isInt() {
+				err = c.retype(args[i], Long, c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a whole number, not [%s] of type %s", i+1, e.Name, e.Args[i], t))
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *compiler) needConst(e *Call, i int, args []cexpr) error {
 	if !args[i].konst {
 		return c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a constant", i+1, e.Name)
@@ -80,10 +113,8 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			return cexpr{}, err
 		}
 		for i := range args {
-			if i == 0 || t != Integer {
-				if err := c.needString(e, i, args); err != nil && args[i].typ != Integer {
-					return cexpr{}, err
-				}
+			if err := c.needString(e, i, args); err != nil {
+				return cexpr{}, err
 			}
 		}
 		return c.scalar(e, t, args, func(r *Run, self *cexpr, v []any) any { return f(v) }), nil
@@ -179,6 +210,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 3, 3); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "sss"); err != nil {
+			return cexpr{}, err
+		}
 		var fixed *regexp.Regexp
 		if args[1].konst {
 			if s, ok := args[1].ev(nil, nil).(string); ok {
@@ -204,6 +238,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 2, 3); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "sii"); err != nil {
+			return cexpr{}, err
+		}
 		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
 			rs := []rune(v[0].(string))
 			start := int(v[1].(int64))
@@ -223,6 +260,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "si"); err != nil {
+			return cexpr{}, err
+		}
 		left := e.Name == "LEFT"
 		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
 			rs := []rune(v[0].(string))
@@ -234,6 +274,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		}), nil
 	case "LOCATE":
 		if err := c.arity(e, args, 2, 3); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "ssi"); err != nil {
 			return cexpr{}, err
 		}
 		return c.scalar(e, Integer, args, func(r *Run, self *cexpr, v []any) any {
@@ -255,6 +298,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 1, 1); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "i"); err != nil {
+			return cexpr{}, err
+		}
 		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
 			n := v[0].(int64)
 			if n < 0 || n > 1<<20 {
@@ -267,6 +313,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "si"); err != nil {
+			return cexpr{}, err
+		}
 		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
 			n := v[1].(int64)
 			if n < 0 || int64(len(v[0].(string)))*n > 1<<20 {
@@ -277,6 +326,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		}), nil
 	case "SPLIT":
 		if err := c.arity(e, args, 2, 2); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "ss"); err != nil {
 			return cexpr{}, err
 		}
 		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
@@ -423,6 +475,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "sd"); err != nil {
+			return cexpr{}, err
+		}
 		return c.scalar(e, Long, args, func(r *Run, self *cexpr, v []any) any {
 			t := toTime(v[1].(int64), args[1].typ)
 			switch strings.ToUpper(v[0].(string)) {
@@ -456,6 +511,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		}), nil
 	case "DATE_FORMAT":
 		if err := c.arity(e, args, 1, 2); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "d"); err != nil {
 			return cexpr{}, err
 		}
 		if len(args) == 1 {
@@ -646,6 +704,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 1, 2); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "ni"); err != nil {
+			return cexpr{}, err
+		}
 		if err := c.needNumber(e, 0, args); err != nil {
 			return cexpr{}, err
 		}
@@ -707,6 +768,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 1, 1); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "n"); err != nil {
+			return cexpr{}, err
+		}
 		name := e.Name
 		return c.scalar(e, Double, args, func(r *Run, self *cexpr, v []any) any {
 			x := toFloat(v[0])
@@ -730,6 +794,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err
 		}
+		if err := c.needKinds(e, args, "nn"); err != nil {
+			return cexpr{}, err
+		}
 		return c.scalar(e, Double, args, func(r *Run, self *cexpr, v []any) any {
 			z := math.Pow(toFloat(v[0]), toFloat(v[1]))
 			if math.IsNaN(z) || math.IsInf(z, 0) {
@@ -744,6 +811,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		return constExpr(math.E, Double, e), nil
 	case "JSON_EXTRACT":
 		if err := c.arity(e, args, 2, 2); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, ".s"); err != nil {
 			return cexpr{}, err
 		}
 		if t := args[0].typ; !t.isString() && t != SourceType && t != Null {

@@ -67,7 +67,7 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err
 		}
-		if err := c.needString(e, 0, args); err != nil {
+		if err := c.needKinds(e, args, "ss"); err != nil {
 			return cexpr{}, err
 		}
 		return cexpr{typ: Keyword, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
@@ -85,6 +85,9 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 	},
 	"MV_SLICE": func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
 		if err := c.arity(e, args, 2, 3); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, ".ii"); err != nil {
 			return cexpr{}, err
 		}
 		return cexpr{typ: args[0].typ, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {

@@ -395,9 +395,6 @@ func plainName(s string, wildcards bool) bool {
 		if part == "" || reserved[strings.ToUpper(part)] {
 			return false
 		}
-		if _, unit := timeUnits[strings.ToLower(part)]; unit && !wildcards {
-			return false
-		}
 		for i := 0; i < len(part); i++ {
 			c := part[i]
 			if c == '*' && wildcards {

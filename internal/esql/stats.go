@@ -234,6 +234,10 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 			}
 			filter = &f
 		}
+		if !containsAggregate(a.Expr) {
+			return nil, c.errorf(a.Expr.Pos(), "use EVAL for expressions without an aggregate function",
+				"[%s] is not an aggregate: STATS needs an aggregate function such as COUNT(*) or VALUES(field)", a.Expr)
+		}
 		found := false
 		hook := func(call *Call) (cexpr, error) {
 			found = true
@@ -731,3 +735,39 @@ func (s *topState) result(*Run) any {
 }
 
 var _ = strconv.Itoa
+
+// containsAggregate reports whether an expression calls an aggregate
+// function.
+func containsAggregate(e Expr) bool {
+	switch e := e.(type) {
+	case *Call:
+		if isAggregate(e.Name) {
+			return true
+		}
+		for _, a := range e.Args {
+			if containsAggregate(a) {
+				return true
+			}
+		}
+	case *Unary:
+		return containsAggregate(e.X)
+	case *Binary:
+		return containsAggregate(e.X) || containsAggregate(e.Y)
+	case *Cast:
+		return containsAggregate(e.X)
+	case *In:
+		if containsAggregate(e.X) {
+			return true
+		}
+		for _, a := range e.List {
+			if containsAggregate(a) {
+				return true
+			}
+		}
+	case *IsNull:
+		return containsAggregate(e.X)
+	case *Like:
+		return containsAggregate(e.X)
+	}
+	return false
+}

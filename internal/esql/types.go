@@ -396,6 +396,9 @@ func JSONValue(v any, t Type) any {
 		return x
 	case netip.Addr:
 		return x.String()
+	case float64:
+		// as ES|QL's JSON writes doubles: 2.0, 3.133013149047619E8
+		return json.RawMessage(formatDouble(x))
 	case string:
 		if t == SourceType {
 			return json.RawMessage(x)

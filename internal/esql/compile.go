@@ -48,6 +48,7 @@ type Program struct {
 	openWidth int
 	indices   []string
 	plan      *event.Plan
+	reuseRow  bool // Run.Add may reuse its row (see Compile)
 }
 
 // sourceCol is a column read from the documents.
@@ -248,6 +249,18 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 		p.stages = append(p.stages, &limitStage{n: n})
 	}
 	p.out = sc.cols
+	// The FROM row can be reused for the next document when a STATS takes
+	// the rows before anything keeps them (SORT, INLINE STATS, the result).
+reuse:
+	for _, st := range p.stages {
+		switch st := st.(type) {
+		case *statsStage:
+			p.reuseRow = !st.inline
+			break reuse
+		case *sortStage:
+			break reuse
+		}
+	}
 	for _, s := range p.sources {
 		if s.meta == "" {
 			p.plan.Add(s.path)

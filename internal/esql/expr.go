@@ -240,7 +240,12 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 func (c *compiler) scalar(e Expr, t Type, args []cexpr, f func(r *Run, self *cexpr, v []any) any) cexpr {
 	self := &cexpr{typ: t, text: e.String(), pos: e.Pos()}
 	self.ev = func(r *Run, row []any) any {
-		vs := make([]any, len(args))
+		var buf [3]any
+		vs := buf[:0]
+		if len(args) > len(buf) {
+			vs = make([]any, 0, len(args))
+		}
+		vs = vs[:len(args)]
 		for i, a := range args {
 			v := a.ev(r, row)
 			if v == nil {

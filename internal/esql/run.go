@@ -54,6 +54,7 @@ type Run struct {
 	failures map[*cexpr]int
 	done     bool
 	nowMs    int64
+	rowBuf   []any // the reused FROM row (Program.reuseRow)
 }
 
 // Start begins a run. now() is read once per run, as Elasticsearch does
@@ -87,7 +88,16 @@ func (r *Run) Add(d Doc) {
 	if r.done || r.p.row != nil {
 		return
 	}
-	row := make([]any, r.p.openWidth)
+	var row []any
+	if r.p.reuseRow {
+		if r.rowBuf == nil {
+			r.rowBuf = make([]any, r.p.openWidth)
+		}
+		row = r.rowBuf
+		clear(row)
+	} else {
+		row = make([]any, r.p.openWidth)
+	}
 	for _, s := range r.p.sources {
 		switch s.meta {
 		case "":

@@ -57,6 +57,10 @@ type statsOp struct {
 	order  []*statsGroup
 	held   [][]any    // INLINE STATS: the rows of the window
 	heldG  [][]string // and their group keys
+	// reused per row
+	keyBuf   []any
+	keyBytes []byte
+	hit      *statsGroup // the row's existing group (groupKeys' fast path)
 }
 
 func (s *statsStage) newOp() op { return &statsOp{s: s, groups: map[string]*statsGroup{}} }
@@ -64,6 +68,28 @@ func (s *statsStage) newOp() op { return &statsOp{s: s, groups: map[string]*stat
 // groupKeys returns the group key combinations of a row: a multi-valued BY
 // value puts the row in each of its values' groups.
 func (o *statsOp) groupKeys(r *Run, row []any) ([][]any, []string) {
+	// The common case: every BY value single (or null): one group.
+	single := o.keyBuf[:0]
+	for _, b := range o.s.by {
+		v := b.ev(r, row)
+		if _, mv := v.([]any); mv {
+			single = nil
+			break
+		}
+		single = append(single, v)
+	}
+	if single != nil || len(o.s.by) == 0 {
+		o.keyBuf = single
+		o.keyBytes = o.keyBytes[:0]
+		for _, v := range single {
+			o.keyBytes = appendKey(o.keyBytes, v)
+		}
+		if g := o.groups[string(o.keyBytes)]; g != nil {
+			o.hit = g
+			return nil, nil
+		}
+		return [][]any{slices.Clone(single)}, []string{string(o.keyBytes)}
+	}
 	combos := [][]any{nil}
 	for _, b := range o.s.by {
 		vs := values(b.ev(r, row))
@@ -86,7 +112,18 @@ func (o *statsOp) groupKeys(r *Run, row []any) ([][]any, []string) {
 }
 
 func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
+	o.hit = nil
 	combos, keys := o.groupKeys(r, row)
+	if o.hit != nil {
+		for _, st := range o.hit.states {
+			st.add(r, row)
+		}
+		if o.s.inline {
+			o.held = append(o.held, row)
+			o.heldG = append(o.heldG, []string{string(o.keyBytes)})
+		}
+		return true
+	}
 	for i, k := range keys {
 		g := o.groups[k]
 		if g == nil {
@@ -479,6 +516,7 @@ func (s *countState) result(*Run) any { return s.n }
 type distinctState struct {
 	a    *aggSpec
 	seen map[string]struct{}
+	buf  []byte
 }
 
 func (s *distinctState) add(r *Run, row []any) {
@@ -487,7 +525,10 @@ func (s *distinctState) add(r *Run, row []any) {
 		return
 	}
 	for _, x := range values(v) {
-		s.seen[string(appendKey(nil, x))] = struct{}{}
+		s.buf = appendKey(s.buf[:0], x)
+		if _, ok := s.seen[string(s.buf)]; !ok {
+			s.seen[string(s.buf)] = struct{}{}
+		}
 	}
 }
 func (s *distinctState) result(*Run) any { return int64(len(s.seen)) }
@@ -498,6 +539,7 @@ type valuesState struct {
 	a    *aggSpec
 	seen map[string]struct{}
 	vals []any
+	buf  []byte
 }
 
 func (s *valuesState) add(r *Run, row []any) {
@@ -506,9 +548,9 @@ func (s *valuesState) add(r *Run, row []any) {
 		return
 	}
 	for _, x := range values(v) {
-		k := string(appendKey(nil, x))
-		if _, dup := s.seen[k]; !dup {
-			s.seen[k] = struct{}{}
+		s.buf = appendKey(s.buf[:0], x)
+		if _, dup := s.seen[string(s.buf)]; !dup {
+			s.seen[string(s.buf)] = struct{}{}
 			s.vals = append(s.vals, x)
 		}
 	}

@@ -106,6 +106,9 @@ func toValue(vs []event.Value, t Type) any {
 	if len(vs) == 0 {
 		return nil
 	}
+	if len(vs) == 1 {
+		return convertEventValue(vs[0], t)
+	}
 	out := make([]any, 0, len(vs))
 	for _, v := range vs {
 		if x := convertEventValue(v, t); x != nil {

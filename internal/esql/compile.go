@@ -53,14 +53,14 @@ type Program struct {
 
 // sourceCol is a column read from the documents.
 type sourceCol struct {
-	name  string
-	path  string // the event path (a multi-field's parent)
-	typ   Type
-	slot  int
-	meta  string // _id, _index, _version, or ""
-	plain bool   // not named by the query (from Options.Fields)
-	esType ecs.Type // the mapping's type (float and half_float round doubles)
-	unmapped bool   // no mapping knows the field
+	name     string
+	path     string // the event path (a multi-field's parent)
+	typ      Type
+	slot     int
+	meta     string   // _id, _index, _version, or ""
+	plain    bool     // not named by the query (from Options.Fields)
+	esType   ecs.Type // the mapping's type (float and half_float round doubles)
+	unmapped bool     // no mapping knows the field
 }
 
 // colRef is a column of a layout: its name, type, and the slot of the row
@@ -114,7 +114,7 @@ type compiler struct {
 	p       *Program
 	opts    Options
 	errs    []error
-	streams bool // no blocking command yet (KQL() and MATCH read the document)
+	streams bool            // no blocking command yet (KQL() and MATCH read the document)
 	retypes map[string]Type // unmapped fields read as another type than keyword
 }
 

@@ -245,7 +245,7 @@ func TestPrint(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{`from logs-*, .alerts-security.* metadata _id | where not a like "x*" and b in (1, 2) or c is null`,
 			"FROM logs-*, .alerts-security.* METADATA _id\n| WHERE NOT a LIKE \"x*\" AND b IN (1, 2) OR c IS NULL"},
-		{`row a = (1 + 2) * 3, b = -x, `+"`weird name`"+` = "q\"uote"`,
+		{`row a = (1 + 2) * 3, b = -x, ` + "`weird name`" + ` = "q\"uote"`,
 			"ROW a = (1 + 2) * 3, b = -x, `weird name` = \"q\\\"uote\""},
 		{`from x | stats c = count(*) where b, max(n) by h = date_trunc(1 hour, @timestamp) | sort c desc nulls last, h | limit 5`,
 			"FROM x\n| STATS c = COUNT(*) WHERE b, MAX(n) BY h = DATE_TRUNC(1 hour, @timestamp)\n| SORT c DESC NULLS LAST, h ASC\n| LIMIT 5"},

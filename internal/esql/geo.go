@@ -16,7 +16,9 @@ type geoPoint struct{ lon, lat float64 }
 const earthRadius = 6371008.7714
 
 // wkt renders the point as ES|QL does: POINT (lon lat).
-func (g geoPoint) wkt() string { return "POINT (" + formatDouble(g.lon) + " " + formatDouble(g.lat) + ")" }
+func (g geoPoint) wkt() string {
+	return "POINT (" + formatDouble(g.lon) + " " + formatDouble(g.lat) + ")"
+}
 
 // parseGeoPoint reads a point written as WKT (POINT (lon lat)), "lat,lon"
 // or a geohash-free "lat, lon" string.

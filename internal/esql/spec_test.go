@@ -31,7 +31,7 @@ type specCase struct {
 
 // knownDifferences are spec cases Vigil does not pass, with the reason.
 var knownDifferences = map[string]string{
-	"mv_expand.csv-spec/expandAfterSort1": "rows tied on the sort key (two nulls) come in input order in Vigil; Elasticsearch's sort is not stable and the expected table has them reversed",
+	"mv_expand.csv-spec/expandAfterSort1":                 "rows tied on the sort key (two nulls) come in input order in Vigil; Elasticsearch's sort is not stable and the expected table has them reversed",
 	"mv_expand.csv-spec/keepStarMvExpand#[skip:-8.12.99]": "expects the scaled_float value before fix_precision_of_scaled_float_fields (2.0300000000000002); Vigil reads scaled_float as the other spec cases of that capability expect (2.03)",
 }
 

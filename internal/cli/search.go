@@ -106,7 +106,7 @@ func runSearch(env *Env, args []string) int {
 	case "kuery", "kql":
 		m, ok = compileSearch(env, query, schema)
 	case "esql":
-		return runSearchESQL(env, query, paths, *index, mappings, schema)
+		return runSearchESQL(env, query, paths, *index, mappings, schema, *count || *explain || len(exceptionFiles) > 0)
 	case "eql":
 		if *size < 1 || *position != "tail" && *position != "head" {
 			fmt.Fprintln(env.Stderr, "vigil search: --size must be at least 1 and --result-position tail or head")

@@ -16,7 +16,11 @@ import (
 
 // runSearchESQL runs an ES|QL query over the events and prints its result
 // table as NDJSON: one object per row, keys the columns in order.
-func runSearchESQL(env *Env, query string, paths []string, index string, mappings []string, schema *ecs.Schema) int {
+func runSearchESQL(env *Env, query string, paths []string, index string, mappings []string, schema *ecs.Schema, kqlOnly bool) int {
+	if kqlOnly {
+		fmt.Fprintln(env.Stderr, "vigil search: --count, --explain and --exceptions are for KQL and EQL; an ES|QL query counts with STATS n = COUNT(*)")
+		return exitUsage
+	}
 	q, err := esql.Parse(query)
 	if err != nil {
 		searchQueryError(env, query, err)

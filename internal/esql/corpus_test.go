@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/sharedtestdata"
 )
 
@@ -86,7 +87,10 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("%s: printing is not stable:\n%s\n---\n%s", r.path, printed, q2.String())
 		}
 		now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-		_, err = Compile(q, Options{Now: func() time.Time { return now }})
+		prog, err := Compile(q, Options{Now: func() time.Time { return now }})
+		if err == nil {
+			runOnSampleDocs(t, r.path, prog)
+		}
 		if err != nil {
 			if strings.Contains(err.Error(), "COMPLETION is not supported") {
 				completion++
@@ -114,5 +118,54 @@ func TestCorpus(t *testing.T) {
 	}
 	if completion != 7 {
 		t.Errorf("%d COMPLETION rules reported, want 7", completion)
+	}
+}
+
+// runOnSampleDocs runs a compiled rule over documents holding every field
+// it reads, single-valued, multi-valued and absent, so that evaluation of
+// every corpus query is exercised (it must not panic).
+func runOnSampleDocs(t *testing.T, path string, p *Program) {
+	t.Helper()
+	defer func() {
+		if e := recover(); e != nil {
+			t.Errorf("%s: evaluation panicked: %v", path, e)
+		}
+	}()
+	values := map[Type][2]string{
+		Keyword: {`"Value 1"`, `["b", "a"]`}, Text: {`"some text"`, `["x y", "z"]`},
+		Integer: {`7`, `[3, 1]`}, Long: {`123456`, `[5, 2]`}, Double: {`1.5`, `[2.5, 0.5]`},
+		Boolean: {`true`, `[true, false]`}, Date: {`"2024-12-31T23:50:00Z"`, `["2024-12-31T23:00:00Z", "2024-12-31T23:59:00Z"]`},
+		IP: {`"10.1.2.3"`, `["10.0.0.1", "2001:db8::1"]`}, GeoPoint: {`{"lat": 48.8, "lon": 2.3}`, `"POINT (1 2)"`},
+	}
+	types := map[string]Type{}
+	for _, s := range p.sources {
+		if s.meta == "" {
+			types[s.path] = s.typ
+		}
+	}
+	for variant := 0; variant < 3; variant++ {
+		r := p.Start()
+		for i := 0; i < 4; i++ {
+			var b strings.Builder
+			b.WriteByte('{')
+			n := 0
+			for _, f := range p.Fields() {
+				if variant == 2 && i%2 == 0 {
+					break
+				}
+				v, ok := values[types[f]]
+				if !ok {
+					continue
+				}
+				if n > 0 {
+					b.WriteByte(',')
+				}
+				n++
+				b.WriteString(`"` + f + `":` + v[(variant+i)%2])
+			}
+			b.WriteByte('}')
+			r.Add(Doc{Event: event.New([]byte(b.String()), p.Plan()), ID: "id", Index: "logs-x"})
+		}
+		r.Finish()
 	}
 }

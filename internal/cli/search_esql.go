@@ -105,6 +105,11 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 		return exitFailure
 	}
 	res := run.Finish()
+	if err := run.Err(); err != nil {
+		// An incomplete aggregate is a wrong answer: print none.
+		fmt.Fprintf(env.Stderr, "vigil search: query stopped: %v\n", err)
+		return exitFailure
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(env.Stderr, "vigil search: warning: %s\n", w)
 	}

@@ -16,6 +16,12 @@ import (
 // does not end with LIMIT.
 const DefaultLimit = 1000
 
+// Default memory bounds of a run (see Options).
+const (
+	DefaultMaxGroups   = 1_000_000
+	DefaultMaxHeldRows = 1_000_000
+)
+
 // Options configure compilation.
 type Options struct {
 	// Schema gives the types of source fields; nil means ecs.Default() for
@@ -31,6 +37,11 @@ type Options struct {
 	// that events read them in their single pass; documents given to Run.Add
 	// must be created with Program.Plan(). nil means a private plan.
 	Plan *event.Plan
+	// MaxGroups bounds the groups one STATS holds, and MaxHeldRows the rows
+	// a SORT without LIMIT or an INLINE STATS holds (defaults 1,000,000
+	// each); past them the run stops with an error (Run.Err), as
+	// Elasticsearch's circuit breaker stops a query.
+	MaxGroups, MaxHeldRows int
 	// Limit is the row limit applied at the end of the query when it does
 	// not end with LIMIT (Elasticsearch's default 1000 when 0).
 	Limit int
@@ -49,6 +60,7 @@ type Program struct {
 	indices   []string
 	plan      *event.Plan
 	reuseRow  bool // Run.Add may reuse its row (see Compile)
+	maxGroups, maxHeld int
 }
 
 // sourceCol is a column read from the documents.
@@ -173,6 +185,13 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 		p.now = func() time.Time { return time.Unix(0, 0).UTC() }
 	}
 	c := &compiler{p: p, opts: opts, streams: true, retypes: retypes}
+	p.maxGroups, p.maxHeld = opts.MaxGroups, opts.MaxHeldRows
+	if p.maxGroups <= 0 {
+		p.maxGroups = DefaultMaxGroups
+	}
+	if p.maxHeld <= 0 {
+		p.maxHeld = DefaultMaxHeldRows
+	}
 	for _, cmd := range q.Commands {
 		if u, ok := cmd.(*Unsupported); ok {
 			return nil, c.errorf(u.At, "", "%s is not supported: %s", u.Name, u.Reason)

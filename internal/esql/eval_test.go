@@ -267,3 +267,38 @@ func TestPrint(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryBounds checks that a run stops with an error rather than grow
+// past its bounds.
+func TestMemoryBounds(t *testing.T) {
+	for _, tt := range []struct{ query, want string }{
+		{`FROM logs | STATS c = COUNT(*) BY n`, "STATS makes more than 10 groups"},
+		{`FROM logs | SORT n | WHERE n > 0`, "SORT without LIMIT holds more than 10 rows"},
+		{`FROM logs | INLINE STATS c = COUNT(*)`, "INLINE STATS holds more than 10 rows"},
+	} {
+		q, err := Parse(tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Compile(q, Options{Schema: ecs.NewSchema(map[string]ecs.Type{"n": ecs.Long}), MaxGroups: 10, MaxHeldRows: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := p.Start()
+		added := 0
+		for i := 0; i < 100 && !r.Done(); i++ {
+			r.Add(Doc{Event: event.New([]byte(`{"n":`+strings.Repeat("1", 1)+string(rune('0'+i%10))+`}`), p.Plan())})
+			r.Add(Doc{Event: event.New([]byte(`{"n":`+strconvItoa(100+i)+`}`), p.Plan())})
+			added++
+		}
+		r.Finish()
+		if r.Err() == nil || !strings.Contains(r.Err().Error(), tt.want) {
+			t.Errorf("%s: Err() = %v, want %q", tt.query, r.Err(), tt.want)
+		}
+		if added > 10 {
+			t.Errorf("%s: the run took %d documents after its bound", tt.query, added)
+		}
+	}
+}
+
+func strconvItoa(i int) string { return formatCell(int64(i), Long) }

@@ -55,6 +55,19 @@ type Run struct {
 	done     bool
 	nowMs    int64
 	rowBuf   []any // the reused FROM row (Program.reuseRow)
+	err      error // a memory bound was passed: the run stopped
+}
+
+// Err returns why the run stopped early (a memory bound passed), or nil.
+// The result is then incomplete.
+func (r *Run) Err() error { return r.err }
+
+// stop ends the run with err.
+func (r *Run) stop(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.done = true
 }
 
 // Start begins a run. now() is read once per run, as Elasticsearch does
@@ -149,7 +162,8 @@ func nilIfEmpty(s string) any {
 // (a LIMIT was reached before any blocking command).
 func (r *Run) Done() bool { return r.done }
 
-// Finish flushes the blocking commands and returns the result.
+// Finish flushes the blocking commands and returns the result (incomplete
+// when Err is set).
 func (r *Run) Finish() *Result {
 	if r.p.row != nil {
 		row := make([]any, r.p.openWidth)
@@ -297,6 +311,10 @@ func (o *sortOp) push(r *Run, row []any, emit func([]any) bool) bool {
 	keys := make([]any, len(o.s.keys))
 	for i, k := range o.s.keys {
 		keys[i] = k.e.ev(r, row)
+	}
+	if o.s.limit < 0 && len(o.rows) >= r.p.maxHeld {
+		r.stop(fmt.Errorf("SORT without LIMIT holds more than %d rows: add a LIMIT after it, or narrow the query", r.p.maxHeld))
+		return false
 	}
 	o.rows = append(o.rows, sortRow{keys: keys, row: row, seq: o.seq})
 	o.seq++

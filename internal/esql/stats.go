@@ -2,6 +2,7 @@ package esql
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"net/netip"
 	"slices"
@@ -119,6 +120,10 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 			st.add(r, row)
 		}
 		if o.s.inline {
+			if len(o.held) >= r.p.maxHeld {
+				r.stop(fmt.Errorf("INLINE STATS holds more than %d rows: narrow the query", r.p.maxHeld))
+				return false
+			}
 			o.held = append(o.held, row)
 			o.heldG = append(o.heldG, []string{string(o.keyBytes)})
 		}
@@ -126,6 +131,10 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 	}
 	for i, k := range keys {
 		g := o.groups[k]
+		if g == nil && len(o.order) >= r.p.maxGroups {
+			r.stop(fmt.Errorf("STATS makes more than %d groups: group by fewer or coarser values, or narrow the query", r.p.maxGroups))
+			return false
+		}
 		if g == nil {
 			g = &statsGroup{keys: combos[i]}
 			for _, a := range o.s.aggs {
@@ -139,6 +148,10 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 		}
 	}
 	if o.s.inline {
+		if len(o.held) >= r.p.maxHeld {
+			r.stop(fmt.Errorf("INLINE STATS holds more than %d rows: narrow the query", r.p.maxHeld))
+			return false
+		}
 		o.held = append(o.held, row)
 		o.heldG = append(o.heldG, keys)
 	}

@@ -49,17 +49,17 @@ type Options struct {
 
 // Program is a compiled query, ready to run over source documents.
 type Program struct {
-	query     *Query
-	schema    *ecs.Schema
-	now       func() time.Time
-	sources   []*sourceCol // FROM's columns, read from each document
-	row       []cexpr      // ROW's values, or nil
-	stages    []stage
-	out       []colRef
-	openWidth int
-	indices   []string
-	plan      *event.Plan
-	reuseRow  bool // Run.Add may reuse its row (see Compile)
+	query              *Query
+	schema             *ecs.Schema
+	now                func() time.Time
+	sources            []*sourceCol // FROM's columns, read from each document
+	row                []cexpr      // ROW's values, or nil
+	stages             []stage
+	out                []colRef
+	openWidth          int
+	indices            []string
+	plan               *event.Plan
+	reuseRow           bool // Run.Add may reuse its row (see Compile)
 	maxGroups, maxHeld int
 }
 

@@ -41,10 +41,13 @@
 //
 // Memory: a run holds no documents. Streaming commands (WHERE, EVAL, KEEP,
 // DROP, RENAME, LIMIT, MV_EXPAND, DISSECT, GROK) pass one row at a time.
-// STATS holds one state per group (a counter, a minimum, or, for VALUES and
-// COUNT_DISTINCT, the group's distinct values), not the rows. SORT followed
+// STATS holds one state per group (a counter, a minimum, the group's
+// distinct values for VALUES, at most the precision threshold's for
+// COUNT_DISTINCT), not the rows. SORT followed
 // by LIMIT (or by the implicit limit, through commands that keep the row
 // count) keeps a top-n of at most 2n+64 rows; a SORT that STATS or WHERE
 // follows, and INLINE STATS, hold the rows of the window they are given.
 // The result holds at most the query's limit of rows (1000 by default).
+// Options.MaxGroups and Options.MaxHeldRows stop a run (Run.Err) before
+// those grow past their bounds.
 package esql

@@ -302,3 +302,37 @@ func TestMemoryBounds(t *testing.T) {
 }
 
 func strconvItoa(i int) string { return formatCell(int64(i), Long) }
+
+// TestCountDistinctPrecision checks COUNT_DISTINCT: exact up to the
+// precision threshold, an estimate within 2% above it, memory bounded.
+func TestCountDistinctPrecision(t *testing.T) {
+	for _, tt := range []struct {
+		query string
+		n     int
+		exact bool
+	}{
+		{`FROM logs | STATS c = COUNT_DISTINCT(n)`, 3000, true},
+		{`FROM logs | STATS c = COUNT_DISTINCT(n, 100)`, 100, true},
+		{`FROM logs | STATS c = COUNT_DISTINCT(n, 100)`, 20000, false},
+		{`FROM logs | STATS c = COUNT_DISTINCT(n)`, 50000, false},
+	} {
+		q, _ := Parse(tt.query)
+		p, err := Compile(q, Options{Schema: ecs.NewSchema(map[string]ecs.Type{"n": ecs.Long})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := p.Start()
+		for i := 0; i < tt.n; i++ {
+			for range 2 { // every value twice
+				r.Add(Doc{Event: event.New([]byte(`{"n":`+strconvItoa(i*7919)+`}`), p.Plan())})
+			}
+		}
+		got := r.Finish().Rows[0][0].(int64)
+		if tt.exact && got != int64(tt.n) {
+			t.Errorf("%s over %d values: %d, want exactly %d", tt.query, tt.n, got, tt.n)
+		}
+		if off := float64(got-int64(tt.n)) / float64(tt.n); !tt.exact && (off > 0.02 || off < -0.02) {
+			t.Errorf("%s over %d values: %d, more than 2%% off", tt.query, tt.n, got)
+		}
+	}
+}

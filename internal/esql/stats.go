@@ -3,6 +3,7 @@ package esql
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"math"
 	"net/netip"
 	"slices"
@@ -522,14 +523,29 @@ func (s *countState) add(r *Run, row []any) {
 }
 func (s *countState) result(*Run) any { return s.n }
 
-// distinctState counts distinct values exactly. Elasticsearch is exact up
-// to the precision threshold (default 3000, at most 40000) and
-// approximate (HyperLogLog++) above it; Vigil stays exact, so above the
-// threshold the counts may differ slightly from Elasticsearch's.
+// distinctState counts distinct values: exactly up to the precision
+// threshold (COUNT_DISTINCT's second argument, 3000 by default, at most
+// 40000), as Elasticsearch; above it, as Elasticsearch, approximately, with
+// a HyperLogLog sketch of 2^14 registers (Elasticsearch's HyperLogLog++
+// hashes differently, so estimates above the threshold may differ a
+// little). Memory per group: the threshold's values, or 16 KiB.
 type distinctState struct {
 	a    *aggSpec
 	seen map[string]struct{}
 	buf  []byte
+	hll  []uint8 // nil while exact
+}
+
+const hllBits = 14
+
+func (s *distinctState) threshold() int {
+	t := 3000
+	if len(s.a.args) == 2 {
+		if n, ok := s.a.args[1].ev(nil, nil).(int64); ok {
+			t = int(min(max(n, 0), 40000))
+		}
+	}
+	return t
 }
 
 func (s *distinctState) add(r *Run, row []any) {
@@ -539,12 +555,61 @@ func (s *distinctState) add(r *Run, row []any) {
 	}
 	for _, x := range values(v) {
 		s.buf = appendKey(s.buf[:0], x)
+		if s.hll != nil {
+			s.addHash(s.buf)
+			continue
+		}
 		if _, ok := s.seen[string(s.buf)]; !ok {
 			s.seen[string(s.buf)] = struct{}{}
+			if len(s.seen) > s.threshold() {
+				s.hll = make([]uint8, 1<<hllBits)
+				for k := range s.seen {
+					s.addHash([]byte(k))
+				}
+				s.seen = nil
+			}
 		}
 	}
 }
-func (s *distinctState) result(*Run) any { return int64(len(s.seen)) }
+
+// addHash adds a value's key to the sketch (FNV-1a, then a 64-bit mixer).
+func (s *distinctState) addHash(key []byte) {
+	h := uint64(14695981039346656037)
+	for _, c := range key {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	idx := h >> (64 - hllBits)
+	rest := h<<hllBits | 1<<(hllBits-1)
+	rank := uint8(bits.LeadingZeros64(rest) + 1)
+	if rank > s.hll[idx] {
+		s.hll[idx] = rank
+	}
+}
+
+func (s *distinctState) result(*Run) any {
+	if s.hll == nil {
+		return int64(len(s.seen))
+	}
+	m := float64(len(s.hll))
+	sum, zeros := 0.0, 0
+	for _, r := range s.hll {
+		sum += math.Ldexp(1, -int(r))
+		if r == 0 {
+			zeros++
+		}
+	}
+	est := 0.7213 / (1 + 1.079/m) * m * m / sum
+	if est <= 2.5*m && zeros > 0 {
+		est = m * math.Log(m/float64(zeros)) // linear counting for small counts
+	}
+	return int64(math.Round(est))
+}
 
 // valuesState collects distinct values; the result is sorted (Elasticsearch
 // documents the order as unspecified).

@@ -3,8 +3,8 @@ package esql
 import (
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"sort"

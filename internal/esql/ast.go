@@ -16,6 +16,7 @@ type Query struct {
 	Source   Command // *From or *Row
 	Commands []Command
 	text     string // the query text, for the names of unnamed columns
+	spans    map[Expr]string
 }
 
 // Command is one command of the pipe.

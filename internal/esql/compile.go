@@ -703,3 +703,12 @@ func (p *Program) Aggregating() bool {
 // Plan returns the field plan documents given to Run.Add must be created
 // with (see Options.Plan).
 func (p *Program) Plan() *event.Plan { return p.plan }
+
+// srcText is an expression's text as written in the query (Elasticsearch's
+// warnings quote it so), else as printed.
+func (c *compiler) srcText(e Expr) string {
+	if t, ok := c.p.query.spans[e]; ok {
+		return t
+	}
+	return e.String()
+}

@@ -336,3 +336,16 @@ func TestCountDistinctPrecision(t *testing.T) {
 		}
 	}
 }
+
+// TestWarningText checks Elasticsearch's wording of evaluation warnings,
+// quoting the expression as written.
+func TestWarningText(t *testing.T) {
+	_, warns := runQuery(t, `ROW a = ["x","y"] | EVAL b = concat(a, "z")`)
+	want := []string{
+		`Line 1:30: evaluation of [concat(a, "z")] failed, treating result as null. Only first 20 failures recorded.`,
+		`Line 1:30: java.lang.IllegalArgumentException: single-value function encountered multi-value`,
+	}
+	if strings.Join(warns, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(warns, "\n"), strings.Join(want, "\n"))
+	}
+}

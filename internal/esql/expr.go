@@ -93,7 +93,7 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 			return cexpr{}, err
 		}
 		slot := ref.slot
-		x := cexpr{typ: ref.typ, text: e.String(), pos: e.At, ev: func(_ *Run, row []any) any {
+		x := cexpr{typ: ref.typ, text: c.srcText(e), pos: e.At, ev: func(_ *Run, row []any) any {
 			if slot < len(row) {
 				return row[slot]
 			}
@@ -216,7 +216,7 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 			return cexpr{}, err
 		}
 		not := e.Not
-		return cexpr{typ: Boolean, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: Boolean, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			return (x.ev(r, row) == nil) != not
 		}}, nil
 	case *Cast:
@@ -238,7 +238,7 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 // null when an argument is null, null with a warning when one is
 // multi-valued.
 func (c *compiler) scalar(e Expr, t Type, args []cexpr, f func(r *Run, self *cexpr, v []any) any) cexpr {
-	self := &cexpr{typ: t, text: e.String(), pos: e.Pos()}
+	self := &cexpr{typ: t, text: c.srcText(e), pos: e.Pos()}
 	self.ev = func(r *Run, row []any) any {
 		var buf [3]any
 		vs := buf[:0]
@@ -265,7 +265,7 @@ func (c *compiler) scalar(e Expr, t Type, args []cexpr, f func(r *Run, self *cex
 // logic is AND and OR with three-valued logic.
 func (c *compiler) logic(e *Binary, x, y cexpr) cexpr {
 	and := e.Op == "AND"
-	self := &cexpr{typ: Boolean, text: e.String(), pos: e.Pos()}
+	self := &cexpr{typ: Boolean, text: c.srcText(e), pos: e.Pos()}
 	self.ev = func(r *Run, row []any) any {
 		a := boolOf(r, self, x.ev(r, row))
 		if and && a == false || !and && a == true {
@@ -629,7 +629,7 @@ func (c *compiler) in(e *In, x cexpr, list []cexpr) cexpr {
 	for i, y := range list {
 		types[i], convs[i], _ = c.comparable(e, x, y)
 	}
-	self := &cexpr{typ: Boolean, text: e.String(), pos: e.Pos()}
+	self := &cexpr{typ: Boolean, text: c.srcText(e), pos: e.Pos()}
 	self.ev = func(r *Run, row []any) any {
 		a := x.ev(r, row)
 		if a == nil {

@@ -133,7 +133,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			t = Keyword
 		}
 		// Since 9.1 these work on multi-values value by value.
-		self := &cexpr{typ: t, text: e.String(), pos: e.At}
+		self := &cexpr{typ: t, text: c.srcText(e), pos: e.At}
 		self.ev = func(r *Run, row []any) any {
 			return mapValues(args[0].ev(r, row), func(v any) any {
 				if lower {
@@ -352,7 +352,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err != nil {
 			return cexpr{}, err
 		}
-		return cexpr{typ: t, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: t, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			for _, a := range args {
 				if v := a.ev(r, row); v != nil {
 					return v
@@ -369,7 +369,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			return cexpr{}, err
 		}
 		greatest := e.Name == "GREATEST"
-		return cexpr{typ: t, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: t, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			var best any
 			for _, a := range args {
 				v := a.ev(r, row)
@@ -405,7 +405,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err != nil {
 			return cexpr{}, err
 		}
-		self := &cexpr{typ: t, text: e.String(), pos: e.At}
+		self := &cexpr{typ: t, text: c.srcText(e), pos: e.At}
 		self.ev = func(r *Run, row []any) any {
 			i := 0
 			for ; i+1 < len(args); i += 2 {
@@ -428,7 +428,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 0, 0); err != nil {
 			return cexpr{}, err
 		}
-		return cexpr{typ: Date, text: e.String(), pos: e.At, ev: func(r *Run, _ []any) any { return r.nowMs }}, nil
+		return cexpr{typ: Date, text: c.srcText(e), pos: e.At, ev: func(r *Run, _ []any) any { return r.nowMs }}, nil
 	case "DATE_TRUNC":
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err
@@ -658,7 +658,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 2, -1); err != nil {
 			return cexpr{}, err
 		}
-		self := &cexpr{typ: Boolean, text: e.String(), pos: e.At}
+		self := &cexpr{typ: Boolean, text: c.srcText(e), pos: e.At}
 		self.ev = func(r *Run, row []any) any {
 			ip := args[0].ev(r, row)
 			if ip == nil {
@@ -890,7 +890,7 @@ func mapValues(v any, f func(any) any) any {
 // convert makes a conversion function: it converts every value of a
 // multi-value; a value that does not convert becomes null with a warning.
 func (c *compiler) convert(e *Call, arg cexpr, t Type, f func(any) (any, string)) cexpr {
-	self := &cexpr{typ: t, text: e.String(), pos: e.At}
+	self := &cexpr{typ: t, text: c.srcText(e), pos: e.At}
 	self.ev = func(r *Run, row []any) any {
 		return mapValues(arg.ev(r, row), func(v any) any {
 			out, msg := f(v)

@@ -95,7 +95,7 @@ func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
 	if err != nil {
 		return cexpr{}, c.errorf(e.At, "", "%s query: %v", e.Name, err)
 	}
-	return cexpr{typ: Boolean, text: e.String(), pos: e.At, ev: func(r *Run, _ []any) any {
+	return cexpr{typ: Boolean, text: c.srcText(e), pos: e.At, ev: func(r *Run, _ []any) any {
 		if r.doc == nil {
 			return false
 		}
@@ -183,7 +183,7 @@ func (c *compiler) fuzzyMatch(e *Call, sc *scope) (cexpr, error) {
 	}
 	slot := ref.slot
 	want := []rune(text)
-	return cexpr{typ: Boolean, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+	return cexpr{typ: Boolean, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 		for _, v := range values(row[slot]) {
 			s, _ := v.(string)
 			got := []rune(s)

@@ -30,7 +30,7 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 			return cexpr{}, err
 		}
 		t := args[0].typ
-		return cexpr{typ: t, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: t, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			v := args[0].ev(r, row)
 			xs, ok := v.([]any)
 			if !ok {
@@ -55,7 +55,7 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 		if err := c.arity(e, args, 1, 1); err != nil {
 			return cexpr{}, err
 		}
-		return cexpr{typ: Integer, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: Integer, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			v := args[0].ev(r, row)
 			if v == nil {
 				return nil
@@ -70,7 +70,7 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 		if err := c.needKinds(e, args, "ss"); err != nil {
 			return cexpr{}, err
 		}
-		return cexpr{typ: Keyword, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: Keyword, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			v, sep := args[0].ev(r, row), args[1].ev(r, row)
 			s, ok := sep.(string)
 			if v == nil || !ok {
@@ -90,7 +90,7 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 		if err := c.needKinds(e, args, ".ii"); err != nil {
 			return cexpr{}, err
 		}
-		return cexpr{typ: args[0].typ, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: args[0].typ, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			xs := values(args[0].ev(r, row))
 			if xs == nil {
 				return nil
@@ -150,7 +150,7 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 			return cexpr{}, err
 		}
 		t := args[0].typ
-		return cexpr{typ: Boolean, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: Boolean, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			sup, sub := values(args[0].ev(r, row)), values(args[1].ev(r, row))
 			if sub == nil {
 				return true
@@ -171,7 +171,7 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 			return cexpr{}, err
 		}
 		t := args[0].typ
-		return cexpr{typ: t, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: t, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			a, b := values(args[0].ev(r, row)), values(args[1].ev(r, row))
 			var out []any
 			for _, x := range a {
@@ -201,7 +201,7 @@ func mvPick(f func(xs []any, t Type) any) func(c *compiler, e *Call, args []cexp
 			return cexpr{}, err
 		}
 		t := args[0].typ
-		return cexpr{typ: t, text: e.String(), pos: e.At, ev: func(r *Run, row []any) any {
+		return cexpr{typ: t, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			v := args[0].ev(r, row)
 			if v == nil {
 				return nil

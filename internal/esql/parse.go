@@ -20,7 +20,22 @@ func Parse(query string) (*Query, error) {
 		return nil, err
 	}
 	q.text = query
+	q.spans = p.spans
 	return q, nil
+}
+
+// span records the source text of e, from off to the last token read.
+func (p *parser) span(e Expr, off int, err error) (Expr, error) {
+	if err != nil || e == nil {
+		return e, err
+	}
+	if p.spans == nil {
+		p.spans = map[Expr]string{}
+	}
+	if _, ok := p.spans[e]; !ok && off <= p.prevEnd && p.prevEnd <= len(p.src) {
+		p.spans[e] = p.src[off:p.prevEnd]
+	}
+	return e, nil
 }
 
 // ParseExpr parses one expression (for tests and tools).
@@ -39,6 +54,7 @@ func ParseExpr(expr string) (Expr, error) {
 }
 
 type parser struct {
+	spans   map[Expr]string // expressions' source text, for warnings
 	lex     lexer
 	src     string
 	cur     token
@@ -706,6 +722,15 @@ func (p *parser) expr() (Expr, error) {
 
 // or = and (OR and)*
 func (p *parser) or() (Expr, error) {
+	t0, err := p.peek()
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.orRaw()
+	return p.span(e, t0.off, err)
+}
+
+func (p *parser) orRaw() (Expr, error) {
 	x, err := p.and()
 	if err != nil {
 		return nil, err
@@ -729,6 +754,15 @@ func (p *parser) or() (Expr, error) {
 
 // and = not (AND not)*
 func (p *parser) and() (Expr, error) {
+	t0, err := p.peek()
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.andRaw()
+	return p.span(e, t0.off, err)
+}
+
+func (p *parser) andRaw() (Expr, error) {
 	x, err := p.not()
 	if err != nil {
 		return nil, err
@@ -774,6 +808,15 @@ func (p *parser) not() (Expr, error) {
 // predicate = additive [cmpOp additive | [NOT] LIKE|RLIKE patterns |
 // [NOT] IN "(" exprs ")" | IS [NOT] NULL | ":" additive]
 func (p *parser) predicate() (Expr, error) {
+	t0, err := p.peek()
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.predicateRaw()
+	return p.span(e, t0.off, err)
+}
+
+func (p *parser) predicateRaw() (Expr, error) {
 	x, err := p.additive()
 	if err != nil {
 		return nil, err
@@ -883,6 +926,15 @@ func (p *parser) predicate() (Expr, error) {
 
 // additive = multiplicative (("+"|"-") multiplicative)*
 func (p *parser) additive() (Expr, error) {
+	t0, err := p.peek()
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.additiveRaw()
+	return p.span(e, t0.off, err)
+}
+
+func (p *parser) additiveRaw() (Expr, error) {
 	x, err := p.multiplicative()
 	if err != nil {
 		return nil, err
@@ -906,6 +958,15 @@ func (p *parser) additive() (Expr, error) {
 
 // multiplicative = unary (("*"|"/"|"%") unary)*
 func (p *parser) multiplicative() (Expr, error) {
+	t0, err := p.peek()
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.multiplicativeRaw()
+	return p.span(e, t0.off, err)
+}
+
+func (p *parser) multiplicativeRaw() (Expr, error) {
 	x, err := p.unary()
 	if err != nil {
 		return nil, err
@@ -968,6 +1029,15 @@ func (p *parser) unary() (Expr, error) {
 
 // postfix = primary ("::" type)*
 func (p *parser) postfix() (Expr, error) {
+	t0, err := p.peek()
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.postfixRaw()
+	return p.span(e, t0.off, err)
+}
+
+func (p *parser) postfixRaw() (Expr, error) {
 	x, err := p.primary()
 	if err != nil {
 		return nil, err

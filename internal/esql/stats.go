@@ -299,7 +299,7 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 			idx := len(st.aggs)
 			st.aggs = append(st.aggs, spec)
 			slot := len(cmd.By) + idx
-			out := cexpr{typ: spec.typ, text: call.String(), pos: call.At, ev: func(_ *Run, row []any) any { return row[slot] }}
+			out := cexpr{typ: spec.typ, text: c.srcText(call), pos: call.At, ev: func(_ *Run, row []any) any { return row[slot] }}
 			switch call.Name {
 			case "MIN", "MAX", "VALUES", "FIRST", "LAST", "TOP":
 				out.unmapped = spec.args[0].unmapped
@@ -381,7 +381,7 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 // aggregate compiles one aggregate function call.
 func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, error) {
 	spec := &aggSpec{name: call.Name, star: call.Star, filter: filter}
-	spec.self = &cexpr{text: call.String(), pos: call.At}
+	spec.self = &cexpr{text: c.srcText(call), pos: call.At}
 	for _, a := range call.Args {
 		if ca, ok := a.(*Call); ok && isAggregate(ca.Name) {
 			return nil, c.errorf(a.Pos(), "", "aggregate functions cannot be nested: [%s]", call)

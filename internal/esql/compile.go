@@ -686,6 +686,17 @@ func (p *Program) Fields() []string {
 	return slices.Compact(fs)
 }
 
+// Selects reports whether documents of the index belong to the query:
+// whether one of FROM's patterns matches it.
+func (p *Program) Selects(index string) bool {
+	for _, pat := range p.indices {
+		if ecs.IndexMatches(pat, index) {
+			return true
+		}
+	}
+	return false
+}
+
 // Indices returns FROM's index patterns (nil for ROW).
 func (p *Program) Indices() []string { return slices.Clone(p.indices) }
 

@@ -64,15 +64,7 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 	}
 	// With --index, the events are that index's: a FROM naming other
 	// indices selects none of them.
-	selected := true
-	if index != "" {
-		selected = false
-		for _, p := range prog.Indices() {
-			if ecs.IndexMatches(p, index) {
-				selected = true
-			}
-		}
-	}
+	selected := index == "" || q.Source == nil || prog.Indices() == nil || prog.Selects(index)
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}

@@ -283,6 +283,10 @@ reuse:
 	for _, s := range p.sources {
 		if s.meta == "" {
 			p.plan.Add(s.path)
+			if s.typ == GeoPoint {
+				p.plan.Add(s.path + ".lat")
+				p.plan.Add(s.path + ".lon")
+			}
 		}
 	}
 	return p, nil

@@ -69,6 +69,9 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 		paths = []string{"-"}
 	}
 	run := prog.Start()
+	if _, isRow := q.Source.(*esql.Row); isRow {
+		paths = nil // ROW reads no documents
+	}
 	events, bad := 0, 0
 	pl := &pipeline{
 		env: env, cmd: "search", jobs: 1, plan: prog.Plan(),
@@ -89,10 +92,15 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 					fmt.Fprintf(env.Stderr, "vigil search: %s\n", o.problem)
 				}
 			}
+			if run.Done() {
+				return errESQLDone // LIMIT reached: no more input is needed
+			}
 			return nil
 		},
 	}
-	if err := pl.run(paths); err != nil {
+	if len(paths) == 0 {
+		// nothing to read
+	} else if err := pl.run(paths); err != nil && !errors.Is(err, errESQLDone) {
 		fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
 		return exitFailure
 	}
@@ -120,6 +128,9 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 	}
 	return exitOK
 }
+
+// errESQLDone stops reading the input once the query's LIMIT is reached.
+var errESQLDone = errors.New("the query needs no more input")
 
 // writeESQLRow writes one result row as a JSON object, keys in column
 // order.

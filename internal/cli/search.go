@@ -53,7 +53,8 @@ With --language esql the query is an ES|QL query (FROM ... | WHERE ... | STATS .
 result table is printed as NDJSON, one object per row with the columns in order (multi-values as
 arrays, null as null, dates as ISO-8601 strings). FROM's index patterns pick the field types; with
 --index NAME the events are that index's (a FROM that does not match it selects none). FROM's
-columns are the fields the query names and those of the --mapping files. See docs/esql.md.
+columns are the fields the query names and those of the --mapping files, and, when the result
+shows more (no KEEP or STATS), the fields the files' documents have. See docs/esql.md.
 
 Examples:
   vigil search 'event.outcome:success and azure.resource.name:WEB-VM-*' events.ndjson

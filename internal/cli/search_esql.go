@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/esql"
+	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/input"
 )
 
@@ -52,7 +55,19 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 			schema = schema.ForIndices(from.Indices)
 		}
 	}
-	prog, err := esql.Compile(q, esql.Options{Schema: schema, Fields: fields, Now: func() time.Time { return now }})
+	opts := esql.Options{Schema: schema, Fields: fields, Now: func() time.Time { return now }}
+	prog, err := esql.Compile(q, opts)
+	// A result that shows FROM's columns beyond those named (no KEEP or
+	// STATS, or KEEP process.*) shows, as Elasticsearch's mapping would,
+	// the fields the documents have: a first pass over the files finds them
+	// (not over stdin, which cannot be read twice).
+	if err == nil && prog.WantsAllFields() && len(paths) > 0 && !slices.Contains(paths, "-") {
+		found, ok := discoverFields(env, paths)
+		if ok {
+			opts.Fields = append(slices.Clone(fields), found...)
+			prog, err = esql.Compile(q, opts)
+		}
+	}
 	if err != nil {
 		var qe *esql.Error
 		if errors.As(err, &qe) {
@@ -127,6 +142,68 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 		return exitFailure
 	}
 	return exitOK
+}
+
+// maxDiscovered bounds the fields discoverFields collects.
+const maxDiscovered = 10000
+
+// discoverFields reads the files once and returns the leaf field paths of
+// their documents (after normalization), sorted; false when the files
+// cannot be read (the search then reports it).
+func discoverFields(env *Env, paths []string) ([]string, bool) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	pl := &pipeline{
+		env: env, cmd: "search", jobs: 1, plan: event.NewPlan(),
+		record: func(w *worker, c *chunk, rec input.Record) {
+			if !w.toECS(c, rec) {
+				return
+			}
+			doc, err := w.ev.Map()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			leafPaths(doc, "", seen)
+		},
+		onChunk: func(*chunk) error { return nil },
+	}
+	if err := pl.run(paths); err != nil {
+		return nil, false
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out, true
+}
+
+// leafPaths adds the dotted paths of v's leaf values to seen.
+func leafPaths(v any, prefix string, seen map[string]bool) {
+	if len(seen) >= maxDiscovered {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			leafPaths(e, p, seen)
+		}
+	case []any:
+		for _, e := range x {
+			leafPaths(e, prefix, seen)
+		}
+	case nil:
+	default:
+		if prefix != "" {
+			seen[prefix] = true
+		}
+	}
 }
 
 // errESQLDone stops reading the input once the query's LIMIT is reached.

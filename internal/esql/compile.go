@@ -60,6 +60,7 @@ type Program struct {
 	indices            []string
 	plan               *event.Plan
 	reuseRow           bool // Run.Add may reuse its row (see Compile)
+	wantsAll           bool // the result shows FROM's columns beyond those named
 	maxGroups, maxHeld int
 }
 
@@ -268,6 +269,9 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 		p.stages = append(p.stages, &limitStage{n: n})
 	}
 	p.out = sc.cols
+	if sc.open {
+		p.wantsAll = true
+	}
 	// The FROM row can be reused for the next document when a STATS takes
 	// the rows before anything keeps them (SORT, INLINE STATS, the result).
 reuse:
@@ -454,6 +458,8 @@ func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, erro
 					if _, err := c.resolve(sc, p.Name, p.At); err != nil {
 						return nil, err
 					}
+				} else {
+					c.p.wantsAll = true
 				}
 			}
 		}
@@ -511,12 +517,6 @@ func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, erro
 				cols = append(cols, col)
 			} else if sc.open {
 				sc.removed[col.name] = true
-			}
-		}
-		for _, p := range cmd.Patterns {
-			if strings.Contains(p.Name, "*") && sc.open {
-				// a later reference must not bring a dropped field back
-				continue
 			}
 		}
 		ns := sc.clone()
@@ -689,6 +689,12 @@ func (p *Program) Fields() []string {
 	sort.Strings(fs)
 	return slices.Compact(fs)
 }
+
+// WantsAllFields reports whether the result shows FROM's columns beyond
+// those the query names (no KEEP or STATS, or a KEEP pattern such as
+// process.*, while the rows are FROM's): Elasticsearch would show every
+// mapped field there, Vigil the fields of Options.Fields.
+func (p *Program) WantsAllFields() bool { return p.wantsAll }
 
 // Selects reports whether documents of the index belong to the query:
 // whether one of FROM's patterns matches it.

@@ -127,6 +127,10 @@ var evalTests = []struct {
 		want: `[{"d":["a","b"],"j":"a, b, a","c":true,"i":"a"}]`},
 	{query: `ROW a = ROUND(1.2345, 2), b = ROUND(-1.5), c = ROUND(1234, -2), d = ABS(-3), e = FLOOR(1.7), f = CEIL(1.2)`,
 		want: `[{"a":1.23,"b":-2.0,"c":1200,"d":3,"e":1.0,"f":2.0}]`},
+	{query: `ROW a = MD5("a"), b = SHA256("a"), c = HASH("sha1", "a"), d = SIGNUM(-3), e = LOG(10, 100), f = MV_MEDIAN([3, 1, 7])`,
+		want: `[{"a":"0cc175b9c0f1b6a831c399e269772661","b":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb","c":"86f7e437faa5a7fce15d1ddcb9eaeaea377667b8","d":-1.0,"e":2.0,"f":3}]`},
+	{query: `ROW d = TO_DATETIME("2024-05-01T10:35:00Z"), p = IP_PREFIX(TO_IP("192.168.1.123"), 24, 112) | EVAL b = BUCKET(d, 1 hour), n = BUCKET(17, 5) | KEEP b, n, p`,
+		want: `[{"b":"2024-05-01T10:00:00.000Z","n":15.0,"p":"192.168.1.0"}]`},
 	// commands
 	{query: `ROW a = [1, 2, 3], b = "x" | MV_EXPAND a | SORT a DESC | LIMIT 2`, want: `[{"a":3,"b":"x"},{"a":2,"b":"x"}]`},
 	{query: `ROW a = "1.2.3.4 GET /index.html 200" | GROK a "%{IP:ip} %{WORD:verb} %{NOTSPACE:path} %{NUMBER:status:int}" | DROP a`,

@@ -120,6 +120,8 @@ var evalTests = []struct {
 		want: `[{"a":"2024-05-01T12:00:00.000Z","b":"2024-04-30T12:00:00.000Z","c":"2024-02-29T00:00:00.000Z","d":"2024-01-01T01:30:00.000Z"}]`},
 	{query: `ROW a = TO_DATETIME("2024-05-01T00:00:00Z") > "2024-04-30", b = DATE_EXTRACT("HOUR_OF_DAY", TO_DATETIME("2024-05-01T13:00:00Z"))`,
 		want: `[{"a":true,"b":13}]`},
+	{query: `ROW d = DATE_PARSE("yyyy-MM-dd HH:mm:ss", "2023-02-03 04:05:06") | EVAL f = DATE_FORMAT("dd/MM/yyyy HH'h'mm EEE", d), g = DATE_FORMAT(d) | KEEP d, f, g`,
+		want: `[{"d":"2023-02-03T04:05:06.000Z","f":"03/02/2023 04h05 Fri","g":"2023-02-03T04:05:06.000Z"}]`},
 	// multi-value functions
 	{query: `ROW a = [3, 1, 2] | EVAL f = MV_FIRST(a), l = MV_LAST(a), mn = MV_MIN(a), mx = MV_MAX(a), c = MV_COUNT(a), s = MV_SUM(a), sl = MV_SLICE(a, 1, 2), so = MV_SORT(a, "DESC") | DROP a`,
 		want: `[{"f":3,"l":2,"mn":1,"mx":3,"c":3,"s":6,"sl":[1,2],"so":[3,2,1]}]`},

@@ -513,13 +513,24 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 1, 2); err != nil {
 			return cexpr{}, err
 		}
-		if err := c.needKinds(e, args, "d"); err != nil {
+		if err := c.needKinds(e, args, "."); err != nil {
 			return cexpr{}, err
 		}
 		if len(args) == 1 {
 			return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any { return valueString(v[0], args[0].typ) }), nil
 		}
-		return cexpr{}, c.errorf(e.At, "use DATE_FORMAT(date) for ISO-8601", "DATE_FORMAT with a pattern is not supported yet")
+		if !args[0].konst || !args[1].typ.isDate() && args[1].typ != Null {
+			return cexpr{}, c.errorf(e.At, `write DATE_FORMAT("yyyy-MM-dd", @timestamp)`, "DATE_FORMAT takes a constant pattern and a date")
+		}
+		pat, _ := args[0].ev(nil, nil).(string)
+		layout, err := javaLayout(pat)
+		if err != nil {
+			return cexpr{}, c.errorf(e.Args[0].Pos(), "", "%v", err)
+		}
+		dt := args[1].typ
+		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
+			return formatJavaDate(toTime(v[1].(int64), dt), layout)
+		}), nil
 	case "TO_STRING":
 		if err := c.arity(e, args, 1, 1); err != nil {
 			return cexpr{}, err

@@ -30,7 +30,7 @@ func (f TriageFilter) sampled() bool { return f.Tag != "" || f.Tactic != "" || f
 // SampleSize bounds the alerts counted for counts and plots that the
 // per-hour table cannot answer (filters on tags, tactics or text; the top
 // users, hosts and addresses).
-const SampleSize = 20000
+const SampleSize = 10000
 
 // boundText formats a time bound to compare with stored times as text: to
 // the second and without a zone letter, so that "…:05" sorts before both
@@ -228,9 +228,10 @@ type Summary struct {
 	Severity map[string]int // alerts per severity
 	Total    int
 	Hours    []HourCount // per hour and severity, oldest first
-	Rules    []NameCount // rule ids with most alerts, most first (10 at most)
-	// Sampled, when not zero, says the counts are of the newest Sampled
-	// alerts that match (the filter reads documents or tags).
+	Rules    []NameCount // rule ids with most alerts, most first (10 at most; see TopRules)
+	// Sampled, when not zero, says the counts are of the alerts matching
+	// the filters on tags, tactics and text among the newest Sampled
+	// alerts that match the others.
 	Sampled int
 }
 
@@ -238,52 +239,73 @@ type Summary struct {
 func hourText(t time.Time) string { return t.UTC().Format("2006-01-02T15") }
 
 // Summarize counts the alerts matching f per severity, hour and rule.
+// Without filters on tags, tactics or text, the counts are exact and come
+// from the per-hour table (whatever the number of alerts); the partial
+// hours at the edges of a time range are counted alert by alert. With
+// them, they are of the newest SampleSize alerts matching the other
+// filters (Summary.Sampled says so).
 func (t *Triage) Summarize(ctx context.Context, f TriageFilter) (Summary, error) {
 	s := Summary{Severity: map[string]int{}}
 	rules := map[string]int{}
 	hours := map[HourCount]int{}
-	addRow := func(hour, rule, sev string, n int) {
-		s.Severity[sev] += n
-		s.Total += n
-		rules[rule] += n
-		h, _ := time.Parse("2006-01-02T15", hour)
-		hours[HourCount{Hour: h, Severity: sev}] += n
-	}
-	scan := func(q string, args ...any) error {
+	// each runs q, whose rows are a key and a count, and adds them.
+	each := func(q string, args []any, add func(k1, k2 string, n int)) error {
 		rows, err := t.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var hour, rule, sev string
+			var k1, k2 string
 			var n int
-			if err := rows.Scan(&hour, &rule, &sev, &n); err != nil {
+			if err := rows.Scan(&k1, &k2, &n); err != nil {
 				return err
 			}
-			addRow(hour, rule, sev, n)
+			add(k1, k2, n)
 		}
 		return rows.Err()
 	}
-	// exact counts the matching alerts from triage_alerts itself.
+	addSev := func(sev, _ string, n int) { s.Severity[sev] += n; s.Total += n }
+	addRule := func(rule, _ string, n int) { rules[rule] += n }
+	addHour := func(hour, sev string, n int) {
+		h, _ := time.Parse("2006-01-02T15", hour)
+		hours[HourCount{Hour: h, Severity: sev}] += n
+	}
+	// three counts the rows of from (a table or subquery of alerts with
+	// the columns of triage_counts, n included) matching cond.
+	three := func(from, cond string, args []any) error {
+		if err := each(`SELECT severity, '', sum(n) FROM `+from+` WHERE `+cond+` GROUP BY 1`, args, addSev); err != nil {
+			return err
+		}
+		if from != "triage_hours" {
+			if err := each(`SELECT rule_id, '', sum(n) FROM `+from+` WHERE `+cond+` GROUP BY 1`, args, addRule); err != nil {
+				return err
+			}
+		}
+		return each(`SELECT hour, severity, sum(n) FROM `+from+` WHERE `+cond+` GROUP BY 1, 2`, args, addHour)
+	}
+	// exact counts alert by alert.
 	exact := func(g TriageFilter) error {
 		cond, args := g.where()
-		return scan(`SELECT substr(f.t, 1, 13), f.rule_id, f.severity, count(*) FROM triage_alerts f
-			WHERE `+cond+` GROUP BY 1, 2, 3`, args...)
+		return three(`(SELECT substr(f.t, 1, 13) AS hour, f.rule_id, f.severity, 1 AS n FROM triage_alerts f WHERE `+cond+`)`, "1", args)
 	}
 	var err error
 	switch {
 	case f.sampled():
-		cond, args := f.where()
-		err = scan(`SELECT substr(t, 1, 13), rule_id, severity, count(*) FROM (
-			SELECT f.t, f.rule_id, f.severity FROM triage_alerts f JOIN alerts a ON a.id = f.id
-			WHERE `+cond+` ORDER BY f.t DESC, f.id DESC LIMIT ?) GROUP BY 1, 2, 3`, append(args, SampleSize)...)
-		if s.Total == SampleSize {
-			s.Sampled = SampleSize
+		base, extra := f, f
+		base.Tag, base.Tactic, base.Text = "", "", ""
+		extra = TriageFilter{Tag: f.Tag, Tactic: f.Tactic, Text: f.Text, BuildingBlocks: true}
+		bcond, bargs := base.where()
+		econd, eargs := extra.where()
+		join := ""
+		if f.Text != "" {
+			join = " JOIN alerts a ON a.id = f.id"
 		}
+		err = three(`(SELECT substr(f.t, 1, 13) AS hour, f.rule_id, f.severity, 1 AS n FROM (
+			SELECT * FROM triage_alerts f WHERE `+bcond+` ORDER BY f.t DESC, f.id DESC LIMIT ?) f`+join+` WHERE `+econd+`)`,
+			"1", append(append(bargs, SampleSize), eargs...))
+		s.Sampled = SampleSize
 	default:
-		// Whole hours come from triage_counts; the partial hours at the
-		// edges of a time range are counted alert by alert.
 		var conds []string
 		var args []any
 		if f.Status != "" {
@@ -319,7 +341,11 @@ func (t *Triage) Summarize(ctx context.Context, f TriageFilter) (Summary, error)
 		if len(conds) > 0 {
 			cond = strings.Join(conds, " AND ")
 		}
-		err = scan(`SELECT hour, rule_id, severity, sum(n) FROM triage_counts WHERE `+cond+` GROUP BY 1, 2, 3 HAVING sum(n) > 0`, args...)
+		table := "triage_hours"
+		if f.RuleID != "" {
+			table = "triage_counts"
+		}
+		err = three(table, cond, args)
 		if err == nil && !f.From.IsZero() && !lo.Equal(f.From) {
 			g := f
 			g.To = lo
@@ -335,29 +361,88 @@ func (t *Triage) Summarize(ctx context.Context, f TriageFilter) (Summary, error)
 		return Summary{}, fmt.Errorf("count alerts in %s: %w", t.path, err)
 	}
 	for h, n := range hours {
-		h.N = n
-		s.Hours = append(s.Hours, h)
+		if n != 0 {
+			h.N = n
+			s.Hours = append(s.Hours, h)
+		}
+	}
+	for sev, n := range s.Severity {
+		if n == 0 {
+			delete(s.Severity, sev)
+		}
 	}
 	sortHours(s.Hours)
 	s.Rules = top(rules, 10)
 	return s, nil
 }
 
+// TopRules returns the rules with most alerts matching f, most first.
+func (t *Triage) TopRules(ctx context.Context, f TriageFilter, n int) ([]NameCount, error) {
+	if f.sampled() || f.RuleID != "" || (!f.From.IsZero() && !f.From.Equal(f.From.Truncate(time.Hour))) ||
+		(!f.To.IsZero() && !f.To.Equal(f.To.Truncate(time.Hour))) {
+		s, err := t.Summarize(ctx, f)
+		return s.Rules, err
+	}
+	var conds []string
+	var args []any
+	if f.Status != "" {
+		conds, args = append(conds, "status = ?"), append(args, f.Status)
+	}
+	if !f.BuildingBlocks {
+		conds = append(conds, "bb = 0")
+	}
+	if f.Severity != "" {
+		conds, args = append(conds, "severity = ?"), append(args, f.Severity)
+	}
+	if !f.From.IsZero() {
+		conds, args = append(conds, "hour >= ?"), append(args, hourText(f.From))
+	}
+	if !f.To.IsZero() {
+		conds, args = append(conds, "hour < ?"), append(args, hourText(f.To))
+	}
+	cond := "1"
+	if len(conds) > 0 {
+		cond = strings.Join(conds, " AND ")
+	}
+	rows, err := t.db.QueryContext(ctx, `SELECT rule_id, sum(n) FROM triage_counts WHERE `+cond+`
+		GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT ?`, append(args, n)...)
+	if err != nil {
+		return nil, fmt.Errorf("count alerts per rule in %s: %w", t.path, err)
+	}
+	defer rows.Close()
+	var out []NameCount
+	for rows.Next() {
+		var c NameCount
+		if err := rows.Scan(&c.Name, &c.N); err != nil {
+			return nil, fmt.Errorf("count alerts per rule in %s: %w", t.path, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // Top returns the values of field ("user", "host", "source.ip" or
-// "resource") most frequent among the newest SampleSize alerts matching f.
+// "resource") most frequent among the newest SampleSize alerts matching f
+// (the filters on tags, tactics and text applied to the newest SampleSize
+// alerts matching the others).
 func (t *Triage) Top(ctx context.Context, f TriageFilter, field string, n int) ([]NameCount, error) {
 	col, ok := map[string]string{"user": "user", "host": "host", "source.ip": "sip", "resource": "resource"}[field]
 	if !ok {
 		return nil, fmt.Errorf("no top values of %q", field)
 	}
-	cond, args := f.where()
+	base := f
+	base.Tag, base.Tactic, base.Text = "", "", ""
+	extra := TriageFilter{Tag: f.Tag, Tactic: f.Tactic, Text: f.Text, BuildingBlocks: true}
+	bcond, bargs := base.where()
+	econd, eargs := extra.where()
 	join := ""
 	if f.Text != "" {
 		join = " JOIN alerts a ON a.id = f.id"
 	}
-	rows, err := t.db.QueryContext(ctx, `SELECT v, count(*) FROM (
-		SELECT f.`+col+` AS v FROM triage_alerts f`+join+` WHERE `+cond+` ORDER BY f.t DESC, f.id DESC LIMIT ?)
-		WHERE v IS NOT NULL GROUP BY v ORDER BY 2 DESC, 1 LIMIT ?`, append(args, SampleSize, n)...)
+	rows, err := t.db.QueryContext(ctx, `SELECT f.`+col+`, count(*) FROM (
+		SELECT * FROM triage_alerts f WHERE `+bcond+` ORDER BY f.t DESC, f.id DESC LIMIT ?) f`+join+`
+		WHERE `+econd+` AND f.`+col+` IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?`,
+		append(append(bargs, SampleSize), append(eargs, n)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("count alerts per %s in %s: %w", field, t.path, err)
 	}
@@ -383,40 +468,24 @@ type RuleStat struct {
 // RuleStats returns the alert counts of every rule that has alerts.
 func (t *Triage) RuleStats(ctx context.Context) (map[string]RuleStat, error) {
 	out := map[string]RuleStat{}
-	rows, err := t.db.QueryContext(ctx, `SELECT rule_id, rule_name, n, last FROM triage_rules`)
+	rows, err := t.db.QueryContext(ctx, `SELECT rule_id, rule_name, n, open, last FROM triage_rules`)
 	if err != nil {
 		return nil, fmt.Errorf("count alerts per rule in %s: %w", t.path, err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var s RuleStat
 		var last string
-		if err := rows.Scan(&s.RuleID, &s.Name, &s.Alerts, &last); err != nil {
-			rows.Close()
+		if err := rows.Scan(&s.RuleID, &s.Name, &s.Alerts, &s.Open, &last); err != nil {
 			return nil, fmt.Errorf("count alerts per rule in %s: %w", t.path, err)
 		}
 		s.Last = parseTime(last)
 		out[s.RuleID] = s
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count alerts per rule in %s: %w", t.path, err)
 	}
-	rows, err = t.db.QueryContext(ctx, `SELECT rule_id, sum(n) FROM triage_counts WHERE status = 'open' GROUP BY rule_id`)
-	if err != nil {
-		return nil, fmt.Errorf("count open alerts per rule in %s: %w", t.path, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, fmt.Errorf("count open alerts per rule in %s: %w", t.path, err)
-		}
-		s := out[id]
-		s.Open = n
-		out[id] = s
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Total returns the number of stored alerts; cheap enough to poll.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 )
 
 // Triage is the triage UI's view of a state database: the alerts a hunt or
@@ -28,17 +27,18 @@ type Triage struct {
 }
 
 // triageVersion names the derived tables' layout; a new layout rebuilds them.
-const triageVersion = "1"
+const triageVersion = "3"
 
-// triageSchema holds the durable workflow table and the derived ones.
+// triageTables hold the durable workflow tables and the derived ones.
 // triage_alerts has one row per alert with the fields the list shows and
 // filters on; t is the event's time (else the alert's), RFC 3339, which
 // sorts as text. tags and tactics hold the values each between newlines
 // ("\nA\nB\n"), so that a filter looks for "\nA\n". triage_counts counts
 // alerts per hour, rule, severity, building-block flag and status, for the
-// counts and plots over any number of alerts; triage_rules keeps each rule's
-// alert count and latest alert.
-var triageSchema = `
+// counts and plots over any number of alerts (triage_hours the same summed
+// over the rules, for the counts of all rules); triage_rules keeps each rule's
+// alert counts and latest alert.
+const triageTables = `
 CREATE TABLE IF NOT EXISTS alert_workflow (
 	alert_id TEXT PRIMARY KEY,  -- kibana.alert.uuid
 	status   TEXT NOT NULL,     -- open, acknowledged or closed
@@ -69,6 +69,34 @@ CREATE TABLE IF NOT EXISTS triage_alerts (
 	tags     TEXT NOT NULL,
 	tactics  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS triage_counts (
+	hour     TEXT NOT NULL,     -- the first 13 characters of t: 2026-03-14T08
+	rule_id  TEXT NOT NULL,
+	severity TEXT NOT NULL,
+	bb       INTEGER NOT NULL,
+	status   TEXT NOT NULL,
+	n        INTEGER NOT NULL,
+	PRIMARY KEY (rule_id, hour, severity, bb, status)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS triage_hours (
+	hour     TEXT NOT NULL,     -- triage_counts summed over the rules
+	severity TEXT NOT NULL,
+	bb       INTEGER NOT NULL,
+	status   TEXT NOT NULL,
+	n        INTEGER NOT NULL,
+	PRIMARY KEY (hour, severity, bb, status)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS triage_rules (
+	rule_id   TEXT PRIMARY KEY,
+	rule_name TEXT NOT NULL,
+	n         INTEGER NOT NULL,  -- alerts
+	open      INTEGER NOT NULL,  -- open alerts
+	last      TEXT NOT NULL      -- the latest t
+) WITHOUT ROWID;
+`
+
+// triageIndexes are created after the first fill (faster than row by row).
+const triageIndexes = `
 CREATE INDEX IF NOT EXISTS triage_by_time     ON triage_alerts(t, id);
 CREATE INDEX IF NOT EXISTS triage_by_status   ON triage_alerts(status, bb, t, id);
 CREATE INDEX IF NOT EXISTS triage_by_severity ON triage_alerts(severity, status, bb, t, id);
@@ -78,31 +106,35 @@ CREATE INDEX IF NOT EXISTS triage_by_host     ON triage_alerts(host, t) WHERE ho
 CREATE INDEX IF NOT EXISTS triage_by_sip      ON triage_alerts(sip, t) WHERE sip IS NOT NULL;
 CREATE INDEX IF NOT EXISTS triage_by_resource ON triage_alerts(resource, t) WHERE resource IS NOT NULL;
 CREATE INDEX IF NOT EXISTS triage_by_group    ON triage_alerts(grp, t) WHERE grp IS NOT NULL;
-CREATE TABLE IF NOT EXISTS triage_counts (
-	hour     TEXT NOT NULL,     -- the first 13 characters of t: 2026-03-14T08
-	rule_id  TEXT NOT NULL,
-	severity TEXT NOT NULL,
-	bb       INTEGER NOT NULL,
-	status   TEXT NOT NULL,
-	n        INTEGER NOT NULL,
-	PRIMARY KEY (hour, rule_id, severity, bb, status)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS triage_rules (
-	rule_id   TEXT PRIMARY KEY,
-	rule_name TEXT NOT NULL,
-	n         INTEGER NOT NULL,
-	last      TEXT NOT NULL
-) WITHOUT ROWID;
+`
+
+// triageFillCounts computes the counts of the first fill at once.
+const triageFillCounts = `
+INSERT INTO triage_counts (hour, rule_id, severity, bb, status, n)
+	SELECT substr(t, 1, 13), rule_id, severity, bb, status, count(*) FROM triage_alerts GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO triage_hours (hour, severity, bb, status, n)
+	SELECT hour, severity, bb, status, sum(n) FROM triage_counts GROUP BY 1, 2, 3, 4;
+INSERT INTO triage_rules (rule_id, rule_name, n, open, last)
+	SELECT g.rule_id, (SELECT rule_name FROM alerts WHERE rule_id = g.rule_id ORDER BY event_time DESC LIMIT 1), g.n, g.open, g.last
+	FROM (SELECT rule_id, count(*) AS n, sum(status = 'open') AS open, max(t) AS last FROM triage_alerts GROUP BY rule_id) g;
+`
+
+// triageTriggers keep the derived tables current once filled.
+var triageTriggers = `
 CREATE TRIGGER IF NOT EXISTS triage_alert_added AFTER INSERT ON alerts BEGIN
-	INSERT OR IGNORE INTO triage_alerts ` + triageSelect + ` WHERE a.id = new.id;
+	INSERT OR IGNORE INTO triage_alerts ` + fmt.Sprintf(triageSelect, "WHERE id = new.id") + `;
 END;
 CREATE TRIGGER IF NOT EXISTS triage_counted AFTER INSERT ON triage_alerts BEGIN
 	INSERT INTO triage_counts (hour, rule_id, severity, bb, status, n)
 		VALUES (substr(new.t, 1, 13), new.rule_id, new.severity, new.bb, new.status, 1)
 		ON CONFLICT DO UPDATE SET n = n + 1;
-	INSERT INTO triage_rules (rule_id, rule_name, n, last)
-		VALUES (new.rule_id, (SELECT rule_name FROM alerts WHERE id = new.id), 1, new.t)
-		ON CONFLICT DO UPDATE SET n = n + 1, last = max(last, excluded.last), rule_name = excluded.rule_name;
+	INSERT INTO triage_hours (hour, severity, bb, status, n)
+		VALUES (substr(new.t, 1, 13), new.severity, new.bb, new.status, 1)
+		ON CONFLICT DO UPDATE SET n = n + 1;
+	INSERT INTO triage_rules (rule_id, rule_name, n, open, last)
+		VALUES (new.rule_id, (SELECT rule_name FROM alerts WHERE id = new.id), 1, new.status = 'open', new.t)
+		ON CONFLICT DO UPDATE SET n = n + 1, open = open + excluded.open, last = max(last, excluded.last),
+			rule_name = excluded.rule_name;
 END;
 CREATE TRIGGER IF NOT EXISTS triage_status_changed AFTER UPDATE OF status ON triage_alerts
 WHEN old.status <> new.status BEGIN
@@ -111,35 +143,39 @@ WHEN old.status <> new.status BEGIN
 	INSERT INTO triage_counts (hour, rule_id, severity, bb, status, n)
 		VALUES (substr(new.t, 1, 13), new.rule_id, new.severity, new.bb, new.status, 1)
 		ON CONFLICT DO UPDATE SET n = n + 1;
+	UPDATE triage_hours SET n = n - 1 WHERE hour = substr(old.t, 1, 13)
+		AND severity = old.severity AND bb = old.bb AND status = old.status;
+	INSERT INTO triage_hours (hour, severity, bb, status, n)
+		VALUES (substr(new.t, 1, 13), new.severity, new.bb, new.status, 1)
+		ON CONFLICT DO UPDATE SET n = n + 1;
+	UPDATE triage_rules SET open = open + (new.status = 'open') - (old.status = 'open') WHERE rule_id = new.rule_id;
 END;
 `
 
-// triageSelect derives a triage_alerts row from an alert (a) and its
-// workflow row (w). Documents hold ECS fields nested or dotted, and the
-// kibana.alert.* fields dotted; doc is stored as a BLOB of JSON text, which
-// the JSON functions must see as text (a BLOB would be read as JSONB).
-var triageSelect = strings.ReplaceAll(`
-	SELECT a.id,
-		coalesce(a.event_time, a.created_at),
-		a.severity,
-		a.rule_id,
-		json_extract(d.j, '$."kibana.alert.building_block_type"') IS NOT NULL,
+// triageSelect derives triage_alerts rows from alerts (%s: a WHERE
+// clause) and their workflow rows. Documents hold ECS fields nested or
+// dotted, and the kibana.alert.* fields dotted. doc is a BLOB of JSON text:
+// it is parsed once, into JSONB, in a subquery that its LIMIT keeps from
+// being flattened into the outer join (which would parse it once per
+// field). A document that is not JSON reads as {}: the trigger must never
+// fail the engine's insert.
+const triageSelect = `SELECT a.id, a.t, a.severity, a.rule_id,
+		json_extract(a.j, '$."kibana.alert.building_block_type"') IS NOT NULL,
 		coalesce(w.status, 'open'),
-		coalesce(json_extract(d.j, '$.user.name'), json_extract(d.j, '$."user.name"')),
-		coalesce(json_extract(d.j, '$.host.name'), json_extract(d.j, '$."host.name"')),
-		coalesce(json_extract(d.j, '$.source.ip'), json_extract(d.j, '$."source.ip"')),
-		coalesce(json_extract(d.j, '$.azure.resource.name'), json_extract(d.j, '$.cloud.instance.name'),
-			json_extract(d.j, '$.orchestrator.resource.name'), json_extract(d.j, '$.cloud.resource_id')),
-		json_extract(d.j, '$."kibana.alert.group.id"'),
-		char(10) || coalesce((SELECT group_concat(value, char(10)) FROM json_each(d.j, '$."kibana.alert.rule.tags"')
+		coalesce(json_extract(a.j, '$.user.name'), json_extract(a.j, '$."user.name"')),
+		coalesce(json_extract(a.j, '$.host.name'), json_extract(a.j, '$."host.name"')),
+		coalesce(json_extract(a.j, '$.source.ip'), json_extract(a.j, '$."source.ip"')),
+		coalesce(json_extract(a.j, '$.azure.resource.name'), json_extract(a.j, '$.cloud.instance.name'),
+			json_extract(a.j, '$.orchestrator.resource.name'), json_extract(a.j, '$.cloud.resource_id')),
+		json_extract(a.j, '$."kibana.alert.group.id"'),
+		char(10) || coalesce((SELECT group_concat(value, char(10)) FROM json_each(a.j, '$."kibana.alert.rule.tags"')
 			WHERE type = 'text'), '') || char(10),
 		char(10) || coalesce((SELECT group_concat(json_extract(value, '$.tactic.name'), char(10))
-			FROM json_each(d.j, '$."kibana.alert.rule.threat"') WHERE type = 'object'), '') || char(10)
-	FROM alerts a
-	LEFT JOIN alert_workflow w ON w.alert_id = a.id`, "d.j",
-	// A document that is not JSON reads as {}: the trigger must never fail
-	// the engine's insert.
-	`(CASE WHEN json_valid(CAST(a.doc AS TEXT)) THEN CAST(a.doc AS TEXT) ELSE '{}' END)`)
+			FROM json_each(a.j, '$."kibana.alert.rule.threat"') WHERE type = 'object'), '') || char(10)
+	FROM (SELECT id, coalesce(event_time, created_at) AS t, severity, rule_id,
+			CASE WHEN json_valid(CAST(doc AS TEXT)) THEN jsonb(CAST(doc AS TEXT)) ELSE jsonb('{}') END AS j
+		FROM alerts %s LIMIT -1) a
+	LEFT JOIN alert_workflow w ON w.alert_id = a.id`
 
 // OpenTriage opens the database at path, which a Store (`vigil hunt --db`,
 // `vigil serve`) wrote, for the triage UI. The first open of a database
@@ -195,9 +231,12 @@ func (t *Triage) prepare(ctx context.Context) (err error) {
 	for _, q := range []string{
 		`DROP TRIGGER IF EXISTS triage_alert_added`, `DROP TRIGGER IF EXISTS triage_counted`,
 		`DROP TRIGGER IF EXISTS triage_status_changed`, `DROP TABLE IF EXISTS triage_alerts`,
-		`DROP TABLE IF EXISTS triage_counts`, `DROP TABLE IF EXISTS triage_rules`,
-		triageSchema,
-		`INSERT OR IGNORE INTO triage_alerts ` + triageSelect,
+		`DROP TABLE IF EXISTS triage_counts`, `DROP TABLE IF EXISTS triage_hours`, `DROP TABLE IF EXISTS triage_rules`,
+		triageTables,
+		`INSERT OR IGNORE INTO triage_alerts ` + fmt.Sprintf(triageSelect, ""),
+		triageIndexes,
+		triageFillCounts,
+		triageTriggers,
 		`INSERT INTO meta (key, value) VALUES ('triage_version', '` + triageVersion + `')
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
 	} {

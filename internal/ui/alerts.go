@@ -217,8 +217,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	p := overviewPage{Title: "Overview", Nav: "overview", Form: ff, Problems: problems, Total: sum.Total, Sampled: sum.Sampled,
 		Histogram: timeChart(sum.Hours, 900, 200)}
+	topRules, err := s.opts.Triage.TopRules(ctx, f, 10)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	var rules []namedBar
-	for _, rc := range sum.Rules {
+	for _, rc := range topRules {
 		name := rc.Name
 		if st, ok := stats[rc.Name]; ok && st.Name != "" {
 			name = st.Name

@@ -112,6 +112,9 @@ func (s *Server) alert(w http.ResponseWriter, r *http.Request) {
 	for k, v := range flat {
 		f := field{Name: k, Value: valueText(v)}
 		p.Fields = append(p.Fields, f)
+		if l, ok := v.([]any); ok && len(l) == 0 {
+			continue
+		}
 		if strings.HasPrefix(k, "kibana.alert.suppression.") || strings.HasPrefix(k, "kibana.alert.threshold_result.") ||
 			k == "kibana.alert.building_block_type" || strings.HasPrefix(k, "kibana.alert.rule.exceptions_list") ||
 			k == "kibana.alert.group.id" || k == "kibana.alert.group.index" {

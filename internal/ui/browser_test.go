@@ -414,7 +414,7 @@ reference = "javascript:window.pwned=19"
 			chromedp.WaitReady("body"),
 			chromedp.Sleep(50*time.Millisecond), // let any onload/onerror fire
 			chromedp.Evaluate(`typeof window.pwned`, &pwned),
-			chromedp.Evaluate(`document.querySelectorAll('a[href^="javascript"], iframe, main script, img[onerror], svg[onload], [src^="javascript"]').length`, &dangerous),
+			chromedp.Evaluate(`document.querySelectorAll('a[href^="javascript"], a[href^="data"], iframe, main script, img[onerror], svg[onload], [src^="javascript"]').length`, &dangerous),
 		); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}

@@ -47,6 +47,11 @@ func runUI(env *Env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
+	if host, _, err := net.SplitHostPort(*listen); err == nil {
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			fmt.Fprintf(env.Stderr, "vigil ui: warning: %s is reachable from other machines and vigil ui asks no credentials: anyone who reaches it reads the alerts and sets their status (vigil serve serves the same pages behind credentials)\n", *listen)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := uiWith(ctx, env, uiConfig{DB: *dbPath, Listen: *listen, Rules: rulePaths, User: *user}, func(addr string) {

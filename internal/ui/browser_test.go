@@ -50,6 +50,9 @@ func TestMain(m *testing.M) {
 	if browser.dir != "" {
 		os.RemoveAll(browser.dir)
 	}
+	if bench.dir != "" {
+		os.RemoveAll(bench.dir)
+	}
 	os.Exit(code)
 }
 

@@ -121,6 +121,7 @@ type alertsPage struct {
 	Ranges     []struct{ Value, Label string }
 	CSRF       string
 	Live       bool
+	PollMS     int64
 	Stored     int
 }
 
@@ -153,7 +154,7 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 	}
 	p := alertsPage{Title: "Alerts", Nav: "alerts", Form: ff, Problems: problems, Rows: rows, First: after == "",
 		Total: sum.Total, Sampled: sum.Sampled, Severities: severities, Statuses: state.WorkflowStatuses,
-		Reasons: state.CloseReasons, Tactics: tactics, Ranges: ranges, CSRF: s.csrf, Live: s.opts.Live, Stored: stored}
+		Reasons: state.CloseReasons, Tactics: tactics, Ranges: ranges, CSRF: s.csrf, Live: s.opts.Live, PollMS: s.opts.PollEvery.Milliseconds(), Stored: stored}
 	p.Self = "/ui/alerts?" + ff.query(after)
 	if next != "" {
 		p.Next = "/ui/alerts?" + ff.query(next)

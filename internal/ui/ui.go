@@ -56,8 +56,10 @@ type Options struct {
 	Rules func() []*rule.Rule
 	// Now is the clock for relative time ranges (default time.Now).
 	Now func() time.Time
-	// Live makes the alerts page tell when new alerts arrive (serve).
-	Live bool
+	// Live makes the alerts page tell when new alerts arrive (serve),
+	// checking every PollEvery (default 5s).
+	Live      bool
+	PollEvery time.Duration
 	// User names who sets a status, from the request (e.g. the
 	// authenticated user); nil or "": Analyst.
 	User func(*http.Request) string
@@ -90,6 +92,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PollEvery <= 0 {
+		opts.PollEvery = 5 * time.Second
 	}
 	if opts.Analyst == "" {
 		opts.Analyst = "analyst"

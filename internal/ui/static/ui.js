@@ -35,6 +35,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (live && live.getAttribute("data-live") === "1") {
     var stored = parseInt(live.getAttribute("data-stored"), 10) || 0;
     var text = document.getElementById("live-text");
+    var every = parseInt(live.getAttribute("data-poll"), 10) || 5000;
     setInterval(function () {
       fetch("/ui/api/total", { credentials: "same-origin", cache: "no-store" })
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -44,6 +45,6 @@ document.addEventListener("DOMContentLoaded", function () {
           live.hidden = false;
         })
         .catch(function () {});
-    }, 5000);
+    }, every);
   }
 });

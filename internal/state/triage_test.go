@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -142,5 +143,42 @@ func TestTriage(t *testing.T) {
 	stats, err := tr.RuleStats(ctx)
 	if err != nil || stats["r0"].Alerts != 51 || stats["r0"].Open != 50 {
 		t.Errorf("rule stats %+v, %v", stats["r0"], err)
+	}
+}
+
+// BenchmarkAddAlertsTriage is what the triage triggers add to the engine's
+// writes: batches of 100 alerts of about 4 KB, into a plain store and into
+// one opened for triage (compare the two).
+func BenchmarkAddAlertsTriage(b *testing.B) {
+	pad := strings.Repeat("x", 3500)
+	for _, triage := range []bool{false, true} {
+		b.Run(fmt.Sprintf("triage=%v", triage), func(b *testing.B) {
+			ctx := context.Background()
+			path := filepath.Join(b.TempDir(), "v.db")
+			st, err := Open(ctx, path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			if triage {
+				tr, err := OpenTriage(ctx, path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer tr.Close()
+			}
+			t0 := time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)
+			n := 0
+			for b.Loop() {
+				batch := make([]Alert, 100)
+				for i := range batch {
+					batch[i] = triageAlert(n, t0, "medium", fmt.Sprint("r", n%20), fmt.Sprint("u", n%100), map[string]any{"message": pad})
+					n++
+				}
+				if _, err := st.AddAlerts(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

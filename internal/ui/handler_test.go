@@ -23,7 +23,7 @@ func TestHandlers(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := get("/ui/alerts/nope"); code != 404 || !strings.Contains(body, "No alert has the id nope") {
+	if code, body := get("/ui/alerts/nope"); code != 404 || !strings.Contains(body, "No alert has the id nope") || !strings.Contains(body, "<title>Not Found") {
 		t.Errorf("an unknown alert: %d %s", code, body)
 	}
 	if code, body := get("/ui/alerts?from=yesterday&status=gone"); code != 200 || !strings.Contains(body, "is not of the form 2026-03-14T08:30") ||

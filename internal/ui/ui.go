@@ -186,8 +186,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, dat
 }
 
 type errorPage struct {
-	Title, Message string
-	Code           int
+	Title, Nav, Message string
+	Code                int
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string) {

@@ -179,7 +179,7 @@ const triageSelect = `SELECT a.id, a.t, a.severity, a.rule_id,
 
 // OpenTriage opens the database at path, which a Store (`vigil hunt --db`,
 // `vigil serve`) wrote, for the triage UI. The first open of a database
-// builds the triage tables from its alerts (about 10 s per million).
+// builds the triage tables from its alerts (minutes per million alerts).
 func OpenTriage(ctx context.Context, path string) (*Triage, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open alert database: %w (write one with vigil hunt --db FILE, or point at serve's data directory's vigil.db)", err)

@@ -258,7 +258,8 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 			}
 		}
 		if cfg.HTTP.UI == nil || *cfg.HTTP.UI {
-			h, closeUI, err := serveUI(ctx, env, cfg, filepath.Join(cfg.DataDir, "vigil.db"), loader, opts.Ingest, log)
+			h, closeUI, err := serveUI(ctx, env, cfg, filepath.Join(cfg.DataDir, "vigil.db"), loader, opts.Ingest,
+				serviceRows(health, lagging), log)
 			if err != nil {
 				closeAll(sinks)
 				return err

@@ -18,6 +18,9 @@ data_dir = "DIR"
 listen = "127.0.0.1:0"
 username = "ann"
 password = "s3cret"
+[[sinks]]
+type = "file"
+path = "DIR/alerts.ndjson"
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +50,9 @@ password = "s3cret"
 	resp, page := get("GET", "/ui/alerts", basic, "")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" || !strings.Contains(page, `data-live="1"`) {
 		t.Errorf("the UI with credentials: %d, CSP %q, live: %v", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), strings.Contains(page, `data-live="1"`))
+	}
+	if resp, body := get("GET", "/ui/overview", basic, ""); resp.StatusCode != 200 || !strings.Contains(body, "alerts.ndjson</td><td>ok") {
+		t.Errorf("the overview lacks the sink's health: %d", resp.StatusCode)
 	}
 	if resp, body := get("GET", "/ui/api/total", basic, ""); resp.StatusCode != 200 || !strings.Contains(body, `"total":0`) {
 		t.Errorf("/ui/api/total: %d %s", resp.StatusCode, body)

@@ -196,6 +196,8 @@ type overviewPage struct {
 	Histogram  *barChart
 	TopRules   *barChart
 	Tops       []topChart
+	Service    []ServiceRow
+	InService  bool
 }
 
 type topChart struct {
@@ -250,6 +252,9 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			bars = append(bars, namedBar{Label: c.Name, N: c.N, URL: "/ui/alerts?" + g.query("")})
 		}
 		p.Tops = append(p.Tops, topChart{Title: t.title, Chart: hbarChart(bars, 440)})
+	}
+	if s.opts.Service != nil {
+		p.InService, p.Service = true, s.opts.Service()
 	}
 	s.render(w, r, "overview", p)
 }

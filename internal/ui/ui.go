@@ -66,8 +66,18 @@ type Options struct {
 	// Analyst is who sets a status when User names nobody (default
 	// "analyst").
 	Analyst string
+	// Service, when set, reports the state of the service the UI runs in
+	// (serve: each sink's health, each input's lag), for the overview.
+	Service func() []ServiceRow
 	// Logger gets server-side errors (default: discarded).
 	Logger *slog.Logger
+}
+
+// ServiceRow is one line of the service's state: a sink and whether it
+// delivers, an input and how far behind it is.
+type ServiceRow struct {
+	What, Name, State string // e.g. "sink", "file /var/lib/vigil/alerts.ndjson", "ok"
+	Failing           bool
 }
 
 // Server serves the UI.

@@ -88,7 +88,11 @@ func tab(t *testing.T) context.Context {
 		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		ctx, cancel := chromedp.NewContext(alloc)
 		browser.ctx = ctx
-		browser.cancel = func() { cancel(); cancelAlloc() }
+		browser.cancel = func() {
+			chromedp.Cancel(ctx) // closes the browser and waits for it to exit
+			cancel()
+			cancelAlloc()
+		}
 		browser.err = chromedp.Run(ctx) // starts the browser
 	})
 	if browser.err != nil {

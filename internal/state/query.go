@@ -148,10 +148,11 @@ func (t *Triage) List(ctx context.Context, f TriageFilter, after string, limit i
 }
 
 // Related returns up to limit alerts, newest first, whose field (one of
-// "user", "host", "source.ip", "resource", "group") is value, without the
+// "user", "host", "source.ip", "resource", "group", "correlation") is
+// value, without the
 // alert except.
 func (t *Triage) Related(ctx context.Context, field, value, except string, limit int) ([]TriageRow, error) {
-	col, ok := map[string]string{"user": "user", "host": "host", "source.ip": "sip", "resource": "resource", "group": "grp"}[field]
+	col, ok := map[string]string{"user": "user", "host": "host", "source.ip": "sip", "resource": "resource", "group": "grp", "correlation": "corr"}[field]
 	if !ok {
 		return nil, fmt.Errorf("no related alerts by %q", field)
 	}
@@ -170,9 +171,12 @@ func (t *Triage) Related(ctx context.Context, field, value, except string, limit
 // TriageAlert is one alert with its document and workflow.
 type TriageAlert struct {
 	TriageRow
-	Group    string // kibana.alert.group.id, "" if none
-	Doc      []byte // the alert document as stored (JSON)
-	Workflow *Workflow
+	Group string // kibana.alert.group.id, "" if none
+	// Correlation is the event's correlation id (azure.correlation_id,
+	// else trace.id), "" if none.
+	Correlation string
+	Doc         []byte // the alert document as stored (JSON)
+	Workflow    *Workflow
 }
 
 // Alert returns the alert id.
@@ -189,12 +193,12 @@ func (t *Triage) Alert(ctx context.Context, id string) (TriageAlert, bool, error
 		return TriageAlert{}, false, err
 	}
 	out := TriageAlert{TriageRow: rows[0]}
-	var grp sql.NullString
-	if err := t.db.QueryRowContext(ctx, `SELECT a.doc, f.grp FROM alerts a JOIN triage_alerts f ON f.id = a.id WHERE a.id = ?`, id).
-		Scan(&out.Doc, &grp); err != nil {
+	var grp, corr sql.NullString
+	if err := t.db.QueryRowContext(ctx, `SELECT a.doc, f.grp, f.corr FROM alerts a JOIN triage_alerts f ON f.id = a.id WHERE a.id = ?`, id).
+		Scan(&out.Doc, &grp, &corr); err != nil {
 		return TriageAlert{}, false, fmt.Errorf("read alert %s from %s: %w", id, t.path, err)
 	}
-	out.Group = grp.String
+	out.Group, out.Correlation = grp.String, corr.String
 	var w Workflow
 	var at string
 	err = t.db.QueryRowContext(ctx, `SELECT status, user, at, reason FROM alert_workflow WHERE alert_id = ?`, id).

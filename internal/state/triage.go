@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS triage_alerts (
 	resource TEXT,
 	grp      TEXT,              -- kibana.alert.group.id (sequences)
 	tags     TEXT NOT NULL,
-	tactics  TEXT NOT NULL
+	tactics  TEXT NOT NULL,
+	corr     TEXT               -- the event's correlation id (Azure's, or a trace id)
 );
 CREATE TABLE IF NOT EXISTS triage_counts (
 	hour     TEXT NOT NULL,     -- the first 13 characters of t: 2026-03-14T08
@@ -106,6 +107,7 @@ CREATE INDEX IF NOT EXISTS triage_by_host     ON triage_alerts(host, t) WHERE ho
 CREATE INDEX IF NOT EXISTS triage_by_sip      ON triage_alerts(sip, t) WHERE sip IS NOT NULL;
 CREATE INDEX IF NOT EXISTS triage_by_resource ON triage_alerts(resource, t) WHERE resource IS NOT NULL;
 CREATE INDEX IF NOT EXISTS triage_by_group    ON triage_alerts(grp, t) WHERE grp IS NOT NULL;
+CREATE INDEX IF NOT EXISTS triage_by_corr     ON triage_alerts(corr, t) WHERE corr IS NOT NULL;
 `
 
 // triageFillCounts computes the counts of the first fill at once.
@@ -171,7 +173,9 @@ const triageSelect = `SELECT a.id, a.t, a.severity, a.rule_id,
 		char(10) || coalesce((SELECT group_concat(value, char(10)) FROM json_each(a.j, '$."kibana.alert.rule.tags"')
 			WHERE type = 'text'), '') || char(10),
 		char(10) || coalesce((SELECT group_concat(json_extract(value, '$.tactic.name'), char(10))
-			FROM json_each(a.j, '$."kibana.alert.rule.threat"') WHERE type = 'object'), '') || char(10)
+			FROM json_each(a.j, '$."kibana.alert.rule.threat"') WHERE type = 'object'), '') || char(10),
+		coalesce(json_extract(a.j, '$.azure.correlation_id'), json_extract(a.j, '$."azure.correlation_id"'),
+			json_extract(a.j, '$.trace.id'), json_extract(a.j, '$."trace.id"'))
 	FROM (SELECT id, coalesce(event_time, created_at) AS t, severity, rule_id,
 			CASE WHEN json_valid(CAST(doc AS TEXT)) THEN jsonb(CAST(doc AS TEXT)) ELSE jsonb('{}') END AS j
 		FROM alerts %s LIMIT -1) a

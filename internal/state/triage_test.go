@@ -54,7 +54,11 @@ func TestTriage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Alerts stored after the first open reach the tables by trigger.
-	if _, err := st.AddAlerts(ctx, []Alert{triageAlert(102, t0, "critical", "r2", "eve", nil)}); err != nil {
+	if _, err := st.AddAlerts(ctx, []Alert{triageAlert(102, t0, "critical", "r2", "eve", nil),
+		triageAlert(103, t0, "low", "bb", "u9", map[string]any{"kibana.alert.building_block_type": "default",
+			"azure": map[string]any{"correlation_id": "c-1"}}),
+		triageAlert(104, t0, "low", "bb", "u8", map[string]any{"kibana.alert.building_block_type": "default", "azure.correlation_id": "c-1"}),
+	}); err != nil {
 		t.Fatal(err)
 	}
 	all := TriageFilter{}
@@ -73,7 +77,7 @@ func TestTriage(t *testing.T) {
 		}
 		after = next
 	}
-	if len(ids) != 102 { // 103 stored, less the building block
+	if len(ids) != 102 { // 105 stored, less the building blocks
 		t.Fatalf("paged through %d alerts, want 102", len(ids))
 	}
 	if ids[0] != "a0102" || ids[1] != "a0101" {
@@ -139,6 +143,14 @@ func TestTriage(t *testing.T) {
 	rel, err := tr.Related(ctx, "user", "eve", "", 10)
 	if err != nil || len(rel) != 1 {
 		t.Errorf("related %v, %v", rel, err)
+	}
+	// The correlation id, nested or dotted, relates the operation's alerts.
+	rel, err = tr.Related(ctx, "correlation", "c-1", "a0103", 10)
+	if err != nil || len(rel) != 1 || rel[0].ID != "a0104" {
+		t.Errorf("related by correlation id: %v, %v", rel, err)
+	}
+	if a, ok, err := tr.Alert(ctx, "a0104"); err != nil || !ok || a.Correlation != "c-1" {
+		t.Errorf("alert a0104: correlation %q, %v, %v", a.Correlation, ok, err)
 	}
 	stats, err := tr.RuleStats(ctx)
 	if err != nil || stats["r0"].Alerts != 51 || stats["r0"].Open != 50 {

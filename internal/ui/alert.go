@@ -134,6 +134,7 @@ func (s *Server) alert(w http.ResponseWriter, r *http.Request) {
 		{"Same host", "host", "host.name", a.Host},
 		{"Same source address", "source.ip", "source.ip", a.SourceIP},
 		{"Same resource", "resource", "", a.Resource},
+		{"Same operation (correlation id)", "correlation", "", a.Correlation},
 	} {
 		if rel.value == "" {
 			continue

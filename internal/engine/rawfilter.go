@@ -313,7 +313,12 @@ func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 	}
 	found := scratch.found[:len(f.lits)]
 	f.heads.find(low, f.lits, found)
-	has := func(id int32) bool { return found[id] }
+	return f.anyRule(func(id int32) bool { return found[id] })
+}
+
+// anyRule reports whether some rule's condition holds: a literal of each
+// of its groups is in the text (has), groups in order.
+func (f *RawFilter) anyRule(has func(id int32) bool) bool {
 	for _, cond := range f.rules {
 		ok := true
 		for _, group := range cond {
@@ -361,19 +366,7 @@ func (f *RawFilter) passLazy(text []byte, scratch *RawScratch) bool {
 		}
 		return state[id] == 1
 	}
-	for _, cond := range f.rules {
-		ok := true
-		for _, group := range cond {
-			if !slices.ContainsFunc(group, has) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
+	return f.anyRule(has)
 }
 
 // spells reports whether the JSON text uses a \u or \/ escape, which can

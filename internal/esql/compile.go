@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/querytext"
 )
 
 // DefaultLimit is the row limit Elasticsearch applies to a query that
@@ -349,7 +350,7 @@ func (c *compiler) resolve(sc *scope, name string, at Pos) (colRef, error) {
 func didYouMean(name string, sc *scope) string {
 	best, bestD := "", 4
 	for _, col := range sc.cols {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(col.name)); d < bestD {
+		if d := querytext.EditDistance(strings.ToLower(name), strings.ToLower(col.name)); d < bestD {
 			best, bestD = col.name, d
 		}
 	}
@@ -357,29 +358,6 @@ func didYouMean(name string, sc *scope) string {
 		return "did you mean [" + best + "]?"
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // matchPattern reports whether a column name matches a KEEP/DROP pattern

@@ -99,3 +99,29 @@ func queryLine(q string, n int) (string, bool) {
 	}
 	return strings.TrimSuffix(q, "\r"), true
 }
+
+// EditDistance is the Levenshtein distance between a and b (insertions,
+// deletions and substitutions of bytes), for "did you mean" suggestions.
+// Strings over 64 bytes are 99 apart: suggestions are for names.
+func EditDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

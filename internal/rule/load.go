@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
+	"github.com/vigil-project/vigil/internal/querytext"
 )
 
 // LoadOptions configure rule compilation.
@@ -1025,29 +1026,9 @@ func contains(list []string, s string) bool {
 func Closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		if d := querytext.EditDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -726,30 +726,8 @@ func (p *parser) or() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := p.orRaw()
+	e, err := p.chain("OR", p.and)
 	return p.span(e, t0.off, err)
-}
-
-func (p *parser) orRaw() (Expr, error) {
-	x, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		t, err := p.peek()
-		if err != nil {
-			return nil, err
-		}
-		if !t.kw("OR") {
-			return x, nil
-		}
-		p.advance()
-		y, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		x = &Binary{At: x.Pos(), Op: "OR", X: x, Y: y}
-	}
 }
 
 // and = not (AND not)*
@@ -758,12 +736,13 @@ func (p *parser) and() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := p.andRaw()
+	e, err := p.chain("AND", p.not)
 	return p.span(e, t0.off, err)
 }
 
-func (p *parser) andRaw() (Expr, error) {
-	x, err := p.not()
+// chain parses next (op next)*, left-associative.
+func (p *parser) chain(op string, next func() (Expr, error)) (Expr, error) {
+	x, err := next()
 	if err != nil {
 		return nil, err
 	}
@@ -772,15 +751,15 @@ func (p *parser) andRaw() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !t.kw("AND") {
+		if !t.kw(op) {
 			return x, nil
 		}
 		p.advance()
-		y, err := p.not()
+		y, err := next()
 		if err != nil {
 			return nil, err
 		}
-		x = &Binary{At: x.Pos(), Op: "AND", X: x, Y: y}
+		x = &Binary{At: x.Pos(), Op: op, X: x, Y: y}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"sort"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -71,8 +70,13 @@ func NewTermsAlertID(index, eventID, space, ruleUUID string, values []any) strin
 // NewTermsDoc turns a match's alert document into the new terms alert for
 // values.
 func NewTermsDoc(m Match, space string, values []any) (string, map[string]any) {
-	doc := make(map[string]any, len(m.Doc)+2)
-	for k, v := range m.Doc {
+	return newTermsDoc(m, m.Doc, space, values)
+}
+
+// newTermsDoc is NewTermsDoc with the match's alert document src.
+func newTermsDoc(m Match, src map[string]any, space string, values []any) (string, map[string]any) {
+	doc := make(map[string]any, len(src)+2)
+	for k, v := range src {
 		doc[k] = v
 	}
 	id := NewTermsAlertID(m.Index, m.EventID, space, m.Rule.Alert.UUID, values)
@@ -81,46 +85,3 @@ func NewTermsDoc(m Match, space string, values []any) (string, map[string]any) {
 	return id, doc
 }
 
-// heldTerm is a match of a new terms rule held until Finish.
-type heldTerm struct {
-	m      Match
-	combos [][]any
-}
-
-// finishNewTerms replays a rule's matches in time order: each execution
-// (the end of the interval an event falls in) alerts on a combination not
-// seen since the execution's history window began.
-func (h *Hunt) finishNewTerms(r *Rule, held []heldTerm) (alerts []Alert, notNew int) {
-	sort.SliceStable(held, func(i, j int) bool {
-		if !held[i].m.Time.Equal(held[j].m.Time) {
-			return held[i].m.Time.Before(held[j].m.Time)
-		}
-		return held[i].m.ID < held[j].m.ID
-	})
-	interval := r.Window.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	last := map[string]time.Time{}
-	for _, x := range held {
-		exec := x.m.Time.Truncate(interval).Add(interval)
-		historyStart := exec.Add(-r.NewTerms.History)
-		for _, c := range x.combos {
-			k := ComboKey(c)
-			prev, seen := last[k]
-			if !seen || prev.Before(historyStart) {
-				id, doc := NewTermsDoc(x.m, h.space(), c)
-				if !h.seen[id] {
-					h.seen[id] = true
-					alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: x.m.Time, Doc: doc, Exec: exec})
-				}
-			} else {
-				notNew++
-			}
-			if !seen || x.m.Time.After(prev) {
-				last[k] = x.m.Time
-			}
-		}
-	}
-	return alerts, notNew
-}

@@ -19,19 +19,14 @@ type Threshold struct {
 	CardinalityValue int      // ...at least this many
 }
 
-// heldThreshold is one match of a threshold rule held until Finish.
-type heldThreshold struct {
-	t      time.Time
-	groups [][]any // the group-by value combinations of the event
-	card   []any   // its values of the cardinality field
-}
-
-func (th *Threshold) hold(m Match) (heldThreshold, bool) {
-	x := heldThreshold{t: m.Time}
+// Hold turns a match into what a threshold execution needs; ok is false
+// when the event lacks a group-by field (the aggregation leaves it out).
+func (th *Threshold) Hold(m Match) (ThresholdMatch, bool) {
+	x := ThresholdMatch{Time: m.Time}
 	nt := NewTerms{Fields: th.Fields}
 	if len(th.Fields) == 0 {
-		x.groups = [][]any{nil}
-	} else if x.groups = nt.Combos(m.Doc); len(x.groups) == 0 {
+		x.Groups = [][]any{nil}
+	} else if x.Groups = nt.Combos(m.Doc); len(x.Groups) == 0 {
 		return x, false // a group-by field is missing: the aggregation leaves it out
 	}
 	// The cardinality field is a sub-aggregation of the group's bucket,
@@ -43,11 +38,11 @@ func (th *Threshold) hold(m Match) (heldThreshold, bool) {
 			if arr, isArr := v.([]any); isArr {
 				for _, e := range arr {
 					if e != nil {
-						x.card = append(x.card, scalar(e))
+						x.Card = append(x.Card, scalar(e))
 					}
 				}
 			} else if v != nil {
-				x.card = []any{scalar(v)}
+				x.Card = []any{scalar(v)}
 			}
 		}
 	}
@@ -71,24 +66,12 @@ type ThresholdMatch struct {
 	Card   []any
 }
 
-// Hold turns a match into what a threshold execution needs; ok is false
-// when the event lacks a group-by or cardinality field (the aggregation
-// leaves it out).
-func (th *Threshold) Hold(m Match) (ThresholdMatch, bool) {
-	x, ok := th.hold(m)
-	return ThresholdMatch{Time: x.t, Groups: x.groups, Card: x.card}, ok
-}
-
-// ThresholdExecution runs one execution of a threshold rule at exec over
+// thresholdExecution runs one execution of a threshold rule at exec over
 // matches (sorted by time; those outside the look-back are ignored): each
-// group with enough matches newer than its last alert (last, by
-// ComboKey of the group, updated here) yields an alert document.
-func ThresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last map[string]time.Time, space string, now time.Time) []Alert {
-	return thresholdExecution(r, exec, matches, last, space, now, nil)
-}
-
-// thresholdExecution is ThresholdExecution; when st is not nil, it records
-// the execution's largest group in st.BestCount and BestDistinct.
+// group with enough matches newer than its last alert (last, by ComboKey
+// of the group, updated here) yields an alert document. When st is not
+// nil, it records the execution's largest group in st.BestCount and
+// BestDistinct.
 func thresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last map[string]time.Time, space string, now time.Time, st *RuleStats) []Alert {
 	th := r.Threshold
 	lookback := thresholdLookback(r)
@@ -147,44 +130,6 @@ func thresholdLookback(r *Rule) time.Duration {
 		lookback = interval
 	}
 	return lookback
-}
-
-// finishThreshold simulates the rule's executions (every interval, each
-// over its look-back) over the held matches: a group with at least Value
-// matches (and the cardinality) alerts; later executions count only
-// matches newer than the group's last alert (Kibana's lastSignalTimestamp).
-func (h *Hunt) finishThreshold(r *Rule, held []heldThreshold) []Alert {
-	sort.SliceStable(held, func(i, j int) bool { return held[i].t.Before(held[j].t) })
-	matches := make([]ThresholdMatch, len(held))
-	for i, x := range held {
-		matches[i] = ThresholdMatch{Time: x.t, Groups: x.groups, Card: x.card}
-	}
-	interval := r.Window.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	lookback := thresholdLookback(r)
-	now := time.Time{}
-	if h.opts.Now != nil {
-		now = h.opts.Now()
-	}
-	last := map[string]time.Time{}
-	var alerts []Alert
-	first := matches[0].Time.Truncate(interval).Add(interval)
-	end := matches[len(matches)-1].Time.Add(lookback)
-	lo := 0
-	for exec := first; !exec.After(end.Add(interval)); exec = exec.Add(interval) {
-		from := exec.Add(-lookback)
-		for lo < len(matches) && matches[lo].Time.Before(from) {
-			lo++
-		}
-		hi := lo
-		for hi < len(matches) && !matches[hi].Time.After(exec) {
-			hi++
-		}
-		alerts = append(alerts, thresholdExecution(r, exec, matches[lo:hi], last, h.space(), now, h.stat(r))...)
-	}
-	return alerts
 }
 
 // thresholdAlert builds the synthetic alert of a bucket: the group's

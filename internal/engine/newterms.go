@@ -84,4 +84,3 @@ func newTermsDoc(m Match, src map[string]any, space string, values []any) (strin
 	doc["kibana.alert.new_terms"] = values
 	return id, doc
 }
-

@@ -107,4 +107,3 @@ func SuppressionFields(doc map[string]any, terms []Term, instanceID string, star
 	doc["kibana.alert.suppression.docs_count"] = docsCount
 	doc["kibana.alert.instance.id"] = instanceID
 }
-

@@ -98,4 +98,3 @@ func (r *Rule) SuppressionOpen(created, exec time.Time) bool {
 	d := r.Suppression.Duration
 	return d == 0 || !exec.After(created.Add(d))
 }
-

@@ -279,7 +279,8 @@ func (x *Session) cache(g *group) {
 }
 
 // fold counts one more suppressed alert or match, covering start..end,
-// into the group's alert, detected by the execution at at.
+// into the group's alert, detected by the execution at at (its
+// last_detected, when later than the execution that created it).
 func (g *group) fold(start, end, at time.Time) {
 	g.rec.DocsCount++
 	if start.Before(g.rec.Start) {
@@ -289,7 +290,9 @@ func (g *group) fold(start, end, at time.Time) {
 		g.rec.End = end
 	}
 	SuppressionFields(g.doc, g.terms, g.inst, g.rec.Start, g.rec.End, g.rec.DocsCount)
-	g.doc["kibana.alert.last_detected"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+	if at.After(g.rec.CreatedAt) { // within its own execution, it was detected when created
+		g.doc["kibana.alert.last_detected"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
 }
 
 // interval is how often a rule runs (Kibana's default: 5m).

@@ -417,11 +417,15 @@ func (h *Hunt) Add(m Match) error {
 		return nil
 	}
 	if r.Suppression != nil && m.HasTime {
+		// Its executions decide, under one max_signals with the rule's
+		// suppressed alerts.
 		if groups, ok := r.Suppression.Groups(m.Doc); ok {
 			explain("matches at %s; held for alert suppression by %v (groups %v): one alert per group and period, counted in the summary", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy, groups)
-			h.held[r] = append(h.held[r], m)
-			return nil
+		} else {
+			explain("matches at %s; lacks a value of %v, which does not suppress: an alert of its own (decided at the end)", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy)
 		}
+		h.held[r] = append(h.held[r], m)
+		return nil
 	}
 	if h.opts.Replay {
 		if m.HasTime {

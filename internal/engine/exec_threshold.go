@@ -65,6 +65,11 @@ func (x *Session) runThreshold(ctx context.Context, r *Rule, at time.Time, st *R
 	if err != nil {
 		return nil, err
 	}
+	if pending := x.held[r]; len(pending) > 0 { // held by this Session, not yet stored
+		lo := sort.Search(len(pending), func(i int) bool { return !pending[i].Time.Before(from) })
+		matches = append(append([]ThresholdMatch(nil), matches...), pending[lo:]...)
+		sort.SliceStable(matches, func(i, j int) bool { return matches[i].Time.Before(matches[j].Time) })
+	}
 	hi := sort.Search(len(matches), func(i int) bool { return matches[i].Time.After(at) })
 	var last map[string]time.Time
 	if c, ok := x.counted[r]; ok { // an earlier execution of this Session

@@ -91,13 +91,20 @@ func (s *MemoryStore) TermsLastSeen(_ context.Context, ruleID string, keys []str
 
 // SaveTerms implements Store.
 func (s *MemoryStore) SaveTerms(_ context.Context, ruleID string, seen map[string]time.Time, prune time.Time) error {
-	m := s.terms[ruleID]
+	saveTimes(s.terms, ruleID, seen, prune, true)
+	return nil
+}
+
+// saveTimes merges times into all[ruleID] (the later one wins with
+// later, else the new one) and forgets those before prune.
+func saveTimes(all map[string]map[string]time.Time, ruleID string, times map[string]time.Time, prune time.Time, later bool) {
+	m := all[ruleID]
 	if m == nil {
 		m = map[string]time.Time{}
-		s.terms[ruleID] = m
+		all[ruleID] = m
 	}
-	for k, t := range seen {
-		if old, ok := m[k]; !ok || t.After(old) {
+	for k, t := range times {
+		if old, ok := m[k]; !later || !ok || t.After(old) {
 			m[k] = t
 		}
 	}
@@ -108,7 +115,6 @@ func (s *MemoryStore) SaveTerms(_ context.Context, ruleID string, seen map[strin
 			}
 		}
 	}
-	return nil
 }
 
 // HoldThreshold implements Store.
@@ -149,18 +155,6 @@ func (s *MemoryStore) ThresholdLast(_ context.Context, ruleID string) (map[strin
 
 // SaveThresholdLast implements Store.
 func (s *MemoryStore) SaveThresholdLast(_ context.Context, ruleID string, last map[string]time.Time, prune time.Time) error {
-	m := s.last[ruleID]
-	if m == nil {
-		m = map[string]time.Time{}
-		s.last[ruleID] = m
-	}
-	for k, t := range last {
-		m[k] = t
-	}
-	for k, t := range m {
-		if t.Before(prune) {
-			delete(m, k)
-		}
-	}
+	saveTimes(s.last, ruleID, last, prune, false)
 	return nil
 }

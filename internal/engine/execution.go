@@ -191,56 +191,6 @@ func (x *Session) take(r *Rule, at time.Time) bool {
 	return x.KeepCapped
 }
 
-// admitBuilt decides whether an alert a threshold or new_terms rule built
-// at an execution is written: alert suppression first (it may fold into
-// an open alert of its group), then max_signals, as Kibana's
-// alertWithSuppression truncates to maxAlerts last.
-func (x *Session) admitBuilt(ctx context.Context, a Alert) (bool, error) {
-	r := a.Rule
-	var g *group
-	if r.Suppression != nil {
-		write, gg, err := x.suppressBuilt(ctx, a)
-		if err != nil || !write {
-			if err == nil {
-				x.drop(r, a.Exec, DropSuppressed)
-			}
-			return false, err
-		}
-		g = gg
-	}
-	if !x.take(r, a.Exec) {
-		if g != nil {
-			delete(x.groups, g.rec.Key) // its alert is not written: no group
-		}
-		return false, nil
-	}
-	return true, nil
-}
-
-// suppressBuilt applies alert suppression to an alert a threshold or
-// new_terms rule built at the execution a.Exec (see suppressbuilt.go for
-// Kibana's semantics): write is false when an open alert of its group, in
-// this Session or in the store, counts it instead; otherwise the alert
-// opens a group (returned) and gets its suppression fields.
-func (x *Session) suppressBuilt(ctx context.Context, a Alert) (write bool, g *group, err error) {
-	r := a.Rule
-	terms, start, end, ok := r.SuppressionGroup(a)
-	if !ok {
-		return true, nil, nil
-	}
-	inst := InstanceID(terms, r.Alert.UUID, x.space())
-	key := r.SuppressionKey(inst, a.Exec.Truncate(interval(r)))
-	if g, err := x.openGroup(ctx, r, key, terms, inst, a.Exec); err != nil || g != nil {
-		if g != nil {
-			g.fold(start, end, a.Exec)
-		}
-		return false, g, err
-	}
-	g = x.newGroup(r, key, terms, inst, a.Exec, start, end, a.ID, a.Doc)
-	SuppressionFields(a.Doc, terms, inst, start, end, 0)
-	return true, g, nil
-}
-
 // openGroup returns the open group under key whose alert exists (in this
 // Session or in the store, created no longer ago than the rule's
 // suppression duration before at), or nil.

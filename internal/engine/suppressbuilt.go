@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -97,4 +98,86 @@ func (r *Rule) SuppressionKey(inst string, exec time.Time) string {
 func (r *Rule) SuppressionOpen(created, exec time.Time) bool {
 	d := r.Suppression.Duration
 	return d == 0 || !exec.After(created.Add(d))
+}
+
+// admitAll keeps the built alerts that are not stored already (an
+// execution done again after a crash before its state was saved) and that
+// admitBuilt writes.
+func (x *Session) admitAll(ctx context.Context, built []Alert) ([]Alert, error) {
+	if len(built) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(built))
+	for i, a := range built {
+		ids[i] = a.ID
+	}
+	known, err := x.Store.KnownAlerts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := built[:0]
+	for _, a := range built {
+		if known[a.ID] {
+			continue
+		}
+		known[a.ID] = true // once
+		write, err := x.admitBuilt(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		if write {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// admitBuilt decides whether an alert a threshold or new_terms rule built
+// at an execution is written: alert suppression first (it may fold into
+// an open alert of its group), then max_signals, as Kibana's
+// alertWithSuppression truncates to maxAlerts last.
+func (x *Session) admitBuilt(ctx context.Context, a Alert) (bool, error) {
+	r := a.Rule
+	var g *group
+	if r.Suppression != nil {
+		write, gg, err := x.suppressBuilt(ctx, a)
+		if err != nil || !write {
+			if err == nil {
+				x.drop(r, a.Exec, DropSuppressed)
+			}
+			return false, err
+		}
+		g = gg
+	}
+	if !x.take(r, a.Exec) {
+		if g != nil {
+			delete(x.groups, g.rec.Key) // its alert is not written: no group
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// suppressBuilt applies alert suppression to an alert a threshold or
+// new_terms rule built at the execution a.Exec (see suppressbuilt.go for
+// Kibana's semantics): write is false when an open alert of its group, in
+// this Session or in the store, counts it instead; otherwise the alert
+// opens a group (returned) and gets its suppression fields.
+func (x *Session) suppressBuilt(ctx context.Context, a Alert) (write bool, g *group, err error) {
+	r := a.Rule
+	terms, start, end, ok := r.SuppressionGroup(a)
+	if !ok {
+		return true, nil, nil
+	}
+	inst := InstanceID(terms, r.Alert.UUID, x.space())
+	key := r.SuppressionKey(inst, a.Exec.Truncate(interval(r)))
+	if g, err := x.openGroup(ctx, r, key, terms, inst, a.Exec); err != nil || g != nil {
+		if g != nil {
+			g.fold(start, end, a.Exec)
+		}
+		return false, g, err
+	}
+	g = x.newGroup(r, key, terms, inst, a.Exec, start, end, a.ID, a.Doc)
+	SuppressionFields(a.Doc, terms, inst, start, end, 0)
+	return true, g, nil
 }

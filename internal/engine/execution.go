@@ -11,7 +11,7 @@ import (
 
 // An Executor is a rule type: it turns the matches an execution of a rule
 // sees into alerts, with Kibana's semantics for that type, over the state
-// of an Session's Store. The same executor serves a hunt (executions on
+// of a Session's Store. The same executor serves a hunt (executions on
 // the event-time clock, over a MemoryStore) and serve (on the wall clock,
 // over the SQLite store); tests drive it with a fake clock.
 //
@@ -81,15 +81,14 @@ type thresholdCounted struct {
 	prune time.Time
 }
 
-// termsSeen is what an Session saw of a new terms rule's combinations.
+// termsSeen is what a Session saw of a new terms rule's combinations.
 type termsSeen struct {
 	last map[string]time.Time // by ComboKey: the latest event time
 	at   time.Time            // the latest execution: the history window starts History before
 }
 
-// group is a suppression group an Session touched.
+// group is a suppression group a Session touched.
 type group struct {
-	rule  *Rule
 	rec   state.Suppression
 	terms []Term
 	inst  string
@@ -206,15 +205,15 @@ func (x *Session) openGroup(ctx context.Context, r *Rule, key string, terms []Te
 	if err != nil || !found {
 		return nil, err
 	}
-	g := &group{rule: r, rec: rec, terms: terms, inst: inst, doc: doc}
+	g := &group{rec: rec, terms: terms, inst: inst, doc: doc}
 	x.cache(g)
 	return g, nil
 }
 
 // newGroup opens a group whose alert (id, doc) the execution at created
 // writes.
-func (x *Session) newGroup(r *Rule, key string, terms []Term, inst string, created, start, end time.Time, id string, doc map[string]any) *group {
-	g := &group{rule: r, terms: terms, inst: inst, isNew: true, doc: doc, rec: state.Suppression{
+func (x *Session) newGroup(key string, terms []Term, inst string, created, start, end time.Time, id string, doc map[string]any) *group {
+	g := &group{terms: terms, inst: inst, isNew: true, doc: doc, rec: state.Suppression{
 		Key: key, CreatedAt: created, Start: start, End: end, AlertID: id,
 	}}
 	x.cache(g)

@@ -87,7 +87,7 @@ func (queryExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time,
 		id := SuppressedAlertID(p.first.Index, p.first.EventID, x.space(), r.Alert.UUID, p.terms, p.start, p.end)
 		doc["kibana.alert.uuid"] = id
 		SuppressionFields(doc, p.terms, p.inst, p.start, p.end, p.count-1)
-		g := x.newGroup(r, p.key, p.terms, p.inst, at, p.start, p.end, id, doc)
+		g := x.newGroup(p.key, p.terms, p.inst, at, p.start, p.end, id, doc)
 		g.rec.DocsCount = p.count - 1
 		alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: p.start, Doc: doc, Exec: at})
 	}

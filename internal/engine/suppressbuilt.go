@@ -177,7 +177,7 @@ func (x *Session) suppressBuilt(ctx context.Context, a Alert) (write bool, g *gr
 		}
 		return false, g, err
 	}
-	g = x.newGroup(r, key, terms, inst, a.Exec, start, end, a.ID, a.Doc)
+	g = x.newGroup(key, terms, inst, a.Exec, start, end, a.ID, a.Doc)
 	SuppressionFields(a.Doc, terms, inst, start, end, 0)
 	return true, g, nil
 }

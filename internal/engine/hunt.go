@@ -407,22 +407,28 @@ func (h *Hunt) Add(m Match) error {
 		if !m.HasTime {
 			return nil
 		}
-		combos := r.NewTerms.Combos(m.Doc)
-		if len(combos) == 0 {
-			explain("matches, but lacks a value of %v: a new terms rule needs them all", r.NewTerms.Fields)
-			return nil
+		// The executor reads the terms at Finish; they are read here only
+		// to explain.
+		if h.opts.Explain != nil && r == h.opts.ExplainRule {
+			combos := r.NewTerms.Combos(m.Doc)
+			if len(combos) == 0 {
+				explain("matches, but lacks a value of %v: a new terms rule needs them all", r.NewTerms.Fields)
+				return nil
+			}
+			explain("matches at %s with terms %v; new if not seen in the history window (decided at the end)", m.Time.Format(time.RFC3339Nano), combos)
 		}
-		explain("matches at %s with terms %v; new if not seen in the history window (decided at the end)", m.Time.Format(time.RFC3339Nano), combos)
 		h.terms[r] = append(h.terms[r], m)
 		return nil
 	}
 	if r.Suppression != nil && m.HasTime {
 		// Its executions decide, under one max_signals with the rule's
-		// suppressed alerts.
-		if groups, ok := r.Suppression.Groups(m.Doc); ok {
-			explain("matches at %s; held for alert suppression by %v (groups %v): one alert per group and period, counted in the summary", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy, groups)
-		} else {
-			explain("matches at %s; lacks a value of %v, which does not suppress: an alert of its own (decided at the end)", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy)
+		// suppressed alerts (the groups are read here only to explain).
+		if h.opts.Explain != nil && r == h.opts.ExplainRule {
+			if groups, ok := r.Suppression.Groups(m.Doc); ok {
+				explain("matches at %s; held for alert suppression by %v (groups %v): one alert per group and period, counted in the summary", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy, groups)
+			} else {
+				explain("matches at %s; lacks a value of %v, which does not suppress: an alert of its own (decided at the end)", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy)
+			}
 		}
 		h.held[r] = append(h.held[r], m)
 		return nil

@@ -78,9 +78,8 @@ func (h *Hunt) execute(r *Rule) error {
 			lo = hi
 		}
 	}
-	if err := sess.Commit(ctx); err != nil {
-		return err
-	}
+	// No Commit: the Session holds all a hunt's executions of the rule
+	// need, and nothing runs after them.
 	if len(truncated) > 0 {
 		runs := map[time.Time]bool{}
 		for _, a := range alerts {

@@ -108,34 +108,51 @@ func (newTermsExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Ti
 		seen.at = at
 	}
 	historyStart := at.Add(-r.NewTerms.History)
-	var built []Alert
-	for _, m := range ms {
+	// The combinations of every match, and when the store last saw those
+	// this Session has not seen yet (once it has, its own time is the
+	// later), in one look-up.
+	combos := make([][][]any, len(ms))
+	keys := make([][]string, len(ms))
+	var ask []string
+	asked := map[string]bool{}
+	for i, m := range ms {
 		evdoc, err := x.eventDoc(m)
 		if err != nil {
 			return nil, err
 		}
-		combos := r.NewTerms.Combos(evdoc)
-		if len(combos) == 0 {
+		combos[i] = r.NewTerms.Combos(evdoc)
+		for _, c := range combos[i] {
+			k := ComboKey(c)
+			keys[i] = append(keys[i], k)
+			if _, ok := seen.last[k]; !ok && !asked[k] {
+				asked[k] = true
+				ask = append(ask, k)
+			}
+		}
+	}
+	var stored map[string]time.Time
+	if len(ask) > 0 {
+		var err error
+		if stored, err = x.Store.TermsLastSeen(ctx, r.ID, ask); err != nil {
+			return nil, err
+		}
+	}
+	var built []Alert
+	for i, m := range ms {
+		if len(combos[i]) == 0 {
 			x.drop(r, at, DropMissing)
 			continue
 		}
-		keys := make([]string, len(combos))
-		for i, c := range combos {
-			keys[i] = ComboKey(c)
-		}
-		stored, err := x.Store.TermsLastSeen(ctx, r.ID, keys)
-		if err != nil {
-			return nil, err
-		}
 		var doc map[string]any // the match's alert document, built for its first new combination
-		for i, c := range combos {
-			k := keys[i]
+		for j, c := range combos[i] {
+			k := keys[i][j]
 			last, ok := seen.last[k]
-			if s, sok := stored[k]; sok && (!ok || s.After(last)) {
-				last, ok = s, true
+			if !ok {
+				last, ok = stored[k]
 			}
 			if !ok || last.Before(historyStart) {
 				if doc == nil {
+					var err error
 					if doc, err = x.doc(m); err != nil {
 						return nil, err
 					}
@@ -146,10 +163,9 @@ func (newTermsExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Ti
 				x.drop(r, at, DropNotNew)
 			}
 			if !ok || m.Time.After(last) {
-				seen.last[k] = m.Time
-			} else if _, here := seen.last[k]; !here {
-				seen.last[k] = last
+				last = m.Time
 			}
+			seen.last[k] = last
 		}
 	}
 	return x.admitAll(ctx, built)

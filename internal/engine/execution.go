@@ -244,8 +244,8 @@ func (g *group) fold(start, end, at time.Time) {
 	}
 }
 
-// interval is how often a rule runs (Kibana's default: 5m).
-func interval(r *Rule) time.Duration {
+// Interval is how often a rule runs (Kibana's default: 5m).
+func Interval(r *Rule) time.Duration {
 	if r.Window.Interval > 0 {
 		return r.Window.Interval
 	}
@@ -256,7 +256,7 @@ func interval(r *Rule) time.Duration {
 // the end of the interval t falls in (executions run on the clock at
 // whole multiples of the interval).
 func ExecutionAfter(r *Rule, t time.Time) time.Time {
-	i := interval(r)
+	i := Interval(r)
 	return t.Truncate(i).Add(i)
 }
 
@@ -284,7 +284,7 @@ func (b *Budget) Take(r *Rule, at time.Time) bool {
 	if max <= 0 {
 		max = 100
 	}
-	bucket := at.Truncate(interval(r))
+	bucket := at.Truncate(Interval(r))
 	b.mu.Lock()
 	if b.m == nil {
 		b.m = map[string]*budget{}

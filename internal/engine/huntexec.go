@@ -53,7 +53,7 @@ func (h *Hunt) execute(r *Rule) error {
 		// Executions every interval on the clock, from the first that
 		// sees the oldest match to the last whose look-back reaches the
 		// newest.
-		i := interval(r)
+		i := Interval(r)
 		end := held[len(held)-1].Time.Add(thresholdLookback(r)).Add(i)
 		for exec := ExecutionAfter(r, held[0].Time); !exec.After(end); exec = exec.Add(i) {
 			if err := add(sess.threshold(ctx, r, exec, st)); err != nil {

@@ -39,7 +39,7 @@ func (queryExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time,
 					inst := InstanceID(terms, r.Alert.UUID, x.space())
 					key := inst
 					if r.Suppression.Duration == 0 {
-						key += "@" + at.Truncate(interval(r)).Format(time.RFC3339Nano)
+						key += "@" + at.Truncate(Interval(r)).Format(time.RFC3339Nano)
 					}
 					if p := byKey[key]; p != nil {
 						p.count++

@@ -170,7 +170,7 @@ func (x *Session) suppressBuilt(ctx context.Context, a Alert) (write bool, g *gr
 		return true, nil, nil
 	}
 	inst := InstanceID(terms, r.Alert.UUID, x.space())
-	key := r.SuppressionKey(inst, a.Exec.Truncate(interval(r)))
+	key := r.SuppressionKey(inst, a.Exec.Truncate(Interval(r)))
 	if g, err := x.openGroup(ctx, r, key, terms, inst, a.Exec); err != nil || g != nil {
 		if g != nil {
 			g.fold(start, end, a.Exec)

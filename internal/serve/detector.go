@@ -124,7 +124,7 @@ func NewDetector(opts DetectorOptions) *Detector {
 		batches:  m.Counter("vigil_batches_total", "Batches processed, by result (ok, error).", "result"),
 	}
 	d.budget = &engine.Budget{Exhausted: func(r *engine.Rule, max int) {
-		d.opts.Logger.Warn(engine.MaxSignalsWarning, "rule", r.Alert.Name, "rule_id", r.ID, "max_signals", max, "interval", r.Window.Interval)
+		d.opts.Logger.Warn(engine.MaxSignalsWarning, "rule", r.Alert.Name, "rule_id", r.ID, "max_signals", max, "interval", engine.Interval(r))
 	}}
 	return d
 }
@@ -393,21 +393,19 @@ func (d *Detector) Tick(ctx context.Context) error {
 		if r.Threshold == nil {
 			continue
 		}
-		interval := r.Window.Interval
-		if interval <= 0 {
-			interval = 5 * time.Minute
-		}
 		d.mu.Lock()
 		next, ok := d.nextExec[r.ID]
 		if !ok {
-			next = now.Truncate(interval).Add(interval)
+			next = engine.ExecutionAfter(r, now)
 			d.nextExec[r.ID] = next
 		}
 		d.mu.Unlock()
 		if now.Before(next) {
 			continue
 		}
-		exec := now.Truncate(interval)
+		// The execution due: the latest on the clock (a tick late after a
+		// pause runs it once, not once per missed interval).
+		exec := engine.ExecutionAfter(r, now).Add(-engine.Interval(r))
 		sess := d.session(c.eval, now)
 		alerts, err := sess.Run(ctx, r, exec)
 		if err != nil {
@@ -417,7 +415,7 @@ func (d *Detector) Tick(ctx context.Context) error {
 			return err // the execution runs again at the next tick
 		}
 		d.mu.Lock()
-		d.nextExec[r.ID] = exec.Add(interval)
+		d.nextExec[r.ID] = exec.Add(engine.Interval(r))
 		d.mu.Unlock()
 	}
 	return nil

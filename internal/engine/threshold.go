@@ -123,14 +123,7 @@ func thresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last 
 }
 
 func thresholdLookback(r *Rule) time.Duration {
-	interval, lookback := r.Window.Interval, r.Window.Lookback
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	if lookback < interval {
-		lookback = interval
-	}
-	return lookback
+	return max(r.Window.Lookback, Interval(r))
 }
 
 // thresholdAlert builds the synthetic alert of a bucket: the group's

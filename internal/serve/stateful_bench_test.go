@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/engine"
-	"github.com/vigil-project/vigil/internal/event"
-	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
 )
 
@@ -41,21 +39,7 @@ func BenchmarkDetectorStateful(b *testing.B) {
 				b.Fatal(err)
 			}
 			now := time.Date(2026, 3, 14, 9, 31, 0, 0, time.UTC)
-			clock := func() time.Time { return now }
-			plan := event.NewPlan()
-			rules, _, err := ruleset.Load(nil, plan, clock)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var seed *engine.Rule
-			for _, r := range rules {
-				if r.ID == "60884af6-f553-4a6c-af13-300047455491" {
-					seed = r
-				}
-			}
-			a(seed)
-			d := NewDetector(DetectorOptions{Store: st, Sink: &recorder{}, Now: clock})
-			d.SetRules([]*engine.Rule{seed}, plan)
+			d := seedDetector(b, st, &recorder{}, &now, a)
 			d.Tick(ctx)
 			for j := 0; j < len(lines); j += 200 {
 				if err := d.Process(ctx, "in", batchOf(lines[j:j+200], nil)); err != nil {

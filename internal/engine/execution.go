@@ -42,10 +42,15 @@ func ExecutorFor(r *Rule) Executor {
 
 // Drop reasons: why a match or a built alert was not written.
 const (
-	DropMaxSignals = "max_signals" // past the execution's max_signals
-	DropSuppressed = "suppressed"  // counted into an open alert of its suppression group
-	DropNotNew     = "not_new"     // new_terms: seen in the history window
-	DropMissing    = "missing_field"
+	DropMaxSignals  = "max_signals"   // past the execution's max_signals
+	DropSuppressed  = "suppressed"    // counted into an open alert of its suppression group
+	DropNotNew      = "not_new"       // new_terms: seen in the history window
+	DropMissing     = "missing_field" // a threshold or new terms field is missing
+	DropException   = "exception"     // an exception item removes the match
+	DropNoIndicator = "no_indicator"  // threat_match: no indicator matches
+	DropDuplicate   = "duplicate"     // its alert exists (the same event seen again)
+	DropNoTime      = "no_timestamp"  // no usable time: a scheduled rule never selects it
+	DropLate        = "late"          // older than the rule's look-back when it arrives
 )
 
 // Session is a unit of work of the executors: one serve batch or Tick,
@@ -94,6 +99,52 @@ type group struct {
 	inst  string
 	isNew bool           // opened by this Session
 	doc   map[string]any // its alert's document
+}
+
+// Screen keeps the matches of a stream that an executor is to see at now,
+// by rule, in the order the rules first come: it drops (and tells Drop)
+// those an exception removed, without an indicator, lacking a group-by
+// field, whose alert is stored or comes earlier in ms, without a time and,
+// with dropLate, older than their rule's look-back at now.
+func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLate bool) ([]*Rule, map[*Rule][]Match, error) {
+	ids := make([]string, 0, len(ms))
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	known, err := x.Store.KnownAlerts(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byRule := map[*Rule][]Match{}
+	var order []*Rule
+	for _, m := range ms {
+		r := m.Rule
+		reason := ""
+		switch {
+		case m.ExcludedBy != "":
+			reason = DropException
+		case m.NoIndicator:
+			reason = DropNoIndicator
+		case m.Ungrouped:
+			reason = DropMissing
+		case known[m.ID]:
+			reason = DropDuplicate
+		case !m.HasTime:
+			reason = DropNoTime
+		case dropLate && r.Late(m.Time, now):
+			reason = DropLate
+		}
+		if reason != "" {
+			x.drop(r, now, reason)
+			continue
+		}
+		known[m.ID] = true
+		if byRule[r] == nil {
+			order = append(order, r)
+		}
+		byRule[r] = append(byRule[r], m)
+	}
+	return order, byRule, nil
 }
 
 // Add hands matches of r seen by the execution at at to r's executor.

@@ -247,3 +247,48 @@ func TestExecutorsAcrossSessions(t *testing.T) {
 		}
 	})
 }
+
+// Screen drops, once and with its reason, each match no executor is to
+// see, over either store.
+func TestScreen(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() Store) {
+		ctx := context.Background()
+		r := &Rule{ID: "r", Window: Window{Interval: 5 * time.Minute, Lookback: 10 * time.Minute}}
+		s := newStore()
+		if err := s.AddAlerts(ctx, []Alert{{ID: "stored", Rule: r, Doc: map[string]any{}}}, t0); err != nil {
+			t.Fatal(err)
+		}
+		now := t0.Add(time.Hour)
+		m := func(id string, at time.Time) Match { return Match{Rule: r, ID: id, Time: at, HasTime: true} }
+		ms := []Match{
+			m("a", now.Add(-time.Minute)),
+			{Rule: r, ExcludedBy: "item"},
+			{Rule: r, NoIndicator: true},
+			{Rule: r, Ungrouped: true},
+			m("stored", now),
+			m("a", now), // the same event again in the batch
+			{Rule: r, ID: "b"},
+			m("old", now.Add(-11*time.Minute)),
+			m("c", now.Add(-9*time.Minute)),
+		}
+		var reasons []string
+		sess := &Session{Store: s, Drop: func(_ *Rule, _ time.Time, reason string) { reasons = append(reasons, reason) }}
+		order, byRule, err := sess.Screen(ctx, ms, now, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, x := range byRule[r] {
+			kept = append(kept, x.ID)
+		}
+		want := []string{DropException, DropNoIndicator, DropMissing, DropDuplicate, DropDuplicate, DropNoTime, DropLate}
+		if len(order) != 1 || !cmp.Equal(kept, []string{"a", "c"}) || !cmp.Equal(reasons, want) {
+			t.Errorf("kept %v, dropped %v; want [a c], %v", kept, reasons, want)
+		}
+		// Without dropLate the late match goes on.
+		_, byRule, _ = (&Session{Store: s}).Screen(ctx, ms[7:], now, false)
+		if len(byRule[r]) != 2 {
+			t.Errorf("late events kept: %d matches, want 2", len(byRule[r]))
+		}
+	})
+}

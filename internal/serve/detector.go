@@ -292,18 +292,17 @@ func (d *Detector) badRecord(input, where, msg string) {
 	d.opts.Logger.Warn("bad record skipped", "input", input, "where", where, "error", msg)
 }
 
-// deliver screens the matches (exceptions, missing fields, alerts already
-// stored, no time, late events), hands the rest to their rules' executors
-// in one engine.Session at now, delivers the new alerts to the sink, then
-// stores them and the state the executors changed.
+// deliver hands the matches to the engine in one engine.Session at now
+// (Screen drops exceptions, missing fields, alerts already stored, no
+// time, late events; the rules' executors decide the rest), delivers the
+// new alerts to the sink, then stores them and the state the executors
+// changed.
 //
 // Matches come from a deferring evaluator (x): the executors build the
 // documents of the few matches that are written.
 func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []engine.Match, now time.Time) error {
-	ids := make([]string, 0, len(matches))
 	stateful := false
 	for _, m := range matches {
-		ids = append(ids, m.ID)
 		stateful = stateful || m.Rule.Suppression != nil || m.Rule.NewTerms != nil || m.Rule.Threshold != nil
 	}
 	if stateful {
@@ -311,44 +310,11 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 		d.supMu.Lock()
 		defer d.supMu.Unlock()
 	}
-	known, err := d.opts.Store.KnownAlerts(ctx, ids)
+	sess := d.session(x, now)
+	order, byRule, err := sess.Screen(ctx, matches, now, d.opts.Late == LateDrop)
 	if err != nil {
 		return err
 	}
-	byRule := map[*engine.Rule][]engine.Match{}
-	var order []*engine.Rule
-	seen := map[string]bool{}
-	for _, m := range matches {
-		r := m.Rule
-		switch {
-		case m.ExcludedBy != "":
-			d.dropped.Add(1, r.ID, "exception")
-			continue
-		case m.NoIndicator:
-			d.dropped.Add(1, r.ID, "no_indicator")
-			continue
-		case m.Ungrouped:
-			d.dropped.Add(1, r.ID, dropReason(r, engine.DropMissing))
-			continue
-		case known[m.ID] || seen[m.ID]:
-			d.dropped.Add(1, r.ID, "duplicate")
-			continue
-		case !m.HasTime:
-			d.dropped.Add(1, r.ID, "no_timestamp")
-			continue
-		case d.opts.Late == LateDrop && r.Late(m.Time, now):
-			d.dropped.Add(1, r.ID, "late")
-			d.opts.Logger.Debug("match older than the rule's look-back: a scheduled rule would not see it",
-				"rule", r.Alert.Name, "event_time", m.Time, "lookback", r.Window.Lookback)
-			continue
-		}
-		seen[m.ID] = true
-		if byRule[r] == nil {
-			order = append(order, r)
-		}
-		byRule[r] = append(byRule[r], m)
-	}
-	sess := d.session(x, now)
 	var news []engine.Alert
 	for _, r := range order {
 		alerts, err := sess.Add(ctx, r, now, byRule[r])
@@ -363,7 +329,13 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 // session is an engine.Session of the detector at now.
 func (d *Detector) session(x *engine.Evaluator, now time.Time) *engine.Session {
 	return &engine.Session{Store: engine.SQLStore{Store: d.opts.Store}, Space: d.opts.Space, Now: now, Docs: x, Budget: d.budget,
-		Drop: func(r *engine.Rule, _ time.Time, reason string) { d.dropped.Add(1, r.ID, dropReason(r, reason)) }}
+		Drop: func(r *engine.Rule, _ time.Time, reason string) {
+			d.dropped.Add(1, r.ID, dropReason(r, reason))
+			if reason == engine.DropLate {
+				d.opts.Logger.Debug("match older than the rule's look-back: a scheduled rule would not see it",
+					"rule", r.Alert.Name, "lookback", r.Window.Lookback)
+			}
+		}}
 }
 
 // dropReason is the metric's reason of an engine drop.

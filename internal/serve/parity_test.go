@@ -96,6 +96,18 @@ max_signals = 3
 `, name)
 }
 
+// parityThreatMatch is the threat_match rule of two cases.
+const parityThreatMatch = `type = "threat_match"
+query = 'destination.ip:*'
+threat_index = ["logs-ti_*"]
+threat_query = 'threat.indicator.ip:*'
+[[rule.threat_mapping]]
+[[rule.threat_mapping.entries]]
+field = "destination.ip"
+type = "mapping"
+value = "threat.indicator.ip"
+`
+
 var parityRules = map[string]string{
 	"query": `type = "query"
 query = 'event.action:run'
@@ -158,26 +170,8 @@ group_by = ["host.name"]
 unit = "m"
 value = 10
 `,
-	"threat_match": `type = "threat_match"
-query = 'destination.ip:*'
-threat_index = ["logs-ti_*"]
-threat_query = 'threat.indicator.ip:*'
-[[rule.threat_mapping]]
-[[rule.threat_mapping.entries]]
-field = "destination.ip"
-type = "mapping"
-value = "threat.indicator.ip"
-`,
-	"threat_match_suppressed": `type = "threat_match"
-query = 'destination.ip:*'
-threat_index = ["logs-ti_*"]
-threat_query = 'threat.indicator.ip:*'
-[[rule.threat_mapping]]
-[[rule.threat_mapping.entries]]
-field = "destination.ip"
-type = "mapping"
-value = "threat.indicator.ip"
-[rule.alert_suppression]
+	"threat_match": parityThreatMatch,
+	"threat_match_suppressed": parityThreatMatch + `[rule.alert_suppression]
 group_by = ["host.name"]
 `,
 }

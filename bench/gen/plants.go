@@ -97,6 +97,13 @@ var plants = func() []plant {
 			program{"echo", "/usr/bin/echo", "bash", "/usr/bin/bash", []string{"deploy ALL=(ALL) NOPASSWD:ALL"}, true}, ""),
 		plantProcess(corpus+"linux/privilege_escalation_chroot_execution_container_context.toml", 40,
 			program{"chroot", "/usr/sbin/chroot", "runc", "/usr/bin/runc", []string{"/host", "/bin/sh"}, true}, "runc init"),
+		// EQL rules (issue #17): single-event queries on Elastic Defend
+		// process events, Linux and Windows.
+		plantProcess(corpus+"linux/credential_access_gdb_process_hooking.toml", 40,
+			program{"gdb", "/usr/bin/gdb", "bash", "/usr/bin/bash", []string{"--pid", "4242", "-batch"}, false}, ""),
+		plantWindowsProcess(corpus+"windows/command_and_control_remote_file_copy_desktopimgdownldr.toml", 40,
+			program{"desktopimgdownldr.exe", `C:\Windows\System32\desktopimgdownldr.exe`, "cmd.exe", `C:\Windows\System32\cmd.exe`,
+				[]string{"/lockscreenurl:https://cdn.example.org/lock.jpg", "/eventName:desktopimgdownldr"}, false}),
 	)
 }()
 
@@ -124,9 +131,18 @@ func plantAudit(rule string, weight int, edit func(*audit)) plant {
 
 // plantProcess starts prog on a Linux host.
 func plantProcess(rule string, weight int, prog program, title string) plant {
+	return plantProcessOn(rule, weight, false, prog, title)
+}
+
+// plantWindowsProcess starts prog on a Windows host.
+func plantWindowsProcess(rule string, weight int, prog program) plant {
+	return plantProcessOn(rule, weight, true, prog, "")
+}
+
+func plantProcessOn(rule string, weight int, windows bool, prog program, title string) plant {
 	return plant{rule, weight, func(g *generator, rule string) {
 		var p process
-		for p = g.newProcess(g.now()); p.host.windows; p = g.newProcess(p.t) {
+		for p = g.newProcess(g.now()); p.host.windows != windows; p = g.newProcess(p.t) {
 		}
 		p.prog, p.end, p.user, p.title = prog, false, nil, title
 		g.writeProcess(&g.d, &p)

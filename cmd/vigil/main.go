@@ -20,6 +20,13 @@ func main() {
 	}
 	code := cli.Main(os.Args[1:], cli.StdEnv())
 	pprof.StopCPUProfile()
+	if path := os.Getenv("VIGIL_MEMPROFILE"); path != "" {
+		// For performance work: where the run allocated (alloc_space).
+		if f, err := os.Create(path); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if os.Getenv("VIGIL_RUNTIME_STATS") != "" {
 		// For bench/: the process's allocation totals, read by the script
 		// to report allocations per event.

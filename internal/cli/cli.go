@@ -67,6 +67,7 @@ func commands() []command {
 		{"rules", "validate, list and show rules", runRules},
 		{"serve", "run rules continuously over live events", runServe},
 		{"test", "run rule tests: sample events and the alerts they must raise", runTest},
+		{"ui", "serve the triage web UI over a database of alerts", runUI},
 		{"version", "print the version", runVersion},
 	}
 }

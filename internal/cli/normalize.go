@@ -12,11 +12,16 @@ import (
 	"github.com/vigil-project/vigil/internal/normalize"
 )
 
-const normalizeSynopsis = `normalize [--source auto|azure-activity] [--ingested now|T] [--geoip-db FILE]... [--geoip-ecs] PATH...
+const normalizeSynopsis = `normalize [--source SOURCE] [--ingested now|T] [--geoip-db FILE]... [--geoip-ecs] PATH...
 
 Turns raw cloud log records into the ECS documents Elastic's integrations index, as NDJSON on stdout.
-Azure activity logs are read from diagnostic-settings exports (Event Hub {"records":[...]} batches,
-storage-account JSON lines) and from 'az monitor activity-log list' / portal JSON exports.
+Azure records are read from diagnostic-settings exports (Event Hub {"records":[...]} batches,
+storage-account JSON lines) and activity logs also from 'az monitor activity-log list' / portal JSON
+exports. Each raw record goes to the data stream its category routes it to, as Elastic's Azure
+integration does: activity logs, Entra ID sign-in logs (SignInLogs, NonInteractiveUserSignInLogs,
+ServicePrincipalSignInLogs, ManagedIdentitySignInLogs), audit logs (AuditLogs), identity protection
+(RiskyUsers, UserRiskEvents), Microsoft Graph and Azure AD Graph activity logs, and any other
+category as platform (resource) logs, such as AKS kube-audit.
 Records already in ECS pass through unchanged (unless --geoip-ecs). PATH '-' (or none) is stdin.
 With --geoip-db (GeoLite2/DB-IP City, Country, ASN), addresses are looked up as Elastic's
 pipelines do: for Azure activity logs, geo.*, source.geo.* and source.as.* from source.ip.
@@ -26,7 +31,9 @@ Example:
 
 func runNormalize(env *Env, args []string) int {
 	fs := newFlagSet(env, "normalize", normalizeSynopsis)
-	source := fs.String("source", "auto", "record kind: auto (detect per record) or azure-activity (every record is one, operationName or not)")
+	source := fs.String("source", "auto", "record kind: auto (detect per record, route by category), azure (every record is raw Azure, routed by category), "+
+		"or one data stream for every record: azure-activity, azure-signinlogs, azure-auditlogs, azure-identity-protection, "+
+		"azure-graphactivitylogs, azure-aadgraphactivitylogs, azure-platformlogs; or ecs")
 	ingested := fs.String("ingested", "", "set event.ingested: 'now' or an RFC 3339 time (default: leave it out, as batch ingestion of files would)")
 	var geo geoipFlags
 	addGeoIPFlags(fs, &geo)

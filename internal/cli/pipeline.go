@@ -11,7 +11,6 @@ import (
 	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
 )
 
 // The hunt pipeline: one goroutine reads the inputs in order and cuts them
@@ -71,7 +70,11 @@ type pipeline struct {
 	// azure, when set, passes the raw Azure activity records any rule could
 	// match; the others are only checked to be JSON and counted, not
 	// normalized (the normalizer costs far more than the rules).
-	azure *engine.RawFilter
+	azure *engine.AzureRawFilter
+	// lines, when set, passes the lines some rule could match as they are
+	// (ECS documents) or once normalized (engine.NewLineFilter); the
+	// others are counted, not parsed.
+	lines *engine.RawFilter
 	free  chan []byte // blocks to read into again
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
@@ -115,7 +118,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
 			if p.coverage != nil {
 				x := *p.eval
 				x.Coverage = engine.NewCoverage()
@@ -175,12 +178,7 @@ func (p *pipeline) run(paths []string) error {
 // the pipeline stops.
 func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send func() bool, add func(chunkItem) bool) bool {
 	for {
-		var reuse []byte
-		select {
-		case reuse = <-p.free:
-		default:
-		}
-		blk, err := r.NextBlock(reuse, chunkBytes)
+		blk, err := r.NextBlock(p.buffer(), chunkBytes)
 		if errors.Is(err, io.EOF) {
 			return true
 		}
@@ -201,6 +199,17 @@ func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send fu
 		if !send() {
 			return false
 		}
+	}
+}
+
+// buffer returns a block handed back to read into again, or nil (the
+// caller makes one).
+func (p *pipeline) buffer() []byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return nil
 	}
 }
 
@@ -268,9 +277,7 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 				break
 			}
 			if c.arena == nil {
-				select {
-				case c.arena = <-p.free:
-				default:
+				if c.arena = p.buffer(); c.arena == nil {
 					c.arena = make([]byte, 0, chunkBytes+64<<10)
 				}
 				c.items = make([]chunkItem, 0, chunkRecords)
@@ -296,7 +303,8 @@ type worker struct {
 	cmd      string
 	ms       []engine.Match
 	explain  *engine.Rule
-	azure    *engine.RawFilter
+	azure    *engine.AzureRawFilter
+	lines    *engine.RawFilter
 	scratch  engine.RawScratch
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
@@ -338,6 +346,23 @@ func (w *worker) expand(c *chunk, rec input.Record) {
 }
 
 func (w *worker) record(c *chunk, rec input.Record) {
+	if w.lines != nil && framed(rec.Data) && !w.lines.Pass(rec.Data, &w.scratch) {
+		// No rule could match it: read, counted, not parsed (a line that
+		// is not even {...} is parsed, for its error to be reported).
+		c.events++
+		if w.eval != nil && w.eval.Coverage != nil {
+			cov := w.eval.Coverage
+			// A raw Azure record (its text names operationName) is of
+			// the normalizer's index, as when the raw filter skips it;
+			// of other lines nothing is known.
+			if w.azure != nil && engine.ContainsFold(rec.Data, opNameKey) {
+				cov.NoteSkipped(w.azure.IndexOf(rec.Data))
+			} else {
+				cov.Unparsed++
+			}
+		}
+		return
+	}
 	w.ev.Reset(rec.Data)
 	if err := w.ev.Err(); err != nil {
 		w.bad(c, rec, err)
@@ -386,17 +411,14 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 		}
 		return true
 	}
-	if w.azure != nil && !w.azure.Pass(rec.Data, &w.scratch) {
-		c.events++ // checked and counted, not normalized
-		if w.eval != nil && w.eval.Coverage != nil {
-			cov := w.eval.Coverage
-			index := w.eval.Index
-			if index == "" {
-				index = azure.Index
+	if w.azure != nil {
+		if pass, index := w.azure.PassIndex(rec.Data, &w.scratch); !pass {
+			c.events++ // checked and counted, not normalized
+			if w.eval != nil && w.eval.Coverage != nil {
+				w.eval.Coverage.NoteSkipped(index)
 			}
-			cov.NoteSkipped(index)
+			return false
 		}
-		return false
 	}
 	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true, GeoIP: w.geoip})
 	if err == nil {
@@ -411,6 +433,23 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 		return false
 	}
 	return true
+}
+
+// opNameKey is how a raw Azure activity record's operationName key reads
+// lower-cased.
+var opNameKey = []byte(`"operationname"`)
+
+// framed reports whether b is, blanks aside, one {...}: what a line must
+// look like to be judged from its text alone.
+func framed(b []byte) bool {
+	i, j := 0, len(b)-1
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	for j > i && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r' || b[j] == '\n') {
+		j--
+	}
+	return j > i && b[i] == '{' && b[j] == '}'
 }
 
 // bad reports a record that is not a JSON object, at its place.

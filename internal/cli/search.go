@@ -21,7 +21,6 @@ import (
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/querytext"
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
@@ -30,6 +29,7 @@ const searchSynopsis = `search [--count] [--explain] [--index NAME] [--mapping F
        [--exceptions FILE]... [--value-list ID=FILE]... (flags go before the query)
        search --language eql [--size N] [--result-position tail|head] [--timestamp-field F]
        [--tiebreaker-field F] [--event-category-field F] 'EQL' [PATH...]
+       search --language esql [--index NAME] [--mapping FILE]... 'ES|QL' [PATH...]
 
 Prints the events that match a KQL query, one compact JSON object a line (NDJSON), like grep
 for KQL. Matching is Elasticsearch's, per field type from ECS and the integrations' mappings:
@@ -48,9 +48,17 @@ the result is Elasticsearch's _eql/search one: the matching events that have the
 ordered by it (then by the tiebreaker field), the last --size of them (--result-position tail, the
 default) or the first (head). Sequences and samples are not supported yet.
 
+With --language esql the query is an ES|QL query (FROM ... | WHERE ... | STATS ... BY ...); the
+result table is printed as NDJSON, one object per row with the columns in order (multi-values as
+arrays, null as null, dates as ISO-8601 strings). FROM's index patterns pick the field types; with
+--index NAME the events are that index's (a FROM that does not match it selects none). FROM's
+columns are the fields the query names and those of the --mapping files, and, when the result
+shows more (no KEEP or STATS), the fields the files' documents have. See docs/esql.md.
+
 Examples:
   vigil search 'event.outcome:success and azure.resource.name:WEB-VM-*' events.ndjson
   vigil search --language eql 'process where process.name : "whoami.exe"' events.ndjson
+  vigil search --language esql 'FROM logs-* | STATS n = COUNT(*) BY user.name | SORT n DESC' events.ndjson
   vigil search --count 'source.ip:10.0.0.0/8 and not event.outcome:failure' logs/*.json.gz
   vigil search --explain 'event.outcome:(Success or success)' events.ndjson`
 
@@ -61,7 +69,7 @@ func runSearch(env *Env, args []string) int {
 	index := fs.String("index", "", "the index `NAME` the events belong to: the integration fields take the types that index maps them with (shown by --explain; search applies no index patterns)")
 	var mappings stringList
 	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` (PUT index body or GET _mapping answer) giving the types of the events' fields over the built-in ones (repeatable)")
-	language := fs.String("language", "kuery", "the query language: kuery (KQL) or eql")
+	language := fs.String("language", "kuery", "the query language: kuery (KQL), eql or esql")
 	size := fs.Int("size", 10, "eql: how many events to print at most")
 	position := fs.String("result-position", "tail", "eql: print the last (tail) or the first (head) --size events, in time order")
 	tsField := fs.String("timestamp-field", "@timestamp", "eql: the `FIELD` events are ordered by; events without it are left out")
@@ -97,6 +105,8 @@ func runSearch(env *Env, args []string) int {
 	switch *language {
 	case "kuery", "kql":
 		m, ok = compileSearch(env, query, schema)
+	case "esql":
+		return runSearchESQL(env, query, paths, *index, mappings, schema, *count || *explain || len(exceptionFiles) > 0)
 	case "eql":
 		if *size < 1 || *position != "tail" && *position != "head" {
 			fmt.Fprintln(env.Stderr, "vigil search: --size must be at least 1 and --result-position tail or head")
@@ -111,7 +121,7 @@ func runSearch(env *Env, args []string) int {
 			}
 		}
 	default:
-		fmt.Fprintf(env.Stderr, "vigil search: --language %q: use kuery or eql\n", *language)
+		fmt.Fprintf(env.Stderr, "vigil search: --language %q: use kuery, eql or esql\n", *language)
 		return exitUsage
 	}
 	if !ok {
@@ -135,9 +145,9 @@ func runSearch(env *Env, args []string) int {
 		count: *count, explain: *explain, index: *index, filter: filter, eql: eqlOut}
 	// Raw Azure records the query could not match are not normalized, as
 	// in hunt (--explain tells every record, so it needs them all).
-	var raw *engine.RawFilter
+	var raw *engine.AzureRawFilter
 	if !s.explain {
-		raw = engine.NewRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", azure.Origin)
+		raw = engine.NewAzureRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", false)
 	}
 	bad := 0
 	// The hunt's pipeline: records validated, normalized and matched on

@@ -257,6 +257,16 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 				opts.Ingest = handler
 			}
 		}
+		if cfg.HTTP.UI == nil || *cfg.HTTP.UI {
+			h, closeUI, err := serveUI(ctx, env, cfg, filepath.Join(cfg.DataDir, "vigil.db"), loader, opts.Ingest,
+				serviceRows(health, lagging), log)
+			if err != nil {
+				closeAll(sinks)
+				return err
+			}
+			defer closeUI()
+			opts.Ingest = h
+		}
 		if ready != nil {
 			addr := ln.Addr().String()
 			opts.Ready = func() { ready(addr) }

@@ -185,7 +185,7 @@ func TestServeBulkIngest(t *testing.T) {
 	}
 	mb, _ := io.ReadAll(mresp.Body)
 	mresp.Body.Close()
-	for _, want := range []string{`vigil_events_total{input="bulk"} 1`, `vigil_rules{status="runnable"} 6`, `vigil_sink_alerts_written_total{sink="file `} {
+	for _, want := range []string{`vigil_events_total{input="bulk"} 1`, `vigil_rules{status="runnable"} 8`, `vigil_sink_alerts_written_total{sink="file `} {
 		if !strings.Contains(string(mb), want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, mb)
 		}

@@ -66,6 +66,7 @@ type httpConfig struct {
 	AllowUnauthenticated bool   `toml:"allow_unauthenticated"`
 	MaxBodyBytes         int64  `toml:"max_body_bytes"`
 	Ingest               *bool  `toml:"ingest"` // the Elasticsearch-compatible ingest API at / (default true)
+	UI                   *bool  `toml:"ui"`     // the triage UI under /ui/ (default true)
 	Index                string `toml:"index"`  // index of documents posted without one
 	// Bounds of the ingest API (defaults in internal/input/bulk and
 	// internal/serve): bodies and requests held at once, past which it
@@ -275,7 +276,7 @@ func hintKey(k toml.Key) string {
 			known = append(known, ks...)
 		}
 	case k[0] == "http":
-		known = []string{"listen", "tls_cert", "tls_key", "api_keys", "bearer_token", "username", "password", "allow_unauthenticated", "max_body_bytes", "ingest", "index",
+		known = []string{"listen", "tls_cert", "tls_key", "api_keys", "bearer_token", "username", "password", "allow_unauthenticated", "max_body_bytes", "ingest", "ui", "index",
 			"max_in_flight_bytes", "max_in_flight_requests", "ack_timeout", "read_timeout", "write_timeout", "idle_timeout"}
 	case k[0] == "rules":
 		known = []string{"paths", "reload"}

@@ -21,6 +21,10 @@ type Coverage struct {
 	// Normalized counts raw records made into ECS documents (and
 	// evaluated).
 	Normalized int
+	// Unparsed counts lines not parsed at all: their text held none of
+	// the literals the rules require (a line filter, NewLineFilter). Their
+	// index and fields are not known.
+	Unparsed int
 	// GeoIP tells that GeoIP databases were loaded (--geoip-db): the
 	// fields Elastic's geoip processors write could be written.
 	GeoIP   bool
@@ -92,6 +96,7 @@ func (c *Coverage) NoteSkipped(index string) {
 func (c *Coverage) Merge(o *Coverage) {
 	c.Skipped += o.Skipped
 	c.Normalized += o.Normalized
+	c.Unparsed += o.Unparsed
 	c.tooMany = c.tooMany || o.tooMany
 	for _, ix := range o.indices {
 		c.addIndex(ix)
@@ -158,8 +163,13 @@ func (e *Engine) WhyNoAlert(r *Rule, st *RuleStats, c *Coverage, normalizer matc
 	}
 	if c != nil && !c.selects(r) {
 		ix := c.Indices()
-		if len(ix) == 0 {
+		switch {
+		case len(ix) == 0 && c.Unparsed > 0:
+			return NoAlert{Kind: NoMatch, Why: "no event matched the query"}
+		case len(ix) == 0:
 			return NoAlert{Kind: NoIndex, Why: "no event was read"}
+		case c.Unparsed > 0:
+			return NoAlert{Kind: NoIndex, Why: fmt.Sprintf("index patterns select none of the %d index(es) of the events parsed (%s)", len(ix), listSome(ix, 3))}
 		}
 		return NoAlert{Kind: NoIndex, Why: fmt.Sprintf("index patterns select none of the %d index(es) read (%s)", len(ix), listSome(ix, 3))}
 	}
@@ -167,6 +177,9 @@ func (e *Engine) WhyNoAlert(r *Rule, st *RuleStats, c *Coverage, normalizer matc
 		if c != nil && r.Prefilter != nil {
 			if missing := e.missingFields(r, c, normalizer); len(missing) > 0 {
 				why := fmt.Sprintf("needs %s, which no event had", listSome(missing, 3))
+				if c.Unparsed > 0 {
+					why = fmt.Sprintf("needs %s, which no event parsed had", listSome(missing, 3))
+				}
 				if normalizer != nil && c.Skipped+c.Normalized > 0 && allAbsent(missing, normalizer) {
 					why += " and the Azure normalizer does not write"
 				}

@@ -102,13 +102,18 @@ type Options struct {
 	// Plan is the field plan the rules' matchers were compiled into; the
 	// engine registers the fields it reads itself.
 	Plan *event.Plan
+	// NoRuleIndex evaluates every rule an index selects on each of its
+	// events, without the rule index: what the index saves, measured
+	// (the benchmark's step dx). Alerts are the same.
+	NoRuleIndex bool
 }
 
 // Engine selects and evaluates rules for events. It is safe for concurrent
 // use once built.
 type Engine struct {
-	rules []*Rule
-	plan  *event.Plan
+	rules   []*Rule
+	plan    *event.Plan
+	noIndex bool
 
 	dsType, dsDataset, dsNamespace event.FieldID
 	agentType, agentVersion        event.FieldID
@@ -176,7 +181,7 @@ func New(opts Options) *Engine {
 	if plan == nil {
 		plan = event.NewPlan()
 	}
-	e := &Engine{rules: opts.Rules, plan: plan}
+	e := &Engine{rules: opts.Rules, plan: plan, noIndex: opts.NoRuleIndex}
 	e.byIndex.Store(&map[string]*candidates{})
 	e.names.Store(&map[string]string{})
 	e.dsType = plan.Add("data_stream.type")
@@ -426,7 +431,10 @@ func (e *Engine) candidatesFor(index string) *candidates {
 			selected = append(selected, r)
 		}
 	}
-	c := buildCandidates(e.plan, selected)
+	c := &candidates{always: selected}
+	if !e.noIndex {
+		c = buildCandidates(e.plan, selected)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	addCopied(&e.byIndex, index, c)

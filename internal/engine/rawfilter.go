@@ -21,8 +21,17 @@ type RawFilter struct {
 	// rules holds each rule's condition: groups of literals (indices into
 	// lits), the most selective first; a record passes a rule when it
 	// holds a literal of every group.
-	heads *litHeads // finds the literals
+	heads *litHeads // finds the literals, when there are many
+	// anchors holds, per literal, where its rarest byte is: with few
+	// literals each is searched for only when a rule needs it, by that
+	// byte (bytes.IndexByte), most selective group first.
+	anchors []int
 }
+
+// fewLits is the most literals searched for one by one, each only when a
+// rule's condition needs it; with more, one pass over the text finds them
+// all by their heads.
+const fewLits = 16
 
 // fewHeads is the most distinct four-byte heads for which searching each
 // head (and comparing its literals where it occurs) beats one pass that
@@ -101,53 +110,173 @@ func (h *litHeads) at(text []byte, k uint32, lits [][]byte, found []bool) {
 	}
 }
 
+// Shape is one form a line of input can take for a rule to read it: the
+// documents of index ("": resolved per event, every rule) that a
+// normalizer makes of raw records, whose fields Origin describes, or
+// documents already in ECS (ECSOrigin).
+type Shape struct {
+	Index  string
+	Origin match.Origin
+}
+
 // NewRawFilter builds the filter of the rules that select index (the index
 // of the normalizer's documents) for records of the normalizer whose
 // fields origin describes.
 func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
+	return NewLineFilter(rules, Shape{Index: index, Origin: origin})
+}
+
+// NewLineFilter builds the filter that passes a line when some rule could
+// match a document of one of the shapes made of it: the union of each
+// shape's raw filter, searched for in one pass.
+func NewLineFilter(rules []*Rule, shapes ...Shape) *RawFilter {
 	f := &RawFilter{}
 	ids := map[string]int32{}
 	seen := map[string]bool{} // rules' conditions, each once
-	for _, r := range rules {
-		if !r.AllIndices && index != "" && !r.selectorOf().Match(index) {
-			continue
-		}
-		if neverGrouped(r, origin) {
-			continue // its matches there would all be Ungrouped
-		}
-		if r.Prefilter == nil {
-			f.all = true
-			return f
-		}
-		p := r.Prefilter(origin)
-		switch {
-		case p.Never:
-			continue
-		case p.Literals == nil:
-			f.all = true
-			return f
-		}
-		var cond [][]int32
-		for _, g := range append([][]string{p.Literals}, p.And...) {
-			group := make([]int32, 0, len(g))
-			for _, l := range g {
-				id, ok := ids[l]
-				if !ok {
-					id = int32(len(f.lits))
-					ids[l] = id
-					f.lits = append(f.lits, []byte(l))
-				}
-				group = append(group, id)
+	for _, sh := range shapes {
+		for _, r := range rules {
+			if !r.AllIndices && sh.Index != "" && !r.selectorOf().Match(sh.Index) {
+				continue
 			}
-			cond = append(cond, group)
-		}
-		if key := fmt.Sprint(cond); !seen[key] {
-			seen[key] = true
-			f.rules = append(f.rules, cond)
+			if neverGrouped(r, sh.Origin) {
+				continue // its matches there would all be Ungrouped
+			}
+			if r.Prefilter == nil {
+				f.all = true
+				return f
+			}
+			p := r.Prefilter(sh.Origin)
+			switch {
+			case p.Never:
+				continue
+			case p.Literals == nil:
+				f.all = true
+				return f
+			}
+			var cond [][]int32
+			for _, g := range append([][]string{p.Literals}, p.And...) {
+				group := make([]int32, 0, len(g))
+				for _, l := range g {
+					id, ok := ids[l]
+					if !ok {
+						id = int32(len(f.lits))
+						ids[l] = id
+						f.lits = append(f.lits, []byte(l))
+					}
+					group = append(group, id)
+				}
+				cond = append(cond, group)
+			}
+			if key := fmt.Sprint(cond); !seen[key] {
+				seen[key] = true
+				f.rules = append(f.rules, cond)
+			}
 		}
 	}
 	f.heads = newLitHeads(f.lits)
+	for _, l := range f.lits {
+		f.anchors = append(f.anchors, rarest(l))
+	}
 	return f
+}
+
+// byteRank orders bytes from common to rare in JSON event text (lower-
+// cased): a literal is searched for by its rarest byte.
+var byteRank = func() (rank [256]int) {
+	const common = "\" :,etaoisnrlc.d_u-m0p12/h3g5f49867bykvwx{}[]zjq"
+	for i := range rank {
+		rank[i] = len(common) + 1 // anything else: rarer still
+	}
+	for i := 0; i < len(common); i++ {
+		rank[common[i]] = i
+	}
+	return rank
+}()
+
+// rarest returns the index of lit's rarest byte (the first of equals).
+func rarest(lit []byte) int {
+	best := 0
+	for i, c := range lit {
+		if byteRank[c] > byteRank[lit[best]] {
+			best = i
+		}
+	}
+	return best
+}
+
+// indexFold reports whether text holds lit (lower case), ASCII case
+// aside, searched for by the byte at lit[k]: bytes.IndexByte for it, and
+// for its upper case when it is a letter.
+func indexFold(text, lit []byte, k int) bool {
+	lo := lit[k]
+	up := lo
+	if 'a' <= lo && lo <= 'z' {
+		up = lo - 'a' + 'A'
+	}
+	nextLo, nextUp := -1, -1 // the next occurrence of each at or after from (-2: none)
+	for from := k; from < len(text); {
+		if nextLo != -2 && nextLo < from {
+			if j := bytes.IndexByte(text[from:], lo); j >= 0 {
+				nextLo = from + j
+			} else {
+				nextLo = -2
+			}
+		}
+		if up != lo && nextUp != -2 && nextUp < from {
+			if j := bytes.IndexByte(text[from:], up); j >= 0 {
+				nextUp = from + j
+			} else {
+				nextUp = -2
+			}
+		}
+		at := nextLo
+		if up != lo && nextUp >= 0 && (at < 0 || nextUp < at) {
+			at = nextUp
+		}
+		if at < 0 {
+			return false
+		}
+		start := at - k
+		if start+len(lit) > len(text) {
+			return false
+		}
+		if equalFold(text[start:start+len(lit)], lit) {
+			return true
+		}
+		from = at + 1
+	}
+	return false
+}
+
+// equalFold reports whether a equals lower (lower case), ASCII case aside.
+func equalFold(a, lower []byte) bool {
+	for i, c := range a {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ContainsFold reports whether text holds lit (lower case), ASCII case
+// aside, searched for by its rarest byte.
+func ContainsFold(text, lit []byte) bool {
+	return len(lit) > 0 && indexFold(text, lit, rarest(lit))
+}
+
+// ECSOrigin describes documents already in ECS: every field's values are
+// in the document's text as they are, but those that derived says are
+// computed on the way in (GeoIP enrichment of ECS documents).
+func ECSOrigin(derived func(field string) bool) match.Origin {
+	return func(field string) (match.OriginKind, string) {
+		if derived != nil && derived(field) {
+			return match.Derived, ""
+		}
+		return match.Copied, ""
+	}
 }
 
 // All reports whether every record passes (the filter is of no use).
@@ -160,22 +289,25 @@ func (f *RawFilter) Literals() int { return len(f.lits) }
 type RawScratch struct {
 	low   []byte
 	found []bool // per literal: in the record
+	state []int8 // per literal: 0 not searched yet, 1 found, 2 absent
 }
 
 // Pass reports whether a rule could match the document made of the raw
 // record. scratch is kept by the caller between calls.
 func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
-	if f.all {
+	if f.all || spells(raw) {
 		return true
 	}
-	// \u and \/ can spell any character of a literal; U+0131 and U+017F
-	// upper-case to ASCII letters (the REST shape is upper-cased).
-	if bytes.Contains(raw, []byte(`\u`)) || bytes.Contains(raw, []byte(`\/`)) ||
-		bytes.Contains(raw, []byte("\u0131")) || bytes.Contains(raw, []byte("\u017f")) {
-		return true
+	if len(f.lits) <= fewLits {
+		// The text as it is: each literal searched for with its case
+		// folded, only when a rule needs it.
+		return f.passLazy(raw, scratch) || nonASCII(raw) && foldsToASCII(raw)
 	}
-	low := appendLower(scratch.low[:0], raw)
+	low, high := appendLower(scratch.low[:0], raw)
 	scratch.low = low
+	if high && foldsToASCII(raw) {
+		return true
+	}
 	if cap(scratch.found) < len(f.lits) {
 		scratch.found = make([]bool, len(f.lits))
 	}
@@ -195,6 +327,79 @@ func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 		}
 	}
 	return false
+}
+
+// nonASCII reports whether b holds a byte outside ASCII, eight at a time.
+func nonASCII(b []byte) bool {
+	const msb = 0x8080808080808080
+	var x uint64
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x |= binary.LittleEndian.Uint64(b[i:])
+	}
+	for ; i < len(b); i++ {
+		x |= uint64(b[i])
+	}
+	return x&msb != 0
+}
+
+// passLazy is Pass with few literals: each is searched for when a rule's
+// condition first needs it, the most selective group first, so a record
+// most rules reject costs about one search per rule.
+func (f *RawFilter) passLazy(text []byte, scratch *RawScratch) bool {
+	if cap(scratch.state) < len(f.lits) {
+		scratch.state = make([]int8, len(f.lits))
+	}
+	state := scratch.state[:len(f.lits)]
+	clear(state)
+	has := func(id int32) bool {
+		if state[id] == 0 {
+			state[id] = 2
+			if indexFold(text, f.lits[id], f.anchors[id]) {
+				state[id] = 1
+			}
+		}
+		return state[id] == 1
+	}
+	for _, cond := range f.rules {
+		ok := true
+		for _, group := range cond {
+			if !slices.ContainsFunc(group, has) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// spells reports whether the JSON text uses a \u or \/ escape, which can
+// spell any character of a literal (a literal never holds '\' or '"',
+// whose escapes are the only other ones that stand for printable text).
+// An escaped backslash followed by u (C:\\users) is not one.
+func spells(raw []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], '\\')
+		if j < 0 || i+j+1 >= len(raw) {
+			return false
+		}
+		i += j + 1
+		if c := raw[i]; c == 'u' || c == '/' {
+			return true
+		}
+		i++ // the escaped character
+	}
+}
+
+// foldsToASCII reports whether the text holds a character that case
+// folding or upper-casing turns into an ASCII letter: U+0131 (dotless i),
+// U+017F (long s), U+212A (Kelvin sign).
+func foldsToASCII(raw []byte) bool {
+	return bytes.Contains(raw, []byte("\u0131")) || bytes.Contains(raw, []byte("\u017f")) ||
+		bytes.Contains(raw, []byte("\u212a"))
 }
 
 func (r *Rule) selectorOf() *IndexSelector {
@@ -221,15 +426,17 @@ func neverGrouped(r *Rule, origin match.Origin) bool {
 }
 
 // appendLower appends b with ASCII letters lower-cased, eight bytes at a
-// time.
-func appendLower(dst, b []byte) []byte {
+// time, and reports whether b holds a byte outside ASCII.
+func appendLower(dst, b []byte) ([]byte, bool) {
 	n := len(dst)
 	dst = append(dst, b...)
 	d := dst[n:]
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	var high uint64
 	i := 0
 	for ; i+8 <= len(d); i += 8 {
 		x := binary.LittleEndian.Uint64(d[i:])
+		high |= x
 		low7 := x &^ msb
 		ge := low7 + lsb*(0x80-'A')   // top bit: byte >= 'A' (of its low 7 bits)
 		gt := low7 + lsb*(0x80-'Z'-1) // top bit: byte > 'Z'
@@ -237,9 +444,11 @@ func appendLower(dst, b []byte) []byte {
 		binary.LittleEndian.PutUint64(d[i:], x|upper>>2)
 	}
 	for ; i < len(d); i++ {
-		if c := d[i]; 'A' <= c && c <= 'Z' {
+		c := d[i]
+		high |= uint64(c)
+		if 'A' <= c && c <= 'Z' {
 			d[i] = c + 'a' - 'A'
 		}
 	}
-	return dst
+	return dst, high&msb != 0
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,16 +74,17 @@ func TestAppendLower(t *testing.T) {
 	}
 	for _, in := range [][]byte{nil, []byte("AbZ@[`az{"), all, []byte("MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION \xc3\x89\xff")} {
 		for off := 0; off < 9 && off <= len(in); off++ {
-			got := appendLower([]byte("X"), in[off:])
-			want := []byte("X")
+			got, high := appendLower([]byte("X"), in[off:])
+			want, wantHigh := []byte("X"), false
 			for _, c := range in[off:] {
 				if 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
 				}
+				wantHigh = wantHigh || c >= 0x80
 				want = append(want, c)
 			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("appendLower(%q) = %q, want %q", in[off:], got, want)
+			if !bytes.Equal(got, want) || high != wantHigh {
+				t.Fatalf("appendLower(%q) = %q, %v; want %q, %v", in[off:], got, high, want, wantHigh)
 			}
 		}
 	}
@@ -130,6 +133,114 @@ func TestRawFilterManyLiterals(t *testing.T) {
 			if got := f.Pass([]byte(raw), &scratch); got != want {
 				t.Errorf("%s: Pass(%s) = %v, want %v", tc.name, raw, got, want)
 			}
+		}
+	}
+}
+
+// A line filter passes a line when some rule could match it as an ECS
+// document or once a normalizer made it one: the union of the shapes'
+// conditions.
+func TestLineFilter(t *testing.T) {
+	// A rule on the activity logs: in ECS its event.dataset is in the
+	// text; the normalizer writes it as a constant, so on raw records only
+	// the operation is searched for.
+	q := func(o match.Origin) match.Prefilter {
+		lits := [][]string{{"microsoft.compute/x/action"}}
+		if kind, _ := o("event.dataset"); kind == match.Copied {
+			lits = append(lits, []string{"azure.activitylogs"})
+		}
+		return match.Prefilter{Literals: lits[0], And: lits[1:]}
+	}
+	raw := func(field string) (match.OriginKind, string) {
+		if field == "event.dataset" {
+			return match.Constant, "azure.activitylogs"
+		}
+		return match.Copied, ""
+	}
+	rules := []*Rule{{Prefilter: q}}
+	f := NewLineFilter(rules, Shape{Index: "logs-azure.activitylogs-default", Origin: raw}, Shape{Origin: ECSOrigin(nil)})
+	if f.All() {
+		t.Fatal("the filter passes everything")
+	}
+	var scratch RawScratch
+	for line, want := range map[string]bool{
+		`{"operationName":"MICROSOFT.COMPUTE/X/ACTION"}`:                                        true, // raw
+		`{"event":{"dataset":"azure.activitylogs","action":"MICROSOFT.COMPUTE/X/ACTION"}}`:      true, // ECS
+		`{"event":{"dataset":"azure.activitylogs","action":"MICROSOFT.COMPUTE/Y/ACTION"}}`:      false,
+		`{"event":{"dataset":"azure.activitylogs"},"path":"C:\\users\\x"}`:                      false, // \\u is no escape
+		`{"event":{"dataset":"azure.activitylogs"},"path":"C:\\\u0075sers"}`:                    true,  // \\\u is one
+		`{"event":{"dataset":"azure.activitylogs"},"action":"MICROSOFT.COMPUTE\/X\/ACTION"}`:    true,
+		"{\"event\":{\"dataset\":\"azure.activitylogs\",\"action\":\"\u212a\"}}":                true, // Kelvin folds to k
+		`{"event":{"dataset":"azure.activitylogs","action":"MICROSOFT.COMPUTE/X/ACTION"}` + `\`: true,
+		`{}`:  false,
+		`{\}`: false, // a lone backslash at the end: nothing follows it
+	} {
+		if got := f.Pass([]byte(line), &scratch); got != want {
+			t.Errorf("Pass(%s) = %v, want %v", line, got, want)
+		}
+	}
+	// Derived fields (GeoIP on ECS documents) give no literal: a rule on
+	// one must see every line.
+	geo := &Rule{Prefilter: func(o match.Origin) match.Prefilter {
+		if kind, _ := o("source.geo.country_iso_code"); kind == match.Copied {
+			return match.Prefilter{Literals: []string{"nz"}}
+		}
+		return match.Prefilter{}
+	}}
+	if f := NewLineFilter([]*Rule{geo}, Shape{Origin: ECSOrigin(nil)}); f.All() {
+		t.Error("a copied field's literal was not used")
+	}
+	derived := func(field string) bool { return strings.HasPrefix(field, "source.geo.") }
+	if f := NewLineFilter([]*Rule{geo}, Shape{Origin: ECSOrigin(derived)}); !f.All() {
+		t.Error("a derived field gave a literal")
+	}
+}
+
+// The search of few literals, one at a time by their rarest byte, finds
+// what the search of many by their heads finds.
+func TestRawFilterLazyMatchesHeads(t *testing.T) {
+	words := []string{"process", "start", "cmd.exe", "whoami", "azure.signinlogs", "success", "x", "q9", "/tmp/", "ab"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 300 {
+		var rules []*Rule
+		for range 1 + r.IntN(4) {
+			var groups [][]string
+			for range 1 + r.IntN(3) {
+				var g []string
+				for range 1 + r.IntN(2) {
+					g = append(g, words[r.IntN(len(words))])
+				}
+				groups = append(groups, g)
+			}
+			rules = append(rules, &Rule{Prefilter: func(match.Origin) match.Prefilter {
+				return match.Prefilter{Literals: groups[0], And: groups[1:]}
+			}})
+		}
+		f := NewRawFilter(rules, "", nil)
+		var text []byte
+		for range r.IntN(12) {
+			w := words[r.IntN(len(words))]
+			if r.IntN(3) == 0 {
+				w = strings.ToUpper(w)
+			}
+			text = append(text, w[:1+r.IntN(len(w))]...)
+			text = append(text, " :\""[r.IntN(3)])
+		}
+		var s RawScratch
+		lazy := f.Pass(text, &s)
+		low, _ := appendLower(nil, text)
+		found := make([]bool, len(f.lits))
+		f.heads.find(low, f.lits, found)
+		want := false
+		for _, cond := range f.rules {
+			ok := true
+			for _, g := range cond {
+				ok = ok && slices.ContainsFunc(g, func(id int32) bool { return found[id] })
+			}
+			want = want || ok
+		}
+		if lazy != want {
+			t.Fatalf("case %d: %q: lazy search %v, search by heads %v (rules %v, literals %q)", n, text, lazy, want, f.rules, f.lits)
 		}
 	}
 }

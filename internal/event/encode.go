@@ -176,3 +176,7 @@ func appendArray[T any](b []byte, xs []T) ([]byte, error) {
 	}
 	return append(b, ']'), nil
 }
+
+// AppendString appends s quoted as AppendJSON quotes a string, without
+// boxing it in an interface (normalizers write many strings).
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }

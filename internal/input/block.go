@@ -48,13 +48,13 @@ func (r *Reader) NextBlock(buf []byte, size int) (Block, error) {
 	// the bufio buffer's size goes straight from the file into buf, not
 	// through the buffer.
 	if need := len(r.carry) + max(size, len(r.carry), r.br.Size()) + 512; cap(buf) < need {
-		buf = make([]byte, 0, need)
+		buf = make([]byte, 0, need+need/16) // room for a longer carry next time
 	}
 	buf = append(buf[:0], r.carry...)
 	r.carry = r.carry[:0]
 	cut := -1
 	for {
-		n, err := io.ReadFull(r.br, buf[len(buf):cap(buf)])
+		n, err := r.fill(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		var cutShort error
 		switch {
@@ -102,6 +102,28 @@ func (r *Reader) NextBlock(buf []byte, size int) (Block, error) {
 		r.line++
 	}
 	return b, nil
+}
+
+// fill reads into p as io.ReadFull does, but stops early with what it has
+// (and no error) where the rest of p would be read through the bufio
+// buffer and copied twice: a read of at least the buffer's size goes from
+// the file straight into p.
+func (r *Reader) fill(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if n > 0 && len(p)-n < r.br.Size() && r.br.Buffered() == 0 {
+			return n, nil
+		}
+		m, err := r.br.Read(p[n:])
+		n += m
+		if err != nil {
+			if errors.Is(err, io.EOF) && n > 0 {
+				return n, io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // skipLongLine drops the rest of a line over the limit.

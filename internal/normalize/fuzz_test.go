@@ -12,13 +12,19 @@ func FuzzNormalize(f *testing.F) {
 	f.Add([]byte(`{"operationName":{"value":"Microsoft.Compute/virtualMachines/runCommand/action"},"status":{"value":"Succeeded"},"eventTimestamp":"1/9/2007 9:41:00 AM","resourceId":"/subscriptions/x"}`))
 	f.Add([]byte(`{"@timestamp":"2026-01-01T00:00:00Z","event":{"action":"x"}}`))
 	f.Add([]byte(`{"operationName":5,"time":[],"identity":"x","properties":"{"}`))
+	f.Add([]byte(`{"category":"SignInLogs","operationName":"Sign-in activity","time":"1/9/2007 9:41:00 AM","Level":4,"properties":{"createdDateTime":"x","ipAddress":"203.0.113.9","status":{"errorCode":50126,"failureReason":"r"},"authenticationProcessingDetails":[{"key":"k","value":"v"}],"location":{"geoCoordinates":{"latitude":1}}}}`))
+	f.Add([]byte(`{"category":"AuditLogs","operationName":"Add member to role","time":"2026-01-01T00:00:00Z","durationMs":"0","properties":{"result":"Success","initiatedBy":{"user":{"id":"u","displayName":null}},"targetResources":[{"id":"t","modifiedProperties":[{"displayName":"d","newValue":null}]},5]}}`))
+	f.Add([]byte(`{"Category":"UserRiskEvents","operationName":"User Risk Detection","time":"8/22/2022 6:41:02 PM","properties":{"ipAddress":"x","additionalInfo":"[1","activityDateTime":"2022-09-09T8:48:50.361Z"}}`))
+	f.Add([]byte(`{"category":"MicrosoftGraphActivityLogs","operationName":"Microsoft Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"requestUri":"%zz","roles":"a b","_IsBillable":"True","tokenIssuedAt":"bad"}}`))
+	f.Add([]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"timeGenerated":"bad","httpMethod":"GET","httpStatusCode":"200","requestUri":"/v2/t/$batch","roles":" ,a,"}}`))
+	f.Add([]byte(`{"category":"kube-audit","operationName":"x","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"},"EventProperties":"{}"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		for _, src := range []Source{Auto, AzureActivity} {
+		for _, src := range []Source{Auto, AzureActivity, Azure, AzureSignIn, AzureAudit, AzureIdentityProtection, AzureGraph, AzureAADGraph, AzurePlatform} {
 			out, _, err := Normalize(raw, src, Options{})
 			if err != nil {
 				continue
 			}
-			if Detect(raw) == AzureActivity || src == AzureActivity {
+			if Detect(raw) == AzureActivity || src != Auto {
 				var m map[string]any
 				if json.Unmarshal(out, &m) != nil {
 					t.Fatalf("normalized output is not a JSON object: %s", out)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/geoip"
@@ -143,4 +144,16 @@ func insertAfter(doc []byte, i int, m []byte) []byte {
 		out = append(out, ',')
 	}
 	return append(out, doc[i+1:]...)
+}
+
+// EnrichesECS reports whether EnrichECS may write field: a field under
+// the .geo or .as object of one of ECSGeoTargets.
+func EnrichesECS(field string) bool {
+	for _, target := range ECSGeoTargets {
+		if rest, ok := strings.CutPrefix(field, target+"."); ok &&
+			(strings.HasPrefix(rest, "geo.") || strings.HasPrefix(rest, "as.")) {
+			return true
+		}
+	}
+	return false
 }

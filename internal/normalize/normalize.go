@@ -5,7 +5,10 @@ package normalize
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -22,7 +25,27 @@ const (
 	ECS                         // pass through
 	AzureActivity               // Azure activity log (Event Hub / storage / REST export)
 	Unknown                     // not recognised: passed through as is
+	// Azure is any raw Azure diagnostic-settings record, sent to the data
+	// stream its category routes it to (azure.Route).
+	Azure
+	AzureSignIn             // Entra ID sign-in logs (azure.signinlogs)
+	AzureAudit              // Entra ID audit logs (azure.auditlogs)
+	AzureIdentityProtection // Entra ID Identity Protection (azure.identity_protection)
+	AzureGraph              // Microsoft Graph activity logs (azure.graphactivitylogs)
+	AzureAADGraph           // Azure AD Graph activity logs (azure.aadgraphactivitylogs)
+	AzurePlatform           // resource logs (azure.platformlogs)
 )
+
+// streamSources are the sources naming one Azure data stream.
+var streamSources = map[Source]azure.Stream{
+	AzureActivity: azure.ActivityLogs, AzureSignIn: azure.SignInLogs, AzureAudit: azure.AuditLogs,
+	AzureIdentityProtection: azure.IdentityProtection, AzureGraph: azure.GraphActivityLogs,
+	AzureAADGraph: azure.AADGraphActivityLogs, AzurePlatform: azure.PlatformLogs,
+}
+
+// SourceNames lists the --source values.
+const SourceNames = "auto, azure (routed by category), azure-activity, azure-signinlogs, azure-auditlogs, " +
+	"azure-identity-protection, azure-graphactivitylogs, azure-aadgraphactivitylogs, azure-platformlogs or ecs"
 
 func (s Source) String() string {
 	switch s {
@@ -30,8 +53,11 @@ func (s Source) String() string {
 		return "auto"
 	case ECS:
 		return "ecs"
-	case AzureActivity:
-		return "azure-activity"
+	case Azure:
+		return "azure"
+	}
+	if st, ok := streamSources[s]; ok {
+		return st.SourceName()
 	}
 	return "unknown"
 }
@@ -41,12 +67,17 @@ func ParseSource(s string) (Source, error) {
 	switch s {
 	case "", "auto":
 		return Auto, nil
-	case "azure-activity":
-		return AzureActivity, nil
+	case "azure":
+		return Azure, nil
 	case "ecs":
 		return ECS, nil
 	}
-	return Auto, fmt.Errorf("unknown source %q: use auto, azure-activity or ecs", s)
+	for src, st := range streamSources {
+		if st.SourceName() == s {
+			return src, nil
+		}
+	}
+	return Auto, fmt.Errorf("unknown source %q: use %s", s, SourceNames)
 }
 
 // Options control normalization.
@@ -59,6 +90,11 @@ type Options struct {
 	// detecting the record by its operationName (hunt, serve) set it, so
 	// that what they take for raw Azure does not depend on the path.
 	// Without it, a named source takes what Elastic's integration would.
+	//
+	// A record detected so (Strict with AzureActivity, or Auto) is sent to
+	// the data stream its category routes it to, as the integration's
+	// events data stream does: sign-in, audit, identity protection, Graph
+	// and platform logs as well as activity logs.
 	Strict bool
 
 	// GeoIP, when set, gives raw records the GeoIP and ASN fields
@@ -71,9 +107,11 @@ type Options struct {
 }
 
 // Detect tells the kind of a record from its top-level keys, without
-// decoding it: Azure activity records carry operationName (which wins: a
-// raw record a shipper stamped with @timestamp is still raw); ECS documents
-// carry @timestamp, event, data_stream or ecs keys.
+// decoding it: raw Azure records (activity logs and the other
+// diagnostic-settings categories, told apart later by StreamOf) carry
+// operationName (which wins: a raw record a shipper stamped with
+// @timestamp is still raw), reported as AzureActivity; ECS documents carry
+// @timestamp, event, data_stream or ecs keys.
 func Detect(raw []byte) Source {
 	ecs := false
 	azure := false
@@ -99,19 +137,50 @@ func Detect(raw []byte) Source {
 // Normalize maps one record. ECS and unknown records come back unchanged
 // (unknown ones stay searchable as they are). A record detected as Azure
 // (src Auto) must have operationName with a resourceId, a time or an
-// eventTimestamp; with src AzureActivity named, any record with a field of
-// an activity-log record is one, as for Elastic's integration (unless
-// opts.Strict), and a record with none is an error.
+// eventTimestamp, and goes to the data stream its category routes it to
+// (azure.Route; so does any record with src Azure); with src AzureActivity
+// named, any record with a field of an activity-log record is one, as for
+// Elastic's integration (unless opts.Strict), and a record with none is an
+// error; the other named streams take every record, and refuse those
+// their pipeline drops.
 func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
 	strict := opts.Strict
 	if src == Auto {
 		src, strict = Detect(raw), true
 	}
-	if src != AzureActivity {
+	st, named := streamSources[src]
+	if !named && src != Azure {
 		if opts.GeoIPECS && opts.GeoIP != nil {
 			raw, warnings = EnrichECS(raw, event.New(raw, nil), opts.GeoIP)
 		}
 		return raw, warnings, nil
+	}
+	// Activity-log records are written straight from their bytes when they
+	// can be (azure.AppendActivity): the document is the same.
+	if opts.GeoIP == nil && (named && st == azure.ActivityLogs || src == Azure) {
+		routed := st
+		if src == Azure || strict {
+			routed = StreamOf(raw)
+		}
+		if routed == azure.ActivityLogs {
+			ev := scanPool.Get().(*event.Event)
+			ev.Reset(raw)
+			err := ev.Err()
+			ev.Reset(nil)
+			scanPool.Put(ev)
+			if err != nil {
+				return nil, nil, fmt.Errorf("not a JSON object: %w", err)
+			}
+			out, warnings, ok, notActivity := azure.AppendActivity(make([]byte, 0, len(raw)*3), raw, azure.Options{Ingested: opts.Ingested}, strict)
+			switch {
+			case notActivity && strict:
+				return nil, nil, errNotRaw
+			case notActivity:
+				return nil, nil, errNoActivityField
+			case ok:
+				return out, warnings, nil
+			}
+		}
 	}
 	// event's decoder builds what encoding/json's (with UseNumber) would,
 	// at a fraction of the cost.
@@ -119,13 +188,26 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a JSON object: %w", err)
 	}
+	if src == Azure || src == AzureActivity && strict {
+		cat, has := azure.RecordCategory(rec)
+		st = azure.Route(cat, has)
+		if st == azure.NoStream {
+			msg := fmt.Sprintf("category %q goes to a data stream of Elastic's Azure integration that Vigil does not write (Application Gateway, Firewall, Spring Apps or provisioning logs)", cat)
+			if strict {
+				// Detected in a mixed export: kept as it is, as records
+				// of unknown kinds are, rather than failing the input.
+				return raw, []string{msg + "; the record is kept as it is"}, nil
+			}
+			return nil, nil, errors.New(msg)
+		}
+	}
 	switch {
 	case strict && !azure.IsActivity(rec):
-		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has no operationName with a resourceId or time")
-	case !strict && !azure.HasRecordField(rec):
-		return nil, nil, fmt.Errorf("not an Azure activity-log record: it has none of its fields (time, operationName, category, resourceId, ...)")
+		return nil, nil, errNotRaw
+	case !strict && st == azure.ActivityLogs && !azure.HasRecordField(rec):
+		return nil, nil, errNoActivityField
 	}
-	doc, warnings, err := azure.Activity(rec, raw, azure.Options{Ingested: opts.Ingested, GeoIP: opts.GeoIP})
+	doc, warnings, err := azure.Normalize(st, rec, raw, azure.Options{Ingested: opts.Ingested, GeoIP: opts.GeoIP})
 	if err != nil {
 		return nil, warnings, err
 	}
@@ -134,6 +216,54 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 		return nil, warnings, err
 	}
 	return out, warnings, nil
+}
+
+var (
+	errNotRaw          = errors.New("not an Azure activity-log record (nor another Azure diagnostic-settings record): it has no operationName with a resourceId or time")
+	errNoActivityField = errors.New("not an Azure activity-log record: it has none of its fields (time, operationName, category, resourceId, ...)")
+)
+
+// scanPool holds events for validating records before the byte-level
+// path.
+var scanPool = sync.Pool{New: func() any { return event.New(nil, nil) }}
+
+// StreamOf returns the data stream a raw Azure record (one Detect takes
+// for Azure) is normalized into, from its category, without decoding the
+// record: what Normalize does with it when detected.
+func StreamOf(raw []byte) azure.Stream {
+	at, found := TopLevelValue(raw, "category")
+	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
+		at, found = TopLevelValue(raw, "Category")
+	}
+	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
+		return azure.ActivityLogs
+	}
+	v := raw[at:]
+	if len(v) == 0 || v[0] != '"' {
+		// Not a string: decode the record as Normalize would.
+		rec, err := event.New(raw, nil).Map()
+		if err != nil {
+			return azure.ActivityLogs
+		}
+		return azure.Route(azure.RecordCategory(rec))
+	}
+	end := 1
+	for end < len(v) && v[end] != '"' {
+		if v[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end >= len(v) {
+		return azure.ActivityLogs
+	}
+	s := string(v[1:end])
+	if bytes.IndexByte(v[:end], '\\') >= 0 {
+		if err := json.Unmarshal(v[:end+1], &s); err != nil {
+			return azure.ActivityLogs
+		}
+	}
+	return azure.Route(s, true)
 }
 
 // hasTopKey reports whether the JSON object raw has key at its top level.

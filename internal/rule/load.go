@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/eql"
+	"github.com/vigil-project/vigil/internal/esql"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
@@ -777,7 +778,8 @@ func (v *validator) compile(opts LoadOptions) {
 	r := v.r
 	switch {
 	case r.Type == "esql":
-		v.unsupported("rule type esql is not supported yet")
+		v.compileESQL(opts)
+		return
 	case r.Type == "machine_learning":
 		v.unsupported("machine_learning rules need Elastic's anomaly detection jobs, which Vigil does not run")
 	case r.Type == "saved_query":
@@ -902,6 +904,44 @@ func (v *validator) compileFilters() {
 
 // queryError reports a query error at its position in the rule file.
 func (v *validator) queryError(err error) { v.keyQueryError("query", err) }
+
+// compileESQL parses and compiles an ES|QL rule's query: a syntax error is
+// a load error; a query Vigil cannot run (COMPLETION, or a construct its
+// ES|QL lacks) makes the rule unsupported with that reason. Rules that
+// compile are still unsupported: hunt and serve do not execute ES|QL yet.
+func (v *validator) compileESQL(opts LoadOptions) {
+	q, err := esql.Parse(v.r.Query)
+	if err != nil {
+		v.queryError(err)
+		return
+	}
+	for _, c := range q.Commands {
+		if u, ok := c.(*esql.Unsupported); ok {
+			v.unsupported(fmt.Sprintf("ES|QL %s is not supported: %s", u.Name, u.Reason))
+			return
+		}
+	}
+	var schema *ecs.Schema
+	if opts.Schema != nil {
+		if from, ok := q.Source.(*esql.From); ok {
+			schema = opts.Schema.ForIndices(from.Indices)
+		}
+	}
+	now := opts.Now
+	if now == nil {
+		now = func() time.Time { return time.Time{} }
+	}
+	if _, err := esql.Compile(q, esql.Options{Schema: schema, Now: now}); err != nil {
+		var qe *esql.Error
+		if errors.As(err, &qe) {
+			v.unsupported(fmt.Sprintf("ES|QL query %d:%d: %s", qe.Pos.Line, qe.Pos.Col, qe.Msg))
+		} else {
+			v.unsupported("ES|QL query: " + err.Error())
+		}
+		return
+	}
+	v.unsupported("ES|QL rules parse and compile, but hunt and serve do not execute them yet")
+}
 
 // keyQueryError reports an error of the KQL query under key at its
 // position in the rule file.

@@ -15,7 +15,6 @@ import (
 	"github.com/vigil-project/vigil/internal/geoip"
 	"github.com/vigil-project/vigil/internal/input"
 	"github.com/vigil-project/vigil/internal/normalize"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/sink"
 	"github.com/vigil-project/vigil/internal/source"
 	"github.com/vigil-project/vigil/internal/state"
@@ -85,7 +84,7 @@ type compiled struct {
 	opName   event.FieldID // a top-level operationName: a raw Azure activity record
 	// raw passes the raw Azure records a rule could match (the others are
 	// checked and counted, not normalized), as in hunt.
-	raw  *engine.RawFilter
+	raw  *engine.AzureRawFilter
 	pool sync.Pool // of *scratch
 }
 
@@ -145,7 +144,7 @@ func (d *Detector) SetRules(rules []*engine.Rule, plan *event.Plan) {
 	c.opName = plan.Add("operationName")
 	// With databases configured, the enrichment fields may be written
 	// (whichever databases a reload brings): the conservative origins.
-	c.raw = engine.NewRawFilter(rules, azure.Index, azure.OriginFor(d.opts.GeoIP != nil))
+	c.raw = engine.NewAzureRawFilter(rules, "", d.opts.GeoIP != nil)
 	c.pool.New = func() any { return &scratch{ev: event.New(nil, plan)} }
 	d.rules.Store(c)
 }

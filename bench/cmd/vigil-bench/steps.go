@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,15 +54,24 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 		}
 		return append(args, "--format", "ndjson", "--out", os.DevNull, "--progress=false")
 	}
+	one := []string{"GOMAXPROCS=1"}
+	byLang := corpusByLanguage(corpus)
 	var shardBytes int64
 	for _, s := range shards {
 		shardBytes += fileSize(s)
 	}
 	all := []step{
 		{id: "a", title: "plain JSON scan (baseline)", bin: r.scan, args: []string{events}, events: st.Events, bytes: size},
+		{id: "a2", title: "fastjson parse of each line", bin: r.scan, args: []string{"-parser", "fastjson", events}, events: st.Events, bytes: size, base: "a"},
 		{id: "b", title: "hunt: seed rule alone", bin: r.vigil, args: append(hunt(seedRule), events), events: st.Events, bytes: size, base: "a"},
 		{id: "c", title: "hunt: built-in pack", bin: r.vigil, args: append(hunt(), events), events: st.Events, bytes: size, base: "a"},
 		{id: "d", title: "hunt: Elastic's corpus", bin: r.vigil, args: append(hunt(corpus), events), events: st.Events, bytes: size, base: "a"},
+		{id: "b1", title: "hunt: seed rule, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(seedRule), events), env: one, events: st.Events, bytes: size, base: "a"},
+		{id: "b0", title: "b1 without the line prefilter", bin: r.vigil, args: append(hunt(seedRule), events), env: append(one, "VIGIL_LINE_FILTER=off"), events: st.Events, bytes: size, base: "a"},
+		{id: "d1", title: "hunt: corpus, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(corpus), events), env: one, events: st.Events, bytes: size, base: "a"},
+		{id: "dq", title: "d1, the corpus's KQL rules only", bin: r.vigil, args: append(hunt(byLang["kuery"]...), events), env: one, events: st.Events, bytes: size, base: "a"},
+		{id: "de", title: "d1, the corpus's EQL rules only", bin: r.vigil, args: append(hunt(byLang["eql"]...), events), env: one, events: st.Events, bytes: size, base: "a"},
+		{id: "dx", title: "d1 without the rule index", bin: r.vigil, args: append(hunt(corpus), events), env: append(one, "VIGIL_RULE_INDEX=off"), events: st.Events, bytes: size, base: "a"},
 		{id: "e0", title: "plain JSON scan, raw Azure file", bin: r.scan, args: []string{"-field", "records.operationName", raw}, events: rawSt.Events, bytes: fileSize(raw)},
 		{id: "e", title: "normalize: raw Azure file", bin: r.vigil, args: []string{"normalize", raw}, events: rawSt.Events, bytes: fileSize(raw), base: "e0"},
 		{id: "f1", title: "hunt: pack, 4 files, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(), shards...), env: []string{"GOMAXPROCS=1"}, events: st.Events, bytes: shardBytes, base: "a"},
@@ -77,12 +88,37 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 		if r.c.only != nil && !r.c.only[s.id] {
 			continue
 		}
-		if s.id == "d" && corpus == "" {
+		if strings.HasPrefix(s.id, "d") && corpus == "" {
 			r.skip(s.id, s.title, corpusNote)
 			continue
 		}
 		r.measure(s)
 	}
+}
+
+// corpusByLanguage lists the corpus's rule files by their query language
+// ("kuery", "eql", ...; a rule without one, such as machine learning, is
+// left out), read from the language line of each file.
+func corpusByLanguage(dir string) map[string][]string {
+	out := map[string][]string{}
+	if dir == "" {
+		return out
+	}
+	lang := regexp.MustCompile(`(?m)^language\s*=\s*"([^"]+)"`)
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".toml") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		if m := lang.FindSubmatch(b); m != nil {
+			out[string(m[1])] = append(out[string(m[1])], path)
+		}
+		return nil
+	})
+	return out
 }
 
 func (r *runner) skip(id, title, why string) {

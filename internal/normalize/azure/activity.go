@@ -1,7 +1,9 @@
-// Package azure maps raw Azure activity-log records to the ECS documents
-// Elastic's Azure integration (data stream azure.activitylogs, ECS 8.11)
-// indexes, field by field, so rules written for Elastic match exactly as
-// they would there. Two record shapes are read: the resource-log schema of
+// Package azure maps raw Azure records to the ECS documents Elastic's
+// Azure integration (ECS 8.11) indexes, field by field, so rules written
+// for Elastic match exactly as they would there: activity logs (this
+// file), and the sign-in, audit, identity-protection, Graph, AAD Graph and
+// platform-log data streams a record's category routes it to (stream.go,
+// Route). Two record shapes are read: the resource-log schema of
 // diagnostic-settings exports (Event Hub, storage account) and the Activity
 // Log REST schema of `az monitor activity-log list` and portal exports,
 // which is first rewritten to the former.
@@ -323,6 +325,7 @@ func resourceParts(id string) [][2]string {
 	if ok {
 		return parts
 	}
+	id = strings.Clone(id) // the caller's string may alias its record
 	parts = matchResourceID(id)
 	resourceCache.Lock()
 	if len(resourceCache.m) >= resourceCacheSize {
@@ -519,3 +522,20 @@ func enrich(d doc0, ip netip.Addr, dbs *geoip.Databases) (warnings []string) {
 	}
 	return warnings
 }
+
+func (d *doc0) del(path string) {
+	parent, last := d.m, path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		p, ok := d.get(path[:i])
+		if !ok {
+			return
+		}
+		parent, _ = p.(map[string]any)
+		last = path[i+1:]
+	}
+	delete(parent, last)
+}
+
+// tenantProviderRE is the shared pipeline's grok for tenant-scoped
+// resource ids (/tenants/<guid>/providers/<provider>).
+var tenantProviderRE = regexp.MustCompile(`(?i)/tenants/(` + guid + `)/providers/(.+)`)

@@ -1,0 +1,477 @@
+package esql
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// Doc is one source document with its metadata.
+type Doc struct {
+	Event   *event.Event
+	ID      string // _id
+	Index   string // _index
+	Version int64  // _version (1 when unknown)
+}
+
+// Result is a query's answer: its columns and rows (values as described
+// at Type), and the warnings evaluation raised, as Elasticsearch words them.
+type Result struct {
+	Columns  []ColumnInfo
+	Rows     [][]any
+	Warnings []string
+}
+
+// stage is a compiled command; newOp makes its state for one run.
+type stage interface {
+	newOp() op
+}
+
+// op processes rows one at a time: push takes a row and emits the rows it
+// makes; finish emits what a blocking command held back.
+type op interface {
+	push(r *Run, row []any, emit func([]any) bool) bool
+	finish(r *Run, emit func([]any) bool)
+}
+
+// Run is one evaluation of a program over a set of documents. Memory: a
+// run holds no document; it holds one state per group for STATS (one value
+// set per group for VALUES and COUNT_DISTINCT), the rows of the current
+// window for INLINE STATS and for a SORT that no LIMIT follows, the LIMIT's
+// rows for SORT ... LIMIT n (a top-n), and the result rows.
+type Run struct {
+	p        *Program
+	ops      []op
+	emits    []func([]any) bool
+	rows     [][]any
+	doc      *event.Event // the document being added, for KQL() and MATCH
+	warnings []string
+	failures map[*cexpr]int
+	done     bool
+	nowMs    int64
+	rowBuf   []any // the reused FROM row (Program.reuseRow)
+	err      error // a memory bound was passed: the run stopped
+}
+
+// Err returns why the run stopped early (a memory bound passed), or nil.
+// The result is then incomplete.
+func (r *Run) Err() error { return r.err }
+
+// stop ends the run with err.
+func (r *Run) stop(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.done = true
+}
+
+// Start begins a run. now() is read once per run, as Elasticsearch does
+// per query.
+func (p *Program) Start() *Run {
+	r := &Run{p: p, failures: map[*cexpr]int{}, nowMs: p.now().UnixMilli()}
+	r.ops = make([]op, len(p.stages))
+	for i, s := range p.stages {
+		r.ops[i] = s.newOp()
+	}
+	r.emits = make([]func([]any) bool, len(p.stages)+1)
+	r.emits[len(p.stages)] = func(row []any) bool {
+		out := make([]any, len(p.out))
+		for i, c := range p.out {
+			if c.slot < len(row) {
+				out[i] = row[c.slot]
+			}
+		}
+		r.rows = append(r.rows, out)
+		return true
+	}
+	for i := len(p.stages) - 1; i >= 0; i-- {
+		o, next := r.ops[i], r.emits[i+1]
+		r.emits[i] = func(row []any) bool { return o.push(r, row, next) }
+	}
+	return r
+}
+
+// Add runs one document through the query's streaming commands.
+func (r *Run) Add(d Doc) {
+	if r.done || r.p.row != nil {
+		return
+	}
+	var row []any
+	if r.p.reuseRow {
+		if r.rowBuf == nil {
+			r.rowBuf = make([]any, r.p.openWidth)
+		}
+		row = r.rowBuf
+		clear(row)
+	} else {
+		row = make([]any, r.p.openWidth)
+	}
+	for _, s := range r.p.sources {
+		switch s.meta {
+		case "":
+			if d.Event != nil && s.typ == GeoPoint {
+				row[s.slot] = readGeoPoint(d.Event, s.path)
+			} else if d.Event != nil {
+				row[s.slot] = toValue(d.Event.Get(s.path), s.typ)
+				switch s.esType {
+				case ecs.Float:
+					row[s.slot] = mapValues(row[s.slot], func(v any) any { return float64(float32(v.(float64))) })
+				case ecs.HalfFloat:
+					row[s.slot] = mapValues(row[s.slot], func(v any) any { return halfFloat(v.(float64)) })
+				}
+			}
+		case "_id":
+			row[s.slot] = nilIfEmpty(d.ID)
+		case "_index":
+			row[s.slot] = nilIfEmpty(d.Index)
+		case "_source":
+			if d.Event != nil {
+				var b bytes.Buffer
+				if json.Compact(&b, d.Event.Raw()) == nil {
+					row[s.slot] = b.String()
+				}
+			}
+		case "_version":
+			v := d.Version
+			if v == 0 {
+				v = 1
+			}
+			row[s.slot] = v
+		}
+	}
+	r.doc = d.Event
+	if !r.emits[0](row) {
+		r.done = true
+	}
+	r.doc = nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Done reports whether more documents can no longer change the result
+// (a LIMIT was reached before any blocking command).
+func (r *Run) Done() bool { return r.done }
+
+// Finish flushes the blocking commands and returns the result (incomplete
+// when Err is set).
+func (r *Run) Finish() *Result {
+	if r.p.row != nil {
+		row := make([]any, r.p.openWidth)
+		for i, e := range r.p.row {
+			row[i] = e.ev(r, row)
+		}
+		r.emits[0](row)
+	}
+	for i, o := range r.ops {
+		o.finish(r, r.emits[i+1])
+	}
+	return &Result{Columns: r.p.Columns(), Rows: r.rows, Warnings: r.warnings}
+}
+
+// maxFailures is how many failures of one expression are recorded.
+const maxFailures = 20
+
+// fail records an evaluation failure of e (the value becomes null), in
+// Elasticsearch's words.
+func (r *Run) fail(e *cexpr, msg string) {
+	n := r.failures[e]
+	r.failures[e] = n + 1
+	if n == 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("Line %d:%d: evaluation of [%s] failed, treating result as null. Only first %d failures recorded.",
+			e.pos.Line, e.pos.Col, e.text, maxFailures))
+	}
+	if n < maxFailures {
+		r.warnings = append(r.warnings, fmt.Sprintf("Line %d:%d: %s", e.pos.Line, e.pos.Col, msg))
+	}
+}
+
+const mvWarning = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
+
+// grow returns row with at least n slots.
+func grow(row []any, n int) []any {
+	if len(row) >= n {
+		return row
+	}
+	return append(row, make([]any, n-len(row))...)
+}
+
+type whereStage struct{ cond cexpr }
+
+func (s *whereStage) newOp() op { return s }
+func (s *whereStage) push(r *Run, row []any, emit func([]any) bool) bool {
+	if v, ok := s.cond.ev(r, row).(bool); ok && v {
+		return emit(row)
+	}
+	return true
+}
+func (s *whereStage) finish(*Run, func([]any) bool) {}
+
+type evalStage struct {
+	exprs []cexpr
+	slots []int
+	width *int
+}
+
+func (s *evalStage) newOp() op { return s }
+func (s *evalStage) push(r *Run, row []any, emit func([]any) bool) bool {
+	row = grow(row, *s.width)
+	for i, e := range s.exprs {
+		row[s.slots[i]] = e.ev(r, row)
+	}
+	return emit(row)
+}
+func (s *evalStage) finish(*Run, func([]any) bool) {}
+
+type projectStage struct{ slots []int }
+
+func (s *projectStage) newOp() op { return s }
+func (s *projectStage) push(r *Run, row []any, emit func([]any) bool) bool {
+	out := make([]any, len(s.slots))
+	for i, sl := range s.slots {
+		if sl < len(row) {
+			out[i] = row[sl]
+		}
+	}
+	return emit(out)
+}
+func (s *projectStage) finish(*Run, func([]any) bool) {}
+
+type limitStage struct{ n int }
+
+type limitOp struct {
+	n, seen int
+	first   bool
+}
+
+func (s *limitStage) newOp() op { return &limitOp{n: s.n} }
+func (o *limitOp) push(r *Run, row []any, emit func([]any) bool) bool {
+	if o.seen >= o.n {
+		return false
+	}
+	o.seen++
+	return emit(row) && o.seen < o.n
+}
+func (o *limitOp) finish(*Run, func([]any) bool) {}
+
+type mvExpandStage struct{ slot int }
+
+func (s *mvExpandStage) newOp() op { return s }
+func (s *mvExpandStage) push(r *Run, row []any, emit func([]any) bool) bool {
+	mv, ok := row[s.slot].([]any)
+	if !ok {
+		return emit(row)
+	}
+	for _, v := range mv {
+		out := slices.Clone(row)
+		out[s.slot] = v
+		if !emit(out) {
+			return false
+		}
+	}
+	return true
+}
+func (s *mvExpandStage) finish(*Run, func([]any) bool) {}
+
+type sortKey struct {
+	e          cexpr
+	desc       bool
+	nullsFirst bool
+}
+
+type sortStage struct {
+	keys  []sortKey
+	limit int // keep only this many rows (a following LIMIT); -1 for all
+}
+
+type sortOp struct {
+	s    *sortStage
+	rows []sortRow
+	seq  int
+}
+
+type sortRow struct {
+	keys []any
+	row  []any
+	seq  int
+}
+
+func (s *sortStage) newOp() op { return &sortOp{s: s} }
+
+func (o *sortOp) push(r *Run, row []any, emit func([]any) bool) bool {
+	keys := make([]any, len(o.s.keys))
+	for i, k := range o.s.keys {
+		keys[i] = k.e.ev(r, row)
+	}
+	if o.s.limit < 0 && len(o.rows) >= r.p.maxHeld {
+		r.stop(fmt.Errorf("SORT without LIMIT holds more than %d rows: add a LIMIT after it, or narrow the query", r.p.maxHeld))
+		return false
+	}
+	o.rows = append(o.rows, sortRow{keys: keys, row: row, seq: o.seq})
+	o.seq++
+	// A top-n: keep at most twice the limit, trimming as they come.
+	if o.s.limit >= 0 && len(o.rows) >= 2*o.s.limit+64 {
+		o.sort()
+		o.rows = slices.Clone(o.rows[:o.s.limit])
+	}
+	return true
+}
+
+func (o *sortOp) sort() {
+	slices.SortStableFunc(o.rows, func(a, b sortRow) int {
+		for i, k := range o.s.keys {
+			if c := compareSortValues(a.keys[i], b.keys[i], k); c != 0 {
+				return c
+			}
+		}
+		return a.seq - b.seq
+	})
+}
+
+// compareSortValues orders two values for SORT: nulls first or last;
+// multi-values by their minimum ascending, their maximum descending.
+func compareSortValues(a, b any, k sortKey) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		if k.nullsFirst {
+			return -1
+		}
+		return 1
+	case b == nil:
+		if k.nullsFirst {
+			return 1
+		}
+		return -1
+	}
+	a, b = sortRepresentative(a, k.desc, k.e.typ), sortRepresentative(b, k.desc, k.e.typ)
+	c := compareTyped(a, b, k.e.typ)
+	if k.desc {
+		return -c
+	}
+	return c
+}
+
+func sortRepresentative(v any, desc bool, t Type) any {
+	mv, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	best := mv[0]
+	for _, x := range mv[1:] {
+		c := compareTyped(x, best, t)
+		if desc && c > 0 || !desc && c < 0 {
+			best = x
+		}
+	}
+	return best
+}
+
+// compareTyped orders two single values of type t.
+func compareTyped(a, b any, t Type) int {
+	if t == Version {
+		return compareVersion(a.(string), b.(string))
+	}
+	return compareValues(a, b)
+}
+
+func (o *sortOp) finish(r *Run, emit func([]any) bool) {
+	o.sort()
+	for _, sr := range o.rows {
+		if !emit(sr.row) {
+			break
+		}
+	}
+	o.rows = nil
+}
+
+type dissectStage struct {
+	in    cexpr
+	d     *dissector
+	slots []int
+	width *int
+}
+
+func (s *dissectStage) newOp() op { return s }
+func (s *dissectStage) push(r *Run, row []any, emit func([]any) bool) bool {
+	row = grow(row, *s.width)
+	v := s.in.ev(r, row)
+	// A multi-valued input is parsed value by value; the outputs collect
+	// the values of every match.
+	cols := make([][]any, len(s.slots))
+	for _, x := range values(v) {
+		res := s.d.parse(x.(string))
+		if res == nil {
+			continue
+		}
+		for i := range s.slots {
+			cols[i] = append(cols[i], res[i])
+		}
+	}
+	for i, sl := range s.slots {
+		row[sl] = mvOf(cols[i])
+	}
+	return emit(row)
+}
+func (s *dissectStage) finish(*Run, func([]any) bool) {}
+
+type grokStage struct {
+	in    cexpr
+	groks []*grok
+	names []string
+	types []Type
+	slots []int
+	width *int
+}
+
+func (s *grokStage) newOp() op { return s }
+func (s *grokStage) push(r *Run, row []any, emit func([]any) bool) bool {
+	row = grow(row, *s.width)
+	v := s.in.ev(r, row)
+	cols := make([][]any, len(s.slots))
+	for _, x := range values(v) {
+		var got map[string]any
+		for _, g := range s.groks {
+			if got = g.match(x.(string)); got != nil {
+				break
+			}
+		}
+		for i := range s.slots {
+			if got != nil {
+				cols[i] = append(cols[i], values(got[s.names[i]])...)
+			}
+		}
+	}
+	for i, sl := range s.slots {
+		row[sl] = mvOf(cols[i])
+	}
+	return emit(row)
+}
+func (s *grokStage) finish(*Run, func([]any) bool) {}
+
+// halfFloat rounds a double to the nearest IEEE half-precision value, as a
+// half_float field stores it.
+func halfFloat(f float64) float64 {
+	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return f
+	}
+	exp := math.Floor(math.Log2(math.Abs(f)))
+	if exp < -14 {
+		exp = -14 // subnormals
+	}
+	if exp > 15 {
+		return math.Copysign(math.Inf(1), f)
+	}
+	step := math.Pow(2, exp-10)
+	return math.RoundToEven(f/step) * step
+}

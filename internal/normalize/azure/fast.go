@@ -1,0 +1,932 @@
+package azure
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// AppendActivity appends to dst the ECS document Activity makes of the
+// record raw (valid JSON, one object: the caller checks), written straight
+// from the record's bytes: the values are copied, or decoded only where a
+// mapping needs them, and no map is built. The document is the one
+// Activity's would be once encoded (keys sorted at every level, strings
+// escaped as event.AppendJSON does), byte for byte. ok is false when the
+// record needs the general path (the REST shape, properties given as a
+// JSON string, response or request bodies to parse, keys that escape
+// characters or repeat, GeoIP databases); dst is then returned unchanged.
+// strict asks what Normalize asks of an auto-detected record
+// (operationName with a resourceId, time or eventTimestamp); notActivity
+// reports a record that fails it, or (not strict) has no field of an
+// activity-log record at all.
+func AppendActivity(dst, raw []byte, opts Options, strict bool) (out []byte, warnings []string, ok, notActivity bool) {
+	if opts.GeoIP != nil {
+		return dst, nil, false, false
+	}
+	f := fastPool.Get().(*fastDoc)
+	defer func() {
+		// Keep no reference to the record (strings alias it) in the pool.
+		f.reset(nil)
+		fastPool.Put(f)
+	}()
+	f.reset(raw)
+	if !f.activity(strict) {
+		return dst, nil, false, f.notActivity
+	}
+	f.constants(ActivityLogs, opts)
+	out = f.emit(dst)
+	return out, f.warnings, true, false
+}
+
+var fastPool = sync.Pool{New: func() any { return &fastDoc{} }}
+
+// span is a JSON value of the record: raw[s:e].
+type span struct{ s, e int }
+
+// fent is one field of the document: its dotted path and its encoded
+// value, arena[s:e].
+type fent struct {
+	path string
+	s, e int
+}
+
+// fastDoc builds one document: its fields as encoded values in an arena,
+// then written out nested and sorted.
+type fastDoc struct {
+	raw         []byte
+	arena       []byte
+	ents        []fent
+	warnings    []string
+	notActivity bool
+	tmp         []kv
+	seen        []string
+	entities    []string
+}
+
+type kv struct {
+	key string
+	v   span
+}
+
+func (f *fastDoc) reset(raw []byte) {
+	f.raw = raw
+	f.arena = f.arena[:0]
+	f.ents = f.ents[:0]
+	f.warnings = nil
+	f.notActivity = false
+	clear(f.entities[:cap(f.entities)])
+	f.entities = f.entities[:0]
+	clear(f.seen[:cap(f.seen)])
+	clear(f.tmp[:cap(f.tmp)])
+}
+
+// put adds a field whose encoded value the caller appended to the arena
+// from offset s.
+func (f *fastDoc) put(path string, s int) { f.ents = append(f.ents, fent{path, s, len(f.arena)}) }
+
+func (f *fastDoc) putString(path, v string) {
+	s := len(f.arena)
+	f.arena = appendJSONString(f.arena, v)
+	f.put(path, s)
+}
+
+func (f *fastDoc) putRaw(path string, v span) {
+	s := len(f.arena)
+	f.arena = f.canon(f.arena, v)
+	f.put(path, s)
+}
+
+func (f *fastDoc) putInt(path string, n int64) {
+	s := len(f.arena)
+	f.arena = strconv.AppendInt(f.arena, n, 10)
+	f.put(path, s)
+}
+
+func (f *fastDoc) putList(path string, vs []string) {
+	s := len(f.arena)
+	f.arena = append(f.arena, '[')
+	for i, v := range vs {
+		if i > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, v)
+	}
+	f.arena = append(f.arena, ']')
+	f.put(path, s)
+}
+
+func appendJSONString(b []byte, s string) []byte { return event.AppendString(b, s) }
+
+func (f *fastDoc) constants(s Stream, opts Options) {
+	f.putString("ecs.version", "8.11.0")
+	f.putString("event.kind", "event")
+	f.putString("event.dataset", s.Dataset())
+	f.putString("event.module", "azure")
+	f.putString("data_stream.type", "logs")
+	f.putString("data_stream.dataset", s.Dataset())
+	f.putString("data_stream.namespace", "default")
+	f.putString("cloud.provider", "azure")
+	if len(f.raw) > 0 {
+		orig := f.raw
+		if bytes.Contains(orig, []byte(`"":"",`)) {
+			orig = bytes.ReplaceAll(orig, []byte(`"":"",`), nil)
+		}
+		s := len(f.arena)
+		f.arena = appendJSONString(f.arena, unsafe.String(&orig[0], len(orig)))
+		f.put("event.original", s)
+	}
+	if !opts.Ingested.IsZero() {
+		f.putString("event.ingested", opts.Ingested.UTC().Format("2006-01-02T15:04:05.000000000Z"))
+	}
+}
+
+// activity maps the record as Activity does; false: the general path is
+// needed (or notActivity is set).
+func (f *fastDoc) activity(strict bool) bool {
+	raw := f.raw
+	if !utf8.Valid(raw) {
+		return false // the decoder turns invalid bytes into U+FFFD its own way
+	}
+	var top [len(fastKeys)]span
+	var seen [len(fastKeys)]bool
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	good := true
+	members(raw, i, func(k []byte, v span) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			good = false // an escaped key may spell one of ours
+			return false
+		}
+		if j, ok := fastKeyIndex[string(k)]; ok {
+			if seen[j] {
+				good = false // the last of repeated keys wins: leave it to the decoder
+				return false
+			}
+			seen[j], top[j] = true, v
+		}
+		return true
+	})
+	if !good {
+		return false
+	}
+	has := func(k int) bool { return seen[k] }
+	switch {
+	case strict && !(has(kOperationName) && (has(kResourceID) || has(kTime) || has(kEventTimestamp))):
+		f.notActivity = true
+		return false
+	case !strict:
+		some := false
+		for _, s := range seen {
+			some = some || s
+		}
+		if !some {
+			f.notActivity = true
+			return false
+		}
+	}
+	if has(kOperationName) && raw[top[kOperationName].s] == '{' {
+		return false // the REST shape
+	}
+	if has(kProperties) && raw[top[kProperties].s] == '"' {
+		return false // properties as a JSON string
+	}
+
+	if s, ok := f.str(top[kTime], has(kTime)); ok {
+		if t, ok := parseTime(s); ok {
+			at := len(f.arena)
+			f.arena = append(f.arena, '"')
+			f.arena = t.UTC().AppendFormat(f.arena, "2006-01-02T15:04:05.000Z")
+			f.arena = append(f.arena, '"')
+			f.put("@timestamp", at)
+		} else {
+			f.warnings = append(f.warnings, fmt.Sprintf("time %q is in no known format; @timestamp left out", s))
+		}
+	}
+	if s, ok := f.str(top[kResourceID], has(kResourceID)); ok {
+		f.putString("azure.resource.id", s)
+		f.putString("cloud.resource_id", s)
+		f.entities = append(f.entities, s)
+		sub := ""
+		for _, p := range resourceParts(s) {
+			f.putString(p[0], p[1])
+			if p[0] == "azure.subscription_id" {
+				sub = p[1]
+			}
+		}
+		if sub != "" {
+			f.putString("cloud.account.id", sub)
+		}
+		if len(s) > 9 && strings.EqualFold(s[:9], "/tenants/") {
+			if m := tenantRE.FindStringSubmatch(s); m != nil {
+				f.putString("azure.tenant_id", m[1])
+			}
+		}
+	}
+	if s, ok := f.str(top[kOperationName], has(kOperationName)); ok {
+		f.putString("azure.activitylogs.operation_name", s)
+		f.putString("event.action", s)
+	}
+	if s, ok := f.str(top[kOperationVersion], has(kOperationVersion)); ok {
+		f.putString("azure.activitylogs.operation_version", s)
+	}
+	if s, ok := f.str(top[kCategory], has(kCategory)); ok {
+		f.putString("azure.activitylogs.category", s)
+		switch strings.ToLower(s) {
+		case "write", "action":
+			f.putList("event.type", []string{"change"})
+		case "read":
+			f.putList("event.type", []string{"access"})
+		case "delete":
+			f.putList("event.type", []string{"deletion"})
+		}
+	}
+	if s, ok := f.str(top[kResultType], has(kResultType)); ok {
+		f.putString("azure.activitylogs.result_type", s)
+		if l := strings.ToLower(s); l == "success" || l == "failure" {
+			f.putString("event.outcome", l)
+		}
+	}
+	if s, ok := f.str(top[kResultSignature], has(kResultSignature)); ok {
+		f.putString("azure.activitylogs.result_signature", s)
+	}
+	if has(kDurationMs) {
+		v := top[kDurationMs]
+		switch raw[v.s] {
+		case '"':
+			s, _ := f.str(v, true)
+			if dur, ok := durationNS(s); ok {
+				f.putInt("event.duration", dur)
+			}
+			f.putString("azure.activitylogs.durationMs", s)
+		case '{', '[', 't', 'f', 'n':
+		default:
+			if dur, ok := durationNS(json.Number(raw[v.s:v.e])); ok {
+				f.putInt("event.duration", dur)
+			}
+		}
+	}
+	if s, ok := f.str(top[kCorrelationID], has(kCorrelationID)); ok {
+		f.putString("azure.correlation_id", s)
+	}
+	if s, ok := f.str(top[kTenantID], has(kTenantID)); ok {
+		f.putString("azure.activitylogs.tenant_id", s)
+	}
+	if s, ok := f.str(top[kLevel], has(kLevel)); ok {
+		f.putString("log.level", s)
+	}
+	if has(kLevelCap) {
+		v := top[kLevelCap]
+		if c := raw[v.s]; c == '-' || c >= '0' && c <= '9' {
+			if n, err := strconv.ParseInt(string(raw[v.s:v.e]), 10, 64); err == nil {
+				f.putInt("azure.activitylogs.level", n)
+			}
+		}
+	}
+	if s, ok := f.str(top[kLocation], has(kLocation)); ok {
+		f.putString("geo.name", s)
+	}
+	if ip, ok := f.str(top[kCallerIP], has(kCallerIP)); ok && ip != "" {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			at := len(f.arena)
+			f.arena = append(f.arena, '"')
+			f.arena = a.AppendTo(f.arena)
+			f.arena = append(f.arena, '"')
+			f.put("source.ip", at)
+			f.put("client.ip", at)
+			end := len(f.arena)
+			f.arena = append(f.arena, '[')
+			f.arena = append(f.arena, f.arena[at:end]...)
+			f.arena = append(f.arena, ']')
+			f.put("related.ip", end)
+		} else {
+			f.putString("source.address", ip)
+		}
+	}
+	// A record the general path must take is found on the way: what was
+	// written so far is dropped with it.
+	if has(kIdentity) && !f.identityFast(top[kIdentity]) {
+		return false
+	}
+	if !f.propertiesFast(top[kProperties], has(kProperties)) {
+		return false
+	}
+	if len(f.entities) > 0 {
+		f.putList("related.entity", f.entities)
+	}
+	return true
+}
+
+// identityFast maps identity as identity does; false: the general path
+// is needed (keys with escapes, keys that collide).
+func (f *fastDoc) identityFast(v span) bool {
+	const write = true
+	raw := f.raw
+	switch raw[v.s] {
+	case '"':
+		if write {
+			s, _ := f.str(v, true)
+			f.putString("azure.activitylogs.identity_name", s)
+		}
+		return true
+	case '{':
+	default:
+		return true
+	}
+	ok := true
+	var auth, claims span
+	hasAuth, hasClaims := false, false
+	members(raw, v.s, func(k []byte, x span) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			ok = false
+			return false
+		}
+		switch string(k) {
+		case "authorization":
+			if hasAuth {
+				ok = false
+			}
+			auth, hasAuth = x, true
+		case "claims":
+			if hasClaims {
+				ok = false
+			}
+			claims, hasClaims = x, true
+		}
+		return ok
+	})
+	if !ok {
+		return false
+	}
+	if hasAuth && raw[auth.s] == '{' {
+		var action, scope, evidence span
+		hasA, hasS, hasE := false, false, false
+		members(raw, auth.s, func(k []byte, x span) bool {
+			if bytes.IndexByte(k, '\\') >= 0 {
+				ok = false
+				return false
+			}
+			switch string(k) {
+			case "action":
+				ok = ok && !hasA
+				action, hasA = x, true
+			case "scope":
+				ok = ok && !hasS
+				scope, hasS = x, true
+			case "evidence":
+				ok = ok && !hasE
+				evidence, hasE = x, true
+			}
+			return ok
+		})
+		if !ok {
+			return false
+		}
+		if write && hasA {
+			f.putRaw("azure.activitylogs.identity.authorization.action", action)
+		}
+		if write && hasS {
+			f.putRaw("azure.activitylogs.identity.authorization.scope", scope)
+		}
+		if hasE && raw[evidence.s] == '{' {
+			seen := f.seen[:0]
+			principal := ""
+			members(raw, evidence.s, func(k []byte, x span) bool {
+				if bytes.IndexByte(k, '\\') >= 0 {
+					ok = false
+					return false
+				}
+				sk := snake(string(k))
+				if slices.Contains(seen, sk) || strings.IndexByte(sk, '.') >= 0 {
+					ok = false // two keys on one field: map order decides
+					return false
+				}
+				seen = append(seen, sk)
+				if write {
+					f.putRaw("azure.activitylogs.identity.authorization.evidence."+sk, x)
+					if string(k) == "principalId" {
+						principal, _ = f.str(x, true)
+					}
+				}
+				return true
+			})
+			f.seen = seen[:0]
+			if !ok {
+				return false
+			}
+			if principal != "" && !slices.Contains(f.entities, principal) {
+				f.entities = append(f.entities, principal)
+			}
+		}
+	}
+	if !hasClaims || raw[claims.s] != '{' {
+		return true
+	}
+	const schema = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
+	rest := f.tmp[:0]
+	seen := f.seen[:0]
+	members(raw, claims.s, func(k []byte, x span) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			ok = false
+			return false
+		}
+		key, _ := f.key(k)
+		if slices.Contains(seen, key) {
+			ok = false
+			return false
+		}
+		seen = append(seen, key)
+		switch key {
+		case "name":
+			if write {
+				f.putRaw("azure.activitylogs.identity.claims_initiated_by_user.fullname", x)
+				if raw[x.s] == '"' {
+					s, _ := f.str(x, true)
+					f.putString("user.full_name", s)
+				}
+			}
+		case schema + "/name":
+			if write {
+				f.putRaw("azure.activitylogs.identity.claims_initiated_by_user.name", x)
+				f.putString("azure.activitylogs.identity.claims_initiated_by_user.schema", schema)
+				if raw[x.s] == '"' {
+					s, _ := f.str(x, true)
+					// userAtDomain: ^([^@]+)@(.+)$, the split at the first @.
+					if at := strings.IndexByte(s, '@'); at > 0 && at < len(s)-1 {
+						f.putString("user.name", s[:at])
+						f.putString("user.domain", s[at+1:])
+						f.putString("user.email", s)
+					} else {
+						f.putString("user.name", s)
+					}
+					f.putList("related.user", []string{s})
+				}
+			}
+		case schema + "/givenname":
+			if write {
+				f.putRaw("azure.activitylogs.identity.claims_initiated_by_user.givenname", x)
+			}
+		case schema + "/surname":
+			if write {
+				f.putRaw("azure.activitylogs.identity.claims_initiated_by_user.surname", x)
+			}
+		default:
+			rest = append(rest, kv{strings.ReplaceAll(key, ".", "_"), x})
+		}
+		return true
+	})
+	f.tmp = rest[:0]
+	f.seen = seen[:0]
+	if !ok {
+		return false
+	}
+	// Two claims that become one key: map order decides.
+	slices.SortStableFunc(rest, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+	for i := 1; i < len(rest); i++ {
+		if rest[i].key == rest[i-1].key {
+			return false
+		}
+	}
+	if write && len(rest) > 0 {
+		s := len(f.arena)
+		f.arena = append(f.arena, '{')
+		for i, e := range rest {
+			if i > 0 {
+				f.arena = append(f.arena, ',')
+			}
+			f.arena = appendJSONString(f.arena, e.key)
+			f.arena = append(f.arena, ':')
+			f.arena = f.canon(f.arena, e.v)
+		}
+		f.arena = append(f.arena, '}')
+		f.put("azure.activitylogs.identity.claims", s)
+	}
+	return true
+}
+
+// propertiesFast maps properties (and event_category) as properties
+// does; false: the general path is needed.
+func (f *fastDoc) propertiesFast(v span, present bool) bool {
+	raw := f.raw
+	if !present || raw[v.s] != '{' {
+		// Neither object nor string (strings take the general path):
+		// nothing but the default category, as Activity.
+		f.putString("azure.activitylogs.event_category", "Administrative")
+		return true
+	}
+	ok := true
+	out := f.tmp[:0]
+	var message span
+	hasMessage, hasPolicies, renamedClash := false, false, false
+	cat, categories, catIsString := "", 0, false
+	members(raw, v.s, func(k []byte, x span) bool {
+		key, kok := f.key(k)
+		if !kok {
+			ok = false
+			return false
+		}
+		switch key {
+		case "eventCategory":
+			if categories++; categories > 1 {
+				ok = false // the last one wins in the decoder: leave it to it
+				return false
+			}
+			cat, catIsString = f.str(x, true)
+		case "policies":
+			hasPolicies = true
+			out = append(out, kv{key, x})
+		case "statusMessage":
+			message, hasMessage = x, true
+		case "statusCode":
+			out = append(out, kv{"status_code", x})
+		case "serviceRequestId":
+			out = append(out, kv{"service_request_id", x})
+		case "status_code", "service_request_id":
+			renamedClash = true // a renamed key meeting its new name: map order decides
+			return false
+		case "responseBody", "requestBody":
+			if raw[x.s] == '"' {
+				ok = false // a JSON string to parse: the general path
+				return false
+			}
+			out = append(out, kv{key, x})
+		default:
+			out = append(out, kv{key, x})
+		}
+		return true
+	})
+	f.tmp = out[:0]
+	if !ok || renamedClash {
+		return false
+	}
+	switch {
+	case catIsString:
+	case hasPolicies:
+		cat = "Policy"
+	default:
+		cat = "Administrative"
+	}
+	f.putString("azure.activitylogs.event_category", cat)
+	slices.SortStableFunc(out, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+	// Repeated keys: the last wins, as in the decoder.
+	w := 0
+	for i := range out {
+		if i+1 < len(out) && out[i+1].key == out[i].key {
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	out = out[:w]
+	if hasMessage {
+		f.putRaw("message", message)
+	}
+	if len(out) == 0 {
+		return true
+	}
+	s := len(f.arena)
+	f.arena = append(f.arena, '{')
+	for i, e := range out {
+		if i > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, e.key)
+		f.arena = append(f.arena, ':')
+		f.arena = f.canon(f.arena, e.v)
+	}
+	f.arena = append(f.arena, '}')
+	f.put("azure.activitylogs.properties", s)
+	return true
+}
+
+// str returns a string value of the record, decoded; ok false when absent
+// or not a string.
+func (f *fastDoc) str(v span, present bool) (string, bool) {
+	if !present || f.raw[v.s] != '"' {
+		return "", false
+	}
+	b := f.raw[v.s+1 : v.e-1]
+	if bytes.IndexByte(b, '\\') < 0 {
+		// The record's own bytes: valid while the call lasts, which is as
+		// long as any of these strings is kept (they are copied into the
+		// arena; resourceParts clones what it caches).
+		if len(b) == 0 {
+			return "", true
+		}
+		return unsafe.String(&b[0], len(b)), true
+	}
+	var s string
+	if json.Unmarshal(f.raw[v.s:v.e], &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// key decodes an object key (its bytes between the quotes).
+func (f *fastDoc) key(k []byte) (string, bool) {
+	if bytes.IndexByte(k, '\\') < 0 {
+		if len(k) == 0 {
+			return "", true
+		}
+		return unsafe.String(&k[0], len(k)), true // as str: valid during the call
+	}
+	var s string
+	q := make([]byte, 0, len(k)+2)
+	q = append(append(append(q, '"'), k...), '"')
+	if json.Unmarshal(q, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// canon appends the value v of the record as event.AppendJSON writes what
+// the decoder makes of it: no spaces, object keys sorted (the last of
+// repeated keys kept), strings escaped its way, numbers as written.
+func (f *fastDoc) canon(dst []byte, v span) []byte {
+	raw := f.raw
+	switch raw[v.s] {
+	case '"':
+		b := raw[v.s+1 : v.e-1]
+		if plainJSONString(b) {
+			return append(dst, raw[v.s:v.e]...)
+		}
+		s, _ := f.str(v, true)
+		return appendJSONString(dst, s)
+	case '{':
+		var ms []kv
+		members(raw, v.s, func(k []byte, x span) bool {
+			key, _ := f.key(k)
+			ms = append(ms, kv{key, x})
+			return true
+		})
+		slices.SortStableFunc(ms, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+		dst = append(dst, '{')
+		first := true
+		for i, e := range ms {
+			if i+1 < len(ms) && ms[i+1].key == e.key {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendJSONString(dst, e.key)
+			dst = append(dst, ':')
+			dst = f.canon(dst, e.v)
+		}
+		return append(dst, '}')
+	case '[':
+		dst = append(dst, '[')
+		i := skipWS(raw, v.s+1)
+		first := true
+		for i < v.e && raw[i] != ']' {
+			e := valueEnd(raw, i)
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = f.canon(dst, span{i, e})
+			i = skipWS(raw, e)
+			if i < v.e && raw[i] == ',' {
+				i = skipWS(raw, i+1)
+			}
+		}
+		return append(dst, ']')
+	}
+	return append(dst, raw[v.s:v.e]...)
+}
+
+// plainJSONString reports whether the contents of a string token are
+// written back unchanged by event.AppendJSON: no escape, valid UTF-8,
+// neither U+2028 nor U+2029.
+func plainJSONString(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\\' || c < 0x20 {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(b[i:]) && !bytes.Contains(b[i:], []byte("\u2028")) && !bytes.Contains(b[i:], []byte("\u2029"))
+		}
+	}
+	return true
+}
+
+// emit writes the fields as one nested JSON object, keys sorted at every
+// level.
+func (f *fastDoc) emit(dst []byte) []byte {
+	ents := f.ents
+	slices.SortFunc(ents, func(a, b fent) int {
+		if c := comparePaths(a.path, b.path); c != 0 {
+			return c
+		}
+		return a.s - b.s // later fields have later arena offsets
+	})
+	// The last of fields set twice wins, as doc0.set.
+	w := 0
+	for i := range ents {
+		if i+1 < len(ents) && ents[i+1].path == ents[i].path {
+			continue
+		}
+		ents[w] = ents[i]
+		w++
+	}
+	ents = ents[:w]
+	dst = append(dst, '{')
+	var open []string // the objects open, outermost first
+	first := true
+	for _, e := range ents {
+		segs := e.path
+		// Close the objects the path leaves.
+		depth := 0
+		for depth < len(open) {
+			seg, rest, more := strings.Cut(segs, ".")
+			if !more || seg != open[depth] {
+				break
+			}
+			segs = rest
+			depth++
+		}
+		for len(open) > depth {
+			dst = append(dst, '}')
+			open = open[:len(open)-1]
+			first = false
+		}
+		for {
+			seg, rest, more := strings.Cut(segs, ".")
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, seg)
+			dst = append(dst, ':')
+			if !more {
+				dst = append(dst, f.arena[e.s:e.e]...)
+				first = false
+				break
+			}
+			dst = append(dst, '{')
+			open = append(open, seg)
+			first = true
+			segs = rest
+		}
+	}
+	for range open {
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+// comparePaths orders dotted paths as nested objects with sorted keys
+// are written: segment by segment, which is byte order with the dot
+// below every other byte (paths hold no NUL: keys with escapes take the
+// general path).
+func comparePaths(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if ca == '.' {
+			ca = 0
+		}
+		if cb == '.' {
+			cb = 0
+		}
+		if ca < cb {
+			return -1
+		}
+		return 1
+	}
+	return len(a) - len(b)
+}
+
+// members calls fn with each member of the object at raw[i] ('{'): the
+// key's bytes between its quotes (escapes as written) and the value's
+// span, until fn returns false. raw is valid JSON.
+func members(raw []byte, i int, fn func(k []byte, v span) bool) {
+	i = skipWS(raw, i+1)
+	for i < len(raw) && raw[i] == '"' {
+		ke := stringEnd(raw, i)
+		k := raw[i+1 : ke-1]
+		i = skipWS(raw, ke)
+		i = skipWS(raw, i+1) // ':'
+		ve := valueEnd(raw, i)
+		if !fn(k, span{i, ve}) {
+			return
+		}
+		i = skipWS(raw, ve)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+}
+
+func skipWS(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the offset after the string token at raw[i] ('"').
+func stringEnd(raw []byte, i int) int {
+	j := i + 1
+	for {
+		n := bytes.IndexByte(raw[j:], '"')
+		if n < 0 {
+			return len(raw)
+		}
+		j += n
+		bs := 0
+		for k := j - 1; k > i && raw[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
+}
+
+// valueEnd returns the offset after the value at raw[i].
+func valueEnd(raw []byte, i int) int {
+	if i >= len(raw) {
+		return i
+	}
+	switch raw[i] {
+	case '"':
+		return stringEnd(raw, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(raw); j++ {
+			switch raw[j] {
+			case '"':
+				j = stringEnd(raw, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(raw)
+	}
+	j := i
+	for j < len(raw) {
+		switch raw[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+		j++
+	}
+	return j
+}
+
+// The top-level keys Activity reads.
+const (
+	kTime = iota
+	kResourceID
+	kOperationName
+	kOperationVersion
+	kCategory
+	kResultType
+	kResultSignature
+	kDurationMs
+	kCallerIP
+	kCorrelationID
+	kIdentity
+	kLevel
+	kLevelCap
+	kLocation
+	kProperties
+	kTenantID
+	kEventTimestamp
+)
+
+var fastKeys = [...]string{
+	kTime: "time", kResourceID: "resourceId", kOperationName: "operationName", kOperationVersion: "operationVersion",
+	kCategory: "category", kResultType: "resultType", kResultSignature: "resultSignature", kDurationMs: "durationMs",
+	kCallerIP: "callerIpAddress", kCorrelationID: "correlationId", kIdentity: "identity", kLevel: "level",
+	kLevelCap: "Level", kLocation: "location", kProperties: "properties", kTenantID: "tenantId",
+	kEventTimestamp: "eventTimestamp",
+}
+
+var fastKeyIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, k := range fastKeys {
+		m[k] = i
+	}
+	return m
+}()

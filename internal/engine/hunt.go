@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -78,11 +77,15 @@ type Hunt struct {
 	stats map[*Rule]*RuleStats
 	seen  map[string]bool
 	hits  map[*Rule][]pending
-	held  map[*Rule][]suppressed
-	terms map[*Rule][]heldTerm
-	thr   map[*Rule][]heldThreshold
+	held  map[*Rule][]Match // query matches held for alert suppression
+	terms map[*Rule][]Match // new terms matches
+	thr   map[*Rule][]ThresholdMatch
 	min   time.Time
 	max   time.Time
+	// store is the executors' state: a hunt's executions of a rule run
+	// over it in time order at Finish.
+	store  *MemoryStore
+	budget *Budget
 }
 
 type pending struct {
@@ -95,7 +98,9 @@ func NewHunt(opts HuntOptions) *Hunt {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Time{} }
 	}
-	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{}, held: map[*Rule][]suppressed{}, terms: map[*Rule][]heldTerm{}, thr: map[*Rule][]heldThreshold{}}
+	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{},
+		held: map[*Rule][]Match{}, terms: map[*Rule][]Match{}, thr: map[*Rule][]ThresholdMatch{},
+		store: NewMemoryStore(), budget: &Budget{}}
 }
 
 // Match is one rule matching one event, with the alert it would raise. It
@@ -163,7 +168,7 @@ func (x *Evaluator) runAt(r *Rule, t time.Time, ok bool) time.Time {
 		if x.Now != nil {
 			return x.Now()
 		}
-		return time.Now()
+		return time.Time{} // no clock given: the engine never reads the wall clock
 	}
 	interval := r.Window.Interval
 	if interval <= 0 {
@@ -389,12 +394,12 @@ func (h *Hunt) Add(m Match) error {
 		if !m.HasTime {
 			return nil
 		}
-		x, ok := r.Threshold.hold(m)
+		x, ok := r.Threshold.Hold(m)
 		if !ok {
 			explain("matches, but lacks a group-by or cardinality field of the threshold")
 			return nil
 		}
-		explain("matches at %s, counted in threshold groups %v (decided per execution at the end)", m.Time.Format(time.RFC3339Nano), x.groups)
+		explain("matches at %s, counted in threshold groups %v (decided per execution at the end)", m.Time.Format(time.RFC3339Nano), x.Groups)
 		h.thr[r] = append(h.thr[r], x)
 		return nil
 	}
@@ -402,28 +407,31 @@ func (h *Hunt) Add(m Match) error {
 		if !m.HasTime {
 			return nil
 		}
-		combos := r.NewTerms.Combos(m.Doc)
-		if len(combos) == 0 {
-			explain("matches, but lacks a value of %v: a new terms rule needs them all", r.NewTerms.Fields)
-			return nil
+		// The executor reads the terms at Finish; they are read here only
+		// to explain.
+		if h.opts.Explain != nil && r == h.opts.ExplainRule {
+			combos := r.NewTerms.Combos(m.Doc)
+			if len(combos) == 0 {
+				explain("matches, but lacks a value of %v: a new terms rule needs them all", r.NewTerms.Fields)
+				return nil
+			}
+			explain("matches at %s with terms %v; new if not seen in the history window (decided at the end)", m.Time.Format(time.RFC3339Nano), combos)
 		}
-		explain("matches at %s with terms %v; new if not seen in the history window (decided at the end)", m.Time.Format(time.RFC3339Nano), combos)
-		h.terms[r] = append(h.terms[r], heldTerm{m: m, combos: combos})
+		h.terms[r] = append(h.terms[r], m)
 		return nil
 	}
 	if r.Suppression != nil && m.HasTime {
-		if groups, ok := r.Suppression.Groups(m.Doc); ok {
-			explain("matches at %s; held for alert suppression by %v (groups %v): one alert per group and period, counted in the summary", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy, groups)
-			interval := r.Window.Interval
-			if interval <= 0 {
-				interval = 5 * time.Minute
+		// Its executions decide, under one max_signals with the rule's
+		// suppressed alerts (the groups are read here only to explain).
+		if h.opts.Explain != nil && r == h.opts.ExplainRule {
+			if groups, ok := r.Suppression.Groups(m.Doc); ok {
+				explain("matches at %s; held for alert suppression by %v (groups %v): one alert per group and period, counted in the summary", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy, groups)
+			} else {
+				explain("matches at %s; lacks a value of %v, which does not suppress: an alert of its own (decided at the end)", m.Time.Format(time.RFC3339Nano), r.Suppression.GroupBy)
 			}
-			exec := m.Time.Truncate(interval).Add(interval)
-			for _, terms := range groups {
-				h.held[r] = append(h.held[r], suppressed{m: m, terms: terms, inst: InstanceID(terms, r.Alert.UUID, h.space()), exec: exec})
-			}
-			return nil
 		}
+		h.held[r] = append(h.held[r], m)
+		return nil
 	}
 	if h.opts.Replay {
 		if m.HasTime {
@@ -524,37 +532,8 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 		}
 	}
 	for _, r := range h.opts.Engine.Rules() {
-		if held := h.thr[r]; len(held) > 0 {
-			alerts := h.finishThreshold(r, held)
-			alerts = slices.DeleteFunc(alerts, func(a Alert) bool { // each id once
-				dup := h.seen[a.ID]
-				h.seen[a.ID] = true
-				return dup
-			})
-			if err := h.emitBuilt(r, h.stat(r), alerts); err != nil && firstErr == nil {
-				firstErr = err
-			}
-		}
-		if held := h.terms[r]; len(held) > 0 {
-			alerts, notNew := h.finishNewTerms(r, held)
-			st := h.stat(r)
-			st.NotNew += notNew
-			if err := h.emitBuilt(r, st, alerts); err != nil && firstErr == nil {
-				firstErr = err
-			}
-		}
-		held := h.held[r]
-		if len(held) == 0 {
-			continue
-		}
-		st := h.stat(r)
-		alerts := h.finishSuppressed(r, held)
-		st.Suppressed += len(held) - len(alerts)
-		for _, a := range alerts {
-			st.Alerts++
-			if err := h.emit(a); err != nil && firstErr == nil {
-				firstErr = err
-			}
+		if err := h.execute(r); err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
 	var out []*RuleStats
@@ -564,55 +543,6 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 		}
 	}
 	return out, firstErr
-}
-
-// emitBuilt emits the alerts a threshold or new_terms rule built at its
-// executions, after alert suppression and max_signals; it returns the
-// first error of Emit.
-func (h *Hunt) emitBuilt(r *Rule, st *RuleStats, alerts []Alert) error {
-	if r.Suppression != nil {
-		var folded int
-		alerts, folded = SuppressBuilt(r, alerts, h.space())
-		st.Suppressed += folded
-	}
-	var firstErr error
-	for _, a := range h.capBuilt(r, st, alerts) {
-		st.Alerts++
-		if err := h.emit(a); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	return firstErr
-}
-
-// capBuilt applies max_signals to the alerts a threshold or new_terms rule
-// built at its executions (after suppression, as Kibana truncates the
-// alerts it writes): with Replay the alerts past it in an execution are
-// dropped; otherwise they are kept and counted as Capped, as for query
-// rules, with Kibana's warning.
-func (h *Hunt) capBuilt(r *Rule, st *RuleStats, alerts []Alert) []Alert {
-	max := r.Window.MaxSignals
-	if max <= 0 {
-		max = 100
-	}
-	perExec := map[time.Time]int{}
-	truncated := map[time.Time]bool{}
-	kept := alerts[:0:0]
-	for _, a := range alerts {
-		perExec[a.Exec]++
-		if perExec[a.Exec] > max {
-			truncated[a.Exec] = true
-			st.Capped++
-			if h.opts.Replay {
-				continue
-			}
-		}
-		kept = append(kept, a)
-	}
-	if len(truncated) > 0 {
-		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d runs: %s", len(truncated), len(perExec), MaxSignalsWarning))
-	}
-	return kept
 }
 
 // Span is the time span of the matching events seen so far.

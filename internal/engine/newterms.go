@@ -1,10 +1,10 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"sort"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -71,8 +71,13 @@ func NewTermsAlertID(index, eventID, space, ruleUUID string, values []any) strin
 // NewTermsDoc turns a match's alert document into the new terms alert for
 // values.
 func NewTermsDoc(m Match, space string, values []any) (string, map[string]any) {
-	doc := make(map[string]any, len(m.Doc)+2)
-	for k, v := range m.Doc {
+	return newTermsDoc(m, m.Doc, space, values)
+}
+
+// newTermsDoc is NewTermsDoc with the match's alert document src.
+func newTermsDoc(m Match, src map[string]any, space string, values []any) (string, map[string]any) {
+	doc := make(map[string]any, len(src)+2)
+	for k, v := range src {
 		doc[k] = v
 	}
 	id := NewTermsAlertID(m.Index, m.EventID, space, m.Rule.Alert.UUID, values)
@@ -81,46 +86,92 @@ func NewTermsDoc(m Match, space string, values []any) (string, map[string]any) {
 	return id, doc
 }
 
-// heldTerm is a match of a new terms rule held until Finish.
-type heldTerm struct {
-	m      Match
-	combos [][]any
+// newTermsExecutor is the new_terms rule type: an alert per value
+// combination of the rule's fields not seen since the history window
+// began (the execution's time minus history_window_start), one per
+// combination of a multi-valued event; then alert suppression and
+// max_signals (admitBuilt).
+type newTermsExecutor struct{}
+
+// Add implements Executor.
+func (newTermsExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
+	sortMatches(ms)
+	if x.terms == nil {
+		x.terms = map[*Rule]*termsSeen{}
+	}
+	seen := x.terms[r]
+	if seen == nil {
+		seen = &termsSeen{last: map[string]time.Time{}}
+		x.terms[r] = seen
+	}
+	if at.After(seen.at) {
+		seen.at = at
+	}
+	historyStart := at.Add(-r.NewTerms.History)
+	// The combinations of every match, and when the store last saw those
+	// this Session has not seen yet (once it has, its own time is the
+	// later), in one look-up.
+	combos := make([][][]any, len(ms))
+	keys := make([][]string, len(ms))
+	var ask []string
+	asked := map[string]bool{}
+	for i, m := range ms {
+		evdoc, err := x.eventDoc(m)
+		if err != nil {
+			return nil, err
+		}
+		combos[i] = r.NewTerms.Combos(evdoc)
+		for _, c := range combos[i] {
+			k := ComboKey(c)
+			keys[i] = append(keys[i], k)
+			if _, ok := seen.last[k]; !ok && !asked[k] {
+				asked[k] = true
+				ask = append(ask, k)
+			}
+		}
+	}
+	var stored map[string]time.Time
+	if len(ask) > 0 {
+		var err error
+		if stored, err = x.Store.TermsLastSeen(ctx, r.ID, ask); err != nil {
+			return nil, err
+		}
+	}
+	var built []Alert
+	for i, m := range ms {
+		if len(combos[i]) == 0 {
+			x.drop(r, at, DropMissing)
+			continue
+		}
+		var doc map[string]any // the match's alert document, built for its first new combination
+		for j, c := range combos[i] {
+			k := keys[i][j]
+			last, ok := seen.last[k]
+			if !ok {
+				last, ok = stored[k]
+			}
+			if !ok || last.Before(historyStart) {
+				if doc == nil {
+					var err error
+					if doc, err = x.doc(m); err != nil {
+						return nil, err
+					}
+				}
+				id, d := newTermsDoc(m, doc, x.space(), c)
+				built = append(built, Alert{ID: id, Rule: r, EventTime: m.Time, Doc: d, Exec: at})
+			} else {
+				x.drop(r, at, DropNotNew)
+			}
+			if !ok || m.Time.After(last) {
+				last = m.Time
+			}
+			seen.last[k] = last
+		}
+	}
+	return x.admitAll(ctx, built)
 }
 
-// finishNewTerms replays a rule's matches in time order: each execution
-// (the end of the interval an event falls in) alerts on a combination not
-// seen since the execution's history window began.
-func (h *Hunt) finishNewTerms(r *Rule, held []heldTerm) (alerts []Alert, notNew int) {
-	sort.SliceStable(held, func(i, j int) bool {
-		if !held[i].m.Time.Equal(held[j].m.Time) {
-			return held[i].m.Time.Before(held[j].m.Time)
-		}
-		return held[i].m.ID < held[j].m.ID
-	})
-	interval := r.Window.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	last := map[string]time.Time{}
-	for _, x := range held {
-		exec := x.m.Time.Truncate(interval).Add(interval)
-		historyStart := exec.Add(-r.NewTerms.History)
-		for _, c := range x.combos {
-			k := ComboKey(c)
-			prev, seen := last[k]
-			if !seen || prev.Before(historyStart) {
-				id, doc := NewTermsDoc(x.m, h.space(), c)
-				if !h.seen[id] {
-					h.seen[id] = true
-					alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: x.m.Time, Doc: doc, Exec: exec})
-				}
-			} else {
-				notNew++
-			}
-			if !seen || x.m.Time.After(prev) {
-				last[k] = x.m.Time
-			}
-		}
-	}
-	return alerts, notNew
+// Run implements Executor: a new terms rule decides at each match.
+func (newTermsExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
+	return nil, nil
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"sort"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -107,67 +106,4 @@ func SuppressionFields(doc map[string]any, terms []Term, instanceID string, star
 	doc["kibana.alert.suppression.end"] = end.UTC().Format("2006-01-02T15:04:05.000Z")
 	doc["kibana.alert.suppression.docs_count"] = docsCount
 	doc["kibana.alert.instance.id"] = instanceID
-}
-
-// suppressed is a match held for suppression in a hunt.
-type suppressed struct {
-	m     Match
-	terms []Term
-	inst  string
-	exec  time.Time // the execution that would have seen it (the end of its interval)
-}
-
-// suppressionGroup is one alert being built from suppressed matches.
-type suppressionGroup struct {
-	first      Match // the earliest match: the alert is built from it
-	terms      []Term
-	inst       string
-	start, end time.Time // earliest and latest event time
-	count      int       // matches in the group
-	created    time.Time // the execution that created the alert
-}
-
-// finishSuppressed turns a rule's held matches into suppressed alerts:
-// per execution (the interval the event falls in) or, with a duration, one
-// alert per group until an execution comes later than the alert's creation
-// plus the duration. Matches are taken in time order, ties by id.
-func (h *Hunt) finishSuppressed(r *Rule, held []suppressed) []Alert {
-	s := r.Suppression
-	sort.SliceStable(held, func(i, j int) bool {
-		if !held[i].m.Time.Equal(held[j].m.Time) {
-			return held[i].m.Time.Before(held[j].m.Time)
-		}
-		return held[i].m.ID < held[j].m.ID
-	})
-	open := map[string]*suppressionGroup{}
-	var groups []*suppressionGroup
-	for _, x := range held {
-		key := x.inst
-		if s.Duration == 0 {
-			key += "@" + x.exec.Format(time.RFC3339Nano)
-		}
-		g := open[key]
-		if g != nil && s.Duration > 0 && x.exec.Sub(g.created) > s.Duration {
-			g = nil // the window ended: a new alert
-		}
-		if g == nil {
-			g = &suppressionGroup{first: x.m, terms: x.terms, inst: x.inst, start: x.m.Time, created: x.exec}
-			open[key] = g
-			groups = append(groups, g)
-		}
-		g.count++
-		g.end = x.m.Time
-	}
-	alerts := make([]Alert, 0, len(groups))
-	for _, g := range groups {
-		doc := make(map[string]any, len(g.first.Doc)+8)
-		for k, v := range g.first.Doc {
-			doc[k] = v
-		}
-		id := SuppressedAlertID(g.first.Index, g.first.EventID, h.space(), r.Alert.UUID, g.terms, g.start, g.end)
-		doc["kibana.alert.uuid"] = id
-		SuppressionFields(doc, g.terms, g.inst, g.start, g.end, g.count-1)
-		alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: g.start, Doc: doc})
-	}
-	return alerts
 }

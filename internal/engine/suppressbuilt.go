@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -99,74 +100,84 @@ func (r *Rule) SuppressionOpen(created, exec time.Time) bool {
 	return d == 0 || !exec.After(created.Add(d))
 }
 
-// SuppressBuilt applies the rule's alert suppression to the alerts a
-// threshold or new_terms rule built in a hunt, in the order of their
-// executions (then of their events, then of their ids); it returns the
-// alerts to write, their suppression fields set, and how many were folded
-// into them.
-func SuppressBuilt(r *Rule, alerts []Alert, space string) ([]Alert, int) {
-	sort.SliceStable(alerts, func(i, j int) bool {
-		a, b := alerts[i], alerts[j]
-		switch {
-		case !a.Exec.Equal(b.Exec):
-			return a.Exec.Before(b.Exec)
-		case !a.EventTime.Equal(b.EventTime):
-			return a.EventTime.Before(b.EventTime)
-		}
-		return a.ID < b.ID
-	})
-	type open struct {
-		a          Alert
-		terms      []Term
-		inst       string
-		created    time.Time
-		start, end time.Time
-		count      int
-		detected   time.Time
+// admitAll keeps the built alerts that are not stored already (an
+// execution done again after a crash before its state was saved) and that
+// admitBuilt writes.
+func (x *Session) admitAll(ctx context.Context, built []Alert) ([]Alert, error) {
+	if len(built) == 0 {
+		return nil, nil
 	}
-	groups := map[string]*open{}
-	var out []*open
-	var plain []Alert
-	folded := 0
-	for _, a := range alerts {
-		terms, start, end, ok := r.SuppressionGroup(a)
-		if !ok {
-			plain = append(plain, a)
+	ids := make([]string, len(built))
+	for i, a := range built {
+		ids[i] = a.ID
+	}
+	known, err := x.Store.KnownAlerts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := built[:0]
+	for _, a := range built {
+		if known[a.ID] {
 			continue
 		}
-		inst := InstanceID(terms, r.Alert.UUID, space)
-		key := r.SuppressionKey(inst, a.Exec)
-		if g := groups[key]; g != nil && r.SuppressionOpen(g.created, a.Exec) {
-			g.count++
-			g.end = later(g.end, end)
-			g.detected = a.Exec
-			folded++
-			continue
+		known[a.ID] = true // once
+		write, err := x.admitBuilt(ctx, a)
+		if err != nil {
+			return nil, err
 		}
-		g := &open{a: a, terms: terms, inst: inst, created: a.Exec, start: start, end: end}
-		groups[key] = g
-		out = append(out, g)
+		if write {
+			out = append(out, a)
+		}
 	}
-	result := plain
-	for _, g := range out {
-		SuppressionFields(g.a.Doc, g.terms, g.inst, g.start, g.end, g.count)
-		if !g.detected.IsZero() {
-			g.a.Doc["kibana.alert.last_detected"] = g.detected.UTC().Format("2006-01-02T15:04:05.000Z")
-		}
-		result = append(result, g.a)
-	}
-	sort.SliceStable(result, func(i, j int) bool {
-		if !result[i].Exec.Equal(result[j].Exec) {
-			return result[i].Exec.Before(result[j].Exec)
-		}
-		return result[i].EventTime.Before(result[j].EventTime)
-	})
-	return result, folded
+	return out, nil
 }
 
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
+// admitBuilt decides whether an alert a threshold or new_terms rule built
+// at an execution is written: alert suppression first (it may fold into
+// an open alert of its group), then max_signals, as Kibana's
+// alertWithSuppression truncates to maxAlerts last.
+func (x *Session) admitBuilt(ctx context.Context, a Alert) (bool, error) {
+	r := a.Rule
+	var g *group
+	if r.Suppression != nil {
+		write, gg, err := x.suppressBuilt(ctx, a)
+		if err != nil || !write {
+			if err == nil {
+				x.drop(r, a.Exec, DropSuppressed)
+			}
+			return false, err
+		}
+		g = gg
 	}
-	return a
+	if !x.take(r, a.Exec) {
+		if g != nil {
+			delete(x.groups, g.rec.Key) // its alert is not written: no group
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// suppressBuilt applies alert suppression to an alert a threshold or
+// new_terms rule built at the execution a.Exec (see suppressbuilt.go for
+// Kibana's semantics): write is false when an open alert of its group, in
+// this Session or in the store, counts it instead; otherwise the alert
+// opens a group (returned) and gets its suppression fields.
+func (x *Session) suppressBuilt(ctx context.Context, a Alert) (write bool, g *group, err error) {
+	r := a.Rule
+	terms, start, end, ok := r.SuppressionGroup(a)
+	if !ok {
+		return true, nil, nil
+	}
+	inst := InstanceID(terms, r.Alert.UUID, x.space())
+	key := r.SuppressionKey(inst, a.Exec.Truncate(Interval(r)))
+	if g, err := x.openGroup(ctx, r, key, terms, inst, a.Exec); err != nil || g != nil {
+		if g != nil {
+			g.fold(start, end, a.Exec)
+		}
+		return false, g, err
+	}
+	g = x.newGroup(key, terms, inst, a.Exec, start, end, a.ID, a.Doc)
+	SuppressionFields(a.Doc, terms, inst, start, end, 0)
+	return true, g, nil
 }

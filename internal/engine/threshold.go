@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -19,19 +20,14 @@ type Threshold struct {
 	CardinalityValue int      // ...at least this many
 }
 
-// heldThreshold is one match of a threshold rule held until Finish.
-type heldThreshold struct {
-	t      time.Time
-	groups [][]any // the group-by value combinations of the event
-	card   []any   // its values of the cardinality field
-}
-
-func (th *Threshold) hold(m Match) (heldThreshold, bool) {
-	x := heldThreshold{t: m.Time}
+// Hold turns a match into what a threshold execution needs; ok is false
+// when the event lacks a group-by field (the aggregation leaves it out).
+func (th *Threshold) Hold(m Match) (ThresholdMatch, bool) {
+	x := ThresholdMatch{Time: m.Time}
 	nt := NewTerms{Fields: th.Fields}
 	if len(th.Fields) == 0 {
-		x.groups = [][]any{nil}
-	} else if x.groups = nt.Combos(m.Doc); len(x.groups) == 0 {
+		x.Groups = [][]any{nil}
+	} else if x.Groups = nt.Combos(m.Doc); len(x.Groups) == 0 {
 		return x, false // a group-by field is missing: the aggregation leaves it out
 	}
 	// The cardinality field is a sub-aggregation of the group's bucket,
@@ -43,11 +39,11 @@ func (th *Threshold) hold(m Match) (heldThreshold, bool) {
 			if arr, isArr := v.([]any); isArr {
 				for _, e := range arr {
 					if e != nil {
-						x.card = append(x.card, scalar(e))
+						x.Card = append(x.Card, scalar(e))
 					}
 				}
 			} else if v != nil {
-				x.card = []any{scalar(v)}
+				x.Card = []any{scalar(v)}
 			}
 		}
 	}
@@ -71,24 +67,12 @@ type ThresholdMatch struct {
 	Card   []any
 }
 
-// Hold turns a match into what a threshold execution needs; ok is false
-// when the event lacks a group-by or cardinality field (the aggregation
-// leaves it out).
-func (th *Threshold) Hold(m Match) (ThresholdMatch, bool) {
-	x, ok := th.hold(m)
-	return ThresholdMatch{Time: x.t, Groups: x.groups, Card: x.card}, ok
-}
-
-// ThresholdExecution runs one execution of a threshold rule at exec over
+// thresholdExecution runs one execution of a threshold rule at exec over
 // matches (sorted by time; those outside the look-back are ignored): each
-// group with enough matches newer than its last alert (last, by
-// ComboKey of the group, updated here) yields an alert document.
-func ThresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last map[string]time.Time, space string, now time.Time) []Alert {
-	return thresholdExecution(r, exec, matches, last, space, now, nil)
-}
-
-// thresholdExecution is ThresholdExecution; when st is not nil, it records
-// the execution's largest group in st.BestCount and BestDistinct.
+// group with enough matches newer than its last alert (last, by ComboKey
+// of the group, updated here) yields an alert document. When st is not
+// nil, it records the execution's largest group in st.BestCount and
+// BestDistinct.
 func thresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last map[string]time.Time, space string, now time.Time, st *RuleStats) []Alert {
 	th := r.Threshold
 	lookback := thresholdLookback(r)
@@ -139,52 +123,7 @@ func thresholdExecution(r *Rule, exec time.Time, matches []ThresholdMatch, last 
 }
 
 func thresholdLookback(r *Rule) time.Duration {
-	interval, lookback := r.Window.Interval, r.Window.Lookback
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	if lookback < interval {
-		lookback = interval
-	}
-	return lookback
-}
-
-// finishThreshold simulates the rule's executions (every interval, each
-// over its look-back) over the held matches: a group with at least Value
-// matches (and the cardinality) alerts; later executions count only
-// matches newer than the group's last alert (Kibana's lastSignalTimestamp).
-func (h *Hunt) finishThreshold(r *Rule, held []heldThreshold) []Alert {
-	sort.SliceStable(held, func(i, j int) bool { return held[i].t.Before(held[j].t) })
-	matches := make([]ThresholdMatch, len(held))
-	for i, x := range held {
-		matches[i] = ThresholdMatch{Time: x.t, Groups: x.groups, Card: x.card}
-	}
-	interval := r.Window.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	lookback := thresholdLookback(r)
-	now := time.Time{}
-	if h.opts.Now != nil {
-		now = h.opts.Now()
-	}
-	last := map[string]time.Time{}
-	var alerts []Alert
-	first := matches[0].Time.Truncate(interval).Add(interval)
-	end := matches[len(matches)-1].Time.Add(lookback)
-	lo := 0
-	for exec := first; !exec.After(end.Add(interval)); exec = exec.Add(interval) {
-		from := exec.Add(-lookback)
-		for lo < len(matches) && matches[lo].Time.Before(from) {
-			lo++
-		}
-		hi := lo
-		for hi < len(matches) && !matches[hi].Time.After(exec) {
-			hi++
-		}
-		alerts = append(alerts, thresholdExecution(r, exec, matches[lo:hi], last, h.space(), now, h.stat(r))...)
-	}
-	return alerts
+	return max(r.Window.Lookback, Interval(r))
 }
 
 // thresholdAlert builds the synthetic alert of a bucket: the group's
@@ -224,4 +163,83 @@ func setPath(m map[string]any, path string, v any) {
 		m = next
 	}
 	m[parts[len(parts)-1]] = v
+}
+
+// thresholdExecutor is the threshold rule type: its matches are held in
+// the Store; each scheduled execution counts those within its look-back,
+// per group, newer than the group's last alert, and alerts on the groups
+// that reach the threshold (thresholdExecution); then alert suppression
+// and max_signals (admitBuilt).
+type thresholdExecutor struct{}
+
+// Add implements Executor: the matches are held for the executions.
+func (thresholdExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
+	held := make([]ThresholdMatch, 0, len(ms))
+	for _, m := range ms {
+		doc, err := x.eventDoc(m)
+		if err != nil {
+			return nil, err
+		}
+		m.Doc = doc
+		tm, ok := r.Threshold.Hold(m)
+		if !ok {
+			x.drop(r, at, DropMissing)
+			continue
+		}
+		held = append(held, tm)
+	}
+	x.hold(r, held)
+	return nil, nil
+}
+
+// hold keeps threshold matches of r for the Store (at Commit).
+func (x *Session) hold(r *Rule, held []ThresholdMatch) {
+	if x.held == nil {
+		x.held = map[*Rule][]ThresholdMatch{}
+	}
+	x.held[r] = append(x.held[r], held...)
+	sort.SliceStable(x.held[r], func(i, j int) bool { return x.held[r][i].Time.Before(x.held[r][j].Time) })
+}
+
+// Run implements Executor: the execution at at (a whole multiple of the
+// rule's interval), over the matches held by committed Sessions.
+func (thresholdExecutor) Run(ctx context.Context, x *Session, r *Rule, at time.Time) ([]Alert, error) {
+	return x.threshold(ctx, r, at, nil)
+}
+
+// threshold is Run; st, when set, gets the execution's largest group.
+func (x *Session) threshold(ctx context.Context, r *Rule, at time.Time, st *RuleStats) ([]Alert, error) {
+	alerts, err := x.runThreshold(ctx, r, at, st)
+	if err != nil {
+		return nil, err
+	}
+	return x.admitAll(ctx, alerts)
+}
+
+// runThreshold counts the held matches at the execution at and saves
+// what it counted; st, when set, gets the largest group.
+func (x *Session) runThreshold(ctx context.Context, r *Rule, at time.Time, st *RuleStats) ([]Alert, error) {
+	from := at.Add(-thresholdLookback(r))
+	matches, err := x.Store.ThresholdMatches(ctx, r.ID, from)
+	if err != nil {
+		return nil, err
+	}
+	if pending := x.held[r]; len(pending) > 0 { // held by this Session, not yet stored
+		lo := sort.Search(len(pending), func(i int) bool { return !pending[i].Time.Before(from) })
+		matches = append(append([]ThresholdMatch(nil), matches...), pending[lo:]...)
+		sort.SliceStable(matches, func(i, j int) bool { return matches[i].Time.Before(matches[j].Time) })
+	}
+	hi := sort.Search(len(matches), func(i int) bool { return matches[i].Time.After(at) })
+	var last map[string]time.Time
+	if c, ok := x.counted[r]; ok { // an earlier execution of this Session
+		last = c.last
+	} else if last, err = x.Store.ThresholdLast(ctx, r.ID); err != nil {
+		return nil, err
+	}
+	alerts := thresholdExecution(r, at, matches[:hi], last, x.space(), x.Now, st)
+	if x.counted == nil {
+		x.counted = map[*Rule]thresholdCounted{}
+	}
+	x.counted[r] = thresholdCounted{last: last, prune: from}
+	return alerts, nil
 }

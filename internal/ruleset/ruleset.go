@@ -106,8 +106,15 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		},
 	}
 	switch r.Type {
-	case "query", "saved_query", "threat_match", "new_terms", "threshold", "eql":
+	case "query", "saved_query", "threat_match", "new_terms", "eql":
 		er.Suppression = suppression(r.AlertSuppression)
+	case "threshold":
+		// A threshold rule suppresses by its threshold fields (no
+		// group_by), and only for a duration (Kibana's
+		// wrap_suppressed_threshold_alerts.ts).
+		if s := r.AlertSuppression; s != nil && s.Duration != nil {
+			er.Suppression = &engine.Suppression{Duration: s.Duration.TimeDuration()}
+		}
 	}
 	if r.Type == "threat_match" {
 		er.Threat = threatintel.NewMatcher(r, nil)

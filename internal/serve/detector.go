@@ -3,7 +3,6 @@ package serve
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/geoip"
@@ -70,7 +68,7 @@ type Detector struct {
 	rules atomic.Pointer[compiled]
 
 	mu       sync.Mutex
-	budgets  map[string]*budget   // rule id -> this interval's max_signals budget
+	budget   *engine.Budget       // max_signals per rule and interval
 	supMu    sync.Mutex           // one batch at a time updates suppression, new terms and threshold state
 	nextExec map[string]time.Time // threshold rule id -> its next execution
 
@@ -97,12 +95,6 @@ type scratch struct {
 	raw   engine.RawScratch
 }
 
-type budget struct {
-	bucket time.Time
-	used   int
-	warned bool
-}
-
 // NewDetector returns a detector without rules; call SetRules.
 func NewDetector(opts DetectorOptions) *Detector {
 	if opts.Now == nil {
@@ -123,7 +115,6 @@ func NewDetector(opts DetectorOptions) *Detector {
 	m := opts.Metrics
 	d := &Detector{
 		opts:     opts,
-		budgets:  map[string]*budget{},
 		nextExec: map[string]time.Time{},
 		events:   m.Counter("vigil_events_total", "Events evaluated, per input.", "input"),
 		bad:      m.Counter("vigil_bad_events_total", "Records that could not be read or normalized, per input.", "input"),
@@ -131,6 +122,9 @@ func NewDetector(opts DetectorOptions) *Detector {
 		dropped:  m.Counter("vigil_matches_not_alerted_total", "Matches that raised no alert, per rule and reason (duplicate, exception, no_indicator, max_signals, late, no_timestamp, ...).", "rule_id", "reason"),
 		batches:  m.Counter("vigil_batches_total", "Batches processed, by result (ok, error).", "result"),
 	}
+	d.budget = &engine.Budget{Exhausted: func(r *engine.Rule, max int) {
+		d.opts.Logger.Warn(engine.MaxSignalsWarning, "rule", r.Alert.Name, "rule_id", r.ID, "max_signals", max, "interval", engine.Interval(r))
+	}}
 	return d
 }
 
@@ -297,168 +291,122 @@ func (d *Detector) badRecord(input, where, msg string) {
 	d.opts.Logger.Warn("bad record skipped", "input", input, "where", where, "error", msg)
 }
 
-// deliver applies Kibana's view of time and max_signals, drops alerts
-// already stored, folds suppressed matches into their group's alert, hands
-// the new alerts to the sink and then stores them.
+// deliver hands the matches to the engine in one engine.Session at now
+// (Screen drops exceptions, missing fields, alerts already stored, no
+// time, late events; the rules' executors decide the rest), delivers the
+// new alerts to the sink, then stores them and the state the executors
+// changed.
 //
-// Matches come from a deferring evaluator (x): documents are decoded and
-// built here, one match at a time, and kept only for the alerts written.
+// Matches come from a deferring evaluator (x): the executors build the
+// documents of the few matches that are written.
 func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []engine.Match, now time.Time) error {
-	ids := make([]string, 0, len(matches))
-	suppressing := false
+	stateful := false
 	for _, m := range matches {
-		ids = append(ids, m.ID)
-		suppressing = suppressing || m.Rule.Suppression != nil || m.Rule.NewTerms != nil || m.Rule.Threshold != nil
+		stateful = stateful || m.Rule.Suppression != nil || m.Rule.NewTerms != nil || m.Rule.Threshold != nil
 	}
-	if suppressing {
+	if stateful {
 		// Groups are read, updated and written back: one batch at a time.
 		d.supMu.Lock()
 		defer d.supMu.Unlock()
 	}
-	known, err := d.opts.Store.KnownAlerts(ctx, ids)
+	sess := d.session(x, now)
+	order, byRule, err := sess.Screen(ctx, matches, now, d.opts.Late == LateDrop)
 	if err != nil {
 		return err
 	}
-	type fresh struct {
-		m   engine.Match
-		doc map[string]any
-	}
-	var news []fresh
-	var derived []string // ids of new terms alerts, checked against the store at once
-	groups := map[string]*group{}
-	terms := map[*engine.Rule]map[string]time.Time{} // new terms seen by this batch
-	held := map[*engine.Rule][]state.ThresholdRow{}  // threshold matches for the next execution
-	seen := map[string]bool{}
-	for _, m := range matches {
-		r := m.Rule
-		switch {
-		case m.ExcludedBy != "":
-			d.dropped.Add(1, r.ID, "exception")
-			continue
-		case m.NoIndicator:
-			d.dropped.Add(1, r.ID, "no_indicator")
-			continue
-		case m.Ungrouped && r.Threshold != nil:
-			d.dropped.Add(1, r.ID, "threshold_missing_field")
-			continue
-		case m.Ungrouped:
-			d.dropped.Add(1, r.ID, "new_terms_missing_field")
-			continue
-		case known[m.ID] || seen[m.ID]:
-			d.dropped.Add(1, r.ID, "duplicate")
-			continue
-		case !m.HasTime:
-			d.dropped.Add(1, r.ID, "no_timestamp")
-			continue
-		case d.opts.Late == LateDrop && r.Window.Lookback > 0 && m.Time.Before(now.Add(-r.Window.Lookback)):
-			d.dropped.Add(1, r.ID, "late")
-			d.opts.Logger.Debug("match older than the rule's look-back: a scheduled rule would not see it",
-				"rule", r.Alert.Name, "event_time", m.Time, "lookback", r.Window.Lookback)
-			continue
-		}
-		seen[m.ID] = true
-		if r.Threshold != nil {
-			if m.Doc, err = x.EventDoc(m); err != nil {
-				return err
-			}
-			tm, ok := r.Threshold.Hold(m)
-			if !ok {
-				d.dropped.Add(1, r.ID, "threshold_missing_field")
-				continue
-			}
-			data, err := json.Marshal(tm)
-			if err != nil {
-				return err
-			}
-			held[r] = append(held[r], state.ThresholdRow{Time: m.Time, Data: data})
-			continue
-		}
-		if r.NewTerms != nil {
-			newAlerts, err := d.newTerms(ctx, x, terms, m, now)
-			if err != nil {
-				return err
-			}
-			for _, f := range newAlerts {
-				f.Exec = now
-				if write, err := d.admitBuilt(ctx, groups, f, now); err != nil {
-					return err
-				} else if !write {
-					continue
-				}
-				derived = append(derived, f.ID)
-				news = append(news, fresh{m: engine.Match{Rule: r, Index: m.Index, Time: m.Time, HasTime: true, ID: f.ID}, doc: f.Doc})
-			}
-			continue
-		}
-		if r.Suppression != nil {
-			evdoc, err := x.EventDoc(m)
-			if err != nil {
-				return err
-			}
-			if terms, ok := r.Suppression.Groups(evdoc); ok {
-				for _, t := range terms {
-					g, err := d.group(ctx, groups, m, t, now)
-					if err != nil {
-						return err
-					}
-					if g.doc != nil {
-						continue // counted into its group's alert
-					}
-					if !d.take(r, now) {
-						d.dropped.Add(1, r.ID, "max_signals")
-						delete(groups, g.rec.Key)
-						continue
-					}
-					if m.Doc, err = x.Doc(m); err != nil {
-						return err
-					}
-					g.doc = suppressedDoc(m, g)
-					news = append(news, fresh{m: engine.Match{Rule: r, Index: m.Index, Time: m.Time, HasTime: true, ID: g.rec.AlertID}, doc: g.doc})
-				}
-				continue
-			}
-		}
-		if !d.take(r, now) {
-			d.dropped.Add(1, r.ID, "max_signals")
-			continue
-		}
-		news = append(news, fresh{m: m}) // its document is built below
-	}
-	if len(derived) > 0 {
-		// New terms alerts have ids of their own: drop those already stored
-		// (a batch delivered again after a crash before its terms were saved).
-		stored, err := d.opts.Store.KnownAlerts(ctx, derived)
+	var news []engine.Alert
+	for _, r := range order {
+		alerts, err := sess.Add(ctx, r, now, byRule[r])
 		if err != nil {
 			return err
 		}
-		kept := news[:0]
-		for _, f := range news {
-			if !stored[f.m.ID] {
-				kept = append(kept, f)
-			}
-		}
-		news = kept
+		news = append(news, alerts...)
 	}
+	return d.deliverBuilt(ctx, sess, news, now)
+}
+
+// session is an engine.Session of the detector at now.
+func (d *Detector) session(x *engine.Evaluator, now time.Time) *engine.Session {
+	return &engine.Session{Store: engine.SQLStore{Store: d.opts.Store}, Space: d.opts.Space, Now: now, Docs: x, Budget: d.budget,
+		Drop: func(r *engine.Rule, _ time.Time, reason string) {
+			d.dropped.Add(1, r.ID, dropReason(r, reason))
+			if reason == engine.DropLate {
+				d.opts.Logger.Debug("match older than the rule's look-back: a scheduled rule would not see it",
+					"rule", r.Alert.Name, "lookback", r.Window.Lookback)
+			}
+		}}
+}
+
+// dropReason is the metric's reason of an engine drop.
+func dropReason(r *engine.Rule, reason string) string {
+	if reason != engine.DropMissing {
+		return reason
+	}
+	if r.Threshold != nil {
+		return "threshold_missing_field"
+	}
+	return "new_terms_missing_field"
+}
+
+// Tick runs the threshold rules whose execution is due at now (every
+// interval, on the clock): the engine's threshold executor counts the
+// held matches over the look-back; the alerts are delivered and stored
+// like any other. Serve calls it every second.
+func (d *Detector) Tick(ctx context.Context) error {
+	c := d.rules.Load()
+	if c == nil {
+		return nil
+	}
+	now := d.opts.Now().UTC()
+	d.supMu.Lock()
+	defer d.supMu.Unlock()
+	for _, r := range c.eng.Rules() {
+		if r.Threshold == nil {
+			continue
+		}
+		d.mu.Lock()
+		next, ok := d.nextExec[r.ID]
+		if !ok {
+			next = engine.ExecutionAfter(r, now)
+			d.nextExec[r.ID] = next
+		}
+		d.mu.Unlock()
+		if now.Before(next) {
+			continue
+		}
+		// The execution due: the latest on the clock (a tick late after a
+		// pause runs it once, not once per missed interval).
+		exec := engine.ExecutionAfter(r, now).Add(-engine.Interval(r))
+		sess := d.session(c.eval, now)
+		alerts, err := sess.Run(ctx, r, exec)
+		if err != nil {
+			return err
+		}
+		if err := d.deliverBuilt(ctx, sess, alerts, now); err != nil {
+			return err // the execution runs again at the next tick
+		}
+		d.mu.Lock()
+		d.nextExec[r.ID] = exec.Add(engine.Interval(r))
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+// deliverBuilt delivers the alerts of a session: to the sinks, then the
+// store (the commit point), then the state the session changed.
+func (d *Detector) deliverBuilt(ctx context.Context, sess *engine.Session, alerts []engine.Alert, now time.Time) error {
 	var out []sink.Alert
 	var stored []state.Alert
 	var ruleNames []string // the rules' own names, for metrics (an override may vary per alert)
-	for _, f := range news {
-		r := f.m.Rule
-		if f.doc == nil {
-			if f.doc, err = x.Doc(f.m); err != nil {
-				return fmt.Errorf("build alert of rule %q: %w", r.Alert.Name, err)
-			}
-		}
-		doc, err := engine.MarshalAlert(f.doc)
+	for _, a := range alerts {
+		row, err := engine.StoredAlert(a, now)
 		if err != nil {
-			return fmt.Errorf("render alert of rule %q: %w", r.Alert.Name, err)
+			return err
 		}
-		name, severity, risk := alert.Headline(f.doc)
-		out = append(out, sink.Alert{ID: f.m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
-			RiskScore: risk, EventTime: f.m.Time, CreatedAt: now, Doc: doc})
-		stored = append(stored, state.Alert{ID: f.m.ID, RuleID: r.ID, RuleName: name, Severity: severity,
-			RiskScore: risk, EventTime: f.m.Time, CreatedAt: now, Doc: doc})
-		ruleNames = append(ruleNames, r.Alert.Name)
+		out = append(out, sink.Alert{ID: row.ID, RuleID: row.RuleID, RuleName: row.RuleName, Severity: row.Severity,
+			RiskScore: row.RiskScore, EventTime: row.EventTime, CreatedAt: now, Doc: row.Doc})
+		stored = append(stored, row)
+		ruleNames = append(ruleNames, a.Rule.Alert.Name)
 	}
 	if len(out) > 0 && d.opts.Sink != nil {
 		if err := d.write(ctx, out); err != nil {
@@ -470,401 +418,11 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 			return err
 		}
 	}
-	for r, rows := range held {
-		if err := d.opts.Store.AddThresholdMatches(ctx, r.ID, rows); err != nil {
-			return err
-		}
-	}
-	for r, seen := range terms {
-		if err := d.opts.Store.SaveTerms(ctx, r.ID, seen, now.Add(-r.NewTerms.History)); err != nil {
-			return err
-		}
-	}
-	if err := d.saveGroups(ctx, groups); err != nil {
+	if err := sess.Commit(ctx); err != nil {
 		return err
 	}
 	for i, a := range out {
 		d.alerts.Add(1, a.RuleID, ruleNames[i])
-	}
-	return nil
-}
-
-// saveGroups stores the suppression groups a batch or an execution
-// touched, with the updated document of the alerts that existed before.
-func (d *Detector) saveGroups(ctx context.Context, groups map[string]*group) error {
-	for _, g := range groups {
-		var doc []byte
-		if !g.isNew {
-			var err error
-			if doc, err = engine.MarshalAlert(g.doc); err != nil {
-				return err
-			}
-		}
-		if err := d.opts.Store.SaveSuppression(ctx, g.rec, doc); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// admitBuilt decides whether an alert a threshold or new_terms rule built
-// at an execution is written: alert suppression first (it may fold into an
-// open alert of its group), then max_signals, as Kibana's
-// alertWithSuppression truncates to maxAlerts last. What it drops is
-// counted.
-func (d *Detector) admitBuilt(ctx context.Context, groups map[string]*group, a engine.Alert, now time.Time) (bool, error) {
-	r := a.Rule
-	var g *group
-	if r.Suppression != nil {
-		write, gg, err := d.suppressBuilt(ctx, groups, a, now)
-		if err != nil || !write {
-			if err == nil {
-				d.dropped.Add(1, r.ID, "suppressed")
-			}
-			return false, err
-		}
-		g = gg
-	}
-	if !d.take(r, now) {
-		d.dropped.Add(1, r.ID, "max_signals")
-		if g != nil {
-			delete(groups, g.rec.Key) // its alert is not written: no group
-		}
-		return false, nil
-	}
-	return true, nil
-}
-
-// suppressBuilt applies alert suppression to an alert a threshold or
-// new_terms rule built at the execution a.Exec (see engine.SuppressBuilt
-// for Kibana's semantics): write is false when an open alert of its group,
-// in this batch or in the store, counts it instead; otherwise the alert
-// opens a group (returned) and gets its suppression fields.
-func (d *Detector) suppressBuilt(ctx context.Context, groups map[string]*group, a engine.Alert, now time.Time) (write bool, g *group, err error) {
-	r := a.Rule
-	terms, start, end, ok := r.SuppressionGroup(a)
-	if !ok {
-		return true, nil, nil
-	}
-	inst := engine.InstanceID(terms, r.Alert.UUID, d.space())
-	interval := r.Window.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	key := r.SuppressionKey(inst, a.Exec.Truncate(interval))
-	detected := now.UTC().Format("2006-01-02T15:04:05.000Z")
-	if g, ok := groups[key]; ok {
-		g.fold(start, end, detected)
-		return false, g, nil
-	}
-	rec, found, err := d.opts.Store.LoadSuppression(ctx, key)
-	if err != nil {
-		return false, nil, err
-	}
-	if found && r.SuppressionOpen(rec.CreatedAt, a.Exec) {
-		raw, stored, err := d.opts.Store.AlertDoc(ctx, rec.AlertID)
-		if err != nil {
-			return false, nil, err
-		}
-		doc := map[string]any{}
-		if stored && json.Unmarshal(raw, &doc) == nil {
-			g := &group{rec: rec, terms: terms, inst: inst, doc: doc}
-			groups[key] = g
-			g.fold(start, end, detected)
-			return false, g, nil
-		}
-	}
-	g = &group{terms: terms, inst: inst, isNew: true, doc: a.Doc, rec: state.Suppression{
-		Key: key, CreatedAt: a.Exec, Start: start, End: end, AlertID: a.ID,
-	}}
-	engine.SuppressionFields(a.Doc, terms, inst, start, end, 0)
-	groups[key] = g
-	return true, g, nil
-}
-
-func (d *Detector) space() string {
-	if d.opts.Space == "" {
-		return "default"
-	}
-	return d.opts.Space
-}
-
-// newTerms returns the alerts of a new terms match: one per value
-// combination not seen since the history window began (now - history),
-// in the store or earlier in this batch.
-func (d *Detector) newTerms(ctx context.Context, x *engine.Evaluator, batch map[*engine.Rule]map[string]time.Time, m engine.Match, now time.Time) ([]engine.Alert, error) {
-	r := m.Rule
-	evdoc, err := x.EventDoc(m)
-	if err != nil {
-		return nil, err
-	}
-	combos := r.NewTerms.Combos(evdoc)
-	if len(combos) == 0 {
-		d.dropped.Add(1, r.ID, "new_terms_missing_field")
-		return nil, nil
-	}
-	keys := make([]string, len(combos))
-	for i, c := range combos {
-		keys[i] = engine.ComboKey(c)
-	}
-	stored, err := d.opts.Store.TermsLastSeen(ctx, r.ID, keys)
-	if err != nil {
-		return nil, err
-	}
-	if batch[r] == nil {
-		batch[r] = map[string]time.Time{}
-	}
-	historyStart := now.Add(-r.NewTerms.History)
-	space := d.opts.Space
-	if space == "" {
-		space = "default"
-	}
-	var out []engine.Alert
-	for i, c := range combos {
-		k := keys[i]
-		last, ok := batch[r][k]
-		if s, sok := stored[k]; sok && (!ok || s.After(last)) {
-			last, ok = s, true
-		}
-		if !ok || last.Before(historyStart) {
-			if m.Doc == nil || m.Raw != nil {
-				if m.Doc, err = x.Doc(m); err != nil { // built once, for the first new combination
-					return nil, err
-				}
-				m.Raw = nil
-			}
-			id, doc := engine.NewTermsDoc(m, space, c)
-			out = append(out, engine.Alert{ID: id, Rule: r, EventTime: m.Time, Doc: doc})
-		} else {
-			d.dropped.Add(1, r.ID, "not_new")
-		}
-		if !ok || m.Time.After(last) {
-			batch[r][k] = m.Time
-		} else if _, inBatch := batch[r][k]; !inBatch {
-			batch[r][k] = last
-		}
-	}
-	return out, nil
-}
-
-// group is a suppression group touched by a batch.
-type group struct {
-	rec   state.Suppression
-	terms []engine.Term
-	inst  string
-	isNew bool           // created by this batch
-	doc   map[string]any // its alert's document, once known
-}
-
-// group finds (or opens) the suppression group of a match and counts the
-// match into it when the group's alert already exists.
-func (d *Detector) group(ctx context.Context, groups map[string]*group, m engine.Match, terms []engine.Term, now time.Time) (*group, error) {
-	detected := now.UTC().Format("2006-01-02T15:04:05.000Z")
-	r := m.Rule
-	space := d.opts.Space
-	if space == "" {
-		space = "default"
-	}
-	inst := engine.InstanceID(terms, r.Alert.UUID, space)
-	key := inst
-	if r.Suppression.Duration == 0 {
-		interval := r.Window.Interval
-		if interval <= 0 {
-			interval = 5 * time.Minute
-		}
-		key += "@" + now.Truncate(interval).Format(time.RFC3339)
-	}
-	if g, ok := groups[key]; ok {
-		g.count(m, detected)
-		return g, nil
-	}
-	rec, ok, err := d.opts.Store.LoadSuppression(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if ok && (r.Suppression.Duration == 0 || now.Sub(rec.CreatedAt) <= r.Suppression.Duration) {
-		raw, found, err := d.opts.Store.AlertDoc(ctx, rec.AlertID)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			doc := map[string]any{}
-			if err := json.Unmarshal(raw, &doc); err == nil {
-				g := &group{rec: rec, terms: terms, inst: inst, doc: doc}
-				groups[key] = g
-				g.count(m, detected)
-				return g, nil
-			}
-		}
-	}
-	// A new group: its alert is built from this match.
-	g := &group{terms: terms, inst: inst, isNew: true, rec: state.Suppression{
-		Key: key, CreatedAt: now, Start: m.Time, End: m.Time,
-		AlertID: engine.SuppressedAlertID(m.Index, m.EventID, space, r.Alert.UUID, terms, m.Time, m.Time),
-	}}
-	groups[key] = g
-	return g, nil
-}
-
-// count adds a match to a group whose alert exists.
-func (g *group) count(m engine.Match, detected string) {
-	if g.doc == nil {
-		return
-	}
-	g.fold(m.Time, m.Time, detected)
-}
-
-// fold counts one more suppressed alert or match, covering start..end,
-// into the group's alert.
-func (g *group) fold(start, end time.Time, detected string) {
-	g.rec.DocsCount++
-	if start.Before(g.rec.Start) {
-		g.rec.Start = start
-	}
-	if end.After(g.rec.End) {
-		g.rec.End = end
-	}
-	engine.SuppressionFields(g.doc, g.terms, g.inst, g.rec.Start, g.rec.End, g.rec.DocsCount)
-	g.doc["kibana.alert.last_detected"] = detected
-}
-
-func suppressedDoc(m engine.Match, g *group) map[string]any {
-	doc := make(map[string]any, len(m.Doc)+8)
-	for k, v := range m.Doc {
-		doc[k] = v
-	}
-	doc["kibana.alert.uuid"] = g.rec.AlertID
-	engine.SuppressionFields(doc, g.terms, g.inst, g.rec.Start, g.rec.End, 0)
-	return doc
-}
-
-// Tick runs the threshold rules whose execution is due at now (every
-// interval, on the clock): each counts its held matches over its look-back
-// and alerts on the groups that reach the threshold; the alerts are
-// delivered and stored like any other. Serve calls it every second.
-func (d *Detector) Tick(ctx context.Context) error {
-	c := d.rules.Load()
-	if c == nil {
-		return nil
-	}
-	now := d.opts.Now().UTC()
-	d.supMu.Lock()
-	defer d.supMu.Unlock()
-	space := d.opts.Space
-	if space == "" {
-		space = "default"
-	}
-	for _, r := range c.eng.Rules() {
-		if r.Threshold == nil {
-			continue
-		}
-		interval := r.Window.Interval
-		if interval <= 0 {
-			interval = 5 * time.Minute
-		}
-		d.mu.Lock()
-		next, ok := d.nextExec[r.ID]
-		if !ok {
-			next = now.Truncate(interval).Add(interval)
-			d.nextExec[r.ID] = next
-		}
-		d.mu.Unlock()
-		if now.Before(next) {
-			continue
-		}
-		exec := now.Truncate(interval)
-		lookback := r.Window.Lookback
-		if lookback < interval {
-			lookback = interval
-		}
-		rows, err := d.opts.Store.ThresholdMatches(ctx, r.ID, exec.Add(-lookback))
-		if err != nil {
-			return err
-		}
-		matches := make([]engine.ThresholdMatch, 0, len(rows))
-		for _, row := range rows {
-			var x engine.ThresholdMatch
-			if json.Unmarshal(row.Data, &x) == nil {
-				x.Time = row.Time
-				matches = append(matches, x)
-			}
-		}
-		last, err := d.opts.Store.ThresholdLast(ctx, r.ID)
-		if err != nil {
-			return err
-		}
-		alerts := engine.ThresholdExecution(r, exec, matches, last, space, now)
-		groups := map[string]*group{}
-		kept := alerts[:0]
-		for _, a := range alerts {
-			write, err := d.admitBuilt(ctx, groups, a, now)
-			if err != nil {
-				return err
-			}
-			if write {
-				kept = append(kept, a)
-			}
-		}
-		alerts = kept
-		if err := d.deliverBuilt(ctx, alerts, now); err != nil {
-			return err // the execution runs again at the next tick
-		}
-		if err := d.saveGroups(ctx, groups); err != nil {
-			return err
-		}
-		if err := d.opts.Store.SaveThresholdLast(ctx, r.ID, last, exec.Add(-lookback)); err != nil {
-			return err
-		}
-		d.mu.Lock()
-		d.nextExec[r.ID] = exec.Add(interval)
-		d.mu.Unlock()
-	}
-	return nil
-}
-
-// deliverBuilt delivers alerts built outside a batch (threshold
-// executions): new ones to the sinks, then the store.
-func (d *Detector) deliverBuilt(ctx context.Context, alerts []engine.Alert, now time.Time) error {
-	if len(alerts) == 0 {
-		return nil
-	}
-	ids := make([]string, len(alerts))
-	for i, a := range alerts {
-		ids[i] = a.ID
-	}
-	known, err := d.opts.Store.KnownAlerts(ctx, ids)
-	if err != nil {
-		return err
-	}
-	var out []sink.Alert
-	var stored []state.Alert
-	for _, a := range alerts {
-		if known[a.ID] {
-			continue
-		}
-		doc, err := engine.MarshalAlert(a.Doc)
-		if err != nil {
-			return err
-		}
-		name, severity, risk := alert.Headline(a.Doc)
-		out = append(out, sink.Alert{ID: a.ID, RuleID: a.Rule.ID, RuleName: name, Severity: severity, RiskScore: risk, EventTime: a.EventTime, CreatedAt: now, Doc: doc})
-		stored = append(stored, state.Alert{ID: a.ID, RuleID: a.Rule.ID, RuleName: name, Severity: severity, RiskScore: risk, EventTime: a.EventTime, CreatedAt: now, Doc: doc})
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	if d.opts.Sink != nil {
-		if err := d.write(ctx, out); err != nil {
-			return fmt.Errorf("deliver %d threshold alert(s): %w", len(out), err)
-		}
-	}
-	if _, err := d.opts.Store.AddAlerts(ctx, stored); err != nil {
-		return err
-	}
-	for _, a := range alerts {
-		if !known[a.ID] {
-			d.alerts.Add(1, a.Rule.ID, a.Rule.Alert.Name)
-		}
 	}
 	return nil
 }
@@ -874,36 +432,6 @@ func (d *Detector) write(ctx context.Context, out []sink.Alert) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.SinkTimeout)
 	defer cancel()
 	return d.opts.Sink.Write(ctx, out)
-}
-
-// take spends one alert of the rule's max_signals budget for the current
-// interval (Kibana's per-execution limit, with executions every interval).
-func (d *Detector) take(r *engine.Rule, now time.Time) bool {
-	interval := r.Window.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	max := r.Window.MaxSignals
-	if max <= 0 {
-		max = 100
-	}
-	bucket := now.Truncate(interval)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b := d.budgets[r.ID]
-	if b == nil || !b.bucket.Equal(bucket) {
-		b = &budget{bucket: bucket}
-		d.budgets[r.ID] = b
-	}
-	if b.used >= max {
-		if !b.warned {
-			b.warned = true
-			d.opts.Logger.Warn(engine.MaxSignalsWarning, "rule", r.Alert.Name, "rule_id", r.ID, "max_signals", max, "interval", interval)
-		}
-		return false
-	}
-	b.used++
-	return true
 }
 
 // withIngested adds event.ingested to a JSON object: inside its top-level

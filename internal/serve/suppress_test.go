@@ -16,7 +16,7 @@ import (
 
 // seedDetector runs the built-in seed rule, changed by adapt (to give it
 // suppression, new terms or a threshold), over store, at the time *now.
-func seedDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Time, adapt func(*engine.Rule)) *Detector {
+func seedDetector(t testing.TB, st *state.Store, rec *recorder, now *time.Time, adapt func(*engine.Rule)) *Detector {
 	t.Helper()
 	plan := event.NewPlan()
 	rules, _, err := ruleset.Load(nil, plan, func() time.Time { return *now })

@@ -27,7 +27,7 @@ func storedDocsCount(t *testing.T, st *state.Store, id string) any {
 // bucket for the same group, within the duration, updates the stored
 // alert's docs_count instead of raising a new alert, across restarts
 // (Kibana: wrap_suppressed_threshold_alerts.ts and the rule registry's
-// alertWithSuppression; see engine.SuppressBuilt).
+// alertWithSuppression; see internal/engine/suppressbuilt.go).
 func TestThresholdSuppressionAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "vigil.db")

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// execute runs the executions of a stateful rule (threshold, new_terms,
+// a query rule with alert suppression) over the matches a hunt held, on
+// the event-time clock: each execution, oldest first, sees the matches of
+// the interval before it (the executors' semantics are serve's, over a
+// MemoryStore), and the alerts are emitted once all ran, final.
+func (h *Hunt) execute(r *Rule) error {
+	if len(h.thr[r]) == 0 && len(h.terms[r]) == 0 && len(h.held[r]) == 0 {
+		return nil
+	}
+	ctx := context.Background()
+	st := h.stat(r)
+	truncated := map[time.Time]bool{}
+	sess := &Session{Store: h.store, Space: h.opts.Space, Budget: h.budget, KeepCapped: !h.opts.Replay,
+		Drop: func(_ *Rule, at time.Time, reason string) {
+			switch reason {
+			case DropMaxSignals:
+				st.Capped++
+				truncated[at] = true
+			case DropSuppressed:
+				st.Suppressed++
+			case DropNotNew:
+				st.NotNew++
+			}
+		}}
+	if h.opts.Now != nil {
+		sess.Now = h.opts.Now()
+	}
+	var alerts []Alert
+	add := func(as []Alert, err error) error {
+		if err != nil {
+			return err
+		}
+		alerts = append(alerts, as...)
+		return h.store.AddAlerts(ctx, as, sess.Now)
+	}
+	switch {
+	case len(h.thr[r]) > 0:
+		held := h.thr[r]
+		sort.SliceStable(held, func(i, j int) bool { return held[i].Time.Before(held[j].Time) })
+		sess.hold(r, held)
+		if err := sess.Commit(ctx); err != nil {
+			return err
+		}
+		// Executions every interval on the clock, from the first that
+		// sees the oldest match to the last whose look-back reaches the
+		// newest.
+		i := Interval(r)
+		end := held[len(held)-1].Time.Add(thresholdLookback(r)).Add(i)
+		for exec := ExecutionAfter(r, held[0].Time); !exec.After(end); exec = exec.Add(i) {
+			if err := add(sess.threshold(ctx, r, exec, st)); err != nil {
+				return err
+			}
+		}
+	default:
+		ms := h.terms[r]
+		if r.NewTerms == nil {
+			ms = h.held[r]
+		}
+		sortMatches(ms)
+		for lo := 0; lo < len(ms); {
+			exec := ExecutionAfter(r, ms[lo].Time)
+			hi := lo
+			for hi < len(ms) && ms[hi].Time.Before(exec) {
+				hi++
+			}
+			if err := add(sess.Add(ctx, r, exec, ms[lo:hi])); err != nil {
+				return err
+			}
+			lo = hi
+		}
+	}
+	// No Commit: the Session holds all a hunt's executions of the rule
+	// need, and nothing runs after them.
+	if len(truncated) > 0 {
+		runs := map[time.Time]bool{}
+		for _, a := range alerts {
+			runs[a.Exec] = true
+		}
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d runs: %s", len(truncated), len(runs), MaxSignalsWarning))
+	}
+	var firstErr error
+	for _, a := range alerts {
+		st.Alerts++
+		if err := h.emit(a); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}

@@ -138,9 +138,13 @@ func naivePieces(parts []string) [][]string {
 
 var decimalRE = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
+// javaTrim drops what Java's String.trim drops around a number: every
+// character up to the space.
+func javaTrim(s string) string { return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }) }
+
 // naiveNumber reads a number exactly, as a field of type typ stores it.
 func naiveNumber(s string, typ ecs.Type) (*big.Rat, bool) {
-	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	s = javaTrim(s)
 	if !decimalRE.MatchString(s) {
 		return nil, false
 	}
@@ -273,7 +277,7 @@ func naiveTerm(typ ecs.Type, l *kql.Literal, v any) bool {
 			panic(errSkip{})
 		}
 		if typ == ecs.Long {
-			exact, _ := new(big.Rat).SetString(strings.TrimSpace(l.Text()))
+			exact, _ := new(big.Rat).SetString(javaTrim(l.Text()))
 			if exact == nil || !exact.IsInt() || exact.Num().BitLen() > 63 {
 				if exact != nil && exact.IsInt() {
 					panic(errSkip{}) // out of range
@@ -361,7 +365,7 @@ func naiveRange(typ ecs.Type, op kql.RangeOp, l *kql.Literal, v any) bool {
 			panic(errSkip{})
 		}
 		if typ == ecs.Long {
-			exact, _ := new(big.Rat).SetString(strings.TrimSpace(l.Text()))
+			exact, _ := new(big.Rat).SetString(javaTrim(l.Text()))
 			if exact == nil || new(big.Int).Quo(exact.Num(), exact.Denom()).BitLen() > 63 {
 				panic(errSkip{})
 			}

@@ -109,7 +109,7 @@ func runHunt(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure
 	}
-	set, err := ruleset.LoadSetOptions(rulePaths, rule.LoadOptions{Plan: plan, Now: clock, Schema: schema})
+	set, err := ruleset.LoadSetOptions(rulePaths, rule.LoadOptions{Plan: plan, Now: clock, Schema: schema, RunESQL: true})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"time"
@@ -80,6 +81,7 @@ type Hunt struct {
 	held  map[*Rule][]Match // query matches held for alert suppression
 	terms map[*Rule][]Match // new terms matches
 	thr   map[*Rule][]ThresholdMatch
+	esql  map[*Rule]*esqlState // ES|QL rules: each execution's run
 	min   time.Time
 	max   time.Time
 	// store is the executors' state: a hunt's executions of a rule run
@@ -100,6 +102,7 @@ func NewHunt(opts HuntOptions) *Hunt {
 	}
 	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{},
 		held: map[*Rule][]Match{}, terms: map[*Rule][]Match{}, thr: map[*Rule][]ThresholdMatch{},
+		esql:  map[*Rule]*esqlState{},
 		store: NewMemoryStore(), budget: &Budget{}}
 }
 
@@ -226,6 +229,18 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 		if lz == nil {
 			lz = &lazyDoc{ev: ev, eventID: id}
 		}
+		if r.ESQL != nil {
+			// The query reads the event at its executions: its JSON
+			// (copied: the input's buffer is reused) and its _id.
+			if lz.raw == nil {
+				lz.raw = bytes.Clone(ev.Raw())
+			}
+			if !r.ESQL.Program.Aggregating() && lz.eventID == "" && lz.get() == nil {
+				return
+			}
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID, Raw: lz.raw})
+			return
+		}
 		var enrichments []any
 		if r.Threat != nil {
 			if enrichments = r.Threat.Enrich(ev, lz.get, x.runAt(r, t, ok)); len(enrichments) == 0 {
@@ -314,6 +329,7 @@ type lazyDoc struct {
 	doc     map[string]any
 	eventID string
 	err     error
+	raw     []byte // the event's JSON, copied for ES|QL rules
 }
 
 // get returns the document, nil after a decoding error (kept in err).
@@ -382,6 +398,17 @@ func (h *Hunt) Add(m Match) error {
 			return nil
 		}
 		h.span(m.Time)
+	}
+	if r.ESQL != nil {
+		// Every event of the rule's indices is a match: each execution's
+		// query decides (no per-event de-duplication, which would hold
+		// an id per event).
+		if m.HasTime {
+			st.Matches++
+			explain("read at %s by the ES|QL query of the executions whose range holds it (decided at the end)", m.Time.Format(time.RFC3339Nano))
+			h.addESQL(m)
+		}
+		return nil
 	}
 	if h.seen[m.ID] {
 		st.Duplicates++
@@ -533,6 +560,9 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 	}
 	for _, r := range h.opts.Engine.Rules() {
 		if err := h.execute(r); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if err := h.finishESQL(r); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}

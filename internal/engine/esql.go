@@ -214,7 +214,6 @@ func (esqlExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, e
 // execution its events fell in, open until Finish.
 type esqlState struct {
 	windows map[time.Time]*esqlWindow
-	ev      *event.Event
 }
 
 // addESQL feeds an event of an ES|QL rule to the run of each execution
@@ -223,13 +222,24 @@ func (h *Hunt) addESQL(m Match) {
 	r := m.Rule
 	s := h.esql[r]
 	if s == nil {
-		s = &esqlState{windows: map[time.Time]*esqlWindow{}, ev: event.New(nil, r.ESQL.Program.Plan())}
+		s = &esqlState{windows: map[time.Time]*esqlWindow{}}
 		h.esql[r] = s
 	}
-	if m.Raw == nil {
+	if len(m.Raw) == 0 {
 		return
 	}
-	fed := false
+	// The ES|QL rules an event is read by come one after the other with
+	// the same copy of its JSON: they share one read of it (their
+	// programs share the loader's plan).
+	if h.esqlEv == nil || h.esqlPlan != r.ESQL.Program.Plan() {
+		h.esqlPlan = r.ESQL.Program.Plan()
+		h.esqlEv = event.New(nil, h.esqlPlan)
+		h.esqlRaw = nil
+	}
+	if len(h.esqlRaw) == 0 || &h.esqlRaw[0] != &m.Raw[0] || len(h.esqlRaw) != len(m.Raw) {
+		h.esqlEv.Reset(m.Raw)
+		h.esqlRaw = m.Raw
+	}
 	for _, at := range esqlExecutions(r, m.Time) {
 		w := s.windows[at]
 		if w == nil {
@@ -241,11 +251,7 @@ func (h *Hunt) addESQL(m Match) {
 		if w.run.Done() {
 			continue
 		}
-		if !fed {
-			s.ev.Reset(m.Raw)
-			fed = true
-		}
-		w.run.Add(esql.Doc{Event: s.ev, ID: m.EventID, Index: m.Index})
+		w.run.Add(esql.Doc{Event: h.esqlEv, ID: m.EventID, Index: m.Index})
 	}
 }
 

@@ -82,8 +82,12 @@ type Hunt struct {
 	terms map[*Rule][]Match // new terms matches
 	thr   map[*Rule][]ThresholdMatch
 	esql  map[*Rule]*esqlState // ES|QL rules: each execution's run
-	min   time.Time
-	max   time.Time
+	// The event the ES|QL rules read, its JSON and plan.
+	esqlEv   *event.Event
+	esqlRaw  []byte
+	esqlPlan *event.Plan
+	min      time.Time
+	max      time.Time
 	// store is the executors' state: a hunt's executions of a rule run
 	// over it in time order at Finish.
 	store  *MemoryStore

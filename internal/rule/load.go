@@ -948,8 +948,21 @@ func (v *validator) compileESQL(opts LoadOptions) {
 		v.unsupported("ES|QL rules run in vigil hunt; serve and vigil test do not execute them yet")
 		return
 	}
+	interval := v.r.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	if n := (v.r.Lookback + interval - 1) / interval; n > MaxESQLWindows {
+		v.unsupported(fmt.Sprintf("ES|QL rule's look-back (from %q) spans %d intervals of %s: a hunt runs the query once per execution over each event, at most %d times; Vigil does not run such rules yet", v.r.From, n, interval, MaxESQLWindows))
+		return
+	}
 	v.r.esql = &ESQL{Program: p, Clock: clock, Query: v.r.Query}
 }
+
+// MaxESQLWindows is the most executions whose look-back an event of an
+// ES|QL rule may fall in (the look-back divided by the interval, rounded
+// up): a hunt runs the query over each event once per such execution.
+const MaxESQLWindows = 12
 
 // keyQueryError reports an error of the KQL query under key at its
 // position in the rule file.

@@ -211,22 +211,41 @@ func (esqlExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, e
 }
 
 // esqlState is what a hunt holds of an ES|QL rule: the run of each
-// execution its events fell in, open until Finish.
+// execution its events fell in, open until the input's time has moved
+// past it by esqlSlack (or until Finish).
 type esqlState struct {
-	windows map[time.Time]*esqlWindow
+	windows  map[time.Time]*esqlWindow
+	newest   time.Time // the newest event time read
+	finished time.Time // executions at or before it have run
+	late     int       // events read after an execution of theirs had run
+	warned   map[string]bool
+}
+
+// esqlSlack is how far the input's time must have moved past an
+// execution's range before the hunt runs it: the disorder of the input
+// (files or records out of time order) a hunt absorbs. An event older
+// than that, read after its execution ran, is counted as late, as an
+// event ingested after its window is never searched in Kibana.
+func esqlSlack(r *Rule) time.Duration {
+	lookback := r.Window.Lookback
+	if lookback <= 0 {
+		lookback = Interval(r)
+	}
+	return max(time.Hour, 2*lookback)
 }
 
 // addESQL feeds an event of an ES|QL rule to the run of each execution
-// whose range holds it.
-func (h *Hunt) addESQL(m Match) {
+// whose range holds it, then runs the executions the input's time has
+// moved past.
+func (h *Hunt) addESQL(m Match) error {
 	r := m.Rule
 	s := h.esql[r]
 	if s == nil {
-		s = &esqlState{windows: map[time.Time]*esqlWindow{}}
+		s = &esqlState{windows: map[time.Time]*esqlWindow{}, warned: map[string]bool{}}
 		h.esql[r] = s
 	}
 	if len(m.Raw) == 0 {
-		return
+		return nil
 	}
 	// The ES|QL rules an event is read by come one after the other with
 	// the same copy of its JSON: they share one read of it (their
@@ -240,7 +259,12 @@ func (h *Hunt) addESQL(m Match) {
 		h.esqlEv.Reset(m.Raw)
 		h.esqlRaw = m.Raw
 	}
+	late := false
 	for _, at := range esqlExecutions(r, m.Time) {
+		if !s.finished.IsZero() && !at.After(s.finished) {
+			late = true
+			continue
+		}
 		w := s.windows[at]
 		if w == nil {
 			from, to := esqlTuple(r, at)
@@ -253,29 +277,41 @@ func (h *Hunt) addESQL(m Match) {
 		}
 		w.run.Add(esql.Doc{Event: h.esqlEv, ID: m.EventID, Index: m.Index})
 	}
+	if late {
+		s.late++
+	}
+	if m.Time.After(s.newest) {
+		s.newest = m.Time
+		// Run the executions whose range ended esqlSlack before the
+		// newest event, one interval at a time.
+		if due := s.newest.Add(-esqlSlack(r)).Truncate(Interval(r)); due.After(s.finished) {
+			return h.runESQL(r, s, due)
+		}
+	}
+	return nil
 }
 
-// finishESQL ends the runs of an ES|QL rule's executions, oldest first,
-// and emits their alerts, each id once.
-func (h *Hunt) finishESQL(r *Rule) error {
-	s := h.esql[r]
-	if s == nil {
-		return nil
-	}
+// runESQL runs the open executions of r at or before upTo (all when
+// upTo is zero), oldest first, and emits their alerts, each id once.
+func (h *Hunt) runESQL(r *Rule, s *esqlState, upTo time.Time) error {
 	st := h.stat(r)
-	ats := make([]time.Time, 0, len(s.windows))
+	var ats []time.Time
 	for at := range s.windows {
-		ats = append(ats, at)
+		if upTo.IsZero() || !at.After(upTo) {
+			ats = append(ats, at)
+		}
+	}
+	if !upTo.IsZero() {
+		s.finished = upTo
 	}
 	sort.Slice(ats, func(i, j int) bool { return ats[i].Before(ats[j]) })
 	var now time.Time
 	if h.opts.Now != nil {
 		now = h.opts.Now()
 	}
-	warned := map[string]bool{}
 	warn := func(w string) {
-		if !warned[w] && len(warned) < 5 {
-			warned[w] = true
+		if !s.warned[w] && len(s.warned) < 5 {
+			s.warned[w] = true
 			st.Warnings = append(st.Warnings, w)
 		}
 	}
@@ -303,6 +339,22 @@ func (h *Hunt) finishESQL(r *Rule) error {
 			}
 		}
 	}
-	delete(h.esql, r)
 	return firstErr
+}
+
+// finishESQL runs the executions of an ES|QL rule still open at the end
+// of the input.
+func (h *Hunt) finishESQL(r *Rule) error {
+	s := h.esql[r]
+	if s == nil {
+		return nil
+	}
+	err := h.runESQL(r, s, time.Time{})
+	if s.late > 0 {
+		st := h.stat(r)
+		st.NeverSearched += s.late
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d event(s) were read more than %s after newer ones, once their executions had run: give the input in time order", s.late, esqlSlack(r)))
+	}
+	delete(h.esql, r)
+	return err
 }

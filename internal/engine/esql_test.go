@@ -179,3 +179,44 @@ func TestESQLExecutorOverAStore(t *testing.T) {
 		t.Errorf("re-run: %d alerts, %d duplicates, %v; want 0, 1", len(again), dropped, err)
 	}
 }
+
+// Executions run once the input's time has moved esqlSlack past them; an
+// event read after its execution ran is counted late, with a warning.
+func TestESQLExecutionsRunAsTheInputMovesOn(t *testing.T) {
+	plan := event.NewPlan()
+	r := esqlRule(t, plan, "agg", `FROM logs-system.auth-* | STATS n = COUNT(*) BY user.name | WHERE n > 1`, 5*time.Minute)
+	e := New(Options{Rules: []*Rule{r}, Plan: plan})
+	var got []Alert
+	h := NewHunt(HuntOptions{Engine: e, Emit: func(a Alert) error { got = append(got, a); return nil }})
+	add := func(d string) {
+		t.Helper()
+		if err := h.Event(event.New([]byte(d), plan)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(authDoc("09:01:00", "bob", "failure"))
+	add(authDoc("09:02:00", "bob", "failure"))
+	add(authDoc("10:04:00", "carol", "failure")) // 09:00's execution may run, not 09:05's
+	if len(got) != 0 {
+		t.Fatalf("%d alerts before the input moved an hour past 09:05", len(got))
+	}
+	if st := h.stat(r); st.Matches != 3 {
+		t.Fatalf("%d matches, want 3", st.Matches)
+	}
+	add(authDoc("10:06:00", "eve", "failure"))
+	add(authDoc("10:07:00", "eve", "failure"))
+	if len(got) != 1 || got[0].Doc["user.name"] != "bob" {
+		t.Fatalf("%d alerts once the input reached 10:06, want bob's (the execution at 09:05 ran)", len(got))
+	}
+	add(authDoc("09:03:00", "bob", "failure")) // its execution ran: late
+	stats, err := h.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].Doc["user.name"] != "eve" {
+		t.Fatalf("%d alerts at the end, want bob's and eve's", len(got))
+	}
+	if st := stats[0]; st.NeverSearched != 1 || len(st.Warnings) != 1 {
+		t.Errorf("late events %d, warnings %q; want 1 and the warning", st.NeverSearched, st.Warnings)
+	}
+}

@@ -141,6 +141,10 @@ type Match struct {
 	Raw []byte
 	// Enrichments are a deferred threat_match match's threat.enrichments.
 	Enrichments []any
+	// More are the other ES|QL rules that read the event at the same
+	// time (Rule is the first): one match for them all, since every event
+	// of their indices is a match of each.
+	More []*Rule
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -231,7 +235,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			return
 		}
 		if lz == nil {
-			lz = &lazyDoc{ev: ev, eventID: id}
+			lz = &lazyDoc{ev: ev, eventID: id, esql: -1}
 		}
 		if r.ESQL != nil {
 			// The query reads the event at its executions: its JSON
@@ -242,6 +246,13 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			if !r.ESQL.Program.Aggregating() && lz.eventID == "" && lz.get() == nil {
 				return
 			}
+			if lz.esql >= 0 && lz.esql < len(ms) {
+				if first := &ms[lz.esql]; first.Time.Equal(t) && first.HasTime == ok && first.EventID == lz.eventID {
+					first.More = append(first.More, r)
+					return
+				}
+			}
+			lz.esql = len(ms)
 			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID, Raw: lz.raw})
 			return
 		}
@@ -334,6 +345,7 @@ type lazyDoc struct {
 	eventID string
 	err     error
 	raw     []byte // the event's JSON, copied for ES|QL rules
+	esql    int    // the index of the event's ES|QL match in ms, -1: none
 }
 
 // get returns the document, nil after a decoding error (kept in err).
@@ -367,6 +379,20 @@ func (h *Hunt) Event(ev *event.Event) error {
 // either immediate emission or, with Replay, the schedule simulation at
 // Finish. Matches must be added in input order for a deterministic result.
 func (h *Hunt) Add(m Match) error {
+	if len(m.More) > 0 {
+		more := m.More
+		m.More = nil
+		if err := h.Add(m); err != nil {
+			return err
+		}
+		for _, r := range more {
+			m.Rule = r
+			if err := h.Add(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	r := m.Rule
 	st := h.stat(r)
 	explain := func(format string, args ...any) {
@@ -410,7 +436,7 @@ func (h *Hunt) Add(m Match) error {
 		if m.HasTime {
 			st.Matches++
 			explain("read at %s by the ES|QL query of the executions whose range holds it (decided at the end)", m.Time.Format(time.RFC3339Nano))
-			h.addESQL(m)
+			return h.addESQL(m)
 		}
 		return nil
 	}

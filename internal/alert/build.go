@@ -118,6 +118,8 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 		typeID, category = "siem.indicatorRule", "Indicator Match Rule"
 	case "eql":
 		typeID, category = "siem.eqlRule", "Event Correlation Rule"
+	case "esql":
+		typeID, category = "siem.esqlRule", "ES|QL Rule"
 	}
 	set("kibana.alert.rule.rule_type_id", typeID)
 	set("kibana.alert.rule.consumer", "siem")

@@ -32,6 +32,8 @@ Runs detection rules over event files and prints the alerts Elastic would create
 PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip) or '-' for stdin.
 Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, their source.ip
 is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
+ES|QL rules run their query once per scheduled execution (every interval, over its look-back) of the
+data's span: an alert per result row, or per document with METADATA _id (docs/esql.md).
 
 Examples:
   vigil hunt testdata/sample/azure-activity.json
@@ -109,7 +111,7 @@ func runHunt(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure
 	}
-	set, err := ruleset.LoadSetOptions(rulePaths, rule.LoadOptions{Plan: plan, Now: clock, Schema: schema})
+	set, err := ruleset.LoadSetOptions(rulePaths, rule.LoadOptions{Plan: plan, Now: clock, Schema: schema, RunESQL: true})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure

@@ -46,7 +46,7 @@ func runRules(env *Env, args []string) int {
 
 func loadForCLI(env *Env, paths []string, schema ...*ecs.Schema) (*rule.Set, bool) {
 	now := env.Now()
-	opts := rule.LoadOptions{Plan: event.NewPlan(), Now: func() time.Time { return now }}
+	opts := rule.LoadOptions{Plan: event.NewPlan(), Now: func() time.Time { return now }, RunESQL: true}
 	if len(schema) > 0 {
 		opts.Schema = schema[0]
 	}

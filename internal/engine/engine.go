@@ -70,6 +70,9 @@ type Rule struct {
 	NewTerms *NewTerms
 	// Threshold, when set, makes this a threshold rule.
 	Threshold *Threshold
+	// ESQL, when set, makes this an ES|QL rule: its matches are the
+	// events of its index patterns, which each execution's query reads.
+	ESQL *ESQL
 	// Threat, when set, makes this a threat_match rule: a match needs an
 	// indicator, and its alert carries the enrichments.
 	Threat Indicators

@@ -35,6 +35,8 @@ func ExecutorFor(r *Rule) Executor {
 		return thresholdExecutor{}
 	case r.NewTerms != nil:
 		return newTermsExecutor{}
+	case r.ESQL != nil:
+		return esqlExecutor{}
 	default: // query, single-event EQL and threat_match (enriched when evaluated)
 		return queryExecutor{}
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"time"
@@ -80,8 +81,13 @@ type Hunt struct {
 	held  map[*Rule][]Match // query matches held for alert suppression
 	terms map[*Rule][]Match // new terms matches
 	thr   map[*Rule][]ThresholdMatch
-	min   time.Time
-	max   time.Time
+	esql  map[*Rule]*esqlState // ES|QL rules: each execution's run
+	// The event the ES|QL rules read, its JSON and plan.
+	esqlEv   *event.Event
+	esqlRaw  []byte
+	esqlPlan *event.Plan
+	min      time.Time
+	max      time.Time
 	// store is the executors' state: a hunt's executions of a rule run
 	// over it in time order at Finish.
 	store  *MemoryStore
@@ -100,6 +106,7 @@ func NewHunt(opts HuntOptions) *Hunt {
 	}
 	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{},
 		held: map[*Rule][]Match{}, terms: map[*Rule][]Match{}, thr: map[*Rule][]ThresholdMatch{},
+		esql:  map[*Rule]*esqlState{},
 		store: NewMemoryStore(), budget: &Budget{}}
 }
 
@@ -134,6 +141,10 @@ type Match struct {
 	Raw []byte
 	// Enrichments are a deferred threat_match match's threat.enrichments.
 	Enrichments []any
+	// More are the other ES|QL rules that read the event at the same
+	// time (Rule is the first): one match for them all, since every event
+	// of their indices is a match of each.
+	More []*Rule
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -224,7 +235,26 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			return
 		}
 		if lz == nil {
-			lz = &lazyDoc{ev: ev, eventID: id}
+			lz = &lazyDoc{ev: ev, eventID: id, esql: -1}
+		}
+		if r.ESQL != nil {
+			// The query reads the event at its executions: its JSON
+			// (copied: the input's buffer is reused) and its _id.
+			if lz.raw == nil {
+				lz.raw = bytes.Clone(ev.Raw())
+			}
+			if !r.ESQL.Program.Aggregating() && lz.eventID == "" && lz.get() == nil {
+				return
+			}
+			if lz.esql >= 0 && lz.esql < len(ms) {
+				if first := &ms[lz.esql]; first.Time.Equal(t) && first.HasTime == ok && first.EventID == lz.eventID {
+					first.More = append(first.More, r)
+					return
+				}
+			}
+			lz.esql = len(ms)
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID, Raw: lz.raw})
+			return
 		}
 		var enrichments []any
 		if r.Threat != nil {
@@ -314,6 +344,8 @@ type lazyDoc struct {
 	doc     map[string]any
 	eventID string
 	err     error
+	raw     []byte // the event's JSON, copied for ES|QL rules
+	esql    int    // the index of the event's ES|QL match in ms, -1: none
 }
 
 // get returns the document, nil after a decoding error (kept in err).
@@ -347,6 +379,20 @@ func (h *Hunt) Event(ev *event.Event) error {
 // either immediate emission or, with Replay, the schedule simulation at
 // Finish. Matches must be added in input order for a deterministic result.
 func (h *Hunt) Add(m Match) error {
+	if len(m.More) > 0 {
+		more := m.More
+		m.More = nil
+		if err := h.Add(m); err != nil {
+			return err
+		}
+		for _, r := range more {
+			m.Rule = r
+			if err := h.Add(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	r := m.Rule
 	st := h.stat(r)
 	explain := func(format string, args ...any) {
@@ -382,6 +428,17 @@ func (h *Hunt) Add(m Match) error {
 			return nil
 		}
 		h.span(m.Time)
+	}
+	if r.ESQL != nil {
+		// Every event of the rule's indices is a match: each execution's
+		// query decides (no per-event de-duplication, which would hold
+		// an id per event).
+		if m.HasTime {
+			st.Matches++
+			explain("read at %s by the ES|QL query of the executions whose range holds it (decided at the end)", m.Time.Format(time.RFC3339Nano))
+			return h.addESQL(m)
+		}
+		return nil
 	}
 	if h.seen[m.ID] {
 		st.Duplicates++
@@ -533,6 +590,9 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 	}
 	for _, r := range h.opts.Engine.Rules() {
 		if err := h.execute(r); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if err := h.finishESQL(r); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}

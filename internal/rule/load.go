@@ -32,6 +32,10 @@ type LoadOptions struct {
 	Schema *ecs.Schema      // nil = ecs.Default()
 	Plan   *event.Plan      // where compiled queries register their fields; nil = a new plan
 	Now    func() time.Time // clock for `now` in queries
+	// RunESQL makes ES|QL rules that compile runnable (vigil hunt, rules
+	// validate); without it they stay unsupported: serve and vigil test
+	// do not execute them yet.
+	RunESQL bool
 }
 
 // Set is a collection of loaded rules.
@@ -909,7 +913,8 @@ func (v *validator) queryError(err error) { v.keyQueryError("query", err) }
 // compileESQL parses and compiles an ES|QL rule's query: a syntax error is
 // a load error; a query Vigil cannot run (COMPLETION, or a construct its
 // ES|QL lacks) makes the rule unsupported with that reason. Rules that
-// compile are still unsupported: hunt and serve do not execute ES|QL yet.
+// compile are runnable when opts.RunESQL is set (hunt executes them),
+// else unsupported: serve and vigil test do not execute ES|QL yet.
 func (v *validator) compileESQL(opts LoadOptions) {
 	q, err := esql.Parse(v.r.Query)
 	if err != nil {
@@ -928,11 +933,9 @@ func (v *validator) compileESQL(opts LoadOptions) {
 			schema = opts.Schema.ForIndices(from.Indices)
 		}
 	}
-	now := opts.Now
-	if now == nil {
-		now = func() time.Time { return time.Time{} }
-	}
-	if _, err := esql.Compile(q, esql.Options{Schema: schema, Now: now}); err != nil {
+	clock := &ESQLClock{}
+	p, err := esql.Compile(q, esql.Options{Schema: schema, Now: clock.Now, Plan: opts.Plan, Limit: v.r.MaxSignals})
+	if err != nil {
 		var qe *esql.Error
 		if errors.As(err, &qe) {
 			v.unsupported(fmt.Sprintf("ES|QL query %d:%d: %s", qe.Pos.Line, qe.Pos.Col, qe.Msg))
@@ -941,8 +944,25 @@ func (v *validator) compileESQL(opts LoadOptions) {
 		}
 		return
 	}
-	v.unsupported("ES|QL rules parse and compile, but hunt and serve do not execute them yet")
+	if !opts.RunESQL {
+		v.unsupported("ES|QL rules run in vigil hunt; serve and vigil test do not execute them yet")
+		return
+	}
+	interval := v.r.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	if n := (v.r.Lookback + interval - 1) / interval; n > MaxESQLWindows {
+		v.unsupported(fmt.Sprintf("ES|QL rule's look-back (from %q) spans %d intervals of %s: a hunt runs the query once per execution over each event, at most %d times; Vigil does not run such rules yet", v.r.From, n, interval, MaxESQLWindows))
+		return
+	}
+	v.r.esql = &ESQL{Program: p, Clock: clock, Query: v.r.Query}
 }
+
+// MaxESQLWindows is the most executions whose look-back an event of an
+// ES|QL rule may fall in (the look-back divided by the interval, rounded
+// up): a hunt runs the query over each event once per such execution.
+const MaxESQLWindows = 12
 
 // keyQueryError reports an error of the KQL query under key at its
 // position in the rule file.

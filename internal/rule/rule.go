@@ -156,6 +156,7 @@ type Rule struct {
 	byIndex []indexMatcher // the query compiled per index where types differ (see MatchIndex)
 	filters []filter
 	threat  *threatQuery // threat_match rules
+	esql    *ESQL        // runnable ES|QL rules
 }
 
 // Match reports whether ev matches the rule's query and filters. Only

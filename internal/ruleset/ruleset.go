@@ -116,6 +116,15 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			er.Suppression = &engine.Suppression{Duration: s.Duration.TimeDuration()}
 		}
 	}
+	if q := r.ESQL(); q != nil {
+		// The query reads the documents of FROM's patterns and filters
+		// them itself: every such event is a match.
+		er.ESQL = &engine.ESQL{Program: q.Program, SetNow: q.Clock.Set, Query: q.Query}
+		er.Index = q.Program.Indices()
+		er.Match = func(*event.Event) bool { return true }
+		er.Explain = func(*event.Event) string { return "" }
+		return er
+	}
 	if r.Type == "threat_match" {
 		er.Threat = threatintel.NewMatcher(r, nil)
 	}

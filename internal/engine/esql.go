@@ -1,0 +1,360 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/esql"
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// ESQL is an ES|QL rule's query as the engine runs it. The rule's other
+// fields keep their meaning: Index is FROM's patterns (the events the
+// query reads), Window the schedule, Match selects every event (the query
+// filters itself).
+type ESQL struct {
+	// Program is the compiled query, its row limit max_signals.
+	Program *esql.Program
+	// SetNow sets the program's NOW() to the time of the execution about
+	// to start (Program.Start reads it).
+	SetNow func(time.Time)
+	// Query is the query's text: part of an aggregating alert's id.
+	Query string
+}
+
+// maxESQLWindows bounds the executions one event is fed to (a look-back
+// of that many intervals): past it, the oldest windows are not fed.
+const maxESQLWindows = 1000
+
+// esqlWindow is one execution of an ES|QL rule: [From, To] of the rule's
+// timestamp, and the query's run over the documents of that range.
+type esqlWindow struct {
+	from, to time.Time
+	run      *esql.Run
+}
+
+// esqlTuple is the range the execution started at at searches: Kibana's
+// [now - from, now + to offset].
+func esqlTuple(r *Rule, at time.Time) (from, to time.Time) {
+	to = at.Add(r.Window.ToOffset)
+	lookback := r.Window.Lookback
+	if lookback <= 0 {
+		lookback = Interval(r)
+	}
+	return to.Add(-lookback), to
+}
+
+// esqlExecutions returns the executions (on the clock at whole multiples
+// of the rule's interval) whose range holds an event at t, oldest first.
+func esqlExecutions(r *Rule, t time.Time) []time.Time {
+	i := Interval(r)
+	lookback := r.Window.Lookback
+	if lookback <= 0 {
+		lookback = i
+	}
+	// at + ToOffset - lookback <= t <= at + ToOffset
+	lo := t.Add(-r.Window.ToOffset)
+	first := lo.Truncate(i)
+	if first.Before(lo) {
+		first = first.Add(i)
+	}
+	last := lo.Add(lookback)
+	var out []time.Time
+	for at := first; !at.After(last) && len(out) < maxESQLWindows; at = at.Add(i) {
+		out = append(out, at)
+	}
+	return out
+}
+
+// esqlAlerts builds the alerts of one execution's result, as Kibana's
+// ES|QL rule type does (wrapEsqlAlerts): an aggregating query (STATS)
+// makes one alert per row, its id from the execution's range, the query,
+// the space and rule and the row's position, so that a re-run of the same
+// execution makes the same ids; a non-aggregating query with METADATA _id
+// makes one alert per source document, its id from _id, _version, _index,
+// the space and rule (deduplicated across executions); one without _id is
+// treated as aggregating. The row's columns are the alert's source fields
+// (dotted names as flat keys; metadata columns left out).
+func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Result) []Alert {
+	if space == "" {
+		space = "default"
+	}
+	aggregating := r.ESQL.Program.Aggregating()
+	alerts := make([]Alert, 0, len(res.Rows))
+	for n, row := range res.Rows {
+		src := make(map[string]any, len(res.Columns))
+		var id, index string
+		version := int64(1)
+		for i, c := range res.Columns {
+			var v any
+			if i < len(row) {
+				v = esql.JSONValue(row[i], c.Type)
+			}
+			switch c.Name {
+			case "_id":
+				id, _ = v.(string)
+				continue
+			case "_index":
+				index, _ = v.(string)
+				continue
+			case "_version":
+				switch x := row[i].(type) {
+				case int64:
+					version = x
+				case int:
+					version = int64(x)
+				}
+				continue
+			case "_source", "_score", "_ignored", "_index_mode":
+				continue
+			}
+			src[c.Name] = v
+		}
+		var alertID string
+		if !aggregating && id != "" {
+			alertID = hashParts(id, strconv.FormatInt(version, 10), index, space+":"+r.Alert.UUID)
+		} else {
+			alertID = hashParts(from.UTC().Format(time.RFC3339Nano)+to.UTC().Format(time.RFC3339Nano), r.ESQL.Query, space+":"+r.Alert.UUID, strconv.Itoa(n))
+			id, index = "", ""
+		}
+		doc := alert.Build(alert.Event{Doc: src, Index: index, ID: id}, r.Alert, alert.Options{Space: space, Now: now})
+		doc["kibana.alert.uuid"] = alertID
+		if id == "" {
+			// No source document: nothing to descend from.
+			doc["kibana.alert.ancestors"] = []any{}
+		}
+		var evTime time.Time
+		if ts, ok := src["@timestamp"].(string); ok {
+			evTime, _ = time.Parse(time.RFC3339Nano, ts)
+		}
+		if evTime.IsZero() {
+			evTime = to
+		}
+		alerts = append(alerts, Alert{ID: alertID, Rule: r, EventTime: evTime, Doc: doc, Exec: at})
+	}
+	return alerts
+}
+
+// hashParts is the hex SHA-256 of parts, each length-prefixed.
+func hashParts(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// esqlExecutor is the ES|QL rule type for a caller that hands it the
+// documents of one execution at once: Add runs the query over the matches
+// (every document of the rule's index patterns in the execution's range;
+// those outside it are ignored) and returns the alerts of its result,
+// those already stored or made earlier in the Session left out. A hunt
+// streams the documents into each window's run instead (Hunt.Add), which
+// holds no document.
+type esqlExecutor struct{}
+
+// Add implements Executor.
+func (esqlExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
+	sortMatches(ms)
+	from, to := esqlTuple(r, at)
+	r.ESQL.SetNow(at)
+	run := r.ESQL.Program.Start()
+	ev := event.New(nil, r.ESQL.Program.Plan())
+	for _, m := range ms {
+		if run.Done() {
+			break
+		}
+		if !m.HasTime || m.Time.Before(from) || m.Time.After(to) {
+			continue
+		}
+		if m.Raw != nil {
+			ev.Reset(m.Raw)
+		} else {
+			doc, err := x.eventDoc(m)
+			if err != nil {
+				return nil, err
+			}
+			b, err := event.AppendJSON(nil, doc)
+			if err != nil {
+				return nil, err
+			}
+			ev.Reset(b)
+		}
+		run.Add(esql.Doc{Event: ev, ID: m.EventID, Index: m.Index})
+	}
+	res := run.Finish()
+	if err := run.Err(); err != nil {
+		return nil, fmt.Errorf("rule %s: ES|QL execution at %s: %w", r.ID, at.UTC().Format(time.RFC3339), err)
+	}
+	var out []Alert
+	for _, a := range esqlAlerts(r, x.space(), x.Now, from, to, at, res) {
+		if _, found, err := x.Store.AlertDoc(ctx, a.ID); err != nil {
+			return nil, err
+		} else if found {
+			x.drop(r, at, DropDuplicate)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Run implements Executor: an ES|QL execution decides in Add.
+func (esqlExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
+	return nil, nil
+}
+
+// esqlState is what a hunt holds of an ES|QL rule: the run of each
+// execution its events fell in, open until the input's time has moved
+// past it by esqlSlack (or until Finish).
+type esqlState struct {
+	windows  map[time.Time]*esqlWindow
+	newest   time.Time // the newest event time read
+	finished time.Time // executions at or before it have run
+	late     int       // events read after an execution of theirs had run
+	warned   map[string]bool
+}
+
+// esqlSlack is how far the input's time must have moved past an
+// execution's range before the hunt runs it: the disorder of the input
+// (files or records out of time order) a hunt absorbs. An event older
+// than that, read after its execution ran, is counted as late, as an
+// event ingested after its window is never searched in Kibana.
+func esqlSlack(r *Rule) time.Duration {
+	lookback := r.Window.Lookback
+	if lookback <= 0 {
+		lookback = Interval(r)
+	}
+	return max(time.Hour, 2*lookback)
+}
+
+// addESQL feeds an event of an ES|QL rule to the run of each execution
+// whose range holds it, then runs the executions the input's time has
+// moved past.
+func (h *Hunt) addESQL(m Match) error {
+	r := m.Rule
+	s := h.esql[r]
+	if s == nil {
+		s = &esqlState{windows: map[time.Time]*esqlWindow{}, warned: map[string]bool{}}
+		h.esql[r] = s
+	}
+	if len(m.Raw) == 0 {
+		return nil
+	}
+	// The ES|QL rules an event is read by come one after the other with
+	// the same copy of its JSON: they share one read of it (their
+	// programs share the loader's plan).
+	if h.esqlEv == nil || h.esqlPlan != r.ESQL.Program.Plan() {
+		h.esqlPlan = r.ESQL.Program.Plan()
+		h.esqlEv = event.New(nil, h.esqlPlan)
+		h.esqlRaw = nil
+	}
+	if len(h.esqlRaw) == 0 || &h.esqlRaw[0] != &m.Raw[0] || len(h.esqlRaw) != len(m.Raw) {
+		h.esqlEv.Reset(m.Raw)
+		h.esqlRaw = m.Raw
+	}
+	late := false
+	for _, at := range esqlExecutions(r, m.Time) {
+		if !s.finished.IsZero() && !at.After(s.finished) {
+			late = true
+			continue
+		}
+		w := s.windows[at]
+		if w == nil {
+			from, to := esqlTuple(r, at)
+			r.ESQL.SetNow(at)
+			w = &esqlWindow{from: from, to: to, run: r.ESQL.Program.Start()}
+			s.windows[at] = w
+		}
+		if w.run.Done() {
+			continue
+		}
+		w.run.Add(esql.Doc{Event: h.esqlEv, ID: m.EventID, Index: m.Index})
+	}
+	if late {
+		s.late++
+	}
+	if m.Time.After(s.newest) {
+		s.newest = m.Time
+		// Run the executions whose range ended esqlSlack before the
+		// newest event, one interval at a time.
+		if due := s.newest.Add(-esqlSlack(r)).Truncate(Interval(r)); due.After(s.finished) {
+			return h.runESQL(r, s, due)
+		}
+	}
+	return nil
+}
+
+// runESQL runs the open executions of r at or before upTo (all when
+// upTo is zero), oldest first, and emits their alerts, each id once.
+func (h *Hunt) runESQL(r *Rule, s *esqlState, upTo time.Time) error {
+	st := h.stat(r)
+	var ats []time.Time
+	for at := range s.windows {
+		if upTo.IsZero() || !at.After(upTo) {
+			ats = append(ats, at)
+		}
+	}
+	if !upTo.IsZero() {
+		s.finished = upTo
+	}
+	sort.Slice(ats, func(i, j int) bool { return ats[i].Before(ats[j]) })
+	var now time.Time
+	if h.opts.Now != nil {
+		now = h.opts.Now()
+	}
+	warn := func(w string) {
+		if !s.warned[w] && len(s.warned) < 5 {
+			s.warned[w] = true
+			st.Warnings = append(st.Warnings, w)
+		}
+	}
+	var firstErr error
+	for _, at := range ats {
+		w := s.windows[at]
+		res := w.run.Finish()
+		st.Executions++
+		if err := w.run.Err(); err != nil {
+			warn(fmt.Sprintf("execution at %s stopped: %v (its result is incomplete)", at.UTC().Format(time.RFC3339), err))
+		}
+		for _, x := range res.Warnings {
+			warn("ES|QL: " + x)
+		}
+		delete(s.windows, at) // its groups are no longer needed
+		for _, a := range esqlAlerts(r, h.opts.Space, now, w.from, w.to, at, res) {
+			if h.seen[a.ID] {
+				st.Duplicates++
+				continue
+			}
+			h.seen[a.ID] = true
+			st.Alerts++
+			if err := h.emit(a); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+// finishESQL runs the executions of an ES|QL rule still open at the end
+// of the input.
+func (h *Hunt) finishESQL(r *Rule) error {
+	s := h.esql[r]
+	if s == nil {
+		return nil
+	}
+	err := h.runESQL(r, s, time.Time{})
+	if s.late > 0 {
+		st := h.stat(r)
+		st.NeverSearched += s.late
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d event(s) were read more than %s after newer ones, once their executions had run: give the input in time order", s.late, esqlSlack(r)))
+	}
+	delete(h.esql, r)
+	return err
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/match"
+	"github.com/vigil-project/vigil/internal/sequence"
 )
 
 // Requirement is a literal constraint any event a rule matches satisfies:
@@ -70,6 +71,10 @@ type Rule struct {
 	NewTerms *NewTerms
 	// Threshold, when set, makes this a threshold rule.
 	Threshold *Threshold
+	// Sequence, when set, makes this an eql sequence rule: Match selects
+	// the events one of its steps selects, and its executor runs the
+	// sequence matcher over them (sequence.go).
+	Sequence *sequence.Query
 	// Threat, when set, makes this a threat_match rule: a match needs an
 	// indicator, and its alert carries the enrichments.
 	Threat Indicators

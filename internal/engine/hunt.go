@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"time"
@@ -43,6 +44,10 @@ type HuntOptions struct {
 	// (vigil hunt --explain-rule): alerted, duplicate, out of range...
 	ExplainRule *Rule
 	Explain     func(where, verdict string)
+	// SequenceMemory bounds the bytes of event JSON held for eql sequence
+	// rules until Finish (default DefaultSequenceMemory); events past it
+	// are dropped and counted (RuleStats.SequenceDropped).
+	SequenceMemory int
 }
 
 // RuleStats is what one rule did in a hunt.
@@ -69,6 +74,10 @@ type RuleStats struct {
 	// BestCount and BestDistinct are a threshold rule's largest group in
 	// one execution: its matches, and its distinct cardinality values.
 	BestCount, BestDistinct int
+	// SequenceDropped counts the events an eql sequence rule's steps
+	// selected that the hunt could not hold (HuntOptions.SequenceMemory)
+	// or its matcher dropped at its key and pending bounds.
+	SequenceDropped int
 }
 
 // Hunt runs rules over events in batch.
@@ -80,7 +89,11 @@ type Hunt struct {
 	held  map[*Rule][]Match // query matches held for alert suppression
 	terms map[*Rule][]Match // new terms matches
 	thr   map[*Rule][]ThresholdMatch
-	min   time.Time
+	seq   map[*Rule][]Match // the events eql sequence rules' steps select
+	// seqBytes is the JSON the seq matches hold (an event shared by
+	// several rules counted for each).
+	seqBytes int
+	min      time.Time
 	max   time.Time
 	// store is the executors' state: a hunt's executions of a rule run
 	// over it in time order at Finish.
@@ -99,7 +112,7 @@ func NewHunt(opts HuntOptions) *Hunt {
 		opts.Now = func() time.Time { return time.Time{} }
 	}
 	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{},
-		held: map[*Rule][]Match{}, terms: map[*Rule][]Match{}, thr: map[*Rule][]ThresholdMatch{},
+		held: map[*Rule][]Match{}, terms: map[*Rule][]Match{}, thr: map[*Rule][]ThresholdMatch{}, seq: map[*Rule][]Match{},
 		store: NewMemoryStore(), budget: &Budget{}}
 }
 
@@ -233,6 +246,20 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 				return
 			}
 		}
+		if r.Sequence != nil {
+			// The sequence executor reads the event again once the
+			// matches are in time order: it keeps the event's JSON (one
+			// copy, whatever the number of sequence rules).
+			if lz.eventID == "" && lz.get() == nil {
+				return
+			}
+			if lz.raw == nil {
+				lz.raw = bytes.Clone(ev.Raw())
+			}
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
+				ID: alert.ID(index, lz.eventID, space, r.Alert.UUID), Raw: lz.raw})
+			return
+		}
 		if x.Defer {
 			if lz.eventID == "" && lz.get() == nil {
 				return
@@ -314,6 +341,7 @@ type lazyDoc struct {
 	doc     map[string]any
 	eventID string
 	err     error
+	raw     []byte // a copy of the event's JSON, for sequence rules
 }
 
 // get returns the document, nil after a decoding error (kept in err).
@@ -390,6 +418,24 @@ func (h *Hunt) Add(m Match) error {
 	}
 	h.seen[m.ID] = true
 	st.Matches++
+	if r.Sequence != nil {
+		if !m.HasTime {
+			return nil
+		}
+		limit := h.opts.SequenceMemory
+		if limit <= 0 {
+			limit = DefaultSequenceMemory
+		}
+		if h.seqBytes+len(m.Raw) > limit {
+			st.SequenceDropped++
+			explain("selected by a step of the sequence, but dropped: the hunt holds %d bytes of events for sequence rules", limit)
+			return nil
+		}
+		h.seqBytes += len(m.Raw)
+		h.seq[r] = append(h.seq[r], m)
+		explain("selected by a step of the sequence at %s; the sequences are decided at the end, in time order", m.Time.Format(time.RFC3339Nano))
+		return nil
+	}
 	if r.Threshold != nil {
 		if !m.HasTime {
 			return nil

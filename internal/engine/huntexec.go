@@ -13,7 +13,7 @@ import (
 // the interval before it (the executors' semantics are serve's, over a
 // MemoryStore), and the alerts are emitted once all ran, final.
 func (h *Hunt) execute(r *Rule) error {
-	if len(h.thr[r]) == 0 && len(h.terms[r]) == 0 && len(h.held[r]) == 0 {
+	if len(h.thr[r]) == 0 && len(h.terms[r]) == 0 && len(h.held[r]) == 0 && len(h.seq[r]) == 0 {
 		return nil
 	}
 	ctx := context.Background()
@@ -29,6 +29,10 @@ func (h *Hunt) execute(r *Rule) error {
 				st.Suppressed++
 			case DropNotNew:
 				st.NotNew++
+			case DropNoTime:
+				st.NoTime++
+			case DropSequenceCap:
+				st.SequenceDropped++
 			}
 		}}
 	if h.opts.Now != nil {
@@ -60,6 +64,16 @@ func (h *Hunt) execute(r *Rule) error {
 				return err
 			}
 		}
+	case len(h.seq[r]) > 0:
+		// One execution over every event the steps selected (a hunt
+		// without --replay alerts on every sequence in the data), at
+		// the execution that sees the newest.
+		ms := h.seq[r]
+		h.seq[r] = nil
+		sortMatches(ms)
+		if err := add(sess.Add(ctx, r, ExecutionAfter(r, ms[len(ms)-1].Time), ms)); err != nil {
+			return err
+		}
 	default:
 		ms := h.terms[r]
 		if r.NewTerms == nil {
@@ -86,6 +100,9 @@ func (h *Hunt) execute(r *Rule) error {
 			runs[a.Exec] = true
 		}
 		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d runs: %s", len(truncated), len(runs), MaxSignalsWarning))
+	}
+	if st.SequenceDropped > 0 {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d events its sequence's steps selected were dropped (past the memory held for sequences, or the matcher's key and pending bounds): sequences may be missed", st.SequenceDropped))
 	}
 	var firstErr error
 	for _, a := range alerts {

@@ -94,7 +94,7 @@ type Hunt struct {
 	// several rules counted for each).
 	seqBytes int
 	min      time.Time
-	max   time.Time
+	max      time.Time
 	// store is the executors' state: a hunt's executions of a rule run
 	// over it in time order at Finish.
 	store  *MemoryStore

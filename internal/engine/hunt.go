@@ -89,11 +89,8 @@ type Hunt struct {
 	held  map[*Rule][]Match // query matches held for alert suppression
 	terms map[*Rule][]Match // new terms matches
 	thr   map[*Rule][]ThresholdMatch
-	seq   map[*Rule][]Match // the events eql sequence rules' steps select
-	// seqBytes is the JSON the seq matches hold (an event shared by
-	// several rules counted for each).
-	seqBytes int
-	min      time.Time
+	seq   sequenceHold // the events eql sequence rules' steps select
+	min   time.Time
 	max      time.Time
 	// store is the executors' state: a hunt's executions of a rule run
 	// over it in time order at Finish.
@@ -112,7 +109,7 @@ func NewHunt(opts HuntOptions) *Hunt {
 		opts.Now = func() time.Time { return time.Time{} }
 	}
 	return &Hunt{opts: opts, stats: map[*Rule]*RuleStats{}, seen: map[string]bool{}, hits: map[*Rule][]pending{},
-		held: map[*Rule][]Match{}, terms: map[*Rule][]Match{}, thr: map[*Rule][]ThresholdMatch{}, seq: map[*Rule][]Match{},
+		held: map[*Rule][]Match{}, terms: map[*Rule][]Match{}, thr: map[*Rule][]ThresholdMatch{},
 		store: NewMemoryStore(), budget: &Budget{}}
 }
 
@@ -147,6 +144,17 @@ type Match struct {
 	Raw []byte
 	// Enrichments are a deferred threat_match match's threat.enrichments.
 	Enrichments []any
+	// Order is an eql sequence rule's match's place in the sequence's
+	// order (its timestamp_field and tiebreaker_field), read when it is
+	// evaluated.
+	Order SequenceOrder
+}
+
+// SequenceOrder is an event's place in an eql sequence's order.
+type SequenceOrder struct {
+	Time       int64 // nanoseconds since the epoch
+	Tiebreaker any   // nil without a tiebreaker field (or a value)
+	OK         bool  // false: no readable timestamp
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -256,8 +264,12 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			if lz.raw == nil {
 				lz.raw = bytes.Clone(ev.Raw())
 			}
+			// No alert id: a sequence's alerts get theirs from all its
+			// events (alert.BuildSequence); the hunt de-duplicates the
+			// events themselves.
+			ns, tb, tok := r.Sequence.Order(ev)
 			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
-				ID: alert.ID(index, lz.eventID, space, r.Alert.UUID), Raw: lz.raw})
+				Raw: lz.raw, Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}})
 			return
 		}
 		if x.Defer {
@@ -411,6 +423,9 @@ func (h *Hunt) Add(m Match) error {
 		}
 		h.span(m.Time)
 	}
+	if r.Sequence != nil {
+		return h.holdSequence(m, st, explain)
+	}
 	if h.seen[m.ID] {
 		st.Duplicates++
 		explain("matches, but an earlier event had the same alert id %s: the same event seen again", m.ID)
@@ -418,24 +433,6 @@ func (h *Hunt) Add(m Match) error {
 	}
 	h.seen[m.ID] = true
 	st.Matches++
-	if r.Sequence != nil {
-		if !m.HasTime {
-			return nil
-		}
-		limit := h.opts.SequenceMemory
-		if limit <= 0 {
-			limit = DefaultSequenceMemory
-		}
-		if h.seqBytes+len(m.Raw) > limit {
-			st.SequenceDropped++
-			explain("selected by a step of the sequence, but dropped: the hunt holds %d bytes of events for sequence rules", limit)
-			return nil
-		}
-		h.seqBytes += len(m.Raw)
-		h.seq[r] = append(h.seq[r], m)
-		explain("selected by a step of the sequence at %s; the sequences are decided at the end, in time order", m.Time.Format(time.RFC3339Nano))
-		return nil
-	}
 	if r.Threshold != nil {
 		if !m.HasTime {
 			return nil
@@ -576,6 +573,9 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 				}
 			}
 		}
+	}
+	if err := h.runSequences(); err != nil && firstErr == nil {
+		firstErr = err
 	}
 	for _, r := range h.opts.Engine.Rules() {
 		if err := h.execute(r); err != nil && firstErr == nil {

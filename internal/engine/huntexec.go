@@ -13,7 +13,7 @@ import (
 // the interval before it (the executors' semantics are serve's, over a
 // MemoryStore), and the alerts are emitted once all ran, final.
 func (h *Hunt) execute(r *Rule) error {
-	if len(h.thr[r]) == 0 && len(h.terms[r]) == 0 && len(h.held[r]) == 0 && len(h.seq[r]) == 0 {
+	if len(h.thr[r]) == 0 && len(h.terms[r]) == 0 && len(h.held[r]) == 0 && h.seq.found[r] == nil {
 		return nil
 	}
 	ctx := context.Background()
@@ -64,14 +64,13 @@ func (h *Hunt) execute(r *Rule) error {
 				return err
 			}
 		}
-	case len(h.seq[r]) > 0:
+	case h.seq.found[r] != nil:
 		// One execution over every event the steps selected (a hunt
 		// without --replay alerts on every sequence in the data), at
 		// the execution that sees the newest.
-		ms := h.seq[r]
-		h.seq[r] = nil
-		sortMatches(ms)
-		if err := add(sess.Add(ctx, r, ExecutionAfter(r, ms[len(ms)-1].Time), ms)); err != nil {
+		f := h.seq.found[r]
+		delete(h.seq.found, r)
+		if err := add(sess.sequenceAlerts(r, ExecutionAfter(r, f.newest), f.results, f.event)); err != nil {
 			return err
 		}
 	default:
@@ -100,9 +99,6 @@ func (h *Hunt) execute(r *Rule) error {
 			runs[a.Exec] = true
 		}
 		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d runs: %s", len(truncated), len(runs), MaxSignalsWarning))
-	}
-	if st.SequenceDropped > 0 {
-		st.Warnings = append(st.Warnings, fmt.Sprintf("%d events its sequence's steps selected were dropped (past the memory held for sequences, or the matcher's key and pending bounds): sequences may be missed", st.SequenceDropped))
 	}
 	var firstErr error
 	for _, a := range alerts {

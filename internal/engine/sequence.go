@@ -14,50 +14,52 @@ import (
 
 // DefaultSequenceMemory is how many bytes of event JSON a hunt holds for
 // its eql sequence rules (HuntOptions.SequenceMemory): the events their
-// steps select, kept until the end of the input to be put in time order.
-// Events past it are dropped, counted per rule (RuleStats.SequenceDropped)
+// steps select, each once whatever the number of rules, kept until the
+// end of the input to be put in time order. Events past it are dropped,
+// counted for each rule they would have fed (RuleStats.SequenceDropped),
 // and warned about.
 const DefaultSequenceMemory = 512 << 20
 
-// sequenceExecutor runs an eql sequence rule: the matches an execution
-// sees are the events one of the sequence's steps selects (Rule.Match is
-// sequence.Query.Relevant); it puts them in the sequence's order
-// (timestamp_field, tiebreaker_field, then the rule's time and alert id,
-// so that the result does not depend on the input's order), runs
-// Elasticsearch's sequence matcher over them and returns, for each
-// sequence found, Kibana's alerts: a building block per event and the
-// shell that groups them (alert.BuildSequence). Each sequence spends one
-// alert of the execution's max_signals. It holds no state between
+// sequenceExecutor runs an eql sequence rule over the matches of one
+// execution: the events one of the sequence's steps selects (Rule.Match
+// is sequence.Query.Relevant, Match.Order their place in its order). It
+// puts them in the sequence's order (timestamp_field, tiebreaker_field,
+// then the event's id, so that the result does not depend on the input's
+// order), runs Elasticsearch's sequence matcher over them and returns,
+// for each sequence found, Kibana's alerts: a building block per event and
+// the shell that groups them (alert.BuildSequence). Each sequence spends
+// one alert of the execution's max_signals. It holds no state between
 // executions: like Kibana's, each execution is one EQL search over the
 // matches it is given.
+//
+// A hunt does not go through Add: it runs all its sequence rules over the
+// events it held in one pass per order (Hunt.runSequences), reading each
+// event once, then builds the alerts the same way (sequenceAlerts).
 type sequenceExecutor struct{}
 
 // Add finds the sequences among ms and returns their alerts.
 func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
-	q := r.Sequence
-	plan := q.Plan()
-	sortMatches(ms)
-	type ordered struct {
-		hit sequence.Hit
-		i   int
-	}
-	hits := make([]ordered, 0, len(ms))
+	idx := make([]int, 0, len(ms))
 	for i, m := range ms {
-		ns, tb, ok := q.Order(event.New(m.Raw, plan))
-		if !ok {
+		if !m.Order.OK {
 			x.drop(r, at, DropNoTime)
 			continue
 		}
-		hits = append(hits, ordered{hit: sequence.Hit{Time: ns, Tiebreaker: tb, Arrival: uint64(i)}, i: i})
+		idx = append(idx, i)
 	}
-	sort.SliceStable(hits, func(a, b int) bool { return hits[a].hit.Compare(&hits[b].hit) < 0 })
-	sm, err := q.NewSequenceMatcher()
+	sort.SliceStable(idx, func(a, b int) bool {
+		return compareOrder(ms[idx[a]].Order, ms[idx[b]].Order, ms[idx[a]].EventID, ms[idx[b]].EventID, ms[idx[a]].Index, ms[idx[b]].Index) < 0
+	})
+	sm, err := r.Sequence.NewSequenceMatcher()
 	if err != nil {
 		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 	}
+	plan := r.Sequence.Plan()
 	var found []*sequence.Result
-	for _, h := range hits {
-		rs, err := sm.Push(event.New(ms[h.i].Raw, plan), h.i)
+	ev := event.New(nil, plan)
+	for _, i := range idx {
+		ev.Reset(ms[i].Raw)
+		rs, err := sm.Push(ev, i)
 		if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
 			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 		}
@@ -67,7 +69,44 @@ func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time
 	for range sm.Stats().Dropped {
 		x.drop(r, at, DropSequenceCap)
 	}
-	now := x.Now
+	return x.sequenceAlerts(r, at, found, func(ref any) (*heldEvent, time.Time) {
+		m := ms[ref.(int)]
+		return &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID}, m.Time
+	})
+}
+
+// Run does nothing: a sequence rule's alerts are decided by Add.
+func (sequenceExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
+	return nil, nil
+}
+
+// compareOrder orders events as a sequence's search sorts them: by
+// timestamp, then tiebreaker (null last), then (for a result that does
+// not depend on the input's order) by event id and index.
+func compareOrder(a, b SequenceOrder, aID, bID, aIndex, bIndex string) int {
+	ha := sequence.Hit{Time: a.Time, Tiebreaker: a.Tiebreaker}
+	hb := sequence.Hit{Time: b.Time, Tiebreaker: b.Tiebreaker}
+	if c := ha.Compare(&hb); c != 0 {
+		return c
+	}
+	switch {
+	case aID != bID:
+		if aID < bID {
+			return -1
+		}
+		return 1
+	case aIndex < bIndex:
+		return -1
+	case aIndex > bIndex:
+		return 1
+	}
+	return 0
+}
+
+// sequenceAlerts builds the alerts of the sequences r found in the
+// execution at at; event gives a hit's event and its time for r from the
+// hit's Ref.
+func (x *Session) sequenceAlerts(r *Rule, at time.Time, found []*sequence.Result, get func(ref any) (*heldEvent, time.Time)) ([]Alert, error) {
 	var alerts []Alert
 	for _, res := range found {
 		if !x.take(r, at) {
@@ -76,15 +115,15 @@ func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time
 		evs := make([]alert.Event, len(res.Events))
 		times := make([]time.Time, len(res.Events))
 		for i, h := range res.Events {
-			m := ms[h.Ref.(int)]
-			doc, err := event.New(m.Raw, nil).Map()
+			e, t := get(h.Ref)
+			doc, err := event.New(e.raw, nil).Map()
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: an event of a sequence: %w", r.ID, err)
 			}
-			evs[i] = alert.Event{Doc: doc, Index: m.Index, ID: m.EventID}
-			times[i] = m.Time
+			evs[i] = alert.Event{Doc: doc, Index: e.index, ID: e.eventID}
+			times[i] = t
 		}
-		docs := alert.BuildSequence(evs, r.Alert, alert.Options{Space: x.space(), Now: now})
+		docs := alert.BuildSequence(evs, r.Alert, alert.Options{Space: x.space(), Now: x.Now})
 		for i, doc := range docs {
 			t := times[len(times)-1] // the shell: the sequence's last event
 			if i < len(times) {
@@ -97,7 +136,188 @@ func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time
 	return alerts, nil
 }
 
-// Run does nothing: a sequence rule's alerts are decided by Add.
-func (sequenceExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
-	return nil, nil
+// heldEvent is an event a hunt holds for its sequence rules: its JSON
+// (one copy for all the rules), and for each rule whose steps select it,
+// its time and place in the rule's order.
+type heldEvent struct {
+	raw            []byte
+	index, eventID string
+	holds          []seqHold
+}
+
+type seqHold struct {
+	r     *Rule
+	t     time.Time // the rule's primary timestamp
+	order SequenceOrder
+}
+
+// sequenceHold is what a hunt keeps for its sequence rules.
+type sequenceHold struct {
+	events []*heldEvent
+	seen   map[string]bool // index and event id of the events held
+	bytes  int
+	found  map[*Rule]*seqFound // filled by runSequences
+}
+
+// seqFound is what runSequences found for one rule.
+type seqFound struct {
+	r       *Rule
+	results []*sequence.Result // refs: *heldEvent
+	newest  time.Time          // the newest event time the rule held
+}
+
+func (f *seqFound) event(ref any) (*heldEvent, time.Time) {
+	e := ref.(*heldEvent)
+	for _, h := range e.holds {
+		if h.r == f.r {
+			return e, h.t
+		}
+	}
+	return e, time.Time{}
+}
+
+// holdSequence keeps a match of an eql sequence rule for runSequences: the
+// matches of one event (consecutive, sharing its JSON) share one
+// heldEvent; an event seen again (same index and id) is a duplicate.
+func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)) error {
+	r := m.Rule
+	if !m.HasTime {
+		return nil
+	}
+	s := &h.seq
+	var e *heldEvent
+	if n := len(s.events); n > 0 {
+		if last := s.events[n-1]; len(last.raw) > 0 && len(m.Raw) > 0 && &last.raw[0] == &m.Raw[0] {
+			e = last
+		}
+	}
+	if e == nil {
+		key := m.Index + "\x00" + m.EventID
+		if s.seen[key] {
+			st.Duplicates++
+			explain("selected by a step of the sequence, but an earlier event had the same id: the same event seen again")
+			return nil
+		}
+		limit := h.opts.SequenceMemory
+		if limit <= 0 {
+			limit = DefaultSequenceMemory
+		}
+		if s.bytes+len(m.Raw) > limit {
+			st.SequenceDropped++
+			explain("selected by a step of the sequence, but dropped: the hunt holds at most %d bytes of events for sequence rules", limit)
+			return nil
+		}
+		if s.seen == nil {
+			s.seen = map[string]bool{}
+		}
+		s.seen[key] = true
+		s.bytes += len(m.Raw)
+		e = &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID}
+		s.events = append(s.events, e)
+	}
+	e.holds = append(e.holds, seqHold{r: r, t: m.Time, order: m.Order})
+	st.Matches++
+	explain("selected by a step of the sequence at %s; the sequences are decided at the end, in time order", m.Time.Format(time.RFC3339Nano))
+	return nil
+}
+
+// runSequences runs the hunt's sequence rules over the events held: for
+// each order (timestamp and tiebreaker fields), the events sorted once,
+// each read once and pushed to the matchers of the rules that hold it.
+func (h *Hunt) runSequences() error {
+	s := &h.seq
+	if len(s.events) == 0 {
+		return nil
+	}
+	type orderKey struct{ ts, tb string }
+	var keys []orderKey
+	byKey := map[orderKey]map[*Rule]*sequence.SequenceMatcher{}
+	for _, r := range h.opts.Engine.Rules() {
+		if r.Sequence == nil {
+			continue
+		}
+		ts, tb := r.Sequence.OrderFields()
+		k := orderKey{ts, tb}
+		if byKey[k] == nil {
+			byKey[k] = map[*Rule]*sequence.SequenceMatcher{}
+			keys = append(keys, k)
+		}
+		sm, err := r.Sequence.NewSequenceMatcher()
+		if err != nil {
+			return fmt.Errorf("rule %s: %w", r.ID, err)
+		}
+		byKey[k][r] = sm
+	}
+	s.found = map[*Rule]*seqFound{}
+	plan := h.opts.Engine.Plan()
+	for _, k := range keys {
+		matchers := byKey[k]
+		type item struct {
+			e     *heldEvent
+			order SequenceOrder
+		}
+		var items []item
+		for _, e := range s.events {
+			for _, hd := range e.holds {
+				if matchers[hd.r] == nil {
+					continue
+				}
+				if hd.order.OK {
+					items = append(items, item{e, hd.order})
+				}
+				break
+			}
+		}
+		sort.SliceStable(items, func(i, j int) bool {
+			a, b := items[i], items[j]
+			return compareOrder(a.order, b.order, a.e.eventID, b.e.eventID, a.e.index, b.e.index) < 0
+		})
+		ev := event.New(nil, plan) // one event, reset for each: the matchers keep none
+		for _, it := range items {
+			ev.Reset(it.e.raw)
+			for _, hd := range it.e.holds {
+				sm := matchers[hd.r]
+				if sm == nil {
+					continue
+				}
+				f := s.found[hd.r]
+				if f == nil {
+					f = &seqFound{r: hd.r}
+					s.found[hd.r] = f
+				}
+				if hd.t.After(f.newest) {
+					f.newest = hd.t
+				}
+				rs, err := sm.Push(ev, it.e)
+				if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
+					return fmt.Errorf("rule %s: %w", hd.r.ID, err)
+				}
+				f.results = append(f.results, rs...)
+			}
+		}
+		for r, sm := range matchers {
+			f := s.found[r]
+			if f == nil {
+				continue
+			}
+			f.results = append(f.results, sm.Flush()...)
+			st := h.stat(r)
+			st.SequenceDropped += int(sm.Stats().Dropped)
+			st.NoTime += int(sm.Stats().NoTime)
+		}
+	}
+	for _, e := range s.events {
+		for _, hd := range e.holds {
+			if !hd.order.OK {
+				h.stat(hd.r).NoTime++
+			}
+		}
+	}
+	s.events, s.seen = nil, nil
+	for _, r := range h.opts.Engine.Rules() {
+		if st := h.stats[r]; r.Sequence != nil && st != nil && st.SequenceDropped > 0 {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%d events its sequence's steps selected were dropped (past the memory a hunt holds for sequences, or the matcher's key and pending bounds): sequences may be missed", st.SequenceDropped))
+		}
+	}
+	return nil
 }

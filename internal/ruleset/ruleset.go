@@ -167,6 +167,12 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		er.MatchIndex = r.MatchIndex
 		return er
 	}
+	if q := r.Sequence(); q != nil {
+		er.Prefilter = q.Prefilter
+		for _, req := range q.Required() {
+			er.Required = append(er.Required, engineRequirement(req))
+		}
+	}
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter
 		for _, req := range m.Required() {

@@ -91,7 +91,7 @@ type Hunt struct {
 	thr   map[*Rule][]ThresholdMatch
 	seq   sequenceHold // the events eql sequence rules' steps select
 	min   time.Time
-	max      time.Time
+	max   time.Time
 	// store is the executors' state: a hunt's executions of a rule run
 	// over it in time order at Finish.
 	store  *MemoryStore

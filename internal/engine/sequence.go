@@ -315,6 +315,9 @@ func (h *Hunt) runSequences() error {
 	}
 	s.events, s.seen = nil, nil
 	for _, r := range h.opts.Engine.Rules() {
+		if st := h.stats[r]; r.Sequence != nil && st != nil && h.opts.Replay {
+			st.Warnings = append(st.Warnings, "--replay does not replay eql sequence rules execution by execution yet: every sequence in the data alerts, as without --replay")
+		}
 		if st := h.stats[r]; r.Sequence != nil && st != nil && st.SequenceDropped > 0 {
 			st.Warnings = append(st.Warnings, fmt.Sprintf("%d events its sequence's steps selected were dropped (past the memory a hunt holds for sequences, or the matcher's key and pending bounds): sequences may be missed", st.SequenceDropped))
 		}

@@ -34,8 +34,8 @@ Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, th
 is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 EQL sequence rules run too: the events their steps select are held (at most 512 MiB of JSON,
 past that dropped and counted), sorted by time, and each sequence found gives Kibana's alerts,
-a building block per event and a shell alert grouping them (see docs/eql.md). With --replay they
-are not replayed execution by execution yet: every sequence in the data alerts.
+a building block per event and a shell alert grouping them (see docs/eql.md); with --replay,
+one EQL search per execution over its window, as Kibana runs them.
 
 Examples:
   vigil hunt testdata/sample/azure-activity.json
@@ -57,7 +57,7 @@ func runHunt(env *Env, args []string) int {
 	dbPath := fs.String("db", "", "keep alerts in the SQLite database FILE; re-runs add only new alerts")
 	since := fs.String("since", "", "only events at or after T (RFC 3339, e.g. 2026-03-14T00:00:00Z)")
 	until := fs.String("until", "", "only events at or before T (RFC 3339)")
-	replay := fs.Bool("replay", false, "simulate Kibana's schedule: alert what a scheduled rule would (interval, look-back, max_signals, gaps); not yet for EQL sequence rules")
+	replay := fs.Bool("replay", false, "simulate Kibana's schedule: alert what a scheduled rule would (interval, look-back, max_signals, gaps)")
 	replayEvery := fs.Duration("replay-every", 0, "with --replay: how often Kibana ran the rules (default: each rule's interval); larger values show gaps")
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")

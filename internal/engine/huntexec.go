@@ -70,8 +70,34 @@ func (h *Hunt) execute(r *Rule) error {
 		// the execution that sees the newest.
 		f := h.seq.found[r]
 		delete(h.seq.found, r)
-		if err := add(sess.sequenceAlerts(r, ExecutionAfter(r, f.newest), f.results, f.event)); err != nil {
-			return err
+		if f.batches == nil {
+			if err := add(sess.sequenceAlerts(r, ExecutionAfter(r, f.newest), f.results, f.event)); err != nil {
+				return err
+			}
+			break
+		}
+		// --replay: each execution's sequences; one found again by a
+		// later execution has the same ids and is written once.
+		written := map[string]bool{}
+		for _, b := range f.batches {
+			as, err := sess.sequenceAlerts(r, b.at, b.results, f.event)
+			if err != nil {
+				return err
+			}
+			fresh := as[:0]
+			for _, a := range as {
+				if written[a.ID] {
+					if a.Doc["kibana.alert.building_block_type"] == nil {
+						st.Duplicates++ // the shell: one per sequence
+					}
+					continue
+				}
+				written[a.ID] = true
+				fresh = append(fresh, a)
+			}
+			if err := add(fresh, nil); err != nil {
+				return err
+			}
 		}
 	default:
 		ms := h.terms[r]

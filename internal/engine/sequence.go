@@ -164,6 +164,15 @@ type seqFound struct {
 	r       *Rule
 	results []*sequence.Result // refs: *heldEvent
 	newest  time.Time          // the newest event time the rule held
+	// batches, with --replay: the sequences each execution found, in
+	// execution order (results is then unused).
+	batches []seqBatch
+}
+
+// seqBatch is what one execution of a replayed sequence rule found.
+type seqBatch struct {
+	at      time.Time
+	results []*sequence.Result
 }
 
 func (f *seqFound) event(ref any) (*heldEvent, time.Time) {
@@ -250,6 +259,18 @@ func (h *Hunt) runSequences() error {
 	}
 	s.found = map[*Rule]*seqFound{}
 	plan := h.opts.Engine.Plan()
+	if h.opts.Replay {
+		for _, k := range keys {
+			for _, r := range h.opts.Engine.Rules() {
+				if byKey[k][r] != nil {
+					if err := h.replaySequence(r); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		keys = nil
+	}
 	for _, k := range keys {
 		matchers := byKey[k]
 		type item struct {
@@ -315,12 +336,77 @@ func (h *Hunt) runSequences() error {
 	}
 	s.events, s.seen = nil, nil
 	for _, r := range h.opts.Engine.Rules() {
-		if st := h.stats[r]; r.Sequence != nil && st != nil && h.opts.Replay {
-			st.Warnings = append(st.Warnings, "--replay does not replay eql sequence rules execution by execution yet: every sequence in the data alerts, as without --replay")
-		}
 		if st := h.stats[r]; r.Sequence != nil && st != nil && st.SequenceDropped > 0 {
 			st.Warnings = append(st.Warnings, fmt.Sprintf("%d events its sequence's steps selected were dropped (past the memory a hunt holds for sequences, or the matcher's key and pending bounds): sequences may be missed", st.SequenceDropped))
 		}
 	}
+	return nil
+}
+
+// replaySequence runs a sequence rule as Kibana's schedule does (--replay):
+// each execution (Replay's schedule over the data's span) is one EQL
+// search over its window's events (the rule's primary timestamp within
+// [from, to]) with size = max_signals, the first sequences found; a
+// sequence found again by a later execution gets the same ids and is
+// written once (Hunt.execute). Sequences straddling two windows are found
+// or missed as Kibana finds or misses them.
+func (h *Hunt) replaySequence(r *Rule) error {
+	type item struct {
+		e *heldEvent
+		t time.Time
+		o SequenceOrder
+	}
+	var items []item
+	for _, e := range h.seq.events {
+		for _, hd := range e.holds {
+			if hd.r == r && hd.order.OK {
+				items = append(items, item{e, hd.t, hd.order})
+			}
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		return compareOrder(a.o, b.o, a.e.eventID, b.e.eventID, a.e.index, b.e.index) < 0
+	})
+	f := &seqFound{r: r}
+	h.seq.found[r] = f
+	sched := Replay(nil, ReplayOptions{Window: r.Window, RunEvery: h.opts.RunEvery, Start: h.min, End: h.max})
+	ev := event.New(nil, h.opts.Engine.Plan())
+	st := h.stat(r)
+	for _, ex := range sched.Executions {
+		b := seqBatch{at: ex.StartedAt}
+		for _, tp := range ex.Tuples {
+			sm, err := r.Sequence.NewSequenceMatcher()
+			if err != nil {
+				return fmt.Errorf("rule %s: %w", r.ID, err)
+			}
+			size := tp.MaxSignals
+			if size <= 0 {
+				size = 100
+			}
+			sel := r.Sequence.NewSelection(size, false)
+			for _, it := range items {
+				if it.t.Before(tp.From) || it.t.After(tp.To) {
+					continue
+				}
+				ev.Reset(it.e.raw)
+				rs, err := sm.Push(ev, it.e)
+				if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
+					return fmt.Errorf("rule %s: %w", r.ID, err)
+				}
+				sel.Add(rs...)
+			}
+			sel.Add(sm.Flush()...)
+			st.SequenceDropped += int(sm.Stats().Dropped)
+			b.results = append(b.results, sel.Results()...)
+		}
+		if len(b.results) > 0 {
+			f.batches = append(f.batches, b)
+		}
+	}
+	st.Executions = len(sched.Executions)
 	return nil
 }

@@ -155,6 +155,9 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		if m := r.Matcher(); m != nil && !m.Match(ev) {
 			return "the query does not match:\n" + m.Explain(ev).String()
 		}
+		if q := r.Sequence(); q != nil && !q.Relevant(ev) {
+			return "no step of the sequence (nor until) selects the event"
+		}
 		if !r.Match(ev) {
 			return "the query matches, but one of the rule's filters excludes the event"
 		}

@@ -84,10 +84,12 @@ func TestSequenceAlertsIndependentOfOrderAndWorkers(t *testing.T) {
 		}
 	}
 	shuffled := write("shuffled.ndjson", mixed)
+	// Every event twice (the same file read again): the same alerts.
+	twice := write("twice.ndjson", append(slices.Clone(evs), reversedLines(evs)...))
 
 	want := huntOut(t, "--rules", rules, "--jobs", "1", inOrder)
 	checkSequenceAlerts(t, want, hosts)
-	for _, in := range []string{inOrder, reversed, shuffled} {
+	for _, in := range []string{inOrder, reversed, shuffled, twice} {
 		for _, jobs := range []int{1, 2} {
 			got := huntOut(t, "--rules", rules, "--jobs", strconv.Itoa(jobs), in)
 			if !bytes.Equal(got, want) {

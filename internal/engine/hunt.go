@@ -258,15 +258,14 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			// The sequence executor reads the event again once the
 			// matches are in time order: it keeps the event's JSON (one
 			// copy, whatever the number of sequence rules).
-			if lz.eventID == "" && lz.get() == nil {
-				return
-			}
 			if lz.raw == nil {
 				lz.raw = bytes.Clone(ev.Raw())
 			}
 			// No alert id: a sequence's alerts get theirs from all its
 			// events (alert.BuildSequence); the hunt de-duplicates the
-			// events themselves.
+			// events themselves. The event id (a hash of the decoded
+			// document, when the sender gave none) is computed later,
+			// only where needed (sortHeld).
 			ns, tb, tok := r.Sequence.Order(ev)
 			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
 				Raw: lz.raw, Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}})

@@ -39,27 +39,28 @@ type sequenceExecutor struct{}
 
 // Add finds the sequences among ms and returns their alerts.
 func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
-	idx := make([]int, 0, len(ms))
-	for i, m := range ms {
+	items := make([]seqItem, 0, len(ms))
+	for _, m := range ms {
 		if !m.Order.OK {
 			x.drop(r, at, DropNoTime)
 			continue
 		}
-		idx = append(idx, i)
+		e := &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID, holds: []seqHold{{r: r, t: m.Time, order: m.Order}}}
+		items = append(items, seqItem{e: e, t: m.Time, o: m.Order})
 	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		return compareOrder(ms[idx[a]].Order, ms[idx[b]].Order, ms[idx[a]].EventID, ms[idx[b]].EventID, ms[idx[a]].Index, ms[idx[b]].Index) < 0
-	})
+	items, dups := sortHeld(items)
+	for range dups {
+		x.drop(r, at, DropDuplicate)
+	}
 	sm, err := r.Sequence.NewSequenceMatcher()
 	if err != nil {
 		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 	}
-	plan := r.Sequence.Plan()
+	ev := event.New(nil, r.Sequence.Plan())
 	var found []*sequence.Result
-	ev := event.New(nil, plan)
-	for _, i := range idx {
-		ev.Reset(ms[i].Raw)
-		rs, err := sm.Push(ev, i)
+	for _, it := range items {
+		ev.Reset(it.e.raw)
+		rs, err := sm.Push(ev, it.e)
 		if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
 			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 		}
@@ -69,10 +70,8 @@ func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time
 	for range sm.Stats().Dropped {
 		x.drop(r, at, DropSequenceCap)
 	}
-	return x.sequenceAlerts(r, at, found, func(ref any) (*heldEvent, time.Time) {
-		m := ms[ref.(int)]
-		return &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID}, m.Time
-	})
+	f := &seqFound{r: r}
+	return x.sequenceAlerts(r, at, found, f.event)
 }
 
 // Run does nothing: a sequence rule's alerts are decided by Add.
@@ -80,27 +79,61 @@ func (sequenceExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Aler
 	return nil, nil
 }
 
-// compareOrder orders events as a sequence's search sorts them: by
-// timestamp, then tiebreaker (null last), then (for a result that does
-// not depend on the input's order) by event id and index.
-func compareOrder(a, b SequenceOrder, aID, bID, aIndex, bIndex string) int {
-	ha := sequence.Hit{Time: a.Time, Tiebreaker: a.Tiebreaker}
-	hb := sequence.Hit{Time: b.Time, Tiebreaker: b.Tiebreaker}
-	if c := ha.Compare(&hb); c != 0 {
-		return c
-	}
-	switch {
-	case aID != bID:
-		if aID < bID {
-			return -1
+// seqItem is a held event in one rule's (or order's) stream.
+type seqItem struct {
+	e *heldEvent
+	t time.Time // the rule's primary timestamp
+	o SequenceOrder
+}
+
+// sortHeld orders events as a sequence's search sorts them: by timestamp,
+// then tiebreaker (null last), then, for a result that does not depend on
+// the input's order, by event id and index. Event ids are computed only
+// for events that tie on timestamp and tiebreaker (decoding the others is
+// left to the few that end up in a sequence); tying events with the same
+// index and id are one event seen twice: the copies are dropped and
+// counted.
+func sortHeld(items []seqItem) ([]seqItem, int) {
+	hit := func(o SequenceOrder) sequence.Hit { return sequence.Hit{Time: o.Time, Tiebreaker: o.Tiebreaker} }
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := hit(items[i].o), hit(items[j].o)
+		return a.Compare(&b) < 0
+	})
+	out := items[:0]
+	dups := 0
+	for lo := 0; lo < len(items); {
+		hi := lo + 1
+		first := hit(items[lo].o)
+		for hi < len(items) {
+			h := hit(items[hi].o)
+			if first.Compare(&h) != 0 {
+				break
+			}
+			hi++
 		}
-		return 1
-	case aIndex < bIndex:
-		return -1
-	case aIndex > bIndex:
-		return 1
+		run := items[lo:hi]
+		if len(run) > 1 {
+			for _, it := range run {
+				it.e.ensureID()
+			}
+			sort.SliceStable(run, func(i, j int) bool {
+				a, b := run[i].e, run[j].e
+				if a.eventID != b.eventID {
+					return a.eventID < b.eventID
+				}
+				return a.index < b.index
+			})
+		}
+		for i, it := range run {
+			if i > 0 && len(run) > 1 && it.e.eventID == run[i-1].e.eventID && it.e.index == run[i-1].e.index {
+				dups++
+				continue
+			}
+			out = append(out, it)
+		}
+		lo = hi
 	}
-	return 0
+	return out, dups
 }
 
 // sequenceAlerts builds the alerts of the sequences r found in the
@@ -119,6 +152,9 @@ func (x *Session) sequenceAlerts(r *Rule, at time.Time, found []*sequence.Result
 			doc, err := event.New(e.raw, nil).Map()
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: an event of a sequence: %w", r.ID, err)
+			}
+			if e.eventID == "" {
+				e.eventID = alert.EventID(doc)
 			}
 			evs[i] = alert.Event{Doc: doc, Index: e.index, ID: e.eventID}
 			times[i] = t
@@ -143,6 +179,18 @@ type heldEvent struct {
 	raw            []byte
 	index, eventID string
 	holds          []seqHold
+}
+
+// ensureID computes the event's id (alert.EventID) when its sender gave
+// none: only for events that tie in a sequence's order or end up in a
+// sequence.
+func (e *heldEvent) ensureID() {
+	if e.eventID != "" {
+		return
+	}
+	if doc, err := event.New(e.raw, nil).Map(); err == nil {
+		e.eventID = alert.EventID(doc)
+	}
 }
 
 type seqHold struct {
@@ -201,8 +249,11 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 		}
 	}
 	if e == nil {
+		// An event whose sender gave its id is de-duplicated here; the
+		// others when sorted (sortHeld), among the events of the same
+		// time.
 		key := m.Index + "\x00" + m.EventID
-		if s.seen[key] {
+		if m.EventID != "" && s.seen[key] {
 			st.Duplicates++
 			explain("selected by a step of the sequence, but an earlier event had the same id: the same event seen again")
 			return nil
@@ -216,10 +267,12 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 			explain("selected by a step of the sequence, but dropped: the hunt holds at most %d bytes of events for sequence rules", limit)
 			return nil
 		}
-		if s.seen == nil {
-			s.seen = map[string]bool{}
+		if m.EventID != "" {
+			if s.seen == nil {
+				s.seen = map[string]bool{}
+			}
+			s.seen[key] = true
 		}
-		s.seen[key] = true
 		s.bytes += len(m.Raw)
 		e = &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID}
 		s.events = append(s.events, e)
@@ -273,26 +326,24 @@ func (h *Hunt) runSequences() error {
 	}
 	for _, k := range keys {
 		matchers := byKey[k]
-		type item struct {
-			e     *heldEvent
-			order SequenceOrder
-		}
-		var items []item
+		var items []seqItem
 		for _, e := range s.events {
 			for _, hd := range e.holds {
 				if matchers[hd.r] == nil {
 					continue
 				}
 				if hd.order.OK {
-					items = append(items, item{e, hd.order})
+					items = append(items, seqItem{e: e, t: hd.t, o: hd.order})
 				}
 				break
 			}
 		}
-		sort.SliceStable(items, func(i, j int) bool {
-			a, b := items[i], items[j]
-			return compareOrder(a.order, b.order, a.e.eventID, b.e.eventID, a.e.index, b.e.index) < 0
-		})
+		items, dups := sortHeld(items)
+		if dups > 0 {
+			for r := range matchers {
+				h.stat(r).Duplicates += dups // an over-count for rules that did not hold them
+			}
+		}
 		ev := event.New(nil, plan) // one event, reset for each: the matchers keep none
 		for _, it := range items {
 			ev.Reset(it.e.raw)
@@ -351,26 +402,19 @@ func (h *Hunt) runSequences() error {
 // written once (Hunt.execute). Sequences straddling two windows are found
 // or missed as Kibana finds or misses them.
 func (h *Hunt) replaySequence(r *Rule) error {
-	type item struct {
-		e *heldEvent
-		t time.Time
-		o SequenceOrder
-	}
-	var items []item
+	var items []seqItem
 	for _, e := range h.seq.events {
 		for _, hd := range e.holds {
 			if hd.r == r && hd.order.OK {
-				items = append(items, item{e, hd.t, hd.order})
+				items = append(items, seqItem{e: e, t: hd.t, o: hd.order})
 			}
 		}
 	}
 	if len(items) == 0 {
 		return nil
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := items[i], items[j]
-		return compareOrder(a.o, b.o, a.e.eventID, b.e.eventID, a.e.index, b.e.index) < 0
-	})
+	items, dups := sortHeld(items)
+	h.stat(r).Duplicates += dups
 	f := &seqFound{r: r}
 	h.seq.found[r] = f
 	sched := Replay(nil, ReplayOptions{Window: r.Window, RunEvery: h.opts.RunEvery, Start: h.min, End: h.max})

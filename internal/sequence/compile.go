@@ -313,10 +313,16 @@ func (q *Query) Required() []match.Requirement {
 		if len(req) == 0 {
 			return nil
 		}
-		if len(req[0].Any) > 0 {
-			any = append(any, req[0].Any...)
+		best := req[0]
+		for _, r := range req[1:] {
+			if selectivity(r) > selectivity(best) {
+				best = r
+			}
+		}
+		if len(best.Any) > 0 {
+			any = append(any, best.Any...)
 		} else {
-			any = append(any, req[0])
+			any = append(any, best)
 		}
 	}
 	if len(any) == 1 {
@@ -354,4 +360,18 @@ func (q *Query) Prefilter(o match.Origin) match.Prefilter {
 // the same order fields can be fed one sorted stream.
 func (q *Query) OrderFields() (timestamp, tiebreaker string) {
 	return q.opts.TimestampField, q.opts.TiebreakerField
+}
+
+// selectivity ranks a step's requirements for the rule index: a plain
+// requirement on a field other than the event's category or type (which
+// most events of a kind share) first, fewer values first.
+func selectivity(r match.Requirement) int {
+	if len(r.Any) > 0 {
+		return 0
+	}
+	switch r.Field {
+	case "event.category", "event.type", "event.kind", "event.dataset", "data_stream.dataset", "host.os.type":
+		return 1
+	}
+	return 1000 - min(len(r.Values), 999)
 }

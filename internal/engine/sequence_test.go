@@ -24,7 +24,7 @@ func seqRule(t *testing.T, query string) (*Rule, *event.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Rule{ID: "seq", Sequence: q, Alert: alert.Rule{UUID: "seq", Name: "Seq", Type: "eql", Severity: "low"},
+	return &Rule{ID: "seq", Sequence: q, Match: q.Relevant, Alert: alert.Rule{UUID: "seq", Name: "Seq", Type: "eql", Severity: "low"},
 		Window: Window{Interval: 5 * time.Minute, MaxSignals: 100}}, plan
 }
 
@@ -97,5 +97,43 @@ func TestSequenceExecutorAdd(t *testing.T) {
 	}
 	if len(alerts) != 3 || dropped != 1 {
 		t.Errorf("max_signals 1: %d alerts, %d dropped; want 3 (one sequence) and 1", len(alerts), dropped)
+	}
+}
+
+// TestHuntSequenceMemoryBound: past HuntOptions.SequenceMemory the events a
+// sequence rule selects are dropped, counted and warned about; the
+// sequences of the events held still alert.
+func TestHuntSequenceMemoryBound(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id [process where true] [network where true]`)
+	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+	line := func(ts, cat, host string) []byte {
+		return fmt.Appendf(nil, `{"@timestamp":%q,"event":{"category":%q},"host":{"id":%q}}`, ts, cat, host)
+	}
+	lines := [][]byte{
+		line("2026-03-14T09:00:00Z", "process", "a"),
+		line("2026-03-14T09:00:01Z", "network", "a"),
+		line("2026-03-14T09:00:02Z", "process", "b"),
+		line("2026-03-14T09:00:03Z", "network", "b"),
+	}
+	limit := len(lines[0]) + len(lines[1]) // the first two events only
+	var alerts []Alert
+	h := NewHunt(HuntOptions{Engine: eng, SequenceMemory: limit, Emit: func(a Alert) error {
+		alerts = append(alerts, a)
+		return nil
+	}})
+	for _, l := range lines {
+		if err := h.Event(event.New(l, eng.Plan())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats, err := h.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 3 {
+		t.Errorf("%d alerts, want 3 (host a's sequence)", len(alerts))
+	}
+	if len(stats) != 1 || stats[0].SequenceDropped != 2 || len(stats[0].Warnings) != 1 {
+		t.Fatalf("stats %+v, want 2 events dropped and a warning", stats)
 	}
 }

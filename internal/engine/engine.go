@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/match"
+	"github.com/vigil-project/vigil/internal/sequence"
 )
 
 // Requirement is a literal constraint any event a rule matches satisfies:
@@ -73,6 +74,10 @@ type Rule struct {
 	// ESQL, when set, makes this an ES|QL rule: its matches are the
 	// events of its index patterns, which each execution's query reads.
 	ESQL *ESQL
+	// Sequence, when set, makes this an eql sequence rule: Match selects
+	// the events one of its steps selects, and its executor runs the
+	// sequence matcher over them (sequence.go).
+	Sequence *sequence.Query
 	// Threat, when set, makes this a threat_match rule: a match needs an
 	// indicator, and its alert carries the enrichments.
 	Threat Indicators

@@ -37,6 +37,8 @@ func ExecutorFor(r *Rule) Executor {
 		return newTermsExecutor{}
 	case r.ESQL != nil:
 		return esqlExecutor{}
+	case r.Sequence != nil:
+		return sequenceExecutor{}
 	default: // query, single-event EQL and threat_match (enriched when evaluated)
 		return queryExecutor{}
 	}
@@ -53,6 +55,7 @@ const (
 	DropDuplicate   = "duplicate"     // its alert exists (the same event seen again)
 	DropNoTime      = "no_timestamp"  // no usable time: a scheduled rule never selects it
 	DropLate        = "late"          // older than the rule's look-back when it arrives
+	DropSequenceCap = "sequence_cap"  // eql sequence: past the hunt's memory for held events
 )
 
 // Session is a unit of work of the executors: one serve batch or Tick,

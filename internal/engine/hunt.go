@@ -44,6 +44,10 @@ type HuntOptions struct {
 	// (vigil hunt --explain-rule): alerted, duplicate, out of range...
 	ExplainRule *Rule
 	Explain     func(where, verdict string)
+	// SequenceMemory bounds the bytes of event JSON held for eql sequence
+	// rules until Finish (default DefaultSequenceMemory); events past it
+	// are dropped and counted (RuleStats.SequenceDropped).
+	SequenceMemory int
 }
 
 // RuleStats is what one rule did in a hunt.
@@ -70,6 +74,10 @@ type RuleStats struct {
 	// BestCount and BestDistinct are a threshold rule's largest group in
 	// one execution: its matches, and its distinct cardinality values.
 	BestCount, BestDistinct int
+	// SequenceDropped counts the events an eql sequence rule's steps
+	// selected that the hunt could not hold (HuntOptions.SequenceMemory)
+	// or its matcher dropped at its key and pending bounds.
+	SequenceDropped int
 }
 
 // Hunt runs rules over events in batch.
@@ -86,6 +94,7 @@ type Hunt struct {
 	esqlEv   *event.Event
 	esqlRaw  []byte
 	esqlPlan *event.Plan
+	seq      sequenceHold // the events eql sequence rules' steps select
 	min      time.Time
 	max      time.Time
 	// store is the executors' state: a hunt's executions of a rule run
@@ -145,6 +154,17 @@ type Match struct {
 	// time (Rule is the first): one match for them all, since every event
 	// of their indices is a match of each.
 	More []*Rule
+	// Order is an eql sequence rule's match's place in the sequence's
+	// order (its timestamp_field and tiebreaker_field), read when it is
+	// evaluated.
+	Order SequenceOrder
+}
+
+// SequenceOrder is an event's place in an eql sequence's order.
+type SequenceOrder struct {
+	Time       int64 // nanoseconds since the epoch
+	Tiebreaker any   // nil without a tiebreaker field (or a value)
+	OK         bool  // false: no readable timestamp
 }
 
 // Evaluator turns events into matches. It holds no mutable state: one
@@ -263,6 +283,23 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 				return
 			}
 		}
+		if r.Sequence != nil {
+			// The sequence executor reads the event again once the
+			// matches are in time order: it keeps the event's JSON (one
+			// copy, whatever the number of sequence rules).
+			if lz.raw == nil {
+				lz.raw = bytes.Clone(ev.Raw())
+			}
+			// No alert id: a sequence's alerts get theirs from all its
+			// events (alert.BuildSequence); the hunt de-duplicates the
+			// events themselves. The event id (a hash of the decoded
+			// document, when the sender gave none) is computed later,
+			// only where needed (sortHeld).
+			ns, tb, tok := r.Sequence.Order(ev)
+			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
+				Raw: lz.raw, Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}})
+			return
+		}
 		if x.Defer {
 			if lz.eventID == "" && lz.get() == nil {
 				return
@@ -344,7 +381,7 @@ type lazyDoc struct {
 	doc     map[string]any
 	eventID string
 	err     error
-	raw     []byte // the event's JSON, copied for ES|QL rules
+	raw     []byte // the event's JSON, copied for ES|QL and sequence rules
 	esql    int    // the index of the event's ES|QL match in ms, -1: none
 }
 
@@ -439,6 +476,9 @@ func (h *Hunt) Add(m Match) error {
 			return h.addESQL(m)
 		}
 		return nil
+	}
+	if r.Sequence != nil {
+		return h.holdSequence(m, st, explain)
 	}
 	if h.seen[m.ID] {
 		st.Duplicates++
@@ -587,6 +627,9 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 				}
 			}
 		}
+	}
+	if err := h.runSequences(); err != nil && firstErr == nil {
+		firstErr = err
 	}
 	for _, r := range h.opts.Engine.Rules() {
 		if err := h.execute(r); err != nil && firstErr == nil {

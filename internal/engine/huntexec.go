@@ -13,7 +13,7 @@ import (
 // the interval before it (the executors' semantics are serve's, over a
 // MemoryStore), and the alerts are emitted once all ran, final.
 func (h *Hunt) execute(r *Rule) error {
-	if len(h.thr[r]) == 0 && len(h.terms[r]) == 0 && len(h.held[r]) == 0 {
+	if len(h.thr[r]) == 0 && len(h.terms[r]) == 0 && len(h.held[r]) == 0 && h.seq.found[r] == nil {
 		return nil
 	}
 	ctx := context.Background()
@@ -29,6 +29,10 @@ func (h *Hunt) execute(r *Rule) error {
 				st.Suppressed++
 			case DropNotNew:
 				st.NotNew++
+			case DropNoTime:
+				st.NoTime++
+			case DropSequenceCap:
+				st.SequenceDropped++
 			}
 		}}
 	if h.opts.Now != nil {
@@ -57,6 +61,41 @@ func (h *Hunt) execute(r *Rule) error {
 		end := held[len(held)-1].Time.Add(thresholdLookback(r)).Add(i)
 		for exec := ExecutionAfter(r, held[0].Time); !exec.After(end); exec = exec.Add(i) {
 			if err := add(sess.threshold(ctx, r, exec, st)); err != nil {
+				return err
+			}
+		}
+	case h.seq.found[r] != nil:
+		// One execution over every event the steps selected (a hunt
+		// without --replay alerts on every sequence in the data), at
+		// the execution that sees the newest.
+		f := h.seq.found[r]
+		delete(h.seq.found, r)
+		if f.batches == nil {
+			if err := add(sess.sequenceAlerts(r, ExecutionAfter(r, f.newest), f.results, f.event)); err != nil {
+				return err
+			}
+			break
+		}
+		// --replay: each execution's sequences; one found again by a
+		// later execution has the same ids and is written once.
+		written := map[string]bool{}
+		for _, b := range f.batches {
+			as, err := sess.sequenceAlerts(r, b.at, b.results, f.event)
+			if err != nil {
+				return err
+			}
+			fresh := as[:0]
+			for _, a := range as {
+				if written[a.ID] {
+					if a.Doc["kibana.alert.building_block_type"] == nil {
+						st.Duplicates++ // the shell: one per sequence
+					}
+					continue
+				}
+				written[a.ID] = true
+				fresh = append(fresh, a)
+			}
+			if err := add(fresh, nil); err != nil {
 				return err
 			}
 		}

@@ -64,8 +64,8 @@ func TestCorpus(t *testing.T) {
 }
 
 // TestCorpusEQL checks the corpus's eql rules: each single-event query
-// runs, each sequence or sample is unsupported naming the construct, and
-// none is an error.
+// and sequence runs (a sequence the matcher cannot run and each sample are
+// unsupported, naming the construct), and none is an error.
 func TestCorpusEQL(t *testing.T) {
 	root := sharedtestdata.Dir(t, "detection-rules")
 	set, err := LoadPaths([]string{filepath.Join(root, "rules"), filepath.Join(root, "rules_building_block")},
@@ -78,8 +78,8 @@ func TestCorpusEQL(t *testing.T) {
 		if r.Type != "eql" {
 			continue
 		}
-		single := !strings.HasPrefix(strings.TrimSpace(stripComments(r.Query)), "sequence") &&
-			!strings.HasPrefix(strings.TrimSpace(stripComments(r.Query)), "sample")
+		q := strings.TrimSpace(stripComments(r.Query))
+		single := !strings.HasPrefix(q, "sequence") && !strings.HasPrefix(q, "sample")
 		switch {
 		case r.Status == StatusError:
 			for _, e := range r.Errors {
@@ -87,8 +87,8 @@ func TestCorpusEQL(t *testing.T) {
 			}
 		case r.Status == StatusOK:
 			counts["runnable"]++
-			if !single {
-				t.Errorf("%s: a sequence or sample is runnable", r.File)
+			if strings.HasPrefix(q, "sample") {
+				t.Errorf("%s: a sample is runnable", r.File)
 			}
 		case r.Status == StatusUnsupported:
 			counts["unsupported: "+r.Reason]++
@@ -101,8 +101,10 @@ func TestCorpusEQL(t *testing.T) {
 		}
 	}
 	t.Logf("eql rules: %v", counts)
-	if counts["runnable"] != 823 {
-		t.Errorf("%d runnable eql rules, want 823 (the corpus's single-event queries)", counts["runnable"])
+	// 823 single-event queries and 197 of the 198 sequences (one reads a
+	// text field without a keyword subfield).
+	if counts["runnable"] != 1020 {
+		t.Errorf("%d runnable eql rules, want 1020 (the corpus's single-event queries and sequences)", counts["runnable"])
 	}
 }
 

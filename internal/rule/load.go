@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-project/vigil/internal/kql"
 	"github.com/vigil-project/vigil/internal/match"
 	"github.com/vigil-project/vigil/internal/querytext"
+	"github.com/vigil-project/vigil/internal/sequence"
 )
 
 // LoadOptions configure rule compilation.
@@ -869,13 +870,17 @@ func (v *validator) compileEQL(opts LoadOptions) {
 		v.queryError(err)
 		return
 	}
-	if c := match.Construct(s); c != "" {
-		v.unsupported("eql " + c + " is not supported yet")
-		return
-	}
 	schema := opts.Schema
 	if schema == nil {
 		schema = ecs.Default()
+	}
+	if _, ok := s.Query.(*eql.Sequence); ok {
+		v.compileSequence(s, schema, opts)
+		return
+	}
+	if c := match.Construct(s); c != "" {
+		v.unsupported("eql " + c + " is not supported yet")
+		return
 	}
 	// The types of the rule's index patterns, as for KQL. (Patterns that
 	// disagree on a field's type are not yet evaluated per index for EQL:
@@ -889,6 +894,31 @@ func (v *validator) compileEQL(opts LoadOptions) {
 	}
 	r.matcher = m
 	v.typeWarnings(view, m)
+	v.compileFilters()
+}
+
+// compileSequence compiles an eql sequence rule for the engine's
+// sequence executor (internal/sequence, with the rule's timestamp_field,
+// tiebreaker_field and event_category_override). A sequence the matcher
+// cannot run makes the rule unsupported with the matcher's reason.
+func (v *validator) compileSequence(s *eql.Statement, schema *ecs.Schema, opts LoadOptions) {
+	r := v.r
+	q, err := sequence.Compile(s, sequence.Options{Schema: schema.ForIndices(r.Index), Plan: opts.Plan,
+		CategoryField: r.EventCategoryOverride, TimestampField: r.TimestampField, TiebreakerField: r.TiebreakerField})
+	if err != nil {
+		var ce *match.CompileError
+		if errors.As(err, &ce) {
+			v.unsupported(fmt.Sprintf("eql sequence %d:%d: %s", ce.Pos.Line, ce.Pos.Col, ce.Msg))
+		} else {
+			v.unsupported("eql sequence: " + err.Error())
+		}
+		return
+	}
+	if r.AlertSuppression != nil {
+		v.unsupported("alert suppression of eql sequence rules is not supported yet")
+		return
+	}
+	r.sequence = q
 	v.compileFilters()
 }
 

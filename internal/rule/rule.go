@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/match"
+	"github.com/vigil-project/vigil/internal/sequence"
 )
 
 // Status says whether Vigil can run a rule.
@@ -157,6 +158,9 @@ type Rule struct {
 	filters []filter
 	threat  *threatQuery // threat_match rules
 	esql    *ESQL        // runnable ES|QL rules
+	// sequence is an eql sequence rule's compiled query: Match then
+	// selects the events one of its steps (or until) selects.
+	sequence *sequence.Query
 }
 
 // Match reports whether ev matches the rule's query and filters. Only
@@ -192,6 +196,9 @@ func (r *Rule) MatchIndex(ev *event.Event, index string) bool {
 	if m != nil && !m.Match(ev) {
 		return false
 	}
+	if r.sequence != nil && !r.sequence.Relevant(ev) {
+		return false
+	}
 	for _, f := range r.filters {
 		if !f.match(ev) {
 			return false
@@ -199,6 +206,10 @@ func (r *Rule) MatchIndex(ev *event.Event, index string) bool {
 	}
 	return true
 }
+
+// Sequence returns an eql sequence rule's compiled query, nil for the
+// other rules.
+func (r *Rule) Sequence() *sequence.Query { return r.sequence }
 
 // Matcher returns the compiled query, nil if the rule has none.
 func (r *Rule) Matcher() *match.Matcher { return r.matcher }

@@ -394,7 +394,13 @@ tiebreaker_field = "event.sequence"
 		{"eql sequence", `type = "eql"
 language = "eql"
 query = "sequence by host.id [process where true] [network where true]"
-`, StatusUnsupported, "eql sequence is not supported yet"},
+`, StatusOK, ""},
+		{"eql sequence with alert suppression", `type = "eql"
+language = "eql"
+query = "sequence by host.id [process where true] [network where true]"
+[rule.alert_suppression]
+group_by = ["host.name"]
+`, StatusUnsupported, "alert suppression of eql sequence rules is not supported yet"},
 		{"eql sample", `type = "eql"
 language = "eql"
 query = "sample by host.id [process where true] [network where true]"

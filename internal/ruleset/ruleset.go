@@ -75,6 +75,24 @@ func Runnable(set *rule.Set) ([]*engine.Rule, Problems) {
 	return rules, p
 }
 
+// SequencesUnsupported is why serve does not run eql sequence rules.
+const SequencesUnsupported = "eql sequence rules run in vigil hunt; vigil serve does not run them yet"
+
+// WithoutSequences moves the eql sequence rules of rules into p's
+// unsupported rules (SequencesUnsupported): for the commands that do not
+// run them (serve).
+func WithoutSequences(rules []*engine.Rule, p Problems) ([]*engine.Rule, Problems) {
+	out := rules[:0:0]
+	for _, r := range rules {
+		if r.Sequence != nil {
+			p.Unsupported[SequencesUnsupported]++
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, p
+}
+
 // Load is LoadSet and Runnable.
 func Load(paths []string, plan *event.Plan, now func() time.Time) ([]*engine.Rule, Problems, error) {
 	set, err := LoadSet(paths, plan, now)
@@ -128,6 +146,10 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 	if r.Type == "threat_match" {
 		er.Threat = threatintel.NewMatcher(r, nil)
 	}
+	if q := r.Sequence(); q != nil {
+		er.Sequence = q
+		er.Suppression = nil
+	}
 	if r.Type == "threshold" {
 		if th, reason := r.ThresholdConfig(); reason == "" {
 			er.Threshold = &engine.Threshold{Fields: th.Fields, Value: th.Value, CardinalityField: th.CardinalityField, CardinalityValue: th.CardinalityValue}
@@ -142,6 +164,9 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		if m := r.Matcher(); m != nil && !m.Match(ev) {
 			return "the query does not match:\n" + m.Explain(ev).String()
 		}
+		if q := r.Sequence(); q != nil && !q.Relevant(ev) {
+			return "no step of the sequence (nor until) selects the event"
+		}
 		if !r.Match(ev) {
 			return "the query matches, but one of the rule's filters excludes the event"
 		}
@@ -153,6 +178,12 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		// keys, no raw prefilter.
 		er.MatchIndex = r.MatchIndex
 		return er
+	}
+	if q := r.Sequence(); q != nil {
+		er.Prefilter = q.Prefilter
+		for _, req := range q.Required() {
+			er.Required = append(er.Required, engineRequirement(req))
+		}
 	}
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter

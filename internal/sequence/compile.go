@@ -292,3 +292,86 @@ func (q *Query) Relevant(ev *event.Event) bool {
 	}
 	return q.until != nil && q.until.m.Match(ev)
 }
+
+// selecting returns the steps whose events the query must see: every
+// step (missing-event steps too) and until.
+func (q *Query) selecting() []*step {
+	if q.until == nil {
+		return q.steps
+	}
+	return append(q.steps[:len(q.steps):len(q.steps)], q.until)
+}
+
+// Required returns a necessary condition of Relevant for a rule index:
+// one requirement whose alternatives are, for each step (until and
+// missing-event steps included), the alternatives of one of the step's
+// own requirements. None when a step has no requirement.
+func (q *Query) Required() []match.Requirement {
+	var any []match.Requirement
+	for _, s := range q.selecting() {
+		req := s.m.Required()
+		if len(req) == 0 {
+			return nil
+		}
+		best := req[0]
+		for _, r := range req[1:] {
+			if selectivity(r) > selectivity(best) {
+				best = r
+			}
+		}
+		if len(best.Any) > 0 {
+			any = append(any, best.Any...)
+		} else {
+			any = append(any, best)
+		}
+	}
+	if len(any) == 1 {
+		return any
+	}
+	return []match.Requirement{{Any: any}}
+}
+
+// Prefilter is Relevant's condition on raw records of a normalizer (see
+// match.Matcher.Prefilter): one of the literals of one of the steps;
+// Never when no step can match there; no condition (nil Literals) when a
+// step that can match has none.
+func (q *Query) Prefilter(o match.Origin) match.Prefilter {
+	var lits []string
+	never := true
+	for _, s := range q.selecting() {
+		p := s.m.Prefilter(o)
+		if p.Never {
+			continue
+		}
+		never = false
+		if p.Literals == nil {
+			return match.Prefilter{}
+		}
+		lits = append(lits, p.Literals...)
+	}
+	if never {
+		return match.Prefilter{Never: true}
+	}
+	return match.Prefilter{Literals: lits}
+}
+
+// OrderFields returns the fields that order the query's events: the
+// timestamp field and the tiebreaker field ("" without one). Queries with
+// the same order fields can be fed one sorted stream.
+func (q *Query) OrderFields() (timestamp, tiebreaker string) {
+	return q.opts.TimestampField, q.opts.TiebreakerField
+}
+
+// selectivity ranks a step's requirements for the rule index: a plain
+// requirement on a field other than the event's category or type (which
+// most events of a kind share) first, fewer values first.
+func selectivity(r match.Requirement) int {
+	if len(r.Any) > 0 {
+		return 0
+	}
+	switch r.Field {
+	case "event.category", "event.type", "event.kind", "event.dataset", "data_stream.dataset", "host.os.type":
+		return 1
+	}
+	return 1000 - min(len(r.Values), 999)
+}

@@ -722,22 +722,12 @@ func (p *parser) expr() (Expr, error) {
 
 // or = and (OR and)*
 func (p *parser) or() (Expr, error) {
-	t0, err := p.peek()
-	if err != nil {
-		return nil, err
-	}
-	e, err := p.chain("OR", p.and)
-	return p.span(e, t0.off, err)
+	return p.spanned(func() (Expr, error) { return p.chain("OR", p.and) })
 }
 
 // and = not (AND not)*
 func (p *parser) and() (Expr, error) {
-	t0, err := p.peek()
-	if err != nil {
-		return nil, err
-	}
-	e, err := p.chain("AND", p.not)
-	return p.span(e, t0.off, err)
+	return p.spanned(func() (Expr, error) { return p.chain("AND", p.not) })
 }
 
 // chain parses next (op next)*, left-associative.
@@ -787,12 +777,7 @@ func (p *parser) not() (Expr, error) {
 // predicate = additive [cmpOp additive | [NOT] LIKE|RLIKE patterns |
 // [NOT] IN "(" exprs ")" | IS [NOT] NULL | ":" additive]
 func (p *parser) predicate() (Expr, error) {
-	t0, err := p.peek()
-	if err != nil {
-		return nil, err
-	}
-	e, err := p.predicateRaw()
-	return p.span(e, t0.off, err)
+	return p.spanned(p.predicateRaw)
 }
 
 func (p *parser) predicateRaw() (Expr, error) {
@@ -905,12 +890,7 @@ func (p *parser) predicateRaw() (Expr, error) {
 
 // additive = multiplicative (("+"|"-") multiplicative)*
 func (p *parser) additive() (Expr, error) {
-	t0, err := p.peek()
-	if err != nil {
-		return nil, err
-	}
-	e, err := p.additiveRaw()
-	return p.span(e, t0.off, err)
+	return p.spanned(p.additiveRaw)
 }
 
 func (p *parser) additiveRaw() (Expr, error) {
@@ -937,12 +917,7 @@ func (p *parser) additiveRaw() (Expr, error) {
 
 // multiplicative = unary (("*"|"/"|"%") unary)*
 func (p *parser) multiplicative() (Expr, error) {
-	t0, err := p.peek()
-	if err != nil {
-		return nil, err
-	}
-	e, err := p.multiplicativeRaw()
-	return p.span(e, t0.off, err)
+	return p.spanned(p.multiplicativeRaw)
 }
 
 func (p *parser) multiplicativeRaw() (Expr, error) {
@@ -1008,12 +983,7 @@ func (p *parser) unary() (Expr, error) {
 
 // postfix = primary ("::" type)*
 func (p *parser) postfix() (Expr, error) {
-	t0, err := p.peek()
-	if err != nil {
-		return nil, err
-	}
-	e, err := p.postfixRaw()
-	return p.span(e, t0.off, err)
+	return p.spanned(p.postfixRaw)
 }
 
 func (p *parser) postfixRaw() (Expr, error) {
@@ -1263,4 +1233,15 @@ func (p *parser) mapLit() (Expr, error) {
 	}
 	_, err := p.expect("}", "to close the options")
 	return m, err
+}
+
+// spanned runs parse and gives what it parses the span from the token it
+// starts at.
+func (p *parser) spanned(parse func() (Expr, error)) (Expr, error) {
+	t0, err := p.peek()
+	if err != nil {
+		return nil, err
+	}
+	e, err := parse()
+	return p.span(e, t0.off, err)
 }

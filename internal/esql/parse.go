@@ -358,17 +358,7 @@ func (p *parser) from(at Pos) (Command, error) {
 
 // fields = field ("," field)*; field = [name "="] expr
 func (p *parser) fields(agg bool) ([]Field, error) {
-	var fs []Field
-	for {
-		f, err := p.field()
-		if err != nil {
-			return nil, err
-		}
-		fs = append(fs, f)
-		if ok, err := p.accept(","); err != nil || !ok {
-			return fs, err
-		}
-	}
+	return commaList(p, p.field)
 }
 
 // field = [qualifiedName "="] expr
@@ -487,17 +477,7 @@ func (p *parser) stats(at Pos, inline bool) (Command, error) {
 
 // namePatterns = namePattern ("," namePattern)*
 func (p *parser) namePatterns() ([]NamePattern, error) {
-	var ps []NamePattern
-	for {
-		n, err := p.namePattern()
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, n)
-		if ok, err := p.accept(","); err != nil || !ok {
-			return ps, err
-		}
-	}
+	return commaList(p, p.namePattern)
 }
 
 // namePattern reads a column name or pattern: name parts, dots, * and
@@ -1244,4 +1224,19 @@ func (p *parser) spanned(parse func() (Expr, error)) (Expr, error) {
 	}
 	e, err := parse()
 	return p.span(e, t0.off, err)
+}
+
+// commaList parses item ("," item)*.
+func commaList[T any](p *parser, item func() (T, error)) ([]T, error) {
+	var out []T
+	for {
+		x, err := item()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+		if ok, err := p.accept(","); err != nil || !ok {
+			return out, err
+		}
+	}
 }

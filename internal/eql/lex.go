@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/vigil-project/vigil/internal/querytext"
 )
 
 type tokenKind uint8
@@ -74,27 +76,10 @@ func isIdentPart(c byte) bool { return isIdentStart(c) || isDigit(c) }
 
 // skip moves past white space and comments.
 func (l *lexer) skip() *lexError {
-	for l.off < len(l.src) {
-		c := l.src[l.off]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			l.off++
-		case strings.HasPrefix(l.src[l.off:], "//"):
-			i := strings.IndexByte(l.src[l.off:], '\n')
-			if i < 0 {
-				l.off = len(l.src)
-			} else {
-				l.off += i + 1
-			}
-		case strings.HasPrefix(l.src[l.off:], "/*"):
-			i := strings.Index(l.src[l.off+2:], "*/")
-			if i < 0 {
-				return &lexError{off: l.off, msg: "unterminated comment", hint: "close it with */"}
-			}
-			l.off += 2 + i + 2
-		default:
-			return nil
-		}
+	off, ok := querytext.SkipBlank(l.src, l.off)
+	l.off = off
+	if !ok {
+		return &lexError{off: off, msg: "unterminated comment", hint: "close it with */"}
 	}
 	return nil
 }

@@ -125,3 +125,31 @@ func EditDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// SkipBlank returns the offset in src past the blanks (space, tab, CR,
+// LF) and the // and /* */ comments at off, as EQL and ES|QL write them;
+// ok is false when a /* comment at the returned offset is not closed.
+func SkipBlank(src string, off int) (end int, ok bool) {
+	for off < len(src) {
+		c := src[off]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			off++
+		case strings.HasPrefix(src[off:], "//"):
+			i := strings.IndexByte(src[off:], '\n')
+			if i < 0 {
+				return len(src), true
+			}
+			off += i + 1
+		case strings.HasPrefix(src[off:], "/*"):
+			i := strings.Index(src[off+2:], "*/")
+			if i < 0 {
+				return off, false
+			}
+			off += 2 + i + 2
+		default:
+			return off, true
+		}
+	}
+	return off, true
+}

@@ -363,7 +363,7 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			// A raw Azure record (its text names operationName) is of
 			// the normalizer's index, as when the raw filter skips it;
 			// of other lines nothing is known.
-			if w.azure != nil && bytes.Contains(rec.Data, opNameKey) {
+			if w.azure != nil && namesOperation(rec.Data) {
 				cov.NoteSkipped(w.azure.IndexOf(rec.Data))
 			} else {
 				cov.Unparsed++
@@ -446,6 +446,23 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 // opNameKey is the key that makes a raw Azure activity record, spelled as
 // the parse path (toECS) reads it: only a line holding it can be one.
 var opNameKey = []byte(`"operationName"`)
+
+// namesOperation reports whether b holds opNameKey, searched for by its
+// 'N' (bytes.Contains would start from '"', JSON's commonest byte).
+func namesOperation(b []byte) bool {
+	const at = 10 // opNameKey[at] == 'N'
+	for i := at; i < len(b); i++ {
+		j := bytes.IndexByte(b[i:], 'N')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if bytes.HasPrefix(b[i-at:], opNameKey) {
+			return true
+		}
+	}
+	return false
+}
 
 // framed reports whether b is, blanks aside, one {...}: what a line must
 // look like to be judged from its text alone.

@@ -85,7 +85,7 @@ type Session struct {
 	terms   map[*Rule]*termsSeen
 	held    map[*Rule][]ThresholdMatch // threshold matches to hold
 	counted map[*Rule]thresholdCounted // threshold groups counted
-	seqHeld map[*Rule][]SequenceEvent   // eql sequence events to hold
+	seqHeld map[*Rule][]SequenceEvent  // eql sequence events to hold
 }
 
 // thresholdCounted is what a threshold execution counted: each group's

@@ -136,7 +136,7 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 			reason = DropNoIndicator
 		case m.Ungrouped:
 			reason = DropMissing
-		case known[m.ID]:
+		case m.ID != "" && known[m.ID]: // no id: a sequence's event (its alerts' ids come from the whole sequence)
 			reason = DropDuplicate
 		case !m.HasTime:
 			reason = DropNoTime
@@ -147,7 +147,9 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 			x.drop(r, now, reason)
 			continue
 		}
-		known[m.ID] = true
+		if m.ID != "" {
+			known[m.ID] = true
+		}
 		if byRule[r] == nil {
 			order = append(order, r)
 		}

@@ -50,9 +50,10 @@ func (x *Session) holdSequence(r *Rule, at time.Time, ms []Match) {
 		}
 		e := &heldEvent{raw: raw, index: m.Index, eventID: m.EventID}
 		e.ensureID()
-		// A copy: m.Raw aliases the input, which is reused after the batch.
-		x.seqHeld[r] = append(x.seqHeld[r], SequenceEvent{Index: m.Index, EventID: e.eventID, Time: m.Time,
-			Raw: append([]byte(nil), raw...)})
+		// Kept until Commit as it is: the Evaluator gives a sequence
+		// rule's match its own copy of the event (shared by the event's
+		// matches), not the input's buffer.
+		x.seqHeld[r] = append(x.seqHeld[r], SequenceEvent{Index: m.Index, EventID: e.eventID, Time: m.Time, Raw: raw})
 	}
 }
 

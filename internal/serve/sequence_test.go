@@ -183,3 +183,61 @@ func TestSequenceEventsLimit(t *testing.T) {
 		t.Fatalf("%d alerts, want 3 (host h9's sequence)", len(rec.alerts))
 	}
 }
+
+// BenchmarkDetectorSequence streams 2,000 events of 200 hosts (a curl
+// start and an HTTPS connection each, 5 per host) in batches of 200
+// through seqRuleFile over SQLite, a minute apart, with executions every 5
+// minutes; "query" is the same stream through a single-event eql rule on
+// the connections (one alert each), the baseline of the ratio.
+func BenchmarkDetectorSequence(b *testing.B) {
+	ctx := context.Background()
+	var lines [][]byte
+	for i := range 1000 {
+		host := fmt.Sprintf("h%d", i%200)
+		at := fmt.Sprintf("09:%02d:%02d", 30+i/100, i%60)
+		lines = append(lines, curlStart(host, at))
+		lines = append(lines, https(host, at))
+	}
+	for _, c := range []struct{ name, rule string }{
+		{"query", strings.Replace(seqRuleFile, "sequence by host.id with maxspan=1m\n  [process where event.type == \"start\" and process.name == \"curl\"]\n  [network where destination.port == 443]", "network where destination.port == 443", 1)},
+		{"sequence", seqRuleFile},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			dir := b.TempDir()
+			path := filepath.Join(dir, "rule.toml")
+			if err := os.WriteFile(path, []byte(c.rule), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n++
+				st, err := state.Open(ctx, filepath.Join(dir, fmt.Sprintf("%d.db", n)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				now := time.Date(2026, 3, 14, 9, 31, 0, 0, time.UTC)
+				rec := &recorder{}
+				d := NewDetector(DetectorOptions{Store: st, Sink: rec, Now: func() time.Time { return now }})
+				l := &RuleLoader{Paths: []string{path}, Now: func() time.Time { return now }, Install: d.SetRules}
+				if err := l.Load(); err != nil {
+					b.Fatal(err)
+				}
+				d.Tick(ctx)
+				for j := 0; j < len(lines); j += 200 {
+					if err := d.Process(ctx, "in", batchOf(lines[j:j+200], nil)); err != nil {
+						b.Fatal(err)
+					}
+					now = now.Add(time.Minute)
+					if err := d.Tick(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if len(rec.alerts) == 0 {
+					b.Fatal("no alert: the benchmark measures nothing")
+				}
+				st.Close()
+			}
+		})
+	}
+}

@@ -77,6 +77,7 @@ type Detector struct {
 	budget   *engine.Budget       // max_signals per rule and interval
 	supMu    sync.Mutex           // one batch at a time updates suppression, new terms and threshold state
 	nextExec map[string]time.Time // threshold and eql sequence rule id -> its next execution
+	kept     *compiled            // the rules whose sequence events the store was last cut down to
 
 	capMu     sync.Mutex
 	capped    map[*engine.Rule]int // eql sequence events dropped, not yet logged
@@ -409,6 +410,20 @@ func (d *Detector) Tick(ctx context.Context) error {
 	now := d.opts.Now().UTC()
 	d.supMu.Lock()
 	defer d.supMu.Unlock()
+	if d.kept != c {
+		// A new generation of rules: forget the events held for sequence
+		// rules no longer loaded (no execution would expire them).
+		var ids []string
+		for _, r := range c.eng.Rules() {
+			if r.Sequence != nil {
+				ids = append(ids, r.ID)
+			}
+		}
+		if err := d.opts.Store.KeepSequenceRules(ctx, ids); err != nil {
+			return err
+		}
+		d.kept = c
+	}
 	for _, r := range c.eng.Rules() {
 		if r.Threshold == nil && r.Sequence == nil {
 			continue

@@ -241,3 +241,32 @@ func BenchmarkDetectorSequence(b *testing.B) {
 		})
 	}
 }
+
+// TestSequenceEventsOfRemovedRule: once a sequence rule is no longer
+// loaded, the events held for it are forgotten (no execution of it would
+// expire them).
+func TestSequenceEventsOfRemovedRule(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	now := time.Date(2026, 3, 14, 9, 31, 0, 0, time.UTC)
+	d := sequenceDetector(t, st, &recorder{}, &now, DetectorOptions{})
+	d.Tick(ctx)
+	if err := d.Process(ctx, "in", batchOf([][]byte{curlStart("a", "09:30:00")}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	const id = "00000000-0000-4000-8000-000000000051"
+	if held, _ := st.SequenceEvents(ctx, id, time.Time{}); len(held) != 1 {
+		t.Fatalf("%d events held, want 1", len(held))
+	}
+	d.Tick(ctx) // the same rules: nothing forgotten
+	if held, _ := st.SequenceEvents(ctx, id, time.Time{}); len(held) != 1 {
+		t.Fatalf("%d events held after a tick, want 1", len(held))
+	}
+	d = builtinDetector(t, st, &recorder{}) // the rule is gone
+	if err := d.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := st.SequenceEvents(ctx, id, time.Time{}); len(held) != 0 {
+		t.Fatalf("%d events still held for a rule no longer loaded", len(held))
+	}
+}

@@ -608,3 +608,21 @@ func (s *Store) SequenceEvents(ctx context.Context, ruleID string, since time.Ti
 func sortableTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
 }
+
+// KeepSequenceRules forgets the events held for eql sequence rules other
+// than keep (rules removed from the rule set, whose executions no longer
+// run to expire them).
+func (s *Store) KeepSequenceRules(ctx context.Context, keep []string) error {
+	q := `DELETE FROM sequence_events`
+	args := make([]any, len(keep))
+	if len(keep) > 0 {
+		q += ` WHERE rule_id NOT IN (?` + strings.Repeat(`, ?`, len(keep)-1) + `)`
+		for i, k := range keep {
+			args[i] = k
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("forget the sequence events of removed rules in %s: %w", s.path, err)
+	}
+	return nil
+}

@@ -159,8 +159,8 @@ func postBulk(addr, body string) bool {
 
 // TestServeSequenceKill9: `vigil serve` running an eql sequence rule is
 // killed with SIGKILL at a random moment while events arrive (and its
-// executions run, every second); restarted, it is sent again what it had
-// not acknowledged, as a shipper does. Every sequence is then alerted
+// executions run, every second), three times; each time restarted, it is
+// sent again what it had not acknowledged, as a shipper does. Every sequence is then alerted
 // exactly once in the state database: one shell and two building blocks
 // per host, none missing, none twice (not under new ids either), and the
 // sink got every stored alert (a kill between the sink's write and the
@@ -185,32 +185,40 @@ func TestServeSequenceKill9(t *testing.T) {
 	bodies := seqBulks(hosts, base, rng)
 	acked := make([]bool, len(bodies))
 
-	p := startVigil(t, args...)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i, body := range bodies {
-			if !postBulk(p.addr, body) {
-				return // killed
+	// Three times: start, send what was not acknowledged (a request
+	// every 80ms), kill -9 at a random moment (while requests are in
+	// flight, or later, while executions write alerts).
+	for round := range 3 {
+		p := startVigil(t, args...)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, body := range bodies {
+				if acked[i] {
+					continue
+				}
+				if !postBulk(p.addr, body) {
+					return // killed
+				}
+				acked[i] = true
+				time.Sleep(80 * time.Millisecond)
 			}
-			acked[i] = true
-			time.Sleep(40 * time.Millisecond)
+		}()
+		killAfter := time.Duration(rng.IntN(1500)) * time.Millisecond
+		time.Sleep(killAfter)
+		p.kill9()
+		wg.Wait()
+		sent := 0
+		for _, a := range acked {
+			if a {
+				sent++
+			}
 		}
-	}()
-	killAfter := time.Duration(rng.IntN(1500)) * time.Millisecond
-	time.Sleep(killAfter)
-	p.kill9()
-	wg.Wait()
-	sent := 0
-	for _, a := range acked {
-		if a {
-			sent++
-		}
+		t.Logf("round %d: killed after %v, %d of %d requests acknowledged", round+1, killAfter, sent, len(bodies))
 	}
-	t.Logf("killed after %v, %d of %d requests acknowledged", killAfter, sent, len(bodies))
 
-	p = startVigil(t, args...)
+	p := startVigil(t, args...)
 	for i, body := range bodies {
 		if !acked[i] && !postBulk(p.addr, body) {
 			t.Fatalf("request %d refused after the restart:\n%s", i, p.log)

@@ -277,11 +277,7 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 	} else if ready != nil {
 		opts.Ready = func() { ready("") }
 	}
-	attrs := []any{"data_dir", cfg.DataDir, "inputs", len(opts.Inputs), "sinks", len(sinks)}
-	if opts.Listener != nil {
-		attrs = append(attrs, "listen", opts.Listener.Addr().String()) // the port chosen, with port 0
-	}
-	log.Info("vigil serve starting", attrs...)
+	log.Info("vigil serve starting", "data_dir", cfg.DataDir, "inputs", len(opts.Inputs), "sinks", len(sinks))
 	return serve.Run(ctx, opts)
 }
 

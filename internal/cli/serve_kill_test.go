@@ -52,7 +52,7 @@ func startVigil(t *testing.T, args ...string) *vigilProcess {
 		t.Fatal(err)
 	}
 	addrc := make(chan string, 1)
-	listen := regexp.MustCompile(`listen=(\S+)`)
+	listen := regexp.MustCompile(`msg=listening addr=(\S+)`) // serve's log line once it accepts connections
 	go func() {
 		defer close(p.done)
 		sc := bufio.NewScanner(stderr)

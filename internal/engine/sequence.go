@@ -20,63 +20,31 @@ import (
 // and warned about.
 const DefaultSequenceMemory = 512 << 20
 
-// sequenceExecutor runs an eql sequence rule over the matches of one
-// execution: the events one of the sequence's steps selects (Rule.Match
-// is sequence.Query.Relevant, Match.Order their place in its order). It
-// puts them in the sequence's order (timestamp_field, tiebreaker_field,
-// then the event's id, so that the result does not depend on the input's
-// order), runs Elasticsearch's sequence matcher over them and returns,
-// for each sequence found, Kibana's alerts: a building block per event and
-// the shell that groups them (alert.BuildSequence). Each sequence spends
-// one alert of the execution's max_signals. It holds no state between
-// executions: like Kibana's, each execution is one EQL search over the
-// matches it is given.
+// sequenceExecutor runs an eql sequence rule as Kibana's schedule does:
+// Add holds the matches of the rule (the events one of the sequence's
+// steps selects: Rule.Match is sequence.Query.Relevant) in the Session's
+// Store, at Commit; Run, the rule's scheduled execution at at, is one EQL
+// search over the held events whose time lies in [at - look-back, at],
+// with size = max_signals (runSequenceExecution). The events are put in
+// the sequence's order there (timestamp_field, tiebreaker_field, then the
+// event's id), so that events arriving out of order within the look-back
+// still complete their sequences.
 //
-// A hunt does not go through Add: it runs all its sequence rules over the
-// events it held in one pass per order (Hunt.runSequences), reading each
-// event once, then builds the alerts the same way (sequenceAlerts).
+// A hunt does not go through Add and Run: it runs all its sequence rules
+// over the events it held in one pass per order (Hunt.runSequences),
+// reading each event once, then builds the alerts the same way
+// (sequenceAlerts).
 type sequenceExecutor struct{}
 
-// Add finds the sequences among ms and returns their alerts.
+// Add implements Executor: the matches are held for the executions.
 func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
-	items := make([]seqItem, 0, len(ms))
-	for _, m := range ms {
-		if !m.Order.OK {
-			x.drop(r, at, DropNoTime)
-			continue
-		}
-		e := &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID, holds: []seqHold{{r: r, t: m.Time, order: m.Order}}}
-		items = append(items, seqItem{e: e, t: m.Time, o: m.Order})
-	}
-	items, dups := sortHeld(items)
-	for range dups {
-		x.drop(r, at, DropDuplicate)
-	}
-	sm, err := r.Sequence.NewSequenceMatcher()
-	if err != nil {
-		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
-	}
-	ev := event.New(nil, r.Sequence.Plan())
-	var found []*sequence.Result
-	for _, it := range items {
-		ev.Reset(it.e.raw)
-		rs, err := sm.Push(ev, it.e)
-		if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
-			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
-		}
-		found = append(found, rs...)
-	}
-	found = append(found, sm.Flush()...)
-	for range sm.Stats().Dropped {
-		x.drop(r, at, DropSequenceCap)
-	}
-	f := &seqFound{r: r}
-	return x.sequenceAlerts(r, at, found, f.event)
+	x.holdSequence(r, at, ms)
+	return nil, nil
 }
 
-// Run does nothing: a sequence rule's alerts are decided by Add.
-func (sequenceExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
-	return nil, nil
+// Run implements Executor: the execution at at over the events held.
+func (sequenceExecutor) Run(ctx context.Context, x *Session, r *Rule, at time.Time) ([]Alert, error) {
+	return x.runSequence(ctx, r, at)
 }
 
 // seqItem is a held event in one rule's (or order's) stream.

@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS threshold_last (
 	last    TEXT NOT NULL,      -- the newest match counted into an alert
 	PRIMARY KEY (rule_id, grp)
 );
+CREATE TABLE IF NOT EXISTS sequence_events (
+	rule_id  TEXT NOT NULL,
+	idx      TEXT NOT NULL,     -- the event's index
+	event_id TEXT NOT NULL,     -- the event's id: the same event delivered again is held once
+	t        TEXT NOT NULL,     -- the rule's timestamp of the event, RFC 3339
+	data     BLOB NOT NULL,     -- the event and its place in the sequence's order, as JSON
+	PRIMARY KEY (rule_id, idx, event_id)
+);
+CREATE INDEX IF NOT EXISTS sequence_events_rule ON sequence_events(rule_id, t);
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -512,6 +521,108 @@ func (s *Store) SaveThresholdLast(ctx context.Context, ruleID string, last map[s
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save threshold state in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// SequenceRow is an event an eql sequence rule's steps selected, held for
+// the rule's executions: its index and id (the same event delivered again
+// is held once), its time for the rule, and what the executor needs of it.
+type SequenceRow struct {
+	Index, EventID string
+	Time           time.Time
+	Data           []byte
+}
+
+// AddSequenceEvents holds events of an eql sequence rule, at most limit
+// for the rule (0: no limit). An event held already (same index and id) is
+// not held again and does not count; the events that would pass the limit
+// are not held: dropped is how many.
+func (s *Store) AddSequenceEvents(ctx context.Context, ruleID string, rows []SequenceRow, limit int) (dropped int, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	held := 0
+	if limit > 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sequence_events WHERE rule_id = ?`, ruleID).Scan(&held); err != nil {
+			return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+		}
+	}
+	for _, r := range rows {
+		if limit > 0 && held >= limit {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM sequence_events WHERE rule_id = ? AND idx = ? AND event_id = ?`, ruleID, r.Index, r.EventID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				dropped++
+				continue
+			}
+			if err != nil {
+				return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+			}
+			continue // held already
+		}
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO sequence_events (rule_id, idx, event_id, t, data) VALUES (?, ?, ?, ?, ?)`,
+			ruleID, r.Index, r.EventID, sortableTime(r.Time), r.Data)
+		if err != nil {
+			return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			held++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+	}
+	return dropped, nil
+}
+
+// SequenceEvents returns the events held for an eql sequence rule whose
+// time is at or after since, oldest first, and forgets older ones.
+func (s *Store) SequenceEvents(ctx context.Context, ruleID string, since time.Time) ([]SequenceRow, error) {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sequence_events WHERE rule_id = ? AND t < ?`, ruleID, sortableTime(since)); err != nil {
+		return nil, fmt.Errorf("expire sequence events in %s: %w", s.path, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT idx, event_id, t, data FROM sequence_events WHERE rule_id = ? ORDER BY t, idx, event_id`, ruleID)
+	if err != nil {
+		return nil, fmt.Errorf("read sequence events from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []SequenceRow
+	for rows.Next() {
+		var t string
+		var r SequenceRow
+		if err := rows.Scan(&r.Index, &r.EventID, &t, &r.Data); err != nil {
+			return nil, fmt.Errorf("read sequence events from %s: %w", s.path, err)
+		}
+		r.Time = parseTime(t)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// sortableTime is t in UTC with nine fraction digits: text that sorts as
+// the times do (RFC 3339 with its trailing zeros trimmed does not:
+// "…00Z" sorts after "…00.5Z").
+func sortableTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+}
+
+// KeepSequenceRules forgets the events held for eql sequence rules other
+// than keep (rules removed from the rule set, whose executions no longer
+// run to expire them).
+func (s *Store) KeepSequenceRules(ctx context.Context, keep []string) error {
+	q := `DELETE FROM sequence_events`
+	args := make([]any, len(keep))
+	if len(keep) > 0 {
+		q += ` WHERE rule_id NOT IN (?` + strings.Repeat(`, ?`, len(keep)-1) + `)`
+		for i, k := range keep {
+			args[i] = k
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("forget the sequence events of removed rules in %s: %w", s.path, err)
 	}
 	return nil
 }

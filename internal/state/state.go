@@ -101,6 +101,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open state database %s: %w (is it a Vigil database? use a new file)", path, err)
 	}
+	if err := fixTimeText(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state database %s: rewriting stored times: %w", path, err)
+	}
 	return &Store{db: db, path: path}, nil
 }
 
@@ -219,11 +223,65 @@ func (s *Store) CountAlerts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// timeText is how a time is stored: sortableTime, or NULL for none.
 func timeText(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return sortableTime(t)
+}
+
+// timeColumns are the columns holding times that the queries compare or
+// sort as text; databases written before times had a fixed width hold
+// them as RFC 3339 with trailing zeros trimmed (fixTimeText).
+var timeColumns = [][2]string{
+	{"alerts", "event_time"}, {"alerts", "created_at"},
+	{"suppression", "created_at"}, {"suppression", "start"}, {"suppression", "end"},
+	{"new_terms", "last_seen"}, {"threshold_matches", "t"}, {"threshold_last", "last"},
+	{"triage_alerts", "t"}, {"alert_workflow", "at"}, {"alert_workflow_log", "at"},
+}
+
+// fixTimeText rewrites, once per database, the times an earlier version
+// stored with their trailing zeros trimmed ("…:05Z", "…:05.5Z") in
+// sortableTime's fixed width: as text, "…:05Z" sorted after "…:05.5Z", so
+// pruning by time could delete a threshold match or new term half a second
+// newer than its bound, and max() keep the older of two times.
+func fixTimeText(ctx context.Context, db *sql.DB) error {
+	const done = "time_text_fixed_width"
+	var v string
+	switch err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, done).Scan(&v); {
+	case err == nil:
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, tc := range timeColumns {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, tc[0]).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			continue // the triage tables exist once the UI has opened the database
+		}
+		c := `"` + tc[1] + `"`
+		// "2006-01-02T15:04:05Z" (20 bytes) or with 1 to 8 fraction digits.
+		q := `UPDATE ` + tc[0] + ` SET ` + c + ` = CASE
+			WHEN length(` + c + `) = 20 THEN substr(` + c + `, 1, 19) || '.000000000Z'
+			ELSE substr(` + c + `, 1, 20) || substr(substr(` + c + `, 21, length(` + c + `) - 21) || '000000000', 1, 9) || 'Z' END
+			WHERE ` + c + ` LIKE '____-__-__T__:__:__%Z' AND length(` + c + `) BETWEEN 20 AND 29 AND length(` + c + `) != 21`
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s.%s: %w", tc[0], tc[1], err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, '1')`, done); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func parseTime(s string) time.Time {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -39,7 +38,7 @@ var alertColumns = []alertColumn{
 			return "-"
 		}
 		if csv {
-			return a.EventTime.UTC().Format(time.RFC3339Nano)
+			return a.EventTime.UTC().Format("2006-01-02T15:04:05.000Z")
 		}
 		return a.EventTime.UTC().Format("2006-01-02 15:04:05")
 	}},

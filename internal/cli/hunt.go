@@ -23,12 +23,18 @@ import (
 	"github.com/vigil-project/vigil/internal/state"
 )
 
-const huntSynopsis = `hunt [--rules PATH]... [--mapping FILE]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
-       [--since T] [--until T] [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
+const huntSynopsis = `hunt [--rules PATH]... [--mapping FILE]... [--index NAME] [--format table|ndjson|json|csv] [--columns C,...]
+       [--out FILE] [--color auto|always|never] [--db FILE] [--since T] [--until T] [--glob PATTERN]...
+       [--severity LEVELS] [--tags TAG]... [--rule-id ID]... [--exclude-rule ID]... [--tactic T]... [--technique T]...
+       [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
        [--indicators FILE]... [--geoip-db FILE]... [--geoip-ecs] [--explain-rule ID] PATH...
 
 Runs detection rules over event files and prints the alerts Elastic would create.
-PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip) or '-' for stdin.
+PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip), '-' for stdin, or a
+directory, walked recursively for the files --glob selects (default *.json, *.ndjson, *.jsonl and
+their .gz). A PATH that does not exist is an input error: reported, counted, exit status 1.
+--since/--until take dates (2026-03-14), RFC 3339 times or Elastic date math (now-24h).
+--severity, --tags, --rule-id, --exclude-rule, --tactic and --technique select the rules run.
 Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, their source.ip
 is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 ES|QL rules run their query once per scheduled execution (every interval, over its look-back) of the
@@ -41,7 +47,9 @@ one EQL search per execution over its window, as Kibana runs them.
 Examples:
   vigil hunt testdata/sample/azure-activity.json
   vigil hunt --rules ~/detection-rules/rules/integrations/azure --format ndjson logs/*.json.gz
-  vigil hunt --replay --db vigil.db export.json`
+  vigil hunt --replay --db vigil.db export.json
+  vigil hunt --severity '>=high' --since now-24h --format csv --out alerts.csv exports/
+  vigil hunt --glob '**/PT1H.json' --technique T1059 insights-logs/`
 
 func runHunt(env *Env, args []string) int {
 	fs := newFlagSet(env, "hunt", huntSynopsis)

@@ -49,12 +49,18 @@ func (in *inputFiles) expand(args []string) []string {
 			continue
 		}
 		found := 0
-		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+		root := arg
+		if lst, err := os.Lstat(arg); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			// A link to a directory named on the command line is walked
+			// (WalkDir does not follow its root when it is a link).
+			root = arg + string(filepath.Separator)
+		}
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				// An unreadable directory or file below: said, the rest
 				// of the walk goes on.
 				in.fail(p, err)
-				if d != nil && d.IsDir() && p != arg {
+				if d != nil && d.IsDir() && p != root {
 					return fs.SkipDir
 				}
 				return nil

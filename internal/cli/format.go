@@ -331,7 +331,7 @@ func writeAlertTable(w io.Writer, rows []engine.Alert, cols []alertColumn, showB
 		}
 		row := make([]string, len(cols))
 		for i, c := range cols {
-			row[i] = strings.ReplaceAll(c.value(a, false), "\n", " ")
+			row[i] = printable(c.value(a, false))
 		}
 		cells = append(cells, row)
 		_, sev, _ := alert.Headline(a.Doc)
@@ -363,6 +363,18 @@ func writeAlertTable(w io.Writer, rows []engine.Alert, cols []alertColumn, showB
 		bw.WriteByte('\n')
 	}
 	return hidden, bw.Flush()
+}
+
+// printable replaces the control characters of s (newlines, tabs, and the
+// escape sequences an attacker may have planted in a logged field to
+// rewrite the analyst's terminal) with a space, for the table.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // stdoutColor is what useColor reads of the process.

@@ -45,3 +45,11 @@ func TestShorten(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	in := "eve\x1b]0;pwned\x07\nnext\u009b31m\tend é"
+	want := "eve ]0;pwned  next 31m end é"
+	if got := printable(in); got != want {
+		t.Errorf("printable(%q) = %q, want %q", in, got, want)
+	}
+}

@@ -25,8 +25,8 @@ import (
 	"github.com/vigil-project/vigil/internal/ruleset"
 )
 
-const searchSynopsis = `search [--count] [--explain] [--index NAME] [--mapping FILE]... [--glob PATTERN]... 'KQL' [PATH...]
-       [--exceptions FILE]... [--value-list ID=FILE]... (flags go before the query)
+const searchSynopsis = `search [--count] [--explain] [--index NAME] [--mapping FILE]... 'KQL' [PATH...]
+       [--exceptions FILE]... [--value-list ID=FILE]... [--glob PATTERN]... (flags go before the query)
        search --language eql [--size N] [--result-position tail|head] [--timestamp-field F]
        [--tiebreaker-field F] [--event-category-field F] 'EQL' [PATH...]
        search --language esql [--index NAME] [--mapping FILE]... 'ES|QL' [PATH...]
@@ -227,12 +227,18 @@ func runSearch(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil search: writing the results: %v\n", s.writeErr)
 		return exitFailure
 	}
-	if bad > 0 {
-		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched, %s\n",
-			plural(s.events, "event"), plural(len(paths), "file"), s.matched, plural(bad, "bad record"))
+	if bad > 0 || inputs.errors > 0 {
+		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched", plural(s.events, "event"), plural(len(paths), "file"), s.matched)
+		if bad > 0 {
+			fmt.Fprintf(env.Stderr, ", %s", plural(bad, "bad record"))
+		}
+		if inputs.errors > 0 {
+			fmt.Fprintf(env.Stderr, ", %s", plural(inputs.errors, "input error"))
+		}
+		fmt.Fprintln(env.Stderr)
 		return exitFailure
 	}
-	return withInputs(exitOK)
+	return exitOK
 }
 
 // compileSearch parses and compiles the query, reporting a fault with the

@@ -390,7 +390,8 @@ type outputFlags struct {
 func addOutputFlags(fs *flag.FlagSet, o *outputFlags) {
 	fs.StringVar(&o.format, "format", "", "output `FORMAT`: table, ndjson, json (one array) or csv (default: table on a terminal, else ndjson)")
 	fs.StringVar(&o.columns, "columns", "", "table and csv: the `COLUMNS`, comma-separated: "+columnNames()+
-		", or any field of the alert document (e.g. process.command_line)")
+		", or any field of the alert document (e.g. process.command_line); default table: "+
+		strings.Join(tableColumns, ",")+"; csv: "+strings.Join(csvColumns, ","))
 	fs.StringVar(&o.color, "color", "auto", "colour the table's severities: auto (on a terminal, unless NO_COLOR is set), always or never")
 }
 

@@ -77,7 +77,7 @@ func runHunt(env *Env, args []string) int {
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")
 	explainRule := fs.String("explain-rule", "", "say on stderr, event by event, what rule ID (a rule_id or name) made of it: no match and why, alert, duplicate, suppressed...")
-	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON always has them)")
+	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON, JSON and CSV always have them)")
 	prefilter := fs.Bool("prefilter", true, "skip lines no rule could match, judged from their text: not parsed (ECS) or not normalized (raw Azure) (false: parse and normalize every line, reporting every malformed one)")
 	var geo geoipFlags
 	addGeoIPFlags(fs, &geo)

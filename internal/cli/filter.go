@@ -204,7 +204,7 @@ func (s *ruleSelection) apply(set *rule.Set) (deselected int, unknown []string) 
 			unknown = append(unknown, v)
 		}
 	}
-	kept := set.Rules[:0]
+	kept := make([]*rule.Rule, 0, len(set.Rules))
 	for _, r := range set.Rules {
 		if s.selects(r) {
 			kept = append(kept, r)
@@ -212,7 +212,6 @@ func (s *ruleSelection) apply(set *rule.Set) (deselected int, unknown []string) 
 			deselected++
 		}
 	}
-	clear(set.Rules[len(kept):])
 	set.Rules = kept
 	return deselected, unknown
 }

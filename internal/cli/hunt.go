@@ -112,7 +112,7 @@ func runHunt(env *Env, args []string) int {
 		}
 		bounds[i] = t
 	}
-	inputs := &inputFiles{cmd: "hunt", globs: globs, report: func(msg string) { fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", msg) }}
+	inputs := &inputFiles{globs: globs, report: func(msg string) { fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", msg) }}
 	paths = inputs.expand(paths)
 	if len(paths) == 0 {
 		fmt.Fprintln(env.Stderr, "vigil hunt: no input left to read")

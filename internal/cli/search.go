@@ -102,7 +102,7 @@ func runSearch(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
 		return exitUsage
 	}
-	inputs := &inputFiles{cmd: "search", globs: globs, report: func(msg string) { fmt.Fprintf(env.Stderr, "vigil search: %s\n", msg) }}
+	inputs := &inputFiles{globs: globs, report: func(msg string) { fmt.Fprintf(env.Stderr, "vigil search: %s\n", msg) }}
 	if len(paths) > 0 {
 		if paths = inputs.expand(paths); len(paths) == 0 {
 			fmt.Fprintln(env.Stderr, "vigil search: no input left to read")

@@ -21,7 +21,6 @@ var defaultGlobs = []string{"*.json", "*.ndjson", "*.jsonl", "*.json.gz", "*.ndj
 // cannot be read, and a directory where no file matches, is an input
 // error: reported on stderr (with what to do), counted, and left out.
 type inputFiles struct {
-	cmd    string
 	globs  []string
 	report func(msg string)
 	errors int

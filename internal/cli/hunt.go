@@ -112,6 +112,11 @@ func runHunt(env *Env, args []string) int {
 		}
 		bounds[i] = t
 	}
+	if !bounds[0].IsZero() && !bounds[1].IsZero() && bounds[0].After(bounds[1]) {
+		fmt.Fprintf(env.Stderr, "vigil hunt: --since %s is after --until %s: no event could be kept; swap them\n",
+			bounds[0].UTC().Format(time.RFC3339Nano), bounds[1].UTC().Format(time.RFC3339Nano))
+		return exitUsage
+	}
 	inputs := &inputFiles{globs: globs, report: func(msg string) { fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", msg) }}
 	paths = inputs.expand(paths)
 	if len(paths) == 0 {
@@ -201,7 +206,11 @@ func runHunt(env *Env, args []string) int {
 			}
 		}
 		if explained == nil {
-			fmt.Fprintf(env.Stderr, "vigil hunt: --explain-rule %q: no runnable rule has that rule_id or name (see 'vigil rules list')\n", *explainRule)
+			hint := "see 'vigil rules list'"
+			if sel.active() {
+				hint += " and the rule selection flags"
+			}
+			fmt.Fprintf(env.Stderr, "vigil hunt: --explain-rule %q: no runnable rule has that rule_id or name (%s)\n", *explainRule, hint)
 			return exitUsage
 		}
 	}

@@ -44,7 +44,9 @@ func (in *inputFiles) expand(args []string) []string {
 			continue
 		}
 		if !st.IsDir() {
-			files = append(files, arg)
+			if in.readable(arg) {
+				files = append(files, arg)
+			}
 			continue
 		}
 		found := 0
@@ -82,8 +84,10 @@ func (in *inputFiles) expand(args []string) []string {
 				return nil
 			}
 			if matchAnyGlob(globs, filepath.ToSlash(rel)) {
-				files = append(files, p)
 				found++
+				if in.readable(p) {
+					files = append(files, p)
+				}
 			}
 			return nil
 		})
@@ -98,6 +102,18 @@ func (in *inputFiles) expand(args []string) []string {
 		}
 	}
 	return files
+}
+
+// readable reports whether the file p can be opened, reporting it as an
+// input error when not.
+func (in *inputFiles) readable(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		in.fail(p, err)
+		return false
+	}
+	f.Close()
+	return true
 }
 
 func (in *inputFiles) fail(p string, err error) {

@@ -1,6 +1,11 @@
 package cli
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestMatchGlob(t *testing.T) {
 	for _, c := range []struct {
@@ -27,5 +32,24 @@ func TestMatchGlob(t *testing.T) {
 	}
 	if err := checkGlobs([]string{"a/[b-/*.json"}); err == nil {
 		t.Error("checkGlobs accepted a malformed pattern")
+	}
+}
+
+func TestInputFilesUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode")
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "secret.json")
+	if err := os.WriteFile(p, []byte("{}\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	in := &inputFiles{report: func(m string) { msgs = append(msgs, m) }}
+	if files := in.expand([]string{p, dir}); len(files) != 0 {
+		t.Errorf("expand gave %q, want nothing readable", files)
+	}
+	if in.errors != 2 || len(msgs) != 2 || !strings.Contains(msgs[0], "permission denied: check its permissions") {
+		t.Errorf("%d errors, messages %q; want 2, permission denied", in.errors, msgs)
 	}
 }

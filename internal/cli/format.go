@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -272,9 +273,24 @@ func (s *csvStream) write(a engine.Alert) error {
 	}
 	s.row = s.row[:0]
 	for _, c := range s.cols {
-		s.row = append(s.row, c.value(a, true))
+		s.row = append(s.row, csvCell(c.value(a, true)))
 	}
 	return s.w.Write(s.row)
+}
+
+// csvCell neutralizes a value a spreadsheet would run as a formula: the
+// fields of an alert come from logged events, which an attacker writes
+// (a user agent of `=HYPERLINK(...)`). A cell starting with =, +, -, @, a
+// tab or a carriage return gets a leading apostrophe, the mark spreadsheets
+// read as "text"; numbers ("-1.5") stay as they are.
+func csvCell(v string) string {
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return v
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return v
+	}
+	return "'" + v
 }
 
 func (s *csvStream) flush() error {

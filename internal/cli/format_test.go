@@ -53,3 +53,21 @@ func TestPrintable(t *testing.T) {
 		t.Errorf("printable(%q) = %q, want %q", in, got, want)
 	}
 }
+
+func TestCSVCellsAreNotFormulas(t *testing.T) {
+	for in, want := range map[string]string{
+		`=HYPERLINK("http://x","y")`: `'=HYPERLINK("http://x","y")`,
+		"+cmd|' /C calc'!A0":         "'+cmd|' /C calc'!A0",
+		"-2+3":                       "'-2+3",
+		"@SUM(A1)":                   "'@SUM(A1)",
+		"\t=1":                       "'\t=1",
+		"-1.5":                       "-1.5",
+		"+7":                         "+7",
+		"C:\\Windows\\cmd.exe":       "C:\\Windows\\cmd.exe",
+		"":                           "",
+	} {
+		if got := csvCell(in); got != want {
+			t.Errorf("csvCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -2,11 +2,9 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -73,24 +71,40 @@ func esqlExecutions(r *Rule, t time.Time) []time.Time {
 }
 
 // esqlAlerts builds the alerts of one execution's result, as Kibana's
-// ES|QL rule type does (wrapEsqlAlerts): an aggregating query (STATS)
-// makes one alert per row, its id from the execution's range, the query,
-// the space and rule and the row's position, so that a re-run of the same
-// execution makes the same ids; a non-aggregating query with METADATA _id
-// makes one alert per source document, its id from _id, _version, _index,
-// the space and rule (deduplicated across executions); one without _id is
-// treated as aggregating. The row's columns are the alert's source fields
+// ES|QL rule type does (wrapEsqlAlerts, generateAlertId): an aggregating
+// query (STATS) makes one alert per row, its id from the execution's
+// range, the query, the space and rule and the row's position, so that a
+// re-run of the same execution makes the same ids; a non-aggregating
+// query with METADATA _id makes one alert per source document, its id
+// from _id, _index, the space and rule (and the values of the fields
+// MV_EXPAND expanded), so that a document found again by a later
+// execution is alerted on once; one without _id is treated as
+// aggregating. The ids are Kibana's (alert.ESQLAggregatingID,
+// alert.ESQLDocumentID). The row's columns are the alert's source fields
 // (dotted names as flat keys; metadata columns left out).
 func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Result) []Alert {
 	if space == "" {
 		space = "default"
 	}
 	aggregating := r.ESQL.Program.Aggregating()
+	// Kibana adds the expanded fields' values to the id only when all of
+	// them are columns of the result (getMvExpandUsage).
+	var expanded []int
+	if !aggregating {
+		for _, f := range r.ESQL.Program.ExpandedFields() {
+			i := slices.IndexFunc(res.Columns, func(c esql.ColumnInfo) bool { return c.Name == f })
+			if i < 0 {
+				expanded = nil
+				break
+			}
+			expanded = append(expanded, i)
+		}
+	}
 	alerts := make([]Alert, 0, len(res.Rows))
+	seen := make(map[string]bool, len(res.Rows))
 	for n, row := range res.Rows {
 		src := make(map[string]any, len(res.Columns))
 		var id, index string
-		version := int64(1)
 		for i, c := range res.Columns {
 			var v any
 			if i < len(row) {
@@ -103,26 +117,29 @@ func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Re
 			case "_index":
 				index, _ = v.(string)
 				continue
-			case "_version":
-				switch x := row[i].(type) {
-				case int64:
-					version = x
-				case int:
-					version = int64(x)
-				}
-				continue
-			case "_source", "_score", "_ignored", "_index_mode":
+			case "_version", "_source", "_score", "_ignored", "_index_mode":
 				continue
 			}
 			src[c.Name] = v
 		}
 		var alertID string
 		if !aggregating && id != "" {
-			alertID = hashParts(id, strconv.FormatInt(version, 10), index, space+":"+r.Alert.UUID)
+			var values []any
+			for _, i := range expanded {
+				if i < len(row) {
+					values = append(values, esql.JSONValue(row[i], res.Columns[i].Type))
+				}
+			}
+			alertID = alert.ESQLDocumentID(id, index, space, r.Alert.UUID, values)
 		} else {
-			alertID = hashParts(from.UTC().Format(time.RFC3339Nano)+to.UTC().Format(time.RFC3339Nano), r.ESQL.Query, space+":"+r.Alert.UUID, strconv.Itoa(n))
+			alertID = alert.ESQLAggregatingID(from, to, r.ESQL.Query, space, r.Alert.UUID, n)
 			id, index = "", ""
 		}
+		// Kibana writes one alert per id of a result (uniqBy).
+		if seen[alertID] {
+			continue
+		}
+		seen[alertID] = true
 		doc := alert.Build(alert.Event{Doc: src, Index: index, ID: id}, r.Alert, alert.Options{Space: space, Now: now})
 		doc["kibana.alert.uuid"] = alertID
 		if id == "" {
@@ -139,15 +156,6 @@ func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Re
 		alerts = append(alerts, Alert{ID: alertID, Rule: r, EventTime: evTime, Doc: doc, Exec: at})
 	}
 	return alerts
-}
-
-// hashParts is the hex SHA-256 of parts, each length-prefixed.
-func hashParts(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // esqlExecutor is the ES|QL rule type for a caller that hands it the

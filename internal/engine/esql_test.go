@@ -220,3 +220,58 @@ func TestESQLExecutionsRunAsTheInputMovesOn(t *testing.T) {
 		t.Errorf("late events %d, warnings %q; want 1 and the warning", st.NeverSearched, st.Warnings)
 	}
 }
+
+// Alert ids are Kibana's: an aggregating row's from the execution's
+// range, the query, the space and rule and the row's position; a
+// source document's from its _id, _index, the space and rule, the same
+// whichever execution found it.
+func TestESQLAlertIDsAreKibanas(t *testing.T) {
+	plan := event.NewPlan()
+	query := `FROM logs-system.auth-* | WHERE event.outcome == "failure" | STATS n = COUNT(*) BY user.name | WHERE n > 2 | SORT user.name`
+	r := esqlRule(t, plan, "agg", query, 5*time.Minute)
+	docs := []string{
+		authDoc("09:01:00", "bob", "failure"), authDoc("09:02:00", "bob", "failure"), authDoc("09:04:00", "bob", "failure"),
+		authDoc("09:01:00", "eve", "failure"), authDoc("09:02:00", "eve", "failure"), authDoc("09:04:00", "eve", "failure"),
+	}
+	got, _ := runHunt(t, plan, r, docs, false)
+	if len(got) != 2 {
+		t.Fatalf("%d alerts, want bob's and eve's", len(got))
+	}
+	from := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	to := from.Add(5 * time.Minute)
+	for n, a := range got {
+		want := alert.ObjectHash([]any{"2026-03-14T09:00:00.000Z2026-03-14T09:05:00.000Z", query, "default:agg", n})
+		if a.ID != want || a.ID != alert.ESQLAggregatingID(from, to, query, "default", "agg", n) {
+			t.Errorf("row %d (%v): id %s, want %s", n, a.Doc["user.name"], a.ID, want)
+		}
+	}
+
+	docRule := esqlRule(t, plan, "doc", `FROM logs-* METADATA _id, _index | WHERE event.outcome == "failure" | KEEP @timestamp, user.name, _id, _index`, 15*time.Minute)
+	bulk := `{"_id":"doc-1","@timestamp":"2026-03-14T09:01:00Z","data_stream":{"type":"logs","dataset":"system.auth","namespace":"default"},"event":{"outcome":"failure"},"user":{"name":"bob"}}`
+	got, st := runHunt(t, plan, docRule, []string{bulk}, false)
+	if len(got) != 1 || st.Duplicates != 2 {
+		t.Fatalf("%d alerts, %d duplicates; want 1 (3 executions read the document)", len(got), st.Duplicates)
+	}
+	want := alert.ObjectHash([]any{"doc-1", alert.Undefined, "logs-system.auth-default", "default:doc"})
+	if got[0].ID != want {
+		t.Errorf("document alert id %s, want %s", got[0].ID, want)
+	}
+}
+
+// With MV_EXPAND, each expanded row of one document is an alert of its
+// own: the expanded values are part of its id.
+func TestESQLExpandedRowsAreAlertsOfTheirOwn(t *testing.T) {
+	plan := event.NewPlan()
+	r := esqlRule(t, plan, "mv", `FROM logs-* METADATA _id, _index | MV_EXPAND user.name | KEEP _id, _index, user.name`, 5*time.Minute)
+	doc := `{"_id":"doc-1","@timestamp":"2026-03-14T09:01:00Z","data_stream":{"type":"logs","dataset":"system.auth","namespace":"default"},"user":{"name":["bob","eve"]}}`
+	got, _ := runHunt(t, plan, r, []string{doc}, false)
+	if len(got) != 2 {
+		t.Fatalf("%d alerts, want 2 (one per expanded user)", len(got))
+	}
+	for _, a := range got {
+		want := alert.ObjectHash([]any{"doc-1", alert.Undefined, "logs-system.auth-default", "default:mv", a.Doc["user.name"]})
+		if a.ID != want {
+			t.Errorf("%v: id %s, want %s", a.Doc["user.name"], a.ID, want)
+		}
+	}
+}

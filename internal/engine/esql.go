@@ -158,64 +158,122 @@ func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Re
 	return alerts
 }
 
-// esqlExecutor is the ES|QL rule type for a caller that hands it the
-// documents of one execution at once: Add runs the query over the matches
-// (every document of the rule's index patterns in the execution's range;
-// those outside it are ignored) and returns the alerts of its result,
-// those already stored or made earlier in the Session left out. A hunt
-// streams the documents into each window's run instead (Hunt.Add), which
-// holds no document.
+// esqlExecutor is the ES|QL rule type of serve: Add holds the documents
+// of the rule's index patterns (in the Store, at Commit), and Run, the
+// scheduled execution every interval, runs the query over the documents
+// of its range [from, to], read from the Store one at a time, and
+// returns the alerts of its result (those already stored left out, then
+// alert suppression and max_signals). A hunt streams the documents into
+// each window's run instead (Hunt.Add), which holds no document.
 type esqlExecutor struct{}
 
-// Add implements Executor.
+// Add implements Executor: the documents are held for the executions.
 func (esqlExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
-	sortMatches(ms)
-	from, to := esqlTuple(r, at)
-	r.ESQL.SetNow(at)
-	run := r.ESQL.Program.Start()
-	ev := event.New(nil, r.ESQL.Program.Plan())
 	for _, m := range ms {
-		if run.Done() {
-			break
-		}
-		if !m.HasTime || m.Time.Before(from) || m.Time.After(to) {
+		if !m.HasTime {
 			continue
 		}
-		if m.Raw != nil {
-			ev.Reset(m.Raw)
-		} else {
+		raw, id := m.Raw, m.EventID
+		if raw == nil || id == "" {
 			doc, err := x.eventDoc(m)
 			if err != nil {
 				return nil, err
 			}
-			b, err := event.AppendJSON(nil, doc)
-			if err != nil {
-				return nil, err
+			if id == "" {
+				id = alert.EventID(doc)
 			}
-			ev.Reset(b)
+			if raw == nil {
+				if raw, err = event.AppendJSON(nil, doc); err != nil {
+					return nil, err
+				}
+			}
 		}
-		run.Add(esql.Doc{Event: ev, ID: m.EventID, Index: m.Index})
+		if x.esql == nil {
+			x.esql = map[*Rule][]ESQLDoc{}
+		}
+		x.esql[r] = append(x.esql[r], ESQLDoc{Time: m.Time, ID: id, Index: m.Index, Data: raw})
+	}
+	return nil, nil
+}
+
+// Run implements Executor: the execution at at over the documents held
+// by committed Sessions and by this one.
+func (esqlExecutor) Run(ctx context.Context, x *Session, r *Rule, at time.Time) ([]Alert, error) {
+	from, to := esqlTuple(r, at)
+	r.ESQL.SetNow(at)
+	run := r.ESQL.Program.Start()
+	ev := event.New(nil, r.ESQL.Program.Plan())
+	feed := func(d ESQLDoc) error {
+		if !run.Done() {
+			ev.Reset(d.Data)
+			run.Add(esql.Doc{Event: ev, ID: d.ID, Index: d.Index})
+		}
+		return nil
+	}
+	if err := x.Store.ESQLDocs(ctx, r.ID, from, to, feed); err != nil {
+		return nil, err
+	}
+	for _, d := range x.esql[r] { // held by this Session, not yet stored
+		if !d.Time.Before(from) && !d.Time.After(to) {
+			feed(d)
+		}
 	}
 	res := run.Finish()
 	if err := run.Err(); err != nil {
 		return nil, fmt.Errorf("rule %s: ES|QL execution at %s: %w", r.ID, at.UTC().Format(time.RFC3339), err)
 	}
-	var out []Alert
-	for _, a := range esqlAlerts(r, x.space(), x.Now, from, to, at, res) {
-		if _, found, err := x.Store.AlertDoc(ctx, a.ID); err != nil {
-			return nil, err
-		} else if found {
-			x.drop(r, at, DropDuplicate)
+	built := esqlAlerts(r, x.space(), x.Now, from, to, at, res)
+	ids := make([]string, len(built))
+	for i, a := range built {
+		ids[i] = a.ID
+	}
+	known, err := x.Store.KnownAlerts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	fresh := built[:0]
+	for _, a := range built {
+		if known[a.ID] {
+			x.drop(r, at, DropDuplicate) // a document an earlier execution alerted on
 			continue
 		}
-		out = append(out, a)
+		fresh = append(fresh, a)
 	}
-	return out, nil
+	return x.admitAll(ctx, fresh)
 }
 
-// Run implements Executor: an ES|QL execution decides in Add.
-func (esqlExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
-	return nil, nil
+// commitESQL stores the ES|QL documents the Session held.
+func (x *Session) commitESQL(ctx context.Context) error {
+	for r, docs := range x.esql {
+		if err := x.Store.HoldESQL(ctx, r.ID, docs); err != nil {
+			return err
+		}
+	}
+	x.esql = nil
+	return nil
+}
+
+// withMore returns ms with each ES|QL match that stands for several rules
+// (Match.More) repeated for each of them.
+func withMore(ms []Match) []Match {
+	n := 0
+	for _, m := range ms {
+		n += len(m.More)
+	}
+	if n == 0 {
+		return ms
+	}
+	out := make([]Match, 0, len(ms)+n)
+	for _, m := range ms {
+		more := m.More
+		m.More = nil
+		out = append(out, m)
+		for _, r := range more {
+			m.Rule = r
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // esqlState is what a hunt holds of an ES|QL rule: the run of each

@@ -82,6 +82,7 @@ type Session struct {
 	terms   map[*Rule]*termsSeen
 	held    map[*Rule][]ThresholdMatch // threshold matches to hold
 	counted map[*Rule]thresholdCounted // threshold groups counted
+	esql    map[*Rule][]ESQLDoc         // ES|QL documents to hold
 }
 
 // thresholdCounted is what a threshold execution counted: each group's
@@ -122,7 +123,7 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 	}
 	byRule := map[*Rule][]Match{}
 	var order []*Rule
-	for _, m := range ms {
+	for _, m := range withMore(ms) {
 		r := m.Rule
 		reason := ""
 		switch {
@@ -132,7 +133,7 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 			reason = DropNoIndicator
 		case m.Ungrouped:
 			reason = DropMissing
-		case known[m.ID]:
+		case m.ID != "" && known[m.ID]:
 			reason = DropDuplicate
 		case !m.HasTime:
 			reason = DropNoTime
@@ -143,7 +144,9 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 			x.drop(r, now, reason)
 			continue
 		}
-		known[m.ID] = true
+		if m.ID != "" { // ES|QL and sequence matches have none: their executors decide
+			known[m.ID] = true
+		}
 		if byRule[r] == nil {
 			order = append(order, r)
 		}
@@ -187,6 +190,9 @@ func (x *Session) Commit(ctx context.Context) error {
 		}
 	}
 	x.counted = nil
+	if err := x.commitESQL(ctx); err != nil {
+		return err
+	}
 	keys := make([]string, 0, len(x.groups))
 	for k := range x.groups {
 		keys = append(keys, k)

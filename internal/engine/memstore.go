@@ -17,6 +17,7 @@ type MemoryStore struct {
 	terms     map[string]map[string]time.Time
 	threshold map[string][]ThresholdMatch // per rule, oldest first
 	last      map[string]map[string]time.Time
+	esql      map[string]*memESQL // per ES|QL rule, its held documents
 }
 
 // NewMemoryStore returns an empty MemoryStore.

@@ -48,4 +48,7 @@ type Store interface {
 	// SaveThresholdLast stores the groups' newest counted matches and
 	// forgets the groups whose last is before prune.
 	SaveThresholdLast(ctx context.Context, ruleID string, last map[string]time.Time, prune time.Time) error
+
+	// ESQLHolder holds ES|QL rules' documents between executions.
+	ESQLHolder
 }

@@ -348,10 +348,11 @@ func dropReason(r *engine.Rule, reason string) string {
 	return "new_terms_missing_field"
 }
 
-// Tick runs the threshold rules whose execution is due at now (every
-// interval, on the clock): the engine's threshold executor counts the
-// held matches over the look-back; the alerts are delivered and stored
-// like any other. Serve calls it every second.
+// Tick runs the threshold and ES|QL rules whose execution is due at now
+// (every interval, on the clock): the engine's threshold executor counts
+// the held matches over the look-back, its ES|QL executor runs the query
+// over the held documents of the execution's range; the alerts are
+// delivered and stored like any other. Serve calls it every second.
 func (d *Detector) Tick(ctx context.Context) error {
 	c := d.rules.Load()
 	if c == nil {
@@ -361,7 +362,7 @@ func (d *Detector) Tick(ctx context.Context) error {
 	d.supMu.Lock()
 	defer d.supMu.Unlock()
 	for _, r := range c.eng.Rules() {
-		if r.Threshold == nil {
+		if r.Threshold == nil && r.ESQL == nil {
 			continue
 		}
 		d.mu.Lock()

@@ -82,7 +82,7 @@ type Session struct {
 	terms   map[*Rule]*termsSeen
 	held    map[*Rule][]ThresholdMatch // threshold matches to hold
 	counted map[*Rule]thresholdCounted // threshold groups counted
-	esql    map[*Rule][]ESQLDoc         // ES|QL documents to hold
+	esql    map[*Rule][]ESQLDoc        // ES|QL documents to hold
 }
 
 // thresholdCounted is what a threshold execution counted: each group's

@@ -990,7 +990,7 @@ func (v *validator) compileESQL(opts LoadOptions) {
 		v.unsupported(fmt.Sprintf("ES|QL rule's look-back (from %q) spans %d intervals of %s: a hunt runs the query once per execution over each event, at most %d times; Vigil does not run such rules yet", v.r.From, n, interval, MaxESQLWindows))
 		return
 	}
-	v.r.esql = &ESQL{Program: p, Clock: clock, Query: v.r.Query}
+	v.r.esql = &ESQL{Program: p, Clock: clock, Query: v.r.Query, Filter: p.Filter()}
 }
 
 // MaxESQLWindows is the most executions whose look-back an event of an

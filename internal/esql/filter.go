@@ -9,8 +9,9 @@ import (
 )
 
 // Filter returns a KQL matcher that every document the query keeps past
-// its leading WHERE commands (those straight after FROM, before any
-// command that makes or renames columns) matches: the conjuncts of those
+// its leading WHERE commands (those before any command that renames
+// columns or makes them from a pattern or an aggregation: EVAL, SORT,
+// LIMIT, KEEP, DROP and MV_EXPAND may come between) matches: the conjuncts of those
 // conditions that compare a source field of an exact type (keyword and
 // its kin) with string literals (==, IN, LIKE without ?), ORs of such,
 // and KQL() calls. It is a necessary condition, not the query's: the
@@ -23,15 +24,24 @@ func (p *Program) Filter() *match.Matcher {
 		return nil
 	}
 	var terms []kql.Node
+	f := &filterBuilder{p: p, shadowed: map[string]bool{}}
+commands:
 	for _, cmd := range p.query.Commands {
-		w, ok := cmd.(*Where)
-		if !ok {
-			if _, sort := cmd.(*Sort); sort {
-				continue // reorders rows, changes no column
+		switch c := cmd.(type) {
+		case *Where:
+			terms = f.conjuncts(c.Cond, terms)
+		case *Eval:
+			for _, col := range c.Fields {
+				f.shadowed[col.Name] = true
 			}
-			break
+		case *Sort, *Limit, *Keep, *Drop, *MvExpand:
+			// Rows reordered, cut, columns dropped, or a multi-value
+			// split into rows (a condition on one of its values holds
+			// for the document's field): a source column keeps its name
+			// and values.
+		default:
+			break commands
 		}
-		terms = p.conjuncts(w.Cond, terms)
 	}
 	if len(terms) == 0 {
 		return nil
@@ -47,12 +57,18 @@ func (p *Program) Filter() *match.Matcher {
 	return m
 }
 
+// filterBuilder translates conditions for Filter.
+type filterBuilder struct {
+	p        *Program
+	shadowed map[string]bool // columns EVAL made: not the source field
+}
+
 // conjuncts appends the KQL of e's conjuncts that translate.
-func (p *Program) conjuncts(e Expr, out []kql.Node) []kql.Node {
+func (f *filterBuilder) conjuncts(e Expr, out []kql.Node) []kql.Node {
 	if b, ok := e.(*Binary); ok && b.Op == "AND" {
-		return p.conjuncts(b.Y, p.conjuncts(b.X, out))
+		return f.conjuncts(b.Y, f.conjuncts(b.X, out))
 	}
-	if n := p.filterTerm(e); n != nil {
+	if n := f.filterTerm(e); n != nil {
 		out = append(out, n)
 	}
 	return out
@@ -60,18 +76,18 @@ func (p *Program) conjuncts(e Expr, out []kql.Node) []kql.Node {
 
 // filterTerm is the KQL of a condition every document it keeps matches,
 // or nil.
-func (p *Program) filterTerm(e Expr) kql.Node {
+func (f *filterBuilder) filterTerm(e Expr) kql.Node {
 	switch t := e.(type) {
 	case *Binary:
 		switch t.Op {
 		case "OR":
-			x, y := p.filterTerm(t.X), p.filterTerm(t.Y)
+			x, y := f.filterTerm(t.X), f.filterTerm(t.Y)
 			if x == nil || y == nil {
 				return nil
 			}
 			return &kql.Or{Terms: []kql.Node{x, y}}
 		case "AND":
-			terms := p.conjuncts(t, nil)
+			terms := f.conjuncts(t, nil)
 			switch len(terms) {
 			case 0:
 				return nil
@@ -84,7 +100,7 @@ func (p *Program) filterTerm(e Expr) kql.Node {
 			if _, ok := col.(*Column); !ok {
 				col, lit = lit, col
 			}
-			field := p.exactField(col)
+			field := f.exactField(col)
 			s, ok := stringLiteral(lit)
 			if field == "" || !ok {
 				return nil
@@ -92,7 +108,7 @@ func (p *Program) filterTerm(e Expr) kql.Node {
 			return kqlTerm(field, &kql.Literal{Quoted: true, Parts: []string{s}})
 		}
 	case *In:
-		field := p.exactField(t.X)
+		field := f.exactField(t.X)
 		if field == "" || t.Not || len(t.List) == 0 {
 			return nil
 		}
@@ -109,7 +125,7 @@ func (p *Program) filterTerm(e Expr) kql.Node {
 		}
 		return &kql.Match{Field: fieldLiteral(field), Value: &kql.ValueOr{Terms: values}}
 	case *Like:
-		field := p.exactField(t.X)
+		field := f.exactField(t.X)
 		if field == "" || t.Not || t.Regex || len(t.Patterns) == 0 {
 			return nil
 		}
@@ -144,12 +160,12 @@ func (p *Program) filterTerm(e Expr) kql.Node {
 
 // exactField is the source field e names when it is of an exact type
 // (keyword, constant_keyword, wildcard), else "".
-func (p *Program) exactField(e Expr) string {
+func (f *filterBuilder) exactField(e Expr) string {
 	c, ok := e.(*Column)
-	if !ok || strings.HasPrefix(c.Name, "_") {
+	if !ok || strings.HasPrefix(c.Name, "_") || f.shadowed[c.Name] {
 		return ""
 	}
-	typ, known := p.schema.Known(c.Name)
+	typ, known := f.p.schema.Known(c.Name)
 	if !known || !typ.IsExact() || typ == ecs.Flattened {
 		return ""
 	}

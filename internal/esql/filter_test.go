@@ -40,7 +40,11 @@ func TestFilterFromLeadingWhere(t *testing.T) {
 		{`FROM logs-* | WHERE TO_LOWER(user.name) == "a"`, ``},
 		{`FROM logs-* | WHERE user.name RLIKE "a.*"`, ``},
 		{`FROM logs-* | WHERE user.name LIKE "a?"`, ``},
-		{`FROM logs-* | EVAL x = 1 | WHERE user.name == "a"`, ``},
+		{`FROM logs-* | EVAL user.name = TO_LOWER(user.name) | WHERE user.name == "a"`, ``},
+		// EVAL, KEEP, MV_EXPAND, LIMIT may come between; a column EVAL
+		// made is not the source field; DISSECT ends the leading part.
+		{`FROM logs-* | EVAL x = "1" | KEEP event.category, event.action, x, host.name | MV_EXPAND event.category | WHERE event.category == "process" AND x == "1" | LIMIT 5 | WHERE host.name LIKE "srv-*" | DISSECT host.name "%{a}" | WHERE event.action == "b"`,
+			`event.category:"process" and host.name:srv-*`},
 	} {
 		p := filterProgram(t, c.query)
 		got := ""

@@ -31,6 +31,8 @@ come from files followed as they grow (--tail), standard input (--stdin), the
 Elasticsearch-compatible ingest API on --listen (Filebeat, Elastic Agent,
 Logstash can ship to it), Kafka and NATS JetStream (in the config file).
 Alerts go to the SQLite store in the data directory and to the sinks.
+Threshold and ES|QL rules run every interval on the clock, over the matches
+or documents of their look-back held in the store (docs/esql.md).
 Flags override the config file. See docs/serve.md.
 
 Examples:

@@ -174,6 +174,9 @@ func (esqlExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, 
 			continue
 		}
 		raw, id := m.Raw, m.EventID
+		if id == "" && len(raw) > 0 {
+			id = x.esqlIDs[&raw[0]] // another ES|QL rule read the same event
+		}
 		if raw == nil || id == "" {
 			doc, err := x.eventDoc(m)
 			if err != nil {
@@ -181,6 +184,12 @@ func (esqlExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, 
 			}
 			if id == "" {
 				id = alert.EventID(doc)
+				if len(raw) > 0 {
+					if x.esqlIDs == nil {
+						x.esqlIDs = map[*byte]string{}
+					}
+					x.esqlIDs[&raw[0]] = id
+				}
 			}
 			if raw == nil {
 				if raw, err = event.AppendJSON(nil, doc); err != nil {
@@ -250,6 +259,7 @@ func (x *Session) commitESQL(ctx context.Context) error {
 		}
 	}
 	x.esql = nil
+	x.esqlIDs = nil
 	return nil
 }
 

@@ -83,6 +83,7 @@ type Session struct {
 	held    map[*Rule][]ThresholdMatch // threshold matches to hold
 	counted map[*Rule]thresholdCounted // threshold groups counted
 	esql    map[*Rule][]ESQLDoc        // ES|QL documents to hold
+	esqlIDs map[*byte]string           // ids of events without one, by their JSON (shared by the rules reading them)
 }
 
 // thresholdCounted is what a threshold execution counted: each group's

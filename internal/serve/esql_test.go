@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/rule"
+	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
 )
 
@@ -160,5 +164,90 @@ func TestESQLRulesInServe(t *testing.T) {
 	n, err := st.CountAlerts(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("%d alerts stored, %v; want 2", n, err)
+	}
+}
+
+// Hunt and serve give the same ES|QL alerts (Kibana's ids) for the same
+// events: hunt on the event-time clock in memory, serve on the wall clock
+// over documents held in SQLite.
+func TestESQLHuntAndServeAgree(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	// A 10-minute look-back: two executions read each document (a hunt
+	// does not run 2-hour look-backs at 5 minutes).
+	doc := strings.Replace(esqlDocRule, `from = "now-2h"`, `from = "now-10m"`, 1)
+	for name, text := range map[string]string{"agg.toml": esqlAggRule, "doc.toml": doc} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batches := map[string][][]byte{ // the events of the interval before each execution
+		"09:05:00": {authLine("09:01:00", "bob", "failure"), authLine("09:02:00", "bob", "failure"), authLine("09:02:10", "breakglass", "failure"), authLine("09:03:00", "bob", "failure")},
+		"09:10:00": {authLine("09:06:00", "eve", "failure"), authLine("09:07:00", "eve", "failure"), authLine("09:08:00", "eve", "success")},
+		"09:15:00": {authLine("09:11:00", "eve", "failure"), authLine("09:12:00", "eve", "failure"), authLine("09:13:00", "eve", "failure"), authLine("09:14:00", "breakglass", "failure")},
+	}
+	execs := []string{"09:05:00", "09:10:00", "09:15:00"}
+	at := func(clock string) time.Time {
+		ts, _ := time.Parse(time.RFC3339, "2026-03-14T"+clock+"Z")
+		return ts
+	}
+
+	// Hunt.
+	now := at("10:00:00")
+	plan := event.NewPlan()
+	set, err := ruleset.LoadSetOptions([]string{dir}, rule.LoadOptions{Plan: plan, Now: func() time.Time { return now }, RunESQL: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _ := ruleset.Runnable(set)
+	var hunt []string
+	h := engine.NewHunt(engine.HuntOptions{Engine: engine.New(engine.Options{Rules: rules, Plan: plan}),
+		Emit: func(a engine.Alert) error { hunt = append(hunt, a.Rule.ID+" "+a.ID); return nil }})
+	for _, e := range execs {
+		for _, l := range batches[e] {
+			if err := h.Event(event.New(l, plan)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := h.Finish(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Serve.
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now = at("09:00:30")
+	d := esqlDetector(t, dir, st, &recorder{}, &now)
+	d.Tick(ctx) // schedules
+	for _, e := range execs {
+		now = at(e).Add(-time.Second)
+		if err := d.Process(ctx, "in", batchOf(batches[e], nil)); err != nil {
+			t.Fatal(err)
+		}
+		now = at(e)
+		if err := d.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored, err := st.Alerts(ctx, state.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serve []string
+	for _, a := range stored {
+		serve = append(serve, a.RuleID+" "+a.ID)
+	}
+	slices.Sort(hunt)
+	slices.Sort(serve)
+	// bob at 09:05, eve at 09:15 (aggregating); two break-glass failures.
+	if len(hunt) != 4 {
+		t.Fatalf("hunt: %d alerts %v, want 4", len(hunt), hunt)
+	}
+	if !slices.Equal(hunt, serve) {
+		t.Errorf("hunt and serve differ:\nhunt  %v\nserve %v", hunt, serve)
 	}
 }

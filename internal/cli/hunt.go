@@ -38,7 +38,8 @@ their .gz). A PATH that does not exist is an input error: reported, counted, exi
 Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, their source.ip
 is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 ES|QL rules run their query once per scheduled execution (every interval, over its look-back) of the
-data's span: an alert per result row, or per document with METADATA _id (docs/esql.md).
+data's span: an alert per result row, or per document with METADATA _id, with Kibana's alert
+ids; the literals of a query's leading WHERE feed the line filter (docs/esql.md).
 EQL sequence rules run too: the events their steps select are held (at most 512 MiB of JSON,
 past that dropped and counted), sorted by time, and each sequence found gives Kibana's alerts,
 a building block per event and a shell alert grouping them (see docs/eql.md); with --replay,

@@ -31,9 +31,10 @@ come from files followed as they grow (--tail), standard input (--stdin), the
 Elasticsearch-compatible ingest API on --listen (Filebeat, Elastic Agent,
 Logstash can ship to it), Kafka and NATS JetStream (in the config file).
 Alerts go to the SQLite store in the data directory and to the sinks.
-Threshold and eql sequence rules run every interval, as in Kibana, over what
-the store holds of their look-back (config key sequence_events bounds the
-events held per sequence rule).
+Threshold, eql sequence and ES|QL rules run every interval on the clock, as
+in Kibana, over what the store holds of their look-back: matches, events or
+documents (config key sequence_events bounds the events held per sequence
+rule; docs/esql.md).
 Flags override the config file. See docs/serve.md.
 
 Examples:

@@ -2,11 +2,9 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -73,24 +71,40 @@ func esqlExecutions(r *Rule, t time.Time) []time.Time {
 }
 
 // esqlAlerts builds the alerts of one execution's result, as Kibana's
-// ES|QL rule type does (wrapEsqlAlerts): an aggregating query (STATS)
-// makes one alert per row, its id from the execution's range, the query,
-// the space and rule and the row's position, so that a re-run of the same
-// execution makes the same ids; a non-aggregating query with METADATA _id
-// makes one alert per source document, its id from _id, _version, _index,
-// the space and rule (deduplicated across executions); one without _id is
-// treated as aggregating. The row's columns are the alert's source fields
+// ES|QL rule type does (wrapEsqlAlerts, generateAlertId): an aggregating
+// query (STATS) makes one alert per row, its id from the execution's
+// range, the query, the space and rule and the row's position, so that a
+// re-run of the same execution makes the same ids; a non-aggregating
+// query with METADATA _id makes one alert per source document, its id
+// from _id, _index, the space and rule (and the values of the fields
+// MV_EXPAND expanded), so that a document found again by a later
+// execution is alerted on once; one without _id is treated as
+// aggregating. The ids are Kibana's (alert.ESQLAggregatingID,
+// alert.ESQLDocumentID). The row's columns are the alert's source fields
 // (dotted names as flat keys; metadata columns left out).
 func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Result) []Alert {
 	if space == "" {
 		space = "default"
 	}
 	aggregating := r.ESQL.Program.Aggregating()
+	// Kibana adds the expanded fields' values to the id only when all of
+	// them are columns of the result (getMvExpandUsage).
+	var expanded []int
+	if !aggregating {
+		for _, f := range r.ESQL.Program.ExpandedFields() {
+			i := slices.IndexFunc(res.Columns, func(c esql.ColumnInfo) bool { return c.Name == f })
+			if i < 0 {
+				expanded = nil
+				break
+			}
+			expanded = append(expanded, i)
+		}
+	}
 	alerts := make([]Alert, 0, len(res.Rows))
+	seen := make(map[string]bool, len(res.Rows))
 	for n, row := range res.Rows {
 		src := make(map[string]any, len(res.Columns))
 		var id, index string
-		version := int64(1)
 		for i, c := range res.Columns {
 			var v any
 			if i < len(row) {
@@ -103,26 +117,29 @@ func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Re
 			case "_index":
 				index, _ = v.(string)
 				continue
-			case "_version":
-				switch x := row[i].(type) {
-				case int64:
-					version = x
-				case int:
-					version = int64(x)
-				}
-				continue
-			case "_source", "_score", "_ignored", "_index_mode":
+			case "_version", "_source", "_score", "_ignored", "_index_mode":
 				continue
 			}
 			src[c.Name] = v
 		}
 		var alertID string
 		if !aggregating && id != "" {
-			alertID = hashParts(id, strconv.FormatInt(version, 10), index, space+":"+r.Alert.UUID)
+			var values []any
+			for _, i := range expanded {
+				if i < len(row) {
+					values = append(values, esql.JSONValue(row[i], res.Columns[i].Type))
+				}
+			}
+			alertID = alert.ESQLDocumentID(id, index, space, r.Alert.UUID, values)
 		} else {
-			alertID = hashParts(from.UTC().Format(time.RFC3339Nano)+to.UTC().Format(time.RFC3339Nano), r.ESQL.Query, space+":"+r.Alert.UUID, strconv.Itoa(n))
+			alertID = alert.ESQLAggregatingID(from, to, r.ESQL.Query, space, r.Alert.UUID, n)
 			id, index = "", ""
 		}
+		// Kibana writes one alert per id of a result (uniqBy).
+		if seen[alertID] {
+			continue
+		}
+		seen[alertID] = true
 		doc := alert.Build(alert.Event{Doc: src, Index: index, ID: id}, r.Alert, alert.Options{Space: space, Now: now})
 		doc["kibana.alert.uuid"] = alertID
 		if id == "" {
@@ -141,73 +158,132 @@ func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Re
 	return alerts
 }
 
-// hashParts is the hex SHA-256 of parts, each length-prefixed.
-func hashParts(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// esqlExecutor is the ES|QL rule type for a caller that hands it the
-// documents of one execution at once: Add runs the query over the matches
-// (every document of the rule's index patterns in the execution's range;
-// those outside it are ignored) and returns the alerts of its result,
-// those already stored or made earlier in the Session left out. A hunt
-// streams the documents into each window's run instead (Hunt.Add), which
-// holds no document.
+// esqlExecutor is the ES|QL rule type of serve: Add holds the documents
+// of the rule's index patterns (in the Store, at Commit), and Run, the
+// scheduled execution every interval, runs the query over the documents
+// of its range [from, to], read from the Store one at a time, and
+// returns the alerts of its result (those already stored left out, then
+// alert suppression and max_signals). A hunt streams the documents into
+// each window's run instead (Hunt.Add), which holds no document.
 type esqlExecutor struct{}
 
-// Add implements Executor.
+// Add implements Executor: the documents are held for the executions.
 func (esqlExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
-	sortMatches(ms)
-	from, to := esqlTuple(r, at)
-	r.ESQL.SetNow(at)
-	run := r.ESQL.Program.Start()
-	ev := event.New(nil, r.ESQL.Program.Plan())
 	for _, m := range ms {
-		if run.Done() {
-			break
-		}
-		if !m.HasTime || m.Time.Before(from) || m.Time.After(to) {
+		if !m.HasTime {
 			continue
 		}
-		if m.Raw != nil {
-			ev.Reset(m.Raw)
-		} else {
+		raw, id := m.Raw, m.EventID
+		if id == "" && len(raw) > 0 {
+			id = x.esqlIDs[&raw[0]] // another ES|QL rule read the same event
+		}
+		if raw == nil || id == "" {
 			doc, err := x.eventDoc(m)
 			if err != nil {
 				return nil, err
 			}
-			b, err := event.AppendJSON(nil, doc)
-			if err != nil {
-				return nil, err
+			if id == "" {
+				id = alert.EventID(doc)
+				if len(raw) > 0 {
+					if x.esqlIDs == nil {
+						x.esqlIDs = map[*byte]string{}
+					}
+					x.esqlIDs[&raw[0]] = id
+				}
 			}
-			ev.Reset(b)
+			if raw == nil {
+				if raw, err = event.AppendJSON(nil, doc); err != nil {
+					return nil, err
+				}
+			}
 		}
-		run.Add(esql.Doc{Event: ev, ID: m.EventID, Index: m.Index})
+		if x.esql == nil {
+			x.esql = map[*Rule][]ESQLDoc{}
+		}
+		x.esql[r] = append(x.esql[r], ESQLDoc{Time: m.Time, ID: id, Index: m.Index, Data: raw})
+	}
+	return nil, nil
+}
+
+// Run implements Executor: the execution at at over the documents held
+// by committed Sessions and by this one.
+func (esqlExecutor) Run(ctx context.Context, x *Session, r *Rule, at time.Time) ([]Alert, error) {
+	from, to := esqlTuple(r, at)
+	r.ESQL.SetNow(at)
+	run := r.ESQL.Program.Start()
+	ev := event.New(nil, r.ESQL.Program.Plan())
+	feed := func(d ESQLDoc) error {
+		if !run.Done() {
+			ev.Reset(d.Data)
+			run.Add(esql.Doc{Event: ev, ID: d.ID, Index: d.Index})
+		}
+		return nil
+	}
+	if err := x.Store.ESQLDocs(ctx, r.ID, from, to, feed); err != nil {
+		return nil, err
+	}
+	for _, d := range x.esql[r] { // held by this Session, not yet stored
+		if !d.Time.Before(from) && !d.Time.After(to) {
+			feed(d)
+		}
 	}
 	res := run.Finish()
 	if err := run.Err(); err != nil {
 		return nil, fmt.Errorf("rule %s: ES|QL execution at %s: %w", r.ID, at.UTC().Format(time.RFC3339), err)
 	}
-	var out []Alert
-	for _, a := range esqlAlerts(r, x.space(), x.Now, from, to, at, res) {
-		if _, found, err := x.Store.AlertDoc(ctx, a.ID); err != nil {
-			return nil, err
-		} else if found {
-			x.drop(r, at, DropDuplicate)
+	built := esqlAlerts(r, x.space(), x.Now, from, to, at, res)
+	ids := make([]string, len(built))
+	for i, a := range built {
+		ids[i] = a.ID
+	}
+	known, err := x.Store.KnownAlerts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	fresh := built[:0]
+	for _, a := range built {
+		if known[a.ID] {
+			x.drop(r, at, DropDuplicate) // a document an earlier execution alerted on
 			continue
 		}
-		out = append(out, a)
+		fresh = append(fresh, a)
 	}
-	return out, nil
+	return x.admitAll(ctx, fresh)
 }
 
-// Run implements Executor: an ES|QL execution decides in Add.
-func (esqlExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
-	return nil, nil
+// commitESQL stores the ES|QL documents the Session held.
+func (x *Session) commitESQL(ctx context.Context) error {
+	for r, docs := range x.esql {
+		if err := x.Store.HoldESQL(ctx, r.ID, docs); err != nil {
+			return err
+		}
+	}
+	x.esql = nil
+	x.esqlIDs = nil
+	return nil
+}
+
+// withMore returns ms with each ES|QL match that stands for several rules
+// (Match.More) repeated for each of them.
+func withMore(ms []Match) []Match {
+	n := 0
+	for _, m := range ms {
+		n += len(m.More)
+	}
+	if n == 0 {
+		return ms
+	}
+	out := make([]Match, 0, len(ms)+n)
+	for _, m := range ms {
+		more := m.More
+		m.More = nil
+		out = append(out, m)
+		for _, r := range more {
+			m.Rule = r
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // esqlState is what a hunt holds of an ES|QL rule: the run of each

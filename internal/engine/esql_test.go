@@ -133,8 +133,10 @@ func TestESQLDocumentsDeduplicatedByID(t *testing.T) {
 	}
 }
 
-// The executor, handed one execution's documents, gives the alerts the
-// hunt gives, and none once they are stored.
+// The executor (serve's) holds the documents in the Store and, at each
+// execution, runs the query over those of its range: the alerts the hunt
+// gives, and none once they are stored; a document delivered again is
+// held once.
 func TestESQLExecutorOverAStore(t *testing.T) {
 	plan := event.NewPlan()
 	r := esqlRule(t, plan, "agg", `FROM logs-system.auth-* | STATS n = COUNT(*) BY user.name | WHERE n > 1`, 5*time.Minute)
@@ -144,7 +146,7 @@ func TestESQLExecutorOverAStore(t *testing.T) {
 		t.Fatalf("hunt: %d alerts, want 1", len(want))
 	}
 	e := New(Options{Rules: []*Rule{r}, Plan: plan})
-	x := Evaluator{Engine: e}
+	x := Evaluator{Engine: e, Defer: true}
 	var ms []Match
 	for _, d := range docs {
 		var err error
@@ -158,25 +160,46 @@ func TestESQLExecutorOverAStore(t *testing.T) {
 	ctx := context.Background()
 	store := NewMemoryStore()
 	at := time.Date(2026, 3, 14, 9, 5, 0, 0, time.UTC)
-	sess := &Session{Store: store}
-	got, err := sess.Add(ctx, r, at, ms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 || got[0].ID != want[0].ID {
-		t.Fatalf("executor: %d alerts, want the hunt's one (%s)", len(got), want[0].ID)
-	}
-	if err := store.AddAlerts(ctx, got, at); err != nil {
-		t.Fatal(err)
-	}
 	dropped := 0
-	sess = &Session{Store: store, Drop: func(_ *Rule, _ time.Time, reason string) {
+	sess := &Session{Store: store, Docs: &x, Drop: func(_ *Rule, _ time.Time, reason string) {
 		if reason == DropDuplicate {
 			dropped++
 		}
 	}}
-	if again, err := sess.Add(ctx, r, at, ms); err != nil || len(again) != 0 || dropped != 1 {
+	// Two batches: the second delivers the first document again.
+	for _, batch := range [][]Match{ms[:2], ms} {
+		order, byRule, err := sess.Screen(ctx, batch, at, false)
+		if err != nil || len(order) != 1 || len(byRule[r]) != len(batch) {
+			t.Fatalf("Screen: %v, %d matches of %d; want every ES|QL match kept", err, len(byRule[r]), len(batch))
+		}
+		if got, err := sess.Add(ctx, r, at, byRule[r]); err != nil || len(got) != 0 {
+			t.Fatalf("Add: %d alerts, %v; want the documents held", len(got), err)
+		}
+		if err := sess.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := 0
+	store.ESQLDocs(ctx, "agg", time.Time{}, at.Add(time.Hour), func(ESQLDoc) error { held++; return nil })
+	if held != 3 {
+		t.Fatalf("%d documents held, want 3 (one delivered twice)", held)
+	}
+	got, err := sess.Run(ctx, r, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != want[0].ID || got[0].Doc["n"] != int64(2) {
+		t.Fatalf("execution at 09:05: %d alerts, want the hunt's one (%s, n = 2)", len(got), want[0].ID)
+	}
+	if err := store.AddAlerts(ctx, got, at); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := sess.Run(ctx, r, at); err != nil || len(again) != 0 || dropped != 1 {
 		t.Errorf("re-run: %d alerts, %d duplicates, %v; want 0, 1", len(again), dropped, err)
+	}
+	// The next execution reads [09:05, 09:10]: bob's one failure there.
+	if next, err := sess.Run(ctx, r, at.Add(5*time.Minute)); err != nil || len(next) != 0 {
+		t.Errorf("execution at 09:10: %d alerts, %v; want none", len(next), err)
 	}
 }
 
@@ -218,5 +241,60 @@ func TestESQLExecutionsRunAsTheInputMovesOn(t *testing.T) {
 	}
 	if st := stats[0]; st.NeverSearched != 1 || len(st.Warnings) != 1 {
 		t.Errorf("late events %d, warnings %q; want 1 and the warning", st.NeverSearched, st.Warnings)
+	}
+}
+
+// Alert ids are Kibana's: an aggregating row's from the execution's
+// range, the query, the space and rule and the row's position; a
+// source document's from its _id, _index, the space and rule, the same
+// whichever execution found it.
+func TestESQLAlertIDsAreKibanas(t *testing.T) {
+	plan := event.NewPlan()
+	query := `FROM logs-system.auth-* | WHERE event.outcome == "failure" | STATS n = COUNT(*) BY user.name | WHERE n > 2 | SORT user.name`
+	r := esqlRule(t, plan, "agg", query, 5*time.Minute)
+	docs := []string{
+		authDoc("09:01:00", "bob", "failure"), authDoc("09:02:00", "bob", "failure"), authDoc("09:04:00", "bob", "failure"),
+		authDoc("09:01:00", "eve", "failure"), authDoc("09:02:00", "eve", "failure"), authDoc("09:04:00", "eve", "failure"),
+	}
+	got, _ := runHunt(t, plan, r, docs, false)
+	if len(got) != 2 {
+		t.Fatalf("%d alerts, want bob's and eve's", len(got))
+	}
+	from := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	to := from.Add(5 * time.Minute)
+	for n, a := range got {
+		want := alert.ObjectHash([]any{"2026-03-14T09:00:00.000Z2026-03-14T09:05:00.000Z", query, "default:agg", n})
+		if a.ID != want || a.ID != alert.ESQLAggregatingID(from, to, query, "default", "agg", n) {
+			t.Errorf("row %d (%v): id %s, want %s", n, a.Doc["user.name"], a.ID, want)
+		}
+	}
+
+	docRule := esqlRule(t, plan, "doc", `FROM logs-* METADATA _id, _index | WHERE event.outcome == "failure" | KEEP @timestamp, user.name, _id, _index`, 15*time.Minute)
+	bulk := `{"_id":"doc-1","@timestamp":"2026-03-14T09:01:00Z","data_stream":{"type":"logs","dataset":"system.auth","namespace":"default"},"event":{"outcome":"failure"},"user":{"name":"bob"}}`
+	got, st := runHunt(t, plan, docRule, []string{bulk}, false)
+	if len(got) != 1 || st.Duplicates != 2 {
+		t.Fatalf("%d alerts, %d duplicates; want 1 (3 executions read the document)", len(got), st.Duplicates)
+	}
+	want := alert.ObjectHash([]any{"doc-1", alert.Undefined, "logs-system.auth-default", "default:doc"})
+	if got[0].ID != want {
+		t.Errorf("document alert id %s, want %s", got[0].ID, want)
+	}
+}
+
+// With MV_EXPAND, each expanded row of one document is an alert of its
+// own: the expanded values are part of its id.
+func TestESQLExpandedRowsAreAlertsOfTheirOwn(t *testing.T) {
+	plan := event.NewPlan()
+	r := esqlRule(t, plan, "mv", `FROM logs-* METADATA _id, _index | MV_EXPAND user.name | KEEP _id, _index, user.name`, 5*time.Minute)
+	doc := `{"_id":"doc-1","@timestamp":"2026-03-14T09:01:00Z","data_stream":{"type":"logs","dataset":"system.auth","namespace":"default"},"user":{"name":["bob","eve"]}}`
+	got, _ := runHunt(t, plan, r, []string{doc}, false)
+	if len(got) != 2 {
+		t.Fatalf("%d alerts, want 2 (one per expanded user)", len(got))
+	}
+	for _, a := range got {
+		want := alert.ObjectHash([]any{"doc-1", alert.Undefined, "logs-system.auth-default", "default:mv", a.Doc["user.name"]})
+		if a.ID != want {
+			t.Errorf("%v: id %s, want %s", a.Doc["user.name"], a.ID, want)
+		}
 	}
 }

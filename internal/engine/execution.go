@@ -86,6 +86,8 @@ type Session struct {
 	held    map[*Rule][]ThresholdMatch // threshold matches to hold
 	counted map[*Rule]thresholdCounted // threshold groups counted
 	seqHeld map[*Rule][]SequenceEvent  // eql sequence events to hold
+	esql    map[*Rule][]ESQLDoc        // ES|QL documents to hold
+	esqlIDs map[*byte]string           // ids of events without one, by their JSON (shared by the rules reading them)
 }
 
 // thresholdCounted is what a threshold execution counted: each group's
@@ -126,7 +128,7 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 	}
 	byRule := map[*Rule][]Match{}
 	var order []*Rule
-	for _, m := range ms {
+	for _, m := range withMore(ms) {
 		r := m.Rule
 		reason := ""
 		switch {
@@ -147,7 +149,7 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 			x.drop(r, now, reason)
 			continue
 		}
-		if m.ID != "" {
+		if m.ID != "" { // ES|QL and sequence matches have none: their executors decide
 			known[m.ID] = true
 		}
 		if byRule[r] == nil {
@@ -195,6 +197,9 @@ func (x *Session) Commit(ctx context.Context) error {
 	}
 	x.counted = nil
 	if err := x.commitSequences(ctx); err != nil {
+		return err
+	}
+	if err := x.commitESQL(ctx); err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(x.groups))

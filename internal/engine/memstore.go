@@ -18,6 +18,7 @@ type MemoryStore struct {
 	threshold map[string][]ThresholdMatch // per rule, oldest first
 	last      map[string]map[string]time.Time
 	seq       map[string]map[seqKey]SequenceEvent // per rule, by index and event id
+	esql      map[string]*memESQL                 // per ES|QL rule, its held documents
 }
 
 // seqKey names a held sequence event: its index and id.

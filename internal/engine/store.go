@@ -58,4 +58,6 @@ type Store interface {
 	// SequenceEvents returns a sequence rule's held events at or after
 	// since, oldest first, and forgets older ones.
 	SequenceEvents(ctx context.Context, ruleID string, since time.Time) ([]SequenceEvent, error)
+	// ESQLHolder holds ES|QL rules' documents between executions.
+	ESQLHolder
 }

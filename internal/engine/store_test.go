@@ -292,3 +292,42 @@ func TestScreen(t *testing.T) {
 		}
 	})
 }
+
+// ES|QL documents: held once per id, read in time order within the range
+// (both ends inclusive), forgotten before it, kept across a restart.
+func TestStoreESQLDocs(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() Store) {
+		ctx := context.Background()
+		s := newStore()
+		doc := func(id string, d time.Duration) ESQLDoc {
+			return ESQLDoc{Time: t0.Add(d), ID: id, Index: "logs-x", Data: []byte(`{"id":"` + id + `"}`)}
+		}
+		if err := s.HoldESQL(ctx, "r", []ESQLDoc{doc("b", 2*time.Minute), doc("a", time.Minute), doc("c", 5*time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.HoldESQL(ctx, "r", []ESQLDoc{doc("a", time.Minute), doc("d", 7*time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		s = newStore()
+		read := func(from, to time.Duration) string {
+			t.Helper()
+			var got []string
+			if err := s.ESQLDocs(ctx, "r", t0.Add(from), t0.Add(to), func(d ESQLDoc) error {
+				got = append(got, d.ID+":"+string(d.Data))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(got)
+		}
+		if got, want := read(time.Minute, 5*time.Minute), `[a:{"id":"a"} b:{"id":"b"} c:{"id":"c"}]`; got != want {
+			t.Errorf("[09:01, 09:05]: %s, want %s", got, want)
+		}
+		if got, want := read(2*time.Minute, 10*time.Minute), `[b:{"id":"b"} c:{"id":"c"} d:{"id":"d"}]`; got != want {
+			t.Errorf("[09:02, 09:10]: %s, want %s", got, want)
+		}
+		if got, want := read(0, 10*time.Minute), `[b:{"id":"b"} c:{"id":"c"} d:{"id":"d"}]`; got != want {
+			t.Errorf("[09:00, 09:10] after a read from 09:02: %s, want %s (a forgotten)", got, want)
+		}
+	})
+}

@@ -699,6 +699,19 @@ func (p *Program) Aggregating() bool {
 	return false
 }
 
+// ExpandedFields returns the columns the query's MV_EXPAND commands
+// expand, in the query's order (Kibana adds their values to a
+// non-aggregating alert's id).
+func (p *Program) ExpandedFields() []string {
+	var out []string
+	for _, cmd := range p.query.Commands {
+		if m, ok := cmd.(*MvExpand); ok {
+			out = append(out, m.Column)
+		}
+	}
+	return out
+}
+
 // Plan returns the field plan documents given to Run.Add must be created
 // with (see Options.Plan).
 func (p *Program) Plan() *event.Plan { return p.plan }

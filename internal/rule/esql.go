@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/esql"
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 // ESQL is a runnable ES|QL rule's compiled query.
@@ -17,6 +18,10 @@ type ESQL struct {
 	Clock *ESQLClock
 	// Query is the query's text (part of an aggregating alert's id).
 	Query string
+	// Filter is a necessary condition of the query's leading WHERE
+	// (esql.Program.Filter): events failing it do not change any
+	// result. nil: none known.
+	Filter *match.Matcher
 }
 
 // ESQLClock is the clock of an ES|QL program: the time of the execution

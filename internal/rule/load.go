@@ -33,10 +33,15 @@ type LoadOptions struct {
 	Schema *ecs.Schema      // nil = ecs.Default()
 	Plan   *event.Plan      // where compiled queries register their fields; nil = a new plan
 	Now    func() time.Time // clock for `now` in queries
-	// RunESQL makes ES|QL rules that compile runnable (vigil hunt, rules
-	// validate); without it they stay unsupported: serve and vigil test
-	// do not execute them yet.
+	// RunESQL makes ES|QL rules that compile runnable (vigil hunt, serve,
+	// test, rules validate); without it they stay unsupported.
 	RunESQL bool
+	// ESQLFromStore says the ES|QL rules' executions read their
+	// documents from a store (serve), one at a time: a look-back of any
+	// number of intervals is runnable, where a hunt, which feeds each
+	// event to every execution whose range holds it, allows
+	// MaxESQLWindows.
+	ESQLFromStore bool
 }
 
 // Set is a collection of loaded rules.
@@ -943,8 +948,7 @@ func (v *validator) queryError(err error) { v.keyQueryError("query", err) }
 // compileESQL parses and compiles an ES|QL rule's query: a syntax error is
 // a load error; a query Vigil cannot run (COMPLETION, or a construct its
 // ES|QL lacks) makes the rule unsupported with that reason. Rules that
-// compile are runnable when opts.RunESQL is set (hunt executes them),
-// else unsupported: serve and vigil test do not execute ES|QL yet.
+// compile are runnable when opts.RunESQL is set, else unsupported.
 func (v *validator) compileESQL(opts LoadOptions) {
 	q, err := esql.Parse(v.r.Query)
 	if err != nil {
@@ -975,18 +979,18 @@ func (v *validator) compileESQL(opts LoadOptions) {
 		return
 	}
 	if !opts.RunESQL {
-		v.unsupported("ES|QL rules run in vigil hunt; serve and vigil test do not execute them yet")
+		v.unsupported("ES|QL rules are not executed by this command")
 		return
 	}
 	interval := v.r.Interval
 	if interval <= 0 {
 		interval = 5 * time.Minute
 	}
-	if n := (v.r.Lookback + interval - 1) / interval; n > MaxESQLWindows {
+	if n := (v.r.Lookback + interval - 1) / interval; n > MaxESQLWindows && !opts.ESQLFromStore {
 		v.unsupported(fmt.Sprintf("ES|QL rule's look-back (from %q) spans %d intervals of %s: a hunt runs the query once per execution over each event, at most %d times; Vigil does not run such rules yet", v.r.From, n, interval, MaxESQLWindows))
 		return
 	}
-	v.r.esql = &ESQL{Program: p, Clock: clock, Query: v.r.Query}
+	v.r.esql = &ESQL{Program: p, Clock: clock, Query: v.r.Query, Filter: p.Filter()}
 }
 
 // MaxESQLWindows is the most executions whose look-back an event of an

@@ -141,6 +141,22 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		er.Index = q.Program.Indices()
 		er.Match = func(*event.Event) bool { return true }
 		er.Explain = func(*event.Event) string { return "" }
+		if f := q.Filter; f != nil {
+			// The leading WHERE's necessary condition: the events
+			// failing it change no result, and its literals feed the
+			// rule index and the raw line filter.
+			er.Match = f.Match
+			er.Explain = func(ev *event.Event) string {
+				if f.Match(ev) {
+					return ""
+				}
+				return "the query's leading WHERE drops the event:\n" + f.Explain(ev).String()
+			}
+			er.Prefilter = f.Prefilter
+			for _, req := range f.Required() {
+				er.Required = append(er.Required, engineRequirement(req))
+			}
+		}
 		return er
 	}
 	if r.Type == "threat_match" {

@@ -203,7 +203,7 @@ func Run(fsys fs.FS, p string) ([]Result, error) {
 	}
 	plan := event.NewPlan()
 	clock := func() time.Time { return now }
-	r := rule.Parse(rulePath, ruleData, rule.LoadOptions{Plan: plan, Now: clock})
+	r := rule.Parse(rulePath, ruleData, rule.LoadOptions{Plan: plan, Now: clock, RunESQL: true})
 	switch r.Status {
 	case rule.StatusError:
 		var lines []string

@@ -397,10 +397,11 @@ func dropReason(r *engine.Rule, reason string) string {
 	return "new_terms_missing_field"
 }
 
-// Tick runs the threshold and eql sequence rules whose execution is due
-// at now (every interval, on the clock): the engine's threshold executor
-// counts the held matches over the look-back, its sequence executor
-// searches the held events of the look-back for sequences; the alerts are
+// Tick runs the threshold, eql sequence and ES|QL rules whose execution is
+// due at now (every interval, on the clock): the engine's threshold executor
+// counts the held matches over the look-back, its sequence executor searches
+// the held events of the look-back for sequences, its ES|QL executor runs the
+// query over the held documents of the execution's range; the alerts are
 // delivered and stored like any other. Serve calls it every second.
 func (d *Detector) Tick(ctx context.Context) error {
 	c := d.rules.Load()
@@ -425,7 +426,7 @@ func (d *Detector) Tick(ctx context.Context) error {
 		d.kept = c
 	}
 	for _, r := range c.eng.Rules() {
-		if r.Threshold == nil && r.Sequence == nil {
+		if r.Threshold == nil && r.Sequence == nil && r.ESQL == nil {
 			continue
 		}
 		d.mu.Lock()

@@ -97,7 +97,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open state database %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serializes writes anyway
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+esqlSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state database %s: %w (is it a Vigil database? use a new file)", path, err)
 	}

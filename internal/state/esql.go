@@ -1,0 +1,88 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// esqlSchema holds the documents ES|QL rules read at their executions.
+const esqlSchema = `
+CREATE TABLE IF NOT EXISTS esql_docs (
+	rule_id TEXT NOT NULL,
+	t       TEXT NOT NULL,      -- the document's time for the rule, fixed-width RFC 3339 (sorts as text)
+	id      TEXT NOT NULL,      -- the event's id: a document delivered again is held once
+	idx     TEXT NOT NULL,      -- the event's index
+	data    BLOB NOT NULL,      -- the event's JSON
+	PRIMARY KEY (rule_id, id)
+);
+CREATE INDEX IF NOT EXISTS esql_docs_rule ON esql_docs(rule_id, t);
+`
+
+// ESQLDoc is a document an ES|QL rule's executions read: its time for the
+// rule, its id, its index and its JSON.
+type ESQLDoc struct {
+	Time  time.Time
+	ID    string
+	Index string
+	Data  []byte
+}
+
+// esqlTime is a fixed-width UTC time, so that text order is time order.
+func esqlTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
+// AddESQLDocs holds documents of an ES|QL rule for its executions; a
+// document whose id the rule holds already is kept once.
+func (s *Store) AddESQLDocs(ctx context.Context, ruleID string, docs []ESQLDoc) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("hold ES|QL documents in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO esql_docs (rule_id, t, id, idx, data) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("hold ES|QL documents in %s: %w", s.path, err)
+	}
+	defer stmt.Close()
+	for _, d := range docs {
+		if _, err := stmt.ExecContext(ctx, ruleID, esqlTime(d.Time), d.ID, d.Index, d.Data); err != nil {
+			return fmt.Errorf("hold ES|QL documents in %s: %w", s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("hold ES|QL documents in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// ESQLDocs forgets the rule's documents before from and calls fn with
+// those in [from, to], oldest first, one at a time: the window is never
+// held in memory. fn must not use the store; its error stops the read.
+func (s *Store) ESQLDocs(ctx context.Context, ruleID string, from, to time.Time, fn func(ESQLDoc) error) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM esql_docs WHERE rule_id = ? AND t < ?`, ruleID, esqlTime(from)); err != nil {
+		return fmt.Errorf("prune ES|QL documents in %s: %w", s.path, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT t, id, idx, data FROM esql_docs WHERE rule_id = ? AND t >= ? AND t <= ? ORDER BY t, id`,
+		ruleID, esqlTime(from), esqlTime(to))
+	if err != nil {
+		return fmt.Errorf("read ES|QL documents from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var d ESQLDoc
+		if err := rows.Scan(&t, &d.ID, &d.Index, &d.Data); err != nil {
+			return fmt.Errorf("read ES|QL documents from %s: %w", s.path, err)
+		}
+		d.Time, _ = time.Parse(time.RFC3339Nano, t)
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read ES|QL documents from %s: %w", s.path, err)
+	}
+	return nil
+}

@@ -28,11 +28,6 @@ type ESQLDoc struct {
 	Data  []byte
 }
 
-// esqlTime is a fixed-width UTC time, so that text order is time order.
-func esqlTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
-}
-
 // AddESQLDocs holds documents of an ES|QL rule for its executions; a
 // document whose id the rule holds already is kept once.
 func (s *Store) AddESQLDocs(ctx context.Context, ruleID string, docs []ESQLDoc) error {
@@ -47,7 +42,7 @@ func (s *Store) AddESQLDocs(ctx context.Context, ruleID string, docs []ESQLDoc) 
 	}
 	defer stmt.Close()
 	for _, d := range docs {
-		if _, err := stmt.ExecContext(ctx, ruleID, esqlTime(d.Time), d.ID, d.Index, d.Data); err != nil {
+		if _, err := stmt.ExecContext(ctx, ruleID, sortableTime(d.Time), d.ID, d.Index, d.Data); err != nil {
 			return fmt.Errorf("hold ES|QL documents in %s: %w", s.path, err)
 		}
 	}
@@ -61,11 +56,11 @@ func (s *Store) AddESQLDocs(ctx context.Context, ruleID string, docs []ESQLDoc) 
 // those in [from, to], oldest first, one at a time: the window is never
 // held in memory. fn must not use the store; its error stops the read.
 func (s *Store) ESQLDocs(ctx context.Context, ruleID string, from, to time.Time, fn func(ESQLDoc) error) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM esql_docs WHERE rule_id = ? AND t < ?`, ruleID, esqlTime(from)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM esql_docs WHERE rule_id = ? AND t < ?`, ruleID, sortableTime(from)); err != nil {
 		return fmt.Errorf("prune ES|QL documents in %s: %w", s.path, err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT t, id, idx, data FROM esql_docs WHERE rule_id = ? AND t >= ? AND t <= ? ORDER BY t, id`,
-		ruleID, esqlTime(from), esqlTime(to))
+		ruleID, sortableTime(from), sortableTime(to))
 	if err != nil {
 		return fmt.Errorf("read ES|QL documents from %s: %w", s.path, err)
 	}

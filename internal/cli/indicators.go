@@ -14,7 +14,7 @@ import (
 func loadIndicators(env *Env, cmd string, files []string, rules []*engine.Rule) (*threatintel.Source, error) {
 	n := threatintel.Count(rules)
 	if len(files) == 0 {
-		if n > 0 {
+		if n > 0 && !env.quiet {
 			fmt.Fprintf(env.Stderr, "vigil %s: %d threat_match rule(s) have no indicators and raise no alert: name indicator files with --indicators FILE (see docs/threat-match.md)\n", cmd, n)
 		}
 		return nil, nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/rule"
+	"golang.org/x/term"
 )
 
 // Exit codes shared by every subcommand.
@@ -52,10 +53,8 @@ func StdEnv() *Env {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal tells a terminal (not /dev/null, another character device).
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 type command struct {
 	name    string

@@ -241,7 +241,7 @@ func runHunt(env *Env, args []string) int {
 					return err
 				}
 			}
-			prog.update(c.bytes, st.events, sink.written)
+			prog.update(c.bytes, st.events, sink.alerts())
 			return sink.flushOut()
 		},
 	}

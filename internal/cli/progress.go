@@ -32,8 +32,8 @@ type progress struct {
 	total  int64 // input bytes, -1 when unknown (stdin)
 	bytes  int64
 	bar    *progressbar.ProgressBar
-	shown  bool
-	events int
+	shown  bool      // the bar is on the screen
+	drawn  time.Time // when it was last drawn
 }
 
 // newProgress returns the run's progress, silent unless enabled and
@@ -113,12 +113,12 @@ func (p *progress) update(bytes int64, events, alerts int) {
 		return
 	}
 	p.bytes += bytes
-	p.events = events
 	now := p.now()
 	elapsed := now.Sub(p.start)
-	if elapsed < p.after {
+	if elapsed < p.after || p.shown && now.Sub(p.drawn) < 150*time.Millisecond {
 		return
 	}
+	p.drawn = now
 	if p.bar == nil {
 		p.bar = p.newBar()
 	}
@@ -140,13 +140,12 @@ func (p *progress) newBar() *progressbar.ProgressBar {
 	return progressbar.NewOptions64(p.total,
 		progressbar.OptionSetWriter(p.w),
 		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(), // bytes read of the total
 		progressbar.OptionSetWidth(20),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionShowDescriptionAtLineEnd(),
-		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own
 		progressbar.OptionUseANSICodes(true),
-		progressbar.OptionClearOnFinish(),
 	)
 }
 

@@ -532,3 +532,7 @@ func (t *summaryTable) Flush() error {
 	t.buf.Reset()
 	return nil
 }
+
+// alerts is how many alerts the hunt raised so far, new or already in the
+// database.
+func (s *huntSink) alerts() int { return s.written + s.old }

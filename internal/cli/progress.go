@@ -24,16 +24,16 @@ const defaultProgressAfter = 2 * time.Second
 // total, the percentage and the time left, events per second and the
 // alerts so far. It is driven from the pipeline's caller goroutine only.
 type progress struct {
-	w      io.Writer
-	on     bool
-	after  time.Duration
-	now    func() time.Time
-	start  time.Time
-	total  int64 // input bytes, -1 when unknown (stdin)
-	bytes  int64
-	bar    *progressbar.ProgressBar
-	shown  bool      // the bar is on the screen
-	drawn  time.Time // when it was last drawn
+	w     io.Writer
+	on    bool
+	after time.Duration
+	now   func() time.Time
+	start time.Time
+	total int64 // input bytes, -1 when unknown (stdin)
+	bytes int64
+	bar   *progressbar.ProgressBar
+	shown bool      // the bar is on the screen
+	drawn time.Time // when it was last drawn
 }
 
 // newProgress returns the run's progress, silent unless enabled and

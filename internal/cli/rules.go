@@ -121,9 +121,9 @@ func rulesValidate(env *Env, args []string) int {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", strings.TrimSuffix(k, "/"), c[rule.StatusOK], c[rule.StatusUnsupported], c[rule.StatusError])
 	}
 	tw.Flush()
-	fmt.Fprintf(env.Stdout, "%d rule(s), %d runnable, %d error(s)\n", len(set.Rules), len(set.Runnable()), errs)
+	fmt.Fprintf(env.Stdout, "%s, %d runnable, %s\n", plural(len(set.Rules), "rule"), len(set.Runnable()), plural(errs, "error"))
 	if len(untyped) > 0 {
-		fmt.Fprintf(env.Stdout, "%d field(s) of unknown type, taken as keyword, in %d rule(s) (see the warnings; --mapping gives types)\n", len(untyped), untypedRules)
+		fmt.Fprintf(env.Stdout, "%s of unknown type, taken as keyword, in %s (see the warnings; --mapping gives types)\n", plural(len(untyped), "field"), plural(untypedRules, "rule"))
 	}
 	if errs > 0 {
 		return exitFailure
@@ -192,7 +192,7 @@ func rulesShow(env *Env, args []string) int {
 	fmt.Fprintf(w, "rule_id:    %s\nfile:       %s\ntype:       %s (%s)\nstatus:     %s %s\n", r.RuleID, r.File, r.Type, r.Language, r.Status, r.Reason)
 	fmt.Fprintf(w, "severity:   %s (risk score %d)\n", r.Severity, r.RiskScore)
 	fmt.Fprintf(w, "indices:    %s\n", strings.Join(r.Index, ", "))
-	fmt.Fprintf(w, "schedule:   every %s, searching %s to %s, at most %d alerts per run\n", ruleset.IntervalText(r.Interval), r.From, r.To, r.MaxSignals)
+	fmt.Fprintf(w, "schedule:   every %s, searching %s to %s, at most %s per run\n", ruleset.IntervalText(r.Interval), r.From, r.To, plural(r.MaxSignals, "alert"))
 	if r.TimestampOverride != "" {
 		fmt.Fprintf(w, "timestamp:  %s (falls back to @timestamp: %v)\n", r.TimestampOverride, !r.TimestampOverrideFallbackDisabled)
 	}

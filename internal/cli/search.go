@@ -443,10 +443,15 @@ func (s *searcher) write(p []byte) {
 	}
 }
 
-// plural renders "1 event", "2 events".
+// plural renders "1 event", "2 events", "2 matches".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	for _, end := range []string{"s", "x", "ch", "sh"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -536,3 +536,11 @@ func (t *summaryTable) Flush() error {
 // alerts is how many alerts the hunt raised so far, new or already in the
 // database.
 func (s *huntSink) alerts() int { return s.written + s.old }
+
+// pluralVerb renders "1 rule has", "2 rules have".
+func pluralVerb(n int, noun, one, many string) string {
+	if n == 1 {
+		return plural(n, noun) + " " + one
+	}
+	return plural(n, noun) + " " + many
+}

@@ -52,8 +52,13 @@ func versionText() string {
 
 func runVersion(env *Env, args []string) int {
 	fs := newFlagSet(env, "version", "version\n\nPrints Vigil's version and the commit it was built from (also: vigil --version, vigil -v).")
-	if _, code := parseFlags(fs, args); code >= 0 {
+	pos, code := parseFlags(fs, args)
+	if code >= 0 {
 		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "vigil version: unexpected argument %q: the command takes none\n", pos[0])
+		return exitUsage
 	}
 	fmt.Fprintln(env.Stdout, versionText())
 	return exitOK

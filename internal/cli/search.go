@@ -84,9 +84,13 @@ func runSearch(env *Env, args []string) int {
 	var exceptionFiles, valueLists stringList
 	fs.Var(&exceptionFiles, "exceptions", "leave out events an item of these exception lists covers (every list applies; repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
+	quiet := fs.Bool("quiet", false, "print nothing on stderr but errors: no closing count after bad records, no ES|QL warnings")
 	args, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
+	}
+	if *quiet {
+		env = quietEnv(env)
 	}
 	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, "vigil search: no query: give a KQL query, then the files to search")
@@ -206,8 +210,10 @@ func runSearch(env *Env, args []string) int {
 		return exitFailure
 	}
 	if bad > 0 {
-		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched, %s\n",
-			plural(s.events, "event"), plural(len(paths), "file"), s.matched, plural(bad, "bad record"))
+		if !env.quiet {
+			fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched, %s\n",
+				plural(s.events, "event"), plural(len(paths), "file"), s.matched, plural(bad, "bad record"))
+		}
 		return exitFailure
 	}
 	return exitOK

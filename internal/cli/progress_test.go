@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,10 +56,14 @@ func TestProgressOnTerminal(t *testing.T) {
 	out := string(<-term)
 	// The first chunk is the sample's: 70 events, 4 alerts, a small
 	// part of the bytes (later chunks may come too fast to be drawn).
-	for _, want := range []string{"70 events, ", "events/s", "4 alerts so far", " MB, ", "% |", "\x1b[2K"} {
+	for _, want := range []string{"70 events, ", "events/s", "4 alerts so far", "% |", "\x1b[2K"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the terminal did not get %q:\n%q", want, out)
 		}
+	}
+	// Bytes read of the total: "(116 kB/3.2 MB".
+	if !regexp.MustCompile(`\(\d+(\.\d+)? [kM]B/3\.\d MB`).MatchString(out) {
+		t.Errorf("the terminal did not get the bytes read of the total:\n%q", out)
 	}
 	// The bar is erased before the summary, which comes after it.
 	bar := strings.Index(out, "so far")

@@ -119,7 +119,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "vigil runs Elastic Security detection rules over logs, without Elasticsearch.")
 	fmt.Fprintln(w, "\nUsage: vigil <command> [flags] [args]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'vigil <command> -h' for a command's flags.")
 }

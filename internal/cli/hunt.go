@@ -67,7 +67,7 @@ func runHunt(env *Env, args []string) int {
 	prefilter := fs.Bool("prefilter", true, "skip lines no rule could match, judged from their text: not parsed (ECS) or not normalized (raw Azure) (false: parse and normalize every line, reporting every malformed one)")
 	var geo geoipFlags
 	addGeoIPFlags(fs, &geo)
-	progress := fs.Bool("progress", true, "a progress line on stderr when it is a terminal (MB/s, events/s, alerts)")
+	progress := fs.Bool("progress", true, "a progress bar on stderr when it is a terminal: bytes read of the total, %, time left, events/s, alerts so far (never on a pipe)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code

@@ -14,6 +14,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
+// active tells a progress bar that may be drawn: output to the same
+// terminal must be written between clear and update.
+func (p *progress) active() bool { return p.on }
+
 // defaultProgressAfter is how long a run goes before its progress bar
 // shows: short runs print none. VIGIL_PROGRESS_AFTER (a Go duration)
 // changes it.
@@ -32,6 +36,7 @@ type progress struct {
 	total int64 // input bytes, -1 when unknown (stdin)
 	bytes int64
 	bar   *progressbar.ProgressBar
+	noun  string    // what is counted so far: "alert" (hunt), "match" (search)
 	shown bool      // the bar is on the screen
 	drawn time.Time // when it was last drawn
 }
@@ -40,7 +45,7 @@ type progress struct {
 // stderr is a terminal. paths are the run's inputs: their sizes make the
 // total (a gzip file counts its uncompressed size, as its trailer gives).
 func newProgress(env *Env, enabled bool, paths []string) *progress {
-	p := &progress{w: env.Stderr, on: enabled && env.StderrIsTerminal, now: env.Now, after: defaultProgressAfter}
+	p := &progress{w: env.Stderr, on: enabled && env.StderrIsTerminal, now: env.Now, after: defaultProgressAfter, noun: "alert"}
 	if !p.on {
 		return p
 	}
@@ -107,7 +112,7 @@ func fileSize(path string) (int64, error) {
 }
 
 // update adds a chunk of input: its bytes and the run's events and
-// alerts so far.
+// alerts (matches) so far.
 func (p *progress) update(bytes int64, events, alerts int) {
 	if !p.on {
 		return
@@ -131,7 +136,7 @@ func (p *progress) update(bytes int64, events, alerts int) {
 	if secs := elapsed.Seconds(); secs > 0 {
 		rate = fmtRate(float64(events) / secs)
 	}
-	p.bar.Describe(fmt.Sprintf("%s, %s/s, %s so far", plural(events, "event"), rate, plural(alerts, "alert")))
+	p.bar.Describe(fmt.Sprintf("%s, %s/s, %s so far", plural(events, "event"), rate, plural(alerts, p.noun)))
 	p.bar.Set64(p.bytes)
 	p.shown = true
 }

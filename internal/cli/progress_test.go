@@ -75,3 +75,54 @@ func TestProgressOnTerminal(t *testing.T) {
 		t.Errorf("stdout: %d lines (want the 4 alerts), escapes: %v", n, strings.Contains(stdout.String(), "\x1b"))
 	}
 }
+
+// TestSearchProgressBetweenResults runs `vigil search` with stdout and
+// stderr on one pseudo-terminal: the bar is drawn, and every result line
+// arrives whole, never cut by it.
+func TestSearchProgressBetweenResults(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal on this machine: %v", err)
+	}
+	defer ptmx.Close()
+	big := filepath.Join(t.TempDir(), "big.ndjson")
+	var b strings.Builder
+	for i := range 15000 {
+		fmt.Fprintf(&b, `{"@timestamp":"2026-03-14T10:00:00Z","event":{"action":"noise-%d"},"message":"%s"}`+"\n", i, strings.Repeat("x", 120))
+	}
+	if err := os.WriteFile(big, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("vigil", "search", "event.action:noise-1*", big)
+	cmd.Env = append(os.Environ(), "VIGIL_PROGRESS_AFTER=0s")
+	cmd.Stdout, cmd.Stderr = tty, tty
+	term := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(ptmx)
+		term <- b
+	}()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("vigil search: %v", err)
+	}
+	out := string(<-term)
+	if !strings.Contains(out, "matches so far") {
+		t.Errorf("no progress bar on the terminal:\n%.2000q", out)
+	}
+	results := 0
+	for _, line := range strings.Split(out, "\r\n") {
+		if i := strings.Index(line, `{"@timestamp"`); i >= 0 {
+			results++
+			if rest := line[i:]; !strings.HasSuffix(rest, `"}`) || strings.Contains(rest, "\x1b") || strings.Contains(rest, "%") {
+				t.Errorf("a result cut by the bar: %q", line)
+				break
+			}
+		}
+	}
+	if results != 6111 {
+		t.Errorf("%d results on the terminal, want 6111 (noise-1, -1x, -1xx, -1xxx, -1xxxx)", results)
+	}
+}

@@ -84,7 +84,8 @@ func runSearch(env *Env, args []string) int {
 	var exceptionFiles, valueLists stringList
 	fs.Var(&exceptionFiles, "exceptions", "leave out events an item of these exception lists covers (every list applies; repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
-	quiet := fs.Bool("quiet", false, "print nothing on stderr but errors: no closing count after bad records, no ES|QL warnings")
+	quiet := fs.Bool("quiet", false, "print nothing on stderr but errors: no progress bar, no closing count after bad records, no ES|QL warnings")
+	progressBar := fs.Bool("progress", true, "KQL and EQL event queries: a progress bar on stderr when it is a terminal (bytes read of the total, %, time left, events/s, matches so far)")
 	args, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -165,11 +166,20 @@ func runSearch(env *Env, args []string) int {
 		raw = engine.NewAzureRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", false)
 	}
 	bad := 0
+	prog := newProgress(env, *progressBar && !*quiet, paths)
+	prog.noun = "match"
 	// The hunt's pipeline: records validated, normalized and matched on
 	// every core, results written in input order.
 	pl := &pipeline{
 		env: env, cmd: "search", jobs: runtime.GOMAXPROCS(0), plan: m.Plan(), azure: raw, record: s.record,
 		onChunk: func(c *chunk) error {
+			prog.clear()
+			defer func() {
+				if prog.active() && s.writeErr == nil {
+					s.writeErr = s.out.Flush() // before the bar, on the same terminal
+				}
+				prog.update(c.bytes, s.events, s.matched)
+			}()
 			s.events += c.events
 			for _, o := range c.outcomes {
 				if o.problem != "" {
@@ -194,6 +204,7 @@ func runSearch(env *Env, args []string) int {
 	if err := pl.run(paths); err != nil && s.writeErr == nil {
 		s.writeErr = err
 	}
+	prog.clear()
 	if s.count {
 		fmt.Fprintln(s.out, s.matched)
 	}

@@ -33,6 +33,11 @@ type Env struct {
 	IsTerminal bool // stdout is a terminal: table output by default
 	// StderrIsTerminal allows progress lines on stderr.
 	StderrIsTerminal bool
+	// quiet: --quiet was given; notes that are not errors are not printed.
+	quiet bool
+	// onFlagSet, when set, receives each flag set a command defines
+	// (completion scripts are generated from them).
+	onFlagSet func(*flag.FlagSet)
 }
 
 // StdEnv is the process's own environment.
@@ -68,7 +73,8 @@ func commands() []command {
 		{"serve", "run rules continuously over live events", runServe},
 		{"test", "run rule tests: sample events and the alerts they must raise", runTest},
 		{"ui", "serve the triage web UI over a database of alerts", runUI},
-		{"version", "print the version", runVersion},
+		{"version", "print the version and commit (also --version, -v)", runVersion},
+		{"completion", "print a shell completion script: bash, zsh or fish", runCompletion},
 	}
 }
 
@@ -86,6 +92,8 @@ func Main(args []string, env *Env) int {
 	case "help", "-h", "-help", "--help":
 		usage(env.Stdout)
 		return exitOK
+	case "--version", "-version", "-v":
+		return runVersion(env, args[1:])
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -112,14 +120,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "vigil runs Elastic Security detection rules over logs, without Elasticsearch.")
 	fmt.Fprintln(w, "\nUsage: vigil <command> [flags] [args]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'vigil <command> -h' for a command's flags.")
-}
-
-func runVersion(env *Env, args []string) int {
-	fmt.Fprintln(env.Stdout, "vigil", Version)
-	return exitOK
 }
 
 // newFlagSet returns a flag set that prints its usage to env.Stderr with a
@@ -127,6 +130,9 @@ func runVersion(env *Env, args []string) int {
 func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
+	if env.onFlagSet != nil {
+		env.onFlagSet(fs)
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(env.Stderr, "Usage: vigil %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()

@@ -24,8 +24,8 @@ func parseTimeBound(s string, now time.Time, until bool) (time.Time, error) {
 	return e.Resolve(now, until), nil
 }
 
-// severityRank orders Elastic's severities.
-var severityRank = map[string]int{"low": 1, "medium": 2, "high": 3, "critical": 4}
+// severityLevel orders Elastic's severities, low 1 to critical 4.
+var severityLevel = map[string]int{"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 // ruleSelection is hunt's rule selection flags. Within a flag the values
 // (repeated, or comma-separated) are alternatives; different flags must
@@ -114,7 +114,7 @@ func parseSeverityFilter(s string) (func(string) bool, error) {
 			continue
 		}
 		rest = strings.TrimSpace(rest)
-		n, known := severityRank[rest]
+		n, known := severityLevel[rest]
 		if !known {
 			return nil, bad(rest)
 		}
@@ -123,12 +123,12 @@ func parseSeverityFilter(s string) (func(string) bool, error) {
 			">": func(r int) bool { return r > n }, "<": func(r int) bool { return r < n },
 			"=": func(r int) bool { return r == n },
 		}[op]
-		return func(sev string) bool { return cmp(severityRank[strings.ToLower(sev)]) }, nil
+		return func(sev string) bool { return cmp(severityLevel[strings.ToLower(sev)]) }, nil
 	}
 	var levels []string
 	for _, p := range strings.Split(s, ",") {
 		p = strings.TrimSpace(p)
-		if _, known := severityRank[p]; !known {
+		if _, known := severityLevel[p]; !known {
 			return nil, bad(p)
 		}
 		levels = append(levels, p)

@@ -282,9 +282,10 @@ func (s *csvStream) write(a engine.Alert) error {
 // fields of an alert come from logged events, which an attacker writes
 // (a user agent of `=HYPERLINK(...)`). A cell starting with =, +, -, @, a
 // tab or a carriage return gets a leading apostrophe, the mark spreadsheets
-// read as "text"; numbers ("-1.5") stay as they are.
+// read as "text"; numbers ("-1.5") and the "-" of a missing value stay as
+// they are.
 func csvCell(v string) string {
-	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+	if v == "" || v == "-" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return v
 	}
 	if _, err := strconv.ParseFloat(v, 64); err == nil {

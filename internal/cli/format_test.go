@@ -65,6 +65,7 @@ func TestCSVCellsAreNotFormulas(t *testing.T) {
 		"+7":                         "+7",
 		"C:\\Windows\\cmd.exe":       "C:\\Windows\\cmd.exe",
 		"":                           "",
+		"-":                          "-",
 	} {
 		if got := csvCell(in); got != want {
 			t.Errorf("csvCell(%q) = %q, want %q", in, got, want)

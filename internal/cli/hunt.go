@@ -17,7 +17,6 @@ import (
 	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/normalize"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
 	"github.com/vigil-project/vigil/internal/rule"
 	"github.com/vigil-project/vigil/internal/ruleset"
 	"github.com/vigil-project/vigil/internal/state"
@@ -75,14 +74,14 @@ func runHunt(env *Env, args []string) int {
 	until := fs.String("until", "", "only events at or before `T`, as --since; a date includes its whole day")
 	replay := fs.Bool("replay", false, "simulate Kibana's schedule: alert what a scheduled rule would (interval, look-back, max_signals, gaps)")
 	replayEvery := fs.Duration("replay-every", 0, "with --replay: how often Kibana ran the rules (default: each rule's interval); larger values show gaps")
-	quiet := fs.Bool("quiet", false, "no summary on stderr")
+	quiet := fs.Bool("quiet", false, "print nothing on stderr but errors: no summary, no progress, no notes on skipped rules")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")
 	explainRule := fs.String("explain-rule", "", "say on stderr, event by event, what rule ID (a rule_id or name) made of it: no match and why, alert, duplicate, suppressed...")
 	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON, JSON and CSV always have them)")
 	prefilter := fs.Bool("prefilter", true, "skip lines no rule could match, judged from their text: not parsed (ECS) or not normalized (raw Azure) (false: parse and normalize every line, reporting every malformed one)")
 	var geo geoipFlags
 	addGeoIPFlags(fs, &geo)
-	progress := fs.Bool("progress", true, "a progress line on stderr when it is a terminal (MB/s, events/s, alerts)")
+	progress := fs.Bool("progress", true, "a progress bar on stderr when it is a terminal: bytes read of the total, %, time left, events/s, alerts so far (never on a pipe)")
 	paths, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -159,14 +158,15 @@ func runHunt(env *Env, args []string) int {
 			return exitFailure
 		}
 	}
+	if *quiet {
+		env = quietEnv(env)
+	}
 	src, err := loadIndicators(env, "hunt", indicatorFiles, rules)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure
 	}
-	for _, line := range problems.Lines() {
-		fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", line)
-	}
+	printRuleProblems(env, "hunt", problems, len(rules) == 0) // skipped rules: in the summary
 	failed := len(problems.Errors) > 0
 	if len(rules) == 0 {
 		fmt.Fprintln(env.Stderr, "vigil hunt: no runnable rules: check them with 'vigil rules validate'")
@@ -240,7 +240,7 @@ func runHunt(env *Env, args []string) int {
 	})
 
 	var st huntCounts
-	prog := newProgress(env, *progress)
+	prog := newProgress(env, *progress && !*quiet, paths)
 	var rawFilter *engine.AzureRawFilter
 	var lineFilter *engine.RawFilter
 	if *prefilter && explained == nil {
@@ -281,7 +281,7 @@ func runHunt(env *Env, args []string) int {
 					return err
 				}
 			}
-			prog.update(c.bytes, st.events, sink.written)
+			prog.update(c.bytes, st.events, sink.alerts())
 			return sink.flushOut()
 		},
 	}
@@ -301,7 +301,8 @@ func runHunt(env *Env, args []string) int {
 		return exitFailure
 	}
 	if !*quiet {
-		printHuntSummary(env.Stderr, st, stats, sink, *replay, eng, pl.coverage)
+		printHuntSummary(env.Stderr, huntSummary{counts: st, stats: stats, sink: sink, replay: *replay,
+			eng: eng, coverage: pl.coverage, kinds: countRuleKinds(set, rules, problems)})
 	}
 	if failed || st.bad > 0 || st.inputErrs > 0 {
 		return exitFailure
@@ -327,11 +328,13 @@ type huntSink struct {
 	store   *state.Store
 	ctx     context.Context
 	rows    []engine.Alert
+	tally   alertTally // for the summary
 	written int
 	old     int // already in the database
 }
 
 func (s *huntSink) emit(a engine.Alert) error {
+	s.tally.add(a)
 	if s.store != nil {
 		b, err := engine.MarshalAlert(a.Doc)
 		if err != nil {
@@ -376,6 +379,9 @@ func (s *huntSink) flush() error {
 	if !s.table {
 		return s.stream.close()
 	}
+	if s.emptyTable() {
+		return nil // nothing new: no table (the summary says why)
+	}
 	sort.SliceStable(s.rows, func(i, j int) bool { return s.rows[i].EventTime.Before(s.rows[j].EventTime) })
 	var err error
 	s.hidden, err = writeAlertTable(s.w, s.rows, s.cols, s.showBBR, s.color)
@@ -405,154 +411,4 @@ func field(doc map[string]any, paths ...string) string {
 		}
 	}
 	return "-"
-}
-
-func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sink *huntSink, replay bool, eng *engine.Engine, cov *engine.Coverage) {
-	fmt.Fprintf(w, "vigil hunt: read %s from %d file(s)", plural(st.events, "event"), st.files)
-	if st.bad > 0 {
-		fmt.Fprintf(w, ", %d bad record(s) skipped", st.bad)
-	}
-	if st.inputErrs > 0 {
-		fmt.Fprintf(w, ", %d input error(s)", st.inputErrs)
-	}
-	fmt.Fprintf(w, "; %d alert(s)", sink.written)
-	if sink.old > 0 {
-		fmt.Fprintf(w, " new, %d already in the database", sink.old)
-	}
-	if sink.hidden > 0 {
-		fmt.Fprintf(w, " (%d from building-block rules not in the table: --building-blocks shows them)", sink.hidden)
-	}
-	fmt.Fprintln(w)
-	for _, s := range stats {
-		fmt.Fprintf(w, "  %-50s %d alert(s)", s.Rule.Alert.Name, s.Alerts)
-		var notes []string
-		if s.Duplicates > 0 {
-			notes = append(notes, fmt.Sprintf("%d duplicate event(s)", s.Duplicates))
-		}
-		if s.Excluded > 0 {
-			notes = append(notes, fmt.Sprintf("%d removed by exceptions", s.Excluded))
-		}
-		if s.NoIndicator > 0 {
-			notes = append(notes, fmt.Sprintf("%d matched the query but no indicator", s.NoIndicator))
-		}
-		if s.NotNew > 0 {
-			notes = append(notes, fmt.Sprintf("%d matches with terms already seen in the history window", s.NotNew))
-		}
-		if sup := s.Rule.Suppression; sup != nil && s.Suppressed > 0 {
-			per := "per rule execution"
-			if sup.Duration > 0 {
-				per = "per " + sup.Duration.String()
-			}
-			notes = append(notes, fmt.Sprintf("%d suppressed by %s %s", s.Suppressed, strings.Join(sup.GroupBy, ", "), per))
-		}
-		if s.Capped > 0 {
-			if replay {
-				notes = append(notes, fmt.Sprintf("%d dropped by max_signals", s.Capped))
-			} else {
-				notes = append(notes, fmt.Sprintf("a scheduled rule would have dropped %d (max_signals %d)", s.Capped, s.Rule.Window.MaxSignals))
-			}
-		}
-		if s.NeverSearched > 0 {
-			notes = append(notes, fmt.Sprintf("%d in schedule gaps", s.NeverSearched))
-		}
-		if s.NoTime > 0 {
-			notes = append(notes, fmt.Sprintf("%d without a timestamp", s.NoTime))
-		}
-		if s.OutOfRange > 0 {
-			notes = append(notes, fmt.Sprintf("%d outside --since/--until", s.OutOfRange))
-		}
-		if replay {
-			notes = append(notes, fmt.Sprintf("%d scheduled run(s)", s.Executions))
-		}
-		if s.Alerts == 0 {
-			if why := eng.WhyNoAlert(s.Rule, s, cov, azure.AnyOrigin(cov.GeoIP)).Why; why != "" {
-				notes = append([]string{"no alert: " + why}, notes...)
-			}
-		}
-		if len(notes) > 0 {
-			fmt.Fprintf(w, " (%s)", strings.Join(notes, ", "))
-		}
-		fmt.Fprintln(w)
-		for _, warn := range s.Warnings {
-			fmt.Fprintf(w, "    warning: %s\n", warn)
-		}
-	}
-	printSilentRules(w, st.events, stats, eng, cov)
-}
-
-// printSilentRules says why the rules that matched nothing gave nothing,
-// a line per reason: their index patterns select none of the indices read,
-// they need fields no event had (the fields most needed named), or no event
-// matched their query. A reason of a few rules names them.
-func printSilentRules(w io.Writer, events int, stats []*engine.RuleStats, eng *engine.Engine, cov *engine.Coverage) {
-	matched := map[*engine.Rule]bool{}
-	for _, s := range stats {
-		matched[s.Rule] = true
-	}
-	type group struct {
-		why    string
-		names  []string
-		fields map[string]int
-	}
-	groups := map[engine.NoAlertKind]*group{}
-	n := 0
-	for _, r := range eng.Rules() {
-		if matched[r] {
-			continue
-		}
-		na := eng.WhyNoAlert(r, nil, cov, azure.AnyOrigin(cov.GeoIP))
-		g := groups[na.Kind]
-		if g == nil {
-			g = &group{why: na.Why, fields: map[string]int{}}
-			groups[na.Kind] = g
-		}
-		g.names = append(g.names, r.Alert.Name)
-		for _, f := range na.Fields {
-			g.fields[f]++
-		}
-		if na.Kind == engine.NeedsField && len(g.names) > 1 {
-			g.why = "" // several rules: summarized below
-		}
-		n++
-	}
-	if n == 0 {
-		return
-	}
-	fmt.Fprintf(w, "  no alert from %s (--explain-rule ID says why, event by event):\n", plural(n, "other rule"))
-	if cov.Unparsed > 0 {
-		fmt.Fprintf(w, "    (of the events read, %d held none of the terms the rules require and were not parsed: what follows is of the %d others; --prefilter=false parses every event)\n",
-			cov.Unparsed, events-cov.Unparsed)
-	}
-	for _, kind := range []engine.NoAlertKind{engine.NoIndex, engine.NeedsField, engine.NoMatch} {
-		g := groups[kind]
-		if g == nil {
-			continue
-		}
-		why := g.why
-		if why == "" {
-			fs := make([]string, 0, len(g.fields))
-			for f := range g.fields {
-				fs = append(fs, f)
-			}
-			sort.Slice(fs, func(i, j int) bool {
-				if g.fields[fs[i]] != g.fields[fs[j]] {
-					return g.fields[fs[i]] > g.fields[fs[j]]
-				}
-				return fs[i] < fs[j]
-			})
-			parts := make([]string, 0, 4)
-			for i, f := range fs {
-				if i == 4 {
-					parts = append(parts, fmt.Sprintf("%d more", len(fs)-4))
-					break
-				}
-				parts = append(parts, fmt.Sprintf("%s (%d)", f, g.fields[f]))
-			}
-			why = "need fields no event had: " + strings.Join(parts, ", ")
-		}
-		if len(g.names) <= 5 {
-			why += ": " + strings.Join(g.names, "; ")
-		}
-		fmt.Fprintf(w, "    %d: %s\n", len(g.names), why)
-	}
 }

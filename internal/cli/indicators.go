@@ -14,8 +14,12 @@ import (
 func loadIndicators(env *Env, cmd string, files []string, rules []*engine.Rule) (*threatintel.Source, error) {
 	n := threatintel.Count(rules)
 	if len(files) == 0 {
-		if n > 0 {
-			fmt.Fprintf(env.Stderr, "vigil %s: %d threat_match rule(s) have no indicators and raise no alert: name indicator files with --indicators FILE (see docs/threat-match.md)\n", cmd, n)
+		if n > 0 && !env.quiet {
+			what := "1 threat_match rule has no indicators and raises"
+			if n != 1 {
+				what = fmt.Sprintf("%d threat_match rules have no indicators and raise", n)
+			}
+			fmt.Fprintf(env.Stderr, "vigil %s: %s no alert: name indicator files with --indicators FILE (see docs/threat-match.md)\n", cmd, what)
 		}
 		return nil, nil
 	}
@@ -33,7 +37,7 @@ func reportIndicators(env *Env, cmd string, set *threatintel.Set) {
 	if set.Bad == 0 {
 		return
 	}
-	fmt.Fprintf(env.Stderr, "vigil %s: indicators: %d record(s) could not be read and were skipped; fix them and run again:\n", cmd, set.Bad)
+	fmt.Fprintf(env.Stderr, "vigil %s: indicators: %s not be read and skipped; fix them and run again:\n", cmd, pluralVerb(set.Bad, "record", "could", "could"))
 	for _, p := range set.Problems {
 		fmt.Fprintf(env.Stderr, "  %v\n", p)
 	}

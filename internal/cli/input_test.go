@@ -105,7 +105,7 @@ func TestHuntLosesOnlyTheBrokenRecord(t *testing.T) {
 		{breakLine(arr), `events\.json\.broken:1000:\d+: record 998: malformed JSON`},
 	} {
 		_, stderr, code := hunt(nil, tt.path)
-		if code != 1 || !regexp.MustCompile(tt.where).MatchString(stderr) || !strings.Contains(stderr, "1 bad record(s) skipped") {
+		if code != 1 || !regexp.MustCompile(tt.where).MatchString(stderr) || !strings.Contains(stderr, "1 bad record skipped") {
 			t.Errorf("%s: exit %d:\n%s", filepath.Base(tt.path), code, stderr)
 		}
 		m := read.FindStringSubmatch(stderr)

@@ -108,7 +108,7 @@ func runNormalize(env *Env, args []string) int {
 		return exitFailure
 	}
 	if bad > 0 {
-		fmt.Fprintf(env.Stderr, "vigil normalize: %d record(s) written, %d failed\n", records, bad)
+		fmt.Fprintf(env.Stderr, "vigil normalize: %s written, %d failed\n", plural(records, "record"), bad)
 		return exitFailure
 	}
 	return exitOK

@@ -16,7 +16,7 @@ import (
 
 const rulesSynopsis = `rules validate [--mapping FILE]... [PATH...]   load and compile rules; print every error and warning; summary by type and status
        rules list [--format table|ndjson] [PATH...]   one line per rule: id, name, type, severity, status
-       rules show [--rules PATH]... ID    a rule's metadata, query, schedule, MITRE mapping and investigation guide
+       rules show [--rules PATH]... ID|NAME    a rule's metadata, query, schedule, MITRE mapping and investigation guide
 
 Without PATH the built-in pack is used. PATH is a rule file or a directory (searched recursively for *.toml).`
 
@@ -37,7 +37,7 @@ func runRules(env *Env, args []string) int {
 		return rulesShow(env, args[1:])
 	}
 	fmt.Fprintf(env.Stderr, "vigil rules: unknown subcommand %q", args[0])
-	if s := suggest(args[0], []string{"validate", "list", "show"}); s != "" {
+	if s := suggest(args[0], rulesSubcommands); s != "" {
 		fmt.Fprintf(env.Stderr, "; did you mean %q?", s)
 	}
 	fmt.Fprintln(env.Stderr)
@@ -121,9 +121,9 @@ func rulesValidate(env *Env, args []string) int {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", strings.TrimSuffix(k, "/"), c[rule.StatusOK], c[rule.StatusUnsupported], c[rule.StatusError])
 	}
 	tw.Flush()
-	fmt.Fprintf(env.Stdout, "%d rule(s), %d runnable, %d error(s)\n", len(set.Rules), len(set.Runnable()), errs)
+	fmt.Fprintf(env.Stdout, "%s, %d runnable, %s\n", plural(len(set.Rules), "rule"), len(set.Runnable()), plural(errs, "error"))
 	if len(untyped) > 0 {
-		fmt.Fprintf(env.Stdout, "%d field(s) of unknown type, taken as keyword, in %d rule(s) (see the warnings; --mapping gives types)\n", len(untyped), untypedRules)
+		fmt.Fprintf(env.Stdout, "%s of unknown type, taken as keyword, in %s (see the warnings; --mapping gives types)\n", plural(len(untyped), "field"), plural(untypedRules, "rule"))
 	}
 	if errs > 0 {
 		return exitFailure
@@ -176,24 +176,23 @@ func rulesShow(env *Env, args []string) int {
 		return code
 	}
 	if len(ids) != 1 {
-		fmt.Fprintln(env.Stderr, "vigil rules show: name one rule_id (see 'vigil rules list')")
+		fmt.Fprintln(env.Stderr, "vigil rules show: name one rule, by its rule_id or its name (see 'vigil rules list')")
 		return exitUsage
 	}
 	set, ok := loadForCLI(env, paths)
 	if !ok {
 		return exitFailure
 	}
-	r := set.ByID(ids[0])
+	r, code := findRule(env, set, ids[0])
 	if r == nil {
-		fmt.Fprintf(env.Stderr, "vigil rules show: no rule with rule_id %q; 'vigil rules list' shows the ids\n", ids[0])
-		return exitFailure
+		return code
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "%s\n%s\n\n", r.Name, strings.Repeat("=", len(r.Name)))
 	fmt.Fprintf(w, "rule_id:    %s\nfile:       %s\ntype:       %s (%s)\nstatus:     %s %s\n", r.RuleID, r.File, r.Type, r.Language, r.Status, r.Reason)
 	fmt.Fprintf(w, "severity:   %s (risk score %d)\n", r.Severity, r.RiskScore)
 	fmt.Fprintf(w, "indices:    %s\n", strings.Join(r.Index, ", "))
-	fmt.Fprintf(w, "schedule:   every %s, searching %s to %s, at most %d alerts per run\n", ruleset.IntervalText(r.Interval), r.From, r.To, r.MaxSignals)
+	fmt.Fprintf(w, "schedule:   every %s, searching %s to %s, at most %s per run\n", ruleset.IntervalText(r.Interval), r.From, r.To, plural(r.MaxSignals, "alert"))
 	if r.TimestampOverride != "" {
 		fmt.Fprintf(w, "timestamp:  %s (falls back to @timestamp: %v)\n", r.TimestampOverride, !r.TimestampOverrideFallbackDisabled)
 	}
@@ -235,4 +234,41 @@ func rulesShow(env *Env, args []string) int {
 		}
 	}
 	return exitOK
+}
+
+// findRule finds the rule `rules show` names, as `hunt --explain-rule`
+// does: by rule_id, else by name (exactly, then ignoring case). A name
+// several rules share is an error that lists their rule_ids.
+func findRule(env *Env, set *rule.Set, key string) (*rule.Rule, int) {
+	if r := set.ByID(key); r != nil {
+		return r, exitOK
+	}
+	for _, fold := range []bool{false, true} {
+		var found []*rule.Rule
+		for _, r := range set.Rules {
+			if r.Name == key || fold && strings.EqualFold(r.Name, key) {
+				found = append(found, r)
+			}
+		}
+		if len(found) == 1 {
+			return found[0], exitOK
+		}
+		if len(found) > 1 {
+			fmt.Fprintf(env.Stderr, "vigil rules show: %d rules are named %q; name one by its rule_id:\n", len(found), key)
+			for _, r := range found {
+				fmt.Fprintf(env.Stderr, "  %s  %s\n", r.RuleID, r.File)
+			}
+			return nil, exitUsage
+		}
+	}
+	names := make([]string, 0, len(set.Rules))
+	for _, r := range set.Rules {
+		names = append(names, r.Name)
+	}
+	fmt.Fprintf(env.Stderr, "vigil rules show: no rule has the rule_id or name %q", key)
+	if s := suggest(key, names); s != "" {
+		fmt.Fprintf(env.Stderr, "; did you mean %q?", s)
+	}
+	fmt.Fprintln(env.Stderr, " ('vigil rules list' shows them all)")
+	return nil, exitFailure
 }

@@ -88,9 +88,14 @@ func runSearch(env *Env, args []string) int {
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
 	var globs stringList
 	fs.Var(&globs, "glob", "in a directory PATH, search the files this `PATTERN` selects (repeatable; as hunt's --glob)")
+	quiet := fs.Bool("quiet", false, "print nothing on stderr but errors: no progress bar, no closing count after bad records, no ES|QL warnings")
+	progressBar := fs.Bool("progress", true, "KQL and EQL event queries: a progress bar on stderr when it is a terminal (bytes read of the total, %, time left, events/s, matches so far)")
 	args, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
+	}
+	if *quiet {
+		env = quietEnv(env)
 	}
 	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, "vigil search: no query: give a KQL query, then the files to search")
@@ -183,11 +188,20 @@ func runSearch(env *Env, args []string) int {
 		raw = engine.NewAzureRawFilter([]*engine.Rule{{AllIndices: true, Prefilter: m.Prefilter}}, "", false)
 	}
 	bad := 0
+	prog := newProgress(env, *progressBar && !*quiet, paths)
+	prog.noun = "match"
 	// The hunt's pipeline: records validated, normalized and matched on
 	// every core, results written in input order.
 	pl := &pipeline{
 		env: env, cmd: "search", jobs: runtime.GOMAXPROCS(0), plan: m.Plan(), azure: raw, record: s.record,
 		onChunk: func(c *chunk) error {
+			prog.clear()
+			defer func() {
+				if prog.active() && s.writeErr == nil {
+					s.writeErr = s.out.Flush() // before the bar, on the same terminal
+				}
+				prog.update(c.bytes, s.events, s.matched)
+			}()
 			s.events += c.events
 			for _, o := range c.outcomes {
 				if o.problem != "" {
@@ -212,6 +226,7 @@ func runSearch(env *Env, args []string) int {
 	if err := pl.run(paths); err != nil && s.writeErr == nil {
 		s.writeErr = err
 	}
+	prog.clear()
 	if s.count {
 		fmt.Fprintln(s.out, s.matched)
 	}
@@ -228,14 +243,16 @@ func runSearch(env *Env, args []string) int {
 		return exitFailure
 	}
 	if bad > 0 || inputs.errors > 0 {
-		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched", plural(s.events, "event"), plural(len(paths), "file"), s.matched)
-		if bad > 0 {
-			fmt.Fprintf(env.Stderr, ", %s", plural(bad, "bad record"))
+		if !env.quiet {
+			fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched", plural(s.events, "event"), plural(len(paths), "file"), s.matched)
+			if bad > 0 {
+				fmt.Fprintf(env.Stderr, ", %s", plural(bad, "bad record"))
+			}
+			if inputs.errors > 0 {
+				fmt.Fprintf(env.Stderr, ", %s", plural(inputs.errors, "input error"))
+			}
+			fmt.Fprintln(env.Stderr)
 		}
-		if inputs.errors > 0 {
-			fmt.Fprintf(env.Stderr, ", %s", plural(inputs.errors, "input error"))
-		}
-		fmt.Fprintln(env.Stderr)
 		return exitFailure
 	}
 	return exitOK
@@ -471,10 +488,15 @@ func (s *searcher) write(p []byte) {
 	}
 }
 
-// plural renders "1 event", "2 events".
+// plural renders "1 event", "2 events", "2 matches".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	for _, end := range []string{"s", "x", "ch", "sh"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -126,7 +126,9 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 		return exitFailure
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(env.Stderr, "vigil search: warning: %s\n", w)
+		if !env.quiet {
+			fmt.Fprintf(env.Stderr, "vigil search: warning: %s\n", w)
+		}
 	}
 	out := bufio.NewWriter(env.Stdout)
 	for _, row := range res.Rows {
@@ -137,8 +139,10 @@ func runSearchESQL(env *Env, query string, paths []string, index string, mapping
 		return exitFailure
 	}
 	if bad > 0 {
-		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %s\n",
-			plural(events, "event"), plural(len(paths), "file"), plural(bad, "bad record"))
+		if !env.quiet {
+			fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %s\n",
+				plural(events, "event"), plural(len(paths), "file"), plural(bad, "bad record"))
+		}
 		return exitFailure
 	}
 	return exitOK

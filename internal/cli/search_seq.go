@@ -150,7 +150,7 @@ func (s *seqSearch) run(paths []string) int {
 	}
 	if sampler != nil {
 		sel.Add(sampler.Flush()...)
-		if st := sampler.Stats(); st.Dropped > 0 {
+		if st := sampler.Stats(); st.Dropped > 0 && !env.quiet {
 			fmt.Fprintf(env.Stderr, "vigil search: %d events or keys dropped at the sampler's bounds (%d keys at most, 65,536 search steps per key)\n",
 				st.Dropped, sequence.DefaultMaxKeys)
 		}
@@ -169,7 +169,7 @@ func (s *seqSearch) run(paths []string) int {
 			return exitFailure
 		}
 		sel.Add(m.Flush()...)
-		if st := m.Stats(); st.Dropped > 0 {
+		if st := m.Stats(); st.Dropped > 0 && !env.quiet {
 			fmt.Fprintf(env.Stderr, "vigil search: %d events or sequences dropped at the matcher's bounds (%d keys, %d pending sequences at most)\n",
 				st.Dropped, sequence.DefaultMaxKeys, sequence.DefaultMaxPending)
 		}
@@ -187,8 +187,10 @@ func (s *seqSearch) run(paths []string) int {
 		return exitFailure
 	}
 	if bad > 0 {
-		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d %ss, %s\n",
-			plural(events, "event"), plural(len(paths), "file"), sel.Seen(), kindName(q), plural(bad, "bad record"))
+		if !env.quiet {
+			fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %s, %s\n",
+				plural(events, "event"), plural(len(paths), "file"), plural(sel.Seen(), kindName(q)), plural(bad, "bad record"))
+		}
 		return exitFailure
 	}
 	return exitOK

@@ -80,7 +80,7 @@ func runTest(env *Env, args []string) int {
 				if r.Pass {
 					passed++
 					if *verbose {
-						fmt.Fprintf(env.Stdout, "--- PASS: %s: %s (%d alert(s), %.2fs)\n", name, r.Case, r.Alerts, r.Elapsed.Seconds())
+						fmt.Fprintf(env.Stdout, "--- PASS: %s: %s (%s, %.2fs)\n", name, r.Case, plural(r.Alerts, "alert"), r.Elapsed.Seconds())
 					}
 					continue
 				}
@@ -98,9 +98,9 @@ func runTest(env *Env, args []string) int {
 		return exitFailure
 	}
 	if failed > 0 || broken > 0 {
-		fmt.Fprintf(env.Stdout, "FAIL\t%d of %d case(s) failed, %d test file(s) unusable (%.2fs)\n", failed, failed+passed, broken, elapsed)
+		fmt.Fprintf(env.Stdout, "FAIL\t%d of %s failed, %s unusable (%.2fs)\n", failed, plural(failed+passed, "case"), plural(broken, "test file"), elapsed)
 		return exitFailure
 	}
-	fmt.Fprintf(env.Stdout, "ok\t%d case(s) in %d file(s) passed (%.2fs)\n", passed, files, elapsed)
+	fmt.Fprintf(env.Stdout, "ok\t%s in %s passed (%.2fs)\n", plural(passed, "case"), plural(files, "file"), elapsed)
 	return exitOK
 }

@@ -611,10 +611,10 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 			}
 		}
 		if truncatedRuns > 0 {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d runs: %s", truncatedRuns, len(res.Executions), MaxSignalsWarning))
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %s: %s", truncatedRuns, plural(len(res.Executions), "run"), MaxSignalsWarning))
 		}
 		if gapRuns > 0 {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("%d runs had a gap: %d matching events were never searched; increase the rule's look-back or run it more often", gapRuns, len(res.NeverSearched)))
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%s a gap: %s never searched; increase the rule's look-back or run it more often", pluralVerb(gapRuns, "run", "had", "had"), pluralVerb(len(res.NeverSearched), "matching event", "was", "were")))
 		}
 		if !h.opts.Replay {
 			continue
@@ -664,4 +664,20 @@ func timeField(r *Rule) string {
 		return r.TimestampOverride + ", else @timestamp"
 	}
 	return "@timestamp"
+}
+
+// plural renders "1 run", "2 runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// pluralVerb renders "1 event was", "2 events were".
+func pluralVerb(n int, noun, one, many string) string {
+	if n == 1 {
+		return plural(n, noun) + " " + one
+	}
+	return plural(n, noun) + " " + many
 }

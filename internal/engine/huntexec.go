@@ -124,7 +124,7 @@ func (h *Hunt) execute(r *Rule) error {
 		for _, a := range alerts {
 			runs[a.Exec] = true
 		}
-		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d runs: %s", len(truncated), len(runs), MaxSignalsWarning))
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %s: %s", len(truncated), plural(len(runs), "run"), MaxSignalsWarning))
 	}
 	var firstErr error
 	for _, a := range alerts {

@@ -356,7 +356,7 @@ func (h *Hunt) runSequences() error {
 	s.events, s.seen = nil, nil
 	for _, r := range h.opts.Engine.Rules() {
 		if st := h.stats[r]; r.Sequence != nil && st != nil && st.SequenceDropped > 0 {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("%d events its sequence's steps selected were dropped (past the memory a hunt holds for sequences, or the matcher's key and pending bounds): sequences may be missed", st.SequenceDropped))
+			st.Warnings = append(st.Warnings, fmt.Sprintf("dropped %s its sequence's steps selected (past the memory a hunt holds for sequences, or the matcher's key and pending bounds): sequences may be missed", plural(st.SequenceDropped, "event")))
 		}
 	}
 	return nil

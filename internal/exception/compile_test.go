@@ -103,12 +103,12 @@ func TestCompileErrors(t *testing.T) {
 	}}, nil}
 	_, err := Compile(lists, CompileOptions{})
 	want := []string{
-		`f.toml:10: list "t" item 1 ("a"): unknown os type "Windows" (did you mean "windows"?)`,
-		`f.toml:10: list "t" item 1 ("a") entry 1: unknown entry type "matchh" (did you mean "match"?)`,
-		`f.toml:10: list "t" item 1 ("a") entry 2: no field (name the event field the entry tests, e.g. user.name)`,
-		`f.toml:10: list "t" item 1 ("a") entry 3.1: a nested entry's sub-entries are match, match_any or exists, not list (Kibana allows only is, is not, is one of, is not one of, exists and does not exist inside nested)`,
-		`f.toml:14: list "t" item 1 ("a") entry 4: unknown operator "is" (use included or excluded)`,
-		`f.toml:20: list "t" item 2 ("b"): the item has no entries (an item needs at least one condition; Kibana refuses empty items)`,
+		`f.toml:10:1: list "t" item 1 ("a"): unknown os type "Windows" (did you mean "windows"?)`,
+		`f.toml:10:1: list "t" item 1 ("a") entry 1: unknown entry type "matchh" (did you mean "match"?)`,
+		`f.toml:10:1: list "t" item 1 ("a") entry 2: no field (name the event field the entry tests, e.g. user.name)`,
+		`f.toml:10:1: list "t" item 1 ("a") entry 3.1: a nested entry's sub-entries are match, match_any or exists, not list (Kibana allows only is, is not, is one of, is not one of, exists and does not exist inside nested)`,
+		`f.toml:14:1: list "t" item 1 ("a") entry 4: unknown operator "is" (use included or excluded)`,
+		`f.toml:20:1: list "t" item 2 ("b"): the item has no entries (an item needs at least one condition; Kibana refuses empty items)`,
 	}
 	if err == nil {
 		t.Fatal("no error")
@@ -126,7 +126,7 @@ func TestNestedOnObject(t *testing.T) {
 		{Field: "obj", Type: TypeNested, Entries: []Entry{{Field: "a", Type: TypeExists, Operator: Included}}},
 	}}}}}
 	_, err := Compile(lists, CompileOptions{Schema: schema})
-	if err == nil || !strings.Contains(err.Error(), `f:1: list "t" item 1 ("i") entry 1: obj is an object field, not a nested one`) {
+	if err == nil || !strings.Contains(err.Error(), `f:1:1: list "t" item 1 ("i") entry 1: obj is an object field, not a nested one`) {
 		t.Errorf("error = %v", err)
 	}
 }
@@ -212,7 +212,7 @@ func TestValueListTypes(t *testing.T) {
 		{Type: TypeList, List: &ListRef{ID: "v", Type: "keyword"}, Source: "x.toml:9"},
 	}}}}}
 	_, err = ValueListTypes(conflict)
-	if err == nil || err.Error() != `x.toml:9: value list "v" is used as keyword here and as ip at x.toml:5 (a value list has one type: use the same list_type everywhere)` {
+	if err == nil || err.Error() != `x.toml:9:1: value list "v" is used as keyword here and as ip at x.toml:5 (a value list has one type: use the same list_type everywhere)` {
 		t.Errorf("conflict: %v", err)
 	}
 }

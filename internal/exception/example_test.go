@@ -80,5 +80,5 @@ value = "svc"
 	_, err := exception.ParseTOML("exceptions.toml", []byte(src))
 	fmt.Println(err)
 	// Output:
-	// exceptions.toml:7: list "soc" item 1 ("typo") entry 1: unknown operator "is noot" (did you mean "is not"?)
+	// exceptions.toml:7:1: list "soc" item 1 ("typo") entry 1: unknown operator "is noot" (did you mean "is not"?)
 }

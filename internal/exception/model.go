@@ -90,18 +90,22 @@ type ListRef struct {
 type Error struct {
 	File  string // file (or stream name)
 	Line  int    // 1-based; 0 when unknown
+	Col   int    // 1-based; 0 when unknown (printed as 1 after a known line)
 	Where string // the list, item and entry concerned, or ""
 	Msg   string // what is wrong, lower case
 	Hint  string // what to do about it, or ""
 }
 
-// Error returns "file:line: where: msg (hint)".
+// Error returns "file:line:col: where: msg (hint)", the form of every
+// position Vigil reports.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
 		b.WriteString(":")
 		b.WriteString(strconv.Itoa(e.Line))
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(max(e.Col, 1)))
 	}
 	if b.Len() > 0 {
 		b.WriteString(": ")

@@ -154,6 +154,7 @@ func (p *tomlParser) decodeError(err error) {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		p.errorf(pe.Position.Line, "", "", "TOML syntax: %s", pe.Message)
+		p.errs[len(p.errs)-1].Col = pe.Position.Col
 		return
 	}
 	msg := err.Error()

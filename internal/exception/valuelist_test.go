@@ -36,17 +36,17 @@ func TestLoadValueList(t *testing.T) {
 func TestLoadValueListErrors(t *testing.T) {
 	_, err := LoadValueList("bad", "ip_range", filepath.Join("testdata", "valuelists", "bad-ranges.txt"))
 	want := []string{
-		`testdata/valuelists/bad-ranges.txt:3: range "10.0.0.9-10.0.0.1" ends before it starts (write the lower address first)`,
-		`testdata/valuelists/bad-ranges.txt:4: "not-an-ip" is not an IP address, a CIDR network or a range (write 10.0.0.1, 10.0.0.0/8 or 10.0.0.1-10.0.0.9)`,
+		`testdata/valuelists/bad-ranges.txt:3:1: range "10.0.0.9-10.0.0.1" ends before it starts (write the lower address first)`,
+		`testdata/valuelists/bad-ranges.txt:4:1: "not-an-ip" is not an IP address, a CIDR network or a range (write 10.0.0.1, 10.0.0.0/8 or 10.0.0.1-10.0.0.9)`,
 	}
 	if err == nil || err.Error() != strings.Join(want, "\n") {
 		t.Errorf("error:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
 	}
 	_, err = LoadValueList("bad", "ip", filepath.Join("testdata", "valuelists", "bad-ranges.txt"))
 	for _, w := range []string{
-		`bad-ranges.txt:2: "10.0.0.0/8" is a network, not an address (an ip list holds single addresses; load networks and ranges as an ip_range list)`,
-		`bad-ranges.txt:3: "10.0.0.9-10.0.0.1" is a range, not an address`,
-		`bad-ranges.txt:4: "not-an-ip" is not an IP address (write an IPv4 or IPv6 address)`,
+		`bad-ranges.txt:2:1: "10.0.0.0/8" is a network, not an address (an ip list holds single addresses; load networks and ranges as an ip_range list)`,
+		`bad-ranges.txt:3:1: "10.0.0.9-10.0.0.1" is a range, not an address`,
+		`bad-ranges.txt:4:1: "not-an-ip" is not an IP address (write an IPv4 or IPv6 address)`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("ip list error:\n%v\nwant a line with: %s", err, w)

@@ -36,13 +36,16 @@ type Record struct {
 	Unchecked bool
 }
 
-// Location renders where the record came from, e.g. "logs.json:12" or
-// "export.json:1 (record 3)".
+// Location renders where the record came from in the file:line:col form
+// of every position Vigil reports, e.g. "logs.json:12:1" or
+// "export.json:3:5 (record 3)" (column 1 when only the line is known: an
+// NDJSON line, or the envelope line a record was cut from).
 func (r Record) Location() string {
+	col := max(r.Col, 1)
 	if r.Index >= 0 {
-		return fmt.Sprintf("%s:%d (record %d)", r.Source, r.Line, r.Index)
+		return fmt.Sprintf("%s:%d:%d (record %d)", r.Source, r.Line, col, r.Index)
 	}
-	return fmt.Sprintf("%s:%d", r.Source, r.Line)
+	return fmt.Sprintf("%s:%d:%d", r.Source, r.Line, col)
 }
 
 // DecodeError is a record that could not be read. The reader skips it:

@@ -6,6 +6,7 @@ package querytext
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Pos is a position in the query text. Offset is a byte offset; Line and Col
@@ -67,9 +68,13 @@ func (e *Error) Detail() string {
 			b.WriteString("   ")
 		}
 		for _, r := range runes[start:col] {
-			if r == '\t' {
+			switch {
+			case r == '\t':
 				b.WriteByte('\t') // keep the caret under the fault
-			} else {
+			case zeroWidth(r):
+			case wide(r):
+				b.WriteString("  ") // a terminal gives it two columns
+			default:
 				b.WriteByte(' ')
 			}
 		}
@@ -80,6 +85,30 @@ func (e *Error) Detail() string {
 		b.WriteString(e.Hint)
 	}
 	return b.String()
+}
+
+// zeroWidth tells a rune a terminal draws over the one before it
+// (combining marks, format characters such as U+200B).
+func zeroWidth(r rune) bool {
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf)
+}
+
+// wide tells a rune a terminal draws two columns wide: the East Asian
+// wide and fullwidth blocks (CJK, Hangul, kana, fullwidth forms) and
+// emoji.
+func wide(r rune) bool {
+	for _, rg := range wideRanges {
+		if r >= rg[0] && r <= rg[1] {
+			return true
+		}
+	}
+	return false
+}
+
+var wideRanges = [][2]rune{
+	{0x1100, 0x115F}, {0x2E80, 0x303E}, {0x3041, 0x33FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF},
+	{0xA000, 0xA4CF}, {0xAC00, 0xD7A3}, {0xF900, 0xFAFF}, {0xFE30, 0xFE4F}, {0xFF00, 0xFF60},
+	{0xFFE0, 0xFFE6}, {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
 }
 
 // queryLine returns the n-th (1-based) line of q without its line ending.

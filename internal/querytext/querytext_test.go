@@ -1,6 +1,9 @@
 package querytext
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestEditDistance(t *testing.T) {
 	for _, tc := range []struct {
@@ -28,6 +31,30 @@ func TestSkipBlank(t *testing.T) {
 	} {
 		if end, ok := SkipBlank(tc.src, tc.off); end != tc.end || ok != tc.ok {
 			t.Errorf("SkipBlank(%q, %d) = %d, %v; want %d, %v", tc.src, tc.off, end, ok, tc.end, tc.ok)
+		}
+	}
+}
+
+// TestDetailCaret checks that the caret falls under the fault on the
+// error's line of a multi-line query, whatever comes before it on that
+// line: tabs, accented letters, wide (CJK) characters, combining marks.
+func TestDetailCaret(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		line  int
+		col   int
+		want  string // the caret line
+	}{
+		{"a:1 and\n  b:(", 2, 5, " |     ^"},
+		{"a:1\n\tb:(", 2, 4, " | \t  ^"},
+		{"x\n\"éé\" and (", 2, 10, " |          ^"},
+		{"x\n\"日本\" and (", 2, 10, " |            ^"},
+		{"x\n\"e\u0301\" (", 2, 6, " |     ^"},
+	} {
+		e := &Error{Pos: Pos{Line: tc.line, Col: tc.col}, Msg: "m", Query: tc.query}
+		lines := strings.Split(e.Detail(), "\n")
+		if len(lines) < 3 || lines[2] != tc.want {
+			t.Errorf("Detail of %q at %d:%d:\n%s\nwant the caret line %q", tc.query, tc.line, tc.col, e.Detail(), tc.want)
 		}
 	}
 }

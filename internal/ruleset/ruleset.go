@@ -53,7 +53,12 @@ func (p Problems) Lines() []string {
 	}
 	sort.Strings(reasons)
 	for _, r := range reasons {
-		out = append(out, fmt.Sprintf("skipped %d rule(s): %s", p.Unsupported[r], r))
+		n := p.Unsupported[r]
+		noun := "rules"
+		if n == 1 {
+			noun = "rule"
+		}
+		out = append(out, fmt.Sprintf("skipped %d %s: %s", n, noun, r))
 	}
 	return out
 }

@@ -173,23 +173,32 @@ func Run(fsys fs.FS, p string) ([]Result, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var keys []string
+		var first toml.Key
 		for _, k := range und {
 			if len(k) >= 2 && k[0] == "case" && (k[1] == "event" || k[1] == "alert") {
 				continue // free-form event and alert tables
 			}
+			if first == nil {
+				first = k
+			}
 			keys = append(keys, k.String())
 		}
 		if len(keys) > 0 {
-			return nil, fmt.Errorf("%s: unknown key(s) %s: a test file has rule, now, exceptions, value_lists and [[case]] tables with name, events, event, files, index, replay, alerts and alert", p, strings.Join(keys, ", "))
+			noun := "unknown key"
+			if len(keys) > 1 {
+				noun = "unknown keys"
+			}
+			return nil, fmt.Errorf("%s: %s %s: a test file has rule, now, exceptions, value_lists and [[case]] tables with name, events, event, files, index, replay, alerts and alert",
+				keyAt(p, data, first[len(first)-1]), noun, strings.Join(keys, ", "))
 		}
 	}
 	if len(f.Cases) == 0 {
-		return nil, fmt.Errorf("%s: no [[case]]: add at least one case with events and the alerts expected", p)
+		return nil, fmt.Errorf("%s:1:1: no [[case]]: add at least one case with events and the alerts expected", p)
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if f.Now != "" {
 		if now, err = time.Parse(time.RFC3339Nano, f.Now); err != nil {
-			return nil, fmt.Errorf("%s: now = %q is not an RFC 3339 time", p, f.Now)
+			return nil, fmt.Errorf("%s: now = %q is not an RFC 3339 time", keyAt(p, data, "now"), f.Now)
 		}
 	}
 	rulePath := f.Rule
@@ -386,4 +395,24 @@ func show(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// keyAt renders the place of the first line of data that sets key (key =
+// ..., or a [key] / [[key]] table), as file:line:col; file:1:1 if none
+// does.
+func keyAt(p string, data []byte, key string) string {
+	for i, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimLeft(line, " \t")
+		col := len(line) - len(t) + 1
+		name := strings.Trim(t, "[]")
+		if j := strings.IndexByte(t, '='); j > 0 && !strings.HasPrefix(t, "[") {
+			name = strings.TrimSpace(t[:j])
+		} else if !strings.HasPrefix(t, "[") {
+			continue
+		}
+		if name == key || strings.HasSuffix(name, "."+key) || strings.Trim(name, `"`) == key {
+			return fmt.Sprintf("%s:%d:%d", p, i+1, col)
+		}
+	}
+	return p + ":1:1"
 }

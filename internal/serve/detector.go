@@ -476,7 +476,7 @@ func (d *Detector) deliverBuilt(ctx context.Context, sess *engine.Session, alert
 	}
 	if len(out) > 0 && d.opts.Sink != nil {
 		if err := d.write(ctx, out); err != nil {
-			return fmt.Errorf("deliver %d alert(s): %w", len(out), err)
+			return fmt.Errorf("delivering the alerts (%d): %w", len(out), err)
 		}
 	}
 	if len(stored) > 0 {

@@ -505,7 +505,7 @@ func TestLiveUpdates(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if text != "1 new alert(s)." {
+	if text != "1 new alert." {
 		t.Errorf("live banner %q", text)
 	}
 }

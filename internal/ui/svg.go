@@ -108,7 +108,10 @@ func sizeText(d time.Duration) string {
 	case d == time.Hour:
 		return "an hour"
 	}
-	return fmt.Sprintf("%d hours", int(d.Hours()))
+	if h := int(d.Hours()); h > 1 {
+		return fmt.Sprintf("%d hours", h)
+	}
+	return "an hour"
 }
 
 // others are the severities outside the four known ones.

@@ -41,7 +41,8 @@ document.addEventListener("DOMContentLoaded", function () {
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (j) {
           if (!j || typeof j.total !== "number" || j.total <= stored) return;
-          text.textContent = String(j.total - stored) + " new alert(s).";
+          var n = j.total - stored;
+          text.textContent = n + (n === 1 ? " new alert." : " new alerts.");
           live.hidden = false;
         })
         .catch(function () {});

@@ -173,7 +173,7 @@ func (e *Engine) WhyNoAlert(r *Rule, st *RuleStats, c *Coverage, normalizer matc
 		}
 		return NoAlert{Kind: NoIndex, Why: fmt.Sprintf("index patterns select none of the %d index(es) read (%s)", len(ix), listSome(ix, 3))}
 	}
-	if st == nil || st.Matches+st.Ungrouped+st.Excluded+st.NoIndicator == 0 {
+	if st == nil || st.Matches+st.Ungrouped+st.Excluded+st.NoIndicator+st.OutOfRange+st.NoTime == 0 {
 		if c != nil && r.Prefilter != nil {
 			if missing := e.missingFields(r, c, normalizer); len(missing) > 0 {
 				why := fmt.Sprintf("needs %s, which no event had", listSome(missing, 3))
@@ -207,6 +207,12 @@ func afterMatch(r *Rule, st *RuleStats) string {
 		return "no indicator matched the events the query selected"
 	case st.Matches == 0 && st.Ungrouped > 0:
 		return fmt.Sprintf("every match lacked a value of %s, which the rule groups by", strings.Join(r.groupFields(), ", "))
+	case st.Matches == 0 && st.OutOfRange > 0 && st.NoTime == 0:
+		return "every match was outside --since/--until"
+	case st.Matches == 0 && st.NoTime > 0 && st.OutOfRange == 0:
+		return "no match had a usable timestamp for the rule"
+	case st.Matches == 0 && st.NoTime > 0:
+		return "every match was outside --since/--until or had no usable timestamp"
 	case r.Threshold != nil:
 		th := r.Threshold
 		why := fmt.Sprintf("no group reached the threshold in one execution: the most was %d of %d", st.BestCount, th.Value)

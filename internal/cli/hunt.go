@@ -246,6 +246,7 @@ func runHunt(env *Env, args []string) int {
 		},
 	}
 	st.files = len(paths)
+	defer hunt.Close() // the sequence rules' run files, when the hunt stops early
 	runErr := pl.run(paths)
 	prog.clear()
 	if runErr != nil {

@@ -3,6 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,40 +104,88 @@ func TestSequenceExecutorAdd(t *testing.T) {
 	}
 }
 
-// TestHuntSequenceMemoryBound: past HuntOptions.SequenceMemory the events a
-// sequence rule selects are dropped, counted and warned about; the
-// sequences of the events held still alert.
-func TestHuntSequenceMemoryBound(t *testing.T) {
-	r, plan := seqRule(t, `sequence by host.id [process where true] [network where true]`)
-	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
-	line := func(ts, cat, host string) []byte {
-		return fmt.Appendf(nil, `{"@timestamp":%q,"event":{"category":%q},"host":{"id":%q}}`, ts, cat, host)
-	}
-	lines := [][]byte{
-		line("2026-03-14T09:00:00Z", "process", "a"),
-		line("2026-03-14T09:00:01Z", "network", "a"),
-		line("2026-03-14T09:00:02Z", "process", "b"),
-		line("2026-03-14T09:00:03Z", "network", "b"),
-	}
-	limit := len(lines[0]) + len(lines[1]) // the first two events only
-	var alerts []Alert
-	h := NewHunt(HuntOptions{Engine: eng, SequenceMemory: limit, Emit: func(a Alert) error {
-		alerts = append(alerts, a)
-		return nil
-	}})
-	for _, l := range lines {
-		if err := h.Event(event.New(l, eng.Plan())); err != nil {
+// TestHuntSequenceSpill: past HuntOptions.SequenceMemory the events
+// sequence and sample rules hold are sorted through run files on disk; the
+// alerts are those of the hunt that held everything in memory, for any
+// input order, with and without --replay, and the run files are removed.
+func TestHuntSequenceSpill(t *testing.T) {
+	plan := event.NewPlan()
+	compile := func(id, query, tiebreaker string) *Rule {
+		st, err := eql.Parse(query)
+		if err != nil {
 			t.Fatal(err)
 		}
+		q, err := sequence.Compile(st, sequence.Options{Plan: plan, TiebreakerField: tiebreaker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Rule{ID: id, Sequence: q, Match: q.Relevant, Alert: alert.Rule{UUID: id, Name: id, Type: "eql", Severity: "low"},
+			Window: Window{Interval: 5 * time.Minute, Lookback: 10 * time.Minute, MaxSignals: 100}}
 	}
-	stats, err := h.Finish()
-	if err != nil {
-		t.Fatal(err)
+	rules := []*Rule{
+		compile("seq", `sequence by host.id with maxspan=2m [process where true] [network where true] [file where true]`, ""),
+		compile("seq-tb", `sequence by host.id [process where true] by user.name [network where true] by user.name`, "event.sequence"),
+		compile("sample", `sample by host.id [process where true] [file where true]`, ""),
 	}
-	if len(alerts) != 3 {
-		t.Errorf("%d alerts, want 3 (host a's sequence)", len(alerts))
+	r := rand.New(rand.NewPCG(7, 8))
+	cats := []string{"process", "network", "file", "dns"}
+	var lines [][]byte
+	base := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	for i := range 600 {
+		ts := base.Add(time.Duration(r.IntN(1200)) * time.Second).Format(time.RFC3339) // many ties
+		lines = append(lines, fmt.Appendf(nil, `{"@timestamp":%q,"event":{"category":%q,"sequence":%d},"host":{"id":"h%d"},"user":{"name":"u%d"},"n":%d}`,
+			ts, cats[r.IntN(len(cats))], r.IntN(5), r.IntN(8), r.IntN(2), i))
 	}
-	if len(stats) != 1 || stats[0].SequenceDropped != 2 || len(stats[0].Warnings) != 1 {
-		t.Fatalf("stats %+v, want 2 events dropped and a warning", stats)
+	lines = append(lines, lines[3], lines[10]) // the same events again
+	hunt := func(memory int, in [][]byte, replay bool) ([]string, string) {
+		eng := New(Options{Rules: rules, Plan: plan})
+		tmp := t.TempDir()
+		var ids []string
+		h := NewHunt(HuntOptions{Engine: eng, SequenceMemory: memory, SequenceTempDir: tmp, Replay: replay, Emit: func(a Alert) error {
+			ids = append(ids, a.Rule.ID+" "+a.ID)
+			return nil
+		}})
+		for _, l := range in {
+			if err := h.Event(event.New(l, eng.Plan())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		spilled := false
+		for _, o := range h.seq.orders {
+			spilled = spilled || o.sorter.Runs() > 0
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if memory < 1<<20 && !spilled {
+			t.Fatalf("memory %d: nothing written to disk", memory)
+		}
+		if ents, _ := os.ReadDir(tmp); len(ents) > 0 {
+			t.Errorf("memory %d: %d files left in the temporary directory", memory, len(ents))
+		}
+		var sum []string
+		for _, st := range stats {
+			sum = append(sum, fmt.Sprintf("%s matches %d dups %d alerts %d dropped %d", st.Rule.ID, st.Matches, st.Duplicates, st.Alerts, st.SequenceDropped))
+		}
+		slices.Sort(ids)
+		return ids, strings.Join(sum, "; ")
+	}
+	for _, replay := range []bool{false, true} {
+		want, wantStats := hunt(1<<30, lines, replay)
+		if len(want) < 30 {
+			t.Fatalf("replay %v: %d alerts: the data makes too few sequences to compare", replay, len(want))
+		}
+		for i := range 3 {
+			in := slices.Clone(lines)
+			r.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+			got, gotStats := hunt(16000+i*8000, in, replay)
+			if !slices.Equal(got, want) {
+				t.Fatalf("replay %v, shuffle %d with a tiny memory bound: %d alerts differ from the %d held in memory", replay, i, len(got), len(want))
+			}
+			if gotStats != wantStats {
+				t.Errorf("replay %v, shuffle %d: stats\n%s\nwant\n%s", replay, i, gotStats, wantStats)
+			}
+		}
 	}
 }

@@ -404,7 +404,7 @@ group_by = ["host.name"]
 		{"eql sample", `type = "eql"
 language = "eql"
 query = "sample by host.id [process where true] [network where true]"
-`, StatusUnsupported, "eql sample is not supported yet"},
+`, StatusOK, ""},
 		{"eql pipe", `type = "eql"
 language = "eql"
 query = "process where true | head 5"

@@ -102,7 +102,7 @@ func (s *Sorter) spill() error {
 	if err != nil {
 		return fmt.Errorf("sorting the events: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
+	w := bufio.NewWriterSize(f, min(max(s.bytes, 4<<10), 1<<20))
 	var buf []byte
 	for i := range s.kept {
 		buf = appendSorted(buf[:0], &s.kept[i])
@@ -141,6 +141,8 @@ func (s *Sorter) Each(yield func(*Sorted) error) error {
 	if err := s.spill(); err != nil {
 		return err
 	}
+	// The readers' buffers share the memory bound: 4 KiB to 256 KiB each.
+	bufSize := min(max(s.memBytes()/len(s.runs), 4<<10), 256<<10)
 	var rs runHeap
 	defer func() {
 		for _, r := range rs {
@@ -152,7 +154,7 @@ func (s *Sorter) Each(yield func(*Sorted) error) error {
 		if err != nil {
 			return fmt.Errorf("sorting the events: %w", err)
 		}
-		r := &runReader{f: f, r: bufio.NewReaderSize(f, 256<<10)}
+		r := &runReader{f: f, r: bufio.NewReaderSize(f, bufSize)}
 		ok, err := r.next()
 		if err != nil || !ok {
 			f.Close()

@@ -43,7 +43,7 @@ type sequenceExecutor struct{}
 func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
 	items := make([]seqItem, 0, len(ms))
 	for _, m := range ms {
-		if !m.Order.OK {
+		if !m.Order.OK && !r.Sequence.IsSample() {
 			x.drop(r, at, DropNoTime)
 			continue
 		}
@@ -367,16 +367,19 @@ func (h *Hunt) finishHeld() error {
 		return nil
 	}
 	s.cur = nil
-	for _, hd := range e.holds {
-		if !hd.order.OK {
-			h.stat(hd.r).NoTime++
+	// A sample needs no order: its events without one sort first (their
+	// order is then their id's).
+	sorts := func(hd *seqHold) bool { return hd.order.OK || hd.r.Sequence.IsSample() }
+	for i := range e.holds {
+		if !sorts(&e.holds[i]) {
+			h.stat(e.holds[i].r).NoTime++
 		}
 	}
 	for _, o := range s.orders {
 		var first *seqHold
 		n := 0
 		for i := range e.holds {
-			if hd := &e.holds[i]; hd.order.OK && s.byRule[hd.r] == o {
+			if hd := &e.holds[i]; sorts(hd) && s.byRule[hd.r] == o {
 				if first == nil {
 					first = hd
 				}
@@ -392,8 +395,8 @@ func (h *Hunt) finishHeld() error {
 		b = binary.AppendUvarint(b, uint64(len(e.eventID)))
 		b = append(b, e.eventID...)
 		b = binary.AppendUvarint(b, uint64(n))
-		for _, hd := range e.holds {
-			if hd.order.OK && s.byRule[hd.r] == o {
+		for i := range e.holds {
+			if hd := &e.holds[i]; sorts(hd) && s.byRule[hd.r] == o {
 				b = binary.AppendUvarint(b, uint64(s.ruleIdx[hd.r]))
 				b = binary.AppendVarint(b, hd.t.Unix())
 				b = binary.AppendUvarint(b, uint64(hd.t.Nanosecond()))

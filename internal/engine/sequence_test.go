@@ -189,3 +189,71 @@ func TestHuntSequenceSpill(t *testing.T) {
 		}
 	}
 }
+
+// TestHuntSample: a sample rule alerts as Kibana wraps a sample's
+// hits.sequences: per join key whose steps are all filled, one building
+// block per event (group index in step order) and a shell; keys missing a
+// step make nothing.
+func TestHuntSample(t *testing.T) {
+	r, plan := seqRule(t, `sample by host.id [process where true] [network where true]`)
+	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+	var alerts []Alert
+	h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+		alerts = append(alerts, a)
+		return nil
+	}})
+	for _, l := range []string{
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"a"},"n":1}`,
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"},"n":2}`,
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"b"},"n":3}`,
+	} {
+		if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 3 {
+		t.Fatalf("%d alerts, want 3 (host a's sample: 2 building blocks and a shell)", len(alerts))
+	}
+	shell := alerts[2].ID
+	for i, wantN := range []float64{2, 1} {
+		a := alerts[i]
+		if a.Doc["kibana.alert.building_block_type"] != "default" || a.Doc["kibana.alert.group.id"] != shell || a.Doc["kibana.alert.group.index"] != i {
+			t.Errorf("alert %d: %v %v %v, want building block %d of group %s", i, a.Doc["kibana.alert.building_block_type"], a.Doc["kibana.alert.group.id"], a.Doc["kibana.alert.group.index"], i, shell)
+		}
+		if n, _ := alert.Lookup(a.Doc, "n"); fmt.Sprint(n) != fmt.Sprint(wantN) {
+			t.Errorf("alert %d: event n=%v, want %v (the process step first)", i, n, wantN)
+		}
+	}
+	if h, _ := alert.Lookup(alerts[2].Doc, "host.id"); h != "a" {
+		t.Errorf("shell: host.id %v, want a (the events' common fields)", h)
+	}
+}
+
+// TestHuntMissingEventStep: a sequence with a missing-event step alerts
+// with building blocks of its present events only.
+func TestHuntMissingEventStep(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id with maxspan=1m [process where true] ![file where true] [network where true]`)
+	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+	var alerts []Alert
+	h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+		alerts = append(alerts, a)
+		return nil
+	}})
+	for _, l := range []string{
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"}}`,
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"a"}}`,
+	} {
+		if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 3 {
+		t.Fatalf("%d alerts, want 3 (2 building blocks and a shell)", len(alerts))
+	}
+}

@@ -40,7 +40,7 @@ const DefaultSequenceMemory = 512 << 20
 type sequenceExecutor struct{}
 
 // Add finds the sequences among ms and returns their alerts.
-func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
+func (sequenceExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
 	items := make([]seqItem, 0, len(ms))
 	for _, m := range ms {
 		if !m.Order.OK && !r.Sequence.IsSample() {
@@ -69,7 +69,7 @@ func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time
 		for range sp.Stats().Dropped {
 			x.drop(r, at, DropSequenceCap)
 		}
-		return x.sequenceAlerts(r, at, found, f.event)
+		return x.sequenceAlerts(ctx, r, at, found, f.event, nil)
 	}
 	sm, err := r.Sequence.NewSequenceMatcher()
 	if err != nil {
@@ -88,7 +88,7 @@ func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time
 	for range sm.Stats().Dropped {
 		x.drop(r, at, DropSequenceCap)
 	}
-	return x.sequenceAlerts(r, at, found, f.event)
+	return x.sequenceAlerts(ctx, r, at, found, f.event, nil)
 }
 
 // Run does nothing: a sequence rule's alerts are decided by Add.
@@ -153,13 +153,24 @@ func sortHeld(items []seqItem) ([]seqItem, int) {
 	return out, dups
 }
 
-// sequenceAlerts builds the alerts of the sequences r found in the
-// execution at at; event gives a hit's event and its time for r from the
-// hit's Ref.
-func (x *Session) sequenceAlerts(r *Rule, at time.Time, found []*sequence.Result, get func(ref any) (*heldEvent, time.Time)) ([]Alert, error) {
+// sequenceAlerts builds the alerts of the sequences (or samples) r found
+// in the execution at at; get gives a hit's event and its time for r from
+// the hit's Ref. Without alert suppression each sequence spends one alert
+// of max_signals before it is built. With it, as Kibana does for EQL
+// sequences (bulkCreateSuppressedSequencesInMemory): the shell is the
+// alert suppressed (its group is the values of the group_by fields in the
+// shell, which holds the fields common to the sequence's events); a shell
+// folded into an open alert of its group is not written, nor are its
+// building blocks; a shell lacking a group_by field with
+// missing_fields_strategy doNotSuppress is an ordinary alert. known holds
+// the ids of the alerts earlier executions wrote: a shell among them (a
+// sequence found again) is dropped as a duplicate before suppression
+// would count it, as Kibana drops alerts whose id exists before it
+// suppresses (nil: none).
+func (x *Session) sequenceAlerts(ctx context.Context, r *Rule, at time.Time, found []*sequence.Result, get func(ref any) (*heldEvent, time.Time), known map[string]bool) ([]Alert, error) {
 	var alerts []Alert
 	for _, res := range found {
-		if !x.take(r, at) {
+		if r.Suppression == nil && !x.take(r, at) {
 			continue
 		}
 		evs := make([]alert.Event, 0, len(res.Events))
@@ -183,16 +194,66 @@ func (x *Session) sequenceAlerts(r *Rule, at time.Time, found []*sequence.Result
 			times = append(times, t)
 		}
 		docs := alert.BuildSequence(evs, r.Alert, alert.Options{Space: x.space(), Now: x.Now})
+		seq := make([]Alert, 0, len(docs))
 		for i, doc := range docs {
 			t := times[len(times)-1] // the shell: the sequence's last event
 			if i < len(times) {
 				t = times[i]
 			}
 			id, _ := doc["kibana.alert.uuid"].(string)
-			alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: t, Doc: doc, Exec: at})
+			seq = append(seq, Alert{ID: id, Rule: r, EventTime: t, Doc: doc, Exec: at})
 		}
+		if r.Suppression != nil && len(seq) > 0 {
+			shell := seq[len(seq)-1]
+			if known[shell.ID] {
+				x.drop(r, at, DropDuplicate)
+				continue
+			}
+			// The group's start and end are the shell's primary
+			// timestamp (a field common to the events, or the
+			// alert's own @timestamp).
+			probe := shell
+			probe.EventTime = shellSuppressionTime(r, shell)
+			write, err := x.admitBuilt(ctx, probe)
+			if err != nil {
+				return nil, err
+			}
+			if !write {
+				continue
+			}
+		}
+		alerts = append(alerts, seq...)
 	}
 	return alerts, nil
+}
+
+// shellSuppressionTime is the time Kibana gives a sequence's suppression
+// group: the rule's primary timestamp (timestamp_override, else
+// @timestamp) in the shell alert, then its secondary (@timestamp), which
+// the shell always has (the alert's time).
+func shellSuppressionTime(r *Rule, shell Alert) time.Time {
+	fields := []string{"@timestamp"}
+	if r.TimestampOverride != "" && r.TimestampOverride != "@timestamp" {
+		fields = []string{r.TimestampOverride, "@timestamp"}
+		if r.FallbackDisabled {
+			fields = fields[:1]
+		}
+	}
+	for _, f := range fields {
+		if v, ok := alert.Lookup(shell.Doc, f); ok {
+			if s, isStr := v.(string); isStr {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					return t
+				}
+			}
+		}
+	}
+	if s, ok := shell.Doc["@timestamp"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return shell.EventTime
 }
 
 // heldEvent is an event a hunt holds for its sequence rules: its JSON

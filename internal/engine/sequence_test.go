@@ -257,3 +257,88 @@ func TestHuntMissingEventStep(t *testing.T) {
 		t.Fatalf("%d alerts, want 3 (2 building blocks and a shell)", len(alerts))
 	}
 }
+
+// TestHuntSequenceSuppression: alert suppression of a sequence rule, as
+// Kibana's bulkCreateSuppressedSequencesInMemory: the shell is suppressed
+// by the group_by values it holds (the fields common to the sequence's
+// events); a folded shell's building blocks are not written; with
+// doNotSuppress a shell lacking a group_by field is an ordinary alert.
+func TestHuntSequenceSuppression(t *testing.T) {
+	lines := []string{
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:01Z","event":{"category":"network"},"host":{"id":"a"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:02Z","event":{"category":"process"},"host":{"id":"a"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:03Z","event":{"category":"network"},"host":{"id":"a"},"user":{"name":"y"}}`,
+		`{"@timestamp":"2026-03-14T09:00:04Z","event":{"category":"process"},"host":{"id":"b"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"b"},"user":{"name":"x"}}`,
+	}
+	run := func(s *Suppression) ([]Alert, *RuleStats) {
+		r, plan := seqRule(t, `sequence by host.id [process where true] [network where true]`)
+		r.Suppression = s
+		eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+		var alerts []Alert
+		h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+			alerts = append(alerts, a)
+			return nil
+		}})
+		for _, l := range lines {
+			if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return alerts, stats[0]
+	}
+	shells := func(as []Alert) map[string]Alert {
+		out := map[string]Alert{}
+		for _, a := range as {
+			if a.Doc["kibana.alert.building_block_type"] == nil {
+				h, _ := alert.Lookup(a.Doc, "host.id")
+				out[fmt.Sprint(h)] = a
+			}
+		}
+		return out
+	}
+
+	alerts, st := run(nil)
+	if len(alerts) != 9 {
+		t.Fatalf("without suppression: %d alerts, want 9 (3 sequences)", len(alerts))
+	}
+
+	alerts, st = run(&Suppression{GroupBy: []string{"host.id"}})
+	sh := shells(alerts)
+	if len(alerts) != 6 || len(sh) != 2 || st.Suppressed != 1 {
+		t.Fatalf("by host.id: %d alerts, shells %v, %d suppressed; want 6 (host a's first sequence and host b's), 1 suppressed", len(alerts), len(sh), st.Suppressed)
+	}
+	if c := sh["a"].Doc["kibana.alert.suppression.docs_count"]; c != 1 {
+		t.Errorf("host a's shell: docs_count %v, want 1", c)
+	}
+	if c := sh["b"].Doc["kibana.alert.suppression.docs_count"]; c != 0 {
+		t.Errorf("host b's shell: docs_count %v, want 0", c)
+	}
+	for _, a := range alerts {
+		if a.Doc["kibana.alert.building_block_type"] != nil && a.Doc["kibana.alert.suppression.docs_count"] != nil {
+			t.Errorf("building block %s has suppression fields", a.ID)
+		}
+	}
+
+	// user.name differs within host a's second sequence: its shell lacks
+	// it. suppress (the default): a group of its own (null); doNotSuppress:
+	// an ordinary alert.
+	alerts, st = run(&Suppression{GroupBy: []string{"user.name"}})
+	if len(alerts) != 6 || st.Suppressed != 1 {
+		t.Errorf("by user.name: %d alerts, %d suppressed; want 6 (x: host a's first and b's folded; null: host a's second)", len(alerts), st.Suppressed)
+	}
+	alerts, st = run(&Suppression{GroupBy: []string{"user.name"}, DoNotSuppress: true})
+	if len(alerts) != 6 || st.Suppressed != 1 {
+		t.Errorf("by user.name, doNotSuppress: %d alerts, %d suppressed; want 6", len(alerts), st.Suppressed)
+	}
+	for _, a := range alerts {
+		if h, _ := alert.Lookup(a.Doc, "user.name"); a.Doc["kibana.alert.building_block_type"] == nil && h == nil && a.Doc["kibana.alert.suppression.terms"] != nil {
+			t.Errorf("doNotSuppress: the shell without user.name has suppression terms")
+		}
+	}
+}

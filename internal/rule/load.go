@@ -920,10 +920,6 @@ func (v *validator) compileSequence(s *eql.Statement, schema *ecs.Schema, opts L
 		}
 		return
 	}
-	if r.AlertSuppression != nil {
-		v.unsupported("alert suppression of eql sequence rules is not supported yet")
-		return
-	}
 	r.sequence = q
 	v.compileFilters()
 }

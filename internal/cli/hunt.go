@@ -34,10 +34,11 @@ Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, th
 is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 ES|QL rules run their query once per scheduled execution (every interval, over its look-back) of the
 data's span: an alert per result row, or per document with METADATA _id (docs/esql.md).
-EQL sequence rules run too: the events their steps select are held (at most 512 MiB of JSON,
-past that dropped and counted), sorted by time, and each sequence found gives Kibana's alerts,
-a building block per event and a shell alert grouping them (see docs/eql.md); with --replay,
-one EQL search per execution over its window, as Kibana runs them.
+EQL sequence and sample rules run too: the events their steps select are held (512 MiB in
+memory, past that sorted through files in $TMPDIR, removed at the end), sorted by time, and each
+sequence or sample found gives Kibana's alerts, a building block per event and a shell alert
+grouping them (suppressed as Kibana does, see docs/eql.md); with --replay, one EQL search per
+execution over its window, as Kibana runs them.
 
 Examples:
   vigil hunt testdata/sample/azure-activity.json

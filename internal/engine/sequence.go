@@ -625,6 +625,7 @@ func (h *Hunt) runSequences() error {
 // seqRun is one rule's matching in runSequences: its sequence matcher or
 // sampler over all the events, or with --replay one per execution.
 type seqRun struct {
+	h  *Hunt
 	r  *Rule
 	f  *seqFound
 	sm *sequence.SequenceMatcher
@@ -647,7 +648,7 @@ type replaySearch struct {
 }
 
 func (h *Hunt) newSeqRun(r *Rule) (*seqRun, error) {
-	run := &seqRun{r: r}
+	run := &seqRun{h: h, r: r}
 	if !h.opts.Replay {
 		var err error
 		if r.Sequence.IsSample() {
@@ -660,9 +661,15 @@ func (h *Hunt) newSeqRun(r *Rule) (*seqRun, error) {
 		}
 		return run, nil
 	}
-	// Kibana's schedule over the data's span: each execution one EQL
-	// search per range, size = max_signals, over the events of its range
-	// (the rule's primary timestamp within [from, to]).
+	return run, nil
+}
+
+// schedule sets up a replayed rule's searches, at its first event:
+// Kibana's schedule over the data's span, each execution one EQL search
+// per range, size = max_signals, over the events of its range (the rule's
+// primary timestamp within [from, to]).
+func (run *seqRun) schedule() {
+	h, r := run.h, run.r
 	run.sched = Replay(nil, ReplayOptions{Window: r.Window, RunEvery: h.opts.RunEvery, Start: h.min, End: h.max})
 	for i, ex := range run.sched.Executions {
 		for _, tp := range ex.Tuples {
@@ -677,18 +684,20 @@ func (h *Hunt) newSeqRun(r *Rule) (*seqRun, error) {
 	}
 	run.byFrom = append([]*replaySearch(nil), run.tuples...)
 	sort.SliceStable(run.byFrom, func(i, j int) bool { return run.byFrom[i].from.Before(run.byFrom[j].from) })
-	return run, nil
 }
 
 // push gives the rule an event of its order; t is its primary time.
 func (run *seqRun) push(ev *event.Event, e *heldEvent, t time.Time) error {
 	if run.f == nil {
 		run.f = &seqFound{r: run.r}
+		if run.h.opts.Replay {
+			run.schedule()
+		}
 	}
 	if t.After(run.f.newest) {
 		run.f.newest = t
 	}
-	if run.tuples == nil {
+	if !run.h.opts.Replay {
 		return run.pushTo(run.sm, run.sp, nil, ev, e)
 	}
 	// The searches whose range holds t: those starting at or before it,
@@ -737,16 +746,16 @@ func (run *seqRun) pushTo(sm *sequence.SequenceMatcher, sp *sequence.Sampler, se
 
 // finish flushes the rule's matchers and records what they found.
 func (run *seqRun) finish(h *Hunt) {
+	if run.f == nil {
+		return // no event: no stats either
+	}
 	st := h.stat(run.r)
 	count := func(s sequence.Stats) {
 		st.SequenceDropped += int(s.Dropped)
 		st.NoTime += int(s.NoTime)
 	}
-	if run.tuples != nil {
+	if h.opts.Replay {
 		st.Executions = len(run.sched.Executions)
-		if run.f == nil {
-			return
-		}
 		var b *seqBatch
 		for _, rs := range run.tuples {
 			if rs.sel == nil {
@@ -766,9 +775,6 @@ func (run *seqRun) finish(h *Hunt) {
 			b.results = append(b.results, rs.sel.Results()...)
 		}
 		h.seq.found[run.r] = run.f
-		return
-	}
-	if run.f == nil {
 		return
 	}
 	if run.sp != nil {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 // Sorted is an event a Sorter puts in a sequence's order: its place
@@ -25,14 +27,26 @@ type Sorted struct {
 	Meta       []byte
 }
 
-func (s *Sorted) hit() Hit {
-	return Hit{Time: s.Time, Tiebreaker: s.Tiebreaker, Arrival: s.Arrival}
-}
-
 // Compare orders two sorted events as Hit.Compare does.
 func (s *Sorted) Compare(o *Sorted) int {
-	a, b := s.hit(), o.hit()
-	return a.Compare(&b)
+	switch {
+	case s.Time < o.Time:
+		return -1
+	case s.Time > o.Time:
+		return 1
+	}
+	if s.Tiebreaker != nil || o.Tiebreaker != nil {
+		if c := match.CompareKeys(s.Tiebreaker, o.Tiebreaker); c != 0 {
+			return c
+		}
+	}
+	switch {
+	case s.Arrival < o.Arrival:
+		return -1
+	case s.Arrival > o.Arrival:
+		return 1
+	}
+	return 0
 }
 
 // Sorter sorts events into a sequence's order (timestamp, tiebreaker,

@@ -22,17 +22,18 @@ import (
 // none is dropped.
 const DefaultSequenceMemory = 512 << 20
 
-// sequenceExecutor runs an eql sequence rule over the matches of one
-// execution: the events one of the sequence's steps selects (Rule.Match
-// is sequence.Query.Relevant, Match.Order their place in its order). It
-// puts them in the sequence's order (timestamp_field, tiebreaker_field,
-// then the event's id, so that the result does not depend on the input's
-// order), runs Elasticsearch's sequence matcher over them and returns,
-// for each sequence found, Kibana's alerts: a building block per event and
-// the shell that groups them (alert.BuildSequence). Each sequence spends
-// one alert of the execution's max_signals. It holds no state between
-// executions: like Kibana's, each execution is one EQL search over the
-// matches it is given.
+// sequenceExecutor runs an eql sequence or sample rule over the matches
+// of one execution: the events one of the query's steps selects
+// (Rule.Match is sequence.Query.Relevant, Match.Order their place in its
+// order). It puts them in the query's order (timestamp_field,
+// tiebreaker_field, then the event's id, so that the result does not
+// depend on the input's order), runs Elasticsearch's sequence matcher (or
+// sampler) over them and returns, for each sequence (sample) found,
+// Kibana's alerts: a building block per event and the shell that groups
+// them (alert.BuildSequence), with the rule's alert suppression applied to
+// the shell (sequenceAlerts). Each sequence written spends one alert of
+// the execution's max_signals. It holds no state between executions: like
+// Kibana's, each execution is one EQL search over the matches it is given.
 //
 // A hunt does not go through Add: it runs all its sequence rules over the
 // events it held in one pass per order (Hunt.runSequences), reading each

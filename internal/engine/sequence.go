@@ -291,8 +291,7 @@ type seqHold struct {
 // the orders; past it sorted runs go to a temporary directory).
 type sequenceHold struct {
 	ready   bool
-	cur     *heldEvent      // the event whose matches are being added
-	seen    map[string]bool // index and event id of the events held
+	cur     *heldEvent // the event whose matches are being added
 	orders  []*seqOrder
 	byRule  map[*Rule]*seqOrder
 	rules   []*Rule // a hold's rule is its place here in a run record
@@ -348,7 +347,7 @@ func (s *sequenceHold) close() {
 	for _, o := range s.orders {
 		o.sorter.Close()
 	}
-	s.cur, s.seen = nil, nil
+	s.cur = nil
 }
 
 // seqFound is what runSequences found for one rule.
@@ -379,8 +378,9 @@ func (f *seqFound) event(ref any) (*heldEvent, time.Time) {
 
 // holdSequence keeps a match of an eql sequence or sample rule for
 // runSequences: the matches of one event (consecutive, sharing its JSON)
-// make one record per order; an event seen again (same index and id) is a
-// duplicate.
+// make one record per order. An event seen again (same index, id, time
+// and tiebreaker) is found a duplicate when sorted (dedupTies): nothing
+// per event stays in memory past the sorter's bound.
 func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)) error {
 	r := m.Rule
 	if !m.HasTime {
@@ -396,21 +396,6 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 		e = nil
 	}
 	if e == nil {
-		// An event whose sender gave its id is de-duplicated here; the
-		// others when sorted (dedupTies), among the events of the same
-		// time.
-		key := m.Index + "\x00" + m.EventID
-		if m.EventID != "" && s.seen[key] {
-			st.Duplicates++
-			explain("selected by a step of the sequence, but an earlier event had the same id: the same event seen again")
-			return nil
-		}
-		if m.EventID != "" {
-			if s.seen == nil {
-				s.seen = map[string]bool{}
-			}
-			s.seen[key] = true
-		}
 		e = &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID}
 		s.cur = e
 	}
@@ -523,11 +508,12 @@ func (s *sequenceHold) heldFrom(x *sequence.Sorted) (*heldEvent, error) {
 	return e, nil
 }
 
-// dedupTies orders events of the same time and tiebreaker by event id and
-// index, for a result that does not depend on the input's order (ids are
-// computed only here and for the events of a sequence); tying events with
-// the same index and id are one event seen twice: the copies are dropped
-// and counted for the rules that held them.
+// dedupTies orders events of the same time and tiebreaker by event id,
+// index and JSON, for a result that does not depend on the input's order
+// (ids are computed only here and for the events of a sequence); tying
+// events with the same index and id are one event seen twice: the first
+// is kept, the copies are dropped and counted for the rules that held
+// them.
 func (h *Hunt) dedupTies(run []*heldEvent) []*heldEvent {
 	if len(run) < 2 {
 		return run
@@ -540,7 +526,10 @@ func (h *Hunt) dedupTies(run []*heldEvent) []*heldEvent {
 		if a.eventID != b.eventID {
 			return a.eventID < b.eventID
 		}
-		return a.index < b.index
+		if a.index != b.index {
+			return a.index < b.index
+		}
+		return bytes.Compare(a.raw, b.raw) < 0
 	})
 	out := run[:1]
 	for _, e := range run[1:] {

@@ -342,3 +342,31 @@ func TestHuntSequenceSuppression(t *testing.T) {
 		}
 	}
 }
+
+// TestHuntSequenceDuplicate: an event given twice (same _id) takes part
+// once, counted as a duplicate, wherever the copy comes in the input.
+func TestHuntSequenceDuplicate(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id [process where true] [network where true]`)
+	p := `{"_id":"e1","@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"}}`
+	n := `{"_id":"e2","@timestamp":"2026-03-14T09:00:01Z","event":{"category":"network"},"host":{"id":"a"}}`
+	for _, in := range [][]string{{p, n, p}, {p, p, n}, {n, p, p}} {
+		eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+		var alerts []Alert
+		h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+			alerts = append(alerts, a)
+			return nil
+		}})
+		for _, l := range in {
+			if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(alerts) != 3 || stats[0].Duplicates != 1 {
+			t.Errorf("%d alerts, %d duplicates; want 3 (one sequence) and 1", len(alerts), stats[0].Duplicates)
+		}
+	}
+}

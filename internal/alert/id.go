@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 )
 
 // ID is the alert id (kibana.alert.uuid) Kibana's detection engine gives an
@@ -36,52 +37,79 @@ func EventID(doc map[string]any) string {
 	if id, ok := doc["_id"].(string); ok && id != "" {
 		return id
 	}
-	h := sha256.New()
-	writeCanonical(h, doc, "")
-	return hex.EncodeToString(h.Sum(nil))
+	bp := canonicalBufs.Get().(*[]byte)
+	b := appendCanonical((*bp)[:0], doc, "")
+	sum := sha256.Sum256(b)
+	*bp = b
+	canonicalBufs.Put(bp)
+	return hex.EncodeToString(sum[:])
 }
 
-type writer interface{ Write([]byte) (int, error) }
+// canonicalBufs holds the buffers EventID writes canonical JSON into.
+var canonicalBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// writeCanonical writes x as compact JSON with sorted keys, leaving out
-// event.ingested and event.original (as dotted keys or nested).
-func writeCanonical(w writer, x any, path string) {
+// appendCanonical appends x as compact JSON with sorted keys, leaving out
+// event.ingested and event.original (as dotted keys or nested). path is
+// where x is, as far as that decision needs it: "" at the top, "event"
+// under the top-level event object, "-" anywhere else. Keys are quoted as
+// strconv.Quote does and leaves encoded as encoding/json does: the bytes,
+// and so the ids of the events already stored, are those of every earlier
+// version.
+func appendCanonical(b []byte, x any, path string) []byte {
 	switch t := x.(type) {
 	case map[string]any:
-		w.Write([]byte("{"))
+		b = append(b, '{')
 		first := true
 		for _, k := range sortedKeys(t) {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			if p == "event.ingested" || p == "event.original" {
+			if path == "" && (k == "event.ingested" || k == "event.original") ||
+				path == "event" && (k == "ingested" || k == "original") {
 				continue
 			}
 			if !first {
-				w.Write([]byte(","))
+				b = append(b, ',')
 			}
 			first = false
-			w.Write([]byte(strconv.Quote(k)))
-			w.Write([]byte(":"))
-			writeCanonical(w, t[k], p)
+			b = strconv.AppendQuote(b, k)
+			b = append(b, ':')
+			child := "-"
+			if path == "" && (k == "event" || k == "") {
+				child = k
+			}
+			b = appendCanonical(b, t[k], child)
 		}
-		w.Write([]byte("}"))
+		return append(b, '}')
 	case []any:
-		w.Write([]byte("["))
+		b = append(b, '[')
 		for i, el := range t {
 			if i > 0 {
-				w.Write([]byte(","))
+				b = append(b, ',')
 			}
-			writeCanonical(w, el, path)
+			b = appendCanonical(b, el, path)
 		}
-		w.Write([]byte("]"))
-	default:
-		b, err := json.Marshal(t)
-		if err != nil {
-			fmt.Fprintf(w, "%q", fmt.Sprint(t))
-			return
+		return append(b, ']')
+	case string:
+		if plainJSON(t) {
+			b = append(b, '"')
+			b = append(b, t...)
+			return append(b, '"')
 		}
-		w.Write(b)
 	}
+	v, err := json.Marshal(x)
+	if err != nil {
+		return strconv.AppendQuote(b, fmt.Sprint(x))
+	}
+	return append(b, v...)
+}
+
+// plainJSON reports whether encoding/json writes s as it is between
+// quotes: printable ASCII without '"', '\\' or the HTML characters it
+// escapes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

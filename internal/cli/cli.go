@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/rule"
+	"golang.org/x/term"
 )
 
 // Exit codes shared by every subcommand.
@@ -47,10 +48,9 @@ func StdEnv() *Env {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal reports whether f is a terminal (not merely a character
+// device: /dev/null is one, and output sent there is not for a person).
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 type command struct {
 	name    string

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -24,12 +23,18 @@ import (
 	"github.com/vigil-project/vigil/internal/state"
 )
 
-const huntSynopsis = `hunt [--rules PATH]... [--mapping FILE]... [--index NAME] [--format table|ndjson] [--out FILE] [--db FILE]
-       [--since T] [--until T] [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
+const huntSynopsis = `hunt [--rules PATH]... [--mapping FILE]... [--index NAME] [--format table|ndjson|json|csv] [--columns C,...]
+       [--out FILE] [--color auto|always|never] [--db FILE] [--since T] [--until T] [--glob PATTERN]...
+       [--severity LEVELS] [--tags TAG]... [--rule-id ID]... [--exclude-rule ID]... [--tactic T]... [--technique T]...
+       [--replay [--replay-every D]] [--exceptions FILE]... [--value-list ID=FILE]...
        [--indicators FILE]... [--geoip-db FILE]... [--geoip-ecs] [--explain-rule ID] PATH...
 
 Runs detection rules over event files and prints the alerts Elastic would create.
-PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip) or '-' for stdin.
+PATH is a file (NDJSON, JSON array, Azure {"records":[...]} export, gzip), '-' for stdin, or a
+directory, walked recursively for the files --glob selects (default *.json, *.ndjson, *.jsonl and
+their .gz). A PATH that does not exist is an input error: reported, counted, exit status 1.
+--since/--until take dates (2026-03-14), RFC 3339 times or Elastic date math (now-24h).
+--severity, --tags, --rule-id, --exclude-rule, --tactic and --technique select the rules run.
 Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, their source.ip
 is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 ES|QL rules run their query once per scheduled execution (every interval, over its look-back) of the
@@ -43,7 +48,9 @@ execution over its window, as Kibana runs them.
 Examples:
   vigil hunt testdata/sample/azure-activity.json
   vigil hunt --rules ~/detection-rules/rules/integrations/azure --format ndjson logs/*.json.gz
-  vigil hunt --replay --db vigil.db export.json`
+  vigil hunt --replay --db vigil.db export.json
+  vigil hunt --severity '>=high' --since now-24h --format csv --out alerts.csv exports/
+  vigil hunt --glob '**/PT1H.json' --technique T1059 insights-logs/`
 
 func runHunt(env *Env, args []string) int {
 	fs := newFlagSet(env, "hunt", huntSynopsis)
@@ -55,17 +62,23 @@ func runHunt(env *Env, args []string) int {
 	var mappings stringList
 	fs.Var(&mappings, "mapping", "an Elasticsearch index mapping `FILE` (PUT index body or GET _mapping answer) giving the types of the events' fields over the built-in ones (repeatable)")
 	index := fs.String("index", "", "index name of every event (default: resolved per event from data_stream.*)")
-	format := fs.String("format", "", "output format: table or ndjson (default: table on a terminal, else ndjson)")
+	var of outputFlags
+	addOutputFlags(fs, &of)
+	format := &of.format
+	var sel ruleSelection
+	addRuleSelectionFlags(fs, &sel)
+	var globs stringList
+	fs.Var(&globs, "glob", "in a directory PATH, read the files this `PATTERN` selects (repeatable; on the base name, or with '/' on the path below PATH, '**' any directories; default *.json, *.ndjson, *.jsonl and their .gz)")
 	out := fs.String("out", "", "write alerts to FILE instead of stdout")
 	dbPath := fs.String("db", "", "keep alerts in the SQLite database FILE; re-runs add only new alerts")
-	since := fs.String("since", "", "only events at or after T (RFC 3339, e.g. 2026-03-14T00:00:00Z)")
-	until := fs.String("until", "", "only events at or before T (RFC 3339)")
+	since := fs.String("since", "", "only events at or after `T`: a date (2026-03-14), RFC 3339 (2026-03-14T09:00:00Z), epoch ms or date math (now-24h, now/d)")
+	until := fs.String("until", "", "only events at or before `T`, as --since; a date includes its whole day")
 	replay := fs.Bool("replay", false, "simulate Kibana's schedule: alert what a scheduled rule would (interval, look-back, max_signals, gaps)")
 	replayEvery := fs.Duration("replay-every", 0, "with --replay: how often Kibana ran the rules (default: each rule's interval); larger values show gaps")
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "records evaluated in parallel by N workers (output order does not depend on N)")
 	explainRule := fs.String("explain-rule", "", "say on stderr, event by event, what rule ID (a rule_id or name) made of it: no match and why, alert, duplicate, suppressed...")
-	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON always has them)")
+	buildingBlocks := fs.Bool("building-blocks", false, "show building-block rules' alerts in the table (Kibana hides them by default; NDJSON, JSON and CSV always have them)")
 	prefilter := fs.Bool("prefilter", true, "skip lines no rule could match, judged from their text: not parsed (ECS) or not normalized (raw Azure) (false: parse and normalize every line, reporting every malformed one)")
 	var geo geoipFlags
 	addGeoIPFlags(fs, &geo)
@@ -79,25 +92,37 @@ func runHunt(env *Env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if *format != "" && *format != "table" && *format != "ndjson" {
-		fmt.Fprintf(env.Stderr, "vigil hunt: --format %q: use table or ndjson\n", *format)
+	if err := errors.Join(of.check(), sel.compile(), checkGlobs(globs)); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitUsage
 	}
 	if *replayEvery != 0 && !*replay {
 		fmt.Fprintln(env.Stderr, "vigil hunt: --replay-every needs --replay")
 		return exitUsage
 	}
+	now := env.Now()
 	var bounds [2]time.Time
 	for i, s := range []string{*since, *until} {
 		if s == "" {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339Nano, s)
+		t, err := parseTimeBound(s, now, i == 1)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "vigil hunt: --%s %q: not an RFC 3339 time; write e.g. 2026-03-14T09:00:00Z\n", []string{"since", "until"}[i], s)
+			fmt.Fprintf(env.Stderr, "vigil hunt: --%s %q: %v; write a date (2026-03-14), an RFC 3339 time (2026-03-14T09:00:00Z) or date math (now-24h)\n", []string{"since", "until"}[i], s, err)
 			return exitUsage
 		}
 		bounds[i] = t
+	}
+	if !bounds[0].IsZero() && !bounds[1].IsZero() && bounds[0].After(bounds[1]) {
+		fmt.Fprintf(env.Stderr, "vigil hunt: --since %s is after --until %s: no event could be kept; swap them\n",
+			bounds[0].UTC().Format(time.RFC3339Nano), bounds[1].UTC().Format(time.RFC3339Nano))
+		return exitUsage
+	}
+	inputs := &inputFiles{globs: globs, report: func(msg string) { fmt.Fprintf(env.Stderr, "vigil hunt: %s\n", msg) }}
+	paths = inputs.expand(paths)
+	if len(paths) == 0 {
+		fmt.Fprintln(env.Stderr, "vigil hunt: no input left to read")
+		return exitFailure
 	}
 
 	dbs, err := geo.load()
@@ -108,7 +133,6 @@ func runHunt(env *Env, args []string) int {
 	defer dbs.Close()
 
 	batchGC()
-	now := env.Now()
 	plan := event.NewPlan()
 	clock := func() time.Time { return now }
 	schema, err := loadMappings(mappings)
@@ -120,6 +144,9 @@ func runHunt(env *Env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil hunt: %v\n", err)
 		return exitFailure
+	}
+	if sel.active() && !selectRules(env, "hunt", &sel, set, *quiet) {
+		return exitUsage
 	}
 	rules, problems := ruleset.Runnable(set)
 	if len(exceptionFiles) > 0 || len(valueLists) > 0 {
@@ -157,6 +184,9 @@ func runHunt(env *Env, args []string) int {
 		w = f
 	}
 	table := *format == "table" || (*format == "" && env.IsTerminal && *out == "")
+	if !table && *format == "" {
+		*format = "ndjson"
+	}
 
 	ctx := context.Background()
 	var store *state.Store
@@ -177,7 +207,11 @@ func runHunt(env *Env, args []string) int {
 			}
 		}
 		if explained == nil {
-			fmt.Fprintf(env.Stderr, "vigil hunt: --explain-rule %q: no runnable rule has that rule_id or name (see 'vigil rules list')\n", *explainRule)
+			hint := "see 'vigil rules list'"
+			if sel.active() {
+				hint += " and the rule selection flags"
+			}
+			fmt.Fprintf(env.Stderr, "vigil hunt: --explain-rule %q: no runnable rule has that rule_id or name (%s)\n", *explainRule, hint)
 			return exitUsage
 		}
 	}
@@ -193,7 +227,12 @@ func runHunt(env *Env, args []string) int {
 	explainLine := func(where, verdict string) {
 		fmt.Fprintf(env.Stderr, "explain %s: %s\n", where, strings.ReplaceAll(strings.TrimRight(verdict, "\n"), "\n", "\n    "))
 	}
-	sink := &huntSink{w: w, table: table, store: store, ctx: ctx, showBBR: *buildingBlocks}
+	sink := &huntSink{w: w, table: table, store: store, ctx: ctx, showBBR: *buildingBlocks, cols: of.cols(table)}
+	if table {
+		sink.color = stdoutColor(of.color, env, *out == "")
+	} else {
+		sink.stream = newAlertStream(*format, w, sink.cols)
+	}
 	hunt := engine.NewHunt(engine.HuntOptions{
 		Engine: eng, Index: *index, Since: bounds[0], Until: bounds[1],
 		Replay: *replay, RunEvery: *replayEvery, Now: func() time.Time { return now }, Emit: sink.emit,
@@ -246,7 +285,7 @@ func runHunt(env *Env, args []string) int {
 			return sink.flushOut()
 		},
 	}
-	st.files = len(paths)
+	st.files, st.inputErrs = len(paths), inputs.errors
 	defer hunt.Close() // the sequence rules' run files, when the hunt stops early
 	runErr := pl.run(paths)
 	prog.clear()
@@ -265,7 +304,7 @@ func runHunt(env *Env, args []string) int {
 	if !*quiet {
 		printHuntSummary(env.Stderr, st, stats, sink, *replay, eng, pl.coverage)
 	}
-	if failed || st.bad > 0 {
+	if failed || st.bad > 0 || st.inputErrs > 0 {
 		return exitFailure
 	}
 	return exitOK
@@ -273,14 +312,16 @@ func runHunt(env *Env, args []string) int {
 
 type huntCounts struct {
 	files, events, bad int
+	inputErrs          int // inputs missing or unreadable (not read)
 }
 
-// huntSink writes alerts as NDJSON as they come, or collects them for a
-// table, and stores them in the database when there is one.
+// huntSink writes alerts as they come (NDJSON, JSON, CSV), or collects
+// them for a table, and stores them in the database when there is one.
 type huntSink struct {
 	w       io.Writer
-	out     *bufio.Writer // NDJSON alerts, flushed after each chunk of input
-	enc     []byte        // the last alert's encoding, its buffer reused
+	stream  alertStream // alerts written as they come, flushed after each chunk of input
+	cols    []alertColumn
+	color   bool // the table's severities coloured
 	table   bool
 	showBBR bool // building-block alerts in the table too
 	hidden  int  // building-block alerts left out of the table
@@ -315,26 +356,15 @@ func (s *huntSink) emit(a engine.Alert) error {
 		s.rows = append(s.rows, a)
 		return nil
 	}
-	// One buffer for every alert's encoding: an alert is 10 to 20 KB, and
-	// a fresh buffer grown for each cost more than the encoding.
-	b, err := event.AppendJSON(s.enc[:0], a.Doc)
-	if err != nil {
-		return err
-	}
-	s.enc = b
-	if s.out == nil {
-		s.out = bufio.NewWriterSize(s.w, 64<<10)
-	}
-	s.out.Write(b)
-	return s.out.WriteByte('\n')
+	return s.stream.write(a)
 }
 
-// flushOut writes the NDJSON alerts buffered so far.
+// flushOut writes the alerts buffered so far.
 func (s *huntSink) flushOut() error {
-	if s.out == nil {
+	if s.stream == nil {
 		return nil
 	}
-	return s.out.Flush()
+	return s.stream.flush()
 }
 
 func parseAlertTime(doc map[string]any) time.Time {
@@ -345,26 +375,12 @@ func parseAlertTime(doc map[string]any) time.Time {
 
 func (s *huntSink) flush() error {
 	if !s.table {
-		return s.flushOut()
+		return s.stream.close()
 	}
 	sort.SliceStable(s.rows, func(i, j int) bool { return s.rows[i].EventTime.Before(s.rows[j].EventTime) })
-	tw := tabwriter.NewWriter(s.w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tSEVERITY\tRULE\tUSER\tSOURCE\tRESOURCE\tREASON")
-	for _, a := range s.rows {
-		if _, bbr := a.Doc["kibana.alert.building_block_type"]; bbr && !s.showBBR {
-			s.hidden++
-			continue
-		}
-		t := "-"
-		if !a.EventTime.IsZero() {
-			t = a.EventTime.UTC().Format("2006-01-02 15:04:05")
-		}
-		name, severity, _ := alert.Headline(a.Doc)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, severity, name,
-			field(a.Doc, "user.name"), field(a.Doc, "source.ip", "source.address"),
-			field(a.Doc, "azure.resource.name", "cloud.resource_id", "host.name"), field(a.Doc, "kibana.alert.reason"))
-	}
-	return tw.Flush()
+	var err error
+	s.hidden, err = writeAlertTable(s.w, s.rows, s.cols, s.showBBR, s.color)
+	return err
 }
 
 // field returns the first of paths present in doc, as text ("-" if none).
@@ -396,6 +412,9 @@ func printHuntSummary(w io.Writer, st huntCounts, stats []*engine.RuleStats, sin
 	fmt.Fprintf(w, "vigil hunt: read %s from %d file(s)", plural(st.events, "event"), st.files)
 	if st.bad > 0 {
 		fmt.Fprintf(w, ", %d bad record(s) skipped", st.bad)
+	}
+	if st.inputErrs > 0 {
+		fmt.Fprintf(w, ", %d input error(s)", st.inputErrs)
 	}
 	fmt.Fprintf(w, "; %d alert(s)", sink.written)
 	if sink.old > 0 {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -76,6 +77,7 @@ type pipeline struct {
 	// others are counted, not parsed.
 	lines *engine.RawFilter
 	free  chan []byte // blocks to read into again
+	sent  bool        // a chunk has gone to the workers (read's goroutine only)
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
 	record func(w *worker, c *chunk, rec input.Record)
@@ -195,6 +197,11 @@ func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send fu
 		if len((*cur).items) > 0 && !send() { // what came before, in order
 			return false
 		}
+		if p.lines != nil && !p.sent {
+			// Before any worker reads a line: the literals' anchors
+			// from the input's own bytes.
+			p.lines.Tune(blk.Data)
+		}
 		(*cur).block, (*cur).bytes = blk, int64(len(blk.Data))
 		if !send() {
 			return false
@@ -225,6 +232,7 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 		}
 		c.seq = seq
 		seq++
+		p.sent = true
 		work <- c
 		c = &chunk{}
 		return true
@@ -355,7 +363,7 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			// A raw Azure record (its text names operationName) is of
 			// the normalizer's index, as when the raw filter skips it;
 			// of other lines nothing is known.
-			if w.azure != nil && engine.ContainsFold(rec.Data, opNameKey) {
+			if w.azure != nil && namesOperation(rec.Data) {
 				cov.NoteSkipped(w.azure.IndexOf(rec.Data))
 			} else {
 				cov.Unparsed++
@@ -435,9 +443,26 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 	return true
 }
 
-// opNameKey is how a raw Azure activity record's operationName key reads
-// lower-cased.
-var opNameKey = []byte(`"operationname"`)
+// opNameKey is the key that makes a raw Azure activity record, spelled as
+// the parse path (toECS) reads it: only a line holding it can be one.
+var opNameKey = []byte(`"operationName"`)
+
+// namesOperation reports whether b holds opNameKey, searched for by its
+// 'N' (bytes.Contains would start from '"', JSON's commonest byte).
+func namesOperation(b []byte) bool {
+	const at = 10 // opNameKey[at] == 'N'
+	for i := at; i < len(b); i++ {
+		j := bytes.IndexByte(b[i:], 'N')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if bytes.HasPrefix(b[i-at:], opNameKey) {
+			return true
+		}
+	}
+	return false
+}
 
 // framed reports whether b is, blanks aside, one {...}: what a line must
 // look like to be judged from its text alone.

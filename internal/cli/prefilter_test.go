@@ -110,3 +110,20 @@ func TestPrefilterChangesNothing(t *testing.T) {
 		t.Error("no alert with GeoIP databases carries source.as")
 	}
 }
+
+func TestNamesOperation(t *testing.T) {
+	for s, want := range map[string]bool{
+		`{"operationName":"x"}`:                 true,
+		`{"a":"NN","operationName":1}`:          true,
+		`{"operationname":"x"}`:                 false,
+		`{"OperationName":"x"}`:                 false,
+		`N"operationNam`:                        false,
+		`"operationName"`:                       true,
+		`{"properties":{"operationName":"x"}}`:  true, // StreamOf then reads the top level
+		`{"x":"operationName is not a key...N"`: false,
+	} {
+		if got := namesOperation([]byte(s)); got != want {
+			t.Errorf("namesOperation(%s) = %v, want %v", s, got, want)
+		}
+	}
+}

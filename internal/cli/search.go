@@ -26,7 +26,7 @@ import (
 )
 
 const searchSynopsis = `search [--count] [--explain] [--index NAME] [--mapping FILE]... 'KQL' [PATH...]
-       [--exceptions FILE]... [--value-list ID=FILE]... (flags go before the query)
+       [--exceptions FILE]... [--value-list ID=FILE]... [--glob PATTERN]... (flags go before the query)
        search --language eql [--size N] [--result-position tail|head] [--timestamp-field F]
        [--tiebreaker-field F] [--event-category-field F] 'EQL' [PATH...]
        search --language esql [--index NAME] [--mapping FILE]... 'ES|QL' [PATH...]
@@ -38,7 +38,9 @@ math such as now-1h) and IPs (with CIDRs) compare by value. --index NAME picks t
 integrations map that index with; --mapping FILE (an Elasticsearch index mapping) gives the
 types of your own fields. Raw Azure activity records are
 normalized to ECS first; ECS documents are searched as they are. PATH '-' (or none) is stdin;
-NDJSON, JSON arrays, {"records":[...]} envelopes and .gz files are read.
+NDJSON, JSON arrays, {"records":[...]} envelopes and .gz files are read. A directory PATH is
+walked recursively for the files --glob selects (default *.json, *.ndjson, *.jsonl and their .gz);
+a PATH that does not exist is reported and makes the exit status 1.
 
 Exit status: 0 when every record was read, 1 when some could not be (each is reported on
 stderr with file:line:col, the rest are still searched), 2 for a bad query or bad flags.
@@ -84,6 +86,8 @@ func runSearch(env *Env, args []string) int {
 	var exceptionFiles, valueLists stringList
 	fs.Var(&exceptionFiles, "exceptions", "leave out events an item of these exception lists covers (every list applies; repeatable)")
 	fs.Var(&valueLists, "value-list", "a value list for 'is in list' exceptions, as ID=FILE (repeatable)")
+	var globs stringList
+	fs.Var(&globs, "glob", "in a directory PATH, search the files this `PATTERN` selects (repeatable; as hunt's --glob)")
 	args, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -94,6 +98,24 @@ func runSearch(env *Env, args []string) int {
 		return exitUsage
 	}
 	query, paths := args[0], args[1:]
+	if err := checkGlobs(globs); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
+		return exitUsage
+	}
+	inputs := &inputFiles{globs: globs, report: func(msg string) { fmt.Fprintf(env.Stderr, "vigil search: %s\n", msg) }}
+	if len(paths) > 0 {
+		if paths = inputs.expand(paths); len(paths) == 0 {
+			fmt.Fprintln(env.Stderr, "vigil search: no input left to read")
+			return exitFailure
+		}
+	}
+	// An input missing or unreadable makes the exit code 1, the rest read.
+	withInputs := func(code int) int {
+		if code == exitOK && inputs.errors > 0 {
+			return exitFailure
+		}
+		return code
+	}
 	schema, err := loadMappings(mappings)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil search: %v\n", err)
@@ -112,16 +134,16 @@ func runSearch(env *Env, args []string) int {
 	case "kuery", "kql":
 		m, ok = compileSearch(env, query, schema)
 	case "esql":
-		return runSearchESQL(env, query, paths, *index, mappings, schema, *count || *explain || len(exceptionFiles) > 0)
+		return withInputs(runSearchESQL(env, query, paths, *index, mappings, schema, *count || *explain || len(exceptionFiles) > 0))
 	case "eql":
 		if *size < 1 || *position != "tail" && *position != "head" {
 			fmt.Fprintln(env.Stderr, "vigil search: --size must be at least 1 and --result-position tail or head")
 			return exitUsage
 		}
 		if st, isSeq := isSequenceQuery(query); isSeq {
-			return runSequenceSearch(env, &seqSearch{env: env, query: query, st: st, schema: schema, size: *size,
+			return withInputs(runSequenceSearch(env, &seqSearch{env: env, query: query, st: st, schema: schema, size: *size,
 				tail: *position == "tail", tsField: *tsField, tieField: *tieField, catField: *catField, count: *count},
-				*explain, exceptionFiles, valueLists, paths)
+				*explain, exceptionFiles, valueLists, paths))
 		}
 		m, ok = compileSearchEQL(env, query, *catField, schema)
 		if ok {
@@ -205,9 +227,15 @@ func runSearch(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil search: writing the results: %v\n", s.writeErr)
 		return exitFailure
 	}
-	if bad > 0 {
-		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched, %s\n",
-			plural(s.events, "event"), plural(len(paths), "file"), s.matched, plural(bad, "bad record"))
+	if bad > 0 || inputs.errors > 0 {
+		fmt.Fprintf(env.Stderr, "vigil search: searched %s in %s: %d matched", plural(s.events, "event"), plural(len(paths), "file"), s.matched)
+		if bad > 0 {
+			fmt.Fprintf(env.Stderr, ", %s", plural(bad, "bad record"))
+		}
+		if inputs.errors > 0 {
+			fmt.Fprintf(env.Stderr, ", %s", plural(inputs.errors, "input error"))
+		}
+		fmt.Fprintln(env.Stderr)
 		return exitFailure
 	}
 	return exitOK

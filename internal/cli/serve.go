@@ -31,6 +31,9 @@ come from files followed as they grow (--tail), standard input (--stdin), the
 Elasticsearch-compatible ingest API on --listen (Filebeat, Elastic Agent,
 Logstash can ship to it), Kafka and NATS JetStream (in the config file).
 Alerts go to the SQLite store in the data directory and to the sinks.
+Threshold and eql sequence rules run every interval, as in Kibana, over what
+the store holds of their look-back (config key sequence_events bounds the
+events held per sequence rule).
 Flags override the config file. See docs/serve.md.
 
 Examples:
@@ -172,7 +175,7 @@ func serveWith(ctx context.Context, env *Env, cfg *serveConfig, ready func(addr 
 		return fmt.Errorf("geoip_ecs needs databases: list them in geoip_databases (or --geoip-db FILE)")
 	}
 	det := serve.NewDetector(serve.DetectorOptions{Store: store, Sink: out, Now: env.Now, Space: cfg.Space, Late: late, Logger: log, Metrics: metrics,
-		SinkTimeout: cfg.SinkTimeout.Duration, GeoIP: geoSrc, GeoIPECS: cfg.GeoIPECS})
+		SinkTimeout: cfg.SinkTimeout.Duration, GeoIP: geoSrc, GeoIPECS: cfg.GeoIPECS, SequenceEvents: cfg.SequenceEvents})
 	schema, err := loadMappings(cfg.Mappings)
 	if err != nil {
 		closeAll(sinks)

@@ -12,20 +12,25 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/vigil-project/vigil/internal/engine"
 	"github.com/vigil-project/vigil/internal/httpauth"
 )
 
 // serveConfig is vigil.toml, the configuration of `vigil serve` (see
 // docs/serve.md for a complete example).
 type serveConfig struct {
-	DataDir    string   `toml:"data_dir"`
-	Workers    int      `toml:"workers"`
-	Space      string   `toml:"space"`
-	LateEvents string   `toml:"late_events"`
-	Exceptions []string `toml:"exceptions"`  // exception files (TOML form or Kibana NDJSON export)
-	ValueLists []string `toml:"value_lists"` // "ID=FILE" value lists for "is in list" entries
-	Indicators []string `toml:"indicators"`  // threat intelligence files for threat_match rules
-	Mappings   []string `toml:"mappings"`    // Elasticsearch index mappings giving the events' field types
+	DataDir    string `toml:"data_dir"`
+	Workers    int    `toml:"workers"`
+	Space      string `toml:"space"`
+	LateEvents string `toml:"late_events"`
+	// SequenceEvents is how many events the state database holds per eql
+	// sequence rule (default 100000): those its steps selected within its
+	// look-back; past it, new ones are dropped, counted and logged.
+	SequenceEvents int      `toml:"sequence_events"`
+	Exceptions     []string `toml:"exceptions"`  // exception files (TOML form or Kibana NDJSON export)
+	ValueLists     []string `toml:"value_lists"` // "ID=FILE" value lists for "is in list" entries
+	Indicators     []string `toml:"indicators"`  // threat intelligence files for threat_match rules
+	Mappings       []string `toml:"mappings"`    // Elasticsearch index mappings giving the events' field types
 	// GeoIPDatabases are MaxMind-format City/Country/ASN databases for
 	// GeoIP and ASN enrichment, read again when they change; GeoIPECS also
 	// enriches documents already in ECS where the fields are absent.
@@ -258,7 +263,7 @@ func where(path string, lines []string, k toml.Key) string {
 	return path
 }
 
-var topKeys = []string{"data_dir", "workers", "space", "late_events", "exceptions", "value_lists", "indicators", "mappings", "geoip_databases", "geoip_ecs", "log", "http", "rules", "inputs", "sinks", "drain_timeout", "sink_timeout"}
+var topKeys = []string{"data_dir", "workers", "space", "late_events", "sequence_events", "exceptions", "value_lists", "indicators", "mappings", "geoip_databases", "geoip_ecs", "log", "http", "rules", "inputs", "sinks", "drain_timeout", "sink_timeout"}
 
 func hintKey(k toml.Key) string {
 	var known []string
@@ -299,6 +304,9 @@ func (c *serveConfig) check(raw map[string]any) []string {
 	case "", "drop", "alert":
 	default:
 		bad(`late_events = %q: use "drop" (as Kibana: no alert for events older than a rule's look-back) or "alert"`, c.LateEvents)
+	}
+	if c.SequenceEvents < 0 {
+		bad(`sequence_events = %d: the events held per eql sequence rule must be at least 1 (default %d)`, c.SequenceEvents, engine.DefaultSequenceEvents)
 	}
 	switch c.Log.Level {
 	case "", "debug", "info", "warn", "error":

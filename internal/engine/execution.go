@@ -55,7 +55,7 @@ const (
 	DropDuplicate   = "duplicate"     // its alert exists (the same event seen again)
 	DropNoTime      = "no_timestamp"  // no usable time: a scheduled rule never selects it
 	DropLate        = "late"          // older than the rule's look-back when it arrives
-	DropSequenceCap = "sequence_cap"  // eql sequence: past the hunt's memory for held events
+	DropSequenceCap = "sequence_cap"  // eql sequence: past the memory (hunt) or events (serve) held for sequences
 )
 
 // Session is a unit of work of the executors: one serve batch or Tick,
@@ -77,11 +77,15 @@ type Session struct {
 	// Drop, when set, is told of each match or built alert not written,
 	// with the execution's time and the reason (Drop* constants).
 	Drop func(r *Rule, at time.Time, reason string)
+	// SequenceLimit is how many events the Store holds per eql sequence
+	// rule (0: DefaultSequenceEvents; negative: no limit).
+	SequenceLimit int
 
 	groups  map[string]*group
 	terms   map[*Rule]*termsSeen
 	held    map[*Rule][]ThresholdMatch // threshold matches to hold
 	counted map[*Rule]thresholdCounted // threshold groups counted
+	seqHeld map[*Rule][]SequenceEvent  // eql sequence events to hold
 }
 
 // thresholdCounted is what a threshold execution counted: each group's
@@ -132,7 +136,7 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 			reason = DropNoIndicator
 		case m.Ungrouped:
 			reason = DropMissing
-		case known[m.ID]:
+		case m.ID != "" && known[m.ID]: // no id: a sequence's event (its alerts' ids come from the whole sequence)
 			reason = DropDuplicate
 		case !m.HasTime:
 			reason = DropNoTime
@@ -143,7 +147,9 @@ func (x *Session) Screen(ctx context.Context, ms []Match, now time.Time, dropLat
 			x.drop(r, now, reason)
 			continue
 		}
-		known[m.ID] = true
+		if m.ID != "" {
+			known[m.ID] = true
+		}
 		if byRule[r] == nil {
 			order = append(order, r)
 		}
@@ -163,7 +169,8 @@ func (x *Session) Run(ctx context.Context, r *Rule, at time.Time) ([]Alert, erro
 }
 
 // Commit stores the state the Session changed: the new terms seen, the
-// threshold matches held and groups counted, and the suppression groups
+// threshold matches held and groups counted, the eql sequence events
+// held, and the suppression groups
 // (with the updated documents of alerts that existed before). Call it
 // once the Session's alerts are stored: a Session that fails before
 // leaves the Store as it was, and its input, delivered again, gives the
@@ -187,6 +194,9 @@ func (x *Session) Commit(ctx context.Context) error {
 		}
 	}
 	x.counted = nil
+	if err := x.commitSequences(ctx); err != nil {
+		return err
+	}
 	keys := make([]string, 0, len(x.groups))
 	for k := range x.groups {
 		keys = append(keys, k)

@@ -82,7 +82,7 @@ func (h *Hunt) execute(r *Rule) error {
 		// later execution has the same ids and is written once.
 		written := map[string]bool{}
 		for _, b := range f.batches {
-			as, err := sess.sequenceAlerts(ctx, r, b.at, b.results, f.event, written)
+			as, err := sess.sequenceAlerts(ctx, r, b.at, b.results, f.event, func(id string) (bool, error) { return written[id], nil })
 			if err != nil {
 				return err
 			}

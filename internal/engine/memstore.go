@@ -17,7 +17,11 @@ type MemoryStore struct {
 	terms     map[string]map[string]time.Time
 	threshold map[string][]ThresholdMatch // per rule, oldest first
 	last      map[string]map[string]time.Time
+	seq       map[string]map[seqKey]SequenceEvent // per rule, by index and event id
 }
+
+// seqKey names a held sequence event: its index and id.
+type seqKey struct{ index, id string }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
@@ -27,6 +31,7 @@ func NewMemoryStore() *MemoryStore {
 		terms:     map[string]map[string]time.Time{},
 		threshold: map[string][]ThresholdMatch{},
 		last:      map[string]map[string]time.Time{},
+		seq:       map[string]map[seqKey]SequenceEvent{},
 	}
 }
 
@@ -157,4 +162,50 @@ func (s *MemoryStore) ThresholdLast(_ context.Context, ruleID string) (map[strin
 func (s *MemoryStore) SaveThresholdLast(_ context.Context, ruleID string, last map[string]time.Time, prune time.Time) error {
 	saveTimes(s.last, ruleID, last, prune, false)
 	return nil
+}
+
+// HoldSequence implements Store.
+func (s *MemoryStore) HoldSequence(_ context.Context, ruleID string, evs []SequenceEvent, limit int) (int, error) {
+	held := s.seq[ruleID]
+	if held == nil {
+		held = map[seqKey]SequenceEvent{}
+		s.seq[ruleID] = held
+	}
+	dropped := 0
+	for _, e := range evs {
+		k := seqKey{e.Index, e.EventID}
+		if _, ok := held[k]; ok {
+			continue
+		}
+		if limit > 0 && len(held) >= limit {
+			dropped++
+			continue
+		}
+		held[k] = e
+	}
+	return dropped, nil
+}
+
+// SequenceEvents implements Store.
+func (s *MemoryStore) SequenceEvents(_ context.Context, ruleID string, since time.Time) ([]SequenceEvent, error) {
+	held := s.seq[ruleID]
+	out := make([]SequenceEvent, 0, len(held))
+	for k, e := range held {
+		if e.Time.Before(since) {
+			delete(held, k)
+			continue
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Time.Equal(b.Time) {
+			return a.Time.Before(b.Time)
+		}
+		if a.Index != b.Index {
+			return a.Index < b.Index
+		}
+		return a.EventID < b.EventID
+	})
+	return out, nil
 }

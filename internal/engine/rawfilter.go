@@ -26,6 +26,7 @@ type RawFilter struct {
 	// literals each is searched for only when a rule needs it, by that
 	// byte (bytes.IndexByte), most selective group first.
 	anchors []int
+	tuned   bool // Tune has chosen the anchors from the input
 }
 
 // fewLits is the most literals searched for one by one, each only when a
@@ -193,6 +194,47 @@ var byteRank = func() (rank [256]int) {
 	return rank
 }()
 
+// Tune chooses again the byte each literal is searched for by (see
+// indexFold), as the one rarest in sample, a piece of the input, case
+// folded: a static ranking of bytes cannot know that one input holds an
+// 'h' in every other word and another none. It must be called before the
+// filter is shared (a pipeline calls it on its first block, before any
+// worker reads a line); it does nothing on an empty sample or on a second
+// call.
+func (f *RawFilter) Tune(sample []byte) {
+	if f.tuned || len(sample) == 0 || f.all {
+		return
+	}
+	f.tuned = true
+	if len(sample) > tuneSample {
+		sample = sample[:tuneSample]
+	}
+	var count [256]int
+	for _, c := range sample {
+		count[c]++
+	}
+	lines := bytes.Count(sample, []byte{'\n'}) + 1
+	for id, lit := range f.lits {
+		best, bestCost := f.anchors[id], -1
+		for k, c := range lit {
+			n := count[c]
+			if 'a' <= c && c <= 'z' {
+				// Both cases are searched for: each search ends with
+				// one more pass over the line than it finds.
+				n += count[c-'a'+'A'] + lines
+			}
+			if bestCost < 0 || n < bestCost {
+				best, bestCost = k, n
+			}
+		}
+		f.anchors[id] = best
+	}
+}
+
+// tuneSample is how many bytes of its sample Tune reads: enough for some
+// hundred lines, little next to a block.
+const tuneSample = 256 << 10
+
 // rarest returns the index of lit's rarest byte (the first of equals).
 func rarest(lit []byte) int {
 	best := 0
@@ -301,7 +343,7 @@ func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 	if len(f.lits) <= fewLits {
 		// The text as it is: each literal searched for with its case
 		// folded, only when a rule needs it.
-		return f.passLazy(raw, scratch) || nonASCII(raw) && foldsToASCII(raw)
+		return f.passLazy(raw, scratch) || foldsToASCII(raw)
 	}
 	low, high := appendLower(scratch.low[:0], raw)
 	scratch.low = low
@@ -332,20 +374,6 @@ func (f *RawFilter) anyRule(has func(id int32) bool) bool {
 		}
 	}
 	return false
-}
-
-// nonASCII reports whether b holds a byte outside ASCII, eight at a time.
-func nonASCII(b []byte) bool {
-	const msb = 0x8080808080808080
-	var x uint64
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x |= binary.LittleEndian.Uint64(b[i:])
-	}
-	for ; i < len(b); i++ {
-		x |= uint64(b[i])
-	}
-	return x&msb != 0
 }
 
 // passLazy is Pass with few literals: each is searched for when a rule's
@@ -391,8 +419,24 @@ func spells(raw []byte) bool {
 // folding or upper-casing turns into an ASCII letter: U+0131 (dotless i),
 // U+017F (long s), U+212A (Kelvin sign).
 func foldsToASCII(raw []byte) bool {
-	return bytes.Contains(raw, []byte("\u0131")) || bytes.Contains(raw, []byte("\u017f")) ||
-		bytes.Contains(raw, []byte("\u212a"))
+	return holds(raw, "\u0131") || holds(raw, "\u017f") || holds(raw, "\u212a")
+}
+
+// holds reports whether raw holds the multi-byte character c: searched
+// for by its lead byte, which text in ASCII never has (bytes.IndexByte's
+// vector search, faster than a first pass telling ASCII text apart).
+func holds(raw []byte, c string) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], c[0])
+		if j < 0 {
+			return false
+		}
+		i += j
+		if bytes.HasPrefix(raw[i:], []byte(c)) {
+			return true
+		}
+		i++
+	}
 }
 
 func (r *Rule) selectorOf() *IndexSelector {

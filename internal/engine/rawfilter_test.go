@@ -244,3 +244,45 @@ func TestRawFilterLazyMatchesHeads(t *testing.T) {
 		}
 	}
 }
+
+// TestTuneKeepsVerdicts checks that choosing the anchors from a sample
+// changes how literals are searched for, never what Pass answers.
+func TestTuneKeepsVerdicts(t *testing.T) {
+	lits := func(l ...string) func(match.Origin) match.Prefilter {
+		return func(match.Origin) match.Prefilter { return match.Prefilter{Literals: l} }
+	}
+	rules := []*Rule{
+		{Prefilter: lits("microsoft.compute/virtualmachines/runcommand/action")},
+		{Prefilter: lits("gdb", "hvv")},
+	}
+	static := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	tuned := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	// A sample where the static ranking's choices are common.
+	tuned.Tune([]byte(strings.Repeat(`{"event":"vvvv gggg VVVV"}`+"\n", 100)))
+	if slices.Equal(static.anchors, tuned.anchors) {
+		t.Fatalf("Tune kept the anchors %v", static.anchors)
+	}
+	words := []string{"microsoft.compute/", "virtualMachines/", "RUNCOMMAND/", "action", "Action", "gdb", "GDB", "gd", "hvv", "HvV", "vv", "event", `"`, " "}
+	r := rand.New(rand.NewPCG(1, 2))
+	var s1, s2 RawScratch
+	hits := 0
+	for range 20000 {
+		var b strings.Builder
+		b.WriteString(`{"x":"`)
+		for range r.IntN(12) {
+			b.WriteString(words[r.IntN(len(words))])
+		}
+		b.WriteString(`"}`)
+		line := []byte(b.String())
+		want := static.Pass(line, &s1)
+		if got := tuned.Pass(line, &s2); got != want {
+			t.Fatalf("tuned Pass(%s) = %v, static %v", line, got, want)
+		}
+		if want {
+			hits++
+		}
+	}
+	if hits == 0 {
+		t.Fatal("no line passed: the test proves nothing")
+	}
+}

@@ -22,79 +22,32 @@ import (
 // none is dropped.
 const DefaultSequenceMemory = 512 << 20
 
-// sequenceExecutor runs an eql sequence or sample rule over the matches
-// of one execution: the events one of the query's steps selects
-// (Rule.Match is sequence.Query.Relevant, Match.Order their place in its
-// order). It puts them in the query's order (timestamp_field,
-// tiebreaker_field, then the event's id, so that the result does not
-// depend on the input's order), runs Elasticsearch's sequence matcher (or
-// sampler) over them and returns, for each sequence (sample) found,
-// Kibana's alerts: a building block per event and the shell that groups
-// them (alert.BuildSequence), with the rule's alert suppression applied to
-// the shell (sequenceAlerts). Each sequence written spends one alert of
-// the execution's max_signals. It holds no state between executions: like
-// Kibana's, each execution is one EQL search over the matches it is given.
+// sequenceExecutor runs an eql sequence or sample rule as Kibana's
+// schedule does:
+// Add holds the matches of the rule (the events one of the sequence's
+// steps selects: Rule.Match is sequence.Query.Relevant) in the Session's
+// Store, at Commit; Run, the rule's scheduled execution at at, is one EQL
+// search over the held events whose time lies in [at - look-back, at],
+// with size = max_signals (runSequenceExecution). The events are put in
+// the sequence's order there (timestamp_field, tiebreaker_field, then the
+// event's id), so that events arriving out of order within the look-back
+// still complete their sequences.
 //
-// A hunt does not go through Add: it runs all its sequence rules over the
-// events it held in one pass per order (Hunt.runSequences), reading each
-// event once, then builds the alerts the same way (sequenceAlerts).
+// A hunt does not go through Add and Run: it runs all its sequence rules
+// over the events it held in one pass per order (Hunt.runSequences),
+// reading each event once, then builds the alerts the same way
+// (sequenceAlerts).
 type sequenceExecutor struct{}
 
-// Add finds the sequences among ms and returns their alerts.
-func (sequenceExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
-	items := make([]seqItem, 0, len(ms))
-	for _, m := range ms {
-		if !m.Order.OK && !r.Sequence.IsSample() {
-			x.drop(r, at, DropNoTime)
-			continue
-		}
-		e := &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID, holds: []seqHold{{r: r, t: m.Time, order: m.Order}}}
-		items = append(items, seqItem{e: e, t: m.Time, o: m.Order})
-	}
-	items, dups := sortHeld(items)
-	for range dups {
-		x.drop(r, at, DropDuplicate)
-	}
-	ev := event.New(nil, r.Sequence.Plan())
-	f := &seqFound{r: r}
-	if r.Sequence.IsSample() {
-		sp, err := r.Sequence.NewSampler()
-		if err != nil {
-			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
-		}
-		for _, it := range items {
-			ev.Reset(it.e.raw)
-			sp.Push(ev, it.e)
-		}
-		found := sp.Flush()
-		for range sp.Stats().Dropped {
-			x.drop(r, at, DropSequenceCap)
-		}
-		return x.sequenceAlerts(ctx, r, at, found, f.event, nil)
-	}
-	sm, err := r.Sequence.NewSequenceMatcher()
-	if err != nil {
-		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
-	}
-	var found []*sequence.Result
-	for _, it := range items {
-		ev.Reset(it.e.raw)
-		rs, err := sm.Push(ev, it.e)
-		if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
-			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
-		}
-		found = append(found, rs...)
-	}
-	found = append(found, sm.Flush()...)
-	for range sm.Stats().Dropped {
-		x.drop(r, at, DropSequenceCap)
-	}
-	return x.sequenceAlerts(ctx, r, at, found, f.event, nil)
+// Add implements Executor: the matches are held for the executions.
+func (sequenceExecutor) Add(_ context.Context, x *Session, r *Rule, at time.Time, ms []Match) ([]Alert, error) {
+	x.holdSequence(r, at, ms)
+	return nil, nil
 }
 
-// Run does nothing: a sequence rule's alerts are decided by Add.
-func (sequenceExecutor) Run(context.Context, *Session, *Rule, time.Time) ([]Alert, error) {
-	return nil, nil
+// Run implements Executor: the execution at at over the events held.
+func (sequenceExecutor) Run(ctx context.Context, x *Session, r *Rule, at time.Time) ([]Alert, error) {
+	return x.runSequence(ctx, r, at)
 }
 
 // seqItem is a held event in one rule's (or order's) stream.
@@ -163,12 +116,12 @@ func sortHeld(items []seqItem) ([]seqItem, int) {
 // shell, which holds the fields common to the sequence's events); a shell
 // folded into an open alert of its group is not written, nor are its
 // building blocks; a shell lacking a group_by field with
-// missing_fields_strategy doNotSuppress is an ordinary alert. known holds
+// missing_fields_strategy doNotSuppress is an ordinary alert. known tells
 // the ids of the alerts earlier executions wrote: a shell among them (a
 // sequence found again) is dropped as a duplicate before suppression
 // would count it, as Kibana drops alerts whose id exists before it
 // suppresses (nil: none).
-func (x *Session) sequenceAlerts(ctx context.Context, r *Rule, at time.Time, found []*sequence.Result, get func(ref any) (*heldEvent, time.Time), known map[string]bool) ([]Alert, error) {
+func (x *Session) sequenceAlerts(ctx context.Context, r *Rule, at time.Time, found []*sequence.Result, get func(ref any) (*heldEvent, time.Time), known func(id string) (bool, error)) ([]Alert, error) {
 	var alerts []Alert
 	for _, res := range found {
 		if r.Suppression == nil && !x.take(r, at) {
@@ -206,9 +159,15 @@ func (x *Session) sequenceAlerts(ctx context.Context, r *Rule, at time.Time, fou
 		}
 		if r.Suppression != nil && len(seq) > 0 {
 			shell := seq[len(seq)-1]
-			if known[shell.ID] {
-				x.drop(r, at, DropDuplicate)
-				continue
+			if known != nil {
+				dup, err := known(shell.ID)
+				if err != nil {
+					return nil, err
+				}
+				if dup {
+					x.drop(r, at, DropDuplicate)
+					continue
+				}
 			}
 			// The group's start and end are the shell's primary
 			// timestamp (a field common to the events, or the

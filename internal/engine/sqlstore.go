@@ -97,3 +97,25 @@ func (s SQLStore) ThresholdMatches(ctx context.Context, ruleID string, since tim
 	}
 	return out, nil
 }
+
+// HoldSequence implements Store.
+func (s SQLStore) HoldSequence(ctx context.Context, ruleID string, evs []SequenceEvent, limit int) (int, error) {
+	rows := make([]state.SequenceRow, len(evs))
+	for i, e := range evs {
+		rows[i] = state.SequenceRow{Index: e.Index, EventID: e.EventID, Time: e.Time, Data: e.Raw}
+	}
+	return s.Store.AddSequenceEvents(ctx, ruleID, rows, limit)
+}
+
+// SequenceEvents implements Store.
+func (s SQLStore) SequenceEvents(ctx context.Context, ruleID string, since time.Time) ([]SequenceEvent, error) {
+	rows, err := s.Store.SequenceEvents(ctx, ruleID, since)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SequenceEvent, len(rows))
+	for i, r := range rows {
+		out[i] = SequenceEvent{Index: r.Index, EventID: r.EventID, Time: r.Time, Raw: r.Data}
+	}
+	return out, nil
+}

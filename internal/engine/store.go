@@ -9,8 +9,9 @@ import (
 
 // Store is the state the executors keep between executions: which alerts
 // exist (de-duplication, and the documents suppression updates), the open
-// suppression groups, the new terms history and a threshold rule's held
-// matches and last counted groups. MemoryStore holds it for a hunt;
+// suppression groups, the new terms history, a threshold rule's held
+// matches and last counted groups, and the events an eql sequence rule's
+// steps selected. MemoryStore holds it for a hunt;
 // SQLStore over internal/state for serve (durable across restarts). The
 // executors run the same code over both.
 //
@@ -48,4 +49,13 @@ type Store interface {
 	// SaveThresholdLast stores the groups' newest counted matches and
 	// forgets the groups whose last is before prune.
 	SaveThresholdLast(ctx context.Context, ruleID string, last map[string]time.Time, prune time.Time) error
+
+	// HoldSequence holds events of an eql sequence rule for its
+	// executions, at most limit for the rule (0: no limit). An event held
+	// already (same index and id) is held once and does not count; the
+	// events past the limit are not held: dropped is how many.
+	HoldSequence(ctx context.Context, ruleID string, evs []SequenceEvent, limit int) (dropped int, err error)
+	// SequenceEvents returns a sequence rule's held events at or after
+	// since, oldest first, and forgets older ones.
+	SequenceEvents(ctx context.Context, ruleID string, since time.Time) ([]SequenceEvent, error)
 }

@@ -75,17 +75,17 @@ func Runnable(set *rule.Set) ([]*engine.Rule, Problems) {
 	return rules, p
 }
 
-// SequencesUnsupported is why serve does not run eql sequence rules.
-const SequencesUnsupported = "eql sequence rules run in vigil hunt; vigil serve does not run them yet"
+// SamplesUnsupported is why serve does not run eql sample rules.
+const SamplesUnsupported = "eql sample rules run in vigil hunt; vigil serve does not run them yet"
 
-// WithoutSequences moves the eql sequence rules of rules into p's
-// unsupported rules (SequencesUnsupported): for the commands that do not
-// run them (serve).
-func WithoutSequences(rules []*engine.Rule, p Problems) ([]*engine.Rule, Problems) {
+// WithoutSamples moves the eql sample rules of rules into p's unsupported
+// rules (SamplesUnsupported): for the commands that do not run them
+// (serve, whose scheduled executions run sequences only).
+func WithoutSamples(rules []*engine.Rule, p Problems) ([]*engine.Rule, Problems) {
 	out := rules[:0:0]
 	for _, r := range rules {
-		if r.Sequence != nil {
-			p.Unsupported[SequencesUnsupported]++
+		if r.Sequence != nil && r.Sequence.IsSample() {
+			p.Unsupported[SamplesUnsupported]++
 			continue
 		}
 		out = append(out, r)

@@ -57,6 +57,12 @@ type DetectorOptions struct {
 	// fields are absent (normalize.EnrichECS).
 	GeoIP    *geoip.Source
 	GeoIPECS bool
+	// SequenceEvents is how many events the store holds per eql sequence
+	// rule, those its steps selected within its look-back (0:
+	// engine.DefaultSequenceEvents). Past it new events are dropped,
+	// counted (reason sequence_cap) and logged, until executions expire
+	// older ones.
+	SequenceEvents int
 }
 
 // Detector evaluates batches of live events against the loaded rules with
@@ -70,7 +76,12 @@ type Detector struct {
 	mu       sync.Mutex
 	budget   *engine.Budget       // max_signals per rule and interval
 	supMu    sync.Mutex           // one batch at a time updates suppression, new terms and threshold state
-	nextExec map[string]time.Time // threshold rule id -> its next execution
+	nextExec map[string]time.Time // threshold and eql sequence rule id -> its next execution
+	kept     *compiled            // the rules whose sequence events the store was last cut down to
+
+	capMu     sync.Mutex
+	capped    map[*engine.Rule]int // eql sequence events dropped, not yet logged
+	capWarned map[string]time.Time // rule id -> when its drops were last logged
 
 	events, bad, alerts, dropped, batches *Counter
 }
@@ -302,7 +313,7 @@ func (d *Detector) badRecord(input, where, msg string) {
 func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []engine.Match, now time.Time) error {
 	stateful := false
 	for _, m := range matches {
-		stateful = stateful || m.Rule.Suppression != nil || m.Rule.NewTerms != nil || m.Rule.Threshold != nil
+		stateful = stateful || m.Rule.Suppression != nil || m.Rule.NewTerms != nil || m.Rule.Threshold != nil || m.Rule.Sequence != nil
 	}
 	if stateful {
 		// Groups are read, updated and written back: one batch at a time.
@@ -310,6 +321,7 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 		defer d.supMu.Unlock()
 	}
 	sess := d.session(x, now)
+	defer d.warnSequenceCap(now)
 	order, byRule, err := sess.Screen(ctx, matches, now, d.opts.Late == LateDrop)
 	if err != nil {
 		return err
@@ -328,13 +340,50 @@ func (d *Detector) deliver(ctx context.Context, x *engine.Evaluator, matches []e
 // session is an engine.Session of the detector at now.
 func (d *Detector) session(x *engine.Evaluator, now time.Time) *engine.Session {
 	return &engine.Session{Store: engine.SQLStore{Store: d.opts.Store}, Space: d.opts.Space, Now: now, Docs: x, Budget: d.budget,
+		SequenceLimit: d.opts.SequenceEvents,
 		Drop: func(r *engine.Rule, _ time.Time, reason string) {
 			d.dropped.Add(1, r.ID, dropReason(r, reason))
-			if reason == engine.DropLate {
+			switch reason {
+			case engine.DropLate:
 				d.opts.Logger.Debug("match older than the rule's look-back: a scheduled rule would not see it",
 					"rule", r.Alert.Name, "lookback", r.Window.Lookback)
+			case engine.DropSequenceCap:
+				d.capMu.Lock()
+				if d.capped == nil {
+					d.capped = map[*engine.Rule]int{}
+				}
+				d.capped[r]++
+				d.capMu.Unlock()
 			}
 		}}
+}
+
+// capWarnEvery is how often, at most, the events an eql sequence rule
+// dropped are logged.
+const capWarnEvery = time.Minute
+
+// warnSequenceCap logs the events eql sequence rules dropped past the
+// limit since the last warning, once a minute at most per rule (each is
+// counted by vigil_matches_not_alerted_total{reason="sequence_cap"}).
+func (d *Detector) warnSequenceCap(now time.Time) {
+	d.capMu.Lock()
+	defer d.capMu.Unlock()
+	for r, n := range d.capped {
+		if last, ok := d.capWarned[r.ID]; ok && now.Sub(last) < capWarnEvery {
+			continue
+		}
+		limit := d.opts.SequenceEvents
+		if limit == 0 {
+			limit = engine.DefaultSequenceEvents
+		}
+		d.opts.Logger.Warn("eql sequence rule: events dropped, past the events held per rule or the matcher's bounds; sequences may be missed (raise sequence_events, or shorten the rule's look-back)",
+			"rule", r.Alert.Name, "rule_id", r.ID, "dropped", n, "sequence_events", limit)
+		if d.capWarned == nil {
+			d.capWarned = map[string]time.Time{}
+		}
+		d.capWarned[r.ID] = now
+		delete(d.capped, r)
+	}
 }
 
 // dropReason is the metric's reason of an engine drop.
@@ -348,10 +397,11 @@ func dropReason(r *engine.Rule, reason string) string {
 	return "new_terms_missing_field"
 }
 
-// Tick runs the threshold rules whose execution is due at now (every
-// interval, on the clock): the engine's threshold executor counts the
-// held matches over the look-back; the alerts are delivered and stored
-// like any other. Serve calls it every second.
+// Tick runs the threshold and eql sequence rules whose execution is due
+// at now (every interval, on the clock): the engine's threshold executor
+// counts the held matches over the look-back, its sequence executor
+// searches the held events of the look-back for sequences; the alerts are
+// delivered and stored like any other. Serve calls it every second.
 func (d *Detector) Tick(ctx context.Context) error {
 	c := d.rules.Load()
 	if c == nil {
@@ -360,8 +410,22 @@ func (d *Detector) Tick(ctx context.Context) error {
 	now := d.opts.Now().UTC()
 	d.supMu.Lock()
 	defer d.supMu.Unlock()
+	if d.kept != c {
+		// A new generation of rules: forget the events held for sequence
+		// rules no longer loaded (no execution would expire them).
+		var ids []string
+		for _, r := range c.eng.Rules() {
+			if r.Sequence != nil {
+				ids = append(ids, r.ID)
+			}
+		}
+		if err := d.opts.Store.KeepSequenceRules(ctx, ids); err != nil {
+			return err
+		}
+		d.kept = c
+	}
 	for _, r := range c.eng.Rules() {
-		if r.Threshold == nil {
+		if r.Threshold == nil && r.Sequence == nil {
 			continue
 		}
 		d.mu.Lock()
@@ -379,10 +443,11 @@ func (d *Detector) Tick(ctx context.Context) error {
 		exec := engine.ExecutionAfter(r, now).Add(-engine.Interval(r))
 		sess := d.session(c.eval, now)
 		alerts, err := sess.Run(ctx, r, exec)
-		if err != nil {
-			return err
+		if err == nil {
+			err = d.deliverBuilt(ctx, sess, alerts, now)
 		}
-		if err := d.deliverBuilt(ctx, sess, alerts, now); err != nil {
+		d.warnSequenceCap(now)
+		if err != nil {
 			return err // the execution runs again at the next tick
 		}
 		d.mu.Lock()

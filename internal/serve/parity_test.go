@@ -23,8 +23,9 @@ import (
 // The same events through hunt (--replay: executions on the event-time
 // clock, in memory) and through serve (a batch per execution on a fake
 // wall clock, the SQLite store, threshold executions at Tick) give the
-// same alerts, for every rule type, with alert suppression and
-// max_signals: both run the engine's executors, over two stores.
+// same alerts, for every rule type (eql sequences too), with alert
+// suppression and max_signals: both run the engine's executors, over two
+// stores.
 func TestHuntAndServeGiveTheSameAlerts(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range parityRules {
@@ -63,6 +64,7 @@ func TestHuntAndServeGiveTheSameAlerts(t *testing.T) {
 		"new_terms_suppressed":    "docs_count=1",
 		"threat_match":            "enrichments=1",
 		"threat_match_suppressed": "docs_count=",
+		"sequence":                "group_index=1",
 	} {
 		if got := strings.Join(hunt[name], "\n"); !strings.Contains(got, want) {
 			t.Errorf("%s: no alert shows %q:\n%s", name, want, got)
@@ -169,6 +171,12 @@ group_by = ["host.name"]
 [rule.alert_suppression.duration]
 unit = "m"
 value = 10
+`,
+	"sequence": `type = "eql"
+language = "eql"
+query = '''
+sequence by host.name [any where user.name == "bob"] [any where user.name == "eve"]
+'''
 `,
 	"threat_match": parityThreatMatch,
 	"threat_match_suppressed": parityThreatMatch + `[rule.alert_suppression]
@@ -297,7 +305,8 @@ func serveAlerts(t *testing.T, dir, ti string, events map[time.Time][][]byte, st
 			t.Fatal(err)
 		}
 	}
-	// The threshold executions whose look-back still reaches the last events.
+	// The threshold and sequence executions whose look-back still reaches
+	// the last events.
 	for i := 1; i <= 2; i++ {
 		now = slots[len(slots)-1].Add(time.Duration(i) * 5 * time.Minute)
 		if err := d.Tick(ctx); err != nil {
@@ -345,6 +354,9 @@ func paritySummary(id string, doc map[string]any) string {
 	}
 	if res, ok := get("kibana.alert.threshold_result").(map[string]any); ok {
 		fmt.Fprintf(&b, " count=%v from=%v terms=%v", res["count"], res["from"], res["terms"])
+	}
+	if g := get("kibana.alert.group.index"); g != nil {
+		fmt.Fprintf(&b, " group_index=%v", g)
 	}
 	if th, ok := get("threat").(map[string]any); ok {
 		enr, _ := th["enrichments"].([]any)

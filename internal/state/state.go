@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS threshold_last (
 	last    TEXT NOT NULL,      -- the newest match counted into an alert
 	PRIMARY KEY (rule_id, grp)
 );
+CREATE TABLE IF NOT EXISTS sequence_events (
+	rule_id  TEXT NOT NULL,
+	idx      TEXT NOT NULL,     -- the event's index
+	event_id TEXT NOT NULL,     -- the event's id: the same event delivered again is held once
+	t        TEXT NOT NULL,     -- the rule's timestamp of the event, RFC 3339
+	data     BLOB NOT NULL,     -- the event and its place in the sequence's order, as JSON
+	PRIMARY KEY (rule_id, idx, event_id)
+);
+CREATE INDEX IF NOT EXISTS sequence_events_rule ON sequence_events(rule_id, t);
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -91,6 +100,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state database %s: %w (is it a Vigil database? use a new file)", path, err)
+	}
+	if err := fixTimeText(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state database %s: rewriting stored times: %w", path, err)
 	}
 	return &Store{db: db, path: path}, nil
 }
@@ -210,11 +223,65 @@ func (s *Store) CountAlerts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// timeText is how a time is stored: sortableTime, or NULL for none.
 func timeText(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return sortableTime(t)
+}
+
+// timeColumns are the columns holding times that the queries compare or
+// sort as text; databases written before times had a fixed width hold
+// them as RFC 3339 with trailing zeros trimmed (fixTimeText).
+var timeColumns = [][2]string{
+	{"alerts", "event_time"}, {"alerts", "created_at"},
+	{"suppression", "created_at"}, {"suppression", "start"}, {"suppression", "end"},
+	{"new_terms", "last_seen"}, {"threshold_matches", "t"}, {"threshold_last", "last"},
+	{"triage_alerts", "t"}, {"alert_workflow", "at"}, {"alert_workflow_log", "at"},
+}
+
+// fixTimeText rewrites, once per database, the times an earlier version
+// stored with their trailing zeros trimmed ("…:05Z", "…:05.5Z") in
+// sortableTime's fixed width: as text, "…:05Z" sorted after "…:05.5Z", so
+// pruning by time could delete a threshold match or new term half a second
+// newer than its bound, and max() keep the older of two times.
+func fixTimeText(ctx context.Context, db *sql.DB) error {
+	const done = "time_text_fixed_width"
+	var v string
+	switch err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, done).Scan(&v); {
+	case err == nil:
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, tc := range timeColumns {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, tc[0]).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			continue // the triage tables exist once the UI has opened the database
+		}
+		c := `"` + tc[1] + `"`
+		// "2006-01-02T15:04:05Z" (20 bytes) or with 1 to 8 fraction digits.
+		q := `UPDATE ` + tc[0] + ` SET ` + c + ` = CASE
+			WHEN length(` + c + `) = 20 THEN substr(` + c + `, 1, 19) || '.000000000Z'
+			ELSE substr(` + c + `, 1, 20) || substr(substr(` + c + `, 21, length(` + c + `) - 21) || '000000000', 1, 9) || 'Z' END
+			WHERE ` + c + ` LIKE '____-__-__T__:__:__%Z' AND length(` + c + `) BETWEEN 20 AND 29 AND length(` + c + `) != 21`
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s.%s: %w", tc[0], tc[1], err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, '1')`, done); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func parseTime(s string) time.Time {
@@ -512,6 +579,108 @@ func (s *Store) SaveThresholdLast(ctx context.Context, ruleID string, last map[s
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save threshold state in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// SequenceRow is an event an eql sequence rule's steps selected, held for
+// the rule's executions: its index and id (the same event delivered again
+// is held once), its time for the rule, and what the executor needs of it.
+type SequenceRow struct {
+	Index, EventID string
+	Time           time.Time
+	Data           []byte
+}
+
+// AddSequenceEvents holds events of an eql sequence rule, at most limit
+// for the rule (0: no limit). An event held already (same index and id) is
+// not held again and does not count; the events that would pass the limit
+// are not held: dropped is how many.
+func (s *Store) AddSequenceEvents(ctx context.Context, ruleID string, rows []SequenceRow, limit int) (dropped int, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	held := 0
+	if limit > 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sequence_events WHERE rule_id = ?`, ruleID).Scan(&held); err != nil {
+			return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+		}
+	}
+	for _, r := range rows {
+		if limit > 0 && held >= limit {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM sequence_events WHERE rule_id = ? AND idx = ? AND event_id = ?`, ruleID, r.Index, r.EventID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				dropped++
+				continue
+			}
+			if err != nil {
+				return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+			}
+			continue // held already
+		}
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO sequence_events (rule_id, idx, event_id, t, data) VALUES (?, ?, ?, ?, ?)`,
+			ruleID, r.Index, r.EventID, sortableTime(r.Time), r.Data)
+		if err != nil {
+			return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			held++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("hold sequence events in %s: %w", s.path, err)
+	}
+	return dropped, nil
+}
+
+// SequenceEvents returns the events held for an eql sequence rule whose
+// time is at or after since, oldest first, and forgets older ones.
+func (s *Store) SequenceEvents(ctx context.Context, ruleID string, since time.Time) ([]SequenceRow, error) {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sequence_events WHERE rule_id = ? AND t < ?`, ruleID, sortableTime(since)); err != nil {
+		return nil, fmt.Errorf("expire sequence events in %s: %w", s.path, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT idx, event_id, t, data FROM sequence_events WHERE rule_id = ? ORDER BY t, idx, event_id`, ruleID)
+	if err != nil {
+		return nil, fmt.Errorf("read sequence events from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []SequenceRow
+	for rows.Next() {
+		var t string
+		var r SequenceRow
+		if err := rows.Scan(&r.Index, &r.EventID, &t, &r.Data); err != nil {
+			return nil, fmt.Errorf("read sequence events from %s: %w", s.path, err)
+		}
+		r.Time = parseTime(t)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// sortableTime is t in UTC with nine fraction digits: text that sorts as
+// the times do (RFC 3339 with its trailing zeros trimmed does not:
+// "…00Z" sorts after "…00.5Z").
+func sortableTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+}
+
+// KeepSequenceRules forgets the events held for eql sequence rules other
+// than keep (rules removed from the rule set, whose executions no longer
+// run to expire them).
+func (s *Store) KeepSequenceRules(ctx context.Context, keep []string) error {
+	q := `DELETE FROM sequence_events`
+	args := make([]any, len(keep))
+	if len(keep) > 0 {
+		q += ` WHERE rule_id NOT IN (?` + strings.Repeat(`, ?`, len(keep)-1) + `)`
+		for i, k := range keep {
+			args[i] = k
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("forget the sequence events of removed rules in %s: %w", s.path, err)
 	}
 	return nil
 }

@@ -186,3 +186,38 @@ func TestCommitsAreDurable(t *testing.T) {
 		t.Errorf("synchronous = %d (%v), want 2 (FULL)", sync, err)
 	}
 }
+
+// TestSequenceEventsOrderAndExpiry: held sequence events come back in time
+// order, fractions of a second included, and expire by time: 09:00:00Z is
+// before 09:00:00.5Z although RFC 3339 text with trimmed zeros sorts the
+// other way.
+func TestSequenceEventsOrderAndExpiry(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	rows := []SequenceRow{
+		{Index: "i", EventID: "half", Time: t0.Add(500 * time.Millisecond), Data: []byte(`{}`)},
+		{Index: "i", EventID: "whole", Time: t0, Data: []byte(`{}`)},
+		{Index: "i", EventID: "half", Time: t0.Add(500 * time.Millisecond), Data: []byte(`{}`)}, // again
+	}
+	if dropped, err := s.AddSequenceEvents(ctx, "r", rows, 0); err != nil || dropped != 0 {
+		t.Fatalf("add: %d dropped, %v", dropped, err)
+	}
+	got, err := s.SequenceEvents(ctx, "r", time.Time{})
+	if err != nil || len(got) != 2 || got[0].EventID != "whole" || got[1].EventID != "half" || !got[1].Time.Equal(rows[0].Time) {
+		t.Fatalf("held %+v (%v), want whole then half, each once", got, err)
+	}
+	if got, _ = s.SequenceEvents(ctx, "r", t0.Add(250*time.Millisecond)); len(got) != 1 || got[0].EventID != "half" {
+		t.Fatalf("after expiring before 09:00:00.25: %+v, want half only", got)
+	}
+	// The limit counts what is held: one more fits, the next is dropped;
+	// an event held already is neither.
+	more := []SequenceRow{rows[0], {Index: "i", EventID: "b", Time: t0, Data: []byte(`{}`)}, {Index: "i", EventID: "c", Time: t0, Data: []byte(`{}`)}}
+	if dropped, err := s.AddSequenceEvents(ctx, "r", more, 2); err != nil || dropped != 1 {
+		t.Fatalf("add past the limit: %d dropped (%v), want 1", dropped, err)
+	}
+}

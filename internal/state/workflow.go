@@ -46,7 +46,7 @@ func (t *Triage) SetStatus(ctx context.Context, ids []string, status, user, reas
 	if user == "" {
 		user = "unknown"
 	}
-	when := at.UTC().Format(time.RFC3339Nano)
+	when := sortableTime(at)
 	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("set alert status in %s: %w", t.path, err)

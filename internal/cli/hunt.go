@@ -39,10 +39,11 @@ is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 ES|QL rules run their query once per scheduled execution (every interval, over its look-back) of the
 data's span: an alert per result row, or per document with METADATA _id, with Kibana's alert
 ids; the literals of a query's leading WHERE feed the line filter (docs/esql.md).
-EQL sequence rules run too: the events their steps select are held (at most 512 MiB of JSON,
-past that dropped and counted), sorted by time, and each sequence found gives Kibana's alerts,
-a building block per event and a shell alert grouping them (see docs/eql.md); with --replay,
-one EQL search per execution over its window, as Kibana runs them.
+EQL sequence and sample rules run too: the events their steps select are held (512 MiB in
+memory, past that sorted through files in $TMPDIR, removed at the end), sorted by time, and each
+sequence or sample found gives Kibana's alerts, a building block per event and a shell alert
+grouping them (suppressed as Kibana does, see docs/eql.md); with --replay, one EQL search per
+execution over its window, as Kibana runs them.
 
 Examples:
   vigil hunt testdata/sample/azure-activity.json
@@ -286,6 +287,7 @@ func runHunt(env *Env, args []string) int {
 		},
 	}
 	st.files, st.inputErrs = len(paths), inputs.errors
+	defer hunt.Close() // the sequence rules' run files, when the hunt stops early
 	runErr := pl.run(paths)
 	prog.clear()
 	if runErr != nil {

@@ -52,18 +52,6 @@ func isSequenceQuery(query string) (*eql.Statement, bool) {
 	return nil, false
 }
 
-// held is an event a sequence search keeps to sort.
-type held struct {
-	raw  []byte
-	time int64
-	tie  any
-	n    uint64
-}
-
-func (h *held) hit() *sequence.Hit {
-	return &sequence.Hit{Time: h.time, Tiebreaker: h.tie, Arrival: h.n}
-}
-
 // run searches paths and prints one line per sequence or sample, as
 // Elasticsearch's hits.sequences: {"join_keys":[...],"events":[{"_source":
 // {...}} or {"missing":true}, ...]}.
@@ -87,8 +75,8 @@ func (s *seqSearch) run(paths []string) int {
 	if q.IsSample() {
 		sampler, _ = q.NewSampler()
 	}
-	sorted := &sorter{memBytes: seqSortMemory}
-	defer sorted.close()
+	sorted := &sequence.Sorter{MemBytes: seqSortMemory}
+	defer sorted.Close()
 	events, bad := 0, 0
 	var n uint64
 	ev := event.New(nil, q.Plan())
@@ -136,7 +124,7 @@ func (s *seqSearch) run(paths []string) int {
 				if !ok {
 					continue
 				}
-				if err := sorted.add(held{raw: o.out, time: t, tie: tie, n: n}); err != nil {
+				if err := sorted.Add(sequence.Sorted{Raw: o.out, Time: t, Tiebreaker: tie, Arrival: n}); err != nil {
 					return err
 				}
 				n++
@@ -156,8 +144,8 @@ func (s *seqSearch) run(paths []string) int {
 		}
 	} else {
 		m, _ := q.NewSequenceMatcher()
-		err := sorted.each(func(h held) error {
-			ev.Reset(h.raw)
+		err := sorted.Each(func(h *sequence.Sorted) error {
+			ev.Reset(h.Raw)
 			rs, err := m.Push(ev, nil)
 			if err == nil { // sorted: never out of order; no event without a timestamp is held
 				sel.Add(rs...)

@@ -44,10 +44,13 @@ type HuntOptions struct {
 	// (vigil hunt --explain-rule): alerted, duplicate, out of range...
 	ExplainRule *Rule
 	Explain     func(where, verdict string)
-	// SequenceMemory bounds the bytes of event JSON held for eql sequence
-	// rules until Finish (default DefaultSequenceMemory); events past it
-	// are dropped and counted (RuleStats.SequenceDropped).
-	SequenceMemory int
+	// SequenceMemory bounds the bytes of event JSON an eql sequence or
+	// sample rule's events take in memory until Finish (default
+	// DefaultSequenceMemory); past it they are sorted into run files in
+	// SequenceTempDir ("": the system's temporary directory), removed by
+	// Finish or Close.
+	SequenceMemory  int
+	SequenceTempDir string
 }
 
 // RuleStats is what one rule did in a hunt.
@@ -74,9 +77,8 @@ type RuleStats struct {
 	// BestCount and BestDistinct are a threshold rule's largest group in
 	// one execution: its matches, and its distinct cardinality values.
 	BestCount, BestDistinct int
-	// SequenceDropped counts the events an eql sequence rule's steps
-	// selected that the hunt could not hold (HuntOptions.SequenceMemory)
-	// or its matcher dropped at its key and pending bounds.
+	// SequenceDropped counts the events or sequences an eql sequence or
+	// sample rule's matcher dropped at its key and pending bounds.
 	SequenceDropped int
 }
 
@@ -647,6 +649,10 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 	}
 	return out, firstErr
 }
+
+// Close removes the files a hunt that did not Finish wrote (the sorted
+// runs of its sequence rules' events). It may be called after Finish.
+func (h *Hunt) Close() { h.seq.close() }
 
 // Span is the time span of the matching events seen so far.
 func (h *Hunt) Span() (time.Time, time.Time) { return h.min, h.max }

@@ -33,6 +33,8 @@ func (h *Hunt) execute(r *Rule) error {
 				st.NoTime++
 			case DropSequenceCap:
 				st.SequenceDropped++
+			case DropDuplicate:
+				st.Duplicates++
 			}
 		}}
 	if h.opts.Now != nil {
@@ -71,7 +73,7 @@ func (h *Hunt) execute(r *Rule) error {
 		f := h.seq.found[r]
 		delete(h.seq.found, r)
 		if f.batches == nil {
-			if err := add(sess.sequenceAlerts(r, ExecutionAfter(r, f.newest), f.results, f.event)); err != nil {
+			if err := add(sess.sequenceAlerts(ctx, r, ExecutionAfter(r, f.newest), f.results, f.event, nil)); err != nil {
 				return err
 			}
 			break
@@ -80,7 +82,7 @@ func (h *Hunt) execute(r *Rule) error {
 		// later execution has the same ids and is written once.
 		written := map[string]bool{}
 		for _, b := range f.batches {
-			as, err := sess.sequenceAlerts(r, b.at, b.results, f.event)
+			as, err := sess.sequenceAlerts(ctx, r, b.at, b.results, f.event, func(id string) (bool, error) { return written[id], nil })
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,15 +14,16 @@ import (
 	"github.com/vigil-project/vigil/internal/sequence"
 )
 
-// DefaultSequenceMemory is how many bytes of event JSON a hunt holds for
-// its eql sequence rules (HuntOptions.SequenceMemory): the events their
-// steps select, each once whatever the number of rules, kept until the
-// end of the input to be put in time order. Events past it are dropped,
-// counted for each rule they would have fed (RuleStats.SequenceDropped),
-// and warned about.
+// DefaultSequenceMemory is how many bytes of event JSON a hunt holds in
+// memory for its eql sequence and sample rules (HuntOptions.SequenceMemory):
+// the events their steps select, each once whatever the number of rules,
+// to be put in time order at the end of the input. Past it the events are
+// sorted into run files on disk and merged at the end (sequence.Sorter):
+// none is dropped.
 const DefaultSequenceMemory = 512 << 20
 
-// sequenceExecutor runs an eql sequence rule as Kibana's schedule does:
+// sequenceExecutor runs an eql sequence or sample rule as Kibana's
+// schedule does:
 // Add holds the matches of the rule (the events one of the sequence's
 // steps selects: Rule.Match is sequence.Query.Relevant) in the Session's
 // Store, at Commit; Run, the rule's scheduled execution at at, is one EQL
@@ -104,18 +107,35 @@ func sortHeld(items []seqItem) ([]seqItem, int) {
 	return out, dups
 }
 
-// sequenceAlerts builds the alerts of the sequences r found in the
-// execution at at; event gives a hit's event and its time for r from the
-// hit's Ref.
-func (x *Session) sequenceAlerts(r *Rule, at time.Time, found []*sequence.Result, get func(ref any) (*heldEvent, time.Time)) ([]Alert, error) {
+// sequenceAlerts builds the alerts of the sequences (or samples) r found
+// in the execution at at; get gives a hit's event and its time for r from
+// the hit's Ref. Without alert suppression each sequence spends one alert
+// of max_signals before it is built. With it, as Kibana does for EQL
+// sequences (bulkCreateSuppressedSequencesInMemory): the shell is the
+// alert suppressed (its group is the values of the group_by fields in the
+// shell, which holds the fields common to the sequence's events); a shell
+// folded into an open alert of its group is not written, nor are its
+// building blocks; a shell lacking a group_by field with
+// missing_fields_strategy doNotSuppress is an ordinary alert. known tells
+// the ids of the alerts earlier executions wrote: a shell among them (a
+// sequence found again) is dropped as a duplicate before suppression
+// would count it, as Kibana drops alerts whose id exists before it
+// suppresses (nil: none).
+func (x *Session) sequenceAlerts(ctx context.Context, r *Rule, at time.Time, found []*sequence.Result, get func(ref any) (*heldEvent, time.Time), known func(id string) (bool, error)) ([]Alert, error) {
 	var alerts []Alert
 	for _, res := range found {
-		if !x.take(r, at) {
+		if r.Suppression == nil && !x.take(r, at) {
 			continue
 		}
-		evs := make([]alert.Event, len(res.Events))
-		times := make([]time.Time, len(res.Events))
-		for i, h := range res.Events {
+		evs := make([]alert.Event, 0, len(res.Events))
+		times := make([]time.Time, 0, len(res.Events))
+		for _, h := range res.Events {
+			if h == nil {
+				// A missing-event step (![...]): Kibana makes no
+				// building block of it, and leaves it out of the
+				// shell's common fields.
+				continue
+			}
 			e, t := get(h.Ref)
 			doc, err := event.New(e.raw, nil).Map()
 			if err != nil {
@@ -124,20 +144,76 @@ func (x *Session) sequenceAlerts(r *Rule, at time.Time, found []*sequence.Result
 			if e.eventID == "" {
 				e.eventID = alert.EventID(doc)
 			}
-			evs[i] = alert.Event{Doc: doc, Index: e.index, ID: e.eventID}
-			times[i] = t
+			evs = append(evs, alert.Event{Doc: doc, Index: e.index, ID: e.eventID})
+			times = append(times, t)
 		}
 		docs := alert.BuildSequence(evs, r.Alert, alert.Options{Space: x.space(), Now: x.Now})
+		seq := make([]Alert, 0, len(docs))
 		for i, doc := range docs {
 			t := times[len(times)-1] // the shell: the sequence's last event
 			if i < len(times) {
 				t = times[i]
 			}
 			id, _ := doc["kibana.alert.uuid"].(string)
-			alerts = append(alerts, Alert{ID: id, Rule: r, EventTime: t, Doc: doc, Exec: at})
+			seq = append(seq, Alert{ID: id, Rule: r, EventTime: t, Doc: doc, Exec: at})
 		}
+		if r.Suppression != nil && len(seq) > 0 {
+			shell := seq[len(seq)-1]
+			if known != nil {
+				dup, err := known(shell.ID)
+				if err != nil {
+					return nil, err
+				}
+				if dup {
+					x.drop(r, at, DropDuplicate)
+					continue
+				}
+			}
+			// The group's start and end are the shell's primary
+			// timestamp (a field common to the events, or the
+			// alert's own @timestamp).
+			probe := shell
+			probe.EventTime = shellSuppressionTime(r, shell)
+			write, err := x.admitBuilt(ctx, probe)
+			if err != nil {
+				return nil, err
+			}
+			if !write {
+				continue
+			}
+		}
+		alerts = append(alerts, seq...)
 	}
 	return alerts, nil
+}
+
+// shellSuppressionTime is the time Kibana gives a sequence's suppression
+// group: the rule's primary timestamp (timestamp_override, else
+// @timestamp) in the shell alert, then its secondary (@timestamp), which
+// the shell always has (the alert's time).
+func shellSuppressionTime(r *Rule, shell Alert) time.Time {
+	fields := []string{"@timestamp"}
+	if r.TimestampOverride != "" && r.TimestampOverride != "@timestamp" {
+		fields = []string{r.TimestampOverride, "@timestamp"}
+		if r.FallbackDisabled {
+			fields = fields[:1]
+		}
+	}
+	for _, f := range fields {
+		if v, ok := alert.Lookup(shell.Doc, f); ok {
+			if s, isStr := v.(string); isStr {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					return t
+				}
+			}
+		}
+	}
+	if s, ok := shell.Doc["@timestamp"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return shell.EventTime
 }
 
 // heldEvent is an event a hunt holds for its sequence rules: its JSON
@@ -167,12 +243,70 @@ type seqHold struct {
 	order SequenceOrder
 }
 
-// sequenceHold is what a hunt keeps for its sequence rules.
+// sequenceHold is what a hunt keeps for its sequence rules: for each order
+// (timestamp and tiebreaker fields) the rules that share it and a Sorter
+// of the events their steps select, each event once whatever the number
+// of rules, with bounded memory (HuntOptions.SequenceMemory, split among
+// the orders; past it sorted runs go to a temporary directory).
 type sequenceHold struct {
-	events []*heldEvent
-	seen   map[string]bool // index and event id of the events held
-	bytes  int
-	found  map[*Rule]*seqFound // filled by runSequences
+	ready   bool
+	cur     *heldEvent // the event whose matches are being added
+	orders  []*seqOrder
+	byRule  map[*Rule]*seqOrder
+	rules   []*Rule // a hold's rule is its place here in a run record
+	ruleIdx map[*Rule]int
+	found   map[*Rule]*seqFound // filled by runSequences
+	meta    []byte
+}
+
+// seqOrder is the rules of one order and the events they hold, sorted.
+type seqOrder struct {
+	rules  []*Rule
+	sorter sequence.Sorter
+}
+
+// init sets up the orders of the hunt's sequence rules.
+func (s *sequenceHold) init(h *Hunt) {
+	if s.ready {
+		return
+	}
+	s.ready = true
+	s.byRule = map[*Rule]*seqOrder{}
+	s.ruleIdx = map[*Rule]int{}
+	type orderKey struct{ ts, tb string }
+	byKey := map[orderKey]*seqOrder{}
+	for _, r := range h.opts.Engine.Rules() {
+		if r.Sequence == nil {
+			continue
+		}
+		ts, tb := r.Sequence.OrderFields()
+		o := byKey[orderKey{ts, tb}]
+		if o == nil {
+			o = &seqOrder{}
+			byKey[orderKey{ts, tb}] = o
+			s.orders = append(s.orders, o)
+		}
+		o.rules = append(o.rules, r)
+		s.byRule[r] = o
+		s.ruleIdx[r] = len(s.rules)
+		s.rules = append(s.rules, r)
+	}
+	limit := h.opts.SequenceMemory
+	if limit <= 0 {
+		limit = DefaultSequenceMemory
+	}
+	for _, o := range s.orders {
+		o.sorter.MemBytes = max(limit/len(s.orders), 1)
+		o.sorter.TmpDir = h.opts.SequenceTempDir
+	}
+}
+
+// close removes what the sorters wrote.
+func (s *sequenceHold) close() {
+	for _, o := range s.orders {
+		o.sorter.Close()
+	}
+	s.cur = nil
 }
 
 // seqFound is what runSequences found for one rule.
@@ -201,49 +335,28 @@ func (f *seqFound) event(ref any) (*heldEvent, time.Time) {
 	return e, time.Time{}
 }
 
-// holdSequence keeps a match of an eql sequence rule for runSequences: the
-// matches of one event (consecutive, sharing its JSON) share one
-// heldEvent; an event seen again (same index and id) is a duplicate.
+// holdSequence keeps a match of an eql sequence or sample rule for
+// runSequences: the matches of one event (consecutive, sharing its JSON)
+// make one record per order. An event seen again (same index, id, time
+// and tiebreaker) is found a duplicate when sorted (dedupTies): nothing
+// per event stays in memory past the sorter's bound.
 func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)) error {
 	r := m.Rule
 	if !m.HasTime {
 		return nil
 	}
 	s := &h.seq
-	var e *heldEvent
-	if n := len(s.events); n > 0 {
-		if last := s.events[n-1]; len(last.raw) > 0 && len(m.Raw) > 0 && &last.raw[0] == &m.Raw[0] {
-			e = last
+	s.init(h)
+	e := s.cur
+	if e != nil && !(len(e.raw) > 0 && len(m.Raw) > 0 && &e.raw[0] == &m.Raw[0]) {
+		if err := h.finishHeld(); err != nil {
+			return err
 		}
+		e = nil
 	}
 	if e == nil {
-		// An event whose sender gave its id is de-duplicated here; the
-		// others when sorted (sortHeld), among the events of the same
-		// time.
-		key := m.Index + "\x00" + m.EventID
-		if m.EventID != "" && s.seen[key] {
-			st.Duplicates++
-			explain("selected by a step of the sequence, but an earlier event had the same id: the same event seen again")
-			return nil
-		}
-		limit := h.opts.SequenceMemory
-		if limit <= 0 {
-			limit = DefaultSequenceMemory
-		}
-		if s.bytes+len(m.Raw) > limit {
-			st.SequenceDropped++
-			explain("selected by a step of the sequence, but dropped: the hunt holds at most %d bytes of events for sequence rules", limit)
-			return nil
-		}
-		if m.EventID != "" {
-			if s.seen == nil {
-				s.seen = map[string]bool{}
-			}
-			s.seen[key] = true
-		}
-		s.bytes += len(m.Raw)
 		e = &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID}
-		s.events = append(s.events, e)
+		s.cur = e
 	}
 	e.holds = append(e.holds, seqHold{r: r, t: m.Time, order: m.Order})
 	st.Matches++
@@ -251,174 +364,374 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 	return nil
 }
 
-// runSequences runs the hunt's sequence rules over the events held: for
-// each order (timestamp and tiebreaker fields), the events sorted once,
-// each read once and pushed to the matchers of the rules that hold it.
-func (h *Hunt) runSequences() error {
+// finishHeld gives the event being held to the sorters of the orders of
+// the rules that hold it.
+func (h *Hunt) finishHeld() error {
 	s := &h.seq
-	if len(s.events) == 0 {
+	e := s.cur
+	if e == nil {
 		return nil
 	}
-	type orderKey struct{ ts, tb string }
-	var keys []orderKey
-	byKey := map[orderKey]map[*Rule]*sequence.SequenceMatcher{}
-	for _, r := range h.opts.Engine.Rules() {
-		if r.Sequence == nil {
+	s.cur = nil
+	// A sample needs no order: its events without one sort first (their
+	// order is then their id's).
+	sorts := func(hd *seqHold) bool { return hd.order.OK || hd.r.Sequence.IsSample() }
+	for i := range e.holds {
+		if !sorts(&e.holds[i]) {
+			h.stat(e.holds[i].r).NoTime++
+		}
+	}
+	for _, o := range s.orders {
+		var first *seqHold
+		n := 0
+		for i := range e.holds {
+			if hd := &e.holds[i]; sorts(hd) && s.byRule[hd.r] == o {
+				if first == nil {
+					first = hd
+				}
+				n++
+			}
+		}
+		if first == nil {
 			continue
 		}
-		ts, tb := r.Sequence.OrderFields()
-		k := orderKey{ts, tb}
-		if byKey[k] == nil {
-			byKey[k] = map[*Rule]*sequence.SequenceMatcher{}
-			keys = append(keys, k)
+		b := s.meta[:0]
+		b = binary.AppendUvarint(b, uint64(len(e.index)))
+		b = append(b, e.index...)
+		b = binary.AppendUvarint(b, uint64(len(e.eventID)))
+		b = append(b, e.eventID...)
+		b = binary.AppendUvarint(b, uint64(n))
+		for i := range e.holds {
+			if hd := &e.holds[i]; sorts(hd) && s.byRule[hd.r] == o {
+				b = binary.AppendUvarint(b, uint64(s.ruleIdx[hd.r]))
+				b = binary.AppendVarint(b, hd.t.Unix())
+				b = binary.AppendUvarint(b, uint64(hd.t.Nanosecond()))
+			}
 		}
-		sm, err := r.Sequence.NewSequenceMatcher()
+		s.meta = b
+		err := o.sorter.Add(sequence.Sorted{Time: first.order.Time, Tiebreaker: first.order.Tiebreaker,
+			Raw: e.raw, Meta: bytes.Clone(b)})
 		if err != nil {
-			return fmt.Errorf("rule %s: %w", r.ID, err)
-		}
-		byKey[k][r] = sm
-	}
-	s.found = map[*Rule]*seqFound{}
-	plan := h.opts.Engine.Plan()
-	if h.opts.Replay {
-		for _, k := range keys {
-			for _, r := range h.opts.Engine.Rules() {
-				if byKey[k][r] != nil {
-					if err := h.replaySequence(r); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		keys = nil
-	}
-	for _, k := range keys {
-		matchers := byKey[k]
-		var items []seqItem
-		for _, e := range s.events {
-			for _, hd := range e.holds {
-				if matchers[hd.r] == nil {
-					continue
-				}
-				if hd.order.OK {
-					items = append(items, seqItem{e: e, t: hd.t, o: hd.order})
-				}
-				break
-			}
-		}
-		items, dups := sortHeld(items)
-		if dups > 0 {
-			for r := range matchers {
-				h.stat(r).Duplicates += dups // an over-count for rules that did not hold them
-			}
-		}
-		ev := event.New(nil, plan) // one event, reset for each: the matchers keep none
-		for _, it := range items {
-			ev.Reset(it.e.raw)
-			for _, hd := range it.e.holds {
-				sm := matchers[hd.r]
-				if sm == nil {
-					continue
-				}
-				f := s.found[hd.r]
-				if f == nil {
-					f = &seqFound{r: hd.r}
-					s.found[hd.r] = f
-				}
-				if hd.t.After(f.newest) {
-					f.newest = hd.t
-				}
-				rs, err := sm.Push(ev, it.e)
-				if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
-					return fmt.Errorf("rule %s: %w", hd.r.ID, err)
-				}
-				f.results = append(f.results, rs...)
-			}
-		}
-		for r, sm := range matchers {
-			f := s.found[r]
-			if f == nil {
-				continue
-			}
-			f.results = append(f.results, sm.Flush()...)
-			st := h.stat(r)
-			st.SequenceDropped += int(sm.Stats().Dropped)
-			st.NoTime += int(sm.Stats().NoTime)
-		}
-	}
-	for _, e := range s.events {
-		for _, hd := range e.holds {
-			if !hd.order.OK {
-				h.stat(hd.r).NoTime++
-			}
-		}
-	}
-	s.events, s.seen = nil, nil
-	for _, r := range h.opts.Engine.Rules() {
-		if st := h.stats[r]; r.Sequence != nil && st != nil && st.SequenceDropped > 0 {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("dropped %s its sequence's steps selected (past the memory a hunt holds for sequences, or the matcher's key and pending bounds): sequences may be missed", plural(st.SequenceDropped, "event")))
+			return fmt.Errorf("eql sequence rules: %w", err)
 		}
 	}
 	return nil
 }
 
-// replaySequence runs a sequence rule as Kibana's schedule does (--replay):
-// each execution (Replay's schedule over the data's span) is one EQL
-// search over its window's events (the rule's primary timestamp within
-// [from, to]) with size = max_signals, the first sequences found; a
-// sequence found again by a later execution gets the same ids and is
-// written once (Hunt.execute). Sequences straddling two windows are found
-// or missed as Kibana finds or misses them.
-func (h *Hunt) replaySequence(r *Rule) error {
-	var items []seqItem
-	for _, e := range h.seq.events {
-		for _, hd := range e.holds {
-			if hd.r == r && hd.order.OK {
-				items = append(items, seqItem{e: e, t: hd.t, o: hd.order})
+var errBadMeta = errors.New("eql sequence rules: a held event's record is corrupt")
+
+// heldFrom rebuilds a held event from its sorted record.
+func (s *sequenceHold) heldFrom(x *sequence.Sorted) (*heldEvent, error) {
+	b := x.Meta
+	str := func() (string, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return "", false
+		}
+		v := string(b[k : k+int(n)])
+		b = b[k+int(n):]
+		return v, true
+	}
+	uv := func() (uint64, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, false
+		}
+		b = b[k:]
+		return n, true
+	}
+	index, ok1 := str()
+	id, ok2 := str()
+	n, ok3 := uv()
+	if !ok1 || !ok2 || !ok3 || n > uint64(len(s.rules)) {
+		return nil, errBadMeta
+	}
+	e := &heldEvent{raw: x.Raw, index: index, eventID: id, holds: make([]seqHold, 0, n)}
+	for range n {
+		ri, ok := uv()
+		if !ok || ri >= uint64(len(s.rules)) {
+			return nil, errBadMeta
+		}
+		sec, k := binary.Varint(b)
+		if k <= 0 {
+			return nil, errBadMeta
+		}
+		b = b[k:]
+		ns, ok := uv()
+		if !ok {
+			return nil, errBadMeta
+		}
+		e.holds = append(e.holds, seqHold{r: s.rules[ri], t: time.Unix(sec, int64(ns)).UTC(),
+			order: SequenceOrder{Time: x.Time, Tiebreaker: x.Tiebreaker, OK: true}})
+	}
+	return e, nil
+}
+
+// dedupTies orders events of the same time and tiebreaker by event id,
+// index and JSON, for a result that does not depend on the input's order
+// (ids are computed only here and for the events of a sequence); tying
+// events with the same index and id are one event seen twice: the first
+// is kept, the copies are dropped and counted for the rules that held
+// them.
+func (h *Hunt) dedupTies(run []*heldEvent) []*heldEvent {
+	if len(run) < 2 {
+		return run
+	}
+	for _, e := range run {
+		e.ensureID()
+	}
+	sort.SliceStable(run, func(i, j int) bool {
+		a, b := run[i], run[j]
+		if a.eventID != b.eventID {
+			return a.eventID < b.eventID
+		}
+		if a.index != b.index {
+			return a.index < b.index
+		}
+		return bytes.Compare(a.raw, b.raw) < 0
+	})
+	out := run[:1]
+	for _, e := range run[1:] {
+		if last := out[len(out)-1]; e.eventID == last.eventID && e.index == last.index {
+			for _, hd := range e.holds {
+				h.stat(hd.r).Duplicates++
 			}
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// runSequences runs the hunt's sequence and sample rules over the events
+// held: for each order, the events merged from the sorter once, each read
+// once and pushed to the matchers of the rules that hold it.
+func (h *Hunt) runSequences() error {
+	s := &h.seq
+	defer s.close()
+	if err := h.finishHeld(); err != nil {
+		return err
+	}
+	s.found = map[*Rule]*seqFound{}
+	plan := h.opts.Engine.Plan()
+	for _, o := range s.orders {
+		runs := map[*Rule]*seqRun{}
+		for _, r := range o.rules {
+			run, err := h.newSeqRun(r)
+			if err != nil {
+				return err
+			}
+			runs[r] = run
+		}
+		ev := event.New(nil, plan) // one event, reset for each: the matchers keep none
+		var tie []*heldEvent
+		var tieAt sequence.Hit
+		flush := func() error {
+			for _, e := range h.dedupTies(tie) {
+				ev.Reset(e.raw)
+				for _, hd := range e.holds {
+					if err := runs[hd.r].push(ev, e, hd.t); err != nil {
+						return err
+					}
+				}
+			}
+			clear(tie)
+			tie = tie[:0]
+			return nil
+		}
+		err := o.sorter.Each(func(x *sequence.Sorted) error {
+			at := sequence.Hit{Time: x.Time, Tiebreaker: x.Tiebreaker}
+			if len(tie) > 0 && tieAt.Compare(&at) != 0 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			e, err := s.heldFrom(x)
+			if err != nil {
+				return err
+			}
+			tie, tieAt = append(tie, e), at
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range o.rules {
+			runs[r].finish(h)
 		}
 	}
-	if len(items) == 0 {
-		return nil
+	for _, r := range h.opts.Engine.Rules() {
+		if st := h.stats[r]; r.Sequence != nil && st != nil && st.SequenceDropped > 0 {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%d events or sequences dropped at the matcher's bounds (%d join keys, %d pending sequences at most): sequences may be missed", st.SequenceDropped, sequence.DefaultMaxKeys, sequence.DefaultMaxPending))
+		}
 	}
-	items, dups := sortHeld(items)
-	h.stat(r).Duplicates += dups
-	f := &seqFound{r: r}
-	h.seq.found[r] = f
-	sched := Replay(nil, ReplayOptions{Window: r.Window, RunEvery: h.opts.RunEvery, Start: h.min, End: h.max})
-	ev := event.New(nil, h.opts.Engine.Plan())
-	st := h.stat(r)
-	for _, ex := range sched.Executions {
-		b := seqBatch{at: ex.StartedAt}
+	return nil
+}
+
+// seqRun is one rule's matching in runSequences: its sequence matcher or
+// sampler over all the events, or with --replay one per execution.
+type seqRun struct {
+	h  *Hunt
+	r  *Rule
+	f  *seqFound
+	sm *sequence.SequenceMatcher
+	sp *sequence.Sampler
+	// --replay: the executions' searches, and their indices by From.
+	sched  ReplayResult
+	tuples []*replaySearch
+	byFrom []*replaySearch
+	span   time.Duration // the longest search range
+}
+
+// replaySearch is one EQL search of a replayed execution.
+type replaySearch struct {
+	exec     int
+	from, to time.Time
+	size     int
+	sm       *sequence.SequenceMatcher
+	sp       *sequence.Sampler
+	sel      *sequence.Selection
+}
+
+func (h *Hunt) newSeqRun(r *Rule) (*seqRun, error) {
+	run := &seqRun{h: h, r: r}
+	if !h.opts.Replay {
+		var err error
+		if r.Sequence.IsSample() {
+			run.sp, err = r.Sequence.NewSampler()
+		} else {
+			run.sm, err = r.Sequence.NewSequenceMatcher()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+		}
+		return run, nil
+	}
+	return run, nil
+}
+
+// schedule sets up a replayed rule's searches, at its first event:
+// Kibana's schedule over the data's span, each execution one EQL search
+// per range, size = max_signals, over the events of its range (the rule's
+// primary timestamp within [from, to]).
+func (run *seqRun) schedule() {
+	h, r := run.h, run.r
+	run.sched = Replay(nil, ReplayOptions{Window: r.Window, RunEvery: h.opts.RunEvery, Start: h.min, End: h.max})
+	for i, ex := range run.sched.Executions {
 		for _, tp := range ex.Tuples {
-			sm, err := r.Sequence.NewSequenceMatcher()
-			if err != nil {
-				return fmt.Errorf("rule %s: %w", r.ID, err)
-			}
 			size := tp.MaxSignals
 			if size <= 0 {
 				size = 100
 			}
-			sel := r.Sequence.NewSelection(size, false)
-			for _, it := range items {
-				if it.t.Before(tp.From) || it.t.After(tp.To) {
-					continue
-				}
-				ev.Reset(it.e.raw)
-				rs, err := sm.Push(ev, it.e)
-				if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
-					return fmt.Errorf("rule %s: %w", r.ID, err)
-				}
-				sel.Add(rs...)
-			}
-			sel.Add(sm.Flush()...)
-			st.SequenceDropped += int(sm.Stats().Dropped)
-			b.results = append(b.results, sel.Results()...)
-		}
-		if len(b.results) > 0 {
-			f.batches = append(f.batches, b)
+			rs := &replaySearch{exec: i, from: tp.From, to: tp.To, size: size}
+			run.tuples = append(run.tuples, rs)
+			run.span = max(run.span, tp.To.Sub(tp.From))
 		}
 	}
-	st.Executions = len(sched.Executions)
+	run.byFrom = append([]*replaySearch(nil), run.tuples...)
+	sort.SliceStable(run.byFrom, func(i, j int) bool { return run.byFrom[i].from.Before(run.byFrom[j].from) })
+}
+
+// push gives the rule an event of its order; t is its primary time.
+func (run *seqRun) push(ev *event.Event, e *heldEvent, t time.Time) error {
+	if run.f == nil {
+		run.f = &seqFound{r: run.r}
+		if run.h.opts.Replay {
+			run.schedule()
+		}
+	}
+	if t.After(run.f.newest) {
+		run.f.newest = t
+	}
+	if !run.h.opts.Replay {
+		return run.pushTo(run.sm, run.sp, nil, ev, e)
+	}
+	// The searches whose range holds t: those starting at or before it,
+	// back to the longest range before it.
+	i := sort.Search(len(run.byFrom), func(i int) bool { return run.byFrom[i].from.After(t) })
+	for i--; i >= 0 && !run.byFrom[i].from.Before(t.Add(-run.span)); i-- {
+		rs := run.byFrom[i]
+		if t.Before(rs.from) || t.After(rs.to) {
+			continue
+		}
+		if rs.sel == nil {
+			var err error
+			if run.r.Sequence.IsSample() {
+				rs.sp, err = run.r.Sequence.NewSampler()
+			} else {
+				rs.sm, err = run.r.Sequence.NewSequenceMatcher()
+			}
+			if err != nil {
+				return fmt.Errorf("rule %s: %w", run.r.ID, err)
+			}
+			rs.sel = run.r.Sequence.NewSelection(rs.size, false)
+		}
+		if err := run.pushTo(rs.sm, rs.sp, rs.sel, ev, e); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+func (run *seqRun) pushTo(sm *sequence.SequenceMatcher, sp *sequence.Sampler, sel *sequence.Selection, ev *event.Event, e *heldEvent) error {
+	if sp != nil {
+		sp.Push(ev, e)
+		return nil
+	}
+	rs, err := sm.Push(ev, e)
+	if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
+		return fmt.Errorf("rule %s: %w", run.r.ID, err)
+	}
+	if sel != nil {
+		sel.Add(rs...)
+	} else {
+		run.f.results = append(run.f.results, rs...)
+	}
+	return nil
+}
+
+// finish flushes the rule's matchers and records what they found.
+func (run *seqRun) finish(h *Hunt) {
+	if run.f == nil {
+		return // no event: no stats either
+	}
+	st := h.stat(run.r)
+	count := func(s sequence.Stats) {
+		st.SequenceDropped += int(s.Dropped)
+		st.NoTime += int(s.NoTime)
+	}
+	if h.opts.Replay {
+		st.Executions = len(run.sched.Executions)
+		var b *seqBatch
+		for _, rs := range run.tuples {
+			if rs.sel == nil {
+				continue
+			}
+			if b == nil || b.at != run.sched.Executions[rs.exec].StartedAt {
+				run.f.batches = append(run.f.batches, seqBatch{at: run.sched.Executions[rs.exec].StartedAt})
+				b = &run.f.batches[len(run.f.batches)-1]
+			}
+			if rs.sp != nil {
+				rs.sel.Add(rs.sp.Flush()...)
+				count(rs.sp.Stats())
+			} else {
+				rs.sel.Add(rs.sm.Flush()...)
+				count(rs.sm.Stats())
+			}
+			b.results = append(b.results, rs.sel.Results()...)
+		}
+		h.seq.found[run.r] = run.f
+		return
+	}
+	if run.sp != nil {
+		run.f.results = append(run.f.results, run.sp.Flush()...)
+		count(run.sp.Stats())
+	} else {
+		run.f.results = append(run.f.results, run.sm.Flush()...)
+		count(run.sm.Stats())
+	}
+	h.seq.found[run.r] = run.f
 }

@@ -3,6 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,40 +116,269 @@ func TestSequenceExecutor(t *testing.T) {
 	}
 }
 
-// TestHuntSequenceMemoryBound: past HuntOptions.SequenceMemory the events a
-// sequence rule selects are dropped, counted and warned about; the
-// sequences of the events held still alert.
-func TestHuntSequenceMemoryBound(t *testing.T) {
-	r, plan := seqRule(t, `sequence by host.id [process where true] [network where true]`)
+// TestHuntSequenceSpill: past HuntOptions.SequenceMemory the events
+// sequence and sample rules hold are sorted through run files on disk; the
+// alerts are those of the hunt that held everything in memory, for any
+// input order, with and without --replay, and the run files are removed.
+func TestHuntSequenceSpill(t *testing.T) {
+	plan := event.NewPlan()
+	compile := func(id, query, tiebreaker string) *Rule {
+		st, err := eql.Parse(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := sequence.Compile(st, sequence.Options{Plan: plan, TiebreakerField: tiebreaker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Rule{ID: id, Sequence: q, Match: q.Relevant, Alert: alert.Rule{UUID: id, Name: id, Type: "eql", Severity: "low"},
+			Window: Window{Interval: 5 * time.Minute, Lookback: 10 * time.Minute, MaxSignals: 100}}
+	}
+	rules := []*Rule{
+		compile("seq", `sequence by host.id with maxspan=2m [process where true] [network where true] [file where true]`, ""),
+		compile("seq-tb", `sequence by host.id [process where true] by user.name [network where true] by user.name`, "event.sequence"),
+		compile("sample", `sample by host.id [process where true] [file where true]`, ""),
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	cats := []string{"process", "network", "file", "dns"}
+	var lines [][]byte
+	base := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	for i := range 600 {
+		ts := base.Add(time.Duration(r.IntN(1200)) * time.Second).Format(time.RFC3339) // many ties
+		lines = append(lines, fmt.Appendf(nil, `{"@timestamp":%q,"event":{"category":%q,"sequence":%d},"host":{"id":"h%d"},"user":{"name":"u%d"},"n":%d}`,
+			ts, cats[r.IntN(len(cats))], r.IntN(5), r.IntN(8), r.IntN(2), i))
+	}
+	lines = append(lines, lines[3], lines[10]) // the same events again
+	hunt := func(memory int, in [][]byte, replay bool) ([]string, string) {
+		eng := New(Options{Rules: rules, Plan: plan})
+		tmp := t.TempDir()
+		var ids []string
+		h := NewHunt(HuntOptions{Engine: eng, SequenceMemory: memory, SequenceTempDir: tmp, Replay: replay, Emit: func(a Alert) error {
+			ids = append(ids, a.Rule.ID+" "+a.ID)
+			return nil
+		}})
+		for _, l := range in {
+			if err := h.Event(event.New(l, eng.Plan())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		spilled := false
+		for _, o := range h.seq.orders {
+			spilled = spilled || o.sorter.Runs() > 0
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if memory < 1<<20 && !spilled {
+			t.Fatalf("memory %d: nothing written to disk", memory)
+		}
+		if ents, _ := os.ReadDir(tmp); len(ents) > 0 {
+			t.Errorf("memory %d: %d files left in the temporary directory", memory, len(ents))
+		}
+		var sum []string
+		for _, st := range stats {
+			sum = append(sum, fmt.Sprintf("%s matches %d dups %d alerts %d dropped %d", st.Rule.ID, st.Matches, st.Duplicates, st.Alerts, st.SequenceDropped))
+		}
+		slices.Sort(ids)
+		return ids, strings.Join(sum, "; ")
+	}
+	for _, replay := range []bool{false, true} {
+		want, wantStats := hunt(1<<30, lines, replay)
+		if len(want) < 30 {
+			t.Fatalf("replay %v: %d alerts: the data makes too few sequences to compare", replay, len(want))
+		}
+		for i := range 3 {
+			in := slices.Clone(lines)
+			r.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+			got, gotStats := hunt(16000+i*8000, in, replay)
+			if !slices.Equal(got, want) {
+				t.Fatalf("replay %v, shuffle %d with a tiny memory bound: %d alerts differ from the %d held in memory", replay, i, len(got), len(want))
+			}
+			if gotStats != wantStats {
+				t.Errorf("replay %v, shuffle %d: stats\n%s\nwant\n%s", replay, i, gotStats, wantStats)
+			}
+		}
+	}
+}
+
+// TestHuntSample: a sample rule alerts as Kibana wraps a sample's
+// hits.sequences: per join key whose steps are all filled, one building
+// block per event (group index in step order) and a shell; keys missing a
+// step make nothing.
+func TestHuntSample(t *testing.T) {
+	r, plan := seqRule(t, `sample by host.id [process where true] [network where true]`)
 	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
-	line := func(ts, cat, host string) []byte {
-		return fmt.Appendf(nil, `{"@timestamp":%q,"event":{"category":%q},"host":{"id":%q}}`, ts, cat, host)
-	}
-	lines := [][]byte{
-		line("2026-03-14T09:00:00Z", "process", "a"),
-		line("2026-03-14T09:00:01Z", "network", "a"),
-		line("2026-03-14T09:00:02Z", "process", "b"),
-		line("2026-03-14T09:00:03Z", "network", "b"),
-	}
-	limit := len(lines[0]) + len(lines[1]) // the first two events only
 	var alerts []Alert
-	h := NewHunt(HuntOptions{Engine: eng, SequenceMemory: limit, Emit: func(a Alert) error {
+	h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
 		alerts = append(alerts, a)
 		return nil
 	}})
-	for _, l := range lines {
-		if err := h.Event(event.New(l, eng.Plan())); err != nil {
+	for _, l := range []string{
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"a"},"n":1}`,
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"},"n":2}`,
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"b"},"n":3}`,
+	} {
+		if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
 			t.Fatal(err)
 		}
 	}
-	stats, err := h.Finish()
-	if err != nil {
+	if _, err := h.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	if len(alerts) != 3 {
-		t.Errorf("%d alerts, want 3 (host a's sequence)", len(alerts))
+		t.Fatalf("%d alerts, want 3 (host a's sample: 2 building blocks and a shell)", len(alerts))
 	}
-	if len(stats) != 1 || stats[0].SequenceDropped != 2 || len(stats[0].Warnings) != 1 {
-		t.Fatalf("stats %+v, want 2 events dropped and a warning", stats)
+	shell := alerts[2].ID
+	for i, wantN := range []float64{2, 1} {
+		a := alerts[i]
+		if a.Doc["kibana.alert.building_block_type"] != "default" || a.Doc["kibana.alert.group.id"] != shell || a.Doc["kibana.alert.group.index"] != i {
+			t.Errorf("alert %d: %v %v %v, want building block %d of group %s", i, a.Doc["kibana.alert.building_block_type"], a.Doc["kibana.alert.group.id"], a.Doc["kibana.alert.group.index"], i, shell)
+		}
+		if n, _ := alert.Lookup(a.Doc, "n"); fmt.Sprint(n) != fmt.Sprint(wantN) {
+			t.Errorf("alert %d: event n=%v, want %v (the process step first)", i, n, wantN)
+		}
+	}
+	if h, _ := alert.Lookup(alerts[2].Doc, "host.id"); h != "a" {
+		t.Errorf("shell: host.id %v, want a (the events' common fields)", h)
+	}
+}
+
+// TestHuntMissingEventStep: a sequence with a missing-event step alerts
+// with building blocks of its present events only.
+func TestHuntMissingEventStep(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id with maxspan=1m [process where true] ![file where true] [network where true]`)
+	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+	var alerts []Alert
+	h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+		alerts = append(alerts, a)
+		return nil
+	}})
+	for _, l := range []string{
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"}}`,
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"a"}}`,
+	} {
+		if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 3 {
+		t.Fatalf("%d alerts, want 3 (2 building blocks and a shell)", len(alerts))
+	}
+}
+
+// TestHuntSequenceSuppression: alert suppression of a sequence rule, as
+// Kibana's bulkCreateSuppressedSequencesInMemory: the shell is suppressed
+// by the group_by values it holds (the fields common to the sequence's
+// events); a folded shell's building blocks are not written; with
+// doNotSuppress a shell lacking a group_by field is an ordinary alert.
+func TestHuntSequenceSuppression(t *testing.T) {
+	lines := []string{
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:01Z","event":{"category":"network"},"host":{"id":"a"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:02Z","event":{"category":"process"},"host":{"id":"a"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:03Z","event":{"category":"network"},"host":{"id":"a"},"user":{"name":"y"}}`,
+		`{"@timestamp":"2026-03-14T09:00:04Z","event":{"category":"process"},"host":{"id":"b"},"user":{"name":"x"}}`,
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"b"},"user":{"name":"x"}}`,
+	}
+	run := func(s *Suppression) ([]Alert, *RuleStats) {
+		r, plan := seqRule(t, `sequence by host.id [process where true] [network where true]`)
+		r.Suppression = s
+		eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+		var alerts []Alert
+		h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+			alerts = append(alerts, a)
+			return nil
+		}})
+		for _, l := range lines {
+			if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return alerts, stats[0]
+	}
+	shells := func(as []Alert) map[string]Alert {
+		out := map[string]Alert{}
+		for _, a := range as {
+			if a.Doc["kibana.alert.building_block_type"] == nil {
+				h, _ := alert.Lookup(a.Doc, "host.id")
+				out[fmt.Sprint(h)] = a
+			}
+		}
+		return out
+	}
+
+	alerts, st := run(nil)
+	if len(alerts) != 9 {
+		t.Fatalf("without suppression: %d alerts, want 9 (3 sequences)", len(alerts))
+	}
+
+	alerts, st = run(&Suppression{GroupBy: []string{"host.id"}})
+	sh := shells(alerts)
+	if len(alerts) != 6 || len(sh) != 2 || st.Suppressed != 1 {
+		t.Fatalf("by host.id: %d alerts, shells %v, %d suppressed; want 6 (host a's first sequence and host b's), 1 suppressed", len(alerts), len(sh), st.Suppressed)
+	}
+	if c := sh["a"].Doc["kibana.alert.suppression.docs_count"]; c != 1 {
+		t.Errorf("host a's shell: docs_count %v, want 1", c)
+	}
+	if c := sh["b"].Doc["kibana.alert.suppression.docs_count"]; c != 0 {
+		t.Errorf("host b's shell: docs_count %v, want 0", c)
+	}
+	for _, a := range alerts {
+		if a.Doc["kibana.alert.building_block_type"] != nil && a.Doc["kibana.alert.suppression.docs_count"] != nil {
+			t.Errorf("building block %s has suppression fields", a.ID)
+		}
+	}
+
+	// user.name differs within host a's second sequence: its shell lacks
+	// it. suppress (the default): a group of its own (null); doNotSuppress:
+	// an ordinary alert.
+	alerts, st = run(&Suppression{GroupBy: []string{"user.name"}})
+	if len(alerts) != 6 || st.Suppressed != 1 {
+		t.Errorf("by user.name: %d alerts, %d suppressed; want 6 (x: host a's first and b's folded; null: host a's second)", len(alerts), st.Suppressed)
+	}
+	alerts, st = run(&Suppression{GroupBy: []string{"user.name"}, DoNotSuppress: true})
+	if len(alerts) != 6 || st.Suppressed != 1 {
+		t.Errorf("by user.name, doNotSuppress: %d alerts, %d suppressed; want 6", len(alerts), st.Suppressed)
+	}
+	for _, a := range alerts {
+		if h, _ := alert.Lookup(a.Doc, "user.name"); a.Doc["kibana.alert.building_block_type"] == nil && h == nil && a.Doc["kibana.alert.suppression.terms"] != nil {
+			t.Errorf("doNotSuppress: the shell without user.name has suppression terms")
+		}
+	}
+}
+
+// TestHuntSequenceDuplicate: an event given twice (same _id) takes part
+// once, counted as a duplicate, wherever the copy comes in the input.
+func TestHuntSequenceDuplicate(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id [process where true] [network where true]`)
+	p := `{"_id":"e1","@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"}}`
+	n := `{"_id":"e2","@timestamp":"2026-03-14T09:00:01Z","event":{"category":"network"},"host":{"id":"a"}}`
+	for _, in := range [][]string{{p, n, p}, {p, p, n}, {n, p, p}} {
+		eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+		var alerts []Alert
+		h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+			alerts = append(alerts, a)
+			return nil
+		}})
+		for _, l := range in {
+			if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(alerts) != 3 || stats[0].Duplicates != 1 {
+			t.Errorf("%d alerts, %d duplicates; want 3 (one sequence) and 1", len(alerts), stats[0].Duplicates)
+		}
 	}
 }

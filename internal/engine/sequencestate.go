@@ -36,7 +36,7 @@ func (x *Session) holdSequence(r *Rule, at time.Time, ms []Match) {
 		x.seqHeld = map[*Rule][]SequenceEvent{}
 	}
 	for _, m := range ms {
-		if !m.Order.OK || len(m.Raw) == 0 && m.Doc == nil {
+		if (!m.Order.OK && !r.Sequence.IsSample()) || len(m.Raw) == 0 && m.Doc == nil {
 			x.drop(r, at, DropNoTime)
 			continue
 		}
@@ -91,9 +91,6 @@ func (x *Session) commitSequences(ctx context.Context) error {
 // execution: look-backs overlap, and a crash may run one again) gets the
 // same ids and is not written again.
 func (x *Session) runSequence(ctx context.Context, r *Rule, at time.Time) ([]Alert, error) {
-	if r.Sequence.IsSample() {
-		return nil, fmt.Errorf("rule %s: eql sample rules do not run on a schedule yet", r.ID)
-	}
 	from := at.Add(-thresholdLookback(r)) // the look-back: max(from, interval)
 	held, err := x.Store.SequenceEvents(ctx, r.ID, from)
 	if err != nil {
@@ -108,7 +105,7 @@ func (x *Session) runSequence(ctx context.Context, r *Rule, at time.Time) ([]Ale
 		}
 		ev.Reset(h.Raw)
 		ns, tb, ok := r.Sequence.Order(ev)
-		if !ok {
+		if !ok && !r.Sequence.IsSample() { // a sample needs no order
 			x.drop(r, at, DropNoTime)
 			continue
 		}
@@ -120,15 +117,30 @@ func (x *Session) runSequence(ctx context.Context, r *Rule, at time.Time) ([]Ale
 	for range dups {
 		x.drop(r, at, DropDuplicate)
 	}
-	sm, err := r.Sequence.NewSequenceMatcher()
-	if err != nil {
-		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
-	}
 	size := r.Window.MaxSignals
 	if size <= 0 {
 		size = 100
 	}
 	sel := r.Sequence.NewSelection(size, false)
+	if r.Sequence.IsSample() {
+		sp, err := r.Sequence.NewSampler()
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+		}
+		for _, it := range items {
+			ev.Reset(it.e.raw)
+			sp.Push(ev, it.e)
+		}
+		sel.Add(sp.Flush()...)
+		for range sp.Stats().Dropped {
+			x.drop(r, at, DropSequenceCap)
+		}
+		return x.sequenceResults(ctx, r, at, sel.Results())
+	}
+	sm, err := r.Sequence.NewSequenceMatcher()
+	if err != nil {
+		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+	}
 	for _, it := range items {
 		ev.Reset(it.e.raw)
 		rs, err := sm.Push(ev, it.e)
@@ -141,12 +153,21 @@ func (x *Session) runSequence(ctx context.Context, r *Rule, at time.Time) ([]Ale
 	for range sm.Stats().Dropped {
 		x.drop(r, at, DropSequenceCap)
 	}
-	results := sel.Results()
+	return x.sequenceResults(ctx, r, at, sel.Results())
+}
+
+// sequenceResults builds the alerts of an execution's sequences (or
+// samples) and keeps those not stored already.
+func (x *Session) sequenceResults(ctx context.Context, r *Rule, at time.Time, results []*sequence.Result) ([]Alert, error) {
 	if len(results) == 0 {
 		return nil, nil
 	}
 	f := &seqFound{r: r}
-	alerts, err := x.sequenceAlerts(r, at, results, f.event)
+	stored := func(id string) (bool, error) {
+		known, err := x.Store.KnownAlerts(ctx, []string{id})
+		return known[id], err
+	}
+	alerts, err := x.sequenceAlerts(ctx, r, at, results, f.event, stored)
 	if err != nil {
 		return nil, err
 	}

@@ -113,3 +113,62 @@ func TestSequenceExecutionWindow(t *testing.T) {
 		t.Fatalf("next execution (09:05 - 09:15): %d alerts, want 3 (p1 then n2)", len(got))
 	}
 }
+
+// TestSequenceExecutionSuppression: a scheduled execution (serve's way)
+// suppresses a sequence rule's shells by group_by, over each Store: a
+// later execution's sequence of the same group, within the duration, is
+// folded into the stored shell (docs_count 1), its alerts not written.
+// A sample rule runs as an execution too.
+func TestSequenceExecutionSuppression(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() Store) {
+		ctx := context.Background()
+		r, plan := seqRule(t, `sequence by host.id with maxspan=1m [process where true] [network where true]`)
+		r.Window = Window{Interval: 5 * time.Minute, Lookback: 5 * time.Minute, MaxSignals: 100}
+		r.Suppression = &Suppression{GroupBy: []string{"host.id"}, Duration: time.Hour}
+		ev := func(id, ts, cat string) Match {
+			return seqMatch(t, r, plan, id, fmt.Sprintf(`{"@timestamp":%q,"event":{"category":%q},"host":{"id":"a"}}`, ts, cat))
+		}
+		drops := map[string]int{}
+		s := newStore()
+		session := func() *Session {
+			return &Session{Store: s, Budget: &Budget{}, Now: t0, Drop: func(_ *Rule, _ time.Time, reason string) { drops[reason]++ }}
+		}
+		exec1 := t0.Add(5 * time.Minute) // 09:05
+		x := session()
+		first := runSeq(t, x, r, exec1, []Match{ev("p1", "2026-03-14T09:01:00Z", "process"), ev("n1", "2026-03-14T09:01:10Z", "network")})
+		if len(first) != 3 {
+			t.Fatalf("first execution: %d alerts, want 3", len(first))
+		}
+		if err := s.AddAlerts(ctx, first, exec1); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		shell := first[2]
+		x = session()
+		second := runSeq(t, x, r, exec1.Add(5*time.Minute), []Match{ev("p2", "2026-03-14T09:06:00Z", "process"), ev("n2", "2026-03-14T09:06:10Z", "network")})
+		if len(second) != 0 || drops[DropSuppressed] != 1 {
+			t.Fatalf("second execution: %d alerts, %d suppressed; want none and 1", len(second), drops[DropSuppressed])
+		}
+		if err := x.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		doc, found, err := s.AlertDoc(ctx, shell.ID)
+		if err != nil || !found {
+			t.Fatalf("the first shell: %v, found %v", err, found)
+		}
+		if c := fmt.Sprint(doc["kibana.alert.suppression.docs_count"]); c != "1" {
+			t.Errorf("the first shell's docs_count %s, want 1", c)
+		}
+
+		sr, splan := seqRule(t, `sample by host.id [process where true] [network where true]`)
+		sr.Window = r.Window
+		sm := func(id, ts, cat string) Match {
+			return seqMatch(t, sr, splan, id, fmt.Sprintf(`{"@timestamp":%q,"event":{"category":%q},"host":{"id":"b"}}`, ts, cat))
+		}
+		if got := runSeq(t, session(), sr, exec1, []Match{sm("n9", "2026-03-14T09:02:00Z", "network"), sm("p9", "2026-03-14T09:03:00Z", "process")}); len(got) != 3 {
+			t.Errorf("sample execution: %d alerts, want 3", len(got))
+		}
+	})
+}

@@ -857,9 +857,10 @@ func (v *validator) compile(opts LoadOptions) {
 	}
 }
 
-// compileEQL parses an eql rule's query and compiles it when it is a
-// single-event query; sequences, samples and pipes make the rule
-// unsupported, naming the construct.
+// compileEQL parses an eql rule's query and compiles it: a single-event
+// query for the query executor, a sequence or a sample for the sequence
+// executor; pipes make a single-event rule unsupported, naming the
+// construct.
 func (v *validator) compileEQL(opts LoadOptions) {
 	r := v.r
 	if r.Language != "eql" {
@@ -879,7 +880,8 @@ func (v *validator) compileEQL(opts LoadOptions) {
 	if schema == nil {
 		schema = ecs.Default()
 	}
-	if _, ok := s.Query.(*eql.Sequence); ok {
+	switch s.Query.(type) {
+	case *eql.Sequence, *eql.Sample:
 		v.compileSequence(s, schema, opts)
 		return
 	}
@@ -902,25 +904,25 @@ func (v *validator) compileEQL(opts LoadOptions) {
 	v.compileFilters()
 }
 
-// compileSequence compiles an eql sequence rule for the engine's
-// sequence executor (internal/sequence, with the rule's timestamp_field,
-// tiebreaker_field and event_category_override). A sequence the matcher
-// cannot run makes the rule unsupported with the matcher's reason.
+// compileSequence compiles an eql sequence or sample rule for the
+// engine's sequence executor (internal/sequence, with the rule's
+// timestamp_field, tiebreaker_field and event_category_override). A query
+// the matcher cannot run makes the rule unsupported with its reason.
 func (v *validator) compileSequence(s *eql.Statement, schema *ecs.Schema, opts LoadOptions) {
 	r := v.r
 	q, err := sequence.Compile(s, sequence.Options{Schema: schema.ForIndices(r.Index), Plan: opts.Plan,
 		CategoryField: r.EventCategoryOverride, TimestampField: r.TimestampField, TiebreakerField: r.TiebreakerField})
 	if err != nil {
+		kind := "eql sequence"
+		if _, ok := s.Query.(*eql.Sample); ok {
+			kind = "eql sample"
+		}
 		var ce *match.CompileError
 		if errors.As(err, &ce) {
-			v.unsupported(fmt.Sprintf("eql sequence %d:%d: %s", ce.Pos.Line, ce.Pos.Col, ce.Msg))
+			v.unsupported(fmt.Sprintf("%s %d:%d: %s", kind, ce.Pos.Line, ce.Pos.Col, ce.Msg))
 		} else {
-			v.unsupported("eql sequence: " + err.Error())
+			v.unsupported(kind + ": " + err.Error())
 		}
-		return
-	}
-	if r.AlertSuppression != nil {
-		v.unsupported("alert suppression of eql sequence rules is not supported yet")
 		return
 	}
 	r.sequence = q

@@ -400,11 +400,11 @@ language = "eql"
 query = "sequence by host.id [process where true] [network where true]"
 [rule.alert_suppression]
 group_by = ["host.name"]
-`, StatusUnsupported, "alert suppression of eql sequence rules is not supported yet"},
+`, StatusOK, ""},
 		{"eql sample", `type = "eql"
 language = "eql"
 query = "sample by host.id [process where true] [network where true]"
-`, StatusUnsupported, "eql sample is not supported yet"},
+`, StatusOK, ""},
 		{"eql pipe", `type = "eql"
 language = "eql"
 query = "process where true | head 5"

@@ -169,7 +169,6 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 	}
 	if q := r.Sequence(); q != nil {
 		er.Sequence = q
-		er.Suppression = nil
 	}
 	if r.Type == "threshold" {
 		if th, reason := r.ThresholdConfig(); reason == "" {

@@ -187,13 +187,18 @@ func Compile(st *eql.Statement, opts Options) (*Query, error) {
 	if q.firstPos < 0 {
 		return nil, compileErr(st.Query.Pos(), "a sequence needs at least one step that is not a missing event")
 	}
-	if !q.sample {
-		tf := &eql.Field{Path: []string{opts.TimestampField}}
-		ts, err := match.CompileEQLKey(tf, mopts)
-		if err != nil {
-			return nil, fmt.Errorf("timestamp field %s: %w", opts.TimestampField, err)
-		}
+	// A sample does not need the order (its candidates come in any
+	// order), but a caller may sort its events for a result that does
+	// not depend on the input's order (Order).
+	tf := &eql.Field{Path: []string{opts.TimestampField}}
+	ts, tsErr := match.CompileEQLKey(tf, mopts)
+	if tsErr == nil {
 		q.ts = ts
+	}
+	if !q.sample {
+		if tsErr != nil {
+			return nil, fmt.Errorf("timestamp field %s: %w", opts.TimestampField, tsErr)
+		}
 		if opts.TiebreakerField != "" {
 			tb, err := match.CompileEQLKey(&eql.Field{Path: []string{opts.TiebreakerField}}, mopts)
 			if err != nil {

@@ -80,24 +80,6 @@ func Runnable(set *rule.Set) ([]*engine.Rule, Problems) {
 	return rules, p
 }
 
-// SamplesUnsupported is why serve does not run eql sample rules.
-const SamplesUnsupported = "eql sample rules run in vigil hunt; vigil serve does not run them yet"
-
-// WithoutSamples moves the eql sample rules of rules into p's unsupported
-// rules (SamplesUnsupported): for the commands that do not run them
-// (serve, whose scheduled executions run sequences only).
-func WithoutSamples(rules []*engine.Rule, p Problems) ([]*engine.Rule, Problems) {
-	out := rules[:0:0]
-	for _, r := range rules {
-		if r.Sequence != nil && r.Sequence.IsSample() {
-			p.Unsupported[SamplesUnsupported]++
-			continue
-		}
-		out = append(out, r)
-	}
-	return out, p
-}
-
 // Load is LoadSet and Runnable.
 func Load(paths []string, plan *event.Plan, now func() time.Time) ([]*engine.Rule, Problems, error) {
 	set, err := LoadSet(paths, plan, now)

@@ -121,7 +121,6 @@ func (l *RuleLoader) Load() error {
 		l.print = print.sum()
 	}
 	rules, problems := ruleset.Runnable(set)
-	rules, problems = ruleset.WithoutSamples(rules, problems)
 	if err := l.Exceptions.Apply(set, rules, plan, l.Now); err != nil {
 		return err
 	}

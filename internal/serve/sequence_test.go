@@ -52,8 +52,14 @@ func https(host, at string) []byte {
 // sequenceDetector loads seqRuleFile into a detector over st.
 func sequenceDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Time, opts DetectorOptions) *Detector {
 	t.Helper()
+	return ruleDetector(t, seqRuleFile, st, rec, now, opts)
+}
+
+// ruleDetector loads the one rule of file into a detector over st.
+func ruleDetector(t *testing.T, file string, st *state.Store, rec *recorder, now *time.Time, opts DetectorOptions) *Detector {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "rule.toml")
-	if err := os.WriteFile(path, []byte(seqRuleFile), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	opts.Store, opts.Sink, opts.Now = st, rec, func() time.Time { return *now }
@@ -63,7 +69,7 @@ func sequenceDetector(t *testing.T, st *state.Store, rec *recorder, now *time.Ti
 		t.Fatal(err)
 	}
 	if st := l.Status(); st.Runnable != 1 {
-		t.Fatalf("the sequence rule does not run in serve: %+v", st)
+		t.Fatalf("the rule does not run in serve: %+v", st)
 	}
 	return d
 }
@@ -268,5 +274,40 @@ func TestSequenceEventsOfRemovedRule(t *testing.T) {
 	}
 	if held, _ := st.SequenceEvents(ctx, id, time.Time{}); len(held) != 0 {
 		t.Fatalf("%d events still held for a rule no longer loaded", len(held))
+	}
+}
+
+// TestSampleRuleInServe: an eql sample rule runs at its executions as a
+// sequence rule does; its sample is a building block per event and a
+// shell, as Kibana wraps a sample's hits.sequences.
+func TestSampleRuleInServe(t *testing.T) {
+	ctx := context.Background()
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 3, 14, 9, 31, 0, 0, time.UTC)
+	rec := &recorder{}
+	file := strings.Replace(seqRuleFile, `sequence by host.id with maxspan=1m`, `sample by host.id`, 1)
+	d := ruleDetector(t, file, st, rec, &now, DetectorOptions{})
+	if err := d.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A sample does not care for order: the connection comes first.
+	if err := d.Process(ctx, "in", batchOf([][]byte{https("a", "09:29:10"), curlStart("a", "09:30:00"), curlStart("b", "09:30:00")}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	now = time.Date(2026, 3, 14, 9, 35, 0, 0, time.UTC)
+	if err := d.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.alerts) != 3 {
+		t.Fatalf("%d alerts, want 3 (host a's sample: 2 building blocks and a shell)", len(rec.alerts))
+	}
+	var shell map[string]any
+	json.Unmarshal(rec.alerts[2].Doc, &shell)
+	if shell["kibana.alert.group.id"] != rec.alerts[2].ID {
+		t.Fatalf("third alert is not the shell: %v", shell)
 	}
 }

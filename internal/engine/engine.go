@@ -89,6 +89,7 @@ type Rule struct {
 	Exclude func(ev *event.Event) (excluded bool, item string)
 
 	selector *IndexSelector
+	pos      int // position in the engine's rules (a Rule belongs to one engine, as New sets these)
 	override event.FieldID
 	ts       event.FieldID
 	groups   []event.FieldID // the group-by or new terms fields, planned
@@ -180,7 +181,7 @@ type bucket struct {
 // field, down to maxKeyDepth levels.
 const (
 	splitBucket = 4
-	maxKeyDepth = 3
+	maxKeyDepth = 8
 )
 
 // New builds an engine over rules.
@@ -197,7 +198,8 @@ func New(opts Options) *Engine {
 	e.dsNamespace = plan.Add("data_stream.namespace")
 	e.agentType = plan.Add("agent.type")
 	e.agentVersion = plan.Add("agent.version")
-	for _, r := range opts.Rules {
+	for i, r := range opts.Rules {
+		r.pos = i
 		patterns := r.Index
 		if patterns == nil {
 			patterns = DefaultIndexPatterns
@@ -322,9 +324,16 @@ func first(ev *event.Event, id event.FieldID) string {
 // every rule.
 func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 	var buf [8]*Rule
-	hit := e.candidatesFor(index).eval(ev, index, buf[:0])
+	var tried ruleBits
+	var words [64]uint64 // up to 4,096 rules without allocating
+	if n := (len(e.rules) + 63) / 64; n <= len(words) {
+		tried = words[:n]
+	} else {
+		tried = make(ruleBits, n)
+	}
+	hit := e.candidatesFor(index).eval(ev, index, buf[:0], tried)
 	if len(hit) > 1 {
-		slices.SortFunc(hit, func(a, b *Rule) int { return e.order(a) - e.order(b) })
+		slices.SortFunc(hit, func(a, b *Rule) int { return a.pos - b.pos })
 	}
 	for _, r := range hit {
 		fn(r)
@@ -332,6 +341,7 @@ func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 }
 
 // matches reports whether r's query and filters match ev, read from index.
+
 func (r *Rule) matches(ev *event.Event, index string) bool {
 	if r.MatchIndex != nil {
 		return r.MatchIndex(ev, index)
@@ -339,11 +349,26 @@ func (r *Rule) matches(ev *event.Event, index string) bool {
 	return r.Match(ev)
 }
 
-// eval appends to hit the candidates that match ev, read from index (each
-// once).
-func (c *candidates) eval(ev *event.Event, index string, hit []*Rule) []*Rule {
+// ruleBits is a set of rules by their position in the engine.
+type ruleBits []uint64
+
+// add adds r and reports whether it was not in the set yet.
+func (b ruleBits) add(r *Rule) bool {
+	w, bit := r.pos/64, uint64(1)<<(r.pos%64)
+	if b[w]&bit != 0 {
+		return false
+	}
+	b[w] |= bit
+	return true
+}
+
+// eval appends to hit the candidates that match ev, read from index. Each
+// is evaluated once: tried holds the rules evaluated so far (a rule keyed
+// under several values of a field the event has several of, or under
+// alternatives on several fields, is met more than once).
+func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
 	for _, r := range c.always {
-		if !contains(hit, r) && r.matches(ev, index) {
+		if tried.add(r) && r.matches(ev, index) {
 			hit = append(hit, r)
 		}
 	}
@@ -366,11 +391,11 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule) []*Rule {
 				continue
 			}
 			if b.sub != nil {
-				hit = b.sub.eval(ev, index, hit)
+				hit = b.sub.eval(ev, index, hit, tried)
 				continue
 			}
 			for _, r := range b.rules {
-				if !contains(hit, r) && r.matches(ev, index) {
+				if tried.add(r) && r.matches(ev, index) {
 					hit = append(hit, r)
 				}
 			}
@@ -409,24 +434,6 @@ func (k *keyIndex) lookupFolded(s string) *bucket {
 		return nil
 	}
 	return k.rules[f]
-}
-
-func contains(rs []*Rule, r *Rule) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *Engine) order(r *Rule) int {
-	for i, x := range e.rules {
-		if x == r {
-			return i
-		}
-	}
-	return len(e.rules)
 }
 
 func (e *Engine) candidatesFor(index string) *candidates {

@@ -149,3 +149,32 @@ func TestEvalDisjunctiveRequirements(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalEvaluatesEachRuleOnce: a rule keyed under several values (or
+// alternatives) an event carries is evaluated once, whether it matches or
+// not, and the matches come in rule order.
+func TestEvalEvaluatesEachRuleOnce(t *testing.T) {
+	plan := event.NewPlan()
+	calls := map[string]int{}
+	counted := func(id string, match bool) func(*event.Event) bool {
+		return func(*event.Event) bool { calls[id]++; return match }
+	}
+	args := Requirement{Field: "process.args", Values: []string{"-a", "-b", "-c"}}
+	either := Requirement{Any: []Requirement{{Field: "process.name", Values: []string{"x.exe"}}, {Field: "process.args", Values: []string{"-a"}}}}
+	rules := []*Rule{
+		{ID: "args-miss", Match: counted("args-miss", false), Required: []Requirement{args}},
+		{ID: "either-hit", Match: counted("either-hit", true), Required: []Requirement{either}},
+		{ID: "args-hit", Match: counted("args-hit", true), Required: []Requirement{args}},
+		{ID: "either-miss", Match: counted("either-miss", false), Required: []Requirement{either}},
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	doc := `{"process":{"name":"x.exe","args":["-a","-b","-c"]}}`
+	if got, want := fmt.Sprint(evalIDs(e, doc, "logs-endpoint.events.process-default")), "[either-hit args-hit]"; got != want {
+		t.Errorf("rules = %s, want %s", got, want)
+	}
+	for _, r := range rules {
+		if calls[r.ID] != 1 {
+			t.Errorf("%s evaluated %d times, want once", r.ID, calls[r.ID])
+		}
+	}
+}

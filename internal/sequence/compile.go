@@ -367,7 +367,14 @@ func (q *Query) OrderFields() (timestamp, tiebreaker string) {
 // most events of a kind share) first, fewer values first.
 func selectivity(r match.Requirement) int {
 	if len(r.Any) > 0 {
-		return 0
+		// As selective as its least selective alternative.
+		least := -1
+		for _, alt := range r.Any {
+			if s := selectivity(alt); least < 0 || s < least {
+				least = s
+			}
+		}
+		return least
 	}
 	switch r.Field {
 	case "event.category", "event.type", "event.kind", "event.dataset", "data_stream.dataset", "host.os.type":

@@ -184,6 +184,13 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		for _, req := range q.Required() {
 			er.Required = append(er.Required, engineRequirement(req))
 		}
+		for _, p := range r.SequenceParts() {
+			ep := engine.Part{Match: p.Match}
+			for _, req := range p.Required {
+				ep.Required = append(ep.Required, engineRequirement(req))
+			}
+			er.Parts = append(er.Parts, ep)
+		}
 	}
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter

@@ -3,6 +3,7 @@ package sequence
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/vigil-project/vigil/internal/ecs"
@@ -291,6 +292,19 @@ func (q *Query) Relevant(ev *event.Event) bool {
 		}
 	}
 	return q.until != nil && q.until.m.Match(ev)
+}
+
+// Selectors returns the matchers of the steps Relevant evaluates, each
+// once: Relevant holds exactly when one of them matches. The rule index
+// keys each on its own requirements (Required is their disjunction).
+func (q *Query) Selectors() []*match.Matcher {
+	var out []*match.Matcher
+	for _, s := range q.selecting() {
+		if !slices.Contains(out, s.m) {
+			out = append(out, s.m)
+		}
+	}
+	return out
 }
 
 // selecting returns the steps whose events the query must see: every

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/google/go-cmp/cmp"
@@ -100,4 +101,33 @@ func TestDecodeLocalDates(t *testing.T) {
 			t.Errorf("%s: %s, want a date", k, got)
 		}
 	}
+}
+
+// FuzzDecode: decode gives BurntSushi/toml's verdict on any input, and the
+// same document where both accept it (arrays of inline tables typed as
+// arrays of tables).
+func FuzzDecode(f *testing.F) {
+	seeds, _ := filepath.Glob("../../rules/azure/*.toml")
+	fixtures, _ := filepath.Glob("testdata/*/*.toml")
+	for _, s := range append(seeds, fixtures...) {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("a = [{b = 1}, {c = 2}]\n[[t]]\nx = 1979-05-27\n[[t]]\ny = 07:32:00\nz = 1979-05-27T07:32:00Z\n"))
+	f.Add([]byte("a = {b = 1,}\nc = \"\\e\"\nd = 2024-01-01T10:00\n")) // TOML 1.1
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := decode(data)
+		var want map[string]any
+		_, wantErr := toml.Decode(string(data), &want)
+		if (got.err != nil) != (wantErr != nil) {
+			t.Fatalf("error %v, BurntSushi's %v", got.err, wantErr)
+		}
+		if wantErr != nil {
+			return
+		}
+		if diff := cmp.Diff(tablesTyped(want), got.doc, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+			t.Fatalf("documents differ (-BurntSushi +decode):\n%s", diff)
+		}
+	})
 }

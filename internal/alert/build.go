@@ -26,8 +26,9 @@ type Rule struct {
 	Version     int
 	Threat      any // the [[rule.threat]] entries in Kibana's JSON shape
 	// Params are the rule's parameters (kibana.alert.rule.parameters): a
-	// map, or its JSON (json.RawMessage), encoded once for all the rule's
-	// alerts.
+	// map, or its JSON (json.RawMessage, or a value that encodes itself
+	// for event.AppendJSON and encoding/json), encoded once for all the
+	// rule's alerts.
 	Params any
 	// BuildingBlockType is "default" for building-block rules, else empty.
 	BuildingBlockType string

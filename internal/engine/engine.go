@@ -61,6 +61,12 @@ type Rule struct {
 	// different types in different indices, each evaluated with its own.
 	MatchIndex func(ev *event.Event, index string) bool
 	Required   []Requirement // necessary conditions, for the rule index; may be empty
+	// Parts, when set, are conditions Match is the disjunction of (an eql
+	// sequence's steps): the rule index keys each on its own requirements
+	// and evaluates only the parts whose keys an event carries, where
+	// Required can only be the disjunction of theirs. Ignored with
+	// MatchIndex.
+	Parts []Part
 	// Prefilter, when set, derives the query's necessary condition on raw
 	// records of a normalizer (see RawFilter); nil: none is known.
 	Prefilter func(match.Origin) match.Prefilter
@@ -89,9 +95,16 @@ type Rule struct {
 	Exclude func(ev *event.Event) (excluded bool, item string)
 
 	selector *IndexSelector
+	pos      int // position in the engine's rules (a Rule belongs to one engine, as New sets these)
 	override event.FieldID
 	ts       event.FieldID
 	groups   []event.FieldID // the group-by or new terms fields, planned
+}
+
+// Part is one of the conditions a rule's Match is the disjunction of.
+type Part struct {
+	Match    func(*event.Event) bool
+	Required []Requirement // necessary conditions of this part; may be empty
 }
 
 // Indicators joins the events a threat_match rule's query selects with
@@ -122,6 +135,9 @@ type Engine struct {
 	rules   []*Rule
 	plan    *event.Plan
 	noIndex bool
+	// One entry per rule (its whole condition, at the rule's position),
+	// then one per part of the rules that have parts.
+	entries []*entry
 
 	dsType, dsDataset, dsNamespace event.FieldID
 	agentType, agentVersion        event.FieldID
@@ -136,8 +152,31 @@ type Engine struct {
 // candidates are the rules an index selects, split by the literal field
 // that best narrows them.
 type candidates struct {
-	always []*Rule
+	always []*entry
 	keys   []keyIndex
+}
+
+// entry is what the rule index keys: a rule, or one of its parts.
+type entry struct {
+	r    *Rule
+	part int // index in r.Parts; -1: the rule's whole condition
+	pos  int // position in Engine.entries
+}
+
+// required returns the entry's necessary conditions.
+func (en *entry) required() []Requirement {
+	if en.part < 0 {
+		return en.r.Required
+	}
+	return en.r.Parts[en.part].Required
+}
+
+// matches reports whether the entry's condition holds for ev.
+func (en *entry) matches(ev *event.Event, index string) bool {
+	if en.part < 0 {
+		return en.r.matches(ev, index)
+	}
+	return en.r.Parts[en.part].Match(ev)
 }
 
 type keyIndex struct {
@@ -172,7 +211,7 @@ func (k *keyIndex) maybe(s string) bool {
 // many share the value (every Entra ID sign-in rule requires
 // event.dataset:azure.signinlogs), split again by their other requirements.
 type bucket struct {
-	rules []*Rule
+	rules []*entry
 	sub   *candidates
 }
 
@@ -180,7 +219,7 @@ type bucket struct {
 // field, down to maxKeyDepth levels.
 const (
 	splitBucket = 4
-	maxKeyDepth = 3
+	maxKeyDepth = 8
 )
 
 // New builds an engine over rules.
@@ -197,7 +236,21 @@ func New(opts Options) *Engine {
 	e.dsNamespace = plan.Add("data_stream.namespace")
 	e.agentType = plan.Add("agent.type")
 	e.agentVersion = plan.Add("agent.version")
+	for i, r := range opts.Rules {
+		r.pos = i
+		e.entries = append(e.entries, &entry{r: r, part: -1, pos: i})
+	}
 	for _, r := range opts.Rules {
+		if r.MatchIndex == nil {
+			for i, p := range r.Parts {
+				e.entries = append(e.entries, &entry{r: r, part: i, pos: len(e.entries)})
+				for _, req := range p.Required {
+					for _, alt := range req.alternatives() {
+						plan.Add(alt.Field)
+					}
+				}
+			}
+		}
 		patterns := r.Index
 		if patterns == nil {
 			patterns = DefaultIndexPatterns
@@ -322,9 +375,16 @@ func first(ev *event.Event, id event.FieldID) string {
 // every rule.
 func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 	var buf [8]*Rule
-	hit := e.candidatesFor(index).eval(ev, index, buf[:0])
+	var tried ruleBits
+	var words [96]uint64 // up to 6,144 entries without allocating
+	if n := (len(e.entries) + 63) / 64; n <= len(words) {
+		tried = words[:n]
+	} else {
+		tried = make(ruleBits, n)
+	}
+	hit := e.candidatesFor(index).eval(ev, index, buf[:0], tried)
 	if len(hit) > 1 {
-		slices.SortFunc(hit, func(a, b *Rule) int { return e.order(a) - e.order(b) })
+		slices.SortFunc(hit, func(a, b *Rule) int { return a.pos - b.pos })
 	}
 	for _, r := range hit {
 		fn(r)
@@ -332,6 +392,7 @@ func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 }
 
 // matches reports whether r's query and filters match ev, read from index.
+
 func (r *Rule) matches(ev *event.Event, index string) bool {
 	if r.MatchIndex != nil {
 		return r.MatchIndex(ev, index)
@@ -339,13 +400,45 @@ func (r *Rule) matches(ev *event.Event, index string) bool {
 	return r.Match(ev)
 }
 
-// eval appends to hit the candidates that match ev, read from index (each
-// once).
-func (c *candidates) eval(ev *event.Event, index string, hit []*Rule) []*Rule {
-	for _, r := range c.always {
-		if !contains(hit, r) && r.matches(ev, index) {
-			hit = append(hit, r)
-		}
+// ruleBits is a set of entries by their position in the engine. A rule
+// found matching is added at its own position (that of its whole
+// condition's entry), so that its other parts are not evaluated.
+type ruleBits []uint64
+
+// add adds the entry at pos and reports whether it was not in the set yet.
+func (b ruleBits) add(pos int) bool {
+	w, bit := pos/64, uint64(1)<<(pos%64)
+	if b[w]&bit != 0 {
+		return false
+	}
+	b[w] |= bit
+	return true
+}
+
+// has reports whether the entry at pos is in the set.
+func (b ruleBits) has(pos int) bool { return b[pos/64]&(1<<(pos%64)) != 0 }
+
+// try evaluates en unless it or its rule was tried, and appends its rule to
+// hit when it matches.
+func try(en *entry, ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+	if !tried.add(en.pos) || en.part >= 0 && tried.has(en.r.pos) {
+		return hit
+	}
+	if en.matches(ev, index) {
+		tried.add(en.r.pos)
+		hit = append(hit, en.r)
+	}
+	return hit
+}
+
+// eval appends to hit the candidates that match ev, read from index. Each
+// is evaluated once: tried holds the entries evaluated so far (a rule keyed
+// under several values of a field the event has several of, or under
+// alternatives on several fields, is met more than once), and each rule
+// is added once, by its first part that matches.
+func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+	for _, en := range c.always {
+		hit = try(en, ev, index, hit, tried)
 	}
 	for _, k := range c.keys {
 		for _, v := range ev.Values(k.field) {
@@ -366,13 +459,11 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule) []*Rule {
 				continue
 			}
 			if b.sub != nil {
-				hit = b.sub.eval(ev, index, hit)
+				hit = b.sub.eval(ev, index, hit, tried)
 				continue
 			}
-			for _, r := range b.rules {
-				if !contains(hit, r) && r.matches(ev, index) {
-					hit = append(hit, r)
-				}
+			for _, en := range b.rules {
+				hit = try(en, ev, index, hit, tried)
 			}
 		}
 	}
@@ -411,37 +502,31 @@ func (k *keyIndex) lookupFolded(s string) *bucket {
 	return k.rules[f]
 }
 
-func contains(rs []*Rule, r *Rule) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *Engine) order(r *Rule) int {
-	for i, x := range e.rules {
-		if x == r {
-			return i
-		}
-	}
-	return len(e.rules)
-}
-
 func (e *Engine) candidatesFor(index string) *candidates {
 	if c, ok := (*e.byIndex.Load())[index]; ok {
 		return c
 	}
-	var selected []*Rule
-	for _, r := range e.rules {
+	var whole, indexed []*entry
+	parts := e.entries[len(e.rules):]
+	for i, r := range e.rules {
 		if index == "" || r.AllIndices || r.selector.Match(index) {
-			selected = append(selected, r)
+			whole = append(whole, e.entries[i])
+			if len(parts) > 0 && parts[0].r == r {
+				for len(parts) > 0 && parts[0].r == r {
+					indexed = append(indexed, parts[0])
+					parts = parts[1:]
+				}
+				continue
+			}
+			indexed = append(indexed, e.entries[i])
+		}
+		for len(parts) > 0 && parts[0].r == r {
+			parts = parts[1:]
 		}
 	}
-	c := &candidates{always: selected}
+	c := &candidates{always: whole}
 	if !e.noIndex {
-		c = buildCandidates(e.plan, selected)
+		c = buildCandidates(e.plan, indexed)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -449,18 +534,19 @@ func (e *Engine) candidatesFor(index string) *candidates {
 	return c
 }
 
-// buildCandidates indexes each rule under one of its requirements: the one
-// on the field with the most distinct required values among these rules
-// (the most selective key), so an event meets only rules whose literal it
-// carries. Rules without requirements are always evaluated. A value many
-// rules share is split again by their other requirements.
-func buildCandidates(plan *event.Plan, rules []*Rule) *candidates {
+// buildCandidates indexes each rule (or each of its parts) under one of
+// its requirements: the one on the field with the most distinct required
+// values among these rules (the most selective key), so an event meets
+// only rules whose literal it carries. Rules without requirements are
+// always evaluated. A value many rules share is split again by their other
+// requirements.
+func buildCandidates(plan *event.Plan, rules []*entry) *candidates {
 	return indexRules(plan, rules, nil)
 }
 
 // indexRules builds one level of the index, keying rules on requirements
 // whose field is not in used (the keys of the levels above).
-func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
+func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	usable := func(req Requirement) bool {
 		for _, alt := range req.alternatives() {
 			if len(alt.Values) == 0 || slices.Contains(used, alt.key()) {
@@ -471,7 +557,7 @@ func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
 	}
 	distinct := map[string]map[string]bool{}
 	for _, r := range rules {
-		for _, req := range r.Required {
+		for _, req := range r.required() {
 			if !usable(req) {
 				continue
 			}
@@ -499,11 +585,12 @@ func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
 		return keys, values
 	}
 	c := &candidates{}
-	byField := map[string]map[string][]*Rule{}
+	byField := map[string]map[string][]*entry{}
 	fields := map[string]Requirement{} // key -> a requirement of that key
 	for _, r := range rules {
 		best, bestKeys, bestValues := -1, 0, 0
-		for i, req := range r.Required {
+		required := r.required()
+		for i, req := range required {
 			if !usable(req) {
 				continue
 			}
@@ -516,9 +603,9 @@ func indexRules(plan *event.Plan, rules []*Rule, used []string) *candidates {
 			c.always = append(c.always, r)
 			continue
 		}
-		for _, req := range r.Required[best].alternatives() {
+		for _, req := range required[best].alternatives() {
 			if byField[req.key()] == nil {
-				byField[req.key()] = map[string][]*Rule{}
+				byField[req.key()] = map[string][]*entry{}
 				fields[req.key()] = req
 			}
 			for _, v := range req.Values {

@@ -149,3 +149,69 @@ func TestEvalDisjunctiveRequirements(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalEvaluatesEachRuleOnce: a rule keyed under several values (or
+// alternatives) an event carries is evaluated once, whether it matches or
+// not, and the matches come in rule order.
+func TestEvalEvaluatesEachRuleOnce(t *testing.T) {
+	plan := event.NewPlan()
+	calls := map[string]int{}
+	counted := func(id string, match bool) func(*event.Event) bool {
+		return func(*event.Event) bool { calls[id]++; return match }
+	}
+	args := Requirement{Field: "process.args", Values: []string{"-a", "-b", "-c"}}
+	either := Requirement{Any: []Requirement{{Field: "process.name", Values: []string{"x.exe"}}, {Field: "process.args", Values: []string{"-a"}}}}
+	rules := []*Rule{
+		{ID: "args-miss", Match: counted("args-miss", false), Required: []Requirement{args}},
+		{ID: "either-hit", Match: counted("either-hit", true), Required: []Requirement{either}},
+		{ID: "args-hit", Match: counted("args-hit", true), Required: []Requirement{args}},
+		{ID: "either-miss", Match: counted("either-miss", false), Required: []Requirement{either}},
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	doc := `{"process":{"name":"x.exe","args":["-a","-b","-c"]}}`
+	if got, want := fmt.Sprint(evalIDs(e, doc, "logs-endpoint.events.process-default")), "[either-hit args-hit]"; got != want {
+		t.Errorf("rules = %s, want %s", got, want)
+	}
+	for _, r := range rules {
+		if calls[r.ID] != 1 {
+			t.Errorf("%s evaluated %d times, want once", r.ID, calls[r.ID])
+		}
+	}
+}
+
+// TestEvalParts: a rule with parts (an eql sequence's steps) is keyed per
+// part on the part's own requirements: only the parts whose keys an event
+// carries are evaluated, the rule is added once however many match, and
+// without the rule index its whole Match decides.
+func TestEvalParts(t *testing.T) {
+	plan := event.NewPlan()
+	calls := map[string]int{}
+	part := func(name, field, value string) Part {
+		eq := fieldEquals(plan, field, value)
+		return Part{
+			Match:    func(ev *event.Event) bool { calls[name]++; return eq(ev) },
+			Required: []Requirement{{Field: field, Values: []string{value}}},
+		}
+	}
+	for _, noIndex := range []bool{false, true} {
+		clear(calls)
+		seq := &Rule{ID: "seq", Parts: []Part{part("proc", "process.name", "wmic.exe"), part("lib", "dll.name", "jscript.dll")}}
+		seq.Match = func(ev *event.Event) bool { return seq.Parts[0].Match(ev) || seq.Parts[1].Match(ev) }
+		seq.Required = []Requirement{{Any: []Requirement{{Field: "process.name", Values: []string{"wmic.exe"}}, {Field: "dll.name", Values: []string{"jscript.dll"}}}}}
+		plain := testRule(plan, "plain", "process.name", "wmic.exe", nil)
+		e := New(Options{Rules: []*Rule{plain, seq}, Plan: plan, NoRuleIndex: noIndex})
+		const index = "logs-endpoint.events.process-default"
+		if got := fmt.Sprint(evalIDs(e, `{"host":{"os":{"type":"windows"}},"dll":{"name":"jscript.dll"}}`, index)); got != "[seq]" {
+			t.Errorf("noIndex %v: library event: rules %s, want [seq]", noIndex, got)
+		}
+		if !noIndex && (calls["proc"] != 0 || calls["lib"] != 1) {
+			t.Errorf("library event: parts evaluated %v, want lib once", calls)
+		}
+		if got := fmt.Sprint(evalIDs(e, `{"host":{"os":{"type":"windows"}},"process":{"name":"wmic.exe"},"dll":{"name":"jscript.dll"}}`, index)); got != "[plain seq]" {
+			t.Errorf("noIndex %v: both parts: rules %s, want [plain seq]", noIndex, got)
+		}
+		if got := fmt.Sprint(evalIDs(e, `{"host":{"os":{"type":"windows"}},"process":{"name":"cmd.exe"}}`, index)); got != "[]" {
+			t.Errorf("noIndex %v: neither part: rules %s, want none", noIndex, got)
+		}
+	}
+}

@@ -10,11 +10,18 @@ import (
 	"unsafe"
 )
 
+// JSONAppender is a value that encodes itself for AppendJSON: it appends
+// its compact JSON, as AppendJSON writes it, to b.
+type JSONAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
 // AppendJSON appends v as compact JSON with sorted object keys, exactly as
 // encoding/json with SetEscapeHTML(false) writes it, without reflection
 // for the values decoded documents, normalizers and alerts are made of
 // (maps, slices, strings, json.Number, numbers, booleans, nil): Map's
-// inverse. Other types go through encoding/json, without HTML escaping.
+// inverse. A JSONAppender appends itself. Other types go through
+// encoding/json, without HTML escaping.
 func AppendJSON(b []byte, v any) ([]byte, error) {
 	switch t := v.(type) {
 	case nil:
@@ -60,6 +67,8 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 		return appendArray(b, t)
 	case json.RawMessage: // already encoded, as this function does
 		return append(b, t...), nil
+	case JSONAppender:
+		return t.AppendJSON(b)
 	case []map[string]any: // arrays of tables, as TOML decoders give them
 		return appendArray(b, t)
 	case []string:

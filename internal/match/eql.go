@@ -68,7 +68,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 		catField = "event.category"
 	}
 	var terms []cond
-	root := &eqlNode{text: s.String()}
+	root := &eqlNode{src: s}
 	if q.Category != "" {
 		f := c.field(catField)
 		cat := q.Category
@@ -85,7 +85,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	if len(terms) == 1 {
 		root.c = terms[0]
 	} else {
-		root.c = &andCond{kids: terms, text: s.String()}
+		root.c = &andCond{kids: terms, src: s}
 	}
 	m := &Matcher{root: root, plan: opts.Plan}
 	for _, r := range root.reqs {
@@ -146,15 +146,25 @@ type cond interface {
 type eqlNode struct {
 	c    cond
 	cat  *predCond // the category test, nil for any
-	text string
+	src  fmt.Stringer
 	reqs []eqlReq
 }
 
+// clauseText is a clause's text for explanations: text, or else src
+// printed, on demand (printing every sub-expression of every query while
+// compiling was a tenth of loading Elastic's corpus).
+func clauseText(text string, src fmt.Stringer) string {
+	if text == "" && src != nil {
+		return src.String()
+	}
+	return text
+}
+
 func (n *eqlNode) eval(ev *event.Event) bool { return n.c.holds(ev) }
-func (n *eqlNode) clause() string            { return n.text }
+func (n *eqlNode) clause() string            { return clauseText("", n.src) }
 func (n *eqlNode) explain(ev *event.Event) *Explanation {
 	e := explainCond(n.c, ev)
-	e.Clause = n.text
+	e.Clause = n.clause()
 	if n.cat != nil && n.cat.test(ev) != triTrue {
 		e.Reason = "the event's category is not the query's: " + eqlValuesText(n.cat, ev)
 	}
@@ -179,18 +189,18 @@ func explainCond(c cond, ev *event.Event) *Explanation {
 		}
 		return sub
 	case *andCond:
-		e.Clause, kids = x.text, x.kids
+		e.Clause, kids = clauseText(x.text, x.src), x.kids
 	case *orCond:
-		e.Clause, kids = x.text, x.kids
+		e.Clause, kids = clauseText(x.text, x.src), x.kids
 	case *notCond:
-		e.Clause, kids = x.text, []cond{x.x}
+		e.Clause, kids = clauseText(x.text, x.src), []cond{x.x}
 	case *constCond:
-		e.Clause = x.text
+		e.Clause = clauseText(x.text, x.src)
 	case *predCond:
-		e.Clause = x.text
+		e.Clause = clauseText(x.text, x.src)
 		e.Reason = eqlValuesText(x, ev)
 	case *nullCond:
-		e.Clause = x.text
+		e.Clause = clauseText(x.text, x.src)
 	}
 	for _, k := range kids {
 		if k == nil {
@@ -256,6 +266,7 @@ func (r eqlReq) requirement() Requirement {
 type andCond struct {
 	kids []cond
 	text string
+	src  fmt.Stringer // printed as text on demand when text is empty
 }
 
 func (c *andCond) test(ev *event.Event) tri {
@@ -283,6 +294,7 @@ func (c *andCond) holds(ev *event.Event) bool {
 type orCond struct {
 	kids []cond
 	text string
+	src  fmt.Stringer // printed as text on demand when text is empty
 }
 
 func (c *orCond) holds(ev *event.Event) bool {
@@ -310,6 +322,7 @@ func (c *orCond) test(ev *event.Event) tri {
 type notCond struct {
 	x    cond
 	text string
+	src  fmt.Stringer // printed as text on demand when text is empty
 }
 
 func (c *notCond) holds(ev *event.Event) bool { return c.x.test(ev) == triFalse }
@@ -327,6 +340,7 @@ func (c *notCond) test(ev *event.Event) tri {
 type constCond struct {
 	t    tri
 	text string
+	src  fmt.Stringer // printed as text on demand when text is empty
 }
 
 func (c *constCond) test(*event.Event) tri   { return c.t }
@@ -334,7 +348,8 @@ func (c *constCond) holds(*event.Event) bool { return c.t == triTrue }
 
 // predCond holds when one of x's values satisfies pred; null when x has none.
 type predCond struct {
-	text string // the clause in canonical EQL
+	text string       // the clause in canonical EQL
+	src  fmt.Stringer // printed as text on demand when text is empty
 	x    expr
 	pred func(val) bool
 	// spred, when set, is pred on the text of a keyword-like field's
@@ -443,6 +458,7 @@ func condCost(c cond) int {
 // nullCond is `x == null` (want true) or `x != null`: never null itself.
 type nullCond struct {
 	text string
+	src  fmt.Stringer // printed as text on demand when text is empty
 	x    expr
 	want bool
 }
@@ -692,22 +708,19 @@ func (c *eqlCompiler) cond(e eql.Expr) (cond, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := e.String()
 	switch t := x.(type) {
 	case *andCond:
-		t.text = text
+		t.text, t.src = "", e
 	case *orCond:
-		t.text = text
+		t.text, t.src = "", e
 	case *notCond:
-		t.text = text
+		t.text, t.src = "", e
 	case *constCond:
-		if t.text == "" {
-			t.text = text
-		}
+		t.src = e
 	case *predCond:
-		t.text = text
+		t.text, t.src = "", e
 	case *nullCond:
-		t.text = text
+		t.text, t.src = "", e
 	}
 	return x, nil
 }

@@ -207,6 +207,38 @@ func (r *Rule) MatchIndex(ev *event.Event, index string) bool {
 	return true
 }
 
+// Part is one of the conditions a rule's verdict is the disjunction of:
+// Match holds for an event exactly when one of the rule's parts does.
+type Part struct {
+	Match    func(*event.Event) bool
+	Required []match.Requirement // necessary conditions of this part
+}
+
+// SequenceParts returns the parts of a runnable eql sequence rule: one per
+// step it selects events by (the step's query and the rule's filters),
+// nil for other rules. The rule index keys each part on its own step's
+// requirements, where Match's are only their disjunction.
+func (r *Rule) SequenceParts() []Part {
+	if r.Status != StatusOK || r.sequence == nil || r.matcher != nil {
+		return nil
+	}
+	var parts []Part
+	for _, m := range r.sequence.Selectors() {
+		parts = append(parts, Part{Required: m.Required(), Match: func(ev *event.Event) bool {
+			if !m.Match(ev) {
+				return false
+			}
+			for _, f := range r.filters {
+				if !f.match(ev) {
+					return false
+				}
+			}
+			return true
+		}})
+	}
+	return parts
+}
+
 // Sequence returns an eql sequence rule's compiled query, nil for the
 // other rules.
 func (r *Rule) Sequence() *sequence.Query { return r.sequence }

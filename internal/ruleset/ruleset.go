@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/alert"
@@ -186,6 +187,13 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		for _, req := range q.Required() {
 			er.Required = append(er.Required, engineRequirement(req))
 		}
+		for _, p := range r.SequenceParts() {
+			ep := engine.Part{Match: p.Match}
+			for _, req := range p.Required {
+				ep.Required = append(ep.Required, engineRequirement(req))
+			}
+			er.Parts = append(er.Parts, ep)
+		}
 	}
 	if m := r.Matcher(); m != nil {
 		er.Prefilter = m.Prefilter
@@ -270,13 +278,40 @@ func plainThreat(t []rule.Threat) any {
 	return out
 }
 
-// encodedParams encodes a rule's parameters once: every alert of the rule
-// carries them, and they are most of an alert's bytes.
-func encodedParams(r *rule.Rule) any {
-	p := r.Params()
-	b, err := event.AppendJSON(nil, p)
-	if err != nil {
-		return p
+// encodedParams returns a rule's parameters for its alerts, encoded once,
+// when the first alert is written: every alert of the rule carries them
+// (they are most of an alert's bytes), and encoding them for every rule
+// loaded was a sixth of loading Elastic's corpus, most of whose rules
+// never alert in a hunt.
+func encodedParams(r *rule.Rule) any { return &lazyParams{r: r} }
+
+// lazyParams is a rule's kibana.alert.rule.parameters, encoded on first
+// use (safe for concurrent use).
+type lazyParams struct {
+	r    *rule.Rule
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+func (p *lazyParams) encode() {
+	params := p.r.Params()
+	if p.b, p.err = event.AppendJSON(nil, params); p.err != nil {
+		p.b, p.err = json.Marshal(params)
 	}
-	return json.RawMessage(b)
+}
+
+// AppendJSON appends the parameters' JSON (event.JSONAppender).
+func (p *lazyParams) AppendJSON(b []byte) ([]byte, error) {
+	p.once.Do(p.encode)
+	if p.err != nil {
+		return nil, p.err
+	}
+	return append(b, p.b...), nil
+}
+
+// MarshalJSON returns the parameters' JSON (json.Marshaler).
+func (p *lazyParams) MarshalJSON() ([]byte, error) {
+	p.once.Do(p.encode)
+	return p.b, p.err
 }

@@ -3,6 +3,7 @@ package sequence
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/vigil-project/vigil/internal/ecs"
@@ -298,6 +299,19 @@ func (q *Query) Relevant(ev *event.Event) bool {
 	return q.until != nil && q.until.m.Match(ev)
 }
 
+// Selectors returns the matchers of the steps Relevant evaluates, each
+// once: Relevant holds exactly when one of them matches. The rule index
+// keys each on its own requirements (Required is their disjunction).
+func (q *Query) Selectors() []*match.Matcher {
+	var out []*match.Matcher
+	for _, s := range q.selecting() {
+		if !slices.Contains(out, s.m) {
+			out = append(out, s.m)
+		}
+	}
+	return out
+}
+
 // selecting returns the steps whose events the query must see: every
 // step (missing-event steps too) and until.
 func (q *Query) selecting() []*step {
@@ -372,7 +386,14 @@ func (q *Query) OrderFields() (timestamp, tiebreaker string) {
 // most events of a kind share) first, fewer values first.
 func selectivity(r match.Requirement) int {
 	if len(r.Any) > 0 {
-		return 0
+		// As selective as its least selective alternative.
+		least := -1
+		for _, alt := range r.Any {
+			if s := selectivity(alt); least < 0 || s < least {
+				least = s
+			}
+		}
+		return least
 	}
 	switch r.Field {
 	case "event.category", "event.type", "event.kind", "event.dataset", "data_stream.dataset", "host.os.type":

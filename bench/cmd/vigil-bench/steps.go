@@ -70,6 +70,8 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 		{id: "b0", title: "b1 without the line prefilter", bin: r.vigil, args: append(hunt(seedRule), events), env: append(one, "VIGIL_LINE_FILTER=off"), events: st.Events, bytes: size, base: "a"},
 		{id: "d1", title: "hunt: corpus, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(corpus), events), env: one, events: st.Events, bytes: size, base: "a"},
 		{id: "dq", title: "d1, the corpus's KQL rules only", bin: r.vigil, args: append(hunt(byLang["kuery"]...), events), env: one, events: st.Events, bytes: size, base: "a"},
+		{id: "dk", title: "d1, the corpus's KQL and EQL rules (no ES|QL)", bin: r.vigil, args: append(hunt(append(byLang["kuery"], byLang["eql"]...)...), events), env: one, events: st.Events, bytes: size, base: "a"},
+		{id: "dk2", title: "dk on 2 cores", bin: r.vigil, args: append(hunt(append(byLang["kuery"], byLang["eql"]...)...), events), events: st.Events, bytes: size, base: "a"},
 		{id: "de", title: "d1, the corpus's EQL rules only", bin: r.vigil, args: append(hunt(byLang["eql"]...), events), env: one, events: st.Events, bytes: size, base: "a"},
 		{id: "dx", title: "d1 without the rule index", bin: r.vigil, args: append(hunt(corpus), events), env: append(one, "VIGIL_RULE_INDEX=off"), events: st.Events, bytes: size, base: "a"},
 		{id: "e0", title: "plain JSON scan, raw Azure file", bin: r.scan, args: []string{"-field", "records.operationName", raw}, events: rawSt.Events, bytes: fileSize(raw)},
@@ -93,6 +95,11 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 			continue
 		}
 		r.measure(s)
+		if r.c.before != "" && s.bin == r.vigil && len(s.args) > 0 && s.args[0] == "hunt" {
+			b := s
+			b.id, b.title, b.bin = s.id+"@before", s.title+" (-before binary)", r.c.before
+			r.measure(b)
+		}
 	}
 }
 

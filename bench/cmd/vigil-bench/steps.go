@@ -153,7 +153,7 @@ func (r *runner) measure(s step) {
 
 var (
 	statsLine = regexp.MustCompile(`vigil-runtime-stats mallocs=(\d+)`)
-	huntLine  = regexp.MustCompile(`vigil hunt: read (\d+) events? from \d+ file\(s\)(?:, (\d+) bad record)?[^;]*; (\d+) alert`)
+	huntLine  = regexp.MustCompile(`vigil hunt: read (\d+) events? from \d+ files?(?:, (\d+) bad records?)?[^;]*; (\d+) alert`)
 )
 
 func (r *runner) once(s step) (result, error) {
@@ -204,7 +204,7 @@ func (r *runner) once(s step) (result, error) {
 	return res, nil
 }
 
-var skippedLine = regexp.MustCompile(`(?m)^vigil hunt: skipped (\d+) rule`)
+var skippedLine = regexp.MustCompile(`(?m)^\s*rules skipped: (\d+)`)
 
 func skippedRules(out string) int {
 	n := 0
@@ -219,7 +219,7 @@ func skippedRules(out string) int {
 func (r *runner) countRunnable(dir string) string {
 	cmd := exec.Command(r.vigil, "rules", "validate", dir)
 	out, _ := cmd.CombinedOutput()
-	m := regexp.MustCompile(`(\d+) rule\(s\), (\d+) runnable`).FindStringSubmatch(string(out))
+	m := regexp.MustCompile(`(\d+) rules?, (\d+) runnable`).FindStringSubmatch(string(out))
 	if m == nil {
 		return ""
 	}

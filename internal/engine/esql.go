@@ -232,23 +232,9 @@ func (esqlExecutor) Run(ctx context.Context, x *Session, r *Rule, at time.Time) 
 		return nil, fmt.Errorf("rule %s: ES|QL execution at %s: %w", r.ID, at.UTC().Format(time.RFC3339), err)
 	}
 	built := esqlAlerts(r, x.space(), x.Now, from, to, at, res)
-	ids := make([]string, len(built))
-	for i, a := range built {
-		ids[i] = a.ID
-	}
-	known, err := x.Store.KnownAlerts(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	fresh := built[:0]
-	for _, a := range built {
-		if known[a.ID] {
-			x.drop(r, at, DropDuplicate) // a document an earlier execution alerted on
-			continue
-		}
-		fresh = append(fresh, a)
-	}
-	return x.admitAll(ctx, fresh)
+	return x.admitAll(ctx, built, func(Alert) {
+		x.drop(r, at, DropDuplicate) // a document an earlier execution alerted on
+	})
 }
 
 // commitESQL stores the ES|QL documents the Session held.

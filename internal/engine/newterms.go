@@ -168,7 +168,7 @@ func (newTermsExecutor) Add(ctx context.Context, x *Session, r *Rule, at time.Ti
 			seen.last[k] = last
 		}
 	}
-	return x.admitAll(ctx, built)
+	return x.admitAll(ctx, built, nil)
 }
 
 // Run implements Executor: a new terms rule decides at each match.

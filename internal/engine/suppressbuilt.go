@@ -101,9 +101,10 @@ func (r *Rule) SuppressionOpen(created, exec time.Time) bool {
 }
 
 // admitAll keeps the built alerts that are not stored already (an
-// execution done again after a crash before its state was saved) and that
-// admitBuilt writes.
-func (x *Session) admitAll(ctx context.Context, built []Alert) ([]Alert, error) {
+// execution done again after a crash before its state was saved, or an
+// earlier execution's alert on the same document) and that admitBuilt
+// writes. stored, when set, is told of each alert left out as stored.
+func (x *Session) admitAll(ctx context.Context, built []Alert, stored func(Alert)) ([]Alert, error) {
 	if len(built) == 0 {
 		return nil, nil
 	}
@@ -115,12 +116,19 @@ func (x *Session) admitAll(ctx context.Context, built []Alert) ([]Alert, error) 
 	if err != nil {
 		return nil, err
 	}
+	seen := make(map[string]bool, len(built))
 	out := built[:0]
 	for _, a := range built {
-		if known[a.ID] {
+		if seen[a.ID] {
 			continue
 		}
-		known[a.ID] = true // once
+		seen[a.ID] = true // once
+		if known[a.ID] {
+			if stored != nil {
+				stored(a)
+			}
+			continue
+		}
 		write, err := x.admitBuilt(ctx, a)
 		if err != nil {
 			return nil, err

@@ -213,7 +213,7 @@ func (x *Session) threshold(ctx context.Context, r *Rule, at time.Time, st *Rule
 	if err != nil {
 		return nil, err
 	}
-	return x.admitAll(ctx, alerts)
+	return x.admitAll(ctx, alerts, nil)
 }
 
 // runThreshold counts the held matches at the execution at and saves

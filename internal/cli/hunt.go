@@ -168,7 +168,9 @@ func runHunt(env *Env, args []string) int {
 		return exitFailure
 	}
 	printRuleProblems(env, "hunt", problems, len(rules) == 0) // skipped rules: in the summary
-	failed := len(problems.Errors) > 0
+	// Unreadable indicator records fail the run as bad events do: the
+	// threat_match rules ran without them.
+	failed := len(problems.Errors) > 0 || src != nil && src.Set().Bad > 0
 	if len(rules) == 0 {
 		fmt.Fprintln(env.Stderr, "vigil hunt: no runnable rules: check them with 'vigil rules validate'")
 		return exitFailure

@@ -171,7 +171,14 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 			if err != nil {
 				return nil, nil, fmt.Errorf("not a JSON object: %w", err)
 			}
-			out, warnings, ok, notActivity := azure.AppendActivity(make([]byte, 0, len(raw)*3), raw, azure.Options{Ingested: opts.Ingested}, strict)
+			buf := outPool.Get().(*[]byte)
+			out, warnings, ok, notActivity := azure.AppendActivity((*buf)[:0], raw, azure.Options{Ingested: opts.Ingested}, strict)
+			if ok {
+				// One allocation of the document's size: the buffer it was
+				// written in is kept for the next record.
+				out, *buf = append([]byte(nil), out...), out[:0]
+			}
+			outPool.Put(buf)
 			switch {
 			case notActivity && strict:
 				return nil, nil, errNotRaw
@@ -226,6 +233,10 @@ var (
 // scanPool holds events for validating records before the byte-level
 // path.
 var scanPool = sync.Pool{New: func() any { return event.New(nil, nil) }}
+
+// outPool holds the buffers documents are written in before they are
+// copied out at their size.
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 // StreamOf returns the data stream a raw Azure record (one Detect takes
 // for Azure) is normalized into, from its category, without decoding the

@@ -70,6 +70,9 @@ type fastDoc struct {
 	tmp         []kv
 	seen        []string
 	entities    []string
+	shapes      shapeCache
+	names       nameCache
+	shapeHash   uint64 // of the fields' paths, in the order they were put
 }
 
 type kv struct {
@@ -81,6 +84,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
+	f.shapeHash = 14695981039346656037
 	f.warnings = nil
 	f.notActivity = false
 	clear(f.entities[:cap(f.entities)])
@@ -91,7 +95,10 @@ func (f *fastDoc) reset(raw []byte) {
 
 // put adds a field whose encoded value the caller appended to the arena
 // from offset s.
-func (f *fastDoc) put(path string, s int) { f.ents = append(f.ents, fent{path, s, len(f.arena)}) }
+func (f *fastDoc) put(path string, s int) {
+	f.ents = append(f.ents, fent{path, s, len(f.arena)})
+	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+}
 
 func (f *fastDoc) putString(path, v string) {
 	s := len(f.arena)
@@ -136,12 +143,12 @@ func (f *fastDoc) constants(s Stream, opts Options) {
 	f.putString("data_stream.namespace", "default")
 	f.putString("cloud.provider", "azure")
 	if len(f.raw) > 0 {
-		orig := f.raw
-		if bytes.Contains(orig, []byte(`"":"",`)) {
-			orig = bytes.ReplaceAll(orig, []byte(`"":"",`), nil)
-		}
 		s := len(f.arena)
-		f.arena = appendJSONString(f.arena, unsafe.String(&orig[0], len(orig)))
+		var pair bool
+		if f.arena, pair = appendOriginal(f.arena, f.raw); pair {
+			orig := bytes.ReplaceAll(f.raw, []byte(emptyPair), nil)
+			f.arena = appendJSONString(f.arena[:s], unsafe.String(&orig[0], len(orig)))
+		}
 		f.put("event.original", s)
 	}
 	if !opts.Ingested.IsZero() {
@@ -205,9 +212,7 @@ func (f *fastDoc) activity(strict bool) bool {
 	if s, ok := f.str(top[kTime], has(kTime)); ok {
 		if t, ok := parseTime(s); ok {
 			at := len(f.arena)
-			f.arena = append(f.arena, '"')
-			f.arena = t.UTC().AppendFormat(f.arena, "2006-01-02T15:04:05.000Z")
-			f.arena = append(f.arena, '"')
+			f.arena = appendTimestamp(f.arena, t)
 			f.put("@timestamp", at)
 		} else {
 			f.warnings = append(f.warnings, fmt.Sprintf("time %q is in no known format; @timestamp left out", s))
@@ -406,14 +411,15 @@ func (f *fastDoc) identityFast(v span) bool {
 					ok = false
 					return false
 				}
-				sk := snake(string(k))
+				path := f.names.join("azure.activitylogs.identity.authorization.evidence.", k, snake)
+				sk := path[len("azure.activitylogs.identity.authorization.evidence."):]
 				if slices.Contains(seen, sk) || strings.IndexByte(sk, '.') >= 0 {
 					ok = false // two keys on one field: map order decides
 					return false
 				}
 				seen = append(seen, sk)
 				if write {
-					f.putRaw("azure.activitylogs.identity.authorization.evidence."+sk, x)
+					f.putRaw(path, x)
 					if string(k) == "principalId" {
 						principal, _ = f.str(x, true)
 					}
@@ -722,70 +728,6 @@ func plainJSONString(b []byte) bool {
 	return true
 }
 
-// emit writes the fields as one nested JSON object, keys sorted at every
-// level.
-func (f *fastDoc) emit(dst []byte) []byte {
-	ents := f.ents
-	slices.SortFunc(ents, func(a, b fent) int {
-		if c := comparePaths(a.path, b.path); c != 0 {
-			return c
-		}
-		return a.s - b.s // later fields have later arena offsets
-	})
-	// The last of fields set twice wins, as doc0.set.
-	w := 0
-	for i := range ents {
-		if i+1 < len(ents) && ents[i+1].path == ents[i].path {
-			continue
-		}
-		ents[w] = ents[i]
-		w++
-	}
-	ents = ents[:w]
-	dst = append(dst, '{')
-	var open []string // the objects open, outermost first
-	first := true
-	for _, e := range ents {
-		segs := e.path
-		// Close the objects the path leaves.
-		depth := 0
-		for depth < len(open) {
-			seg, rest, more := strings.Cut(segs, ".")
-			if !more || seg != open[depth] {
-				break
-			}
-			segs = rest
-			depth++
-		}
-		for len(open) > depth {
-			dst = append(dst, '}')
-			open = open[:len(open)-1]
-			first = false
-		}
-		for {
-			seg, rest, more := strings.Cut(segs, ".")
-			if !first {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONString(dst, seg)
-			dst = append(dst, ':')
-			if !more {
-				dst = append(dst, f.arena[e.s:e.e]...)
-				first = false
-				break
-			}
-			dst = append(dst, '{')
-			open = append(open, seg)
-			first = true
-			segs = rest
-		}
-	}
-	for range open {
-		dst = append(dst, '}')
-	}
-	return append(dst, '}')
-}
-
 // comparePaths orders dotted paths as nested objects with sorted keys
 // are written: segment by segment, which is byte order with the dot
 // below every other byte (paths hold no NUL: keys with escapes take the
@@ -841,6 +783,19 @@ func skipWS(raw []byte, i int) int {
 
 // stringEnd returns the offset after the string token at raw[i] ('"').
 func stringEnd(raw []byte, i int) int {
+	// Most strings are short: look at their first bytes one by one.
+	for j := i + 1; j < len(raw) && j < i+24; j++ {
+		switch raw[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			return stringEndSlow(raw, i)
+		}
+	}
+	return stringEndSlow(raw, i)
+}
+
+func stringEndSlow(raw []byte, i int) int {
 	j := i + 1
 	for {
 		n := bytes.IndexByte(raw[j:], '"')

@@ -104,6 +104,12 @@ type Options struct {
 	// GeoIPECS also enriches documents already in ECS, where the fields
 	// are absent (EnrichECS). Without it they pass through unchanged.
 	GeoIPECS bool
+
+	// Valid tells that the record is one valid JSON object (the caller
+	// scanned it, as hunt's and normalize's pipelines do), so that
+	// Normalize does not check it again. Set it only then: the byte-level
+	// writers read the record as valid JSON.
+	Valid bool
 }
 
 // Detect tells the kind of a record from its top-level keys, without
@@ -155,37 +161,17 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 		}
 		return raw, warnings, nil
 	}
-	// Activity-log records are written straight from their bytes when they
-	// can be (azure.AppendActivity): the document is the same.
-	if opts.GeoIP == nil && (named && st == azure.ActivityLogs || src == Azure) {
+	// Records are written straight from their bytes when they can be
+	// (azure.AppendActivity, azure.AppendStream): the document is the same.
+	if opts.GeoIP == nil && (named || src == Azure) {
 		routed := st
 		if src == Azure || strict {
 			routed = StreamOf(raw)
 		}
-		if routed == azure.ActivityLogs {
-			ev := scanPool.Get().(*event.Event)
-			ev.Reset(raw)
-			err := ev.Err()
-			ev.Reset(nil)
-			scanPool.Put(ev)
-			if err != nil {
-				return nil, nil, fmt.Errorf("not a JSON object: %w", err)
-			}
-			buf := outPool.Get().(*[]byte)
-			out, warnings, ok, notActivity := azure.AppendActivity((*buf)[:0], raw, azure.Options{Ingested: opts.Ingested}, strict)
-			if ok {
-				// One allocation of the document's size: the buffer it was
-				// written in is kept for the next record.
-				out, *buf = append([]byte(nil), out...), out[:0]
-			}
-			outPool.Put(buf)
-			switch {
-			case notActivity && strict:
-				return nil, nil, errNotRaw
-			case notActivity:
-				return nil, nil, errNoActivityField
-			case ok:
-				return out, warnings, nil
+		if routed != azure.NoStream {
+			out, warnings, done, err := appendFast(raw, routed, opts, strict)
+			if done {
+				return out, warnings, err
 			}
 		}
 	}
@@ -223,6 +209,50 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 		return nil, warnings, err
 	}
 	return out, warnings, nil
+}
+
+// appendFast normalizes a record of stream st with the byte-level
+// writers; done false leaves it to the general path.
+func appendFast(raw []byte, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
+	if !opts.Valid {
+		ev := scanPool.Get().(*event.Event)
+		ev.Reset(raw)
+		err := ev.Err()
+		ev.Reset(nil)
+		scanPool.Put(ev)
+		if err != nil {
+			return nil, nil, true, fmt.Errorf("not a JSON object: %w", err)
+		}
+	}
+	buf := outPool.Get().(*[]byte)
+	defer outPool.Put(buf)
+	if st == azure.ActivityLogs {
+		out, warnings, ok, notActivity := azure.AppendActivity((*buf)[:0], raw, azure.Options{Ingested: opts.Ingested}, strict)
+		switch {
+		case notActivity && strict:
+			return nil, nil, true, errNotRaw
+		case notActivity:
+			return nil, nil, true, errNoActivityField
+		case !ok:
+			return nil, nil, false, nil
+		}
+		// One allocation of the document's size: the buffer it was
+		// written in is kept for the next record.
+		out, *buf = append([]byte(nil), out...), out[:0]
+		return out, warnings, true, nil
+	}
+	// An auto-detected record must look like one (IsActivity); a key
+	// spelt with escapes is left to the decoder to tell.
+	if strict && !(hasTopKey(raw, "operationName") &&
+		(hasTopKey(raw, "resourceId") || hasTopKey(raw, "time") || hasTopKey(raw, "eventTimestamp"))) {
+		return nil, nil, false, nil
+	}
+	out, warnings, ok := azure.AppendStream((*buf)[:0], raw, st, azure.Options{Ingested: opts.Ingested})
+	if !ok {
+		return nil, nil, false, nil
+	}
+	out, *buf = append([]byte(nil), out...), out[:0]
+	return out, warnings, true, nil
 }
 
 var (

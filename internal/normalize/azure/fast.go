@@ -72,6 +72,8 @@ type fastDoc struct {
 	entities    []string
 	shapes      shapeCache
 	names       nameCache
+	kvs         []tkv    // objects being copied by canonT, and members read by the writers
+	pairs       []tkv    // keyValueList's
 	shapeHash   uint64 // of the fields' paths, in the order they were put
 }
 
@@ -91,6 +93,8 @@ func (f *fastDoc) reset(raw []byte) {
 	f.entities = f.entities[:0]
 	clear(f.seen[:cap(f.seen)])
 	clear(f.tmp[:cap(f.tmp)])
+	clear(f.kvs[:cap(f.kvs)])
+	f.kvs = f.kvs[:0]
 }
 
 // put adds a field whose encoded value the caller appended to the arena
@@ -133,7 +137,23 @@ func (f *fastDoc) putList(path string, vs []string) {
 
 func appendJSONString(b []byte, s string) []byte { return event.AppendString(b, s) }
 
-func (f *fastDoc) constants(s Stream, opts Options) {
+// unsafeString is b as a string without a copy: valid while b is.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unsafeBytes is s as bytes without a copy, not to be written.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+func (f *fastDoc) constants(s Stream, opts Options) { f.begin(s, opts, true) }
+
+// begin puts the fields every document of stream s has (begin's); strip
+// takes the empty pairs out of event.original, as the activity, Graph and
+// platform pipelines do.
+func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
 	f.putString("ecs.version", "8.11.0")
 	f.putString("event.kind", "event")
 	f.putString("event.dataset", s.Dataset())
@@ -145,7 +165,7 @@ func (f *fastDoc) constants(s Stream, opts Options) {
 	if len(f.raw) > 0 {
 		s := len(f.arena)
 		var pair bool
-		if f.arena, pair = appendOriginal(f.arena, f.raw); pair {
+		if f.arena, pair = appendOriginal(f.arena, f.raw, strip); pair {
 			orig := bytes.ReplaceAll(f.raw, []byte(emptyPair), nil)
 			f.arena = appendJSONString(f.arena[:s], unsafe.String(&orig[0], len(orig)))
 		}
@@ -763,6 +783,9 @@ func members(raw []byte, i int, fn func(k []byte, v span) bool) {
 		k := raw[i+1 : ke-1]
 		i = skipWS(raw, ke)
 		i = skipWS(raw, i+1) // ':'
+		if i >= len(raw) {
+			return // not JSON: the caller said it was
+		}
 		ve := valueEnd(raw, i)
 		if !fn(k, span{i, ve}) {
 			return

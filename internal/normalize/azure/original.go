@@ -21,7 +21,7 @@ const emptyPair = `"":"",`
 // writers check). pair reports an empty pair in the text (the caller then
 // quotes the text without them, as the pipelines keep it); what was
 // appended is then incomplete.
-func appendOriginal(dst, raw []byte) (out []byte, pair bool) {
+func appendOriginal(dst, raw []byte, strip bool) (out []byte, pair bool) {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(raw); i++ {
@@ -31,7 +31,7 @@ func appendOriginal(dst, raw []byte) (out []byte, pair bool) {
 		}
 		switch {
 		case c == '"':
-			if i+len(emptyPair) <= len(raw) && raw[i+1] == '"' && string(raw[i:i+len(emptyPair)]) == emptyPair {
+			if strip && i+len(emptyPair) <= len(raw) && raw[i+1] == '"' && string(raw[i:i+len(emptyPair)]) == emptyPair {
 				return dst, true
 			}
 			dst = append(dst, raw[start:i]...)

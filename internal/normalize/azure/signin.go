@@ -3,6 +3,8 @@ package azure
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -196,4 +198,393 @@ func rename(m map[string]any, from, to string) {
 		delete(m, from)
 		m[to] = v
 	}
+}
+
+// signIn is SignIn written from the record's bytes (AppendStream).
+func (f *fastDoc) signIn(opts Options) bool {
+	t := xform{snake: true, compact: true}
+	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, t)
+	if !ok {
+		return false
+	}
+	catV, _ := find(top, "category")
+	if cat, ok := f.str(catV, catV.e > catV.s && f.raw[catV.s] == '"'); !ok || !strings.HasSuffix(cat, "SignInLogs") {
+		return false // the pipeline drops it: an error, from the general path
+	}
+	f.begin(SignInLogs, opts, false)
+	f.putList("event.category", []string{"authentication"})
+	f.putList("event.type", []string{"info"})
+	propsV, hasProps := find(top, "properties")
+	var props []tkv
+	if hasProps && f.raw[propsV.s] == '{' {
+		if props, ok = f.object(propsV, t); !ok {
+			return false
+		}
+	} else {
+		hasProps = false
+	}
+
+	timeV, hasTime := find(top, "time")
+	takeCreated := false
+	if !hasTime || f.isNull(timeV) {
+		if v, ok := find(top, "created_date_time"); ok {
+			timeV, hasTime, takeCreated = v, true, true
+		}
+	}
+	if v, ok := find(props, "created_date_time"); ok && !f.isEmpty(v) {
+		timeV, hasTime = v, true
+	}
+	if hasTime && !f.putTimestamp(timeV) {
+		return false
+	}
+	addr := ""
+	for _, k := range []string{"ipaddress", "ip_address"} {
+		v, ok := find(props, k)
+		if !ok {
+			continue
+		}
+		a, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		if addr == "" && a != "" {
+			addr = a
+		}
+	}
+	relIP := related{path: "related.ip"}
+	if addr != "" {
+		f.putString("source.address", addr)
+		f.sourceIP(addr, &relIP)
+	}
+	if v, ok := find(top, "level"); ok && !f.isNull(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putNonEmpty("log.level", s)
+	}
+	if v, ok := find(top, "duration_ms"); ok {
+		dur, has, ok := f.durationValue(v)
+		if !ok {
+			return false
+		}
+		if has {
+			f.putInt("event.duration", dur)
+		}
+	}
+	if v, ok := find(top, "location"); ok && !f.putValue("geo.country_iso_code", v, t) {
+		return false
+	}
+	if v, ok := find(top, "operation_name"); ok && !f.isNull(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putNonEmpty("event.action", s)
+	}
+	tenant, hasTenant, tenantString := "", false, false
+	if v, ok := find(top, "tenant_id"); ok {
+		if !f.putValue("azure.tenant_id", v, t) {
+			return false
+		}
+		hasTenant = true
+		tenant, tenantString = f.str(v, f.raw[v.s] == '"')
+	}
+	if v, ok := find(top, "correlation_id"); ok && !f.putValue("azure.correlation_id", v, t) {
+		return false
+	}
+	outcome := "success"
+	var status []tkv
+	hasStatus := false
+	if hasProps {
+		// Renamed keys must not meet their new names: map order decides.
+		for _, r := range signInRenames {
+			_, from := find(props, r[0])
+			_, to := find(props, r[1])
+			if from && to {
+				return false
+			}
+		}
+		if v, ok := find(props, "status"); ok && f.raw[v.s] == '{' {
+			if status, ok = f.object(v, t); !ok {
+				return false
+			}
+			hasStatus = true
+			rv, r := find(status, "failure_reason")
+			dv, dt := find(status, "additional_details")
+			reason, r := f.str(rv, r && f.raw[rv.s] == '"')
+			details, dt := f.str(dv, dt && f.raw[dv.s] == '"')
+			switch {
+			case r && dt:
+				f.putString("message", reason+" ("+details+")")
+			case r:
+				f.putNonEmpty("message", reason)
+			case dt:
+				f.putNonEmpty("message", details)
+			}
+			if v, ok := find(status, "error_code"); ok {
+				if n, isNum := f.number(v); isNum {
+					if x, err := strconv.ParseFloat(n, 64); err == nil && x != 0 {
+						outcome = ""
+						if x > 0 {
+							outcome = "failure"
+						}
+					}
+				}
+			}
+		}
+		if v, ok := find(props, "location"); ok && f.raw[v.s] == '{' {
+			loc, ok := f.object(v, t)
+			if !ok {
+				return false
+			}
+			if v, ok := find(loc, "city"); ok && !f.putValue("geo.city_name", v, t) {
+				return false
+			}
+			if v, ok := find(loc, "state"); ok && !f.putValue("geo.region_name", v, t) {
+				return false
+			}
+			if v, ok := find(loc, "geo_coordinates"); ok && f.raw[v.s] == '{' {
+				gc, ok := f.object(v, t)
+				if !ok {
+					return false
+				}
+				if v, ok := find(gc, "latitude"); ok && !f.putValue("geo.location.lat", v, t) {
+					return false
+				}
+				if v, ok := find(gc, "longitude"); ok && !f.putValue("geo.location.lon", v, t) {
+					return false
+				}
+			}
+		}
+	}
+	if outcome != "" {
+		f.putString("event.outcome", outcome)
+	}
+	relUser := related{path: "related.user"}
+	relEntity := related{path: "related.entity"}
+	if hasProps {
+		if v, ok := find(props, "id"); ok {
+			id, ok := f.mustache(v)
+			if !ok {
+				return false
+			}
+			f.putNonEmpty("event.id", id)
+		}
+		var userID, userName, fullName string
+		hasID, hasName, hasFull := false, false, false
+		if v, ok := find(props, "user_principal_name"); ok && !f.isEmpty(v) {
+			if userName, ok = f.mustache(v); !ok {
+				return false
+			}
+			hasName = true
+			f.putValue("user.name", v, t)
+			if f.raw[v.s] == '"' && strings.IndexByte(userName, '@') > 0 {
+				f.putString("user.email", userName)
+			}
+		}
+		if v, ok := find(props, "user_display_name"); ok && !f.isNull(v) {
+			if fullName, ok = f.mustache(v); !ok {
+				return false
+			}
+			hasFull = true
+			f.putNonEmpty("user.full_name", fullName)
+		}
+		userIDV, hasUserID := find(props, "user_id")
+		if hasUserID && !f.isNull(userIDV) {
+			if userID, ok = f.mustache(userIDV); !ok {
+				return false
+			}
+			hasID = true
+			f.putNonEmpty("user.id", userID)
+		}
+		if hasID {
+			relUser.add(userID)
+		}
+		if hasName {
+			relUser.add(userName)
+		}
+		if hasFull {
+			relUser.add(fullName)
+		}
+		if v, ok := find(props, "user_agent"); ok && !f.putValue("user_agent.original", v, t) {
+			return false
+		}
+		for _, k := range []string{"app_id", "resource_id"} {
+			if !f.addMustache(&relEntity, props, k) {
+				return false
+			}
+		}
+		if v, ok := find(props, "service_principal_name"); ok && !f.isEmpty(v) && !f.putValue("service.name", v, t) {
+			return false
+		}
+		for _, k := range []string{"service_principal_id", "service_principal_credential_key_id", "user_id"} {
+			if !f.addMustache(&relEntity, props, k) {
+				return false
+			}
+		}
+		if v, ok := find(props, "device_detail"); ok && f.raw[v.s] == '{' {
+			dd, ok := f.object(v, t)
+			if !ok || !f.addMustache(&relEntity, dd, "device_id") {
+				return false
+			}
+		}
+	}
+	f.putRelated(&relIP, true)
+	f.putRelated(&relUser, true)
+	f.putRelated(&relEntity, true)
+
+	// azure.signinlogs: the record in snake case, without what went to ECS.
+	ok = f.putMembers("azure.signinlogs.", top, t, func(k string) bool {
+		switch k {
+		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
+			return true
+		case "created_date_time":
+			return takeCreated
+		case "properties":
+			return hasProps
+		}
+		return false
+	})
+	if !ok {
+		return false
+	}
+	if hasProps {
+		const prefix = "azure.signinlogs.properties."
+		for _, m := range props {
+			key := m.key
+			switch key {
+			case "ipaddress", "ip_address", "location", "user_agent":
+				continue
+			case "user_id":
+				if f.isNull(m.v) {
+					continue
+				}
+			case "status":
+				if hasStatus {
+					if !f.putMembers(prefix+"status.", status, t, func(k string) bool {
+						return k == "failure_reason" || k == "additional_details"
+					}) {
+						return false
+					}
+					continue
+				}
+			case "authentication_processing_details":
+				if f.raw[m.v.s] == '[' {
+					if !f.keyValueList(prefix+key, m.v, t) {
+						return false
+					}
+					continue
+				}
+			}
+			for _, r := range signInRenames {
+				if key == r[0] {
+					key = r[1]
+				}
+			}
+			if strings.IndexByte(key, '.') >= 0 || key == "" {
+				return false
+			}
+			if !f.putValue(f.names.join(prefix, unsafeBytes(key), plainName), m.v, t) {
+				return false
+			}
+		}
+	}
+	rid, hasRID := find(top, "resource_id")
+	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString)
+}
+
+// signInRenames are the properties the sign-in pipeline renames.
+var signInRenames = [][2]string{
+	{"created_date_time", "created_at"},
+	{"processing_time_in_milliseconds", "processing_time_ms"},
+	{"risk_level_during_sign_in", "risk_level_during_signin"},
+}
+
+// addMustache adds the mustache of ms[key] to r unless it is empty; false
+// for an object or a list.
+func (f *fastDoc) addMustache(r *related, ms []tkv, key string) bool {
+	v, ok := find(ms, key)
+	if !ok {
+		return true
+	}
+	s, ok := f.mustache(v)
+	if !ok {
+		return false
+	}
+	if s != "" {
+		r.add(s)
+	}
+	return true
+}
+
+// keyValueList puts a list of {"key": k, "value": v} objects as the
+// object {k: v, ...} (the sign-in pipeline's
+// authentication_processing_details script), the last of repeated keys
+// kept, elements that are no object left out.
+func (f *fastDoc) keyValueList(path string, v span, t xform) bool {
+	raw := f.raw
+	pairs := f.pairs[:0]
+	i := skipWS(raw, v.s+1)
+	for i < v.e && raw[i] != ']' {
+		e := valueEnd(raw, i)
+		if raw[i] == '{' {
+			el, ok := f.object(span{i, e}, t)
+			if !ok {
+				return false
+			}
+			key := ""
+			if kv, ok := find(el, "key"); ok {
+				if key, ok = f.mustache(kv); !ok {
+					return false
+				}
+			}
+			val, has := find(el, "value")
+			if !has {
+				val = span{-1, -1} // nil
+			}
+			pairs = append(pairs, tkv{key: key, v: val})
+		}
+		i = skipWS(raw, e)
+		if i < v.e && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+	f.pairs = pairs[:0]
+	ms := pairs
+	slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
+	s := len(f.arena)
+	f.arena = append(f.arena, '{')
+	first := true
+	for j := 0; j < len(ms); j++ {
+		if j+1 < len(ms) && ms[j+1].key == ms[j].key {
+			continue
+		}
+		if ms[j].v.s < 0 {
+			continue // a missing value: nil, dropped
+		}
+		at := len(f.arena)
+		if !first {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, ms[j].key)
+		f.arena = append(f.arena, ':')
+		out, empty, ok := f.canonT(f.arena, ms[j].v, t)
+		if !ok {
+			return false
+		}
+		f.arena = out
+		if empty {
+			f.arena = f.arena[:at]
+			continue
+		}
+		first = false
+	}
+	if first {
+		f.arena = f.arena[:s]
+		return true
+	}
+	f.arena = append(f.arena, '}')
+	f.put(path, s)
+	return true
 }

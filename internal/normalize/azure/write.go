@@ -1,0 +1,450 @@
+package azure
+
+import (
+	"bytes"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The byte-level writers of the streams other than activity logs share
+// what is below: the record's top-level members read once, values copied
+// from the record's text with the key and emptiness rules of the
+// pipelines (snake case, dropEmptyFields), and the ECS fields the
+// pipelines derive put with fastDoc's put methods. Each writer does what
+// its map-based function does (SignIn, Audit, ...), and declines (false)
+// whatever it does not handle the same way byte for byte: the general
+// path then takes the record.
+
+// AppendStream appends to dst the ECS document the stream's pipeline
+// makes of raw (valid JSON, one object: the caller checks), as
+// Normalize(s, ...) then event.AppendJSON would, byte for byte, written
+// from the record's bytes. ok is false when the record needs the general
+// path (GeoIP databases, a record the pipeline drops or fails, shapes the
+// writers leave to it); dst is then returned unchanged. Activity logs go
+// to AppendActivity.
+func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings []string, ok bool) {
+	if s == ActivityLogs {
+		out, warnings, ok, notActivity := AppendActivity(dst, raw, opts, false)
+		return out, warnings, ok && !notActivity
+	}
+	if opts.GeoIP != nil || !utf8.Valid(raw) {
+		return dst, nil, false
+	}
+	f := fastPool.Get().(*fastDoc)
+	defer func() {
+		f.reset(nil)
+		fastPool.Put(f)
+	}()
+	f.reset(raw)
+	switch s {
+	case SignInLogs:
+		ok = f.signIn(opts)
+	default:
+		return dst, nil, false
+	}
+	if !ok {
+		return dst, nil, false
+	}
+	return f.emit(dst), f.warnings, true
+}
+
+// isNull reports a JSON null.
+func (f *fastDoc) isNull(v span) bool { return f.raw[v.s] == 'n' }
+
+// isEmpty reports what dropEmptyFields drops: null and "".
+func (f *fastDoc) isEmpty(v span) bool {
+	c := f.raw[v.s]
+	return c == 'n' || c == '"' && v.e-v.s == 2
+}
+
+// mustache is mustache of a value of the record: false for objects and
+// lists, which it writes as JSON (left to the general path).
+func (f *fastDoc) mustache(v span) (string, bool) {
+	switch f.raw[v.s] {
+	case '"':
+		return f.str(v, true)
+	case 'n':
+		return "", true
+	case '{', '[':
+		return "", false
+	}
+	b := f.raw[v.s:v.e]
+	return unsafeString(b), true
+}
+
+// number returns a number's text; false for other values.
+func (f *fastDoc) number(v span) (string, bool) {
+	c := f.raw[v.s]
+	if c == '-' || c >= '0' && c <= '9' {
+		return unsafeString(f.raw[v.s:v.e]), true
+	}
+	return "", false
+}
+
+// durationValue is durationValue of a value of the record: the
+// nanoseconds as an integer; false when the value gives none, or gives a
+// float (left to the general path).
+func (f *fastDoc) durationValue(v span) (int64, bool, bool) {
+	if n, isNum := f.number(v); isNum {
+		if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+			return i * 1_000_000, true, true
+		}
+		if _, err := strconv.ParseFloat(n, 64); err == nil {
+			return 0, false, false // a float: encoded its own way
+		}
+		return 0, false, true
+	}
+	if s, ok := f.str(v, f.raw[v.s] == '"'); ok {
+		if i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+			return i * 1_000_000, true, true
+		}
+	}
+	return 0, false, true
+}
+
+// putValue puts a value of the record as it is (canonT with t).
+func (f *fastDoc) putValue(path string, v span, t xform) bool {
+	s := len(f.arena)
+	out, empty, ok := f.canonT(f.arena, v, t)
+	if !ok {
+		return false
+	}
+	f.arena = out
+	if empty && t.compact {
+		f.arena = f.arena[:s]
+		return true
+	}
+	f.put(path, s)
+	return true
+}
+
+// putNonEmpty puts a string unless it is empty (what compact would drop).
+func (f *fastDoc) putNonEmpty(path, s string) {
+	if s != "" {
+		f.putString(path, s)
+	}
+}
+
+// putTimestamp puts @timestamp from a time value; false when it is not a
+// string in a known format (the pipeline fails or warns: the general
+// path).
+func (f *fastDoc) putTimestamp(v span) bool {
+	if f.isNull(v) {
+		return true
+	}
+	s, ok := f.str(v, f.raw[v.s] == '"')
+	if !ok {
+		return false
+	}
+	t, ok := parseTime(s)
+	if !ok {
+		return false
+	}
+	at := len(f.arena)
+	f.arena = appendTimestamp(f.arena, t)
+	f.put("@timestamp", at)
+	return true
+}
+
+// related collects a list field's values (appendUnique's), put at the
+// end; empty strings are left out, as compact drops them.
+type related struct {
+	path string
+	vals []string
+}
+
+func (r *related) add(s string) {
+	if !slices.Contains(r.vals, s) {
+		r.vals = append(r.vals, s)
+	}
+}
+
+// putRelated puts the list without its empty strings, unless none is
+// left (compact's rule); keepEmpty puts [] as the pipelines that do not
+// compact leave it.
+func (f *fastDoc) putRelated(r *related, compact bool) {
+	vs := r.vals[:0:0]
+	for _, v := range r.vals {
+		if v != "" || !compact {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) > 0 || !compact && r.vals != nil {
+		f.putList(r.path, vs)
+	}
+}
+
+// sharedFast does shared (the shared Azure pipeline) for the fields a
+// writer has put: the resource id's parts, tenant, azure.resource.id,
+// cloud.account.id. tenant is the value azure.tenant_id was set to
+// (present false when it was not), outcome the event.outcome put, if
+// any, lower-cased here.
+func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string, hasTenant, tenantIsString bool) bool {
+	sub := ""
+	if hasResourceID && f.raw[resourceID.s] == '"' {
+		id, ok := f.str(resourceID, true)
+		if !ok {
+			return false
+		}
+		for _, p := range resourceParts(id) {
+			f.putString(p[0], p[1])
+			if p[0] == "azure.subscription_id" {
+				sub = p[1]
+			}
+		}
+		if sub == "" && !hasTenant {
+			if m := tenantProviderRE.FindStringSubmatch(id); m != nil {
+				f.putString("azure.tenant_id", m[1])
+				f.putString("azure.resource.provider", m[2])
+				tenant, hasTenant, tenantIsString = m[1], true, true
+			}
+		}
+		f.putString("azure.resource.id", id)
+	}
+	switch {
+	case sub != "":
+		f.putString("cloud.account.id", sub)
+	case hasTenant && !(tenantIsString && tenant == ""):
+		if !tenantIsString {
+			return false // a tenant that is not a string: the general path
+		}
+		f.putString("cloud.account.id", tenant)
+	}
+	return true
+}
+
+// xform is how canonT copies a value: keys in snake case (the pipelines'
+// keysToSnakeCase, with dropUnderscore the Graph pipelines' variant), and
+// with compact empty values dropped (dropEmptyFields).
+type xform struct {
+	snake, dropUnderscore, compact bool
+}
+
+// tkv is an object member being copied: its key as written out, its key
+// as in the record, its value.
+type tkv struct {
+	key, raw string
+	v        span
+}
+
+// snakeName returns the snake-case form of a key, cached.
+func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
+	prefix := "s:"
+	fn := snakeFalse
+	if dropUnderscore {
+		prefix, fn = "d:", snakeTrue
+	}
+	return f.names.join(prefix, unsafeBytes(k), fn)[2:]
+}
+
+func snakeFalse(k string) string { return snakeKey(k, false) }
+func snakeTrue(k string) string  { return snakeKey(k, true) }
+
+// canonT appends the value v as canon does, with t's rules: keys in snake
+// case (only in objects, and objects in lists, as keysToSnakeCase), empty
+// values dropped (nulls and "" in objects and lists, objects and lists
+// left empty; lists in lists are kept as they are). empty reports a value
+// compact drops (nothing was appended then); ok false a value the
+// general path must take (two keys that become one).
+func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok bool) {
+	raw := f.raw
+	if !t.snake && !t.compact {
+		return f.canon(dst, v), false, true
+	}
+	switch raw[v.s] {
+	case 'n':
+		if t.compact {
+			return dst, true, true
+		}
+	case '"':
+		if t.compact && v.e-v.s == 2 {
+			return dst, true, true
+		}
+	case '{':
+		base := len(f.kvs)
+		members(raw, v.s, func(k []byte, x span) bool {
+			key, kok := f.key(k)
+			if !kok {
+				ok = false
+				return false
+			}
+			out := key
+			if t.snake {
+				out = f.snakeName(key, t.dropUnderscore)
+			}
+			f.kvs = append(f.kvs, tkv{out, key, x})
+			return true
+		})
+		ms := f.kvs[base:]
+		slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
+		start := len(dst)
+		dst = append(dst, '{')
+		first := true
+		for i := 0; i < len(ms); i++ {
+			e := ms[i]
+			if i+1 < len(ms) && ms[i+1].key == e.key {
+				if ms[i+1].raw != e.raw {
+					f.kvs = f.kvs[:base]
+					return dst[:start], false, false // two keys become one: map order decides
+				}
+				continue
+			}
+			at := len(dst)
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, e.key)
+			dst = append(dst, ':')
+			var drop, vok bool
+			dst, drop, vok = f.canonT(dst, e.v, t)
+			ms = f.kvs[base : base+len(ms)] // canonT may have grown f.kvs
+			if !vok {
+				f.kvs = f.kvs[:base]
+				return dst[:start], false, false
+			}
+			if drop {
+				dst = dst[:at]
+				continue
+			}
+			first = false
+		}
+		f.kvs = f.kvs[:base]
+		if first && t.compact {
+			return dst[:start], true, true
+		}
+		return append(dst, '}'), false, true
+	case '[':
+		start := len(dst)
+		dst = append(dst, '[')
+		i := skipWS(raw, v.s+1)
+		first := true
+		for i < v.e && raw[i] != ']' {
+			e := valueEnd(raw, i)
+			x := span{i, e}
+			at := len(dst)
+			if !first {
+				dst = append(dst, ',')
+			}
+			var drop, vok bool
+			switch raw[i] {
+			case '{':
+				dst, drop, vok = f.canonT(dst, x, t)
+			case '[':
+				dst, vok = f.canon(dst, x), true // lists in lists are left as they are
+			default:
+				dst, drop, vok = f.canonT(dst, x, xform{compact: t.compact})
+			}
+			if !vok {
+				return dst[:start], false, false
+			}
+			if drop {
+				dst = dst[:at]
+			} else {
+				first = false
+			}
+			i = skipWS(raw, e)
+			if i < v.e && raw[i] == ',' {
+				i = skipWS(raw, i+1)
+			}
+		}
+		if first && t.compact {
+			return dst[:start], true, true
+		}
+		return append(dst, ']'), false, true
+	}
+	return f.canon(dst, v), false, true
+}
+
+
+// object returns the members of the object at v in key order, keys as t
+// writes them (snake case or not), the last of repeated keys kept; false
+// when two keys become one or a key has escapes, or v is no object. The
+// slice stays valid while the writer runs.
+func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
+	raw := f.raw
+	if v.s >= len(raw) || raw[v.s] != '{' {
+		return nil, false
+	}
+	base := len(f.kvs)
+	ok := true
+	members(raw, v.s, func(k []byte, x span) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			ok = false
+			return false
+		}
+		key := unsafeString(k)
+		out := key
+		if t.snake {
+			out = f.snakeName(key, t.dropUnderscore)
+		}
+		f.kvs = append(f.kvs, tkv{out, key, x})
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	ms := f.kvs[base:len(f.kvs):len(f.kvs)]
+	slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
+	w := 0
+	for i := range ms {
+		if i+1 < len(ms) && ms[i+1].key == ms[i].key {
+			if ms[i+1].raw != ms[i].raw {
+				return nil, false // two keys become one: map order decides
+			}
+			continue
+		}
+		ms[w] = ms[i]
+		w++
+	}
+	return ms[:w], true
+}
+
+// find returns the value of key among an object's members.
+func find(ms []tkv, key string) (span, bool) {
+	for _, m := range ms {
+		if m.key == key {
+			return m.v, true
+		}
+	}
+	return span{}, false
+}
+
+// putMembers puts each member of ms not in skip as a field under prefix
+// (which ends with a dot), copied with t; false when a key holds a dot (it
+// would read as a path) or a value needs the general path.
+func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key string) bool) bool {
+	for _, m := range ms {
+		if skip != nil && skip(m.key) {
+			continue
+		}
+		if m.key == "" || strings.IndexByte(m.key, '.') >= 0 {
+			return false
+		}
+		if !f.putValue(f.names.join(prefix, unsafeBytes(m.key), plainName), m.v, t) {
+			return false
+		}
+	}
+	return true
+}
+
+func plainName(k string) string { return k }
+
+// sourceIP is sourceIP without GeoIP: source.ip, client.ip and related.ip
+// from an address, or source.address from what is not one.
+func (f *fastDoc) sourceIP(addr string, rel *related) {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		f.putString("source.address", addr)
+		return
+	}
+	at := len(f.arena)
+	f.arena = append(f.arena, '"')
+	f.arena = a.AppendTo(f.arena)
+	f.arena = append(f.arena, '"')
+	f.put("source.ip", at)
+	f.put("client.ip", at)
+	rel.add(string(f.arena[at+1 : len(f.arena)-1]))
+}

@@ -118,27 +118,51 @@ type Options struct {
 // operationName (which wins: a raw record a shipper stamped with
 // @timestamp is still raw), reported as AzureActivity; ECS documents carry
 // @timestamp, event, data_stream or ecs keys.
-func Detect(raw []byte) Source {
-	ecs := false
-	azure := false
-	eachTopKey(raw, func(k []byte, _ int) bool {
+func Detect(raw []byte) Source { return readTop(raw).source() }
+
+// top is what Normalize reads of a record's top-level keys, in one pass.
+type top struct {
+	op, resourceID, time, eventTimestamp, ecs bool
+	category, Category                        int // the value's offset, -1 if absent
+}
+
+func readTop(raw []byte) top {
+	t := top{category: -1, Category: -1}
+	eachTopKey(raw, func(k []byte, v int) bool {
 		switch string(k) {
 		case "operationName":
-			azure = true
-			return false
+			t.op = true
+		case "resourceId":
+			t.resourceID = true
+		case "time":
+			t.time = true
+		case "eventTimestamp":
+			t.eventTimestamp = true
+		case "category":
+			t.category = v
+		case "Category":
+			t.Category = v
 		case "@timestamp", "event", "data_stream", "ecs", "event.dataset", "event.action":
-			ecs = true
+			t.ecs = true
 		}
 		return true
 	})
+	return t
+}
+
+func (t top) source() Source {
 	switch {
-	case azure:
+	case t.op:
 		return AzureActivity
-	case ecs:
+	case t.ecs:
 		return ECS
 	}
 	return Unknown
 }
+
+// activityLike is IsActivity by the raw keys (a key spelt with escapes is
+// not seen).
+func (t top) activityLike() bool { return t.op && (t.resourceID || t.time || t.eventTimestamp) }
 
 // Normalize maps one record. ECS and unknown records come back unchanged
 // (unknown ones stay searchable as they are). A record detected as Azure
@@ -151,8 +175,11 @@ func Detect(raw []byte) Source {
 // their pipeline drops.
 func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
 	strict := opts.Strict
+	var t top
+	read := false
 	if src == Auto {
-		src, strict = Detect(raw), true
+		t, read = readTop(raw), true
+		src, strict = t.source(), true
 	}
 	st, named := streamSources[src]
 	if !named && src != Azure {
@@ -164,12 +191,15 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	// Records are written straight from their bytes when they can be
 	// (azure.AppendActivity, azure.AppendStream): the document is the same.
 	if opts.GeoIP == nil && (named || src == Azure) {
+		if !read {
+			t = readTop(raw)
+		}
 		routed := st
 		if src == Azure || strict {
-			routed = StreamOf(raw)
+			routed = streamOf(raw, t)
 		}
 		if routed != azure.NoStream {
-			out, warnings, done, err := appendFast(raw, routed, opts, strict)
+			out, warnings, done, err := appendFast(raw, t, routed, opts, strict)
 			if done {
 				return out, warnings, err
 			}
@@ -213,7 +243,7 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 
 // appendFast normalizes a record of stream st with the byte-level
 // writers; done false leaves it to the general path.
-func appendFast(raw []byte, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
+func appendFast(raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
 	if !opts.Valid {
 		ev := scanPool.Get().(*event.Event)
 		ev.Reset(raw)
@@ -243,8 +273,7 @@ func appendFast(raw []byte, st azure.Stream, opts Options, strict bool) (out []b
 	}
 	// An auto-detected record must look like one (IsActivity); a key
 	// spelt with escapes is left to the decoder to tell.
-	if strict && !(hasTopKey(raw, "operationName") &&
-		(hasTopKey(raw, "resourceId") || hasTopKey(raw, "time") || hasTopKey(raw, "eventTimestamp"))) {
+	if strict && !t.activityLike() {
 		return nil, nil, false, nil
 	}
 	out, warnings, ok := azure.AppendStream((*buf)[:0], raw, st, azure.Options{Ingested: opts.Ingested})
@@ -271,10 +300,12 @@ var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b
 // StreamOf returns the data stream a raw Azure record (one Detect takes
 // for Azure) is normalized into, from its category, without decoding the
 // record: what Normalize does with it when detected.
-func StreamOf(raw []byte) azure.Stream {
-	at, found := TopLevelValue(raw, "category")
+func StreamOf(raw []byte) azure.Stream { return streamOf(raw, readTop(raw)) }
+
+func streamOf(raw []byte, t top) azure.Stream {
+	at, found := t.category, t.category >= 0
 	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
-		at, found = TopLevelValue(raw, "Category")
+		at, found = t.Category, t.Category >= 0
 	}
 	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
 		return azure.ActivityLogs
@@ -305,12 +336,6 @@ func StreamOf(raw []byte) azure.Stream {
 		}
 	}
 	return azure.Route(s, true)
-}
-
-// hasTopKey reports whether the JSON object raw has key at its top level.
-func hasTopKey(raw []byte, key string) bool {
-	_, found := TopLevelValue(raw, key)
-	return found
 }
 
 // TopLevelValue returns the offset of the value of key at the top level of

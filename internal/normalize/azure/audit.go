@@ -2,6 +2,7 @@ package azure
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -159,4 +160,361 @@ func dropNulls(x any) {
 			dropNulls(v)
 		}
 	}
+}
+
+// auditTopRenames and auditPropRenames are the keys the audit pipeline
+// renames at the top of the record and in its properties.
+var (
+	auditTopRenames = [][2]string{
+		{"operationName", "operation_name"}, {"resultSignature", "result_signature"},
+		{"operationVersion", "operation_version"}, {"resultType", "result_type"},
+		{"resultDescription", "result_description"}, {"Level", "level"},
+	}
+	auditPropRenames = [][2]string{
+		{"activityDisplayName", "activity_display_name"}, {"activityDateTime", "activity_datetime"},
+		{"additionalDetails", "additional_details"}, {"resultReason", "result_reason"},
+		{"correlationId", "correlation_id"}, {"loggedByService", "logged_by_service"},
+		{"operationType", "operation_type"}, {"initiatedBy", "initiated_by"},
+		{"targetResources", "target_resources"},
+	}
+)
+
+// renamed returns key's new name in renames, or key.
+func renamed(renames [][2]string, key string) string {
+	for _, r := range renames {
+		if r[0] == key {
+			return r[1]
+		}
+	}
+	return key
+}
+
+// audit is Audit written from the record's bytes (AppendStream).
+func (f *fastDoc) audit(opts Options) bool {
+	var plain xform
+	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, plain)
+	if !ok {
+		return false
+	}
+	catV, _ := f.find(top, "category")
+	if cat, ok := f.str(catV, catV.e > catV.s && f.raw[catV.s] == '"'); !ok || cat != "AuditLogs" {
+		return false // the pipeline drops it: an error, from the general path
+	}
+	// A renamed key meeting its new name: map order decides.
+	for _, r := range auditTopRenames {
+		_, from := f.find(top, r[0])
+		_, to := f.find(top, r[1])
+		if from && to && r[0] != "Level" {
+			return false
+		}
+	}
+	f.begin(AuditLogs, opts, false)
+	if v, ok := f.find(top, "time"); ok && !f.putTimestamp(v) {
+		return false
+	}
+	if v, ok := f.find(top, "durationMs"); ok {
+		dur, has, ok := f.durationValue(v)
+		if !ok {
+			return false
+		}
+		if has {
+			f.putInt("event.duration", dur)
+		}
+	}
+	propsV, hasProps := f.find(top, "properties")
+	var props []tkv
+	if hasProps && f.raw[propsV.s] == '{' {
+		if props, ok = f.object(propsV, plain); !ok {
+			return false
+		}
+	} else {
+		hasProps = false
+	}
+	resultTaken := false
+	if v, ok := f.find(props, "result"); ok && f.raw[v.s] == '"' {
+		r, _ := f.str(v, true)
+		if l := strings.ToLower(r); l == "success" || l == "failure" {
+			resultTaken = true
+			f.putString("event.outcome", l)
+		}
+	}
+	if v, ok := f.find(top, "level"); ok {
+		f.putValue("log.level", v, plain)
+	}
+	if v, ok := f.find(top, "operationName"); ok && !f.isNull(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putString("event.action", s)
+	}
+	tenant, hasTenant, tenantString := "", false, false
+	if v, ok := f.find(top, "tenantId"); ok {
+		f.putValue("azure.tenant_id", v, plain)
+		hasTenant = true
+		tenant, tenantString = f.str(v, f.raw[v.s] == '"')
+	}
+	if v, ok := f.find(top, "correlationId"); ok {
+		f.putValue("azure.correlation_id", v, plain)
+	}
+	relIP := related{path: "related.ip"}
+	callerTaken := false
+	if v, ok := f.find(top, "callerIpAddress"); ok {
+		switch {
+		case f.raw[v.s] == '"':
+			if ip, _ := f.str(v, true); ip != "" {
+				f.sourceIP(ip, &relIP)
+				callerTaken = true
+			}
+		case !f.isNull(v):
+			f.putValue("source.address", v, plain)
+			callerTaken = true
+		}
+	}
+	relEntity := related{path: "related.entity", vals: []string{}}
+	if hasProps {
+		for _, r := range auditPropRenames {
+			_, from := f.find(props, r[0])
+			_, to := f.find(props, r[1])
+			if from && to {
+				return false
+			}
+		}
+		if v, ok := f.find(props, "initiatedBy"); ok && f.raw[v.s] == '{' {
+			ib, ok := f.object(v, plain)
+			if !ok {
+				return false
+			}
+			for _, who := range [][2]string{{"app", "servicePrincipalId"}, {"user", "id"}} {
+				if w, ok := f.find(ib, who[0]); ok && f.raw[w.s] == '{' {
+					m, ok := f.object(w, plain)
+					if !ok || !f.addMustache(&relEntity, m, who[1]) {
+						return false
+					}
+				}
+			}
+		}
+		if v, ok := f.find(props, "targetResources"); ok && f.raw[v.s] == '[' {
+			if !f.targetResources(v, &relEntity) {
+				return false
+			}
+		}
+	}
+	f.putRelated(&relIP, true)
+	f.putRelated(&relEntity, false)
+
+	// azure.auditlogs: the record, renamed, without what went to ECS.
+	const root = "azure.auditlogs."
+	for _, m := range top {
+		switch m.key {
+		case "time", "resourceId", "durationMs", "level", "tenantId", "correlationId":
+			continue
+		case "callerIpAddress":
+			if callerTaken {
+				continue
+			}
+		case "properties":
+			if hasProps {
+				continue
+			}
+		}
+		if !f.putValueKey(root, renamed(auditTopRenames, m.key), m.v, plain) {
+			return false
+		}
+	}
+	if hasProps {
+		const prefix = root + "properties."
+		n := 0
+		for _, m := range props {
+			key := m.key
+			t := plain
+			switch key {
+			case "result":
+				if resultTaken {
+					continue
+				}
+			case "userAgent":
+				if f.isNull(m.v) {
+					continue
+				}
+			case "initiatedBy":
+				t.dropNulls = true
+			case "targetResources":
+				if f.raw[m.v.s] == '[' {
+					n++
+					continue // put by targetResources
+				}
+				key = "targetResources" // kept as it is
+			}
+			if key != "targetResources" {
+				key = renamed(auditPropRenames, key)
+			}
+			n++
+			if !f.putValueKey(prefix, key, m.v, t) {
+				return false
+			}
+		}
+		if n == 0 {
+			s := len(f.arena)
+			f.arena = append(f.arena, '{', '}')
+			f.put(root+"properties", s)
+		}
+	}
+	rid, hasRID := f.find(top, "resourceId")
+	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString, false)
+}
+
+// targetResources puts the audit pipeline's target_resources: the list
+// as an object keyed by position, each resource's display name, id,
+// type, address and user principal name, and its modified properties
+// keyed by position likewise; the ids go to related.entity.
+func (f *fastDoc) targetResources(v span, rel *related) bool {
+	raw := f.raw
+	var plain xform
+	// Keys are positions, written in string order ("10" before "2"):
+	// built in position order, then sorted.
+	type elem struct {
+		key  string
+		s, e int
+	}
+	var elems []elem
+	i := skipWS(raw, v.s+1)
+	for n := 0; i < v.e && raw[i] != ']'; n++ {
+		e := valueEnd(raw, i)
+		var t []tkv
+		if raw[i] == '{' {
+			var ok bool
+			if t, ok = f.object(span{i, e}, plain); !ok {
+				return false
+			}
+		}
+		s := len(f.arena)
+		f.arena = append(f.arena, '{')
+		first := true
+		field := func(name string, x span, has bool) {
+			if !has || f.isNull(x) {
+				return
+			}
+			if !first {
+				f.arena = append(f.arena, ',')
+			}
+			first = false
+			f.arena = appendJSONString(f.arena, name)
+			f.arena = append(f.arena, ':')
+			f.arena = f.canon(f.arena, x)
+		}
+		// In key order: display_name, id, ip_address, modified_properties,
+		// type, user_principal_name.
+		dn, hasDN := f.find(t, "displayName")
+		field("display_name", dn, hasDN)
+		id, hasID := f.find(t, "id")
+		field("id", id, hasID)
+		if hasID && !f.isNull(id) && !f.addMustache(rel, []tkv{{key: "id", v: id}}, "id") {
+			return false
+		}
+		ip, hasIP := f.find(t, "ipAddress")
+		field("ip_address", ip, hasIP)
+		if !first {
+			f.arena = append(f.arena, ',')
+		}
+		first = false
+		f.arena = append(f.arena, `"modified_properties":{`...)
+		if mp, ok := f.find(t, "modifiedProperties"); ok && raw[mp.s] == '[' {
+			if !f.modifiedProperties(mp) {
+				return false
+			}
+		}
+		f.arena = append(f.arena, '}')
+		ty, hasTy := f.find(t, "type")
+		field("type", ty, hasTy)
+		upn, hasUPN := f.find(t, "userPrincipalName")
+		field("user_principal_name", upn, hasUPN)
+		f.arena = append(f.arena, '}')
+		elems = append(elems, elem{strconv.Itoa(n), s, len(f.arena)})
+		i = skipWS(raw, e)
+		if i < v.e && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+	slices.SortFunc(elems, func(a, b elem) int { return strings.Compare(a.key, b.key) })
+	s := len(f.arena)
+	f.arena = append(f.arena, '{')
+	for j, el := range elems {
+		if j > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, el.key)
+		f.arena = append(f.arena, ':')
+		f.arena = append(f.arena, f.arena[el.s:el.e]...)
+	}
+	f.arena = append(f.arena, '}')
+	f.put("azure.auditlogs.properties.target_resources", s)
+	return true
+}
+
+// modifiedProperties appends the members of a target resource's
+// modified_properties (without braces): each modified property's display
+// name, new and old value, keyed by position.
+func (f *fastDoc) modifiedProperties(v span) bool {
+	raw := f.raw
+	var plain xform
+	var keys []string
+	var spans []span
+	i := skipWS(raw, v.s+1)
+	for n := 0; i < v.e && raw[i] != ']'; n++ {
+		e := valueEnd(raw, i)
+		var p []tkv
+		if raw[i] == '{' {
+			var ok bool
+			if p, ok = f.object(span{i, e}, plain); !ok {
+				return false
+			}
+		}
+		s := len(f.arena)
+		f.arena = append(f.arena, '{')
+		first := true
+		for _, kv := range [][2]string{{"displayName", "display_name"}, {"newValue", "new_value"}, {"oldValue", "old_value"}} {
+			x, has := f.find(p, kv[0])
+			if !has || f.isNull(x) {
+				continue
+			}
+			if !first {
+				f.arena = append(f.arena, ',')
+			}
+			first = false
+			f.arena = appendJSONString(f.arena, kv[1])
+			f.arena = append(f.arena, ':')
+			f.arena = f.canon(f.arena, x)
+		}
+		f.arena = append(f.arena, '}')
+		keys = append(keys, strconv.Itoa(n))
+		spans = append(spans, span{s, len(f.arena)})
+		i = skipWS(raw, e)
+		if i < v.e && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+	order := make([]int, len(keys))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	// The members go after the elements were built: copy them to the end,
+	// then move them into place.
+	start := len(f.arena)
+	for j, o := range order {
+		if j > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, keys[o])
+		f.arena = append(f.arena, ':')
+		f.arena = append(f.arena, f.arena[spans[o].s:spans[o].e]...)
+	}
+	if len(spans) > 0 {
+		// Drop the elements built before, keeping what was just written.
+		built := spans[0].s
+		n := copy(f.arena[built:], f.arena[start:])
+		f.arena = f.arena[:built+n]
+	}
+	return true
 }

@@ -14,10 +14,13 @@ import (
 
 // shape is the plan of one sequence of field paths.
 type shape struct {
-	paths  []string // the paths as put, for telling shapes that hash alike apart
-	order  []int32  // the fields written, in output order (the last of a repeated path kept)
-	before []int32  // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text   []byte   // keys, braces and commas; what follows the last value at the end
+	prefixes, keys []string // the paths as put, for telling shapes that hash alike apart
+	gone           []bool   // and which of them were dropped
+	paths          []string // the whole paths
+	clash          bool     // two fields named by the record's keys have one path: the general path decides
+	order          []int32  // the fields written, in output order (the last of a repeated path kept)
+	before         []int32  // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text           []byte   // keys, braces and commas; what follows the last value at the end
 }
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
@@ -30,30 +33,35 @@ type shapeCache struct {
 const maxShapes = 256
 
 // emit writes the fields as one nested JSON object, keys sorted at every
-// level, the last of fields set twice winning (as doc0.set).
-func (f *fastDoc) emit(dst []byte) []byte {
+// level, the last of fields set twice winning (as doc0.set); false (dst
+// unchanged) when two of the record's keys name one field (two keys the
+// snake case makes one, a repeated key: left to the general path).
+func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	p := f.shapes.plans[f.shapeHash]
-	if p == nil || !samePaths(p.paths, f.ents) {
+	if p == nil || !samePaths(p, f.ents) {
 		p = planShape(f.ents)
 		if f.shapes.plans == nil || len(f.shapes.plans) >= maxShapes {
 			f.shapes.plans = map[uint64]*shape{}
 		}
 		f.shapes.plans[f.shapeHash] = p
 	}
+	if p.clash {
+		return dst, false
+	}
 	for i, e := range p.order {
 		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
 		ent := &f.ents[e]
 		dst = append(dst, f.arena[ent.s:ent.e]...)
 	}
-	return append(dst, p.text[p.before[len(p.order)]:]...)
+	return append(dst, p.text[p.before[len(p.order)]:]...), true
 }
 
-func samePaths(paths []string, ents []fent) bool {
-	if len(paths) != len(ents) {
+func samePaths(p *shape, ents []fent) bool {
+	if len(p.keys) != len(ents) {
 		return false
 	}
 	for i := range ents {
-		if paths[i] != ents[i].path {
+		if p.keys[i] != ents[i].path || p.prefixes[i] != ents[i].prefix || p.gone[i] != ents[i].gone {
 			return false
 		}
 	}
@@ -63,19 +71,35 @@ func samePaths(paths []string, ents []fent) bool {
 // planShape sorts the fields by path (as nested objects with sorted keys
 // are written) and records what goes between their values.
 func planShape(ents []fent) *shape {
-	p := &shape{paths: make([]string, len(ents))}
+	p := &shape{paths: make([]string, len(ents)), prefixes: make([]string, len(ents)), keys: make([]string, len(ents)),
+		gone: make([]bool, len(ents))}
 	idx := make([]int32, len(ents))
 	for i, e := range ents {
-		p.paths[i] = strings.Clone(e.path) // a path may alias the record
+		p.gone[i] = e.gone
+		p.keys[i] = strings.Clone(e.path) // a key may alias the record
+		p.prefixes[i] = e.prefix
+		p.paths[i] = e.prefix + p.keys[i]
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int { return comparePaths(p.paths[a], p.paths[b]) })
-	// The last of fields set twice wins.
+	// The last of fields set twice wins; fields named by the record's
+	// keys must not meet (nor be the parent of another field).
 	for i, e := range idx {
-		if i+1 < len(idx) && p.paths[idx[i+1]] == p.paths[e] {
-			continue
+		if i+1 < len(idx) {
+			next := idx[i+1]
+			if p.paths[next] == p.paths[e] {
+				if ents[next].rec || ents[e].rec {
+					p.clash = true
+				}
+				continue
+			}
+			if strings.HasPrefix(p.paths[next], p.paths[e]) && p.paths[next][len(p.paths[e])] == '.' {
+				p.clash = true
+			}
 		}
-		p.order = append(p.order, e)
+		if !ents[e].gone {
+			p.order = append(p.order, e)
+		}
 	}
 	text := []byte{'{'}
 	var open []string // the objects open, outermost first

@@ -43,7 +43,10 @@ func AppendActivity(dst, raw []byte, opts Options, strict bool) (out []byte, war
 		return dst, nil, false, f.notActivity
 	}
 	f.constants(ActivityLogs, opts)
-	out = f.emit(dst)
+	out, ok = f.emit(dst)
+	if !ok {
+		return dst, nil, false, false
+	}
 	return out, f.warnings, true, false
 }
 
@@ -52,11 +55,15 @@ var fastPool = sync.Pool{New: func() any { return &fastDoc{} }}
 // span is a JSON value of the record: raw[s:e].
 type span struct{ s, e int }
 
-// fent is one field of the document: its dotted path and its encoded
-// value, arena[s:e].
+// fent is one field of the document: its dotted path (prefix + path:
+// fields copied from a record's object have the object's path as prefix
+// and the key as path) and its encoded value, arena[s:e]. rec marks a
+// field named by a key of the record, which must not meet another.
 type fent struct {
-	path string
-	s, e int
+	prefix, path string
+	s, e         int
+	rec          bool
+	gone         bool // a key of the record whose value was dropped (dropEmptyFields)
 }
 
 // fastDoc builds one document: its fields as encoded values in an arena,
@@ -72,9 +79,12 @@ type fastDoc struct {
 	entities    []string
 	shapes      shapeCache
 	names       nameCache
-	kvs         []tkv    // objects being copied by canonT, and members read by the writers
-	pairs       []tkv    // keyValueList's
-	shapeHash   uint64 // of the fields' paths, in the order they were put
+	snake       map[string]string // keys in snake case (keysToSnakeCase)
+	snakeDrop   map[string]string // the same, the Graph pipelines' variant
+	kvs         []tkv             // objects being copied by canonT, and members read by the writers
+	pairs       []tkv             // keyValueList's
+	shapeHash   uint64            // of the fields' paths, in the order they were put
+	bad         bool              // the record needs the general path (found on the way)
 }
 
 type kv struct {
@@ -89,6 +99,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.shapeHash = 14695981039346656037
 	f.warnings = nil
 	f.notActivity = false
+	f.bad = false
 	clear(f.entities[:cap(f.entities)])
 	f.entities = f.entities[:0]
 	clear(f.seen[:cap(f.seen)])
@@ -100,8 +111,21 @@ func (f *fastDoc) reset(raw []byte) {
 // put adds a field whose encoded value the caller appended to the arena
 // from offset s.
 func (f *fastDoc) put(path string, s int) {
-	f.ents = append(f.ents, fent{path, s, len(f.arena)})
+	f.ents = append(f.ents, fent{path: path, s: s, e: len(f.arena)})
 	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+}
+
+// putKey is put for the field prefix+key named by a key of the record.
+func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
+	f.ents = append(f.ents, fent{prefix, key, s, len(f.arena), true, gone})
+	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
+	if gone {
+		h ^= 1 << 40
+	}
+	if key != "" {
+		h ^= uint64(key[len(key)-1])
+	}
+	f.shapeHash = f.shapeHash*1099511628211 ^ h
 }
 
 func (f *fastDoc) putString(path, v string) {

@@ -207,14 +207,14 @@ func (f *fastDoc) signIn(opts Options) bool {
 	if !ok {
 		return false
 	}
-	catV, _ := find(top, "category")
+	catV, _ := f.find(top, "category")
 	if cat, ok := f.str(catV, catV.e > catV.s && f.raw[catV.s] == '"'); !ok || !strings.HasSuffix(cat, "SignInLogs") {
 		return false // the pipeline drops it: an error, from the general path
 	}
 	f.begin(SignInLogs, opts, false)
 	f.putList("event.category", []string{"authentication"})
 	f.putList("event.type", []string{"info"})
-	propsV, hasProps := find(top, "properties")
+	propsV, hasProps := f.find(top, "properties")
 	var props []tkv
 	if hasProps && f.raw[propsV.s] == '{' {
 		if props, ok = f.object(propsV, t); !ok {
@@ -224,14 +224,14 @@ func (f *fastDoc) signIn(opts Options) bool {
 		hasProps = false
 	}
 
-	timeV, hasTime := find(top, "time")
+	timeV, hasTime := f.find(top, "time")
 	takeCreated := false
 	if !hasTime || f.isNull(timeV) {
-		if v, ok := find(top, "created_date_time"); ok {
+		if v, ok := f.find(top, "created_date_time"); ok {
 			timeV, hasTime, takeCreated = v, true, true
 		}
 	}
-	if v, ok := find(props, "created_date_time"); ok && !f.isEmpty(v) {
+	if v, ok := f.find(props, "created_date_time"); ok && !f.isEmpty(v) {
 		timeV, hasTime = v, true
 	}
 	if hasTime && !f.putTimestamp(timeV) {
@@ -239,7 +239,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 	}
 	addr := ""
 	for _, k := range []string{"ipaddress", "ip_address"} {
-		v, ok := find(props, k)
+		v, ok := f.find(props, k)
 		if !ok {
 			continue
 		}
@@ -256,14 +256,14 @@ func (f *fastDoc) signIn(opts Options) bool {
 		f.putString("source.address", addr)
 		f.sourceIP(addr, &relIP)
 	}
-	if v, ok := find(top, "level"); ok && !f.isNull(v) {
+	if v, ok := f.find(top, "level"); ok && !f.isNull(v) {
 		s, ok := f.mustache(v)
 		if !ok {
 			return false
 		}
 		f.putNonEmpty("log.level", s)
 	}
-	if v, ok := find(top, "duration_ms"); ok {
+	if v, ok := f.find(top, "duration_ms"); ok {
 		dur, has, ok := f.durationValue(v)
 		if !ok {
 			return false
@@ -272,10 +272,10 @@ func (f *fastDoc) signIn(opts Options) bool {
 			f.putInt("event.duration", dur)
 		}
 	}
-	if v, ok := find(top, "location"); ok && !f.putValue("geo.country_iso_code", v, t) {
+	if v, ok := f.find(top, "location"); ok && !f.putValue("geo.country_iso_code", v, t) {
 		return false
 	}
-	if v, ok := find(top, "operation_name"); ok && !f.isNull(v) {
+	if v, ok := f.find(top, "operation_name"); ok && !f.isNull(v) {
 		s, ok := f.mustache(v)
 		if !ok {
 			return false
@@ -283,14 +283,14 @@ func (f *fastDoc) signIn(opts Options) bool {
 		f.putNonEmpty("event.action", s)
 	}
 	tenant, hasTenant, tenantString := "", false, false
-	if v, ok := find(top, "tenant_id"); ok {
+	if v, ok := f.find(top, "tenant_id"); ok {
 		if !f.putValue("azure.tenant_id", v, t) {
 			return false
 		}
 		hasTenant = true
 		tenant, tenantString = f.str(v, f.raw[v.s] == '"')
 	}
-	if v, ok := find(top, "correlation_id"); ok && !f.putValue("azure.correlation_id", v, t) {
+	if v, ok := f.find(top, "correlation_id"); ok && !f.putValue("azure.correlation_id", v, t) {
 		return false
 	}
 	outcome := "success"
@@ -299,19 +299,19 @@ func (f *fastDoc) signIn(opts Options) bool {
 	if hasProps {
 		// Renamed keys must not meet their new names: map order decides.
 		for _, r := range signInRenames {
-			_, from := find(props, r[0])
-			_, to := find(props, r[1])
+			_, from := f.find(props, r[0])
+			_, to := f.find(props, r[1])
 			if from && to {
 				return false
 			}
 		}
-		if v, ok := find(props, "status"); ok && f.raw[v.s] == '{' {
+		if v, ok := f.find(props, "status"); ok && f.raw[v.s] == '{' {
 			if status, ok = f.object(v, t); !ok {
 				return false
 			}
 			hasStatus = true
-			rv, r := find(status, "failure_reason")
-			dv, dt := find(status, "additional_details")
+			rv, r := f.find(status, "failure_reason")
+			dv, dt := f.find(status, "additional_details")
 			reason, r := f.str(rv, r && f.raw[rv.s] == '"')
 			details, dt := f.str(dv, dt && f.raw[dv.s] == '"')
 			switch {
@@ -322,7 +322,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 			case dt:
 				f.putNonEmpty("message", details)
 			}
-			if v, ok := find(status, "error_code"); ok {
+			if v, ok := f.find(status, "error_code"); ok {
 				if n, isNum := f.number(v); isNum {
 					if x, err := strconv.ParseFloat(n, 64); err == nil && x != 0 {
 						outcome = ""
@@ -333,26 +333,26 @@ func (f *fastDoc) signIn(opts Options) bool {
 				}
 			}
 		}
-		if v, ok := find(props, "location"); ok && f.raw[v.s] == '{' {
+		if v, ok := f.find(props, "location"); ok && f.raw[v.s] == '{' {
 			loc, ok := f.object(v, t)
 			if !ok {
 				return false
 			}
-			if v, ok := find(loc, "city"); ok && !f.putValue("geo.city_name", v, t) {
+			if v, ok := f.find(loc, "city"); ok && !f.putValue("geo.city_name", v, t) {
 				return false
 			}
-			if v, ok := find(loc, "state"); ok && !f.putValue("geo.region_name", v, t) {
+			if v, ok := f.find(loc, "state"); ok && !f.putValue("geo.region_name", v, t) {
 				return false
 			}
-			if v, ok := find(loc, "geo_coordinates"); ok && f.raw[v.s] == '{' {
+			if v, ok := f.find(loc, "geo_coordinates"); ok && f.raw[v.s] == '{' {
 				gc, ok := f.object(v, t)
 				if !ok {
 					return false
 				}
-				if v, ok := find(gc, "latitude"); ok && !f.putValue("geo.location.lat", v, t) {
+				if v, ok := f.find(gc, "latitude"); ok && !f.putValue("geo.location.lat", v, t) {
 					return false
 				}
-				if v, ok := find(gc, "longitude"); ok && !f.putValue("geo.location.lon", v, t) {
+				if v, ok := f.find(gc, "longitude"); ok && !f.putValue("geo.location.lon", v, t) {
 					return false
 				}
 			}
@@ -364,7 +364,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 	relUser := related{path: "related.user"}
 	relEntity := related{path: "related.entity"}
 	if hasProps {
-		if v, ok := find(props, "id"); ok {
+		if v, ok := f.find(props, "id"); ok {
 			id, ok := f.mustache(v)
 			if !ok {
 				return false
@@ -373,7 +373,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 		}
 		var userID, userName, fullName string
 		hasID, hasName, hasFull := false, false, false
-		if v, ok := find(props, "user_principal_name"); ok && !f.isEmpty(v) {
+		if v, ok := f.find(props, "user_principal_name"); ok && !f.isEmpty(v) {
 			if userName, ok = f.mustache(v); !ok {
 				return false
 			}
@@ -383,14 +383,14 @@ func (f *fastDoc) signIn(opts Options) bool {
 				f.putString("user.email", userName)
 			}
 		}
-		if v, ok := find(props, "user_display_name"); ok && !f.isNull(v) {
+		if v, ok := f.find(props, "user_display_name"); ok && !f.isNull(v) {
 			if fullName, ok = f.mustache(v); !ok {
 				return false
 			}
 			hasFull = true
 			f.putNonEmpty("user.full_name", fullName)
 		}
-		userIDV, hasUserID := find(props, "user_id")
+		userIDV, hasUserID := f.find(props, "user_id")
 		if hasUserID && !f.isNull(userIDV) {
 			if userID, ok = f.mustache(userIDV); !ok {
 				return false
@@ -407,7 +407,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 		if hasFull {
 			relUser.add(fullName)
 		}
-		if v, ok := find(props, "user_agent"); ok && !f.putValue("user_agent.original", v, t) {
+		if v, ok := f.find(props, "user_agent"); ok && !f.putValue("user_agent.original", v, t) {
 			return false
 		}
 		for _, k := range []string{"app_id", "resource_id"} {
@@ -415,7 +415,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 				return false
 			}
 		}
-		if v, ok := find(props, "service_principal_name"); ok && !f.isEmpty(v) && !f.putValue("service.name", v, t) {
+		if v, ok := f.find(props, "service_principal_name"); ok && !f.isEmpty(v) && !f.putValue("service.name", v, t) {
 			return false
 		}
 		for _, k := range []string{"service_principal_id", "service_principal_credential_key_id", "user_id"} {
@@ -423,7 +423,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 				return false
 			}
 		}
-		if v, ok := find(props, "device_detail"); ok && f.raw[v.s] == '{' {
+		if v, ok := f.find(props, "device_detail"); ok && f.raw[v.s] == '{' {
 			dd, ok := f.object(v, t)
 			if !ok || !f.addMustache(&relEntity, dd, "device_id") {
 				return false
@@ -482,16 +482,13 @@ func (f *fastDoc) signIn(opts Options) bool {
 					key = r[1]
 				}
 			}
-			if strings.IndexByte(key, '.') >= 0 || key == "" {
-				return false
-			}
-			if !f.putValue(f.names.join(prefix, unsafeBytes(key), plainName), m.v, t) {
+			if !f.putValueKey(prefix, key, m.v, t) {
 				return false
 			}
 		}
 	}
-	rid, hasRID := find(top, "resource_id")
-	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString)
+	rid, hasRID := f.find(top, "resource_id")
+	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString, true)
 }
 
 // signInRenames are the properties the sign-in pipeline renames.
@@ -504,7 +501,7 @@ var signInRenames = [][2]string{
 // addMustache adds the mustache of ms[key] to r unless it is empty; false
 // for an object or a list.
 func (f *fastDoc) addMustache(r *related, ms []tkv, key string) bool {
-	v, ok := find(ms, key)
+	v, ok := f.find(ms, key)
 	if !ok {
 		return true
 	}
@@ -534,12 +531,12 @@ func (f *fastDoc) keyValueList(path string, v span, t xform) bool {
 				return false
 			}
 			key := ""
-			if kv, ok := find(el, "key"); ok {
+			if kv, ok := f.find(el, "key"); ok {
 				if key, ok = f.mustache(kv); !ok {
 					return false
 				}
 			}
-			val, has := find(el, "value")
+			val, has := f.find(el, "value")
 			if !has {
 				val = span{-1, -1} // nil
 			}

@@ -42,13 +42,18 @@ func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings
 	switch s {
 	case SignInLogs:
 		ok = f.signIn(opts)
+	case AuditLogs:
+		ok = f.audit(opts)
 	default:
 		return dst, nil, false
 	}
-	if !ok {
+	if !ok || f.bad {
 		return dst, nil, false
 	}
-	return f.emit(dst), f.warnings, true
+	if out, ok = f.emit(dst); !ok {
+		return dst, nil, false
+	}
+	return out, f.warnings, true
 }
 
 // isNull reports a JSON null.
@@ -181,8 +186,8 @@ func (f *fastDoc) putRelated(r *related, compact bool) {
 // writer has put: the resource id's parts, tenant, azure.resource.id,
 // cloud.account.id. tenant is the value azure.tenant_id was set to
 // (present false when it was not), outcome the event.outcome put, if
-// any, lower-cased here.
-func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string, hasTenant, tenantIsString bool) bool {
+// any, lower-cased here. compact: the stream drops empty values.
+func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string, hasTenant, tenantIsString, compact bool) bool {
 	sub := ""
 	if hasResourceID && f.raw[resourceID.s] == '"' {
 		id, ok := f.str(resourceID, true)
@@ -202,7 +207,9 @@ func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string,
 				tenant, hasTenant, tenantIsString = m[1], true, true
 			}
 		}
-		f.putString("azure.resource.id", id)
+		if id != "" || !compact {
+			f.putString("azure.resource.id", id)
+		}
 	}
 	switch {
 	case sub != "":
@@ -221,6 +228,7 @@ func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string,
 // with compact empty values dropped (dropEmptyFields).
 type xform struct {
 	snake, dropUnderscore, compact bool
+	dropNulls                      bool // null members of objects dropped, at every level (dropNulls)
 }
 
 // tkv is an object member being copied: its key as written out, its key
@@ -232,16 +240,20 @@ type tkv struct {
 
 // snakeName returns the snake-case form of a key, cached.
 func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
-	prefix := "s:"
-	fn := snakeFalse
+	c := &f.snake
 	if dropUnderscore {
-		prefix, fn = "d:", snakeTrue
+		c = &f.snakeDrop
 	}
-	return f.names.join(prefix, unsafeBytes(k), fn)[2:]
+	if s, ok := (*c)[k]; ok {
+		return s
+	}
+	s := snakeKey(k, dropUnderscore)
+	if *c == nil || len(*c) >= maxNames {
+		*c = map[string]string{}
+	}
+	(*c)[strings.Clone(k)] = s
+	return s
 }
-
-func snakeFalse(k string) string { return snakeKey(k, false) }
-func snakeTrue(k string) string  { return snakeKey(k, true) }
 
 // canonT appends the value v as canon does, with t's rules: keys in snake
 // case (only in objects, and objects in lists, as keysToSnakeCase), empty
@@ -251,7 +263,7 @@ func snakeTrue(k string) string  { return snakeKey(k, true) }
 // general path must take (two keys that become one).
 func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok bool) {
 	raw := f.raw
-	if !t.snake && !t.compact {
+	if !t.snake && !t.compact && !t.dropNulls {
 		return f.canon(dst, v), false, true
 	}
 	switch raw[v.s] {
@@ -298,6 +310,10 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 			}
 			dst = appendJSONString(dst, e.key)
 			dst = append(dst, ':')
+			if t.dropNulls && raw[e.v.s] == 'n' {
+				dst = dst[:at]
+				continue
+			}
 			var drop, vok bool
 			dst, drop, vok = f.canonT(dst, e.v, t)
 			ms = f.kvs[base : base+len(ms)] // canonT may have grown f.kvs
@@ -333,7 +349,11 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 			case '{':
 				dst, drop, vok = f.canonT(dst, x, t)
 			case '[':
-				dst, vok = f.canon(dst, x), true // lists in lists are left as they are
+				if t.dropNulls {
+					dst, drop, vok = f.canonT(dst, x, t)
+				} else {
+					dst, vok = f.canon(dst, x), true // lists in lists are left as they are
+				}
 			default:
 				dst, drop, vok = f.canonT(dst, x, xform{compact: t.compact})
 			}
@@ -358,11 +378,11 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 	return f.canon(dst, v), false, true
 }
 
-
-// object returns the members of the object at v in key order, keys as t
-// writes them (snake case or not), the last of repeated keys kept; false
-// when two keys become one or a key has escapes, or v is no object. The
-// slice stays valid while the writer runs.
+// object returns the members of the object at v in the record's order,
+// keys as t writes them (snake case or not); false when a key has escapes
+// or v is no object. Two members with one key are told by find (and,
+// for members put as fields, by emit). The slice stays valid while the
+// writer runs.
 func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	raw := f.raw
 	if v.s >= len(raw) || raw[v.s] != '{' {
@@ -386,30 +406,26 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	if !ok {
 		return nil, false
 	}
-	ms := f.kvs[base:len(f.kvs):len(f.kvs)]
-	slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
-	w := 0
-	for i := range ms {
-		if i+1 < len(ms) && ms[i+1].key == ms[i].key {
-			if ms[i+1].raw != ms[i].raw {
-				return nil, false // two keys become one: map order decides
-			}
-			continue
-		}
-		ms[w] = ms[i]
-		w++
-	}
-	return ms[:w], true
+	return f.kvs[base:len(f.kvs):len(f.kvs)], true
 }
 
-// find returns the value of key among an object's members.
-func find(ms []tkv, key string) (span, bool) {
-	for _, m := range ms {
-		if m.key == key {
-			return m.v, true
+// find returns the value of key among an object's members: the last of
+// repeated keys, as the decoder keeps; two keys that became one (snake
+// case) mark the record for the general path.
+func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
+	at := -1
+	for i := range ms {
+		if ms[i].key == key {
+			if at >= 0 && ms[at].raw != ms[i].raw {
+				f.bad = true
+			}
+			at = i
 		}
 	}
-	return span{}, false
+	if at < 0 {
+		return span{}, false
+	}
+	return ms[at].v, true
 }
 
 // putMembers puts each member of ms not in skip as a field under prefix
@@ -420,17 +436,34 @@ func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key str
 		if skip != nil && skip(m.key) {
 			continue
 		}
-		if m.key == "" || strings.IndexByte(m.key, '.') >= 0 {
-			return false
-		}
-		if !f.putValue(f.names.join(prefix, unsafeBytes(m.key), plainName), m.v, t) {
+		if !f.putValueKey(prefix, m.key, m.v, t) {
 			return false
 		}
 	}
 	return true
 }
 
-func plainName(k string) string { return k }
+// putValueKey is putValue for the field prefix+key named by a key of the
+// record; false for a key that would not read as one segment of a path.
+func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
+	if key == "" || strings.IndexByte(key, '.') >= 0 {
+		return false
+	}
+	s := len(f.arena)
+	out, empty, ok := f.canonT(f.arena, v, t)
+	if !ok {
+		return false
+	}
+	f.arena = out
+	if empty && t.compact {
+		// Not written, but kept in the shape: it may repeat a key.
+		f.arena = f.arena[:s]
+		f.putKey(prefix, key, s, true)
+		return true
+	}
+	f.putKey(prefix, key, s, false)
+	return true
+}
 
 // sourceIP is sourceIP without GeoIP: source.ip, client.ip and related.ip
 // from an address, or source.address from what is not one.

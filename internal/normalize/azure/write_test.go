@@ -42,6 +42,11 @@ var streamCases = []string{
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","resourceId":"/SUBSCRIPTIONS/3F2B8C1D-5E6A-4B7C-8D9E-0A1B2C3D4E5F/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.AADIAM/X/Y","properties":{"a.b":1}}`,
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"k\u0041":"v","\u2028":"\u2029"}}`,
 	`{"category":"Other"}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","Level":4,"level":"x","callerIpAddress":7,"properties":{"result":"Failure","userAgent":null,"initiatedBy":{"user":{"id":"u","x":null,"l":[null,{"y":null}]},"app":null},"targetResources":[{"id":"a","modifiedProperties":[1,{"displayName":"d","newValue":null}]},7,{},{},{},{},{},{},{},{},{"type":"t"}]}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","callerIpAddress":"","properties":{}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","operationName":"A","operation_name":"B"}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","properties":{"targetResources":"x","result":"odd"}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","properties":{"initiatedBy":{"a":1},"initiated_by":2}}`,
 }
 
 // TestAppendStreamIsNormalize: each byte-level writer writes, byte for

@@ -137,3 +137,65 @@ func BenchmarkNormalizeAzureMapPath(b *testing.B) {
 		i++
 	}
 }
+
+// streamRecords groups benchmark records by stream: the activity records
+// above, and the sample's sign-in and audit records.
+func streamBenchRecords(b *testing.B) map[string][][]byte {
+	out := map[string][][]byte{"activity": benchRecords(100)}
+	for _, raw := range sampleRecords(b) {
+		switch StreamOf(raw) {
+		case azure.SignInLogs:
+			out["signin"] = append(out["signin"], raw)
+		case azure.AuditLogs:
+			out["audit"] = append(out["audit"], raw)
+		}
+	}
+	return out
+}
+
+// BenchmarkNormalizeStreams compares, per stream, the plain scan of a
+// record (scan: what bench/run's baseline does), Normalize (normalize: a
+// document allocated per record) and Append into a reused buffer
+// (append): scan's ns/op over the others' is the ratio the target
+// (0.3) is about.
+func BenchmarkNormalizeStreams(b *testing.B) {
+	for _, name := range []string{"activity", "signin", "audit"} {
+		recs := streamBenchRecords(b)[name]
+		b.Run(name+"/scan", func(b *testing.B) {
+			plan := event.NewPlan()
+			id := plan.Add("event.action")
+			ev := event.New(nil, plan)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				ev.Reset(recs[i%len(recs)])
+				if ev.Err() != nil || ev.Has(id) {
+					b.Fatal("scan")
+				}
+				i++
+			}
+		})
+		b.Run(name+"/normalize", func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, _, err := Normalize(recs[i%len(recs)], Auto, Options{}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		b.Run(name+"/append", func(b *testing.B) {
+			b.ReportAllocs()
+			var buf []byte
+			i := 0
+			for b.Loop() {
+				var err error
+				if buf, _, err = Append(buf[:0], recs[i%len(recs)], Auto, Options{Valid: true}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -174,6 +174,26 @@ func (t top) activityLike() bool { return t.op && (t.resourceID || t.time || t.e
 // error; the other named streams take every record, and refuse those
 // their pipeline drops.
 func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
+	return normalize(nil, false, raw, src, opts)
+}
+
+// Append is Normalize appending the document to dst, so that a caller
+// that keeps many documents (a block's) can write them into one buffer
+// it reuses: a document allocated per record costs more than writing it
+// (the heap grows, and its fresh pages fault). A record that Normalize
+// returns unchanged is appended as it is. On error dst comes back
+// unchanged.
+func Append(dst, raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
+	out, warnings, err = normalize(dst, true, raw, src, opts)
+	if err != nil {
+		return dst, warnings, err
+	}
+	return out, warnings, nil
+}
+
+// normalize is Normalize (appending false: the document is returned in
+// its own allocation, or the record itself) and Append.
+func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
 	strict := opts.Strict
 	var t top
 	read := false
@@ -185,6 +205,9 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if !named && src != Azure {
 		if opts.GeoIPECS && opts.GeoIP != nil {
 			raw, warnings = EnrichECS(raw, event.New(raw, nil), opts.GeoIP)
+		}
+		if appending {
+			return append(dst, raw...), warnings, nil
 		}
 		return raw, warnings, nil
 	}
@@ -199,7 +222,7 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 			routed = streamOf(raw, t)
 		}
 		if routed != azure.NoStream {
-			out, warnings, done, err := appendFast(raw, t, routed, opts, strict)
+			out, warnings, done, err := appendFast(dst, appending, raw, t, routed, opts, strict)
 			if done {
 				return out, warnings, err
 			}
@@ -219,6 +242,9 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 			if strict {
 				// Detected in a mixed export: kept as it is, as records
 				// of unknown kinds are, rather than failing the input.
+				if appending {
+					return append(dst, raw...), []string{msg + "; the record is kept as it is"}, nil
+				}
 				return raw, []string{msg + "; the record is kept as it is"}, nil
 			}
 			return nil, nil, errors.New(msg)
@@ -234,7 +260,10 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err != nil {
 		return nil, warnings, err
 	}
-	out, err = event.AppendJSON(make([]byte, 0, len(raw)*2), doc)
+	if !appending {
+		dst = make([]byte, 0, len(raw)*2)
+	}
+	out, err = event.AppendJSON(dst, doc)
 	if err != nil {
 		return nil, warnings, err
 	}
@@ -243,7 +272,7 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 
 // appendFast normalizes a record of stream st with the byte-level
 // writers; done false leaves it to the general path.
-func appendFast(raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
+func appendFast(dst []byte, appending bool, raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
 	if !opts.Valid {
 		ev := scanPool.Get().(*event.Event)
 		ev.Reset(raw)
@@ -256,8 +285,23 @@ func appendFast(raw []byte, t top, st azure.Stream, opts Options, strict bool) (
 	}
 	buf := outPool.Get().(*[]byte)
 	defer outPool.Put(buf)
+	into := (*buf)[:0]
+	if appending {
+		into = dst
+	}
+	// finish returns what was written into: the caller's buffer, or one
+	// allocation of the document's size (the pooled buffer it was
+	// written in is kept for the next record).
+	finish := func(out []byte) []byte {
+		if appending {
+			return out
+		}
+		doc := append([]byte(nil), out...)
+		*buf = out[:0]
+		return doc
+	}
 	if st == azure.ActivityLogs {
-		out, warnings, ok, notActivity := azure.AppendActivity((*buf)[:0], raw, azure.Options{Ingested: opts.Ingested}, strict)
+		out, warnings, ok, notActivity := azure.AppendActivity(into, raw, azure.Options{Ingested: opts.Ingested}, strict)
 		switch {
 		case notActivity && strict:
 			return nil, nil, true, errNotRaw
@@ -266,22 +310,18 @@ func appendFast(raw []byte, t top, st azure.Stream, opts Options, strict bool) (
 		case !ok:
 			return nil, nil, false, nil
 		}
-		// One allocation of the document's size: the buffer it was
-		// written in is kept for the next record.
-		out, *buf = append([]byte(nil), out...), out[:0]
-		return out, warnings, true, nil
+		return finish(out), warnings, true, nil
 	}
 	// An auto-detected record must look like one (IsActivity); a key
 	// spelt with escapes is left to the decoder to tell.
 	if strict && !t.activityLike() {
 		return nil, nil, false, nil
 	}
-	out, warnings, ok := azure.AppendStream((*buf)[:0], raw, st, azure.Options{Ingested: opts.Ingested})
+	out, warnings, ok := azure.AppendStream(into, raw, st, azure.Options{Ingested: opts.Ingested})
 	if !ok {
 		return nil, nil, false, nil
 	}
-	out, *buf = append([]byte(nil), out...), out[:0]
-	return out, warnings, true, nil
+	return finish(out), warnings, true, nil
 }
 
 var (

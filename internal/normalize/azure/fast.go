@@ -81,10 +81,12 @@ type fastDoc struct {
 	names       nameCache
 	snake       map[string]string // keys in snake case (keysToSnakeCase)
 	snakeDrop   map[string]string // the same, the Graph pipelines' variant
-	kvs         []tkv             // objects being copied by canonT, and members read by the writers
-	pairs       []tkv             // keyValueList's
-	shapeHash   uint64            // of the fields' paths, in the order they were put
-	bad         bool              // the record needs the general path (found on the way)
+	seq         []seqName         // the keys snakeName met, in the order of the last record
+	seqAt       int
+	kvs         []tkv  // objects being copied by canonT, and members read by the writers
+	pairs       []tkv  // keyValueList's
+	shapeHash   uint64 // of the fields' paths, in the order they were put
+	bad         bool   // the record needs the general path (found on the way)
 }
 
 type kv struct {
@@ -100,6 +102,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.warnings = nil
 	f.notActivity = false
 	f.bad = false
+	f.seqAt = 0
 	clear(f.entities[:cap(f.entities)])
 	f.entities = f.entities[:0]
 	clear(f.seen[:cap(f.seen)])
@@ -861,6 +864,13 @@ func stringEndSlow(raw []byte, i int) int {
 	}
 }
 
+// structural maps the bytes valueEnd stops at: '"', and brackets as '{'
+// (opening) or '}' (closing).
+var structural = func() (t [256]byte) {
+	t['"'], t['{'], t['['], t['}'], t[']'] = '"', '{', '{', '}', '}'
+	return t
+}()
+
 // valueEnd returns the offset after the value at raw[i].
 func valueEnd(raw []byte, i int) int {
 	if i >= len(raw) {
@@ -872,12 +882,14 @@ func valueEnd(raw []byte, i int) int {
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(raw); j++ {
-			switch raw[j] {
+			switch structural[raw[j]] {
+			case 0:
+				continue
 			case '"':
 				j = stringEnd(raw, j) - 1
-			case '{', '[':
+			case '{':
 				depth++
-			case '}', ']':
+			case '}':
 				if depth--; depth == 0 {
 					return j + 1
 				}

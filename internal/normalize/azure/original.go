@@ -1,6 +1,10 @@
 package azure
 
-import "time"
+import (
+	"bytes"
+	"slices"
+	"time"
+)
 
 // escapeClass marks the bytes appendOriginal must look at: '"', '\\',
 // control characters and the first byte of U+2028 and U+2029 (0xE2).
@@ -22,6 +26,9 @@ const emptyPair = `"":"",`
 // quotes the text without them, as the pipelines keep it); what was
 // appended is then incomplete.
 func appendOriginal(dst, raw []byte, strip bool) (out []byte, pair bool) {
+	if out, ok := appendOriginalPlain(dst, raw, strip); ok {
+		return out, false
+	}
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(raw); i++ {
@@ -90,4 +97,44 @@ func appendTimestamp(dst []byte, t time.Time) []byte {
 		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
 		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
 		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
+}
+
+// plainClass sorts bytes for appendOriginalPlain: 0 copied, 1 escaped
+// with a backslash ('"', '\\'), 2 anything else (the general loop's).
+var plainClass = func() (t [256]byte) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = 2
+	}
+	t['"'], t['\\'], t[0xE2] = 1, 1, 2
+	return t
+}()
+
+// appendOriginalPlain is appendOriginal for the common text: no control
+// character (a record on one line), no U+2028/2029 lead byte, and with
+// strip no empty pair. It sizes the output once and writes byte by
+// byte; false (dst unchanged) for any other text.
+func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
+	n := len(raw) + 2 + bytes.Count(raw, []byte{'"'}) + bytes.Count(raw, []byte{'\\'})
+	dst = slices.Grow(dst, n)
+	out := dst[len(dst) : len(dst)+n]
+	out[0] = '"'
+	j := 1
+	for i, c := range raw {
+		switch plainClass[c] {
+		case 0:
+			out[j] = c
+			j++
+			continue
+		case 1:
+			if strip && c == '"' && i > 0 && raw[i-1] == '"' && string(raw[i-1:min(len(raw), i+5)]) == emptyPair {
+				return dst, false
+			}
+			out[j], out[j+1] = '\\', c
+			j += 2
+			continue
+		}
+		return dst, false
+	}
+	out[j] = '"'
+	return dst[:len(dst)+n], true
 }

@@ -240,6 +240,29 @@ type tkv struct {
 
 // snakeName returns the snake-case form of a key, cached.
 func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
+	// Records of one export repeat their keys in one order: the key met
+	// at this point of the last record is tried first.
+	at := f.seqAt
+	f.seqAt++
+	if at < len(f.seq) && f.seq[at].raw == k && f.seq[at].drop == dropUnderscore {
+		return f.seq[at].out
+	}
+	out := f.snakeMapped(k, dropUnderscore)
+	if at < len(f.seq) {
+		f.seq[at] = seqName{strings.Clone(k), out, dropUnderscore}
+	} else if at == len(f.seq) && at < maxNames {
+		f.seq = append(f.seq, seqName{strings.Clone(k), out, dropUnderscore})
+	}
+	return out
+}
+
+// seqName is a key met in a record and its snake case.
+type seqName struct {
+	raw, out string
+	drop     bool
+}
+
+func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) string {
 	c := &f.snake
 	if dropUnderscore {
 		c = &f.snakeDrop

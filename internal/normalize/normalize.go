@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/geoip"
@@ -369,7 +370,10 @@ func streamOf(raw []byte, t top) azure.Stream {
 	if end >= len(v) {
 		return azure.ActivityLogs
 	}
-	s := string(v[1:end])
+	s := unsafe.String(&v[1], end-1) // Route keeps nothing of it
+	if end == 1 {
+		s = ""
+	}
 	if bytes.IndexByte(v[:end], '\\') >= 0 {
 		if err := json.Unmarshal(v[:end+1], &s); err != nil {
 			return azure.ActivityLogs

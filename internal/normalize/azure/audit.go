@@ -257,13 +257,13 @@ func (f *fastDoc) audit(opts Options) bool {
 	if v, ok := f.find(top, "correlationId"); ok {
 		f.putValue("azure.correlation_id", v, plain)
 	}
-	relIP := related{path: "related.ip"}
+	relIP := f.related(0, "related.ip", false)
 	callerTaken := false
 	if v, ok := f.find(top, "callerIpAddress"); ok {
 		switch {
 		case f.raw[v.s] == '"':
 			if ip, _ := f.str(v, true); ip != "" {
-				f.sourceIP(ip, &relIP)
+				f.sourceIP(ip, relIP)
 				callerTaken = true
 			}
 		case !f.isNull(v):
@@ -271,7 +271,7 @@ func (f *fastDoc) audit(opts Options) bool {
 			callerTaken = true
 		}
 	}
-	relEntity := related{path: "related.entity", vals: []string{}}
+	relEntity := f.related(1, "related.entity", true)
 	if hasProps {
 		for _, r := range auditPropRenames {
 			_, from := f.find(props, r[0])
@@ -288,20 +288,20 @@ func (f *fastDoc) audit(opts Options) bool {
 			for _, who := range [][2]string{{"app", "servicePrincipalId"}, {"user", "id"}} {
 				if w, ok := f.find(ib, who[0]); ok && f.raw[w.s] == '{' {
 					m, ok := f.object(w, plain)
-					if !ok || !f.addMustache(&relEntity, m, who[1]) {
+					if !ok || !f.addMustache(relEntity, m, who[1]) {
 						return false
 					}
 				}
 			}
 		}
 		if v, ok := f.find(props, "targetResources"); ok && f.raw[v.s] == '[' {
-			if !f.targetResources(v, &relEntity) {
+			if !f.targetResources(v, relEntity) {
 				return false
 			}
 		}
 	}
-	f.putRelated(&relIP, true)
-	f.putRelated(&relEntity, false)
+	f.putRelated(relIP, true)
+	f.putRelated(relEntity, false)
 
 	// azure.auditlogs: the record, renamed, without what went to ECS.
 	const root = "azure.auditlogs."
@@ -373,11 +373,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 	var plain xform
 	// Keys are positions, written in string order ("10" before "2"):
 	// built in position order, then sorted.
-	type elem struct {
-		key  string
-		s, e int
-	}
-	var elems []elem
+	elems := f.elems[:0]
 	i := skipWS(raw, v.s+1)
 	for n := 0; i < v.e && raw[i] != ']'; n++ {
 		e := valueEnd(raw, i)
@@ -409,8 +405,14 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 		field("display_name", dn, hasDN)
 		id, hasID := f.find(t, "id")
 		field("id", id, hasID)
-		if hasID && !f.isNull(id) && !f.addMustache(rel, []tkv{{key: "id", v: id}}, "id") {
-			return false
+		if hasID && !f.isNull(id) {
+			s, ok := f.mustache(id)
+			if !ok {
+				return false
+			}
+			if s != "" {
+				rel.add(s)
+			}
 		}
 		ip, hasIP := f.find(t, "ipAddress")
 		field("ip_address", ip, hasIP)
@@ -430,13 +432,14 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 		upn, hasUPN := f.find(t, "userPrincipalName")
 		field("user_principal_name", upn, hasUPN)
 		f.arena = append(f.arena, '}')
-		elems = append(elems, elem{strconv.Itoa(n), s, len(f.arena)})
+		elems = append(elems, posSpan{position(n), span{s, len(f.arena)}})
 		i = skipWS(raw, e)
 		if i < v.e && raw[i] == ',' {
 			i = skipWS(raw, i+1)
 		}
 	}
-	slices.SortFunc(elems, func(a, b elem) int { return strings.Compare(a.key, b.key) })
+	f.elems = elems[:0]
+	slices.SortFunc(elems, func(a, b posSpan) int { return strings.Compare(a.key, b.key) })
 	s := len(f.arena)
 	f.arena = append(f.arena, '{')
 	for j, el := range elems {
@@ -445,7 +448,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 		}
 		f.arena = appendJSONString(f.arena, el.key)
 		f.arena = append(f.arena, ':')
-		f.arena = append(f.arena, f.arena[el.s:el.e]...)
+		f.arena = append(f.arena, f.arena[el.v.s:el.v.e]...)
 	}
 	f.arena = append(f.arena, '}')
 	f.put("azure.auditlogs.properties.target_resources", s)
@@ -458,8 +461,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 func (f *fastDoc) modifiedProperties(v span) bool {
 	raw := f.raw
 	var plain xform
-	var keys []string
-	var spans []span
+	props := f.props[:0]
 	i := skipWS(raw, v.s+1)
 	for n := 0; i < v.e && raw[i] != ']'; n++ {
 		e := valueEnd(raw, i)
@@ -487,34 +489,53 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 			f.arena = f.canon(f.arena, x)
 		}
 		f.arena = append(f.arena, '}')
-		keys = append(keys, strconv.Itoa(n))
-		spans = append(spans, span{s, len(f.arena)})
+		props = append(props, posSpan{position(n), span{s, len(f.arena)}})
 		i = skipWS(raw, e)
 		if i < v.e && raw[i] == ',' {
 			i = skipWS(raw, i+1)
 		}
 	}
-	order := make([]int, len(keys))
-	for j := range order {
-		order[j] = j
+	f.props = props[:0]
+	built := len(f.arena)
+	if len(props) > 0 {
+		built = props[0].v.s
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
-	// The members go after the elements were built: copy them to the end,
-	// then move them into place.
+	slices.SortFunc(props, func(a, b posSpan) int { return strings.Compare(a.key, b.key) })
+	// The members go after the elements were built: written at the end,
+	// then moved over the elements.
 	start := len(f.arena)
-	for j, o := range order {
+	for j, p := range props {
 		if j > 0 {
 			f.arena = append(f.arena, ',')
 		}
-		f.arena = appendJSONString(f.arena, keys[o])
+		f.arena = appendJSONString(f.arena, p.key)
 		f.arena = append(f.arena, ':')
-		f.arena = append(f.arena, f.arena[spans[o].s:spans[o].e]...)
+		f.arena = append(f.arena, f.arena[p.v.s:p.v.e]...)
 	}
-	if len(spans) > 0 {
-		// Drop the elements built before, keeping what was just written.
-		built := spans[0].s
-		n := copy(f.arena[built:], f.arena[start:])
-		f.arena = f.arena[:built+n]
-	}
+	n := copy(f.arena[built:], f.arena[start:])
+	f.arena = f.arena[:built+n]
 	return true
+}
+
+// positions are the keys of the first target resources and modified
+// properties ("0", "1", ...).
+var positions = func() (p [64]string) {
+	for i := range p {
+		p[i] = strconv.Itoa(i)
+	}
+	return p
+}()
+
+func position(n int) string {
+	if n < len(positions) {
+		return positions[n]
+	}
+	return strconv.Itoa(n)
+}
+
+// posSpan is an element of a list written as an object keyed by
+// position: its key and its value in the arena.
+type posSpan struct {
+	key string
+	v   span
 }

@@ -83,10 +83,13 @@ type fastDoc struct {
 	snakeDrop   map[string]string // the same, the Graph pipelines' variant
 	seq         []seqName         // the keys snakeName met, in the order of the last record
 	seqAt       int
-	kvs         []tkv  // objects being copied by canonT, and members read by the writers
-	pairs       []tkv  // keyValueList's
-	shapeHash   uint64 // of the fields' paths, in the order they were put
-	bad         bool   // the record needs the general path (found on the way)
+	rel         [3]related // the writers' related lists
+	elems       []posSpan  // audit's target resources
+	props       []posSpan  // and their modified properties
+	kvs         []tkv      // objects being copied by canonT, and members read by the writers
+	pairs       []tkv      // keyValueList's
+	shapeHash   uint64     // of the fields' paths, in the order they were put
+	bad         bool       // the record needs the general path (found on the way)
 }
 
 type kv struct {
@@ -716,13 +719,15 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 		s, _ := f.str(v, true)
 		return appendJSONString(dst, s)
 	case '{':
-		var ms []kv
+		base := len(f.kvs)
+		defer func() { f.kvs = f.kvs[:base] }()
 		members(raw, v.s, func(k []byte, x span) bool {
 			key, _ := f.key(k)
-			ms = append(ms, kv{key, x})
+			f.kvs = append(f.kvs, tkv{key: key, v: x})
 			return true
 		})
-		slices.SortStableFunc(ms, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+		ms := f.kvs[base:len(f.kvs):len(f.kvs)]
+		slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
 		dst = append(dst, '{')
 		first := true
 		for i, e := range ms {
@@ -760,12 +765,23 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 }
 
 // plainJSONString reports whether the contents of a string token are
-// written back unchanged by event.AppendJSON: no escape, valid UTF-8,
-// neither U+2028 nor U+2029.
+// written back unchanged by event.AppendJSON: valid UTF-8, neither U+2028
+// nor U+2029, and no escape but those it writes the same way (\", \\,
+// \n, \r, \t, \b, \f).
 func plainJSONString(b []byte) bool {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
-		if c == '\\' || c < 0x20 {
+		if c == '\\' {
+			if i+1 < len(b) {
+				switch b[i+1] {
+				case '"', '\\', 'n', 'r', 't', 'b', 'f':
+					i++
+					continue
+				}
+			}
+			return false
+		}
+		if c < 0x20 {
 			return false
 		}
 		if c >= utf8.RuneSelf {

@@ -251,10 +251,10 @@ func (f *fastDoc) signIn(opts Options) bool {
 			addr = a
 		}
 	}
-	relIP := related{path: "related.ip"}
+	relIP := f.related(0, "related.ip", false)
 	if addr != "" {
 		f.putString("source.address", addr)
-		f.sourceIP(addr, &relIP)
+		f.sourceIP(addr, relIP)
 	}
 	if v, ok := f.find(top, "level"); ok && !f.isNull(v) {
 		s, ok := f.mustache(v)
@@ -361,8 +361,8 @@ func (f *fastDoc) signIn(opts Options) bool {
 	if outcome != "" {
 		f.putString("event.outcome", outcome)
 	}
-	relUser := related{path: "related.user"}
-	relEntity := related{path: "related.entity"}
+	relUser := f.related(1, "related.user", false)
+	relEntity := f.related(2, "related.entity", false)
 	if hasProps {
 		if v, ok := f.find(props, "id"); ok {
 			id, ok := f.mustache(v)
@@ -411,7 +411,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 			return false
 		}
 		for _, k := range []string{"app_id", "resource_id"} {
-			if !f.addMustache(&relEntity, props, k) {
+			if !f.addMustache(relEntity, props, k) {
 				return false
 			}
 		}
@@ -419,20 +419,20 @@ func (f *fastDoc) signIn(opts Options) bool {
 			return false
 		}
 		for _, k := range []string{"service_principal_id", "service_principal_credential_key_id", "user_id"} {
-			if !f.addMustache(&relEntity, props, k) {
+			if !f.addMustache(relEntity, props, k) {
 				return false
 			}
 		}
 		if v, ok := f.find(props, "device_detail"); ok && f.raw[v.s] == '{' {
 			dd, ok := f.object(v, t)
-			if !ok || !f.addMustache(&relEntity, dd, "device_id") {
+			if !ok || !f.addMustache(relEntity, dd, "device_id") {
 				return false
 			}
 		}
 	}
-	f.putRelated(&relIP, true)
-	f.putRelated(&relUser, true)
-	f.putRelated(&relEntity, true)
+	f.putRelated(relIP, true)
+	f.putRelated(relUser, true)
+	f.putRelated(relEntity, true)
 
 	// azure.signinlogs: the record in snake case, without what went to ECS.
 	ok = f.putMembers("azure.signinlogs.", top, t, func(k string) bool {

@@ -155,10 +155,20 @@ func (f *fastDoc) putTimestamp(v span) bool {
 }
 
 // related collects a list field's values (appendUnique's), put at the
-// end; empty strings are left out, as compact drops them.
+// end; empty strings are left out, as compact drops them. keep puts the
+// list even when empty (the audit pipeline's related.entity).
 type related struct {
 	path string
 	vals []string
+	keep bool
+}
+
+// related returns list i of the writer's reused related lists, empty.
+func (f *fastDoc) related(i int, path string, keep bool) *related {
+	r := &f.rel[i]
+	clear(r.vals[:cap(r.vals)])
+	*r = related{path: path, vals: r.vals[:0], keep: keep}
+	return r
 }
 
 func (r *related) add(s string) {
@@ -171,15 +181,25 @@ func (r *related) add(s string) {
 // left (compact's rule); keepEmpty puts [] as the pipelines that do not
 // compact leave it.
 func (f *fastDoc) putRelated(r *related, compact bool) {
-	vs := r.vals[:0:0]
+	s := len(f.arena)
+	f.arena = append(f.arena, '[')
+	n := 0
 	for _, v := range r.vals {
-		if v != "" || !compact {
-			vs = append(vs, v)
+		if v == "" && compact {
+			continue
 		}
+		if n > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		n++
+		f.arena = appendJSONString(f.arena, v)
 	}
-	if len(vs) > 0 || !compact && r.vals != nil {
-		f.putList(r.path, vs)
+	f.arena = append(f.arena, ']')
+	if n == 0 && !r.keep {
+		f.arena = f.arena[:s]
+		return
 	}
+	f.put(r.path, s)
 }
 
 // sharedFast does shared (the shared Azure pipeline) for the fields a
@@ -502,5 +522,7 @@ func (f *fastDoc) sourceIP(addr string, rel *related) {
 	f.arena = append(f.arena, '"')
 	f.put("source.ip", at)
 	f.put("client.ip", at)
-	rel.add(string(f.arena[at+1 : len(f.arena)-1]))
+	// The address as written in the arena, which only grows while the
+	// record is written.
+	rel.add(unsafeString(f.arena[at+1 : len(f.arena)-1]))
 }

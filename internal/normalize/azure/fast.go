@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -84,12 +85,16 @@ type fastDoc struct {
 	seq         []seqName         // the keys snakeName met, in the order of the last record
 	seqAt       int
 	rel         [3]related // the writers' related lists
-	elems       []posSpan  // audit's target resources
-	props       []posSpan  // and their modified properties
-	kvs         []tkv      // objects being copied by canonT, and members read by the writers
-	pairs       []tkv      // keyValueList's
-	shapeHash   uint64     // of the fields' paths, in the order they were put
-	bad         bool       // the record needs the general path (found on the way)
+	resources   [64]struct {
+		id    string
+		parts [][2]string
+	} // the resource ids met lately, by hash: resourceParts without its lock
+	elems     []posSpan // audit's target resources
+	props     []posSpan // and their modified properties
+	kvs       []tkv     // objects being copied by canonT, and members read by the writers
+	pairs     []tkv     // keyValueList's
+	shapeHash uint64    // of the fields' paths, in the order they were put
+	bad       bool      // the record needs the general path (found on the way)
 }
 
 type kv struct {
@@ -166,6 +171,23 @@ func (f *fastDoc) putList(path string, vs []string) {
 }
 
 func appendJSONString(b []byte, s string) []byte { return event.AppendString(b, s) }
+
+// resourceParts is resourceParts through a small cache of the writer's
+// own, which needs no lock.
+func (f *fastDoc) resourceParts(id string) [][2]string {
+	e := &f.resources[maphash.String(resourceSeed, id)&63]
+	if e.id == id && e.parts != nil {
+		return e.parts
+	}
+	parts := resourceParts(id)
+	if parts == nil {
+		parts = [][2]string{}
+	}
+	e.id, e.parts = strings.Clone(id), parts
+	return parts
+}
+
+var resourceSeed = maphash.MakeSeed()
 
 // unsafeString is b as a string without a copy: valid while b is.
 func unsafeString(b []byte) string {
@@ -273,7 +295,7 @@ func (f *fastDoc) activity(strict bool) bool {
 		f.putString("cloud.resource_id", s)
 		f.entities = append(f.entities, s)
 		sub := ""
-		for _, p := range resourceParts(s) {
+		for _, p := range f.resourceParts(s) {
 			f.putString(p[0], p[1])
 			if p[0] == "azure.subscription_id" {
 				sub = p[1]

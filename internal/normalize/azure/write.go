@@ -214,7 +214,7 @@ func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string,
 		if !ok {
 			return false
 		}
-		for _, p := range resourceParts(id) {
+		for _, p := range f.resourceParts(id) {
 			f.putString(p[0], p[1])
 			if p[0] == "azure.subscription_id" {
 				sub = p[1]

@@ -374,13 +374,13 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 	// Keys are positions, written in string order ("10" before "2"):
 	// built in position order, then sorted.
 	elems := f.elems[:0]
-	i := skipWS(raw, v.s+1)
-	for n := 0; i < v.e && raw[i] != ']'; n++ {
-		e := valueEnd(raw, i)
+	n, good := 0, true
+	elements(raw, v, func(x span) bool {
 		var t []tkv
-		if raw[i] == '{' {
+		if raw[x.s] == '{' {
 			var ok bool
-			if t, ok = f.object(span{i, e}, plain); !ok {
+			if t, ok = f.object(x, plain); !ok {
+				good = false
 				return false
 			}
 		}
@@ -408,6 +408,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 		if hasID && !f.isNull(id) {
 			s, ok := f.mustache(id)
 			if !ok {
+				good = false
 				return false
 			}
 			if s != "" {
@@ -423,6 +424,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 		f.arena = append(f.arena, `"modified_properties":{`...)
 		if mp, ok := f.find(t, "modifiedProperties"); ok && raw[mp.s] == '[' {
 			if !f.modifiedProperties(mp) {
+				good = false
 				return false
 			}
 		}
@@ -433,23 +435,16 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 		field("user_principal_name", upn, hasUPN)
 		f.arena = append(f.arena, '}')
 		elems = append(elems, posSpan{position(n), span{s, len(f.arena)}})
-		i = skipWS(raw, e)
-		if i < v.e && raw[i] == ',' {
-			i = skipWS(raw, i+1)
-		}
-	}
+		n++
+		return true
+	})
 	f.elems = elems[:0]
-	slices.SortFunc(elems, func(a, b posSpan) int { return strings.Compare(a.key, b.key) })
+	if !good {
+		return false
+	}
 	s := len(f.arena)
 	f.arena = append(f.arena, '{')
-	for j, el := range elems {
-		if j > 0 {
-			f.arena = append(f.arena, ',')
-		}
-		f.arena = appendJSONString(f.arena, el.key)
-		f.arena = append(f.arena, ':')
-		f.arena = append(f.arena, f.arena[el.v.s:el.v.e]...)
-	}
+	f.appendPositional(elems)
 	f.arena = append(f.arena, '}')
 	f.put("azure.auditlogs.properties.target_resources", s)
 	return true
@@ -462,13 +457,13 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 	raw := f.raw
 	var plain xform
 	props := f.props[:0]
-	i := skipWS(raw, v.s+1)
-	for n := 0; i < v.e && raw[i] != ']'; n++ {
-		e := valueEnd(raw, i)
+	n, good := 0, true
+	elements(raw, v, func(x span) bool {
 		var p []tkv
-		if raw[i] == '{' {
+		if raw[x.s] == '{' {
 			var ok bool
-			if p, ok = f.object(span{i, e}, plain); !ok {
+			if p, ok = f.object(x, plain); !ok {
+				good = false
 				return false
 			}
 		}
@@ -490,30 +485,23 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 		}
 		f.arena = append(f.arena, '}')
 		props = append(props, posSpan{position(n), span{s, len(f.arena)}})
-		i = skipWS(raw, e)
-		if i < v.e && raw[i] == ',' {
-			i = skipWS(raw, i+1)
-		}
-	}
+		n++
+		return true
+	})
 	f.props = props[:0]
+	if !good {
+		return false
+	}
 	built := len(f.arena)
 	if len(props) > 0 {
 		built = props[0].v.s
 	}
-	slices.SortFunc(props, func(a, b posSpan) int { return strings.Compare(a.key, b.key) })
 	// The members go after the elements were built: written at the end,
 	// then moved over the elements.
 	start := len(f.arena)
-	for j, p := range props {
-		if j > 0 {
-			f.arena = append(f.arena, ',')
-		}
-		f.arena = appendJSONString(f.arena, p.key)
-		f.arena = append(f.arena, ':')
-		f.arena = append(f.arena, f.arena[p.v.s:p.v.e]...)
-	}
-	n := copy(f.arena[built:], f.arena[start:])
-	f.arena = f.arena[:built+n]
+	f.appendPositional(props)
+	moved := copy(f.arena[built:], f.arena[start:])
+	f.arena = f.arena[:built+moved]
 	return true
 }
 
@@ -538,4 +526,18 @@ func position(n int) string {
 type posSpan struct {
 	key string
 	v   span
+}
+
+// appendPositional appends the members "key":value of elements built in
+// the arena, in key order (string order: "10" before "2").
+func (f *fastDoc) appendPositional(elems []posSpan) {
+	slices.SortFunc(elems, func(a, b posSpan) int { return strings.Compare(a.key, b.key) })
+	for j, el := range elems {
+		if j > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, el.key)
+		f.arena = append(f.arena, ':')
+		f.arena = append(f.arena, f.arena[el.v.s:el.v.e]...)
+	}
 }

@@ -216,11 +216,7 @@ func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
 	f.putString("cloud.provider", "azure")
 	if len(f.raw) > 0 {
 		s := len(f.arena)
-		var pair bool
-		if f.arena, pair = appendOriginal(f.arena, f.raw, strip); pair {
-			orig := bytes.ReplaceAll(f.raw, []byte(emptyPair), nil)
-			f.arena = appendJSONString(f.arena[:s], unsafe.String(&orig[0], len(orig)))
-		}
+		f.arena = appendOriginal(f.arena, f.raw, strip)
 		f.put("event.original", s)
 	}
 	if !opts.Ingested.IsZero() {
@@ -767,20 +763,15 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 		return append(dst, '}')
 	case '[':
 		dst = append(dst, '[')
-		i := skipWS(raw, v.s+1)
 		first := true
-		for i < v.e && raw[i] != ']' {
-			e := valueEnd(raw, i)
+		elements(raw, v, func(x span) bool {
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = f.canon(dst, span{i, e})
-			i = skipWS(raw, e)
-			if i < v.e && raw[i] == ',' {
-				i = skipWS(raw, i+1)
-			}
-		}
+			dst = f.canon(dst, x)
+			return true
+		})
 		return append(dst, ']')
 	}
 	return append(dst, raw[v.s:v.e]...)
@@ -857,6 +848,22 @@ func members(raw []byte, i int, fn func(k []byte, v span) bool) {
 		}
 		i = skipWS(raw, ve)
 		if i < len(raw) && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+}
+
+// elements calls fn with each element of the list at v, until fn returns
+// false. raw is valid JSON.
+func elements(raw []byte, v span, fn func(x span) bool) {
+	i := skipWS(raw, v.s+1)
+	for i < v.e && raw[i] != ']' {
+		e := valueEnd(raw, i)
+		if !fn(span{i, e}) {
+			return
+		}
+		i = skipWS(raw, e)
+		if i < v.e && raw[i] == ',' {
 			i = skipWS(raw, i+1)
 		}
 	}

@@ -6,79 +6,23 @@ import (
 	"time"
 )
 
-// escapeClass marks the bytes appendOriginal must look at: '"', '\\',
-// control characters and the first byte of U+2028 and U+2029 (0xE2).
-var escapeClass = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'], t['\\'], t[0xE2] = true, true, true
-	return t
-}()
-
 // emptyPair is what Elastic's pipelines take out of a record's text before
 // parsing it (`"":"",`, an empty key with an empty value).
 const emptyPair = `"":"",`
 
 // appendOriginal appends the record's text raw as a JSON string, as
-// event.AppendString quotes it, for event.original. raw is valid UTF-8 (the
-// writers check). pair reports an empty pair in the text (the caller then
-// quotes the text without them, as the pipelines keep it); what was
-// appended is then incomplete.
-func appendOriginal(dst, raw []byte, strip bool) (out []byte, pair bool) {
+// event.AppendString quotes it, for event.original; with strip, without
+// its empty pairs, as most pipelines keep it. raw is valid UTF-8 (the
+// writers check).
+func appendOriginal(dst, raw []byte, strip bool) []byte {
 	if out, ok := appendOriginalPlain(dst, raw, strip); ok {
-		return out, false
+		return out
 	}
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if !escapeClass[c] {
-			continue
-		}
-		switch {
-		case c == '"':
-			if strip && i+len(emptyPair) <= len(raw) && raw[i+1] == '"' && string(raw[i:i+len(emptyPair)]) == emptyPair {
-				return dst, true
-			}
-			dst = append(dst, raw[start:i]...)
-			dst = append(dst, '\\', '"')
-		case c == '\\':
-			dst = append(dst, raw[start:i]...)
-			dst = append(dst, '\\', '\\')
-		case c == 0xE2:
-			if i+2 < len(raw) && raw[i+1] == 0x80 && (raw[i+2] == 0xA8 || raw[i+2] == 0xA9) {
-				dst = append(dst, raw[start:i]...)
-				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigit(raw[i+2]&0xf))
-				i += 2
-				start = i + 1
-			}
-			continue
-		default:
-			// A control character: whitespace between tokens.
-			dst = append(dst, raw[start:i]...)
-			switch c {
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigit(c>>4), hexDigit(c&0xf))
-			}
-		}
-		start = i + 1
+	if strip && bytes.Contains(raw, []byte(emptyPair)) {
+		raw = bytes.ReplaceAll(raw, []byte(emptyPair), nil)
 	}
-	dst = append(dst, raw[start:]...)
-	return append(dst, '"'), false
+	return appendJSONString(dst, unsafeString(raw))
 }
-
-func hexDigit(n byte) byte { return "0123456789abcdef"[n] }
 
 // appendTimestamp appends t (UTC) as "2006-01-02T15:04:05.000Z", quoted,
 // for a year of four digits; others through time's formatter.

@@ -522,32 +522,31 @@ func (f *fastDoc) addMustache(r *related, ms []tkv, key string) bool {
 func (f *fastDoc) keyValueList(path string, v span, t xform) bool {
 	raw := f.raw
 	pairs := f.pairs[:0]
-	i := skipWS(raw, v.s+1)
-	for i < v.e && raw[i] != ']' {
-		e := valueEnd(raw, i)
-		if raw[i] == '{' {
-			el, ok := f.object(span{i, e}, t)
-			if !ok {
-				return false
-			}
-			key := ""
-			if kv, ok := f.find(el, "key"); ok {
-				if key, ok = f.mustache(kv); !ok {
-					return false
-				}
-			}
-			val, has := f.find(el, "value")
-			if !has {
-				val = span{-1, -1} // nil
-			}
-			pairs = append(pairs, tkv{key: key, v: val})
+	good := true
+	elements(raw, v, func(x span) bool {
+		if raw[x.s] != '{' {
+			return true
 		}
-		i = skipWS(raw, e)
-		if i < v.e && raw[i] == ',' {
-			i = skipWS(raw, i+1)
+		el, ok := f.object(x, t)
+		key := ""
+		if kv, has := f.find(el, "key"); ok && has {
+			key, ok = f.mustache(kv)
 		}
-	}
+		if !ok {
+			good = false
+			return false
+		}
+		val, has := f.find(el, "value")
+		if !has {
+			val = span{-1, -1} // nil
+		}
+		pairs = append(pairs, tkv{key: key, v: val})
+		return true
+	})
 	f.pairs = pairs[:0]
+	if !good {
+		return false
+	}
 	ms := pairs
 	slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
 	s := len(f.arena)

@@ -112,18 +112,28 @@ func (f *fastDoc) durationValue(v span) (int64, bool, bool) {
 
 // putValue puts a value of the record as it is (canonT with t).
 func (f *fastDoc) putValue(path string, v span, t xform) bool {
-	s := len(f.arena)
+	s, empty, ok := f.appendValue(v, t)
+	if ok && !empty {
+		f.put(path, s)
+	}
+	return ok
+}
+
+// appendValue appends v to the arena with t's rules, from offset s;
+// empty: compact dropped it (nothing was appended); ok false: the general
+// path must take the record.
+func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
+	s = len(f.arena)
 	out, empty, ok := f.canonT(f.arena, v, t)
 	if !ok {
-		return false
+		return s, false, false
 	}
 	f.arena = out
 	if empty && t.compact {
 		f.arena = f.arena[:s]
-		return true
+		return s, true, true
 	}
-	f.put(path, s)
-	return true
+	return s, false, true
 }
 
 // putNonEmpty puts a string unless it is empty (what compact would drop).
@@ -378,17 +388,14 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 	case '[':
 		start := len(dst)
 		dst = append(dst, '[')
-		i := skipWS(raw, v.s+1)
-		first := true
-		for i < v.e && raw[i] != ']' {
-			e := valueEnd(raw, i)
-			x := span{i, e}
+		first, good := true, true
+		elements(raw, v, func(x span) bool {
 			at := len(dst)
 			if !first {
 				dst = append(dst, ',')
 			}
 			var drop, vok bool
-			switch raw[i] {
+			switch raw[x.s] {
 			case '{':
 				dst, drop, vok = f.canonT(dst, x, t)
 			case '[':
@@ -401,17 +408,18 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 				dst, drop, vok = f.canonT(dst, x, xform{compact: t.compact})
 			}
 			if !vok {
-				return dst[:start], false, false
+				good = false
+				return false
 			}
 			if drop {
 				dst = dst[:at]
 			} else {
 				first = false
 			}
-			i = skipWS(raw, e)
-			if i < v.e && raw[i] == ',' {
-				i = skipWS(raw, i+1)
-			}
+			return true
+		})
+		if !good {
+			return dst[:start], false, false
 		}
 		if first && t.compact {
 			return dst[:start], true, true
@@ -492,20 +500,12 @@ func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 	if key == "" || strings.IndexByte(key, '.') >= 0 {
 		return false
 	}
-	s := len(f.arena)
-	out, empty, ok := f.canonT(f.arena, v, t)
-	if !ok {
-		return false
+	s, empty, ok := f.appendValue(v, t)
+	if ok {
+		// A value dropped is kept in the shape: it may repeat a key.
+		f.putKey(prefix, key, s, empty)
 	}
-	f.arena = out
-	if empty && t.compact {
-		// Not written, but kept in the shape: it may repeat a key.
-		f.arena = f.arena[:s]
-		f.putKey(prefix, key, s, true)
-		return true
-	}
-	f.putKey(prefix, key, s, false)
-	return true
+	return ok
 }
 
 // sourceIP is sourceIP without GeoIP: source.ip, client.ip and related.ip

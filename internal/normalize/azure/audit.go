@@ -212,14 +212,8 @@ func (f *fastDoc) audit(opts Options) bool {
 	if v, ok := f.find(top, "time"); ok && !f.putTimestamp(v) {
 		return false
 	}
-	if v, ok := f.find(top, "durationMs"); ok {
-		dur, has, ok := f.durationValue(v)
-		if !ok {
-			return false
-		}
-		if has {
-			f.putInt("event.duration", dur)
-		}
+	if v, ok := f.find(top, "durationMs"); ok && !f.putDuration(v) {
+		return false
 	}
 	propsV, hasProps := f.find(top, "properties")
 	var props []tkv

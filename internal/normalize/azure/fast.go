@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -370,21 +369,9 @@ func (f *fastDoc) activity(strict bool) bool {
 		f.putString("geo.name", s)
 	}
 	if ip, ok := f.str(top[kCallerIP], has(kCallerIP)); ok && ip != "" {
-		if a, err := netip.ParseAddr(ip); err == nil {
-			at := len(f.arena)
-			f.arena = append(f.arena, '"')
-			f.arena = a.AppendTo(f.arena)
-			f.arena = append(f.arena, '"')
-			f.put("source.ip", at)
-			f.put("client.ip", at)
-			end := len(f.arena)
-			f.arena = append(f.arena, '[')
-			f.arena = append(f.arena, f.arena[at:end]...)
-			f.arena = append(f.arena, ']')
-			f.put("related.ip", end)
-		} else {
-			f.putString("source.address", ip)
-		}
+		rel := f.related(0, "related.ip", false)
+		f.sourceIP(ip, rel)
+		f.putRelated(rel, true)
 	}
 	// A record the general path must take is found on the way: what was
 	// written so far is dropped with it.

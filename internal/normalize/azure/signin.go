@@ -263,14 +263,8 @@ func (f *fastDoc) signIn(opts Options) bool {
 		}
 		f.putNonEmpty("log.level", s)
 	}
-	if v, ok := f.find(top, "duration_ms"); ok {
-		dur, has, ok := f.durationValue(v)
-		if !ok {
-			return false
-		}
-		if has {
-			f.putInt("event.duration", dur)
-		}
+	if v, ok := f.find(top, "duration_ms"); ok && !f.putDuration(v) {
+		return false
 	}
 	if v, ok := f.find(top, "location"); ok && !f.putValue("geo.country_iso_code", v, t) {
 		return false

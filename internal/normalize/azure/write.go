@@ -526,3 +526,13 @@ func (f *fastDoc) sourceIP(addr string, rel *related) {
 	// record is written.
 	rel.add(unsafeString(f.arena[at+1 : len(f.arena)-1]))
 }
+
+// putDuration puts event.duration from durationMs (durationValue); false
+// for a value the general path must take.
+func (f *fastDoc) putDuration(v span) bool {
+	dur, has, ok := f.durationValue(v)
+	if has {
+		f.putInt("event.duration", dur)
+	}
+	return ok
+}

@@ -1,8 +1,10 @@
 package azure
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // identityRenames are the properties the identity-protection pipeline
@@ -112,4 +114,235 @@ func Identity(rec map[string]any, raw []byte, opts Options) (map[string]any, []s
 	d.set("azure.identityprotection", a)
 	shared(d, resourceID)
 	return d.m, warnings, nil
+}
+
+// identity is Identity written from the record's bytes (AppendStream).
+func (f *fastDoc) identity(opts Options) bool {
+	var plain xform
+	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, plain)
+	if !ok {
+		return false
+	}
+	catV, _ := f.find(top, "category")
+	if cat, ok := f.str(catV, catV.e > catV.s && f.raw[catV.s] == '"'); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
+		return false // the pipeline drops it: an error, from the general path
+	}
+	for _, r := range [][2]string{{"operationName", "operation_name"}, {"operationVersion", "operation_version"}, {"resultSignature", "result_signature"}} {
+		_, from := f.find(top, r[0])
+		_, to := f.find(top, r[1])
+		if from && to {
+			return false // a renamed key meeting its new name: map order decides
+		}
+	}
+	f.begin(IdentityProtection, opts, false)
+	if v, ok := f.find(top, "time"); ok && !f.putTimestamp(v) {
+		return false
+	}
+	propsV, hasProps := f.find(top, "properties")
+	var props []tkv
+	if hasProps && f.raw[propsV.s] == '{' {
+		if props, ok = f.object(propsV, plain); !ok {
+			return false
+		}
+	} else {
+		hasProps = false
+	}
+	relIP := f.related(0, "related.ip", false)
+	// The address: callerIpAddress, else (absent, null or "") the
+	// property ipAddress; source.address keeps callerIpAddress when it is
+	// no address.
+	ip, hasIP := f.find(top, "callerIpAddress")
+	if !hasIP || f.isEmpty(ip) {
+		var has bool
+		if ip, has = f.find(props, "ipAddress"); !has {
+			ip = span{-1, -1}
+		}
+	}
+	if ip.s >= 0 && !f.isNull(ip) {
+		ipSet := false
+		if f.raw[ip.s] == '"' {
+			if s, _ := f.str(ip, true); s != "" {
+				f.sourceIP(s, relIP)
+				ipSet = len(relIP.vals) > 0
+			}
+		} else {
+			f.putValue("source.address", ip, plain)
+		}
+		if !ipSet && hasIP {
+			f.putValue("source.address", ip, plain)
+		}
+	}
+	if v, ok := f.find(top, "durationMs"); ok && !f.putDuration(v) {
+		return false
+	}
+	if v, ok := f.find(top, "operationName"); ok && !f.isNull(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putString("event.action", s)
+	}
+	tenant, hasTenant, tenantString := "", false, false
+	if v, ok := f.find(top, "tenantId"); ok {
+		f.putValue("azure.tenant_id", v, plain)
+		hasTenant = true
+		tenant, tenantString = f.str(v, f.raw[v.s] == '"')
+	}
+	if v, ok := f.find(top, "correlationId"); ok {
+		f.putValue("azure.correlation_id", v, plain)
+	}
+	relUser := f.related(1, "related.user", false)
+	if hasProps {
+		for _, r := range identityRenames {
+			_, from := f.find(props, r[0])
+			_, to := f.find(props, r[1])
+			if from && to {
+				return false
+			}
+		}
+		for _, r := range identityDates {
+			_, to := f.find(props, r[1])
+			if to {
+				return false
+			}
+		}
+		if _, ok := f.find(props, "additional_info"); ok {
+			return false
+		}
+		var userID, userName, fullName string
+		hasID, hasName, hasFull := false, false, false
+		if v, ok := f.find(props, "userId"); ok && !f.isEmpty(v) {
+			if userID, ok = f.mustache(v); !ok {
+				return false
+			}
+			hasID = true
+			f.putString("user.id", userID)
+		}
+		if v, ok := f.find(props, "userPrincipalName"); ok && !f.isEmpty(v) {
+			if userName, ok = f.mustache(v); !ok {
+				return false
+			}
+			hasName = true
+			f.putString("user.name", userName)
+			if strings.IndexByte(userName, '@') > 0 {
+				f.putString("user.email", userName)
+			}
+		}
+		if v, ok := f.find(props, "userDisplayName"); ok && !f.isEmpty(v) {
+			if fullName, ok = f.mustache(v); !ok {
+				return false
+			}
+			hasFull = true
+			f.putString("user.full_name", fullName)
+		}
+		if hasID {
+			relUser.add(userID)
+		}
+		if hasName {
+			relUser.add(userName)
+		}
+		if hasFull {
+			relUser.add(fullName)
+		}
+	}
+	f.putRelated(relIP, true)
+	f.putRelated(relUser, false)
+
+	// azure.identityprotection: the record, renamed, without what went to
+	// ECS or was dropped.
+	const root = "azure.identityprotection."
+	for _, m := range top {
+		key := m.key
+		switch key {
+		case "time", "resourceId", "callerIpAddress", "durationMs", "tenantId", "identity", "Level", "location", "correlationId":
+			continue
+		case "properties":
+			if hasProps {
+				continue
+			}
+		case "operationName":
+			key = "operation_name"
+		case "operationVersion":
+			key = "operation_version"
+		case "resultSignature":
+			key = "result_signature"
+		}
+		if !f.putValueKey(root, key, m.v, plain) {
+			return false
+		}
+	}
+	if hasProps {
+		const prefix = root + "properties."
+		n := 0
+		for _, m := range props {
+			key := m.key
+			switch key {
+			case "resourceTenantId", "homeTenantId", "crossTenantAccessType":
+				continue
+			case "additionalInfo":
+				if f.raw[m.v.s] == '"' {
+					n++
+					if !f.parsedString(prefix, m.v) {
+						return false
+					}
+					continue
+				}
+			}
+			if date, ok := identityDate(key); ok {
+				s, _ := f.str(m.v, f.raw[m.v.s] == '"')
+				t, ok := isoDate(any(s))
+				if f.raw[m.v.s] != '"' || !ok {
+					continue // not a date: the step drops it
+				}
+				n++
+				at := len(f.arena)
+				f.arena = appendJSONString(f.arena, t)
+				f.putKey(prefix, date, at, false)
+				continue
+			}
+			n++
+			if !f.putValueKey(prefix, renamed(identityRenames, key), m.v, plain) {
+				return false
+			}
+		}
+		if n == 0 {
+			s := len(f.arena)
+			f.arena = append(f.arena, '{', '}')
+			f.put(root+"properties", s)
+		}
+	}
+	rid, hasRID := f.find(top, "resourceId")
+	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString, false)
+}
+
+// identityDate returns the new name of a date property.
+func identityDate(key string) (string, bool) {
+	for _, d := range identityDates {
+		if d[0] == key {
+			return d[1], true
+		}
+	}
+	return "", false
+}
+
+// parsedString puts additionalInfo, a JSON text in a string, parsed, as
+// additional_info; false when the text is not exactly one JSON value
+// (the general path decides) or needs it.
+func (f *fastDoc) parsedString(prefix string, v span) bool {
+	s, ok := f.str(v, true)
+	if !ok {
+		return false
+	}
+	text := []byte(s)
+	if !json.Valid(text) || !utf8.Valid(text) {
+		return false
+	}
+	saved := f.raw
+	f.raw = text
+	at := len(f.arena)
+	i := skipWS(text, 0)
+	f.arena = f.canon(f.arena, span{i, valueEnd(text, i)})
+	f.raw = saved
+	f.putKey(prefix, "additional_info", at, false)
+	return true
 }

@@ -47,6 +47,10 @@ var streamCases = []string{
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","operationName":"A","operation_name":"B"}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","properties":{"targetResources":"x","result":"odd"}}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","properties":{"initiatedBy":{"a":1},"initiated_by":2}}`,
+	`{"category":"UserRiskEvents","time":"2026-03-14T08:00:00Z","callerIpAddress":"","tenantId":"t","Level":4,"identity":"x","properties":{"ipAddress":"not-ip","userId":"","userPrincipalName":"a@b","activityDateTime":"2026-03-14T8:00:00.000Z","detectedDateTime":"bad","lastUpdatedDateTime":7,"additionalInfo":"[{\"Key\":\"k\",\"Value\":1.50}]","homeTenantId":null}}`,
+	`{"category":"RiskyUsers","time":"2026-03-14T08:00:00Z","callerIpAddress":5,"properties":{"additionalInfo":"[1,","resourceTenantId":"r"}}`,
+	`{"category":"RiskyUsers","time":"2026-03-14T08:00:00Z","properties":{"resourceTenantId":"r","riskState":"x","risk_state":"y"}}`,
+	`{"category":"RiskyUsers","time":"2026-03-14T08:00:00Z","operationName":{"a":1},"properties":{}}`,
 }
 
 // TestAppendStreamIsNormalize: each byte-level writer writes, byte for

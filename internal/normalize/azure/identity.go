@@ -282,7 +282,7 @@ func (f *fastDoc) identity(opts Options) bool {
 			case "additionalInfo":
 				if f.raw[m.v.s] == '"' {
 					n++
-					if !f.parsedString(prefix, m.v) {
+					if !f.parsedString(prefix, "additional_info", m.v) {
 						return false
 					}
 					continue
@@ -325,10 +325,10 @@ func identityDate(key string) (string, bool) {
 	return "", false
 }
 
-// parsedString puts additionalInfo, a JSON text in a string, parsed, as
-// additional_info; false when the text is not exactly one JSON value
-// (the general path decides) or needs it.
-func (f *fastDoc) parsedString(prefix string, v span) bool {
+// parsedString puts a string of the record that holds a JSON text (such
+// as additionalInfo), parsed, as the field prefix+key; false when the
+// text is not exactly one JSON value (the general path decides).
+func (f *fastDoc) parsedString(prefix, key string, v span) bool {
 	s, ok := f.str(v, true)
 	if !ok {
 		return false
@@ -343,6 +343,6 @@ func (f *fastDoc) parsedString(prefix string, v span) bool {
 	i := skipWS(text, 0)
 	f.arena = f.canon(f.arena, span{i, valueEnd(text, i)})
 	f.raw = saved
-	f.putKey(prefix, "additional_info", at, false)
+	f.putKey(prefix, key, at, false)
 	return true
 }

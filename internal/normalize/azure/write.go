@@ -14,7 +14,7 @@ import (
 // copied from the record's text with the key and emptiness rules of the
 // pipelines (snake case, dropEmptyFields, dropNulls), and the ECS fields
 // the pipelines derive put with fastDoc's put methods. Each writer does
-// what its map-based function does (SignIn, Audit, Identity, Platform), and declines (false)
+// what its map-based function does (SignIn, Audit, Identity, Platform, Graph), and declines (false)
 // whatever it does not handle the same way byte for byte: the general
 // path then takes the record.
 
@@ -24,7 +24,7 @@ import (
 // from the record's bytes. ok is false when the record needs the general
 // path (GeoIP databases, a record the pipeline drops or fails, shapes the
 // writers leave to it, and every record of the streams without a writer
-// yet: Graph and AAD Graph); dst is then
+// yet: AAD Graph); dst is then
 // returned unchanged. Activity logs go to AppendActivity.
 func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings []string, ok bool) {
 	if s == ActivityLogs {
@@ -49,6 +49,8 @@ func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings
 		ok = f.identity(opts)
 	case PlatformLogs:
 		ok = f.platform(opts)
+	case GraphActivityLogs:
+		ok = f.graph(opts)
 	default:
 		return dst, nil, false
 	}

@@ -56,6 +56,10 @@ var streamCases = []string{
 	`{"category":"FunctionAppLogs","time":"2026-03-14T08:00:00Z","Region":3,"properties":{"log":"plain text","policies":[],"eventCategory":null}}`,
 	`{"category":"FunctionAppLogs","time":"2026-03-14T08:00:00Z","properties":{"log":"null"},"":"","x":1}`,
 	`{"category":"FunctionAppLogs","time":"2026-03-14T08:00:00Z","EventProperties":"{\"a\":1}","event_category":"x"}`,
+	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","tenantId":"","resourceId":"/tenants/0d6f1a2b-1111-4c3d-9e8f-000000000101/providers/Microsoft.aadiam","callerIpAddress":null,"location":null,"properties":{"ipAddress":"bad","location":"West Europe","roles":"A  B ","scopes":" ","durationMs":"7","_IsBillable":"TRUE","clientAuthMethod":"2","timeGenerated":"x","requestUri":"https://u:p@graph.microsoft.com:443/v1.0/me/x.json?a=1#f","userId":"","tenantId":7}}`,
+	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","callerIpAddress":"","durationMs":1.5}`,
+	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","properties":{"tokenIssuedAt":"bad"}}`,
+	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","properties":{"requestUri":"not a uri","_BilledSize":1,"billed_size":2}}`,
 }
 
 // TestAppendStreamIsNormalize: each byte-level writer writes, byte for

@@ -192,21 +192,17 @@ func renamed(renames [][2]string, key string) string {
 // audit is Audit written from the record's bytes (AppendStream).
 func (f *fastDoc) audit(opts Options) bool {
 	var plain xform
-	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, plain)
+	top, ok := f.record(plain)
 	if !ok {
 		return false
 	}
-	catV, _ := f.find(top, "category")
-	if cat, ok := f.str(catV, catV.e > catV.s && f.raw[catV.s] == '"'); !ok || cat != "AuditLogs" {
+	if cat, ok := f.stringOf(top, "category"); !ok || cat != "AuditLogs" {
 		return false // the pipeline drops it: an error, from the general path
 	}
-	// A renamed key meeting its new name: map order decides.
-	for _, r := range auditTopRenames {
-		_, from := f.find(top, r[0])
-		_, to := f.find(top, r[1])
-		if from && to && r[0] != "Level" {
-			return false
-		}
+	// A renamed key meeting its new name: map order decides (level is
+	// taken before Level is renamed).
+	if f.clash(top, auditTopRenames[:len(auditTopRenames)-1]) {
+		return false
 	}
 	f.begin(AuditLogs, opts, false)
 	if v, ok := f.find(top, "time"); ok && !f.putTimestamp(v) {
@@ -215,14 +211,9 @@ func (f *fastDoc) audit(opts Options) bool {
 	if v, ok := f.find(top, "durationMs"); ok && !f.putDuration(v) {
 		return false
 	}
-	propsV, hasProps := f.find(top, "properties")
-	var props []tkv
-	if hasProps && f.raw[propsV.s] == '{' {
-		if props, ok = f.object(propsV, plain); !ok {
-			return false
-		}
-	} else {
-		hasProps = false
+	props, hasProps, ok := f.properties(top, plain)
+	if !ok {
+		return false
 	}
 	resultTaken := false
 	if v, ok := f.find(props, "result"); ok && f.raw[v.s] == '"' {
@@ -235,21 +226,12 @@ func (f *fastDoc) audit(opts Options) bool {
 	if v, ok := f.find(top, "level"); ok {
 		f.putValue("log.level", v, plain)
 	}
-	if v, ok := f.find(top, "operationName"); ok && !f.isNull(v) {
-		s, ok := f.mustache(v)
-		if !ok {
-			return false
-		}
-		f.putString("event.action", s)
+	if !f.putAction(top, "operationName", false) {
+		return false
 	}
-	tenant, hasTenant, tenantString := "", false, false
-	if v, ok := f.find(top, "tenantId"); ok {
-		f.putValue("azure.tenant_id", v, plain)
-		hasTenant = true
-		tenant, tenantString = f.str(v, f.raw[v.s] == '"')
-	}
-	if v, ok := f.find(top, "correlationId"); ok {
-		f.putValue("azure.correlation_id", v, plain)
+	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
+	if !ok {
+		return false
 	}
 	relIP := f.related(0, "related.ip", false)
 	callerTaken := false
@@ -267,12 +249,8 @@ func (f *fastDoc) audit(opts Options) bool {
 	}
 	relEntity := f.related(1, "related.entity", true)
 	if hasProps {
-		for _, r := range auditPropRenames {
-			_, from := f.find(props, r[0])
-			_, to := f.find(props, r[1])
-			if from && to {
-				return false
-			}
+		if f.clash(props, auditPropRenames) {
+			return false
 		}
 		if v, ok := f.find(props, "initiatedBy"); ok && f.raw[v.s] == '{' {
 			ib, ok := f.object(v, plain)
@@ -349,13 +327,11 @@ func (f *fastDoc) audit(opts Options) bool {
 			}
 		}
 		if n == 0 {
-			s := len(f.arena)
-			f.arena = append(f.arena, '{', '}')
-			f.put(root+"properties", s)
+			f.putEmptyObject(root + "properties")
 		}
 	}
 	rid, hasRID := f.find(top, "resourceId")
-	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString, false)
+	return f.sharedFast(rid, hasRID, tn.value, tn.set, tn.isString, false)
 }
 
 // targetResources puts the audit pipeline's target_resources: the list

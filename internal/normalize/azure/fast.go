@@ -314,14 +314,7 @@ func (f *fastDoc) activity(strict bool) bool {
 	}
 	if s, ok := f.str(top[kCategory], has(kCategory)); ok {
 		f.putString("azure.activitylogs.category", s)
-		switch strings.ToLower(s) {
-		case "write", "action":
-			f.putList("event.type", []string{"change"})
-		case "read":
-			f.putList("event.type", []string{"access"})
-		case "delete":
-			f.putList("event.type", []string{"deletion"})
-		}
+		f.putEventType(s)
 	}
 	if s, ok := f.str(top[kResultType], has(kResultType)); ok {
 		f.putString("azure.activitylogs.result_type", s)

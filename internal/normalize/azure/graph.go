@@ -235,20 +235,15 @@ func uriParts(d doc0, s string) bool {
 // graph is Graph written from the record's bytes (AppendStream).
 func (f *fastDoc) graph(opts Options) bool {
 	t := xform{snake: true, dropUnderscore: true, compact: true}
-	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, t)
+	top, ok := f.record(t)
 	if !ok {
 		return false
 	}
 	f.begin(GraphActivityLogs, opts, true)
 	f.putList("event.type", []string{"access"})
-	propsV, hasProps := f.find(top, "properties")
-	var props []tkv
-	if hasProps && f.raw[propsV.s] == '{' {
-		if props, ok = f.object(propsV, t); !ok {
-			return false
-		}
-	} else {
-		hasProps = false
+	props, hasProps, ok := f.properties(top, t)
+	if !ok {
+		return false
 	}
 	if v, ok := f.find(top, "time"); ok && !f.isNull(v) && !f.putTimestamp(v) {
 		return false
@@ -327,12 +322,8 @@ func (f *fastDoc) graph(opts Options) bool {
 		f.putValue("destination.geo.region_name", v, t)
 		skip["location"] = true
 	}
-	if v, ok := f.find(top, "operation_name"); ok && !f.isNull(v) {
-		s, ok := f.mustache(v)
-		if !ok {
-			return false
-		}
-		f.putNonEmpty("event.action", s)
+	if !f.putAction(top, "operation_name", true) {
+		return false
 	}
 	tenant, tenantSet := "", false
 	for _, ms := range [][]tkv{top, props} {
@@ -411,12 +402,8 @@ func (f *fastDoc) graph(opts Options) bool {
 	}
 	if hasProps {
 		prefix := root + "properties."
-		for _, r := range [][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}} {
-			_, from := f.find(props, r[0])
-			_, to := f.find(props, r[1])
-			if from && to {
-				return false
-			}
+		if f.clash(props, [][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}}) {
+			return false
 		}
 		for _, m := range props {
 			key := m.key

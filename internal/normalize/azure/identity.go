@@ -18,6 +18,11 @@ var identityRenames = [][2]string{
 	{"correlationId", "correlation_id"}, {"tokenIssuerType", "token_issuer_type"}, {"ipAddress", "ip_address"},
 }
 
+// identityTopRenames are the keys of the record the pipeline renames.
+var identityTopRenames = [][2]string{
+	{"operationName", "operation_name"}, {"operationVersion", "operation_version"}, {"resultSignature", "result_signature"},
+}
+
 // identityDates are the properties the pipeline parses as dates.
 var identityDates = [][2]string{
 	{"lastUpdatedDateTime", "last_updated_datetime"}, {"riskLastUpdatedDateTime", "risk_last_updated_datetime"},
@@ -119,33 +124,23 @@ func Identity(rec map[string]any, raw []byte, opts Options) (map[string]any, []s
 // identity is Identity written from the record's bytes (AppendStream).
 func (f *fastDoc) identity(opts Options) bool {
 	var plain xform
-	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, plain)
+	top, ok := f.record(plain)
 	if !ok {
 		return false
 	}
-	catV, _ := f.find(top, "category")
-	if cat, ok := f.str(catV, catV.e > catV.s && f.raw[catV.s] == '"'); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
+	if cat, ok := f.stringOf(top, "category"); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
 		return false // the pipeline drops it: an error, from the general path
 	}
-	for _, r := range [][2]string{{"operationName", "operation_name"}, {"operationVersion", "operation_version"}, {"resultSignature", "result_signature"}} {
-		_, from := f.find(top, r[0])
-		_, to := f.find(top, r[1])
-		if from && to {
-			return false // a renamed key meeting its new name: map order decides
-		}
+	if f.clash(top, identityTopRenames) {
+		return false // a renamed key meeting its new name: map order decides
 	}
 	f.begin(IdentityProtection, opts, false)
 	if v, ok := f.find(top, "time"); ok && !f.putTimestamp(v) {
 		return false
 	}
-	propsV, hasProps := f.find(top, "properties")
-	var props []tkv
-	if hasProps && f.raw[propsV.s] == '{' {
-		if props, ok = f.object(propsV, plain); !ok {
-			return false
-		}
-	} else {
-		hasProps = false
+	props, hasProps, ok := f.properties(top, plain)
+	if !ok {
+		return false
 	}
 	relIP := f.related(0, "related.ip", false)
 	// The address: callerIpAddress, else (absent, null or "") the
@@ -175,30 +170,17 @@ func (f *fastDoc) identity(opts Options) bool {
 	if v, ok := f.find(top, "durationMs"); ok && !f.putDuration(v) {
 		return false
 	}
-	if v, ok := f.find(top, "operationName"); ok && !f.isNull(v) {
-		s, ok := f.mustache(v)
-		if !ok {
-			return false
-		}
-		f.putString("event.action", s)
+	if !f.putAction(top, "operationName", false) {
+		return false
 	}
-	tenant, hasTenant, tenantString := "", false, false
-	if v, ok := f.find(top, "tenantId"); ok {
-		f.putValue("azure.tenant_id", v, plain)
-		hasTenant = true
-		tenant, tenantString = f.str(v, f.raw[v.s] == '"')
-	}
-	if v, ok := f.find(top, "correlationId"); ok {
-		f.putValue("azure.correlation_id", v, plain)
+	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
+	if !ok {
+		return false
 	}
 	relUser := f.related(1, "related.user", false)
 	if hasProps {
-		for _, r := range identityRenames {
-			_, from := f.find(props, r[0])
-			_, to := f.find(props, r[1])
-			if from && to {
-				return false
-			}
+		if f.clash(props, identityRenames) {
+			return false
 		}
 		for _, r := range identityDates {
 			_, to := f.find(props, r[1])
@@ -235,15 +217,9 @@ func (f *fastDoc) identity(opts Options) bool {
 			hasFull = true
 			f.putString("user.full_name", fullName)
 		}
-		if hasID {
-			relUser.add(userID)
-		}
-		if hasName {
-			relUser.add(userName)
-		}
-		if hasFull {
-			relUser.add(fullName)
-		}
+		relUser.addIf(userID, hasID)
+		relUser.addIf(userName, hasName)
+		relUser.addIf(fullName, hasFull)
 	}
 	f.putRelated(relIP, true)
 	f.putRelated(relUser, false)
@@ -260,13 +236,8 @@ func (f *fastDoc) identity(opts Options) bool {
 			if hasProps {
 				continue
 			}
-		case "operationName":
-			key = "operation_name"
-		case "operationVersion":
-			key = "operation_version"
-		case "resultSignature":
-			key = "result_signature"
 		}
+		key = renamed(identityTopRenames, key)
 		if !f.putValueKey(root, key, m.v, plain) {
 			return false
 		}
@@ -306,13 +277,11 @@ func (f *fastDoc) identity(opts Options) bool {
 			}
 		}
 		if n == 0 {
-			s := len(f.arena)
-			f.arena = append(f.arena, '{', '}')
-			f.put(root+"properties", s)
+			f.putEmptyObject(root + "properties")
 		}
 	}
 	rid, hasRID := f.find(top, "resourceId")
-	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString, false)
+	return f.sharedFast(rid, hasRID, tn.value, tn.set, tn.isString, false)
 }
 
 // identityDate returns the new name of a date property.

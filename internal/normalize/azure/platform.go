@@ -127,16 +127,12 @@ var platformRenames = [][2]string{
 // platform is Platform written from the record's bytes (AppendStream).
 func (f *fastDoc) platform(opts Options) bool {
 	var plain xform
-	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, plain)
+	top, ok := f.record(plain)
 	if !ok {
 		return false
 	}
-	for _, r := range platformRenames {
-		_, from := f.find(top, r[0])
-		_, to := f.find(top, r[1])
-		if from && to {
-			return false // a renamed key meeting its new name: map order decides
-		}
+	if f.clash(top, platformRenames) {
+		return false // a renamed key meeting its new name: map order decides
 	}
 	if _, ok := f.find(top, "event_category"); ok {
 		return false
@@ -166,14 +162,9 @@ func (f *fastDoc) platform(opts Options) bool {
 			f.putValue("cloud.region", v, plain)
 		}
 	}
-	propsV, hasProps := f.find(top, "properties")
-	var props []tkv
-	if hasProps && f.raw[propsV.s] == '{' {
-		if props, ok = f.object(propsV, plain); !ok {
-			return false
-		}
-	} else {
-		hasProps = false
+	props, hasProps, ok := f.properties(top, plain)
+	if !ok {
+		return false
 	}
 	relIP := f.related(0, "related.ip", false)
 	if v, ok := f.find(top, "callerIpAddress"); ok && !f.isNull(v) {
@@ -231,16 +222,8 @@ func (f *fastDoc) platform(opts Options) bool {
 	if outcome != "" {
 		f.putString("event.outcome", strings.ToLower(outcome))
 	}
-	if v, ok := f.find(top, "category"); ok && f.raw[v.s] == '"' {
-		s, _ := f.str(v, true)
-		switch strings.ToLower(s) {
-		case "write", "action":
-			f.putList("event.type", []string{"change"})
-		case "read":
-			f.putList("event.type", []string{"access"})
-		case "delete":
-			f.putList("event.type", []string{"deletion"})
-		}
+	if s, ok := f.stringOf(top, "category"); ok {
+		f.putEventType(s)
 	}
 	tenant, hasTenant := "", false // the platform pipeline sets no azure.tenant_id of its own
 	if v, ok := f.find(top, "correlationId"); ok {
@@ -268,10 +251,8 @@ func (f *fastDoc) platform(opts Options) bool {
 	}
 	if hasProps {
 		const prefix = root + "properties."
-		if _, from := f.find(props, "statusCode"); from {
-			if _, to := f.find(props, "status_code"); to {
-				return false
-			}
+		if f.clash(props, [][2]string{{"statusCode", "status_code"}}) {
+			return false
 		}
 		n := 0
 		for _, m := range props {
@@ -297,9 +278,7 @@ func (f *fastDoc) platform(opts Options) bool {
 			}
 		}
 		if n == 0 {
-			s := len(f.arena)
-			f.arena = append(f.arena, '{', '}')
-			f.put(root+"properties", s)
+			f.putEmptyObject(root + "properties")
 		}
 	}
 	rid, hasRID := f.find(top, "resourceId")

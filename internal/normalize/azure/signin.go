@@ -203,25 +203,19 @@ func rename(m map[string]any, from, to string) {
 // signIn is SignIn written from the record's bytes (AppendStream).
 func (f *fastDoc) signIn(opts Options) bool {
 	t := xform{snake: true, compact: true}
-	top, ok := f.object(span{skipWS(f.raw, 0), len(f.raw)}, t)
+	top, ok := f.record(t)
 	if !ok {
 		return false
 	}
-	catV, _ := f.find(top, "category")
-	if cat, ok := f.str(catV, catV.e > catV.s && f.raw[catV.s] == '"'); !ok || !strings.HasSuffix(cat, "SignInLogs") {
+	if cat, ok := f.stringOf(top, "category"); !ok || !strings.HasSuffix(cat, "SignInLogs") {
 		return false // the pipeline drops it: an error, from the general path
 	}
 	f.begin(SignInLogs, opts, false)
 	f.putList("event.category", []string{"authentication"})
 	f.putList("event.type", []string{"info"})
-	propsV, hasProps := f.find(top, "properties")
-	var props []tkv
-	if hasProps && f.raw[propsV.s] == '{' {
-		if props, ok = f.object(propsV, t); !ok {
-			return false
-		}
-	} else {
-		hasProps = false
+	props, hasProps, ok := f.properties(top, t)
+	if !ok {
+		return false
 	}
 
 	timeV, hasTime := f.find(top, "time")
@@ -269,22 +263,11 @@ func (f *fastDoc) signIn(opts Options) bool {
 	if v, ok := f.find(top, "location"); ok && !f.putValue("geo.country_iso_code", v, t) {
 		return false
 	}
-	if v, ok := f.find(top, "operation_name"); ok && !f.isNull(v) {
-		s, ok := f.mustache(v)
-		if !ok {
-			return false
-		}
-		f.putNonEmpty("event.action", s)
+	if !f.putAction(top, "operation_name", true) {
+		return false
 	}
-	tenant, hasTenant, tenantString := "", false, false
-	if v, ok := f.find(top, "tenant_id"); ok {
-		if !f.putValue("azure.tenant_id", v, t) {
-			return false
-		}
-		hasTenant = true
-		tenant, tenantString = f.str(v, f.raw[v.s] == '"')
-	}
-	if v, ok := f.find(top, "correlation_id"); ok && !f.putValue("azure.correlation_id", v, t) {
+	tn, ok := f.putTenantAndCorrelation(top, "tenant_id", "correlation_id", t)
+	if !ok {
 		return false
 	}
 	outcome := "success"
@@ -292,12 +275,8 @@ func (f *fastDoc) signIn(opts Options) bool {
 	hasStatus := false
 	if hasProps {
 		// Renamed keys must not meet their new names: map order decides.
-		for _, r := range signInRenames {
-			_, from := f.find(props, r[0])
-			_, to := f.find(props, r[1])
-			if from && to {
-				return false
-			}
+		if f.clash(props, signInRenames) {
+			return false
 		}
 		if v, ok := f.find(props, "status"); ok && f.raw[v.s] == '{' {
 			if status, ok = f.object(v, t); !ok {
@@ -392,15 +371,9 @@ func (f *fastDoc) signIn(opts Options) bool {
 			hasID = true
 			f.putNonEmpty("user.id", userID)
 		}
-		if hasID {
-			relUser.add(userID)
-		}
-		if hasName {
-			relUser.add(userName)
-		}
-		if hasFull {
-			relUser.add(fullName)
-		}
+		relUser.addIf(userID, hasID)
+		relUser.addIf(userName, hasName)
+		relUser.addIf(fullName, hasFull)
 		if v, ok := f.find(props, "user_agent"); ok && !f.putValue("user_agent.original", v, t) {
 			return false
 		}
@@ -482,7 +455,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 		}
 	}
 	rid, hasRID := f.find(top, "resource_id")
-	return f.sharedFast(rid, hasRID, tenant, hasTenant, tenantString, true)
+	return f.sharedFast(rid, hasRID, tn.value, tn.set, tn.isString, true)
 }
 
 // signInRenames are the properties the sign-in pipeline renames.

@@ -543,3 +543,112 @@ func (f *fastDoc) putDuration(v span) bool {
 	}
 	return ok
 }
+
+// record reads the record's top-level members, keys as t writes them.
+func (f *fastDoc) record(t xform) ([]tkv, bool) {
+	return f.object(span{skipWS(f.raw, 0), len(f.raw)}, t)
+}
+
+// stringOf returns the string value of key among ms; false when absent or
+// not a string.
+func (f *fastDoc) stringOf(ms []tkv, key string) (string, bool) {
+	v, ok := f.find(ms, key)
+	if !ok {
+		return "", false
+	}
+	return f.str(v, f.raw[v.s] == '"')
+}
+
+// properties reads the members of the record's properties when they are
+// an object (has false otherwise, or ok false for one the writer cannot
+// read).
+func (f *fastDoc) properties(top []tkv, t xform) (props []tkv, has, ok bool) {
+	v, has := f.find(top, "properties")
+	if !has || f.raw[v.s] != '{' {
+		return nil, false, true
+	}
+	props, ok = f.object(v, t)
+	return props, ok, ok
+}
+
+// clash reports a key of renames meeting its new name among ms: the
+// decoder's map order would decide which value stays.
+func (f *fastDoc) clash(ms []tkv, renames [][2]string) bool {
+	for _, r := range renames {
+		_, from := f.find(ms, r[0])
+		_, to := f.find(ms, r[1])
+		if from && to {
+			return true
+		}
+	}
+	return false
+}
+
+// putAction puts event.action from key (mustache), unless null; compact
+// leaves an empty one out. false for an object or a list.
+func (f *fastDoc) putAction(ms []tkv, key string, compact bool) bool {
+	v, ok := f.find(ms, key)
+	if !ok || f.isNull(v) {
+		return true
+	}
+	s, ok := f.mustache(v)
+	if !ok {
+		return false
+	}
+	if s != "" || !compact {
+		f.putString("event.action", s)
+	}
+	return true
+}
+
+// tenant is what the shared pipeline reads of azure.tenant_id.
+type tenant struct {
+	value         string
+	set, isString bool
+}
+
+// putTenantAndCorrelation puts azure.tenant_id and azure.correlation_id
+// from the record's tenantKey and correlationKey, as they are; false for
+// a value the general path must take.
+func (f *fastDoc) putTenantAndCorrelation(ms []tkv, tenantKey, correlationKey string, t xform) (tenant, bool) {
+	var tn tenant
+	if v, ok := f.find(ms, tenantKey); ok {
+		if !f.putValue("azure.tenant_id", v, t) {
+			return tn, false
+		}
+		tn.set = true
+		tn.value, tn.isString = f.str(v, f.raw[v.s] == '"')
+	}
+	if v, ok := f.find(ms, correlationKey); ok && !f.putValue("azure.correlation_id", v, t) {
+		return tn, false
+	}
+	return tn, true
+}
+
+// addIf adds s when ok.
+func (r *related) addIf(s string, ok bool) {
+	if ok {
+		r.add(s)
+	}
+}
+
+// putEmptyObject puts {} at path (an object the pipeline left empty).
+func (f *fastDoc) putEmptyObject(path string) {
+	s := len(f.arena)
+	f.arena = append(f.arena, '{', '}')
+	f.put(path, s)
+}
+
+// putEventType puts event.type from a record's category, as the activity
+// and platform pipelines do (Write and Action: change, Read: access,
+// Delete: deletion).
+func (f *fastDoc) putEventType(category string) {
+	switch strings.ToLower(category) {
+	case "write", "action":
+		f.putList("event.type", []string{"change"})
+	case "read":
+		f.putList("event.type", []string{"access"})
+	case "delete":
+		f.putList("event.type", []string{"deletion"})
+	}
+}

@@ -170,7 +170,9 @@ func (f *fastDoc) identity(opts Options) bool {
 	if v, ok := f.find(top, "durationMs"); ok && !f.putDuration(v) {
 		return false
 	}
-	if !f.putAction(top, "operationName", false) {
+	// Read after the rename: either spelling (both: declined above).
+	if _, ok := f.find(top, "operationName"); ok && !f.putAction(top, "operationName", false) ||
+		!ok && !f.putAction(top, "operation_name", false) {
 		return false
 	}
 	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
@@ -193,14 +195,14 @@ func (f *fastDoc) identity(opts Options) bool {
 		}
 		var userID, userName, fullName string
 		hasID, hasName, hasFull := false, false, false
-		if v, ok := f.find(props, "userId"); ok && !f.isEmpty(v) {
+		if v, ok := f.findEither(props, "userId", "user_id"); ok && !f.isEmpty(v) {
 			if userID, ok = f.mustache(v); !ok {
 				return false
 			}
 			hasID = true
 			f.putString("user.id", userID)
 		}
-		if v, ok := f.find(props, "userPrincipalName"); ok && !f.isEmpty(v) {
+		if v, ok := f.findEither(props, "userPrincipalName", "user_principal_name"); ok && !f.isEmpty(v) {
 			if userName, ok = f.mustache(v); !ok {
 				return false
 			}
@@ -210,7 +212,7 @@ func (f *fastDoc) identity(opts Options) bool {
 				f.putString("user.email", userName)
 			}
 		}
-		if v, ok := f.find(props, "userDisplayName"); ok && !f.isEmpty(v) {
+		if v, ok := f.findEither(props, "userDisplayName", "user_display_name"); ok && !f.isEmpty(v) {
 			if fullName, ok = f.mustache(v); !ok {
 				return false
 			}

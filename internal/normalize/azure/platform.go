@@ -185,7 +185,9 @@ func (f *fastDoc) platform(opts Options) bool {
 	if v, ok := f.find(top, "location"); ok {
 		f.putValue("geo.name", v, plain)
 	}
-	if v, ok := f.find(top, "operationName"); ok && !f.isNull(v) {
+	// The pipeline reads operation_name and result_type after renaming:
+	// a record may hold either spelling (both: declined above).
+	if v, ok := f.findEither(top, "operationName", "operation_name"); ok && !f.isNull(v) {
 		s, ok := f.mustache(v)
 		if !ok {
 			return false
@@ -203,7 +205,7 @@ func (f *fastDoc) platform(opts Options) bool {
 		cat = "Policy"
 	}
 	outcome := ""
-	if v, ok := f.find(top, "resultType"); ok && f.raw[v.s] == '"' {
+	if v, ok := f.findEither(top, "resultType", "result_type"); ok && f.raw[v.s] == '"' {
 		if s, _ := f.str(v, true); strings.EqualFold(s, "success") || strings.EqualFold(s, "failure") {
 			outcome = s
 		}

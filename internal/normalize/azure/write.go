@@ -652,3 +652,11 @@ func (f *fastDoc) putEventType(category string) {
 		f.putList("event.type", []string{"deletion"})
 	}
 }
+
+// findEither finds key a, else key b.
+func (f *fastDoc) findEither(ms []tkv, a, b string) (span, bool) {
+	if v, ok := f.find(ms, a); ok {
+		return v, true
+	}
+	return f.find(ms, b)
+}

@@ -51,6 +51,8 @@ var streamCases = []string{
 	`{"category":"RiskyUsers","time":"2026-03-14T08:00:00Z","callerIpAddress":5,"properties":{"additionalInfo":"[1,","resourceTenantId":"r"}}`,
 	`{"category":"RiskyUsers","time":"2026-03-14T08:00:00Z","properties":{"resourceTenantId":"r","riskState":"x","risk_state":"y"}}`,
 	`{"category":"RiskyUsers","time":"2026-03-14T08:00:00Z","operationName":{"a":1},"properties":{}}`,
+	`{"category":"RiskyUsers","time":"2026-03-14T08:00:00Z","operation_name":"x","properties":{"user_id":"u","user_principal_name":"a@b","user_display_name":"A"}}`,
+	`{"category":"kube-audit","time":"2026-03-14T08:00:00Z","operation_name":"","result_type":"Success"}`,
 	`{"category":"kube-audit","time":"2026-03-14T08:00:00Z","Region":" West Europe ","EventName":{"x":1},"EventTimeString":"2026-03-14T09:00:00Z","resultType":"x","Status":"Succeeded","level":null,"durationMs":"12","callerIpAddress":"","properties":{"log":"\"quoted\"","statusCode":200}}`,
 	`{"category":"FunctionAppLogs","time":"2026-03-14T08:00:00Z","Region":"Global","operationName":"op","callerIpAddress":7,"durationMs":5,"properties":{"log":"1 2","result":"unknown"}}`,
 	`{"category":"FunctionAppLogs","time":"2026-03-14T08:00:00Z","Region":3,"properties":{"log":"plain text","policies":[],"eventCategory":null}}`,

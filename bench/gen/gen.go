@@ -31,9 +31,13 @@ type Options struct {
 	// Raw writes only raw Azure activity-log records, in Event Hub
 	// envelopes of one to four records per line, as a diagnostic-settings
 	// export holds them: the input of `vigil normalize`.
-	Raw   bool
-	Start time.Time     // earliest @timestamp; default 2026-03-12T00:00:00Z
-	Span  time.Duration // the time the events spread over; default 72h
+	Raw bool
+	// RawStream, with Raw, writes raw records of another Azure stream
+	// instead: RawSignIn (Entra ID SignInLogs) or RawAudit (AuditLogs),
+	// as their diagnostic settings export them. Empty: activity logs.
+	RawStream string
+	Start     time.Time     // earliest @timestamp; default 2026-03-12T00:00:00Z
+	Span      time.Duration // the time the events spread over; default 72h
 }
 
 // Stats describes what Write wrote.
@@ -50,6 +54,12 @@ type Stats struct {
 	// as its three raw records counts once.
 	Planted map[string]int
 }
+
+// The raw streams besides activity logs (Options.RawStream).
+const (
+	RawSignIn = "signin"
+	RawAudit  = "audit"
+)
 
 const (
 	defaultEvents = 1_000_000
@@ -76,9 +86,12 @@ func Write(w io.Writer, o Options) (Stats, error) {
 		stats: Stats{ByKind: map[string]int{}, Planted: map[string]int{}},
 	}
 	for g.stats.Events < o.Events && g.err == nil {
-		if o.Raw {
+		switch {
+		case o.Raw && (o.RawStream == RawSignIn || o.RawStream == RawAudit):
+			g.rawEntraLine(o.RawStream)
+		case o.Raw:
 			g.rawLine()
-		} else {
+		default:
 			g.mixedLine()
 		}
 	}

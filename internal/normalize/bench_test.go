@@ -23,6 +23,11 @@ func benchRecords(n int) [][]byte {
 func BenchmarkNormalizeAzure(b *testing.B) {
 	recs := benchRecords(100)
 	b.SetBytes(int64(len(recs[0])))
+	benchNormalize(b, recs)
+}
+
+// benchNormalize normalizes the records in turn, auto-detected.
+func benchNormalize(b *testing.B, recs [][]byte) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -98,10 +103,16 @@ func BenchmarkEnrichECS(b *testing.B) {
 // the target (0.3) is about.
 func BenchmarkNormalizeBaselineScan(b *testing.B) {
 	recs := benchRecords(100)
+	b.SetBytes(int64(len(recs[0])))
+	benchScan(b, recs)
+}
+
+// benchScan scans records as bench/run's baseline does: read, one field
+// (event.action) extracted.
+func benchScan(b *testing.B, recs [][]byte) {
 	plan := event.NewPlan()
 	id := plan.Add("event.action")
 	ev := event.New(nil, plan)
-	b.SetBytes(int64(len(recs[0])))
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -135,5 +146,45 @@ func BenchmarkNormalizeAzureMapPath(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// streamBenchRecords groups benchmark records by stream: the activity records
+// above, and the sample's sign-in and audit records.
+func streamBenchRecords(b *testing.B) map[string][][]byte {
+	out := map[string][][]byte{"activity": benchRecords(100)}
+	for _, raw := range sampleRecords(b) {
+		switch StreamOf(raw) {
+		case azure.SignInLogs:
+			out["signin"] = append(out["signin"], raw)
+		case azure.AuditLogs:
+			out["audit"] = append(out["audit"], raw)
+		}
+	}
+	return out
+}
+
+// BenchmarkNormalizeStreams compares, per stream, the plain scan of a
+// record (scan: what bench/run's baseline does), Normalize (normalize: a
+// document allocated per record) and Append into a reused buffer
+// (append): scan's ns/op over the others' is the ratio the target
+// (0.3) is about.
+func BenchmarkNormalizeStreams(b *testing.B) {
+	for _, name := range []string{"activity", "signin", "audit"} {
+		recs := streamBenchRecords(b)[name]
+		b.Run(name+"/scan", func(b *testing.B) { benchScan(b, recs) })
+		b.Run(name+"/normalize", func(b *testing.B) { benchNormalize(b, recs) })
+		b.Run(name+"/append", func(b *testing.B) {
+			b.ReportAllocs()
+			var buf []byte
+			i := 0
+			for b.Loop() {
+				var err error
+				if buf, _, err = Append(buf[:0], recs[i%len(recs)], Auto, Options{Valid: true}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }

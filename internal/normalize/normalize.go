@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/geoip"
@@ -104,6 +105,12 @@ type Options struct {
 	// GeoIPECS also enriches documents already in ECS, where the fields
 	// are absent (EnrichECS). Without it they pass through unchanged.
 	GeoIPECS bool
+
+	// Valid tells that the record is one valid JSON object (the caller
+	// scanned it, as hunt's and normalize's pipelines do), so that
+	// Normalize does not check it again. Set it only then: the byte-level
+	// writers read the record as valid JSON.
+	Valid bool
 }
 
 // Detect tells the kind of a record from its top-level keys, without
@@ -112,27 +119,51 @@ type Options struct {
 // operationName (which wins: a raw record a shipper stamped with
 // @timestamp is still raw), reported as AzureActivity; ECS documents carry
 // @timestamp, event, data_stream or ecs keys.
-func Detect(raw []byte) Source {
-	ecs := false
-	azure := false
-	eachTopKey(raw, func(k []byte, _ int) bool {
+func Detect(raw []byte) Source { return readTop(raw).source() }
+
+// top is what Normalize reads of a record's top-level keys, in one pass.
+type top struct {
+	op, resourceID, time, eventTimestamp, ecs bool
+	category, Category                        int // the value's offset, -1 if absent
+}
+
+func readTop(raw []byte) top {
+	t := top{category: -1, Category: -1}
+	eachTopKey(raw, func(k []byte, v int) bool {
 		switch string(k) {
 		case "operationName":
-			azure = true
-			return false
+			t.op = true
+		case "resourceId":
+			t.resourceID = true
+		case "time":
+			t.time = true
+		case "eventTimestamp":
+			t.eventTimestamp = true
+		case "category":
+			t.category = v
+		case "Category":
+			t.Category = v
 		case "@timestamp", "event", "data_stream", "ecs", "event.dataset", "event.action":
-			ecs = true
+			t.ecs = true
 		}
 		return true
 	})
+	return t
+}
+
+func (t top) source() Source {
 	switch {
-	case azure:
+	case t.op:
 		return AzureActivity
-	case ecs:
+	case t.ecs:
 		return ECS
 	}
 	return Unknown
 }
+
+// activityLike is IsActivity by the raw keys (a key spelt with escapes is
+// not seen).
+func (t top) activityLike() bool { return t.op && (t.resourceID || t.time || t.eventTimestamp) }
 
 // Normalize maps one record. ECS and unknown records come back unchanged
 // (unknown ones stay searchable as they are). A record detected as Azure
@@ -144,41 +175,57 @@ func Detect(raw []byte) Source {
 // error; the other named streams take every record, and refuse those
 // their pipeline drops.
 func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
+	return normalize(nil, false, raw, src, opts)
+}
+
+// Append is Normalize appending the document to dst, so that a caller
+// that keeps many documents (a block's) can write them into one buffer
+// it reuses: a document allocated per record costs more than writing it
+// (the heap grows, and its fresh pages fault). A record that Normalize
+// returns unchanged is appended as it is. On error dst comes back
+// unchanged.
+func Append(dst, raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
+	out, warnings, err = normalize(dst, true, raw, src, opts)
+	if err != nil {
+		return dst, warnings, err
+	}
+	return out, warnings, nil
+}
+
+// normalize is Normalize (appending false: the document is returned in
+// its own allocation, or the record itself) and Append.
+func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
 	strict := opts.Strict
+	var t top
+	read := false
 	if src == Auto {
-		src, strict = Detect(raw), true
+		t, read = readTop(raw), true
+		src, strict = t.source(), true
 	}
 	st, named := streamSources[src]
 	if !named && src != Azure {
 		if opts.GeoIPECS && opts.GeoIP != nil {
 			raw, warnings = EnrichECS(raw, event.New(raw, nil), opts.GeoIP)
 		}
+		if appending {
+			return append(dst, raw...), warnings, nil
+		}
 		return raw, warnings, nil
 	}
-	// Activity-log records are written straight from their bytes when they
-	// can be (azure.AppendActivity): the document is the same.
-	if opts.GeoIP == nil && (named && st == azure.ActivityLogs || src == Azure) {
+	// Records are written straight from their bytes when they can be
+	// (azure.AppendActivity, azure.AppendStream): the document is the same.
+	if opts.GeoIP == nil && (named || src == Azure) {
+		if !read {
+			t = readTop(raw)
+		}
 		routed := st
 		if src == Azure || strict {
-			routed = StreamOf(raw)
+			routed = streamOf(raw, t)
 		}
-		if routed == azure.ActivityLogs {
-			ev := scanPool.Get().(*event.Event)
-			ev.Reset(raw)
-			err := ev.Err()
-			ev.Reset(nil)
-			scanPool.Put(ev)
-			if err != nil {
-				return nil, nil, fmt.Errorf("not a JSON object: %w", err)
-			}
-			out, warnings, ok, notActivity := azure.AppendActivity(make([]byte, 0, len(raw)*3), raw, azure.Options{Ingested: opts.Ingested}, strict)
-			switch {
-			case notActivity && strict:
-				return nil, nil, errNotRaw
-			case notActivity:
-				return nil, nil, errNoActivityField
-			case ok:
-				return out, warnings, nil
+		if routed != azure.NoStream {
+			out, warnings, done, err := appendFast(dst, appending, raw, t, routed, opts, strict)
+			if done {
+				return out, warnings, err
 			}
 		}
 	}
@@ -196,6 +243,9 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 			if strict {
 				// Detected in a mixed export: kept as it is, as records
 				// of unknown kinds are, rather than failing the input.
+				if appending {
+					return append(dst, raw...), []string{msg + "; the record is kept as it is"}, nil
+				}
 				return raw, []string{msg + "; the record is kept as it is"}, nil
 			}
 			return nil, nil, errors.New(msg)
@@ -211,11 +261,68 @@ func Normalize(raw []byte, src Source, opts Options) (out []byte, warnings []str
 	if err != nil {
 		return nil, warnings, err
 	}
-	out, err = event.AppendJSON(make([]byte, 0, len(raw)*2), doc)
+	if !appending {
+		dst = make([]byte, 0, len(raw)*2)
+	}
+	out, err = event.AppendJSON(dst, doc)
 	if err != nil {
 		return nil, warnings, err
 	}
 	return out, warnings, nil
+}
+
+// appendFast normalizes a record of stream st with the byte-level
+// writers; done false leaves it to the general path.
+func appendFast(dst []byte, appending bool, raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
+	if !opts.Valid {
+		ev := scanPool.Get().(*event.Event)
+		ev.Reset(raw)
+		err := ev.Err()
+		ev.Reset(nil)
+		scanPool.Put(ev)
+		if err != nil {
+			return nil, nil, true, fmt.Errorf("not a JSON object: %w", err)
+		}
+	}
+	buf := outPool.Get().(*[]byte)
+	defer outPool.Put(buf)
+	into := (*buf)[:0]
+	if appending {
+		into = dst
+	}
+	// finish returns what was written into: the caller's buffer, or one
+	// allocation of the document's size (the pooled buffer it was
+	// written in is kept for the next record).
+	finish := func(out []byte) []byte {
+		if appending {
+			return out
+		}
+		doc := append([]byte(nil), out...)
+		*buf = out[:0]
+		return doc
+	}
+	if st == azure.ActivityLogs {
+		out, warnings, ok, notActivity := azure.AppendActivity(into, raw, azure.Options{Ingested: opts.Ingested}, strict)
+		switch {
+		case notActivity && strict:
+			return nil, nil, true, errNotRaw
+		case notActivity:
+			return nil, nil, true, errNoActivityField
+		case !ok:
+			return nil, nil, false, nil
+		}
+		return finish(out), warnings, true, nil
+	}
+	// An auto-detected record must look like one (IsActivity); a key
+	// spelt with escapes is left to the decoder to tell.
+	if strict && !t.activityLike() {
+		return nil, nil, false, nil
+	}
+	out, warnings, ok := azure.AppendStream(into, raw, st, azure.Options{Ingested: opts.Ingested})
+	if !ok {
+		return nil, nil, false, nil
+	}
+	return finish(out), warnings, true, nil
 }
 
 var (
@@ -227,13 +334,19 @@ var (
 // path.
 var scanPool = sync.Pool{New: func() any { return event.New(nil, nil) }}
 
+// outPool holds the buffers documents are written in before they are
+// copied out at their size.
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
 // StreamOf returns the data stream a raw Azure record (one Detect takes
 // for Azure) is normalized into, from its category, without decoding the
 // record: what Normalize does with it when detected.
-func StreamOf(raw []byte) azure.Stream {
-	at, found := TopLevelValue(raw, "category")
+func StreamOf(raw []byte) azure.Stream { return streamOf(raw, readTop(raw)) }
+
+func streamOf(raw []byte, t top) azure.Stream {
+	at, found := t.category, t.category >= 0
 	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
-		at, found = TopLevelValue(raw, "Category")
+		at, found = t.Category, t.Category >= 0
 	}
 	if !found || bytes.HasPrefix(raw[at:], []byte("null")) {
 		return azure.ActivityLogs
@@ -257,19 +370,16 @@ func StreamOf(raw []byte) azure.Stream {
 	if end >= len(v) {
 		return azure.ActivityLogs
 	}
-	s := string(v[1:end])
+	s := unsafe.String(&v[1], end-1) // Route keeps nothing of it
+	if end == 1 {
+		s = ""
+	}
 	if bytes.IndexByte(v[:end], '\\') >= 0 {
 		if err := json.Unmarshal(v[:end+1], &s); err != nil {
 			return azure.ActivityLogs
 		}
 	}
 	return azure.Route(s, true)
-}
-
-// hasTopKey reports whether the JSON object raw has key at its top level.
-func hasTopKey(raw []byte, key string) bool {
-	_, found := TopLevelValue(raw, key)
-	return found
 }
 
 // TopLevelValue returns the offset of the value of key at the top level of

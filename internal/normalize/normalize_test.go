@@ -1,6 +1,12 @@
 package normalize
 
-import "testing"
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestDetect(t *testing.T) {
 	for _, c := range []struct {
@@ -23,4 +29,72 @@ func TestDetect(t *testing.T) {
 			t.Errorf("Detect(%s) = %v, want %v", c.doc, got, c.want)
 		}
 	}
+}
+
+// TestAppendIsNormalize: Append writes after what dst holds exactly what
+// Normalize returns, for every source and kind of record (raw Azure of
+// each stream, ECS, unknown, broken, routed nowhere), and leaves dst as
+// it was on error.
+func TestAppendIsNormalize(t *testing.T) {
+	recs := [][]byte{
+		[]byte(`{"@timestamp":"2026-01-01T00:00:00Z","event":{"action":"x"}}`),
+		[]byte(`{"a":1}`),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"AzureFirewallNetworkRule"}`),
+		[]byte(`{"operationName":"X","time":"bad","category":"SignInLogs"}`),
+		[]byte(`{"operationName":"X",`),
+		[]byte(`{"category":"AuditLogs","operationName":"Add user","time":"2026-01-01T00:00:00Z","properties":{"result":"success","targetResources":[{"id":"u"}]}}`),
+		[]byte(`{"category":"kube-audit","operationName":"X","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"}}`),
+	}
+	recs = append(recs, benchRecords(3)...)
+	for _, raw := range sampleRecords(t) {
+		recs = append(recs, raw)
+	}
+	prefix := []byte("held|")
+	for _, raw := range recs {
+		for _, src := range []Source{Auto, Azure, AzureActivity, AzureSignIn, AzureAudit, AzurePlatform, ECS} {
+			for _, strict := range []bool{false, true} {
+				opts := Options{Strict: strict}
+				want, wantWarn, wantErr := Normalize(raw, src, opts)
+				got, warn, err := Append(append([]byte(nil), prefix...), raw, src, opts)
+				if (err != nil) != (wantErr != nil) || len(warn) != len(wantWarn) {
+					t.Errorf("%s as %v (strict %v): Append: %v %q, Normalize: %v %q", raw, src, strict, err, warn, wantErr, wantWarn)
+					continue
+				}
+				if err != nil {
+					want = nil
+				}
+				if string(got) != string(prefix)+string(want) {
+					t.Errorf("%s as %v (strict %v):\nAppend:    %s\nNormalize: %s%s", raw, src, strict, got, prefix, want)
+				}
+			}
+		}
+	}
+}
+
+// sampleRecords returns the records of the bundled sample
+// (testdata/sample: Event Hub envelopes of activity, sign-in and audit
+// records).
+func sampleRecords(t testing.TB) [][]byte {
+	t.Helper()
+	files, _ := filepath.Glob("../../testdata/sample/*.json")
+	var out [][]byte
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var env struct{ Records []json.RawMessage }
+			if json.Unmarshal(line, &env) != nil {
+				continue
+			}
+			for _, r := range env.Records {
+				out = append(out, []byte(r))
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no records in testdata/sample")
+	}
+	return out
 }

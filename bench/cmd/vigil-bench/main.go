@@ -11,7 +11,9 @@
 //	c   vigil hunt (the built-in pack)
 //	d   vigil hunt --rules <detection-rules>/rules (Elastic's corpus; skipped when absent)
 //	e0  vigil-scan over the raw Azure file (the baseline of e)
-//	e   vigil normalize over the raw Azure file
+//	e   vigil normalize over the raw Azure file (e1: GOMAXPROCS=1)
+//	es0, es, es1  the same over raw Entra ID sign-in records
+//	ea0, ea, ea1  the same over raw Entra ID audit records
 //	f1  c over the same events split into 4 files, GOMAXPROCS=1
 //	f2  the same with GOMAXPROCS=2
 //	m   c over one of those files (a quarter of the input): peak memory
@@ -144,6 +146,21 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
+	// Raw Entra ID sign-in and audit records, for their normalize steps.
+	r := &runner{c: c, root: root, vigil: vigil, scan: scan}
+	for _, k := range []struct {
+		stream, step string
+		path         *string
+		st           *gen.Stats
+	}{{gen.RawSignIn, "es", &r.rawSignIn, &r.rawSignInSt}, {gen.RawAudit, "ea", &r.rawAudit, &r.rawAuditSt}} {
+		if c.only != nil && !c.only[k.step] && !c.only[k.step+"0"] && !c.only[k.step+"1"] {
+			continue
+		}
+		*k.path = filepath.Join(dir, "azure-raw-"+k.stream+ext)
+		if *k.st, err = gen.WriteFile(*k.path, gen.Options{Seed: c.seed, Events: c.rawEvents, Raw: true, RawStream: k.stream}); err != nil {
+			return err
+		}
+	}
 	logf("generated %d events (%.0f MB, %.0f bytes/event) and %d raw Azure records in %s",
 		st.Events, float64(st.Bytes)/1e6, float64(st.Bytes)/float64(st.Events), rawSt.Events, time.Since(t0).Round(time.Millisecond))
 	shards, err := split(events, dir, 4)
@@ -160,7 +177,6 @@ func run(c config) error {
 	}
 
 	corpus, corpusNote := findCorpus(c.corpus, root)
-	r := &runner{c: c, root: root, vigil: vigil, scan: scan}
 	if corpus != "" {
 		r.corpusRules = r.countRunnable(corpus)
 	}

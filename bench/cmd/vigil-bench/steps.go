@@ -43,6 +43,10 @@ type runner struct {
 	vigil, scan string
 	corpusRules string
 	results     []result
+
+	// Raw Entra ID files of the es and ea steps ("" when not selected).
+	rawSignIn, rawAudit     string
+	rawSignInSt, rawAuditSt gen.Stats
 }
 
 func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpusNote string, st, rawSt gen.Stats) {
@@ -76,9 +80,23 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 		{id: "dx", title: "d1 without the rule index", bin: r.vigil, args: append(hunt(corpus), events), env: append(one, "VIGIL_RULE_INDEX=off"), events: st.Events, bytes: size, base: "a"},
 		{id: "e0", title: "plain JSON scan, raw Azure file", bin: r.scan, args: []string{"-field", "records.operationName", raw}, events: rawSt.Events, bytes: fileSize(raw)},
 		{id: "e", title: "normalize: raw Azure file", bin: r.vigil, args: []string{"normalize", raw}, events: rawSt.Events, bytes: fileSize(raw), base: "e0"},
+		{id: "e1", title: "e, GOMAXPROCS=1", bin: r.vigil, args: []string{"normalize", raw}, env: one, events: rawSt.Events, bytes: fileSize(raw), base: "e0"},
 		{id: "f1", title: "hunt: pack, 4 files, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(), shards...), env: []string{"GOMAXPROCS=1"}, events: st.Events, bytes: shardBytes, base: "a"},
 		{id: "f2", title: "hunt: pack, 4 files, GOMAXPROCS=2", bin: r.vigil, args: append(hunt(), shards...), env: []string{"GOMAXPROCS=2"}, events: st.Events, bytes: shardBytes, base: "a"},
 		{id: "m", title: "hunt: pack, 1/4 of the input", bin: r.vigil, args: append(hunt(), shards[0]), bytes: fileSize(shards[0]), base: "a"},
+	}
+	for _, x := range []struct {
+		id, what, path string
+		st             gen.Stats
+	}{{"es", "Entra ID sign-in", r.rawSignIn, r.rawSignInSt}, {"ea", "Entra ID audit", r.rawAudit, r.rawAuditSt}} {
+		if x.path == "" {
+			continue
+		}
+		n, b := x.st.Events, fileSize(x.path)
+		all = append(all,
+			step{id: x.id + "0", title: "plain JSON scan, raw " + x.what + " file", bin: r.scan, args: []string{"-field", "records.operationName", x.path}, events: n, bytes: b},
+			step{id: x.id, title: "normalize: raw " + x.what + " file", bin: r.vigil, args: []string{"normalize", x.path}, events: n, bytes: b, base: x.id + "0"},
+			step{id: x.id + "1", title: x.id + ", GOMAXPROCS=1", bin: r.vigil, args: []string{"normalize", x.path}, env: one, events: n, bytes: b, base: x.id + "0"})
 	}
 	if len(docs) == 2 {
 		// The same events as one document: ratios to c, the NDJSON hunt.

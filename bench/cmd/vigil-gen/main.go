@@ -6,6 +6,7 @@
 //
 //	go run ./bench/cmd/vigil-gen -n 100000 -o /tmp/events.ndjson
 //	go run ./bench/cmd/vigil-gen -raw -n 20000 -o /tmp/azure-raw.ndjson.gz
+//	go run ./bench/cmd/vigil-gen -raw -raw-stream signin -n 20000 -o /tmp/signin-raw.ndjson
 package main
 
 import (
@@ -22,13 +23,23 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the generator: the same seed and -n give the same file")
 	out := flag.String("o", "", "output file (.gz: gzip); default: standard output")
 	raw := flag.Bool("raw", false, "only raw Azure activity records in {\"records\":[...]} envelopes (input of vigil normalize)")
+	rawStream := flag.String("raw-stream", "", "with -raw, raw records of another stream: signin (Entra ID SignInLogs) or audit (AuditLogs)")
 	quiet := flag.Bool("q", false, "no summary on standard error")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "vigil-gen: unexpected arguments; use -o FILE")
 		os.Exit(2)
 	}
-	o := gen.Options{Seed: *seed, Events: *n, Raw: *raw}
+	switch *rawStream {
+	case "", "activity", gen.RawSignIn, gen.RawAudit:
+	default:
+		fmt.Fprintf(os.Stderr, "vigil-gen: -raw-stream %q: use signin or audit\n", *rawStream)
+		os.Exit(2)
+	}
+	if *rawStream == "activity" {
+		*rawStream = ""
+	}
+	o := gen.Options{Seed: *seed, Events: *n, Raw: *raw, RawStream: *rawStream}
 	var st gen.Stats
 	var err error
 	if *out == "" {

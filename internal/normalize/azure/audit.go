@@ -2,6 +2,7 @@ package azure
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -158,5 +159,355 @@ func dropNulls(x any) {
 		for _, v := range t {
 			dropNulls(v)
 		}
+	}
+}
+
+// auditTopRenames and auditPropRenames are the keys the audit pipeline
+// renames at the top of the record and in its properties.
+var (
+	auditTopRenames = [][2]string{
+		{"operationName", "operation_name"}, {"resultSignature", "result_signature"},
+		{"operationVersion", "operation_version"}, {"resultType", "result_type"},
+		{"resultDescription", "result_description"}, {"Level", "level"},
+	}
+	auditPropRenames = [][2]string{
+		{"activityDisplayName", "activity_display_name"}, {"activityDateTime", "activity_datetime"},
+		{"additionalDetails", "additional_details"}, {"resultReason", "result_reason"},
+		{"correlationId", "correlation_id"}, {"loggedByService", "logged_by_service"},
+		{"operationType", "operation_type"}, {"initiatedBy", "initiated_by"},
+		{"targetResources", "target_resources"},
+	}
+)
+
+// renamed returns key's new name in renames, or key.
+func renamed(renames [][2]string, key string) string {
+	for _, r := range renames {
+		if r[0] == key {
+			return r[1]
+		}
+	}
+	return key
+}
+
+// audit is Audit written from the record's bytes (AppendStream).
+func (f *fastDoc) audit(opts Options) bool {
+	var plain xform
+	top, ok := f.record(plain)
+	if !ok {
+		return false
+	}
+	if cat, ok := f.stringOf(top, "category"); !ok || cat != "AuditLogs" {
+		return false // the pipeline drops it: an error, from the general path
+	}
+	// A renamed key meeting its new name: map order decides (level is
+	// taken before Level is renamed).
+	if f.clash(top, auditTopRenames[:len(auditTopRenames)-1]) {
+		return false
+	}
+	f.begin(AuditLogs, opts, false)
+	if v, ok := f.find(top, "time"); ok && !f.putTimestamp(v) {
+		return false
+	}
+	if v, ok := f.find(top, "durationMs"); ok && !f.putDuration(v) {
+		return false
+	}
+	props, hasProps, ok := f.properties(top, plain)
+	if !ok {
+		return false
+	}
+	resultTaken := false
+	if v, ok := f.find(props, "result"); ok && f.raw[v.s] == '"' {
+		r, _ := f.str(v, true)
+		if l := strings.ToLower(r); l == "success" || l == "failure" {
+			resultTaken = true
+			f.putString("event.outcome", l)
+		}
+	}
+	if v, ok := f.find(top, "level"); ok {
+		f.putValue("log.level", v, plain)
+	}
+	if !f.putAction(top, "operationName", false) {
+		return false
+	}
+	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
+	if !ok {
+		return false
+	}
+	relIP := f.related(0, "related.ip", false)
+	callerTaken := false
+	if v, ok := f.find(top, "callerIpAddress"); ok {
+		switch {
+		case f.raw[v.s] == '"':
+			if ip, _ := f.str(v, true); ip != "" {
+				f.sourceIP(ip, relIP)
+				callerTaken = true
+			}
+		case !f.isNull(v):
+			f.putValue("source.address", v, plain)
+			callerTaken = true
+		}
+	}
+	relEntity := f.related(1, "related.entity", true)
+	if hasProps {
+		if f.clash(props, auditPropRenames) {
+			return false
+		}
+		if v, ok := f.find(props, "initiatedBy"); ok && f.raw[v.s] == '{' {
+			ib, ok := f.object(v, plain)
+			if !ok {
+				return false
+			}
+			for _, who := range [][2]string{{"app", "servicePrincipalId"}, {"user", "id"}} {
+				if w, ok := f.find(ib, who[0]); ok && f.raw[w.s] == '{' {
+					m, ok := f.object(w, plain)
+					if !ok || !f.addMustache(relEntity, m, who[1]) {
+						return false
+					}
+				}
+			}
+		}
+		if v, ok := f.find(props, "targetResources"); ok && f.raw[v.s] == '[' {
+			if !f.targetResources(v, relEntity) {
+				return false
+			}
+		}
+	}
+	f.putRelated(relIP, true)
+	f.putRelated(relEntity, false)
+
+	// azure.auditlogs: the record, renamed, without what went to ECS.
+	const root = "azure.auditlogs."
+	for _, m := range top {
+		switch m.key {
+		case "time", "resourceId", "durationMs", "level", "tenantId", "correlationId":
+			continue
+		case "callerIpAddress":
+			if callerTaken {
+				continue
+			}
+		case "properties":
+			if hasProps {
+				continue
+			}
+		}
+		if !f.putValueKey(root, renamed(auditTopRenames, m.key), m.v, plain) {
+			return false
+		}
+	}
+	if hasProps {
+		const prefix = root + "properties."
+		n := 0
+		for _, m := range props {
+			key := m.key
+			t := plain
+			switch key {
+			case "result":
+				if resultTaken {
+					continue
+				}
+			case "userAgent":
+				if f.isNull(m.v) {
+					continue
+				}
+			case "initiatedBy":
+				t.dropNulls = true
+			case "targetResources":
+				if f.raw[m.v.s] == '[' {
+					n++
+					continue // put by targetResources
+				}
+				key = "targetResources" // kept as it is
+			}
+			if key != "targetResources" {
+				key = renamed(auditPropRenames, key)
+			}
+			n++
+			if !f.putValueKey(prefix, key, m.v, t) {
+				return false
+			}
+		}
+		if n == 0 {
+			f.putEmptyObject(root + "properties")
+		}
+	}
+	rid, hasRID := f.find(top, "resourceId")
+	return f.sharedFast(rid, hasRID, tn.value, tn.set, tn.isString, false)
+}
+
+// targetResources puts the audit pipeline's target_resources: the list
+// as an object keyed by position, each resource's display name, id,
+// type, address and user principal name, and its modified properties
+// keyed by position likewise; the ids go to related.entity.
+func (f *fastDoc) targetResources(v span, rel *related) bool {
+	raw := f.raw
+	var plain xform
+	// Keys are positions, written in string order ("10" before "2"):
+	// built in position order, then sorted.
+	elems := f.elems[:0]
+	n, good := 0, true
+	elements(raw, v, func(x span) bool {
+		var t []tkv
+		if raw[x.s] == '{' {
+			var ok bool
+			if t, ok = f.object(x, plain); !ok {
+				good = false
+				return false
+			}
+		}
+		s := len(f.arena)
+		f.arena = append(f.arena, '{')
+		first := true
+		field := func(name string, x span, has bool) {
+			if !has || f.isNull(x) {
+				return
+			}
+			if !first {
+				f.arena = append(f.arena, ',')
+			}
+			first = false
+			f.arena = appendJSONString(f.arena, name)
+			f.arena = append(f.arena, ':')
+			f.arena = f.canon(f.arena, x)
+		}
+		// In key order: display_name, id, ip_address, modified_properties,
+		// type, user_principal_name.
+		dn, hasDN := f.find(t, "displayName")
+		field("display_name", dn, hasDN)
+		id, hasID := f.find(t, "id")
+		field("id", id, hasID)
+		if hasID && !f.isNull(id) {
+			s, ok := f.mustache(id)
+			if !ok {
+				good = false
+				return false
+			}
+			if s != "" {
+				rel.add(s)
+			}
+		}
+		ip, hasIP := f.find(t, "ipAddress")
+		field("ip_address", ip, hasIP)
+		if !first {
+			f.arena = append(f.arena, ',')
+		}
+		first = false
+		f.arena = append(f.arena, `"modified_properties":{`...)
+		if mp, ok := f.find(t, "modifiedProperties"); ok && raw[mp.s] == '[' {
+			if !f.modifiedProperties(mp) {
+				good = false
+				return false
+			}
+		}
+		f.arena = append(f.arena, '}')
+		ty, hasTy := f.find(t, "type")
+		field("type", ty, hasTy)
+		upn, hasUPN := f.find(t, "userPrincipalName")
+		field("user_principal_name", upn, hasUPN)
+		f.arena = append(f.arena, '}')
+		elems = append(elems, posSpan{position(n), span{s, len(f.arena)}})
+		n++
+		return true
+	})
+	f.elems = elems[:0]
+	if !good {
+		return false
+	}
+	s := len(f.arena)
+	f.arena = append(f.arena, '{')
+	f.appendPositional(elems)
+	f.arena = append(f.arena, '}')
+	f.put("azure.auditlogs.properties.target_resources", s)
+	return true
+}
+
+// modifiedProperties appends the members of a target resource's
+// modified_properties (without braces): each modified property's display
+// name, new and old value, keyed by position.
+func (f *fastDoc) modifiedProperties(v span) bool {
+	raw := f.raw
+	var plain xform
+	props := f.props[:0]
+	n, good := 0, true
+	elements(raw, v, func(x span) bool {
+		var p []tkv
+		if raw[x.s] == '{' {
+			var ok bool
+			if p, ok = f.object(x, plain); !ok {
+				good = false
+				return false
+			}
+		}
+		s := len(f.arena)
+		f.arena = append(f.arena, '{')
+		first := true
+		for _, kv := range [][2]string{{"displayName", "display_name"}, {"newValue", "new_value"}, {"oldValue", "old_value"}} {
+			x, has := f.find(p, kv[0])
+			if !has || f.isNull(x) {
+				continue
+			}
+			if !first {
+				f.arena = append(f.arena, ',')
+			}
+			first = false
+			f.arena = appendJSONString(f.arena, kv[1])
+			f.arena = append(f.arena, ':')
+			f.arena = f.canon(f.arena, x)
+		}
+		f.arena = append(f.arena, '}')
+		props = append(props, posSpan{position(n), span{s, len(f.arena)}})
+		n++
+		return true
+	})
+	f.props = props[:0]
+	if !good {
+		return false
+	}
+	built := len(f.arena)
+	if len(props) > 0 {
+		built = props[0].v.s
+	}
+	// The members go after the elements were built: written at the end,
+	// then moved over the elements.
+	start := len(f.arena)
+	f.appendPositional(props)
+	moved := copy(f.arena[built:], f.arena[start:])
+	f.arena = f.arena[:built+moved]
+	return true
+}
+
+// positions are the keys of the first target resources and modified
+// properties ("0", "1", ...).
+var positions = func() (p [64]string) {
+	for i := range p {
+		p[i] = strconv.Itoa(i)
+	}
+	return p
+}()
+
+func position(n int) string {
+	if n < len(positions) {
+		return positions[n]
+	}
+	return strconv.Itoa(n)
+}
+
+// posSpan is an element of a list written as an object keyed by
+// position: its key and its value in the arena.
+type posSpan struct {
+	key string
+	v   span
+}
+
+// appendPositional appends the members "key":value of elements built in
+// the arena, in key order (string order: "10" before "2").
+func (f *fastDoc) appendPositional(elems []posSpan) {
+	slices.SortFunc(elems, func(a, b posSpan) int { return strings.Compare(a.key, b.key) })
+	for j, el := range elems {
+		if j > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, el.key)
+		f.arena = append(f.arena, ':')
+		f.arena = append(f.arena, f.arena[el.v.s:el.v.e]...)
 	}
 }

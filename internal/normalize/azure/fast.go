@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/netip"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,7 +43,10 @@ func AppendActivity(dst, raw []byte, opts Options, strict bool) (out []byte, war
 		return dst, nil, false, f.notActivity
 	}
 	f.constants(ActivityLogs, opts)
-	out = f.emit(dst)
+	out, ok = f.emit(dst)
+	if !ok {
+		return dst, nil, false, false
+	}
 	return out, f.warnings, true, false
 }
 
@@ -52,11 +55,15 @@ var fastPool = sync.Pool{New: func() any { return &fastDoc{} }}
 // span is a JSON value of the record: raw[s:e].
 type span struct{ s, e int }
 
-// fent is one field of the document: its dotted path and its encoded
-// value, arena[s:e].
+// fent is one field of the document: its dotted path (prefix + path:
+// fields copied from a record's object have the object's path as prefix
+// and the key as path) and its encoded value, arena[s:e]. rec marks a
+// field named by a key of the record, which must not meet another.
 type fent struct {
-	path string
-	s, e int
+	prefix, path string
+	s, e         int
+	rec          bool
+	gone         bool // a key of the record whose value was dropped (dropEmptyFields)
 }
 
 // fastDoc builds one document: its fields as encoded values in an arena,
@@ -70,6 +77,23 @@ type fastDoc struct {
 	tmp         []kv
 	seen        []string
 	entities    []string
+	shapes      shapeCache
+	names       nameCache
+	snake       map[string]string // keys in snake case (keysToSnakeCase)
+	snakeDrop   map[string]string // the same, the Graph pipelines' variant
+	seq         []seqName         // the keys snakeName met, in the order of the last record
+	seqAt       int
+	rel         [3]related // the writers' related lists
+	resources   [64]struct {
+		id    string
+		parts [][2]string
+	} // the resource ids met lately, by hash: resourceParts without its lock
+	elems     []posSpan // audit's target resources
+	props     []posSpan // and their modified properties
+	kvs       []tkv     // objects being copied by canonT, and members read by the writers
+	pairs     []tkv     // keyValueList's
+	shapeHash uint64    // of the fields' paths, in the order they were put
+	bad       bool      // the record needs the general path (found on the way)
 }
 
 type kv struct {
@@ -81,17 +105,38 @@ func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
+	f.shapeHash = 14695981039346656037
 	f.warnings = nil
 	f.notActivity = false
+	f.bad = false
+	f.seqAt = 0
 	clear(f.entities[:cap(f.entities)])
 	f.entities = f.entities[:0]
 	clear(f.seen[:cap(f.seen)])
 	clear(f.tmp[:cap(f.tmp)])
+	clear(f.kvs[:cap(f.kvs)])
+	f.kvs = f.kvs[:0]
 }
 
 // put adds a field whose encoded value the caller appended to the arena
 // from offset s.
-func (f *fastDoc) put(path string, s int) { f.ents = append(f.ents, fent{path, s, len(f.arena)}) }
+func (f *fastDoc) put(path string, s int) {
+	f.ents = append(f.ents, fent{path: path, s: s, e: len(f.arena)})
+	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+}
+
+// putKey is put for the field prefix+key named by a key of the record.
+func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
+	f.ents = append(f.ents, fent{prefix, key, s, len(f.arena), true, gone})
+	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
+	if gone {
+		h ^= 1 << 40
+	}
+	if key != "" {
+		h ^= uint64(key[len(key)-1])
+	}
+	f.shapeHash = f.shapeHash*1099511628211 ^ h
+}
 
 func (f *fastDoc) putString(path, v string) {
 	s := len(f.arena)
@@ -126,7 +171,40 @@ func (f *fastDoc) putList(path string, vs []string) {
 
 func appendJSONString(b []byte, s string) []byte { return event.AppendString(b, s) }
 
-func (f *fastDoc) constants(s Stream, opts Options) {
+// resourceParts is resourceParts through a small cache of the writer's
+// own, which needs no lock.
+func (f *fastDoc) resourceParts(id string) [][2]string {
+	e := &f.resources[maphash.String(resourceSeed, id)&63]
+	if e.id == id && e.parts != nil {
+		return e.parts
+	}
+	parts := resourceParts(id)
+	if parts == nil {
+		parts = [][2]string{}
+	}
+	e.id, e.parts = strings.Clone(id), parts
+	return parts
+}
+
+var resourceSeed = maphash.MakeSeed()
+
+// unsafeString is b as a string without a copy: valid while b is.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unsafeBytes is s as bytes without a copy, not to be written.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+func (f *fastDoc) constants(s Stream, opts Options) { f.begin(s, opts, true) }
+
+// begin puts the fields every document of stream s has (begin's); strip
+// takes the empty pairs out of event.original, as the activity, Graph and
+// platform pipelines do.
+func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
 	f.putString("ecs.version", "8.11.0")
 	f.putString("event.kind", "event")
 	f.putString("event.dataset", s.Dataset())
@@ -136,12 +214,8 @@ func (f *fastDoc) constants(s Stream, opts Options) {
 	f.putString("data_stream.namespace", "default")
 	f.putString("cloud.provider", "azure")
 	if len(f.raw) > 0 {
-		orig := f.raw
-		if bytes.Contains(orig, []byte(`"":"",`)) {
-			orig = bytes.ReplaceAll(orig, []byte(`"":"",`), nil)
-		}
 		s := len(f.arena)
-		f.arena = appendJSONString(f.arena, unsafe.String(&orig[0], len(orig)))
+		f.arena = appendOriginal(f.arena, f.raw, strip)
 		f.put("event.original", s)
 	}
 	if !opts.Ingested.IsZero() {
@@ -205,9 +279,7 @@ func (f *fastDoc) activity(strict bool) bool {
 	if s, ok := f.str(top[kTime], has(kTime)); ok {
 		if t, ok := parseTime(s); ok {
 			at := len(f.arena)
-			f.arena = append(f.arena, '"')
-			f.arena = t.UTC().AppendFormat(f.arena, "2006-01-02T15:04:05.000Z")
-			f.arena = append(f.arena, '"')
+			f.arena = appendTimestamp(f.arena, t)
 			f.put("@timestamp", at)
 		} else {
 			f.warnings = append(f.warnings, fmt.Sprintf("time %q is in no known format; @timestamp left out", s))
@@ -218,7 +290,7 @@ func (f *fastDoc) activity(strict bool) bool {
 		f.putString("cloud.resource_id", s)
 		f.entities = append(f.entities, s)
 		sub := ""
-		for _, p := range resourceParts(s) {
+		for _, p := range f.resourceParts(s) {
 			f.putString(p[0], p[1])
 			if p[0] == "azure.subscription_id" {
 				sub = p[1]
@@ -242,14 +314,7 @@ func (f *fastDoc) activity(strict bool) bool {
 	}
 	if s, ok := f.str(top[kCategory], has(kCategory)); ok {
 		f.putString("azure.activitylogs.category", s)
-		switch strings.ToLower(s) {
-		case "write", "action":
-			f.putList("event.type", []string{"change"})
-		case "read":
-			f.putList("event.type", []string{"access"})
-		case "delete":
-			f.putList("event.type", []string{"deletion"})
-		}
+		f.putEventType(s)
 	}
 	if s, ok := f.str(top[kResultType], has(kResultType)); ok {
 		f.putString("azure.activitylogs.result_type", s)
@@ -297,21 +362,9 @@ func (f *fastDoc) activity(strict bool) bool {
 		f.putString("geo.name", s)
 	}
 	if ip, ok := f.str(top[kCallerIP], has(kCallerIP)); ok && ip != "" {
-		if a, err := netip.ParseAddr(ip); err == nil {
-			at := len(f.arena)
-			f.arena = append(f.arena, '"')
-			f.arena = a.AppendTo(f.arena)
-			f.arena = append(f.arena, '"')
-			f.put("source.ip", at)
-			f.put("client.ip", at)
-			end := len(f.arena)
-			f.arena = append(f.arena, '[')
-			f.arena = append(f.arena, f.arena[at:end]...)
-			f.arena = append(f.arena, ']')
-			f.put("related.ip", end)
-		} else {
-			f.putString("source.address", ip)
-		}
+		rel := f.related(0, "related.ip", false)
+		f.sourceIP(ip, rel)
+		f.putRelated(rel, true)
 	}
 	// A record the general path must take is found on the way: what was
 	// written so far is dropped with it.
@@ -406,14 +459,15 @@ func (f *fastDoc) identityFast(v span) bool {
 					ok = false
 					return false
 				}
-				sk := snake(string(k))
+				path := f.names.join("azure.activitylogs.identity.authorization.evidence.", k, snake)
+				sk := path[len("azure.activitylogs.identity.authorization.evidence."):]
 				if slices.Contains(seen, sk) || strings.IndexByte(sk, '.') >= 0 {
 					ok = false // two keys on one field: map order decides
 					return false
 				}
 				seen = append(seen, sk)
 				if write {
-					f.putRaw("azure.activitylogs.identity.authorization.evidence."+sk, x)
+					f.putRaw(path, x)
 					if string(k) == "principalId" {
 						principal, _ = f.str(x, true)
 					}
@@ -663,13 +717,15 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 		s, _ := f.str(v, true)
 		return appendJSONString(dst, s)
 	case '{':
-		var ms []kv
+		base := len(f.kvs)
+		defer func() { f.kvs = f.kvs[:base] }()
 		members(raw, v.s, func(k []byte, x span) bool {
 			key, _ := f.key(k)
-			ms = append(ms, kv{key, x})
+			f.kvs = append(f.kvs, tkv{key: key, v: x})
 			return true
 		})
-		slices.SortStableFunc(ms, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+		ms := f.kvs[base:len(f.kvs):len(f.kvs)]
+		slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
 		dst = append(dst, '{')
 		first := true
 		for i, e := range ms {
@@ -687,32 +743,38 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 		return append(dst, '}')
 	case '[':
 		dst = append(dst, '[')
-		i := skipWS(raw, v.s+1)
 		first := true
-		for i < v.e && raw[i] != ']' {
-			e := valueEnd(raw, i)
+		elements(raw, v, func(x span) bool {
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = f.canon(dst, span{i, e})
-			i = skipWS(raw, e)
-			if i < v.e && raw[i] == ',' {
-				i = skipWS(raw, i+1)
-			}
-		}
+			dst = f.canon(dst, x)
+			return true
+		})
 		return append(dst, ']')
 	}
 	return append(dst, raw[v.s:v.e]...)
 }
 
 // plainJSONString reports whether the contents of a string token are
-// written back unchanged by event.AppendJSON: no escape, valid UTF-8,
-// neither U+2028 nor U+2029.
+// written back unchanged by event.AppendJSON: valid UTF-8, neither U+2028
+// nor U+2029, and no escape but those it writes the same way (\", \\,
+// \n, \r, \t, \b, \f).
 func plainJSONString(b []byte) bool {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
-		if c == '\\' || c < 0x20 {
+		if c == '\\' {
+			if i+1 < len(b) {
+				switch b[i+1] {
+				case '"', '\\', 'n', 'r', 't', 'b', 'f':
+					i++
+					continue
+				}
+			}
+			return false
+		}
+		if c < 0x20 {
 			return false
 		}
 		if c >= utf8.RuneSelf {
@@ -720,70 +782,6 @@ func plainJSONString(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// emit writes the fields as one nested JSON object, keys sorted at every
-// level.
-func (f *fastDoc) emit(dst []byte) []byte {
-	ents := f.ents
-	slices.SortFunc(ents, func(a, b fent) int {
-		if c := comparePaths(a.path, b.path); c != 0 {
-			return c
-		}
-		return a.s - b.s // later fields have later arena offsets
-	})
-	// The last of fields set twice wins, as doc0.set.
-	w := 0
-	for i := range ents {
-		if i+1 < len(ents) && ents[i+1].path == ents[i].path {
-			continue
-		}
-		ents[w] = ents[i]
-		w++
-	}
-	ents = ents[:w]
-	dst = append(dst, '{')
-	var open []string // the objects open, outermost first
-	first := true
-	for _, e := range ents {
-		segs := e.path
-		// Close the objects the path leaves.
-		depth := 0
-		for depth < len(open) {
-			seg, rest, more := strings.Cut(segs, ".")
-			if !more || seg != open[depth] {
-				break
-			}
-			segs = rest
-			depth++
-		}
-		for len(open) > depth {
-			dst = append(dst, '}')
-			open = open[:len(open)-1]
-			first = false
-		}
-		for {
-			seg, rest, more := strings.Cut(segs, ".")
-			if !first {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONString(dst, seg)
-			dst = append(dst, ':')
-			if !more {
-				dst = append(dst, f.arena[e.s:e.e]...)
-				first = false
-				break
-			}
-			dst = append(dst, '{')
-			open = append(open, seg)
-			first = true
-			segs = rest
-		}
-	}
-	for range open {
-		dst = append(dst, '}')
-	}
-	return append(dst, '}')
 }
 
 // comparePaths orders dotted paths as nested objects with sorted keys
@@ -821,12 +819,31 @@ func members(raw []byte, i int, fn func(k []byte, v span) bool) {
 		k := raw[i+1 : ke-1]
 		i = skipWS(raw, ke)
 		i = skipWS(raw, i+1) // ':'
+		if i >= len(raw) {
+			return // not JSON: the caller said it was
+		}
 		ve := valueEnd(raw, i)
 		if !fn(k, span{i, ve}) {
 			return
 		}
 		i = skipWS(raw, ve)
 		if i < len(raw) && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+}
+
+// elements calls fn with each element of the list at v, until fn returns
+// false. raw is valid JSON.
+func elements(raw []byte, v span, fn func(x span) bool) {
+	i := skipWS(raw, v.s+1)
+	for i < v.e && raw[i] != ']' {
+		e := valueEnd(raw, i)
+		if !fn(span{i, e}) {
+			return
+		}
+		i = skipWS(raw, e)
+		if i < v.e && raw[i] == ',' {
 			i = skipWS(raw, i+1)
 		}
 	}
@@ -841,6 +858,19 @@ func skipWS(raw []byte, i int) int {
 
 // stringEnd returns the offset after the string token at raw[i] ('"').
 func stringEnd(raw []byte, i int) int {
+	// Most strings are short: look at their first bytes one by one.
+	for j := i + 1; j < len(raw) && j < i+24; j++ {
+		switch raw[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			return stringEndSlow(raw, i)
+		}
+	}
+	return stringEndSlow(raw, i)
+}
+
+func stringEndSlow(raw []byte, i int) int {
 	j := i + 1
 	for {
 		n := bytes.IndexByte(raw[j:], '"')
@@ -859,6 +889,13 @@ func stringEnd(raw []byte, i int) int {
 	}
 }
 
+// structural maps the bytes valueEnd stops at: '"', and brackets as '{'
+// (opening) or '}' (closing).
+var structural = func() (t [256]byte) {
+	t['"'], t['{'], t['['], t['}'], t[']'] = '"', '{', '{', '}', '}'
+	return t
+}()
+
 // valueEnd returns the offset after the value at raw[i].
 func valueEnd(raw []byte, i int) int {
 	if i >= len(raw) {
@@ -870,12 +907,14 @@ func valueEnd(raw []byte, i int) int {
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(raw); j++ {
-			switch raw[j] {
+			switch structural[raw[j]] {
+			case 0:
+				continue
 			case '"':
 				j = stringEnd(raw, j) - 1
-			case '{', '[':
+			case '{':
 				depth++
-			case '}', ']':
+			case '}':
 				if depth--; depth == 0 {
 					return j + 1
 				}

@@ -231,3 +231,280 @@ func uriParts(d doc0, s string) bool {
 	}
 	return true
 }
+
+// graph is Graph written from the record's bytes (AppendStream).
+func (f *fastDoc) graph(opts Options) bool {
+	t := xform{snake: true, dropUnderscore: true, compact: true}
+	top, ok := f.record(t)
+	if !ok {
+		return false
+	}
+	f.begin(GraphActivityLogs, opts, true)
+	f.putList("event.type", []string{"access"})
+	props, hasProps, ok := f.properties(top, t)
+	if !ok {
+		return false
+	}
+	if v, ok := f.find(top, "time"); ok && !f.isNull(v) && !f.putTimestamp(v) {
+		return false
+	}
+	// Properties that go elsewhere (or are rewritten): left out of the
+	// copy below.
+	skip := map[string]bool{}
+	var issued string
+	if v, ok := f.find(props, "token_issued_at"); ok && !f.isNull(v) {
+		s, _ := f.str(v, f.raw[v.s] == '"')
+		d, ok := isoDate(any(s))
+		if f.raw[v.s] != '"' || !ok {
+			return false // the pipeline's error: the general path
+		}
+		issued = d
+		skip["token_issued_at"] = true
+	}
+	relIP := f.related(0, "related.ip", false)
+	ip, hasCaller := f.find(top, "caller_ip_address")
+	fromCaller := hasCaller && !f.isNull(ip)
+	dropCaller := false
+	if !fromCaller && hasProps {
+		var has bool
+		if ip, has = f.find(props, "ip_address"); !has {
+			ip = span{-1, -1}
+		}
+	} else if !fromCaller {
+		ip = span{-1, -1}
+	}
+	if ip.s >= 0 && !f.isNull(ip) {
+		isIP := false
+		if f.raw[ip.s] == '"' {
+			if s, _ := f.str(ip, true); s != "" {
+				f.sourceIP(s, relIP)
+				isIP = len(relIP.vals) > 0
+			}
+		} else {
+			f.putValue("source.address", ip, t)
+		}
+		switch {
+		case isIP:
+			dropCaller, skip["ip_address"] = true, true
+		case fromCaller:
+			dropCaller = true
+		default:
+			skip["ip_address"] = true
+		}
+	}
+	if v, ok := f.find(top, "level"); ok && !f.isNull(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putNonEmpty("log.level", s)
+	}
+	if v, ok := f.find(top, "duration_ms"); ok {
+		if !f.putDuration(v) {
+			return false
+		}
+	} else if v, ok := f.find(props, "duration_ms"); ok {
+		skip["duration_ms"] = true
+		if !f.putDuration(v) {
+			return false
+		}
+	}
+	region := ""
+	if v, ok := f.find(top, "location"); ok && !f.isNull(v) {
+		if region, ok = f.mustache(v); !ok {
+			return false
+		}
+		f.putValue("destination.geo.region_name", v, t)
+	} else if v, ok := f.find(props, "location"); ok && !f.isNull(v) {
+		if region, ok = f.mustache(v); !ok {
+			return false
+		}
+		f.putValue("destination.geo.region_name", v, t)
+		skip["location"] = true
+	}
+	if !f.putAction(top, "operation_name", true) {
+		return false
+	}
+	tenant, tenantSet := "", false
+	for _, ms := range [][]tkv{top, props} {
+		if v, ok := f.find(ms, "tenant_id"); ok && !f.isNull(v) {
+			if tenant, ok = f.mustache(v); !ok {
+				return false
+			}
+			f.putValue("azure.tenant_id", v, t)
+			skip["tenant_id"], tenantSet = true, true
+			break
+		}
+	}
+	if v, ok := f.find(top, "correlation_id"); ok {
+		f.putValue("azure.correlation_id", v, t)
+	}
+	relUser := f.related(1, "related.user", false)
+	for _, m := range [][2]string{{"request_id", "http.request.id"}, {"request_method", "http.request.method"},
+		{"response_size_bytes", "http.response.bytes"}, {"response_status_code", "http.response.status_code"}} {
+		if v, ok := f.find(props, m[0]); ok {
+			f.putValue(m[1], v, t)
+			skip[m[0]] = true
+		}
+	}
+	if v, ok := f.find(props, "request_uri"); ok && f.raw[v.s] == '"' {
+		u, _ := f.str(v, true)
+		d := doc0{m: map[string]any{}}
+		if !uriParts(d, u) {
+			return false // the pipeline's error: the general path
+		}
+		url, _ := d.m["url"].(map[string]any)
+		for _, k := range urlParts {
+			switch x := url[k].(type) {
+			case string:
+				f.putNonEmpty("url."+k, x)
+			case int:
+				f.putInt("url."+k, int64(x))
+			}
+		}
+		skip["request_uri"] = true
+	}
+	if v, ok := f.find(props, "user_agent"); ok && f.raw[v.s] == '"' && !f.isEmpty(v) {
+		f.putValue("user_agent.original", v, t)
+		skip["user_agent"] = true
+	}
+	if v, ok := f.find(props, "user_id"); ok && !f.isEmpty(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putNonEmpty("user.id", s)
+		f.putNonEmpty("client.user.id", s)
+		relUser.add(s)
+		skip["user_id"] = true
+	}
+	f.putRelated(relIP, true)
+	f.putRelated(relUser, true)
+
+	// The record, in snake case, without what went to ECS.
+	root := GraphActivityLogs.Root() + "."
+	for _, m := range top {
+		switch m.key {
+		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
+			continue
+		case "caller_ip_address":
+			if dropCaller {
+				continue
+			}
+		case "properties":
+			if hasProps {
+				continue
+			}
+		}
+		if !f.putValueKey(root, m.key, m.v, t) {
+			return false
+		}
+	}
+	if hasProps {
+		prefix := root + "properties."
+		if f.clash(props, [][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}}) {
+			return false
+		}
+		for _, m := range props {
+			key := m.key
+			if skip[key] {
+				continue
+			}
+			switch key {
+			case "_billed_size":
+				key = "billed_size"
+			case "_is_billable":
+				key = "is_billable"
+			}
+			switch key {
+			case "roles", "scopes", "wids":
+				if f.raw[m.v.s] == '"' && !f.isEmpty(m.v) {
+					s, _ := f.str(m.v, true)
+					if !f.putSplit(prefix, key, s) {
+						return false
+					}
+					continue
+				}
+			case "is_billable":
+				if f.raw[m.v.s] == '"' {
+					s, _ := f.str(m.v, true)
+					if b, err := strconv.ParseBool(strings.ToLower(s)); err == nil {
+						at := len(f.arena)
+						f.arena = strconv.AppendBool(f.arena, b)
+						f.putKey(prefix, key, at, false)
+						continue
+					}
+				}
+			case "client_auth_method":
+				if f.raw[m.v.s] == '"' {
+					s, _ := f.str(m.v, true)
+					if n, err := strconv.Atoi(s); err == nil {
+						at := len(f.arena)
+						f.arena = strconv.AppendInt(f.arena, int64(n), 10)
+						f.putKey(prefix, key, at, false)
+						continue
+					}
+				}
+			case "time_generated":
+				if f.raw[m.v.s] == '"' {
+					s, _ := f.str(m.v, true)
+					if d, ok := isoDate(any(s)); ok {
+						at := len(f.arena)
+						f.arena = appendJSONString(f.arena, d)
+						f.putKey(prefix, key, at, false)
+						continue
+					}
+				}
+			}
+			if !f.putValueKey(prefix, key, m.v, t) {
+				return false
+			}
+		}
+		if issued != "" {
+			at := len(f.arena)
+			f.arena = appendJSONString(f.arena, issued)
+			f.putKey(prefix, "token_issued_at", at, false)
+		}
+	}
+	rid, hasRID := f.find(top, "resource_id")
+	if !f.sharedFast(rid, hasRID, tenant, tenantSet, true, true) {
+		return false
+	}
+	if tenant != "" {
+		f.putString("cloud.account.id", tenant)
+	}
+	if region != "" {
+		f.putString("cloud.region", region)
+	}
+	f.putString("cloud.service.name", "Microsoft Graph")
+	return true
+}
+
+// urlParts are the url fields uriParts writes.
+var urlParts = []string{"original", "scheme", "domain", "port", "path", "extension", "query", "fragment", "user_info", "username", "password"}
+
+// putSplit puts a list of the space-separated words of s (the pipeline's
+// split), empty words left out as dropEmptyFields leaves them.
+func (f *fastDoc) putSplit(prefix, key, s string) bool {
+	at := len(f.arena)
+	f.arena = append(f.arena, '[')
+	n := 0
+	for _, w := range strings.Split(s, " ") {
+		if w == "" {
+			continue
+		}
+		if n > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		n++
+		f.arena = appendJSONString(f.arena, w)
+	}
+	f.arena = append(f.arena, ']')
+	if n == 0 {
+		f.arena = f.arena[:at]
+		f.putKey(prefix, key, at, true)
+		return true
+	}
+	f.putKey(prefix, key, at, false)
+	return true
+}

@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -114,4 +115,204 @@ func Platform(rec map[string]any, raw []byte, opts Options) (map[string]any, []s
 	d.set("azure.platformlogs", p)
 	shared(d, resourceID)
 	return d.m, warnings, nil
+}
+
+// platformRenames are the keys the platform-logs pipeline renames at the
+// top of the record.
+var platformRenames = [][2]string{
+	{"resultType", "result_type"}, {"operationName", "operation_name"}, {"resultSignature", "result_signature"},
+	{"Status", "status"}, {"resultDescription", "result_description"},
+}
+
+// platform is Platform written from the record's bytes (AppendStream).
+func (f *fastDoc) platform(opts Options) bool {
+	var plain xform
+	top, ok := f.record(plain)
+	if !ok {
+		return false
+	}
+	if f.clash(top, platformRenames) {
+		return false // a renamed key meeting its new name: map order decides
+	}
+	if _, ok := f.find(top, "event_category"); ok {
+		return false
+	}
+	if v, ok := f.find(top, "EventProperties"); ok && f.raw[v.s] == '"' {
+		return false // properties given as a JSON string: the general path
+	}
+	f.begin(PlatformLogs, opts, true)
+	if v, ok := f.find(top, "time"); ok && !f.putTimestamp(v) {
+		return false
+	}
+	if v, ok := f.find(top, "EventTimeString"); ok && f.raw[v.s] == '"' {
+		s, _ := f.str(v, true)
+		if t, ok := parseTime(s); ok {
+			at := len(f.arena)
+			f.arena = appendTimestamp(f.arena, t)
+			f.put("@timestamp", at)
+		}
+	}
+	if v, ok := f.find(top, "Region"); ok {
+		if f.raw[v.s] == '"' {
+			s, _ := f.str(v, true)
+			if s = strings.ToLower(strings.Join(strings.Fields(s), "")); s != "global" {
+				f.putString("cloud.region", s)
+			}
+		} else {
+			f.putValue("cloud.region", v, plain)
+		}
+	}
+	props, hasProps, ok := f.properties(top, plain)
+	if !ok {
+		return false
+	}
+	relIP := f.related(0, "related.ip", false)
+	if v, ok := f.find(top, "callerIpAddress"); ok && !f.isNull(v) {
+		if f.raw[v.s] == '"' {
+			if s, _ := f.str(v, true); s != "" {
+				f.sourceIP(s, relIP)
+			}
+		} else {
+			f.putValue("source.address", v, plain)
+		}
+	}
+	if v, ok := f.find(top, "level"); ok {
+		f.putValue("log.level", v, plain)
+	}
+	if v, ok := f.find(top, "durationMs"); ok && f.raw[v.s] == '"' && !f.putDuration(v) {
+		return false
+	}
+	if v, ok := f.find(top, "location"); ok {
+		f.putValue("geo.name", v, plain)
+	}
+	// The pipeline reads operation_name and result_type after renaming:
+	// a record may hold either spelling (both: declined above).
+	if v, ok := f.findEither(top, "operationName", "operation_name"); ok && !f.isNull(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putString("event.action", s)
+	} else if v, ok := f.find(top, "EventName"); ok {
+		f.putValue("event.action", v, plain)
+	}
+	cat := "Administrative"
+	if v, ok := f.find(props, "eventCategory"); ok && !f.isNull(v) {
+		if cat, ok = f.mustache(v); !ok {
+			return false
+		}
+	} else if v, ok := f.find(props, "policies"); ok && !f.isNull(v) {
+		cat = "Policy"
+	}
+	outcome := ""
+	if v, ok := f.findEither(top, "resultType", "result_type"); ok && f.raw[v.s] == '"' {
+		if s, _ := f.str(v, true); strings.EqualFold(s, "success") || strings.EqualFold(s, "failure") {
+			outcome = s
+		}
+	}
+	if v, ok := f.find(props, "result"); outcome == "" && ok && f.raw[v.s] == '"' {
+		if s, _ := f.str(v, true); s == "success" || s == "failure" || s == "unknown" {
+			outcome = s
+		}
+	}
+	if v, ok := f.find(top, "Status"); outcome == "" && ok && f.raw[v.s] == '"' {
+		switch s, _ := f.str(v, true); s {
+		case "success", "failure", "unknown", "Succeeded", "Failed":
+			outcome = s
+		}
+	}
+	if outcome != "" {
+		f.putString("event.outcome", strings.ToLower(outcome))
+	}
+	if s, ok := f.stringOf(top, "category"); ok {
+		f.putEventType(s)
+	}
+	tenant, hasTenant := "", false // the platform pipeline sets no azure.tenant_id of its own
+	if v, ok := f.find(top, "correlationId"); ok {
+		f.putValue("azure.correlation_id", v, plain)
+	}
+	f.putRelated(relIP, true)
+
+	// azure.platformlogs: the record, renamed, without what went to ECS.
+	const root = "azure.platformlogs."
+	at := len(f.arena)
+	f.arena = appendJSONString(f.arena, cat)
+	f.putKey(root, "event_category", at, false)
+	for _, m := range top {
+		switch m.key {
+		case "time", "resourceId", "Region", "EventName", "callerIpAddress", "level", "durationMs", "location", "correlationId":
+			continue
+		case "properties":
+			if hasProps {
+				continue
+			}
+		}
+		if !f.putValueKey(root, renamed(platformRenames, m.key), m.v, plain) {
+			return false
+		}
+	}
+	if hasProps {
+		const prefix = root + "properties."
+		if f.clash(props, [][2]string{{"statusCode", "status_code"}}) {
+			return false
+		}
+		n := 0
+		for _, m := range props {
+			n++
+			key := m.key
+			switch key {
+			case "statusCode":
+				key = "status_code"
+			case "log":
+				if f.raw[m.v.s] == '"' {
+					moved, ok := f.platformLog(prefix, m.v)
+					if !ok {
+						return false
+					}
+					if moved {
+						n--
+					}
+					continue
+				}
+			}
+			if !f.putValueKey(prefix, key, m.v, plain) {
+				return false
+			}
+		}
+		if n == 0 {
+			f.putEmptyObject(root + "properties")
+		}
+	}
+	rid, hasRID := f.find(top, "resourceId")
+	return f.sharedFast(rid, hasRID, tenant, hasTenant, false, false)
+}
+
+// platformLog puts properties.log, a string: parsed when it holds one
+// JSON value (AKS kube-audit events), else (or when that value is a
+// string) as message; moved reports the latter. false: the general path
+// must decide (a text the pipeline's parser would read differently).
+func (f *fastDoc) platformLog(prefix string, v span) (moved, ok bool) {
+	s, ok := f.str(v, true)
+	if !ok {
+		return false, false
+	}
+	text := []byte(s)
+	if !json.Valid(text) {
+		var x any
+		if dec(s, &x) == nil {
+			return false, false // a value followed by more text: the decoder takes the first
+		}
+		f.putString("message", s)
+		return true, true
+	}
+	i := skipWS(text, 0)
+	if text[i] == '"' {
+		var inner string
+		if json.Unmarshal(text, &inner) != nil {
+			return false, false
+		}
+		f.putString("message", inner)
+		return true, true
+	}
+	return false, f.parsedString(prefix, "log", v)
 }

@@ -3,6 +3,8 @@ package azure
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -196,4 +198,356 @@ func rename(m map[string]any, from, to string) {
 		delete(m, from)
 		m[to] = v
 	}
+}
+
+// signIn is SignIn written from the record's bytes (AppendStream).
+func (f *fastDoc) signIn(opts Options) bool {
+	t := xform{snake: true, compact: true}
+	top, ok := f.record(t)
+	if !ok {
+		return false
+	}
+	if cat, ok := f.stringOf(top, "category"); !ok || !strings.HasSuffix(cat, "SignInLogs") {
+		return false // the pipeline drops it: an error, from the general path
+	}
+	f.begin(SignInLogs, opts, false)
+	f.putList("event.category", []string{"authentication"})
+	f.putList("event.type", []string{"info"})
+	props, hasProps, ok := f.properties(top, t)
+	if !ok {
+		return false
+	}
+
+	timeV, hasTime := f.find(top, "time")
+	takeCreated := false
+	if !hasTime || f.isNull(timeV) {
+		if v, ok := f.find(top, "created_date_time"); ok {
+			timeV, hasTime, takeCreated = v, true, true
+		}
+	}
+	if v, ok := f.find(props, "created_date_time"); ok && !f.isEmpty(v) {
+		timeV, hasTime = v, true
+	}
+	if hasTime && !f.putTimestamp(timeV) {
+		return false
+	}
+	addr := ""
+	for _, k := range []string{"ipaddress", "ip_address"} {
+		v, ok := f.find(props, k)
+		if !ok {
+			continue
+		}
+		a, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		if addr == "" && a != "" {
+			addr = a
+		}
+	}
+	relIP := f.related(0, "related.ip", false)
+	if addr != "" {
+		f.putString("source.address", addr)
+		f.sourceIP(addr, relIP)
+	}
+	if v, ok := f.find(top, "level"); ok && !f.isNull(v) {
+		s, ok := f.mustache(v)
+		if !ok {
+			return false
+		}
+		f.putNonEmpty("log.level", s)
+	}
+	if v, ok := f.find(top, "duration_ms"); ok && !f.putDuration(v) {
+		return false
+	}
+	if v, ok := f.find(top, "location"); ok && !f.putValue("geo.country_iso_code", v, t) {
+		return false
+	}
+	if !f.putAction(top, "operation_name", true) {
+		return false
+	}
+	tn, ok := f.putTenantAndCorrelation(top, "tenant_id", "correlation_id", t)
+	if !ok {
+		return false
+	}
+	outcome := "success"
+	var status []tkv
+	hasStatus := false
+	if hasProps {
+		// Renamed keys must not meet their new names: map order decides.
+		if f.clash(props, signInRenames) {
+			return false
+		}
+		if v, ok := f.find(props, "status"); ok && f.raw[v.s] == '{' {
+			if status, ok = f.object(v, t); !ok {
+				return false
+			}
+			hasStatus = true
+			rv, r := f.find(status, "failure_reason")
+			dv, dt := f.find(status, "additional_details")
+			reason, r := f.str(rv, r && f.raw[rv.s] == '"')
+			details, dt := f.str(dv, dt && f.raw[dv.s] == '"')
+			switch {
+			case r && dt:
+				f.putString("message", reason+" ("+details+")")
+			case r:
+				f.putNonEmpty("message", reason)
+			case dt:
+				f.putNonEmpty("message", details)
+			}
+			if v, ok := f.find(status, "error_code"); ok {
+				if n, isNum := f.number(v); isNum {
+					if x, err := strconv.ParseFloat(n, 64); err == nil && x != 0 {
+						outcome = ""
+						if x > 0 {
+							outcome = "failure"
+						}
+					}
+				}
+			}
+		}
+		if v, ok := f.find(props, "location"); ok && f.raw[v.s] == '{' {
+			loc, ok := f.object(v, t)
+			if !ok {
+				return false
+			}
+			if v, ok := f.find(loc, "city"); ok && !f.putValue("geo.city_name", v, t) {
+				return false
+			}
+			if v, ok := f.find(loc, "state"); ok && !f.putValue("geo.region_name", v, t) {
+				return false
+			}
+			if v, ok := f.find(loc, "geo_coordinates"); ok && f.raw[v.s] == '{' {
+				gc, ok := f.object(v, t)
+				if !ok {
+					return false
+				}
+				if v, ok := f.find(gc, "latitude"); ok && !f.putValue("geo.location.lat", v, t) {
+					return false
+				}
+				if v, ok := f.find(gc, "longitude"); ok && !f.putValue("geo.location.lon", v, t) {
+					return false
+				}
+			}
+		}
+	}
+	if outcome != "" {
+		f.putString("event.outcome", outcome)
+	}
+	relUser := f.related(1, "related.user", false)
+	relEntity := f.related(2, "related.entity", false)
+	if hasProps {
+		if v, ok := f.find(props, "id"); ok {
+			id, ok := f.mustache(v)
+			if !ok {
+				return false
+			}
+			f.putNonEmpty("event.id", id)
+		}
+		var userID, userName, fullName string
+		hasID, hasName, hasFull := false, false, false
+		if v, ok := f.find(props, "user_principal_name"); ok && !f.isEmpty(v) {
+			if userName, ok = f.mustache(v); !ok {
+				return false
+			}
+			hasName = true
+			f.putValue("user.name", v, t)
+			if f.raw[v.s] == '"' && strings.IndexByte(userName, '@') > 0 {
+				f.putString("user.email", userName)
+			}
+		}
+		if v, ok := f.find(props, "user_display_name"); ok && !f.isNull(v) {
+			if fullName, ok = f.mustache(v); !ok {
+				return false
+			}
+			hasFull = true
+			f.putNonEmpty("user.full_name", fullName)
+		}
+		userIDV, hasUserID := f.find(props, "user_id")
+		if hasUserID && !f.isNull(userIDV) {
+			if userID, ok = f.mustache(userIDV); !ok {
+				return false
+			}
+			hasID = true
+			f.putNonEmpty("user.id", userID)
+		}
+		relUser.addIf(userID, hasID)
+		relUser.addIf(userName, hasName)
+		relUser.addIf(fullName, hasFull)
+		if v, ok := f.find(props, "user_agent"); ok && !f.putValue("user_agent.original", v, t) {
+			return false
+		}
+		for _, k := range []string{"app_id", "resource_id"} {
+			if !f.addMustache(relEntity, props, k) {
+				return false
+			}
+		}
+		if v, ok := f.find(props, "service_principal_name"); ok && !f.isEmpty(v) && !f.putValue("service.name", v, t) {
+			return false
+		}
+		for _, k := range []string{"service_principal_id", "service_principal_credential_key_id", "user_id"} {
+			if !f.addMustache(relEntity, props, k) {
+				return false
+			}
+		}
+		if v, ok := f.find(props, "device_detail"); ok && f.raw[v.s] == '{' {
+			dd, ok := f.object(v, t)
+			if !ok || !f.addMustache(relEntity, dd, "device_id") {
+				return false
+			}
+		}
+	}
+	f.putRelated(relIP, true)
+	f.putRelated(relUser, true)
+	f.putRelated(relEntity, true)
+
+	// azure.signinlogs: the record in snake case, without what went to ECS.
+	ok = f.putMembers("azure.signinlogs.", top, t, func(k string) bool {
+		switch k {
+		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
+			return true
+		case "created_date_time":
+			return takeCreated
+		case "properties":
+			return hasProps
+		}
+		return false
+	})
+	if !ok {
+		return false
+	}
+	if hasProps {
+		const prefix = "azure.signinlogs.properties."
+		for _, m := range props {
+			key := m.key
+			switch key {
+			case "ipaddress", "ip_address", "location", "user_agent":
+				continue
+			case "user_id":
+				if f.isNull(m.v) {
+					continue
+				}
+			case "status":
+				if hasStatus {
+					if !f.putMembers(prefix+"status.", status, t, func(k string) bool {
+						return k == "failure_reason" || k == "additional_details"
+					}) {
+						return false
+					}
+					continue
+				}
+			case "authentication_processing_details":
+				if f.raw[m.v.s] == '[' {
+					if !f.keyValueList(prefix+key, m.v, t) {
+						return false
+					}
+					continue
+				}
+			}
+			for _, r := range signInRenames {
+				if key == r[0] {
+					key = r[1]
+				}
+			}
+			if !f.putValueKey(prefix, key, m.v, t) {
+				return false
+			}
+		}
+	}
+	rid, hasRID := f.find(top, "resource_id")
+	return f.sharedFast(rid, hasRID, tn.value, tn.set, tn.isString, true)
+}
+
+// signInRenames are the properties the sign-in pipeline renames.
+var signInRenames = [][2]string{
+	{"created_date_time", "created_at"},
+	{"processing_time_in_milliseconds", "processing_time_ms"},
+	{"risk_level_during_sign_in", "risk_level_during_signin"},
+}
+
+// addMustache adds the mustache of ms[key] to r unless it is empty; false
+// for an object or a list.
+func (f *fastDoc) addMustache(r *related, ms []tkv, key string) bool {
+	v, ok := f.find(ms, key)
+	if !ok {
+		return true
+	}
+	s, ok := f.mustache(v)
+	if !ok {
+		return false
+	}
+	if s != "" {
+		r.add(s)
+	}
+	return true
+}
+
+// keyValueList puts a list of {"key": k, "value": v} objects as the
+// object {k: v, ...} (the sign-in pipeline's
+// authentication_processing_details script), the last of repeated keys
+// kept, elements that are no object left out.
+func (f *fastDoc) keyValueList(path string, v span, t xform) bool {
+	raw := f.raw
+	pairs := f.pairs[:0]
+	good := true
+	elements(raw, v, func(x span) bool {
+		if raw[x.s] != '{' {
+			return true
+		}
+		el, ok := f.object(x, t)
+		key := ""
+		if kv, has := f.find(el, "key"); ok && has {
+			key, ok = f.mustache(kv)
+		}
+		if !ok {
+			good = false
+			return false
+		}
+		val, has := f.find(el, "value")
+		if !has {
+			val = span{-1, -1} // nil
+		}
+		pairs = append(pairs, tkv{key: key, v: val})
+		return true
+	})
+	f.pairs = pairs[:0]
+	if !good {
+		return false
+	}
+	ms := pairs
+	slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
+	s := len(f.arena)
+	f.arena = append(f.arena, '{')
+	first := true
+	for j := 0; j < len(ms); j++ {
+		if j+1 < len(ms) && ms[j+1].key == ms[j].key {
+			continue
+		}
+		if ms[j].v.s < 0 {
+			continue // a missing value: nil, dropped
+		}
+		at := len(f.arena)
+		if !first {
+			f.arena = append(f.arena, ',')
+		}
+		f.arena = appendJSONString(f.arena, ms[j].key)
+		f.arena = append(f.arena, ':')
+		out, empty, ok := f.canonT(f.arena, ms[j].v, t)
+		if !ok {
+			return false
+		}
+		f.arena = out
+		if empty {
+			f.arena = f.arena[:at]
+			continue
+		}
+		first = false
+	}
+	if first {
+		f.arena = f.arena[:s]
+		return true
+	}
+	f.arena = append(f.arena, '}')
+	f.put(path, s)
+	return true
 }

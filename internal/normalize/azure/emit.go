@@ -1,0 +1,183 @@
+package azure
+
+import (
+	"slices"
+	"strings"
+)
+
+// A document's fields are put in an order that depends only on the
+// record's shape (which fields it has, which keys its objects hold at the
+// levels a writer flattens), so records of one export mostly share one.
+// The first record of a shape sorts its fields and works out the bytes
+// written between their values (commas, keys, braces); the next records
+// of that shape only copy those bytes and the values.
+
+// shape is the plan of one sequence of field paths.
+type shape struct {
+	prefixes, keys []string // the paths as put, for telling shapes that hash alike apart
+	gone           []bool   // and which of them were dropped
+	paths          []string // the whole paths
+	clash          bool     // two fields named by the record's keys have one path: the general path decides
+	order          []int32  // the fields written, in output order (the last of a repeated path kept)
+	before         []int32  // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text           []byte   // keys, braces and commas; what follows the last value at the end
+}
+
+// shapeCache holds the plans of the shapes a writer met, a bounded number.
+type shapeCache struct {
+	plans map[uint64]*shape
+}
+
+// maxShapes bounds a writer's plans: records whose keys vary without end
+// (a map keyed by ids) are planned afresh each time rather than kept.
+const maxShapes = 256
+
+// emit writes the fields as one nested JSON object, keys sorted at every
+// level, the last of fields set twice winning (as doc0.set); false (dst
+// unchanged) when two of the record's keys name one field (two keys the
+// snake case makes one, a repeated key: left to the general path).
+func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
+	p := f.shapes.plans[f.shapeHash]
+	if p == nil || !samePaths(p, f.ents) {
+		p = planShape(f.ents)
+		if f.shapes.plans == nil || len(f.shapes.plans) >= maxShapes {
+			f.shapes.plans = map[uint64]*shape{}
+		}
+		f.shapes.plans[f.shapeHash] = p
+	}
+	if p.clash {
+		return dst, false
+	}
+	for i, e := range p.order {
+		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
+		ent := &f.ents[e]
+		dst = append(dst, f.arena[ent.s:ent.e]...)
+	}
+	return append(dst, p.text[p.before[len(p.order)]:]...), true
+}
+
+func samePaths(p *shape, ents []fent) bool {
+	if len(p.keys) != len(ents) {
+		return false
+	}
+	for i := range ents {
+		if p.keys[i] != ents[i].path || p.prefixes[i] != ents[i].prefix || p.gone[i] != ents[i].gone {
+			return false
+		}
+	}
+	return true
+}
+
+// planShape sorts the fields by path (as nested objects with sorted keys
+// are written) and records what goes between their values.
+func planShape(ents []fent) *shape {
+	p := &shape{paths: make([]string, len(ents)), prefixes: make([]string, len(ents)), keys: make([]string, len(ents)),
+		gone: make([]bool, len(ents))}
+	idx := make([]int32, len(ents))
+	for i, e := range ents {
+		p.gone[i] = e.gone
+		p.keys[i] = strings.Clone(e.path) // a key may alias the record
+		p.prefixes[i] = e.prefix
+		p.paths[i] = e.prefix + p.keys[i]
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return comparePaths(p.paths[a], p.paths[b]) })
+	// The last of fields set twice wins; fields named by the record's
+	// keys must not meet (nor be the parent of another field).
+	for i, e := range idx {
+		if i+1 < len(idx) {
+			next := idx[i+1]
+			if p.paths[next] == p.paths[e] {
+				if ents[next].rec || ents[e].rec {
+					p.clash = true
+				}
+				continue
+			}
+			if strings.HasPrefix(p.paths[next], p.paths[e]) && p.paths[next][len(p.paths[e])] == '.' {
+				p.clash = true
+			}
+		}
+		if !ents[e].gone {
+			p.order = append(p.order, e)
+		}
+	}
+	text := []byte{'{'}
+	var open []string // the objects open, outermost first
+	first := true
+	for _, e := range p.order {
+		segs := p.paths[e]
+		// Close the objects the path leaves.
+		depth := 0
+		for depth < len(open) {
+			seg, rest, more := strings.Cut(segs, ".")
+			if !more || seg != open[depth] {
+				break
+			}
+			segs = rest
+			depth++
+		}
+		for len(open) > depth {
+			text = append(text, '}')
+			open = open[:len(open)-1]
+			first = false
+		}
+		for {
+			seg, rest, more := strings.Cut(segs, ".")
+			if !first {
+				text = append(text, ',')
+			}
+			text = appendJSONString(text, seg)
+			text = append(text, ':')
+			if !more {
+				p.before = append(p.before, int32(len(text)))
+				first = false
+				break
+			}
+			text = append(text, '{')
+			open = append(open, seg)
+			first = true
+			segs = rest
+		}
+	}
+	// before[i] is where field i's text ends; shift to starts.
+	starts := make([]int32, 0, len(p.order)+1)
+	prev := int32(0)
+	for _, end := range p.before {
+		starts = append(starts, prev)
+		prev = end
+	}
+	starts = append(starts, prev)
+	for range open {
+		text = append(text, '}')
+	}
+	text = append(text, '}')
+	p.text = text
+	p.before = starts
+	return p
+}
+
+// nameCache keeps the field paths a writer made of a prefix and a
+// record's key (snake-cased, say), so that records of one export do not
+// build them again.
+type nameCache struct {
+	m       map[string]string
+	scratch []byte
+}
+
+// maxNames bounds a writer's cached paths.
+const maxNames = 4096
+
+// join returns prefix + xform(key), from the cache when it was made
+// before.
+func (c *nameCache) join(prefix string, key []byte, xform func(string) string) string {
+	c.scratch = append(append(append(c.scratch[:0], prefix...), 0), key...)
+	if p, ok := c.m[string(c.scratch)]; ok {
+		return p
+	}
+	p := prefix + xform(string(key))
+	if c.m == nil || len(c.m) >= maxNames {
+		c.m = map[string]string{}
+	}
+	c.m[string(c.scratch)] = p
+	return p
+}

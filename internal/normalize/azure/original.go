@@ -1,0 +1,84 @@
+package azure
+
+import (
+	"bytes"
+	"slices"
+	"time"
+)
+
+// emptyPair is what Elastic's pipelines take out of a record's text before
+// parsing it (`"":"",`, an empty key with an empty value).
+const emptyPair = `"":"",`
+
+// appendOriginal appends the record's text raw as a JSON string, as
+// event.AppendString quotes it, for event.original; with strip, without
+// its empty pairs, as most pipelines keep it. raw is valid UTF-8 (the
+// writers check).
+func appendOriginal(dst, raw []byte, strip bool) []byte {
+	if out, ok := appendOriginalPlain(dst, raw, strip); ok {
+		return out
+	}
+	if strip && bytes.Contains(raw, []byte(emptyPair)) {
+		raw = bytes.ReplaceAll(raw, []byte(emptyPair), nil)
+	}
+	return appendJSONString(dst, unsafeString(raw))
+}
+
+// appendTimestamp appends t (UTC) as "2006-01-02T15:04:05.000Z", quoted,
+// for a year of four digits; others through time's formatter.
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		dst = append(dst, '"')
+		dst = t.AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+		return append(dst, '"')
+	}
+	h, mi, s := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(dst, '"',
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
+}
+
+// plainClass sorts bytes for appendOriginalPlain: 0 copied, 1 escaped
+// with a backslash ('"', '\\'), 2 anything else (the general loop's).
+var plainClass = func() (t [256]byte) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = 2
+	}
+	t['"'], t['\\'], t[0xE2] = 1, 1, 2
+	return t
+}()
+
+// appendOriginalPlain is appendOriginal for the common text: no control
+// character (a record on one line), no U+2028/2029 lead byte, and with
+// strip no empty pair. It sizes the output once and writes byte by
+// byte; false (dst unchanged) for any other text.
+func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
+	n := len(raw) + 2 + bytes.Count(raw, []byte{'"'}) + bytes.Count(raw, []byte{'\\'})
+	dst = slices.Grow(dst, n)
+	out := dst[len(dst) : len(dst)+n]
+	out[0] = '"'
+	j := 1
+	for i, c := range raw {
+		switch plainClass[c] {
+		case 0:
+			out[j] = c
+			j++
+			continue
+		case 1:
+			if strip && c == '"' && i > 0 && raw[i-1] == '"' && string(raw[i-1:min(len(raw), i+5)]) == emptyPair {
+				return dst, false
+			}
+			out[j], out[j+1] = '\\', c
+			j += 2
+			continue
+		}
+		return dst, false
+	}
+	out[j] = '"'
+	return dst[:len(dst)+n], true
+}

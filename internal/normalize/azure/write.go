@@ -1,0 +1,662 @@
+package azure
+
+import (
+	"bytes"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The byte-level writers of the streams other than activity logs share
+// what is below: objects of the record read into their members, values
+// copied from the record's text with the key and emptiness rules of the
+// pipelines (snake case, dropEmptyFields, dropNulls), and the ECS fields
+// the pipelines derive put with fastDoc's put methods. Each writer does
+// what its map-based function does (SignIn, Audit, Identity, Platform, Graph), and declines (false)
+// whatever it does not handle the same way byte for byte: the general
+// path then takes the record.
+
+// AppendStream appends to dst the ECS document the stream's pipeline
+// makes of raw (valid JSON, one object: the caller checks), as
+// Normalize(s, ...) then event.AppendJSON would, byte for byte, written
+// from the record's bytes. ok is false when the record needs the general
+// path (GeoIP databases, a record the pipeline drops or fails, shapes the
+// writers leave to it, and every record of the streams without a writer
+// yet: AAD Graph); dst is then
+// returned unchanged. Activity logs go to AppendActivity.
+func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings []string, ok bool) {
+	if s == ActivityLogs {
+		out, warnings, ok, notActivity := AppendActivity(dst, raw, opts, false)
+		return out, warnings, ok && !notActivity
+	}
+	if opts.GeoIP != nil || !utf8.Valid(raw) {
+		return dst, nil, false
+	}
+	f := fastPool.Get().(*fastDoc)
+	defer func() {
+		f.reset(nil)
+		fastPool.Put(f)
+	}()
+	f.reset(raw)
+	switch s {
+	case SignInLogs:
+		ok = f.signIn(opts)
+	case AuditLogs:
+		ok = f.audit(opts)
+	case IdentityProtection:
+		ok = f.identity(opts)
+	case PlatformLogs:
+		ok = f.platform(opts)
+	case GraphActivityLogs:
+		ok = f.graph(opts)
+	default:
+		return dst, nil, false
+	}
+	if !ok || f.bad {
+		return dst, nil, false
+	}
+	if out, ok = f.emit(dst); !ok {
+		return dst, nil, false
+	}
+	return out, f.warnings, true
+}
+
+// isNull reports a JSON null.
+func (f *fastDoc) isNull(v span) bool { return f.raw[v.s] == 'n' }
+
+// isEmpty reports what dropEmptyFields drops: null and "".
+func (f *fastDoc) isEmpty(v span) bool {
+	c := f.raw[v.s]
+	return c == 'n' || c == '"' && v.e-v.s == 2
+}
+
+// mustache is mustache of a value of the record: false for objects and
+// lists, which it writes as JSON (left to the general path).
+func (f *fastDoc) mustache(v span) (string, bool) {
+	switch f.raw[v.s] {
+	case '"':
+		return f.str(v, true)
+	case 'n':
+		return "", true
+	case '{', '[':
+		return "", false
+	}
+	b := f.raw[v.s:v.e]
+	return unsafeString(b), true
+}
+
+// number returns a number's text; false for other values.
+func (f *fastDoc) number(v span) (string, bool) {
+	c := f.raw[v.s]
+	if c == '-' || c >= '0' && c <= '9' {
+		return unsafeString(f.raw[v.s:v.e]), true
+	}
+	return "", false
+}
+
+// durationValue is durationValue of a value of the record: the
+// nanoseconds as an integer; false when the value gives none, or gives a
+// float (left to the general path).
+func (f *fastDoc) durationValue(v span) (int64, bool, bool) {
+	if n, isNum := f.number(v); isNum {
+		if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+			return i * 1_000_000, true, true
+		}
+		if _, err := strconv.ParseFloat(n, 64); err == nil {
+			return 0, false, false // a float: encoded its own way
+		}
+		return 0, false, true
+	}
+	if s, ok := f.str(v, f.raw[v.s] == '"'); ok {
+		if i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+			return i * 1_000_000, true, true
+		}
+	}
+	return 0, false, true
+}
+
+// putValue puts a value of the record as it is (canonT with t).
+func (f *fastDoc) putValue(path string, v span, t xform) bool {
+	s, empty, ok := f.appendValue(v, t)
+	if ok && !empty {
+		f.put(path, s)
+	}
+	return ok
+}
+
+// appendValue appends v to the arena with t's rules, from offset s;
+// empty: compact dropped it (nothing was appended); ok false: the general
+// path must take the record.
+func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
+	s = len(f.arena)
+	out, empty, ok := f.canonT(f.arena, v, t)
+	if !ok {
+		return s, false, false
+	}
+	f.arena = out
+	if empty && t.compact {
+		f.arena = f.arena[:s]
+		return s, true, true
+	}
+	return s, false, true
+}
+
+// putNonEmpty puts a string unless it is empty (what compact would drop).
+func (f *fastDoc) putNonEmpty(path, s string) {
+	if s != "" {
+		f.putString(path, s)
+	}
+}
+
+// putTimestamp puts @timestamp from a time value; false when it is not a
+// string in a known format (the pipeline fails or warns: the general
+// path).
+func (f *fastDoc) putTimestamp(v span) bool {
+	if f.isNull(v) {
+		return true
+	}
+	s, ok := f.str(v, f.raw[v.s] == '"')
+	if !ok {
+		return false
+	}
+	t, ok := parseTime(s)
+	if !ok {
+		return false
+	}
+	at := len(f.arena)
+	f.arena = appendTimestamp(f.arena, t)
+	f.put("@timestamp", at)
+	return true
+}
+
+// related collects a list field's values (appendUnique's), put at the
+// end; empty strings are left out, as compact drops them. keep puts the
+// list even when empty (the audit pipeline's related.entity).
+type related struct {
+	path string
+	vals []string
+	keep bool
+}
+
+// related returns list i of the writer's reused related lists, empty.
+func (f *fastDoc) related(i int, path string, keep bool) *related {
+	r := &f.rel[i]
+	clear(r.vals[:cap(r.vals)])
+	*r = related{path: path, vals: r.vals[:0], keep: keep}
+	return r
+}
+
+func (r *related) add(s string) {
+	if !slices.Contains(r.vals, s) {
+		r.vals = append(r.vals, s)
+	}
+}
+
+// putRelated puts the list without its empty strings, unless none is
+// left (compact's rule); keepEmpty puts [] as the pipelines that do not
+// compact leave it.
+func (f *fastDoc) putRelated(r *related, compact bool) {
+	s := len(f.arena)
+	f.arena = append(f.arena, '[')
+	n := 0
+	for _, v := range r.vals {
+		if v == "" && compact {
+			continue
+		}
+		if n > 0 {
+			f.arena = append(f.arena, ',')
+		}
+		n++
+		f.arena = appendJSONString(f.arena, v)
+	}
+	f.arena = append(f.arena, ']')
+	if n == 0 && !r.keep {
+		f.arena = f.arena[:s]
+		return
+	}
+	f.put(r.path, s)
+}
+
+// sharedFast does shared (the shared Azure pipeline) for the fields a
+// writer has put: the resource id's parts, tenant, azure.resource.id,
+// cloud.account.id. tenant is the value azure.tenant_id was set to
+// (present false when it was not), outcome the event.outcome put, if
+// any, lower-cased here. compact: the stream drops empty values.
+func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string, hasTenant, tenantIsString, compact bool) bool {
+	sub := ""
+	if hasResourceID && f.raw[resourceID.s] == '"' {
+		id, ok := f.str(resourceID, true)
+		if !ok {
+			return false
+		}
+		for _, p := range f.resourceParts(id) {
+			f.putString(p[0], p[1])
+			if p[0] == "azure.subscription_id" {
+				sub = p[1]
+			}
+		}
+		if sub == "" && !hasTenant {
+			if m := tenantProviderRE.FindStringSubmatch(id); m != nil {
+				f.putString("azure.tenant_id", m[1])
+				f.putString("azure.resource.provider", m[2])
+				tenant, hasTenant, tenantIsString = m[1], true, true
+			}
+		}
+		if id != "" || !compact {
+			f.putString("azure.resource.id", id)
+		}
+	}
+	switch {
+	case sub != "":
+		f.putString("cloud.account.id", sub)
+	case hasTenant && !(tenantIsString && tenant == ""):
+		if !tenantIsString {
+			return false // a tenant that is not a string: the general path
+		}
+		f.putString("cloud.account.id", tenant)
+	}
+	return true
+}
+
+// xform is how canonT copies a value: keys in snake case (the pipelines'
+// keysToSnakeCase, with dropUnderscore the Graph pipelines' variant), and
+// with compact empty values dropped (dropEmptyFields).
+type xform struct {
+	snake, dropUnderscore, compact bool
+	dropNulls                      bool // null members of objects dropped, at every level (dropNulls)
+}
+
+// tkv is an object member being copied: its key as written out, its key
+// as in the record, its value.
+type tkv struct {
+	key, raw string
+	v        span
+}
+
+// snakeName returns the snake-case form of a key, cached.
+func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
+	// Records of one export repeat their keys in one order: the key met
+	// at this point of the last record is tried first.
+	at := f.seqAt
+	f.seqAt++
+	if at < len(f.seq) && f.seq[at].raw == k && f.seq[at].drop == dropUnderscore {
+		return f.seq[at].out
+	}
+	out := f.snakeMapped(k, dropUnderscore)
+	if at < len(f.seq) {
+		f.seq[at] = seqName{strings.Clone(k), out, dropUnderscore}
+	} else if at == len(f.seq) && at < maxNames {
+		f.seq = append(f.seq, seqName{strings.Clone(k), out, dropUnderscore})
+	}
+	return out
+}
+
+// seqName is a key met in a record and its snake case.
+type seqName struct {
+	raw, out string
+	drop     bool
+}
+
+func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) string {
+	c := &f.snake
+	if dropUnderscore {
+		c = &f.snakeDrop
+	}
+	if s, ok := (*c)[k]; ok {
+		return s
+	}
+	s := snakeKey(k, dropUnderscore)
+	if *c == nil || len(*c) >= maxNames {
+		*c = map[string]string{}
+	}
+	(*c)[strings.Clone(k)] = s
+	return s
+}
+
+// canonT appends the value v as canon does, with t's rules: keys in snake
+// case (only in objects, and objects in lists, as keysToSnakeCase), empty
+// values dropped (nulls and "" in objects and lists, objects and lists
+// left empty; lists in lists are kept as they are). empty reports a value
+// compact drops (nothing was appended then); ok false a value the
+// general path must take (two keys that become one).
+func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok bool) {
+	raw := f.raw
+	if !t.snake && !t.compact && !t.dropNulls {
+		return f.canon(dst, v), false, true
+	}
+	switch raw[v.s] {
+	case 'n':
+		if t.compact {
+			return dst, true, true
+		}
+	case '"':
+		if t.compact && v.e-v.s == 2 {
+			return dst, true, true
+		}
+	case '{':
+		base := len(f.kvs)
+		members(raw, v.s, func(k []byte, x span) bool {
+			key, kok := f.key(k)
+			if !kok {
+				ok = false
+				return false
+			}
+			out := key
+			if t.snake {
+				out = f.snakeName(key, t.dropUnderscore)
+			}
+			f.kvs = append(f.kvs, tkv{out, key, x})
+			return true
+		})
+		ms := f.kvs[base:]
+		slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
+		start := len(dst)
+		dst = append(dst, '{')
+		first := true
+		for i := 0; i < len(ms); i++ {
+			e := ms[i]
+			if i+1 < len(ms) && ms[i+1].key == e.key {
+				if ms[i+1].raw != e.raw {
+					f.kvs = f.kvs[:base]
+					return dst[:start], false, false // two keys become one: map order decides
+				}
+				continue
+			}
+			at := len(dst)
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, e.key)
+			dst = append(dst, ':')
+			if t.dropNulls && raw[e.v.s] == 'n' {
+				dst = dst[:at]
+				continue
+			}
+			var drop, vok bool
+			dst, drop, vok = f.canonT(dst, e.v, t)
+			ms = f.kvs[base : base+len(ms)] // canonT may have grown f.kvs
+			if !vok {
+				f.kvs = f.kvs[:base]
+				return dst[:start], false, false
+			}
+			if drop {
+				dst = dst[:at]
+				continue
+			}
+			first = false
+		}
+		f.kvs = f.kvs[:base]
+		if first && t.compact {
+			return dst[:start], true, true
+		}
+		return append(dst, '}'), false, true
+	case '[':
+		start := len(dst)
+		dst = append(dst, '[')
+		first, good := true, true
+		elements(raw, v, func(x span) bool {
+			at := len(dst)
+			if !first {
+				dst = append(dst, ',')
+			}
+			var drop, vok bool
+			switch raw[x.s] {
+			case '{':
+				dst, drop, vok = f.canonT(dst, x, t)
+			case '[':
+				if t.dropNulls {
+					dst, drop, vok = f.canonT(dst, x, t)
+				} else {
+					dst, vok = f.canon(dst, x), true // lists in lists are left as they are
+				}
+			default:
+				dst, drop, vok = f.canonT(dst, x, xform{compact: t.compact})
+			}
+			if !vok {
+				good = false
+				return false
+			}
+			if drop {
+				dst = dst[:at]
+			} else {
+				first = false
+			}
+			return true
+		})
+		if !good {
+			return dst[:start], false, false
+		}
+		if first && t.compact {
+			return dst[:start], true, true
+		}
+		return append(dst, ']'), false, true
+	}
+	return f.canon(dst, v), false, true
+}
+
+// object returns the members of the object at v in the record's order,
+// keys as t writes them (snake case or not); false when a key has escapes
+// or v is no object. Two members with one key are told by find (and,
+// for members put as fields, by emit). The slice stays valid while the
+// writer runs.
+func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
+	raw := f.raw
+	if v.s >= len(raw) || raw[v.s] != '{' {
+		return nil, false
+	}
+	base := len(f.kvs)
+	ok := true
+	members(raw, v.s, func(k []byte, x span) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			ok = false
+			return false
+		}
+		key := unsafeString(k)
+		out := key
+		if t.snake {
+			out = f.snakeName(key, t.dropUnderscore)
+		}
+		f.kvs = append(f.kvs, tkv{out, key, x})
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	return f.kvs[base:len(f.kvs):len(f.kvs)], true
+}
+
+// find returns the value of key among an object's members: the last of
+// repeated keys, as the decoder keeps; two keys that became one (snake
+// case) mark the record for the general path.
+func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
+	at := -1
+	for i := range ms {
+		if ms[i].key == key {
+			if at >= 0 && ms[at].raw != ms[i].raw {
+				f.bad = true
+			}
+			at = i
+		}
+	}
+	if at < 0 {
+		return span{}, false
+	}
+	return ms[at].v, true
+}
+
+// putMembers puts each member of ms not in skip as a field under prefix
+// (which ends with a dot), copied with t; false when a key holds a dot (it
+// would read as a path) or a value needs the general path.
+func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key string) bool) bool {
+	for _, m := range ms {
+		if skip != nil && skip(m.key) {
+			continue
+		}
+		if !f.putValueKey(prefix, m.key, m.v, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// putValueKey is putValue for the field prefix+key named by a key of the
+// record; false for a key that would not read as one segment of a path.
+func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
+	if key == "" || strings.IndexByte(key, '.') >= 0 {
+		return false
+	}
+	s, empty, ok := f.appendValue(v, t)
+	if ok {
+		// A value dropped is kept in the shape: it may repeat a key.
+		f.putKey(prefix, key, s, empty)
+	}
+	return ok
+}
+
+// sourceIP is sourceIP without GeoIP: source.ip, client.ip and related.ip
+// from an address, or source.address from what is not one.
+func (f *fastDoc) sourceIP(addr string, rel *related) {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		f.putString("source.address", addr)
+		return
+	}
+	at := len(f.arena)
+	f.arena = append(f.arena, '"')
+	f.arena = a.AppendTo(f.arena)
+	f.arena = append(f.arena, '"')
+	f.put("source.ip", at)
+	f.put("client.ip", at)
+	// The address as written in the arena, which only grows while the
+	// record is written.
+	rel.add(unsafeString(f.arena[at+1 : len(f.arena)-1]))
+}
+
+// putDuration puts event.duration from durationMs (durationValue); false
+// for a value the general path must take.
+func (f *fastDoc) putDuration(v span) bool {
+	dur, has, ok := f.durationValue(v)
+	if has {
+		f.putInt("event.duration", dur)
+	}
+	return ok
+}
+
+// record reads the record's top-level members, keys as t writes them.
+func (f *fastDoc) record(t xform) ([]tkv, bool) {
+	return f.object(span{skipWS(f.raw, 0), len(f.raw)}, t)
+}
+
+// stringOf returns the string value of key among ms; false when absent or
+// not a string.
+func (f *fastDoc) stringOf(ms []tkv, key string) (string, bool) {
+	v, ok := f.find(ms, key)
+	if !ok {
+		return "", false
+	}
+	return f.str(v, f.raw[v.s] == '"')
+}
+
+// properties reads the members of the record's properties when they are
+// an object (has false otherwise, or ok false for one the writer cannot
+// read).
+func (f *fastDoc) properties(top []tkv, t xform) (props []tkv, has, ok bool) {
+	v, has := f.find(top, "properties")
+	if !has || f.raw[v.s] != '{' {
+		return nil, false, true
+	}
+	props, ok = f.object(v, t)
+	return props, ok, ok
+}
+
+// clash reports a key of renames meeting its new name among ms: the
+// decoder's map order would decide which value stays.
+func (f *fastDoc) clash(ms []tkv, renames [][2]string) bool {
+	for _, r := range renames {
+		_, from := f.find(ms, r[0])
+		_, to := f.find(ms, r[1])
+		if from && to {
+			return true
+		}
+	}
+	return false
+}
+
+// putAction puts event.action from key (mustache), unless null; compact
+// leaves an empty one out. false for an object or a list.
+func (f *fastDoc) putAction(ms []tkv, key string, compact bool) bool {
+	v, ok := f.find(ms, key)
+	if !ok || f.isNull(v) {
+		return true
+	}
+	s, ok := f.mustache(v)
+	if !ok {
+		return false
+	}
+	if s != "" || !compact {
+		f.putString("event.action", s)
+	}
+	return true
+}
+
+// tenant is what the shared pipeline reads of azure.tenant_id.
+type tenant struct {
+	value         string
+	set, isString bool
+}
+
+// putTenantAndCorrelation puts azure.tenant_id and azure.correlation_id
+// from the record's tenantKey and correlationKey, as they are; false for
+// a value the general path must take.
+func (f *fastDoc) putTenantAndCorrelation(ms []tkv, tenantKey, correlationKey string, t xform) (tenant, bool) {
+	var tn tenant
+	if v, ok := f.find(ms, tenantKey); ok {
+		if !f.putValue("azure.tenant_id", v, t) {
+			return tn, false
+		}
+		tn.set = true
+		tn.value, tn.isString = f.str(v, f.raw[v.s] == '"')
+	}
+	if v, ok := f.find(ms, correlationKey); ok && !f.putValue("azure.correlation_id", v, t) {
+		return tn, false
+	}
+	return tn, true
+}
+
+// addIf adds s when ok.
+func (r *related) addIf(s string, ok bool) {
+	if ok {
+		r.add(s)
+	}
+}
+
+// putEmptyObject puts {} at path (an object the pipeline left empty).
+func (f *fastDoc) putEmptyObject(path string) {
+	s := len(f.arena)
+	f.arena = append(f.arena, '{', '}')
+	f.put(path, s)
+}
+
+// putEventType puts event.type from a record's category, as the activity
+// and platform pipelines do (Write and Action: change, Read: access,
+// Delete: deletion).
+func (f *fastDoc) putEventType(category string) {
+	switch strings.ToLower(category) {
+	case "write", "action":
+		f.putList("event.type", []string{"change"})
+	case "read":
+		f.putList("event.type", []string{"access"})
+	case "delete":
+		f.putList("event.type", []string{"deletion"})
+	}
+}
+
+// findEither finds key a, else key b.
+func (f *fastDoc) findEither(ms []tkv, a, b string) (span, bool) {
+	if v, ok := f.find(ms, a); ok {
+		return v, true
+	}
+	return f.find(ms, b)
+}

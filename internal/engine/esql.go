@@ -153,7 +153,11 @@ func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Re
 		if evTime.IsZero() {
 			evTime = to
 		}
-		alerts = append(alerts, Alert{ID: alertID, Rule: r, EventTime: evTime, Doc: doc, Exec: at})
+		a := Alert{ID: alertID, Rule: r, EventTime: evTime, Doc: doc, Exec: at}
+		if r.Suppression != nil {
+			a.esqlSup = esqlSuppressionOf(r, res.Columns, row, at)
+		}
+		alerts = append(alerts, a)
 	}
 	return alerts
 }
@@ -295,6 +299,7 @@ type esqlState struct {
 	finished time.Time // executions at or before it have run
 	late     int       // events read after an execution of theirs had run
 	warned   map[string]bool
+	sup      *esqlSuppressor // with alert suppression: the alerts of the open groups
 }
 
 // esqlSlack is how far the input's time must have moved past an
@@ -392,6 +397,17 @@ func (h *Hunt) runESQL(r *Rule, s *esqlState, upTo time.Time) error {
 		}
 	}
 	var firstErr error
+	emit := func(as []Alert) {
+		for _, a := range as {
+			st.Alerts++
+			if err := h.emit(a); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if r.Suppression != nil && s.sup == nil {
+		s.sup = newESQLSuppressor(h, st)
+	}
 	for _, at := range ats {
 		w := s.windows[at]
 		res := w.run.Finish()
@@ -403,17 +419,33 @@ func (h *Hunt) runESQL(r *Rule, s *esqlState, upTo time.Time) error {
 			warn("ES|QL: " + x)
 		}
 		delete(s.windows, at) // its groups are no longer needed
+		if s.sup != nil {
+			// The alerts no execution from this one on can fold into.
+			emit(s.sup.closed(r, at))
+		}
 		for _, a := range esqlAlerts(r, h.opts.Space, now, w.from, w.to, at, res) {
 			if h.seen[a.ID] {
 				st.Duplicates++
 				continue
 			}
-			h.seen[a.ID] = true
-			st.Alerts++
-			if err := h.emit(a); err != nil && firstErr == nil {
-				firstErr = err
+			if s.sup != nil {
+				// Only a written alert's id is known to later
+				// executions (Kibana's de-duplication reads the
+				// alerts index): a suppressed document read again
+				// is suppressed or alerts again.
+				write, err := s.sup.admit(a)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				h.seen[a.ID] = write
+				continue
 			}
+			h.seen[a.ID] = true
+			emit([]Alert{a})
 		}
+	}
+	if upTo.IsZero() && s.sup != nil {
+		emit(s.sup.closed(r, time.Time{}))
 	}
 	return firstErr
 }

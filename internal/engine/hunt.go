@@ -20,6 +20,8 @@ type Alert struct {
 	// threshold or new_terms rule builds at its executions (zero
 	// otherwise): alert suppression's window is counted from it.
 	Exec time.Time
+
+	esqlSup *esqlSuppression // an ES|QL alert's suppression group, with alert suppression
 }
 
 // HuntOptions configure a batch hunt.

@@ -103,8 +103,9 @@ func (h *Hunt) holdESQL(r *Rule, s *esqlState, m Match) error {
 	if len(m.Raw) == 0 {
 		return nil
 	}
-	if !s.finished.IsZero() && !firstESQLExecution(r, m.Time).After(s.finished) {
-		s.late++ // an execution of its range ran: the later ones read it
+	if !s.finished.IsZero() && !lastESQLExecution(r, m.Time).After(s.finished) {
+		s.late++ // every execution of its range ran: none reads it
+		return nil
 	}
 	disk, err := h.scratch()
 	if err != nil {
@@ -161,6 +162,17 @@ func firstESQLExecution(r *Rule, t time.Time) time.Time {
 	return first
 }
 
+// lastESQLExecution is the last execution (on the clock) whose range
+// holds t.
+func lastESQLExecution(r *Rule, t time.Time) time.Time {
+	i := Interval(r)
+	lookback := r.Window.Lookback
+	if lookback <= 0 {
+		lookback = i
+	}
+	return t.Add(-r.Window.ToOffset).Add(lookback).Truncate(i)
+}
+
 // errFound stops a read at its first document.
 var errFound = errors.New("found")
 
@@ -188,18 +200,13 @@ func (h *Hunt) runHeldESQL(r *Rule, s *esqlState, upTo time.Time) error {
 	}
 	ctx := context.Background()
 	i := Interval(r)
-	lookback := r.Window.Lookback
-	if lookback <= 0 {
-		lookback = i
-	}
 	at := firstESQLExecution(r, hd.oldest)
 	if !s.finished.IsZero() && !at.After(s.finished) {
 		at = s.finished.Add(i)
 	}
 	last := upTo
 	if last.IsZero() {
-		// The last execution whose range holds the newest document.
-		last = s.newest.Add(-r.Window.ToOffset).Add(lookback).Truncate(i)
+		last = lastESQLExecution(r, s.newest)
 	}
 	for ; !at.After(last); at = at.Add(i) {
 		from, to := esqlTuple(r, at)

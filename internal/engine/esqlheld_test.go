@@ -47,13 +47,16 @@ func TestESQLLongLookbackInAHunt(t *testing.T) {
 		authDoc("09:40:00", "bob", "failure"), // out of order, within the slack
 		authDoc("10:31:00", "eve", "failure"),
 		authDoc("13:00:00", "bob", "success"),
+		// The input moved 4h (twice the look-back) past 09:00: every
+		// execution that could read this one ran.
+		authDoc("06:50:00", "eve", "failure"),
 	}
 	got, st := huntHeld(t, plan, agg, docs, t.TempDir())
 	// bob's 3 failures are in the ranges [at-2h, at] of the executions at
 	// 10:30 to 11:00: 7 alerts (a row of another execution is another
 	// alert); eve has 2.
-	if len(got) != 7 || st.Alerts != 7 {
-		t.Fatalf("%d alerts (stats %+v), want 7", len(got), st)
+	if len(got) != 7 || st.Alerts != 7 || st.NeverSearched != 1 {
+		t.Fatalf("%d alerts, %d late (stats %+v), want 7 and 1", len(got), st.NeverSearched, st)
 	}
 	for i, a := range got {
 		if want := time.Date(2026, 3, 14, 10, 30+5*i, 0, 0, time.UTC); !a.Exec.Equal(want) || a.Doc["user.name"] != "bob" || a.Doc["n"] != int64(3) {

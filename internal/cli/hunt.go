@@ -38,7 +38,9 @@ Raw Azure activity logs are normalized to ECS on the way in; with --geoip-db, th
 is looked up as Elastic's pipeline does (source.geo.*, source.as.*).
 ES|QL rules run their query once per scheduled execution (every interval, over its look-back) of the
 data's span: an alert per result row, or per document with METADATA _id, with Kibana's alert
-ids; the literals of a query's leading WHERE feed the line filter (docs/esql.md).
+ids, suppressed as Kibana does with alert_suppression; the literals of a query's leading WHERE
+feed the line filter. A rule whose look-back spans more than 12 intervals holds its documents in
+a scratch database in $TMPDIR, removed at the end, and runs each execution from it (docs/esql.md).
 EQL sequence and sample rules run too: the events their steps select are held (512 MiB in
 memory, past that sorted through files in $TMPDIR, removed at the end), sorted by time, and each
 sequence or sample found gives Kibana's alerts, a building block per event and a shell alert

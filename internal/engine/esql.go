@@ -153,7 +153,11 @@ func esqlAlerts(r *Rule, space string, now, from, to, at time.Time, res *esql.Re
 		if evTime.IsZero() {
 			evTime = to
 		}
-		alerts = append(alerts, Alert{ID: alertID, Rule: r, EventTime: evTime, Doc: doc, Exec: at})
+		a := Alert{ID: alertID, Rule: r, EventTime: evTime, Doc: doc, Exec: at}
+		if r.Suppression != nil {
+			a.esqlSup = esqlSuppressionOf(r, res.Columns, row, at)
+		}
+		alerts = append(alerts, a)
 	}
 	return alerts
 }
@@ -281,6 +285,8 @@ type esqlState struct {
 	finished time.Time // executions at or before it have run
 	late     int       // events read after an execution of theirs had run
 	warned   map[string]bool
+	sup      *esqlSuppressor // with alert suppression: the alerts of the open groups
+	held     *esqlHeld       // a long look-back: the documents, held on disk
 }
 
 // esqlSlack is how far the input's time must have moved past an
@@ -305,6 +311,9 @@ func (h *Hunt) addESQL(m Match) error {
 	if s == nil {
 		s = &esqlState{windows: map[time.Time]*esqlWindow{}, warned: map[string]bool{}}
 		h.esql[r] = s
+	}
+	if esqlLongLookback(r) {
+		return h.holdESQL(r, s, m)
 	}
 	if len(m.Raw) == 0 {
 		return nil
@@ -356,7 +365,9 @@ func (h *Hunt) addESQL(m Match) error {
 // runESQL runs the open executions of r at or before upTo (all when
 // upTo is zero), oldest first, and emits their alerts, each id once.
 func (h *Hunt) runESQL(r *Rule, s *esqlState, upTo time.Time) error {
-	st := h.stat(r)
+	if s.held != nil {
+		return h.runHeldESQL(r, s, upTo)
+	}
 	var ats []time.Time
 	for at := range s.windows {
 		if upTo.IsZero() || !at.After(upTo) {
@@ -367,6 +378,27 @@ func (h *Hunt) runESQL(r *Rule, s *esqlState, upTo time.Time) error {
 		s.finished = upTo
 	}
 	sort.Slice(ats, func(i, j int) bool { return ats[i].Before(ats[j]) })
+	var firstErr error
+	for _, at := range ats {
+		w := s.windows[at]
+		delete(s.windows, at) // its groups are no longer needed once run
+		if err := h.esqlExecuted(r, s, at, w.from, w.to, w.run); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if upTo.IsZero() {
+		if err := h.esqlFlush(r, s); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// esqlExecuted finishes the run of r's execution at at (its range from,
+// to) and emits its alerts, each id once (or hands them to alert
+// suppression, which emits them once their group closed).
+func (h *Hunt) esqlExecuted(r *Rule, s *esqlState, at, from, to time.Time, run *esql.Run) error {
+	st := h.stat(r)
 	var now time.Time
 	if h.opts.Now != nil {
 		now = h.opts.Now()
@@ -377,28 +409,62 @@ func (h *Hunt) runESQL(r *Rule, s *esqlState, upTo time.Time) error {
 			st.Warnings = append(st.Warnings, w)
 		}
 	}
+	res := run.Finish()
+	st.Executions++
+	if err := run.Err(); err != nil {
+		warn(fmt.Sprintf("execution at %s stopped: %v (its result is incomplete)", at.UTC().Format(time.RFC3339), err))
+	}
+	for _, x := range res.Warnings {
+		warn("ES|QL: " + x)
+	}
 	var firstErr error
-	for _, at := range ats {
-		w := s.windows[at]
-		res := w.run.Finish()
-		st.Executions++
-		if err := w.run.Err(); err != nil {
-			warn(fmt.Sprintf("execution at %s stopped: %v (its result is incomplete)", at.UTC().Format(time.RFC3339), err))
+	if r.Suppression != nil && s.sup == nil {
+		s.sup = newESQLSuppressor(h, st)
+	}
+	if s.sup != nil {
+		// The alerts no execution from this one on can fold into.
+		firstErr = h.esqlEmit(st, s.sup.closed(r, at))
+	}
+	for _, a := range esqlAlerts(r, h.opts.Space, now, from, to, at, res) {
+		if h.seen[a.ID] {
+			st.Duplicates++
+			continue
 		}
-		for _, x := range res.Warnings {
-			warn("ES|QL: " + x)
-		}
-		delete(s.windows, at) // its groups are no longer needed
-		for _, a := range esqlAlerts(r, h.opts.Space, now, w.from, w.to, at, res) {
-			if h.seen[a.ID] {
-				st.Duplicates++
-				continue
-			}
-			h.seen[a.ID] = true
-			st.Alerts++
-			if err := h.emit(a); err != nil && firstErr == nil {
+		if s.sup != nil {
+			// Only a written alert's id is known to later executions
+			// (Kibana's de-duplication reads the alerts index): a
+			// suppressed document read again is suppressed or alerts
+			// again.
+			write, err := s.sup.admit(a)
+			if err != nil && firstErr == nil {
 				firstErr = err
 			}
+			h.seen[a.ID] = write
+			continue
+		}
+		h.seen[a.ID] = true
+		if err := h.esqlEmit(st, []Alert{a}); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// esqlFlush emits the alerts alert suppression still holds: the input is
+// over.
+func (h *Hunt) esqlFlush(r *Rule, s *esqlState) error {
+	if s.sup == nil {
+		return nil
+	}
+	return h.esqlEmit(h.stat(r), s.sup.closed(r, time.Time{}))
+}
+
+func (h *Hunt) esqlEmit(st *RuleStats, as []Alert) error {
+	var firstErr error
+	for _, a := range as {
+		st.Alerts++
+		if err := h.emit(a); err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
 	return firstErr

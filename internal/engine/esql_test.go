@@ -14,7 +14,7 @@ import (
 
 // esqlRule compiles query as an ES|QL rule running every 5m over the last
 // lookback.
-func esqlRule(t *testing.T, plan *event.Plan, id, query string, lookback time.Duration) *Rule {
+func esqlRule(t testing.TB, plan *event.Plan, id, query string, lookback time.Duration) *Rule {
 	t.Helper()
 	q, err := esql.Parse(query)
 	if err != nil {

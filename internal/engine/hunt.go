@@ -20,6 +20,8 @@ type Alert struct {
 	// threshold or new_terms rule builds at its executions (zero
 	// otherwise): alert suppression's window is counted from it.
 	Exec time.Time
+
+	esqlSup *esqlSuppression // an ES|QL alert's suppression group, with alert suppression
 }
 
 // HuntOptions configure a batch hunt.
@@ -96,6 +98,7 @@ type Hunt struct {
 	esqlEv   *event.Event
 	esqlRaw  []byte
 	esqlPlan *event.Plan
+	esqlDisk *esqlScratch // the documents of ES|QL rules with a long look-back
 	seq      sequenceHold // the events eql sequence rules' steps select
 	min      time.Time
 	max      time.Time
@@ -641,6 +644,7 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 			firstErr = err
 		}
 	}
+	h.closeScratch()
 	var out []*RuleStats
 	for _, r := range h.opts.Engine.Rules() {
 		if st, ok := h.stats[r]; ok {
@@ -651,8 +655,12 @@ func (h *Hunt) Finish() ([]*RuleStats, error) {
 }
 
 // Close removes the files a hunt that did not Finish wrote (the sorted
-// runs of its sequence rules' events). It may be called after Finish.
-func (h *Hunt) Close() { h.seq.close() }
+// runs of its sequence rules' events, the documents of its ES|QL rules
+// with a long look-back). It may be called after Finish.
+func (h *Hunt) Close() {
+	h.seq.close()
+	h.closeScratch()
+}
 
 // Span is the time span of the matching events seen so far.
 func (h *Hunt) Span() (time.Time, time.Time) { return h.min, h.max }

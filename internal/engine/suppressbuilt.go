@@ -28,11 +28,15 @@ import (
 // with missing_fields_strategy doNotSuppress), its start and end the
 // event's time.
 
-// SuppressionGroup returns the suppression group of an alert a threshold
-// or new_terms rule built: its terms, and the event times it covers. ok is
-// false when the alert is not suppressed (a new terms event lacking a
-// group_by field with missing_fields_strategy doNotSuppress).
+// SuppressionGroup returns the suppression group of an alert a threshold,
+// new_terms or ES|QL rule built: its terms, and the event times it covers.
+// ok is false when the alert is not suppressed (a new terms event or an
+// ES|QL row lacking a group_by field with missing_fields_strategy
+// doNotSuppress).
 func (r *Rule) SuppressionGroup(a Alert) (terms []Term, start, end time.Time, ok bool) {
+	if r.ESQL != nil {
+		return esqlSuppressionGroup(a)
+	}
 	if r.Threshold != nil {
 		res, _ := a.Doc["kibana.alert.threshold_result"].(map[string]any)
 		for _, t := range asSlice(res["terms"]) {

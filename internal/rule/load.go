@@ -37,12 +37,6 @@ type LoadOptions struct {
 	// RunESQL makes ES|QL rules that compile runnable (vigil hunt, serve,
 	// test, rules validate); without it they stay unsupported.
 	RunESQL bool
-	// ESQLFromStore says the ES|QL rules' executions read their
-	// documents from a store (serve), one at a time: a look-back of any
-	// number of intervals is runnable, where a hunt, which feeds each
-	// event to every execution whose range holds it, allows
-	// MaxESQLWindows.
-	ESQLFromStore bool
 }
 
 // Set is a collection of loaded rules.
@@ -1035,21 +1029,8 @@ func (v *validator) compileESQL(opts LoadOptions) {
 		v.unsupported("ES|QL rules are not executed by this command")
 		return
 	}
-	interval := v.r.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	if n := (v.r.Lookback + interval - 1) / interval; n > MaxESQLWindows && !opts.ESQLFromStore {
-		v.unsupported(fmt.Sprintf("ES|QL rule's look-back (from %q) spans %d intervals of %s: a hunt runs the query once per execution over each event, at most %d times; Vigil does not run such rules yet", v.r.From, n, interval, MaxESQLWindows))
-		return
-	}
 	v.r.esql = &ESQL{Program: p, Clock: clock, Query: v.r.Query, Filter: p.Filter()}
 }
-
-// MaxESQLWindows is the most executions whose look-back an event of an
-// ES|QL rule may fall in (the look-back divided by the interval, rounded
-// up): a hunt runs the query over each event once per such execution.
-const MaxESQLWindows = 12
 
 // keyQueryError reports an error of the KQL query under key at its
 // position in the rule file.

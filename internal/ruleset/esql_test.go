@@ -83,3 +83,47 @@ func TestESQLRulesFeedTheLineFilter(t *testing.T) {
 		t.Errorf("%d ES|QL rules read an event none of their leading WHEREs keeps", n)
 	}
 }
+
+// An ES|QL rule's alert_suppression reaches the engine (Kibana suppresses
+// ES|QL alerts by the result row's columns).
+func TestESQLRuleSuppression(t *testing.T) {
+	const text = `[metadata]
+creation_date = "2026/12/07"
+updated_date = "2026/12/07"
+
+[rule]
+author = ["Vigil"]
+description = "Failures per user and host."
+from = "now-5m"
+interval = "5m"
+language = "esql"
+license = "Elastic License v2"
+name = "Failures"
+risk_score = 47
+rule_id = "esql-suppressed"
+severity = "medium"
+type = "esql"
+query = '''
+FROM logs-system.auth-* | STATS n = COUNT(*) BY user.name, host.name
+'''
+
+[rule.alert_suppression]
+group_by = ["user.name"]
+missing_fields_strategy = "doNotSuppress"
+
+[rule.alert_suppression.duration]
+unit = "m"
+value = 30
+`
+	r := rule.Parse("sup.toml", []byte(text), rule.LoadOptions{Plan: event.NewPlan(), Now: time.Now, RunESQL: true})
+	if r.Status != rule.StatusOK {
+		t.Fatalf("status %s %s %v", r.Status, r.Reason, r.Errors)
+	}
+	er := EngineRule(r)
+	if er.ESQL == nil || er.Suppression == nil {
+		t.Fatalf("ESQL %v, suppression %v: want both", er.ESQL != nil, er.Suppression)
+	}
+	if s := er.Suppression; len(s.GroupBy) != 1 || s.GroupBy[0] != "user.name" || s.Duration != 30*time.Minute || !s.DoNotSuppress {
+		t.Errorf("suppression %+v", *s)
+	}
+}

@@ -112,7 +112,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		},
 	}
 	switch r.Type {
-	case "query", "saved_query", "threat_match", "new_terms", "eql":
+	case "query", "saved_query", "threat_match", "new_terms", "eql", "esql":
 		er.Suppression = suppression(r.AlertSuppression)
 	case "threshold":
 		// A threshold rule suppresses by its threshold fields (no

@@ -82,7 +82,7 @@ func (l *RuleLoader) Load() error {
 		l.lastGood = map[string][]byte{}
 	}
 	plan := event.NewPlan()
-	opts := rule.LoadOptions{Plan: plan, Now: l.Now, Schema: l.Schema, RunESQL: true, ESQLFromStore: true}
+	opts := rule.LoadOptions{Plan: plan, Now: l.Now, Schema: l.Schema, RunESQL: true}
 	var set *rule.Set
 	if len(l.Paths) == 0 {
 		var err error

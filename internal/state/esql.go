@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -80,4 +81,22 @@ func (s *Store) ESQLDocs(ctx context.Context, ruleID string, from, to time.Time,
 		return fmt.Errorf("read ES|QL documents from %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// OpenScratch opens (creating) a database at path for a process's own
+// scratch state, which it removes when done (vigil hunt holds the documents
+// of ES|QL rules with a long look-back there): no journal and no sync, as
+// nothing in it must survive a crash.
+func OpenScratch(ctx context.Context, path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open scratch database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, schema+esqlSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open scratch database %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
 }

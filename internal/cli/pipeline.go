@@ -79,7 +79,11 @@ type pipeline struct {
 	// others are counted, not parsed.
 	lines *engine.RawFilter
 	free  chan []byte // blocks to read into again
-	sent  bool        // a chunk has gone to the workers (read's goroutine only)
+	// outs are the outcome lists of chunks done, for workers to fill
+	// again: a list grown afresh for each chunk (a sequence step's match
+	// per event, 1,024 records a chunk) was a twentieth of a corpus hunt.
+	outs chan []outcome
+	sent bool // a chunk has gone to the workers (read's goroutine only)
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
 	record func(w *worker, c *chunk, rec input.Record)
@@ -104,6 +108,7 @@ func (p *pipeline) run(paths []string) error {
 	// returned: nothing it keeps refers to their bytes) and are filled
 	// again.
 	p.free = make(chan []byte, p.jobs*4+1)
+	p.outs = make(chan []outcome, p.jobs*4+1)
 	work := make(chan *chunk, p.jobs*2)
 	done := make(chan *chunk, p.jobs*4)
 	stop := make(chan struct{})
@@ -122,11 +127,17 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
-			if p.coverage != nil {
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), outs: p.outs, cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
+			if p.eval != nil {
+				// The worker's own: the events its matches hold are
+				// copied into its arena.
 				x := *p.eval
-				x.Coverage = engine.NewCoverage()
+				x.Arena = &engine.Arena{}
 				w.eval = &x
+			}
+			if p.coverage != nil {
+				x := w.eval
+				x.Coverage = engine.NewCoverage()
 				defer func() {
 					covMu.Lock()
 					p.coverage.Merge(x.Coverage)
@@ -161,6 +172,17 @@ func (p *pipeline) run(paths []string) error {
 					firstErr = err
 					close(stop)
 				}
+			}
+			if c.outcomes != nil {
+				// onChunk keeps no outcome list (the outcomes' values
+				// are copied out): cleared, so that the matches'
+				// documents and bytes are not kept by it.
+				clear(c.outcomes)
+				select {
+				case p.outs <- c.outcomes[:0]:
+				default:
+				}
+				c.outcomes = nil
 			}
 			for _, b := range [][]byte{c.block.Data, c.arena} {
 				if b != nil {
@@ -312,6 +334,7 @@ type worker struct {
 	ev       *event.Event
 	cmd      string
 	ms       []engine.Match
+	outs     chan []outcome // outcome lists to reuse (pipeline.outs)
 	explain  *engine.Rule
 	azure    *engine.AzureRawFilter
 	lines    *engine.RawFilter
@@ -324,6 +347,12 @@ type worker struct {
 }
 
 func (w *worker) process(c *chunk) {
+	if c.outcomes == nil {
+		select {
+		case c.outcomes = <-w.outs:
+		default:
+		}
+	}
 	c.block.EachLine(func(rec input.Record, err error) bool {
 		if err != nil {
 			c.outcomes = append(c.outcomes, outcome{problem: err.Error() + " (record skipped)"})

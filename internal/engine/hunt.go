@@ -193,6 +193,35 @@ type Evaluator struct {
 	// document that de-duplication or max_signals would drop (an alert
 	// document holds the whole event and the rule's parameters).
 	Defer bool
+	// Arena, when set, is where the JSON of the events that sequence and
+	// ES|QL matches hold is copied (slabs shared by many events, where
+	// each copy was an allocation of its own). An Arena serves one
+	// goroutine: an Evaluator with one serves one goroutine.
+	Arena *Arena
+}
+
+// Arena copies events' JSON into shared slabs. A slab lives as long as
+// any copy in it: for events held until the end of a hunt (sequence
+// steps' matches) it wastes nothing.
+type Arena struct {
+	slab []byte
+}
+
+// arenaSlab is the size of an Arena's allocations; larger events get an
+// allocation of their own.
+const arenaSlab = 256 << 10
+
+// Clone returns a copy of b; a nil Arena allocates it alone.
+func (a *Arena) Clone(b []byte) []byte {
+	if a == nil || len(b) > arenaSlab/16 {
+		return bytes.Clone(b)
+	}
+	if cap(a.slab)-len(a.slab) < len(b) {
+		a.slab = make([]byte, 0, arenaSlab)
+	}
+	at := len(a.slab)
+	a.slab = append(a.slab, b...)
+	return a.slab[at:len(a.slab):len(a.slab)]
 }
 
 // runAt is the time of the execution that sees a match at t.
@@ -266,7 +295,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			// The query reads the event at its executions: its JSON
 			// (copied: the input's buffer is reused) and its _id.
 			if lz.raw == nil {
-				lz.raw = bytes.Clone(ev.Raw())
+				lz.raw = x.Arena.Clone(ev.Raw())
 			}
 			if !r.ESQL.Program.Aggregating() && lz.eventID == "" && lz.get() == nil {
 				return
@@ -293,7 +322,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			// matches are in time order: it keeps the event's JSON (one
 			// copy, whatever the number of sequence rules).
 			if lz.raw == nil {
-				lz.raw = bytes.Clone(ev.Raw())
+				lz.raw = x.Arena.Clone(ev.Raw())
 			}
 			// No alert id: a sequence's alerts get theirs from all its
 			// events (alert.BuildSequence); the hunt de-duplicates the

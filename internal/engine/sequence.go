@@ -251,12 +251,14 @@ type seqHold struct {
 type sequenceHold struct {
 	ready   bool
 	cur     *heldEvent // the event whose matches are being added
+	spare   heldEvent  // cur's storage: finishHeld keeps nothing of it
 	orders  []*seqOrder
 	byRule  map[*Rule]*seqOrder
 	rules   []*Rule // a hold's rule is its place here in a run record
 	ruleIdx map[*Rule]int
 	found   map[*Rule]*seqFound // filled by runSequences
 	meta    []byte
+	slab    []byte // where held events' meta records are copied
 }
 
 // seqOrder is the rules of one order and the events they hold, sorted.
@@ -355,7 +357,8 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 		e = nil
 	}
 	if e == nil {
-		e = &heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID}
+		s.spare = heldEvent{raw: m.Raw, index: m.Index, eventID: m.EventID, holds: s.spare.holds[:0]}
+		e = &s.spare
 		s.cur = e
 	}
 	e.holds = append(e.holds, seqHold{r: r, t: m.Time, order: m.Order})
@@ -410,13 +413,30 @@ func (h *Hunt) finishHeld() error {
 		}
 		s.meta = b
 		err := o.sorter.Add(sequence.Sorted{Time: first.order.Time, Tiebreaker: first.order.Tiebreaker,
-			Raw: e.raw, Meta: bytes.Clone(b)})
+			Raw: e.raw, Meta: s.keep(b)})
 		if err != nil {
 			return fmt.Errorf("eql sequence rules: %w", err)
 		}
 	}
 	return nil
 }
+
+// keep copies a held event's meta record into the hold's slab (one
+// allocation per many records, not one each).
+func (s *sequenceHold) keep(b []byte) []byte {
+	if len(b) > metaSlab/8 {
+		return bytes.Clone(b)
+	}
+	if cap(s.slab)-len(s.slab) < len(b) {
+		s.slab = make([]byte, 0, metaSlab)
+	}
+	at := len(s.slab)
+	s.slab = append(s.slab, b...)
+	return s.slab[at:len(s.slab):len(s.slab)]
+}
+
+// metaSlab is the size of sequenceHold.slab's allocations.
+const metaSlab = 32 << 10
 
 var errBadMeta = errors.New("eql sequence rules: a held event's record is corrupt")
 

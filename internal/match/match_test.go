@@ -494,7 +494,18 @@ func TestRequired(t *testing.T) {
 		{`kw:a and (l:1 or ck:x)`, []Requirement{{Field: "kw", Values: []string{"a"}}}},
 		{`fl.k:v and not kw:a`, []Requirement{{Field: "fl.k", Values: []string{"v"}}}},
 		{`not kw:a`, nil},
-		{`kw:a or ck:b`, nil},
+		{`kw:a or ck:b`, []Requirement{{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}}}}},
+		// An OR of ANDs: one condition per branch, the most selective.
+		{`(kw:(a or b) and ck:x) or (ck:y and kw:c) or fl.k:v`, []Requirement{{Any: []Requirement{
+			{Field: "ck", Values: []string{"x"}}, {Field: "ck", Values: []string{"y"}}, {Field: "fl.k", Values: []string{"v"}}}}}},
+		{`(event.outcome:success and kw:a) or ck:b`, []Requirement{{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}}}}},
+		{`(kw:a or ck:b) and (kw:c or ck:d)`, []Requirement{
+			{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}}},
+			{Any: []Requirement{{Field: "kw", Values: []string{"c"}}, {Field: "ck", Values: []string{"d"}}}}}},
+		{`(kw:a or ck:b) or (kw:c or fl.k:d)`, []Requirement{{Any: []Requirement{
+			{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}, {Field: "kw", Values: []string{"c"}}, {Field: "fl.k", Values: []string{"d"}}}}}},
+		{`kw:a or txt:b`, nil},
+		{`kw:a or not ck:b`, nil},
 		{`kw:a*`, nil},
 		{`kw:*`, nil},
 		{`txt:a`, nil},
@@ -517,8 +528,10 @@ func TestRequired(t *testing.T) {
 // TestRequiredIsNecessary checks on the test corpus that an event meeting
 // the query meets every requirement.
 func TestRequiredIsNecessary(t *testing.T) {
-	queries := []string{`kw:(a or b or c or d or e or f) and ck:x`, `(kw:a and ck:x) or (kw:b and ck:y)`, `kw:(a and b)`}
-	docs := []string{`{"kw":["a","b"],"ck":"x"}`, `{"kw":"f","ck":"x"}`, `{"kw":"b","ck":"y"}`, `{"kw":"z"}`}
+	queries := []string{`kw:(a or b or c or d or e or f) and ck:x`, `(kw:a and ck:x) or (kw:b and ck:y)`, `kw:(a and b)`,
+		`(kw:a and ck:x) or (ck:y and fl.k:v)`, `(kw:a or ck:y) and (kw:b or fl.k:v)`, `kw:f or (ck:y and not kw:b) or fl.k:v`}
+	docs := []string{`{"kw":["a","b"],"ck":"x"}`, `{"kw":"f","ck":"x"}`, `{"kw":"b","ck":"y"}`, `{"kw":"z"}`,
+		`{"ck":"y","fl":{"k":"v"}}`, `{"kw":"z","ck":"y"}`, `{"fl":{"k":"v"}}`}
 	for _, q := range queries {
 		m := compile(t, typesSchema, q)
 		for _, d := range docs {
@@ -527,11 +540,17 @@ func TestRequiredIsNecessary(t *testing.T) {
 				continue
 			}
 			for _, r := range m.Required() {
-				id, _ := m.Plan().Lookup(r.Field)
 				ok := false
-				for _, v := range ev.Values(id) {
-					for _, want := range r.Values {
-						ok = ok || v.String() == want
+				alts := r.Any
+				if alts == nil {
+					alts = []Requirement{r}
+				}
+				for _, a := range alts {
+					id, _ := m.Plan().Lookup(a.Field)
+					for _, v := range ev.Values(id) {
+						for _, want := range a.Values {
+							ok = ok || v.String() == want
+						}
 					}
 				}
 				if !ok {

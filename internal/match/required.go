@@ -5,7 +5,8 @@ import "slices"
 // required derives the necessary literal conditions of a compiled query:
 // positive exact terms (and sets) on exact-typed fields, through ANDs, and
 // through ORs whose every branch constrains the same field (the values are
-// then united). Anything under a NOT, a range, a wildcard, a field pattern,
+// then united), else through ORs whose every branch has a condition (one of
+// them holds: Requirement.Any). Anything under a NOT, a range, a wildcard, a field pattern,
 // free text or a nested group gives nothing. Two conditions on one field in
 // an AND are not intersected, since an array can satisfy both: the first is
 // kept.
@@ -29,7 +30,7 @@ func required(n node) []Requirement {
 		var out []Requirement
 		for _, k := range t.kids {
 			for _, r := range required(k) {
-				if !slices.ContainsFunc(out, func(o Requirement) bool { return o.Field == r.Field }) {
+				if len(r.Any) > 0 || !slices.ContainsFunc(out, func(o Requirement) bool { return len(o.Any) == 0 && o.Field == r.Field }) {
 					out = append(out, r)
 				}
 			}
@@ -40,14 +41,20 @@ func required(n node) []Requirement {
 			return nil
 		}
 		out := required(t.kids[0])
+		each := [][]Requirement{out}
 		for _, k := range t.kids[1:] {
 			kr := required(k)
+			each = append(each, kr)
 			var keep []Requirement
 			for _, r := range out {
-				i := slices.IndexFunc(kr, func(o Requirement) bool { return o.Field == r.Field })
+				if len(r.Any) > 0 {
+					continue
+				}
+				i := slices.IndexFunc(kr, func(o Requirement) bool { return len(o.Any) == 0 && o.Field == r.Field })
 				if i < 0 {
 					continue
 				}
+				r.Values = slices.Clone(r.Values)
 				for _, v := range kr[i].Values {
 					if !slices.Contains(r.Values, v) {
 						r.Values = append(r.Values, v)
@@ -57,7 +64,60 @@ func required(n node) []Requirement {
 			}
 			out = keep
 		}
+		if len(out) == 0 {
+			if alt, ok := anyOf(each); ok {
+				return []Requirement{alt}
+			}
+		}
 		return out
 	}
 	return nil
+}
+
+// anyOf builds the requirement of an OR none of whose fields every
+// operand constrains, from its operands' requirements: one per operand
+// (the most selective: see selective), any of which holds; false when
+// an operand has none. `(a:1 and b:2) or (c:3 and d:4)` then keys the
+// rule index on a or c, where it was evaluated on every event.
+func anyOf(each [][]Requirement) (Requirement, bool) {
+	var out Requirement
+	for _, rs := range each {
+		best := -1
+		for i, r := range rs {
+			if best < 0 || selective(r) > selective(rs[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return Requirement{}, false
+		}
+		if b := rs[best]; len(b.Any) > 0 {
+			out.Any = append(out.Any, b.Any...)
+		} else {
+			out.Any = append(out.Any, b)
+		}
+	}
+	return out, len(out.Any) > 1
+}
+
+// selective ranks a requirement for anyOf: fields whose few values most
+// events carry (event.category, event.outcome, ...) last, then the fewer
+// values the better; a disjunction is as selective as its least
+// selective alternative.
+func selective(r Requirement) int {
+	if len(r.Any) > 0 {
+		least := -1
+		for _, a := range r.Any {
+			if s := selective(a); least < 0 || s < least {
+				least = s
+			}
+		}
+		return least
+	}
+	switch r.Field {
+	case "event.category", "event.type", "event.kind", "event.outcome", "event.dataset", "event.module",
+		"data_stream.dataset", "data_stream.type", "host.os.type", "host.os.family", "host.os.platform":
+		return 1
+	}
+	return 1000 - min(len(r.Values), 998)
 }

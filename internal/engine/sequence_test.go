@@ -382,3 +382,63 @@ func TestHuntSequenceDuplicate(t *testing.T) {
 		}
 	}
 }
+
+// TestHuntArenaCopies: the events sequence steps hold, copied into an
+// Evaluator's Arena while the input's buffer is reused for every event (as
+// hunt's pipeline reuses its blocks), give the alerts of events each read
+// into a buffer of its own and copied one by one (no Arena).
+func TestHuntArenaCopies(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id with maxspan=1m [process where true] [network where true]`)
+	var lines []string
+	base := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	for i := range 3000 {
+		cat := []string{"process", "network", "file"}[i%3]
+		// Events of various sizes, a few larger than an arena's share.
+		pad := strings.Repeat("x", (i*37)%200+(i%500/499)*(arenaSlab/8))
+		lines = append(lines, fmt.Sprintf(`{"@timestamp":%q,"event":{"category":%q},"host":{"id":"h%d"},"pad":%q,"n":%d}`,
+			base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), cat, i%7, pad, i))
+	}
+	hunt := func(arena *Arena) []string {
+		eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+		var ids []string
+		h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+			ids = append(ids, a.ID)
+			return nil
+		}})
+		x := Evaluator{Engine: eng, Arena: arena}
+		var buf []byte
+		for _, l := range lines {
+			if arena != nil {
+				buf = append(buf[:0], l...) // one buffer, overwritten
+			} else {
+				buf = []byte(l)
+			}
+			ms, err := x.Evaluate(event.New(buf, eng.Plan()), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if err := h.Add(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if arena != nil {
+				for i := range buf {
+					buf[i] = ' ' // the input's buffer refilled
+				}
+			}
+		}
+		if _, err := h.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	want := hunt(nil)
+	if len(want) < 100 {
+		t.Fatalf("%d alerts: too few sequences to compare", len(want))
+	}
+	if got := hunt(&Arena{}); !slices.Equal(got, want) {
+		t.Errorf("with an arena: %d alerts, want the %d of copies one by one", len(got), len(want))
+	}
+}

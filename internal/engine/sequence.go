@@ -258,7 +258,14 @@ type sequenceHold struct {
 	ruleIdx map[*Rule]int
 	found   map[*Rule]*seqFound // filled by runSequences
 	meta    []byte
-	slab    []byte // where held events' meta records are copied
+	slab    []byte            // where held events' meta records are copied
+	names   map[string]string // heldFrom's interned index names
+}
+
+// heldWithHolds is a held event with room for two holds.
+type heldWithHolds struct {
+	e     heldEvent
+	holds [2]seqHold
 }
 
 // seqOrder is the rules of one order and the events they hold, sorted.
@@ -460,13 +467,37 @@ func (s *sequenceHold) heldFrom(x *sequence.Sorted) (*heldEvent, error) {
 		b = b[k:]
 		return n, true
 	}
-	index, ok1 := str()
+	// The index names are few: interned, not a string per event.
+	var index string
+	ok1 := false
+	if n, k := binary.Uvarint(b); k > 0 && uint64(len(b)-k) >= n {
+		name := b[k : k+int(n)]
+		if index, ok1 = s.names[string(name)]; !ok1 {
+			index, ok1 = string(name), true
+			if s.names == nil {
+				s.names = map[string]string{}
+			}
+			if len(s.names) < maxNames {
+				s.names[index] = index
+			}
+		}
+		b = b[k+int(n):]
+	}
 	id, ok2 := str()
 	n, ok3 := uv()
 	if !ok1 || !ok2 || !ok3 || n > uint64(len(s.rules)) {
 		return nil, errBadMeta
 	}
-	e := &heldEvent{raw: x.Raw, index: index, eventID: id, holds: make([]seqHold, 0, n)}
+	var e *heldEvent
+	if n <= 2 {
+		// Most events are held by one or two rules: the event and its
+		// holds in one allocation.
+		p := &heldWithHolds{}
+		p.e = heldEvent{raw: x.Raw, index: index, eventID: id, holds: p.holds[:0:n]}
+		e = &p.e
+	} else {
+		e = &heldEvent{raw: x.Raw, index: index, eventID: id, holds: make([]seqHold, 0, n)}
+	}
 	for range n {
 		ri, ok := uv()
 		if !ok || ri >= uint64(len(s.rules)) {

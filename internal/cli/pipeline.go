@@ -23,6 +23,10 @@ import (
 const (
 	chunkRecords = 1024
 	chunkBytes   = 1 << 20
+	// maxKeptOutcomes bounds the outcome lists kept for reuse (about
+	// 400 bytes an outcome): a chunk whose events matched many rules
+	// each leaves its larger list to the collector.
+	maxKeptOutcomes = 8 * chunkRecords
 )
 
 type chunk struct {
@@ -173,7 +177,7 @@ func (p *pipeline) run(paths []string) error {
 					close(stop)
 				}
 			}
-			if c.outcomes != nil {
+			if c.outcomes != nil && cap(c.outcomes) <= maxKeptOutcomes {
 				// onChunk keeps no outcome list (the outcomes' values
 				// are copied out): cleared, so that the matches'
 				// documents and bytes are not kept by it.

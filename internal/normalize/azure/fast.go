@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,17 +82,14 @@ type fastDoc struct {
 	snakeDrop   map[string]string // the same, the Graph pipelines' variant
 	seq         []seqName         // the keys snakeName met, in the order of the last record
 	seqAt       int
-	rel         [3]related // the writers' related lists
-	resources   [64]struct {
-		id    string
-		parts [][2]string
-	} // the resource ids met lately, by hash: resourceParts without its lock
-	elems     []posSpan // audit's target resources
-	props     []posSpan // and their modified properties
-	kvs       []tkv     // objects being copied by canonT, and members read by the writers
-	pairs     []tkv     // keyValueList's
-	shapeHash uint64    // of the fields' paths, in the order they were put
-	bad       bool      // the record needs the general path (found on the way)
+	rel         [3]related  // the writers' related lists
+	parts       [][2]string // resourceParts's
+	elems       []posSpan   // audit's target resources
+	props       []posSpan   // and their modified properties
+	kvs         []tkv       // objects being copied by canonT, and members read by the writers
+	pairs       []tkv       // keyValueList's
+	shapeHash   uint64      // of the fields' paths, in the order they were put
+	bad         bool        // the record needs the general path (found on the way)
 }
 
 type kv struct {
@@ -171,22 +167,12 @@ func (f *fastDoc) putList(path string, vs []string) {
 
 func appendJSONString(b []byte, s string) []byte { return event.AppendString(b, s) }
 
-// resourceParts is resourceParts through a small cache of the writer's
-// own, which needs no lock.
+// resourceParts is parseResourceID into the writer's buffer: the parts
+// are valid until the next call, and alias id.
 func (f *fastDoc) resourceParts(id string) [][2]string {
-	e := &f.resources[maphash.String(resourceSeed, id)&63]
-	if e.id == id && e.parts != nil {
-		return e.parts
-	}
-	parts := resourceParts(id)
-	if parts == nil {
-		parts = [][2]string{}
-	}
-	e.id, e.parts = strings.Clone(id), parts
-	return parts
+	f.parts = parseResourceID(f.parts[:0], id)
+	return f.parts
 }
-
-var resourceSeed = maphash.MakeSeed()
 
 // unsafeString is b as a string without a copy: valid while b is.
 func unsafeString(b []byte) string {
@@ -673,7 +659,7 @@ func (f *fastDoc) str(v span, present bool) (string, bool) {
 	if bytes.IndexByte(b, '\\') < 0 {
 		// The record's own bytes: valid while the call lasts, which is as
 		// long as any of these strings is kept (they are copied into the
-		// arena; resourceParts clones what it caches).
+		// arena).
 		if len(b) == 0 {
 			return "", true
 		}

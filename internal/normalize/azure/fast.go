@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -748,7 +749,15 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 // nor U+2029, and no escape but those it writes the same way (\", \\,
 // \n, \r, \t, \b, \f).
 func plainJSONString(b []byte) bool {
-	for i := 0; i < len(b); i++ {
+	i := 0
+	for i+8 <= len(b) {
+		w := word(b, i)
+		if byteBelow(w, 0x20)|byteIs(w, '\\')|w&swarHi != 0 {
+			break
+		}
+		i += 8
+	}
+	for ; i < len(b); i++ {
 		c := b[i]
 		if c == '\\' {
 			if i+1 < len(b) {
@@ -842,36 +851,29 @@ func skipWS(raw []byte, i int) int {
 	return i
 }
 
-// stringEnd returns the offset after the string token at raw[i] ('"').
+// stringEnd returns the offset after the string token at raw[i] ('"'),
+// eight bytes at a time to the first quote or backslash.
 func stringEnd(raw []byte, i int) int {
-	// Most strings are short: look at their first bytes one by one.
-	for j := i + 1; j < len(raw) && j < i+24; j++ {
-		switch raw[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			return stringEndSlow(raw, i)
-		}
-	}
-	return stringEndSlow(raw, i)
-}
-
-func stringEndSlow(raw []byte, i int) int {
 	j := i + 1
 	for {
-		n := bytes.IndexByte(raw[j:], '"')
-		if n < 0 {
+		for j+8 <= len(raw) {
+			m := byteIs(word(raw, j), '"') | byteIs(word(raw, j), '\\')
+			if m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
+		for j < len(raw) && raw[j] != '"' && raw[j] != '\\' {
+			j++
+		}
+		if j >= len(raw) {
 			return len(raw)
 		}
-		j += n
-		bs := 0
-		for k := j - 1; k > i && raw[k] == '\\'; k-- {
-			bs++
-		}
-		if bs%2 == 0 {
+		if raw[j] == '"' {
 			return j + 1
 		}
-		j++
+		j += 2 // an escape: the backslash and the byte it escapes
 	}
 }
 

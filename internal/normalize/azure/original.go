@@ -2,6 +2,8 @@ package azure
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -63,11 +65,27 @@ func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 	out := dst[len(dst) : len(dst)+n]
 	out[0] = '"'
 	j := 1
-	for i, c := range raw {
+	for i := 0; i < len(raw); {
+		if i+8 <= len(raw) {
+			// Eight plain bytes copied at once, or those before the
+			// first that is not. out has room: it holds raw's bytes
+			// after i, and more.
+			w := word(raw, i)
+			m := byteBelow(w, 0x20) | byteIs(w, '"') | byteIs(w, '\\') | byteIs(w, 0xE2)
+			binary.LittleEndian.PutUint64(out[j:], w)
+			if m == 0 {
+				i, j = i+8, j+8
+				continue
+			}
+			k := bits.TrailingZeros64(m) >> 3
+			i, j = i+k, j+k
+		}
+		c := raw[i]
 		switch plainClass[c] {
 		case 0:
 			out[j] = c
 			j++
+			i++
 			continue
 		case 1:
 			if strip && c == '"' && i > 0 && raw[i-1] == '"' && string(raw[i-1:min(len(raw), i+5)]) == emptyPair {
@@ -75,6 +93,7 @@ func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 			}
 			out[j], out[j+1] = '\\', c
 			j += 2
+			i++
 			continue
 		}
 		return dst, false

@@ -64,33 +64,35 @@ type fent struct {
 	s, e         int
 	rec          bool
 	gone         bool // a key of the record whose value was dropped (dropEmptyFields)
+	original     bool // event.original: emit quotes the record into the document itself
 }
 
 // fastDoc builds one document: its fields as encoded values in an arena,
 // then written out nested and sorted.
 type fastDoc struct {
-	raw         []byte
-	arena       []byte
-	ents        []fent
-	warnings    []string
-	notActivity bool
-	tmp         []kv
-	seen        []string
-	entities    []string
-	shapes      shapeCache
-	names       nameCache
-	snake       map[string]string // keys in snake case (keysToSnakeCase)
-	snakeDrop   map[string]string // the same, the Graph pipelines' variant
-	seq         []seqName         // the keys snakeName met, in the order of the last record
-	seqAt       int
-	rel         [3]related  // the writers' related lists
-	parts       [][2]string // resourceParts's
-	elems       []posSpan   // audit's target resources
-	props       []posSpan   // and their modified properties
-	kvs         []tkv       // objects being copied by canonT, and members read by the writers
-	pairs       []tkv       // keyValueList's
-	shapeHash   uint64      // of the fields' paths, in the order they were put
-	bad         bool        // the record needs the general path (found on the way)
+	raw           []byte
+	arena         []byte
+	ents          []fent
+	warnings      []string
+	notActivity   bool
+	tmp           []kv
+	seen          []string
+	entities      []string
+	shapes        shapeCache
+	names         nameCache
+	snake         map[string]string // keys in snake case (keysToSnakeCase)
+	snakeDrop     map[string]string // the same, the Graph pipelines' variant
+	seq           []seqName         // the keys snakeName met, in the order of the last record
+	seqAt         int
+	rel           [3]related  // the writers' related lists
+	parts         [][2]string // resourceParts's
+	elems         []posSpan   // audit's target resources
+	props         []posSpan   // and their modified properties
+	kvs           []tkv       // objects being copied by canonT, and members read by the writers
+	pairs         []tkv       // keyValueList's
+	shapeHash     uint64      // of the fields' paths, in the order they were put
+	bad           bool        // the record needs the general path (found on the way)
+	stripOriginal bool        // event.original without its empty pairs
 }
 
 type kv struct {
@@ -124,7 +126,7 @@ func (f *fastDoc) put(path string, s int) {
 
 // putKey is put for the field prefix+key named by a key of the record.
 func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
-	f.ents = append(f.ents, fent{prefix, key, s, len(f.arena), true, gone})
+	f.ents = append(f.ents, fent{prefix: prefix, path: key, s: s, e: len(f.arena), rec: true, gone: gone})
 	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
 	if gone {
 		h ^= 1 << 40
@@ -201,9 +203,11 @@ func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
 	f.putString("data_stream.namespace", "default")
 	f.putString("cloud.provider", "azure")
 	if len(f.raw) > 0 {
-		s := len(f.arena)
-		f.arena = appendOriginal(f.arena, f.raw, strip)
-		f.put("event.original", s)
+		// Quoted by emit straight into the document: the longest value,
+		// not copied twice.
+		f.put("event.original", len(f.arena))
+		f.ents[len(f.ents)-1].original = true
+		f.stripOriginal = strip
 	}
 	if !opts.Ingested.IsZero() {
 		f.putString("event.ingested", opts.Ingested.UTC().Format("2006-01-02T15:04:05.000000000Z"))

@@ -92,7 +92,11 @@ type fastDoc struct {
 	pairs         []tkv       // keyValueList's
 	shapeHash     uint64      // of the fields' paths, in the order they were put
 	bad           bool        // the record needs the general path (found on the way)
-	stripOriginal bool        // event.original without its empty pairs
+	stripOriginal bool
+	rec           []byte  // the record (raw, unless a writer swapped in a text it parses)
+	ends          []int32 // endTable's
+	endsReady     bool    // ends is for rec
+	endStack      []int32 // valueEnd's        // event.original without its empty pairs
 }
 
 type kv struct {
@@ -102,6 +106,8 @@ type kv struct {
 
 func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
+	f.rec = raw
+	f.endsReady = false
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
 	f.shapeHash = 14695981039346656037
@@ -228,7 +234,7 @@ func (f *fastDoc) activity(strict bool) bool {
 		return false
 	}
 	good := true
-	members(raw, i, func(k []byte, v span) bool {
+	f.members(raw, i, func(k []byte, v span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			good = false // an escaped key may spell one of ours
 			return false
@@ -390,7 +396,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	ok := true
 	var auth, claims span
 	hasAuth, hasClaims := false, false
-	members(raw, v.s, func(k []byte, x span) bool {
+	f.members(raw, v.s, func(k []byte, x span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			ok = false
 			return false
@@ -415,7 +421,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	if hasAuth && raw[auth.s] == '{' {
 		var action, scope, evidence span
 		hasA, hasS, hasE := false, false, false
-		members(raw, auth.s, func(k []byte, x span) bool {
+		f.members(raw, auth.s, func(k []byte, x span) bool {
 			if bytes.IndexByte(k, '\\') >= 0 {
 				ok = false
 				return false
@@ -445,7 +451,7 @@ func (f *fastDoc) identityFast(v span) bool {
 		if hasE && raw[evidence.s] == '{' {
 			seen := f.seen[:0]
 			principal := ""
-			members(raw, evidence.s, func(k []byte, x span) bool {
+			f.members(raw, evidence.s, func(k []byte, x span) bool {
 				if bytes.IndexByte(k, '\\') >= 0 {
 					ok = false
 					return false
@@ -480,7 +486,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	const schema = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
 	rest := f.tmp[:0]
 	seen := f.seen[:0]
-	members(raw, claims.s, func(k []byte, x span) bool {
+	f.members(raw, claims.s, func(k []byte, x span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			ok = false
 			return false
@@ -574,7 +580,7 @@ func (f *fastDoc) propertiesFast(v span, present bool) bool {
 	var message span
 	hasMessage, hasPolicies, renamedClash := false, false, false
 	cat, categories, catIsString := "", 0, false
-	members(raw, v.s, func(k []byte, x span) bool {
+	f.members(raw, v.s, func(k []byte, x span) bool {
 		key, kok := f.key(k)
 		if !kok {
 			ok = false
@@ -710,7 +716,7 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 	case '{':
 		base := len(f.kvs)
 		defer func() { f.kvs = f.kvs[:base] }()
-		members(raw, v.s, func(k []byte, x span) bool {
+		f.members(raw, v.s, func(k []byte, x span) bool {
 			key, _ := f.key(k)
 			f.kvs = append(f.kvs, tkv{key: key, v: x})
 			return true
@@ -735,7 +741,7 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 	case '[':
 		dst = append(dst, '[')
 		first := true
-		elements(raw, v, func(x span) bool {
+		f.elements(raw, v, func(x span) bool {
 			if !first {
 				dst = append(dst, ',')
 			}

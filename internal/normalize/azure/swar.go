@@ -22,3 +22,11 @@ func byteIs(w uint64, c byte) uint64 {
 
 // byteBelow marks the bytes of w less than n (n <= 128).
 func byteBelow(w uint64, n byte) uint64 { return (w - swarLo*uint64(n)) & ^w & swarHi }
+
+// exactByteIs marks exactly the bytes of w equal to c: no false positive,
+// so that every set bit can be used.
+func exactByteIs(w uint64, c byte) uint64 {
+	const low7 = ^uint64(swarHi)
+	x := w ^ (swarLo * uint64(c))
+	return ^((x&low7 + low7) | x | low7)
+}

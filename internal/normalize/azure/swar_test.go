@@ -67,6 +67,20 @@ func checkSWAR(t *testing.T, s string) {
 	if got, want := plainJSONString([]byte(s)), naivePlainJSONString([]byte(s)); got != want {
 		t.Fatalf("plainJSONString(%q) = %v, want %v", s, got, want)
 	}
+	for i := 0; i+8 <= len(s); i++ {
+		w := word([]byte(s), i)
+		for _, c := range []byte{'"', '\\', 0} {
+			var want uint64
+			for k := range 8 {
+				if s[i+k] == c {
+					want |= 0x80 << (8 * k)
+				}
+			}
+			if got := exactByteIs(w, c); got != want {
+				t.Fatalf("exactByteIs(%q, %q) = %#x, want %#x", s[i:i+8], c, got, want)
+			}
+		}
+	}
 	if !utf8.ValidString(s) {
 		return // appendOriginal's callers check
 	}
@@ -89,4 +103,15 @@ func FuzzSWARScans(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkSWAR(t, s) })
+}
+
+// BenchmarkAppendOriginal quotes a sign-in record of the sample for
+// event.original.
+func BenchmarkAppendOriginal(b *testing.B) {
+	raw := []byte(`{"time":"2026-11-30T10:00:00.1234567Z","resourceId":"/tenants/7c6a0b3e-1d2f-4a5b-9c8d-0e1f2a3b4c5d/providers/Microsoft.aadiam","operationName":"Sign-in activity","operationVersion":"1.0","category":"SignInLogs","tenantId":"7c6a0b3e-1d2f-4a5b-9c8d-0e1f2a3b4c5d","resultType":"0","resultSignature":"None","durationMs":0,"callerIpAddress":"203.0.113.7","correlationId":"5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e","identity":"Alex Doe","Level":4,"location":"US","properties":{"id":"5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e","createdDateTime":"2026-11-30T10:00:00.1234567+00:00","userDisplayName":"Alex Doe","userPrincipalName":"alex@example.com","userId":"1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d","appId":"29d9ed98-a469-4536-ade2-f981bc1d605e","appDisplayName":"Microsoft Authentication Broker","ipAddress":"203.0.113.7","status":{"errorCode":0},"clientAppUsed":"Mobile Apps and Desktop clients","userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","deviceDetail":{"deviceId":"","operatingSystem":"Windows 10","browser":"Rich Client 4.61.0.0"},"location":{"city":"Seattle","state":"Washington","countryOrRegion":"US","geoCoordinates":{"latitude":47.6,"longitude":-122.3}},"authenticationProtocol":"deviceCode","riskDetail":"none","riskLevelAggregated":"none","riskState":"none"}}`)
+	var buf []byte
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		buf = appendOriginal(buf[:0], raw, true)
+	}
 }

@@ -239,7 +239,7 @@ func (f *fastDoc) activity(strict bool) bool {
 			good = false // an escaped key may spell one of ours
 			return false
 		}
-		if j, ok := fastKeyIndex[string(k)]; ok {
+		if j, ok := fastKeyIndex(unsafeString(k)); ok {
 			if seen[j] {
 				good = false // the last of repeated keys wins: leave it to the decoder
 				return false
@@ -960,10 +960,44 @@ var fastKeys = [...]string{
 	kEventTimestamp: "eventTimestamp",
 }
 
-var fastKeyIndex = func() map[string]int {
-	m := map[string]int{}
-	for i, k := range fastKeys {
-		m[k] = i
+// fastKeyIndex returns the index in fastKeys of a top-level key Activity
+// reads: a switch, not a map lookup a key of every record.
+func fastKeyIndex(k string) (int, bool) {
+	switch k {
+	case "time":
+		return kTime, true
+	case "resourceId":
+		return kResourceID, true
+	case "operationName":
+		return kOperationName, true
+	case "operationVersion":
+		return kOperationVersion, true
+	case "category":
+		return kCategory, true
+	case "resultType":
+		return kResultType, true
+	case "resultSignature":
+		return kResultSignature, true
+	case "durationMs":
+		return kDurationMs, true
+	case "callerIpAddress":
+		return kCallerIP, true
+	case "correlationId":
+		return kCorrelationID, true
+	case "identity":
+		return kIdentity, true
+	case "level":
+		return kLevel, true
+	case "Level":
+		return kLevelCap, true
+	case "location":
+		return kLocation, true
+	case "properties":
+		return kProperties, true
+	case "tenantId":
+		return kTenantID, true
+	case "eventTimestamp":
+		return kEventTimestamp, true
 	}
-	return m
-}()
+	return 0, false
+}

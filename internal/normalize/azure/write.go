@@ -473,7 +473,10 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
 	at := -1
 	for i := range ms {
-		if ms[i].key == key {
+		// Length and last byte first: most keys differ there, without a
+		// call to compare the bytes.
+		k := ms[i].key
+		if len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && k == key {
 			if at >= 0 && ms[at].raw != ms[i].raw {
 				f.bad = true
 			}

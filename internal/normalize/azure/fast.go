@@ -149,6 +149,28 @@ func (f *fastDoc) putString(path, v string) {
 	f.put(path, s)
 }
 
+// putLit puts a value given as its JSON text (a constant).
+func (f *fastDoc) putLit(path, json string) {
+	s := len(f.arena)
+	f.arena = append(f.arena, json...)
+	f.put(path, s)
+}
+
+// quotedDatasets are the streams' datasets as JSON strings.
+var quotedDatasets = func() (q [NoStream]string) {
+	for s := range q {
+		q[s] = string(appendJSONString(nil, Stream(s).Dataset()))
+	}
+	return q
+}()
+
+func quotedDataset(s Stream) string {
+	if s < 0 || s >= NoStream {
+		return `""`
+	}
+	return quotedDatasets[s]
+}
+
 func (f *fastDoc) putRaw(path string, v span) {
 	s := len(f.arena)
 	f.arena = f.canon(f.arena, v)
@@ -200,14 +222,15 @@ func (f *fastDoc) constants(s Stream, opts Options) { f.begin(s, opts, true) }
 // takes the empty pairs out of event.original, as the activity, Graph and
 // platform pipelines do.
 func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
-	f.putString("ecs.version", "8.11.0")
-	f.putString("event.kind", "event")
-	f.putString("event.dataset", s.Dataset())
-	f.putString("event.module", "azure")
-	f.putString("data_stream.type", "logs")
-	f.putString("data_stream.dataset", s.Dataset())
-	f.putString("data_stream.namespace", "default")
-	f.putString("cloud.provider", "azure")
+	ds := quotedDataset(s)
+	f.putLit("ecs.version", `"8.11.0"`)
+	f.putLit("event.kind", `"event"`)
+	f.putLit("event.dataset", ds)
+	f.putLit("event.module", `"azure"`)
+	f.putLit("data_stream.type", `"logs"`)
+	f.putLit("data_stream.dataset", ds)
+	f.putLit("data_stream.namespace", `"default"`)
+	f.putLit("cloud.provider", `"azure"`)
 	if len(f.raw) > 0 {
 		// Quoted by emit straight into the document: the longest value,
 		// not copied twice.

@@ -343,42 +343,13 @@ var resourceCache = struct {
 	m map[string][][2]string
 }{m: map[string][][2]string{}}
 
-func matchResourceID(id string) [][2]string {
-	for _, re := range resourcePatterns {
-		m := re.FindStringSubmatch(id)
-		if m == nil {
-			continue
-		}
-		var parts [][2]string
-		for i, name := range re.SubexpNames() {
-			if name == "" || m[i] == "" {
-				continue
-			}
-			switch name {
-			case "sub":
-				parts = append(parts, [2]string{"azure.subscription_id", m[i]})
-			default:
-				parts = append(parts, [2]string{"azure.resource." + name, m[i]})
-			}
-		}
-		return parts
-	}
-	return nil
-}
+// matchResourceID is parseResourceID into a slice of its own: nil when no
+// pattern matches.
+func matchResourceID(id string) [][2]string { return parseResourceID(nil, id) }
 
 var tenantRE = regexp.MustCompile(`(?i)^/tenants/([^/]+)`)
 
 const guid = `\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?`
-
-var resourcePatterns = []*regexp.Regexp{
-	regexp.MustCompile(`^/(?:SUBSCRIPTIONS|subscriptions)/(?P<sub>` + guid + `)/(?:RESOURCEGROUPS|resourceGroups|resourcegroups)/(?P<group>[^/]+)/(?:PROVIDERS|providers)/(?P<provider>[^/]+)/(?:NAMESPACES|namespaces)/(?P<namespace>[^/]+)/(?:AUTHORIZATIONRULES|authorizationRules)/(?P<authorization_rule>[^/]+)$`),
-	regexp.MustCompile(`^/(?:SUBSCRIPTIONS|subscriptions)/(?P<sub>` + guid + `)/(?:RESOURCEGROUPS|resourceGroups|resourcegroups)/(?P<group>[^/]+)/(?:PROVIDERS|providers)/(?P<provider>[^/]+/[^/]+)/(?P<name>.+)$`),
-	regexp.MustCompile(`^/(?:SUBSCRIPTIONS|subscriptions)/(?P<sub>` + guid + `)/(?:RESOURCEGROUPS|resourceGroups|resourcegroups)/(?P<group>[^/]+)/(?:PROVIDERS|providers)/(?P<provider>[^/]+)$`),
-	regexp.MustCompile(`^/(?:SUBSCRIPTIONS|subscriptions)/(?P<sub>` + guid + `)/(?:PROVIDERS|providers)/(?P<provider>.+)$`),
-	regexp.MustCompile(`^/(?:SUBSCRIPTIONS|subscriptions)/(?P<sub>` + guid + `)/(?:RESOURCEGROUPS|resourceGroups|resourcegroups)/(?P<group>[^/]+)$`),
-	regexp.MustCompile(`^/(?:SUBSCRIPTIONS|subscriptions)/(?P<sub>` + guid + `)$`),
-	regexp.MustCompile(`^.*/(?:PROVIDERS|providers)/(?P<provider>.+)$`),
-}
 
 // durationNS converts durationMs (number or numeric string) to
 // nanoseconds, in 64 bits (the old Filebeat pipeline overflowed here).

@@ -345,7 +345,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 	// built in position order, then sorted.
 	elems := f.elems[:0]
 	n, good := 0, true
-	elements(raw, v, func(x span) bool {
+	f.elements(raw, v, func(x span) bool {
 		var t []tkv
 		if raw[x.s] == '{' {
 			var ok bool
@@ -428,7 +428,7 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 	var plain xform
 	props := f.props[:0]
 	n, good := 0, true
-	elements(raw, v, func(x span) bool {
+	f.elements(raw, v, func(x span) bool {
 		var p []tkv
 		if raw[x.s] == '{' {
 			var ok bool

@@ -51,6 +51,10 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	for i, e := range p.order {
 		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
 		ent := &f.ents[e]
+		if ent.original {
+			dst = appendOriginal(dst, f.raw, f.stripOriginal)
+			continue
+		}
 		dst = append(dst, f.arena[ent.s:ent.e]...)
 	}
 	return append(dst, p.text[p.before[len(p.order)]:]...), true

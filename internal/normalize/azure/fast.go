@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,36 +64,39 @@ type fent struct {
 	s, e         int
 	rec          bool
 	gone         bool // a key of the record whose value was dropped (dropEmptyFields)
+	original     bool // event.original: emit quotes the record into the document itself
 }
 
 // fastDoc builds one document: its fields as encoded values in an arena,
 // then written out nested and sorted.
 type fastDoc struct {
-	raw         []byte
-	arena       []byte
-	ents        []fent
-	warnings    []string
-	notActivity bool
-	tmp         []kv
-	seen        []string
-	entities    []string
-	shapes      shapeCache
-	names       nameCache
-	snake       map[string]string // keys in snake case (keysToSnakeCase)
-	snakeDrop   map[string]string // the same, the Graph pipelines' variant
-	seq         []seqName         // the keys snakeName met, in the order of the last record
-	seqAt       int
-	rel         [3]related // the writers' related lists
-	resources   [64]struct {
-		id    string
-		parts [][2]string
-	} // the resource ids met lately, by hash: resourceParts without its lock
-	elems     []posSpan // audit's target resources
-	props     []posSpan // and their modified properties
-	kvs       []tkv     // objects being copied by canonT, and members read by the writers
-	pairs     []tkv     // keyValueList's
-	shapeHash uint64    // of the fields' paths, in the order they were put
-	bad       bool      // the record needs the general path (found on the way)
+	raw           []byte
+	arena         []byte
+	ents          []fent
+	warnings      []string
+	notActivity   bool
+	tmp           []kv
+	seen          []string
+	entities      []string
+	shapes        shapeCache
+	names         nameCache
+	snake         map[string]string // keys in snake case (keysToSnakeCase)
+	snakeDrop     map[string]string // the same, the Graph pipelines' variant
+	seq           []seqName         // the keys snakeName met, in the order of the last record
+	seqAt         int
+	rel           [3]related  // the writers' related lists
+	parts         [][2]string // resourceParts's
+	elems         []posSpan   // audit's target resources
+	props         []posSpan   // and their modified properties
+	kvs           []tkv       // objects being copied by canonT, and members read by the writers
+	pairs         []tkv       // keyValueList's
+	shapeHash     uint64      // of the fields' paths, in the order they were put
+	bad           bool        // the record needs the general path (found on the way)
+	stripOriginal bool
+	rec           []byte  // the record (raw, unless a writer swapped in a text it parses)
+	ends          []int32 // endTable's
+	endsReady     bool    // ends is for rec
+	endStack      []int32 // valueEnd's        // event.original without its empty pairs
 }
 
 type kv struct {
@@ -103,6 +106,8 @@ type kv struct {
 
 func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
+	f.rec = raw
+	f.endsReady = false
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
 	f.shapeHash = 14695981039346656037
@@ -127,7 +132,7 @@ func (f *fastDoc) put(path string, s int) {
 
 // putKey is put for the field prefix+key named by a key of the record.
 func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
-	f.ents = append(f.ents, fent{prefix, key, s, len(f.arena), true, gone})
+	f.ents = append(f.ents, fent{prefix: prefix, path: key, s: s, e: len(f.arena), rec: true, gone: gone})
 	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
 	if gone {
 		h ^= 1 << 40
@@ -142,6 +147,28 @@ func (f *fastDoc) putString(path, v string) {
 	s := len(f.arena)
 	f.arena = appendJSONString(f.arena, v)
 	f.put(path, s)
+}
+
+// putLit puts a value given as its JSON text (a constant).
+func (f *fastDoc) putLit(path, json string) {
+	s := len(f.arena)
+	f.arena = append(f.arena, json...)
+	f.put(path, s)
+}
+
+// quotedDatasets are the streams' datasets as JSON strings.
+var quotedDatasets = func() (q [NoStream]string) {
+	for s := range q {
+		q[s] = string(appendJSONString(nil, Stream(s).Dataset()))
+	}
+	return q
+}()
+
+func quotedDataset(s Stream) string {
+	if s < 0 || s >= NoStream {
+		return `""`
+	}
+	return quotedDatasets[s]
 }
 
 func (f *fastDoc) putRaw(path string, v span) {
@@ -171,22 +198,12 @@ func (f *fastDoc) putList(path string, vs []string) {
 
 func appendJSONString(b []byte, s string) []byte { return event.AppendString(b, s) }
 
-// resourceParts is resourceParts through a small cache of the writer's
-// own, which needs no lock.
+// resourceParts is parseResourceID into the writer's buffer: the parts
+// are valid until the next call, and alias id.
 func (f *fastDoc) resourceParts(id string) [][2]string {
-	e := &f.resources[maphash.String(resourceSeed, id)&63]
-	if e.id == id && e.parts != nil {
-		return e.parts
-	}
-	parts := resourceParts(id)
-	if parts == nil {
-		parts = [][2]string{}
-	}
-	e.id, e.parts = strings.Clone(id), parts
-	return parts
+	f.parts = parseResourceID(f.parts[:0], id)
+	return f.parts
 }
-
-var resourceSeed = maphash.MakeSeed()
 
 // unsafeString is b as a string without a copy: valid while b is.
 func unsafeString(b []byte) string {
@@ -205,18 +222,21 @@ func (f *fastDoc) constants(s Stream, opts Options) { f.begin(s, opts, true) }
 // takes the empty pairs out of event.original, as the activity, Graph and
 // platform pipelines do.
 func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
-	f.putString("ecs.version", "8.11.0")
-	f.putString("event.kind", "event")
-	f.putString("event.dataset", s.Dataset())
-	f.putString("event.module", "azure")
-	f.putString("data_stream.type", "logs")
-	f.putString("data_stream.dataset", s.Dataset())
-	f.putString("data_stream.namespace", "default")
-	f.putString("cloud.provider", "azure")
+	ds := quotedDataset(s)
+	f.putLit("ecs.version", `"8.11.0"`)
+	f.putLit("event.kind", `"event"`)
+	f.putLit("event.dataset", ds)
+	f.putLit("event.module", `"azure"`)
+	f.putLit("data_stream.type", `"logs"`)
+	f.putLit("data_stream.dataset", ds)
+	f.putLit("data_stream.namespace", `"default"`)
+	f.putLit("cloud.provider", `"azure"`)
 	if len(f.raw) > 0 {
-		s := len(f.arena)
-		f.arena = appendOriginal(f.arena, f.raw, strip)
-		f.put("event.original", s)
+		// Quoted by emit straight into the document: the longest value,
+		// not copied twice.
+		f.put("event.original", len(f.arena))
+		f.ents[len(f.ents)-1].original = true
+		f.stripOriginal = strip
 	}
 	if !opts.Ingested.IsZero() {
 		f.putString("event.ingested", opts.Ingested.UTC().Format("2006-01-02T15:04:05.000000000Z"))
@@ -237,12 +257,12 @@ func (f *fastDoc) activity(strict bool) bool {
 		return false
 	}
 	good := true
-	members(raw, i, func(k []byte, v span) bool {
+	f.members(raw, i, func(k []byte, v span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			good = false // an escaped key may spell one of ours
 			return false
 		}
-		if j, ok := fastKeyIndex[string(k)]; ok {
+		if j, ok := fastKeyIndex(unsafeString(k)); ok {
 			if seen[j] {
 				good = false // the last of repeated keys wins: leave it to the decoder
 				return false
@@ -399,7 +419,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	ok := true
 	var auth, claims span
 	hasAuth, hasClaims := false, false
-	members(raw, v.s, func(k []byte, x span) bool {
+	f.members(raw, v.s, func(k []byte, x span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			ok = false
 			return false
@@ -424,7 +444,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	if hasAuth && raw[auth.s] == '{' {
 		var action, scope, evidence span
 		hasA, hasS, hasE := false, false, false
-		members(raw, auth.s, func(k []byte, x span) bool {
+		f.members(raw, auth.s, func(k []byte, x span) bool {
 			if bytes.IndexByte(k, '\\') >= 0 {
 				ok = false
 				return false
@@ -454,7 +474,7 @@ func (f *fastDoc) identityFast(v span) bool {
 		if hasE && raw[evidence.s] == '{' {
 			seen := f.seen[:0]
 			principal := ""
-			members(raw, evidence.s, func(k []byte, x span) bool {
+			f.members(raw, evidence.s, func(k []byte, x span) bool {
 				if bytes.IndexByte(k, '\\') >= 0 {
 					ok = false
 					return false
@@ -489,7 +509,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	const schema = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
 	rest := f.tmp[:0]
 	seen := f.seen[:0]
-	members(raw, claims.s, func(k []byte, x span) bool {
+	f.members(raw, claims.s, func(k []byte, x span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			ok = false
 			return false
@@ -583,7 +603,7 @@ func (f *fastDoc) propertiesFast(v span, present bool) bool {
 	var message span
 	hasMessage, hasPolicies, renamedClash := false, false, false
 	cat, categories, catIsString := "", 0, false
-	members(raw, v.s, func(k []byte, x span) bool {
+	f.members(raw, v.s, func(k []byte, x span) bool {
 		key, kok := f.key(k)
 		if !kok {
 			ok = false
@@ -673,7 +693,7 @@ func (f *fastDoc) str(v span, present bool) (string, bool) {
 	if bytes.IndexByte(b, '\\') < 0 {
 		// The record's own bytes: valid while the call lasts, which is as
 		// long as any of these strings is kept (they are copied into the
-		// arena; resourceParts clones what it caches).
+		// arena).
 		if len(b) == 0 {
 			return "", true
 		}
@@ -719,7 +739,7 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 	case '{':
 		base := len(f.kvs)
 		defer func() { f.kvs = f.kvs[:base] }()
-		members(raw, v.s, func(k []byte, x span) bool {
+		f.members(raw, v.s, func(k []byte, x span) bool {
 			key, _ := f.key(k)
 			f.kvs = append(f.kvs, tkv{key: key, v: x})
 			return true
@@ -744,7 +764,7 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 	case '[':
 		dst = append(dst, '[')
 		first := true
-		elements(raw, v, func(x span) bool {
+		f.elements(raw, v, func(x span) bool {
 			if !first {
 				dst = append(dst, ',')
 			}
@@ -762,7 +782,15 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 // nor U+2029, and no escape but those it writes the same way (\", \\,
 // \n, \r, \t, \b, \f).
 func plainJSONString(b []byte) bool {
-	for i := 0; i < len(b); i++ {
+	i := 0
+	for i+8 <= len(b) {
+		w := word(b, i)
+		if byteBelow(w, 0x20)|byteIs(w, '\\')|w&swarHi != 0 {
+			break
+		}
+		i += 8
+	}
+	for ; i < len(b); i++ {
 		c := b[i]
 		if c == '\\' {
 			if i+1 < len(b) {
@@ -856,36 +884,29 @@ func skipWS(raw []byte, i int) int {
 	return i
 }
 
-// stringEnd returns the offset after the string token at raw[i] ('"').
+// stringEnd returns the offset after the string token at raw[i] ('"'),
+// eight bytes at a time to the first quote or backslash.
 func stringEnd(raw []byte, i int) int {
-	// Most strings are short: look at their first bytes one by one.
-	for j := i + 1; j < len(raw) && j < i+24; j++ {
-		switch raw[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			return stringEndSlow(raw, i)
-		}
-	}
-	return stringEndSlow(raw, i)
-}
-
-func stringEndSlow(raw []byte, i int) int {
 	j := i + 1
 	for {
-		n := bytes.IndexByte(raw[j:], '"')
-		if n < 0 {
+		for j+8 <= len(raw) {
+			m := byteIs(word(raw, j), '"') | byteIs(word(raw, j), '\\')
+			if m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
+		for j < len(raw) && raw[j] != '"' && raw[j] != '\\' {
+			j++
+		}
+		if j >= len(raw) {
 			return len(raw)
 		}
-		j += n
-		bs := 0
-		for k := j - 1; k > i && raw[k] == '\\'; k-- {
-			bs++
-		}
-		if bs%2 == 0 {
+		if raw[j] == '"' {
 			return j + 1
 		}
-		j++
+		j += 2 // an escape: the backslash and the byte it escapes
 	}
 }
 
@@ -962,10 +983,44 @@ var fastKeys = [...]string{
 	kEventTimestamp: "eventTimestamp",
 }
 
-var fastKeyIndex = func() map[string]int {
-	m := map[string]int{}
-	for i, k := range fastKeys {
-		m[k] = i
+// fastKeyIndex returns the index in fastKeys of a top-level key Activity
+// reads: a switch, not a map lookup a key of every record.
+func fastKeyIndex(k string) (int, bool) {
+	switch k {
+	case "time":
+		return kTime, true
+	case "resourceId":
+		return kResourceID, true
+	case "operationName":
+		return kOperationName, true
+	case "operationVersion":
+		return kOperationVersion, true
+	case "category":
+		return kCategory, true
+	case "resultType":
+		return kResultType, true
+	case "resultSignature":
+		return kResultSignature, true
+	case "durationMs":
+		return kDurationMs, true
+	case "callerIpAddress":
+		return kCallerIP, true
+	case "correlationId":
+		return kCorrelationID, true
+	case "identity":
+		return kIdentity, true
+	case "level":
+		return kLevel, true
+	case "Level":
+		return kLevelCap, true
+	case "location":
+		return kLocation, true
+	case "properties":
+		return kProperties, true
+	case "tenantId":
+		return kTenantID, true
+	case "eventTimestamp":
+		return kEventTimestamp, true
 	}
-	return m
-}()
+	return 0, false
+}

@@ -120,3 +120,16 @@ func BenchmarkAppendActivity(b *testing.B) {
 		}
 	}
 }
+
+func TestFastKeyIndex(t *testing.T) {
+	for i, k := range fastKeys {
+		if j, ok := fastKeyIndex(k); !ok || j != i {
+			t.Errorf("fastKeyIndex(%q) = %d, %v; want %d", k, j, ok, i)
+		}
+	}
+	for _, k := range []string{"", "Time", "resourceID", "properties ", "levels"} {
+		if j, ok := fastKeyIndex(k); ok {
+			t.Errorf("fastKeyIndex(%q) = %d, want none", k, j)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package azure
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -59,15 +61,44 @@ var plainClass = func() (t [256]byte) {
 // byte; false (dst unchanged) for any other text.
 func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 	n := len(raw) + 2 + bytes.Count(raw, []byte{'"'}) + bytes.Count(raw, []byte{'\\'})
-	dst = slices.Grow(dst, n)
-	out := dst[len(dst) : len(dst)+n]
+	// Eight bytes of slack: words are stored whole, then j moves by the
+	// bytes that count.
+	dst = slices.Grow(dst, n+8)
+	out := dst[len(dst) : len(dst)+n+8]
 	out[0] = '"'
 	j := 1
-	for i, c := range raw {
+	for i := 0; i < len(raw); {
+		if i+8 <= len(raw) {
+			w := word(raw, i)
+			if byteBelow(w, 0x20)|byteIs(w, 0xE2) == 0 {
+				// No byte the general loop must see: the word copied,
+				// a backslash put before each quote and backslash.
+				q := exactByteIs(w, '"') | exactByteIs(w, '\\')
+				prev := 0
+				for q != 0 {
+					k := bits.TrailingZeros64(q) >> 3
+					binary.LittleEndian.PutUint64(out[j:], w>>(8*prev))
+					j += k - prev
+					c := raw[i+k]
+					if strip && c == '"' && i+k > 0 && raw[i+k-1] == '"' && string(raw[i+k-1:min(len(raw), i+k+5)]) == emptyPair {
+						return dst, false
+					}
+					out[j], out[j+1] = '\\', c
+					j += 2
+					prev = k + 1
+					q &= q - 1
+				}
+				binary.LittleEndian.PutUint64(out[j:], w>>(8*prev))
+				i, j = i+8, j+8-prev
+				continue
+			}
+		}
+		c := raw[i]
 		switch plainClass[c] {
 		case 0:
 			out[j] = c
 			j++
+			i++
 			continue
 		case 1:
 			if strip && c == '"' && i > 0 && raw[i-1] == '"' && string(raw[i-1:min(len(raw), i+5)]) == emptyPair {
@@ -75,6 +106,7 @@ func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 			}
 			out[j], out[j+1] = '\\', c
 			j += 2
+			i++
 			continue
 		}
 		return dst, false

@@ -490,7 +490,7 @@ func (f *fastDoc) keyValueList(path string, v span, t xform) bool {
 	raw := f.raw
 	pairs := f.pairs[:0]
 	good := true
-	elements(raw, v, func(x span) bool {
+	f.elements(raw, v, func(x span) bool {
 		if raw[x.s] != '{' {
 			return true
 		}

@@ -337,7 +337,7 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		}
 	case '{':
 		base := len(f.kvs)
-		members(raw, v.s, func(k []byte, x span) bool {
+		f.members(raw, v.s, func(k []byte, x span) bool {
 			key, kok := f.key(k)
 			if !kok {
 				ok = false
@@ -396,7 +396,7 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		start := len(dst)
 		dst = append(dst, '[')
 		first, good := true, true
-		elements(raw, v, func(x span) bool {
+		f.elements(raw, v, func(x span) bool {
 			at := len(dst)
 			if !first {
 				dst = append(dst, ',')
@@ -448,7 +448,7 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	}
 	base := len(f.kvs)
 	ok := true
-	members(raw, v.s, func(k []byte, x span) bool {
+	f.members(raw, v.s, func(k []byte, x span) bool {
 		if bytes.IndexByte(k, '\\') >= 0 {
 			ok = false
 			return false
@@ -473,7 +473,10 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
 	at := -1
 	for i := range ms {
-		if ms[i].key == key {
+		// Length and last byte first: most keys differ there, without a
+		// call to compare the bytes.
+		k := ms[i].key
+		if len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && k == key {
 			if at >= 0 && ms[at].raw != ms[i].raw {
 				f.bad = true
 			}

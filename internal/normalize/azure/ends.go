@@ -1,0 +1,129 @@
+package azure
+
+import "unsafe"
+
+// The writers walk a record's objects level by level (the record's keys,
+// then properties' members, then an object of properties...), and each
+// walk finds where every value ends: without memory, the bytes of an
+// object nested n deep are read n+1 times. The first walk over a
+// container notes where each string and container inside it ends, by its
+// first byte's offset; later walks read the ends from there.
+
+// maxEndsRecord bounds the records whose ends are noted (four bytes a
+// byte of the record); longer ones are walked as before.
+const maxEndsRecord = 1 << 20
+
+// endTable returns the table of ends for raw when raw is the record being
+// written (not another text a writer parses), nil otherwise.
+func (f *fastDoc) endTable(raw []byte) []int32 {
+	if len(raw) == 0 || len(raw) > maxEndsRecord || len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) {
+		return nil
+	}
+	if !f.endsReady {
+		if cap(f.ends) < len(raw) {
+			f.ends = make([]int32, len(raw))
+		} else {
+			f.ends = f.ends[:len(raw)]
+			clear(f.ends)
+		}
+		f.endsReady = true
+	}
+	return f.ends
+}
+
+// valueEnd is valueEnd with the record's table of ends.
+func (f *fastDoc) valueEnd(raw []byte, i int, t []int32) int {
+	if t == nil || i >= len(raw) {
+		return valueEnd(raw, i)
+	}
+	if e := t[i]; e != 0 {
+		return int(e)
+	}
+	switch raw[i] {
+	case '"':
+		e := stringEnd(raw, i)
+		t[i] = int32(e)
+		return e
+	case '{', '[':
+	default:
+		return valueEnd(raw, i)
+	}
+	// A container: every string and container inside noted on the way.
+	stack := f.endStack[:0]
+	for j := i; j < len(raw); j++ {
+		switch structural[raw[j]] {
+		case 0:
+			continue
+		case '"':
+			e := t[j]
+			if e == 0 {
+				e = int32(stringEnd(raw, j))
+				t[j] = e
+			}
+			j = int(e) - 1
+		case '{':
+			if e := t[j]; e != 0 && j != i { // an inner container met before
+				j = int(e) - 1
+				continue
+			}
+			stack = append(stack, int32(j))
+		case '}':
+			s := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			t[s] = int32(j + 1)
+			if len(stack) == 0 {
+				f.endStack = stack
+				return j + 1
+			}
+		}
+	}
+	f.endStack = stack
+	return len(raw) // not JSON: the caller said it was
+}
+
+// members is members with the record's table of ends.
+func (f *fastDoc) members(raw []byte, i int, fn func(k []byte, v span) bool) {
+	t := f.endTable(raw)
+	if t == nil {
+		members(raw, i, fn)
+		return
+	}
+	i = skipWS(raw, i+1)
+	for i < len(raw) && raw[i] == '"' {
+		ke := f.valueEnd(raw, i, t)
+		k := raw[i+1 : ke-1]
+		i = skipWS(raw, ke)
+		i = skipWS(raw, i+1) // ':'
+		if i >= len(raw) {
+			return // not JSON: the caller said it was
+		}
+		ve := f.valueEnd(raw, i, t)
+		if !fn(k, span{i, ve}) {
+			return
+		}
+		i = skipWS(raw, ve)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+}
+
+// elements is elements with the record's table of ends.
+func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
+	t := f.endTable(raw)
+	if t == nil {
+		elements(raw, v, fn)
+		return
+	}
+	i := skipWS(raw, v.s+1)
+	for i < v.e && raw[i] != ']' {
+		e := f.valueEnd(raw, i, t)
+		if !fn(span{i, e}) {
+			return
+		}
+		i = skipWS(raw, e)
+		if i < v.e && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+package azure
+
+import "encoding/binary"
+
+// Eight bytes at a time: masks with the high bit set in each byte of a
+// word that is of a kind. The lowest set bit of a mask (and of an OR of
+// masks) is exact; bits above it may be false positives (the borrow), so
+// callers use only the first.
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// word is the eight bytes of b at i, little-endian (b[i] lowest).
+func word(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+
+// byteIs marks the bytes of w equal to c.
+func byteIs(w uint64, c byte) uint64 {
+	x := w ^ (swarLo * uint64(c))
+	return (x - swarLo) & ^x & swarHi
+}
+
+// byteBelow marks the bytes of w less than n (n <= 128).
+func byteBelow(w uint64, n byte) uint64 { return (w - swarLo*uint64(n)) & ^w & swarHi }
+
+// exactByteIs marks exactly the bytes of w equal to c: no false positive,
+// so that every set bit can be used.
+func exactByteIs(w uint64, c byte) uint64 {
+	const low7 = ^uint64(swarHi)
+	x := w ^ (swarLo * uint64(c))
+	return ^((x&low7 + low7) | x | low7)
+}

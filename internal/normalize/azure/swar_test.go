@@ -1,0 +1,117 @@
+package azure
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// naiveStringEnd is stringEnd byte by byte.
+func naiveStringEnd(raw []byte, i int) int {
+	for j := i + 1; j < len(raw); j++ {
+		switch raw[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(raw)
+}
+
+// naivePlainJSONString is plainJSONString without the eight-byte steps.
+func naivePlainJSONString(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\\' {
+			if i+1 < len(b) && strings.IndexByte(`"\nrtbf`, b[i+1]) >= 0 {
+				i++
+				continue
+			}
+			return false
+		}
+		if c < 0x20 {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(b[i:]) && !bytes.Contains(b[i:], []byte("\u2028")) && !bytes.Contains(b[i:], []byte("\u2029"))
+		}
+	}
+	return true
+}
+
+var swarSeeds = []string{
+	``, `a`, `"`, `\`, `\\`, `\"`, `abcdefg"`, `abcdefgh"`, `abcdefghi"`, `abcdefg\"x"`, `abcdefg\\"x`,
+	`0123456789abcdef\\\"0123"`, "tab\there\"", "\x1f\x20\x21\"", `"":"",{"a":"b"}`, `{"":"","x":1}`,
+	"caf\u00e9 na\u00efve\"", "line\u2028sep\"", "\u2029", "\xe2\x80", "\xff\xfe\"", `\u0041BCDEFGH"`,
+	strings.Repeat(`a\"`, 20) + `"`, strings.Repeat("x", 63) + `"`, `{"k":"v","":""}`,
+}
+
+func TestSWARScans(t *testing.T) {
+	for _, s := range swarSeeds {
+		checkSWAR(t, s)
+		for i := range len(s) { // every alignment
+			checkSWAR(t, s[i:])
+			checkSWAR(t, strings.Repeat("y", i)+s)
+		}
+	}
+}
+
+func checkSWAR(t *testing.T, s string) {
+	t.Helper()
+	raw := []byte(`"` + s)
+	if got, want := stringEnd(raw, 0), naiveStringEnd(raw, 0); got != want {
+		t.Fatalf("stringEnd(%q) = %d, want %d", raw, got, want)
+	}
+	if got, want := plainJSONString([]byte(s)), naivePlainJSONString([]byte(s)); got != want {
+		t.Fatalf("plainJSONString(%q) = %v, want %v", s, got, want)
+	}
+	for i := 0; i+8 <= len(s); i++ {
+		w := word([]byte(s), i)
+		for _, c := range []byte{'"', '\\', 0} {
+			var want uint64
+			for k := range 8 {
+				if s[i+k] == c {
+					want |= 0x80 << (8 * k)
+				}
+			}
+			if got := exactByteIs(w, c); got != want {
+				t.Fatalf("exactByteIs(%q, %q) = %#x, want %#x", s[i:i+8], c, got, want)
+			}
+		}
+	}
+	if !utf8.ValidString(s) {
+		return // appendOriginal's callers check
+	}
+	for _, strip := range []bool{false, true} {
+		prefix := []byte("pre")
+		got := appendOriginal(prefix, []byte(s), strip)
+		text := s
+		if strip {
+			text = strings.ReplaceAll(text, emptyPair, "")
+		}
+		want := appendJSONString([]byte("pre"), text)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendOriginal(%q, %v) = %s, want %s", s, strip, got, want)
+		}
+	}
+}
+
+func FuzzSWARScans(f *testing.F) {
+	for _, s := range swarSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkSWAR(t, s) })
+}
+
+// BenchmarkAppendOriginal quotes a sign-in record of the sample for
+// event.original.
+func BenchmarkAppendOriginal(b *testing.B) {
+	raw := []byte(`{"time":"2026-11-30T10:00:00.1234567Z","resourceId":"/tenants/7c6a0b3e-1d2f-4a5b-9c8d-0e1f2a3b4c5d/providers/Microsoft.aadiam","operationName":"Sign-in activity","operationVersion":"1.0","category":"SignInLogs","tenantId":"7c6a0b3e-1d2f-4a5b-9c8d-0e1f2a3b4c5d","resultType":"0","resultSignature":"None","durationMs":0,"callerIpAddress":"203.0.113.7","correlationId":"5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e","identity":"Alex Doe","Level":4,"location":"US","properties":{"id":"5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e","createdDateTime":"2026-11-30T10:00:00.1234567+00:00","userDisplayName":"Alex Doe","userPrincipalName":"alex@example.com","userId":"1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d","appId":"29d9ed98-a469-4536-ade2-f981bc1d605e","appDisplayName":"Microsoft Authentication Broker","ipAddress":"203.0.113.7","status":{"errorCode":0},"clientAppUsed":"Mobile Apps and Desktop clients","userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","deviceDetail":{"deviceId":"","operatingSystem":"Windows 10","browser":"Rich Client 4.61.0.0"},"location":{"city":"Seattle","state":"Washington","countryOrRegion":"US","geoCoordinates":{"latitude":47.6,"longitude":-122.3}},"authenticationProtocol":"deviceCode","riskDetail":"none","riskLevelAggregated":"none","riskState":"none"}}`)
+	var buf []byte
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		buf = appendOriginal(buf[:0], raw, true)
+	}
+}

@@ -64,7 +64,8 @@ type Query struct {
 	firstPos int // first and last positive steps (-1: none)
 	lastPos  int
 	hasMiss  bool
-	written  int // steps as written, before runs are expanded
+	written  int     // steps as written, before runs are expanded
+	written1 []*step // the first of each step as written (runs expanded after it)
 }
 
 // step is one step of the query, with its join keys: the query's own
@@ -166,10 +167,13 @@ func Compile(st *eql.Statement, opts Options) (*Query, error) {
 		nkeys = len(cs.keys)
 		cs.src = src
 		q.written = len(steps)
-		for range max(s.Runs, 1) {
+		for r := range max(s.Runs, 1) {
 			c := *cs
 			c.index = len(q.steps)
 			q.steps = append(q.steps, &c)
+			if r == 0 {
+				q.written1 = append(q.written1, &c)
+			}
 		}
 	}
 	if x, ok := st.Query.(*eql.Sequence); ok && q.until != nil && len(q.until.keys) != nkeys {

@@ -163,8 +163,7 @@ func reference(q *Query, evs []*event.Event) []*Result {
 	}
 	keyOf := func(s *step, i int) keyed {
 		var buf []any
-		var sb strings.Builder
-		k, vals, ok := readKey(s, evs[i], &buf, &sb)
+		k, vals, ok := readKey(s, evs[i], &buf)
 		return keyed{k, slices.Clone(vals), ok}
 	}
 	groups := make([]map[string][]*refSeq, len(q.steps))
@@ -274,8 +273,7 @@ func reference(q *Query, evs []*event.Event) []*Result {
 func refMissingOK(q *Query, sq *refSeq, evs []*event.Event, ms func(int) int64, times []int64) bool {
 	key := func(s *step, i int) (string, bool) {
 		var buf []any
-		var sb strings.Builder
-		k, _, ok := readKey(s, evs[i], &buf, &sb)
+		k, _, ok := readKey(s, evs[i], &buf)
 		return k, ok
 	}
 	var lastLeading, firstTrailing int64

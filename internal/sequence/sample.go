@@ -3,7 +3,6 @@ package sequence
 import (
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
 )
@@ -20,8 +19,8 @@ type Sampler struct {
 	order   []*sampleKey
 	arrival uint64
 	stats   Stats
-	kbuf    []any
-	sb      strings.Builder
+	facts   []byte    // the facts of the event Push reads
+	fk      []factKey // the current event's facts, by step
 }
 
 type sampleKey struct {
@@ -48,36 +47,63 @@ func (s *Sampler) Stats() Stats {
 // caller's handle on it. The sampler copies the event's JSON when it keeps
 // it.
 func (s *Sampler) Push(ev *event.Event, ref any) {
+	s.facts = s.q.AppendFacts(s.facts[:0], ev)
+	s.push(s.facts, ref, ev.Raw())
+}
+
+// PushFacts is Push for an event read before (Query.AppendFacts): the
+// sampler reads nothing more of it and keeps no copy of its JSON (ref is
+// the caller's handle on it). A corrupt record is an error, and ignored.
+func (s *Sampler) PushFacts(facts []byte, ref any) error {
+	return s.push(facts, ref, nil)
+}
+
+// Skip stands for an event left out because no sample can use it
+// (KeySet.Needed): counted as if pushed, so that the samples are those
+// pushing it would give.
+func (s *Sampler) Skip() {
 	s.stats.Events++
+	s.arrival++
+}
+
+func (s *Sampler) push(facts []byte, ref any, raw []byte) error {
+	s.stats.Events++
+	defer func() { s.arrival++ }()
+	fk, err := s.q.loadFacts(facts, s.fk)
+	s.fk = fk
+	if err != nil {
+		return err
+	}
 	var h *Hit
 	n := len(s.q.steps)
 	for i, st := range s.q.steps {
-		if !st.m.Match(ev) {
+		f := fk[st.src]
+		if !f.ok {
 			continue
 		}
-		key, vals, ok := readKey(st, ev, &s.kbuf, &s.sb)
-		if !ok {
-			continue
-		}
-		sk := s.keys[key]
+		sk := s.keys[string(f.key)]
 		if sk == nil {
 			if len(s.keys) >= s.q.opts.MaxKeys {
 				s.stats.Dropped++
 				continue
 			}
-			sk = &sampleKey{vals: slices.Clone(vals), hits: make([][]*Hit, n)}
-			s.keys[key] = sk
+			k := string(f.key)
+			sk = &sampleKey{vals: decodeKey(k), hits: make([][]*Hit, n)}
+			s.keys[k] = sk
 			s.order = append(s.order, sk)
 		}
 		if len(sk.hits[i]) >= n {
 			continue
 		}
 		if h == nil {
-			h = &Hit{Raw: append([]byte(nil), ev.Raw()...), Ref: ref, Arrival: s.arrival}
+			h = &Hit{Ref: ref, Arrival: s.arrival}
+			if raw != nil {
+				h.Raw = append([]byte(nil), raw...)
+			}
 		}
 		sk.hits[i] = append(sk.hits[i], h)
 	}
-	s.arrival++
+	return nil
 }
 
 // Flush returns the samples, in Elasticsearch's order (ascending join

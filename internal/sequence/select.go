@@ -6,8 +6,13 @@ import (
 	"github.com/vigil-project/vigil/internal/match"
 )
 
-// sortResults orders sequences as Elasticsearch returns them: by their
-// last event.
+// SortResults orders sequences as Elasticsearch returns them (and Flush
+// and Selection give them): by their last event. A matcher returns them
+// as it completes them, which for a sequence ending with a missing-event
+// step can be after later ones.
+func SortResults(rs []*Result) { sortResults(rs) }
+
+// sortResults orders sequences by their last event.
 func sortResults(rs []*Result) {
 	slices.SortStableFunc(rs, func(a, b *Result) int { return a.last.Compare(b.last) })
 }

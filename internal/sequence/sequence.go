@@ -3,7 +3,6 @@ package sequence
 import (
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/match"
@@ -153,19 +152,8 @@ type SequenceMatcher struct {
 	gcEvery int // events between collections: the keys left by the last one, 4096 at least
 	stats   Stats
 	out     []*Result
-	kbuf    []any
-	sb      strings.Builder
-	evals   []stepEval // by written step, for the current event
-	gen     uint64
-}
-
-// stepEval caches a written step's verdict and key for the current event
-// (steps repeated by runs are evaluated once).
-type stepEval struct {
-	gen  uint64
-	ok   bool // selected, with a usable key
-	key  string
-	vals []any
+	facts   []byte    // the facts of the event Push reads
+	fk      []factKey // the current event's facts, by step as written (until last)
 }
 
 // NewSequenceMatcher returns a matcher for a sequence query.
@@ -173,7 +161,7 @@ func (q *Query) NewSequenceMatcher() (*SequenceMatcher, error) {
 	if q.sample {
 		return nil, errors.New("a sample is not a sequence: use NewSampler")
 	}
-	return &SequenceMatcher{q: q, keys: map[string]*keyState{}, evals: make([]stepEval, q.written)}, nil
+	return &SequenceMatcher{q: q, keys: map[string]*keyState{}}, nil
 }
 
 // Stats returns the matcher's counters.
@@ -193,22 +181,65 @@ func (m *SequenceMatcher) Stats() Stats {
 // on the event, returned in the results' hits.
 func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 	q := m.q
-	m.stats.Events++
 	t, ok := q.ts.Time(ev)
 	if !ok {
+		m.stats.Events++
 		m.stats.NoTime++
 		return nil, ErrNoTimestamp
 	}
-	h := &Hit{Ref: ref, Time: t, Arrival: m.arrival}
+	var tb any
 	if q.tb != nil {
-		h.Tiebreaker = q.tb.Value(ev)
+		tb = q.tb.Value(ev)
 	}
+	m.facts = q.AppendFacts(m.facts[:0], ev)
+	return m.push(m.facts, t, tb, ref, ev.Raw())
+}
+
+// PushFacts is Push for an event read before (Query.AppendFacts, and
+// Query.Order for its time t and tiebreaker tb): the matcher reads nothing
+// more of it, and keeps no copy of its JSON (the results' hits have no
+// Raw: ref is the caller's handle on it). The facts must stay unchanged
+// while the matcher holds the event (until its sequences are returned or
+// dropped).
+func (m *SequenceMatcher) PushFacts(facts []byte, t int64, tb any, ref any) ([]*Result, error) {
+	return m.push(facts, t, tb, ref, nil)
+}
+
+// Skip stands for an event left out because no result can use it
+// (KeySet.Needed), at time t: the matcher counts it as it counts an event
+// pushed, so that its results and their order are those it would give if
+// the event had been pushed. Events skipped and pushed must come in
+// order.
+func (m *SequenceMatcher) Skip(t int64) []*Result {
+	m.stats.Events++
+	m.arrival++
+	if t > m.now {
+		m.now = t
+	}
+	m.out = m.out[:0]
+	if m.sinceGC++; m.sinceGC >= max(4096, m.gcEvery) {
+		m.gc()
+	}
+	if len(m.out) == 0 {
+		return nil
+	}
+	return append([]*Result(nil), m.out...)
+}
+
+func (m *SequenceMatcher) push(facts []byte, t int64, tb any, ref any, raw []byte) ([]*Result, error) {
+	q := m.q
+	m.stats.Events++
+	h := &Hit{Ref: ref, Time: t, Tiebreaker: tb, Arrival: m.arrival}
 	if m.last != nil && h.Compare(m.last) < 0 {
 		m.stats.OutOfOrder++
 		return nil, ErrOutOfOrder
 	}
+	fk, err := q.loadFacts(facts, m.fk)
+	m.fk = fk
+	if err != nil {
+		return nil, err
+	}
 	m.arrival++
-	m.gen++
 	m.last = h
 	m.now = t
 	m.out = m.out[:0]
@@ -217,8 +248,8 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 	}
 	kept := false
 	keep := func() *Hit {
-		if !kept {
-			h.Raw = append([]byte(nil), ev.Raw()...)
+		if !kept && raw != nil {
+			h.Raw = append([]byte(nil), raw...)
 			kept = true
 		}
 		return h
@@ -231,12 +262,12 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 		if s.missing {
 			continue
 		}
-		key, vals, ok := m.eval(s, ev)
-		if !ok {
+		f := fk[s.src]
+		if !f.ok {
 			continue
 		}
 		if i == q.firstPos {
-			ks := m.state(key, vals, t)
+			ks := m.state(f.key, t)
 			if ks == nil {
 				continue
 			}
@@ -262,7 +293,7 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 			}
 			continue
 		}
-		ks := m.keys[key]
+		ks := m.keys[string(f.key)]
 		if ks == nil {
 			continue
 		}
@@ -299,16 +330,16 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 			if !s.missing {
 				continue
 			}
-			key, vals, ok := m.eval(s, ev)
-			if !ok {
+			f := fk[s.src]
+			if !f.ok {
 				continue
 			}
-			ks := m.keys[key]
+			ks := m.keys[string(f.key)]
 			if ks == nil {
 				if j > q.firstPos {
 					continue // only leading steps need events of unknown keys
 				}
-				if ks = m.state(key, vals, t); ks == nil {
+				if ks = m.state(f.key, t); ks == nil {
 					continue
 				}
 			}
@@ -319,9 +350,9 @@ func (m *SequenceMatcher) Push(ev *event.Event, ref any) ([]*Result, error) {
 			}
 		}
 	}
-	if u := q.until; u != nil && u.m.Match(ev) {
-		if key, _, ok := m.key(u, ev); ok {
-			if ks := m.keys[key]; ks != nil {
+	if q.until != nil {
+		if f := fk[q.written]; f.ok {
+			if ks := m.keys[string(f.key)]; ks != nil {
 				for i, p := range ks.pending {
 					if p != nil {
 						ks.pending[i] = nil
@@ -391,79 +422,68 @@ func (m *SequenceMatcher) prevPos(i int) int {
 	return -1
 }
 
-// eval tells whether step s selects ev and with which key, once per
-// written step and event.
-func (m *SequenceMatcher) eval(s *step, ev *event.Event) (string, []any, bool) {
-	e := &m.evals[s.src]
-	if e.gen != m.gen {
-		e.gen = m.gen
-		e.ok = false
-		if s.m.Match(ev) {
-			var key string
-			key, e.vals, e.ok = readKey(s, ev, &e.vals, &m.sb)
-			e.key = key
-		}
+func readKey(s *step, ev *event.Event, buf *[]any) (string, []any, bool) {
+	vals, ok := readVals(s, ev, buf)
+	if !ok {
+		return "", nil, false
 	}
-	return e.key, e.vals, e.ok
+	return encodeKey(vals), vals, true
 }
 
-// key reads a step's join key of ev; ok is false when a non-optional key
-// is null (Elasticsearch's query then excludes the event).
-func (m *SequenceMatcher) key(s *step, ev *event.Event) (string, []any, bool) {
-	return readKey(s, ev, &m.kbuf, &m.sb)
-}
-
-func readKey(s *step, ev *event.Event, buf *[]any, sb *strings.Builder) (string, []any, bool) {
+// readVals reads a step's join-key values of ev into *buf; ok is false
+// when a non-optional key is null.
+func readVals(s *step, ev *event.Event, buf *[]any) ([]any, bool) {
 	vals := (*buf)[:0]
 	for i, k := range s.keys {
 		v := k.Value(ev)
 		if v == nil && !s.optional[i] {
-			return "", nil, false
+			return nil, false
 		}
 		vals = append(vals, v)
 	}
 	*buf = vals
-	return encodeKey(vals, sb), vals, true
+	return vals, true
 }
 
 // encodeKey writes key values as a map key: each value typed and
 // length-prefixed, so that "1" (keyword) and 1 (long) differ.
-func encodeKey(vals []any, sb *strings.Builder) string {
+func encodeKey(vals []any) string {
 	if len(vals) == 0 {
 		return ""
 	}
-	sb.Reset()
+	var buf [64]byte
+	return string(appendKey(buf[:0], vals))
+}
+
+// appendKey appends encodeKey's form of vals to b (decodeKey reads it).
+func appendKey(b []byte, vals []any) []byte {
 	for _, v := range vals {
 		switch x := v.(type) {
 		case nil:
-			sb.WriteByte('z')
+			b = append(b, 'z')
 		case bool:
 			if x {
-				sb.WriteByte('T')
+				b = append(b, 'T')
 			} else {
-				sb.WriteByte('F')
+				b = append(b, 'F')
 			}
 		case int64:
-			sb.WriteByte('i')
-			sb.WriteString(strconv.FormatInt(x, 10))
-			sb.WriteByte(';')
+			b = strconv.AppendInt(append(b, 'i'), x, 10)
+			b = append(b, ';')
 		case float64:
-			sb.WriteByte('f')
-			sb.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
-			sb.WriteByte(';')
+			b = strconv.AppendFloat(append(b, 'f'), x, 'g', -1, 64)
+			b = append(b, ';')
 		case string:
-			sb.WriteByte('s')
-			sb.WriteString(strconv.Itoa(len(x)))
-			sb.WriteByte(':')
-			sb.WriteString(x)
+			b = strconv.AppendInt(append(b, 's'), int64(len(x)), 10)
+			b = append(append(b, ':'), x...)
 		}
 	}
-	return sb.String()
+	return b
 }
 
 // state returns the key's state, creating it (nil past MaxKeys).
-func (m *SequenceMatcher) state(key string, vals []any, t int64) *keyState {
-	if ks := m.keys[key]; ks != nil {
+func (m *SequenceMatcher) state(key []byte, t int64) *keyState {
+	if ks := m.keys[string(key)]; ks != nil {
 		ks.seen = t
 		m.resolveWaiting(ks)
 		return ks
@@ -475,11 +495,12 @@ func (m *SequenceMatcher) state(key string, vals []any, t int64) *keyState {
 			return nil
 		}
 	}
-	ks := &keyState{key: key, vals: append([]any(nil), vals...), pending: make([]*partial, len(m.q.steps)), seen: t}
+	k := string(key)
+	ks := &keyState{key: k, vals: decodeKey(k), pending: make([]*partial, len(m.q.steps)), seen: t}
 	if m.q.hasMiss {
 		ks.miss = make([]missTrack, len(m.q.steps))
 	}
-	m.keys[key] = ks
+	m.keys[k] = ks
 	return ks
 }
 

@@ -163,6 +163,9 @@ type Match struct {
 	// order (its timestamp_field and tiebreaker_field), read when it is
 	// evaluated.
 	Order SequenceOrder
+	// Facts are what an eql sequence rule's steps make of the event
+	// (sequence.Query.AppendFacts), read when it is evaluated.
+	Facts []byte
 }
 
 // SequenceOrder is an event's place in an eql sequence's order.
@@ -329,9 +332,14 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			// events themselves. The event id (a hash of the decoded
 			// document, when the sender gave none) is computed later,
 			// only where needed (sortHeld).
+			// What the sequence's steps make of the event is read now,
+			// once, on the event already scanned: the sequence matcher
+			// works from it at the end (sequence.Query.AppendFacts).
 			ns, tb, tok := r.Sequence.Order(ev)
+			var fb [256]byte
+			facts := x.Arena.Clone(r.Sequence.AppendFacts(fb[:0], ev))
 			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
-				Raw: lz.raw, Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}})
+				Raw: lz.raw, Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}, Facts: facts})
 			return
 		}
 		if x.Defer {

@@ -241,6 +241,7 @@ type seqHold struct {
 	r     *Rule
 	t     time.Time // the rule's primary timestamp
 	order SequenceOrder
+	facts []byte // what the rule's steps make of the event (sequence.Query.AppendFacts)
 }
 
 // sequenceHold is what a hunt keeps for its sequence rules: for each order
@@ -260,6 +261,17 @@ type sequenceHold struct {
 	meta    []byte
 	slab    []byte            // where held events' meta records are copied
 	names   map[string]string // heldFrom's interned index names
+	// keys are, by rule (its place in rules), the join-key values its
+	// steps saw: at the end, the events none of whose keys met every step
+	// a result fills are skipped (sequence.KeySet). keyEntries counts the
+	// values they hold, bounded by keyBudget.
+	keys       []*sequence.KeySet
+	keyEntries int
+	keyBudget  int
+	noKeys     bool          // tests: every event pushed, none skipped
+	skipped    int           // holds skipped at the end (tests)
+	scratch    heldWithHolds // runSequences' event being read
+	factsEv    *event.Event  // holdSequence's reader of a match without facts
 }
 
 // heldWithHolds is a held event with room for two holds.
@@ -304,6 +316,10 @@ func (s *sequenceHold) init(h *Hunt) {
 	if limit <= 0 {
 		limit = DefaultSequenceMemory
 	}
+	s.keys = make([]*sequence.KeySet, len(s.rules))
+	// The key sets' values (a hash and step bits each, some 20 to 40
+	// bytes in a map) take a fraction of the events' bound.
+	s.keyBudget = max(limit/keySetShare, 1<<12)
 	for _, o := range s.orders {
 		o.sorter.MemBytes = max(limit/len(s.orders), 1)
 		o.sorter.TmpDir = h.opts.SequenceTempDir
@@ -368,7 +384,16 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 		e = &s.spare
 		s.cur = e
 	}
-	e.holds = append(e.holds, seqHold{r: r, t: m.Time, order: m.Order})
+	facts := m.Facts
+	if facts == nil {
+		// A match not made by an Evaluator: its facts read now.
+		if s.factsEv == nil {
+			s.factsEv = event.New(nil, h.opts.Engine.Plan())
+		}
+		s.factsEv.Reset(m.Raw)
+		facts = r.Sequence.AppendFacts(nil, s.factsEv)
+	}
+	e.holds = append(e.holds, seqHold{r: r, t: m.Time, order: m.Order, facts: facts})
 	st.Matches++
 	explain("selected by a step of the sequence at %s; the sequences are decided at the end, in time order", m.Time.Format(time.RFC3339Nano))
 	return nil
@@ -413,9 +438,13 @@ func (h *Hunt) finishHeld() error {
 		b = binary.AppendUvarint(b, uint64(n))
 		for i := range e.holds {
 			if hd := &e.holds[i]; sorts(hd) && s.byRule[hd.r] == o {
-				b = binary.AppendUvarint(b, uint64(s.ruleIdx[hd.r]))
+				ri := s.ruleIdx[hd.r]
+				b = binary.AppendUvarint(b, uint64(ri))
 				b = binary.AppendVarint(b, hd.t.Unix())
 				b = binary.AppendUvarint(b, uint64(hd.t.Nanosecond()))
+				b = binary.AppendUvarint(b, uint64(len(hd.facts)))
+				b = append(b, hd.facts...)
+				s.noteKeys(ri, hd.facts)
 			}
 		}
 		s.meta = b
@@ -427,6 +456,37 @@ func (h *Hunt) finishHeld() error {
 	}
 	return nil
 }
+
+// noteKeys adds the join-key values of a held event's facts to its rule's
+// key set, within the hold's budget: past it, the largest set is dropped
+// (its rule's events are all pushed).
+func (s *sequenceHold) noteKeys(ri int, facts []byte) {
+	ks := s.keys[ri]
+	if ks == nil {
+		ks = s.rules[ri].Sequence.NewKeySet()
+		s.keys[ri] = ks
+	}
+	before := ks.Len()
+	ks.Add(facts) // a corrupt record is reported when it is pushed
+	s.keyEntries += ks.Len() - before
+	for s.keyEntries > s.keyBudget {
+		var big *sequence.KeySet
+		for _, k := range s.keys {
+			if k != nil && (big == nil || k.Len() > big.Len()) {
+				big = k
+			}
+		}
+		if big == nil || big.Len() == 0 {
+			break
+		}
+		s.keyEntries -= big.Len()
+		big.Stop()
+	}
+}
+
+// keySetShare: the key sets' values are bounded by the hold's memory
+// bound divided by this.
+const keySetShare = 128
 
 // keep copies a held event's meta record into the hold's slab (one
 // allocation per many records, not one each).
@@ -449,6 +509,32 @@ var errBadMeta = errors.New("eql sequence rules: a held event's record is corrup
 
 // heldFrom rebuilds a held event from its sorted record.
 func (s *sequenceHold) heldFrom(x *sequence.Sorted) (*heldEvent, error) {
+	n, err := s.parseHeld(x, &s.scratch.e)
+	if err != nil {
+		return nil, err
+	}
+	return s.keepHeld(&s.scratch.e, n), nil
+}
+
+// keepHeld copies an event parsed into scratch storage (n holds).
+func (s *sequenceHold) keepHeld(from *heldEvent, n int) *heldEvent {
+	var e *heldEvent
+	if n <= 2 {
+		// Most events are held by one or two rules: the event and its
+		// holds in one allocation.
+		p := &heldWithHolds{}
+		p.e = *from
+		p.e.holds = append(p.holds[:0:n], from.holds...)
+		e = &p.e
+	} else {
+		e = &heldEvent{raw: from.raw, index: from.index, eventID: from.eventID, holds: append([]seqHold(nil), from.holds...)}
+	}
+	return e
+}
+
+// parseHeld reads a held event's sorted record into e (its holds'
+// storage reused) and returns the number of holds.
+func (s *sequenceHold) parseHeld(x *sequence.Sorted, e *heldEvent) (int, error) {
 	b := x.Meta
 	str := func() (string, bool) {
 		n, k := binary.Uvarint(b)
@@ -486,36 +572,40 @@ func (s *sequenceHold) heldFrom(x *sequence.Sorted) (*heldEvent, error) {
 	id, ok2 := str()
 	n, ok3 := uv()
 	if !ok1 || !ok2 || !ok3 || n > uint64(len(s.rules)) {
-		return nil, errBadMeta
+		return 0, errBadMeta
 	}
-	var e *heldEvent
-	if n <= 2 {
-		// Most events are held by one or two rules: the event and its
-		// holds in one allocation.
-		p := &heldWithHolds{}
-		p.e = heldEvent{raw: x.Raw, index: index, eventID: id, holds: p.holds[:0:n]}
-		e = &p.e
-	} else {
-		e = &heldEvent{raw: x.Raw, index: index, eventID: id, holds: make([]seqHold, 0, n)}
-	}
+	*e = heldEvent{raw: x.Raw, index: index, eventID: id, holds: e.holds[:0]}
 	for range n {
 		ri, ok := uv()
 		if !ok || ri >= uint64(len(s.rules)) {
-			return nil, errBadMeta
+			return 0, errBadMeta
 		}
 		sec, k := binary.Varint(b)
 		if k <= 0 {
-			return nil, errBadMeta
+			return 0, errBadMeta
 		}
 		b = b[k:]
 		ns, ok := uv()
 		if !ok {
-			return nil, errBadMeta
+			return 0, errBadMeta
 		}
+		fl, ok := uv()
+		if !ok || uint64(len(b)) < fl {
+			return 0, errBadMeta
+		}
+		facts := b[:fl:fl]
+		b = b[fl:]
 		e.holds = append(e.holds, seqHold{r: s.rules[ri], t: time.Unix(sec, int64(ns)).UTC(),
-			order: SequenceOrder{Time: x.Time, Tiebreaker: x.Tiebreaker, OK: true}})
+			order: SequenceOrder{Time: x.Time, Tiebreaker: x.Tiebreaker, OK: true}, facts: facts})
 	}
-	return e, nil
+	return int(n), nil
+}
+
+// needed reports whether a hold's event can take part in its rule's
+// results (sequence.KeySet).
+func (s *sequenceHold) needed(hd *seqHold) bool {
+	ks := s.keys[s.ruleIdx[hd.r]]
+	return ks == nil || s.noKeys || ks.Needed(hd.facts)
 }
 
 // dedupTies orders events of the same time and tiebreaker by event id,
@@ -564,7 +654,6 @@ func (h *Hunt) runSequences() error {
 		return err
 	}
 	s.found = map[*Rule]*seqFound{}
-	plan := h.opts.Engine.Plan()
 	for _, o := range s.orders {
 		runs := map[*Rule]*seqRun{}
 		for _, r := range o.rules {
@@ -574,20 +663,63 @@ func (h *Hunt) runSequences() error {
 			}
 			runs[r] = run
 		}
-		ev := event.New(nil, plan) // one event, reset for each: the matchers keep none
-		var tie []*heldEvent
-		var tieAt sequence.Hit
-		flush := func() error {
-			for _, e := range h.dedupTies(tie) {
-				ev.Reset(e.raw)
-				for _, hd := range e.holds {
-					if err := runs[hd.r].push(ev, e, hd.t); err != nil {
+		// Each event is given to the rules that hold it: pushed, from
+		// the facts read when it was evaluated, or skipped when none of
+		// its join keys met every step a result fills.
+		give := func(e *heldEvent) error {
+			for i := range e.holds {
+				hd := &e.holds[i]
+				run := runs[hd.r]
+				if !s.needed(hd) {
+					s.skipped++
+					if err := run.skip(hd.t, hd.order.Time); err != nil {
 						return err
 					}
+					continue
+				}
+				if err := run.push(e, hd); err != nil {
+					return err
 				}
 			}
-			clear(tie)
-			tie = tie[:0]
+			return nil
+		}
+		var tie []sequence.Sorted
+		var tieAt sequence.Hit
+		flush := func() error {
+			defer func() {
+				clear(tie)
+				tie = tie[:0]
+			}()
+			if len(tie) == 1 {
+				// Most events: read into the scratch storage, kept
+				// only when a rule needs it.
+				sc := &s.scratch.e
+				n, err := s.parseHeld(&tie[0], sc)
+				if err != nil {
+					return err
+				}
+				e := sc
+				for i := range sc.holds {
+					if s.needed(&sc.holds[i]) {
+						e = s.keepHeld(sc, n)
+						break
+					}
+				}
+				return give(e)
+			}
+			evs := make([]*heldEvent, 0, len(tie))
+			for i := range tie {
+				e, err := s.heldFrom(&tie[i])
+				if err != nil {
+					return err
+				}
+				evs = append(evs, e)
+			}
+			for _, e := range h.dedupTies(evs) {
+				if err := give(e); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		err := o.sorter.Each(func(x *sequence.Sorted) error {
@@ -597,11 +729,7 @@ func (h *Hunt) runSequences() error {
 					return err
 				}
 			}
-			e, err := s.heldFrom(x)
-			if err != nil {
-				return err
-			}
-			tie, tieAt = append(tie, e), at
+			tie, tieAt = append(tie, *x), at
 			return nil
 		})
 		if err == nil {
@@ -686,8 +814,31 @@ func (run *seqRun) schedule() {
 	sort.SliceStable(run.byFrom, func(i, j int) bool { return run.byFrom[i].from.Before(run.byFrom[j].from) })
 }
 
-// push gives the rule an event of its order; t is its primary time.
-func (run *seqRun) push(ev *event.Event, e *heldEvent, t time.Time) error {
+// push gives the rule an event of its order, from the facts of its hold.
+func (run *seqRun) push(e *heldEvent, hd *seqHold) error {
+	return run.each(hd.t, func(sm *sequence.SequenceMatcher, sp *sequence.Sampler, sel *sequence.Selection) error {
+		return run.pushTo(sm, sp, sel, e, hd)
+	})
+}
+
+// skip stands for an event of the rule's order that none of its results
+// can use (sequence.KeySet): t is its primary time, ns its time in the
+// order.
+func (run *seqRun) skip(t time.Time, ns int64) error {
+	return run.each(t, func(sm *sequence.SequenceMatcher, sp *sequence.Sampler, sel *sequence.Selection) error {
+		if sp != nil {
+			sp.Skip()
+			return nil
+		}
+		run.found(sel, sm.Skip(ns))
+		return nil
+	})
+}
+
+// each calls fn with the matcher (or sampler) that sees an event of
+// primary time t: the rule's, or with --replay those of the searches
+// whose range holds t.
+func (run *seqRun) each(t time.Time, fn func(*sequence.SequenceMatcher, *sequence.Sampler, *sequence.Selection) error) error {
 	if run.f == nil {
 		run.f = &seqFound{r: run.r}
 		if run.h.opts.Replay {
@@ -698,7 +849,7 @@ func (run *seqRun) push(ev *event.Event, e *heldEvent, t time.Time) error {
 		run.f.newest = t
 	}
 	if !run.h.opts.Replay {
-		return run.pushTo(run.sm, run.sp, nil, ev, e)
+		return fn(run.sm, run.sp, nil)
 	}
 	// The searches whose range holds t: those starting at or before it,
 	// back to the longest range before it.
@@ -720,28 +871,39 @@ func (run *seqRun) push(ev *event.Event, e *heldEvent, t time.Time) error {
 			}
 			rs.sel = run.r.Sequence.NewSelection(rs.size, false)
 		}
-		if err := run.pushTo(rs.sm, rs.sp, rs.sel, ev, e); err != nil {
+		if err := fn(rs.sm, rs.sp, rs.sel); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (run *seqRun) pushTo(sm *sequence.SequenceMatcher, sp *sequence.Sampler, sel *sequence.Selection, ev *event.Event, e *heldEvent) error {
+func (run *seqRun) pushTo(sm *sequence.SequenceMatcher, sp *sequence.Sampler, sel *sequence.Selection, e *heldEvent, hd *seqHold) error {
 	if sp != nil {
-		sp.Push(ev, e)
+		if err := sp.PushFacts(hd.facts, e); err != nil {
+			return fmt.Errorf("rule %s: %w", run.r.ID, err)
+		}
 		return nil
 	}
-	rs, err := sm.Push(ev, e)
+	rs, err := sm.PushFacts(hd.facts, hd.order.Time, hd.order.Tiebreaker, e)
 	if err != nil && !errors.Is(err, sequence.ErrNoTimestamp) && !errors.Is(err, sequence.ErrOutOfOrder) {
 		return fmt.Errorf("rule %s: %w", run.r.ID, err)
+	}
+	run.found(sel, rs)
+	return nil
+}
+
+// found keeps sequences a matcher returned: in the search's selection
+// (--replay), else in the rule's results.
+func (run *seqRun) found(sel *sequence.Selection, rs []*sequence.Result) {
+	if len(rs) == 0 {
+		return
 	}
 	if sel != nil {
 		sel.Add(rs...)
 	} else {
 		run.f.results = append(run.f.results, rs...)
 	}
-	return nil
 }
 
 // finish flushes the rule's matchers and records what they found.
@@ -782,6 +944,10 @@ func (run *seqRun) finish(h *Hunt) {
 		count(run.sp.Stats())
 	} else {
 		run.f.results = append(run.f.results, run.sm.Flush()...)
+		// In Elasticsearch's order: a sequence that ends with a missing
+		// event is complete once time has passed its window, which the
+		// matcher may find after later sequences.
+		sequence.SortResults(run.f.results)
 		count(run.sm.Stats())
 	}
 	h.seq.found[run.r] = run.f

@@ -442,3 +442,96 @@ func TestHuntArenaCopies(t *testing.T) {
 		t.Errorf("with an arena: %d alerts, want the %d of copies one by one", len(got), len(want))
 	}
 }
+
+// TestHuntSkipsEventsNoSequenceUses: at the end of a hunt the events
+// whose join keys never met every step a result fills are skipped, not
+// pushed (sequence.KeySet): the alerts and the rules' statistics are
+// those of pushing every event, with and without --replay, for sequences
+// with missing-event steps (between, trailing), until, per-step keys and
+// runs, and for samples; most events are skipped.
+func TestHuntSkipsEventsNoSequenceUses(t *testing.T) {
+	plan := event.NewPlan()
+	compile := func(id, query string) *Rule {
+		st, err := eql.Parse(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := sequence.Compile(st, sequence.Options{Plan: plan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Rule{ID: id, Sequence: q, Match: q.Relevant, Alert: alert.Rule{UUID: id, Name: id, Type: "eql", Severity: "low"},
+			Window: Window{Interval: 5 * time.Minute, Lookback: 10 * time.Minute, MaxSignals: 100}}
+	}
+	rules := []*Rule{
+		compile("rare-first", `sequence by host.id with maxspan=2m [file where n == 0] [process where true]`),
+		compile("between", `sequence by host.id with maxspan=2m [process where n == 1] ![dns where user.name < "u2"] [network where true]`),
+		compile("trailing", `sequence by host.id with maxspan=1m [file where n < 2] [network where true] ![process where user.name < "u2"]`),
+		compile("until", `sequence with maxspan=3m [process where true] by user.name [network where true] by user.name with runs=2 until [dns where n == 1] by user.name`),
+		compile("sample", `sample by host.id [file where n == 0] [dns where true]`),
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	cats := []string{"process", "network", "file", "dns"}
+	var lines [][]byte
+	base := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	for i := range 3000 {
+		ts := base.Add(time.Duration(r.IntN(3600)) * time.Second).Format(time.RFC3339)
+		cat := cats[r.IntN(len(cats))]
+		n := r.IntN(3)
+		if cat == "file" && r.IntN(20) > 0 {
+			n = 2 // files that start a sequence are rare
+		}
+		lines = append(lines, fmt.Appendf(nil, `{"@timestamp":%q,"event":{"category":%q},"host":{"id":"h%d"},"user":{"name":"u%d"},"n":%d,"i":%d}`,
+			ts, cat, r.IntN(60), r.IntN(400), n, i))
+	}
+	hunt := func(replay, noKeys bool) ([]string, string, int) {
+		eng := New(Options{Rules: rules, Plan: plan})
+		var out []string
+		h := NewHunt(HuntOptions{Engine: eng, Replay: replay, Emit: func(a Alert) error {
+			doc, err := MarshalAlert(a.Doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, a.Rule.ID+" "+a.ID+" "+string(doc))
+			return nil
+		}})
+		h.seq.noKeys = noKeys
+		for _, l := range lines {
+			if err := h.Event(event.New(l, eng.Plan())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := h.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum []string
+		for _, st := range stats {
+			sum = append(sum, fmt.Sprintf("%s matches %d dups %d alerts %d dropped %d no time %d", st.Rule.ID, st.Matches, st.Duplicates, st.Alerts, st.SequenceDropped, st.NoTime))
+		}
+		return out, strings.Join(sum, "; "), h.seq.skipped
+	}
+	for _, replay := range []bool{false, true} {
+		want, wantStats, _ := hunt(replay, true)
+		got, gotStats, skipped := hunt(replay, false)
+		perRule := map[string]int{}
+		for _, a := range want {
+			perRule[strings.Fields(a)[0]]++
+		}
+		for _, r := range rules {
+			if perRule[r.ID] == 0 {
+				t.Errorf("replay %v: rule %s raised no alert: the data does not test it", replay, r.ID)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("replay %v: %d alerts with events skipped, %d with every event pushed, or in another order", replay, len(got), len(want))
+		}
+		if gotStats != wantStats {
+			t.Errorf("replay %v: stats\n%s\nwant\n%s", replay, gotStats, wantStats)
+		}
+		t.Logf("replay %v: %d alerts, %d events skipped", replay, len(got), skipped)
+		if skipped < 1000 {
+			t.Errorf("replay %v: %d events skipped, want more than 1,000", replay, skipped)
+		}
+	}
+}

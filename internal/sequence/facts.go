@@ -260,12 +260,17 @@ func (k *KeySet) Add(facts []byte) error {
 		}
 		h := maphash.Bytes(k.seed, key)
 		if _, known := k.seen[h]; !known && len(k.seen) >= k.maxKeys() {
-			k.off = true
-			k.seen = nil
+			k.Stop()
 			return nil
 		}
 		k.seen[h] |= 1 << i
 	}
+}
+
+// Stop forgets the keys: every event is needed from now on.
+func (k *KeySet) Stop() {
+	k.off = true
+	k.seen = nil
 }
 
 // Needed reports whether an event of these facts (given to Add before)

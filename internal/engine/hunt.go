@@ -164,9 +164,16 @@ type Match struct {
 	// evaluated.
 	Order SequenceOrder
 	// Facts are what an eql sequence rule's steps make of the event
-	// (sequence.Query.AppendFacts), read when it is evaluated.
+	// (sequence.Query.AppendFacts), read when it is evaluated. When no
+	// step selects the event with a join key (the steps' condition holds,
+	// but a key field is null), the event takes part in no sequence: Raw
+	// is nil then.
 	Facts []byte
 }
+
+// noFacts are the facts of an event no step of a sequence selects with
+// a join key.
+var noFacts = []byte{0}
 
 // SequenceOrder is an event's place in an eql sequence's order.
 type SequenceOrder struct {
@@ -321,25 +328,32 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			}
 		}
 		if r.Sequence != nil {
-			// The sequence executor reads the event again once the
-			// matches are in time order: it keeps the event's JSON (one
-			// copy, whatever the number of sequence rules).
-			if lz.raw == nil {
-				lz.raw = x.Arena.Clone(ev.Raw())
+			// What the sequence's steps make of the event (which select
+			// it, with which join keys) is read now, once, on the event
+			// already scanned: the sequence matcher works from it at the
+			// end (sequence.Query.AppendFacts).
+			var fb [256]byte
+			facts := r.Sequence.AppendFacts(fb[:0], ev)
+			ns, tb, tok := r.Sequence.Order(ev)
+			m := Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
+				Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}, Facts: noFacts}
+			if len(facts) > 1 || facts[0] != 0 {
+				// The sequence executor reads the event again once the
+				// matches are in time order: it keeps the event's JSON
+				// (one copy, whatever the number of sequence rules),
+				// unless no step gives it a join key (a key field is
+				// null): it then takes part in no sequence.
+				if lz.raw == nil {
+					lz.raw = x.Arena.Clone(ev.Raw())
+				}
+				m.Raw, m.Facts = lz.raw, x.Arena.Clone(facts)
 			}
 			// No alert id: a sequence's alerts get theirs from all its
 			// events (alert.BuildSequence); the hunt de-duplicates the
 			// events themselves. The event id (a hash of the decoded
 			// document, when the sender gave none) is computed later,
 			// only where needed (sortHeld).
-			// What the sequence's steps make of the event is read now,
-			// once, on the event already scanned: the sequence matcher
-			// works from it at the end (sequence.Query.AppendFacts).
-			ns, tb, tok := r.Sequence.Order(ev)
-			var fb [256]byte
-			facts := x.Arena.Clone(r.Sequence.AppendFacts(fb[:0], ev))
-			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
-				Raw: lz.raw, Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}, Facts: facts})
+			ms = append(ms, m)
 			return
 		}
 		if x.Defer {

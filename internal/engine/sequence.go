@@ -372,6 +372,15 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 	}
 	s := &h.seq
 	s.init(h)
+	if len(m.Facts) == 1 && m.Facts[0] == 0 {
+		// No step selects the event with a join key: nothing to hold.
+		st.Matches++
+		if !m.Order.OK && !r.Sequence.IsSample() {
+			st.NoTime++
+		}
+		explain("selected by a step of the sequence, but a join key of the step is null: the event takes part in no sequence")
+		return nil
+	}
 	e := s.cur
 	if e != nil && !(len(e.raw) > 0 && len(m.Raw) > 0 && &e.raw[0] == &m.Raw[0]) {
 		if err := h.finishHeld(); err != nil {

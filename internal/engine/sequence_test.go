@@ -535,3 +535,43 @@ func TestHuntSkipsEventsNoSequenceUses(t *testing.T) {
 		}
 	}
 }
+
+// TestHuntHoldsNoKeylessEvent: an event a step selects but whose join key
+// is null takes part in no sequence: it is counted as a match, not held.
+func TestHuntHoldsNoKeylessEvent(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id with maxspan=1m [process where true] [network where true]`)
+	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+	var alerts []Alert
+	h := NewHunt(HuntOptions{Engine: eng, Emit: func(a Alert) error {
+		alerts = append(alerts, a)
+		return nil
+	}})
+	lines := []string{
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"}}`,
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"a"}}`,
+	}
+	for i := range 50 {
+		lines = append(lines, fmt.Sprintf(`{"@timestamp":"2026-03-14T09:00:%02dZ","event":{"category":%q},"host":{"name":"b"}}`, i, []string{"process", "network"}[i%2]))
+	}
+	for _, l := range lines {
+		if err := h.Event(event.New([]byte(l), eng.Plan())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.finishHeld(); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.seq.orders[0].sorter.Len(); n != 2 {
+		t.Errorf("%d events held, want 2 (those with a host.id)", n)
+	}
+	stats, err := h.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 3 {
+		t.Fatalf("%d alerts, want 3 (2 building blocks and a shell)", len(alerts))
+	}
+	if len(stats) != 1 || stats[0].Matches != 52 {
+		t.Errorf("stats %+v, want 52 matches", stats)
+	}
+}

@@ -62,12 +62,27 @@ func (k *KeyExpr) Fields() []string { return slices.Clone(k.fields) }
 // bool, or nil when the event has no value (null). A multi-valued field
 // gives its first value.
 func (k *KeyExpr) Value(ev *event.Event) any {
-	var buf [4]val
-	vs := k.x.eval(ev, buf[:0])
-	if len(vs) == 0 {
-		return nil
+	var v val
+	if f, ok := k.x.(*fieldExpr); ok {
+		// A field (most keys): its first value, without the slice
+		// an expression's values escape to.
+		found := false
+		for _, x := range ev.Values(f.id) {
+			if v, found = f.conv(x); found {
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	} else {
+		var buf [4]val
+		vs := k.x.eval(ev, buf[:0])
+		if len(vs) == 0 {
+			return nil
+		}
+		v = vs[0]
 	}
-	v := vs[0]
 	switch k.x.typ() {
 	case tDate:
 		if t, ok := k.date(ev); ok {

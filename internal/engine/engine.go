@@ -19,6 +19,11 @@ import (
 // its exact-typed Field equals one of Values; with Fold, case-insensitively
 // (Values are then folded with match.FoldCase).
 //
+// Exists, when set, is a weaker one: the event has a value of Field, any
+// (event.Event.Has; Values is then empty), as a numeric comparison, a
+// range, a wildcard or a regular expression on the field needs. The rule
+// index keys a rule on it only when it has no requirement with values.
+//
 // Any, when set, makes the requirement a disjunction: the event meets one
 // of these (Field, Values and Fold are then unused), as `process.name :
 // "x" or process.pe.original_file_name : "x"` asks.
@@ -26,6 +31,7 @@ type Requirement struct {
 	Field  string
 	Values []string
 	Fold   bool
+	Exists bool
 	Any    []Requirement
 }
 
@@ -150,10 +156,18 @@ type Engine struct {
 }
 
 // candidates are the rules an index selects, split by the literal field
-// that best narrows them.
+// that best narrows them, else by a field they need a value of.
 type candidates struct {
-	always []*entry
-	keys   []keyIndex
+	always  []*entry
+	keys    []keyIndex
+	present []presentKey
+}
+
+// presentKey is the rules keyed on a field having a value, any
+// (Requirement.Exists): evaluated when the event has one.
+type presentKey struct {
+	field event.FieldID
+	b     *bucket
 }
 
 // entry is what the rule index keys: a rule, or one of its parts.
@@ -440,6 +454,18 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 	for _, en := range c.always {
 		hit = try(en, ev, index, hit, tried)
 	}
+	for _, p := range c.present {
+		if !ev.Has(p.field) {
+			continue
+		}
+		if p.b.sub != nil {
+			hit = p.b.sub.eval(ev, index, hit, tried)
+			continue
+		}
+		for _, en := range p.b.rules {
+			hit = try(en, ev, index, hit, tried)
+		}
+	}
 	for _, k := range c.keys {
 		for _, v := range ev.Values(k.field) {
 			if v.Kind == event.KindObject || v.Kind == event.KindNull {
@@ -587,6 +613,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	c := &candidates{}
 	byField := map[string]map[string][]*entry{}
 	fields := map[string]Requirement{} // key -> a requirement of that key
+	present := map[string][]*entry{}   // field -> the rules keyed on its having a value
 	for _, r := range rules {
 		best, bestKeys, bestValues := -1, 0, 0
 		required := r.required()
@@ -600,10 +627,25 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 			}
 		}
 		if best < 0 {
+			// No value to key on: a field the rule needs a value of,
+			// the fewest alternatives first.
+			for i, req := range required {
+				if presentUsable(req, used) && (best < 0 || len(req.alternatives()) < len(required[best].alternatives())) {
+					best = i
+				}
+			}
+		}
+		if best < 0 {
 			c.always = append(c.always, r)
 			continue
 		}
 		for _, req := range required[best].alternatives() {
+			if req.Exists {
+				if rs := present[req.Field]; len(rs) == 0 || rs[len(rs)-1] != r {
+					present[req.Field] = append(rs, r)
+				}
+				continue
+			}
 			if byField[req.key()] == nil {
 				byField[req.key()] = map[string][]*entry{}
 				fields[req.key()] = req
@@ -635,7 +677,34 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		}
 		c.keys = append(c.keys, k)
 	}
+	names := make([]string, 0, len(present))
+	for f := range present {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		rs := present[f]
+		b := &bucket{rules: rs}
+		if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
+			if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 || len(sub.present) > 0 {
+				b.sub = sub
+			}
+		}
+		c.present = append(c.present, presentKey{field: plan.Add(f), b: b})
+	}
 	return c
+}
+
+// presentUsable reports whether the rule index can key on req when no
+// requirement has values to key on: each alternative is a field having a
+// value, or values, on a field not keyed above (used).
+func presentUsable(req Requirement, used []string) bool {
+	for _, alt := range req.alternatives() {
+		if !alt.Exists && len(alt.Values) == 0 || slices.Contains(used, alt.key()) {
+			return false
+		}
+	}
+	return true
 }
 
 // WhyNot says why rule r raises nothing for ev in index: its index

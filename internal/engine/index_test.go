@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -212,6 +213,80 @@ func TestEvalParts(t *testing.T) {
 		}
 		if got := fmt.Sprint(evalIDs(e, `{"host":{"os":{"type":"windows"}},"process":{"name":"cmd.exe"}}`, index)); got != "[]" {
 			t.Errorf("noIndex %v: neither part: rules %s, want none", noIndex, got)
+		}
+	}
+}
+
+// TestEvalPresenceKeys: a rule whose only requirements say that a field
+// has a value (a numeric comparison, a regular expression) is evaluated
+// only on the events that have one; a rule with values is keyed on them
+// even when it also needs a value of another field; a disjunction mixing
+// values and presence is keyed on both; the verdicts are those of
+// evaluating every rule, and a crowded presence key is split by the
+// rules' other requirements.
+func TestEvalPresenceKeys(t *testing.T) {
+	plan := event.NewPlan()
+	calls := map[string]int{}
+	has := func(field string) func(*event.Event) bool {
+		id := plan.Add(field)
+		return func(ev *event.Event) bool { return ev.Has(id) }
+	}
+	rule := func(id string, match func(*event.Event) bool, reqs ...Requirement) *Rule {
+		return &Rule{ID: id, Match: func(ev *event.Event) bool { calls[id]++; return match(ev) }, Required: reqs}
+	}
+	and := func(a, b func(*event.Event) bool) func(*event.Event) bool {
+		return func(ev *event.Event) bool { return a(ev) && b(ev) }
+	}
+	or := func(a, b func(*event.Event) bool) func(*event.Event) bool {
+		return func(ev *event.Event) bool { return a(ev) || b(ev) }
+	}
+	rules := []*Rule{
+		rule("ml", has("ml.prediction"), Requirement{Field: "ml.prediction", Exists: true}),
+		rule("ua", has("user_agent.original"), Requirement{Field: "user_agent.original", Exists: true}),
+		rule("name-and-ml", and(fieldEquals(plan, "process.name", "x"), has("ml.prediction")),
+			Requirement{Field: "ml.prediction", Exists: true}, Requirement{Field: "process.name", Values: []string{"x"}}),
+		rule("name-or-ua", or(fieldEquals(plan, "process.name", "y"), has("user_agent.original")),
+			Requirement{Any: []Requirement{{Field: "process.name", Values: []string{"y"}}, {Field: "user_agent.original", Exists: true}}}),
+	}
+	for i := range 5 { // a crowded presence key, split by dataset
+		ds := fmt.Sprintf("d%d", i)
+		rules = append(rules, rule("crowd-"+ds, and(has("ml.score"), fieldEquals(plan, "event.dataset", ds)),
+			Requirement{Field: "ml.score", Exists: true}, Requirement{Field: "event.dataset", Values: []string{ds}}))
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	c := e.candidatesFor("")
+	if len(c.always) != 0 {
+		t.Errorf("%d rules evaluated on every event, want none", len(c.always))
+	}
+	for doc, evaluated := range map[string]string{
+		`{"process":{"name":"z"}}`:                            "[]",
+		`{"ml":{"prediction":1}}`:                             "[ml]",
+		`{"ml":{"prediction":0},"process":{"name":"x"}}`:      "[ml name-and-ml]",
+		`{"user_agent":{"original":"curl"}}`:                  "[name-or-ua ua]",
+		`{"process":{"name":"y"}}`:                            "[name-or-ua]",
+		`{"ml":{"score":3},"event":{"dataset":"d2"}}`:         "[crowd-d2]",
+		`{"ml":{"score":3},"event":{"dataset":"other"}}`:      "[]",
+		`{"ml.prediction":null,"user_agent":{"original":[]}}`: "[]",
+	} {
+		clear(calls)
+		var want []string
+		ev := event.New([]byte(doc), plan)
+		for _, r := range rules {
+			if r.Match(ev) {
+				want = append(want, r.ID)
+			}
+		}
+		clear(calls)
+		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", doc, got, want)
+		}
+		var ids []string
+		for id := range calls {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if fmt.Sprint(ids) != evaluated {
+			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
 		}
 	}
 }

@@ -735,6 +735,9 @@ func differential(t *testing.T, query, doc string) {
 	if got := cm.Match(ev); got != want {
 		t.Fatalf("%s on %s: matcher %v, naive %v\n%s", query, doc, got, want, cm.Explain(ev))
 	}
+	if want {
+		checkRequired(t, cm, ev, query)
+	}
 }
 
 // hasDuplicateKeys reports whether an object in doc repeats a key

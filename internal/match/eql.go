@@ -89,8 +89,19 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	}
 	m := &Matcher{root: root, plan: opts.Plan}
 	for _, r := range root.reqs {
-		if !r.exact() || len(r.alts) == 0 && slices.ContainsFunc(m.required, func(o Requirement) bool { return o.Field == r.field && o.Fold == r.fold }) {
+		if !r.exact() {
 			continue
+		}
+		if len(r.alts) == 0 {
+			i := slices.IndexFunc(m.required, func(o Requirement) bool {
+				return len(o.Any) == 0 && o.Field == r.field && (o.Fold == r.fold || o.Exists || r.exists)
+			})
+			if i >= 0 {
+				if m.required[i].Exists && !r.exists {
+					m.required[i] = r.requirement() // values say more than a value
+				}
+				continue
+			}
 		}
 		m.required = append(m.required, r.requirement())
 	}
@@ -236,13 +247,15 @@ type eqlReq struct {
 	typ    ecs.Type
 	values []string
 	fold   bool
+	exists bool     // set: the field has a value, any (values unused)
 	alts   []eqlReq // set: a disjunction of these (the rest unused)
 }
 
-// exact reports whether the requirement is on exact-typed fields only.
+// exact reports whether the requirement is on exact-typed fields only
+// (or, for an existence requirement, on any field).
 func (r eqlReq) exact() bool {
 	if len(r.alts) == 0 {
-		return r.typ.IsExact()
+		return r.exists || r.typ.IsExact()
 	}
 	for _, a := range r.alts {
 		if !a.exact() {
@@ -254,6 +267,9 @@ func (r eqlReq) exact() bool {
 
 func (r eqlReq) requirement() Requirement {
 	if len(r.alts) == 0 {
+		if r.exists {
+			return Requirement{Field: r.field, Exists: true}
+		}
 		return Requirement{Field: r.field, Values: r.values, Fold: r.fold}
 	}
 	out := Requirement{}
@@ -1282,8 +1298,18 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 			}
 			var keep []eqlReq
 			for _, r := range out {
-				j := slices.IndexFunc(rs, func(o eqlReq) bool { return o.field == r.field && o.fold == r.fold })
+				if len(r.alts) > 0 {
+					continue
+				}
+				j := slices.IndexFunc(rs, func(o eqlReq) bool {
+					return len(o.alts) == 0 && o.field == r.field && (o.fold == r.fold || o.exists || r.exists)
+				})
 				if j < 0 {
+					continue
+				}
+				if r.exists || rs[j].exists {
+					// One operand needs only a value of the field.
+					keep = append(keep, eqlReq{field: r.field, typ: r.typ, exists: true})
 					continue
 				}
 				vals := slices.Clone(r.values)
@@ -1297,46 +1323,71 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 			}
 			out = keep
 		}
-		if len(out) == 0 {
-			if alt, ok := disjunction(each); ok {
-				return []eqlReq{alt}
+		if !slices.ContainsFunc(out, func(r eqlReq) bool { return !r.exists }) {
+			// No value the operands share (at most that a field has
+			// one): one of the operands' own conditions holds.
+			alt, ok := disjunction(each)
+			if ok && (len(out) == 0 || !alt.hasExists()) {
+				return append(out, alt)
 			}
 		}
 		return out
 	case *eql.Compare:
+		// A comparison of a field with a constant is null, so false,
+		// without a value of the field (`x != "a"` too).
 		f, ok := t.L.(*eql.Field)
-		k, isStr := t.R.(*eql.String)
-		if !ok || !isStr || t.Op != eql.EQ {
+		k := t.R
+		if !ok {
+			f, ok = t.R.(*eql.Field)
+			k = t.L
+		}
+		if !ok || !isLiteral(k) {
 			return nil
 		}
-		return c.req(f, []string{k.Value}, false)
+		if s, isStr := k.(*eql.String); isStr && t.Op == eql.EQ && f == t.L {
+			return c.req(f, []string{s.Value}, false)
+		}
+		return c.exists(f)
 	case *eql.In:
 		f, ok := t.X.(*eql.Field)
-		if !ok || t.Not {
-			return nil
-		}
-		vals, ok := stringConsts(t.List)
 		if !ok {
 			return nil
 		}
-		return c.req(f, vals, t.Insensitive)
+		if vals, ok := stringConsts(t.List); ok && !t.Not {
+			return c.req(f, vals, t.Insensitive)
+		}
+		// `x in (1, 2)`, `x not in (...)`: null without a value.
+		return c.exists(f)
 	case *eql.Match:
 		f, ok := t.X.(*eql.Field)
-		if !ok || t.Op != eql.Seq && t.Op != eql.Like && t.Op != eql.LikeI {
+		if !ok {
 			return nil
 		}
 		vals, ok := stringConsts(t.Patterns)
 		if !ok {
 			return nil
 		}
-		for _, v := range vals {
-			if strings.ContainsAny(v, "*?") {
-				return nil
-			}
+		if t.Op != eql.Seq && t.Op != eql.Like && t.Op != eql.LikeI || slices.ContainsFunc(vals, func(v string) bool { return strings.ContainsAny(v, "*?") }) {
+			// A pattern or a regular expression: a value, any.
+			return c.exists(f)
 		}
 		return c.req(f, vals, t.Op != eql.Like)
 	}
 	return nil
+}
+
+// isLiteral reports whether x is a constant other than null.
+func isLiteral(x eql.Expr) bool {
+	switch x.(type) {
+	case *eql.String, *eql.Number, *eql.Boolean:
+		return true
+	}
+	return false
+}
+
+// exists is the requirement that f has a value.
+func (c *eqlCompiler) exists(f *eql.Field) []eqlReq {
+	return []eqlReq{{field: f.Name(), exists: true}}
 }
 
 // disjunction builds the requirement of an OR from its operands'
@@ -1366,8 +1417,18 @@ func disjunction(each [][]eqlReq) (eqlReq, bool) {
 	return out, len(out.alts) > 0
 }
 
-// width is how many values a requirement lets through.
+// hasExists reports whether the requirement, or one of its alternatives,
+// is an existence requirement.
+func (r eqlReq) hasExists() bool {
+	return r.exists || slices.ContainsFunc(r.alts, eqlReq.hasExists)
+}
+
+// width is how many values a requirement lets through (any number: an
+// existence requirement).
 func (r eqlReq) width() int {
+	if r.exists {
+		return 1 << 30
+	}
 	if len(r.alts) == 0 {
 		return len(r.values)
 	}

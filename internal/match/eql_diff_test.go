@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -346,11 +347,46 @@ func FuzzEQLDifferential(f *testing.F) {
 		if err != nil {
 			return // a type error: nothing to compare
 		}
-		got := m.Match(event.New([]byte(doc), m.Plan()))
+		ev := event.New([]byte(doc), m.Plan())
+		got := m.Match(ev)
 		if want := naiveEQL(t, cond, doc); got != want {
 			t.Fatalf("any where %s\non %s\ncompiled %v, naive %v", cond, doc, got, want)
 		}
+		if got {
+			checkRequired(t, m, ev, "any where "+cond)
+		}
 	})
+}
+
+// checkRequired fails when ev, which m matches, misses one of m's
+// requirements: they must be necessary.
+func checkRequired(t *testing.T, m *Matcher, ev *event.Event, cond string) {
+	t.Helper()
+	holds := func(r Requirement) bool {
+		id, _ := m.Plan().Lookup(r.Field)
+		if r.Exists {
+			return ev.Has(id)
+		}
+		for _, v := range ev.Values(id) {
+			s := v.String()
+			if r.Fold {
+				s = FoldCase(s)
+			}
+			if slices.Contains(r.Values, s) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range m.Required() {
+		alts := r.Any
+		if alts == nil {
+			alts = []Requirement{r}
+		}
+		if !slices.ContainsFunc(alts, holds) {
+			t.Fatalf("%s\non %s\nmatches but fails its requirement %+v", cond, ev.Raw(), r)
+		}
+	}
 }
 
 func TestEQLDifferential(t *testing.T) {
@@ -365,9 +401,13 @@ func TestEQLDifferential(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		got := m.Match(event.New([]byte(doc), m.Plan()))
+		ev := event.New([]byte(doc), m.Plan())
+		got := m.Match(ev)
 		if want := naiveEQL(t, cond, doc); got != want {
 			t.Fatalf("any where %s\non %s\ncompiled %v, naive %v", cond, doc, got, want)
+		}
+		if got {
+			checkRequired(t, m, ev, "any where "+cond)
 		}
 	}
 }

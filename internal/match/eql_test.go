@@ -228,21 +228,32 @@ func TestEQLRequired(t *testing.T) {
 		want  []Requirement
 	}{
 		{`process where process.name == "cmd.exe"`, []Requirement{{Field: "event.category", Values: []string{"process"}}, {Field: "process.name", Values: []string{"cmd.exe"}}}},
-		{`process where process.name : ("CMD.exe", "a") and l == 1`, []Requirement{{Field: "event.category", Values: []string{"process"}}, {Field: "process.name", Values: []string{"a", "cmd.exe"}, Fold: true}}},
+		{`process where process.name : ("CMD.exe", "a") and l == 1`, []Requirement{{Field: "event.category", Values: []string{"process"}}, {Field: "process.name", Values: []string{"a", "cmd.exe"}, Fold: true}, {Field: "l", Exists: true}}},
 		{`any where process.name in ("b", "a")`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}}}},
-		{`any where process.name : "a*"`, nil},
+		// Patterns, numbers, regular expressions, != and not in: the
+		// field needs a value (a comparison with null is false).
+		{`any where process.name : "a*"`, []Requirement{{Field: "process.name", Exists: true}}},
+		{`any where process.name regex~ "a.*"`, []Requirement{{Field: "process.name", Exists: true}}},
+		{`any where kw != "a" and 5 < l`, []Requirement{{Field: "kw", Exists: true}, {Field: "l", Exists: true}}},
+		{`any where l == 1 and kw like~ "x*" and kw : "y"`, []Requirement{{Field: "l", Exists: true}, {Field: "kw", Values: []string{"y"}, Fold: true}}},
+		{`any where kw == null`, nil},
+		{`any where length(kw) > 1`, nil},
 		{`any where process.name : "a" or process.name : "b"`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}, Fold: true}}},
 		{`any where process.name : "a" or kw : "b"`, []Requirement{{Any: []Requirement{
 			{Field: "process.name", Values: []string{"a"}, Fold: true}, {Field: "kw", Values: []string{"b"}, Fold: true}}}}},
 		{`any where (process.name : "a" and kw in ("x", "y")) or (kw == "c" or process.args : "d")`, []Requirement{{Any: []Requirement{
 			{Field: "process.name", Values: []string{"a"}, Fold: true}, {Field: "kw", Values: []string{"c"}},
 			{Field: "process.args", Values: []string{"d"}, Fold: true}}}}},
-		{`any where process.name : "a" or l == 1`, nil},
-		{`any where process.name : "a" or process.name : "b*"`, nil},
+		{`any where process.name : "a" or l == 1`, []Requirement{{Any: []Requirement{
+			{Field: "process.name", Values: []string{"a"}, Fold: true}, {Field: "l", Exists: true}}}}},
+		{`any where process.name : "a" or process.name : "b*"`, []Requirement{{Field: "process.name", Exists: true}}},
+		{`any where (l == 1 and kw == "a") or (l > 5 and kw == "b")`, []Requirement{{Field: "l", Exists: true}, {Field: "kw", Values: []string{"a", "b"}}}},
+		{`any where (l == 1 and kw == "a") or (l > 5 and process.name == "b")`, []Requirement{{Field: "l", Exists: true}, {Any: []Requirement{
+			{Field: "kw", Values: []string{"a"}}, {Field: "process.name", Values: []string{"b"}}}}}},
 		{`any where not process.name == "a"`, nil},
-		{`any where process.name not in ("a")`, nil},
+		{`any where process.name not in ("a")`, []Requirement{{Field: "process.name", Exists: true}}},
 		{`any where process.name like "A"`, []Requirement{{Field: "process.name", Values: []string{"A"}}}},
-		{`any where l == 1`, nil},
+		{`any where l == 1`, []Requirement{{Field: "l", Exists: true}}},
 	}
 	for _, tt := range tests {
 		m := compileEQL(t, tt.query)

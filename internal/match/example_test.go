@@ -25,7 +25,7 @@ func Example() {
 	fmt.Println(m.Required())
 	// Output:
 	// true
-	// [{event.outcome [Success success] false []}]
+	// [{event.outcome [Success success] false false []} {@timestamp [] false true []} {source.ip [] false true []}]
 }
 
 func ExampleMatcher_Explain() {

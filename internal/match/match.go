@@ -54,17 +54,24 @@ func (e *CompileError) Detail(query string) string {
 // Fold marks a case-insensitive condition (EQL's `:` and `in~`): Values
 // are then folded with FoldCase, and so must the event's value be.
 //
+// Exists, when set, makes it a weaker condition: every matching event has
+// a value of Field, any (event.Event.Has: a number, a string, an object
+// path with a value...), on a field of any type; Values is then empty. A
+// numeric comparison, a range, a wildcard or a regular expression gives
+// it: conditions that are false (or null) without a value.
+//
 // Any, when set, makes the requirement a disjunction: one of these holds
 // (Field, Values and Fold are then unused).
 type Requirement struct {
 	Field  string
 	Values []string
 	Fold   bool
+	Exists bool
 	Any    []Requirement
 }
 
 func (r Requirement) clone() Requirement {
-	out := Requirement{Field: r.Field, Values: slices.Clone(r.Values), Fold: r.Fold}
+	out := Requirement{Field: r.Field, Values: slices.Clone(r.Values), Fold: r.Fold, Exists: r.Exists}
 	for _, a := range r.Any {
 		out.Any = append(out.Any, a.clone())
 	}

@@ -491,7 +491,8 @@ func TestRequired(t *testing.T) {
 		{`kw:a or kw:b`, []Requirement{{Field: "kw", Values: []string{"a", "b"}}}},
 		{`(kw:a and ck:x) or (kw:b and wc:y)`, []Requirement{{Field: "kw", Values: []string{"a", "b"}}}},
 		{`kw:(a and b)`, []Requirement{{Field: "kw", Values: []string{"a"}}}},
-		{`kw:a and (l:1 or ck:x)`, []Requirement{{Field: "kw", Values: []string{"a"}}}},
+		{`kw:a and (l:1 or ck:x)`, []Requirement{{Field: "kw", Values: []string{"a"}},
+			{Any: []Requirement{{Field: "l", Exists: true}, {Field: "ck", Values: []string{"x"}}}}}},
 		{`fl.k:v and not kw:a`, []Requirement{{Field: "fl.k", Values: []string{"v"}}}},
 		{`not kw:a`, nil},
 		{`kw:a or ck:b`, []Requirement{{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}}}}},
@@ -504,16 +505,22 @@ func TestRequired(t *testing.T) {
 			{Any: []Requirement{{Field: "kw", Values: []string{"c"}}, {Field: "ck", Values: []string{"d"}}}}}},
 		{`(kw:a or ck:b) or (kw:c or fl.k:d)`, []Requirement{{Any: []Requirement{
 			{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}, {Field: "kw", Values: []string{"c"}}, {Field: "fl.k", Values: []string{"d"}}}}}},
-		{`kw:a or txt:b`, nil},
+		{`kw:a or txt:b`, []Requirement{{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "txt", Exists: true}}}}},
 		{`kw:a or not ck:b`, nil},
-		{`kw:a*`, nil},
-		{`kw:*`, nil},
-		{`txt:a`, nil},
-		{`l:1`, nil},
+		// Terms with no value to key on need a value of their field.
+		{`kw:a*`, []Requirement{{Field: "kw", Exists: true}}},
+		{`kw:*`, []Requirement{{Field: "kw", Exists: true}}},
+		{`txt:a`, []Requirement{{Field: "txt", Exists: true}}},
+		{`l:1`, []Requirement{{Field: "l", Exists: true}}},
+		{`l:1 and kw:a`, []Requirement{{Field: "l", Exists: true}, {Field: "kw", Values: []string{"a"}}}},
+		{`kw:a* and kw:b`, []Requirement{{Field: "kw", Values: []string{"b"}}}},
+		{`l:1 or l > 5`, []Requirement{{Field: "l", Exists: true}}},
+		{`(l:1 and kw:a) or (l:2 and ck:b)`, []Requirement{{Field: "l", Exists: true},
+			{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}}}}},
 		{`user.*:a`, nil},
 		{`a`, nil},
 		{`nest:{ x:a }`, nil},
-		{`kw > a`, nil},
+		{`kw > a`, []Requirement{{Field: "kw", Exists: true}}},
 		{`kw:(a or not b)`, nil},
 		{`*:*`, nil},
 	}
@@ -529,9 +536,11 @@ func TestRequired(t *testing.T) {
 // the query meets every requirement.
 func TestRequiredIsNecessary(t *testing.T) {
 	queries := []string{`kw:(a or b or c or d or e or f) and ck:x`, `(kw:a and ck:x) or (kw:b and ck:y)`, `kw:(a and b)`,
-		`(kw:a and ck:x) or (ck:y and fl.k:v)`, `(kw:a or ck:y) and (kw:b or fl.k:v)`, `kw:f or (ck:y and not kw:b) or fl.k:v`}
+		`(kw:a and ck:x) or (ck:y and fl.k:v)`, `(kw:a or ck:y) and (kw:b or fl.k:v)`, `kw:f or (ck:y and not kw:b) or fl.k:v`,
+		`l:1 and kw:a`, `l > 3 or ck:x`, `kw:a* or fl.k:*`, `txt:a or l:2`}
 	docs := []string{`{"kw":["a","b"],"ck":"x"}`, `{"kw":"f","ck":"x"}`, `{"kw":"b","ck":"y"}`, `{"kw":"z"}`,
-		`{"ck":"y","fl":{"k":"v"}}`, `{"kw":"z","ck":"y"}`, `{"fl":{"k":"v"}}`}
+		`{"ck":"y","fl":{"k":"v"}}`, `{"kw":"z","ck":"y"}`, `{"fl":{"k":"v"}}`, `{"l":1,"kw":"a"}`, `{"l":4}`, `{"l":"2","txt":"a b"}`,
+		`{"kw":"ab"}`, `{"fl":{"k":""}}`}
 	for _, q := range queries {
 		m := compile(t, typesSchema, q)
 		for _, d := range docs {
@@ -547,6 +556,7 @@ func TestRequiredIsNecessary(t *testing.T) {
 				}
 				for _, a := range alts {
 					id, _ := m.Plan().Lookup(a.Field)
+					ok = ok || a.Exists && ev.Has(id)
 					for _, v := range ev.Values(id) {
 						for _, want := range a.Values {
 							ok = ok || v.String() == want

@@ -252,6 +252,9 @@ func eqlPrefilter(n *eqlNode, o Origin) pf {
 	}
 	var out pf
 	for _, r := range n.reqs {
+		if r.hasExists() {
+			continue // a value, any: no literal to search for
+		}
 		has := func(v string) bool {
 			if r.fold {
 				v = foldCase(v)

@@ -3,7 +3,9 @@ package match
 import "slices"
 
 // required derives the necessary literal conditions of a compiled query:
-// positive exact terms (and sets) on exact-typed fields, through ANDs, and
+// positive exact terms (and sets) on exact-typed fields, and for the other
+// terms (numbers, ranges, wildcards, text) and `field:*` that the field has
+// a value (Requirement.Exists), through ANDs, and
 // through ORs whose every branch constrains the same field (the values are
 // then united), else through ORs whose every branch has a condition (one of
 // them holds: Requirement.Any). Anything under a NOT, a range, a wildcard, a field pattern,
@@ -13,25 +15,36 @@ import "slices"
 func required(n node) []Requirement {
 	switch t := n.(type) {
 	case *termNode:
-		if !t.f.typ.IsExact() {
-			return nil
-		}
 		field := t.f.full
 		if t.f.info.Parent != "" {
 			field = t.f.info.Parent // a multi-field's value is its parent's
 		}
-		switch m := t.vm.(type) {
-		case *exactMatcher:
-			return []Requirement{{Field: field, Values: []string{m.want}}}
-		case *setMatcher:
-			return []Requirement{{Field: field, Values: slices.Clone(m.values)}}
+		if t.f.typ.IsExact() {
+			switch m := t.vm.(type) {
+			case *exactMatcher:
+				return []Requirement{{Field: field, Values: []string{m.want}}}
+			case *setMatcher:
+				return []Requirement{{Field: field, Values: slices.Clone(m.values)}}
+			}
 		}
+		// A term is true for a value of the field: it needs one.
+		return []Requirement{{Field: field, Exists: true}}
+	case *existsNode:
+		field := t.f.full
+		if t.f.info.Parent != "" {
+			field = t.f.info.Parent
+		}
+		return []Requirement{{Field: field, Exists: true}}
 	case *andNode:
 		var out []Requirement
 		for _, k := range t.kids {
 			for _, r := range required(k) {
-				if len(r.Any) > 0 || !slices.ContainsFunc(out, func(o Requirement) bool { return len(o.Any) == 0 && o.Field == r.Field }) {
+				i := slices.IndexFunc(out, func(o Requirement) bool { return len(o.Any) == 0 && o.Field == r.Field })
+				switch {
+				case len(r.Any) > 0 || i < 0:
 					out = append(out, r)
+				case out[i].Exists && !r.Exists:
+					out[i] = r // values say more than a value
 				}
 			}
 		}
@@ -54,6 +67,11 @@ func required(n node) []Requirement {
 				if i < 0 {
 					continue
 				}
+				if r.Exists || kr[i].Exists {
+					// One operand needs only a value of the field.
+					keep = append(keep, Requirement{Field: r.Field, Exists: true})
+					continue
+				}
 				r.Values = slices.Clone(r.Values)
 				for _, v := range kr[i].Values {
 					if !slices.Contains(r.Values, v) {
@@ -64,9 +82,12 @@ func required(n node) []Requirement {
 			}
 			out = keep
 		}
-		if len(out) == 0 {
-			if alt, ok := anyOf(each); ok {
-				return []Requirement{alt}
+		if !slices.ContainsFunc(out, func(r Requirement) bool { return !r.Exists }) {
+			// No value the operands share (at most that a field has
+			// one): one of the operands' own conditions holds.
+			alt, ok := anyOf(each)
+			if ok && (len(out) == 0 || !slices.ContainsFunc(alt.Any, func(r Requirement) bool { return r.Exists })) {
+				return append(out, alt)
 			}
 		}
 		return out
@@ -105,6 +126,9 @@ func anyOf(each [][]Requirement) (Requirement, bool) {
 // values the better; a disjunction is as selective as its least
 // selective alternative.
 func selective(r Requirement) int {
+	if r.Exists {
+		return 0 // a value, any: the least selective
+	}
 	if len(r.Any) > 0 {
 		least := -1
 		for _, a := range r.Any {

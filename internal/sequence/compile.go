@@ -387,8 +387,12 @@ func (q *Query) OrderFields() (timestamp, tiebreaker string) {
 
 // selectivity ranks a step's requirements for the rule index: a plain
 // requirement on a field other than the event's category or type (which
-// most events of a kind share) first, fewer values first.
+// most events of a kind share) first, fewer values first; that a field
+// has a value (Requirement.Exists) last.
 func selectivity(r match.Requirement) int {
+	if r.Exists {
+		return 0 // a value, any: the last resort
+	}
 	if len(r.Any) > 0 {
 		// As selective as its least selective alternative.
 		least := -1

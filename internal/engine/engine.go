@@ -19,10 +19,15 @@ import (
 // its exact-typed Field equals one of Values; with Fold, case-insensitively
 // (Values are then folded with match.FoldCase).
 //
+// Prefix, when set, makes Values prefixes: the text of a value of Field
+// starts with one of them (a wildcard pattern's literal head).
+//
 // Exists, when set, is a weaker one: the event has a value of Field, any
 // (event.Event.Has; Values is then empty), as a numeric comparison, a
-// range, a wildcard or a regular expression on the field needs. The rule
-// index keys a rule on it only when it has no requirement with values.
+// range, a wildcard or a regular expression on the field needs.
+//
+// The rule index keys a rule on prefixes, else on a field's presence,
+// only when it has no requirement with values.
 //
 // Any, when set, makes the requirement a disjunction: the event meets one
 // of these (Field, Values and Fold are then unused), as `process.name :
@@ -32,6 +37,7 @@ type Requirement struct {
 	Values []string
 	Fold   bool
 	Exists bool
+	Prefix bool
 	Any    []Requirement
 }
 
@@ -158,9 +164,20 @@ type Engine struct {
 // candidates are the rules an index selects, split by the literal field
 // that best narrows them, else by a field they need a value of.
 type candidates struct {
-	always  []*entry
-	keys    []keyIndex
-	present []presentKey
+	always   []*entry
+	keys     []keyIndex
+	prefixes []prefixIndex
+	present  []presentKey
+}
+
+// prefixIndex is the rules keyed on the literal heads of their wildcard
+// patterns on one field (Requirement.Prefix): a value's heads of each
+// length a key has are looked up.
+type prefixIndex struct {
+	field event.FieldID
+	fold  bool
+	lens  []int // the keys' lengths, ascending
+	rules map[string]*bucket
 }
 
 // presentKey is the rules keyed on a field having a value, any
@@ -454,6 +471,34 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 	for _, en := range c.always {
 		hit = try(en, ev, index, hit, tried)
 	}
+	for i := range c.prefixes {
+		p := &c.prefixes[i]
+		for _, v := range ev.Values(p.field) {
+			if v.Kind == event.KindObject || v.Kind == event.KindNull {
+				continue
+			}
+			s := v.String()
+			if p.fold {
+				s = match.FoldCase(s)
+			}
+			for _, n := range p.lens {
+				if n > len(s) {
+					break
+				}
+				b := p.rules[s[:n]]
+				if b == nil {
+					continue
+				}
+				if b.sub != nil {
+					hit = b.sub.eval(ev, index, hit, tried)
+					continue
+				}
+				for _, en := range b.rules {
+					hit = try(en, ev, index, hit, tried)
+				}
+			}
+		}
+	}
 	for _, p := range c.present {
 		if !ev.Has(p.field) {
 			continue
@@ -575,7 +620,7 @@ func buildCandidates(plan *event.Plan, rules []*entry) *candidates {
 func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	usable := func(req Requirement) bool {
 		for _, alt := range req.alternatives() {
-			if len(alt.Values) == 0 || slices.Contains(used, alt.key()) {
+			if len(alt.Values) == 0 || alt.Prefix || slices.Contains(used, alt.key()) {
 				return false
 			}
 		}
@@ -612,8 +657,10 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	}
 	c := &candidates{}
 	byField := map[string]map[string][]*entry{}
-	fields := map[string]Requirement{} // key -> a requirement of that key
-	present := map[string][]*entry{}   // field -> the rules keyed on its having a value
+	fields := map[string]Requirement{}           // key -> a requirement of that key
+	present := map[string][]*entry{}             // field -> the rules keyed on its having a value
+	prefixed := map[string]map[string][]*entry{} // key -> prefix -> the rules keyed on it
+	prefixReq := map[string]Requirement{}
 	for _, r := range rules {
 		best, bestKeys, bestValues := -1, 0, 0
 		required := r.required()
@@ -627,10 +674,18 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 			}
 		}
 		if best < 0 {
-			// No value to key on: a field the rule needs a value of,
-			// the fewest alternatives first.
+			// No value to key on: the heads of wildcard patterns, else
+			// a field the rule needs a value of; the fewest
+			// alternatives first.
+			rank := func(req Requirement) int {
+				n := len(req.alternatives())
+				if slices.ContainsFunc(req.alternatives(), func(a Requirement) bool { return a.Exists }) {
+					n += 1 << 20
+				}
+				return n
+			}
 			for i, req := range required {
-				if presentUsable(req, used) && (best < 0 || len(req.alternatives()) < len(required[best].alternatives())) {
+				if presentUsable(req, used) && (best < 0 || rank(req) < rank(required[best])) {
 					best = i
 				}
 			}
@@ -643,6 +698,18 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 			if req.Exists {
 				if rs := present[req.Field]; len(rs) == 0 || rs[len(rs)-1] != r {
 					present[req.Field] = append(rs, r)
+				}
+				continue
+			}
+			if req.Prefix {
+				if prefixed[req.key()] == nil {
+					prefixed[req.key()] = map[string][]*entry{}
+					prefixReq[req.key()] = req
+				}
+				for _, v := range req.Values {
+					if rs := prefixed[req.key()][v]; len(rs) == 0 || rs[len(rs)-1] != r {
+						prefixed[req.key()][v] = append(rs, r)
+					}
 				}
 				continue
 			}
@@ -677,6 +744,29 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		}
 		c.keys = append(c.keys, k)
 	}
+	pkeys := make([]string, 0, len(prefixed))
+	for f := range prefixed {
+		pkeys = append(pkeys, f)
+	}
+	sort.Strings(pkeys)
+	for _, f := range pkeys {
+		req := prefixReq[f]
+		p := prefixIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
+		for v, rs := range prefixed[f] {
+			b := &bucket{rules: rs}
+			if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
+				if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
+					b.sub = sub
+				}
+			}
+			p.rules[v] = b
+			if !slices.Contains(p.lens, len(v)) {
+				p.lens = append(p.lens, len(v))
+			}
+		}
+		slices.Sort(p.lens)
+		c.prefixes = append(c.prefixes, p)
+	}
 	names := make([]string, 0, len(present))
 	for f := range present {
 		names = append(names, f)
@@ -686,7 +776,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		rs := present[f]
 		b := &bucket{rules: rs}
 		if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
-			if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 || len(sub.present) > 0 {
+			if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
 				b.sub = sub
 			}
 		}
@@ -697,7 +787,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 
 // presentUsable reports whether the rule index can key on req when no
 // requirement has values to key on: each alternative is a field having a
-// value, or values, on a field not keyed above (used).
+// value, prefixes or values, on a field not keyed above (used).
 func presentUsable(req Requirement, used []string) bool {
 	for _, alt := range req.alternatives() {
 		if !alt.Exists && len(alt.Values) == 0 || slices.Contains(used, alt.key()) {

@@ -290,3 +290,71 @@ func TestEvalPresenceKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalPrefixKeys: a rule whose wildcard patterns all have a literal
+// head is keyed on the heads (folded for a case-insensitive pattern): it
+// is evaluated only for a value starting with one of them, whatever
+// their lengths; the verdicts are those of evaluating every rule.
+func TestEvalPrefixKeys(t *testing.T) {
+	plan := event.NewPlan()
+	calls := map[string]int{}
+	exe := plan.Add("process.executable")
+	starts := func(fold bool, heads ...string) func(*event.Event) bool {
+		return func(ev *event.Event) bool {
+			for _, v := range ev.Values(exe) {
+				s := v.String()
+				if fold {
+					s = strings.ToLower(s)
+				}
+				for _, h := range heads {
+					if strings.HasPrefix(s, h) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	rule := func(id string, match func(*event.Event) bool, reqs ...Requirement) *Rule {
+		return &Rule{ID: id, Match: func(ev *event.Event) bool { calls[id]++; return match(ev) }, Required: reqs}
+	}
+	rules := []*Rule{
+		rule("users", starts(true, `c:\users\`), Requirement{Field: "process.executable", Values: []string{`c:\users\`}, Fold: true, Prefix: true}),
+		rule("tmp-or-c", starts(true, `/tmp/`, `c:\`), Requirement{Field: "process.executable", Values: []string{`/tmp/`, `c:\`}, Fold: true, Prefix: true}),
+		rule("Opt", starts(false, "/Opt/"), Requirement{Field: "process.executable", Values: []string{"/Opt/"}, Prefix: true}),
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	if c := e.candidatesFor(""); len(c.always) != 0 || len(c.prefixes) != 2 {
+		t.Fatalf("%d rules always evaluated, %d prefix keys; want 0 and 2", len(c.always), len(c.prefixes))
+	}
+	for doc, evaluated := range map[string]string{
+		`{"process":{"executable":"C:\\Users\\x\\a.exe"}}`:   "[tmp-or-c users]",
+		`{"process":{"executable":"C:\\Windows\\a.exe"}}`:    "[tmp-or-c]",
+		`{"process":{"executable":["/usr/bin/x","/tmp/y"]}}`: "[tmp-or-c]",
+		`{"process":{"executable":"/opt/x"}}`:                "[]",
+		`{"process":{"executable":"/Opt/x"}}`:                "[Opt]",
+		`{"process":{"executable":"c:"}}`:                    "[]",
+		`{"process":{"name":"c:\\users\\x"}}`:                "[]",
+	} {
+		clear(calls)
+		var want []string
+		ev := event.New([]byte(doc), plan)
+		for _, r := range rules {
+			if r.Match(ev) {
+				want = append(want, r.ID)
+			}
+		}
+		clear(calls)
+		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", doc, got, want)
+		}
+		var ids []string
+		for id := range calls {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if fmt.Sprint(ids) != evaluated {
+			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
+		}
+	}
+}

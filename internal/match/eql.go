@@ -97,8 +97,8 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 				return len(o.Any) == 0 && o.Field == r.field && (o.Fold == r.fold || o.Exists || r.exists)
 			})
 			if i >= 0 {
-				if m.required[i].Exists && !r.exists {
-					m.required[i] = r.requirement() // values say more than a value
+				if rq := r.requirement(); strength(rq) > strength(m.required[i]) {
+					m.required[i] = rq // values say more than prefixes, prefixes than a value
 				}
 				continue
 			}
@@ -248,6 +248,7 @@ type eqlReq struct {
 	values []string
 	fold   bool
 	exists bool     // set: the field has a value, any (values unused)
+	prefix bool     // set: values are prefixes of the field's value
 	alts   []eqlReq // set: a disjunction of these (the rest unused)
 }
 
@@ -270,7 +271,7 @@ func (r eqlReq) requirement() Requirement {
 		if r.exists {
 			return Requirement{Field: r.field, Exists: true}
 		}
-		return Requirement{Field: r.field, Values: r.values, Fold: r.fold}
+		return Requirement{Field: r.field, Values: r.values, Fold: r.fold, Prefix: r.prefix}
 	}
 	out := Requirement{}
 	for _, a := range r.alts {
@@ -1312,6 +1313,9 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 					keep = append(keep, eqlReq{field: r.field, typ: r.typ, exists: true})
 					continue
 				}
+				// A value is a prefix of itself: with one prefix
+				// operand, all are prefixes.
+				r.prefix = r.prefix || rs[j].prefix
 				vals := slices.Clone(r.values)
 				for _, v := range rs[j].values {
 					if !slices.Contains(vals, v) {
@@ -1327,7 +1331,7 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 			// No value the operands share (at most that a field has
 			// one): one of the operands' own conditions holds.
 			alt, ok := disjunction(each)
-			if ok && (len(out) == 0 || !alt.hasExists()) {
+			if ok && (len(out) == 0 || !slices.ContainsFunc(alt.alts, func(a eqlReq) bool { return a.exists })) {
 				return append(out, alt)
 			}
 		}
@@ -1367,11 +1371,26 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		if !ok {
 			return nil
 		}
-		if t.Op != eql.Seq && t.Op != eql.Like && t.Op != eql.LikeI || slices.ContainsFunc(vals, func(v string) bool { return strings.ContainsAny(v, "*?") }) {
-			// A pattern or a regular expression: a value, any.
+		if t.Op != eql.Seq && t.Op != eql.Like && t.Op != eql.LikeI {
+			return c.exists(f) // a regular expression: a value, any
+		}
+		if !slices.ContainsFunc(vals, func(v string) bool { return strings.ContainsAny(v, "*?") }) {
+			return c.req(f, vals, t.Op != eql.Like)
+		}
+		// Wildcards: a value starting with one of the patterns' literal
+		// heads (an exact text is a head of itself), when each has one.
+		heads := make([]string, len(vals))
+		for i, v := range vals {
+			if heads[i] = v[:strings.IndexAny(v+"*", "*?")]; heads[i] == "" {
+				return c.exists(f)
+			}
+		}
+		rs := c.req(f, heads, t.Op != eql.Like)
+		if !rs[0].typ.IsExact() {
 			return c.exists(f)
 		}
-		return c.req(f, vals, t.Op != eql.Like)
+		rs[0].prefix = true
+		return rs
 	}
 	return nil
 }
@@ -1417,17 +1436,20 @@ func disjunction(each [][]eqlReq) (eqlReq, bool) {
 	return out, len(out.alts) > 0
 }
 
-// hasExists reports whether the requirement, or one of its alternatives,
-// is an existence requirement.
-func (r eqlReq) hasExists() bool {
-	return r.exists || slices.ContainsFunc(r.alts, eqlReq.hasExists)
+// inexact reports whether the requirement, or one of its alternatives,
+// is not a set of whole values: that a field has a value, or prefixes.
+func (r eqlReq) inexact() bool {
+	return r.exists || r.prefix || slices.ContainsFunc(r.alts, eqlReq.inexact)
 }
 
 // width is how many values a requirement lets through (any number: an
-// existence requirement).
+// existence requirement; prefixes count as many values each).
 func (r eqlReq) width() int {
 	if r.exists {
 		return 1 << 30
+	}
+	if r.prefix {
+		return 1<<20 + len(r.values)
 	}
 	if len(r.alts) == 0 {
 		return len(r.values)

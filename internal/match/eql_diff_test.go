@@ -372,7 +372,7 @@ func checkRequired(t *testing.T, m *Matcher, ev *event.Event, cond string) {
 			if r.Fold {
 				s = FoldCase(s)
 			}
-			if slices.Contains(r.Values, s) {
+			if slices.Contains(r.Values, s) || r.Prefix && slices.ContainsFunc(r.Values, func(p string) bool { return strings.HasPrefix(s, p) }) {
 				return true
 			}
 		}

@@ -232,7 +232,10 @@ func TestEQLRequired(t *testing.T) {
 		{`any where process.name in ("b", "a")`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}}}},
 		// Patterns, numbers, regular expressions, != and not in: the
 		// field needs a value (a comparison with null is false).
-		{`any where process.name : "a*"`, []Requirement{{Field: "process.name", Exists: true}}},
+		{`any where process.name : "a*"`, []Requirement{{Field: "process.name", Values: []string{"a"}, Fold: true, Prefix: true}}},
+		{`any where process.name : ("C:\\U*", "*b", "x")`, []Requirement{{Field: "process.name", Exists: true}}},
+		{`any where process.name like ("C:\\U*", "D?", "x")`, []Requirement{{Field: "process.name", Values: []string{"C:\\U", "D", "x"}, Prefix: true}}},
+		{`any where l : "1*"`, []Requirement{{Field: "l", Exists: true}}},
 		{`any where process.name regex~ "a.*"`, []Requirement{{Field: "process.name", Exists: true}}},
 		{`any where kw != "a" and 5 < l`, []Requirement{{Field: "kw", Exists: true}, {Field: "l", Exists: true}}},
 		{`any where l == 1 and kw like~ "x*" and kw : "y"`, []Requirement{{Field: "l", Exists: true}, {Field: "kw", Values: []string{"y"}, Fold: true}}},
@@ -246,7 +249,8 @@ func TestEQLRequired(t *testing.T) {
 			{Field: "process.args", Values: []string{"d"}, Fold: true}}}}},
 		{`any where process.name : "a" or l == 1`, []Requirement{{Any: []Requirement{
 			{Field: "process.name", Values: []string{"a"}, Fold: true}, {Field: "l", Exists: true}}}}},
-		{`any where process.name : "a" or process.name : "b*"`, []Requirement{{Field: "process.name", Exists: true}}},
+		{`any where process.name : "a" or process.name : "b*"`, []Requirement{{Field: "process.name", Values: []string{"a", "b"}, Fold: true, Prefix: true}}},
+		{`any where process.name : "a" or process.name : "*b"`, []Requirement{{Field: "process.name", Exists: true}}},
 		{`any where (l == 1 and kw == "a") or (l > 5 and kw == "b")`, []Requirement{{Field: "l", Exists: true}, {Field: "kw", Values: []string{"a", "b"}}}},
 		{`any where (l == 1 and kw == "a") or (l > 5 and process.name == "b")`, []Requirement{{Field: "l", Exists: true}, {Any: []Requirement{
 			{Field: "kw", Values: []string{"a"}}, {Field: "process.name", Values: []string{"b"}}}}}},
@@ -338,6 +342,11 @@ func TestEQLPrefilter(t *testing.T) {
 		{`any where event.category : "IAM"`, Prefilter{}},
 		{`any where event.category == "process" or l == 2`, Prefilter{}},
 		{`any where event.category == "process" and l == 2`, Prefilter{Never: true}},
+		// A wildcard's head or a regular expression is not a whole value
+		// to find: no literal, and a constant that starts with the head
+		// can match.
+		{`any where event.category : "ia*"`, Prefilter{}},
+		{`any where kw : "ab*" and event.category regex "i.*"`, Prefilter{}},
 	}
 	for _, tt := range tests {
 		m := compileEQL(t, tt.query)

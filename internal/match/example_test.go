@@ -25,7 +25,7 @@ func Example() {
 	fmt.Println(m.Required())
 	// Output:
 	// true
-	// [{event.outcome [Success success] false false []} {@timestamp [] false true []} {source.ip [] false true []}]
+	// [{event.outcome [Success success] false false false []} {@timestamp [] false true false []} {source.ip [] false true false []}]
 }
 
 func ExampleMatcher_Explain() {

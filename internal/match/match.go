@@ -60,6 +60,10 @@ func (e *CompileError) Detail(query string) string {
 // numeric comparison, a range, a wildcard or a regular expression gives
 // it: conditions that are false (or null) without a value.
 //
+// Prefix, when set, makes Values prefixes: the keyword text of a value
+// of Field starts with one of them (the literal head of a wildcard
+// pattern, `process.executable : "C:\\Users\\*"`), folded with Fold.
+//
 // Any, when set, makes the requirement a disjunction: one of these holds
 // (Field, Values and Fold are then unused).
 type Requirement struct {
@@ -67,11 +71,12 @@ type Requirement struct {
 	Values []string
 	Fold   bool
 	Exists bool
+	Prefix bool
 	Any    []Requirement
 }
 
 func (r Requirement) clone() Requirement {
-	out := Requirement{Field: r.Field, Values: slices.Clone(r.Values), Fold: r.Fold, Exists: r.Exists}
+	out := Requirement{Field: r.Field, Values: slices.Clone(r.Values), Fold: r.Fold, Exists: r.Exists, Prefix: r.Prefix}
 	for _, a := range r.Any {
 		out.Any = append(out.Any, a.clone())
 	}

@@ -508,7 +508,11 @@ func TestRequired(t *testing.T) {
 		{`kw:a or txt:b`, []Requirement{{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "txt", Exists: true}}}}},
 		{`kw:a or not ck:b`, nil},
 		// Terms with no value to key on need a value of their field.
-		{`kw:a*`, []Requirement{{Field: "kw", Exists: true}}},
+		{`kw:a*`, []Requirement{{Field: "kw", Values: []string{"a"}, Prefix: true}}},
+		{`kw:*a`, []Requirement{{Field: "kw", Exists: true}}},
+		{`kw:(ab* or c)`, []Requirement{{Field: "kw", Values: []string{"ab", "c"}, Prefix: true}}},
+		{`kw:ab* and kw:c`, []Requirement{{Field: "kw", Values: []string{"c"}}}},
+		{`kw:ab* and kw > a`, []Requirement{{Field: "kw", Values: []string{"ab"}, Prefix: true}}},
 		{`kw:*`, []Requirement{{Field: "kw", Exists: true}}},
 		{`txt:a`, []Requirement{{Field: "txt", Exists: true}}},
 		{`l:1`, []Requirement{{Field: "l", Exists: true}}},
@@ -559,7 +563,7 @@ func TestRequiredIsNecessary(t *testing.T) {
 					ok = ok || a.Exists && ev.Has(id)
 					for _, v := range ev.Values(id) {
 						for _, want := range a.Values {
-							ok = ok || v.String() == want
+							ok = ok || v.String() == want || a.Prefix && strings.HasPrefix(v.String(), want)
 						}
 					}
 				}

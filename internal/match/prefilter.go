@@ -252,8 +252,8 @@ func eqlPrefilter(n *eqlNode, o Origin) pf {
 	}
 	var out pf
 	for _, r := range n.reqs {
-		if r.hasExists() {
-			continue // a value, any: no literal to search for
+		if r.inexact() {
+			continue // a value, any, or a prefix: not the whole value these compare
 		}
 		has := func(v string) bool {
 			if r.fold {

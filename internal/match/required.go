@@ -25,6 +25,11 @@ func required(n node) []Requirement {
 				return []Requirement{{Field: field, Values: []string{m.want}}}
 			case *setMatcher:
 				return []Requirement{{Field: field, Values: slices.Clone(m.values)}}
+			case *globMatcher:
+				if head := m.g.parts[0]; head != "" {
+					// abc*: a value starting with abc.
+					return []Requirement{{Field: field, Values: []string{head}, Prefix: true}}
+				}
 			}
 		}
 		// A term is true for a value of the field: it needs one.
@@ -43,8 +48,8 @@ func required(n node) []Requirement {
 				switch {
 				case len(r.Any) > 0 || i < 0:
 					out = append(out, r)
-				case out[i].Exists && !r.Exists:
-					out[i] = r // values say more than a value
+				case strength(r) > strength(out[i]):
+					out[i] = r // values say more than prefixes, prefixes than a value
 				}
 			}
 		}
@@ -72,6 +77,9 @@ func required(n node) []Requirement {
 					keep = append(keep, Requirement{Field: r.Field, Exists: true})
 					continue
 				}
+				// A value is a prefix of itself: with one prefix
+				// operand, all are prefixes.
+				r.Prefix = r.Prefix || kr[i].Prefix
 				r.Values = slices.Clone(r.Values)
 				for _, v := range kr[i].Values {
 					if !slices.Contains(r.Values, v) {
@@ -129,6 +137,9 @@ func selective(r Requirement) int {
 	if r.Exists {
 		return 0 // a value, any: the least selective
 	}
+	if r.Prefix {
+		return 500 - min(len(r.Values), 499)
+	}
 	if len(r.Any) > 0 {
 		least := -1
 		for _, a := range r.Any {
@@ -144,4 +155,16 @@ func selective(r Requirement) int {
 		return 1
 	}
 	return 1000 - min(len(r.Values), 998)
+}
+
+// strength ranks the kinds of a requirement on one field: values, then
+// prefixes, then that it has a value.
+func strength(r Requirement) int {
+	switch {
+	case r.Exists:
+		return 0
+	case r.Prefix:
+		return 1
+	}
+	return 2
 }

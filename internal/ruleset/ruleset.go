@@ -206,7 +206,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 
 // engineRequirement adapts a query's requirement for the rule index.
 func engineRequirement(r match.Requirement) engine.Requirement {
-	out := engine.Requirement{Field: r.Field, Values: r.Values, Fold: r.Fold, Exists: r.Exists}
+	out := engine.Requirement{Field: r.Field, Values: r.Values, Fold: r.Fold, Exists: r.Exists, Prefix: r.Prefix}
 	for _, a := range r.Any {
 		out.Any = append(out.Any, engineRequirement(a))
 	}

@@ -393,6 +393,9 @@ func selectivity(r match.Requirement) int {
 	if r.Exists {
 		return 0 // a value, any: the last resort
 	}
+	if r.Prefix {
+		return 500 - min(len(r.Values), 499) // below values, above a value
+	}
 	if len(r.Any) > 0 {
 		// As selective as its least selective alternative.
 		least := -1

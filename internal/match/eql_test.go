@@ -347,6 +347,9 @@ func TestEQLPrefilter(t *testing.T) {
 		// can match.
 		{`any where event.category : "ia*"`, Prefilter{}},
 		{`any where kw : "ab*" and event.category regex "i.*"`, Prefilter{}},
+		// A disjunction of fields the normalizer writes can match.
+		{`any where kw : "x" or l == 1`, Prefilter{}},
+		{`any where kw : "x" or event.category : "iam"`, Prefilter{}},
 	}
 	for _, tt := range tests {
 		m := compileEQL(t, tt.query)

@@ -252,8 +252,11 @@ func eqlPrefilter(n *eqlNode, o Origin) pf {
 	}
 	var out pf
 	for _, r := range n.reqs {
-		if r.inexact() {
-			continue // a value, any, or a prefix: not the whole value these compare
+		if r.inexact() || len(r.alts) > 0 {
+			// A value, any, or a prefix: not the whole value these
+			// compare; a disjunction (one of several fields): its own
+			// field is none, which read as one would be absent.
+			continue
 		}
 		has := func(v string) bool {
 			if r.fold {

@@ -90,7 +90,7 @@ func TestKeySetKeepsResults(t *testing.T) {
 	for _, query := range queries {
 		q := compileTest(t, query)
 		for _, pool := range []int{3, 60, 6000} {
-			evs := randomEvents(rnd, q, 9000, pool)
+			evs := randomEvents(rnd, q, 5000, pool)
 			want, _ := runFiltered(t, q, evs, false)
 			got, skipped := runFiltered(t, q, evs, true)
 			skippedAll += skipped

@@ -175,6 +175,11 @@ type Match struct {
 // a join key.
 var noFacts = []byte{0}
 
+// keyless reports whether an eql sequence rule's match is of an event no
+// step selects with a join key (its facts have no entry): it takes part
+// in no sequence.
+func (m *Match) keyless() bool { return len(m.Facts) == 1 && m.Facts[0] == 0 }
+
 // SequenceOrder is an event's place in an eql sequence's order.
 type SequenceOrder struct {
 	Time       int64 // nanoseconds since the epoch

@@ -372,7 +372,7 @@ func (h *Hunt) holdSequence(m Match, st *RuleStats, explain func(string, ...any)
 	}
 	s := &h.seq
 	s.init(h)
-	if len(m.Facts) == 1 && m.Facts[0] == 0 {
+	if m.keyless() {
 		// No step selects the event with a join key: nothing to hold.
 		st.Matches++
 		if !m.Order.OK && !r.Sequence.IsSample() {

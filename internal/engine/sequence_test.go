@@ -575,3 +575,40 @@ func TestHuntHoldsNoKeylessEvent(t *testing.T) {
 		t.Errorf("stats %+v, want 52 matches", stats)
 	}
 }
+
+// TestSessionHoldsNoKeylessEvent: in a Session (serve), an event a step
+// selects with a null join key is not stored, nor counted as dropped: it
+// takes part in no sequence, and the sequences are found as before.
+func TestSessionHoldsNoKeylessEvent(t *testing.T) {
+	r, plan := seqRule(t, `sequence by host.id with maxspan=1m [process where true] [network where true]`)
+	eng := New(Options{Rules: []*Rule{r}, Plan: plan})
+	x := &Evaluator{Engine: eng}
+	var ms []Match
+	for _, l := range []string{
+		`{"@timestamp":"2026-03-14T09:00:00Z","event":{"category":"process"},"host":{"id":"a"}}`,
+		`{"@timestamp":"2026-03-14T09:00:01Z","event":{"category":"process"},"host":{"name":"b"}}`,
+		`{"@timestamp":"2026-03-14T09:00:05Z","event":{"category":"network"},"host":{"id":"a"}}`,
+	} {
+		var err error
+		if ms, err = x.Evaluate(event.New([]byte(l), eng.Plan()), ms); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ms) != 3 || !ms[1].keyless() || ms[0].keyless() {
+		t.Fatalf("matches %d, keyless %v %v; want 3, the second keyless", len(ms), ms[0].keyless(), ms[1].keyless())
+	}
+	s := &Session{Store: NewMemoryStore(), Budget: &Budget{}}
+	var drops []string
+	s.Drop = func(_ *Rule, _ time.Time, reason string) { drops = append(drops, reason) }
+	alerts := runSeq(t, s, r, time.Date(2026, 3, 14, 9, 5, 0, 0, time.UTC), ms)
+	if len(alerts) != 3 || len(drops) != 0 {
+		t.Errorf("%d alerts, drops %v; want 3 (a sequence) and none", len(alerts), drops)
+	}
+	held, err := s.Store.SequenceEvents(context.Background(), r.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 2 {
+		t.Errorf("%d events stored, want 2 (those with a host.id)", len(held))
+	}
+}

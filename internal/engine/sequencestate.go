@@ -36,6 +36,9 @@ func (x *Session) holdSequence(r *Rule, at time.Time, ms []Match) {
 		x.seqHeld = map[*Rule][]SequenceEvent{}
 	}
 	for _, m := range ms {
+		if m.keyless() {
+			continue // no step gives it a join key: it takes part in no sequence
+		}
 		if (!m.Order.OK && !r.Sequence.IsSample()) || len(m.Raw) == 0 && m.Doc == nil {
 			x.drop(r, at, DropNoTime)
 			continue

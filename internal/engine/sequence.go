@@ -318,7 +318,7 @@ func (s *sequenceHold) init(h *Hunt) {
 	}
 	s.keys = make([]*sequence.KeySet, len(s.rules))
 	// The key sets' values (a hash and step bits each, some 20 to 40
-	// bytes in a map) take a fraction of the events' bound.
+	// bytes in a map) take about an eighth of the events' bound.
 	s.keyBudget = max(limit/keySetShare, 1<<12)
 	for _, o := range s.orders {
 		o.sorter.MemBytes = max(limit/len(s.orders), 1)
@@ -493,9 +493,9 @@ func (s *sequenceHold) noteKeys(ri int, facts []byte) {
 	}
 }
 
-// keySetShare: the key sets' values are bounded by the hold's memory
-// bound divided by this.
-const keySetShare = 128
+// keySetShare: the key sets' values are at most the hold's memory bound
+// divided by this.
+const keySetShare = 256
 
 // keep copies a held event's meta record into the hold's slab (one
 // allocation per many records, not one each).

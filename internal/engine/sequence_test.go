@@ -484,7 +484,7 @@ func TestHuntSkipsEventsNoSequenceUses(t *testing.T) {
 		lines = append(lines, fmt.Appendf(nil, `{"@timestamp":%q,"event":{"category":%q},"host":{"id":"h%d"},"user":{"name":"u%d"},"n":%d,"i":%d}`,
 			ts, cat, r.IntN(60), r.IntN(400), n, i))
 	}
-	hunt := func(replay, noKeys bool) ([]string, string, int) {
+	hunt := func(replay, noKeys bool, budget int) ([]string, string, int) {
 		eng := New(Options{Rules: rules, Plan: plan})
 		var out []string
 		h := NewHunt(HuntOptions{Engine: eng, Replay: replay, Emit: func(a Alert) error {
@@ -496,6 +496,10 @@ func TestHuntSkipsEventsNoSequenceUses(t *testing.T) {
 			return nil
 		}})
 		h.seq.noKeys = noKeys
+		if budget > 0 {
+			h.seq.init(h)
+			h.seq.keyBudget = budget
+		}
 		for _, l := range lines {
 			if err := h.Event(event.New(l, eng.Plan())); err != nil {
 				t.Fatal(err)
@@ -512,8 +516,17 @@ func TestHuntSkipsEventsNoSequenceUses(t *testing.T) {
 		return out, strings.Join(sum, "; "), h.seq.skipped
 	}
 	for _, replay := range []bool{false, true} {
-		want, wantStats, _ := hunt(replay, true)
-		got, gotStats, skipped := hunt(replay, false)
+		want, wantStats, _ := hunt(replay, true, 0)
+		got, gotStats, skipped := hunt(replay, false, 0)
+		// Past the key sets' budget, the largest are dropped: their
+		// rules push every event, the others still skip some.
+		bounded, boundedStats, skippedBounded := hunt(replay, false, 100)
+		if !slices.Equal(bounded, want) || boundedStats != wantStats {
+			t.Errorf("replay %v, key sets bounded: %d alerts, want %d, or stats\n%s\nwant\n%s", replay, len(bounded), len(want), boundedStats, wantStats)
+		}
+		if skippedBounded == 0 || skippedBounded >= skipped {
+			t.Errorf("replay %v, key sets bounded: %d events skipped, want fewer than %d, some", replay, skippedBounded, skipped)
+		}
 		perRule := map[string]int{}
 		for _, a := range want {
 			perRule[strings.Fields(a)[0]]++

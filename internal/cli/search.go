@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -138,7 +139,7 @@ func runSearch(env *Env, args []string) int {
 	var eqlOut *eqlResults
 	switch *language {
 	case "kuery", "kql":
-		m, ok = compileSearch(env, query, schema)
+		m, ok = compileSearch(env, query, dynamicSchema(schema, paths))
 	case "esql":
 		return withInputs(runSearchESQL(env, query, paths, *index, mappings, schema, *count || *explain || len(exceptionFiles) > 0))
 	case "eql":
@@ -146,6 +147,7 @@ func runSearch(env *Env, args []string) int {
 			fmt.Fprintln(env.Stderr, "vigil search: --size must be at least 1 and --result-position tail or head")
 			return exitUsage
 		}
+		schema = dynamicSchema(schema, paths)
 		if st, isSeq := isSequenceQuery(query); isSeq {
 			return withInputs(runSequenceSearch(env, &seqSearch{env: env, query: query, st: st, schema: schema, size: *size,
 				tail: *position == "tail", tsField: *tsField, tieField: *tieField, catField: *catField, count: *count},
@@ -377,6 +379,22 @@ func (r *eqlResults) results() []outcome {
 	return r.kept[from:to]
 }
 
+// tieKey renders a tiebreaker value so that comparing keys as strings
+// orders values as Elasticsearch sorts the field: numbers by value (before
+// any text), text by its bytes. A missing tiebreaker is "", first.
+func tieKey(v event.Value) string {
+	if v.Kind == event.KindNumber {
+		bits := math.Float64bits(v.Num)
+		if v.Num < 0 {
+			bits = ^bits
+		} else {
+			bits |= 1 << 63
+		}
+		return fmt.Sprintf("\x01%016x", bits)
+	}
+	return "\x02" + v.String()
+}
+
 // eventNanos reads an event time: ISO 8601 text or epoch milliseconds.
 func eventNanos(vs []event.Value) (int64, bool) {
 	if len(vs) == 0 {
@@ -442,7 +460,7 @@ func (s *searcher) record(w *worker, c *chunk, rec input.Record) {
 		o := outcome{hit: ok, at: at}
 		if s.eql.tie >= 0 {
 			if vs := w.ev.Values(s.eql.tie); len(vs) > 0 {
-				o.tie = vs[0].String()
+				o.tie = tieKey(vs[0])
 			}
 		}
 		if ok && !s.count && !s.explain {

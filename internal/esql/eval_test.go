@@ -166,6 +166,16 @@ var evalTests = []struct {
 	{query: `FROM logs | STATS ok = COUNT(*) WHERE b, all = COUNT(*), m = MAX(n) + 1 BY bucket = DATE_TRUNC(1 hour, @timestamp)`,
 		docs: []string{`{"b":true,"n":1,"@timestamp":"2024-05-01T10:05:00Z"}`, `{"b":false,"n":5,"@timestamp":"2024-05-01T10:59:00Z"}`},
 		want: `[{"ok":1,"all":2,"m":6,"bucket":"2024-05-01T10:00:00.000Z"}]`},
+	// BUCKET with a target count and a range: at most 20 buckets over a year
+	// are months, 100 are weeks, 24 over a day are hours; numbers get a
+	// width of a power of ten or half of one.
+	{query: `ROW d = TO_DATETIME("1985-07-09T13:20:00Z") | EVAL m = BUCKET(d, 20, "1985-01-01T00:00:00Z", "1986-01-01T00:00:00Z"), w = BUCKET(d, 100, "1985-01-01T00:00:00Z", "1986-01-01T00:00:00Z"), h = BUCKET(d, 24, "1985-07-09T00:00:00Z", "1985-07-10T00:00:00Z"), y = BUCKET(d, 3, "1985-01-01T00:00:00Z", "1990-01-01T00:00:00Z") | DROP d`,
+		want: `[{"m":"1985-07-01T00:00:00.000Z","w":"1985-07-08T00:00:00.000Z","h":"1985-07-09T13:00:00.000Z","y":"1985-01-01T00:00:00.000Z"}]`},
+	{query: `ROW s = 36174 | EVAL a = BUCKET(s, 20, 25324, 74999), b = BUCKET(s, 3, 0, 100000), c = BUCKET(s, 10, 0, 100)`,
+		want: `[{"s":36174,"a":35000.0,"b":0.0,"c":36170.0}]`},
+	{query: `FROM logs | STATS w = WEIGHTED_AVG(n, k), h = MAX(HYPOT(n, k))`,
+		docs: []string{`{"n":10,"k":1}`, `{"n":20,"k":3}`, `{"n":99}`, `{"n":[1,2],"k":5}`},
+		want: `[{"w":17.5,"h":20.223748416156685}]`, warns: 2},
 	{query: `FROM logs | STATS s = SUM(n)`, docs: []string{`{"n":9223372036854775807}`, `{"n":1}`}, want: `[{"s":null}]`, warns: 2},
 	{query: `FROM logs | INLINE STATS total = COUNT(*) BY s | KEEP s, n, total | SORT n`,
 		docs: []string{`{"s":"a","n":1}`, `{"s":"a","n":2}`, `{"s":"b","n":3}`},

@@ -183,6 +183,8 @@ var evalTests = []struct {
 		want: `[{"a":0.0,"b":1.0,"c":0.0,"d":180.0,"e":3.141592653589793,"f":3.0,"g":0.0,"h":true}]`},
 	{query: `ROW a = ASIN(2)`, want: `[{"a":null}]`, warns: 2},
 	{query: `ROW a = MV_APPEND([1, 2], 3), b = MV_APPEND(null, "x")`, want: `[{"a":[1,2,3],"b":"x"}]`},
+	{query: `ROW a = ["x", "y", "z"], b = ["1", "2"] | EVAL c = MV_ZIP(a, b, "-"), d = MV_ZIP(a, b), e = MV_ZIP(null, b) | KEEP c, d, e`,
+		want: `[{"c":["x-1","y-2","z"],"d":["x,1","y,2","z"],"e":["1","2"]}]`},
 	{query: `FROM logs | STATS s = SUM(n)`, docs: []string{`{"n":9223372036854775807}`, `{"n":1}`}, want: `[{"s":null}]`, warns: 2},
 	{query: `FROM logs | INLINE STATS total = COUNT(*) BY s | KEEP s, n, total | SORT n`,
 		docs: []string{`{"s":"a","n":1}`, `{"s":"a","n":2}`, `{"s":"b","n":3}`},

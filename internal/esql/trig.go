@@ -53,27 +53,4 @@ func init() {
 		}
 		return constExpr(2*math.Pi, Double, e), nil
 	}
-	mvFunctions["MV_APPEND"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
-		if err := c.arity(e, args, 2, 2); err != nil {
-			return cexpr{}, err
-		}
-		t := args[0].typ
-		if t == Null {
-			t = args[1].typ
-		}
-		if args[1].typ != Null && args[1].typ != t && !(t.isString() && args[1].typ.isString()) {
-			return cexpr{}, c.errorf(e.At, "", "MV_APPEND needs two values of the same type, not %s and %s", args[0].typ, args[1].typ)
-		}
-		return cexpr{typ: t, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
-			a, b := values(args[0].ev(r, row)), values(args[1].ev(r, row))
-			out := append(append([]any(nil), a...), b...)
-			switch len(out) {
-			case 0:
-				return nil
-			case 1:
-				return out[0]
-			}
-			return out
-		}}, nil
-	}
 }

@@ -4,30 +4,25 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"regexp"
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/input"
 )
 
-// Dynamic mapping for `vigil search --language eql`: Elasticsearch types a
-// field it has no mapping for from the first value it indexes (a whole JSON
-// number: long; a fraction: float; true or false: boolean; a string that
-// looks like a date: date; another string: text with a keyword sub-field,
-// which EQL compares as keyword). An EQL query is typed before any event is
-// read, so search samples the input's first records and lays the types of
-// the fields neither the built-in tables nor --mapping know over the schema:
-// `serial_event_id < 4` is then a number comparison, as in Elasticsearch.
+// Dynamic mapping for `vigil search`: Elasticsearch types a field it has no
+// mapping for from the first value it indexes. Vigil follows the logs-*
+// index templates, where logs land: a whole JSON number is a long, a
+// fraction a float, true or false a boolean, and a string a keyword (those
+// templates turn off date detection and map strings to keyword). A query is
+// typed before any event is read, so search samples the input's first
+// records and lays the types of the fields neither the built-in tables nor
+// --mapping know over the schema: `serial_event_id < 4` is then a number
+// comparison, as in Elasticsearch.
 
 const (
 	dynamicSampleRecords = 1000
 	dynamicSampleBytes   = 4 << 20
 )
-
-// dynamicDate is Elasticsearch's default dynamic date detection:
-// strict_date_optional_time (a date, then optionally a time and zone) and
-// yyyy/MM/dd.
-var dynamicDate = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}([.,]\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?|\d{4}/\d{2}/\d{2}( \d{2}:\d{2}:\d{2})?)$`)
 
 // dynamicSchema returns schema with the dynamic types of the unknown fields
 // of the first records of the first readable file among paths (stdin is
@@ -122,9 +117,6 @@ func dynamicType(v any) (ecs.Type, bool) {
 	case bool:
 		return ecs.Boolean, true
 	case string:
-		if dynamicDate.MatchString(x) {
-			return ecs.Date, true
-		}
 		return ecs.Keyword, true
 	}
 	return 0, false

@@ -39,7 +39,7 @@ type chunk struct {
 	// Filled by a worker.
 	outcomes []outcome
 	events   int
-	docs     []byte // normalize: the documents written, one after the other (outcome.doc)
+	docs     []byte // normalize: the documents written, one a line
 }
 
 // chunkItem is a record read (its data in the chunk's arena) or a problem
@@ -59,7 +59,6 @@ type outcome struct {
 	where   string
 	out     []byte   // normalize, search: what to write (valid until onChunk returns)
 	warns   []string // normalize: what the normalizer warned of
-	doc     [2]int   // normalize: where its document is in the chunk's docs
 	hit     bool     // search: the event matched
 	at      int64    // search --language eql: the event's timestamp (Unix ns)
 	tie     string   // search --language eql: its tiebreaker value

@@ -113,7 +113,7 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 			continue
 		}
 		r.measure(s)
-		if r.c.before != "" && s.bin == r.vigil && len(s.args) > 0 && s.args[0] == "hunt" {
+		if r.c.before != "" && s.bin == r.vigil && len(s.args) > 0 && (s.args[0] == "hunt" || s.args[0] == "normalize") {
 			b := s
 			b.id, b.title, b.bin = s.id+"@before", s.title+" (-before binary)", r.c.before
 			r.measure(b)

@@ -39,6 +39,11 @@ func AppendActivity(dst, raw []byte, opts Options, strict bool) (out []byte, war
 		fastPool.Put(f)
 	}()
 	f.reset(raw)
+	return f.appendActivity(dst, opts, strict)
+}
+
+// appendActivity is AppendActivity with the writer reset on the record.
+func (f *fastDoc) appendActivity(dst []byte, opts Options, strict bool) (out []byte, warnings []string, ok, notActivity bool) {
 	if !f.activity(strict) {
 		return dst, nil, false, f.notActivity
 	}

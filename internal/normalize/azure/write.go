@@ -40,6 +40,13 @@ func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings
 		fastPool.Put(f)
 	}()
 	f.reset(raw)
+	return f.appendStream(dst, s, opts)
+}
+
+// appendStream is AppendStream (for a stream other than activity logs,
+// the record valid UTF-8 and no GeoIP) with the writer reset on the
+// record.
+func (f *fastDoc) appendStream(dst []byte, s Stream, opts Options) (out []byte, warnings []string, ok bool) {
 	switch s {
 	case SignInLogs:
 		ok = f.signIn(opts)

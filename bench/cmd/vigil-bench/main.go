@@ -153,7 +153,8 @@ func run(c config) error {
 		path         *string
 		st           *gen.Stats
 	}{{gen.RawSignIn, "es", &r.rawSignIn, &r.rawSignInSt}, {gen.RawAudit, "ea", &r.rawAudit, &r.rawAuditSt}} {
-		if c.only != nil && !c.only[k.step] && !c.only[k.step+"0"] && !c.only[k.step+"1"] {
+		h := "h" + k.step[1:] // hs, ha: the hunt steps over the same records
+		if c.only != nil && !c.only[k.step] && !c.only[k.step+"0"] && !c.only[k.step+"1"] && !c.only[h] && !c.only[h+"e"] {
 			continue
 		}
 		*k.path = filepath.Join(dir, "azure-raw-"+k.stream+ext)

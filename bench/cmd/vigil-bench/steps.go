@@ -136,6 +136,11 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 		if r.c.before != "" && s.bin == r.vigil && len(s.args) > 0 && (s.args[0] == "hunt" || s.args[0] == "normalize") {
 			b := s
 			b.id, b.title, b.bin = s.id+"@before", s.title+" (-before binary)", r.c.before
+			for _, x := range all {
+				if x.id == s.base && x.bin == r.vigil {
+					b.base = s.base + "@before" // a vigil step as base: the earlier binary's run of it
+				}
+			}
 			r.measure(b)
 		}
 	}

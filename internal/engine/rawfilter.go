@@ -337,17 +337,29 @@ type RawScratch struct {
 // Pass reports whether a rule could match the document made of the raw
 // record. scratch is kept by the caller between calls.
 func (f *RawFilter) Pass(raw []byte, scratch *RawScratch) bool {
-	if f.all || spells(raw) {
+	return f.pass(raw, scratch, false)
+}
+
+// PassPlain is Pass for a text that the caller knows to be plain: it holds
+// none of the bytes a PlainScan looks for (no escape, no character that
+// folds to an ASCII letter), so that Pass's own passes over the text for
+// them are not made again for each line.
+func (f *RawFilter) PassPlain(raw []byte, scratch *RawScratch) bool {
+	return f.pass(raw, scratch, true)
+}
+
+func (f *RawFilter) pass(raw []byte, scratch *RawScratch, plain bool) bool {
+	if f.all || (!plain && spells(raw)) {
 		return true
 	}
 	if len(f.lits) <= fewLits {
 		// The text as it is: each literal searched for with its case
 		// folded, only when a rule needs it.
-		return f.passLazy(raw, scratch) || foldsToASCII(raw)
+		return f.passLazy(raw, scratch) || (!plain && foldsToASCII(raw))
 	}
 	low, high := appendLower(scratch.low[:0], raw)
 	scratch.low = low
-	if high && foldsToASCII(raw) {
+	if high && !plain && foldsToASCII(raw) {
 		return true
 	}
 	if cap(scratch.found) < len(f.lits) {
@@ -413,6 +425,71 @@ func spells(raw []byte) bool {
 		}
 		i++ // the escaped character
 	}
+}
+
+// plainBytes are the bytes a plain text lacks: the backslash of every
+// escape, and the lead bytes of the characters that fold to ASCII letters
+// (foldsToASCII). Text in ASCII without escapes has none of them.
+var plainBytes = [...]byte{'\\', 0xc4, 0xc5, 0xe2}
+
+// PlainScan tells which pieces of a text (a block of lines) are plain, for
+// PassPlain, with one search of each of the bytes plainBytes lists over the
+// whole text instead of several passes over each line: pieces are asked
+// for in order (a piece before the last one asked for costs new searches).
+// The zero value is ready for Reset.
+type PlainScan struct {
+	text []byte
+	from int                  // the latest piece's start: next was searched from there or before
+	next [len(plainBytes)]int // per byte: its first offset at or after from, len(text) when none
+}
+
+// Reset starts over on text.
+func (p *PlainScan) Reset(text []byte) {
+	p.text = text
+	p.from = len(text) + 1 // nothing searched yet
+}
+
+// Plain reports whether text[from:to] is plain; false when the piece is
+// not within the text.
+func (p *PlainScan) Plain(from, to int) bool {
+	if from < 0 || to > len(p.text) || from > to {
+		return false
+	}
+	if from < p.from {
+		p.from = from
+		for k := range p.next {
+			p.next[k] = -1
+		}
+	}
+	p.from = from
+	for k, c := range plainBytes {
+		if p.next[k] < from {
+			j := bytes.IndexByte(p.text[from:], c)
+			if j < 0 {
+				p.next[k] = len(p.text)
+			} else {
+				p.next[k] = from + j
+			}
+		}
+		if p.next[k] < to {
+			return false
+		}
+	}
+	return true
+}
+
+// Within returns where piece starts in the scan's text, when piece is a
+// part of it (a line cut from the text, an element of an envelope on such
+// a line); ok is false otherwise.
+func (p *PlainScan) Within(piece []byte) (from int, ok bool) {
+	if len(piece) == 0 || len(p.text) == 0 {
+		return 0, false
+	}
+	off := cap(p.text) - cap(piece)
+	if off < 0 || off+len(piece) > len(p.text) || &p.text[off] != &piece[0] {
+		return 0, false
+	}
+	return off, true
 }
 
 // foldsToASCII reports whether the text holds a character that case

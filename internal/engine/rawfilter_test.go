@@ -286,3 +286,104 @@ func TestTuneKeepsVerdicts(t *testing.T) {
 		t.Fatal("no line passed: the test proves nothing")
 	}
 }
+
+// TestPlainScan checks PlainScan against a direct look at each piece, the
+// pieces asked for in order (a block's lines) and, now and then, going
+// back.
+func TestPlainScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("ab\n{}\"\\\xc4\xc5\xe2\xc3")
+	for range 500 {
+		text := make([]byte, r.IntN(200))
+		for i := range text {
+			if r.IntN(8) == 0 {
+				text[i] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				text[i] = 'x'
+			}
+		}
+		var p PlainScan
+		p.Reset(text)
+		from := 0
+		for range 20 {
+			if r.IntN(5) == 0 {
+				from = r.IntN(len(text) + 1) // back or forth
+			}
+			to := min(from+r.IntN(40), len(text))
+			want := !slices.ContainsFunc(text[from:to], func(c byte) bool { return bytes.IndexByte(plainBytes[:], c) >= 0 })
+			if got := p.Plain(from, to); got != want {
+				t.Fatalf("Plain(%d, %d) of %q = %v, want %v", from, to, text, got, want)
+			}
+			from = to
+		}
+		if p.Plain(0, len(text)+1) || p.Plain(-1, 0) {
+			t.Fatal("a piece outside the text is plain")
+		}
+	}
+}
+
+func TestPlainScanWithin(t *testing.T) {
+	text := []byte(`{"a":1}` + "\n" + `{"b":2}`)
+	var p PlainScan
+	p.Reset(text)
+	if from, ok := p.Within(text[8:]); !ok || from != 8 {
+		t.Errorf("Within(line 2) = %d, %v", from, ok)
+	}
+	if from, ok := p.Within(text[1:4]); !ok || from != 1 {
+		t.Errorf("Within(a key) = %d, %v", from, ok)
+	}
+	if _, ok := p.Within(bytes.Clone(text[8:])); ok {
+		t.Error("a copy is within the text")
+	}
+	if _, ok := p.Within(nil); ok {
+		t.Error("nil is within the text")
+	}
+}
+
+// TestPassPlainKeepsVerdicts checks that PassPlain answers as Pass on every
+// text PlainScan calls plain, with few literals and with many.
+func TestPassPlainKeepsVerdicts(t *testing.T) {
+	lits := func(l ...string) func(match.Origin) match.Prefilter {
+		return func(match.Origin) match.Prefilter { return match.Prefilter{Literals: l} }
+	}
+	few := []*Rule{{Prefilter: lits("microsoft.compute/x/action")}, {Prefilter: lits("gdb", "kill")}}
+	many := slices.Clone(few)
+	for i := range 40 {
+		many = append(many, &Rule{Prefilter: lits(fmt.Sprintf("word%d", i))})
+	}
+	words := []string{"microsoft.compute/", "X/", "action", "gdb", "GDB", "kiLL", "\u0131", "\u212a", "é", `\/`, `\u0041`, "word1", "WORD39", " "}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, rules := range [][]*Rule{few, many} {
+		f := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+		var s1, s2 RawScratch
+		plain, hits := 0, 0
+		for range 5000 {
+			var b strings.Builder
+			b.WriteString(`{"x":"`)
+			for range r.IntN(8) {
+				b.WriteString(words[r.IntN(len(words))])
+			}
+			b.WriteString(`"}`)
+			line := []byte(b.String())
+			var p PlainScan
+			p.Reset(line)
+			want := f.Pass(line, &s1)
+			if !p.Plain(0, len(line)) {
+				if !want {
+					t.Fatalf("Pass(%s) = false on a text that is not plain", line)
+				}
+				continue
+			}
+			plain++
+			if want {
+				hits++
+			}
+			if got := f.PassPlain(line, &s2); got != want {
+				t.Fatalf("PassPlain(%s) = %v, Pass %v", line, got, want)
+			}
+		}
+		if plain == 0 || hits == 0 {
+			t.Fatalf("%d plain lines, %d passed: the test proves nothing", plain, hits)
+		}
+	}
+}

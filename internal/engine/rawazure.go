@@ -92,7 +92,7 @@ func (f *AzureRawFilter) IndexOf(raw []byte) string {
 }
 
 // categoryKey is the end of the keys category and Category, searched for
-// as it is (bytes.Index), not by its first byte.
+// by its y.
 var categoryKey = []byte(`ategory"`)
 
 // activityByText reports, from the text of a raw record alone, that
@@ -103,16 +103,18 @@ var categoryKey = []byte(`ategory"`)
 // (StreamOf), never another stream: what StreamOf walks the record's top
 // level for, this finds with one search in the common case.
 func activityByText(raw []byte) bool {
-	for i := 0; ; {
-		j := bytes.Index(raw[i:], categoryKey)
+	const y = 6 // categoryKey[y] == 'y', rarer than the rest
+	for i := y; ; {
+		j := bytes.IndexByte(raw[i:], 'y')
 		if j < 0 {
 			return true
 		}
-		at := i + j // raw[at-1] should be c or C, raw[at-2] the key's quote
-		i = at + len(categoryKey)
-		if at < 2 || raw[at-2] != '"' || (raw[at-1] != 'c' && raw[at-1] != 'C') {
-			continue // the end of another key or value
+		at := i + j - y // raw[at-1] should be c or C, raw[at-2] the key's quote
+		i = at + y + 1
+		if at < 2 || !bytes.HasPrefix(raw[at:], categoryKey) || raw[at-2] != '"' || (raw[at-1] != 'c' && raw[at-1] != 'C') {
+			continue // another word, key or value
 		}
+		i = at + len(categoryKey)
 		if at >= 3 && raw[at-3] == '\\' {
 			return false // an escaped quote: which string is which is unclear
 		}

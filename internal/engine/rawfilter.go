@@ -427,16 +427,19 @@ func spells(raw []byte) bool {
 	}
 }
 
-// plainBytes are the bytes a plain text lacks: the backslash of every
-// escape, and the lead bytes of the characters that fold to ASCII letters
-// (foldsToASCII). Text in ASCII without escapes has none of them.
+// plainBytes are the bytes a plain text lacks: the backslash of an escape
+// that can spell a literal's character (\u or \/, as spells finds them),
+// and the lead bytes of the characters that fold to ASCII letters
+// (foldsToASCII). Text in ASCII without those escapes has none of them.
 var plainBytes = [...]byte{'\\', 0xc4, 0xc5, 0xe2}
 
 // PlainScan tells which pieces of a text (a block of lines) are plain, for
 // PassPlain, with one search of each of the bytes plainBytes lists over the
 // whole text instead of several passes over each line: pieces are asked
 // for in order (a piece before the last one asked for costs new searches).
-// The zero value is ready for Reset.
+// A piece must start outside a string's escape (a line, a JSON value): one
+// that follows a backslash is never plain. The zero value is ready for
+// Reset.
 type PlainScan struct {
 	text []byte
 	from int                  // the latest piece's start: next was searched from there or before
@@ -452,11 +455,10 @@ func (p *PlainScan) Reset(text []byte) {
 // Plain reports whether text[from:to] is plain; false when the piece is
 // not within the text.
 func (p *PlainScan) Plain(from, to int) bool {
-	if from < 0 || to > len(p.text) || from > to {
+	if from < 0 || to > len(p.text) || from > to || (from > 0 && p.text[from-1] == '\\') {
 		return false
 	}
 	if from < p.from {
-		p.from = from
 		for k := range p.next {
 			p.next[k] = -1
 		}
@@ -464,8 +466,9 @@ func (p *PlainScan) Plain(from, to int) bool {
 	p.from = from
 	for k, c := range plainBytes {
 		if p.next[k] < from {
-			j := bytes.IndexByte(p.text[from:], c)
-			if j < 0 {
+			if k == 0 {
+				p.next[k] = nextSpelling(p.text, from)
+			} else if j := bytes.IndexByte(p.text[from:], c); j < 0 {
 				p.next[k] = len(p.text)
 			} else {
 				p.next[k] = from + j
@@ -476,6 +479,38 @@ func (p *PlainScan) Plain(from, to int) bool {
 		}
 	}
 	return true
+}
+
+// nextSpelling returns the offset of the first \u or \/ escape at or after
+// from (an escaped backslash followed by u is not one), len(text) when
+// there is none.
+func nextSpelling(text []byte, from int) int {
+	for i := from; ; {
+		// Backslashes come in runs (C:\\Windows\\System32): a few
+		// bytes are looked at before a call to IndexByte.
+		j := 0
+		for j < 16 && i+j < len(text) && text[i+j] != '\\' {
+			j++
+		}
+		if i+j == len(text) {
+			return len(text)
+		}
+		if j == 16 {
+			k := bytes.IndexByte(text[i+j:], '\\')
+			if k < 0 {
+				return len(text)
+			}
+			j += k
+		}
+		i += j
+		if i+1 < len(text) && (text[i+1] == 'u' || text[i+1] == '/') {
+			return i
+		}
+		i += 2 // the escaped character
+		if i >= len(text) {
+			return len(text)
+		}
+	}
 }
 
 // Within returns where piece starts in the scan's text, when piece is a

@@ -131,9 +131,6 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// A block of a mapped file truncated while read faults:
-			// process reports it (see input.Map).
-			defer input.GuardFaults()()
 			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), outs: p.outs, cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
 			if p.eval != nil {
 				// The worker's own: the events its matches hold are
@@ -175,7 +172,7 @@ func (p *pipeline) run(paths []string) error {
 			delete(held, next)
 			next++
 			if firstErr == nil {
-				if err := p.deliver(c); err != nil {
+				if err := p.onChunk(c); err != nil {
 					firstErr = err
 					close(stop)
 				}
@@ -191,9 +188,8 @@ func (p *pipeline) run(paths []string) error {
 				}
 				c.outcomes = nil
 			}
-			reuse := c.block.Release()
 			for _, b := range [][]byte{c.block.Data, c.arena} {
-				if b != nil && (reuse || &b[0] != &c.block.Data[0]) {
+				if b != nil {
 					select {
 					case p.free <- b[:0]:
 					default:
@@ -204,25 +200,6 @@ func (p *pipeline) run(paths []string) error {
 		}
 	}
 	return firstErr
-}
-
-// deliver is onChunk, with a fault reading a mapped file that was
-// truncated meanwhile (which onChunk meets when it writes records' own
-// bytes, as search does) made an error, not a crash.
-func (p *pipeline) deliver(c *chunk) (err error) {
-	if !c.block.Mapped() {
-		return p.onChunk(c)
-	}
-	defer input.GuardFaults()()
-	defer func() {
-		if v := recover(); v != nil {
-			if !input.IsFault(v) {
-				panic(v)
-			}
-			err = fmt.Errorf("%s: %w", c.block.Source, input.ErrTruncatedFile)
-		}
-	}()
-	return p.onChunk(c)
 }
 
 // readBlocks hands an NDJSON input to the workers in blocks of whole
@@ -251,27 +228,13 @@ func (p *pipeline) readBlocks(path string, r *input.Reader, cur **chunk, send fu
 		if p.lines != nil && !p.sent {
 			// Before any worker reads a line: the literals' anchors
 			// from the input's own bytes.
-			tune(p.lines, blk)
+			p.lines.Tune(blk.Data)
 		}
 		(*cur).block, (*cur).bytes = blk, int64(len(blk.Data))
 		if !send() {
 			return false
 		}
 	}
-}
-
-// tune is lines.Tune(blk.Data); a block of a mapped file truncated
-// meanwhile leaves the filter as it is (its worker reports the cut).
-func tune(lines *engine.RawFilter, blk input.Block) {
-	if blk.Mapped() {
-		defer input.GuardFaults()()
-		defer func() {
-			if v := recover(); v != nil && !input.IsFault(v) {
-				panic(v)
-			}
-		}()
-	}
-	lines.Tune(blk.Data)
 }
 
 // buffer returns a block handed back to read into again, or nil (the
@@ -318,7 +281,6 @@ func (p *pipeline) read(paths []string, work chan<- *chunk, inFlight chan struct
 			continue
 		}
 		r.Defer()
-		r.Map() // every block goes back through Release
 		lines, err := r.Lines()
 		if err != nil {
 			add(chunkItem{problem: fmt.Sprintf("%s: %v", path, err)})
@@ -382,7 +344,6 @@ type worker struct {
 	lines    *engine.RawFilter
 	scratch  engine.RawScratch
 	plain    engine.PlainScan                            // over the chunk's block, for lines.PassPlain
-	line     int                                         // the line of the block being read
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
 	opName   event.FieldID                               // the top-level operationName of raw Azure records
@@ -391,19 +352,6 @@ type worker struct {
 }
 
 func (w *worker) process(c *chunk) {
-	if c.block.Mapped() {
-		// The goroutine reads with faults made panics (run): a fault
-		// here is the file truncated under the block, whose lines from
-		// the one being read on are lost.
-		defer func() {
-			if v := recover(); v != nil {
-				if !input.IsFault(v) {
-					panic(v)
-				}
-				c.outcomes = append(c.outcomes, outcome{problem: fmt.Sprintf("%s:%d: %v: the rest of the file is not read", c.block.Source, w.line, input.ErrTruncatedFile)})
-			}
-		}()
-	}
 	if c.outcomes == nil {
 		select {
 		case c.outcomes = <-w.outs:
@@ -418,7 +366,6 @@ func (w *worker) process(c *chunk) {
 			c.outcomes = append(c.outcomes, outcome{problem: err.Error() + " (record skipped)"})
 			return true
 		}
-		w.line = rec.Line
 		w.expand(c, rec)
 		return true
 	})

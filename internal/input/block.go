@@ -13,9 +13,7 @@ import (
 type Block struct {
 	Data   []byte // whole lines; the last may lack its newline at the end of the input
 	Source string
-	Line   int      // the number of Data's first line
-	m      *mapping // the mapped file Data is a view of (Map), or nil
-	end    int      // where Data ends in m.data
+	Line   int // the number of Data's first line
 }
 
 // Lines reports whether the reader reads NDJSON lines (NextBlock applies)
@@ -37,18 +35,8 @@ func (r *Reader) Lines() (bool, error) {
 // is skipped and reported as a *DecodeError (call NextBlock again to go
 // on). A gzip stream cut short ends the lines before the cut, then comes
 // as a *DecodeError wrapping ErrTruncatedGzip where the cut is. Do not mix
-// with Next. The blocks of a mapped file (Map) are views of the mapping,
-// never written to: Release each once done with.
+// with Next.
 func (r *Reader) NextBlock(buf []byte, size int) (Block, error) {
-	if r.mapWanted {
-		r.mapWanted = false
-		r.tryMap()
-	}
-	if r.m != nil {
-		if b, ok, err := r.nextMapped(size); ok {
-			return b, err
-		}
-	}
 	if r.eof {
 		if err := r.err; err != nil {
 			r.err = nil

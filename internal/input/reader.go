@@ -103,12 +103,6 @@ type Reader struct {
 	carry    []byte // NextBlock: the start of a line read but not handed out
 	eof      bool   // NextBlock: the input is exhausted
 	err      error  // NextBlock: a read error to return once the lines before it are out
-	gz       bool   // the input is gzip-compressed
-	skipped  int    // bytes the start skipped (a byte order mark)
-	// mapWanted asks NextBlock to map the file (Map); m is the mapping
-	// it reads from.
-	mapWanted bool
-	m         *mapping
 }
 
 // Defer makes the reader hand out records without validating them or
@@ -147,11 +141,9 @@ func (r *Reader) start() error {
 			return fmt.Errorf("%s: bad gzip data: %w", r.name, err)
 		}
 		r.br = bufio.NewReaderSize(&gzipReader{zr: zr}, 1<<20)
-		r.gz = true
 	}
 	if bom, _ := r.br.Peek(3); bytes.Equal(bom, []byte{0xef, 0xbb, 0xbf}) {
 		r.br.Discard(3)
-		r.skipped = 3
 	}
 	// A document that starts with '[' or whose first line is not a
 	// complete object is read as a document (arrays, pretty-printed
@@ -560,10 +552,6 @@ func describe(b []byte) string {
 
 // Close closes the underlying file.
 func (r *Reader) Close() error {
-	if m := r.m; m != nil {
-		r.m = nil
-		m.release() // the blocks handed out keep the mapping
-	}
 	if r.c != nil {
 		return r.c.Close()
 	}

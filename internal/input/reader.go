@@ -407,22 +407,11 @@ func skipValue(b []byte, i int) (int, bool) {
 		case '"':
 			i++
 			for {
-				// Most strings are short: a few bytes are looked at
-				// before a call to IndexByte.
-				j := i
-				for j < len(b) && j < i+16 && b[j] != '"' {
-					j++
-				}
-				if j == len(b) {
+				n := bytes.IndexByte(b[i:], '"')
+				if n < 0 {
 					return 0, false
 				}
-				if b[j] != '"' {
-					n := bytes.IndexByte(b[j:], '"')
-					if n < 0 {
-						return 0, false
-					}
-					j += n
-				}
+				j := i + n
 				bs := 0
 				for k := j - 1; k >= i && b[k] == '\\'; k-- {
 					bs++

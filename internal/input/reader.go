@@ -129,7 +129,9 @@ func Open(path string, stdin io.Reader) (*Reader, error) {
 
 // NewReader reads records from r; name is used in locations.
 func NewReader(r io.Reader, name string) *Reader {
-	return &Reader{name: name, br: bufio.NewReaderSize(r, 1<<20), limit: maxLine}
+	// A block of NextBlock at least this size is read straight into the
+	// block, not through the buffer: the pipeline's (256 KiB) are.
+	return &Reader{name: name, br: bufio.NewReaderSize(r, 256<<10), limit: maxLine}
 }
 
 // start detects gzip and the document shape.

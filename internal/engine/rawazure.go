@@ -92,7 +92,7 @@ func (f *AzureRawFilter) IndexOf(raw []byte) string {
 }
 
 // categoryKey is the end of the keys category and Category, searched for
-// by its y.
+// by its g.
 var categoryKey = []byte(`ategory"`)
 
 // activityByText reports, from the text of a raw record alone, that
@@ -103,14 +103,14 @@ var categoryKey = []byte(`ategory"`)
 // (StreamOf), never another stream: what StreamOf walks the record's top
 // level for, this finds with one search in the common case.
 func activityByText(raw []byte) bool {
-	const y = 6 // categoryKey[y] == 'y', rarer than the rest
-	for i := y; ; {
-		j := bytes.IndexByte(raw[i:], 'y')
+	const g = 3 // categoryKey[g] == 'g', the rarest of its bytes in raw records
+	for i := g; ; {
+		j := bytes.IndexByte(raw[i:], 'g')
 		if j < 0 {
 			return true
 		}
-		at := i + j - y // raw[at-1] should be c or C, raw[at-2] the key's quote
-		i = at + y + 1
+		at := i + j - g // raw[at-1] should be c or C, raw[at-2] the key's quote
+		i = at + g + 1
 		if at < 2 || !bytes.HasPrefix(raw[at:], categoryKey) || raw[at-2] != '"' || (raw[at-1] != 'c' && raw[at-1] != 'C') {
 			continue // another word, key or value
 		}

@@ -397,16 +397,34 @@ func (f *RawFilter) passLazy(text []byte, scratch *RawScratch) bool {
 	}
 	state := scratch.state[:len(f.lits)]
 	clear(state)
-	has := func(id int32) bool {
-		if state[id] == 0 {
-			state[id] = 2
-			if indexFold(text, f.lits[id], f.anchors[id]) {
-				state[id] = 1
+	// anyRule's loops, written out: no call through a closure per
+	// literal asked for.
+	for _, cond := range f.rules {
+		ok := true
+		for _, group := range cond {
+			found := false
+			for _, id := range group {
+				if state[id] == 0 {
+					state[id] = 2
+					if indexFold(text, f.lits[id], f.anchors[id]) {
+						state[id] = 1
+					}
+				}
+				if state[id] == 1 {
+					found = true
+					break
+				}
+			}
+			if !found {
+				ok = false
+				break
 			}
 		}
-		return state[id] == 1
+		if ok {
+			return true
+		}
 	}
-	return f.anyRule(has)
+	return false
 }
 
 // spells reports whether the JSON text uses a \u or \/ escape, which can

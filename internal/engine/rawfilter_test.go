@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-project/vigil/bench/gen"
 	"github.com/vigil-project/vigil/internal/match"
 )
 
@@ -393,5 +394,76 @@ func TestPassPlainKeepsVerdicts(t *testing.T) {
 		if plain == 0 || hits == 0 {
 			t.Fatalf("%d plain lines, %d passed: the test proves nothing", plain, hits)
 		}
+	}
+}
+
+// TestPairProbe checks the pair probe against indexFold on texts made of
+// pieces of the literal, in both cases, cut and shifted, so that
+// occurrences fall at every offset from the probes.
+func TestPairProbe(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, lit := range []string{"microsoft.compute/virtualmachines/runcommand/action", "aaaaaaaaaaaaaaaaab", "abcabcabcabcabcabcabd", "0123456789abcdef"} {
+		p := newPairProbe([]byte(lit))
+		found := 0
+		for range 3000 {
+			var b strings.Builder
+			for range r.IntN(6) {
+				piece := lit[r.IntN(len(lit)):]
+				if r.IntN(3) == 0 {
+					piece = lit
+				}
+				piece = piece[:r.IntN(len(piece)+1)]
+				if r.IntN(2) == 0 {
+					piece = strings.ToUpper(piece)
+				}
+				b.WriteString(strings.Repeat("x", r.IntN(20)))
+				b.WriteString(piece)
+			}
+			text := []byte(b.String())
+			want := ContainsFold(text, []byte(lit))
+			if got := p.find(text, []byte(lit)); got != want {
+				t.Fatalf("probe of %q in %q = %v, want %v", lit, text, got, want)
+			}
+			if want {
+				found++
+			}
+		}
+		if found == 0 {
+			t.Fatalf("%q: never found: the test proves nothing", lit)
+		}
+	}
+}
+
+// TestTuneProbes checks that Tune probes the seed rule's operation name on
+// the benchmark's lines (its bytes are all common there) and not a short
+// literal, and that the verdicts stay those of the static filter.
+func TestTuneProbes(t *testing.T) {
+	var data bytes.Buffer
+	if _, err := gen.Write(&data, gen.Options{Events: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	lits := func(l ...string) func(match.Origin) match.Prefilter {
+		return func(match.Origin) match.Prefilter { return match.Prefilter{Literals: l} }
+	}
+	rules := []*Rule{{Prefilter: lits("microsoft.compute/virtualmachines/runcommand/action")}, {Prefilter: lits("succe")}}
+	static := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	tuned := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	tuned.Tune(data.Bytes())
+	if tuned.probes == nil || tuned.probes[0] == nil || tuned.probes[1] != nil {
+		t.Fatalf("probes %v: want the operation name's only", tuned.probes)
+	}
+	var s1, s2 RawScratch
+	hits := 0
+	for l := range bytes.SplitSeq(data.Bytes(), []byte{'\n'}) {
+		want := static.Pass(l, &s1)
+		if got := tuned.Pass(l, &s2); got != want {
+			t.Fatalf("tuned Pass(%s) = %v, static %v", l, got, want)
+		}
+		if want {
+			hits++
+		}
+	}
+	if hits == 0 {
+		t.Fatal("no line passed")
 	}
 }

@@ -92,14 +92,19 @@ func runNormalize(env *Env, args []string) int {
 					c.docs = make([]byte, 0, 4*c.bytes+4096)
 				}
 			}
-			start := len(c.docs)
 			var warnings []string
 			var err error
 			c.docs, warnings, err = normalize.Append(c.docs, rec.Data, src, valid)
-			o := outcome{warns: warnings, doc: [2]int{start, len(c.docs)}}
-			if len(warnings) > 0 || err != nil {
-				o.where = rec.Location()
+			if err == nil {
+				// One document a line: the chunk's documents are
+				// written in one go, as they are.
+				c.docs = append(c.docs, '\n')
+				c.events++
 			}
+			if len(warnings) == 0 && err == nil {
+				return // nothing to report: no outcome
+			}
+			o := outcome{warns: warnings, where: rec.Location()}
 			if err != nil {
 				o.problem = fmt.Sprintf("%s: %v (record skipped)", o.where, err)
 			}
@@ -112,6 +117,8 @@ func runNormalize(env *Env, args []string) int {
 				default:
 				}
 			}()
+			// Warnings and records skipped, in input order; a skipped
+			// record left nothing in c.docs.
 			for _, o := range c.outcomes {
 				for _, warn := range o.warns {
 					fmt.Fprintf(env.Stderr, "vigil normalize: %s: warning: %s\n", o.where, warn)
@@ -119,15 +126,13 @@ func runNormalize(env *Env, args []string) int {
 				if o.problem != "" {
 					bad++
 					fmt.Fprintf(env.Stderr, "vigil normalize: %s\n", o.problem)
-					continue
-				}
-				records++
-				w.Write(c.docs[o.doc[0]:o.doc[1]])
-				if err := w.WriteByte('\n'); err != nil {
-					return err
 				}
 			}
-			return nil
+			records += c.events
+			// A write larger than the buffer, with nothing buffered,
+			// goes to the file directly: one system call a chunk.
+			_, err := w.Write(c.docs)
+			return err
 		},
 	}
 	if err := pl.run(paths); err != nil {

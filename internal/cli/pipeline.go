@@ -22,7 +22,11 @@ import (
 
 const (
 	chunkRecords = 1024
-	chunkBytes   = 1 << 20
+	// chunkBytes is about the size of a block of lines: small enough that
+	// a block read (copied by read(2)) is still in the core's cache when
+	// its worker reads it. 1 MiB blocks cost the seed rule's hunt 10% more
+	// CPU, the pack's on two cores 14% (docs/performance.md).
+	chunkBytes = 256 << 10
 	// maxKeptOutcomes bounds the outcome lists kept for reuse (about
 	// 400 bytes an outcome): a chunk whose events matched many rules
 	// each leaves its larger list to the collector.
@@ -39,7 +43,7 @@ type chunk struct {
 	// Filled by a worker.
 	outcomes []outcome
 	events   int
-	docs     []byte // normalize: the documents written, one after the other (outcome.doc)
+	docs     []byte // normalize: the documents written, one a line; hunt: the raw records normalized
 }
 
 // chunkItem is a record read (its data in the chunk's arena) or a problem
@@ -59,7 +63,6 @@ type outcome struct {
 	where   string
 	out     []byte   // normalize, search: what to write (valid until onChunk returns)
 	warns   []string // normalize: what the normalizer warned of
-	doc     [2]int   // normalize: where its document is in the chunk's docs
 	hit     bool     // search: the event matched
 	at      int64    // search --language eql: the event's timestamp (Unix ns)
 	tie     string   // search --language eql: its tiebreaker value
@@ -83,6 +86,9 @@ type pipeline struct {
 	// others are counted, not parsed.
 	lines *engine.RawFilter
 	free  chan []byte // blocks to read into again
+	// docBufs are the chunks' buffers of normalized records (hunt), to
+	// write into again once their chunk is done.
+	docBufs chan []byte
 	// outs are the outcome lists of chunks done, for workers to fill
 	// again: a list grown afresh for each chunk (a sequence step's match
 	// per event, 1,024 records a chunk) was a twentieth of a corpus hunt.
@@ -113,6 +119,7 @@ func (p *pipeline) run(paths []string) error {
 	// again.
 	p.free = make(chan []byte, p.jobs*4+1)
 	p.outs = make(chan []outcome, p.jobs*4+1)
+	p.docBufs = make(chan []byte, p.jobs*4+1)
 	work := make(chan *chunk, p.jobs*2)
 	done := make(chan *chunk, p.jobs*4)
 	stop := make(chan struct{})
@@ -131,7 +138,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), outs: p.outs, cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), outs: p.outs, docBufs: p.docBufs, cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
 			if p.eval != nil {
 				// The worker's own: the events its matches hold are
 				// copied into its arena.
@@ -194,6 +201,15 @@ func (p *pipeline) run(paths []string) error {
 					case p.free <- b[:0]:
 					default:
 					}
+				}
+			}
+			if c.docs != nil && p.record == nil {
+				// hunt's normalized records, which live as long as the
+				// chunk's input bytes (nothing kept after onChunk
+				// refers to them).
+				select {
+				case p.docBufs <- c.docs[:0]:
+				default:
 				}
 			}
 			<-inFlight
@@ -339,10 +355,12 @@ type worker struct {
 	cmd      string
 	ms       []engine.Match
 	outs     chan []outcome // outcome lists to reuse (pipeline.outs)
+	docBufs  chan []byte    // normalized records' buffers to reuse (pipeline.docBufs)
 	explain  *engine.Rule
 	azure    *engine.AzureRawFilter
 	lines    *engine.RawFilter
 	scratch  engine.RawScratch
+	plain    engine.PlainScan                            // over the chunk's block, for lines.PassPlain
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
 	opName   event.FieldID                               // the top-level operationName of raw Azure records
@@ -356,6 +374,9 @@ func (w *worker) process(c *chunk) {
 		case c.outcomes = <-w.outs:
 		default:
 		}
+	}
+	if w.lines != nil {
+		w.plain.Reset(c.block.Data)
 	}
 	c.block.EachLine(func(rec input.Record, err error) bool {
 		if err != nil {
@@ -389,7 +410,7 @@ func (w *worker) expand(c *chunk, rec input.Record) {
 }
 
 func (w *worker) record(c *chunk, rec input.Record) {
-	if w.lines != nil && framed(rec.Data) && !w.lines.Pass(rec.Data, &w.scratch) {
+	if w.lines != nil && framed(rec.Data) && !w.passLine(rec.Data) {
 		// No rule could match it: read, counted, not parsed (a line that
 		// is not even {...} is parsed, for its error to be reported).
 		c.events++
@@ -442,6 +463,15 @@ func (w *worker) record(c *chunk, rec input.Record) {
 	}
 }
 
+// passLine is w.lines.Pass, without its checks for escapes and folding
+// characters when the block's plain scan vouches for the line.
+func (w *worker) passLine(b []byte) bool {
+	if from, ok := w.plain.Within(b); ok && w.plain.Plain(from, from+len(b)) {
+		return w.lines.PassPlain(b, &w.scratch)
+	}
+	return w.lines.Pass(b, &w.scratch)
+}
+
 // toECS leaves w.ev on the ECS document of a valid record: a raw Azure
 // activity record is normalized, unless the pipeline's raw filter says no
 // rule could match it (it is then counted as read). false: nothing to
@@ -463,9 +493,22 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 			return false
 		}
 	}
-	data, _, err := normalize.Normalize(rec.Data, normalize.AzureActivity, normalize.Options{Strict: true, GeoIP: w.geoip})
+	// The document goes into the chunk's buffer (one allocation reused,
+	// not one a record), where it lives as long as the record's own
+	// bytes; record checked the record is valid JSON.
+	if c.docs == nil {
+		select {
+		case c.docs = <-w.docBufs:
+		default:
+			// A normalized record is two to three times its raw size.
+			c.docs = make([]byte, 0, 3*c.bytes+4096)
+		}
+	}
+	start := len(c.docs)
+	var err error
+	c.docs, _, err = normalize.Append(c.docs, rec.Data, normalize.AzureActivity, normalize.Options{Strict: true, GeoIP: w.geoip, Valid: true})
 	if err == nil {
-		w.ev.Reset(data)
+		w.ev.Reset(c.docs[start:len(c.docs):len(c.docs)])
 		err = w.ev.Err()
 	}
 	if err == nil && w.eval != nil && w.eval.Coverage != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -125,5 +126,50 @@ func TestNamesOperation(t *testing.T) {
 		if got := namesOperation([]byte(s)); got != want {
 			t.Errorf("namesOperation(%s) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// The line filter's plain scan (engine.PlainScan) looks at a whole block
+// for the escapes and characters that make a line need its full check:
+// lines that spell the seed rule's literal with escapes must still alert,
+// beside plain lines, Windows paths and envelopes in the same block, and
+// the hunt must say what the hunt without the prefilter says.
+func TestPrefilterPlainScanInBlock(t *testing.T) {
+	const doc = `{"@timestamp":"2026-03-12T00:02:0%dZ","azure":{"activitylogs":{"operation_name":"%s","result_type":"Success"}},` +
+		`"data_stream":{"dataset":"azure.activitylogs","namespace":"default","type":"logs"},` +
+		`"event":{"action":"%[2]s","dataset":"azure.activitylogs","outcome":"%s"},"process":{"executable":"C:\\Windows\\System32\\%s"},"user":{"name":"u%[1]d"}}`
+	const raw = `{"time":"2026-03-12T00:09:5%dZ","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM-%[1]d",` +
+		`"operationName":"%s","category":"Administrative","resultType":"%s","callerIpAddress":"198.51.100.%[1]d","identity":{"claims":{"name":"c:\\users\\%s"}}}`
+	const action = "MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION"
+	escaped := strings.ReplaceAll(action, "/", `\/`)
+	spelled := strings.Replace(action, "RUN", `\u0052UN`, 1)
+	var b strings.Builder
+	line := func(format string, args ...any) { b.WriteString(fmt.Sprintf(format, args...) + "\n") }
+	for i := range 3 { // one block, its lines in order
+		line(doc, 1, action, "success", "cmd.exe")                                                                             // plain, alerts
+		line(doc, 2, "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", "success", "x")                                                // plain, skipped
+		line(doc, 3, escaped, "success", "ps.exe")                                                                             // \/ escapes: alerts
+		line(doc, 4, spelled, "success", "sh")                                                                                 // \u escape: alerts
+		line(doc, 5, "MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACT\u0131ON", "success", "y")                               // ı: parsed, no alert
+		line(`{"records":[%s,%s]}`, fmt.Sprintf(raw, 6, action, "Success", "a"), fmt.Sprintf(raw, 7, escaped, "Success", "b")) // both alert
+		line(`{"records":[%s,%s]}`, fmt.Sprintf(raw, 8, "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", "Success", `c\\u`), fmt.Sprintf(raw, 9, spelled, "Start", "d"))
+		line(doc, 6+i, action, "failure", `d\\u0041`) // fails on its outcome
+	}
+	path := filepath.Join(t.TempDir(), "escapes.ndjson")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	on, off, onErr, offErr := huntBoth(t, "--rules", filepath.Join(repoRoot(t), "rules", "azure", "execution_vm_run_command.toml"), "--quiet=false", path)
+	if !bytes.Equal(on, off) {
+		t.Errorf("alerts differ: %d with the prefilter, %d without", bytes.Count(on, []byte("\n")), bytes.Count(off, []byte("\n")))
+	}
+	// Each spelling alerts once (alerts are de-duplicated by event):
+	// the plain, \/ and \u documents, the two raw records.
+	if n := bytes.Count(on, []byte("\n")); n != 5 {
+		t.Errorf("%d alerts, want 5", n)
+	}
+	onErr = regexp.MustCompile(`(?m)^    \(of the events read, \d+ held none.*\n`).ReplaceAll(onErr, nil)
+	if !bytes.Equal(onErr, offErr) {
+		t.Errorf("summaries differ:\nwith:\n%s\nwithout:\n%s", onErr, offErr)
 	}
 }

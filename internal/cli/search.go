@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -48,7 +49,8 @@ stderr with file:line:col, the rest are still searched), 2 for a bad query or ba
 With --language eql the query is an Elasticsearch EQL event query (category where condition), and
 the result is Elasticsearch's _eql/search one: the matching events that have the timestamp field,
 ordered by it (then by the tiebreaker field), the last --size of them (--result-position tail, the
-default) or the first (head). A sequence or sample query prints one line per sequence (sample),
+default) or the first (head); the pipes | head N and | tail N work as Elasticsearch's (the first pipe
+says which end, --size a limit beneath it). A sequence or sample query prints one line per sequence (sample),
 the objects of Elasticsearch's hits.sequences: {"join_keys":[...],"events":[{"_source":{...}} or
 {"missing":true}]}, ordered by their last event (samples by join key), --size of them at the
 --result-position; --count prints how many were found. Input order is not time order: search
@@ -137,7 +139,7 @@ func runSearch(env *Env, args []string) int {
 	var eqlOut *eqlResults
 	switch *language {
 	case "kuery", "kql":
-		m, ok = compileSearch(env, query, schema)
+		m, ok = compileSearch(env, query, dynamicSchema(schema, paths))
 	case "esql":
 		return withInputs(runSearchESQL(env, query, paths, *index, mappings, schema, *count || *explain || len(exceptionFiles) > 0))
 	case "eql":
@@ -145,15 +147,24 @@ func runSearch(env *Env, args []string) int {
 			fmt.Fprintln(env.Stderr, "vigil search: --size must be at least 1 and --result-position tail or head")
 			return exitUsage
 		}
+		schema = dynamicSchema(schema, paths)
 		if st, isSeq := isSequenceQuery(query); isSeq {
 			return withInputs(runSequenceSearch(env, &seqSearch{env: env, query: query, st: st, schema: schema, size: *size,
 				tail: *position == "tail", tsField: *tsField, tieField: *tieField, catField: *catField, count: *count},
 				*explain, exceptionFiles, valueLists, paths))
 		}
-		m, ok = compileSearchEQL(env, query, *catField, schema)
+		var limits []match.Limit
+		m, limits, ok = compileSearchEQL(env, query, *catField, schema)
 		if ok {
 			eqlOut = &eqlResults{size: *size, head: *position == "head",
 				ts: m.Plan().Add(*tsField), tie: -1}
+			if len(limits) > 0 {
+				// Elasticsearch puts a limit of --size in the first pipe's
+				// direction under that pipe: the pipe, not
+				// --result-position, says which end is kept.
+				eqlOut.size, eqlOut.head = min(*size, limits[0].N), !limits[0].Tail
+				eqlOut.rest = limits[1:]
+			}
 			if *tieField != "" {
 				eqlOut.tie = m.Plan().Add(*tieField)
 			}
@@ -290,24 +301,32 @@ func searchQueryError(env *Env, query string, err error) {
 	}
 }
 
-// compileSearchEQL parses and compiles a single-event EQL query.
-func compileSearchEQL(env *Env, query, categoryField string, schema *ecs.Schema) (*match.Matcher, bool) {
+// compileSearchEQL parses and compiles a single-event EQL query, with its
+// head and tail pipes as limits.
+func compileSearchEQL(env *Env, query, categoryField string, schema *ecs.Schema) (*match.Matcher, []match.Limit, bool) {
 	st, err := eql.Parse(query)
 	if err != nil {
 		searchQueryError(env, query, err)
-		return nil, false
+		return nil, nil, false
 	}
-	if c := match.Construct(st); c != "" {
-		fmt.Fprintf(env.Stderr, "vigil search: query: eql %s is not supported yet; search runs event queries (category where condition)\n", c)
-		return nil, false
-	}
-	now := env.Now()
-	m, err := match.CompileEQL(st, match.EQLOptions{Options: match.Options{Schema: schema, Now: func() time.Time { return now }}, CategoryField: categoryField})
+	limits, err := match.EQLLimits(st)
 	if err != nil {
 		searchQueryError(env, query, err)
-		return nil, false
+		return nil, nil, false
 	}
-	return m, true
+	event := *st
+	event.Pipes = nil
+	if c := match.Construct(&event); c != "" {
+		fmt.Fprintf(env.Stderr, "vigil search: query: eql %s is not supported yet; search runs event queries (category where condition)\n", c)
+		return nil, nil, false
+	}
+	now := env.Now()
+	m, err := match.CompileEQL(&event, match.EQLOptions{Options: match.Options{Schema: schema, Now: func() time.Time { return now }}, CategoryField: categoryField})
+	if err != nil {
+		searchQueryError(env, query, err)
+		return nil, nil, false
+	}
+	return m, limits, true
 }
 
 // eqlResults keeps the events an EQL search prints: ordered by timestamp,
@@ -315,6 +334,7 @@ func compileSearchEQL(env *Env, query, categoryField string, schema *ecs.Schema)
 type eqlResults struct {
 	size    int
 	head    bool
+	rest    []match.Limit // the pipes after the first, applied to the kept events
 	ts, tie event.FieldID // tie < 0: no tiebreaker
 	kept    []outcome
 	seq     int
@@ -355,7 +375,24 @@ func (r *eqlResults) trim() []outcome {
 // results returns the events to print, in time order.
 func (r *eqlResults) results() []outcome {
 	r.kept = r.trim()
-	return r.kept
+	from, to := match.ApplyLimits(len(r.kept), r.rest, len(r.kept), false)
+	return r.kept[from:to]
+}
+
+// tieKey renders a tiebreaker value so that comparing keys as strings
+// orders values as Elasticsearch sorts the field: numbers by value (before
+// any text), text by its bytes. A missing tiebreaker is "", first.
+func tieKey(v event.Value) string {
+	if v.Kind == event.KindNumber {
+		bits := math.Float64bits(v.Num)
+		if v.Num < 0 {
+			bits = ^bits
+		} else {
+			bits |= 1 << 63
+		}
+		return fmt.Sprintf("\x01%016x", bits)
+	}
+	return "\x02" + v.String()
 }
 
 // eventNanos reads an event time: ISO 8601 text or epoch milliseconds.
@@ -423,7 +460,7 @@ func (s *searcher) record(w *worker, c *chunk, rec input.Record) {
 		o := outcome{hit: ok, at: at}
 		if s.eql.tie >= 0 {
 			if vs := w.ev.Values(s.eql.tie); len(vs) > 0 {
-				o.tie = vs[0].String()
+				o.tie = tieKey(vs[0])
 			}
 		}
 		if ok && !s.count && !s.explain {

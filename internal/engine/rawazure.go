@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"bytes"
+	"unsafe"
+
 	"github.com/vigil-project/vigil/internal/normalize"
 	"github.com/vigil-project/vigil/internal/normalize/azure"
 )
@@ -78,9 +81,69 @@ func AzureShapes(index string, enriched bool) []Shape {
 // IndexOf returns the index of the document the raw record would make
 // ("" when no stream of Vigil's takes it).
 func (f *AzureRawFilter) IndexOf(raw []byte) string {
+	if activityByText(raw) {
+		return f.index[azure.ActivityLogs]
+	}
 	s := normalize.StreamOf(raw)
 	if s < 0 || int(s) >= azure.Streams {
 		return ""
 	}
 	return f.index[s]
+}
+
+// categoryKey is the end of the keys category and Category, searched for
+// by its g.
+var categoryKey = []byte(`ategory"`)
+
+// activityByText reports, from the text of a raw record alone, that
+// normalize.StreamOf would route it to the activity logs: every key spelt
+// category or Category in it, at any depth, has a string value (without
+// escapes) that routes there, so the top-level one, if any, does; and
+// with none, a record goes there too. false means "look closer"
+// (StreamOf), never another stream: what StreamOf walks the record's top
+// level for, this finds with one search in the common case.
+func activityByText(raw []byte) bool {
+	const g = 3 // categoryKey[g] == 'g', the rarest of its bytes in raw records
+	for i := g; ; {
+		j := bytes.IndexByte(raw[i:], 'g')
+		if j < 0 {
+			return true
+		}
+		at := i + j - g // raw[at-1] should be c or C, raw[at-2] the key's quote
+		i = at + g + 1
+		if at < 2 || !bytes.HasPrefix(raw[at:], categoryKey) || raw[at-2] != '"' || (raw[at-1] != 'c' && raw[at-1] != 'C') {
+			continue // another word, key or value
+		}
+		i = at + len(categoryKey)
+		if at >= 3 && raw[at-3] == '\\' {
+			return false // an escaped quote: which string is which is unclear
+		}
+		k := skipBlank(raw, i)
+		if k >= len(raw) || raw[k] != ':' {
+			continue // a value "category", not a key
+		}
+		k = skipBlank(raw, k+1)
+		if k >= len(raw) || raw[k] != '"' {
+			return false // null, an object (the REST shape) or another value
+		}
+		end := bytes.IndexByte(raw[k+1:], '"')
+		if end < 0 {
+			return false
+		}
+		v := raw[k+1 : k+1+end]
+		if bytes.IndexByte(v, '\\') >= 0 {
+			return false
+		}
+		if azure.Route(unsafe.String(unsafe.SliceData(v), len(v)), true) != azure.ActivityLogs {
+			return false
+		}
+		i = k + 1 + end + 1
+	}
+}
+
+func skipBlank(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }

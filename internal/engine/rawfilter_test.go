@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-project/vigil/bench/gen"
 	"github.com/vigil-project/vigil/internal/match"
 )
 
@@ -284,5 +285,185 @@ func TestTuneKeepsVerdicts(t *testing.T) {
 	}
 	if hits == 0 {
 		t.Fatal("no line passed: the test proves nothing")
+	}
+}
+
+// TestPlainScan checks PlainScan against a direct look at each piece, the
+// pieces asked for in order (a block's lines) and, now and then, going
+// back.
+func TestPlainScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("abu/u/\n{}\"\\\\\\\xc4\xc5\xe2\xc3")
+	for range 500 {
+		text := make([]byte, r.IntN(200))
+		for i := range text {
+			if r.IntN(8) == 0 {
+				text[i] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				text[i] = 'x'
+			}
+		}
+		var p PlainScan
+		p.Reset(text)
+		from := 0
+		for range 20 {
+			if r.IntN(5) == 0 {
+				from = r.IntN(len(text) + 1) // back or forth
+			}
+			to := min(from+r.IntN(40), len(text))
+			piece := text[from:to]
+			want := !spells(piece) && !slices.ContainsFunc(piece, func(c byte) bool { return bytes.IndexByte(plainBytes[1:], c) >= 0 })
+			got := p.Plain(from, to)
+			if got && !want {
+				t.Fatalf("Plain(%d, %d) of %q: plain, but %q is not", from, to, text, piece)
+			}
+			// Next to a backslash (which no line or JSON value starts
+			// or, but for a broken one, ends with) it may say no.
+			edge := (from > 0 && text[from-1] == '\\') || (to > 0 && text[to-1] == '\\')
+			if got != want && !edge {
+				t.Fatalf("Plain(%d, %d) of %q = %v, want %v", from, to, text, got, want)
+			}
+			from = to
+		}
+		if p.Plain(0, len(text)+1) || p.Plain(-1, 0) {
+			t.Fatal("a piece outside the text is plain")
+		}
+	}
+}
+
+func TestPlainScanWithin(t *testing.T) {
+	text := []byte(`{"a":1}` + "\n" + `{"b":2}`)
+	var p PlainScan
+	p.Reset(text)
+	if from, ok := p.Within(text[8:]); !ok || from != 8 {
+		t.Errorf("Within(line 2) = %d, %v", from, ok)
+	}
+	if from, ok := p.Within(text[1:4]); !ok || from != 1 {
+		t.Errorf("Within(a key) = %d, %v", from, ok)
+	}
+	if _, ok := p.Within(bytes.Clone(text[8:])); ok {
+		t.Error("a copy is within the text")
+	}
+	if _, ok := p.Within(nil); ok {
+		t.Error("nil is within the text")
+	}
+}
+
+// TestPassPlainKeepsVerdicts checks that PassPlain answers as Pass on every
+// text PlainScan calls plain, with few literals and with many.
+func TestPassPlainKeepsVerdicts(t *testing.T) {
+	lits := func(l ...string) func(match.Origin) match.Prefilter {
+		return func(match.Origin) match.Prefilter { return match.Prefilter{Literals: l} }
+	}
+	few := []*Rule{{Prefilter: lits("microsoft.compute/x/action")}, {Prefilter: lits("gdb", "kill")}}
+	many := slices.Clone(few)
+	for i := range 40 {
+		many = append(many, &Rule{Prefilter: lits(fmt.Sprintf("word%d", i))})
+	}
+	words := []string{"microsoft.compute/", "X/", "action", "gdb", "GDB", "kiLL", "\u0131", "\u212a", "é", `\/`, `\u0041`, "word1", "WORD39", " ", `C:\\users`, `\"`}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, rules := range [][]*Rule{few, many} {
+		f := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+		var s1, s2 RawScratch
+		plain, hits := 0, 0
+		for range 5000 {
+			var b strings.Builder
+			b.WriteString(`{"x":"`)
+			for range r.IntN(8) {
+				b.WriteString(words[r.IntN(len(words))])
+			}
+			b.WriteString(`"}`)
+			line := []byte(b.String())
+			var p PlainScan
+			p.Reset(line)
+			want := f.Pass(line, &s1)
+			if !p.Plain(0, len(line)) {
+				if !want {
+					t.Fatalf("Pass(%s) = false on a text that is not plain", line)
+				}
+				continue
+			}
+			plain++
+			if want {
+				hits++
+			}
+			if got := f.PassPlain(line, &s2); got != want {
+				t.Fatalf("PassPlain(%s) = %v, Pass %v", line, got, want)
+			}
+		}
+		if plain == 0 || hits == 0 {
+			t.Fatalf("%d plain lines, %d passed: the test proves nothing", plain, hits)
+		}
+	}
+}
+
+// TestPairProbe checks the pair probe against indexFold on texts made of
+// pieces of the literal, in both cases, cut and shifted, so that
+// occurrences fall at every offset from the probes.
+func TestPairProbe(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, lit := range []string{"microsoft.compute/virtualmachines/runcommand/action", "aaaaaaaaaaaaaaaaab", "abcabcabcabcabcabcabd", "0123456789abcdef"} {
+		p := newPairProbe([]byte(lit))
+		found := 0
+		for range 3000 {
+			var b strings.Builder
+			for range r.IntN(6) {
+				piece := lit[r.IntN(len(lit)):]
+				if r.IntN(3) == 0 {
+					piece = lit
+				}
+				piece = piece[:r.IntN(len(piece)+1)]
+				if r.IntN(2) == 0 {
+					piece = strings.ToUpper(piece)
+				}
+				b.WriteString(strings.Repeat("x", r.IntN(20)))
+				b.WriteString(piece)
+			}
+			text := []byte(b.String())
+			want := ContainsFold(text, []byte(lit))
+			if got := p.find(text, []byte(lit)); got != want {
+				t.Fatalf("probe of %q in %q = %v, want %v", lit, text, got, want)
+			}
+			if want {
+				found++
+			}
+		}
+		if found == 0 {
+			t.Fatalf("%q: never found: the test proves nothing", lit)
+		}
+	}
+}
+
+// TestTuneProbes checks that Tune probes the seed rule's operation name on
+// the benchmark's lines (its bytes are all common there) and not a short
+// literal, and that the verdicts stay those of the static filter.
+func TestTuneProbes(t *testing.T) {
+	var data bytes.Buffer
+	if _, err := gen.Write(&data, gen.Options{Events: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	lits := func(l ...string) func(match.Origin) match.Prefilter {
+		return func(match.Origin) match.Prefilter { return match.Prefilter{Literals: l} }
+	}
+	rules := []*Rule{{Prefilter: lits("microsoft.compute/virtualmachines/runcommand/action")}, {Prefilter: lits("succe")}}
+	static := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	tuned := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	tuned.Tune(data.Bytes())
+	if tuned.probes == nil || tuned.probes[0] == nil || tuned.probes[1] != nil {
+		t.Fatalf("probes %v: want the operation name's only", tuned.probes)
+	}
+	var s1, s2 RawScratch
+	hits := 0
+	for l := range bytes.SplitSeq(data.Bytes(), []byte{'\n'}) {
+		want := static.Pass(l, &s1)
+		if got := tuned.Pass(l, &s2); got != want {
+			t.Fatalf("tuned Pass(%s) = %v, static %v", l, got, want)
+		}
+		if want {
+			hits++
+		}
+	}
+	if hits == 0 {
+		t.Fatal("no line passed")
 	}
 }

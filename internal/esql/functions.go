@@ -242,19 +242,26 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			return cexpr{}, err
 		}
 		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
+			// 1-based (0 counts as 1); a negative start counts from the end.
 			rs := []rune(v[0].(string))
 			start := int(v[1].(int64))
-			if start <= 0 {
-				start = 1
+			switch {
+			case start > 0:
+				start--
+			case start < 0:
+				start += len(rs)
 			}
-			if start > len(rs) {
-				return ""
-			}
-			n := len(rs) - start + 1
+			start = min(max(start, 0), len(rs))
+			end := len(rs)
 			if len(v) == 3 {
-				n = min(n, max(int(v[2].(int64)), 0))
+				n := int(v[2].(int64))
+				if n < 0 {
+					r.fail(self, "java.lang.IllegalArgumentException: Length parameter cannot be negative, found ["+strconv.Itoa(n)+"]")
+					return nil
+				}
+				end = min(end, start+n)
 			}
-			return string(rs[start-1 : start-1+n])
+			return string(rs[start:end])
 		}), nil
 	case "LEFT", "RIGHT":
 		if err := c.arity(e, args, 2, 2); err != nil {
@@ -800,6 +807,16 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 				return math.Log10(x)
 			}
 			return math.Exp(x)
+		}), nil
+	case "HYPOT":
+		if err := c.arity(e, args, 2, 2); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "nn"); err != nil {
+			return cexpr{}, err
+		}
+		return c.scalar(e, Double, args, func(r *Run, self *cexpr, v []any) any {
+			return math.Hypot(toFloat(v[0]), toFloat(v[1]))
 		}), nil
 	case "POW":
 		if err := c.arity(e, args, 2, 2); err != nil {

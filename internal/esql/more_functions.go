@@ -66,6 +66,9 @@ func init() {
 		mvFunctions[n] = hashFn(digest)
 	}
 	mvFunctions["BUCKET"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
+		if len(args) == 4 {
+			return c.autoBucket(e, args)
+		}
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err
 		}
@@ -85,7 +88,7 @@ func init() {
 			}), nil
 		}
 		return cexpr{}, c.errorf(e.At, "write BUCKET(@timestamp, 1 hour) or BUCKET(bytes, 100)",
-			"BUCKET takes a date and a time span, or a number and a constant width (the forms with a bucket count and a range are not supported)")
+			"BUCKET takes a date and a time span, a number and a constant width, or a field, a bucket count and a range")
 	}
 	mvFunctions["SIGNUM"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
 		if err := c.arity(e, args, 1, 1); err != nil {

@@ -191,7 +191,12 @@ func (r *Run) fail(e *cexpr, msg string) {
 			e.pos.Line, e.pos.Col, e.text, maxFailures))
 	}
 	if n < maxFailures {
-		r.warnings = append(r.warnings, fmt.Sprintf("Line %d:%d: %s", e.pos.Line, e.pos.Col, msg))
+		// Elasticsearch sends warnings as response headers, and a header
+		// value already sent is not repeated: each message appears once.
+		w := fmt.Sprintf("Line %d:%d: %s", e.pos.Line, e.pos.Col, msg)
+		if !slices.Contains(r.warnings, w) {
+			r.warnings = append(r.warnings, w)
+		}
 	}
 }
 

@@ -452,6 +452,16 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 			return nil, c.retype(spec.args[0], Double, c.errorf(call.Args[0].Pos(), "", "%s needs a number, not [%s] of type %s", call.Name, call.Args[0], spec.args[0].typ))
 		}
 		spec.typ = Double
+	case "WEIGHTED_AVG":
+		if err := need(2, 2); err != nil {
+			return nil, err
+		}
+		for i, a := range spec.args {
+			if !a.typ.isNumeric() && a.typ != Null {
+				return nil, c.retype(a, Double, c.errorf(call.Args[i].Pos(), "", "WEIGHTED_AVG needs numbers, not [%s] of type %s", call.Args[i], a.typ))
+			}
+		}
+		spec.typ = Double
 	case "TOP":
 		if err := need(3, 3); err != nil {
 			return nil, err
@@ -483,6 +493,8 @@ func newAggState(a *aggSpec) aggState {
 		return &sumState{a: a}
 	case "AVG":
 		return &avgState{a: a}
+	case "WEIGHTED_AVG":
+		return &weightedAvgState{a: a}
 	case "FIRST", "LAST":
 		return &firstState{a: a, last: a.name == "LAST"}
 	case "TOP":
@@ -724,6 +736,36 @@ func (s *avgState) result(*Run) any {
 		return nil
 	}
 	return s.sum / float64(s.n)
+}
+
+// weightedAvgState is WEIGHTED_AVG(number, weight): the sum of number
+// times weight over the sum of the weights, over the rows where both are
+// single values (a multi-valued one makes the product null, as
+// Elasticsearch's multiplication does).
+type weightedAvgState struct {
+	a        *aggSpec
+	num, den float64
+}
+
+func (s *weightedAvgState) add(r *Run, row []any) {
+	v, ok := s.a.arg(r, row)
+	if !ok || v == nil {
+		return
+	}
+	w := s.a.args[1].ev(r, row)
+	if w == nil || len(values(v)) != 1 || len(values(w)) != 1 {
+		return
+	}
+	x, y := toFloat(values(v)[0]), toFloat(values(w)[0])
+	s.num += x * y
+	s.den += y
+}
+
+func (s *weightedAvgState) result(*Run) any {
+	if s.den == 0 {
+		return nil
+	}
+	return s.num / s.den
 }
 
 // quantileState keeps the values of MEDIAN, PERCENTILE and the deviation

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/vigil-project/vigil/bench/gen"
 )
 
 type item struct {
@@ -102,5 +104,36 @@ func TestBlocksGzipAndWholeDocuments(t *testing.T) {
 	r := NewReader(strings.NewReader(`[{"a":1},{"a":2}]`), "f")
 	if lines, err := r.Lines(); err != nil || lines {
 		t.Errorf("a JSON array: Lines() = %v, %v, want false", lines, err)
+	}
+}
+
+// BenchmarkExpandEnvelopes measures splitting the benchmark's raw Azure
+// envelope lines into their records (AppendExpanded), as a hunt's workers
+// do.
+func BenchmarkExpandEnvelopes(b *testing.B) {
+	var data bytes.Buffer
+	if _, err := gen.Write(&data, gen.Options{Events: 20000}); err != nil {
+		b.Fatal(err)
+	}
+	var lines [][]byte
+	size := 0
+	for l := range bytes.SplitSeq(bytes.TrimSpace(data.Bytes()), []byte{'\n'}) {
+		if looksLikeEnvelope(l) {
+			lines = append(lines, l)
+			size += len(l)
+		}
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var items []Item
+	for b.Loop() {
+		n := 0
+		for _, l := range lines {
+			items = AppendExpanded(items[:0], Record{Data: l, Line: 1, Index: -1, Unchecked: true})
+			n += len(items)
+		}
+		if n < len(lines) {
+			b.Fatal("no records")
+		}
 	}
 }

@@ -129,7 +129,9 @@ func Open(path string, stdin io.Reader) (*Reader, error) {
 
 // NewReader reads records from r; name is used in locations.
 func NewReader(r io.Reader, name string) *Reader {
-	return &Reader{name: name, br: bufio.NewReaderSize(r, 1<<20), limit: maxLine}
+	// A block of NextBlock at least this size is read straight into the
+	// block, not through the buffer: the pipeline's (256 KiB) are.
+	return &Reader{name: name, br: bufio.NewReaderSize(r, 256<<10), limit: maxLine}
 }
 
 // start detects gzip and the document shape.
@@ -280,32 +282,41 @@ func AppendExpanded(items []Item, rec Record) []Item {
 	if !rec.Unchecked || rec.Index >= 0 || rec.Col > 0 || !looksLikeEnvelope(rec.Data) {
 		return append(items, Item{Record: rec})
 	}
-	els, ok := splitEnvelope(rec.Data)
-	if !ok {
-		// Not an envelope, or a broken one: the full check places the fault.
-		if col, err := validate(rec.Data); err != nil {
-			return append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}})
-		}
-		raw, isEnv := envelope(rec.Data)
-		if !isEnv {
-			rec.Unchecked = false
-			return append(items, Item{Record: rec})
-		}
-		for _, r := range raw {
-			els = append(els, r)
-		}
+	// The elements go straight into items (no slice of them per line);
+	// a split that fails half-way takes them back.
+	n0, i := len(items), 0
+	if eachElement(rec.Data, func(el []byte) {
+		items = appendElement(items, rec, i, el)
+		i++
+	}) {
+		return items
 	}
-	for i, el := range els {
-		b := bytes.TrimSpace(el)
-		if len(b) == 0 || b[0] != '{' {
-			items = append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("element %d is not a JSON object", i)}})
-			continue
-		}
-		// Elements are left unchecked: the caller's parser validates each
-		// one in the pass it makes anyway.
-		items = append(items, Item{Record: Record{Data: b, Source: rec.Source, Line: rec.Line, Index: i, Unchecked: true}})
+	items = items[:n0]
+	// Not an envelope, or a broken one: the full check places the fault.
+	if col, err := validate(rec.Data); err != nil {
+		return append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}})
+	}
+	raw, isEnv := envelope(rec.Data)
+	if !isEnv {
+		rec.Unchecked = false
+		return append(items, Item{Record: rec})
+	}
+	for i, el := range raw {
+		items = appendElement(items, rec, i, el)
 	}
 	return items
+}
+
+// appendElement appends element i of the envelope rec, or the error that
+// stands in its place.
+func appendElement(items []Item, rec Record, i int, el []byte) []Item {
+	b := bytes.TrimSpace(el)
+	if len(b) == 0 || b[0] != '{' {
+		return append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("element %d is not a JSON object", i)}})
+	}
+	// Elements are left unchecked: the caller's parser validates each
+	// one in the pass it makes anyway.
+	return append(items, Item{Record: Record{Data: b, Source: rec.Source, Line: rec.Line, Index: i, Unchecked: true}})
 }
 
 // splitEnvelope splits {"records":[...]} or {"value":[...]} (the only key)
@@ -314,9 +325,20 @@ func AppendExpanded(items []Item, rec Record) []Item {
 // is not exactly such an envelope or its structure is broken; the elements
 // themselves are not validated.
 func splitEnvelope(b []byte) (els [][]byte, ok bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	if !eachElement(b, func(el []byte) { els = append(els, el) }) {
 		return nil, false
+	}
+	return els, true
+}
+
+// eachElement is splitEnvelope calling fn with each element; when it
+// returns false, fn may have been called with the elements before the
+// fault.
+func eachElement(b []byte, fn func(el []byte)) bool {
+	i := skipSpace(b, 0)
+	n := 0
+	if i >= len(b) || b[i] != '{' {
+		return false
 	}
 	i = skipSpace(b, i+1)
 	var key string
@@ -326,48 +348,49 @@ func splitEnvelope(b []byte) (els [][]byte, ok bool) {
 	case bytes.HasPrefix(b[i:], []byte(`"value"`)):
 		key = `"value"`
 	default:
-		return nil, false
+		return false
 	}
 	i = skipSpace(b, i+len(key))
 	if i >= len(b) || b[i] != ':' {
-		return nil, false
+		return false
 	}
 	i = skipSpace(b, i+1)
 	if i >= len(b) || b[i] != '[' {
-		return nil, false
+		return false
 	}
 	i++
 	for {
 		i = skipSpace(b, i)
-		if i < len(b) && b[i] == ']' && len(els) == 0 {
+		if i < len(b) && b[i] == ']' && n == 0 {
 			i++
 			break
 		}
 		start := i
 		end, ok := skipValue(b, i)
 		if !ok {
-			return nil, false
+			return false
 		}
-		els = append(els, b[start:end])
+		fn(b[start:end])
+		n++
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return nil, false
+			return false
 		}
 		if b[i] == ',' {
 			i++
 			continue
 		}
 		if b[i] != ']' {
-			return nil, false
+			return false
 		}
 		i++
 		break
 	}
 	i = skipSpace(b, i)
 	if i >= len(b) || b[i] != '}' || skipSpace(b, i+1) != len(b) {
-		return nil, false // another key, or trailing bytes
+		return false // another key, or trailing bytes
 	}
-	return els, true
+	return true
 }
 
 func skipSpace(b []byte, i int) int {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -253,7 +254,7 @@ func naiveEQLValues(ev *event.Event, e eql.Expr) []val {
 		return out
 	case *eql.Neg:
 		var out []val
-		for _, v := range naiveEQLValues(ev, x.X) {
+		for _, v := range naiveScriptValues(ev, x.X) {
 			if !x.Plus {
 				v.n = -v.n
 			}
@@ -263,8 +264,8 @@ func naiveEQLValues(ev *event.Event, e eql.Expr) []val {
 	case *eql.Arith:
 		op := map[eql.ArithOp]byte{eql.Add: '+', eql.Sub: '-', eql.Mul: '*', eql.Div: '/', eql.Mod: '%'}[x.Op]
 		var out []val
-		for _, a := range naiveEQLValues(ev, x.L) {
-			for _, b := range naiveEQLValues(ev, x.R) {
+		for _, a := range naiveScriptValues(ev, x.L) {
+			for _, b := range naiveScriptValues(ev, x.R) {
 				if v, ok := arith(op)(false, []val{a, b}); ok {
 					out = append(out, v)
 				}
@@ -274,8 +275,13 @@ func naiveEQLValues(ev *event.Event, e eql.Expr) []val {
 	case *eql.Call:
 		f := eqlFuncs[strings.ToLower(x.Name)]
 		args := make([][]val, len(x.Args))
+		query := f.name == "cidrmatch" || (f.name == "startswith" || f.name == "endswith" || f.name == "stringcontains") && naiveIsConst(x.Args[1])
 		for i, a := range x.Args {
-			args[i] = naiveEQLValues(ev, a)
+			if query && i == 0 {
+				args[i] = naiveEQLValues(ev, a)
+			} else {
+				args[i] = naiveScriptValues(ev, a)
+			}
 		}
 		if f.name == "cidrmatch" {
 			var out []val
@@ -327,6 +333,33 @@ func naiveEQLValues(ev *event.Event, e eql.Expr) []val {
 		return []val{boolVal(false)}
 	}
 	return nil
+}
+
+// naiveScriptValues is what a script of Elasticsearch reads for e: for a
+// field, its doc values sorted (keywords by bytes, numbers by value, IP
+// addresses by their 16-byte form), the first of them.
+func naiveScriptValues(ev *event.Event, e eql.Expr) []val {
+	vs := naiveEQLValues(ev, e)
+	f, isField := e.(*eql.Field)
+	if !isField || len(vs) < 2 {
+		return vs
+	}
+	ipField := eqlSchema.Type(f.Name()) == ecs.IP
+	sorted := append([]val(nil), vs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		switch {
+		case a.k == vNum:
+			return a.n < b.n
+		case a.k == vBool:
+			return !a.b && b.b
+		case ipField:
+			x, y := netip.MustParseAddr(a.s).As16(), netip.MustParseAddr(b.s).As16()
+			return string(x[:]) < string(y[:])
+		}
+		return a.s < b.s
+	})
+	return sorted[:1]
 }
 
 // FuzzEQLDifferential generates conditions and documents from a seed and

@@ -178,7 +178,25 @@ var eqlCases = []matchCase{
 	{`substring(kw, -4) == "ring"`, `{"kw":"start_substring"}`, true},
 	{`substring(kw, -4, -1) == "rin"`, `{"kw":"start_substring"}`, true},
 	{`substring(kw, 10, 2) == ""`, `{"kw":"start_substring"}`, true},
-	{`length(kw) > 3`, `{"kw":["ab","abcd"]}`, true},
+	// A function runs in Elasticsearch's script, which reads a field's first
+	// doc value: the least, as doc values are sorted.
+	{`length(kw) > 3`, `{"kw":["ab","abcd"]}`, false},
+	{`length(kw) > 3`, `{"kw":["abcd","xy"]}`, true},
+	{`length(kw) == 0`, `{"kw":["x",""]}`, true},
+	{`substring(kw, 0, 1) == "a"`, `{"kw":["zz","ab"]}`, true},
+	{`substring(kw, 0, 1) == "z"`, `{"kw":["zz","ab"]}`, false},
+	{`l + 1 == 3`, `{"l":[7,2]}`, true},
+	{`l + 1 == 8`, `{"l":[7,2]}`, false},
+	{`string(ip) == "::1"`, `{"ip":["10.0.0.1","::1"]}`, true},
+	{`string(ip) == "10.0.0.1"`, `{"ip":["fe80::1","10.0.0.1"]}`, true},
+	{`endsWith(string(ip), "0.1")`, `{"ip":["10.0.0.1","::1"]}`, false},
+	// startsWith, endsWith and stringContains of a field and a constant are
+	// queries: any value.
+	{`startsWith(kw, "zz")`, `{"kw":["zz","ab"]}`, true},
+	{`endsWith(kw, "z")`, `{"kw":["zz","ab"]}`, true},
+	{`stringContains(kw, "z")`, `{"kw":["zz","ab"]}`, true},
+	{`not stringContains(kw, "z")`, `{"kw":["zz","ab"]}`, false},
+	{`startsWith(kw, ck)`, `{"kw":["zz","ab"],"ck":"z"}`, false},
 	{`startsWith(kw, "x")`, `{}`, false},
 	{`not startsWith(kw, "x")`, `{}`, false},
 }

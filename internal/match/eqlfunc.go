@@ -45,6 +45,9 @@ func (c *eqlCompiler) expr(e eql.Expr) (expr, error) {
 		if t.Plus {
 			return x, nil
 		}
+		if fe, ok := x.(*fieldExpr); ok {
+			x = &docValueExpr{f: fe} // a script reads a field's first doc value
+		}
 		return c.fold(&funcExpr{name: "neg", args: []expr{x}, t: tNumber, fn: func(a []val) (val, bool) {
 			if a[0].k != vNum {
 				return val{}, false
@@ -268,6 +271,17 @@ func (c *eqlCompiler) call(call *eql.Call, src eql.Expr) (expr, error) {
 	}
 	if f.name == "cidrmatch" {
 		return c.cidrMatch(call, args, src)
+	}
+	// Elasticsearch runs a function as a query where it can, and a query
+	// tests every value of a field: startsWith, endsWith and stringContains
+	// of a field and a constant (prefix and wildcard queries) and cidrMatch
+	// of a field (a terms query). Any other function runs in a script, which
+	// reads one value of each field: its first doc value.
+	queryForm := (f.name == "startswith" || f.name == "endswith" || f.name == "stringcontains") && isConst(args[1])
+	for i, a := range args {
+		if fe, ok := a.(*fieldExpr); ok && !(queryForm && i == 0) {
+			args[i] = &docValueExpr{f: fe}
+		}
 	}
 	fold := call.Insensitive
 	impl := f.impl
@@ -585,4 +599,53 @@ func substring(_ bool, a []val) (val, bool) {
 		return strVal(""), true
 	}
 	return strVal(string(utf16.Decode(u[start:end]))), true
+}
+
+// docValueExpr reads a field as Elasticsearch's scripts read it: the first
+// of its doc values, which are kept sorted (keywords by their UTF-8 bytes,
+// numbers by value, IP addresses by their 16-byte form, booleans false
+// first), so the field's least value.
+type docValueExpr struct{ f *fieldExpr }
+
+func (e *docValueExpr) typ() etype { return e.f.t }
+
+func (e *docValueExpr) eval(ev *event.Event, buf []val) []val {
+	n := len(buf)
+	buf = e.f.eval(ev, buf)
+	if len(buf)-n <= 1 {
+		return buf
+	}
+	least := n
+	for i := n + 1; i < len(buf); i++ {
+		if docValueLess(e.f.t, buf[i], buf[least]) {
+			least = i
+		}
+	}
+	buf[n] = buf[least]
+	return buf[:n+1]
+}
+
+// docValueLess orders two values of a field of type t as its doc values are
+// sorted.
+func docValueLess(t etype, a, b val) bool {
+	switch t {
+	case tNumber:
+		return a.n < b.n
+	case tBool:
+		return !a.b && b.b
+	case tIP:
+		x, okx := parseIP(a.s)
+		y, oky := parseIP(b.s)
+		if okx && oky {
+			return ipKey(x) < ipKey(y)
+		}
+	}
+	return a.s < b.s
+}
+
+// ipKey is an address's 16-byte form, IPv4 mapped into IPv6, as Elasticsearch
+// indexes ip fields.
+func ipKey(a netip.Addr) string {
+	b := a.As16()
+	return string(b[:])
 }

@@ -3,6 +3,8 @@ package normalize
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // FuzzNormalize: any input is either normalized to a JSON object, passed
@@ -19,8 +21,21 @@ func FuzzNormalize(f *testing.F) {
 	f.Add([]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"timeGenerated":"bad","httpMethod":"GET","httpStatusCode":"200","requestUri":"/v2/t/$batch","roles":" ,a,"}}`))
 	f.Add([]byte(`{"category":"kube-audit","operationName":"x","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"},"EventProperties":"{}"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		valid := event.New(raw, nil).Err() == nil
 		for _, src := range []Source{Auto, AzureActivity, Azure, AzureSignIn, AzureAudit, AzureIdentityProtection, AzureGraph, AzureAADGraph, AzurePlatform} {
 			out, _, err := Normalize(raw, src, Options{})
+			if valid {
+				// A record the caller checked (the pipelines') is
+				// walked once, by the writer's own walk: the same
+				// document.
+				for _, strict := range []bool{false, true} {
+					want, _, wantErr := Normalize(raw, src, Options{Strict: strict})
+					got, _, gotErr := Normalize(raw, src, Options{Strict: strict, Valid: true})
+					if (gotErr != nil) != (wantErr != nil) || string(got) != string(want) {
+						t.Fatalf("%v (strict %v): checked record normalized otherwise:\nvalid: %s %v\nelse:  %s %v", src, strict, got, gotErr, want, wantErr)
+					}
+				}
+			}
 			if err != nil {
 				continue
 			}

@@ -127,9 +127,13 @@ type top struct {
 	category, Category                        int // the value's offset, -1 if absent
 }
 
-func readTop(raw []byte) top {
+func readTop(raw []byte) top { return readTopWith(raw, eachTopKey) }
+
+// readTopWith is readTop with a walk of the keys (eachTopKey, or an
+// azure.Doc's).
+func readTopWith(raw []byte, each func(raw []byte, fn func(key []byte, valueAt int) bool)) top {
 	t := top{category: -1, Category: -1}
-	eachTopKey(raw, func(k []byte, v int) bool {
+	each(raw, func(k []byte, v int) bool {
 		switch string(k) {
 		case "operationName":
 			t.op = true
@@ -198,6 +202,17 @@ func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options)
 	strict := opts.Strict
 	var t top
 	read := false
+	// A record the caller checked is walked once: the byte-level writer
+	// reads the ends of values the walk of its keys noted.
+	var d azure.Doc
+	readTop := readTop
+	if opts.Valid && opts.GeoIP == nil {
+		d = azure.NewDoc(raw)
+		defer d.Release()
+		readTop = func(raw []byte) top {
+			return readTopWith(raw, func(_ []byte, fn func([]byte, int) bool) { d.EachTopKey(fn) })
+		}
+	}
 	if src == Auto {
 		t, read = readTop(raw), true
 		src, strict = t.source(), true
@@ -223,7 +238,7 @@ func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options)
 			routed = streamOf(raw, t)
 		}
 		if routed != azure.NoStream {
-			out, warnings, done, err := appendFast(dst, appending, raw, t, routed, opts, strict)
+			out, warnings, done, err := appendFast(d, dst, appending, raw, t, routed, opts, strict)
 			if done {
 				return out, warnings, err
 			}
@@ -272,8 +287,9 @@ func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options)
 }
 
 // appendFast normalizes a record of stream st with the byte-level
-// writers; done false leaves it to the general path.
-func appendFast(dst []byte, appending bool, raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
+// writers (d's, when the caller readied one for raw); done false leaves it
+// to the general path.
+func appendFast(d azure.Doc, dst []byte, appending bool, raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
 	if !opts.Valid {
 		ev := scanPool.Get().(*event.Event)
 		ev.Reset(raw)
@@ -302,7 +318,14 @@ func appendFast(dst []byte, appending bool, raw []byte, t top, st azure.Stream, 
 		return doc
 	}
 	if st == azure.ActivityLogs {
-		out, warnings, ok, notActivity := azure.AppendActivity(into, raw, azure.Options{Ingested: opts.Ingested}, strict)
+		var out []byte
+		var warnings []string
+		var ok, notActivity bool
+		if d != (azure.Doc{}) {
+			out, warnings, ok, notActivity = d.AppendActivity(into, azure.Options{Ingested: opts.Ingested}, strict)
+		} else {
+			out, warnings, ok, notActivity = azure.AppendActivity(into, raw, azure.Options{Ingested: opts.Ingested}, strict)
+		}
 		switch {
 		case notActivity && strict:
 			return nil, nil, true, errNotRaw
@@ -318,7 +341,12 @@ func appendFast(dst []byte, appending bool, raw []byte, t top, st azure.Stream, 
 	if strict && !t.activityLike() {
 		return nil, nil, false, nil
 	}
-	out, warnings, ok := azure.AppendStream(into, raw, st, azure.Options{Ingested: opts.Ingested})
+	var ok bool
+	if d != (azure.Doc{}) {
+		out, warnings, ok = d.AppendStream(into, st, azure.Options{Ingested: opts.Ingested})
+	} else {
+		out, warnings, ok = azure.AppendStream(into, raw, st, azure.Options{Ingested: opts.Ingested})
+	}
 	if !ok {
 		return nil, nil, false, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 func TestDetect(t *testing.T) {
@@ -44,6 +46,15 @@ func TestAppendIsNormalize(t *testing.T) {
 		[]byte(`{"operationName":"X",`),
 		[]byte(`{"category":"AuditLogs","operationName":"Add user","time":"2026-01-01T00:00:00Z","properties":{"result":"success","targetResources":[{"id":"u"}]}}`),
 		[]byte(`{"category":"kube-audit","operationName":"X","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"}}`),
+		// Blanks, escaped keys, repeated and null categories: the walk of
+		// a checked record's keys (Options.Valid, azure.Doc) must read
+		// what eachTopKey does.
+		[]byte(" {\n \"category\" : \"SignInLogs\" ,\t\"operationName\":\"Sign-in activity\", \"time\" :\"2026-01-01T00:00:00Z\",\"properties\": { \"userId\" : \"u\" , \"a\":[ 1 , {\"b\" : \"c\\\"\"} ] } } "),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"AuditLogs","category":"SignInLogs","properties":{"ipAddress":"192.0.2.1"}}`),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":null,"Category":"AuditLogs","properties":{"result":"failure"}}`),
+		[]byte(`{"operation\u004eame":"X","time":"2026-01-01T00:00:00Z","category":"SignInLogs"}`),
+		[]byte(`{"operationName":"X","resourceId":"/subscriptions/s/resourceGroups/r","c\u0061tegory":"AuditLogs","category":"Administrative","x":{"category":"SignInLogs"}}`),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"SignIn\u004cogs"}`),
 	}
 	recs = append(recs, benchRecords(3)...)
 	for _, raw := range sampleRecords(t) {
@@ -55,16 +66,24 @@ func TestAppendIsNormalize(t *testing.T) {
 			for _, strict := range []bool{false, true} {
 				opts := Options{Strict: strict}
 				want, wantWarn, wantErr := Normalize(raw, src, opts)
-				got, warn, err := Append(append([]byte(nil), prefix...), raw, src, opts)
-				if (err != nil) != (wantErr != nil) || len(warn) != len(wantWarn) {
-					t.Errorf("%s as %v (strict %v): Append: %v %q, Normalize: %v %q", raw, src, strict, err, warn, wantErr, wantWarn)
-					continue
+				valids := []bool{false}
+				if event.New(raw, nil).Err() == nil {
+					valids = append(valids, true) // as the pipelines call it
 				}
-				if err != nil {
-					want = nil
-				}
-				if string(got) != string(prefix)+string(want) {
-					t.Errorf("%s as %v (strict %v):\nAppend:    %s\nNormalize: %s%s", raw, src, strict, got, prefix, want)
+				for _, valid := range valids {
+					opts.Valid = valid
+					got, warn, err := Append(append([]byte(nil), prefix...), raw, src, opts)
+					if (err != nil) != (wantErr != nil) || len(warn) != len(wantWarn) {
+						t.Errorf("%s as %v (strict %v, valid %v): Append: %v %q, Normalize: %v %q", raw, src, strict, valid, err, warn, wantErr, wantWarn)
+						continue
+					}
+					w := want
+					if err != nil {
+						w = nil
+					}
+					if string(got) != string(prefix)+string(w) {
+						t.Errorf("%s as %v (strict %v, valid %v):\nAppend:    %s\nNormalize: %s%s", raw, src, strict, valid, got, prefix, w)
+					}
 				}
 			}
 		}

@@ -59,7 +59,7 @@ type Query struct {
 	maxSpan  int64 // nanoseconds, 0: none
 	ts, tb   *match.KeyExpr
 	plan     *event.Plan
-	pipes    []limit
+	pipes    []match.Limit
 	opts     Options
 	firstPos int // first and last positive steps (-1: none)
 	lastPos  int
@@ -77,12 +77,6 @@ type step struct {
 	keys     []*match.KeyExpr
 	optional []bool
 	missing  bool
-}
-
-// limit is a head or tail pipe.
-type limit struct {
-	n    int
-	tail bool
 }
 
 // IsSample reports whether the query is a sample (else a sequence).
@@ -212,26 +206,16 @@ func Compile(st *eql.Statement, opts Options) (*Query, error) {
 			q.tb = tb
 		}
 	}
-	for _, p := range st.Pipes {
-		if p.Name != "head" && p.Name != "tail" {
-			return nil, compileErr(p.At, "pipe "+p.Name+" is not supported on "+kind(q)+"s (head and tail are)")
-		}
-		if q.sample && p.Name == "tail" {
-			return nil, compileErr(p.At, "pipe tail is not supported on samples")
-		}
-		n := -1
-		if len(p.Args) == 1 {
-			if num, ok := p.Args[0].(*eql.Number); ok && num.IsInteger() {
-				if v, err := strconv.Atoi(num.Text); err == nil {
-					n = v
-				}
-			}
-		}
-		if n < 0 {
-			return nil, compileErr(p.At, "pipe "+p.Name+" takes one non-negative integer")
-		}
-		q.pipes = append(q.pipes, limit{n: n, tail: p.Name == "tail"})
+	limits, err := match.EQLLimits(st)
+	if err != nil {
+		return nil, err
 	}
+	for i, l := range limits {
+		if q.sample && l.Tail {
+			return nil, compileErr(st.Pipes[i].At, "pipe tail is not supported on samples")
+		}
+	}
+	q.pipes = limits
 	return q, nil
 }
 

@@ -45,7 +45,7 @@ type Selection struct {
 	q     *Query
 	n     int  // results kept at most
 	tail  bool // keep the last n, else the first n
-	rest  []limit
+	rest  []match.Limit
 	size  int
 	kept  []*Result
 	added int
@@ -53,15 +53,17 @@ type Selection struct {
 
 // NewSelection returns the selection of q's results for a search of size
 // results (Elasticsearch's size, 10 by default in the API, 50 in its spec
-// tests) at the head or the tail. The query's own head and tail pipes, if
-// any, apply first and size then caps their result.
+// tests) at the head or the tail. With head or tail pipes, Elasticsearch
+// puts a limit of size in the first pipe's direction under that pipe (the
+// pipe then decides, not the result position), and each later pipe cuts
+// what the one before kept: match.ApplyLimits.
 func (q *Query) NewSelection(size int, tail bool) *Selection {
 	if q.sample {
 		tail = false // samples come in key order, from the first
 	}
 	s := &Selection{q: q, n: size, tail: tail, size: size}
 	if len(q.pipes) > 0 {
-		s.n, s.tail = q.pipes[0].n, q.pipes[0].tail
+		s.n, s.tail = min(size, q.pipes[0].N), q.pipes[0].Tail
 		s.rest = q.pipes[1:]
 	}
 	return s
@@ -110,21 +112,6 @@ func (s *Selection) Seen() int { return s.added }
 // Results returns the selected results in Elasticsearch's order.
 func (s *Selection) Results() []*Result {
 	out := slices.Clone(s.kept)
-	if len(s.q.pipes) > 0 {
-		for _, p := range s.rest {
-			out = cut(out, p.n, p.tail)
-		}
-		out = cut(out, s.size, false)
-	}
-	return out
-}
-
-func cut(rs []*Result, n int, tail bool) []*Result {
-	if n >= len(rs) {
-		return rs
-	}
-	if tail {
-		return rs[len(rs)-n:]
-	}
-	return rs[:n]
+	from, to := match.ApplyLimits(len(out), s.rest, len(out), false)
+	return out[from:to]
 }

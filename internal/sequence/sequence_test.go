@@ -342,6 +342,50 @@ func TestSequences(t *testing.T) {
 			want: []string{"3 4 | y"},
 		},
 		{
+			// Elasticsearch puts a limit of size in the first pipe's
+			// direction under that pipe: tail 3 of size 2 is the last 2.
+			name:  "size under a tail pipe",
+			query: `sequence by k [process where true] [file where true] | tail 3`,
+			size:  2,
+			events: []string{
+				ev("process", 1, "1", "k", "x"),
+				ev("file", 2, "2", "k", "x"),
+				ev("process", 3, "3", "k", "y"),
+				ev("file", 4, "4", "k", "y"),
+				ev("process", 5, "5", "k", "z"),
+				ev("file", 6, "6", "k", "z"),
+			},
+			want: []string{"3 4 | y", "5 6 | z"},
+		},
+		{
+			// The pipe decides the direction, not the result position.
+			name:  "head pipe with a tail position",
+			query: `sequence by k [process where true] [file where true] | head 5`,
+			size:  1,
+			tail:  true,
+			events: []string{
+				ev("process", 1, "1", "k", "x"),
+				ev("file", 2, "2", "k", "x"),
+				ev("process", 3, "3", "k", "y"),
+				ev("file", 4, "4", "k", "y"),
+			},
+			want: []string{"1 2 | x"},
+		},
+		{
+			name:  "tail pipe then head pipe, size under both",
+			query: `sequence by k [process where true] [file where true] | tail 3 | head 1`,
+			size:  2,
+			events: []string{
+				ev("process", 1, "1", "k", "x"),
+				ev("file", 2, "2", "k", "x"),
+				ev("process", 3, "3", "k", "y"),
+				ev("file", 4, "4", "k", "y"),
+				ev("process", 5, "5", "k", "z"),
+				ev("file", 6, "6", "k", "z"),
+			},
+			want: []string{"3 4 | y"},
+		},
+		{
 			name:  "missing event in between",
 			query: `sequence by k with maxspan=1s [process where true] ![network where true] [file where true]`,
 			events: []string{
@@ -403,7 +447,7 @@ func TestSamples(t *testing.T) {
 func TestCompileErrors(t *testing.T) {
 	for _, tt := range []struct{ query, want string }{
 		{`sequence [process where true] by k [file where true]`, "1:36: inconsistent number of join keys: 0 here, 1 in the first step"},
-		{`sequence [process where true] [file where true] | count`, "1:51: pipe count is not supported on sequences (head and tail are)"},
+		{`sequence [process where true] [file where true] | count`, "1:51: pipe count is not supported (Elasticsearch runs head and tail)"},
 		{`sequence ![process where true] ![file where true]`, "1:1: a sequence needs at least one step that is not a missing event"},
 		{`sequence [process where n == "a"] [file where true]`, "1:"},
 	} {

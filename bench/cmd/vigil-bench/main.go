@@ -51,7 +51,7 @@ type config struct {
 	dir       string
 	gzip      bool
 	only      map[string]bool
-	before    string // another vigil binary: its hunt steps run too, as <id>@before
+	before    string // another vigil binary: its hunt and normalize steps run too, as <id>@before
 }
 
 func main() {
@@ -72,7 +72,7 @@ func main() {
 	flag.StringVar(&c.md, "md", "", "also write the results as markdown to FILE")
 	flag.StringVar(&c.dir, "dir", "", "write the binaries and data sets to DIR and keep them (default: a temporary directory, removed)")
 	flag.BoolVar(&c.gzip, "gzip", false, "generate gzip-compressed input (MB/s then counts compressed bytes)")
-	flag.StringVar(&c.before, "before", "", "another `vigil` binary (an earlier build): each hunt step selected runs with it too, as step <id>@before, for before/after ratios in one run")
+	flag.StringVar(&c.before, "before", "", "another `vigil` binary (an earlier build): each hunt and normalize step selected runs with it too, as step <id>@before, for before/after ratios in one run")
 	steps := flag.String("steps", "", "comma-separated step ids to run (default: all); a runs anyway, being the baseline")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -153,7 +153,8 @@ func run(c config) error {
 		path         *string
 		st           *gen.Stats
 	}{{gen.RawSignIn, "es", &r.rawSignIn, &r.rawSignInSt}, {gen.RawAudit, "ea", &r.rawAudit, &r.rawAuditSt}} {
-		if c.only != nil && !c.only[k.step] && !c.only[k.step+"0"] && !c.only[k.step+"1"] {
+		h := "h" + k.step[1:] // hs, ha: the hunt steps over the same records
+		if c.only != nil && !c.only[k.step] && !c.only[k.step+"0"] && !c.only[k.step+"1"] && !c.only[h] && !c.only[h+"e"] {
 			continue
 		}
 		*k.path = filepath.Join(dir, "azure-raw-"+k.stream+ext)

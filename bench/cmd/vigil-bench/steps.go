@@ -97,6 +97,26 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 			step{id: x.id + "0", title: "plain JSON scan, raw " + x.what + " file", bin: r.scan, args: []string{"-field", "records.operationName", x.path}, events: n, bytes: b},
 			step{id: x.id, title: "normalize: raw " + x.what + " file", bin: r.vigil, args: []string{"normalize", x.path}, events: n, bytes: b, base: x.id + "0"},
 			step{id: x.id + "1", title: x.id + ", GOMAXPROCS=1", bin: r.vigil, args: []string{"normalize", x.path}, env: one, events: n, bytes: b, base: x.id + "0"})
+		// Elastic's Azure rules over the raw records and over the same
+		// records as ECS documents (vigil normalize's output): is hunting
+		// raw exports as cheap as hunting what the integration indexed?
+		h := "h" + x.id[1:]
+		if r.c.only != nil && !r.c.only[h] && !r.c.only[h+"e"] {
+			continue
+		}
+		azureRules := filepath.Join(corpus, "integrations", "azure")
+		if corpus == "" || !isDir(azureRules) {
+			r.skip(h, "hunt: Elastic's Azure rules, raw "+x.what+" file", "no detection-rules corpus with integrations/azure")
+			continue
+		}
+		ecs := strings.TrimSuffix(x.path, ".ndjson") + ".ecs.ndjson"
+		if err := r.normalizeTo(x.path, ecs); err != nil {
+			r.skip(h, "hunt: Elastic's Azure rules, raw "+x.what+" file", err.Error())
+			continue
+		}
+		all = append(all,
+			step{id: h + "e", title: "hunt: Elastic's Azure rules, " + x.what + " as ECS, GOMAXPROCS=1", bin: r.vigil, args: append(hunt(azureRules), ecs), env: one, events: n, bytes: fileSize(ecs)},
+			step{id: h, title: "hunt: Elastic's Azure rules, raw " + x.what + ", GOMAXPROCS=1 (vs " + h + "e)", bin: r.vigil, args: append(hunt(azureRules), x.path), env: one, events: n, bytes: b, base: h + "e"})
 	}
 	if len(docs) == 2 {
 		// The same events as one document: ratios to c, the NDJSON hunt.
@@ -113,9 +133,14 @@ func (r *runner) steps(events, raw string, shards, docs []string, corpus, corpus
 			continue
 		}
 		r.measure(s)
-		if r.c.before != "" && s.bin == r.vigil && len(s.args) > 0 && s.args[0] == "hunt" {
+		if r.c.before != "" && s.bin == r.vigil && len(s.args) > 0 && (s.args[0] == "hunt" || s.args[0] == "normalize") {
 			b := s
 			b.id, b.title, b.bin = s.id+"@before", s.title+" (-before binary)", r.c.before
+			for _, x := range all {
+				if x.id == s.base && x.bin == r.vigil {
+					b.base = s.base + "@before" // a vigil step as base: the earlier binary's run of it
+				}
+			}
 			r.measure(b)
 		}
 	}
@@ -263,4 +288,29 @@ func tail(s string, n int) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// normalizeTo writes vigil normalize's output for raw to path.
+func (r *runner) normalizeTo(raw, path string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(r.vigil, "normalize", raw)
+	cmd.Stdout = out
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("vigil normalize %s: %v: %s", raw, err, firstLine(stderr.String()))
+	}
+	return nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -39,6 +39,11 @@ func AppendActivity(dst, raw []byte, opts Options, strict bool) (out []byte, war
 		fastPool.Put(f)
 	}()
 	f.reset(raw)
+	return f.appendActivity(dst, opts, strict)
+}
+
+// appendActivity is AppendActivity with the writer reset on the record.
+func (f *fastDoc) appendActivity(dst []byte, opts Options, strict bool) (out []byte, warnings []string, ok, notActivity bool) {
 	if !f.activity(strict) {
 		return dst, nil, false, f.notActivity
 	}
@@ -93,10 +98,11 @@ type fastDoc struct {
 	shapeHash     uint64      // of the fields' paths, in the order they were put
 	bad           bool        // the record needs the general path (found on the way)
 	stripOriginal bool
-	rec           []byte  // the record (raw, unless a writer swapped in a text it parses)
-	ends          []int32 // endTable's
-	endsReady     bool    // ends is for rec
-	endStack      []int32 // valueEnd's        // event.original without its empty pairs
+	rec           []byte        // the record (raw, unless a writer swapped in a text it parses)
+	ends          []int32       // endTable's
+	endsReady     bool          // ends is for rec
+	endStack      []int32       // valueEnd's
+	indexes       []memberIndex // of the large objects read (find.go)
 }
 
 type kv struct {
@@ -121,6 +127,10 @@ func (f *fastDoc) reset(raw []byte) {
 	clear(f.tmp[:cap(f.tmp)])
 	clear(f.kvs[:cap(f.kvs)])
 	f.kvs = f.kvs[:0]
+	for i := range f.indexes {
+		f.indexes[i].base = nil
+	}
+	f.indexes = f.indexes[:0]
 }
 
 // put adds a field whose encoded value the caller appended to the arena

@@ -40,6 +40,13 @@ func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings
 		fastPool.Put(f)
 	}()
 	f.reset(raw)
+	return f.appendStream(dst, s, opts)
+}
+
+// appendStream is AppendStream (for a stream other than activity logs,
+// the record valid UTF-8 and no GeoIP) with the writer reset on the
+// record.
+func (f *fastDoc) appendStream(dst []byte, s Stream, opts Options) (out []byte, warnings []string, ok bool) {
 	switch s {
 	case SignInLogs:
 		ok = f.signIn(opts)
@@ -464,29 +471,9 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	if !ok {
 		return nil, false
 	}
-	return f.kvs[base:len(f.kvs):len(f.kvs)], true
-}
-
-// find returns the value of key among an object's members: the last of
-// repeated keys, as the decoder keeps; two keys that became one (snake
-// case) mark the record for the general path.
-func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
-	at := -1
-	for i := range ms {
-		// Length and last byte first: most keys differ there, without a
-		// call to compare the bytes.
-		k := ms[i].key
-		if len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && k == key {
-			if at >= 0 && ms[at].raw != ms[i].raw {
-				f.bad = true
-			}
-			at = i
-		}
-	}
-	if at < 0 {
-		return span{}, false
-	}
-	return ms[at].v, true
+	ms := f.kvs[base:len(f.kvs):len(f.kvs)]
+	f.index(ms)
+	return ms, true
 }
 
 // putMembers puts each member of ms not in skip as a field under prefix

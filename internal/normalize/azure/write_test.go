@@ -62,6 +62,12 @@ var streamCases = []string{
 	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","callerIpAddress":"","durationMs":1.5}`,
 	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","properties":{"tokenIssuedAt":"bad"}}`,
 	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","properties":{"requestUri":"not a uri","_BilledSize":1,"billed_size":2}}`,
+	// Objects large enough for find's index (find.go): repeated keys, keys
+	// the snake case makes one, a key looked up that is absent.
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"tenantId":"t","tenantId":"u","properties":{"p1":1,"p2":2,"p3":3,"p4":4,"p5":5,"p6":6,"p7":7,"p8":8,"p9":9,"appId":"x","appId":"y","userPrincipalName":"a@b","status":{"errorCode":50126,"failureReason":"r"},"ipAddress":"192.0.2.1","location":{"city":"c"}}}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"p1":1,"p2":2,"p3":3,"p4":4,"p5":5,"p6":6,"p7":7,"p8":8,"p9":9,"p10":10,"p11":11,"userId":"u","user_id":"v"}}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"p1":1,"p2":2,"p3":3,"p4":4,"p5":5,"p6":6,"p7":7,"p8":8,"p9":9,"p10":10,"p11":11,"p12":12,"ipAddress":"","ip_address":"2001:db8::1"}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"operationName":"A","operationName":"B","properties":{"p1":1,"p2":2,"p3":3,"p4":4,"p5":5,"p6":6,"p7":7,"p8":8,"p9":9,"p10":10,"p11":11,"result":"success","result":"failure"}}`,
 }
 
 // TestAppendStreamIsNormalize: each byte-level writer writes, byte for

@@ -1,0 +1,61 @@
+package azure
+
+import "unicode/utf8"
+
+// Doc is one raw record on its way through the byte-level writers, for a
+// caller that reads the record's top-level keys before it chooses a
+// writer (Normalize's detection and routing): its walk of the keys notes
+// where every value of the record ends, and the writer then reads those
+// ends instead of walking the record again.
+type Doc struct{ f *fastDoc }
+
+// NewDoc readies a writer for raw, one valid JSON object (the caller
+// checked it). Release it when done.
+func NewDoc(raw []byte) Doc {
+	f := fastPool.Get().(*fastDoc)
+	f.reset(raw)
+	return Doc{f}
+}
+
+// Release gives the writer back; d is not to be used after.
+func (d Doc) Release() {
+	if d.f == nil {
+		return
+	}
+	// Keep no reference to the record (strings alias it) in the pool.
+	d.f.reset(nil)
+	fastPool.Put(d.f)
+}
+
+// EachTopKey calls fn with each top-level key of the record (its bytes
+// between the quotes, escapes as written) and the offset of its value,
+// until fn returns false.
+func (d Doc) EachTopKey(fn func(key []byte, valueAt int) bool) {
+	f := d.f
+	raw := f.raw
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return
+	}
+	f.members(raw, i, func(k []byte, v span) bool { return fn(k, v.s) })
+}
+
+// AppendActivity is AppendActivity of the record.
+func (d Doc) AppendActivity(dst []byte, opts Options, strict bool) (out []byte, warnings []string, ok, notActivity bool) {
+	if opts.GeoIP != nil {
+		return dst, nil, false, false
+	}
+	return d.f.appendActivity(dst, opts, strict)
+}
+
+// AppendStream is AppendStream of the record.
+func (d Doc) AppendStream(dst []byte, s Stream, opts Options) (out []byte, warnings []string, ok bool) {
+	if s == ActivityLogs {
+		out, warnings, ok, notActivity := d.AppendActivity(dst, opts, false)
+		return out, warnings, ok && !notActivity
+	}
+	if opts.GeoIP != nil || !utf8.Valid(d.f.raw) {
+		return dst, nil, false
+	}
+	return d.f.appendStream(dst, s, opts)
+}

@@ -3,6 +3,7 @@ package azure
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -102,4 +103,34 @@ func orNothing(s string) string {
 		return "nothing"
 	}
 	return s
+}
+
+// TestAppendAADGraphTakes: the byte-level writer takes the AAD Graph
+// records it is meant to (so that TestAppendStreamIsNormalize compares
+// something) and leaves the pipeline's errors to the general path.
+func TestAppendAADGraphTakes(t *testing.T) {
+	take := [][]byte{hugeAADGraph()}
+	for _, c := range streamCases {
+		if strings.Contains(c, `"AzureADGraphActivityLogs","operationName"`) {
+			take = append(take, []byte(c))
+		}
+	}
+	if len(take) < 4 {
+		t.Fatalf("only %d records to take", len(take))
+	}
+	for _, raw := range take {
+		if _, _, ok := AppendStream(nil, raw, AADGraphActivityLogs, Options{}); !ok {
+			t.Errorf("declined: %.200s", raw)
+		}
+	}
+	for _, c := range []string{
+		`{"category":"AzureADGraphActivityLogs","properties":{"timeGenerated":"bad"}}`,
+		`{"category":"AzureADGraphActivityLogs","time":"2026-05-07T15:19:33Z","properties":{"issuedAt":"bad"}}`,
+		`{"category":"AzureADGraphActivityLogs","time":"2026-05-07T15:19:33Z","properties":{"requestUri":"not a uri"}}`,
+	} {
+		out, _, ok := AppendStream(nil, []byte(c), AADGraphActivityLogs, Options{})
+		if ok {
+			t.Errorf("%s: taken, but the pipeline fails it: %s", c, out)
+		}
+	}
 }

@@ -103,6 +103,7 @@ type fastDoc struct {
 	endsReady     bool          // ends is for rec
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
+	url           urlFields     // putURI's
 }
 
 type kv struct {

@@ -94,7 +94,7 @@ func graphLike(st Stream, service string, rec map[string]any, raw []byte, opts O
 			d.set("http.request.method", v)
 		}
 		if u, ok := props["request_uri"].(string); ok {
-			if uriParts(d, u) {
+			if uriParts(&d, u) {
 				delete(props, "request_uri")
 			} else {
 				d.appendUnique("error.message", "Processor uri_parts with tag uri_parts-properties-request_uri failed: unable to parse URI ["+u+"]")
@@ -164,8 +164,10 @@ func graphLike(st Stream, service string, rec map[string]any, raw []byte, opts O
 // does: url.original, scheme, domain, port, path, extension, query,
 // fragment, username and password, each a part of the text as written.
 // A path alone (the AAD Graph's requestUri) gives url.original and
-// url.path, as in Elastic's expected documents. false: not a URI.
-func uriParts(d doc0, s string) bool {
+// url.path, as in Elastic's expected documents. false: not a URI (some
+// fields may have been set then). d is a document (doc0) or a byte-level
+// writer's urlFields.
+func uriParts(d fieldSetter, s string) bool {
 	if s == "" || strings.ContainsAny(s, " \t\n\r") {
 		return false
 	}
@@ -349,18 +351,8 @@ func (f *fastDoc) graph(opts Options) bool {
 	}
 	if v, ok := f.find(props, "request_uri"); ok && f.raw[v.s] == '"' {
 		u, _ := f.str(v, true)
-		d := doc0{m: map[string]any{}}
-		if !uriParts(d, u) {
+		if _, ok := f.putURI(u); !ok {
 			return false // the pipeline's error: the general path
-		}
-		url, _ := d.m["url"].(map[string]any)
-		for _, k := range urlParts {
-			switch x := url[k].(type) {
-			case string:
-				f.putNonEmpty("url."+k, x)
-			case int:
-				f.putInt("url."+k, int64(x))
-			}
 		}
 		skip["request_uri"] = true
 	}
@@ -480,8 +472,39 @@ func (f *fastDoc) graph(opts Options) bool {
 	return true
 }
 
-// urlParts are the url fields uriParts writes.
-var urlParts = []string{"original", "scheme", "domain", "port", "path", "extension", "query", "fragment", "user_info", "username", "password"}
+// fieldSetter sets a field of a document by its dotted path.
+type fieldSetter interface{ set(path string, v any) }
+
+// urlFields puts the url fields uriParts sets as fields of a byte-level
+// writer's document (empty strings left out, as compact drops them), and
+// keeps url.path.
+type urlFields struct {
+	f    *fastDoc
+	path string
+}
+
+func (u *urlFields) set(path string, v any) {
+	switch x := v.(type) {
+	case string:
+		u.f.putNonEmpty(path, x)
+		if path == "url.path" {
+			u.path = x
+		}
+	case int:
+		u.f.putInt(path, int64(x))
+	}
+}
+
+// putURI puts the url fields of u as uriParts makes them; path is
+// url.path (empty when there is none); false: u is no URI (the pipeline's
+// error), and the record must take the general path.
+func (f *fastDoc) putURI(u string) (path string, ok bool) {
+	f.url = urlFields{f: f}
+	ok = uriParts(&f.url, u)
+	path = f.url.path
+	f.url = urlFields{}
+	return path, ok
+}
 
 // putSplit puts a list of the space-separated words of s (the pipeline's
 // split), empty words left out as dropEmptyFields leaves them.

@@ -58,6 +58,8 @@ func (f *fastDoc) appendStream(dst []byte, s Stream, opts Options) (out []byte, 
 		ok = f.platform(opts)
 	case GraphActivityLogs:
 		ok = f.graph(opts)
+	case AADGraphActivityLogs:
+		ok = f.aadGraph(opts)
 	default:
 		return dst, nil, false
 	}

@@ -5,7 +5,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // AADGraph maps an Azure AD Graph activity record (category
@@ -229,44 +231,68 @@ func anyDate(v any) (string, bool) {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z"), true
 }
 
+// anyTime is anyDate's time, not yet written (appendTimestamp writes it
+// as anyDate does).
+func anyTime(s string) (time.Time, bool) {
+	if t, ok := isoTime(s); ok {
+		return t, true
+	}
+	return parseTime(s)
+}
+
 // graphAction derives the AAD Graph pipeline's event.action from a
 // request path and method: the directory collection (the third part of
 // /v2/{tenant}/{collection}/..., else the second), without a leading $,
 // camelCase hyphenated and lower-cased, then a verb for the method:
 // GET /v2/t/servicePrincipals is service-principals-read.
 func graphAction(path, method string) string {
-	parts := strings.Split(path, "/")
-	if len(parts) < 3 {
-		return ""
+	return string(appendGraphAction(nil, path, method))
+}
+
+// appendGraphAction appends graphAction's action to dst (dst unchanged
+// when there is none).
+func appendGraphAction(dst []byte, path, method string) []byte {
+	// The parts strings.Split(path, "/") would give: [0] before the first
+	// slash, [1], [2], [3] after it.
+	_, rest, ok := strings.Cut(path, "/")
+	if !ok {
+		return dst
 	}
-	coll := parts[2]
-	if len(parts) >= 4 && parts[1] == "v2" {
-		coll = parts[3]
+	p1, rest, ok := strings.Cut(rest, "/")
+	if !ok {
+		return dst // fewer than three parts
+	}
+	coll, rest, more := strings.Cut(rest, "/")
+	if more && p1 == "v2" {
+		coll, _, _ = strings.Cut(rest, "/")
 	}
 	coll = strings.TrimPrefix(coll, "$")
 	if coll == "" {
-		return ""
+		return dst
 	}
-	var b strings.Builder
-	rs := []rune(coll)
-	for i, r := range rs {
-		if i > 0 && unicode.IsUpper(r) && !unicode.IsUpper(rs[i-1]) {
-			b.WriteByte('-')
+	// rune by rune as []rune(coll) reads it (U+FFFD for each invalid
+	// byte).
+	prevUpper := false
+	for i, r := range coll {
+		up := unicode.IsUpper(r)
+		if i > 0 && up && !prevUpper {
+			dst = append(dst, '-')
 		}
-		b.WriteRune(unicode.ToLower(r))
+		prevUpper = up
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 	}
-	verb := strings.ToLower(method)
+	dst = append(dst, '-')
 	switch method {
 	case "GET", "HEAD":
-		verb = "read"
+		return append(dst, "read"...)
 	case "POST":
-		verb = "execute"
+		return append(dst, "execute"...)
 	case "PATCH", "PUT":
-		verb = "update"
+		return append(dst, "update"...)
 	case "DELETE":
-		verb = "delete"
+		return append(dst, "delete"...)
 	}
-	return b.String() + "-" + verb
+	return append(dst, strings.ToLower(method)...)
 }
 
 // aadGraph is AADGraph written from the record's bytes (AppendStream).
@@ -301,14 +327,15 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 		return false
 	}
 	issued, hasIssued := f.findEither(props, "issued_at", "token_issued_at")
-	issuedAt := ""
+	var issuedAt time.Time
+	hasIssuedAt := false
 	if hasIssued && !f.isNull(issued) {
 		s, isString := f.str(issued, f.raw[issued.s] == '"')
-		d, ok := anyDate(s)
+		d, ok := anyTime(s)
 		if !isString || !ok {
 			return false // the pipeline's error: the general path
 		}
-		issuedAt = d
+		issuedAt, hasIssuedAt = d, true
 	}
 	// Properties that go elsewhere (taken: left out of the copy below).
 	var callerTaken, durationTaken, locationTaken, tenantTaken, uriTaken, agentTaken, userTaken bool
@@ -465,15 +492,15 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 		relUser.add(s)
 	}
 	if urlPath != "" && m != "" {
-		if a := graphAction(urlPath, m); a != "" {
-			f.putString("event.action", a)
+		if f.scratch = appendGraphAction(f.scratch[:0], urlPath, m); len(f.scratch) > 0 {
+			f.putString("event.action", unsafeString(f.scratch))
 		}
 	}
 	f.putRelated(relIP, true)
 	f.putRelated(relUser, true)
 
 	// The record, in snake case, without what went to ECS.
-	root := AADGraphActivityLogs.Root() + "."
+	const root = "azure.aadgraphactivitylogs."
 	for _, m := range top {
 		switch m.key {
 		case "time", "location", "tenant_id":
@@ -547,9 +574,9 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 				return false
 			}
 		}
-		if issuedAt != "" {
+		if hasIssuedAt {
 			at := len(f.arena)
-			f.arena = appendJSONString(f.arena, issuedAt)
+			f.arena = appendTimestamp(f.arena, issuedAt)
 			f.putKey(prefix, "token_issued_at", at, false)
 		}
 	}
@@ -611,12 +638,12 @@ func (f *fastDoc) aadGraphString(prefix, key string, v span) (written, ok bool) 
 		return true, true
 	case "time_generated":
 		s, _ := f.str(v, true)
-		d, ok := anyDate(s)
+		d, ok := anyTime(s)
 		if !ok {
 			return false, true
 		}
 		at := len(f.arena)
-		f.arena = appendJSONString(f.arena, d)
+		f.arena = appendTimestamp(f.arena, d)
 		f.putKey(prefix, key, at, false)
 		return true, true
 	}

@@ -104,6 +104,7 @@ type fastDoc struct {
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
 	url           urlFields     // putURI's
+	scratch       []byte        // a writer's, for a value built before it is put
 }
 
 type kv struct {

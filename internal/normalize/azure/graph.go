@@ -167,20 +167,20 @@ func graphLike(st Stream, service string, rec map[string]any, raw []byte, opts O
 // url.path, as in Elastic's expected documents. false: not a URI (some
 // fields may have been set then). d is a document (doc0) or a byte-level
 // writer's urlFields.
-func uriParts(d fieldSetter, s string) bool {
+func uriParts(d urlSetter, s string) bool {
 	if s == "" || strings.ContainsAny(s, " \t\n\r") {
 		return false
 	}
 	rest := s
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		if frag := rest[i+1:]; frag != "" {
-			d.set("url.fragment", frag)
+			d.setString("url.fragment", frag)
 		}
 		rest = rest[:i]
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		if q := rest[i+1:]; q != "" {
-			d.set("url.query", q)
+			d.setString("url.query", q)
 		}
 		rest = rest[:i]
 	}
@@ -191,7 +191,7 @@ func uriParts(d fieldSetter, s string) bool {
 				return false
 			}
 		}
-		d.set("url.scheme", scheme)
+		d.setString("url.scheme", scheme)
 		rest = rest[i+3:]
 		auth := rest
 		if j := strings.IndexByte(rest, '/'); j >= 0 {
@@ -201,11 +201,11 @@ func uriParts(d fieldSetter, s string) bool {
 		}
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 			info := auth[:at]
-			d.set("url.user_info", info)
+			d.setString("url.user_info", info)
 			user, pw, hasPW := strings.Cut(info, ":")
-			d.set("url.username", user)
+			d.setString("url.username", user)
 			if hasPW {
-				d.set("url.password", pw)
+				d.setString("url.password", pw)
 			}
 			auth = auth[at+1:]
 		}
@@ -213,22 +213,22 @@ func uriParts(d fieldSetter, s string) bool {
 		if j := strings.LastIndexByte(auth, ':'); j >= 0 && !strings.HasSuffix(auth, "]") {
 			host = auth[:j]
 			if n, err := strconv.Atoi(auth[j+1:]); err == nil {
-				d.set("url.port", n)
+				d.setInt("url.port", n)
 			} else if auth[j+1:] != "" {
 				return false
 			}
 		}
 		if host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"); host != "" {
-			d.set("url.domain", host)
+			d.setString("url.domain", host)
 		}
 	} else if !strings.HasPrefix(rest, "/") {
 		return false
 	}
-	d.set("url.original", s)
+	d.setString("url.original", s)
 	if rest != "" {
-		d.set("url.path", rest)
+		d.setString("url.path", rest)
 		if ext := path.Ext(rest); len(ext) > 1 && !strings.Contains(ext, "/") {
-			d.set("url.extension", ext[1:])
+			d.setString("url.extension", ext[1:])
 		}
 	}
 	return true
@@ -374,7 +374,7 @@ func (f *fastDoc) graph(opts Options) bool {
 	f.putRelated(relUser, true)
 
 	// The record, in snake case, without what went to ECS.
-	root := GraphActivityLogs.Root() + "."
+	const root = "azure.graphactivitylogs."
 	for _, m := range top {
 		switch m.key {
 		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
@@ -472,8 +472,15 @@ func (f *fastDoc) graph(opts Options) bool {
 	return true
 }
 
-// fieldSetter sets a field of a document by its dotted path.
-type fieldSetter interface{ set(path string, v any) }
+// urlSetter sets uriParts's fields (strings, and the port): typed, so
+// that a byte-level writer's values are not boxed in interfaces.
+type urlSetter interface {
+	setString(path, v string)
+	setInt(path string, v int)
+}
+
+func (d *doc0) setString(path, v string) { d.set(path, v) }
+func (d *doc0) setInt(path string, v int)  { d.set(path, v) }
 
 // urlFields puts the url fields uriParts sets as fields of a byte-level
 // writer's document (empty strings left out, as compact drops them), and
@@ -483,17 +490,14 @@ type urlFields struct {
 	path string
 }
 
-func (u *urlFields) set(path string, v any) {
-	switch x := v.(type) {
-	case string:
-		u.f.putNonEmpty(path, x)
-		if path == "url.path" {
-			u.path = x
-		}
-	case int:
-		u.f.putInt(path, int64(x))
+func (u *urlFields) setString(path, v string) {
+	u.f.putNonEmpty(path, v)
+	if path == "url.path" {
+		u.path = v
 	}
 }
+
+func (u *urlFields) setInt(path string, v int) { u.f.putInt(path, int64(v)) }
 
 // putURI puts the url fields of u as uriParts makes them; path is
 // url.path (empty when there is none); false: u is no URI (the pipeline's
@@ -512,15 +516,20 @@ func (f *fastDoc) putSplit(prefix, key, s string) bool {
 	at := len(f.arena)
 	f.arena = append(f.arena, '[')
 	n := 0
-	for _, w := range strings.Split(s, " ") {
-		if w == "" {
-			continue
+	for {
+		// The words strings.Split(s, " ") gives, without its slice.
+		w, rest, more := strings.Cut(s, " ")
+		if w != "" {
+			if n > 0 {
+				f.arena = append(f.arena, ',')
+			}
+			n++
+			f.arena = appendJSONString(f.arena, w)
 		}
-		if n > 0 {
-			f.arena = append(f.arena, ',')
+		if !more {
+			break
 		}
-		n++
-		f.arena = appendJSONString(f.arena, w)
+		s = rest
 	}
 	f.arena = append(f.arena, ']')
 	if n == 0 {

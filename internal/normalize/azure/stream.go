@@ -234,18 +234,27 @@ func isoDate(v any) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	t, ok := isoTime(s)
+	if !ok {
+		return "", false
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z"), true
+}
+
+// isoTime is isoDate's time, not yet written.
+func isoTime(s string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		// yyyy-MM-dd'T'H:mm:ss.SSS'Z': hours without a leading zero.
 		if t, err = time.Parse("2006-01-02T15:04:05.000Z", s); err != nil {
 			if t, err = time.Parse("2006-01-02T3:04:05.000Z", s); err != nil {
 				if t, err = time.Parse("2006-01-02T15:04:05.999999999", s); err != nil {
-					return "", false
+					return time.Time{}, false
 				}
 			}
 		}
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000Z"), true
+	return t, true
 }
 
 // shared does the integration's shared Azure pipeline

@@ -479,8 +479,8 @@ type urlSetter interface {
 	setInt(path string, v int)
 }
 
-func (d *doc0) setString(path, v string) { d.set(path, v) }
-func (d *doc0) setInt(path string, v int)  { d.set(path, v) }
+func (d *doc0) setString(path, v string)  { d.set(path, v) }
+func (d *doc0) setInt(path string, v int) { d.set(path, v) }
 
 // urlFields puts the url fields uriParts sets as fields of a byte-level
 // writer's document (empty strings left out, as compact drops them), and

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // TestAADGraph checks the AAD Graph pipeline's steps on a record of the
@@ -110,7 +112,11 @@ func orNothing(s string) string {
 // records it is meant to (so that TestAppendStreamIsNormalize compares
 // something) and leaves the pipeline's errors to the general path.
 func TestAppendAADGraphTakes(t *testing.T) {
-	take := [][]byte{hugeAADGraph()}
+	huge := hugeAADGraph()
+	if len(huge) <= 1<<20 || event.New(huge, nil).Err() != nil {
+		t.Fatalf("hugeAADGraph: %d bytes, %v: want valid JSON beyond 1 MiB", len(huge), event.New(huge, nil).Err())
+	}
+	take := [][]byte{huge}
 	for _, c := range streamCases {
 		if strings.Contains(c, `"AzureADGraphActivityLogs","operationName"`) {
 			take = append(take, []byte(c))

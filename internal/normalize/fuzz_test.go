@@ -19,6 +19,7 @@ func FuzzNormalize(f *testing.F) {
 	f.Add([]byte(`{"Category":"UserRiskEvents","operationName":"User Risk Detection","time":"8/22/2022 6:41:02 PM","properties":{"ipAddress":"x","additionalInfo":"[1","activityDateTime":"2022-09-09T8:48:50.361Z"}}`))
 	f.Add([]byte(`{"category":"MicrosoftGraphActivityLogs","operationName":"Microsoft Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"requestUri":"%zz","roles":"a b","_IsBillable":"True","tokenIssuedAt":"bad"}}`))
 	f.Add([]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"timeGenerated":"bad","httpMethod":"GET","httpStatusCode":"200","requestUri":"/v2/t/$batch","roles":" ,a,"}}`))
+	f.Add([]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","tenantId":"t","properties":{"timeGenerated":"2026-01-01T00:00:00Z","httpMethod":"PATCH","httpStatusCode":204,"requestUri":"https://graph.windows.net/v2/t/servicePrincipals/x?a=1","roles":"a , b","scopes":"s t","issuedAt":"1/1/2026 1:00:00 AM","clientAuthMethod":"1","_IsBillable":"TRUE","userId":"u","appId":"a"}}`))
 	f.Add([]byte(`{"category":"kube-audit","operationName":"x","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"},"EventProperties":"{}"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		valid := event.New(raw, nil).Err() == nil

@@ -403,9 +403,13 @@ func streamOf(raw []byte, t top) azure.Stream {
 		s = ""
 	}
 	if bytes.IndexByte(v[:end], '\\') >= 0 {
-		if err := json.Unmarshal(v[:end+1], &s); err != nil {
+		// Declared here: a variable Unmarshal writes to is allocated, and
+		// only records with an escaped category need one.
+		var dec string
+		if err := json.Unmarshal(v[:end+1], &dec); err != nil {
 			return azure.ActivityLogs
 		}
+		s = dec
 	}
 	return azure.Route(s, true)
 }

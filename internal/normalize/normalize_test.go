@@ -55,14 +55,21 @@ func TestAppendIsNormalize(t *testing.T) {
 		[]byte(`{"operation\u004eame":"X","time":"2026-01-01T00:00:00Z","category":"SignInLogs"}`),
 		[]byte(`{"operationName":"X","resourceId":"/subscriptions/s/resourceGroups/r","c\u0061tegory":"AuditLogs","category":"Administrative","x":{"category":"SignInLogs"}}`),
 		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"SignIn\u004cogs"}`),
+		// AAD Graph: taken by its byte-level writer, declined (a time in
+		// no format, a repeated key, an escaped key), routed by category.
+		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"timeGenerated":"bad","httpMethod":"GET"}}`),
+		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"httpMethod":"GET","httpMethod":"PUT","requestUri":"/v2/t/users"}}`),
+		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"http\u004dethod":"GET"}}`),
+		[]byte(` { "category" : "AzureADGraphActivityLogs" , "operationName" : "AAD Graph Activity" , "time" : "2026-01-01T00:00:00Z" , "properties" : { "httpMethod" : "DELETE" , "requestUri" : "/v2/t/applications/a" , "roles" : "a , b" } } `),
 	}
 	recs = append(recs, benchRecords(3)...)
+	recs = append(recs, aadGraphBenchRecords(6)...)
 	for _, raw := range sampleRecords(t) {
 		recs = append(recs, raw)
 	}
 	prefix := []byte("held|")
 	for _, raw := range recs {
-		for _, src := range []Source{Auto, Azure, AzureActivity, AzureSignIn, AzureAudit, AzurePlatform, ECS} {
+		for _, src := range []Source{Auto, Azure, AzureActivity, AzureSignIn, AzureAudit, AzureAADGraph, AzurePlatform, ECS} {
 			for _, strict := range []bool{false, true} {
 				opts := Options{Strict: strict}
 				want, wantWarn, wantErr := Normalize(raw, src, opts)

@@ -3,7 +3,11 @@ package azure
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // TestAADGraph checks the AAD Graph pipeline's steps on a record of the
@@ -102,4 +106,117 @@ func orNothing(s string) string {
 		return "nothing"
 	}
 	return s
+}
+
+// TestAppendAADGraphTakes: the byte-level writer takes the AAD Graph
+// records it is meant to (so that TestAppendStreamIsNormalize compares
+// something) and leaves the pipeline's errors to the general path.
+func TestAppendAADGraphTakes(t *testing.T) {
+	huge := hugeAADGraph()
+	if len(huge) <= 1<<20 || event.New(huge, nil).Err() != nil {
+		t.Fatalf("hugeAADGraph: %d bytes, %v: want valid JSON beyond 1 MiB", len(huge), event.New(huge, nil).Err())
+	}
+	take := [][]byte{huge}
+	for _, c := range streamCases {
+		if strings.Contains(c, `"AzureADGraphActivityLogs","operationName"`) {
+			take = append(take, []byte(c))
+		}
+	}
+	if len(take) < 4 {
+		t.Fatalf("only %d records to take", len(take))
+	}
+	for _, raw := range take {
+		if _, _, ok := AppendStream(nil, raw, AADGraphActivityLogs, Options{}); !ok {
+			t.Errorf("declined: %.200s", raw)
+		}
+	}
+	for _, c := range []string{
+		`{"category":"AzureADGraphActivityLogs","properties":{"timeGenerated":"bad"}}`,
+		`{"category":"AzureADGraphActivityLogs","time":"2026-05-07T15:19:33Z","properties":{"issuedAt":"bad"}}`,
+		`{"category":"AzureADGraphActivityLogs","time":"2026-05-07T15:19:33Z","properties":{"requestUri":"not a uri"}}`,
+	} {
+		out, _, ok := AppendStream(nil, []byte(c), AADGraphActivityLogs, Options{})
+		if ok {
+			t.Errorf("%s: taken, but the pipeline fails it: %s", c, out)
+		}
+	}
+}
+
+// graphActionSplit is graphAction as first written (strings.Split,
+// []rune): the reference appendGraphAction must match.
+func graphActionSplit(path, method string) string {
+	parts := strings.Split(path, "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	coll := parts[2]
+	if len(parts) >= 4 && parts[1] == "v2" {
+		coll = parts[3]
+	}
+	coll = strings.TrimPrefix(coll, "$")
+	if coll == "" {
+		return ""
+	}
+	var b strings.Builder
+	rs := []rune(coll)
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) && !unicode.IsUpper(rs[i-1]) {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	verb := strings.ToLower(method)
+	switch method {
+	case "GET", "HEAD":
+		verb = "read"
+	case "POST":
+		verb = "execute"
+	case "PATCH", "PUT":
+		verb = "update"
+	case "DELETE":
+		verb = "delete"
+	}
+	return b.String() + "-" + verb
+}
+
+// TestGraphActionIsSplit compares graphAction with its first form over
+// paths of every part count, with and without v2, $, camel case runs,
+// non-ASCII upper case and invalid UTF-8.
+func TestGraphActionIsSplit(t *testing.T) {
+	segs := []string{"", "v2", "V2", "t-1", "$batch", "$", "servicePrincipals", "URLs", "aBC", "ÉtéÀb", "\xff\xfeA", "x\u01c5y"}
+	methods := []string{"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "MERGE", "get", "", "Ünï"}
+	var paths []string
+	var build func(prefix string, depth int)
+	build = func(prefix string, depth int) {
+		paths = append(paths, prefix)
+		if depth == 3 {
+			return
+		}
+		for _, s := range segs {
+			build(prefix+"/"+s, depth+1)
+		}
+	}
+	build("", 0)
+	build("x", 2)
+	n := 0
+	for _, p := range paths {
+		for _, m := range methods {
+			if got, want := graphAction(p, m), graphActionSplit(p, m); got != want {
+				t.Fatalf("graphAction(%q, %q) = %q, want %q", p, m, got, want)
+			}
+			n++
+		}
+	}
+	t.Logf("%d paths and methods", n)
+}
+
+// FuzzGraphAction: graphAction is its first form on any path and method.
+func FuzzGraphAction(f *testing.F) {
+	f.Add("/v2/t/servicePrincipals/x", "GET")
+	f.Add("/t/$batch", "POST")
+	f.Fuzz(func(t *testing.T, path, method string) {
+		if got, want := graphAction(path, method), graphActionSplit(path, method); got != want {
+			t.Fatalf("graphAction(%q, %q) = %q, want %q", path, method, got, want)
+		}
+	})
 }

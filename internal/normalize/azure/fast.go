@@ -103,6 +103,8 @@ type fastDoc struct {
 	endsReady     bool          // ends is for rec
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
+	url           urlFields     // putURI's
+	scratch       []byte        // a writer's, for a value built before it is put
 }
 
 type kv struct {

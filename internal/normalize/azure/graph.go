@@ -94,7 +94,7 @@ func graphLike(st Stream, service string, rec map[string]any, raw []byte, opts O
 			d.set("http.request.method", v)
 		}
 		if u, ok := props["request_uri"].(string); ok {
-			if uriParts(d, u) {
+			if uriParts(&d, u) {
 				delete(props, "request_uri")
 			} else {
 				d.appendUnique("error.message", "Processor uri_parts with tag uri_parts-properties-request_uri failed: unable to parse URI ["+u+"]")
@@ -164,21 +164,23 @@ func graphLike(st Stream, service string, rec map[string]any, raw []byte, opts O
 // does: url.original, scheme, domain, port, path, extension, query,
 // fragment, username and password, each a part of the text as written.
 // A path alone (the AAD Graph's requestUri) gives url.original and
-// url.path, as in Elastic's expected documents. false: not a URI.
-func uriParts(d doc0, s string) bool {
+// url.path, as in Elastic's expected documents. false: not a URI (some
+// fields may have been set then). d is a document (doc0) or a byte-level
+// writer's urlFields.
+func uriParts(d urlSetter, s string) bool {
 	if s == "" || strings.ContainsAny(s, " \t\n\r") {
 		return false
 	}
 	rest := s
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		if frag := rest[i+1:]; frag != "" {
-			d.set("url.fragment", frag)
+			d.setString("url.fragment", frag)
 		}
 		rest = rest[:i]
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		if q := rest[i+1:]; q != "" {
-			d.set("url.query", q)
+			d.setString("url.query", q)
 		}
 		rest = rest[:i]
 	}
@@ -189,7 +191,7 @@ func uriParts(d doc0, s string) bool {
 				return false
 			}
 		}
-		d.set("url.scheme", scheme)
+		d.setString("url.scheme", scheme)
 		rest = rest[i+3:]
 		auth := rest
 		if j := strings.IndexByte(rest, '/'); j >= 0 {
@@ -199,11 +201,11 @@ func uriParts(d doc0, s string) bool {
 		}
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 			info := auth[:at]
-			d.set("url.user_info", info)
+			d.setString("url.user_info", info)
 			user, pw, hasPW := strings.Cut(info, ":")
-			d.set("url.username", user)
+			d.setString("url.username", user)
 			if hasPW {
-				d.set("url.password", pw)
+				d.setString("url.password", pw)
 			}
 			auth = auth[at+1:]
 		}
@@ -211,22 +213,22 @@ func uriParts(d doc0, s string) bool {
 		if j := strings.LastIndexByte(auth, ':'); j >= 0 && !strings.HasSuffix(auth, "]") {
 			host = auth[:j]
 			if n, err := strconv.Atoi(auth[j+1:]); err == nil {
-				d.set("url.port", n)
+				d.setInt("url.port", n)
 			} else if auth[j+1:] != "" {
 				return false
 			}
 		}
 		if host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"); host != "" {
-			d.set("url.domain", host)
+			d.setString("url.domain", host)
 		}
 	} else if !strings.HasPrefix(rest, "/") {
 		return false
 	}
-	d.set("url.original", s)
+	d.setString("url.original", s)
 	if rest != "" {
-		d.set("url.path", rest)
+		d.setString("url.path", rest)
 		if ext := path.Ext(rest); len(ext) > 1 && !strings.Contains(ext, "/") {
-			d.set("url.extension", ext[1:])
+			d.setString("url.extension", ext[1:])
 		}
 	}
 	return true
@@ -349,18 +351,8 @@ func (f *fastDoc) graph(opts Options) bool {
 	}
 	if v, ok := f.find(props, "request_uri"); ok && f.raw[v.s] == '"' {
 		u, _ := f.str(v, true)
-		d := doc0{m: map[string]any{}}
-		if !uriParts(d, u) {
+		if _, ok := f.putURI(u); !ok {
 			return false // the pipeline's error: the general path
-		}
-		url, _ := d.m["url"].(map[string]any)
-		for _, k := range urlParts {
-			switch x := url[k].(type) {
-			case string:
-				f.putNonEmpty("url."+k, x)
-			case int:
-				f.putInt("url."+k, int64(x))
-			}
 		}
 		skip["request_uri"] = true
 	}
@@ -382,7 +374,7 @@ func (f *fastDoc) graph(opts Options) bool {
 	f.putRelated(relUser, true)
 
 	// The record, in snake case, without what went to ECS.
-	root := GraphActivityLogs.Root() + "."
+	const root = "azure.graphactivitylogs."
 	for _, m := range top {
 		switch m.key {
 		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
@@ -480,8 +472,43 @@ func (f *fastDoc) graph(opts Options) bool {
 	return true
 }
 
-// urlParts are the url fields uriParts writes.
-var urlParts = []string{"original", "scheme", "domain", "port", "path", "extension", "query", "fragment", "user_info", "username", "password"}
+// urlSetter sets uriParts's fields (strings, and the port): typed, so
+// that a byte-level writer's values are not boxed in interfaces.
+type urlSetter interface {
+	setString(path, v string)
+	setInt(path string, v int)
+}
+
+func (d *doc0) setString(path, v string)  { d.set(path, v) }
+func (d *doc0) setInt(path string, v int) { d.set(path, v) }
+
+// urlFields puts the url fields uriParts sets as fields of a byte-level
+// writer's document (empty strings left out, as compact drops them), and
+// keeps url.path.
+type urlFields struct {
+	f    *fastDoc
+	path string
+}
+
+func (u *urlFields) setString(path, v string) {
+	u.f.putNonEmpty(path, v)
+	if path == "url.path" {
+		u.path = v
+	}
+}
+
+func (u *urlFields) setInt(path string, v int) { u.f.putInt(path, int64(v)) }
+
+// putURI puts the url fields of u as uriParts makes them; path is
+// url.path (empty when there is none); false: u is no URI (the pipeline's
+// error), and the record must take the general path.
+func (f *fastDoc) putURI(u string) (path string, ok bool) {
+	f.url = urlFields{f: f}
+	ok = uriParts(&f.url, u)
+	path = f.url.path
+	f.url = urlFields{}
+	return path, ok
+}
 
 // putSplit puts a list of the space-separated words of s (the pipeline's
 // split), empty words left out as dropEmptyFields leaves them.
@@ -489,15 +516,20 @@ func (f *fastDoc) putSplit(prefix, key, s string) bool {
 	at := len(f.arena)
 	f.arena = append(f.arena, '[')
 	n := 0
-	for _, w := range strings.Split(s, " ") {
-		if w == "" {
-			continue
+	for {
+		// The words strings.Split(s, " ") gives, without its slice.
+		w, rest, more := strings.Cut(s, " ")
+		if w != "" {
+			if n > 0 {
+				f.arena = append(f.arena, ',')
+			}
+			n++
+			f.arena = appendJSONString(f.arena, w)
 		}
-		if n > 0 {
-			f.arena = append(f.arena, ',')
+		if !more {
+			break
 		}
-		n++
-		f.arena = appendJSONString(f.arena, w)
+		s = rest
 	}
 	f.arena = append(f.arena, ']')
 	if n == 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -233,18 +234,27 @@ func isoDate(v any) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	t, ok := isoTime(s)
+	if !ok {
+		return "", false
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z"), true
+}
+
+// isoTime is isoDate's time, not yet written.
+func isoTime(s string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		// yyyy-MM-dd'T'H:mm:ss.SSS'Z': hours without a leading zero.
 		if t, err = time.Parse("2006-01-02T15:04:05.000Z", s); err != nil {
 			if t, err = time.Parse("2006-01-02T3:04:05.000Z", s); err != nil {
 				if t, err = time.Parse("2006-01-02T15:04:05.999999999", s); err != nil {
-					return "", false
+					return time.Time{}, false
 				}
 			}
 		}
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000Z"), true
+	return t, true
 }
 
 // shared does the integration's shared Azure pipeline
@@ -379,12 +389,20 @@ func durationValue(v any) (any, bool) {
 // after it, then all lower-cased. dropUnderscore is the graph pipelines'
 // variant, whose pattern also takes an underscore before the lower-case
 // letter away.
+//
+// Two keys that become one (aB and a_b): the one that sorts last in byte
+// order wins, so that the document does not depend on the map's order
+// (the byte-level writers leave such records to this path).
 func snakeKeys(x any, dropUnderscore bool) any {
 	switch t := x.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, v := range t {
-			out[snakeKey(k, dropUnderscore)] = snakeKeys(v, dropUnderscore)
+			sk := snakeKey(k, dropUnderscore)
+			if _, dup := out[sk]; dup {
+				return snakeKeysSorted(t, dropUnderscore)
+			}
+			out[sk] = snakeKeys(v, dropUnderscore)
 		}
 		return out
 	case []any:
@@ -396,6 +414,21 @@ func snakeKeys(x any, dropUnderscore bool) any {
 		return t
 	}
 	return x
+}
+
+// snakeKeysSorted is snakeKeys of a map whose keys meet in snake case:
+// its keys taken in byte order, the last one winning.
+func snakeKeysSorted(m map[string]any, dropUnderscore bool) map[string]any {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make(map[string]any, len(m))
+	for _, k := range keys {
+		out[snakeKey(k, dropUnderscore)] = snakeKeys(m[k], dropUnderscore)
+	}
+	return out
 }
 
 func snakeKey(k string, dropUnderscore bool) string {

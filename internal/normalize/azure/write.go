@@ -14,18 +14,17 @@ import (
 // copied from the record's text with the key and emptiness rules of the
 // pipelines (snake case, dropEmptyFields, dropNulls), and the ECS fields
 // the pipelines derive put with fastDoc's put methods. Each writer does
-// what its map-based function does (SignIn, Audit, Identity, Platform, Graph), and declines (false)
-// whatever it does not handle the same way byte for byte: the general
-// path then takes the record.
+// what its map-based function does (SignIn, Audit, Identity, Platform,
+// Graph, AADGraph), and declines (false) whatever it does not handle the
+// same way byte for byte: the general path then takes the record.
 
 // AppendStream appends to dst the ECS document the stream's pipeline
 // makes of raw (valid JSON, one object: the caller checks), as
 // Normalize(s, ...) then event.AppendJSON would, byte for byte, written
 // from the record's bytes. ok is false when the record needs the general
 // path (GeoIP databases, a record the pipeline drops or fails, shapes the
-// writers leave to it, and every record of the streams without a writer
-// yet: AAD Graph); dst is then
-// returned unchanged. Activity logs go to AppendActivity.
+// writers leave to it); dst is then returned unchanged. Activity logs go
+// to AppendActivity.
 func AppendStream(dst, raw []byte, s Stream, opts Options) (out []byte, warnings []string, ok bool) {
 	if s == ActivityLogs {
 		out, warnings, ok, notActivity := AppendActivity(dst, raw, opts, false)
@@ -58,6 +57,8 @@ func (f *fastDoc) appendStream(dst []byte, s Stream, opts Options) (out []byte, 
 		ok = f.platform(opts)
 	case GraphActivityLogs:
 		ok = f.graph(opts)
+	case AADGraphActivityLogs:
+		ok = f.aadGraph(opts)
 	default:
 		return dst, nil, false
 	}

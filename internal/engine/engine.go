@@ -733,13 +733,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		req := fields[f]
 		k := keyIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
 		for v, rs := range byField[f] {
-			b := &bucket{rules: rs}
-			if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
-				if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 {
-					b.sub = sub
-				}
-			}
-			k.rules[v] = b
+			k.rules[v] = newBucket(plan, rs, used, f)
 			k.add(v)
 		}
 		c.keys = append(c.keys, k)
@@ -753,13 +747,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		req := prefixReq[f]
 		p := prefixIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
 		for v, rs := range prefixed[f] {
-			b := &bucket{rules: rs}
-			if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
-				if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
-					b.sub = sub
-				}
-			}
-			p.rules[v] = b
+			p.rules[v] = newBucket(plan, rs, used, f)
 			if !slices.Contains(p.lens, len(v)) {
 				p.lens = append(p.lens, len(v))
 			}
@@ -773,16 +761,22 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	}
 	sort.Strings(names)
 	for _, f := range names {
-		rs := present[f]
-		b := &bucket{rules: rs}
-		if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
-			if sub := indexRules(plan, rs, append(slices.Clone(used), f)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
-				b.sub = sub
-			}
-		}
-		c.present = append(c.present, presentKey{field: plan.Add(f), b: b})
+		c.present = append(c.present, presentKey{field: plan.Add(f), b: newBucket(plan, present[f], used, f)})
 	}
 	return c
+}
+
+// newBucket holds the rules keyed under one value of field (or its
+// presence): a crowded bucket is split again by its rules' other
+// requirements, down to maxKeyDepth fields.
+func newBucket(plan *event.Plan, rs []*entry, used []string, field string) *bucket {
+	b := &bucket{rules: rs}
+	if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
+		if sub := indexRules(plan, rs, append(slices.Clone(used), field)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
+			b.sub = sub
+		}
+	}
+	return b
 }
 
 // presentUsable reports whether the rule index can key on req when no

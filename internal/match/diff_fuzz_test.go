@@ -128,10 +128,17 @@ func naiveRegexp(parts []string) *regexp.Regexp {
 
 // naivePieces splits wildcard parts at whitespace (query_string).
 func naivePieces(parts []string) [][]string {
-	joined := strings.Join(parts, "\x00") // \x00 marks a wildcard
+	// A rune no part holds marks the wildcards (a value may hold any other,
+	// NUL included).
+	all := strings.Join(parts, "")
+	mark := rune(0xE000)
+	for strings.ContainsRune(all, mark) {
+		mark++
+	}
+	joined := strings.Join(parts, string(mark))
 	var out [][]string
 	for _, w := range strings.FieldsFunc(joined, isSpace) {
-		out = append(out, strings.Split(w, "\x00"))
+		out = append(out, strings.Split(w, string(mark)))
 	}
 	return out
 }
@@ -783,6 +790,9 @@ func hasDuplicateKeys(doc string) bool {
 }
 
 var diffSeeds = [][2]string{
+	// A NUL in a free-text wildcard value is a character, not a wildcard
+	// (the naive evaluator once used it as its wildcard mark).
+	{"0* \x00", `{"a":""}`},
 	{`k:x and not w:(y or z*)`, `{"k":"x","w":["q","zz"]}`},
 	{`o.k:* or k:*x*`, `{"o":{"k":[null,"1"]}}`},
 	{`not (k:1 and b:true)`, `{"k":1,"b":true}`},

@@ -77,6 +77,7 @@ type Detector struct {
 	budget   *engine.Budget       // max_signals per rule and interval
 	supMu    sync.Mutex           // one batch at a time updates suppression, new terms and threshold state
 	nextExec map[string]time.Time // threshold and eql sequence rule id -> its next execution
+	lastExec map[string]time.Time // and its last execution (else in the store)
 	kept     *compiled            // the rules whose sequence events the store was last cut down to
 
 	capMu     sync.Mutex
@@ -127,6 +128,7 @@ func NewDetector(opts DetectorOptions) *Detector {
 	d := &Detector{
 		opts:     opts,
 		nextExec: map[string]time.Time{},
+		lastExec: map[string]time.Time{},
 		events:   m.Counter("vigil_events_total", "Events evaluated, per input.", "input"),
 		bad:      m.Counter("vigil_bad_events_total", "Records that could not be read or normalized, per input.", "input"),
 		alerts:   m.Counter("vigil_alerts_total", "New alerts delivered, per rule.", "rule_id", "rule_name"),
@@ -439,23 +441,73 @@ func (d *Detector) Tick(ctx context.Context) error {
 		if now.Before(next) {
 			continue
 		}
-		// The execution due: the latest on the clock (a tick late after a
-		// pause runs it once, not once per missed interval).
+		// The execution due: the latest on the clock. After a gap (a pause,
+		// a sink down, a restart) it searches Kibana's catch-up windows
+		// first, as a late Kibana execution does.
 		exec := engine.ExecutionAfter(r, now).Add(-engine.Interval(r))
-		sess := d.session(c.eval, now)
-		alerts, err := sess.Run(ctx, r, exec)
-		if err == nil {
-			err = d.deliverBuilt(ctx, sess, alerts, now)
-		}
-		d.warnSequenceCap(now)
+		runs, err := d.executions(ctx, r, exec)
 		if err != nil {
-			return err // the execution runs again at the next tick
+			return err
+		}
+		for _, at := range runs {
+			sess := d.session(c.eval, now)
+			alerts, err := sess.Run(ctx, r, at)
+			if err == nil {
+				err = d.deliverBuilt(ctx, sess, alerts, now)
+			}
+			d.warnSequenceCap(now)
+			if err != nil {
+				return err // the execution runs again at the next tick
+			}
+		}
+		if err := d.opts.Store.SaveCheckpoint(ctx, executionKey(r), exec.Format(time.RFC3339Nano)); err != nil {
+			return err
 		}
 		d.mu.Lock()
+		d.lastExec[r.ID] = exec
 		d.nextExec[r.ID] = exec.Add(engine.Interval(r))
 		d.mu.Unlock()
 	}
 	return nil
+}
+
+// executionKey is where the store keeps the time of a scheduled rule's
+// last execution, so that a restart knows the gap since.
+func executionKey(r *engine.Rule) string { return "execution/" + r.ID }
+
+// executions returns the times of the executions r runs now that exec is
+// due, oldest first: Kibana's catch-up windows after a gap since the
+// previous execution (each the main window shifted back by whole
+// intervals, at most 4 of them, each with its own max_signals), then exec.
+// What no window covers is logged as Kibana's gap warning.
+func (d *Detector) executions(ctx context.Context, r *engine.Rule, exec time.Time) ([]time.Time, error) {
+	d.mu.Lock()
+	prev, ok := d.lastExec[r.ID]
+	d.mu.Unlock()
+	if !ok {
+		v, found, err := d.opts.Store.LoadCheckpoint(ctx, executionKey(r))
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			prev, _ = time.Parse(time.RFC3339Nano, v)
+		}
+	}
+	w := r.Window
+	w.Interval = engine.Interval(r)
+	if w.Lookback <= 0 || prev.IsZero() || !prev.Before(exec) {
+		return []time.Time{exec}, nil
+	}
+	tuples, _, missed := w.Tuples(exec, prev)
+	runs := make([]time.Time, 0, len(tuples))
+	for _, t := range tuples {
+		runs = append(runs, t.To.Add(-w.ToOffset))
+	}
+	if missed > 0 {
+		d.opts.Logger.Warn("gap: events of this span were not searched by the rule's executions; increase its look-back or run it more often",
+			"rule", r.Alert.Name, "rule_id", r.ID, "gap", missed.String(), "previous_execution", prev, "execution", exec)
+	}
+	return runs, nil
 }
 
 // deliverBuilt delivers the alerts of a session: to the sinks, then the

@@ -2,8 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -724,12 +724,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 			}
 		}
 	}
-	keys := make([]string, 0, len(byField))
-	for f := range byField {
-		keys = append(keys, f)
-	}
-	sort.Strings(keys)
-	for _, f := range keys {
+	for _, f := range slices.Sorted(maps.Keys(byField)) {
 		req := fields[f]
 		k := keyIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
 		for v, rs := range byField[f] {
@@ -738,12 +733,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		}
 		c.keys = append(c.keys, k)
 	}
-	pkeys := make([]string, 0, len(prefixed))
-	for f := range prefixed {
-		pkeys = append(pkeys, f)
-	}
-	sort.Strings(pkeys)
-	for _, f := range pkeys {
+	for _, f := range slices.Sorted(maps.Keys(prefixed)) {
 		req := prefixReq[f]
 		p := prefixIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
 		for v, rs := range prefixed[f] {
@@ -755,12 +745,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		slices.Sort(p.lens)
 		c.prefixes = append(c.prefixes, p)
 	}
-	names := make([]string, 0, len(present))
-	for f := range present {
-		names = append(names, f)
-	}
-	sort.Strings(names)
-	for _, f := range names {
+	for _, f := range slices.Sorted(maps.Keys(present)) {
 		c.present = append(c.present, presentKey{field: plan.Add(f), b: newBucket(plan, present[f], used, f)})
 	}
 	return c

@@ -808,16 +808,6 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			}
 			return math.Exp(x)
 		}), nil
-	case "HYPOT":
-		if err := c.arity(e, args, 2, 2); err != nil {
-			return cexpr{}, err
-		}
-		if err := c.needKinds(e, args, "nn"); err != nil {
-			return cexpr{}, err
-		}
-		return c.scalar(e, Double, args, func(r *Run, self *cexpr, v []any) any {
-			return math.Hypot(toFloat(v[0]), toFloat(v[1]))
-		}), nil
 	case "POW":
 		if err := c.arity(e, args, 2, 2); err != nil {
 			return cexpr{}, err

@@ -15,14 +15,7 @@ func init() {
 		}
 		return cexpr{typ: t, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			a, b := values(args[0].ev(r, row)), values(args[1].ev(r, row))
-			out := append(append([]any(nil), a...), b...)
-			switch len(out) {
-			case 0:
-				return nil
-			case 1:
-				return out[0]
-			}
-			return out
+			return mvOf(append(append([]any(nil), a...), b...))
 		}}, nil
 	}
 	mvFunctions["MV_ZIP"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
@@ -56,13 +49,7 @@ func init() {
 					out = append(out, b[i])
 				}
 			}
-			switch len(out) {
-			case 0:
-				return nil
-			case 1:
-				return out[0]
-			}
-			return out
+			return mvOf(out)
 		}}, nil
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"math"
 )
 
-// The trigonometric, angle and cube-root functions: each takes a number and returns a
-// double; ASIN and ACOS outside [-1, 1] are null with a warning, as
-// Elasticsearch's are.
+// The trigonometric, angle and cube-root functions, ATAN2 and HYPOT: each
+// takes numbers and returns a double; ASIN and ACOS outside [-1, 1] are
+// null with a warning, as Elasticsearch's are.
 func init() {
 	unary := map[string]func(float64) float64{
 		"SIN": math.Sin, "COS": math.Cos, "TAN": math.Tan, "ATAN": math.Atan,
@@ -36,16 +36,18 @@ func init() {
 			}), nil
 		}
 	}
-	mvFunctions["ATAN2"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
-		if err := c.arity(e, args, 2, 2); err != nil {
-			return cexpr{}, err
+	for name, f := range map[string]func(x, y float64) float64{"ATAN2": math.Atan2, "HYPOT": math.Hypot} {
+		mvFunctions[name] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
+			if err := c.arity(e, args, 2, 2); err != nil {
+				return cexpr{}, err
+			}
+			if err := c.needKinds(e, args, "nn"); err != nil {
+				return cexpr{}, err
+			}
+			return c.scalar(e, Double, args, func(r *Run, self *cexpr, v []any) any {
+				return f(toFloat(v[0]), toFloat(v[1]))
+			}), nil
 		}
-		if err := c.needKinds(e, args, "nn"); err != nil {
-			return cexpr{}, err
-		}
-		return c.scalar(e, Double, args, func(r *Run, self *cexpr, v []any) any {
-			return math.Atan2(toFloat(v[0]), toFloat(v[1]))
-		}), nil
 	}
 	mvFunctions["TAU"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
 		if err := c.arity(e, args, 0, 0); err != nil {

@@ -156,15 +156,12 @@ func runSearch(env *Env, args []string) int {
 		var limits []match.Limit
 		m, limits, ok = compileSearchEQL(env, query, *catField, schema)
 		if ok {
-			eqlOut = &eqlResults{size: *size, head: *position == "head",
+			// With pipes, Elasticsearch puts a limit of --size in the first
+			// pipe's direction under that pipe: the pipe, not
+			// --result-position, says which end is kept.
+			first, rest := match.FirstLimit(limits, *size, *position == "tail")
+			eqlOut = &eqlResults{size: first.N, head: !first.Tail, rest: rest,
 				ts: m.Plan().Add(*tsField), tie: -1}
-			if len(limits) > 0 {
-				// Elasticsearch puts a limit of --size in the first pipe's
-				// direction under that pipe: the pipe, not
-				// --result-position, says which end is kept.
-				eqlOut.size, eqlOut.head = min(*size, limits[0].N), !limits[0].Tail
-				eqlOut.rest = limits[1:]
-			}
 			if *tieField != "" {
 				eqlOut.tie = m.Plan().Add(*tieField)
 			}
@@ -375,7 +372,7 @@ func (r *eqlResults) trim() []outcome {
 // results returns the events to print, in time order.
 func (r *eqlResults) results() []outcome {
 	r.kept = r.trim()
-	from, to := match.ApplyLimits(len(r.kept), r.rest, len(r.kept), false)
+	from, to := match.CutLimits(len(r.kept), r.rest)
 	return r.kept[from:to]
 }
 

@@ -44,24 +44,40 @@ func EQLLimits(s *eql.Statement) ([]Limit, error) {
 // pipe's direction goes under it, then each pipe keeps its first or last N
 // of what the one before kept. It returns the kept range [from, to).
 func ApplyLimits(n int, ls []Limit, size int, tail bool) (from, to int) {
-	from, to = 0, n
-	cut := func(k int, t bool) {
-		if k >= to-from {
-			return
-		}
-		if t {
-			from = to - k
-		} else {
-			to = from + k
-		}
-	}
+	first, rest := FirstLimit(ls, size, tail)
+	from, to = cut(0, n, first)
+	f, t := CutLimits(to-from, rest)
+	return from + f, from + t
+}
+
+// FirstLimit splits what a search keeps as its results arrive, the first
+// limit (size in the result position's direction, or the smaller of size
+// and the first pipe's N in that pipe's direction), from the pipes that then
+// cut what it kept (CutLimits).
+func FirstLimit(ls []Limit, size int, tail bool) (first Limit, rest []Limit) {
 	if len(ls) == 0 {
-		cut(size, tail)
-		return from, to
+		return Limit{N: size, Tail: tail}, nil
 	}
-	cut(size, ls[0].Tail)
+	return Limit{N: min(size, ls[0].N), Tail: ls[0].Tail}, ls[1:]
+}
+
+// CutLimits applies limits in turn to n results in order and returns the
+// range [from, to) they keep.
+func CutLimits(n int, ls []Limit) (from, to int) {
+	from, to = 0, n
 	for _, l := range ls {
-		cut(l.N, l.Tail)
+		from, to = cut(from, to, l)
 	}
 	return from, to
+}
+
+// cut keeps the first (or last) l.N of [from, to).
+func cut(from, to int, l Limit) (int, int) {
+	if l.N >= to-from {
+		return from, to
+	}
+	if l.Tail {
+		return to - l.N, to
+	}
+	return from, from + l.N
 }

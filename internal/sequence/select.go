@@ -46,7 +46,6 @@ type Selection struct {
 	n     int  // results kept at most
 	tail  bool // keep the last n, else the first n
 	rest  []match.Limit
-	size  int
 	kept  []*Result
 	added int
 }
@@ -56,17 +55,13 @@ type Selection struct {
 // tests) at the head or the tail. With head or tail pipes, Elasticsearch
 // puts a limit of size in the first pipe's direction under that pipe (the
 // pipe then decides, not the result position), and each later pipe cuts
-// what the one before kept: match.ApplyLimits.
+// what the one before kept: match.FirstLimit.
 func (q *Query) NewSelection(size int, tail bool) *Selection {
 	if q.sample {
 		tail = false // samples come in key order, from the first
 	}
-	s := &Selection{q: q, n: size, tail: tail, size: size}
-	if len(q.pipes) > 0 {
-		s.n, s.tail = min(size, q.pipes[0].N), q.pipes[0].Tail
-		s.rest = q.pipes[1:]
-	}
-	return s
+	first, rest := match.FirstLimit(q.pipes, size, tail)
+	return &Selection{q: q, n: first.N, tail: first.Tail, rest: rest}
 }
 
 func (s *Selection) compare(a, b *Result) int {
@@ -112,6 +107,6 @@ func (s *Selection) Seen() int { return s.added }
 // Results returns the selected results in Elasticsearch's order.
 func (s *Selection) Results() []*Result {
 	out := slices.Clone(s.kept)
-	from, to := match.ApplyLimits(len(out), s.rest, len(out), false)
+	from, to := match.CutLimits(len(out), s.rest)
 	return out[from:to]
 }

@@ -131,8 +131,20 @@ func pickDateBucket(count int, from, to int64) any {
 // dateBucketFits reports whether count buckets of unit, from the one
 // holding from, reach to.
 func dateBucketFits(unit any, count int, from, to int64) bool {
+	if count <= 0 {
+		return false
+	}
 	b := truncDate(from, unit, false).(int64)
-	for used := 0; used < count; used++ {
+	// Fixed-length units (UTC days and weeks included) are counted by
+	// division: a query's count and range must not set the work done here.
+	fixed, ok := unit.(int64)
+	if p, isPeriod := unit.(Period); isPeriod && p.Months == 0 {
+		fixed, ok = int64(p.Days)*86_400_000, true
+	}
+	if ok {
+		return (to-b+fixed-1)/fixed <= int64(count)
+	}
+	for used := 0; used < count; used++ { // months and years: at most a few thousand
 		b = nextDateBucket(b, unit)
 		if b >= to {
 			return true

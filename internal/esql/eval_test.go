@@ -171,6 +171,11 @@ var evalTests = []struct {
 	// width of a power of ten or half of one.
 	{query: `ROW d = TO_DATETIME("1985-07-09T13:20:00Z") | EVAL m = BUCKET(d, 20, "1985-01-01T00:00:00Z", "1986-01-01T00:00:00Z"), w = BUCKET(d, 100, "1985-01-01T00:00:00Z", "1986-01-01T00:00:00Z"), h = BUCKET(d, 24, "1985-07-09T00:00:00Z", "1985-07-10T00:00:00Z"), y = BUCKET(d, 3, "1985-01-01T00:00:00Z", "1990-01-01T00:00:00Z") | DROP d`,
 		want: `[{"m":"1985-07-01T00:00:00.000Z","w":"1985-07-08T00:00:00.000Z","h":"1985-07-09T13:00:00.000Z","y":"1985-01-01T00:00:00.000Z"}]`},
+	// A count of 2^31-1 over 60 years picks 1 s buckets (1 ms would need
+	// more), counted by division, not by stepping through the range; a
+	// count of 0 fits nothing: years.
+	{query: `ROW d = TO_DATETIME("1985-07-09T13:20:00.123Z") | EVAL b = BUCKET(d, 2147483647, "1970-01-01T00:00:00Z", "2030-01-01T00:00:00Z"), c = BUCKET(d, 0, "1985-01-01T00:00:00Z", "1986-01-01T00:00:00Z") | DROP d`,
+		want: `[{"b":"1985-07-09T13:20:00.000Z","c":"1985-01-01T00:00:00.000Z"}]`},
 	{query: `ROW s = 36174 | EVAL a = BUCKET(s, 20, 25324, 74999), b = BUCKET(s, 3, 0, 100000), c = BUCKET(s, 10, 0, 100)`,
 		want: `[{"s":36174,"a":35000.0,"b":0.0,"c":36170.0}]`},
 	{query: `FROM logs | STATS w = WEIGHTED_AVG(n, k), h = MAX(HYPOT(n, k))`,

@@ -37,7 +37,9 @@ for KQL. Matching is Elasticsearch's, per field type from ECS and the integratio
 keyword fields are exact and case-sensitive, text fields analyzed, numbers, dates (with date
 math such as now-1h) and IPs (with CIDRs) compare by value. --index NAME picks the types the
 integrations map that index with; --mapping FILE (an Elasticsearch index mapping) gives the
-types of your own fields. Raw Azure activity records are
+types of your own fields. A field neither knows is typed (KQL, EQL) from the first records of
+the first file as a logs-* index would type it: whole numbers long, fractions float, true/false
+boolean, strings keyword (stdin is not sampled). Raw Azure activity records are
 normalized to ECS first; ECS documents are searched as they are. PATH '-' (or none) is stdin;
 NDJSON, JSON arrays, {"records":[...]} envelopes and .gz files are read. A directory PATH is
 walked recursively for the files --glob selects (default *.json, *.ndjson, *.jsonl and their .gz);

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/vigil-project/vigil/internal/match"
@@ -556,13 +557,15 @@ var plainBytes = [...]byte{'\\', 0xc4, 0xc5, 0xe2}
 // PassPlain, with one search of each of the bytes plainBytes lists over the
 // whole text instead of several passes over each line: pieces are asked
 // for in order (a piece before the last one asked for costs new searches).
-// A piece must start outside a string's escape (a line, a JSON value): one
-// that follows a backslash is never plain. The zero value is ready for
-// Reset.
+// The lead bytes are searched for only past the first byte outside ASCII,
+// found eight bytes at a time: most text has none. A piece must start
+// outside a string's escape (a line, a JSON value): one that follows a
+// backslash is never plain. The zero value is ready for Reset.
 type PlainScan struct {
 	text []byte
-	from int                  // the latest piece's start: next was searched from there or before
+	from int                  // the latest piece's start: next and high were searched from there or before
 	next [len(plainBytes)]int // per byte: its first offset at or after from, len(text) when none
+	high int                  // the first byte outside ASCII at or after from, len(text) when none
 }
 
 // Reset starts over on text.
@@ -581,16 +584,28 @@ func (p *PlainScan) Plain(from, to int) bool {
 		for k := range p.next {
 			p.next[k] = -1
 		}
+		p.high = -1
 	}
 	p.from = from
-	for k, c := range plainBytes {
+	if p.next[0] < from {
+		p.next[0] = nextSpelling(p.text, from)
+	}
+	if p.next[0] < to {
+		return false
+	}
+	if p.high < from {
+		p.high = nextHigh(p.text, from)
+	}
+	if p.high >= to {
+		return true // ASCII: none of the lead bytes
+	}
+	for k := 1; k < len(plainBytes); k++ {
 		if p.next[k] < from {
-			if k == 0 {
-				p.next[k] = nextSpelling(p.text, from)
-			} else if j := bytes.IndexByte(p.text[from:], c); j < 0 {
+			at := max(from, p.high)
+			if j := bytes.IndexByte(p.text[at:], plainBytes[k]); j < 0 {
 				p.next[k] = len(p.text)
 			} else {
-				p.next[k] = from + j
+				p.next[k] = at + j
 			}
 		}
 		if p.next[k] < to {
@@ -600,36 +615,61 @@ func (p *PlainScan) Plain(from, to int) bool {
 	return true
 }
 
+// nextHigh returns the offset of the first byte outside ASCII at or after
+// from, len(text) when there is none: 32 bytes a step, one test of their
+// top bits.
+func nextHigh(text []byte, from int) int {
+	const msb = 0x8080808080808080
+	i := from
+	for ; i+32 <= len(text); i += 32 {
+		w := text[i : i+32 : i+32]
+		x := binary.LittleEndian.Uint64(w) | binary.LittleEndian.Uint64(w[8:]) |
+			binary.LittleEndian.Uint64(w[16:]) | binary.LittleEndian.Uint64(w[24:])
+		if x&msb != 0 {
+			break
+		}
+	}
+	for ; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			return i
+		}
+	}
+	return len(text)
+}
+
 // nextSpelling returns the offset of the first \u or \/ escape at or after
 // from (an escaped backslash followed by u is not one), len(text) when
 // there is none.
 func nextSpelling(text []byte, from int) int {
 	for i := from; ; {
-		// Backslashes come in runs (C:\\Windows\\System32): a few
-		// bytes are looked at before a call to IndexByte.
-		j := 0
-		for j < 16 && i+j < len(text) && text[i+j] != '\\' {
-			j++
-		}
-		if i+j == len(text) {
+		i = nextBackslash(text, i)
+		if i+1 >= len(text) {
 			return len(text)
 		}
-		if j == 16 {
-			k := bytes.IndexByte(text[i+j:], '\\')
-			if k < 0 {
-				return len(text)
-			}
-			j += k
-		}
-		i += j
-		if i+1 < len(text) && (text[i+1] == 'u' || text[i+1] == '/') {
+		if c := text[i+1]; c == 'u' || c == '/' {
 			return i
 		}
 		i += 2 // the escaped character
-		if i >= len(text) {
-			return len(text)
+	}
+}
+
+// nextBackslash returns the offset of the first backslash at or after
+// from, len(text) when there is none. Backslashes come in runs and
+// clusters (C:\\Windows\\System32): the next 32 bytes are tested eight at
+// a time before a call to IndexByte, whose set-up costs more than that.
+func nextBackslash(text []byte, from int) int {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := from
+	for end := min(from+32, len(text)); i+8 <= end; i += 8 {
+		x := binary.LittleEndian.Uint64(text[i:]) ^ lsb*'\\'
+		if t := (x - lsb) &^ x & msb; t != 0 {
+			return i + bits.TrailingZeros64(t)/8 // the lowest is exact
 		}
 	}
+	if j := bytes.IndexByte(text[i:], '\\'); j >= 0 {
+		return i + j
+	}
+	return len(text)
 }
 
 // Within returns where piece starts in the scan's text, when piece is a

@@ -48,3 +48,42 @@ func BenchmarkLineFilter(b *testing.B) {
 		run(b, f)
 	})
 }
+
+// BenchmarkPlainScan measures PlainScan over the benchmark's mixed events
+// in blocks of 256 KiB, each line asked for in order, as hunt's workers do.
+func BenchmarkPlainScan(b *testing.B) {
+	var data bytes.Buffer
+	if _, err := gen.Write(&data, gen.Options{Events: 20000}); err != nil {
+		b.Fatal(err)
+	}
+	text := data.Bytes()
+	b.SetBytes(int64(len(text)))
+	var p PlainScan
+	for b.Loop() {
+		plain := 0
+		for off := 0; off < len(text); {
+			end := min(off+256<<10, len(text))
+			if i := bytes.LastIndexByte(text[off:end], '\n'); i >= 0 && end < len(text) {
+				end = off + i + 1
+			}
+			blk := text[off:end]
+			p.Reset(blk)
+			for from := 0; from < len(blk); {
+				to := bytes.IndexByte(blk[from:], '\n')
+				if to < 0 {
+					to = len(blk)
+				} else {
+					to += from
+				}
+				if p.Plain(from, to) {
+					plain++
+				}
+				from = to + 1
+			}
+			off = end
+		}
+		if plain == 0 {
+			b.Fatal("no line is plain")
+		}
+	}
+}

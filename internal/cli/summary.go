@@ -93,8 +93,12 @@ func addDistinct(set map[string]struct{}, doc map[string]any, path string) {
 		if len(set) > distinctCap {
 			return
 		}
-		if s := fmt.Sprint(el); s != "" {
-			set[s] = struct{}{}
+		s, ok := el.(string)
+		if !ok {
+			s = fmt.Sprint(el)
+		}
+		if _, seen := set[s]; !seen && s != "" {
+			set[strings.Clone(s)] = struct{}{} // not a view of a buffer reused
 		}
 	}
 }

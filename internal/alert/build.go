@@ -1,8 +1,11 @@
 package alert
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // Rule is what an alert document copies of the rule that raised it.
@@ -38,6 +41,41 @@ type Rule struct {
 	// from the event (severity_mapping, risk_score_mapping,
 	// rule_name_override); the rule's own values stay in its parameters.
 	Overrides Overrides
+
+	encoded map[string]json.RawMessage // constFields encoded, by Prepare
+}
+
+// constFields are the alert fields whose values are the rule's text and
+// lists as they are: the same in each of its alerts.
+var constFields = []struct {
+	key   string
+	value func(r *Rule) any
+}{
+	{"kibana.alert.rule.description", func(r *Rule) any { return r.Description }},
+	{"kibana.alert.rule.note", func(r *Rule) any { return r.Note }},
+	{"kibana.alert.rule.license", func(r *Rule) any { return r.License }},
+	{"kibana.alert.rule.tags", func(r *Rule) any { return strs(r.Tags) }},
+	{"kibana.alert.rule.references", func(r *Rule) any { return strs(r.References) }},
+	{"kibana.alert.rule.author", func(r *Rule) any { return strs(r.Author) }},
+	{"kibana.alert.rule.false_positives", func(r *Rule) any { return strs(r.FalsePositives) }},
+	{"kibana.alert.rule.indices", func(r *Rule) any { return strs(r.Index) }},
+}
+
+// Prepare returns r with the values of constFields encoded once: Build
+// then puts their JSON (json.RawMessage) in the documents instead of the
+// values, which event.AppendJSON and encoding/json write as the same
+// bytes. Without it, encoding each alert quotes the rule's investigation
+// guide and description (2 to 10 KB) again.
+func Prepare(r Rule) Rule {
+	r.encoded = make(map[string]json.RawMessage, len(constFields))
+	for _, f := range constFields {
+		b, err := event.AppendJSON(nil, f.value(&r))
+		if err != nil {
+			return r // strings and lists of them always encode
+		}
+		r.encoded[f.key] = b
+	}
+	return r
 }
 
 // Event is the source event of an alert.
@@ -107,7 +145,6 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	set("kibana.alert.rule.uuid", r.UUID)
 	set("kibana.alert.rule.rule_id", r.RuleID)
 	set("kibana.alert.rule.name", name)
-	set("kibana.alert.rule.description", r.Description)
 	set("kibana.alert.rule.type", r.Type)
 	typeID, category := "siem.queryRule", "Custom Query Rule"
 	switch r.Type {
@@ -135,13 +172,13 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	set("kibana.alert.rule.risk_score", r.RiskScore)
 	set("kibana.alert.rule.severity", r.Severity)
 	set("kibana.alert.rule.version", r.Version)
-	set("kibana.alert.rule.tags", strs(r.Tags))
-	set("kibana.alert.rule.references", strs(r.References))
-	set("kibana.alert.rule.author", strs(r.Author))
-	set("kibana.alert.rule.false_positives", strs(r.FalsePositives))
-	set("kibana.alert.rule.indices", strs(r.Index))
-	set("kibana.alert.rule.license", r.License)
-	set("kibana.alert.rule.note", r.Note)
+	for _, f := range constFields {
+		if b, ok := r.encoded[f.key]; ok {
+			set(f.key, b)
+		} else {
+			set(f.key, f.value(&r))
+		}
+	}
 	set("kibana.alert.rule.exceptions_list", []any{})
 	if r.TimestampOverride != "" {
 		set("kibana.alert.rule.timestamp_override", r.TimestampOverride)

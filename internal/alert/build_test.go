@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 func TestBuild(t *testing.T) {
@@ -47,5 +49,38 @@ func TestBuild(t *testing.T) {
 	}
 	if src["event"].(map[string]any)["kind"] != "event" {
 		t.Error("Build modified the source event")
+	}
+}
+
+// TestPrepareSameBytes checks that a prepared rule's alerts encode to the
+// bytes an unprepared one's do, with event.AppendJSON and encoding/json,
+// for text that needs escaping and for empty lists.
+func TestPrepareSameBytes(t *testing.T) {
+	r := Rule{UUID: "r1", RuleID: "r1", Name: "n", Severity: "high", RiskScore: 73, Type: "query",
+		Description: "quotes \" and <tags> & \\ back\tslash\n\u2028 \xff", Note: "## Triage\n\n- \"x\"\n",
+		Tags: []string{"Domain: Cloud", "a<b"}, References: nil, Author: []string{"Elastic"}, License: "Elastic License v2",
+		Index: []string{"logs-*"}}
+	doc := map[string]any{"@timestamp": "2026-03-14T09:22:41.987Z", "event": map[string]any{"kind": "event"}}
+	ev := Event{Doc: doc, Index: "logs-x", ID: EventID(doc)}
+	now := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	plain, prepared := Build(ev, r, Options{Now: now}), Build(ev, Prepare(r), Options{Now: now})
+	if _, ok := prepared["kibana.alert.rule.note"].(json.RawMessage); !ok {
+		t.Fatalf("the prepared rule's note is a %T, not its encoding", prepared["kibana.alert.rule.note"])
+	}
+	a, err := event.AppendJSON(nil, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := event.AppendJSON(nil, prepared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) {
+		t.Errorf("AppendJSON differs:\n%s\n%s", a, b)
+	}
+	c, _ := json.Marshal(plain)
+	d, _ := json.Marshal(prepared)
+	if string(c) != string(d) {
+		t.Errorf("encoding/json differs:\n%s\n%s", c, d)
 	}
 }

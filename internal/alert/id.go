@@ -69,8 +69,14 @@ func appendCanonical(b []byte, x any, path string) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = strconv.AppendQuote(b, k)
-			b = append(b, ':')
+			if plainQuote(k) {
+				b = append(b, '"')
+				b = append(b, k...)
+				b = append(b, '"', ':')
+			} else {
+				b = strconv.AppendQuote(b, k)
+				b = append(b, ':')
+			}
 			child := "-"
 			if path == "" && (k == "event" || k == "") {
 				child = k
@@ -99,6 +105,17 @@ func appendCanonical(b []byte, x any, path string) []byte {
 		return strconv.AppendQuote(b, fmt.Sprint(x))
 	}
 	return append(b, v...)
+}
+
+// plainQuote reports whether strconv.Quote writes s as it is between
+// quotes: printable ASCII without '"' or '\\'.
+func plainQuote(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // plainJSON reports whether encoding/json writes s as it is between

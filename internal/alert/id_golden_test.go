@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 )
 
@@ -25,6 +26,23 @@ func TestEventIDStable(t *testing.T) {
 		}
 		if got := EventID(doc); got != c.id {
 			t.Errorf("EventID(%s) = %s, want %s (the ids of stored events would change)", c.doc, got, c.id)
+		}
+	}
+}
+
+// TestPlainQuote checks that the keys plainQuote lets through are quoted
+// by strconv.Quote as they are, and that it lets through ordinary keys.
+func TestPlainQuote(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for _, k := range []string{string(rune(c)), "a" + string([]byte{byte(c)}) + "b"} {
+			if plainQuote(k) && strconv.Quote(k) != `"`+k+`"` {
+				t.Errorf("plainQuote(%q) is true, but strconv.Quote gives %s", k, strconv.Quote(k))
+			}
+		}
+	}
+	for _, k := range []string{"@timestamp", "event.ingested", "kibana.alert.rule.name", "a b~c"} {
+		if !plainQuote(k) {
+			t.Errorf("plainQuote(%q) = false", k)
 		}
 	}
 }

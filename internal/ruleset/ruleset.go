@@ -101,7 +101,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 		FallbackDisabled:  r.TimestampOverrideFallbackDisabled,
 		Window:            engine.Window{Interval: r.Interval, Lookback: r.Lookback, MaxSignals: r.MaxSignals},
 		Match:             r.Match,
-		Alert: alert.Rule{
+		Alert: alert.Prepare(alert.Rule{
 			UUID: r.RuleID, RuleID: r.RuleID, Name: r.Name, Description: r.Description, Type: r.Type,
 			Severity: r.Severity, RiskScore: r.RiskScore, Tags: r.Tags, References: r.References,
 			Author: r.Author, License: r.License, Note: r.Note, Interval: IntervalText(r.Interval),
@@ -109,7 +109,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			Threat: plainThreat(r.Threat), Params: encodedParams(r), BuildingBlockType: r.BuildingBlockType,
 			TimestampOverride: r.TimestampOverride, FalsePositives: r.FalsePositives,
 			Overrides: overrides(r),
-		},
+		}),
 	}
 	switch r.Type {
 	case "query", "saved_query", "threat_match", "new_terms", "eql", "esql":

@@ -361,6 +361,7 @@ type worker struct {
 	lines    *engine.RawFilter
 	scratch  engine.RawScratch
 	plain    engine.PlainScan                            // over the chunk's block, for lines.PassPlain
+	ops      opScan                                      // over the chunk's block, for namesOperation
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
 	opName   event.FieldID                               // the top-level operationName of raw Azure records
@@ -377,6 +378,7 @@ func (w *worker) process(c *chunk) {
 	}
 	if w.lines != nil {
 		w.plain.Reset(c.block.Data)
+		w.ops.reset(c.block.Data)
 	}
 	c.block.EachLine(func(rec input.Record, err error) bool {
 		if err != nil {
@@ -419,7 +421,7 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			// A raw Azure record (its text names operationName) is of
 			// the normalizer's index, as when the raw filter skips it;
 			// of other lines nothing is known.
-			if w.azure != nil && namesOperation(rec.Data) {
+			if w.azure != nil && w.namesOperation(rec.Data) {
 				cov.NoteSkipped(w.azure.IndexOf(rec.Data))
 			} else {
 				cov.Unparsed++
@@ -525,21 +527,58 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 // the parse path (toECS) reads it: only a line holding it can be one.
 var opNameKey = []byte(`"operationName"`)
 
-// namesOperation reports whether b holds opNameKey, searched for by its
-// 'N' (bytes.Contains would start from '"', JSON's commonest byte).
-func namesOperation(b []byte) bool {
+// namesOperation reports whether b holds opNameKey: found in the block
+// once for all its lines when b is a part of it (a skipped line, a record
+// of an envelope), else in b.
+func (w *worker) namesOperation(b []byte) bool {
+	if from, ok := w.plain.Within(b); ok {
+		return w.ops.holds(from, from+len(b))
+	}
+	return indexOpName(b, 0) >= 0
+}
+
+// opScan finds opNameKey in a block, for pieces of it asked for in order
+// (a piece before the last one asked for costs a new search).
+type opScan struct {
+	text []byte
+	from int // the latest piece's start
+	next int // the key's first offset at or after from, len(text) when none; -1: not searched
+}
+
+func (s *opScan) reset(text []byte) { s.text, s.from, s.next = text, 0, -1 }
+
+// holds reports whether text[from:to] holds the key.
+func (s *opScan) holds(from, to int) bool {
+	if from < s.from {
+		s.next = -1
+	}
+	s.from = from
+	if s.next < from {
+		if j := indexOpName(s.text[from:], 0); j < 0 {
+			s.next = len(s.text)
+		} else {
+			s.next = from + j
+		}
+	}
+	return s.next+len(opNameKey) <= to
+}
+
+// indexOpName returns the offset of opNameKey in b at or after from, -1
+// when there is none: searched for by its 'N' (bytes.Index would start
+// from '"', JSON's commonest byte).
+func indexOpName(b []byte, from int) int {
 	const at = 10 // opNameKey[at] == 'N'
-	for i := at; i < len(b); i++ {
+	for i := from + at; i < len(b); i++ {
 		j := bytes.IndexByte(b[i:], 'N')
 		if j < 0 {
-			return false
+			return -1
 		}
 		i += j
 		if bytes.HasPrefix(b[i-at:], opNameKey) {
-			return true
+			return i - at
 		}
 	}
-	return false
+	return -1
 }
 
 // framed reports whether b is, blanks aside, one {...}: what a line must

@@ -113,7 +113,7 @@ func TestPrefilterChangesNothing(t *testing.T) {
 }
 
 func TestNamesOperation(t *testing.T) {
-	for s, want := range map[string]bool{
+	cases := map[string]bool{
 		`{"operationName":"x"}`:                 true,
 		`{"a":"NN","operationName":1}`:          true,
 		`{"operationname":"x"}`:                 false,
@@ -122,10 +122,31 @@ func TestNamesOperation(t *testing.T) {
 		`"operationName"`:                       true,
 		`{"properties":{"operationName":"x"}}`:  true, // StreamOf then reads the top level
 		`{"x":"operationName is not a key...N"`: false,
-	} {
-		if got := namesOperation([]byte(s)); got != want {
-			t.Errorf("namesOperation(%s) = %v, want %v", s, got, want)
+	}
+	var block []byte
+	var pieces [][2]int
+	for s, want := range cases {
+		if got := indexOpName([]byte(s), 0) >= 0; got != want {
+			t.Errorf("indexOpName(%s) >= 0 is %v, want %v", s, got, want)
 		}
+		pieces = append(pieces, [2]int{len(block), len(block) + len(s)})
+		block = append(append(block, s...), '\n')
+	}
+	// The same pieces in one block, asked for in order, then once more
+	// from the start (going back).
+	var w worker
+	w.plain.Reset(block)
+	w.ops.reset(block)
+	for range 2 {
+		for _, p := range pieces {
+			piece := block[p[0]:p[1]]
+			if got, want := w.namesOperation(piece), cases[string(piece)]; got != want {
+				t.Errorf("in a block, namesOperation(%s) = %v, want %v", piece, got, want)
+			}
+		}
+	}
+	if !w.namesOperation([]byte(`{"operationName":1}`)) {
+		t.Error("namesOperation of a text outside the block is false")
 	}
 }
 

@@ -101,7 +101,9 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	if space == "" {
 		space = "default"
 	}
-	doc := make(map[string]any, len(ev.Doc)+48)
+	// Kibana's fields (about 55) and the event's event.* and data_stream.*
+	// copied: sized for them at once, not grown on the way.
+	doc := make(map[string]any, len(ev.Doc)+80)
 	for k, v := range ev.Doc {
 		if strings.HasPrefix(k, "kibana") || strings.HasPrefix(k, "signal") || strings.HasPrefix(k, "threshold_result") || k == "_id" {
 			continue

@@ -137,3 +137,21 @@ func BenchmarkExpandEnvelopes(b *testing.B) {
 		}
 	}
 }
+
+// TestLooksLikeEnvelope checks the one-pass test against its definition:
+// "records" or "value", quoted, within the first 32 bytes.
+func TestLooksLikeEnvelope(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	parts := []string{`"records"`, `"value"`, `"records`, `value"`, `"`, `{`, `:`, `[`, ` `, `"x"`, `"recordsx"`, `ab`}
+	for range 20000 {
+		var b []byte
+		for n := r.IntN(8); n > 0; n-- {
+			b = append(b, parts[r.IntN(len(parts))]...)
+		}
+		head := b[:min(len(b), 32)]
+		want := bytes.Contains(head, []byte(`"records"`)) || bytes.Contains(head, []byte(`"value"`))
+		if got := looksLikeEnvelope(b); got != want {
+			t.Fatalf("looksLikeEnvelope(%q) = %v, want %v", b, got, want)
+		}
+	}
+}

@@ -484,12 +484,22 @@ func ErrorAt(rec Record, off int, err error) *DecodeError {
 	return &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}
 }
 
+// looksLikeEnvelope reports whether the first 32 bytes of b hold the key
+// of an envelope's array, "records" (Azure diagnostic settings) or "value"
+// (Microsoft Graph): one pass over the quotes there, for every line read.
 func looksLikeEnvelope(b []byte) bool {
-	head := b
-	if len(head) > 32 {
-		head = head[:32]
+	head := b[:min(len(b), 32)]
+	for i := 0; i < len(head); i++ {
+		j := bytes.IndexByte(head[i:], '"')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if rest := head[i:]; bytes.HasPrefix(rest, []byte(`"records"`)) || bytes.HasPrefix(rest, []byte(`"value"`)) {
+			return true
+		}
 	}
-	return bytes.Contains(head, []byte(`"records"`)) || bytes.Contains(head, []byte(`"value"`))
+	return false
 }
 
 // queue adds the elements of an envelope read as one line; non-objects

@@ -139,16 +139,17 @@ func BenchmarkExpandEnvelopes(b *testing.B) {
 }
 
 // TestLooksLikeEnvelope checks the one-pass test against its definition:
-// "records" or "value", quoted, within the first 32 bytes.
+// "records" or "value", quoted, within the first 32 bytes after blanks.
 func TestLooksLikeEnvelope(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	parts := []string{`"records"`, `"value"`, `"records`, `value"`, `"`, `{`, `:`, `[`, ` `, `"x"`, `"recordsx"`, `ab`}
+	parts := []string{`"records"`, `"value"`, `"records`, `value"`, `"`, `{`, `:`, `[`, ` `, "\n\t", `"x"`, `"recordsx"`, `ab`}
 	for range 20000 {
 		var b []byte
 		for n := r.IntN(8); n > 0; n-- {
 			b = append(b, parts[r.IntN(len(parts))]...)
 		}
-		head := b[:min(len(b), 32)]
+		trimmed := bytes.TrimLeft(b, " \t\r\n")
+		head := trimmed[:min(len(trimmed), 32)]
 		want := bytes.Contains(head, []byte(`"records"`)) || bytes.Contains(head, []byte(`"value"`))
 		if got := looksLikeEnvelope(b); got != want {
 			t.Fatalf("looksLikeEnvelope(%q) = %v, want %v", b, got, want)

@@ -484,10 +484,12 @@ func ErrorAt(rec Record, off int, err error) *DecodeError {
 	return &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}
 }
 
-// looksLikeEnvelope reports whether the first 32 bytes of b hold the key
-// of an envelope's array, "records" (Azure diagnostic settings) or "value"
-// (Microsoft Graph): one pass over the quotes there, for every line read.
+// looksLikeEnvelope reports whether the first 32 bytes of b, blanks
+// aside, hold the key of an envelope's array, "records" (Azure diagnostic
+// settings) or "value" (Microsoft Graph): one pass over the quotes there,
+// for every line read.
 func looksLikeEnvelope(b []byte) bool {
+	b = b[skipSpace(b, 0):]
 	head := b[:min(len(b), 32)]
 	for i := 0; i < len(head); i++ {
 		j := bytes.IndexByte(head[i:], '"')

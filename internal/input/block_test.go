@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -138,21 +139,40 @@ func BenchmarkExpandEnvelopes(b *testing.B) {
 	}
 }
 
-// TestLooksLikeEnvelope checks the one-pass test against its definition:
-// "records" or "value", quoted, within the first 32 bytes after blanks.
+// TestLooksLikeEnvelope checks the quick test of each line against the
+// decoding of an envelope (one key, "records" or "value", holding an array):
+// every envelope is told one.
 func TestLooksLikeEnvelope(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	parts := []string{`"records"`, `"value"`, `"records`, `value"`, `"`, `{`, `:`, `[`, ` `, "\n\t", `"x"`, `"recordsx"`, `ab`}
-	for range 20000 {
-		var b []byte
-		for n := r.IntN(8); n > 0; n-- {
-			b = append(b, parts[r.IntN(len(parts))]...)
+	pick := func(l ...string) string { return l[r.IntN(len(l))] }
+	told, envs := 0, 0
+	for range 50000 {
+		// A line built of an envelope's parts, some of them wrong.
+		b := []byte(pick("", " ", "\n\t") + pick("{", "[", "") + pick("", " ") +
+			pick(`"x":1,`, "", "", "") + pick(`"records"`, `"value"`, `"recordsx"`, `"records`, `value`) +
+			pick(":", " : ", "") + pick("[", "") + pick(`{"a":1}`, `{"a":1},{}`, "", "1") + pick("]", "") +
+			pick(`,"x":1`, "", "", "") + pick("}", "", " }"))
+		var m map[string][]json.RawMessage // one key, an array: an envelope
+		isEnv := json.Unmarshal(b, &m) == nil && len(m) == 1 && (m["records"] != nil || m["value"] != nil)
+		if isEnv {
+			envs++
 		}
-		trimmed := bytes.TrimLeft(b, " \t\r\n")
-		head := trimmed[:min(len(trimmed), 32)]
-		want := bytes.Contains(head, []byte(`"records"`)) || bytes.Contains(head, []byte(`"value"`))
-		if got := looksLikeEnvelope(b); got != want {
-			t.Fatalf("looksLikeEnvelope(%q) = %v, want %v", b, got, want)
+		if isEnv && !looksLikeEnvelope(b) {
+			t.Fatalf("%q is an envelope, but looksLikeEnvelope says no", b)
 		}
+		if looksLikeEnvelope(b) {
+			told++
+		}
+	}
+	for s, want := range map[string]bool{
+		`{"records":[{"a":1}]}`: true, " \t{ \n\"value\" : []}": true, `{"x":1,"records":[]}`: false,
+		`["records"]`: false, `{"recordsx":[]}`: false, ``: false,
+	} {
+		if got := looksLikeEnvelope([]byte(s)); got != want {
+			t.Errorf("looksLikeEnvelope(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if told == 0 || envs == 0 {
+		t.Fatalf("%d random lines looked like an envelope, %d were: the test proves nothing", told, envs)
 	}
 }

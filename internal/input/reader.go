@@ -484,24 +484,18 @@ func ErrorAt(rec Record, off int, err error) *DecodeError {
 	return &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}
 }
 
-// looksLikeEnvelope reports whether the first 32 bytes of b, blanks
-// aside, hold the key of an envelope's array, "records" (Azure diagnostic
-// settings) or "value" (Microsoft Graph): one pass over the quotes there,
-// for every line read.
+// looksLikeEnvelope reports whether b's first key, blanks aside, is that
+// of an envelope's array: "records" (Azure diagnostic settings) or "value"
+// (Microsoft Graph). An envelope has no other key, so its first is that
+// one; eachElement splits only such a line. A few bytes looked at, for
+// every line read.
 func looksLikeEnvelope(b []byte) bool {
-	b = b[skipSpace(b, 0):]
-	head := b[:min(len(b), 32)]
-	for i := 0; i < len(head); i++ {
-		j := bytes.IndexByte(head[i:], '"')
-		if j < 0 {
-			return false
-		}
-		i += j
-		if rest := head[i:]; bytes.HasPrefix(rest, []byte(`"records"`)) || bytes.HasPrefix(rest, []byte(`"value"`)) {
-			return true
-		}
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
 	}
-	return false
+	rest := b[skipSpace(b, i+1):]
+	return bytes.HasPrefix(rest, []byte(`"records"`)) || bytes.HasPrefix(rest, []byte(`"value"`))
 }
 
 // queue adds the elements of an envelope read as one line; non-objects

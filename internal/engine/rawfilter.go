@@ -31,6 +31,12 @@ type RawFilter struct {
 	// probing the text costs less than searching for the anchor (long
 	// literals whose bytes are all common), or nil.
 	probes []*pairProbe
+	// first, with many literals, finds a literal of one group of each
+	// rule's condition (the group whose shortest literal is longest) in
+	// one probe of the text: a record holding none is told apart
+	// without the search of every literal. nil: some rule's groups all
+	// hold a literal too short for a probe to beat that search.
+	first *pairProbe
 	tuned  bool // Tune has chosen the anchors from the input
 }
 
@@ -183,7 +189,52 @@ func NewLineFilter(rules []*Rule, shapes ...Shape) *RawFilter {
 	for _, l := range f.lits {
 		f.anchors = append(f.anchors, rarest(l))
 	}
+	if len(f.lits) > fewLits {
+		f.first = firstProbe(f.lits, f.rules)
+	}
 	return f
+}
+
+// minFirst is the shortest literal firstProbe probes for: a stride of
+// seven bytes at least.
+const minFirst = 8
+
+// firstProbe returns the probe of one group of each condition, the group
+// whose shortest literal is longest, nil when one of them is shorter than
+// minFirst.
+func firstProbe(lits [][]byte, conds [][][]int32) *pairProbe {
+	shortest := func(group []int32) int {
+		n := -1
+		for _, id := range group {
+			if n < 0 || len(lits[id]) < n {
+				n = len(lits[id])
+			}
+		}
+		return n
+	}
+	var probed [][]byte
+	in := map[int32]bool{}
+	for _, cond := range conds {
+		best := -1
+		for i, g := range cond {
+			if best < 0 || shortest(g) > shortest(cond[best]) {
+				best = i
+			}
+		}
+		if best < 0 || shortest(cond[best]) < minFirst {
+			return nil
+		}
+		for _, id := range cond[best] {
+			if !in[id] {
+				in[id] = true
+				probed = append(probed, lits[id])
+			}
+		}
+	}
+	if len(probed) == 0 {
+		return nil
+	}
+	return newPairProbe(probed...)
 }
 
 // byteRank orders bytes from common to rare in JSON event text (lower-
@@ -256,14 +307,17 @@ const (
 	maxProbed = 1 << 14
 )
 
-// pairProbe finds a literal of length L (lower case) in a text, ASCII case
-// aside, by looking at the text's pairs of bytes every L-1 bytes only:
-// any occurrence covers exactly one such pair, which is one of the
-// literal's own pairs. A probed pair that is not one of them (a bitmap
-// says) costs two loads and a test; one that is gives the literal's
-// offsets where it stands, each compared in full.
+// pairProbe finds literals (lower case) in a text, ASCII case aside, by
+// looking at the text's pairs of bytes every M-1 bytes only, M the length
+// of the shortest: any occurrence of a literal covers exactly one such
+// pair within its first M bytes, which is one of its own pairs there. A
+// probed pair that is none of them (a bitmap says) costs two loads and a
+// test; one that is gives the literals' offsets where it stands, each
+// compared in full.
 type pairProbe struct {
-	bits    [1 << 16 / 64]uint64 // the literal's pairs, case folded
+	lits    [][]byte
+	stride  int                  // M-1
+	bits    [1 << 16 / 64]uint64 // the literals' pairs, case folded
 	bucket  [probeBuckets + 1]uint16
 	entries []probeEntry // the pairs hashed to bucket b: entries[bucket[b]:bucket[b+1]]
 }
@@ -271,20 +325,33 @@ type pairProbe struct {
 type probeEntry struct {
 	pair uint16
 	at   uint16 // the pair's offset in the literal
+	lit  uint16 // the literal's index in lits
 }
 
 const probeBuckets = 64
 
 func probeBucket(pair uint16) int { return int(uint32(pair)*0x9E3779B1>>26) & (probeBuckets - 1) }
 
-func newPairProbe(lit []byte) *pairProbe {
-	p := &pairProbe{}
+// newPairProbe returns the probe of lits (lower case, each of two bytes
+// or more), nil when they are too many for its tables.
+func newPairProbe(lits ...[]byte) *pairProbe {
+	p := &pairProbe{lits: lits}
+	m := len(lits[0])
+	for _, l := range lits {
+		m = min(m, len(l))
+	}
+	if m < 2 || len(lits) > 1<<16 || len(lits)*(m-1) >= 1<<16 {
+		return nil
+	}
+	p.stride = m - 1
 	var by [probeBuckets][]probeEntry
-	for j := 0; j+1 < len(lit); j++ {
-		pair := uint16(lit[j]) | uint16(lit[j+1])<<8
-		p.bits[pair>>6] |= 1 << (pair & 63)
-		b := probeBucket(pair)
-		by[b] = append(by[b], probeEntry{pair: pair, at: uint16(j)})
+	for i, lit := range lits {
+		for j := 0; j+1 < m; j++ {
+			pair := uint16(lit[j]) | uint16(lit[j+1])<<8
+			p.bits[pair>>6] |= 1 << (pair & 63)
+			b := probeBucket(pair)
+			by[b] = append(by[b], probeEntry{pair: pair, at: uint16(j), lit: uint16(i)})
+		}
 	}
 	for b := range by {
 		p.bucket[b] = uint16(len(p.entries))
@@ -306,10 +373,9 @@ var lowerASCII = func() (t [256]byte) {
 	return t
 }()
 
-// find reports whether text holds lit, ASCII case aside.
-func (p *pairProbe) find(text, lit []byte) bool {
-	n := len(lit)
-	stride := n - 1
+// find reports whether text holds one of the literals, ASCII case aside.
+func (p *pairProbe) find(text []byte) bool {
+	stride := p.stride
 	for q := stride - 1; q+1 < len(text); q += stride {
 		pair := uint16(lowerASCII[text[q]]) | uint16(lowerASCII[text[q+1]])<<8
 		if p.bits[pair>>6]&(1<<(pair&63)) == 0 {
@@ -320,8 +386,9 @@ func (p *pairProbe) find(text, lit []byte) bool {
 			if e.pair != pair {
 				continue
 			}
+			lit := p.lits[e.lit]
 			start := q - int(e.at)
-			if start >= 0 && start+n <= len(text) && equalFold(text[start:start+n], lit) {
+			if start >= 0 && start+len(lit) <= len(text) && equalFold(text[start:start+len(lit)], lit) {
 				return true
 			}
 		}
@@ -455,6 +522,11 @@ func (f *RawFilter) pass(raw []byte, scratch *RawScratch, plain bool) bool {
 		// folded, only when a rule needs it.
 		return f.passLazy(raw, scratch) || (!plain && foldsToASCII(raw))
 	}
+	if f.first != nil && !f.first.find(raw) {
+		// No rule's condition holds (each needs one of these), unless
+		// a character folds to a literal's letter.
+		return !plain && foldsToASCII(raw)
+	}
 	low, high := appendLower(scratch.low[:0], raw)
 	scratch.low = low
 	if high && !plain && foldsToASCII(raw) {
@@ -505,7 +577,7 @@ func (f *RawFilter) passLazy(text []byte, scratch *RawScratch) bool {
 				if state[id] == 0 {
 					state[id] = 2
 					if f.probes != nil && f.probes[id] != nil {
-						if f.probes[id].find(text, f.lits[id]) {
+						if f.probes[id].find(text) {
 							state[id] = 1
 						}
 					} else if indexFold(text, f.lits[id], f.anchors[id]) {

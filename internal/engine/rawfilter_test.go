@@ -421,7 +421,7 @@ func TestPairProbe(t *testing.T) {
 			}
 			text := []byte(b.String())
 			want := ContainsFold(text, []byte(lit))
-			if got := p.find(text, []byte(lit)); got != want {
+			if got := p.find(text); got != want {
 				t.Fatalf("probe of %q in %q = %v, want %v", lit, text, got, want)
 			}
 			if want {
@@ -465,5 +465,101 @@ func TestTuneProbes(t *testing.T) {
 	}
 	if hits == 0 {
 		t.Fatal("no line passed")
+	}
+}
+
+// TestPairProbeMany checks a probe of several literals of different
+// lengths against a search of each, on texts made of their pieces.
+func TestPairProbeMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	lits := []string{"microsoft.keyvault/vaults/", "microsoft.storage/storageaccounts/write", "runcommand", "abcabcab"}
+	var bs [][]byte
+	for _, l := range lits {
+		bs = append(bs, []byte(l))
+	}
+	p := newPairProbe(bs...)
+	found := 0
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(6) {
+			lit := lits[r.IntN(len(lits))]
+			piece := lit[r.IntN(len(lit)):]
+			if r.IntN(3) == 0 {
+				piece = lit
+			}
+			piece = piece[:r.IntN(len(piece)+1)]
+			if r.IntN(2) == 0 {
+				piece = strings.ToUpper(piece)
+			}
+			b.WriteString(strings.Repeat("x", r.IntN(12)))
+			b.WriteString(piece)
+		}
+		text := []byte(b.String())
+		want := slices.ContainsFunc(bs, func(l []byte) bool { return ContainsFold(text, l) })
+		if got := p.find(text); got != want {
+			t.Fatalf("probe of %q in %q = %v, want %v", lits, text, got, want)
+		}
+		if want {
+			found++
+		}
+	}
+	if found == 0 {
+		t.Fatal("no text held a literal: the test proves nothing")
+	}
+}
+
+// TestFirstProbeKeepsVerdicts checks that the probe of each rule's
+// longest group (RawFilter.first) changes no verdict of the search of
+// every literal, on texts made of the literals' pieces.
+func TestFirstProbeKeepsVerdicts(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var rules []*Rule
+	var words []string
+	for i := range 24 {
+		op := fmt.Sprintf("microsoft.x%02d/vaults/write", i)
+		and := []string{"success", "succeeded"}
+		if i%5 == 0 {
+			and = []string{fmt.Sprintf("category-%d", i)} // the longer group
+			op = fmt.Sprintf("op%d", i)
+		}
+		words = append(words, op)
+		words = append(words, and...)
+		rules = append(rules, &Rule{Prefilter: func(match.Origin) match.Prefilter {
+			return match.Prefilter{Literals: []string{op}, And: [][]string{and}}
+		}})
+	}
+	f := NewRawFilter(rules, "", nil)
+	if f.first == nil {
+		t.Fatal("no first probe: the test proves nothing")
+	}
+	whole := *f
+	whole.first = nil
+	var scratch RawScratch
+	passed := 0
+	for range 5000 {
+		var b strings.Builder
+		b.WriteString(`{"a":"`)
+		for range r.IntN(5) {
+			w := words[r.IntN(len(words))]
+			if r.IntN(3) == 0 {
+				w = w[:r.IntN(len(w)+1)]
+			}
+			if r.IntN(2) == 0 {
+				w = strings.ToUpper(w)
+			}
+			b.WriteString(w + strings.Repeat(" ", r.IntN(3)))
+		}
+		b.WriteString(`"}`)
+		text := []byte(b.String())
+		got, want := f.Pass(text, &scratch), whole.Pass(text, &scratch)
+		if got != want {
+			t.Fatalf("Pass(%s) = %v with the first probe, %v without", text, got, want)
+		}
+		if got {
+			passed++
+		}
+	}
+	if passed == 0 {
+		t.Fatal("no text passed: the test proves nothing")
 	}
 }

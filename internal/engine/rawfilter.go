@@ -37,7 +37,7 @@ type RawFilter struct {
 	// without the search of every literal. nil: some rule's groups all
 	// hold a literal too short for a probe to beat that search.
 	first *pairProbe
-	tuned  bool // Tune has chosen the anchors from the input
+	tuned bool // Tune has chosen the anchors from the input
 }
 
 // fewLits is the most literals searched for one by one, each only when a

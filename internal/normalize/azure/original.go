@@ -2,10 +2,10 @@ package azure
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/bits"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // emptyPair is what Elastic's pipelines take out of a record's text before
@@ -57,48 +57,50 @@ var plainClass = func() (t [256]byte) {
 
 // appendOriginalPlain is appendOriginal for the common text: no control
 // character (a record on one line), no U+2028/2029 lead byte, and with
-// strip no empty pair. It sizes the output once and writes byte by
-// byte; false (dst unchanged) for any other text.
+// strip no empty pair. Eight bytes at a time: each word is stored whole
+// after the last escape (a backslash put before each quote and
+// backslash), so that an escape costs a store and a backslash; words of
+// the output overlap and the buffer has room for twice the text. False
+// (dst unchanged) for any other text.
 func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
-	n := len(raw) + 2 + bytes.Count(raw, []byte{'"'}) + bytes.Count(raw, []byte{'\\'})
-	// Eight bytes of slack: words are stored whole, then j moves by the
-	// bytes that count.
-	dst = slices.Grow(dst, n+8)
-	out := dst[len(dst) : len(dst)+n+8]
+	dst = slices.Grow(dst, 2*len(raw)+10)
+	base := len(dst)
+	out := dst[base:cap(dst)]
+	// Stores through p stay below 2*len(raw)+10: a word stored at j
+	// holds at most 2*i+1 bytes before it, and i+8 <= len(raw).
+	p := unsafe.Pointer(unsafe.SliceData(out))
 	out[0] = '"'
-	j := 1
-	for i := 0; i < len(raw); {
-		if i+8 <= len(raw) {
-			w := word(raw, i)
-			if byteBelow(w, 0x20)|byteIs(w, 0xE2) == 0 {
-				// No byte the general loop must see: the word copied,
-				// a backslash put before each quote and backslash.
-				q := exactByteIs(w, '"') | exactByteIs(w, '\\')
-				prev := 0
-				for q != 0 {
-					k := bits.TrailingZeros64(q) >> 3
-					binary.LittleEndian.PutUint64(out[j:], w>>(8*prev))
-					j += k - prev
-					c := raw[i+k]
-					if strip && c == '"' && i+k > 0 && raw[i+k-1] == '"' && string(raw[i+k-1:min(len(raw), i+k+5)]) == emptyPair {
-						return dst, false
-					}
-					out[j], out[j+1] = '\\', c
-					j += 2
-					prev = k + 1
-					q &= q - 1
-				}
-				binary.LittleEndian.PutUint64(out[j:], w>>(8*prev))
-				i, j = i+8, j+8-prev
-				continue
-			}
+	j := uintptr(1)
+	i := 0
+	for ; i+8 <= len(raw); i += 8 {
+		w := word(raw, i)
+		if byteBelow(w, 0x20)|byteIs(w, 0xE2) != 0 {
+			break // the general loop sees the rest
 		}
+		quotes := exactByteIs(w, '"')
+		if strip && quotes != 0 && emptyPairAt(raw, i, quotes) {
+			return dst, false
+		}
+		q := quotes | exactByteIs(w, '\\')
+		prev := uintptr(0)
+		for q != 0 {
+			k := uintptr(bits.TrailingZeros64(q) >> 3)
+			*(*uint64)(unsafe.Add(p, j)) = w >> (8 * prev)
+			j += k - prev
+			*(*byte)(unsafe.Add(p, j)) = '\\'
+			j++
+			prev = k // the escaped byte leads the next store
+			q &= q - 1
+		}
+		*(*uint64)(unsafe.Add(p, j)) = w >> (8 * prev)
+		j += 8 - prev
+	}
+	for ; i < len(raw); i++ {
 		c := raw[i]
 		switch plainClass[c] {
 		case 0:
 			out[j] = c
 			j++
-			i++
 			continue
 		case 1:
 			if strip && c == '"' && i > 0 && raw[i-1] == '"' && string(raw[i-1:min(len(raw), i+5)]) == emptyPair {
@@ -106,11 +108,28 @@ func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 			}
 			out[j], out[j+1] = '\\', c
 			j += 2
-			i++
 			continue
 		}
 		return dst, false
 	}
 	out[j] = '"'
-	return dst[:len(dst)+n], true
+	return dst[:base+int(j)+1], true
+}
+
+// emptyPairAt reports whether an empty pair starts at one of the two
+// quotes in a row of the word at raw[i:] (quotes marks its quotes),
+// the second of them possibly the next word's first byte.
+func emptyPairAt(raw []byte, i int, quotes uint64) bool {
+	pairs := quotes & (quotes >> 8)
+	if quotes>>63 != 0 && i+8 < len(raw) && raw[i+8] == '"' {
+		pairs |= 1 << 63
+	}
+	for pairs != 0 {
+		k := i + bits.TrailingZeros64(pairs)>>3
+		if string(raw[k:min(len(raw), k+len(emptyPair))]) == emptyPair {
+			return true
+		}
+		pairs &= pairs - 1
+	}
+	return false
 }

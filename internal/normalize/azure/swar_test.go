@@ -46,6 +46,7 @@ var swarSeeds = []string{
 	`0123456789abcdef\\\"0123"`, "tab\there\"", "\x1f\x20\x21\"", `"":"",{"a":"b"}`, `{"":"","x":1}`,
 	"caf\u00e9 na\u00efve\"", "line\u2028sep\"", "\u2029", "\xe2\x80", "\xff\xfe\"", `\u0041BCDEFGH"`,
 	strings.Repeat(`a\"`, 20) + `"`, strings.Repeat("x", 63) + `"`, `{"k":"v","":""}`,
+	`"":"x",""",""":"",`, `\\\\\\\\"""""""""\"\"\"`,
 }
 
 func TestSWARScans(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -17,6 +18,7 @@ import (
 // record, and the writer (Append with Options.Valid). Each sub-benchmark
 // reports ns per record, so that they add up to the command's CPU per
 // record (reading and writing aside) and compare with the scan's.
+// VIGIL_BENCH_LINES sets how many lines are read (20,000 by default).
 //
 //	VIGIL_BENCH_RAW=/tmp/lb2/azure-raw-audit.ndjson go test -run X -bench Passes ./internal/normalize
 func BenchmarkPasses(b *testing.B) {
@@ -24,7 +26,14 @@ func BenchmarkPasses(b *testing.B) {
 	if path == "" {
 		b.Skip("VIGIL_BENCH_RAW names no raw file")
 	}
-	lines, records := passesInput(b, path, 20000)
+	n := 20000
+	if s := os.Getenv("VIGIL_BENCH_LINES"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lines, records := passesInput(b, path, n)
 	per := func(b *testing.B, n int) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
 	}

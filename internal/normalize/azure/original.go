@@ -3,6 +3,7 @@ package azure
 import (
 	"bytes"
 	"math/bits"
+	"runtime"
 	"slices"
 	"time"
 	"unsafe"
@@ -70,30 +71,11 @@ func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 	// holds at most 2*i+1 bytes before it, and i+8 <= len(raw).
 	p := unsafe.Pointer(unsafe.SliceData(out))
 	out[0] = '"'
-	j := uintptr(1)
-	i := 0
-	for ; i+8 <= len(raw); i += 8 {
-		w := word(raw, i)
-		if byteBelow(w, 0x20)|byteIs(w, 0xE2) != 0 {
-			break // the general loop sees the rest
+	j, i := uintptr(1), 0
+	if wordAccess {
+		if j, i = quoteWords(p, raw, strip); j == 0 {
+			return dst, false // an empty pair
 		}
-		quotes := exactByteIs(w, '"')
-		if strip && quotes != 0 && emptyPairAt(raw, i, quotes) {
-			return dst, false
-		}
-		q := quotes | exactByteIs(w, '\\')
-		prev := uintptr(0)
-		for q != 0 {
-			k := uintptr(bits.TrailingZeros64(q) >> 3)
-			*(*uint64)(unsafe.Add(p, j)) = w >> (8 * prev)
-			j += k - prev
-			*(*byte)(unsafe.Add(p, j)) = '\\'
-			j++
-			prev = k // the escaped byte leads the next store
-			q &= q - 1
-		}
-		*(*uint64)(unsafe.Add(p, j)) = w >> (8 * prev)
-		j += 8 - prev
 	}
 	for ; i < len(raw); i++ {
 		c := raw[i]
@@ -114,6 +96,42 @@ func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 	}
 	out[j] = '"'
 	return dst[:base+int(j)+1], true
+}
+
+// wordAccess tells whether quoteWords's unaligned loads and stores of
+// words through pointers are allowed and little-endian (as word).
+const wordAccess = runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64"
+
+// quoteWords quotes the words of raw into p from its offset 1 on, up to
+// the first word with a byte the general loop must see; it returns where
+// the output and the text stop, or j 0 for an empty pair with strip.
+func quoteWords(p unsafe.Pointer, raw []byte, strip bool) (j uintptr, i int) {
+	j = 1
+	r := unsafe.Pointer(unsafe.SliceData(raw))
+	for ; i+8 <= len(raw); i += 8 {
+		w := *(*uint64)(unsafe.Add(r, i)) // i+8 <= len(raw); little-endian as word
+		if byteBelow(w, 0x20)|byteIs(w, 0xE2) != 0 {
+			break
+		}
+		quotes := exactByteIs(w, '"')
+		if strip && quotes != 0 && emptyPairAt(raw, i, quotes) {
+			return 0, i
+		}
+		q := quotes | exactByteIs(w, '\\')
+		prev := uintptr(0)
+		for q != 0 {
+			k := uintptr(bits.TrailingZeros64(q)) >> 3
+			*(*uint64)(unsafe.Add(p, j)) = w >> (8 * prev & 63)
+			j += k - prev
+			*(*byte)(unsafe.Add(p, j)) = '\\'
+			j++
+			prev = k // the escaped byte leads the next store
+			q &= q - 1
+		}
+		*(*uint64)(unsafe.Add(p, j)) = w >> (8 * prev & 63)
+		j += 8 - prev
+	}
+	return j, i
 }
 
 // emptyPairAt reports whether an empty pair starts at one of the two

@@ -90,14 +90,22 @@ func (f *fastDoc) members(raw []byte, i int, fn func(k []byte, v span) bool) {
 	}
 	i = skipWS(raw, i+1)
 	for i < len(raw) && raw[i] == '"' {
-		ke := f.valueEnd(raw, i, t)
+		// Ends noted before are read here, without a call: objects
+		// are read once per level.
+		ke := int(t[i])
+		if ke == 0 {
+			ke = f.valueEnd(raw, i, t)
+		}
 		k := raw[i+1 : ke-1]
 		i = skipWS(raw, ke)
 		i = skipWS(raw, i+1) // ':'
 		if i >= len(raw) {
 			return // not JSON: the caller said it was
 		}
-		ve := f.valueEnd(raw, i, t)
+		ve := int(t[i])
+		if ve == 0 {
+			ve = f.valueEnd(raw, i, t)
+		}
 		if !fn(k, span{i, ve}) {
 			return
 		}
@@ -117,7 +125,10 @@ func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
 	}
 	i := skipWS(raw, v.s+1)
 	for i < v.e && raw[i] != ']' {
-		e := f.valueEnd(raw, i, t)
+		e := int(t[i])
+		if e == 0 {
+			e = f.valueEnd(raw, i, t)
+		}
 		if !fn(span{i, e}) {
 			return
 		}

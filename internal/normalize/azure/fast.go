@@ -743,7 +743,7 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 	switch raw[v.s] {
 	case '"':
 		b := raw[v.s+1 : v.e-1]
-		if plainJSONString(b) {
+		if f.plainNoted(raw, v.s) || plainJSONString(b) {
 			return append(dst, raw[v.s:v.e]...)
 		}
 		s, _ := f.str(v, true)
@@ -920,6 +920,41 @@ func stringEnd(raw []byte, i int) int {
 		}
 		j += 2 // an escape: the backslash and the byte it escapes
 	}
+}
+
+// stringEndPlain is stringEnd also telling whether the string's text is
+// printable ASCII without a backslash (plainJSONString's common case).
+func stringEndPlain(raw []byte, i int) (end int, plain bool) {
+	j := i + 1
+	var odd uint64 // high bits of bytes that are not printable ASCII
+	for j+8 <= len(raw) {
+		w := word(raw, j)
+		m := byteIs(w, '"') | byteIs(w, '\\')
+		if m == 0 {
+			odd |= w&swarHi | byteBelow(w, 0x20)
+			j += 8
+			continue
+		}
+		// The lowest mark is exact; bytes below it are the text's (a
+		// mark of byteBelow there has a true one below it).
+		k := bits.TrailingZeros64(m) >> 3
+		if raw[j+k] != '"' {
+			return stringEnd(raw, i), false
+		}
+		odd |= (w&swarHi | byteBelow(w, 0x20)) & (1<<(8*k) - 1)
+		return j + k + 1, odd == 0
+	}
+	for ; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '"':
+			return j + 1, odd == 0
+		case c == '\\':
+			return stringEnd(raw, i), false
+		case c < 0x20 || c >= 0x80:
+			odd = 1
+		}
+	}
+	return len(raw), false
 }
 
 // structural maps the bytes valueEnd stops at: '"', and brackets as '{'

@@ -20,6 +20,23 @@ func naiveStringEnd(raw []byte, i int) int {
 	return len(raw)
 }
 
+// naiveStringEndPlain is stringEndPlain byte by byte.
+func naiveStringEndPlain(raw []byte, i int) (int, bool) {
+	plain := true
+	for j := i + 1; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '\\':
+			plain = false
+			j++
+		case c == '"':
+			return j + 1, plain
+		case c < 0x20 || c >= 0x80:
+			plain = false
+		}
+	}
+	return len(raw), false
+}
+
 // naivePlainJSONString is plainJSONString without the eight-byte steps.
 func naivePlainJSONString(b []byte) bool {
 	for i := 0; i < len(b); i++ {
@@ -46,7 +63,7 @@ var swarSeeds = []string{
 	`0123456789abcdef\\\"0123"`, "tab\there\"", "\x1f\x20\x21\"", `"":"",{"a":"b"}`, `{"":"","x":1}`,
 	"caf\u00e9 na\u00efve\"", "line\u2028sep\"", "\u2029", "\xe2\x80", "\xff\xfe\"", `\u0041BCDEFGH"`,
 	strings.Repeat(`a\"`, 20) + `"`, strings.Repeat("x", 63) + `"`, `{"k":"v","":""}`,
-	`"":"x",""",""":"",`, `\\\\\\\\"""""""""\"\"\"`,
+	`"":"x",""",""":"",`, "abc\x7f\x80def\"", "abcdefg\x01\"", "abcdefgh\x1f\"", "0123456789\u00e9\"", `\\\\\\\\"""""""""\"\"\"`,
 }
 
 func TestSWARScans(t *testing.T) {
@@ -64,6 +81,13 @@ func checkSWAR(t *testing.T, s string) {
 	raw := []byte(`"` + s)
 	if got, want := stringEnd(raw, 0), naiveStringEnd(raw, 0); got != want {
 		t.Fatalf("stringEnd(%q) = %d, want %d", raw, got, want)
+	}
+	e, plain := stringEndPlain(raw, 0)
+	if we, wp := naiveStringEndPlain(raw, 0); e != we || plain != wp {
+		t.Fatalf("stringEndPlain(%q) = %d, %v, want %d, %v", raw, e, plain, we, wp)
+	}
+	if plain && !naivePlainJSONString(raw[1:e-1]) {
+		t.Fatalf("stringEndPlain(%q): plain, but plainJSONString is false", raw)
 	}
 	if got, want := plainJSONString([]byte(s)), naivePlainJSONString([]byte(s)); got != want {
 		t.Fatalf("plainJSONString(%q) = %v, want %v", s, got, want)

@@ -105,6 +105,8 @@ type fastDoc struct {
 	indexes       []memberIndex // of the large objects read (find.go)
 	url           urlFields     // putURI's
 	scratch       []byte        // a writer's, for a value built before it is put
+	plainFrom     int           // the text of the last plain token plainText met: raw[plainFrom:plainTo]
+	plainTo       int
 }
 
 type kv struct {
@@ -116,6 +118,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.rec = raw
 	f.endsReady = false
+	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
 	f.shapeHash = 14695981039346656037
@@ -157,8 +160,37 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 
 func (f *fastDoc) putString(path, v string) {
 	s := len(f.arena)
-	f.arena = appendJSONString(f.arena, v)
+	if f.plainText(v) {
+		f.arena = append(f.arena, '"')
+		f.arena = append(f.arena, v...)
+		f.arena = append(f.arena, '"')
+	} else {
+		f.arena = appendJSONString(f.arena, v)
+	}
 	f.put(path, s)
+}
+
+// plainText reports whether v is the text of a string token of the
+// record that the walk noted plain, or part of the last one met (a
+// resource id's parts): appendJSONString would write it as it is.
+func (f *fastDoc) plainText(v string) bool {
+	raw := f.raw
+	if len(v) == 0 || len(raw) == 0 || len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) {
+		return false // not the record (a text a writer parses), whose ends are noted
+	}
+	// at wraps around for a v below the record: the tests fail then.
+	at := int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
+	if at < 1 || at+len(v) >= len(raw) {
+		return false
+	}
+	if at >= f.plainFrom && at+len(v) <= f.plainTo {
+		return true
+	}
+	if !f.plainNoted(raw, at-1) || int(f.ends[at-1]&^plainEnd) != at+len(v)+1 {
+		return false
+	}
+	f.plainFrom, f.plainTo = at, at+len(v)
+	return true
 }
 
 // putLit puts a value given as its JSON text (a constant).

@@ -140,3 +140,43 @@ func BenchmarkAppendOriginal(b *testing.B) {
 		buf = appendOriginal(buf[:0], raw, true)
 	}
 }
+
+// TestPutStringIsAppendString checks putString's copies of plain tokens
+// (plainText) against appendJSONString: every string of a record, whole
+// and in parts, decoded as str decodes it, after the walk noted the ends.
+func TestPutStringIsAppendString(t *testing.T) {
+	raw := []byte(`{"a":"plain","b":"esc\"aped","c":"caf\u00e9","d":"café","e":"line\u2028x","f":"","g":"/SUBSCRIPTIONS/ab-cd/RESOURCEGROUPS/rg","h":{"i":"x\\y","j":["k","l\n"]},"m":12,"n":"tab\there"}`)
+	f := &fastDoc{}
+	f.reset(raw)
+	var spans []span
+	var walk func(v span)
+	walk = func(v span) {
+		switch raw[v.s] {
+		case '"':
+			spans = append(spans, v)
+		case '{':
+			f.members(raw, v.s, func(_ []byte, x span) bool { walk(x); return true })
+		case '[':
+			f.elements(raw, v, func(x span) bool { walk(x); return true })
+		}
+	}
+	walk(span{0, len(raw)})
+	if len(spans) < 10 {
+		t.Fatalf("walked %d strings", len(spans))
+	}
+	for _, v := range spans {
+		s, ok := f.str(v, true)
+		if !ok {
+			t.Fatalf("str(%s) failed", raw[v.s:v.e])
+		}
+		for i := 0; i <= len(s); i++ {
+			for _, part := range []string{s, s[i:], s[:i]} {
+				at := len(f.arena)
+				f.putString("x", part)
+				if got, want := string(f.arena[at:]), string(appendJSONString(nil, part)); got != want {
+					t.Errorf("putString(%q) of %s = %s, want %s", part, raw[v.s:v.e], got, want)
+				}
+			}
+		}
+	}
+}

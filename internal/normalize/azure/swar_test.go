@@ -145,7 +145,7 @@ func BenchmarkAppendOriginal(b *testing.B) {
 // (plainText) against appendJSONString: every string of a record, whole
 // and in parts, decoded as str decodes it, after the walk noted the ends.
 func TestPutStringIsAppendString(t *testing.T) {
-	raw := []byte(`{"a":"plain","b":"esc\"aped","c":"caf\u00e9","d":"café","e":"line\u2028x","f":"","g":"/SUBSCRIPTIONS/ab-cd/RESOURCEGROUPS/rg","h":{"i":"x\\y","j":["k","l\n"]},"m":12,"n":"tab\there"}`)
+	raw := []byte(`{"a":"plain","b":"esc\"aped","c":"caf\u00e9","d":"café","e":"line\u2028x","f":"","g":"/SUBSCRIPTIONS/ab-cd/RESOURCEGROUPS/rg","h":{"i":"x\\y","j":["k","l\n"]},"m":12,"n":"tab\there","o":"ab","p":"` + "\u2028x\u2029" + `"}`)
 	f := &fastDoc{}
 	f.reset(raw)
 	var spans []span

@@ -65,6 +65,7 @@ func (f *fastDoc) valueEnd(raw []byte, i int, t []int32) int {
 	case '"':
 		e := noteString(raw, i)
 		t[i] = e
+		f.toks = append(f.toks, int32(i))
 		return int(e &^ plainEnd)
 	case '{', '[':
 	default:
@@ -81,6 +82,7 @@ func (f *fastDoc) valueEnd(raw []byte, i int, t []int32) int {
 			if e == 0 {
 				e = noteString(raw, j)
 				t[j] = e
+				f.toks = append(f.toks, int32(j))
 			}
 			j = int(e&^plainEnd) - 1
 		case '{':

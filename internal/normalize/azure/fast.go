@@ -100,6 +100,7 @@ type fastDoc struct {
 	stripOriginal bool
 	rec           []byte        // the record (raw, unless a writer swapped in a text it parses)
 	ends          []int32       // endTable's
+	toks          []int32       // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
 	endsReady     bool          // ends is for rec
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
@@ -118,6 +119,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.rec = raw
 	f.endsReady = false
+	f.toks = f.toks[:0]
 	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]

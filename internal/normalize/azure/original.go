@@ -67,46 +67,150 @@ func appendOriginalPlain(dst, raw []byte, strip bool) ([]byte, bool) {
 	dst = slices.Grow(dst, 2*len(raw)+10)
 	base := len(dst)
 	out := dst[base:cap(dst)]
-	// Stores through p stay below 2*len(raw)+10: a word stored at j
-	// holds at most 2*i+1 bytes before it, and i+8 <= len(raw).
-	p := unsafe.Pointer(unsafe.SliceData(out))
 	out[0] = '"'
-	j, i := uintptr(1), 0
-	if wordAccess {
-		if j, i = quoteWords(p, raw, strip); j == 0 {
-			return dst, false // an empty pair
-		}
-	}
-	for ; i < len(raw); i++ {
-		c := raw[i]
-		switch plainClass[c] {
-		case 0:
-			out[j] = c
-			j++
-			continue
-		case 1:
-			if strip && c == '"' && i > 0 && raw[i-1] == '"' && string(raw[i-1:min(len(raw), i+5)]) == emptyPair {
-				return dst, false
-			}
-			out[j], out[j+1] = '\\', c
-			j += 2
-			continue
-		}
+	j, ok := quoteText(out, 1, raw, strip)
+	if !ok {
 		return dst, false
 	}
 	out[j] = '"'
 	return dst[:base+int(j)+1], true
 }
 
+// appendOriginalTokens is appendOriginalPlain from the string tokens the
+// walk noted (f.toks): the text between tokens copied as it is, each
+// plain token's text copied whole between two \" pairs, the others
+// quoted by quoteText. False (dst unchanged) when the walk did not note
+// every string of the record in order (a quote or a backslash met between
+// tokens), for a byte the general loop must see, or with strip for an
+// empty token or one not plain (the only places an empty pair can be).
+func (f *fastDoc) appendOriginalTokens(dst []byte) ([]byte, bool) {
+	raw := f.raw
+	if !wordAccess || !f.endsReady || len(f.toks) == 0 || len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) {
+		return dst, false
+	}
+	dst = slices.Grow(dst, 2*len(raw)+10)
+	base := len(dst)
+	out := dst[base:cap(dst)]
+	out[0] = '"'
+	j, ok := quoteTokens(out, raw, f.toks, f.ends, f.stripOriginal)
+	if !ok {
+		return dst, false
+	}
+	out[j] = '"'
+	return dst[:base+int(j)+1], true
+}
+
+// quoteTokens is appendOriginalTokens's loop, writing from out[1] on:
+// toks are the tokens' offsets, ends the record's table of ends.
+func quoteTokens(out, raw []byte, toks, ends []int32, strip bool) (uintptr, bool) {
+	// The output is at most twice the record and two quotes: stores of
+	// a word at j (below that) stay in out's 2*len(raw)+10 bytes.
+	p, r := unsafe.Pointer(unsafe.SliceData(out)), unsafe.Pointer(unsafe.SliceData(raw))
+	j, pos := uintptr(1), 0
+	for t := 0; t <= len(toks); t++ {
+		s := len(raw) // after the last token: the text to the end
+		if t < len(toks) {
+			s = int(toks[t])
+		}
+		if s < pos || s >= len(raw) && t < len(toks) || strip && s == pos {
+			return 0, false
+		}
+		for ; pos < s; pos++ { // pos < s <= len(raw)
+			c := *(*byte)(unsafe.Add(r, pos))
+			if gapClass[c] {
+				return 0, false
+			}
+			*(*byte)(unsafe.Add(p, j)) = c
+			j++
+		}
+		if t == len(toks) {
+			break
+		}
+		e := ends[s]
+		end := int(e &^ plainEnd)
+		switch {
+		case e&plainEnd == 0:
+			var ok bool
+			if strip {
+				return 0, false
+			}
+			if j, ok = quoteText(out, j, raw[s:end], false); !ok {
+				return 0, false
+			}
+		case strip && end == s+2:
+			return 0, false
+		default:
+			*(*uint16)(unsafe.Add(p, j)) = '\\' | '"'<<8
+			j += 2
+			n := end - 1 - (s + 1)
+			if end+7 <= len(raw) {
+				// Words read below raw[end+7], stored below out's end.
+				for k := 0; k < n; k += 8 {
+					*(*uint64)(unsafe.Add(p, j+uintptr(k))) = *(*uint64)(unsafe.Add(r, s+1+k))
+				}
+			} else {
+				copy(out[j:], raw[s+1:end-1])
+			}
+			j += uintptr(n)
+			*(*uint16)(unsafe.Add(p, j)) = '\\' | '"'<<8
+			j += 2
+		}
+		pos = end
+	}
+	return j, true
+}
+
+// gapClass marks the bytes the text between string tokens may not hold
+// for appendOriginalTokens: quotes and backslashes (a string the walk did
+// not note), and what quoteText leaves to the general loop.
+var gapClass = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\'
+	}
+	return t
+}()
+
+// quoteText writes text into out from j on with a backslash before each
+// quote and backslash, and returns where it stopped; false for a byte the
+// general loop must see, or with strip an empty pair. out has room for
+// 2*(j+len(text))+8 bytes: a word stored at j holds at most 2*i bytes of
+// the text's output before it, and i+8 <= len(text).
+func quoteText(out []byte, j uintptr, text []byte, strip bool) (uintptr, bool) {
+	i := 0
+	if wordAccess {
+		if j, i = quoteWords(unsafe.Pointer(unsafe.SliceData(out)), j, text, strip); j == 0 {
+			return 0, false // an empty pair
+		}
+	}
+	for ; i < len(text); i++ {
+		c := text[i]
+		switch plainClass[c] {
+		case 0:
+			out[j] = c
+			j++
+			continue
+		case 1:
+			if strip && c == '"' && i > 0 && text[i-1] == '"' && string(text[i-1:min(len(text), i+5)]) == emptyPair {
+				return 0, false
+			}
+			out[j], out[j+1] = '\\', c
+			j += 2
+			continue
+		}
+		return 0, false
+	}
+	return j, true
+}
+
 // wordAccess tells whether quoteWords's unaligned loads and stores of
 // words through pointers are allowed and little-endian (as word).
 const wordAccess = runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64"
 
-// quoteWords quotes the words of raw into p from its offset 1 on, up to
+// quoteWords quotes the words of raw into p from its offset j on, up to
 // the first word with a byte the general loop must see; it returns where
 // the output and the text stop, or j 0 for an empty pair with strip.
-func quoteWords(p unsafe.Pointer, raw []byte, strip bool) (j uintptr, i int) {
-	j = 1
+func quoteWords(p unsafe.Pointer, j uintptr, raw []byte, strip bool) (uintptr, int) {
+	i := 0
 	r := unsafe.Pointer(unsafe.SliceData(raw))
 	for ; i+8 <= len(raw); i += 8 {
 		w := *(*uint64)(unsafe.Add(r, i)) // i+8 <= len(raw); little-endian as word

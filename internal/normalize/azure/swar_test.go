@@ -2,6 +2,7 @@ package azure
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -179,4 +180,71 @@ func TestPutStringIsAppendString(t *testing.T) {
 			}
 		}
 	}
+}
+
+// originalTokenRecords are records for appendOriginalTokens: plain and
+// escaped strings, empty ones and empty pairs, numbers, literals, nesting,
+// blanks and bytes the general loop must see between and inside tokens.
+var originalTokenRecords = []string{
+	`{"a":"b"}`, `{}`, `{"":""}`, `{"":"","x":1}`, `{"k":"v","":"",}`, `{"a":"","b":""}`,
+	`{"a":"x\"y","b":"\\","c":"\u0041","d":"caf` + "\u00e9" + `"}`,
+	`{"a":[1,2.5e3,true,false,null,{"b":["c",{"d":""}]}],"e":{"f":{"g":"h"}}}`,
+	`{"a" : "b" , "c":[ 1 ]}`, "{\"a\":\t\"b\"}", "{\"a\":\"b\"}\n", `{"a":"` + "\u2028" + `"}`,
+	`{"time":"2026-03-12T00:01:56.1240000Z","resourceId":"/tenants/9c8b/providers/Microsoft.aadiam","properties":{"targetResources":[{"modifiedProperties":[{"oldValue":"\"Sales team\"","newValue":"\"Sales and marketing\""}]}]}}`,
+	`{"a":"` + strings.Repeat("x", 40) + `","b":"` + strings.Repeat("y", 7) + `"}`,
+}
+
+func TestOriginalTokensIsOriginal(t *testing.T) {
+	for _, rec := range originalTokenRecords {
+		checkOriginalTokens(t, rec, true)
+	}
+}
+
+// checkOriginalTokens compares appendOriginalTokens, after a walk of the
+// record, with appendOriginal; taken asks that it did not decline a
+// record of printable ASCII with no empty string.
+func checkOriginalTokens(t *testing.T, rec string, taken bool) {
+	t.Helper()
+	raw := []byte(rec)
+	f := &fastDoc{}
+	for _, strip := range []bool{false, true} {
+		f.reset(raw)
+		f.valueEnd(raw, skipWS(raw, 0), f.endTable(raw))
+		f.stripOriginal = strip
+		got, ok := f.appendOriginalTokens([]byte("pre"))
+		want := appendOriginal([]byte("pre"), raw, strip)
+		if ok && !bytes.Equal(got, want) {
+			t.Fatalf("appendOriginalTokens(%q, %v) = %s, want %s", rec, strip, got, want)
+		}
+		if !ok && !bytes.Equal(got, []byte("pre")) {
+			t.Fatalf("appendOriginalTokens(%q, %v) declined but wrote %q", rec, strip, got)
+		}
+		// A walk that stopped after the first member noted only some
+		// of the strings: the rest must not be copied unescaped.
+		f.reset(raw)
+		if i := skipWS(raw, 0); i < len(raw) && raw[i] == '{' {
+			f.members(raw, i, func([]byte, span) bool { return false })
+		}
+		f.stripOriginal = strip
+		if part, ok := f.appendOriginalTokens([]byte("pre")); ok && !bytes.Equal(part, want) {
+			t.Fatalf("appendOriginalTokens(%q, %v) after a partial walk = %s, want %s", rec, strip, part, want)
+		}
+		plain := !strings.Contains(rec, `""`) && !strings.ContainsAny(rec, "\\\t\n\u00e9\u2028")
+		if taken && plain && !ok && len(f.toks) > 0 {
+			t.Fatalf("appendOriginalTokens(%q, %v) declined", rec, strip)
+		}
+	}
+	f.reset(nil)
+}
+
+func FuzzOriginalTokens(f *testing.F) {
+	for _, rec := range originalTokenRecords {
+		f.Add(rec)
+	}
+	f.Fuzz(func(t *testing.T, rec string) {
+		if !json.Valid([]byte(rec)) || !utf8.ValidString(rec) || !strings.HasPrefix(strings.TrimLeft(rec, " \t\r\n"), "{") {
+			return
+		}
+		checkOriginalTokens(t, rec, false)
+	})
 }

@@ -3,6 +3,7 @@ package azure
 import (
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // A document's fields are put in an order that depends only on the
@@ -39,7 +40,7 @@ const maxShapes = 256
 func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	p := f.shapes.plans[f.shapeHash]
 	if p == nil || !samePaths(p, f.ents) {
-		p = planShape(f.ents)
+		p = planShape(f.ents, f.volatile)
 		if f.shapes.plans == nil || len(f.shapes.plans) >= maxShapes {
 			f.shapes.plans = map[uint64]*shape{}
 		}
@@ -52,6 +53,10 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
 		ent := &f.ents[e]
 		if ent.original {
+			if out, ok := f.appendOriginalTokens(dst); ok {
+				dst = out
+				continue
+			}
 			dst = appendOriginal(dst, f.raw, f.stripOriginal)
 			continue
 		}
@@ -65,22 +70,49 @@ func samePaths(p *shape, ents []fent) bool {
 		return false
 	}
 	for i := range ents {
-		if p.keys[i] != ents[i].path || p.prefixes[i] != ents[i].prefix || p.gone[i] != ents[i].gone {
+		// The plan keeps the paths that do not alias the record (the
+		// writers' constants, built and cached names), so most compare
+		// by their pointer, without a call.
+		a, b := p.keys[i], ents[i].path
+		if len(a) != len(b) || unsafe.StringData(a) != unsafe.StringData(b) && a != b {
+			return false
+		}
+		a, b = p.prefixes[i], ents[i].prefix
+		if len(a) != len(b) || unsafe.StringData(a) != unsafe.StringData(b) && a != b || p.gone[i] != ents[i].gone {
 			return false
 		}
 	}
 	return true
 }
 
+// volatile reports whether s aliases a buffer of the writer's that later
+// records write again (the record, the arena, the scratch space): a plan
+// keeps a copy of such a key.
+func (f *fastDoc) volatile(s string) bool {
+	return within(s, f.raw) || within(s, f.rec) || within(s, f.arena[:cap(f.arena)]) || within(s, f.scratch[:cap(f.scratch)])
+}
+
+// within reports whether s's bytes lie in b's.
+func within(s string, b []byte) bool {
+	if len(s) == 0 || cap(b) == 0 {
+		return false
+	}
+	at := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return at < uintptr(len(b))
+}
+
 // planShape sorts the fields by path (as nested objects with sorted keys
 // are written) and records what goes between their values.
-func planShape(ents []fent) *shape {
+func planShape(ents []fent, volatile func(string) bool) *shape {
 	p := &shape{paths: make([]string, len(ents)), prefixes: make([]string, len(ents)), keys: make([]string, len(ents)),
 		gone: make([]bool, len(ents))}
 	idx := make([]int32, len(ents))
 	for i, e := range ents {
 		p.gone[i] = e.gone
-		p.keys[i] = strings.Clone(e.path) // a key may alias the record
+		p.keys[i] = e.path
+		if volatile(e.path) {
+			p.keys[i] = strings.Clone(e.path) // a key may alias the record
+		}
 		p.prefixes[i] = e.prefix
 		p.paths[i] = e.prefix + p.keys[i]
 		idx[i] = int32(i)

@@ -31,19 +31,42 @@ func (f *fastDoc) endTable(raw []byte) []int32 {
 	return f.ends
 }
 
+// plainEnd marks in the table of ends a string token whose text is
+// printable ASCII without a backslash: event.AppendJSON writes it back as
+// it is (plainJSONString), and canon copies it without checking again.
+const plainEnd = 1 << 30
+
+// noteString returns the end of the string token at raw[i] as noted in
+// the table: with plainEnd when its text is plain.
+func noteString(raw []byte, i int) int32 {
+	e, plain := stringEndPlain(raw, i)
+	if plain {
+		return int32(e) | plainEnd
+	}
+	return int32(e)
+}
+
+// plainNoted reports whether the string token at raw[i] was noted plain
+// (raw is the record whose ends are noted).
+func (f *fastDoc) plainNoted(raw []byte, i int) bool {
+	return f.endsReady && len(raw) == len(f.rec) && i < len(f.ends) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec) &&
+		f.ends[i]&plainEnd != 0
+}
+
 // valueEnd is valueEnd with the record's table of ends.
 func (f *fastDoc) valueEnd(raw []byte, i int, t []int32) int {
 	if t == nil || i >= len(raw) {
 		return valueEnd(raw, i)
 	}
 	if e := t[i]; e != 0 {
-		return int(e)
+		return int(e &^ plainEnd)
 	}
 	switch raw[i] {
 	case '"':
-		e := stringEnd(raw, i)
-		t[i] = int32(e)
-		return e
+		e := noteString(raw, i)
+		t[i] = e
+		f.toks = append(f.toks, int32(i))
+		return int(e &^ plainEnd)
 	case '{', '[':
 	default:
 		return valueEnd(raw, i)
@@ -57,10 +80,11 @@ func (f *fastDoc) valueEnd(raw []byte, i int, t []int32) int {
 		case '"':
 			e := t[j]
 			if e == 0 {
-				e = int32(stringEnd(raw, j))
+				e = noteString(raw, j)
 				t[j] = e
+				f.toks = append(f.toks, int32(j))
 			}
-			j = int(e) - 1
+			j = int(e&^plainEnd) - 1
 		case '{':
 			if e := t[j]; e != 0 && j != i { // an inner container met before
 				j = int(e) - 1
@@ -90,14 +114,22 @@ func (f *fastDoc) members(raw []byte, i int, fn func(k []byte, v span) bool) {
 	}
 	i = skipWS(raw, i+1)
 	for i < len(raw) && raw[i] == '"' {
-		ke := f.valueEnd(raw, i, t)
+		// Ends noted before are read here, without a call: objects
+		// are read once per level.
+		ke := int(t[i] &^ plainEnd)
+		if ke == 0 {
+			ke = f.valueEnd(raw, i, t)
+		}
 		k := raw[i+1 : ke-1]
 		i = skipWS(raw, ke)
 		i = skipWS(raw, i+1) // ':'
 		if i >= len(raw) {
 			return // not JSON: the caller said it was
 		}
-		ve := f.valueEnd(raw, i, t)
+		ve := int(t[i] &^ plainEnd)
+		if ve == 0 {
+			ve = f.valueEnd(raw, i, t)
+		}
 		if !fn(k, span{i, ve}) {
 			return
 		}
@@ -117,7 +149,10 @@ func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
 	}
 	i := skipWS(raw, v.s+1)
 	for i < v.e && raw[i] != ']' {
-		e := f.valueEnd(raw, i, t)
+		e := int(t[i] &^ plainEnd)
+		if e == 0 {
+			e = f.valueEnd(raw, i, t)
+		}
 		if !fn(span{i, e}) {
 			return
 		}

@@ -100,11 +100,14 @@ type fastDoc struct {
 	stripOriginal bool
 	rec           []byte        // the record (raw, unless a writer swapped in a text it parses)
 	ends          []int32       // endTable's
+	toks          []int32       // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
 	endsReady     bool          // ends is for rec
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
 	url           urlFields     // putURI's
 	scratch       []byte        // a writer's, for a value built before it is put
+	plainFrom     int           // the text of the last plain token plainText met: raw[plainFrom:plainTo]
+	plainTo       int
 }
 
 type kv struct {
@@ -116,6 +119,8 @@ func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.rec = raw
 	f.endsReady = false
+	f.toks = f.toks[:0]
+	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
 	f.shapeHash = 14695981039346656037
@@ -157,8 +162,37 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 
 func (f *fastDoc) putString(path, v string) {
 	s := len(f.arena)
-	f.arena = appendJSONString(f.arena, v)
+	if f.plainText(v) {
+		f.arena = append(f.arena, '"')
+		f.arena = append(f.arena, v...)
+		f.arena = append(f.arena, '"')
+	} else {
+		f.arena = appendJSONString(f.arena, v)
+	}
 	f.put(path, s)
+}
+
+// plainText reports whether v is the text of a string token of the
+// record that the walk noted plain, or part of the last one met (a
+// resource id's parts): appendJSONString would write it as it is.
+func (f *fastDoc) plainText(v string) bool {
+	raw := f.raw
+	if len(v) == 0 || len(raw) == 0 || len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) {
+		return false // not the record (a text a writer parses), whose ends are noted
+	}
+	// at wraps around for a v below the record: the tests fail then.
+	at := int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
+	if at < 1 || at+len(v) >= len(raw) {
+		return false
+	}
+	if at >= f.plainFrom && at+len(v) <= f.plainTo {
+		return true
+	}
+	if !f.plainNoted(raw, at-1) || int(f.ends[at-1]&^plainEnd) != at+len(v)+1 {
+		return false
+	}
+	f.plainFrom, f.plainTo = at, at+len(v)
+	return true
 }
 
 // putLit puts a value given as its JSON text (a constant).
@@ -743,7 +777,7 @@ func (f *fastDoc) canon(dst []byte, v span) []byte {
 	switch raw[v.s] {
 	case '"':
 		b := raw[v.s+1 : v.e-1]
-		if plainJSONString(b) {
+		if f.plainNoted(raw, v.s) || plainJSONString(b) {
 			return append(dst, raw[v.s:v.e]...)
 		}
 		s, _ := f.str(v, true)
@@ -920,6 +954,41 @@ func stringEnd(raw []byte, i int) int {
 		}
 		j += 2 // an escape: the backslash and the byte it escapes
 	}
+}
+
+// stringEndPlain is stringEnd also telling whether the string's text is
+// printable ASCII without a backslash (plainJSONString's common case).
+func stringEndPlain(raw []byte, i int) (end int, plain bool) {
+	j := i + 1
+	var odd uint64 // high bits of bytes that are not printable ASCII
+	for j+8 <= len(raw) {
+		w := word(raw, j)
+		m := byteIs(w, '"') | byteIs(w, '\\')
+		if m == 0 {
+			odd |= w&swarHi | byteBelow(w, 0x20)
+			j += 8
+			continue
+		}
+		// The lowest mark is exact; bytes below it are the text's (a
+		// mark of byteBelow there has a true one below it).
+		k := bits.TrailingZeros64(m) >> 3
+		if raw[j+k] != '"' {
+			return stringEnd(raw, i), false
+		}
+		odd |= (w&swarHi | byteBelow(w, 0x20)) & (1<<(8*k) - 1)
+		return j + k + 1, odd == 0
+	}
+	for ; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '"':
+			return j + 1, odd == 0
+		case c == '\\':
+			return stringEnd(raw, i), false
+		case c < 0x20 || c >= 0x80:
+			odd = 1
+		}
+	}
+	return len(raw), false
 }
 
 // structural maps the bytes valueEnd stops at: '"', and brackets as '{'

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -18,6 +19,23 @@ func naiveStringEnd(raw []byte, i int) int {
 		}
 	}
 	return len(raw)
+}
+
+// naiveStringEndPlain is stringEndPlain byte by byte.
+func naiveStringEndPlain(raw []byte, i int) (int, bool) {
+	plain := true
+	for j := i + 1; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '\\':
+			plain = false
+			j++
+		case c == '"':
+			return j + 1, plain
+		case c < 0x20 || c >= 0x80:
+			plain = false
+		}
+	}
+	return len(raw), false
 }
 
 // naivePlainJSONString is plainJSONString without the eight-byte steps.
@@ -46,6 +64,7 @@ var swarSeeds = []string{
 	`0123456789abcdef\\\"0123"`, "tab\there\"", "\x1f\x20\x21\"", `"":"",{"a":"b"}`, `{"":"","x":1}`,
 	"caf\u00e9 na\u00efve\"", "line\u2028sep\"", "\u2029", "\xe2\x80", "\xff\xfe\"", `\u0041BCDEFGH"`,
 	strings.Repeat(`a\"`, 20) + `"`, strings.Repeat("x", 63) + `"`, `{"k":"v","":""}`,
+	`"":"x",""",""":"",`, "abc\x7f\x80def\"", "abcdefg\x01\"", "abcdefgh\x1f\"", "0123456789\u00e9\"", `\\\\\\\\"""""""""\"\"\"`,
 }
 
 func TestSWARScans(t *testing.T) {
@@ -63,6 +82,13 @@ func checkSWAR(t *testing.T, s string) {
 	raw := []byte(`"` + s)
 	if got, want := stringEnd(raw, 0), naiveStringEnd(raw, 0); got != want {
 		t.Fatalf("stringEnd(%q) = %d, want %d", raw, got, want)
+	}
+	e, plain := stringEndPlain(raw, 0)
+	if we, wp := naiveStringEndPlain(raw, 0); e != we || plain != wp {
+		t.Fatalf("stringEndPlain(%q) = %d, %v, want %d, %v", raw, e, plain, we, wp)
+	}
+	if plain && !naivePlainJSONString(raw[1:e-1]) {
+		t.Fatalf("stringEndPlain(%q): plain, but plainJSONString is false", raw)
 	}
 	if got, want := plainJSONString([]byte(s)), naivePlainJSONString([]byte(s)); got != want {
 		t.Fatalf("plainJSONString(%q) = %v, want %v", s, got, want)
@@ -114,4 +140,111 @@ func BenchmarkAppendOriginal(b *testing.B) {
 	for b.Loop() {
 		buf = appendOriginal(buf[:0], raw, true)
 	}
+}
+
+// TestPutStringIsAppendString checks putString's copies of plain tokens
+// (plainText) against appendJSONString: every string of a record, whole
+// and in parts, decoded as str decodes it, after the walk noted the ends.
+func TestPutStringIsAppendString(t *testing.T) {
+	raw := []byte(`{"a":"plain","b":"esc\"aped","c":"caf\u00e9","d":"café","e":"line\u2028x","f":"","g":"/SUBSCRIPTIONS/ab-cd/RESOURCEGROUPS/rg","h":{"i":"x\\y","j":["k","l\n"]},"m":12,"n":"tab\there","o":"ab","p":"` + "\u2028x\u2029" + `"}`)
+	f := &fastDoc{}
+	f.reset(raw)
+	var spans []span
+	var walk func(v span)
+	walk = func(v span) {
+		switch raw[v.s] {
+		case '"':
+			spans = append(spans, v)
+		case '{':
+			f.members(raw, v.s, func(_ []byte, x span) bool { walk(x); return true })
+		case '[':
+			f.elements(raw, v, func(x span) bool { walk(x); return true })
+		}
+	}
+	walk(span{0, len(raw)})
+	if len(spans) < 10 {
+		t.Fatalf("walked %d strings", len(spans))
+	}
+	for _, v := range spans {
+		s, ok := f.str(v, true)
+		if !ok {
+			t.Fatalf("str(%s) failed", raw[v.s:v.e])
+		}
+		for i := 0; i <= len(s); i++ {
+			for _, part := range []string{s, s[i:], s[:i]} {
+				at := len(f.arena)
+				f.putString("x", part)
+				if got, want := string(f.arena[at:]), string(appendJSONString(nil, part)); got != want {
+					t.Errorf("putString(%q) of %s = %s, want %s", part, raw[v.s:v.e], got, want)
+				}
+			}
+		}
+	}
+}
+
+// originalTokenRecords are records for appendOriginalTokens: plain and
+// escaped strings, empty ones and empty pairs, numbers, literals, nesting,
+// blanks and bytes the general loop must see between and inside tokens.
+var originalTokenRecords = []string{
+	`{"a":"b"}`, `{}`, `{"":""}`, `{"":"","x":1}`, `{"k":"v","":"",}`, `{"a":"","b":""}`,
+	`{"a":"x\"y","b":"\\","c":"\u0041","d":"caf` + "\u00e9" + `"}`,
+	`{"a":[1,2.5e3,true,false,null,{"b":["c",{"d":""}]}],"e":{"f":{"g":"h"}}}`,
+	`{"a" : "b" , "c":[ 1 ]}`, "{\"a\":\t\"b\"}", "{\"a\":\"b\"}\n", `{"a":"` + "\u2028" + `"}`,
+	`{"time":"2026-03-12T00:01:56.1240000Z","resourceId":"/tenants/9c8b/providers/Microsoft.aadiam","properties":{"targetResources":[{"modifiedProperties":[{"oldValue":"\"Sales team\"","newValue":"\"Sales and marketing\""}]}]}}`,
+	`{"a":"` + strings.Repeat("x", 40) + `","b":"` + strings.Repeat("y", 7) + `"}`,
+}
+
+func TestOriginalTokensIsOriginal(t *testing.T) {
+	for _, rec := range originalTokenRecords {
+		checkOriginalTokens(t, rec, true)
+	}
+}
+
+// checkOriginalTokens compares appendOriginalTokens, after a walk of the
+// record, with appendOriginal; taken asks that it did not decline a
+// record of printable ASCII with no empty string.
+func checkOriginalTokens(t *testing.T, rec string, taken bool) {
+	t.Helper()
+	raw := []byte(rec)
+	f := &fastDoc{}
+	for _, strip := range []bool{false, true} {
+		f.reset(raw)
+		f.valueEnd(raw, skipWS(raw, 0), f.endTable(raw))
+		f.stripOriginal = strip
+		got, ok := f.appendOriginalTokens([]byte("pre"))
+		want := appendOriginal([]byte("pre"), raw, strip)
+		if ok && !bytes.Equal(got, want) {
+			t.Fatalf("appendOriginalTokens(%q, %v) = %s, want %s", rec, strip, got, want)
+		}
+		if !ok && !bytes.Equal(got, []byte("pre")) {
+			t.Fatalf("appendOriginalTokens(%q, %v) declined but wrote %q", rec, strip, got)
+		}
+		// A walk that stopped after the first member noted only some
+		// of the strings: the rest must not be copied unescaped.
+		f.reset(raw)
+		if i := skipWS(raw, 0); i < len(raw) && raw[i] == '{' {
+			f.members(raw, i, func([]byte, span) bool { return false })
+		}
+		f.stripOriginal = strip
+		if part, ok := f.appendOriginalTokens([]byte("pre")); ok && !bytes.Equal(part, want) {
+			t.Fatalf("appendOriginalTokens(%q, %v) after a partial walk = %s, want %s", rec, strip, part, want)
+		}
+		plain := !strings.Contains(rec, `""`) && !strings.ContainsAny(rec, "\\\t\n\u00e9\u2028")
+		if taken && plain && !ok && len(f.toks) > 0 {
+			t.Fatalf("appendOriginalTokens(%q, %v) declined", rec, strip)
+		}
+	}
+	f.reset(nil)
+}
+
+func FuzzOriginalTokens(f *testing.F) {
+	for _, rec := range originalTokenRecords {
+		f.Add(rec)
+	}
+	f.Fuzz(func(t *testing.T, rec string) {
+		if !json.Valid([]byte(rec)) || !utf8.ValidString(rec) || !strings.HasPrefix(strings.TrimLeft(rec, " \t\r\n"), "{") {
+			return
+		}
+		checkOriginalTokens(t, rec, false)
+	})
 }

@@ -231,3 +231,30 @@ func TestSnakeKeysMeetingDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanOverReusedRecord writes records of one shape from one buffer
+// that each record overwrites, as a pipeline's block is: keys of the
+// record that name fields alias the buffer, and a plan must not take a
+// later record's keys for those it was made with (two keys of one length
+// and last byte hash alike).
+func TestPlanOverReusedRecord(t *testing.T) {
+	f := &fastDoc{}
+	buf := make([]byte, 0, 512)
+	for _, key := range []string{"customA", "customB", "cuxtomB", "cuxtomB", "customB", "zzzzzzB"} {
+		rec := `{"time":"2026-03-12T00:01:56Z","category":"AuditLogs","operationName":"Add user","properties":{"` + key + `":"v","activityDisplayName":"Add user"}}`
+		buf = append(buf[:0], rec...)
+		f.reset(buf)
+		got, _, ok := f.appendStream(nil, AuditLogs, Options{})
+		f.reset(nil)
+		if !ok {
+			t.Fatalf("%s: not taken", key)
+		}
+		want, ok := slowStream(t, AuditLogs, []byte(rec))
+		if !ok {
+			t.Fatalf("%s: the general path failed", key)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: %s", key, firstDifference(got, want))
+		}
+	}
+}

@@ -50,17 +50,22 @@ type Options struct {
 
 // Program is a compiled query, ready to run over source documents.
 type Program struct {
-	query              *Query
-	schema             *ecs.Schema
-	now                func() time.Time
-	sources            []*sourceCol // FROM's columns, read from each document
-	row                []cexpr      // ROW's values, or nil
-	stages             []stage
-	out                []colRef
-	openWidth          int
-	indices            []string
-	plan               *event.Plan
-	reuseRow           bool // Run.Add may reuse its row (see Compile)
+	query     *Query
+	schema    *ecs.Schema
+	now       func() time.Time
+	sources   []*sourceCol // FROM's columns, read from each document
+	row       []cexpr      // ROW's values, or nil
+	stages    []stage
+	out       []colRef
+	openWidth int
+	indices   []string
+	plan      *event.Plan
+	reuseRow  bool // Run.Add may reuse its row (see Compile)
+	// head is how many stages, from the first, depend on nothing but the
+	// document (no NOW(), no KQL() or MATCH, whose date math reads the
+	// clock) and keep no state (WHERE, EVAL, KEEP, DISSECT, GROK): their
+	// output for a document is the same in every run (see Shared).
+	head               int
 	wantsAll           bool // the result shows FROM's columns beyond those named
 	maxGroups, maxHeld int
 }
@@ -71,10 +76,11 @@ type sourceCol struct {
 	path     string // the event path (a multi-field's parent)
 	typ      Type
 	slot     int
-	meta     string   // _id, _index, _version, or ""
-	plain    bool     // not named by the query (from Options.Fields)
-	esType   ecs.Type // the mapping's type (float and half_float round doubles)
-	unmapped bool     // no mapping knows the field
+	meta     string        // _id, _index, _version, or ""
+	id       event.FieldID // path's id in the program's plan
+	plain    bool          // not named by the query (from Options.Fields)
+	esType   ecs.Type      // the mapping's type (float and half_float round doubles)
+	unmapped bool          // no mapping knows the field
 }
 
 // colRef is a column of a layout: its name, type, and the slot of the row
@@ -129,6 +135,7 @@ type compiler struct {
 	opts    Options
 	errs    []error
 	streams bool            // no blocking command yet (KQL() and MATCH read the document)
+	clock   bool            // an expression compiled since it was cleared reads the run's clock
 	retypes map[string]Type // unmapped fields read as another type than keyword
 }
 
@@ -254,13 +261,26 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 		}
 	}
 	limitAtEnd := false
+	_, inHead := q.Source.(*From)
 	for i, cmd := range q.Commands {
 		var err error
+		n := len(p.stages)
+		c.clock = false
 		sc, err = c.command(cmd, sc, q.Commands[i+1:])
 		if err != nil {
 			return nil, err
 		}
 		_, limitAtEnd = cmd.(*Limit)
+		for _, st := range p.stages[n:] {
+			switch st.(type) {
+			case *whereStage, *evalStage, *projectStage, *dissectStage, *grokStage:
+			default:
+				inHead = false
+			}
+		}
+		if inHead = inHead && !c.clock; inHead {
+			p.head = len(p.stages)
+		}
 	}
 	if !limitAtEnd || opts.Limit > 0 {
 		n := opts.Limit
@@ -287,7 +307,7 @@ reuse:
 	}
 	for _, s := range p.sources {
 		if s.meta == "" {
-			p.plan.Add(s.path)
+			s.id = p.plan.Add(s.path)
 			if s.typ == GeoPoint {
 				p.plan.Add(s.path + ".lat")
 				p.plan.Add(s.path + ".lon")
@@ -621,7 +641,7 @@ func patternPriority(p string) int {
 // project ends the wide FROM rows (or narrows rows) to cols.
 func (c *compiler) project(cols []colRef) *scope {
 	ns, slots := closeScope(cols)
-	c.p.stages = append(c.p.stages, &projectStage{slots: slots})
+	c.p.stages = append(c.p.stages, &projectStage{slots: slots, width: ns.width})
 	return ns
 }
 

@@ -52,6 +52,7 @@ type Run struct {
 	doc      *event.Event // the document being added, for KQL() and MATCH
 	warnings []string
 	failures map[*cexpr]int
+	nfail    int // failures recorded (Shared tells a head that warned by it)
 	done     bool
 	nowMs    int64
 	rowBuf   []any // the reused FROM row (Program.reuseRow)
@@ -107,17 +108,33 @@ func (r *Run) Add(d Doc) {
 			r.rowBuf = make([]any, r.p.openWidth)
 		}
 		row = r.rowBuf
-		clear(row)
 	} else {
 		row = make([]any, r.p.openWidth)
 	}
-	for _, s := range r.p.sources {
+	r.p.read(row, d)
+	r.doc = d.Event
+	if !r.emits[0](row) {
+		r.done = true
+	}
+	r.doc = nil
+}
+
+// read fills row (FROM's columns, openWidth slots) from d.
+func (p *Program) read(row []any, d Doc) {
+	clear(row)
+	for _, s := range p.sources {
 		switch s.meta {
 		case "":
 			if d.Event != nil && s.typ == GeoPoint {
 				row[s.slot] = readGeoPoint(d.Event, s.path)
 			} else if d.Event != nil {
-				row[s.slot] = toValue(d.Event.Get(s.path), s.typ)
+				var vs []event.Value
+				if d.Event.Plan() == p.plan {
+					vs = d.Event.Values(s.id)
+				} else {
+					vs = d.Event.Get(s.path)
+				}
+				row[s.slot] = toValue(vs, s.typ)
 				switch s.esType {
 				case ecs.Float:
 					row[s.slot] = mapValues(row[s.slot], func(v any) any { return float64(float32(v.(float64))) })
@@ -144,8 +161,102 @@ func (r *Run) Add(d Doc) {
 			row[s.slot] = v
 		}
 	}
+}
+
+// Shared evaluates a program's head (FROM's columns, then the leading
+// commands whose output depends on the document alone: WHERE, EVAL, KEEP,
+// DROP, RENAME, DISSECT and GROK without NOW(), KQL() or MATCH) once per
+// document, for several runs of the program over overlapping sets of
+// documents (the executions of a rule whose look-back spans several
+// intervals): each run's AddShared takes the head's row and goes on from
+// there, with the result Add would give. A document whose head records an
+// evaluation failure is run whole by each run (Add), so that every run
+// holds its own warnings. A Shared is for one goroutine.
+type Shared struct {
+	p     *Program
+	run   *Run // evaluates the head
+	doc   Doc
+	row   []any   // the head's row; nil: the head dropped the document
+	whole bool    // the runs must evaluate the document whole (Add)
+	proj  [][]any // per head stage: a KEEP's reused row
+	next  []any   // the row a head stage emitted
+	emit  func([]any) bool
+}
+
+// Share returns a Shared for the program's runs.
+func (p *Program) Share() *Shared {
+	s := &Shared{p: p, run: &Run{p: p, failures: map[*cexpr]int{}}, proj: make([][]any, p.head)}
+	s.run.rowBuf = make([]any, p.openWidth)
+	s.emit = func(out []any) bool { s.next = out; return true }
+	return s
+}
+
+// Reset evaluates the head over d, for the AddShared calls that follow.
+func (s *Shared) Reset(d Doc) {
+	s.doc, s.row, s.whole = d, nil, false
+	if s.p.row != nil {
+		return
+	}
+	r := s.run
+	row := r.rowBuf
+	s.p.read(row, d)
 	r.doc = d.Event
-	if !r.emits[0](row) {
+	for i, st := range s.p.stages[:s.p.head] {
+		if ps, ok := st.(*projectStage); ok {
+			// The head's rows are not kept past the runs' pushes: a
+			// KEEP writes into the same row for each document.
+			out := s.proj[i]
+			if out == nil {
+				out = make([]any, len(ps.slots), *ps.width)
+				s.proj[i] = out
+			}
+			ps.project(out, row)
+			row = out
+			continue
+		}
+		s.next = nil
+		st.newOp().push(r, row, s.emit)
+		if row = s.next; row == nil {
+			break // dropped by a WHERE
+		}
+	}
+	r.doc, s.next = nil, nil
+	if r.nfail > 0 {
+		// The head warned: each run must record the warnings as its
+		// own, and does so evaluating the document whole.
+		s.whole = true
+		r.nfail = 0
+		clear(r.failures)
+		r.warnings = r.warnings[:0]
+		return
+	}
+	s.row = row
+}
+
+// AddShared is Add of the document s was last Reset to, taking the head's
+// row from s.
+func (r *Run) AddShared(s *Shared) {
+	if r.done || r.p.row != nil {
+		return
+	}
+	if s.p != r.p {
+		panic("esql: AddShared with another program's Shared")
+	}
+	if s.whole {
+		r.Add(s.doc)
+		return
+	}
+	if s.row == nil {
+		return
+	}
+	row := s.row
+	if !r.p.reuseRow {
+		// The commands after the head may keep the row (SORT, the
+		// result): each run gets its own.
+		row = slices.Clone(row)
+	}
+	r.doc = s.doc.Event
+	if !r.emits[r.p.head](row) {
 		r.done = true
 	}
 	r.doc = nil
@@ -186,6 +297,7 @@ const maxFailures = 20
 func (r *Run) fail(e *cexpr, msg string) {
 	n := r.failures[e]
 	r.failures[e] = n + 1
+	r.nfail++
 	if n == 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("Line %d:%d: evaluation of [%s] failed, treating result as null. Only first %d failures recorded.",
 			e.pos.Line, e.pos.Col, e.text, maxFailures))
@@ -237,17 +349,27 @@ func (s *evalStage) push(r *Run, row []any, emit func([]any) bool) bool {
 }
 func (s *evalStage) finish(*Run, func([]any) bool) {}
 
-type projectStage struct{ slots []int }
+type projectStage struct {
+	slots []int
+	width *int // the slots the rows after it take (EVAL adds to them)
+}
 
 func (s *projectStage) newOp() op { return s }
 func (s *projectStage) push(r *Run, row []any, emit func([]any) bool) bool {
-	out := make([]any, len(s.slots))
+	out := make([]any, len(s.slots), *s.width)
+	s.project(out, row)
+	return emit(out)
+}
+
+// project copies the kept columns of row into out.
+func (s *projectStage) project(out, row []any) {
 	for i, sl := range s.slots {
 		if sl < len(row) {
 			out[i] = row[sl]
+		} else {
+			out[i] = nil
 		}
 	}
-	return emit(out)
 }
 func (s *projectStage) finish(*Run, func([]any) bool) {}
 

@@ -3,6 +3,8 @@ package esql
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -378,4 +380,49 @@ func TestWarningText(t *testing.T) {
 	if strings.Join(warns, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(warns, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestDistinctStrings: COUNT_DISTINCT and VALUES over keyword values, as
+// few, many and past the precision threshold, give the exact count, the
+// sorted distinct values, and the sketch's estimate of the values'
+// encodings (the estimate does not depend on how the exact set held them).
+func TestDistinctStrings(t *testing.T) {
+	for _, n := range []int{1, smallSet, smallSet + 1, 500, 3001, 6000} {
+		q, _ := Parse(`FROM logs | STATS c = COUNT_DISTINCT(s), v = VALUES(s)`)
+		p, err := Compile(q, Options{Schema: ecs.NewSchema(map[string]ecs.Type{"s": ecs.Keyword})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := p.Start()
+		var want []string
+		ref := &distinctState{hll: make([]uint8, 1<<hllBits)}
+		for i := range n {
+			s := fmt.Sprintf("v%05d", (i*7919)%n)
+			want = append(want, s)
+			ref.addHash(appendKey(nil, s))
+			for range 2 { // every value twice
+				r.Add(Doc{Event: event.New([]byte(`{"s":"`+s+`"}`), p.Plan())})
+			}
+		}
+		slices.Sort(want)
+		row := r.Finish().Rows[0]
+		wantCount := int64(n)
+		if n > 3000 {
+			wantCount = ref.result(nil).(int64)
+		}
+		if row[0] != wantCount {
+			t.Errorf("COUNT_DISTINCT over %d values: %v, want %d", n, row[0], wantCount)
+		}
+		if got := fmt.Sprint(values(row[1])); got != fmt.Sprint(values(mvOf(toAny(want)))) {
+			t.Errorf("VALUES over %d values: %.80s..., want them sorted", n, got)
+		}
+	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -7,7 +7,6 @@ import (
 	"math/bits"
 	"net/netip"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -484,9 +483,9 @@ func newAggState(a *aggSpec) aggState {
 	case "COUNT":
 		return &countState{a: a}
 	case "COUNT_DISTINCT":
-		return &distinctState{a: a, seen: map[string]struct{}{}}
+		return &distinctState{a: a}
 	case "VALUES":
-		return &valuesState{a: a, seen: map[string]struct{}{}}
+		return &valuesState{a: a}
 	case "MIN", "MAX":
 		return &minMaxState{a: a, max: a.name == "MAX"}
 	case "SUM":
@@ -542,10 +541,10 @@ func (s *countState) result(*Run) any { return s.n }
 // hashes differently, so estimates above the threshold may differ a
 // little). Memory per group: the threshold's values, or 16 KiB.
 type distinctState struct {
-	a    *aggSpec
-	seen map[string]struct{}
-	buf  []byte
-	hll  []uint8 // nil while exact
+	a   *aggSpec
+	set valueSet
+	buf []byte
+	hll []uint8 // nil while exact
 }
 
 const hllBits = 14
@@ -566,20 +565,15 @@ func (s *distinctState) add(r *Run, row []any) {
 		return
 	}
 	for _, x := range values(v) {
-		s.buf = appendKey(s.buf[:0], x)
 		if s.hll != nil {
+			s.buf = appendKey(s.buf[:0], x)
 			s.addHash(s.buf)
 			continue
 		}
-		if _, ok := s.seen[string(s.buf)]; !ok {
-			s.seen[string(s.buf)] = struct{}{}
-			if len(s.seen) > s.threshold() {
-				s.hll = make([]uint8, 1<<hllBits)
-				for k := range s.seen {
-					s.addHash([]byte(k))
-				}
-				s.seen = nil
-			}
+		if s.set.add(x) && s.set.len() > s.threshold() {
+			s.hll = make([]uint8, 1<<hllBits)
+			s.set.each(func(key []byte) { s.addHash(key) })
+			s.set = valueSet{}
 		}
 	}
 }
@@ -606,7 +600,7 @@ func (s *distinctState) addHash(key []byte) {
 
 func (s *distinctState) result(*Run) any {
 	if s.hll == nil {
-		return int64(len(s.seen))
+		return int64(s.set.len())
 	}
 	m := float64(len(s.hll))
 	sum, zeros := 0.0, 0
@@ -627,9 +621,8 @@ func (s *distinctState) result(*Run) any {
 // documents the order as unspecified).
 type valuesState struct {
 	a    *aggSpec
-	seen map[string]struct{}
+	set  valueSet
 	vals []any
-	buf  []byte
 }
 
 func (s *valuesState) add(r *Run, row []any) {
@@ -638,17 +631,86 @@ func (s *valuesState) add(r *Run, row []any) {
 		return
 	}
 	for _, x := range values(v) {
-		s.buf = appendKey(s.buf[:0], x)
-		if _, dup := s.seen[string(s.buf)]; !dup {
-			s.seen[string(s.buf)] = struct{}{}
+		if s.set.add(x) {
 			s.vals = append(s.vals, x)
 		}
 	}
 }
 func (s *valuesState) result(*Run) any {
 	t := s.a.typ
-	sort.SliceStable(s.vals, func(i, j int) bool { return compareTyped(s.vals[i], s.vals[j], t) < 0 })
+	if (t == Keyword || t == Text) && len(s.set.other) == 0 {
+		// Distinct strings only: any sort gives the one order.
+		slices.SortFunc(s.vals, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+	} else {
+		slices.SortStableFunc(s.vals, func(a, b any) int { return compareTyped(a, b, t) })
+	}
 	return mvOf(s.vals)
+}
+
+// valueSet is a set of single values, told apart as appendKey encodes
+// them. Strings, the common values, are their own keys (no encoding, no
+// copy); up to smallSet of them are looked for among the few, without a
+// map.
+type valueSet struct {
+	few   []string
+	strs  map[string]struct{}
+	other map[string]struct{} // appendKey's encodings of the other values
+	buf   []byte
+}
+
+const smallSet = 8
+
+// add adds x and reports whether it was not in the set yet.
+func (s *valueSet) add(x any) bool {
+	str, ok := x.(string)
+	if !ok {
+		s.buf = appendKey(s.buf[:0], x)
+		if _, dup := s.other[string(s.buf)]; dup {
+			return false
+		}
+		if s.other == nil {
+			s.other = map[string]struct{}{}
+		}
+		s.other[string(s.buf)] = struct{}{}
+		return true
+	}
+	if s.strs == nil {
+		if slices.Contains(s.few, str) {
+			return false
+		}
+		if len(s.few) < smallSet {
+			s.few = append(s.few, str)
+			return true
+		}
+		s.strs = make(map[string]struct{}, 2*smallSet)
+		for _, f := range s.few {
+			s.strs[f] = struct{}{}
+		}
+		s.few = nil
+	}
+	if _, dup := s.strs[str]; dup {
+		return false
+	}
+	s.strs[str] = struct{}{}
+	return true
+}
+
+func (s *valueSet) len() int { return len(s.few) + len(s.strs) + len(s.other) }
+
+// each calls f with the appendKey encoding of each value, in no order.
+func (s *valueSet) each(f func(key []byte)) {
+	var b []byte
+	for _, str := range s.few {
+		b = appendKey(b[:0], str)
+		f(b)
+	}
+	for str := range s.strs {
+		b = appendKey(b[:0], str)
+		f(b)
+	}
+	for k := range s.other {
+		f([]byte(k))
+	}
 }
 
 type minMaxState struct {

@@ -61,11 +61,13 @@ type Program struct {
 	indices   []string
 	plan      *event.Plan
 	reuseRow  bool // Run.Add may reuse its row (see Compile)
-	// head is how many stages, from the first, depend on nothing but the
-	// document (no NOW(), no KQL() or MATCH, whose date math reads the
-	// clock) and keep no state (WHERE, EVAL, KEEP, DISSECT, GROK): their
-	// output for a document is the same in every run (see Shared).
+	// head is how many stages, from the first, keep no state (WHERE,
+	// EVAL, KEEP, DISSECT, GROK) and make rows that depend on nothing but
+	// the document: no NOW(), KQL() or MATCH (whose date math reads the
+	// clock) but in a WHERE's condition, which only keeps or drops the
+	// row: each run evaluates those WHEREs (deferred) itself (see Shared).
 	head               int
+	deferred           []*whereStage
 	wantsAll           bool // the result shows FROM's columns beyond those named
 	maxGroups, maxHeld int
 }
@@ -272,13 +274,16 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 		}
 		_, limitAtEnd = cmd.(*Limit)
 		for _, st := range p.stages[n:] {
-			switch st.(type) {
-			case *whereStage, *evalStage, *projectStage, *dissectStage, *grokStage:
+			switch st := st.(type) {
+			case *whereStage:
+				st.clock = c.clock
+			case *evalStage, *projectStage, *dissectStage, *grokStage:
+				inHead = inHead && !c.clock
 			default:
 				inHead = false
 			}
 		}
-		if inHead = inHead && !c.clock; inHead {
+		if inHead {
 			p.head = len(p.stages)
 		}
 	}
@@ -288,6 +293,11 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 			n = DefaultLimit
 		}
 		p.stages = append(p.stages, &limitStage{n: n})
+	}
+	for _, st := range p.stages[:p.head] {
+		if w, ok := st.(*whereStage); ok && w.clock {
+			p.deferred = append(p.deferred, w)
+		}
 	}
 	p.out = sc.cols
 	if sc.open {

@@ -164,14 +164,20 @@ func (p *Program) read(row []any, d Doc) {
 }
 
 // Shared evaluates a program's head (FROM's columns, then the leading
-// commands whose output depends on the document alone: WHERE, EVAL, KEEP,
+// commands whose rows depend on the document alone: WHERE, EVAL, KEEP,
 // DROP, RENAME, DISSECT and GROK without NOW(), KQL() or MATCH) once per
 // document, for several runs of the program over overlapping sets of
 // documents (the executions of a rule whose look-back spans several
 // intervals): each run's AddShared takes the head's row and goes on from
-// there, with the result Add would give. A document whose head records an
+// there, with the result Add would give. A WHERE of the head whose
+// condition reads the clock (WHERE @timestamp > NOW() - 1 hour) is
+// deferred: the head goes on past it, and each run evaluates it over the
+// row it would have seen. A document for which the head records an
 // evaluation failure is run whole by each run (Add), so that every run
-// holds its own warnings. A Shared is for one goroutine.
+// holds its own warnings (the head's commands after a deferred WHERE may
+// have been evaluated for a row the WHERE drops in every run: their
+// failures are Add's only if the runs say so). A Shared is for one
+// goroutine.
 type Shared struct {
 	p     *Program
 	run   *Run // evaluates the head
@@ -179,6 +185,7 @@ type Shared struct {
 	row   []any   // the head's row; nil: the head dropped the document
 	whole bool    // the runs must evaluate the document whole (Add)
 	proj  [][]any // per head stage: a KEEP's reused row
+	at    [][]any // per deferred WHERE: the row it reads
 	next  []any   // the row a head stage emitted
 	emit  func([]any) bool
 }
@@ -193,7 +200,7 @@ func (p *Program) Share() *Shared {
 
 // Reset evaluates the head over d, for the AddShared calls that follow.
 func (s *Shared) Reset(d Doc) {
-	s.doc, s.row, s.whole = d, nil, false
+	s.doc, s.row, s.whole, s.at = d, nil, false, s.at[:0]
 	if s.p.row != nil {
 		return
 	}
@@ -212,6 +219,13 @@ func (s *Shared) Reset(d Doc) {
 			}
 			ps.project(out, row)
 			row = out
+			continue
+		}
+		if w, ok := st.(*whereStage); ok && w.clock {
+			// The runs evaluate it on this row, which the commands
+			// after it leave as it is (an EVAL adds columns, a KEEP
+			// makes another row).
+			s.at = append(s.at, row)
 			continue
 		}
 		s.next = nil
@@ -246,6 +260,16 @@ func (r *Run) AddShared(s *Shared) {
 		r.Add(s.doc)
 		return
 	}
+	r.doc = s.doc.Event
+	defer func() { r.doc = nil }()
+	// The deferred WHEREs before the command that dropped the row, if
+	// one did, are evaluated all the same: Add would have, and recorded
+	// their failures.
+	for i, w := range r.p.deferred[:len(s.at)] {
+		if v, ok := w.cond.ev(r, s.at[i]).(bool); !ok || !v {
+			return
+		}
+	}
 	if s.row == nil {
 		return
 	}
@@ -255,11 +279,9 @@ func (r *Run) AddShared(s *Shared) {
 		// result): each run gets its own.
 		row = slices.Clone(row)
 	}
-	r.doc = s.doc.Event
 	if !r.emits[r.p.head](row) {
 		r.done = true
 	}
-	r.doc = nil
 }
 
 func nilIfEmpty(s string) any {
@@ -322,7 +344,10 @@ func grow(row []any, n int) []any {
 	return append(row, make([]any, n-len(row))...)
 }
 
-type whereStage struct{ cond cexpr }
+type whereStage struct {
+	cond  cexpr
+	clock bool // cond reads the run's clock (NOW(), KQL()...)
+}
 
 func (s *whereStage) newOp() op { return s }
 func (s *whereStage) push(r *Run, row []any, emit func([]any) bool) bool {

@@ -85,9 +85,14 @@ func TestSharedIsAdd(t *testing.T) {
 		`FROM logs-* | WHERE s == "a" | STATS c = COUNT(*), v = VALUES(msg) BY n`,
 		`FROM logs-* METADATA _id | WHERE n > 0 | EVAL m = n * 2 | KEEP _id, m, s | SORT m DESC`,
 		`FROM logs-* | EVAL q = 10 / n | WHERE q > 1 | STATS c = COUNT(*), v = VALUES(q)`, // / by zero in the head
-		`FROM logs-* | WHERE @timestamp > NOW() - 1 minute | STATS c = COUNT(*) BY s`,   // the clock: not in the head
+		`FROM logs-* | WHERE @timestamp > NOW() - 1 minute | STATS c = COUNT(*) BY s`,     // the clock: not in the head
 		`FROM logs-* | WHERE n >= 1 | EVAL late = @timestamp > NOW() | STATS c = COUNT(*) BY late`,
 		`FROM logs-* | WHERE KQL("s:a or s:c") | STATS c = COUNT(*), d = COUNT_DISTINCT(ip)`,
+		// Deferred WHEREs (they read the clock) that warn on a multi-value,
+		// before and after commands of the head that drop or warn.
+		`FROM logs-* | WHERE n + TO_LONG(NOW()) > 0 | WHERE s == "zzz" | STATS c = COUNT(*)`,
+		`FROM logs-* | WHERE n + TO_LONG(NOW()) > 0 | EVAL q = 10 / n | KEEP q, s, @timestamp | WHERE @timestamp < NOW() OR s == "c" | STATS c = COUNT(*) BY q`,
+		`FROM logs-* METADATA _id | WHERE s == "a" | WHERE @timestamp > NOW() - 2 minutes | EVAL x = n + 1 | WHERE x > 1 | SORT _id`,
 		`FROM logs-* | KEEP s, n, msg | EVAL k = CONCAT(s, "-", TO_STRING(n)) | DISSECT msg "%{w} %{num}" | STATS v = VALUES(k), w = VALUES(w) BY num`,
 		`FROM logs-* | GROK msg "%{WORD:w} %{NUMBER:x:int}" | WHERE x IS NOT NULL | MV_EXPAND s | STATS c = COUNT(*) BY s, w`,
 		`FROM logs-* | WHERE n IS NOT NULL | LIMIT 3`,
@@ -110,8 +115,10 @@ func TestSharedHead(t *testing.T) {
 		head  int
 	}{
 		{`FROM logs-* | WHERE s == "a" | EVAL x = 1 | KEEP x, s | STATS c = COUNT(*) BY x`, 3},
-		{`FROM logs-* | WHERE @timestamp > NOW() - 1 hour | EVAL x = 1 | STATS c = COUNT(*)`, 0},
-		{`FROM logs-* | WHERE s == "a" | WHERE KQL("s:a") | STATS c = COUNT(*)`, 1},
+		{`FROM logs-* | WHERE @timestamp > NOW() - 1 hour | EVAL x = 1 | STATS c = COUNT(*)`, 2},
+		{`FROM logs-* | WHERE s == "a" | WHERE KQL("s:a") | STATS c = COUNT(*)`, 2},
+		{`FROM logs-* | WHERE s == "a" | EVAL x = NOW() | STATS c = COUNT(*)`, 1},
+		{`FROM logs-* | EVAL x = KQL("s:a") | STATS c = COUNT(*)`, 0},
 		{`FROM logs-* | WHERE s == "a" | LIMIT 3 | EVAL x = 1`, 1},
 		{`FROM logs-* | WHERE s == "a" | SORT s | EVAL x = 1`, 1},
 		{`ROW a = 1 | EVAL b = a`, 0},

@@ -1,6 +1,7 @@
 package esql
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -136,7 +137,7 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 			return false
 		}
 		if g == nil {
-			g = &statsGroup{keys: combos[i]}
+			g = &statsGroup{keys: combos[i], states: make([]aggState, 0, len(o.s.aggs))}
 			for _, a := range o.s.aggs {
 				g.states = append(g.states, newAggState(a))
 			}
@@ -638,7 +639,7 @@ func (s *valuesState) add(r *Run, row []any) {
 }
 func (s *valuesState) result(*Run) any {
 	t := s.a.typ
-	if (t == Keyword || t == Text) && len(s.set.other) == 0 {
+	if (t == Keyword || t == Text) && s.set.strings() {
 		// Distinct strings only: any sort gives the one order.
 		slices.SortFunc(s.vals, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
 	} else {
@@ -652,9 +653,13 @@ func (s *valuesState) result(*Run) any {
 // copy); up to smallSet of them are looked for among the few, without a
 // map.
 type valueSet struct {
-	few   []string
-	strs  map[string]struct{}
-	other map[string]struct{} // appendKey's encodings of the other values
+	few  []string
+	strs map[string]struct{}
+	// The other values by appendKey's encoding: the few ones in keys
+	// (each ending at its ends), more in other.
+	keys  []byte
+	ends  []int
+	other map[string]struct{}
 	buf   []byte
 }
 
@@ -664,15 +669,7 @@ const smallSet = 8
 func (s *valueSet) add(x any) bool {
 	str, ok := x.(string)
 	if !ok {
-		s.buf = appendKey(s.buf[:0], x)
-		if _, dup := s.other[string(s.buf)]; dup {
-			return false
-		}
-		if s.other == nil {
-			s.other = map[string]struct{}{}
-		}
-		s.other[string(s.buf)] = struct{}{}
-		return true
+		return s.addKey(x)
 	}
 	if s.strs == nil {
 		if slices.Contains(s.few, str) {
@@ -695,7 +692,41 @@ func (s *valueSet) add(x any) bool {
 	return true
 }
 
-func (s *valueSet) len() int { return len(s.few) + len(s.strs) + len(s.other) }
+// addKey is add for a value other than a string.
+func (s *valueSet) addKey(x any) bool {
+	s.buf = appendKey(s.buf[:0], x)
+	if s.other == nil {
+		from := 0
+		for _, end := range s.ends {
+			if bytes.Equal(s.keys[from:end], s.buf) {
+				return false
+			}
+			from = end
+		}
+		if len(s.ends) < smallSet {
+			s.keys = append(s.keys, s.buf...)
+			s.ends = append(s.ends, len(s.keys))
+			return true
+		}
+		s.other = make(map[string]struct{}, 2*smallSet)
+		from = 0
+		for _, end := range s.ends {
+			s.other[string(s.keys[from:end])] = struct{}{}
+			from = end
+		}
+		s.keys, s.ends = nil, nil
+	}
+	if _, dup := s.other[string(s.buf)]; dup {
+		return false
+	}
+	s.other[string(s.buf)] = struct{}{}
+	return true
+}
+
+func (s *valueSet) len() int { return len(s.few) + len(s.strs) + len(s.ends) + len(s.other) }
+
+// strings reports whether every value is a string.
+func (s *valueSet) strings() bool { return len(s.ends) == 0 && len(s.other) == 0 }
 
 // each calls f with the appendKey encoding of each value, in no order.
 func (s *valueSet) each(f func(key []byte)) {
@@ -707,6 +738,11 @@ func (s *valueSet) each(f func(key []byte)) {
 	for str := range s.strs {
 		b = appendKey(b[:0], str)
 		f(b)
+	}
+	from := 0
+	for _, end := range s.ends {
+		f(s.keys[from:end])
+		from = end
 	}
 	for k := range s.other {
 		f([]byte(k))

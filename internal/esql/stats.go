@@ -63,7 +63,36 @@ type statsOp struct {
 	keyBuf   []any
 	keyBytes []byte
 	hit      *statsGroup // the row's existing group (groupKeys' fast path)
+	combo    [1][]any    // groupKeys' one combination
+	key      [1]string   // and its key
+	// A new group's parts come from chunks made a few at a time (most
+	// groups are made once and kept until finish).
+	groupsMem slab[statsGroup]
+	keysMem   slab[any]
+	statesMem slab[aggState]
+	counts    slab[countState]
+	distincts slab[distinctState]
+	valueses  slab[valuesState]
 }
+
+// slab hands out values of T from chunks of growing size, never moved.
+type slab[T any] struct {
+	free []T
+	size int
+}
+
+// get returns n zero values.
+func (s *slab[T]) get(n int) []T {
+	if len(s.free) < n {
+		s.size = min(max(2*s.size, 4), 256)
+		s.free = make([]T, max(s.size, n))
+	}
+	out := s.free[:n:n]
+	s.free = s.free[n:]
+	return out
+}
+
+func (s *slab[T]) one() *T { return &s.get(1)[0] }
 
 func (s *statsStage) newOp() op { return &statsOp{s: s, groups: map[string]*statsGroup{}} }
 
@@ -90,7 +119,9 @@ func (o *statsOp) groupKeys(r *Run, row []any) ([][]any, []string) {
 			o.hit = g
 			return nil, nil
 		}
-		return [][]any{slices.Clone(single)}, []string{string(o.keyBytes)}
+		o.combo[0] = append(o.keysMem.get(len(single))[:0], single...)
+		o.key[0] = string(o.keyBytes)
+		return o.combo[:], o.key[:]
 	}
 	combos := [][]any{nil}
 	for _, b := range o.s.by {
@@ -137,9 +168,10 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 			return false
 		}
 		if g == nil {
-			g = &statsGroup{keys: combos[i], states: make([]aggState, 0, len(o.s.aggs))}
-			for _, a := range o.s.aggs {
-				g.states = append(g.states, newAggState(a))
+			g = o.groupsMem.one()
+			g.keys, g.states = combos[i], o.statesMem.get(len(o.s.aggs))
+			for j, a := range o.s.aggs {
+				g.states[j] = o.newState(a)
 			}
 			o.groups[k] = g
 			o.order = append(o.order, g)
@@ -154,7 +186,7 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 			return false
 		}
 		o.held = append(o.held, row)
-		o.heldG = append(o.heldG, keys)
+		o.heldG = append(o.heldG, slices.Clone(keys))
 	}
 	return true
 }
@@ -479,6 +511,25 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 	return spec, nil
 }
 
+// newState is newAggState, the commonest states taken from o's slabs.
+func (o *statsOp) newState(a *aggSpec) aggState {
+	switch a.name {
+	case "COUNT":
+		st := o.counts.one()
+		st.a = a
+		return st
+	case "COUNT_DISTINCT":
+		st := o.distincts.one()
+		st.a = a
+		return st
+	case "VALUES":
+		st := o.valueses.one()
+		st.a = a
+		return st
+	}
+	return newAggState(a)
+}
+
 func newAggState(a *aggSpec) aggState {
 	switch a.name {
 	case "COUNT":
@@ -621,9 +672,10 @@ func (s *distinctState) result(*Run) any {
 // valuesState collects distinct values; the result is sorted (Elasticsearch
 // documents the order as unspecified).
 type valuesState struct {
-	a    *aggSpec
-	set  valueSet
-	vals []any
+	a       *aggSpec
+	set     valueSet
+	vals    []any
+	valsBuf [2]any // vals' first values, without an allocation
 }
 
 func (s *valuesState) add(r *Run, row []any) {
@@ -633,6 +685,9 @@ func (s *valuesState) add(r *Run, row []any) {
 	}
 	for _, x := range values(v) {
 		if s.set.add(x) {
+			if s.vals == nil {
+				s.vals = s.valsBuf[:0]
+			}
 			s.vals = append(s.vals, x)
 		}
 	}
@@ -653,8 +708,9 @@ func (s *valuesState) result(*Run) any {
 // copy); up to smallSet of them are looked for among the few, without a
 // map.
 type valueSet struct {
-	few  []string
-	strs map[string]struct{}
+	few    []string
+	fewBuf [2]string // few's first values, without an allocation
+	strs   map[string]struct{}
 	// The other values by appendKey's encoding: the few ones in keys
 	// (each ending at its ends), more in other.
 	keys  []byte
@@ -676,6 +732,9 @@ func (s *valueSet) add(x any) bool {
 			return false
 		}
 		if len(s.few) < smallSet {
+			if s.few == nil {
+				s.few = s.fewBuf[:0]
+			}
 			s.few = append(s.few, str)
 			return true
 		}

@@ -713,10 +713,11 @@ type valueSet struct {
 	strs   map[string]struct{}
 	// The other values by appendKey's encoding: the few ones in keys
 	// (each ending at its ends), more in other.
-	keys  []byte
-	ends  []int
-	other map[string]struct{}
-	buf   []byte
+	keys    []byte
+	ends    []int
+	keysBuf [40]byte // keys' first bytes (two IPs), without an allocation
+	endsBuf [2]int
+	other   map[string]struct{}
 }
 
 const smallSet = 8
@@ -753,17 +754,21 @@ func (s *valueSet) add(x any) bool {
 
 // addKey is add for a value other than a string.
 func (s *valueSet) addKey(x any) bool {
-	s.buf = appendKey(s.buf[:0], x)
+	var tmp [32]byte
+	key := appendKey(tmp[:0], x)
 	if s.other == nil {
 		from := 0
 		for _, end := range s.ends {
-			if bytes.Equal(s.keys[from:end], s.buf) {
+			if bytes.Equal(s.keys[from:end], key) {
 				return false
 			}
 			from = end
 		}
 		if len(s.ends) < smallSet {
-			s.keys = append(s.keys, s.buf...)
+			if s.ends == nil {
+				s.keys, s.ends = s.keysBuf[:0], s.endsBuf[:0]
+			}
+			s.keys = append(s.keys, key...)
 			s.ends = append(s.ends, len(s.keys))
 			return true
 		}
@@ -775,10 +780,10 @@ func (s *valueSet) addKey(x any) bool {
 		}
 		s.keys, s.ends = nil, nil
 	}
-	if _, dup := s.other[string(s.buf)]; dup {
+	if _, dup := s.other[string(key)]; dup {
 		return false
 	}
-	s.other[string(s.buf)] = struct{}{}
+	s.other[string(key)] = struct{}{}
 	return true
 }
 

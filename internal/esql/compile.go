@@ -136,8 +136,13 @@ type compiler struct {
 	p       *Program
 	opts    Options
 	errs    []error
-	streams bool            // no blocking command yet (KQL() and MATCH read the document)
-	clock   bool            // an expression compiled since it was cleared reads the run's clock
+	streams bool // no blocking command yet (KQL() and MATCH read the document)
+	clock   bool // an expression compiled since it was cleared reads the run's clock
+	// inHead is set while the commands compiled are the program's head so
+	// far; memos, while a WHERE of the head is compiled, collects the parts
+	// of its condition that read no clock beside parts that do (see memo).
+	inHead  bool
+	memos   *[]cexpr
 	retypes map[string]Type // unmapped fields read as another type than keyword
 }
 
@@ -267,7 +272,7 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 	for i, cmd := range q.Commands {
 		var err error
 		n := len(p.stages)
-		c.clock = false
+		c.clock, c.inHead = false, inHead
 		sc, err = c.command(cmd, sc, q.Commands[i+1:])
 		if err != nil {
 			return nil, err
@@ -429,14 +434,23 @@ func closeScope(cols []colRef) (*scope, []int) {
 func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, error) {
 	switch cmd := cmd.(type) {
 	case *Where:
+		var memos []cexpr
+		if c.inHead {
+			c.memos = &memos
+		}
 		e, err := c.expr(cmd.Cond, sc)
+		c.memos = nil
 		if err != nil {
 			return nil, err
 		}
 		if e.typ != Boolean && e.typ != Null {
 			return nil, c.retype(e, Boolean, c.errorf(cmd.Cond.Pos(), "", "WHERE needs a boolean condition, not [%s] of type %s", cmd.Cond, e.typ))
 		}
-		c.p.stages = append(c.p.stages, &whereStage{cond: e})
+		st := &whereStage{cond: e}
+		if c.clock {
+			st.memos = memos
+		}
+		c.p.stages = append(c.p.stages, st)
 		return sc, nil
 	case *Eval:
 		st := &evalStage{}

@@ -138,14 +138,20 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 		}
 		return c.arith(&Binary{At: e.At, Op: "-", X: &Literal{At: e.At, Value: int64(0)}, Y: e.X}, "-", zero, x)
 	case *Binary:
+		clock := c.clock
+		c.clock = false
 		x, err := c.exprAgg(e.X, sc, hook)
 		if err != nil {
 			return cexpr{}, err
 		}
+		xClock := c.clock
+		c.clock = false
 		y, err := c.exprAgg(e.Y, sc, hook)
 		if err != nil {
 			return cexpr{}, err
 		}
+		yClock := c.clock
+		c.clock = clock || xClock || yClock
 		switch e.Op {
 		case "AND", "OR":
 			for i, o := range []cexpr{x, y} {
@@ -155,6 +161,13 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 						side = e.Y
 					}
 					return cexpr{}, c.retype(o, Boolean, c.errorf(side.Pos(), "", "%s needs booleans, not [%s] of type %s", e.Op, side, o.typ))
+				}
+			}
+			if c.memos != nil && xClock != yClock {
+				if xClock {
+					y = c.memo(y)
+				} else {
+					x = c.memo(x)
 				}
 			}
 			return c.logic(e, x, y), nil
@@ -263,6 +276,25 @@ func (c *compiler) scalar(e Expr, t Type, args []cexpr, f func(r *Run, self *cex
 }
 
 // logic is AND and OR with three-valued logic.
+// memo makes x, a part of a WHERE's condition that reads no clock beside
+// one that does, a value the Shared that evaluated the WHERE's row gives
+// each run (Run.memo), instead of evaluating it again for each.
+func (c *compiler) memo(x cexpr) cexpr {
+	if x.konst {
+		return x
+	}
+	k := len(*c.memos)
+	*c.memos = append(*c.memos, x)
+	inner := x.ev
+	x.ev = func(r *Run, row []any) any {
+		if r.memo != nil {
+			return r.memo[k]
+		}
+		return inner(r, row)
+	}
+	return x
+}
+
 func (c *compiler) logic(e *Binary, x, y cexpr) cexpr {
 	and := e.Op == "AND"
 	self := &cexpr{typ: Boolean, text: c.srcText(e), pos: e.Pos()}

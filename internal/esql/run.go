@@ -52,7 +52,8 @@ type Run struct {
 	doc      *event.Event // the document being added, for KQL() and MATCH
 	warnings []string
 	failures map[*cexpr]int
-	nfail    int // failures recorded (Shared tells a head that warned by it)
+	nfail    int   // failures recorded (Shared tells a head that warned by it)
+	memo     []any // the values of the deferred WHERE's memos (compiler.memo) being evaluated
 	done     bool
 	nowMs    int64
 	rowBuf   []any // the reused FROM row (Program.reuseRow)
@@ -186,6 +187,7 @@ type Shared struct {
 	whole bool    // the runs must evaluate the document whole (Add)
 	proj  [][]any // per head stage: a KEEP's reused row
 	at    [][]any // per deferred WHERE: the row it reads
+	memo  [][]any // and the values of its memos
 	next  []any   // the row a head stage emitted
 	emit  func([]any) bool
 }
@@ -224,8 +226,19 @@ func (s *Shared) Reset(d Doc) {
 		if w, ok := st.(*whereStage); ok && w.clock {
 			// The runs evaluate it on this row, which the commands
 			// after it leave as it is (an EVAL adds columns, a KEEP
-			// makes another row).
+			// makes another row), with the values of its memos (all
+			// evaluated: one a run would not evaluate cannot differ
+			// from the run's, unless it fails, and then the runs
+			// evaluate the document whole).
+			d := len(s.at)
 			s.at = append(s.at, row)
+			if d == len(s.memo) {
+				s.memo = append(s.memo, nil)
+			}
+			s.memo[d] = s.memo[d][:0]
+			for _, m := range w.memos {
+				s.memo[d] = append(s.memo[d], m.ev(r, row))
+			}
 			continue
 		}
 		s.next = nil
@@ -266,7 +279,10 @@ func (r *Run) AddShared(s *Shared) {
 	// one did, are evaluated all the same: Add would have, and recorded
 	// their failures.
 	for i, w := range r.p.deferred[:len(s.at)] {
-		if v, ok := w.cond.ev(r, s.at[i]).(bool); !ok || !v {
+		r.memo = s.memo[i]
+		v, ok := w.cond.ev(r, s.at[i]).(bool)
+		r.memo = nil
+		if !ok || !v {
 			return
 		}
 	}
@@ -347,6 +363,9 @@ func grow(row []any, n int) []any {
 type whereStage struct {
 	cond  cexpr
 	clock bool // cond reads the run's clock (NOW(), KQL()...)
+	// memos are the parts of cond that read no clock, beside parts that
+	// do: Shared evaluates them once (see compiler.memo).
+	memos []cexpr
 }
 
 func (s *whereStage) newOp() op { return s }

@@ -78,6 +78,7 @@ func TestSharedIsAdd(t *testing.T) {
 		[]byte(`{"@timestamp":"2024-05-01T11:59:00Z","n":0,"s":["b","a"],"msg":"y 2","ip":["10.0.0.2","10.0.0.1"]}`),
 		[]byte(`{"@timestamp":"2024-05-01T12:00:30Z","n":[2,3],"s":"c","msg":"x 3","b":true}`),
 		[]byte(`{"@timestamp":"2024-05-01T12:01:30Z","s":"a","msg":"z","n":5}`),
+		[]byte(`{"@timestamp":"2024-05-01T12:01:00Z","s":"A","msg":"w 5","n":0}`),
 		[]byte(`{"@timestamp":"2024-05-01T12:02:30Z","n":4,"s":"b","msg":"x 4","t":"some text"}`),
 		[]byte(`{"n":7}`),
 	}
@@ -93,6 +94,11 @@ func TestSharedIsAdd(t *testing.T) {
 		`FROM logs-* | WHERE n + TO_LONG(NOW()) > 0 | WHERE s == "zzz" | STATS c = COUNT(*)`,
 		`FROM logs-* | WHERE n + TO_LONG(NOW()) > 0 | EVAL q = 10 / n | KEEP q, s, @timestamp | WHERE @timestamp < NOW() OR s == "c" | STATS c = COUNT(*) BY q`,
 		`FROM logs-* METADATA _id | WHERE s == "a" | WHERE @timestamp > NOW() - 2 minutes | EVAL x = n + 1 | WHERE x > 1 | SORT _id`,
+		// A deferred WHERE's parts that read no clock, evaluated once
+		// (memos), failing or not, under AND, OR and NOT.
+		`FROM logs-* | WHERE @timestamp > NOW() - 3 minutes AND TO_LOWER(s) == "a" AND n + 1 > 1 | STATS c = COUNT(*), v = VALUES(msg)`,
+		`FROM logs-* | WHERE (s == "b" OR @timestamp < NOW()) AND 10 / n > 1 AND NOT (msg LIKE "z*") | STATS c = COUNT(*) BY s`,
+		`FROM logs-* | WHERE n IS NOT NULL | WHERE ip IS NOT NULL OR (@timestamp >= NOW() - 1 minute AND CONCAT(s, "x") == "cx") | KEEP n, s | SORT n`,
 		`FROM logs-* | KEEP s, n, msg | EVAL k = CONCAT(s, "-", TO_STRING(n)) | DISSECT msg "%{w} %{num}" | STATS v = VALUES(k), w = VALUES(w) BY num`,
 		`FROM logs-* | GROK msg "%{WORD:w} %{NUMBER:x:int}" | WHERE x IS NOT NULL | MV_EXPAND s | STATS c = COUNT(*) BY s, w`,
 		`FROM logs-* | WHERE n IS NOT NULL | LIMIT 3`,

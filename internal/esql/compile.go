@@ -68,6 +68,7 @@ type Program struct {
 	// row: each run evaluates those WHEREs (deferred) itself (see Shared).
 	head               int
 	deferred           []*whereStage
+	runConsts          int  // the expressions evaluated once per run (compiler.perRun)
 	wantsAll           bool // the result shows FROM's columns beyond those named
 	maxGroups, maxHeld int
 }
@@ -141,9 +142,11 @@ type compiler struct {
 	// inHead is set while the commands compiled are the program's head so
 	// far; memos, while a WHERE of the head is compiled, collects the parts
 	// of its condition that read no clock beside parts that do (see memo).
-	inHead  bool
-	memos   *[]cexpr
-	retypes map[string]Type // unmapped fields read as another type than keyword
+	inHead bool
+	memos  *[]cexpr
+	// inRunConst is set while an expression perRun wraps is compiled.
+	inRunConst bool
+	retypes    map[string]Type // unmapped fields read as another type than keyword
 }
 
 func (c *compiler) errorf(pos Pos, hint, format string, args ...any) error {

@@ -52,12 +52,20 @@ type Run struct {
 	doc      *event.Event // the document being added, for KQL() and MATCH
 	warnings []string
 	failures map[*cexpr]int
-	nfail    int   // failures recorded (Shared tells a head that warned by it)
-	memo     []any // the values of the deferred WHERE's memos (compiler.memo) being evaluated
+	nfail    int        // failures recorded (Shared tells a head that warned by it)
+	memo     []any      // the values of the deferred WHERE's memos (compiler.memo) being evaluated
+	consts   []runValue // per expression evaluated once per run (compiler.perRun)
 	done     bool
 	nowMs    int64
 	rowBuf   []any // the reused FROM row (Program.reuseRow)
 	err      error // a memory bound was passed: the run stopped
+}
+
+// runValue is the value of an expression evaluated once per run, once
+// evaluated (ok).
+type runValue struct {
+	v  any
+	ok bool
 }
 
 // Err returns why the run stopped early (a memory bound passed), or nil.
@@ -75,7 +83,7 @@ func (r *Run) stop(err error) {
 // Start begins a run. now() is read once per run, as Elasticsearch does
 // per query.
 func (p *Program) Start() *Run {
-	r := &Run{p: p, failures: map[*cexpr]int{}, nowMs: p.now().UnixMilli()}
+	r := &Run{p: p, failures: map[*cexpr]int{}, nowMs: p.now().UnixMilli(), consts: make([]runValue, p.runConsts)}
 	r.ops = make([]op, len(p.stages))
 	for i, s := range p.stages {
 		r.ops[i] = s.newOp()

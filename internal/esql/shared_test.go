@@ -165,3 +165,32 @@ func TestSharedCorpus(t *testing.T) {
 		t.Errorf("%d corpus rules ran, want at least 200", n)
 	}
 }
+
+// TestPerRunConstants: an expression of NOW() alone is evaluated once per
+// run, each run with its own clock; one that reads a column, per row.
+func TestPerRunConstants(t *testing.T) {
+	p, clock := compileClocked(t, `FROM logs-* | EVAL t = NOW() - 1 minute, u = DATE_DIFF("second", @timestamp, NOW()) | KEEP t, u`, nil)
+	if p.runConsts != 1 {
+		t.Fatalf("%d expressions evaluated once per run, want 1 (NOW() - 1 minute)", p.runConsts)
+	}
+	var runs []*Run
+	for k := range 2 {
+		clock.Store(testNow.Add(time.Duration(k) * time.Hour).UnixNano())
+		runs = append(runs, p.Start())
+	}
+	for _, ts := range []string{"11:00:00", "11:30:00"} {
+		for _, r := range runs {
+			r.Add(Doc{Event: event.New([]byte(`{"@timestamp":"2024-05-01T`+ts+`Z"}`), p.Plan())})
+		}
+	}
+	for k, r := range runs {
+		now := testNow.Add(time.Duration(k) * time.Hour)
+		want := fmt.Sprint([][]any{
+			{now.Add(-time.Minute).UnixMilli(), int64(now.Sub(testNow.Add(-time.Hour)) / time.Second)},
+			{now.Add(-time.Minute).UnixMilli(), int64(now.Sub(testNow.Add(-30*time.Minute)) / time.Second)},
+		})
+		if got := fmt.Sprint(r.Finish().Rows); got != want {
+			t.Errorf("run %d: rows %s, want %s", k, got, want)
+		}
+	}
+}

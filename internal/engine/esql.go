@@ -51,6 +51,11 @@ func esqlTuple(r *Rule, at time.Time) (from, to time.Time) {
 // esqlExecutions returns the executions (on the clock at whole multiples
 // of the rule's interval) whose range holds an event at t, oldest first.
 func esqlExecutions(r *Rule, t time.Time) []time.Time {
+	return appendESQLExecutions(nil, r, t)
+}
+
+// appendESQLExecutions is esqlExecutions appending to out.
+func appendESQLExecutions(out []time.Time, r *Rule, t time.Time) []time.Time {
 	i := Interval(r)
 	lookback := r.Window.Lookback
 	if lookback <= 0 {
@@ -63,9 +68,8 @@ func esqlExecutions(r *Rule, t time.Time) []time.Time {
 		first = first.Add(i)
 	}
 	last := lo.Add(lookback)
-	var out []time.Time
-	for at := first; !at.After(last) && len(out) < maxESQLWindows; at = at.Add(i) {
-		out = append(out, at)
+	for n := 0; !first.After(last) && n < maxESQLWindows; first, n = first.Add(i), n+1 {
+		out = append(out, first)
 	}
 	return out
 }
@@ -287,6 +291,11 @@ type esqlState struct {
 	warned   map[string]bool
 	sup      *esqlSuppressor // with alert suppression: the alerts of the open groups
 	held     *esqlHeld       // a long look-back: the documents, held on disk
+	// shared evaluates the query's head once per event for the
+	// executions that read it (their ranges overlap when the look-back
+	// spans several intervals); ats is the event's executions.
+	shared *esql.Shared
+	ats    []time.Time
 }
 
 // esqlSlack is how far the input's time must have moved past an
@@ -330,8 +339,9 @@ func (h *Hunt) addESQL(m Match) error {
 		h.esqlEv.Reset(m.Raw)
 		h.esqlRaw = m.Raw
 	}
-	late := false
-	for _, at := range esqlExecutions(r, m.Time) {
+	late, read := false, false
+	s.ats = appendESQLExecutions(s.ats[:0], r, m.Time)
+	for _, at := range s.ats {
 		if !s.finished.IsZero() && !at.After(s.finished) {
 			late = true
 			continue
@@ -346,7 +356,18 @@ func (h *Hunt) addESQL(m Match) error {
 		if w.run.Done() {
 			continue
 		}
-		w.run.Add(esql.Doc{Event: h.esqlEv, ID: m.EventID, Index: m.Index})
+		if h.esqlAlone {
+			w.run.Add(esql.Doc{Event: h.esqlEv, ID: m.EventID, Index: m.Index})
+			continue
+		}
+		if !read {
+			if s.shared == nil {
+				s.shared = r.ESQL.Program.Share()
+			}
+			s.shared.Reset(esql.Doc{Event: h.esqlEv, ID: m.EventID, Index: m.Index})
+			read = true
+		}
+		w.run.AddShared(s.shared)
 	}
 	if late {
 		s.late++

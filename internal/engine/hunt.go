@@ -98,10 +98,14 @@ type Hunt struct {
 	esqlEv   *event.Event
 	esqlRaw  []byte
 	esqlPlan *event.Plan
-	esqlDisk *esqlScratch // the documents of ES|QL rules with a long look-back
-	seq      sequenceHold // the events eql sequence rules' steps select
-	min      time.Time
-	max      time.Time
+	// esqlAlone makes each execution of an ES|QL rule read the event
+	// whole (esql.Run.Add), not the query's head evaluated once for all
+	// (esql.Shared): for tests that compare the two.
+	esqlAlone bool
+	esqlDisk  *esqlScratch // the documents of ES|QL rules with a long look-back
+	seq       sequenceHold // the events eql sequence rules' steps select
+	min       time.Time
+	max       time.Time
 	// store is the executors' state: a hunt's executions of a rule run
 	// over it in time order at Finish.
 	store  *MemoryStore

@@ -50,17 +50,25 @@ type Options struct {
 
 // Program is a compiled query, ready to run over source documents.
 type Program struct {
-	query              *Query
-	schema             *ecs.Schema
-	now                func() time.Time
-	sources            []*sourceCol // FROM's columns, read from each document
-	row                []cexpr      // ROW's values, or nil
-	stages             []stage
-	out                []colRef
-	openWidth          int
-	indices            []string
-	plan               *event.Plan
-	reuseRow           bool // Run.Add may reuse its row (see Compile)
+	query     *Query
+	schema    *ecs.Schema
+	now       func() time.Time
+	sources   []*sourceCol // FROM's columns, read from each document
+	row       []cexpr      // ROW's values, or nil
+	stages    []stage
+	out       []colRef
+	openWidth int
+	indices   []string
+	plan      *event.Plan
+	reuseRow  bool // Run.Add may reuse its row (see Compile)
+	// head is how many stages, from the first, keep no state (WHERE,
+	// EVAL, KEEP, DISSECT, GROK) and make rows that depend on nothing but
+	// the document: no NOW(), KQL() or MATCH (whose date math reads the
+	// clock) but in a WHERE's condition, which only keeps or drops the
+	// row: each run evaluates those WHEREs (deferred) itself (see Shared).
+	head               int
+	deferred           []*whereStage
+	runConsts          int  // the expressions evaluated once per run (compiler.perRun)
 	wantsAll           bool // the result shows FROM's columns beyond those named
 	maxGroups, maxHeld int
 }
@@ -71,10 +79,11 @@ type sourceCol struct {
 	path     string // the event path (a multi-field's parent)
 	typ      Type
 	slot     int
-	meta     string   // _id, _index, _version, or ""
-	plain    bool     // not named by the query (from Options.Fields)
-	esType   ecs.Type // the mapping's type (float and half_float round doubles)
-	unmapped bool     // no mapping knows the field
+	meta     string        // _id, _index, _version, or ""
+	id       event.FieldID // path's id in the program's plan
+	plain    bool          // not named by the query (from Options.Fields)
+	esType   ecs.Type      // the mapping's type (float and half_float round doubles)
+	unmapped bool          // no mapping knows the field
 }
 
 // colRef is a column of a layout: its name, type, and the slot of the row
@@ -128,8 +137,16 @@ type compiler struct {
 	p       *Program
 	opts    Options
 	errs    []error
-	streams bool            // no blocking command yet (KQL() and MATCH read the document)
-	retypes map[string]Type // unmapped fields read as another type than keyword
+	streams bool // no blocking command yet (KQL() and MATCH read the document)
+	clock   bool // an expression compiled since it was cleared reads the run's clock
+	// inHead is set while the commands compiled are the program's head so
+	// far; memos, while a WHERE of the head is compiled, collects the parts
+	// of its condition that read no clock beside parts that do (see memo).
+	inHead bool
+	memos  *[]cexpr
+	// inRunConst is set while an expression perRun wraps is compiled.
+	inRunConst bool
+	retypes    map[string]Type // unmapped fields read as another type than keyword
 }
 
 func (c *compiler) errorf(pos Pos, hint, format string, args ...any) error {
@@ -254,13 +271,29 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 		}
 	}
 	limitAtEnd := false
+	_, inHead := q.Source.(*From)
 	for i, cmd := range q.Commands {
 		var err error
+		n := len(p.stages)
+		c.clock, c.inHead = false, inHead
 		sc, err = c.command(cmd, sc, q.Commands[i+1:])
 		if err != nil {
 			return nil, err
 		}
 		_, limitAtEnd = cmd.(*Limit)
+		for _, st := range p.stages[n:] {
+			switch st := st.(type) {
+			case *whereStage:
+				st.clock = c.clock
+			case *evalStage, *projectStage, *dissectStage, *grokStage:
+				inHead = inHead && !c.clock
+			default:
+				inHead = false
+			}
+		}
+		if inHead {
+			p.head = len(p.stages)
+		}
 	}
 	if !limitAtEnd || opts.Limit > 0 {
 		n := opts.Limit
@@ -268,6 +301,11 @@ func compile(q *Query, opts Options, retypes map[string]Type) (*Program, error) 
 			n = DefaultLimit
 		}
 		p.stages = append(p.stages, &limitStage{n: n})
+	}
+	for _, st := range p.stages[:p.head] {
+		if w, ok := st.(*whereStage); ok && w.clock {
+			p.deferred = append(p.deferred, w)
+		}
 	}
 	p.out = sc.cols
 	if sc.open {
@@ -287,7 +325,7 @@ reuse:
 	}
 	for _, s := range p.sources {
 		if s.meta == "" {
-			p.plan.Add(s.path)
+			s.id = p.plan.Add(s.path)
 			if s.typ == GeoPoint {
 				p.plan.Add(s.path + ".lat")
 				p.plan.Add(s.path + ".lon")
@@ -399,14 +437,23 @@ func closeScope(cols []colRef) (*scope, []int) {
 func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, error) {
 	switch cmd := cmd.(type) {
 	case *Where:
+		var memos []cexpr
+		if c.inHead {
+			c.memos = &memos
+		}
 		e, err := c.expr(cmd.Cond, sc)
+		c.memos = nil
 		if err != nil {
 			return nil, err
 		}
 		if e.typ != Boolean && e.typ != Null {
 			return nil, c.retype(e, Boolean, c.errorf(cmd.Cond.Pos(), "", "WHERE needs a boolean condition, not [%s] of type %s", cmd.Cond, e.typ))
 		}
-		c.p.stages = append(c.p.stages, &whereStage{cond: e})
+		st := &whereStage{cond: e}
+		if c.clock {
+			st.memos = memos
+		}
+		c.p.stages = append(c.p.stages, st)
 		return sc, nil
 	case *Eval:
 		st := &evalStage{}
@@ -621,7 +668,7 @@ func patternPriority(p string) int {
 // project ends the wide FROM rows (or narrows rows) to cols.
 func (c *compiler) project(cols []colRef) *scope {
 	ns, slots := closeScope(cols)
-	c.p.stages = append(c.p.stages, &projectStage{slots: slots})
+	c.p.stages = append(c.p.stages, &projectStage{slots: slots, width: ns.width})
 	return ns
 }
 

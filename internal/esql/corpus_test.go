@@ -131,6 +131,19 @@ func runOnSampleDocs(t *testing.T, path string, p *Program) {
 			t.Errorf("%s: evaluation panicked: %v", path, e)
 		}
 	}()
+	for variant := 0; variant < 3; variant++ {
+		r := p.Start()
+		for _, d := range sampleDocs(p, variant) {
+			r.Add(Doc{Event: event.New(d, p.Plan()), ID: "id", Index: "logs-x"})
+		}
+		r.Finish()
+	}
+}
+
+// sampleDocs returns four documents holding the fields p reads: single
+// and multi-valued in turn (variant 0 and 1), or half of them without
+// any (variant 2).
+func sampleDocs(p *Program, variant int) [][]byte {
 	values := map[Type][2]string{
 		Keyword: {`"Value 1"`, `["b", "a"]`}, Text: {`"some text"`, `["x y", "z"]`},
 		Integer: {`7`, `[3, 1]`}, Long: {`123456`, `[5, 2]`}, Double: {`1.5`, `[2.5, 0.5]`},
@@ -143,29 +156,27 @@ func runOnSampleDocs(t *testing.T, path string, p *Program) {
 			types[s.path] = s.typ
 		}
 	}
-	for variant := 0; variant < 3; variant++ {
-		r := p.Start()
-		for i := 0; i < 4; i++ {
-			var b strings.Builder
-			b.WriteByte('{')
-			n := 0
-			for _, f := range p.Fields() {
-				if variant == 2 && i%2 == 0 {
-					break
-				}
-				v, ok := values[types[f]]
-				if !ok {
-					continue
-				}
-				if n > 0 {
-					b.WriteByte(',')
-				}
-				n++
-				b.WriteString(`"` + f + `":` + v[(variant+i)%2])
+	var docs [][]byte
+	for i := 0; i < 4; i++ {
+		var b strings.Builder
+		b.WriteByte('{')
+		n := 0
+		for _, f := range p.Fields() {
+			if variant == 2 && i%2 == 0 {
+				break
 			}
-			b.WriteByte('}')
-			r.Add(Doc{Event: event.New([]byte(b.String()), p.Plan()), ID: "id", Index: "logs-x"})
+			v, ok := values[types[f]]
+			if !ok {
+				continue
+			}
+			if n > 0 {
+				b.WriteByte(',')
+			}
+			n++
+			b.WriteString(`"` + f + `":` + v[(variant+i)%2])
 		}
-		r.Finish()
+		b.WriteByte('}')
+		docs = append(docs, []byte(b.String()))
 	}
+	return docs
 }

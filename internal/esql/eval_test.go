@@ -3,6 +3,9 @@ package esql
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -377,5 +380,51 @@ func TestWarningText(t *testing.T) {
 	}
 	if strings.Join(warns, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(warns, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDistinctValues: COUNT_DISTINCT and VALUES over keyword and IP
+// values, as few, many and past the precision threshold, give the exact
+// count, the sorted distinct values, and the sketch's estimate of the
+// values' encodings (the estimate does not depend on how the exact set
+// held them).
+func TestDistinctValues(t *testing.T) {
+	for _, typ := range []ecs.Type{ecs.Keyword, ecs.IP} {
+		for _, n := range []int{1, smallSet, smallSet + 1, 500, 3001, 6000} {
+			q, _ := Parse(`FROM logs | STATS c = COUNT_DISTINCT(s), v = VALUES(s)`)
+			p, err := Compile(q, Options{Schema: ecs.NewSchema(map[string]ecs.Type{"s": typ})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := p.Start()
+			var want []any
+			ref := &distinctState{hll: make([]uint8, 1<<hllBits)}
+			for i := range n {
+				k := (i * 7919) % n
+				text := fmt.Sprintf("v%05d", k)
+				var v any = text
+				if typ == ecs.IP {
+					text = fmt.Sprintf("10.%d.%d.%d", k>>16, (k>>8)&255, k&255)
+					v = netip.MustParseAddr(text)
+				}
+				want = append(want, v)
+				ref.addHash(appendKey(nil, v))
+				for range 2 { // every value twice
+					r.Add(Doc{Event: event.New([]byte(`{"s":"`+text+`"}`), p.Plan())})
+				}
+			}
+			slices.SortFunc(want, compareValues)
+			row := r.Finish().Rows[0]
+			wantCount := int64(n)
+			if n > 3000 {
+				wantCount = ref.result(nil).(int64)
+			}
+			if row[0] != wantCount {
+				t.Errorf("%s: COUNT_DISTINCT over %d values: %v, want %d", typ, n, row[0], wantCount)
+			}
+			if got := fmt.Sprint(values(row[1])); got != fmt.Sprint(want) {
+				t.Errorf("%s: VALUES over %d values: %.80s..., want them sorted", typ, n, got)
+			}
+		}
 	}
 }

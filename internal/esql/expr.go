@@ -35,6 +35,21 @@ func (c *compiler) expr(e Expr, sc *scope) (cexpr, error) {
 type aggHook func(call *Call) (cexpr, error)
 
 func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
+	switch x := e.(type) {
+	case *Call, *Binary, *Unary, *Cast:
+		if call, ok := x.(*Call); ok && call.Name == "NOW" {
+			break // as cheap as its value kept
+		}
+		if !c.inRunConst && runConst(e) {
+			c.inRunConst = true
+			x, err := c.exprAgg(e, sc, hook)
+			c.inRunConst = false
+			if err != nil {
+				return cexpr{}, err
+			}
+			return c.perRun(x), nil
+		}
+	}
 	switch e := e.(type) {
 	case *Literal:
 		switch v := e.Value.(type) {
@@ -138,14 +153,20 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 		}
 		return c.arith(&Binary{At: e.At, Op: "-", X: &Literal{At: e.At, Value: int64(0)}, Y: e.X}, "-", zero, x)
 	case *Binary:
+		clock := c.clock
+		c.clock = false
 		x, err := c.exprAgg(e.X, sc, hook)
 		if err != nil {
 			return cexpr{}, err
 		}
+		xClock := c.clock
+		c.clock = false
 		y, err := c.exprAgg(e.Y, sc, hook)
 		if err != nil {
 			return cexpr{}, err
 		}
+		yClock := c.clock
+		c.clock = clock || xClock || yClock
 		switch e.Op {
 		case "AND", "OR":
 			for i, o := range []cexpr{x, y} {
@@ -155,6 +176,13 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 						side = e.Y
 					}
 					return cexpr{}, c.retype(o, Boolean, c.errorf(side.Pos(), "", "%s needs booleans, not [%s] of type %s", e.Op, side, o.typ))
+				}
+			}
+			if c.memos != nil && xClock != yClock {
+				if xClock {
+					y = c.memo(y)
+				} else {
+					x = c.memo(x)
 				}
 			}
 			return c.logic(e, x, y), nil
@@ -263,6 +291,97 @@ func (c *compiler) scalar(e Expr, t Type, args []cexpr, f func(r *Run, self *cex
 }
 
 // logic is AND and OR with three-valued logic.
+// runConst reports whether e calls NOW() and reads nothing else that
+// changes within a run: no column, no document (KQL(), MATCH), no
+// aggregate. Its value is the same for every row of a run.
+func runConst(e Expr) bool {
+	now := false
+	var walk func(e Expr) bool
+	walk = func(e Expr) bool {
+		switch e := e.(type) {
+		case *Literal:
+			return true
+		case *ListLit:
+			return all(e.Items, walk)
+		case *Call:
+			switch {
+			case e.Name == "KQL" || e.Name == "MATCH" || e.Name == "QSTR" || e.Name == "MATCH_PHRASE" || isAggregate(e.Name):
+				return false
+			case e.Name == "NOW":
+				now = true
+			}
+			return all(e.Args, walk)
+		case *Unary:
+			return walk(e.X)
+		case *Binary:
+			return walk(e.X) && walk(e.Y)
+		case *Cast:
+			return walk(e.X)
+		case *IsNull:
+			return walk(e.X)
+		case *Like:
+			return walk(e.X)
+		case *In:
+			return walk(e.X) && all(e.List, walk)
+		}
+		return false // a column, a match, anything else
+	}
+	return walk(e) && now
+}
+
+func all(es []Expr, f func(Expr) bool) bool {
+	for _, e := range es {
+		if !f(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// perRun makes x, whose value is the same for every row of a run
+// (runConst), evaluated once per run: the value is kept unless its
+// evaluation failed (then each row's evaluation records its failure, as
+// before).
+func (c *compiler) perRun(x cexpr) cexpr {
+	k := c.p.runConsts
+	c.p.runConsts++
+	inner := x.ev
+	x.ev = func(r *Run, row []any) any {
+		if r == nil || k >= len(r.consts) {
+			return inner(r, row) // a compile-time evaluation
+		}
+		if cv := &r.consts[k]; cv.ok {
+			return cv.v
+		}
+		n := r.nfail
+		v := inner(r, row)
+		if r.nfail == n {
+			r.consts[k] = runValue{v: v, ok: true}
+		}
+		return v
+	}
+	return x
+}
+
+// memo makes x, a part of a WHERE's condition that reads no clock beside
+// one that does, a value the Shared that evaluated the WHERE's row gives
+// each run (Run.memo), instead of evaluating it again for each.
+func (c *compiler) memo(x cexpr) cexpr {
+	if x.konst {
+		return x
+	}
+	k := len(*c.memos)
+	*c.memos = append(*c.memos, x)
+	inner := x.ev
+	x.ev = func(r *Run, row []any) any {
+		if r.memo != nil {
+			return r.memo[k]
+		}
+		return inner(r, row)
+	}
+	return x
+}
+
 func (c *compiler) logic(e *Binary, x, y cexpr) cexpr {
 	and := e.Op == "AND"
 	self := &cexpr{typ: Boolean, text: c.srcText(e), pos: e.Pos()}

@@ -435,6 +435,7 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		if err := c.arity(e, args, 0, 0); err != nil {
 			return cexpr{}, err
 		}
+		c.clock = true
 		return cexpr{typ: Date, text: c.srcText(e), pos: e.At, ev: func(r *Run, _ []any) any { return r.nowMs }}, nil
 	case "DATE_TRUNC":
 		if err := c.arity(e, args, 2, 2); err != nil {

@@ -13,6 +13,7 @@ import (
 // any command that holds rows back (STATS, SORT), as in Elasticsearch,
 // where they must run on the index.
 func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
+	c.clock = true // date math reads the program's clock when it matches
 	if !c.streams {
 		return cexpr{}, c.errorf(e.At, "move the condition into a WHERE right after FROM",
 			"[%s] can only be used on the documents of FROM, before STATS, SORT, KEEP or LIMIT", e.Name)

@@ -52,10 +52,20 @@ type Run struct {
 	doc      *event.Event // the document being added, for KQL() and MATCH
 	warnings []string
 	failures map[*cexpr]int
+	nfail    int        // failures recorded (Shared tells a head that warned by it)
+	memo     []any      // the values of the deferred WHERE's memos (compiler.memo) being evaluated
+	consts   []runValue // per expression evaluated once per run (compiler.perRun)
 	done     bool
 	nowMs    int64
 	rowBuf   []any // the reused FROM row (Program.reuseRow)
 	err      error // a memory bound was passed: the run stopped
+}
+
+// runValue is the value of an expression evaluated once per run, once
+// evaluated (ok).
+type runValue struct {
+	v  any
+	ok bool
 }
 
 // Err returns why the run stopped early (a memory bound passed), or nil.
@@ -73,7 +83,7 @@ func (r *Run) stop(err error) {
 // Start begins a run. now() is read once per run, as Elasticsearch does
 // per query.
 func (p *Program) Start() *Run {
-	r := &Run{p: p, failures: map[*cexpr]int{}, nowMs: p.now().UnixMilli()}
+	r := &Run{p: p, failures: map[*cexpr]int{}, nowMs: p.now().UnixMilli(), consts: make([]runValue, p.runConsts)}
 	r.ops = make([]op, len(p.stages))
 	for i, s := range p.stages {
 		r.ops[i] = s.newOp()
@@ -107,17 +117,33 @@ func (r *Run) Add(d Doc) {
 			r.rowBuf = make([]any, r.p.openWidth)
 		}
 		row = r.rowBuf
-		clear(row)
 	} else {
 		row = make([]any, r.p.openWidth)
 	}
-	for _, s := range r.p.sources {
+	r.p.read(row, d)
+	r.doc = d.Event
+	if !r.emits[0](row) {
+		r.done = true
+	}
+	r.doc = nil
+}
+
+// read fills row (FROM's columns, openWidth slots) from d.
+func (p *Program) read(row []any, d Doc) {
+	clear(row)
+	for _, s := range p.sources {
 		switch s.meta {
 		case "":
 			if d.Event != nil && s.typ == GeoPoint {
 				row[s.slot] = readGeoPoint(d.Event, s.path)
 			} else if d.Event != nil {
-				row[s.slot] = toValue(d.Event.Get(s.path), s.typ)
+				var vs []event.Value
+				if d.Event.Plan() == p.plan {
+					vs = d.Event.Values(s.id)
+				} else {
+					vs = d.Event.Get(s.path)
+				}
+				row[s.slot] = toValue(vs, s.typ)
 				switch s.esType {
 				case ecs.Float:
 					row[s.slot] = mapValues(row[s.slot], func(v any) any { return float64(float32(v.(float64))) })
@@ -144,11 +170,142 @@ func (r *Run) Add(d Doc) {
 			row[s.slot] = v
 		}
 	}
+}
+
+// Shared evaluates a program's head (FROM's columns, then the leading
+// commands whose rows depend on the document alone: WHERE, EVAL, KEEP,
+// DROP, RENAME, DISSECT and GROK without NOW(), KQL() or MATCH) once per
+// document, for several runs of the program over overlapping sets of
+// documents (the executions of a rule whose look-back spans several
+// intervals): each run's AddShared takes the head's row and goes on from
+// there, with the result Add would give. A WHERE of the head whose
+// condition reads the clock (WHERE @timestamp > NOW() - 1 hour) is
+// deferred: the head goes on past it, and each run evaluates it over the
+// row it would have seen. A document for which the head records an
+// evaluation failure is run whole by each run (Add), so that every run
+// holds its own warnings (the head's commands after a deferred WHERE may
+// have been evaluated for a row the WHERE drops in every run: their
+// failures are Add's only if the runs say so). A Shared is for one
+// goroutine.
+type Shared struct {
+	p     *Program
+	run   *Run // evaluates the head
+	doc   Doc
+	row   []any   // the head's row; nil: the head dropped the document
+	whole bool    // the runs must evaluate the document whole (Add)
+	proj  [][]any // per head stage: a KEEP's reused row
+	at    [][]any // per deferred WHERE: the row it reads
+	memo  [][]any // and the values of its memos
+	next  []any   // the row a head stage emitted
+	emit  func([]any) bool
+}
+
+// Share returns a Shared for the program's runs.
+func (p *Program) Share() *Shared {
+	s := &Shared{p: p, run: &Run{p: p, failures: map[*cexpr]int{}}, proj: make([][]any, p.head)}
+	s.run.rowBuf = make([]any, p.openWidth)
+	s.emit = func(out []any) bool { s.next = out; return true }
+	return s
+}
+
+// Reset evaluates the head over d, for the AddShared calls that follow.
+func (s *Shared) Reset(d Doc) {
+	s.doc, s.row, s.whole, s.at = d, nil, false, s.at[:0]
+	if s.p.row != nil {
+		return
+	}
+	r := s.run
+	row := r.rowBuf
+	s.p.read(row, d)
 	r.doc = d.Event
-	if !r.emits[0](row) {
+	for i, st := range s.p.stages[:s.p.head] {
+		if ps, ok := st.(*projectStage); ok {
+			// The head's rows are not kept past the runs' pushes: a
+			// KEEP writes into the same row for each document.
+			out := s.proj[i]
+			if out == nil {
+				out = make([]any, len(ps.slots), *ps.width)
+				s.proj[i] = out
+			}
+			ps.project(out, row)
+			row = out
+			continue
+		}
+		if w, ok := st.(*whereStage); ok && w.clock {
+			// The runs evaluate it on this row, which the commands
+			// after it leave as it is (an EVAL adds columns, a KEEP
+			// makes another row), with the values of its memos (all
+			// evaluated: one a run would not evaluate cannot differ
+			// from the run's, unless it fails, and then the runs
+			// evaluate the document whole).
+			d := len(s.at)
+			s.at = append(s.at, row)
+			if d == len(s.memo) {
+				s.memo = append(s.memo, nil)
+			}
+			s.memo[d] = s.memo[d][:0]
+			for _, m := range w.memos {
+				s.memo[d] = append(s.memo[d], m.ev(r, row))
+			}
+			continue
+		}
+		s.next = nil
+		st.newOp().push(r, row, s.emit)
+		if row = s.next; row == nil {
+			break // dropped by a WHERE
+		}
+	}
+	r.doc, s.next = nil, nil
+	if r.nfail > 0 {
+		// The head warned: each run must record the warnings as its
+		// own, and does so evaluating the document whole.
+		s.whole = true
+		r.nfail = 0
+		clear(r.failures)
+		r.warnings = r.warnings[:0]
+		return
+	}
+	s.row = row
+}
+
+// AddShared is Add of the document s was last Reset to, taking the head's
+// row from s.
+func (r *Run) AddShared(s *Shared) {
+	if r.done || r.p.row != nil {
+		return
+	}
+	if s.p != r.p {
+		panic("esql: AddShared with another program's Shared")
+	}
+	if s.whole {
+		r.Add(s.doc)
+		return
+	}
+	r.doc = s.doc.Event
+	defer func() { r.doc = nil }()
+	// The deferred WHEREs before the command that dropped the row, if
+	// one did, are evaluated all the same: Add would have, and recorded
+	// their failures.
+	for i, w := range r.p.deferred[:len(s.at)] {
+		r.memo = s.memo[i]
+		v, ok := w.cond.ev(r, s.at[i]).(bool)
+		r.memo = nil
+		if !ok || !v {
+			return
+		}
+	}
+	if s.row == nil {
+		return
+	}
+	row := s.row
+	if !r.p.reuseRow {
+		// The commands after the head may keep the row (SORT, the
+		// result): each run gets its own.
+		row = slices.Clone(row)
+	}
+	if !r.emits[r.p.head](row) {
 		r.done = true
 	}
-	r.doc = nil
 }
 
 func nilIfEmpty(s string) any {
@@ -186,6 +343,7 @@ const maxFailures = 20
 func (r *Run) fail(e *cexpr, msg string) {
 	n := r.failures[e]
 	r.failures[e] = n + 1
+	r.nfail++
 	if n == 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("Line %d:%d: evaluation of [%s] failed, treating result as null. Only first %d failures recorded.",
 			e.pos.Line, e.pos.Col, e.text, maxFailures))
@@ -210,7 +368,13 @@ func grow(row []any, n int) []any {
 	return append(row, make([]any, n-len(row))...)
 }
 
-type whereStage struct{ cond cexpr }
+type whereStage struct {
+	cond  cexpr
+	clock bool // cond reads the run's clock (NOW(), KQL()...)
+	// memos are the parts of cond that read no clock, beside parts that
+	// do: Shared evaluates them once (see compiler.memo).
+	memos []cexpr
+}
 
 func (s *whereStage) newOp() op { return s }
 func (s *whereStage) push(r *Run, row []any, emit func([]any) bool) bool {
@@ -237,17 +401,27 @@ func (s *evalStage) push(r *Run, row []any, emit func([]any) bool) bool {
 }
 func (s *evalStage) finish(*Run, func([]any) bool) {}
 
-type projectStage struct{ slots []int }
+type projectStage struct {
+	slots []int
+	width *int // the slots the rows after it take (EVAL adds to them)
+}
 
 func (s *projectStage) newOp() op { return s }
 func (s *projectStage) push(r *Run, row []any, emit func([]any) bool) bool {
-	out := make([]any, len(s.slots))
+	out := make([]any, len(s.slots), *s.width)
+	s.project(out, row)
+	return emit(out)
+}
+
+// project copies the kept columns of row into out.
+func (s *projectStage) project(out, row []any) {
 	for i, sl := range s.slots {
 		if sl < len(row) {
 			out[i] = row[sl]
+		} else {
+			out[i] = nil
 		}
 	}
-	return emit(out)
 }
 func (s *projectStage) finish(*Run, func([]any) bool) {}
 

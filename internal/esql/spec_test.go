@@ -366,6 +366,9 @@ func runSpecCase(tc specCase, schema *ecs.Schema, names []string, docs [][]byte)
 		r.Add(Doc{Event: event.New(d, plan), ID: fmt.Sprint(i), Index: "employees"})
 	}
 	res := r.Finish()
+	if diff := overlapping(p, nil, now, docs, 2); diff != "" {
+		return fmt.Errorf("runs fed by a Shared differ from runs fed by Add:\n%s", diff)
+	}
 	var gotHeader []string
 	for _, c := range res.Columns {
 		gotHeader = append(gotHeader, c.Name+":"+c.Type.String())

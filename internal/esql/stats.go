@@ -1,13 +1,13 @@
 package esql
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
 	"net/netip"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -63,7 +63,36 @@ type statsOp struct {
 	keyBuf   []any
 	keyBytes []byte
 	hit      *statsGroup // the row's existing group (groupKeys' fast path)
+	combo    [1][]any    // groupKeys' one combination
+	key      [1]string   // and its key
+	// A new group's parts come from chunks made a few at a time (most
+	// groups are made once and kept until finish).
+	groupsMem slab[statsGroup]
+	keysMem   slab[any]
+	statesMem slab[aggState]
+	counts    slab[countState]
+	distincts slab[distinctState]
+	valueses  slab[valuesState]
 }
+
+// slab hands out values of T from chunks of growing size, never moved.
+type slab[T any] struct {
+	free []T
+	size int
+}
+
+// get returns n zero values.
+func (s *slab[T]) get(n int) []T {
+	if len(s.free) < n {
+		s.size = min(max(2*s.size, 4), 256)
+		s.free = make([]T, max(s.size, n))
+	}
+	out := s.free[:n:n]
+	s.free = s.free[n:]
+	return out
+}
+
+func (s *slab[T]) one() *T { return &s.get(1)[0] }
 
 func (s *statsStage) newOp() op { return &statsOp{s: s, groups: map[string]*statsGroup{}} }
 
@@ -90,7 +119,9 @@ func (o *statsOp) groupKeys(r *Run, row []any) ([][]any, []string) {
 			o.hit = g
 			return nil, nil
 		}
-		return [][]any{slices.Clone(single)}, []string{string(o.keyBytes)}
+		o.combo[0] = append(o.keysMem.get(len(single))[:0], single...)
+		o.key[0] = string(o.keyBytes)
+		return o.combo[:], o.key[:]
 	}
 	combos := [][]any{nil}
 	for _, b := range o.s.by {
@@ -137,9 +168,10 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 			return false
 		}
 		if g == nil {
-			g = &statsGroup{keys: combos[i]}
-			for _, a := range o.s.aggs {
-				g.states = append(g.states, newAggState(a))
+			g = o.groupsMem.one()
+			g.keys, g.states = combos[i], o.statesMem.get(len(o.s.aggs))
+			for j, a := range o.s.aggs {
+				g.states[j] = o.newState(a)
 			}
 			o.groups[k] = g
 			o.order = append(o.order, g)
@@ -154,7 +186,7 @@ func (o *statsOp) push(r *Run, row []any, emit func([]any) bool) bool {
 			return false
 		}
 		o.held = append(o.held, row)
-		o.heldG = append(o.heldG, keys)
+		o.heldG = append(o.heldG, slices.Clone(keys))
 	}
 	return true
 }
@@ -479,14 +511,33 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 	return spec, nil
 }
 
+// newState is newAggState, the commonest states taken from o's slabs.
+func (o *statsOp) newState(a *aggSpec) aggState {
+	switch a.name {
+	case "COUNT":
+		st := o.counts.one()
+		st.a = a
+		return st
+	case "COUNT_DISTINCT":
+		st := o.distincts.one()
+		st.a = a
+		return st
+	case "VALUES":
+		st := o.valueses.one()
+		st.a = a
+		return st
+	}
+	return newAggState(a)
+}
+
 func newAggState(a *aggSpec) aggState {
 	switch a.name {
 	case "COUNT":
 		return &countState{a: a}
 	case "COUNT_DISTINCT":
-		return &distinctState{a: a, seen: map[string]struct{}{}}
+		return &distinctState{a: a}
 	case "VALUES":
-		return &valuesState{a: a, seen: map[string]struct{}{}}
+		return &valuesState{a: a}
 	case "MIN", "MAX":
 		return &minMaxState{a: a, max: a.name == "MAX"}
 	case "SUM":
@@ -542,10 +593,10 @@ func (s *countState) result(*Run) any { return s.n }
 // hashes differently, so estimates above the threshold may differ a
 // little). Memory per group: the threshold's values, or 16 KiB.
 type distinctState struct {
-	a    *aggSpec
-	seen map[string]struct{}
-	buf  []byte
-	hll  []uint8 // nil while exact
+	a   *aggSpec
+	set valueSet
+	buf []byte
+	hll []uint8 // nil while exact
 }
 
 const hllBits = 14
@@ -566,20 +617,15 @@ func (s *distinctState) add(r *Run, row []any) {
 		return
 	}
 	for _, x := range values(v) {
-		s.buf = appendKey(s.buf[:0], x)
 		if s.hll != nil {
+			s.buf = appendKey(s.buf[:0], x)
 			s.addHash(s.buf)
 			continue
 		}
-		if _, ok := s.seen[string(s.buf)]; !ok {
-			s.seen[string(s.buf)] = struct{}{}
-			if len(s.seen) > s.threshold() {
-				s.hll = make([]uint8, 1<<hllBits)
-				for k := range s.seen {
-					s.addHash([]byte(k))
-				}
-				s.seen = nil
-			}
+		if s.set.add(x) && s.set.len() > s.threshold() {
+			s.hll = make([]uint8, 1<<hllBits)
+			s.set.each(func(key []byte) { s.addHash(key) })
+			s.set = valueSet{}
 		}
 	}
 }
@@ -606,7 +652,7 @@ func (s *distinctState) addHash(key []byte) {
 
 func (s *distinctState) result(*Run) any {
 	if s.hll == nil {
-		return int64(len(s.seen))
+		return int64(s.set.len())
 	}
 	m := float64(len(s.hll))
 	sum, zeros := 0.0, 0
@@ -626,10 +672,10 @@ func (s *distinctState) result(*Run) any {
 // valuesState collects distinct values; the result is sorted (Elasticsearch
 // documents the order as unspecified).
 type valuesState struct {
-	a    *aggSpec
-	seen map[string]struct{}
-	vals []any
-	buf  []byte
+	a       *aggSpec
+	set     valueSet
+	vals    []any
+	valsBuf [2]any // vals' first values, without an allocation
 }
 
 func (s *valuesState) add(r *Run, row []any) {
@@ -638,17 +684,133 @@ func (s *valuesState) add(r *Run, row []any) {
 		return
 	}
 	for _, x := range values(v) {
-		s.buf = appendKey(s.buf[:0], x)
-		if _, dup := s.seen[string(s.buf)]; !dup {
-			s.seen[string(s.buf)] = struct{}{}
+		if s.set.add(x) {
+			if s.vals == nil {
+				s.vals = s.valsBuf[:0]
+			}
 			s.vals = append(s.vals, x)
 		}
 	}
 }
 func (s *valuesState) result(*Run) any {
 	t := s.a.typ
-	sort.SliceStable(s.vals, func(i, j int) bool { return compareTyped(s.vals[i], s.vals[j], t) < 0 })
+	if (t == Keyword || t == Text) && s.set.strings() {
+		// Distinct strings only: any sort gives the one order.
+		slices.SortFunc(s.vals, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+	} else {
+		slices.SortStableFunc(s.vals, func(a, b any) int { return compareTyped(a, b, t) })
+	}
 	return mvOf(s.vals)
+}
+
+// valueSet is a set of single values, told apart as appendKey encodes
+// them. Strings, the common values, are their own keys (no encoding, no
+// copy); up to smallSet of them are looked for among the few, without a
+// map.
+type valueSet struct {
+	few    []string
+	fewBuf [2]string // few's first values, without an allocation
+	strs   map[string]struct{}
+	// The other values by appendKey's encoding: the few ones in keys
+	// (each ending at its ends), more in other.
+	keys    []byte
+	ends    []int
+	keysBuf [40]byte // keys' first bytes (two IPs), without an allocation
+	endsBuf [2]int
+	other   map[string]struct{}
+}
+
+const smallSet = 8
+
+// add adds x and reports whether it was not in the set yet.
+func (s *valueSet) add(x any) bool {
+	str, ok := x.(string)
+	if !ok {
+		return s.addKey(x)
+	}
+	if s.strs == nil {
+		if slices.Contains(s.few, str) {
+			return false
+		}
+		if len(s.few) < smallSet {
+			if s.few == nil {
+				s.few = s.fewBuf[:0]
+			}
+			s.few = append(s.few, str)
+			return true
+		}
+		s.strs = make(map[string]struct{}, 2*smallSet)
+		for _, f := range s.few {
+			s.strs[f] = struct{}{}
+		}
+		s.few = nil
+	}
+	if _, dup := s.strs[str]; dup {
+		return false
+	}
+	s.strs[str] = struct{}{}
+	return true
+}
+
+// addKey is add for a value other than a string.
+func (s *valueSet) addKey(x any) bool {
+	var tmp [32]byte
+	key := appendKey(tmp[:0], x)
+	if s.other == nil {
+		from := 0
+		for _, end := range s.ends {
+			if bytes.Equal(s.keys[from:end], key) {
+				return false
+			}
+			from = end
+		}
+		if len(s.ends) < smallSet {
+			if s.ends == nil {
+				s.keys, s.ends = s.keysBuf[:0], s.endsBuf[:0]
+			}
+			s.keys = append(s.keys, key...)
+			s.ends = append(s.ends, len(s.keys))
+			return true
+		}
+		s.other = make(map[string]struct{}, 2*smallSet)
+		from = 0
+		for _, end := range s.ends {
+			s.other[string(s.keys[from:end])] = struct{}{}
+			from = end
+		}
+		s.keys, s.ends = nil, nil
+	}
+	if _, dup := s.other[string(key)]; dup {
+		return false
+	}
+	s.other[string(key)] = struct{}{}
+	return true
+}
+
+func (s *valueSet) len() int { return len(s.few) + len(s.strs) + len(s.ends) + len(s.other) }
+
+// strings reports whether every value is a string.
+func (s *valueSet) strings() bool { return len(s.ends) == 0 && len(s.other) == 0 }
+
+// each calls f with the appendKey encoding of each value, in no order.
+func (s *valueSet) each(f func(key []byte)) {
+	var b []byte
+	for _, str := range s.few {
+		b = appendKey(b[:0], str)
+		f(b)
+	}
+	for str := range s.strs {
+		b = appendKey(b[:0], str)
+		f(b)
+	}
+	from := 0
+	for _, end := range s.ends {
+		f(s.keys[from:end])
+		from = end
+	}
+	for k := range s.other {
+		f([]byte(k))
+	}
 }
 
 type minMaxState struct {

@@ -136,6 +136,8 @@ func how(vm valueMatcher) string {
 		return fmt.Sprintf("analyzed: the phrase %q", strings.Join(m.tokens, " "))
 	case *tokenGlobMatcher:
 		return "wildcard " + m.g.String() + " on each word, lower-cased"
+	case *foldGlobSetMatcher:
+		return fmt.Sprintf("one of %d wildcards, lower-cased", len(m.globs))
 	case *numRange:
 		return "compared numerically"
 	case *dateRange:

@@ -57,10 +57,12 @@ func (n *orNode) clause() string { return n.text }
 const setThreshold = 4
 
 // newOr builds an OR, turning more than setThreshold exact terms on one
-// field into a set lookup.
+// field into a set lookup, and as many wildcard terms on one lowercase
+// normalized field into one test of the lowered value.
 func newOr(kids []node, text string) node {
 	groups := map[event.FieldID][]int{}
 	folds := map[event.FieldID][]int{}
+	foldGlobs := map[event.FieldID][]int{}
 	for i, k := range kids {
 		if t, ok := k.(*termNode); ok {
 			switch t.vm.(type) {
@@ -68,6 +70,8 @@ func newOr(kids []node, text string) node {
 				groups[t.f.id] = append(groups[t.f.id], i)
 			case *foldExactMatcher:
 				folds[t.f.id] = append(folds[t.f.id], i)
+			case *foldGlobMatcher:
+				foldGlobs[t.f.id] = append(foldGlobs[t.f.id], i)
 			}
 		}
 	}
@@ -91,6 +95,21 @@ func newOr(kids []node, text string) node {
 			drop[i] = true
 		}
 		sets[idx[0]] = &termNode{f: first.f, vm: fm, lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
+	}
+	for _, idx := range foldGlobs {
+		if len(idx) <= setThreshold {
+			continue
+		}
+		first := kids[idx[0]].(*termNode)
+		var globs []*glob
+		var lits []string
+		for _, i := range idx {
+			t := kids[i].(*termNode)
+			globs = append(globs, t.vm.(*foldGlobMatcher).g)
+			lits = append(lits, t.lit.String())
+			drop[i] = true
+		}
+		sets[idx[0]] = &termNode{f: first.f, vm: newFoldGlobSet(globs), lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
 	}
 	for _, idx := range groups {
 		if len(idx) <= setThreshold {

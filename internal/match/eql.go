@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -1137,7 +1136,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 			if err != nil {
 				return nil, c.errorf(p.Pos(), "write a Lucene regular expression: . ? + * | {n,m} ( ) [ ] \" \\ and \\d \\s \\w", "invalid regular expression %s: %v", p, err)
 			}
-			pm.regexps = append(pm.regexps, re)
+			pm.regexps = append(pm.regexps, newLucRegexp(re, e.Op == eql.RegexI))
 		default:
 			pat := s.Value
 			if pm.fold {
@@ -1169,7 +1168,7 @@ type patternMatch struct {
 	anyKind bool // `:` also compares numbers and booleans by their text
 	exact   map[string]bool
 	wilds   []*wildcard
-	regexps []*regexp.Regexp
+	regexps []*lucRegexp
 }
 
 func (m *patternMatch) addExact(s string) {
@@ -1189,7 +1188,7 @@ func (m *patternMatch) match(v val) bool {
 // matchString tests a value's text.
 func (m *patternMatch) matchString(s string) bool {
 	for _, re := range m.regexps {
-		if re.MatchString(s) {
+		if re.match(s) {
 			return true
 		}
 	}

@@ -72,6 +72,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 		f := c.field(catField)
 		cat := q.Category
 		root.cat = (&predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }, text: catField + " == " + strconv.Quote(cat)}).withText(func(s string) bool { return s == cat })
+		root.cat.keyed = true
 		terms = append(terms, root.cat)
 		root.reqs = append(root.reqs, eqlReq{field: catField, typ: f.ft, values: []string{cat}})
 	}
@@ -84,7 +85,9 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	if len(terms) == 1 {
 		root.c = terms[0]
 	} else {
-		root.c = &andCond{kids: terms, src: s}
+		and := newAndCond(terms)
+		and.src = s
+		root.c = and
 	}
 	m := &Matcher{root: root, plan: opts.Plan}
 	for _, r := range root.reqs {
@@ -281,13 +284,29 @@ func (r eqlReq) requirement() Requirement {
 
 type andCond struct {
 	kids []cond
+	run  []cond // kids in the order they are tested: see newAndCond
 	text string
 	src  fmt.Stringer // printed as text on demand when text is empty
 }
 
+// newAndCond returns the AND of kids (explained in their order), tested
+// in their order but for the equalities the rule index keys rules on
+// (the event's category, host.os.type == "windows", event.type in
+// ("start", ...)), which come last: the index evaluates a rule only on
+// events that have the value it is keyed under, so these hold for most
+// events a rule is tried on, where the other operands (a pattern, a
+// process name) rarely do, and an AND stops at its first operand that
+// does not hold. Three-valued logic is commutative: only the work done
+// changes.
+func newAndCond(kids []cond) *andCond {
+	run := slices.Clone(kids)
+	slices.SortStableFunc(run, func(a, b cond) int { return b2i(isKeyed(a)) - b2i(isKeyed(b)) })
+	return &andCond{kids: kids, run: run}
+}
+
 func (c *andCond) test(ev *event.Event) tri {
 	out := triTrue
-	for _, k := range c.kids {
+	for _, k := range c.run {
 		switch k.test(ev) {
 		case triFalse:
 			return triFalse
@@ -299,7 +318,7 @@ func (c *andCond) test(ev *event.Event) tri {
 }
 
 func (c *andCond) holds(ev *event.Event) bool {
-	for _, k := range c.kids {
+	for _, k := range c.run {
 		if !k.holds(ev) {
 			return false
 		}
@@ -372,6 +391,10 @@ type predCond struct {
 	// values, without converting them.
 	spred func(string) bool
 	cost  int // a rough cost of pred, to order an AND's operands
+	// keyed: an equality or set of texts the rule index keys rules on,
+	// which holds for most events a rule is evaluated on: an AND tests it
+	// after its other operands.
+	keyed bool
 }
 
 // withText sets spred when x is a keyword-like field.
@@ -438,6 +461,12 @@ func (c *predCond) test(ev *event.Event) tri {
 		}
 	}
 	return triFalse
+}
+
+// isKeyed reports whether c is a condition the rule index keys on.
+func isKeyed(c cond) bool {
+	p, ok := c.(*predCond)
+	return ok && p.keyed
 }
 
 // condCost estimates what testing c costs, for ordering an AND.
@@ -756,7 +785,7 @@ func (c *eqlCompiler) cond1(e eql.Expr) (cond, error) {
 			// Cheap operands first: an AND is false as soon as one is,
 			// whatever the order (three-valued logic is commutative).
 			slices.SortStableFunc(kids, func(a, b cond) int { return condCost(a) - condCost(b) })
-			return &andCond{kids: kids}, nil
+			return newAndCond(kids), nil
 		}
 		return &orCond{kids: kids}, nil
 	case *eql.Not:
@@ -873,6 +902,7 @@ func (c *eqlCompiler) compare(e *eql.Compare) (cond, error) {
 	pc := &predCond{x: l, pred: p}
 	if op == eql.EQ {
 		pc.withText(text)
+		pc.keyed = text != nil
 	}
 	return pc, nil
 }
@@ -1078,6 +1108,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	if len(preds) == 0 && !e.Insensitive {
 		pc.withText(func(s string) bool { return exact[s] })
 	}
+	pc.keyed = len(preds) == 0 && exact != nil
 	var out cond = pc
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}

@@ -191,7 +191,7 @@ func (c *compiler) node(n kql.Node) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &andNode{kids: kids, text: t.String()}, nil
+		return newAnd(kids, t.String()), nil
 	case *kql.Not:
 		x, err := c.node(t.X)
 		if err != nil {
@@ -334,7 +334,7 @@ func (c *compiler) values(v kql.ValueNode, prefix string, leaf func(*kql.Literal
 		if err != nil {
 			return nil, err
 		}
-		return &andNode{kids: kids, text: text}, nil
+		return newAnd(kids, text), nil
 	case *kql.ValueNot:
 		x, err := c.values(t.X, prefix, leaf)
 		if err != nil {

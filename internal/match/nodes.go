@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -22,11 +23,38 @@ func (n *allNode) clause() string         { return n.text }
 
 type andNode struct {
 	kids []node
+	run  []node // kids in the order they are evaluated: see newAnd
 	text string
 }
 
+// newAnd returns the AND of kids (explained in their order), evaluated
+// in their order but for the exact terms the rule index keys rules on
+// (host.os.type:windows, event.category:process, a set of actions), which
+// come last: the index evaluates a rule only on events that have the
+// value it is keyed under, so these match most events a rule is tried
+// on, and an AND stops at its first operand that does not match.
+func newAnd(kids []node, text string) *andNode {
+	run := slices.Clone(kids)
+	slices.SortStableFunc(run, func(a, b node) int { return b2i(keyedTerm(a)) - b2i(keyedTerm(b)) })
+	return &andNode{kids: kids, run: run, text: text}
+}
+
+// keyedTerm reports whether n is an exact term (or set of terms) on one
+// field, which the rule index keys on.
+func keyedTerm(n node) bool {
+	t, ok := n.(*termNode)
+	if !ok {
+		return false
+	}
+	switch t.vm.(type) {
+	case *exactMatcher, *setMatcher, *foldExactMatcher, *foldSetMatcher:
+		return true
+	}
+	return false
+}
+
 func (n *andNode) eval(ev *event.Event) bool {
-	for _, k := range n.kids {
+	for _, k := range n.run {
 		if !k.eval(ev) {
 			return false
 		}

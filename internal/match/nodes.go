@@ -1,12 +1,30 @@
 package match
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
 )
+
+// clauseSrc is the canonical text of an AND, OR or NOT clause, printed
+// from its query when asked (explanations): printing every clause while
+// compiling printed each subtree again at every level above it, a tenth
+// of loading Elastic's rules. Not cached: matchers are shared by
+// goroutines.
+type clauseSrc struct {
+	src    fmt.Stringer
+	prefix string // for a value list: the field and colon it belongs to
+}
+
+func (c clauseSrc) String() string {
+	if c.prefix != "" {
+		return c.prefix + "(" + c.src.String() + ")"
+	}
+	return c.src.String()
+}
 
 // node is one compiled clause.
 type node interface {
@@ -24,7 +42,7 @@ func (n *allNode) clause() string         { return n.text }
 type andNode struct {
 	kids []node
 	run  []node // kids in the order they are evaluated: see newAnd
-	text string
+	text clauseSrc
 }
 
 // newAnd returns the AND of kids (explained in their order), evaluated
@@ -33,7 +51,7 @@ type andNode struct {
 // come last: the index evaluates a rule only on events that have the
 // value it is keyed under, so these match most events a rule is tried
 // on, and an AND stops at its first operand that does not match.
-func newAnd(kids []node, text string) *andNode {
+func newAnd(kids []node, text clauseSrc) *andNode {
 	run := slices.Clone(kids)
 	slices.SortStableFunc(run, func(a, b node) int { return b2i(keyedTerm(a)) - b2i(keyedTerm(b)) })
 	return &andNode{kids: kids, run: run, text: text}
@@ -62,11 +80,11 @@ func (n *andNode) eval(ev *event.Event) bool {
 	return true
 }
 
-func (n *andNode) clause() string { return n.text }
+func (n *andNode) clause() string { return n.text.String() }
 
 type orNode struct {
 	kids []node
-	text string
+	text clauseSrc
 }
 
 func (n *orNode) eval(ev *event.Event) bool {
@@ -78,7 +96,7 @@ func (n *orNode) eval(ev *event.Event) bool {
 	return false
 }
 
-func (n *orNode) clause() string { return n.text }
+func (n *orNode) clause() string { return n.text.String() }
 
 // setThreshold is how many exact terms on one field an OR needs before they
 // become one set lookup.
@@ -87,7 +105,7 @@ const setThreshold = 4
 // newOr builds an OR, turning more than setThreshold exact terms on one
 // field into a set lookup, and as many wildcard terms on one lowercase
 // normalized field into one test of the lowered value.
-func newOr(kids []node, text string) node {
+func newOr(kids []node, text clauseSrc) node {
 	groups := map[event.FieldID][]int{}
 	folds := map[event.FieldID][]int{}
 	foldGlobs := map[event.FieldID][]int{}
@@ -177,11 +195,11 @@ func newOr(kids []node, text string) node {
 
 type notNode struct {
 	x    node
-	text string
+	text clauseSrc
 }
 
 func (n *notNode) eval(ev *event.Event) bool { return !n.x.eval(ev) }
-func (n *notNode) clause() string            { return n.text }
+func (n *notNode) clause() string            { return n.text.String() }
 
 // existsNode is `field:*`: any non-null value, "" included (an object path
 // counts when a sub-field has a value). Keyword values longer than

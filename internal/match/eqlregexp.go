@@ -42,7 +42,7 @@ func newLucRegexp(re *regexp.Regexp, fold bool) *lucRegexp {
 	}
 	body := &syntax.Regexp{Op: syntax.OpConcat, Sub: p.Sub[1 : len(p.Sub)-1]}
 	r.first, r.last = edgeBytes(body, false), edgeBytes(body, true)
-	if lits := reLits(body, fold); lits != nil && (!fold || asciiLower(lits)) && shortestLit(lits) > 0 {
+	if lits := reLits(body, fold); lits != nil && (!fold || asciiLower(lits)) && shortest(lits) > 0 {
 		r.lits = lits
 		if fold {
 			for _, l := range lits {
@@ -189,7 +189,7 @@ func reLits(re *syntax.Regexp, fold bool) []string {
 	case syntax.OpConcat:
 		var best []string
 		for _, s := range re.Sub {
-			if ls := reLits(s, fold); ls != nil && (best == nil || shortestLit(ls) > shortestLit(best)) {
+			if ls := reLits(s, fold); ls != nil && (best == nil || shortest(ls) > shortest(best)) {
 				best = ls
 			}
 		}
@@ -206,17 +206,6 @@ func reLits(re *syntax.Regexp, fold bool) []string {
 		return out
 	}
 	return nil
-}
-
-// shortestLit is the length of the shortest of lits.
-func shortestLit(lits []string) int {
-	n := -1
-	for _, l := range lits {
-		if n < 0 || len(l) < n {
-			n = len(l)
-		}
-	}
-	return n
 }
 
 // asciiLower reports whether every literal is ASCII without upper case

@@ -1235,16 +1235,19 @@ func (m *patternMatch) matchString(s string) bool {
 		return false
 	}
 	// Fold ASCII without allocating: exact texts by a lowered copy on the
-	// stack, wildcards byte by byte.
-	var buf [256]byte
-	if b, ok := lowerASCIIInto(buf[:0], s); ok {
-		if m.exact[string(b)] {
-			return true
+	// stack, wildcards byte by byte (the value is not copied for them:
+	// long command lines are, and most fail a pattern's quick checks).
+	if isASCII(s) {
+		if len(m.exact) > 0 {
+			var buf [256]byte
+			if b, _ := lowerASCIIInto(buf[:0], s); m.exact[string(b)] {
+				return true
+			}
 		}
 		if m.heads != nil {
 			var candBuf [16]int
-			for _, i := range m.heads.candidates(b, candBuf[:0]) {
-				if w := m.wilds[i]; w.maybe(b) && w.matchFoldASCII(s) {
+			for _, i := range m.heads.candidates(s, candBuf[:0]) {
+				if w := m.wilds[i]; w.maybeFoldASCII(s) && w.matchFoldASCII(s) {
 					return true
 				}
 			}
@@ -1253,7 +1256,7 @@ func (m *patternMatch) matchString(s string) bool {
 		for _, w := range m.wilds {
 			// The pattern's longest literal first (a fast search), then
 			// the pattern.
-			if w.maybe(b) && w.matchFoldASCII(s) {
+			if w.maybeFoldASCII(s) && w.matchFoldASCII(s) {
 				return true
 			}
 		}

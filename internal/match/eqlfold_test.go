@@ -1,0 +1,36 @@
+package match
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestFoldASCIIQuickChecks checks the case-insensitive quick checks of a
+// folded wildcard on ASCII values, which read the value without lowering
+// a copy: containsFoldASCII against strings.Contains on the value
+// lowered, and maybeFoldASCII never ruling out a value the pattern
+// matches.
+func TestFoldASCIIQuickChecks(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	word := func(alpha string, n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteByte(alpha[r.IntN(len(alpha))])
+		}
+		return b.String()
+	}
+	for range 20000 {
+		pat := foldCase(word(`aB\.x*?`, 1+r.IntN(7)))
+		w := newWildcard(pat)
+		v := word(`aAbB\.xX`, r.IntN(12))
+		if w.matchFoldASCII(v) && !w.maybeFoldASCII(v) {
+			t.Fatalf("%q matches %q, but its quick checks rule it out", pat, v)
+		}
+		low := foldCase(word(`aB\.x`, 1+r.IntN(4)))
+		anchor := strings.IndexFunc(low, func(c rune) bool { return c < 'a' || c > 'z' })
+		if got, want := containsFoldASCII(v, low, anchor), strings.Contains(strings.ToLower(v), low); got != want {
+			t.Fatalf("containsFoldASCII(%q, %q, %d) = %v, want %v", v, low, anchor, got, want)
+		}
+	}
+}

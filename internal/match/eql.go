@@ -1200,6 +1200,9 @@ type patternMatch struct {
 	exact   map[string]bool
 	wilds   []*wildcard
 	regexps []*lucRegexp
+	// exactLens has bit n set when an exact text is n bytes long (bit 63:
+	// 63 and more): a value of no such length is not lowered and looked up.
+	exactLens uint64
 }
 
 func (m *patternMatch) addExact(s string) {
@@ -1207,6 +1210,7 @@ func (m *patternMatch) addExact(s string) {
 		m.exact = map[string]bool{}
 	}
 	m.exact[s] = true
+	m.exactLens |= 1 << min(len(s), 63)
 }
 
 func (m *patternMatch) match(v val) bool {
@@ -1238,7 +1242,7 @@ func (m *patternMatch) matchString(s string) bool {
 	// stack, wildcards byte by byte (the value is not copied for them:
 	// long command lines are, and most fail a pattern's quick checks).
 	if isASCII(s) {
-		if len(m.exact) > 0 {
+		if m.exactLens&(1<<min(len(s), 63)) != 0 {
 			var buf [256]byte
 			if b, _ := lowerASCIIInto(buf[:0], s); m.exact[string(b)] {
 				return true

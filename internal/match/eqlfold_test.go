@@ -34,3 +34,32 @@ func TestFoldASCIIQuickChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldExactLengths checks a case-insensitive pattern list of exact
+// texts and wildcards, whose exact texts are looked up only for values of
+// their lengths, against each pattern on the value lowered.
+func TestFoldExactLengths(t *testing.T) {
+	patterns := []string{"cmd.exe", "PowerShell.EXE", "a", "*\\temp\\*", "x?z", "ÉTÉ", "long " + strings.Repeat("y", 70)}
+	list := &patternMatch{fold: true}
+	for _, p := range patterns {
+		if f := foldCase(p); strings.ContainsAny(f, "*?") {
+			list.wilds = append(list.wilds, newWildcard(f))
+		} else {
+			list.addExact(f)
+		}
+	}
+	for _, v := range []string{"CMD.EXE", "cmd.ex", "xcmd.exe", "powershell.exe", "A", "", "b", "C:\\TEMP\\x", "XyZ", "été", "ÉTÉ",
+		"LONG " + strings.Repeat("Y", 70), "long " + strings.Repeat("y", 69)} {
+		want := false
+		for _, p := range patterns {
+			if f := foldCase(p); strings.ContainsAny(f, "*?") {
+				want = want || newWildcard(f).match(foldCase(v))
+			} else {
+				want = want || f == foldCase(v)
+			}
+		}
+		if got := list.matchString(v); got != want {
+			t.Errorf("%q: %v, each pattern on the value lowered %v", v, got, want)
+		}
+	}
+}

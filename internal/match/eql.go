@@ -1047,6 +1047,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	}
 	var preds []func(val) bool
 	var exact map[string]bool // string constants, for a set lookup
+	var lens uint64           // bit n: one of them is n bytes long (bit 63: 63 and more)
 	hasNull := false
 	for _, el := range e.List {
 		k, err := c.expr(el)
@@ -1070,6 +1071,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 				s = foldCase(s)
 			}
 			exact[s] = true
+			lens |= 1 << min(len(s), 63)
 			continue
 		}
 		if e.Insensitive && kc.v.k == vStr {
@@ -1083,15 +1085,20 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 		}
 		preds = append(preds, p)
 	}
+	// A text of no constant's length is not looked up (an ASCII one
+	// lowered keeps its length).
+	sized := func(s string) bool { return lens&(1<<min(len(s), 63)) != 0 }
 	pred := func(v val) bool {
 		if exact != nil && v.k == vStr {
 			if !e.Insensitive {
-				if exact[v.s] {
+				if sized(v.s) && exact[v.s] {
 					return true
 				}
-			} else if b, ok := lowerASCIIInto(make([]byte, 0, 256), v.s); ok {
-				if exact[string(b)] {
-					return true
+			} else if isASCII(v.s) {
+				if sized(v.s) {
+					if b, _ := lowerASCIIInto(make([]byte, 0, 256), v.s); exact[string(b)] {
+						return true
+					}
 				}
 			} else if exact[foldCase(v.s)] {
 				return true
@@ -1106,7 +1113,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	}
 	pc := &predCond{x: x, pred: pred, cost: 1 + len(preds)}
 	if len(preds) == 0 && !e.Insensitive {
-		pc.withText(func(s string) bool { return exact[s] })
+		pc.withText(func(s string) bool { return sized(s) && exact[s] })
 	}
 	pc.keyed = len(preds) == 0 && exact != nil
 	var out cond = pc

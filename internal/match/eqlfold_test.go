@@ -1,9 +1,12 @@
 package match
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // TestFoldASCIIQuickChecks checks the case-insensitive quick checks of a
@@ -60,6 +63,30 @@ func TestFoldExactLengths(t *testing.T) {
 		}
 		if got := list.matchString(v); got != want {
 			t.Errorf("%q: %v, each pattern on the value lowered %v", v, got, want)
+		}
+	}
+}
+
+// TestEQLInLengths checks `in` and `in~`, which look a value up only when
+// a constant has its length, against comparing it with each constant.
+func TestEQLInLengths(t *testing.T) {
+	consts := []string{"cmd.exe", "PowerShell.EXE", "a", "ÉTÉ", "long " + strings.Repeat("y", 70)}
+	quoted := make([]string, len(consts))
+	for i, c := range consts {
+		quoted[i] = `"` + c + `"`
+	}
+	for _, op := range []string{"in", "in~"} {
+		m := compileEQL(t, "any where kw "+op+" ("+strings.Join(quoted, ", ")+")")
+		for _, v := range []string{"cmd.exe", "CMD.EXE", "cmd.ex", "xcmd.exe", "PowerShell.EXE", "powershell.exe", "a", "A", "", "ÉTÉ", "été",
+			"long " + strings.Repeat("y", 70), "LONG " + strings.Repeat("Y", 70), "long " + strings.Repeat("y", 69)} {
+			want := false
+			for _, c := range consts {
+				want = want || v == c || op == "in~" && foldCase(v) == foldCase(c)
+			}
+			raw, _ := json.Marshal(map[string]string{"kw": v})
+			if got := m.Match(event.New(raw, m.Plan())); got != want {
+				t.Errorf("kw %s (...) on %q: %v, want %v", op, v, got, want)
+			}
 		}
 	}
 }

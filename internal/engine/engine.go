@@ -511,7 +511,8 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 			hit = try(en, ev, index, hit, tried)
 		}
 	}
-	for _, k := range c.keys {
+	for i := range c.keys {
+		k := &c.keys[i] // not copied: the index has many keys, and most events lack most
 		for _, v := range ev.Values(k.field) {
 			if v.Kind == event.KindObject || v.Kind == event.KindNull {
 				continue

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/sequence"
 )
 
 // Alert is one alert a hunt produced.
@@ -292,6 +293,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 	// The document is decoded once, by the first match that needs it:
 	// most events match nothing and cost no allocation.
 	var lz *lazyDoc
+	var order sequence.TimeMemo // the sequence rules' timestamp, parsed once
 	x.Engine.Eval(ev, index, func(r *Rule) {
 		if lz != nil && lz.err != nil {
 			return
@@ -343,7 +345,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			// end (sequence.Query.AppendFacts).
 			var fb [256]byte
 			facts := r.Sequence.AppendFacts(fb[:0], ev)
-			ns, tb, tok := r.Sequence.Order(ev)
+			ns, tb, tok := r.Sequence.OrderMemo(ev, &order)
 			m := Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
 				Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}, Facts: noFacts}
 			if len(facts) > 1 || facts[0] != 0 {

@@ -74,16 +74,26 @@ type parser struct {
 	prev     token // the last token consumed
 	depth    int
 	maxDepth int
+	last     Pos // the last position converted, counted on from when on its line
 }
 
-// pos converts a byte offset into a Pos.
+// pos converts a byte offset into a Pos. Its column counts the runes
+// since the line's start, or since the last position converted when off
+// is after it on the same line: positions are mostly asked in order, and
+// counting from the line's start each time took a query of long lines
+// (Elastic's lists of paths) quadratic time.
 func (p *parser) pos(off int) Pos {
 	line := sort.SearchInts(p.lines, off+1) // lines starting at or before off
 	start := 0
 	if line > 0 {
 		start = p.lines[line-1]
 	}
-	return Pos{Offset: off, Line: line + 1, Col: utf8.RuneCountInString(p.src[start:off]) + 1}
+	col := 1
+	if l := p.last; l.Line == line+1 && l.Col > 0 && l.Offset <= off {
+		start, col = l.Offset, l.Col
+	}
+	p.last = Pos{Offset: off, Line: line + 1, Col: col + utf8.RuneCountInString(p.src[start:off])}
+	return p.last
 }
 
 func (p *parser) errAt(off int, hint, format string, args ...any) *Error {

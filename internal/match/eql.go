@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,6 +72,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 		f := c.field(catField)
 		cat := q.Category
 		root.cat = (&predCond{x: f, pred: func(v val) bool { return v.k == vStr && v.s == cat }, text: catField + " == " + strconv.Quote(cat)}).withText(func(s string) bool { return s == cat })
+		root.cat.keyed = true
 		terms = append(terms, root.cat)
 		root.reqs = append(root.reqs, eqlReq{field: catField, typ: f.ft, values: []string{cat}})
 	}
@@ -85,7 +85,9 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	if len(terms) == 1 {
 		root.c = terms[0]
 	} else {
-		root.c = &andCond{kids: terms, src: s}
+		and := newAndCond(terms)
+		and.src = s
+		root.c = and
 	}
 	m := &Matcher{root: root, plan: opts.Plan}
 	for _, r := range root.reqs {
@@ -282,13 +284,29 @@ func (r eqlReq) requirement() Requirement {
 
 type andCond struct {
 	kids []cond
+	run  []cond // kids in the order they are tested: see newAndCond
 	text string
 	src  fmt.Stringer // printed as text on demand when text is empty
 }
 
+// newAndCond returns the AND of kids (explained in their order), tested
+// in their order but for the equalities the rule index keys rules on
+// (the event's category, host.os.type == "windows", event.type in
+// ("start", ...)), which come last: the index evaluates a rule only on
+// events that have the value it is keyed under, so these hold for most
+// events a rule is tried on, where the other operands (a pattern, a
+// process name) rarely do, and an AND stops at its first operand that
+// does not hold. Three-valued logic is commutative: only the work done
+// changes.
+func newAndCond(kids []cond) *andCond {
+	run := slices.Clone(kids)
+	slices.SortStableFunc(run, func(a, b cond) int { return b2i(isKeyed(a)) - b2i(isKeyed(b)) })
+	return &andCond{kids: kids, run: run}
+}
+
 func (c *andCond) test(ev *event.Event) tri {
 	out := triTrue
-	for _, k := range c.kids {
+	for _, k := range c.run {
 		switch k.test(ev) {
 		case triFalse:
 			return triFalse
@@ -300,7 +318,7 @@ func (c *andCond) test(ev *event.Event) tri {
 }
 
 func (c *andCond) holds(ev *event.Event) bool {
-	for _, k := range c.kids {
+	for _, k := range c.run {
 		if !k.holds(ev) {
 			return false
 		}
@@ -373,6 +391,10 @@ type predCond struct {
 	// values, without converting them.
 	spred func(string) bool
 	cost  int // a rough cost of pred, to order an AND's operands
+	// keyed: an equality or set of texts the rule index keys rules on,
+	// which holds for most events a rule is evaluated on: an AND tests it
+	// after its other operands.
+	keyed bool
 }
 
 // withText sets spred when x is a keyword-like field.
@@ -439,6 +461,12 @@ func (c *predCond) test(ev *event.Event) tri {
 		}
 	}
 	return triFalse
+}
+
+// isKeyed reports whether c is a condition the rule index keys on.
+func isKeyed(c cond) bool {
+	p, ok := c.(*predCond)
+	return ok && p.keyed
 }
 
 // condCost estimates what testing c costs, for ordering an AND.
@@ -757,7 +785,7 @@ func (c *eqlCompiler) cond1(e eql.Expr) (cond, error) {
 			// Cheap operands first: an AND is false as soon as one is,
 			// whatever the order (three-valued logic is commutative).
 			slices.SortStableFunc(kids, func(a, b cond) int { return condCost(a) - condCost(b) })
-			return &andCond{kids: kids}, nil
+			return newAndCond(kids), nil
 		}
 		return &orCond{kids: kids}, nil
 	case *eql.Not:
@@ -874,6 +902,7 @@ func (c *eqlCompiler) compare(e *eql.Compare) (cond, error) {
 	pc := &predCond{x: l, pred: p}
 	if op == eql.EQ {
 		pc.withText(text)
+		pc.keyed = text != nil
 	}
 	return pc, nil
 }
@@ -1018,6 +1047,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	}
 	var preds []func(val) bool
 	var exact map[string]bool // string constants, for a set lookup
+	var lens uint64           // bit n: one of them is n bytes long (bit 63: 63 and more)
 	hasNull := false
 	for _, el := range e.List {
 		k, err := c.expr(el)
@@ -1041,6 +1071,7 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 				s = foldCase(s)
 			}
 			exact[s] = true
+			lens |= 1 << min(len(s), 63)
 			continue
 		}
 		if e.Insensitive && kc.v.k == vStr {
@@ -1054,15 +1085,20 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 		}
 		preds = append(preds, p)
 	}
+	// A text of no constant's length is not looked up (an ASCII one
+	// lowered keeps its length).
+	sized := func(s string) bool { return lens&(1<<min(len(s), 63)) != 0 }
 	pred := func(v val) bool {
 		if exact != nil && v.k == vStr {
 			if !e.Insensitive {
-				if exact[v.s] {
+				if sized(v.s) && exact[v.s] {
 					return true
 				}
-			} else if b, ok := lowerASCIIInto(make([]byte, 0, 256), v.s); ok {
-				if exact[string(b)] {
-					return true
+			} else if isASCII(v.s) {
+				if sized(v.s) {
+					if b, _ := lowerASCIIInto(make([]byte, 0, 256), v.s); exact[string(b)] {
+						return true
+					}
 				}
 			} else if exact[foldCase(v.s)] {
 				return true
@@ -1077,8 +1113,9 @@ func (c *eqlCompiler) in(e *eql.In) (cond, error) {
 	}
 	pc := &predCond{x: x, pred: pred, cost: 1 + len(preds)}
 	if len(preds) == 0 && !e.Insensitive {
-		pc.withText(func(s string) bool { return exact[s] })
+		pc.withText(func(s string) bool { return sized(s) && exact[s] })
 	}
+	pc.keyed = len(preds) == 0 && exact != nil
 	var out cond = pc
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
@@ -1137,7 +1174,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 			if err != nil {
 				return nil, c.errorf(p.Pos(), "write a Lucene regular expression: . ? + * | {n,m} ( ) [ ] \" \\ and \\d \\s \\w", "invalid regular expression %s: %v", p, err)
 			}
-			pm.regexps = append(pm.regexps, re)
+			pm.regexps = append(pm.regexps, newLucRegexp(re, e.Op == eql.RegexI))
 		default:
 			pat := s.Value
 			if pm.fold {
@@ -1169,7 +1206,10 @@ type patternMatch struct {
 	anyKind bool // `:` also compares numbers and booleans by their text
 	exact   map[string]bool
 	wilds   []*wildcard
-	regexps []*regexp.Regexp
+	regexps []*lucRegexp
+	// exactLens has bit n set when an exact text is n bytes long (bit 63:
+	// 63 and more): a value of no such length is not lowered and looked up.
+	exactLens uint64
 }
 
 func (m *patternMatch) addExact(s string) {
@@ -1177,6 +1217,7 @@ func (m *patternMatch) addExact(s string) {
 		m.exact = map[string]bool{}
 	}
 	m.exact[s] = true
+	m.exactLens |= 1 << min(len(s), 63)
 }
 
 func (m *patternMatch) match(v val) bool {
@@ -1189,7 +1230,7 @@ func (m *patternMatch) match(v val) bool {
 // matchString tests a value's text.
 func (m *patternMatch) matchString(s string) bool {
 	for _, re := range m.regexps {
-		if re.MatchString(s) {
+		if re.match(s) {
 			return true
 		}
 	}
@@ -1205,16 +1246,19 @@ func (m *patternMatch) matchString(s string) bool {
 		return false
 	}
 	// Fold ASCII without allocating: exact texts by a lowered copy on the
-	// stack, wildcards byte by byte.
-	var buf [256]byte
-	if b, ok := lowerASCIIInto(buf[:0], s); ok {
-		if m.exact[string(b)] {
-			return true
+	// stack, wildcards byte by byte (the value is not copied for them:
+	// long command lines are, and most fail a pattern's quick checks).
+	if isASCII(s) {
+		if m.exactLens&(1<<min(len(s), 63)) != 0 {
+			var buf [256]byte
+			if b, _ := lowerASCIIInto(buf[:0], s); m.exact[string(b)] {
+				return true
+			}
 		}
 		if m.heads != nil {
 			var candBuf [16]int
-			for _, i := range m.heads.candidates(b, candBuf[:0]) {
-				if w := m.wilds[i]; w.maybe(b) && w.matchFoldASCII(s) {
+			for _, i := range m.heads.candidates(s, candBuf[:0]) {
+				if w := m.wilds[i]; w.maybeFoldASCII(s) && w.matchFoldASCII(s) {
 					return true
 				}
 			}
@@ -1223,7 +1267,7 @@ func (m *patternMatch) matchString(s string) bool {
 		for _, w := range m.wilds {
 			// The pattern's longest literal first (a fast search), then
 			// the pattern.
-			if w.maybe(b) && w.matchFoldASCII(s) {
+			if w.maybeFoldASCII(s) && w.matchFoldASCII(s) {
 				return true
 			}
 		}

@@ -21,6 +21,16 @@ type KeyExpr struct {
 	fields []string
 }
 
+// Field returns the planned field a key reads when it is a plain field
+// (then Time and Value read only that field's values, whatever the query
+// it belongs to), ok false otherwise.
+func (k *KeyExpr) Field() (id event.FieldID, ok bool) {
+	if f, isField := k.x.(*fieldExpr); isField {
+		return f.id, true
+	}
+	return 0, false
+}
+
 // CompileEQLKey compiles a join key (`sequence by x`, `[...] by y`,
 // `sample by z`), a timestamp or a tiebreaker field against the field types
 // of opts.Schema. Errors are *CompileError with the expression's position.

@@ -1,10 +1,10 @@
 package match
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -16,23 +16,26 @@ type wildcard struct {
 	// Quick necessary conditions: the literal text before the first
 	// wildcard is a prefix of every match, the text after the last one a
 	// suffix, and the longest literal run is somewhere in it.
-	prefix, suffix, must    []byte
 	prefixS, suffixS, mustS string
+	// anchor is the position in mustS of its first byte that is no
+	// letter (searched for in either case alike), -1 when all are.
+	anchor int
 }
 
 func newWildcard(p string) *wildcard {
 	w := &wildcard{pat: p}
 	for _, part := range strings.FieldsFunc(p, func(r rune) bool { return r == '*' || r == '?' }) {
-		if len(part) > len(w.must) {
-			w.must, w.mustS = []byte(part), part
+		if len(part) > len(w.mustS) {
+			w.mustS = part
 		}
 	}
 	if i := strings.IndexAny(p, "*?"); i > 0 {
-		w.prefix, w.prefixS = []byte(p[:i]), p[:i]
+		w.prefixS = p[:i]
 	}
 	if i := strings.LastIndexAny(p, "*?"); i >= 0 && i < len(p)-1 {
-		w.suffix, w.suffixS = []byte(p[i+1:]), p[i+1:]
+		w.suffixS = p[i+1:]
 	}
+	w.anchor = strings.IndexFunc(w.mustS, func(r rune) bool { return !unicode.IsLetter(r) })
 	return w
 }
 
@@ -47,16 +50,72 @@ func (w *wildcard) maybeString(s string) bool {
 	return true
 }
 
-// maybe reports whether b can match: its prefix, suffix and longest
-// literal are there.
-func (w *wildcard) maybe(b []byte) bool {
-	if len(w.prefix) > 0 && !bytes.HasPrefix(b, w.prefix) || len(w.suffix) > 0 && !bytes.HasSuffix(b, w.suffix) {
+// maybeFoldASCII reports whether an ASCII s can match the folded
+// pattern, ignoring case: its prefix, suffix and longest literal are
+// there.
+func (w *wildcard) maybeFoldASCII(s string) bool {
+	if len(w.prefixS) > len(s) || !equalFoldASCII(s[:len(w.prefixS)], w.prefixS) ||
+		len(w.suffixS) > len(s) || !equalFoldASCII(s[len(s)-len(w.suffixS):], w.suffixS) {
 		return false
 	}
-	if len(w.prefix) == 0 && len(w.suffix) == 0 {
-		return bytes.Contains(b, w.must)
+	if len(w.prefixS) == 0 && len(w.suffixS) == 0 {
+		return containsFoldASCII(s, w.mustS, w.anchor)
 	}
 	return true
+}
+
+// equalFoldASCII reports whether ASCII s lowered is low.
+func equalFoldASCII(s, low string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != low[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII reports whether ASCII s lowered contains low, found
+// by its byte at anchor when that is no letter (one vector search), else
+// by its first byte in either case.
+func containsFoldASCII(s, low string, anchor int) bool {
+	n := len(low)
+	if n == 0 {
+		return true
+	}
+	if anchor >= 0 {
+		c := low[anchor]
+		for i := anchor; i+n-anchor <= len(s); {
+			j := strings.IndexByte(s[i:len(s)-n+anchor+1], c)
+			if j < 0 {
+				return false
+			}
+			if at := i + j - anchor; equalFoldASCII(s[at:at+n], low) {
+				return true
+			}
+			i += j + 1
+		}
+		return false
+	}
+	c, up := low[0], low[0]-('a'-'A')
+	for i := 0; i+n <= len(s); i++ {
+		if d := s[i]; (d == c || d == up) && equalFoldASCII(s[i:i+n], low) {
+			return true
+		}
+	}
+	return false
+}
+
+// isASCII reports whether s is ASCII.
+func isASCII(s string) bool {
+	var or byte
+	for i := 0; i < len(s); i++ {
+		or |= s[i]
+	}
+	return or < utf8.RuneSelf
 }
 
 // match reports whether the whole of s matches, backtracking to the last
@@ -356,8 +415,9 @@ func (h *headIndex) child(n int32, c byte) int32 {
 	return to
 }
 
-// candidates appends to out the patterns whose head starts b (lowered).
-func (h *headIndex) candidates(b []byte, out []int) []int {
+// candidates appends to out the patterns whose head starts v lowered
+// (ASCII).
+func (h *headIndex) candidates(v string, out []int) []int {
 	out = append(out, h.free...)
 	type step struct {
 		n   int32
@@ -370,11 +430,15 @@ func (h *headIndex) candidates(b []byte, out []int) []int {
 		stack = stack[:len(stack)-1]
 		node := &h.nodes[s.n]
 		out = append(out, node.ends...)
-		if s.pos >= len(b) {
+		if s.pos >= len(v) {
 			continue
 		}
+		c := v[s.pos]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
 		for _, e := range node.edges {
-			if e.b == b[s.pos] {
+			if e.b == c {
 				stack = append(stack, step{e.to, s.pos + 1})
 				break
 			}

@@ -65,15 +65,15 @@ func kidsExplain(kids []node, ev *event.Event) []*Explanation {
 }
 
 func (n *andNode) explain(ev *event.Event) *Explanation {
-	return &Explanation{Clause: n.text, Match: n.eval(ev), Reason: "all must match", Kids: kidsExplain(n.kids, ev)}
+	return &Explanation{Clause: n.clause(), Match: n.eval(ev), Reason: "all must match", Kids: kidsExplain(n.kids, ev)}
 }
 
 func (n *orNode) explain(ev *event.Event) *Explanation {
-	return &Explanation{Clause: n.text, Match: n.eval(ev), Reason: "any may match", Kids: kidsExplain(n.kids, ev)}
+	return &Explanation{Clause: n.clause(), Match: n.eval(ev), Reason: "any may match", Kids: kidsExplain(n.kids, ev)}
 }
 
 func (n *notNode) explain(ev *event.Event) *Explanation {
-	e := &Explanation{Clause: n.text, Match: n.eval(ev), Kids: []*Explanation{n.x.explain(ev)}}
+	e := &Explanation{Clause: n.clause(), Match: n.eval(ev), Kids: []*Explanation{n.x.explain(ev)}}
 	if e.Match {
 		e.Reason = "the clause below does not match (a missing field counts)"
 	} else {
@@ -136,6 +136,8 @@ func how(vm valueMatcher) string {
 		return fmt.Sprintf("analyzed: the phrase %q", strings.Join(m.tokens, " "))
 	case *tokenGlobMatcher:
 		return "wildcard " + m.g.String() + " on each word, lower-cased"
+	case *foldGlobSetMatcher:
+		return fmt.Sprintf("one of %d wildcards, lower-cased", len(m.globs))
 	case *numRange:
 		return "compared numerically"
 	case *dateRange:

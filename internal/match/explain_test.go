@@ -81,3 +81,27 @@ func TestExplainAgreesWithMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainNestedClauses checks the texts of nested clauses, printed
+// from the query when explained: ANDs, ORs and NOTs, and value lists
+// under their field.
+func TestExplainNestedClauses(t *testing.T) {
+	x := explain(t, `(kw:(a or (b and not c)) or not (l > 5 and ck:d)) and kw:*`, `{"kw":"b","l":3}`)
+	want := `yes  (kw:(a or b and not c) or not (l > 5 and ck:d)) and kw:*  (all must match)
+  yes  kw:(a or b and not c) or not (l > 5 and ck:d)  (any may match)
+    yes  kw:(a or b and not c)  (any may match)
+      no   kw:a  (keyword field, exact, case-sensitive: got "b")
+      yes  kw:(b and not c)  (all must match)
+        yes  kw:b  (keyword field, exact, case-sensitive: got "b")
+        yes  kw:(not c)  (the clause below does not match (a missing field counts))
+          no   kw:c  (keyword field, exact, case-sensitive: got "b")
+    yes  not (l > 5 and ck:d)  (the clause below does not match (a missing field counts))
+      no   l > 5 and ck:d  (all must match)
+        no   l > 5  (long field, compared numerically: got 3)
+        no   ck:d  (field missing)
+  yes  kw:*  (field has a value)
+`
+	if diff := cmp.Diff(want, x.String()); diff != "" {
+		t.Errorf("String (-want +got):\n%s", diff)
+	}
+}

@@ -185,19 +185,19 @@ func (c *compiler) node(n kql.Node) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newOr(kids, t.String()), nil
+		return newOr(kids, clauseSrc{src: t}), nil
 	case *kql.And:
 		kids, err := c.nodes(t.Terms)
 		if err != nil {
 			return nil, err
 		}
-		return &andNode{kids: kids, text: t.String()}, nil
+		return newAnd(kids, clauseSrc{src: t}), nil
 	case *kql.Not:
 		x, err := c.node(t.X)
 		if err != nil {
 			return nil, err
 		}
-		return &notNode{x: x, text: t.String()}, nil
+		return &notNode{x: x, text: clauseSrc{src: t}}, nil
 	case *kql.Nested:
 		return c.nested(t)
 	case *kql.Range:
@@ -316,10 +316,7 @@ func (c *compiler) values(v kql.ValueNode, prefix string, leaf func(*kql.Literal
 	if v == nil {
 		return nil, fmt.Errorf("compile query: empty value")
 	}
-	text := v.String()
-	if prefix != "" {
-		text = prefix + "(" + text + ")"
-	}
+	text := clauseSrc{src: v, prefix: prefix}
 	switch t := v.(type) {
 	case *kql.Literal:
 		return leaf(t)
@@ -334,7 +331,7 @@ func (c *compiler) values(v kql.ValueNode, prefix string, leaf func(*kql.Literal
 		if err != nil {
 			return nil, err
 		}
-		return &andNode{kids: kids, text: text}, nil
+		return newAnd(kids, text), nil
 	case *kql.ValueNot:
 		x, err := c.values(t.X, prefix, leaf)
 		if err != nil {

@@ -1,11 +1,30 @@
 package match
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
 )
+
+// clauseSrc is the canonical text of an AND, OR or NOT clause, printed
+// from its query when asked (explanations): printing every clause while
+// compiling printed each subtree again at every level above it, a tenth
+// of loading Elastic's rules. Not cached: matchers are shared by
+// goroutines.
+type clauseSrc struct {
+	src    fmt.Stringer
+	prefix string // for a value list: the field and colon it belongs to
+}
+
+func (c clauseSrc) String() string {
+	if c.prefix != "" {
+		return c.prefix + "(" + c.src.String() + ")"
+	}
+	return c.src.String()
+}
 
 // node is one compiled clause.
 type node interface {
@@ -22,11 +41,38 @@ func (n *allNode) clause() string         { return n.text }
 
 type andNode struct {
 	kids []node
-	text string
+	run  []node // kids in the order they are evaluated: see newAnd
+	text clauseSrc
+}
+
+// newAnd returns the AND of kids (explained in their order), evaluated
+// in their order but for the exact terms the rule index keys rules on
+// (host.os.type:windows, event.category:process, a set of actions), which
+// come last: the index evaluates a rule only on events that have the
+// value it is keyed under, so these match most events a rule is tried
+// on, and an AND stops at its first operand that does not match.
+func newAnd(kids []node, text clauseSrc) *andNode {
+	run := slices.Clone(kids)
+	slices.SortStableFunc(run, func(a, b node) int { return b2i(keyedTerm(a)) - b2i(keyedTerm(b)) })
+	return &andNode{kids: kids, run: run, text: text}
+}
+
+// keyedTerm reports whether n is an exact term (or set of terms) on one
+// field, which the rule index keys on.
+func keyedTerm(n node) bool {
+	t, ok := n.(*termNode)
+	if !ok {
+		return false
+	}
+	switch t.vm.(type) {
+	case *exactMatcher, *setMatcher, *foldExactMatcher, *foldSetMatcher:
+		return true
+	}
+	return false
 }
 
 func (n *andNode) eval(ev *event.Event) bool {
-	for _, k := range n.kids {
+	for _, k := range n.run {
 		if !k.eval(ev) {
 			return false
 		}
@@ -34,11 +80,11 @@ func (n *andNode) eval(ev *event.Event) bool {
 	return true
 }
 
-func (n *andNode) clause() string { return n.text }
+func (n *andNode) clause() string { return n.text.String() }
 
 type orNode struct {
 	kids []node
-	text string
+	text clauseSrc
 }
 
 func (n *orNode) eval(ev *event.Event) bool {
@@ -50,17 +96,19 @@ func (n *orNode) eval(ev *event.Event) bool {
 	return false
 }
 
-func (n *orNode) clause() string { return n.text }
+func (n *orNode) clause() string { return n.text.String() }
 
 // setThreshold is how many exact terms on one field an OR needs before they
 // become one set lookup.
 const setThreshold = 4
 
 // newOr builds an OR, turning more than setThreshold exact terms on one
-// field into a set lookup.
-func newOr(kids []node, text string) node {
+// field into a set lookup, and as many wildcard terms on one lowercase
+// normalized field into one test of the lowered value.
+func newOr(kids []node, text clauseSrc) node {
 	groups := map[event.FieldID][]int{}
 	folds := map[event.FieldID][]int{}
+	foldGlobs := map[event.FieldID][]int{}
 	for i, k := range kids {
 		if t, ok := k.(*termNode); ok {
 			switch t.vm.(type) {
@@ -68,6 +116,8 @@ func newOr(kids []node, text string) node {
 				groups[t.f.id] = append(groups[t.f.id], i)
 			case *foldExactMatcher:
 				folds[t.f.id] = append(folds[t.f.id], i)
+			case *foldGlobMatcher:
+				foldGlobs[t.f.id] = append(foldGlobs[t.f.id], i)
 			}
 		}
 	}
@@ -91,6 +141,21 @@ func newOr(kids []node, text string) node {
 			drop[i] = true
 		}
 		sets[idx[0]] = &termNode{f: first.f, vm: fm, lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
+	}
+	for _, idx := range foldGlobs {
+		if len(idx) <= setThreshold {
+			continue
+		}
+		first := kids[idx[0]].(*termNode)
+		var globs []*glob
+		var lits []string
+		for _, i := range idx {
+			t := kids[i].(*termNode)
+			globs = append(globs, t.vm.(*foldGlobMatcher).g)
+			lits = append(lits, t.lit.String())
+			drop[i] = true
+		}
+		sets[idx[0]] = &termNode{f: first.f, vm: newFoldGlobSet(globs), lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
 	}
 	for _, idx := range groups {
 		if len(idx) <= setThreshold {
@@ -130,11 +195,11 @@ func newOr(kids []node, text string) node {
 
 type notNode struct {
 	x    node
-	text string
+	text clauseSrc
 }
 
 func (n *notNode) eval(ev *event.Event) bool { return !n.x.eval(ev) }
-func (n *notNode) clause() string            { return n.text }
+func (n *notNode) clause() string            { return n.text.String() }
 
 // existsNode is `field:*`: any non-null value, "" included (an object path
 // counts when a sub-field has a value). Keyword values longer than

@@ -265,10 +265,34 @@ func compileErr(p eql.Pos, msg string) error {
 // event has no readable timestamp. Callers that sort events before pushing
 // them sort by (time, tiebreaker with null last, arrival): see Hit.Compare.
 func (q *Query) Order(ev *event.Event) (ns int64, tiebreaker any, ok bool) {
+	return q.OrderMemo(ev, nil)
+}
+
+// TimeMemo holds the time an event's timestamp field reads as, for the
+// sequence rules it matches, which mostly order by the same field
+// (@timestamp): it is parsed once. A TimeMemo serves one event.
+type TimeMemo struct {
+	field event.FieldID
+	ns    int64
+	ok    bool
+	set   bool
+}
+
+// OrderMemo is Order, reading the timestamp through memo (nil: none).
+func (q *Query) OrderMemo(ev *event.Event, memo *TimeMemo) (ns int64, tiebreaker any, ok bool) {
 	if q.ts == nil {
 		return 0, nil, false
 	}
-	ns, ok = q.ts.Time(ev)
+	id, plain := q.ts.Field()
+	switch {
+	case memo != nil && plain && memo.set && memo.field == id:
+		ns, ok = memo.ns, memo.ok
+	default:
+		ns, ok = q.ts.Time(ev)
+		if memo != nil && plain {
+			*memo = TimeMemo{field: id, ns: ns, ok: ok, set: true}
+		}
+	}
 	if q.tb != nil {
 		tiebreaker = q.tb.Value(ev)
 	}

@@ -1,0 +1,50 @@
+package match
+
+import (
+	"testing"
+
+	"github.com/vigil-project/vigil/internal/event"
+)
+
+// TestAndTestsKeyedLast checks the order an EQL AND tests its operands
+// in: the equalities the rule index keys on (the category, == and in on
+// texts) after the others, which keep their order; explanations keep the
+// written (cost) order. Both orders give the same verdict.
+func TestAndTestsKeyedLast(t *testing.T) {
+	m := compileEQL(t, `process where process.name in ("a.exe", "b.exe") and process.executable : "*\\temp\\*" and kw == "x" and not process.args == "y"`)
+	root := m.root.(*eqlNode).c.(*andCond)
+	if root.run[len(root.run)-1] != m.root.(*eqlNode).cat || root.kids[0] != m.root.(*eqlNode).cat {
+		t.Fatalf("the category test: kids %v, run %v; want it first to explain, last to test", root.kids, root.run)
+	}
+	where := root.run[0].(*andCond)
+	for i, k := range where.run {
+		keyed := isKeyed(k)
+		if want := i >= len(where.run)-2; keyed != want {
+			t.Errorf("operand %d of %d (%T) keyed %v: the two keyed ones go last", i, len(where.run), k, keyed)
+		}
+	}
+	for _, doc := range []string{
+		`{"event":{"category":"process"},"process":{"name":"a.exe","executable":"C:\\temp\\a.exe","args":"z"},"kw":"x"}`,
+		`{"event":{"category":"process"},"process":{"name":"a.exe","executable":"C:\\temp\\a.exe","args":"y"},"kw":"x"}`,
+		`{"event":{"category":"file"},"process":{"name":"a.exe","executable":"C:\\temp\\a.exe"},"kw":"x"}`,
+		`{"event":{"category":"process"},"process":{"name":"c.exe","executable":"C:\\temp\\a.exe"},"kw":"x"}`,
+		`{"event":{"category":"process"},"process":{"name":"b.exe","executable":"C:\\temp\\a.exe"}}`,
+	} {
+		ev := event.New([]byte(doc), m.Plan())
+		if got, want := m.Match(ev), root.test(ev) == triTrue; got != want {
+			t.Errorf("%s: Match %v, test %v", doc, got, want)
+		}
+		var kidsTrue = triTrue
+		for _, k := range root.kids {
+			if tv := k.test(ev); tv == triFalse {
+				kidsTrue = triFalse
+				break
+			} else if tv == triNull {
+				kidsTrue = triNull
+			}
+		}
+		if got := root.test(ev); got != kidsTrue {
+			t.Errorf("%s: tested in run order %v, in written order %v", doc, got, kidsTrue)
+		}
+	}
+}

@@ -56,12 +56,15 @@ func init() {
 		o.written = append(append([]string{s.Root() + "."}, sharedWritten...), written...)
 		streamOrigins[s] = o
 	}
+	// Of user_agent.*, only user_agent.original is written: Elastic's
+	// user_agent processor's parsed fields are not (docs/azure.md), so
+	// a rule on user_agent.name cannot match a raw record's document.
 	add(SignInLogs, nil,
 		[]string{"event.action", "event.id", "user.name", "user.email", "user.full_name", "user.id", "related.user",
 			"related.entity", "service.name", "user_agent.original", "source.address", "log.level",
 			"geo.country_iso_code", "geo.city_name", "geo.region_name"},
 		[]string{"geo.location."}, nil,
-		[]string{"geo.", "user.", "user_agent.", "service.", "message", "source.geo.", "source.as."})
+		[]string{"geo.", "user.", "user_agent.original", "service.", "message", "source.geo.", "source.as."})
 	add(AuditLogs, map[string]string{"event.kind": "event"},
 		[]string{"event.action", "related.entity", "source.address", "log.level", "event.outcome"},
 		nil, nil,
@@ -81,7 +84,7 @@ func init() {
 		nil,
 		[]string{"azure.graphactivitylogs.properties.token_issued_at", "azure.graphactivitylogs.properties.time_generated",
 			"azure.graphactivitylogs.properties.is_billable"},
-		[]string{"user.", "client.user.", "http.", "url.", "user_agent.", "destination.", "source.geo.", "source.as."})
+		[]string{"user.", "client.user.", "http.", "url.", "user_agent.original", "destination.", "source.geo.", "source.as."})
 	add(AADGraphActivityLogs, map[string]string{"cloud.service.name": "Azure AD Graph"},
 		[]string{"user.id", "client.user.id", "related.user", "source.address", "service.id", "device.id", "session.id",
 			"http.request.id", "event.id", "http.request.method", "http.response.bytes", "http.response.status_code",
@@ -91,7 +94,7 @@ func init() {
 		nil,
 		[]string{"azure.aadgraphactivitylogs.properties.token_issued_at", "azure.aadgraphactivitylogs.properties.time_generated",
 			"azure.aadgraphactivitylogs.properties.is_billable"},
-		[]string{"user.", "client.user.", "http.", "url.", "user_agent.", "destination.", "service.", "device.", "session.",
+		[]string{"user.", "client.user.", "http.", "url.", "user_agent.original", "destination.", "service.", "device.", "session.",
 			"source.geo.", "source.as."})
 	add(PlatformLogs, map[string]string{"event.kind": "event"},
 		[]string{"event.action", "source.address", "log.level", "geo.name", "message"},

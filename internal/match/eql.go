@@ -395,6 +395,9 @@ type predCond struct {
 	// which holds for most events a rule is evaluated on: an AND tests it
 	// after its other operands.
 	keyed bool
+	// lits, when set, are texts one of which every value the test holds
+	// for contains (lower case, ASCII case aside): for the raw prefilter.
+	lits []string
 }
 
 // withText sets spred when x is a keyword-like field.
@@ -1190,7 +1193,7 @@ func (c *eqlCompiler) match(e *eql.Match) (cond, error) {
 	if pm.fold && len(pm.wilds) >= minIndexed {
 		pm.heads = newHeadIndex(pm.wilds)
 	}
-	var out cond = (&predCond{x: x, pred: pm.match, cost: 1 + len(pm.wilds) + 4*len(pm.regexps)}).withText(pm.matchString)
+	var out cond = (&predCond{x: x, pred: pm.match, cost: 1 + len(pm.wilds) + 4*len(pm.regexps), lits: pm.literals()}).withText(pm.matchString)
 	if isConst(x) {
 		out = &constCond{t: out.test(nil)}
 	}
@@ -1210,6 +1213,45 @@ type patternMatch struct {
 	// exactLens has bit n set when an exact text is n bytes long (bit 63:
 	// 63 and more): a value of no such length is not lowered and looked up.
 	exactLens uint64
+}
+
+// minLiteral is the shortest text literals reports: shorter ones pass
+// most records.
+const minLiteral = 3
+
+// literals returns texts one of which every value the test holds for
+// contains, lower case (values compared ASCII case aside): each exact
+// text, each wildcard's longest literal run, a text of each regexp's;
+// nil when an alternative gives none of minLiteral bytes.
+func (m *patternMatch) literals() []string {
+	var out []string
+	add := func(s string) bool {
+		if len(s) < minLiteral {
+			return false
+		}
+		out = append(out, strings.ToLower(s))
+		return true
+	}
+	for s := range m.exact {
+		if !add(s) {
+			return nil
+		}
+	}
+	for _, w := range m.wilds {
+		if !add(w.mustS) {
+			return nil
+		}
+	}
+	for _, r := range m.regexps {
+		if r.lits == nil || shortest(r.lits) < minLiteral {
+			return nil
+		}
+		for _, l := range r.lits {
+			add(l)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (m *patternMatch) addExact(s string) {

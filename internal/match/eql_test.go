@@ -368,6 +368,16 @@ func TestEQLPrefilter(t *testing.T) {
 		// A disjunction of fields the normalizer writes can match.
 		{`any where kw : "x" or l == 1`, Prefilter{}},
 		{`any where kw : "x" or event.category : "iam"`, Prefilter{}},
+		// The texts a pattern test needs on a copied field: a wildcard's
+		// longest run, a regular expression's, each exact text.
+		{`any where kw : "*PowerShell*"`, Prefilter{Literals: []string{"powershell"}}},
+		{`any where kw like "*Cmd.exe" and l == 1`, Prefilter{Literals: []string{"cmd.exe"}}},
+		{`any where kw regex~ "(azure|sharp|blood)(hound)/.*"`, Prefilter{Literals: []string{"hound/"}}},
+		{`any where kw : ("*abc*", "xyz")`, Prefilter{Literals: []string{"abc", "xyz"}}},
+		{`any where kw : ("*abc*", "*x*")`, Prefilter{}},
+		{`any where kw : "abc" and kw : "*defgh*"`, Prefilter{Literals: []string{"defgh"}, And: [][]string{{"abc"}}}},
+		{`any where l : "*powershell*"`, Prefilter{}},
+		{`any where kw regex "a.*b"`, Prefilter{}},
 	}
 	for _, tt := range tests {
 		m := compileEQL(t, tt.query)

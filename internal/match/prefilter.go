@@ -245,12 +245,27 @@ func lowerASCII(s string) string {
 }
 
 // eqlPrefilter derives an EQL query's prefilter from the literal
-// conditions of its top-level AND (its category among them).
+// conditions of its top-level AND (its category among them), and the
+// texts its pattern tests on copied fields need (patternMatch.literals).
 func eqlPrefilter(n *eqlNode, o Origin) pf {
 	if neverTrue, _ := eqlStatic(n.c, o); neverTrue {
 		return pf{never: true}
 	}
 	var out pf
+	for _, c := range conjuncts(n.c, nil) {
+		p, ok := c.(*predCond)
+		if !ok || p.lits == nil {
+			continue
+		}
+		f, ok := p.x.(*fieldExpr)
+		if !ok {
+			continue
+		}
+		if kind, _ := o(f.name); kind != Copied || !allPlain(p.lits) {
+			continue
+		}
+		out.groups = addGroup(out.groups, p.lits)
+	}
 	for _, r := range n.reqs {
 		if r.inexact() || len(r.alts) > 0 {
 			// A value, any, or a prefix: not the whole value these
@@ -297,11 +312,43 @@ func eqlPrefilter(n *eqlNode, o Origin) pf {
 				lits = append(lits, lowerASCII(v))
 			}
 			if lits != nil {
-				out.groups = append(out.groups, lits)
+				out.groups = addGroup(out.groups, lits)
 			}
 		}
 	}
 	return out
+}
+
+// addGroup appends g to groups unless it is there already.
+func addGroup(groups [][]string, g []string) [][]string {
+	for _, h := range groups {
+		if slices.Equal(h, g) {
+			return groups
+		}
+	}
+	return append(groups, g)
+}
+
+// conjuncts appends the operands of c's top-level AND (c itself when it
+// is none) to out.
+func conjuncts(c cond, out []cond) []cond {
+	if a, ok := c.(*andCond); ok {
+		for _, k := range a.kids {
+			out = conjuncts(k, out)
+		}
+		return out
+	}
+	return append(out, c)
+}
+
+// allPlain reports whether every literal is plainLiteral.
+func allPlain(lits []string) bool {
+	for _, l := range lits {
+		if !plainLiteral(l) {
+			return false
+		}
+	}
+	return true
 }
 
 // eqlStatic judges a compiled EQL condition from how the normalizer fills

@@ -254,7 +254,7 @@ func (e *Engine) missingFields(r *Rule, c *Coverage, normalizer match.Origin) []
 	}
 	var asked []string // the query's fields, as the prefilter asks for them
 	all := func(f string) (match.OriginKind, string) {
-		if !slices.Contains(asked, f) {
+		if !strings.Contains(f, "*") && !slices.Contains(asked, f) { // a pattern is no field to name
 			asked = append(asked, f)
 		}
 		return absent("")(f)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/vigil-project/vigil/internal/match"
 )
@@ -479,8 +480,8 @@ func ContainsFold(text, lit []byte) bool {
 // computed on the way in (GeoIP enrichment of ECS documents).
 func ECSOrigin(derived func(field string) bool) match.Origin {
 	return func(field string) (match.OriginKind, string) {
-		if derived != nil && derived(field) {
-			return match.Derived, ""
+		if derived != nil && (derived(field) || strings.Contains(field, "*")) {
+			return match.Derived, "" // a pattern may name a derived field
 		}
 		return match.Copied, ""
 	}

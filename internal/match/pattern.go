@@ -28,6 +28,10 @@ type patternNode struct {
 	// nor an escape (which could spell it) has no such field, and is
 	// answered without walking its leaves.
 	segment []byte
+	// name and value, for `pattern:value` with a value (not `*`) outside
+	// a nested group: the field pattern and the value, for the prefilter.
+	name  string
+	value *kql.Literal
 }
 
 // patternField is what a pattern does with one field and its multi-field.
@@ -65,13 +69,17 @@ func (c *compiler) fieldPattern(f, l *kql.Literal) (node, error) {
 		}), nil
 	}
 	pc := c.evalCompiler()
-	return c.newPattern(g, text, func(path string, f ecs.Field) valueMatcher {
+	n := c.newPattern(g, text, func(path string, f ecs.Field) valueMatcher {
 		m, err := pc.fieldTermMatcher(path, f, l)
 		if err != nil {
 			return nil
 		}
 		return m
-	}), nil
+	})
+	if g != nil && c.scope == "" {
+		n.name, n.value = f.Text(), l
+	}
+	return n, nil
 }
 
 // rangePattern compiles `pattern op value`.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/kql"
 )
 
 // OriginKind says how the documents a normalizer makes of raw records
@@ -159,6 +160,18 @@ func prefilter(n node, o Origin) pf {
 				lits = append(lits, lowerASCII(v))
 			}
 			return pf{groups: [][]string{lits}}
+		}
+	case *patternNode:
+		// A wildcard field name: when the normalizer copies every field
+		// it names (Origin answers for a pattern), a word of the value
+		// is in the text of any record one of them matches.
+		if t.value == nil {
+			return pf{}
+		}
+		if kind, _ := o(t.name); kind == Copied {
+			if w := valueWord(t.value); w != "" {
+				return pf{groups: [][]string{{w}}}
+			}
 		}
 	case *eqlNode:
 		return eqlPrefilter(t, o)
@@ -327,6 +340,34 @@ func addGroup(groups [][]string, g []string) [][]string {
 		}
 	}
 	return append(groups, g)
+}
+
+// minWord is the shortest word valueWord gives.
+const minWord = 4
+
+// valueWord returns the longest run of ASCII letters, of at least minWord,
+// in the parts of a KQL value (lower case), "" when there is none. Whatever
+// the type of a field the value matches, that field's value holds it: a
+// keyword's or wildcard's text holds the parts, and a text field's
+// analyzed tokens, which hold the value's phrase, do not split a run of
+// letters; numbers and addresses have no letters, and dates, which compare
+// by value (their text may differ), have none in a run of four in the
+// formats Elasticsearch reads.
+func valueWord(l *kql.Literal) string {
+	best := ""
+	for _, part := range l.Parts {
+		for i := 0; i < len(part); {
+			j := i
+			for j < len(part) && ('a' <= part[j]|0x20 && part[j]|0x20 <= 'z') {
+				j++
+			}
+			if j-i >= minWord && j-i > len(best) {
+				best = part[i:j]
+			}
+			i = j + 1
+		}
+	}
+	return lowerASCII(best)
 }
 
 // conjuncts appends the operands of c's top-level AND (c itself when it

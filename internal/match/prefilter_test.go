@@ -43,6 +43,14 @@ func TestPrefilter(t *testing.T) {
 		{`(event.dataset:(azure.activitylogs or azure.signinlogs) and azure.signinlogs.properties.p:deviceCode) or azure.activitylogs.properties.appId:29d9ed98`, false, []string{"29d9ed98"}},
 		{op + `:"with \"quote\""`, false, nil},
 		{`event.dataset:azure.activitylogs`, false, nil},
+		// A wildcard field name: a run of four letters or more of the
+		// value, when the origin says every field it names is copied.
+		{`azure.activitylogs.properties.*.new_value:"\"Global Administrator\""`, false, []string{"administrator"}},
+		{`azure.activitylogs.properties.*.old_value:*Guest*`, false, []string{"guest"}},
+		{`azure.activitylogs.properties.*.n:"2024-01-01T00:00:00Z"`, false, nil},
+		{`azure.activitylogs.properties.*.n:"abc def"`, false, nil},
+		{`source.*:"Global Administrator"`, false, nil},
+		{`*:"Global Administrator"`, false, nil},
 		// The most selective operand of an AND is kept.
 		{`azure.activitylogs.properties.a:xyz and ` + op + `:"LONGER/OPERATION"`, false, []string{"longer/operation"}},
 	} {

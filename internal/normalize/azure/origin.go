@@ -71,10 +71,44 @@ var enrichedUnder = []string{"source.geo.", "source.as."}
 // the integration does not look client.ip up.
 var notWrittenUnder = []string{"client.geo.", "client.as."}
 
+// claimsSchema is the one field under copiedUnder the normalizer does not
+// copy.
+const claimsSchema = "azure.activitylogs.identity.claims_initiated_by_user.schema"
+
+// patternOrigin is the origin of the fields a wildcard field name can name:
+// Copied when its literal head lies under one of copiedUnder (prefixes
+// ending in '.') and no entry of others (fields or prefixes that are not
+// copied there) shares a prefix with the head; Derived otherwise.
+func patternOrigin(pattern string, copiedUnder, others []string) match.OriginKind {
+	head := pattern[:strings.IndexByte(pattern, '*')]
+	under := false
+	for _, p := range copiedUnder {
+		under = under || strings.HasSuffix(p, ".") && strings.HasPrefix(head, p)
+	}
+	if !under {
+		return match.Derived
+	}
+	for _, e := range others {
+		if strings.HasPrefix(e, head) || strings.HasPrefix(head, e) {
+			return match.Derived
+		}
+	}
+	return match.Copied
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
 // Origin classifies the fields of the documents Activity makes without
 // GeoIP databases, for prefilters that skip raw records no rule could
 // match (match.Prefilter). It is conservative: a field it does not know to
 // be copied is Derived.
+// A wildcard field name asks for every field it can name (patternOrigin).
 func Origin(field string) (match.OriginKind, string) { return origin(field, false) }
 
 // EnrichedOrigin is Origin for documents made with GeoIP databases
@@ -91,6 +125,10 @@ func OriginFor(enriched bool) match.Origin {
 }
 
 func origin(field string, enriched bool) (match.OriginKind, string) {
+	if strings.Contains(field, "*") {
+		others := append(append(append([]string{claimsSchema}, notWrittenUnder...), enrichedUnder...), keys(constants)...)
+		return patternOrigin(field, copiedUnder, append(others, keys(implied)...)), ""
+	}
 	if c, ok := constants[field]; ok {
 		return match.Constant, c
 	}
@@ -101,7 +139,7 @@ func origin(field string, enriched bool) (match.OriginKind, string) {
 		return match.Copied, ""
 	}
 	for _, p := range copiedUnder {
-		if strings.HasPrefix(field, p) && field != "azure.activitylogs.identity.claims_initiated_by_user.schema" {
+		if strings.HasPrefix(field, p) && field != claimsSchema {
 			return match.Copied, ""
 		}
 	}

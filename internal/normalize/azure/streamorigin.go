@@ -117,6 +117,12 @@ func StreamOrigin(s Stream, enriched bool) match.Origin {
 }
 
 func (o *streamOrigin) origin(field string, enriched bool) (match.OriginKind, string) {
+	if strings.Contains(field, "*") {
+		// A pattern (a wildcard field name): Copied when every field it
+		// can name is copied or never written.
+		others := append(append([]string{"source.geo.", "source.as.", "client.geo.", "client.as.", "geo."}, o.derivedIn...), keys(o.constants)...)
+		return patternOrigin(field, o.copiedUnder, others), ""
+	}
 	if c, ok := o.constants[field]; ok {
 		return match.Constant, c
 	}

@@ -149,3 +149,28 @@ func checkStreamOrigin(t *testing.T, dbs *geoip.Databases) {
 		}
 	}
 }
+
+// TestPatternOrigin checks what the origins answer for wildcard field
+// names: Copied only where every field the pattern can name is.
+func TestPatternOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		o       match.Origin
+		pattern string
+		want    match.OriginKind
+	}{
+		{StreamOrigin(AuditLogs, false), "azure.auditlogs.properties.target_resources.*.modified_properties.*.new_value", match.Copied},
+		{StreamOrigin(AuditLogs, false), "azure.*", match.Derived}, // azure.subscription_id and the like
+		{StreamOrigin(IdentityProtection, false), "azure.identityprotection.properties.*", match.Derived}, // its datetimes are derived
+		{StreamOrigin(IdentityProtection, false), "azure.identityprotection.properties.risk_*", match.Derived},
+		{StreamOrigin(SignInLogs, false), "user.*", match.Derived},
+		{StreamOrigin(SignInLogs, false), "azure.signinlogs.properties.*.display_name", match.Copied},
+		{Origin, "azure.activitylogs.properties.*", match.Copied},
+		{Origin, "azure.activitylogs.identity.claims_initiated_by_user.*", match.Derived}, // its schema is not copied
+		{Origin, "event.*", match.Derived},
+		{Origin, "*", match.Derived},
+	} {
+		if got, _ := tc.o(tc.pattern); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.pattern, got, tc.want)
+		}
+	}
+}

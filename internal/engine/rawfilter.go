@@ -37,8 +37,9 @@ type RawFilter struct {
 	// one probe of the text: a record holding none is told apart
 	// without the search of every literal. nil: some rule's groups all
 	// hold a literal too short for a probe to beat that search.
-	first *pairProbe
-	tuned bool // Tune has chosen the anchors from the input
+	first    *pairProbe
+	firstIDs []int32 // the literals first probes, by its index
+	tuned    bool    // Tune has chosen the anchors from the input
 }
 
 // fewLits is the most literals searched for one by one, each only when a
@@ -191,7 +192,7 @@ func NewLineFilter(rules []*Rule, shapes ...Shape) *RawFilter {
 		f.anchors = append(f.anchors, rarest(l))
 	}
 	if len(f.lits) > fewLits {
-		f.first = firstProbe(f.lits, f.rules)
+		f.first, f.firstIDs = firstProbe(f.lits, f.rules)
 	}
 	return f
 }
@@ -201,9 +202,10 @@ func NewLineFilter(rules []*Rule, shapes ...Shape) *RawFilter {
 const minFirst = 8
 
 // firstProbe returns the probe of one group of each condition, the group
-// whose shortest literal is longest, nil when one of them is shorter than
-// minFirst.
-func firstProbe(lits [][]byte, conds [][][]int32) *pairProbe {
+// whose shortest literal is longest, and the literals it probes (their
+// ids), nil when one of them is shorter than minFirst. It moves that group
+// first in its condition, where lazy tests it first.
+func firstProbe(lits [][]byte, conds [][][]int32) (*pairProbe, []int32) {
 	shortest := func(group []int32) int {
 		n := -1
 		for _, id := range group {
@@ -213,29 +215,34 @@ func firstProbe(lits [][]byte, conds [][][]int32) *pairProbe {
 		}
 		return n
 	}
-	var probed [][]byte
-	in := map[int32]bool{}
-	for _, cond := range conds {
-		best := -1
+	best := make([]int, len(conds))
+	for ci, cond := range conds {
+		best[ci] = -1
 		for i, g := range cond {
-			if best < 0 || shortest(g) > shortest(cond[best]) {
-				best = i
+			if best[ci] < 0 || shortest(g) > shortest(cond[best[ci]]) {
+				best[ci] = i
 			}
 		}
-		if best < 0 || shortest(cond[best]) < minFirst {
-			return nil
+		if best[ci] < 0 || shortest(cond[best[ci]]) < minFirst {
+			return nil, nil
 		}
-		for _, id := range cond[best] {
-			if !in[id] {
-				in[id] = true
+	}
+	var ids []int32
+	var probed [][]byte
+	for ci, cond := range conds {
+		cond[0], cond[best[ci]] = cond[best[ci]], cond[0]
+		for _, id := range cond[0] {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
 				probed = append(probed, lits[id])
 			}
 		}
 	}
-	if len(probed) == 0 {
-		return nil
+	p := newPairProbe(probed...)
+	if p == nil {
+		return nil, nil
 	}
-	return newPairProbe(probed...)
+	return p, ids
 }
 
 // byteRank orders bytes from common to rare in JSON event text (lower-
@@ -375,7 +382,13 @@ var lowerASCII = func() (t [256]byte) {
 }()
 
 // find reports whether text holds one of the literals, ASCII case aside.
-func (p *pairProbe) find(text []byte) bool {
+func (p *pairProbe) find(text []byte) bool { return p.mark(text, nil, nil) }
+
+// mark sets state[ids[i]] to 1 for each literal i the text holds, ASCII
+// case aside, and reports whether there was one; with a nil state it stops
+// at the first.
+func (p *pairProbe) mark(text []byte, state []int8, ids []int32) bool {
+	found := false
 	stride := p.stride
 	for q := stride - 1; q+1 < len(text); q += stride {
 		pair := uint16(lowerASCII[text[q]]) | uint16(lowerASCII[text[q+1]])<<8
@@ -390,11 +403,14 @@ func (p *pairProbe) find(text []byte) bool {
 			lit := p.lits[e.lit]
 			start := q - int(e.at)
 			if start >= 0 && start+len(lit) <= len(text) && equalFold(text[start:start+len(lit)], lit) {
-				return true
+				if state == nil {
+					return true
+				}
+				state[ids[e.lit]], found = 1, true
 			}
 		}
 	}
-	return false
+	return found
 }
 
 // tuneSample is how many bytes of its sample Tune reads: enough for some
@@ -523,10 +539,17 @@ func (f *RawFilter) pass(raw []byte, scratch *RawScratch, plain bool) bool {
 		// folded, only when a rule needs it.
 		return f.passLazy(raw, scratch) || (!plain && foldsToASCII(raw))
 	}
-	if f.first != nil && !f.first.find(raw) {
-		// No rule's condition holds (each needs one of these), unless
-		// a character folds to a literal's letter.
-		return !plain && foldsToASCII(raw)
+	if f.first != nil {
+		// Which of the probed literals the text holds; no rule's
+		// condition holds without one, unless a character folds to a
+		// literal's letter. The conditions that have one are checked
+		// literal by literal, as with few literals.
+		state := scratch.cleared(len(f.lits))
+		for _, id := range f.firstIDs {
+			state[id] = 2
+		}
+		hit := f.first.mark(raw, state, f.firstIDs)
+		return hit && f.lazy(raw, state) || !plain && foldsToASCII(raw)
 	}
 	low, high := appendLower(scratch.low[:0], raw)
 	scratch.low = low
@@ -563,11 +586,23 @@ func (f *RawFilter) anyRule(has func(id int32) bool) bool {
 // condition first needs it, the most selective group first, so a record
 // most rules reject costs about one search per rule.
 func (f *RawFilter) passLazy(text []byte, scratch *RawScratch) bool {
-	if cap(scratch.state) < len(f.lits) {
-		scratch.state = make([]int8, len(f.lits))
+	return f.lazy(text, scratch.cleared(len(f.lits)))
+}
+
+// cleared returns the per-literal state, n long, all 0 (not searched).
+func (s *RawScratch) cleared(n int) []int8 {
+	if cap(s.state) < n {
+		s.state = make([]int8, n)
 	}
-	state := scratch.state[:len(f.lits)]
+	state := s.state[:n]
 	clear(state)
+	return state
+}
+
+// lazy reports whether some rule's condition holds, searching for each
+// literal when a condition first needs it (state: per literal, 0 not
+// searched yet, 1 found, 2 absent), groups in order.
+func (f *RawFilter) lazy(text []byte, state []int8) bool {
 	// anyRule's loops, written out: no call through a closure per
 	// literal asked for.
 	for _, cond := range f.rules {

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -482,5 +483,42 @@ func TestHeadIndex(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestEQLPatternLiteralsAreNecessary checks the texts an EQL pattern test
+// gives the prefilter: when the query matches a document (its fields all
+// copied), the document's text holds one of each group, ASCII case aside.
+func TestEQLPatternLiteralsAreNecessary(t *testing.T) {
+	copied := func(string) (OriginKind, string) { return Copied, "" }
+	values := []string{`"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"`, `"pwsh.EXE"`, `"POWERSHELL"`,
+		`"AzureHound/1.2"`, `"bloodhound/4"`, `"SharpHound"`, `"cmd.exe"`, `["x", "Cmd.Exe"]`, `"xcmd.exey"`, `"powershell_ise"`}
+	queries := []string{`kw : "*powershell*"`, `kw : ("*.exe", "pwsh*")`, `kw like~ "*CMD.exe"`, `kw like "cmd.*"`,
+		`kw regex~ "(azure|sharp|blood)(hound)/.*"`, `kw regex ".*[Hh]ound.*"`, `kw : "powershell" and tk : "*x*"`,
+		`kw in~ ("cmd.exe", "pwsh.exe")`}
+	r := rand.New(rand.NewPCG(17, 18))
+	matched, given := 0, 0
+	for _, q := range queries {
+		m := compileEQL(t, "any where "+q)
+		p := m.Prefilter(copied)
+		if p.Literals != nil {
+			given++
+		}
+		for _, v := range values {
+			doc := `{"kw":` + v + `,"tk":` + values[r.IntN(len(values))] + `}`
+			if !m.Match(event.New([]byte(doc), m.Plan())) {
+				continue
+			}
+			matched++
+			for _, g := range append([][]string{p.Literals}, p.And...) {
+				if g != nil && !slices.ContainsFunc(g, func(l string) bool { return strings.Contains(strings.ToLower(doc), l) }) {
+					t.Fatalf("%s matches %s, whose text holds none of %q", q, doc, g)
+				}
+			}
+		}
+	}
+	t.Logf("%d documents matched, %d of %d queries gave texts", matched, given, len(queries))
+	if matched == 0 || given == 0 {
+		t.Fatal("the test proves nothing")
 	}
 }

@@ -1,10 +1,13 @@
 package match
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vigil-project/vigil/internal/ecs"
+	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/kql"
 )
 
@@ -100,5 +103,57 @@ func TestPrefilterAnd(t *testing.T) {
 		if p.Never != tc.never || !slices.Equal(p.Literals, tc.lits) || !slices.EqualFunc(p.And, tc.and, slices.Equal) {
 			t.Errorf("%s:\n got never=%v literals=%q and=%q\nwant never=%v literals=%q and=%q", tc.query, p.Never, p.Literals, p.And, tc.never, tc.lits, tc.and)
 		}
+	}
+}
+
+// TestPatternPrefilterIsNecessary checks the word a wildcard field name's
+// term gives the prefilter on documents of every field type: when the
+// query matches a document whose fields are all copied, the document's
+// text holds the word, ASCII case aside.
+func TestPatternPrefilterIsNecessary(t *testing.T) {
+	schema := ecs.NewSchema(map[string]ecs.Type{
+		"p.kw": ecs.Keyword, "p.wc": ecs.Wildcard, "p.txt": ecs.Text, "p.mot": ecs.MatchOnlyText,
+		"p.l": ecs.Long, "p.dt": ecs.Date, "p.ip": ecs.IP, "p.b": ecs.Boolean,
+	})
+	copied := func(string) (OriginKind, string) { return Copied, "" }
+	values := []string{`"Global Administrator"`, `"\"Global Administrator\""`, `"global  ADMINISTRATOR"`, `"xMemberx"`,
+		`"Membership"`, `"member"`, `"2024-01-01T00:00:00Z"`, `"2024-01-01"`, `"10.0.0.1"`, `12345`, `"12345"`,
+		`true`, `"True"`, `"Guest user"`, `"guests"`, `["a","Global Administrator"]`}
+	queries := []string{`"Global Administrator"`, `"\"Global Administrator\""`, `*Member*`, `Member*`, `*ember`,
+		`2024-01-01`, `"2024-01-01T00:00:00Z"`, `10.0.0.1`, `12345`, `true`, `Guest*`, `"guest user"`, `administrator`}
+	fields := []string{"kw", "wc", "txt", "mot", "l", "dt", "ip", "b"}
+	r := rand.New(rand.NewPCG(15, 16))
+	matched, worded := 0, 0
+	for _, q := range queries {
+		m := compile(t, schema, `p.*:`+q)
+		p := m.Prefilter(copied)
+		if p.Literals != nil {
+			worded++
+		}
+		for range 300 {
+			var b strings.Builder
+			b.WriteString(`{"p":{`)
+			for i, f := range fields {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(`"` + f + `":` + values[r.IntN(len(values))])
+			}
+			b.WriteString(`}}`)
+			doc := b.String()
+			if !m.Match(event.New([]byte(doc), m.Plan())) {
+				continue
+			}
+			matched++
+			for _, g := range append([][]string{p.Literals}, p.And...) {
+				if g != nil && !slices.ContainsFunc(g, func(l string) bool { return strings.Contains(strings.ToLower(doc), l) }) {
+					t.Fatalf("p.*:%s matches %s, whose text holds none of %q", q, doc, g)
+				}
+			}
+		}
+	}
+	t.Logf("%d documents matched, %d of %d queries gave a word", matched, worded, len(queries))
+	if matched == 0 || worded == 0 {
+		t.Fatalf("%d documents matched, %d queries gave a word: the test proves nothing", matched, worded)
 	}
 }

@@ -159,7 +159,7 @@ func TestPatternOrigin(t *testing.T) {
 		want    match.OriginKind
 	}{
 		{StreamOrigin(AuditLogs, false), "azure.auditlogs.properties.target_resources.*.modified_properties.*.new_value", match.Copied},
-		{StreamOrigin(AuditLogs, false), "azure.*", match.Derived}, // azure.subscription_id and the like
+		{StreamOrigin(AuditLogs, false), "azure.*", match.Derived},                                        // azure.subscription_id and the like
 		{StreamOrigin(IdentityProtection, false), "azure.identityprotection.properties.*", match.Derived}, // its datetimes are derived
 		{StreamOrigin(IdentityProtection, false), "azure.identityprotection.properties.risk_*", match.Derived},
 		{StreamOrigin(SignInLogs, false), "user.*", match.Derived},

@@ -485,30 +485,15 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 				if n > len(s) {
 					break
 				}
-				b := p.rules[s[:n]]
-				if b == nil {
-					continue
-				}
-				if b.sub != nil {
-					hit = b.sub.eval(ev, index, hit, tried)
-					continue
-				}
-				for _, en := range b.rules {
-					hit = try(en, ev, index, hit, tried)
+				if b := p.rules[s[:n]]; b != nil {
+					hit = b.eval(ev, index, hit, tried)
 				}
 			}
 		}
 	}
 	for _, p := range c.present {
-		if !ev.Has(p.field) {
-			continue
-		}
-		if p.b.sub != nil {
-			hit = p.b.sub.eval(ev, index, hit, tried)
-			continue
-		}
-		for _, en := range p.b.rules {
-			hit = try(en, ev, index, hit, tried)
+		if ev.Has(p.field) {
+			hit = p.b.eval(ev, index, hit, tried)
 		}
 	}
 	for i := range c.keys {
@@ -527,17 +512,22 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 				}
 				b = k.rules[key]
 			}
-			if b == nil {
-				continue
-			}
-			if b.sub != nil {
-				hit = b.sub.eval(ev, index, hit, tried)
-				continue
-			}
-			for _, en := range b.rules {
-				hit = try(en, ev, index, hit, tried)
+			if b != nil {
+				hit = b.eval(ev, index, hit, tried)
 			}
 		}
+	}
+	return hit
+}
+
+// eval appends to hit the bucket's rules that match ev: its own, or those
+// of its split.
+func (b *bucket) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+	if b.sub != nil {
+		return b.sub.eval(ev, index, hit, tried)
+	}
+	for _, en := range b.rules {
+		hit = try(en, ev, index, hit, tried)
 	}
 	return hit
 }

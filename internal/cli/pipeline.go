@@ -424,7 +424,7 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			// key is @timestamp, as Elastic's ingest writes them, is
 			// taken for ECS without the search of its whole text (raw
 			// Azure records have no @timestamp): this is only a count.
-			if w.azure != nil && !stampedFirst(rec.Data) && w.namesOperation(rec.Data) {
+			if w.azure != nil && !input.FirstKeyIs(rec.Data, `"@timestamp"`) && w.namesOperation(rec.Data) {
 				cov.NoteSkipped(w.azure.IndexOf(rec.Data))
 			} else {
 				cov.Unparsed++
@@ -538,21 +538,6 @@ func (w *worker) namesOperation(b []byte) bool {
 		return w.ops.holds(from, from+len(b))
 	}
 	return indexOpName(b, 0) >= 0
-}
-
-// stampedFirst reports whether b, an object, has @timestamp as its first
-// key.
-func stampedFirst(b []byte) bool {
-	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	for i++; i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'); i++ {
-	}
-	return bytes.HasPrefix(b[i:], []byte(`"@timestamp"`))
 }
 
 // opScan finds opNameKey in a block, for pieces of it asked for in order

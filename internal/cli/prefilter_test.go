@@ -194,18 +194,3 @@ func TestPrefilterPlainScanInBlock(t *testing.T) {
 		t.Errorf("summaries differ:\nwith:\n%s\nwithout:\n%s", onErr, offErr)
 	}
 }
-
-func TestStampedFirst(t *testing.T) {
-	for s, want := range map[string]bool{
-		`{"@timestamp":"2026-03-12T00:00:00Z","a":1}`: true,
-		" {\n \"@timestamp\" : 1}":                    true,
-		`{"time":"x","@timestamp":1}`:                 false,
-		`{"@timestampx":1}`:                           false,
-		`["@timestamp"]`:                              false,
-		``:                                            false,
-	} {
-		if got := stampedFirst([]byte(s)); got != want {
-			t.Errorf("stampedFirst(%q) = %v, want %v", s, got, want)
-		}
-	}
-}

@@ -166,7 +166,7 @@ func TestLooksLikeEnvelope(t *testing.T) {
 	}
 	for s, want := range map[string]bool{
 		`{"records":[{"a":1}]}`: true, " \t{ \n\"value\" : []}": true, `{"x":1,"records":[]}`: false,
-		`["records"]`: false, `{"recordsx":[]}`: false, ``: false,
+		`["records"]`: false, `{"recordsx":[]}`: false, ``: false, `{"@timestamp":"x","records":[]}`: false,
 	} {
 		if got := looksLikeEnvelope([]byte(s)); got != want {
 			t.Errorf("looksLikeEnvelope(%q) = %v, want %v", s, got, want)
@@ -174,5 +174,20 @@ func TestLooksLikeEnvelope(t *testing.T) {
 	}
 	if told == 0 || envs == 0 {
 		t.Fatalf("%d random lines looked like an envelope, %d were: the test proves nothing", told, envs)
+	}
+}
+
+func TestFirstKeyIs(t *testing.T) {
+	for s, want := range map[string]bool{
+		`{"@timestamp":"2026-03-12T00:00:00Z","a":1}`: true,
+		" {\n \"@timestamp\" : 1}":                    true,
+		`{"time":"x","@timestamp":1}`:                 false,
+		`{"@timestampx":1}`:                           false,
+		`["@timestamp"]`:                              false,
+		``:                                            false,
+	} {
+		if got := FirstKeyIs([]byte(s), `"@timestamp"`); got != want {
+			t.Errorf("FirstKeyIs(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

@@ -490,12 +490,17 @@ func ErrorAt(rec Record, off int, err error) *DecodeError {
 // one; eachElement splits only such a line. A few bytes looked at, for
 // every line read.
 func looksLikeEnvelope(b []byte) bool {
+	return FirstKeyIs(b, `"records"`) || FirstKeyIs(b, `"value"`)
+}
+
+// FirstKeyIs reports whether b, blanks aside, is an object whose first key
+// is quoted (the key with its quotes, as the text spells it).
+func FirstKeyIs(b []byte, quoted string) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
 	}
-	rest := b[skipSpace(b, i+1):]
-	return bytes.HasPrefix(rest, []byte(`"records"`)) || bytes.HasPrefix(rest, []byte(`"value"`))
+	return bytes.HasPrefix(b[skipSpace(b, i+1):], []byte(quoted))
 }
 
 // queue adds the elements of an envelope read as one line; non-objects

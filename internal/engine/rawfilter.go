@@ -319,13 +319,13 @@ const (
 // looking at the text's pairs of bytes every M-1 bytes only, M the length
 // of the shortest: any occurrence of a literal covers exactly one such
 // pair within its first M bytes, which is one of its own pairs there. A
-// probed pair that is none of them (a bitmap says) costs two loads and a
-// test; one that is gives the literals' offsets where it stands, each
-// compared in full.
+// probed pair that is none of them (a bitmap of their spellings in either
+// case says) costs one load and a test; one that is gives the literals'
+// offsets where it stands, each compared in full.
 type pairProbe struct {
 	lits    [][]byte
 	stride  int                  // M-1
-	bits    [1 << 16 / 64]uint64 // the literals' pairs, case folded
+	bits    [1 << 16 / 64]uint64 // the literals' pairs, each in every case its letters can take
 	bucket  [probeBuckets + 1]uint16
 	entries []probeEntry // the pairs hashed to bucket b: entries[bucket[b]:bucket[b+1]]
 }
@@ -356,7 +356,12 @@ func newPairProbe(lits ...[]byte) *pairProbe {
 	for i, lit := range lits {
 		for j := 0; j+1 < m; j++ {
 			pair := uint16(lit[j]) | uint16(lit[j+1])<<8
-			p.bits[pair>>6] |= 1 << (pair & 63)
+			for _, a := range cases(lit[j]) {
+				for _, c := range cases(lit[j+1]) {
+					spelt := uint16(a) | uint16(c)<<8
+					p.bits[spelt>>6] |= 1 << (spelt & 63)
+				}
+			}
 			b := probeBucket(pair)
 			by[b] = append(by[b], probeEntry{pair: pair, at: uint16(j), lit: uint16(i)})
 		}
@@ -367,6 +372,15 @@ func newPairProbe(lits ...[]byte) *pairProbe {
 	}
 	p.bucket[probeBuckets] = uint16(len(p.entries))
 	return p
+}
+
+// cases returns the bytes a text may hold where a literal (lower case)
+// holds c, ASCII case aside.
+func cases(c byte) []byte {
+	if 'a' <= c && c <= 'z' {
+		return []byte{c, c - 'a' + 'A'}
+	}
+	return []byte{c}
 }
 
 // lowerASCII maps ASCII upper-case letters to lower case, other bytes to
@@ -390,11 +404,12 @@ func (p *pairProbe) find(text []byte) bool { return p.mark(text, nil, nil) }
 func (p *pairProbe) mark(text []byte, state []int8, ids []int32) bool {
 	found := false
 	stride := p.stride
-	for q := stride - 1; q+1 < len(text); q += stride {
-		pair := uint16(lowerASCII[text[q]]) | uint16(lowerASCII[text[q+1]])<<8
-		if p.bits[pair>>6]&(1<<(pair&63)) == 0 {
+	for q, n := stride-1, len(text)-1; q < n && q >= 0; q += stride {
+		spelt := uint16(text[q]) | uint16(text[q+1])<<8
+		if p.bits[spelt>>6]&(1<<(spelt&63)) == 0 {
 			continue
 		}
+		pair := uint16(lowerASCII[byte(spelt)]) | uint16(lowerASCII[spelt>>8])<<8
 		b := probeBucket(pair)
 		for _, e := range p.entries[p.bucket[b]:p.bucket[b+1]] {
 			if e.pair != pair {

@@ -401,32 +401,36 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipValue returns the end of the JSON value starting at i, following
-// strings (with escapes) and nesting; it does not check scalars.
+// strings (with escapes) and nesting; it does not check scalars. It runs
+// over every byte of every envelope: a string's closing quote is found by
+// bytes.IndexByte (vector instructions: an envelope's records are mostly
+// strings), and the backslashes before a quote are counted only when
+// there is one. (Eight bytes at a time with the quotes' running count
+// telling strings apart took twice the instructions.)
 func skipValue(b []byte, i int) (int, bool) {
 	depth := 0
 	for i < len(b) {
-		switch c := b[i]; c {
-		case '"':
-			i++
+		c := b[i]
+		if c == '"' {
+			j := i + 1
 			for {
-				n := bytes.IndexByte(b[i:], '"')
+				n := bytes.IndexByte(b[j:], '"')
 				if n < 0 {
 					return 0, false
 				}
-				j := i + n
-				bs := 0
-				for k := j - 1; k >= i && b[k] == '\\'; k-- {
-					bs++
-				}
-				i = j + 1
-				if bs%2 == 0 {
+				j += n
+				if b[j-1] != '\\' || !escaped(b, i+1, j) {
 					break
 				}
+				j++
 			}
+			i = j + 1
 			if depth == 0 {
 				return i, true
 			}
 			continue
+		}
+		switch c {
 		case '{', '[':
 			depth++
 		case '}', ']':
@@ -448,6 +452,17 @@ func skipValue(b []byte, i int) (int, bool) {
 		return i, true
 	}
 	return 0, false
+}
+
+// escaped reports whether the quote at j is escaped: an odd number of
+// backslashes before it, counted back no further than from, the string's
+// first byte.
+func escaped(b []byte, from, j int) bool {
+	n := 0
+	for k := j - 1; k >= from && b[k] == '\\'; k-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // Item is a record or the error that stands in its place.

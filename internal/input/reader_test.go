@@ -203,3 +203,100 @@ func FuzzSplitEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// skipValueByBytes is skipValue as it was first written, byte by byte:
+// the reference the eight-bytes-at-a-time version must agree with.
+func skipValueByBytes(b []byte, i int) (int, bool) {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i++
+			for {
+				n := bytes.IndexByte(b[i:], '"')
+				if n < 0 {
+					return 0, false
+				}
+				j := i + n
+				bs := 0
+				for k := j - 1; k >= i && b[k] == '\\'; k-- {
+					bs++
+				}
+				i = j + 1
+				if bs%2 == 0 {
+					break
+				}
+			}
+			if depth == 0 {
+				return i, true
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return 0, false
+			}
+			if depth == 0 {
+				return i + 1, true
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return i, true
+			}
+		}
+		i++
+	}
+	if depth == 0 {
+		return i, true
+	}
+	return 0, false
+}
+
+func TestSkipValueAgreesWithByteLoop(t *testing.T) {
+	cases := []string{
+		`{"a":"]}\"[{","b":[1,{"c":"\\"}]}`,
+		`{"a":"\\\\\"x\\","b":"{[}]"}`,
+		`[1,2,{"x":[[[]]]}] , `,
+		`"just a string with \" inside", 3`,
+		`{"unterminated":"abc`,
+		`{"a":1}}`,
+		`]`,
+		`{"k":"\u00e9\u4e2d","l":"é中文 {[ ]}"}`,
+		`{"deep":{"a":{"b":{"c":{"d":[1,2,3,"}}}}"]}}}}}`,
+		`123,`,
+		`{"x":"a\`,
+		`{"x":"abcdefgh\\"}`,
+		`{"x":"abcdefg\"hijklmnop"}`,
+	}
+	// Every prefix of each case, from every offset: the ends, escapes and
+	// brackets fall at every place in the eight-byte words.
+	for _, c := range cases {
+		b := []byte(c)
+		for n := 0; n <= len(b); n++ {
+			for i := 0; i < n; i++ {
+				got, gok := skipValue(b[:n], i)
+				want, wok := skipValueByBytes(b[:n], i)
+				if gok != wok || (gok && got != want) {
+					t.Fatalf("skipValue(%q, %d) = %d, %v; the byte loop gives %d, %v", b[:n], i, got, gok, want, wok)
+				}
+			}
+		}
+	}
+}
+
+func FuzzSkipValue(f *testing.F) {
+	f.Add([]byte(`{"a":"]}\"[{","b":[1,{"c":"\\"}]}`), 0)
+	f.Add([]byte(`  [{"x":"\\\\"}]`), 2)
+	f.Fuzz(func(t *testing.T, b []byte, i int) {
+		if i < 0 || i >= len(b) {
+			return
+		}
+		got, gok := skipValue(b, i)
+		want, wok := skipValueByBytes(b, i)
+		if gok != wok || (gok && got != want) {
+			t.Fatalf("skipValue(%q, %d) = %d, %v; the byte loop gives %d, %v", b, i, got, gok, want, wok)
+		}
+	})
+}

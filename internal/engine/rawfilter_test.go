@@ -422,8 +422,17 @@ func TestPairProbe(t *testing.T) {
 					piece = lit
 				}
 				piece = piece[:r.IntN(len(piece)+1)]
-				if r.IntN(2) == 0 {
+				switch r.IntN(3) {
+				case 0:
 					piece = strings.ToUpper(piece)
+				case 1: // each letter in either case: the probe's pairs in all four
+					bs := []byte(piece)
+					for k := range bs {
+						if c := bs[k]; 'a' <= c && c <= 'z' && r.IntN(2) == 0 {
+							bs[k] = c - 'a' + 'A'
+						}
+					}
+					piece = string(bs)
 				}
 				b.WriteString(strings.Repeat("x", r.IntN(20)))
 				b.WriteString(piece)

@@ -587,6 +587,9 @@ func indexOpName(b []byte, from int) int {
 // framed reports whether b is, blanks aside, one {...}: what a line must
 // look like to be judged from its text alone.
 func framed(b []byte) bool {
+	if n := len(b); n > 1 && b[0] == '{' && b[n-1] == '}' {
+		return true // as lines and records come, trimmed
+	}
 	i, j := 0, len(b)-1
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 		i++

@@ -156,7 +156,7 @@ func (b Block) EachLine(fn func(rec Record, err error) bool) {
 		}
 		n := line
 		line++
-		t := bytes.TrimSpace(raw)
+		t := trimSpace(raw)
 		if len(t) == 0 {
 			continue
 		}

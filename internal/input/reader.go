@@ -310,7 +310,7 @@ func AppendExpanded(items []Item, rec Record) []Item {
 // appendElement appends element i of the envelope rec, or the error that
 // stands in its place.
 func appendElement(items []Item, rec Record, i int, el []byte) []Item {
-	b := bytes.TrimSpace(el)
+	b := trimSpace(el)
 	if len(b) == 0 || b[0] != '{' {
 		return append(items, Item{Err: &DecodeError{Source: rec.Source, Line: rec.Line, Col: 1, Err: fmt.Errorf("element %d is not a JSON object", i)}})
 	}
@@ -499,6 +499,16 @@ func ErrorAt(rec Record, off int, err error) *DecodeError {
 	return &DecodeError{Source: rec.Source, Line: rec.Line, Col: col, Err: err}
 }
 
+// trimSpace is bytes.TrimSpace, without its work when b starts and ends
+// with a printable ASCII byte (no space of ASCII's or Unicode's), as
+// lines and records do.
+func trimSpace(b []byte) []byte {
+	if n := len(b); n > 0 && b[0]-0x21 < 0x5e && b[n-1]-0x21 < 0x5e {
+		return b
+	}
+	return bytes.TrimSpace(b)
+}
+
 // looksLikeEnvelope reports whether b's first key, blanks aside, is that
 // of an envelope's array: "records" (Azure diagnostic settings) or "value"
 // (Microsoft Graph). An envelope has no other key, so its first is that
@@ -511,6 +521,10 @@ func looksLikeEnvelope(b []byte) bool {
 // FirstKeyIs reports whether b, blanks aside, is an object whose first key
 // is quoted (the key with its quotes, as the text spells it).
 func FirstKeyIs(b []byte, quoted string) bool {
+	if len(b) > len(quoted) && b[0] == '{' && b[1] == '"' {
+		// No blanks, as most lines are written.
+		return string(b[1:1+len(quoted)]) == quoted
+	}
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false

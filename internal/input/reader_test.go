@@ -300,3 +300,18 @@ func FuzzSkipValue(f *testing.F) {
 		}
 	})
 }
+
+func TestTrimSpaceIsBytesTrimSpace(t *testing.T) {
+	for _, s := range []string{"", " ", "{}", " {} ", "{}\r", "\u00a0{}", "{}\u00a0", "{}\u2028", "\x85{}", "a", "\x7f{}\x7f", "!x~", "\t\n{x}\v\f"} {
+		if got, want := trimSpace([]byte(s)), bytes.TrimSpace([]byte(s)); !bytes.Equal(got, want) {
+			t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}) + "x" + string([]byte{byte(c)}), "x" + string([]byte{byte(c)}), string([]byte{byte(c)})} {
+			if got, want := trimSpace([]byte(s)), bytes.TrimSpace([]byte(s)); !bytes.Equal(got, want) {
+				t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
+			}
+		}
+	}
+}

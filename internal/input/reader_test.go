@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -289,6 +292,7 @@ func TestSkipValueAgreesWithByteLoop(t *testing.T) {
 func FuzzSkipValue(f *testing.F) {
 	f.Add([]byte(`{"a":"]}\"[{","b":[1,{"c":"\\"}]}`), 0)
 	f.Add([]byte(`  [{"x":"\\\\"}]`), 2)
+	f.Add([]byte(`{"records":[{"time":"2026-03-12T00:01:58Z","resourceId":"/tenants/9c8b/providers/Microsoft.aadiam","operationName":"Sign-in activity","properties":{"a":["{","[","}"],"b":{"c":[1,2,{"d":"]]]}}}"}]}}},{"time":"x"}]}`), 0)
 	f.Fuzz(func(t *testing.T, b []byte, i int) {
 		if i < 0 || i >= len(b) {
 			return
@@ -313,5 +317,118 @@ func TestTrimSpaceIsBytesTrimSpace(t *testing.T) {
 				t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
 			}
 		}
+	}
+}
+
+// TestSkipValueLong checks skipValue against the byte loop on long values
+// (many of skipNested's 64-byte steps): random objects and arrays whose
+// strings hold brackets, quotes, escapes and runs of backslashes, cut
+// anywhere and read from anywhere, so that every state crosses a step's
+// edge.
+func TestSkipValueLong(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	pieces := []string{`{`, `}`, `[`, `]`, `"`, `\`, `\\`, `\"`, `,`, `:`, ` `, `a`, `xyzxyzxyzxyz`, `{"k":"v"}`, `"]}"`, `"\\"`, `é`, "\n"}
+	var value func(depth int) string
+	value = func(depth int) string {
+		switch n := r.IntN(10); {
+		case depth > 6 || n < 3:
+			var s strings.Builder
+			s.WriteByte('"')
+			for range r.IntN(40) {
+				switch p := pieces[r.IntN(len(pieces))]; p {
+				case `"`:
+					if slices.Contains(pieces, `\`) {
+						s.WriteString(`\"`)
+					}
+				case `\`:
+					s.WriteString(`\\`)
+				default:
+					s.WriteString(p)
+				}
+			}
+			s.WriteByte('"')
+			return s.String()
+		case n < 4:
+			return strconv.Itoa(r.IntN(100000))
+		case n < 7:
+			var s strings.Builder
+			s.WriteByte('{')
+			for k := range r.IntN(6) {
+				if k > 0 {
+					s.WriteByte(',')
+				}
+				s.WriteString(value(7) + ":" + value(depth+1))
+			}
+			s.WriteByte('}')
+			return s.String()
+		default:
+			var s strings.Builder
+			s.WriteByte('[')
+			for k := range r.IntN(6) {
+				if k > 0 {
+					s.WriteByte(',')
+				}
+				s.WriteString(value(depth + 1))
+			}
+			s.WriteByte(']')
+			return s.String()
+		}
+	}
+	long := 0
+	all := pieces
+	for k := range 3000 {
+		pieces = all
+		if k%2 == 0 { // no backslash: skipNested's steps all the way
+			pieces = slices.DeleteFunc(slices.Clone(all), func(p string) bool { return strings.Contains(p, `\`) })
+		}
+		v := "{" + `"records":` + value(0) + `,"x":` + value(1) + "}"
+		if r.IntN(4) == 0 {
+			// raw garbage in the middle: unbalanced, unterminated
+			at := r.IntN(len(v))
+			v = v[:at] + pieces[r.IntN(len(pieces))] + v[at:]
+		}
+		b := []byte(v)
+		if len(b) > 200 {
+			long++
+		}
+		for range 8 {
+			n := len(b) - r.IntN(len(b)/4+1)
+			i := 0
+			if r.IntN(2) == 0 {
+				i = r.IntN(n)
+			}
+			got, gok := skipValue(b[:n], i)
+			want, wok := skipValueByBytes(b[:n], i)
+			if gok != wok || (gok && got != want) {
+				t.Fatalf("skipValue(%q, %d) = %d, %v; the byte loop gives %d, %v", b[:n], i, got, gok, want, wok)
+			}
+		}
+	}
+	if long < 500 {
+		t.Fatalf("only %d values over 200 bytes: the test proves little", long)
+	}
+}
+
+// BenchmarkSkipNested compares skipNested with the portable walk it falls
+// back to (skipNestedFrom) over an envelope of raw Azure records as the
+// benchmark's generator writes them.
+func BenchmarkSkipNested(b *testing.B) {
+	rec := `{"time":"2026-03-12T00:07:47.5470000Z","resourceId":"/SUBSCRIPTIONS/D36A9E81-871F-4FBB-8190-7B943B81C82B/RESOURCEGROUPS/OPS-WEB-RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKINTERFACES/NIC-77","operationName":"MICROSOFT.NETWORK/NETWORKINTERFACES/WRITE","category":"Administrative","resultType":"Success","resultSignature":"Succeeded.Created","durationMs":809,"callerIpAddress":"192.0.2.196","correlationId":"adc4f46f-5e5a-4de6-b5c8-1a50f7f0b95a","identity":{"authorization":{"evidence":{"role":"Contributor","principalId":"e37a81be01f2439db0c0bfbf5487c656","principalType":"User"}},"claims":{"name":"jane.doe@contoso.com","ipaddr":"192.0.2.196"}},"level":"Information","location":"westeurope","properties":{"statusCode":"Created","serviceRequestId":null}}`
+	env := []byte(`{"records":[` + strings.Repeat(rec+",", 9) + rec + `]}`)
+	for _, w := range []struct {
+		name string
+		skip func(b []byte, i int) (int, bool)
+	}{
+		{"skipNested", skipNested},
+		{"portable", func(b []byte, i int) (int, bool) { return skipNestedFrom(b, i, 1, false) }},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			b.SetBytes(int64(len(env)))
+			for b.Loop() {
+				if end, ok := w.skip(env, 1); !ok || end != len(env) {
+					b.Fatal(end, ok)
+				}
+			}
+		})
 	}
 }

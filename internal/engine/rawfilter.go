@@ -31,13 +31,13 @@ type RawFilter struct {
 	// probes holds, per literal, its pair probe when Tune found that
 	// probing the text costs less than searching for the anchor (long
 	// literals whose bytes are all common), or nil.
-	probes []*pairProbe
+	probes []*litProbe
 	// first, with many literals, finds a literal of one group of each
 	// rule's condition (the group whose shortest literal is longest) in
 	// one probe of the text: a record holding none is told apart
 	// without the search of every literal. nil: some rule's groups all
 	// hold a literal too short for a probe to beat that search.
-	first    *pairProbe
+	first    *litProbe
 	firstIDs []int32 // the literals first probes, by its index
 	tuned    bool    // Tune has chosen the anchors from the input
 }
@@ -205,7 +205,7 @@ const minFirst = 8
 // whose shortest literal is longest, and the literals it probes (their
 // ids), nil when one of them is shorter than minFirst. It moves that group
 // first in its condition, where lazy tests it first.
-func firstProbe(lits [][]byte, conds [][][]int32) (*pairProbe, []int32) {
+func firstProbe(lits [][]byte, conds [][][]int32) (*litProbe, []int32) {
 	shortest := func(group []int32) int {
 		n := -1
 		for _, id := range group {
@@ -238,7 +238,7 @@ func firstProbe(lits [][]byte, conds [][][]int32) (*pairProbe, []int32) {
 			}
 		}
 	}
-	p := newPairProbe(probed...)
+	p := newLitProbe(probed...)
 	if p == nil {
 		return nil, nil
 	}
@@ -301,9 +301,9 @@ func (f *RawFilter) Tune(sample []byte) {
 		probes := len(sample) / max(len(lit)-1, 1)
 		if len(lit) >= minProbed && len(lit) <= maxProbed && 34*probes < 135*(bestCost+lines) {
 			if f.probes == nil {
-				f.probes = make([]*pairProbe, len(f.lits))
+				f.probes = make([]*litProbe, len(f.lits))
 			}
-			f.probes[id] = newPairProbe(lit)
+			f.probes[id] = newLitProbe(lit)
 		}
 	}
 }
@@ -315,55 +315,81 @@ const (
 	maxProbed = 1 << 14
 )
 
-// pairProbe finds literals (lower case) in a text, ASCII case aside, by
-// looking at the text's pairs of bytes every M-1 bytes only, M the length
-// of the shortest: any occurrence of a literal covers exactly one such
-// pair within its first M bytes, which is one of its own pairs there. A
-// probed pair that is none of them (a bitmap of their spellings in either
-// case says) costs one load and a test; one that is gives the literals'
-// offsets where it stands, each compared in full.
-type pairProbe struct {
+// litProbe finds literals (lower case) in a text, ASCII case aside, by
+// looking at a few of the text's bytes every few bytes only. With M the
+// length of the shortest literal, it looks at four bytes every M-3 (M of
+// four or more) or at two every M-1: any occurrence of a literal covers
+// exactly one such piece within its first M bytes, which is one of its own
+// pieces there. A probed piece that is none of them (a bitmap says, for
+// four bytes by a hash of them) costs a load and a test; one that is gives
+// the literals' offsets where it stands, each compared in full. Four bytes
+// say more than two: a pair of letters from a literal is in most words.
+type litProbe struct {
 	lits    [][]byte
-	stride  int                  // M-1
-	bits    [1 << 16 / 64]uint64 // the literals' pairs, each in every case its letters can take
+	letters [][]byte             // per literal, 0x20 where it holds a letter (foldMask)
+	quad    bool                 // four bytes a probe, else two
+	stride  int                  // M-3 or M-1
+	bits    [1 << 16 / 64]uint64 // two bytes: the literals' pairs, each in every case its letters can take; four: their hashes, case folded (fold4)
 	bucket  [probeBuckets + 1]uint16
-	entries []probeEntry // the pairs hashed to bucket b: entries[bucket[b]:bucket[b+1]]
+	entries []probeEntry // the pieces hashed to bucket b: entries[bucket[b]:bucket[b+1]]
 }
 
 type probeEntry struct {
-	pair uint16
-	at   uint16 // the pair's offset in the literal
-	lit  uint16 // the literal's index in lits
+	piece uint32 // two bytes as they are, or four case folded (fold4)
+	at    uint16 // the piece's offset in the literal
+	lit   uint16 // the literal's index in lits
 }
 
 const probeBuckets = 64
 
-func probeBucket(pair uint16) int { return int(uint32(pair)*0x9E3779B1>>26) & (probeBuckets - 1) }
+func probeBucket(piece uint32) int { return int(piece*0x9E3779B1>>26) & (probeBuckets - 1) }
 
-// newPairProbe returns the probe of lits (lower case, each of two bytes
-// or more), nil when they are too many for its tables.
-func newPairProbe(lits ...[]byte) *pairProbe {
-	p := &pairProbe{lits: lits}
+// fold4 folds four bytes' case as the probe compares them: bit 5 set in
+// each, which maps each upper-case ASCII letter to its lower case (and a
+// few other bytes onto others: the full comparison tells them apart).
+func fold4(x uint32) uint32 { return x | 0x20202020 }
+
+// hash4 is the bit of the probe's bitmap for four folded bytes.
+func hash4(x uint32) uint32 { return x * 0x9E3779B1 >> 16 }
+
+// newLitProbe returns the probe of lits (lower case, each of two bytes or
+// more), nil when they are too many for its tables.
+func newLitProbe(lits ...[]byte) *litProbe {
+	p := &litProbe{lits: lits}
+	for _, l := range lits {
+		p.letters = append(p.letters, foldMask(l))
+	}
 	m := len(lits[0])
 	for _, l := range lits {
 		m = min(m, len(l))
 	}
-	if m < 2 || len(lits) > 1<<16 || len(lits)*(m-1) >= 1<<16 {
+	width := 2
+	if m >= 4 {
+		width, p.quad = 4, true
+	}
+	if m < 2 || len(lits) > 1<<16 || len(lits)*(m-width+1) >= 1<<16 {
 		return nil
 	}
-	p.stride = m - 1
+	p.stride = m - width + 1
 	var by [probeBuckets][]probeEntry
 	for i, lit := range lits {
-		for j := 0; j+1 < m; j++ {
-			pair := uint16(lit[j]) | uint16(lit[j+1])<<8
-			for _, a := range cases(lit[j]) {
-				for _, c := range cases(lit[j+1]) {
-					spelt := uint16(a) | uint16(c)<<8
-					p.bits[spelt>>6] |= 1 << (spelt & 63)
+		for j := 0; j+width <= m; j++ {
+			var piece uint32
+			if p.quad {
+				piece = fold4(binary.LittleEndian.Uint32(lit[j:]))
+				h := hash4(piece)
+				p.bits[h>>6] |= 1 << (h & 63)
+			} else {
+				piece = uint32(lit[j]) | uint32(lit[j+1])<<8
+				for _, a := range cases(lit[j]) {
+					for _, c := range cases(lit[j+1]) {
+						spelt := uint16(a) | uint16(c)<<8
+						p.bits[spelt>>6] |= 1 << (spelt & 63)
+					}
 				}
 			}
-			b := probeBucket(pair)
-			by[b] = append(by[b], probeEntry{pair: pair, at: uint16(j), lit: uint16(i)})
+			b := probeBucket(piece)
+			by[b] = append(by[b], probeEntry{piece: piece, at: uint16(j), lit: uint16(i)})
 		}
 	}
 	for b := range by {
@@ -396,36 +422,58 @@ var lowerASCII = func() (t [256]byte) {
 }()
 
 // find reports whether text holds one of the literals, ASCII case aside.
-func (p *pairProbe) find(text []byte) bool { return p.mark(text, nil, nil) }
+func (p *litProbe) find(text []byte) bool { return p.mark(text, nil, nil) }
 
 // mark sets state[ids[i]] to 1 for each literal i the text holds, ASCII
 // case aside, and reports whether there was one; with a nil state it stops
 // at the first.
-func (p *pairProbe) mark(text []byte, state []int8, ids []int32) bool {
+func (p *litProbe) mark(text []byte, state []int8, ids []int32) bool {
 	found := false
 	stride := p.stride
+	if p.quad {
+		for q, n := stride-1, len(text)-3; q < n && q >= 0; q += stride {
+			piece := fold4(uint32(text[q]) | uint32(text[q+1])<<8 | uint32(text[q+2])<<16 | uint32(text[q+3])<<24)
+			if h := hash4(piece); p.bits[h>>6]&(1<<(h&63)) == 0 {
+				continue
+			}
+			if p.at(text, q, piece, state, ids, &found) {
+				return true
+			}
+		}
+		return found
+	}
 	for q, n := stride-1, len(text)-1; q < n && q >= 0; q += stride {
 		spelt := uint16(text[q]) | uint16(text[q+1])<<8
 		if p.bits[spelt>>6]&(1<<(spelt&63)) == 0 {
 			continue
 		}
-		pair := uint16(lowerASCII[byte(spelt)]) | uint16(lowerASCII[spelt>>8])<<8
-		b := probeBucket(pair)
-		for _, e := range p.entries[p.bucket[b]:p.bucket[b+1]] {
-			if e.pair != pair {
-				continue
-			}
-			lit := p.lits[e.lit]
-			start := q - int(e.at)
-			if start >= 0 && start+len(lit) <= len(text) && equalFold(text[start:start+len(lit)], lit) {
-				if state == nil {
-					return true
-				}
-				state[ids[e.lit]], found = 1, true
-			}
+		piece := uint32(lowerASCII[byte(spelt)]) | uint32(lowerASCII[spelt>>8])<<8
+		if p.at(text, q, piece, state, ids, &found) {
+			return true
 		}
 	}
 	return found
+}
+
+// at compares the literals that hold piece with the text where the piece
+// would put them, the piece at q: as mark, true when it may stop (state
+// nil, a literal found).
+func (p *litProbe) at(text []byte, q int, piece uint32, state []int8, ids []int32, found *bool) bool {
+	b := probeBucket(piece)
+	for _, e := range p.entries[p.bucket[b]:p.bucket[b+1]] {
+		if e.piece != piece {
+			continue
+		}
+		lit := p.lits[e.lit]
+		start := q - int(e.at)
+		if start >= 0 && start+len(lit) <= len(text) && equalFoldMask(text[start:start+len(lit)], lit, p.letters[e.lit]) {
+			if state == nil {
+				return true
+			}
+			state[ids[e.lit]], *found = 1, true
+		}
+	}
+	return false
 }
 
 // tuneSample is how many bytes of its sample Tune reads: enough for some
@@ -494,6 +542,37 @@ func equalFold(a, lower []byte) bool {
 			c += 'a' - 'A'
 		}
 		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// foldMask returns, for a lower-case literal, 0x20 where it holds an
+// ASCII letter and 0 elsewhere: the bits a text may differ from it by.
+func foldMask(lower []byte) []byte {
+	m := make([]byte, len(lower))
+	for i, c := range lower {
+		if 'a' <= c && c <= 'z' {
+			m[i] = 0x20
+		}
+	}
+	return m
+}
+
+// equalFoldMask is equalFold eight bytes at a time: a text byte equals
+// the literal's, or differs from a lower-case letter by bit 5 alone (its
+// upper case), which letters (foldMask) allows.
+func equalFoldMask(a, lower, letters []byte) bool {
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		d := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(lower[i:])
+		if d&^binary.LittleEndian.Uint64(letters[i:]) != 0 {
+			return false
+		}
+	}
+	for ; i < len(a); i++ {
+		if (a[i]^lower[i])&^letters[i] != 0 {
 			return false
 		}
 	}

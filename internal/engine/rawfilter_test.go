@@ -397,21 +397,22 @@ func TestPassPlainKeepsVerdicts(t *testing.T) {
 	}
 }
 
-// TestPairProbe checks the pair probe against a search of each of its
+// TestLitProbe checks the probe against a search of each of its
 // literals, one or several of different lengths, on texts made of pieces
 // of them, in both cases, cut and shifted, so that occurrences fall at
 // every offset from the probes.
-func TestPairProbe(t *testing.T) {
+func TestLitProbe(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, lits := range [][]string{
 		{"microsoft.compute/virtualmachines/runcommand/action"}, {"aaaaaaaaaaaaaaaaab"}, {"abcabcabcabcabcabcabd"}, {"0123456789abcdef"},
 		{"microsoft.keyvault/vaults/", "microsoft.storage/storageaccounts/write", "runcommand", "abcabcab"},
+		{"ab"}, {"abc", "de"}, {"a_b[", "x@y"}, {"_[@^"},
 	} {
 		var bs [][]byte
 		for _, l := range lits {
 			bs = append(bs, []byte(l))
 		}
-		p := newPairProbe(bs...)
+		p := newLitProbe(bs...)
 		found := 0
 		for range 3000 {
 			var b strings.Builder
@@ -539,5 +540,36 @@ func TestFirstProbeKeepsVerdicts(t *testing.T) {
 	}
 	if passed == 0 {
 		t.Fatal("no text passed: the test proves nothing")
+	}
+}
+
+// TestEqualFoldMask checks the eight-bytes-at-a-time comparison against
+// equalFold on literals and texts of every length up to 40 that differ in
+// case, in one byte, or in a byte's bit 5 where no letter is.
+func TestEqualFoldMask(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	alphabet := []byte("abcxyzABCXYZ019_[]{}@`^~./:-\"\\ \x80\xc4\xe2")
+	for range 20000 {
+		lit := make([]byte, r.IntN(41))
+		for i := range lit {
+			lit[i] = lowerASCII[alphabet[r.IntN(len(alphabet))]]
+		}
+		text := slices.Clone(lit)
+		for i := range text {
+			switch r.IntN(6) {
+			case 0:
+				text[i] ^= 0x20
+			case 1:
+				if 'a' <= text[i] && text[i] <= 'z' {
+					text[i] -= 'a' - 'A'
+				}
+			}
+		}
+		if len(text) > 0 && r.IntN(3) == 0 {
+			text[r.IntN(len(text))] = alphabet[r.IntN(len(alphabet))]
+		}
+		if got, want := equalFoldMask(text, lit, foldMask(lit)), equalFold(text, lit); got != want {
+			t.Fatalf("equalFoldMask(%q, %q) = %v, equalFold says %v", text, lit, got, want)
+		}
 	}
 }

@@ -818,25 +818,28 @@ func (p *PlainScan) Plain(from, to int) bool {
 }
 
 // nextHigh returns the offset of the first byte outside ASCII at or after
-// from, len(text) when there is none: 32 bytes a step, one test of their
-// top bits.
-func nextHigh(text []byte, from int) int {
+// from, len(text) when there is none (indexHigh).
+func nextHigh(text []byte, from int) int { return from + indexHigh(text[from:]) }
+
+// indexHighWords is indexHigh without assembly: 32 bytes a step, one test
+// of their four words OR-ed.
+func indexHighWords(b []byte) int {
 	const msb = 0x8080808080808080
-	i := from
-	for ; i+32 <= len(text); i += 32 {
-		w := text[i : i+32 : i+32]
+	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		w := b[i : i+32 : i+32]
 		x := binary.LittleEndian.Uint64(w) | binary.LittleEndian.Uint64(w[8:]) |
 			binary.LittleEndian.Uint64(w[16:]) | binary.LittleEndian.Uint64(w[24:])
 		if x&msb != 0 {
 			break
 		}
 	}
-	for ; i < len(text); i++ {
-		if text[i] >= 0x80 {
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
 			return i
 		}
 	}
-	return len(text)
+	return len(b)
 }
 
 // nextSpelling returns the offset of the first \u or \/ escape at or after

@@ -573,3 +573,33 @@ func TestEqualFoldMask(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexHigh checks indexHigh and indexHighWords (other machines') on
+// texts of every length up to 200 with one byte outside ASCII at every
+// place, or none.
+func TestIndexHigh(t *testing.T) {
+	for _, indexHigh := range []func([]byte) int{indexHigh, indexHighWords} {
+		testIndexHigh(t, indexHigh)
+	}
+}
+
+func testIndexHigh(t *testing.T, indexHigh func([]byte) int) {
+	for n := 0; n <= 200; n++ {
+		b := bytes.Repeat([]byte{'a'}, n)
+		if got := indexHigh(b); got != n {
+			t.Fatalf("indexHigh of %d ASCII bytes = %d", n, got)
+		}
+		for at := 0; at < n; at++ {
+			for _, c := range []byte{0x80, 0xc4, 0xff} {
+				b[at] = c
+				if n-at > 1 {
+					b[n-1] = 0xe2 // a later one must not win
+				}
+				if got := indexHigh(b[:n]); got != at {
+					t.Fatalf("indexHigh with %#x at %d of %d = %d", c, at, n, got)
+				}
+				b[at], b[n-1] = 'a', 'a'
+			}
+		}
+	}
+}

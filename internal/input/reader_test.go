@@ -402,6 +402,12 @@ func TestSkipValueLong(t *testing.T) {
 			if gok != wok || (gok && got != want) {
 				t.Fatalf("skipValue(%q, %d) = %d, %v; the byte loop gives %d, %v", b[:n], i, got, gok, want, wok)
 			}
+			if c := b[i]; c == '{' || c == '[' { // the walk other machines use throughout
+				got, gok = skipNestedFrom(b[:n], i+1, 1, false)
+				if gok != wok || (gok && got != want) {
+					t.Fatalf("skipNestedFrom(%q, %d) = %d, %v; the byte loop gives %d, %v", b[:n], i+1, got, gok, want, wok)
+				}
+			}
 		}
 	}
 	if long < 500 {

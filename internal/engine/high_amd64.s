@@ -1,0 +1,54 @@
+#include "textflag.h"
+
+// func indexHigh(b []byte) int
+TEXT ·indexHigh(SB), NOSPLIT, $0-32
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), BX
+	XORQ AX, AX
+
+by64:
+	LEAQ 64(AX), CX
+	CMPQ CX, BX
+	JA   by16
+	MOVOU (SI)(AX*1), X0
+	MOVOU 16(SI)(AX*1), X1
+	MOVOU 32(SI)(AX*1), X2
+	MOVOU 48(SI)(AX*1), X3
+	POR   X1, X0
+	POR   X3, X2
+	POR   X2, X0
+	PMOVMSKB X0, DX
+	TESTL DX, DX
+	JNZ   by16 // one of these 64 bytes: found 16 at a time
+	MOVQ  CX, AX
+	JMP   by64
+
+by16:
+	LEAQ 16(AX), CX
+	CMPQ CX, BX
+	JA   by1
+	MOVOU (SI)(AX*1), X0
+	PMOVMSKB X0, DX
+	TESTL DX, DX
+	JNZ   found
+	MOVQ  CX, AX
+	JMP   by16
+
+found:
+	BSFL DX, DX
+	ADDQ DX, AX
+	MOVQ AX, ret+24(FP)
+	RET
+
+by1:
+	CMPQ AX, BX
+	JAE  done
+	MOVBLZX (SI)(AX*1), DX
+	TESTB $0x80, DL
+	JNZ  done
+	INCQ AX
+	JMP  by1
+
+done:
+	MOVQ AX, ret+24(FP)
+	RET

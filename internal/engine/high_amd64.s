@@ -1,7 +1,7 @@
 #include "textflag.h"
 
-// func indexHigh(b []byte) int
-TEXT ·indexHigh(SB), NOSPLIT, $0-32
+// func indexHighSSE2(b []byte) int
+TEXT ·indexHighSSE2(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), BX
 	XORQ AX, AX
@@ -50,5 +50,55 @@ by1:
 	JMP  by1
 
 done:
+	MOVQ AX, ret+24(FP)
+	RET
+
+// func indexHighAVX2(b []byte) int
+TEXT ·indexHighAVX2(SB), NOSPLIT, $0-32
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), BX
+	XORQ AX, AX
+
+avx64:
+	LEAQ 64(AX), CX
+	CMPQ CX, BX
+	JA   avxtail
+	VMOVDQU (SI)(AX*1), Y0
+	VPOR 32(SI)(AX*1), Y0, Y1
+	VPMOVMSKB Y1, DX
+	TESTL DX, DX
+	JNZ  avxfound
+	MOVQ CX, AX
+	JMP  avx64
+
+avxfound:
+	// In the first 32 bytes, or else in the next 32.
+	VPMOVMSKB Y0, DX
+	TESTL DX, DX
+	JNZ  avxbit
+	ADDQ $32, AX
+	VMOVDQU (SI)(AX*1), Y0
+	VPMOVMSKB Y0, DX
+
+avxbit:
+	VZEROUPPER
+	BSFL DX, DX
+	ADDQ DX, AX
+	MOVQ AX, ret+24(FP)
+	RET
+
+avxtail:
+	VZEROUPPER
+	// The last bytes (fewer than 64) one at a time.
+avx1:
+	CMPQ AX, BX
+	JAE  avxdone
+	MOVBLZX (SI)(AX*1), DX
+	TESTB $0x80, DL
+	JNZ  avxdone
+	INCQ AX
+	JMP  avx1
+
+avxdone:
 	MOVQ AX, ret+24(FP)
 	RET

@@ -578,7 +578,7 @@ func TestEqualFoldMask(t *testing.T) {
 // texts of every length up to 200 with one byte outside ASCII at every
 // place, or none.
 func TestIndexHigh(t *testing.T) {
-	for _, indexHigh := range []func([]byte) int{indexHigh, indexHighWords} {
+	for _, indexHigh := range append(highKernels(), indexHigh, indexHighWords) {
 		testIndexHigh(t, indexHigh)
 	}
 }

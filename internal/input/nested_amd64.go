@@ -1,6 +1,10 @@
 package input
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"golang.org/x/sys/cpu"
+)
 
 // masks64 sets a bit, for each of the 64 bytes at p, in quote where the
 // byte is '"', in backslash where it is '\\', in open where it is '{' or
@@ -9,6 +13,13 @@ import "math/bits"
 //
 //go:noescape
 func masks64(p *byte) (quote, backslash, open, shut uint64)
+
+// masks64AVX2 is masks64 in two 32-byte steps, for machines with AVX2.
+//
+//go:noescape
+func masks64AVX2(p *byte) (quote, backslash, open, shut uint64)
+
+var hasAVX2 = cpu.X86.HasAVX2
 
 // skipNested returns the end of the object or array whose first byte
 // after the opening bracket is at i, 64 bytes a step: the running parity
@@ -20,7 +31,12 @@ func skipNested(b []byte, i int) (int, bool) {
 	depth := 1
 	var in uint64 // all ones when the step starts inside a string
 	for ; i+64 <= len(b); i += 64 {
-		quote, backslash, open, shut := masks64(&b[i])
+		var quote, backslash, open, shut uint64
+		if hasAVX2 {
+			quote, backslash, open, shut = masks64AVX2(&b[i])
+		} else {
+			quote, backslash, open, shut = masks64(&b[i])
+		}
 		if backslash != 0 {
 			break
 		}

@@ -39,6 +39,7 @@ type RawFilter struct {
 	// hold a literal too short for a probe to beat that search.
 	first    *litProbe
 	firstIDs []int32 // the literals first probes, by its index
+	must     int32   // a literal every condition needs (mustLiteral), -1 if none
 	tuned    bool    // Tune has chosen the anchors from the input
 }
 
@@ -144,7 +145,7 @@ func NewRawFilter(rules []*Rule, index string, origin match.Origin) *RawFilter {
 // match a document of one of the shapes made of it: the union of each
 // shape's raw filter, searched for in one pass.
 func NewLineFilter(rules []*Rule, shapes ...Shape) *RawFilter {
-	f := &RawFilter{}
+	f := &RawFilter{must: -1}
 	ids := map[string]int32{}
 	seen := map[string]bool{} // rules' conditions, each once
 	for _, sh := range shapes {
@@ -194,6 +195,7 @@ func NewLineFilter(rules []*Rule, shapes ...Shape) *RawFilter {
 	if len(f.lits) > fewLits {
 		f.first, f.firstIDs = firstProbe(f.lits, f.rules)
 	}
+	f.must = mustLiteral(f.lits, f.rules)
 	return f
 }
 
@@ -630,7 +632,12 @@ func (f *RawFilter) pass(raw []byte, scratch *RawScratch, plain bool) bool {
 	}
 	if len(f.lits) <= fewLits {
 		// The text as it is: each literal searched for with its case
-		// folded, only when a rule needs it.
+		// folded, only when a rule needs it; first the one every rule
+		// needs, if one is (the seed rule's operation name), which most
+		// texts lack.
+		if f.must >= 0 && !f.holds(raw, f.must) {
+			return !plain && foldsToASCII(raw)
+		}
 		return f.passLazy(raw, scratch) || (!plain && foldsToASCII(raw))
 	}
 	if f.first != nil {
@@ -706,11 +713,7 @@ func (f *RawFilter) lazy(text []byte, state []int8) bool {
 			for _, id := range group {
 				if state[id] == 0 {
 					state[id] = 2
-					if f.probes != nil && f.probes[id] != nil {
-						if f.probes[id].find(text) {
-							state[id] = 1
-						}
-					} else if indexFold(text, f.lits[id], f.anchors[id]) {
+					if f.holds(text, id) {
 						state[id] = 1
 					}
 				}
@@ -729,6 +732,35 @@ func (f *RawFilter) lazy(text []byte, state []int8) bool {
 		}
 	}
 	return false
+}
+
+// holds reports whether text holds literal id, ASCII case aside: by its
+// probe, if Tune gave it one, else by its anchor.
+func (f *RawFilter) holds(text []byte, id int32) bool {
+	if f.probes != nil && f.probes[id] != nil {
+		return f.probes[id].find(text)
+	}
+	return indexFold(text, f.lits[id], f.anchors[id])
+}
+
+// mustLiteral returns the literal that is a group of its own in every
+// condition (the longest, if several), -1 when there is none: a text
+// without it passes no condition.
+func mustLiteral(lits [][]byte, conds [][][]int32) int32 {
+	must := int32(-1)
+	for id := range lits {
+		every := len(conds) > 0
+		for _, cond := range conds {
+			if !slices.ContainsFunc(cond, func(g []int32) bool { return len(g) == 1 && g[0] == int32(id) }) {
+				every = false
+				break
+			}
+		}
+		if every && (must < 0 || len(lits[id]) > len(lits[must])) {
+			must = int32(id)
+		}
+	}
+	return must
 }
 
 // spells reports whether the JSON text uses a \u or \/ escape, which can

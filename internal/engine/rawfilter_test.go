@@ -603,3 +603,60 @@ func testIndexHigh(t *testing.T, indexHigh func([]byte) int) {
 		}
 	}
 }
+
+// TestMustLiteral checks which literal every condition needs, and that
+// searching for it first changes no verdict.
+func TestMustLiteral(t *testing.T) {
+	lits := [][]byte{[]byte("op/run"), []byte("succe"), []byte("azure.activitylogs"), []byte("longer-op/run")}
+	for _, c := range []struct {
+		conds [][][]int32
+		want  int32
+	}{
+		{[][][]int32{{{0}, {1}}, {{0}, {2}, {1, 1}}}, 0},
+		{[][][]int32{{{0}, {3}}, {{3}, {0}}}, 3}, // both needed: the longer
+		{[][][]int32{{{0, 3}}, {{0}}}, -1},       // a group of two is not a need
+		{[][][]int32{{{0}}, {{1}}}, -1},
+		{nil, -1},
+	} {
+		if got := mustLiteral(lits, c.conds); got != c.want {
+			t.Errorf("mustLiteral(%v) = %d, want %d", c.conds, got, c.want)
+		}
+	}
+	r := rand.New(rand.NewPCG(51, 52))
+	lit := func(l ...string) func(match.Origin) match.Prefilter {
+		return func(match.Origin) match.Prefilter { return match.Prefilter{Literals: l[:1], And: [][]string{l[1:]}} }
+	}
+	rules := []*Rule{{Prefilter: lit("microsoft.compute/virtualmachines/runcommand/action", "succe")},
+		{Prefilter: lit("microsoft.compute/virtualmachines/runcommand/action", "azure.activitylogs", "success")}}
+	with := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	if with.must < 0 {
+		t.Fatal("no literal every rule needs: the test proves nothing")
+	}
+	without := NewLineFilter(rules, Shape{Origin: ECSOrigin(nil)})
+	without.must = -1
+	words := []string{"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION", "microsoft.compute/virtualmachines/write", "Success", "succeeded", "azure.activitylogs", `\u0041`, "ſ", "x"}
+	passed := 0
+	var s1, s2 RawScratch
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(5) {
+			b.WriteString(words[r.IntN(len(words))] + " ")
+		}
+		text := []byte(b.String())
+		for _, plain := range []bool{true, false} {
+			if plain && (bytes.IndexByte(text, '\\') >= 0 || foldsToASCII(text)) {
+				continue // PassPlain is for plain texts only
+			}
+			got, want := with.pass(text, &s1, plain), without.pass(text, &s2, plain)
+			if got != want {
+				t.Fatalf("pass(%q, plain %v) = %v with the literal every rule needs first, %v without", text, plain, got, want)
+			}
+			if got {
+				passed++
+			}
+		}
+	}
+	if passed == 0 {
+		t.Fatal("no text passed: the test proves nothing")
+	}
+}

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"time"
 
@@ -43,6 +44,10 @@ type Rule struct {
 	Overrides Overrides
 
 	encoded map[string]json.RawMessage // constFields encoded, by Prepare
+	// template holds the fields every alert of the rule has the same
+	// (setRuleFields), by Prepare: Build clones it (one copy of the
+	// map's table) rather than setting them one by one.
+	template map[string]any
 }
 
 // constFields are the alert fields whose values are the rule's text and
@@ -75,6 +80,10 @@ func Prepare(r Rule) Rule {
 		}
 		r.encoded[f.key] = b
 	}
+	// Room for the event's fields and the alert's own (about 80 in all),
+	// which a clone keeps.
+	r.template = make(map[string]any, 128)
+	setRuleFields(r.template, &r)
 	return r
 }
 
@@ -102,8 +111,15 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 		space = "default"
 	}
 	// Kibana's fields (about 55) and the event's event.* and data_stream.*
-	// copied: sized for them at once, not grown on the way.
-	doc := make(map[string]any, len(ev.Doc)+80)
+	// copied: sized for them at once, not grown on the way. The rule's
+	// own fields come with the template, when Prepare made one.
+	var doc map[string]any
+	if r.template != nil {
+		doc = maps.Clone(r.template)
+	} else {
+		doc = make(map[string]any, len(ev.Doc)+80)
+		setRuleFields(doc, &r)
+	}
 	for k, v := range ev.Doc {
 		if strings.HasPrefix(k, "kibana") || strings.HasPrefix(k, "signal") || strings.HasPrefix(k, "threshold_result") || k == "_id" {
 			continue
@@ -122,11 +138,6 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	doc["@timestamp"] = now
 	set := func(k string, v any) { doc[k] = v }
 	set("kibana.alert.uuid", id)
-	set("kibana.alert.status", "active")
-	set("kibana.alert.workflow_status", "open")
-	set("kibana.alert.workflow_tags", []any{})
-	set("kibana.alert.workflow_assignee_ids", []any{})
-	set("kibana.alert.depth", 1)
 	set("kibana.alert.ancestors", []any{map[string]any{"id": ev.ID, "index": ev.Index, "type": "event", "depth": 0}})
 	severity := r.Overrides.severity(ev.Doc, r.Severity)
 	riskScore := r.Overrides.riskScore(ev.Doc, r.RiskScore)
@@ -137,16 +148,29 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	set("kibana.alert.start", now)
 	set("kibana.alert.last_detected", now)
 	set("kibana.alert.intended_timestamp", now)
-	set("kibana.alert.rule.execution.type", "scheduled")
 	if ts, ok := Lookup(ev.Doc, "@timestamp"); ok {
 		set("kibana.alert.original_time", ts)
 	}
+	set("kibana.alert.rule.name", name)
+	set("kibana.space_ids", []any{space})
+	return doc
+}
+
+// setRuleFields sets the alert fields that come from the rule alone, the
+// same in each of its alerts.
+func setRuleFields(doc map[string]any, r *Rule) {
+	set := func(k string, v any) { doc[k] = v }
+	set("kibana.alert.status", "active")
+	set("kibana.alert.workflow_status", "open")
+	set("kibana.alert.workflow_tags", []any{})
+	set("kibana.alert.workflow_assignee_ids", []any{})
+	set("kibana.alert.depth", 1)
+	set("kibana.alert.rule.execution.type", "scheduled")
 	if r.BuildingBlockType != "" {
 		set("kibana.alert.building_block_type", r.BuildingBlockType)
 	}
 	set("kibana.alert.rule.uuid", r.UUID)
 	set("kibana.alert.rule.rule_id", r.RuleID)
-	set("kibana.alert.rule.name", name)
 	set("kibana.alert.rule.type", r.Type)
 	typeID, category := "siem.queryRule", "Custom Query Rule"
 	switch r.Type {
@@ -178,7 +202,7 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 		if b, ok := r.encoded[f.key]; ok {
 			set(f.key, b)
 		} else {
-			set(f.key, f.value(&r))
+			set(f.key, f.value(r))
 		}
 	}
 	set("kibana.alert.rule.exceptions_list", []any{})
@@ -193,8 +217,6 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	if r.Params != nil {
 		set("kibana.alert.rule.parameters", r.Params)
 	}
-	set("kibana.space_ids", []any{space})
-	return doc
 }
 
 func strs(s []string) []any {

@@ -3,19 +3,7 @@
 // ancestors) and holds the sinks that deliver them.
 package alert
 
-import (
-	"fmt"
-	"sort"
-)
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+import "fmt"
 
 func scalarText(v any) string {
 	switch t := v.(type) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // ID is the alert id (kibana.alert.uuid) Kibana's detection engine gives an
@@ -60,7 +62,9 @@ func appendCanonical(b []byte, x any, path string) []byte {
 	case map[string]any:
 		b = append(b, '{')
 		first := true
-		for _, k := range sortedKeys(t) {
+		var buf [32]event.Pair
+		for _, p := range event.SortedPairs(buf[:], t) {
+			k := p.Key
 			if path == "" && (k == "event.ingested" || k == "event.original") ||
 				path == "event" && (k == "ingested" || k == "original") {
 				continue
@@ -81,7 +85,7 @@ func appendCanonical(b []byte, x any, path string) []byte {
 			if path == "" && (k == "event" || k == "") {
 				child = k
 			}
-			b = appendCanonical(b, t[k], child)
+			b = appendCanonical(b, p.Value, child)
 		}
 		return append(b, '}')
 	case []any:

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -45,24 +46,7 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 	case int64:
 		return strconv.AppendInt(b, t, 10), nil
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = AppendJSON(b, t[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, t)
 	case []any:
 		return appendArray(b, t)
 	case json.RawMessage: // already encoded, as this function does
@@ -88,6 +72,54 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+// Pair is a member of an object: its key and its value.
+type Pair struct {
+	Key   string
+	Value any
+}
+
+// SortedPairs returns m's members sorted by key, appended to buf[:0]: in
+// one pass over the map (no lookup of each key again), in the caller's
+// buffer when it is large enough (an array on its stack: alerts hold about
+// 60 keys, events a dozen a level).
+func SortedPairs(buf []Pair, m map[string]any) []Pair {
+	ps := buf[:0]
+	if len(m) > cap(buf) {
+		ps = make([]Pair, 0, len(m))
+	}
+	for k, v := range m {
+		ps = append(ps, Pair{k, v})
+	}
+	if len(ps) > 12 {
+		slices.SortFunc(ps, func(a, b Pair) int { return strings.Compare(a.Key, b.Key) })
+		return ps
+	}
+	for i := 1; i < len(ps); i++ { // a dozen at most: by insertion
+		for j := i; j > 0 && ps[j].Key < ps[j-1].Key; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	return ps
+}
+
+// appendObject appends m with its keys sorted.
+func appendObject(b []byte, m map[string]any) ([]byte, error) {
+	var buf [64]Pair
+	b = append(b, '{')
+	for i, p := range SortedPairs(buf[:], m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, p.Key)
+		b = append(b, ':')
+		var err error
+		if b, err = AppendJSON(b, p.Value); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
 }
 
 // appendFloat formats like encoding/json: the shortest representation,

@@ -3,6 +3,8 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -42,4 +44,30 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("%q: got %s want %s", s, got, want)
 		}
 	})
+}
+
+// TestAppendJSONSortsMembers checks objects of every size AppendJSON sorts
+// differently (by insertion up to a dozen keys, on the stack up to 64, on
+// the heap past that), with keys that share long prefixes, against
+// encoding/json.
+func TestAppendJSONSortsMembers(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for n := range 150 {
+		m := map[string]any{}
+		for len(m) < n {
+			k := []string{"kibana.alert.rule.", "kibana.alert.", "event.", "", "é"}[r.IntN(5)] + strconv.Itoa(r.IntN(1000))
+			if r.IntN(8) == 0 {
+				m[k] = map[string]any{strconv.Itoa(r.IntN(30)): "v", "a": 1.0, "Z": nil}
+			} else {
+				m[k] = k
+			}
+		}
+		got, err := AppendJSON(nil, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := stdEncode(m); !bytes.Equal(got, want) {
+			t.Fatalf("%d keys:\n got %s\nwant %s", n, got, want)
+		}
+	}
 }

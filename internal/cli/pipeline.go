@@ -401,6 +401,10 @@ func (w *worker) process(c *chunk) {
 
 // expand processes the records of one read record (an envelope's several).
 func (w *worker) expand(c *chunk, rec input.Record) {
+	if !input.Expands(rec) {
+		w.record(c, rec) // most lines: one record, as it is
+		return
+	}
 	w.items = input.AppendExpanded(w.items[:0], rec)
 	for _, x := range w.items {
 		if x.Err != nil {

@@ -266,6 +266,14 @@ func (r *Reader) nextLine() (Record, error) {
 	}
 }
 
+// Expands reports whether Expand would do more than give rec back: a line
+// of a deferring reader that looks like an envelope. The elements of
+// arrays and envelopes, and the objects of a document (whose reader told
+// envelopes apart), are never split again.
+func Expands(rec Record) bool {
+	return rec.Unchecked && rec.Index < 0 && rec.Col <= 0 && looksLikeEnvelope(rec.Data)
+}
+
 // Expand finishes what a deferred reader left undone on one record: a line
 // that looks like an envelope is validated and split into its elements
 // (bad elements come back as errors, in order, beside the good ones: see
@@ -277,9 +285,7 @@ func Expand(rec Record) []Item { return AppendExpanded(nil, rec) }
 // AppendExpanded is Expand appending to items: with a slice kept between
 // calls, a record that is no envelope costs no allocation.
 func AppendExpanded(items []Item, rec Record) []Item {
-	// The elements of arrays and envelopes, and the objects of a document
-	// (whose reader told envelopes apart), are never split again.
-	if !rec.Unchecked || rec.Index >= 0 || rec.Col > 0 || !looksLikeEnvelope(rec.Data) {
+	if !Expands(rec) {
 		return append(items, Item{Record: rec})
 	}
 	// The elements go straight into items (no slice of them per line);
@@ -534,6 +540,9 @@ func trimSpace(b []byte) []byte {
 // one; eachElement splits only such a line. A few bytes looked at, for
 // every line read.
 func looksLikeEnvelope(b []byte) bool {
+	if len(b) > 2 && b[0] == '{' && b[1] == '"' && b[2] != 'r' && b[2] != 'v' {
+		return false // no blanks, as most lines are written, and another key
+	}
 	return FirstKeyIs(b, `"records"`) || FirstKeyIs(b, `"value"`)
 }
 

@@ -1,15 +1,15 @@
 #include "textflag.h"
 
-// func indexHighSSE2(b []byte) int
-TEXT ·indexHighSSE2(SB), NOSPLIT, $0-32
+// func highChunksSSE2(b []byte) int
+TEXT ·highChunksSSE2(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), BX
+	ANDQ $~63, BX // whole 64-byte chunks only
 	XORQ AX, AX
 
-by64:
-	LEAQ 64(AX), CX
-	CMPQ CX, BX
-	JA   by16
+sse64:
+	CMPQ AX, BX
+	JAE  sseout
 	MOVOU (SI)(AX*1), X0
 	MOVOU 16(SI)(AX*1), X1
 	MOVOU 32(SI)(AX*1), X2
@@ -19,60 +19,45 @@ by64:
 	POR   X2, X0
 	PMOVMSKB X0, DX
 	TESTL DX, DX
-	JNZ   by16 // one of these 64 bytes: found 16 at a time
-	MOVQ  CX, AX
-	JMP   by64
+	JNZ   sse16
+	ADDQ  $64, AX
+	JMP   sse64
 
-by16:
-	LEAQ 16(AX), CX
-	CMPQ CX, BX
-	JA   by1
+sse16: // the chunk holds one: which 16 bytes first
 	MOVOU (SI)(AX*1), X0
 	PMOVMSKB X0, DX
 	TESTL DX, DX
-	JNZ   found
-	MOVQ  CX, AX
-	JMP   by16
+	JNZ   ssebit
+	ADDQ  $16, AX
+	JMP   sse16
 
-found:
+ssebit:
 	BSFL DX, DX
 	ADDQ DX, AX
+
+sseout:
 	MOVQ AX, ret+24(FP)
 	RET
 
-by1:
-	CMPQ AX, BX
-	JAE  done
-	MOVBLZX (SI)(AX*1), DX
-	TESTB $0x80, DL
-	JNZ  done
-	INCQ AX
-	JMP  by1
-
-done:
-	MOVQ AX, ret+24(FP)
-	RET
-
-// func indexHighAVX2(b []byte) int
-TEXT ·indexHighAVX2(SB), NOSPLIT, $0-32
+// func highChunksAVX2(b []byte) int
+TEXT ·highChunksAVX2(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), BX
+	ANDQ $~63, BX
 	XORQ AX, AX
 
 avx64:
-	LEAQ 64(AX), CX
-	CMPQ CX, BX
-	JA   avxtail
+	CMPQ AX, BX
+	JAE  avxout
 	VMOVDQU (SI)(AX*1), Y0
 	VPOR 32(SI)(AX*1), Y0, Y1
 	VPMOVMSKB Y1, DX
 	TESTL DX, DX
 	JNZ  avxfound
-	MOVQ CX, AX
+	ADDQ $64, AX
 	JMP  avx64
 
-avxfound:
-	// In the first 32 bytes, or else in the next 32.
+avxfound: // in the first 32 bytes, or else in the next 32
 	VPMOVMSKB Y0, DX
 	TESTL DX, DX
 	JNZ  avxbit
@@ -81,24 +66,10 @@ avxfound:
 	VPMOVMSKB Y0, DX
 
 avxbit:
-	VZEROUPPER
 	BSFL DX, DX
 	ADDQ DX, AX
-	MOVQ AX, ret+24(FP)
-	RET
 
-avxtail:
+avxout:
 	VZEROUPPER
-	// The last bytes (fewer than 64) one at a time.
-avx1:
-	CMPQ AX, BX
-	JAE  avxdone
-	MOVBLZX (SI)(AX*1), DX
-	TESTB $0x80, DL
-	JNZ  avxdone
-	INCQ AX
-	JMP  avx1
-
-avxdone:
 	MOVQ AX, ret+24(FP)
 	RET

@@ -102,6 +102,7 @@ type fastDoc struct {
 	ends          []int32       // endTable's
 	toks          []int32       // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
 	endsReady     bool          // ends is for rec
+	ascii         bool          // check found every string of rec plain: rec is valid UTF-8
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
 	url           urlFields     // putURI's
@@ -119,6 +120,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.rec = raw
 	f.endsReady = false
+	f.ascii = false
 	f.toks = f.toks[:0]
 	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]
@@ -293,7 +295,7 @@ func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
 // needed (or notActivity is set).
 func (f *fastDoc) activity(strict bool) bool {
 	raw := f.raw
-	if !utf8.Valid(raw) {
+	if !f.ascii && !utf8.Valid(raw) {
 		return false // the decoder turns invalid bytes into U+FFFD its own way
 	}
 	var top [len(fastKeys)]span

@@ -1,5 +1,7 @@
 package azure
 
+import "math/bits"
+
 // A record a caller has not checked is checked by the writer's first walk
 // (Doc.Check): the walk that notes where every value ends also follows
 // JSON's grammar as internal/event's scanner does, so that the record is
@@ -137,8 +139,7 @@ func (f *fastDoc) check() bool {
 // notes it (with plainEnd when its text is plain), and whether the
 // string is valid: no control character, valid escapes.
 func checkString(raw []byte, i int) (end int32, plain, ok bool) {
-	e, plain := stringEndPlain(raw, i)
-	if plain {
+	if e := plainStringEnd(raw, i); e >= 0 {
 		return int32(e) | plainEnd, true, true
 	}
 	// Rare: the text has escapes, control characters or bytes above
@@ -172,6 +173,33 @@ func checkString(raw []byte, i int) (end int32, plain, ok bool) {
 		}
 	}
 	return 0, false, false
+}
+
+// plainStringEnd returns the offset after the string token at raw[i]
+// when its text is plain (printable ASCII without a backslash: what
+// noteString marks plainEnd), else -1. Eight bytes at a time: the lowest
+// mark of the word's quotes, backslashes, control bytes and bytes above
+// 0x7f is exact, so the string is plain when it is a quote.
+func plainStringEnd(raw []byte, i int) int {
+	j := i + 1
+	for ; j+8 <= len(raw); j += 8 {
+		w := word(raw, j)
+		if m := byteIs(w, '"') | byteIs(w, '\\') | byteBelow(w, 0x20) | w&swarHi; m != 0 {
+			if j += bits.TrailingZeros64(m) >> 3; raw[j] == '"' {
+				return j + 1
+			}
+			return -1
+		}
+	}
+	for ; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '"':
+			return j + 1
+		case c < 0x20 || c >= 0x80 || c == '\\':
+			return -1
+		}
+	}
+	return -1
 }
 
 // hasWord reports whether raw holds word at i.

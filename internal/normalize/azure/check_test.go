@@ -109,3 +109,24 @@ func FuzzCheck(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkOne(t, b) })
 }
+
+// TestPlainStringEnd: plainStringEnd ends a string where stringEndPlain
+// does when that calls it plain, and refuses the others, with the odd
+// byte at every place of a word.
+func TestPlainStringEnd(t *testing.T) {
+	for _, odd := range []string{"", `"`, `\\`, `\"`, "\x00", "\x1f", " ", "~", "\x7f", "\x80", "é", "\xff"} {
+		for n := range 20 {
+			for m := range 12 {
+				s := `"` + strings.Repeat("a", n) + odd + strings.Repeat("b", m) + `"` + strings.Repeat(",", m%3)
+				e, plain := stringEndPlain([]byte(s), 0)
+				want := -1
+				if plain {
+					want = e
+				}
+				if got := plainStringEnd([]byte(s), 0); got != want {
+					t.Fatalf("%q: plainStringEnd %d, stringEndPlain %d %v", s, got, e, plain)
+				}
+			}
+		}
+	}
+}

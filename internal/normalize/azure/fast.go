@@ -306,7 +306,7 @@ func (f *fastDoc) activity(strict bool) bool {
 	}
 	good := true
 	f.members(raw, i, func(k []byte, v span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			good = false // an escaped key may spell one of ours
 			return false
 		}
@@ -468,7 +468,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	var auth, claims span
 	hasAuth, hasClaims := false, false
 	f.members(raw, v.s, func(k []byte, x span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			ok = false
 			return false
 		}
@@ -493,7 +493,7 @@ func (f *fastDoc) identityFast(v span) bool {
 		var action, scope, evidence span
 		hasA, hasS, hasE := false, false, false
 		f.members(raw, auth.s, func(k []byte, x span) bool {
-			if bytes.IndexByte(k, '\\') >= 0 {
+			if f.escaped(k) {
 				ok = false
 				return false
 			}
@@ -523,7 +523,7 @@ func (f *fastDoc) identityFast(v span) bool {
 			seen := f.seen[:0]
 			principal := ""
 			f.members(raw, evidence.s, func(k []byte, x span) bool {
-				if bytes.IndexByte(k, '\\') >= 0 {
+				if f.escaped(k) {
 					ok = false
 					return false
 				}
@@ -558,7 +558,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	rest := f.tmp[:0]
 	seen := f.seen[:0]
 	f.members(raw, claims.s, func(k []byte, x span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			ok = false
 			return false
 		}
@@ -756,7 +756,7 @@ func (f *fastDoc) str(v span, present bool) (string, bool) {
 
 // key decodes an object key (its bytes between the quotes).
 func (f *fastDoc) key(k []byte) (string, bool) {
-	if bytes.IndexByte(k, '\\') < 0 {
+	if !f.escaped(k) {
 		if len(k) == 0 {
 			return "", true
 		}

@@ -1,7 +1,6 @@
 package azure
 
 import (
-	"bytes"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -457,7 +456,7 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	base := len(f.kvs)
 	ok := true
 	f.members(raw, v.s, func(k []byte, x span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			ok = false
 			return false
 		}

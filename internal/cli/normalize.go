@@ -82,7 +82,6 @@ func runNormalize(env *Env, args []string) int {
 			// would, then normalized from that walk); the documents go
 			// one after the other into the chunk's buffer (one reused
 			// allocation, not one a record).
-			defer w.raw.Release()
 			if err := w.raw.Read(rec.Data); err != nil {
 				// The scan's own error, from the same scanner.
 				w.ev.Reset(rec.Data)

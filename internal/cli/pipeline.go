@@ -368,7 +368,7 @@ type worker struct {
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
 	checks   bool                                        // see pipeline.checks
-	raw      normalize.Record                            // a raw record read once (readRaw, normalize's step)
+	raw      normalize.Record                            // the last raw record read (readRaw, normalize's step)
 	opName   event.FieldID                               // the top-level operationName of raw Azure records
 	geoip    *geoip.Databases
 	geoipECS bool
@@ -529,8 +529,7 @@ func (w *worker) mayBeRaw(b []byte) bool {
 // follow as after the scan. false: it is not raw, or the walk cannot tell;
 // the caller scans it.
 func (w *worker) readRaw(c *chunk, rec input.Record) bool {
-	r := &w.raw
-	defer r.Release()
+	r := &w.raw // kept from one record to the next, with its writer
 	if err := r.Read(rec.Data); err != nil {
 		// The scan's own error (the same, from the same scanner).
 		w.ev.Reset(rec.Data)
@@ -581,7 +580,6 @@ func (w *worker) normalizeRaw(c *chunk, rec input.Record, r *normalize.Record) b
 	opts := normalize.Options{Strict: true, GeoIP: w.geoip}
 	if r != nil {
 		c.docs, _, err = r.Append(c.docs, normalize.AzureActivity, opts)
-		r.Release()
 	} else {
 		opts.Valid = true
 		c.docs, _, err = normalize.Append(c.docs, rec.Data, normalize.AzureActivity, opts)

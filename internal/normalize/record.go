@@ -10,8 +10,9 @@ import (
 // does, reads its top-level keys and notes where its values end, which
 // the byte-level writers then read. It stands for scanning the record,
 // then calling Append with Options.Valid (a scan and a walk). The zero
-// Record is ready; Read it, and Release it before its record's bytes
-// change.
+// Record is ready; Read it, and Read it again or Release it before its
+// record's bytes change (it keeps its writer from one record to the next,
+// as Release does not).
 type Record struct {
 	raw []byte
 	d   azure.Doc
@@ -23,8 +24,13 @@ type Record struct {
 // record is not one JSON object; r is then not to be used until read
 // again.
 func (r *Record) Read(raw []byte) error {
-	r.Release()
-	d := azure.NewDoc(raw)
+	d := r.d
+	if d == (azure.Doc{}) {
+		d = azure.NewDoc(raw)
+	} else {
+		d.Reset(raw)
+	}
+	r.raw, r.d, r.t = nil, d, top{}
 	if !d.Check() {
 		// Not JSON, or more than the walk notes: the scanner judges, and
 		// gives the fault's offset and message.
@@ -34,16 +40,16 @@ func (r *Record) Read(raw []byte) error {
 		ev.Reset(nil)
 		scanPool.Put(ev)
 		if err != nil {
-			d.Release()
 			return err
 		}
 	}
-	r.raw, r.d = raw, d
+	r.raw = raw
 	r.t = readDocTop(raw, d)
 	return nil
 }
 
-// Release lets go of the record read (Read does it too).
+// Release lets go of the record read and gives the writer back to the
+// pool; r is ready to Read again.
 func (r *Record) Release() {
 	if r.d != (azure.Doc{}) {
 		r.d.Release()

@@ -31,6 +31,10 @@ func (d Doc) Check() bool {
 	return false
 }
 
+// Reset readies d for another record, as NewDoc does, keeping its
+// writer (no trip through the pool).
+func (d Doc) Reset(raw []byte) { d.f.reset(raw) }
+
 // Release gives the writer back; d is not to be used after.
 func (d Doc) Release() {
 	if d.f == nil {

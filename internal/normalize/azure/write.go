@@ -138,6 +138,12 @@ func (f *fastDoc) putValue(path string, v span, t xform) bool {
 // path must take the record.
 func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 	s = len(f.arena)
+	if raw := f.raw; v.e-v.s > 2 && raw[v.s] == '"' && f.plainNoted(raw, v.s) {
+		// The commonest value, a plain string no rule changes: copied
+		// as it is (canonT's way, without its calls).
+		f.arena = append(f.arena, raw[v.s:v.e]...)
+		return s, false, true
+	}
 	out, empty, ok := f.canonT(f.arena, v, t)
 	if !ok {
 		return s, false, false

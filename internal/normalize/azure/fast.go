@@ -926,7 +926,8 @@ func elements(raw []byte, v span, fn func(x span) bool) {
 }
 
 func skipWS(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+	// One comparison for the common byte, which is no blank.
+	for i < len(raw) && raw[i] <= ' ' && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
 		i++
 	}
 	return i

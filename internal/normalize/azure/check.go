@@ -1,6 +1,9 @@
 package azure
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // A record a caller has not checked is checked by the writer's first walk
 // (Doc.Check): the walk that notes where every value ends also follows
@@ -182,6 +185,22 @@ func checkString(raw []byte, i int) (end int32, plain, ok bool) {
 // 0x7f is exact, so the string is plain when it is a quote.
 func plainStringEnd(raw []byte, i int) int {
 	j := i + 1
+	if wordAccess {
+		p := unsafe.Pointer(unsafe.SliceData(raw))
+		for ; j+8 <= len(raw); j += 8 {
+			w := *(*uint64)(unsafe.Add(p, j)) // j+8 <= len(raw); little-endian as word
+			q := w ^ (swarLo * '"')
+			b := w ^ (swarLo * '\\')
+			// Quotes, backslashes, then control bytes and bytes above
+			// 0x7f: (w-0x20s)&^w | w is (w-0x20s) | w.
+			if m := ((q-swarLo)&^q | (b-swarLo)&^b | (w - swarLo*0x20) | w) & swarHi; m != 0 {
+				if j += bits.TrailingZeros64(m) >> 3; raw[j] == '"' {
+					return j + 1
+				}
+				return -1
+			}
+		}
+	}
 	for ; j+8 <= len(raw); j += 8 {
 		w := word(raw, j)
 		if m := byteIs(w, '"') | byteIs(w, '\\') | byteBelow(w, 0x20) | w&swarHi; m != 0 {

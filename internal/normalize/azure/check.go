@@ -39,23 +39,26 @@ func (f *fastDoc) check() bool {
 	defer func() { f.endStack = stack[:0] }()
 	i = skipWS(raw, i+1)
 	first := true // i is just after an opening bracket, else after a comma
+	obj := true   // the innermost container is an object
 	for {
 		if i >= len(raw) {
 			return false
 		}
-		obj := raw[stack[len(stack)-1]] == '{'
 		if c := raw[i]; !first || c != '}' && c != ']' {
 			// A member's key and colon, or an element: then its value.
 			if obj {
 				if raw[i] != '"' {
 					return false
 				}
-				e, plain, ok := checkString(raw, i)
-				if !ok {
-					return false
+				e := int32(plainStringEnd(raw, i)) | plainEnd
+				if e < 0 {
+					var plain, ok bool
+					if e, plain, ok = checkString(raw, i); !ok {
+						return false
+					}
+					ascii = ascii && plain
 				}
 				t[i] = e
-				ascii = ascii && plain
 				f.toks = append(f.toks, int32(i))
 				i = skipWS(raw, int(e&^plainEnd))
 				if i >= len(raw) || raw[i] != ':' {
@@ -71,15 +74,18 @@ func (f *fastDoc) check() bool {
 					return false
 				}
 				stack = append(stack, int32(i))
-				i, first = skipWS(raw, i+1), true
+				i, first, obj = skipWS(raw, i+1), true, c == '{'
 				continue
 			case '"':
-				e, plain, ok := checkString(raw, i)
-				if !ok {
-					return false
+				e := int32(plainStringEnd(raw, i)) | plainEnd
+				if e < 0 {
+					var plain, ok bool
+					if e, plain, ok = checkString(raw, i); !ok {
+						return false
+					}
+					ascii = ascii && plain
 				}
 				t[i] = e
-				ascii = ascii && plain
 				f.toks = append(f.toks, int32(i))
 				i = int(e &^ plainEnd)
 			case 't':
@@ -134,6 +140,7 @@ func (f *fastDoc) check() bool {
 				f.ascii = ascii
 				return true
 			}
+			obj = raw[stack[len(stack)-1]] == '{'
 		}
 	}
 }

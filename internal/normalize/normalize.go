@@ -313,12 +313,7 @@ func normalizeDoc(d azure.Doc, known *top, dst []byte, appending bool, raw []byt
 // to the general path.
 func appendFast(d azure.Doc, dst []byte, appending bool, raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
 	if !opts.Valid {
-		ev := scanPool.Get().(*event.Event)
-		ev.Reset(raw)
-		err := ev.Err()
-		ev.Reset(nil)
-		scanPool.Put(ev)
-		if err != nil {
+		if err := scanErr(raw); err != nil {
 			return nil, nil, true, fmt.Errorf("not a JSON object: %w", err)
 		}
 	}
@@ -383,6 +378,17 @@ var (
 // scanPool holds events for validating records before the byte-level
 // path.
 var scanPool = sync.Pool{New: func() any { return event.New(nil, nil) }}
+
+// scanErr is the error internal/event's scanner finds in raw, nil when
+// raw is one JSON object.
+func scanErr(raw []byte) error {
+	ev := scanPool.Get().(*event.Event)
+	ev.Reset(raw)
+	err := ev.Err()
+	ev.Reset(nil)
+	scanPool.Put(ev)
+	return err
+}
 
 // outPool holds the buffers documents are written in before they are
 // copied out at their size.

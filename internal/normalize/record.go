@@ -1,9 +1,6 @@
 package normalize
 
-import (
-	"github.com/vigil-project/vigil/internal/event"
-	"github.com/vigil-project/vigil/internal/normalize/azure"
-)
+import "github.com/vigil-project/vigil/internal/normalize/azure"
 
 // Record is a record its caller has not checked, read once for
 // normalizing: one walk checks that it is JSON as internal/event's scanner
@@ -34,12 +31,7 @@ func (r *Record) Read(raw []byte) error {
 	if !d.Check() {
 		// Not JSON, or more than the walk notes: the scanner judges, and
 		// gives the fault's offset and message.
-		ev := scanPool.Get().(*event.Event)
-		ev.Reset(raw)
-		err := ev.Err()
-		ev.Reset(nil)
-		scanPool.Put(ev)
-		if err != nil {
+		if err := scanErr(raw); err != nil {
 			return err
 		}
 	}

@@ -40,79 +40,76 @@ func (f *fastDoc) check() bool {
 	i = skipWS(raw, i+1)
 	first := true // i is just after an opening bracket, else after a comma
 	obj := true   // the innermost container is an object
+loop:
 	for {
 		if i >= len(raw) {
 			return false
 		}
 		if c := raw[i]; !first || c != '}' && c != ']' {
 			// A member's key and colon, or an element: then its value.
-			if obj {
-				if raw[i] != '"' {
+			key := obj
+			for {
+				c := raw[i]
+				if key && c != '"' {
 					return false
 				}
-				e := int32(plainStringEnd(raw, i)) | plainEnd
-				if e < 0 {
-					var plain, ok bool
-					if e, plain, ok = checkString(raw, i); !ok {
+				switch c {
+				case '{', '[':
+					if len(stack) >= maxCheckDepth {
 						return false
 					}
-					ascii = ascii && plain
+					stack = append(stack, int32(i))
+					i, first, obj = skipWS(raw, i+1), true, c == '{'
+					continue loop
+				case '"':
+					e := int32(plainStringEnd(raw, i)) | plainEnd
+					if e < 0 {
+						var plain, ok bool
+						if e, plain, ok = checkString(raw, i); !ok {
+							return false
+						}
+						ascii = ascii && plain
+					}
+					t[i] = e
+					f.toks = append(f.toks, int32(i))
+					i = int(e &^ plainEnd)
+				case 't':
+					if !hasWord(raw, i, "true") {
+						return false
+					}
+					t[i] = int32(i + 4)
+					i += 4
+				case 'f':
+					if !hasWord(raw, i, "false") {
+						return false
+					}
+					t[i] = int32(i + 5)
+					i += 5
+				case 'n':
+					if !hasWord(raw, i, "null") {
+						return false
+					}
+					t[i] = int32(i + 4)
+					i += 4
+				default:
+					e := numberEnd(raw, i)
+					if e < 0 {
+						return false
+					}
+					t[i] = int32(e)
+					i = e
 				}
-				t[i] = e
-				f.toks = append(f.toks, int32(i))
-				i = skipWS(raw, int(e&^plainEnd))
-				if i >= len(raw) || raw[i] != ':' {
+				if !key {
+					break
+				}
+				// The key's colon, then its value.
+				if i = skipWS(raw, i); i >= len(raw) || raw[i] != ':' {
 					return false
 				}
 				if i = skipWS(raw, i+1); i >= len(raw) {
 					return false
 				}
-			}
-			switch c := raw[i]; c {
-			case '{', '[':
-				if len(stack) >= maxCheckDepth {
-					return false
-				}
-				stack = append(stack, int32(i))
-				i, first, obj = skipWS(raw, i+1), true, c == '{'
-				continue
-			case '"':
-				e := int32(plainStringEnd(raw, i)) | plainEnd
-				if e < 0 {
-					var plain, ok bool
-					if e, plain, ok = checkString(raw, i); !ok {
-						return false
-					}
-					ascii = ascii && plain
-				}
-				t[i] = e
-				f.toks = append(f.toks, int32(i))
-				i = int(e &^ plainEnd)
-			case 't':
-				if !hasWord(raw, i, "true") {
-					return false
-				}
-				t[i] = int32(i + 4)
-				i += 4
-			case 'f':
-				if !hasWord(raw, i, "false") {
-					return false
-				}
-				t[i] = int32(i + 5)
-				i += 5
-			case 'n':
-				if !hasWord(raw, i, "null") {
-					return false
-				}
-				t[i] = int32(i + 4)
-				i += 4
-			default:
-				e := numberEnd(raw, i)
-				if e < 0 {
-					return false
-				}
-				t[i] = int32(e)
-				i = e
+				key = false
 			}
 		}
 		// After a value (or at the end of an empty container): a comma

@@ -164,14 +164,19 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 
 func (f *fastDoc) putString(path, v string) {
 	s := len(f.arena)
-	if f.plainText(v) {
-		f.arena = append(f.arena, '"')
-		f.arena = append(f.arena, v...)
-		f.arena = append(f.arena, '"')
-	} else {
-		f.arena = appendJSONString(f.arena, v)
-	}
+	f.arena = f.appendText(f.arena, v)
 	f.put(path, s)
+}
+
+// appendText appends v as appendJSONString does: copied as it is when
+// plainText vouches for it (no escape to look for).
+func (f *fastDoc) appendText(dst []byte, v string) []byte {
+	if f.plainText(v) {
+		dst = append(dst, '"')
+		dst = append(dst, v...)
+		return append(dst, '"')
+	}
+	return appendJSONString(dst, v)
 }
 
 // plainText reports whether v is the text of a string token of the
@@ -238,7 +243,7 @@ func (f *fastDoc) putList(path string, vs []string) {
 		if i > 0 {
 			f.arena = append(f.arena, ',')
 		}
-		f.arena = appendJSONString(f.arena, v)
+		f.arena = f.appendText(f.arena, v)
 	}
 	f.arena = append(f.arena, ']')
 	f.put(path, s)

@@ -222,7 +222,7 @@ func (f *fastDoc) putRelated(r *related, compact bool) {
 			f.arena = append(f.arena, ',')
 		}
 		n++
-		f.arena = appendJSONString(f.arena, v)
+		f.arena = f.appendText(f.arena, v)
 	}
 	f.arena = append(f.arena, ']')
 	if n == 0 && !r.keep {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/bench/gen"
+	"github.com/vigil-project/vigil/internal/geoip/geoiptest"
 )
 
 // rawReadLines are lines around the hunt's raw path (readRaw): raw
@@ -107,6 +108,11 @@ func TestReadRawIsScan(t *testing.T) {
 		{"normalize"},
 		{"normalize", "--source", "azure"},
 	}
+	// With GeoIP databases raw records take the writers' general path.
+	city, asn := geoiptest.Documentation(t, dir)
+	sets = append(sets,
+		[]string{"hunt", "--format", "ndjson", "--progress=false", "--geoip-db", city, "--geoip-db", asn, "--geoip-ecs"},
+		[]string{"normalize", "--geoip-db", city, "--geoip-db", asn})
 	if _, err := os.Stat(azureRules); err == nil {
 		sets = append(sets, []string{"hunt", "--format", "ndjson", "--progress=false", "--rules", azureRules})
 	} else {

@@ -68,8 +68,6 @@ func runNormalize(env *Env, args []string) int {
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
-	valid := opts
-	valid.Valid = true
 	docBufs := make(chan []byte, runtime.GOMAXPROCS(0)*4+1) // chunks' document buffers, to write into again
 	batchGC()
 	w := bufio.NewWriter(env.Stdout)
@@ -78,11 +76,18 @@ func runNormalize(env *Env, args []string) int {
 	// The hunt's pipeline: blocks of lines cut, validated and normalized
 	// on every core, written back in input order.
 	pl := &pipeline{
-		env: env, cmd: "normalize", jobs: runtime.GOMAXPROCS(0), plan: event.NewPlan(),
-		record: func(_ *worker, c *chunk, rec input.Record) {
-			// The pipeline has checked the record is valid JSON; the
-			// documents go one after the other into the chunk's buffer
-			// (one reused allocation, not one a record).
+		env: env, cmd: "normalize", jobs: runtime.GOMAXPROCS(0), plan: event.NewPlan(), checks: true,
+		record: func(w *worker, c *chunk, rec input.Record) {
+			// The record is read once (checked as the pipeline's scan
+			// would, then normalized from that walk); the documents go
+			// one after the other into the chunk's buffer (one reused
+			// allocation, not one a record).
+			if err := w.raw.Read(rec.Data); err != nil {
+				// The scan's own error, from the same scanner.
+				w.ev.Reset(rec.Data)
+				w.bad(c, rec, w.ev.Err())
+				return
+			}
 			if c.docs == nil {
 				select {
 				case c.docs = <-docBufs:
@@ -94,7 +99,7 @@ func runNormalize(env *Env, args []string) int {
 			}
 			var warnings []string
 			var err error
-			c.docs, warnings, err = normalize.Append(c.docs, rec.Data, src, valid)
+			c.docs, warnings, err = w.raw.Append(c.docs, src, opts)
 			if err == nil {
 				// One document a line: the chunk's documents are
 				// written in one go, as they are.

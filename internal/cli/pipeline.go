@@ -97,6 +97,9 @@ type pipeline struct {
 	// record, when set, replaces what workers do with each valid record
 	// (hunt's: normalize if raw, evaluate): normalize's and search's step.
 	record func(w *worker, c *chunk, rec input.Record)
+	// checks tells that record checks each record itself (normalize's,
+	// with the worker's normalize.Record): workers do not scan it first.
+	checks bool
 	// coverage, when set, receives what the events offered the rules (the
 	// workers' coverages merged at the end of run).
 	coverage *engine.Coverage
@@ -138,7 +141,7 @@ func (p *pipeline) run(paths []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), outs: p.outs, docBufs: p.docBufs, cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, geoip: p.geoip, geoipECS: p.geoipECS}
+			w := &worker{eval: p.eval, ev: event.New(nil, p.plan), outs: p.outs, docBufs: p.docBufs, cmd: p.cmd, explain: p.explain, azure: p.azure, lines: p.lines, opName: opName, do: p.record, checks: p.checks && !scanEveryRecord, geoip: p.geoip, geoipECS: p.geoipECS}
 			if p.eval != nil {
 				// The worker's own: the events its matches hold are
 				// copied into its arena.
@@ -364,6 +367,8 @@ type worker struct {
 	ops      opScan                                      // over the chunk's block, for namesOperation
 	items    []input.Item                                // the records of the record being expanded
 	do       func(w *worker, c *chunk, rec input.Record) // see pipeline.record
+	checks   bool                                        // see pipeline.checks
+	raw      normalize.Record                            // the last raw record read (readRaw, normalize's step)
 	opName   event.FieldID                               // the top-level operationName of raw Azure records
 	geoip    *geoip.Databases
 	geoipECS bool
@@ -428,12 +433,19 @@ func (w *worker) record(c *chunk, rec input.Record) {
 			// key is @timestamp, as Elastic's ingest writes them, is
 			// taken for ECS without the search of its whole text (raw
 			// Azure records have no @timestamp): this is only a count.
-			if w.azure != nil && !input.FirstKeyIs(rec.Data, `"@timestamp"`) && w.namesOperation(rec.Data) {
+			if w.azure != nil && w.mayBeRaw(rec.Data) {
 				cov.NoteSkipped(w.azure.IndexOf(rec.Data))
 			} else {
 				cov.Unparsed++
 			}
 		}
+		return
+	}
+	if w.checks {
+		w.do(w, c, rec)
+		return
+	}
+	if w.do == nil && !scanEveryRecord && w.mayBeRaw(rec.Data) && w.readRaw(c, rec) {
 		return
 	}
 	w.ev.Reset(rec.Data)
@@ -448,6 +460,11 @@ func (w *worker) record(c *chunk, rec input.Record) {
 	if !w.toECS(c, rec) {
 		return
 	}
+	w.evaluate(c, rec)
+}
+
+// evaluate evaluates the event w.ev holds, the document of rec.
+func (w *worker) evaluate(c *chunk, rec input.Record) {
 	var err error
 	w.ms, err = w.eval.Evaluate(w.ev, w.ms[:0])
 	if err != nil {
@@ -495,16 +512,70 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 	}
 	if w.azure != nil {
 		if pass, index := w.azure.PassIndex(rec.Data, &w.scratch); !pass {
-			c.events++ // checked and counted, not normalized
-			if w.eval != nil && w.eval.Coverage != nil {
-				w.eval.Coverage.NoteSkipped(index)
-			}
+			w.skipRaw(c, index)
 			return false
 		}
 	}
+	return w.normalizeRaw(c, rec, nil)
+}
+
+// scanEveryRecord, set by tests, has every record scanned as an event
+// first (no readRaw, no step that checks records itself): the path whose
+// verdicts and messages readRaw's must repeat.
+var scanEveryRecord bool
+
+// mayBeRaw reports whether the text b may be a raw Azure record: its
+// first key is not @timestamp (as Elastic's ingest writes documents) and
+// it holds operationName's key.
+func (w *worker) mayBeRaw(b []byte) bool {
+	return !input.FirstKeyIs(b, `"@timestamp"`) && w.namesOperation(b)
+}
+
+// readRaw takes a record that may be a raw Azure record through one walk
+// (normalize.Record) instead of the event scan: the walk checks it as the
+// scan does and, when the record is raw (a top-level operationName, as
+// toECS tells it), the raw filter, the normalizer and the evaluation
+// follow as after the scan. false: it is not raw, or the walk cannot tell;
+// the caller scans it.
+func (w *worker) readRaw(c *chunk, rec input.Record) bool {
+	r := &w.raw // kept from one record to the next, with its writer
+	if err := r.Read(rec.Data); err != nil {
+		// The scan's own error (the same, from the same scanner).
+		w.ev.Reset(rec.Data)
+		w.bad(c, rec, w.ev.Err())
+		return true
+	}
+	if has, sure := r.Operation(); !has || !sure {
+		return false
+	}
+	if w.azure != nil {
+		if pass, index := w.azure.PassStream(rec.Data, r.Stream(), &w.scratch); !pass {
+			w.skipRaw(c, index)
+			return true
+		}
+	}
+	if w.normalizeRaw(c, rec, r) {
+		w.evaluate(c, rec)
+	}
+	return true
+}
+
+// skipRaw counts a raw record the raw filter passed over (checked, not
+// normalized): its document would have gone to index.
+func (w *worker) skipRaw(c *chunk, index string) {
+	c.events++
+	if w.eval != nil && w.eval.Coverage != nil {
+		w.eval.Coverage.NoteSkipped(index)
+	}
+}
+
+// normalizeRaw leaves w.ev on the ECS document of the raw record rec,
+// read by r when r is set (else checked by the event scan). false: a
+// problem, reported.
+func (w *worker) normalizeRaw(c *chunk, rec input.Record, r *normalize.Record) bool {
 	// The document goes into the chunk's buffer (one allocation reused,
 	// not one a record), where it lives as long as the record's own
-	// bytes; record checked the record is valid JSON.
+	// bytes.
 	if c.docs == nil {
 		select {
 		case c.docs = <-w.docBufs:
@@ -515,7 +586,13 @@ func (w *worker) toECS(c *chunk, rec input.Record) bool {
 	}
 	start := len(c.docs)
 	var err error
-	c.docs, _, err = normalize.Append(c.docs, rec.Data, normalize.AzureActivity, normalize.Options{Strict: true, GeoIP: w.geoip, Valid: true})
+	opts := normalize.Options{Strict: true, GeoIP: w.geoip}
+	if r != nil {
+		c.docs, _, err = r.Append(c.docs, normalize.AzureActivity, opts)
+	} else {
+		opts.Valid = true
+		c.docs, _, err = normalize.Append(c.docs, rec.Data, normalize.AzureActivity, opts)
+	}
 	if err == nil {
 		w.ev.Reset(c.docs[start:len(c.docs):len(c.docs)])
 		err = w.ev.Err()

@@ -45,7 +45,12 @@ func (f *AzureRawFilter) Pass(raw []byte, scratch *RawScratch) bool {
 
 // PassIndex is Pass, and the index the record's document goes to.
 func (f *AzureRawFilter) PassIndex(raw []byte, scratch *RawScratch) (pass bool, index string) {
-	s := normalize.StreamOf(raw)
+	return f.PassStream(raw, normalize.StreamOf(raw), scratch)
+}
+
+// PassStream is PassIndex for a record whose stream s the caller knows
+// (normalize.Record.Stream: StreamOf without another walk of the record).
+func (f *AzureRawFilter) PassStream(raw []byte, s azure.Stream, scratch *RawScratch) (pass bool, index string) {
 	if s < 0 || int(s) >= azure.Streams {
 		return true, "" // not normalized: the normalizer reports it
 	}

@@ -22,7 +22,14 @@ func FuzzNormalize(f *testing.F) {
 	f.Add([]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","tenantId":"t","properties":{"timeGenerated":"2026-01-01T00:00:00Z","httpMethod":"PATCH","httpStatusCode":204,"requestUri":"https://graph.windows.net/v2/t/servicePrincipals/x?a=1","roles":"a , b","scopes":"s t","issuedAt":"1/1/2026 1:00:00 AM","clientAuthMethod":"1","_IsBillable":"TRUE","userId":"u","appId":"a"}}`))
 	f.Add([]byte(`{"category":"kube-audit","operationName":"x","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"},"EventProperties":"{}"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		valid := event.New(raw, nil).Err() == nil
+		scanErr := event.New(raw, nil).Err()
+		valid := scanErr == nil
+		// A Record checks the record as the scanner does, with its error.
+		var r Record
+		defer r.Release()
+		if err := r.Read(raw); (err == nil) != valid || err != nil && err.Error() != scanErr.Error() {
+			t.Fatalf("Record.Read: %v, scanner: %v", err, scanErr)
+		}
 		for _, src := range []Source{Auto, AzureActivity, Azure, AzureSignIn, AzureAudit, AzureIdentityProtection, AzureGraph, AzureAADGraph, AzurePlatform} {
 			out, _, err := Normalize(raw, src, Options{})
 			if valid {
@@ -34,6 +41,13 @@ func FuzzNormalize(f *testing.F) {
 					got, _, gotErr := Normalize(raw, src, Options{Strict: strict, Valid: true})
 					if (gotErr != nil) != (wantErr != nil) || string(got) != string(want) {
 						t.Fatalf("%v (strict %v): checked record normalized otherwise:\nvalid: %s %v\nelse:  %s %v", src, strict, got, gotErr, want, wantErr)
+					}
+					if err := r.Read(raw); err != nil {
+						t.Fatal(err)
+					}
+					got, _, gotErr = r.Append(nil, src, Options{Strict: strict})
+					if (gotErr != nil) != (wantErr != nil) || string(got) != string(want) {
+						t.Fatalf("%v (strict %v): Record normalized otherwise:\nRecord: %s %v\nelse:   %s %v", src, strict, got, gotErr, want, wantErr)
 					}
 				}
 			}

@@ -124,7 +124,9 @@ func Detect(raw []byte) Source { return readTop(raw).source() }
 // top is what Normalize reads of a record's top-level keys, in one pass.
 type top struct {
 	op, resourceID, time, eventTimestamp, ecs bool
-	category, Category                        int // the value's offset, -1 if absent
+	category, Category                        int  // the value's offset, -1 if absent
+	ops, opAt                                 int  // operationName keys, the last one's value offset
+	escaped                                   bool // some key is spelt with escapes (it may spell one of these)
 }
 
 func readTop(raw []byte) top { return readTopWith(raw, eachTopKey) }
@@ -137,6 +139,8 @@ func readTopWith(raw []byte, each func(raw []byte, fn func(key []byte, valueAt i
 		switch string(k) {
 		case "operationName":
 			t.op = true
+			t.ops++
+			t.opAt = v
 		case "resourceId":
 			t.resourceID = true
 		case "time":
@@ -149,6 +153,8 @@ func readTopWith(raw []byte, each func(raw []byte, fn func(key []byte, valueAt i
 			t.Category = v
 		case "@timestamp", "event", "data_stream", "ecs", "event.dataset", "event.action":
 			t.ecs = true
+		default:
+			t.escaped = t.escaped || bytes.IndexByte(k, '\\') >= 0
 		}
 		return true
 	})
@@ -199,22 +205,38 @@ func Append(dst, raw []byte, src Source, opts Options) (out []byte, warnings []s
 // normalize is Normalize (appending false: the document is returned in
 // its own allocation, or the record itself) and Append.
 func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
-	strict := opts.Strict
-	var t top
-	read := false
 	// A record the caller checked is walked once: the byte-level writer
 	// reads the ends of values the walk of its keys noted.
 	var d azure.Doc
-	readTop := readTop
 	if opts.Valid && opts.GeoIP == nil {
 		d = azure.NewDoc(raw)
 		defer d.Release()
-		readTop = func(raw []byte) top {
-			return readTopWith(raw, func(_ []byte, fn func([]byte, int) bool) { d.EachTopKey(fn) })
-		}
+	}
+	return normalizeDoc(d, nil, dst, appending, raw, src, opts)
+}
+
+// readDocTop is readTop with d's walk of the keys.
+func readDocTop(raw []byte, d azure.Doc) top {
+	return readTopWith(raw, func(_ []byte, fn func([]byte, int) bool) { d.EachTopKey(fn) })
+}
+
+// normalizeDoc is normalize with the record's writer d (zero: none) and,
+// when known, its top-level keys.
+func normalizeDoc(d azure.Doc, known *top, dst []byte, appending bool, raw []byte, src Source, opts Options) (out []byte, warnings []string, err error) {
+	strict := opts.Strict
+	var t top
+	read := false
+	readTop := readTop
+	switch {
+	case known != nil:
+		t, read = *known, true
+	case d != (azure.Doc{}):
+		readTop = func(raw []byte) top { return readDocTop(raw, d) }
 	}
 	if src == Auto {
-		t, read = readTop(raw), true
+		if !read {
+			t, read = readTop(raw), true
+		}
 		src, strict = t.source(), true
 	}
 	st, named := streamSources[src]
@@ -291,12 +313,7 @@ func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options)
 // to the general path.
 func appendFast(d azure.Doc, dst []byte, appending bool, raw []byte, t top, st azure.Stream, opts Options, strict bool) (out []byte, warnings []string, done bool, err error) {
 	if !opts.Valid {
-		ev := scanPool.Get().(*event.Event)
-		ev.Reset(raw)
-		err := ev.Err()
-		ev.Reset(nil)
-		scanPool.Put(ev)
-		if err != nil {
+		if err := scanErr(raw); err != nil {
 			return nil, nil, true, fmt.Errorf("not a JSON object: %w", err)
 		}
 	}
@@ -361,6 +378,17 @@ var (
 // scanPool holds events for validating records before the byte-level
 // path.
 var scanPool = sync.Pool{New: func() any { return event.New(nil, nil) }}
+
+// scanErr is the error internal/event's scanner finds in raw, nil when
+// raw is one JSON object.
+func scanErr(raw []byte) error {
+	ev := scanPool.Get().(*event.Event)
+	ev.Reset(raw)
+	err := ev.Err()
+	ev.Reset(nil)
+	scanPool.Put(ev)
+	return err
+}
 
 // outPool holds the buffers documents are written in before they are
 // copied out at their size.

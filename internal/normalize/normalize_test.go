@@ -38,35 +38,7 @@ func TestDetect(t *testing.T) {
 // each stream, ECS, unknown, broken, routed nowhere), and leaves dst as
 // it was on error.
 func TestAppendIsNormalize(t *testing.T) {
-	recs := [][]byte{
-		[]byte(`{"@timestamp":"2026-01-01T00:00:00Z","event":{"action":"x"}}`),
-		[]byte(`{"a":1}`),
-		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"AzureFirewallNetworkRule"}`),
-		[]byte(`{"operationName":"X","time":"bad","category":"SignInLogs"}`),
-		[]byte(`{"operationName":"X",`),
-		[]byte(`{"category":"AuditLogs","operationName":"Add user","time":"2026-01-01T00:00:00Z","properties":{"result":"success","targetResources":[{"id":"u"}]}}`),
-		[]byte(`{"category":"kube-audit","operationName":"X","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"}}`),
-		// Blanks, escaped keys, repeated and null categories: the walk of
-		// a checked record's keys (Options.Valid, azure.Doc) must read
-		// what eachTopKey does.
-		[]byte(" {\n \"category\" : \"SignInLogs\" ,\t\"operationName\":\"Sign-in activity\", \"time\" :\"2026-01-01T00:00:00Z\",\"properties\": { \"userId\" : \"u\" , \"a\":[ 1 , {\"b\" : \"c\\\"\"} ] } } "),
-		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"AuditLogs","category":"SignInLogs","properties":{"ipAddress":"192.0.2.1"}}`),
-		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":null,"Category":"AuditLogs","properties":{"result":"failure"}}`),
-		[]byte(`{"operation\u004eame":"X","time":"2026-01-01T00:00:00Z","category":"SignInLogs"}`),
-		[]byte(`{"operationName":"X","resourceId":"/subscriptions/s/resourceGroups/r","c\u0061tegory":"AuditLogs","category":"Administrative","x":{"category":"SignInLogs"}}`),
-		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"SignIn\u004cogs"}`),
-		// AAD Graph: taken by its byte-level writer, declined (a time in
-		// no format, a repeated key, an escaped key), routed by category.
-		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"timeGenerated":"bad","httpMethod":"GET"}}`),
-		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"httpMethod":"GET","httpMethod":"PUT","requestUri":"/v2/t/users"}}`),
-		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"http\u004dethod":"GET"}}`),
-		[]byte(` { "category" : "AzureADGraphActivityLogs" , "operationName" : "AAD Graph Activity" , "time" : "2026-01-01T00:00:00Z" , "properties" : { "httpMethod" : "DELETE" , "requestUri" : "/v2/t/applications/a" , "roles" : "a , b" } } `),
-	}
-	recs = append(recs, benchRecords(3)...)
-	recs = append(recs, aadGraphBenchRecords(6)...)
-	for _, raw := range sampleRecords(t) {
-		recs = append(recs, raw)
-	}
+	recs := appendCases(t)
 	prefix := []byte("held|")
 	for _, raw := range recs {
 		for _, src := range []Source{Auto, Azure, AzureActivity, AzureSignIn, AzureAudit, AzureAADGraph, AzurePlatform, ECS} {
@@ -95,6 +67,40 @@ func TestAppendIsNormalize(t *testing.T) {
 			}
 		}
 	}
+}
+
+// appendCases are records of every source and kind (raw Azure of each
+// stream, ECS, unknown, broken, routed nowhere), the sample's and the
+// benchmarks' records among them.
+func appendCases(t testing.TB) [][]byte {
+	recs := [][]byte{
+		[]byte(`{"@timestamp":"2026-01-01T00:00:00Z","event":{"action":"x"}}`),
+		[]byte(`{"a":1}`),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"AzureFirewallNetworkRule"}`),
+		[]byte(`{"operationName":"X","time":"bad","category":"SignInLogs"}`),
+		[]byte(`{"operationName":"X",`),
+		[]byte(`{"category":"AuditLogs","operationName":"Add user","time":"2026-01-01T00:00:00Z","properties":{"result":"success","targetResources":[{"id":"u"}]}}`),
+		[]byte(`{"category":"kube-audit","operationName":"X","time":"2026-01-01T00:00:00Z","properties":{"log":"{\"verb\":\"get\"}"}}`),
+		// Blanks, escaped keys, repeated and null categories: the walk of
+		// a checked record's keys (Options.Valid, azure.Doc) must read
+		// what eachTopKey does.
+		[]byte(" {\n \"category\" : \"SignInLogs\" ,\t\"operationName\":\"Sign-in activity\", \"time\" :\"2026-01-01T00:00:00Z\",\"properties\": { \"userId\" : \"u\" , \"a\":[ 1 , {\"b\" : \"c\\\"\"} ] } } "),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"AuditLogs","category":"SignInLogs","properties":{"ipAddress":"192.0.2.1"}}`),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":null,"Category":"AuditLogs","properties":{"result":"failure"}}`),
+		[]byte(`{"operation\u004eame":"X","time":"2026-01-01T00:00:00Z","category":"SignInLogs"}`),
+		[]byte(`{"operationName":"X","resourceId":"/subscriptions/s/resourceGroups/r","c\u0061tegory":"AuditLogs","category":"Administrative","x":{"category":"SignInLogs"}}`),
+		[]byte(`{"operationName":"X","time":"2026-01-01T00:00:00Z","category":"SignIn\u004cogs"}`),
+		// AAD Graph: taken by its byte-level writer, declined (a time in
+		// no format, a repeated key, an escaped key), routed by category.
+		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"timeGenerated":"bad","httpMethod":"GET"}}`),
+		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"httpMethod":"GET","httpMethod":"PUT","requestUri":"/v2/t/users"}}`),
+		[]byte(`{"category":"AzureADGraphActivityLogs","operationName":"AAD Graph Activity","time":"2026-01-01T00:00:00Z","properties":{"http\u004dethod":"GET"}}`),
+		[]byte(` { "category" : "AzureADGraphActivityLogs" , "operationName" : "AAD Graph Activity" , "time" : "2026-01-01T00:00:00Z" , "properties" : { "httpMethod" : "DELETE" , "requestUri" : "/v2/t/applications/a" , "roles" : "a , b" } } `),
+	}
+	recs = append(recs, benchRecords(3)...)
+	recs = append(recs, aadGraphBenchRecords(6)...)
+	recs = append(recs, sampleRecords(t)...)
+	return recs
 }
 
 // sampleRecords returns the records of the bundled sample

@@ -15,7 +15,8 @@ import (
 // makes over each line of a raw file (bench/run's azure-raw*.ndjson,
 // named by VIGIL_BENCH_RAW; skipped without it): the baseline's scan of
 // the line, the envelope split, the pipeline's validating scan of each
-// record, and the writer (Append with Options.Valid). Each sub-benchmark
+// record, the writer (Append with Options.Valid), and the validating
+// writer that stands for the last two (Record). Each sub-benchmark
 // reports ns per record, so that they add up to the command's CPU per
 // record (reading and writing aside) and compare with the scan's.
 // VIGIL_BENCH_LINES sets how many lines are read (20,000 by default).
@@ -81,6 +82,28 @@ func BenchmarkPasses(b *testing.B) {
 			for _, r := range records {
 				var err error
 				if buf, _, err = Append(buf, r, Auto, Options{Valid: true}); err != nil {
+					b.Fatal(err)
+				}
+				if len(buf) > 8<<20 {
+					buf = buf[:0]
+				}
+			}
+		}
+		per(b, len(records))
+	})
+	b.Run("record", func(b *testing.B) {
+		// The command's path now: validate and append in one walk.
+		var buf []byte
+		var rec Record
+		defer rec.Release()
+		for b.Loop() {
+			buf = buf[:0]
+			for _, r := range records {
+				if err := rec.Read(r); err != nil {
+					b.Fatal(err)
+				}
+				var err error
+				if buf, _, err = rec.Append(buf, Auto, Options{}); err != nil {
 					b.Fatal(err)
 				}
 				if len(buf) > 8<<20 {

@@ -17,6 +17,24 @@ func NewDoc(raw []byte) Doc {
 	return Doc{f}
 }
 
+// Check reads the record, not known to be valid, once: it reports
+// whether it is one JSON object that internal/event's scanner accepts,
+// and notes where every value ends for the walks that follow. false when
+// it is not, or when the record is too large to be noted so (over
+// 1 MiB): the scanner is then the judge, and d reads the record as NewDoc
+// does (unchecked, for the caller to use once the scanner accepted it).
+func (d Doc) Check() bool {
+	if d.f.check() {
+		return true
+	}
+	d.f.reset(d.f.rec)
+	return false
+}
+
+// Reset readies d for another record, as NewDoc does, keeping its
+// writer (no trip through the pool).
+func (d Doc) Reset(raw []byte) { d.f.reset(raw) }
+
 // Release gives the writer back; d is not to be used after.
 func (d Doc) Release() {
 	if d.f == nil {
@@ -54,7 +72,7 @@ func (d Doc) AppendStream(dst []byte, s Stream, opts Options) (out []byte, warni
 		out, warnings, ok, notActivity := d.AppendActivity(dst, opts, false)
 		return out, warnings, ok && !notActivity
 	}
-	if opts.GeoIP != nil || !utf8.Valid(d.f.raw) {
+	if opts.GeoIP != nil || !d.f.ascii && !utf8.Valid(d.f.raw) {
 		return dst, nil, false
 	}
 	return d.f.appendStream(dst, s, opts)

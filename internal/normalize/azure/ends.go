@@ -1,6 +1,9 @@
 package azure
 
-import "unsafe"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // The writers walk a record's objects level by level (the record's keys,
 // then properties' members, then an object of properties...), and each
@@ -161,4 +164,14 @@ func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
 			i = skipWS(raw, i+1)
 		}
 	}
+}
+
+// escaped reports whether the text k of a key holds a backslash: without
+// a search when k lies in the record and check found every string of the
+// record plain.
+func (f *fastDoc) escaped(k []byte) bool {
+	if f.ascii && uintptr(unsafe.Pointer(unsafe.SliceData(k)))-uintptr(unsafe.Pointer(unsafe.SliceData(f.rec))) < uintptr(len(f.rec)) {
+		return false
+	}
+	return bytes.IndexByte(k, '\\') >= 0
 }

@@ -102,6 +102,7 @@ type fastDoc struct {
 	ends          []int32       // endTable's
 	toks          []int32       // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
 	endsReady     bool          // ends is for rec
+	ascii         bool          // check found every string of rec plain: rec is valid UTF-8
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
 	url           urlFields     // putURI's
@@ -119,6 +120,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.rec = raw
 	f.endsReady = false
+	f.ascii = false
 	f.toks = f.toks[:0]
 	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]
@@ -162,14 +164,19 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 
 func (f *fastDoc) putString(path, v string) {
 	s := len(f.arena)
-	if f.plainText(v) {
-		f.arena = append(f.arena, '"')
-		f.arena = append(f.arena, v...)
-		f.arena = append(f.arena, '"')
-	} else {
-		f.arena = appendJSONString(f.arena, v)
-	}
+	f.arena = f.appendText(f.arena, v)
 	f.put(path, s)
+}
+
+// appendText appends v as appendJSONString does: copied as it is when
+// plainText vouches for it (no escape to look for).
+func (f *fastDoc) appendText(dst []byte, v string) []byte {
+	if f.plainText(v) {
+		dst = append(dst, '"')
+		dst = append(dst, v...)
+		return append(dst, '"')
+	}
+	return appendJSONString(dst, v)
 }
 
 // plainText reports whether v is the text of a string token of the
@@ -236,7 +243,7 @@ func (f *fastDoc) putList(path string, vs []string) {
 		if i > 0 {
 			f.arena = append(f.arena, ',')
 		}
-		f.arena = appendJSONString(f.arena, v)
+		f.arena = f.appendText(f.arena, v)
 	}
 	f.arena = append(f.arena, ']')
 	f.put(path, s)
@@ -293,7 +300,7 @@ func (f *fastDoc) begin(s Stream, opts Options, strip bool) {
 // needed (or notActivity is set).
 func (f *fastDoc) activity(strict bool) bool {
 	raw := f.raw
-	if !utf8.Valid(raw) {
+	if !f.ascii && !utf8.Valid(raw) {
 		return false // the decoder turns invalid bytes into U+FFFD its own way
 	}
 	var top [len(fastKeys)]span
@@ -304,7 +311,7 @@ func (f *fastDoc) activity(strict bool) bool {
 	}
 	good := true
 	f.members(raw, i, func(k []byte, v span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			good = false // an escaped key may spell one of ours
 			return false
 		}
@@ -466,7 +473,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	var auth, claims span
 	hasAuth, hasClaims := false, false
 	f.members(raw, v.s, func(k []byte, x span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			ok = false
 			return false
 		}
@@ -491,7 +498,7 @@ func (f *fastDoc) identityFast(v span) bool {
 		var action, scope, evidence span
 		hasA, hasS, hasE := false, false, false
 		f.members(raw, auth.s, func(k []byte, x span) bool {
-			if bytes.IndexByte(k, '\\') >= 0 {
+			if f.escaped(k) {
 				ok = false
 				return false
 			}
@@ -521,7 +528,7 @@ func (f *fastDoc) identityFast(v span) bool {
 			seen := f.seen[:0]
 			principal := ""
 			f.members(raw, evidence.s, func(k []byte, x span) bool {
-				if bytes.IndexByte(k, '\\') >= 0 {
+				if f.escaped(k) {
 					ok = false
 					return false
 				}
@@ -556,7 +563,7 @@ func (f *fastDoc) identityFast(v span) bool {
 	rest := f.tmp[:0]
 	seen := f.seen[:0]
 	f.members(raw, claims.s, func(k []byte, x span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			ok = false
 			return false
 		}
@@ -754,7 +761,7 @@ func (f *fastDoc) str(v span, present bool) (string, bool) {
 
 // key decodes an object key (its bytes between the quotes).
 func (f *fastDoc) key(k []byte) (string, bool) {
-	if bytes.IndexByte(k, '\\') < 0 {
+	if !f.escaped(k) {
 		if len(k) == 0 {
 			return "", true
 		}
@@ -924,7 +931,8 @@ func elements(raw []byte, v span, fn func(x span) bool) {
 }
 
 func skipWS(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+	// One comparison for the common byte, which is no blank.
+	for i < len(raw) && raw[i] <= ' ' && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
 		i++
 	}
 	return i

@@ -229,6 +229,15 @@ func checkOriginalTokens(t *testing.T, rec string, taken bool) {
 		if part, ok := f.appendOriginalTokens([]byte("pre")); ok && !bytes.Equal(part, want) {
 			t.Fatalf("appendOriginalTokens(%q, %v) after a partial walk = %s, want %s", rec, strip, part, want)
 		}
+		// After the check (the pipelines' walk), which notes numbers
+		// and literals too.
+		f.reset(raw)
+		if f.check() {
+			f.stripOriginal = strip
+			if got, ok := f.appendOriginalTokens([]byte("pre")); ok && !bytes.Equal(got, want) {
+				t.Fatalf("appendOriginalTokens(%q, %v) after the check = %s, want %s", rec, strip, got, want)
+			}
+		}
 		plain := !strings.Contains(rec, `""`) && !strings.ContainsAny(rec, "\\\t\n\u00e9\u2028")
 		if taken && plain && !ok && len(f.toks) > 0 {
 			t.Fatalf("appendOriginalTokens(%q, %v) declined", rec, strip)

@@ -1,7 +1,6 @@
 package azure
 
 import (
-	"bytes"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -139,6 +138,12 @@ func (f *fastDoc) putValue(path string, v span, t xform) bool {
 // path must take the record.
 func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 	s = len(f.arena)
+	if raw := f.raw; v.e-v.s > 2 && raw[v.s] == '"' && f.plainNoted(raw, v.s) {
+		// The commonest value, a plain string no rule changes: copied
+		// as it is (canonT's way, without its calls).
+		f.arena = append(f.arena, raw[v.s:v.e]...)
+		return s, false, true
+	}
 	out, empty, ok := f.canonT(f.arena, v, t)
 	if !ok {
 		return s, false, false
@@ -217,7 +222,7 @@ func (f *fastDoc) putRelated(r *related, compact bool) {
 			f.arena = append(f.arena, ',')
 		}
 		n++
-		f.arena = appendJSONString(f.arena, v)
+		f.arena = f.appendText(f.arena, v)
 	}
 	f.arena = append(f.arena, ']')
 	if n == 0 && !r.keep {
@@ -457,7 +462,7 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	base := len(f.kvs)
 	ok := true
 	f.members(raw, v.s, func(k []byte, x span) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
+		if f.escaped(k) {
 			ok = false
 			return false
 		}

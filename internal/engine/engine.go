@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/event"
@@ -479,6 +480,18 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 			}
 			s := v.String()
 			if p.fold {
+				var buf [128]byte
+				if h, ok := foldASCIIHead(&buf, s, p.lens[len(p.lens)-1]); ok {
+					for _, n := range p.lens {
+						if n > len(h) {
+							break
+						}
+						if b := p.rules[string(h[:n])]; b != nil {
+							hit = b.eval(ev, index, hit, tried)
+						}
+					}
+					continue
+				}
 				s = match.FoldCase(s)
 			}
 			for _, n := range p.lens {
@@ -530,6 +543,28 @@ func (b *bucket) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits
 		hit = try(en, ev, index, hit, tried)
 	}
 	return hit
+}
+
+// foldASCIIHead lowers into buf the head of s a prefix key of at most n
+// bytes reads, when it is ASCII: the head of match.FoldCase(s), without
+// allocating (a Windows path has capitals). ok is false when the head is
+// not ASCII or longer than buf.
+func foldASCIIHead(buf *[128]byte, s string, n int) (head []byte, ok bool) {
+	if n > len(buf) {
+		return nil, false
+	}
+	h := s[:min(n, len(s))]
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if c >= utf8.RuneSelf {
+			return nil, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(h)], true
 }
 
 // lookupFolded finds the bucket of a value folded as match.FoldCase folds

@@ -322,6 +322,8 @@ func TestEvalPrefixKeys(t *testing.T) {
 		rule("users", starts(true, `c:\users\`), Requirement{Field: "process.executable", Values: []string{`c:\users\`}, Fold: true, Prefix: true}),
 		rule("tmp-or-c", starts(true, `/tmp/`, `c:\`), Requirement{Field: "process.executable", Values: []string{`/tmp/`, `c:\`}, Fold: true, Prefix: true}),
 		rule("Opt", starts(false, "/Opt/"), Requirement{Field: "process.executable", Values: []string{"/Opt/"}, Prefix: true}),
+		rule("long", starts(true, strings.Repeat("a", 130)), Requirement{Field: "process.executable", Values: []string{strings.Repeat("a", 130)}, Fold: true, Prefix: true}),
+		rule("accent", starts(true, "é:"), Requirement{Field: "process.executable", Values: []string{"é:"}, Fold: true, Prefix: true}),
 	}
 	e := New(Options{Rules: rules, Plan: plan})
 	if c := e.candidatesFor(""); len(c.always) != 0 || len(c.prefixes) != 2 {
@@ -334,7 +336,12 @@ func TestEvalPrefixKeys(t *testing.T) {
 		`{"process":{"executable":"/opt/x"}}`:                "[]",
 		`{"process":{"executable":"/Opt/x"}}`:                "[Opt]",
 		`{"process":{"executable":"c:"}}`:                    "[]",
-		`{"process":{"name":"c:\\users\\x"}}`:                "[]",
+		// Folded heads: ASCII lowered in place, others folded whole.
+		`{"process":{"executable":"C:\\USERS\\Ä\\a.exe"}}`:                    "[tmp-or-c users]",
+		`{"process":{"executable":"É:\\x"}}`:                                  "[accent]",
+		`{"process":{"executable":"` + strings.Repeat("A", 131) + `"}}`:       "[long]",
+		`{"process":{"executable":"` + strings.Repeat("A", 129) + "É" + `"}}`: "[]",
+		`{"process":{"name":"c:\\users\\x"}}`:                                 "[]",
 	} {
 		clear(calls)
 		var want []string

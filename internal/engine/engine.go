@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -172,13 +173,37 @@ type candidates struct {
 }
 
 // prefixIndex is the rules keyed on the literal heads of their wildcard
-// patterns on one field (Requirement.Prefix): a value's heads of each
-// length a key has are looked up.
+// patterns on one field (Requirement.Prefix) that follow skip '?'s: a
+// value's heads of each length a key has, past its first skip characters,
+// are looked up.
 type prefixIndex struct {
 	field event.FieldID
 	fold  bool
+	skip  int
 	lens  []int // the keys' lengths, ascending
 	rules map[string]*bucket
+}
+
+// skipChars returns s past its first n characters as a wildcard's '?'s
+// read them (match.PrefixHolds), false when s has fewer.
+func skipChars(s string, n int) (string, bool) {
+	for ; n > 0; n-- {
+		if s == "" {
+			return "", false
+		}
+		_, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+	}
+	return s, true
+}
+
+// leadingAny counts the '?'s a prefix starts with.
+func leadingAny(p string) int {
+	k := 0
+	for k < len(p) && p[k] == '?' {
+		k++
+	}
+	return k
 }
 
 // presentKey is the rules keyed on a field having a value, any
@@ -481,7 +506,11 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 			s := v.String()
 			if p.fold {
 				var buf [128]byte
-				if h, ok := foldASCIIHead(&buf, s, p.lens[len(p.lens)-1]); ok {
+				if h, ok := foldASCIIHead(&buf, s, p.skip+p.lens[len(p.lens)-1]); ok {
+					if len(h) < p.skip {
+						continue // ASCII: a character is a byte
+					}
+					h = h[p.skip:]
 					for _, n := range p.lens {
 						if n > len(h) {
 							break
@@ -493,6 +522,10 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 					continue
 				}
 				s = match.FoldCase(s)
+			}
+			s, ok := skipChars(s, p.skip)
+			if !ok {
+				continue
 			}
 			for _, n := range p.lens {
 				if n > len(s) {
@@ -683,10 +716,10 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	}
 	c := &candidates{}
 	byField := map[string]map[string][]*entry{}
-	fields := map[string]Requirement{}           // key -> a requirement of that key
-	present := map[string][]*entry{}             // field -> the rules keyed on its having a value
-	prefixed := map[string]map[string][]*entry{} // key -> prefix -> the rules keyed on it
-	prefixReq := map[string]Requirement{}
+	fields := map[string]Requirement{}              // key -> a requirement of that key
+	present := map[string][]*entry{}                // field -> the rules keyed on its having a value
+	prefixed := map[prefixKey]map[string][]*entry{} // key -> prefix -> the rules keyed on it
+	prefixReq := map[prefixKey]Requirement{}
 	for _, r := range rules {
 		best, bestKeys, bestValues := -1, 0, 0
 		required := r.required()
@@ -728,13 +761,16 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 				continue
 			}
 			if req.Prefix {
-				if prefixed[req.key()] == nil {
-					prefixed[req.key()] = map[string][]*entry{}
-					prefixReq[req.key()] = req
-				}
 				for _, v := range req.Values {
-					if rs := prefixed[req.key()][v]; len(rs) == 0 || rs[len(rs)-1] != r {
-						prefixed[req.key()][v] = append(rs, r)
+					// By the '?'s the prefix starts with.
+					skip := leadingAny(v)
+					pk := prefixKey{key: req.key(), skip: skip}
+					if prefixed[pk] == nil {
+						prefixed[pk] = map[string][]*entry{}
+						prefixReq[pk] = req
+					}
+					if rs := prefixed[pk][v[skip:]]; len(rs) == 0 || rs[len(rs)-1] != r {
+						prefixed[pk][v[skip:]] = append(rs, r)
 					}
 				}
 				continue
@@ -759,11 +795,11 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		}
 		c.keys = append(c.keys, k)
 	}
-	for _, f := range slices.Sorted(maps.Keys(prefixed)) {
+	for _, f := range slices.SortedFunc(maps.Keys(prefixed), prefixKey.compare) {
 		req := prefixReq[f]
-		p := prefixIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
+		p := prefixIndex{field: plan.Add(req.Field), fold: req.Fold, skip: f.skip, rules: map[string]*bucket{}}
 		for v, rs := range prefixed[f] {
-			p.rules[v] = newBucket(plan, rs, used, f)
+			p.rules[v] = newBucket(plan, rs, used, f.key)
 			if !slices.Contains(p.lens, len(v)) {
 				p.lens = append(p.lens, len(v))
 			}
@@ -775,6 +811,20 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		c.present = append(c.present, presentKey{field: plan.Add(f), b: newBucket(plan, present[f], used, f)})
 	}
 	return c
+}
+
+// prefixKey names a prefix index: a requirement's key and the '?'s its
+// prefixes start with.
+type prefixKey struct {
+	key  string
+	skip int
+}
+
+func (a prefixKey) compare(b prefixKey) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return a.skip - b.skip
 }
 
 // newBucket holds the rules keyed under one value of field (or its

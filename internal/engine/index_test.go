@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 func TestIndexSelector(t *testing.T) {
@@ -344,6 +345,73 @@ func TestEvalPrefixKeys(t *testing.T) {
 		`{"process":{"name":"c:\\users\\x"}}`:                                 "[]",
 	} {
 		clear(calls)
+		var want []string
+		ev := event.New([]byte(doc), plan)
+		for _, r := range rules {
+			if r.Match(ev) {
+				want = append(want, r.ID)
+			}
+		}
+		clear(calls)
+		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", doc, got, want)
+		}
+		var ids []string
+		for id := range calls {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if fmt.Sprint(ids) != evaluated {
+			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
+		}
+	}
+}
+
+// A prefix's leading '?'s are any characters (match.PrefixHolds): the
+// index looks up the heads past them, and evaluates a rule on exactly the
+// values that hold its prefix.
+func TestEvalSkippedPrefixKeys(t *testing.T) {
+	plan := event.NewPlan()
+	exe := plan.Add("process.executable")
+	calls := map[string]int{}
+	rule := func(id string, req Requirement) *Rule {
+		holds := func(ev *event.Event) bool {
+			for _, v := range ev.Values(exe) {
+				s := v.String()
+				if req.Fold {
+					s = match.FoldCase(s)
+				}
+				if slices.ContainsFunc(req.Values, func(p string) bool { return match.PrefixHolds(s, p) }) {
+					return true
+				}
+			}
+			return false
+		}
+		return &Rule{ID: id, Match: func(ev *event.Event) bool { calls[id]++; return holds(ev) }, Required: []Requirement{req}}
+	}
+	rules := []*Rule{
+		rule("users", Requirement{Field: "process.executable", Values: []string{`?:\users\`, `c:\temp\`}, Fold: true, Prefix: true}),
+		rule("two", Requirement{Field: "process.executable", Values: []string{"??x/"}, Prefix: true}),
+		rule("long", Requirement{Field: "process.executable", Values: []string{"?" + strings.Repeat("a", 130)}, Fold: true, Prefix: true}),
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	for doc, evaluated := range map[string]string{
+		`{"process":{"executable":"C:\\Users\\x\\a.exe"}}`:                     "[users]",
+		`{"process":{"executable":"D:\\USERS\\x"}}`:                            "[users]",
+		`{"process":{"executable":"É:\\Users\\x"}}`:                            "[users]",
+		`{"process":{"executable":"ÉÉ:\\Users\\x"}}`:                           "[]",
+		`{"process":{"executable":"c:\\temp\\x"}}`:                             "[users]",
+		`{"process":{"executable":"CC:\\Users\\x"}}`:                           "[]",
+		`{"process":{"executable":"C"}}`:                                       "[]",
+		`{"process":{"executable":""}}`:                                        "[]",
+		`{"process":{"executable":["/bin/x", "ab x/y"]}}`:                      "[]",
+		`{"process":{"executable":["/bin/x", "abx/y"]}}`:                       "[two]",
+		`{"process":{"executable":"éáx/y"}}`:                                   "[two]",
+		`{"process":{"executable":"éáX/y"}}`:                                   "[]",
+		`{"process":{"executable":"Z` + strings.Repeat("A", 131) + `"}}`:       "[long]",
+		`{"process":{"executable":"É` + strings.Repeat("A", 131) + `"}}`:       "[long]",
+		`{"process":{"executable":"Z` + strings.Repeat("A", 129) + "É" + `"}}`: "[]",
+	} {
 		var want []string
 		ev := event.New([]byte(doc), plan)
 		for _, r := range rules {

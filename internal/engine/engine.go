@@ -181,8 +181,16 @@ type prefixIndex struct {
 	fold  bool
 	skip  int
 	lens  []int // the keys' lengths, ascending
+	// lasts[i] holds the last bytes of the keys of length lens[i]: a
+	// head ending otherwise is not looked up (paths' heads end with a
+	// separator, which few of a value's heads do).
+	lasts [][4]uint64
 	rules map[string]*bucket
 }
+
+// ends reports whether a key of length lens[i] ends with c: a value's
+// head of that length ending otherwise is no key.
+func (p *prefixIndex) ends(i int, c byte) bool { return p.lasts[i][c/64]&(1<<(c%64)) != 0 }
 
 // skipChars returns s past its first n characters as a wildcard's '?'s
 // read them (match.PrefixHolds), false when s has fewer.
@@ -511,9 +519,12 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 						continue // ASCII: a character is a byte
 					}
 					h = h[p.skip:]
-					for _, n := range p.lens {
+					for i, n := range p.lens {
 						if n > len(h) {
 							break
+						}
+						if n > 0 && !p.ends(i, h[n-1]) {
+							continue
 						}
 						if b := p.rules[string(h[:n])]; b != nil {
 							hit = b.eval(ev, index, hit, tried)
@@ -527,9 +538,12 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 			if !ok {
 				continue
 			}
-			for _, n := range p.lens {
+			for i, n := range p.lens {
 				if n > len(s) {
 					break
+				}
+				if n > 0 && !p.ends(i, s[n-1]) {
+					continue
 				}
 				if b := p.rules[s[:n]]; b != nil {
 					hit = b.eval(ev, index, hit, tried)
@@ -805,6 +819,15 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 			}
 		}
 		slices.Sort(p.lens)
+		p.lasts = make([][4]uint64, len(p.lens))
+		for v := range p.rules {
+			i, _ := slices.BinarySearch(p.lens, len(v))
+			if v == "" {
+				continue // an empty head is always looked up
+			}
+			c := v[len(v)-1]
+			p.lasts[i][c/64] |= 1 << (c % 64)
+		}
 		c.prefixes = append(c.prefixes, p)
 	}
 	for _, f := range slices.Sorted(maps.Keys(present)) {

@@ -433,3 +433,23 @@ func TestEvalSkippedPrefixKeys(t *testing.T) {
 		}
 	}
 }
+
+// A prefix of '?'s alone keys its rule on values of that many characters
+// or more.
+func TestEvalEmptyPrefixKeys(t *testing.T) {
+	plan := event.NewPlan()
+	e := New(Options{Plan: plan, Rules: []*Rule{
+		{ID: "one", Match: func(*event.Event) bool { return true }, Required: []Requirement{{Field: "a", Values: []string{"?"}, Prefix: true}}},
+		{ID: "x", Match: func(*event.Event) bool { return true }, Required: []Requirement{{Field: "a", Values: []string{"?x"}, Prefix: true}}},
+	}})
+	for doc, want := range map[string]string{
+		`{"a":""}`:   "[]",
+		`{"a":"b"}`:  "[one]",
+		`{"a":"bx"}`: "[one x]",
+		`{"b":"bx"}`: "[]",
+	} {
+		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != want {
+			t.Errorf("%s: %v, want %s", doc, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	mathbits "math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,20 +440,22 @@ func first(ev *event.Event, id event.FieldID) string {
 // query and filters match ev, in rule order. An empty index is selected by
 // every rule.
 func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
-	var buf [8]*Rule
-	var tried ruleBits
-	var words [96]uint64 // up to 6,144 entries without allocating
-	if n := (len(e.entries) + 63) / 64; n <= len(words) {
-		tried = words[:n]
-	} else {
-		tried = make(ruleBits, n)
+	// The entries tried, then the rules matched: bits by position, on
+	// the stack (a list of the rules matched escaped to the heap, the
+	// index's walk being recursive), read in rule order at the end.
+	var words [96]uint64 // up to 6,144 bits without allocating
+	n, m := (len(e.entries)+63)/64, (len(e.rules)+63)/64
+	all := ruleBits(words[:])
+	if n+m > len(words) {
+		all = make(ruleBits, n+m)
 	}
-	hit := e.candidatesFor(index).eval(ev, index, buf[:0], tried)
-	if len(hit) > 1 {
-		slices.SortFunc(hit, func(a, b *Rule) int { return a.pos - b.pos })
-	}
-	for _, r := range hit {
-		fn(r)
+	tried, matched := all[:n], all[n:n+m]
+	e.candidatesFor(index).eval(ev, index, tried, matched)
+	for w, bits := range matched {
+		for bits != 0 {
+			fn(e.rules[w*64+mathbits.TrailingZeros64(bits)])
+			bits &= bits - 1
+		}
 	}
 }
 
@@ -483,27 +486,26 @@ func (b ruleBits) add(pos int) bool {
 // has reports whether the entry at pos is in the set.
 func (b ruleBits) has(pos int) bool { return b[pos/64]&(1<<(pos%64)) != 0 }
 
-// try evaluates en unless it or its rule was tried, and appends its rule to
-// hit when it matches.
-func try(en *entry, ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+// try evaluates en unless it or its rule was tried, and adds its rule to
+// matched when it matches.
+func try(en *entry, ev *event.Event, index string, tried, matched ruleBits) {
 	if !tried.add(en.pos) || en.part >= 0 && tried.has(en.r.pos) {
-		return hit
+		return
 	}
 	if en.matches(ev, index) {
 		tried.add(en.r.pos)
-		hit = append(hit, en.r)
+		matched.add(en.r.pos)
 	}
-	return hit
 }
 
-// eval appends to hit the candidates that match ev, read from index. Each
+// eval adds to matched the candidates that match ev, read from index. Each
 // is evaluated once: tried holds the entries evaluated so far (a rule keyed
 // under several values of a field the event has several of, or under
 // alternatives on several fields, is met more than once), and each rule
 // is added once, by its first part that matches.
-func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+func (c *candidates) eval(ev *event.Event, index string, tried, matched ruleBits) {
 	for _, en := range c.always {
-		hit = try(en, ev, index, hit, tried)
+		try(en, ev, index, tried, matched)
 	}
 	for i := range c.prefixes {
 		p := &c.prefixes[i]
@@ -527,7 +529,7 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 							continue
 						}
 						if b := p.rules[string(h[:n])]; b != nil {
-							hit = b.eval(ev, index, hit, tried)
+							b.eval(ev, index, tried, matched)
 						}
 					}
 					continue
@@ -546,14 +548,14 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 					continue
 				}
 				if b := p.rules[s[:n]]; b != nil {
-					hit = b.eval(ev, index, hit, tried)
+					b.eval(ev, index, tried, matched)
 				}
 			}
 		}
 	}
 	for _, p := range c.present {
 		if ev.Has(p.field) {
-			hit = p.b.eval(ev, index, hit, tried)
+			p.b.eval(ev, index, tried, matched)
 		}
 	}
 	for i := range c.keys {
@@ -573,23 +575,22 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 				b = k.rules[key]
 			}
 			if b != nil {
-				hit = b.eval(ev, index, hit, tried)
+				b.eval(ev, index, tried, matched)
 			}
 		}
 	}
-	return hit
 }
 
-// eval appends to hit the bucket's rules that match ev: its own, or those
-// of its split.
-func (b *bucket) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+// eval adds to matched the bucket's rules that match ev: its own, or
+// those of its split.
+func (b *bucket) eval(ev *event.Event, index string, tried, matched ruleBits) {
 	if b.sub != nil {
-		return b.sub.eval(ev, index, hit, tried)
+		b.sub.eval(ev, index, tried, matched)
+		return
 	}
 	for _, en := range b.rules {
-		hit = try(en, ev, index, hit, tried)
+		try(en, ev, index, tried, matched)
 	}
-	return hit
 }
 
 // foldASCIIHead lowers into buf the head of s a prefix key of at most n
@@ -633,7 +634,8 @@ func (k *keyIndex) lookupFolded(s string) *bucket {
 			b[i] = c
 		}
 		if ascii {
-			if !k.maybe(string(b)) {
+			// maybe, without converting b.
+			if k.lens&(1<<min(len(b), 63)) == 0 || len(b) > 0 && k.firsts[b[0]/64]&(1<<(b[0]%64)) == 0 {
 				return nil
 			}
 			return k.rules[string(b)]

@@ -35,8 +35,7 @@ func (q *Query) Written() int { return q.written }
 // returns it. An event no step selects has the facts of zero entries
 // (one byte).
 func (q *Query) AppendFacts(b []byte, ev *event.Event) []byte {
-	var buf [4]any
-	vals := buf[:0]
+	var buf [4]any // the join-key values of a step, on the stack
 	var kbuf [128]byte
 	at := len(b)
 	b = append(b, 0)
@@ -45,7 +44,7 @@ func (q *Query) AppendFacts(b []byte, ev *event.Event) []byte {
 		if !s.m.Match(ev) {
 			return
 		}
-		vs, ok := readVals(s, ev, &vals)
+		vs, ok := appendVals(buf[:0], s, ev)
 		if !ok {
 			return
 		}

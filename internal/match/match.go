@@ -375,7 +375,7 @@ func (c *compiler) valueList(vs []kql.ValueNode, prefix string, leaf func(*kql.L
 
 // term compiles field:literal on one known field.
 func (c *compiler) term(f fieldRef, name, l *kql.Literal) (node, error) {
-	text := name.String() + ":" + l.String()
+	text := termText{name, l}
 	if l.IsStar() {
 		return &existsNode{f: f, text: text}, nil
 	}
@@ -383,7 +383,7 @@ func (c *compiler) term(f fieldRef, name, l *kql.Literal) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &termNode{f: f, vm: vm, lit: l, field: name.String(), text: text}, nil
+	return &termNode{f: f, vm: vm, lit: l, name: name, text: text}, nil
 }
 
 // nested compiles field:{query}.

@@ -52,12 +52,26 @@ func (r Requirement) alternatives() []Requirement {
 	return []Requirement{r}
 }
 
-// key names the index a requirement is keyed in: folded values apart.
-func (r Requirement) key() string {
-	if r.Fold {
-		return r.Field + "\x00fold"
+// reqKey names the index a requirement is keyed in: folded values apart.
+type reqKey struct {
+	field string
+	fold  bool
+}
+
+func (r Requirement) key() reqKey { return reqKey{r.Field, r.Fold} }
+
+// compare orders keys by field, values as they are before folded ones.
+func (a reqKey) compare(b reqKey) int {
+	if c := strings.Compare(a.field, b.field); c != 0 {
+		return c
 	}
-	return r.Field
+	switch {
+	case a.fold == b.fold:
+		return 0
+	case b.fold:
+		return -1
+	}
+	return 1
 }
 
 // Rule is a runnable rule as the engine sees it.
@@ -692,7 +706,7 @@ func buildCandidates(plan *event.Plan, rules []*entry) *candidates {
 
 // indexRules builds one level of the index, keying rules on requirements
 // whose field is not in used (the keys of the levels above).
-func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
+func indexRules(plan *event.Plan, rules []*entry, used []reqKey) *candidates {
 	usable := func(req Requirement) bool {
 		for _, alt := range req.alternatives() {
 			if len(alt.Values) == 0 || alt.Prefix || slices.Contains(used, alt.key()) {
@@ -701,18 +715,25 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		}
 		return true
 	}
-	distinct := map[string]map[string]bool{}
+	// The number of distinct values of each key.
+	type keyValue struct {
+		k reqKey
+		v string
+	}
+	seen := map[keyValue]bool{}
+	distinct := map[reqKey]int{}
 	for _, r := range rules {
 		for _, req := range r.required() {
 			if !usable(req) {
 				continue
 			}
 			for _, alt := range req.alternatives() {
-				if distinct[alt.key()] == nil {
-					distinct[alt.key()] = map[string]bool{}
-				}
+				k := alt.key()
 				for _, v := range alt.Values {
-					distinct[alt.key()][v] = true
+					if kv := (keyValue{k, v}); !seen[kv] {
+						seen[kv] = true
+						distinct[k]++
+					}
 				}
 			}
 		}
@@ -723,7 +744,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	score := func(req Requirement) (keys, values int) {
 		keys = -1
 		for _, alt := range req.alternatives() {
-			if n := len(distinct[alt.key()]); keys < 0 || n < keys {
+			if n := distinct[alt.key()]; keys < 0 || n < keys {
 				keys = n
 			}
 			values += len(alt.Values)
@@ -731,8 +752,8 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		return keys, values
 	}
 	c := &candidates{}
-	byField := map[string]map[string][]*entry{}
-	fields := map[string]Requirement{}              // key -> a requirement of that key
+	byField := map[reqKey]map[string][]*entry{}
+	fields := map[reqKey]Requirement{}              // key -> a requirement of that key
 	present := map[string][]*entry{}                // field -> the rules keyed on its having a value
 	prefixed := map[prefixKey]map[string][]*entry{} // key -> prefix -> the rules keyed on it
 	prefixReq := map[prefixKey]Requirement{}
@@ -791,18 +812,21 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 				}
 				continue
 			}
-			if byField[req.key()] == nil {
-				byField[req.key()] = map[string][]*entry{}
-				fields[req.key()] = req
+			k := req.key()
+			vals := byField[k]
+			if vals == nil {
+				vals = map[string][]*entry{}
+				byField[k] = vals
+				fields[k] = req
 			}
 			for _, v := range req.Values {
-				if rs := byField[req.key()][v]; len(rs) == 0 || rs[len(rs)-1] != r {
-					byField[req.key()][v] = append(rs, r)
+				if rs := vals[v]; len(rs) == 0 || rs[len(rs)-1] != r {
+					vals[v] = append(rs, r)
 				}
 			}
 		}
 	}
-	for _, f := range slices.Sorted(maps.Keys(byField)) {
+	for _, f := range slices.SortedFunc(maps.Keys(byField), reqKey.compare) {
 		req := fields[f]
 		k := keyIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
 		for v, rs := range byField[f] {
@@ -833,7 +857,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		c.prefixes = append(c.prefixes, p)
 	}
 	for _, f := range slices.Sorted(maps.Keys(present)) {
-		c.present = append(c.present, presentKey{field: plan.Add(f), b: newBucket(plan, present[f], used, f)})
+		c.present = append(c.present, presentKey{field: plan.Add(f), b: newBucket(plan, present[f], used, reqKey{field: f})})
 	}
 	return c
 }
@@ -841,12 +865,12 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 // prefixKey names a prefix index: a requirement's key and the '?'s its
 // prefixes start with.
 type prefixKey struct {
-	key  string
+	key  reqKey
 	skip int
 }
 
 func (a prefixKey) compare(b prefixKey) int {
-	if c := strings.Compare(a.key, b.key); c != 0 {
+	if c := a.key.compare(b.key); c != 0 {
 		return c
 	}
 	return a.skip - b.skip
@@ -855,7 +879,7 @@ func (a prefixKey) compare(b prefixKey) int {
 // newBucket holds the rules keyed under one value of field (or its
 // presence): a crowded bucket is split again by its rules' other
 // requirements, down to maxKeyDepth fields.
-func newBucket(plan *event.Plan, rs []*entry, used []string, field string) *bucket {
+func newBucket(plan *event.Plan, rs []*entry, used []reqKey, field reqKey) *bucket {
 	b := &bucket{rules: rs}
 	if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
 		if sub := indexRules(plan, rs, append(slices.Clone(used), field)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
@@ -868,7 +892,7 @@ func newBucket(plan *event.Plan, rs []*entry, used []string, field string) *buck
 // presentUsable reports whether the rule index can key on req when no
 // requirement has values to key on: each alternative is a field having a
 // value, prefixes or values, on a field not keyed above (used).
-func presentUsable(req Requirement, used []string) bool {
+func presentUsable(req Requirement, used []reqKey) bool {
 	for _, alt := range req.alternatives() {
 		if !alt.Exists && len(alt.Values) == 0 || slices.Contains(used, alt.key()) {
 			return false

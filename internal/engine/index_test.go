@@ -269,26 +269,7 @@ func TestEvalPresenceKeys(t *testing.T) {
 		`{"ml":{"score":3},"event":{"dataset":"other"}}`:      "[]",
 		`{"ml.prediction":null,"user_agent":{"original":[]}}`: "[]",
 	} {
-		clear(calls)
-		var want []string
-		ev := event.New([]byte(doc), plan)
-		for _, r := range rules {
-			if r.Match(ev) {
-				want = append(want, r.ID)
-			}
-		}
-		clear(calls)
-		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: %v, want %v", doc, got, want)
-		}
-		var ids []string
-		for id := range calls {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		if fmt.Sprint(ids) != evaluated {
-			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
-		}
+		checkEvaluated(t, e, rules, calls, doc, evaluated)
 	}
 }
 
@@ -344,26 +325,7 @@ func TestEvalPrefixKeys(t *testing.T) {
 		`{"process":{"executable":"` + strings.Repeat("A", 129) + "É" + `"}}`: "[]",
 		`{"process":{"name":"c:\\users\\x"}}`:                                 "[]",
 	} {
-		clear(calls)
-		var want []string
-		ev := event.New([]byte(doc), plan)
-		for _, r := range rules {
-			if r.Match(ev) {
-				want = append(want, r.ID)
-			}
-		}
-		clear(calls)
-		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: %v, want %v", doc, got, want)
-		}
-		var ids []string
-		for id := range calls {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		if fmt.Sprint(ids) != evaluated {
-			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
-		}
+		checkEvaluated(t, e, rules, calls, doc, evaluated)
 	}
 }
 
@@ -412,25 +374,7 @@ func TestEvalSkippedPrefixKeys(t *testing.T) {
 		`{"process":{"executable":"É` + strings.Repeat("A", 131) + `"}}`:       "[long]",
 		`{"process":{"executable":"Z` + strings.Repeat("A", 129) + "É" + `"}}`: "[]",
 	} {
-		var want []string
-		ev := event.New([]byte(doc), plan)
-		for _, r := range rules {
-			if r.Match(ev) {
-				want = append(want, r.ID)
-			}
-		}
-		clear(calls)
-		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: %v, want %v", doc, got, want)
-		}
-		var ids []string
-		for id := range calls {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		if fmt.Sprint(ids) != evaluated {
-			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
-		}
+		checkEvaluated(t, e, rules, calls, doc, evaluated)
 	}
 }
 
@@ -451,5 +395,32 @@ func TestEvalEmptyPrefixKeys(t *testing.T) {
 		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != want {
 			t.Errorf("%s: %v, want %s", doc, got, want)
 		}
+	}
+}
+
+// checkEvaluated checks that the engine's verdicts on doc are those of
+// evaluating every rule, and that it evaluated the rules named in
+// evaluated (as fmt prints a sorted list): calls counts the rules' Match
+// calls.
+func checkEvaluated(t *testing.T, e *Engine, rules []*Rule, calls map[string]int, doc, evaluated string) {
+	t.Helper()
+	var want []string
+	ev := event.New([]byte(doc), e.Plan())
+	for _, r := range rules {
+		if r.Match(ev) {
+			want = append(want, r.ID)
+		}
+	}
+	clear(calls)
+	if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: %v, want %v", doc, got, want)
+	}
+	var ids []string
+	for id := range calls {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if fmt.Sprint(ids) != evaluated {
+		t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
 	}
 }

@@ -128,6 +128,7 @@ type Rule struct {
 	override event.FieldID
 	ts       event.FieldID
 	groups   []event.FieldID // the group-by or new terms fields, planned
+	part0    int             // position of the entry of Parts[0] in the engine
 }
 
 // Part is one of the conditions a rule's Match is the disjunction of.
@@ -322,6 +323,7 @@ func New(opts Options) *Engine {
 	}
 	for _, r := range opts.Rules {
 		if r.MatchIndex == nil {
+			r.part0 = len(e.entries)
 			for i, p := range r.Parts {
 				e.entries = append(e.entries, &entry{r: r, part: i, pos: len(e.entries)})
 				for _, req := range p.Required {
@@ -454,6 +456,25 @@ func first(ev *event.Event, id event.FieldID) string {
 // query and filters match ev, in rule order. An empty index is selected by
 // every rule.
 func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
+	e.eval(ev, index, func(r *Rule, _ reached) { fn(r) })
+}
+
+// reached tells, for a rule fn is called with, which of its parts the
+// rule index reached (entries evaluated or skipped once the rule
+// matched): a part it did not reach is false for the event, since its
+// keys are necessary conditions.
+type reached struct {
+	tried ruleBits
+	known bool // false: nothing is known (no rule index, or no parts)
+}
+
+// ruledOut reports whether the index ruled out r's part i.
+func (p reached) ruledOut(r *Rule, i int) bool {
+	return p.known && r.MatchIndex == nil && i < len(r.Parts) && !p.tried.has(r.part0+i)
+}
+
+// eval is Eval telling fn what the index reached.
+func (e *Engine) eval(ev *event.Event, index string, fn func(*Rule, reached)) {
 	// The entries tried, then the rules matched: bits by position, on
 	// the stack (a list of the rules matched escaped to the heap, the
 	// index's walk being recursive), read in rule order at the end.
@@ -465,9 +486,10 @@ func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 	}
 	tried, matched := all[:n], all[n:n+m]
 	e.candidatesFor(index).eval(ev, index, tried, matched)
+	at := reached{tried: tried, known: !e.noIndex}
 	for w, bits := range matched {
 		for bits != 0 {
-			fn(e.rules[w*64+mathbits.TrailingZeros64(bits)])
+			fn(e.rules[w*64+mathbits.TrailingZeros64(bits)], at)
 			bits &= bits - 1
 		}
 	}

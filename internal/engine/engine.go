@@ -462,15 +462,31 @@ func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
 // reached tells, for a rule fn is called with, which of its parts the
 // rule index reached (entries evaluated or skipped once the rule
 // matched): a part it did not reach is false for the event, since its
-// keys are necessary conditions.
+// keys are necessary conditions. A value without pointers: the bits of
+// the entries tried stay on the stack.
 type reached struct {
-	tried ruleBits
-	known bool // false: nothing is known (no rule index, or no parts)
+	parts uint64 // bit i: Parts[i] was reached
+	known bool   // false: nothing is known (no rule index, no parts, or more than 64)
 }
 
-// ruledOut reports whether the index ruled out r's part i.
-func (p reached) ruledOut(r *Rule, i int) bool {
-	return p.known && r.MatchIndex == nil && i < len(r.Parts) && !p.tried.has(r.part0+i)
+// reachedParts returns what the index reached of r's parts.
+func (e *Engine) reachedParts(r *Rule, tried ruleBits) reached {
+	if e.noIndex || r.MatchIndex != nil || len(r.Parts) == 0 || len(r.Parts) > 64 {
+		return reached{}
+	}
+	var at reached
+	for i := range r.Parts {
+		if tried.has(r.part0 + i) {
+			at.parts |= 1 << i
+		}
+	}
+	at.known = true
+	return at
+}
+
+// ruledOut reports whether the index ruled out part i.
+func (p reached) ruledOut(i int) bool {
+	return p.known && i < 64 && p.parts&(1<<i) == 0
 }
 
 // eval is Eval telling fn what the index reached.
@@ -486,10 +502,10 @@ func (e *Engine) eval(ev *event.Event, index string, fn func(*Rule, reached)) {
 	}
 	tried, matched := all[:n], all[n:n+m]
 	e.candidatesFor(index).eval(ev, index, tried, matched)
-	at := reached{tried: tried, known: !e.noIndex}
 	for w, bits := range matched {
 		for bits != 0 {
-			fn(e.rules[w*64+mathbits.TrailingZeros64(bits)], at)
+			r := e.rules[w*64+mathbits.TrailingZeros64(bits)]
+			fn(r, e.reachedParts(r, tried))
 			bits &= bits - 1
 		}
 	}

@@ -346,7 +346,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			var fb [256]byte
 			// The steps of parts the rule index did not reach select
 			// nothing: they are not evaluated again.
-			facts := r.Sequence.AppendFactsOf(fb[:0], ev, func(i int) bool { return at.ruledOut(r, i) })
+			facts := r.Sequence.AppendFactsOf(fb[:0], ev, at.ruledOut)
 			ns, tb, tok := r.Sequence.OrderMemo(ev, &order)
 			m := Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
 				Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}, Facts: noFacts}

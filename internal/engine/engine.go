@@ -3,11 +3,14 @@ package engine
 import (
 	"fmt"
 	"maps"
+	mathbits "math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/event"
@@ -49,12 +52,26 @@ func (r Requirement) alternatives() []Requirement {
 	return []Requirement{r}
 }
 
-// key names the index a requirement is keyed in: folded values apart.
-func (r Requirement) key() string {
-	if r.Fold {
-		return r.Field + "\x00fold"
+// reqKey names the index a requirement is keyed in: folded values apart.
+type reqKey struct {
+	field string
+	fold  bool
+}
+
+func (r Requirement) key() reqKey { return reqKey{r.Field, r.Fold} }
+
+// compare orders keys by field, values as they are before folded ones.
+func (a reqKey) compare(b reqKey) int {
+	if c := strings.Compare(a.field, b.field); c != 0 {
+		return c
 	}
-	return r.Field
+	switch {
+	case a.fold == b.fold:
+		return 0
+	case b.fold:
+		return -1
+	}
+	return 1
 }
 
 // Rule is a runnable rule as the engine sees it.
@@ -111,6 +128,7 @@ type Rule struct {
 	override event.FieldID
 	ts       event.FieldID
 	groups   []event.FieldID // the group-by or new terms fields, planned
+	part0    int             // position of the entry of Parts[0] in the engine
 }
 
 // Part is one of the conditions a rule's Match is the disjunction of.
@@ -171,13 +189,45 @@ type candidates struct {
 }
 
 // prefixIndex is the rules keyed on the literal heads of their wildcard
-// patterns on one field (Requirement.Prefix): a value's heads of each
-// length a key has are looked up.
+// patterns on one field (Requirement.Prefix) that follow skip '?'s: a
+// value's heads of each length a key has, past its first skip characters,
+// are looked up.
 type prefixIndex struct {
 	field event.FieldID
 	fold  bool
+	skip  int
 	lens  []int // the keys' lengths, ascending
+	// lasts[i] holds the last bytes of the keys of length lens[i]: a
+	// head ending otherwise is not looked up (paths' heads end with a
+	// separator, which few of a value's heads do).
+	lasts [][4]uint64
 	rules map[string]*bucket
+}
+
+// ends reports whether a key of length lens[i] ends with c: a value's
+// head of that length ending otherwise is no key.
+func (p *prefixIndex) ends(i int, c byte) bool { return p.lasts[i][c/64]&(1<<(c%64)) != 0 }
+
+// skipChars returns s past its first n characters as a wildcard's '?'s
+// read them (match.PrefixHolds), false when s has fewer.
+func skipChars(s string, n int) (string, bool) {
+	for ; n > 0; n-- {
+		if s == "" {
+			return "", false
+		}
+		_, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+	}
+	return s, true
+}
+
+// leadingAny counts the '?'s a prefix starts with.
+func leadingAny(p string) int {
+	k := 0
+	for k < len(p) && p[k] == '?' {
+		k++
+	}
+	return k
 }
 
 // presentKey is the rules keyed on a field having a value, any
@@ -273,6 +323,7 @@ func New(opts Options) *Engine {
 	}
 	for _, r := range opts.Rules {
 		if r.MatchIndex == nil {
+			r.part0 = len(e.entries)
 			for i, p := range r.Parts {
 				e.entries = append(e.entries, &entry{r: r, part: i, pos: len(e.entries)})
 				for _, req := range p.Required {
@@ -405,20 +456,58 @@ func first(ev *event.Event, id event.FieldID) string {
 // query and filters match ev, in rule order. An empty index is selected by
 // every rule.
 func (e *Engine) Eval(ev *event.Event, index string, fn func(*Rule)) {
-	var buf [8]*Rule
-	var tried ruleBits
-	var words [96]uint64 // up to 6,144 entries without allocating
-	if n := (len(e.entries) + 63) / 64; n <= len(words) {
-		tried = words[:n]
-	} else {
-		tried = make(ruleBits, n)
+	e.eval(ev, index, func(r *Rule, _ reached) { fn(r) })
+}
+
+// reached tells, for a rule fn is called with, which of its parts the
+// rule index reached (entries evaluated or skipped once the rule
+// matched): a part it did not reach is false for the event, since its
+// keys are necessary conditions. A value without pointers: the bits of
+// the entries tried stay on the stack.
+type reached struct {
+	parts uint64 // bit i: Parts[i] was reached
+	known bool   // false: nothing is known (no rule index, no parts, or more than 64)
+}
+
+// reachedParts returns what the index reached of r's parts.
+func (e *Engine) reachedParts(r *Rule, tried ruleBits) reached {
+	if e.noIndex || r.MatchIndex != nil || len(r.Parts) == 0 || len(r.Parts) > 64 {
+		return reached{}
 	}
-	hit := e.candidatesFor(index).eval(ev, index, buf[:0], tried)
-	if len(hit) > 1 {
-		slices.SortFunc(hit, func(a, b *Rule) int { return a.pos - b.pos })
+	var at reached
+	for i := range r.Parts {
+		if tried.has(r.part0 + i) {
+			at.parts |= 1 << i
+		}
 	}
-	for _, r := range hit {
-		fn(r)
+	at.known = true
+	return at
+}
+
+// ruledOut reports whether the index ruled out part i.
+func (p reached) ruledOut(i int) bool {
+	return p.known && i < 64 && p.parts&(1<<i) == 0
+}
+
+// eval is Eval telling fn what the index reached.
+func (e *Engine) eval(ev *event.Event, index string, fn func(*Rule, reached)) {
+	// The entries tried, then the rules matched: bits by position, on
+	// the stack (a list of the rules matched escaped to the heap, the
+	// index's walk being recursive), read in rule order at the end.
+	var words [96]uint64 // up to 6,144 bits without allocating
+	n, m := (len(e.entries)+63)/64, (len(e.rules)+63)/64
+	all := ruleBits(words[:])
+	if n+m > len(words) {
+		all = make(ruleBits, n+m)
+	}
+	tried, matched := all[:n], all[n:n+m]
+	e.candidatesFor(index).eval(ev, index, tried, matched)
+	for w, bits := range matched {
+		for bits != 0 {
+			r := e.rules[w*64+mathbits.TrailingZeros64(bits)]
+			fn(r, e.reachedParts(r, tried))
+			bits &= bits - 1
+		}
 	}
 }
 
@@ -449,27 +538,26 @@ func (b ruleBits) add(pos int) bool {
 // has reports whether the entry at pos is in the set.
 func (b ruleBits) has(pos int) bool { return b[pos/64]&(1<<(pos%64)) != 0 }
 
-// try evaluates en unless it or its rule was tried, and appends its rule to
-// hit when it matches.
-func try(en *entry, ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+// try evaluates en unless it or its rule was tried, and adds its rule to
+// matched when it matches.
+func try(en *entry, ev *event.Event, index string, tried, matched ruleBits) {
 	if !tried.add(en.pos) || en.part >= 0 && tried.has(en.r.pos) {
-		return hit
+		return
 	}
 	if en.matches(ev, index) {
 		tried.add(en.r.pos)
-		hit = append(hit, en.r)
+		matched.add(en.r.pos)
 	}
-	return hit
 }
 
-// eval appends to hit the candidates that match ev, read from index. Each
+// eval adds to matched the candidates that match ev, read from index. Each
 // is evaluated once: tried holds the entries evaluated so far (a rule keyed
 // under several values of a field the event has several of, or under
 // alternatives on several fields, is met more than once), and each rule
 // is added once, by its first part that matches.
-func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+func (c *candidates) eval(ev *event.Event, index string, tried, matched ruleBits) {
 	for _, en := range c.always {
-		hit = try(en, ev, index, hit, tried)
+		try(en, ev, index, tried, matched)
 	}
 	for i := range c.prefixes {
 		p := &c.prefixes[i]
@@ -479,21 +567,47 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 			}
 			s := v.String()
 			if p.fold {
+				var buf [128]byte
+				if h, ok := foldASCIIHead(&buf, s, p.skip+p.lens[len(p.lens)-1]); ok {
+					if len(h) < p.skip {
+						continue // ASCII: a character is a byte
+					}
+					h = h[p.skip:]
+					for i, n := range p.lens {
+						if n > len(h) {
+							break
+						}
+						if n > 0 && !p.ends(i, h[n-1]) {
+							continue
+						}
+						if b := p.rules[string(h[:n])]; b != nil {
+							b.eval(ev, index, tried, matched)
+						}
+					}
+					continue
+				}
 				s = match.FoldCase(s)
 			}
-			for _, n := range p.lens {
+			s, ok := skipChars(s, p.skip)
+			if !ok {
+				continue
+			}
+			for i, n := range p.lens {
 				if n > len(s) {
 					break
 				}
+				if n > 0 && !p.ends(i, s[n-1]) {
+					continue
+				}
 				if b := p.rules[s[:n]]; b != nil {
-					hit = b.eval(ev, index, hit, tried)
+					b.eval(ev, index, tried, matched)
 				}
 			}
 		}
 	}
 	for _, p := range c.present {
 		if ev.Has(p.field) {
-			hit = p.b.eval(ev, index, hit, tried)
+			p.b.eval(ev, index, tried, matched)
 		}
 	}
 	for i := range c.keys {
@@ -513,23 +627,44 @@ func (c *candidates) eval(ev *event.Event, index string, hit []*Rule, tried rule
 				b = k.rules[key]
 			}
 			if b != nil {
-				hit = b.eval(ev, index, hit, tried)
+				b.eval(ev, index, tried, matched)
 			}
 		}
 	}
-	return hit
 }
 
-// eval appends to hit the bucket's rules that match ev: its own, or those
-// of its split.
-func (b *bucket) eval(ev *event.Event, index string, hit []*Rule, tried ruleBits) []*Rule {
+// eval adds to matched the bucket's rules that match ev: its own, or
+// those of its split.
+func (b *bucket) eval(ev *event.Event, index string, tried, matched ruleBits) {
 	if b.sub != nil {
-		return b.sub.eval(ev, index, hit, tried)
+		b.sub.eval(ev, index, tried, matched)
+		return
 	}
 	for _, en := range b.rules {
-		hit = try(en, ev, index, hit, tried)
+		try(en, ev, index, tried, matched)
 	}
-	return hit
+}
+
+// foldASCIIHead lowers into buf the head of s a prefix key of at most n
+// bytes reads, when it is ASCII: the head of match.FoldCase(s), without
+// allocating (a Windows path has capitals). ok is false when the head is
+// not ASCII or longer than buf.
+func foldASCIIHead(buf *[128]byte, s string, n int) (head []byte, ok bool) {
+	if n > len(buf) {
+		return nil, false
+	}
+	h := s[:min(n, len(s))]
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if c >= utf8.RuneSelf {
+			return nil, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(h)], true
 }
 
 // lookupFolded finds the bucket of a value folded as match.FoldCase folds
@@ -551,7 +686,8 @@ func (k *keyIndex) lookupFolded(s string) *bucket {
 			b[i] = c
 		}
 		if ascii {
-			if !k.maybe(string(b)) {
+			// maybe, without converting b.
+			if k.lens&(1<<min(len(b), 63)) == 0 || len(b) > 0 && k.firsts[b[0]/64]&(1<<(b[0]%64)) == 0 {
 				return nil
 			}
 			return k.rules[string(b)]
@@ -608,7 +744,7 @@ func buildCandidates(plan *event.Plan, rules []*entry) *candidates {
 
 // indexRules builds one level of the index, keying rules on requirements
 // whose field is not in used (the keys of the levels above).
-func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
+func indexRules(plan *event.Plan, rules []*entry, used []reqKey) *candidates {
 	usable := func(req Requirement) bool {
 		for _, alt := range req.alternatives() {
 			if len(alt.Values) == 0 || alt.Prefix || slices.Contains(used, alt.key()) {
@@ -617,18 +753,25 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		}
 		return true
 	}
-	distinct := map[string]map[string]bool{}
+	// The number of distinct values of each key.
+	type keyValue struct {
+		k reqKey
+		v string
+	}
+	seen := map[keyValue]bool{}
+	distinct := map[reqKey]int{}
 	for _, r := range rules {
 		for _, req := range r.required() {
 			if !usable(req) {
 				continue
 			}
 			for _, alt := range req.alternatives() {
-				if distinct[alt.key()] == nil {
-					distinct[alt.key()] = map[string]bool{}
-				}
+				k := alt.key()
 				for _, v := range alt.Values {
-					distinct[alt.key()][v] = true
+					if kv := (keyValue{k, v}); !seen[kv] {
+						seen[kv] = true
+						distinct[k]++
+					}
 				}
 			}
 		}
@@ -639,7 +782,7 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 	score := func(req Requirement) (keys, values int) {
 		keys = -1
 		for _, alt := range req.alternatives() {
-			if n := len(distinct[alt.key()]); keys < 0 || n < keys {
+			if n := distinct[alt.key()]; keys < 0 || n < keys {
 				keys = n
 			}
 			values += len(alt.Values)
@@ -647,11 +790,11 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		return keys, values
 	}
 	c := &candidates{}
-	byField := map[string]map[string][]*entry{}
-	fields := map[string]Requirement{}           // key -> a requirement of that key
-	present := map[string][]*entry{}             // field -> the rules keyed on its having a value
-	prefixed := map[string]map[string][]*entry{} // key -> prefix -> the rules keyed on it
-	prefixReq := map[string]Requirement{}
+	byField := map[reqKey]map[string][]*entry{}
+	fields := map[reqKey]Requirement{}              // key -> a requirement of that key
+	present := map[string][]*entry{}                // field -> the rules keyed on its having a value
+	prefixed := map[prefixKey]map[string][]*entry{} // key -> prefix -> the rules keyed on it
+	prefixReq := map[prefixKey]Requirement{}
 	for _, r := range rules {
 		best, bestKeys, bestValues := -1, 0, 0
 		required := r.required()
@@ -693,29 +836,35 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 				continue
 			}
 			if req.Prefix {
-				if prefixed[req.key()] == nil {
-					prefixed[req.key()] = map[string][]*entry{}
-					prefixReq[req.key()] = req
-				}
 				for _, v := range req.Values {
-					if rs := prefixed[req.key()][v]; len(rs) == 0 || rs[len(rs)-1] != r {
-						prefixed[req.key()][v] = append(rs, r)
+					// By the '?'s the prefix starts with.
+					skip := leadingAny(v)
+					pk := prefixKey{key: req.key(), skip: skip}
+					if prefixed[pk] == nil {
+						prefixed[pk] = map[string][]*entry{}
+						prefixReq[pk] = req
+					}
+					if rs := prefixed[pk][v[skip:]]; len(rs) == 0 || rs[len(rs)-1] != r {
+						prefixed[pk][v[skip:]] = append(rs, r)
 					}
 				}
 				continue
 			}
-			if byField[req.key()] == nil {
-				byField[req.key()] = map[string][]*entry{}
-				fields[req.key()] = req
+			k := req.key()
+			vals := byField[k]
+			if vals == nil {
+				vals = map[string][]*entry{}
+				byField[k] = vals
+				fields[k] = req
 			}
 			for _, v := range req.Values {
-				if rs := byField[req.key()][v]; len(rs) == 0 || rs[len(rs)-1] != r {
-					byField[req.key()][v] = append(rs, r)
+				if rs := vals[v]; len(rs) == 0 || rs[len(rs)-1] != r {
+					vals[v] = append(rs, r)
 				}
 			}
 		}
 	}
-	for _, f := range slices.Sorted(maps.Keys(byField)) {
+	for _, f := range slices.SortedFunc(maps.Keys(byField), reqKey.compare) {
 		req := fields[f]
 		k := keyIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
 		for v, rs := range byField[f] {
@@ -724,28 +873,51 @@ func indexRules(plan *event.Plan, rules []*entry, used []string) *candidates {
 		}
 		c.keys = append(c.keys, k)
 	}
-	for _, f := range slices.Sorted(maps.Keys(prefixed)) {
+	for _, f := range slices.SortedFunc(maps.Keys(prefixed), prefixKey.compare) {
 		req := prefixReq[f]
-		p := prefixIndex{field: plan.Add(req.Field), fold: req.Fold, rules: map[string]*bucket{}}
+		p := prefixIndex{field: plan.Add(req.Field), fold: req.Fold, skip: f.skip, rules: map[string]*bucket{}}
 		for v, rs := range prefixed[f] {
-			p.rules[v] = newBucket(plan, rs, used, f)
+			p.rules[v] = newBucket(plan, rs, used, f.key)
 			if !slices.Contains(p.lens, len(v)) {
 				p.lens = append(p.lens, len(v))
 			}
 		}
 		slices.Sort(p.lens)
+		p.lasts = make([][4]uint64, len(p.lens))
+		for v := range p.rules {
+			i, _ := slices.BinarySearch(p.lens, len(v))
+			if v == "" {
+				continue // an empty head is always looked up
+			}
+			c := v[len(v)-1]
+			p.lasts[i][c/64] |= 1 << (c % 64)
+		}
 		c.prefixes = append(c.prefixes, p)
 	}
 	for _, f := range slices.Sorted(maps.Keys(present)) {
-		c.present = append(c.present, presentKey{field: plan.Add(f), b: newBucket(plan, present[f], used, f)})
+		c.present = append(c.present, presentKey{field: plan.Add(f), b: newBucket(plan, present[f], used, reqKey{field: f})})
 	}
 	return c
+}
+
+// prefixKey names a prefix index: a requirement's key and the '?'s its
+// prefixes start with.
+type prefixKey struct {
+	key  reqKey
+	skip int
+}
+
+func (a prefixKey) compare(b prefixKey) int {
+	if c := a.key.compare(b.key); c != 0 {
+		return c
+	}
+	return a.skip - b.skip
 }
 
 // newBucket holds the rules keyed under one value of field (or its
 // presence): a crowded bucket is split again by its rules' other
 // requirements, down to maxKeyDepth fields.
-func newBucket(plan *event.Plan, rs []*entry, used []string, field string) *bucket {
+func newBucket(plan *event.Plan, rs []*entry, used []reqKey, field reqKey) *bucket {
 	b := &bucket{rules: rs}
 	if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
 		if sub := indexRules(plan, rs, append(slices.Clone(used), field)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
@@ -758,7 +930,7 @@ func newBucket(plan *event.Plan, rs []*entry, used []string, field string) *buck
 // presentUsable reports whether the rule index can key on req when no
 // requirement has values to key on: each alternative is a field having a
 // value, prefixes or values, on a field not keyed above (used).
-func presentUsable(req Requirement, used []string) bool {
+func presentUsable(req Requirement, used []reqKey) bool {
 	for _, alt := range req.alternatives() {
 		if !alt.Exists && len(alt.Values) == 0 || slices.Contains(used, alt.key()) {
 			return false

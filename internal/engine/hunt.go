@@ -294,7 +294,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 	// most events match nothing and cost no allocation.
 	var lz *lazyDoc
 	var order sequence.TimeMemo // the sequence rules' timestamp, parsed once
-	x.Engine.Eval(ev, index, func(r *Rule) {
+	x.Engine.eval(ev, index, func(r *Rule, at reached) {
 		if lz != nil && lz.err != nil {
 			return
 		}
@@ -344,7 +344,9 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			// already scanned: the sequence matcher works from it at the
 			// end (sequence.Query.AppendFacts).
 			var fb [256]byte
-			facts := r.Sequence.AppendFacts(fb[:0], ev)
+			// The steps of parts the rule index did not reach select
+			// nothing: they are not evaluated again.
+			facts := r.Sequence.AppendFactsOf(fb[:0], ev, at.ruledOut)
 			ns, tb, tok := r.Sequence.OrderMemo(ev, &order)
 			m := Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
 				Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}, Facts: noFacts}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/match"
 )
 
 func TestIndexSelector(t *testing.T) {
@@ -268,26 +269,7 @@ func TestEvalPresenceKeys(t *testing.T) {
 		`{"ml":{"score":3},"event":{"dataset":"other"}}`:      "[]",
 		`{"ml.prediction":null,"user_agent":{"original":[]}}`: "[]",
 	} {
-		clear(calls)
-		var want []string
-		ev := event.New([]byte(doc), plan)
-		for _, r := range rules {
-			if r.Match(ev) {
-				want = append(want, r.ID)
-			}
-		}
-		clear(calls)
-		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: %v, want %v", doc, got, want)
-		}
-		var ids []string
-		for id := range calls {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		if fmt.Sprint(ids) != evaluated {
-			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
-		}
+		checkEvaluated(t, e, rules, calls, doc, evaluated)
 	}
 }
 
@@ -322,6 +304,8 @@ func TestEvalPrefixKeys(t *testing.T) {
 		rule("users", starts(true, `c:\users\`), Requirement{Field: "process.executable", Values: []string{`c:\users\`}, Fold: true, Prefix: true}),
 		rule("tmp-or-c", starts(true, `/tmp/`, `c:\`), Requirement{Field: "process.executable", Values: []string{`/tmp/`, `c:\`}, Fold: true, Prefix: true}),
 		rule("Opt", starts(false, "/Opt/"), Requirement{Field: "process.executable", Values: []string{"/Opt/"}, Prefix: true}),
+		rule("long", starts(true, strings.Repeat("a", 130)), Requirement{Field: "process.executable", Values: []string{strings.Repeat("a", 130)}, Fold: true, Prefix: true}),
+		rule("accent", starts(true, "é:"), Requirement{Field: "process.executable", Values: []string{"é:"}, Fold: true, Prefix: true}),
 	}
 	e := New(Options{Rules: rules, Plan: plan})
 	if c := e.candidatesFor(""); len(c.always) != 0 || len(c.prefixes) != 2 {
@@ -334,27 +318,109 @@ func TestEvalPrefixKeys(t *testing.T) {
 		`{"process":{"executable":"/opt/x"}}`:                "[]",
 		`{"process":{"executable":"/Opt/x"}}`:                "[Opt]",
 		`{"process":{"executable":"c:"}}`:                    "[]",
-		`{"process":{"name":"c:\\users\\x"}}`:                "[]",
+		// Folded heads: ASCII lowered in place, others folded whole.
+		`{"process":{"executable":"C:\\USERS\\Ä\\a.exe"}}`:                    "[tmp-or-c users]",
+		`{"process":{"executable":"É:\\x"}}`:                                  "[accent]",
+		`{"process":{"executable":"` + strings.Repeat("A", 131) + `"}}`:       "[long]",
+		`{"process":{"executable":"` + strings.Repeat("A", 129) + "É" + `"}}`: "[]",
+		`{"process":{"name":"c:\\users\\x"}}`:                                 "[]",
 	} {
-		clear(calls)
-		var want []string
-		ev := event.New([]byte(doc), plan)
-		for _, r := range rules {
-			if r.Match(ev) {
-				want = append(want, r.ID)
+		checkEvaluated(t, e, rules, calls, doc, evaluated)
+	}
+}
+
+// A prefix's leading '?'s are any characters (match.PrefixHolds): the
+// index looks up the heads past them, and evaluates a rule on exactly the
+// values that hold its prefix.
+func TestEvalSkippedPrefixKeys(t *testing.T) {
+	plan := event.NewPlan()
+	exe := plan.Add("process.executable")
+	calls := map[string]int{}
+	rule := func(id string, req Requirement) *Rule {
+		holds := func(ev *event.Event) bool {
+			for _, v := range ev.Values(exe) {
+				s := v.String()
+				if req.Fold {
+					s = match.FoldCase(s)
+				}
+				if slices.ContainsFunc(req.Values, func(p string) bool { return match.PrefixHolds(s, p) }) {
+					return true
+				}
 			}
+			return false
 		}
-		clear(calls)
-		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: %v, want %v", doc, got, want)
+		return &Rule{ID: id, Match: func(ev *event.Event) bool { calls[id]++; return holds(ev) }, Required: []Requirement{req}}
+	}
+	rules := []*Rule{
+		rule("users", Requirement{Field: "process.executable", Values: []string{`?:\users\`, `c:\temp\`}, Fold: true, Prefix: true}),
+		rule("two", Requirement{Field: "process.executable", Values: []string{"??x/"}, Prefix: true}),
+		rule("long", Requirement{Field: "process.executable", Values: []string{"?" + strings.Repeat("a", 130)}, Fold: true, Prefix: true}),
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	for doc, evaluated := range map[string]string{
+		`{"process":{"executable":"C:\\Users\\x\\a.exe"}}`:                     "[users]",
+		`{"process":{"executable":"D:\\USERS\\x"}}`:                            "[users]",
+		`{"process":{"executable":"É:\\Users\\x"}}`:                            "[users]",
+		`{"process":{"executable":"ÉÉ:\\Users\\x"}}`:                           "[]",
+		`{"process":{"executable":"c:\\temp\\x"}}`:                             "[users]",
+		`{"process":{"executable":"CC:\\Users\\x"}}`:                           "[]",
+		`{"process":{"executable":"C"}}`:                                       "[]",
+		`{"process":{"executable":""}}`:                                        "[]",
+		`{"process":{"executable":["/bin/x", "ab x/y"]}}`:                      "[]",
+		`{"process":{"executable":["/bin/x", "abx/y"]}}`:                       "[two]",
+		`{"process":{"executable":"éáx/y"}}`:                                   "[two]",
+		`{"process":{"executable":"éáX/y"}}`:                                   "[]",
+		`{"process":{"executable":"Z` + strings.Repeat("A", 131) + `"}}`:       "[long]",
+		`{"process":{"executable":"É` + strings.Repeat("A", 131) + `"}}`:       "[long]",
+		`{"process":{"executable":"Z` + strings.Repeat("A", 129) + "É" + `"}}`: "[]",
+	} {
+		checkEvaluated(t, e, rules, calls, doc, evaluated)
+	}
+}
+
+// A prefix of '?'s alone keys its rule on values of that many characters
+// or more.
+func TestEvalEmptyPrefixKeys(t *testing.T) {
+	plan := event.NewPlan()
+	e := New(Options{Plan: plan, Rules: []*Rule{
+		{ID: "one", Match: func(*event.Event) bool { return true }, Required: []Requirement{{Field: "a", Values: []string{"?"}, Prefix: true}}},
+		{ID: "x", Match: func(*event.Event) bool { return true }, Required: []Requirement{{Field: "a", Values: []string{"?x"}, Prefix: true}}},
+	}})
+	for doc, want := range map[string]string{
+		`{"a":""}`:   "[]",
+		`{"a":"b"}`:  "[one]",
+		`{"a":"bx"}`: "[one x]",
+		`{"b":"bx"}`: "[]",
+	} {
+		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != want {
+			t.Errorf("%s: %v, want %s", doc, got, want)
 		}
-		var ids []string
-		for id := range calls {
-			ids = append(ids, id)
+	}
+}
+
+// checkEvaluated checks that the engine's verdicts on doc are those of
+// evaluating every rule, and that it evaluated the rules named in
+// evaluated (as fmt prints a sorted list): calls counts the rules' Match
+// calls.
+func checkEvaluated(t *testing.T, e *Engine, rules []*Rule, calls map[string]int, doc, evaluated string) {
+	t.Helper()
+	var want []string
+	ev := event.New([]byte(doc), e.Plan())
+	for _, r := range rules {
+		if r.Match(ev) {
+			want = append(want, r.ID)
 		}
-		slices.Sort(ids)
-		if fmt.Sprint(ids) != evaluated {
-			t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
-		}
+	}
+	clear(calls)
+	if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: %v, want %v", doc, got, want)
+	}
+	var ids []string
+	for id := range calls {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if fmt.Sprint(ids) != evaluated {
+		t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
 	}
 }

@@ -472,3 +472,24 @@ func TestDifferentialWidePlan(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferentialLongSegments plans segments around the eight bytes the
+// scanner compares in one word (shorter, as long, longer, differing only
+// past the word) against keys that match them, extend them or differ in
+// one byte.
+func TestDifferentialLongSegments(t *testing.T) {
+	names := []string{"abcdefg", "abcdefgh", "abcdefghi", "abcdefghij", "abcdefgX", "abcdefghijklmnop", "abcdefghijklmnoq", "a"}
+	saved := randKeys
+	defer func() { randKeys = saved }()
+	randKeys = append(slices.Clone(names), "abcdefgh.i", "abcdefghX", "abcdefgi", "abcdefghijklmnopq", "abcdefghijklmno", "abcdefghijklmnoP", `abcdefg\u0068`, "b")
+	var paths []string
+	for _, n := range names {
+		paths = append(paths, n, "b."+n, n+".abcdefghi")
+	}
+	r := rand.New(rand.NewPCG(5, 8))
+	for range 3000 {
+		doc := randDoc(r, 4)
+		checkAgainstOracle(t, doc, paths)
+		checkAgainstOracle(t, mutate(r, doc), paths)
+	}
+}

@@ -102,6 +102,20 @@ const maxDirect = 64
 type trieKid struct {
 	seg  string
 	node int32
+	// The segment's first bytes (up to eight, little-endian) and the
+	// mask of those bytes in a word: a key's next eight bytes, masked,
+	// are compared with head before anything else.
+	head, mask uint64
+}
+
+// newTrieKid returns the kid of segment seg at node.
+func newTrieKid(seg string, node int32) trieKid {
+	k := trieKid{seg: seg, node: node}
+	for i := 0; i < len(seg) && i < 8; i++ {
+		k.head |= uint64(seg[i]) << (8 * i)
+		k.mask |= 0xff << (8 * i)
+	}
+	return k
 }
 
 // emptyTrie serves events without a plan: every key is dead, so a scan only
@@ -118,7 +132,7 @@ func newTrie(paths []string) *trie {
 			if next == 0 {
 				next = int32(len(t.nodes))
 				t.nodes = append(t.nodes, trieNode{id: -1})
-				t.nodes[st].kids = append(t.nodes[st].kids, trieKid{seg: seg, node: next})
+				t.nodes[st].kids = append(t.nodes[st].kids, newTrieKid(seg, next))
 			}
 			st = next
 			if !more {

@@ -298,15 +298,27 @@ func (s *scanner) key(i int, st int32) (kst int32, end int) {
 		case viaSegments:
 			return s.keyBySegments(start, i, st, st0)
 		}
-		// Compare the raw bytes with the kids starting with c: the
-		// terminator first, since it rejects most.
+		// Compare the raw bytes with the kids starting with c: with
+		// eight bytes to read, their first eight bytes in one word first,
+		// then the terminator, since these reject most.
 		next, l := int32(0), 0
+		var word uint64
+		wide := i+8 <= len(d)
+		if wide {
+			word = binary.LittleEndian.Uint64(d[i:])
+		}
 		for k := int(first) - 1; k < len(n.kids); k++ {
 			kid := &n.kids[k]
 			if l = len(kid.seg); l > 0 && kid.seg[0] != c {
 				break
 			}
-			if i+l < len(d) && (d[i+l] == '"' || d[i+l] == '.') && string(d[i:i+l]) == kid.seg {
+			if wide && word&kid.mask != kid.head {
+				if l == 0 {
+					break
+				}
+				continue
+			}
+			if i+l < len(d) && (d[i+l] == '"' || d[i+l] == '.') && (l <= 8 && wide || string(d[i:i+l]) == kid.seg) {
 				next = kid.node
 				break
 			}

@@ -1465,9 +1465,11 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		}
 		// Wildcards: a value starting with one of the patterns' literal
 		// heads (an exact text is a head of itself), when each has one.
+		// A head may follow a few '?'s (`"?:\\Users\\*"`: any drive),
+		// which the requirement keeps (Requirement.Prefix).
 		heads := make([]string, len(vals))
 		for i, v := range vals {
-			if heads[i] = v[:strings.IndexAny(v+"*", "*?")]; heads[i] == "" {
+			if heads[i] = wildcardHead(v); heads[i] == "" {
 				return c.exists(f)
 			}
 		}
@@ -1479,6 +1481,25 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 		return rs
 	}
 	return nil
+}
+
+// minSkippedHead is the shortest literal text a wildcard head after '?'s
+// is kept with: `"?:\\*"` says little of a Windows path.
+const minSkippedHead = 3
+
+// wildcardHead returns the literal text a wildcard pattern's matches
+// start with, after the '?'s it starts with (kept), "" when there is none
+// or, after '?'s, too short a one.
+func wildcardHead(p string) string {
+	k := 0
+	for k < len(p) && p[k] == '?' {
+		k++
+	}
+	lit := p[k : k+strings.IndexAny(p[k:]+"*", "*?")]
+	if k > 0 && len(lit) < minSkippedHead {
+		return ""
+	}
+	return p[:k+len(lit)]
 }
 
 // isLiteral reports whether x is a constant other than null.

@@ -405,7 +405,7 @@ func checkRequired(t *testing.T, m *Matcher, ev *event.Event, cond string) {
 			if r.Fold {
 				s = FoldCase(s)
 			}
-			if slices.Contains(r.Values, s) || r.Prefix && slices.ContainsFunc(r.Values, func(p string) bool { return strings.HasPrefix(s, p) }) {
+			if slices.Contains(r.Values, s) || r.Prefix && slices.ContainsFunc(r.Values, func(p string) bool { return PrefixHolds(s, p) }) {
 				return true
 			}
 		}
@@ -446,8 +446,8 @@ func TestEQLDifferential(t *testing.T) {
 }
 
 var (
-	genEQLStrings = []string{`"a"`, `"A"`, `"ab"`, `"b*"`, `"*B"`, `"?"`, `""`, `"10.0.0.1"`, `"1"`}
-	genEQLDocs    = []string{`"a"`, `"A"`, `"ab"`, `"Ba"`, `""`, `"10.0.0.1"`, `"1"`, `1`, `2.5`, `true`, `null`, `["a","B"]`, `[1,3]`, `"2024-05-01T10:00:00+02:00"`, `"2024-05-01T00:00:00Z"`}
+	genEQLStrings = []string{`"a"`, `"A"`, `"ab"`, `"b*"`, `"*B"`, `"?"`, `""`, `"10.0.0.1"`, `"1"`, `"?bcd*"`}
+	genEQLDocs    = []string{`"a"`, `"A"`, `"ab"`, `"Ba"`, `""`, `"10.0.0.1"`, `"1"`, `1`, `2.5`, `true`, `null`, `["a","B"]`, `[1,3]`, `"2024-05-01T10:00:00+02:00"`, `"2024-05-01T00:00:00Z"`, `"abcde"`, `"ÉBCD"`}
 )
 
 func genEQLCond(r *rand.Rand, depth int) string {
@@ -509,4 +509,54 @@ func genEQLDoc(r *rand.Rand) string {
 		}
 	}
 	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// A prefix after '?'s holds on the values its pattern matches, multi-byte
+// characters and folding included.
+func TestEQLSkippedPrefixRequired(t *testing.T) {
+	for _, c := range []struct{ cond, doc string }{
+		{`kw : "?bcd*"`, `{"kw":"abcde"}`},
+		{`kw : "?bcd*"`, `{"kw":"ÉBCD"}`},
+		{`kw like "??bcd*"`, `{"kw":"éébcd"}`},
+		{`kw : ("?:\\users\\*", "x")`, `{"kw":["y","C:\\Users\\a"]}`},
+	} {
+		s, err := eql.Parse("any where " + c.cond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := CompileEQL(s, EQLOptions{Options: Options{Schema: eqlSchema}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := event.New([]byte(c.doc), m.Plan())
+		if !m.Match(ev) {
+			t.Fatalf("%s does not match %s", c.cond, c.doc)
+		}
+		if r := m.Required(); len(r) != 1 || !r[0].Prefix || !strings.HasPrefix(r[0].Values[0], "?") {
+			t.Fatalf("%s: requirements %+v, want a prefix after '?'", c.cond, r)
+		}
+		checkRequired(t, m, ev, c.cond)
+	}
+}
+
+func TestPrefixHolds(t *testing.T) {
+	for _, c := range []struct {
+		s, p string
+		want bool
+	}{
+		{"abc", "abc", true},
+		{"abc", "ab", true},
+		{"abc", "?bc", true},
+		{"éxy", "?xy", true},
+		{"\xffxy", "?xy", true},
+		{"ab", "??", true},
+		{"a", "??", false},
+		{"", "?", false},
+		{"abc", "?c", false},
+		{"abc", "", true},
+	} {
+		if got := PrefixHolds(c.s, c.p); got != c.want {
+			t.Errorf("PrefixHolds(%q, %q) = %v, want %v", c.s, c.p, got, c.want)
+		}
+	}
 }

@@ -254,6 +254,10 @@ func TestEQLRequired(t *testing.T) {
 		{`any where process.name : "a*"`, []Requirement{{Field: "process.name", Values: []string{"a"}, Fold: true, Prefix: true}}},
 		{`any where process.name : ("C:\\U*", "*b", "x")`, []Requirement{{Field: "process.name", Exists: true}}},
 		{`any where process.name like ("C:\\U*", "D?", "x")`, []Requirement{{Field: "process.name", Values: []string{"C:\\U", "D", "x"}, Prefix: true}}},
+		// A head after '?'s keeps them, when it says enough.
+		{`any where process.name : ("?:\\Users\\*", "??abc?d*")`, []Requirement{{Field: "process.name", Values: []string{"?:\\users\\", "??abc"}, Fold: true, Prefix: true}}},
+		{`any where process.name : ("?:\\Users\\*", "?:\\*")`, []Requirement{{Field: "process.name", Exists: true}}},
+		{`any where process.name : "?ab"`, []Requirement{{Field: "process.name", Exists: true}}},
 		{`any where l : "1*"`, []Requirement{{Field: "l", Exists: true}}},
 		{`any where process.name regex~ "a.*"`, []Requirement{{Field: "process.name", Exists: true}}},
 		{`any where kw != "a" and 5 < l`, []Requirement{{Field: "kw", Exists: true}, {Field: "l", Exists: true}}},

@@ -83,7 +83,7 @@ func (n *notNode) explain(ev *event.Event) *Explanation {
 }
 
 func (n *existsNode) explain(ev *event.Event) *Explanation {
-	e := &Explanation{Clause: n.text, Match: n.eval(ev)}
+	e := &Explanation{Clause: n.text.String(), Match: n.eval(ev)}
 	switch vals := ev.Values(n.f.id); {
 	case e.Match:
 		e.Reason = "field has a value"
@@ -263,7 +263,7 @@ func foldMatch(vm valueMatcher, s string) bool {
 
 func (n *termNode) explain(ev *event.Event) *Explanation {
 	vals := ev.Values(n.f.id)
-	e := &Explanation{Clause: n.text, Match: n.eval(ev)}
+	e := &Explanation{Clause: n.text.String(), Match: n.eval(ev)}
 	typ := n.f.describe()
 	if none, ok := n.vm.(noneMatcher); ok {
 		e.Reason = none.why

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-project/vigil/internal/ecs"
 	"github.com/vigil-project/vigil/internal/event"
@@ -63,6 +64,8 @@ func (e *CompileError) Detail(query string) string {
 // Prefix, when set, makes Values prefixes: the keyword text of a value
 // of Field starts with one of them (the literal head of a wildcard
 // pattern, `process.executable : "C:\\Users\\*"`), folded with Fold.
+// A prefix's leading '?'s each stand for one character of the value, any
+// (`"?:\\Users\\*"` gives "?:\\users\\"): see PrefixHolds.
 //
 // Any, when set, makes the requirement a disjunction: one of these holds
 // (Field, Values and Fold are then unused).
@@ -73,6 +76,22 @@ type Requirement struct {
 	Exists bool
 	Prefix bool
 	Any    []Requirement
+}
+
+// PrefixHolds reports whether s starts with the prefix p of a Prefix
+// requirement: each of p's leading '?'s is one character of s (a rune, or
+// a byte that is not UTF-8, as a wildcard's '?' reads it), any; the rest
+// of p is s's next bytes. A Fold requirement's s is folded first
+// (FoldCase).
+func PrefixHolds(s, p string) bool {
+	for len(p) > 0 && p[0] == '?' {
+		if s == "" {
+			return false
+		}
+		_, n := utf8.DecodeRuneInString(s)
+		s, p = s[n:], p[1:]
+	}
+	return strings.HasPrefix(s, p)
 }
 
 func (r Requirement) clone() Requirement {
@@ -356,7 +375,7 @@ func (c *compiler) valueList(vs []kql.ValueNode, prefix string, leaf func(*kql.L
 
 // term compiles field:literal on one known field.
 func (c *compiler) term(f fieldRef, name, l *kql.Literal) (node, error) {
-	text := name.String() + ":" + l.String()
+	text := termText{name, l}
 	if l.IsStar() {
 		return &existsNode{f: f, text: text}, nil
 	}
@@ -364,7 +383,7 @@ func (c *compiler) term(f fieldRef, name, l *kql.Literal) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &termNode{f: f, vm: vm, lit: l, field: name.String(), text: text}, nil
+	return &termNode{f: f, vm: vm, lit: l, name: name, text: text}, nil
 }
 
 // nested compiles field:{query}.

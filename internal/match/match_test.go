@@ -599,8 +599,8 @@ func TestSetLookup(t *testing.T) {
 	if _, ok := set.vm.(*setMatcher); !ok {
 		t.Fatalf("five terms on kw compiled to %T; want a set", set.vm)
 	}
-	if set.text != `kw:(a or b or c or d or e)` {
-		t.Errorf("set clause %q", set.text)
+	if got := set.clause(); got != `kw:(a or b or c or d or e)` {
+		t.Errorf("set clause %q", got)
 	}
 	for doc, want := range map[string]bool{`{"kw":"c"}`: true, `{"kw":"C"}`: false, `{"l":1}`: true, `{"kw":"z"}`: false} {
 		if got := m.Match(event.New([]byte(doc), m.Plan())); got != want {

@@ -129,7 +129,7 @@ func newOr(kids []node, text clauseSrc) node {
 		}
 		first := kids[idx[0]].(*termNode)
 		fm := &foldSetMatcher{set: map[string]struct{}{}}
-		var lits []string
+		var lits []*kql.Literal
 		for _, i := range idx {
 			t := kids[i].(*termNode)
 			w := t.vm.(*foldExactMatcher).want
@@ -137,10 +137,10 @@ func newOr(kids []node, text clauseSrc) node {
 				fm.set[w] = struct{}{}
 				fm.values = append(fm.values, w)
 			}
-			lits = append(lits, t.lit.String())
+			lits = append(lits, t.lit)
 			drop[i] = true
 		}
-		sets[idx[0]] = &termNode{f: first.f, vm: fm, lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
+		sets[idx[0]] = &termNode{f: first.f, vm: fm, lit: first.lit, name: first.name, text: setText{first.name, lits}}
 	}
 	for _, idx := range foldGlobs {
 		if len(idx) <= setThreshold {
@@ -148,14 +148,14 @@ func newOr(kids []node, text clauseSrc) node {
 		}
 		first := kids[idx[0]].(*termNode)
 		var globs []*glob
-		var lits []string
+		var lits []*kql.Literal
 		for _, i := range idx {
 			t := kids[i].(*termNode)
 			globs = append(globs, t.vm.(*foldGlobMatcher).g)
-			lits = append(lits, t.lit.String())
+			lits = append(lits, t.lit)
 			drop[i] = true
 		}
-		sets[idx[0]] = &termNode{f: first.f, vm: newFoldGlobSet(globs), lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
+		sets[idx[0]] = &termNode{f: first.f, vm: newFoldGlobSet(globs), lit: first.lit, name: first.name, text: setText{first.name, lits}}
 	}
 	for _, idx := range groups {
 		if len(idx) <= setThreshold {
@@ -163,7 +163,7 @@ func newOr(kids []node, text clauseSrc) node {
 		}
 		first := kids[idx[0]].(*termNode)
 		sm := &setMatcher{set: map[string]struct{}{}, limit: first.vm.(*exactMatcher).limit}
-		var lits []string
+		var lits []*kql.Literal
 		for _, i := range idx {
 			t := kids[i].(*termNode)
 			w := t.vm.(*exactMatcher).want
@@ -171,10 +171,10 @@ func newOr(kids []node, text clauseSrc) node {
 				sm.set[w] = struct{}{}
 				sm.values = append(sm.values, w)
 			}
-			lits = append(lits, t.lit.String())
+			lits = append(lits, t.lit)
 			drop[i] = true
 		}
-		sets[idx[0]] = &termNode{f: first.f, vm: sm, lit: first.lit, field: first.field, text: first.field + ":(" + strings.Join(lits, " or ") + ")"}
+		sets[idx[0]] = &termNode{f: first.f, vm: sm, lit: first.lit, name: first.name, text: setText{first.name, lits}}
 	}
 	if len(drop) == 0 {
 		return &orNode{kids: kids, text: text}
@@ -206,7 +206,7 @@ func (n *notNode) clause() string            { return n.text.String() }
 // ignore_above are not indexed and do not count.
 type existsNode struct {
 	f    fieldRef
-	text string
+	text termText
 }
 
 func (n *existsNode) eval(ev *event.Event) bool {
@@ -222,16 +222,36 @@ func (n *existsNode) eval(ev *event.Event) bool {
 	return false
 }
 
-func (n *existsNode) clause() string { return n.text }
+func (n *existsNode) clause() string { return n.text.String() }
 
 // termNode is a clause on one literal field, `field:value` or `field op
 // value`: true if any value of the field satisfies the matcher.
 type termNode struct {
-	f     fieldRef
-	vm    valueMatcher
-	lit   *kql.Literal // the value, as written
-	field string       // the field, as written
-	text  string
+	f    fieldRef
+	vm   valueMatcher
+	lit  *kql.Literal // the value, as written
+	name *kql.Literal // the field, as written
+	text fmt.Stringer // the clause, printed when an explanation asks
+}
+
+// termText prints `field:value`.
+type termText struct{ name, lit *kql.Literal }
+
+func (t termText) String() string { return t.name.String() + ":" + t.lit.String() }
+
+// setText prints the terms an OR's set lookup stands for:
+// `field:(a or b ...)`.
+type setText struct {
+	name *kql.Literal
+	lits []*kql.Literal
+}
+
+func (t setText) String() string {
+	parts := make([]string, len(t.lits))
+	for i, l := range t.lits {
+		parts[i] = l.String()
+	}
+	return t.name.String() + ":(" + strings.Join(parts, " or ") + ")"
 }
 
 func (n *termNode) eval(ev *event.Event) bool {
@@ -243,4 +263,4 @@ func (n *termNode) eval(ev *event.Event) bool {
 	return false
 }
 
-func (n *termNode) clause() string { return n.text }
+func (n *termNode) clause() string { return n.text.String() }

@@ -21,7 +21,7 @@ func (c *compiler) rangeClause(r *kql.Range) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &termNode{f: f, vm: vm, lit: r.Value, field: r.Field.String(), text: r.String()}, nil
+	return &termNode{f: f, vm: vm, lit: r.Value, name: r.Field, text: r}, nil
 }
 
 // rangeMatcher compiles a range by the field's type: numbers numerically,

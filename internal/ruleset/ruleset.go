@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/datemath"
@@ -261,10 +262,73 @@ func history(start string) time.Duration {
 // plainThreat gives a rule's MITRE ATT&CK entries as the maps and slices
 // encoding/json decodes them into, once per rule: alert documents, which
 // carry them, then encode without reflection. No entries keep their value.
+// The maps are built directly (a round trip through encoding/json was a
+// tenth of loading Elastic's corpus); text that is not valid UTF-8, which
+// encoding/json would change, takes the round trip.
 func plainThreat(t []rule.Threat) any {
 	if len(t) == 0 {
 		return t
 	}
+	out := make([]any, 0, len(t))
+	for _, th := range t {
+		m := map[string]any{"framework": th.Framework, "tactic": plainRef(th.Tactic, 3)}
+		if len(th.Technique) > 0 {
+			techs := make([]any, 0, len(th.Technique))
+			for _, tech := range th.Technique {
+				tm := plainRef(tech.ThreatRef, 4)
+				if len(tech.Subtechnique) > 0 {
+					subs := make([]any, 0, len(tech.Subtechnique))
+					for _, sub := range tech.Subtechnique {
+						subs = append(subs, plainRef(sub, 3))
+					}
+					tm["subtechnique"] = subs
+				}
+				techs = append(techs, tm)
+			}
+			m["technique"] = techs
+		}
+		out = append(out, m)
+	}
+	for _, v := range out {
+		if !validText(v) {
+			return threatRoundTrip(t)
+		}
+	}
+	return out
+}
+
+// plainRef is a tactic, technique or subtechnique reference as
+// encoding/json decodes it, with room for n keys.
+func plainRef(r rule.ThreatRef, n int) map[string]any {
+	m := make(map[string]any, n)
+	m["id"], m["name"], m["reference"] = r.ID, r.Name, r.Reference
+	return m
+}
+
+// validText reports whether every string in v (maps, slices, strings) is
+// valid UTF-8.
+func validText(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return utf8.ValidString(t)
+	case map[string]any:
+		for _, x := range t {
+			if !validText(x) {
+				return false
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if !validText(x) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// threatRoundTrip is plainThreat through encoding/json.
+func threatRoundTrip(t []rule.Threat) any {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return t

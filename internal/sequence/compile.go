@@ -77,6 +77,7 @@ type step struct {
 	keys     []*match.KeyExpr
 	optional []bool
 	missing  bool
+	selector int // the index of m in Query.Selectors
 }
 
 // IsSample reports whether the query is a sample (else a sequence).
@@ -172,6 +173,10 @@ func Compile(st *eql.Statement, opts Options) (*Query, error) {
 	}
 	if x, ok := st.Query.(*eql.Sequence); ok && q.until != nil && len(q.until.keys) != nkeys {
 		return nil, compileErr(x.Until.At, fmt.Sprintf("inconsistent number of join keys: %d in until, %d in the steps", len(q.until.keys), nkeys))
+	}
+	sels := q.Selectors()
+	for _, s := range q.selecting() {
+		s.selector = slices.Index(sels, s.m)
 	}
 	for i, s := range q.steps {
 		if s.missing {

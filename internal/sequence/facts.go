@@ -35,17 +35,24 @@ func (q *Query) Written() int { return q.written }
 // returns it. An event no step selects has the facts of zero entries
 // (one byte).
 func (q *Query) AppendFacts(b []byte, ev *event.Event) []byte {
-	var buf [4]any
-	vals := buf[:0]
+	return q.AppendFactsOf(b, ev, nil)
+}
+
+// AppendFactsOf is AppendFacts for an event that, by what the caller
+// knows, no step of the selectors for which ruledOut(i) is true selects
+// (i indexes Selectors: a rule index that never reached a selector's
+// entry): those steps are not evaluated. A nil ruledOut rules out none.
+func (q *Query) AppendFactsOf(b []byte, ev *event.Event, ruledOut func(selector int) bool) []byte {
+	var buf [4]any // the join-key values of a step, on the stack
 	var kbuf [128]byte
 	at := len(b)
 	b = append(b, 0)
 	n := 0
 	add := func(idx int, s *step) {
-		if !s.m.Match(ev) {
+		if ruledOut != nil && ruledOut(s.selector) || !s.m.Match(ev) {
 			return
 		}
-		vs, ok := readVals(s, ev, &vals)
+		vs, ok := appendVals(buf[:0], s, ev)
 		if !ok {
 			return
 		}

@@ -433,7 +433,16 @@ func readKey(s *step, ev *event.Event, buf *[]any) (string, []any, bool) {
 // readVals reads a step's join-key values of ev into *buf; ok is false
 // when a non-optional key is null.
 func readVals(s *step, ev *event.Event, buf *[]any) ([]any, bool) {
-	vals := (*buf)[:0]
+	vals, ok := appendVals((*buf)[:0], s, ev)
+	if ok {
+		*buf = vals
+	}
+	return vals, ok
+}
+
+// appendVals appends a step's join-key values of ev to vals; ok is false
+// when a non-optional key is null.
+func appendVals(vals []any, s *step, ev *event.Event) ([]any, bool) {
 	for i, k := range s.keys {
 		v := k.Value(ev)
 		if v == nil && !s.optional[i] {
@@ -441,7 +450,6 @@ func readVals(s *step, ev *event.Event, buf *[]any) ([]any, bool) {
 		}
 		vals = append(vals, v)
 	}
-	*buf = vals
 	return vals, true
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/event"
@@ -43,11 +44,41 @@ type Rule struct {
 	// rule_name_override); the rule's own values stay in its parameters.
 	Overrides Overrides
 
-	encoded map[string]json.RawMessage // constFields encoded, by Prepare
-	// template holds the fields every alert of the rule has the same
-	// (setRuleFields), by Prepare: Build clones it (one copy of the
-	// map's table) rather than setting them one by one.
+	prepared *prepared // by Prepare, made at the rule's first alert
+}
+
+// prepared is what Build reuses across a rule's alerts, made once, at the
+// first (most rules of a corpus never alert, and its investigation
+// guides are most of what encoding costs): the constFields' values
+// encoded, and the template of the fields every alert of the rule has the
+// same (setRuleFields), which Build clones (one copy of the map's table)
+// rather than setting them one by one.
+type prepared struct {
+	once     sync.Once
+	rule     Rule // as Prepare had it
+	encoded  map[string]json.RawMessage
 	template map[string]any
+}
+
+// get makes p's parts, the first time.
+func (p *prepared) get() *prepared {
+	p.once.Do(func() {
+		r := &p.rule
+		encoded := make(map[string]json.RawMessage, len(constFields))
+		for _, f := range constFields {
+			b, err := event.AppendJSON(nil, f.value(r))
+			if err != nil {
+				return // strings and lists of them always encode
+			}
+			encoded[f.key] = b
+		}
+		p.encoded = encoded
+		// Room for the event's fields and the alert's own (about 80 in
+		// all), which a clone keeps.
+		p.template = make(map[string]any, 128)
+		setRuleFields(p.template, r, encoded)
+	})
+	return p
 }
 
 // constFields are the alert fields whose values are the rule's text and
@@ -72,18 +103,7 @@ var constFields = []struct {
 // bytes. Without it, encoding each alert quotes the rule's investigation
 // guide and description (2 to 10 KB) again.
 func Prepare(r Rule) Rule {
-	r.encoded = make(map[string]json.RawMessage, len(constFields))
-	for _, f := range constFields {
-		b, err := event.AppendJSON(nil, f.value(&r))
-		if err != nil {
-			return r // strings and lists of them always encode
-		}
-		r.encoded[f.key] = b
-	}
-	// Room for the event's fields and the alert's own (about 80 in all),
-	// which a clone keeps.
-	r.template = make(map[string]any, 128)
-	setRuleFields(r.template, &r)
+	r.prepared = &prepared{rule: r}
 	return r
 }
 
@@ -114,11 +134,11 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 	// copied: sized for them at once, not grown on the way. The rule's
 	// own fields come with the template, when Prepare made one.
 	var doc map[string]any
-	if r.template != nil {
-		doc = maps.Clone(r.template)
+	if p := r.prepared; p != nil && p.get().template != nil {
+		doc = maps.Clone(p.template)
 	} else {
 		doc = make(map[string]any, len(ev.Doc)+80)
-		setRuleFields(doc, &r)
+		setRuleFields(doc, &r, nil)
 	}
 	for k, v := range ev.Doc {
 		if strings.HasPrefix(k, "kibana") || strings.HasPrefix(k, "signal") || strings.HasPrefix(k, "threshold_result") || k == "_id" {
@@ -157,8 +177,9 @@ func Build(ev Event, r Rule, opts Options) map[string]any {
 }
 
 // setRuleFields sets the alert fields that come from the rule alone, the
-// same in each of its alerts.
-func setRuleFields(doc map[string]any, r *Rule) {
+// same in each of its alerts; those of constFields from encoded when it
+// has them.
+func setRuleFields(doc map[string]any, r *Rule, encoded map[string]json.RawMessage) {
 	set := func(k string, v any) { doc[k] = v }
 	set("kibana.alert.status", "active")
 	set("kibana.alert.workflow_status", "open")
@@ -199,7 +220,7 @@ func setRuleFields(doc map[string]any, r *Rule) {
 	set("kibana.alert.rule.severity", r.Severity)
 	set("kibana.alert.rule.version", r.Version)
 	for _, f := range constFields {
-		if b, ok := r.encoded[f.key]; ok {
+		if b, ok := encoded[f.key]; ok {
 			set(f.key, b)
 		} else {
 			set(f.key, f.value(r))

@@ -3,6 +3,7 @@ package alert
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,5 +83,37 @@ func TestPrepareSameBytes(t *testing.T) {
 	d, _ := json.Marshal(prepared)
 	if string(c) != string(d) {
 		t.Errorf("encoding/json differs:\n%s\n%s", c, d)
+	}
+}
+
+// TestPreparedAtFirstAlert checks that a prepared rule's parts, made at
+// its first alert, are made once from the rule as Prepare had it, however
+// many goroutines raise its first alerts at once (run with -race), and
+// that later changes to the caller's copy do not reach them.
+func TestPreparedAtFirstAlert(t *testing.T) {
+	r := Prepare(Rule{UUID: "r1", RuleID: "r1", Name: "n", Severity: "high", Type: "query", Note: "guide", Tags: []string{"t"}})
+	r.Note = "changed after Prepare"
+	doc := map[string]any{"@timestamp": "2026-03-14T09:22:41.987Z"}
+	ev := Event{Doc: doc, Index: "logs-x", ID: EventID(doc)}
+	now := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	out := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() {
+			b, err := event.AppendJSON(nil, Build(ev, r, Options{Now: now}))
+			if err != nil {
+				t.Error(err)
+			}
+			out[i] = b
+		})
+	}
+	wg.Wait()
+	for i := range out {
+		if string(out[i]) != string(out[0]) {
+			t.Fatalf("alert %d differs:\n%s\n%s", i, out[i], out[0])
+		}
+	}
+	if !strings.Contains(string(out[0]), `"kibana.alert.rule.note":"guide"`) {
+		t.Fatalf("the note is not the one Prepare had: %s", out[0])
 	}
 }

@@ -653,15 +653,25 @@ func (s *scanner) literal(i int, word string) int {
 	return -1 // unreachable: the word matched
 }
 
-// number validates the number at i:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number validates the number at i.
 func (s *scanner) number(i int) int {
-	d := s.d
+	end, ok := NumberEnd(s.d, i)
+	if !ok {
+		return s.unexpected(end)
+	}
+	return end
+}
+
+// NumberEnd returns the end of the JSON number at d[i]:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. ok is false when there
+// is none; end is then the offset of the byte that breaks it (len(d) when
+// d ends first).
+func NumberEnd(d []byte, i int) (end int, ok bool) {
 	if d[i] == '-' {
 		i++
 	}
 	if i >= len(d) {
-		return s.eof()
+		return i, false
 	}
 	switch c := d[i]; {
 	case c == '0':
@@ -669,12 +679,12 @@ func (s *scanner) number(i int) int {
 	case '1' <= c && c <= '9':
 		i = digits(d, i+1)
 	default:
-		return s.unexpected(i)
+		return i, false
 	}
 	if i < len(d) && d[i] == '.' {
 		j := digits(d, i+1)
 		if j == i+1 {
-			return s.unexpected(j)
+			return j, false
 		}
 		i = j
 	}
@@ -685,11 +695,11 @@ func (s *scanner) number(i int) int {
 		}
 		j := digits(d, i)
 		if j == i {
-			return s.unexpected(j)
+			return j, false
 		}
 		i = j
 	}
-	return i
+	return i, true
 }
 
 func digits(d []byte, i int) int {

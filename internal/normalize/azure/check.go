@@ -3,6 +3,8 @@ package azure
 import (
 	"math/bits"
 	"unsafe"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // A record a caller has not checked is checked by the writer's first walk
@@ -231,46 +233,10 @@ func hasWord(raw []byte, i int, word string) bool {
 }
 
 // numberEnd returns the end of the JSON number at raw[i], -1 when there
-// is none: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// is none (event.NumberEnd, the scanner's own check).
 func numberEnd(raw []byte, i int) int {
-	if raw[i] == '-' {
-		i++
+	if end, ok := event.NumberEnd(raw, i); ok {
+		return end
 	}
-	if i >= len(raw) {
-		return -1
-	}
-	switch c := raw[i]; {
-	case c == '0':
-		i++
-	case '1' <= c && c <= '9':
-		i = digitsEnd(raw, i+1)
-	default:
-		return -1
-	}
-	if i < len(raw) && raw[i] == '.' {
-		j := digitsEnd(raw, i+1)
-		if j == i+1 {
-			return -1
-		}
-		i = j
-	}
-	if i < len(raw) && (raw[i] == 'e' || raw[i] == 'E') {
-		i++
-		if i < len(raw) && (raw[i] == '+' || raw[i] == '-') {
-			i++
-		}
-		j := digitsEnd(raw, i)
-		if j == i {
-			return -1
-		}
-		i = j
-	}
-	return i
-}
-
-func digitsEnd(raw []byte, i int) int {
-	for i < len(raw) && '0' <= raw[i] && raw[i] <= '9' {
-		i++
-	}
-	return i
+	return -1
 }

@@ -332,19 +332,21 @@ type litProbe struct {
 	quad    bool                 // four bytes a probe, else two
 	stride  int                  // M-3 or M-1
 	bits    [1 << 16 / 64]uint64 // two bytes: the literals' pairs, each in every case its letters can take; four: their hashes, case folded (fold4)
-	bucket  [probeBuckets + 1]uint16
-	entries []probeEntry // the pieces hashed to bucket b: entries[bucket[b]:bucket[b+1]]
+	shift   uint                 // 32 less the bits of a piece's bucket (probeBucket)
+	bucket  []uint16             // entries' start per bucket, and their end
+	entries []probeEntry         // the pieces hashed to bucket b: entries[bucket[b]:bucket[b+1]]
 }
 
 type probeEntry struct {
 	piece uint32 // two bytes as they are, or four case folded (fold4)
+	tail  uint32 // with four: the literal's last four bytes, case folded
 	at    uint16 // the piece's offset in the literal
 	lit   uint16 // the literal's index in lits
 }
 
-const probeBuckets = 64
-
-func probeBucket(piece uint32) int { return int(piece*0x9E3779B1>>26) & (probeBuckets - 1) }
+// probeBucket returns the bucket of a piece, the top 32-shift bits of its
+// hash.
+func probeBucket(piece uint32, shift uint) int { return int(piece * 0x9E3779B1 >> shift) }
 
 // fold4 folds four bytes' case as the probe compares them: bit 5 set in
 // each, which maps each upper-case ASCII letter to its lower case (and a
@@ -373,7 +375,14 @@ func newLitProbe(lits ...[]byte) *litProbe {
 		return nil
 	}
 	p.stride = m - width + 1
-	var by [probeBuckets][]probeEntry
+	// About two entries a bucket (64 buckets at least), so that a probed
+	// piece that is one of them compares few: with many literals (a
+	// corpus's raw filter) there are thousands.
+	p.shift = 26
+	for n := len(lits) * (m - width + 1); 1<<(32-p.shift) < n/2 && p.shift > 20; {
+		p.shift--
+	}
+	by := make([][]probeEntry, 1<<(32-p.shift))
 	for i, lit := range lits {
 		for j := 0; j+width <= m; j++ {
 			var piece uint32
@@ -390,15 +399,20 @@ func newLitProbe(lits ...[]byte) *litProbe {
 					}
 				}
 			}
-			b := probeBucket(piece)
-			by[b] = append(by[b], probeEntry{piece: piece, at: uint16(j), lit: uint16(i)})
+			var tail uint32
+			if p.quad {
+				tail = fold4(binary.LittleEndian.Uint32(lit[len(lit)-4:]))
+			}
+			b := probeBucket(piece, p.shift)
+			by[b] = append(by[b], probeEntry{piece: piece, tail: tail, at: uint16(j), lit: uint16(i)})
 		}
 	}
+	p.bucket = make([]uint16, len(by)+1)
 	for b := range by {
 		p.bucket[b] = uint16(len(p.entries))
 		p.entries = append(p.entries, by[b]...)
 	}
-	p.bucket[probeBuckets] = uint16(len(p.entries))
+	p.bucket[len(by)] = uint16(len(p.entries))
 	return p
 }
 
@@ -461,14 +475,22 @@ func (p *litProbe) mark(text []byte, state []int8, ids []int32) bool {
 // would put them, the piece at q: as mark, true when it may stop (state
 // nil, a literal found).
 func (p *litProbe) at(text []byte, q int, piece uint32, state []int8, ids []int32, found *bool) bool {
-	b := probeBucket(piece)
+	b := probeBucket(piece, p.shift)
 	for _, e := range p.entries[p.bucket[b]:p.bucket[b+1]] {
 		if e.piece != piece {
 			continue
 		}
 		lit := p.lits[e.lit]
 		start := q - int(e.at)
-		if start >= 0 && start+len(lit) <= len(text) && equalFoldMask(text[start:start+len(lit)], lit, p.letters[e.lit]) {
+		if start < 0 || start+len(lit) > len(text) {
+			continue
+		}
+		// With four bytes a piece, the literal's last four first: many
+		// literals share their head ("microsoft."), fewer their end.
+		if p.quad && fold4(binary.LittleEndian.Uint32(text[start+len(lit)-4:])) != e.tail {
+			continue
+		}
+		if equalFoldMask(text[start:start+len(lit)], lit, p.letters[e.lit]) {
 			if state == nil {
 				return true
 			}

@@ -403,7 +403,12 @@ func TestPassPlainKeepsVerdicts(t *testing.T) {
 // every offset from the probes.
 func TestLitProbe(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
+	var many []string // enough entries for a thousand buckets and more
+	for i := range 600 {
+		many = append(many, fmt.Sprintf("microsoft.x%03d/vaults/write", i))
+	}
 	for _, lits := range [][]string{
+		many,
 		{"microsoft.compute/virtualmachines/runcommand/action"}, {"aaaaaaaaaaaaaaaaab"}, {"abcabcabcabcabcabcabd"}, {"0123456789abcdef"},
 		{"microsoft.keyvault/vaults/", "microsoft.storage/storageaccounts/write", "runcommand", "abcabcab"},
 		{"ab"}, {"abc", "de"}, {"a_b[", "x@y"}, {"_[@^"},

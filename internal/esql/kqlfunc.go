@@ -23,9 +23,12 @@ func (c *compiler) matchFunc(e *Call, sc *scope) (cexpr, error) {
 		if i >= len(e.Args) {
 			return "", c.errorf(e.At, "", "%s needs %d arguments", e.Name, i+1)
 		}
+		var s string
 		l, ok := e.Args[i].(*Literal)
-		s, isStr := l.Value.(string)
-		if !ok || !isStr {
+		if ok {
+			s, ok = l.Value.(string)
+		}
+		if !ok {
 			return "", c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a string constant", i+1, e.Name)
 		}
 		return s, nil
@@ -133,9 +136,12 @@ func (c *compiler) fuzzyMatch(e *Call, sc *scope) (cexpr, error) {
 	if !ok {
 		return cexpr{}, c.errorf(e.Args[0].Pos(), "", "the first argument of %s must be a field", e.Name)
 	}
+	var text string
 	lit, ok := e.Args[1].(*Literal)
-	text, isStr := lit.Value.(string)
-	if !ok || !isStr {
+	if ok {
+		text, ok = lit.Value.(string)
+	}
+	if !ok {
 		return cexpr{}, c.errorf(e.Args[1].Pos(), "", "the second argument of %s must be a string constant", e.Name)
 	}
 	ref, err := c.resolve(sc, col.Name, col.At)

@@ -28,7 +28,7 @@ type RawFilter struct {
 	// literals each is searched for only when a rule needs it, by that
 	// byte (bytes.IndexByte), most selective group first.
 	anchors []int
-	// probes holds, per literal, its pair probe when Tune found that
+	// probes holds, per literal, its probe (litProbe) when Tune found that
 	// probing the text costs less than searching for the anchor (long
 	// literals whose bytes are all common), or nil.
 	probes []*litProbe
@@ -384,6 +384,10 @@ func newLitProbe(lits ...[]byte) *litProbe {
 	}
 	by := make([][]probeEntry, 1<<(32-p.shift))
 	for i, lit := range lits {
+		var tail uint32
+		if p.quad {
+			tail = fold4(binary.LittleEndian.Uint32(lit[len(lit)-4:]))
+		}
 		for j := 0; j+width <= m; j++ {
 			var piece uint32
 			if p.quad {
@@ -398,10 +402,6 @@ func newLitProbe(lits ...[]byte) *litProbe {
 						p.bits[spelt>>6] |= 1 << (spelt & 63)
 					}
 				}
-			}
-			var tail uint32
-			if p.quad {
-				tail = fold4(binary.LittleEndian.Uint32(lit[len(lit)-4:]))
 			}
 			b := probeBucket(piece, p.shift)
 			by[b] = append(by[b], probeEntry{piece: piece, tail: tail, at: uint16(j), lit: uint16(i)})
@@ -657,10 +657,15 @@ func (f *RawFilter) pass(raw []byte, scratch *RawScratch, plain bool) bool {
 		// folded, only when a rule needs it; first the one every rule
 		// needs, if one is (the seed rule's operation name), which most
 		// texts lack.
-		if f.must >= 0 && !f.holds(raw, f.must) {
+		if f.must < 0 {
+			return f.passLazy(raw, scratch) || (!plain && foldsToASCII(raw))
+		}
+		if !f.holds(raw, f.must) {
 			return !plain && foldsToASCII(raw)
 		}
-		return f.passLazy(raw, scratch) || (!plain && foldsToASCII(raw))
+		state := scratch.cleared(len(f.lits))
+		state[f.must] = 1 // found: not searched for again
+		return f.lazy(raw, state) || (!plain && foldsToASCII(raw))
 	}
 	if f.first != nil {
 		// Which of the probed literals the text holds; no rule's

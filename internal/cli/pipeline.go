@@ -598,7 +598,15 @@ func (w *worker) normalizeRaw(c *chunk, rec input.Record, r *normalize.Record) b
 		c.docs, _, err = normalize.Append(c.docs, rec.Data, normalize.AzureActivity, opts)
 	}
 	if err == nil {
-		w.ev.Reset(c.docs[start:len(c.docs):len(c.docs)])
+		doc := c.docs[start:len(c.docs):len(c.docs)]
+		// A document the writer put field by field is read at its
+		// values, not scanned: the writer knows where they are.
+		w.ev.Reset(doc)
+		if r != nil {
+			if l, at, ok := r.Layout(w.ev.Plan(), doc); ok {
+				w.ev.ResetLayout(doc, l, at)
+			}
+		}
 		err = w.ev.Err()
 	}
 	if err == nil && w.eval != nil && w.eval.Coverage != nil {

@@ -83,6 +83,10 @@ type Event struct {
 	scratch []byte    // a decoded key
 	path    []byte    // ScanUnder's path buffer
 
+	layout *Layout // set by ResetLayout: the values are read at at
+	at     []int32
+	leaves []bool // scanLayout's, a field each
+
 	decoded bool
 	doc     map[string]any
 	keys    map[string]string // interned object keys of decoded documents
@@ -102,6 +106,7 @@ func New(raw []byte, plan *Plan) *Event {
 // read from the previous document are invalid from here on (see Values).
 func (e *Event) Reset(raw []byte) {
 	e.raw = raw
+	e.layout = nil
 	e.scanned = false
 	e.err = nil
 	e.clearValues()
@@ -173,6 +178,13 @@ func (e *Event) scan() {
 	}
 	for len(e.vals) < t.n {
 		e.vals = append(e.vals, nil)
+	}
+	if l := e.layout; l != nil {
+		if l.t == t && e.scanLayout(l) {
+			return
+		}
+		e.clearValues()
+		e.arena = e.arena[:0]
 	}
 	s := scanner{d: e.raw, t: t, e: e}
 	s.document()

@@ -49,6 +49,9 @@ func FuzzNormalize(f *testing.F) {
 					if (gotErr != nil) != (wantErr != nil) || string(got) != string(want) {
 						t.Fatalf("%v (strict %v): Record normalized otherwise:\nRecord: %s %v\nelse:   %s %v", src, strict, got, gotErr, want, wantErr)
 					}
+					// And hunt reads a document the writer put field
+					// by field through its layout: the same values.
+					checkRecordLayout(t, &r, raw, src, Options{Strict: strict})
 				}
 			}
 			if err != nil {

@@ -1,6 +1,9 @@
 package normalize
 
-import "github.com/vigil-project/vigil/internal/normalize/azure"
+import (
+	"github.com/vigil-project/vigil/internal/event"
+	"github.com/vigil-project/vigil/internal/normalize/azure"
+)
 
 // Record is a record its caller has not checked, read once for
 // normalizing: one walk checks that it is JSON as internal/event's scanner
@@ -86,4 +89,14 @@ func (r *Record) Append(dst []byte, src Source, opts Options) (out []byte, warni
 		return dst, warnings, err
 	}
 	return out, warnings, nil
+}
+
+// Layout is the layout, for plan, of doc, the document the last Append
+// wrote, with where its values start (see event.ResetLayout); false when
+// it has none (the general path wrote it).
+func (r *Record) Layout(plan *event.Plan, doc []byte) (l *event.Layout, at []int32, ok bool) {
+	if r.raw == nil {
+		return nil, nil, false
+	}
+	return r.d.Layout(plan, len(doc))
 }

@@ -1,6 +1,10 @@
 package azure
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/vigil-project/vigil/internal/event"
+)
 
 // Doc is one raw record on its way through the byte-level writers, for a
 // caller that reads the record's top-level keys before it chooses a
@@ -76,4 +80,12 @@ func (d Doc) AppendStream(dst []byte, s Stream, opts Options) (out []byte, warni
 		return dst, nil, false
 	}
 	return d.f.appendStream(dst, s, opts)
+}
+
+// Layout returns the layout, for plan, of the document of size bytes the
+// last Append wrote, and where each of its values starts: what
+// event.ResetLayout takes. false when that document was not written
+// field by field (the general path wrote it, or no Append did).
+func (d Doc) Layout(plan *event.Plan, size int) (l *event.Layout, at []int32, ok bool) {
+	return d.f.layout(plan, size)
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"unsafe"
+
+	"github.com/vigil-project/vigil/internal/event"
 )
 
 // A document's fields are put in an order that depends only on the
@@ -15,13 +17,14 @@ import (
 
 // shape is the plan of one sequence of field paths.
 type shape struct {
-	prefixes, keys []string // the paths as put, for telling shapes that hash alike apart
-	gone           []bool   // and which of them were dropped
-	paths          []string // the whole paths
-	clash          bool     // two fields named by the record's keys have one path: the general path decides
-	order          []int32  // the fields written, in output order (the last of a repeated path kept)
-	before         []int32  // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text           []byte   // keys, braces and commas; what follows the last value at the end
+	prefixes, keys []string      // the paths as put, for telling shapes that hash alike apart
+	gone           []bool        // and which of them were dropped
+	paths          []string      // the whole paths
+	clash          bool          // two fields named by the record's keys have one path: the general path decides
+	order          []int32       // the fields written, in output order (the last of a repeated path kept)
+	before         []int32       // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text           []byte        // keys, braces and commas; what follows the last value at the end
+	layout         *event.Layout // for a hunt's plan (made at its first use)
 }
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
@@ -46,6 +49,7 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 		}
 		f.shapes.plans[f.shapeHash] = p
 	}
+	f.laid, f.origLen = nil, 0
 	if p.clash {
 		return dst, false
 	}
@@ -53,16 +57,51 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
 		ent := &f.ents[e]
 		if ent.original {
+			n := len(dst)
 			if out, ok := f.appendOriginalTokens(dst); ok {
 				dst = out
-				continue
+			} else {
+				dst = appendOriginal(dst, f.raw, f.stripOriginal)
 			}
-			dst = appendOriginal(dst, f.raw, f.stripOriginal)
+			f.origLen = len(dst) - n
 			continue
 		}
 		dst = append(dst, f.arena[ent.s:ent.e]...)
 	}
+	f.laid = p
 	return append(dst, p.text[p.before[len(p.order)]:]...), true
+}
+
+// layout returns the layout, for plan, of the document the last emit
+// wrote, and where its values start; false when no emit wrote the
+// document of size bytes (the general path did).
+func (f *fastDoc) layout(plan *event.Plan, size int) (*event.Layout, []int32, bool) {
+	p := f.laid
+	if p == nil || plan == nil {
+		return nil, nil, false
+	}
+	if !p.layout.Current(plan) {
+		paths := make([]string, len(p.order))
+		for i, e := range p.order {
+			paths[i] = p.paths[e]
+		}
+		p.layout = plan.Layout(paths)
+	}
+	at, pos := f.at[:0], 0
+	for i, e := range p.order {
+		pos += int(p.before[i+1] - p.before[i])
+		at = append(at, int32(pos))
+		if ent := &f.ents[e]; ent.original {
+			pos += f.origLen
+		} else {
+			pos += ent.e - ent.s
+		}
+	}
+	f.at = at
+	if pos+len(p.text)-int(p.before[len(p.order)]) != size {
+		return nil, nil, false
+	}
+	return p.layout, at, true
 }
 
 func samePaths(p *shape, ents []fent) bool {

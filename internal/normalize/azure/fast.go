@@ -109,6 +109,9 @@ type fastDoc struct {
 	scratch       []byte        // a writer's, for a value built before it is put
 	plainFrom     int           // the text of the last plain token plainText met: raw[plainFrom:plainTo]
 	plainTo       int
+	laid          *shape  // the shape of the document the last emit wrote (nil: none)
+	origLen       int     // the length of its event.original
+	at            []int32 // layout's
 }
 
 type kv struct {
@@ -119,6 +122,7 @@ type kv struct {
 func (f *fastDoc) reset(raw []byte) {
 	f.raw = raw
 	f.rec = raw
+	f.laid = nil
 	f.endsReady = false
 	f.ascii = false
 	f.toks = f.toks[:0]

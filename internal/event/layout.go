@@ -1,0 +1,147 @@
+package event
+
+import "strings"
+
+// A Layout is what a writer knows of the documents it writes in one shape:
+// the dotted path of each leaf field, in the order the writer puts them, as
+// nested objects with one segment a key (no key holds a dot, no path is
+// written twice, and no field is the parent of another). Given where each
+// value starts in a document of that shape (ResetLayout), the event reads
+// only the values it has planned paths at or below; the keys and the
+// braces, which the scan would walk to find its way, are known already.
+//
+// A Layout belongs to the plan that made it, as the plan stands: once
+// paths are added to the plan, Current is false and ResetLayout scans.
+type Layout struct {
+	t      *trie
+	fields []layoutField
+	// objs are the planned paths of objects the fields lie in, each with
+	// the fields inside it: such an object has a KindObject value when
+	// one of them holds a non-null leaf (as value's close does).
+	objs []layoutObj
+}
+
+type layoutField struct {
+	st    int32 // the trie node of the field's value (0: nothing planned at or below it)
+	depth int32 // its nesting depth, as the scan would count it
+	leaf  bool  // an object above it is planned: its leaf decides that object's value
+}
+
+type layoutObj struct {
+	id       FieldID
+	from, to int32 // fields[from:to] lie inside
+}
+
+// Layout returns the layout of documents whose fields are paths, in that
+// order (see Layout). The paths must be as described there; NewLayout does
+// not check them.
+func (p *Plan) Layout(paths []string) *Layout {
+	t := p.compiled()
+	l := &Layout{t: t, fields: make([]layoutField, len(paths))}
+	type open struct {
+		path string
+		at   int // index in l.objs
+	}
+	var stack []open // the planned objects of the previous field, outermost first
+	for i, path := range paths {
+		// Close the objects this field is not inside.
+		for len(stack) > 0 {
+			o := stack[len(stack)-1]
+			if strings.HasPrefix(path, o.path) && len(path) > len(o.path) && path[len(o.path)] == '.' {
+				break
+			}
+			l.objs[o.at].to = int32(i)
+			stack = stack[:len(stack)-1]
+		}
+		st, depth := int32(1), int32(0)
+		rest := path
+		for {
+			seg, next, more := strings.Cut(rest, ".")
+			st = t.final(t.child(st, seg))
+			depth++
+			if !more {
+				break
+			}
+			if st != 0 && t.nodes[st].id >= 0 {
+				prefix := path[:len(path)-len(next)-1]
+				if len(stack) == 0 || len(stack[len(stack)-1].path) < len(prefix) {
+					// Fields are in output order, so an object already
+					// open is an ancestor, and a new one opens here.
+					stack = append(stack, open{prefix, len(l.objs)})
+					l.objs = append(l.objs, layoutObj{id: t.nodes[st].id, from: int32(i)})
+				}
+			}
+			rest = next
+		}
+		l.fields[i] = layoutField{st: st, depth: depth, leaf: len(stack) > 0}
+	}
+	for _, o := range stack {
+		l.objs[o.at].to = int32(len(paths))
+	}
+	return l
+}
+
+// Current reports whether l still stands for p's paths (none was added
+// since it was made).
+func (l *Layout) Current(p *Plan) bool {
+	t := p.trie.Load()
+	return l != nil && t == l.t && t.n == len(p.paths)
+}
+
+// Len is the number of fields of the layout.
+func (l *Layout) Len() int { return len(l.fields) }
+
+// ResetLayout is Reset for a document written in layout l of the event's
+// plan, where at[i] is the offset in raw of the first byte of field i's
+// value. The writer vouches for the rest of the document: its values are
+// valid JSON and the keys and braces between them are l's; only the values
+// below planned paths are read, and no other byte is checked. When l is
+// not current for the event's plan, the event scans raw as Reset's does.
+func (e *Event) ResetLayout(raw []byte, l *Layout, at []int32) {
+	e.Reset(raw)
+	if e.plan != nil && l.Current(e.plan) && len(at) == len(l.fields) {
+		e.layout = l
+		e.at = append(e.at[:0], at...)
+	}
+}
+
+// scanLayout extracts the planned values of a document of a layout; false
+// when a value is not what the layout says (the caller then scans).
+func (e *Event) scanLayout(l *Layout) bool {
+	s := scanner{d: e.raw, t: l.t, e: e}
+	leaves := e.leaves[:0]
+	for i, f := range l.fields {
+		if f.st == 0 && !f.leaf {
+			leaves = append(leaves, false)
+			continue
+		}
+		at := int(e.at[i])
+		if at < 0 || at >= len(e.raw) {
+			e.leaves = leaves
+			return false
+		}
+		s.depth = int(f.depth)
+		var end int
+		var leaf bool
+		if f.st == 0 {
+			end, leaf = s.skip(at)
+		} else {
+			end, leaf = s.value(at, f.st)
+		}
+		if end < 0 {
+			e.leaves = leaves
+			return false
+		}
+		leaves = append(leaves, leaf)
+	}
+	e.leaves = leaves
+	for _, o := range l.objs {
+		for _, leaf := range leaves[o.from:o.to] {
+			if leaf {
+				e.add(o.id, Value{Kind: KindObject})
+				break
+			}
+		}
+	}
+	return true
+}

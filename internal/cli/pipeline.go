@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/vigil-project/vigil/internal/engine"
@@ -473,6 +474,14 @@ func (w *worker) evaluate(c *chunk, rec input.Record) {
 	}
 	c.events++
 	explained := w.explain == nil
+	if l := w.ev.Laid(); l.Shape != nil && len(w.ms) > 0 {
+		// The matches outlive the event: they keep their own copy of
+		// where the document's values lie.
+		l.At = slices.Clone(l.At)
+		for i := range w.ms {
+			w.ms[i].Laid = l
+		}
+	}
 	for _, m := range w.ms {
 		if w.explain != nil {
 			// Only explanations read it: formatted for them alone (a
@@ -603,8 +612,8 @@ func (w *worker) normalizeRaw(c *chunk, rec input.Record, r *normalize.Record) b
 		// values, not scanned: the writer knows where they are.
 		w.ev.Reset(doc)
 		if r != nil {
-			if l, at, ok := r.Layout(w.ev.Plan(), doc); ok {
-				w.ev.ResetLayout(doc, l, at)
+			if l, ok := r.Laid(doc); ok {
+				w.ev.ResetLaid(doc, l)
 			}
 		}
 		err = w.ev.Err()

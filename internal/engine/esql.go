@@ -336,7 +336,7 @@ func (h *Hunt) addESQL(m Match) error {
 		h.esqlRaw = nil
 	}
 	if len(h.esqlRaw) == 0 || &h.esqlRaw[0] != &m.Raw[0] || len(h.esqlRaw) != len(m.Raw) {
-		h.esqlEv.Reset(m.Raw)
+		h.esqlEv.ResetLaid(m.Raw, m.Laid)
 		h.esqlRaw = m.Raw
 	}
 	late, read := false, false

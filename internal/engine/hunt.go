@@ -158,6 +158,9 @@ type Match struct {
 	// defers documents (Evaluator.Defer); Doc builds the document from it
 	// when the match is to be written. It aliases the evaluated input.
 	Raw []byte
+	// Laid is where Raw's values lie when its writer knew (a raw record
+	// Vigil normalized): the ES|QL rules read them without scanning Raw.
+	Laid event.Laid
 	// Enrichments are a deferred threat_match match's threat.enrichments.
 	Enrichments []any
 	// More are the other ES|QL rules that read the event at the same

@@ -1,6 +1,9 @@
 package event
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // A Layout is what a writer knows of the documents it writes in one shape:
 // the dotted path of each leaf field, in the order the writer puts them, as
@@ -14,10 +17,16 @@ import "strings"
 // paths are added to the plan, Current is false and ResetLayout scans.
 type Layout struct {
 	t      *trie
+	plan   *Plan  // the plan it was made for (by a Shape)
+	shape  *Shape // the shape it was made of, if any
 	fields []layoutField
+	// live are the fields read: those with planned paths at or below
+	// them, or inside a planned object.
+	live []int32
 	// objs are the planned paths of objects the fields lie in, each with
-	// the fields inside it: such an object has a KindObject value when
-	// one of them holds a non-null leaf (as value's close does).
+	// the fields inside it (all live, live[from:to]): such an object has
+	// a KindObject value when one of them holds a non-null leaf (as
+	// value's close does).
 	objs []layoutObj
 }
 
@@ -29,7 +38,7 @@ type layoutField struct {
 
 type layoutObj struct {
 	id       FieldID
-	from, to int32 // fields[from:to] lie inside
+	from, to int32 // live[from:to] lie inside
 }
 
 // Layout returns the layout of documents whose fields are paths, in that
@@ -50,7 +59,7 @@ func (p *Plan) Layout(paths []string) *Layout {
 			if strings.HasPrefix(path, o.path) && len(path) > len(o.path) && path[len(o.path)] == '.' {
 				break
 			}
-			l.objs[o.at].to = int32(i)
+			l.objs[o.at].to = int32(len(l.live))
 			stack = stack[:len(stack)-1]
 		}
 		st, depth := int32(1), int32(0)
@@ -68,15 +77,18 @@ func (p *Plan) Layout(paths []string) *Layout {
 					// Fields are in output order, so an object already
 					// open is an ancestor, and a new one opens here.
 					stack = append(stack, open{prefix, len(l.objs)})
-					l.objs = append(l.objs, layoutObj{id: t.nodes[st].id, from: int32(i)})
+					l.objs = append(l.objs, layoutObj{id: t.nodes[st].id, from: int32(len(l.live))})
 				}
 			}
 			rest = next
 		}
 		l.fields[i] = layoutField{st: st, depth: depth, leaf: len(stack) > 0}
+		if st != 0 || len(stack) > 0 {
+			l.live = append(l.live, int32(i))
+		}
 	}
 	for _, o := range stack {
-		l.objs[o.at].to = int32(len(paths))
+		l.objs[o.at].to = int32(len(l.live))
 	}
 	return l
 }
@@ -91,17 +103,87 @@ func (l *Layout) Current(p *Plan) bool {
 // Len is the number of fields of the layout.
 func (l *Layout) Len() int { return len(l.fields) }
 
+// A Shape is the fields of the documents a writer puts alike (the paths
+// of a Layout, in its order), for every plan that reads them: each plan
+// gets its Layout of the shape once. Safe for concurrent use.
+type Shape struct {
+	paths []string
+	mu    sync.Mutex
+	laid  []*Layout // one a plan (few plans read one document)
+}
+
+// NewShape returns the shape of documents whose fields are paths, in that
+// order, written as a Layout describes.
+func NewShape(paths []string) *Shape { return &Shape{paths: paths} }
+
+// Layout returns the layout of the shape for p.
+func (s *Shape) Layout(p *Plan) *Layout {
+	t := p.compiled()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, l := range s.laid {
+		switch {
+		case l.t == t:
+			return l
+		case l.plan == p:
+			// The plan grew since: its layout is made again.
+			s.laid[i] = s.layout(p)
+			return s.laid[i]
+		}
+	}
+	l := s.layout(p)
+	if len(s.laid) >= 8 {
+		s.laid = s.laid[1:]
+	}
+	s.laid = append(s.laid, l)
+	return l
+}
+
+func (s *Shape) layout(p *Plan) *Layout {
+	l := p.Layout(s.paths)
+	l.plan, l.shape = p, s
+	return l
+}
+
+// Laid is where a document's values lie, as its writer knows them: its
+// shape and the offset of each field's value. An event of any plan reads
+// the document through it (ResetLaid) without scanning it.
+type Laid struct {
+	Shape *Shape
+	At    []int32
+}
+
+// ResetLaid is ResetLayout with the layout of l's shape for the event's
+// plan; Reset when l has no shape.
+func (e *Event) ResetLaid(raw []byte, l Laid) {
+	if l.Shape == nil || e.plan == nil {
+		e.Reset(raw)
+		return
+	}
+	e.ResetLayout(raw, l.Shape.Layout(e.plan), l.At)
+}
+
+// Laid returns where the values of the event's document lie when it was
+// reset with a layout (ResetLayout, ResetLaid), else the zero Laid. At is
+// the event's: valid until the next Reset (clone it to keep it).
+func (e *Event) Laid() Laid {
+	if e.layout == nil || e.layout.shape == nil {
+		return Laid{}
+	}
+	return Laid{Shape: e.layout.shape, At: e.at}
+}
+
 // ResetLayout is Reset for a document written in layout l of the event's
 // plan, where at[i] is the offset in raw of the first byte of field i's
-// value. The writer vouches for the rest of the document: its values are
-// valid JSON and the keys and braces between them are l's; only the values
-// below planned paths are read, and no other byte is checked. When l is
-// not current for the event's plan, the event scans raw as Reset's does.
+// value; at, like raw, must stay unchanged while the event is used. The
+// writer vouches for the rest of the document: its values are valid JSON
+// and the keys and braces between them are l's; only the values below
+// planned paths are read, and no other byte is checked. When l is not
+// current for the event's plan, the event scans raw as Reset's does.
 func (e *Event) ResetLayout(raw []byte, l *Layout, at []int32) {
 	e.Reset(raw)
 	if e.plan != nil && l.Current(e.plan) && len(at) == len(l.fields) {
-		e.layout = l
-		e.at = append(e.at[:0], at...)
+		e.layout, e.at = l, at
 	}
 }
 
@@ -110,14 +192,10 @@ func (e *Event) ResetLayout(raw []byte, l *Layout, at []int32) {
 func (e *Event) scanLayout(l *Layout) bool {
 	s := scanner{d: e.raw, t: l.t, e: e}
 	leaves := e.leaves[:0]
-	for i, f := range l.fields {
-		if f.st == 0 && !f.leaf {
-			leaves = append(leaves, false)
-			continue
-		}
+	for _, i := range l.live {
+		f := l.fields[i]
 		at := int(e.at[i])
 		if at < 0 || at >= len(e.raw) {
-			e.leaves = leaves
 			return false
 		}
 		s.depth = int(f.depth)
@@ -129,10 +207,11 @@ func (e *Event) scanLayout(l *Layout) bool {
 			end, leaf = s.value(at, f.st)
 		}
 		if end < 0 {
-			e.leaves = leaves
 			return false
 		}
-		leaves = append(leaves, leaf)
+		if len(l.objs) > 0 {
+			leaves = append(leaves, leaf)
+		}
 	}
 	e.leaves = leaves
 	for _, o := range l.objs {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -182,5 +183,64 @@ func TestLayoutStale(t *testing.T) {
 	e.ResetLayout(doc, l, []int32{int32(len(doc) + 5), 0})
 	if got := e.Values(a); len(got) != 1 || e.Err() != nil {
 		t.Fatalf("a.b with offsets out of range: %v %v", got, e.Err())
+	}
+}
+
+// TestShapeLayouts: a shape gives each plan its own layout, makes it again
+// once the plan grows, and an event of any plan reads a document through
+// it (ResetLaid) as the scan does.
+func TestShapeLayouts(t *testing.T) {
+	doc, paths, at := layoutDoc(map[string]string{"a.b": `"x"`, "a.c": `[1,2]`, "d": `{"e":true}`})
+	sh := NewShape(paths)
+	p1, p2 := NewPlan(), NewPlan()
+	p1.Add("a.b")
+	p2.Add("d.e")
+	p2.Add("a")
+	l1, l2 := sh.Layout(p1), sh.Layout(p2)
+	if l1 == l2 || sh.Layout(p1) != l1 || sh.Layout(p2) != l2 {
+		t.Fatal("a shape's layouts are not one a plan")
+	}
+	for _, p := range []*Plan{p1, p2} {
+		e := New(nil, p)
+		e.ResetLaid(doc, Laid{Shape: sh, At: at})
+		if got := e.Laid(); got.Shape != sh {
+			t.Fatalf("Laid: %+v", got)
+		}
+		checkLayout(t, p, doc, paths, at)
+	}
+	p1.Add("a.c")
+	if l := sh.Layout(p1); l == l1 || !l.Current(p1) || len(sh.laid) != 2 {
+		t.Fatalf("after the plan grew: the same layout (%v) or %d layouts", l == l1, len(sh.laid))
+	}
+	e := New(nil, p1)
+	e.ResetLaid(doc, Laid{Shape: sh, At: at})
+	if got := e.Values(1); len(got) != 2 || got[1].Str != "2" {
+		t.Fatalf("a.c: %v", got)
+	}
+	// No shape: a scan.
+	e.ResetLaid(doc, Laid{})
+	if e.Laid().Shape != nil || len(e.Values(0)) != 1 {
+		t.Fatal("ResetLaid without a shape")
+	}
+	// Many plans: the shape keeps a few layouts, and stays right.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				p := NewPlan()
+				p.Add("a.b")
+				e := New(nil, p)
+				e.ResetLaid(doc, Laid{Shape: sh, At: at})
+				if got := e.Values(0); len(got) != 1 || got[0].Str != "x" {
+					t.Errorf("a.b: %v", got)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(sh.laid) > 8 {
+		t.Fatalf("%d layouts kept", len(sh.laid))
 	}
 }

@@ -61,12 +61,15 @@ func checkRecordLayout(t testing.TB, r *Record, raw []byte, src Source, opts Opt
 		return false
 	}
 	plan := layoutPlan(t, doc)
-	l, at, ok := r.Layout(plan, doc)
+	l, ok := r.Laid(doc)
 	if !ok {
 		return false
 	}
 	scan, laidOut := event.New(doc, plan), event.New(nil, plan)
-	laidOut.ResetLayout(doc, l, at)
+	laidOut.ResetLaid(doc, l)
+	if laidOut.Laid().Shape != l.Shape {
+		t.Fatalf("%s: the layout was not used", doc)
+	}
 	if err := laidOut.Err(); err != nil {
 		t.Fatalf("%s: through the layout: %v", doc, err)
 	}
@@ -77,7 +80,7 @@ func checkRecordLayout(t testing.TB, r *Record, raw []byte, src Source, opts Opt
 		}
 	}
 	// A layout is for the document it was given with.
-	if _, _, ok := r.Layout(plan, doc[:len(doc)-1]); ok {
+	if _, ok := r.Laid(doc[:len(doc)-1]); ok {
 		t.Fatalf("%s: a layout for a document one byte shorter", doc)
 	}
 	return true

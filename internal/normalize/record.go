@@ -91,12 +91,12 @@ func (r *Record) Append(dst []byte, src Source, opts Options) (out []byte, warni
 	return out, warnings, nil
 }
 
-// Layout is the layout, for plan, of doc, the document the last Append
-// wrote, with where its values start (see event.ResetLayout); false when
-// it has none (the general path wrote it).
-func (r *Record) Layout(plan *event.Plan, doc []byte) (l *event.Layout, at []int32, ok bool) {
+// Laid is where the values of doc, the document the last Append wrote,
+// lie (see event.ResetLaid); false when it was not written field by field
+// (the general path wrote it). At is r's, valid until its next Read.
+func (r *Record) Laid(doc []byte) (event.Laid, bool) {
 	if r.raw == nil {
-		return nil, nil, false
+		return event.Laid{}, false
 	}
-	return r.d.Layout(plan, len(doc))
+	return r.d.Laid(len(doc))
 }

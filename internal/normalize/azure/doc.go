@@ -82,10 +82,8 @@ func (d Doc) AppendStream(dst []byte, s Stream, opts Options) (out []byte, warni
 	return d.f.appendStream(dst, s, opts)
 }
 
-// Layout returns the layout, for plan, of the document of size bytes the
-// last Append wrote, and where each of its values starts: what
-// event.ResetLayout takes. false when that document was not written
-// field by field (the general path wrote it, or no Append did).
-func (d Doc) Layout(plan *event.Plan, size int) (l *event.Layout, at []int32, ok bool) {
-	return d.f.layout(plan, size)
-}
+// Laid returns where the values of the document of size bytes the last
+// Append wrote lie: what event.ResetLaid takes. false when that document
+// was not written field by field (the general path wrote it, or no Append
+// did). At is d's, valid until its next record.
+func (d Doc) Laid(size int) (event.Laid, bool) { return d.f.laidOut(size) }

@@ -24,7 +24,7 @@ type shape struct {
 	order          []int32       // the fields written, in output order (the last of a repeated path kept)
 	before         []int32       // text[before[i]:before[i+1]] goes before field order[i]'s value
 	text           []byte        // keys, braces and commas; what follows the last value at the end
-	layout         *event.Layout // for a hunt's plan (made at its first use)
+	fields         *event.Shape // the documents' fields, for reading them without a scan (made at first use)
 }
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
@@ -49,59 +49,46 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 		}
 		f.shapes.plans[f.shapeHash] = p
 	}
-	f.laid, f.origLen = nil, 0
+	f.laid, f.at = nil, f.at[:0]
 	if p.clash {
 		return dst, false
 	}
+	base := len(dst)
 	for i, e := range p.order {
 		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
+		f.at = append(f.at, int32(len(dst)-base))
 		ent := &f.ents[e]
 		if ent.original {
-			n := len(dst)
 			if out, ok := f.appendOriginalTokens(dst); ok {
 				dst = out
-			} else {
-				dst = appendOriginal(dst, f.raw, f.stripOriginal)
+				continue
 			}
-			f.origLen = len(dst) - n
+			dst = appendOriginal(dst, f.raw, f.stripOriginal)
 			continue
 		}
 		dst = append(dst, f.arena[ent.s:ent.e]...)
 	}
-	f.laid = p
-	return append(dst, p.text[p.before[len(p.order)]:]...), true
+	dst = append(dst, p.text[p.before[len(p.order)]:]...)
+	f.laid, f.size = p, len(dst)-base
+	return dst, true
 }
 
-// layout returns the layout, for plan, of the document the last emit
-// wrote, and where its values start; false when no emit wrote the
-// document of size bytes (the general path did).
-func (f *fastDoc) layout(plan *event.Plan, size int) (*event.Layout, []int32, bool) {
+// laidOut returns the shape of the document of size bytes the last emit
+// wrote and where its values start; false when no emit wrote it (the
+// general path did). at is the writer's, valid until its next record.
+func (f *fastDoc) laidOut(size int) (event.Laid, bool) {
 	p := f.laid
-	if p == nil || plan == nil {
-		return nil, nil, false
+	if p == nil || size != f.size {
+		return event.Laid{}, false
 	}
-	if !p.layout.Current(plan) {
+	if p.fields == nil {
 		paths := make([]string, len(p.order))
 		for i, e := range p.order {
 			paths[i] = p.paths[e]
 		}
-		p.layout = plan.Layout(paths)
+		p.fields = event.NewShape(paths)
 	}
-	at, pos := f.at[:0], 0
-	for i, e := range p.order {
-		pos += int(p.before[i+1] - p.before[i])
-		at = append(at, int32(pos))
-		if ent := &f.ents[e]; ent.original {
-			pos += f.origLen
-		} else {
-			pos += ent.e - ent.s
-		}
-	}
-	f.at = at
-	if pos+len(p.text)-int(p.before[len(p.order)]) != size {
-		return nil, nil, false
-	}
-	return p.layout, at, true
+	return event.Laid{Shape: p.fields, At: f.at}, true
 }
 
 func samePaths(p *shape, ents []fent) bool {

@@ -110,8 +110,8 @@ type fastDoc struct {
 	plainFrom     int           // the text of the last plain token plainText met: raw[plainFrom:plainTo]
 	plainTo       int
 	laid          *shape  // the shape of the document the last emit wrote (nil: none)
-	origLen       int     // the length of its event.original
-	at            []int32 // layout's
+	size          int     // its length
+	at            []int32 // where its values start
 }
 
 type kv struct {

@@ -17,13 +17,13 @@ import (
 
 // shape is the plan of one sequence of field paths.
 type shape struct {
-	prefixes, keys []string      // the paths as put, for telling shapes that hash alike apart
-	gone           []bool        // and which of them were dropped
-	paths          []string      // the whole paths
-	clash          bool          // two fields named by the record's keys have one path: the general path decides
-	order          []int32       // the fields written, in output order (the last of a repeated path kept)
-	before         []int32       // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text           []byte        // keys, braces and commas; what follows the last value at the end
+	prefixes, keys []string     // the paths as put, for telling shapes that hash alike apart
+	gone           []bool       // and which of them were dropped
+	paths          []string     // the whole paths
+	clash          bool         // two fields named by the record's keys have one path: the general path decides
+	order          []int32      // the fields written, in output order (the last of a repeated path kept)
+	before         []int32      // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text           []byte       // keys, braces and commas; what follows the last value at the end
 	fields         *event.Shape // the documents' fields, for reading them without a scan (made at first use)
 }
 

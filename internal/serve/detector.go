@@ -105,6 +105,7 @@ type scratch struct {
 	ev    *event.Event
 	items []input.Item
 	raw   engine.RawScratch
+	rec   normalize.Record // a record that may be raw Azure, read once (see prepare)
 }
 
 // NewDetector returns a detector without rules; call SetRules.
@@ -196,6 +197,7 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 	ev := sc.ev
 	defer func() {
 		ev.Reset(nil)
+		sc.rec.Release() // no reference to the batch kept in the pool
 		c.pool.Put(sc)
 	}()
 	now := d.opts.Now().UTC()
@@ -261,6 +263,9 @@ func (d *Detector) process(ctx context.Context, name string, b source.Batch) err
 	return d.deliver(ctx, c.eval, matches, now)
 }
 
+// opNameKey is what a raw Azure record's text holds (see prepare).
+var opNameKey = []byte(`"operationName"`)
+
 // deliverEvery is how many records of a batch are evaluated before their
 // matches are delivered.
 const deliverEvery = 4096
@@ -273,11 +278,41 @@ const deliverEvery = 4096
 // is checked and counted, not normalized, as in hunt.
 func (d *Detector) prepare(c *compiled, sc *scratch, raw []byte, index string, now time.Time) (skip bool, err error) {
 	ev := sc.ev
+	dbs := d.opts.GeoIP.Databases()
+	if !input.FirstKeyIs(raw, `"@timestamp"`) && bytes.Contains(raw, opNameKey) {
+		// Maybe raw Azure: one walk checks the record as the scan would
+		// and tells its top-level operationName; the normalized document
+		// is then read at its values (its writer knows where they lie).
+		r := &sc.rec
+		if err := r.Read(raw); err != nil {
+			return false, err // the scanner's error
+		}
+		if has, sure := r.Operation(); has && sure {
+			if index == "" && !c.raw.Pass(raw, &sc.raw) {
+				return true, nil
+			}
+			doc, _, err := r.Append(nil, normalize.AzureActivity, normalize.Options{Ingested: now, Strict: true, GeoIP: dbs})
+			if err != nil {
+				return false, err
+			}
+			ev.Reset(doc)
+			if l, ok := r.Laid(doc); ok {
+				ev.ResetLaid(doc, l)
+			}
+			if err := ev.Err(); err != nil {
+				return false, err
+			}
+			if !ev.Has(c.ingested) {
+				ev.Reset(withIngested(ev.Raw(), now))
+			}
+			return false, nil
+		}
+		// Not raw, or the walk cannot tell: the scan below decides.
+	}
 	ev.Reset(raw)
 	if err := ev.Err(); err != nil {
 		return false, err
 	}
-	dbs := d.opts.GeoIP.Databases()
 	if ev.Has(c.opName) {
 		if index == "" && !c.raw.Pass(raw, &sc.raw) {
 			return true, nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 
 	"github.com/vigil-project/vigil/internal/engine"
@@ -44,7 +43,8 @@ type chunk struct {
 	// Filled by a worker.
 	outcomes []outcome
 	events   int
-	docs     []byte // normalize: the documents written, one a line; hunt: the raw records normalized
+	docs     []byte  // normalize: the documents written, one a line; hunt: the raw records normalized
+	ats      []int32 // hunt: where the values of those documents lie, for their matches (event.Laid)
 }
 
 // chunkItem is a record read (its data in the chunk's arena) or a problem
@@ -476,8 +476,11 @@ func (w *worker) evaluate(c *chunk, rec input.Record) {
 	explained := w.explain == nil
 	if l := w.ev.Laid(); l.Shape != nil && len(w.ms) > 0 {
 		// The matches outlive the event: they keep their own copy of
-		// where the document's values lie.
-		l.At = slices.Clone(l.At)
+		// where the document's values lie, in the chunk's (the slices
+		// taken before a growth keep the array they had).
+		n := len(c.ats)
+		c.ats = append(c.ats, l.At...)
+		l.At = c.ats[n:len(c.ats):len(c.ats)]
 		for i := range w.ms {
 			w.ms[i].Laid = l
 		}

@@ -16,13 +16,13 @@ import (
 // A Layout belongs to the plan that made it, as the plan stands: once
 // paths are added to the plan, Current is false and ResetLayout scans.
 type Layout struct {
-	t      *trie
-	plan   *Plan  // the plan it was made for (by a Shape)
-	shape  *Shape // the shape it was made of, if any
-	fields []layoutField
+	t     *trie
+	plan  *Plan  // the plan it was made for (by a Shape)
+	shape *Shape // the shape it was made of, if any
+	n     int    // the number of fields
 	// live are the fields read: those with planned paths at or below
 	// them, or inside a planned object.
-	live []int32
+	live []liveField
 	// objs are the planned paths of objects the fields lie in, each with
 	// the fields inside it (all live, live[from:to]): such an object has
 	// a KindObject value when one of them holds a non-null leaf (as
@@ -30,10 +30,11 @@ type Layout struct {
 	objs []layoutObj
 }
 
-type layoutField struct {
-	st    int32 // the trie node of the field's value (0: nothing planned at or below it)
-	depth int32 // its nesting depth, as the scan would count it
-	leaf  bool  // an object above it is planned: its leaf decides that object's value
+// liveField is a field read: its index, the trie node of its value (0:
+// only its leaf is asked, for a planned object above it) and its nesting
+// depth as the scan would count it.
+type liveField struct {
+	i, st, depth int32
 }
 
 type layoutObj struct {
@@ -46,7 +47,7 @@ type layoutObj struct {
 // not check them.
 func (p *Plan) Layout(paths []string) *Layout {
 	t := p.compiled()
-	l := &Layout{t: t, fields: make([]layoutField, len(paths))}
+	l := &Layout{t: t, n: len(paths)}
 	type open struct {
 		path string
 		at   int // index in l.objs
@@ -82,9 +83,8 @@ func (p *Plan) Layout(paths []string) *Layout {
 			}
 			rest = next
 		}
-		l.fields[i] = layoutField{st: st, depth: depth, leaf: len(stack) > 0}
 		if st != 0 || len(stack) > 0 {
-			l.live = append(l.live, int32(i))
+			l.live = append(l.live, liveField{int32(i), st, depth})
 		}
 	}
 	for _, o := range stack {
@@ -101,7 +101,7 @@ func (l *Layout) Current(p *Plan) bool {
 }
 
 // Len is the number of fields of the layout.
-func (l *Layout) Len() int { return len(l.fields) }
+func (l *Layout) Len() int { return l.n }
 
 // A Shape is the fields of the documents a writer puts alike (the paths
 // of a Layout, in its order), for every plan that reads them: each plan
@@ -182,7 +182,7 @@ func (e *Event) Laid() Laid {
 // current for the event's plan, the event scans raw as Reset's does.
 func (e *Event) ResetLayout(raw []byte, l *Layout, at []int32) {
 	e.Reset(raw)
-	if e.plan != nil && l.Current(e.plan) && len(at) == len(l.fields) {
+	if e.plan != nil && l.Current(e.plan) && len(at) == l.n {
 		e.layout, e.at = l, at
 	}
 }
@@ -192,9 +192,9 @@ func (e *Event) ResetLayout(raw []byte, l *Layout, at []int32) {
 func (e *Event) scanLayout(l *Layout) bool {
 	s := scanner{d: e.raw, t: l.t, e: e}
 	leaves := e.leaves[:0]
-	for _, i := range l.live {
-		f := l.fields[i]
-		at := int(e.at[i])
+	at := e.at[:l.n]
+	for _, f := range l.live {
+		at := int(at[f.i])
 		if at < 0 || at >= len(e.raw) {
 			return false
 		}

@@ -279,49 +279,46 @@ const deliverEvery = 4096
 func (d *Detector) prepare(c *compiled, sc *scratch, raw []byte, index string, now time.Time) (skip bool, err error) {
 	ev := sc.ev
 	dbs := d.opts.GeoIP.Databases()
+	var r *normalize.Record // the record read once, when it is raw Azure
 	if !input.FirstKeyIs(raw, `"@timestamp"`) && bytes.Contains(raw, opNameKey) {
 		// Maybe raw Azure: one walk checks the record as the scan would
 		// and tells its top-level operationName; the normalized document
 		// is then read at its values (its writer knows where they lie).
-		r := &sc.rec
-		if err := r.Read(raw); err != nil {
+		if err := sc.rec.Read(raw); err != nil {
 			return false, err // the scanner's error
 		}
-		if has, sure := r.Operation(); has && sure {
-			if index == "" && !c.raw.Pass(raw, &sc.raw) {
-				return true, nil
-			}
-			doc, _, err := r.Append(nil, normalize.AzureActivity, normalize.Options{Ingested: now, Strict: true, GeoIP: dbs})
-			if err != nil {
-				return false, err
-			}
-			ev.Reset(doc)
-			if l, ok := r.Laid(doc); ok {
-				ev.ResetLaid(doc, l)
-			}
-			if err := ev.Err(); err != nil {
-				return false, err
-			}
-			if !ev.Has(c.ingested) {
-				ev.Reset(withIngested(ev.Raw(), now))
-			}
-			return false, nil
+		if has, sure := sc.rec.Operation(); has && sure {
+			r = &sc.rec
 		}
-		// Not raw, or the walk cannot tell: the scan below decides.
+		// Otherwise not raw, or the walk cannot tell: the scan decides.
 	}
-	ev.Reset(raw)
-	if err := ev.Err(); err != nil {
-		return false, err
+	if r == nil {
+		ev.Reset(raw)
+		if err := ev.Err(); err != nil {
+			return false, err
+		}
 	}
-	if ev.Has(c.opName) {
+	if r != nil || ev.Has(c.opName) {
 		if index == "" && !c.raw.Pass(raw, &sc.raw) {
 			return true, nil
 		}
-		doc, _, err := normalize.Normalize(raw, normalize.AzureActivity, normalize.Options{Ingested: now, Strict: true, GeoIP: dbs})
+		opts := normalize.Options{Ingested: now, Strict: true, GeoIP: dbs}
+		var doc []byte
+		var err error
+		if r != nil {
+			doc, _, err = r.Append(nil, normalize.AzureActivity, opts)
+		} else {
+			doc, _, err = normalize.Normalize(raw, normalize.AzureActivity, opts)
+		}
 		if err != nil {
 			return false, err
 		}
 		ev.Reset(doc)
+		if r != nil {
+			if l, ok := r.Laid(doc); ok {
+				ev.ResetLaid(doc, l)
+			}
+		}
 		if err := ev.Err(); err != nil {
 			return false, err
 		}

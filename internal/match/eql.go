@@ -301,7 +301,7 @@ type andCond struct {
 //
 // Below the query's top level (an AND within an OR, a NOT), the rule
 // index keyed the rule on none of these: only those on fields most
-// events carry (commonField) come last there, and an equality on another
+// events carry (CommonField) come last there, and an equality on another
 // field (`process.name in ("node", "node.exe") and process.args :
 // "*claude*"`), cheap and rarely true, keeps its place among the cheap
 // operands, first.
@@ -490,7 +490,7 @@ func isCommonKeyed(c cond) bool {
 		return false
 	}
 	f, ok := c.(*predCond).x.(*fieldExpr)
-	return ok && commonField(f.name)
+	return ok && CommonField(f.name)
 }
 
 // condCost estimates what testing c costs, for ordering an AND.

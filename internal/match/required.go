@@ -150,7 +150,7 @@ func selective(r Requirement) int {
 		}
 		return least
 	}
-	if commonField(r.Field) {
+	if CommonField(r.Field) {
 		if r.Field == "event.action" {
 			return 2 // more values than a category, most of them common ("start", "exec")
 		}
@@ -159,11 +159,11 @@ func selective(r Requirement) int {
 	return 1000 - min(len(r.Values), 998)
 }
 
-// commonField reports whether most events carry one of a few values of
+// CommonField reports whether most events carry one of a few values of
 // the field (event.category, event.outcome, host.os.type, ...; the
 // process events' event.action, "start" or "exec"): a condition on it
 // says little of an event.
-func commonField(f string) bool {
+func CommonField(f string) bool {
 	switch f {
 	case "event.category", "event.type", "event.kind", "event.outcome", "event.dataset", "event.module", "event.action",
 		"data_stream.dataset", "data_stream.type", "host.os.type", "host.os.family", "host.os.platform":

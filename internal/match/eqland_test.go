@@ -34,17 +34,8 @@ func TestAndTestsKeyedLast(t *testing.T) {
 		if got, want := m.Match(ev), root.test(ev) == triTrue; got != want {
 			t.Errorf("%s: Match %v, test %v", doc, got, want)
 		}
-		var kidsTrue = triTrue
-		for _, k := range root.kids {
-			if tv := k.test(ev); tv == triFalse {
-				kidsTrue = triFalse
-				break
-			} else if tv == triNull {
-				kidsTrue = triNull
-			}
-		}
-		if got := root.test(ev); got != kidsTrue {
-			t.Errorf("%s: tested in run order %v, in written order %v", doc, got, kidsTrue)
+		if got, want := root.test(ev), writtenOrder(root, ev); got != want {
+			t.Errorf("%s: tested in run order %v, in written order %v", doc, got, want)
 		}
 	}
 }
@@ -75,18 +66,23 @@ func TestNestedAndTestsSelectiveFirst(t *testing.T) {
 	} {
 		ev := event.New([]byte(doc), m.Plan())
 		for _, a := range []*andCond{first, second} {
-			written := triTrue
-			for _, k := range a.kids {
-				if tv := k.test(ev); tv == triFalse {
-					written = triFalse
-					break
-				} else if tv == triNull {
-					written = triNull
-				}
-			}
-			if got := a.test(ev); got != written {
-				t.Errorf("%s: tested in run order %v, in written order %v", doc, got, written)
+			if got, want := a.test(ev), writtenOrder(a, ev); got != want {
+				t.Errorf("%s: tested in run order %v, in written order %v", doc, got, want)
 			}
 		}
 	}
+}
+
+// writtenOrder is an AND's verdict on ev tested in its written order.
+func writtenOrder(a *andCond, ev *event.Event) tri {
+	out := triTrue
+	for _, k := range a.kids {
+		switch k.test(ev) {
+		case triFalse:
+			return triFalse
+		case triNull:
+			out = triNull
+		}
+	}
+	return out
 }

@@ -75,14 +75,5 @@ func TestNestedAndTestsSelectiveFirst(t *testing.T) {
 
 // writtenOrder is an AND's verdict on ev tested in its written order.
 func writtenOrder(a *andCond, ev *event.Event) tri {
-	out := triTrue
-	for _, k := range a.kids {
-		switch k.test(ev) {
-		case triFalse:
-			return triFalse
-		case triNull:
-			out = triNull
-		}
-	}
-	return out
+	return (&andCond{run: a.kids}).test(ev)
 }

@@ -670,6 +670,19 @@ func foldASCIIHead(buf *[128]byte, s string, n int) (head []byte, ok bool) {
 // lookupFolded finds the bucket of a value folded as match.FoldCase folds
 // it, without allocating for ASCII values.
 func (k *keyIndex) lookupFolded(s string) *bucket {
+	if s != "" && s[0] < utf8.RuneSelf {
+		// Folding lowers an ASCII first byte whatever follows.
+		c := s[0]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if k.firsts[c/64]&(1<<(c%64)) == 0 {
+			return nil
+		}
+	}
+	if k.lens&(1<<min(len(s), 63)) == 0 && match.IsASCII(s) {
+		return nil // nor does it change an ASCII text's length
+	}
 	var buf [128]byte
 	if len(s) <= len(buf) {
 		b := buf[:len(s)]

@@ -491,3 +491,21 @@ func TestEvalKeysBeyondCommonFields(t *testing.T) {
 		checkEvaluated(t, e, rules, calls, doc, evaluated)
 	}
 }
+
+// TestLookupFolded compares a folded key index's lookups with folding each
+// value whole (match.FoldCase), over ASCII, non-ASCII and long values.
+func TestLookupFolded(t *testing.T) {
+	keys := []string{"windows", "k", "straße", "i̇x", "ǆa", strings.Repeat("a", 130), "cmd.exe"}
+	k := keyIndex{fold: true, rules: map[string]*bucket{}}
+	for _, key := range keys {
+		k.rules[key] = &bucket{}
+		k.add(key)
+	}
+	for _, v := range []string{"", "Windows", "WINDOWS", "windows ", "Windows\u00e9", "K", "\u212a", "x", "STRASSE", "Straße",
+		"İX", "İx", "ǅA", "ǄA", strings.Repeat("A", 130), strings.Repeat("A", 129), "CMD.EXE", "cmd.ex", "Cmd.exe"} {
+		_, want := k.rules[match.FoldCase(v)]
+		if got := k.lookupFolded(v) != nil; got != want {
+			t.Errorf("lookupFolded(%q) found %v, want %v", v, got, want)
+		}
+	}
+}

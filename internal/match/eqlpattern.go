@@ -110,7 +110,10 @@ func containsFoldASCII(s, low string, anchor int) bool {
 }
 
 // isASCII reports whether s is ASCII.
-func isASCII(s string) bool {
+func isASCII(s string) bool { return IsASCII(s) }
+
+// IsASCII reports whether s is ASCII (FoldCase keeps its length then).
+func IsASCII(s string) bool {
 	// Eight bytes at a time (command lines are long, and every folded
 	// pattern asks of each value).
 	var w uint64

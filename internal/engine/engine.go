@@ -670,6 +670,19 @@ func foldASCIIHead(buf *[128]byte, s string, n int) (head []byte, ok bool) {
 // lookupFolded finds the bucket of a value folded as match.FoldCase folds
 // it, without allocating for ASCII values.
 func (k *keyIndex) lookupFolded(s string) *bucket {
+	if s != "" && s[0] < utf8.RuneSelf {
+		// Folding lowers an ASCII first byte whatever follows.
+		c := s[0]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if k.firsts[c/64]&(1<<(c%64)) == 0 {
+			return nil
+		}
+	}
+	if k.lens&(1<<min(len(s), 63)) == 0 && match.IsASCII(s) {
+		return nil // nor does it change an ASCII text's length
+	}
 	var buf [128]byte
 	if len(s) <= len(buf) {
 		b := buf[:len(s)]
@@ -807,10 +820,14 @@ func indexRules(plan *event.Plan, rules []*entry, used []reqKey) *candidates {
 				best, bestKeys, bestValues = i, keys, values
 			}
 		}
-		if best < 0 {
-			// No value to key on: the heads of wildcard patterns, else
-			// a field the rule needs a value of; the fewest
-			// alternatives first.
+		if best < 0 || common(required[best]) {
+			// No value to key on, or only values of fields most events
+			// carry (event.category, host.os.type), which a rule keyed
+			// on "process" alone would be evaluated on every process
+			// event for: the heads of wildcard patterns, else a field
+			// the rule needs a value of; the fewest alternatives first.
+			// Values of other fields, and heads that say more than the
+			// common values (narrower), come before those.
 			rank := func(req Requirement) int {
 				n := len(req.alternatives())
 				if slices.ContainsFunc(req.alternatives(), func(a Requirement) bool { return a.Exists }) {
@@ -818,10 +835,15 @@ func indexRules(plan *event.Plan, rules []*entry, used []reqKey) *candidates {
 				}
 				return n
 			}
+			values := best
+			best = -1
 			for i, req := range required {
-				if presentUsable(req, used) && (best < 0 || rank(req) < rank(required[best])) {
+				if presentUsable(req, used) && (values < 0 || narrower(req)) && (best < 0 || rank(req) < rank(required[best])) {
 					best = i
 				}
+			}
+			if best < 0 {
+				best = values
 			}
 		}
 		if best < 0 {
@@ -916,16 +938,50 @@ func (a prefixKey) compare(b prefixKey) int {
 
 // newBucket holds the rules keyed under one value of field (or its
 // presence): a crowded bucket is split again by its rules' other
-// requirements, down to maxKeyDepth fields.
+// requirements, down to maxKeyDepth fields, and so is any bucket under a
+// value most events have (match.CommonField: "windows", "start"), however
+// few its rules: their conditions test such values last (match's
+// newAndCond), taking them for the key's, so that a rule under "process"
+// would test its patterns on every Linux and every end event before
+// finding it wants a Windows start.
 func newBucket(plan *event.Plan, rs []*entry, used []reqKey, field reqKey) *bucket {
 	b := &bucket{rules: rs}
-	if len(rs) >= splitBucket && len(used)+1 < maxKeyDepth {
+	if (len(rs) >= splitBucket || match.CommonField(field.field)) && len(used)+1 < maxKeyDepth {
 		if sub := indexRules(plan, rs, append(slices.Clone(used), field)); len(sub.keys) > 0 || len(sub.prefixes) > 0 || len(sub.present) > 0 {
 			b.sub = sub
 		}
 	}
 	return b
 }
+
+// common reports whether one of req's alternatives is on a field most
+// events carry (match.CommonField).
+func common(req Requirement) bool {
+	return slices.ContainsFunc(req.alternatives(), func(a Requirement) bool { return match.CommonField(a.Field) })
+}
+
+// narrower reports whether req says more of an event than values of
+// fields most events carry: whole values or heads of minPrefixKey bytes
+// or more (past their '?'s: "c:\\" is a head of every Windows path), on
+// other fields.
+func narrower(req Requirement) bool {
+	if common(req) {
+		return false
+	}
+	for _, a := range req.alternatives() {
+		if a.Exists {
+			return false
+		}
+		if a.Prefix && slices.ContainsFunc(a.Values, func(v string) bool { return len(v)-leadingAny(v) < minPrefixKey }) {
+			return false
+		}
+	}
+	return true
+}
+
+// minPrefixKey is the shortest head narrower prefers to values of common
+// fields.
+const minPrefixKey = 4
 
 // presentUsable reports whether the rule index can key on req when no
 // requirement has values to key on: each alternative is a field having a

@@ -143,32 +143,32 @@ func TestEvalSplitsCrowdedKeys(t *testing.T) {
 	var rules []*Rule
 	for i := range 8 {
 		app := fmt.Sprintf("app%d", i%5) // two pairs of rules share a second key
-		r := testRule(plan, fmt.Sprintf("r%d", i), "event.dataset", "signin", nil)
+		r := testRule(plan, fmt.Sprintf("r%d", i), "log.source", "signin", nil)
 		r.Match = and(r.Match, fieldEquals(plan, "app", app))
 		r.Required = append(r.Required, Requirement{Field: "app", Values: []string{app}})
 		rules = append(rules, r)
 	}
-	only := testRule(plan, "dataset-only", "event.dataset", "signin", nil) // no other key: always in its bucket
-	multi := testRule(plan, "two-values", "event.dataset", "signin", nil)
+	only := testRule(plan, "dataset-only", "log.source", "signin", nil) // no other key: always in its bucket
+	multi := testRule(plan, "two-values", "log.source", "signin", nil)
 	multi.Match = and(multi.Match, func(ev *event.Event) bool {
 		return fieldEquals(plan, "app", "app1")(ev) || fieldEquals(plan, "app", "app9")(ev)
 	})
 	multi.Required = append(multi.Required, Requirement{Field: "app", Values: []string{"app1", "app9"}})
 	rules = append(rules, only, multi)
-	for i := range 10 { // more distinct datasets than apps: event.dataset is the first key
-		rules = append(rules, testRule(plan, fmt.Sprintf("d%d", i), "event.dataset", fmt.Sprintf("d%d", i), nil))
+	for i := range 10 { // more distinct datasets than apps: log.source is the first key
+		rules = append(rules, testRule(plan, fmt.Sprintf("d%d", i), "log.source", fmt.Sprintf("d%d", i), nil))
 	}
 	e := New(Options{Rules: rules, Plan: plan})
 	if k := e.candidatesFor("").keys; len(k) != 1 || k[0].rules["signin"].sub == nil {
 		t.Fatal("10 rules under one value are not split")
 	}
 	for _, doc := range []string{
-		`{"event":{"dataset":"signin"},"app":"app1"}`,
-		`{"event":{"dataset":"signin"},"app":["app9","app1","app3"]}`,
-		`{"event":{"dataset":"signin"},"app":"none"}`,
-		`{"event":{"dataset":"audit"},"app":"app1"}`,
+		`{"log":{"source":"signin"},"app":"app1"}`,
+		`{"log":{"source":"signin"},"app":["app9","app1","app3"]}`,
+		`{"log":{"source":"signin"},"app":"none"}`,
+		`{"log":{"source":"audit"},"app":"app1"}`,
 		`{"app":"app1"}`,
-		`{"event":{"dataset":["d3","signin"]},"app":"app2"}`,
+		`{"log":{"source":["d3","signin"]},"app":"app2"}`,
 	} {
 		var want []string
 		ev := event.New([]byte(doc), plan)

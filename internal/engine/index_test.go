@@ -424,3 +424,88 @@ func checkEvaluated(t *testing.T, e *Engine, rules []*Rule, calls map[string]int
 		t.Errorf("%s: evaluated %v, want %s", doc, ids, evaluated)
 	}
 }
+
+// TestEvalKeysBeyondCommonFields checks that a rule whose only values are
+// on fields most events carry (event.category, host.os.type) is keyed on
+// its other conditions when they say more (a process name, a head of four
+// bytes or more), and that a bucket under such a value is split however
+// few its rules: neither is evaluated on every Windows process event.
+func TestEvalKeysBeyondCommonFields(t *testing.T) {
+	plan := event.NewPlan()
+	calls := map[string]int{}
+	has := func(field string, values ...string) func(*event.Event) bool {
+		id := plan.Add(field)
+		return func(ev *event.Event) bool {
+			for _, v := range ev.Values(id) {
+				for _, w := range values {
+					if strings.HasPrefix(strings.ToLower(v.String()), w) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	all := func(fs ...func(*event.Event) bool) func(*event.Event) bool {
+		return func(ev *event.Event) bool {
+			for _, f := range fs {
+				if !f(ev) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	process := Requirement{Field: "event.category", Values: []string{"process"}}
+	windows := Requirement{Field: "host.os.type", Values: []string{"windows"}}
+	start := Requirement{Field: "event.type", Values: []string{"start"}}
+	rule := func(id string, match func(*event.Event) bool, reqs ...Requirement) *Rule {
+		return &Rule{ID: id, Match: func(ev *event.Event) bool { calls[id]++; return match(ev) }, Required: reqs}
+	}
+	common := all(has("event.category", "process"), has("host.os.type", "windows"))
+	rules := []*Rule{
+		// process.name or a long head of process.executable.
+		rule("helpdesk", all(common, func(ev *event.Event) bool {
+			return has("process.name", "cmd.exe")(ev) || has("process.executable", `c:\program files\helpdesk\`)(ev)
+		}), process, windows, Requirement{Any: []Requirement{
+			{Field: "process.name", Values: []string{"cmd.exe"}},
+			{Field: "process.executable", Values: []string{`c:\program files\helpdesk\`}, Fold: true, Prefix: true}}}),
+		// "c:\" says no more than host.os.type: split by event.type.
+		rule("drive", all(common, has("event.type", "start"), has("process.executable", `c:\`)), process, windows, start,
+			Requirement{Field: "process.executable", Values: []string{`c:\`}, Fold: true, Prefix: true}),
+		// Nothing but common fields.
+		rule("starts", all(common, has("event.type", "start")), process, windows, start),
+	}
+	for i := range 20 { // more distinct names than categories: process.name would be the first key
+		name := fmt.Sprintf("p%d.exe", i)
+		rules = append(rules, rule(name, has("process.name", name), Requirement{Field: "process.name", Values: []string{name}}))
+	}
+	e := New(Options{Rules: rules, Plan: plan})
+	for doc, evaluated := range map[string]string{
+		`{"event":{"category":"process","type":"end"},"host":{"os":{"type":"windows"}},"process":{"name":"a.exe","executable":"C:\\a.exe"}}`:                       "[]",
+		`{"event":{"category":"process","type":"start"},"host":{"os":{"type":"windows"}},"process":{"name":"a.exe","executable":"C:\\a.exe"}}`:                     "[drive starts]",
+		`{"event":{"category":"process","type":"start"},"host":{"os":{"type":"windows"}},"process":{"name":"cmd.exe","executable":"C:\\cmd.exe"}}`:                 "[drive helpdesk starts]",
+		`{"event":{"category":"process","type":"end"},"host":{"os":{"type":"windows"}},"process":{"executable":"C:\\Program Files\\HelpDesk\\java.exe"}}`:          "[helpdesk]",
+		`{"event":{"category":"process","type":"start"},"host":{"os":{"type":"linux"}},"process":{"name":"p3.exe","executable":"C:\\Program Files\\HelpDesk\\x"}}`: "[helpdesk p3.exe]",
+	} {
+		checkEvaluated(t, e, rules, calls, doc, evaluated)
+	}
+}
+
+// TestLookupFolded compares a folded key index's lookups with folding each
+// value whole (match.FoldCase), over ASCII, non-ASCII and long values.
+func TestLookupFolded(t *testing.T) {
+	keys := []string{"windows", "k", "straße", "i̇x", "ǆa", strings.Repeat("a", 130), "cmd.exe"}
+	k := keyIndex{fold: true, rules: map[string]*bucket{}}
+	for _, key := range keys {
+		k.rules[key] = &bucket{}
+		k.add(key)
+	}
+	for _, v := range []string{"", "Windows", "WINDOWS", "windows ", "Windows\u00e9", "K", "\u212a", "x", "STRASSE", "Straße",
+		"İX", "İx", "ǅA", "ǄA", strings.Repeat("A", 130), strings.Repeat("A", 129), "CMD.EXE", "cmd.ex", "Cmd.exe"} {
+		_, want := k.rules[match.FoldCase(v)]
+		if got := k.lookupFolded(v) != nil; got != want {
+			t.Errorf("lookupFolded(%q) found %v, want %v", v, got, want)
+		}
+	}
+}

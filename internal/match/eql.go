@@ -85,7 +85,7 @@ func CompileEQL(s *eql.Statement, opts EQLOptions) (*Matcher, error) {
 	if len(terms) == 1 {
 		root.c = terms[0]
 	} else {
-		and := newAndCond(terms)
+		and := newAndCond(terms, true)
 		and.src = s
 		root.c = and
 	}
@@ -298,9 +298,20 @@ type andCond struct {
 // process name) rarely do, and an AND stops at its first operand that
 // does not hold. Three-valued logic is commutative: only the work done
 // changes.
-func newAndCond(kids []cond) *andCond {
+//
+// Below the query's top level (an AND within an OR, a NOT), the rule
+// index keyed the rule on none of these: only those on fields most
+// events carry (CommonField) come last there, and an equality on another
+// field (`process.name in ("node", "node.exe") and process.args :
+// "*claude*"`), cheap and rarely true, keeps its place among the cheap
+// operands, first.
+func newAndCond(kids []cond, top bool) *andCond {
 	run := slices.Clone(kids)
-	slices.SortStableFunc(run, func(a, b cond) int { return b2i(isKeyed(a)) - b2i(isKeyed(b)) })
+	last := isKeyed
+	if !top {
+		last = isCommonKeyed
+	}
+	slices.SortStableFunc(run, func(a, b cond) int { return b2i(last(a)) - b2i(last(b)) })
 	return &andCond{kids: kids, run: run}
 }
 
@@ -470,6 +481,16 @@ func (c *predCond) test(ev *event.Event) tri {
 func isKeyed(c cond) bool {
 	p, ok := c.(*predCond)
 	return ok && p.keyed
+}
+
+// isCommonKeyed reports whether c is a condition the rule index keys on,
+// on a field most events carry.
+func isCommonKeyed(c cond) bool {
+	if !isKeyed(c) {
+		return false
+	}
+	f, ok := c.(*predCond).x.(*fieldExpr)
+	return ok && CommonField(f.name)
 }
 
 // condCost estimates what testing c costs, for ordering an AND.
@@ -700,6 +721,7 @@ type eqlCompiler struct {
 	schema *ecs.Schema
 	plan   *event.Plan
 	fields map[string]bool
+	depth  int // of the condition being compiled: 0 for the query's where
 }
 
 func (c *eqlCompiler) errorf(pos eql.Pos, hint, format string, args ...any) error {
@@ -776,6 +798,10 @@ func (c *eqlCompiler) cond(e eql.Expr) (cond, error) {
 func (c *eqlCompiler) cond1(e eql.Expr) (cond, error) {
 	switch t := e.(type) {
 	case *eql.Bool:
+		// The query's top-level AND is the one the rule index keys on.
+		top := c.depth == 0 && t.Op == eql.And
+		c.depth++
+		defer func() { c.depth-- }()
 		kids := make([]cond, 0, len(t.Terms))
 		for _, x := range t.Terms {
 			k, err := c.cond(x)
@@ -788,10 +814,12 @@ func (c *eqlCompiler) cond1(e eql.Expr) (cond, error) {
 			// Cheap operands first: an AND is false as soon as one is,
 			// whatever the order (three-valued logic is commutative).
 			slices.SortStableFunc(kids, func(a, b cond) int { return condCost(a) - condCost(b) })
-			return newAndCond(kids), nil
+			return newAndCond(kids, top), nil
 		}
 		return &orCond{kids: kids}, nil
 	case *eql.Not:
+		c.depth++
+		defer func() { c.depth-- }()
 		x, err := c.cond(t.X)
 		if err != nil {
 			return nil, err
@@ -1413,11 +1441,13 @@ func (c *eqlCompiler) required(e eql.Expr) []eqlReq {
 			}
 			out = keep
 		}
-		if !slices.ContainsFunc(out, func(r eqlReq) bool { return !r.exists }) {
-			// No value the operands share (at most that a field has
-			// one): one of the operands' own conditions holds.
+		if weakEQL(out) {
+			// No value the operands share but on fields most events
+			// carry (at most that a field has one): one of the
+			// operands' own conditions holds, which says more (see
+			// weak).
 			alt, ok := disjunction(each)
-			if ok && (len(out) == 0 || !slices.ContainsFunc(alt.alts, func(a eqlReq) bool { return a.exists })) {
+			if ok && (len(out) == 0 || !weakEQL([]eqlReq{alt})) {
 				return append(out, alt)
 			}
 		}
@@ -1516,19 +1546,24 @@ func (c *eqlCompiler) exists(f *eql.Field) []eqlReq {
 	return []eqlReq{{field: f.Name(), exists: true}}
 }
 
+// weakEQL is weak for an EQL query's requirements.
+func weakEQL(rs []eqlReq) bool {
+	return !slices.ContainsFunc(rs, func(r eqlReq) bool { return selective(r.requirement()) > 1 })
+}
+
 // disjunction builds the requirement of an OR from its operands'
-// requirements: one (the one listing the fewest values) per operand, or
-// nothing when an operand has none.
+// requirements: one (the most selective: see selective) per operand,
+// or nothing when an operand has none.
 func disjunction(each [][]eqlReq) (eqlReq, bool) {
 	var out eqlReq
 	for _, rs := range each {
-		best := -1
+		best, bestRank := -1, 0
 		for i, r := range rs {
 			if !r.exact() {
 				continue
 			}
-			if best < 0 || r.width() <= rs[best].width() {
-				best = i
+			if rank := selective(r.requirement()); best < 0 || rank > bestRank {
+				best, bestRank = i, rank
 			}
 		}
 		if best < 0 {
@@ -1547,25 +1582,6 @@ func disjunction(each [][]eqlReq) (eqlReq, bool) {
 // is not a set of whole values: that a field has a value, or prefixes.
 func (r eqlReq) inexact() bool {
 	return r.exists || r.prefix || slices.ContainsFunc(r.alts, eqlReq.inexact)
-}
-
-// width is how many values a requirement lets through (any number: an
-// existence requirement; prefixes count as many values each).
-func (r eqlReq) width() int {
-	if r.exists {
-		return 1 << 30
-	}
-	if r.prefix {
-		return 1<<20 + len(r.values)
-	}
-	if len(r.alts) == 0 {
-		return len(r.values)
-	}
-	n := 0
-	for _, a := range r.alts {
-		n += a.width()
-	}
-	return n
 }
 
 func (c *eqlCompiler) req(f *eql.Field, vals []string, fold bool) []eqlReq {

@@ -277,6 +277,18 @@ func TestEQLRequired(t *testing.T) {
 		{`any where (l == 1 and kw == "a") or (l > 5 and kw == "b")`, []Requirement{{Field: "l", Exists: true}, {Field: "kw", Values: []string{"a", "b"}}}},
 		{`any where (l == 1 and kw == "a") or (l > 5 and process.name == "b")`, []Requirement{{Field: "l", Exists: true}, {Any: []Requirement{
 			{Field: "kw", Values: []string{"a"}}, {Field: "process.name", Values: []string{"b"}}}}}},
+		// An OR's operands give their most selective condition, not one
+		// on a field most events carry (event.type, event.action).
+		{`any where (event.type == "start" and process.args == "x" and process.name in ("a", "b")) or (event.action == "exec" and kw == "b")`,
+			[]Requirement{{Any: []Requirement{{Field: "process.args", Values: []string{"x"}}, {Field: "kw", Values: []string{"b"}}}}}},
+		// Shared values on such fields only: the operands' own
+		// conditions are kept too.
+		{`any where (event.category == "file" and kw == "h") or (event.category == "process" and process.name == "vim")`,
+			[]Requirement{{Field: "event.category", Values: []string{"file", "process"}}, {Any: []Requirement{
+				{Field: "kw", Values: []string{"h"}}, {Field: "process.name", Values: []string{"vim"}}}}}},
+		// ... unless they say no more.
+		{`any where (event.category == "file" and event.type == "creation") or (event.category == "process" and event.type == "start")`,
+			[]Requirement{{Field: "event.category", Values: []string{"file", "process"}}, {Field: "event.type", Values: []string{"creation", "start"}}}},
 		{`any where not process.name == "a"`, nil},
 		{`any where process.name not in ("a")`, []Requirement{{Field: "process.name", Exists: true}}},
 		{`any where process.name like "A"`, []Requirement{{Field: "process.name", Values: []string{"A"}}}},

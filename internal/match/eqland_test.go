@@ -34,17 +34,46 @@ func TestAndTestsKeyedLast(t *testing.T) {
 		if got, want := m.Match(ev), root.test(ev) == triTrue; got != want {
 			t.Errorf("%s: Match %v, test %v", doc, got, want)
 		}
-		var kidsTrue = triTrue
-		for _, k := range root.kids {
-			if tv := k.test(ev); tv == triFalse {
-				kidsTrue = triFalse
-				break
-			} else if tv == triNull {
-				kidsTrue = triNull
-			}
-		}
-		if got := root.test(ev); got != kidsTrue {
-			t.Errorf("%s: tested in run order %v, in written order %v", doc, got, kidsTrue)
+		if got, want := root.test(ev), writtenOrder(root, ev); got != want {
+			t.Errorf("%s: tested in run order %v, in written order %v", doc, got, want)
 		}
 	}
+}
+
+// TestNestedAndTestsSelectiveFirst checks the order of an AND below the
+// query's top level, which the rule index keyed on nothing of: the
+// equalities on fields most events carry last, the others (a process
+// name) among the cheap operands, first. The verdicts are the written
+// order's.
+func TestNestedAndTestsSelectiveFirst(t *testing.T) {
+	m := compileEQL(t, `process where (process.args : "*x*" and process.name in ("a.exe", "b.exe")) or (event.type == "start" and process.args : "*y*")`)
+	root := m.root.(*eqlNode).c.(*andCond)
+	or := root.run[0].(*orCond)
+	first, second := or.kids[0].(*andCond), or.kids[1].(*andCond)
+	if !isKeyed(first.run[0]) || isKeyed(first.run[1]) {
+		t.Errorf("process.name in (...) and a pattern: run %v, want the name first", first.run)
+	}
+	if isKeyed(second.run[0]) || !isCommonKeyed(second.run[1]) {
+		t.Errorf("event.type == \"start\" and a pattern: run %v, want event.type last", second.run)
+	}
+	for _, doc := range []string{
+		`{"event":{"category":"process","type":"start"},"process":{"name":"a.exe","args":["x"]}}`,
+		`{"event":{"category":"process","type":"start"},"process":{"name":"c.exe","args":["x"]}}`,
+		`{"event":{"category":"process","type":"end"},"process":{"name":"c.exe","args":["y"]}}`,
+		`{"event":{"category":"process","type":"start"},"process":{"name":"c.exe","args":["y"]}}`,
+		`{"event":{"category":"process"},"process":{"args":["y"]}}`,
+		`{"event":{"category":"process","type":"start"},"process":{"name":"b.exe"}}`,
+	} {
+		ev := event.New([]byte(doc), m.Plan())
+		for _, a := range []*andCond{first, second} {
+			if got, want := a.test(ev), writtenOrder(a, ev); got != want {
+				t.Errorf("%s: tested in run order %v, in written order %v", doc, got, want)
+			}
+		}
+	}
+}
+
+// writtenOrder is an AND's verdict on ev tested in its written order.
+func writtenOrder(a *andCond, ev *event.Event) tri {
+	return (&andCond{run: a.kids}).test(ev)
 }

@@ -90,3 +90,27 @@ func TestEQLInLengths(t *testing.T) {
 		}
 	}
 }
+
+// TestIsASCII puts one byte of 0x80 or more at each position of texts of
+// up to 20 bytes (the word-at-a-time loop and the tail).
+func TestIsASCII(t *testing.T) {
+	for n := range 21 {
+		b := []byte(strings.Repeat("a", n))
+		if !isASCII(string(b)) {
+			t.Errorf("%q: not ASCII", b)
+		}
+		for i := range n {
+			for _, c := range []byte{0x80, 0xc3, 0xff} {
+				b[i] = c
+				if isASCII(string(b)) {
+					t.Errorf("%q: ASCII", b)
+				}
+				b[i] = 0x7f
+				if !isASCII(string(b)) {
+					t.Errorf("%q: not ASCII", b)
+				}
+				b[i] = 'a'
+			}
+		}
+	}
+}

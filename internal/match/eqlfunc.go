@@ -60,7 +60,9 @@ func (c *eqlCompiler) expr(e eql.Expr) (expr, error) {
 	case *eql.Call:
 		return c.call(t, e)
 	case *eql.Bool, *eql.Not, *eql.Compare, *eql.In, *eql.Match:
+		c.depth++ // a value: not the query's top level
 		cd, err := c.cond(e)
+		c.depth--
 		if err != nil {
 			return nil, err
 		}

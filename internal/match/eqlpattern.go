@@ -110,12 +110,22 @@ func containsFoldASCII(s, low string, anchor int) bool {
 }
 
 // isASCII reports whether s is ASCII.
-func isASCII(s string) bool {
+func isASCII(s string) bool { return IsASCII(s) }
+
+// IsASCII reports whether s is ASCII (FoldCase keeps its length then).
+func IsASCII(s string) bool {
+	// Eight bytes at a time (command lines are long, and every folded
+	// pattern asks of each value).
+	var w uint64
+	for ; len(s) >= 8; s = s[8:] {
+		w |= uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	}
 	var or byte
 	for i := 0; i < len(s); i++ {
 		or |= s[i]
 	}
-	return or < utf8.RuneSelf
+	return w&0x8080808080808080 == 0 && or < utf8.RuneSelf
 }
 
 // match reports whether the whole of s matches, backtracking to the last

@@ -506,6 +506,13 @@ func TestRequired(t *testing.T) {
 		{`(kw:a or ck:b) or (kw:c or fl.k:d)`, []Requirement{{Any: []Requirement{
 			{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}, {Field: "kw", Values: []string{"c"}}, {Field: "fl.k", Values: []string{"d"}}}}}},
 		{`kw:a or txt:b`, []Requirement{{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "txt", Exists: true}}}}},
+		// Shared values on fields most events carry only: the branches'
+		// own conditions are kept too, unless they say no more.
+		{`(event.category:process and kw:a) or (event.category:process and ck:b)`, []Requirement{
+			{Field: "event.category", Values: []string{"process"}},
+			{Any: []Requirement{{Field: "kw", Values: []string{"a"}}, {Field: "ck", Values: []string{"b"}}}}}},
+		{`(event.category:process and event.type:start) or (event.category:process and event.type:end)`, []Requirement{
+			{Field: "event.category", Values: []string{"process"}}, {Field: "event.type", Values: []string{"start", "end"}}}},
 		{`kw:a or not ck:b`, nil},
 		// Terms with no value to key on need a value of their field.
 		{`kw:a*`, []Requirement{{Field: "kw", Values: []string{"a"}, Prefix: true}}},

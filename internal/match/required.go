@@ -90,11 +90,12 @@ func required(n node) []Requirement {
 			}
 			out = keep
 		}
-		if !slices.ContainsFunc(out, func(r Requirement) bool { return !r.Exists }) {
-			// No value the operands share (at most that a field has
-			// one): one of the operands' own conditions holds.
+		if weak(out) {
+			// No value the operands share but on fields most events
+			// carry (at most that a field has one): one of the
+			// operands' own conditions holds, which may say more.
 			alt, ok := anyOf(each)
-			if ok && (len(out) == 0 || !slices.ContainsFunc(alt.Any, func(r Requirement) bool { return r.Exists })) {
+			if ok && (len(out) == 0 || !weak([]Requirement{alt})) {
 				return append(out, alt)
 			}
 		}
@@ -149,12 +150,36 @@ func selective(r Requirement) int {
 		}
 		return least
 	}
-	switch r.Field {
-	case "event.category", "event.type", "event.kind", "event.outcome", "event.dataset", "event.module",
-		"data_stream.dataset", "data_stream.type", "host.os.type", "host.os.family", "host.os.platform":
+	if CommonField(r.Field) {
+		if r.Field == "event.action" {
+			return 2 // more values than a category, most of them common ("start", "exec")
+		}
 		return 1
 	}
 	return 1000 - min(len(r.Values), 998)
+}
+
+// CommonField reports whether most events carry one of a few values of
+// the field (event.category, event.outcome, host.os.type, ...; the
+// process events' event.action, "start" or "exec"): a condition on it
+// says little of an event.
+func CommonField(f string) bool {
+	switch f {
+	case "event.category", "event.type", "event.kind", "event.outcome", "event.dataset", "event.module", "event.action",
+		"data_stream.dataset", "data_stream.type", "host.os.type", "host.os.family", "host.os.platform":
+		return true
+	}
+	return false
+}
+
+// weak reports whether rs say little of an event: at most that fields
+// have values, or values of fields most events carry. An OR's
+// disjunction of its operands' own conditions is then kept too
+// (`event.category == "file" and file.path : "/etc/hosts" or
+// event.category == "process" and process.name == "vim"` is keyed on
+// the path or the name, not on the category).
+func weak(rs []Requirement) bool {
+	return !slices.ContainsFunc(rs, func(r Requirement) bool { return selective(r) > 2 })
 }
 
 // strength ranks the kinds of a requirement on one field: values, then

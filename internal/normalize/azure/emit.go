@@ -15,13 +15,12 @@ import (
 
 // shape is the plan of one sequence of field paths.
 type shape struct {
-	prefixes, keys []string // the paths as put, for telling shapes that hash alike apart
-	gone           []bool   // and which of them were dropped
-	paths          []string // the whole paths
-	clash          bool     // two fields named by the record's keys have one path: the general path decides
-	order          []int32  // the fields written, in output order (the last of a repeated path kept)
-	before         []int32  // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text           []byte   // keys, braces and commas; what follows the last value at the end
+	keys   []planKey // the paths as put, for telling shapes that hash alike apart
+	paths  []string  // the whole paths
+	clash  bool      // two fields named by the record's keys have one path: the general path decides
+	order  []int32   // the fields written, in output order (the last of a repeated path kept)
+	before []int32   // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text   []byte    // keys, braces and commas; what follows the last value at the end
 }
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
@@ -60,25 +59,40 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 			dst = appendOriginal(dst, f.raw, f.stripOriginal)
 			continue
 		}
-		dst = append(dst, f.arena[ent.s:ent.e]...)
+		dst = append(dst, f.value(ent)...)
 	}
 	return append(dst, p.text[p.before[len(p.order)]:]...), true
 }
 
+// value is a field's encoded value: in the arena, or the record's text.
+func (f *fastDoc) value(e *fent) []byte {
+	if e.inRec {
+		return f.rec[e.s:e.e]
+	}
+	return f.arena[e.s:e.e]
+}
+
+// planKey is a field as put: its path's two parts and its kind.
+type planKey struct {
+	prefix, path string
+	kind         uint8
+}
+
 func samePaths(p *shape, ents []fent) bool {
-	if len(p.keys) != len(ents) {
+	keys := p.keys
+	if len(keys) != len(ents) {
 		return false
 	}
 	for i := range ents {
 		// The plan keeps the paths that do not alias the record (the
 		// writers' constants, built and cached names), so most compare
 		// by their pointer, without a call.
-		a, b := p.keys[i], ents[i].path
-		if len(a) != len(b) || unsafe.StringData(a) != unsafe.StringData(b) && a != b {
+		k, e := &keys[i], &ents[i]
+		if len(k.path) != len(e.path) || len(k.prefix) != len(e.prefix) || k.kind != e.kind {
 			return false
 		}
-		a, b = p.prefixes[i], ents[i].prefix
-		if len(a) != len(b) || unsafe.StringData(a) != unsafe.StringData(b) && a != b || p.gone[i] != ents[i].gone {
+		if unsafe.StringData(k.path) != unsafe.StringData(e.path) && k.path != e.path ||
+			unsafe.StringData(k.prefix) != unsafe.StringData(e.prefix) && k.prefix != e.prefix {
 			return false
 		}
 	}
@@ -104,23 +118,24 @@ func within(s string, b []byte) bool {
 // planShape sorts the fields by path (as nested objects with sorted keys
 // are written) and records what goes between their values.
 func planShape(ents []fent, volatile func(string) bool) *shape {
-	p := &shape{paths: make([]string, len(ents)), prefixes: make([]string, len(ents)), keys: make([]string, len(ents)),
-		gone: make([]bool, len(ents))}
+	p := &shape{paths: make([]string, len(ents)), keys: make([]planKey, len(ents))}
 	idx := make([]int32, len(ents))
 	for i, e := range ents {
-		p.gone[i] = e.gone
-		p.keys[i] = e.path
+		k := planKey{e.prefix, e.path, e.kind}
 		if volatile(e.path) {
-			p.keys[i] = strings.Clone(e.path) // a key may alias the record
+			k.path = strings.Clone(e.path) // a key may alias the record
 		}
-		p.prefixes[i] = e.prefix
-		p.paths[i] = e.prefix + p.keys[i]
+		p.keys[i] = k
+		p.paths[i] = e.prefix + k.path
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int { return comparePaths(p.paths[a], p.paths[b]) })
 	// The last of fields set twice wins; fields named by the record's
 	// keys must not meet (nor be the parent of another field).
 	for i, e := range idx {
+		if k := p.keys[e].path; ents[e].kind&keyOneSegment != 0 && (k == "" || strings.IndexByte(k, '.') >= 0) {
+			p.clash = true // a key that would not read as one segment
+		}
 		if i+1 < len(idx) {
 			next := idx[i+1]
 			if p.paths[next] == p.paths[e] {
@@ -133,7 +148,7 @@ func planShape(ents []fent, volatile func(string) bool) *shape {
 				p.clash = true
 			}
 		}
-		if !ents[e].gone {
+		if ents[e].kind&keyGone == 0 {
 			p.order = append(p.order, e)
 		}
 	}

@@ -62,15 +62,24 @@ type span struct{ s, e int }
 
 // fent is one field of the document: its dotted path (prefix + path:
 // fields copied from a record's object have the object's path as prefix
-// and the key as path) and its encoded value, arena[s:e]. rec marks a
-// field named by a key of the record, which must not meet another.
+// and the key as path) and its encoded value, arena[s:e], or rec[s:e]
+// with inRec (a value copied as the record writes it: not copied twice).
+// rec marks a field named by a key of the record, which must not meet
+// another.
 type fent struct {
 	prefix, path string
 	s, e         int
 	rec          bool
-	gone         bool // a key of the record whose value was dropped (dropEmptyFields)
-	original     bool // event.original: emit quotes the record into the document itself
+	kind         uint8 // keyGone, keyOneSegment: part of the shape
+	original     bool  // event.original: emit quotes the record into the document itself
+	inRec        bool  // the value is f.rec[s:e]
 }
+
+// A field's kind, which its shape's plan tells.
+const (
+	keyGone       = 1 << iota // a key of the record whose value was dropped (dropEmptyFields)
+	keyOneSegment             // a key that must be one segment of a path (no dot, not empty): else the general path
+)
 
 // fastDoc builds one document: its fields as encoded values in an arena,
 // then written out nested and sorted.
@@ -151,7 +160,11 @@ func (f *fastDoc) put(path string, s int) {
 
 // putKey is put for the field prefix+key named by a key of the record.
 func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
-	f.ents = append(f.ents, fent{prefix: prefix, path: key, s: s, e: len(f.arena), rec: true, gone: gone})
+	var kind uint8
+	if gone {
+		kind = keyGone
+	}
+	f.ents = append(f.ents, fent{prefix: prefix, path: key, s: s, e: len(f.arena), rec: true, kind: kind})
 	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
 	if gone {
 		h ^= 1 << 40
@@ -162,9 +175,27 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 	f.shapeHash = f.shapeHash*1099511628211 ^ h
 }
 
+// putRec adds a field whose encoded value is the record's text v, as it
+// is (f.raw is the record).
+func (f *fastDoc) putRec(path string, v span) {
+	f.ents = append(f.ents, fent{path: path, s: v.s, e: v.e, inRec: true})
+	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+}
+
 func (f *fastDoc) putString(path, v string) {
+	at, kind := f.plainKind(v)
+	if kind == plainWhole {
+		f.putRec(path, span{at - 1, at + len(v) + 1})
+		return
+	}
 	s := len(f.arena)
-	f.arena = f.appendText(f.arena, v)
+	if kind == plainPart {
+		f.arena = append(f.arena, '"')
+		f.arena = append(f.arena, v...)
+		f.arena = append(f.arena, '"')
+	} else {
+		f.arena = appendJSONString(f.arena, v)
+	}
 	f.put(path, s)
 }
 
@@ -183,23 +214,38 @@ func (f *fastDoc) appendText(dst []byte, v string) []byte {
 // record that the walk noted plain, or part of the last one met (a
 // resource id's parts): appendJSONString would write it as it is.
 func (f *fastDoc) plainText(v string) bool {
+	_, kind := f.plainKind(v)
+	return kind != notPlain
+}
+
+// What plainKind tells of a string.
+const (
+	notPlain   = iota
+	plainPart  // part of the last plain token met (or all of its text)
+	plainWhole // the text of a plain token: raw[at-1:at+len(v)+1] writes it
+)
+
+// plainKind tells whether v is the text of a string token of the record
+// that the walk noted plain (plainWhole, at its offset at), or part of
+// the last one met (plainPart).
+func (f *fastDoc) plainKind(v string) (at, kind int) {
 	raw := f.raw
 	if len(v) == 0 || len(raw) == 0 || len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) {
-		return false // not the record (a text a writer parses), whose ends are noted
+		return 0, notPlain // not the record (a text a writer parses), whose ends are noted
 	}
 	// at wraps around for a v below the record: the tests fail then.
-	at := int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
+	at = int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
 	if at < 1 || at+len(v) >= len(raw) {
-		return false
+		return 0, notPlain
+	}
+	if f.endsReady && at-1 < len(f.ends) && f.ends[at-1] == int32(at+len(v)+1)|plainEnd {
+		f.plainFrom, f.plainTo = at, at+len(v)
+		return at, plainWhole
 	}
 	if at >= f.plainFrom && at+len(v) <= f.plainTo {
-		return true
+		return at, plainPart
 	}
-	if !f.plainNoted(raw, at-1) || int(f.ends[at-1]&^plainEnd) != at+len(v)+1 {
-		return false
-	}
-	f.plainFrom, f.plainTo = at, at+len(v)
-	return true
+	return 0, notPlain
 }
 
 // putLit puts a value given as its JSON text (a constant).

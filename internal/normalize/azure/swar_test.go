@@ -172,9 +172,8 @@ func TestPutStringIsAppendString(t *testing.T) {
 		}
 		for i := 0; i <= len(s); i++ {
 			for _, part := range []string{s, s[i:], s[:i]} {
-				at := len(f.arena)
 				f.putString("x", part)
-				if got, want := string(f.arena[at:]), string(appendJSONString(nil, part)); got != want {
+				if got, want := string(f.value(&f.ents[len(f.ents)-1])), string(appendJSONString(nil, part)); got != want {
 					t.Errorf("putString(%q) of %s = %s, want %s", part, raw[v.s:v.e], got, want)
 				}
 			}

@@ -126,6 +126,10 @@ func (f *fastDoc) durationValue(v span) (int64, bool, bool) {
 
 // putValue puts a value of the record as it is (canonT with t).
 func (f *fastDoc) putValue(path string, v span, t xform) bool {
+	if f.plainValue(v) {
+		f.putRec(path, v)
+		return true
+	}
 	s, empty, ok := f.appendValue(v, t)
 	if ok && !empty {
 		f.put(path, s)
@@ -138,12 +142,6 @@ func (f *fastDoc) putValue(path string, v span, t xform) bool {
 // path must take the record.
 func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 	s = len(f.arena)
-	if raw := f.raw; v.e-v.s > 2 && raw[v.s] == '"' && f.plainNoted(raw, v.s) {
-		// The commonest value, a plain string no rule changes: copied
-		// as it is (canonT's way, without its calls).
-		f.arena = append(f.arena, raw[v.s:v.e]...)
-		return s, false, true
-	}
 	out, empty, ok := f.canonT(f.arena, v, t)
 	if !ok {
 		return s, false, false
@@ -154,6 +152,13 @@ func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 		return s, true, true
 	}
 	return s, false, true
+}
+
+// plainValue reports the commonest value, a plain string of the record
+// that no rule changes (not empty): put as the record writes it (canonT's
+// way, without its calls or a copy).
+func (f *fastDoc) plainValue(v span) bool {
+	return v.e-v.s > 2 && f.raw[v.s] == '"' && f.plainNoted(f.raw, v.s)
 }
 
 // putNonEmpty puts a string unless it is empty (what compact would drop).
@@ -500,13 +505,19 @@ func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key str
 // putValueKey is putValue for the field prefix+key named by a key of the
 // record; false for a key that would not read as one segment of a path.
 func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
-	if key == "" || strings.IndexByte(key, '.') >= 0 {
-		return false
+	// The key is told one segment by the shape's plan (oneSegment), once
+	// for the records of a shape.
+	if f.plainValue(v) {
+		f.putKey(prefix, key, v.s, false)
+		e := &f.ents[len(f.ents)-1]
+		e.e, e.inRec, e.kind = v.e, true, keyOneSegment
+		return true
 	}
 	s, empty, ok := f.appendValue(v, t)
 	if ok {
 		// A value dropped is kept in the shape: it may repeat a key.
 		f.putKey(prefix, key, s, empty)
+		f.ents[len(f.ents)-1].kind |= keyOneSegment
 	}
 	return ok
 }

@@ -258,3 +258,42 @@ func TestPlanOverReusedRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanTellsKeyKinds writes, with one writer (its plans kept), records
+// of one shape but for a key and its value: keys that are one segment of
+// a path, or hold a dot, or are empty (left to the general path by the
+// plan, once for a shape), values copied from the record, built, or
+// dropped. Each document is the general path's, or the writer declines
+// where the general path does not take the record as the writer would.
+func TestPlanTellsKeyKinds(t *testing.T) {
+	f := &fastDoc{}
+	var keys = []string{"custom", "a.b", "", "custom", "x.y", "a.b", "cust.m", "custom"}
+	var values = []string{`"v"`, `""`, `null`, `{"x":"y"}`, `"v"`, `12`, `"caf\u00e9"`}
+	for st, category := range map[Stream]string{AuditLogs: "AuditLogs", SignInLogs: "SignInLogs"} { // SignInLogs drops empty values
+		for _, key := range keys {
+			for _, value := range values {
+				rec := `{"time":"2026-03-12T00:01:56Z","category":"` + category + `","operationName":"Add user","properties":{"` + key + `":` + value + `,"activityDisplayName":"Add user"}}`
+				f.reset([]byte(rec))
+				got, _, ok := f.appendStream(nil, st, Options{})
+				f.reset(nil)
+				dotted := key == "" || strings.Contains(key, ".")
+				if ok && dotted {
+					t.Fatalf("%s: taken", rec)
+				}
+				if !ok {
+					if !dotted {
+						t.Fatalf("%s: not taken", rec)
+					}
+					continue
+				}
+				want, ok := slowStream(t, st, []byte(rec))
+				if !ok {
+					t.Fatalf("%s: the general path failed", rec)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%s: %s", rec, firstDifference(got, want))
+				}
+			}
+		}
+	}
+}

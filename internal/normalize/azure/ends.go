@@ -167,11 +167,14 @@ func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
 }
 
 // escaped reports whether the text k of a key holds a backslash: without
-// a search when k lies in the record and check found every string of the
-// record plain.
+// a search when k lies in the record and its token was noted plain (or
+// check found every string of the record plain).
 func (f *fastDoc) escaped(k []byte) bool {
-	if f.ascii && uintptr(unsafe.Pointer(unsafe.SliceData(k)))-uintptr(unsafe.Pointer(unsafe.SliceData(f.rec))) < uintptr(len(f.rec)) {
-		return false
+	if at := uintptr(unsafe.Pointer(unsafe.SliceData(k))) - uintptr(unsafe.Pointer(unsafe.SliceData(f.rec))); at < uintptr(len(f.rec)) {
+		// A key of the record: its token's note tells, when plain.
+		if f.ascii || at > 0 && f.endsReady && int(at) <= len(f.ends) && f.ends[at-1] == int32(int(at)+len(k)+1)|plainEnd {
+			return false
+		}
 	}
 	return bytes.IndexByte(k, '\\') >= 0
 }

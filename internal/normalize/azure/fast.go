@@ -789,7 +789,7 @@ func (f *fastDoc) str(v span, present bool) (string, bool) {
 		return "", false
 	}
 	b := f.raw[v.s+1 : v.e-1]
-	if bytes.IndexByte(b, '\\') < 0 {
+	if f.plainNoted(f.raw, v.s) || bytes.IndexByte(b, '\\') < 0 {
 		// The record's own bytes: valid while the call lasts, which is as
 		// long as any of these strings is kept (they are copied into the
 		// arena).

@@ -15,12 +15,13 @@ import (
 
 // shape is the plan of one sequence of field paths.
 type shape struct {
-	keys   []planKey // the paths as put, for telling shapes that hash alike apart
-	paths  []string  // the whole paths
-	clash  bool      // two fields named by the record's keys have one path: the general path decides
-	order  []int32   // the fields written, in output order (the last of a repeated path kept)
-	before []int32   // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text   []byte    // keys, braces and commas; what follows the last value at the end
+	keys   []fkey   // the paths as put, for telling shapes that hash alike apart
+	cloned []int32  // the keys copied as they alias the record: compared by their bytes
+	paths  []string // the whole paths
+	clash  bool     // two fields named by the record's keys have one path: the general path decides
+	order  []int32  // the fields written, in output order (the last of a repeated path kept)
+	before []int32  // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text   []byte   // keys, braces and commas; what follows the last value at the end
 }
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
@@ -38,8 +39,8 @@ const maxShapes = 256
 // snake case makes one, a repeated key: left to the general path).
 func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	p := f.shapes.plans[f.shapeHash]
-	if p == nil || !samePaths(p, f.ents) {
-		p = planShape(f.ents, f.volatile)
+	if p == nil || !samePaths(p, f.keys) {
+		p = planShape(f.keys, f.ents, f.volatile)
 		if f.shapes.plans == nil || len(f.shapes.plans) >= maxShapes {
 			f.shapes.plans = map[uint64]*shape{}
 		}
@@ -72,26 +73,35 @@ func (f *fastDoc) value(e *fent) []byte {
 	return f.arena[e.s:e.e]
 }
 
-// planKey is a field as put: its path's two parts and its kind.
-type planKey struct {
-	prefix, path string
-	kind         uint8
-}
-
-func samePaths(p *shape, ents []fent) bool {
-	keys := p.keys
-	if len(keys) != len(ents) {
+// samePaths reports whether keys are the plan's; keys that alias the
+// record are set to the plan's copies when equal.
+func samePaths(p *shape, keys []fkey) bool {
+	pk := p.keys
+	if len(pk) != len(keys) {
 		return false
 	}
-	for i := range ents {
-		// The plan keeps the paths that do not alias the record (the
-		// writers' constants, built and cached names), so most compare
-		// by their pointer, without a call.
-		k, e := &keys[i], &ents[i]
-		if len(k.path) != len(e.path) || len(k.prefix) != len(e.prefix) || k.kind != e.kind {
+	if len(keys) == 0 {
+		return true
+	}
+	// The plan keeps the keys that do not alias the record (the writers'
+	// constants, built and cached names) as they were put, and copies of
+	// the others: these are compared by their bytes and, when equal,
+	// take the copy's pointer; then the keys' words (pointers, lengths,
+	// kinds) are compared at once.
+	for _, i := range p.cloned {
+		if int(i) >= len(keys) || keys[i].path != pk[i].path {
 			return false
 		}
-		if unsafe.StringData(k.path) != unsafe.StringData(e.path) && k.path != e.path ||
+		keys[i].path = pk[i].path
+	}
+	n := len(keys) * int(unsafe.Sizeof(fkey{}))
+	if string(unsafe.Slice((*byte)(unsafe.Pointer(&pk[0])), n)) == string(unsafe.Slice((*byte)(unsafe.Pointer(&keys[0])), n)) {
+		return true
+	}
+	for i := range keys {
+		k, e := &pk[i], &keys[i]
+		if len(k.path) != len(e.path) || len(k.prefix) != len(e.prefix) || k.kind != e.kind ||
+			unsafe.StringData(k.path) != unsafe.StringData(e.path) && k.path != e.path ||
 			unsafe.StringData(k.prefix) != unsafe.StringData(e.prefix) && k.prefix != e.prefix {
 			return false
 		}
@@ -117,23 +127,23 @@ func within(s string, b []byte) bool {
 
 // planShape sorts the fields by path (as nested objects with sorted keys
 // are written) and records what goes between their values.
-func planShape(ents []fent, volatile func(string) bool) *shape {
-	p := &shape{paths: make([]string, len(ents)), keys: make([]planKey, len(ents))}
+func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
+	p := &shape{paths: make([]string, len(ents)), keys: make([]fkey, len(ents))}
 	idx := make([]int32, len(ents))
-	for i, e := range ents {
-		k := planKey{e.prefix, e.path, e.kind}
-		if volatile(e.path) {
-			k.path = strings.Clone(e.path) // a key may alias the record
+	for i, k := range keys {
+		if volatile(k.path) {
+			k.path = strings.Clone(k.path) // a key may alias the record
+			p.cloned = append(p.cloned, int32(i))
 		}
 		p.keys[i] = k
-		p.paths[i] = e.prefix + k.path
+		p.paths[i] = k.prefix + k.path
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int { return comparePaths(p.paths[a], p.paths[b]) })
 	// The last of fields set twice wins; fields named by the record's
 	// keys must not meet (nor be the parent of another field).
 	for i, e := range idx {
-		if k := p.keys[e].path; ents[e].kind&keyOneSegment != 0 && (k == "" || strings.IndexByte(k, '.') >= 0) {
+		if k := p.keys[e]; k.kind&keyOneSegment != 0 && (k.path == "" || strings.IndexByte(k.path, '.') >= 0) {
 			p.clash = true // a key that would not read as one segment
 		}
 		if i+1 < len(idx) {
@@ -148,7 +158,7 @@ func planShape(ents []fent, volatile func(string) bool) *shape {
 				p.clash = true
 			}
 		}
-		if ents[e].kind&keyGone == 0 {
+		if keys[e].kind&keyGone == 0 {
 			p.order = append(p.order, e)
 		}
 	}

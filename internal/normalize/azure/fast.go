@@ -60,19 +60,24 @@ var fastPool = sync.Pool{New: func() any { return &fastDoc{} }}
 // span is a JSON value of the record: raw[s:e].
 type span struct{ s, e int }
 
-// fent is one field of the document: its dotted path (prefix + path:
-// fields copied from a record's object have the object's path as prefix
-// and the key as path) and its encoded value, arena[s:e], or rec[s:e]
-// with inRec (a value copied as the record writes it: not copied twice).
-// rec marks a field named by a key of the record, which must not meet
-// another.
+// fent is one field of the document: its encoded value, arena[s:e], or
+// rec[s:e] with inRec (a value copied as the record writes it: not copied
+// twice). Its path is the fkey at the same place in f.keys. rec marks a
+// field named by a key of the record, which must not meet another.
 type fent struct {
+	s, e     int
+	rec      bool
+	original bool // event.original: emit quotes the record into the document itself
+	inRec    bool // the value is f.rec[s:e]
+}
+
+// fkey is a field's dotted path as put (prefix + path: fields copied from
+// a record's object have the object's path as prefix and the key as
+// path) and its kind: what tells a document's shape. No padding: a
+// shape's keys compare as bytes.
+type fkey struct {
 	prefix, path string
-	s, e         int
-	rec          bool
-	kind         uint8 // keyGone, keyOneSegment: part of the shape
-	original     bool  // event.original: emit quotes the record into the document itself
-	inRec        bool  // the value is f.rec[s:e]
+	kind         uintptr // keyGone, keyOneSegment
 }
 
 // A field's kind, which its shape's plan tells.
@@ -87,6 +92,7 @@ type fastDoc struct {
 	raw           []byte
 	arena         []byte
 	ents          []fent
+	keys          []fkey // the fields' paths, in the order put (ents')
 	warnings      []string
 	notActivity   bool
 	tmp           []kv
@@ -134,6 +140,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
+	f.keys = f.keys[:0]
 	f.shapeHash = 14695981039346656037
 	f.warnings = nil
 	f.notActivity = false
@@ -154,17 +161,19 @@ func (f *fastDoc) reset(raw []byte) {
 // put adds a field whose encoded value the caller appended to the arena
 // from offset s.
 func (f *fastDoc) put(path string, s int) {
-	f.ents = append(f.ents, fent{path: path, s: s, e: len(f.arena)})
+	f.ents = append(f.ents, fent{s: s, e: len(f.arena)})
+	f.keys = append(f.keys, fkey{path: path})
 	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
 }
 
 // putKey is put for the field prefix+key named by a key of the record.
 func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
-	var kind uint8
+	var kind uintptr
 	if gone {
 		kind = keyGone
 	}
-	f.ents = append(f.ents, fent{prefix: prefix, path: key, s: s, e: len(f.arena), rec: true, kind: kind})
+	f.ents = append(f.ents, fent{s: s, e: len(f.arena), rec: true})
+	f.keys = append(f.keys, fkey{prefix, key, kind})
 	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
 	if gone {
 		h ^= 1 << 40
@@ -178,7 +187,8 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 // putRec adds a field whose encoded value is the record's text v, as it
 // is (f.raw is the record).
 func (f *fastDoc) putRec(path string, v span) {
-	f.ents = append(f.ents, fent{path: path, s: v.s, e: v.e, inRec: true})
+	f.ents = append(f.ents, fent{s: v.s, e: v.e, inRec: true})
+	f.keys = append(f.keys, fkey{path: path})
 	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
 }
 

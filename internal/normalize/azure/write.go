@@ -510,14 +510,15 @@ func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 	if f.plainValue(v) {
 		f.putKey(prefix, key, v.s, false)
 		e := &f.ents[len(f.ents)-1]
-		e.e, e.inRec, e.kind = v.e, true, keyOneSegment
+		e.e, e.inRec = v.e, true
+		f.keys[len(f.keys)-1].kind = keyOneSegment
 		return true
 	}
 	s, empty, ok := f.appendValue(v, t)
 	if ok {
 		// A value dropped is kept in the shape: it may repeat a key.
 		f.putKey(prefix, key, s, empty)
-		f.ents[len(f.ents)-1].kind |= keyOneSegment
+		f.keys[len(f.keys)-1].kind |= keyOneSegment
 	}
 	return ok
 }

@@ -110,7 +110,7 @@ func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
 			if j == 0 {
 				return span{}, false
 			}
-			if ms[j-1].key == key {
+			if sameKey(ms[j-1].key, key) {
 				if x.mixed[h] {
 					f.bad = true
 				}
@@ -129,7 +129,7 @@ func findLinear(ms []tkv, key string, bad *bool) (span, bool) {
 		// Length and last byte first: most keys differ there, without a
 		// call to compare the bytes.
 		k := ms[i].key
-		if len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && k == key {
+		if len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && sameKey(k, key) {
 			if at >= 0 && ms[at].raw != ms[i].raw {
 				*bad = true
 			}

@@ -1,6 +1,9 @@
 package azure
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // Eight bytes at a time: masks with the high bit set in each byte of a
 // word that is of a kind. The lowest set bit of a mask (and of an OR of
@@ -29,4 +32,19 @@ func exactByteIs(w uint64, c byte) uint64 {
 	const low7 = ^uint64(swarHi)
 	x := w ^ (swarLo * uint64(c))
 	return ^((x&low7 + low7) | x | low7)
+}
+
+// sameKey reports whether a and b hold the same bytes: keys of 8 to 16
+// bytes, most of a record's, compared as two words each (the first and
+// last eight bytes, overlapping) without a call.
+func sameKey(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	if wordAccess && n >= 8 && n <= 16 {
+		pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+		return *(*uint64)(pa) == *(*uint64)(pb) && *(*uint64)(unsafe.Add(pa, n-8)) == *(*uint64)(unsafe.Add(pb, n-8))
+	}
+	return a == b
 }

@@ -256,3 +256,27 @@ func FuzzOriginalTokens(f *testing.F) {
 		checkOriginalTokens(t, rec, false)
 	})
 }
+
+// TestSameKey compares sameKey with == over keys of every length up to 40
+// and one byte changed at each place, from buffers at every alignment.
+func TestSameKey(t *testing.T) {
+	buf := []byte(strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 4))
+	for n := 0; n <= 40; n++ {
+		for off := 0; off < 8; off++ {
+			a := string(buf[off : off+n])
+			if !sameKey(a, strings.Clone(a)) {
+				t.Fatalf("sameKey(%q, itself) false", a)
+			}
+			if n > 0 && sameKey(a, a[:n-1]) {
+				t.Fatalf("sameKey(%q, %q) true", a, a[:n-1])
+			}
+			for i := 0; i < n; i++ {
+				b := []byte(a)
+				b[i] ^= 0x20
+				if sameKey(a, string(b)) {
+					t.Fatalf("sameKey(%q, %q) true", a, b)
+				}
+			}
+		}
+	}
+}

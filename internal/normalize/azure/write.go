@@ -299,7 +299,7 @@ func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
 	// at this point of the last record is tried first.
 	at := f.seqAt
 	f.seqAt++
-	if at < len(f.seq) && f.seq[at].raw == k && f.seq[at].drop == dropUnderscore {
+	if at < len(f.seq) && sameKey(f.seq[at].raw, k) && f.seq[at].drop == dropUnderscore {
 		return f.seq[at].out
 	}
 	out := f.snakeMapped(k, dropUnderscore)

@@ -53,6 +53,10 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
 		ent := &f.ents[e]
 		if ent.original {
+			if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
+				dst = out
+				continue
+			}
 			if out, ok := f.appendOriginalTokens(dst); ok {
 				dst = out
 				continue

@@ -280,3 +280,70 @@ func TestSameKey(t *testing.T) {
 		}
 	}
 }
+
+// originalASCIITexts are texts for appendOriginalASCII: quotes at every
+// place of a step, two in a row and empty pairs across steps, and each
+// byte it leaves to quoteText.
+func originalASCIITexts() []string {
+	texts := []string{
+		`{"a":"b"}`, `{"time":"2026-03-12T00:01:58.1240000Z","resourceId":"/tenants/9c8b7a6d/providers/Microsoft.aadiam","x":[1,true,null]}`,
+		`{"":"","a":"b","c":"d","e":"f","g":"h"}`, strings.Repeat(`"`, 40), strings.Repeat(`x"`, 40),
+		`{"a":"x\"y","b":"\\"}`, "{\"a\":\"b\tc\",\"d\":\"eeeeeeeeeeeeeeeeeeee\"}", "{\"a\":\"\x7f\x01\"}",
+		`{"a":"café","b":"` + "\u2028" + `","c":"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"}`,
+	}
+	for n := 0; n < 40; n++ {
+		pad := strings.Repeat("p", n)
+		texts = append(texts,
+			`{"`+pad+`":"","":"","k":"v"}`,
+			`{"k":"`+pad+`","":"","x":"yyyyyyyyyyyyyyyyyyyyyyy"}`,
+			`{"k":"`+pad+`""}`, `{"k":"`+pad+`\\"}`, "{\"k\":\""+pad+"\n\"}",
+			pad+`"`+pad, `"`+pad+`"`+pad+`"`)
+	}
+	return texts
+}
+
+// TestOriginalASCIIIsOriginal compares appendOriginalASCII with
+// appendOriginal (with and without the empty pairs) over
+// originalASCIITexts at every alignment, and asks that it takes the
+// printable ASCII texts without a backslash or (strip) two quotes in a
+// row.
+func TestOriginalASCIIIsOriginal(t *testing.T) {
+	for _, text := range originalASCIITexts() {
+		checkOriginalASCII(t, text, true)
+	}
+}
+
+func checkOriginalASCII(t *testing.T, text string, taken bool) {
+	t.Helper()
+	buf := make([]byte, len(text)+8)
+	for off := 0; off < 8; off++ {
+		raw := buf[off : off+len(text)]
+		copy(raw, text)
+		for _, strip := range []bool{false, true} {
+			want := appendOriginal([]byte("pre"), raw, strip)
+			got, ok := appendOriginalASCII([]byte("pre"), raw, strip)
+			if ok && !bytes.Equal(got, want) {
+				t.Fatalf("appendOriginalASCII(%q, %v) = %s, want %s", text, strip, got, want)
+			}
+			if !ok && !bytes.Equal(got, []byte("pre")) {
+				t.Fatalf("appendOriginalASCII(%q, %v) declined but wrote %q", text, strip, got)
+			}
+			plain := !strings.ContainsAny(text, "\\\t\n\x01\u2028é") && !(strip && strings.Contains(text, `""`))
+			if taken && hasQuoteASCII && len(text) >= 16 && plain && !ok {
+				t.Fatalf("appendOriginalASCII(%q, %v) declined", text, strip)
+			}
+		}
+	}
+}
+
+func FuzzOriginalASCII(f *testing.F) {
+	for _, text := range originalASCIITexts() {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			return
+		}
+		checkOriginalASCII(t, text, false)
+	})
+}

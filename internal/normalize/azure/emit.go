@@ -49,8 +49,12 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	if p.clash {
 		return dst, false
 	}
+	// Room for the document at once, and some after the arena's end:
+	// most pieces and values are short and copied by words (appendShort).
+	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+64)
+	f.arena = slices.Grow(f.arena, shortCopy)
 	for i, e := range p.order {
-		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
+		dst = appendShort(dst, p.text[p.before[i]:p.before[i+1]])
 		ent := &f.ents[e]
 		if ent.original {
 			if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
@@ -64,9 +68,24 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 			dst = appendOriginal(dst, f.raw, f.stripOriginal)
 			continue
 		}
-		dst = append(dst, f.value(ent)...)
+		dst = appendShort(dst, f.value(ent))
 	}
 	return append(dst, p.text[p.before[len(p.order)]:]...), true
+}
+
+// shortCopy is the most appendShort copies by words.
+const shortCopy = 16
+
+// appendShort is append(dst, src...), by two words for up to shortCopy
+// bytes where src's backing array holds as many (readable) and dst has
+// room for as many: no call for the short pieces and values of a
+// document.
+func appendShort(dst, src []byte) []byte {
+	if n := len(src); wordAccess && n <= shortCopy && cap(src) >= shortCopy && cap(dst)-len(dst) >= shortCopy {
+		*(*[2]uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), len(dst))) = *(*[2]uint64)(unsafe.Pointer(unsafe.SliceData(src)))
+		return dst[:len(dst)+n]
+	}
+	return append(dst, src...)
 }
 
 // value is a field's encoded value: in the arena, or the record's text.
@@ -216,7 +235,7 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 		text = append(text, '}')
 	}
 	text = append(text, '}')
-	p.text = text
+	p.text = slices.Grow(text, shortCopy) // its pieces are read by words (appendShort)
 	p.before = starts
 	return p
 }

@@ -3,6 +3,7 @@ package azure
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -346,4 +347,25 @@ func FuzzOriginalASCII(f *testing.F) {
 		}
 		checkOriginalASCII(t, text, false)
 	})
+}
+
+// TestAppendShortIsAppend compares appendShort with append for sources of
+// every length to past shortCopy, with backing arrays and destinations
+// of every room around the word copy's needs.
+func TestAppendShortIsAppend(t *testing.T) {
+	text := []byte(strings.Repeat("0123456789abcdef", 4))
+	for n := 0; n <= shortCopy+4; n++ {
+		for extra := 0; extra <= shortCopy; extra += 3 {
+			src := slices.Clip(text[:n+extra])[:n]
+			for room := 0; room <= shortCopy+2; room += 5 {
+				dst := make([]byte, 3, 3+room)
+				copy(dst, "pre")
+				got := appendShort(dst, src)
+				want := append([]byte("pre"), src...)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("appendShort(room %d, %q with %d after) = %q, want %q", room, src, extra, got, want)
+				}
+			}
+		}
+	}
 }

@@ -25,21 +25,24 @@ const maxCheckDepth = 10000
 // (invalid UTF-8 included), nesting up to maxCheckDepth. false also when
 // the record is too large for the table (nothing is noted then); the
 // scanner tells those. f.ascii is set when every string is plain (the
-// record is then printable ASCII, so valid UTF-8).
+// record is then printable ASCII, so valid UTF-8), f.compact when no
+// blank lies between tokens (members and elements then read the noted
+// ends without looking for blanks).
 func (f *fastDoc) check() bool {
 	raw := f.rec
 	t := f.endTable(raw)
 	if t == nil {
 		return false
 	}
-	i := skipWS(raw, 0)
+	blank := false // a blank met between tokens
+	i := checkWS(raw, 0, &blank)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
 	}
 	ascii := true
 	stack := append(f.endStack[:0], int32(i)) // the open containers' offsets
 	defer func() { f.endStack = stack[:0] }()
-	i = skipWS(raw, i+1)
+	i = checkWS(raw, i+1, &blank)
 	first := true // i is just after an opening bracket, else after a comma
 	obj := true   // the innermost container is an object
 loop:
@@ -61,7 +64,7 @@ loop:
 						return false
 					}
 					stack = append(stack, int32(i))
-					i, first, obj = skipWS(raw, i+1), true, c == '{'
+					i, first, obj = checkWS(raw, i+1, &blank), true, c == '{'
 					continue loop
 				case '"':
 					e := int32(plainStringEnd(raw, i)) | plainEnd
@@ -105,10 +108,10 @@ loop:
 					break
 				}
 				// The key's colon, then its value.
-				if i = skipWS(raw, i); i >= len(raw) || raw[i] != ':' {
+				if i = checkWS(raw, i, &blank); i >= len(raw) || raw[i] != ':' {
 					return false
 				}
-				if i = skipWS(raw, i+1); i >= len(raw) {
+				if i = checkWS(raw, i+1, &blank); i >= len(raw) {
 					return false
 				}
 				key = false
@@ -117,12 +120,12 @@ loop:
 		// After a value (or at the end of an empty container): a comma
 		// and the next, or the innermost container's end.
 		for {
-			if i = skipWS(raw, i); i >= len(raw) {
+			if i = checkWS(raw, i, &blank); i >= len(raw) {
 				return false
 			}
 			c := raw[i]
 			if c == ',' {
-				i, first = skipWS(raw, i+1), false
+				i, first = checkWS(raw, i+1, &blank), false
 				break
 			}
 			s := stack[len(stack)-1]
@@ -133,15 +136,34 @@ loop:
 			t[s] = int32(i + 1)
 			i++
 			if len(stack) == 0 {
-				if skipWS(raw, i) != len(raw) {
+				if checkWS(raw, i, &blank) != len(raw) {
 					return false
 				}
 				f.ascii = ascii
+				f.compact = !blank
 				return true
 			}
 			obj = raw[stack[len(stack)-1]] == '{'
 		}
 	}
+}
+
+// checkWS is skipWS for check: *blank is set when a blank is skipped.
+// One comparison for the common byte, which is no blank.
+func checkWS(raw []byte, i int, blank *bool) int {
+	if i < len(raw) && raw[i] > ' ' {
+		return i
+	}
+	return checkBlanks(raw, i, blank)
+}
+
+// checkBlanks is checkWS's loop.
+func checkBlanks(raw []byte, i int, blank *bool) int {
+	j := skipWS(raw, i)
+	if j != i {
+		*blank = true
+	}
+	return j
 }
 
 // checkString returns the end of the string token at raw[i] as the table

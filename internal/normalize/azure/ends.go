@@ -115,6 +115,21 @@ func (f *fastDoc) members(raw []byte, i int, fn func(k []byte, v span) bool) {
 		members(raw, i, fn)
 		return
 	}
+	if f.compact {
+		// The check noted every end and met no blank: a member's value
+		// follows its key's colon, the next key its value's comma.
+		for i++; i < len(raw) && raw[i] == '"'; {
+			ke := int(t[i] &^ plainEnd)
+			ve := int(t[ke+1] &^ plainEnd)
+			if !fn(raw[i+1:ke-1], span{ke + 1, ve}) {
+				return
+			}
+			if i = ve; i < len(raw) && raw[i] == ',' {
+				i++
+			}
+		}
+		return
+	}
 	i = skipWS(raw, i+1)
 	for i < len(raw) && raw[i] == '"' {
 		// Ends noted before are read here, without a call: objects
@@ -148,6 +163,19 @@ func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
 	t := f.endTable(raw)
 	if t == nil {
 		elements(raw, v, fn)
+		return
+	}
+	if f.compact {
+		// As members: elements follow commas.
+		for i := v.s + 1; i < v.e && raw[i] != ']'; {
+			e := int(t[i] &^ plainEnd)
+			if !fn(span{i, e}) {
+				return
+			}
+			if i = e; i < v.e && raw[i] == ',' {
+				i++
+			}
+		}
 		return
 	}
 	i := skipWS(raw, v.s+1)

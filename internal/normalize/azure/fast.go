@@ -118,6 +118,7 @@ type fastDoc struct {
 	toks          []int32       // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
 	endsReady     bool          // ends is for rec
 	ascii         bool          // check found every string of rec plain: rec is valid UTF-8
+	compact       bool          // check found no blank between rec's tokens, and noted every value's end
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
 	url           urlFields     // putURI's
@@ -136,6 +137,7 @@ func (f *fastDoc) reset(raw []byte) {
 	f.rec = raw
 	f.endsReady = false
 	f.ascii = false
+	f.compact = false
 	f.toks = f.toks[:0]
 	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]

@@ -147,6 +147,16 @@ func TestAppendStreamIsNormalize(t *testing.T) {
 		if !json.Valid(got) {
 			t.Errorf("%s: not valid JSON: %s", raw, got)
 		}
+		// After the check's walk (the pipelines'), which notes every
+		// end: compact records are then read without looking for blanks.
+		d := NewDoc(raw)
+		if !d.Check() && len(raw) <= maxEndsRecord {
+			t.Errorf("%s: the check refused a valid record", raw)
+		}
+		if checked, _, ok := d.AppendStream(nil, s, Options{}); !ok || !bytes.Equal(checked, want) {
+			t.Errorf("%v: after the check (taken %v):\nrecord: %s\n%s", s, ok, raw, firstDifference(checked, want))
+		}
+		d.Release()
 	}
 	for s, n := range seen {
 		t.Logf("%v: byte-level path took %d of %d records", s, taken[s], n)

@@ -74,15 +74,16 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 }
 
 // shortCopy is the most appendShort copies by words.
-const shortCopy = 16
+const shortCopy = 32
 
-// appendShort is append(dst, src...), by two words for up to shortCopy
-// bytes where src's backing array holds as many (readable) and dst has
-// room for as many: no call for the short pieces and values of a
-// document.
+// appendShort is append(dst, src...), by words for up to shortCopy bytes
+// where src's backing array holds as many (readable) and dst has room
+// for as many: no call for the short pieces and values of a document.
 func appendShort(dst, src []byte) []byte {
 	if n := len(src); wordAccess && n <= shortCopy && cap(src) >= shortCopy && cap(dst)-len(dst) >= shortCopy {
-		*(*[2]uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), len(dst))) = *(*[2]uint64)(unsafe.Pointer(unsafe.SliceData(src)))
+		d, r := unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), len(dst)), unsafe.Pointer(unsafe.SliceData(src))
+		*(*[2]uint64)(d) = *(*[2]uint64)(r)
+		*(*[2]uint64)(unsafe.Add(d, 16)) = *(*[2]uint64)(unsafe.Add(r, 16))
 		return dst[:len(dst)+n]
 	}
 	return append(dst, src...)

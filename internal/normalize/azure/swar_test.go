@@ -353,7 +353,7 @@ func FuzzOriginalASCII(f *testing.F) {
 // every length to past shortCopy, with backing arrays and destinations
 // of every room around the word copy's needs.
 func TestAppendShortIsAppend(t *testing.T) {
-	text := []byte(strings.Repeat("0123456789abcdef", 4))
+	text := []byte(strings.Repeat("0123456789abcdef", 6))
 	for n := 0; n <= shortCopy+4; n++ {
 		for extra := 0; extra <= shortCopy; extra += 3 {
 			src := slices.Clip(text[:n+extra])[:n]

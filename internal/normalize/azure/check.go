@@ -213,6 +213,14 @@ func checkString(raw []byte, i int) (end int32, plain, ok bool) {
 // 0x7f is exact, so the string is plain when it is a quote.
 func plainStringEnd(raw []byte, i int) int {
 	j := i + 1
+	if simdStrings && len(raw) > 0 {
+		// Sixteen bytes a step, then words for what is left.
+		e := plainStringEnd16(unsafe.SliceData(raw), len(raw), i)
+		if e >= -1 {
+			return e
+		}
+		j = -2 - e
+	}
 	if wordAccess {
 		p := unsafe.Pointer(unsafe.SliceData(raw))
 		for ; j+8 <= len(raw); j += 8 {

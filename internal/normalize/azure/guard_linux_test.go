@@ -42,6 +42,14 @@ func TestWordCopiesStayInBounds(t *testing.T) {
 				t.Fatalf("appendOriginalASCII(%q, %v) = %s, want %s", text, strip, got, want)
 			}
 		}
+		str := guarded(t, `"`+strings.Repeat("s", n))
+		if got := plainStringEnd(str, 0); got != -1 {
+			t.Fatalf("plainStringEnd(%q) = %d", str, got)
+		}
+		str = guarded(t, `"`+strings.Repeat("s", n)+`"`)
+		if got := plainStringEnd(str, 0); got != len(str) {
+			t.Fatalf("plainStringEnd(%q) = %d", str, got)
+		}
 		if !sameKey(unsafeString(src), text) {
 			t.Fatalf("sameKey(%q) false", text)
 		}

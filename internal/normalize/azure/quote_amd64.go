@@ -15,3 +15,14 @@ import "golang.org/x/sys/cpu"
 func quoteASCII(dst, src *byte, n int, strip bool, t *quoteTables) (written, read int)
 
 var hasQuoteASCII = cpu.X86.HasSSSE3
+
+// plainStringEnd16 is plainStringEnd sixteen bytes a step (SSE2): the
+// offset after the string token at raw[i] when its text is plain, -1
+// when it is not, and -2-j when fewer than sixteen bytes are left from
+// j on, all plain (the caller goes on from j). n is raw's length.
+//
+//go:noescape
+func plainStringEnd16(raw *byte, n, i int) int
+
+// simdStrings tells whether plainStringEnd16 reads (SSE2, every amd64).
+const simdStrings = true

@@ -86,3 +86,56 @@ done:
 	MOVQ R9, written+40(FP)
 	MOVQ R8, read+48(FP)
 	RET
+
+// func plainStringEnd16(raw *byte, n, i int) int
+TEXT ·plainStringEnd16(SB), NOSPLIT, $0-32
+	MOVQ raw+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ i+16(FP), DX
+	INCQ DX
+	// X8 '"', X9 '\\', X10 0x1f in every byte
+	MOVQ $0x2222222222222222, AX
+	MOVQ AX, X8
+	PUNPCKLQDQ X8, X8
+	MOVQ $0x5c5c5c5c5c5c5c5c, AX
+	MOVQ AX, X9
+	PUNPCKLQDQ X9, X9
+	MOVQ $0x1f1f1f1f1f1f1f1f, AX
+	MOVQ AX, X10
+	PUNPCKLQDQ X10, X10
+loop:
+	LEAQ 16(DX), AX
+	CMPQ AX, CX
+	JGT rest
+	MOVOU (SI)(DX*1), X0
+	MOVOU X0, X1
+	PCMPEQB X8, X1
+	MOVOU X0, X2
+	PCMPEQB X9, X2
+	POR X2, X1
+	PCMPGTB X10, X0 // bytes from 0x20 to 0x7f
+	PMOVMSKB X1, AX
+	PMOVMSKB X0, BX
+	XORL $0xffff, BX // the others
+	ORL BX, AX
+	TESTL AX, AX
+	JNZ stop
+	ADDQ $16, DX
+	JMP loop
+stop:
+	BSFL AX, AX
+	ADDQ AX, DX
+	CMPB (SI)(DX*1), $0x22
+	JNE notplain
+	INCQ DX
+	MOVQ DX, ret+24(FP)
+	RET
+notplain:
+	MOVQ $-1, ret+24(FP)
+	RET
+rest:
+	// Fewer than 16 bytes left: the caller's loop goes on from DX.
+	NEGQ DX
+	SUBQ $2, DX
+	MOVQ DX, ret+24(FP)
+	RET

@@ -161,6 +161,9 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 		}
 		p.keys[i] = k
 		p.paths[i] = k.prefix + k.path
+		if k.kind&keyLiteral != 0 {
+			p.paths[i] = k.prefix // path holds the value
+		}
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int { return comparePaths(p.paths[a], p.paths[b]) })
@@ -189,6 +192,7 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 	text := []byte{'{'}
 	var open []string // the objects open, outermost first
 	first := true
+	written := make([]int32, 0, len(p.order)) // the fields emit writes: not the literals
 	for _, e := range p.order {
 		segs := p.paths[e]
 		// Close the objects the path leaves.
@@ -214,7 +218,12 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 			text = appendJSONString(text, seg)
 			text = append(text, ':')
 			if !more {
-				p.before = append(p.before, int32(len(text)))
+				if k := p.keys[e]; k.kind&keyLiteral != 0 {
+					text = append(text, k.path...) // a constant value: part of the text
+				} else {
+					p.before = append(p.before, int32(len(text)))
+					written = append(written, e)
+				}
 				first = false
 				break
 			}
@@ -224,6 +233,7 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 			segs = rest
 		}
 	}
+	p.order = written
 	// before[i] is where field i's text ends; shift to starts.
 	starts := make([]int32, 0, len(p.order)+1)
 	prev := int32(0)

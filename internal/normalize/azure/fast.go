@@ -84,6 +84,7 @@ type fkey struct {
 const (
 	keyGone       = 1 << iota // a key of the record whose value was dropped (dropEmptyFields)
 	keyOneSegment             // a key that must be one segment of a path (no dot, not empty): else the general path
+	keyLiteral                // a constant value (putLit): prefix is the path, path the value's JSON text
 )
 
 // fastDoc builds one document: its fields as encoded values in an arena,
@@ -260,11 +261,12 @@ func (f *fastDoc) plainKind(v string) (at, kind int) {
 	return 0, notPlain
 }
 
-// putLit puts a value given as its JSON text (a constant).
+// putLit puts a value given as its JSON text, a constant: the shape's
+// plan holds it in its text (keyLiteral).
 func (f *fastDoc) putLit(path, json string) {
-	s := len(f.arena)
-	f.arena = append(f.arena, json...)
-	f.put(path, s)
+	f.ents = append(f.ents, fent{})
+	f.keys = append(f.keys, fkey{path, json, keyLiteral})
+	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
 }
 
 // quotedDatasets are the streams' datasets as JSON strings.

@@ -307,3 +307,27 @@ func TestPlanTellsKeyKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanHoldsLiterals writes, with one writer, documents of one shape
+// whose constant values (putLit, held in the plan's text) differ, or are
+// equal but not the same strings: each document has its own values.
+func TestPlanHoldsLiterals(t *testing.T) {
+	f := &fastDoc{}
+	for _, c := range []struct{ lit, want string }{
+		{`"x"`, `{"a":{"b":"x","c":"v"},"d":"y"}`},
+		{`"y"`, `{"a":{"b":"y","c":"v"},"d":"y"}`},
+		{string([]byte(`"y"`)), `{"a":{"b":"y","c":"v"},"d":"y"}`},
+		{`"x"`, `{"a":{"b":"x","c":"v"},"d":"y"}`},
+		{`"zz"`, `{"a":{"b":"zz","c":"v"},"d":"y"}`},
+	} {
+		f.reset([]byte(`{}`))
+		f.putLit("a.b", c.lit)
+		f.putString("a.c", "v")
+		f.putLit("d", `"y"`)
+		got, ok := f.emit(nil)
+		f.reset(nil)
+		if !ok || string(got) != c.want {
+			t.Fatalf("literal %s: %s (%v), want %s", c.lit, got, ok, c.want)
+		}
+	}
+}

@@ -15,14 +15,19 @@ import (
 
 // shape is the plan of one sequence of field paths.
 type shape struct {
-	keys   []fkey   // the paths as put, for telling shapes that hash alike apart
-	cloned []int32  // the keys copied as they alias the record: compared by their bytes
-	paths  []string // the whole paths
-	clash  bool     // two fields named by the record's keys have one path: the general path decides
-	order  []int32  // the fields written, in output order (the last of a repeated path kept)
-	before []int32  // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text   []byte   // keys, braces and commas; what follows the last value at the end
+	keys   []fkey     // the paths as put, for telling shapes that hash alike apart
+	cloned []int32    // the keys copied as they alias the record: compared by their bytes
+	paths  []string   // the whole paths
+	clash  bool       // two fields named by the record's keys have one path: the general path decides
+	order  []int32    // the fields written, in output order (the last of a repeated path kept)
+	before []int32    // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text   []byte     // keys, braces and commas; what follows the last value at the end
+	steps  []planStep // order and before, for emit
+	last   int32      // text[last:] follows the last value
 }
+
+// planStep is one field emit writes: text[from:to] goes before its value.
+type planStep struct{ from, to, field int32 }
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
 type shapeCache struct {
@@ -53,9 +58,10 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	// most pieces and values are short and copied by words (appendShort).
 	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+64)
 	f.arena = slices.Grow(f.arena, shortCopy)
-	for i, e := range p.order {
-		dst = appendShort(dst, p.text[p.before[i]:p.before[i+1]])
-		ent := &f.ents[e]
+	text := p.text[:cap(p.text)]
+	for _, st := range p.steps {
+		dst = appendShort(dst, text[st.from:st.to:cap(text)])
+		ent := &f.ents[st.field]
 		if ent.original {
 			if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
 				dst = out
@@ -70,7 +76,7 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 		}
 		dst = appendShort(dst, f.value(ent))
 	}
-	return append(dst, p.text[p.before[len(p.order)]:]...), true
+	return append(dst, p.text[p.last:]...), true
 }
 
 // shortCopy is the most appendShort copies by words.
@@ -248,6 +254,10 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 	text = append(text, '}')
 	p.text = slices.Grow(text, shortCopy) // its pieces are read by words (appendShort)
 	p.before = starts
+	for i, e := range p.order {
+		p.steps = append(p.steps, planStep{p.before[i], p.before[i+1], e})
+	}
+	p.last = p.before[len(p.order)]
 	return p
 }
 

@@ -67,7 +67,16 @@ loop:
 					i, first, obj = checkWS(raw, i+1, &blank), true, c == '{'
 					continue loop
 				case '"':
-					e := int32(plainStringEnd(raw, i)) | plainEnd
+					var e int32
+					if simdStrings {
+						// plainStringEnd without its call.
+						if e = int32(plainStringEnd16(unsafe.SliceData(raw), len(raw), i)); e < -1 {
+							e = int32(plainStringEndFrom(raw, int(-2-e)))
+						}
+					} else {
+						e = int32(plainStringEnd(raw, i))
+					}
+					e |= plainEnd
 					if e < 0 {
 						var plain, ok bool
 						if e, plain, ok = checkString(raw, i); !ok {
@@ -212,15 +221,20 @@ func checkString(raw []byte, i int) (end int32, plain, ok bool) {
 // mark of the word's quotes, backslashes, control bytes and bytes above
 // 0x7f is exact, so the string is plain when it is a quote.
 func plainStringEnd(raw []byte, i int) int {
-	j := i + 1
 	if simdStrings && len(raw) > 0 {
 		// Sixteen bytes a step, then words for what is left.
 		e := plainStringEnd16(unsafe.SliceData(raw), len(raw), i)
 		if e >= -1 {
 			return e
 		}
-		j = -2 - e
+		return plainStringEndFrom(raw, -2-e)
 	}
+	return plainStringEndFrom(raw, i+1)
+}
+
+// plainStringEndFrom is plainStringEnd from raw[j] on, the string's text
+// before it plain.
+func plainStringEndFrom(raw []byte, j int) int {
 	if wordAccess {
 		p := unsafe.Pointer(unsafe.SliceData(raw))
 		for ; j+8 <= len(raw); j += 8 {

@@ -483,7 +483,7 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 		return nil, false
 	}
 	ms := f.kvs[base:len(f.kvs):len(f.kvs)]
-	f.index(ms)
+	f.index(ms, t.snake) // snake-case keys are the cache's strings
 	return ms, true
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The byte-level writers of the streams other than activity logs share
@@ -466,8 +467,11 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	}
 	base := len(f.kvs)
 	ok := true
+	// The keys of a record whose strings check found all plain hold no
+	// escape: escaped is not asked.
+	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
 	f.members(raw, v.s, func(k []byte, x span) bool {
-		if f.escaped(k) {
+		if !plain && f.escaped(k) {
 			ok = false
 			return false
 		}

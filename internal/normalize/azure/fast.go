@@ -451,8 +451,11 @@ func (f *fastDoc) activity(strict bool) bool {
 	}
 	if s, ok := f.str(top[kResultType], has(kResultType)); ok {
 		f.putString("azure.activitylogs.result_type", s)
-		if l := strings.ToLower(s); l == "success" || l == "failure" {
-			f.putString("event.outcome", l)
+		switch {
+		case lowerIs(s, "success"):
+			f.putString("event.outcome", "success")
+		case lowerIs(s, "failure"):
+			f.putString("event.outcome", "failure")
 		}
 	}
 	if s, ok := f.str(top[kResultSignature], has(kResultSignature)); ok {

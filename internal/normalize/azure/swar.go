@@ -2,6 +2,7 @@ package azure
 
 import (
 	"encoding/binary"
+	"strings"
 	"unsafe"
 )
 
@@ -47,4 +48,38 @@ func sameKey(a, b string) bool {
 		return *(*uint64)(pa) == *(*uint64)(pb) && *(*uint64)(unsafe.Add(pa, n-8)) == *(*uint64)(unsafe.Add(pb, n-8))
 	}
 	return a == b
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower, for lower of
+// ASCII: an ASCII s's letters compared lowered, without a copy (ToLower
+// makes some letters outside ASCII ASCII ones, the Kelvin sign a k and
+// the dotted capital I an i: those s are left to it).
+func lowerIs(s, lower string) bool {
+	if len(s) != len(lower) {
+		// Letters of two or three bytes may lower to one.
+		return len(s) > len(lower) && len(s) <= 3*len(lower) && !isASCII(s) && strings.ToLower(s) == lower
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToLower(s) == lower
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -369,3 +369,28 @@ func TestAppendShortIsAppend(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerIsToLower compares lowerIs with strings.ToLower for the words
+// the writers test, spelt in every case and with letters ToLower folds
+// from outside ASCII (the Kelvin sign, the long s, the dotted capital I).
+func TestLowerIsToLower(t *testing.T) {
+	for _, word := range []string{"success", "failure", "write", "action", "read", "delete"} {
+		var spellings []string
+		for mask := range 1 << len(word) {
+			b := []byte(word)
+			for i := range b {
+				if mask>>i&1 != 0 {
+					b[i] -= 'a' - 'A'
+				}
+			}
+			spellings = append(spellings, string(b))
+		}
+		spellings = append(spellings, strings.ReplaceAll(word, "s", "\u017f"), strings.ReplaceAll(word, "i", "\u0130"),
+			"\u212a"+word, word+" ", word[1:], "", strings.ReplaceAll(word, "e", "\u00c9"))
+		for _, s := range spellings {
+			if got, want := lowerIs(s, word), strings.ToLower(s) == word; got != want {
+				t.Fatalf("lowerIs(%q, %q) = %v, ToLower says %v", s, word, got, want)
+			}
+		}
+	}
+}

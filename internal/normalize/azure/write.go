@@ -655,12 +655,12 @@ func (f *fastDoc) putEmptyObject(path string) {
 // and platform pipelines do (Write and Action: change, Read: access,
 // Delete: deletion).
 func (f *fastDoc) putEventType(category string) {
-	switch strings.ToLower(category) {
-	case "write", "action":
+	switch {
+	case lowerIs(category, "write"), lowerIs(category, "action"):
 		f.putList("event.type", []string{"change"})
-	case "read":
+	case lowerIs(category, "read"):
 		f.putList("event.type", []string{"access"})
-	case "delete":
+	case lowerIs(category, "delete"):
 		f.putList("event.type", []string{"deletion"})
 	}
 }

@@ -1,5 +1,28 @@
 #include "textflag.h"
 
+// The bytes the scans stop at, sixteen of each: '"', '\\', 0x1f (the
+// last below 0x20).
+DATA stopBytes<>+0(SB)/8, $0x2222222222222222
+DATA stopBytes<>+8(SB)/8, $0x2222222222222222
+DATA stopBytes<>+16(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA stopBytes<>+24(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA stopBytes<>+32(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA stopBytes<>+40(SB)/8, $0x1f1f1f1f1f1f1f1f
+GLOBL stopBytes<>(SB), RODATA|NOPTR, $48
+
+// SPREAD writes the eight bytes low in X4, whose quotes DX marks, at
+// DI+R9 with a backslash before each quote (the tables at R12), and
+// moves R9 past them.
+#define SPREAD \
+	MOVQ DX, AX \
+	SHLQ $4, DX \
+	MOVOU (R12)(DX*1), X5 \
+	PSHUFB X5, X4 \
+	MOVOU 4096(R12)(DX*1), X6 \
+	POR X6, X4 \
+	MOVOU X4, (DI)(R9*1) \
+	ADDQ 8192(R12)(AX*8), R9
+
 // func quoteASCII(dst, src *byte, n int, strip bool, t *quoteTables) (written, read int)
 TEXT ·quoteASCII(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
@@ -8,15 +31,9 @@ TEXT ·quoteASCII(SB), NOSPLIT, $0-56
 	MOVBQZX strip+24(FP), R11
 	MOVQ t+32(FP), R12 // shuffles, then backslashes at +4096, lengths at +8192
 	// X8 '"', X9 '\\', X10 0x1f in every byte
-	MOVQ $0x2222222222222222, AX
-	MOVQ AX, X8
-	PUNPCKLQDQ X8, X8
-	MOVQ $0x5c5c5c5c5c5c5c5c, AX
-	MOVQ AX, X9
-	PUNPCKLQDQ X9, X9
-	MOVQ $0x1f1f1f1f1f1f1f1f, AX
-	MOVQ AX, X10
-	PUNPCKLQDQ X10, X10
+	MOVOU stopBytes<>+0(SB), X8
+	MOVOU stopBytes<>+16(SB), X9
+	MOVOU stopBytes<>+32(SB), X10
 	XORQ R8, R8 // read
 	XORQ R9, R9 // written
 	XORQ R10, R10 // 1 when the last step ended with a quote
@@ -58,28 +75,14 @@ quotes:
 	// The low eight bytes.
 	MOVQ BX, DX
 	ANDQ $0xff, DX
-	MOVQ DX, AX
-	SHLQ $4, DX
 	MOVOU X0, X4
-	MOVOU (R12)(DX*1), X5
-	PSHUFB X5, X4
-	MOVOU 4096(R12)(DX*1), X6
-	POR X6, X4
-	MOVOU X4, (DI)(R9*1)
-	ADDQ 8192(R12)(AX*8), R9
+	SPREAD
 	// The high eight bytes.
 	MOVQ BX, DX
 	SHRQ $8, DX
-	MOVQ DX, AX
-	SHLQ $4, DX
 	MOVOU X0, X4
 	PSRLDQ $8, X4
-	MOVOU (R12)(DX*1), X5
-	PSHUFB X5, X4
-	MOVOU 4096(R12)(DX*1), X6
-	POR X6, X4
-	MOVOU X4, (DI)(R9*1)
-	ADDQ 8192(R12)(AX*8), R9
+	SPREAD
 	ADDQ $16, R8
 	JMP loop
 done:
@@ -94,15 +97,9 @@ TEXT ·plainStringEnd16(SB), NOSPLIT, $0-32
 	MOVQ i+16(FP), DX
 	INCQ DX
 	// X8 '"', X9 '\\', X10 0x1f in every byte
-	MOVQ $0x2222222222222222, AX
-	MOVQ AX, X8
-	PUNPCKLQDQ X8, X8
-	MOVQ $0x5c5c5c5c5c5c5c5c, AX
-	MOVQ AX, X9
-	PUNPCKLQDQ X9, X9
-	MOVQ $0x1f1f1f1f1f1f1f1f, AX
-	MOVQ AX, X10
-	PUNPCKLQDQ X10, X10
+	MOVOU stopBytes<>+0(SB), X8
+	MOVOU stopBytes<>+16(SB), X9
+	MOVOU stopBytes<>+32(SB), X10
 loop:
 	LEAQ 16(DX), AX
 	CMPQ AX, CX

@@ -101,9 +101,9 @@ type fastDoc struct {
 	entities      []string
 	shapes        shapeCache
 	names         nameCache
-	snake         map[string]string // keys in snake case (keysToSnakeCase)
-	snakeDrop     map[string]string // the same, the Graph pipelines' variant
-	seq           []seqName         // the keys snakeName met, in the order of the last record
+	snake         map[string]seqName // keys in snake case (keysToSnakeCase)
+	snakeDrop     map[string]seqName // the same, the Graph pipelines' variant
+	seq           []seqName          // the keys snakeName met, in the order of the last record
 	seqAt         int
 	rel           [3]related  // the writers' related lists
 	parts         [][2]string // resourceParts's

@@ -303,13 +303,13 @@ func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
 	if at < len(f.seq) && sameKey(f.seq[at].raw, k) && f.seq[at].drop == dropUnderscore {
 		return f.seq[at].out
 	}
-	out := f.snakeMapped(k, dropUnderscore)
+	n := f.snakeMapped(k, dropUnderscore) // the map's own copy of k: no copy per miss
 	if at < len(f.seq) {
-		f.seq[at] = seqName{strings.Clone(k), out, dropUnderscore}
+		f.seq[at] = n
 	} else if at == len(f.seq) && at < maxNames {
-		f.seq = append(f.seq, seqName{strings.Clone(k), out, dropUnderscore})
+		f.seq = append(f.seq, n)
 	}
-	return out
+	return n.out
 }
 
 // seqName is a key met in a record and its snake case.
@@ -318,20 +318,20 @@ type seqName struct {
 	drop     bool
 }
 
-func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) string {
+func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) seqName {
 	c := &f.snake
 	if dropUnderscore {
 		c = &f.snakeDrop
 	}
-	if s, ok := (*c)[k]; ok {
-		return s
+	if n, ok := (*c)[k]; ok {
+		return n
 	}
-	s := snakeKey(k, dropUnderscore)
+	n := seqName{strings.Clone(k), snakeKey(k, dropUnderscore), dropUnderscore}
 	if *c == nil || len(*c) >= maxNames {
-		*c = map[string]string{}
+		*c = map[string]seqName{}
 	}
-	(*c)[strings.Clone(k)] = s
-	return s
+	(*c)[n.raw] = n
+	return n
 }
 
 // canonT appends the value v as canon does, with t's rules: keys in snake

@@ -55,18 +55,7 @@ loop:
 			key := obj
 			for {
 				c := raw[i]
-				if key && c != '"' {
-					return false
-				}
-				switch c {
-				case '{', '[':
-					if len(stack) >= maxCheckDepth {
-						return false
-					}
-					stack = append(stack, int32(i))
-					i, first, obj = checkWS(raw, i+1, &blank), true, c == '{'
-					continue loop
-				case '"':
+				if c == '"' { // the commonest value, and every key
 					var e int32
 					if simdStrings {
 						// plainStringEnd without its call.
@@ -87,31 +76,44 @@ loop:
 					t[i] = e
 					f.toks = append(f.toks, int32(i))
 					i = int(e &^ plainEnd)
-				case 't':
-					if !hasWord(raw, i, "true") {
+				} else {
+					if key {
 						return false
 					}
-					t[i] = int32(i + 4)
-					i += 4
-				case 'f':
-					if !hasWord(raw, i, "false") {
-						return false
+					switch c {
+					case '{', '[':
+						if len(stack) >= maxCheckDepth {
+							return false
+						}
+						stack = append(stack, int32(i))
+						i, first, obj = checkWS(raw, i+1, &blank), true, c == '{'
+						continue loop
+					case 't':
+						if !hasWord(raw, i, "true") {
+							return false
+						}
+						t[i] = int32(i + 4)
+						i += 4
+					case 'f':
+						if !hasWord(raw, i, "false") {
+							return false
+						}
+						t[i] = int32(i + 5)
+						i += 5
+					case 'n':
+						if !hasWord(raw, i, "null") {
+							return false
+						}
+						t[i] = int32(i + 4)
+						i += 4
+					default:
+						e := numberEnd(raw, i)
+						if e < 0 {
+							return false
+						}
+						t[i] = int32(e)
+						i = e
 					}
-					t[i] = int32(i + 5)
-					i += 5
-				case 'n':
-					if !hasWord(raw, i, "null") {
-						return false
-					}
-					t[i] = int32(i + 4)
-					i += 4
-				default:
-					e := numberEnd(raw, i)
-					if e < 0 {
-						return false
-					}
-					t[i] = int32(e)
-					i = e
 				}
 				if !key {
 					break

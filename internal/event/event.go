@@ -183,6 +183,9 @@ func (e *Event) scan() {
 		if l.t == t && e.scanLayout(l) {
 			return
 		}
+		// Not the layout's document after all: the scan reads it, and
+		// nothing else is told to read it through the layout.
+		e.layout = nil
 		e.clearValues()
 		e.arena = e.arena[:0]
 	}

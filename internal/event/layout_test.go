@@ -71,6 +71,9 @@ func checkLayout(t *testing.T, plan *Plan, doc []byte, paths []string, at []int3
 	if err := b.Err(); err != nil {
 		t.Fatalf("%s: through the layout: %v", doc, err)
 	}
+	if b.layout == nil {
+		t.Fatalf("%s: the layout was refused", doc)
+	}
 	for id := range plan.Len() {
 		want, got := a.Values(FieldID(id)), b.Values(FieldID(id))
 		if !slices.Equal(want, got) {

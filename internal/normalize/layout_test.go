@@ -73,6 +73,9 @@ func checkRecordLayout(t testing.TB, r *Record, raw []byte, src Source, opts Opt
 	if err := laidOut.Err(); err != nil {
 		t.Fatalf("%s: through the layout: %v", doc, err)
 	}
+	if laidOut.Laid().Shape != l.Shape {
+		t.Fatalf("%s: the layout was refused (a value not where it says)", doc)
+	}
 	for id := range plan.Len() {
 		want, got := scan.Values(event.FieldID(id)), laidOut.Values(event.FieldID(id))
 		if !slices.Equal(want, got) {
@@ -91,6 +94,16 @@ func checkRecordLayout(t testing.TB, r *Record, raw []byte, src Source, opts Opt
 // records of the tests and Elastic's pipeline tests' inputs.
 func TestRecordLayout(t *testing.T) {
 	recs := appendCases(t)
+	// Few fields: the plan's constants come last, after every value.
+	for _, c := range []string{
+		`{"category":"SignInLogs","operationName":"Sign-in activity","time":"2026-01-01T00:00:00Z"}`,
+		`{"category":"AuditLogs","operationName":"Add user","time":"2026-01-01T00:00:00Z"}`,
+		`{"operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION","time":"2026-01-01T00:00:00Z","resourceId":"/subscriptions/s"}`,
+		`{"category":"MicrosoftGraphActivityLogs","operationName":"Microsoft Graph Activity","time":"2026-01-01T00:00:00Z"}`,
+		`{"category":"kube-audit","operationName":"x","time":"2026-01-01T00:00:00Z"}`,
+	} {
+		recs = append(recs, []byte(c))
+	}
 	if dir, ok := sharedtestdata.Find("azure"); ok {
 		var logs []string
 		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

@@ -129,11 +129,14 @@ type top struct {
 	escaped                                   bool // some key is spelt with escapes (it may spell one of these)
 }
 
-func readTop(raw []byte) top { return readTopWith(raw, eachTopKey) }
+func readTop(raw []byte) top { return readTopWith(raw, eachTopKey, hasBackslash) }
+
+// hasBackslash reports whether a key's text holds an escape.
+func hasBackslash(k []byte) bool { return bytes.IndexByte(k, '\\') >= 0 }
 
 // readTopWith is readTop with a walk of the keys (eachTopKey, or an
-// azure.Doc's).
-func readTopWith(raw []byte, each func(raw []byte, fn func(key []byte, valueAt int) bool)) top {
+// azure.Doc's) and a test of their escapes.
+func readTopWith(raw []byte, each func(raw []byte, fn func(key []byte, valueAt int) bool), escaped func(key []byte) bool) top {
 	t := top{category: -1, Category: -1}
 	each(raw, func(k []byte, v int) bool {
 		switch string(k) {
@@ -154,7 +157,7 @@ func readTopWith(raw []byte, each func(raw []byte, fn func(key []byte, valueAt i
 		case "@timestamp", "event", "data_stream", "ecs", "event.dataset", "event.action":
 			t.ecs = true
 		default:
-			t.escaped = t.escaped || bytes.IndexByte(k, '\\') >= 0
+			t.escaped = t.escaped || escaped(k)
 		}
 		return true
 	})
@@ -217,7 +220,7 @@ func normalize(dst []byte, appending bool, raw []byte, src Source, opts Options)
 
 // readDocTop is readTop with d's walk of the keys.
 func readDocTop(raw []byte, d azure.Doc) top {
-	return readTopWith(raw, func(_ []byte, fn func([]byte, int) bool) { d.EachTopKey(fn) })
+	return readTopWith(raw, func(_ []byte, fn func([]byte, int) bool) { d.EachTopKey(fn) }, d.Escaped)
 }
 
 // normalizeDoc is normalize with the record's writer d (zero: none) and,

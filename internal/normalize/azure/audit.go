@@ -218,9 +218,11 @@ func (f *fastDoc) audit(opts Options) bool {
 	resultTaken := false
 	if v, ok := f.find(props, "result"); ok && f.raw[v.s] == '"' {
 		r, _ := f.str(v, true)
-		if l := strings.ToLower(r); l == "success" || l == "failure" {
-			resultTaken = true
-			f.putString("event.outcome", l)
+		for _, l := range [...]string{"success", "failure"} {
+			if lowerIs(r, l) {
+				resultTaken = true
+				f.putString("event.outcome", l)
+			}
 		}
 	}
 	if v, ok := f.find(top, "level"); ok {

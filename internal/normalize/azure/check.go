@@ -25,21 +25,24 @@ const maxCheckDepth = 10000
 // (invalid UTF-8 included), nesting up to maxCheckDepth. false also when
 // the record is too large for the table (nothing is noted then); the
 // scanner tells those. f.ascii is set when every string is plain (the
-// record is then printable ASCII, so valid UTF-8).
+// record is then printable ASCII, so valid UTF-8), f.compact when no
+// blank lies between tokens (members and elements then read the noted
+// ends without looking for blanks).
 func (f *fastDoc) check() bool {
 	raw := f.rec
 	t := f.endTable(raw)
 	if t == nil {
 		return false
 	}
-	i := skipWS(raw, 0)
+	blank := false // a blank met between tokens
+	i := checkWS(raw, 0, &blank)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
 	}
 	ascii := true
 	stack := append(f.endStack[:0], int32(i)) // the open containers' offsets
 	defer func() { f.endStack = stack[:0] }()
-	i = skipWS(raw, i+1)
+	i = checkWS(raw, i+1, &blank)
 	first := true // i is just after an opening bracket, else after a comma
 	obj := true   // the innermost container is an object
 loop:
@@ -52,19 +55,17 @@ loop:
 			key := obj
 			for {
 				c := raw[i]
-				if key && c != '"' {
-					return false
-				}
-				switch c {
-				case '{', '[':
-					if len(stack) >= maxCheckDepth {
-						return false
+				if c == '"' { // the commonest value, and every key
+					var e int32
+					if simdStrings {
+						// plainStringEnd without its call.
+						if e = int32(plainStringEnd16(unsafe.SliceData(raw), len(raw), i)); e < -1 {
+							e = int32(plainStringEndFrom(raw, int(-2-e)))
+						}
+					} else {
+						e = int32(plainStringEnd(raw, i))
 					}
-					stack = append(stack, int32(i))
-					i, first, obj = skipWS(raw, i+1), true, c == '{'
-					continue loop
-				case '"':
-					e := int32(plainStringEnd(raw, i)) | plainEnd
+					e |= plainEnd
 					if e < 0 {
 						var plain, ok bool
 						if e, plain, ok = checkString(raw, i); !ok {
@@ -75,40 +76,53 @@ loop:
 					t[i] = e
 					f.toks = append(f.toks, int32(i))
 					i = int(e &^ plainEnd)
-				case 't':
-					if !hasWord(raw, i, "true") {
+				} else {
+					if key {
 						return false
 					}
-					t[i] = int32(i + 4)
-					i += 4
-				case 'f':
-					if !hasWord(raw, i, "false") {
-						return false
+					switch c {
+					case '{', '[':
+						if len(stack) >= maxCheckDepth {
+							return false
+						}
+						stack = append(stack, int32(i))
+						i, first, obj = checkWS(raw, i+1, &blank), true, c == '{'
+						continue loop
+					case 't':
+						if !hasWord(raw, i, "true") {
+							return false
+						}
+						t[i] = int32(i + 4)
+						i += 4
+					case 'f':
+						if !hasWord(raw, i, "false") {
+							return false
+						}
+						t[i] = int32(i + 5)
+						i += 5
+					case 'n':
+						if !hasWord(raw, i, "null") {
+							return false
+						}
+						t[i] = int32(i + 4)
+						i += 4
+					default:
+						e := numberEnd(raw, i)
+						if e < 0 {
+							return false
+						}
+						t[i] = int32(e)
+						i = e
 					}
-					t[i] = int32(i + 5)
-					i += 5
-				case 'n':
-					if !hasWord(raw, i, "null") {
-						return false
-					}
-					t[i] = int32(i + 4)
-					i += 4
-				default:
-					e := numberEnd(raw, i)
-					if e < 0 {
-						return false
-					}
-					t[i] = int32(e)
-					i = e
 				}
 				if !key {
 					break
 				}
 				// The key's colon, then its value.
-				if i = skipWS(raw, i); i >= len(raw) || raw[i] != ':' {
+				if i = checkWS(raw, i, &blank); i >= len(raw) || raw[i] != ':' {
 					return false
 				}
-				if i = skipWS(raw, i+1); i >= len(raw) {
+				if i = checkWS(raw, i+1, &blank); i >= len(raw) {
 					return false
 				}
 				key = false
@@ -117,12 +131,12 @@ loop:
 		// After a value (or at the end of an empty container): a comma
 		// and the next, or the innermost container's end.
 		for {
-			if i = skipWS(raw, i); i >= len(raw) {
+			if i = checkWS(raw, i, &blank); i >= len(raw) {
 				return false
 			}
 			c := raw[i]
 			if c == ',' {
-				i, first = skipWS(raw, i+1), false
+				i, first = checkWS(raw, i+1, &blank), false
 				break
 			}
 			s := stack[len(stack)-1]
@@ -133,15 +147,34 @@ loop:
 			t[s] = int32(i + 1)
 			i++
 			if len(stack) == 0 {
-				if skipWS(raw, i) != len(raw) {
+				if checkWS(raw, i, &blank) != len(raw) {
 					return false
 				}
 				f.ascii = ascii
+				f.compact = !blank
 				return true
 			}
 			obj = raw[stack[len(stack)-1]] == '{'
 		}
 	}
+}
+
+// checkWS is skipWS for check: *blank is set when a blank is skipped.
+// One comparison for the common byte, which is no blank.
+func checkWS(raw []byte, i int, blank *bool) int {
+	if i < len(raw) && raw[i] > ' ' {
+		return i
+	}
+	return checkBlanks(raw, i, blank)
+}
+
+// checkBlanks is checkWS's loop.
+func checkBlanks(raw []byte, i int, blank *bool) int {
+	j := skipWS(raw, i)
+	if j != i {
+		*blank = true
+	}
+	return j
 }
 
 // checkString returns the end of the string token at raw[i] as the table
@@ -190,7 +223,20 @@ func checkString(raw []byte, i int) (end int32, plain, ok bool) {
 // mark of the word's quotes, backslashes, control bytes and bytes above
 // 0x7f is exact, so the string is plain when it is a quote.
 func plainStringEnd(raw []byte, i int) int {
-	j := i + 1
+	if simdStrings && len(raw) > 0 {
+		// Sixteen bytes a step, then words for what is left.
+		e := plainStringEnd16(unsafe.SliceData(raw), len(raw), i)
+		if e >= -1 {
+			return e
+		}
+		return plainStringEndFrom(raw, -2-e)
+	}
+	return plainStringEndFrom(raw, i+1)
+}
+
+// plainStringEndFrom is plainStringEnd from raw[j] on, the string's text
+// before it plain.
+func plainStringEndFrom(raw []byte, j int) int {
 	if wordAccess {
 		p := unsafe.Pointer(unsafe.SliceData(raw))
 		for ; j+8 <= len(raw); j += 8 {

@@ -115,8 +115,8 @@ func FuzzCheck(f *testing.F) {
 // byte at every place of a word.
 func TestPlainStringEnd(t *testing.T) {
 	for _, odd := range []string{"", `"`, `\\`, `\"`, "\x00", "\x1f", " ", "~", "\x7f", "\x80", "é", "\xff"} {
-		for n := range 20 {
-			for m := range 12 {
+		for n := range 40 {
+			for m := range 20 {
 				s := `"` + strings.Repeat("a", n) + odd + strings.Repeat("b", m) + `"` + strings.Repeat(",", m%3)
 				e, plain := stringEndPlain([]byte(s), 0)
 				want := -1

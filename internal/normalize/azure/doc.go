@@ -62,6 +62,10 @@ func (d Doc) EachTopKey(fn func(key []byte, valueAt int) bool) {
 	f.members(raw, i, func(k []byte, v span) bool { return fn(k, v.s) })
 }
 
+// Escaped reports whether a key EachTopKey gave holds an escape (a
+// backslash): without a search when the walk noted its token plain.
+func (d Doc) Escaped(key []byte) bool { return d.f.escaped(key) }
+
 // AppendActivity is AppendActivity of the record.
 func (d Doc) AppendActivity(dst []byte, opts Options, strict bool) (out []byte, warnings []string, ok, notActivity bool) {
 	if opts.GeoIP != nil {

@@ -17,15 +17,25 @@ import (
 
 // shape is the plan of one sequence of field paths.
 type shape struct {
-	prefixes, keys []string     // the paths as put, for telling shapes that hash alike apart
-	gone           []bool       // and which of them were dropped
-	paths          []string     // the whole paths
-	clash          bool         // two fields named by the record's keys have one path: the general path decides
-	order          []int32      // the fields written, in output order (the last of a repeated path kept)
-	before         []int32      // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text           []byte       // keys, braces and commas; what follows the last value at the end
-	fields         *event.Shape // the documents' fields, for reading them without a scan (made at first use)
+	keys   []fkey     // the paths as put, for telling shapes that hash alike apart
+	cloned []int32    // the keys copied as they alias the record: compared by their bytes
+	paths  []string   // the whole paths
+	clash  bool       // two fields named by the record's keys have one path: the general path decides
+	order  []int32    // the fields written, in output order (the last of a repeated path kept)
+	before []int32    // text[before[i]:before[i+1]] goes before field order[i]'s value
+	text   []byte     // keys, braces and commas; what follows the last value at the end
+	steps  []planStep // order and before, for emit
+	last   int32      // text[last:] follows the last value
+	// The fields in the document's order, literals included, for
+	// reading documents without a scan: their paths (made at first use)
+	// and where each value lies (see laidOut).
+	fields   *event.Shape
+	refs     []laidRef
+	refPaths []string
 }
+
+// planStep is one field emit writes: text[from:to] goes before its value.
+type planStep struct{ from, to, field int32 }
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
 type shapeCache struct {
@@ -42,8 +52,8 @@ const maxShapes = 256
 // snake case makes one, a repeated key: left to the general path).
 func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	p := f.shapes.plans[f.shapeHash]
-	if p == nil || !samePaths(p, f.ents) {
-		p = planShape(f.ents, f.volatile)
+	if p == nil || !samePaths(p, f.keys) {
+		p = planShape(f.keys, f.ents, f.volatile)
 		if f.shapes.plans == nil || len(f.shapes.plans) >= maxShapes {
 			f.shapes.plans = map[uint64]*shape{}
 		}
@@ -54,11 +64,20 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	base := len(dst)
-	for i, e := range p.order {
-		dst = append(dst, p.text[p.before[i]:p.before[i+1]]...)
+	// Room for the document at once, and some after the arena's end:
+	// most pieces and values are short and copied by words (appendShort).
+	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+64)
+	f.arena = slices.Grow(f.arena, shortCopy)
+	text := p.text[:cap(p.text)]
+	for _, st := range p.steps {
+		dst = appendShort(dst, text[st.from:st.to:cap(text)])
 		f.at = append(f.at, int32(len(dst)-base))
-		ent := &f.ents[e]
+		ent := &f.ents[st.field]
 		if ent.original {
+			if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
+				dst = out
+				continue
+			}
 			if out, ok := f.appendOriginalTokens(dst); ok {
 				dst = out
 				continue
@@ -66,45 +85,99 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 			dst = appendOriginal(dst, f.raw, f.stripOriginal)
 			continue
 		}
-		dst = append(dst, f.arena[ent.s:ent.e]...)
+		dst = appendShort(dst, f.value(ent))
 	}
-	dst = append(dst, p.text[p.before[len(p.order)]:]...)
+	dst = append(dst, p.text[p.last:]...)
 	f.laid, f.size = p, len(dst)-base
 	return dst, true
 }
 
+// laidRef tells where a field's value lies in a document of a shape:
+// the value emit wrote at step (textAt < 0), or a literal in the plan's
+// text at textAt, within the text written before step (or after the last
+// value when step is past the steps).
+type laidRef struct{ step, textAt int32 }
+
 // laidOut returns the shape of the document of size bytes the last emit
 // wrote and where its values start; false when no emit wrote it (the
-// general path did). at is the writer's, valid until its next record.
+// general path did). At is the writer's, valid until its next record.
 func (f *fastDoc) laidOut(size int) (event.Laid, bool) {
 	p := f.laid
 	if p == nil || size != f.size {
 		return event.Laid{}, false
 	}
 	if p.fields == nil {
-		paths := make([]string, len(p.order))
-		for i, e := range p.order {
-			paths[i] = p.paths[e]
-		}
-		p.fields = event.NewShape(paths)
+		p.fields = event.NewShape(p.refPaths)
 	}
-	return event.Laid{Shape: p.fields, At: f.at}, true
+	at := f.laidAt[:0]
+	for _, r := range p.refs {
+		switch {
+		case r.textAt < 0:
+			at = append(at, f.at[r.step])
+		case int(r.step) < len(p.steps):
+			at = append(at, f.at[r.step]-(p.steps[r.step].to-r.textAt))
+		default:
+			at = append(at, int32(size)-(int32(len(p.text))-r.textAt))
+		}
+	}
+	f.laidAt = at
+	return event.Laid{Shape: p.fields, At: at}, true
 }
 
-func samePaths(p *shape, ents []fent) bool {
-	if len(p.keys) != len(ents) {
+// shortCopy is the most appendShort copies by words.
+const shortCopy = 32
+
+// appendShort is append(dst, src...), by words for up to shortCopy bytes
+// where src's backing array holds as many (readable) and dst has room
+// for as many: no call for the short pieces and values of a document.
+func appendShort(dst, src []byte) []byte {
+	if n := len(src); wordAccess && n <= shortCopy && cap(src) >= shortCopy && cap(dst)-len(dst) >= shortCopy {
+		d, r := unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), len(dst)), unsafe.Pointer(unsafe.SliceData(src))
+		*(*[2]uint64)(d) = *(*[2]uint64)(r)
+		*(*[2]uint64)(unsafe.Add(d, 16)) = *(*[2]uint64)(unsafe.Add(r, 16))
+		return dst[:len(dst)+n]
+	}
+	return append(dst, src...)
+}
+
+// value is a field's encoded value: in the arena, or the record's text.
+func (f *fastDoc) value(e *fent) []byte {
+	if e.inRec {
+		return f.rec[e.s:e.e]
+	}
+	return f.arena[e.s:e.e]
+}
+
+// samePaths reports whether keys are the plan's; keys that alias the
+// record are set to the plan's copies when equal.
+func samePaths(p *shape, keys []fkey) bool {
+	pk := p.keys
+	if len(pk) != len(keys) {
 		return false
 	}
-	for i := range ents {
-		// The plan keeps the paths that do not alias the record (the
-		// writers' constants, built and cached names), so most compare
-		// by their pointer, without a call.
-		a, b := p.keys[i], ents[i].path
-		if len(a) != len(b) || unsafe.StringData(a) != unsafe.StringData(b) && a != b {
+	if len(keys) == 0 {
+		return true
+	}
+	// The plan keeps the keys that do not alias the record (the writers'
+	// constants, built and cached names) as they were put, and copies of
+	// the others: these are compared by their bytes and, when equal,
+	// take the copy's pointer; then the keys' words (pointers, lengths,
+	// kinds) are compared at once.
+	for _, i := range p.cloned {
+		if int(i) >= len(keys) || keys[i].path != pk[i].path {
 			return false
 		}
-		a, b = p.prefixes[i], ents[i].prefix
-		if len(a) != len(b) || unsafe.StringData(a) != unsafe.StringData(b) && a != b || p.gone[i] != ents[i].gone {
+		keys[i].path = pk[i].path
+	}
+	n := len(keys) * int(unsafe.Sizeof(fkey{}))
+	if string(unsafe.Slice((*byte)(unsafe.Pointer(&pk[0])), n)) == string(unsafe.Slice((*byte)(unsafe.Pointer(&keys[0])), n)) {
+		return true
+	}
+	for i := range keys {
+		k, e := &pk[i], &keys[i]
+		if len(k.path) != len(e.path) || len(k.prefix) != len(e.prefix) || k.kind != e.kind ||
+			unsafe.StringData(k.path) != unsafe.StringData(e.path) && k.path != e.path ||
+			unsafe.StringData(k.prefix) != unsafe.StringData(e.prefix) && k.prefix != e.prefix {
 			return false
 		}
 	}
@@ -129,24 +202,28 @@ func within(s string, b []byte) bool {
 
 // planShape sorts the fields by path (as nested objects with sorted keys
 // are written) and records what goes between their values.
-func planShape(ents []fent, volatile func(string) bool) *shape {
-	p := &shape{paths: make([]string, len(ents)), prefixes: make([]string, len(ents)), keys: make([]string, len(ents)),
-		gone: make([]bool, len(ents))}
+func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
+	p := &shape{paths: make([]string, len(ents)), keys: make([]fkey, len(ents))}
 	idx := make([]int32, len(ents))
-	for i, e := range ents {
-		p.gone[i] = e.gone
-		p.keys[i] = e.path
-		if volatile(e.path) {
-			p.keys[i] = strings.Clone(e.path) // a key may alias the record
+	for i, k := range keys {
+		if volatile(k.path) {
+			k.path = strings.Clone(k.path) // a key may alias the record
+			p.cloned = append(p.cloned, int32(i))
 		}
-		p.prefixes[i] = e.prefix
-		p.paths[i] = e.prefix + p.keys[i]
+		p.keys[i] = k
+		p.paths[i] = k.prefix + k.path
+		if k.kind&keyLiteral != 0 {
+			p.paths[i] = k.prefix // path holds the value
+		}
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int { return comparePaths(p.paths[a], p.paths[b]) })
 	// The last of fields set twice wins; fields named by the record's
 	// keys must not meet (nor be the parent of another field).
 	for i, e := range idx {
+		if k := p.keys[e]; k.kind&keyOneSegment != 0 && (k.path == "" || strings.IndexByte(k.path, '.') >= 0) {
+			p.clash = true // a key that would not read as one segment
+		}
 		if i+1 < len(idx) {
 			next := idx[i+1]
 			if p.paths[next] == p.paths[e] {
@@ -159,13 +236,14 @@ func planShape(ents []fent, volatile func(string) bool) *shape {
 				p.clash = true
 			}
 		}
-		if !ents[e].gone {
+		if keys[e].kind&keyGone == 0 {
 			p.order = append(p.order, e)
 		}
 	}
 	text := []byte{'{'}
 	var open []string // the objects open, outermost first
 	first := true
+	written := make([]int32, 0, len(p.order)) // the fields emit writes: not the literals
 	for _, e := range p.order {
 		segs := p.paths[e]
 		// Close the objects the path leaves.
@@ -191,7 +269,15 @@ func planShape(ents []fent, volatile func(string) bool) *shape {
 			text = appendJSONString(text, seg)
 			text = append(text, ':')
 			if !more {
-				p.before = append(p.before, int32(len(text)))
+				p.refPaths = append(p.refPaths, p.paths[e])
+				if k := p.keys[e]; k.kind&keyLiteral != 0 {
+					p.refs = append(p.refs, laidRef{int32(len(written)), int32(len(text))})
+					text = append(text, k.path...) // a constant value: part of the text
+				} else {
+					p.refs = append(p.refs, laidRef{int32(len(written)), -1})
+					p.before = append(p.before, int32(len(text)))
+					written = append(written, e)
+				}
 				first = false
 				break
 			}
@@ -201,6 +287,7 @@ func planShape(ents []fent, volatile func(string) bool) *shape {
 			segs = rest
 		}
 	}
+	p.order = written
 	// before[i] is where field i's text ends; shift to starts.
 	starts := make([]int32, 0, len(p.order)+1)
 	prev := int32(0)
@@ -213,8 +300,12 @@ func planShape(ents []fent, volatile func(string) bool) *shape {
 		text = append(text, '}')
 	}
 	text = append(text, '}')
-	p.text = text
+	p.text = slices.Grow(text, shortCopy) // its pieces are read by words (appendShort)
 	p.before = starts
+	for i, e := range p.order {
+		p.steps = append(p.steps, planStep{p.before[i], p.before[i+1], e})
+	}
+	p.last = p.before[len(p.order)]
 	return p
 }
 

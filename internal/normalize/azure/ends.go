@@ -115,6 +115,21 @@ func (f *fastDoc) members(raw []byte, i int, fn func(k []byte, v span) bool) {
 		members(raw, i, fn)
 		return
 	}
+	if f.compact {
+		// The check noted every end and met no blank: a member's value
+		// follows its key's colon, the next key its value's comma.
+		for i++; i < len(raw) && raw[i] == '"'; {
+			ke := int(t[i] &^ plainEnd)
+			ve := int(t[ke+1] &^ plainEnd)
+			if !fn(raw[i+1:ke-1], span{ke + 1, ve}) {
+				return
+			}
+			if i = ve; i < len(raw) && raw[i] == ',' {
+				i++
+			}
+		}
+		return
+	}
 	i = skipWS(raw, i+1)
 	for i < len(raw) && raw[i] == '"' {
 		// Ends noted before are read here, without a call: objects
@@ -150,6 +165,19 @@ func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
 		elements(raw, v, fn)
 		return
 	}
+	if f.compact {
+		// As members: elements follow commas.
+		for i := v.s + 1; i < v.e && raw[i] != ']'; {
+			e := int(t[i] &^ plainEnd)
+			if !fn(span{i, e}) {
+				return
+			}
+			if i = e; i < v.e && raw[i] == ',' {
+				i++
+			}
+		}
+		return
+	}
 	i := skipWS(raw, v.s+1)
 	for i < v.e && raw[i] != ']' {
 		e := int(t[i] &^ plainEnd)
@@ -167,11 +195,14 @@ func (f *fastDoc) elements(raw []byte, v span, fn func(x span) bool) {
 }
 
 // escaped reports whether the text k of a key holds a backslash: without
-// a search when k lies in the record and check found every string of the
-// record plain.
+// a search when k lies in the record and its token was noted plain (or
+// check found every string of the record plain).
 func (f *fastDoc) escaped(k []byte) bool {
-	if f.ascii && uintptr(unsafe.Pointer(unsafe.SliceData(k)))-uintptr(unsafe.Pointer(unsafe.SliceData(f.rec))) < uintptr(len(f.rec)) {
-		return false
+	if at := uintptr(unsafe.Pointer(unsafe.SliceData(k))) - uintptr(unsafe.Pointer(unsafe.SliceData(f.rec))); at < uintptr(len(f.rec)) {
+		// A key of the record: its token's note tells, when plain.
+		if f.ascii || at > 0 && f.endsReady && int(at) <= len(f.ends) && f.ends[at-1] == int32(int(at)+len(k)+1)|plainEnd {
+			return false
+		}
 	}
 	return bytes.IndexByte(k, '\\') >= 0
 }

@@ -60,17 +60,32 @@ var fastPool = sync.Pool{New: func() any { return &fastDoc{} }}
 // span is a JSON value of the record: raw[s:e].
 type span struct{ s, e int }
 
-// fent is one field of the document: its dotted path (prefix + path:
-// fields copied from a record's object have the object's path as prefix
-// and the key as path) and its encoded value, arena[s:e]. rec marks a
+// fent is one field of the document: its encoded value, arena[s:e], or
+// rec[s:e] with inRec (a value copied as the record writes it: not copied
+// twice). Its path is the fkey at the same place in f.keys. rec marks a
 // field named by a key of the record, which must not meet another.
 type fent struct {
-	prefix, path string
-	s, e         int
-	rec          bool
-	gone         bool // a key of the record whose value was dropped (dropEmptyFields)
-	original     bool // event.original: emit quotes the record into the document itself
+	s, e     int
+	rec      bool
+	original bool // event.original: emit quotes the record into the document itself
+	inRec    bool // the value is f.rec[s:e]
 }
+
+// fkey is a field's dotted path as put (prefix + path: fields copied from
+// a record's object have the object's path as prefix and the key as
+// path) and its kind: what tells a document's shape. No padding: a
+// shape's keys compare as bytes.
+type fkey struct {
+	prefix, path string
+	kind         uintptr // keyGone, keyOneSegment
+}
+
+// A field's kind, which its shape's plan tells.
+const (
+	keyGone       = 1 << iota // a key of the record whose value was dropped (dropEmptyFields)
+	keyOneSegment             // a key that must be one segment of a path (no dot, not empty): else the general path
+	keyLiteral                // a constant value (putLit): prefix is the path, path the value's JSON text
+)
 
 // fastDoc builds one document: its fields as encoded values in an arena,
 // then written out nested and sorted.
@@ -78,6 +93,7 @@ type fastDoc struct {
 	raw           []byte
 	arena         []byte
 	ents          []fent
+	keys          []fkey // the fields' paths, in the order put (ents')
 	warnings      []string
 	notActivity   bool
 	tmp           []kv
@@ -85,9 +101,9 @@ type fastDoc struct {
 	entities      []string
 	shapes        shapeCache
 	names         nameCache
-	snake         map[string]string // keys in snake case (keysToSnakeCase)
-	snakeDrop     map[string]string // the same, the Graph pipelines' variant
-	seq           []seqName         // the keys snakeName met, in the order of the last record
+	snake         map[string]seqName // keys in snake case (keysToSnakeCase)
+	snakeDrop     map[string]seqName // the same, the Graph pipelines' variant
+	seq           []seqName          // the keys snakeName met, in the order of the last record
 	seqAt         int
 	rel           [3]related  // the writers' related lists
 	parts         [][2]string // resourceParts's
@@ -103,6 +119,7 @@ type fastDoc struct {
 	toks          []int32       // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
 	endsReady     bool          // ends is for rec
 	ascii         bool          // check found every string of rec plain: rec is valid UTF-8
+	compact       bool          // check found no blank between rec's tokens, and noted every value's end
 	endStack      []int32       // valueEnd's
 	indexes       []memberIndex // of the large objects read (find.go)
 	url           urlFields     // putURI's
@@ -112,6 +129,7 @@ type fastDoc struct {
 	laid          *shape  // the shape of the document the last emit wrote (nil: none)
 	size          int     // its length
 	at            []int32 // where its values start
+	laidAt        []int32 // laidOut's: where every field's value starts, literals included
 }
 
 type kv struct {
@@ -125,10 +143,12 @@ func (f *fastDoc) reset(raw []byte) {
 	f.laid = nil
 	f.endsReady = false
 	f.ascii = false
+	f.compact = false
 	f.toks = f.toks[:0]
 	f.plainFrom, f.plainTo = 0, 0
 	f.arena = f.arena[:0]
 	f.ents = f.ents[:0]
+	f.keys = f.keys[:0]
 	f.shapeHash = 14695981039346656037
 	f.warnings = nil
 	f.notActivity = false
@@ -149,13 +169,19 @@ func (f *fastDoc) reset(raw []byte) {
 // put adds a field whose encoded value the caller appended to the arena
 // from offset s.
 func (f *fastDoc) put(path string, s int) {
-	f.ents = append(f.ents, fent{path: path, s: s, e: len(f.arena)})
+	f.ents = append(f.ents, fent{s: s, e: len(f.arena)})
+	f.keys = append(f.keys, fkey{path: path})
 	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
 }
 
 // putKey is put for the field prefix+key named by a key of the record.
 func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
-	f.ents = append(f.ents, fent{prefix: prefix, path: key, s: s, e: len(f.arena), rec: true, gone: gone})
+	var kind uintptr
+	if gone {
+		kind = keyGone
+	}
+	f.ents = append(f.ents, fent{s: s, e: len(f.arena), rec: true})
+	f.keys = append(f.keys, fkey{prefix, key, kind})
 	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
 	if gone {
 		h ^= 1 << 40
@@ -166,9 +192,28 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 	f.shapeHash = f.shapeHash*1099511628211 ^ h
 }
 
+// putRec adds a field whose encoded value is the record's text v, as it
+// is (f.raw is the record).
+func (f *fastDoc) putRec(path string, v span) {
+	f.ents = append(f.ents, fent{s: v.s, e: v.e, inRec: true})
+	f.keys = append(f.keys, fkey{path: path})
+	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+}
+
 func (f *fastDoc) putString(path, v string) {
+	at, kind := f.plainKind(v)
+	if kind == plainWhole {
+		f.putRec(path, span{at - 1, at + len(v) + 1})
+		return
+	}
 	s := len(f.arena)
-	f.arena = f.appendText(f.arena, v)
+	if kind == plainPart {
+		f.arena = append(f.arena, '"')
+		f.arena = append(f.arena, v...)
+		f.arena = append(f.arena, '"')
+	} else {
+		f.arena = appendJSONString(f.arena, v)
+	}
 	f.put(path, s)
 }
 
@@ -187,30 +232,46 @@ func (f *fastDoc) appendText(dst []byte, v string) []byte {
 // record that the walk noted plain, or part of the last one met (a
 // resource id's parts): appendJSONString would write it as it is.
 func (f *fastDoc) plainText(v string) bool {
-	raw := f.raw
-	if len(v) == 0 || len(raw) == 0 || len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) {
-		return false // not the record (a text a writer parses), whose ends are noted
-	}
-	// at wraps around for a v below the record: the tests fail then.
-	at := int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
-	if at < 1 || at+len(v) >= len(raw) {
-		return false
-	}
-	if at >= f.plainFrom && at+len(v) <= f.plainTo {
-		return true
-	}
-	if !f.plainNoted(raw, at-1) || int(f.ends[at-1]&^plainEnd) != at+len(v)+1 {
-		return false
-	}
-	f.plainFrom, f.plainTo = at, at+len(v)
-	return true
+	_, kind := f.plainKind(v)
+	return kind != notPlain
 }
 
-// putLit puts a value given as its JSON text (a constant).
+// What plainKind tells of a string.
+const (
+	notPlain   = iota
+	plainPart  // part of the last plain token met (or all of its text)
+	plainWhole // the text of a plain token: raw[at-1:at+len(v)+1] writes it
+)
+
+// plainKind tells whether v is the text of a string token of the record
+// that the walk noted plain (plainWhole, at its offset at), or part of
+// the last one met (plainPart).
+func (f *fastDoc) plainKind(v string) (at, kind int) {
+	raw := f.raw
+	if len(v) == 0 || len(raw) == 0 || len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) {
+		return 0, notPlain // not the record (a text a writer parses), whose ends are noted
+	}
+	// at wraps around for a v below the record: the tests fail then.
+	at = int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
+	if at < 1 || at+len(v) >= len(raw) {
+		return 0, notPlain
+	}
+	if f.endsReady && at-1 < len(f.ends) && f.ends[at-1] == int32(at+len(v)+1)|plainEnd {
+		f.plainFrom, f.plainTo = at, at+len(v)
+		return at, plainWhole
+	}
+	if at >= f.plainFrom && at+len(v) <= f.plainTo {
+		return at, plainPart
+	}
+	return 0, notPlain
+}
+
+// putLit puts a value given as its JSON text, a constant: the shape's
+// plan holds it in its text (keyLiteral).
 func (f *fastDoc) putLit(path, json string) {
-	s := len(f.arena)
-	f.arena = append(f.arena, json...)
-	f.put(path, s)
+	f.ents = append(f.ents, fent{})
+	f.keys = append(f.keys, fkey{path, json, keyLiteral})
+	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
 }
 
 // quotedDatasets are the streams' datasets as JSON strings.
@@ -395,8 +456,11 @@ func (f *fastDoc) activity(strict bool) bool {
 	}
 	if s, ok := f.str(top[kResultType], has(kResultType)); ok {
 		f.putString("azure.activitylogs.result_type", s)
-		if l := strings.ToLower(s); l == "success" || l == "failure" {
-			f.putString("event.outcome", l)
+		switch {
+		case lowerIs(s, "success"):
+			f.putString("event.outcome", "success")
+		case lowerIs(s, "failure"):
+			f.putString("event.outcome", "failure")
 		}
 	}
 	if s, ok := f.str(top[kResultSignature], has(kResultSignature)); ok {
@@ -747,7 +811,7 @@ func (f *fastDoc) str(v span, present bool) (string, bool) {
 		return "", false
 	}
 	b := f.raw[v.s+1 : v.e-1]
-	if bytes.IndexByte(b, '\\') < 0 {
+	if f.plainNoted(f.raw, v.s) || bytes.IndexByte(b, '\\') < 0 {
 		// The record's own bytes: valid while the call lasts, which is as
 		// long as any of these strings is kept (they are copied into the
 		// arena).

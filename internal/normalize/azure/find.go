@@ -29,6 +29,11 @@ type memberIndex struct {
 	// record for the general path, as its linear form does.
 	slot  [indexSlots]uint8
 	mixed [indexSlots]bool
+	// keys are the members' keys the table was built for, when no two
+	// of them are one: members with the same keys (the same strings: the
+	// snake case's cached names) are looked up in the same table.
+	keys   []string
+	unique bool
 }
 
 func keyHash(k string) uint {
@@ -40,8 +45,10 @@ func keyHash(k string) uint {
 
 // index builds the index of ms (members object returned) when it is
 // large enough; an index of an earlier object at the same place is
-// replaced.
-func (f *fastDoc) index(ms []tkv) {
+// replaced. stable tells keys that are the writer's own strings (cached
+// names, not the record's bytes, which a later record may overwrite at
+// the same place): an index of the same strings is kept as it is.
+func (f *fastDoc) index(ms []tkv, stable bool) {
 	if len(ms) < minIndexed || len(ms) > maxIndexed {
 		return
 	}
@@ -61,10 +68,18 @@ func (f *fastDoc) index(ms []tkv) {
 		}
 		x = &f.indexes[len(f.indexes)-1]
 	}
+	if stable && x.unique && sameStrings(x.keys, ms) {
+		x.base, x.n = base, len(ms)
+		return // the table of the same keys
+	}
 	x.base, x.n = base, len(ms)
 	x.slot = [indexSlots]uint8{}
 	x.mixed = [indexSlots]bool{}
+	x.keys, x.unique = x.keys[:0], stable
 	for i := range ms {
+		if stable {
+			x.keys = append(x.keys, ms[i].key)
+		}
 		k := ms[i].key
 		h := keyHash(k)
 		for {
@@ -74,6 +89,7 @@ func (f *fastDoc) index(ms []tkv) {
 				break
 			}
 			if prev := &ms[j-1]; prev.key == k {
+				x.unique = false
 				if prev.raw != ms[i].raw {
 					x.mixed[h] = true
 				}
@@ -83,6 +99,20 @@ func (f *fastDoc) index(ms []tkv) {
 			h = (h + 1) & (indexSlots - 1)
 		}
 	}
+}
+
+// sameStrings reports whether the members' keys are keys, the same
+// strings (pointers and lengths: the bytes are not compared).
+func sameStrings(keys []string, ms []tkv) bool {
+	if len(keys) != len(ms) {
+		return false
+	}
+	for i := range ms {
+		if len(keys[i]) != len(ms[i].key) || unsafe.StringData(keys[i]) != unsafe.StringData(ms[i].key) {
+			return false
+		}
+	}
+	return true
 }
 
 // indexOf returns the index of ms, nil when it has none.
@@ -110,7 +140,7 @@ func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
 			if j == 0 {
 				return span{}, false
 			}
-			if ms[j-1].key == key {
+			if sameKey(ms[j-1].key, key) {
 				if x.mixed[h] {
 					f.bad = true
 				}
@@ -129,7 +159,7 @@ func findLinear(ms []tkv, key string, bad *bool) (span, bool) {
 		// Length and last byte first: most keys differ there, without a
 		// call to compare the bytes.
 		k := ms[i].key
-		if len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && k == key {
+		if len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && sameKey(k, key) {
 			if at >= 0 && ms[at].raw != ms[i].raw {
 				*bad = true
 			}

@@ -1,6 +1,10 @@
 package azure
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strings"
+	"unsafe"
+)
 
 // Eight bytes at a time: masks with the high bit set in each byte of a
 // word that is of a kind. The lowest set bit of a mask (and of an OR of
@@ -29,4 +33,53 @@ func exactByteIs(w uint64, c byte) uint64 {
 	const low7 = ^uint64(swarHi)
 	x := w ^ (swarLo * uint64(c))
 	return ^((x&low7 + low7) | x | low7)
+}
+
+// sameKey reports whether a and b hold the same bytes: keys of 8 to 16
+// bytes, most of a record's, compared as two words each (the first and
+// last eight bytes, overlapping) without a call.
+func sameKey(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	if wordAccess && n >= 8 && n <= 16 {
+		pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+		return *(*uint64)(pa) == *(*uint64)(pb) && *(*uint64)(unsafe.Add(pa, n-8)) == *(*uint64)(unsafe.Add(pb, n-8))
+	}
+	return a == b
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower, for lower of
+// ASCII: an ASCII s's letters compared lowered, without a copy (ToLower
+// makes some letters outside ASCII ASCII ones, the Kelvin sign a k and
+// the dotted capital I an i: those s are left to it).
+func lowerIs(s, lower string) bool {
+	if len(s) != len(lower) {
+		// Letters of two or three bytes may lower to one.
+		return len(s) > len(lower) && len(s) <= 3*len(lower) && !isASCII(s) && strings.ToLower(s) == lower
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToLower(s) == lower
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

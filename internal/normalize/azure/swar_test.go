@@ -3,6 +3,7 @@ package azure
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -172,9 +173,8 @@ func TestPutStringIsAppendString(t *testing.T) {
 		}
 		for i := 0; i <= len(s); i++ {
 			for _, part := range []string{s, s[i:], s[:i]} {
-				at := len(f.arena)
 				f.putString("x", part)
-				if got, want := string(f.arena[at:]), string(appendJSONString(nil, part)); got != want {
+				if got, want := string(f.value(&f.ents[len(f.ents)-1])), string(appendJSONString(nil, part)); got != want {
 					t.Errorf("putString(%q) of %s = %s, want %s", part, raw[v.s:v.e], got, want)
 				}
 			}
@@ -256,4 +256,141 @@ func FuzzOriginalTokens(f *testing.F) {
 		}
 		checkOriginalTokens(t, rec, false)
 	})
+}
+
+// TestSameKey compares sameKey with == over keys of every length up to 40
+// and one byte changed at each place, from buffers at every alignment.
+func TestSameKey(t *testing.T) {
+	buf := []byte(strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 4))
+	for n := 0; n <= 40; n++ {
+		for off := 0; off < 8; off++ {
+			a := string(buf[off : off+n])
+			if !sameKey(a, strings.Clone(a)) {
+				t.Fatalf("sameKey(%q, itself) false", a)
+			}
+			if n > 0 && sameKey(a, a[:n-1]) {
+				t.Fatalf("sameKey(%q, %q) true", a, a[:n-1])
+			}
+			for i := 0; i < n; i++ {
+				b := []byte(a)
+				b[i] ^= 0x20
+				if sameKey(a, string(b)) {
+					t.Fatalf("sameKey(%q, %q) true", a, b)
+				}
+			}
+		}
+	}
+}
+
+// originalASCIITexts are texts for appendOriginalASCII: quotes at every
+// place of a step, two in a row and empty pairs across steps, and each
+// byte it leaves to quoteText.
+func originalASCIITexts() []string {
+	texts := []string{
+		`{"a":"b"}`, `{"time":"2026-03-12T00:01:58.1240000Z","resourceId":"/tenants/9c8b7a6d/providers/Microsoft.aadiam","x":[1,true,null]}`,
+		`{"":"","a":"b","c":"d","e":"f","g":"h"}`, strings.Repeat(`"`, 40), strings.Repeat(`x"`, 40),
+		`{"a":"x\"y","b":"\\"}`, "{\"a\":\"b\tc\",\"d\":\"eeeeeeeeeeeeeeeeeeee\"}", "{\"a\":\"\x7f\x01\"}",
+		`{"a":"café","b":"` + "\u2028" + `","c":"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"}`,
+	}
+	for n := 0; n < 40; n++ {
+		pad := strings.Repeat("p", n)
+		texts = append(texts,
+			`{"`+pad+`":"","":"","k":"v"}`,
+			`{"k":"`+pad+`","":"","x":"yyyyyyyyyyyyyyyyyyyyyyy"}`,
+			`{"k":"`+pad+`""}`, `{"k":"`+pad+`\\"}`, "{\"k\":\""+pad+"\n\"}",
+			pad+`"`+pad, `"`+pad+`"`+pad+`"`)
+	}
+	return texts
+}
+
+// TestOriginalASCIIIsOriginal compares appendOriginalASCII with
+// appendOriginal (with and without the empty pairs) over
+// originalASCIITexts at every alignment, and asks that it takes the
+// printable ASCII texts without a backslash or (strip) two quotes in a
+// row.
+func TestOriginalASCIIIsOriginal(t *testing.T) {
+	for _, text := range originalASCIITexts() {
+		checkOriginalASCII(t, text, true)
+	}
+}
+
+func checkOriginalASCII(t *testing.T, text string, taken bool) {
+	t.Helper()
+	buf := make([]byte, len(text)+8)
+	for off := 0; off < 8; off++ {
+		raw := buf[off : off+len(text)]
+		copy(raw, text)
+		for _, strip := range []bool{false, true} {
+			want := appendOriginal([]byte("pre"), raw, strip)
+			got, ok := appendOriginalASCII([]byte("pre"), raw, strip)
+			if ok && !bytes.Equal(got, want) {
+				t.Fatalf("appendOriginalASCII(%q, %v) = %s, want %s", text, strip, got, want)
+			}
+			if !ok && !bytes.Equal(got, []byte("pre")) {
+				t.Fatalf("appendOriginalASCII(%q, %v) declined but wrote %q", text, strip, got)
+			}
+			plain := !strings.ContainsAny(text, "\\\t\n\x01\u2028é") && !(strip && strings.Contains(text, `""`))
+			if taken && hasQuoteASCII && len(text) >= 16 && plain && !ok {
+				t.Fatalf("appendOriginalASCII(%q, %v) declined", text, strip)
+			}
+		}
+	}
+}
+
+func FuzzOriginalASCII(f *testing.F) {
+	for _, text := range originalASCIITexts() {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			return
+		}
+		checkOriginalASCII(t, text, false)
+	})
+}
+
+// TestAppendShortIsAppend compares appendShort with append for sources of
+// every length to past shortCopy, with backing arrays and destinations
+// of every room around the word copy's needs.
+func TestAppendShortIsAppend(t *testing.T) {
+	text := []byte(strings.Repeat("0123456789abcdef", 6))
+	for n := 0; n <= shortCopy+4; n++ {
+		for extra := 0; extra <= shortCopy; extra += 3 {
+			src := slices.Clip(text[:n+extra])[:n]
+			for room := 0; room <= shortCopy+2; room += 5 {
+				dst := make([]byte, 3, 3+room)
+				copy(dst, "pre")
+				got := appendShort(dst, src)
+				want := append([]byte("pre"), src...)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("appendShort(room %d, %q with %d after) = %q, want %q", room, src, extra, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestLowerIsToLower compares lowerIs with strings.ToLower for the words
+// the writers test, spelt in every case and with letters ToLower folds
+// from outside ASCII (the Kelvin sign, the long s, the dotted capital I).
+func TestLowerIsToLower(t *testing.T) {
+	for _, word := range []string{"success", "failure", "write", "action", "read", "delete"} {
+		var spellings []string
+		for mask := range 1 << len(word) {
+			b := []byte(word)
+			for i := range b {
+				if mask>>i&1 != 0 {
+					b[i] -= 'a' - 'A'
+				}
+			}
+			spellings = append(spellings, string(b))
+		}
+		spellings = append(spellings, strings.ReplaceAll(word, "s", "\u017f"), strings.ReplaceAll(word, "i", "\u0130"),
+			"\u212a"+word, word+" ", word[1:], "", strings.ReplaceAll(word, "e", "\u00c9"))
+		for _, s := range spellings {
+			if got, want := lowerIs(s, word), strings.ToLower(s) == word; got != want {
+				t.Fatalf("lowerIs(%q, %q) = %v, ToLower says %v", s, word, got, want)
+			}
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The byte-level writers of the streams other than activity logs share
@@ -126,6 +127,10 @@ func (f *fastDoc) durationValue(v span) (int64, bool, bool) {
 
 // putValue puts a value of the record as it is (canonT with t).
 func (f *fastDoc) putValue(path string, v span, t xform) bool {
+	if f.plainValue(v) {
+		f.putRec(path, v)
+		return true
+	}
 	s, empty, ok := f.appendValue(v, t)
 	if ok && !empty {
 		f.put(path, s)
@@ -138,12 +143,6 @@ func (f *fastDoc) putValue(path string, v span, t xform) bool {
 // path must take the record.
 func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 	s = len(f.arena)
-	if raw := f.raw; v.e-v.s > 2 && raw[v.s] == '"' && f.plainNoted(raw, v.s) {
-		// The commonest value, a plain string no rule changes: copied
-		// as it is (canonT's way, without its calls).
-		f.arena = append(f.arena, raw[v.s:v.e]...)
-		return s, false, true
-	}
 	out, empty, ok := f.canonT(f.arena, v, t)
 	if !ok {
 		return s, false, false
@@ -154,6 +153,13 @@ func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 		return s, true, true
 	}
 	return s, false, true
+}
+
+// plainValue reports the commonest value, a plain string of the record
+// that no rule changes (not empty): put as the record writes it (canonT's
+// way, without its calls or a copy).
+func (f *fastDoc) plainValue(v span) bool {
+	return v.e-v.s > 2 && f.raw[v.s] == '"' && f.plainNoted(f.raw, v.s)
 }
 
 // putNonEmpty puts a string unless it is empty (what compact would drop).
@@ -294,16 +300,16 @@ func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
 	// at this point of the last record is tried first.
 	at := f.seqAt
 	f.seqAt++
-	if at < len(f.seq) && f.seq[at].raw == k && f.seq[at].drop == dropUnderscore {
+	if at < len(f.seq) && sameKey(f.seq[at].raw, k) && f.seq[at].drop == dropUnderscore {
 		return f.seq[at].out
 	}
-	out := f.snakeMapped(k, dropUnderscore)
+	n := f.snakeMapped(k, dropUnderscore) // the map's own copy of k: no copy per miss
 	if at < len(f.seq) {
-		f.seq[at] = seqName{strings.Clone(k), out, dropUnderscore}
+		f.seq[at] = n
 	} else if at == len(f.seq) && at < maxNames {
-		f.seq = append(f.seq, seqName{strings.Clone(k), out, dropUnderscore})
+		f.seq = append(f.seq, n)
 	}
-	return out
+	return n.out
 }
 
 // seqName is a key met in a record and its snake case.
@@ -312,20 +318,20 @@ type seqName struct {
 	drop     bool
 }
 
-func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) string {
+func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) seqName {
 	c := &f.snake
 	if dropUnderscore {
 		c = &f.snakeDrop
 	}
-	if s, ok := (*c)[k]; ok {
-		return s
+	if n, ok := (*c)[k]; ok {
+		return n
 	}
-	s := snakeKey(k, dropUnderscore)
+	n := seqName{strings.Clone(k), snakeKey(k, dropUnderscore), dropUnderscore}
 	if *c == nil || len(*c) >= maxNames {
-		*c = map[string]string{}
+		*c = map[string]seqName{}
 	}
-	(*c)[strings.Clone(k)] = s
-	return s
+	(*c)[n.raw] = n
+	return n
 }
 
 // canonT appends the value v as canon does, with t's rules: keys in snake
@@ -461,24 +467,47 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 	}
 	base := len(f.kvs)
 	ok := true
-	f.members(raw, v.s, func(k []byte, x span) bool {
-		if f.escaped(k) {
-			ok = false
-			return false
+	// The keys of a record whose strings check found all plain hold no
+	// escape: escaped is not asked.
+	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
+	if plain && f.compact && f.endsReady {
+		// Such a record with no blank between tokens (members' compact
+		// walk): its members read here, without a call back each.
+		kvs, tab := f.kvs, f.ends
+		for i := v.s + 1; i < len(raw) && raw[i] == '"'; {
+			ke := int(tab[i] &^ plainEnd)
+			key := unsafeString(raw[i+1 : ke-1])
+			out := key
+			if t.snake {
+				out = f.snakeName(key, t.dropUnderscore)
+			}
+			x := span{ke + 1, int(tab[ke+1] &^ plainEnd)}
+			kvs = append(kvs, tkv{out, key, x})
+			if i = x.e; i < len(raw) && raw[i] == ',' {
+				i++
+			}
 		}
-		key := unsafeString(k)
-		out := key
-		if t.snake {
-			out = f.snakeName(key, t.dropUnderscore)
-		}
-		f.kvs = append(f.kvs, tkv{out, key, x})
-		return true
-	})
+		f.kvs = kvs
+	} else {
+		f.members(raw, v.s, func(k []byte, x span) bool {
+			if !plain && f.escaped(k) {
+				ok = false
+				return false
+			}
+			key := unsafeString(k)
+			out := key
+			if t.snake {
+				out = f.snakeName(key, t.dropUnderscore)
+			}
+			f.kvs = append(f.kvs, tkv{out, key, x})
+			return true
+		})
+	}
 	if !ok {
 		return nil, false
 	}
 	ms := f.kvs[base:len(f.kvs):len(f.kvs)]
-	f.index(ms)
+	f.index(ms, t.snake) // snake-case keys are the cache's strings
 	return ms, true
 }
 
@@ -500,13 +529,20 @@ func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key str
 // putValueKey is putValue for the field prefix+key named by a key of the
 // record; false for a key that would not read as one segment of a path.
 func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
-	if key == "" || strings.IndexByte(key, '.') >= 0 {
-		return false
+	// The key is told one segment by the shape's plan (oneSegment), once
+	// for the records of a shape.
+	if f.plainValue(v) {
+		f.putKey(prefix, key, v.s, false)
+		e := &f.ents[len(f.ents)-1]
+		e.e, e.inRec = v.e, true
+		f.keys[len(f.keys)-1].kind = keyOneSegment
+		return true
 	}
 	s, empty, ok := f.appendValue(v, t)
 	if ok {
 		// A value dropped is kept in the shape: it may repeat a key.
 		f.putKey(prefix, key, s, empty)
+		f.keys[len(f.keys)-1].kind |= keyOneSegment
 	}
 	return ok
 }
@@ -639,12 +675,12 @@ func (f *fastDoc) putEmptyObject(path string) {
 // and platform pipelines do (Write and Action: change, Read: access,
 // Delete: deletion).
 func (f *fastDoc) putEventType(category string) {
-	switch strings.ToLower(category) {
-	case "write", "action":
+	switch {
+	case lowerIs(category, "write"), lowerIs(category, "action"):
 		f.putList("event.type", []string{"change"})
-	case "read":
+	case lowerIs(category, "read"):
 		f.putList("event.type", []string{"access"})
-	case "delete":
+	case lowerIs(category, "delete"):
 		f.putList("event.type", []string{"deletion"})
 	}
 }

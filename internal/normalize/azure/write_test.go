@@ -147,6 +147,16 @@ func TestAppendStreamIsNormalize(t *testing.T) {
 		if !json.Valid(got) {
 			t.Errorf("%s: not valid JSON: %s", raw, got)
 		}
+		// After the check's walk (the pipelines'), which notes every
+		// end: compact records are then read without looking for blanks.
+		d := NewDoc(raw)
+		if !d.Check() && len(raw) <= maxEndsRecord {
+			t.Errorf("%s: the check refused a valid record", raw)
+		}
+		if checked, _, ok := d.AppendStream(nil, s, Options{}); !ok || !bytes.Equal(checked, want) {
+			t.Errorf("%v: after the check (taken %v):\nrecord: %s\n%s", s, ok, raw, firstDifference(checked, want))
+		}
+		d.Release()
 	}
 	for s, n := range seen {
 		t.Logf("%v: byte-level path took %d of %d records", s, taken[s], n)
@@ -243,18 +253,76 @@ func TestPlanOverReusedRecord(t *testing.T) {
 	for _, key := range []string{"customA", "customB", "cuxtomB", "cuxtomB", "customB", "zzzzzzB"} {
 		rec := `{"time":"2026-03-12T00:01:56Z","category":"AuditLogs","operationName":"Add user","properties":{"` + key + `":"v","activityDisplayName":"Add user"}}`
 		buf = append(buf[:0], rec...)
-		f.reset(buf)
-		got, _, ok := f.appendStream(nil, AuditLogs, Options{})
-		f.reset(nil)
-		if !ok {
+		if !writtenAsGeneral(t, f, AuditLogs, buf) {
 			t.Fatalf("%s: not taken", key)
 		}
-		want, ok := slowStream(t, AuditLogs, []byte(rec))
-		if !ok {
-			t.Fatalf("%s: the general path failed", key)
+	}
+}
+
+// writtenAsGeneral writes raw with f's writer for stream st (its plans
+// kept from the records before) and, when the writer takes it, checks
+// the document is the general path's; it reports whether it took it.
+func writtenAsGeneral(t *testing.T, f *fastDoc, st Stream, raw []byte) bool {
+	t.Helper()
+	f.reset(raw)
+	got, _, ok := f.appendStream(nil, st, Options{})
+	f.reset(nil)
+	if !ok {
+		return false
+	}
+	want, valid := slowStream(t, st, raw)
+	if !valid {
+		t.Fatalf("%s: the general path failed", raw)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: %s", raw, firstDifference(got, want))
+	}
+	return true
+}
+
+// TestPlanTellsKeyKinds writes, with one writer (its plans kept), records
+// of one shape but for a key and its value: keys that are one segment of
+// a path, or hold a dot, or are empty (left to the general path by the
+// plan, once for a shape), values copied from the record, built, or
+// dropped. Each document is the general path's, or the writer declines
+// where the general path does not take the record as the writer would.
+func TestPlanTellsKeyKinds(t *testing.T) {
+	f := &fastDoc{}
+	var keys = []string{"custom", "a.b", "", "custom", "x.y", "a.b", "cust.m", "custom"}
+	var values = []string{`"v"`, `""`, `null`, `{"x":"y"}`, `"v"`, `12`, `"caf\u00e9"`}
+	for st, category := range map[Stream]string{AuditLogs: "AuditLogs", SignInLogs: "SignInLogs"} { // SignInLogs drops empty values
+		for _, key := range keys {
+			for _, value := range values {
+				rec := `{"time":"2026-03-12T00:01:56Z","category":"` + category + `","operationName":"Add user","properties":{"` + key + `":` + value + `,"activityDisplayName":"Add user"}}`
+				dotted := key == "" || strings.Contains(key, ".")
+				if taken := writtenAsGeneral(t, f, st, []byte(rec)); taken == dotted {
+					t.Fatalf("%s: taken %v", rec, taken)
+				}
+			}
 		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("%s: %s", key, firstDifference(got, want))
+	}
+}
+
+// TestPlanHoldsLiterals writes, with one writer, documents of one shape
+// whose constant values (putLit, held in the plan's text) differ, or are
+// equal but not the same strings: each document has its own values.
+func TestPlanHoldsLiterals(t *testing.T) {
+	f := &fastDoc{}
+	for _, c := range []struct{ lit, want string }{
+		{`"x"`, `{"a":{"b":"x","c":"v"},"d":"y"}`},
+		{`"y"`, `{"a":{"b":"y","c":"v"},"d":"y"}`},
+		{string([]byte(`"y"`)), `{"a":{"b":"y","c":"v"},"d":"y"}`},
+		{`"x"`, `{"a":{"b":"x","c":"v"},"d":"y"}`},
+		{`"zz"`, `{"a":{"b":"zz","c":"v"},"d":"y"}`},
+	} {
+		f.reset([]byte(`{}`))
+		f.putLit("a.b", c.lit)
+		f.putString("a.c", "v")
+		f.putLit("d", `"y"`)
+		got, ok := f.emit(nil)
+		f.reset(nil)
+		if !ok || string(got) != c.want {
+			t.Fatalf("literal %s: %s (%v), want %s", c.lit, got, ok, c.want)
 		}
 	}
 }

@@ -377,6 +377,9 @@ func quotePattern(s string) string {
 	if plainName(s, true) {
 		return s
 	}
+	if s == "" {
+		return "``" // an empty quoted name (KEEP ``) stays one
+	}
 	// quote the parts between wildcards
 	parts := strings.Split(s, "*")
 	for i, p := range parts {

@@ -67,14 +67,36 @@ func naiveLeaves(x any, path string) []any {
 		for k, v := range t {
 			if k == path {
 				out = append(out, naiveLeaves(v, "")...)
-			} else if strings.HasPrefix(path, k+".") {
-				out = append(out, naiveLeaves(v, path[len(k)+1:])...)
+			} else if rest, ok := strings.CutPrefix(path, k+"."); ok {
+				if rest == "" {
+					// An empty last segment names the key "" below k (as
+					// internal/event reads "x."), not k's own value.
+					out = append(out, naiveEmptyKey(v)...)
+				} else {
+					out = append(out, naiveLeaves(v, rest)...)
+				}
 			}
 		}
 	case nil:
 	default:
 		if path == "" {
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// naiveEmptyKey is naiveLeaves of the key "" in x (through arrays).
+func naiveEmptyKey(x any) []any {
+	var out []any
+	switch t := x.(type) {
+	case []any:
+		for _, el := range t {
+			out = append(out, naiveEmptyKey(el)...)
+		}
+	case map[string]any:
+		if v, ok := t[""]; ok {
+			out = append(out, naiveLeaves(v, "")...)
 		}
 	}
 	return out

@@ -613,12 +613,8 @@ func (w *worker) normalizeRaw(c *chunk, rec input.Record, r *normalize.Record) b
 		doc := c.docs[start:len(c.docs):len(c.docs)]
 		// A document the writer put field by field is read at its
 		// values, not scanned: the writer knows where they are.
-		w.ev.Reset(doc)
-		if r != nil {
-			if l, ok := r.Laid(doc); ok {
-				w.ev.ResetLaid(doc, l)
-			}
-		}
+		l, _ := r.Laid(doc)
+		w.ev.ResetLaid(doc, l)
 		err = w.ev.Err()
 	}
 	if err == nil && w.eval != nil && w.eval.Coverage != nil {

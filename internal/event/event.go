@@ -85,7 +85,7 @@ type Event struct {
 
 	layout *Layout // set by ResetLayout: the values are read at at
 	at     []int32
-	leaves []bool // scanLayout's, a field each
+	leaves []bool // scanLayout's: each live field's leaf, when the layout has planned objects
 
 	decoded bool
 	doc     map[string]any

@@ -43,7 +43,7 @@ type layoutObj struct {
 }
 
 // Layout returns the layout of documents whose fields are paths, in that
-// order (see Layout). The paths must be as described there; NewLayout does
+// order (see Layout). The paths must be as described there; Layout does
 // not check them.
 func (p *Plan) Layout(paths []string) *Layout {
 	t := p.compiled()
@@ -165,7 +165,8 @@ func (e *Event) ResetLaid(raw []byte, l Laid) {
 
 // Laid returns where the values of the event's document lie when it was
 // reset with a layout (ResetLayout, ResetLaid), else the zero Laid. At is
-// the event's: valid until the next Reset (clone it to keep it).
+// the slice ResetLayout was given, valid as long as its owner keeps it
+// (clone it to keep it longer).
 func (e *Event) Laid() Laid {
 	if e.layout == nil || e.layout.shape == nil {
 		return Laid{}

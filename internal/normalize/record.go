@@ -93,9 +93,10 @@ func (r *Record) Append(dst []byte, src Source, opts Options) (out []byte, warni
 
 // Laid is where the values of doc, the document the last Append wrote,
 // lie (see event.ResetLaid); false when it was not written field by field
-// (the general path wrote it). At is r's, valid until its next Read.
+// (the general path wrote it) or r is nil (the zero Laid then has
+// ResetLaid scan). At is r's, valid until its next Read.
 func (r *Record) Laid(doc []byte) (event.Laid, bool) {
-	if r.raw == nil {
+	if r == nil || r.raw == nil {
 		return event.Laid{}, false
 	}
 	return r.d.Laid(len(doc))

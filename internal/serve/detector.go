@@ -313,12 +313,8 @@ func (d *Detector) prepare(c *compiled, sc *scratch, raw []byte, index string, n
 		if err != nil {
 			return false, err
 		}
-		ev.Reset(doc)
-		if r != nil {
-			if l, ok := r.Laid(doc); ok {
-				ev.ResetLaid(doc, l)
-			}
-		}
+		l, _ := r.Laid(doc) // the zero Laid (a scan) for Normalize's
+		ev.ResetLaid(doc, l)
 		if err := ev.Err(); err != nil {
 			return false, err
 		}

@@ -21,10 +21,8 @@ type shape struct {
 	cloned []int32    // the keys copied as they alias the record: compared by their bytes
 	paths  []string   // the whole paths
 	clash  bool       // two fields named by the record's keys have one path: the general path decides
-	order  []int32    // the fields written, in output order (the last of a repeated path kept)
-	before []int32    // text[before[i]:before[i+1]] goes before field order[i]'s value
-	text   []byte     // keys, braces and commas; what follows the last value at the end
-	steps  []planStep // order and before, for emit
+	text   []byte     // keys, braces, commas and the literals; what follows the last value at the end
+	steps  []planStep // the fields emit writes, in output order (the last of a repeated path kept)
 	last   int32      // text[last:] follows the last value
 	// The fields in the document's order, literals included, for
 	// reading documents without a scan: their paths (made at first use)
@@ -205,6 +203,7 @@ func within(s string, b []byte) bool {
 func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 	p := &shape{paths: make([]string, len(ents)), keys: make([]fkey, len(ents))}
 	idx := make([]int32, len(ents))
+	var order []int32 // the fields in output order, literals included
 	for i, k := range keys {
 		if volatile(k.path) {
 			k.path = strings.Clone(k.path) // a key may alias the record
@@ -237,14 +236,14 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 			}
 		}
 		if keys[e].kind&keyGone == 0 {
-			p.order = append(p.order, e)
+			order = append(order, e)
 		}
 	}
 	text := []byte{'{'}
 	var open []string // the objects open, outermost first
 	first := true
-	written := make([]int32, 0, len(p.order)) // the fields emit writes: not the literals
-	for _, e := range p.order {
+	from := int32(0) // where the text before the next value starts
+	for _, e := range order {
 		segs := p.paths[e]
 		// Close the objects the path leaves.
 		depth := 0
@@ -271,12 +270,12 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 			if !more {
 				p.refPaths = append(p.refPaths, p.paths[e])
 				if k := p.keys[e]; k.kind&keyLiteral != 0 {
-					p.refs = append(p.refs, laidRef{int32(len(written)), int32(len(text))})
+					p.refs = append(p.refs, laidRef{int32(len(p.steps)), int32(len(text))})
 					text = append(text, k.path...) // a constant value: part of the text
 				} else {
-					p.refs = append(p.refs, laidRef{int32(len(written)), -1})
-					p.before = append(p.before, int32(len(text)))
-					written = append(written, e)
+					p.refs = append(p.refs, laidRef{int32(len(p.steps)), -1})
+					p.steps = append(p.steps, planStep{from, int32(len(text)), e})
+					from = int32(len(text))
 				}
 				first = false
 				break
@@ -287,25 +286,12 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 			segs = rest
 		}
 	}
-	p.order = written
-	// before[i] is where field i's text ends; shift to starts.
-	starts := make([]int32, 0, len(p.order)+1)
-	prev := int32(0)
-	for _, end := range p.before {
-		starts = append(starts, prev)
-		prev = end
-	}
-	starts = append(starts, prev)
+	p.last = from
 	for range open {
 		text = append(text, '}')
 	}
 	text = append(text, '}')
 	p.text = slices.Grow(text, shortCopy) // its pieces are read by words (appendShort)
-	p.before = starts
-	for i, e := range p.order {
-		p.steps = append(p.steps, planStep{p.before[i], p.before[i+1], e})
-	}
-	p.last = p.before[len(p.order)]
 	return p
 }
 

@@ -14,13 +14,13 @@ import (
 // and rollover alias. Everything exists here, and writes are acknowledged.
 
 const (
-	clusterName = "vigil"
-	clusterUUID = "dmlnaWwtaW5nZXN0LWFwaQ"
-	nodeID      = "dmlnaWwtbm9kZS0wMDAwMQ"
-	buildHash   = "vigil"
-	buildDate   = "2025-07-24T00:00:00.000000000Z"
-	licenseUID  = "5e2d3b0a-6f1c-4c57-9d6b-7669676c0001"
-	issueMillis = 1704067200000 // 2024-01-01T00:00:00Z
+	clusterName       = "vigil"
+	clusterUUID       = "dmlnaWwtaW5nZXN0LWFwaQ"
+	nodeID            = "dmlnaWwtbm9kZS0wMDAwMQ"
+	buildHash         = "vigil"
+	buildDate         = "2025-07-24T00:00:00.000000000Z"
+	licenseUID        = "5e2d3b0a-6f1c-4c57-9d6b-7669676c0001"
+	issueMillis int64 = 1704067200000 // 2024-01-01T00:00:00Z (int64: an int overflows on 32-bit builds)
 )
 
 func (in *Input) serveInfo(w http.ResponseWriter, r *http.Request) {

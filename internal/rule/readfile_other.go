@@ -1,0 +1,7 @@
+//go:build !(linux || darwin)
+
+package rule
+
+import "os"
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

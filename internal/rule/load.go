@@ -72,16 +72,13 @@ func (s *Set) ByID(id string) *Rule {
 func LoadPaths(paths []string, opts LoadOptions) (*Set, error) {
 	set := &Set{}
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		data, isDir, err := readPath(p)
 		if err != nil {
 			return nil, fmt.Errorf("rules: %w", err)
 		}
-		if !st.IsDir() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("rules: %w", err)
-			}
-			set.Rules = append(set.Rules, Parse(p, data, opts))
+		if !isDir {
+			// data is readPath's own: the document may share it.
+			set.Rules = append(set.Rules, parse(p, decode(data, unsafe.String(unsafe.SliceData(data), len(data))), opts))
 			continue
 		}
 		dir := p
@@ -1140,4 +1137,17 @@ func Closest(s string, candidates []string) string {
 		}
 	}
 	return best
+}
+
+// readPathOS is readPath with os.Stat and os.ReadFile.
+func readPathOS(path string) (data []byte, isDir bool, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if st.IsDir() {
+		return nil, true, nil
+	}
+	data, err = os.ReadFile(path)
+	return data, false, err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -27,12 +28,26 @@ func quickDecode(text string) (doc map[string]any, ok bool) {
 	if !quickText(text) {
 		return nil, false
 	}
-	q := quickDecoder{s: text}
-	q.root.m = map[string]any{}
-	if !q.document() || len(q.root.m) == 0 {
+	q := quickDecoders.Get().(*quickDecoder)
+	defer q.release()
+	q.s = text
+	q.root = q.table(qHeader)
+	if !q.document() || q.root.n == 0 {
 		return nil, false
 	}
-	return q.root.m, true
+	return q.build(q.root)
+}
+
+// quickDecoders keep decoders' working memory from one file to the next.
+var quickDecoders = sync.Pool{New: func() any { return new(quickDecoder) }}
+
+// release clears what q holds of its document and returns q to the pool.
+func (q *quickDecoder) release() {
+	clear(q.pairs)
+	clear(q.tables)
+	clear(q.items)
+	*q = quickDecoder{pairs: q.pairs[:0], tables: q.tables[:0], items: q.items[:0]}
+	quickDecoders.Put(q)
 }
 
 // quickText reports whether text is UTF-8 with no control character but
@@ -94,63 +109,104 @@ const (
 )
 
 // quickTable is a table of the document being decoded, with what TOML's
-// rules on defining tables need to know of it.
+// rules on defining tables need to know of it. Its key/value pairs are
+// linked in the decoder's pairs and become a map of their size at the end.
 type quickTable struct {
-	m       map[string]any
-	sub     []quickSub // the tables below, in the order they came
-	kind    uint8
-	section int32       // qDotted: the header section that made it
-	array   *quickArray // qArray
+	first, last int32 // its pairs in quickDecoder.pairs, -1: none
+	n           int32
+	kind        uint8
+	section     int32         // qDotted: the header section that made it
+	elems       []*quickTable // qArray: the elements
 }
 
-type quickSub struct {
-	key string
-	t   *quickTable
-}
-
-// quickArray is an array of tables: the maps of its elements as its
-// parent holds them, and its last element, the one headers below it name.
-type quickArray struct {
-	list   []map[string]any
-	last   *quickTable
-	parent map[string]any
-	key    string
-}
-
-// child returns the table below t at key k, or nil.
-func (t *quickTable) child(k string) *quickTable {
-	for _, s := range t.sub {
-		if s.key == k {
-			return s.t
-		}
-	}
-	return nil
-}
-
-// add makes c the table below t at key k.
-func (t *quickTable) add(k string, c *quickTable) {
-	t.sub = append(t.sub, quickSub{k, c})
-}
-
-// next appends a table to an array of tables.
-func (a *quickArray) next() *quickTable {
-	e := &quickTable{m: map[string]any{}, kind: qHeader}
-	a.last = e
-	a.list = append(a.list, e.m)
-	a.parent[a.key] = a.list
-	return e
+// quickPair is a key of a table and its value: a decoded value, or a
+// *quickTable for a table or an array of tables below.
+type quickPair struct {
+	key  string
+	val  any
+	next int32 // the table's next pair, or -1
 }
 
 type quickDecoder struct {
 	s       string
 	i       int
-	root    quickTable
-	section int32 // counts headers
+	root    *quickTable
+	section int32       // counts headers
+	pairs   []quickPair // every table's pairs
+	tables  []quickTable
+	items   []any // the elements of the arrays being read, innermost last
+}
+
+// table returns a new table of kind.
+func (q *quickDecoder) table(kind uint8) *quickTable {
+	if len(q.tables) == cap(q.tables) {
+		q.tables = make([]quickTable, 0, max(16, 2*cap(q.tables)))
+	}
+	q.tables = append(q.tables, quickTable{first: -1, last: -1, kind: kind})
+	return &q.tables[len(q.tables)-1]
+}
+
+// put adds the pair k, v to t.
+func (q *quickDecoder) put(t *quickTable, k string, v any) {
+	i := int32(len(q.pairs))
+	q.pairs = append(q.pairs, quickPair{key: k, val: v, next: -1})
+	if t.last >= 0 {
+		q.pairs[t.last].next = i
+	} else {
+		t.first = i
+	}
+	t.last = i
+	t.n++
+}
+
+// child returns the table or array of tables below t at key k, nil if
+// there is none; taken reports a value of another kind at k.
+func (q *quickDecoder) child(t *quickTable, k string) (c *quickTable, taken bool) {
+	for i := t.first; i >= 0; i = q.pairs[i].next {
+		if p := &q.pairs[i]; p.key == k {
+			c, ok := p.val.(*quickTable)
+			return c, !ok
+		}
+	}
+	return nil, false
+}
+
+// build makes t's map; ok false when a key came twice.
+func (q *quickDecoder) build(t *quickTable) (map[string]any, bool) {
+	m := make(map[string]any, t.n)
+	for i := t.first; i >= 0; i = q.pairs[i].next {
+		p := &q.pairs[i]
+		v := p.val
+		if c, ok := v.(*quickTable); ok {
+			if c.kind != qArray {
+				if v, ok = q.build(c); !ok {
+					return nil, false
+				}
+			} else {
+				list := make([]map[string]any, len(c.elems))
+				for j, e := range c.elems {
+					if list[j], ok = q.build(e); !ok {
+						return nil, false
+					}
+				}
+				v = list
+			}
+		}
+		m[p.key] = v
+	}
+	return m, len(m) == int(t.n)
+}
+
+// next appends a table to an array of tables.
+func (q *quickDecoder) next(a *quickTable) *quickTable {
+	e := q.table(qHeader)
+	a.elems = append(a.elems, e)
+	return e
 }
 
 // document = { blank | comment | header | key/value } lines.
 func (q *quickDecoder) document() bool {
-	cur := &q.root
+	cur := q.root
 	for {
 		q.blank()
 		if q.i >= len(q.s) {
@@ -232,33 +288,32 @@ func (q *quickDecoder) header() (*quickTable, bool) {
 		q.i++
 	}
 	q.section++
-	t := &q.root
+	t := q.root
 	for n, k := range path {
 		last := n == len(path)-1
-		st := t.child(k)
+		st, taken := q.child(t, k)
+		if taken {
+			return nil, false
+		}
 		if st == nil {
-			if _, taken := t.m[k]; taken {
-				return nil, false
-			}
 			if last && array {
-				st = &quickTable{kind: qArray, array: &quickArray{parent: t.m, key: k}}
-				t.add(k, st)
-				return st.array.next(), true
+				st = q.table(qArray)
+				q.put(t, k, st)
+				return q.next(st), true
 			}
-			st = &quickTable{m: map[string]any{}, kind: qImplicit}
+			st = q.table(qImplicit)
 			if last {
 				st.kind = qHeader
 			}
-			t.m[k] = st.m
-			t.add(k, st)
+			q.put(t, k, st)
 			t = st
 			continue
 		}
 		switch {
 		case st.kind == qArray && last && array:
-			return st.array.next(), true
+			return q.next(st), true
 		case st.kind == qArray && !last:
-			t = st.array.last
+			t = st.elems[len(st.elems)-1]
 		case st.kind == qImplicit && last && !array:
 			st.kind = qHeader
 			return st, true
@@ -334,28 +389,25 @@ func (q *quickDecoder) keyValue(t *quickTable) bool {
 	q.i++
 	q.blank()
 	for _, k := range path[:len(path)-1] {
-		st := t.child(k)
+		st, taken := q.child(t, k)
+		if taken {
+			return false
+		}
 		if st == nil {
-			if _, taken := t.m[k]; taken {
-				return false
-			}
-			st = &quickTable{m: map[string]any{}, kind: qDotted, section: q.section}
-			t.m[k] = st.m
-			t.add(k, st)
+			st = q.table(qDotted)
+			st.section = q.section
+			q.put(t, k, st)
 		} else if st.kind != qDotted || st.section != q.section {
 			return false
 		}
 		t = st
 	}
-	k := path[len(path)-1]
-	if _, taken := t.m[k]; taken {
-		return false
-	}
+	// A key given twice is found when the map is made (build).
 	v, ok := q.value(0)
 	if !ok {
 		return false
 	}
-	t.m[k] = v
+	q.put(t, path[len(path)-1], v)
 	return true
 }
 
@@ -424,7 +476,11 @@ func decimal(tok string) (any, bool) {
 // array = "[" { blank | newline | comment } [ value { "," ... value } [","] ] "]".
 func (q *quickDecoder) array(depth int) (any, bool) {
 	q.i++ // [
-	out := []any{}
+	start := len(q.items)
+	defer func() {
+		clear(q.items[start:])
+		q.items = q.items[:start]
+	}()
 	tables := true
 	for {
 		q.arrayBlank()
@@ -442,7 +498,7 @@ func (q *quickDecoder) array(depth int) (any, bool) {
 		if _, ok := v.(map[string]any); !ok {
 			tables = false
 		}
-		out = append(out, v)
+		q.items = append(q.items, v)
 		q.arrayBlank()
 		if q.i >= len(q.s) {
 			return nil, false
@@ -457,14 +513,15 @@ func (q *quickDecoder) array(depth int) (any, bool) {
 		q.i++
 		break
 	}
-	if tables && len(out) > 0 {
-		maps := make([]map[string]any, len(out))
-		for i, v := range out {
+	items := q.items[start:]
+	if tables && len(items) > 0 {
+		maps := make([]map[string]any, len(items))
+		for i, v := range items {
 			maps[i] = v.(map[string]any)
 		}
 		return maps, true
 	}
-	return out, true
+	return append(make([]any, 0, len(items)), items...), true
 }
 
 // arrayBlank skips blanks, line feeds and comments within an array.

@@ -378,10 +378,25 @@ func (v *validator) unknownKey(table, key string, known []string) {
 	v.errKey(table, key, fmt.Sprintf("unknown key %q in %s", key, where), hint)
 }
 
+// knownRuleKeySet is knownRuleKeys as a set: a rule table has dozens of
+// keys, each looked up in the long list otherwise.
+var knownRuleKeySet = func() map[string]bool {
+	set := make(map[string]bool, len(knownRuleKeys))
+	for _, k := range knownRuleKeys {
+		set[k] = true
+	}
+	return set
+}()
+
 // onlyKeys reports the keys of tab that are not in known, in key order.
 func (v *validator) onlyKeys(tab map[string]any, table string, known []string) {
+	v.onlyKeysOf(tab, table, known, nil)
+}
+
+// onlyKeysOf is onlyKeys with known also as a set (nil: none).
+func (v *validator) onlyKeysOf(tab map[string]any, table string, known []string, set map[string]bool) {
 	for k := range tab {
-		if contains(known, k) {
+		if set != nil && set[k] || set == nil && contains(known, k) {
 			continue
 		}
 		for _, k := range sortedKeys(tab) {
@@ -666,7 +681,7 @@ func (v *validator) meta(m map[string]any) {
 
 func (v *validator) rule(t map[string]any) {
 	r := v.r
-	v.onlyKeys(t, "rule", knownRuleKeys)
+	v.onlyKeysOf(t, "rule", knownRuleKeys, knownRuleKeySet)
 	r.Author = v.strs(t, "rule", "author")
 	if _, ok := t["author"]; !ok {
 		v.missing("rule", "author", "")

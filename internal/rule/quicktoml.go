@@ -484,14 +484,10 @@ func (q *quickDecoder) array(depth int) (any, bool) {
 	tables := true
 	for {
 		q.arrayBlank()
-		if q.i >= len(q.s) {
-			return nil, false
-		}
-		if q.s[q.i] == ']' {
-			q.i++
+		if q.at(']') {
 			break
 		}
-		v, ok := q.value(depth + 1)
+		v, ok := q.value(depth + 1) // false at the end of the text
 		if !ok {
 			return nil, false
 		}
@@ -500,17 +496,12 @@ func (q *quickDecoder) array(depth int) (any, bool) {
 		}
 		q.items = append(q.items, v)
 		q.arrayBlank()
-		if q.i >= len(q.s) {
-			return nil, false
-		}
-		if q.s[q.i] == ',' {
-			q.i++
+		if q.at(',') {
 			continue
 		}
-		if q.s[q.i] != ']' {
+		if !q.at(']') {
 			return nil, false
 		}
-		q.i++
 		break
 	}
 	items := q.items[start:]
@@ -522,6 +513,15 @@ func (q *quickDecoder) array(depth int) (any, bool) {
 		return maps, true
 	}
 	return append(make([]any, 0, len(items)), items...), true
+}
+
+// at moves past c if it comes next.
+func (q *quickDecoder) at(c byte) bool {
+	if q.i < len(q.s) && q.s[q.i] == c {
+		q.i++
+		return true
+	}
+	return false
 }
 
 // arrayBlank skips blanks, line feeds and comments within an array.
@@ -622,15 +622,21 @@ func (q *quickDecoder) basic() (string, bool) {
 			}
 			j = n
 		default:
-			k := j + 1
-			for k < len(q.s) && q.s[k] != '"' && q.s[k] != '\\' && q.s[k] != '\n' {
-				k++
-			}
-			b.WriteString(q.s[j:k])
-			j = k
+			j = copyRun(&b, q.s, j, true)
 		}
 	}
 	return "", false
+}
+
+// copyRun writes s from j to the next quote, backslash or (stopAtLF) line
+// feed after it, and returns that index.
+func copyRun(b *strings.Builder, s string, j int, stopAtLF bool) int {
+	k := j + 1
+	for k < len(s) && s[k] != '"' && s[k] != '\\' && (s[k] != '\n' || !stopAtLF) {
+		k++
+	}
+	b.WriteString(s[j:k])
+	return k
 }
 
 // escape writes the escape at s[j] (a backslash) and returns the index
@@ -773,12 +779,7 @@ func (q *quickDecoder) multilineEscaped(start int) (string, bool) {
 			}
 			j = n
 		default:
-			k := j + 1
-			for k < len(q.s) && q.s[k] != '"' && q.s[k] != '\\' {
-				k++
-			}
-			b.WriteString(q.s[j:k])
-			j = k
+			j = copyRun(&b, q.s, j, false)
 		}
 	}
 	return "", false

@@ -1,9 +1,6 @@
 package rule
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -50,38 +47,19 @@ func checkQuick(t *testing.T, name, text string) bool {
 // Elastic's corpus, of the fixtures and of the built-in pack as go-toml/v2
 // does; the files it leaves to go-toml/v2 are few.
 func TestQuickDecodeCorpus(t *testing.T) {
-	dirs := []string{"testdata", "../../rules"}
-	root, ok := sharedtestdata.Find("detection-rules")
-	if ok {
-		dirs = append(dirs, filepath.Join(root, "rules"), filepath.Join(root, "rules_building_block"))
-	} else {
-		t.Log("Elastic's detection-rules are absent: fixtures and the built-in pack only")
-	}
+	_, corpus := sharedtestdata.Find("detection-rules")
 	var n, quick int
 	var left []string
-	for _, dir := range dirs {
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".toml") {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			n++
-			if checkQuick(t, p, string(data)) {
-				quick++
-			} else if !strings.HasPrefix(p, "testdata") {
-				left = append(left, p)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	eachRuleFile(t, []string{"testdata", "../../rules"}, func(p string, data []byte) {
+		n++
+		if checkQuick(t, p, string(data)) {
+			quick++
+		} else if !strings.HasPrefix(p, "testdata") {
+			left = append(left, p)
 		}
-	}
+	})
 	t.Logf("%d files, %d decoded by quickDecode; left to go-toml/v2: %v", n, quick, left)
-	if ok && len(left) > 10 {
+	if corpus && len(left) > 10 {
 		t.Errorf("quickDecode left %d of the corpus's files to go-toml/v2, want at most 10: %v", len(left), left)
 	}
 }
@@ -173,12 +151,8 @@ func TestQuickDecodeShares(t *testing.T) {
 // FuzzQuickDecode: whatever quickDecode accepts, go-toml/v2 accepts and
 // decodes the same.
 func FuzzQuickDecode(f *testing.F) {
-	seeds, _ := filepath.Glob("../../rules/azure/*.toml")
-	fixtures, _ := filepath.Glob("testdata/*/*.toml")
-	for _, s := range append(seeds, fixtures...) {
-		if b, err := os.ReadFile(s); err == nil {
-			f.Add(string(b))
-		}
+	for _, b := range fuzzSeeds() {
+		f.Add(string(b))
 	}
 	f.Add("a = [{b = 1}, {c = 2}]\n[[t]]\nx = 'y'\n[t.u]\nv.w = \"\"\"\\\n z\\u00e9\"\"\"\n")
 	f.Add("a.b = 1\n[c]\nd = {e = [1, [2]], f = ''}\n")

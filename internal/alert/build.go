@@ -30,6 +30,10 @@ type Rule struct {
 	MaxSignals  int
 	Version     int
 	Threat      any // the [[rule.threat]] entries in Kibana's JSON shape
+	// ThreatOf, when set, gives Threat instead: called when the rule's
+	// first alert is made (once, for a prepared rule), so that a rule that
+	// never alerts never shapes its entries.
+	ThreatOf func() any
 	// Params are the rule's parameters (kibana.alert.rule.parameters): a
 	// map, or its JSON (json.RawMessage, or a value that encodes itself
 	// for event.AppendJSON and encoding/json), encoded once for all the
@@ -230,8 +234,12 @@ func setRuleFields(doc map[string]any, r *Rule, encoded map[string]json.RawMessa
 	if r.TimestampOverride != "" {
 		set("kibana.alert.rule.timestamp_override", r.TimestampOverride)
 	}
-	if r.Threat != nil {
-		set("kibana.alert.rule.threat", r.Threat)
+	threat := r.Threat
+	if r.ThreatOf != nil {
+		threat = r.ThreatOf()
+	}
+	if threat != nil {
+		set("kibana.alert.rule.threat", threat)
 	} else {
 		set("kibana.alert.rule.threat", []any{})
 	}

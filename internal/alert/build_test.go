@@ -117,3 +117,41 @@ func TestPreparedAtFirstAlert(t *testing.T) {
 		t.Fatalf("the note is not the one Prepare had: %s", out[0])
 	}
 }
+
+// TestThreatOfIsThreat checks that a rule's threat given by ThreatOf makes
+// the alerts Threat does, prepared or not, and that a prepared rule calls
+// it once, at its first alert, not before.
+func TestThreatOfIsThreat(t *testing.T) {
+	threat := []any{map[string]any{"framework": "MITRE ATT&CK", "tactic": map[string]any{"id": "TA0002", "name": "Execution", "reference": "https://attack.mitre.org/tactics/TA0002/"}}}
+	doc := map[string]any{"@timestamp": "2026-03-14T09:22:41.987Z"}
+	ev := Event{Doc: doc, Index: "logs-x", ID: EventID(doc)}
+	now := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	base := Rule{UUID: "r1", RuleID: "r1", Name: "n", Severity: "high", Type: "query"}
+	withThreat := base
+	withThreat.Threat = threat
+	want, err := event.AppendJSON(nil, Build(ev, withThreat, Options{Now: now}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	lazy := base
+	lazy.ThreatOf = func() any { calls++; return threat }
+	prepared := Prepare(lazy)
+	if calls != 0 {
+		t.Fatalf("Prepare called ThreatOf %d times, want none before the first alert", calls)
+	}
+	for i := range 3 {
+		for _, r := range []Rule{lazy, prepared} {
+			got, err := event.AppendJSON(nil, Build(ev, r, Options{Now: now}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("alert %d with ThreatOf differs:\n%s\n%s", i, got, want)
+			}
+		}
+	}
+	if calls != 4 { // three unprepared alerts, one for the prepared rule
+		t.Errorf("ThreatOf called %d times, want 4", calls)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -185,3 +186,42 @@ func batchGC() {
 		debug.SetGCPercent(400)
 	}
 }
+
+// loadingGC stops collections while a batch command loads its rules
+// (unless the GOGC environment variable is set): loading allocates mostly
+// what it keeps (the rules, their compiled queries), and the collections
+// in the middle of it were about a seventh of loading Elastic's corpus,
+// for little memory. The function it returns, called once the rules are
+// loaded (and deferred, for the other ways out; it does nothing the second
+// time), resumes collections where batchGC's GOGC=400 would have them
+// after a collection at that point: at five times the heap then. Before
+// its first collection the runtime's goal is a minimum heap of 4 MiB
+// times GOGC/100, so a percentage putting it there is set, and 400 again
+// once that first collection is done.
+func loadingGC() (loaded func()) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(-1)
+	done := false
+	return func() {
+		if done {
+			return
+		}
+		done = true
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		if m.NumGC > 0 || prev != 400 {
+			// The runtime's goal follows the last collection's heap:
+			// back to what was set.
+			debug.SetGCPercent(prev)
+			return
+		}
+		debug.SetGCPercent(max(prev, int(5*100*m.HeapAlloc/(4<<20))))
+		runtime.AddCleanup(new(gcSentinel), func(prev int) { debug.SetGCPercent(prev) }, prev)
+	}
+}
+
+// gcSentinel is an object that becomes garbage at once: its cleanup runs
+// after the next collection.
+type gcSentinel struct{ _ *int }

@@ -135,6 +135,8 @@ func runHunt(env *Env, args []string) int {
 	defer dbs.Close()
 
 	batchGC()
+	loaded := loadingGC()
+	defer loaded()
 	plan := event.NewPlan()
 	clock := func() time.Time { return now }
 	schema, err := loadMappings(mappings)
@@ -229,6 +231,7 @@ func runHunt(env *Env, args []string) int {
 	}
 	// VIGIL_RULE_INDEX=off: the benchmark's measure of the rule index.
 	eng := engine.New(engine.Options{Rules: rules, Plan: plan, NoRuleIndex: os.Getenv("VIGIL_RULE_INDEX") == "off"})
+	loaded()
 	explainLine := func(where, verdict string) {
 		fmt.Fprintf(env.Stderr, "explain %s: %s\n", where, strings.ReplaceAll(strings.TrimRight(verdict, "\n"), "\n", "\n    "))
 	}

@@ -226,8 +226,24 @@ func (l *lexer) str() (token, *lexError) {
 		l.off = end
 		return token{kind: tokString, text: val, off: start, end: end}, nil
 	}
-	var b strings.Builder
+	// Most strings have no escape: their text is the source's.
 	i := start + 1
+	for i < len(s) && s[i] != q && s[i] != '\\' && s[i] != '\r' && s[i] != '\n' {
+		i++
+	}
+	if i < len(s) && s[i] == q {
+		l.off = i + 1
+		kind := tokString
+		if q == '\'' {
+			kind = tokSingleString
+		}
+		return token{kind: kind, text: s[start+1 : i], off: start, end: i + 1}, nil
+	}
+	var b strings.Builder
+	if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+		b.Grow(i - start + j)
+	}
+	b.WriteString(s[start+1 : i])
 	for {
 		if i >= len(s) {
 			return token{}, &lexError{off: start, msg: "unterminated string", hint: fmt.Sprintf("close it with %c", q)}
@@ -250,8 +266,12 @@ func (l *lexer) str() (token, *lexError) {
 			}
 			i += n
 		default:
-			b.WriteByte(c)
-			i++
+			j := i + 1
+			for j < len(s) && s[j] != q && s[j] != '\\' && s[j] != '\r' && s[j] != '\n' {
+				j++
+			}
+			b.WriteString(s[i:j])
+			i = j
 		}
 	}
 }

@@ -54,6 +54,13 @@ func isSpace(r rune) bool {
 	return false
 }
 
+// plainUnquoted reports whether c stands for itself in an unquoted literal
+// whatever follows it: ASCII, not special, not blank, and not the n of a
+// "not" keyword.
+func plainUnquoted(c byte) bool {
+	return c < utf8.RuneSelf && c > ' ' && !isSpecial(c) && c != 'n' && c != 'N'
+}
+
 // isSpecial reports whether c must be escaped in an unquoted literal.
 func isSpecial(c byte) bool {
 	switch c {
@@ -414,6 +421,17 @@ run:
 		}
 		if isSpecial(c) {
 			break
+		}
+		if plainUnquoted(c) {
+			// A run of ASCII that is neither special, blank nor the
+			// start of a keyword: written as it is.
+			j := i + 1
+			for j < len(src) && plainUnquoted(src[j]) {
+				j++
+			}
+			w.str(src[i:j])
+			i = j
+			continue
 		}
 		r, size := utf8.DecodeRuneInString(src[i:])
 		if isSpace(r) && (l.keywordAt(i+size, "or") || l.keywordAt(i+size, "and")) {

@@ -372,9 +372,10 @@ type headIndex struct {
 }
 
 type headNode struct {
-	edges []headEdge
-	any   int32 // the child through `?`, or -1
-	ends  []int // patterns whose head ends here
+	edge  headEdge   // the first edge (to 0: none), most nodes' only one
+	edges []headEdge // the others
+	any   int32      // the child through `?`, or -1
+	ends  []int      // patterns whose head ends here
 }
 
 type headEdge struct {
@@ -414,6 +415,9 @@ func (h *headIndex) child(n int32, c byte) int32 {
 		}
 		return h.nodes[n].any
 	}
+	if e := h.nodes[n].edge; e.to != 0 && e.b == c {
+		return e.to
+	}
 	for _, e := range h.nodes[n].edges {
 		if e.b == c {
 			return e.to
@@ -421,7 +425,11 @@ func (h *headIndex) child(n int32, c byte) int32 {
 	}
 	h.nodes = append(h.nodes, headNode{any: -1})
 	to := int32(len(h.nodes) - 1)
-	h.nodes[n].edges = append(h.nodes[n].edges, headEdge{b: c, to: to})
+	if h.nodes[n].edge.to == 0 {
+		h.nodes[n].edge = headEdge{b: c, to: to}
+	} else {
+		h.nodes[n].edges = append(h.nodes[n].edges, headEdge{b: c, to: to})
+	}
 	return to
 }
 
@@ -447,10 +455,14 @@ func (h *headIndex) candidates(v string, out []int) []int {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		for _, e := range node.edges {
-			if e.b == c {
-				stack = append(stack, step{e.to, s.pos + 1})
-				break
+		if e := node.edge; e.to != 0 && e.b == c {
+			stack = append(stack, step{e.to, s.pos + 1})
+		} else {
+			for _, e := range node.edges {
+				if e.b == c {
+					stack = append(stack, step{e.to, s.pos + 1})
+					break
+				}
 			}
 		}
 		if node.any >= 0 {

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/BurntSushi/toml"
 	tomlv2 "github.com/pelletier/go-toml/v2"
@@ -71,19 +72,18 @@ func (s *Set) ByID(id string) *Rule {
 func LoadPaths(paths []string, opts LoadOptions) (*Set, error) {
 	set := &Set{}
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		data, isDir, err := readPath(p)
 		if err != nil {
 			return nil, fmt.Errorf("rules: %w", err)
 		}
-		if !st.IsDir() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("rules: %w", err)
-			}
-			set.Rules = append(set.Rules, Parse(p, data, opts))
+		if !isDir {
+			// data is readPath's own: the document may share it.
+			set.Rules = append(set.Rules, parse(p, decode(data, unsafe.String(unsafe.SliceData(data), len(data))), opts))
 			continue
 		}
-		if err := loadFS(set, os.DirFS(p), ".", p, opts); err != nil {
+		dir := p
+		read := func(name string) ([]byte, error) { return readFile(filepath.Join(dir, name)) }
+		if err := loadFS(set, os.DirFS(p), ".", p, read, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -93,13 +93,16 @@ func LoadPaths(paths []string, opts LoadOptions) (*Set, error) {
 // LoadFS loads every *.toml file below root in fsys.
 func LoadFS(fsys fs.FS, root string, opts LoadOptions) (*Set, error) {
 	set := &Set{}
-	if err := loadFS(set, fsys, root, "", opts); err != nil {
+	read := func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) }
+	if err := loadFS(set, fsys, root, "", read, opts); err != nil {
 		return nil, err
 	}
 	return set, nil
 }
 
-func loadFS(set *Set, fsys fs.FS, root, display string, opts LoadOptions) error {
+// loadFS loads the rule files below root in fsys, read with read (which
+// returns a buffer of its own, as fs.ReadFile does).
+func loadFS(set *Set, fsys fs.FS, root, display string, read func(string) ([]byte, error), opts LoadOptions) error {
 	var files []string
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -125,12 +128,14 @@ func loadFS(set *Set, fsys fs.FS, root, display string, opts LoadOptions) error 
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				data, err := fs.ReadFile(fsys, files[i])
+				data, err := read(files[i])
 				if err != nil {
 					decoded[i].readErr = err
 					continue
 				}
-				decoded[i] = decode(data)
+				// data is this loop's own and never written: the
+				// document's strings may share it.
+				decoded[i] = decode(data, unsafe.String(unsafe.SliceData(data), len(data)))
 			}
 		}()
 	}
@@ -162,8 +167,15 @@ type decodedFile struct {
 // (message and position) are the ones Vigil reports, and a file only it
 // accepts (TOML 1.1) still loads. What v2 decodes differently is made the
 // same (normalizeTOML).
-func decode(data []byte) decodedFile {
+//
+// Most rule files take quickDecode's path instead: text is data as a
+// string, whose strings the document may share.
+func decode(data []byte, text string) decodedFile {
 	d := decodedFile{data: data}
+	if doc, ok := quickDecode(text); ok {
+		d.doc = doc
+		return d
+	}
 	if err := tomlv2.Unmarshal(data, &d.doc); err == nil && d.doc != nil {
 		normalizeTOML(d.doc)
 		return d
@@ -234,7 +246,7 @@ var (
 // Parse reads one rule file. It never fails: problems are in the rule's
 // Errors, with Status error.
 func Parse(file string, data []byte, opts LoadOptions) *Rule {
-	return parse(file, decode(data), opts)
+	return parse(file, decode(data, string(data)), opts)
 }
 
 func parse(file string, d decodedFile, opts LoadOptions) *Rule {
@@ -366,12 +378,33 @@ func (v *validator) unknownKey(table, key string, known []string) {
 	v.errKey(table, key, fmt.Sprintf("unknown key %q in %s", key, where), hint)
 }
 
-// onlyKeys reports the keys of tab that are not in known.
+// knownRuleKeySet is knownRuleKeys as a set: a rule table has dozens of
+// keys, each looked up in the long list otherwise.
+var knownRuleKeySet = func() map[string]bool {
+	set := make(map[string]bool, len(knownRuleKeys))
+	for _, k := range knownRuleKeys {
+		set[k] = true
+	}
+	return set
+}()
+
+// onlyKeys reports the keys of tab that are not in known, in key order.
 func (v *validator) onlyKeys(tab map[string]any, table string, known []string) {
-	for _, k := range sortedKeys(tab) {
-		if !contains(known, k) {
-			v.unknownKey(table, k, known)
+	v.onlyKeysOf(tab, table, known, nil)
+}
+
+// onlyKeysOf is onlyKeys with known also as a set (nil: none).
+func (v *validator) onlyKeysOf(tab map[string]any, table string, known []string, set map[string]bool) {
+	for k := range tab {
+		if set != nil && set[k] || set == nil && contains(known, k) {
+			continue
 		}
+		for _, k := range sortedKeys(tab) {
+			if !contains(known, k) {
+				v.unknownKey(table, k, known)
+			}
+		}
+		return
 	}
 }
 
@@ -648,7 +681,7 @@ func (v *validator) meta(m map[string]any) {
 
 func (v *validator) rule(t map[string]any) {
 	r := v.r
-	v.onlyKeys(t, "rule", knownRuleKeys)
+	v.onlyKeysOf(t, "rule", knownRuleKeys, knownRuleKeySet)
 	r.Author = v.strs(t, "rule", "author")
 	if _, ok := t["author"]; !ok {
 		v.missing("rule", "author", "")
@@ -1119,4 +1152,17 @@ func Closest(s string, candidates []string) string {
 		}
 	}
 	return best
+}
+
+// readPathOS is readPath with os.Stat and os.ReadFile.
+func readPathOS(path string) (data []byte, isDir bool, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if st.IsDir() {
+		return nil, true, nil
+	}
+	data, err = os.ReadFile(path)
+	return data, false, err
 }

@@ -37,6 +37,34 @@ var typeOnly = map[string][]string{
 // read further.
 func (v *validator) typed(t map[string]any) {
 	known := contains(ruleTypes, v.r.Type)
+	use := t
+	for k := range t {
+		if types, only := typeOnly[k]; only && known && !contains(types, v.r.Type) {
+			use = v.typeOnly(t, known)
+			break
+		}
+	}
+	v.exceptionsList(use)
+	v.alertSuppression(use)
+	v.riskScoreMapping(use)
+	v.severityMapping(use)
+	v.relatedIntegrations(use)
+	v.requiredFields(use)
+	v.investigationFields(use)
+	if !known {
+		return
+	}
+	v.threshold(use)
+	v.newTerms(use)
+	v.threatMatch(use)
+	v.eqlSettings(use)
+	v.mlSettings(use)
+	v.savedID(use)
+}
+
+// typeOnly reports, in key order, the keys of t that are for other rule
+// types than the rule's, and returns t without them.
+func (v *validator) typeOnly(t map[string]any, known bool) map[string]any {
 	use := map[string]any{}
 	for _, k := range sortedKeys(t) {
 		types, only := typeOnly[k]
@@ -59,22 +87,7 @@ func (v *validator) typed(t map[string]any) {
 		v.errKey("rule", k, fmt.Sprintf("%s is for %s rules, not %s rules", name, users, v.r.Type),
 			fmt.Sprintf("remove it, or set type = %q if that is the rule you meant", types[0]))
 	}
-	v.exceptionsList(use)
-	v.alertSuppression(use)
-	v.riskScoreMapping(use)
-	v.severityMapping(use)
-	v.relatedIntegrations(use)
-	v.requiredFields(use)
-	v.investigationFields(use)
-	if !known {
-		return
-	}
-	v.threshold(use)
-	v.newTerms(use)
-	v.threatMatch(use)
-	v.eqlSettings(use)
-	v.mlSettings(use)
-	v.savedID(use)
+	return use
 }
 
 // eqlSettings reads an eql rule's timestamp_field, event_category_override

@@ -107,7 +107,7 @@ func EngineRule(r *rule.Rule) *engine.Rule {
 			Severity: r.Severity, RiskScore: r.RiskScore, Tags: r.Tags, References: r.References,
 			Author: r.Author, License: r.License, Note: r.Note, Interval: IntervalText(r.Interval),
 			From: r.From, To: r.To, Index: r.Index, MaxSignals: r.MaxSignals, Version: r.Version,
-			Threat: plainThreat(r.Threat), Params: encodedParams(r), BuildingBlockType: r.BuildingBlockType,
+			ThreatOf: func() any { return plainThreat(r.Threat) }, Params: encodedParams(r), BuildingBlockType: r.BuildingBlockType,
 			TimestampOverride: r.TimestampOverride, FalsePositives: r.FalsePositives,
 			Overrides: overrides(r),
 		}),
@@ -260,8 +260,9 @@ func history(start string) time.Duration {
 }
 
 // plainThreat gives a rule's MITRE ATT&CK entries as the maps and slices
-// encoding/json decodes them into, once per rule: alert documents, which
-// carry them, then encode without reflection. No entries keep their value.
+// encoding/json decodes them into, once per rule, at its first alert
+// (alert.Rule.ThreatOf): alert documents, which carry them, then encode
+// without reflection. No entries keep their value.
 // The maps are built directly (a round trip through encoding/json was a
 // tenth of loading Elastic's corpus); text that is not valid UTF-8, which
 // encoding/json would change, takes the round trip.

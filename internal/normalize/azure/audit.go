@@ -279,7 +279,7 @@ func (f *fastDoc) audit(opts Options) bool {
 
 	// azure.auditlogs: the record, renamed, without what went to ECS.
 	const root = "azure.auditlogs."
-	for _, m := range top {
+	for _, m := range top.ms {
 		switch m.key {
 		case "time", "resourceId", "durationMs", "level", "tenantId", "correlationId":
 			continue
@@ -299,7 +299,7 @@ func (f *fastDoc) audit(opts Options) bool {
 	if hasProps {
 		const prefix = root + "properties."
 		n := 0
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			t := plain
 			switch key {
@@ -348,7 +348,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 	elems := f.elems[:0]
 	n, good := 0, true
 	f.elements(raw, v, func(x span) bool {
-		var t []tkv
+		var t obj
 		if raw[x.s] == '{' {
 			var ok bool
 			if t, ok = f.object(x, plain); !ok {
@@ -431,7 +431,7 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 	props := f.props[:0]
 	n, good := 0, true
 	f.elements(raw, v, func(x span) bool {
-		var p []tkv
+		var p obj
 		if raw[x.s] == '{' {
 			var ok bool
 			if p, ok = f.object(x, plain); !ok {

@@ -229,7 +229,7 @@ func (f *fastDoc) identity(opts Options) bool {
 	// azure.identityprotection: the record, renamed, without what went to
 	// ECS or was dropped.
 	const root = "azure.identityprotection."
-	for _, m := range top {
+	for _, m := range top.ms {
 		key := m.key
 		switch key {
 		case "time", "resourceId", "callerIpAddress", "durationMs", "tenantId", "identity", "Level", "location", "correlationId":
@@ -247,7 +247,7 @@ func (f *fastDoc) identity(opts Options) bool {
 	if hasProps {
 		const prefix = root + "properties."
 		n := 0
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			switch key {
 			case "resourceTenantId", "homeTenantId", "crossTenantAccessType":

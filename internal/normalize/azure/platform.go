@@ -238,7 +238,7 @@ func (f *fastDoc) platform(opts Options) bool {
 	at := len(f.arena)
 	f.arena = appendJSONString(f.arena, cat)
 	f.putKey(root, "event_category", at, false)
-	for _, m := range top {
+	for _, m := range top.ms {
 		switch m.key {
 		case "time", "resourceId", "Region", "EventName", "callerIpAddress", "level", "durationMs", "location", "correlationId":
 			continue
@@ -257,7 +257,7 @@ func (f *fastDoc) platform(opts Options) bool {
 			return false
 		}
 		n := 0
-		for _, m := range props {
+		for _, m := range props.ms {
 			n++
 			key := m.key
 			switch key {

@@ -271,7 +271,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 		return false
 	}
 	outcome := "success"
-	var status []tkv
+	var status obj
 	hasStatus := false
 	if hasProps {
 		// Renamed keys must not meet their new names: map order decides.
@@ -402,7 +402,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 	f.putRelated(relEntity, true)
 
 	// azure.signinlogs: the record in snake case, without what went to ECS.
-	ok = f.putMembers("azure.signinlogs.", top, t, func(k string) bool {
+	ok = f.putMembers("azure.signinlogs.", top.ms, t, func(k string) bool {
 		switch k {
 		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
 			return true
@@ -418,7 +418,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 	}
 	if hasProps {
 		const prefix = "azure.signinlogs.properties."
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			switch key {
 			case "ipaddress", "ip_address", "location", "user_agent":
@@ -429,7 +429,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 				}
 			case "status":
 				if hasStatus {
-					if !f.putMembers(prefix+"status.", status, t, func(k string) bool {
+					if !f.putMembers(prefix+"status.", status.ms, t, func(k string) bool {
 						return k == "failure_reason" || k == "additional_details"
 					}) {
 						return false
@@ -467,7 +467,7 @@ var signInRenames = [][2]string{
 
 // addMustache adds the mustache of ms[key] to r unless it is empty; false
 // for an object or a list.
-func (f *fastDoc) addMustache(r *related, ms []tkv, key string) bool {
+func (f *fastDoc) addMustache(r *related, ms obj, key string) bool {
 	v, ok := f.find(ms, key)
 	if !ok {
 		return true

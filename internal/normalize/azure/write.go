@@ -294,39 +294,82 @@ type tkv struct {
 	v        span
 }
 
+// Key modes of the name cache: a key as it is, in snake case, in the
+// Graph pipelines' snake case.
+const (
+	keyAsIs uint8 = iota
+	keySnake
+	keySnakeDrop
+)
+
+// keyMode is t's mode of writing keys.
+func (t xform) keyMode() uint8 {
+	switch {
+	case !t.snake:
+		return keyAsIs
+	case t.dropUnderscore:
+		return keySnakeDrop
+	}
+	return keySnake
+}
+
 // snakeName returns the snake-case form of a key, cached.
 func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
+	mode := keySnake
+	if dropUnderscore {
+		mode = keySnakeDrop
+	}
+	return f.keyName(k, mode).out
+}
+
+// keyName returns the cache's entry of key k in mode: its name as written
+// (out) and the number find gave that name (id, when asked for it).
+func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	// Records of one export repeat their keys in one order: the key met
 	// at this point of the last record is tried first.
 	at := f.seqAt
 	f.seqAt++
-	if at < len(f.seq) && sameKey(f.seq[at].raw, k) && f.seq[at].drop == dropUnderscore {
-		return f.seq[at].out
+	if at < len(f.seq) {
+		if n := &f.seq[at]; n.mode == mode && sameKey(n.raw, k) {
+			if n.ver != len(f.wantedNames) {
+				n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
+			}
+			return n
+		}
 	}
-	n := f.snakeMapped(k, dropUnderscore) // the map's own copy of k: no copy per miss
+	n := f.keyMapped(k, mode) // the map's own copy of k: no copy per miss
+	n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
 	if at < len(f.seq) {
 		f.seq[at] = n
+		return &f.seq[at]
 	} else if at == len(f.seq) && at < maxNames {
 		f.seq = append(f.seq, n)
+		return &f.seq[at]
 	}
-	return n.out
+	f.seqMiss = n
+	return &f.seqMiss
 }
 
-// seqName is a key met in a record and its snake case.
+// seqName is a key met in a record, its name as written, and the number
+// of that name (find's, as of ver numbers given).
 type seqName struct {
 	raw, out string
-	drop     bool
+	mode     uint8
+	id       wkey
+	ver      int
 }
 
-func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) seqName {
-	c := &f.snake
-	if dropUnderscore {
-		c = &f.snakeDrop
-	}
+func (f *fastDoc) keyMapped(k string, mode uint8) seqName {
+	c := &f.keyNames[mode]
 	if n, ok := (*c)[k]; ok {
 		return n
 	}
-	n := seqName{strings.Clone(k), snakeKey(k, dropUnderscore), dropUnderscore}
+	raw := strings.Clone(k)
+	out := raw
+	if mode != keyAsIs {
+		out = snakeKey(k, mode == keySnakeDrop)
+	}
+	n := seqName{raw: raw, out: out, mode: mode}
 	if *c == nil || len(*c) >= maxNames {
 		*c = map[string]seqName{}
 	}
@@ -456,33 +499,45 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 }
 
 // object returns the members of the object at v in the record's order,
-// keys as t writes them (snake case or not); false when a key has escapes
-// or v is no object. Two members with one key are told by find (and,
-// for members put as fields, by emit). The slice stays valid while the
-// writer runs.
-func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
+// keys as t writes them (snake case or not), with the table of the keys
+// find was asked for; false when a key has escapes or v is no object. Two
+// members with one key are told by find (and, for members put as fields,
+// by emit). The members stay valid while the writer runs.
+func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	raw := f.raw
 	if v.s >= len(raw) || raw[v.s] != '{' {
-		return nil, false
+		return obj{}, false
 	}
 	base := len(f.kvs)
 	ok := true
+	// Snake-case names come from the cache of names, which also tells
+	// the names' numbers: the table is filled on the way. Keys kept as
+	// they are need no name: a large object's table is filled after.
+	mode := t.keyMode()
+	var tab *keyTable
+	if mode != keyAsIs {
+		tab = f.table()
+	}
 	// The keys of a record whose strings check found all plain hold no
 	// escape: escaped is not asked.
 	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
 	if plain && f.compact && f.endsReady {
 		// Such a record with no blank between tokens (members' compact
 		// walk): its members read here, without a call back each.
-		kvs, tab := f.kvs, f.ends
+		kvs, ends := f.kvs, f.ends
 		for i := v.s + 1; i < len(raw) && raw[i] == '"'; {
-			ke := int(tab[i] &^ plainEnd)
+			ke := int(ends[i] &^ plainEnd)
 			key := unsafeString(raw[i+1 : ke-1])
-			out := key
-			if t.snake {
-				out = f.snakeName(key, t.dropUnderscore)
+			x := span{ke + 1, int(ends[ke+1] &^ plainEnd)}
+			out, id := key, wkey(0)
+			if mode != keyAsIs {
+				n := f.keyName(key, mode)
+				out, id = n.out, n.id
 			}
-			x := span{ke + 1, int(tab[ke+1] &^ plainEnd)}
 			kvs = append(kvs, tkv{out, key, x})
+			if id != 0 && tab != nil {
+				tab.note(kvs[base:], len(kvs)-1-base, id)
+			}
 			if i = x.e; i < len(raw) && raw[i] == ',' {
 				i++
 			}
@@ -495,20 +550,29 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 				return false
 			}
 			key := unsafeString(k)
-			out := key
-			if t.snake {
-				out = f.snakeName(key, t.dropUnderscore)
+			if mode == keyAsIs {
+				f.kvs = append(f.kvs, tkv{key, key, x})
+				return true
 			}
-			f.kvs = append(f.kvs, tkv{out, key, x})
+			n := f.keyName(key, mode)
+			f.kvs = append(f.kvs, tkv{n.out, key, x})
+			if n.id != 0 && tab != nil {
+				tab.note(f.kvs[base:], len(f.kvs)-1-base, n.id)
+			}
 			return true
 		})
 	}
 	if !ok {
-		return nil, false
+		return obj{}, false
 	}
-	ms := f.kvs[base:len(f.kvs):len(f.kvs)]
-	f.index(ms, t.snake) // snake-case keys are the cache's strings
-	return ms, true
+	o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}
+	if mode == keyAsIs && len(o.ms) >= minTabled {
+		o.tab = f.tableOf(o.ms)
+	}
+	if len(o.ms) >= mixedPos-1 {
+		o.tab = nil // positions too large for the table: find compares keys
+	}
+	return o, true
 }
 
 // putMembers puts each member of ms not in skip as a field under prefix
@@ -577,13 +641,13 @@ func (f *fastDoc) putDuration(v span) bool {
 }
 
 // record reads the record's top-level members, keys as t writes them.
-func (f *fastDoc) record(t xform) ([]tkv, bool) {
+func (f *fastDoc) record(t xform) (obj, bool) {
 	return f.object(span{skipWS(f.raw, 0), len(f.raw)}, t)
 }
 
 // stringOf returns the string value of key among ms; false when absent or
 // not a string.
-func (f *fastDoc) stringOf(ms []tkv, key string) (string, bool) {
+func (f *fastDoc) stringOf(ms obj, key string) (string, bool) {
 	v, ok := f.find(ms, key)
 	if !ok {
 		return "", false
@@ -594,10 +658,10 @@ func (f *fastDoc) stringOf(ms []tkv, key string) (string, bool) {
 // properties reads the members of the record's properties when they are
 // an object (has false otherwise, or ok false for one the writer cannot
 // read).
-func (f *fastDoc) properties(top []tkv, t xform) (props []tkv, has, ok bool) {
+func (f *fastDoc) properties(top obj, t xform) (props obj, has, ok bool) {
 	v, has := f.find(top, "properties")
 	if !has || f.raw[v.s] != '{' {
-		return nil, false, true
+		return obj{}, false, true
 	}
 	props, ok = f.object(v, t)
 	return props, ok, ok
@@ -605,7 +669,7 @@ func (f *fastDoc) properties(top []tkv, t xform) (props []tkv, has, ok bool) {
 
 // clash reports a key of renames meeting its new name among ms: the
 // decoder's map order would decide which value stays.
-func (f *fastDoc) clash(ms []tkv, renames [][2]string) bool {
+func (f *fastDoc) clash(ms obj, renames [][2]string) bool {
 	for _, r := range renames {
 		_, from := f.find(ms, r[0])
 		_, to := f.find(ms, r[1])
@@ -618,7 +682,7 @@ func (f *fastDoc) clash(ms []tkv, renames [][2]string) bool {
 
 // putAction puts event.action from key (mustache), unless null; compact
 // leaves an empty one out. false for an object or a list.
-func (f *fastDoc) putAction(ms []tkv, key string, compact bool) bool {
+func (f *fastDoc) putAction(ms obj, key string, compact bool) bool {
 	v, ok := f.find(ms, key)
 	if !ok || f.isNull(v) {
 		return true
@@ -642,7 +706,7 @@ type tenant struct {
 // putTenantAndCorrelation puts azure.tenant_id and azure.correlation_id
 // from the record's tenantKey and correlationKey, as they are; false for
 // a value the general path must take.
-func (f *fastDoc) putTenantAndCorrelation(ms []tkv, tenantKey, correlationKey string, t xform) (tenant, bool) {
+func (f *fastDoc) putTenantAndCorrelation(ms obj, tenantKey, correlationKey string, t xform) (tenant, bool) {
 	var tn tenant
 	if v, ok := f.find(ms, tenantKey); ok {
 		if !f.putValue("azure.tenant_id", v, t) {
@@ -686,7 +750,7 @@ func (f *fastDoc) putEventType(category string) {
 }
 
 // findEither finds key a, else key b.
-func (f *fastDoc) findEither(ms []tkv, a, b string) (span, bool) {
+func (f *fastDoc) findEither(ms obj, a, b string) (span, bool) {
 	if v, ok := f.find(ms, a); ok {
 		return v, true
 	}

@@ -350,6 +350,30 @@ func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	return &f.seqMiss
 }
 
+// nameMembers sets the keys of ms (keys of the record) to their names in
+// mode, and notes the numbered ones in tab: keyName, with its commonest
+// case (the last record's key at this point) tested here.
+func (f *fastDoc) nameMembers(ms []tkv, mode uint8, tab *keyTable) {
+	seq, at, ver := f.seq, f.seqAt, len(f.wantedNames)
+	for i := range ms {
+		m := &ms[i]
+		var n *seqName
+		if at < len(seq) && seq[at].mode == mode && seq[at].ver == ver && sameKey(seq[at].raw, m.raw) {
+			n = &seq[at]
+			at++
+		} else {
+			f.seqAt = at
+			n = f.keyName(m.raw, mode)
+			seq, at = f.seq, f.seqAt
+		}
+		m.key = n.out
+		if n.id != 0 && tab != nil {
+			tab.note(ms, i, n.id)
+		}
+	}
+	f.seqAt = at
+}
+
 // seqName is a key met in a record, its name as written, and the number
 // of that name (find's, as of ver numbers given).
 type seqName struct {
@@ -511,8 +535,8 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	base := len(f.kvs)
 	ok := true
 	// Snake-case names come from the cache of names, which also tells
-	// the names' numbers: the table is filled on the way. Keys kept as
-	// they are need no name: a large object's table is filled after.
+	// the names' numbers: the table is filled as they are named. Keys
+	// kept as they are need no name: only a large object's are numbered.
 	mode := t.keyMode()
 	var tab *keyTable
 	if mode != keyAsIs {
@@ -529,15 +553,7 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 			ke := int(ends[i] &^ plainEnd)
 			key := unsafeString(raw[i+1 : ke-1])
 			x := span{ke + 1, int(ends[ke+1] &^ plainEnd)}
-			out, id := key, wkey(0)
-			if mode != keyAsIs {
-				n := f.keyName(key, mode)
-				out, id = n.out, n.id
-			}
-			kvs = append(kvs, tkv{out, key, x})
-			if id != 0 && tab != nil {
-				tab.note(kvs[base:], len(kvs)-1-base, id)
-			}
+			kvs = append(kvs, tkv{key, key, x})
 			if i = x.e; i < len(raw) && raw[i] == ',' {
 				i++
 			}
@@ -550,15 +566,7 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 				return false
 			}
 			key := unsafeString(k)
-			if mode == keyAsIs {
-				f.kvs = append(f.kvs, tkv{key, key, x})
-				return true
-			}
-			n := f.keyName(key, mode)
-			f.kvs = append(f.kvs, tkv{n.out, key, x})
-			if n.id != 0 && tab != nil {
-				tab.note(f.kvs[base:], len(f.kvs)-1-base, n.id)
-			}
+			f.kvs = append(f.kvs, tkv{key, key, x})
 			return true
 		})
 	}
@@ -566,7 +574,11 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 		return obj{}, false
 	}
 	o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}
-	if mode == keyAsIs && len(o.ms) >= minTabled {
+	// Named after the walk, in a loop of their own: a call in the walk's
+	// loop would have the loop keep its state in memory.
+	if mode != keyAsIs {
+		f.nameMembers(o.ms, mode, tab)
+	} else if len(o.ms) >= minTabled {
 		o.tab = f.tableOf(o.ms)
 	}
 	if len(o.ms) >= mixedPos-1 {

@@ -127,7 +127,7 @@ func (f *fastDoc) durationValue(v span) (int64, bool, bool) {
 
 // putValue puts a value of the record as it is (canonT with t).
 func (f *fastDoc) putValue(path string, v span, t xform) bool {
-	if f.plainValue(v) {
+	if f.plainValue(v) || f.literalValue(v) {
 		f.putRec(path, v)
 		return true
 	}
@@ -160,6 +160,16 @@ func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 // way, without its calls or a copy).
 func (f *fastDoc) plainValue(v span) bool {
 	return v.e-v.s > 2 && f.raw[v.s] == '"' && f.plainNoted(f.raw, v.s)
+}
+
+// literalValue reports a number, true or false of the record, which no
+// rule changes either: put as the record writes it, as plainValue's.
+func (f *fastDoc) literalValue(v span) bool {
+	switch f.raw[v.s] {
+	case '"', '{', '[', 'n':
+		return false
+	}
+	return len(f.raw) == len(f.rec) && unsafe.SliceData(f.raw) == unsafe.SliceData(f.rec)
 }
 
 // putNonEmpty puts a string unless it is empty (what compact would drop).
@@ -607,7 +617,7 @@ func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key str
 func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 	// The key is told one segment by the shape's plan (oneSegment), once
 	// for the records of a shape.
-	if f.plainValue(v) {
+	if f.plainValue(v) || f.literalValue(v) {
 		f.putKey(prefix, key, v.s, false)
 		e := &f.ents[len(f.ents)-1]
 		e.e, e.inRec = v.e, true

@@ -43,6 +43,19 @@ var streamCases = []string{
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","resourceId":"/SUBSCRIPTIONS/3F2B8C1D-5E6A-4B7C-8D9E-0A1B2C3D4E5F/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.AADIAM/X/Y","properties":{"a.b":1}}`,
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"k\u0041":"v","\u2028":"\u2029"}}`,
 	`{"category":"Other"}`,
+	// Objects read with tables of numbered keys: numbers and literals
+	// put as the record writes them, keys repeated, spelt two ways,
+	// differing in case, escaped, blanks between tokens, objects large
+	// and small.
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"isInteractive":true,"flag":false,"n":-0,"e":1.5e+10,"big":1E400,"userId":"a","UserId":"b","status":{"errorCode":1e2},"riskState":"x","riskState":"y","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"processingTimeInMilliseconds":0.5}}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"userId":"a","user_id":"b","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"a11":11,"a12":12}}`,
+	`{ "category" : "SignInLogs" , "time" : "2026-03-14T08:00:00Z", "Time": "x", "durationMs" : 7 , "properties" : { "userId" : "u" , "isInteractive" : true , "status" : { "errorCode" : 50053 , "failureReason" : "f" } } }`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","k\u0041y":1,"properties":{"userId":"u"}}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"user\u005fid":"u","userId":"v"}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","durationMs":5,"durationMs":6,"a1":true,"a2":false,"a3":-1.5,"a4":0,"a5":1,"a6":2,"a7":3,"a8":4,"a9":5,"tenantId":"t","correlationId":"c","properties":{"result":"success","id":7,"activityDisplayName":"x","b1":1,"b2":2,"b3":3,"b4":4,"b5":5,"b6":6,"b7":7,"b8":8,"b9":9,"b10":true}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"properties":{"activityDisplayName":"x","activity_display_name":"y"}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"operationName":"A","operation_name":"B"}`,
+	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","durationMs":-3,"properties":{"isOk":true,"_IsBillable":false,"n":1e5,"userId":"u","user_id":"v"}}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","Level":4,"level":"x","callerIpAddress":7,"properties":{"result":"Failure","userAgent":null,"initiatedBy":{"user":{"id":"u","x":null,"l":[null,{"y":null}]},"app":null},"targetResources":[{"id":"a","modifiedProperties":[1,{"displayName":"d","newValue":null}]},7,{},{},{},{},{},{},{},{},{"type":"t"}]}}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","callerIpAddress":"","properties":{}}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","operationName":"A","operation_name":"B"}`,

@@ -360,6 +360,29 @@ func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	return &f.seqMiss
 }
 
+// plainCompact reports whether raw is the record, checked all plain and
+// without a blank between tokens: appendMembers reads its objects.
+func (f *fastDoc) plainCompact(raw []byte) bool {
+	return f.ascii && f.compact && f.endsReady && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
+}
+
+// appendMembers appends to f.kvs the members of the record's object at s,
+// keys as they are, when the record is plainCompact (members' compact
+// walk, without a call back each: no escape in keys to look for).
+func (f *fastDoc) appendMembers(s int) {
+	raw, kvs, ends := f.rec, f.kvs, f.ends
+	for i := s + 1; i < len(raw) && raw[i] == '"'; {
+		ke := int(ends[i] &^ plainEnd)
+		key := unsafeString(raw[i+1 : ke-1])
+		x := span{ke + 1, int(ends[ke+1] &^ plainEnd)}
+		kvs = append(kvs, tkv{key, key, x})
+		if i = x.e; i < len(raw) && raw[i] == ',' {
+			i++
+		}
+	}
+	f.kvs = kvs
+}
+
 // nameMembers sets the keys of ms (keys of the record) to their names in
 // mode, and notes the numbered ones in tab: keyName, with its commonest
 // case (the last record's key at this point) tested here.
@@ -433,19 +456,26 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		}
 	case '{':
 		base := len(f.kvs)
-		f.members(raw, v.s, func(k []byte, x span) bool {
-			key, kok := f.key(k)
-			if !kok {
-				ok = false
-				return false
-			}
-			out := key
+		if f.plainCompact(raw) {
+			f.appendMembers(v.s)
 			if t.snake {
-				out = f.snakeName(key, t.dropUnderscore)
+				f.nameMembers(f.kvs[base:], t.keyMode(), nil)
 			}
-			f.kvs = append(f.kvs, tkv{out, key, x})
-			return true
-		})
+		} else {
+			f.members(raw, v.s, func(k []byte, x span) bool {
+				key, kok := f.key(k)
+				if !kok {
+					ok = false
+					return false
+				}
+				out := key
+				if t.snake {
+					out = f.snakeName(key, t.dropUnderscore)
+				}
+				f.kvs = append(f.kvs, tkv{out, key, x})
+				return true
+			})
+		}
 		ms := f.kvs[base:]
 		slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
 		start := len(dst)
@@ -556,19 +586,7 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	// escape: escaped is not asked.
 	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
 	if plain && f.compact && f.endsReady {
-		// Such a record with no blank between tokens (members' compact
-		// walk): its members read here, without a call back each.
-		kvs, ends := f.kvs, f.ends
-		for i := v.s + 1; i < len(raw) && raw[i] == '"'; {
-			ke := int(ends[i] &^ plainEnd)
-			key := unsafeString(raw[i+1 : ke-1])
-			x := span{ke + 1, int(ends[ke+1] &^ plainEnd)}
-			kvs = append(kvs, tkv{key, key, x})
-			if i = x.e; i < len(raw) && raw[i] == ',' {
-				i++
-			}
-		}
-		f.kvs = kvs
+		f.appendMembers(v.s)
 	} else {
 		f.members(raw, v.s, func(k []byte, x span) bool {
 			if !plain && f.escaped(k) {

@@ -374,9 +374,16 @@ func (f *fastDoc) appendMembers(s int) {
 	for i := s + 1; i < len(raw) && raw[i] == '"'; {
 		ke := int(ends[i] &^ plainEnd)
 		key := unsafeString(raw[i+1 : ke-1])
-		x := span{ke + 1, int(ends[ke+1] &^ plainEnd)}
-		kvs = append(kvs, tkv{key, key, x})
-		if i = x.e; i < len(raw) && raw[i] == ',' {
+		ve := int(ends[ke+1] &^ plainEnd)
+		if len(kvs) == cap(kvs) {
+			kvs = slices.Grow(kvs, 1)
+		}
+		// Set field by field: a tkv built whole is built on the stack,
+		// then copied.
+		kvs = kvs[:len(kvs)+1]
+		m := &kvs[len(kvs)-1]
+		m.key, m.raw, m.v = key, key, span{ke + 1, ve}
+		if i = ve; i < len(raw) && raw[i] == ',' {
 			i++
 		}
 	}

@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -360,34 +361,54 @@ func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	return &f.seqMiss
 }
 
-// plainCompact reports whether raw is the record, checked all plain and
-// without a blank between tokens: appendMembers reads its objects.
-func (f *fastDoc) plainCompact(raw []byte) bool {
-	return f.ascii && f.compact && f.endsReady && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
+// compactRec reports whether raw is the record, checked without a blank
+// between tokens: appendMembers reads its objects.
+func (f *fastDoc) compactRec(raw []byte) bool {
+	return f.compact && f.endsReady && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
 }
 
 // appendMembers appends to f.kvs the members of the record's object at s,
-// keys as they are, when the record is plainCompact (members' compact
-// walk, without a call back each: no escape in keys to look for).
-func (f *fastDoc) appendMembers(s int) {
+// keys as they are, when the record is compactRec (members' compact walk,
+// without a call back each); false, with what it appended left, for a key
+// with an escape (keys whose tokens the check found plain have none).
+func (f *fastDoc) appendMembers(s int) bool {
 	raw, kvs, ends := f.rec, f.kvs, f.ends
-	for i := s + 1; i < len(raw) && raw[i] == '"'; {
-		ke := int(ends[i] &^ plainEnd)
-		key := unsafeString(raw[i+1 : ke-1])
-		ve := int(ends[ke+1] &^ plainEnd)
-		if len(kvs) == cap(kvs) {
-			kvs = slices.Grow(kvs, 1)
+	ascii := f.ascii // no key to look at
+	i, looked := s+1, -1
+	for {
+		for i < len(raw) && raw[i] == '"' {
+			ke := int(ends[i] &^ plainEnd)
+			if !ascii && ends[i]&plainEnd == 0 && i != looked {
+				break // looked at below: a call here would have the loop keep its state in memory
+			}
+			// The key's text: the check noted its end (compact), past
+			// its opening quote.
+			key := unsafe.String(&raw[i+1], ke-i-2)
+			ve := int(ends[ke+1] &^ plainEnd)
+			if len(kvs) == cap(kvs) {
+				kvs = slices.Grow(kvs, 1)
+			}
+			// Set field by field: a tkv built whole is built on the
+			// stack, then copied.
+			kvs = kvs[:len(kvs)+1]
+			m := &kvs[len(kvs)-1]
+			m.key, m.raw, m.v = key, key, span{ke + 1, ve}
+			if i = ve; i < len(raw) && raw[i] == ',' {
+				i++
+			}
 		}
-		// Set field by field: a tkv built whole is built on the stack,
-		// then copied.
-		kvs = kvs[:len(kvs)+1]
-		m := &kvs[len(kvs)-1]
-		m.key, m.raw, m.v = key, key, span{ke + 1, ve}
-		if i = ve; i < len(raw) && raw[i] == ',' {
-			i++
+		if i >= len(raw) || raw[i] != '"' {
+			f.kvs = kvs
+			return true
 		}
+		// A key the check did not find plain: an escape, or bytes above
+		// ASCII only.
+		if ke := int(ends[i] &^ plainEnd); bytes.IndexByte(raw[i+1:ke-1], '\\') >= 0 {
+			f.kvs = kvs
+			return false
+		}
+		looked = i
 	}
-	f.kvs = kvs
 }
 
 // nameMembers sets the keys of ms (keys of the record) to their names in
@@ -463,12 +484,12 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		}
 	case '{':
 		base := len(f.kvs)
-		if f.plainCompact(raw) {
-			f.appendMembers(v.s)
+		if f.compactRec(raw) && f.appendMembers(v.s) {
 			if t.snake {
 				f.nameMembers(f.kvs[base:], t.keyMode(), nil)
 			}
 		} else {
+			f.kvs = f.kvs[:base] // a key with an escape: read again, unescaped
 			f.members(raw, v.s, func(k []byte, x span) bool {
 				key, kok := f.key(k)
 				if !kok {
@@ -592,8 +613,8 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	// The keys of a record whose strings check found all plain hold no
 	// escape: escaped is not asked.
 	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
-	if plain && f.compact && f.endsReady {
-		f.appendMembers(v.s)
+	if f.compactRec(raw) {
+		ok = f.appendMembers(v.s)
 	} else {
 		f.members(raw, v.s, func(k []byte, x span) bool {
 			if !plain && f.escaped(k) {
@@ -606,6 +627,7 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 		})
 	}
 	if !ok {
+		f.kvs = f.kvs[:base]
 		return obj{}, false
 	}
 	o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}

@@ -179,6 +179,11 @@ var (
 	}
 )
 
+var (
+	auditTopRenameSet  = newRenameSet(auditTopRenames)
+	auditPropRenameSet = newRenameSet(auditPropRenames)
+)
+
 // renamed returns key's new name in renames, or key.
 func renamed(renames [][2]string, key string) string {
 	for _, r := range renames {
@@ -292,7 +297,7 @@ func (f *fastDoc) audit(opts Options) bool {
 				continue
 			}
 		}
-		if !f.putValueKey(root, renamed(auditTopRenames, m.key), m.v, plain) {
+		if !f.putValueKey(root, auditTopRenameSet.of(m.key), m.v, plain) {
 			return false
 		}
 	}
@@ -321,7 +326,7 @@ func (f *fastDoc) audit(opts Options) bool {
 				key = "targetResources" // kept as it is
 			}
 			if key != "targetResources" {
-				key = renamed(auditPropRenames, key)
+				key = auditPropRenameSet.of(key)
 			}
 			n++
 			if !f.putValueKey(prefix, key, m.v, t) {

@@ -124,6 +124,8 @@ var platformRenames = [][2]string{
 	{"Status", "status"}, {"resultDescription", "result_description"},
 }
 
+var platformRenameSet = newRenameSet(platformRenames)
+
 // platform is Platform written from the record's bytes (AppendStream).
 func (f *fastDoc) platform(opts Options) bool {
 	var plain xform
@@ -247,7 +249,7 @@ func (f *fastDoc) platform(opts Options) bool {
 				continue
 			}
 		}
-		if !f.putValueKey(root, renamed(platformRenames, m.key), m.v, plain) {
+		if !f.putValueKey(root, platformRenameSet.of(m.key), m.v, plain) {
 			return false
 		}
 	}

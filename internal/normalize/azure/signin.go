@@ -444,11 +444,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 					continue
 				}
 			}
-			for _, r := range signInRenames {
-				if key == r[0] {
-					key = r[1]
-				}
-			}
+			key = signInRenameSet.of(key)
 			if !f.putValueKey(prefix, key, m.v, t) {
 				return false
 			}
@@ -464,6 +460,8 @@ var signInRenames = [][2]string{
 	{"processing_time_in_milliseconds", "processing_time_ms"},
 	{"risk_level_during_sign_in", "risk_level_during_signin"},
 }
+
+var signInRenameSet = newRenameSet(signInRenames)
 
 // addMustache adds the mustache of ms[key] to r unless it is empty; false
 // for an object or a list.

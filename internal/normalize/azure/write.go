@@ -736,6 +736,30 @@ func (f *fastDoc) properties(top obj, t xform) (props obj, has, ok bool) {
 	return props, ok, ok
 }
 
+// renameSet is a list of renames and the lengths of the keys it renames:
+// most keys are told apart by their length, without comparing them with
+// each key renamed.
+type renameSet struct {
+	pairs [][2]string
+	lens  uint64 // bit n set: a key of n bytes is renamed (n < 63; bit 63: longer)
+}
+
+func newRenameSet(pairs [][2]string) renameSet {
+	r := renameSet{pairs: pairs}
+	for _, p := range pairs {
+		r.lens |= 1 << min(len(p[0]), 63)
+	}
+	return r
+}
+
+// of returns key's new name, or key.
+func (r *renameSet) of(key string) string {
+	if r.lens&(1<<min(len(key), 63)) == 0 {
+		return key
+	}
+	return renamed(r.pairs, key)
+}
+
 // clash reports a key of renames meeting its new name among ms: the
 // decoder's map order would decide which value stays.
 func (f *fastDoc) clash(ms obj, renames [][2]string) bool {

@@ -343,3 +343,27 @@ func TestPlanHoldsLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestRenameSetIsRenamed: a rename set renames what renamed does, for
+// the writers' renames and keys of every length around the lengths'
+// mask's bound.
+func TestRenameSetIsRenamed(t *testing.T) {
+	long := strings.Repeat("k", 70)
+	lists := [][][2]string{signInRenames, auditTopRenames, auditPropRenames, identityRenames, identityTopRenames, platformRenames,
+		{{long, "short"}, {long[:63], "b"}, {"", "empty"}}}
+	for _, pairs := range lists {
+		set := newRenameSet(pairs)
+		keys := []string{"", "x", long, long[:62], long[:63], long[:64], long + "k"}
+		for _, p := range pairs {
+			keys = append(keys, p[0], p[1], p[0]+"x", strings.ToUpper(p[0]))
+		}
+		for n := range 80 {
+			keys = append(keys, long[:min(n, len(long))])
+		}
+		for _, k := range keys {
+			if got, want := set.of(k), renamed(pairs, k); got != want {
+				t.Errorf("%v: of(%q) = %q, want %q", pairs, k, got, want)
+			}
+		}
+	}
+}

@@ -181,10 +181,22 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 	if gone {
 		kind = keyGone
 	}
-	f.ents = append(f.ents, fent{s: s, e: len(f.arena), rec: true})
-	f.keys = append(f.keys, fkey{prefix, key, kind})
+	f.putKeyEnt(prefix, key, fent{s: s, e: len(f.arena), rec: true}, kind)
+}
+
+// putKeyEnt adds the field prefix+key, of kind, whose value e tells.
+func (f *fastDoc) putKeyEnt(prefix, key string, e fent, kind uintptr) {
+	f.ents = append(f.ents, e)
+	// Set field by field: an fkey built whole is built on the stack,
+	// then copied.
+	if len(f.keys) == cap(f.keys) {
+		f.keys = slices.Grow(f.keys, 1)
+	}
+	f.keys = f.keys[:len(f.keys)+1]
+	k := &f.keys[len(f.keys)-1]
+	k.prefix, k.path, k.kind = prefix, key, kind
 	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
-	if gone {
+	if kind&keyGone != 0 {
 		h ^= 1 << 40
 	}
 	if key != "" {

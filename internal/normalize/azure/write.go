@@ -665,17 +665,17 @@ func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 	// The key is told one segment by the shape's plan (oneSegment), once
 	// for the records of a shape.
 	if f.plainValue(v) || f.literalValue(v) {
-		f.putKey(prefix, key, v.s, false)
-		e := &f.ents[len(f.ents)-1]
-		e.e, e.inRec = v.e, true
-		f.keys[len(f.keys)-1].kind = keyOneSegment
+		f.putKeyEnt(prefix, key, fent{s: v.s, e: v.e, rec: true, inRec: true}, keyOneSegment)
 		return true
 	}
 	s, empty, ok := f.appendValue(v, t)
 	if ok {
 		// A value dropped is kept in the shape: it may repeat a key.
-		f.putKey(prefix, key, s, empty)
-		f.keys[len(f.keys)-1].kind |= keyOneSegment
+		kind := uintptr(keyOneSegment)
+		if empty {
+			kind |= keyGone
+		}
+		f.putKeyEnt(prefix, key, fent{s: s, e: len(f.arena), rec: true}, kind)
 	}
 	return ok
 }

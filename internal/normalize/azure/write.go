@@ -376,18 +376,21 @@ func (f *fastDoc) appendMembers(s int) bool {
 	ascii := f.ascii // no key to look at
 	i, looked := s+1, -1
 	for {
-		for i < len(raw) && raw[i] == '"' {
+		// The inner loop makes no call, which would have it keep its
+		// state in memory: room is made here, and keys to look at are
+		// looked at here.
+		if cap(kvs)-len(kvs) < 8 {
+			kvs = slices.Grow(kvs, 32)
+		}
+		for room := cap(kvs); len(kvs) < room && i < len(raw) && raw[i] == '"'; {
 			ke := int(ends[i] &^ plainEnd)
 			if !ascii && ends[i]&plainEnd == 0 && i != looked {
-				break // looked at below: a call here would have the loop keep its state in memory
+				break
 			}
 			// The key's text: the check noted its end (compact), past
 			// its opening quote.
 			key := unsafe.String(&raw[i+1], ke-i-2)
 			ve := int(ends[ke+1] &^ plainEnd)
-			if len(kvs) == cap(kvs) {
-				kvs = slices.Grow(kvs, 1)
-			}
 			// Set field by field: a tkv built whole is built on the
 			// stack, then copied.
 			kvs = kvs[:len(kvs)+1]
@@ -401,13 +404,15 @@ func (f *fastDoc) appendMembers(s int) bool {
 			f.kvs = kvs
 			return true
 		}
-		// A key the check did not find plain: an escape, or bytes above
-		// ASCII only.
-		if ke := int(ends[i] &^ plainEnd); bytes.IndexByte(raw[i+1:ke-1], '\\') >= 0 {
-			f.kvs = kvs
-			return false
+		if ke := int(ends[i] &^ plainEnd); i != looked && ends[i]&plainEnd == 0 && !ascii {
+			// A key the check did not find plain: an escape, or bytes
+			// above ASCII only.
+			if bytes.IndexByte(raw[i+1:ke-1], '\\') >= 0 {
+				f.kvs = kvs
+				return false
+			}
+			looked = i
 		}
-		looked = i
 	}
 }
 

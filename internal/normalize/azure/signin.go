@@ -402,19 +402,22 @@ func (f *fastDoc) signIn(opts Options) bool {
 	f.putRelated(relEntity, true)
 
 	// azure.signinlogs: the record in snake case, without what went to ECS.
-	ok = f.putMembers("azure.signinlogs.", top.ms, t, func(k string) bool {
-		switch k {
+	for _, m := range top.ms {
+		switch m.key {
 		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
-			return true
+			continue
 		case "created_date_time":
-			return takeCreated
+			if takeCreated {
+				continue
+			}
 		case "properties":
-			return hasProps
+			if hasProps {
+				continue
+			}
 		}
-		return false
-	})
-	if !ok {
-		return false
+		if !f.putValueKey("azure.signinlogs.", m.key, m.v, t) {
+			return false
+		}
 	}
 	if hasProps {
 		const prefix = "azure.signinlogs.properties."
@@ -429,10 +432,10 @@ func (f *fastDoc) signIn(opts Options) bool {
 				}
 			case "status":
 				if hasStatus {
-					if !f.putMembers(prefix+"status.", status.ms, t, func(k string) bool {
-						return k == "failure_reason" || k == "additional_details"
-					}) {
-						return false
+					for _, m := range status.ms {
+						if m.key != "failure_reason" && m.key != "additional_details" && !f.putValueKey(prefix+"status.", m.key, m.v, t) {
+							return false
+						}
 					}
 					continue
 				}

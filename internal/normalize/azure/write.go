@@ -649,21 +649,6 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	return o, true
 }
 
-// putMembers puts each member of ms not in skip as a field under prefix
-// (which ends with a dot), copied with t; false when a key holds a dot (it
-// would read as a path) or a value needs the general path.
-func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key string) bool) bool {
-	for _, m := range ms {
-		if skip != nil && skip(m.key) {
-			continue
-		}
-		if !f.putValueKey(prefix, m.key, m.v, t) {
-			return false
-		}
-	}
-	return true
-}
-
 // putValueKey is putValue for the field prefix+key named by a key of the
 // record; false for a key that would not read as one segment of a path.
 func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {

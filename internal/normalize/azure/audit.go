@@ -376,11 +376,29 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 			f.arena = append(f.arena, ':')
 			f.arena = f.canon(f.arena, x)
 		}
+		// The members read in one pass (keys as they are: a key repeated
+		// is spelt one way, and the last one is kept, as find does).
+		var dn, id, ip, mp, ty, upn span
+		var hasDN, hasID, hasIP, hasMP, hasTy, hasUPN bool
+		for _, m := range t.ms {
+			switch m.key {
+			case "displayName":
+				dn, hasDN = m.v, true
+			case "id":
+				id, hasID = m.v, true
+			case "ipAddress":
+				ip, hasIP = m.v, true
+			case "modifiedProperties":
+				mp, hasMP = m.v, true
+			case "type":
+				ty, hasTy = m.v, true
+			case "userPrincipalName":
+				upn, hasUPN = m.v, true
+			}
+		}
 		// In key order: display_name, id, ip_address, modified_properties,
 		// type, user_principal_name.
-		dn, hasDN := f.find(t, "displayName")
 		field("display_name", dn, hasDN)
-		id, hasID := f.find(t, "id")
 		field("id", id, hasID)
 		if hasID && !f.isNull(id) {
 			s, ok := f.mustache(id)
@@ -392,23 +410,20 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 				rel.add(s)
 			}
 		}
-		ip, hasIP := f.find(t, "ipAddress")
 		field("ip_address", ip, hasIP)
 		if !first {
 			f.arena = append(f.arena, ',')
 		}
 		first = false
 		f.arena = append(f.arena, `"modified_properties":{`...)
-		if mp, ok := f.find(t, "modifiedProperties"); ok && raw[mp.s] == '[' {
+		if hasMP && raw[mp.s] == '[' {
 			if !f.modifiedProperties(mp) {
 				good = false
 				return false
 			}
 		}
 		f.arena = append(f.arena, '}')
-		ty, hasTy := f.find(t, "type")
 		field("type", ty, hasTy)
-		upn, hasUPN := f.find(t, "userPrincipalName")
 		field("user_principal_name", upn, hasUPN)
 		f.arena = append(f.arena, '}')
 		elems = append(elems, posSpan{position(n), span{s, len(f.arena)}})
@@ -447,18 +462,35 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 		s := len(f.arena)
 		f.arena = append(f.arena, '{')
 		first := true
-		for _, kv := range [][2]string{{"displayName", "display_name"}, {"newValue", "new_value"}, {"oldValue", "old_value"}} {
-			x, has := f.find(p, kv[0])
-			if !has || f.isNull(x) {
+		// The members read in one pass, as targetResources reads a
+		// resource's.
+		var vals [3]span
+		var has [3]bool
+		for _, m := range p.ms {
+			j := -1
+			switch m.key {
+			case "displayName":
+				j = 0
+			case "newValue":
+				j = 1
+			case "oldValue":
+				j = 2
+			}
+			if j >= 0 {
+				vals[j], has[j] = m.v, true
+			}
+		}
+		for j, name := range [...]string{"display_name", "new_value", "old_value"} {
+			if !has[j] || f.isNull(vals[j]) {
 				continue
 			}
 			if !first {
 				f.arena = append(f.arena, ',')
 			}
 			first = false
-			f.arena = appendJSONString(f.arena, kv[1])
+			f.arena = appendJSONString(f.arena, name)
 			f.arena = append(f.arena, ':')
-			f.arena = f.canon(f.arena, x)
+			f.arena = f.canon(f.arena, vals[j])
 		}
 		f.arena = append(f.arena, '}')
 		props = append(props, posSpan{position(n), span{s, len(f.arena)}})

@@ -349,7 +349,6 @@ func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 		}
 	}
 	n := f.keyMapped(k, mode) // the map's own copy of k: no copy per miss
-	n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
 	if at < len(f.seq) {
 		f.seq[at] = n
 		return &f.seq[at]
@@ -449,20 +448,27 @@ type seqName struct {
 	ver      int
 }
 
+// keyMapped returns the map's entry of key k in mode, made when new.
 func (f *fastDoc) keyMapped(k string, mode uint8) seqName {
 	c := &f.keyNames[mode]
-	if n, ok := (*c)[k]; ok {
+	n, ok := (*c)[k]
+	if ok && n.ver == len(f.wantedNames) {
 		return n
 	}
-	raw := strings.Clone(k)
-	out := raw
-	if mode != keyAsIs {
-		out = snakeKey(k, mode == keySnakeDrop)
+	if !ok {
+		raw := strings.Clone(k)
+		out := raw
+		if mode != keyAsIs {
+			out = snakeKey(k, mode == keySnakeDrop)
+		}
+		n = seqName{raw: raw, out: out, mode: mode}
+		if *c == nil || len(*c) >= maxNames {
+			*c = map[string]seqName{}
+		}
 	}
-	n := seqName{raw: raw, out: out, mode: mode}
-	if *c == nil || len(*c) >= maxNames {
-		*c = map[string]seqName{}
-	}
+	// The name's number, as of the keys numbered now (kept in the map
+	// with the name until more are).
+	n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
 	(*c)[n.raw] = n
 	return n
 }

@@ -117,17 +117,14 @@ func (f *fastDoc) table() *keyTable {
 const minTabled = 12
 
 // tableOf returns the table of ms, keys kept as they are (nil when the
-// record has had its tables).
+// record has had its tables); the keys become the name cache's copies of
+// them (the same bytes).
 func (f *fastDoc) tableOf(ms []tkv) *keyTable {
 	t := f.table()
 	if t == nil || len(ms) >= mixedPos-1 {
 		return nil
 	}
-	for i := range ms {
-		if n := f.keyName(ms[i].raw, keyAsIs); n.id != 0 {
-			t.note(ms, i, n.id)
-		}
-	}
+	f.nameMembers(ms, keyAsIs, t)
 	return t
 }
 

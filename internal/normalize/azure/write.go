@@ -732,28 +732,59 @@ func (f *fastDoc) properties(top obj, t xform) (props obj, has, ok bool) {
 	return props, ok, ok
 }
 
-// renameSet is a list of renames and the lengths of the keys it renames:
-// most keys are told apart by their length, without comparing them with
+// renameSet is a list of renames, with the lengths of the keys it
+// renames (most keys are told apart by their length) and a small table of
+// them by a hash of their length and end bytes: no key is compared with
 // each key renamed.
 type renameSet struct {
 	pairs [][2]string
 	lens  uint64 // bit n set: a key of n bytes is renamed (n < 63; bit 63: longer)
+	slot  [renameSlots]uint8
+}
+
+// renameSlots is the size of a renameSet's table: more than twice the
+// renames of any set.
+const renameSlots = 64
+
+func renameHash(k string) int {
+	if k == "" {
+		return 0
+	}
+	return (len(k)*7 + int(k[0]) + int(k[len(k)-1])*3) & (renameSlots - 1)
 }
 
 func newRenameSet(pairs [][2]string) renameSet {
+	if len(pairs) > renameSlots/2 {
+		panic("azure: too many renames for a set")
+	}
 	r := renameSet{pairs: pairs}
-	for _, p := range pairs {
+	for i, p := range pairs {
 		r.lens |= 1 << min(len(p[0]), 63)
+		h := renameHash(p[0])
+		for r.slot[h] != 0 && r.pairs[r.slot[h]-1][0] != p[0] {
+			h = (h + 1) & (renameSlots - 1)
+		}
+		if r.slot[h] == 0 { // the first of a key renamed twice, as renamed
+			r.slot[h] = uint8(i + 1)
+		}
 	}
 	return r
 }
 
-// of returns key's new name, or key.
+// of returns key's new name, or key (renamed's answer).
 func (r *renameSet) of(key string) string {
 	if r.lens&(1<<min(len(key), 63)) == 0 {
 		return key
 	}
-	return renamed(r.pairs, key)
+	for h := renameHash(key); ; h = (h + 1) & (renameSlots - 1) {
+		j := r.slot[h]
+		if j == 0 {
+			return key
+		}
+		if p := &r.pairs[j-1]; sameKey(p[0], key) {
+			return p[1]
+		}
+	}
 }
 
 // clash reports a key of renames meeting its new name among ms: the

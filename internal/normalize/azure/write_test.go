@@ -351,7 +351,10 @@ func TestPlanHoldsLiterals(t *testing.T) {
 func TestRenameSetIsRenamed(t *testing.T) {
 	long := strings.Repeat("k", 70)
 	lists := [][][2]string{signInRenames, auditTopRenames, auditPropRenames, identityRenames, identityTopRenames, platformRenames,
-		{{long, "short"}, {long[:63], "b"}, {"", "empty"}}}
+		{{long, "short"}, {long[:63], "b"}, {"", "empty"}},
+		// One hash for all (same length and end bytes), a key renamed
+		// twice (the first rename is renamed's).
+		{{"aXa", "1"}, {"aYa", "2"}, {"aZa", "3"}, {"aXa", "4"}, {"a_a", "5"}, {"aaa", "6"}, {"aba", "7"}, {"aca", "8"}}}
 	for _, pairs := range lists {
 		set := newRenameSet(pairs)
 		keys := []string{"", "x", long, long[:62], long[:63], long[:64], long + "k"}

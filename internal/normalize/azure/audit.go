@@ -376,26 +376,15 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 			f.arena = append(f.arena, ':')
 			f.arena = f.canon(f.arena, x)
 		}
-		// The members read in one pass (keys as they are: a key repeated
-		// is spelt one way, and the last one is kept, as find does).
-		var dn, id, ip, mp, ty, upn span
-		var hasDN, hasID, hasIP, hasMP, hasTy, hasUPN bool
-		for _, m := range t.ms {
-			switch m.key {
-			case "displayName":
-				dn, hasDN = m.v, true
-			case "id":
-				id, hasID = m.v, true
-			case "ipAddress":
-				ip, hasIP = m.v, true
-			case "modifiedProperties":
-				mp, hasMP = m.v, true
-			case "type":
-				ty, hasTy = m.v, true
-			case "userPrincipalName":
-				upn, hasUPN = m.v, true
-			}
-		}
+		var vals [resourceKeys]span
+		var has [resourceKeys]bool
+		pick(t.ms, resourceKey, vals[:], has[:])
+		dn, hasDN := vals[0], has[0]
+		id, hasID := vals[1], has[1]
+		ip, hasIP := vals[2], has[2]
+		mp, hasMP := vals[3], has[3]
+		ty, hasTy := vals[4], has[4]
+		upn, hasUPN := vals[5], has[5]
 		// In key order: display_name, id, ip_address, modified_properties,
 		// type, user_principal_name.
 		field("display_name", dn, hasDN)
@@ -462,24 +451,9 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 		s := len(f.arena)
 		f.arena = append(f.arena, '{')
 		first := true
-		// The members read in one pass, as targetResources reads a
-		// resource's.
-		var vals [3]span
-		var has [3]bool
-		for _, m := range p.ms {
-			j := -1
-			switch m.key {
-			case "displayName":
-				j = 0
-			case "newValue":
-				j = 1
-			case "oldValue":
-				j = 2
-			}
-			if j >= 0 {
-				vals[j], has[j] = m.v, true
-			}
-		}
+		var vals [modifiedKeys]span
+		var has [modifiedKeys]bool
+		pick(p.ms, modifiedKey, vals[:], has[:])
 		for j, name := range [...]string{"display_name", "new_value", "old_value"} {
 			if !has[j] || f.isNull(vals[j]) {
 				continue
@@ -512,6 +486,59 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 	moved := copy(f.arena[built:], f.arena[start:])
 	f.arena = f.arena[:built+moved]
 	return true
+}
+
+// resourceKeys are the keys of a target resource the audit writer reads
+// (in resourceKey's order), modifiedKeys those of a modified property
+// (modifiedKey's).
+const (
+	resourceKeys = 6
+	modifiedKeys = 3
+)
+
+// pick reads the members of a small object (keys as they are) in one
+// pass into the fields a writer needs: vals[j] and has[j] the value of
+// the last member whose key is names[j] (a key repeated is spelt one way:
+// find's answer), without a look-up per key. index tells a key's j (-1:
+// none), as a switch.
+func pick(ms []tkv, index func(string) int, vals []span, has []bool) {
+	for _, m := range ms {
+		if j := index(m.key); j >= 0 {
+			vals[j], has[j] = m.v, true
+		}
+	}
+}
+
+// resourceKey is pick's index of resourceKeys.
+func resourceKey(k string) int {
+	switch k {
+	case "displayName":
+		return 0
+	case "id":
+		return 1
+	case "ipAddress":
+		return 2
+	case "modifiedProperties":
+		return 3
+	case "type":
+		return 4
+	case "userPrincipalName":
+		return 5
+	}
+	return -1
+}
+
+// modifiedKey is pick's index of modifiedKeys.
+func modifiedKey(k string) int {
+	switch k {
+	case "displayName":
+		return 0
+	case "newValue":
+		return 1
+	case "oldValue":
+		return 2
+	}
+	return -1
 }
 
 // positions are the keys of the first target resources and modified

@@ -83,7 +83,7 @@ func (f *fastDoc) keyIDSlow(key string, e *keyCacheEntry) wkey {
 		f.wanted[key] = id
 	}
 	if id != 0 {
-		// A key in the cache has a number (find's inlined part).
+		// A key in the cache has a number (find's fast path).
 		*e = keyCacheEntry{unsafe.StringData(key), len(key), id}
 	}
 	return id
@@ -147,8 +147,8 @@ func (t *keyTable) note(ms []tkv, i int, k wkey) {
 // repeated keys, as the decoder keeps; two keys that became one (snake
 // case) mark the record for the general path. key is a literal (see
 // keyID). The commonest case, a key numbered before the object was read
-// and met there under one spelling (or not at all), is answered here,
-// inlined.
+// and met there under one spelling (or not at all), is answered here
+// without a call.
 func (f *fastDoc) find(o obj, key string) (span, bool) {
 	t := o.tab
 	if t == nil {
@@ -156,7 +156,7 @@ func (f *fastDoc) find(o obj, key string) (span, bool) {
 	}
 	p := unsafe.StringData(key)
 	e := &f.keyCache[uintptr(unsafe.Pointer(p))>>3%keyCacheSlots]
-	if e.p == p && e.n == len(key) && int(e.id) < t.n {
+	if e.p == p && e.n == len(key) && e.id != 0 && int(e.id) < t.n { // e.id 0: a slot never filled (key of no bytes' address)
 		q := t.pos[e.id]
 		if q == 0 {
 			return span{}, false

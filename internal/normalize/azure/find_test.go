@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // findProbes are the keys the find tests look up: keys of randomObject's
@@ -152,17 +153,20 @@ func TestFindTablesRunOut(t *testing.T) {
 }
 
 // TestFindKeyCacheSlots: key strings whose bytes lie where the cache puts
-// them in one slot are told apart, in any order.
+// them in one slot are told apart, in any order, and a key without bytes
+// is not taken for an empty slot.
 func TestFindKeyCacheSlots(t *testing.T) {
-	buf := []byte(strings.Repeat(".", 8*keyCacheSlots*3))
+	buf := []byte(strings.Repeat(".", 8*keyCacheSlots*3+16))
 	put := func(at int, k string) string {
 		copy(buf[at:], k)
 		return unsafeString(buf[at : at+len(k)])
 	}
-	a := put(0, "status")
-	b := put(8*keyCacheSlots, "userId")
-	c := put(16*keyCacheSlots, "id")
-	rec := `{"status":"s","userId":"u","id":"i","x":1,"y":2,"z":3,"a":4,"b":5,"c":6,"d":7,"e":8,"f":9}`
+	// One slot for the three, and not the slot of a key without bytes
+	// (buf's start may be where that one's is).
+	a := put(8, "status")
+	b := put(8+8*keyCacheSlots, "userId")
+	c := put(8+16*keyCacheSlots, "id")
+	rec := `{"status":"s","userId":"u","id":"i","x":1,"y":2,"z":3,"a":4,"b":5,"c":6,"d":7,"e":8,"":"e"}`
 	f := &fastDoc{}
 	for round := range 3 {
 		f.reset([]byte(rec))
@@ -176,6 +180,14 @@ func TestFindKeyCacheSlots(t *testing.T) {
 			if want := k[:1]; got != want {
 				t.Errorf("round %d, key %q: %q, want %q", round, k, got, want)
 			}
+		}
+		// A key of no bytes (its address nil), first asked once keys are
+		// numbered, meets the cache's empty slots.
+		if round == 0 {
+			continue
+		}
+		if v, ok := f.find(o, unsafe.String(nil, 0)); !ok || string(f.raw[v.s:v.e]) != `"e"` {
+			t.Errorf("round %d, the empty key: %v %v", round, v, ok)
 		}
 	}
 }

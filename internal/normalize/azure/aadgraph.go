@@ -501,7 +501,7 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 
 	// The record, in snake case, without what went to ECS.
 	const root = "azure.aadgraphactivitylogs."
-	for _, m := range top {
+	for _, m := range top.ms {
 		switch m.key {
 		case "time", "location", "tenant_id":
 			continue
@@ -520,7 +520,7 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 	}
 	if hasProps {
 		prefix := root + "properties."
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			switch key {
 			case "__udi_required_fields_event_time", "__udi_required_fields_region_scope",

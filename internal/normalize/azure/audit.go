@@ -179,6 +179,11 @@ var (
 	}
 )
 
+var (
+	auditTopRenameSet  = newRenameSet(auditTopRenames)
+	auditPropRenameSet = newRenameSet(auditPropRenames)
+)
+
 // renamed returns key's new name in renames, or key.
 func renamed(renames [][2]string, key string) string {
 	for _, r := range renames {
@@ -279,7 +284,7 @@ func (f *fastDoc) audit(opts Options) bool {
 
 	// azure.auditlogs: the record, renamed, without what went to ECS.
 	const root = "azure.auditlogs."
-	for _, m := range top {
+	for _, m := range top.ms {
 		switch m.key {
 		case "time", "resourceId", "durationMs", "level", "tenantId", "correlationId":
 			continue
@@ -292,14 +297,14 @@ func (f *fastDoc) audit(opts Options) bool {
 				continue
 			}
 		}
-		if !f.putValueKey(root, renamed(auditTopRenames, m.key), m.v, plain) {
+		if !f.putValueKey(root, auditTopRenameSet.of(m.key), m.v, plain) {
 			return false
 		}
 	}
 	if hasProps {
 		const prefix = root + "properties."
 		n := 0
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			t := plain
 			switch key {
@@ -321,7 +326,7 @@ func (f *fastDoc) audit(opts Options) bool {
 				key = "targetResources" // kept as it is
 			}
 			if key != "targetResources" {
-				key = renamed(auditPropRenames, key)
+				key = auditPropRenameSet.of(key)
 			}
 			n++
 			if !f.putValueKey(prefix, key, m.v, t) {
@@ -348,7 +353,7 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 	elems := f.elems[:0]
 	n, good := 0, true
 	f.elements(raw, v, func(x span) bool {
-		var t []tkv
+		var t obj
 		if raw[x.s] == '{' {
 			var ok bool
 			if t, ok = f.object(x, plain); !ok {
@@ -371,11 +376,18 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 			f.arena = append(f.arena, ':')
 			f.arena = f.canon(f.arena, x)
 		}
+		var vals [resourceKeys]span
+		var has [resourceKeys]bool
+		pick(t.ms, resourceKey, vals[:], has[:])
+		dn, hasDN := vals[0], has[0]
+		id, hasID := vals[1], has[1]
+		ip, hasIP := vals[2], has[2]
+		mp, hasMP := vals[3], has[3]
+		ty, hasTy := vals[4], has[4]
+		upn, hasUPN := vals[5], has[5]
 		// In key order: display_name, id, ip_address, modified_properties,
 		// type, user_principal_name.
-		dn, hasDN := f.find(t, "displayName")
 		field("display_name", dn, hasDN)
-		id, hasID := f.find(t, "id")
 		field("id", id, hasID)
 		if hasID && !f.isNull(id) {
 			s, ok := f.mustache(id)
@@ -387,23 +399,20 @@ func (f *fastDoc) targetResources(v span, rel *related) bool {
 				rel.add(s)
 			}
 		}
-		ip, hasIP := f.find(t, "ipAddress")
 		field("ip_address", ip, hasIP)
 		if !first {
 			f.arena = append(f.arena, ',')
 		}
 		first = false
 		f.arena = append(f.arena, `"modified_properties":{`...)
-		if mp, ok := f.find(t, "modifiedProperties"); ok && raw[mp.s] == '[' {
+		if hasMP && raw[mp.s] == '[' {
 			if !f.modifiedProperties(mp) {
 				good = false
 				return false
 			}
 		}
 		f.arena = append(f.arena, '}')
-		ty, hasTy := f.find(t, "type")
 		field("type", ty, hasTy)
-		upn, hasUPN := f.find(t, "userPrincipalName")
 		field("user_principal_name", upn, hasUPN)
 		f.arena = append(f.arena, '}')
 		elems = append(elems, posSpan{position(n), span{s, len(f.arena)}})
@@ -431,7 +440,7 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 	props := f.props[:0]
 	n, good := 0, true
 	f.elements(raw, v, func(x span) bool {
-		var p []tkv
+		var p obj
 		if raw[x.s] == '{' {
 			var ok bool
 			if p, ok = f.object(x, plain); !ok {
@@ -442,18 +451,20 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 		s := len(f.arena)
 		f.arena = append(f.arena, '{')
 		first := true
-		for _, kv := range [][2]string{{"displayName", "display_name"}, {"newValue", "new_value"}, {"oldValue", "old_value"}} {
-			x, has := f.find(p, kv[0])
-			if !has || f.isNull(x) {
+		var vals [modifiedKeys]span
+		var has [modifiedKeys]bool
+		pick(p.ms, modifiedKey, vals[:], has[:])
+		for j, name := range [...]string{"display_name", "new_value", "old_value"} {
+			if !has[j] || f.isNull(vals[j]) {
 				continue
 			}
 			if !first {
 				f.arena = append(f.arena, ',')
 			}
 			first = false
-			f.arena = appendJSONString(f.arena, kv[1])
+			f.arena = appendJSONString(f.arena, name)
 			f.arena = append(f.arena, ':')
-			f.arena = f.canon(f.arena, x)
+			f.arena = f.canon(f.arena, vals[j])
 		}
 		f.arena = append(f.arena, '}')
 		props = append(props, posSpan{position(n), span{s, len(f.arena)}})
@@ -475,6 +486,59 @@ func (f *fastDoc) modifiedProperties(v span) bool {
 	moved := copy(f.arena[built:], f.arena[start:])
 	f.arena = f.arena[:built+moved]
 	return true
+}
+
+// resourceKeys are the keys of a target resource the audit writer reads
+// (in resourceKey's order), modifiedKeys those of a modified property
+// (modifiedKey's).
+const (
+	resourceKeys = 6
+	modifiedKeys = 3
+)
+
+// pick reads the members of a small object (keys as they are) in one
+// pass into the fields a writer needs: vals[j] and has[j] the value of
+// the last member whose key is names[j] (a key repeated is spelt one way:
+// find's answer), without a look-up per key. index tells a key's j (-1:
+// none), as a switch.
+func pick(ms []tkv, index func(string) int, vals []span, has []bool) {
+	for _, m := range ms {
+		if j := index(m.key); j >= 0 {
+			vals[j], has[j] = m.v, true
+		}
+	}
+}
+
+// resourceKey is pick's index of resourceKeys.
+func resourceKey(k string) int {
+	switch k {
+	case "displayName":
+		return 0
+	case "id":
+		return 1
+	case "ipAddress":
+		return 2
+	case "modifiedProperties":
+		return 3
+	case "type":
+		return 4
+	case "userPrincipalName":
+		return 5
+	}
+	return -1
+}
+
+// modifiedKey is pick's index of modifiedKeys.
+func modifiedKey(k string) int {
+	switch k {
+	case "displayName":
+		return 0
+	case "newValue":
+		return 1
+	case "oldValue":
+		return 2
+	}
+	return -1
 }
 
 // positions are the keys of the first target resources and modified

@@ -101,10 +101,10 @@ type fastDoc struct {
 	entities      []string
 	shapes        shapeCache
 	names         nameCache
-	snake         map[string]seqName // keys in snake case (keysToSnakeCase)
-	snakeDrop     map[string]seqName // the same, the Graph pipelines' variant
-	seq           []seqName          // the keys snakeName met, in the order of the last record
+	keyNames      [3]map[string]seqName // keys as they are, in snake case, in the Graph pipelines' (by mode)
+	seq           []seqName             // the keys keyName met, in the order of the last record
 	seqAt         int
+	seqMiss       seqName     // keyName's entry past maxNames
 	rel           [3]related  // the writers' related lists
 	parts         [][2]string // resourceParts's
 	elems         []posSpan   // audit's target resources
@@ -114,17 +114,21 @@ type fastDoc struct {
 	shapeHash     uint64      // of the fields' paths, in the order they were put
 	bad           bool        // the record needs the general path (found on the way)
 	stripOriginal bool
-	rec           []byte        // the record (raw, unless a writer swapped in a text it parses)
-	ends          []int32       // endTable's
-	toks          []int32       // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
-	endsReady     bool          // ends is for rec
-	ascii         bool          // check found every string of rec plain: rec is valid UTF-8
-	compact       bool          // check found no blank between rec's tokens, and noted every value's end
-	endStack      []int32       // valueEnd's
-	indexes       []memberIndex // of the large objects read (find.go)
-	url           urlFields     // putURI's
-	scratch       []byte        // a writer's, for a value built before it is put
-	plainFrom     int           // the text of the last plain token plainText met: raw[plainFrom:plainTo]
+	rec           []byte      // the record (raw, unless a writer swapped in a text it parses)
+	ends          []int32     // endTable's
+	toks          []int32     // the string tokens whose ends are noted, in the order noted (appendOriginalTokens)
+	endsReady     bool        // ends is for rec
+	ascii         bool        // check found every string of rec plain: rec is valid UTF-8
+	compact       bool        // check found no blank between rec's tokens, and noted every value's end
+	endStack      []int32     // valueEnd's
+	tabs          []*keyTable // the objects' tables of numbered keys (find.go)
+	ntab          int         // the tables in use for the record
+	wanted        map[string]wkey
+	wantedNames   []string // by number, from 1
+	keyCache      [keyCacheSlots]keyCacheEntry
+	url           urlFields // putURI's
+	scratch       []byte    // a writer's, for a value built before it is put
+	plainFrom     int       // the text of the last plain token plainText met: raw[plainFrom:plainTo]
 	plainTo       int
 	laid          *shape  // the shape of the document the last emit wrote (nil: none)
 	size          int     // its length
@@ -160,10 +164,7 @@ func (f *fastDoc) reset(raw []byte) {
 	clear(f.tmp[:cap(f.tmp)])
 	clear(f.kvs[:cap(f.kvs)])
 	f.kvs = f.kvs[:0]
-	for i := range f.indexes {
-		f.indexes[i].base = nil
-	}
-	f.indexes = f.indexes[:0]
+	f.ntab = 0
 }
 
 // put adds a field whose encoded value the caller appended to the arena
@@ -180,10 +181,22 @@ func (f *fastDoc) putKey(prefix, key string, s int, gone bool) {
 	if gone {
 		kind = keyGone
 	}
-	f.ents = append(f.ents, fent{s: s, e: len(f.arena), rec: true})
-	f.keys = append(f.keys, fkey{prefix, key, kind})
+	f.putKeyEnt(prefix, key, fent{s: s, e: len(f.arena), rec: true}, kind)
+}
+
+// putKeyEnt adds the field prefix+key, of kind, whose value e tells.
+func (f *fastDoc) putKeyEnt(prefix, key string, e fent, kind uintptr) {
+	f.ents = append(f.ents, e)
+	// Set field by field: an fkey built whole is built on the stack,
+	// then copied.
+	if len(f.keys) == cap(f.keys) {
+		f.keys = slices.Grow(f.keys, 1)
+	}
+	f.keys = f.keys[:len(f.keys)+1]
+	k := &f.keys[len(f.keys)-1]
+	k.prefix, k.path, k.kind = prefix, key, kind
 	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
-	if gone {
+	if kind&keyGone != 0 {
 		h ^= 1 << 40
 	}
 	if key != "" {

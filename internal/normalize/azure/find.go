@@ -3,156 +3,188 @@ package azure
 import "unsafe"
 
 // A writer looks up dozens of keys among an object's members (a sign-in
-// record's properties hold thirty and more): one pass over them per key
-// was a twentieth of a record. object indexes the members of a large
-// object once, in a small open-addressing table, and find reads it.
+// record's properties hold thirty and more). The keys it looks up get
+// small numbers (wkey), given the first time find is asked for one; the
+// walk that reads an object (object) notes, in a table by number, where
+// the member of each such key is, as it meets the member: find then reads
+// one entry of that table, without hashing or comparing the key.
 
-// minIndexed is the fewest members an object must have to be indexed;
-// below it, the linear look-up is as cheap as building a table.
-const minIndexed = 12
+// wkey is the number of a key the writer looks up (0: none).
+type wkey uint8
 
-// indexSlots is the size of an index's table: at least twice the members
-// it holds (the load stays at or under one half).
-const indexSlots = 256
+// maxWanted bounds the keys numbered; others are looked up member by
+// member.
+const maxWanted = 255
 
-// maxIndexed is the most members an index holds (slots hold index+1 in
-// a byte).
-const maxIndexed = indexSlots / 2
-
-// memberIndex is the index of one object's members, ms.
-type memberIndex struct {
-	base *tkv // unsafe.SliceData of the members (the object's identity)
-	n    int
-	// slot holds 1 + the position in ms of the last member with a key,
-	// 0 when free; mixed marks a key met under two spellings of the
-	// record (two keys made one by the snake case): find then marks the
-	// record for the general path, as its linear form does.
-	slot  [indexSlots]uint8
-	mixed [indexSlots]bool
-	// keys are the members' keys the table was built for, when no two
-	// of them are one: members with the same keys (the same strings: the
-	// snake case's cached names) are looked up in the same table.
-	keys   []string
-	unique bool
+// keyTable is where the members of one object's numbered keys are: pos[k]
+// holds 1 + the position of the last member with key k (0: none), with
+// mixedPos set when two members of the object have that key under two
+// spellings of the record (two keys the snake case made one: find then
+// marks the record for the general path, as the decoder's map order would
+// decide). n is how many keys were numbered when the object was read: a
+// key numbered later is looked up member by member.
+type keyTable struct {
+	n   int
+	pos [maxWanted + 1]uint16
 }
 
-func keyHash(k string) uint {
-	if len(k) == 0 {
-		return 0
-	}
-	return (uint(len(k))*31 + uint(k[0])*7 + uint(k[len(k)-1])*131 + uint(k[len(k)/2])) & (indexSlots - 1)
+// mixedPos marks a key met under two spellings; positions stay below it.
+const mixedPos = 1 << 15
+
+// maxTables bounds the tables of one record: the objects read after that
+// many are looked up member by member.
+const maxTables = 64
+
+// obj is an object of the record as a writer reads it: its members in
+// the record's order, keys as the writer's xform writes them, and the
+// table of its numbered keys (nil: none, find then compares keys). The
+// zero obj is an object without members.
+type obj struct {
+	ms  []tkv
+	tab *keyTable
 }
 
-// index builds the index of ms (members object returned) when it is
-// large enough; an index of an earlier object at the same place is
-// replaced. stable tells keys that are the writer's own strings (cached
-// names, not the record's bytes, which a later record may overwrite at
-// the same place): an index of the same strings is kept as it is.
-func (f *fastDoc) index(ms []tkv, stable bool) {
-	if len(ms) < minIndexed || len(ms) > maxIndexed {
-		return
-	}
-	base := unsafe.SliceData(ms)
-	var x *memberIndex
-	for i := range f.indexes {
-		if f.indexes[i].base == base {
-			x = &f.indexes[i]
-			break
-		}
-	}
-	if x == nil {
-		if len(f.indexes) < cap(f.indexes) {
-			f.indexes = f.indexes[:len(f.indexes)+1]
-		} else {
-			f.indexes = append(f.indexes, memberIndex{})
-		}
-		x = &f.indexes[len(f.indexes)-1]
-	}
-	if stable && x.unique && sameStrings(x.keys, ms) {
-		x.base, x.n = base, len(ms)
-		return // the table of the same keys
-	}
-	x.base, x.n = base, len(ms)
-	x.slot = [indexSlots]uint8{}
-	x.mixed = [indexSlots]bool{}
-	x.keys, x.unique = x.keys[:0], stable
-	for i := range ms {
-		if stable {
-			x.keys = append(x.keys, ms[i].key)
-		}
-		k := ms[i].key
-		h := keyHash(k)
-		for {
-			j := x.slot[h]
-			if j == 0 {
-				x.slot[h] = uint8(i + 1)
-				break
-			}
-			if prev := &ms[j-1]; prev.key == k {
-				x.unique = false
-				if prev.raw != ms[i].raw {
-					x.mixed[h] = true
-				}
-				x.slot[h] = uint8(i + 1)
-				break
-			}
-			h = (h + 1) & (indexSlots - 1)
-		}
-	}
+// keyCacheSlots is the size of a writer's cache of the key strings find
+// was asked for (by their bytes' address).
+const keyCacheSlots = 256
+
+// keyCacheEntry is a key string find was asked for and its number.
+type keyCacheEntry struct {
+	p  *byte
+	n  int
+	id wkey
 }
 
-// sameStrings reports whether the members' keys are keys, the same
-// strings (pointers and lengths: the bytes are not compared).
-func sameStrings(keys []string, ms []tkv) bool {
-	if len(keys) != len(ms) {
-		return false
+// keyID returns the number of key, numbering it when new (0 when the
+// numbers are all given). The key strings of the writers are literals:
+// their bytes never change, so a string met before is told by its address
+// and length alone.
+func (f *fastDoc) keyID(key string) wkey {
+	p := unsafe.StringData(key)
+	e := &f.keyCache[uintptr(unsafe.Pointer(p))>>3%keyCacheSlots]
+	if e.p == p && e.n == len(key) && p != nil {
+		return e.id
 	}
-	for i := range ms {
-		if len(keys[i]) != len(ms[i].key) || unsafe.StringData(keys[i]) != unsafe.StringData(ms[i].key) {
-			return false
-		}
-	}
-	return true
+	return f.keyIDSlow(key, e)
 }
 
-// indexOf returns the index of ms, nil when it has none.
-func (f *fastDoc) indexOf(ms []tkv) *memberIndex {
-	if len(ms) < minIndexed || len(ms) > maxIndexed {
+func (f *fastDoc) keyIDSlow(key string, e *keyCacheEntry) wkey {
+	id, ok := f.wanted[key]
+	if !ok {
+		if len(f.wantedNames) >= maxWanted {
+			return 0
+		}
+		if f.wanted == nil {
+			f.wanted = map[string]wkey{}
+			f.wantedNames = append(f.wantedNames[:0], "")
+		}
+		id = wkey(len(f.wantedNames))
+		f.wantedNames = append(f.wantedNames, key)
+		f.wanted[key] = id
+	}
+	if id != 0 {
+		// A key in the cache has a number (find's fast path).
+		*e = keyCacheEntry{unsafe.StringData(key), len(key), id}
+	}
+	return id
+}
+
+// wantedID returns the number of a member's key (its name as the writer
+// writes it) if find was asked for it, 0 otherwise.
+func (f *fastDoc) wantedID(name string) wkey {
+	return f.wanted[name]
+}
+
+// table returns a cleared table for an object; nil when the record has
+// had its tables.
+func (f *fastDoc) table() *keyTable {
+	if f.ntab >= maxTables {
 		return nil
 	}
-	base := unsafe.SliceData(ms)
-	for i := range f.indexes {
-		if x := &f.indexes[i]; x.base == base && x.n == len(ms) {
-			return x
+	if f.ntab == len(f.tabs) {
+		f.tabs = append(f.tabs, new(keyTable))
+	}
+	t := f.tabs[f.ntab]
+	f.ntab++
+	clear(t.pos[:t.n+1])
+	t.n = len(f.wantedNames)
+	return t
+}
+
+// minTabled is the fewest members of an object whose keys are kept as
+// they are that get a table: below it, comparing keys member by member
+// costs less than naming them.
+const minTabled = 12
+
+// tableOf returns the table of ms, keys kept as they are (nil when the
+// record has had its tables); the keys become the name cache's copies of
+// them (the same bytes).
+func (f *fastDoc) tableOf(ms []tkv) *keyTable {
+	t := f.table()
+	if t == nil || len(ms) >= mixedPos-1 {
+		return nil
+	}
+	f.nameMembers(ms, keyAsIs, t)
+	return t
+}
+
+// note records member i of ms (the object's members so far) under its
+// key's number k.
+func (t *keyTable) note(ms []tkv, i int, k wkey) {
+	if i >= mixedPos-1 {
+		return // the object loses its table (object)
+	}
+	if p := t.pos[k]; p != 0 {
+		if p&mixedPos != 0 || ms[p-1].raw != ms[i].raw {
+			t.pos[k] = uint16(i+1) | mixedPos
+			return
 		}
 	}
-	return nil
+	t.pos[k] = uint16(i + 1)
 }
 
 // find returns the value of key among an object's members: the last of
 // repeated keys, as the decoder keeps; two keys that became one (snake
-// case) mark the record for the general path.
-func (f *fastDoc) find(ms []tkv, key string) (span, bool) {
-	if x := f.indexOf(ms); x != nil {
-		h := keyHash(key)
-		for {
-			j := x.slot[h]
-			if j == 0 {
-				return span{}, false
-			}
-			if sameKey(ms[j-1].key, key) {
-				if x.mixed[h] {
-					f.bad = true
-				}
-				return ms[j-1].v, true
-			}
-			h = (h + 1) & (indexSlots - 1)
+// case) mark the record for the general path. key is a literal (see
+// keyID). The commonest case, a key numbered before the object was read
+// and met there under one spelling (or not at all), is answered here
+// without a call.
+func (f *fastDoc) find(o obj, key string) (span, bool) {
+	t := o.tab
+	if t == nil {
+		return findLinear(o.ms, key, &f.bad)
+	}
+	p := unsafe.StringData(key)
+	e := &f.keyCache[uintptr(unsafe.Pointer(p))>>3%keyCacheSlots]
+	if e.p == p && e.n == len(key) && e.id != 0 && int(e.id) < t.n { // e.id 0: a slot never filled (key of no bytes' address)
+		q := t.pos[e.id]
+		if q == 0 {
+			return span{}, false
+		}
+		if q&mixedPos == 0 {
+			return o.ms[q-1].v, true
 		}
 	}
-	return findLinear(ms, key, &f.bad)
+	return f.findSlow(o, key)
 }
 
-// findLinear is find without an index.
+// findSlow is find for the other cases, of an object with a table.
+func (f *fastDoc) findSlow(o obj, key string) (span, bool) {
+	if k := f.keyID(key); k != 0 && int(k) < o.tab.n {
+		p := o.tab.pos[k]
+		if p == 0 {
+			return span{}, false
+		}
+		if p&mixedPos != 0 {
+			f.bad = true
+			p &^= mixedPos
+		}
+		return o.ms[p-1].v, true
+	}
+	return findLinear(o.ms, key, &f.bad)
+}
+
+// findLinear is find without a table.
 func findLinear(ms []tkv, key string, bad *bool) (span, bool) {
 	at := -1
 	for i := range ms {

@@ -3,121 +3,191 @@ package azure
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
-// TestFindIndexIsLinear: over member lists of every size around the
-// index's bounds, with keys that repeat (under one spelling of the record
-// or two) and keys that hash alike, find with the index answers what the
-// linear look-up does, the general-path mark included.
-func TestFindIndexIsLinear(t *testing.T) {
+// findProbes are the keys the find tests look up: keys of randomObject's
+// pool in every mode's spelling, and keys no object holds.
+var findProbes = []string{
+	"", "a", "b", "id", "Id", "userId", "user_id", "UserId", "user__id", "userid", "status", "Status", "location",
+	"geoCoordinates", "geo_coordinates", "k0", "k1", "k13", "missing", "a_b", "aB",
+}
+
+// randomObject returns the text of a JSON object of n members whose keys
+// repeat (under one spelling or under two the snake case makes one),
+// with blanks between tokens when spaced, and an escaped key when escaped.
+func randomObject(r *rand.Rand, n int, spaced, escaped bool) string {
+	pool := []string{"", "a", "b", "id", "Id", "userId", "user_id", "UserId", "user__id", "status", "Status", "location",
+		"geoCoordinates", "geo_coordinates", "a_b", "aB"}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if spaced {
+			b.WriteString(" \n")
+		}
+		k := pool[r.IntN(len(pool))]
+		if r.IntN(3) == 0 {
+			k = fmt.Sprintf("k%d", r.IntN(n+1)) // mostly distinct
+		}
+		if escaped && i == n/2 {
+			k = `user\u005fid`
+		}
+		fmt.Fprintf(&b, "%q", k)
+		if spaced {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, `:"v%d"`, i)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// TestFindTableIsLinear: over objects of every size around the tables'
+// bounds, read by object in each key mode (after the check, members read
+// in place, and without it), with keys that repeat under one spelling or
+// two, escaped keys and keys asked for the first time after the object
+// was read, find answers what comparing the keys member by member does,
+// the general-path mark included. One writer reads all the records, so
+// the cache of names and the numbers of keys carry over from record to
+// record, as they do in a run.
+func TestFindTableIsLinear(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 22))
-	// Few lengths and end bytes: many keys share a slot.
-	keys := []string{"", "a", "b", "ab", "ba", "aa", "abc", "acc", "a_b", "axb", "user_id", "user_ix", "status", "statUs", "location", "locatiox"}
-	distinct := make([]string, maxIndexed+3)
-	for i := range distinct {
-		distinct[i] = fmt.Sprintf("d%d", i)
-	}
-	for n := range maxIndexed + 3 {
-		f := &fastDoc{} // one writer: an index of the same keys is kept
-		for round := range 40 {
-			f.reset([]byte(`{}`))
-			ms := make([]tkv, n)
-			for i := range ms {
-				k := keys[r.IntN(len(keys))]
-				switch round % 4 {
-				case 0:
-					k = fmt.Sprintf("k%d", r.IntN(n+1)) // mostly distinct
-				case 2:
-					k = distinct[i%len(distinct)] // the same strings as the round before
-				}
-				raw := k
-				if r.IntN(8) == 0 {
-					raw = k + "'" // another spelling in the record
-				}
-				ms[i] = tkv{key: k, raw: raw, v: span{i, i + 1}}
-			}
-			if round%4 == 1 {
-				// The round after: the same strings, other values, and
-				// sometimes one repeated under another spelling.
-				for i := range ms {
-					ms[i] = tkv{key: distinct[i%len(distinct)], raw: distinct[i%len(distinct)], v: span{i + 7, i + 9}}
-				}
-			}
-			if round%8 == 2 && n > 3 {
-				ms[3] = tkv{key: ms[1].key, raw: ms[1].key + "'", v: span{1, 2}}
-			}
-			f.index(ms, round%4 != 0) // the Sprintf keys are the writer's own too, but new each round
-			if (f.indexOf(ms) != nil) != (n >= minIndexed && n <= maxIndexed) {
-				t.Fatalf("%d members: indexed %v", n, f.indexOf(ms) != nil)
-			}
-			probe := append(append([]string{}, keys...), "k0", "k1", fmt.Sprintf("k%d", n), "missing")
-			for _, k := range probe {
-				f.bad = false
-				got, gotOK := f.find(ms, k)
-				gotBad := f.bad
-				var wantBad bool
-				want, wantOK := findLinear(ms, k, &wantBad)
-				if got != want || gotOK != wantOK || gotBad != wantBad {
-					t.Fatalf("%d members, key %q: index %v %v bad %v, linear %v %v bad %v\n%v", n, k, got, gotOK, gotBad, want, wantOK, wantBad, ms)
-				}
-			}
+	modes := []xform{{}, {snake: true}, {snake: true, dropUnderscore: true}}
+	f := &fastDoc{}
+	for round := range 600 {
+		n := r.IntN(minTabled + 6)
+		if round%50 == 0 {
+			n = 40
 		}
+		rec := randomObject(r, n, round%3 == 1, round%7 == 3)
+		t.Run("", func(t *testing.T) {
+			for _, mode := range modes {
+				f.reset([]byte(rec))
+				if round%2 == 0 && !f.check() {
+					t.Fatalf("check refused %s", rec)
+				}
+				o, ok := f.object(span{0, len(rec)}, mode)
+				if !ok {
+					if !strings.Contains(rec, `\u005f`) {
+						t.Fatalf("object(%s, %+v) declined", rec, mode)
+					}
+					continue
+				}
+				if len(o.ms) != n {
+					t.Fatalf("object(%s, %+v): %d members, want %d", rec, mode, len(o.ms), n)
+				}
+				// Probe in a random order: some keys are numbered only now.
+				probes := append([]string{}, findProbes...)
+				r.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
+				for _, k := range probes {
+					f.bad = false
+					got, gotOK := f.find(o, k)
+					gotBad := f.bad
+					var wantBad bool
+					want, wantOK := findLinear(o.ms, k, &wantBad)
+					if got != want || gotOK != wantOK || gotBad != wantBad {
+						t.Fatalf("object %s, %+v, key %q: find %v %v bad %v, linear %v %v bad %v", rec, mode, k, got, gotOK, gotBad, want, wantOK, wantBad)
+					}
+				}
+			}
+		})
 	}
 }
 
-// TestFindIndexReplaced: an object read where an earlier one was (the
-// writer's member list truncated and filled again) is looked up in its
-// own index, not the earlier one's.
-func TestFindIndexReplaced(t *testing.T) {
+// TestFindTablesRunOut: a record with more objects than tables, and keys
+// numbered past the numbers' bound, still find their members (comparing
+// keys).
+func TestFindTablesRunOut(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"list":[`)
+	for i := range maxTables + 10 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"userId":"u%d","status":"s%d"}`, i, i)
+	}
+	b.WriteString(`]}`)
+	rec := b.String()
 	f := &fastDoc{}
-	f.reset([]byte(`{}`))
-	buf := make([]tkv, 20)
-	for i := range buf {
-		buf[i] = tkv{key: fmt.Sprintf("a%d", i), raw: fmt.Sprintf("a%d", i), v: span{i, i}}
+	// Number more keys than the bound allows.
+	var many []string
+	for i := range maxWanted + 20 {
+		many = append(many, fmt.Sprintf("w%d", i))
 	}
-	f.index(buf, false)
-	for i := range buf {
-		buf[i] = tkv{key: fmt.Sprintf("b%d", i), raw: fmt.Sprintf("b%d", i), v: span{100 + i, 100 + i}}
+	for _, k := range many {
+		f.keyID(k)
 	}
-	f.index(buf, false)
-	if v, ok := f.find(buf, "b3"); !ok || v.s != 103 {
-		t.Errorf("b3: %v %v", v, ok)
-	}
-	if _, ok := f.find(buf, "a3"); ok {
-		t.Error("a3 found in the replaced object")
-	}
-	if len(f.indexes) != 1 {
-		t.Errorf("%d indexes, want 1", len(f.indexes))
+	for range 2 {
+		f.reset([]byte(rec))
+		f.check()
+		top, ok := f.object(span{0, len(rec)}, xform{snake: true})
+		if !ok {
+			t.Fatal("object declined")
+		}
+		list, _ := f.find(top, "list")
+		i := 0
+		f.elements(f.raw, list, func(x span) bool {
+			o, ok := f.object(x, xform{snake: true})
+			if !ok {
+				t.Fatal("object declined")
+			}
+			if (o.tab == nil) != (i >= maxTables-1) {
+				t.Errorf("element %d: table %v", i, o.tab != nil)
+			}
+			v, ok := f.find(o, "user_id")
+			if got, _ := f.str(v, ok); got != fmt.Sprintf("u%d", i) {
+				t.Errorf("element %d: user_id %q", i, got)
+			}
+			if _, ok := f.find(o, many[len(many)-1]); ok {
+				t.Errorf("element %d: found a key it lacks", i)
+			}
+			i++
+			return true
+		})
 	}
 }
 
-// TestFindIndexKeptForDistinctKeys: an index is kept for members of the
-// same key strings only when no key repeats; a repeated key under one
-// spelling, then under two, is marked for the general path the second
-// time.
-func TestFindIndexKeptForDistinctKeys(t *testing.T) {
-	keys := make([]string, 20)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("key%d", i)
+// TestFindKeyCacheSlots: key strings whose bytes lie where the cache puts
+// them in one slot are told apart, in any order, and a key without bytes
+// is not taken for an empty slot.
+func TestFindKeyCacheSlots(t *testing.T) {
+	buf := []byte(strings.Repeat(".", 8*keyCacheSlots*3+16))
+	put := func(at int, k string) string {
+		copy(buf[at:], k)
+		return unsafeString(buf[at : at+len(k)])
 	}
+	// One slot for the three, and not the slot of a key without bytes
+	// (buf's start may be where that one's is).
+	a := put(8, "status")
+	b := put(8+8*keyCacheSlots, "userId")
+	c := put(8+16*keyCacheSlots, "id")
+	rec := `{"status":"s","userId":"u","id":"i","x":1,"y":2,"z":3,"a":4,"b":5,"c":6,"d":7,"e":8,"":"e"}`
 	f := &fastDoc{}
-	for round, raw3 := range []string{"key1", "key1'", "key1", "key1'"} {
-		f.reset([]byte(`{}`))
-		ms := make([]tkv, len(keys))
-		for i, k := range keys {
-			ms[i] = tkv{key: k, raw: k, v: span{round, i}}
+	for round := range 3 {
+		f.reset([]byte(rec))
+		o, ok := f.object(span{0, len(rec)}, xform{})
+		if !ok || o.tab == nil {
+			t.Fatalf("round %d: object %v, table %v", round, ok, o.tab != nil)
 		}
-		ms[3] = tkv{key: keys[1], raw: raw3, v: span{round, 3}}
-		f.index(ms, true)
-		for _, k := range keys {
-			f.bad = false
-			got, gotOK := f.find(ms, k)
-			var wantBad bool
-			want, wantOK := findLinear(ms, k, &wantBad)
-			if got != want || gotOK != wantOK || f.bad != wantBad {
-				t.Fatalf("round %d, key %q: index %v %v bad %v, linear %v %v bad %v", round, k, got, gotOK, f.bad, want, wantOK, wantBad)
+		for _, k := range []string{a, b, c, a, c, b} {
+			v, ok := f.find(o, k)
+			got, _ := f.str(v, ok)
+			if want := k[:1]; got != want {
+				t.Errorf("round %d, key %q: %q, want %q", round, k, got, want)
 			}
+		}
+		// A key of no bytes (its address nil), first asked once keys are
+		// numbered, meets the cache's empty slots.
+		if round == 0 {
+			continue
+		}
+		if v, ok := f.find(o, unsafe.String(nil, 0)); !ok || string(f.raw[v.s:v.e]) != `"e"` {
+			t.Errorf("round %d, the empty key: %v %v", round, v, ok)
 		}
 	}
 }

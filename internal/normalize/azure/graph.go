@@ -328,7 +328,7 @@ func (f *fastDoc) graph(opts Options) bool {
 		return false
 	}
 	tenant, tenantSet := "", false
-	for _, ms := range [][]tkv{top, props} {
+	for _, ms := range [...]obj{top, props} {
 		if v, ok := f.find(ms, "tenant_id"); ok && !f.isNull(v) {
 			if tenant, ok = f.mustache(v); !ok {
 				return false
@@ -375,7 +375,7 @@ func (f *fastDoc) graph(opts Options) bool {
 
 	// The record, in snake case, without what went to ECS.
 	const root = "azure.graphactivitylogs."
-	for _, m := range top {
+	for _, m := range top.ms {
 		switch m.key {
 		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
 			continue
@@ -397,7 +397,7 @@ func (f *fastDoc) graph(opts Options) bool {
 		if f.clash(props, [][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}}) {
 			return false
 		}
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			if skip[key] {
 				continue

@@ -23,6 +23,11 @@ var identityTopRenames = [][2]string{
 	{"operationName", "operation_name"}, {"operationVersion", "operation_version"}, {"resultSignature", "result_signature"},
 }
 
+var (
+	identityRenameSet    = newRenameSet(identityRenames)
+	identityTopRenameSet = newRenameSet(identityTopRenames)
+)
+
 // identityDates are the properties the pipeline parses as dates.
 var identityDates = [][2]string{
 	{"lastUpdatedDateTime", "last_updated_datetime"}, {"riskLastUpdatedDateTime", "risk_last_updated_datetime"},
@@ -229,7 +234,7 @@ func (f *fastDoc) identity(opts Options) bool {
 	// azure.identityprotection: the record, renamed, without what went to
 	// ECS or was dropped.
 	const root = "azure.identityprotection."
-	for _, m := range top {
+	for _, m := range top.ms {
 		key := m.key
 		switch key {
 		case "time", "resourceId", "callerIpAddress", "durationMs", "tenantId", "identity", "Level", "location", "correlationId":
@@ -239,7 +244,7 @@ func (f *fastDoc) identity(opts Options) bool {
 				continue
 			}
 		}
-		key = renamed(identityTopRenames, key)
+		key = identityTopRenameSet.of(key)
 		if !f.putValueKey(root, key, m.v, plain) {
 			return false
 		}
@@ -247,7 +252,7 @@ func (f *fastDoc) identity(opts Options) bool {
 	if hasProps {
 		const prefix = root + "properties."
 		n := 0
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			switch key {
 			case "resourceTenantId", "homeTenantId", "crossTenantAccessType":
@@ -274,7 +279,7 @@ func (f *fastDoc) identity(opts Options) bool {
 				continue
 			}
 			n++
-			if !f.putValueKey(prefix, renamed(identityRenames, key), m.v, plain) {
+			if !f.putValueKey(prefix, identityRenameSet.of(key), m.v, plain) {
 				return false
 			}
 		}

@@ -124,6 +124,8 @@ var platformRenames = [][2]string{
 	{"Status", "status"}, {"resultDescription", "result_description"},
 }
 
+var platformRenameSet = newRenameSet(platformRenames)
+
 // platform is Platform written from the record's bytes (AppendStream).
 func (f *fastDoc) platform(opts Options) bool {
 	var plain xform
@@ -238,7 +240,7 @@ func (f *fastDoc) platform(opts Options) bool {
 	at := len(f.arena)
 	f.arena = appendJSONString(f.arena, cat)
 	f.putKey(root, "event_category", at, false)
-	for _, m := range top {
+	for _, m := range top.ms {
 		switch m.key {
 		case "time", "resourceId", "Region", "EventName", "callerIpAddress", "level", "durationMs", "location", "correlationId":
 			continue
@@ -247,7 +249,7 @@ func (f *fastDoc) platform(opts Options) bool {
 				continue
 			}
 		}
-		if !f.putValueKey(root, renamed(platformRenames, m.key), m.v, plain) {
+		if !f.putValueKey(root, platformRenameSet.of(m.key), m.v, plain) {
 			return false
 		}
 	}
@@ -257,7 +259,7 @@ func (f *fastDoc) platform(opts Options) bool {
 			return false
 		}
 		n := 0
-		for _, m := range props {
+		for _, m := range props.ms {
 			n++
 			key := m.key
 			switch key {

@@ -271,7 +271,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 		return false
 	}
 	outcome := "success"
-	var status []tkv
+	var status obj
 	hasStatus := false
 	if hasProps {
 		// Renamed keys must not meet their new names: map order decides.
@@ -402,23 +402,26 @@ func (f *fastDoc) signIn(opts Options) bool {
 	f.putRelated(relEntity, true)
 
 	// azure.signinlogs: the record in snake case, without what went to ECS.
-	ok = f.putMembers("azure.signinlogs.", top, t, func(k string) bool {
-		switch k {
+	for _, m := range top.ms {
+		switch m.key {
 		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
-			return true
+			continue
 		case "created_date_time":
-			return takeCreated
+			if takeCreated {
+				continue
+			}
 		case "properties":
-			return hasProps
+			if hasProps {
+				continue
+			}
 		}
-		return false
-	})
-	if !ok {
-		return false
+		if !f.putValueKey("azure.signinlogs.", m.key, m.v, t) {
+			return false
+		}
 	}
 	if hasProps {
 		const prefix = "azure.signinlogs.properties."
-		for _, m := range props {
+		for _, m := range props.ms {
 			key := m.key
 			switch key {
 			case "ipaddress", "ip_address", "location", "user_agent":
@@ -429,10 +432,10 @@ func (f *fastDoc) signIn(opts Options) bool {
 				}
 			case "status":
 				if hasStatus {
-					if !f.putMembers(prefix+"status.", status, t, func(k string) bool {
-						return k == "failure_reason" || k == "additional_details"
-					}) {
-						return false
+					for _, m := range status.ms {
+						if m.key != "failure_reason" && m.key != "additional_details" && !f.putValueKey(prefix+"status.", m.key, m.v, t) {
+							return false
+						}
 					}
 					continue
 				}
@@ -444,11 +447,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 					continue
 				}
 			}
-			for _, r := range signInRenames {
-				if key == r[0] {
-					key = r[1]
-				}
-			}
+			key = signInRenameSet.of(key)
 			if !f.putValueKey(prefix, key, m.v, t) {
 				return false
 			}
@@ -465,9 +464,11 @@ var signInRenames = [][2]string{
 	{"risk_level_during_sign_in", "risk_level_during_signin"},
 }
 
+var signInRenameSet = newRenameSet(signInRenames)
+
 // addMustache adds the mustache of ms[key] to r unless it is empty; false
 // for an object or a list.
-func (f *fastDoc) addMustache(r *related, ms []tkv, key string) bool {
+func (f *fastDoc) addMustache(r *related, ms obj, key string) bool {
 	v, ok := f.find(ms, key)
 	if !ok {
 		return true

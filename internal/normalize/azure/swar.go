@@ -35,16 +35,19 @@ func exactByteIs(w uint64, c byte) uint64 {
 	return ^((x&low7 + low7) | x | low7)
 }
 
-// sameKey reports whether a and b hold the same bytes: keys of 8 to 16
+// sameKey reports whether a and b hold the same bytes: keys of 4 to 16
 // bytes, most of a record's, compared as two words each (the first and
-// last eight bytes, overlapping) without a call.
+// last eight or four bytes, overlapping) without a call.
 func sameKey(a, b string) bool {
 	n := len(a)
 	if n != len(b) {
 		return false
 	}
-	if wordAccess && n >= 8 && n <= 16 {
+	if wordAccess && n >= 4 && n <= 16 {
 		pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+		if n < 8 { // two halves of four bytes, overlapping
+			return *(*uint32)(pa) == *(*uint32)(pb) && *(*uint32)(unsafe.Add(pa, n-4)) == *(*uint32)(unsafe.Add(pb, n-4))
+		}
 		return *(*uint64)(pa) == *(*uint64)(pb) && *(*uint64)(unsafe.Add(pa, n-8)) == *(*uint64)(unsafe.Add(pb, n-8))
 	}
 	return a == b

@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -127,7 +128,7 @@ func (f *fastDoc) durationValue(v span) (int64, bool, bool) {
 
 // putValue puts a value of the record as it is (canonT with t).
 func (f *fastDoc) putValue(path string, v span, t xform) bool {
-	if f.plainValue(v) {
+	if f.plainValue(v) || f.literalValue(v) {
 		f.putRec(path, v)
 		return true
 	}
@@ -160,6 +161,16 @@ func (f *fastDoc) appendValue(v span, t xform) (s int, empty, ok bool) {
 // way, without its calls or a copy).
 func (f *fastDoc) plainValue(v span) bool {
 	return v.e-v.s > 2 && f.raw[v.s] == '"' && f.plainNoted(f.raw, v.s)
+}
+
+// literalValue reports a number, true or false of the record, which no
+// rule changes either: put as the record writes it, as plainValue's.
+func (f *fastDoc) literalValue(v span) bool {
+	switch f.raw[v.s] {
+	case '"', '{', '[', 'n':
+		return false
+	}
+	return len(f.raw) == len(f.rec) && unsafe.SliceData(f.raw) == unsafe.SliceData(f.rec)
 }
 
 // putNonEmpty puts a string unless it is empty (what compact would drop).
@@ -294,42 +305,170 @@ type tkv struct {
 	v        span
 }
 
+// Key modes of the name cache: a key as it is, in snake case, in the
+// Graph pipelines' snake case.
+const (
+	keyAsIs uint8 = iota
+	keySnake
+	keySnakeDrop
+)
+
+// keyMode is t's mode of writing keys.
+func (t xform) keyMode() uint8 {
+	switch {
+	case !t.snake:
+		return keyAsIs
+	case t.dropUnderscore:
+		return keySnakeDrop
+	}
+	return keySnake
+}
+
 // snakeName returns the snake-case form of a key, cached.
 func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
+	mode := keySnake
+	if dropUnderscore {
+		mode = keySnakeDrop
+	}
+	return f.keyName(k, mode).out
+}
+
+// keyName returns the cache's entry of key k in mode: its name as written
+// (out) and the number find gave that name (id, when asked for it).
+func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	// Records of one export repeat their keys in one order: the key met
 	// at this point of the last record is tried first.
 	at := f.seqAt
 	f.seqAt++
-	if at < len(f.seq) && sameKey(f.seq[at].raw, k) && f.seq[at].drop == dropUnderscore {
-		return f.seq[at].out
+	if at < len(f.seq) {
+		if n := &f.seq[at]; n.mode == mode && sameKey(n.raw, k) {
+			if n.ver != len(f.wantedNames) {
+				n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
+			}
+			return n
+		}
 	}
-	n := f.snakeMapped(k, dropUnderscore) // the map's own copy of k: no copy per miss
+	n := f.keyMapped(k, mode) // the map's own copy of k: no copy per miss
 	if at < len(f.seq) {
 		f.seq[at] = n
+		return &f.seq[at]
 	} else if at == len(f.seq) && at < maxNames {
 		f.seq = append(f.seq, n)
+		return &f.seq[at]
 	}
-	return n.out
+	f.seqMiss = n
+	return &f.seqMiss
 }
 
-// seqName is a key met in a record and its snake case.
+// compactRec reports whether raw is the record, checked without a blank
+// between tokens: appendMembers reads its objects.
+func (f *fastDoc) compactRec(raw []byte) bool {
+	return f.compact && f.endsReady && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
+}
+
+// appendMembers appends to f.kvs the members of the record's object at s,
+// keys as they are, when the record is compactRec (members' compact walk,
+// without a call back each); false, with what it appended left, for a key
+// with an escape (keys whose tokens the check found plain have none).
+func (f *fastDoc) appendMembers(s int) bool {
+	raw, kvs, ends := f.rec, f.kvs, f.ends
+	ascii := f.ascii // no key to look at
+	i, looked := s+1, -1
+	for {
+		// The inner loop makes no call, which would have it keep its
+		// state in memory: room is made here, and keys to look at are
+		// looked at here.
+		if cap(kvs)-len(kvs) < 8 {
+			kvs = slices.Grow(kvs, 32)
+		}
+		for room := cap(kvs); len(kvs) < room && i < len(raw) && raw[i] == '"'; {
+			ke := int(ends[i] &^ plainEnd)
+			if !ascii && ends[i]&plainEnd == 0 && i != looked {
+				break
+			}
+			// The key's text: the check noted its end (compact), past
+			// its opening quote.
+			key := unsafe.String(&raw[i+1], ke-i-2)
+			ve := int(ends[ke+1] &^ plainEnd)
+			// Set field by field: a tkv built whole is built on the
+			// stack, then copied.
+			kvs = kvs[:len(kvs)+1]
+			m := &kvs[len(kvs)-1]
+			m.key, m.raw, m.v = key, key, span{ke + 1, ve}
+			if i = ve; i < len(raw) && raw[i] == ',' {
+				i++
+			}
+		}
+		if i >= len(raw) || raw[i] != '"' {
+			f.kvs = kvs
+			return true
+		}
+		if ke := int(ends[i] &^ plainEnd); i != looked && ends[i]&plainEnd == 0 && !ascii {
+			// A key the check did not find plain: an escape, or bytes
+			// above ASCII only.
+			if bytes.IndexByte(raw[i+1:ke-1], '\\') >= 0 {
+				f.kvs = kvs
+				return false
+			}
+			looked = i
+		}
+	}
+}
+
+// nameMembers sets the keys of ms (keys of the record) to their names in
+// mode, and notes the numbered ones in tab: keyName, with its commonest
+// case (the last record's key at this point) tested here.
+func (f *fastDoc) nameMembers(ms []tkv, mode uint8, tab *keyTable) {
+	seq, at, ver := f.seq, f.seqAt, len(f.wantedNames)
+	for i := range ms {
+		m := &ms[i]
+		var n *seqName
+		if at < len(seq) && seq[at].mode == mode && seq[at].ver == ver && sameKey(seq[at].raw, m.raw) {
+			n = &seq[at]
+			at++
+		} else {
+			f.seqAt = at
+			n = f.keyName(m.raw, mode)
+			seq, at = f.seq, f.seqAt
+		}
+		m.key = n.out
+		if n.id != 0 && tab != nil {
+			tab.note(ms, i, n.id)
+		}
+	}
+	f.seqAt = at
+}
+
+// seqName is a key met in a record, its name as written, and the number
+// of that name (find's, as of ver numbers given).
 type seqName struct {
 	raw, out string
-	drop     bool
+	mode     uint8
+	id       wkey
+	ver      int
 }
 
-func (f *fastDoc) snakeMapped(k string, dropUnderscore bool) seqName {
-	c := &f.snake
-	if dropUnderscore {
-		c = &f.snakeDrop
-	}
-	if n, ok := (*c)[k]; ok {
+// keyMapped returns the map's entry of key k in mode, made when new.
+func (f *fastDoc) keyMapped(k string, mode uint8) seqName {
+	c := &f.keyNames[mode]
+	n, ok := (*c)[k]
+	if ok && n.ver == len(f.wantedNames) {
 		return n
 	}
-	n := seqName{strings.Clone(k), snakeKey(k, dropUnderscore), dropUnderscore}
-	if *c == nil || len(*c) >= maxNames {
-		*c = map[string]seqName{}
+	if !ok {
+		raw := strings.Clone(k)
+		out := raw
+		if mode != keyAsIs {
+			out = snakeKey(k, mode == keySnakeDrop)
+		}
+		n = seqName{raw: raw, out: out, mode: mode}
+		if *c == nil || len(*c) >= maxNames {
+			*c = map[string]seqName{}
+		}
 	}
+	// The name's number, as of the keys numbered now (kept in the map
+	// with the name until more are).
+	n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
 	(*c)[n.raw] = n
 	return n
 }
@@ -356,19 +495,26 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		}
 	case '{':
 		base := len(f.kvs)
-		f.members(raw, v.s, func(k []byte, x span) bool {
-			key, kok := f.key(k)
-			if !kok {
-				ok = false
-				return false
-			}
-			out := key
+		if f.compactRec(raw) && f.appendMembers(v.s) {
 			if t.snake {
-				out = f.snakeName(key, t.dropUnderscore)
+				f.nameMembers(f.kvs[base:], t.keyMode(), nil)
 			}
-			f.kvs = append(f.kvs, tkv{out, key, x})
-			return true
-		})
+		} else {
+			f.kvs = f.kvs[:base] // a key with an escape: read again, unescaped
+			f.members(raw, v.s, func(k []byte, x span) bool {
+				key, kok := f.key(k)
+				if !kok {
+					ok = false
+					return false
+				}
+				out := key
+				if t.snake {
+					out = f.snakeName(key, t.dropUnderscore)
+				}
+				f.kvs = append(f.kvs, tkv{out, key, x})
+				return true
+			})
+		}
 		ms := f.kvs[base:]
 		slices.SortStableFunc(ms, func(a, b tkv) int { return strings.Compare(a.key, b.key) })
 		start := len(dst)
@@ -456,38 +602,30 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 }
 
 // object returns the members of the object at v in the record's order,
-// keys as t writes them (snake case or not); false when a key has escapes
-// or v is no object. Two members with one key are told by find (and,
-// for members put as fields, by emit). The slice stays valid while the
-// writer runs.
-func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
+// keys as t writes them (snake case or not), with the table of the keys
+// find was asked for; false when a key has escapes or v is no object. Two
+// members with one key are told by find (and, for members put as fields,
+// by emit). The members stay valid while the writer runs.
+func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	raw := f.raw
 	if v.s >= len(raw) || raw[v.s] != '{' {
-		return nil, false
+		return obj{}, false
 	}
 	base := len(f.kvs)
 	ok := true
+	// Snake-case names come from the cache of names, which also tells
+	// the names' numbers: the table is filled as they are named. Keys
+	// kept as they are need no name: only a large object's are numbered.
+	mode := t.keyMode()
+	var tab *keyTable
+	if mode != keyAsIs {
+		tab = f.table()
+	}
 	// The keys of a record whose strings check found all plain hold no
 	// escape: escaped is not asked.
 	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
-	if plain && f.compact && f.endsReady {
-		// Such a record with no blank between tokens (members' compact
-		// walk): its members read here, without a call back each.
-		kvs, tab := f.kvs, f.ends
-		for i := v.s + 1; i < len(raw) && raw[i] == '"'; {
-			ke := int(tab[i] &^ plainEnd)
-			key := unsafeString(raw[i+1 : ke-1])
-			out := key
-			if t.snake {
-				out = f.snakeName(key, t.dropUnderscore)
-			}
-			x := span{ke + 1, int(tab[ke+1] &^ plainEnd)}
-			kvs = append(kvs, tkv{out, key, x})
-			if i = x.e; i < len(raw) && raw[i] == ',' {
-				i++
-			}
-		}
-		f.kvs = kvs
+	if f.compactRec(raw) {
+		ok = f.appendMembers(v.s)
 	} else {
 		f.members(raw, v.s, func(k []byte, x span) bool {
 			if !plain && f.escaped(k) {
@@ -495,35 +633,26 @@ func (f *fastDoc) object(v span, t xform) ([]tkv, bool) {
 				return false
 			}
 			key := unsafeString(k)
-			out := key
-			if t.snake {
-				out = f.snakeName(key, t.dropUnderscore)
-			}
-			f.kvs = append(f.kvs, tkv{out, key, x})
+			f.kvs = append(f.kvs, tkv{key, key, x})
 			return true
 		})
 	}
 	if !ok {
-		return nil, false
+		f.kvs = f.kvs[:base]
+		return obj{}, false
 	}
-	ms := f.kvs[base:len(f.kvs):len(f.kvs)]
-	f.index(ms, t.snake) // snake-case keys are the cache's strings
-	return ms, true
-}
-
-// putMembers puts each member of ms not in skip as a field under prefix
-// (which ends with a dot), copied with t; false when a key holds a dot (it
-// would read as a path) or a value needs the general path.
-func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key string) bool) bool {
-	for _, m := range ms {
-		if skip != nil && skip(m.key) {
-			continue
-		}
-		if !f.putValueKey(prefix, m.key, m.v, t) {
-			return false
-		}
+	o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}
+	// Named after the walk, in a loop of their own: a call in the walk's
+	// loop would have the loop keep its state in memory.
+	if mode != keyAsIs {
+		f.nameMembers(o.ms, mode, tab)
+	} else if len(o.ms) >= minTabled {
+		o.tab = f.tableOf(o.ms)
 	}
-	return true
+	if len(o.ms) >= mixedPos-1 {
+		o.tab = nil // positions too large for the table: find compares keys
+	}
+	return o, true
 }
 
 // putValueKey is putValue for the field prefix+key named by a key of the
@@ -531,18 +660,18 @@ func (f *fastDoc) putMembers(prefix string, ms []tkv, t xform, skip func(key str
 func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 	// The key is told one segment by the shape's plan (oneSegment), once
 	// for the records of a shape.
-	if f.plainValue(v) {
-		f.putKey(prefix, key, v.s, false)
-		e := &f.ents[len(f.ents)-1]
-		e.e, e.inRec = v.e, true
-		f.keys[len(f.keys)-1].kind = keyOneSegment
+	if f.plainValue(v) || f.literalValue(v) {
+		f.putKeyEnt(prefix, key, fent{s: v.s, e: v.e, rec: true, inRec: true}, keyOneSegment)
 		return true
 	}
 	s, empty, ok := f.appendValue(v, t)
 	if ok {
 		// A value dropped is kept in the shape: it may repeat a key.
-		f.putKey(prefix, key, s, empty)
-		f.keys[len(f.keys)-1].kind |= keyOneSegment
+		kind := uintptr(keyOneSegment)
+		if empty {
+			kind |= keyGone
+		}
+		f.putKeyEnt(prefix, key, fent{s: s, e: len(f.arena), rec: true}, kind)
 	}
 	return ok
 }
@@ -577,13 +706,13 @@ func (f *fastDoc) putDuration(v span) bool {
 }
 
 // record reads the record's top-level members, keys as t writes them.
-func (f *fastDoc) record(t xform) ([]tkv, bool) {
+func (f *fastDoc) record(t xform) (obj, bool) {
 	return f.object(span{skipWS(f.raw, 0), len(f.raw)}, t)
 }
 
 // stringOf returns the string value of key among ms; false when absent or
 // not a string.
-func (f *fastDoc) stringOf(ms []tkv, key string) (string, bool) {
+func (f *fastDoc) stringOf(ms obj, key string) (string, bool) {
 	v, ok := f.find(ms, key)
 	if !ok {
 		return "", false
@@ -594,18 +723,73 @@ func (f *fastDoc) stringOf(ms []tkv, key string) (string, bool) {
 // properties reads the members of the record's properties when they are
 // an object (has false otherwise, or ok false for one the writer cannot
 // read).
-func (f *fastDoc) properties(top []tkv, t xform) (props []tkv, has, ok bool) {
+func (f *fastDoc) properties(top obj, t xform) (props obj, has, ok bool) {
 	v, has := f.find(top, "properties")
 	if !has || f.raw[v.s] != '{' {
-		return nil, false, true
+		return obj{}, false, true
 	}
 	props, ok = f.object(v, t)
 	return props, ok, ok
 }
 
+// renameSet is a list of renames, with the lengths of the keys it
+// renames (most keys are told apart by their length) and a small table of
+// them by a hash of their length and end bytes: no key is compared with
+// each key renamed.
+type renameSet struct {
+	pairs [][2]string
+	lens  uint64 // bit n set: a key of n bytes is renamed (n < 63; bit 63: longer)
+	slot  [renameSlots]uint8
+}
+
+// renameSlots is the size of a renameSet's table: more than twice the
+// renames of any set.
+const renameSlots = 64
+
+func renameHash(k string) int {
+	if k == "" {
+		return 0
+	}
+	return (len(k)*7 + int(k[0]) + int(k[len(k)-1])*3) & (renameSlots - 1)
+}
+
+func newRenameSet(pairs [][2]string) renameSet {
+	if len(pairs) > renameSlots/2 {
+		panic("azure: too many renames for a set")
+	}
+	r := renameSet{pairs: pairs}
+	for i, p := range pairs {
+		r.lens |= 1 << min(len(p[0]), 63)
+		h := renameHash(p[0])
+		for r.slot[h] != 0 && r.pairs[r.slot[h]-1][0] != p[0] {
+			h = (h + 1) & (renameSlots - 1)
+		}
+		if r.slot[h] == 0 { // the first of a key renamed twice, as renamed
+			r.slot[h] = uint8(i + 1)
+		}
+	}
+	return r
+}
+
+// of returns key's new name, or key (renamed's answer).
+func (r *renameSet) of(key string) string {
+	if r.lens&(1<<min(len(key), 63)) == 0 {
+		return key
+	}
+	for h := renameHash(key); ; h = (h + 1) & (renameSlots - 1) {
+		j := r.slot[h]
+		if j == 0 {
+			return key
+		}
+		if p := &r.pairs[j-1]; sameKey(p[0], key) {
+			return p[1]
+		}
+	}
+}
+
 // clash reports a key of renames meeting its new name among ms: the
 // decoder's map order would decide which value stays.
-func (f *fastDoc) clash(ms []tkv, renames [][2]string) bool {
+func (f *fastDoc) clash(ms obj, renames [][2]string) bool {
 	for _, r := range renames {
 		_, from := f.find(ms, r[0])
 		_, to := f.find(ms, r[1])
@@ -618,7 +802,7 @@ func (f *fastDoc) clash(ms []tkv, renames [][2]string) bool {
 
 // putAction puts event.action from key (mustache), unless null; compact
 // leaves an empty one out. false for an object or a list.
-func (f *fastDoc) putAction(ms []tkv, key string, compact bool) bool {
+func (f *fastDoc) putAction(ms obj, key string, compact bool) bool {
 	v, ok := f.find(ms, key)
 	if !ok || f.isNull(v) {
 		return true
@@ -642,7 +826,7 @@ type tenant struct {
 // putTenantAndCorrelation puts azure.tenant_id and azure.correlation_id
 // from the record's tenantKey and correlationKey, as they are; false for
 // a value the general path must take.
-func (f *fastDoc) putTenantAndCorrelation(ms []tkv, tenantKey, correlationKey string, t xform) (tenant, bool) {
+func (f *fastDoc) putTenantAndCorrelation(ms obj, tenantKey, correlationKey string, t xform) (tenant, bool) {
 	var tn tenant
 	if v, ok := f.find(ms, tenantKey); ok {
 		if !f.putValue("azure.tenant_id", v, t) {
@@ -686,7 +870,7 @@ func (f *fastDoc) putEventType(category string) {
 }
 
 // findEither finds key a, else key b.
-func (f *fastDoc) findEither(ms []tkv, a, b string) (span, bool) {
+func (f *fastDoc) findEither(ms obj, a, b string) (span, bool) {
 	if v, ok := f.find(ms, a); ok {
 		return v, true
 	}

@@ -43,6 +43,24 @@ var streamCases = []string{
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","resourceId":"/SUBSCRIPTIONS/3F2B8C1D-5E6A-4B7C-8D9E-0A1B2C3D4E5F/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.AADIAM/X/Y","properties":{"a.b":1}}`,
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"k\u0041":"v","\u2028":"\u2029"}}`,
 	`{"category":"Other"}`,
+	// Objects read with tables of numbered keys: numbers and literals
+	// put as the record writes them, keys repeated, spelt two ways,
+	// differing in case, escaped, blanks between tokens, objects large
+	// and small.
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"isInteractive":true,"flag":false,"n":-0,"e":1.5e+10,"big":1E400,"userId":"a","UserId":"b","status":{"errorCode":1e2},"riskState":"x","riskState":"y","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"processingTimeInMilliseconds":0.5}}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"userId":"a","user_id":"b","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"a11":11,"a12":12}}`,
+	`{ "category" : "SignInLogs" , "time" : "2026-03-14T08:00:00Z", "Time": "x", "durationMs" : 7 , "properties" : { "userId" : "u" , "isInteractive" : true , "status" : { "errorCode" : 50053 , "failureReason" : "f" } } }`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","k\u0041y":1,"properties":{"userId":"u"}}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"user\u005fid":"u","userId":"v"}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","durationMs":5,"durationMs":6,"a1":true,"a2":false,"a3":-1.5,"a4":0,"a5":1,"a6":2,"a7":3,"a8":4,"a9":5,"tenantId":"t","correlationId":"c","properties":{"result":"success","id":7,"activityDisplayName":"x","b1":1,"b2":2,"b3":3,"b4":4,"b5":5,"b6":6,"b7":7,"b8":8,"b9":9,"b10":true}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"properties":{"activityDisplayName":"x","activity_display_name":"y"}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"operationName":"A","operation_name":"B"}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","note":"a\"b","properties":{"città":"x","userId":"u","deviceDetail":{"é":1,"deviceId":"d","k\u0042":3},"k\u0041":2}}`,
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","properties":{"userId":"u","other":{"k\u0042":3,"x":{"\u0043":4}}}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","clé":"v","note":"a\"b","a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"a10":10,"properties":{"naïve":1,"activityDisplayName":"x","initiatedBy":{"user":{"id":"u","ü":null}},"targetResources":[{"id":"t","é":1,"modifiedProperties":[{"displayName":"d","newValue":"\"n\""}]}]}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","properties":{"naïve":1,"ke\u0079":2}}`,
+	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","properties":{"targetResources":[{"id":"a","id":"b","type":"t","type":null,"ipAddress":1,"modifiedProperties":[{"newValue":"1","newValue":"2","displayName":"d","oldValue":null}],"modifiedProperties":[{"oldValue":"x"},{"displayName":{"a":1}},null,{"newValue":"3","newValue":"4","oldValue":"5","oldValue":null}]},{"userPrincipalName":"u@x","displayName":"n","ID":"c"}]}}`,
+	`{"category":"MicrosoftGraphActivityLogs","time":"2026-03-14T08:00:00Z","durationMs":-3,"properties":{"isOk":true,"_IsBillable":false,"n":1e5,"userId":"u","user_id":"v"}}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","Level":4,"level":"x","callerIpAddress":7,"properties":{"result":"Failure","userAgent":null,"initiatedBy":{"user":{"id":"u","x":null,"l":[null,{"y":null}]},"app":null},"targetResources":[{"id":"a","modifiedProperties":[1,{"displayName":"d","newValue":null}]},7,{},{},{},{},{},{},{},{},{"type":"t"}]}}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","callerIpAddress":"","properties":{}}`,
 	`{"category":"AuditLogs","time":"2026-03-14T08:00:00Z","operationName":"A","operation_name":"B"}`,
@@ -323,6 +341,33 @@ func TestPlanHoldsLiterals(t *testing.T) {
 		f.reset(nil)
 		if !ok || string(got) != c.want {
 			t.Fatalf("literal %s: %s (%v), want %s", c.lit, got, ok, c.want)
+		}
+	}
+}
+
+// TestRenameSetIsRenamed: a rename set renames what renamed does, for
+// the writers' renames and keys of every length around the lengths'
+// mask's bound.
+func TestRenameSetIsRenamed(t *testing.T) {
+	long := strings.Repeat("k", 70)
+	lists := [][][2]string{signInRenames, auditTopRenames, auditPropRenames, identityRenames, identityTopRenames, platformRenames,
+		{{long, "short"}, {long[:63], "b"}, {"", "empty"}},
+		// One hash for all (same length and end bytes), a key renamed
+		// twice (the first rename is renamed's).
+		{{"aXa", "1"}, {"aYa", "2"}, {"aZa", "3"}, {"aXa", "4"}, {"a_a", "5"}, {"aaa", "6"}, {"aba", "7"}, {"aca", "8"}}}
+	for _, pairs := range lists {
+		set := newRenameSet(pairs)
+		keys := []string{"", "x", long, long[:62], long[:63], long[:64], long + "k"}
+		for _, p := range pairs {
+			keys = append(keys, p[0], p[1], p[0]+"x", strings.ToUpper(p[0]))
+		}
+		for n := range 80 {
+			keys = append(keys, long[:min(n, len(long))])
+		}
+		for _, k := range keys {
+			if got, want := set.of(k), renamed(pairs, k); got != want {
+				t.Errorf("%v: of(%q) = %q, want %q", pairs, k, got, want)
+			}
 		}
 	}
 }

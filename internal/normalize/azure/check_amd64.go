@@ -1,0 +1,27 @@
+package azure
+
+import "golang.org/x/sys/cpu"
+
+// quoteMasks notes, for each of the blocks of 64 bytes from p, a bit a
+// byte (bit k of word b for p[64*b+k]): in quote[b] the quotes, in odd[b]
+// the backslashes and the bytes above 0x7f. low reports a byte below
+// 0x20, backslash a backslash. AVX2 (check_amd64.s).
+//
+//go:noescape
+func quoteMasks(p *byte, blocks int, quote, odd *uint64) (low, backslash bool)
+
+// noteQuotes notes the strings the quotes in quote[:words] make (as
+// quoteMasks notes them, none escaped), each plain: t[i] is the end of
+// the string at i with plainEnd, and toks[:n] the strings' offsets in
+// order. closed is false when the last string is not closed. toks has
+// room for one string per two quotes. BMI1 and PCLMULQDQ.
+//
+//go:noescape
+func noteQuotes(quote *uint64, words int, t *int32, toks *int32) (n int, closed bool)
+
+// hasQuoteMasks tells whether check finds strings' ends in quoteMasks's
+// notes (quoteBits), hasNoteQuotes whether it notes them with noteQuotes.
+var (
+	hasQuoteMasks = cpu.X86.HasAVX2
+	hasNoteQuotes = cpu.X86.HasBMI1 && cpu.X86.HasPCLMULQDQ
+)

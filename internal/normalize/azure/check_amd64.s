@@ -1,0 +1,128 @@
+#include "textflag.h"
+
+// The bytes compared with, eight of each: '"', '\\', 0x60 (added with
+// saturation: a byte below 0x20 stays below 0x80).
+DATA quoteBytes<>+0(SB)/8, $0x2222222222222222
+DATA quoteBytes<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA quoteBytes<>+16(SB)/8, $0x6060606060606060
+GLOBL quoteBytes<>(SB), RODATA|NOPTR, $24
+
+// HALF notes the 32 bytes at off(SI): their quotes in AX, their
+// backslashes and bytes above 0x7f in BX; Y6 gathers the backslashes,
+// Y7 the bytes from 0x20 up.
+#define HALF(off) \
+	VMOVDQU off(SI), Y0 \
+	VPCMPEQB Y8, Y0, Y1 \
+	VPMOVMSKB Y1, AX \
+	VPCMPEQB Y9, Y0, Y2 \
+	VPOR Y2, Y6, Y6 \
+	VPOR Y2, Y0, Y3 \
+	VPMOVMSKB Y3, BX \
+	VPADDUSB Y10, Y0, Y4 \
+	VPAND Y4, Y7, Y7
+
+// func quoteMasks(p *byte, blocks int, quote, odd *uint64) (low, backslash bool)
+TEXT ·quoteMasks(SB), NOSPLIT, $0-34
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ quote+16(FP), DI
+	MOVQ odd+24(FP), DX
+	VPBROADCASTQ quoteBytes<>+0(SB), Y8
+	VPBROADCASTQ quoteBytes<>+8(SB), Y9
+	VPBROADCASTQ quoteBytes<>+16(SB), Y10
+	VPXOR Y6, Y6, Y6
+	VPCMPEQB Y7, Y7, Y7
+	TESTQ CX, CX
+	JEQ done
+loop:
+	HALF(32)
+	SHLQ $32, AX
+	SHLQ $32, BX
+	MOVQ AX, R8
+	MOVQ BX, R9
+	HALF(0)
+	ORQ R8, AX
+	ORQ R9, BX
+	MOVQ AX, (DI)
+	MOVQ BX, (DX)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	ADDQ $8, DX
+	DECQ CX
+	JNZ loop
+done:
+	VPMOVMSKB Y7, AX
+	CMPL AX, $0xffffffff
+	SETNE low+32(FP)
+	VPMOVMSKB Y6, AX
+	TESTL AX, AX
+	SETNE backslash+33(FP)
+	VZEROUPPER
+	RET
+
+// func noteQuotes(quote *uint64, words int, t *int32, toks *int32) (n int, closed bool)
+TEXT ·noteQuotes(SB), NOSPLIT, $0-41
+	MOVQ quote+0(FP), SI
+	MOVQ words+8(FP), CX
+	MOVQ t+16(FP), DI
+	MOVQ toks+24(FP), R8
+	XORQ R9, R9 // strings noted
+	XORQ R10, R10 // all ones when the word starts in a string
+	MOVQ $-1, R11 // that string's opening quote
+	XORQ R12, R12 // the word's first offset
+	MOVQ $-1, AX
+	MOVQ AX, X1
+	TESTQ CX, CX
+	JEQ done
+word:
+	MOVQ (SI), AX // the quotes
+	MOVQ AX, X0
+	PCLMULQDQ $0, X1, X0
+	MOVQ X0, BX
+	XORQ R10, BX // in a string: from an opening quote to before its closing one
+	MOVQ BX, R10
+	SARQ $63, R10
+	MOVQ AX, DX
+	ANDQ BX, DX // opening quotes
+	ANDNQ AX, BX, BX // closing quotes
+	TESTQ R11, R11
+	JMI pairs
+	// The string open at the word's start.
+	TESTQ BX, BX
+	JEQ next
+	TZCNTQ BX, R13
+	BLSRQ BX, BX
+	LEAQ 1(R12)(R13*1), R13
+	ORQ $0x40000000, R13
+	MOVL R13, (DI)(R11*4)
+	MOVL R11, (R8)(R9*4)
+	INCQ R9
+	MOVQ $-1, R11
+pairs:
+	TESTQ DX, DX
+	JEQ next
+	TZCNTQ DX, AX
+	BLSRQ DX, DX
+	ADDQ R12, AX
+	TESTQ BX, BX
+	JEQ pending
+	TZCNTQ BX, R13
+	BLSRQ BX, BX
+	LEAQ 1(R12)(R13*1), R13
+	ORQ $0x40000000, R13
+	MOVL R13, (DI)(AX*4)
+	MOVL AX, (R8)(R9*4)
+	INCQ R9
+	JMP pairs
+pending:
+	MOVQ AX, R11
+next:
+	ADDQ $8, SI
+	ADDQ $64, R12
+	DECQ CX
+	JNZ word
+done:
+	MOVQ R9, n+32(FP)
+	TESTQ R11, R11
+	SETMI closed+40(FP)
+	RET

@@ -44,6 +44,11 @@ func (f *fastDoc) check() bool {
 				return false // a string not closed
 			}
 			ascii = !odd
+			if stack, ok := walkCompact(raw, t, f.endStack); ok {
+				f.endStack = stack[:0]
+				f.ascii, f.compact = ascii, true
+				return true
+			}
 		}
 	}
 	blank := false // a blank met between tokens

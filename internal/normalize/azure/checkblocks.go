@@ -181,3 +181,103 @@ func anyBit(words []uint64, a, b int) bool {
 	}
 	return wb < len(words) && words[wb]&hi != 0
 }
+
+// walkCompact is check's walk for a record whose strings are noted in t
+// (noteStrings) and that has no blank between tokens, the common record:
+// each separator then stands at a known place. It reports whether raw is
+// one such valid object, noting containers, numbers and literals as check
+// does; false also when it meets a blank (check's walk then judges).
+func walkCompact(raw []byte, t []int32, stack []int32) ([]int32, bool) {
+	if len(raw) < 2 || raw[0] != '{' || len(t) != len(raw) {
+		return stack, false
+	}
+	t = t[:len(raw)]
+	stack = append(stack[:0], 0)
+	obj, i := true, 1
+	empty := raw[1] == '}' // i is at the end of an empty container
+	for {
+		if !empty {
+			if obj {
+				// A key, its colon.
+				if raw[i] != '"' {
+					return stack, false
+				}
+				if i = int(t[i] &^ plainEnd); i+1 >= len(raw) || raw[i] != ':' {
+					return stack, false
+				}
+				i++
+			}
+			// A value.
+			if c := raw[i]; c == '"' {
+				n := t[i]
+				if n == 0 {
+					return stack, false
+				}
+				i = int(n &^ plainEnd)
+			} else if c == '{' || c == '[' {
+				// A container: its first member or element, or its end.
+				if len(stack) >= maxCheckDepth || i+1 >= len(raw) {
+					return stack, false
+				}
+				stack = append(stack, int32(i))
+				obj = c == '{'
+				if i++; raw[i] != c+2 { // '}' is '{'+2, ']' '['+2
+					continue
+				}
+			} else {
+				e := scalarEnd(raw, i)
+				if e < 0 {
+					return stack, false
+				}
+				t[i] = int32(e)
+				i = e
+			}
+		}
+		empty = false
+		// After a value: a comma and the next, or closing brackets.
+		for {
+			if i >= len(raw) {
+				return stack, false
+			}
+			c := raw[i]
+			if c == ',' {
+				if i++; i >= len(raw) {
+					return stack, false
+				}
+				break
+			}
+			s := stack[len(stack)-1]
+			if c != raw[s]+2 {
+				return stack, false
+			}
+			stack = stack[:len(stack)-1]
+			t[s] = int32(i + 1)
+			if i++; len(stack) == 0 {
+				return stack, i == len(raw)
+			}
+			obj = raw[stack[len(stack)-1]] == '{'
+		}
+	}
+}
+
+// scalarEnd returns the end of the number or literal at raw[i], -1 when
+// there is none.
+func scalarEnd(raw []byte, i int) int {
+	switch raw[i] {
+	case 't':
+		if hasWord(raw, i, "true") {
+			return i + 4
+		}
+	case 'f':
+		if hasWord(raw, i, "false") {
+			return i + 5
+		}
+	case 'n':
+		if hasWord(raw, i, "null") {
+			return i + 4
+		}
+	default:
+		return numberEnd(raw, i)
+	}
+	return -1
+}

@@ -67,24 +67,31 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+64)
 	f.arena = slices.Grow(f.arena, shortCopy)
 	text := p.text[:cap(p.text)]
-	for _, st := range p.steps {
+	// The loop's state in locals, which stores to f's fields do not make
+	// it read again.
+	ents, rec, arena := f.ents, f.rec, f.arena
+	at := slices.Grow(f.at[:0], len(p.steps))[:len(p.steps)]
+	for k, st := range p.steps {
 		dst = appendShort(dst, text[st.from:st.to:cap(text)])
-		f.at = append(f.at, int32(len(dst)-base))
-		ent := &f.ents[st.field]
-		if ent.original {
-			if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
-				dst = out
-				continue
+		at[k] = int32(len(dst) - base)
+		ent := &ents[st.field]
+		if !ent.original {
+			if ent.inRec {
+				dst = appendShort(dst, rec[ent.s:ent.e])
+			} else {
+				dst = appendShort(dst, arena[ent.s:ent.e])
 			}
-			if out, ok := f.appendOriginalTokens(dst); ok {
-				dst = out
-				continue
-			}
-			dst = appendOriginal(dst, f.raw, f.stripOriginal)
 			continue
 		}
-		dst = appendShort(dst, f.value(ent))
+		if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
+			dst = out
+		} else if out, ok := f.appendOriginalTokens(dst); ok {
+			dst = out
+		} else {
+			dst = appendOriginal(dst, f.raw, f.stripOriginal)
+		}
 	}
+	f.at = at
 	dst = append(dst, p.text[p.last:]...)
 	f.laid, f.size = p, len(dst)-base
 	return dst, true

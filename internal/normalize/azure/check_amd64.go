@@ -11,17 +11,18 @@ import "golang.org/x/sys/cpu"
 func quoteMasks(p *byte, blocks int, quote, odd *uint64) (low, backslash bool)
 
 // noteQuotes notes the strings the quotes in quote[:words] make (as
-// quoteMasks notes them, none escaped), each plain: t[i] is the end of
-// the string at i with plainEnd, and toks[:n] the strings' offsets in
-// order. closed is false when the last string is not closed. toks has
-// room for one string per two quotes. BMI1 and PCLMULQDQ.
+// quoteBits notes them, none escaped): t[i] is the end of the string at
+// i, with plainEnd when odd (quoteBits's) has no bit in it, and toks[:n]
+// the strings' offsets in order. closed is false when the last string is
+// not closed. toks has room for one string per two quotes. BMI1, BMI2 and
+// PCLMULQDQ.
 //
 //go:noescape
-func noteQuotes(quote *uint64, words int, t *int32, toks *int32) (n int, closed bool)
+func noteQuotes(quote, odd *uint64, words int, t *int32, toks *int32) (n int, closed bool)
 
 // hasQuoteMasks tells whether check finds strings' ends in quoteMasks's
 // notes (quoteBits), hasNoteQuotes whether it notes them with noteQuotes.
 var (
 	hasQuoteMasks = cpu.X86.HasAVX2
-	hasNoteQuotes = cpu.X86.HasBMI1 && cpu.X86.HasPCLMULQDQ
+	hasNoteQuotes = cpu.X86.HasBMI1 && cpu.X86.HasBMI2 && cpu.X86.HasPCLMULQDQ
 )

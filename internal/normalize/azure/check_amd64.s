@@ -60,22 +60,24 @@ done:
 	VZEROUPPER
 	RET
 
-// func noteQuotes(quote *uint64, words int, t *int32, toks *int32) (n int, closed bool)
-TEXT ·noteQuotes(SB), NOSPLIT, $0-41
+// func noteQuotes(quote, odd *uint64, words int, t *int32, toks *int32) (n int, closed bool)
+TEXT ·noteQuotes(SB), NOSPLIT, $0-49
 	MOVQ quote+0(FP), SI
-	MOVQ words+8(FP), CX
-	MOVQ t+16(FP), DI
-	MOVQ toks+24(FP), R8
+	MOVQ odd+8(FP), R14
+	SUBQ SI, R14 // odd[k] at (SI)(R14*1)
+	MOVQ t+24(FP), DI
+	MOVQ toks+32(FP), R8
 	XORQ R9, R9 // strings noted
 	XORQ R10, R10 // all ones when the word starts in a string
-	MOVQ $-1, R11 // that string's opening quote
+	MOVQ $-1, R11 // that string's opening quote; bit 62: an odd byte met in it
 	XORQ R12, R12 // the word's first offset
 	MOVQ $-1, AX
 	MOVQ AX, X1
-	TESTQ CX, CX
+	CMPQ words+16(FP), $0
 	JEQ done
 word:
 	MOVQ (SI), AX // the quotes
+	MOVQ (SI)(R14*1), R15 // the odd bytes
 	MOVQ AX, X0
 	PCLMULQDQ $0, X1, X0
 	MOVQ X0, BX
@@ -89,11 +91,17 @@ word:
 	JMI pairs
 	// The string open at the word's start.
 	TESTQ BX, BX
-	JEQ next
+	JEQ through
 	TZCNTQ BX, R13
 	BLSRQ BX, BX
+	BZHIQ R13, R15, CX // odd bytes before its closing quote
 	LEAQ 1(R12)(R13*1), R13
+	BTRQ $62, R11
+	JCS pendingodd
+	TESTQ CX, CX
+	JNE pendingodd
 	ORQ $0x40000000, R13
+pendingodd:
 	MOVL R13, (DI)(R11*4)
 	MOVL R11, (R8)(R9*4)
 	INCQ R9
@@ -103,26 +111,47 @@ pairs:
 	JEQ next
 	TZCNTQ DX, AX
 	BLSRQ DX, DX
-	ADDQ R12, AX
 	TESTQ BX, BX
 	JEQ pending
 	TZCNTQ BX, R13
 	BLSRQ BX, BX
+	TESTQ R15, R15
+	JNE pairtest
+	ADDQ R12, AX
+	LEAQ 0x40000001(R12)(R13*1), R13
+	JMP pairodd
+pairtest:
+	BZHIQ R13, R15, CX // odd bytes between the quotes
+	SHRXQ AX, CX, CX
+	ADDQ R12, AX
 	LEAQ 1(R12)(R13*1), R13
+	TESTQ CX, CX
+	JNE pairodd
 	ORQ $0x40000000, R13
+pairodd:
 	MOVL R13, (DI)(AX*4)
 	MOVL AX, (R8)(R9*4)
 	INCQ R9
 	JMP pairs
 pending:
-	MOVQ AX, R11
+	SHRXQ AX, R15, CX // odd bytes after the opening quote
+	LEAQ (R12)(AX*1), R11
+	TESTQ CX, CX
+	JEQ next
+	BTSQ $62, R11
+	JMP next
+through:
+	// The word lies in the string.
+	TESTQ R15, R15
+	JEQ next
+	BTSQ $62, R11
 next:
 	ADDQ $8, SI
 	ADDQ $64, R12
-	DECQ CX
+	DECQ words+16(FP)
 	JNZ word
 done:
-	MOVQ R9, n+32(FP)
+	MOVQ R9, n+40(FP)
 	TESTQ R11, R11
-	SETMI closed+40(FP)
+	SETMI closed+48(FP)
 	RET

@@ -6,7 +6,7 @@ package azure
 // check scans each string there.
 func quoteMasks(p *byte, blocks int, quote, odd *uint64) (low, backslash bool) { return true, false }
 
-func noteQuotes(quote *uint64, words int, t *int32, toks *int32) (n int, closed bool) {
+func noteQuotes(quote, odd *uint64, words int, t *int32, toks *int32) (n int, closed bool) {
 	return 0, false
 }
 

@@ -106,9 +106,9 @@ func validEscape(raw []byte, j int) bool {
 // plain). false when a string is not closed.
 func (f *fastDoc) noteStrings(raw []byte, t []int32, odd bool) bool {
 	toks := f.toks
-	if q := f.blocks.quote; !odd && hasNoteQuotes && len(q) > 0 {
+	if q, o := f.blocks.quote, f.blocks.odd; hasNoteQuotes && len(q) > 0 {
 		toks = slices.Grow(toks, len(raw)/2+1)
-		n, closed := noteQuotes(&q[0], len(q), &t[0], unsafe.SliceData(toks[len(toks):cap(toks)]))
+		n, closed := noteQuotes(&q[0], &o[0], len(q), &t[0], unsafe.SliceData(toks[len(toks):cap(toks)]))
 		f.toks = toks[:len(toks)+n]
 		return closed
 	}

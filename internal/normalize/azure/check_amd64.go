@@ -20,6 +20,16 @@ func quoteMasks(p *byte, blocks int, quote, odd *uint64) (low, backslash bool)
 //go:noescape
 func noteQuotes(quote, odd *uint64, words int, t *int32, toks *int32) (n int, closed bool)
 
+// stringMembers reads, for walkCompact, the members of an object from
+// the key at raw[i] on while each is a key, a colon and a string value
+// (their ends noted in t) followed by a comma. It returns where it
+// stopped: at a member it did not read (its key), or (after) just after
+// a member's value, at a byte that is no comma or at the record's last
+// byte. i < n.
+//
+//go:noescape
+func stringMembers(raw *byte, n int, t *int32, i int) (end int, after bool)
+
 // hasQuoteMasks tells whether check finds strings' ends in quoteMasks's
 // notes (quoteBits), hasNoteQuotes whether it notes them with noteQuotes.
 var (

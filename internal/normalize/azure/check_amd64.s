@@ -155,3 +155,44 @@ done:
 	TESTQ R11, R11
 	SETMI closed+48(FP)
 	RET
+
+// func stringMembers(raw *byte, n int, t *int32, i int) (end int, after bool)
+TEXT ·stringMembers(SB), NOSPLIT, $0-41
+	MOVQ raw+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ t+16(FP), DI
+	MOVQ i+24(FP), DX
+member:
+	CMPB (SI)(DX*1), $0x22
+	JNE key
+	MOVL (DI)(DX*4), AX
+	ANDL $0xbfffffff, AX // the key's end
+	LEAQ 1(AX), BX
+	CMPQ BX, CX
+	JGE key
+	CMPB (SI)(AX*1), $0x3a // ':'
+	JNE key
+	CMPB (SI)(BX*1), $0x22 // a string value
+	JNE key
+	MOVL (DI)(BX*4), BX
+	TESTL BX, BX
+	JEQ key
+	ANDL $0xbfffffff, BX // the value's end
+	CMPQ BX, CX
+	JGE key
+	CMPB (SI)(BX*1), $0x2c // ','
+	JNE after
+	LEAQ 1(BX), DX
+	CMPQ DX, CX
+	JLT member
+	MOVQ BX, end+32(FP)
+	MOVB $1, after+40(FP)
+	RET
+key:
+	MOVQ DX, end+32(FP)
+	MOVB $0, after+40(FP)
+	RET
+after:
+	MOVQ BX, end+32(FP)
+	MOVB $1, after+40(FP)
+	RET

@@ -10,4 +10,6 @@ func noteQuotes(quote, odd *uint64, words int, t *int32, toks *int32) (n int, cl
 	return 0, false
 }
 
+func stringMembers(raw *byte, n int, t *int32, i int) (end int, after bool) { return i, false }
+
 const hasQuoteMasks, hasNoteQuotes = false, false

@@ -26,6 +26,9 @@ var checkCases = []string{
 	`{"a\"b":1}`, `{"a\qb":1}`, `{"":""}`, `{"":"","":""}`, `{"a" : "b" , "c" : [ 1 , 2 ] }`,
 	"{\"a\":1}\x00", "\x00{}", "{\"a\":1}\v", `{"a":[1,2],"b":"` + strings.Repeat("x", 40) + `\"` + strings.Repeat("y", 9) + `"}`,
 	`{"operationName":"A","time":"2026-03-14T08:00:00Z","properties":{"k":"v"}}`,
+	// Members with string values whose separators are wrong.
+	`{"a","b"}`, `{"a" "b"}`, `{"a";"b"}`, `{"a":"b" "c":"d"}`, `{"a":"b";"c":"d"}`, `{"a":"b":"c"}`, `{"a":"b","c"}`,
+	`{"a":"b","c":"d",}`, `{"a":"b","c":"d"]`, `{"a":"b","c":"d"}"`, `{"a":"b","c":"d"},`, `{"a":["b","c":"d"]}`,
 }
 
 // scannerValid is internal/event's verdict.

@@ -196,6 +196,10 @@ func walkCompact(raw []byte, t []int32, stack []int32) ([]int32, bool) {
 	obj, i := true, 1
 	empty := raw[1] == '}' // i is at the end of an empty container
 	for {
+		if !empty && obj && hasQuoteMasks {
+			// Members with string values, at once.
+			i, empty = stringMembers(unsafe.SliceData(raw), len(raw), &t[0], i)
+		}
 		if !empty {
 			if obj {
 				// A key, its colon.

@@ -72,15 +72,23 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	ents, rec, arena := f.ents, f.rec, f.arena
 	at := slices.Grow(f.at[:0], len(p.steps))[:len(p.steps)]
 	for k, st := range p.steps {
-		dst = appendShort(dst, text[st.from:st.to:cap(text)])
+		// The piece before the value, then the value, each copied as
+		// shortCopy bytes where it is as short and dst has room for both
+		// (text holds shortCopy bytes past every piece's start).
+		if n := len(dst); wordAccess && cap(dst)-n >= 2*shortCopy && st.to-st.from <= shortCopy {
+			copyShort(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), n), unsafe.Add(unsafe.Pointer(unsafe.SliceData(text)), st.from))
+			dst = dst[:n+int(st.to-st.from)]
+		} else {
+			dst = append(dst, text[st.from:st.to]...)
+		}
 		at[k] = int32(len(dst) - base)
 		ent := &ents[st.field]
 		if !ent.original {
+			src := arena
 			if ent.inRec {
-				dst = appendShort(dst, rec[ent.s:ent.e])
-			} else {
-				dst = appendShort(dst, arena[ent.s:ent.e])
+				src = rec
 			}
+			dst = appendShort(dst, src[ent.s:ent.e])
 			continue
 		}
 		if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
@@ -143,6 +151,12 @@ func appendShort(dst, src []byte) []byte {
 		return dst[:len(dst)+n]
 	}
 	return append(dst, src...)
+}
+
+// copyShort copies shortCopy bytes from src to dst.
+func copyShort(dst, src unsafe.Pointer) {
+	*(*[2]uint64)(dst) = *(*[2]uint64)(src)
+	*(*[2]uint64)(unsafe.Add(dst, 16)) = *(*[2]uint64)(unsafe.Add(src, 16))
 }
 
 // value is a field's encoded value: in the arena, or the record's text.

@@ -1,5 +1,24 @@
 #include "textflag.h"
 
+// BYTES puts in every byte of Y8 '"', Y9 '\\', Y10 0x20 (OR-ed in, '['
+// and ']' become '{' and '}'), Y11 '{' and Y12 '}'.
+#define BYTES \
+	MOVL $0x22, AX \
+	MOVQ AX, X8 \
+	VPBROADCASTB X8, Y8 \
+	MOVL $0x5c, AX \
+	MOVQ AX, X9 \
+	VPBROADCASTB X9, Y9 \
+	MOVL $0x20, AX \
+	MOVQ AX, X10 \
+	VPBROADCASTB X10, Y10 \
+	MOVL $0x7b, AX \
+	MOVQ AX, X11 \
+	VPBROADCASTB X11, Y11 \
+	MOVL $0x7d, AX \
+	MOVQ AX, X12 \
+	VPBROADCASTB X12, Y12
+
 // func masks64(p *byte) (quote, backslash, open, shut uint64)
 TEXT ·masks64(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), SI
@@ -59,21 +78,7 @@ loop:
 // func masks64AVX2(p *byte) (quote, backslash, open, shut uint64)
 TEXT ·masks64AVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), SI
-	MOVL $0x22, AX
-	MOVQ AX, X8
-	VPBROADCASTB X8, Y8
-	MOVL $0x5c, AX
-	MOVQ AX, X9
-	VPBROADCASTB X9, Y9
-	MOVL $0x20, AX
-	MOVQ AX, X10
-	VPBROADCASTB X10, Y10
-	MOVL $0x7b, AX
-	MOVQ AX, X11
-	VPBROADCASTB X11, Y11
-	MOVL $0x7d, AX
-	MOVQ AX, X12
-	VPBROADCASTB X12, Y12
+	BYTES
 	VMOVDQU (SI), Y0
 	VMOVDQU 32(SI), Y1
 	VPCMPEQB Y8, Y0, Y2
@@ -116,21 +121,7 @@ TEXT ·nestedEnd(SB), NOSPLIT, $0-50
 	MOVQ i+16(FP), DX
 	MOVQ depth+24(FP), R8
 	XORQ R9, R9 // all ones when the step starts in a string
-	MOVL $0x22, AX
-	MOVQ AX, X8
-	VPBROADCASTB X8, Y8
-	MOVL $0x5c, AX
-	MOVQ AX, X9
-	VPBROADCASTB X9, Y9
-	MOVL $0x20, AX
-	MOVQ AX, X10
-	VPBROADCASTB X10, Y10
-	MOVL $0x7b, AX
-	MOVQ AX, X11
-	VPBROADCASTB X11, Y11
-	MOVL $0x7d, AX
-	MOVQ AX, X12
-	VPBROADCASTB X12, Y12
+	BYTES
 	MOVQ $-1, AX
 	VMOVQ AX, X13
 loop:

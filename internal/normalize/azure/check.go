@@ -207,24 +207,13 @@ func checkString(raw []byte, i int) (end int32, plain, ok bool) {
 		case c < 0x20:
 			return 0, false, false
 		case c == '\\':
-			if j+1 >= len(raw) {
+			if !validEscape(raw, j) {
 				return 0, false, false
 			}
-			switch raw[j+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				j++
-			case 'u':
-				if j+6 > len(raw) {
-					return 0, false, false
-				}
-				for _, h := range raw[j+2 : j+6] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return 0, false, false
-					}
-				}
+			if raw[j+1] == 'u' {
 				j += 5
-			default:
-				return 0, false, false
+			} else {
+				j++
 			}
 		}
 	}

@@ -96,16 +96,11 @@ word:
 	BLSRQ BX, BX
 	BZHIQ R13, R15, CX // odd bytes before its closing quote
 	LEAQ 1(R12)(R13*1), R13
-	BTRQ $62, R11
-	JCS pendingodd
-	TESTQ CX, CX
-	JNE pendingodd
-	ORQ $0x40000000, R13
-pendingodd:
-	MOVL R13, (DI)(R11*4)
-	MOVL R11, (R8)(R9*4)
-	INCQ R9
+	MOVQ R11, AX
 	MOVQ $-1, R11
+	BTRQ $62, AX
+	JCC plain
+	JMP note // an odd byte in an earlier word
 pairs:
 	TESTQ DX, DX
 	JEQ next
@@ -119,16 +114,18 @@ pairs:
 	JNE pairtest
 	ADDQ R12, AX
 	LEAQ 0x40000001(R12)(R13*1), R13
-	JMP pairodd
+	JMP note
 pairtest:
 	BZHIQ R13, R15, CX // odd bytes between the quotes
 	SHRXQ AX, CX, CX
 	ADDQ R12, AX
 	LEAQ 1(R12)(R13*1), R13
+plain:
+	// The string from AX to R13 (its end) is plain when CX is 0.
 	TESTQ CX, CX
-	JNE pairodd
+	JNE note
 	ORQ $0x40000000, R13
-pairodd:
+note:
 	MOVL R13, (DI)(AX*4)
 	MOVL AX, (R8)(R9*4)
 	INCQ R9

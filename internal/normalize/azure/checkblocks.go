@@ -79,7 +79,7 @@ func unescapeQuotes(raw []byte, q, odd []uint64) bool {
 }
 
 // validEscape reports whether the backslash at raw[j] starts a valid
-// escape (checkString's rule).
+// escape of RFC 8259 (internal/event.s scanner.s rule).
 func validEscape(raw []byte, j int) bool {
 	if j+1 >= len(raw) {
 		return false
@@ -112,56 +112,25 @@ func (f *fastDoc) noteStrings(raw []byte, t []int32, odd bool) bool {
 		f.toks = toks[:len(toks)+n]
 		return closed
 	}
-	var in uint64 // all ones when a word starts in a string
-	open := -1    // that string's opening quote
-	for b, q := range f.blocks.quote {
-		r := prefixXor(q) ^ in // from an opening quote to before its closing one
-		in = uint64(int64(r) >> 63)
-		opens, closes := q&r, q&^r
-		base := b << 6
-		i := open
-		if i < 0 {
-			if opens == 0 {
+	open := -1 // the opening quote of the string being read
+	for b, w := range f.blocks.quote {
+		for ; w != 0; w &= w - 1 {
+			j := b<<6 | bits.TrailingZeros64(w)
+			if open < 0 {
+				open = j
 				continue
 			}
-			i = base + bits.TrailingZeros64(opens)
-			opens &= opens - 1
-		}
-		for {
-			if closes == 0 {
-				open = i // closed in a word after
-				break
-			}
-			j := base + bits.TrailingZeros64(closes)
-			closes &= closes - 1
 			e := int32(j+1) | plainEnd
-			if odd && anyBit(f.blocks.odd, i, j) {
+			if odd && anyBit(f.blocks.odd, open, j) {
 				e = int32(j + 1)
 			}
-			t[i] = e
-			toks = append(toks, int32(i))
-			if opens == 0 {
-				open = -1
-				break
-			}
-			i = base + bits.TrailingZeros64(opens)
-			opens &= opens - 1
+			t[open] = e
+			toks = append(toks, int32(open))
+			open = -1
 		}
 	}
 	f.toks = toks
 	return open < 0
-}
-
-// prefixXor sets bit k of its result when an odd number of x's bits up
-// to k are set.
-func prefixXor(x uint64) uint64 {
-	x ^= x << 1
-	x ^= x << 2
-	x ^= x << 4
-	x ^= x << 8
-	x ^= x << 16
-	x ^= x << 32
-	return x
 }
 
 // anyBit reports whether words have a bit set in [a, b).

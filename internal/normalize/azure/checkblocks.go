@@ -79,7 +79,7 @@ func unescapeQuotes(raw []byte, q, odd []uint64) bool {
 }
 
 // validEscape reports whether the backslash at raw[j] starts a valid
-// escape of RFC 8259 (internal/event.s scanner.s rule).
+// escape of RFC 8259 (internal/event's scanner's rule).
 func validEscape(raw []byte, j int) bool {
 	if j+1 >= len(raw) {
 		return false

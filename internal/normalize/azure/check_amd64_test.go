@@ -50,3 +50,15 @@ func TestCheckBlocks(t *testing.T) {
 		checkOne(t, []byte(c))
 	}
 }
+
+// TestOriginalASCIINarrow: appendOriginalASCII with sixteen-byte steps
+// only, as on machines without AVX2 (the tests elsewhere take the wide
+// steps here).
+func TestOriginalASCIINarrow(t *testing.T) {
+	was := hasQuoteASCIIWide
+	hasQuoteASCIIWide = false
+	defer func() { hasQuoteASCIIWide = was }()
+	for _, text := range originalASCIITexts() {
+		checkOriginalASCII(t, text, true)
+	}
+}

@@ -48,10 +48,10 @@ TEXT ·quoteASCII(SB), NOSPLIT, $0-56
 	XORQ R10, R10 // 1 when the last step ended with a quote
 	CMPB wide+25(FP), $0
 	JEQ loop
-	// Y11 '"', Y12 '\\', Y13 0x1f in every byte
-	VPBROADCASTB stopBytes<>+0(SB), Y11
-	VPBROADCASTB stopBytes<>+16(SB), Y12
-	VPBROADCASTB stopBytes<>+32(SB), Y13
+	// Y11, Y12 and Y13: X8's, X9's and X10's bytes, thirty-two of each
+	VPBROADCASTB X8, Y11
+	VPBROADCASTB X9, Y12
+	VPBROADCASTB X10, Y13
 wide:
 	// Thirty-two bytes a step (AVX2) while they are plain, as below.
 	LEAQ 32(R8), AX

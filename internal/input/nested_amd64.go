@@ -2,6 +2,7 @@ package input
 
 import (
 	"math/bits"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
@@ -21,6 +22,17 @@ func masks64AVX2(p *byte) (quote, backslash, open, shut uint64)
 
 var hasAVX2 = cpu.X86.HasAVX2
 
+// nestedEnd is skipNested's loop in assembly (AVX2, BMI1 and PCLMULQDQ),
+// from i on at the given depth, over p[:n], 64 bytes a step: found with
+// the end when a step holds it, else where it stopped (a step with a
+// backslash, or fewer than 64 bytes left), the depth there and whether
+// that is in a string, for skipNestedFrom.
+//
+//go:noescape
+func nestedEnd(p *byte, n, i, depth int) (end, depthOut int, inString, found bool)
+
+var hasNestedEnd = hasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasPCLMULQDQ
+
 // skipNested returns the end of the object or array whose first byte
 // after the opening bracket is at i, 64 bytes a step: the running parity
 // of the quotes (a prefix XOR of their bits) tells the brackets inside
@@ -28,6 +40,13 @@ var hasAVX2 = cpu.X86.HasAVX2
 // one. A step whose bytes hold a backslash (an escape) hands the rest to
 // skipNestedFrom, which follows escapes.
 func skipNested(b []byte, i int) (int, bool) {
+	if hasNestedEnd {
+		end, depth, in, found := nestedEnd(unsafe.SliceData(b), len(b), i, 1)
+		if found {
+			return end, true
+		}
+		return skipNestedFrom(b, end, depth, in)
+	}
 	depth := 1
 	var in uint64 // all ones when the step starts inside a string
 	for ; i+64 <= len(b); i += 64 {

@@ -1,5 +1,24 @@
 #include "textflag.h"
 
+// BYTES puts in every byte of Y8 '"', Y9 '\\', Y10 0x20 (OR-ed in, '['
+// and ']' become '{' and '}'), Y11 '{' and Y12 '}'.
+#define BYTES \
+	MOVL $0x22, AX \
+	MOVQ AX, X8 \
+	VPBROADCASTB X8, Y8 \
+	MOVL $0x5c, AX \
+	MOVQ AX, X9 \
+	VPBROADCASTB X9, Y9 \
+	MOVL $0x20, AX \
+	MOVQ AX, X10 \
+	VPBROADCASTB X10, Y10 \
+	MOVL $0x7b, AX \
+	MOVQ AX, X11 \
+	VPBROADCASTB X11, Y11 \
+	MOVL $0x7d, AX \
+	MOVQ AX, X12 \
+	VPBROADCASTB X12, Y12
+
 // func masks64(p *byte) (quote, backslash, open, shut uint64)
 TEXT ·masks64(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), SI
@@ -59,21 +78,7 @@ loop:
 // func masks64AVX2(p *byte) (quote, backslash, open, shut uint64)
 TEXT ·masks64AVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), SI
-	MOVL $0x22, AX
-	MOVQ AX, X8
-	VPBROADCASTB X8, Y8
-	MOVL $0x5c, AX
-	MOVQ AX, X9
-	VPBROADCASTB X9, Y9
-	MOVL $0x20, AX
-	MOVQ AX, X10
-	VPBROADCASTB X10, Y10
-	MOVL $0x7b, AX
-	MOVQ AX, X11
-	VPBROADCASTB X11, Y11
-	MOVL $0x7d, AX
-	MOVQ AX, X12
-	VPBROADCASTB X12, Y12
+	BYTES
 	VMOVDQU (SI), Y0
 	VMOVDQU 32(SI), Y1
 	VPCMPEQB Y8, Y0, Y2
@@ -106,5 +111,95 @@ TEXT ·masks64AVX2(SB), NOSPLIT, $0-40
 	SHLQ $32, BX
 	ORQ BX, AX
 	MOVQ AX, shut+32(FP)
+	VZEROUPPER
+	RET
+
+// func nestedEnd(p *byte, n, i, depth int) (end, depthOut int, inString, found bool)
+TEXT ·nestedEnd(SB), NOSPLIT, $0-50
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ i+16(FP), DX
+	MOVQ depth+24(FP), R8
+	XORQ R9, R9 // all ones when the step starts in a string
+	BYTES
+	MOVQ $-1, AX
+	VMOVQ AX, X13
+loop:
+	LEAQ 64(DX), AX
+	CMPQ AX, CX
+	JGT out
+	VMOVDQU (SI)(DX*1), Y0
+	VMOVDQU 32(SI)(DX*1), Y1
+	// A backslash: the caller's byte loop follows the escapes.
+	VPCMPEQB Y9, Y0, Y2
+	VPCMPEQB Y9, Y1, Y3
+	VPOR Y2, Y3, Y2
+	VPTEST Y2, Y2
+	JNZ out
+	// The quotes, in AX.
+	VPCMPEQB Y8, Y0, Y2
+	VPMOVMSKB Y2, AX
+	VPCMPEQB Y8, Y1, Y3
+	VPMOVMSKB Y3, BX
+	SHLQ $32, BX
+	ORQ BX, AX
+	// The brackets in R10, the opening ones in R12 ('[' and ']' OR-ed
+	// with 0x20 are '{' and '}').
+	VPOR Y10, Y0, Y0
+	VPOR Y10, Y1, Y1
+	VPCMPEQB Y11, Y0, Y2
+	VPCMPEQB Y12, Y0, Y3
+	VPOR Y2, Y3, Y4
+	VPMOVMSKB Y4, R10
+	VPMOVMSKB Y2, R12
+	VPCMPEQB Y11, Y1, Y5
+	VPCMPEQB Y12, Y1, Y6
+	VPOR Y5, Y6, Y7
+	VPMOVMSKB Y7, R11
+	VPMOVMSKB Y5, R13
+	SHLQ $32, R11
+	ORQ R11, R10
+	SHLQ $32, R13
+	ORQ R13, R12
+	// In a string: an odd number of quotes up to the byte (a carry-less
+	// product with all ones), counting the string the step started in.
+	VMOVQ AX, X0
+	VPCLMULQDQ $0, X13, X0, X0
+	VMOVQ X0, AX
+	XORQ R9, AX
+	MOVQ AX, R9
+	SARQ $63, R9
+	ANDNQ R10, AX, R10 // the brackets outside strings
+	TESTQ R10, R10
+	JEQ next
+bits:
+	TZCNTQ R10, BX
+	BTQ BX, R12
+	JCC shut
+	INCQ R8
+	JMP more
+shut:
+	DECQ R8
+	JEQ found
+more:
+	BLSRQ R10, R10
+	JNZ bits
+next:
+	ADDQ $64, DX
+	JMP loop
+found:
+	LEAQ 1(DX)(BX*1), AX
+	MOVQ AX, end+32(FP)
+	MOVQ $0, depthOut+40(FP)
+	MOVB $0, inString+48(FP)
+	MOVB $1, found+49(FP)
+	VZEROUPPER
+	RET
+out:
+	MOVQ DX, end+32(FP)
+	MOVQ R8, depthOut+40(FP)
+	TESTQ R9, R9
+	SETNE inString+48(FP)
+	MOVB $0, found+49(FP)
 	VZEROUPPER
 	RET

@@ -43,3 +43,39 @@ func TestMasks64(t *testing.T) {
 		t.Log("no AVX2 here: only the SSE2 kernel was checked")
 	}
 }
+
+// TestSkipNestedPaths: skipValue over long values (strings holding
+// brackets, quotes escaped or not, backslashes, nesting across the
+// 64-byte steps), with nestedEnd and with the Go loop, agrees with the
+// byte loop at every prefix.
+func TestSkipNestedPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pieces := []string{`{`, `}`, `[`, `]`, `"a{b"`, `"]"`, `"\""`, `"\\"`, `"x\\\"y"`, `,`, `:`, `1`, ` `, `"` + strings.Repeat("s", 70) + `"`, `"é"`, `"[[[{{{"`}
+	was := hasNestedEnd
+	defer func() { hasNestedEnd = was }()
+	for range 300 {
+		var sb strings.Builder
+		sb.WriteString("[")
+		for range 10 + r.IntN(60) {
+			sb.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		if r.IntN(2) == 0 {
+			sb.WriteString(strings.Repeat("]", 1+r.IntN(3)))
+		}
+		b := []byte(sb.String())
+		for n := len(b) / 2; n <= len(b); n++ {
+			for _, i := range []int{0, 1} {
+				if i >= n {
+					continue
+				}
+				want, wok := skipValueByBytes(b[:n], i)
+				for _, asm := range []bool{false, was} {
+					hasNestedEnd = asm
+					if got, gok := skipValue(b[:n], i); gok != wok || (gok && got != want) {
+						t.Fatalf("nestedEnd %v: skipValue(%q, %d) = %d, %v; the byte loop gives %d, %v", asm, b[:n], i, got, gok, want, wok)
+					}
+				}
+			}
+		}
+	}
+}

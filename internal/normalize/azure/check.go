@@ -34,12 +34,28 @@ func (f *fastDoc) check() bool {
 	if t == nil {
 		return false
 	}
+	// Strings noted from a table of the quotes, where one can be made
+	// (the walk then checks that each stands where a value or key may);
+	// else each string is scanned when the walk meets it.
+	noted, ascii := false, true
+	if hasQuoteMasks {
+		if odd, ok := f.quoteBits(raw); ok {
+			if noted = f.noteStrings(raw, t, odd); !noted {
+				return false // a string not closed
+			}
+			ascii = !odd
+			if stack, ok := walkCompact(raw, t, f.endStack); ok {
+				f.endStack = stack[:0]
+				f.ascii, f.compact = ascii, true
+				return true
+			}
+		}
+	}
 	blank := false // a blank met between tokens
 	i := checkWS(raw, 0, &blank)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
 	}
-	ascii := true
 	stack := append(f.endStack[:0], int32(i)) // the open containers' offsets
 	defer func() { f.endStack = stack[:0] }()
 	i = checkWS(raw, i+1, &blank)
@@ -57,24 +73,22 @@ loop:
 				c := raw[i]
 				if c == '"' { // the commonest value, and every key
 					var e int32
-					if simdStrings {
-						// plainStringEnd without its call.
-						if e = int32(plainStringEnd16(unsafe.SliceData(raw), len(raw), i)); e < -1 {
-							e = int32(plainStringEndFrom(raw, int(-2-e)))
-						}
-					} else {
-						e = int32(plainStringEnd(raw, i))
-					}
-					e |= plainEnd
-					if e < 0 {
-						var plain, ok bool
-						if e, plain, ok = checkString(raw, i); !ok {
+					if noted {
+						// Noted: the walk goes past it.
+						if e = t[i]; e == 0 {
 							return false
 						}
-						ascii = ascii && plain
+					} else {
+						if e = int32(plainStringEnd(raw, i)) | plainEnd; e < 0 {
+							var plain, ok bool
+							if e, plain, ok = checkString(raw, i); !ok {
+								return false
+							}
+							ascii = ascii && plain
+						}
+						t[i] = e
+						f.toks = append(f.toks, int32(i))
 					}
-					t[i] = e
-					f.toks = append(f.toks, int32(i))
 					i = int(e &^ plainEnd)
 				} else {
 					if key {
@@ -193,24 +207,13 @@ func checkString(raw []byte, i int) (end int32, plain, ok bool) {
 		case c < 0x20:
 			return 0, false, false
 		case c == '\\':
-			if j+1 >= len(raw) {
+			if !validEscape(raw, j) {
 				return 0, false, false
 			}
-			switch raw[j+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				j++
-			case 'u':
-				if j+6 > len(raw) {
-					return 0, false, false
-				}
-				for _, h := range raw[j+2 : j+6] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return 0, false, false
-					}
-				}
+			if raw[j+1] == 'u' {
 				j += 5
-			default:
-				return 0, false, false
+			} else {
+				j++
 			}
 		}
 	}

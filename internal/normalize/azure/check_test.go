@@ -26,14 +26,33 @@ var checkCases = []string{
 	`{"a\"b":1}`, `{"a\qb":1}`, `{"":""}`, `{"":"","":""}`, `{"a" : "b" , "c" : [ 1 , 2 ] }`,
 	"{\"a\":1}\x00", "\x00{}", "{\"a\":1}\v", `{"a":[1,2],"b":"` + strings.Repeat("x", 40) + `\"` + strings.Repeat("y", 9) + `"}`,
 	`{"operationName":"A","time":"2026-03-14T08:00:00Z","properties":{"k":"v"}}`,
+	// Members with string values whose separators are wrong.
+	`{"a","b"}`, `{"a" "b"}`, `{"a";"b"}`, `{"a":"b" "c":"d"}`, `{"a":"b";"c":"d"}`, `{"a":"b":"c"}`, `{"a":"b","c"}`,
+	`{"a":"b","c":"d",}`, `{"a":"b","c":"d"]`, `{"a":"b","c":"d"}"`, `{"a":"b","c":"d"},`, `{"a":["b","c":"d"]}`,
 }
 
 // scannerValid is internal/event's verdict.
 func scannerValid(b []byte) bool { return event.New(b, nil).Err() == nil }
 
+// checkPaths set up each of check's paths in turn, returning what
+// restores the default (check_amd64_test.go adds the paths that machine
+// has besides its default).
+var checkPaths = []func() (restore func()){func() func() { return func() {} }}
+
 // checkOne checks b with Check against the scanner and, when valid,
-// compares what Check noted with what the writers' own walk notes.
+// compares what Check noted with what the writers' own walk notes: on
+// each of check's paths.
 func checkOne(t *testing.T, b []byte) {
+	t.Helper()
+	for _, path := range checkPaths {
+		restore := path()
+		checkOnePath(t, b)
+		restore()
+	}
+}
+
+// checkOnePath is checkOne on the path set up.
+func checkOnePath(t *testing.T, b []byte) {
 	t.Helper()
 	d := NewDoc(b)
 	defer d.Release()

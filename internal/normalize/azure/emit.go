@@ -67,24 +67,39 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+64)
 	f.arena = slices.Grow(f.arena, shortCopy)
 	text := p.text[:cap(p.text)]
-	for _, st := range p.steps {
-		dst = appendShort(dst, text[st.from:st.to:cap(text)])
-		f.at = append(f.at, int32(len(dst)-base))
-		ent := &f.ents[st.field]
-		if ent.original {
-			if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
-				dst = out
-				continue
+	// The loop's state in locals, which stores to f's fields do not make
+	// it read again.
+	ents, rec, arena := f.ents, f.rec, f.arena
+	at := slices.Grow(f.at[:0], len(p.steps))[:len(p.steps)]
+	for k, st := range p.steps {
+		// The piece before the value, then the value, each copied as
+		// shortCopy bytes where it is as short and dst has room for both
+		// (text holds shortCopy bytes past every piece's start).
+		if n := len(dst); wordAccess && cap(dst)-n >= 2*shortCopy && st.to-st.from <= shortCopy {
+			copyShort(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), n), unsafe.Add(unsafe.Pointer(unsafe.SliceData(text)), st.from))
+			dst = dst[:n+int(st.to-st.from)]
+		} else {
+			dst = append(dst, text[st.from:st.to]...)
+		}
+		at[k] = int32(len(dst) - base)
+		ent := &ents[st.field]
+		if !ent.original {
+			src := arena
+			if ent.inRec {
+				src = rec
 			}
-			if out, ok := f.appendOriginalTokens(dst); ok {
-				dst = out
-				continue
-			}
-			dst = appendOriginal(dst, f.raw, f.stripOriginal)
+			dst = appendShort(dst, src[ent.s:ent.e])
 			continue
 		}
-		dst = appendShort(dst, f.value(ent))
+		if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
+			dst = out
+		} else if out, ok := f.appendOriginalTokens(dst); ok {
+			dst = out
+		} else {
+			dst = appendOriginal(dst, f.raw, f.stripOriginal)
+		}
 	}
+	f.at = at
 	dst = append(dst, p.text[p.last:]...)
 	f.laid, f.size = p, len(dst)-base
 	return dst, true
@@ -136,6 +151,12 @@ func appendShort(dst, src []byte) []byte {
 		return dst[:len(dst)+n]
 	}
 	return append(dst, src...)
+}
+
+// copyShort copies shortCopy bytes from src to dst.
+func copyShort(dst, src unsafe.Pointer) {
+	*(*[2]uint64)(dst) = *(*[2]uint64)(src)
+	*(*[2]uint64)(unsafe.Add(dst, 16)) = *(*[2]uint64)(unsafe.Add(src, 16))
 }
 
 // value is a field's encoded value: in the arena, or the record's text.

@@ -134,6 +134,8 @@ type fastDoc struct {
 	size          int     // its length
 	at            []int32 // where its values start
 	laidAt        []int32 // laidOut's: where every field's value starts, literals included
+
+	blocks blockNotes // check's (checkblocks.go)
 }
 
 type kv struct {

@@ -47,7 +47,7 @@ func appendOriginalASCII(dst, raw []byte, strip bool) ([]byte, bool) {
 	base := len(dst)
 	out := dst[base:cap(dst)]
 	out[0] = '"'
-	j, i := quoteASCII(&out[1], &raw[0], len(raw), strip, &quoteTabs)
+	j, i := quoteASCII(&out[1], &raw[0], len(raw), strip, hasQuoteASCIIWide, &quoteTabs)
 	if strip && i > 0 && i < len(raw) && raw[i-1] == '"' && raw[i] == '"' {
 		return dst, false // two quotes in a row across the steps and the rest
 	}

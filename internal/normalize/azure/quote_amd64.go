@@ -8,13 +8,17 @@ import "golang.org/x/sys/cpu"
 // read. It stops before the first step that holds a byte below 0x20 or
 // above 0x7f, a backslash, or (strip) two quotes in a row (the last byte
 // of the step before counted), and before the last n%16 bytes: the
-// caller quotes the rest. A step of i bytes read writes at most 32 bytes
-// from 2*i: dst has room for 2*n bytes.
+// caller quotes the rest. wide: thirty-two bytes a step first (AVX2),
+// while they are plain. A step of i bytes read writes at most 2*i bytes
+// from twice the bytes read before it: dst has room for 2*n bytes.
 //
 //go:noescape
-func quoteASCII(dst, src *byte, n int, strip bool, t *quoteTables) (written, read int)
+func quoteASCII(dst, src *byte, n int, strip, wide bool, t *quoteTables) (written, read int)
 
-var hasQuoteASCII = cpu.X86.HasSSSE3
+var (
+	hasQuoteASCII     = cpu.X86.HasSSSE3
+	hasQuoteASCIIWide = hasQuoteASCII && cpu.X86.HasAVX2
+)
 
 // plainStringEnd16 is plainStringEnd sixteen bytes a step (SSE2): the
 // offset after the string token at raw[i] when its text is plain, -1

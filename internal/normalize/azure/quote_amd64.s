@@ -23,7 +23,16 @@ GLOBL stopBytes<>(SB), RODATA|NOPTR, $48
 	MOVOU X4, (DI)(R9*1) \
 	ADDQ 8192(R12)(AX*8), R9
 
-// func quoteASCII(dst, src *byte, n int, strip bool, t *quoteTables) (written, read int)
+// VSPREAD is SPREAD in VEX encoding, for the wide steps.
+#define VSPREAD \
+	MOVQ DX, AX \
+	SHLQ $4, DX \
+	VPSHUFB (R12)(DX*1), X4, X4 \
+	VPOR 4096(R12)(DX*1), X4, X4 \
+	VMOVDQU X4, (DI)(R9*1) \
+	ADDQ 8192(R12)(AX*8), R9
+
+// func quoteASCII(dst, src *byte, n int, strip, wide bool, t *quoteTables) (written, read int)
 TEXT ·quoteASCII(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -37,6 +46,71 @@ TEXT ·quoteASCII(SB), NOSPLIT, $0-56
 	XORQ R8, R8 // read
 	XORQ R9, R9 // written
 	XORQ R10, R10 // 1 when the last step ended with a quote
+	CMPB wide+25(FP), $0
+	JEQ loop
+	// Y11, Y12 and Y13: X8's, X9's and X10's bytes, thirty-two of each
+	VPBROADCASTB X8, Y11
+	VPBROADCASTB X9, Y12
+	VPBROADCASTB X10, Y13
+wide:
+	// Thirty-two bytes a step (AVX2) while they are plain, as below.
+	LEAQ 32(R8), AX
+	CMPQ AX, CX
+	JGT narrow
+	VMOVDQU (SI)(R8*1), Y0
+	VPCMPGTB Y13, Y0, Y1
+	VPCMPEQB Y12, Y0, Y2
+	VPANDN Y1, Y2, Y2
+	VPMOVMSKB Y2, AX
+	CMPL AX, $0xffffffff
+	JNE narrow
+	VPCMPEQB Y11, Y0, Y3
+	VPMOVMSKB Y3, BX // the quotes
+	TESTQ R11, R11
+	JZ widenostrip
+	MOVQ BX, DX
+	SHLQ $1, DX
+	ORQ R10, DX
+	TESTQ BX, DX
+	JNZ widedone // two quotes in a row
+	MOVQ BX, R10
+	SHRQ $31, R10
+widenostrip:
+	TESTQ BX, BX
+	JNZ widequotes
+	VMOVDQU Y0, (DI)(R9*1)
+	ADDQ $32, R9
+	ADDQ $32, R8
+	JMP wide
+widequotes:
+	// Eight bytes at a time: the low lane's, then the high lane's.
+	VEXTRACTI128 $1, Y0, X7
+	MOVQ BX, DX
+	ANDQ $0xff, DX
+	VMOVDQU X0, X4
+	VSPREAD
+	MOVQ BX, DX
+	SHRQ $8, DX
+	ANDQ $0xff, DX
+	VPSRLDQ $8, X0, X4
+	VSPREAD
+	MOVQ BX, DX
+	SHRQ $16, DX
+	ANDQ $0xff, DX
+	VMOVDQU X7, X4
+	VSPREAD
+	MOVQ BX, DX
+	SHRQ $24, DX
+	VPSRLDQ $8, X7, X4
+	VSPREAD
+	ADDQ $32, R8
+	JMP wide
+widedone:
+	VZEROUPPER
+	JMP done
+narrow:
+	// Sixteen bytes a step for the rest.
+	VZEROUPPER
 loop:
 	LEAQ 16(R8), AX
 	CMPQ AX, CX

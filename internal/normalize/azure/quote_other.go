@@ -4,9 +4,11 @@ package azure
 
 // quoteASCII is quote_amd64.go's, which other machines do without: it
 // writes nothing.
-func quoteASCII(dst, src *byte, n int, strip bool, t *quoteTables) (written, read int) { return 0, 0 }
+func quoteASCII(dst, src *byte, n int, strip, wide bool, t *quoteTables) (written, read int) {
+	return 0, 0
+}
 
-const hasQuoteASCII = false
+const hasQuoteASCII, hasQuoteASCIIWide = false, false
 
 // plainStringEnd16 is quote_amd64.go's: here it reads nothing, and the
 // caller goes on from i+1.

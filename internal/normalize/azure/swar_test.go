@@ -298,7 +298,9 @@ func originalASCIITexts() []string {
 			`{"`+pad+`":"","":"","k":"v"}`,
 			`{"k":"`+pad+`","":"","x":"yyyyyyyyyyyyyyyyyyyyyyy"}`,
 			`{"k":"`+pad+`""}`, `{"k":"`+pad+`\\"}`, "{\"k\":\""+pad+"\n\"}",
-			pad+`"`+pad, `"`+pad+`"`+pad+`"`)
+			pad+`"`+pad, `"`+pad+`"`+pad+`"`,
+			// Two quotes in a row across the wide steps and the narrow ones.
+			`{"k":"`+pad+`","":"","z":"`+strings.Repeat("z", 40)+`"}`)
 	}
 	return texts
 }

@@ -26,11 +26,18 @@ func TestLoadingGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	runtime.GC() // a collection done: the runtime's goal follows it, no percentage needed
 	batchGC()
+	limit := debug.SetMemoryLimit(-1)
 	loaded := loadingGC()
 	if p := gcPercent(); p != -1 {
 		t.Fatalf("while loading: GOGC %d, want -1 (off)", p)
 	}
+	if l := debug.SetMemoryLimit(-1); l != min(limit, loadingLimit) {
+		t.Fatalf("while loading: memory limit %d, want %d (a bound while collections are off)", l, min(limit, loadingLimit))
+	}
 	loaded()
+	if l := debug.SetMemoryLimit(-1); l != limit {
+		t.Fatalf("after loading: memory limit %d, want %d again", l, limit)
+	}
 	if p := gcPercent(); p != 400 {
 		t.Fatalf("after loading, with a collection before: GOGC %d, want 400", p)
 	}

@@ -153,6 +153,9 @@ func runHunt(env *Env, args []string) int {
 		return exitUsage
 	}
 	rules, problems := ruleset.Runnable(set)
+	// Collections resume before exceptions' value lists and indicator
+	// files, whose size has no bound, are read.
+	loaded()
 	if len(exceptionFiles) > 0 || len(valueLists) > 0 {
 		ex, err := ruleset.LoadExceptions(exceptionFiles, valueLists)
 		if err == nil {
@@ -231,7 +234,6 @@ func runHunt(env *Env, args []string) int {
 	}
 	// VIGIL_RULE_INDEX=off: the benchmark's measure of the rule index.
 	eng := engine.New(engine.Options{Rules: rules, Plan: plan, NoRuleIndex: os.Getenv("VIGIL_RULE_INDEX") == "off"})
-	loaded()
 	explainLine := func(where, verdict string) {
 		fmt.Fprintf(env.Stderr, "explain %s: %s\n", where, strings.ReplaceAll(strings.TrimRight(verdict, "\n"), "\n", "\n    "))
 	}

@@ -391,7 +391,7 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 		f.putValue("destination.geo.region_name", loc, t)
 		locationTaken = true
 	}
-	if !f.putAction(top, "operation_name", true) {
+	if !f.putAction(top, wOperationName, true) {
 		return false
 	}
 	tenant := ""

@@ -201,7 +201,7 @@ func (f *fastDoc) audit(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if cat, ok := f.stringOf(top, "category"); !ok || cat != "AuditLogs" {
+	if cat, ok := f.stringOf(top, wCategory); !ok || cat != "AuditLogs" {
 		return false // the pipeline drops it: an error, from the general path
 	}
 	// A renamed key meeting its new name: map order decides (level is
@@ -233,10 +233,10 @@ func (f *fastDoc) audit(opts Options) bool {
 	if v, ok := f.find(top, "level"); ok {
 		f.putValue("log.level", v, plain)
 	}
-	if !f.putAction(top, "operationName", false) {
+	if !f.putAction(top, wOperationNameCamel, false) {
 		return false
 	}
-	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
+	tn, ok := f.putTenantAndCorrelation(top, wTenantIDCamel, wCorrelationIDCamel, plain)
 	if !ok {
 		return false
 	}

@@ -20,7 +20,7 @@ var findProbes = []string{
 // with blanks between tokens when spaced, and an escaped key when escaped.
 func randomObject(r *rand.Rand, n int, spaced, escaped bool) string {
 	pool := []string{"", "a", "b", "id", "Id", "userId", "user_id", "UserId", "user__id", "status", "Status", "location",
-		"geoCoordinates", "geo_coordinates", "a_b", "aB"}
+		"geoCoordinates", "geo_coordinates", "a_b", "aB", "tenantId", "tenant_id", "category", "key", "value"}
 	var b strings.Builder
 	b.WriteByte('{')
 	for i := range n {
@@ -94,6 +94,18 @@ func TestFindTableIsLinear(t *testing.T) {
 						t.Fatalf("object %s, %+v, key %q: find %v %v bad %v, linear %v %v bad %v", rec, mode, k, got, gotOK, gotBad, want, wantOK, wantBad)
 					}
 				}
+				// The fixed keys, by number: the pool holds some of them,
+				// in one spelling or two.
+				for k := numFixed - 1; k > 0; k-- {
+					f.bad = false
+					got, gotOK := f.findK(o, k)
+					gotBad := f.bad
+					var wantBad bool
+					want, wantOK := findLinear(o.ms, fixedKeys[k], &wantBad)
+					if got != want || gotOK != wantOK || gotBad != wantBad {
+						t.Fatalf("object %s, %+v, fixed key %q: findK %v %v bad %v, linear %v %v bad %v", rec, mode, fixedKeys[k], got, gotOK, gotBad, want, wantOK, wantBad)
+					}
+				}
 			}
 		})
 	}
@@ -143,6 +155,13 @@ func TestFindTablesRunOut(t *testing.T) {
 			if got, _ := f.str(v, ok); got != fmt.Sprintf("u%d", i) {
 				t.Errorf("element %d: user_id %q", i, got)
 			}
+			v, ok = f.findK(o, wStatus)
+			if got, _ := f.str(v, ok); got != fmt.Sprintf("s%d", i) {
+				t.Errorf("element %d: status by number %q", i, got)
+			}
+			if _, ok := f.findK(o, wID); ok {
+				t.Errorf("element %d: found a fixed key it lacks", i)
+			}
 			if _, ok := f.find(o, many[len(many)-1]); ok {
 				t.Errorf("element %d: found a key it lacks", i)
 			}
@@ -189,5 +208,32 @@ func TestFindKeyCacheSlots(t *testing.T) {
 		if v, ok := f.find(o, unsafe.String(nil, 0)); !ok || string(f.raw[v.s:v.e]) != `"e"` {
 			t.Errorf("round %d, the empty key: %v %v", round, v, ok)
 		}
+	}
+}
+
+// TestFixedKeys: every fixed number has a name of its own, and a writer
+// gives the names those numbers whether its first key is numbered by a
+// look-up (keyID) or by an object's table.
+func TestFixedKeys(t *testing.T) {
+	seen := map[string]bool{}
+	for k := wkey(1); k < numFixed; k++ {
+		n := fixedKeys[k]
+		if n == "" || seen[n] {
+			t.Errorf("fixed key %d: name %q empty or repeated", k, n)
+		}
+		seen[n] = true
+	}
+	byLookup, byTable := &fastDoc{}, &fastDoc{}
+	byLookup.keyID("first")
+	byTable.table()
+	for _, f := range []*fastDoc{byLookup, byTable} {
+		for k := wkey(1); k < numFixed; k++ {
+			if got := f.keyID(fixedKeys[k]); got != k {
+				t.Errorf("%q numbered %d, want %d", fixedKeys[k], got, k)
+			}
+		}
+	}
+	if got := byLookup.keyID("first"); got != numFixed {
+		t.Errorf("the first key asked numbered %d, want %d", got, numFixed)
 	}
 }

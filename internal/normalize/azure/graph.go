@@ -324,7 +324,7 @@ func (f *fastDoc) graph(opts Options) bool {
 		f.putValue("destination.geo.region_name", v, t)
 		skip["location"] = true
 	}
-	if !f.putAction(top, "operation_name", true) {
+	if !f.putAction(top, wOperationName, true) {
 		return false
 	}
 	tenant, tenantSet := "", false

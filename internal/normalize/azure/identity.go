@@ -133,7 +133,7 @@ func (f *fastDoc) identity(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if cat, ok := f.stringOf(top, "category"); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
+	if cat, ok := f.stringOf(top, wCategory); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
 		return false // the pipeline drops it: an error, from the general path
 	}
 	if f.clash(top, identityTopRenames) {
@@ -176,11 +176,11 @@ func (f *fastDoc) identity(opts Options) bool {
 		return false
 	}
 	// Read after the rename: either spelling (both: declined above).
-	if _, ok := f.find(top, "operationName"); ok && !f.putAction(top, "operationName", false) ||
-		!ok && !f.putAction(top, "operation_name", false) {
+	if _, ok := f.findK(top, wOperationNameCamel); ok && !f.putAction(top, wOperationNameCamel, false) ||
+		!ok && !f.putAction(top, wOperationName, false) {
 		return false
 	}
-	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
+	tn, ok := f.putTenantAndCorrelation(top, wTenantIDCamel, wCorrelationIDCamel, plain)
 	if !ok {
 		return false
 	}

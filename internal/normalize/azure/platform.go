@@ -226,7 +226,7 @@ func (f *fastDoc) platform(opts Options) bool {
 	if outcome != "" {
 		f.putString("event.outcome", strings.ToLower(outcome))
 	}
-	if s, ok := f.stringOf(top, "category"); ok {
+	if s, ok := f.stringOf(top, wCategory); ok {
 		f.putEventType(s)
 	}
 	tenant, hasTenant := "", false // the platform pipeline sets no azure.tenant_id of its own

@@ -712,8 +712,8 @@ func (f *fastDoc) record(t xform) (obj, bool) {
 
 // stringOf returns the string value of key among ms; false when absent or
 // not a string.
-func (f *fastDoc) stringOf(ms obj, key string) (string, bool) {
-	v, ok := f.find(ms, key)
+func (f *fastDoc) stringOf(ms obj, key wkey) (string, bool) {
+	v, ok := f.findK(ms, key)
 	if !ok {
 		return "", false
 	}
@@ -724,7 +724,7 @@ func (f *fastDoc) stringOf(ms obj, key string) (string, bool) {
 // an object (has false otherwise, or ok false for one the writer cannot
 // read).
 func (f *fastDoc) properties(top obj, t xform) (props obj, has, ok bool) {
-	v, has := f.find(top, "properties")
+	v, has := f.findK(top, wProperties)
 	if !has || f.raw[v.s] != '{' {
 		return obj{}, false, true
 	}
@@ -800,10 +800,22 @@ func (f *fastDoc) clash(ms obj, renames [][2]string) bool {
 	return false
 }
 
+// clashK is clash for renames of fixed keys.
+func (f *fastDoc) clashK(ms obj, renames [][2]wkey) bool {
+	for _, r := range renames {
+		_, from := f.findK(ms, r[0])
+		_, to := f.findK(ms, r[1])
+		if from && to {
+			return true
+		}
+	}
+	return false
+}
+
 // putAction puts event.action from key (mustache), unless null; compact
 // leaves an empty one out. false for an object or a list.
-func (f *fastDoc) putAction(ms obj, key string, compact bool) bool {
-	v, ok := f.find(ms, key)
+func (f *fastDoc) putAction(ms obj, key wkey, compact bool) bool {
+	v, ok := f.findK(ms, key)
 	if !ok || f.isNull(v) {
 		return true
 	}
@@ -826,16 +838,16 @@ type tenant struct {
 // putTenantAndCorrelation puts azure.tenant_id and azure.correlation_id
 // from the record's tenantKey and correlationKey, as they are; false for
 // a value the general path must take.
-func (f *fastDoc) putTenantAndCorrelation(ms obj, tenantKey, correlationKey string, t xform) (tenant, bool) {
+func (f *fastDoc) putTenantAndCorrelation(ms obj, tenantKey, correlationKey wkey, t xform) (tenant, bool) {
 	var tn tenant
-	if v, ok := f.find(ms, tenantKey); ok {
+	if v, ok := f.findK(ms, tenantKey); ok {
 		if !f.putValue("azure.tenant_id", v, t) {
 			return tn, false
 		}
 		tn.set = true
 		tn.value, tn.isString = f.str(v, f.raw[v.s] == '"')
 	}
-	if v, ok := f.find(ms, correlationKey); ok && !f.putValue("azure.correlation_id", v, t) {
+	if v, ok := f.findK(ms, correlationKey); ok && !f.putValue("azure.correlation_id", v, t) {
 		return tn, false
 	}
 	return tn, true

@@ -771,11 +771,17 @@ func newRenameSet(pairs [][2]string) renameSet {
 	return r
 }
 
-// of returns key's new name, or key (renamed's answer).
+// of returns key's new name, or key (renamed's answer). Most keys are
+// told by their length, here, without a call.
 func (r *renameSet) of(key string) string {
 	if r.lens&(1<<min(len(key), 63)) == 0 {
 		return key
 	}
+	return r.ofTable(key)
+}
+
+// ofTable is of for a key of a renamed key's length.
+func (r *renameSet) ofTable(key string) string {
 	for h := renameHash(key); ; h = (h + 1) & (renameSlots - 1) {
 		j := r.slot[h]
 		if j == 0 {

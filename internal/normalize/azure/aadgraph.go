@@ -437,11 +437,11 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 			if x, err := strconv.ParseFloat(n, 64); err == nil {
 				switch {
 				case x >= 200 && x < 300:
-					f.putString("event.outcome", "success")
+					f.putJSON("event.outcome", `"success"`)
 				case x >= 400:
-					f.putString("event.outcome", "failure")
+					f.putJSON("event.outcome", `"failure"`)
 				case x >= 300:
-					f.putString("event.outcome", "unknown")
+					f.putJSON("event.outcome", `"unknown"`)
 				}
 			}
 		}
@@ -464,25 +464,25 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 			relUser.add(s)
 		}
 	}
-	f.putList("event.category", []string{"iam", "web"})
+	f.putJSON("event.category", `["iam","web"]`)
 	m := ""
 	switch {
 	case !hasMethod || f.isNull(method):
-		f.putList("event.type", []string{"access", "info"})
+		f.putJSON("event.type", `["access","info"]`)
 	case f.raw[method.s] == '"':
 		m, _ = f.str(method, true)
 		switch m {
 		case "GET", "HEAD":
-			f.putList("event.type", []string{"access", "info"})
+			f.putJSON("event.type", `["access","info"]`)
 		case "POST", "PATCH", "PUT":
-			f.putList("event.type", []string{"access", "change"})
+			f.putJSON("event.type", `["access","change"]`)
 		case "DELETE":
-			f.putList("event.type", []string{"access", "deletion"})
+			f.putJSON("event.type", `["access","deletion"]`)
 		default:
-			f.putList("event.type", []string{"access"})
+			f.putJSON("event.type", `["access"]`)
 		}
 	default:
-		f.putList("event.type", []string{"access"})
+		f.putJSON("event.type", `["access"]`)
 	}
 	if v, ok := f.find(props, "app_id"); ok && !f.isEmpty(v) {
 		s, ok := f.mustache(v)

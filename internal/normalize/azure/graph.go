@@ -242,7 +242,7 @@ func (f *fastDoc) graph(opts Options) bool {
 		return false
 	}
 	f.begin(GraphActivityLogs, opts, true)
-	f.putList("event.type", []string{"access"})
+	f.putJSON("event.type", `["access"]`)
 	props, hasProps, ok := f.properties(top, t)
 	if !ok {
 		return false

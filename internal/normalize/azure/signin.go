@@ -211,8 +211,9 @@ func (f *fastDoc) signIn(opts Options) bool {
 		return false // the pipeline drops it: an error, from the general path
 	}
 	f.begin(SignInLogs, opts, false)
-	f.putList("event.category", []string{"authentication"})
-	f.putList("event.type", []string{"info"})
+	// Constants of the stream: the shape's plan holds them (putLit).
+	f.putLit("event.category", `["authentication"]`)
+	f.putLit("event.type", `["info"]`)
 	props, hasProps, ok := f.properties(top, t)
 	if !ok {
 		return false
@@ -331,8 +332,11 @@ func (f *fastDoc) signIn(opts Options) bool {
 			}
 		}
 	}
-	if outcome != "" {
-		f.putString("event.outcome", outcome)
+	switch outcome {
+	case "success":
+		f.putJSON("event.outcome", `"success"`)
+	case "failure":
+		f.putJSON("event.outcome", `"failure"`)
 	}
 	relUser := f.related(1, "related.user", false)
 	relEntity := f.related(2, "related.entity", false)

@@ -879,11 +879,11 @@ func (f *fastDoc) putEmptyObject(path string) {
 func (f *fastDoc) putEventType(category string) {
 	switch {
 	case lowerIs(category, "write"), lowerIs(category, "action"):
-		f.putList("event.type", []string{"change"})
+		f.putJSON("event.type", `["change"]`)
 	case lowerIs(category, "read"):
-		f.putList("event.type", []string{"access"})
+		f.putJSON("event.type", `["access"]`)
 	case lowerIs(category, "delete"):
-		f.putList("event.type", []string{"deletion"})
+		f.putJSON("event.type", `["deletion"]`)
 	}
 }
 

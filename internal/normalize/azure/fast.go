@@ -290,6 +290,16 @@ func (f *fastDoc) putJSON(path, json string) {
 	f.put(path, s)
 }
 
+// plainScalar notes a number, true or false of the record (its text,
+// which mustache returns, is plain ASCII) as the last plain token met:
+// putString then copies it without a check. Strings are noted by
+// plainKind.
+func (f *fastDoc) plainScalar(v span) {
+	if c := f.raw[v.s]; c != '"' && c != '{' && c != '[' && c != 'n' && len(f.raw) == len(f.rec) && unsafe.SliceData(f.raw) == unsafe.SliceData(f.rec) {
+		f.plainFrom, f.plainTo = v.s, v.e
+	}
+}
+
 // putLit puts a value given as its JSON text, a constant: the shape's
 // plan holds it in its text (keyLiteral).
 func (f *fastDoc) putLit(path, json string) {

@@ -256,6 +256,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 		if !ok {
 			return false
 		}
+		f.plainScalar(v)
 		f.putNonEmpty("log.level", s)
 	}
 	if v, ok := f.findK(top, wDurationMs); ok && !f.putDuration(v) {

@@ -261,6 +261,9 @@ func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string,
 		if !ok {
 			return false
 		}
+		// The id's parts are parts of its token: plainKind tells them
+		// plain (plainPart) once it has met the token plain.
+		f.plainKind(id)
 		for _, p := range f.resourceParts(id) {
 			f.putString(p[0], p[1])
 			if p[0] == "azure.subscription_id" {
@@ -691,8 +694,13 @@ func (f *fastDoc) sourceIP(addr string, rel *related) {
 	f.put("source.ip", at)
 	f.put("client.ip", at)
 	// The address as written in the arena, which only grows while the
-	// record is written.
-	rel.add(unsafeString(f.arena[at+1 : len(f.arena)-1]))
+	// record is written; the record's text when the same (putRelated then
+	// copies it as the plain token it may be).
+	if w := unsafeString(f.arena[at+1 : len(f.arena)-1]); w != addr {
+		rel.add(w)
+	} else {
+		rel.add(addr)
+	}
 }
 
 // putDuration puts event.duration from durationMs (durationValue); false

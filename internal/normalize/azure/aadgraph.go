@@ -314,7 +314,7 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if f.clash(props, [][2]string{{"issued_at", "token_issued_at"}, {"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}}) {
+	if f.clash(props, aadGraphRenameKeys) {
 		return false // rename's overwrite: left to the general path
 	}
 	// @timestamp from properties.timeGenerated, else the record's time;
@@ -694,3 +694,6 @@ func (f *fastDoc) scalar(v span) bool {
 	c := f.raw[v.s]
 	return c != '{' && c != '['
 }
+
+// aadGraphRenameKeys are the properties the AAD Graph pipeline renames.
+var aadGraphRenameKeys = renameKeys([][2]string{{"issued_at", "token_issued_at"}, {"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}})

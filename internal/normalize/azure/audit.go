@@ -182,6 +182,9 @@ var (
 var (
 	auditTopRenameSet  = newRenameSet(auditTopRenames)
 	auditPropRenameSet = newRenameSet(auditPropRenames)
+
+	auditTopRenameKeys  = renameKeys(auditTopRenames)
+	auditPropRenameKeys = renameKeys(auditPropRenames)
 )
 
 // renamed returns key's new name in renames, or key.
@@ -206,7 +209,7 @@ func (f *fastDoc) audit(opts Options) bool {
 	}
 	// A renamed key meeting its new name: map order decides (level is
 	// taken before Level is renamed).
-	if f.clash(top, auditTopRenames[:len(auditTopRenames)-1]) {
+	if f.clash(top, auditTopRenameKeys[:len(auditTopRenameKeys)-1]) {
 		return false
 	}
 	f.begin(AuditLogs, opts, false)
@@ -256,7 +259,7 @@ func (f *fastDoc) audit(opts Options) bool {
 	}
 	relEntity := f.related(1, "related.entity", true)
 	if hasProps {
-		if f.clash(props, auditPropRenames) {
+		if f.clash(props, auditPropRenameKeys) {
 			return false
 		}
 		if v, ok := f.find(props, "initiatedBy"); ok && f.raw[v.s] == '{' {

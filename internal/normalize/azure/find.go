@@ -1,6 +1,9 @@
 package azure
 
-import "unsafe"
+import (
+	"slices"
+	"unsafe"
+)
 
 // A writer looks up dozens of keys among an object's members (a sign-in
 // record's properties hold thirty and more). The keys it looks up get
@@ -221,8 +224,35 @@ const (
 	numFixed // the first number given as a writer asks
 )
 
-// fixedKeys are the names of the fixed numbers (0: none).
-var fixedKeys = [numFixed]string{
+// fixedKeys are the names of the fixed numbers (0: none): the
+// constants', then the keys given numbers as the package starts
+// (fixedKey).
+var fixedKeys = append([]string(nil), constKeys[:]...)
+
+// fixedKey numbers key among the fixed keys (as the package starts: the
+// writers number theirs after).
+func fixedKey(key string) wkey {
+	if i := slices.Index(fixedKeys, key); i > 0 {
+		return wkey(i)
+	}
+	if len(fixedKeys) >= maxWanted/2 {
+		panic("azure: too many fixed keys")
+	}
+	fixedKeys = append(fixedKeys, key)
+	return wkey(len(fixedKeys) - 1)
+}
+
+// renameKeys is a list of renames by the keys' fixed numbers.
+func renameKeys(renames [][2]string) [][2]wkey {
+	ks := make([][2]wkey, len(renames))
+	for i, r := range renames {
+		ks[i] = [2]wkey{fixedKey(r[0]), fixedKey(r[1])}
+	}
+	return ks
+}
+
+// constKeys are the names of the constant fixed numbers.
+var constKeys = [numFixed]string{
 	wCategory:                        "category",
 	wProperties:                      "properties",
 	wOperationName:                   "operation_name",
@@ -270,10 +300,10 @@ var fixedKeys = [numFixed]string{
 
 // numberFixed gives the fixed keys their numbers (f numbers no key yet).
 func (f *fastDoc) numberFixed() {
-	f.wanted = make(map[string]wkey, numFixed)
-	f.wantedNames = append(f.wantedNames[:0], fixedKeys[:]...)
-	for k := wkey(1); k < numFixed; k++ {
-		f.wanted[fixedKeys[k]] = k
+	f.wanted = make(map[string]wkey, len(fixedKeys))
+	f.wantedNames = append(f.wantedNames[:0], fixedKeys...)
+	for k := 1; k < len(fixedKeys); k++ {
+		f.wanted[fixedKeys[k]] = wkey(k)
 	}
 }
 

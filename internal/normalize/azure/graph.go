@@ -394,7 +394,7 @@ func (f *fastDoc) graph(opts Options) bool {
 	}
 	if hasProps {
 		prefix := root + "properties."
-		if f.clash(props, [][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}}) {
+		if f.clash(props, graphBilledRenameKeys) {
 			return false
 		}
 		for _, m := range props.ms {
@@ -540,3 +540,7 @@ func (f *fastDoc) putSplit(prefix, key, s string) bool {
 	f.putKey(prefix, key, at, false)
 	return true
 }
+
+// graphBilledRenameKeys are the billing properties the Graph pipelines
+// rename.
+var graphBilledRenameKeys = renameKeys([][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}})

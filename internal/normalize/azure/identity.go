@@ -24,8 +24,10 @@ var identityTopRenames = [][2]string{
 }
 
 var (
-	identityRenameSet    = newRenameSet(identityRenames)
-	identityTopRenameSet = newRenameSet(identityTopRenames)
+	identityRenameSet     = newRenameSet(identityRenames)
+	identityTopRenameSet  = newRenameSet(identityTopRenames)
+	identityRenameKeys    = renameKeys(identityRenames)
+	identityTopRenameKeys = renameKeys(identityTopRenames)
 )
 
 // identityDates are the properties the pipeline parses as dates.
@@ -136,7 +138,7 @@ func (f *fastDoc) identity(opts Options) bool {
 	if cat, ok := f.stringOf(top, wCategory); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
 		return false // the pipeline drops it: an error, from the general path
 	}
-	if f.clash(top, identityTopRenames) {
+	if f.clash(top, identityTopRenameKeys) {
 		return false // a renamed key meeting its new name: map order decides
 	}
 	f.begin(IdentityProtection, opts, false)
@@ -186,7 +188,7 @@ func (f *fastDoc) identity(opts Options) bool {
 	}
 	relUser := f.related(1, "related.user", false)
 	if hasProps {
-		if f.clash(props, identityRenames) {
+		if f.clash(props, identityRenameKeys) {
 			return false
 		}
 		for _, r := range identityDates {

@@ -277,7 +277,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 	hasStatus := false
 	if hasProps {
 		// Renamed keys must not meet their new names: map order decides.
-		if f.clashK(props, signInRenameKeys) {
+		if f.clash(props, signInRenameKeys) {
 			return false
 		}
 		if v, ok := f.findK(props, wStatus); ok && f.raw[v.s] == '{' {
@@ -472,11 +472,7 @@ var signInRenames = [][2]string{
 var signInRenameSet = newRenameSet(signInRenames)
 
 // signInRenameKeys are signInRenames by the keys' fixed numbers.
-var signInRenameKeys = [][2]wkey{
-	{wCreatedDateTime, wCreatedAt},
-	{wProcessingTimeInMilliseconds, wProcessingTimeMs},
-	{wRiskLevelDuringSignIn, wRiskLevelDuringSignin},
-}
+var signInRenameKeys = renameKeys(signInRenames)
 
 // addMustache adds the mustache of ms[key] to r unless it is empty; false
 // for an object or a list.

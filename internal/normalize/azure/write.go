@@ -802,20 +802,9 @@ func (r *renameSet) ofTable(key string) string {
 }
 
 // clash reports a key of renames meeting its new name among ms: the
-// decoder's map order would decide which value stays.
-func (f *fastDoc) clash(ms obj, renames [][2]string) bool {
-	for _, r := range renames {
-		_, from := f.find(ms, r[0])
-		_, to := f.find(ms, r[1])
-		if from && to {
-			return true
-		}
-	}
-	return false
-}
-
-// clashK is clash for renames of fixed keys.
-func (f *fastDoc) clashK(ms obj, renames [][2]wkey) bool {
+// decoder's map order would decide which value stays. The keys are
+// fixed (renameKeys).
+func (f *fastDoc) clash(ms obj, renames [][2]wkey) bool {
 	for _, r := range renames {
 		_, from := f.findK(ms, r[0])
 		_, to := f.findK(ms, r[1])

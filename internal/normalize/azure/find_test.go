@@ -238,3 +238,87 @@ func TestFixedKeys(t *testing.T) {
 		t.Errorf("the first key asked numbered %d, want %d", got, len(fixedKeys))
 	}
 }
+
+// TestKeyNameSequences: records whose objects have a member more, a
+// member fewer or a member other than the last record's at some point
+// get every key's name and number right (keyName's look one entry
+// ahead, and the entries it moves to make room), the order of names
+// settles when records alternate, and records whose keys never repeat
+// keep the order of names bounded.
+func TestKeyNameSequences(t *testing.T) {
+	obj := func(keys ...string) string {
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `%q:%d`, k, i)
+		}
+		b.WriteByte('}')
+		return b.String()
+	}
+	long := make([]string, maxSeqMoved+10)
+	for i := range long {
+		long[i] = fmt.Sprintf("longKey%d", i)
+	}
+	base := []string{"errorCode", "failureReason", "additionalDetails", "city", "state", "userId"}
+	recs := []string{
+		obj(base...),
+		obj("errorCode", "additionalDetails", "city", "state", "userId"), // one fewer
+		obj(base...), // one more
+		obj("errorCode", "failureReason", "userAgent", "additionalDetails", "city", "state", "userId"), // one more again
+		obj("errorCode", "failureReason", "status", "city", "state", "userId"),                         // one other
+		obj("errorCode", "city", "state"),                                                              // two fewer
+		obj(append([]string{"a"}, long...)...),
+		obj(append([]string{"b"}, long...)...), // one other before many
+		obj(append([]string{"a", "x"}, long...)...),
+	}
+	f := &fastDoc{}
+	check := func(rec string, mode xform) {
+		t.Helper()
+		f.reset([]byte(rec))
+		f.check()
+		o, ok := f.object(span{0, len(rec)}, mode)
+		if !ok {
+			t.Fatalf("object(%s) declined", rec)
+		}
+		for _, m := range o.ms {
+			if want := snakeKey(m.raw, mode.dropUnderscore); m.key != want {
+				t.Fatalf("%s: key %q named %q, want %q", rec, m.raw, m.key, want)
+			}
+			if v, ok := f.find(o, m.key); !ok || v != m.v {
+				t.Fatalf("%s: find(%q) = %v %v, want %v", rec, m.key, v, ok, m.v)
+			}
+		}
+	}
+	for round := range 3 {
+		for _, rec := range recs {
+			check(rec, xform{snake: true})
+			check(rec, xform{snake: true, dropUnderscore: true})
+		}
+		_ = round
+	}
+	// Alternating records settle: the names' order stops growing.
+	f.reset(nil)
+	for range 3 {
+		check(recs[0], xform{snake: true})
+		check(recs[1], xform{snake: true})
+	}
+	settled := len(f.seq)
+	for range 5 {
+		check(recs[0], xform{snake: true})
+		check(recs[1], xform{snake: true})
+	}
+	if len(f.seq) != settled {
+		t.Errorf("alternating records: %d names in order, then %d", settled, len(f.seq))
+	}
+	// Keys that never repeat: the order grows by appends and moves
+	// only while few entries follow.
+	for i := range 400 {
+		check(obj(fmt.Sprintf("new%d", i), "x", "y"), xform{snake: true})
+	}
+	if len(f.seq) > settled+maxSeqMoved+3 {
+		t.Errorf("keys that never repeat: %d names in order", len(f.seq))
+	}
+}

@@ -340,20 +340,30 @@ func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
 // (out) and the number find gave that name (id, when asked for it).
 func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	// Records of one export repeat their keys in one order: the key met
-	// at this point of the last record is tried first.
+	// at this point of the last record is tried first, then the one after
+	// it (this record lacks a member the last had here: a status without
+	// its failure's reason).
 	at := f.seqAt
 	f.seqAt++
-	if at < len(f.seq) {
-		if n := &f.seq[at]; n.mode == mode && sameKey(n.raw, k) {
+	for j := at; j < len(f.seq) && j <= at+1; j++ {
+		if n := &f.seq[j]; n.mode == mode && sameKey(n.raw, k) {
 			if n.ver != len(f.wantedNames) {
 				n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
 			}
+			f.seqAt = j + 1
 			return n
 		}
 	}
 	n := f.keyMapped(k, mode) // the map's own copy of k: no copy per miss
 	if at < len(f.seq) {
-		f.seq[at] = n
+		// A member the last record did not have here goes in before the
+		// entries of the next members (while they are few to move): the
+		// records with it and those without it then both meet their keys.
+		if len(f.seq) < maxNames && len(f.seq)-at <= maxSeqMoved {
+			f.seq = slices.Insert(f.seq, at, n)
+		} else {
+			f.seq[at] = n
+		}
 		return &f.seq[at]
 	} else if at == len(f.seq) && at < maxNames {
 		f.seq = append(f.seq, n)
@@ -362,6 +372,9 @@ func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	f.seqMiss = n
 	return &f.seqMiss
 }
+
+// maxSeqMoved bounds the entries keyName moves to make room for a key.
+const maxSeqMoved = 64
 
 // compactRec reports whether raw is the record, checked without a blank
 // between tokens: appendMembers reads its objects.

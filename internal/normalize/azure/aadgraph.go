@@ -314,7 +314,7 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if f.clash(props, [][2]string{{"issued_at", "token_issued_at"}, {"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}}) {
+	if f.clash(props, aadGraphRenameKeys) {
 		return false // rename's overwrite: left to the general path
 	}
 	// @timestamp from properties.timeGenerated, else the record's time;
@@ -391,7 +391,7 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 		f.putValue("destination.geo.region_name", loc, t)
 		locationTaken = true
 	}
-	if !f.putAction(top, "operation_name", true) {
+	if !f.putAction(top, wOperationName, true) {
 		return false
 	}
 	tenant := ""
@@ -437,11 +437,11 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 			if x, err := strconv.ParseFloat(n, 64); err == nil {
 				switch {
 				case x >= 200 && x < 300:
-					f.putString("event.outcome", "success")
+					f.putJSON("event.outcome", `"success"`)
 				case x >= 400:
-					f.putString("event.outcome", "failure")
+					f.putJSON("event.outcome", `"failure"`)
 				case x >= 300:
-					f.putString("event.outcome", "unknown")
+					f.putJSON("event.outcome", `"unknown"`)
 				}
 			}
 		}
@@ -464,25 +464,25 @@ func (f *fastDoc) aadGraph(opts Options) bool {
 			relUser.add(s)
 		}
 	}
-	f.putList("event.category", []string{"iam", "web"})
+	f.putJSON("event.category", `["iam","web"]`)
 	m := ""
 	switch {
 	case !hasMethod || f.isNull(method):
-		f.putList("event.type", []string{"access", "info"})
+		f.putJSON("event.type", `["access","info"]`)
 	case f.raw[method.s] == '"':
 		m, _ = f.str(method, true)
 		switch m {
 		case "GET", "HEAD":
-			f.putList("event.type", []string{"access", "info"})
+			f.putJSON("event.type", `["access","info"]`)
 		case "POST", "PATCH", "PUT":
-			f.putList("event.type", []string{"access", "change"})
+			f.putJSON("event.type", `["access","change"]`)
 		case "DELETE":
-			f.putList("event.type", []string{"access", "deletion"})
+			f.putJSON("event.type", `["access","deletion"]`)
 		default:
-			f.putList("event.type", []string{"access"})
+			f.putJSON("event.type", `["access"]`)
 		}
 	default:
-		f.putList("event.type", []string{"access"})
+		f.putJSON("event.type", `["access"]`)
 	}
 	if v, ok := f.find(props, "app_id"); ok && !f.isEmpty(v) {
 		s, ok := f.mustache(v)
@@ -694,3 +694,6 @@ func (f *fastDoc) scalar(v span) bool {
 	c := f.raw[v.s]
 	return c != '{' && c != '['
 }
+
+// aadGraphRenameKeys are the properties the AAD Graph pipeline renames.
+var aadGraphRenameKeys = renameKeys([][2]string{{"issued_at", "token_issued_at"}, {"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}})

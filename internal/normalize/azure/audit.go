@@ -182,6 +182,9 @@ var (
 var (
 	auditTopRenameSet  = newRenameSet(auditTopRenames)
 	auditPropRenameSet = newRenameSet(auditPropRenames)
+
+	auditTopRenameKeys  = renameKeys(auditTopRenames)
+	auditPropRenameKeys = renameKeys(auditPropRenames)
 )
 
 // renamed returns key's new name in renames, or key.
@@ -201,12 +204,12 @@ func (f *fastDoc) audit(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if cat, ok := f.stringOf(top, "category"); !ok || cat != "AuditLogs" {
+	if cat, ok := f.stringOf(top, wCategory); !ok || cat != "AuditLogs" {
 		return false // the pipeline drops it: an error, from the general path
 	}
 	// A renamed key meeting its new name: map order decides (level is
 	// taken before Level is renamed).
-	if f.clash(top, auditTopRenames[:len(auditTopRenames)-1]) {
+	if f.clash(top, auditTopRenameKeys[:len(auditTopRenameKeys)-1]) {
 		return false
 	}
 	f.begin(AuditLogs, opts, false)
@@ -233,10 +236,10 @@ func (f *fastDoc) audit(opts Options) bool {
 	if v, ok := f.find(top, "level"); ok {
 		f.putValue("log.level", v, plain)
 	}
-	if !f.putAction(top, "operationName", false) {
+	if !f.putAction(top, wOperationNameCamel, false) {
 		return false
 	}
-	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
+	tn, ok := f.putTenantAndCorrelation(top, wTenantIDCamel, wCorrelationIDCamel, plain)
 	if !ok {
 		return false
 	}
@@ -256,7 +259,7 @@ func (f *fastDoc) audit(opts Options) bool {
 	}
 	relEntity := f.related(1, "related.entity", true)
 	if hasProps {
-		if f.clash(props, auditPropRenames) {
+		if f.clash(props, auditPropRenameKeys) {
 			return false
 		}
 		if v, ok := f.find(props, "initiatedBy"); ok && f.raw[v.s] == '{' {

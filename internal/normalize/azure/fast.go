@@ -281,6 +281,25 @@ func (f *fastDoc) plainKind(v string) (at, kind int) {
 	return 0, notPlain
 }
 
+// putJSON puts a value given as its JSON text, in the arena as putString
+// and putList would write it (a value that differs from record to record
+// among a few constants, which putLit would make shapes of).
+func (f *fastDoc) putJSON(path, json string) {
+	s := len(f.arena)
+	f.arena = append(f.arena, json...)
+	f.put(path, s)
+}
+
+// plainScalar notes a number, true or false of the record (its text,
+// which mustache returns, is plain ASCII) as the last plain token met:
+// putString then copies it without a check. Strings are noted by
+// plainKind.
+func (f *fastDoc) plainScalar(v span) {
+	if c := f.raw[v.s]; c != '"' && c != '{' && c != '[' && c != 'n' && len(f.raw) == len(f.rec) && unsafe.SliceData(f.raw) == unsafe.SliceData(f.rec) {
+		f.plainFrom, f.plainTo = v.s, v.e
+	}
+}
+
 // putLit puts a value given as its JSON text, a constant: the shape's
 // plan holds it in its text (keyLiteral).
 func (f *fastDoc) putLit(path, json string) {
@@ -473,9 +492,9 @@ func (f *fastDoc) activity(strict bool) bool {
 		f.putString("azure.activitylogs.result_type", s)
 		switch {
 		case lowerIs(s, "success"):
-			f.putString("event.outcome", "success")
+			f.putJSON("event.outcome", `"success"`)
 		case lowerIs(s, "failure"):
-			f.putString("event.outcome", "failure")
+			f.putJSON("event.outcome", `"failure"`)
 		}
 	}
 	if s, ok := f.str(top[kResultSignature], has(kResultSignature)); ok {

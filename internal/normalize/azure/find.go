@@ -1,6 +1,9 @@
 package azure
 
-import "unsafe"
+import (
+	"slices"
+	"unsafe"
+)
 
 // A writer looks up dozens of keys among an object's members (a sign-in
 // record's properties hold thirty and more). The keys it looks up get
@@ -69,14 +72,13 @@ func (f *fastDoc) keyID(key string) wkey {
 }
 
 func (f *fastDoc) keyIDSlow(key string, e *keyCacheEntry) wkey {
+	if f.wanted == nil {
+		f.numberFixed()
+	}
 	id, ok := f.wanted[key]
 	if !ok {
 		if len(f.wantedNames) >= maxWanted {
 			return 0
-		}
-		if f.wanted == nil {
-			f.wanted = map[string]wkey{}
-			f.wantedNames = append(f.wantedNames[:0], "")
 		}
 		id = wkey(len(f.wantedNames))
 		f.wantedNames = append(f.wantedNames, key)
@@ -100,6 +102,9 @@ func (f *fastDoc) wantedID(name string) wkey {
 func (f *fastDoc) table() *keyTable {
 	if f.ntab >= maxTables {
 		return nil
+	}
+	if f.wanted == nil {
+		f.numberFixed() // before any table: the fixed keys are below every table's n
 	}
 	if f.ntab == len(f.tabs) {
 		f.tabs = append(f.tabs, new(keyTable))
@@ -166,6 +171,157 @@ func (f *fastDoc) find(o obj, key string) (span, bool) {
 		}
 	}
 	return f.findSlow(o, key)
+}
+
+// The keys the sign-in writer and the shared helpers look up are numbered
+// when a writer numbers its first key, in this order: a call site names
+// the key's number (a constant), and findK, inlined, reads the table
+// without finding the number by the key's address.
+const (
+	wCategory wkey = 1 + iota
+	wProperties
+	wOperationName
+	wOperationNameCamel
+	wTenantID
+	wTenantIDCamel
+	wCorrelationID
+	wCorrelationIDCamel
+	wTime
+	wCreatedDateTime
+	wCreatedAt
+	wProcessingTimeInMilliseconds
+	wProcessingTimeMs
+	wRiskLevelDuringSignIn
+	wRiskLevelDuringSignin
+	wIPAddress
+	wIPAddressSnake
+	wLevel
+	wDurationMs
+	wLocation
+	wStatus
+	wFailureReason
+	wAdditionalDetails
+	wErrorCode
+	wCity
+	wState
+	wGeoCoordinates
+	wLatitude
+	wLongitude
+	wID
+	wUserPrincipalName
+	wUserDisplayName
+	wUserID
+	wUserAgent
+	wAppID
+	wResourceID
+	wServicePrincipalName
+	wServicePrincipalID
+	wServicePrincipalCredentialKeyID
+	wDeviceID
+	wDeviceDetail
+	wKey
+	wValue
+	numFixed // the first number given as a writer asks
+)
+
+// fixedKeys are the names of the fixed numbers (0: none): the
+// constants', then the keys given numbers as the package starts
+// (fixedKey).
+var fixedKeys = append([]string(nil), constKeys[:]...)
+
+// fixedKey numbers key among the fixed keys (as the package starts: the
+// writers number theirs after).
+func fixedKey(key string) wkey {
+	if i := slices.Index(fixedKeys, key); i > 0 {
+		return wkey(i)
+	}
+	if len(fixedKeys) >= maxWanted/2 {
+		panic("azure: too many fixed keys")
+	}
+	fixedKeys = append(fixedKeys, key)
+	return wkey(len(fixedKeys) - 1)
+}
+
+// renameKeys is a list of renames by the keys' fixed numbers.
+func renameKeys(renames [][2]string) [][2]wkey {
+	ks := make([][2]wkey, len(renames))
+	for i, r := range renames {
+		ks[i] = [2]wkey{fixedKey(r[0]), fixedKey(r[1])}
+	}
+	return ks
+}
+
+// constKeys are the names of the constant fixed numbers.
+var constKeys = [numFixed]string{
+	wCategory:                        "category",
+	wProperties:                      "properties",
+	wOperationName:                   "operation_name",
+	wOperationNameCamel:              "operationName",
+	wTenantID:                        "tenant_id",
+	wTenantIDCamel:                   "tenantId",
+	wCorrelationID:                   "correlation_id",
+	wCorrelationIDCamel:              "correlationId",
+	wTime:                            "time",
+	wCreatedDateTime:                 "created_date_time",
+	wCreatedAt:                       "created_at",
+	wProcessingTimeInMilliseconds:    "processing_time_in_milliseconds",
+	wProcessingTimeMs:                "processing_time_ms",
+	wRiskLevelDuringSignIn:           "risk_level_during_sign_in",
+	wRiskLevelDuringSignin:           "risk_level_during_signin",
+	wIPAddress:                       "ipaddress",
+	wIPAddressSnake:                  "ip_address",
+	wLevel:                           "level",
+	wDurationMs:                      "duration_ms",
+	wLocation:                        "location",
+	wStatus:                          "status",
+	wFailureReason:                   "failure_reason",
+	wAdditionalDetails:               "additional_details",
+	wErrorCode:                       "error_code",
+	wCity:                            "city",
+	wState:                           "state",
+	wGeoCoordinates:                  "geo_coordinates",
+	wLatitude:                        "latitude",
+	wLongitude:                       "longitude",
+	wID:                              "id",
+	wUserPrincipalName:               "user_principal_name",
+	wUserDisplayName:                 "user_display_name",
+	wUserID:                          "user_id",
+	wUserAgent:                       "user_agent",
+	wAppID:                           "app_id",
+	wResourceID:                      "resource_id",
+	wServicePrincipalName:            "service_principal_name",
+	wServicePrincipalID:              "service_principal_id",
+	wServicePrincipalCredentialKeyID: "service_principal_credential_key_id",
+	wDeviceID:                        "device_id",
+	wDeviceDetail:                    "device_detail",
+	wKey:                             "key",
+	wValue:                           "value",
+}
+
+// numberFixed gives the fixed keys their numbers (f numbers no key yet).
+func (f *fastDoc) numberFixed() {
+	f.wanted = make(map[string]wkey, len(fixedKeys))
+	f.wantedNames = append(f.wantedNames[:0], fixedKeys...)
+	for k := 1; k < len(fixedKeys); k++ {
+		f.wanted[fixedKeys[k]] = wkey(k)
+	}
+}
+
+// findK is find for a fixed key k: the table's entry read here, the
+// other cases (no table, two spellings) left to find. (It does not
+// inline: find's call costs too much for that. A call with a constant
+// costs half of find's look-up by the key's address.)
+func (f *fastDoc) findK(o obj, k wkey) (span, bool) {
+	if t := o.tab; t != nil {
+		// Every table is made after the fixed keys are numbered: k < t.n.
+		if q := int(t.pos[k]); q < mixedPos {
+			if q == 0 {
+				return span{}, false
+			}
+			return o.ms[q-1].v, true
+		}
+	}
+	return f.find(o, fixedKeys[k])
 }
 
 // findSlow is find for the other cases, of an object with a table.

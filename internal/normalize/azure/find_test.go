@@ -20,7 +20,8 @@ var findProbes = []string{
 // with blanks between tokens when spaced, and an escaped key when escaped.
 func randomObject(r *rand.Rand, n int, spaced, escaped bool) string {
 	pool := []string{"", "a", "b", "id", "Id", "userId", "user_id", "UserId", "user__id", "status", "Status", "location",
-		"geoCoordinates", "geo_coordinates", "a_b", "aB"}
+		"geoCoordinates", "geo_coordinates", "a_b", "aB", "tenantId", "tenant_id", "category", "key", "value",
+		"initiatedBy", "initiated_by", "statusCode", "status_code"}
 	var b strings.Builder
 	b.WriteByte('{')
 	for i := range n {
@@ -94,6 +95,18 @@ func TestFindTableIsLinear(t *testing.T) {
 						t.Fatalf("object %s, %+v, key %q: find %v %v bad %v, linear %v %v bad %v", rec, mode, k, got, gotOK, gotBad, want, wantOK, wantBad)
 					}
 				}
+				// The fixed keys, by number: the pool holds some of them,
+				// in one spelling or two.
+				for k := len(fixedKeys) - 1; k > 0; k-- {
+					f.bad = false
+					got, gotOK := f.findK(o, wkey(k))
+					gotBad := f.bad
+					var wantBad bool
+					want, wantOK := findLinear(o.ms, fixedKeys[k], &wantBad)
+					if got != want || gotOK != wantOK || gotBad != wantBad {
+						t.Fatalf("object %s, %+v, fixed key %q: findK %v %v bad %v, linear %v %v bad %v", rec, mode, fixedKeys[k], got, gotOK, gotBad, want, wantOK, wantBad)
+					}
+				}
 			}
 		})
 	}
@@ -143,6 +156,13 @@ func TestFindTablesRunOut(t *testing.T) {
 			if got, _ := f.str(v, ok); got != fmt.Sprintf("u%d", i) {
 				t.Errorf("element %d: user_id %q", i, got)
 			}
+			v, ok = f.findK(o, wStatus)
+			if got, _ := f.str(v, ok); got != fmt.Sprintf("s%d", i) {
+				t.Errorf("element %d: status by number %q", i, got)
+			}
+			if _, ok := f.findK(o, wID); ok {
+				t.Errorf("element %d: found a fixed key it lacks", i)
+			}
 			if _, ok := f.find(o, many[len(many)-1]); ok {
 				t.Errorf("element %d: found a key it lacks", i)
 			}
@@ -189,5 +209,116 @@ func TestFindKeyCacheSlots(t *testing.T) {
 		if v, ok := f.find(o, unsafe.String(nil, 0)); !ok || string(f.raw[v.s:v.e]) != `"e"` {
 			t.Errorf("round %d, the empty key: %v %v", round, v, ok)
 		}
+	}
+}
+
+// TestFixedKeys: every fixed number has a name of its own, and a writer
+// gives the names those numbers whether its first key is numbered by a
+// look-up (keyID) or by an object's table.
+func TestFixedKeys(t *testing.T) {
+	seen := map[string]bool{}
+	for k := 1; k < len(fixedKeys); k++ {
+		n := fixedKeys[k]
+		if n == "" || seen[n] {
+			t.Errorf("fixed key %d: name %q empty or repeated", k, n)
+		}
+		seen[n] = true
+	}
+	byLookup, byTable := &fastDoc{}, &fastDoc{}
+	byLookup.keyID("first")
+	byTable.table()
+	for _, f := range []*fastDoc{byLookup, byTable} {
+		for k := 1; k < len(fixedKeys); k++ {
+			if got := f.keyID(fixedKeys[k]); int(got) != k {
+				t.Errorf("%q numbered %d, want %d", fixedKeys[k], got, k)
+			}
+		}
+	}
+	if got := byLookup.keyID("first"); int(got) != len(fixedKeys) {
+		t.Errorf("the first key asked numbered %d, want %d", got, len(fixedKeys))
+	}
+}
+
+// TestKeyNameSequences: records whose objects have a member more, a
+// member fewer or a member other than the last record's at some point
+// get every key's name and number right (keyName's look one entry
+// ahead, and the entries it moves to make room), the order of names
+// settles when records alternate, and records whose keys never repeat
+// keep the order of names bounded.
+func TestKeyNameSequences(t *testing.T) {
+	obj := func(keys ...string) string {
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `%q:%d`, k, i)
+		}
+		b.WriteByte('}')
+		return b.String()
+	}
+	long := make([]string, maxSeqMoved+10)
+	for i := range long {
+		long[i] = fmt.Sprintf("longKey%d", i)
+	}
+	base := []string{"errorCode", "failureReason", "additionalDetails", "city", "state", "userId"}
+	recs := []string{
+		obj(base...),
+		obj("errorCode", "additionalDetails", "city", "state", "userId"), // one fewer
+		obj(base...), // one more
+		obj("errorCode", "failureReason", "userAgent", "additionalDetails", "city", "state", "userId"), // one more again
+		obj("errorCode", "failureReason", "status", "city", "state", "userId"),                         // one other
+		obj("errorCode", "city", "state"),                                                              // two fewer
+		obj(append([]string{"a"}, long...)...),
+		obj(append([]string{"b"}, long...)...), // one other before many
+		obj(append([]string{"a", "x"}, long...)...),
+	}
+	f := &fastDoc{}
+	check := func(rec string, mode xform) {
+		t.Helper()
+		f.reset([]byte(rec))
+		f.check()
+		o, ok := f.object(span{0, len(rec)}, mode)
+		if !ok {
+			t.Fatalf("object(%s) declined", rec)
+		}
+		for _, m := range o.ms {
+			if want := snakeKey(m.raw, mode.dropUnderscore); m.key != want {
+				t.Fatalf("%s: key %q named %q, want %q", rec, m.raw, m.key, want)
+			}
+			if v, ok := f.find(o, m.key); !ok || v != m.v {
+				t.Fatalf("%s: find(%q) = %v %v, want %v", rec, m.key, v, ok, m.v)
+			}
+		}
+	}
+	for round := range 3 {
+		for _, rec := range recs {
+			check(rec, xform{snake: true})
+			check(rec, xform{snake: true, dropUnderscore: true})
+		}
+		_ = round
+	}
+	// Alternating records settle: the names' order stops growing.
+	f.reset(nil)
+	for range 3 {
+		check(recs[0], xform{snake: true})
+		check(recs[1], xform{snake: true})
+	}
+	settled := len(f.seq)
+	for range 5 {
+		check(recs[0], xform{snake: true})
+		check(recs[1], xform{snake: true})
+	}
+	if len(f.seq) != settled {
+		t.Errorf("alternating records: %d names in order, then %d", settled, len(f.seq))
+	}
+	// Keys that never repeat: the order grows by appends and moves
+	// only while few entries follow.
+	for i := range 400 {
+		check(obj(fmt.Sprintf("new%d", i), "x", "y"), xform{snake: true})
+	}
+	if len(f.seq) > settled+maxSeqMoved+3 {
+		t.Errorf("keys that never repeat: %d names in order", len(f.seq))
 	}
 }

@@ -242,7 +242,7 @@ func (f *fastDoc) graph(opts Options) bool {
 		return false
 	}
 	f.begin(GraphActivityLogs, opts, true)
-	f.putList("event.type", []string{"access"})
+	f.putJSON("event.type", `["access"]`)
 	props, hasProps, ok := f.properties(top, t)
 	if !ok {
 		return false
@@ -324,7 +324,7 @@ func (f *fastDoc) graph(opts Options) bool {
 		f.putValue("destination.geo.region_name", v, t)
 		skip["location"] = true
 	}
-	if !f.putAction(top, "operation_name", true) {
+	if !f.putAction(top, wOperationName, true) {
 		return false
 	}
 	tenant, tenantSet := "", false
@@ -394,7 +394,7 @@ func (f *fastDoc) graph(opts Options) bool {
 	}
 	if hasProps {
 		prefix := root + "properties."
-		if f.clash(props, [][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}}) {
+		if f.clash(props, graphBilledRenameKeys) {
 			return false
 		}
 		for _, m := range props.ms {
@@ -540,3 +540,7 @@ func (f *fastDoc) putSplit(prefix, key, s string) bool {
 	f.putKey(prefix, key, at, false)
 	return true
 }
+
+// graphBilledRenameKeys are the billing properties the Graph pipelines
+// rename.
+var graphBilledRenameKeys = renameKeys([][2]string{{"_billed_size", "billed_size"}, {"_is_billable", "is_billable"}})

@@ -24,8 +24,10 @@ var identityTopRenames = [][2]string{
 }
 
 var (
-	identityRenameSet    = newRenameSet(identityRenames)
-	identityTopRenameSet = newRenameSet(identityTopRenames)
+	identityRenameSet     = newRenameSet(identityRenames)
+	identityTopRenameSet  = newRenameSet(identityTopRenames)
+	identityRenameKeys    = renameKeys(identityRenames)
+	identityTopRenameKeys = renameKeys(identityTopRenames)
 )
 
 // identityDates are the properties the pipeline parses as dates.
@@ -133,10 +135,10 @@ func (f *fastDoc) identity(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if cat, ok := f.stringOf(top, "category"); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
+	if cat, ok := f.stringOf(top, wCategory); !ok || cat != "RiskyUsers" && cat != "UserRiskEvents" {
 		return false // the pipeline drops it: an error, from the general path
 	}
-	if f.clash(top, identityTopRenames) {
+	if f.clash(top, identityTopRenameKeys) {
 		return false // a renamed key meeting its new name: map order decides
 	}
 	f.begin(IdentityProtection, opts, false)
@@ -176,17 +178,17 @@ func (f *fastDoc) identity(opts Options) bool {
 		return false
 	}
 	// Read after the rename: either spelling (both: declined above).
-	if _, ok := f.find(top, "operationName"); ok && !f.putAction(top, "operationName", false) ||
-		!ok && !f.putAction(top, "operation_name", false) {
+	if _, ok := f.findK(top, wOperationNameCamel); ok && !f.putAction(top, wOperationNameCamel, false) ||
+		!ok && !f.putAction(top, wOperationName, false) {
 		return false
 	}
-	tn, ok := f.putTenantAndCorrelation(top, "tenantId", "correlationId", plain)
+	tn, ok := f.putTenantAndCorrelation(top, wTenantIDCamel, wCorrelationIDCamel, plain)
 	if !ok {
 		return false
 	}
 	relUser := f.related(1, "related.user", false)
 	if hasProps {
-		if f.clash(props, identityRenames) {
+		if f.clash(props, identityRenameKeys) {
 			return false
 		}
 		for _, r := range identityDates {

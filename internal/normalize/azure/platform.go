@@ -126,6 +126,11 @@ var platformRenames = [][2]string{
 
 var platformRenameSet = newRenameSet(platformRenames)
 
+var (
+	platformRenameKeys       = renameKeys(platformRenames)
+	platformStatusRenameKeys = renameKeys([][2]string{{"statusCode", "status_code"}})
+)
+
 // platform is Platform written from the record's bytes (AppendStream).
 func (f *fastDoc) platform(opts Options) bool {
 	var plain xform
@@ -133,7 +138,7 @@ func (f *fastDoc) platform(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if f.clash(top, platformRenames) {
+	if f.clash(top, platformRenameKeys) {
 		return false // a renamed key meeting its new name: map order decides
 	}
 	if _, ok := f.find(top, "event_category"); ok {
@@ -226,7 +231,7 @@ func (f *fastDoc) platform(opts Options) bool {
 	if outcome != "" {
 		f.putString("event.outcome", strings.ToLower(outcome))
 	}
-	if s, ok := f.stringOf(top, "category"); ok {
+	if s, ok := f.stringOf(top, wCategory); ok {
 		f.putEventType(s)
 	}
 	tenant, hasTenant := "", false // the platform pipeline sets no azure.tenant_id of its own
@@ -255,7 +260,7 @@ func (f *fastDoc) platform(opts Options) bool {
 	}
 	if hasProps {
 		const prefix = root + "properties."
-		if f.clash(props, [][2]string{{"statusCode", "status_code"}}) {
+		if f.clash(props, platformStatusRenameKeys) {
 			return false
 		}
 		n := 0

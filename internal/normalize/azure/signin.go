@@ -207,33 +207,34 @@ func (f *fastDoc) signIn(opts Options) bool {
 	if !ok {
 		return false
 	}
-	if cat, ok := f.stringOf(top, "category"); !ok || !strings.HasSuffix(cat, "SignInLogs") {
+	if cat, ok := f.stringOf(top, wCategory); !ok || !strings.HasSuffix(cat, "SignInLogs") {
 		return false // the pipeline drops it: an error, from the general path
 	}
 	f.begin(SignInLogs, opts, false)
-	f.putList("event.category", []string{"authentication"})
-	f.putList("event.type", []string{"info"})
+	// Constants of the stream: the shape's plan holds them (putLit).
+	f.putLit("event.category", `["authentication"]`)
+	f.putLit("event.type", `["info"]`)
 	props, hasProps, ok := f.properties(top, t)
 	if !ok {
 		return false
 	}
 
-	timeV, hasTime := f.find(top, "time")
+	timeV, hasTime := f.findK(top, wTime)
 	takeCreated := false
 	if !hasTime || f.isNull(timeV) {
-		if v, ok := f.find(top, "created_date_time"); ok {
+		if v, ok := f.findK(top, wCreatedDateTime); ok {
 			timeV, hasTime, takeCreated = v, true, true
 		}
 	}
-	if v, ok := f.find(props, "created_date_time"); ok && !f.isEmpty(v) {
+	if v, ok := f.findK(props, wCreatedDateTime); ok && !f.isEmpty(v) {
 		timeV, hasTime = v, true
 	}
 	if hasTime && !f.putTimestamp(timeV) {
 		return false
 	}
 	addr := ""
-	for _, k := range []string{"ipaddress", "ip_address"} {
-		v, ok := f.find(props, k)
+	for _, k := range [...]wkey{wIPAddress, wIPAddressSnake} {
+		v, ok := f.findK(props, k)
 		if !ok {
 			continue
 		}
@@ -250,23 +251,24 @@ func (f *fastDoc) signIn(opts Options) bool {
 		f.putString("source.address", addr)
 		f.sourceIP(addr, relIP)
 	}
-	if v, ok := f.find(top, "level"); ok && !f.isNull(v) {
+	if v, ok := f.findK(top, wLevel); ok && !f.isNull(v) {
 		s, ok := f.mustache(v)
 		if !ok {
 			return false
 		}
+		f.plainScalar(v)
 		f.putNonEmpty("log.level", s)
 	}
-	if v, ok := f.find(top, "duration_ms"); ok && !f.putDuration(v) {
+	if v, ok := f.findK(top, wDurationMs); ok && !f.putDuration(v) {
 		return false
 	}
-	if v, ok := f.find(top, "location"); ok && !f.putValue("geo.country_iso_code", v, t) {
+	if v, ok := f.findK(top, wLocation); ok && !f.putValue("geo.country_iso_code", v, t) {
 		return false
 	}
-	if !f.putAction(top, "operation_name", true) {
+	if !f.putAction(top, wOperationName, true) {
 		return false
 	}
-	tn, ok := f.putTenantAndCorrelation(top, "tenant_id", "correlation_id", t)
+	tn, ok := f.putTenantAndCorrelation(top, wTenantID, wCorrelationID, t)
 	if !ok {
 		return false
 	}
@@ -275,16 +277,16 @@ func (f *fastDoc) signIn(opts Options) bool {
 	hasStatus := false
 	if hasProps {
 		// Renamed keys must not meet their new names: map order decides.
-		if f.clash(props, signInRenames) {
+		if f.clash(props, signInRenameKeys) {
 			return false
 		}
-		if v, ok := f.find(props, "status"); ok && f.raw[v.s] == '{' {
+		if v, ok := f.findK(props, wStatus); ok && f.raw[v.s] == '{' {
 			if status, ok = f.object(v, t); !ok {
 				return false
 			}
 			hasStatus = true
-			rv, r := f.find(status, "failure_reason")
-			dv, dt := f.find(status, "additional_details")
+			rv, r := f.findK(status, wFailureReason)
+			dv, dt := f.findK(status, wAdditionalDetails)
 			reason, r := f.str(rv, r && f.raw[rv.s] == '"')
 			details, dt := f.str(dv, dt && f.raw[dv.s] == '"')
 			switch {
@@ -295,7 +297,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 			case dt:
 				f.putNonEmpty("message", details)
 			}
-			if v, ok := f.find(status, "error_code"); ok {
+			if v, ok := f.findK(status, wErrorCode); ok {
 				if n, isNum := f.number(v); isNum {
 					if x, err := strconv.ParseFloat(n, 64); err == nil && x != 0 {
 						outcome = ""
@@ -306,38 +308,41 @@ func (f *fastDoc) signIn(opts Options) bool {
 				}
 			}
 		}
-		if v, ok := f.find(props, "location"); ok && f.raw[v.s] == '{' {
+		if v, ok := f.findK(props, wLocation); ok && f.raw[v.s] == '{' {
 			loc, ok := f.object(v, t)
 			if !ok {
 				return false
 			}
-			if v, ok := f.find(loc, "city"); ok && !f.putValue("geo.city_name", v, t) {
+			if v, ok := f.findK(loc, wCity); ok && !f.putValue("geo.city_name", v, t) {
 				return false
 			}
-			if v, ok := f.find(loc, "state"); ok && !f.putValue("geo.region_name", v, t) {
+			if v, ok := f.findK(loc, wState); ok && !f.putValue("geo.region_name", v, t) {
 				return false
 			}
-			if v, ok := f.find(loc, "geo_coordinates"); ok && f.raw[v.s] == '{' {
+			if v, ok := f.findK(loc, wGeoCoordinates); ok && f.raw[v.s] == '{' {
 				gc, ok := f.object(v, t)
 				if !ok {
 					return false
 				}
-				if v, ok := f.find(gc, "latitude"); ok && !f.putValue("geo.location.lat", v, t) {
+				if v, ok := f.findK(gc, wLatitude); ok && !f.putValue("geo.location.lat", v, t) {
 					return false
 				}
-				if v, ok := f.find(gc, "longitude"); ok && !f.putValue("geo.location.lon", v, t) {
+				if v, ok := f.findK(gc, wLongitude); ok && !f.putValue("geo.location.lon", v, t) {
 					return false
 				}
 			}
 		}
 	}
-	if outcome != "" {
-		f.putString("event.outcome", outcome)
+	switch outcome {
+	case "success":
+		f.putJSON("event.outcome", `"success"`)
+	case "failure":
+		f.putJSON("event.outcome", `"failure"`)
 	}
 	relUser := f.related(1, "related.user", false)
 	relEntity := f.related(2, "related.entity", false)
 	if hasProps {
-		if v, ok := f.find(props, "id"); ok {
+		if v, ok := f.findK(props, wID); ok {
 			id, ok := f.mustache(v)
 			if !ok {
 				return false
@@ -346,7 +351,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 		}
 		var userID, userName, fullName string
 		hasID, hasName, hasFull := false, false, false
-		if v, ok := f.find(props, "user_principal_name"); ok && !f.isEmpty(v) {
+		if v, ok := f.findK(props, wUserPrincipalName); ok && !f.isEmpty(v) {
 			if userName, ok = f.mustache(v); !ok {
 				return false
 			}
@@ -356,14 +361,14 @@ func (f *fastDoc) signIn(opts Options) bool {
 				f.putString("user.email", userName)
 			}
 		}
-		if v, ok := f.find(props, "user_display_name"); ok && !f.isNull(v) {
+		if v, ok := f.findK(props, wUserDisplayName); ok && !f.isNull(v) {
 			if fullName, ok = f.mustache(v); !ok {
 				return false
 			}
 			hasFull = true
 			f.putNonEmpty("user.full_name", fullName)
 		}
-		userIDV, hasUserID := f.find(props, "user_id")
+		userIDV, hasUserID := f.findK(props, wUserID)
 		if hasUserID && !f.isNull(userIDV) {
 			if userID, ok = f.mustache(userIDV); !ok {
 				return false
@@ -374,25 +379,25 @@ func (f *fastDoc) signIn(opts Options) bool {
 		relUser.addIf(userID, hasID)
 		relUser.addIf(userName, hasName)
 		relUser.addIf(fullName, hasFull)
-		if v, ok := f.find(props, "user_agent"); ok && !f.putValue("user_agent.original", v, t) {
+		if v, ok := f.findK(props, wUserAgent); ok && !f.putValue("user_agent.original", v, t) {
 			return false
 		}
-		for _, k := range []string{"app_id", "resource_id"} {
-			if !f.addMustache(relEntity, props, k) {
+		for _, k := range [...]wkey{wAppID, wResourceID} {
+			if !f.addMustacheK(relEntity, props, k) {
 				return false
 			}
 		}
-		if v, ok := f.find(props, "service_principal_name"); ok && !f.isEmpty(v) && !f.putValue("service.name", v, t) {
+		if v, ok := f.findK(props, wServicePrincipalName); ok && !f.isEmpty(v) && !f.putValue("service.name", v, t) {
 			return false
 		}
-		for _, k := range []string{"service_principal_id", "service_principal_credential_key_id", "user_id"} {
-			if !f.addMustache(relEntity, props, k) {
+		for _, k := range [...]wkey{wServicePrincipalID, wServicePrincipalCredentialKeyID, wUserID} {
+			if !f.addMustacheK(relEntity, props, k) {
 				return false
 			}
 		}
-		if v, ok := f.find(props, "device_detail"); ok && f.raw[v.s] == '{' {
+		if v, ok := f.findK(props, wDeviceDetail); ok && f.raw[v.s] == '{' {
 			dd, ok := f.object(v, t)
-			if !ok || !f.addMustache(relEntity, dd, "device_id") {
+			if !ok || !f.addMustacheK(relEntity, dd, wDeviceID) {
 				return false
 			}
 		}
@@ -453,7 +458,7 @@ func (f *fastDoc) signIn(opts Options) bool {
 			}
 		}
 	}
-	rid, hasRID := f.find(top, "resource_id")
+	rid, hasRID := f.findK(top, wResourceID)
 	return f.sharedFast(rid, hasRID, tn.value, tn.set, tn.isString, true)
 }
 
@@ -466,11 +471,26 @@ var signInRenames = [][2]string{
 
 var signInRenameSet = newRenameSet(signInRenames)
 
+// signInRenameKeys are signInRenames by the keys' fixed numbers.
+var signInRenameKeys = renameKeys(signInRenames)
+
 // addMustache adds the mustache of ms[key] to r unless it is empty; false
 // for an object or a list.
 func (f *fastDoc) addMustache(r *related, ms obj, key string) bool {
 	v, ok := f.find(ms, key)
-	if !ok {
+	return f.addMustacheOf(r, v, ok)
+}
+
+// addMustacheK is addMustache for a fixed key.
+func (f *fastDoc) addMustacheK(r *related, ms obj, k wkey) bool {
+	v, ok := f.findK(ms, k)
+	return f.addMustacheOf(r, v, ok)
+}
+
+// addMustacheOf adds the mustache of v (if has) to r unless it is empty;
+// false for an object or a list.
+func (f *fastDoc) addMustacheOf(r *related, v span, has bool) bool {
+	if !has {
 		return true
 	}
 	s, ok := f.mustache(v)
@@ -497,14 +517,14 @@ func (f *fastDoc) keyValueList(path string, v span, t xform) bool {
 		}
 		el, ok := f.object(x, t)
 		key := ""
-		if kv, has := f.find(el, "key"); ok && has {
+		if kv, has := f.findK(el, wKey); ok && has {
 			key, ok = f.mustache(kv)
 		}
 		if !ok {
 			good = false
 			return false
 		}
-		val, has := f.find(el, "value")
+		val, has := f.findK(el, wValue)
 		if !has {
 			val = span{-1, -1} // nil
 		}

@@ -261,6 +261,9 @@ func (f *fastDoc) sharedFast(resourceID span, hasResourceID bool, tenant string,
 		if !ok {
 			return false
 		}
+		// The id's parts are parts of its token: plainKind tells them
+		// plain (plainPart) once it has met the token plain.
+		f.plainKind(id)
 		for _, p := range f.resourceParts(id) {
 			f.putString(p[0], p[1])
 			if p[0] == "azure.subscription_id" {
@@ -337,20 +340,30 @@ func (f *fastDoc) snakeName(k string, dropUnderscore bool) string {
 // (out) and the number find gave that name (id, when asked for it).
 func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	// Records of one export repeat their keys in one order: the key met
-	// at this point of the last record is tried first.
+	// at this point of the last record is tried first, then the one after
+	// it (this record lacks a member the last had here: a status without
+	// its failure's reason).
 	at := f.seqAt
 	f.seqAt++
-	if at < len(f.seq) {
-		if n := &f.seq[at]; n.mode == mode && sameKey(n.raw, k) {
+	for j := at; j < len(f.seq) && j <= at+1; j++ {
+		if n := &f.seq[j]; n.mode == mode && sameKey(n.raw, k) {
 			if n.ver != len(f.wantedNames) {
 				n.id, n.ver = f.wantedID(n.out), len(f.wantedNames)
 			}
+			f.seqAt = j + 1
 			return n
 		}
 	}
 	n := f.keyMapped(k, mode) // the map's own copy of k: no copy per miss
 	if at < len(f.seq) {
-		f.seq[at] = n
+		// A member the last record did not have here goes in before the
+		// entries of the next members (while they are few to move): the
+		// records with it and those without it then both meet their keys.
+		if len(f.seq) < maxNames && len(f.seq)-at <= maxSeqMoved {
+			f.seq = slices.Insert(f.seq, at, n)
+		} else {
+			f.seq[at] = n
+		}
 		return &f.seq[at]
 	} else if at == len(f.seq) && at < maxNames {
 		f.seq = append(f.seq, n)
@@ -359,6 +372,9 @@ func (f *fastDoc) keyName(k string, mode uint8) *seqName {
 	f.seqMiss = n
 	return &f.seqMiss
 }
+
+// maxSeqMoved bounds the entries keyName moves to make room for a key.
+const maxSeqMoved = 64
 
 // compactRec reports whether raw is the record, checked without a blank
 // between tokens: appendMembers reads its objects.
@@ -691,8 +707,13 @@ func (f *fastDoc) sourceIP(addr string, rel *related) {
 	f.put("source.ip", at)
 	f.put("client.ip", at)
 	// The address as written in the arena, which only grows while the
-	// record is written.
-	rel.add(unsafeString(f.arena[at+1 : len(f.arena)-1]))
+	// record is written; the record's text when the same (putRelated then
+	// copies it as the plain token it may be).
+	if w := unsafeString(f.arena[at+1 : len(f.arena)-1]); w != addr {
+		rel.add(w)
+	} else {
+		rel.add(addr)
+	}
 }
 
 // putDuration puts event.duration from durationMs (durationValue); false
@@ -712,8 +733,8 @@ func (f *fastDoc) record(t xform) (obj, bool) {
 
 // stringOf returns the string value of key among ms; false when absent or
 // not a string.
-func (f *fastDoc) stringOf(ms obj, key string) (string, bool) {
-	v, ok := f.find(ms, key)
+func (f *fastDoc) stringOf(ms obj, key wkey) (string, bool) {
+	v, ok := f.findK(ms, key)
 	if !ok {
 		return "", false
 	}
@@ -724,7 +745,7 @@ func (f *fastDoc) stringOf(ms obj, key string) (string, bool) {
 // an object (has false otherwise, or ok false for one the writer cannot
 // read).
 func (f *fastDoc) properties(top obj, t xform) (props obj, has, ok bool) {
-	v, has := f.find(top, "properties")
+	v, has := f.findK(top, wProperties)
 	if !has || f.raw[v.s] != '{' {
 		return obj{}, false, true
 	}
@@ -771,11 +792,17 @@ func newRenameSet(pairs [][2]string) renameSet {
 	return r
 }
 
-// of returns key's new name, or key (renamed's answer).
+// of returns key's new name, or key (renamed's answer). Most keys are
+// told by their length, here, without a call.
 func (r *renameSet) of(key string) string {
 	if r.lens&(1<<min(len(key), 63)) == 0 {
 		return key
 	}
+	return r.ofTable(key)
+}
+
+// ofTable is of for a key of a renamed key's length.
+func (r *renameSet) ofTable(key string) string {
 	for h := renameHash(key); ; h = (h + 1) & (renameSlots - 1) {
 		j := r.slot[h]
 		if j == 0 {
@@ -788,11 +815,12 @@ func (r *renameSet) of(key string) string {
 }
 
 // clash reports a key of renames meeting its new name among ms: the
-// decoder's map order would decide which value stays.
-func (f *fastDoc) clash(ms obj, renames [][2]string) bool {
+// decoder's map order would decide which value stays. The keys are
+// fixed (renameKeys).
+func (f *fastDoc) clash(ms obj, renames [][2]wkey) bool {
 	for _, r := range renames {
-		_, from := f.find(ms, r[0])
-		_, to := f.find(ms, r[1])
+		_, from := f.findK(ms, r[0])
+		_, to := f.findK(ms, r[1])
 		if from && to {
 			return true
 		}
@@ -802,8 +830,8 @@ func (f *fastDoc) clash(ms obj, renames [][2]string) bool {
 
 // putAction puts event.action from key (mustache), unless null; compact
 // leaves an empty one out. false for an object or a list.
-func (f *fastDoc) putAction(ms obj, key string, compact bool) bool {
-	v, ok := f.find(ms, key)
+func (f *fastDoc) putAction(ms obj, key wkey, compact bool) bool {
+	v, ok := f.findK(ms, key)
 	if !ok || f.isNull(v) {
 		return true
 	}
@@ -826,16 +854,16 @@ type tenant struct {
 // putTenantAndCorrelation puts azure.tenant_id and azure.correlation_id
 // from the record's tenantKey and correlationKey, as they are; false for
 // a value the general path must take.
-func (f *fastDoc) putTenantAndCorrelation(ms obj, tenantKey, correlationKey string, t xform) (tenant, bool) {
+func (f *fastDoc) putTenantAndCorrelation(ms obj, tenantKey, correlationKey wkey, t xform) (tenant, bool) {
 	var tn tenant
-	if v, ok := f.find(ms, tenantKey); ok {
+	if v, ok := f.findK(ms, tenantKey); ok {
 		if !f.putValue("azure.tenant_id", v, t) {
 			return tn, false
 		}
 		tn.set = true
 		tn.value, tn.isString = f.str(v, f.raw[v.s] == '"')
 	}
-	if v, ok := f.find(ms, correlationKey); ok && !f.putValue("azure.correlation_id", v, t) {
+	if v, ok := f.findK(ms, correlationKey); ok && !f.putValue("azure.correlation_id", v, t) {
 		return tn, false
 	}
 	return tn, true
@@ -861,11 +889,11 @@ func (f *fastDoc) putEmptyObject(path string) {
 func (f *fastDoc) putEventType(category string) {
 	switch {
 	case lowerIs(category, "write"), lowerIs(category, "action"):
-		f.putList("event.type", []string{"change"})
+		f.putJSON("event.type", `["change"]`)
 	case lowerIs(category, "read"):
-		f.putList("event.type", []string{"access"})
+		f.putJSON("event.type", `["access"]`)
 	case lowerIs(category, "delete"):
-		f.putList("event.type", []string{"deletion"})
+		f.putJSON("event.type", `["deletion"]`)
 	}
 }
 

@@ -105,6 +105,15 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	return dst, true
 }
 
+// putConst is putLit for a constant among a few a field may take (an
+// outcome, a default category): its bytes join the shape's hash, so that
+// records that differ in it keep plans of their own rather than replace
+// each other's. quoted is the value's JSON text.
+func (f *fastDoc) putConst(path, quoted string) {
+	f.putLit(path, quoted)
+	f.shapeHash ^= uint64(len(quoted))<<24 ^ uint64(quoted[1])<<32 ^ uint64(quoted[len(quoted)-2])<<40
+}
+
 // laidRef tells where a field's value lies in a document of a shape:
 // the value emit wrote at step (textAt < 0), or a literal in the plan's
 // text at textAt, within the text written before step (or after the last

@@ -64,8 +64,8 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	base := len(dst)
 	// Room for the document at once, and some after the arena's end:
 	// most pieces and values are short and copied by words (appendShort).
-	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+64)
-	f.arena = slices.Grow(f.arena, shortCopy)
+	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+2*wideCopy)
+	f.arena = slices.Grow(f.arena, wideCopy)
 	text := p.text[:cap(p.text)]
 	// The loop's state in locals, which stores to f's fields do not make
 	// it read again.
@@ -73,11 +73,11 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	at := slices.Grow(f.at[:0], len(p.steps))[:len(p.steps)]
 	for k, st := range p.steps {
 		// The piece before the value, then the value, each copied as
-		// shortCopy bytes where it is as short and dst has room for both
-		// (text holds shortCopy bytes past every piece's start).
-		if n := len(dst); wordAccess && cap(dst)-n >= 2*shortCopy && st.to-st.from <= shortCopy {
-			copyShort(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), n), unsafe.Add(unsafe.Pointer(unsafe.SliceData(text)), st.from))
-			dst = dst[:n+int(st.to-st.from)]
+		// shortCopy or wideCopy bytes where it is as short and dst has room
+		// for both (text holds wideCopy bytes past every piece's start).
+		if n, w := len(dst), st.to-st.from; wordAccess && cap(dst)-n >= 2*wideCopy && w <= wideCopy {
+			copyWide(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), n), unsafe.Add(unsafe.Pointer(unsafe.SliceData(text)), st.from), int(w))
+			dst = dst[:n+int(w)]
 		} else {
 			dst = append(dst, text[st.from:st.to]...)
 		}
@@ -88,7 +88,13 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 			if ent.inRec {
 				src = rec
 			}
-			dst = appendShort(dst, src[ent.s:ent.e])
+			// appendShort, by hand: a call there cost more than it saved.
+			if v := src[ent.s:ent.e]; wordsFit(dst, v) {
+				copyWide(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), len(dst)), unsafe.Pointer(unsafe.SliceData(v)), len(v))
+				dst = dst[:len(dst)+len(v)]
+			} else {
+				dst = append(dst, v...)
+			}
 			continue
 		}
 		if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
@@ -103,6 +109,15 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	dst = append(dst, p.text[p.last:]...)
 	f.laid, f.size = p, len(dst)-base
 	return dst, true
+}
+
+// putConst is putLit for a constant among a few a field may take (an
+// outcome, a default category): its bytes join the shape's hash, so that
+// records that differ in it keep plans of their own rather than replace
+// each other's. quoted is the value's JSON text.
+func (f *fastDoc) putConst(path, quoted string) {
+	f.putLit(path, quoted)
+	f.shapeHash ^= uint64(len(quoted))<<24 ^ uint64(quoted[1])<<32 ^ uint64(quoted[len(quoted)-2])<<40
 }
 
 // laidRef tells where a field's value lies in a document of a shape:
@@ -137,26 +152,40 @@ func (f *fastDoc) laidOut(size int) (event.Laid, bool) {
 	return event.Laid{Shape: p.fields, At: at}, true
 }
 
-// shortCopy is the most appendShort copies by words.
-const shortCopy = 32
+// shortCopy and wideCopy are what appendShort copies by words: short
+// pieces and values as shortCopy bytes, longer ones (ids, operation
+// names) up to wideCopy as wideCopy bytes.
+const (
+	shortCopy = 32
+	wideCopy  = 64
+)
 
-// appendShort is append(dst, src...), by words for up to shortCopy bytes
-// where src's backing array holds as many (readable) and dst has room
-// for as many: no call for the short pieces and values of a document.
+// appendShort is append(dst, src...), by words where wordsFit: no call
+// for the short pieces and values of a document.
 func appendShort(dst, src []byte) []byte {
-	if n := len(src); wordAccess && n <= shortCopy && cap(src) >= shortCopy && cap(dst)-len(dst) >= shortCopy {
-		d, r := unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), len(dst)), unsafe.Pointer(unsafe.SliceData(src))
-		*(*[2]uint64)(d) = *(*[2]uint64)(r)
-		*(*[2]uint64)(unsafe.Add(d, 16)) = *(*[2]uint64)(unsafe.Add(r, 16))
-		return dst[:len(dst)+n]
+	if wordsFit(dst, src) {
+		copyWide(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), len(dst)), unsafe.Pointer(unsafe.SliceData(src)), len(src))
+		return dst[:len(dst)+len(src)]
 	}
 	return append(dst, src...)
 }
 
-// copyShort copies shortCopy bytes from src to dst.
-func copyShort(dst, src unsafe.Pointer) {
+// wordsFit reports whether appendShort copies src by words: it has up to
+// wideCopy bytes, its backing array holds wideCopy (readable) bytes and
+// dst has room for as many.
+func wordsFit(dst, src []byte) bool {
+	return wordAccess && len(src) <= wideCopy && cap(src) >= wideCopy && cap(dst)-len(dst) >= wideCopy
+}
+
+// copyWide copies n bytes (n <= wideCopy) from src to dst as shortCopy
+// or wideCopy bytes: both must hold as many.
+func copyWide(dst, src unsafe.Pointer, n int) {
 	*(*[2]uint64)(dst) = *(*[2]uint64)(src)
 	*(*[2]uint64)(unsafe.Add(dst, 16)) = *(*[2]uint64)(unsafe.Add(src, 16))
+	if n > shortCopy {
+		*(*[2]uint64)(unsafe.Add(dst, 32)) = *(*[2]uint64)(unsafe.Add(src, 32))
+		*(*[2]uint64)(unsafe.Add(dst, 48)) = *(*[2]uint64)(unsafe.Add(src, 48))
+	}
 }
 
 // value is a field's encoded value: in the arena, or the record's text.
@@ -312,7 +341,7 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 		text = append(text, '}')
 	}
 	text = append(text, '}')
-	p.text = slices.Grow(text, shortCopy) // its pieces are read by words (appendShort)
+	p.text = slices.Grow(text, wideCopy) // its pieces are read by words (appendShort)
 	return p
 }
 

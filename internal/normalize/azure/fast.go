@@ -492,9 +492,9 @@ func (f *fastDoc) activity(strict bool) bool {
 		f.putString("azure.activitylogs.result_type", s)
 		switch {
 		case lowerIs(s, "success"):
-			f.putJSON("event.outcome", `"success"`)
+			f.putConst("event.outcome", `"success"`)
 		case lowerIs(s, "failure"):
-			f.putJSON("event.outcome", `"failure"`)
+			f.putConst("event.outcome", `"failure"`)
 		}
 	}
 	if s, ok := f.str(top[kResultSignature], has(kResultSignature)); ok {
@@ -687,14 +687,14 @@ func (f *fastDoc) identityFast(v span) bool {
 		case schema + "/name":
 			if write {
 				f.putRaw("azure.activitylogs.identity.claims_initiated_by_user.name", x)
-				f.putString("azure.activitylogs.identity.claims_initiated_by_user.schema", schema)
+				f.putConst("azure.activitylogs.identity.claims_initiated_by_user.schema", `"`+schema+`"`)
 				if raw[x.s] == '"' {
 					s, _ := f.str(x, true)
 					// userAtDomain: ^([^@]+)@(.+)$, the split at the first @.
 					if at := strings.IndexByte(s, '@'); at > 0 && at < len(s)-1 {
+						f.putString("user.email", s) // first: its parts are then written as they are
 						f.putString("user.name", s[:at])
 						f.putString("user.domain", s[at+1:])
-						f.putString("user.email", s)
 					} else {
 						f.putString("user.name", s)
 					}
@@ -750,7 +750,7 @@ func (f *fastDoc) propertiesFast(v span, present bool) bool {
 	if !present || raw[v.s] != '{' {
 		// Neither object nor string (strings take the general path):
 		// nothing but the default category, as Activity.
-		f.putString("azure.activitylogs.event_category", "Administrative")
+		f.putConst("azure.activitylogs.event_category", `"Administrative"`)
 		return true
 	}
 	ok := true

@@ -30,10 +30,10 @@ func guarded(t *testing.T, text string) []byte {
 // no one may read: appendShort, appendOriginalASCII and sameKey read no
 // byte past the text's backing array.
 func TestWordCopiesStayInBounds(t *testing.T) {
-	for n := 0; n <= 40; n++ {
+	for n := 0; n <= wideCopy+6; n++ {
 		text := strings.Repeat(`a"`, n)[:n]
 		src := guarded(t, text)
-		if got := appendShort(make([]byte, 0, 64), src); string(got) != text {
+		if got := appendShort(make([]byte, 0, 2*wideCopy), src); string(got) != text {
 			t.Fatalf("appendShort(%q) = %q", text, got)
 		}
 		for _, strip := range []bool{false, true} {

@@ -31,11 +31,14 @@ func parseSubscribed(dst [][2]string, id string) ([][2]string, bool) {
 	// at at[k+1]-1, the last one at len(id).
 	var at [maxIDSegments + 1]int
 	n := 0
-	for i := 0; i < len(id) && n <= maxIDSegments; i++ {
-		if id[i] == '/' {
-			at[n] = i + 1
-			n++
+	// Slash to slash by IndexByte: segments are tens of bytes long.
+	for i := 0; n <= maxIDSegments; n++ {
+		j := strings.IndexByte(id[i:], '/')
+		if j < 0 {
+			break
 		}
+		i += j + 1
+		at[n] = i
 	}
 	seg := func(k int) string {
 		if k+1 < n {
@@ -115,23 +118,33 @@ func isGUIDSegment(s string) bool {
 	if len(s) > 0 && s[len(s)-1] == '}' {
 		s = s[:len(s)-1]
 	}
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
+	// Eight bytes a step (the last step overlaps the one before): every
+	// byte but the four dashes a hex digit.
+	b := unsafeBytes(s)
+	return notHex(word(b, 0))|notHex(word(b, 8))&^guidDashes8|notHex(word(b, 16))&^guidDashes16|
+		notHex(word(b, 24))|notHex(word(b, 28)) == 0
+}
+
+// The dashes' bytes in the words at 8 (bytes 8 and 13) and at 16 (bytes
+// 18 and 23) of a GUID, as notHex marks them.
+const (
+	guidDashes8  = 0x80<<(0*8) | 0x80<<(5*8)
+	guidDashes16 = 0x80<<(2*8) | 0x80<<(7*8)
+)
+
+// notHex marks the bytes of w that are not ASCII hex digits (exactly:
+// every byte's mark stands for that byte alone). Below 0x80, adding
+// 0x80-c to a byte sets its high bit when it is c or above, with no
+// carry into the next byte.
+func notHex(w uint64) uint64 {
+	x := w &^ swarHi
+	digit := (x + swarLo*(0x80-'0')) &^ (x + swarLo*(0x80-'9'-1))
+	l := x | swarLo*0x20 // lower case
+	letter := (l + swarLo*(0x80-'a')) &^ (l + swarLo*(0x80-'f'-1))
+	return (w | ^(digit | letter)) & swarHi
 }
 
 // The keywords of resource ids, in the spellings the patterns take.

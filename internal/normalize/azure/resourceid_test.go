@@ -119,3 +119,28 @@ func FuzzParseResourceID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id string) { checkResourceID(t, id) })
 }
+
+// TestIsGUIDSegmentIsRegexp compares isGUIDSegment with the patterns'
+// guid over GUIDs with each byte in turn set to every value, braced and
+// not, and at lengths around 36.
+func TestIsGUIDSegmentIsRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^` + guid + `$`)
+	check := func(s string) {
+		t.Helper()
+		if got, want := isGUIDSegment(s), re.MatchString(s); got != want {
+			t.Fatalf("isGUIDSegment(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for _, g := range []string{"12345678-9abc-def0-ABCD-EF0123456789", "d36a9e81-871f-4fbb-8190-7b943b81c82b"} {
+		for _, s := range []string{g, "{" + g, g + "}", "{" + g + "}", g[1:], g + "0", "{" + g[1:] + "}"} {
+			check(s)
+			for i := range len(s) {
+				b := []byte(s)
+				for c := range 256 {
+					b[i] = byte(c)
+					check(string(b))
+				}
+			}
+		}
+	}
+}

@@ -352,14 +352,14 @@ func FuzzOriginalASCII(f *testing.F) {
 }
 
 // TestAppendShortIsAppend compares appendShort with append for sources of
-// every length to past shortCopy, with backing arrays and destinations
+// every length to past wideCopy, with backing arrays and destinations
 // of every room around the word copy's needs.
 func TestAppendShortIsAppend(t *testing.T) {
-	text := []byte(strings.Repeat("0123456789abcdef", 6))
-	for n := 0; n <= shortCopy+4; n++ {
-		for extra := 0; extra <= shortCopy; extra += 3 {
+	text := []byte(strings.Repeat("0123456789abcdef", 9))
+	for n := 0; n <= wideCopy+4; n++ {
+		for extra := 0; extra <= wideCopy; extra += 3 {
 			src := slices.Clip(text[:n+extra])[:n]
-			for room := 0; room <= shortCopy+2; room += 5 {
+			for room := 0; room <= wideCopy+2; room += 5 {
 				dst := make([]byte, 3, 3+room)
 				copy(dst, "pre")
 				got := appendShort(dst, src)

@@ -38,6 +38,9 @@ var streamCases = []string{
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","level":true,"resourceId":"/tenants/t\u00e9/providers/Micro\"soft","properties":{"ipAddress":"::ffff:1.2.3.4","userId":"u"}}`,
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","level":false,"resourceId":"/tenants/té/providers/Microsöft","properties":{"ipAddress":"2001:DB8::1","userId":"u"}}`,
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","level":"é` + "\xff" + `","properties":{"userId":"u"}}`,
+	// A string level with bytes a JSON writer may escape though the record
+	// holds them raw (U+2028, U+2029, <, >, &): never copied as plain text.
+	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","level":"a` + "\u2028" + `<b>&` + "\u2029" + `","properties":{"userId":"u"}}`,
 	`{"category":"SignInLogs","time":"2026-03-14T08:00:00Z","level":"4","resourceId":"/SUBSCRIPTIONS/s1/resourceGroups/g/providers/P.Q/r/n","properties":{"ip_address":"192.0.2.1","ipAddress":"192.0.2.1 ","userId":"u"}}`,
 	`{"category":"SignInLogs","time":null,"createdDateTime":"2026-03-14T08:00:00Z","properties":{"ipAddress":"","ip_address":"2001:db8::1","status":{"errorCode":0,"failureReason":"","additionalDetails":"x"},"location":{"city":"","state":null,"geoCoordinates":{"latitude":1.5}},"userId":null,"userPrincipalName":"no-at","userDisplayName":"","authenticationProcessingDetails":[{"key":"a","value":""},{"key":"b","value":{"c":null}},7,{"key":"a","value":"z"}],"emptyList":[null,""],"nested":[[null],{"aB":""}],"deviceDetail":{"deviceId":""}}}`,
 	`{"category":"NonInteractiveUserSignInLogs","time":"2026-03-14T08:00:00Z","tenantId":"t","durationMs":"12","level":4,"Level":"x","operationName":"Sign-in activity","properties":{"createdDateTime":"2026-03-14T09:00:00Z","status":{"errorCode":-5},"userPrincipalName":"a@b.c","id":7,"appId":"app","servicePrincipalName":"","aBC":{"dE":1}}}`,

@@ -191,11 +191,16 @@ func (f *fastDoc) putTimestamp(v span) bool {
 	if !ok {
 		return false
 	}
+	at := len(f.arena)
+	if out, ok := appendZulu(f.arena, s); ok {
+		f.arena = out
+		f.put("@timestamp", at)
+		return true
+	}
 	t, ok := parseTime(s)
 	if !ok {
 		return false
 	}
-	at := len(f.arena)
 	f.arena = appendTimestamp(f.arena, t)
 	f.put("@timestamp", at)
 	return true

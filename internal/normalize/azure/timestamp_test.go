@@ -1,0 +1,90 @@
+package azure
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"testing"
+)
+
+// zuluForm is the form appendZulu is for: every such text that parseTime
+// takes, it must take too.
+var zuluForm = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
+
+// zuluSlow is what appendZulu stands for: parseTime, then appendTimestamp.
+func zuluSlow(s string) (string, bool) {
+	t, ok := parseTime(s)
+	if !ok {
+		return "", false
+	}
+	return string(appendTimestamp(nil, t)), true
+}
+
+// checkZulu fails when appendZulu takes s and writes other than the slow
+// path, or leaves dst changed when it declines.
+func checkZulu(t *testing.T, s string) bool {
+	t.Helper()
+	got, ok := appendZulu([]byte("x"), s)
+	if !ok {
+		if string(got) != "x" {
+			t.Errorf("appendZulu(%q) declined but wrote %q", s, got)
+		}
+		if _, slow := zuluSlow(s); slow && zuluForm.MatchString(s) {
+			t.Errorf("appendZulu(%q) declined a UTC time parseTime takes", s)
+		}
+		return false
+	}
+	want, wok := zuluSlow(s)
+	if !wok || "x"+want != string(got) {
+		t.Errorf("appendZulu(%q) = %q; parseTime and appendTimestamp: %q (ok %v)", s, got[1:], want, wok)
+	}
+	return true
+}
+
+func TestAppendZuluIsParseTime(t *testing.T) {
+	taken := 0
+	for _, s := range []string{
+		"2026-03-12T00:01:56.1240000Z", "2026-03-12T00:01:56Z", "2026-03-12T00:01:56.1Z",
+		"2026-03-12T00:01:56.12Z", "2026-03-12T00:01:56.123456789Z", "2026-03-12T00:01:56.1234567891234Z",
+		"2024-02-29T23:59:59.999Z", "2023-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+		"2026-04-31T00:00:00Z", "2026-12-31T23:59:59Z", "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z",
+		"2026-01-00T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z",
+		"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.9999Z", "2026-03-12t00:01:56Z", "2026-03-12T00:01:56z",
+		"2026-03-12 00:01:56Z", "2026-03-12T00:01:56.Z", "2026-03-12T00:01:56,5Z", "2026-03-12T00:01:56.5+00:00",
+		"2026-03-12T00:01:56.12a4Z", "2026-03-12T00:01:5Z", "+026-03-12T00:01:56Z", "2026-3-12T00:01:56Z",
+		"2026-03-12T00:01:56", "3/12/2026 12:01:56 AM", "", "Z", "2026-03-12T00:01:56ZZ",
+	} {
+		if checkZulu(t, s) {
+			taken++
+		}
+	}
+	// Random texts near the form: digits, separators and fractions
+	// varied one place at a time.
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := "0123456789-T:.Z+ z9"
+	for range 200000 {
+		b := []byte(fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", r.IntN(10000), r.IntN(14), r.IntN(33), r.IntN(26), r.IntN(62), r.IntN(62)))
+		if r.IntN(2) == 0 {
+			b = append(b, '.')
+			for range r.IntN(12) {
+				b = append(b, byte('0'+r.IntN(10)))
+			}
+		}
+		b = append(b, 'Z')
+		if r.IntN(4) == 0 {
+			b[r.IntN(len(b))] = alphabet[r.IntN(len(alphabet))]
+		}
+		if checkZulu(t, string(b)) {
+			taken++
+		}
+	}
+	if taken < 50000 {
+		t.Errorf("appendZulu took only %d texts: the test no longer checks what it writes", taken)
+	}
+}
+
+func FuzzAppendZulu(f *testing.F) {
+	f.Add("2026-03-12T00:01:56.1240000Z")
+	f.Add("2024-02-29T23:59:59Z")
+	f.Fuzz(func(t *testing.T, s string) { checkZulu(t, s) })
+}

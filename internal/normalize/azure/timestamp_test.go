@@ -3,6 +3,7 @@ package azure
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"regexp"
 	"testing"
 )
@@ -87,4 +88,45 @@ func FuzzAppendZulu(f *testing.F) {
 	f.Add("2026-03-12T00:01:56.1240000Z")
 	f.Add("2024-02-29T23:59:59Z")
 	f.Fuzz(func(t *testing.T, s string) { checkZulu(t, s) })
+}
+
+// TestCanonicalIPv4IsNetip checks canonicalIPv4 against netip: every text
+// it takes, netip parses as IPv4 and writes back the same; and every
+// dotted quad netip writes, it takes.
+func TestCanonicalIPv4IsNetip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	taken := 0
+	alphabet := "0123456789.:a "
+	for range 300000 {
+		var s string
+		if r.IntN(2) == 0 {
+			s = fmt.Sprintf("%d.%d.%d.%d", r.IntN(280), r.IntN(260), r.IntN(260), r.IntN(270))
+			if r.IntN(8) == 0 {
+				s = "0" + s
+			}
+		} else {
+			b := make([]byte, r.IntN(17))
+			for i := range b {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+			s = string(b)
+		}
+		a, err := netip.ParseAddr(s)
+		want := err == nil && a.Is4() && a.String() == s
+		if got := canonicalIPv4(s); got != want {
+			t.Fatalf("canonicalIPv4(%q) = %v; netip: parsed %v (err %v), writes %q", s, got, a, err, a.String())
+		}
+		if want {
+			taken++
+		}
+	}
+	for _, s := range []string{"0.0.0.0", "255.255.255.255", "10.0.0.1", "1.2.3.04", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.256", "::1", "1.2.3.4%x"} {
+		a, err := netip.ParseAddr(s)
+		if got, want := canonicalIPv4(s), err == nil && a.Is4() && a.String() == s; got != want {
+			t.Errorf("canonicalIPv4(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if taken < 50000 {
+		t.Errorf("only %d addresses taken: the test no longer checks the fast path", taken)
+	}
 }

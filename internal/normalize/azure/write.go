@@ -700,6 +700,18 @@ func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 // sourceIP is sourceIP without GeoIP: source.ip, client.ip and related.ip
 // from an address, or source.address from what is not one.
 func (f *fastDoc) sourceIP(addr string, rel *related) {
+	if canonicalIPv4(addr) {
+		// Written back as it is: netip's parse and format, and their
+		// code, are for the other addresses.
+		at := len(f.arena)
+		f.arena = append(f.arena, '"')
+		f.arena = append(f.arena, addr...)
+		f.arena = append(f.arena, '"')
+		f.put("source.ip", at)
+		f.put("client.ip", at)
+		rel.add(addr)
+		return
+	}
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		f.putString("source.address", addr)
@@ -908,4 +920,31 @@ func (f *fastDoc) findEither(ms obj, a, b string) (span, bool) {
 		return v, true
 	}
 	return f.find(ms, b)
+}
+
+// canonicalIPv4 reports whether s is an IPv4 address as netip writes it:
+// four decimal parts of 0 to 255 without leading zeros, between dots.
+// netip.ParseAddr takes such a text and AppendTo writes it unchanged.
+func canonicalIPv4(s string) bool {
+	if len(s) < len("0.0.0.0") || len(s) > len("255.255.255.255") {
+		return false
+	}
+	parts, n, digits := 0, 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || n > 255 {
+				return false
+			}
+			parts++
+			n, digits = 0, 0
+			continue
+		}
+		c := s[i] - '0'
+		if c > 9 || digits > 0 && n == 0 {
+			return false // not a digit, or a leading zero
+		}
+		n = n*10 + int(c)
+		digits++
+	}
+	return parts == 4
 }

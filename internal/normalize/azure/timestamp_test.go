@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -128,5 +129,25 @@ func TestCanonicalIPv4IsNetip(t *testing.T) {
 	}
 	if taken < 50000 {
 		t.Errorf("only %d addresses taken: the test no longer checks the fast path", taken)
+	}
+}
+
+// TestPutEventTypeIsToLower checks putEventType's event.type against the
+// pipelines' rule on the lowered category, for categories of every length
+// around the names', ASCII or not.
+func TestPutEventTypeIsToLower(t *testing.T) {
+	want := map[string]string{"write": `["change"]`, "action": `["change"]`, "read": `["access"]`, "delete": `["deletion"]`}
+	for _, c := range []string{"Write", "WRITE", "write", "Action", "ACTİON", "Read", "rEaD", "Delete", "DELETE",
+		"Administrative", "Writes", "Actions", "Deleted", "Policy", "", "Ｗrite", "\u212Aelete", "ActİonX", "ReadWrite"} {
+		f := &fastDoc{}
+		f.reset(nil)
+		f.putEventType(c)
+		got := ""
+		if len(f.ents) == 1 {
+			got = string(f.arena[f.ents[0].s:f.ents[0].e])
+		}
+		if w := want[strings.ToLower(c)]; got != w {
+			t.Errorf("putEventType(%q) put %q, want %q", c, got, w)
+		}
 	}
 }

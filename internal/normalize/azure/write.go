@@ -904,6 +904,9 @@ func (f *fastDoc) putEmptyObject(path string) {
 // and platform pipelines do (Write and Action: change, Read: access,
 // Delete: deletion).
 func (f *fastDoc) putEventType(category string) {
+	if len(category) > len("delete") && isASCII(category) {
+		return // longer than every name, and no letter that lowers shorter
+	}
 	switch {
 	case lowerIs(category, "write"), lowerIs(category, "action"):
 		f.putJSON("event.type", `["change"]`)

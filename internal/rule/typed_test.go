@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -493,7 +494,7 @@ func TestDurationTimeDuration(t *testing.T) {
 		{&Duration{Value: 5, Unit: "m"}, 5 * time.Minute},
 		{&Duration{Value: 6, Unit: "h"}, 6 * time.Hour},
 		{&Duration{Value: 1, Unit: "d"}, 0},
-		{&Duration{Value: 1 << 62, Unit: "h"}, time.Duration(1<<63 - 1)},
+		{&Duration{Value: math.MaxInt / 2, Unit: "h"}, time.Duration(math.MaxInt64)}, // past time.Duration on 64-bit; on 32-bit too, in hours
 	} {
 		if got := tc.d.TimeDuration(); got != tc.want {
 			t.Errorf("%+v: %v, want %v", tc.d, got, tc.want)

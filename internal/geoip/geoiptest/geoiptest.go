@@ -8,12 +8,9 @@
 package geoiptest
 
 import (
-	"net"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
@@ -89,41 +86,6 @@ func asnRecords() map[string]mmdbtype.Map {
 	}
 }
 
-// Write writes a database of type databaseType ("GeoLite2-City", ...)
-// holding records (CIDR to record) to path.
-func Write(t testing.TB, path, databaseType string, records map[string]mmdbtype.Map) string {
-	t.Helper()
-	return write(t, path, mmdbwriter.Options{DatabaseType: databaseType, RecordSize: 28, IPVersion: 6}, records)
-}
-
-func write(t testing.TB, path string, opts mmdbwriter.Options, records map[string]mmdbtype.Map) string {
-	t.Helper()
-	tree, err := mmdbwriter.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, rec := range records {
-		_, n, err := net.ParseCIDR(cidr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tree.Insert(n, rec); err != nil {
-			t.Fatalf("%s: %v", cidr, err)
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // City writes a GeoLite2-City database into dir and returns its path.
 func City(t testing.TB, dir string) string {
 	return Write(t, filepath.Join(dir, "GeoLite2-City.mmdb"), "GeoLite2-City", cityRecords())
@@ -156,11 +118,8 @@ func ASN(t testing.TB, dir string) string {
 func Documentation(t testing.TB, dir string) (city, asn string) {
 	t.Helper()
 	london := cityRecords()["81.2.69.142/31"]
-	opts := func(typ string) mmdbwriter.Options {
-		return mmdbwriter.Options{DatabaseType: typ, RecordSize: 28, IPVersion: 6, IncludeReservedNetworks: true}
-	}
-	city = write(t, filepath.Join(dir, "doc-City.mmdb"), opts("GeoLite2-City"), map[string]mmdbtype.Map{"203.0.113.0/25": london})
-	asn = write(t, filepath.Join(dir, "doc-ASN.mmdb"), opts("GeoLite2-ASN"), map[string]mmdbtype.Map{
+	city = write(t, filepath.Join(dir, "doc-City.mmdb"), "GeoLite2-City", true, map[string]mmdbtype.Map{"203.0.113.0/25": london})
+	asn = write(t, filepath.Join(dir, "doc-ASN.mmdb"), "GeoLite2-ASN", true, map[string]mmdbtype.Map{
 		"203.0.113.0/25":  {"autonomous_system_number": mmdbtype.Uint32(64500), "autonomous_system_organization": mmdbtype.String("Example Hosting")},
 		"198.51.100.0/24": {"autonomous_system_number": mmdbtype.Uint32(64501), "autonomous_system_organization": mmdbtype.String("Example Transit")},
 	})

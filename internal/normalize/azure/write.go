@@ -511,10 +511,8 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		}
 	case '{':
 		base := len(f.kvs)
-		if f.compactRec(raw) && f.appendMembers(v.s) {
-			if t.snake {
-				f.nameMembers(f.kvs[base:], t.keyMode(), nil)
-			}
+		if f.compactRec(raw) && f.canonMembers(v.s, t) {
+			// read and named
 		} else {
 			f.kvs = f.kvs[:base] // a key with an escape: read again, unescaped
 			f.members(raw, v.s, func(k []byte, x span) bool {
@@ -617,6 +615,17 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 	return f.canon(dst, v), false, true
 }
 
+// canonMembers appends to f.kvs the members of the record's object at s
+// (compactRec), keys named as t writes them; false for a key with an
+// escape (f.kvs then holds part of the members: the caller cuts it).
+func (f *fastDoc) canonMembers(s int, t xform) bool {
+	if !t.snake {
+		return f.appendMembers(s)
+	}
+	_, ok := f.namedMembers(s, t.keyMode(), false)
+	return ok
+}
+
 // object returns the members of the object at v in the record's order,
 // keys as t writes them (snake case or not), with the table of the keys
 // find was asked for; false when a key has escapes or v is no object. Two
@@ -634,12 +643,26 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	// kept as they are need no name: only a large object's are numbered.
 	mode := t.keyMode()
 	var tab *keyTable
-	if mode != keyAsIs {
+	if mode != keyAsIs && !f.compactRec(raw) {
 		tab = f.table()
 	}
 	// The keys of a record whose strings check found all plain hold no
 	// escape: escaped is not asked.
 	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
+	if f.compactRec(raw) && mode != keyAsIs {
+		// Walked and named in one loop when the keys are the last
+		// record's at this slot (keyRun).
+		tab, ok = f.namedMembers(v.s, mode, true)
+		if !ok {
+			f.kvs = f.kvs[:base]
+			return obj{}, false
+		}
+		o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}
+		if len(o.ms) >= mixedPos-1 {
+			o.tab = nil // positions too large for the table: find compares keys
+		}
+		return o, true
+	}
 	if f.compactRec(raw) {
 		ok = f.appendMembers(v.s)
 	} else {

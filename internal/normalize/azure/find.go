@@ -412,19 +412,12 @@ type runSlot struct {
 
 // keyRun is the keys of an object read at one slot of a record.
 type keyRun struct {
-	names  []runName // the keys, in the record's order
-	mode   uint8     // the names' key mode
-	ok     bool      // names hold a run
-	hasTab bool      // tab is the run's table, as of ver keys numbered
+	ms     []tkv // the members: keys named, keys as in the record (copies, with runPad bytes of room past them: read a word at a time), values of the record reading it
+	mode   uint8 // the names' key mode
+	ok     bool  // ms holds a run
+	hasTab bool  // tab is the run's table, as of ver keys numbered
 	ver    int
 	tab    keyTable
-}
-
-// runName is a key of a run: its name as written and its text in the
-// record (a copy, with runPad bytes of room past it: read a word at a
-// time).
-type runName struct {
-	out, raw string
 }
 
 // runPad is the room kept past a run's keys.
@@ -465,16 +458,16 @@ func (r *keyRun) record(ms []tkv, mode uint8, tab *keyTable) {
 	}
 	// buf is not written again: its bytes are the string's.
 	all := unsafe.String(unsafe.SliceData(buf), size+runPad)
-	names, off := r.names[:0], 0
+	rms, off := r.ms[:0], 0
 	for i := range ms {
 		n := len(ms[i].raw)
-		names = append(names, runName{ms[i].key, all[off : off+n]})
+		rms = append(rms, tkv{ms[i].key, all[off : off+n], ms[i].v})
 		off += n
 	}
-	if len(names) < len(r.names) {
-		clear(r.names[len(names):]) // the old copies go
+	if len(rms) < len(r.ms) {
+		clear(r.ms[len(rms):]) // the old copies go
 	}
-	r.names = names
+	r.ms = rms
 	r.mode, r.ok, r.hasTab = mode, true, tab != nil
 	if tab != nil {
 		r.ver = tab.n
@@ -511,12 +504,12 @@ func runKeyDiff(a, b unsafe.Pointer, n int) uint64 {
 
 // sameRun reports whether the keys of ms (keys of the record) are r's.
 func sameRun(ms []tkv, r *keyRun) bool {
-	names := r.names
-	if len(ms) != len(names) {
+	rms := r.ms
+	if len(ms) != len(rms) {
 		return false
 	}
 	for i := range ms {
-		k, rk := ms[i].raw, names[i].raw
+		k, rk := ms[i].raw, rms[i].raw
 		if len(k) != len(rk) {
 			return false
 		}
@@ -534,28 +527,40 @@ func sameRun(ms []tkv, r *keyRun) bool {
 // appendRun appends to f.kvs the members of the record's object at s
 // (compactRec), named as r names them, when the object's keys are r's
 // keys in order; false otherwise (f.kvs as it was, but for its room).
-// Keys that the check did not find plain need no look: a run holds no
-// key with an escape (appendMembers declines those), and the key has
-// the run's bytes. The members' keys as in the record are the run's
-// copies (the same bytes).
+// The members' keys as in the record are the run's copies (the same
+// bytes).
 func (f *fastDoc) appendRun(s int, r *keyRun) bool {
-	names := r.names
-	if cap(f.kvs)-len(f.kvs) < len(names) {
-		f.kvs = slices.Grow(f.kvs, len(names))
+	rms := r.ms
+	if cap(f.kvs)-len(f.kvs) < len(rms) {
+		f.kvs = slices.Grow(f.kvs, len(rms))
 	}
-	raw, ends := f.rec, f.ends
+	kvs := f.kvs[:len(f.kvs)+len(rms)]
+	ms := kvs[len(kvs)-len(rms):]
+	if !f.matchRun(s, r) {
+		return false
+	}
+	copy(ms, rms)
+	f.kvs = kvs
+	return true
+}
+
+// matchRun reports whether the keys of the record's object at s
+// (compactRec) are r's keys, in order, and sets the values of r's
+// members to the object's. Keys that the check did not find plain need
+// no look: a run holds no key with an escape (appendMembers declines
+// those), and the key has the run's bytes.
+func (f *fastDoc) matchRun(s int, r *keyRun) bool {
+	raw, ends, rms := f.rec, f.ends, r.ms
 	if len(ends) != len(raw) {
 		return false
 	}
-	kvs := f.kvs[:len(f.kvs)+len(names)]
 	// The loop reads by pointer, with as few values live as it can: the
 	// walk's slices in registers would have it keep the rest in memory.
 	// Every offset read is below len(raw): the tests below bound them.
 	rp, ep := unsafe.Pointer(unsafe.SliceData(raw)), unsafe.Pointer(unsafe.SliceData(ends))
-	m := unsafe.Pointer(unsafe.SliceData(kvs[len(kvs)-len(names):]))
 	rn, i := len(raw), s+1
-	for c := range names {
-		nm := &names[c]
+	for c := range rms {
+		m := &rms[c]
 		if i >= rn || *(*byte)(unsafe.Add(rp, i)) != '"' {
 			return false // fewer members
 		}
@@ -563,82 +568,81 @@ func (f *fastDoc) appendRun(s int, r *keyRun) bool {
 		n := ke - i - 2
 		// After the key: its quote, the colon, a value of a byte or
 		// more, then a comma or a brace: runKeyDiff reads no further.
-		if n != len(nm.raw) || ke+2 >= rn {
+		if n != len(m.raw) || ke+2 >= rn {
 			return false
 		}
 		kp := unsafe.Add(rp, i+1)
 		if !wordAccess {
-			if unsafe.String((*byte)(kp), n) != nm.raw {
+			if unsafe.String((*byte)(kp), n) != m.raw {
 				return false
 			}
-		} else if runKeyDiff(kp, unsafe.Pointer(unsafe.StringData(nm.raw)), n) != 0 {
+		} else if runKeyDiff(kp, unsafe.Pointer(unsafe.StringData(m.raw)), n) != 0 {
 			return false
 		}
 		ve := int(*(*int32)(unsafe.Add(ep, 4*(ke+1))) &^ plainEnd)
 		if ve >= rn {
 			return false
 		}
-		// Set field by field: a tkv built whole is built on the stack,
-		// then copied.
-		e := (*tkv)(m)
-		e.key, e.raw, e.v = nm.out, nm.raw, span{ke + 1, ve}
-		m = unsafe.Add(m, unsafe.Sizeof(tkv{}))
+		m.v = span{ke + 1, ve}
 		if i = ve; *(*byte)(unsafe.Add(rp, i)) == ',' {
 			i++
 		}
 	}
-	if i < rn && raw[i] == '"' {
-		return false // more members
-	}
-	f.kvs = kvs
-	return true
+	return i >= rn || raw[i] != '"' // else more members
 }
 
-// namedMembers appends to f.kvs the members of the record's object at s
+// namedMembers reads the members of the record's object at s
 // (compactRec), keys named in mode (not keyAsIs), and returns the table
 // of their numbered keys when tabled (nil when the record has had its
-// tables); false for a key with an escape (f.kvs then holds part of the
-// members: the caller cuts it).
-func (f *fastDoc) namedMembers(s int, mode uint8, tabled bool) (*keyTable, bool) {
+// tables). The members are own when not nil (a run's, when tabled),
+// else appended to f.kvs. false for a key with an escape (f.kvs then
+// holds part of the members: the caller cuts it).
+func (f *fastDoc) namedMembers(s int, mode uint8, tabled bool) (own []tkv, tab *keyTable, ok bool) {
 	base := len(f.kvs)
 	i := f.nrun
 	f.nrun++
 	if i >= maxRuns {
 		if !f.appendMembers(s) {
-			return nil, false
+			return nil, nil, false
 		}
-		var tab *keyTable
 		if tabled {
 			tab = f.table()
 		}
 		f.nameMembers(f.kvs[base:], mode, tab)
-		return tab, true
+		return nil, tab, true
 	}
 	sl := f.slot(i)
 	for w := range sl.runs {
 		r := &sl.runs[(int(sl.last)+w)&1] // the run met last first
-		if f.usable(r, mode, tabled) && f.appendRun(s, r) {
-			sl.last = uint8((int(sl.last) + w) & 1)
-			if tabled {
-				return &r.tab, true
-			}
-			return nil, true
+		if !f.usable(r, mode, tabled) {
+			continue
 		}
-		f.kvs = f.kvs[:base]
+		if tabled {
+			// The members are the run's own (their values set): the
+			// slot is this object's alone in the record.
+			if f.matchRun(s, r) {
+				sl.last = uint8((int(sl.last) + w) & 1)
+				return r.ms[:len(r.ms):len(r.ms)], &r.tab, true
+			}
+			continue
+		}
+		if f.appendRun(s, r) {
+			sl.last = uint8((int(sl.last) + w) & 1)
+			return nil, nil, true
+		}
 	}
 	if !f.appendMembers(s) {
-		return nil, false
+		return nil, nil, false
 	}
 	// The older run gives way.
 	sl.last ^= 1
 	r := &sl.runs[sl.last]
 	ms := f.kvs[base:]
-	var tab *keyTable
 	if tabled {
 		tab = &r.tab
 		f.resetTable(tab)
 	}
 	f.nameMembers(ms, mode, tab)
 	r.record(ms, mode, tab)
-	return tab, true
+	return nil, tab, true
 }

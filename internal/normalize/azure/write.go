@@ -622,7 +622,7 @@ func (f *fastDoc) canonMembers(s int, t xform) bool {
 	if !t.snake {
 		return f.appendMembers(s)
 	}
-	_, ok := f.namedMembers(s, t.keyMode(), false)
+	_, _, ok := f.namedMembers(s, t.keyMode(), false)
 	return ok
 }
 
@@ -652,12 +652,15 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	if f.compactRec(raw) && mode != keyAsIs {
 		// Walked and named in one loop when the keys are the last
 		// record's at this slot (keyRun).
-		tab, ok = f.namedMembers(v.s, mode, true)
+		own, tab, ok := f.namedMembers(v.s, mode, true)
 		if !ok {
 			f.kvs = f.kvs[:base]
 			return obj{}, false
 		}
-		o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}
+		o := obj{ms: own, tab: tab}
+		if own == nil {
+			o.ms = f.kvs[base:len(f.kvs):len(f.kvs)]
+		}
 		if len(o.ms) >= mixedPos-1 {
 			o.tab = nil // positions too large for the table: find compares keys
 		}

@@ -157,6 +157,26 @@ func (f *fastDoc) tableOf(ms []tkv) *keyTable {
 	return t
 }
 
+// asIsRun returns the members of the record's object at s (compactRec),
+// keys kept as they are, and their table, when the object's keys are a
+// run of the next slot (one tableOf made: an object of minTabled members
+// or more); nil otherwise, the slot left to tableOf.
+func (f *fastDoc) asIsRun(s int) ([]tkv, *keyTable) {
+	i := f.nrun
+	if i >= len(f.runs) || i >= maxRuns {
+		return nil, nil
+	}
+	sl := f.runs[i]
+	for w := range sl.runs {
+		if r := &sl.runs[(int(sl.last)+w)&1]; f.usable(r, keyAsIs, true) && f.matchRun(s, r) {
+			f.nrun++
+			sl.last = uint8((int(sl.last) + w) & 1)
+			return r.ms[:len(r.ms):len(r.ms)], &r.tab
+		}
+	}
+	return nil, nil
+}
+
 // note records member i of ms (the object's members so far) under its
 // key's number k.
 func (t *keyTable) note(ms []tkv, i int, k wkey) {

@@ -667,6 +667,12 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 		return o, true
 	}
 	if f.compactRec(raw) {
+		// A large object whose keys are the run's at this slot is read
+		// into the run's members, their keys the name cache's copies
+		// (tableOf's), without naming or a table.
+		if ms, tab := f.asIsRun(v.s); ms != nil {
+			return obj{ms: ms, tab: tab}, true
+		}
 		ok = f.appendMembers(v.s)
 	} else {
 		f.members(raw, v.s, func(k []byte, x span) bool {

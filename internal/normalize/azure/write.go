@@ -219,9 +219,14 @@ func (f *fastDoc) related(i int, path string, keep bool) *related {
 }
 
 func (r *related) add(s string) {
-	if !slices.Contains(r.vals, s) {
-		r.vals = append(r.vals, s)
+	for _, v := range r.vals {
+		// Length and first byte first: most values (ids) differ there,
+		// without a call to compare the bytes.
+		if len(v) == len(s) && (len(s) == 0 || v[0] == s[0]) && v == s {
+			return
+		}
 	}
+	r.vals = append(r.vals, s)
 }
 
 // putRelated puts the list without its empty strings, unless none is
@@ -708,8 +713,8 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 	// The key is told one segment by the shape's plan (oneSegment), once
 	// for the records of a shape.
-	if f.plainValue(v) || f.literalValue(v) {
-		f.putKeyEnt(prefix, key, fent{s: v.s, e: v.e, rec: true, inRec: true}, keyOneSegment)
+	if f.recValue(v) {
+		f.putRecKey(prefix, key, v.s, v.e)
 		return true
 	}
 	s, empty, ok := f.appendValue(v, t)
@@ -722,6 +727,45 @@ func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 		f.putKeyEnt(prefix, key, fent{s: s, e: len(f.arena), rec: true}, kind)
 	}
 	return ok
+}
+
+// recValue is plainValue || literalValue, the record told once: a value
+// put as the record writes it.
+func (f *fastDoc) recValue(v span) bool {
+	raw := f.raw
+	if len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) || v.s >= len(raw) {
+		return false
+	}
+	switch raw[v.s] {
+	case '"':
+		return v.e-v.s > 2 && f.endsReady && v.s < len(f.ends) && f.ends[v.s]&plainEnd != 0
+	case '{', '[', 'n':
+		return false
+	}
+	return true
+}
+
+// putRecKey is putKeyEnt for the field prefix+key (one segment) whose
+// value is the record's text raw[s:e], as it is: the fields set in
+// place, where both slices have room (else putKeyEnt grows them).
+func (f *fastDoc) putRecKey(prefix, key string, s, e int) {
+	n := len(f.ents)
+	if n >= cap(f.ents) || n != len(f.keys) || n >= cap(f.keys) {
+		f.putKeyEnt(prefix, key, fent{s: s, e: e, rec: true, inRec: true}, keyOneSegment)
+		return
+	}
+	// Lengths set alone (a slice of itself stores no pointer).
+	f.ents = f.ents[:n+1]
+	f.ents[n] = fent{s: s, e: e, rec: true, inRec: true}
+	f.keys = f.keys[:n+1]
+	k := &f.keys[n]
+	k.prefix, k.path, k.kind = prefix, key, keyOneSegment
+	// putKeyEnt's hash of the field, of its kind.
+	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
+	if key != "" {
+		h ^= uint64(key[len(key)-1])
+	}
+	f.shapeHash = f.shapeHash*1099511628211 ^ h
 }
 
 // sourceIP is sourceIP without GeoIP: source.ip, client.ip and related.ip

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -438,6 +439,29 @@ type keyRun struct {
 	hasTab bool  // tab is the run's table, as of ver keys numbered
 	ver    int
 	tab    keyTable
+	order  []int32 // the members by name (sorted stable), when sorted
+	sorted bool    // order is ms's, with twice bool
+	twice  bool    // a name is two members' (canonT's general path tells)
+}
+
+// byName returns the run's members' places in the order of their names
+// (canonT's sort, stable), and whether a name is two members'.
+func (r *keyRun) byName() ([]int32, bool) {
+	if !r.sorted {
+		order := r.order[:0]
+		for i := range r.ms {
+			order = append(order, int32(i))
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(r.ms[a].key, r.ms[b].key) })
+		r.twice = false
+		for i := 1; i < len(order); i++ {
+			if r.ms[order[i]].key == r.ms[order[i-1]].key {
+				r.twice = true
+			}
+		}
+		r.order, r.sorted = order, true
+	}
+	return r.order, r.twice
 }
 
 // runPad is the room kept past a run's keys.
@@ -488,6 +512,7 @@ func (r *keyRun) record(ms []tkv, mode uint8, tab *keyTable) {
 		clear(r.ms[len(rms):]) // the old copies go
 	}
 	r.ms = rms
+	r.sorted = false
 	r.mode, r.ok, r.hasTab = mode, true, tab != nil
 	if tab != nil {
 		r.ver = tab.n
@@ -544,26 +569,6 @@ func sameRun(ms []tkv, r *keyRun) bool {
 	return true
 }
 
-// appendRun appends to f.kvs the members of the record's object at s
-// (compactRec), named as r names them, when the object's keys are r's
-// keys in order; false otherwise (f.kvs as it was, but for its room).
-// The members' keys as in the record are the run's copies (the same
-// bytes).
-func (f *fastDoc) appendRun(s int, r *keyRun) bool {
-	rms := r.ms
-	if cap(f.kvs)-len(f.kvs) < len(rms) {
-		f.kvs = slices.Grow(f.kvs, len(rms))
-	}
-	kvs := f.kvs[:len(f.kvs)+len(rms)]
-	ms := kvs[len(kvs)-len(rms):]
-	if !f.matchRun(s, r) {
-		return false
-	}
-	copy(ms, rms)
-	f.kvs = kvs
-	return true
-}
-
 // matchRun reports whether the keys of the record's object at s
 // (compactRec) are r's keys, in order, and sets the values of r's
 // members to the object's. Keys that the check did not find plain need
@@ -614,10 +619,10 @@ func (f *fastDoc) matchRun(s int, r *keyRun) bool {
 // namedMembers reads the members of the record's object at s
 // (compactRec), keys named in mode (not keyAsIs), and returns the table
 // of their numbered keys when tabled (nil when the record has had its
-// tables). The members are own when not nil (a run's, when tabled),
-// else appended to f.kvs. false for a key with an escape (f.kvs then
+// tables). The members are own's (own.ms) when own is not nil, else
+// appended to f.kvs. false for a key with an escape (f.kvs then
 // holds part of the members: the caller cuts it).
-func (f *fastDoc) namedMembers(s int, mode uint8, tabled bool) (own []tkv, tab *keyTable, ok bool) {
+func (f *fastDoc) namedMembers(s int, mode uint8, tabled bool) (own *keyRun, tab *keyTable, ok bool) {
 	base := len(f.kvs)
 	i := f.nrun
 	f.nrun++
@@ -637,18 +642,14 @@ func (f *fastDoc) namedMembers(s int, mode uint8, tabled bool) (own []tkv, tab *
 		if !f.usable(r, mode, tabled) {
 			continue
 		}
-		if tabled {
-			// The members are the run's own (their values set): the
-			// slot is this object's alone in the record.
-			if f.matchRun(s, r) {
-				sl.last = uint8((int(sl.last) + w) & 1)
-				return r.ms[:len(r.ms):len(r.ms)], &r.tab, true
-			}
-			continue
-		}
-		if f.appendRun(s, r) {
+		// The members are the run's own (their values set): the slot
+		// is this object's alone in the record.
+		if f.matchRun(s, r) {
 			sl.last = uint8((int(sl.last) + w) & 1)
-			return nil, nil, true
+			if tabled {
+				tab = &r.tab
+			}
+			return r, tab, true
 		}
 	}
 	if !f.appendMembers(s) {

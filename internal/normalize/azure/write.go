@@ -516,8 +516,14 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		}
 	case '{':
 		base := len(f.kvs)
-		if f.compactRec(raw) && f.canonMembers(v.s, t) {
-			// read and named
+		var own *keyRun
+		if f.compactRec(raw) && f.canonMembers(v.s, t, &own) {
+			if own != nil {
+				if order, twice := own.byName(); !twice {
+					return f.canonRun(dst, own.ms, order, t)
+				}
+				f.kvs = append(f.kvs, own.ms...) // a name twice: the general path's tests
+			}
 		} else {
 			f.kvs = f.kvs[:base] // a key with an escape: read again, unescaped
 			f.members(raw, v.s, func(k []byte, x span) bool {
@@ -623,12 +629,56 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 // canonMembers appends to f.kvs the members of the record's object at s
 // (compactRec), keys named as t writes them; false for a key with an
 // escape (f.kvs then holds part of the members: the caller cuts it).
-func (f *fastDoc) canonMembers(s int, t xform) bool {
+func (f *fastDoc) canonMembers(s int, t xform, own **keyRun) bool {
 	if !t.snake {
 		return f.appendMembers(s)
 	}
-	_, _, ok := f.namedMembers(s, t.keyMode(), false)
+	r, _, ok := f.namedMembers(s, t.keyMode(), false)
+	*own = r
 	return ok
+}
+
+// canonRun is canonT of an object whose members are ms (a run's: names
+// distinct), in the order of their names: no copy and no sort. A plain
+// string is copied as canon would, without a call.
+func (f *fastDoc) canonRun(dst []byte, ms []tkv, order []int32, t xform) (out []byte, empty, ok bool) {
+	raw, ends := f.raw, f.ends
+	start := len(dst)
+	dst = append(dst, '{')
+	first := true
+	for _, j := range order {
+		e := &ms[j]
+		at := len(dst)
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, e.key)
+		dst = append(dst, ':')
+		c := raw[e.v.s]
+		if t.dropNulls && c == 'n' {
+			dst = dst[:at]
+			continue
+		}
+		if c == '"' && e.v.e-e.v.s > 2 && ends[e.v.s]&plainEnd != 0 {
+			dst = append(dst, raw[e.v.s:e.v.e]...)
+			first = false
+			continue
+		}
+		var drop, vok bool
+		dst, drop, vok = f.canonT(dst, e.v, t)
+		if !vok {
+			return dst[:start], false, false
+		}
+		if drop {
+			dst = dst[:at]
+			continue
+		}
+		first = false
+	}
+	if first && t.compact {
+		return dst[:start], true, true
+	}
+	return append(dst, '}'), false, true
 }
 
 // object returns the members of the object at v in the record's order,
@@ -662,9 +712,9 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 			f.kvs = f.kvs[:base]
 			return obj{}, false
 		}
-		o := obj{ms: own, tab: tab}
-		if own == nil {
-			o.ms = f.kvs[base:len(f.kvs):len(f.kvs)]
+		o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}
+		if own != nil {
+			o.ms = own.ms[:len(own.ms):len(own.ms)]
 		}
 		if len(o.ms) >= mixedPos-1 {
 			o.tab = nil // positions too large for the table: find compares keys

@@ -439,15 +439,22 @@ type keyRun struct {
 	hasTab bool  // tab is the run's table, as of ver keys numbered
 	ver    int
 	tab    keyTable
-	order  []int32 // the members by name (sorted stable), when sorted
-	sorted bool    // order is ms's, with twice bool
-	twice  bool    // a name is two members' (canonT's general path tells)
+	order  []int32  // the members by name (sorted stable), when sorted
+	quoted []string // the members' names as JSON, with the colon, when sorted
+	sorted bool     // order and quoted are ms's, with twice
+	twice  bool     // a name is two members' (canonT's general path tells)
 }
 
 // byName returns the run's members' places in the order of their names
-// (canonT's sort, stable), and whether a name is two members'.
-func (r *keyRun) byName() ([]int32, bool) {
+// (canonT's sort, stable), their names as JSON with the colon, and
+// whether a name is two members'.
+func (r *keyRun) byName() ([]int32, []string, bool) {
 	if !r.sorted {
+		quoted := r.quoted[:0]
+		for i := range r.ms {
+			quoted = append(quoted, string(append(appendJSONString(nil, r.ms[i].key), ':')))
+		}
+		r.quoted = quoted
 		order := r.order[:0]
 		for i := range r.ms {
 			order = append(order, int32(i))
@@ -461,7 +468,7 @@ func (r *keyRun) byName() ([]int32, bool) {
 		}
 		r.order, r.sorted = order, true
 	}
-	return r.order, r.twice
+	return r.order, r.quoted, r.twice
 }
 
 // runPad is the room kept past a run's keys.

@@ -519,8 +519,8 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		var own *keyRun
 		if f.compactRec(raw) && f.canonMembers(v.s, t, &own) {
 			if own != nil {
-				if order, twice := own.byName(); !twice {
-					return f.canonRun(dst, own.ms, order, t)
+				if order, quoted, twice := own.byName(); !twice {
+					return f.canonRun(dst, own.ms, order, quoted, t)
 				}
 				f.kvs = append(f.kvs, own.ms...) // a name twice: the general path's tests
 			}
@@ -639,9 +639,10 @@ func (f *fastDoc) canonMembers(s int, t xform, own **keyRun) bool {
 }
 
 // canonRun is canonT of an object whose members are ms (a run's: names
-// distinct), in the order of their names: no copy and no sort. A plain
-// string is copied as canon would, without a call.
-func (f *fastDoc) canonRun(dst []byte, ms []tkv, order []int32, t xform) (out []byte, empty, ok bool) {
+// distinct), in the order of their names, which quoted holds as JSON: no
+// copy, no sort, no key quoted again. A plain string is copied as canon
+// would, without a call.
+func (f *fastDoc) canonRun(dst []byte, ms []tkv, order []int32, quoted []string, t xform) (out []byte, empty, ok bool) {
 	raw, ends := f.raw, f.ends
 	start := len(dst)
 	dst = append(dst, '{')
@@ -652,8 +653,7 @@ func (f *fastDoc) canonRun(dst []byte, ms []tkv, order []int32, t xform) (out []
 		if !first {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, e.key)
-		dst = append(dst, ':')
+		dst = append(dst, quoted[j]...) // "name":
 		c := raw[e.v.s]
 		if t.dropNulls && c == 'n' {
 			dst = dst[:at]

@@ -219,3 +219,44 @@ func TestRunKeyDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsKeyModesAndBlanks: records of two streams with the same keys
+// (the sign-in writer names them in snake case, the audit writer keeps
+// them as they are) take no run of the other's key mode; records with
+// blanks between tokens (read member by member) take a large object's
+// table only when its keys are the run's, in number, length and bytes.
+func TestRunsKeyModesAndBlanks(t *testing.T) {
+	top := `"time":"2026-03-14T08:00:00Z","durationMs":5,"tenantId":"t","correlationId":"c","aOne":1,"aTwo":2,"aThree":3,"aFour":4,"aFive":5,"aSix":6,"aSeven":7,"aEight":8,"aNine":9,"aTen":10,"properties":{"resultReason":"r","activityDisplayName":"x","p1":1,"p2":2,"p3":3,"p4":4,"p5":5,"p6":6,"p7":7,"p8":8,"p9":9,"pTen":10,"userAgent":"ua"}}`
+	signIn := `{"category":"SignInLogs",` + top
+	audit := `{"category":"AuditLogs",` + top
+	blank := func(s string) string { return strings.ReplaceAll(s, `,"`, `, "`) }
+	var recs []string
+	for _, v := range []string{
+		audit,
+		strings.Replace(audit, `"tenantId"`, `"tenantIe"`, 1),  // a byte of a key looked up
+		strings.Replace(audit, `"tenantId"`, `"tenantIdd"`, 1), // its length
+		strings.Replace(audit, `"durationMs":5,`, ``, 1),       // a member fewer, before keys looked up
+		strings.Replace(audit, `"aTen":10,`, ``, 1),
+		strings.Replace(audit, `"aTen":10,`, `"aTen":10,"aTen":11,`, 1), // a member more
+		strings.Replace(audit, `"pTen"`, `"pTem"`, 1),
+		strings.Replace(audit, `"p9":9,`, ``, 1),
+		audit[:strings.Index(audit, `,"properties"`)] + "}", // the run's first members only
+	} {
+		recs = append(recs, signIn, audit, v, blank(v), blank(audit), v, signIn, blank(signIn), audit)
+	}
+	f := &fastDoc{}
+	for _, raw := range recs {
+		s := SignInLogs
+		if strings.Contains(raw, "AuditLogs") {
+			s = AuditLogs
+		}
+		got, ok := writeWith(f, []byte(raw), s)
+		want, wantOK := writeFresh([]byte(raw), s)
+		if ok != wantOK || !bytes.Equal(got, want) {
+			t.Fatalf("%v: with runs %v, without %v:\n%s\n%s", s, ok, wantOK, raw, firstDifference(got, want))
+		}
+		if !ok && !strings.Contains(raw, `"aTen":11`) {
+			t.Fatalf("%v declined:\n%s", s, raw)
+		}
+	}
+}

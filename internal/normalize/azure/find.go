@@ -433,7 +433,10 @@ type runSlot struct {
 
 // keyRun is the keys of an object read at one slot of a record.
 type keyRun struct {
-	ms     []tkv // the members: keys named, keys as in the record (copies, with runPad bytes of room past them: read a word at a time), values of the record reading it
+	// The members: keys named, keys as in the record (copies, with
+	// runPad bytes of room past them: read a word at a time), values of
+	// the record that read the object last.
+	ms     []tkv
 	mode   uint8 // the names' key mode
 	ok     bool  // ms holds a run
 	hasTab bool  // tab is the run's table, as of ver keys numbered

@@ -287,7 +287,8 @@ func (f *fastDoc) audit(opts Options) bool {
 
 	// azure.auditlogs: the record, renamed, without what went to ECS.
 	const root = "azure.auditlogs."
-	for _, m := range top.ms {
+	for i := range top.ms {
+		m := &top.ms[i]
 		switch m.key {
 		case "time", "resourceId", "durationMs", "level", "tenantId", "correlationId":
 			continue
@@ -300,14 +301,19 @@ func (f *fastDoc) audit(opts Options) bool {
 				continue
 			}
 		}
-		if !f.putValueKey(root, auditTopRenameSet.of(m.key), m.v, plain) {
+		// The commonest value, the record's text as it is, put here
+		// without putValueKey's call (recValue inlined).
+		if f.recValue(m.v) {
+			f.putRecKey(root, auditTopRenameSet.of(m.key), m.v.s, m.v.e)
+		} else if !f.putValueKey(root, auditTopRenameSet.of(m.key), m.v, plain) {
 			return false
 		}
 	}
 	if hasProps {
 		const prefix = root + "properties."
 		n := 0
-		for _, m := range props.ms {
+		for i := range props.ms {
+			m := &props.ms[i]
 			key := m.key
 			t := plain
 			switch key {
@@ -332,7 +338,9 @@ func (f *fastDoc) audit(opts Options) bool {
 				key = auditPropRenameSet.of(key)
 			}
 			n++
-			if !f.putValueKey(prefix, key, m.v, t) {
+			if f.recValue(m.v) {
+				f.putRecKey(prefix, key, m.v.s, m.v.e)
+			} else if !f.putValueKey(prefix, key, m.v, t) {
 				return false
 			}
 		}

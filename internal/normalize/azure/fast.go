@@ -123,6 +123,8 @@ type fastDoc struct {
 	endStack      []int32     // valueEnd's
 	tabs          []*keyTable // the objects' tables of numbered keys (find.go)
 	ntab          int         // the tables in use for the record
+	runs          []*runSlot  // the keys of the objects of the last records, by slot (find.go)
+	nrun          int         // the slots used in the record
 	wanted        map[string]wkey
 	wantedNames   []string // by number, from 1
 	keyCache      [keyCacheSlots]keyCacheEntry
@@ -167,6 +169,7 @@ func (f *fastDoc) reset(raw []byte) {
 	clear(f.kvs[:cap(f.kvs)])
 	f.kvs = f.kvs[:0]
 	f.ntab = 0
+	f.nrun = 0
 }
 
 // put adds a field whose encoded value the caller appended to the arena

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -100,7 +101,9 @@ func (f *fastDoc) wantedID(name string) wkey {
 // table returns a cleared table for an object; nil when the record has
 // had its tables.
 func (f *fastDoc) table() *keyTable {
-	if f.ntab >= maxTables {
+	// Objects read past the slots of runs (keyRun) have had as many
+	// tables.
+	if f.ntab >= maxTables || f.nrun > maxRuns {
 		return nil
 	}
 	if f.wanted == nil {
@@ -125,12 +128,54 @@ const minTabled = 12
 // record has had its tables); the keys become the name cache's copies of
 // them (the same bytes).
 func (f *fastDoc) tableOf(ms []tkv) *keyTable {
+	if len(ms) >= mixedPos-1 {
+		return nil
+	}
+	// The keys of the object at this slot in the last records, with
+	// their table: taken as they are when ms has them (keyRun).
+	i := f.nrun
+	f.nrun++
+	if i < maxRuns {
+		sl := f.slot(i)
+		for w := range sl.runs {
+			if r := &sl.runs[(int(sl.last)+w)&1]; f.usable(r, keyAsIs, true) && sameRun(ms, r) {
+				sl.last = uint8((int(sl.last) + w) & 1)
+				return &r.tab
+			}
+		}
+		sl.last ^= 1
+		r := &sl.runs[sl.last]
+		f.resetTable(&r.tab)
+		f.nameMembers(ms, keyAsIs, &r.tab)
+		r.record(ms, keyAsIs, &r.tab)
+		return &r.tab
+	}
 	t := f.table()
-	if t == nil || len(ms) >= mixedPos-1 {
+	if t == nil {
 		return nil
 	}
 	f.nameMembers(ms, keyAsIs, t)
 	return t
+}
+
+// asIsRun returns the members of the record's object at s (compactRec),
+// keys kept as they are, and their table, when the object's keys are a
+// run of the next slot (one tableOf made: an object of minTabled members
+// or more); nil otherwise, the slot left to tableOf.
+func (f *fastDoc) asIsRun(s int) ([]tkv, *keyTable) {
+	i := f.nrun
+	if i >= len(f.runs) || i >= maxRuns {
+		return nil, nil
+	}
+	sl := f.runs[i]
+	for w := range sl.runs {
+		if r := &sl.runs[(int(sl.last)+w)&1]; f.usable(r, keyAsIs, true) && f.matchRun(s, r) {
+			f.nrun++
+			sl.last = uint8((int(sl.last) + w) & 1)
+			return r.ms[:len(r.ms):len(r.ms)], &r.tab
+		}
+	}
+	return nil, nil
 }
 
 // note records member i of ms (the object's members so far) under its
@@ -358,4 +403,277 @@ func findLinear(ms []tkv, key string, bad *bool) (span, bool) {
 		return span{}, false
 	}
 	return ms[at].v, true
+}
+
+// Records of one export come with the same objects, in the same order,
+// each with the same keys in the same order: only the values change. The
+// writer keeps, for the n-th object it reads of a record (its "slot"),
+// the keys that object had in the last records (two runs of keys, for
+// objects that come in two shapes: a status with a failure's reason and
+// one without), their names, and the table of their numbered keys (a
+// keyRun). An object whose keys are a run's keys, byte for byte and in
+// order, takes the run's names as it is walked and the run's table as it
+// is (positions are the members' places, the same; a key spelt two ways
+// is spelt the same two ways): no key is looked up in the name cache, no
+// table is cleared or filled. Any other object (a member more or fewer,
+// a key that differs in a byte, in case, or by an escape) is read as
+// before, and its keys replace the slot's older run. An object reads the
+// runs of its own slot only, so no other object of the record holds the
+// table that a miss rebuilds.
+
+// maxRuns bounds the slots of a record that keep runs: objects read
+// after that many are read as before.
+const maxRuns = 64
+
+// runSlot is the two runs of a slot; last is the one met last.
+type runSlot struct {
+	runs [2]keyRun
+	last uint8
+}
+
+// keyRun is the keys of an object read at one slot of a record.
+type keyRun struct {
+	// The members: keys named, keys as in the record (copies, with
+	// runPad bytes of room past them: read a word at a time), values of
+	// the record that read the object last.
+	ms     []tkv
+	mode   uint8 // the names' key mode
+	ok     bool  // ms holds a run
+	hasTab bool  // tab is the run's table, as of ver keys numbered
+	ver    int
+	tab    keyTable
+	order  []int32  // the members by name (sorted stable), when sorted
+	quoted []string // the members' names as JSON, with the colon, when sorted
+	sorted bool     // order and quoted are ms's, with twice
+	twice  bool     // a name is two members' (canonT's general path tells)
+}
+
+// byName returns the run's members' places in the order of their names
+// (canonT's sort, stable), their names as JSON with the colon, and
+// whether a name is two members'.
+func (r *keyRun) byName() ([]int32, []string, bool) {
+	if !r.sorted {
+		quoted := r.quoted[:0]
+		for i := range r.ms {
+			quoted = append(quoted, string(append(appendJSONString(nil, r.ms[i].key), ':')))
+		}
+		r.quoted = quoted
+		order := r.order[:0]
+		for i := range r.ms {
+			order = append(order, int32(i))
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(r.ms[a].key, r.ms[b].key) })
+		r.twice = false
+		for i := 1; i < len(order); i++ {
+			if r.ms[order[i]].key == r.ms[order[i-1]].key {
+				r.twice = true
+			}
+		}
+		r.order, r.sorted = order, true
+	}
+	return r.order, r.quoted, r.twice
+}
+
+// runPad is the room kept past a run's keys.
+const runPad = 8
+
+// slot returns the runs of slot (below maxRuns), made when new.
+func (f *fastDoc) slot(i int) *runSlot {
+	for len(f.runs) <= i {
+		f.runs = append(f.runs, new(runSlot))
+	}
+	return f.runs[i]
+}
+
+// resetTable clears t for an object read now (keys numbered: as table).
+func (f *fastDoc) resetTable(t *keyTable) {
+	if f.wanted == nil {
+		f.numberFixed() // before any table: the fixed keys are below every table's n
+	}
+	clear(t.pos[:t.n+1])
+	t.n = len(f.wantedNames)
+}
+
+// record makes ms (named in mode, tab their table or nil) the run. The
+// keys' copies are one new string: a run's strings never change (members
+// given them hold them).
+func (r *keyRun) record(ms []tkv, mode uint8, tab *keyTable) {
+	if len(ms) >= mixedPos-1 {
+		r.ok = false // positions too large for a table: no run
+		return
+	}
+	size := 0
+	for i := range ms {
+		size += len(ms[i].raw)
+	}
+	buf := make([]byte, 0, size+runPad)
+	for i := range ms {
+		buf = append(buf, ms[i].raw...)
+	}
+	// buf is not written again: its bytes are the string's.
+	all := unsafe.String(unsafe.SliceData(buf), size+runPad)
+	rms, off := r.ms[:0], 0
+	for i := range ms {
+		n := len(ms[i].raw)
+		rms = append(rms, tkv{ms[i].key, all[off : off+n], ms[i].v})
+		off += n
+	}
+	if len(rms) < len(r.ms) {
+		clear(r.ms[len(rms):]) // the old copies go
+	}
+	r.ms = rms
+	r.sorted = false
+	r.mode, r.ok, r.hasTab = mode, true, tab != nil
+	if tab != nil {
+		r.ver = tab.n
+	}
+}
+
+// usable reports whether r can name an object in mode, with a table
+// when tabled (one as of the keys numbered now).
+func (f *fastDoc) usable(r *keyRun, mode uint8, tabled bool) bool {
+	return r.ok && r.mode == mode && (!tabled || r.hasTab && r.ver == len(f.wantedNames))
+}
+
+// runKeyDiff is zero when the n bytes at a (a key of the record) and b
+// (a run's) are the same, on a machine with word access: words compared
+// without a branch a word, small enough to be inlined in appendRun's
+// loop, which then makes no call. A key shorter than eight bytes is read
+// as a word (or half of one) and the bytes past it shifted out: a key of
+// a record is followed by at least four bytes of it (its closing quote,
+// the colon, a value, the object's closing brace or a comma), and a
+// run's keys by runPad bytes.
+func runKeyDiff(a, b unsafe.Pointer, n int) uint64 {
+	if n >= 8 {
+		x := *(*uint64)(unsafe.Add(a, n-8)) ^ *(*uint64)(unsafe.Add(b, n-8))
+		for k := 0; k < n-8; k += 8 {
+			x |= *(*uint64)(unsafe.Add(a, k)) ^ *(*uint64)(unsafe.Add(b, k))
+		}
+		return x
+	}
+	if n >= 4 {
+		return (*(*uint64)(a) ^ *(*uint64)(b)) << uint(64-8*n)
+	}
+	return uint64((*(*uint32)(a) ^ *(*uint32)(b)) << uint(32-8*n))
+}
+
+// sameRun reports whether the keys of ms (keys of the record) are r's.
+func sameRun(ms []tkv, r *keyRun) bool {
+	rms := r.ms
+	if len(ms) != len(rms) {
+		return false
+	}
+	for i := range ms {
+		k, rk := ms[i].raw, rms[i].raw
+		if len(k) != len(rk) {
+			return false
+		}
+		if !wordAccess {
+			if k != rk {
+				return false
+			}
+		} else if len(k) > 0 && runKeyDiff(unsafe.Pointer(unsafe.StringData(k)), unsafe.Pointer(unsafe.StringData(rk)), len(k)) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// matchRun reports whether the keys of the record's object at s
+// (compactRec) are r's keys, in order, and sets the values of r's
+// members to the object's. Keys that the check did not find plain need
+// no look: a run holds no key with an escape (appendMembers declines
+// those), and the key has the run's bytes.
+func (f *fastDoc) matchRun(s int, r *keyRun) bool {
+	raw, ends, rms := f.rec, f.ends, r.ms
+	if len(ends) != len(raw) {
+		return false
+	}
+	// The loop reads by pointer, with as few values live as it can: the
+	// walk's slices in registers would have it keep the rest in memory.
+	// Every offset read is below len(raw): the tests below bound them.
+	rp, ep := unsafe.Pointer(unsafe.SliceData(raw)), unsafe.Pointer(unsafe.SliceData(ends))
+	rn, i := len(raw), s+1
+	for c := range rms {
+		m := &rms[c]
+		if i >= rn || *(*byte)(unsafe.Add(rp, i)) != '"' {
+			return false // fewer members
+		}
+		ke := int(*(*int32)(unsafe.Add(ep, 4*i)) &^ plainEnd)
+		n := ke - i - 2
+		// After the key: its quote, the colon, a value of a byte or
+		// more, then a comma or a brace: runKeyDiff reads no further.
+		if n != len(m.raw) || ke+2 >= rn {
+			return false
+		}
+		kp := unsafe.Add(rp, i+1)
+		if !wordAccess {
+			if unsafe.String((*byte)(kp), n) != m.raw {
+				return false
+			}
+		} else if runKeyDiff(kp, unsafe.Pointer(unsafe.StringData(m.raw)), n) != 0 {
+			return false
+		}
+		ve := int(*(*int32)(unsafe.Add(ep, 4*(ke+1))) &^ plainEnd)
+		if ve >= rn {
+			return false
+		}
+		m.v = span{ke + 1, ve}
+		if i = ve; *(*byte)(unsafe.Add(rp, i)) == ',' {
+			i++
+		}
+	}
+	return i >= rn || raw[i] != '"' // else more members
+}
+
+// namedMembers reads the members of the record's object at s
+// (compactRec), keys named in mode (not keyAsIs), and returns the table
+// of their numbered keys when tabled (nil when the record has had its
+// tables). The members are own's (own.ms) when own is not nil, else
+// appended to f.kvs. false for a key with an escape (f.kvs then
+// holds part of the members: the caller cuts it).
+func (f *fastDoc) namedMembers(s int, mode uint8, tabled bool) (own *keyRun, tab *keyTable, ok bool) {
+	base := len(f.kvs)
+	i := f.nrun
+	f.nrun++
+	if i >= maxRuns {
+		if !f.appendMembers(s) {
+			return nil, nil, false
+		}
+		if tabled {
+			tab = f.table()
+		}
+		f.nameMembers(f.kvs[base:], mode, tab)
+		return nil, tab, true
+	}
+	sl := f.slot(i)
+	for w := range sl.runs {
+		r := &sl.runs[(int(sl.last)+w)&1] // the run met last first
+		if !f.usable(r, mode, tabled) {
+			continue
+		}
+		// The members are the run's own (their values set): the slot
+		// is this object's alone in the record.
+		if f.matchRun(s, r) {
+			sl.last = uint8((int(sl.last) + w) & 1)
+			if tabled {
+				tab = &r.tab
+			}
+			return r, tab, true
+		}
+	}
+	if !f.appendMembers(s) {
+		return nil, nil, false
+	}
+	// The older run gives way.
+	sl.last ^= 1
+	r := &sl.runs[sl.last]
+	ms := f.kvs[base:]
+	if tabled {
+		tab = &r.tab
+		f.resetTable(tab)
+	}
+	f.nameMembers(ms, mode, tab)
+	r.record(ms, mode, tab)
+	return nil, tab, true
 }

@@ -407,7 +407,8 @@ func (f *fastDoc) signIn(opts Options) bool {
 	f.putRelated(relEntity, true)
 
 	// azure.signinlogs: the record in snake case, without what went to ECS.
-	for _, m := range top.ms {
+	for i := range top.ms {
+		m := &top.ms[i]
 		switch m.key {
 		case "time", "resource_id", "level", "duration_ms", "location", "tenant_id", "correlation_id":
 			continue
@@ -420,13 +421,18 @@ func (f *fastDoc) signIn(opts Options) bool {
 				continue
 			}
 		}
-		if !f.putValueKey("azure.signinlogs.", m.key, m.v, t) {
+		// The commonest value, the record's text as it is, put here
+		// without putValueKey's call (recValue inlined).
+		if f.recValue(m.v) {
+			f.putRecKey("azure.signinlogs.", m.key, m.v.s, m.v.e)
+		} else if !f.putValueKey("azure.signinlogs.", m.key, m.v, t) {
 			return false
 		}
 	}
 	if hasProps {
 		const prefix = "azure.signinlogs.properties."
-		for _, m := range props.ms {
+		for i := range props.ms {
+			m := &props.ms[i]
 			key := m.key
 			switch key {
 			case "ipaddress", "ip_address", "location", "user_agent":
@@ -437,7 +443,8 @@ func (f *fastDoc) signIn(opts Options) bool {
 				}
 			case "status":
 				if hasStatus {
-					for _, m := range status.ms {
+					for j := range status.ms {
+						m := &status.ms[j]
 						if m.key != "failure_reason" && m.key != "additional_details" && !f.putValueKey(prefix+"status.", m.key, m.v, t) {
 							return false
 						}
@@ -453,7 +460,9 @@ func (f *fastDoc) signIn(opts Options) bool {
 				}
 			}
 			key = signInRenameSet.of(key)
-			if !f.putValueKey(prefix, key, m.v, t) {
+			if f.recValue(m.v) {
+				f.putRecKey(prefix, key, m.v.s, m.v.e)
+			} else if !f.putValueKey(prefix, key, m.v, t) {
 				return false
 			}
 		}

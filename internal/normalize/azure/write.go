@@ -224,9 +224,14 @@ func (f *fastDoc) related(i int, path string, keep bool) *related {
 }
 
 func (r *related) add(s string) {
-	if !slices.Contains(r.vals, s) {
-		r.vals = append(r.vals, s)
+	for _, v := range r.vals {
+		// Length and first byte first: most values (ids) differ there,
+		// without a call to compare the bytes.
+		if len(v) == len(s) && (len(s) == 0 || v[0] == s[0]) && v == s {
+			return
+		}
 	}
+	r.vals = append(r.vals, s)
 }
 
 // putRelated puts the list without its empty strings, unless none is
@@ -516,9 +521,13 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 		}
 	case '{':
 		base := len(f.kvs)
-		if f.compactRec(raw) && f.appendMembers(v.s) {
-			if t.snake {
-				f.nameMembers(f.kvs[base:], t.keyMode(), nil)
+		var own *keyRun
+		if f.compactRec(raw) && f.canonMembers(v.s, t, &own) {
+			if own != nil {
+				if order, quoted, twice := own.byName(); !twice {
+					return f.canonRun(dst, own.ms, order, quoted, t)
+				}
+				f.kvs = append(f.kvs, own.ms...) // a name twice: the general path's tests
 			}
 		} else {
 			f.kvs = f.kvs[:base] // a key with an escape: read again, unescaped
@@ -622,6 +631,61 @@ func (f *fastDoc) canonT(dst []byte, v span, t xform) (out []byte, empty, ok boo
 	return f.canon(dst, v), false, true
 }
 
+// canonMembers appends to f.kvs the members of the record's object at s
+// (compactRec), keys named as t writes them; false for a key with an
+// escape (f.kvs then holds part of the members: the caller cuts it).
+func (f *fastDoc) canonMembers(s int, t xform, own **keyRun) bool {
+	if !t.snake {
+		return f.appendMembers(s)
+	}
+	r, _, ok := f.namedMembers(s, t.keyMode(), false)
+	*own = r
+	return ok
+}
+
+// canonRun is canonT of an object whose members are ms (a run's: names
+// distinct), in the order of their names, which quoted holds as JSON: no
+// copy, no sort, no key quoted again. A plain string is copied as canon
+// would, without a call.
+func (f *fastDoc) canonRun(dst []byte, ms []tkv, order []int32, quoted []string, t xform) (out []byte, empty, ok bool) {
+	raw, ends := f.raw, f.ends
+	start := len(dst)
+	dst = append(dst, '{')
+	first := true
+	for _, j := range order {
+		e := &ms[j]
+		at := len(dst)
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, quoted[j]...) // "name":
+		c := raw[e.v.s]
+		if t.dropNulls && c == 'n' {
+			dst = dst[:at]
+			continue
+		}
+		if c == '"' && e.v.e-e.v.s > 2 && ends[e.v.s]&plainEnd != 0 {
+			dst = append(dst, raw[e.v.s:e.v.e]...)
+			first = false
+			continue
+		}
+		var drop, vok bool
+		dst, drop, vok = f.canonT(dst, e.v, t)
+		if !vok {
+			return dst[:start], false, false
+		}
+		if drop {
+			dst = dst[:at]
+			continue
+		}
+		first = false
+	}
+	if first && t.compact {
+		return dst[:start], true, true
+	}
+	return append(dst, '}'), false, true
+}
+
 // object returns the members of the object at v in the record's order,
 // keys as t writes them (snake case or not), with the table of the keys
 // find was asked for; false when a key has escapes or v is no object. Two
@@ -639,13 +703,36 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 	// kept as they are need no name: only a large object's are numbered.
 	mode := t.keyMode()
 	var tab *keyTable
-	if mode != keyAsIs {
+	if mode != keyAsIs && !f.compactRec(raw) {
 		tab = f.table()
 	}
 	// The keys of a record whose strings check found all plain hold no
 	// escape: escaped is not asked.
 	plain := f.ascii && len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec)
+	if f.compactRec(raw) && mode != keyAsIs {
+		// Walked and named in one loop when the keys are the last
+		// record's at this slot (keyRun).
+		own, tab, ok := f.namedMembers(v.s, mode, true)
+		if !ok {
+			f.kvs = f.kvs[:base]
+			return obj{}, false
+		}
+		o := obj{ms: f.kvs[base:len(f.kvs):len(f.kvs)], tab: tab}
+		if own != nil {
+			o.ms = own.ms[:len(own.ms):len(own.ms)]
+		}
+		if len(o.ms) >= mixedPos-1 {
+			o.tab = nil // positions too large for the table: find compares keys
+		}
+		return o, true
+	}
 	if f.compactRec(raw) {
+		// A large object whose keys are the run's at this slot is read
+		// into the run's members, their keys the name cache's copies
+		// (tableOf's), without naming or a table.
+		if ms, tab := f.asIsRun(v.s); ms != nil {
+			return obj{ms: ms, tab: tab}, true
+		}
 		ok = f.appendMembers(v.s)
 	} else {
 		f.members(raw, v.s, func(k []byte, x span) bool {
@@ -681,8 +768,8 @@ func (f *fastDoc) object(v span, t xform) (obj, bool) {
 func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 	// The key is told one segment by the shape's plan (oneSegment), once
 	// for the records of a shape.
-	if f.plainValue(v) || f.literalValue(v) {
-		f.putKeyEnt(prefix, key, fent{s: v.s, e: v.e, rec: true, inRec: true}, keyOneSegment)
+	if f.recValue(v) {
+		f.putRecKey(prefix, key, v.s, v.e)
 		return true
 	}
 	s, empty, ok := f.appendValue(v, t)
@@ -695,6 +782,45 @@ func (f *fastDoc) putValueKey(prefix, key string, v span, t xform) bool {
 		f.putKeyEnt(prefix, key, fent{s: s, e: len(f.arena), rec: true}, kind)
 	}
 	return ok
+}
+
+// recValue is plainValue || literalValue, the record told once: a value
+// put as the record writes it.
+func (f *fastDoc) recValue(v span) bool {
+	raw := f.raw
+	if len(raw) != len(f.rec) || unsafe.SliceData(raw) != unsafe.SliceData(f.rec) || v.s >= len(raw) {
+		return false
+	}
+	switch raw[v.s] {
+	case '"':
+		return v.e-v.s > 2 && f.endsReady && v.s < len(f.ends) && f.ends[v.s]&plainEnd != 0
+	case '{', '[', 'n':
+		return false
+	}
+	return true
+}
+
+// putRecKey is putKeyEnt for the field prefix+key (one segment) whose
+// value is the record's text raw[s:e], as it is: the fields set in
+// place, where both slices have room (else putKeyEnt grows them).
+func (f *fastDoc) putRecKey(prefix, key string, s, e int) {
+	n := len(f.ents)
+	if n >= cap(f.ents) || n != len(f.keys) || n >= cap(f.keys) {
+		f.putKeyEnt(prefix, key, fent{s: s, e: e, rec: true, inRec: true}, keyOneSegment)
+		return
+	}
+	// Lengths set alone (a slice of itself stores no pointer).
+	f.ents = f.ents[:n+1]
+	f.ents[n] = fent{s: s, e: e, rec: true, inRec: true}
+	f.keys = f.keys[:n+1]
+	k := &f.keys[n]
+	k.prefix, k.path, k.kind = prefix, key, keyOneSegment
+	// putKeyEnt's hash of the field, of its kind.
+	h := uint64(len(prefix))<<16 ^ uint64(len(key))<<8
+	if key != "" {
+		h ^= uint64(key[len(key)-1])
+	}
+	f.shapeHash = f.shapeHash*1099511628211 ^ h
 }
 
 // sourceIP is sourceIP without GeoIP: source.ip, client.ip and related.ip

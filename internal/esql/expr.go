@@ -147,6 +147,9 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 			}
 			return c.scalar(e, Boolean, []cexpr{x}, func(r *Run, self *cexpr, v []any) any { return !v[0].(bool) }), nil
 		}
+		if x.typ == UnsignedLong {
+			return cexpr{}, c.errorf(e.At, "convert it first: -TO_LONG(x) or -TO_DOUBLE(x)", "[-] cannot negate [%s] of type unsigned_long", e.X)
+		}
 		zero := cexpr{typ: Integer, ev: func(*Run, []any) any { return int64(0) }, konst: true}
 		if x.typ == Double {
 			zero = cexpr{typ: Double, ev: func(*Run, []any) any { return 0.0 }, konst: true}
@@ -501,7 +504,7 @@ func (c *compiler) arith(e *Binary, op string, x, y cexpr) (cexpr, error) {
 			return z
 		}), nil
 	case UnsignedLong:
-		return cexpr{}, c.errorf(e.Pos(), "", "arithmetic on unsigned_long is not supported")
+		return c.ulongArith(e, op, x, y)
 	}
 	overflow := "java.lang.ArithmeticException: integer overflow"
 	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)

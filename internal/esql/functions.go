@@ -22,7 +22,7 @@ var castFunctions = map[string]string{
 	"string": "TO_STRING", "keyword": "TO_STRING", "text": "TO_STRING",
 	"int": "TO_INTEGER", "integer": "TO_INTEGER", "long": "TO_LONG", "double": "TO_DOUBLE",
 	"bool": "TO_BOOLEAN", "boolean": "TO_BOOLEAN", "ip": "TO_IP", "datetime": "TO_DATETIME", "date": "TO_DATETIME",
-	"version": "TO_VERSION",
+	"version": "TO_VERSION", "unsigned_long": "TO_UNSIGNED_LONG",
 }
 
 func castTypeList() string {
@@ -591,7 +591,11 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 					return x, ""
 				}
 			case uint64:
-				f = float64(x)
+				// exact: a float64 cannot tell 2^63-1 from 2^63
+				if x <= math.MaxInt64 && (t == Long || x <= math.MaxInt32) {
+					return int64(x), ""
+				}
+				return nil, "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [" + strconv.FormatUint(x, 10) + "] out of [" + t.String() + "] range"
 			case float64:
 				f = math.Round(x)
 				if x != x {

@@ -588,7 +588,7 @@ func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, erro
 		c.p.stages = append(c.p.stages, &limitStage{n: cmd.N})
 		return sc, nil
 	case *Sample:
-		c.p.stages = append(c.p.stages, newSampleStage(cmd.Probability, sc))
+		c.p.stages = append(c.p.stages, newSampleStage(cmd.Probability))
 		return sc, nil
 	case *MvExpand:
 		ref, err := c.resolve(sc, cmd.Column, cmd.At)

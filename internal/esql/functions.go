@@ -935,7 +935,7 @@ func (c *compiler) commonType(e *Call, args []cexpr) (Type, error) {
 		case t == Null:
 			t = a.typ
 		case t == a.typ:
-		case t.isNumeric() && a.typ.isNumeric():
+		case t.isNumeric() && a.typ.isNumeric() && (t == UnsignedLong) == (a.typ == UnsignedLong):
 			t = widerNumeric(t, a.typ)
 		case t.isString() && a.typ.isString():
 			t = Keyword

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"math/big"
+	"math/bits"
 	"slices"
 )
 
@@ -243,4 +244,71 @@ func uintMedian(us []uint64) uint64 {
 	}
 	a, b := us[n/2-1], us[n/2]
 	return (a & b) + ((a ^ b) >> 1)
+}
+
+func init() {
+	// MV_SUM adds the values; whole numbers that overflow their type give
+	// null with a warning, doubles are summed with Kahan's compensation.
+	mvFunctions["MV_SUM"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needNumber(e, 0, args); err != nil {
+			return cexpr{}, err
+		}
+		t := args[0].typ
+		self := &cexpr{typ: t, text: c.srcText(e), pos: e.At}
+		self.ev = func(r *Run, row []any) any {
+			xs := values(args[0].ev(r, row))
+			if xs == nil {
+				return nil
+			}
+			out, msg := mvSum(xs, t)
+			if msg != "" {
+				r.fail(self, msg)
+			}
+			return out
+		}
+		return *self, nil
+	}
+}
+
+func mvSum(xs []any, t Type) (any, string) {
+	switch t {
+	case Double:
+		var sum, comp float64
+		for _, x := range xs {
+			y := toFloat(x) - comp
+			s := sum + y
+			comp = (s - sum) - y
+			sum = s
+		}
+		return sum, ""
+	case UnsignedLong:
+		var sum uint64
+		for _, x := range xs {
+			var carry uint64
+			sum, carry = bits.Add64(sum, x.(uint64), 0)
+			if carry != 0 {
+				return nil, ulongOverflow
+			}
+		}
+		return sum, ""
+	}
+	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
+	overflow := "java.lang.ArithmeticException: integer overflow"
+	if t == Long {
+		lo, hi = math.MinInt64, math.MaxInt64
+		overflow = "java.lang.ArithmeticException: long overflow"
+	}
+	var sum int64
+	for _, x := range xs {
+		n := x.(int64)
+		s := sum + n
+		if (n >= 0) != (s >= sum) || s < lo || s > hi {
+			return nil, overflow
+		}
+		sum = s
+	}
+	return sum, ""
 }

@@ -468,6 +468,9 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 		if !spec.args[0].typ.isNumeric() && spec.args[0].typ != Null {
 			return nil, c.retype(spec.args[0], Double, c.errorf(call.Args[0].Pos(), "", "SUM needs a number, not [%s] of type %s", call.Args[0], spec.args[0].typ))
 		}
+		if err := c.noULongAgg(call, spec.args); err != nil {
+			return nil, err
+		}
 		spec.typ = Long
 		if spec.args[0].typ == Double {
 			spec.typ = Double
@@ -483,6 +486,9 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 		if !spec.args[0].typ.isNumeric() && spec.args[0].typ != Null {
 			return nil, c.retype(spec.args[0], Double, c.errorf(call.Args[0].Pos(), "", "%s needs a number, not [%s] of type %s", call.Name, call.Args[0], spec.args[0].typ))
 		}
+		if err := c.noULongAgg(call, spec.args); err != nil {
+			return nil, err
+		}
 		spec.typ = Double
 	case "WEIGHTED_AVG":
 		if err := need(2, 2); err != nil {
@@ -492,6 +498,9 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 			if !a.typ.isNumeric() && a.typ != Null {
 				return nil, c.retype(a, Double, c.errorf(call.Args[i].Pos(), "", "WEIGHTED_AVG needs numbers, not [%s] of type %s", call.Args[i], a.typ))
 			}
+		}
+		if err := c.noULongAgg(call, spec.args); err != nil {
+			return nil, err
 		}
 		spec.typ = Double
 	case "TOP":
@@ -1094,4 +1103,18 @@ func containsAggregate(e Expr) bool {
 		return containsAggregate(e.X)
 	}
 	return false
+}
+
+// noULongAgg refuses an unsigned_long argument to the numeric aggregates
+// whose Elasticsearch signatures take only integer, long and double (SUM,
+// AVG, MEDIAN, PERCENTILE, STD_DEV, MEDIAN_ABSOLUTE_DEVIATION,
+// WEIGHTED_AVG).
+func (c *compiler) noULongAgg(call *Call, args []cexpr) error {
+	for i, a := range args {
+		if a.typ == UnsignedLong && i < len(call.Args) {
+			return c.errorf(call.Args[i].Pos(), "convert it first: "+call.Name+"(TO_DOUBLE(x))",
+				"%s does not take [%s] of type unsigned_long", call.Name, call.Args[i])
+		}
+	}
+	return nil
 }

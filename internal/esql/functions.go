@@ -23,6 +23,7 @@ var castFunctions = map[string]string{
 	"int": "TO_INTEGER", "integer": "TO_INTEGER", "long": "TO_LONG", "double": "TO_DOUBLE",
 	"bool": "TO_BOOLEAN", "boolean": "TO_BOOLEAN", "ip": "TO_IP", "datetime": "TO_DATETIME", "date": "TO_DATETIME",
 	"version": "TO_VERSION", "unsigned_long": "TO_UNSIGNED_LONG",
+	"date_nanos": "TO_DATE_NANOS", "time_duration": "TO_TIMEDURATION", "date_period": "TO_DATEPERIOD",
 }
 
 func castTypeList() string {
@@ -177,6 +178,10 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		})
 	case "URL_ENCODE":
 		return str(1, 1, Keyword, func(v []any) any { return url.QueryEscape(v[0].(string)) })
+	case "URL_ENCODE_COMPONENT":
+		// Everything but letters, digits and . - _ ~ percent-encoded,
+		// a space as %20 (where URL_ENCODE writes +).
+		return str(1, 1, Keyword, func(v []any) any { return encodeComponent(v[0].(string)) })
 	case "FROM_BASE64":
 		return str(1, 1, Keyword, func(v []any) any {
 			b, err := base64.StdEncoding.DecodeString(v[0].(string))
@@ -677,6 +682,34 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			}
 			return nil, "unsupported"
 		}), nil
+	case "TO_DATE_NANOS", "TO_DATENANOS":
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		from := args[0].typ
+		switch {
+		case from == Null, from.isDate(), from.isString() && from != Version, from == Long, from == Double, from == UnsignedLong:
+		default:
+			return cexpr{}, c.errorf(e.Args[0].Pos(), "", "argument of %s must be a date, a long, a double, an unsigned_long or a string, not [%s] of type %s", e.Name, e.Args[0], from)
+		}
+		return c.convert(e, args[0], DateNanos, func(v any) (any, string) { return toDateNanos(v, from) }), nil
+	case "DAY_NAME", "MONTH_NAME":
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "d"); err != nil {
+			return cexpr{}, err
+		}
+		day := e.Name == "DAY_NAME"
+		dt := args[0].typ
+		// English names, in UTC (Vigil has no time zone setting).
+		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
+			t := toTime(v[0].(int64), dt)
+			if day {
+				return t.Weekday().String()
+			}
+			return t.Month().String()
+		}), nil
 	case "CIDR_MATCH":
 		if err := c.arity(e, args, 2, -1); err != nil {
 			return cexpr{}, err
@@ -1172,4 +1205,84 @@ func jsonWalk(v any, segs []any) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// encodeComponent percent-encodes the UTF-8 bytes of s except ASCII letters,
+// digits and . - _ ~ (RFC 3986's unreserved characters).
+func encodeComponent(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// toDateNanos converts one value to nanoseconds since the epoch: a date's
+// milliseconds scaled, a long, double or unsigned_long as nanoseconds, text
+// parsed as an ISO 8601 date (nanosecond digits kept). date_nanos holds
+// 1970-01-01T00:00:00Z to 2262-04-11T23:47:16.854775807Z; a value outside
+// is a failure.
+func toDateNanos(v any, from Type) (any, string) {
+	before := func(s string) (any, string) {
+		return nil, "java.lang.IllegalArgumentException: date[" + s + "] is before the epoch in 1970 and cannot be stored in nanosecond resolution"
+	}
+	after := func(s string) (any, string) {
+		return nil, "java.lang.IllegalArgumentException: date[" + s + "] is after 2262-04-11T23:47:16.854775807 and cannot be stored in nanosecond resolution"
+	}
+	switch x := v.(type) {
+	case int64:
+		switch from {
+		case DateNanos:
+			return x, ""
+		case Date:
+			switch {
+			case x < 0:
+				return before(formatDate(x))
+			case x > math.MaxInt64/1_000_000:
+				return after(formatDate(x))
+			}
+			return x * 1_000_000, ""
+		}
+		if x < 0 {
+			return before(strconv.FormatInt(x, 10))
+		}
+		return x, ""
+	case uint64:
+		if x > math.MaxInt64 {
+			return after(strconv.FormatUint(x, 10))
+		}
+		return int64(x), ""
+	case float64:
+		switch {
+		case x != x:
+			return nil, "java.lang.IllegalArgumentException: NaN is not a date"
+		case x < 0:
+			return before(formatDouble(x))
+		case x >= math.MaxInt64:
+			return after(formatDouble(x))
+		}
+		return int64(x), ""
+	case string:
+		t, _, err := datemath.ParseDate(x)
+		if err != nil {
+			return nil, "java.lang.IllegalArgumentException: failed to parse date field [" + x + "] with format [strict_date_optional_time_nanos]"
+		}
+		// UnixNano is undefined outside its range: check the seconds first.
+		switch sec := t.Unix(); {
+		case sec < 0:
+			return before(x)
+		case sec > math.MaxInt64/1_000_000_000 || sec == math.MaxInt64/1_000_000_000 && int64(t.Nanosecond()) > math.MaxInt64%1_000_000_000:
+			return after(x)
+		}
+		return t.UnixNano(), ""
+	}
+	return nil, "unsupported"
 }

@@ -14,7 +14,8 @@ import (
 
 var aggregates = map[string]bool{"COUNT": true, "COUNT_DISTINCT": true, "VALUES": true, "MIN": true, "MAX": true,
 	"SUM": true, "AVG": true, "MEDIAN": true, "PERCENTILE": true, "TOP": true, "FIRST": true, "LAST": true,
-	"MEDIAN_ABSOLUTE_DEVIATION": true, "STD_DEV": true, "SAMPLE": true, "WEIGHTED_AVG": true}
+	"MEDIAN_ABSOLUTE_DEVIATION": true, "STD_DEV": true, "SAMPLE": true, "WEIGHTED_AVG": true,
+	"PRESENT": true, "ABSENT": true}
 
 func isAggregate(name string) bool { return aggregates[name] }
 
@@ -333,7 +334,7 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 			slot := len(cmd.By) + idx
 			out := cexpr{typ: spec.typ, text: c.srcText(call), pos: call.At, ev: func(_ *Run, row []any) any { return row[slot] }}
 			switch call.Name {
-			case "MIN", "MAX", "VALUES", "FIRST", "LAST", "TOP":
+			case "MIN", "MAX", "VALUES", "FIRST", "LAST", "TOP", "SAMPLE":
 				out.unmapped = spec.args[0].unmapped
 			}
 			return out, nil
@@ -514,6 +515,21 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 		}
 		spec.limit, spec.desc = int(nv), strings.EqualFold(ord, "desc")
 		spec.typ = spec.args[0].typ
+	case "PRESENT", "ABSENT":
+		if err := need(1, 1); err != nil {
+			return nil, err
+		}
+		spec.typ = Boolean
+	case "SAMPLE":
+		if err := need(2, 2); err != nil {
+			return nil, err
+		}
+		nv, ok := spec.args[1].ev(nil, nil).(int64)
+		if !spec.args[1].konst || !ok || nv <= 0 || nv > maxSample {
+			return nil, c.errorf(call.Args[1].Pos(), "write SAMPLE(field, 10)", "SAMPLE takes a field and a constant count of values from 1 to %d", maxSample)
+		}
+		spec.limit = int(nv)
+		spec.typ = spec.args[0].typ
 	default:
 		return nil, c.errorf(call.At, "", "aggregate function %s is not supported", call.Name)
 	}
@@ -559,6 +575,10 @@ func newAggState(a *aggSpec) aggState {
 		return &firstState{a: a, last: a.name == "LAST"}
 	case "TOP":
 		return &topState{a: a}
+	case "PRESENT", "ABSENT":
+		return &presentState{a: a, absent: a.name == "ABSENT"}
+	case "SAMPLE":
+		return &sampleState{a: a}
 	}
 	return &quantileState{a: a}
 }

@@ -472,6 +472,9 @@ func (c *compiler) arith(e *Binary, op string, x, y cexpr) (cexpr, error) {
 		return cexpr{}, c.retype(bx, Double, c.errorf(bad.Pos(), "", "[%s] needs numbers (or a date and a time span), not [%s] of type %s", op, bad, bt))
 	}
 	t := widerNumeric(x.typ, y.typ)
+	if x.typ == UnsignedLong || y.typ == UnsignedLong {
+		t = UnsignedLong // with a double too: refused by ulongArith
+	}
 	switch t {
 	case Double:
 		return c.scalar(e, t, []cexpr{x, y}, func(r *Run, self *cexpr, v []any) any {

@@ -3,6 +3,7 @@ package esql
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/netip"
 	"net/url"
@@ -98,10 +99,57 @@ func (c *compiler) needKinds(e *Call, args []cexpr, kinds string) error {
 }
 
 func (c *compiler) needConst(e *Call, i int, args []cexpr) error {
-	if !args[i].konst {
-		return c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a constant", i+1, e.Name)
+	_, err := c.constArg(e, i, args)
+	return err
+}
+
+// constArg evaluates argument i of e, which must be a constant: a literal,
+// or an expression of literals alone (no column, no NOW(), no document),
+// such as "2024-01-01"::datetime or POW(10, 3). A constant whose evaluation
+// fails is an error.
+func (c *compiler) constArg(e *Call, i int, args []cexpr) (any, error) {
+	if args[i].konst {
+		return args[i].ev(nil, nil), nil
 	}
-	return nil
+	if !foldable(e.Args[i]) {
+		return nil, c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a constant", i+1, e.Name)
+	}
+	r := &Run{failures: map[*cexpr]int{}}
+	v := args[i].ev(r, nil)
+	if len(r.warnings) > 0 {
+		w := r.warnings[len(r.warnings)-1]
+		if _, reason, ok := strings.Cut(w, ": "); ok {
+			w = reason // without the "Line l:c" the error already has
+		}
+		return nil, c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a constant that evaluates: %s", i+1, e.Name, w)
+	}
+	return v, nil
+}
+
+// foldable reports whether e is made of literals alone: no column, no
+// clock (NOW()), no document (KQL(), MATCH), no aggregate.
+func foldable(e Expr) bool {
+	switch e := e.(type) {
+	case *Literal:
+		return true
+	case *ListLit:
+		return all(e.Items, foldable)
+	case *Call:
+		switch {
+		case e.Name == "NOW" || e.Name == "KQL" || e.Name == "MATCH" || e.Name == "QSTR" || e.Name == "MATCH_PHRASE" || isAggregate(e.Name):
+			return false
+		}
+		return all(e.Args, foldable)
+	case *Unary:
+		return foldable(e.X)
+	case *Binary:
+		return foldable(e.X) && foldable(e.Y)
+	case *Cast:
+		return foldable(e.X)
+	case *IsNull:
+		return foldable(e.X)
+	}
+	return false
 }
 
 // call compiles a scalar function.
@@ -178,6 +226,15 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		})
 	case "URL_ENCODE":
 		return str(1, 1, Keyword, func(v []any) any { return url.QueryEscape(v[0].(string)) })
+	case "TO_ASCII":
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needString(e, 0, args); err != nil {
+			return cexpr{}, err
+		}
+		// a conversion: every value of a multi-value is escaped
+		return c.convert(e, args[0], Keyword, func(v any) (any, string) { return toASCII(v.(string)), "" }), nil
 	case "URL_ENCODE_COMPONENT":
 		// Everything but letters, digits and . - _ ~ percent-encoded,
 		// a space as %20 (where URL_ENCODE writes +).
@@ -1285,4 +1342,40 @@ func toDateNanos(v any, from Type) (any, string) {
 		return t.UnixNano(), ""
 	}
 	return nil, "unsupported"
+}
+
+// toASCII escapes what is not printable ASCII: \n \r \t \b \f, the
+// backslash and both quotes with a backslash; other characters as \xHH
+// (below 256), \uHHHH (below 65536) or \UHHHHHHHH, in lower-case hex.
+func toASCII(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\\', '\'', '"':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			switch {
+			case r >= 32 && r <= 126:
+				b.WriteRune(r)
+			case r < 256:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			case r < 65536:
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&b, `\U%08x`, r)
+			}
+		}
+	}
+	return b.String()
 }

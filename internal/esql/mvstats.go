@@ -55,11 +55,12 @@ func init() {
 		if t := args[1].typ; t != Double && t != Null {
 			return cexpr{}, c.errorf(e.Args[1].Pos(), "", "argument 2 of %s must be a double, not [%s] of type %s", e.Name, e.Args[1], t)
 		}
-		if err := c.needConst(e, 1, args); err != nil {
+		pv, err := c.constArg(e, 1, args)
+		if err != nil {
 			return cexpr{}, err
 		}
-		p, _ := args[1].ev(nil, nil).(float64)
-		pnull := args[1].ev(nil, nil) == nil
+		p, _ := pv.(float64)
+		pnull := pv == nil
 		// The i-th value (from 1, in the order held) weighs 1/i^p.
 		return cexpr{typ: Double, text: c.srcText(e), pos: e.At, ev: func(r *Run, row []any) any {
 			xs := values(args[0].ev(r, row))

@@ -94,6 +94,26 @@ var newFunctionTests = []struct {
 	// TO_TIMEDURATION, TO_DATEPERIOD and their casts
 	{query: `ROW x = "2024-01-31T10:00:00Z"::datetime | EVAL a = x + TO_TIMEDURATION("3 hours"), b = x - "1 month"::date_period, c = x + TO_DATEPERIOD("1 month"), d = DATE_TRUNC(TO_TIMEDURATION("15 minutes"), x + 20 minutes), e = x + TO_TIMEDURATION(1 hour) | KEEP a, b, c, d, e`,
 		want: `[{"a":"2024-01-31T13:00:00.000Z","b":"2023-12-31T10:00:00.000Z","c":"2024-02-29T10:00:00.000Z","d":"2024-01-31T10:15:00.000Z","e":"2024-01-31T11:00:00.000Z"}]`},
+	// COPY_SIGN, SCALB: the reference's examples, then signs and overflow
+	{query: `ROW magnitude = 5.2, sign = -9.0 | EVAL result = COPY_SIGN(magnitude, sign)`,
+		want: `[{"magnitude":5.2,"sign":-9.0,"result":-5.2}]`},
+	{query: `ROW a = COPY_SIGN(5, -0.0), b = COPY_SIGN(-5, 1), c = COPY_SIGN(-2147483648, 1), d = COPY_SIGN(-3.0, 2), e = COPY_SIGN(TO_LONG(7), -1), f = COPY_SIGN(null, 1)`,
+		want: `[{"a":-5,"b":5,"c":null,"d":3.0,"e":-7,"f":null}]`, warns: 2},
+	{query: `row x = 3.0, y = 10 | eval z = scalb(x, y)`, want: `[{"x":3.0,"y":10,"z":3072.0}]`},
+	{query: `ROW a = SCALB(1, 2000), b = SCALB(TO_LONG(5), -1), c = SCALB(1.0, -2000), d = SCALB(1, 9223372036854775807)`,
+		want: `[{"a":null,"b":2.5,"c":0.0,"d":null}]`, warns: 4},
+	// ROUND_TO: the reference's example (one date), points in any order
+	{query: `ROW d = "1962-05-03T00:00:00Z"::datetime | EVAL w = ROUND_TO(d, "1900-01-01T00:00:00Z"::DATETIME, "1950-01-01T00:00:00Z"::DATETIME, "1955-01-01T00:00:00Z"::DATETIME, "1960-01-01T00:00:00Z"::DATETIME, "1965-01-01T00:00:00Z"::DATETIME) | KEEP w`,
+		want: `[{"w":"1960-01-01T00:00:00.000Z"}]`},
+	{query: `ROW a = ROUND_TO(5, 10, 0, 4), b = ROUND_TO(-1, 0, 4), c = ROUND_TO(99, 0, 4), d = ROUND_TO(2.5, 1, 2, 3), e = ROUND_TO(4, 1.5, 3.5), f = ROUND_TO(null, 1), g = ROUND_TO(4, 4), h = ROUND_TO([1, 5], 0, 4)`,
+		want: `[{"a":4,"b":0,"c":4,"d":2.0,"e":3.5,"f":null,"g":4,"h":null}]`, warns: 2},
+	// TO_ASCII: escapes (a conversion: each value of a multi-value)
+	{query: `ROW a = "Hello\n\t 世界! 🌍 Café naïve \\ \"q\" 'x'" | EVAL x = TO_ASCII(a) | KEEP x`,
+		want: `[{"x":"Hello\\n\\t \\u4e16\\u754c! \\U0001f30d Caf\\xe9 na\\xefve \\\\ \\\"q\\\" \\'x\\'"}]`},
+	{query: `ROW a = ["é", "plain"], n = null | EVAL x = TO_ASCII(a), y = TO_ASCII(n) | KEEP x, y`,
+		want: `[{"x":["\\xe9","plain"],"y":null}]`},
+	// constants may be expressions of literals
+	{query: `ROW a = [4.0, 4.0] | EVAL s = MV_PSERIES_WEIGHTED_SUM(a, POW(2.0, 1.0)) | KEEP s`, want: `[{"s":5.0}]`},
 	// PRESENT, ABSENT: over groups, with a filter, over no rows
 	{query: `FROM logs | STATS p = PRESENT(n), a = ABSENT(n), pf = PRESENT(n) WHERE s == "y" BY g | SORT g`,
 		docs: []string{`{"g":"a","n":1,"s":"x"}`, `{"g":"a","s":"y"}`, `{"g":"b","s":"y"}`},
@@ -159,6 +179,13 @@ func TestNewFunctionErrors(t *testing.T) {
 		{`ROW a = TO_TIMEDURATION("1 month")`, `1:25: cannot convert "1 month" to time_duration`},
 		{`ROW a = TO_DATEPERIOD("3 hours")`, `1:23: cannot convert "3 hours" to date_period`},
 		{`FROM logs | EVAL a = TO_TIMEDURATION(s)`, `1:38: argument of TO_TIMEDURATION must be a constant string or a time_duration, not [s] of type keyword`},
+		{`ROW a = COPY_SIGN(TO_UL(1), 1)`, `1:19: argument 1 of COPY_SIGN must be an integer, long or double`},
+		{`ROW a = SCALB(1.0, 1.5)`, `1:20: argument 2 of SCALB must be a whole number, not [1.5] of type double`},
+		{`FROM logs | EVAL a = ROUND_TO(n, n)`, `1:34: argument 2 of ROUND_TO must be a constant`},
+		{`FROM logs | EVAL a = ROUND_TO(n, NOW())`, `1:34: ROUND_TO arguments must have the same type: [NOW()] is date, an earlier one long`},
+		{`ROW a = ROUND_TO("x", "y")`, `1:9: all arguments of ROUND_TO must be numeric, date or date_nanos, not keyword`},
+		{`ROW a = MV_PSERIES_WEIGHTED_SUM([1.0], 1 / 0 * 1.0)`, `1:40: argument 2 of MV_PSERIES_WEIGHTED_SUM must be a constant that evaluates: java.lang.ArithmeticException: / by zero`},
+		{`ROW a = TO_ASCII(1)`, `1:18: argument 1 of TO_ASCII must be a string, not [1] of type integer`},
 		{`FROM logs | STATS a = SAMPLE(s, 0)`, `1:33: SAMPLE takes a field and a constant count of values from 1 to 100000`},
 		{`FROM logs | STATS a = PRESENT(s, 1)`, `1:23: PRESENT takes 1 to 1 arguments, not 2`},
 		{`FROM logs | SAMPLE 1`, `1:20: SAMPLE takes a probability between 0 and 1 (both excluded), found the number 1`},

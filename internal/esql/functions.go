@@ -767,6 +767,27 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			}
 			return t.Month().String()
 		}), nil
+	case "YEAR", "MONTH", "DAY", "HOUR":
+		// DATE_EXTRACT of one field, as a long, in UTC.
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "d"); err != nil {
+			return cexpr{}, err
+		}
+		name, dt := e.Name, args[0].typ
+		return c.scalar(e, Long, args, func(r *Run, self *cexpr, v []any) any {
+			t := toTime(v[0].(int64), dt)
+			switch name {
+			case "YEAR":
+				return int64(t.Year())
+			case "MONTH":
+				return int64(t.Month())
+			case "DAY":
+				return int64(t.Day())
+			}
+			return int64(t.Hour())
+		}), nil
 	case "CIDR_MATCH":
 		if err := c.arity(e, args, 2, -1); err != nil {
 			return cexpr{}, err
@@ -939,6 +960,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			}
 			return out
 		}), nil
+	}
+	if e.Name == "TBUCKET" {
+		return c.tbucket(e, args, sc)
 	}
 	if f, ok := mvFunctions[e.Name]; ok {
 		return f(c, e, args)

@@ -114,6 +114,18 @@ var newFunctionTests = []struct {
 		want: `[{"x":["\\xe9","plain"],"y":null}]`},
 	// constants may be expressions of literals
 	{query: `ROW a = [4.0, 4.0] | EVAL s = MV_PSERIES_WEIGHTED_SUM(a, POW(2.0, 1.0)) | KEEP s`, want: `[{"s":5.0}]`},
+	// YEAR, MONTH, DAY, HOUR: the reference's example, then date_nanos
+	{query: `ROW dt = to_datetime("1996-03-21T00:00:00.000Z") | EVAL year = YEAR(dt)`,
+		want: `[{"dt":"1996-03-21T00:00:00.000Z","year":1996}]`},
+	{query: `ROW n = TO_DATE_NANOS("2024-12-31T23:59:59.999999999Z") | EVAL y = YEAR(n), m = MONTH(n), d = DAY(n), h = HOUR(n), z = YEAR(null) | KEEP y, m, d, h, z`,
+		want: `[{"y":2024,"m":12,"d":31,"h":23,"z":null}]`},
+	// TBUCKET: BUCKET over @timestamp, by a span or a count and a range
+	{query: `FROM logs | STATS c = COUNT(*) BY b = TBUCKET(1 hour) | SORT b`,
+		docs: []string{`{"@timestamp":"2024-05-01T10:20:00Z"}`, `{"@timestamp":"2024-05-01T10:50:00Z"}`, `{"@timestamp":"2024-05-01T11:01:00Z"}`},
+		want: `[{"c":2,"b":"2024-05-01T10:00:00.000Z"},{"c":1,"b":"2024-05-01T11:00:00.000Z"}]`},
+	{query: `FROM logs | STATS c = COUNT(*) BY b = TBUCKET(4, "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z") | SORT b`,
+		docs: []string{`{"@timestamp":"2024-05-01T10:20:00Z"}`, `{"@timestamp":"2024-05-01T13:50:00Z"}`},
+		want: `[{"c":1,"b":"2024-05-01T00:00:00.000Z"},{"c":1,"b":"2024-05-01T12:00:00.000Z"}]`},
 	// PRESENT, ABSENT: over groups, with a filter, over no rows
 	{query: `FROM logs | STATS p = PRESENT(n), a = ABSENT(n), pf = PRESENT(n) WHERE s == "y" BY g | SORT g`,
 		docs: []string{`{"g":"a","n":1,"s":"x"}`, `{"g":"a","s":"y"}`, `{"g":"b","s":"y"}`},
@@ -186,6 +198,9 @@ func TestNewFunctionErrors(t *testing.T) {
 		{`ROW a = ROUND_TO("x", "y")`, `1:9: all arguments of ROUND_TO must be numeric, date or date_nanos, not keyword`},
 		{`ROW a = MV_PSERIES_WEIGHTED_SUM([1.0], 1 / 0 * 1.0)`, `1:40: argument 2 of MV_PSERIES_WEIGHTED_SUM must be a constant that evaluates: java.lang.ArithmeticException: / by zero`},
 		{`ROW a = TO_ASCII(1)`, `1:18: argument 1 of TO_ASCII must be a string, not [1] of type integer`},
+		{`FROM logs | STATS c = COUNT(*) BY TBUCKET(20)`, `1:43: TBUCKET takes a time span, not [20] of type integer`},
+		{`FROM logs | STATS c = COUNT(*) BY TBUCKET(1 hour, 2)`, `1:35: TBUCKET takes a time span, or a bucket count and a range, not 2 arguments`},
+		{`ROW a = YEAR(1)`, `1:14: argument 1 of YEAR must be a date, not [1] of type integer`},
 		{`FROM logs | STATS a = SAMPLE(s, 0)`, `1:33: SAMPLE takes a field and a constant count of values from 1 to 100000`},
 		{`FROM logs | STATS a = PRESENT(s, 1)`, `1:23: PRESENT takes 1 to 1 arguments, not 2`},
 		{`FROM logs | SAMPLE 1`, `1:20: SAMPLE takes a probability between 0 and 1 (both excluded), found the number 1`},

@@ -201,6 +201,7 @@ func TestNewFunctionErrors(t *testing.T) {
 		{`FROM logs | STATS c = COUNT(*) BY TBUCKET(20)`, `1:43: TBUCKET takes a time span, not [20] of type integer`},
 		{`FROM logs | STATS c = COUNT(*) BY TBUCKET(1 hour, 2)`, `1:35: TBUCKET takes a time span, or a bucket count and a range, not 2 arguments`},
 		{`ROW a = YEAR(1)`, `1:14: argument 1 of YEAR must be a date, not [1] of type integer`},
+		{`FROM logs | STATS r = RATE(n)`, `1:23: aggregate function RATE is not supported: time-series aggregates need the TS source command`},
 		{`FROM logs | STATS a = SAMPLE(s, 0)`, `1:33: SAMPLE takes a field and a constant count of values from 1 to 100000`},
 		{`FROM logs | STATS a = PRESENT(s, 1)`, `1:23: PRESENT takes 1 to 1 arguments, not 2`},
 		{`FROM logs | SAMPLE 1`, `1:20: SAMPLE takes a probability between 0 and 1 (both excluded), found the number 1`},

@@ -17,7 +17,15 @@ var aggregates = map[string]bool{"COUNT": true, "COUNT_DISTINCT": true, "VALUES"
 	"MEDIAN_ABSOLUTE_DEVIATION": true, "STD_DEV": true, "SAMPLE": true, "WEIGHTED_AVG": true,
 	"PRESENT": true, "ABSENT": true}
 
-func isAggregate(name string) bool { return aggregates[name] }
+// tsAggregates are Elasticsearch's time-series aggregates: they run only
+// under the TS source command, which Vigil does not run. Known, so that
+// STATS refuses them by name.
+var tsAggregates = map[string]bool{"RATE": true, "IRATE": true, "DELTA": true, "IDELTA": true, "INCREASE": true,
+	"ABSENT_OVER_TIME": true, "AVG_OVER_TIME": true, "COUNT_OVER_TIME": true, "COUNT_DISTINCT_OVER_TIME": true,
+	"FIRST_OVER_TIME": true, "LAST_OVER_TIME": true, "MAX_OVER_TIME": true, "MIN_OVER_TIME": true,
+	"PRESENT_OVER_TIME": true, "SUM_OVER_TIME": true}
+
+func isAggregate(name string) bool { return aggregates[name] || tsAggregates[name] }
 
 // aggSpec is one aggregate of a STATS: the function, its compiled
 // arguments (over the input rows) and its filter.
@@ -531,6 +539,9 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 		spec.limit = int(nv)
 		spec.typ = spec.args[0].typ
 	default:
+		if tsAggregates[call.Name] {
+			return nil, c.errorf(call.At, "", "aggregate function %s is not supported: time-series aggregates need the TS source command, which Vigil does not run", call.Name)
+		}
 		return nil, c.errorf(call.At, "", "aggregate function %s is not supported", call.Name)
 	}
 	return spec, nil

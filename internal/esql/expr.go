@@ -96,9 +96,21 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 				xs = append(xs, v)
 			}
 		}
-		if t == Double {
+		switch t {
+		case Double:
 			for i, x := range xs {
 				xs[i] = toFloat(x)
+			}
+		case UnsignedLong:
+			// [10000000000000000000, 0]: the whole numbers become
+			// unsigned_longs too, which a negative one cannot be
+			for i, x := range xs {
+				if n, ok := x.(int64); ok {
+					if n < 0 {
+						return cexpr{}, c.errorf(e.At, "", "a list mixes unsigned_long and the negative %d", n)
+					}
+					xs[i] = uint64(n)
+				}
 			}
 		}
 		return constExpr(mvOf(xs), t, e), nil

@@ -58,6 +58,9 @@ var newFunctionTests = []struct {
 		want: `[{"values":[0,2,5,6],"median_absolute_deviation":2,"median":3}]`},
 	{query: `ROW a = [1.0, 2.5, 9.0], b = 4, c = [-2147483648, 2147483647] | EVAL d = MV_MEDIAN_ABSOLUTE_DEVIATION(a), s = MV_MEDIAN_ABSOLUTE_DEVIATION(b), o = MV_MEDIAN_ABSOLUTE_DEVIATION(c) | KEEP d, s, o`,
 		want: `[{"d":1.5,"s":0,"o":null}]`, warns: 2},
+	// a list of an unsigned_long and whole numbers is of unsigned_longs
+	{query: `ROW a = [10000000000000000000, 0] | EVAL s = MV_SUM(a), m = MV_MIN(a), d = MV_DEDUPE([18446744073709551615, 5, 5])`,
+		want: `[{"a":[10000000000000000000,0],"s":10000000000000000000,"m":0,"d":[18446744073709551615,5]}]`},
 	// MV_SUM: overflow is null with a warning; MV_MEDIAN of longs is exact
 	{query: `ROW a = [2147483647, 1], b = [9007199254740993, 9007199254740995] | EVAL s = MV_SUM(a), l = MV_SUM(TO_LONG(a)), m = MV_MEDIAN(b), u = MV_SUM(TO_UL([18446744073709551615, 1])) | KEEP s, l, m, u`,
 		want: `[{"s":null,"l":2147483648,"m":9007199254740994,"u":null}]`, warns: 4},
@@ -201,6 +204,7 @@ func TestNewFunctionErrors(t *testing.T) {
 		{`FROM logs | STATS c = COUNT(*) BY TBUCKET(20)`, `1:43: TBUCKET takes a time span, not [20] of type integer`},
 		{`FROM logs | STATS c = COUNT(*) BY TBUCKET(1 hour, 2)`, `1:35: TBUCKET takes a time span, or a bucket count and a range, not 2 arguments`},
 		{`ROW a = YEAR(1)`, `1:14: argument 1 of YEAR must be a date, not [1] of type integer`},
+		{`ROW a = [18446744073709551615, -1]`, `1:9: a list mixes unsigned_long and the negative -1`},
 		{`FROM logs | STATS r = RATE(n)`, `1:23: aggregate function RATE is not supported: time-series aggregates need the TS source command`},
 		{`FROM logs | STATS a = SAMPLE(s, 0)`, `1:33: SAMPLE takes a field and a constant count of values from 1 to 100000`},
 		{`FROM logs | STATS a = PRESENT(s, 1)`, `1:23: PRESENT takes 1 to 1 arguments, not 2`},

@@ -736,6 +736,11 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 				return x, ""
 			case float64:
 				return int64(x), ""
+			case uint64:
+				if x > math.MaxInt64 {
+					return nil, "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [" + strconv.FormatUint(x, 10) + "] out of [long] range"
+				}
+				return int64(x), ""
 			}
 			return nil, "unsupported"
 		}), nil

@@ -39,6 +39,8 @@ var newFunctionTests = []struct {
 	// conversions out of unsigned_long
 	{query: `ROW a = TO_UL(18446744073709551615), b = TO_UL(9223372036854775807) | EVAL l = TO_LONG(a), lb = TO_LONG(b), i = TO_INTEGER(TO_UL(5)), d = TO_DOUBLE(a), s = TO_STRING(a) | KEEP l, lb, i, d, s`,
 		want: `[{"l":null,"lb":9223372036854775807,"i":5,"d":1.8446744073709552E19,"s":"18446744073709551615"}]`, warns: 2},
+	{query: `ROW a = TO_DATETIME(TO_UL(1704067200000)), b = TO_DATETIME(TO_UL(18446744073709551615))`,
+		want: `[{"a":"2024-01-01T00:00:00.000Z","b":null}]`, warns: 2},
 	// MV_PERCENTILE: the reference's example, interpolation, bounds
 	{query: `ROW values = [5, 5, 10, 12, 5000] | EVAL p50 = MV_PERCENTILE(values, 50), median = MV_MEDIAN(values)`,
 		want: `[{"values":[5,5,10,12,5000],"p50":10,"median":10}]`},

@@ -28,6 +28,8 @@ var newFunctionTests = []struct {
 	{query: `ROW a = TO_UL(-1), b = TO_UL(1.0e20), c = TO_UL("18446744073709551616"), d = TO_UL(-0.5)`,
 		want: `[{"a":null,"b":null,"c":null,"d":null}]`, warns: 8},
 	{query: `ROW a = TO_UL([1, 2, -3])`, want: `[{"a":[1,2]}]`, warns: 2},
+	{query: `ROW a = TO_UL(".5e1"), b = TO_UL("+7."), c = TO_UL("1E+2"), d = TO_UL("."), e = TO_UL("1e"), f = TO_UL("1.2.3"), g = TO_UL("")`,
+		want: `[{"a":5,"b":7,"c":100,"d":null,"e":null,"f":null,"g":null}]`, warns: 8},
 	// unsigned_long arithmetic: the spec's division, the range's ends
 	{query: `ROW a = TO_UL(74330435873664882) | EVAL div = a / TO_UL(POW(10., 15)), m = a % TO_UL(1000), s = a - TO_UL(2), p = TO_UL(3) * TO_UL(4)`,
 		want: `[{"a":74330435873664882,"div":74,"m":882,"s":74330435873664880,"p":12}]`},

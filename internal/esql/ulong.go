@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -61,8 +60,43 @@ func (c *compiler) ulongArith(e *Binary, op string, x, y cexpr) (cexpr, error) {
 	}), nil
 }
 
-// ulongText matches the decimal numbers TO_UNSIGNED_LONG reads from a string.
-var ulongText = regexp.MustCompile(`^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+// isDecimal reports whether s is a decimal number as TO_UNSIGNED_LONG reads
+// one: an optional sign, digits with at most one point (at least one
+// digit), then an optional exponent: e or E, an optional sign, digits.
+func isDecimal(s string) bool {
+	digits := func(i int) int {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	j := digits(i)
+	n := j - i
+	if j < len(s) && s[j] == '.' {
+		k := digits(j + 1)
+		n += k - j - 1
+		j = k
+	}
+	if n == 0 {
+		return false
+	}
+	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+		j++
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		k := digits(j)
+		if k == j {
+			return false
+		}
+		j = k
+	}
+	return j == len(s)
+}
 
 // twoTo64 is 2^64 as a float64 (exact).
 const twoTo64 = 18446744073709551616.0
@@ -97,7 +131,7 @@ func toULong(v any) (any, string) {
 		if n, err := strconv.ParseUint(x, 10, 64); err == nil {
 			return n, ""
 		}
-		if !ulongText.MatchString(x) {
+		if !isDecimal(x) {
 			bad := x
 			for _, r := range x {
 				if !strings.ContainsRune("0123456789.+-eE", r) {

@@ -99,8 +99,8 @@ var newFunctionTests = []struct {
 		docs: []string{`{"@timestamp":"2023-10-23T12:15:03.360Z"}`, `{"@timestamp":"2023-10-23T12:30:00Z"}`},
 		want: `[{"@timestamp":"2023-10-23T12:15:03.360Z"}]`},
 	// TO_TIMEDURATION, TO_DATEPERIOD and their casts
-	{query: `ROW x = "2024-01-31T10:00:00Z"::datetime | EVAL a = x + TO_TIMEDURATION("3 hours"), b = x - "1 month"::date_period, c = x + TO_DATEPERIOD("1 month"), d = DATE_TRUNC(TO_TIMEDURATION("15 minutes"), x + 20 minutes), e = x + TO_TIMEDURATION(1 hour) | KEEP a, b, c, d, e`,
-		want: `[{"a":"2024-01-31T13:00:00.000Z","b":"2023-12-31T10:00:00.000Z","c":"2024-02-29T10:00:00.000Z","d":"2024-01-31T10:15:00.000Z","e":"2024-01-31T11:00:00.000Z"}]`},
+	{query: `ROW x = "2024-01-31T10:00:00Z"::datetime | EVAL a = x + TO_TIMEDURATION("3 hours"), b = x - "1 month"::date_period, c = x + TO_DATEPERIOD("1 month"), d = DATE_TRUNC(TO_TIMEDURATION("15 minutes"), x + 20 minutes), e = x + TO_TIMEDURATION(1 hour), f = x + TO_TIMEDURATION(CONCAT("2", " hours")::keyword) | KEEP a, b, c, d, e, f`,
+		want: `[{"a":"2024-01-31T13:00:00.000Z","b":"2023-12-31T10:00:00.000Z","c":"2024-02-29T10:00:00.000Z","d":"2024-01-31T10:15:00.000Z","e":"2024-01-31T11:00:00.000Z","f":"2024-01-31T12:00:00.000Z"}]`},
 	// COPY_SIGN, SCALB: the reference's examples, then signs and overflow
 	{query: `ROW magnitude = 5.2, sign = -9.0 | EVAL result = COPY_SIGN(magnitude, sign)`,
 		want: `[{"magnitude":5.2,"sign":-9.0,"result":-5.2}]`},

@@ -22,10 +22,14 @@ func init() {
 		if args[0].typ == want {
 			return args[0], nil
 		}
-		if !args[0].typ.isString() || !args[0].konst {
+		if !args[0].typ.isString() || !args[0].konst && !foldable(e.Args[0]) {
 			return cexpr{}, c.errorf(e.Args[0].Pos(), `write `+e.Name+`("1 hour")`, "argument of %s must be a constant string or a %s, not [%s] of type %s", e.Name, want, e.Args[0], args[0].typ)
 		}
-		s, _ := args[0].ev(nil, nil).(string)
+		v0, err := c.constArg(e, 0, args)
+		if err != nil {
+			return cexpr{}, err
+		}
+		s, _ := v0.(string)
 		v, ok := parseSpan(s, want)
 		if !ok {
 			units := "milliseconds, seconds, minutes, hours"

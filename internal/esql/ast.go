@@ -154,6 +154,15 @@ type Grok struct {
 	PatPos   Pos
 }
 
+// Sample is SAMPLE probability: each row is kept with that probability
+// (0 < p < 1). Vigil decides by a hash of the row's values, not at random
+// (see sampleStage).
+type Sample struct {
+	At          Pos
+	Probability float64
+	Text        string // the probability as written
+}
+
 // Unsupported is a command Vigil parses but cannot run (COMPLETION, which
 // calls a language model): Compile reports it with Reason.
 type Unsupported struct {
@@ -176,6 +185,7 @@ func (*Limit) command()       {}
 func (*MvExpand) command()    {}
 func (*Dissect) command()     {}
 func (*Grok) command()        {}
+func (*Sample) command()      {}
 func (*Unsupported) command() {}
 
 // Pos returns where the command starts.
@@ -219,6 +229,9 @@ func (c *Grok) Pos() Pos { return c.At }
 
 // Pos returns where the command starts.
 func (c *Unsupported) Pos() Pos { return c.At }
+
+// Pos returns where the command starts.
+func (c *Sample) Pos() Pos { return c.At }
 
 // Literal is a constant: nil (null), bool, int64 (integer or long),
 // float64, string, a Duration or a Period.

@@ -162,3 +162,26 @@ func nextDateBucket(ms int64, unit any) int64 {
 	}
 	return ms
 }
+
+// tbucket compiles TBUCKET(span) and TBUCKET(count, from, to): BUCKET over
+// @timestamp. Elasticsearch also takes TBUCKET(count) alone, sizing the
+// buckets from the @timestamp range filter Kibana adds to the request; a
+// rule's query has no such filter here, so the range must be written.
+func (c *compiler) tbucket(e *Call, args []cexpr, sc *scope) (cexpr, error) {
+	if len(args) != 1 && len(args) != 3 {
+		return cexpr{}, c.errorf(e.At, "write TBUCKET(1 hour) or TBUCKET(20, from, to)", "TBUCKET takes a time span, or a bucket count and a range, not %d arguments", len(args))
+	}
+	if len(args) == 1 && !isSpan(args[0].typ) {
+		return cexpr{}, c.errorf(e.Args[0].Pos(), "write TBUCKET(1 hour), or give the range: TBUCKET(20, from, to)", "TBUCKET takes a time span, not [%s] of type %s", e.Args[0], args[0].typ)
+	}
+	col := &Column{At: e.At, Name: "@timestamp"}
+	ts, err := c.expr(col, sc)
+	if err != nil {
+		return cexpr{}, err
+	}
+	if !ts.typ.isDate() && ts.typ != Null {
+		return cexpr{}, c.errorf(e.At, "", "TBUCKET needs @timestamp to be a date, not %s", ts.typ)
+	}
+	b := &Call{At: e.At, Name: "BUCKET", Args: append([]Expr{col}, e.Args...)}
+	return mvFunctions["BUCKET"](c, b, append([]cexpr{ts}, args...))
+}

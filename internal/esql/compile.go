@@ -587,6 +587,9 @@ func (c *compiler) command(cmd Command, sc *scope, rest []Command) (*scope, erro
 	case *Limit:
 		c.p.stages = append(c.p.stages, &limitStage{n: cmd.N})
 		return sc, nil
+	case *Sample:
+		c.p.stages = append(c.p.stages, newSampleStage(cmd.Probability))
+		return sc, nil
 	case *MvExpand:
 		ref, err := c.resolve(sc, cmd.Column, cmd.At)
 		if err != nil {

@@ -19,7 +19,7 @@
 //	           | "KEEP" pattern { "," pattern } | "DROP" pattern { "," pattern }
 //	           | "RENAME" pattern "AS" pattern { "," ... } | "RENAME" new "=" old { "," ... }
 //	           | "SORT" expr [ "ASC" | "DESC" ] [ "NULLS" ( "FIRST" | "LAST" ) ] { "," ... }
-//	           | "LIMIT" INTEGER | "MV_EXPAND" name
+//	           | "LIMIT" INTEGER | "MV_EXPAND" name | "SAMPLE" NUMBER
 //	           | "DISSECT" primary STRING [ "APPEND_SEPARATOR" "=" STRING ]
 //	           | "GROK" primary STRING { "," STRING }
 //	           | "COMPLETION" ... .                      (parsed, refused by Compile)

@@ -96,9 +96,21 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 				xs = append(xs, v)
 			}
 		}
-		if t == Double {
+		switch t {
+		case Double:
 			for i, x := range xs {
 				xs[i] = toFloat(x)
+			}
+		case UnsignedLong:
+			// [10000000000000000000, 0]: the whole numbers become
+			// unsigned_longs too, which a negative one cannot be
+			for i, x := range xs {
+				if n, ok := x.(int64); ok {
+					if n < 0 {
+						return cexpr{}, c.errorf(e.At, "", "a list mixes unsigned_long and the negative %d", n)
+					}
+					xs[i] = uint64(n)
+				}
 			}
 		}
 		return constExpr(mvOf(xs), t, e), nil
@@ -146,6 +158,9 @@ func (c *compiler) exprAgg(e Expr, sc *scope, hook aggHook) (cexpr, error) {
 				return cexpr{}, c.retype(x, Boolean, c.errorf(e.At, "", "NOT needs a boolean, not [%s] of type %s", e.X, x.typ))
 			}
 			return c.scalar(e, Boolean, []cexpr{x}, func(r *Run, self *cexpr, v []any) any { return !v[0].(bool) }), nil
+		}
+		if x.typ == UnsignedLong {
+			return cexpr{}, c.errorf(e.At, "convert it first: -TO_LONG(x) or -TO_DOUBLE(x)", "[-] cannot negate [%s] of type unsigned_long", e.X)
 		}
 		zero := cexpr{typ: Integer, ev: func(*Run, []any) any { return int64(0) }, konst: true}
 		if x.typ == Double {
@@ -469,6 +484,9 @@ func (c *compiler) arith(e *Binary, op string, x, y cexpr) (cexpr, error) {
 		return cexpr{}, c.retype(bx, Double, c.errorf(bad.Pos(), "", "[%s] needs numbers (or a date and a time span), not [%s] of type %s", op, bad, bt))
 	}
 	t := widerNumeric(x.typ, y.typ)
+	if x.typ == UnsignedLong || y.typ == UnsignedLong {
+		t = UnsignedLong // with a double too: refused by ulongArith
+	}
 	switch t {
 	case Double:
 		return c.scalar(e, t, []cexpr{x, y}, func(r *Run, self *cexpr, v []any) any {
@@ -501,7 +519,7 @@ func (c *compiler) arith(e *Binary, op string, x, y cexpr) (cexpr, error) {
 			return z
 		}), nil
 	case UnsignedLong:
-		return cexpr{}, c.errorf(e.Pos(), "", "arithmetic on unsigned_long is not supported")
+		return c.ulongArith(e, op, x, y)
 	}
 	overflow := "java.lang.ArithmeticException: integer overflow"
 	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)

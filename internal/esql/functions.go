@@ -3,6 +3,7 @@ package esql
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/netip"
 	"net/url"
@@ -22,7 +23,8 @@ var castFunctions = map[string]string{
 	"string": "TO_STRING", "keyword": "TO_STRING", "text": "TO_STRING",
 	"int": "TO_INTEGER", "integer": "TO_INTEGER", "long": "TO_LONG", "double": "TO_DOUBLE",
 	"bool": "TO_BOOLEAN", "boolean": "TO_BOOLEAN", "ip": "TO_IP", "datetime": "TO_DATETIME", "date": "TO_DATETIME",
-	"version": "TO_VERSION",
+	"version": "TO_VERSION", "unsigned_long": "TO_UNSIGNED_LONG",
+	"date_nanos": "TO_DATE_NANOS", "time_duration": "TO_TIMEDURATION", "date_period": "TO_DATEPERIOD",
 }
 
 func castTypeList() string {
@@ -97,10 +99,57 @@ func (c *compiler) needKinds(e *Call, args []cexpr, kinds string) error {
 }
 
 func (c *compiler) needConst(e *Call, i int, args []cexpr) error {
-	if !args[i].konst {
-		return c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a constant", i+1, e.Name)
+	_, err := c.constArg(e, i, args)
+	return err
+}
+
+// constArg evaluates argument i of e, which must be a constant: a literal,
+// or an expression of literals alone (no column, no NOW(), no document),
+// such as "2024-01-01"::datetime or POW(10, 3). A constant whose evaluation
+// fails is an error.
+func (c *compiler) constArg(e *Call, i int, args []cexpr) (any, error) {
+	if args[i].konst {
+		return args[i].ev(nil, nil), nil
 	}
-	return nil
+	if !foldable(e.Args[i]) {
+		return nil, c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a constant", i+1, e.Name)
+	}
+	r := &Run{failures: map[*cexpr]int{}}
+	v := args[i].ev(r, nil)
+	if len(r.warnings) > 0 {
+		w := r.warnings[len(r.warnings)-1]
+		if _, reason, ok := strings.Cut(w, ": "); ok {
+			w = reason // without the "Line l:c" the error already has
+		}
+		return nil, c.errorf(e.Args[i].Pos(), "", "argument %d of %s must be a constant that evaluates: %s", i+1, e.Name, w)
+	}
+	return v, nil
+}
+
+// foldable reports whether e is made of literals alone: no column, no
+// clock (NOW()), no document (KQL(), MATCH), no aggregate.
+func foldable(e Expr) bool {
+	switch e := e.(type) {
+	case *Literal:
+		return true
+	case *ListLit:
+		return all(e.Items, foldable)
+	case *Call:
+		switch {
+		case e.Name == "NOW" || e.Name == "KQL" || e.Name == "MATCH" || e.Name == "QSTR" || e.Name == "MATCH_PHRASE" || isAggregate(e.Name):
+			return false
+		}
+		return all(e.Args, foldable)
+	case *Unary:
+		return foldable(e.X)
+	case *Binary:
+		return foldable(e.X) && foldable(e.Y)
+	case *Cast:
+		return foldable(e.X)
+	case *IsNull:
+		return foldable(e.X)
+	}
+	return false
 }
 
 // call compiles a scalar function.
@@ -177,6 +226,19 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 		})
 	case "URL_ENCODE":
 		return str(1, 1, Keyword, func(v []any) any { return url.QueryEscape(v[0].(string)) })
+	case "TO_ASCII":
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needString(e, 0, args); err != nil {
+			return cexpr{}, err
+		}
+		// a conversion: every value of a multi-value is escaped
+		return c.convert(e, args[0], Keyword, func(v any) (any, string) { return toASCII(v.(string)), "" }), nil
+	case "URL_ENCODE_COMPONENT":
+		// Everything but letters, digits and . - _ ~ percent-encoded,
+		// a space as %20 (where URL_ENCODE writes +).
+		return str(1, 1, Keyword, func(v []any) any { return encodeComponent(v[0].(string)) })
 	case "FROM_BASE64":
 		return str(1, 1, Keyword, func(v []any) any {
 			b, err := base64.StdEncoding.DecodeString(v[0].(string))
@@ -591,7 +653,11 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 					return x, ""
 				}
 			case uint64:
-				f = float64(x)
+				// exact: a float64 cannot tell 2^63-1 from 2^63
+				if x <= math.MaxInt64 && (t == Long || x <= math.MaxInt32) {
+					return int64(x), ""
+				}
+				return nil, "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [" + strconv.FormatUint(x, 10) + "] out of [" + t.String() + "] range"
 			case float64:
 				f = math.Round(x)
 				if x != x {
@@ -670,8 +736,62 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 				return x, ""
 			case float64:
 				return int64(x), ""
+			case uint64:
+				if x > math.MaxInt64 {
+					return nil, "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [" + strconv.FormatUint(x, 10) + "] out of [long] range"
+				}
+				return int64(x), ""
 			}
 			return nil, "unsupported"
+		}), nil
+	case "TO_DATE_NANOS", "TO_DATENANOS":
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		from := args[0].typ
+		switch {
+		case from == Null, from.isDate(), from.isString() && from != Version, from == Long, from == Double, from == UnsignedLong:
+		default:
+			return cexpr{}, c.errorf(e.Args[0].Pos(), "", "argument of %s must be a date, a long, a double, an unsigned_long or a string, not [%s] of type %s", e.Name, e.Args[0], from)
+		}
+		return c.convert(e, args[0], DateNanos, func(v any) (any, string) { return toDateNanos(v, from) }), nil
+	case "DAY_NAME", "MONTH_NAME":
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "d"); err != nil {
+			return cexpr{}, err
+		}
+		day := e.Name == "DAY_NAME"
+		dt := args[0].typ
+		// English names, in UTC (Vigil has no time zone setting).
+		return c.scalar(e, Keyword, args, func(r *Run, self *cexpr, v []any) any {
+			t := toTime(v[0].(int64), dt)
+			if day {
+				return t.Weekday().String()
+			}
+			return t.Month().String()
+		}), nil
+	case "YEAR", "MONTH", "DAY", "HOUR":
+		// DATE_EXTRACT of one field, as a long, in UTC.
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := c.needKinds(e, args, "d"); err != nil {
+			return cexpr{}, err
+		}
+		name, dt := e.Name, args[0].typ
+		return c.scalar(e, Long, args, func(r *Run, self *cexpr, v []any) any {
+			t := toTime(v[0].(int64), dt)
+			switch name {
+			case "YEAR":
+				return int64(t.Year())
+			case "MONTH":
+				return int64(t.Month())
+			case "DAY":
+				return int64(t.Day())
+			}
+			return int64(t.Hour())
 		}), nil
 	case "CIDR_MATCH":
 		if err := c.arity(e, args, 2, -1); err != nil {
@@ -846,6 +966,9 @@ func (c *compiler) call(e *Call, args []cexpr, sc *scope) (cexpr, error) {
 			return out
 		}), nil
 	}
+	if e.Name == "TBUCKET" {
+		return c.tbucket(e, args, sc)
+	}
 	if f, ok := mvFunctions[e.Name]; ok {
 		return f(c, e, args)
 	}
@@ -931,7 +1054,7 @@ func (c *compiler) commonType(e *Call, args []cexpr) (Type, error) {
 		case t == Null:
 			t = a.typ
 		case t == a.typ:
-		case t.isNumeric() && a.typ.isNumeric():
+		case t.isNumeric() && a.typ.isNumeric() && (t == UnsignedLong) == (a.typ == UnsignedLong):
 			t = widerNumeric(t, a.typ)
 		case t.isString() && a.typ.isString():
 			t = Keyword
@@ -1168,4 +1291,120 @@ func jsonWalk(v any, segs []any) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// encodeComponent percent-encodes the UTF-8 bytes of s except ASCII letters,
+// digits and . - _ ~ (RFC 3986's unreserved characters).
+func encodeComponent(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// toDateNanos converts one value to nanoseconds since the epoch: a date's
+// milliseconds scaled, a long, double or unsigned_long as nanoseconds, text
+// parsed as an ISO 8601 date (nanosecond digits kept). date_nanos holds
+// 1970-01-01T00:00:00Z to 2262-04-11T23:47:16.854775807Z; a value outside
+// is a failure.
+func toDateNanos(v any, from Type) (any, string) {
+	before := func(s string) (any, string) {
+		return nil, "java.lang.IllegalArgumentException: date[" + s + "] is before the epoch in 1970 and cannot be stored in nanosecond resolution"
+	}
+	after := func(s string) (any, string) {
+		return nil, "java.lang.IllegalArgumentException: date[" + s + "] is after 2262-04-11T23:47:16.854775807 and cannot be stored in nanosecond resolution"
+	}
+	switch x := v.(type) {
+	case int64:
+		switch from {
+		case DateNanos:
+			return x, ""
+		case Date:
+			switch {
+			case x < 0:
+				return before(formatDate(x))
+			case x > math.MaxInt64/1_000_000:
+				return after(formatDate(x))
+			}
+			return x * 1_000_000, ""
+		}
+		if x < 0 {
+			return before(strconv.FormatInt(x, 10))
+		}
+		return x, ""
+	case uint64:
+		if x > math.MaxInt64 {
+			return after(strconv.FormatUint(x, 10))
+		}
+		return int64(x), ""
+	case float64:
+		switch {
+		case x != x:
+			return nil, "java.lang.IllegalArgumentException: NaN is not a date"
+		case x < 0:
+			return before(formatDouble(x))
+		case x >= math.MaxInt64:
+			return after(formatDouble(x))
+		}
+		return int64(x), ""
+	case string:
+		t, _, err := datemath.ParseDate(x)
+		if err != nil {
+			return nil, "java.lang.IllegalArgumentException: failed to parse date field [" + x + "] with format [strict_date_optional_time_nanos]"
+		}
+		// UnixNano is undefined outside its range: check the seconds first.
+		switch sec := t.Unix(); {
+		case sec < 0:
+			return before(x)
+		case sec > math.MaxInt64/1_000_000_000 || sec == math.MaxInt64/1_000_000_000 && int64(t.Nanosecond()) > math.MaxInt64%1_000_000_000:
+			return after(x)
+		}
+		return t.UnixNano(), ""
+	}
+	return nil, "unsupported"
+}
+
+// toASCII escapes what is not printable ASCII: \n \r \t \b \f, the
+// backslash and both quotes with a backslash; other characters as \xHH
+// (below 256), \uHHHH (below 65536) or \UHHHHHHHH, in lower-case hex.
+func toASCII(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\\', '\'', '"':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			switch {
+			case r >= 32 && r <= 126:
+				b.WriteRune(r)
+			case r < 256:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			case r < 65536:
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&b, `\U%08x`, r)
+			}
+		}
+	}
+	return b.String()
 }

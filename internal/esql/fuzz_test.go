@@ -17,6 +17,9 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range evalTests {
 		f.Add(tt.query)
 	}
+	for _, tt := range newFunctionTests {
+		f.Add(tt.query)
+	}
 	f.Add("FROM logs | WHERE KQL(\"a:b\") | STATS c = COUNT(*) BY x | SORT c DESC | LIMIT 3")
 	f.Add("from a metadata _id | dissect m \"%{a} %{+a/2}\" | grok m \"%{IP:ip}\" | mv_expand ip")
 	if root, ok := sharedtestdata.Find("detection-rules"); ok {

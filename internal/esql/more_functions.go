@@ -156,26 +156,30 @@ func init() {
 			return p.Addr()
 		}), nil
 	}
-	mvFunctions["MV_MEDIAN"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
-		f, err := mvNumeric(func(xs []any, t Type) any {
-			fs := make([]float64, len(xs))
+	mvFunctions["MV_MEDIAN"] = mvNumeric(func(xs []any, t Type) any {
+		switch t {
+		case Integer, Long:
+			ns := make([]int64, len(xs))
 			for i, x := range xs {
-				fs[i] = toFloat(x)
+				ns[i] = x.(int64)
 			}
-			slices.Sort(fs)
-			n := len(fs)
-			if n%2 == 1 {
-				if t.isInt() {
-					return int64(fs[n/2])
-				}
-				return fs[n/2]
+			return intMedian(ns) // exact, where a double would round large longs
+		case UnsignedLong:
+			us := make([]uint64, len(xs))
+			for i, x := range xs {
+				us[i] = x.(uint64)
 			}
-			m := (fs[n/2-1] + fs[n/2]) / 2
-			if t.isInt() {
-				return int64(math.Floor(m))
-			}
-			return m
-		})(c, e, args)
-		return f, err
-	}
+			return uintMedian(us)
+		}
+		fs := make([]float64, len(xs))
+		for i, x := range xs {
+			fs[i] = toFloat(x)
+		}
+		slices.Sort(fs)
+		n := len(fs)
+		if n%2 == 1 {
+			return fs[n/2]
+		}
+		return (fs[n/2-1] + fs[n/2]) / 2
+	})
 }

@@ -120,20 +120,6 @@ var mvFunctions = map[string]func(c *compiler, e *Call, args []cexpr) (cexpr, er
 			return mvOf(slices.Clone(xs[start : end+1]))
 		}}, nil
 	},
-	"MV_SUM": mvNumeric(func(xs []any, t Type) any {
-		if t == Double {
-			s := 0.0
-			for _, x := range xs {
-				s += toFloat(x)
-			}
-			return s
-		}
-		var s int64
-		for _, x := range xs {
-			s += x.(int64)
-		}
-		return s
-	}),
 	"MV_AVG": func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
 		f, err := mvNumeric(func(xs []any, t Type) any {
 			s := 0.0

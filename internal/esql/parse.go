@@ -170,7 +170,7 @@ func (p *parser) query() (*Query, error) {
 
 var sourceCommands = []string{"FROM", "ROW"}
 var processingCommands = []string{"WHERE", "EVAL", "STATS", "INLINE STATS", "KEEP", "DROP", "RENAME", "SORT", "LIMIT",
-	"MV_EXPAND", "DISSECT", "GROK", "COMPLETION"}
+	"MV_EXPAND", "DISSECT", "GROK", "SAMPLE", "COMPLETION"}
 
 // command = FROM ... | ROW ... | WHERE ... | ...
 func (p *parser) command(source bool) (Command, error) {
@@ -266,7 +266,18 @@ func (p *parser) command(source bool) (Command, error) {
 		return p.dissect(at)
 	case "GROK":
 		return p.grok(at)
-	case "COMPLETION", "CHANGE_POINT", "ENRICH", "LOOKUP", "FORK", "RERANK", "SAMPLE", "FUSE", "RRF", "JOIN", "LEFT", "RIGHT":
+	case "SAMPLE":
+		t, err := p.peek()
+		if err != nil {
+			return nil, err
+		}
+		f, perr := strconv.ParseFloat(t.text, 64)
+		if t.kind != tokNumber || perr != nil || !(f > 0 && f < 1) {
+			return nil, p.errAt(t.off, "write SAMPLE 0.1 to keep about one row in ten", "SAMPLE takes a probability between 0 and 1 (both excluded), found %s", t.describe())
+		}
+		p.advance()
+		return &Sample{At: at, Probability: f, Text: t.text}, nil
+	case "COMPLETION", "CHANGE_POINT", "ENRICH", "LOOKUP", "FORK", "RERANK", "FUSE", "RRF", "JOIN", "LEFT", "RIGHT":
 		return p.unsupported(at, name)
 	}
 	return nil, p.errAt(t.off, "commands are "+strings.Join(processingCommands, ", "), "unknown command %s", t.describe())

@@ -159,6 +159,8 @@ func (c *Grok) String() string {
 
 func (c *Unsupported) String() string { return c.Text }
 
+func (c *Sample) String() string { return "SAMPLE " + c.Text }
+
 // Operator precedence, loosest first.
 const (
 	precOr = iota + 1

@@ -14,9 +14,18 @@ import (
 
 var aggregates = map[string]bool{"COUNT": true, "COUNT_DISTINCT": true, "VALUES": true, "MIN": true, "MAX": true,
 	"SUM": true, "AVG": true, "MEDIAN": true, "PERCENTILE": true, "TOP": true, "FIRST": true, "LAST": true,
-	"MEDIAN_ABSOLUTE_DEVIATION": true, "STD_DEV": true, "SAMPLE": true, "WEIGHTED_AVG": true}
+	"MEDIAN_ABSOLUTE_DEVIATION": true, "STD_DEV": true, "SAMPLE": true, "WEIGHTED_AVG": true,
+	"PRESENT": true, "ABSENT": true}
 
-func isAggregate(name string) bool { return aggregates[name] }
+// tsAggregates are Elasticsearch's time-series aggregates: they run only
+// under the TS source command, which Vigil does not run. Known, so that
+// STATS refuses them by name.
+var tsAggregates = map[string]bool{"RATE": true, "IRATE": true, "DELTA": true, "IDELTA": true, "INCREASE": true,
+	"ABSENT_OVER_TIME": true, "AVG_OVER_TIME": true, "COUNT_OVER_TIME": true, "COUNT_DISTINCT_OVER_TIME": true,
+	"FIRST_OVER_TIME": true, "LAST_OVER_TIME": true, "MAX_OVER_TIME": true, "MIN_OVER_TIME": true,
+	"PRESENT_OVER_TIME": true, "SUM_OVER_TIME": true}
+
+func isAggregate(name string) bool { return aggregates[name] || tsAggregates[name] }
 
 // aggSpec is one aggregate of a STATS: the function, its compiled
 // arguments (over the input rows) and its filter.
@@ -333,7 +342,7 @@ func (c *compiler) stats(cmd *Stats, sc *scope) (*scope, error) {
 			slot := len(cmd.By) + idx
 			out := cexpr{typ: spec.typ, text: c.srcText(call), pos: call.At, ev: func(_ *Run, row []any) any { return row[slot] }}
 			switch call.Name {
-			case "MIN", "MAX", "VALUES", "FIRST", "LAST", "TOP":
+			case "MIN", "MAX", "VALUES", "FIRST", "LAST", "TOP", "SAMPLE":
 				out.unmapped = spec.args[0].unmapped
 			}
 			return out, nil
@@ -468,6 +477,9 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 		if !spec.args[0].typ.isNumeric() && spec.args[0].typ != Null {
 			return nil, c.retype(spec.args[0], Double, c.errorf(call.Args[0].Pos(), "", "SUM needs a number, not [%s] of type %s", call.Args[0], spec.args[0].typ))
 		}
+		if err := c.noULongAgg(call, spec.args); err != nil {
+			return nil, err
+		}
 		spec.typ = Long
 		if spec.args[0].typ == Double {
 			spec.typ = Double
@@ -483,6 +495,9 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 		if !spec.args[0].typ.isNumeric() && spec.args[0].typ != Null {
 			return nil, c.retype(spec.args[0], Double, c.errorf(call.Args[0].Pos(), "", "%s needs a number, not [%s] of type %s", call.Name, call.Args[0], spec.args[0].typ))
 		}
+		if err := c.noULongAgg(call, spec.args); err != nil {
+			return nil, err
+		}
 		spec.typ = Double
 	case "WEIGHTED_AVG":
 		if err := need(2, 2); err != nil {
@@ -492,6 +507,9 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 			if !a.typ.isNumeric() && a.typ != Null {
 				return nil, c.retype(a, Double, c.errorf(call.Args[i].Pos(), "", "WEIGHTED_AVG needs numbers, not [%s] of type %s", call.Args[i], a.typ))
 			}
+		}
+		if err := c.noULongAgg(call, spec.args); err != nil {
+			return nil, err
 		}
 		spec.typ = Double
 	case "TOP":
@@ -505,7 +523,25 @@ func (c *compiler) aggregate(call *Call, sc *scope, filter *cexpr) (*aggSpec, er
 		}
 		spec.limit, spec.desc = int(nv), strings.EqualFold(ord, "desc")
 		spec.typ = spec.args[0].typ
+	case "PRESENT", "ABSENT":
+		if err := need(1, 1); err != nil {
+			return nil, err
+		}
+		spec.typ = Boolean
+	case "SAMPLE":
+		if err := need(2, 2); err != nil {
+			return nil, err
+		}
+		nv, ok := spec.args[1].ev(nil, nil).(int64)
+		if !spec.args[1].konst || !ok || nv <= 0 || nv > maxSample {
+			return nil, c.errorf(call.Args[1].Pos(), "write SAMPLE(field, 10)", "SAMPLE takes a field and a constant count of values from 1 to %d", maxSample)
+		}
+		spec.limit = int(nv)
+		spec.typ = spec.args[0].typ
 	default:
+		if tsAggregates[call.Name] {
+			return nil, c.errorf(call.At, "", "aggregate function %s is not supported: time-series aggregates need the TS source command, which Vigil does not run", call.Name)
+		}
 		return nil, c.errorf(call.At, "", "aggregate function %s is not supported", call.Name)
 	}
 	return spec, nil
@@ -550,6 +586,10 @@ func newAggState(a *aggSpec) aggState {
 		return &firstState{a: a, last: a.name == "LAST"}
 	case "TOP":
 		return &topState{a: a}
+	case "PRESENT", "ABSENT":
+		return &presentState{a: a, absent: a.name == "ABSENT"}
+	case "SAMPLE":
+		return &sampleState{a: a}
 	}
 	return &quantileState{a: a}
 }
@@ -1094,4 +1134,18 @@ func containsAggregate(e Expr) bool {
 		return containsAggregate(e.X)
 	}
 	return false
+}
+
+// noULongAgg refuses an unsigned_long argument to the numeric aggregates
+// whose Elasticsearch signatures take only integer, long and double (SUM,
+// AVG, MEDIAN, PERCENTILE, STD_DEV, MEDIAN_ABSOLUTE_DEVIATION,
+// WEIGHTED_AVG).
+func (c *compiler) noULongAgg(call *Call, args []cexpr) error {
+	for i, a := range args {
+		if a.typ == UnsignedLong && i < len(call.Args) {
+			return c.errorf(call.Args[i].Pos(), "convert it first: "+call.Name+"(TO_DOUBLE(x))",
+				"%s does not take [%s] of type unsigned_long", call.Name, call.Args[i])
+		}
+	}
+	return nil
 }

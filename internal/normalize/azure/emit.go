@@ -122,9 +122,9 @@ func (f *fastDoc) emitWords(dst []byte, p *shape, base int, at []int32) []byte {
 const runOver = 32
 
 // emitRuns is emitWords by runs of steps that emitRun (assembly) writes;
-// it writes the steps emitRun leaves (event.original, a value whose
-// buffer ends too soon after it to be read by words, too little room) in
-// Go, one at a time. Its callers make sure that every step's field is
+// it writes event.original's value and the steps emitRun leaves (a value
+// whose buffer ends too soon after it to be read by words, too little
+// room) in Go, one at a time. Its callers make sure that every step's field is
 // one of f.ents and that p.text has runOver bytes of room after it.
 func (f *fastDoc) emitRuns(dst []byte, p *shape, base int, at []int32) []byte {
 	text, steps, ents, rec, arena := p.text, p.steps, f.ents, f.rec, f.arena
@@ -137,10 +137,14 @@ func (f *fastDoc) emitRuns(dst []byte, p *shape, base int, at []int32) []byte {
 	}
 	recEnd := max(0, min(len(rec), cap(rec)-runOver))
 	for k := 0; ; k++ {
-		n, next := emitRun(unsafe.SliceData(dst[base:cap(dst)]), len(dst)-base, cap(dst)-base,
+		n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), len(dst)-base, cap(dst)-base,
 			unsafe.SliceData(text), int(p.last), len(text), unsafe.SliceData(steps), k, len(steps),
 			unsafe.SliceData(ents), unsafe.SliceData(arena), arenaEnd, unsafe.SliceData(rec), recEnd, unsafe.SliceData(at))
 		dst, k = dst[:base+n], next
+		if original {
+			dst = f.appendOriginalField(dst) // the piece before it is written
+			continue
+		}
 		if k > len(steps) {
 			return dst // emitRun wrote the text after the last value too
 		}

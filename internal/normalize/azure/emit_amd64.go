@@ -26,7 +26,7 @@ import (
 //
 //go:noescape
 func emitRun(dst *byte, n, room int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
-	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int)
+	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int, original bool)
 
 // hasEmitRun tells whether emit writes its steps with emitRun.
 var hasEmitRun = cpu.X86.HasAVX2

@@ -1,35 +1,39 @@
 #include "textflag.h"
 
 // func emitRun(dst *byte, n, room int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
-//	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int)
+//	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int, original bool)
 //
 // Registers through the loop: R9 dst, DI the document's length, R10 the
 // length past which a step does not go (room less the 32 bytes a copy may
-// write past its end), SI the step, R12 past the last step, R13 ents, R14
-// at's entry for the step. A step: AX, BX, CX, DX, R8 and R11.
-TEXT ·emitRun(SB), NOSPLIT, $0-136
+// write past its end), R15 text, SI the step, R12 the step's number less
+// nsteps (the loop ends at 0), R14 &at[nsteps], R13 ents. A step: AX, BX,
+// CX, DX, R8 and R11.
+TEXT ·emitRun(SB), NOSPLIT, $0-137
 	MOVQ dst+0(FP), R9
 	MOVQ n+8(FP), DI
 	MOVQ room+16(FP), R10
 	SUBQ $32, R10
-	MOVQ steps+48(FP), SI
-	MOVQ k+56(FP), AX
-	MOVQ nsteps+64(FP), R12
+	MOVQ text+24(FP), R15
+	MOVQ k+56(FP), R12
+	MOVQ nsteps+64(FP), AX
 	MOVQ ents+72(FP), R13
 	MOVQ at+112(FP), R14
-	LEAQ (R14)(AX*4), R14   // &at[k]
+	LEAQ (R14)(AX*4), R14   // &at[nsteps]
 	LEAQ (R12)(R12*2), BX
-	LEAQ (SI)(BX*4), R12    // &steps[nsteps]
-	LEAQ (AX)(AX*2), BX
+	MOVQ steps+48(FP), SI
 	LEAQ (SI)(BX*4), SI     // &steps[k]
-	CMPQ SI, R12
-	JAE tail
+	MOVB $0, original+136(FP)
+	SUBQ AX, R12            // k - nsteps
+	JGE tail
 
 step:
-	// The field's entry, its value's buffer and where it may end there.
+	// The field's entry: event.original is left to Go.
 	MOVL 8(SI), DX
 	LEAQ (DX)(DX*2), DX
 	LEAQ (R13)(DX*8), DX    // &ents[field]
+	CMPB 17(DX), $0         // original
+	JNE original
+	// The value's buffer (BX) and where values may end there (CX).
 	MOVQ (DX), AX           // s
 	MOVQ 8(DX), R11         // e
 	MOVQ arena+80(FP), BX
@@ -37,90 +41,106 @@ step:
 	CMPB 18(DX), $0         // inRec: the record's text
 	CMOVQNE rec+96(FP), BX
 	CMOVQNE recEnd+104(FP), CX
-	CMPB 17(DX), $0         // original: left to Go
-	JNE out
 	// s <= e <= the end, as unsigned numbers (a negative one is left to
 	// Go, which panics as a slice expression does).
 	CMPQ R11, CX
 	JHI out
 	SUBQ AX, R11            // the value's length
 	JCS out
-	ADDQ AX, BX             // the value
-	// The piece and where it ends: the value's offset in the document.
-	MOVL (SI), AX           // from
+	// The piece (from R8, CX bytes), the value's offset (DX) and the
+	// document's length after the value (R11).
+	MOVL (SI), R8
 	MOVL 4(SI), CX
-	SUBQ AX, CX             // to - from
+	SUBQ R8, CX
 	JCS out
-	ADDQ text+24(FP), AX
 	LEAQ (DI)(CX*1), DX
-	LEAQ (DX)(R11*1), R8    // the document's length after the step
-	CMPQ R8, R10
+	ADDQ DX, R11
+	CMPQ R11, R10
 	JGT out
 	// The piece, 32 bytes at a time.
-	VMOVDQU (AX), Y0
+	VMOVDQU (R15)(R8*1), Y0
 	VMOVDQU Y0, (R9)(DI*1)
 	CMPQ CX, $32
 	JGT longpiece
 pieced:
-	MOVL DX, (R14)          // at[k]
+	MOVL DX, (R14)(R12*4)   // at[k]
 	// The value, 32 bytes at a time.
-	VMOVDQU (BX), Y1
+	VMOVDQU (BX)(AX*1), Y1
 	VMOVDQU Y1, (R9)(DX*1)
-	CMPQ R11, $32
+	MOVQ R11, DI
+	LEAQ 32(DX), CX
+	CMPQ R11, CX
 	JGT longvalue
 valued:
-	MOVQ R8, DI
 	ADDQ $12, SI
-	ADDQ $4, R14
-	CMPQ SI, R12
-	JB step
+	INCQ R12
+	JNZ step
 
 tail:
 	// Every step is written: the text after the last value.
 	MOVQ last+32(FP), AX
 	MOVQ textLen+40(FP), CX
 	SUBQ AX, CX
-	ADDQ text+24(FP), AX
 	LEAQ (DI)(CX*1), R8
 	CMPQ R8, R10
 	JGT out
 	MOVQ DI, DX
 tailwords:
-	VMOVDQU (AX), Y0
+	VMOVDQU (R15)(AX*1), Y0
 	VMOVDQU Y0, (R9)(DX*1)
 	ADDQ $32, AX
 	ADDQ $32, DX
 	SUBQ $32, CX
 	JGT tailwords
 	MOVQ R8, DI
-	ADDQ $4, R14            // past the last step: nsteps+1
+	INCQ R12                // past the last step: nsteps+1
 
 out:
 	MOVQ DI, end+120(FP)
-	SUBQ at+112(FP), R14
-	SHRQ $2, R14
-	MOVQ R14, next+128(FP)
+	ADDQ nsteps+64(FP), R12
+	MOVQ R12, next+128(FP)
 	VZEROUPPER
 	RET
 
-longpiece:
-	// The piece's next 32 bytes (DI and CX are free until valued).
-	ADDQ $32, AX
+original:
+	// event.original: its piece, then Go quotes the record.
+	MOVL (SI), R8
+	MOVL 4(SI), CX
+	SUBQ R8, CX
+	JCS out
+	LEAQ (DI)(CX*1), DX
+	CMPQ DX, R10
+	JGT out
+originalwords:
+	VMOVDQU (R15)(R8*1), Y0
+	VMOVDQU Y0, (R9)(DI*1)
+	ADDQ $32, R8
 	ADDQ $32, DI
 	SUBQ $32, CX
-	VMOVDQU (AX), Y0
+	JGT originalwords
+	MOVQ DX, DI
+	MOVL DX, (R14)(R12*4)   // at[k]
+	MOVB $1, original+136(FP)
+	JMP out
+
+longpiece:
+	// The piece's next 32 bytes (R8, DI and CX are free until valued).
+	ADDQ $32, R8
+	ADDQ $32, DI
+	SUBQ $32, CX
+	VMOVDQU (R15)(R8*1), Y0
 	VMOVDQU Y0, (R9)(DI*1)
 	CMPQ CX, $32
 	JGT longpiece
 	JMP pieced
 
 longvalue:
-	// The value's next 32 bytes.
-	ADDQ $32, BX
+	// The value's next 32 bytes (R11 is the document's length after it).
+	ADDQ $32, AX
 	ADDQ $32, DX
-	SUBQ $32, R11
-	VMOVDQU (BX), Y1
+	VMOVDQU (BX)(AX*1), Y1
 	VMOVDQU Y1, (R9)(DX*1)
-	CMPQ R11, $32
+	LEAQ 32(DX), CX
+	CMPQ R11, CX
 	JGT longvalue
 	JMP valued

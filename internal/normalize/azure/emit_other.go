@@ -5,8 +5,8 @@ package azure
 // emitRun is emit_amd64.go's, which other machines do without (emit
 // writes its steps in Go): here it writes nothing.
 func emitRun(dst *byte, n, room int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
-	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int) {
-	return n, k
+	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int, original bool) {
+	return n, k, false
 }
 
 // hasEmitRun tells whether emit writes its steps with emitRun.

@@ -225,16 +225,20 @@ func testEmitRuns(t *testing.T, cases int, buffer func(*testing.T, string) []byt
 			if cap(f.arena)-len(f.arena) < runOver {
 				arenaEnd = 0
 			}
-			n, next := emitRun(unsafe.SliceData(dst[base:cap(dst)]), 0, cap(dst)-base, unsafe.SliceData(p.text), int(p.last), len(p.text),
+			n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), 0, cap(dst)-base, unsafe.SliceData(p.text), int(p.last), len(p.text),
 				unsafe.SliceData(p.steps), 0, len(p.steps), unsafe.SliceData(f.ents), unsafe.SliceData(f.arena), arenaEnd, unsafe.SliceData(f.rec), recEnd, unsafe.SliceData(at))
-			wantN, wantNext := c.runStop(cap(dst)-base, arenaEnd, recEnd)
-			if n != wantN || next != wantNext {
-				t.Fatalf("case %d: emitRun stopped at step %d (%d bytes), want %d (%d bytes)", i, next, n, wantNext, wantN)
+			wantN, wantNext, wantOriginal := c.runStop(cap(dst)-base, arenaEnd, recEnd)
+			if n != wantN || next != wantNext || original != wantOriginal {
+				t.Fatalf("case %d: emitRun stopped at step %d (%d bytes, original %v), want %d (%d bytes, %v)", i, next, n, original, wantNext, wantN, wantOriginal)
 			}
 			if got := dst[base : base+n]; string(got) != string(want[base:base+n]) {
 				t.Fatalf("case %d: emitRun wrote\n%s", i, firstDifference(got, want[base:]))
 			}
-			if k := min(next, len(at)); !slices.Equal(at[:k], wantAt[:k]) {
+			k := min(next, len(at))
+			if original {
+				k++ // the piece before event.original written, and its offset
+			}
+			if !slices.Equal(at[:k], wantAt[:k]) {
 				t.Fatalf("case %d: emitRun put the values at %v, want %v", i, at[:k], wantAt[:k])
 			}
 		}
@@ -254,24 +258,30 @@ func testEmitRuns(t *testing.T, cases int, buffer func(*testing.T, string) []byt
 
 // runStop tells where emitRun, run from the first step on a document of
 // room bytes, stops by its rules (see emitRun): the document's length
-// then and the step.
-func (c *emitCase) runStop(room, arenaEnd, recEnd int) (n, next int) {
+// then, the step, and whether it wrote the piece before event.original.
+func (c *emitCase) runStop(room, arenaEnd, recEnd int) (n, next int, original bool) {
 	for k, st := range c.steps {
 		e := c.ents[st.field]
+		if e.original {
+			if size := n + int(st.to-st.from); size <= room-runOver {
+				return size, k, true
+			}
+			return n, k, false
+		}
 		end := arenaEnd
 		if e.inRec {
 			end = recEnd
 		}
 		size := n + int(st.to-st.from) + e.e - e.s
-		if e.original || e.e > end || size > room-runOver {
-			return n, k
+		if e.e > end || size > room-runOver {
+			return n, k, false
 		}
 		n = size
 	}
 	if size := n + len(c.text) - int(c.last); size <= room-runOver {
-		return size, len(c.steps) + 1
+		return size, len(c.steps) + 1, false
 	}
-	return n, len(c.steps)
+	return n, len(c.steps), false
 }
 
 // TestEmitRunLeavesBadValues gives emitRun values whose bounds a slice
@@ -289,7 +299,7 @@ func TestEmitRunLeavesBadValues(t *testing.T) {
 		{s: 5, e: 3, inRec: true}, {s: -1, e: 2, inRec: true}, {s: 0, e: len(rec) + 1, inRec: true}} {
 		dst := make([]byte, 0, 512)
 		at := []int32{-1}
-		n, next := emitRun(unsafe.SliceData(dst), 0, cap(dst), unsafe.SliceData(text), 5, len(text), unsafe.SliceData(steps), 0, 1,
+		n, next, _ := emitRun(unsafe.SliceData(dst), 0, cap(dst), unsafe.SliceData(text), 5, len(text), unsafe.SliceData(steps), 0, 1,
 			&e, unsafe.SliceData(arena), len(arena), unsafe.SliceData(rec), len(rec), unsafe.SliceData(at))
 		if n != 0 || next != 0 || at[0] != -1 {
 			t.Fatalf("%+v: emitRun wrote %d bytes, stopped at step %d (at %v)", e, n, next, at)

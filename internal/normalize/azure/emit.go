@@ -32,8 +32,12 @@ type shape struct {
 	refPaths []string
 }
 
-// planStep is one field emit writes: text[from:to] goes before its value.
-type planStep struct{ from, to, field int32 }
+// planStep is one field emit writes: text[from:to] goes before its value,
+// the field's ents[field], at byte ent of the array (for emitRun).
+type planStep struct{ from, to, field, ent int32 }
+
+// entSize is an fent's size.
+const entSize = int32(unsafe.Sizeof(fent{}))
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
 type shapeCache struct {
@@ -137,7 +141,7 @@ func (f *fastDoc) emitRuns(dst []byte, p *shape, base int, at []int32) []byte {
 	}
 	recEnd := max(0, min(len(rec), cap(rec)-runOver))
 	for k := 0; ; k++ {
-		n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), len(dst)-base, cap(dst)-base,
+		n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), len(dst)-base, cap(dst)-base-runOver,
 			unsafe.SliceData(text), int(p.last), len(text), unsafe.SliceData(steps), k, len(steps),
 			unsafe.SliceData(ents), unsafe.SliceData(arena), arenaEnd, unsafe.SliceData(rec), recEnd, unsafe.SliceData(at))
 		dst, k = dst[:base+n], next
@@ -386,7 +390,7 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 					text = append(text, k.path...) // a constant value: part of the text
 				} else {
 					p.refs = append(p.refs, laidRef{int32(len(p.steps)), -1})
-					p.steps = append(p.steps, planStep{from, int32(len(text)), e})
+					p.steps = append(p.steps, planStep{from, int32(len(text)), e, e * entSize})
 					from = int32(len(text))
 				}
 				first = false

@@ -1,49 +1,46 @@
 #include "textflag.h"
 
-// func emitRun(dst *byte, n, room int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
+// func emitRun(dst *byte, n, limit int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
 //	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int, original bool)
 //
-// Registers through the loop: R9 dst, DI the document's length, R10 the
-// length past which a step does not go (room less the 32 bytes a copy may
-// write past its end), R15 text, SI the step, R12 the step's number less
-// nsteps (the loop ends at 0), R14 &at[nsteps], R13 ents. A step: AX, BX,
-// CX, DX, R8 and R11.
+// Registers through the loop: R9 dst, DI the document's length, R15 text,
+// SI the step, R12 the step's number less nsteps (the loop ends at 0),
+// R14 &at[nsteps], R13 ents, R10 the arguments arena, arenaEnd, rec and
+// recEnd: a table of the values' buffers and ends, by inRec. A step: AX,
+// BX, CX, DX, R8 and R11.
 TEXT ·emitRun(SB), NOSPLIT, $0-137
 	MOVQ dst+0(FP), R9
 	MOVQ n+8(FP), DI
-	MOVQ room+16(FP), R10
-	SUBQ $32, R10
 	MOVQ text+24(FP), R15
 	MOVQ k+56(FP), R12
 	MOVQ nsteps+64(FP), AX
 	MOVQ ents+72(FP), R13
+	LEAQ arena+80(FP), R10
 	MOVQ at+112(FP), R14
 	LEAQ (R14)(AX*4), R14   // &at[nsteps]
-	LEAQ (R12)(R12*2), BX
-	MOVQ steps+48(FP), SI
-	LEAQ (SI)(BX*4), SI     // &steps[k]
+	MOVQ R12, BX
+	SHLQ $4, BX
+	ADDQ steps+48(FP), BX
+	MOVQ BX, SI             // &steps[k]
 	MOVB $0, original+136(FP)
 	SUBQ AX, R12            // k - nsteps
 	JGE tail
 
 step:
-	// The field's entry: event.original is left to Go.
-	MOVL 8(SI), DX
-	LEAQ (DX)(DX*2), DX
-	LEAQ (R13)(DX*8), DX    // &ents[field]
-	CMPB 17(DX), $0         // original
+	// The field's entry (at R13+DX): event.original is left to Go.
+	MOVL 12(SI), DX
+	CMPB 17(R13)(DX*1), $0  // original
 	JNE original
-	// The value's buffer (BX) and where values may end there (CX).
-	MOVQ (DX), AX           // s
-	MOVQ 8(DX), R11         // e
-	MOVQ arena+80(FP), BX
-	MOVQ arenaEnd+88(FP), CX
-	CMPB 18(DX), $0         // inRec: the record's text
-	CMOVQNE rec+96(FP), BX
-	CMOVQNE recEnd+104(FP), CX
-	// s <= e <= the end, as unsigned numbers (a negative one is left to
-	// Go, which panics as a slice expression does).
-	CMPQ R11, CX
+	// The value's buffer (BX) and where values may end there, from the
+	// table at R10 (inRec is 0 or 1): s <= e <= the end, as unsigned
+	// numbers (a negative one is left to Go, which panics as a slice
+	// expression does).
+	MOVQ (R13)(DX*1), AX    // s
+	MOVQ 8(R13)(DX*1), R11  // e
+	MOVBLZX 18(R13)(DX*1), CX
+	SHLQ $4, CX
+	MOVQ (R10)(CX*1), BX
+	CMPQ R11, 8(R10)(CX*1)
 	JHI out
 	SUBQ AX, R11            // the value's length
 	JCS out
@@ -55,7 +52,7 @@ step:
 	JCS out
 	LEAQ (DI)(CX*1), DX
 	ADDQ DX, R11
-	CMPQ R11, R10
+	CMPQ R11, limit+16(FP)
 	JGT out
 	// The piece, 32 bytes at a time.
 	VMOVDQU (R15)(R8*1), Y0
@@ -72,7 +69,7 @@ pieced:
 	CMPQ R11, CX
 	JGT longvalue
 valued:
-	ADDQ $12, SI
+	ADDQ $16, SI
 	INCQ R12
 	JNZ step
 
@@ -82,7 +79,7 @@ tail:
 	MOVQ textLen+40(FP), CX
 	SUBQ AX, CX
 	LEAQ (DI)(CX*1), R8
-	CMPQ R8, R10
+	CMPQ R8, limit+16(FP)
 	JGT out
 	MOVQ DI, DX
 tailwords:
@@ -109,7 +106,7 @@ original:
 	SUBQ R8, CX
 	JCS out
 	LEAQ (DI)(CX*1), DX
-	CMPQ DX, R10
+	CMPQ DX, limit+16(FP)
 	JGT out
 originalwords:
 	VMOVDQU (R15)(R8*1), Y0

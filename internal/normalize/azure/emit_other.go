@@ -4,7 +4,7 @@ package azure
 
 // emitRun is emit_amd64.go's, which other machines do without (emit
 // writes its steps in Go): here it writes nothing.
-func emitRun(dst *byte, n, room int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
+func emitRun(dst *byte, n, limit int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
 	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int, original bool) {
 	return n, k, false
 }

@@ -119,7 +119,7 @@ func newEmitCase(r *rand.Rand) emitCase {
 	for range nsteps {
 		from := int32(text.Len())
 		text.WriteString(emitBytes(r, emitLength(r)))
-		c.steps = append(c.steps, planStep{from, int32(text.Len()), 0})
+		c.steps = append(c.steps, planStep{from, int32(text.Len()), 0, 0})
 	}
 	c.last = int32(text.Len())
 	text.WriteString(emitBytes(r, emitLength(r)))
@@ -153,7 +153,7 @@ func newEmitCase(r *rand.Rand) emitCase {
 		c.ents[i] = fent{s: s, e: s + n, inRec: inRec}
 	}
 	for k, field := range r.Perm(c.nfields)[:nsteps] {
-		c.steps[k].field = int32(field)
+		c.steps[k].field, c.steps[k].ent = int32(field), int32(field)*entSize
 	}
 	c.prefix = emitBytes(r, r.IntN(40))
 	c.room = r.IntN(3*len(c.text) + 1)
@@ -225,7 +225,7 @@ func testEmitRuns(t *testing.T, cases int, buffer func(*testing.T, string) []byt
 			if cap(f.arena)-len(f.arena) < runOver {
 				arenaEnd = 0
 			}
-			n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), 0, cap(dst)-base, unsafe.SliceData(p.text), int(p.last), len(p.text),
+			n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), 0, cap(dst)-base-runOver, unsafe.SliceData(p.text), int(p.last), len(p.text),
 				unsafe.SliceData(p.steps), 0, len(p.steps), unsafe.SliceData(f.ents), unsafe.SliceData(f.arena), arenaEnd, unsafe.SliceData(f.rec), recEnd, unsafe.SliceData(at))
 			wantN, wantNext, wantOriginal := c.runStop(cap(dst)-base, arenaEnd, recEnd)
 			if n != wantN || next != wantNext || original != wantOriginal {
@@ -293,13 +293,13 @@ func TestEmitRunLeavesBadValues(t *testing.T) {
 		t.Skip("no emitRun on this machine")
 	}
 	text := slices.Grow([]byte(`{"a":}`), runOver)
-	steps := []planStep{{0, 5, 0}}
+	steps := []planStep{{0, 5, 0, 0}}
 	rec, arena := slices.Grow([]byte(`"abcdef"`), runOver), slices.Grow([]byte(`"xyz"`), runOver)
 	for _, e := range []fent{{s: 5, e: 3}, {s: -1, e: 2}, {s: 0, e: len(rec) + 1}, {s: -8, e: -2},
 		{s: 5, e: 3, inRec: true}, {s: -1, e: 2, inRec: true}, {s: 0, e: len(rec) + 1, inRec: true}} {
 		dst := make([]byte, 0, 512)
 		at := []int32{-1}
-		n, next, _ := emitRun(unsafe.SliceData(dst), 0, cap(dst), unsafe.SliceData(text), 5, len(text), unsafe.SliceData(steps), 0, 1,
+		n, next, _ := emitRun(unsafe.SliceData(dst), 0, cap(dst)-runOver, unsafe.SliceData(text), 5, len(text), unsafe.SliceData(steps), 0, 1,
 			&e, unsafe.SliceData(arena), len(arena), unsafe.SliceData(rec), len(rec), unsafe.SliceData(at))
 		if n != 0 || next != 0 || at[0] != -1 {
 			t.Fatalf("%+v: emitRun wrote %d bytes, stopped at step %d (at %v)", e, n, next, at)

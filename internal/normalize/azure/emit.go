@@ -132,18 +132,21 @@ const runOver = 32
 // one of f.ents and that p.text has runOver bytes of room after it.
 func (f *fastDoc) emitRuns(dst []byte, p *shape, base int, at []int32) []byte {
 	text, steps, ents, rec, arena := p.text, p.steps, f.ents, f.rec, f.arena
-	// A value of the arena may end at its end (emit made room after it);
-	// one of the record must end runOver bytes before its capacity, so
-	// that a word read from its last bytes stays in the record's array.
-	arenaEnd := len(arena)
-	if cap(arena)-len(arena) < runOver {
-		arenaEnd = 0 // no value of the arena is read by words
+	// emitRun reads a value of the arena or the record only when it ends
+	// before the buffer's bound: a value of the arena may end at its end
+	// (emit made room after it); one of the record must end runOver bytes
+	// before its capacity, so that a word read from its last bytes stays
+	// in the record's array. A bound of 0 keeps every value of the buffer
+	// from emitRun (an empty one too).
+	arenaBound := 0
+	if cap(arena)-len(arena) >= runOver {
+		arenaBound = len(arena) + 1
 	}
-	recEnd := max(0, min(len(rec), cap(rec)-runOver))
+	recBound := max(0, min(len(rec), cap(rec)-runOver)+1)
 	for k := 0; ; k++ {
 		n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), len(dst)-base, cap(dst)-base-runOver,
 			unsafe.SliceData(text), int(p.last), len(text), unsafe.SliceData(steps), k, len(steps),
-			unsafe.SliceData(ents), unsafe.SliceData(arena), arenaEnd, unsafe.SliceData(rec), recEnd, unsafe.SliceData(at))
+			unsafe.SliceData(ents), unsafe.SliceData(arena), arenaBound, unsafe.SliceData(rec), recBound, unsafe.SliceData(at))
 		dst, k = dst[:base+n], next
 		if original {
 			dst = f.appendOriginalField(dst) // the piece before it is written

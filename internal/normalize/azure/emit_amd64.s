@@ -1,12 +1,12 @@
 #include "textflag.h"
 
 // func emitRun(dst *byte, n, limit int, text *byte, last, textLen int, steps *planStep, k, nsteps int,
-//	ents *fent, arena *byte, arenaEnd int, rec *byte, recEnd int, at *int32) (end, next int, original bool)
+//	ents *fent, arena *byte, arenaBound int, rec *byte, recBound int, at *int32) (end, next int, original bool)
 //
 // Registers through the loop: R9 dst, DI the document's length, R15 text,
 // SI the step, R12 the step's number less nsteps (the loop ends at 0),
-// R14 &at[nsteps], R13 ents, R10 the arguments arena, arenaEnd, rec and
-// recEnd: a table of the values' buffers and ends, by inRec. A step: AX,
+// R14 &at[nsteps], R13 ents, R10 the arguments arena, arenaBound, rec
+// and recBound: a table of the values' buffers and bounds, by inRec. A step: AX,
 // BX, CX, DX, R8 and R11.
 TEXT ·emitRun(SB), NOSPLIT, $0-137
 	MOVQ dst+0(FP), R9
@@ -31,8 +31,8 @@ step:
 	MOVL 12(SI), DX
 	CMPB 17(R13)(DX*1), $0  // original
 	JNE original
-	// The value's buffer (BX) and where values may end there, from the
-	// table at R10 (inRec is 0 or 1): s <= e <= the end, as unsigned
+	// The value's buffer (BX) and the bound its values end before, from
+	// the table at R10 (inRec is 0 or 1): s <= e < the bound, as unsigned
 	// numbers (a negative one is left to Go, which panics as a slice
 	// expression does).
 	MOVQ (R13)(DX*1), AX    // s
@@ -41,7 +41,7 @@ step:
 	SHLQ $4, CX
 	MOVQ (R10)(CX*1), BX
 	CMPQ R11, 8(R10)(CX*1)
-	JHI out
+	JCC out
 	SUBQ AX, R11            // the value's length
 	JCS out
 	// The piece (from R8, CX bytes), the value's offset (DX) and the

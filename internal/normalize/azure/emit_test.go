@@ -220,14 +220,14 @@ func testEmitRuns(t *testing.T, cases int, buffer func(*testing.T, string) []byt
 			p := c.plan(t, buffer, runOver)
 			dst := c.dst()
 			at := make([]int32, len(c.steps))
-			recEnd := max(0, min(len(f.rec), cap(f.rec)-runOver))
-			arenaEnd := len(f.arena)
-			if cap(f.arena)-len(f.arena) < runOver {
-				arenaEnd = 0
+			recBound := max(0, min(len(f.rec), cap(f.rec)-runOver)+1)
+			arenaBound := 0
+			if cap(f.arena)-len(f.arena) >= runOver {
+				arenaBound = len(f.arena) + 1
 			}
 			n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), 0, cap(dst)-base-runOver, unsafe.SliceData(p.text), int(p.last), len(p.text),
-				unsafe.SliceData(p.steps), 0, len(p.steps), unsafe.SliceData(f.ents), unsafe.SliceData(f.arena), arenaEnd, unsafe.SliceData(f.rec), recEnd, unsafe.SliceData(at))
-			wantN, wantNext, wantOriginal := c.runStop(cap(dst)-base, arenaEnd, recEnd)
+				unsafe.SliceData(p.steps), 0, len(p.steps), unsafe.SliceData(f.ents), unsafe.SliceData(f.arena), arenaBound, unsafe.SliceData(f.rec), recBound, unsafe.SliceData(at))
+			wantN, wantNext, wantOriginal := c.runStop(cap(dst)-base, arenaBound, recBound)
 			if n != wantN || next != wantNext || original != wantOriginal {
 				t.Fatalf("case %d: emitRun stopped at step %d (%d bytes, original %v), want %d (%d bytes, %v)", i, next, n, original, wantNext, wantN, wantOriginal)
 			}
@@ -259,7 +259,7 @@ func testEmitRuns(t *testing.T, cases int, buffer func(*testing.T, string) []byt
 // runStop tells where emitRun, run from the first step on a document of
 // room bytes, stops by its rules (see emitRun): the document's length
 // then, the step, and whether it wrote the piece before event.original.
-func (c *emitCase) runStop(room, arenaEnd, recEnd int) (n, next int, original bool) {
+func (c *emitCase) runStop(room, arenaBound, recBound int) (n, next int, original bool) {
 	for k, st := range c.steps {
 		e := c.ents[st.field]
 		if e.original {
@@ -268,12 +268,12 @@ func (c *emitCase) runStop(room, arenaEnd, recEnd int) (n, next int, original bo
 			}
 			return n, k, false
 		}
-		end := arenaEnd
+		bound := arenaBound
 		if e.inRec {
-			end = recEnd
+			bound = recBound
 		}
 		size := n + int(st.to-st.from) + e.e - e.s
-		if e.e > end || size > room-runOver {
+		if e.e >= bound || size > room-runOver {
 			return n, k, false
 		}
 		n = size
@@ -300,7 +300,7 @@ func TestEmitRunLeavesBadValues(t *testing.T) {
 		dst := make([]byte, 0, 512)
 		at := []int32{-1}
 		n, next, _ := emitRun(unsafe.SliceData(dst), 0, cap(dst)-runOver, unsafe.SliceData(text), 5, len(text), unsafe.SliceData(steps), 0, 1,
-			&e, unsafe.SliceData(arena), len(arena), unsafe.SliceData(rec), len(rec), unsafe.SliceData(at))
+			&e, unsafe.SliceData(arena), len(arena)+1, unsafe.SliceData(rec), len(rec)+1, unsafe.SliceData(at))
 		if n != 0 || next != 0 || at[0] != -1 {
 			t.Fatalf("%+v: emitRun wrote %d bytes, stopped at step %d (at %v)", e, n, next, at)
 		}

@@ -6,8 +6,9 @@
 // Registers through the loop: R9 dst, DI the document's length, R15 text,
 // SI the step, R12 the step's number less nsteps (the loop ends at 0),
 // R14 &at[nsteps], R13 ents, R10 the arguments arena, arenaBound, rec
-// and recBound: a table of the values' buffers and bounds, by inRec. A step: AX,
-// BX, CX, DX, R8 and R11.
+// and recBound: a table of the values' buffers and bounds, by inRec. A
+// step's: AX, BX, CX, DX, R8 and R11. Every copy moves 32 bytes (AVX2),
+// its last reading and writing up to 31 bytes past the piece or value.
 TEXT ·emitRun(SB), NOSPLIT, $0-137
 	MOVQ dst+0(FP), R9
 	MOVQ n+8(FP), DI

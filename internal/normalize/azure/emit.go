@@ -32,8 +32,12 @@ type shape struct {
 	refPaths []string
 }
 
-// planStep is one field emit writes: text[from:to] goes before its value.
-type planStep struct{ from, to, field int32 }
+// planStep is one field emit writes: text[from:to] goes before its value,
+// the field's ents[field], at byte ent of the array (for emitRun).
+type planStep struct{ from, to, field, ent int32 }
+
+// entSize is an fent's size.
+const entSize = int32(unsafe.Sizeof(fent{}))
 
 // shapeCache holds the plans of the shapes a writer met, a bounded number.
 type shapeCache struct {
@@ -66,11 +70,26 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 	// most pieces and values are short and copied by words (appendShort).
 	dst = slices.Grow(dst, len(p.text)+len(f.arena)+2*len(f.raw)+2*wideCopy)
 	f.arena = slices.Grow(f.arena, wideCopy)
+	at := slices.Grow(f.at[:0], len(p.steps))[:len(p.steps)]
+	if hasEmitRun && len(f.ents) >= len(p.paths) && cap(p.text)-len(p.text) >= runOver {
+		dst = f.emitRuns(dst, p, base, at)
+	} else {
+		dst = f.emitWords(dst, p, base, at)
+	}
+	f.at = at
+	f.laid, f.size = p, len(dst)-base
+	return dst, true
+}
+
+// emitWords writes p's steps and the text after the last value to dst
+// (the document starts at dst[base]), setting at[k] to where step k's
+// value starts: the Go loop, for machines emitRun does not serve (and
+// the reference its test compares emitRuns with).
+func (f *fastDoc) emitWords(dst []byte, p *shape, base int, at []int32) []byte {
 	text := p.text[:cap(p.text)]
 	// The loop's state in locals, which stores to f's fields do not make
 	// it read again.
 	ents, rec, arena := f.ents, f.rec, f.arena
-	at := slices.Grow(f.at[:0], len(p.steps))[:len(p.steps)]
 	for k, st := range p.steps {
 		// The piece before the value, then the value, each copied as
 		// shortCopy or wideCopy bytes where it is as short and dst has room
@@ -97,18 +116,68 @@ func (f *fastDoc) emit(dst []byte) ([]byte, bool) {
 			}
 			continue
 		}
-		if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
-			dst = out
-		} else if out, ok := f.appendOriginalTokens(dst); ok {
-			dst = out
+		dst = f.appendOriginalField(dst)
+	}
+	return append(dst, p.text[p.last:]...)
+}
+
+// runOver is how far past a piece's or a value's end emitRun may read
+// (and write past where the document ends): it copies 32 bytes a step.
+const runOver = 32
+
+// emitRuns is emitWords by runs of steps that emitRun (assembly) writes;
+// it writes event.original's value and the steps emitRun leaves (a value
+// whose buffer ends too soon after it to be read by words, too little
+// room) in Go, one at a time. Its callers make sure that every step's field is
+// one of f.ents and that p.text has runOver bytes of room after it.
+func (f *fastDoc) emitRuns(dst []byte, p *shape, base int, at []int32) []byte {
+	text, steps, ents, rec, arena := p.text, p.steps, f.ents, f.rec, f.arena
+	// emitRun reads a value of the arena or the record only when it ends
+	// before the buffer's bound: a value of the arena may end at its end
+	// (emit made room after it); one of the record must end runOver bytes
+	// before its capacity, so that a word read from its last bytes stays
+	// in the record's array. A bound of 0 keeps every value of the buffer
+	// from emitRun (an empty one too).
+	arenaBound := 0
+	if cap(arena)-len(arena) >= runOver {
+		arenaBound = len(arena) + 1
+	}
+	recBound := max(0, min(len(rec), cap(rec)-runOver)+1)
+	for k := 0; ; k++ {
+		n, next, original := emitRun(unsafe.SliceData(dst[base:cap(dst)]), len(dst)-base, cap(dst)-base-runOver,
+			unsafe.SliceData(text), int(p.last), len(text), unsafe.SliceData(steps), k, len(steps),
+			unsafe.SliceData(ents), unsafe.SliceData(arena), arenaBound, unsafe.SliceData(rec), recBound, unsafe.SliceData(at))
+		dst, k = dst[:base+n], next
+		if original {
+			dst = f.appendOriginalField(dst) // the piece before it is written
+			continue
+		}
+		if k > len(steps) {
+			return dst // emitRun wrote the text after the last value too
+		}
+		if k == len(steps) {
+			return append(dst, text[p.last:]...)
+		}
+		st := steps[k]
+		dst = append(dst, text[st.from:st.to]...)
+		at[k] = int32(len(dst) - base)
+		if e := &ents[st.field]; e.original {
+			dst = f.appendOriginalField(dst)
 		} else {
-			dst = appendOriginal(dst, f.raw, f.stripOriginal)
+			dst = append(dst, f.value(e)...)
 		}
 	}
-	f.at = at
-	dst = append(dst, p.text[p.last:]...)
-	f.laid, f.size = p, len(dst)-base
-	return dst, true
+}
+
+// appendOriginalField appends event.original's value: the record quoted.
+func (f *fastDoc) appendOriginalField(dst []byte) []byte {
+	if out, ok := appendOriginalASCII(dst, f.raw, f.stripOriginal); ok {
+		return out
+	}
+	if out, ok := f.appendOriginalTokens(dst); ok {
+		return out
+	}
+	return appendOriginal(dst, f.raw, f.stripOriginal)
 }
 
 // putConst is putLit for a constant among a few a field may take (an
@@ -324,7 +393,7 @@ func planShape(keys []fkey, ents []fent, volatile func(string) bool) *shape {
 					text = append(text, k.path...) // a constant value: part of the text
 				} else {
 					p.refs = append(p.refs, laidRef{int32(len(p.steps)), -1})
-					p.steps = append(p.steps, planStep{from, int32(len(text)), e})
+					p.steps = append(p.steps, planStep{from, int32(len(text)), e, e * entSize})
 					from = int32(len(text))
 				}
 				first = false

@@ -218,6 +218,36 @@ func (f *fastDoc) putRec(path string, v span) {
 	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
 }
 
+// putStr puts the string value v of the record (present false: none) at
+// path as putString(path, str(v)) does, and returns it: a token the check
+// noted plain is put as the record's text at once, without str's look at
+// its escapes and plainKind's at its place.
+func (f *fastDoc) putStr(path string, v span, present bool) (string, bool) {
+	if present {
+		raw := f.raw
+		if raw[v.s] == '"' && v.e-v.s > 2 && f.endsReady && v.s < len(f.ends) && f.ends[v.s] == int32(v.e)|plainEnd &&
+			len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec) {
+			// What plainKind notes of a plain token: its parts (a
+			// resource id's) are then copied as they are.
+			f.plainFrom, f.plainTo = v.s+1, v.e-1
+			f.putRec(path, v)
+			return unsafeString(raw[v.s+1 : v.e-1]), true
+		}
+	}
+	s, ok := f.str(v, present)
+	if ok {
+		f.putString(path, s)
+	}
+	return s, ok
+}
+
+// putAgain puts the value of the field put last at path too.
+func (f *fastDoc) putAgain(path string) {
+	f.ents = append(f.ents, f.ents[len(f.ents)-1])
+	f.keys = append(f.keys, fkey{path: path})
+	f.shapeHash = f.shapeHash*1099511628211 ^ litMix(path)
+}
+
 func (f *fastDoc) putString(path, v string) {
 	at, kind := f.plainKind(v)
 	if kind == plainWhole {
@@ -509,9 +539,8 @@ func (f *fastDoc) activity(strict bool) bool {
 			f.warnings = append(f.warnings, fmt.Sprintf("time %q is in no known format; @timestamp left out", s))
 		}
 	}
-	if s, ok := f.str(top[kResourceID], has(kResourceID)); ok {
-		f.putString("azure.resource.id", s)
-		f.putString("cloud.resource_id", s)
+	if s, ok := f.putStr("azure.resource.id", top[kResourceID], has(kResourceID)); ok {
+		f.putAgain("cloud.resource_id")
 		f.entities = append(f.entities, s)
 		sub := ""
 		for _, p := range f.resourceParts(s) {
@@ -529,19 +558,14 @@ func (f *fastDoc) activity(strict bool) bool {
 			}
 		}
 	}
-	if s, ok := f.str(top[kOperationName], has(kOperationName)); ok {
-		f.putString("azure.activitylogs.operation_name", s)
-		f.putString("event.action", s)
+	if _, ok := f.putStr("azure.activitylogs.operation_name", top[kOperationName], has(kOperationName)); ok {
+		f.putAgain("event.action")
 	}
-	if s, ok := f.str(top[kOperationVersion], has(kOperationVersion)); ok {
-		f.putString("azure.activitylogs.operation_version", s)
-	}
-	if s, ok := f.str(top[kCategory], has(kCategory)); ok {
-		f.putString("azure.activitylogs.category", s)
+	f.putStr("azure.activitylogs.operation_version", top[kOperationVersion], has(kOperationVersion))
+	if s, ok := f.putStr("azure.activitylogs.category", top[kCategory], has(kCategory)); ok {
 		f.putEventType(s)
 	}
-	if s, ok := f.str(top[kResultType], has(kResultType)); ok {
-		f.putString("azure.activitylogs.result_type", s)
+	if s, ok := f.putStr("azure.activitylogs.result_type", top[kResultType], has(kResultType)); ok {
 		switch {
 		case lowerIs(s, "success"):
 			f.putConst("event.outcome", `"success"`)
@@ -549,9 +573,7 @@ func (f *fastDoc) activity(strict bool) bool {
 			f.putConst("event.outcome", `"failure"`)
 		}
 	}
-	if s, ok := f.str(top[kResultSignature], has(kResultSignature)); ok {
-		f.putString("azure.activitylogs.result_signature", s)
-	}
+	f.putStr("azure.activitylogs.result_signature", top[kResultSignature], has(kResultSignature))
 	if has(kDurationMs) {
 		v := top[kDurationMs]
 		switch raw[v.s] {
@@ -568,15 +590,9 @@ func (f *fastDoc) activity(strict bool) bool {
 			}
 		}
 	}
-	if s, ok := f.str(top[kCorrelationID], has(kCorrelationID)); ok {
-		f.putString("azure.correlation_id", s)
-	}
-	if s, ok := f.str(top[kTenantID], has(kTenantID)); ok {
-		f.putString("azure.activitylogs.tenant_id", s)
-	}
-	if s, ok := f.str(top[kLevel], has(kLevel)); ok {
-		f.putString("log.level", s)
-	}
+	f.putStr("azure.correlation_id", top[kCorrelationID], has(kCorrelationID))
+	f.putStr("azure.activitylogs.tenant_id", top[kTenantID], has(kTenantID))
+	f.putStr("log.level", top[kLevel], has(kLevel))
 	if has(kLevelCap) {
 		v := top[kLevelCap]
 		if c := raw[v.s]; c == '-' || c >= '0' && c <= '9' {
@@ -585,9 +601,7 @@ func (f *fastDoc) activity(strict bool) bool {
 			}
 		}
 	}
-	if s, ok := f.str(top[kLocation], has(kLocation)); ok {
-		f.putString("geo.name", s)
-	}
+	f.putStr("geo.name", top[kLocation], has(kLocation))
 	if ip, ok := f.str(top[kCallerIP], has(kCallerIP)); ok && ip != "" {
 		rel := f.related(0, "related.ip", false)
 		f.sourceIP(ip, rel)

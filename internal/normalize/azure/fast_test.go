@@ -43,6 +43,10 @@ var fastCases = []string{
 	`{"operationName":"A","Level":"4","durationMs":"x","callerIpAddress":""}`,
 	`{"category":"Administrative"}`,
 	`{}`,
+	// Escaped top-level strings (JSON exports may write "\/" for "/"):
+	// put decoded, never as the record's text.
+	`{"time":"2026-03-14T08:00:00Z","resourceId":"\/SUBSCRIPTIONS\/3F2B8C1D-5E6A-4B7C-8D9E-0A1B2C3D4E5F\/RESOURCEGROUPS\/RG\/PROVIDERS\/MICROSOFT.COMPUTE\/VIRTUALMACHINES\/VM-1","operationName":"MICROSOFT.COMPUTE\/VIRTUALMACHINES\/WRITE","operationVersion":"2\u00301","category":"Writ\u0065","resultType":"Succ\u0065ss","resultSignature":"Started\u002e","correlationId":"c\u002d1","tenantId":"t\"1","level":"\u0045rror","location":"west\u0065urope"}`,
+	`{ "time" : "2026-03-14T08:00:00Z", "resourceId" : "\/subscriptions\/3f2b8c1d-5e6a-4b7c-8d9e-0a1b2c3d4e5f", "operationName" : "A\/B", "category" : "R\u0065ad", "resultType" : "F\u0061ilure", "level" : "\u0049nformational" }`,
 }
 
 // TestAppendActivityIsActivity: the byte-level path writes, byte for

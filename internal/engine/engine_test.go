@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,6 +180,50 @@ func TestEvalSplitsCrowdedKeys(t *testing.T) {
 		}
 		if got := evalIDs(e, doc, ""); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: %v, want %v", doc, got, want)
+		}
+	}
+}
+
+// TestEvaluateTimesPerField evaluates rules reading their times from
+// different fields on one event: each match has its own field's time
+// (the evaluator parses each field once), and a field whose text is no
+// date gives none.
+func TestEvaluateTimesPerField(t *testing.T) {
+	plan := event.NewPlan()
+	ingested := testRule(plan, "ingested", "event.action", "RUN", nil)
+	created := testRule(plan, "created", "event.action", "RUN", nil)
+	created.TimestampOverride = "event.created"
+	bad := testRule(plan, "bad", "event.action", "RUN", nil)
+	bad.TimestampOverride = "event.bad"
+	plain := testRule(plan, "plain", "event.action", "RUN", nil)
+	plain.TimestampOverride = ""
+	plain2 := testRule(plan, "plain2", "event.action", "RUN", nil)
+	plain2.TimestampOverride = "@timestamp"
+	rules := []*Rule{ingested, created, bad, plain, plain2}
+	x := &Evaluator{Engine: New(Options{Rules: rules, Plan: plan}), Defer: true}
+	for _, tt := range []struct {
+		doc  string
+		want string
+	}{
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"RUN","ingested":"2026-03-14T09:05:00.123Z","created":"2026-03-14T08:00:00Z","bad":"soon"}}`,
+			"ingested 2026-03-14T09:05:00.123Z, created 2026-03-14T08:00:00Z, bad none, plain 2026-03-14T09:00:00Z, plain2 2026-03-14T09:00:00Z"},
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"RUN","created":"2026-03-14T08:00:00Z"}}`,
+			"ingested 2026-03-14T09:00:00Z, created 2026-03-14T08:00:00Z, bad 2026-03-14T09:00:00Z, plain 2026-03-14T09:00:00Z, plain2 2026-03-14T09:00:00Z"},
+	} {
+		ms, err := x.Evaluate(event.New([]byte(tt.doc), plan), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range ms {
+			s := "none"
+			if m.HasTime {
+				s = m.Time.Format(time.RFC3339Nano)
+			}
+			got = append(got, m.Rule.ID+" "+s)
+		}
+		if s := strings.Join(got, ", "); s != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.doc, s, tt.want)
 		}
 	}
 }

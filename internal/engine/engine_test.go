@@ -227,3 +227,61 @@ func TestEvaluateTimesPerField(t *testing.T) {
 		}
 	}
 }
+
+// utcTimeCases are timestamps of utcTime's shape and near it.
+func utcTimeCases() []string {
+	out := []string{
+		"2026-03-12T00:01:45.417Z", "2026-03-12T00:01:45Z", "2026-03-12T00:01:45,5Z", "2026-03-12T00:01:45.Z",
+		"2026-03-12T00:01:45.123456789Z", "2026-03-12T00:01:45.1234567890Z", "2026-03-12T00:01:45.12a4Z",
+		"2026-03-12T00:01:45.417+00:00", "2026-03-12T00:01:45.417", "2026-03-12 00:01:45.417Z", "2026-03-12T00:01Z",
+		"2026-03-12T00:01:45.417ZZ", "2026-03-12T00:01:45:417Z", "2026-3-12T00:01:45.417Z", "+026-03-12T00:01:45Z",
+		"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "1969-12-31T23:59:59.999999999Z",
+		"2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "2100-02-29T12:00:00Z", "2000-02-29T12:00:00Z",
+	}
+	for m := 0; m <= 13; m++ {
+		for _, d := range []int{0, 1, 28, 29, 30, 31, 32} {
+			out = append(out, fmt.Sprintf("2024-%02d-%02dT12:00:00Z", m, d), fmt.Sprintf("2023-%02d-%02dT12:00:00.5Z", m, d))
+		}
+	}
+	for _, hms := range []string{"00:00:00", "23:59:59", "24:00:00", "23:60:00", "23:59:60", "99:99:99", "0a:00:00"} {
+		out = append(out, "2026-03-12T"+hms+".5Z")
+	}
+	return out
+}
+
+// TestUTCTime checks utcTime against time.Parse(time.RFC3339Nano), which
+// parseTime tried first before it, and that it reads the common texts.
+func TestUTCTime(t *testing.T) {
+	for _, s := range utcTimeCases() {
+		checkUTCTime(t, s)
+	}
+	for _, s := range []string{"2026-03-12T00:01:45.417Z", "2026-03-12T00:01:45Z", "2024-02-29T00:00:00.000000001Z"} {
+		if _, ok := utcTime(s); !ok {
+			t.Errorf("utcTime(%q) reads nothing", s)
+		}
+	}
+}
+
+func checkUTCTime(t *testing.T, s string) {
+	t.Helper()
+	got, ok := utcTime(s)
+	if !ok {
+		return
+	}
+	want, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Errorf("utcTime(%q) = %v; time.Parse: %v", s, got, err)
+		return
+	}
+	if want = want.UTC(); got != want {
+		t.Errorf("utcTime(%q) = %v; time.Parse: %v", s, got, want)
+	}
+}
+
+// FuzzUTCTime compares utcTime with time.Parse on any text it reads.
+func FuzzUTCTime(f *testing.F) {
+	for _, s := range utcTimeCases() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkUTCTime(t, s) })
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,4 +182,106 @@ func TestEvalSplitsCrowdedKeys(t *testing.T) {
 			t.Errorf("%s: %v, want %v", doc, got, want)
 		}
 	}
+}
+
+// TestEvaluateTimesPerField evaluates rules reading their times from
+// different fields on one event: each match has its own field's time
+// (the evaluator parses each field once), and a field whose text is no
+// date gives none.
+func TestEvaluateTimesPerField(t *testing.T) {
+	plan := event.NewPlan()
+	ingested := testRule(plan, "ingested", "event.action", "RUN", nil)
+	created := testRule(plan, "created", "event.action", "RUN", nil)
+	created.TimestampOverride = "event.created"
+	bad := testRule(plan, "bad", "event.action", "RUN", nil)
+	bad.TimestampOverride = "event.bad"
+	plain := testRule(plan, "plain", "event.action", "RUN", nil)
+	plain.TimestampOverride = ""
+	plain2 := testRule(plan, "plain2", "event.action", "RUN", nil)
+	plain2.TimestampOverride = "@timestamp"
+	rules := []*Rule{ingested, created, bad, plain, plain2}
+	x := &Evaluator{Engine: New(Options{Rules: rules, Plan: plan}), Defer: true}
+	for _, tt := range []struct {
+		doc  string
+		want string
+	}{
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"RUN","ingested":"2026-03-14T09:05:00.123Z","created":"2026-03-14T08:00:00Z","bad":"soon"}}`,
+			"ingested 2026-03-14T09:05:00.123Z, created 2026-03-14T08:00:00Z, bad none, plain 2026-03-14T09:00:00Z, plain2 2026-03-14T09:00:00Z"},
+		{`{"@timestamp":"2026-03-14T09:00:00Z","event":{"action":"RUN","created":"2026-03-14T08:00:00Z"}}`,
+			"ingested 2026-03-14T09:00:00Z, created 2026-03-14T08:00:00Z, bad 2026-03-14T09:00:00Z, plain 2026-03-14T09:00:00Z, plain2 2026-03-14T09:00:00Z"},
+	} {
+		ms, err := x.Evaluate(event.New([]byte(tt.doc), plan), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range ms {
+			s := "none"
+			if m.HasTime {
+				s = m.Time.Format(time.RFC3339Nano)
+			}
+			got = append(got, m.Rule.ID+" "+s)
+		}
+		if s := strings.Join(got, ", "); s != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.doc, s, tt.want)
+		}
+	}
+}
+
+// utcTimeCases are timestamps of utcTime's shape and near it.
+func utcTimeCases() []string {
+	out := []string{
+		"2026-03-12T00:01:45.417Z", "2026-03-12T00:01:45Z", "2026-03-12T00:01:45,5Z", "2026-03-12T00:01:45.Z",
+		"2026-03-12T00:01:45.123456789Z", "2026-03-12T00:01:45.1234567890Z", "2026-03-12T00:01:45.12a4Z",
+		"2026-03-12T00:01:45.417+00:00", "2026-03-12T00:01:45.417", "2026-03-12 00:01:45.417Z", "2026-03-12T00:01Z",
+		"2026-03-12T00:01:45.417ZZ", "2026-03-12T00:01:45:417Z", "2026-3-12T00:01:45.417Z", "+026-03-12T00:01:45Z",
+		"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "1969-12-31T23:59:59.999999999Z",
+		"2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "2100-02-29T12:00:00Z", "2000-02-29T12:00:00Z",
+	}
+	for m := 0; m <= 13; m++ {
+		for _, d := range []int{0, 1, 28, 29, 30, 31, 32} {
+			out = append(out, fmt.Sprintf("2024-%02d-%02dT12:00:00Z", m, d), fmt.Sprintf("2023-%02d-%02dT12:00:00.5Z", m, d))
+		}
+	}
+	for _, hms := range []string{"00:00:00", "23:59:59", "24:00:00", "23:60:00", "23:59:60", "99:99:99", "0a:00:00"} {
+		out = append(out, "2026-03-12T"+hms+".5Z")
+	}
+	return out
+}
+
+// TestUTCTime checks utcTime against time.Parse(time.RFC3339Nano), which
+// parseTime tried first before it, and that it reads the common texts.
+func TestUTCTime(t *testing.T) {
+	for _, s := range utcTimeCases() {
+		checkUTCTime(t, s)
+	}
+	for _, s := range []string{"2026-03-12T00:01:45.417Z", "2026-03-12T00:01:45Z", "2024-02-29T00:00:00.000000001Z"} {
+		if _, ok := utcTime(s); !ok {
+			t.Errorf("utcTime(%q) reads nothing", s)
+		}
+	}
+}
+
+func checkUTCTime(t *testing.T, s string) {
+	t.Helper()
+	got, ok := utcTime(s)
+	if !ok {
+		return
+	}
+	want, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Errorf("utcTime(%q) = %v; time.Parse: %v", s, got, err)
+		return
+	}
+	if want = want.UTC(); got != want {
+		t.Errorf("utcTime(%q) = %v; time.Parse: %v", s, got, want)
+	}
+}
+
+// FuzzUTCTime compares utcTime with time.Parse on any text it reads.
+func FuzzUTCTime(f *testing.F) {
+	for _, s := range utcTimeCases() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkUTCTime(t, s) })
 }

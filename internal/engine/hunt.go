@@ -297,6 +297,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 	// most events match nothing and cost no allocation.
 	var lz *lazyDoc
 	var order sequence.TimeMemo // the sequence rules' timestamp, parsed once
+	var times timeMemo          // the rules' event times (EventTime), parsed once
 	x.Engine.eval(ev, index, func(r *Rule, at reached) {
 		if lz != nil && lz.err != nil {
 			return
@@ -307,7 +308,7 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 				return
 			}
 		}
-		t, ok := r.EventTime(ev)
+		t, ok := r.eventTime(ev, &times)
 		if !r.grouped(ev) {
 			ms = append(ms, Match{Rule: r, Index: index, Time: t, HasTime: ok, Ungrouped: true})
 			return
@@ -348,8 +349,10 @@ func (x *Evaluator) EvaluateID(ev *event.Event, id string, ms []Match) ([]Match,
 			// end (sequence.Query.AppendFacts).
 			var fb [256]byte
 			// The steps of parts the rule index did not reach select
-			// nothing: they are not evaluated again.
-			facts := r.Sequence.AppendFactsOf(fb[:0], ev, at.ruledOut)
+			// nothing, and those of parts it evaluated select the
+			// event as the part's verdict says: neither is evaluated
+			// again.
+			facts := r.Sequence.AppendFactsKnown(fb[:0], ev, at.verdict)
 			ns, tb, tok := r.Sequence.OrderMemo(ev, &order)
 			m := Match{Rule: r, Index: index, Time: t, HasTime: ok, EventID: lz.eventID,
 				Order: SequenceOrder{Time: ns, Tiebreaker: tb, OK: tok}, Facts: noFacts}

@@ -509,3 +509,80 @@ func TestLookupFolded(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalPartVerdicts checks what the walk tells of a rule's parts: a
+// part it never reached is ruled out, a part it evaluated has its
+// verdict, and a part it met after the rule matched (not evaluated) is
+// unknown, so that a sequence's facts evaluate that step.
+func TestEvalPartVerdicts(t *testing.T) {
+	plan := event.NewPlan()
+	part := func(field, value string) Part {
+		return Part{Match: fieldEquals(plan, field, value), Required: []Requirement{{Field: field, Values: []string{value}}}}
+	}
+	seq := &Rule{ID: "seq", Parts: []Part{
+		part("process.name", "wmic.exe"), part("dll.name", "jscript.dll"), part("file.name", "a.txt"), part("user.name", "bob"),
+	}}
+	seq.Match = func(ev *event.Event) bool {
+		return slices.ContainsFunc(seq.Parts, func(p Part) bool { return p.Match(ev) })
+	}
+	e := New(Options{Rules: []*Rule{seq}, Plan: plan})
+	const index = "logs-endpoint.events.process-default"
+	verdicts := func(doc string) string {
+		var out []string
+		e.eval(event.New([]byte(doc), plan), index, func(r *Rule, at reached) {
+			for i := range r.Parts {
+				switch holds, known := at.verdict(i); {
+				case !known:
+					out = append(out, "?")
+				case holds:
+					out = append(out, "yes")
+				default:
+					out = append(out, "no")
+				}
+			}
+		})
+		return strings.Join(out, " ")
+	}
+	// process.name false, dll.name true, file.name unreached, user.name
+	// reached after the rule matched or before it (the walk's order):
+	// unknown, or evaluated false.
+	got := verdicts(`{"process":{"name":"cmd.exe"},"dll":{"name":"jscript.dll"},"user":{"name":"eve"}}`)
+	if got != "no yes no no" && got != "no yes no ?" {
+		t.Errorf("verdicts %q, want process.name no, dll.name yes, file.name no (unreached), user.name no or unknown", got)
+	}
+	// Both dll.name and user.name hold: one is evaluated first and
+	// matches, the other is unknown (never evaluated).
+	got = verdicts(`{"dll":{"name":"jscript.dll"},"user":{"name":"bob"}}`)
+	if got != "no yes no ?" && got != "no ? no yes" {
+		t.Errorf("verdicts %q, want one of dll.name and user.name yes and the other unknown", got)
+	}
+}
+
+// TestEvalFieldsBeyondPresentBits keys rules on fields whose ids are past
+// the walk's bits of present fields (a plan of more than 4,096 paths):
+// those are read, not taken for missing.
+func TestEvalFieldsBeyondPresentBits(t *testing.T) {
+	plan := event.NewPlan()
+	for i := range 5000 {
+		plan.Add(fmt.Sprintf("filler.f%d", i))
+	}
+	near := testRule(plan, "near", "filler.f10", "x", nil)
+	far := testRule(plan, "far", "late.field", "x", nil)
+	prefix := testRule(plan, "prefix", "late.path", "", nil)
+	prefix.Match = func(ev *event.Event) bool { return len(ev.Get("late.path")) > 0 }
+	prefix.Required = []Requirement{{Field: "late.path", Values: []string{`c:\temp\`}, Fold: true, Prefix: true}}
+	has := testRule(plan, "has", "late.any", "", nil)
+	has.Match = func(ev *event.Event) bool { return len(ev.Get("late.any")) > 0 }
+	has.Required = []Requirement{{Field: "late.any", Exists: true}}
+	e := New(Options{Rules: []*Rule{near, far, prefix, has}, Plan: plan})
+	if id, _ := plan.Lookup("late.field"); id < 4096 {
+		t.Fatalf("late.field has id %d: within the bits", id)
+	}
+	doc := `{"filler":{"f10":"x"},"late":{"field":"x","path":"C:\\Temp\\a.exe","any":1}}`
+	if got := fmt.Sprint(evalIDs(e, doc, "logs-x")); got != "[near far prefix has]" {
+		t.Errorf("rules %s, want [near far prefix has]", got)
+	}
+	if got := fmt.Sprint(evalIDs(e, `{"filler":{"f11":"x"},"late":{"other":"x"}}`, "logs-x")); got != "[]" {
+		t.Errorf("rules %s, want none", got)
+	}
+}

@@ -35,21 +35,30 @@ func (q *Query) Written() int { return q.written }
 // returns it. An event no step selects has the facts of zero entries
 // (one byte).
 func (q *Query) AppendFacts(b []byte, ev *event.Event) []byte {
-	return q.AppendFactsOf(b, ev, nil)
+	return q.AppendFactsKnown(b, ev, nil)
 }
 
-// AppendFactsOf is AppendFacts for an event that, by what the caller
-// knows, no step of the selectors for which ruledOut(i) is true selects
-// (i indexes Selectors: a rule index that never reached a selector's
-// entry): those steps are not evaluated. A nil ruledOut rules out none.
-func (q *Query) AppendFactsOf(b []byte, ev *event.Event, ruledOut func(selector int) bool) []byte {
+// AppendFactsKnown is AppendFacts for an event of which the caller knows
+// what some steps make: for the steps of selector i (i indexes
+// Selectors), verdict(i) reports whether that is known (a rule index that
+// never reached the selector's entry, or evaluated it), and if so whether
+// the steps' condition holds; the steps not known are evaluated. A nil
+// verdict knows nothing.
+func (q *Query) AppendFactsKnown(b []byte, ev *event.Event, verdict func(selector int) (holds, known bool)) []byte {
 	var buf [4]any // the join-key values of a step, on the stack
 	var kbuf [128]byte
 	at := len(b)
 	b = append(b, 0)
 	n := 0
 	add := func(idx int, s *step) {
-		if ruledOut != nil && ruledOut(s.selector) || !s.m.Match(ev) {
+		holds, known := false, false
+		if verdict != nil {
+			holds, known = verdict(s.selector)
+		}
+		if !known {
+			holds = s.m.Match(ev)
+		}
+		if !holds {
 			return
 		}
 		vs, ok := appendVals(buf[:0], s, ev)

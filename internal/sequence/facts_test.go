@@ -281,3 +281,33 @@ func mustTime(t *testing.T, q *Query, e *event.Event) int64 {
 	}
 	return ns
 }
+
+// TestAppendFactsKnown: a step whose verdict the caller knows is taken at
+// its word (not evaluated), and an unknown one is evaluated.
+func TestAppendFactsKnown(t *testing.T) {
+	q := compileTest(t, `sequence by k [a where n == 1] [c where true]`)
+	if len(q.Selectors()) != 2 {
+		t.Fatalf("%d selectors, want 2", len(q.Selectors()))
+	}
+	e := event.New([]byte(ev("a", 1, "1", "n", "1", "k", "x")), q.Plan())
+	plain := q.AppendFacts(nil, e)
+	for _, tt := range []struct {
+		name    string
+		verdict func(int) (bool, bool)
+		want    []byte
+	}{
+		{"nothing known", func(int) (bool, bool) { return false, false }, plain},
+		{"first step known true", func(i int) (bool, bool) { return i == 0, i == 0 }, plain},
+		// The caller's word, though the event is no c: the verdict is
+		// not checked against the step.
+		{"second step said true", func(i int) (bool, bool) { return true, i == 1 }, q.AppendFactsKnown(nil, event.New([]byte(ev("a", 1, "1", "n", "1", "k", "x", "event.category", "c")), q.Plan()), nil)},
+		{"first step said false", func(i int) (bool, bool) { return false, i == 0 }, []byte{0}},
+	} {
+		if got := q.AppendFactsKnown(nil, e, tt.verdict); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: facts %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if len(plain) < 2 || plain[0] != 1 {
+		t.Errorf("the a event's facts %v: want one step", plain)
+	}
+}

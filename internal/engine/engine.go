@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/datemath"
 	"github.com/vigil-project/vigil/internal/event"
 	"github.com/vigil-project/vigil/internal/match"
 	"github.com/vigil-project/vigil/internal/sequence"
@@ -1163,41 +1164,9 @@ func parseTime(v event.Value) (time.Time, bool) {
 // fifth of its cost; false for any other text, or a date or time out of
 // range, which parseTime leaves to time.Parse.
 func utcTime(s string) (time.Time, bool) {
-	if len(s) < len("2006-01-02T15:04:05Z") || s[len(s)-1] != 'Z' ||
-		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+	t, form, valid := datemath.ParseUTC(s)
+	if !form || !valid || t.Sep == ',' || len(t.Frac) > 9 {
 		return time.Time{}, false
 	}
-	two := func(i int) int {
-		a, b := s[i]-'0', s[i+1]-'0'
-		if a > 9 || b > 9 {
-			return -1
-		}
-		return int(a)*10 + int(b)
-	}
-	hi, lo := two(0), two(2)
-	month, day, hour, minute, sec := two(5), two(8), two(11), two(14), two(17)
-	if hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
-		return time.Time{}, false
-	}
-	year := hi*100 + lo
-	if day > 28 && day > time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
-		return time.Time{}, false
-	}
-	nsec := 0
-	if frac := s[19 : len(s)-1]; frac != "" {
-		// A '.' then one to nine digits.
-		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
-			return time.Time{}, false
-		}
-		scale := 100_000_000
-		for i := 1; i < len(frac); i++ {
-			d := frac[i] - '0'
-			if d > 9 {
-				return time.Time{}, false
-			}
-			nsec += int(d) * scale
-			scale /= 10
-		}
-	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+	return time.Date(t.Year, time.Month(t.Month), t.Day, t.Hour, t.Minute, t.Second, t.Nanos(), time.UTC), true
 }

@@ -263,64 +263,17 @@ func keyNum(v any) float64 {
 // digits: yyyy-MM-ddTHH:mm:ss[.f]Z. done is false for any other text,
 // which the general parser reads.
 func utcNanos(s string) (ns int64, ok, done bool) {
-	if len(s) < len("2006-01-02T15:04:05Z") || s[len(s)-1] != 'Z' ||
-		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+	t, form, valid := datemath.ParseUTC(s)
+	if !form || len(t.Frac) > 9 {
 		return 0, false, false
-	}
-	two := func(i int) int {
-		a, b := s[i]-'0', s[i+1]-'0'
-		if a > 9 || b > 9 {
-			return -1
-		}
-		return int(a)*10 + int(b)
-	}
-	hi, lo := two(0), two(2)
-	month, day, hour, minute, sec := two(5), two(8), two(11), two(14), two(17)
-	if hi < 0 || lo < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || sec < 0 {
-		return 0, false, false
-	}
-	year := hi*100 + lo
-	nsec := 0
-	if frac := s[19 : len(s)-1]; frac != "" {
-		// A '.' or ',' then one to nine digits, read as nanoseconds.
-		if frac[0] != '.' && frac[0] != ',' || len(frac) < 2 || len(frac) > 10 {
-			return 0, false, false
-		}
-		scale := 100_000_000
-		for i := 1; i < len(frac); i++ {
-			d := frac[i] - '0'
-			if d > 9 {
-				return 0, false, false
-			}
-			nsec += int(d) * scale
-			scale /= 10
-		}
 	}
 	// Out of range: the general parser's error (ParseDate then tries
 	// epoch milliseconds, which a text with '-' and 'T' is not).
-	if month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || sec > 59 {
+	if !valid || t.Year < 1678 || t.Year > 2261 {
 		return 0, false, true
 	}
-	if year < 1678 || year > 2261 {
-		return 0, false, true
-	}
-	secs := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
-	return secs*1e9 + int64(nsec), true, true
-}
-
-// daysInMonth is the number of days of a month of the proleptic
-// Gregorian calendar.
-func daysInMonth(year, month int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
+	secs := daysSinceEpoch(t.Year, t.Month, t.Day)*86400 + int64(t.Hour*3600+t.Minute*60+t.Second)
+	return secs*1e9 + int64(t.Nanos()), true, true
 }
 
 // daysSinceEpoch counts the days from 1970-01-01 to a date of the

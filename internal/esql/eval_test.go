@@ -66,12 +66,16 @@ func runQuery(t *testing.T, query string, docs ...string) (string, []string) {
 
 // evalTests are facts from Elasticsearch's ES|QL reference (functions,
 // operators, commands), one query each.
-var evalTests = []struct {
+// evalTest is a query, the documents it runs over, its rows as JSON and
+// how many warning lines it gives (0 for none).
+type evalTest struct {
 	query string
 	docs  []string
 	want  string
-	warns int // how many warning lines (0 for none)
-}{
+	warns int
+}
+
+var evalTests = []evalTest{
 	// arithmetic, overflow, division
 	{query: `ROW a = 1 + 2, b = 5 / 2, c = 5.0 / 2, d = -7 % 3`, want: `[{"a":3,"b":2,"c":2.5,"d":-1}]`},
 	{query: `ROW a = 2147483647 + 1`, want: `[{"a":null}]`, warns: 2},
@@ -223,8 +227,12 @@ var evalTests = []struct {
 		want: `[{"x":2.35,"km":343.0}]`},
 }
 
-func TestEval(t *testing.T) {
-	for _, tt := range evalTests {
+func TestEval(t *testing.T) { runEvalTests(t, evalTests) }
+
+// runEvalTests runs each query over its documents and compares the rows
+// and the number of warnings.
+func runEvalTests(t *testing.T, tests []evalTest) {
+	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			got, warns := runQuery(t, tt.query, tt.docs...)
 			if got != tt.want {

@@ -78,28 +78,9 @@ func init() {
 			return sum
 		}}, nil
 	}
-	mvFunctions["MV_MEDIAN_ABSOLUTE_DEVIATION"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
-		if err := c.arity(e, args, 1, 1); err != nil {
-			return cexpr{}, err
-		}
-		if err := c.needKinds(e, args, "n"); err != nil {
-			return cexpr{}, err
-		}
-		t := args[0].typ
-		self := &cexpr{typ: t, text: c.srcText(e), pos: e.At}
-		self.ev = func(r *Run, row []any) any {
-			xs := values(args[0].ev(r, row))
-			if xs == nil {
-				return nil
-			}
-			out, msg := medianAbsDev(xs, t)
-			if msg != "" {
-				r.fail(self, msg)
-			}
-			return out
-		}
-		return *self, nil
-	}
+	mvFunctions["MV_MEDIAN_ABSOLUTE_DEVIATION"] = mvOfNumbers(func(c *compiler, e *Call, args []cexpr) error {
+		return c.needKinds(e, args, "n")
+	}, medianAbsDev)
 }
 
 // signedNumber refuses an unsigned_long argument (for the functions whose
@@ -250,28 +231,9 @@ func uintMedian(us []uint64) uint64 {
 func init() {
 	// MV_SUM adds the values; whole numbers that overflow their type give
 	// null with a warning, doubles are summed with Kahan's compensation.
-	mvFunctions["MV_SUM"] = func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
-		if err := c.arity(e, args, 1, 1); err != nil {
-			return cexpr{}, err
-		}
-		if err := c.needNumber(e, 0, args); err != nil {
-			return cexpr{}, err
-		}
-		t := args[0].typ
-		self := &cexpr{typ: t, text: c.srcText(e), pos: e.At}
-		self.ev = func(r *Run, row []any) any {
-			xs := values(args[0].ev(r, row))
-			if xs == nil {
-				return nil
-			}
-			out, msg := mvSum(xs, t)
-			if msg != "" {
-				r.fail(self, msg)
-			}
-			return out
-		}
-		return *self, nil
-	}
+	mvFunctions["MV_SUM"] = mvOfNumbers(func(c *compiler, e *Call, args []cexpr) error {
+		return c.needNumber(e, 0, args)
+	}, mvSum)
 }
 
 func mvSum(xs []any, t Type) (any, string) {
@@ -312,4 +274,32 @@ func mvSum(xs []any, t Type) (any, string) {
 		sum = s
 	}
 	return sum, ""
+}
+
+// mvOfNumbers is an MV_ function of one numeric argument, which need
+// checks: fn maps the argument's values to the result and a warning (""
+// for none); a null argument gives null.
+func mvOfNumbers(need func(c *compiler, e *Call, args []cexpr) error, fn func(xs []any, t Type) (any, string)) func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
+	return func(c *compiler, e *Call, args []cexpr) (cexpr, error) {
+		if err := c.arity(e, args, 1, 1); err != nil {
+			return cexpr{}, err
+		}
+		if err := need(c, e, args); err != nil {
+			return cexpr{}, err
+		}
+		t := args[0].typ
+		self := &cexpr{typ: t, text: c.srcText(e), pos: e.At}
+		self.ev = func(r *Run, row []any) any {
+			xs := values(args[0].ev(r, row))
+			if xs == nil {
+				return nil
+			}
+			out, msg := fn(xs, t)
+			if msg != "" {
+				r.fail(self, msg)
+			}
+			return out
+		}
+		return *self, nil
+	}
 }

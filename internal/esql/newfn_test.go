@@ -14,12 +14,7 @@ import (
 // newFunctionTests: Elasticsearch's documented examples (input, expected
 // output) of the functions added with unsigned_long and SAMPLE, then edge
 // cases (null, multi-values, out of range).
-var newFunctionTests = []struct {
-	query string
-	docs  []string
-	want  string
-	warns int
-}{
+var newFunctionTests = []evalTest{
 	// TO_UNSIGNED_LONG: the reference's example, with its warning (same position)
 	{query: `ROW str1 = "2147483648", str2 = "2147483648.2", str3 = "foo" | EVAL long1 = TO_UNSIGNED_LONG(str1), long2 = TO_ULONG(str2), long3 = TO_UL(str3)`,
 		want: `[{"str1":"2147483648","str2":"2147483648.2","str3":"foo","long1":2147483648,"long2":2147483648,"long3":null}]`, warns: 2},
@@ -140,19 +135,7 @@ var newFunctionTests = []struct {
 	{query: `FROM logs | STATS p = PRESENT(n), a = ABSENT(n)`, want: `[{"p":false,"a":true}]`},
 }
 
-func TestNewFunctions(t *testing.T) {
-	for _, tt := range newFunctionTests {
-		t.Run(tt.query, func(t *testing.T) {
-			got, warns := runQuery(t, tt.query, tt.docs...)
-			if got != tt.want {
-				t.Errorf("%s\n got %s\nwant %s", tt.query, got, tt.want)
-			}
-			if len(warns) != tt.warns {
-				t.Errorf("%s: %d warnings, want %d: %q", tt.query, len(warns), tt.warns, warns)
-			}
-		})
-	}
-}
+func TestNewFunctions(t *testing.T) { runEvalTests(t, newFunctionTests) }
 
 // TestNewFunctionWarnings checks the failure messages, as Elasticsearch
 // words them.

@@ -86,6 +86,13 @@ func asnRecords() map[string]mmdbtype.Map {
 	}
 }
 
+// Write writes a database of type databaseType ("GeoLite2-City", ...)
+// holding records (CIDR to record) to path.
+func Write(t testing.TB, path, databaseType string, records map[string]mmdbtype.Map) string {
+	t.Helper()
+	return write(t, path, databaseType, false, records)
+}
+
 // City writes a GeoLite2-City database into dir and returns its path.
 func City(t testing.TB, dir string) string {
 	return Write(t, filepath.Join(dir, "GeoLite2-City.mmdb"), "GeoLite2-City", cityRecords())

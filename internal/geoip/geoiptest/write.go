@@ -11,13 +11,6 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
-// Write writes a database of type databaseType ("GeoLite2-City", ...)
-// holding records (CIDR to record) to path.
-func Write(t testing.TB, path, databaseType string, records map[string]mmdbtype.Map) string {
-	t.Helper()
-	return write(t, path, databaseType, false, records)
-}
-
 // write is Write, with the reserved networks (documentation ranges) held
 // when reserved is set.
 func write(t testing.TB, path, databaseType string, reserved bool, records map[string]mmdbtype.Map) string {

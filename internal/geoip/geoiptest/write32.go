@@ -8,14 +8,9 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
-// Write skips the test on 32-bit platforms: MaxMind's writer does not
+// write skips the test on 32-bit platforms: MaxMind's writer does not
 // build there (a constant overflows int). Vigil's reader does; the tests
 // that need a database run on 64-bit machines.
-func Write(t testing.TB, path, databaseType string, records map[string]mmdbtype.Map) string {
-	t.Helper()
-	return write(t, path, databaseType, false, records)
-}
-
 func write(t testing.TB, path, databaseType string, reserved bool, records map[string]mmdbtype.Map) string {
 	t.Helper()
 	t.Skip("geoiptest: MaxMind's database writer does not build on 32-bit platforms; GeoIP tests run on 64-bit ones")

@@ -265,19 +265,25 @@ func TestErrors(t *testing.T) {
 		{`ROW a = 1 | WHERE a`, `1:19: WHERE needs a boolean condition`},
 		{"FROM logs\n| WHERE s ==", `2:13: expected an expression, found the end of the query`},
 	} {
-		q, err := Parse(tt.query)
-		if err == nil {
-			schema := ecs.NewSchema(map[string]ecs.Type{"n": ecs.Long, "s": ecs.Keyword, "@timestamp": ecs.Date})
-			_, err = Compile(q, Options{Schema: schema})
-		}
-		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("%q: got error %v, want %q", tt.query, err, tt.want)
-			continue
-		}
-		var e *Error
-		if !errors.As(err, &e) || !strings.Contains(e.Detail(), "^") {
-			t.Errorf("%q: the error has no caret: %v", tt.query, err)
-		}
+		checkCompileError(t, tt.query, tt.want, map[string]ecs.Type{"n": ecs.Long, "s": ecs.Keyword, "@timestamp": ecs.Date})
+	}
+}
+
+// checkCompileError fails unless query, over fields of the types given,
+// is refused with an error starting with want and showing a caret.
+func checkCompileError(t *testing.T, query, want string, types map[string]ecs.Type) {
+	t.Helper()
+	q, err := Parse(query)
+	if err == nil {
+		_, err = Compile(q, Options{Schema: ecs.NewSchema(types)})
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("%q: got error %v, want %q", query, err, want)
+		return
+	}
+	var e *Error
+	if !errors.As(err, &e) || !strings.Contains(e.Detail(), "^") {
+		t.Errorf("%q: the error has no caret: %v", query, err)
 	}
 }
 

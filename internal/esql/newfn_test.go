@@ -1,7 +1,6 @@
 package esql
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -200,19 +199,7 @@ func TestNewFunctionErrors(t *testing.T) {
 		{`FROM logs | SAMPLE n`, `1:20: SAMPLE takes a probability between 0 and 1 (both excluded), found "n"`},
 		{"FROM logs\n| SAMPLE 1.5", `2:10: SAMPLE takes a probability between 0 and 1 (both excluded)`},
 	} {
-		q, err := Parse(tt.query)
-		if err == nil {
-			schema := ecs.NewSchema(map[string]ecs.Type{"n": ecs.Long, "s": ecs.Keyword, "d": ecs.Double, "ul": ecs.UnsignedLong})
-			_, err = Compile(q, Options{Schema: schema})
-		}
-		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("%q: got error %v, want %q", tt.query, err, tt.want)
-			continue
-		}
-		var e *Error
-		if !errors.As(err, &e) || !strings.Contains(e.Detail(), "^") {
-			t.Errorf("%q: the error has no caret: %v", tt.query, err)
-		}
+		checkCompileError(t, tt.query, tt.want, map[string]ecs.Type{"n": ecs.Long, "s": ecs.Keyword, "d": ecs.Double, "ul": ecs.UnsignedLong})
 	}
 }
 

@@ -137,3 +137,44 @@ func TestFastKeyIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestResetNilClearsSpareRoom: a writer going back to the pool (reset of
+// no record) keeps no string of the records it wrote in its buffers'
+// spare room, whichever record count it stops at (reset clears them only
+// every clearEvery records otherwise).
+func TestResetNilClearsSpareRoom(t *testing.T) {
+	raw := []byte(`{"time":"2026-03-14T08:00:00Z","operationName":"A","identity":{"claims":{"a.b":"x","c":"y"}},"properties":{"k":"v","m":{"n":1}}}`)
+	for _, n := range []int{1, clearEvery - 1, clearEvery + 3} {
+		f := &fastDoc{}
+		for range n {
+			f.reset(raw)
+			if !f.activity(false) {
+				t.Fatal("the byte-level path declined the record")
+			}
+			f.kvs = append(f.kvs, tkv{key: "k", raw: "k"})
+			f.seen = append(f.seen[:0], "s")
+			f.tmp = append(f.tmp[:0], kv{key: "t"})
+		}
+		f.reset(nil)
+		for _, k := range f.kvs[:cap(f.kvs)] {
+			if k != (tkv{}) {
+				t.Fatalf("after %d records: kvs keeps %+v", n, k)
+			}
+		}
+		for _, s := range f.seen[:cap(f.seen)] {
+			if s != "" {
+				t.Fatalf("after %d records: seen keeps %q", n, s)
+			}
+		}
+		for _, s := range f.entities[:cap(f.entities)] {
+			if s != "" {
+				t.Fatalf("after %d records: entities keeps %q", n, s)
+			}
+		}
+		for _, x := range f.tmp[:cap(f.tmp)] {
+			if x != (kv{}) {
+				t.Fatalf("after %d records: tmp keeps %+v", n, x)
+			}
+		}
+	}
+}

@@ -85,12 +85,6 @@ func TestAppendZuluIsParseTime(t *testing.T) {
 	}
 }
 
-func FuzzAppendZulu(f *testing.F) {
-	f.Add("2026-03-12T00:01:56.1240000Z")
-	f.Add("2024-02-29T23:59:59Z")
-	f.Fuzz(func(t *testing.T, s string) { checkZulu(t, s) })
-}
-
 // TestCanonicalIPv4IsNetip checks canonicalIPv4 against netip: every text
 // it takes, netip parses as IPv4 and writes back the same; and every
 // dotted quad netip writes, it takes.

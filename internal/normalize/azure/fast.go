@@ -189,7 +189,7 @@ func (f *fastDoc) reset(raw []byte) {
 func (f *fastDoc) put(path string, s int) {
 	f.ents = append(f.ents, fent{s: s, e: len(f.arena)})
 	f.keys = append(f.keys, fkey{path: path})
-	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+	f.shapeHash = f.shapeHash*1099511628211 ^ pathMix(path)
 }
 
 // putKey is put for the field prefix+key named by a key of the record.
@@ -227,7 +227,7 @@ func (f *fastDoc) putKeyEnt(prefix, key string, e fent, kind uintptr) {
 func (f *fastDoc) putRec(path string, v span) {
 	f.ents = append(f.ents, fent{s: v.s, e: v.e, inRec: true})
 	f.keys = append(f.keys, fkey{path: path})
-	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+	f.shapeHash = f.shapeHash*1099511628211 ^ pathMix(path)
 }
 
 // putStr puts the string value v of the record (present false: none) at
@@ -237,8 +237,7 @@ func (f *fastDoc) putRec(path string, v span) {
 func (f *fastDoc) putStr(path string, v span, present bool) (string, bool) {
 	if present {
 		raw := f.raw
-		if raw[v.s] == '"' && v.e-v.s > 2 && f.endsReady && v.s < len(f.ends) && f.ends[v.s] == int32(v.e)|plainEnd &&
-			len(raw) == len(f.rec) && unsafe.SliceData(raw) == unsafe.SliceData(f.rec) {
+		if raw[v.s] == '"' && v.e-v.s > 2 && f.plainNoted(raw, v.s) && f.ends[v.s] == int32(v.e)|plainEnd {
 			// What plainKind notes of a plain token: its parts (a
 			// resource id's) are then copied as they are.
 			f.plainFrom, f.plainTo = v.s+1, v.e-1
@@ -257,7 +256,7 @@ func (f *fastDoc) putStr(path string, v span, present bool) (string, bool) {
 func (f *fastDoc) putAgain(path string) {
 	f.ents = append(f.ents, f.ents[len(f.ents)-1])
 	f.keys = append(f.keys, fkey{path: path})
-	f.shapeHash = f.shapeHash*1099511628211 ^ litMix(path)
+	f.shapeHash = f.shapeHash*1099511628211 ^ pathMix(path)
 }
 
 func (f *fastDoc) putString(path, v string) {
@@ -350,7 +349,7 @@ func (f *fastDoc) plainScalar(v span) {
 func (f *fastDoc) putLit(path, json string) {
 	f.ents = append(f.ents, fent{})
 	f.keys = append(f.keys, fkey{path, json, keyLiteral})
-	f.shapeHash = f.shapeHash*1099511628211 ^ uint64(len(path))<<8 ^ uint64(path[len(path)-1])
+	f.shapeHash = f.shapeHash*1099511628211 ^ pathMix(path)
 }
 
 // quotedDatasets are the streams' datasets as JSON strings.
@@ -468,7 +467,7 @@ var beginLits = func() (b [NoStream + 1]litBlock) {
 		}
 		for i, l := range lits {
 			b[s].keys[i] = fkey{l[0], l[1], keyLiteral}
-			b[s].mix[i] = litMix(l[0])
+			b[s].mix[i] = pathMix(l[0])
 		}
 	}
 	return b
@@ -482,9 +481,9 @@ func beginStream(s Stream) int {
 	return int(s)
 }
 
-// litMix is what a field of path mixes into the shape's hash (put,
-// putRec, putLit).
-func litMix(path string) uint64 { return uint64(len(path))<<8 ^ uint64(path[len(path)-1]) }
+// pathMix is what a field of path mixes into the shape's hash (put,
+// putRec, putLit, putAgain, begin's literals).
+func pathMix(path string) uint64 { return uint64(len(path))<<8 ^ uint64(path[len(path)-1]) }
 
 // activity maps the record as Activity does; false: the general path is
 // needed (or notActivity is set).
